@@ -1,0 +1,171 @@
+/* med-scheduler.h — earliest feasible slots and batch allocation, as pure
+ * functions over a snapshot of the centre's resources and bookings.
+ *
+ * The scheduler never touches SQLite, the clock or the network: the caller
+ * passes "now" and everything else it needs. Every answer explains itself:
+ * a slot says why this room, mediator and interpreter; an unplaced case says
+ * which constraint blocked it. */
+#pragma once
+
+#include <medsched/med-model.h>
+#include <medsched/med-workcal.h>
+
+G_BEGIN_DECLS
+
+#define MED_SCHEDULER_ERROR (med_scheduler_error_quark ())
+GQuark med_scheduler_error_quark (void);
+
+typedef enum
+{
+  MED_SCHEDULER_ERROR_INVALID,     /* bad request (duration, ids, …) */
+  MED_SCHEDULER_ERROR_NO_SLOT,     /* nothing feasible; message says why */
+  MED_SCHEDULER_ERROR_UNPUBLISHED, /* the search reached an unpublished year */
+} MedSchedulerError;
+
+/* Why a case could not be placed: a bit set, the first set bit (in this
+ * order) is the one reported first. */
+typedef enum
+{
+  MED_BLOCK_ROOM_KIND = 1 << 0,     /* no room of the required kind */
+  MED_BLOCK_CAPACITY = 1 << 1,      /* rooms too small for the attendees */
+  MED_BLOCK_SPECIALTY = 1 << 2,     /* no mediator for the case kind */
+  MED_BLOCK_LANGUAGE = 1 << 3,      /* no shared language, no interpreter */
+  MED_BLOCK_LEAVE = 1 << 4,         /* mediators on leave */
+  MED_BLOCK_DAILY_CAP = 1 << 5,     /* mediators at their daily cap */
+  MED_BLOCK_BUSY = 1 << 6,          /* rooms/mediators/parties booked */
+  MED_BLOCK_CLOSED = 1 << 7,        /* no working time (holidays, hours) */
+  MED_BLOCK_DEADLINE = 1 << 8,      /* nothing before the case deadline */
+  MED_BLOCK_HORIZON = 1 << 9,       /* nothing within the search horizon */
+  MED_BLOCK_DURATION = 1 << 10,     /* session longer than any window */
+} MedBlock;
+
+/* A busy interval of one resource, taken from existing bookings (room
+ * intervals already include their setup/cleanup buffers: the caller passes
+ * booking start/end and the scheduler adds the room's buffers). */
+typedef struct
+{
+  MedTime start;
+  MedTime end;
+  gint64 booking_id;
+  gint64 case_id;
+  gint64 room_id;
+  gint64 mediator_id;
+  gint64 interpreter_id;
+} MedBusy;
+
+/* Everything the scheduler may look at. The snapshot does not own what it
+ * points to; the caller keeps it alive while a MedScheduler uses it. */
+/* To reschedule a booking, leave it out of the snapshot's bookings. */
+typedef struct
+{
+  const MedCentre *centre;
+  const MedWorkcal *workcal;
+  GPtrArray *rooms;        /* MedRoom* */
+  GPtrArray *mediators;    /* MedMediator* (with leave) */
+  GPtrArray *interpreters; /* MedInterpreter* */
+  GArray *bookings;        /* MedBusy: confirmed bookings in the horizon */
+} MedSnapshot;
+
+typedef struct _MedScheduler MedScheduler;
+
+/* Builds the per-resource indexes. (transfer full) */
+MedScheduler *med_scheduler_new (const MedSnapshot *snap, GError **error);
+void med_scheduler_free (MedScheduler *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedScheduler, med_scheduler_free)
+
+typedef struct
+{
+  const MedCase *kase;
+  GPtrArray *parties;        /* MedParty* of the case */
+  GArray *party_busy;        /* MedInterval: the parties' other
+                              * commitments (may be NULL) */
+  MedTime now;
+  MedTime not_before;        /* 0 = now + centre minimum notice */
+  MedTime horizon_end;       /* 0 = not_before + 120 days */
+  gint duration_minutes;     /* 0 = case duration or centre default */
+  guint max_results;         /* 0 = 1 */
+  gint64 preferred_mediator_id; /* follow-up session: same mediator */
+  gboolean single_day;       /* only the local day of not_before */
+} MedSlotRequest;
+
+typedef struct
+{
+  MedTime start;
+  MedTime end;
+  gint64 room_id;
+  gint64 mediator_id;
+  gint64 interpreter_id; /* 0 = none */
+  MedRoomKind room_kind;
+  MedBookingMode mode;
+  gboolean fallback;     /* not the preferred room kind */
+  char *explanation;     /* one line, Chinese room names, English prose */
+} MedSlot;
+
+void med_slot_free (MedSlot *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedSlot, med_slot_free)
+
+/* The preferred room kind of a case: minors or a family kind → family; else
+ * any party attending remotely → remote; otherwise warm. Whatever the kind,
+ * a case with a remote party needs a room with a video terminal. *why is
+ * set to a static explanation. */
+MedRoomKind med_scheduler_preferred_kind (const MedCase *kase,
+    GPtrArray *parties, const char **why);
+
+/* Earliest feasible slots, ordered by start, at most max_results with
+ * distinct start times. (transfer full) array of MedSlot*, never empty on
+ * success. On failure MED_SCHEDULER_ERROR_NO_SLOT with a message naming
+ * the blocking constraints, and *blocks (if not NULL) set. */
+GPtrArray *med_scheduler_find_slots (MedScheduler *s,
+    const MedSlotRequest *req, guint *blocks, GError **error);
+
+/* Checks a slot chosen by hand (a clerk's "book at 10:00 in room 3")
+ * against every hard constraint the search uses: room kind policy (or the
+ * fallback kind when the centre allows it), capacity, video terminal,
+ * specialty, languages and interpreter, working windows, leave, daily cap
+ * and every existing booking. slot->end - slot->start is the duration. On
+ * success fills slot->room_kind, slot->mode, slot->fallback and
+ * slot->explanation. */
+gboolean med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
+    MedSlot *slot, GError **error);
+
+/* Marks a slot as taken in the scheduler's own indexes (for batch planning
+ * and for tests); does not touch any store. */
+void med_scheduler_reserve (MedScheduler *s, const MedSlot *slot,
+    gint64 case_id);
+
+typedef struct
+{
+  gint64 case_id;
+  MedSlot *slot;    /* NULL when unplaced */
+  guint blocks;     /* when unplaced */
+  char *reason;     /* when unplaced */
+} MedPlanItem;
+
+typedef struct
+{
+  GPtrArray *items; /* MedPlanItem*, in allocation order */
+  guint placed;
+  guint unplaced;
+} MedPlan;
+
+void med_plan_free (MedPlan *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedPlan, med_plan_free)
+
+/* One entry of a batch queue: the case, its parties and their other
+ * commitments. */
+typedef struct
+{
+  const MedCase *kase;
+  GPtrArray *parties;
+  GArray *party_busy;
+  gint64 preferred_mediator_id;
+} MedQueueEntry;
+
+/* Allocates a day's queue deterministically: cases are ordered by urgency,
+ * deadline, intake time and id, each gets the earliest feasible slot on the
+ * local date (year, month, day), later cases see earlier reservations. The
+ * same snapshot and queue always give the same plan. (transfer full) */
+MedPlan *med_scheduler_plan_day (MedScheduler *s, GArray *queue,
+    gint year, gint month, gint day, MedTime now, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,2289 @@
+/* medsched.c — the `medsched` command: parses arguments, calls the store,
+ * the scheduler and the ical reader, prints results. No business rules
+ * live here; each command that writes runs in one store transaction.
+ *
+ * Exit codes: 0 done, 1 failed (no slot, invalid data, database error),
+ * 2 usage error, 3 booking conflict (someone else took the slot). */
+#define G_LOG_DOMAIN "medsched-cli"
+
+#include "med-cli.h"
+
+#include <medsched/med-ical.h>
+#include <medsched/med-scheduler.h>
+#include <medsched/med-store.h>
+#include <medsched/med-workcal.h>
+
+#include <glib/gstdio.h>
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum
+{
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_USAGE = 2,
+  EXIT_CONFLICT = 3,
+};
+
+typedef struct
+{
+  char *db;
+  gint64 centre_id;
+  char *now_text;
+  char *actor;
+  MedTime now;
+} Global;
+
+typedef int (*CommandFunc) (Global *g, int argc, char **argv);
+
+typedef struct
+{
+  const char *name;
+  const char *sub;   /* NULL for single-word commands */
+  CommandFunc func;
+  const char *summary;
+} Command;
+
+static int
+report (GError *error)
+{
+  int code = EXIT_FAILED;
+
+  if (error == NULL)
+    return EXIT_OK;
+  if (g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT))
+    code = EXIT_CONFLICT;
+  else if (error->domain == G_OPTION_ERROR)
+    code = EXIT_USAGE;
+  fprintf (stderr, "medsched: %s\n", error->message);
+  g_error_free (error);
+  return code;
+}
+
+static int
+usage_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+
+static int
+usage_error (const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "medsched: %s (see --help)\n", msg);
+  return EXIT_USAGE;
+}
+
+/* Parses a command's options; argv keeps the positional arguments. */
+static gboolean
+parse_options (const char *usage, const char *summary,
+    const GOptionEntry *entries, int *argc, char ***argv, int *code)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new (usage);
+  g_autoptr (GError) error = NULL;
+
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, argc, argv, &error)) {
+    *code = usage_error ("%s", error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static MedStore *
+open_store (Global *g, GError **error)
+{
+  return med_store_open_existing (g->db, error);
+}
+
+static MedCentre *
+load_centre (MedStore *store, Global *g, GError **error)
+{
+  return med_store_get_centre (store, g->centre_id, error);
+}
+
+static gboolean
+parse_id (const char *s, gint64 *out)
+{
+  char *end = NULL;
+  gint64 v;
+
+  if (s == NULL || !g_ascii_isdigit (*s))
+    return FALSE;
+  errno = 0;
+  v = g_ascii_strtoll (s, &end, 10);
+  if (errno != 0 || *end != '\0' || v <= 0)
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+/* A case by id or by number. */
+static MedCase *
+find_case (MedStore *store, const char *arg, GError **error)
+{
+  gint64 id;
+
+  if (!med_validate_text (arg, MED_MAX_NAME_BYTES, FALSE, FALSE, "case",
+          error))
+    return NULL;
+  if (parse_id (arg, &id))
+    return med_store_get_case (store, id, error);
+  return med_store_find_case (store, arg, error);
+}
+
+static gboolean
+parse_time_arg (const char *s, const char *zone, const char *what,
+    MedTime *out, GError **error)
+{
+  if (!med_time_parse_local (s, zone, out, error)) {
+    g_prefix_error (error, "%s: ", what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static char *
+fmt_time (MedTime t, const char *zone)
+{
+  return med_time_format_local (t, zone, "%Y-%m-%d %H:%M");
+}
+
+static char *
+fmt_clock (MedTime t, const char *zone)
+{
+  return med_time_format_local (t, zone, "%H:%M");
+}
+
+/* ---- init ---- */
+
+static gboolean
+import_calendar_file (MedStore *store, const char *path, const char *actor,
+    MedNotice **out, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (MedNotice) n = NULL;
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+        "%s: not a readable file", path);
+    return FALSE;
+  }
+  if (st.st_size > MED_ICAL_MAX_BYTES) {
+    g_set_error (error, MED_ICAL_ERROR, MED_ICAL_ERROR_TOO_LARGE,
+        "%s: file too large (%lld bytes, at most %d)", path,
+        (long long) st.st_size, MED_ICAL_MAX_BYTES);
+    return FALSE;
+  }
+  if (!g_file_get_contents (path, &data, &len, error))
+    return FALSE;
+  n = med_ical_parse_notice (data, len, error);
+  if (n == NULL || !med_store_import_notice (store, n, actor, error)) {
+    g_prefix_error (error, "%s: ", path);
+    return FALSE;
+  }
+  if (out)
+    *out = g_steal_pointer (&n);
+  return TRUE;
+}
+
+static gboolean
+import_calendar_dir (MedStore *store, const char *dir, const char *actor,
+    guint *count, GError **error)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (d == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (d)) != NULL) {
+    if (g_str_has_suffix (name, ".ics"))
+      g_ptr_array_add (names, g_build_filename (dir, name, NULL));
+  }
+  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  for (guint i = 0; i < names->len; i++) {
+    if (!import_calendar_file (store, g_ptr_array_index (names, i), actor,
+            NULL, error))
+      return FALSE;
+  }
+  *count = names->len;
+  return TRUE;
+}
+
+static int
+cmd_init (Global *g, int argc, char **argv)
+{
+  g_autofree char *name = NULL, *zone = NULL, *layers = NULL, *hours = NULL;
+  g_autofree char *address = NULL, *mailbox = NULL, *calendars = NULL;
+  g_autofree char *weekend_hours = NULL;
+  int min_notice = -1, slot = 0, duration = 0, code = 0;
+  gboolean no_fallback = FALSE;
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Centre name", "NAME" },
+    { "zone", 0, 0, G_OPTION_ARG_STRING, &zone,
+      "IANA time zone (default Asia/Shanghai)", "ZONE" },
+    { "layers", 0, 0, G_OPTION_ARG_STRING, &layers,
+      "Holiday jurisdictions followed, national first (default CN)",
+      "CN,CN-XZ-LS" },
+    { "hours", 0, 0, G_OPTION_ARG_STRING, &hours,
+      "Monday–Friday opening hours with lunch break", "09:00-12:00,14:30-18:00" },
+    { "weekend-hours", 0, 0, G_OPTION_ARG_STRING, &weekend_hours,
+      "Saturday and Sunday hours (default closed)", "SPEC" },
+    { "address", 0, 0, G_OPTION_ARG_STRING, &address, "Postal address",
+      "TEXT" },
+    { "mailbox", 0, 0, G_OPTION_ARG_STRING, &mailbox,
+      "Organizer e-mail for invites", "ADDR" },
+    { "min-notice", 0, 0, G_OPTION_ARG_INT, &min_notice,
+      "Minimum notice before a session, minutes (default 60)", "MIN" },
+    { "slot", 0, 0, G_OPTION_ARG_INT, &slot,
+      "Start-time granularity, minutes (default 15)", "MIN" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration,
+      "Default session length, minutes (default 60)", "MIN" },
+    { "no-fallback", 0, 0, G_OPTION_ARG_NONE, &no_fallback,
+      "Never use another room kind when the preferred one is full", NULL },
+    { "calendars", 0, 0, G_OPTION_ARG_FILENAME, &calendars,
+      "Import every .ics holiday notice in DIR", "DIR" },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = med_centre_new_default ();
+  g_autoptr (GError) error = NULL;
+  MedDayHours h;
+  gint64 id;
+  guint n_cal = 0;
+
+  if (!parse_options ("- create the database and its centre",
+          "Creates the database (if missing) and registers the centre.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("init takes no arguments");
+  if (min_notice > 7 * 24 * 60 || (min_notice < 0 && min_notice != -1) ||
+      slot < 0 || slot > 240 || duration < 0 || duration > 8 * 60)
+    return usage_error ("a minute value is out of range");
+
+  if (name) {
+    if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE,
+            "centre name", &error))
+      return report (g_steal_pointer (&error));
+    g_free (c->name);
+    c->name = g_strdup (name);
+  }
+  if (zone) {
+    if (!med_workcal_local_date (zone, 0, NULL, NULL, NULL, &error))
+      return report (g_steal_pointer (&error));
+    g_free (c->zone);
+    c->zone = g_strdup (zone);
+  }
+  if (layers) {
+    g_autoptr (MedWorkcal) probe = med_workcal_new ();
+    MedDayInfo info;
+
+    if (!med_validate_text (layers, 256, FALSE, FALSE, "layers", &error))
+      return report (g_steal_pointer (&error));
+    /* An invalid layer list is caught now; an unpublished year is fine. */
+    if (!med_workcal_day_info (probe, layers, 2026, 1, 5, &info, &error) &&
+        !g_error_matches (error, MED_WORKCAL_ERROR,
+            MED_WORKCAL_ERROR_UNPUBLISHED))
+      return report (g_steal_pointer (&error));
+    g_clear_error (&error);
+    g_free (c->layers);
+    c->layers = g_strdup (layers);
+  }
+  if (hours) {
+    if (!med_day_hours_parse (hours, &h, &error))
+      return report (g_steal_pointer (&error));
+    for (int i = 0; i < 5; i++)
+      c->hours[i] = h;
+  }
+  if (weekend_hours) {
+    if (!med_day_hours_parse (weekend_hours, &h, &error))
+      return report (g_steal_pointer (&error));
+    c->hours[5] = c->hours[6] = h;
+  }
+  if (address) {
+    if (!med_validate_text (address, MED_MAX_TEXT_BYTES, FALSE, TRUE,
+            "address", &error))
+      return report (g_steal_pointer (&error));
+    g_free (c->address);
+    c->address = g_strdup (address);
+  }
+  if (mailbox) {
+    if (!med_validate_text (mailbox, MED_MAX_NAME_BYTES, FALSE, FALSE,
+            "mailbox", &error) ||
+        strchr (mailbox, '@') == NULL) {
+      if (error == NULL)
+        g_set_error (&error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID,
+            "mailbox must be an e-mail address");
+      return report (g_steal_pointer (&error));
+    }
+    g_free (c->mailbox);
+    c->mailbox = g_strdup (mailbox);
+  }
+  if (min_notice >= 0)
+    c->min_notice_minutes = min_notice;
+  if (slot > 0)
+    c->slot_minutes = slot;
+  if (duration > 0)
+    c->default_duration_minutes = duration;
+  c->allow_fallback = !no_fallback;
+
+  store = med_store_open (g->db, &error);
+  if (store == NULL)
+    return report (g_steal_pointer (&error));
+  if (!med_store_begin (store, &error))
+    return report (g_steal_pointer (&error));
+  {
+    g_autoptr (MedCentre) existing = med_store_get_centre (store, 1, NULL);
+
+    if (existing != NULL) {
+      med_store_rollback (store);
+      fprintf (stderr, "medsched: %s already holds centre “%s”\n", g->db,
+          existing->name);
+      return EXIT_FAILED;
+    }
+  }
+  id = med_store_add_centre (store, c, g->actor, &error);
+  if (id == 0 || (calendars && !import_calendar_dir (store, calendars,
+              g->actor, &n_cal, &error)) ||
+      !med_store_commit (store, &error)) {
+    med_store_rollback (store);
+    return report (g_steal_pointer (&error));
+  }
+  printf ("created centre %" G_GINT64_FORMAT " “%s” (%s, layers %s) in %s",
+      id, c->name, c->zone, c->layers, g->db);
+  if (calendars)
+    printf ("; imported %u holiday notices", n_cal);
+  printf ("\n");
+  return EXIT_OK;
+}
+
+/* ---- rooms, mediators, interpreters ---- */
+
+static int
+cmd_room_add (Global *g, int argc, char **argv)
+{
+  g_autofree char *name = NULL, *kind = NULL, *features = NULL;
+  int capacity = 6, setup = 0, cleanup = 0, code = 0;
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Room name", "NAME" },
+    { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "warm, family or remote",
+      "KIND" },
+    { "capacity", 0, 0, G_OPTION_ARG_INT, &capacity,
+      "People seated (default 6)", "N" },
+    { "features", 0, 0, G_OPTION_ARG_STRING, &features,
+      "video, child-friendly, accessible, recording", "LIST" },
+    { "setup", 0, 0, G_OPTION_ARG_INT, &setup, "Setup minutes before",
+      "MIN" },
+    { "cleanup", 0, 0, G_OPTION_ARG_INT, &cleanup, "Cleanup minutes after",
+      "MIN" },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedRoom) r = med_room_new ();
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  if (!parse_options ("- add a room", "Registers a mediation room.", entries,
+          &argc, &argv, &code))
+    return code;
+  if (argc > 1 || name == NULL || kind == NULL)
+    return usage_error ("room add needs --name and --kind");
+  if (capacity < 1 || capacity > 500 || setup < 0 || setup > 240 ||
+      cleanup < 0 || cleanup > 240)
+    return usage_error ("capacity or buffer out of range");
+  if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE, "room name",
+          &error) ||
+      !med_room_kind_from_string (kind, &r->kind, &error) ||
+      (features && !med_room_features_from_string (features, &r->features,
+              &error)))
+    return report (g_steal_pointer (&error));
+  r->name = g_strdup (name);
+  r->centre_id = g->centre_id;
+  r->capacity = capacity;
+  r->setup_minutes = setup;
+  r->cleanup_minutes = cleanup;
+  if (r->kind == MED_ROOM_KIND_REMOTE)
+    r->features |= MED_ROOM_FEATURE_VIDEO;
+  if ((store = open_store (g, &error)) == NULL ||
+      (id = med_store_add_room (store, r, g->actor, &error)) == 0)
+    return report (g_steal_pointer (&error));
+  printf ("room %" G_GINT64_FORMAT "\n", id);
+  return EXIT_OK;
+}
+
+static int
+cmd_room_list (Global *g, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GPtrArray) rooms = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!parse_options ("- list rooms", "Lists the centre's rooms.", entries,
+          &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("room list takes no arguments");
+  if ((store = open_store (g, &error)) == NULL ||
+      (rooms = med_store_list_rooms (store, g->centre_id, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_array (b);
+    for (guint i = 0; i < rooms->len; i++)
+      med_json_add_room (b, g_ptr_array_index (rooms, i));
+    json_builder_end_array (b);
+    med_print_json (json_builder_get_root (b));
+  } else {
+    g_autoptr (MedTable) t = med_table_new (6, "ID", "ROOM", "KIND",
+        "CAPACITY", "FEATURES", "BUFFERS");
+
+    for (guint i = 0; i < rooms->len; i++) {
+      MedRoom *r = g_ptr_array_index (rooms, i);
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, r->id);
+      g_autofree char *kind = g_strdup_printf ("%s %s",
+          med_room_kind_label_zh (r->kind), med_room_kind_to_string (r->kind));
+      g_autofree char *cap = g_strdup_printf ("%d", r->capacity);
+      g_autofree char *feat = med_room_features_to_string (r->features);
+      g_autofree char *buf = g_strdup_printf ("%d+%d min", r->setup_minutes,
+          r->cleanup_minutes);
+
+      med_table_add (t, id, r->name, kind, cap, feat, buf);
+    }
+    med_table_print (t, stdout);
+  }
+  return EXIT_OK;
+}
+
+static gboolean
+parse_languages (const char *s, char ***out, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (s, ",", 17);
+
+  if (g_strv_length (parts) > 16 || parts[0] == NULL) {
+    g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID,
+        "between 1 and 16 languages");
+    return FALSE;
+  }
+  for (guint i = 0; parts[i]; i++) {
+    if (!med_validate_language (g_strstrip (parts[i]), error))
+      return FALSE;
+  }
+  *out = g_steal_pointer (&parts);
+  return TRUE;
+}
+
+static int
+cmd_mediator_add (Global *g, int argc, char **argv)
+{
+  g_autofree char *name = NULL, *languages = NULL, *specialties = NULL;
+  int cap = 4, code = 0;
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Mediator name", "NAME" },
+    { "languages", 0, 0, G_OPTION_ARG_STRING, &languages,
+      "Languages spoken", "zh,bo" },
+    { "specialties", 0, 0, G_OPTION_ARG_STRING, &specialties,
+      "Case kinds handled", "wages,land,…" },
+    { "daily-cap", 0, 0, G_OPTION_ARG_INT, &cap,
+      "Sessions per day at most (default 4)", "N" },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedMediator) m = med_mediator_new ();
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  if (!parse_options ("- add a mediator", "Registers a mediator.", entries,
+          &argc, &argv, &code))
+    return code;
+  if (argc > 1 || name == NULL || languages == NULL || specialties == NULL)
+    return usage_error ("mediator add needs --name, --languages and "
+        "--specialties");
+  if (cap < 1 || cap > 24)
+    return usage_error ("--daily-cap must be 1–24");
+  if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE,
+          "mediator name", &error) ||
+      !parse_languages (languages, &m->languages, &error) ||
+      !med_specialties_from_string (specialties, &m->specialties, &error))
+    return report (g_steal_pointer (&error));
+  m->name = g_strdup (name);
+  m->centre_id = g->centre_id;
+  m->daily_cap = cap;
+  if ((store = open_store (g, &error)) == NULL ||
+      (id = med_store_add_mediator (store, m, g->actor, &error)) == 0)
+    return report (g_steal_pointer (&error));
+  printf ("mediator %" G_GINT64_FORMAT "\n", id);
+  return EXIT_OK;
+}
+
+static int
+cmd_mediator_leave (Global *g, int argc, char **argv)
+{
+  g_autofree char *from = NULL, *to = NULL;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "Leave starts", "T" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Leave ends", "T" },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  g_autoptr (GError) error = NULL;
+  MedTime a, b;
+  gint64 id;
+
+  if (!parse_options ("MEDIATOR_ID - record leave",
+          "Records a mediator's leave (no sessions then).", entries, &argc,
+          &argv, &code))
+    return code;
+  if (argc != 2 || !parse_id (argv[1], &id) || from == NULL || to == NULL)
+    return usage_error ("mediator leave needs MEDIATOR_ID, --from and --to");
+  if ((store = open_store (g, &error)) == NULL ||
+      (c = load_centre (store, g, &error)) == NULL ||
+      !parse_time_arg (from, c->zone, "--from", &a, &error) ||
+      !parse_time_arg (to, c->zone, "--to", &b, &error))
+    return report (g_steal_pointer (&error));
+  if (b <= a)
+    return usage_error ("--to must be after --from");
+  if (!med_store_add_leave (store, id, a, b, g->actor, &error))
+    return report (g_steal_pointer (&error));
+  printf ("leave recorded for mediator %" G_GINT64_FORMAT "\n", id);
+  return EXIT_OK;
+}
+
+static int
+cmd_mediator_list (Global *g, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!parse_options ("- list mediators", "Lists the centre's mediators.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("mediator list takes no arguments");
+  if ((store = open_store (g, &error)) == NULL ||
+      (c = load_centre (store, g, &error)) == NULL ||
+      (list = med_store_list_mediators (store, g->centre_id, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_array (b);
+    for (guint i = 0; i < list->len; i++)
+      med_json_add_mediator (b, g_ptr_array_index (list, i), c->zone);
+    json_builder_end_array (b);
+    med_print_json (json_builder_get_root (b));
+  } else {
+    g_autoptr (MedTable) t = med_table_new (5, "ID", "MEDIATOR", "LANGUAGES",
+        "SPECIALTIES", "CAP");
+
+    for (guint i = 0; i < list->len; i++) {
+      MedMediator *m = g_ptr_array_index (list, i);
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, m->id);
+      g_autofree char *langs = g_strjoinv (",", m->languages);
+      g_autofree char *spec = med_specialties_to_string (m->specialties);
+      g_autofree char *cap = g_strdup_printf ("%d/day", m->daily_cap);
+
+      med_table_add (t, id, m->name, langs, spec, cap);
+    }
+    med_table_print (t, stdout);
+  }
+  return EXIT_OK;
+}
+
+static int
+cmd_interpreter_add (Global *g, int argc, char **argv)
+{
+  g_autofree char *name = NULL, *pairs = NULL;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Interpreter name", "NAME" },
+    { "pairs", 0, 0, G_OPTION_ARG_STRING, &pairs, "Language pairs",
+      "zh:bo,zh:en" },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedInterpreter) in = med_interpreter_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) parts = NULL;
+  gint64 id;
+
+  if (!parse_options ("- add an interpreter", "Registers an interpreter.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1 || name == NULL || pairs == NULL)
+    return usage_error ("interpreter add needs --name and --pairs");
+  if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE,
+          "interpreter name", &error))
+    return report (g_steal_pointer (&error));
+  parts = g_strsplit (pairs, ",", 17);
+  if (g_strv_length (parts) > 16)
+    return usage_error ("at most 16 language pairs");
+  for (guint i = 0; parts[i]; i++) {
+    g_auto (GStrv) ab = g_strsplit (parts[i], ":", -1);
+
+    if (g_strv_length (ab) != 2 || !med_validate_language (ab[0], NULL) ||
+        !med_validate_language (ab[1], NULL) || strcmp (ab[0], ab[1]) == 0)
+      return usage_error ("language pairs look like zh:bo");
+  }
+  in->name = g_strdup (name);
+  in->pairs = g_steal_pointer (&parts);
+  in->centre_id = g->centre_id;
+  if ((store = open_store (g, &error)) == NULL ||
+      (id = med_store_add_interpreter (store, in, g->actor, &error)) == 0)
+    return report (g_steal_pointer (&error));
+  printf ("interpreter %" G_GINT64_FORMAT "\n", id);
+  return EXIT_OK;
+}
+
+static int
+cmd_interpreter_list (Global *g, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!parse_options ("- list interpreters", "Lists the interpreters.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("interpreter list takes no arguments");
+  if ((store = open_store (g, &error)) == NULL ||
+      (list = med_store_list_interpreters (store, g->centre_id,
+           &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_array (b);
+    for (guint i = 0; i < list->len; i++)
+      med_json_add_interpreter (b, g_ptr_array_index (list, i));
+    json_builder_end_array (b);
+    med_print_json (json_builder_get_root (b));
+  } else {
+    g_autoptr (MedTable) t = med_table_new (3, "ID", "INTERPRETER", "PAIRS");
+
+    for (guint i = 0; i < list->len; i++) {
+      MedInterpreter *in = g_ptr_array_index (list, i);
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, in->id);
+      g_autofree char *pairs = g_strjoinv (",", in->pairs);
+
+      med_table_add (t, id, in->name, pairs);
+    }
+    med_table_print (t, stdout);
+  }
+  return EXIT_OK;
+}
+
+/* ---- cases ---- */
+
+static MedParty *
+parse_party_arg (const char *s, GError **error)
+{
+  g_auto (GStrv) f = NULL;
+  g_autoptr (MedParty) p = med_party_new ();
+
+  if (!med_validate_text (s, 2 * MED_MAX_NAME_BYTES, FALSE, FALSE, "--party",
+          error))
+    return NULL;
+  f = g_strsplit (s, ",", 5);
+  if (g_strv_length (f) < 4) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--party takes ROLE,LANG,ATTENDANCE,NAME[,CONTACT]");
+    return NULL;
+  }
+  if (!med_party_role_from_string (f[0], &p->role, error) ||
+      !med_validate_language (f[1], error) ||
+      !med_attendance_from_string (f[2], &p->attendance, error) ||
+      !med_validate_text (f[3], MED_MAX_NAME_BYTES, FALSE, FALSE,
+          "party name", error) ||
+      (f[4] && !med_validate_text (f[4], MED_MAX_NAME_BYTES, FALSE, TRUE,
+              "party contact", error)))
+    return NULL;
+  p->language = g_strdup (f[1]);
+  p->name = g_strdup (f[3]);
+  p->contact = g_strdup (f[4]);
+  return g_steal_pointer (&p);
+}
+
+static int
+cmd_case_add (Global *g, int argc, char **argv)
+{
+  g_autofree char *number = NULL, *kind = NULL, *deadline = NULL;
+  g_autofree char *summary = NULL;
+  g_auto (GStrv) party_args = NULL;
+  gboolean minors = FALSE, urgent = FALSE;
+  int duration = 0, code = 0;
+  GOptionEntry entries[] = {
+    { "number", 0, 0, G_OPTION_ARG_STRING, &number, "Case number", "N" },
+    { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "Case kind", "KIND" },
+    { "minors", 0, 0, G_OPTION_ARG_NONE, &minors, "Minors are involved",
+      NULL },
+    { "urgent", 0, 0, G_OPTION_ARG_NONE, &urgent,
+      "Schedule the same day when anything allows", NULL },
+    { "deadline", 0, 0, G_OPTION_ARG_STRING, &deadline,
+      "Settle before", "T" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes",
+      "MIN" },
+    { "summary", 0, 0, G_OPTION_ARG_STRING, &summary, "Short description",
+      "TEXT" },
+    { "party", 0, 0, G_OPTION_ARG_STRING_ARRAY, &party_args,
+      "A party (repeat for each)", "ROLE,LANG,ATTENDANCE,NAME[,CONTACT]" },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  g_autoptr (MedCase) k = med_case_new ();
+  g_autoptr (GPtrArray) parties = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) med_party_free);
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  if (!parse_options ("- take a case at intake",
+          "Registers a case and its parties at intake.", entries, &argc, &argv,
+          &code))
+    return code;
+  if (argc > 1 || number == NULL || kind == NULL || party_args == NULL)
+    return usage_error ("case add needs --number, --kind and at least one "
+        "--party");
+  if (duration != 0 && (duration < 15 || duration > 8 * 60))
+    return usage_error ("--duration must be 15–480 minutes");
+  if (g_strv_length (party_args) > MED_MAX_PARTIES)
+    return usage_error ("at most %d parties", MED_MAX_PARTIES);
+  if (!med_validate_text (number, MED_MAX_NAME_BYTES, FALSE, FALSE,
+          "case number", &error) ||
+      !med_case_kind_from_string (kind, &k->kind, &error) ||
+      (summary && !med_validate_text (summary, MED_MAX_TEXT_BYTES, TRUE, TRUE,
+              "summary", &error)))
+    return report (g_steal_pointer (&error));
+  for (guint i = 0; party_args[i]; i++) {
+    MedParty *p = parse_party_arg (party_args[i], &error);
+
+    if (p == NULL)
+      return report (g_steal_pointer (&error));
+    g_ptr_array_add (parties, p);
+  }
+  if ((store = open_store (g, &error)) == NULL ||
+      (c = load_centre (store, g, &error)) == NULL ||
+      (deadline && !parse_time_arg (deadline, c->zone, "--deadline",
+              &k->deadline, &error)))
+    return report (g_steal_pointer (&error));
+  if (k->deadline != 0 && k->deadline <= g->now)
+    return usage_error ("--deadline is in the past");
+  k->number = g_strdup (number);
+  k->centre_id = g->centre_id;
+  k->status = MED_CASE_STATUS_INTAKE;
+  k->intake_at = g->now;
+  k->minors = minors;
+  k->urgent = urgent;
+  k->duration_minutes = duration;
+  k->summary = g_strdup (summary);
+  if ((id = med_store_add_case (store, k, parties, g->actor, &error)) == 0)
+    return report (g_steal_pointer (&error));
+  printf ("case %" G_GINT64_FORMAT " %s\n", id, k->number);
+  return EXIT_OK;
+}
+
+static int
+cmd_case_dispatch (Global *g, int argc, char **argv)
+{
+  g_autofree char *dept = NULL;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "department", 0, 0, G_OPTION_ARG_STRING, &dept,
+      "court-mediation, labour-inspection, legal-aid, police, civil-affairs",
+      "DEPT" },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCase) k = NULL;
+  g_autoptr (GError) error = NULL;
+  MedDepartment d;
+
+  if (!parse_options ("CASE - dispatch a case to a department",
+          "Dispatches a case taken at intake (派单).", entries, &argc, &argv,
+          &code))
+    return code;
+  if (argc != 2 || dept == NULL)
+    return usage_error ("case dispatch needs CASE and --department");
+  if (!med_department_from_string (dept, &d, &error))
+    return report (g_steal_pointer (&error));
+  if (d == MED_DEPARTMENT_NONE)
+    return usage_error ("choose a department");
+  if ((store = open_store (g, &error)) == NULL ||
+      (k = find_case (store, argv[1], &error)) == NULL ||
+      !med_store_set_case_status (store, k->id, MED_CASE_STATUS_DISPATCHED, d,
+          g->actor, &error))
+    return report (g_steal_pointer (&error));
+  printf ("case %s dispatched to %s\n", k->number, dept);
+  return EXIT_OK;
+}
+
+static int
+cmd_case_status (Global *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCase) k = NULL;
+  g_autoptr (GError) error = NULL;
+  MedCaseStatus to;
+
+  if (!parse_options ("CASE STATUS - change a case's state",
+          "Moves a case to in-session, settled, not-settled, referred or "
+          "withdrawn; only valid transitions are allowed.", entries, &argc,
+          &argv, &code))
+    return code;
+  if (argc != 3)
+    return usage_error ("case status needs CASE and STATUS");
+  if (!med_case_status_from_string (argv[2], &to, &error))
+    return report (g_steal_pointer (&error));
+  if ((store = open_store (g, &error)) == NULL ||
+      (k = find_case (store, argv[1], &error)) == NULL ||
+      !med_store_set_case_status (store, k->id, to, MED_DEPARTMENT_NONE,
+          g->actor, &error))
+    return report (g_steal_pointer (&error));
+  printf ("case %s: %s → %s\n", k->number, med_case_status_to_string (
+      k->status), argv[2]);
+  return EXIT_OK;
+}
+
+static const char *
+room_name (GPtrArray *rooms, gint64 id)
+{
+  for (guint i = 0; rooms && i < rooms->len; i++) {
+    MedRoom *r = g_ptr_array_index (rooms, i);
+
+    if (r->id == id)
+      return r->name;
+  }
+  return "?";
+}
+
+static const char *
+mediator_name (GPtrArray *list, gint64 id)
+{
+  for (guint i = 0; list && i < list->len; i++) {
+    MedMediator *m = g_ptr_array_index (list, i);
+
+    if (m->id == id)
+      return m->name;
+  }
+  return "?";
+}
+
+static const char *
+interpreter_name (GPtrArray *list, gint64 id)
+{
+  for (guint i = 0; id && list && i < list->len; i++) {
+    MedInterpreter *m = g_ptr_array_index (list, i);
+
+    if (m->id == id)
+      return m->name;
+  }
+  return "";
+}
+
+static int
+cmd_case_show (Global *g, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  g_autoptr (MedCase) k = NULL;
+  g_autoptr (GPtrArray) parties = NULL, bookings = NULL, audit = NULL;
+  g_autoptr (GPtrArray) rooms = NULL, meds = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!parse_options ("CASE - show a case",
+          "Shows a case with its parties, sessions and audit trail.", entries,
+          &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return usage_error ("case show needs CASE");
+  if ((store = open_store (g, &error)) == NULL ||
+      (c = load_centre (store, g, &error)) == NULL ||
+      (k = find_case (store, argv[1], &error)) == NULL ||
+      (parties = med_store_list_parties (store, k->id, &error)) == NULL ||
+      (bookings = med_store_list_case_bookings (store, k->id,
+           &error)) == NULL ||
+      (audit = med_store_list_audit (store, "case", k->id, &error)) == NULL ||
+      (rooms = med_store_list_rooms (store, g->centre_id, &error)) == NULL ||
+      (meds = med_store_list_mediators (store, g->centre_id, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "case");
+    med_json_add_case (b, k, c->zone);
+    json_builder_set_member_name (b, "parties");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < parties->len; i++)
+      med_json_add_party (b, g_ptr_array_index (parties, i));
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "bookings");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < bookings->len; i++)
+      med_json_add_booking (b, g_ptr_array_index (bookings, i), c->zone);
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "audit");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < audit->len; i++) {
+      MedAuditEntry *e = g_ptr_array_index (audit, i);
+      g_autofree char *at = fmt_time (e->at, c->zone);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "at");
+      json_builder_add_string_value (b, at);
+      json_builder_set_member_name (b, "actor");
+      json_builder_add_string_value (b, e->actor);
+      json_builder_set_member_name (b, "action");
+      json_builder_add_string_value (b, e->action);
+      json_builder_set_member_name (b, "detail");
+      json_builder_add_string_value (b, e->detail ? e->detail : "");
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+    med_print_json (json_builder_get_root (b));
+    return EXIT_OK;
+  }
+  {
+    g_autofree char *intake = fmt_time (k->intake_at, c->zone);
+    g_autofree char *dl = k->deadline ? fmt_time (k->deadline, c->zone) :
+        g_strdup ("none");
+
+    printf ("case %s (id %" G_GINT64_FORMAT ")\n", k->number, k->id);
+    printf ("  kind %s%s%s, status %s, department %s\n",
+        med_case_kind_to_string (k->kind), k->minors ? ", minors" : "",
+        k->urgent ? ", urgent" : "", med_case_status_to_string (k->status),
+        med_department_to_string (k->department));
+    printf ("  intake %s, deadline %s\n", intake, dl);
+  }
+  printf ("parties:\n");
+  for (guint i = 0; i < parties->len; i++) {
+    MedParty *p = g_ptr_array_index (parties, i);
+
+    printf ("  %s  %s  %s  %s\n", med_party_role_to_string (p->role), p->name,
+        p->language, med_attendance_to_string (p->attendance));
+  }
+  printf ("sessions:\n");
+  for (guint i = 0; i < bookings->len; i++) {
+    MedBooking *bk = g_ptr_array_index (bookings, i);
+    g_autofree char *s = fmt_time (bk->start, c->zone);
+    g_autofree char *e = fmt_clock (bk->end, c->zone);
+
+    printf ("  #%" G_GINT64_FORMAT "  %s–%s  %s  %s  %s  seq %d\n", bk->id, s,
+        e, room_name (rooms, bk->room_id),
+        mediator_name (meds, bk->mediator_id),
+        med_booking_status_to_string (bk->status), bk->sequence);
+  }
+  printf ("audit trail:\n");
+  for (guint i = 0; i < audit->len; i++) {
+    MedAuditEntry *e = g_ptr_array_index (audit, i);
+    g_autofree char *at = fmt_time (e->at, c->zone);
+
+    printf ("  %s  %s  %s  %s\n", at, e->actor, e->action,
+        e->detail ? e->detail : "");
+  }
+  return EXIT_OK;
+}
+
+static int
+cmd_case_list (Global *g, int argc, char **argv)
+{
+  g_autofree char *status = NULL;
+  gboolean json = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "status", 0, 0, G_OPTION_ARG_STRING, &status, "Only this status",
+      "STATUS" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  g_autoptr (GPtrArray) cases = NULL;
+  g_autoptr (GError) error = NULL;
+  MedCaseStatus st = 0;
+
+  if (!parse_options ("- list cases", "Lists cases.", entries, &argc, &argv,
+          &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("case list takes no arguments");
+  if (status && !med_case_status_from_string (status, &st, &error))
+    return report (g_steal_pointer (&error));
+  if ((store = open_store (g, &error)) == NULL ||
+      (c = load_centre (store, g, &error)) == NULL ||
+      (cases = med_store_list_cases (store, g->centre_id, status ? (gint) st :
+           -1, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_array (b);
+    for (guint i = 0; i < cases->len; i++)
+      med_json_add_case (b, g_ptr_array_index (cases, i), c->zone);
+    json_builder_end_array (b);
+    med_print_json (json_builder_get_root (b));
+  } else {
+    g_autoptr (MedTable) t = med_table_new (6, "ID", "NUMBER", "KIND",
+        "STATUS", "DEPARTMENT", "INTAKE");
+
+    for (guint i = 0; i < cases->len; i++) {
+      MedCase *k = g_ptr_array_index (cases, i);
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, k->id);
+      g_autofree char *kind = g_strdup_printf ("%s%s%s",
+          med_case_kind_to_string (k->kind), k->minors ? "+minors" : "",
+          k->urgent ? " URGENT" : "");
+      g_autofree char *intake = fmt_time (k->intake_at, c->zone);
+
+      med_table_add (t, id, k->number, kind,
+          med_case_status_to_string (k->status),
+          med_department_to_string (k->department), intake);
+    }
+    med_table_print (t, stdout);
+  }
+  return EXIT_OK;
+}
+
+/* ---- slots and bookings ---- */
+
+/* Everything a slot search for one case needs, loaded from the store. */
+typedef struct
+{
+  MedStoreSnapshot *snap;
+  MedScheduler *sched;
+  MedCase *kase;
+  GPtrArray *parties;
+  GArray *party_busy;
+  gint64 last_mediator;
+} CaseContext;
+
+static void
+case_context_clear (CaseContext *cc)
+{
+  g_clear_pointer (&cc->sched, med_scheduler_free);
+  g_clear_pointer (&cc->snap, med_store_snapshot_free);
+  g_clear_pointer (&cc->kase, med_case_free);
+  g_clear_pointer (&cc->parties, g_ptr_array_unref);
+  g_clear_pointer (&cc->party_busy, g_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CaseContext, case_context_clear)
+
+/* Loads the case and a snapshot from now to the case's horizon; the
+ * booking exclude_booking (rescheduling) is left out of the snapshot. */
+static gboolean
+load_case_context (MedStore *store, Global *g, const char *case_arg,
+    gint64 exclude_booking, CaseContext *cc, GError **error)
+{
+  MedTime to;
+
+  cc->kase = find_case (store, case_arg, error);
+  if (cc->kase == NULL)
+    return FALSE;
+  to = g->now + (MedTime) 800 * 86400;
+  if (cc->kase->deadline != 0 && cc->kase->deadline < to)
+    to = cc->kase->deadline;
+  cc->snap = med_store_load_snapshot (store, g->centre_id, g->now - 86400,
+      to + 86400, error);
+  if (cc->snap == NULL)
+    return FALSE;
+  if (exclude_booking != 0) {
+    GArray *bk = cc->snap->snap.bookings;
+
+    for (guint i = bk->len; i > 0; i--) {
+      if (g_array_index (bk, MedBusy, i - 1).booking_id == exclude_booking)
+        g_array_remove_index (bk, i - 1);
+    }
+  }
+  cc->sched = med_scheduler_new (&cc->snap->snap, error);
+  if (cc->sched == NULL)
+    return FALSE;
+  cc->parties = med_store_list_parties (store, cc->kase->id, error);
+  if (cc->parties == NULL)
+    return FALSE;
+  cc->party_busy = med_store_party_busy (store, cc->kase->id, exclude_booking,
+      error);
+  if (cc->party_busy == NULL)
+    return FALSE;
+  cc->last_mediator = med_store_case_last_mediator (store, cc->kase->id,
+      error);
+  return error == NULL || *error == NULL;
+}
+
+static void
+fill_request (CaseContext *cc, Global *g, MedSlotRequest *req)
+{
+  memset (req, 0, sizeof *req);
+  req->kase = cc->kase;
+  req->parties = cc->parties;
+  req->party_busy = cc->party_busy;
+  req->now = g->now;
+  req->preferred_mediator_id = cc->last_mediator;
+}
+
+static gboolean
+case_schedulable (const MedCase *k, GError **error)
+{
+  if (k->status == MED_CASE_STATUS_DISPATCHED ||
+      k->status == MED_CASE_STATUS_SCHEDULED ||
+      k->status == MED_CASE_STATUS_NOT_SETTLED) {
+    if (k->department == MED_DEPARTMENT_COURT_MEDIATION)
+      return TRUE;
+    g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_TRANSITION,
+        "case %s is dispatched to %s, not to court mediation", k->number,
+        med_department_to_string (k->department));
+    return FALSE;
+  }
+  g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_TRANSITION,
+      "case %s is %s; dispatch it to court-mediation before scheduling",
+      k->number, med_case_status_to_string (k->status));
+  return FALSE;
+}
+
+static void
+print_slots (CaseContext *cc, GPtrArray *slots, gboolean json)
+{
+  const char *zone = cc->snap->centre->zone;
+  GPtrArray *rooms = cc->snap->snap.rooms, *meds = cc->snap->snap.mediators;
+  GPtrArray *interps = cc->snap->snap.interpreters;
+
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_array (b);
+    for (guint i = 0; i < slots->len; i++) {
+      MedSlot *s = g_ptr_array_index (slots, i);
+      g_autofree char *st = med_time_format_local (s->start, zone,
+          "%Y-%m-%dT%H:%M");
+      g_autofree char *en = med_time_format_local (s->end, zone,
+          "%Y-%m-%dT%H:%M");
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "start");
+      json_builder_add_string_value (b, st);
+      json_builder_set_member_name (b, "end");
+      json_builder_add_string_value (b, en);
+      json_builder_set_member_name (b, "room_id");
+      json_builder_add_int_value (b, s->room_id);
+      json_builder_set_member_name (b, "room");
+      json_builder_add_string_value (b, room_name (rooms, s->room_id));
+      json_builder_set_member_name (b, "room_kind");
+      json_builder_add_string_value (b, med_room_kind_to_string (s->room_kind));
+      json_builder_set_member_name (b, "mediator_id");
+      json_builder_add_int_value (b, s->mediator_id);
+      json_builder_set_member_name (b, "mediator");
+      json_builder_add_string_value (b, mediator_name (meds, s->mediator_id));
+      json_builder_set_member_name (b, "interpreter_id");
+      if (s->interpreter_id)
+        json_builder_add_int_value (b, s->interpreter_id);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "mode");
+      json_builder_add_string_value (b, med_booking_mode_to_string (s->mode));
+      json_builder_set_member_name (b, "fallback");
+      json_builder_add_boolean_value (b, s->fallback);
+      json_builder_set_member_name (b, "explanation");
+      json_builder_add_string_value (b, s->explanation);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    med_print_json (json_builder_get_root (b));
+    return;
+  }
+  for (guint i = 0; i < slots->len; i++) {
+    MedSlot *s = g_ptr_array_index (slots, i);
+    g_autofree char *st = med_time_format_local (s->start, zone,
+        "%Y-%m-%d %a %H:%M");
+    g_autofree char *en = fmt_clock (s->end, zone);
+    const char *in = interpreter_name (interps, s->interpreter_id);
+
+    printf ("%s–%s  room %" G_GINT64_FORMAT " %s  mediator %" G_GINT64_FORMAT
+        " %s%s%s  %s\n    why: %s\n", st, en, s->room_id,
+        room_name (rooms, s->room_id), s->mediator_id,
+        mediator_name (meds, s->mediator_id), *in ? "  interpreter " : "", in,
+        med_booking_mode_to_string (s->mode), s->explanation);
+  }
+}
+
+static int
+cmd_slots (Global *g, int argc, char **argv)
+{
+  g_autofree char *from = NULL;
+  gboolean json = FALSE;
+  int count = 3, duration = 0, code = 0;
+  GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "Not before", "T" },
+    { "count", 0, 0, G_OPTION_ARG_INT, &count, "How many (default 3)", "N" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes",
+      "MIN" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_auto (CaseContext) cc = { 0 };
+  g_autoptr (GPtrArray) slots = NULL;
+  g_autoptr (GError) error = NULL;
+  MedSlotRequest req;
+
+  if (!parse_options ("CASE - earliest feasible slots for a case",
+          "Proposes the earliest feasible slots, each with why.", entries,
+          &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return usage_error ("slots needs CASE");
+  if (count < 1 || count > 50 || duration < 0 || duration > 8 * 60)
+    return usage_error ("--count 1–50, --duration up to 480");
+  if ((store = open_store (g, &error)) == NULL ||
+      !load_case_context (store, g, argv[1], 0, &cc, &error) ||
+      !case_schedulable (cc.kase, &error))
+    return report (g_steal_pointer (&error));
+  fill_request (&cc, g, &req);
+  req.max_results = count;
+  req.duration_minutes = duration;
+  if (from && !parse_time_arg (from, cc.snap->centre->zone, "--from",
+          &req.not_before, &error))
+    return report (g_steal_pointer (&error));
+  slots = med_scheduler_find_slots (cc.sched, &req, NULL, &error);
+  if (slots == NULL)
+    return report (g_steal_pointer (&error));
+  print_slots (&cc, slots, json);
+  return EXIT_OK;
+}
+
+static gboolean
+parse_manual_slot (MedStore *store, Global *g, CaseContext *cc,
+    const char *at, const char *room, const char *mediator,
+    const char *interp, int duration, MedSlot *slot, GError **error)
+{
+  MedSlotRequest req;
+  gint minutes;
+
+  if (room == NULL || mediator == NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--at needs --room and --mediator");
+    return FALSE;
+  }
+  if (!parse_time_arg (at, cc->snap->centre->zone, "--at", &slot->start,
+          error))
+    return FALSE;
+  if (!parse_id (room, &slot->room_id) || !parse_id (mediator,
+          &slot->mediator_id) || (interp && !parse_id (interp,
+              &slot->interpreter_id))) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--room, --mediator and --interpreter take numeric ids");
+    return FALSE;
+  }
+  minutes = duration ? duration : cc->kase->duration_minutes ?
+      cc->kase->duration_minutes : cc->snap->centre->default_duration_minutes;
+  slot->end = slot->start + (MedTime) minutes * 60;
+  fill_request (cc, g, &req);
+  return med_scheduler_check_slot (cc->sched, &req, slot, error);
+}
+
+static void
+booking_from_slot (const MedSlot *s, gint64 case_id, MedBooking *b)
+{
+  memset (b, 0, sizeof *b);
+  b->case_id = case_id;
+  b->room_id = s->room_id;
+  b->mediator_id = s->mediator_id;
+  b->interpreter_id = s->interpreter_id;
+  b->start = s->start;
+  b->end = s->end;
+  b->mode = s->mode;
+  b->status = MED_BOOKING_STATUS_CONFIRMED;
+}
+
+static int
+cmd_book (Global *g, int argc, char **argv)
+{
+  g_autofree char *at = NULL, *room = NULL, *mediator = NULL, *interp = NULL;
+  gboolean json = FALSE;
+  int duration = 0, code = 0;
+  GOptionEntry entries[] = {
+    { "at", 0, 0, G_OPTION_ARG_STRING, &at, "Start (default: earliest)",
+      "T" },
+    { "room", 0, 0, G_OPTION_ARG_STRING, &room, "Room id (with --at)", "ID" },
+    { "mediator", 0, 0, G_OPTION_ARG_STRING, &mediator,
+      "Mediator id (with --at)", "ID" },
+    { "interpreter", 0, 0, G_OPTION_ARG_STRING, &interp,
+      "Interpreter id (with --at)", "ID" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes",
+      "MIN" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_auto (CaseContext) cc = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedSlot) slot = g_new0 (MedSlot, 1);
+  g_autoptr (MedBooking) saved = NULL;
+  MedBooking b;
+  gint64 id;
+
+  if (!parse_options ("CASE - book a session",
+          "Books the earliest feasible slot, or the one given with --at.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return usage_error ("book needs CASE");
+  if (duration < 0 || duration > 8 * 60)
+    return usage_error ("--duration up to 480 minutes");
+  if ((store = open_store (g, &error)) == NULL ||
+      !load_case_context (store, g, argv[1], 0, &cc, &error) ||
+      !case_schedulable (cc.kase, &error))
+    return report (g_steal_pointer (&error));
+  if (at != NULL) {
+    if (!parse_manual_slot (store, g, &cc, at, room, mediator, interp,
+            duration, slot, &error))
+      return report (g_steal_pointer (&error));
+  } else {
+    MedSlotRequest req;
+    g_autoptr (GPtrArray) slots = NULL;
+
+    if (room || mediator || interp)
+      return usage_error ("--room, --mediator and --interpreter need --at");
+    fill_request (&cc, g, &req);
+    req.duration_minutes = duration;
+    slots = med_scheduler_find_slots (cc.sched, &req, NULL, &error);
+    if (slots == NULL)
+      return report (g_steal_pointer (&error));
+    g_clear_pointer (&slot, med_slot_free);
+    slot = g_ptr_array_steal_index (slots, 0);
+  }
+  booking_from_slot (slot, cc.kase->id, &b);
+  if ((id = med_store_book (store, &b, g->actor, &error)) == 0 ||
+      (saved = med_store_get_booking (store, id, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) jb = json_builder_new ();
+
+    med_json_add_booking (jb, saved, cc.snap->centre->zone);
+    med_print_json (json_builder_get_root (jb));
+  } else {
+    g_autofree char *st = med_time_format_local (saved->start,
+        cc.snap->centre->zone, "%Y-%m-%d %a %H:%M");
+    g_autofree char *en = fmt_clock (saved->end, cc.snap->centre->zone);
+
+    printf ("booking %" G_GINT64_FORMAT ": case %s %s–%s room %s mediator %s"
+        "\n    why: %s\n", id, cc.kase->number, st, en,
+        room_name (cc.snap->snap.rooms, saved->room_id),
+        mediator_name (cc.snap->snap.mediators, saved->mediator_id),
+        slot->explanation);
+  }
+  return EXIT_OK;
+}
+
+static int
+cmd_reschedule (Global *g, int argc, char **argv)
+{
+  g_autofree char *at = NULL, *room = NULL, *mediator = NULL, *interp = NULL;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "at", 0, 0, G_OPTION_ARG_STRING, &at, "New start (default: earliest)",
+      "T" },
+    { "room", 0, 0, G_OPTION_ARG_STRING, &room, "Room id", "ID" },
+    { "mediator", 0, 0, G_OPTION_ARG_STRING, &mediator, "Mediator id", "ID" },
+    { "interpreter", 0, 0, G_OPTION_ARG_STRING, &interp, "Interpreter id",
+      "ID" },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_auto (CaseContext) cc = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedBooking) old = NULL;
+  g_autoptr (MedSlot) slot = g_new0 (MedSlot, 1);
+  g_autofree char *case_arg = NULL;
+  MedBooking b;
+  gint64 id;
+
+  if (!parse_options ("BOOKING - move a session",
+          "Moves a booking to the next earliest feasible slot, or to --at. "
+          "The invite keeps its UID; its SEQUENCE goes up.", entries, &argc,
+          &argv, &code))
+    return code;
+  if (argc != 2 || !parse_id (argv[1], &id))
+    return usage_error ("reschedule needs a numeric BOOKING id");
+  if ((store = open_store (g, &error)) == NULL ||
+      (old = med_store_get_booking (store, id, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (old->status != MED_BOOKING_STATUS_CONFIRMED)
+    return report (g_error_new (MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "booking %" G_GINT64_FORMAT " is cancelled", id));
+  case_arg = g_strdup_printf ("%" G_GINT64_FORMAT, old->case_id);
+  if (!load_case_context (store, g, case_arg, id, &cc, &error))
+    return report (g_steal_pointer (&error));
+  if (at != NULL) {
+    g_autofree char *r = room ? g_strdup (room) : g_strdup_printf (
+        "%" G_GINT64_FORMAT, old->room_id);
+    g_autofree char *m = mediator ? g_strdup (mediator) : g_strdup_printf (
+        "%" G_GINT64_FORMAT, old->mediator_id);
+    g_autofree char *i = interp ? g_strdup (interp) : old->interpreter_id ?
+        g_strdup_printf ("%" G_GINT64_FORMAT, old->interpreter_id) : NULL;
+
+    if (!parse_manual_slot (store, g, &cc, at, r, m, i,
+            (int) ((old->end - old->start) / 60), slot, &error))
+      return report (g_steal_pointer (&error));
+  } else {
+    MedSlotRequest req;
+    g_autoptr (GPtrArray) slots = NULL;
+
+    if (room || mediator || interp)
+      return usage_error ("--room, --mediator and --interpreter need --at");
+    fill_request (&cc, g, &req);
+    req.duration_minutes = (gint) ((old->end - old->start) / 60);
+    req.max_results = 2;
+    slots = med_scheduler_find_slots (cc.sched, &req, NULL, &error);
+    if (slots == NULL)
+      return report (g_steal_pointer (&error));
+    /* "Next earliest": not the very slot it already has. */
+    g_clear_pointer (&slot, med_slot_free);
+    {
+      MedSlot *first = g_ptr_array_index (slots, 0);
+      guint pick = (first->start == old->start &&
+          first->room_id == old->room_id && slots->len > 1) ? 1 : 0;
+
+      slot = g_ptr_array_steal_index (slots, pick);
+    }
+  }
+  booking_from_slot (slot, old->case_id, &b);
+  if (!med_store_reschedule (store, id, &b, g->actor, &error))
+    return report (g_steal_pointer (&error));
+  {
+    g_autofree char *st = med_time_format_local (b.start,
+        cc.snap->centre->zone, "%Y-%m-%d %a %H:%M");
+
+    printf ("booking %" G_GINT64_FORMAT " moved to %s, room %s, mediator %s "
+        "(sequence %d)\n", id, st, room_name (cc.snap->snap.rooms, b.room_id),
+        mediator_name (cc.snap->snap.mediators, b.mediator_id),
+        old->sequence + 1);
+  }
+  return EXIT_OK;
+}
+
+static int
+cmd_cancel (Global *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  if (!parse_options ("BOOKING - cancel a session",
+          "Cancels a booking (the invite becomes a CANCEL).", entries, &argc,
+          &argv, &code))
+    return code;
+  if (argc != 2 || !parse_id (argv[1], &id))
+    return usage_error ("cancel needs a numeric BOOKING id");
+  if ((store = open_store (g, &error)) == NULL ||
+      !med_store_cancel (store, id, g->actor, &error))
+    return report (g_steal_pointer (&error));
+  printf ("booking %" G_GINT64_FORMAT " cancelled\n", id);
+  return EXIT_OK;
+}
+
+/* ---- batch ---- */
+
+static gboolean
+parse_date (const char *s, gint *y, gint *m, gint *d)
+{
+  unsigned yy, mm, dd;
+  char tail;
+
+  if (s == NULL || strlen (s) != 10 ||
+      sscanf (s, "%4u-%2u-%2u%c", &yy, &mm, &dd, &tail) != 3 ||
+      !g_date_valid_dmy ((GDateDay) dd, (GDateMonth) mm, (GDateYear) yy) ||
+      yy < 1970 || yy > 2200)
+    return FALSE;
+  *y = (gint) yy;
+  *m = (gint) mm;
+  *d = (gint) dd;
+  return TRUE;
+}
+
+typedef struct
+{
+  GPtrArray *cases;
+  GPtrArray *parties;  /* per case */
+  GPtrArray *busy;     /* per case */
+} Queue;
+
+static void
+queue_clear (Queue *q)
+{
+  g_clear_pointer (&q->cases, g_ptr_array_unref);
+  g_clear_pointer (&q->parties, g_ptr_array_unref);
+  g_clear_pointer (&q->busy, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Queue, queue_clear)
+
+static int
+cmd_schedule (Global *g, int argc, char **argv)
+{
+  gboolean json = FALSE, dry_run = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
+      "Show the plan without booking", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  g_autoptr (MedStoreSnapshot) snap = NULL;
+  g_autoptr (MedScheduler) sched = NULL;
+  g_autoptr (GPtrArray) all = NULL;
+  g_autoptr (GArray) entries_q = NULL;
+  g_autoptr (MedPlan) plan = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (Queue) q = { 0 };
+  gint y, m, d;
+  MedTime day_start;
+  guint booked = 0;
+
+  if (!parse_options ("DATE - schedule a day's dispatched queue",
+          "Allocates every dispatched court-mediation case to the given day, "
+          "deterministically, and books the plan in one transaction; lists "
+          "each unplaced case with the constraint that blocked it.", entries,
+          &argc, &argv, &code))
+    return code;
+  if (argc != 2 || !parse_date (argv[1], &y, &m, &d))
+    return usage_error ("schedule needs DATE as YYYY-MM-DD");
+  if ((store = open_store (g, &error)) == NULL ||
+      (c = load_centre (store, g, &error)) == NULL ||
+      !med_workcal_local_to_utc (c->zone, y, m, d, 0, &day_start, &error) ||
+      (snap = med_store_load_snapshot (store, g->centre_id,
+           day_start - 86400, day_start + 2 * 86400, &error)) == NULL ||
+      (sched = med_scheduler_new (&snap->snap, &error)) == NULL ||
+      (all = med_store_list_cases (store, g->centre_id,
+           MED_CASE_STATUS_DISPATCHED, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+
+  q.cases = g_ptr_array_new ();
+  q.parties = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) g_ptr_array_unref);
+  q.busy = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  entries_q = g_array_new (FALSE, FALSE, sizeof (MedQueueEntry));
+  for (guint i = 0; i < all->len; i++) {
+    MedCase *k = g_ptr_array_index (all, i);
+    MedQueueEntry e = { 0 };
+    GPtrArray *parties;
+    GArray *busy;
+
+    if (k->department != MED_DEPARTMENT_COURT_MEDIATION)
+      continue;
+    if ((parties = med_store_list_parties (store, k->id, &error)) == NULL ||
+        (busy = med_store_party_busy (store, k->id, 0, &error)) == NULL) {
+      g_clear_pointer (&parties, g_ptr_array_unref);
+      return report (g_steal_pointer (&error));
+    }
+    g_ptr_array_add (q.parties, parties);
+    g_ptr_array_add (q.busy, busy);
+    e.kase = k;
+    e.parties = parties;
+    e.party_busy = busy;
+    e.preferred_mediator_id = med_store_case_last_mediator (store, k->id,
+        NULL);
+    g_array_append_val (entries_q, e);
+  }
+  plan = med_scheduler_plan_day (sched, entries_q, y, m, d, g->now, &error);
+  if (plan == NULL)
+    return report (g_steal_pointer (&error));
+
+  if (!dry_run && plan->placed > 0) {
+    if (!med_store_begin (store, &error))
+      return report (g_steal_pointer (&error));
+    for (guint i = 0; i < plan->items->len; i++) {
+      MedPlanItem *it = g_ptr_array_index (plan->items, i);
+      MedBooking b;
+
+      if (it->slot == NULL)
+        continue;
+      booking_from_slot (it->slot, it->case_id, &b);
+      if (med_store_book (store, &b, g->actor, &error) == 0) {
+        med_store_rollback (store);
+        return report (g_steal_pointer (&error));
+      }
+      booked++;
+    }
+    if (!med_store_commit (store, &error)) {
+      med_store_rollback (store);
+      return report (g_steal_pointer (&error));
+    }
+  }
+
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "date");
+    json_builder_add_string_value (b, argv[1]);
+    json_builder_set_member_name (b, "placed");
+    json_builder_add_int_value (b, plan->placed);
+    json_builder_set_member_name (b, "unplaced");
+    json_builder_add_int_value (b, plan->unplaced);
+    json_builder_set_member_name (b, "booked");
+    json_builder_add_int_value (b, booked);
+    json_builder_set_member_name (b, "items");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < plan->items->len; i++) {
+      MedPlanItem *it = g_ptr_array_index (plan->items, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "case_id");
+      json_builder_add_int_value (b, it->case_id);
+      if (it->slot) {
+        g_autofree char *st = med_time_format_local (it->slot->start, c->zone,
+            "%Y-%m-%dT%H:%M");
+        g_autofree char *en = med_time_format_local (it->slot->end, c->zone,
+            "%Y-%m-%dT%H:%M");
+
+        json_builder_set_member_name (b, "start");
+        json_builder_add_string_value (b, st);
+        json_builder_set_member_name (b, "end");
+        json_builder_add_string_value (b, en);
+        json_builder_set_member_name (b, "room_id");
+        json_builder_add_int_value (b, it->slot->room_id);
+        json_builder_set_member_name (b, "mediator_id");
+        json_builder_add_int_value (b, it->slot->mediator_id);
+        json_builder_set_member_name (b, "interpreter_id");
+        json_builder_add_int_value (b, it->slot->interpreter_id);
+        json_builder_set_member_name (b, "fallback");
+        json_builder_add_boolean_value (b, it->slot->fallback);
+        json_builder_set_member_name (b, "explanation");
+        json_builder_add_string_value (b, it->slot->explanation);
+      } else {
+        json_builder_set_member_name (b, "unplaced");
+        json_builder_add_string_value (b, it->reason);
+      }
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+    med_print_json (json_builder_get_root (b));
+    return EXIT_OK;
+  }
+
+  printf ("%s: %u placed%s, %u unplaced\n", argv[1], plan->placed,
+      dry_run ? " (dry run, nothing booked)" : "", plan->unplaced);
+  for (guint i = 0; i < plan->items->len; i++) {
+    MedPlanItem *it = g_ptr_array_index (plan->items, i);
+    const char *number = "?";
+
+    for (guint k = 0; k < all->len; k++) {
+      MedCase *kc = g_ptr_array_index (all, k);
+
+      if (kc->id == it->case_id)
+        number = kc->number;
+    }
+    if (it->slot) {
+      g_autofree char *st = fmt_clock (it->slot->start, c->zone);
+      g_autofree char *en = fmt_clock (it->slot->end, c->zone);
+
+      printf ("  %s–%s  %s  %s  %s%s\n", st, en, number,
+          room_name (snap->snap.rooms, it->slot->room_id),
+          mediator_name (snap->snap.mediators, it->slot->mediator_id),
+          it->slot->fallback ? "  (fallback room kind)" : "");
+    } else {
+      printf ("  unplaced  %s: %s\n", number, it->reason);
+    }
+  }
+  return EXIT_OK;
+}
+
+/* ---- agenda ---- */
+
+static int
+cmd_agenda (Global *g, int argc, char **argv)
+{
+  g_autofree char *from = NULL, *to = NULL;
+  gboolean json = FALSE, all = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "First day", "DATE" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Last day", "DATE" },
+    { "cancelled", 0, 0, G_OPTION_ARG_NONE, &all, "Show cancelled too",
+      NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  g_autoptr (GPtrArray) bookings = NULL, rooms = NULL, meds = NULL;
+  g_autoptr (GPtrArray) interps = NULL, cases = NULL;
+  g_autoptr (MedWorkcal) wc = NULL;
+  g_autoptr (GError) error = NULL;
+  gint y1, m1, d1, y2, m2, d2;
+  MedTime a, b;
+  GDate date, last;
+
+  if (!parse_options ("[DATE] - the sessions of a day or a range",
+          "Prints the agenda: one table per day, holidays and make-up "
+          "working days marked.", entries, &argc, &argv, &code))
+    return code;
+  if (argc > 2 || (argc == 2 && (from || to)))
+    return usage_error ("agenda takes DATE or --from/--to");
+  if ((store = open_store (g, &error)) == NULL ||
+      (c = load_centre (store, g, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (argc == 2) {
+    from = g_strdup (argv[1]);
+    to = g_strdup (argv[1]);
+  }
+  if (from == NULL) {
+    g_autofree char *today = med_time_format_local (g->now, c->zone,
+        "%Y-%m-%d");
+
+    from = g_strdup (today);
+  }
+  if (to == NULL)
+    to = g_strdup (from);
+  if (!parse_date (from, &y1, &m1, &d1) || !parse_date (to, &y2, &m2, &d2))
+    return usage_error ("dates look like 2026-12-07");
+  g_date_clear (&date, 1);
+  g_date_clear (&last, 1);
+  g_date_set_dmy (&date, d1, m1, y1);
+  g_date_set_dmy (&last, d2, m2, y2);
+  if (g_date_compare (&last, &date) < 0 ||
+      g_date_days_between (&date, &last) > 366)
+    return usage_error ("--to must be on or after --from, within a year");
+  if (!med_workcal_local_to_utc (c->zone, y1, m1, d1, 0, &a, &error) ||
+      !med_workcal_local_to_utc (c->zone, y2, m2, d2, 24 * 60, &b, &error) ||
+      (bookings = med_store_list_bookings (store, g->centre_id, a, b, all,
+           &error)) == NULL ||
+      (rooms = med_store_list_rooms (store, g->centre_id, &error)) == NULL ||
+      (meds = med_store_list_mediators (store, g->centre_id, &error)) == NULL ||
+      (interps = med_store_list_interpreters (store, g->centre_id,
+           &error)) == NULL ||
+      (cases = med_store_list_cases (store, g->centre_id, -1,
+           &error)) == NULL ||
+      (wc = med_store_load_workcal (store, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+
+  if (json) {
+    g_autoptr (JsonBuilder) jb = json_builder_new ();
+
+    json_builder_begin_array (jb);
+    for (guint i = 0; i < bookings->len; i++)
+      med_json_add_booking (jb, g_ptr_array_index (bookings, i), c->zone);
+    json_builder_end_array (jb);
+    med_print_json (json_builder_get_root (jb));
+    return EXIT_OK;
+  }
+
+  printf ("%s — agenda %s to %s (%s)\n", c->name, from, to, c->zone);
+  for (; g_date_compare (&date, &last) <= 0; g_date_add_days (&date, 1)) {
+    g_autoptr (MedTable) t = NULL;
+    gint y = g_date_get_year (&date), mo = g_date_get_month (&date);
+    gint d = g_date_get_day (&date);
+    static const char *const wd[] = { "", "Mon", "Tue", "Wed", "Thu", "Fri",
+      "Sat", "Sun" };
+    MedDayInfo info;
+    g_autoptr (GError) day_err = NULL;
+    MedTime ds, de;
+    guint n = 0;
+
+    printf ("\n%04d-%02d-%02d %s", y, mo, d, wd[g_date_get_weekday (&date)]);
+    if (!med_workcal_day_info (wc, c->layers, y, mo, d, &info, &day_err))
+      printf ("  [calendar unpublished: %s]", day_err->message);
+    else if (info.holiday)
+      printf ("  [holiday: %s]", info.name ? info.name : "");
+    else if (info.makeup)
+      printf ("  [make-up working day 调休上班: %s]", info.name ? info.name :
+          "");
+    else if (!info.working)
+      printf ("  [weekend]");
+    printf ("\n");
+    if (!med_workcal_local_to_utc (c->zone, y, mo, d, 0, &ds, NULL) ||
+        !med_workcal_local_to_utc (c->zone, y, mo, d, 24 * 60, &de, NULL))
+      continue;
+    t = med_table_new (7, "TIME", "CASE", "ROOM", "MEDIATOR", "INTERPRETER",
+        "MODE", "BOOKING");
+    for (guint i = 0; i < bookings->len; i++) {
+      MedBooking *bk = g_ptr_array_index (bookings, i);
+      const char *number = "?";
+      g_autofree char *st = NULL, *en = NULL, *tm = NULL, *id = NULL;
+
+      if (bk->start < ds || bk->start >= de)
+        continue;
+      for (guint k = 0; k < cases->len; k++) {
+        MedCase *kc = g_ptr_array_index (cases, k);
+
+        if (kc->id == bk->case_id)
+          number = kc->number;
+      }
+      st = fmt_clock (bk->start, c->zone);
+      en = fmt_clock (bk->end, c->zone);
+      tm = g_strdup_printf ("%s–%s", st, en);
+      id = g_strdup_printf ("#%" G_GINT64_FORMAT "%s", bk->id,
+          bk->status == MED_BOOKING_STATUS_CANCELLED ? " cancelled" : "");
+      med_table_add (t, tm, number, room_name (rooms, bk->room_id),
+          mediator_name (meds, bk->mediator_id),
+          interpreter_name (interps, bk->interpreter_id),
+          med_booking_mode_to_string (bk->mode), id);
+      n++;
+    }
+    if (n == 0)
+      printf ("  (no sessions)\n");
+    else
+      med_table_print (t, stdout);
+  }
+  return EXIT_OK;
+}
+
+/* ---- calendars, import, audit, report ---- */
+
+static int
+cmd_calendar_import (Global *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!parse_options ("FILE.ics… - load holiday notices",
+          "Loads published holiday notices (national, region, city or "
+          "centre) without a new release; all files or none.", entries, &argc,
+          &argv, &code))
+    return code;
+  if (argc < 2)
+    return usage_error ("calendar import needs FILE.ics");
+  if ((store = open_store (g, &error)) == NULL ||
+      !med_store_begin (store, &error))
+    return report (g_steal_pointer (&error));
+  for (int i = 1; i < argc; i++) {
+    g_autoptr (MedNotice) n = NULL;
+
+    if (!import_calendar_file (store, argv[i], g->actor, &n, &error)) {
+      med_store_rollback (store);
+      return report (g_steal_pointer (&error));
+    }
+    printf ("imported %s %d: %s (%u days)\n", n->jurisdiction, n->year,
+        n->title, n->days->len);
+  }
+  if (!med_store_commit (store, &error)) {
+    med_store_rollback (store);
+    return report (g_steal_pointer (&error));
+  }
+  return EXIT_OK;
+}
+
+static int
+cmd_calendar_list (Global *g, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!parse_options ("- list holiday notices",
+          "Lists the holiday notices loaded, with their sources.", entries,
+          &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("calendar list takes no arguments");
+  if ((store = open_store (g, &error)) == NULL ||
+      (list = med_store_list_notices (store, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_array (b);
+    for (guint i = 0; i < list->len; i++) {
+      MedNotice *n = g_ptr_array_index (list, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_string_value (b, n->id);
+      json_builder_set_member_name (b, "jurisdiction");
+      json_builder_add_string_value (b, n->jurisdiction);
+      json_builder_set_member_name (b, "layer");
+      json_builder_add_string_value (b, med_layer_to_string (n->layer));
+      json_builder_set_member_name (b, "year");
+      json_builder_add_int_value (b, n->year);
+      json_builder_set_member_name (b, "title");
+      json_builder_add_string_value (b, n->title);
+      json_builder_set_member_name (b, "source");
+      json_builder_add_string_value (b, n->source);
+      json_builder_set_member_name (b, "published");
+      json_builder_add_string_value (b, n->published);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    med_print_json (json_builder_get_root (b));
+  } else {
+    g_autoptr (MedTable) t = med_table_new (5, "JURISDICTION", "YEAR",
+        "PUBLISHED", "TITLE", "SOURCE");
+
+    for (guint i = 0; i < list->len; i++) {
+      MedNotice *n = g_ptr_array_index (list, i);
+      g_autofree char *y = g_strdup_printf ("%d", n->year);
+
+      med_table_add (t, n->jurisdiction, y, n->published, n->title,
+          n->source);
+    }
+    med_table_print (t, stdout);
+  }
+  return EXIT_OK;
+}
+
+static int
+cmd_import (Global *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  g_autoptr (MedImportDoc) doc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  guint nr = 0, nm = 0, ni = 0, nc = 0;
+  GStatBuf st;
+
+  if (!parse_options ("FILE.json - import rooms, mediators, interpreters, "
+          "cases", "Imports a JSON document (docs/import-format.md) in one "
+          "transaction: everything or nothing.", entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return usage_error ("import needs FILE.json");
+  if (g_stat (argv[1], &st) != 0 || !S_ISREG (st.st_mode))
+    return report (g_error_new (G_FILE_ERROR, G_FILE_ERROR_NOENT,
+        "%s: not a readable file", argv[1]));
+  if (st.st_size > MED_MAX_IMPORT_BYTES)
+    return report (g_error_new (MED_MODEL_ERROR, MED_MODEL_ERROR_TOO_LONG,
+        "%s: larger than %d bytes", argv[1], MED_MAX_IMPORT_BYTES));
+  if ((store = open_store (g, &error)) == NULL ||
+      (c = load_centre (store, g, &error)) == NULL ||
+      !g_file_get_contents (argv[1], &data, &len, &error) ||
+      (doc = med_import_doc_parse (data, len, c->zone, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  for (guint i = 0; i < doc->cases->len; i++) {
+    MedCase *k = g_ptr_array_index (doc->cases, i);
+
+    if (k->intake_at == 0)
+      k->intake_at = g->now;
+  }
+  if (!med_store_import_doc (store, g->centre_id, doc, g->actor, &nr, &nm,
+          &ni, &nc, &error))
+    return report (g_steal_pointer (&error));
+  printf ("imported %u rooms, %u mediators, %u interpreters, %u cases\n", nr,
+      nm, ni, nc);
+  return EXIT_OK;
+}
+
+static int
+cmd_audit_verify (Global *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 rows = 0, bad = 0;
+
+  if (!parse_options ("- check the audit log's hash chain",
+          "Recomputes the audit log's hash chain; names the first edited "
+          "row.", entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("audit verify takes no arguments");
+  if ((store = open_store (g, &error)) == NULL ||
+      !med_store_audit_verify (store, &rows, &bad, &error))
+    return report (g_steal_pointer (&error));
+  printf ("audit log intact: %" G_GINT64_FORMAT " rows\n", rows);
+  return EXIT_OK;
+}
+
+static int
+cmd_report_same_day (Global *g, int argc, char **argv)
+{
+  g_autofree char *from = NULL, *to = NULL;
+  gboolean json = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "Intake from", "DATE" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Intake to (inclusive)", "DATE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+    { NULL }
+  };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  g_autoptr (GError) error = NULL;
+  MedTime a = 0, b = G_MAXINT64;
+  guint n = 0, settled = 0, same = 0;
+
+  if (!parse_options ("- share of cases settled on their intake day",
+          "Reports how many cases were settled on the day they were taken "
+          "(最多跑一次).", entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("report same-day takes no arguments");
+  if ((store = open_store (g, &error)) == NULL ||
+      (c = load_centre (store, g, &error)) == NULL ||
+      (from && !parse_time_arg (from, c->zone, "--from", &a, &error)) ||
+      (to && !parse_time_arg (to, c->zone, "--to", &b, &error)))
+    return report (g_steal_pointer (&error));
+  if (to)
+    b += 86400;
+  if (!med_store_same_day_report (store, g->centre_id, a, b, &n, &settled,
+          &same, &error))
+    return report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) jb = json_builder_new ();
+
+    json_builder_begin_object (jb);
+    json_builder_set_member_name (jb, "cases");
+    json_builder_add_int_value (jb, n);
+    json_builder_set_member_name (jb, "settled");
+    json_builder_add_int_value (jb, settled);
+    json_builder_set_member_name (jb, "settled_same_day");
+    json_builder_add_int_value (jb, same);
+    json_builder_end_object (jb);
+    med_print_json (json_builder_get_root (jb));
+  } else {
+    printf ("%u cases taken at intake, %u settled, %u settled on their "
+        "intake day (%.1f%%)\n", n, settled, same,
+        n ? 100.0 * same / n : 0.0);
+  }
+  return EXIT_OK;
+}
+
+static int
+cmd_check (Global *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!parse_options ("- check the database",
+          "Runs SQLite's integrity check and looks for overlapping "
+          "bookings.", entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("check takes no arguments");
+  if ((store = open_store (g, &error)) == NULL ||
+      !med_store_check (store, &error))
+    return report (g_steal_pointer (&error));
+  printf ("database ok\n");
+  return EXIT_OK;
+}
+
+static const Command commands[] = {
+  { "init", NULL, cmd_init, "create the database and its centre" },
+  { "room", "add", cmd_room_add, "add a room" },
+  { "room", "list", cmd_room_list, "list rooms" },
+  { "mediator", "add", cmd_mediator_add, "add a mediator" },
+  { "mediator", "leave", cmd_mediator_leave, "record a mediator's leave" },
+  { "mediator", "list", cmd_mediator_list, "list mediators" },
+  { "interpreter", "add", cmd_interpreter_add, "add an interpreter" },
+  { "interpreter", "list", cmd_interpreter_list, "list interpreters" },
+  { "case", "add", cmd_case_add, "take a case at intake" },
+  { "case", "dispatch", cmd_case_dispatch, "dispatch a case" },
+  { "case", "status", cmd_case_status, "change a case's state" },
+  { "case", "show", cmd_case_show, "show a case" },
+  { "case", "list", cmd_case_list, "list cases" },
+  { "slots", NULL, cmd_slots, "earliest feasible slots for a case" },
+  { "book", NULL, cmd_book, "book a session" },
+  { "reschedule", NULL, cmd_reschedule, "move a session" },
+  { "cancel", NULL, cmd_cancel, "cancel a session" },
+  { "schedule", NULL, cmd_schedule, "schedule a day's queue" },
+  { "agenda", NULL, cmd_agenda, "sessions of a day or range" },
+  { "calendar", "import", cmd_calendar_import, "load holiday notices" },
+  { "calendar", "list", cmd_calendar_list, "list holiday notices" },
+  { "import", NULL, cmd_import, "import a JSON document" },
+  { "audit", "verify", cmd_audit_verify, "check the audit hash chain" },
+  { "report", "same-day", cmd_report_same_day,
+    "share of cases settled on intake day" },
+  { "check", NULL, cmd_check, "integrity and overlap check" },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out,
+      "Usage: medsched [--db PATH] [--centre ID] [--now YYYY-MM-DDTHH:MM] "
+      "[--actor NAME] COMMAND [ARGS]\n\n"
+      "Schedules a court mediation centre's rooms, mediators and "
+      "interpreters.\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++) {
+    g_autofree char *name = g_strdup_printf ("%s%s%s", commands[i].name,
+        commands[i].sub ? " " : "", commands[i].sub ? commands[i].sub : "");
+
+    fprintf (out, "  %-22s %s\n", name, commands[i].summary);
+  }
+  fprintf (out, "\nEach command takes --help. The database defaults to "
+      "$MEDSCHED_DB or ./medsched.db;\n--now (or $MEDSCHED_NOW) fixes the "
+      "current time, in the centre's zone.\n"
+      "Exit status: 0 done, 1 failed, 2 usage error, 3 booking conflict.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  Global g = { 0 };
+  g_autoptr (GError) error = NULL;
+  const char *now_env;
+  int i = 1, rc;
+
+  setlocale (LC_ALL, "");
+  /* Names are UTF-8 whatever the caller's locale: under a non-UTF-8 locale
+   * (a bare "C" in CI) GOption would refuse every Chinese argument. */
+  if (!g_get_charset (NULL))
+    setlocale (LC_ALL, "C.UTF-8");
+  g.centre_id = 1;
+
+  /* Global options come before the command. */
+  while (i < argc && argv[i][0] == '-') {
+    const char *a = argv[i];
+
+    if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0) {
+      print_usage (stdout);
+      return EXIT_OK;
+    }
+    if (i + 1 >= argc)
+      return usage_error ("%s needs a value", a);
+    if (strcmp (a, "--db") == 0) {
+      g_free (g.db);
+      g.db = g_strdup (argv[i + 1]);
+    } else if (strcmp (a, "--centre") == 0) {
+      if (!parse_id (argv[i + 1], &g.centre_id))
+        return usage_error ("--centre takes a numeric id");
+    } else if (strcmp (a, "--now") == 0) {
+      g_free (g.now_text);
+      g.now_text = g_strdup (argv[i + 1]);
+    } else if (strcmp (a, "--actor") == 0) {
+      if (!med_validate_text (argv[i + 1], 64, FALSE, FALSE, "--actor",
+              &error))
+        return report (g_steal_pointer (&error));
+      g_free (g.actor);
+      g.actor = g_strdup (argv[i + 1]);
+    } else {
+      return usage_error ("unknown option %s",
+          g_utf8_validate (a, -1, NULL) ? a : "?");
+    }
+    i += 2;
+  }
+  if (i >= argc) {
+    print_usage (stderr);
+    return EXIT_USAGE;
+  }
+  if (g.db == NULL)
+    g.db = g_strdup (g_getenv ("MEDSCHED_DB") ? g_getenv ("MEDSCHED_DB") :
+        "medsched.db");
+  if (g.actor == NULL)
+    g.actor = g_strdup ("cli");
+  now_env = g_getenv ("MEDSCHED_NOW");
+  if (g.now_text == NULL && now_env != NULL && *now_env)
+    g.now_text = g_strdup (now_env);
+  if (g.now_text != NULL) {
+    /* --now is centre-local; the zone comes from the store when it exists,
+     * else the default zone. */
+    g_autoptr (MedStore) probe = g_file_test (g.db, G_FILE_TEST_EXISTS) ?
+        med_store_open_existing (g.db, NULL) : NULL;
+    g_autoptr (MedCentre) c = probe ? med_store_get_centre (probe,
+        g.centre_id, NULL) : NULL;
+
+    if (!med_time_parse_local (g.now_text, c ? c->zone : "Asia/Shanghai",
+            &g.now, &error)) {
+      g_prefix_error (&error, "--now: ");
+      return report (g_steal_pointer (&error));
+    }
+  } else {
+    g.now = g_get_real_time () / G_USEC_PER_SEC;
+  }
+
+  rc = -1;
+  for (guint k = 0; k < G_N_ELEMENTS (commands); k++) {
+    const Command *cmd = &commands[k];
+
+    if (strcmp (argv[i], cmd->name) != 0)
+      continue;
+    if (cmd->sub == NULL) {
+      rc = cmd->func (&g, argc - i, argv + i);
+      break;
+    }
+    if (i + 1 < argc && strcmp (argv[i + 1], cmd->sub) == 0) {
+      g_autofree char *joined = g_strdup_printf ("%s %s", cmd->name,
+          cmd->sub);
+      char **sub_argv = argv + i + 1;
+
+      sub_argv[0] = joined;
+      rc = cmd->func (&g, argc - i - 1, sub_argv);
+      break;
+    }
+  }
+  if (rc == -1) {
+    gboolean known = FALSE;
+
+    for (guint k = 0; k < G_N_ELEMENTS (commands); k++)
+      known |= strcmp (argv[i], commands[k].name) == 0;
+    if (known && (i + 1 >= argc || strcmp (argv[i + 1], "--help") == 0)) {
+      printf ("Usage: medsched %s SUBCOMMAND\n", argv[i]);
+      for (guint k = 0; k < G_N_ELEMENTS (commands); k++) {
+        if (strcmp (argv[i], commands[k].name) == 0)
+          printf ("  %s %-10s %s\n", commands[k].name, commands[k].sub,
+              commands[k].summary);
+      }
+      rc = i + 1 >= argc ? EXIT_USAGE : EXIT_OK;
+    } else {
+      rc = usage_error ("unknown command %s%s%s",
+          g_utf8_validate (argv[i], -1, NULL) ? argv[i] : "?",
+          known ? " " : "", known && g_utf8_validate (argv[i + 1], -1, NULL) ?
+          argv[i + 1] : "");
+    }
+  }
+  g_free (g.db);
+  g_free (g.now_text);
+  g_free (g.actor);
+  return rc;
+}

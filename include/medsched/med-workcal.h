@@ -115,8 +115,9 @@ gboolean med_workcal_check_layers (const char *layers, GError **error);
 
 /* The working windows of one local date for a centre: up to two intervals
  * (before and after lunch), in UTC, in order. Uses the weekday's opening
- * hours; a make-up working day on a weekend uses Monday's hours. A day that
- * is not working gives *n_out = 0. */
+ * hours; a make-up working day on a weekend uses Monday's hours; an
+ * ordinary weekend day uses the centre's own weekend hours (closed by
+ * default). A holiday gives *n_out = 0. */
 gboolean med_workcal_day_windows (const MedWorkcal *wc,
     const MedCentre *centre, gint year, gint month, gint day,
     MedInterval out[2], guint *n_out, GError **error);

@@ -472,6 +472,22 @@ test_weekend (Fixture *f, gconstpointer data)
 }
 
 static void
+test_weekend_hours (Fixture *f, gconstpointer data)
+{
+  g_autoptr (MedSlot) s = NULL;
+  MedDayHours sat = { 9 * 60, 12 * 60, 0, 0 };
+
+  /* a centre that opens on Saturday mornings, except on holidays */
+  f->w.centre->hours[5] = sat;
+  s = first_slot (f, "2026-12-04T17:30", NULL, NULL);
+  assert_slot (s, "2026-12-05T09:00", 1, 10);
+  g_clear_pointer (&s, med_slot_free);
+  s = first_slot (f, "2026-10-02T17:30", NULL, NULL);
+  /* 10-03 is a Saturday inside the National Day holiday; 10-08 next */
+  assert_slot (s, "2026-10-08T09:00", 1, 10);
+}
+
+static void
 test_national_day_holiday (Fixture *f, gconstpointer data)
 {
   g_autoptr (MedSlot) s = first_slot (f, "2026-09-30T17:30", NULL, NULL);
@@ -885,6 +901,7 @@ main (int argc, char **argv)
   T ("time/longer-than-window", test_longer_than_any_window);
   T ("time/after-hours", test_after_hours);
   T ("time/weekend", test_weekend);
+  T ("time/weekend-hours", test_weekend_hours);
   T ("holiday/national-day-2026", test_national_day_holiday);
   T ("holiday/makeup-day-2026", test_makeup_day);
   T ("holiday/spring-festival-2025", test_spring_festival_2025);

@@ -20,6 +20,7 @@ typedef enum
   MED_SCHEDULER_ERROR_INVALID,     /* bad request (duration, ids, …) */
   MED_SCHEDULER_ERROR_NO_SLOT,     /* nothing feasible; message says why */
   MED_SCHEDULER_ERROR_UNPUBLISHED, /* the search reached an unpublished year */
+  MED_SCHEDULER_ERROR_CONFLICT,    /* a hand-picked slot is already taken */
 } MedSchedulerError;
 
 /* Why a case could not be placed: a bit set, the first set bit (in this
@@ -32,12 +33,18 @@ typedef enum
   MED_BLOCK_LANGUAGE = 1 << 3,      /* no shared language, no interpreter */
   MED_BLOCK_LEAVE = 1 << 4,         /* mediators on leave */
   MED_BLOCK_DAILY_CAP = 1 << 5,     /* mediators at their daily cap */
-  MED_BLOCK_BUSY = 1 << 6,          /* rooms/mediators/parties booked */
+  MED_BLOCK_ROOM_BUSY = 1 << 6,     /* the suitable rooms are booked */
+  MED_BLOCK_MEDIATOR_BUSY = 1 << 11, /* the suitable mediators (and their
+                                      * interpreters) are booked */
+  MED_BLOCK_PARTY_BUSY = 1 << 12,   /* a party has another session */
   MED_BLOCK_CLOSED = 1 << 7,        /* no working time (holidays, hours) */
   MED_BLOCK_DEADLINE = 1 << 8,      /* nothing before the case deadline */
   MED_BLOCK_HORIZON = 1 << 9,       /* nothing within the search horizon */
   MED_BLOCK_DURATION = 1 << 10,     /* session longer than any window */
 } MedBlock;
+
+#define MED_BLOCK_BUSY                                                       \
+  (MED_BLOCK_ROOM_BUSY | MED_BLOCK_MEDIATOR_BUSY | MED_BLOCK_PARTY_BUSY)
 
 /* A busy interval of one resource, taken from existing bookings (room
  * intervals already include their setup/cleanup buffers: the caller passes

@@ -37,7 +37,9 @@ typedef struct _MedStore MedStore;
  * newer medsched fails with MED_STORE_ERROR_TOO_NEW; a SQLite file that has
  * tables but is not ours fails with MED_STORE_ERROR_FOREIGN; a file that is
  * not SQLite fails with MED_STORE_ERROR_OPEN or _CORRUPT. WAL, foreign keys
- * on, synchronous=FULL. (transfer full) */
+ * on, synchronous=FULL. A MedStore is used by one thread at a time: each
+ * thread (or process) opens its own; SQLite serialises their writes.
+ * (transfer full) */
 MedStore *med_store_open (const char *path, GError **error);
 /* Opens without creating or migrating (fails if the file is missing). */
 MedStore *med_store_open_existing (const char *path, GError **error);
@@ -72,6 +74,7 @@ gint64 med_store_add_room (MedStore *store, const MedRoom *r,
     const char *actor, GError **error);
 GPtrArray *med_store_list_rooms (MedStore *store, gint64 centre_id,
     GError **error);
+/* m->leave, when set, is stored too. daily_cap must be 1–24. */
 gint64 med_store_add_mediator (MedStore *store, const MedMediator *m,
     const char *actor, GError **error);
 GPtrArray *med_store_list_mediators (MedStore *store, gint64 centre_id,
@@ -114,7 +117,9 @@ gboolean med_store_set_case_status (MedStore *store, gint64 case_id,
 gint64 med_store_book (MedStore *store, const MedBooking *b,
     const char *actor, GError **error);
 /* Moves a booking (time, room, mediator, interpreter, mode): SEQUENCE + 1,
- * same UID, the same re-checks as book. */
+ * same UID, the same re-checks as book. to->room_id or to->mediator_id 0
+ * keeps the current one; to->interpreter_id 0 means none. The case and the
+ * UID of to are ignored. A cancelled booking cannot be moved. */
 gboolean med_store_reschedule (MedStore *store, gint64 booking_id,
     const MedBooking *to, const char *actor, GError **error);
 /* Cancels: status cancelled, SEQUENCE + 1; the case goes back to

@@ -55,7 +55,9 @@ report (GError *error)
 
   if (error == NULL)
     return EXIT_OK;
-  if (g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT))
+  if (g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT) ||
+      g_error_matches (error, MED_SCHEDULER_ERROR,
+          MED_SCHEDULER_ERROR_CONFLICT))
     code = EXIT_CONFLICT;
   else if (error->domain == G_OPTION_ERROR)
     code = EXIT_USAGE;
@@ -97,10 +99,20 @@ parse_options (const char *usage, const char *summary,
   return TRUE;
 }
 
+/* With --now the store's own timestamps (audit, status changes) follow
+ * the given clock too, so replays and demos are consistent. */
+static MedStore *
+use_clock (MedStore *store, Global *g)
+{
+  if (store != NULL && g->now_text != NULL)
+    med_store_set_now (store, g->now);
+  return store;
+}
+
 static MedStore *
 open_store (Global *g, GError **error)
 {
-  return med_store_open_existing (g->db, error);
+  return use_clock (med_store_open_existing (g->db, error), g);
 }
 
 static MedCentre *
@@ -338,7 +350,7 @@ cmd_init (Global *g, int argc, char **argv)
     c->default_duration_minutes = duration;
   c->allow_fallback = !no_fallback;
 
-  store = med_store_open (g->db, &error);
+  store = use_clock (med_store_open (g->db, &error), g);
   if (store == NULL)
     return report (g_steal_pointer (&error));
   if (!med_store_begin (store, &error))
@@ -1273,8 +1285,9 @@ cmd_slots (Global *g, int argc, char **argv)
     return code;
   if (argc != 2)
     return usage_error ("slots needs CASE");
-  if (count < 1 || count > 50 || duration < 0 || duration > 8 * 60)
-    return usage_error ("--count 1–50, --duration up to 480");
+  if (count < 1 || count > 50 ||
+      (duration != 0 && (duration < 15 || duration > 8 * 60)))
+    return usage_error ("--count must be 1–50, --duration 15–480 minutes");
   if ((store = open_store (g, &error)) == NULL ||
       !load_case_context (store, g, argv[1], 0, &cc, &error) ||
       !case_schedulable (cc.kase, &error))
@@ -1369,8 +1382,8 @@ cmd_book (Global *g, int argc, char **argv)
     return code;
   if (argc != 2)
     return usage_error ("book needs CASE");
-  if (duration < 0 || duration > 8 * 60)
-    return usage_error ("--duration up to 480 minutes");
+  if (duration != 0 && (duration < 15 || duration > 8 * 60))
+    return usage_error ("--duration must be 15–480 minutes");
   if ((store = open_store (g, &error)) == NULL ||
       !load_case_context (store, g, argv[1], 0, &cc, &error) ||
       !case_schedulable (cc.kase, &error))
@@ -1562,6 +1575,22 @@ queue_clear (Queue *q)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Queue, queue_clear)
 
 static int
+compare_plan_items (gconstpointer a, gconstpointer b)
+{
+  const MedPlanItem *x = *(MedPlanItem *const *) a;
+  const MedPlanItem *y = *(MedPlanItem *const *) b;
+
+  if ((x->slot == NULL) != (y->slot == NULL))
+    return x->slot == NULL ? 1 : -1;
+  if (x->slot == NULL)
+    return 0;
+  if (x->slot->start != y->slot->start)
+    return x->slot->start < y->slot->start ? -1 : 1;
+  return (x->slot->room_id > y->slot->room_id) -
+      (x->slot->room_id < y->slot->room_id);
+}
+
+static int
 cmd_schedule (Global *g, int argc, char **argv)
 {
   gboolean json = FALSE, dry_run = FALSE;
@@ -1710,6 +1739,8 @@ cmd_schedule (Global *g, int argc, char **argv)
 
   printf ("%s: %u placed%s, %u unplaced\n", argv[1], plan->placed,
       dry_run ? " (dry run, nothing booked)" : "", plan->unplaced);
+  /* Placed sessions by time, then the unplaced cases with their reasons. */
+  g_ptr_array_sort (plan->items, compare_plan_items);
   for (guint i = 0; i < plan->items->len; i++) {
     MedPlanItem *it = g_ptr_array_index (plan->items, i);
     const char *number = "?";

@@ -756,7 +756,7 @@ search_window (Search *se, const MedInterval *w, const DayWindows *day,
     gint best_room = -1, best_unit = -1;
 
     if (timeline_conflict (se->party_busy, t, t + se->duration, &until)) {
-      se->blocks |= MED_BLOCK_BUSY;
+      se->blocks |= MED_BLOCK_PARTY_BUSY;
       t = align_up (until, day->midnight, c->slot_minutes);
       continue;
     }
@@ -791,11 +791,13 @@ search_window (Search *se, const MedInterval *w, const DayWindows *day,
       found->unit = g_array_index (se->units, Unit, best_unit);
       return TRUE;
     }
-    se->blocks |= MED_BLOCK_BUSY;
-    if (best_room < 0)
+    if (best_room < 0) {
+      se->blocks |= MED_BLOCK_ROOM_BUSY;
       next = room_next;
-    else
+    } else {
+      se->blocks |= MED_BLOCK_MEDIATOR_BUSY;
       next = unit_next;
+    }
     if (next == G_MAXINT64 || next <= t)
       break;
     t = align_up (next, day->midnight, c->slot_minutes);
@@ -975,13 +977,22 @@ explain_blocks (Search *se, MedRoomKind kind)
         "cap on some days; ");
   if (b & MED_BLOCK_DURATION)
     g_string_append (e, "the session is longer than any working window; ");
-  if (b & MED_BLOCK_BUSY)
-    g_string_append (e, "rooms, mediators, interpreters or parties are "
-        "booked at every free time; ");
+  if (b & MED_BLOCK_ROOM_BUSY)
+    g_string_append (e, "the suitable rooms are booked; ");
+  if (b & MED_BLOCK_MEDIATOR_BUSY)
+    g_string_append (e, "the suitable mediators (or the interpreter they "
+        "need) are booked whenever a room is free; ");
+  if (b & MED_BLOCK_PARTY_BUSY)
+    g_string_append (e, "a party has another session then; ");
   if (b & MED_BLOCK_CLOSED)
     g_string_append_printf (e, "%u of %u days checked are not working days "
         "(weekends, holidays); ", se->days_closed, se->days_checked);
-  if (se->deadline_limits) {
+  if (se->req->single_day) {
+    g_autofree char *day = med_time_format_local (se->not_before, c->zone,
+        "%Y-%m-%d");
+
+    g_string_append_printf (e, "nothing fits on %s", day);
+  } else if (se->deadline_limits) {
     g_autofree char *dl = med_time_format_local (se->kase->deadline, c->zone,
         "%Y-%m-%d %H:%M");
 
@@ -1137,7 +1148,9 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
       if (!search_days (&se, TRUE, why, want, results, error))
         goto out;
     }
-    se.blocks |= pref_blocks;
+    /* "no room of kind X" speaks of the preferred kind only */
+    se.blocks = pref_blocks | (se.blocks & ~(guint) (MED_BLOCK_ROOM_KIND |
+            MED_BLOCK_CAPACITY));
   }
   if (results->len == 0) {
     g_autofree char *msg = explain_blocks (&se, kind);
@@ -1450,7 +1463,7 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
     if (!room_free (&se, (guint) ri, slot->start, &until) ||
         !unit_free (&se, u, slot->start, &until) ||
         timeline_conflict (se.party_busy, slot->start, slot->end, &until)) {
-      g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
+      g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_CONFLICT,
           "the room, the mediator, the interpreter or a party is already "
           "booked then");
       goto out;

@@ -717,6 +717,7 @@ test_check_slot (Fixture *f, gconstpointer data)
   world_book (&f->w, 7, 1, 0, 0, "2026-12-07T10:30", "2026-12-07T11:30");
   g_assert_false (check (f, "2026-12-07T08:00", "2026-12-07T10:00",
       "2026-12-07T11:00", 1, 10, 0, &error));
+  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_CONFLICT);
   g_assert_nonnull (strstr (error->message, "already booked"));
 }
 

@@ -1,0 +1,253 @@
+/* med-store-audit.c — the store's audit log: one row per change, chained by
+ * SHA-256 so that editing, removing or reordering a row breaks the chain
+ * from that row on, and the check that walks the chain.
+ *
+ * The table refuses UPDATE and DELETE by trigger; the chain catches what
+ * gets past the triggers (someone dropping them with the sqlite3 shell).
+ *
+ * Canonical form of a row, hashed with SHA-256 and stored as lowercase
+ * hex in audit.hash:
+ *
+ *   prev_hash US id US at US actor US action US entity US entity_id US detail
+ *
+ * where US is the byte 0x1F, integers are in decimal ASCII, text is the
+ * stored UTF-8, and prev_hash is the previous row's hash (64 zeros for the
+ * first row). detail is a small JSON object of ids, states and times: it
+ * never holds party names or contacts. */
+#define G_LOG_DOMAIN "medsched-store"
+
+#include "med-store-private.h"
+
+#include <string.h>
+
+#define ZERO_HASH                                                              \
+  "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* ---- detail JSON ------------------------------------------------------- */
+
+static void
+detail_key (GString *json, const char *key)
+{
+  if (json->len > 1)
+    g_string_append_c (json, ',');
+  g_string_append_printf (json, "\"%s\":", key);
+}
+
+void
+store_detail_int (GString *json, const char *key, gint64 value)
+{
+  detail_key (json, key);
+  g_string_append_printf (json, "%" G_GINT64_FORMAT, value);
+}
+
+void
+store_detail_str (GString *json, const char *key, const char *value)
+{
+  detail_key (json, key);
+  g_string_append_c (json, '"');
+  for (const char *p = value ? value : ""; *p; p++) {
+    guchar c = (guchar) *p;
+
+    if (c == '"' || c == '\\')
+      g_string_append_printf (json, "\\%c", c);
+    else if (c < 0x20)
+      g_string_append_printf (json, "\\u%04x", c);
+    else
+      g_string_append_c (json, c);
+  }
+  g_string_append_c (json, '"');
+}
+
+char *
+store_detail_end (GString *json)
+{
+  g_string_append_c (json, '}');
+  return g_string_free (json, FALSE);
+}
+
+/* ---- the chain --------------------------------------------------------- */
+
+static char *
+hash_row (const char *prev_hash, gint64 id, MedTime at, const char *actor,
+    const char *action, const char *entity, gint64 entity_id,
+    const char *detail)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  const char *texts[] = { actor, action, entity };
+  char num[32];
+
+  g_checksum_update (sum, (const guchar *) prev_hash, -1);
+  g_snprintf (num, sizeof num, "\x1f%" G_GINT64_FORMAT "\x1f%" G_GINT64_FORMAT,
+      id, at);
+  g_checksum_update (sum, (const guchar *) num, -1);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++) {
+    g_checksum_update (sum, (const guchar *) "\x1f", 1);
+    g_checksum_update (sum, (const guchar *) texts[i], -1);
+  }
+  g_snprintf (num, sizeof num, "\x1f%" G_GINT64_FORMAT "\x1f", entity_id);
+  g_checksum_update (sum, (const guchar *) num, -1);
+  g_checksum_update (sum, (const guchar *) detail, -1);
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+gboolean
+store_audit_append (MedStore *store, const char *actor, const char *action,
+    const char *entity, gint64 entity_id, const char *detail, GError **error)
+{
+  g_autofree char *prev = NULL;
+  g_autofree char *hash = NULL;
+  gint64 id = 1;
+  MedTime at = store_now (store);
+  int rc;
+
+  if (detail == NULL)
+    detail = "{}";
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "SELECT id, hash FROM audit "
+        "ORDER BY id DESC LIMIT 1",
+        error);
+
+    if (st == NULL)
+      return FALSE;
+    rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW) {
+      id = sqlite3_column_int64 (st, 0) + 1;
+      prev = store_column_text (st, 1);
+    } else if (rc == SQLITE_DONE) {
+      prev = g_strdup (ZERO_HASH);
+    } else {
+      store_set_error (store, rc, "reading the audit log", error);
+      return FALSE;
+    }
+  }
+  hash = hash_row (prev, id, at, actor, action, entity, entity_id, detail);
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "INSERT INTO audit (id, at, "
+        "actor, action, entity, entity_id, detail, prev_hash, hash) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        error);
+
+    if (st == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (st, 1, id);
+    sqlite3_bind_int64 (st, 2, at);
+    sqlite3_bind_text (st, 3, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 4, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 5, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 6, entity_id);
+    sqlite3_bind_text (st, 7, detail, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 8, prev, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 9, hash, -1, SQLITE_STATIC);
+    return store_step_done (store, st, "writing the audit log", error);
+  }
+}
+
+gboolean
+med_store_audit_verify (MedStore *store, gint64 *n_rows, gint64 *bad_id,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  g_autofree char *expected_prev = g_strdup (ZERO_HASH);
+  gint64 rows = 0;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (bad_id)
+    *bad_id = 0;
+  st = store_stmt (store,
+      "SELECT id, at, actor, action, entity, entity_id, "
+      "detail, prev_hash, hash FROM audit ORDER BY id",
+      error);
+  if (st == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    gint64 id = sqlite3_column_int64 (st, 0);
+    const char *prev = (const char *) sqlite3_column_text (st, 7);
+    const char *stored = (const char *) sqlite3_column_text (st, 8);
+    g_autofree char *hash = NULL;
+
+    rows++;
+    hash = hash_row (prev ? prev : "", id, sqlite3_column_int64 (st, 1),
+        (const char *) sqlite3_column_text (st, 2),
+        (const char *) sqlite3_column_text (st, 3),
+        (const char *) sqlite3_column_text (st, 4),
+        sqlite3_column_int64 (st, 5),
+        (const char *) sqlite3_column_text (st, 6));
+    if (g_strcmp0 (prev, expected_prev) != 0 || g_strcmp0 (hash, stored) != 0) {
+      if (bad_id)
+        *bad_id = id;
+      if (n_rows)
+        *n_rows = rows;
+      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT,
+          "audit chain broken at row %" G_GINT64_FORMAT " (%s)", id,
+          g_strcmp0 (prev, expected_prev) != 0
+              ? "does not follow the previous row"
+              : "row content does not match its hash");
+      return FALSE;
+    }
+    g_free (expected_prev);
+    expected_prev = g_strdup (stored);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "reading the audit log", error);
+    return FALSE;
+  }
+  if (n_rows)
+    *n_rows = rows;
+  return TRUE;
+}
+
+void
+med_audit_entry_free (MedAuditEntry *e)
+{
+  if (e == NULL)
+    return;
+  g_free (e->actor);
+  g_free (e->action);
+  g_free (e->entity);
+  g_free (e->detail);
+  g_free (e);
+}
+
+GPtrArray *
+med_store_list_audit (MedStore *store, const char *entity, gint64 entity_id,
+    GError **error)
+{
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  st = store_stmt (store,
+      "SELECT id, at, actor, action, entity, entity_id, "
+      "detail FROM audit WHERE ?1 IS NULL OR (entity = ?1 AND "
+      "entity_id = ?2) ORDER BY id",
+      error);
+  if (st == NULL)
+    return NULL;
+  if (entity != NULL)
+    sqlite3_bind_text (st, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 2, entity_id);
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) med_audit_entry_free);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    MedAuditEntry *e = g_new0 (MedAuditEntry, 1);
+
+    e->id = sqlite3_column_int64 (st, 0);
+    e->at = sqlite3_column_int64 (st, 1);
+    e->actor = store_column_text (st, 2);
+    e->action = store_column_text (st, 3);
+    e->entity = store_column_text (st, 4);
+    e->entity_id = sqlite3_column_int64 (st, 5);
+    e->detail = store_column_text (st, 6);
+    g_ptr_array_add (list, e);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "listing the audit log", error);
+    return NULL;
+  }
+  return g_steal_pointer (&list);
+}

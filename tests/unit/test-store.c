@@ -1,0 +1,1774 @@
+/* test-store.c — unit tests of the SQLite store: opening and migrating,
+ * refusing newer, foreign and non-SQLite files, entity round trips with
+ * Chinese and Tibetan text, the atomic booking and every overlap it must
+ * refuse (also through the schema's triggers with raw SQL), rescheduling,
+ * cancelling, case status changes, the hash-chained audit log, imports,
+ * notices, the snapshot and concurrent writers.
+ *
+ * Each test gets its own temporary directory, removed afterwards. Raw
+ * SQLite is used only to do what medsched itself never would (tamper,
+ * forge versions, bypass the API). */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include <medsched/med-store.h>
+
+#define ZONE "Asia/Shanghai"
+
+typedef struct
+{
+  char *dir;
+  char *path;
+  MedStore *store;
+  gint64 centre;
+  gint64 room1; /* 温馨调解室一: 15 min setup, 15 min cleanup */
+  gint64 room2; /* 家事调解室: no buffers */
+  gint64 room3; /* remote room, 10/10 */
+  gint64 med1; /* Tibetan name, daily cap 2 */
+  gint64 med2; /* 王芳, cap 4 */
+  gint64 med3; /* on leave 2026-12-08 */
+  gint64 interp;
+  gint64 case1; /* shares a contact with case3 */
+  gint64 case2;
+  gint64 case3;
+  gint64 case4;
+} Fixture;
+
+static MedTime
+at (const char *local)
+{
+  g_autoptr (GError) error = NULL;
+  MedTime t = 0;
+
+  g_assert_true (med_time_parse_local (local, ZONE, &t, &error));
+  g_assert_no_error (error);
+  return t;
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL) {
+    g_autofree char *p = g_build_filename (dir, name, NULL);
+
+    g_assert_cmpint (g_unlink (p), ==, 0);
+  }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("medsched-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "store.db", NULL);
+  f->store = med_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->store, med_store_close);
+  remove_tree (f->dir);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
+/* ---- raw SQLite, for what the API must never allow ---------------------- */
+
+static sqlite3 *
+raw_open (const char *path)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+      ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  return db;
+}
+
+static gint64
+raw_int (sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  gint64 v;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+  v = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  return v;
+}
+
+/* Runs sql; returns the SQLite result and, on failure, the message. */
+static int
+raw_exec (sqlite3 *db, const char *sql, char **message)
+{
+  char *err = NULL;
+  int rc = sqlite3_exec (db, sql, NULL, NULL, &err);
+
+  if (message != NULL)
+    *message = g_strdup (err);
+  sqlite3_free (err);
+  return rc;
+}
+
+static GBytes *
+read_file (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, &error));
+  return g_bytes_new_take (data, len);
+}
+
+/* ---- populating ------------------------------------------------------- */
+
+static gint64
+add_room (Fixture *f, const char *name, MedRoomKind kind, gint setup,
+    gint cleanup)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedRoom) r = med_room_new ();
+  gint64 id;
+
+  r->centre_id = f->centre;
+  r->name = g_strdup (name);
+  r->kind = kind;
+  r->capacity = 6;
+  r->features = MED_ROOM_FEATURE_VIDEO;
+  r->setup_minutes = setup;
+  r->cleanup_minutes = cleanup;
+  id = med_store_add_room (f->store, r, "test", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+static gint64
+add_mediator (Fixture *f, const char *name, const char *langs, gint cap)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedMediator) m = med_mediator_new ();
+  gint64 id;
+
+  m->centre_id = f->centre;
+  m->name = g_strdup (name);
+  m->languages = g_strsplit (langs, ",", -1);
+  m->specialties = (1u << MED_CASE_KIND_N) - 1;
+  m->daily_cap = cap;
+  id = med_store_add_mediator (f->store, m, "test", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+static MedParty *
+party (const char *name, MedPartyRole role, const char *lang,
+    const char *contact)
+{
+  MedParty *p = med_party_new ();
+
+  p->name = g_strdup (name);
+  p->role = role;
+  p->language = g_strdup (lang);
+  p->attendance = MED_ATTENDANCE_IN_PERSON;
+  p->contact = g_strdup (contact);
+  return p;
+}
+
+static MedCase *
+new_case (Fixture *f, const char *number, MedCaseKind kind)
+{
+  MedCase *c = med_case_new ();
+
+  c->centre_id = f->centre;
+  c->number = g_strdup (number);
+  c->kind = kind;
+  c->status = MED_CASE_STATUS_DISPATCHED;
+  c->department = MED_DEPARTMENT_COURT_MEDIATION;
+  c->intake_at = at ("2026-12-01T10:00");
+  c->summary = g_strdup ("拖欠工资三个月\nགླ་ཆ་མ་སྤྲད།");
+  return c;
+}
+
+static gint64
+add_case (Fixture *f, const char *number, const char *contact_a,
+    const char *contact_b)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCase) c = new_case (f, number, MED_CASE_KIND_WAGES);
+  g_autoptr (GPtrArray) parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
+  gint64 id;
+
+  g_ptr_array_add (parties,
+      party ("扎西顿珠", MED_PARTY_ROLE_APPLICANT, "bo", contact_a));
+  g_ptr_array_add (parties,
+      party ("某建筑公司", MED_PARTY_ROLE_RESPONDENT, "zh", contact_b));
+  id = med_store_add_case (f->store, c, parties, "test", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+static void
+populate (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCentre) c = med_centre_new_default ();
+  g_autoptr (MedInterpreter) in = med_interpreter_new ();
+
+  g_free (c->name);
+  c->name = g_strdup ("城关区矛盾纠纷调处中心");
+  f->centre = med_store_add_centre (f->store, c, "test", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (f->centre, >, 0);
+
+  f->room1 = add_room (f, "温馨调解室一", MED_ROOM_KIND_WARM, 15, 15);
+  f->room2 = add_room (f, "家事调解室", MED_ROOM_KIND_FAMILY, 0, 0);
+  f->room3 = add_room (f, "远程调解室", MED_ROOM_KIND_REMOTE, 10, 10);
+  f->med1 = add_mediator (f, "བཀྲ་ཤིས་བདེ་ལེགས", "zh,bo", 2);
+  f->med2 = add_mediator (f, "王芳", "zh", 4);
+  f->med3 = add_mediator (f, "卓玛", "bo", 4);
+  g_assert_true (med_store_add_leave (f->store, f->med3, at ("2026-12-08"),
+      at ("2026-12-09"), "test", &error));
+  g_assert_no_error (error);
+
+  in->centre_id = f->centre;
+  in->name = g_strdup ("次仁");
+  in->pairs = g_strsplit ("zh:bo", ",", -1);
+  f->interp = med_store_add_interpreter (f->store, in, "test", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (f->interp, >, 0);
+
+  f->case1 = add_case (f, "(2026)藏0102民调1号", "13800000001", "0891-1111");
+  f->case2 = add_case (f, "(2026)藏0102民调2号", "13800000002", "0891-2222");
+  f->case3 = add_case (f, "(2026)藏0102民调3号", "13800000001", "0891-3333");
+  f->case4 = add_case (f, "(2026)藏0102民调4号", "", "");
+}
+
+static gint64
+book (Fixture *f, gint64 kase, gint64 room, gint64 med, gint64 interp,
+    const char *start, const char *end, GError **error)
+{
+  MedBooking b = { 0 };
+
+  b.case_id = kase;
+  b.room_id = room;
+  b.mediator_id = med;
+  b.interpreter_id = interp;
+  b.start = at (start);
+  b.end = at (end);
+  b.mode = MED_BOOKING_MODE_IN_PERSON;
+  return med_store_book (f->store, &b, "test", error);
+}
+
+static guint
+n_bookings (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list
+      = med_store_list_bookings (f->store, f->centre, 0, 0, TRUE, &error);
+
+  g_assert_no_error (error);
+  return list->len;
+}
+
+static guint
+n_audit (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = med_store_list_audit (f->store, NULL, 0, &error);
+
+  g_assert_no_error (error);
+  return list->len;
+}
+
+static MedCaseStatus
+case_status (Fixture *f, gint64 id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCase) c = med_store_get_case (f->store, id, &error);
+
+  g_assert_no_error (error);
+  return c->status;
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+static void
+test_open_fresh (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  sqlite3 *db = raw_open (f->path);
+
+  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==,
+      med_store_schema_version ());
+  g_assert_cmpint (med_store_schema_version (), >=, 1);
+  g_assert_cmpint (raw_int (db, "PRAGMA application_id"), ==, 0x4D454453);
+  g_assert_cmpint (raw_int (db,
+                       "SELECT count(*) FROM medsched_meta WHERE "
+                       "key = 'app' AND value = 'medsched'"),
+      ==, 1);
+  g_assert_cmpint (raw_int (db,
+                       "SELECT count(*) FROM sqlite_master WHERE "
+                       "type = 'trigger'"),
+      ==, 4);
+  sqlite3_close (db);
+  db = raw_open (f->path);
+  {
+    sqlite3_stmt *st = NULL;
+
+    sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &st, NULL);
+    g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (st, 0), ==, "wal");
+    sqlite3_finalize (st);
+  }
+  sqlite3_close (db);
+
+  c = med_store_get_centre (f->store, 1, &error);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_assert_null (c);
+  g_assert_true (med_store_check (f->store, NULL));
+}
+
+static void
+test_open_reopen (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rooms = NULL;
+  g_autoptr (MedStore) missing = NULL;
+  g_autofree char *nowhere = g_build_filename (f->dir, "nope.db", NULL);
+  gint64 n_rows = 0;
+
+  populate (f);
+  g_clear_pointer (&f->store, med_store_close);
+
+  f->store = med_store_open_existing (f->path, &error);
+  g_assert_no_error (error);
+  rooms = med_store_list_rooms (f->store, f->centre, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rooms->len, ==, 3);
+  g_assert_cmpstr (((MedRoom *) rooms->pdata[0])->name, ==, "温馨调解室一");
+  g_clear_pointer (&f->store, med_store_close);
+
+  f->store = med_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (med_store_audit_verify (f->store, &n_rows, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n_rows, ==, n_audit (f));
+  g_assert_cmpint (n_rows, >, 10);
+
+  missing = med_store_open_existing (nowhere, &error);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_OPEN);
+  g_assert_null (missing);
+  g_assert_false (g_file_test (nowhere, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_open_too_new (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) s = NULL;
+  sqlite3 *db;
+
+  g_clear_pointer (&f->store, med_store_close);
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_exec (db, "PRAGMA user_version = 7", NULL), ==,
+      SQLITE_OK);
+  sqlite3_close (db);
+
+  s = med_store_open (f->path, &error);
+  g_assert_null (s);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW);
+  g_assert_nonnull (strstr (error->message, "version 7 is newer"));
+  g_assert_nonnull (strstr (error->message, "upgrade medsched"));
+  g_clear_error (&error);
+  s = med_store_open_existing (f->path, &error);
+  g_assert_null (s);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW);
+}
+
+static void
+test_open_foreign (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) s = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "other.db", NULL);
+  g_autoptr (GBytes) before = NULL;
+  g_autoptr (GBytes) after = NULL;
+  sqlite3 *db = raw_open (path);
+
+  g_assert_cmpint (raw_exec (db,
+                       "CREATE TABLE booking (id INTEGER, what "
+                       "TEXT); INSERT INTO booking VALUES (1, 'x')",
+                       NULL),
+      ==, SQLITE_OK);
+  sqlite3_close (db);
+  before = read_file (path);
+
+  s = med_store_open (path, &error);
+  g_assert_null (s);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN);
+  g_assert_nonnull (strstr (error->message, "not a medsched store"));
+  g_clear_error (&error);
+  s = med_store_open_existing (path, &error);
+  g_assert_null (s);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN);
+
+  after = read_file (path);
+  g_assert_true (g_bytes_equal (before, after));
+
+  /* Another application's id is refused even with no tables. */
+  g_clear_error (&error);
+  g_clear_pointer (&path, g_free);
+  path = g_build_filename (f->dir, "app.db", NULL);
+  db = raw_open (path);
+  g_assert_cmpint (raw_exec (db, "PRAGMA application_id = 42", NULL), ==,
+      SQLITE_OK);
+  sqlite3_close (db);
+  s = med_store_open (path, &error);
+  g_assert_null (s);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN);
+}
+
+static void
+test_open_garbage (Fixture *f, gconstpointer data)
+{
+  const char *const contents[] = {
+    "not a database", "SQLite format 3", /* a truncated header */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (contents) + 1; i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (MedStore) s = NULL;
+    g_autoptr (GBytes) before = NULL;
+    g_autoptr (GBytes) after = NULL;
+    g_autofree char *path = g_strdup_printf ("%s/garbage-%u.db", f->dir, i);
+    g_autoptr (GString) data_s = g_string_new (NULL);
+
+    if (i < G_N_ELEMENTS (contents)) {
+      g_string_append (data_s, contents[i]);
+    } else {
+      for (guint k = 0; k < 500; k++)
+        g_string_append (data_s, "这不是数据库 not a database\n");
+    }
+    g_assert_true (g_file_set_contents (path, data_s->str, data_s->len, NULL));
+    before = read_file (path);
+    s = med_store_open (path, &error);
+    g_assert_null (s);
+    g_assert_nonnull (error);
+    g_assert_true (
+        g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_OPEN)
+        || g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT));
+    g_assert_nonnull (strstr (error->message, "not a database"));
+    after = read_file (path);
+    g_assert_true (g_bytes_equal (before, after));
+  }
+}
+
+/* ---- entities --------------------------------------------------------- */
+
+static void
+test_entities_round_trip (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCentre) c = NULL;
+  g_autoptr (GPtrArray) rooms = NULL;
+  g_autoptr (GPtrArray) meds = NULL;
+  g_autoptr (GPtrArray) interps = NULL;
+  g_autoptr (GPtrArray) parties = NULL;
+  g_autoptr (MedCase) kase = NULL;
+  g_autoptr (MedCase) found = NULL;
+  g_autoptr (MedMediator) m = NULL;
+  g_autoptr (GPtrArray) cases = NULL;
+  const char *tibetan_room = "བཀྲ་ཤིས་བདེ་ལེགས་གྲོས་མོལ་ཁང་།";
+  const MedMediator *m1;
+
+  populate (f);
+  add_room (f, tibetan_room, MED_ROOM_KIND_WARM, 0, 5);
+
+  c = med_store_get_centre (f->store, f->centre, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->name, ==, "城关区矛盾纠纷调处中心");
+  g_assert_cmpstr (c->zone, ==, ZONE);
+  g_assert_cmpint (c->hours[0].open_min, ==, 9 * 60);
+  g_assert_cmpint (c->hours[0].lunch_end_min, ==, 14 * 60 + 30);
+  g_assert_cmpint (c->hours[6].close_min, ==, 0);
+  g_assert_cmpint (c->slot_minutes, ==, 15);
+  g_assert_true (c->allow_fallback);
+
+  /* Update round trip. */
+  c->hours[5].open_min = 9 * 60;
+  c->hours[5].close_min = 12 * 60;
+  g_assert_true (med_store_update_centre (f->store, c, "test", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&c, med_centre_free);
+  c = med_store_get_centre (f->store, f->centre, &error);
+  g_assert_cmpint (c->hours[5].close_min, ==, 12 * 60);
+
+  rooms = med_store_list_rooms (f->store, f->centre, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rooms->len, ==, 4);
+  g_assert_cmpstr (((MedRoom *) rooms->pdata[3])->name, ==, tibetan_room);
+  g_assert_cmpint (((MedRoom *) rooms->pdata[0])->setup_minutes, ==, 15);
+  g_assert_cmpint (((MedRoom *) rooms->pdata[1])->kind, ==,
+      MED_ROOM_KIND_FAMILY);
+  g_assert_cmpuint (((MedRoom *) rooms->pdata[2])->features, ==,
+      MED_ROOM_FEATURE_VIDEO);
+
+  meds = med_store_list_mediators (f->store, f->centre, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (meds->len, ==, 3);
+  m1 = meds->pdata[0];
+  g_assert_cmpstr (m1->name, ==, "བཀྲ་ཤིས་བདེ་ལེགས");
+  g_assert_true (med_mediator_speaks (m1, "bo"));
+  g_assert_true (med_mediator_speaks (m1, "zh"));
+  g_assert_cmpint (m1->daily_cap, ==, 2);
+  g_assert_cmpuint (((MedMediator *) meds->pdata[2])->leave->len, ==, 1);
+
+  m = med_store_get_mediator (f->store, f->med3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (m->name, ==, "卓玛");
+  g_assert_cmpint (g_array_index (m->leave, MedInterval, 0).start, ==,
+      at ("2026-12-08"));
+
+  interps = med_store_list_interpreters (f->store, f->centre, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (interps->len, ==, 1);
+  g_assert_true (med_interpreter_covers (interps->pdata[0], "bo", "zh"));
+
+  kase = med_store_get_case (f->store, f->case1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kase->number, ==, "(2026)藏0102民调1号");
+  g_assert_cmpstr (kase->summary, ==, "拖欠工资三个月\nགླ་ཆ་མ་སྤྲད།");
+  g_assert_cmpint (kase->status, ==, MED_CASE_STATUS_DISPATCHED);
+  g_assert_cmpint (kase->department, ==, MED_DEPARTMENT_COURT_MEDIATION);
+  g_assert_cmpint (kase->intake_at, ==, at ("2026-12-01T10:00"));
+
+  found = med_store_find_case (f->store, "(2026)藏0102民调3号", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (found->id, ==, f->case3);
+
+  parties = med_store_list_parties (f->store, f->case1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (parties->len, ==, 2);
+  g_assert_cmpstr (((MedParty *) parties->pdata[0])->name, ==, "扎西顿珠");
+  g_assert_cmpstr (((MedParty *) parties->pdata[0])->language, ==, "bo");
+  g_assert_cmpstr (((MedParty *) parties->pdata[0])->contact, ==,
+      "13800000001");
+  g_assert_cmpint (((MedParty *) parties->pdata[1])->role, ==,
+      MED_PARTY_ROLE_RESPONDENT);
+
+  cases = med_store_list_cases (f->store, f->centre, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cases->len, ==, 4);
+  g_clear_pointer (&cases, g_ptr_array_unref);
+  cases = med_store_list_cases (f->store, f->centre, MED_CASE_STATUS_SETTLED,
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cases->len, ==, 0);
+}
+
+/* Every word of every enum the schema stores passes its CHECK. */
+static void
+test_entities_enum_words (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
+  g_autoptr (GPtrArray) stored = NULL;
+  gint64 ids[MED_CASE_KIND_N];
+  char name[64];
+
+  populate (f);
+  for (int k = 0; k < MED_ROOM_KIND_N; k++) {
+    g_snprintf (name, sizeof name, "room kind %d", k);
+    add_room (f, name, k, 0, 0);
+  }
+  for (int r = 0; r < MED_PARTY_ROLE_N; r++) {
+    MedParty *p = party ("甲", r, "zh", "");
+
+    p->attendance = r % MED_ATTENDANCE_N;
+    g_ptr_array_add (parties, p);
+  }
+  for (int k = 0; k < MED_CASE_KIND_N; k++) {
+    g_autoptr (MedCase) c = NULL;
+
+    g_snprintf (name, sizeof name, "kind-%d", k);
+    c = new_case (f, name, k);
+    c->status = MED_CASE_STATUS_INTAKE;
+    c->department = MED_DEPARTMENT_NONE;
+    ids[k] = med_store_add_case (f->store, c, k == 0 ? parties : NULL, "test",
+        &error);
+    g_assert_no_error (error);
+  }
+  stored = med_store_list_parties (f->store, ids[0], &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, MED_PARTY_ROLE_N);
+  for (int r = 0; r < MED_PARTY_ROLE_N; r++)
+    g_assert_cmpint (((MedParty *) stored->pdata[r])->role, ==, r);
+
+  /* Departments, and every status along the way. */
+  for (int d = 1; d < MED_DEPARTMENT_N; d++) {
+    g_assert_true (med_store_set_case_status (f->store, ids[d],
+        MED_CASE_STATUS_DISPATCHED, d, "test", &error));
+    g_assert_no_error (error);
+  }
+  for (int mode = 0; mode < MED_BOOKING_MODE_N; mode++) {
+    MedBooking b = { 0 };
+    g_autoptr (MedBooking) back = NULL;
+    gint64 id;
+
+    b.case_id = ids[1];
+    b.room_id = f->room2;
+    b.mediator_id = f->med2;
+    b.start = at ("2026-12-07T09:00") + mode * 3600;
+    b.end = b.start + 1800;
+    b.mode = mode;
+    id = med_store_book (f->store, &b, "test", &error);
+    g_assert_no_error (error);
+    back = med_store_get_booking (f->store, id, &error);
+    g_assert_cmpint (back->mode, ==, mode);
+  }
+  g_assert_cmpint (case_status (f, ids[1]), ==, MED_CASE_STATUS_SCHEDULED);
+  g_assert_true (med_store_set_case_status (f->store, ids[1],
+      MED_CASE_STATUS_IN_SESSION, MED_DEPARTMENT_NONE, "test", &error));
+  g_assert_true (med_store_set_case_status (f->store, ids[1],
+      MED_CASE_STATUS_NOT_SETTLED, MED_DEPARTMENT_NONE, "test", &error));
+  g_assert_true (med_store_set_case_status (f->store, ids[2],
+      MED_CASE_STATUS_REFERRED, MED_DEPARTMENT_NONE, "test", &error));
+  g_assert_true (med_store_set_case_status (f->store, ids[3],
+      MED_CASE_STATUS_WITHDRAWN, MED_DEPARTMENT_NONE, "test", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (case_status (f, ids[1]), ==, MED_CASE_STATUS_NOT_SETTLED);
+  g_assert_cmpint (case_status (f, ids[2]), ==, MED_CASE_STATUS_REFERRED);
+  g_assert_cmpint (case_status (f, ids[3]), ==, MED_CASE_STATUS_WITHDRAWN);
+  g_assert_true (med_store_check (f->store, &error));
+}
+
+static void
+test_entities_invalid (Fixture *f, gconstpointer data)
+{
+  const char *const bad_names[] = {
+    "", "tab\there", "\xff\xfe not utf-8",
+    "a'); DROP TABLE room; --", /* valid: stored as text, harmless */
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rooms = NULL;
+  g_autofree char *long_name = g_strnfill (MED_MAX_NAME_BYTES + 1, 'x');
+  guint audit_before;
+
+  populate (f);
+  audit_before = n_audit (f);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_names) + 1; i++) {
+    g_autoptr (MedRoom) r = med_room_new ();
+    gint64 id;
+
+    r->centre_id = f->centre;
+    r->name
+        = g_strdup (i < G_N_ELEMENTS (bad_names) ? bad_names[i] : long_name);
+    id = med_store_add_room (f->store, r, "test", &error);
+    if (i == 3) {
+      g_assert_no_error (error);
+      g_assert_cmpint (id, >, 0);
+      audit_before++;
+    } else {
+      g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+      g_assert_cmpint (id, ==, 0);
+      g_clear_error (&error);
+    }
+  }
+  /* Out-of-range numbers, a duplicate name, an unknown centre, bad
+   * languages, a missing actor. */
+  {
+    g_autoptr (MedRoom) r = med_room_new ();
+
+    r->centre_id = f->centre;
+    r->name = g_strdup ("温馨调解室一");
+    g_assert_cmpint (med_store_add_room (f->store, r, "test", &error), ==, 0);
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+    g_clear_error (&error);
+    g_free (r->name);
+    r->name = g_strdup ("新调解室");
+    r->setup_minutes = 10000;
+    g_assert_cmpint (med_store_add_room (f->store, r, "test", &error), ==, 0);
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+    r->setup_minutes = 0;
+    r->centre_id = 999;
+    g_assert_cmpint (med_store_add_room (f->store, r, "test", &error), ==, 0);
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+    r->centre_id = f->centre;
+    g_assert_cmpint (med_store_add_room (f->store, r, NULL, &error), ==, 0);
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr (MedMediator) m = med_mediator_new ();
+
+    m->centre_id = f->centre;
+    m->name = g_strdup ("李四");
+    m->languages = g_strsplit ("zh,Tibetan", ",", -1);
+    g_assert_cmpint (med_store_add_mediator (f->store, m, "test", &error), ==,
+        0);
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr (MedCase) c
+        = new_case (f, "(2026)藏0102民调1号", MED_CASE_KIND_OTHER);
+
+    /* Duplicate number. */
+    g_assert_cmpint (med_store_add_case (f->store, c, NULL, "test", &error), ==,
+        0);
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+    g_assert_nonnull (strstr (error->message, "(2026)藏0102民调1号"));
+    g_clear_error (&error);
+    /* A new case cannot start scheduled. */
+    g_free (c->number);
+    c->number = g_strdup ("(2026)藏0102民调99号");
+    c->status = MED_CASE_STATUS_SCHEDULED;
+    g_assert_cmpint (med_store_add_case (f->store, c, NULL, "test", &error), ==,
+        0);
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+  g_assert_cmpuint (n_audit (f), ==, audit_before);
+  rooms = med_store_list_rooms (f->store, f->centre, &error);
+  g_assert_cmpuint (rooms->len, ==, 4);
+  g_assert_cmpstr (((MedRoom *) rooms->pdata[3])->name, ==, bad_names[3]);
+}
+
+/* ---- booking ---------------------------------------------------------- */
+
+static void
+test_booking_ok (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedBooking) b = NULL;
+  g_autoptr (GPtrArray) audit = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  gint64 id, id2;
+  MedBooking with_uid = { 0 };
+
+  populate (f);
+  id = book (f, f->case1, f->room1, f->med1, f->interp, "2026-12-07T09:00",
+      "2026-12-07T10:00", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+
+  b = med_store_get_booking (f->store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (b->case_id, ==, f->case1);
+  g_assert_cmpint (b->interpreter_id, ==, f->interp);
+  g_assert_cmpint (b->start, ==, at ("2026-12-07T09:00"));
+  g_assert_cmpint (b->end, ==, at ("2026-12-07T10:00"));
+  g_assert_cmpint (b->status, ==, MED_BOOKING_STATUS_CONFIRMED);
+  g_assert_cmpint (b->sequence, ==, 0);
+  g_assert_true (g_str_has_suffix (b->uid, "@medsched"));
+  g_assert_cmpuint (strlen (b->uid), ==, 36 + strlen ("@medsched"));
+  g_assert_cmpint (case_status (f, f->case1), ==, MED_CASE_STATUS_SCHEDULED);
+
+  audit = med_store_list_audit (f->store, "booking", id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (audit->len, ==, 1);
+  g_assert_cmpstr (((MedAuditEntry *) audit->pdata[0])->action, ==,
+      "booking.create");
+  g_assert_null (strstr (((MedAuditEntry *) audit->pdata[0])->detail, "扎西"));
+  g_clear_pointer (&audit, g_ptr_array_unref);
+  audit = med_store_list_audit (f->store, "case", f->case1, &error);
+  g_assert_cmpstr (((MedAuditEntry *) audit->pdata[audit->len - 1])->action, ==,
+      "case.status");
+
+  /* A second session of the same, already scheduled case; a given UID. */
+  with_uid.case_id = f->case1;
+  with_uid.room_id = f->room2;
+  with_uid.mediator_id = f->med1;
+  with_uid.start = at ("2026-12-09T09:00");
+  with_uid.end = at ("2026-12-09T10:30");
+  with_uid.mode = MED_BOOKING_MODE_HYBRID;
+  with_uid.uid = (char *) "fixed-uid@example.org";
+  id2 = med_store_book (f->store, &with_uid, "test", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id2, >, id);
+  g_clear_pointer (&b, med_booking_free);
+  b = med_store_get_booking (f->store, id2, &error);
+  g_assert_cmpstr (b->uid, ==, "fixed-uid@example.org");
+  g_assert_cmpint (b->mode, ==, MED_BOOKING_MODE_HYBRID);
+  /* The same UID again is a conflict. */
+  with_uid.start += 86400;
+  with_uid.end += 86400;
+  g_assert_cmpint (med_store_book (f->store, &with_uid, "test", &error), ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_clear_error (&error);
+
+  list = med_store_list_case_bookings (f->store, f->case1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpint (med_store_case_last_mediator (f->store, f->case1, &error),
+      ==, f->med1);
+  g_assert_cmpint (med_store_case_last_mediator (f->store, f->case2, &error),
+      ==, 0);
+  g_assert_no_error (error);
+
+  /* Bad times and unknown ids change nothing. */
+  g_assert_cmpint (book (f, f->case2, f->room2, f->med2, 0, "2026-12-07T11:00",
+                       "2026-12-07T11:00", &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (book (f, f->case2, 999, f->med2, 0, "2026-12-07T11:00",
+                       "2026-12-07T12:00", &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpuint (n_bookings (f), ==, 2);
+  g_assert_cmpint (case_status (f, f->case2), ==, MED_CASE_STATUS_DISPATCHED);
+}
+
+/* A refused booking: CONFLICT whose message contains expect (and none of
+ * the personal data), nothing written. */
+static void
+assert_refused (Fixture *f, gint64 kase, gint64 room, gint64 med, gint64 interp,
+    const char *start, const char *end, const char *expect)
+{
+  g_autoptr (GError) error = NULL;
+  guint bookings = n_bookings (f), audit = n_audit (f);
+  MedCaseStatus status = case_status (f, kase);
+
+  g_assert_cmpint (book (f, kase, room, med, interp, start, end, &error), ==,
+      0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_test_message ("refused: %s", error->message);
+  g_assert_nonnull (strstr (error->message, expect));
+  g_assert_null (strstr (error->message, "扎西"));
+  g_assert_null (strstr (error->message, "138000"));
+  g_assert_cmpuint (n_bookings (f), ==, bookings);
+  g_assert_cmpuint (n_audit (f), ==, audit);
+  g_assert_cmpint (case_status (f, kase), ==, status);
+}
+
+static void
+booked_9_to_10 (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  populate (f);
+  g_assert_cmpint (book (f, f->case1, f->room1, f->med1, f->interp,
+                       "2026-12-07T09:00", "2026-12-07T10:00", &error),
+      >, 0);
+  g_assert_no_error (error);
+}
+
+static void
+test_conflict_room (Fixture *f, gconstpointer data)
+{
+  booked_9_to_10 (f);
+  assert_refused (f, f->case2, f->room1, f->med2, 0, "2026-12-07T09:30",
+      "2026-12-07T10:30",
+      "room 温馨调解室一 is already booked "
+      "2026-12-07 09:00–10:00 (booking 1)");
+  /* Containing and contained intervals too. */
+  assert_refused (f, f->case2, f->room1, f->med2, 0, "2026-12-07T08:00",
+      "2026-12-07T11:00", "room 温馨调解室一");
+  assert_refused (f, f->case2, f->room1, f->med2, 0, "2026-12-07T09:15",
+      "2026-12-07T09:45", "room 温馨调解室一");
+}
+
+static void
+test_conflict_room_buffer (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  booked_9_to_10 (f);
+  /* Sessions do not overlap but 15 min cleanup + 15 min setup do. */
+  assert_refused (f, f->case2, f->room1, f->med2, 0, "2026-12-07T10:10",
+      "2026-12-07T11:00", "cleanup");
+  assert_refused (f, f->case2, f->room1, f->med2, 0, "2026-12-07T07:30",
+      "2026-12-07T08:50", "room 温馨调解室一");
+  /* Blocks that only touch are fine: 10:15 is the end of the first block
+   * and the start of this one. */
+  g_assert_cmpint (book (f, f->case2, f->room1, f->med2, 0, "2026-12-07T10:30",
+                       "2026-12-07T11:00", &error),
+      >, 0);
+  g_assert_no_error (error);
+}
+
+static void
+test_conflict_mediator (Fixture *f, gconstpointer data)
+{
+  booked_9_to_10 (f);
+  assert_refused (f, f->case2, f->room2, f->med1, 0, "2026-12-07T09:30",
+      "2026-12-07T10:30", "mediator བཀྲ་ཤིས་བདེ་ལེགས is already booked");
+}
+
+static void
+test_conflict_interpreter (Fixture *f, gconstpointer data)
+{
+  booked_9_to_10 (f);
+  assert_refused (f, f->case2, f->room2, f->med2, f->interp, "2026-12-07T09:59",
+      "2026-12-07T10:30", "interpreter 次仁");
+}
+
+static void
+test_conflict_case (Fixture *f, gconstpointer data)
+{
+  booked_9_to_10 (f);
+  assert_refused (f, f->case1, f->room2, f->med2, 0, "2026-12-07T09:30",
+      "2026-12-07T10:30", "case (2026)藏0102民调1号");
+}
+
+static void
+test_conflict_party (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) busy = NULL;
+
+  booked_9_to_10 (f);
+  /* case3 shares the applicant's phone with case1. */
+  assert_refused (f, f->case3, f->room2, f->med2, 0, "2026-12-07T09:30",
+      "2026-12-07T10:30", "a party of case (2026)藏0102民调3号");
+  /* case2 shares nobody: the same slot is fine. */
+  g_assert_cmpint (book (f, f->case2, f->room2, f->med2, 0, "2026-12-07T09:30",
+                       "2026-12-07T10:30", &error),
+      >, 0);
+  g_assert_no_error (error);
+
+  busy = med_store_party_busy (f->store, f->case3, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (busy->len, ==, 1);
+  g_assert_cmpint (g_array_index (busy, MedInterval, 0).start, ==,
+      at ("2026-12-07T09:00"));
+  g_clear_pointer (&busy, g_array_unref);
+  busy = med_store_party_busy (f->store, f->case1, 1, &error);
+  g_assert_cmpuint (busy->len, ==, 0);
+}
+
+static void
+test_conflict_leave (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  populate (f);
+  assert_refused (f, f->case2, f->room2, f->med3, 0, "2026-12-08T10:00",
+      "2026-12-08T11:00", "mediator 卓玛 is on leave");
+  g_assert_cmpint (book (f, f->case2, f->room2, f->med3, 0, "2026-12-09T10:00",
+                       "2026-12-09T11:00", &error),
+      >, 0);
+  g_assert_no_error (error);
+}
+
+static void
+test_conflict_daily_cap (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  booked_9_to_10 (f);
+  g_assert_cmpint (book (f, f->case2, f->room2, f->med1, 0, "2026-12-07T11:00",
+                       "2026-12-07T12:00", &error),
+      >, 0);
+  g_assert_no_error (error);
+  assert_refused (f, f->case4, f->room3, f->med1, 0, "2026-12-07T15:00",
+      "2026-12-07T16:00", "daily cap 2");
+  /* 07:00 local on the 8th is still the 7th in UTC: the cap counts the
+   * centre's local day. */
+  g_assert_cmpint (book (f, f->case4, f->room3, f->med1, 0, "2026-12-08T07:00",
+                       "2026-12-08T07:30", &error),
+      >, 0);
+  g_assert_no_error (error);
+}
+
+static void
+test_booking_trigger (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sqlite3 *db;
+  MedTime s = at ("2026-12-07T09:30"), e = at ("2026-12-07T10:30");
+  /* Each raw row differs from a harmless one (case2, room2, med2, no
+   * interpreter) in one resource that the 09:00–10:00 booking holds. */
+  enum
+  {
+    RAW_ROOM,
+    RAW_BLOCK,
+    RAW_MEDIATOR,
+    RAW_INTERPRETER,
+    RAW_CASE
+  };
+  static const char *const expect[] = { "booking overlap: room",
+    "does not match room buffers", "booking overlap: mediator",
+    "booking overlap: interpreter", "booking overlap: case" };
+
+  booked_9_to_10 (f);
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_exec (db, "PRAGMA foreign_keys = ON", NULL), ==,
+      SQLITE_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (expect); i++) {
+    gint64 kase = i == RAW_CASE ? f->case1 : f->case2;
+    gint64 room = i == RAW_ROOM || i == RAW_BLOCK ? f->room1 : f->room2;
+    gint64 med = i == RAW_MEDIATOR ? f->med1 : f->med2;
+    gint buffer = i == RAW_ROOM ? 15 * 60 : 0;
+    g_autofree char *interp = i == RAW_INTERPRETER
+        ? g_strdup_printf ("%" G_GINT64_FORMAT, f->interp)
+        : g_strdup ("NULL");
+    g_autofree char *sql = NULL;
+    g_autofree char *msg = NULL;
+
+    sql = g_strdup_printf (
+        "INSERT INTO booking (case_id, room_id, "
+        "mediator_id, interpreter_id, start_at, end_at, block_start, "
+        "block_end, mode, status, uid, sequence, created_at, updated_at) "
+        "VALUES (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+        ", %s, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+        ", %" G_GINT64_FORMAT ", 'in-person', 'confirmed', 'raw-%u', 0, 0, 0)",
+        kase, room, med, interp, s, e, s - buffer, e + buffer, i);
+    g_assert_cmpint (raw_exec (db, sql, &msg), ==, SQLITE_CONSTRAINT);
+    g_assert_nonnull (msg);
+    g_assert_nonnull (strstr (msg, expect[i]));
+  }
+  /* A raw row that clashes with nothing goes in; moving it onto the
+   * first booking by UPDATE is refused. */
+  g_assert_cmpint (raw_exec (db,
+                       "INSERT INTO booking (case_id, room_id, "
+                       "mediator_id, start_at, end_at, block_start, "
+                       "block_end, mode, status, uid, sequence, created_at, "
+                       "updated_at) VALUES (2, 2, 2, 2000000000, 2000003600, "
+                       "2000000000, 2000003600, 'in-person', 'confirmed', "
+                       "'raw-ok', 0, 0, 0)",
+                       NULL),
+      ==, SQLITE_OK);
+  g_assert_cmpint (f->case2, ==, 2);
+  g_assert_cmpint (f->room2, ==, 2);
+  g_assert_cmpint (f->med2, ==, 2);
+  {
+    g_autofree char *sql = g_strdup_printf ("UPDATE booking SET mediator_id "
+                                            "= %" G_GINT64_FORMAT
+                                            ", start_at = %" G_GINT64_FORMAT
+                                            ", end_at = %" G_GINT64_FORMAT
+                                            ", block_start = %" G_GINT64_FORMAT
+                                            ", block_end = %" G_GINT64_FORMAT
+                                            " WHERE uid = 'raw-ok'",
+        f->med1, s, e, s, e);
+    g_autofree char *msg = NULL;
+
+    g_assert_cmpint (raw_exec (db, sql, &msg), ==, SQLITE_CONSTRAINT);
+    g_assert_nonnull (strstr (msg, "booking overlap: mediator"));
+  }
+  sqlite3_close (db);
+  g_assert_cmpuint (n_bookings (f), ==, 2);
+  g_assert_true (med_store_check (f->store, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_booking_reschedule (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedBooking) before = NULL;
+  g_autoptr (MedBooking) after = NULL;
+  g_autoptr (MedBooking) after2 = NULL;
+  g_autoptr (GPtrArray) audit = NULL;
+  MedBooking to = { 0 };
+  gint64 other;
+
+  booked_9_to_10 (f);
+  other = book (f, f->case2, f->room2, f->med2, 0, "2026-12-07T14:30",
+      "2026-12-07T15:30", &error);
+  g_assert_no_error (error);
+  before = med_store_get_booking (f->store, 1, &error);
+
+  /* Overlapping its own old slot is fine: it excludes itself. */
+  to.start = at ("2026-12-07T09:30");
+  to.end = at ("2026-12-07T10:30");
+  to.interpreter_id = f->interp;
+  to.mode = MED_BOOKING_MODE_REMOTE;
+  g_assert_true (med_store_reschedule (f->store, 1, &to, "test", &error));
+  g_assert_no_error (error);
+  after = med_store_get_booking (f->store, 1, &error);
+  g_assert_cmpstr (after->uid, ==, before->uid);
+  g_assert_cmpint (after->sequence, ==, before->sequence + 1);
+  g_assert_cmpint (after->start, ==, to.start);
+  g_assert_cmpint (after->room_id, ==, f->room1);
+  g_assert_cmpint (after->mode, ==, MED_BOOKING_MODE_REMOTE);
+
+  /* Onto the other booking's mediator: refused, unchanged. */
+  to.mediator_id = f->med2;
+  to.start = at ("2026-12-07T15:00");
+  to.end = at ("2026-12-07T16:00");
+  g_assert_false (med_store_reschedule (f->store, 1, &to, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "mediator 王芳"));
+  g_clear_error (&error);
+  after2 = med_store_get_booking (f->store, 1, &error);
+  g_assert_cmpint (after2->sequence, ==, after->sequence);
+  g_assert_cmpint (after2->start, ==, after->start);
+  g_assert_cmpint (after2->mediator_id, ==, f->med1);
+
+  audit = med_store_list_audit (f->store, "booking", 1, &error);
+  g_assert_cmpuint (audit->len, ==, 2);
+  g_assert_cmpstr (((MedAuditEntry *) audit->pdata[1])->action, ==,
+      "booking.reschedule");
+  g_assert_cmpint (other, >, 0);
+}
+
+static void
+test_booking_cancel (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedBooking) b = NULL;
+  g_autoptr (GPtrArray) confirmed = NULL;
+  MedBooking to = { 0 };
+  gint64 second;
+
+  booked_9_to_10 (f);
+  second = book (f, f->case1, f->room2, f->med2, 0, "2026-12-09T09:00",
+      "2026-12-09T10:00", &error);
+  g_assert_no_error (error);
+
+  /* One of two cancelled: the case stays scheduled. */
+  g_assert_true (med_store_cancel (f->store, second, "test", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (case_status (f, f->case1), ==, MED_CASE_STATUS_SCHEDULED);
+  b = med_store_get_booking (f->store, second, &error);
+  g_assert_cmpint (b->status, ==, MED_BOOKING_STATUS_CANCELLED);
+  g_assert_cmpint (b->sequence, ==, 1);
+
+  /* The last one: back to dispatched. */
+  g_assert_true (med_store_cancel (f->store, 1, "test", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (case_status (f, f->case1), ==, MED_CASE_STATUS_DISPATCHED);
+
+  /* Cancelled is final. */
+  g_assert_false (med_store_cancel (f->store, 1, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  to.start = at ("2026-12-10T09:00");
+  to.end = at ("2026-12-10T10:00");
+  g_assert_false (med_store_reschedule (f->store, 1, &to, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (med_store_cancel (f->store, 12345, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* The freed slot is free for another case. */
+  g_assert_cmpint (book (f, f->case2, f->room1, f->med1, f->interp,
+                       "2026-12-07T09:00", "2026-12-07T10:00", &error),
+      >, 0);
+  g_assert_no_error (error);
+  confirmed
+      = med_store_list_bookings (f->store, f->centre, 0, 0, FALSE, &error);
+  g_assert_cmpuint (confirmed->len, ==, 1);
+  g_assert_cmpuint (n_bookings (f), ==, 3);
+  g_assert_true (med_store_check (f->store, &error));
+}
+
+/* ---- cases, audit ----------------------------------------------------- */
+
+static void
+test_case_status (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) audit = NULL;
+  g_autoptr (MedCase) c = NULL;
+  guint before;
+  gint64 id;
+  guint n_cases = 0, n_settled = 0, n_same = 0;
+
+  populate (f);
+  c = new_case (f, "(2026)藏0102民调50号", MED_CASE_KIND_NEIGHBOUR);
+  c->status = MED_CASE_STATUS_INTAKE;
+  c->department = MED_DEPARTMENT_NONE;
+  c->intake_at = at ("2026-12-07T08:30");
+  id = med_store_add_case (f->store, c, NULL, "clerk:wang", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (case_status (f, id), ==, MED_CASE_STATUS_INTAKE);
+
+  before = n_audit (f);
+  /* Invalid: intake → settled; dispatch without department; booking a
+   * case still at intake. */
+  g_assert_false (med_store_set_case_status (f->store, id,
+      MED_CASE_STATUS_SETTLED, MED_DEPARTMENT_NONE, "clerk:wang", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "intake"));
+  g_clear_error (&error);
+  g_assert_false (med_store_set_case_status (f->store, id,
+      MED_CASE_STATUS_DISPATCHED, MED_DEPARTMENT_NONE, "clerk:wang", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (book (f, id, f->room2, f->med2, 0, "2026-12-07T09:00",
+                       "2026-12-07T10:00", &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpuint (n_audit (f), ==, before);
+  g_assert_cmpint (case_status (f, id), ==, MED_CASE_STATUS_INTAKE);
+
+  /* Valid: intake → dispatched → (book) scheduled → in-session →
+   * settled, all on the intake day. */
+  med_store_set_now (f->store, at ("2026-12-07T08:40"));
+  g_assert_true (
+      med_store_set_case_status (f->store, id, MED_CASE_STATUS_DISPATCHED,
+          MED_DEPARTMENT_LEGAL_AID, "clerk:wang", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (book (f, id, f->room2, f->med2, 0, "2026-12-07T09:00",
+                       "2026-12-07T10:00", &error),
+      >, 0);
+  g_assert_true (med_store_set_case_status (f->store, id,
+      MED_CASE_STATUS_IN_SESSION, MED_DEPARTMENT_NONE, "mediator", &error));
+  med_store_set_now (f->store, at ("2026-12-07T10:05"));
+  g_assert_true (med_store_set_case_status (f->store, id,
+      MED_CASE_STATUS_SETTLED, MED_DEPARTMENT_NONE, "mediator", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&c, med_case_free);
+  c = med_store_get_case (f->store, id, &error);
+  g_assert_cmpint (c->status, ==, MED_CASE_STATUS_SETTLED);
+  g_assert_cmpint (c->department, ==, MED_DEPARTMENT_LEGAL_AID);
+
+  /* Closed stays closed. */
+  g_assert_false (med_store_set_case_status (f->store, id,
+      MED_CASE_STATUS_DISPATCHED, MED_DEPARTMENT_POLICE, "x", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  audit = med_store_list_audit (f->store, "case", id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (audit->len, ==, 5); /* add + 4 status changes */
+  g_assert_cmpstr (((MedAuditEntry *) audit->pdata[0])->action, ==, "case.add");
+  g_assert_cmpstr (((MedAuditEntry *) audit->pdata[1])->actor, ==,
+      "clerk:wang");
+  g_assert_nonnull (strstr (((MedAuditEntry *) audit->pdata[1])->detail,
+      "\"to\":\"dispatched\""));
+  g_assert_nonnull (strstr (((MedAuditEntry *) audit->pdata[4])->detail,
+      "\"to\":\"settled\""));
+  g_assert_cmpint (((MedAuditEntry *) audit->pdata[4])->at, ==,
+      at ("2026-12-07T10:05"));
+
+  /* Case 1 (intake 12-01) settled on 12-08 is not same-day. */
+  med_store_set_now (f->store, at ("2026-12-08T10:00"));
+  g_assert_cmpint (book (f, f->case1, f->room1, f->med1, 0, "2026-12-08T09:00",
+                       "2026-12-08T10:00", &error),
+      >, 0);
+  g_assert_true (med_store_set_case_status (f->store, f->case1,
+      MED_CASE_STATUS_IN_SESSION, MED_DEPARTMENT_NONE, "m", &error));
+  g_assert_true (med_store_set_case_status (f->store, f->case1,
+      MED_CASE_STATUS_SETTLED, MED_DEPARTMENT_NONE, "m", &error));
+  g_assert_no_error (error);
+  g_assert_true (med_store_same_day_report (f->store, f->centre, 0, 0, &n_cases,
+      &n_settled, &n_same, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_cases, ==, 5);
+  g_assert_cmpuint (n_settled, ==, 2);
+  g_assert_cmpuint (n_same, ==, 1);
+  g_assert_true (
+      med_store_same_day_report (f->store, f->centre, at ("2026-12-07"),
+          at ("2026-12-08"), &n_cases, &n_settled, &n_same, &error));
+  g_assert_cmpuint (n_cases, ==, 1);
+  g_assert_cmpuint (n_same, ==, 1);
+}
+
+static void
+test_audit_tamper (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *msg = NULL;
+  gint64 n_rows = 0, bad = -1;
+  sqlite3 *db;
+
+  booked_9_to_10 (f);
+  g_assert_true (med_store_audit_verify (f->store, &n_rows, &bad, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n_rows, ==, n_audit (f));
+  g_assert_cmpint (bad, ==, 0);
+
+  db = raw_open (f->path);
+  /* The triggers refuse edits and deletions. */
+  g_assert_cmpint (raw_exec (db, "UPDATE audit SET actor = 'x' WHERE id = 3",
+                       &msg),
+      ==, SQLITE_CONSTRAINT);
+  g_assert_nonnull (strstr (msg, "append-only"));
+  g_assert_cmpint (raw_exec (db, "DELETE FROM audit WHERE id = 3", NULL), ==,
+      SQLITE_CONSTRAINT);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+
+  /* Past the triggers, the chain names the edited row. */
+  g_assert_cmpint (raw_exec (db,
+                       "DROP TRIGGER audit_no_update; UPDATE "
+                       "audit SET detail = '{\"tampered\":1}' WHERE id = 3",
+                       NULL),
+      ==, SQLITE_OK);
+  g_assert_false (med_store_audit_verify (f->store, &n_rows, &bad, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
+  g_assert_cmpint (bad, ==, 3);
+  g_assert_cmpint (n_rows, ==, 3);
+  g_assert_nonnull (strstr (error->message, "row 3"));
+  g_clear_error (&error);
+
+  /* Deleting a row breaks the chain at the next one. */
+  g_assert_cmpint (raw_exec (db,
+                       "DROP TRIGGER audit_no_delete; DELETE FROM "
+                       "audit WHERE id <= 3",
+                       NULL),
+      ==, SQLITE_OK);
+  g_assert_false (med_store_audit_verify (f->store, NULL, &bad, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
+  g_assert_cmpint (bad, ==, 4);
+  sqlite3_close (db);
+}
+
+/* ---- imports, notices, snapshot --------------------------------------- */
+
+static void
+test_import_doc (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rooms = NULL;
+  g_autoptr (GPtrArray) meds = NULL;
+  MedImportDoc doc = { 0 };
+  MedRoom *r = med_room_new ();
+  MedMediator *m = med_mediator_new ();
+  MedInterpreter *in = med_interpreter_new ();
+  GPtrArray *ps
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
+  guint audit_before, n_rooms = 0, n_meds = 0, n_interps = 0, n_cases = 0;
+
+  populate (f);
+  audit_before = n_audit (f);
+  doc.rooms = g_ptr_array_new_with_free_func ((GDestroyNotify) med_room_free);
+  doc.mediators
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_mediator_free);
+  doc.interpreters
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_interpreter_free);
+  doc.cases = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  doc.case_parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  r->name = g_strdup ("温馨调解室二");
+  g_ptr_array_add (doc.rooms, r);
+  m->name = g_strdup ("ཚེ་རིང་");
+  m->languages = g_strsplit ("bo,zh", ",", -1);
+  m->leave = g_array_new (FALSE, FALSE, sizeof (MedInterval));
+  g_array_append_val (m->leave,
+      ((MedInterval){ at ("2026-12-10"), at ("2026-12-11") }));
+  g_ptr_array_add (doc.mediators, m);
+  in->name = g_strdup ("央金");
+  in->pairs = g_strsplit ("bo:zh", ",", -1);
+  g_ptr_array_add (doc.interpreters, in);
+  g_ptr_array_add (ps, party ("格桑", MED_PARTY_ROLE_APPLICANT, "bo", ""));
+  g_ptr_array_add (doc.cases,
+      new_case (f, "(2026)藏0102民调7号", MED_CASE_KIND_LAND));
+  g_ptr_array_add (doc.case_parties, ps);
+  g_ptr_array_add (doc.cases,
+      new_case (f, "(2026)藏0102民调7号", MED_CASE_KIND_LAND));
+  g_ptr_array_add (doc.case_parties, g_ptr_array_new ());
+
+  /* The second case repeats the first one's number: nothing at all. */
+  g_assert_false (med_store_import_doc (f->store, f->centre, &doc, "import",
+      &n_rooms, &n_meds, &n_interps, &n_cases, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "(2026)藏0102民调7号"));
+  g_clear_error (&error);
+  g_assert_cmpuint (n_audit (f), ==, audit_before);
+  rooms = med_store_list_rooms (f->store, f->centre, &error);
+  g_assert_cmpuint (rooms->len, ==, 3);
+  meds = med_store_list_mediators (f->store, f->centre, &error);
+  g_assert_cmpuint (meds->len, ==, 3);
+  g_assert_cmpuint (n_rooms, ==, 0);
+
+  /* A number already in the store is refused the same way. */
+  g_free (((MedCase *) doc.cases->pdata[1])->number);
+  ((MedCase *) doc.cases->pdata[1])->number = g_strdup ("(2026)藏0102民调2号");
+  g_assert_false (med_store_import_doc (f->store, f->centre, &doc, "import",
+      NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_clear_error (&error);
+  g_assert_cmpuint (n_audit (f), ==, audit_before);
+
+  /* Inside an explicit transaction too, a failed import leaves nothing
+   * while the transaction's earlier work stays. */
+  g_assert_true (med_store_begin (f->store, &error));
+  add_room (f, "事务内调解室", MED_ROOM_KIND_WARM, 0, 0);
+  g_assert_false (med_store_import_doc (f->store, f->centre, &doc, "import",
+      NULL, NULL, NULL, NULL, &error));
+  g_clear_error (&error);
+  g_assert_true (med_store_commit (f->store, &error));
+  g_clear_pointer (&rooms, g_ptr_array_unref);
+  rooms = med_store_list_rooms (f->store, f->centre, &error);
+  g_assert_cmpuint (rooms->len, ==, 4);
+
+  g_free (((MedCase *) doc.cases->pdata[1])->number);
+  ((MedCase *) doc.cases->pdata[1])->number = g_strdup ("(2026)藏0102民调8号");
+  g_assert_true (med_store_import_doc (f->store, f->centre, &doc, "import",
+      &n_rooms, &n_meds, &n_interps, &n_cases, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_rooms, ==, 1);
+  g_assert_cmpuint (n_meds, ==, 1);
+  g_assert_cmpuint (n_interps, ==, 1);
+  g_assert_cmpuint (n_cases, ==, 2);
+  g_clear_pointer (&meds, g_ptr_array_unref);
+  meds = med_store_list_mediators (f->store, f->centre, &error);
+  g_assert_cmpuint (meds->len, ==, 4);
+  g_assert_cmpstr (((MedMediator *) meds->pdata[3])->name, ==, "ཚེ་རིང་");
+  g_assert_cmpuint (((MedMediator *) meds->pdata[3])->leave->len, ==, 1);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+
+  g_ptr_array_unref (doc.rooms);
+  g_ptr_array_unref (doc.mediators);
+  g_ptr_array_unref (doc.interpreters);
+  g_ptr_array_unref (doc.cases);
+  g_ptr_array_unref (doc.case_parties);
+}
+
+static MedNotice *
+notice (const char *id, gint year)
+{
+  MedNotice *n = med_notice_new ();
+
+  g_free (n->id);
+  n->id = g_strdup (id);
+  g_free (n->jurisdiction);
+  n->jurisdiction = g_strdup ("CN");
+  n->layer = MED_LAYER_NATIONAL;
+  n->year = year;
+  g_free (n->title);
+  n->title = g_strdup ("国务院办公厅关于2026年部分节假日安排的通知");
+  g_free (n->source);
+  n->source = g_strdup ("国办发明电〔2025〕7号");
+  g_free (n->published);
+  n->published = g_strdup ("2025-11-04");
+  return n;
+}
+
+static void
+test_notice_import (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedNotice) n = notice ("CN-2026", 2026);
+  g_autoptr (MedNotice) again = notice ("CN-2026", 2026);
+  g_autoptr (MedNotice) bad = notice ("CN-2026", 2026);
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (MedWorkcal) wc = NULL;
+  MedDayInfo info;
+
+  med_notice_add_day (n, 2026, 1, 1, MED_DAY_KIND_HOLIDAY, "元旦");
+  med_notice_add_day (n, 2026, 1, 4, MED_DAY_KIND_WORKDAY, "元旦调休");
+  g_assert_true (med_store_import_notice (f->store, n, "test", &error));
+  g_assert_no_error (error);
+
+  list = med_store_list_notices (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpstr (((MedNotice *) list->pdata[0])->title, ==, n->title);
+  g_assert_cmpuint (((MedNotice *) list->pdata[0])->days->len, ==, 0);
+
+  wc = med_store_load_workcal (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_true (med_workcal_is_published (wc, "CN", 2026));
+  g_assert_false (med_workcal_is_published (wc, "CN", 2027));
+  g_assert_true (med_workcal_day_info (wc, "CN", 2026, 1, 1, &info, &error));
+  g_assert_true (info.holiday);
+  g_assert_cmpstr (info.name, ==, "元旦");
+  g_assert_true (med_workcal_day_info (wc, "CN", 2026, 1, 4, &info, &error));
+  g_assert_true (info.working);
+  g_clear_pointer (&wc, med_workcal_free);
+
+  /* Same id again replaces the days. */
+  med_notice_add_day (again, 2026, 10, 1, MED_DAY_KIND_HOLIDAY, "国庆节");
+  g_assert_true (med_store_import_notice (f->store, again, "test", &error));
+  g_assert_no_error (error);
+  wc = med_store_load_workcal (f->store, &error);
+  g_assert_true (med_workcal_day_info (wc, "CN", 2026, 1, 1, &info, &error));
+  g_assert_false (info.holiday);
+  g_assert_true (med_workcal_day_info (wc, "CN", 2026, 10, 1, &info, &error));
+  g_assert_true (info.holiday);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = med_store_list_notices (f->store, &error);
+  g_assert_cmpuint (list->len, ==, 1);
+
+  /* An impossible date is refused and changes nothing. */
+  med_notice_add_day (bad, 2026, 2, 30, MED_DAY_KIND_HOLIDAY, "x");
+  g_assert_false (med_store_import_notice (f->store, bad, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_clear_pointer (&wc, med_workcal_free);
+  wc = med_store_load_workcal (f->store, &error);
+  g_assert_true (med_workcal_day_info (wc, "CN", 2026, 10, 1, &info, &error));
+  g_assert_true (info.holiday);
+  g_assert_no_error (error);
+}
+
+static void
+test_snapshot (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStoreSnapshot) s = NULL;
+  g_autoptr (MedNotice) n = notice ("CN-2026", 2026);
+  const MedBusy *busy;
+  gint64 cancelled;
+
+  booked_9_to_10 (f);
+  med_notice_add_day (n, 2026, 12, 25, MED_DAY_KIND_HOLIDAY, "测试");
+  g_assert_true (med_store_import_notice (f->store, n, "test", &error));
+  cancelled = book (f, f->case2, f->room2, f->med2, 0, "2026-12-07T11:00",
+      "2026-12-07T12:00", &error);
+  g_assert_true (med_store_cancel (f->store, cancelled, "test", &error));
+  /* Outside the window. */
+  g_assert_cmpint (book (f, f->case4, f->room2, f->med2, 0, "2026-12-20T11:00",
+                       "2026-12-20T12:00", &error),
+      >, 0);
+  g_assert_no_error (error);
+
+  s = med_store_load_snapshot (f->store, f->centre, at ("2026-12-07"),
+      at ("2026-12-09"), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (s);
+  g_assert_true (s->snap.centre == s->centre);
+  g_assert_true (s->snap.workcal == s->workcal);
+  g_assert_true (med_workcal_is_published (s->workcal, "CN", 2026));
+  g_assert_cmpuint (s->snap.rooms->len, ==, 3);
+  g_assert_cmpuint (s->snap.mediators->len, ==, 3);
+  g_assert_cmpuint (((MedMediator *) s->snap.mediators->pdata[2])->leave->len,
+      ==, 1);
+  g_assert_cmpuint (((MedMediator *) s->snap.mediators->pdata[0])->leave->len,
+      ==, 0);
+  g_assert_cmpuint (s->snap.interpreters->len, ==, 1);
+  g_assert_cmpuint (s->snap.bookings->len, ==, 1);
+  busy = &g_array_index (s->snap.bookings, MedBusy, 0);
+  g_assert_cmpint (busy->start, ==, at ("2026-12-07T09:00")); /* not block */
+  g_assert_cmpint (busy->end, ==, at ("2026-12-07T10:00"));
+  g_assert_cmpint (busy->room_id, ==, f->room1);
+  g_assert_cmpint (busy->interpreter_id, ==, f->interp);
+  g_assert_cmpint (busy->case_id, ==, f->case1);
+  g_clear_pointer (&s, med_store_snapshot_free);
+
+  s = med_store_load_snapshot (f->store, 999, 0, 0, &error);
+  g_assert_null (s);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+}
+
+static void
+test_transaction (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rooms = NULL;
+  guint audit;
+
+  populate (f);
+  audit = n_audit (f);
+  g_assert_true (med_store_begin (f->store, &error));
+  add_room (f, "临时一", MED_ROOM_KIND_WARM, 0, 0);
+  g_assert_cmpint (book (f, f->case1, f->room1, f->med1, 0, "2026-12-07T09:00",
+                       "2026-12-07T10:00", &error),
+      >, 0);
+  /* A refused booking inside leaves the transaction usable. */
+  g_assert_cmpint (book (f, f->case2, f->room1, f->med2, 0, "2026-12-07T09:00",
+                       "2026-12-07T10:00", &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_clear_error (&error);
+  med_store_rollback (f->store);
+  rooms = med_store_list_rooms (f->store, f->centre, &error);
+  g_assert_cmpuint (rooms->len, ==, 3);
+  g_assert_cmpuint (n_bookings (f), ==, 0);
+  g_assert_cmpuint (n_audit (f), ==, audit);
+  g_assert_cmpint (case_status (f, f->case1), ==, MED_CASE_STATUS_DISPATCHED);
+
+  g_assert_true (med_store_begin (f->store, &error));
+  add_room (f, "临时二", MED_ROOM_KIND_WARM, 0, 0);
+  g_assert_cmpint (book (f, f->case1, f->room1, f->med1, 0, "2026-12-07T09:00",
+                       "2026-12-07T10:00", &error),
+      >, 0);
+  g_assert_true (med_store_commit (f->store, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&rooms, g_ptr_array_unref);
+  rooms = med_store_list_rooms (f->store, f->centre, &error);
+  g_assert_cmpuint (rooms->len, ==, 4);
+  g_assert_cmpuint (n_bookings (f), ==, 1);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+}
+
+/* ---- concurrent writers ----------------------------------------------- */
+
+#define N_SLOTS 24
+
+typedef struct
+{
+  const char *path;
+  gint64 kase;
+  gint64 room;
+  gint64 mediator;
+  MedTime first;
+  gint *ready;
+  gboolean backwards;
+  guint won;
+  guint lost;
+  guint failed;
+  gint64 ids[N_SLOTS];
+} Writer;
+
+static gpointer
+writer_run (gpointer data)
+{
+  Writer *w = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) store = med_store_open (w->path, &error);
+
+  g_assert_no_error (error);
+  g_atomic_int_inc (w->ready);
+  while (g_atomic_int_get (w->ready) < 2)
+    g_thread_yield ();
+  /* One writer goes forwards, the other backwards: they meet and race
+   * for the same slots in the middle. */
+  for (guint k = 0; k < N_SLOTS; k++) {
+    g_autoptr (GError) err = NULL;
+    MedBooking b = { 0 };
+    guint i = w->backwards ? N_SLOTS - 1 - k : k;
+
+    b.case_id = w->kase;
+    b.room_id = w->room;
+    b.mediator_id = w->mediator;
+    b.start = w->first + i * 3600;
+    b.end = b.start + 1800;
+    w->ids[i] = med_store_book (store, &b, "thread", &err);
+    if (w->ids[i] > 0)
+      w->won++;
+    else if (g_error_matches (err, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT))
+      w->lost++;
+    else
+      w->failed++;
+    /* Back-to-back transactions starve SQLite's sleeping busy handler;
+     * a pause, as between real requests, lets the writers interleave. */
+    g_usleep (2000);
+  }
+  return NULL;
+}
+
+static void
+test_concurrent_writers (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  gint ready = 0;
+  Writer w[2] = { { 0 } };
+  GThread *threads[2];
+  gint64 mediator;
+
+  populate (f);
+  mediator = add_mediator (f, "次旦", "zh,bo", N_SLOTS);
+  for (guint k = 0; k < 2; k++) {
+    w[k].path = f->path;
+    w[k].kase = k == 0 ? f->case2 : f->case4;
+    w[k].room = f->room1; /* 15 + 15 min buffers: blocks touch, no more */
+    w[k].mediator = mediator;
+    w[k].first = at ("2026-12-07T00:30");
+    w[k].ready = &ready;
+    w[k].backwards = k == 1;
+  }
+  for (guint k = 0; k < 2; k++)
+    threads[k] = g_thread_new ("writer", writer_run, &w[k]);
+  for (guint k = 0; k < 2; k++)
+    g_thread_join (threads[k]);
+
+  g_test_message ("writer 0 won %u, writer 1 won %u", w[0].won, w[1].won);
+  g_assert_cmpuint (w[0].failed + w[1].failed, ==, 0);
+  g_assert_cmpuint (w[0].won + w[1].won, ==, N_SLOTS);
+  g_assert_cmpuint (w[0].lost + w[1].lost, ==, N_SLOTS);
+  for (guint i = 0; i < N_SLOTS; i++)
+    g_assert_true ((w[0].ids[i] > 0) != (w[1].ids[i] > 0));
+
+  list = med_store_list_bookings (f->store, f->centre, 0, 0, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, N_SLOTS);
+  g_assert_true (med_store_check (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* ---- the check ------------------------------------------------------------ */
+
+static void
+test_check_finds_overlap (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sqlite3 *db;
+
+  booked_9_to_10 (f);
+  g_assert_true (med_store_check (f->store, &error));
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_exec (db,
+                       "DROP TRIGGER booking_no_overlap_insert; "
+                       "INSERT INTO booking (case_id, room_id, mediator_id, "
+                       "start_at, end_at, block_start, block_end, mode, "
+                       "status, uid, sequence, created_at, updated_at) "
+                       "SELECT 2, room_id, 2, start_at, end_at, block_start, "
+                       "block_end, mode, status, 'forged', 0, 0, 0 FROM "
+                       "booking WHERE id = 1",
+                       NULL),
+      ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_false (med_store_check (f->store, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "room"));
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct
+  {
+    const char *path;
+    void (*func) (Fixture *, gconstpointer);
+  } tests[] = {
+    { "/store/open/fresh", test_open_fresh },
+    { "/store/open/reopen", test_open_reopen },
+    { "/store/open/too-new", test_open_too_new },
+    { "/store/open/foreign", test_open_foreign },
+    { "/store/open/garbage", test_open_garbage },
+    { "/store/entities/round-trip", test_entities_round_trip },
+    { "/store/entities/enum-words", test_entities_enum_words },
+    { "/store/entities/invalid", test_entities_invalid },
+    { "/store/booking/ok", test_booking_ok },
+    { "/store/booking/conflict-room", test_conflict_room },
+    { "/store/booking/conflict-room-buffer", test_conflict_room_buffer },
+    { "/store/booking/conflict-mediator", test_conflict_mediator },
+    { "/store/booking/conflict-interpreter", test_conflict_interpreter },
+    { "/store/booking/conflict-case", test_conflict_case },
+    { "/store/booking/conflict-party", test_conflict_party },
+    { "/store/booking/conflict-leave", test_conflict_leave },
+    { "/store/booking/conflict-daily-cap", test_conflict_daily_cap },
+    { "/store/booking/trigger", test_booking_trigger },
+    { "/store/booking/reschedule", test_booking_reschedule },
+    { "/store/booking/cancel", test_booking_cancel },
+    { "/store/booking/concurrent-writers", test_concurrent_writers },
+    { "/store/case/status", test_case_status },
+    { "/store/audit/tamper", test_audit_tamper },
+    { "/store/import/doc-all-or-nothing", test_import_doc },
+    { "/store/notice/import-replace", test_notice_import },
+    { "/store/snapshot/load", test_snapshot },
+    { "/store/transaction/explicit", test_transaction },
+    { "/store/check/finds-overlap", test_check_finds_overlap },
+  };
+
+  g_test_init (&argc, &argv, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
+    g_test_add (tests[i].path, Fixture, NULL, fixture_setup, tests[i].func,
+        fixture_teardown);
+  return g_test_run ();
+}

@@ -73,6 +73,10 @@ typedef struct
   GArray *bookings;        /* MedBusy: confirmed bookings in the horizon */
 } MedSnapshot;
 
+/* How far ahead a search looks when the request sets no horizon; a
+ * caller's snapshot must cover it. */
+#define MED_SCHEDULER_DEFAULT_HORIZON_DAYS 120
+
 typedef struct _MedScheduler MedScheduler;
 
 /* Builds the per-resource indexes. (transfer full) */
@@ -88,7 +92,7 @@ typedef struct
                               * commitments (may be NULL) */
   MedTime now;
   MedTime not_before;        /* 0 = now + centre minimum notice */
-  MedTime horizon_end;       /* 0 = not_before + 120 days */
+  MedTime horizon_end;       /* 0 = not_before + default horizon */
   gint duration_minutes;     /* 0 = case duration or centre default */
   guint max_results;         /* 0 = 1 */
   gint64 preferred_mediator_id; /* follow-up session: same mediator */

@@ -1100,9 +1100,16 @@ cmd_case_list (Global *g, int argc, char **argv)
 
 /* ---- slots and bookings ---- */
 
-/* Everything a slot search for one case needs, loaded from the store. */
+/* Everything a slot search for one case needs, loaded from the store. The
+ * snapshot covers a window of time that grows only when the search needs
+ * it: most earliest slots are found within days, and a cold start should
+ * not read a year of bookings to find one. */
 typedef struct
 {
+  MedStore *store;          /* (transfer none) */
+  gint64 centre_id;
+  gint64 exclude_booking;   /* rescheduling: the booking being moved */
+  MedCentre *centre;
   MedStoreSnapshot *snap;
   MedScheduler *sched;
   MedCase *kase;
@@ -1116,6 +1123,7 @@ case_context_clear (CaseContext *cc)
 {
   g_clear_pointer (&cc->sched, med_scheduler_free);
   g_clear_pointer (&cc->snap, med_store_snapshot_free);
+  g_clear_pointer (&cc->centre, med_centre_free);
   g_clear_pointer (&cc->kase, med_case_free);
   g_clear_pointer (&cc->parties, g_ptr_array_unref);
   g_clear_pointer (&cc->party_busy, g_array_unref);
@@ -1123,45 +1131,50 @@ case_context_clear (CaseContext *cc)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CaseContext, case_context_clear)
 
-/* Loads the case and a snapshot from now to the case's horizon; the
- * booking exclude_booking (rescheduling) is left out of the snapshot. */
+/* Loads the case, its parties and their other commitments; the booking
+ * exclude_booking (rescheduling) is left out of every snapshot. */
 static gboolean
 load_case_context (MedStore *store, Global *g, const char *case_arg,
     gint64 exclude_booking, CaseContext *cc, GError **error)
 {
-  MedTime to;
-
-  cc->kase = find_case (store, case_arg, error);
-  if (cc->kase == NULL)
-    return FALSE;
-  to = g->now + (MedTime) 800 * 86400;
-  if (cc->kase->deadline != 0 && cc->kase->deadline < to)
-    to = cc->kase->deadline;
-  cc->snap = med_store_load_snapshot (store, g->centre_id, g->now - 86400,
-      to + 86400, error);
-  if (cc->snap == NULL)
-    return FALSE;
-  if (exclude_booking != 0) {
-    GArray *bk = cc->snap->snap.bookings;
-
-    for (guint i = bk->len; i > 0; i--) {
-      if (g_array_index (bk, MedBusy, i - 1).booking_id == exclude_booking)
-        g_array_remove_index (bk, i - 1);
-    }
-  }
-  cc->sched = med_scheduler_new (&cc->snap->snap, error);
-  if (cc->sched == NULL)
-    return FALSE;
-  cc->parties = med_store_list_parties (store, cc->kase->id, error);
-  if (cc->parties == NULL)
-    return FALSE;
-  cc->party_busy = med_store_party_busy (store, cc->kase->id, exclude_booking,
-      error);
-  if (cc->party_busy == NULL)
+  cc->store = store;
+  cc->centre_id = g->centre_id;
+  cc->exclude_booking = exclude_booking;
+  if ((cc->centre = load_centre (store, g, error)) == NULL ||
+      (cc->kase = find_case (store, case_arg, error)) == NULL ||
+      (cc->parties = med_store_list_parties (store, cc->kase->id,
+           error)) == NULL ||
+      (cc->party_busy = med_store_party_busy (store, cc->kase->id,
+           exclude_booking, error)) == NULL)
     return FALSE;
   cc->last_mediator = med_store_case_last_mediator (store, cc->kase->id,
       error);
   return error == NULL || *error == NULL;
+}
+
+/* (Re)loads the snapshot for [from, to) (plus a day each side for room
+ * buffers and local days) and builds the scheduler over it. */
+static gboolean
+case_context_window (CaseContext *cc, MedTime from, MedTime to,
+    GError **error)
+{
+  g_clear_pointer (&cc->sched, med_scheduler_free);
+  g_clear_pointer (&cc->snap, med_store_snapshot_free);
+  cc->snap = med_store_load_snapshot (cc->store, cc->centre_id, from - 86400,
+      to + 86400, error);
+  if (cc->snap == NULL)
+    return FALSE;
+  if (cc->exclude_booking != 0) {
+    GArray *bk = cc->snap->snap.bookings;
+
+    for (guint i = bk->len; i > 0; i--) {
+      if (g_array_index (bk, MedBusy, i - 1).booking_id ==
+          cc->exclude_booking)
+        g_array_remove_index (bk, i - 1);
+    }
+  }
+  cc->sched = med_scheduler_new (&cc->snap->snap, error);
+  return cc->sched != NULL;
 }
 
 static void
@@ -1173,6 +1186,63 @@ fill_request (CaseContext *cc, Global *g, MedSlotRequest *req)
   req->party_busy = cc->party_busy;
   req->now = g->now;
   req->preferred_mediator_id = cc->last_mediator;
+}
+
+static gboolean
+any_fallback (GPtrArray *slots)
+{
+  for (guint i = 0; i < slots->len; i++) {
+    if (((MedSlot *) g_ptr_array_index (slots, i))->fallback)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Earliest slots for req (kase, parties, now, not_before, duration and
+ * max_results set): searches 14 days of bookings first, then 8 weeks,
+ * then the whole default horizon, stopping at the first window that
+ * answers. The answer is the same as one search over the whole horizon:
+ * a window only ends the search when it found every slot asked for in the
+ * preferred room kind (a fallback room is only right when the preferred
+ * kind has nothing before the deadline). */
+static GPtrArray *
+find_case_slots (CaseContext *cc, MedSlotRequest *req, GError **error)
+{
+  static const int window_days[] = { 14, 56, 0 };
+  MedTime from = req->not_before ? req->not_before : req->now;
+  MedTime full = from + (MedTime) (MED_SCHEDULER_DEFAULT_HORIZON_DAYS + 2) *
+      86400;
+
+  for (guint w = 0; w < G_N_ELEMENTS (window_days); w++) {
+    MedTime to = window_days[w] ? from + (MedTime) window_days[w] * 86400 :
+        full;
+    GPtrArray *slots;
+    g_autoptr (GError) local = NULL;
+
+    if (to > full)
+      to = full;
+    if (!case_context_window (cc, MIN (from, req->now), to, error))
+      return NULL;
+    req->horizon_end = window_days[w] ? to : 0;
+    slots = med_scheduler_find_slots (cc->sched, req, NULL, &local);
+    if (slots != NULL && (window_days[w] == 0 ||
+            (slots->len >= MAX (req->max_results, 1) &&
+                !any_fallback (slots))))
+      return slots;
+    if (slots == NULL && !g_error_matches (local, MED_SCHEDULER_ERROR,
+            MED_SCHEDULER_ERROR_NO_SLOT)) {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+    g_clear_pointer (&slots, g_ptr_array_unref);
+    /* a deadline inside this window: a wider one cannot help */
+    if (cc->kase->deadline != 0 && cc->kase->deadline <= to) {
+      req->horizon_end = 0;
+      return med_scheduler_find_slots (cc->sched, req, NULL, error);
+    }
+  }
+  g_assert_not_reached ();
+  return NULL;
 }
 
 static gboolean
@@ -1295,10 +1365,10 @@ cmd_slots (Global *g, int argc, char **argv)
   fill_request (&cc, g, &req);
   req.max_results = count;
   req.duration_minutes = duration;
-  if (from && !parse_time_arg (from, cc.snap->centre->zone, "--from",
+  if (from && !parse_time_arg (from, cc.centre->zone, "--from",
           &req.not_before, &error))
     return report (g_steal_pointer (&error));
-  slots = med_scheduler_find_slots (cc.sched, &req, NULL, &error);
+  slots = find_case_slots (&cc, &req, &error);
   if (slots == NULL)
     return report (g_steal_pointer (&error));
   print_slots (&cc, slots, json);
@@ -1318,8 +1388,7 @@ parse_manual_slot (MedStore *store, Global *g, CaseContext *cc,
         "--at needs --room and --mediator");
     return FALSE;
   }
-  if (!parse_time_arg (at, cc->snap->centre->zone, "--at", &slot->start,
-          error))
+  if (!parse_time_arg (at, cc->centre->zone, "--at", &slot->start, error))
     return FALSE;
   if (!parse_id (room, &slot->room_id) || !parse_id (mediator,
           &slot->mediator_id) || (interp && !parse_id (interp,
@@ -1329,8 +1398,10 @@ parse_manual_slot (MedStore *store, Global *g, CaseContext *cc,
     return FALSE;
   }
   minutes = duration ? duration : cc->kase->duration_minutes ?
-      cc->kase->duration_minutes : cc->snap->centre->default_duration_minutes;
+      cc->kase->duration_minutes : cc->centre->default_duration_minutes;
   slot->end = slot->start + (MedTime) minutes * 60;
+  if (!case_context_window (cc, MIN (slot->start, g->now), slot->end, error))
+    return FALSE;
   fill_request (cc, g, &req);
   return med_scheduler_check_slot (cc->sched, &req, slot, error);
 }
@@ -1400,7 +1471,7 @@ cmd_book (Global *g, int argc, char **argv)
       return usage_error ("--room, --mediator and --interpreter need --at");
     fill_request (&cc, g, &req);
     req.duration_minutes = duration;
-    slots = med_scheduler_find_slots (cc.sched, &req, NULL, &error);
+    slots = find_case_slots (&cc, &req, &error);
     if (slots == NULL)
       return report (g_steal_pointer (&error));
     g_clear_pointer (&slot, med_slot_free);
@@ -1488,7 +1559,7 @@ cmd_reschedule (Global *g, int argc, char **argv)
     fill_request (&cc, g, &req);
     req.duration_minutes = (gint) ((old->end - old->start) / 60);
     req.max_results = 2;
-    slots = med_scheduler_find_slots (cc.sched, &req, NULL, &error);
+    slots = find_case_slots (&cc, &req, &error);
     if (slots == NULL)
       return report (g_steal_pointer (&error));
     /* "Next earliest": not the very slot it already has. */

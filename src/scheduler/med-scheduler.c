@@ -19,7 +19,6 @@
 
 G_DEFINE_QUARK (med-scheduler-error-quark, med_scheduler_error)
 
-#define DEFAULT_HORIZON_DAYS 120
 #define MAX_SEARCH_DAYS      800
 
 /* A sorted array of disjoint intervals. */
@@ -46,6 +45,13 @@ typedef struct
   Timeline *busy;
 } InterpRes;
 
+typedef struct
+{
+  gint64 case_id;
+  MedTime start;
+  MedTime end;
+} CaseSession;
+
 /* A mediator together with the interpreter the parties need with them. */
 typedef struct
 {
@@ -62,7 +68,9 @@ struct _MedScheduler
   GHashTable *room_by_id;   /* id → index + 1 */
   GHashTable *med_by_id;
   GHashTable *interp_by_id;
-  GHashTable *case_busy;    /* case id → Timeline* (its own sessions) */
+  GArray *case_sessions;    /* CaseSession, sorted by case id: every
+                             * booking's case, so that a case's other
+                             * sessions block it */
   GHashTable *day_cache;    /* julian day → DayWindows* */
 };
 
@@ -266,7 +274,7 @@ med_scheduler_free (MedScheduler *s)
   g_hash_table_unref (s->room_by_id);
   g_hash_table_unref (s->med_by_id);
   g_hash_table_unref (s->interp_by_id);
-  g_hash_table_unref (s->case_busy);
+  g_array_unref (s->case_sessions);
   g_hash_table_unref (s->day_cache);
   g_free (s);
 }
@@ -283,22 +291,61 @@ index_add (GHashTable *h, gint64 *id, guint idx)
   g_hash_table_insert (h, id, GUINT_TO_POINTER (idx + 1));
 }
 
-static void
-add_case_busy (MedScheduler *s, gint64 case_id, MedTime a, MedTime b)
+static int
+compare_case_session (gconstpointer a, gconstpointer b)
 {
-  Timeline *t;
+  const CaseSession *x = a, *y = b;
+
+  if (x->case_id != y->case_id)
+    return x->case_id < y->case_id ? -1 : 1;
+  return (x->start > y->start) - (x->start < y->start);
+}
+
+/* sorted = keep the array sorted now (reservations); building appends and
+ * sorts once. */
+static void
+add_case_session (MedScheduler *s, gint64 case_id, MedTime a, MedTime b,
+    gboolean sorted)
+{
+  CaseSession cs = { case_id, a, b };
+  guint i;
 
   if (case_id == 0)
     return;
-  t = g_hash_table_lookup (s->case_busy, &case_id);
-  if (t == NULL) {
-    gint64 *key = g_new (gint64, 1);
-
-    *key = case_id;
-    t = timeline_new ();
-    g_hash_table_insert (s->case_busy, key, t);
+  if (!sorted) {
+    g_array_append_val (s->case_sessions, cs);
+    return;
   }
-  g_array_append_vals (t, &(MedInterval) { a, b }, 1);
+  for (i = s->case_sessions->len; i > 0; i--) {
+    if (compare_case_session (&g_array_index (s->case_sessions, CaseSession,
+                i - 1), &cs) <= 0)
+      break;
+  }
+  g_array_insert_val (s->case_sessions, i, cs);
+}
+
+/* Appends the sessions of case_id to t. */
+static void
+append_case_sessions (MedScheduler *s, gint64 case_id, Timeline *t)
+{
+  GArray *a = s->case_sessions;
+  guint lo = 0, hi = a->len;
+
+  while (lo < hi) {
+    guint mid = lo + (hi - lo) / 2;
+
+    if (g_array_index (a, CaseSession, mid).case_id < case_id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (; lo < a->len && g_array_index (a, CaseSession, lo).case_id == case_id;
+      lo++) {
+    MedInterval iv = { g_array_index (a, CaseSession, lo).start,
+      g_array_index (a, CaseSession, lo).end };
+
+    g_array_append_val (t, iv);
+  }
 }
 
 /* Records one booking in every resource it occupies. sort = FALSE while
@@ -341,21 +388,13 @@ occupy (MedScheduler *s, const MedBusy *b, gboolean sort)
     else
       g_array_append_vals (in->busy, &(MedInterval) { b->start, b->end }, 1);
   }
-  if (sort && b->case_id) {
-    add_case_busy (s, b->case_id, b->start, b->end);
-    timeline_normalise (g_hash_table_lookup (s->case_busy, &b->case_id));
-  } else {
-    add_case_busy (s, b->case_id, b->start, b->end);
-  }
+  add_case_session (s, b->case_id, b->start, b->end, sort);
 }
 
 MedScheduler *
 med_scheduler_new (const MedSnapshot *snap, GError **error)
 {
   g_autoptr (MedScheduler) s = NULL;
-  GHashTableIter it;
-  gpointer value;
-
   g_return_val_if_fail (snap != NULL && snap->centre != NULL, NULL);
   g_return_val_if_fail (snap->workcal != NULL, NULL);
 
@@ -375,8 +414,7 @@ med_scheduler_new (const MedSnapshot *snap, GError **error)
   s->room_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   s->med_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   s->interp_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
-  s->case_busy = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
-      (GDestroyNotify) g_array_unref);
+  s->case_sessions = g_array_new (FALSE, FALSE, sizeof (CaseSession));
   s->day_cache = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
       day_windows_free);
 
@@ -420,9 +458,7 @@ med_scheduler_new (const MedSnapshot *snap, GError **error)
   }
   for (guint i = 0; i < s->interps->len; i++)
     timeline_normalise (g_array_index (s->interps, InterpRes, i).busy);
-  g_hash_table_iter_init (&it, s->case_busy);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    timeline_normalise (value);
+  g_array_sort (s->case_sessions, compare_case_session);
 
   return g_steal_pointer (&s);
 }
@@ -1026,7 +1062,6 @@ prepare_search (MedScheduler *s, const MedSlotRequest *req, Search *se,
   const MedCase *k = req->kase;
   gint minutes = req->duration_minutes ? req->duration_minutes :
       k->duration_minutes ? k->duration_minutes : c->default_duration_minutes;
-  Timeline *own;
 
   if (minutes <= 0 || minutes > 24 * 60) {
     g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_INVALID,
@@ -1051,7 +1086,7 @@ prepare_search (MedScheduler *s, const MedSlotRequest *req, Search *se,
   if (se->not_before < req->now)
     se->not_before = req->now;
   se->horizon_end = req->horizon_end ? req->horizon_end :
-      se->not_before + (MedTime) DEFAULT_HORIZON_DAYS * 86400;
+      se->not_before + (MedTime) MED_SCHEDULER_DEFAULT_HORIZON_DAYS * 86400;
   if (k->deadline != 0 && k->deadline < se->horizon_end) {
     se->horizon_end = k->deadline;
     se->deadline_limits = TRUE;
@@ -1071,9 +1106,7 @@ prepare_search (MedScheduler *s, const MedSlotRequest *req, Search *se,
   if (req->party_busy != NULL)
     g_array_append_vals (se->party_busy, req->party_busy->data,
         req->party_busy->len);
-  own = g_hash_table_lookup (s->case_busy, &k->id);
-  if (own != NULL)
-    g_array_append_vals (se->party_busy, own->data, own->len);
+  append_case_sessions (s, k->id, se->party_busy);
   timeline_normalise (se->party_busy);
   return TRUE;
 }

@@ -804,7 +804,7 @@ med_store_party_busy (MedStore *store, gint64 case_id,
       "status = 'confirmed' AND id <> ?2 AND (case_id = ?1 OR case_id IN ("
       "SELECT p2.case_id FROM party p1 JOIN party p2 ON "
       "p2.contact = p1.contact WHERE p1.case_id = ?1 AND "
-      "p1.contact <> '')) ORDER BY start_at, id",
+      "p1.contact <> '' AND p2.contact <> '')) ORDER BY start_at, id",
       error);
   if (st == NULL)
     return NULL;
@@ -892,13 +892,14 @@ med_store_load_snapshot (MedStore *store, gint64 centre_id, MedTime from,
     return NULL;
 
   /* Blocks cover sessions, so this keeps every booking whose room buffers
-   * reach into [from, to). */
+   * reach into [from, to). A block lasts at most 48 hours (a CHECK of the
+   * schema), which bounds the index range on block_start. */
   st = store_stmt (store,
       "SELECT id, case_id, room_id, mediator_id, "
       "interpreter_id, start_at, end_at FROM booking WHERE "
       "room_id IN (SELECT id FROM room WHERE centre_id = ?1) AND "
-      "status = 'confirmed' AND block_end > ?2 AND block_start < ?3 "
-      "ORDER BY start_at, id",
+      "status = 'confirmed' AND block_start > ?2 - 172800 AND "
+      "block_start < ?3 AND block_end > ?2",
       error);
   if (st == NULL)
     return NULL;

@@ -316,10 +316,19 @@ add_case_session (MedScheduler *s, gint64 case_id, MedTime a, MedTime b,
     g_array_append_val (s->case_sessions, cs);
     return;
   }
-  for (i = s->case_sessions->len; i > 0; i--) {
-    if (compare_case_session (&g_array_index (s->case_sessions, CaseSession,
-                i - 1), &cs) <= 0)
-      break;
+  {
+    guint lo = 0, hi = s->case_sessions->len;
+
+    while (lo < hi) {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (compare_case_session (&g_array_index (s->case_sessions,
+                  CaseSession, mid), &cs) <= 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    i = lo;
   }
   g_array_insert_val (s->case_sessions, i, cs);
 }

@@ -13,10 +13,10 @@ GQuark med_ical_error_quark (void);
 
 typedef enum
 {
-  MED_ICAL_ERROR_PARSE,     /* not iCalendar, truncated, mis-folded */
+  MED_ICAL_ERROR_PARSE, /* not iCalendar, truncated, mis-folded */
   MED_ICAL_ERROR_TOO_LARGE, /* over MED_ICAL_MAX_BYTES */
-  MED_ICAL_ERROR_ENCODING,  /* not UTF-8 */
-  MED_ICAL_ERROR_INVALID,   /* parses, but is not what it claims to be */
+  MED_ICAL_ERROR_ENCODING, /* not UTF-8 */
+  MED_ICAL_ERROR_INVALID, /* parses, but is not what it claims to be */
 } MedIcalError;
 
 #define MED_ICAL_MAX_BYTES (4 * 1024 * 1024)
@@ -27,7 +27,6 @@ typedef enum
  * X-MED-SOURCE, X-MED-PUBLISHED and NAME (or X-WR-CALNAME) describe the
  * notice. A timed event, an unknown zone, a day outside X-MED-YEAR or a
  * missing property fails with a message saying which. (transfer full) */
-MedNotice *med_ical_parse_notice (const char *data, gsize len,
-    GError **error);
+MedNotice *med_ical_parse_notice (const char *data, gsize len, GError **error);
 
 G_END_DECLS

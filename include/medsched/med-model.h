@@ -16,22 +16,22 @@ GQuark med_model_error_quark (void);
 
 typedef enum
 {
-  MED_MODEL_ERROR_INVALID,     /* malformed or out-of-range value */
+  MED_MODEL_ERROR_INVALID, /* malformed or out-of-range value */
   MED_MODEL_ERROR_UNKNOWN_ENUM, /* a word that is not one of the known values */
   MED_MODEL_ERROR_TOO_LONG,
-  MED_MODEL_ERROR_ENCODING,    /* invalid UTF-8 or control characters */
-  MED_MODEL_ERROR_TRANSITION,  /* case state change not allowed */
+  MED_MODEL_ERROR_ENCODING, /* invalid UTF-8 or control characters */
+  MED_MODEL_ERROR_TRANSITION, /* case state change not allowed */
 } MedModelError;
 
 /* Limits applied to every text field that comes from outside. */
-#define MED_MAX_NAME_BYTES    256
-#define MED_MAX_TEXT_BYTES    4096
-#define MED_MAX_PARTIES       64
-#define MED_MAX_IMPORT_BYTES  (16 * 1024 * 1024)
+#define MED_MAX_NAME_BYTES   256
+#define MED_MAX_TEXT_BYTES   4096
+#define MED_MAX_PARTIES      64
+#define MED_MAX_IMPORT_BYTES (16 * 1024 * 1024)
 
 typedef enum
 {
-  MED_ROOM_KIND_WARM,   /* 温馨调解室 */
+  MED_ROOM_KIND_WARM, /* 温馨调解室 */
   MED_ROOM_KIND_FAMILY, /* 家事调解室 */
   MED_ROOM_KIND_REMOTE, /* 远程调解室 */
   MED_ROOM_KIND_N
@@ -40,23 +40,23 @@ typedef enum
 /* Room features, a bit set. */
 typedef enum
 {
-  MED_ROOM_FEATURE_VIDEO = 1 << 0,          /* video terminal */
+  MED_ROOM_FEATURE_VIDEO = 1 << 0, /* video terminal */
   MED_ROOM_FEATURE_CHILD_FRIENDLY = 1 << 1,
-  MED_ROOM_FEATURE_ACCESSIBLE = 1 << 2,     /* step-free access */
+  MED_ROOM_FEATURE_ACCESSIBLE = 1 << 2, /* step-free access */
   MED_ROOM_FEATURE_RECORDING = 1 << 3,
 } MedRoomFeature;
 
 typedef enum
 {
-  MED_CASE_KIND_WAGES,       /* unpaid wages 欠薪 */
-  MED_CASE_KIND_NEIGHBOUR,   /* 邻里纠纷 */
+  MED_CASE_KIND_WAGES, /* unpaid wages 欠薪 */
+  MED_CASE_KIND_NEIGHBOUR, /* 邻里纠纷 */
   MED_CASE_KIND_CONTRACT,
   MED_CASE_KIND_LAND,
   MED_CASE_KIND_TRAFFIC,
   MED_CASE_KIND_CONSUMER,
   MED_CASE_KIND_DIVORCE,
   MED_CASE_KIND_CUSTODY,
-  MED_CASE_KIND_SUPPORT,     /* 赡养 / 抚养费 */
+  MED_CASE_KIND_SUPPORT, /* 赡养 / 抚养费 */
   MED_CASE_KIND_INHERITANCE,
   MED_CASE_KIND_OTHER,
   MED_CASE_KIND_N
@@ -78,11 +78,11 @@ typedef enum
 typedef enum
 {
   MED_DEPARTMENT_NONE,
-  MED_DEPARTMENT_COURT_MEDIATION,  /* 法院调解 */
+  MED_DEPARTMENT_COURT_MEDIATION, /* 法院调解 */
   MED_DEPARTMENT_LABOUR_INSPECTION, /* 劳动监察 */
-  MED_DEPARTMENT_LEGAL_AID,        /* 法律援助 */
-  MED_DEPARTMENT_POLICE,           /* 派出所 */
-  MED_DEPARTMENT_CIVIL_AFFAIRS,    /* 民政 */
+  MED_DEPARTMENT_LEGAL_AID, /* 法律援助 */
+  MED_DEPARTMENT_POLICE, /* 派出所 */
+  MED_DEPARTMENT_CIVIL_AFFAIRS, /* 民政 */
   MED_DEPARTMENT_N
 } MedDepartment;
 
@@ -166,8 +166,8 @@ gboolean med_case_kind_is_family (MedCaseKind kind);
  * scheduled → dispatched when its bookings are cancelled; not-settled →
  * scheduled for a follow-up session. */
 gboolean med_case_status_can_transition (MedCaseStatus from, MedCaseStatus to);
-gboolean med_case_status_check_transition (MedCaseStatus from,
-    MedCaseStatus to, GError **error);
+gboolean med_case_status_check_transition (MedCaseStatus from, MedCaseStatus to,
+    GError **error);
 gboolean med_case_status_is_closed (MedCaseStatus s);
 
 /* Text validation for anything from outside: valid UTF-8, no control
@@ -198,13 +198,13 @@ typedef struct
 {
   gint64 id;
   char *name;
-  char *zone;          /* IANA zone, default Asia/Shanghai */
-  char *layers;        /* jurisdictions followed, in order: "CN,CN-XZ-LS" */
+  char *zone; /* IANA zone, default Asia/Shanghai */
+  char *layers; /* jurisdictions followed, in order: "CN,CN-XZ-LS" */
   char *address;
-  char *mailbox;       /* organizer address for invites */
+  char *mailbox; /* organizer address for invites */
   MedDayHours hours[7]; /* index 0 = Monday … 6 = Sunday */
   gint min_notice_minutes;
-  gint slot_minutes;   /* start-time granularity, default 15 */
+  gint slot_minutes; /* start-time granularity, default 15 */
   gint default_duration_minutes;
   gboolean allow_fallback; /* use the fallback room kind when needed */
 } MedCentre;
@@ -232,10 +232,10 @@ typedef struct
   gint64 id;
   gint64 centre_id;
   char *name;
-  char **languages;   /* NULL-terminated, e.g. {"zh","bo",NULL} */
-  guint specialties;  /* bit set over MedCaseKind */
-  gint daily_cap;     /* sessions per local day */
-  GArray *leave;      /* of MedInterval, may be NULL */
+  char **languages; /* NULL-terminated, e.g. {"zh","bo",NULL} */
+  guint specialties; /* bit set over MedCaseKind */
+  gint daily_cap; /* sessions per local day */
+  GArray *leave; /* of MedInterval, may be NULL */
 } MedMediator;
 
 typedef struct
@@ -243,23 +243,23 @@ typedef struct
   gint64 id;
   gint64 centre_id;
   char *name;
-  char **pairs;       /* NULL-terminated "zh:bo" (both directions) */
+  char **pairs; /* NULL-terminated "zh:bo" (both directions) */
 } MedInterpreter;
 
 typedef struct
 {
   gint64 id;
   gint64 centre_id;
-  char *number;       /* e.g. (2026)藏0102民调123号 or demo numbers */
+  char *number; /* e.g. (2026)藏0102民调123号 or demo numbers */
   MedCaseKind kind;
   MedCaseStatus status;
   MedDepartment department;
   MedTime intake_at;
-  MedTime deadline;   /* 0 = none */
+  MedTime deadline; /* 0 = none */
   gboolean minors;
   gboolean urgent;
   gint duration_minutes; /* 0 = centre default */
-  char *summary;      /* free text, never logged */
+  char *summary; /* free text, never logged */
 } MedCase;
 
 typedef struct
@@ -270,7 +270,7 @@ typedef struct
   MedPartyRole role;
   char *language;
   MedAttendance attendance;
-  char *contact;      /* phone or e-mail; personal data, never logged */
+  char *contact; /* phone or e-mail; personal data, never logged */
 } MedParty;
 
 typedef struct
@@ -284,8 +284,8 @@ typedef struct
   MedTime end;
   MedBookingMode mode;
   MedBookingStatus status;
-  char *uid;          /* iCalendar UID */
-  gint sequence;      /* iCalendar SEQUENCE */
+  char *uid; /* iCalendar UID */
+  gint sequence; /* iCalendar SEQUENCE */
   MedTime updated_at;
 } MedBooking;
 
@@ -328,10 +328,10 @@ char *med_time_format_local (MedTime t, const char *zone, const char *format);
  * anything is written. */
 typedef struct
 {
-  GPtrArray *rooms;        /* MedRoom* */
-  GPtrArray *mediators;    /* MedMediator* */
+  GPtrArray *rooms; /* MedRoom* */
+  GPtrArray *mediators; /* MedMediator* */
   GPtrArray *interpreters; /* MedInterpreter* */
-  GPtrArray *cases;        /* MedCase* */
+  GPtrArray *cases; /* MedCase* */
   GPtrArray *case_parties; /* GPtrArray* of MedParty*, parallel to cases */
 } MedImportDoc;
 

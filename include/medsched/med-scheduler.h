@@ -17,33 +17,33 @@ GQuark med_scheduler_error_quark (void);
 
 typedef enum
 {
-  MED_SCHEDULER_ERROR_INVALID,     /* bad request (duration, ids, …) */
-  MED_SCHEDULER_ERROR_NO_SLOT,     /* nothing feasible; message says why */
+  MED_SCHEDULER_ERROR_INVALID, /* bad request (duration, ids, …) */
+  MED_SCHEDULER_ERROR_NO_SLOT, /* nothing feasible; message says why */
   MED_SCHEDULER_ERROR_UNPUBLISHED, /* the search reached an unpublished year */
-  MED_SCHEDULER_ERROR_CONFLICT,    /* a hand-picked slot is already taken */
+  MED_SCHEDULER_ERROR_CONFLICT, /* a hand-picked slot is already taken */
 } MedSchedulerError;
 
 /* Why a case could not be placed: a bit set, the first set bit (in this
  * order) is the one reported first. */
 typedef enum
 {
-  MED_BLOCK_ROOM_KIND = 1 << 0,     /* no room of the required kind */
-  MED_BLOCK_CAPACITY = 1 << 1,      /* rooms too small for the attendees */
-  MED_BLOCK_SPECIALTY = 1 << 2,     /* no mediator for the case kind */
-  MED_BLOCK_LANGUAGE = 1 << 3,      /* no shared language, no interpreter */
-  MED_BLOCK_LEAVE = 1 << 4,         /* mediators on leave */
-  MED_BLOCK_DAILY_CAP = 1 << 5,     /* mediators at their daily cap */
-  MED_BLOCK_ROOM_BUSY = 1 << 6,     /* the suitable rooms are booked */
+  MED_BLOCK_ROOM_KIND = 1 << 0, /* no room of the required kind */
+  MED_BLOCK_CAPACITY = 1 << 1, /* rooms too small for the attendees */
+  MED_BLOCK_SPECIALTY = 1 << 2, /* no mediator for the case kind */
+  MED_BLOCK_LANGUAGE = 1 << 3, /* no shared language, no interpreter */
+  MED_BLOCK_LEAVE = 1 << 4, /* mediators on leave */
+  MED_BLOCK_DAILY_CAP = 1 << 5, /* mediators at their daily cap */
+  MED_BLOCK_ROOM_BUSY = 1 << 6, /* the suitable rooms are booked */
   MED_BLOCK_MEDIATOR_BUSY = 1 << 11, /* the suitable mediators (and their
                                       * interpreters) are booked */
-  MED_BLOCK_PARTY_BUSY = 1 << 12,   /* a party has another session */
-  MED_BLOCK_CLOSED = 1 << 7,        /* no working time (holidays, hours) */
-  MED_BLOCK_DEADLINE = 1 << 8,      /* nothing before the case deadline */
-  MED_BLOCK_HORIZON = 1 << 9,       /* nothing within the search horizon */
-  MED_BLOCK_DURATION = 1 << 10,     /* session longer than any window */
+  MED_BLOCK_PARTY_BUSY = 1 << 12, /* a party has another session */
+  MED_BLOCK_CLOSED = 1 << 7, /* no working time (holidays, hours) */
+  MED_BLOCK_DEADLINE = 1 << 8, /* nothing before the case deadline */
+  MED_BLOCK_HORIZON = 1 << 9, /* nothing within the search horizon */
+  MED_BLOCK_DURATION = 1 << 10, /* session longer than any window */
 } MedBlock;
 
-#define MED_BLOCK_BUSY                                                       \
+#define MED_BLOCK_BUSY                                                         \
   (MED_BLOCK_ROOM_BUSY | MED_BLOCK_MEDIATOR_BUSY | MED_BLOCK_PARTY_BUSY)
 
 /* A busy interval of one resource, taken from existing bookings (room
@@ -67,10 +67,10 @@ typedef struct
 {
   const MedCentre *centre;
   const MedWorkcal *workcal;
-  GPtrArray *rooms;        /* MedRoom* */
-  GPtrArray *mediators;    /* MedMediator* (with leave) */
+  GPtrArray *rooms; /* MedRoom* */
+  GPtrArray *mediators; /* MedMediator* (with leave) */
   GPtrArray *interpreters; /* MedInterpreter* */
-  GArray *bookings;        /* MedBusy: confirmed bookings in the horizon */
+  GArray *bookings; /* MedBusy: confirmed bookings in the horizon */
 } MedSnapshot;
 
 /* How far ahead a search looks when the request sets no horizon; a
@@ -87,16 +87,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedScheduler, med_scheduler_free)
 typedef struct
 {
   const MedCase *kase;
-  GPtrArray *parties;        /* MedParty* of the case */
-  GArray *party_busy;        /* MedInterval: the parties' other
+  GPtrArray *parties; /* MedParty* of the case */
+  GArray *party_busy; /* MedInterval: the parties' other
                               * commitments (may be NULL) */
   MedTime now;
-  MedTime not_before;        /* 0 = now + centre minimum notice */
-  MedTime horizon_end;       /* 0 = not_before + default horizon */
-  gint duration_minutes;     /* 0 = case duration or centre default */
-  guint max_results;         /* 0 = 1 */
+  MedTime not_before; /* 0 = now + centre minimum notice */
+  MedTime horizon_end; /* 0 = not_before + default horizon */
+  gint duration_minutes; /* 0 = case duration or centre default */
+  guint max_results; /* 0 = 1 */
   gint64 preferred_mediator_id; /* follow-up session: same mediator */
-  gboolean single_day;       /* only the local day of not_before */
+  gboolean single_day; /* only the local day of not_before */
 } MedSlotRequest;
 
 typedef struct
@@ -108,8 +108,8 @@ typedef struct
   gint64 interpreter_id; /* 0 = none */
   MedRoomKind room_kind;
   MedBookingMode mode;
-  gboolean fallback;     /* not the preferred room kind */
-  char *explanation;     /* one line, Chinese room names, English prose */
+  gboolean fallback; /* not the preferred room kind */
+  char *explanation; /* one line, Chinese room names, English prose */
 } MedSlot;
 
 void med_slot_free (MedSlot *s);
@@ -126,8 +126,8 @@ MedRoomKind med_scheduler_preferred_kind (const MedCase *kase,
  * distinct start times. (transfer full) array of MedSlot*, never empty on
  * success. On failure MED_SCHEDULER_ERROR_NO_SLOT with a message naming
  * the blocking constraints, and *blocks (if not NULL) set. */
-GPtrArray *med_scheduler_find_slots (MedScheduler *s,
-    const MedSlotRequest *req, guint *blocks, GError **error);
+GPtrArray *med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
+    guint *blocks, GError **error);
 
 /* Checks a slot chosen by hand (a clerk's "book at 10:00 in room 3")
  * against every hard constraint the search uses: room kind policy (or the
@@ -147,9 +147,9 @@ void med_scheduler_reserve (MedScheduler *s, const MedSlot *slot,
 typedef struct
 {
   gint64 case_id;
-  MedSlot *slot;    /* NULL when unplaced */
-  guint blocks;     /* when unplaced */
-  char *reason;     /* when unplaced */
+  MedSlot *slot; /* NULL when unplaced */
+  guint blocks; /* when unplaced */
+  char *reason; /* when unplaced */
 } MedPlanItem;
 
 typedef struct
@@ -176,7 +176,7 @@ typedef struct
  * deadline, intake time and id, each gets the earliest feasible slot on the
  * local date (year, month, day), later cases see earlier reservations. The
  * same snapshot and queue always give the same plan. (transfer full) */
-MedPlan *med_scheduler_plan_day (MedScheduler *s, GArray *queue,
-    gint year, gint month, gint day, MedTime now, GError **error);
+MedPlan *med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year,
+    gint month, gint day, MedTime now, GError **error);
 
 G_END_DECLS

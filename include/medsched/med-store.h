@@ -19,16 +19,16 @@ GQuark med_store_error_quark (void);
 
 typedef enum
 {
-  MED_STORE_ERROR_FAILED,     /* any other SQLite failure */
-  MED_STORE_ERROR_OPEN,       /* cannot open / not a database */
-  MED_STORE_ERROR_CORRUPT,    /* integrity check failed, malformed file */
-  MED_STORE_ERROR_FOREIGN,    /* a SQLite file that is not a medsched store */
-  MED_STORE_ERROR_TOO_NEW,    /* schema newer than this program knows */
-  MED_STORE_ERROR_BUSY,       /* database locked by another writer */
+  MED_STORE_ERROR_FAILED, /* any other SQLite failure */
+  MED_STORE_ERROR_OPEN, /* cannot open / not a database */
+  MED_STORE_ERROR_CORRUPT, /* integrity check failed, malformed file */
+  MED_STORE_ERROR_FOREIGN, /* a SQLite file that is not a medsched store */
+  MED_STORE_ERROR_TOO_NEW, /* schema newer than this program knows */
+  MED_STORE_ERROR_BUSY, /* database locked by another writer */
   MED_STORE_ERROR_NOT_FOUND,
-  MED_STORE_ERROR_CONFLICT,   /* booking overlap, duplicate number, … */
-  MED_STORE_ERROR_INVALID,    /* constraint or validation failure */
-  MED_STORE_ERROR_AUDIT,      /* audit chain broken */
+  MED_STORE_ERROR_CONFLICT, /* booking overlap, duplicate number, … */
+  MED_STORE_ERROR_INVALID, /* constraint or validation failure */
+  MED_STORE_ERROR_AUDIT, /* audit chain broken */
 } MedStoreError;
 
 typedef struct _MedStore MedStore;
@@ -70,8 +70,8 @@ MedCentre *med_store_get_centre (MedStore *store, gint64 id, GError **error);
 
 /* Resources. add returns the new id (> 0) or 0 on error. list returns
  * (transfer full) arrays with free functions set, ordered by id. */
-gint64 med_store_add_room (MedStore *store, const MedRoom *r,
-    const char *actor, GError **error);
+gint64 med_store_add_room (MedStore *store, const MedRoom *r, const char *actor,
+    GError **error);
 GPtrArray *med_store_list_rooms (MedStore *store, gint64 centre_id,
     GError **error);
 /* m->leave, when set, is stored too. daily_cap must be 1–24. */
@@ -97,8 +97,8 @@ MedCase *med_store_get_case (MedStore *store, gint64 id, GError **error);
 MedCase *med_store_find_case (MedStore *store, const char *number,
     GError **error);
 /* status < 0 means any; from/to filter on intake time when non-zero. */
-GPtrArray *med_store_list_cases (MedStore *store, gint64 centre_id,
-    gint status, GError **error);
+GPtrArray *med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
+    GError **error);
 GPtrArray *med_store_list_parties (MedStore *store, gint64 case_id,
     GError **error);
 /* State change with the transition rules of the model; department is set
@@ -114,8 +114,8 @@ gboolean med_store_set_case_status (MedStore *store, gint64 case_id,
  * scheduled and audits. An overlap fails with MED_STORE_ERROR_CONFLICT
  * naming the resource. b->uid may be NULL (one is generated). Returns the
  * booking id or 0. */
-gint64 med_store_book (MedStore *store, const MedBooking *b,
-    const char *actor, GError **error);
+gint64 med_store_book (MedStore *store, const MedBooking *b, const char *actor,
+    GError **error);
 /* Moves a booking (time, room, mediator, interpreter, mode): SEQUENCE + 1,
  * same UID, the same re-checks as book. to->room_id or to->mediator_id 0
  * keeps the current one; to->interpreter_id 0 means none. The case and the
@@ -126,8 +126,7 @@ gboolean med_store_reschedule (MedStore *store, gint64 booking_id,
  * dispatched if it has no other confirmed booking. */
 gboolean med_store_cancel (MedStore *store, gint64 booking_id,
     const char *actor, GError **error);
-MedBooking *med_store_get_booking (MedStore *store, gint64 id,
-    GError **error);
+MedBooking *med_store_get_booking (MedStore *store, gint64 id, GError **error);
 /* Bookings overlapping [from, to) (0 = unbounded), by start then id;
  * include_cancelled adds cancelled ones. */
 GPtrArray *med_store_list_bookings (MedStore *store, gint64 centre_id,
@@ -175,8 +174,7 @@ MedWorkcal *med_store_load_workcal (MedStore *store, GError **error);
  * Counts (optional) are set on success. */
 gboolean med_store_import_doc (MedStore *store, gint64 centre_id,
     const MedImportDoc *doc, const char *actor, guint *n_rooms,
-    guint *n_mediators, guint *n_interpreters, guint *n_cases,
-    GError **error);
+    guint *n_mediators, guint *n_interpreters, guint *n_cases, GError **error);
 
 /* Audit log: verify recomputes the hash chain; on a mismatch fails with
  * MED_STORE_ERROR_AUDIT and sets *bad_id to the first bad row id. *n_rows
@@ -189,10 +187,10 @@ typedef struct
   gint64 id;
   MedTime at;
   char *actor;
-  char *action;  /* "case.add", "booking.create", "case.status", … */
-  char *entity;  /* "case", "booking", … */
+  char *action; /* "case.add", "booking.create", "case.status", … */
+  char *entity; /* "case", "booking", … */
   gint64 entity_id;
-  char *detail;  /* JSON, ids and states only */
+  char *detail; /* JSON, ids and states only */
 } MedAuditEntry;
 
 void med_audit_entry_free (MedAuditEntry *e);

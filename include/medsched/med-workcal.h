@@ -23,8 +23,8 @@ GQuark med_workcal_error_quark (void);
 typedef enum
 {
   MED_WORKCAL_ERROR_UNPUBLISHED, /* no notice for that jurisdiction + year */
-  MED_WORKCAL_ERROR_INVALID,     /* bad notice or bad layer list */
-  MED_WORKCAL_ERROR_ZONE,        /* unknown IANA zone */
+  MED_WORKCAL_ERROR_INVALID, /* bad notice or bad layer list */
+  MED_WORKCAL_ERROR_ZONE, /* unknown IANA zone */
 } MedWorkcalError;
 
 typedef enum
@@ -49,7 +49,7 @@ typedef struct
 {
   gint year;
   gint month; /* 1..12 */
-  gint day;   /* 1..31 */
+  gint day; /* 1..31 */
   MedDayKind kind;
   char *name; /* 春节, 藏历新年, … */
 } MedNoticeDay;
@@ -59,14 +59,14 @@ typedef struct
  * notice and a Shoton notice); together they make that year published. */
 typedef struct
 {
-  char *id;           /* stable id, e.g. "CN-2026" (the .ics UID base) */
+  char *id; /* stable id, e.g. "CN-2026" (the .ics UID base) */
   char *jurisdiction; /* "CN", "CN-XZ", "CN-XZ-LS", "centre-1" */
   MedLayer layer;
   gint year;
-  char *title;        /* 国务院办公厅关于2026年部分节假日安排的通知 */
-  char *source;       /* notice number and/or URL */
-  char *published;    /* YYYY-MM-DD */
-  GArray *days;       /* of MedNoticeDay */
+  char *title; /* 国务院办公厅关于2026年部分节假日安排的通知 */
+  char *source; /* notice number and/or URL */
+  char *published; /* YYYY-MM-DD */
+  GArray *days; /* of MedNoticeDay */
 } MedNotice;
 
 MedNotice *med_notice_new (void);
@@ -94,10 +94,10 @@ gboolean med_workcal_is_published (const MedWorkcal *wc,
 typedef struct
 {
   gboolean working;
-  gboolean weekend;       /* Saturday or Sunday */
-  gboolean holiday;       /* some layer declared a holiday */
-  gboolean makeup;        /* some layer declared a make-up working day */
-  const char *name;       /* holiday / make-up name, or NULL (transfer none) */
+  gboolean weekend; /* Saturday or Sunday */
+  gboolean holiday; /* some layer declared a holiday */
+  gboolean makeup; /* some layer declared a make-up working day */
+  const char *name; /* holiday / make-up name, or NULL (transfer none) */
   const char *jurisdiction; /* layer that decided, or NULL */
 } MedDayInfo;
 
@@ -118,9 +118,9 @@ gboolean med_workcal_check_layers (const char *layers, GError **error);
  * hours; a make-up working day on a weekend uses Monday's hours; an
  * ordinary weekend day uses the centre's own weekend hours (closed by
  * default). A holiday gives *n_out = 0. */
-gboolean med_workcal_day_windows (const MedWorkcal *wc,
-    const MedCentre *centre, gint year, gint month, gint day,
-    MedInterval out[2], guint *n_out, GError **error);
+gboolean med_workcal_day_windows (const MedWorkcal *wc, const MedCentre *centre,
+    gint year, gint month, gint day, MedInterval out[2], guint *n_out,
+    GError **error);
 
 /* The local date (in zone) of an instant, and the UTC instant of a local
  * wall-clock time. zone is an IANA name; unknown zones fail. */

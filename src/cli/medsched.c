@@ -43,7 +43,7 @@ typedef int (*CommandFunc) (Global *g, int argc, char **argv);
 typedef struct
 {
   const char *name;
-  const char *sub;   /* NULL for single-word commands */
+  const char *sub; /* NULL for single-word commands */
   CommandFunc func;
   const char *summary;
 } Command;
@@ -55,8 +55,8 @@ report (GError *error)
 
   if (error == NULL)
     return EXIT_OK;
-  if (g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT) ||
-      g_error_matches (error, MED_SCHEDULER_ERROR,
+  if (g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT)
+      || g_error_matches (error, MED_SCHEDULER_ERROR,
           MED_SCHEDULER_ERROR_CONFLICT))
     code = EXIT_CONFLICT;
   else if (error->domain == G_OPTION_ERROR)
@@ -66,8 +66,7 @@ report (GError *error)
   return code;
 }
 
-static int
-usage_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+static int usage_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
 static int
 usage_error (const char *fmt, ...)
@@ -143,8 +142,7 @@ find_case (MedStore *store, const char *arg, GError **error)
 {
   gint64 id;
 
-  if (!med_validate_text (arg, MED_MAX_NAME_BYTES, FALSE, FALSE, "case",
-          error))
+  if (!med_validate_text (arg, MED_MAX_NAME_BYTES, FALSE, FALSE, "case", error))
     return NULL;
   if (parse_id (arg, &id))
     return med_store_get_case (store, id, error);
@@ -152,8 +150,8 @@ find_case (MedStore *store, const char *arg, GError **error)
 }
 
 static gboolean
-parse_time_arg (const char *s, const char *zone, const char *what,
-    MedTime *out, GError **error)
+parse_time_arg (const char *s, const char *zone, const char *what, MedTime *out,
+    GError **error)
 {
   if (!med_time_parse_local (s, zone, out, error)) {
     g_prefix_error (error, "%s: ", what);
@@ -224,8 +222,8 @@ import_calendar_dir (MedStore *store, const char *dir, const char *actor,
   }
   g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
   for (guint i = 0; i < names->len; i++) {
-    if (!import_calendar_file (store, g_ptr_array_index (names, i), actor,
-            NULL, error))
+    if (!import_calendar_file (store, g_ptr_array_index (names, i), actor, NULL,
+            error))
       return FALSE;
   }
   *count = names->len;
@@ -240,33 +238,33 @@ cmd_init (Global *g, int argc, char **argv)
   g_autofree char *weekend_hours = NULL;
   int min_notice = -1, slot = 0, duration = 0, code = 0;
   gboolean no_fallback = FALSE;
-  GOptionEntry entries[] = {
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Centre name", "NAME" },
+  GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+                                 "Centre name", "NAME" },
     { "zone", 0, 0, G_OPTION_ARG_STRING, &zone,
-      "IANA time zone (default Asia/Shanghai)", "ZONE" },
+        "IANA time zone (default Asia/Shanghai)", "ZONE" },
     { "layers", 0, 0, G_OPTION_ARG_STRING, &layers,
-      "Holiday jurisdictions followed, national first (default CN)",
-      "CN,CN-XZ-LS" },
+        "Holiday jurisdictions followed, national first (default CN)",
+        "CN,CN-XZ-LS" },
     { "hours", 0, 0, G_OPTION_ARG_STRING, &hours,
-      "Monday–Friday opening hours with lunch break", "09:00-12:00,14:30-18:00" },
+        "Monday–Friday opening hours with lunch break",
+        "09:00-12:00,14:30-18:00" },
     { "weekend-hours", 0, 0, G_OPTION_ARG_STRING, &weekend_hours,
-      "Saturday and Sunday hours (default closed)", "SPEC" },
+        "Saturday and Sunday hours (default closed)", "SPEC" },
     { "address", 0, 0, G_OPTION_ARG_STRING, &address, "Postal address",
-      "TEXT" },
+        "TEXT" },
     { "mailbox", 0, 0, G_OPTION_ARG_STRING, &mailbox,
-      "Organizer e-mail for invites", "ADDR" },
+        "Organizer e-mail for invites", "ADDR" },
     { "min-notice", 0, 0, G_OPTION_ARG_INT, &min_notice,
-      "Minimum notice before a session, minutes (default 60)", "MIN" },
+        "Minimum notice before a session, minutes (default 60)", "MIN" },
     { "slot", 0, 0, G_OPTION_ARG_INT, &slot,
-      "Start-time granularity, minutes (default 15)", "MIN" },
+        "Start-time granularity, minutes (default 15)", "MIN" },
     { "duration", 0, 0, G_OPTION_ARG_INT, &duration,
-      "Default session length, minutes (default 60)", "MIN" },
+        "Default session length, minutes (default 60)", "MIN" },
     { "no-fallback", 0, 0, G_OPTION_ARG_NONE, &no_fallback,
-      "Never use another room kind when the preferred one is full", NULL },
+        "Never use another room kind when the preferred one is full", NULL },
     { "calendars", 0, 0, G_OPTION_ARG_FILENAME, &calendars,
-      "Import every .ics holiday notice in DIR", "DIR" },
-    { NULL }
-  };
+        "Import every .ics holiday notice in DIR", "DIR" },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = med_centre_new_default ();
   g_autoptr (GError) error = NULL;
@@ -280,8 +278,8 @@ cmd_init (Global *g, int argc, char **argv)
     return code;
   if (argc > 1)
     return usage_error ("init takes no arguments");
-  if (min_notice > 7 * 24 * 60 || (min_notice < 0 && min_notice != -1) ||
-      slot < 0 || slot > 240 || duration < 0 || duration > 8 * 60)
+  if (min_notice > 7 * 24 * 60 || (min_notice < 0 && min_notice != -1)
+      || slot < 0 || slot > 240 || duration < 0 || duration > 8 * 60)
     return usage_error ("a minute value is out of range");
 
   if (name) {
@@ -304,8 +302,8 @@ cmd_init (Global *g, int argc, char **argv)
     if (!med_validate_text (layers, 256, FALSE, FALSE, "layers", &error))
       return report (g_steal_pointer (&error));
     /* An invalid layer list is caught now; an unpublished year is fine. */
-    if (!med_workcal_day_info (probe, layers, 2026, 1, 5, &info, &error) &&
-        !g_error_matches (error, MED_WORKCAL_ERROR,
+    if (!med_workcal_day_info (probe, layers, 2026, 1, 5, &info, &error)
+        && !g_error_matches (error, MED_WORKCAL_ERROR,
             MED_WORKCAL_ERROR_UNPUBLISHED))
       return report (g_steal_pointer (&error));
     g_clear_error (&error);
@@ -324,16 +322,16 @@ cmd_init (Global *g, int argc, char **argv)
     c->hours[5] = c->hours[6] = h;
   }
   if (address) {
-    if (!med_validate_text (address, MED_MAX_TEXT_BYTES, FALSE, TRUE,
-            "address", &error))
+    if (!med_validate_text (address, MED_MAX_TEXT_BYTES, FALSE, TRUE, "address",
+            &error))
       return report (g_steal_pointer (&error));
     g_free (c->address);
     c->address = g_strdup (address);
   }
   if (mailbox) {
     if (!med_validate_text (mailbox, MED_MAX_NAME_BYTES, FALSE, FALSE,
-            "mailbox", &error) ||
-        strchr (mailbox, '@') == NULL) {
+            "mailbox", &error)
+        || strchr (mailbox, '@') == NULL) {
       if (error == NULL)
         g_set_error (&error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID,
             "mailbox must be an e-mail address");
@@ -366,14 +364,15 @@ cmd_init (Global *g, int argc, char **argv)
     }
   }
   id = med_store_add_centre (store, c, g->actor, &error);
-  if (id == 0 || (calendars && !import_calendar_dir (store, calendars,
-              g->actor, &n_cal, &error)) ||
-      !med_store_commit (store, &error)) {
+  if (id == 0
+      || (calendars
+          && !import_calendar_dir (store, calendars, g->actor, &n_cal, &error))
+      || !med_store_commit (store, &error)) {
     med_store_rollback (store);
     return report (g_steal_pointer (&error));
   }
-  printf ("created centre %" G_GINT64_FORMAT " “%s” (%s, layers %s) in %s",
-      id, c->name, c->zone, c->layers, g->db);
+  printf ("created centre %" G_GINT64_FORMAT " “%s” (%s, layers %s) in %s", id,
+      c->name, c->zone, c->layers, g->db);
   if (calendars)
     printf ("; imported %u holiday notices", n_cal);
   printf ("\n");
@@ -387,20 +386,18 @@ cmd_room_add (Global *g, int argc, char **argv)
 {
   g_autofree char *name = NULL, *kind = NULL, *features = NULL;
   int capacity = 6, setup = 0, cleanup = 0, code = 0;
-  GOptionEntry entries[] = {
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Room name", "NAME" },
+  GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+                                 "Room name", "NAME" },
     { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "warm, family or remote",
-      "KIND" },
+        "KIND" },
     { "capacity", 0, 0, G_OPTION_ARG_INT, &capacity,
-      "People seated (default 6)", "N" },
+        "People seated (default 6)", "N" },
     { "features", 0, 0, G_OPTION_ARG_STRING, &features,
-      "video, child-friendly, accessible, recording", "LIST" },
-    { "setup", 0, 0, G_OPTION_ARG_INT, &setup, "Setup minutes before",
-      "MIN" },
+        "video, child-friendly, accessible, recording", "LIST" },
+    { "setup", 0, 0, G_OPTION_ARG_INT, &setup, "Setup minutes before", "MIN" },
     { "cleanup", 0, 0, G_OPTION_ARG_INT, &cleanup, "Cleanup minutes after",
-      "MIN" },
-    { NULL }
-  };
+        "MIN" },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedRoom) r = med_room_new ();
   g_autoptr (GError) error = NULL;
@@ -411,14 +408,14 @@ cmd_room_add (Global *g, int argc, char **argv)
     return code;
   if (argc > 1 || name == NULL || kind == NULL)
     return usage_error ("room add needs --name and --kind");
-  if (capacity < 1 || capacity > 500 || setup < 0 || setup > 240 ||
-      cleanup < 0 || cleanup > 240)
+  if (capacity < 1 || capacity > 500 || setup < 0 || setup > 240 || cleanup < 0
+      || cleanup > 240)
     return usage_error ("capacity or buffer out of range");
   if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE, "room name",
-          &error) ||
-      !med_room_kind_from_string (kind, &r->kind, &error) ||
-      (features && !med_room_features_from_string (features, &r->features,
-              &error)))
+          &error)
+      || !med_room_kind_from_string (kind, &r->kind, &error)
+      || (features
+          && !med_room_features_from_string (features, &r->features, &error)))
     return report (g_steal_pointer (&error));
   r->name = g_strdup (name);
   r->centre_id = g->centre_id;
@@ -427,8 +424,8 @@ cmd_room_add (Global *g, int argc, char **argv)
   r->cleanup_minutes = cleanup;
   if (r->kind == MED_ROOM_KIND_REMOTE)
     r->features |= MED_ROOM_FEATURE_VIDEO;
-  if ((store = open_store (g, &error)) == NULL ||
-      (id = med_store_add_room (store, r, g->actor, &error)) == 0)
+  if ((store = open_store (g, &error)) == NULL
+      || (id = med_store_add_room (store, r, g->actor, &error)) == 0)
     return report (g_steal_pointer (&error));
   printf ("room %" G_GINT64_FORMAT "\n", id);
   return EXIT_OK;
@@ -439,10 +436,9 @@ cmd_room_list (Global *g, int argc, char **argv)
 {
   gboolean json = FALSE;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GPtrArray) rooms = NULL;
   g_autoptr (GError) error = NULL;
@@ -452,8 +448,8 @@ cmd_room_list (Global *g, int argc, char **argv)
     return code;
   if (argc > 1)
     return usage_error ("room list takes no arguments");
-  if ((store = open_store (g, &error)) == NULL ||
-      (rooms = med_store_list_rooms (store, g->centre_id, &error)) == NULL)
+  if ((store = open_store (g, &error)) == NULL
+      || (rooms = med_store_list_rooms (store, g->centre_id, &error)) == NULL)
     return report (g_steal_pointer (&error));
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -464,8 +460,8 @@ cmd_room_list (Global *g, int argc, char **argv)
     json_builder_end_array (b);
     med_print_json (json_builder_get_root (b));
   } else {
-    g_autoptr (MedTable) t = med_table_new (6, "ID", "ROOM", "KIND",
-        "CAPACITY", "FEATURES", "BUFFERS");
+    g_autoptr (MedTable) t = med_table_new (6, "ID", "ROOM", "KIND", "CAPACITY",
+        "FEATURES", "BUFFERS");
 
     for (guint i = 0; i < rooms->len; i++) {
       MedRoom *r = g_ptr_array_index (rooms, i);
@@ -474,8 +470,8 @@ cmd_room_list (Global *g, int argc, char **argv)
           med_room_kind_label_zh (r->kind), med_room_kind_to_string (r->kind));
       g_autofree char *cap = g_strdup_printf ("%d", r->capacity);
       g_autofree char *feat = med_room_features_to_string (r->features);
-      g_autofree char *buf = g_strdup_printf ("%d+%d min", r->setup_minutes,
-          r->cleanup_minutes);
+      g_autofree char *buf
+          = g_strdup_printf ("%d+%d min", r->setup_minutes, r->cleanup_minutes);
 
       med_table_add (t, id, r->name, kind, cap, feat, buf);
     }
@@ -507,16 +503,15 @@ cmd_mediator_add (Global *g, int argc, char **argv)
 {
   g_autofree char *name = NULL, *languages = NULL, *specialties = NULL;
   int cap = 4, code = 0;
-  GOptionEntry entries[] = {
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Mediator name", "NAME" },
-    { "languages", 0, 0, G_OPTION_ARG_STRING, &languages,
-      "Languages spoken", "zh,bo" },
-    { "specialties", 0, 0, G_OPTION_ARG_STRING, &specialties,
-      "Case kinds handled", "wages,land,…" },
-    { "daily-cap", 0, 0, G_OPTION_ARG_INT, &cap,
-      "Sessions per day at most (default 4)", "N" },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Mediator name", "NAME" },
+          { "languages", 0, 0, G_OPTION_ARG_STRING, &languages,
+              "Languages spoken", "zh,bo" },
+          { "specialties", 0, 0, G_OPTION_ARG_STRING, &specialties,
+              "Case kinds handled", "wages,land,…" },
+          { "daily-cap", 0, 0, G_OPTION_ARG_INT, &cap,
+              "Sessions per day at most (default 4)", "N" },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedMediator) m = med_mediator_new ();
   g_autoptr (GError) error = NULL;
@@ -527,19 +522,19 @@ cmd_mediator_add (Global *g, int argc, char **argv)
     return code;
   if (argc > 1 || name == NULL || languages == NULL || specialties == NULL)
     return usage_error ("mediator add needs --name, --languages and "
-        "--specialties");
+                        "--specialties");
   if (cap < 1 || cap > 24)
     return usage_error ("--daily-cap must be 1–24");
   if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE,
-          "mediator name", &error) ||
-      !parse_languages (languages, &m->languages, &error) ||
-      !med_specialties_from_string (specialties, &m->specialties, &error))
+          "mediator name", &error)
+      || !parse_languages (languages, &m->languages, &error)
+      || !med_specialties_from_string (specialties, &m->specialties, &error))
     return report (g_steal_pointer (&error));
   m->name = g_strdup (name);
   m->centre_id = g->centre_id;
   m->daily_cap = cap;
-  if ((store = open_store (g, &error)) == NULL ||
-      (id = med_store_add_mediator (store, m, g->actor, &error)) == 0)
+  if ((store = open_store (g, &error)) == NULL
+      || (id = med_store_add_mediator (store, m, g->actor, &error)) == 0)
     return report (g_steal_pointer (&error));
   printf ("mediator %" G_GINT64_FORMAT "\n", id);
   return EXIT_OK;
@@ -550,11 +545,9 @@ cmd_mediator_leave (Global *g, int argc, char **argv)
 {
   g_autofree char *from = NULL, *to = NULL;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "Leave starts", "T" },
-    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Leave ends", "T" },
-    { NULL }
-  };
+  GOptionEntry entries[] = { { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+                                 "Leave starts", "T" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Leave ends", "T" }, { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GError) error = NULL;
@@ -567,10 +560,10 @@ cmd_mediator_leave (Global *g, int argc, char **argv)
     return code;
   if (argc != 2 || !parse_id (argv[1], &id) || from == NULL || to == NULL)
     return usage_error ("mediator leave needs MEDIATOR_ID, --from and --to");
-  if ((store = open_store (g, &error)) == NULL ||
-      (c = load_centre (store, g, &error)) == NULL ||
-      !parse_time_arg (from, c->zone, "--from", &a, &error) ||
-      !parse_time_arg (to, c->zone, "--to", &b, &error))
+  if ((store = open_store (g, &error)) == NULL
+      || (c = load_centre (store, g, &error)) == NULL
+      || !parse_time_arg (from, c->zone, "--from", &a, &error)
+      || !parse_time_arg (to, c->zone, "--to", &b, &error))
     return report (g_steal_pointer (&error));
   if (b <= a)
     return usage_error ("--to must be after --from");
@@ -585,10 +578,9 @@ cmd_mediator_list (Global *g, int argc, char **argv)
 {
   gboolean json = FALSE;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GPtrArray) list = NULL;
@@ -599,9 +591,10 @@ cmd_mediator_list (Global *g, int argc, char **argv)
     return code;
   if (argc > 1)
     return usage_error ("mediator list takes no arguments");
-  if ((store = open_store (g, &error)) == NULL ||
-      (c = load_centre (store, g, &error)) == NULL ||
-      (list = med_store_list_mediators (store, g->centre_id, &error)) == NULL)
+  if ((store = open_store (g, &error)) == NULL
+      || (c = load_centre (store, g, &error)) == NULL
+      || (list = med_store_list_mediators (store, g->centre_id, &error))
+          == NULL)
     return report (g_steal_pointer (&error));
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -634,12 +627,11 @@ cmd_interpreter_add (Global *g, int argc, char **argv)
 {
   g_autofree char *name = NULL, *pairs = NULL;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Interpreter name", "NAME" },
+  GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+                                 "Interpreter name", "NAME" },
     { "pairs", 0, 0, G_OPTION_ARG_STRING, &pairs, "Language pairs",
-      "zh:bo,zh:en" },
-    { NULL }
-  };
+        "zh:bo,zh:en" },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedInterpreter) in = med_interpreter_new ();
   g_autoptr (GError) error = NULL;
@@ -660,15 +652,15 @@ cmd_interpreter_add (Global *g, int argc, char **argv)
   for (guint i = 0; parts[i]; i++) {
     g_auto (GStrv) ab = g_strsplit (parts[i], ":", -1);
 
-    if (g_strv_length (ab) != 2 || !med_validate_language (ab[0], NULL) ||
-        !med_validate_language (ab[1], NULL) || strcmp (ab[0], ab[1]) == 0)
+    if (g_strv_length (ab) != 2 || !med_validate_language (ab[0], NULL)
+        || !med_validate_language (ab[1], NULL) || strcmp (ab[0], ab[1]) == 0)
       return usage_error ("language pairs look like zh:bo");
   }
   in->name = g_strdup (name);
   in->pairs = g_steal_pointer (&parts);
   in->centre_id = g->centre_id;
-  if ((store = open_store (g, &error)) == NULL ||
-      (id = med_store_add_interpreter (store, in, g->actor, &error)) == 0)
+  if ((store = open_store (g, &error)) == NULL
+      || (id = med_store_add_interpreter (store, in, g->actor, &error)) == 0)
     return report (g_steal_pointer (&error));
   printf ("interpreter %" G_GINT64_FORMAT "\n", id);
   return EXIT_OK;
@@ -679,22 +671,21 @@ cmd_interpreter_list (Global *g, int argc, char **argv)
 {
   gboolean json = FALSE;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!parse_options ("- list interpreters", "Lists the interpreters.",
-          entries, &argc, &argv, &code))
+  if (!parse_options ("- list interpreters", "Lists the interpreters.", entries,
+          &argc, &argv, &code))
     return code;
   if (argc > 1)
     return usage_error ("interpreter list takes no arguments");
-  if ((store = open_store (g, &error)) == NULL ||
-      (list = med_store_list_interpreters (store, g->centre_id,
-           &error)) == NULL)
+  if ((store = open_store (g, &error)) == NULL
+      || (list = med_store_list_interpreters (store, g->centre_id, &error))
+          == NULL)
     return report (g_steal_pointer (&error));
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -736,12 +727,13 @@ parse_party_arg (const char *s, GError **error)
         "--party takes ROLE,LANG,ATTENDANCE,NAME[,CONTACT]");
     return NULL;
   }
-  if (!med_party_role_from_string (f[0], &p->role, error) ||
-      !med_validate_language (f[1], error) ||
-      !med_attendance_from_string (f[2], &p->attendance, error) ||
-      !med_validate_text (f[3], MED_MAX_NAME_BYTES, FALSE, FALSE,
-          "party name", error) ||
-      (f[4] && !med_validate_text (f[4], MED_MAX_NAME_BYTES, FALSE, TRUE,
+  if (!med_party_role_from_string (f[0], &p->role, error)
+      || !med_validate_language (f[1], error)
+      || !med_attendance_from_string (f[2], &p->attendance, error)
+      || !med_validate_text (f[3], MED_MAX_NAME_BYTES, FALSE, FALSE,
+          "party name", error)
+      || (f[4]
+          && !med_validate_text (f[4], MED_MAX_NAME_BYTES, FALSE, TRUE,
               "party contact", error)))
     return NULL;
   p->language = g_strdup (f[1]);
@@ -758,28 +750,24 @@ cmd_case_add (Global *g, int argc, char **argv)
   g_auto (GStrv) party_args = NULL;
   gboolean minors = FALSE, urgent = FALSE;
   int duration = 0, code = 0;
-  GOptionEntry entries[] = {
-    { "number", 0, 0, G_OPTION_ARG_STRING, &number, "Case number", "N" },
+  GOptionEntry entries[] = { { "number", 0, 0, G_OPTION_ARG_STRING, &number,
+                                 "Case number", "N" },
     { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "Case kind", "KIND" },
-    { "minors", 0, 0, G_OPTION_ARG_NONE, &minors, "Minors are involved",
-      NULL },
+    { "minors", 0, 0, G_OPTION_ARG_NONE, &minors, "Minors are involved", NULL },
     { "urgent", 0, 0, G_OPTION_ARG_NONE, &urgent,
-      "Schedule the same day when anything allows", NULL },
-    { "deadline", 0, 0, G_OPTION_ARG_STRING, &deadline,
-      "Settle before", "T" },
-    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes",
-      "MIN" },
+        "Schedule the same day when anything allows", NULL },
+    { "deadline", 0, 0, G_OPTION_ARG_STRING, &deadline, "Settle before", "T" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes", "MIN" },
     { "summary", 0, 0, G_OPTION_ARG_STRING, &summary, "Short description",
-      "TEXT" },
+        "TEXT" },
     { "party", 0, 0, G_OPTION_ARG_STRING_ARRAY, &party_args,
-      "A party (repeat for each)", "ROLE,LANG,ATTENDANCE,NAME[,CONTACT]" },
-    { NULL }
-  };
+        "A party (repeat for each)", "ROLE,LANG,ATTENDANCE,NAME[,CONTACT]" },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (MedCase) k = med_case_new ();
-  g_autoptr (GPtrArray) parties = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_party_free);
+  g_autoptr (GPtrArray) parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
   g_autoptr (GError) error = NULL;
   gint64 id;
 
@@ -789,15 +777,16 @@ cmd_case_add (Global *g, int argc, char **argv)
     return code;
   if (argc > 1 || number == NULL || kind == NULL || party_args == NULL)
     return usage_error ("case add needs --number, --kind and at least one "
-        "--party");
+                        "--party");
   if (duration != 0 && (duration < 15 || duration > 8 * 60))
     return usage_error ("--duration must be 15–480 minutes");
   if (g_strv_length (party_args) > MED_MAX_PARTIES)
     return usage_error ("at most %d parties", MED_MAX_PARTIES);
   if (!med_validate_text (number, MED_MAX_NAME_BYTES, FALSE, FALSE,
-          "case number", &error) ||
-      !med_case_kind_from_string (kind, &k->kind, &error) ||
-      (summary && !med_validate_text (summary, MED_MAX_TEXT_BYTES, TRUE, TRUE,
+          "case number", &error)
+      || !med_case_kind_from_string (kind, &k->kind, &error)
+      || (summary
+          && !med_validate_text (summary, MED_MAX_TEXT_BYTES, TRUE, TRUE,
               "summary", &error)))
     return report (g_steal_pointer (&error));
   for (guint i = 0; party_args[i]; i++) {
@@ -807,10 +796,11 @@ cmd_case_add (Global *g, int argc, char **argv)
       return report (g_steal_pointer (&error));
     g_ptr_array_add (parties, p);
   }
-  if ((store = open_store (g, &error)) == NULL ||
-      (c = load_centre (store, g, &error)) == NULL ||
-      (deadline && !parse_time_arg (deadline, c->zone, "--deadline",
-              &k->deadline, &error)))
+  if ((store = open_store (g, &error)) == NULL
+      || (c = load_centre (store, g, &error)) == NULL
+      || (deadline
+          && !parse_time_arg (deadline, c->zone, "--deadline", &k->deadline,
+              &error)))
     return report (g_steal_pointer (&error));
   if (k->deadline != 0 && k->deadline <= g->now)
     return usage_error ("--deadline is in the past");
@@ -835,8 +825,8 @@ cmd_case_dispatch (Global *g, int argc, char **argv)
   int code = 0;
   GOptionEntry entries[] = {
     { "department", 0, 0, G_OPTION_ARG_STRING, &dept,
-      "court-mediation, labour-inspection, legal-aid, police, civil-affairs",
-      "DEPT" },
+        "court-mediation, labour-inspection, legal-aid, police, civil-affairs",
+        "DEPT" },
     { NULL }
   };
   g_autoptr (MedStore) store = NULL;
@@ -854,10 +844,10 @@ cmd_case_dispatch (Global *g, int argc, char **argv)
     return report (g_steal_pointer (&error));
   if (d == MED_DEPARTMENT_NONE)
     return usage_error ("choose a department");
-  if ((store = open_store (g, &error)) == NULL ||
-      (k = find_case (store, argv[1], &error)) == NULL ||
-      !med_store_set_case_status (store, k->id, MED_CASE_STATUS_DISPATCHED, d,
-          g->actor, &error))
+  if ((store = open_store (g, &error)) == NULL
+      || (k = find_case (store, argv[1], &error)) == NULL
+      || !med_store_set_case_status (store, k->id, MED_CASE_STATUS_DISPATCHED,
+          d, g->actor, &error))
     return report (g_steal_pointer (&error));
   printf ("case %s dispatched to %s\n", k->number, dept);
   return EXIT_OK;
@@ -875,20 +865,20 @@ cmd_case_status (Global *g, int argc, char **argv)
 
   if (!parse_options ("CASE STATUS - change a case's state",
           "Moves a case to in-session, settled, not-settled, referred or "
-          "withdrawn; only valid transitions are allowed.", entries, &argc,
-          &argv, &code))
+          "withdrawn; only valid transitions are allowed.",
+          entries, &argc, &argv, &code))
     return code;
   if (argc != 3)
     return usage_error ("case status needs CASE and STATUS");
   if (!med_case_status_from_string (argv[2], &to, &error))
     return report (g_steal_pointer (&error));
-  if ((store = open_store (g, &error)) == NULL ||
-      (k = find_case (store, argv[1], &error)) == NULL ||
-      !med_store_set_case_status (store, k->id, to, MED_DEPARTMENT_NONE,
+  if ((store = open_store (g, &error)) == NULL
+      || (k = find_case (store, argv[1], &error)) == NULL
+      || !med_store_set_case_status (store, k->id, to, MED_DEPARTMENT_NONE,
           g->actor, &error))
     return report (g_steal_pointer (&error));
-  printf ("case %s: %s → %s\n", k->number, med_case_status_to_string (
-      k->status), argv[2]);
+  printf ("case %s: %s → %s\n", k->number,
+      med_case_status_to_string (k->status), argv[2]);
   return EXIT_OK;
 }
 
@@ -933,10 +923,9 @@ cmd_case_show (Global *g, int argc, char **argv)
 {
   gboolean json = FALSE;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (MedCase) k = NULL;
@@ -950,15 +939,16 @@ cmd_case_show (Global *g, int argc, char **argv)
     return code;
   if (argc != 2)
     return usage_error ("case show needs CASE");
-  if ((store = open_store (g, &error)) == NULL ||
-      (c = load_centre (store, g, &error)) == NULL ||
-      (k = find_case (store, argv[1], &error)) == NULL ||
-      (parties = med_store_list_parties (store, k->id, &error)) == NULL ||
-      (bookings = med_store_list_case_bookings (store, k->id,
-           &error)) == NULL ||
-      (audit = med_store_list_audit (store, "case", k->id, &error)) == NULL ||
-      (rooms = med_store_list_rooms (store, g->centre_id, &error)) == NULL ||
-      (meds = med_store_list_mediators (store, g->centre_id, &error)) == NULL)
+  if ((store = open_store (g, &error)) == NULL
+      || (c = load_centre (store, g, &error)) == NULL
+      || (k = find_case (store, argv[1], &error)) == NULL
+      || (parties = med_store_list_parties (store, k->id, &error)) == NULL
+      || (bookings = med_store_list_case_bookings (store, k->id, &error))
+          == NULL
+      || (audit = med_store_list_audit (store, "case", k->id, &error)) == NULL
+      || (rooms = med_store_list_rooms (store, g->centre_id, &error)) == NULL
+      || (meds = med_store_list_mediators (store, g->centre_id, &error))
+          == NULL)
     return report (g_steal_pointer (&error));
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -1000,8 +990,8 @@ cmd_case_show (Global *g, int argc, char **argv)
   }
   {
     g_autofree char *intake = fmt_time (k->intake_at, c->zone);
-    g_autofree char *dl = k->deadline ? fmt_time (k->deadline, c->zone) :
-        g_strdup ("none");
+    g_autofree char *dl
+        = k->deadline ? fmt_time (k->deadline, c->zone) : g_strdup ("none");
 
     printf ("case %s (id %" G_GINT64_FORMAT ")\n", k->number, k->id);
     printf ("  kind %s%s%s, status %s, department %s\n",
@@ -1045,12 +1035,9 @@ cmd_case_list (Global *g, int argc, char **argv)
   g_autofree char *status = NULL;
   gboolean json = FALSE;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "status", 0, 0, G_OPTION_ARG_STRING, &status, "Only this status",
-      "STATUS" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[] = { { "status", 0, 0, G_OPTION_ARG_STRING, &status,
+                                 "Only this status", "STATUS" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GPtrArray) cases = NULL;
@@ -1064,10 +1051,11 @@ cmd_case_list (Global *g, int argc, char **argv)
     return usage_error ("case list takes no arguments");
   if (status && !med_case_status_from_string (status, &st, &error))
     return report (g_steal_pointer (&error));
-  if ((store = open_store (g, &error)) == NULL ||
-      (c = load_centre (store, g, &error)) == NULL ||
-      (cases = med_store_list_cases (store, g->centre_id, status ? (gint) st :
-           -1, &error)) == NULL)
+  if ((store = open_store (g, &error)) == NULL
+      || (c = load_centre (store, g, &error)) == NULL
+      || (cases = med_store_list_cases (store, g->centre_id,
+              status ? (gint) st : -1, &error))
+          == NULL)
     return report (g_steal_pointer (&error));
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -1078,15 +1066,15 @@ cmd_case_list (Global *g, int argc, char **argv)
     json_builder_end_array (b);
     med_print_json (json_builder_get_root (b));
   } else {
-    g_autoptr (MedTable) t = med_table_new (6, "ID", "NUMBER", "KIND",
-        "STATUS", "DEPARTMENT", "INTAKE");
+    g_autoptr (MedTable) t = med_table_new (6, "ID", "NUMBER", "KIND", "STATUS",
+        "DEPARTMENT", "INTAKE");
 
     for (guint i = 0; i < cases->len; i++) {
       MedCase *k = g_ptr_array_index (cases, i);
       g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, k->id);
-      g_autofree char *kind = g_strdup_printf ("%s%s%s",
-          med_case_kind_to_string (k->kind), k->minors ? "+minors" : "",
-          k->urgent ? " URGENT" : "");
+      g_autofree char *kind
+          = g_strdup_printf ("%s%s%s", med_case_kind_to_string (k->kind),
+              k->minors ? "+minors" : "", k->urgent ? " URGENT" : "");
       g_autofree char *intake = fmt_time (k->intake_at, c->zone);
 
       med_table_add (t, id, k->number, kind,
@@ -1106,9 +1094,9 @@ cmd_case_list (Global *g, int argc, char **argv)
  * not read a year of bookings to find one. */
 typedef struct
 {
-  MedStore *store;          /* (transfer none) */
+  MedStore *store; /* (transfer none) */
   gint64 centre_id;
-  gint64 exclude_booking;   /* rescheduling: the booking being moved */
+  gint64 exclude_booking; /* rescheduling: the booking being moved */
   MedCentre *centre;
   MedStoreSnapshot *snap;
   MedScheduler *sched;
@@ -1140,23 +1128,22 @@ load_case_context (MedStore *store, Global *g, const char *case_arg,
   cc->store = store;
   cc->centre_id = g->centre_id;
   cc->exclude_booking = exclude_booking;
-  if ((cc->centre = load_centre (store, g, error)) == NULL ||
-      (cc->kase = find_case (store, case_arg, error)) == NULL ||
-      (cc->parties = med_store_list_parties (store, cc->kase->id,
-           error)) == NULL ||
-      (cc->party_busy = med_store_party_busy (store, cc->kase->id,
-           exclude_booking, error)) == NULL)
+  if ((cc->centre = load_centre (store, g, error)) == NULL
+      || (cc->kase = find_case (store, case_arg, error)) == NULL
+      || (cc->parties = med_store_list_parties (store, cc->kase->id, error))
+          == NULL
+      || (cc->party_busy = med_store_party_busy (store, cc->kase->id,
+              exclude_booking, error))
+          == NULL)
     return FALSE;
-  cc->last_mediator = med_store_case_last_mediator (store, cc->kase->id,
-      error);
+  cc->last_mediator = med_store_case_last_mediator (store, cc->kase->id, error);
   return error == NULL || *error == NULL;
 }
 
 /* (Re)loads the snapshot for [from, to) (plus a day each side for room
  * buffers and local days) and builds the scheduler over it. */
 static gboolean
-case_context_window (CaseContext *cc, MedTime from, MedTime to,
-    GError **error)
+case_context_window (CaseContext *cc, MedTime from, MedTime to, GError **error)
 {
   g_clear_pointer (&cc->sched, med_scheduler_free);
   g_clear_pointer (&cc->snap, med_store_snapshot_free);
@@ -1168,8 +1155,7 @@ case_context_window (CaseContext *cc, MedTime from, MedTime to,
     GArray *bk = cc->snap->snap.bookings;
 
     for (guint i = bk->len; i > 0; i--) {
-      if (g_array_index (bk, MedBusy, i - 1).booking_id ==
-          cc->exclude_booking)
+      if (g_array_index (bk, MedBusy, i - 1).booking_id == cc->exclude_booking)
         g_array_remove_index (bk, i - 1);
     }
   }
@@ -1210,12 +1196,12 @@ find_case_slots (CaseContext *cc, MedSlotRequest *req, GError **error)
 {
   static const int window_days[] = { 14, 56, 0 };
   MedTime from = req->not_before ? req->not_before : req->now;
-  MedTime full = from + (MedTime) (MED_SCHEDULER_DEFAULT_HORIZON_DAYS + 2) *
-      86400;
+  MedTime full
+      = from + (MedTime) (MED_SCHEDULER_DEFAULT_HORIZON_DAYS + 2) * 86400;
 
   for (guint w = 0; w < G_N_ELEMENTS (window_days); w++) {
-    MedTime to = window_days[w] ? from + (MedTime) window_days[w] * 86400 :
-        full;
+    MedTime to
+        = window_days[w] ? from + (MedTime) window_days[w] * 86400 : full;
     GPtrArray *slots;
     g_autoptr (GError) local = NULL;
 
@@ -1225,11 +1211,13 @@ find_case_slots (CaseContext *cc, MedSlotRequest *req, GError **error)
       return NULL;
     req->horizon_end = window_days[w] ? to : 0;
     slots = med_scheduler_find_slots (cc->sched, req, NULL, &local);
-    if (slots != NULL && (window_days[w] == 0 ||
-            (slots->len >= MAX (req->max_results, 1) &&
-                !any_fallback (slots))))
+    if (slots != NULL
+        && (window_days[w] == 0
+            || (slots->len >= MAX (req->max_results, 1)
+                && !any_fallback (slots))))
       return slots;
-    if (slots == NULL && !g_error_matches (local, MED_SCHEDULER_ERROR,
+    if (slots == NULL
+        && !g_error_matches (local, MED_SCHEDULER_ERROR,
             MED_SCHEDULER_ERROR_NO_SLOT)) {
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
@@ -1248,9 +1236,9 @@ find_case_slots (CaseContext *cc, MedSlotRequest *req, GError **error)
 static gboolean
 case_schedulable (const MedCase *k, GError **error)
 {
-  if (k->status == MED_CASE_STATUS_DISPATCHED ||
-      k->status == MED_CASE_STATUS_SCHEDULED ||
-      k->status == MED_CASE_STATUS_NOT_SETTLED) {
+  if (k->status == MED_CASE_STATUS_DISPATCHED
+      || k->status == MED_CASE_STATUS_SCHEDULED
+      || k->status == MED_CASE_STATUS_NOT_SETTLED) {
     if (k->department == MED_DEPARTMENT_COURT_MEDIATION)
       return TRUE;
     g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_TRANSITION,
@@ -1277,10 +1265,10 @@ print_slots (CaseContext *cc, GPtrArray *slots, gboolean json)
     json_builder_begin_array (b);
     for (guint i = 0; i < slots->len; i++) {
       MedSlot *s = g_ptr_array_index (slots, i);
-      g_autofree char *st = med_time_format_local (s->start, zone,
-          "%Y-%m-%dT%H:%M");
-      g_autofree char *en = med_time_format_local (s->end, zone,
-          "%Y-%m-%dT%H:%M");
+      g_autofree char *st
+          = med_time_format_local (s->start, zone, "%Y-%m-%dT%H:%M");
+      g_autofree char *en
+          = med_time_format_local (s->end, zone, "%Y-%m-%dT%H:%M");
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "start");
@@ -1316,14 +1304,14 @@ print_slots (CaseContext *cc, GPtrArray *slots, gboolean json)
   }
   for (guint i = 0; i < slots->len; i++) {
     MedSlot *s = g_ptr_array_index (slots, i);
-    g_autofree char *st = med_time_format_local (s->start, zone,
-        "%Y-%m-%d %a %H:%M");
+    g_autofree char *st
+        = med_time_format_local (s->start, zone, "%Y-%m-%d %a %H:%M");
     g_autofree char *en = fmt_clock (s->end, zone);
     const char *in = interpreter_name (interps, s->interpreter_id);
 
     printf ("%s–%s  room %" G_GINT64_FORMAT " %s  mediator %" G_GINT64_FORMAT
-        " %s%s%s  %s\n    why: %s\n", st, en, s->room_id,
-        room_name (rooms, s->room_id), s->mediator_id,
+            " %s%s%s  %s\n    why: %s\n",
+        st, en, s->room_id, room_name (rooms, s->room_id), s->mediator_id,
         mediator_name (meds, s->mediator_id), *in ? "  interpreter " : "", in,
         med_booking_mode_to_string (s->mode), s->explanation);
   }
@@ -1335,14 +1323,11 @@ cmd_slots (Global *g, int argc, char **argv)
   g_autofree char *from = NULL;
   gboolean json = FALSE;
   int count = 3, duration = 0, code = 0;
-  GOptionEntry entries[] = {
-    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "Not before", "T" },
+  GOptionEntry entries[] = { { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+                                 "Not before", "T" },
     { "count", 0, 0, G_OPTION_ARG_INT, &count, "How many (default 3)", "N" },
-    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes",
-      "MIN" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { NULL }
-  };
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes", "MIN" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_auto (CaseContext) cc = { 0 };
   g_autoptr (GPtrArray) slots = NULL;
@@ -1355,18 +1340,19 @@ cmd_slots (Global *g, int argc, char **argv)
     return code;
   if (argc != 2)
     return usage_error ("slots needs CASE");
-  if (count < 1 || count > 50 ||
-      (duration != 0 && (duration < 15 || duration > 8 * 60)))
+  if (count < 1 || count > 50
+      || (duration != 0 && (duration < 15 || duration > 8 * 60)))
     return usage_error ("--count must be 1–50, --duration 15–480 minutes");
-  if ((store = open_store (g, &error)) == NULL ||
-      !load_case_context (store, g, argv[1], 0, &cc, &error) ||
-      !case_schedulable (cc.kase, &error))
+  if ((store = open_store (g, &error)) == NULL
+      || !load_case_context (store, g, argv[1], 0, &cc, &error)
+      || !case_schedulable (cc.kase, &error))
     return report (g_steal_pointer (&error));
   fill_request (&cc, g, &req);
   req.max_results = count;
   req.duration_minutes = duration;
-  if (from && !parse_time_arg (from, cc.centre->zone, "--from",
-          &req.not_before, &error))
+  if (from
+      && !parse_time_arg (from, cc.centre->zone, "--from", &req.not_before,
+          &error))
     return report (g_steal_pointer (&error));
   slots = find_case_slots (&cc, &req, &error);
   if (slots == NULL)
@@ -1376,9 +1362,9 @@ cmd_slots (Global *g, int argc, char **argv)
 }
 
 static gboolean
-parse_manual_slot (MedStore *store, Global *g, CaseContext *cc,
-    const char *at, const char *room, const char *mediator,
-    const char *interp, int duration, MedSlot *slot, GError **error)
+parse_manual_slot (MedStore *store, Global *g, CaseContext *cc, const char *at,
+    const char *room, const char *mediator, const char *interp, int duration,
+    MedSlot *slot, GError **error)
 {
   MedSlotRequest req;
   gint minutes;
@@ -1390,15 +1376,16 @@ parse_manual_slot (MedStore *store, Global *g, CaseContext *cc,
   }
   if (!parse_time_arg (at, cc->centre->zone, "--at", &slot->start, error))
     return FALSE;
-  if (!parse_id (room, &slot->room_id) || !parse_id (mediator,
-          &slot->mediator_id) || (interp && !parse_id (interp,
-              &slot->interpreter_id))) {
+  if (!parse_id (room, &slot->room_id)
+      || !parse_id (mediator, &slot->mediator_id)
+      || (interp && !parse_id (interp, &slot->interpreter_id))) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--room, --mediator and --interpreter take numeric ids");
     return FALSE;
   }
-  minutes = duration ? duration : cc->kase->duration_minutes ?
-      cc->kase->duration_minutes : cc->centre->default_duration_minutes;
+  minutes = duration               ? duration
+      : cc->kase->duration_minutes ? cc->kase->duration_minutes
+                                   : cc->centre->default_duration_minutes;
   slot->end = slot->start + (MedTime) minutes * 60;
   if (!case_context_window (cc, MIN (slot->start, g->now), slot->end, error))
     return FALSE;
@@ -1426,19 +1413,15 @@ cmd_book (Global *g, int argc, char **argv)
   g_autofree char *at = NULL, *room = NULL, *mediator = NULL, *interp = NULL;
   gboolean json = FALSE;
   int duration = 0, code = 0;
-  GOptionEntry entries[] = {
-    { "at", 0, 0, G_OPTION_ARG_STRING, &at, "Start (default: earliest)",
-      "T" },
+  GOptionEntry entries[] = { { "at", 0, 0, G_OPTION_ARG_STRING, &at,
+                                 "Start (default: earliest)", "T" },
     { "room", 0, 0, G_OPTION_ARG_STRING, &room, "Room id (with --at)", "ID" },
     { "mediator", 0, 0, G_OPTION_ARG_STRING, &mediator,
-      "Mediator id (with --at)", "ID" },
+        "Mediator id (with --at)", "ID" },
     { "interpreter", 0, 0, G_OPTION_ARG_STRING, &interp,
-      "Interpreter id (with --at)", "ID" },
-    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes",
-      "MIN" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { NULL }
-  };
+        "Interpreter id (with --at)", "ID" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes", "MIN" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_auto (CaseContext) cc = { 0 };
   g_autoptr (GError) error = NULL;
@@ -1455,13 +1438,13 @@ cmd_book (Global *g, int argc, char **argv)
     return usage_error ("book needs CASE");
   if (duration != 0 && (duration < 15 || duration > 8 * 60))
     return usage_error ("--duration must be 15–480 minutes");
-  if ((store = open_store (g, &error)) == NULL ||
-      !load_case_context (store, g, argv[1], 0, &cc, &error) ||
-      !case_schedulable (cc.kase, &error))
+  if ((store = open_store (g, &error)) == NULL
+      || !load_case_context (store, g, argv[1], 0, &cc, &error)
+      || !case_schedulable (cc.kase, &error))
     return report (g_steal_pointer (&error));
   if (at != NULL) {
-    if (!parse_manual_slot (store, g, &cc, at, room, mediator, interp,
-            duration, slot, &error))
+    if (!parse_manual_slot (store, g, &cc, at, room, mediator, interp, duration,
+            slot, &error))
       return report (g_steal_pointer (&error));
   } else {
     MedSlotRequest req;
@@ -1478,8 +1461,8 @@ cmd_book (Global *g, int argc, char **argv)
     slot = g_ptr_array_steal_index (slots, 0);
   }
   booking_from_slot (slot, cc.kase->id, &b);
-  if ((id = med_store_book (store, &b, g->actor, &error)) == 0 ||
-      (saved = med_store_get_booking (store, id, &error)) == NULL)
+  if ((id = med_store_book (store, &b, g->actor, &error)) == 0
+      || (saved = med_store_get_booking (store, id, &error)) == NULL)
     return report (g_steal_pointer (&error));
   if (json) {
     g_autoptr (JsonBuilder) jb = json_builder_new ();
@@ -1492,7 +1475,8 @@ cmd_book (Global *g, int argc, char **argv)
     g_autofree char *en = fmt_clock (saved->end, cc.snap->centre->zone);
 
     printf ("booking %" G_GINT64_FORMAT ": case %s %s–%s room %s mediator %s"
-        "\n    why: %s\n", id, cc.kase->number, st, en,
+            "\n    why: %s\n",
+        id, cc.kase->number, st, en,
         room_name (cc.snap->snap.rooms, saved->room_id),
         mediator_name (cc.snap->snap.mediators, saved->mediator_id),
         slot->explanation);
@@ -1505,15 +1489,13 @@ cmd_reschedule (Global *g, int argc, char **argv)
 {
   g_autofree char *at = NULL, *room = NULL, *mediator = NULL, *interp = NULL;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "at", 0, 0, G_OPTION_ARG_STRING, &at, "New start (default: earliest)",
-      "T" },
+  GOptionEntry entries[] = { { "at", 0, 0, G_OPTION_ARG_STRING, &at,
+                                 "New start (default: earliest)", "T" },
     { "room", 0, 0, G_OPTION_ARG_STRING, &room, "Room id", "ID" },
     { "mediator", 0, 0, G_OPTION_ARG_STRING, &mediator, "Mediator id", "ID" },
     { "interpreter", 0, 0, G_OPTION_ARG_STRING, &interp, "Interpreter id",
-      "ID" },
-    { NULL }
-  };
+        "ID" },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_auto (CaseContext) cc = { 0 };
   g_autoptr (GError) error = NULL;
@@ -1525,13 +1507,13 @@ cmd_reschedule (Global *g, int argc, char **argv)
 
   if (!parse_options ("BOOKING - move a session",
           "Moves a booking to the next earliest feasible slot, or to --at. "
-          "The invite keeps its UID; its SEQUENCE goes up.", entries, &argc,
-          &argv, &code))
+          "The invite keeps its UID; its SEQUENCE goes up.",
+          entries, &argc, &argv, &code))
     return code;
   if (argc != 2 || !parse_id (argv[1], &id))
     return usage_error ("reschedule needs a numeric BOOKING id");
-  if ((store = open_store (g, &error)) == NULL ||
-      (old = med_store_get_booking (store, id, &error)) == NULL)
+  if ((store = open_store (g, &error)) == NULL
+      || (old = med_store_get_booking (store, id, &error)) == NULL)
     return report (g_steal_pointer (&error));
   if (old->status != MED_BOOKING_STATUS_CONFIRMED)
     return report (g_error_new (MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
@@ -1540,12 +1522,16 @@ cmd_reschedule (Global *g, int argc, char **argv)
   if (!load_case_context (store, g, case_arg, id, &cc, &error))
     return report (g_steal_pointer (&error));
   if (at != NULL) {
-    g_autofree char *r = room ? g_strdup (room) : g_strdup_printf (
-        "%" G_GINT64_FORMAT, old->room_id);
-    g_autofree char *m = mediator ? g_strdup (mediator) : g_strdup_printf (
-        "%" G_GINT64_FORMAT, old->mediator_id);
-    g_autofree char *i = interp ? g_strdup (interp) : old->interpreter_id ?
-        g_strdup_printf ("%" G_GINT64_FORMAT, old->interpreter_id) : NULL;
+    g_autofree char *r = room
+        ? g_strdup (room)
+        : g_strdup_printf ("%" G_GINT64_FORMAT, old->room_id);
+    g_autofree char *m = mediator
+        ? g_strdup (mediator)
+        : g_strdup_printf ("%" G_GINT64_FORMAT, old->mediator_id);
+    g_autofree char *i = interp ? g_strdup (interp)
+        : old->interpreter_id
+        ? g_strdup_printf ("%" G_GINT64_FORMAT, old->interpreter_id)
+        : NULL;
 
     if (!parse_manual_slot (store, g, &cc, at, r, m, i,
             (int) ((old->end - old->start) / 60), slot, &error))
@@ -1566,8 +1552,10 @@ cmd_reschedule (Global *g, int argc, char **argv)
     g_clear_pointer (&slot, med_slot_free);
     {
       MedSlot *first = g_ptr_array_index (slots, 0);
-      guint pick = (first->start == old->start &&
-          first->room_id == old->room_id && slots->len > 1) ? 1 : 0;
+      guint pick = (first->start == old->start && first->room_id == old->room_id
+                       && slots->len > 1)
+          ? 1
+          : 0;
 
       slot = g_ptr_array_steal_index (slots, pick);
     }
@@ -1576,11 +1564,12 @@ cmd_reschedule (Global *g, int argc, char **argv)
   if (!med_store_reschedule (store, id, &b, g->actor, &error))
     return report (g_steal_pointer (&error));
   {
-    g_autofree char *st = med_time_format_local (b.start,
-        cc.snap->centre->zone, "%Y-%m-%d %a %H:%M");
+    g_autofree char *st = med_time_format_local (b.start, cc.snap->centre->zone,
+        "%Y-%m-%d %a %H:%M");
 
     printf ("booking %" G_GINT64_FORMAT " moved to %s, room %s, mediator %s "
-        "(sequence %d)\n", id, st, room_name (cc.snap->snap.rooms, b.room_id),
+            "(sequence %d)\n",
+        id, st, room_name (cc.snap->snap.rooms, b.room_id),
         mediator_name (cc.snap->snap.mediators, b.mediator_id),
         old->sequence + 1);
   }
@@ -1602,8 +1591,8 @@ cmd_cancel (Global *g, int argc, char **argv)
     return code;
   if (argc != 2 || !parse_id (argv[1], &id))
     return usage_error ("cancel needs a numeric BOOKING id");
-  if ((store = open_store (g, &error)) == NULL ||
-      !med_store_cancel (store, id, g->actor, &error))
+  if ((store = open_store (g, &error)) == NULL
+      || !med_store_cancel (store, id, g->actor, &error))
     return report (g_steal_pointer (&error));
   printf ("booking %" G_GINT64_FORMAT " cancelled\n", id);
   return EXIT_OK;
@@ -1617,10 +1606,10 @@ parse_date (const char *s, gint *y, gint *m, gint *d)
   unsigned yy, mm, dd;
   char tail;
 
-  if (s == NULL || strlen (s) != 10 ||
-      sscanf (s, "%4u-%2u-%2u%c", &yy, &mm, &dd, &tail) != 3 ||
-      !g_date_valid_dmy ((GDateDay) dd, (GDateMonth) mm, (GDateYear) yy) ||
-      yy < 1970 || yy > 2200)
+  if (s == NULL || strlen (s) != 10
+      || sscanf (s, "%4u-%2u-%2u%c", &yy, &mm, &dd, &tail) != 3
+      || !g_date_valid_dmy ((GDateDay) dd, (GDateMonth) mm, (GDateYear) yy)
+      || yy < 1970 || yy > 2200)
     return FALSE;
   *y = (gint) yy;
   *m = (gint) mm;
@@ -1631,8 +1620,8 @@ parse_date (const char *s, gint *y, gint *m, gint *d)
 typedef struct
 {
   GPtrArray *cases;
-  GPtrArray *parties;  /* per case */
-  GPtrArray *busy;     /* per case */
+  GPtrArray *parties; /* per case */
+  GPtrArray *busy; /* per case */
 } Queue;
 
 static void
@@ -1657,8 +1646,8 @@ compare_plan_items (gconstpointer a, gconstpointer b)
     return 0;
   if (x->slot->start != y->slot->start)
     return x->slot->start < y->slot->start ? -1 : 1;
-  return (x->slot->room_id > y->slot->room_id) -
-      (x->slot->room_id < y->slot->room_id);
+  return (x->slot->room_id > y->slot->room_id)
+      - (x->slot->room_id < y->slot->room_id);
 }
 
 static int
@@ -1666,12 +1655,11 @@ cmd_schedule (Global *g, int argc, char **argv)
 {
   gboolean json = FALSE, dry_run = FALSE;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
-      "Show the plan without booking", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+          { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
+              "Show the plan without booking", NULL },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (MedStoreSnapshot) snap = NULL;
@@ -1688,24 +1676,26 @@ cmd_schedule (Global *g, int argc, char **argv)
   if (!parse_options ("DATE - schedule a day's dispatched queue",
           "Allocates every dispatched court-mediation case to the given day, "
           "deterministically, and books the plan in one transaction; lists "
-          "each unplaced case with the constraint that blocked it.", entries,
-          &argc, &argv, &code))
+          "each unplaced case with the constraint that blocked it.",
+          entries, &argc, &argv, &code))
     return code;
   if (argc != 2 || !parse_date (argv[1], &y, &m, &d))
     return usage_error ("schedule needs DATE as YYYY-MM-DD");
-  if ((store = open_store (g, &error)) == NULL ||
-      (c = load_centre (store, g, &error)) == NULL ||
-      !med_workcal_local_to_utc (c->zone, y, m, d, 0, &day_start, &error) ||
-      (snap = med_store_load_snapshot (store, g->centre_id,
-           day_start - 86400, day_start + 2 * 86400, &error)) == NULL ||
-      (sched = med_scheduler_new (&snap->snap, &error)) == NULL ||
-      (all = med_store_list_cases (store, g->centre_id,
-           MED_CASE_STATUS_DISPATCHED, &error)) == NULL)
+  if ((store = open_store (g, &error)) == NULL
+      || (c = load_centre (store, g, &error)) == NULL
+      || !med_workcal_local_to_utc (c->zone, y, m, d, 0, &day_start, &error)
+      || (snap = med_store_load_snapshot (store, g->centre_id,
+              day_start - 86400, day_start + 2 * 86400, &error))
+          == NULL
+      || (sched = med_scheduler_new (&snap->snap, &error)) == NULL
+      || (all = med_store_list_cases (store, g->centre_id,
+              MED_CASE_STATUS_DISPATCHED, &error))
+          == NULL)
     return report (g_steal_pointer (&error));
 
   q.cases = g_ptr_array_new ();
-  q.parties = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) g_ptr_array_unref);
+  q.parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   q.busy = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   entries_q = g_array_new (FALSE, FALSE, sizeof (MedQueueEntry));
   for (guint i = 0; i < all->len; i++) {
@@ -1716,8 +1706,8 @@ cmd_schedule (Global *g, int argc, char **argv)
 
     if (k->department != MED_DEPARTMENT_COURT_MEDIATION)
       continue;
-    if ((parties = med_store_list_parties (store, k->id, &error)) == NULL ||
-        (busy = med_store_party_busy (store, k->id, 0, &error)) == NULL) {
+    if ((parties = med_store_list_parties (store, k->id, &error)) == NULL
+        || (busy = med_store_party_busy (store, k->id, 0, &error)) == NULL) {
       g_clear_pointer (&parties, g_ptr_array_unref);
       return report (g_steal_pointer (&error));
     }
@@ -1726,8 +1716,7 @@ cmd_schedule (Global *g, int argc, char **argv)
     e.kase = k;
     e.parties = parties;
     e.party_busy = busy;
-    e.preferred_mediator_id = med_store_case_last_mediator (store, k->id,
-        NULL);
+    e.preferred_mediator_id = med_store_case_last_mediator (store, k->id, NULL);
     g_array_append_val (entries_q, e);
   }
   plan = med_scheduler_plan_day (sched, entries_q, y, m, d, g->now, &error);
@@ -1779,8 +1768,8 @@ cmd_schedule (Global *g, int argc, char **argv)
       if (it->slot) {
         g_autofree char *st = med_time_format_local (it->slot->start, c->zone,
             "%Y-%m-%dT%H:%M");
-        g_autofree char *en = med_time_format_local (it->slot->end, c->zone,
-            "%Y-%m-%dT%H:%M");
+        g_autofree char *en
+            = med_time_format_local (it->slot->end, c->zone, "%Y-%m-%dT%H:%M");
 
         json_builder_set_member_name (b, "start");
         json_builder_add_string_value (b, st);
@@ -1845,14 +1834,11 @@ cmd_agenda (Global *g, int argc, char **argv)
   g_autofree char *from = NULL, *to = NULL;
   gboolean json = FALSE, all = FALSE;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "First day", "DATE" },
+  GOptionEntry entries[] = { { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+                                 "First day", "DATE" },
     { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Last day", "DATE" },
-    { "cancelled", 0, 0, G_OPTION_ARG_NONE, &all, "Show cancelled too",
-      NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { NULL }
-  };
+    { "cancelled", 0, 0, G_OPTION_ARG_NONE, &all, "Show cancelled too", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GPtrArray) bookings = NULL, rooms = NULL, meds = NULL;
@@ -1865,20 +1851,21 @@ cmd_agenda (Global *g, int argc, char **argv)
 
   if (!parse_options ("[DATE] - the sessions of a day or a range",
           "Prints the agenda: one table per day, holidays and make-up "
-          "working days marked.", entries, &argc, &argv, &code))
+          "working days marked.",
+          entries, &argc, &argv, &code))
     return code;
   if (argc > 2 || (argc == 2 && (from || to)))
     return usage_error ("agenda takes DATE or --from/--to");
-  if ((store = open_store (g, &error)) == NULL ||
-      (c = load_centre (store, g, &error)) == NULL)
+  if ((store = open_store (g, &error)) == NULL
+      || (c = load_centre (store, g, &error)) == NULL)
     return report (g_steal_pointer (&error));
   if (argc == 2) {
     from = g_strdup (argv[1]);
     to = g_strdup (argv[1]);
   }
   if (from == NULL) {
-    g_autofree char *today = med_time_format_local (g->now, c->zone,
-        "%Y-%m-%d");
+    g_autofree char *today
+        = med_time_format_local (g->now, c->zone, "%Y-%m-%d");
 
     from = g_strdup (today);
   }
@@ -1890,20 +1877,21 @@ cmd_agenda (Global *g, int argc, char **argv)
   g_date_clear (&last, 1);
   g_date_set_dmy (&date, d1, m1, y1);
   g_date_set_dmy (&last, d2, m2, y2);
-  if (g_date_compare (&last, &date) < 0 ||
-      g_date_days_between (&date, &last) > 366)
+  if (g_date_compare (&last, &date) < 0
+      || g_date_days_between (&date, &last) > 366)
     return usage_error ("--to must be on or after --from, within a year");
-  if (!med_workcal_local_to_utc (c->zone, y1, m1, d1, 0, &a, &error) ||
-      !med_workcal_local_to_utc (c->zone, y2, m2, d2, 24 * 60, &b, &error) ||
-      (bookings = med_store_list_bookings (store, g->centre_id, a, b, all,
-           &error)) == NULL ||
-      (rooms = med_store_list_rooms (store, g->centre_id, &error)) == NULL ||
-      (meds = med_store_list_mediators (store, g->centre_id, &error)) == NULL ||
-      (interps = med_store_list_interpreters (store, g->centre_id,
-           &error)) == NULL ||
-      (cases = med_store_list_cases (store, g->centre_id, -1,
-           &error)) == NULL ||
-      (wc = med_store_load_workcal (store, &error)) == NULL)
+  if (!med_workcal_local_to_utc (c->zone, y1, m1, d1, 0, &a, &error)
+      || !med_workcal_local_to_utc (c->zone, y2, m2, d2, 24 * 60, &b, &error)
+      || (bookings
+             = med_store_list_bookings (store, g->centre_id, a, b, all, &error))
+          == NULL
+      || (rooms = med_store_list_rooms (store, g->centre_id, &error)) == NULL
+      || (meds = med_store_list_mediators (store, g->centre_id, &error)) == NULL
+      || (interps = med_store_list_interpreters (store, g->centre_id, &error))
+          == NULL
+      || (cases = med_store_list_cases (store, g->centre_id, -1, &error))
+          == NULL
+      || (wc = med_store_load_workcal (store, &error)) == NULL)
     return report (g_steal_pointer (&error));
 
   if (json) {
@@ -1922,8 +1910,8 @@ cmd_agenda (Global *g, int argc, char **argv)
     g_autoptr (MedTable) t = NULL;
     gint y = g_date_get_year (&date), mo = g_date_get_month (&date);
     gint d = g_date_get_day (&date);
-    static const char *const wd[] = { "", "Mon", "Tue", "Wed", "Thu", "Fri",
-      "Sat", "Sun" };
+    static const char *const wd[]
+        = { "", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
     MedDayInfo info;
     g_autoptr (GError) day_err = NULL;
     MedTime ds, de;
@@ -1935,13 +1923,13 @@ cmd_agenda (Global *g, int argc, char **argv)
     else if (info.holiday)
       printf ("  [holiday: %s]", info.name ? info.name : "");
     else if (info.makeup)
-      printf ("  [make-up working day 调休上班: %s]", info.name ? info.name :
-          "");
+      printf ("  [make-up working day 调休上班: %s]",
+          info.name ? info.name : "");
     else if (!info.working)
       printf ("  [weekend]");
     printf ("\n");
-    if (!med_workcal_local_to_utc (c->zone, y, mo, d, 0, &ds, NULL) ||
-        !med_workcal_local_to_utc (c->zone, y, mo, d, 24 * 60, &de, NULL))
+    if (!med_workcal_local_to_utc (c->zone, y, mo, d, 0, &ds, NULL)
+        || !med_workcal_local_to_utc (c->zone, y, mo, d, 24 * 60, &de, NULL))
       continue;
     t = med_table_new (7, "TIME", "CASE", "ROOM", "MEDIATOR", "INTERPRETER",
         "MODE", "BOOKING");
@@ -1989,13 +1977,13 @@ cmd_calendar_import (Global *g, int argc, char **argv)
 
   if (!parse_options ("FILE.ics… - load holiday notices",
           "Loads published holiday notices (national, region, city or "
-          "centre) without a new release; all files or none.", entries, &argc,
-          &argv, &code))
+          "centre) without a new release; all files or none.",
+          entries, &argc, &argv, &code))
     return code;
   if (argc < 2)
     return usage_error ("calendar import needs FILE.ics");
-  if ((store = open_store (g, &error)) == NULL ||
-      !med_store_begin (store, &error))
+  if ((store = open_store (g, &error)) == NULL
+      || !med_store_begin (store, &error))
     return report (g_steal_pointer (&error));
   for (int i = 1; i < argc; i++) {
     g_autoptr (MedNotice) n = NULL;
@@ -2019,10 +2007,9 @@ cmd_calendar_list (Global *g, int argc, char **argv)
 {
   gboolean json = FALSE;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (GError) error = NULL;
@@ -2033,8 +2020,8 @@ cmd_calendar_list (Global *g, int argc, char **argv)
     return code;
   if (argc > 1)
     return usage_error ("calendar list takes no arguments");
-  if ((store = open_store (g, &error)) == NULL ||
-      (list = med_store_list_notices (store, &error)) == NULL)
+  if ((store = open_store (g, &error)) == NULL
+      || (list = med_store_list_notices (store, &error)) == NULL)
     return report (g_steal_pointer (&error));
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -2070,8 +2057,7 @@ cmd_calendar_list (Global *g, int argc, char **argv)
       MedNotice *n = g_ptr_array_index (list, i);
       g_autofree char *y = g_strdup_printf ("%d", n->year);
 
-      med_table_add (t, n->jurisdiction, y, n->published, n->title,
-          n->source);
+      med_table_add (t, n->jurisdiction, y, n->published, n->title, n->source);
     }
     med_table_print (t, stdout);
   }
@@ -2093,8 +2079,10 @@ cmd_import (Global *g, int argc, char **argv)
   GStatBuf st;
 
   if (!parse_options ("FILE.json - import rooms, mediators, interpreters, "
-          "cases", "Imports a JSON document (docs/import-format.md) in one "
-          "transaction: everything or nothing.", entries, &argc, &argv, &code))
+                      "cases",
+          "Imports a JSON document (docs/import-format.md) in one "
+          "transaction: everything or nothing.",
+          entries, &argc, &argv, &code))
     return code;
   if (argc != 2)
     return usage_error ("import needs FILE.json");
@@ -2104,10 +2092,10 @@ cmd_import (Global *g, int argc, char **argv)
   if (st.st_size > MED_MAX_IMPORT_BYTES)
     return report (g_error_new (MED_MODEL_ERROR, MED_MODEL_ERROR_TOO_LONG,
         "%s: larger than %d bytes", argv[1], MED_MAX_IMPORT_BYTES));
-  if ((store = open_store (g, &error)) == NULL ||
-      (c = load_centre (store, g, &error)) == NULL ||
-      !g_file_get_contents (argv[1], &data, &len, &error) ||
-      (doc = med_import_doc_parse (data, len, c->zone, &error)) == NULL)
+  if ((store = open_store (g, &error)) == NULL
+      || (c = load_centre (store, g, &error)) == NULL
+      || !g_file_get_contents (argv[1], &data, &len, &error)
+      || (doc = med_import_doc_parse (data, len, c->zone, &error)) == NULL)
     return report (g_steal_pointer (&error));
   for (guint i = 0; i < doc->cases->len; i++) {
     MedCase *k = g_ptr_array_index (doc->cases, i);
@@ -2115,8 +2103,8 @@ cmd_import (Global *g, int argc, char **argv)
     if (k->intake_at == 0)
       k->intake_at = g->now;
   }
-  if (!med_store_import_doc (store, g->centre_id, doc, g->actor, &nr, &nm,
-          &ni, &nc, &error))
+  if (!med_store_import_doc (store, g->centre_id, doc, g->actor, &nr, &nm, &ni,
+          &nc, &error))
     return report (g_steal_pointer (&error));
   printf ("imported %u rooms, %u mediators, %u interpreters, %u cases\n", nr,
       nm, ni, nc);
@@ -2134,12 +2122,13 @@ cmd_audit_verify (Global *g, int argc, char **argv)
 
   if (!parse_options ("- check the audit log's hash chain",
           "Recomputes the audit log's hash chain; names the first edited "
-          "row.", entries, &argc, &argv, &code))
+          "row.",
+          entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
     return usage_error ("audit verify takes no arguments");
-  if ((store = open_store (g, &error)) == NULL ||
-      !med_store_audit_verify (store, &rows, &bad, &error))
+  if ((store = open_store (g, &error)) == NULL
+      || !med_store_audit_verify (store, &rows, &bad, &error))
     return report (g_steal_pointer (&error));
   printf ("audit log intact: %" G_GINT64_FORMAT " rows\n", rows);
   return EXIT_OK;
@@ -2151,12 +2140,10 @@ cmd_report_same_day (Global *g, int argc, char **argv)
   g_autofree char *from = NULL, *to = NULL;
   gboolean json = FALSE;
   int code = 0;
-  GOptionEntry entries[] = {
-    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "Intake from", "DATE" },
+  GOptionEntry entries[] = { { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+                                 "Intake from", "DATE" },
     { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Intake to (inclusive)", "DATE" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
-    { NULL }
-  };
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GError) error = NULL;
@@ -2165,14 +2152,15 @@ cmd_report_same_day (Global *g, int argc, char **argv)
 
   if (!parse_options ("- share of cases settled on their intake day",
           "Reports how many cases were settled on the day they were taken "
-          "(最多跑一次).", entries, &argc, &argv, &code))
+          "(最多跑一次).",
+          entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
     return usage_error ("report same-day takes no arguments");
-  if ((store = open_store (g, &error)) == NULL ||
-      (c = load_centre (store, g, &error)) == NULL ||
-      (from && !parse_time_arg (from, c->zone, "--from", &a, &error)) ||
-      (to && !parse_time_arg (to, c->zone, "--to", &b, &error)))
+  if ((store = open_store (g, &error)) == NULL
+      || (c = load_centre (store, g, &error)) == NULL
+      || (from && !parse_time_arg (from, c->zone, "--from", &a, &error))
+      || (to && !parse_time_arg (to, c->zone, "--to", &b, &error)))
     return report (g_steal_pointer (&error));
   if (to)
     b += 86400;
@@ -2193,8 +2181,8 @@ cmd_report_same_day (Global *g, int argc, char **argv)
     med_print_json (json_builder_get_root (jb));
   } else {
     printf ("%u cases taken at intake, %u settled, %u settled on their "
-        "intake day (%.1f%%)\n", n, settled, same,
-        n ? 100.0 * same / n : 0.0);
+            "intake day (%.1f%%)\n",
+        n, settled, same, n ? 100.0 * same / n : 0.0);
   }
   return EXIT_OK;
 }
@@ -2209,12 +2197,13 @@ cmd_check (Global *g, int argc, char **argv)
 
   if (!parse_options ("- check the database",
           "Runs SQLite's integrity check and looks for overlapping "
-          "bookings.", entries, &argc, &argv, &code))
+          "bookings.",
+          entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
     return usage_error ("check takes no arguments");
-  if ((store = open_store (g, &error)) == NULL ||
-      !med_store_check (store, &error))
+  if ((store = open_store (g, &error)) == NULL
+      || !med_store_check (store, &error))
     return report (g_steal_pointer (&error));
   printf ("database ok\n");
   return EXIT_OK;
@@ -2245,7 +2234,7 @@ static const Command commands[] = {
   { "import", NULL, cmd_import, "import a JSON document" },
   { "audit", "verify", cmd_audit_verify, "check the audit hash chain" },
   { "report", "same-day", cmd_report_same_day,
-    "share of cases settled on intake day" },
+      "share of cases settled on intake day" },
   { "check", NULL, cmd_check, "integrity and overlap check" },
 };
 
@@ -2263,7 +2252,8 @@ print_usage (FILE *out)
 
     fprintf (out, "  %-22s %s\n", name, commands[i].summary);
   }
-  fprintf (out, "\nEach command takes --help. The database defaults to "
+  fprintf (out,
+      "\nEach command takes --help. The database defaults to "
       "$MEDSCHED_DB or ./medsched.db;\n--now (or $MEDSCHED_NOW) fixes the "
       "current time, in the centre's zone.\n"
       "Exit status: 0 done, 1 failed, 2 usage error, 3 booking conflict.\n");
@@ -2304,8 +2294,7 @@ main (int argc, char **argv)
       g_free (g.now_text);
       g.now_text = g_strdup (argv[i + 1]);
     } else if (strcmp (a, "--actor") == 0) {
-      if (!med_validate_text (argv[i + 1], 64, FALSE, FALSE, "--actor",
-              &error))
+      if (!med_validate_text (argv[i + 1], 64, FALSE, FALSE, "--actor", &error))
         return report (g_steal_pointer (&error));
       g_free (g.actor);
       g.actor = g_strdup (argv[i + 1]);
@@ -2320,8 +2309,8 @@ main (int argc, char **argv)
     return EXIT_USAGE;
   }
   if (g.db == NULL)
-    g.db = g_strdup (g_getenv ("MEDSCHED_DB") ? g_getenv ("MEDSCHED_DB") :
-        "medsched.db");
+    g.db = g_strdup (
+        g_getenv ("MEDSCHED_DB") ? g_getenv ("MEDSCHED_DB") : "medsched.db");
   if (g.actor == NULL)
     g.actor = g_strdup ("cli");
   now_env = g_getenv ("MEDSCHED_NOW");
@@ -2330,10 +2319,11 @@ main (int argc, char **argv)
   if (g.now_text != NULL) {
     /* --now is centre-local; the zone comes from the store when it exists,
      * else the default zone. */
-    g_autoptr (MedStore) probe = g_file_test (g.db, G_FILE_TEST_EXISTS) ?
-        med_store_open_existing (g.db, NULL) : NULL;
-    g_autoptr (MedCentre) c = probe ? med_store_get_centre (probe,
-        g.centre_id, NULL) : NULL;
+    g_autoptr (MedStore) probe = g_file_test (g.db, G_FILE_TEST_EXISTS)
+        ? med_store_open_existing (g.db, NULL)
+        : NULL;
+    g_autoptr (MedCentre) c
+        = probe ? med_store_get_centre (probe, g.centre_id, NULL) : NULL;
 
     if (!med_time_parse_local (g.now_text, c ? c->zone : "Asia/Shanghai",
             &g.now, &error)) {
@@ -2355,8 +2345,7 @@ main (int argc, char **argv)
       break;
     }
     if (i + 1 < argc && strcmp (argv[i + 1], cmd->sub) == 0) {
-      g_autofree char *joined = g_strdup_printf ("%s %s", cmd->name,
-          cmd->sub);
+      g_autofree char *joined = g_strdup_printf ("%s %s", cmd->name, cmd->sub);
       char **sub_argv = argv + i + 1;
 
       sub_argv[0] = joined;
@@ -2379,9 +2368,8 @@ main (int argc, char **argv)
       rc = i + 1 >= argc ? EXIT_USAGE : EXIT_OK;
     } else {
       rc = usage_error ("unknown command %s%s%s",
-          g_utf8_validate (argv[i], -1, NULL) ? argv[i] : "?",
-          known ? " " : "", known && g_utf8_validate (argv[i + 1], -1, NULL) ?
-          argv[i + 1] : "");
+          g_utf8_validate (argv[i], -1, NULL) ? argv[i] : "?", known ? " " : "",
+          known && g_utf8_validate (argv[i + 1], -1, NULL) ? argv[i + 1] : "");
     }
   }
   g_free (g.db);

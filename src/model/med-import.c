@@ -24,9 +24,9 @@ typedef struct
 static gboolean
 fail (Ctx *ctx, const char *path, GError *cause)
 {
-  g_set_error (ctx->error, MED_MODEL_ERROR, cause ? cause->code :
-      MED_MODEL_ERROR_INVALID, "%s: %s", path, cause ? cause->message :
-      "invalid value");
+  g_set_error (ctx->error, MED_MODEL_ERROR,
+      cause ? cause->code : MED_MODEL_ERROR_INVALID, "%s: %s", path,
+      cause ? cause->message : "invalid value");
   g_clear_error (&cause);
   return FALSE;
 }
@@ -59,8 +59,7 @@ check_depth (const char *data, gsize len, GError **error)
           return FALSE;
         }
         i++;
-      }
-      else if (c == '"')
+      } else if (c == '"')
         in_string = FALSE;
       continue;
     }
@@ -103,8 +102,8 @@ check_members (Ctx *ctx, const char *path, JsonObject *o,
 static JsonNode *
 member (JsonObject *o, const char *name)
 {
-  return json_object_has_member (o, name) ?
-      json_object_get_member (o, name) : NULL;
+  return json_object_has_member (o, name) ? json_object_get_member (o, name)
+                                          : NULL;
 }
 
 /* Reads an optional string member; *out stays untouched when absent. */
@@ -122,8 +121,8 @@ get_string (Ctx *ctx, const char *path, JsonObject *o, const char *name,
       return fail_msg (ctx, p, "is required");
     return TRUE;
   }
-  if (!JSON_NODE_HOLDS_VALUE (n) ||
-      json_node_get_value_type (n) != G_TYPE_STRING)
+  if (!JSON_NODE_HOLDS_VALUE (n)
+      || json_node_get_value_type (n) != G_TYPE_STRING)
     return fail_msg (ctx, p, "must be a string");
   s = json_node_get_string (n);
   if (!med_validate_text (s, max, multiline, FALSE, "value", &err))
@@ -133,8 +132,8 @@ get_string (Ctx *ctx, const char *path, JsonObject *o, const char *name,
 }
 
 static gboolean
-get_int (Ctx *ctx, const char *path, JsonObject *o, const char *name,
-    gint64 lo, gint64 hi, gint *out)
+get_int (Ctx *ctx, const char *path, JsonObject *o, const char *name, gint64 lo,
+    gint64 hi, gint *out)
 {
   JsonNode *n = member (o, name);
   g_autofree char *p = g_strdup_printf ("%s.%s", path, name);
@@ -142,13 +141,14 @@ get_int (Ctx *ctx, const char *path, JsonObject *o, const char *name,
 
   if (n == NULL || JSON_NODE_HOLDS_NULL (n))
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) ||
-      json_node_get_value_type (n) != G_TYPE_INT64)
+  if (!JSON_NODE_HOLDS_VALUE (n)
+      || json_node_get_value_type (n) != G_TYPE_INT64)
     return fail_msg (ctx, p, "must be an integer");
   v = json_node_get_int (n);
   if (v < lo || v > hi) {
     g_autofree char *msg = g_strdup_printf ("must be between %" G_GINT64_FORMAT
-        " and %" G_GINT64_FORMAT, lo, hi);
+                                            " and %" G_GINT64_FORMAT,
+        lo, hi);
     return fail_msg (ctx, p, msg);
   }
   *out = (gint) v;
@@ -164,8 +164,8 @@ get_bool (Ctx *ctx, const char *path, JsonObject *o, const char *name,
 
   if (n == NULL || JSON_NODE_HOLDS_NULL (n))
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) ||
-      json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+  if (!JSON_NODE_HOLDS_VALUE (n)
+      || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
     return fail_msg (ctx, p, "must be true or false");
   *out = json_node_get_boolean (n);
   return TRUE;
@@ -191,8 +191,7 @@ get_time (Ctx *ctx, const char *path, JsonObject *o, const char *name,
 /* An array of strings, each checked by check (may be NULL). */
 static gboolean
 get_strv (Ctx *ctx, const char *path, JsonObject *o, const char *name,
-    guint max_items, gboolean (*check) (const char *, GError **),
-    char ***out)
+    guint max_items, gboolean (*check) (const char *, GError **), char ***out)
 {
   JsonNode *n = member (o, name);
   g_autofree char *p = g_strdup_printf ("%s.%s", path, name);
@@ -213,8 +212,8 @@ get_strv (Ctx *ctx, const char *path, JsonObject *o, const char *name,
     GError *err = NULL;
     const char *s;
 
-    if (!JSON_NODE_HOLDS_VALUE (e) ||
-        json_node_get_value_type (e) != G_TYPE_STRING)
+    if (!JSON_NODE_HOLDS_VALUE (e)
+        || json_node_get_value_type (e) != G_TYPE_STRING)
       return fail_msg (ctx, ep, "must be a string");
     s = json_node_get_string (e);
     if (!med_validate_text (s, 64, FALSE, FALSE, "value", &err))
@@ -232,9 +231,9 @@ check_pair (const char *s, GError **error)
 {
   g_auto (GStrv) parts = g_strsplit (s, ":", -1);
 
-  if (g_strv_length (parts) != 2 || !med_validate_language (parts[0], NULL) ||
-      !med_validate_language (parts[1], NULL) ||
-      strcmp (parts[0], parts[1]) == 0) {
+  if (g_strv_length (parts) != 2 || !med_validate_language (parts[0], NULL)
+      || !med_validate_language (parts[1], NULL)
+      || strcmp (parts[0], parts[1]) == 0) {
     g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID,
         "language pair must look like zh:bo");
     return FALSE;
@@ -267,17 +266,17 @@ get_bits (Ctx *ctx, const char *path, JsonObject *o, const char *name,
   return TRUE;
 }
 
-#define GET_ENUM(ctx, path, o, name, required, parser, out)                  \
-  ({                                                                         \
-    const char *s_ = NULL;                                                   \
-    gboolean ok_ = get_string (ctx, path, o, name, required, 64, FALSE, &s_);\
-    if (ok_ && s_ != NULL) {                                                 \
-      GError *e_ = NULL;                                                     \
-      g_autofree char *p_ = g_strdup_printf ("%s.%s", path, name);           \
-      if (!parser (s_, out, &e_))                                            \
-        ok_ = fail (ctx, p_, e_);                                            \
-    }                                                                        \
-    ok_;                                                                     \
+#define GET_ENUM(ctx, path, o, name, required, parser, out)                    \
+  ({                                                                           \
+    const char *s_ = NULL;                                                     \
+    gboolean ok_ = get_string (ctx, path, o, name, required, 64, FALSE, &s_);  \
+    if (ok_ && s_ != NULL) {                                                   \
+      GError *e_ = NULL;                                                       \
+      g_autofree char *p_ = g_strdup_printf ("%s.%s", path, name);             \
+      if (!parser (s_, out, &e_))                                              \
+        ok_ = fail (ctx, p_, e_);                                              \
+    }                                                                          \
+    ok_;                                                                       \
   })
 
 static JsonArray *
@@ -310,21 +309,21 @@ element_object (Ctx *ctx, JsonArray *a, guint i, const char *path)
 static MedRoom *
 parse_room (Ctx *ctx, const char *path, JsonObject *o)
 {
-  static const char *const allowed[] = { "name", "kind", "capacity",
-    "features", "setup_minutes", "cleanup_minutes", NULL };
+  static const char *const allowed[] = { "name", "kind", "capacity", "features",
+    "setup_minutes", "cleanup_minutes", NULL };
   g_autoptr (MedRoom) r = med_room_new ();
   const char *name = NULL;
 
-  if (!check_members (ctx, path, o, allowed) ||
-      !get_string (ctx, path, o, "name", TRUE, MED_MAX_NAME_BYTES, FALSE,
-          &name) ||
-      !GET_ENUM (ctx, path, o, "kind", TRUE, med_room_kind_from_string,
-          &r->kind) ||
-      !get_int (ctx, path, o, "capacity", 1, 500, &r->capacity) ||
-      !get_bits (ctx, path, o, "features", med_room_features_from_string,
-          &r->features) ||
-      !get_int (ctx, path, o, "setup_minutes", 0, 240, &r->setup_minutes) ||
-      !get_int (ctx, path, o, "cleanup_minutes", 0, 240,
+  if (!check_members (ctx, path, o, allowed)
+      || !get_string (ctx, path, o, "name", TRUE, MED_MAX_NAME_BYTES, FALSE,
+          &name)
+      || !GET_ENUM (ctx, path, o, "kind", TRUE, med_room_kind_from_string,
+          &r->kind)
+      || !get_int (ctx, path, o, "capacity", 1, 500, &r->capacity)
+      || !get_bits (ctx, path, o, "features", med_room_features_from_string,
+          &r->features)
+      || !get_int (ctx, path, o, "setup_minutes", 0, 240, &r->setup_minutes)
+      || !get_int (ctx, path, o, "cleanup_minutes", 0, 240,
           &r->cleanup_minutes))
     return NULL;
   r->name = g_strdup (name);
@@ -355,9 +354,9 @@ parse_leave (Ctx *ctx, const char *path, JsonObject *o, GArray **out)
     JsonObject *e = element_object (ctx, a, i, ep);
     MedInterval iv = { 0 };
 
-    if (e == NULL || !check_members (ctx, ep, e, allowed) ||
-        !get_time (ctx, ep, e, "start", TRUE, &iv.start) ||
-        !get_time (ctx, ep, e, "end", TRUE, &iv.end))
+    if (e == NULL || !check_members (ctx, ep, e, allowed)
+        || !get_time (ctx, ep, e, "start", TRUE, &iv.start)
+        || !get_time (ctx, ep, e, "end", TRUE, &iv.end))
       return FALSE;
     if (iv.end <= iv.start)
       return fail_msg (ctx, ep, "end must be after start");
@@ -370,20 +369,20 @@ parse_leave (Ctx *ctx, const char *path, JsonObject *o, GArray **out)
 static MedMediator *
 parse_mediator (Ctx *ctx, const char *path, JsonObject *o)
 {
-  static const char *const allowed[] = { "name", "languages", "specialties",
-    "daily_cap", "leave", NULL };
+  static const char *const allowed[]
+      = { "name", "languages", "specialties", "daily_cap", "leave", NULL };
   g_autoptr (MedMediator) m = med_mediator_new ();
   const char *name = NULL;
 
-  if (!check_members (ctx, path, o, allowed) ||
-      !get_string (ctx, path, o, "name", TRUE, MED_MAX_NAME_BYTES, FALSE,
-          &name) ||
-      !get_strv (ctx, path, o, "languages", 16, med_validate_language,
-          &m->languages) ||
-      !get_bits (ctx, path, o, "specialties", med_specialties_from_string,
-          &m->specialties) ||
-      !get_int (ctx, path, o, "daily_cap", 1, 24, &m->daily_cap) ||
-      !parse_leave (ctx, path, o, &m->leave))
+  if (!check_members (ctx, path, o, allowed)
+      || !get_string (ctx, path, o, "name", TRUE, MED_MAX_NAME_BYTES, FALSE,
+          &name)
+      || !get_strv (ctx, path, o, "languages", 16, med_validate_language,
+          &m->languages)
+      || !get_bits (ctx, path, o, "specialties", med_specialties_from_string,
+          &m->specialties)
+      || !get_int (ctx, path, o, "daily_cap", 1, 24, &m->daily_cap)
+      || !parse_leave (ctx, path, o, &m->leave))
     return NULL;
   if (m->languages == NULL || m->languages[0] == NULL) {
     g_autofree char *p = g_strdup_printf ("%s.languages", path);
@@ -401,10 +400,10 @@ parse_interpreter (Ctx *ctx, const char *path, JsonObject *o)
   g_autoptr (MedInterpreter) it = med_interpreter_new ();
   const char *name = NULL;
 
-  if (!check_members (ctx, path, o, allowed) ||
-      !get_string (ctx, path, o, "name", TRUE, MED_MAX_NAME_BYTES, FALSE,
-          &name) ||
-      !get_strv (ctx, path, o, "pairs", 16, check_pair, &it->pairs))
+  if (!check_members (ctx, path, o, allowed)
+      || !get_string (ctx, path, o, "name", TRUE, MED_MAX_NAME_BYTES, FALSE,
+          &name)
+      || !get_strv (ctx, path, o, "pairs", 16, check_pair, &it->pairs))
     return NULL;
   if (it->pairs == NULL || it->pairs[0] == NULL) {
     g_autofree char *p = g_strdup_printf ("%s.pairs", path);
@@ -418,22 +417,22 @@ parse_interpreter (Ctx *ctx, const char *path, JsonObject *o)
 static MedParty *
 parse_party (Ctx *ctx, const char *path, JsonObject *o)
 {
-  static const char *const allowed[] = { "name", "role", "language",
-    "attendance", "contact", NULL };
+  static const char *const allowed[]
+      = { "name", "role", "language", "attendance", "contact", NULL };
   g_autoptr (MedParty) p = med_party_new ();
   const char *name = NULL, *lang = NULL, *contact = NULL;
   g_autofree char *lp = g_strdup_printf ("%s.language", path);
   GError *err = NULL;
 
-  if (!check_members (ctx, path, o, allowed) ||
-      !get_string (ctx, path, o, "name", TRUE, MED_MAX_NAME_BYTES, FALSE,
-          &name) ||
-      !GET_ENUM (ctx, path, o, "role", TRUE, med_party_role_from_string,
-          &p->role) ||
-      !get_string (ctx, path, o, "language", TRUE, 8, FALSE, &lang) ||
-      !GET_ENUM (ctx, path, o, "attendance", FALSE,
-          med_attendance_from_string, &p->attendance) ||
-      !get_string (ctx, path, o, "contact", FALSE, MED_MAX_NAME_BYTES, FALSE,
+  if (!check_members (ctx, path, o, allowed)
+      || !get_string (ctx, path, o, "name", TRUE, MED_MAX_NAME_BYTES, FALSE,
+          &name)
+      || !GET_ENUM (ctx, path, o, "role", TRUE, med_party_role_from_string,
+          &p->role)
+      || !get_string (ctx, path, o, "language", TRUE, 8, FALSE, &lang)
+      || !GET_ENUM (ctx, path, o, "attendance", FALSE,
+          med_attendance_from_string, &p->attendance)
+      || !get_string (ctx, path, o, "contact", FALSE, MED_MAX_NAME_BYTES, FALSE,
           &contact))
     return NULL;
   if (!med_validate_language (lang, &err)) {
@@ -450,32 +449,32 @@ static gboolean
 parse_case (Ctx *ctx, const char *path, JsonObject *o, MedCase **out_case,
     GPtrArray **out_parties)
 {
-  static const char *const allowed[] = { "number", "kind", "minors", "urgent",
-    "intake_at", "deadline", "duration_minutes", "summary", "department",
-    "parties", NULL };
+  static const char *const allowed[]
+      = { "number", "kind", "minors", "urgent", "intake_at", "deadline",
+          "duration_minutes", "summary", "department", "parties", NULL };
   g_autoptr (MedCase) c = med_case_new ();
-  g_autoptr (GPtrArray) parties = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_party_free);
+  g_autoptr (GPtrArray) parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
   const char *number = NULL, *summary = NULL;
   g_autofree char *pp = g_strdup_printf ("%s.parties", path);
   JsonNode *pn;
   JsonArray *pa;
 
   c->status = MED_CASE_STATUS_INTAKE;
-  if (!check_members (ctx, path, o, allowed) ||
-      !get_string (ctx, path, o, "number", TRUE, MED_MAX_NAME_BYTES, FALSE,
-          &number) ||
-      !GET_ENUM (ctx, path, o, "kind", TRUE, med_case_kind_from_string,
-          &c->kind) ||
-      !get_bool (ctx, path, o, "minors", &c->minors) ||
-      !get_bool (ctx, path, o, "urgent", &c->urgent) ||
-      !get_time (ctx, path, o, "intake_at", FALSE, &c->intake_at) ||
-      !get_time (ctx, path, o, "deadline", FALSE, &c->deadline) ||
-      !get_int (ctx, path, o, "duration_minutes", 15, 8 * 60,
-          &c->duration_minutes) ||
-      !get_string (ctx, path, o, "summary", FALSE, MED_MAX_TEXT_BYTES, TRUE,
-          &summary) ||
-      !GET_ENUM (ctx, path, o, "department", FALSE,
+  if (!check_members (ctx, path, o, allowed)
+      || !get_string (ctx, path, o, "number", TRUE, MED_MAX_NAME_BYTES, FALSE,
+          &number)
+      || !GET_ENUM (ctx, path, o, "kind", TRUE, med_case_kind_from_string,
+          &c->kind)
+      || !get_bool (ctx, path, o, "minors", &c->minors)
+      || !get_bool (ctx, path, o, "urgent", &c->urgent)
+      || !get_time (ctx, path, o, "intake_at", FALSE, &c->intake_at)
+      || !get_time (ctx, path, o, "deadline", FALSE, &c->deadline)
+      || !get_int (ctx, path, o, "duration_minutes", 15, 8 * 60,
+          &c->duration_minutes)
+      || !get_string (ctx, path, o, "summary", FALSE, MED_MAX_TEXT_BYTES, TRUE,
+          &summary)
+      || !GET_ENUM (ctx, path, o, "department", FALSE,
           med_department_from_string, &c->department))
     return FALSE;
   if (c->department != MED_DEPARTMENT_NONE)
@@ -487,8 +486,8 @@ parse_case (Ctx *ctx, const char *path, JsonObject *o, MedCase **out_case,
   if (pn == NULL || !JSON_NODE_HOLDS_ARRAY (pn))
     return fail_msg (ctx, pp, "must be an array with at least one party");
   pa = json_node_get_array (pn);
-  if (json_array_get_length (pa) == 0 ||
-      json_array_get_length (pa) > MED_MAX_PARTIES)
+  if (json_array_get_length (pa) == 0
+      || json_array_get_length (pa) > MED_MAX_PARTIES)
     return fail_msg (ctx, pp, "must hold 1 to 64 parties");
   for (guint i = 0; i < json_array_get_length (pa); i++) {
     g_autofree char *ep = g_strdup_printf ("%s[%u]", pp, i);
@@ -525,13 +524,13 @@ import_doc_new (void)
   MedImportDoc *doc = g_new0 (MedImportDoc, 1);
 
   doc->rooms = g_ptr_array_new_with_free_func ((GDestroyNotify) med_room_free);
-  doc->mediators = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_mediator_free);
-  doc->interpreters = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_interpreter_free);
+  doc->mediators
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_mediator_free);
+  doc->interpreters
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_interpreter_free);
   doc->cases = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
-  doc->case_parties = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) g_ptr_array_unref);
+  doc->case_parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   return doc;
 }
 
@@ -539,8 +538,8 @@ MedImportDoc *
 med_import_doc_parse (const char *data, gsize len, const char *zone,
     GError **error)
 {
-  static const char *const allowed[] = { "rooms", "mediators",
-    "interpreters", "cases", NULL };
+  static const char *const allowed[]
+      = { "rooms", "mediators", "interpreters", "cases", NULL };
   g_autoptr (JsonParser) parser = NULL;
   g_autoptr (MedImportDoc) doc = NULL;
   g_autoptr (GError) local = NULL;
@@ -624,8 +623,7 @@ med_import_doc_parse (const char *data, gsize len, const char *zone,
   }
 
   if ((a = get_array (&ctx, ro, "cases", &ok)) != NULL) {
-    g_autoptr (GHashTable) numbers = g_hash_table_new (g_str_hash,
-        g_str_equal);
+    g_autoptr (GHashTable) numbers = g_hash_table_new (g_str_hash, g_str_equal);
 
     for (guint i = 0; i < json_array_get_length (a); i++) {
       g_autofree char *p = g_strdup_printf ("cases[%u]", i);

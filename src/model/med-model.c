@@ -7,29 +7,30 @@
 
 #include <string.h>
 
+/* clang-format off */
 G_DEFINE_QUARK (med-model-error-quark, med_model_error)
+/* clang-format on */
 
 /* One table per enum: index = value. */
 static const char *const room_kind_words[] = { "warm", "family", "remote" };
-static const char *const room_kind_zh[] = { "温馨调解室", "家事调解室",
-  "远程调解室" };
-static const char *const case_kind_words[] = { "wages", "neighbour",
-  "contract", "land", "traffic", "consumer", "divorce", "custody", "support",
-  "inheritance", "other" };
-static const char *const case_status_words[] = { "intake", "dispatched",
-  "scheduled", "in-session", "settled", "not-settled", "referred",
-  "withdrawn" };
+static const char *const room_kind_zh[]
+    = { "温馨调解室", "家事调解室", "远程调解室" };
+static const char *const case_kind_words[]
+    = { "wages", "neighbour", "contract", "land", "traffic", "consumer",
+        "divorce", "custody", "support", "inheritance", "other" };
+static const char *const case_status_words[]
+    = { "intake", "dispatched", "scheduled", "in-session", "settled",
+        "not-settled", "referred", "withdrawn" };
 static const char *const department_words[] = { "none", "court-mediation",
   "labour-inspection", "legal-aid", "police", "civil-affairs" };
-static const char *const party_role_words[] = { "applicant", "respondent",
-  "third-party", "agent" };
+static const char *const party_role_words[]
+    = { "applicant", "respondent", "third-party", "agent" };
 static const char *const attendance_words[] = { "in-person", "remote" };
-static const char *const booking_mode_words[] = { "in-person", "remote",
-  "hybrid" };
-static const char *const booking_status_words[] = { "confirmed",
-  "cancelled" };
-static const char *const feature_words[] = { "video", "child-friendly",
-  "accessible", "recording" };
+static const char *const booking_mode_words[]
+    = { "in-person", "remote", "hybrid" };
+static const char *const booking_status_words[] = { "confirmed", "cancelled" };
+static const char *const feature_words[]
+    = { "video", "child-friendly", "accessible", "recording" };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (room_kind_words) == MED_ROOM_KIND_N);
 G_STATIC_ASSERT (G_N_ELEMENTS (case_kind_words) == MED_CASE_KIND_N);
@@ -49,8 +50,8 @@ word_of (const char *const *words, guint n, int v)
 }
 
 static gboolean
-lookup_word (const char *const *words, guint n, const char *what,
-    const char *s, int *out, GError **error)
+lookup_word (const char *const *words, guint n, const char *what, const char *s,
+    int *out, GError **error)
 {
   g_autoptr (GString) accepted = NULL;
 
@@ -74,30 +75,27 @@ lookup_word (const char *const *words, guint n, const char *what,
   return FALSE;
 }
 
-#define DEFINE_ENUM_TEXT(Type, prefix, words, what)                          \
-  const char *prefix##_to_string (Type v)                                    \
-  {                                                                          \
-    return word_of (words, G_N_ELEMENTS (words), (int) v);                   \
-  }                                                                          \
-  gboolean prefix##_from_string (const char *s, Type *out, GError **error)   \
-  {                                                                          \
-    int v = 0;                                                               \
-    if (!lookup_word (words, G_N_ELEMENTS (words), what, s, &v, error))      \
-      return FALSE;                                                          \
-    *out = (Type) v;                                                         \
-    return TRUE;                                                             \
+#define DEFINE_ENUM_TEXT(Type, prefix, words, what)                            \
+  const char *prefix##_to_string (Type v)                                      \
+  {                                                                            \
+    return word_of (words, G_N_ELEMENTS (words), (int) v);                     \
+  }                                                                            \
+  gboolean prefix##_from_string (const char *s, Type *out, GError **error)     \
+  {                                                                            \
+    int v = 0;                                                                 \
+    if (!lookup_word (words, G_N_ELEMENTS (words), what, s, &v, error))        \
+      return FALSE;                                                            \
+    *out = (Type) v;                                                           \
+    return TRUE;                                                               \
   }
 
 DEFINE_ENUM_TEXT (MedRoomKind, med_room_kind, room_kind_words, "room kind")
 DEFINE_ENUM_TEXT (MedCaseKind, med_case_kind, case_kind_words, "case kind")
 DEFINE_ENUM_TEXT (MedCaseStatus, med_case_status, case_status_words,
     "case status")
-DEFINE_ENUM_TEXT (MedDepartment, med_department, department_words,
-    "department")
-DEFINE_ENUM_TEXT (MedPartyRole, med_party_role, party_role_words,
-    "party role")
-DEFINE_ENUM_TEXT (MedAttendance, med_attendance, attendance_words,
-    "attendance")
+DEFINE_ENUM_TEXT (MedDepartment, med_department, department_words, "department")
+DEFINE_ENUM_TEXT (MedPartyRole, med_party_role, party_role_words, "party role")
+DEFINE_ENUM_TEXT (MedAttendance, med_attendance, attendance_words, "attendance")
 DEFINE_ENUM_TEXT (MedBookingMode, med_booking_mode, booking_mode_words,
     "booking mode")
 DEFINE_ENUM_TEXT (MedBookingStatus, med_booking_status, booking_status_words,
@@ -129,8 +127,8 @@ bits_from_string (const char *const *words, guint n, const char *what,
   guint bits = 0;
 
   if (s == NULL) {
-    g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID,
-        "missing %s", what);
+    g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID, "missing %s",
+        what);
     return FALSE;
   }
   parts = g_strsplit (s, ",", -1);
@@ -151,8 +149,7 @@ bits_from_string (const char *const *words, guint n, const char *what,
 char *
 med_room_features_to_string (guint features)
 {
-  return bits_to_string (feature_words, G_N_ELEMENTS (feature_words),
-      features);
+  return bits_to_string (feature_words, G_N_ELEMENTS (feature_words), features);
 }
 
 gboolean
@@ -179,15 +176,15 @@ med_specialties_from_string (const char *s, guint *out, GError **error)
 gboolean
 med_case_kind_is_family (MedCaseKind kind)
 {
-  return kind == MED_CASE_KIND_DIVORCE || kind == MED_CASE_KIND_CUSTODY ||
-      kind == MED_CASE_KIND_SUPPORT || kind == MED_CASE_KIND_INHERITANCE;
+  return kind == MED_CASE_KIND_DIVORCE || kind == MED_CASE_KIND_CUSTODY
+      || kind == MED_CASE_KIND_SUPPORT || kind == MED_CASE_KIND_INHERITANCE;
 }
 
 gboolean
 med_case_status_is_closed (MedCaseStatus s)
 {
-  return s == MED_CASE_STATUS_SETTLED || s == MED_CASE_STATUS_REFERRED ||
-      s == MED_CASE_STATUS_WITHDRAWN;
+  return s == MED_CASE_STATUS_SETTLED || s == MED_CASE_STATUS_REFERRED
+      || s == MED_CASE_STATUS_WITHDRAWN;
 }
 
 gboolean
@@ -207,11 +204,10 @@ med_case_status_can_transition (MedCaseStatus from, MedCaseStatus to)
       return to == MED_CASE_STATUS_SCHEDULED;
     case MED_CASE_STATUS_SCHEDULED:
       /* back to dispatched when its sessions are cancelled */
-      return to == MED_CASE_STATUS_IN_SESSION ||
-          to == MED_CASE_STATUS_DISPATCHED;
+      return to == MED_CASE_STATUS_IN_SESSION
+          || to == MED_CASE_STATUS_DISPATCHED;
     case MED_CASE_STATUS_IN_SESSION:
-      return to == MED_CASE_STATUS_SETTLED ||
-          to == MED_CASE_STATUS_NOT_SETTLED;
+      return to == MED_CASE_STATUS_SETTLED || to == MED_CASE_STATUS_NOT_SETTLED;
     case MED_CASE_STATUS_NOT_SETTLED:
       /* a follow-up session */
       return to == MED_CASE_STATUS_SCHEDULED;
@@ -249,7 +245,8 @@ med_validate_text (const char *s, gsize max_bytes, gboolean multiline,
   if (len > max_bytes) {
     g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_TOO_LONG,
         "%s is too long (%" G_GSIZE_FORMAT " bytes, at most %" G_GSIZE_FORMAT
-        ")", field, len, max_bytes);
+        ")",
+        field, len, max_bytes);
     return FALSE;
   }
   if (!g_utf8_validate_len (s, len, NULL)) {
@@ -297,8 +294,8 @@ parse_hhmm (const char *s, gsize len, gint16 *out)
 {
   int h, m;
 
-  if (len != 5 || !g_ascii_isdigit (s[0]) || !g_ascii_isdigit (s[1]) ||
-      s[2] != ':' || !g_ascii_isdigit (s[3]) || !g_ascii_isdigit (s[4]))
+  if (len != 5 || !g_ascii_isdigit (s[0]) || !g_ascii_isdigit (s[1])
+      || s[2] != ':' || !g_ascii_isdigit (s[3]) || !g_ascii_isdigit (s[4]))
     return FALSE;
   h = (s[0] - '0') * 10 + (s[1] - '0');
   m = (s[3] - '0') * 10 + (s[4] - '0');
@@ -315,8 +312,8 @@ parse_range (const char *s, gint16 *a, gint16 *b)
 
   if (dash == NULL)
     return FALSE;
-  return parse_hhmm (s, dash - s, a) && parse_hhmm (dash + 1,
-      strlen (dash + 1), b) && *a < *b;
+  return parse_hhmm (s, dash - s, a)
+      && parse_hhmm (dash + 1, strlen (dash + 1), b) && *a < *b;
 }
 
 gboolean
@@ -449,8 +446,8 @@ med_mediator_free (MedMediator *m)
 gboolean
 med_mediator_speaks (const MedMediator *m, const char *lang)
 {
-  return m->languages != NULL && lang != NULL &&
-      g_strv_contains ((const char *const *) m->languages, lang);
+  return m->languages != NULL && lang != NULL
+      && g_strv_contains ((const char *const *) m->languages, lang);
 }
 
 MedInterpreter *
@@ -480,11 +477,11 @@ med_interpreter_covers (const MedInterpreter *i, const char *a, const char *b)
 
     if (colon == NULL)
       continue;
-    if ((gsize) (colon - p) == la && strncmp (p, a, la) == 0 &&
-        strcmp (colon + 1, b) == 0)
+    if ((gsize) (colon - p) == la && strncmp (p, a, la) == 0
+        && strcmp (colon + 1, b) == 0)
       return TRUE;
-    if ((gsize) (colon - p) == lb && strncmp (p, b, lb) == 0 &&
-        strcmp (colon + 1, a) == 0)
+    if ((gsize) (colon - p) == lb && strncmp (p, b, lb) == 0
+        && strcmp (colon + 1, a) == 0)
       return TRUE;
   }
   return FALSE;
@@ -577,8 +574,8 @@ lookup_zone (const char *zone, GError **error)
   g_mutex_unlock (&zone_lock);
   if (tz == NULL)
     g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID,
-        "unknown time zone “%s”", g_utf8_validate (zone, -1, NULL) ? zone :
-        "?");
+        "unknown time zone “%s”",
+        g_utf8_validate (zone, -1, NULL) ? zone : "?");
   return tz;
 }
 
@@ -608,8 +605,8 @@ med_time_parse_local (const char *s, const char *zone, MedTime *out,
 
   if (s == NULL || strlen (s) > 32)
     goto bad;
-  if (!take_digits (&p, 4, &y) || *p++ != '-' || !take_digits (&p, 2, &mo) ||
-      *p++ != '-' || !take_digits (&p, 2, &d))
+  if (!take_digits (&p, 4, &y) || *p++ != '-' || !take_digits (&p, 2, &mo)
+      || *p++ != '-' || !take_digits (&p, 2, &d))
     goto bad;
   if (*p == 'T' || *p == ' ') {
     p++;
@@ -625,8 +622,7 @@ med_time_parse_local (const char *s, const char *zone, MedTime *out,
   }
   if (*p != '\0')
     goto bad;
-  if (y < 1970 || y > 2200 || !g_date_valid_dmy (d, mo, y) || h > 23 ||
-      mi > 59)
+  if (y < 1970 || y > 2200 || !g_date_valid_dmy (d, mo, y) || h > 23 || mi > 59)
     goto bad;
   tz = lookup_zone (zone, error);
   if (tz == NULL)
@@ -640,8 +636,8 @@ med_time_parse_local (const char *s, const char *zone, MedTime *out,
 bad:
   g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID,
       "invalid time “%s” (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM, "
-      "centre-local)", s && g_utf8_validate (s, -1, NULL) && strlen (s) < 40 ?
-      s : "?");
+      "centre-local)",
+      s && g_utf8_validate (s, -1, NULL) && strlen (s) < 40 ? s : "?");
   return FALSE;
 }
 

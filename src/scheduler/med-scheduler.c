@@ -17,9 +17,11 @@
 
 #include <string.h>
 
+/* clang-format off */
 G_DEFINE_QUARK (med-scheduler-error-quark, med_scheduler_error)
+/* clang-format on */
 
-#define MAX_SEARCH_DAYS      800
+#define MAX_SEARCH_DAYS 800
 
 /* A sorted array of disjoint intervals. */
 typedef GArray Timeline;
@@ -27,16 +29,16 @@ typedef GArray Timeline;
 typedef struct
 {
   const MedRoom *room;
-  Timeline *busy;       /* booking blocks widened by setup/cleanup */
+  Timeline *busy; /* booking blocks widened by setup/cleanup */
 } RoomRes;
 
 typedef struct
 {
   const MedMediator *mediator;
-  Timeline *busy;       /* bookings and leave */
-  Timeline *leave;      /* leave only, for explanations */
-  GArray *starts;       /* MedTime, sorted: booking starts, for daily caps */
-  guint total;          /* bookings in the snapshot, for load balancing */
+  Timeline *busy; /* bookings and leave */
+  Timeline *leave; /* leave only, for explanations */
+  GArray *starts; /* MedTime, sorted: booking starts, for daily caps */
+  guint total; /* bookings in the snapshot, for load balancing */
 } MediatorRes;
 
 typedef struct
@@ -55,32 +57,32 @@ typedef struct
 /* A mediator together with the interpreter the parties need with them. */
 typedef struct
 {
-  guint m;              /* index into mediators */
-  gint i;               /* index into interpreters, -1 = none */
+  guint m; /* index into mediators */
+  gint i; /* index into interpreters, -1 = none */
 } Unit;
 
 struct _MedScheduler
 {
   MedSnapshot snap;
-  GArray *rooms;        /* RoomRes */
-  GArray *mediators;    /* MediatorRes */
-  GArray *interps;      /* InterpRes */
-  GHashTable *room_by_id;   /* id → index + 1 */
+  GArray *rooms; /* RoomRes */
+  GArray *mediators; /* MediatorRes */
+  GArray *interps; /* InterpRes */
+  GHashTable *room_by_id; /* id → index + 1 */
   GHashTable *med_by_id;
   GHashTable *interp_by_id;
-  GArray *case_sessions;    /* CaseSession, sorted by case id: every
+  GArray *case_sessions; /* CaseSession, sorted by case id: every
                              * booking's case, so that a case's other
                              * sessions block it */
-  GHashTable *day_cache;    /* julian day → DayWindows* */
+  GHashTable *day_cache; /* julian day → DayWindows* */
 };
 
 typedef struct
 {
   guint n;
   MedInterval iv[2];
-  MedTime midnight;     /* local midnight as UTC, for start alignment */
-  MedTime day_end;      /* next local midnight */
-  GError *error;        /* unpublished year etc. */
+  MedTime midnight; /* local midnight as UTC, for start alignment */
+  MedTime day_end; /* next local midnight */
+  GError *error; /* unpublished year etc. */
   MedDayInfo info;
 } DayWindows;
 
@@ -178,8 +180,8 @@ timeline_covers (const Timeline *t, MedTime a, MedTime b)
   if (t == NULL || t->len == 0)
     return FALSE;
   i = timeline_first_ending_after (t, a);
-  return i < t->len && g_array_index (t, MedInterval, i).start <= a &&
-      g_array_index (t, MedInterval, i).end >= b;
+  return i < t->len && g_array_index (t, MedInterval, i).start <= a
+      && g_array_index (t, MedInterval, i).end >= b;
 }
 
 static guint
@@ -322,8 +324,10 @@ add_case_session (MedScheduler *s, gint64 case_id, MedTime a, MedTime b,
     while (lo < hi) {
       guint mid = lo + (hi - lo) / 2;
 
-      if (compare_case_session (&g_array_index (s->case_sessions,
-                  CaseSession, mid), &cs) <= 0)
+      if (compare_case_session (&g_array_index (s->case_sessions, CaseSession,
+                                    mid),
+              &cs)
+          <= 0)
         lo = mid + 1;
       else
         hi = mid;
@@ -349,7 +353,7 @@ append_case_sessions (MedScheduler *s, gint64 case_id, Timeline *t)
       hi = mid;
   }
   for (; lo < a->len && g_array_index (a, CaseSession, lo).case_id == case_id;
-      lo++) {
+       lo++) {
     MedInterval iv = { g_array_index (a, CaseSession, lo).start,
       g_array_index (a, CaseSession, lo).end };
 
@@ -364,8 +368,8 @@ occupy (MedScheduler *s, const MedBusy *b, gboolean sort)
 {
   guint ri = index_of (s->room_by_id, b->room_id);
   guint mi = index_of (s->med_by_id, b->mediator_id);
-  guint ii = b->interpreter_id ? index_of (s->interp_by_id,
-      b->interpreter_id) : 0;
+  guint ii
+      = b->interpreter_id ? index_of (s->interp_by_id, b->interpreter_id) : 0;
 
   if (ri) {
     RoomRes *r = &g_array_index (s->rooms, RoomRes, ri - 1);
@@ -384,7 +388,7 @@ occupy (MedScheduler *s, const MedBusy *b, gboolean sort)
       timeline_insert (m->busy, b->start, b->end);
       insert_start (m->starts, b->start);
     } else {
-      g_array_append_vals (m->busy, &(MedInterval) { b->start, b->end }, 1);
+      g_array_append_vals (m->busy, &(MedInterval){ b->start, b->end }, 1);
       g_array_append_val (m->starts, b->start);
     }
     m->total++;
@@ -395,7 +399,7 @@ occupy (MedScheduler *s, const MedBusy *b, gboolean sort)
     if (sort)
       timeline_insert (in->busy, b->start, b->end);
     else
-      g_array_append_vals (in->busy, &(MedInterval) { b->start, b->end }, 1);
+      g_array_append_vals (in->busy, &(MedInterval){ b->start, b->end }, 1);
   }
   add_case_session (s, b->case_id, b->start, b->end, sort);
 }
@@ -407,8 +411,8 @@ med_scheduler_new (const MedSnapshot *snap, GError **error)
   g_return_val_if_fail (snap != NULL && snap->centre != NULL, NULL);
   g_return_val_if_fail (snap->workcal != NULL, NULL);
 
-  if (snap->centre->zone == NULL ||
-      !med_workcal_local_date (snap->centre->zone, 0, NULL, NULL, NULL,
+  if (snap->centre->zone == NULL
+      || !med_workcal_local_date (snap->centre->zone, 0, NULL, NULL, NULL,
           error))
     return NULL;
 
@@ -489,10 +493,10 @@ get_day (MedScheduler *s, const GDate *date)
   d = g_new0 (DayWindows, 1);
   g_date_add_days (&next, 1);
   if (med_workcal_day_windows (s->snap.workcal, c, y, m, dd, d->iv, &d->n,
-          &d->error) &&
-      med_workcal_day_info (s->snap.workcal, c->layers, y, m, dd, &d->info,
-          &d->error) &&
-      med_workcal_local_to_utc (c->zone, y, m, dd, 0, &d->midnight,
+          &d->error)
+      && med_workcal_day_info (s->snap.workcal, c->layers, y, m, dd, &d->info,
+          &d->error)
+      && med_workcal_local_to_utc (c->zone, y, m, dd, 0, &d->midnight,
           &d->error))
     med_workcal_local_to_utc (c->zone, g_date_get_year (&next),
         g_date_get_month (&next), g_date_get_day (&next), 0, &d->day_end,
@@ -525,8 +529,8 @@ typedef struct
   gboolean deadline_limits;
   guint in_person;
   gboolean needs_video;
-  GArray *rooms;        /* guint indexes of candidate rooms */
-  GArray *units;        /* Unit */
+  GArray *rooms; /* guint indexes of candidate rooms */
+  GArray *units; /* Unit */
   Timeline *party_busy; /* parties' commitments + the case's own sessions */
   gint64 preferred_mediator;
   guint blocks;
@@ -572,8 +576,8 @@ med_scheduler_preferred_kind (const MedCase *kase, GPtrArray *parties,
  * the fallback of a family case with a remote party; otherwise a case with
  * minors never leaves the family room. */
 static gboolean
-fallback_kind (const MedCase *kase, MedRoomKind preferred,
-    gboolean needs_video, MedRoomKind *out)
+fallback_kind (const MedCase *kase, MedRoomKind preferred, gboolean needs_video,
+    MedRoomKind *out)
 {
   switch (preferred) {
     case MED_ROOM_KIND_FAMILY:
@@ -641,8 +645,8 @@ select_rooms (Search *se, MedRoomKind kind, gboolean any_video_room)
   g_array_set_size (se->rooms, 0);
   for (guint i = 0; i < s->rooms->len; i++) {
     const MedRoom *r = g_array_index (s->rooms, RoomRes, i).room;
-    gboolean video = r->kind == MED_ROOM_KIND_REMOTE ||
-        (r->features & MED_ROOM_FEATURE_VIDEO);
+    gboolean video = r->kind == MED_ROOM_KIND_REMOTE
+        || (r->features & MED_ROOM_FEATURE_VIDEO);
 
     if (any_video_room) {
       /* the remote room was preferred and is full: any other room with a
@@ -676,8 +680,8 @@ select_units (Search *se)
 
   g_array_set_size (se->units, 0);
   for (guint m = 0; m < s->mediators->len; m++) {
-    const MedMediator *med = g_array_index (s->mediators, MediatorRes,
-        m).mediator;
+    const MedMediator *med
+        = g_array_index (s->mediators, MediatorRes, m).mediator;
     guint n_missing = 0;
 
     if (!(med->specialties & (1u << se->kase->kind)))
@@ -690,8 +694,8 @@ select_units (Search *se)
       continue;
     }
     for (guint i = 0; i < s->interps->len; i++) {
-      const MedInterpreter *in = g_array_index (s->interps, InterpRes,
-          i).interpreter;
+      const MedInterpreter *in
+          = g_array_index (s->interps, InterpRes, i).interpreter;
 
       if (interpreter_bridges (in, med, missing, n_missing)) {
         Unit u = { m, (gint) i };
@@ -713,8 +717,9 @@ unit_free (Search *se, const Unit *u, MedTime t, MedTime *until)
   MediatorRes *m = &g_array_index (s->mediators, MediatorRes, u->m);
   MedTime e = t + se->duration, a = 0, b = 0;
   gboolean busy_m = timeline_conflict (m->busy, t, e, &a);
-  gboolean busy_i = u->i >= 0 && timeline_conflict (
-      g_array_index (s->interps, InterpRes, u->i).busy, t, e, &b);
+  gboolean busy_i = u->i >= 0
+      && timeline_conflict (g_array_index (s->interps, InterpRes, u->i).busy, t,
+          e, &b);
 
   if (!busy_m && !busy_i)
     return TRUE;
@@ -730,8 +735,7 @@ room_free (Search *se, guint ri, MedTime t, MedTime *until)
   MedTime cleanup = (MedTime) r->room->cleanup_minutes * 60;
   MedTime end = 0;
 
-  if (!timeline_conflict (r->busy, t - setup, t + se->duration + cleanup,
-          &end))
+  if (!timeline_conflict (r->busy, t - setup, t + se->duration + cleanup, &end))
     return TRUE;
   *until = end + setup;
   return FALSE;
@@ -796,8 +800,7 @@ search_window (Search *se, const MedInterval *w, const DayWindows *day,
     end_limit = se->horizon_end;
 
   while (t + se->duration <= end_limit) {
-    MedTime next = t, until = 0, room_next = G_MAXINT64,
-        unit_next = G_MAXINT64;
+    MedTime next = t, until = 0, room_next = G_MAXINT64, unit_next = G_MAXINT64;
     gint best_room = -1, best_unit = -1;
 
     if (timeline_conflict (se->party_busy, t, t + se->duration, &until)) {
@@ -822,8 +825,10 @@ search_window (Search *se, const MedInterval *w, const DayWindows *day,
         if (!unit_ok[k])
           continue;
         if (unit_free (se, u, t, &until)) {
-          if (best_unit < 0 || unit_better (se, u, &g_array_index (se->units,
-                      Unit, best_unit), day->midnight, day->day_end))
+          if (best_unit < 0
+              || unit_better (se, u,
+                  &g_array_index (se->units, Unit, best_unit), day->midnight,
+                  day->day_end))
             best_unit = (gint) k;
         } else if (until < unit_next) {
           unit_next = until;
@@ -855,10 +860,10 @@ describe (Search *se, const Found *f, gboolean fallback, const char *extra)
 {
   MedScheduler *s = se->s;
   const MedRoom *r = g_array_index (s->rooms, RoomRes, f->room).room;
-  const MedMediator *m = g_array_index (s->mediators, MediatorRes,
-      f->unit.m).mediator;
-  g_autofree char *langs = m->languages ? g_strjoinv (",", m->languages) :
-      g_strdup ("");
+  const MedMediator *m
+      = g_array_index (s->mediators, MediatorRes, f->unit.m).mediator;
+  g_autofree char *langs
+      = m->languages ? g_strjoinv (",", m->languages) : g_strdup ("");
   GString *e = g_string_new (NULL);
 
   g_string_append_printf (e, "%s (%s %s) because %s", r->name,
@@ -868,13 +873,13 @@ describe (Search *se, const Found *f, gboolean fallback, const char *extra)
     g_string_append_printf (e, "; fallback: %s", extra ? extra : "");
   g_string_append_printf (e, "; capacity %d for %u in person", r->capacity,
       se->in_person);
-  g_string_append_printf (e, "; mediator %s handles %s and speaks %s",
-      m->name, med_case_kind_to_string (se->kase->kind), langs);
+  g_string_append_printf (e, "; mediator %s handles %s and speaks %s", m->name,
+      med_case_kind_to_string (se->kase->kind), langs);
   if (m->id == se->preferred_mediator)
     g_string_append (e, " (same mediator as the earlier session)");
   if (f->unit.i >= 0) {
-    const MedInterpreter *in = g_array_index (s->interps, InterpRes,
-        f->unit.i).interpreter;
+    const MedInterpreter *in
+        = g_array_index (s->interps, InterpRes, f->unit.i).interpreter;
     g_autofree char *pairs = g_strjoinv (",", in->pairs);
 
     g_string_append_printf (e, "; interpreter %s (%s)", in->name, pairs);
@@ -964,8 +969,8 @@ search_days (Search *se, gboolean fallback, const char *fallback_why,
             se->blocks |= MED_BLOCK_DURATION;
           continue;
         }
-        while (results->len < want &&
-            search_window (se, &day->iv[w], day, cursor, unit_ok, &f)) {
+        while (results->len < want
+            && search_window (se, &day->iv[w], day, cursor, unit_ok, &f)) {
           MedSlot *slot = g_new0 (MedSlot, 1);
           const MedRoom *r = g_array_index (s->rooms, RoomRes, f.room).room;
 
@@ -973,13 +978,16 @@ search_days (Search *se, gboolean fallback, const char *fallback_why,
           slot->end = f.start + se->duration;
           slot->room_id = r->id;
           slot->room_kind = r->kind;
-          slot->mediator_id = g_array_index (s->mediators, MediatorRes,
-              f.unit.m).mediator->id;
-          slot->interpreter_id = f.unit.i >= 0 ? g_array_index (s->interps,
-              InterpRes, f.unit.i).interpreter->id : 0;
-          slot->mode = se->needs_video ? (se->in_person > 1 ?
-              MED_BOOKING_MODE_HYBRID : MED_BOOKING_MODE_REMOTE) :
-              MED_BOOKING_MODE_IN_PERSON;
+          slot->mediator_id
+              = g_array_index (s->mediators, MediatorRes, f.unit.m)
+                    .mediator->id;
+          slot->interpreter_id = f.unit.i >= 0
+              ? g_array_index (s->interps, InterpRes, f.unit.i).interpreter->id
+              : 0;
+          slot->mode = se->needs_video
+              ? (se->in_person > 1 ? MED_BOOKING_MODE_HYBRID
+                                   : MED_BOOKING_MODE_REMOTE)
+              : MED_BOOKING_MODE_IN_PERSON;
           slot->fallback = fallback;
           slot->explanation = describe (se, &f, fallback, fallback_why);
           g_ptr_array_add (results, slot);
@@ -1013,40 +1021,44 @@ explain_blocks (Search *se, MedRoomKind kind)
     g_string_append_printf (e, "no mediator handles %s cases; ",
         med_case_kind_to_string (se->kase->kind));
   if (b & MED_BLOCK_LANGUAGE)
-    g_string_append (e, "no mediator shares a language with every party "
+    g_string_append (e,
+        "no mediator shares a language with every party "
         "and no interpreter covers the missing language; ");
   if (b & MED_BLOCK_LEAVE)
     g_string_append (e, "the matching mediators are on leave on some days; ");
   if (b & MED_BLOCK_DAILY_CAP)
-    g_string_append (e, "the matching mediators reach their daily session "
+    g_string_append (e,
+        "the matching mediators reach their daily session "
         "cap on some days; ");
   if (b & MED_BLOCK_DURATION)
     g_string_append (e, "the session is longer than any working window; ");
   if (b & MED_BLOCK_ROOM_BUSY)
     g_string_append (e, "the suitable rooms are booked; ");
   if (b & MED_BLOCK_MEDIATOR_BUSY)
-    g_string_append (e, "the suitable mediators (or the interpreter they "
+    g_string_append (e,
+        "the suitable mediators (or the interpreter they "
         "need) are booked whenever a room is free; ");
   if (b & MED_BLOCK_PARTY_BUSY)
     g_string_append (e, "a party has another session then; ");
   if (b & MED_BLOCK_CLOSED)
-    g_string_append_printf (e, "%u of %u days checked are not working days "
-        "(weekends, holidays); ", se->days_closed, se->days_checked);
+    g_string_append_printf (e,
+        "%u of %u days checked are not working days "
+        "(weekends, holidays); ",
+        se->days_closed, se->days_checked);
   if (se->req->single_day) {
-    g_autofree char *day = med_time_format_local (se->not_before, c->zone,
-        "%Y-%m-%d");
+    g_autofree char *day
+        = med_time_format_local (se->not_before, c->zone, "%Y-%m-%d");
 
     g_string_append_printf (e, "nothing fits on %s", day);
   } else if (se->deadline_limits) {
-    g_autofree char *dl = med_time_format_local (se->kase->deadline, c->zone,
-        "%Y-%m-%d %H:%M");
+    g_autofree char *dl
+        = med_time_format_local (se->kase->deadline, c->zone, "%Y-%m-%d %H:%M");
 
     se->blocks |= MED_BLOCK_DEADLINE;
-    g_string_append_printf (e, "nothing fits before the case deadline %s",
-        dl);
+    g_string_append_printf (e, "nothing fits before the case deadline %s", dl);
   } else {
-    g_autofree char *hz = med_time_format_local (se->horizon_end, c->zone,
-        "%Y-%m-%d");
+    g_autofree char *hz
+        = med_time_format_local (se->horizon_end, c->zone, "%Y-%m-%d");
 
     se->blocks |= MED_BLOCK_HORIZON;
     g_string_append_printf (e, "nothing fits before %s", hz);
@@ -1069,8 +1081,9 @@ prepare_search (MedScheduler *s, const MedSlotRequest *req, Search *se,
 {
   const MedCentre *c = s->snap.centre;
   const MedCase *k = req->kase;
-  gint minutes = req->duration_minutes ? req->duration_minutes :
-      k->duration_minutes ? k->duration_minutes : c->default_duration_minutes;
+  gint minutes = req->duration_minutes ? req->duration_minutes
+      : k->duration_minutes            ? k->duration_minutes
+                                       : c->default_duration_minutes;
 
   if (minutes <= 0 || minutes > 24 * 60) {
     g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_INVALID,
@@ -1090,12 +1103,13 @@ prepare_search (MedScheduler *s, const MedSlotRequest *req, Search *se,
   if (req->not_before != 0)
     se->not_before = req->not_before;
   else
-    se->not_before = req->now + (k->urgent ? 0 :
-        (MedTime) c->min_notice_minutes * 60);
+    se->not_before
+        = req->now + (k->urgent ? 0 : (MedTime) c->min_notice_minutes * 60);
   if (se->not_before < req->now)
     se->not_before = req->now;
-  se->horizon_end = req->horizon_end ? req->horizon_end :
-      se->not_before + (MedTime) MED_SCHEDULER_DEFAULT_HORIZON_DAYS * 86400;
+  se->horizon_end = req->horizon_end
+      ? req->horizon_end
+      : se->not_before + (MedTime) MED_SCHEDULER_DEFAULT_HORIZON_DAYS * 86400;
   if (k->deadline != 0 && k->deadline < se->horizon_end) {
     se->horizon_end = k->deadline;
     se->deadline_limits = TRUE;
@@ -1132,8 +1146,8 @@ GPtrArray *
 med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
     guint *blocks, GError **error)
 {
-  g_autoptr (GPtrArray) results = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_slot_free);
+  g_autoptr (GPtrArray) results
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_slot_free);
   Search se = { 0 };
   MedRoomKind kind, fb;
   guint want;
@@ -1157,11 +1171,13 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
     st.req = &today;
     if (!search_days (&st, FALSE, NULL, want, results, error))
       goto out;
-    if (results->len == 0 && fallback_kind (req->kase, kind, se.needs_video, &fb)) {
+    if (results->len == 0
+        && fallback_kind (req->kase, kind, se.needs_video, &fb)) {
       select_rooms (&st, fb, kind == MED_ROOM_KIND_REMOTE);
-      if (!search_days (&st, TRUE, "urgent case: same day in another room "
-              "kind under the centre's fallback policy", want, results,
-              error))
+      if (!search_days (&st, TRUE,
+              "urgent case: same day in another room "
+              "kind under the centre's fallback policy",
+              want, results, error))
         goto out;
       select_rooms (&se, kind, FALSE);
     }
@@ -1174,15 +1190,15 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
     if (!search_days (&se, FALSE, NULL, want, results, error))
       goto out;
   }
-  if (results->len == 0 && s->snap.centre->allow_fallback &&
-      fallback_kind (req->kase, kind, se.needs_video, &fb)) {
+  if (results->len == 0 && s->snap.centre->allow_fallback
+      && fallback_kind (req->kase, kind, se.needs_video, &fb)) {
     g_autofree char *why = NULL;
     guint pref_blocks = se.blocks;
 
     why_none = explain_blocks (&se, kind);
     why = g_strdup_printf ("no %s room before the limit (%s); the centre "
-        "allows %s rooms instead", med_room_kind_to_string (kind), why_none,
-        med_room_kind_to_string (fb));
+                           "allows %s rooms instead",
+        med_room_kind_to_string (kind), why_none, med_room_kind_to_string (fb));
     se.blocks = 0;
     select_rooms (&se, fb, kind == MED_ROOM_KIND_REMOTE);
     if (se.rooms->len > 0 && se.units->len > 0) {
@@ -1191,15 +1207,15 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
         goto out;
     }
     /* "no room of kind X" speaks of the preferred kind only */
-    se.blocks = pref_blocks | (se.blocks & ~(guint) (MED_BLOCK_ROOM_KIND |
-            MED_BLOCK_CAPACITY));
+    se.blocks = pref_blocks
+        | (se.blocks & ~(guint) (MED_BLOCK_ROOM_KIND | MED_BLOCK_CAPACITY));
   }
   if (results->len == 0) {
     g_autofree char *msg = explain_blocks (&se, kind);
 
     g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
-        "no slot for case %s: %s", req->kase->number ? req->kase->number :
-        "?", msg);
+        "no slot for case %s: %s", req->kase->number ? req->kase->number : "?",
+        msg);
   }
 
 out:
@@ -1259,8 +1275,8 @@ compare_queue (gconstpointer a, gconstpointer b)
 }
 
 MedPlan *
-med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year,
-    gint month, gint day, MedTime now, GError **error)
+med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year, gint month,
+    gint day, MedTime now, GError **error)
 {
   g_autoptr (MedPlan) plan = g_new0 (MedPlan, 1);
   g_autoptr (GArray) order = NULL;
@@ -1286,8 +1302,7 @@ med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year,
   }
 
   plan->items = g_ptr_array_new_with_free_func (plan_item_free);
-  order = g_array_sized_new (FALSE, FALSE, sizeof (MedQueueEntry),
-      queue->len);
+  order = g_array_sized_new (FALSE, FALSE, sizeof (MedQueueEntry), queue->len);
   g_array_append_vals (order, queue->data, queue->len);
   g_array_sort (order, compare_queue);
   /* Parties shared between cases of the same batch: by contact. */
@@ -1308,8 +1323,9 @@ med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year,
       g_array_append_vals (busy, q->party_busy->data, q->party_busy->len);
     for (guint p = 0; q->parties && p < q->parties->len; p++) {
       MedParty *party = g_ptr_array_index (q->parties, p);
-      GArray *cb = party->contact && *party->contact ?
-          g_hash_table_lookup (contact_busy, party->contact) : NULL;
+      GArray *cb = party->contact && *party->contact
+          ? g_hash_table_lookup (contact_busy, party->contact)
+          : NULL;
 
       if (cb)
         g_array_append_vals (busy, cb->data, cb->len);
@@ -1318,8 +1334,8 @@ med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year,
     req.parties = q->parties;
     req.party_busy = busy;
     req.now = now;
-    req.not_before = MAX (midnight, now + (q->kase->urgent ? 0 :
-        (MedTime) c->min_notice_minutes * 60));
+    req.not_before = MAX (midnight,
+        now + (q->kase->urgent ? 0 : (MedTime) c->min_notice_minutes * 60));
     req.single_day = TRUE;
     req.max_results = 1;
     req.preferred_mediator_id = q->preferred_mediator_id;
@@ -1327,10 +1343,10 @@ med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year,
     slots = med_scheduler_find_slots (s, &req, &item->blocks, &local);
     if (slots == NULL) {
       if (g_error_matches (local, MED_SCHEDULER_ERROR,
-              MED_SCHEDULER_ERROR_INVALID) ||
-          g_error_matches (local, MED_SCHEDULER_ERROR,
-              MED_SCHEDULER_ERROR_UNPUBLISHED) ||
-          g_error_matches (local, MED_SCHEDULER_ERROR,
+              MED_SCHEDULER_ERROR_INVALID)
+          || g_error_matches (local, MED_SCHEDULER_ERROR,
+              MED_SCHEDULER_ERROR_UNPUBLISHED)
+          || g_error_matches (local, MED_SCHEDULER_ERROR,
               MED_SCHEDULER_ERROR_NO_SLOT))
         item->reason = g_strdup (local->message);
       else
@@ -1397,11 +1413,14 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
         "the session must end after it starts");
     return FALSE;
   }
-  if (ri_index == 0 || mi_index == 0 || (slot->interpreter_id != 0 &&
-          index_of (s->interp_by_id, slot->interpreter_id) == 0)) {
+  if (ri_index == 0 || mi_index == 0
+      || (slot->interpreter_id != 0
+          && index_of (s->interp_by_id, slot->interpreter_id) == 0)) {
     g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_INVALID,
-        "unknown %s", ri_index == 0 ? "room" : mi_index == 0 ? "mediator" :
-        "interpreter");
+        "unknown %s",
+        ri_index == 0       ? "room"
+            : mi_index == 0 ? "mediator"
+                            : "interpreter");
     return FALSE;
   }
   r = *req;
@@ -1417,19 +1436,19 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
   kind = med_scheduler_preferred_kind (req->kase, req->parties, &se.kind_why);
   select_rooms (&se, kind, FALSE);
   ri = find_room_candidate (&se, slot->room_id);
-  if (ri < 0 && c->allow_fallback && fallback_kind (req->kase, kind, se.needs_video, &fb)) {
+  if (ri < 0 && c->allow_fallback
+      && fallback_kind (req->kase, kind, se.needs_video, &fb)) {
     select_rooms (&se, fb, kind == MED_ROOM_KIND_REMOTE);
     ri = find_room_candidate (&se, slot->room_id);
     fallback = ri >= 0;
   }
   if (ri < 0) {
-    const MedRoom *room = g_array_index (s->rooms, RoomRes,
-        ri_index - 1).room;
+    const MedRoom *room = g_array_index (s->rooms, RoomRes, ri_index - 1).room;
 
     g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
         "room %s (%s) does not suit case %s: it needs a %s room (%s)%s%s, "
-        "seating %u in person", room->name,
-        med_room_kind_to_string (room->kind), req->kase->number,
+        "seating %u in person",
+        room->name, med_room_kind_to_string (room->kind), req->kase->number,
         med_room_kind_to_string (kind), se.kind_why,
         se.needs_video ? " with a video terminal" : "",
         req->kase->minors ? ", and minors never leave the family room" : "",
@@ -1439,8 +1458,9 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
   select_units (&se);
   for (guint k = 0; k < se.units->len; k++) {
     const Unit *u = &g_array_index (se.units, Unit, k);
-    gint64 iid = u->i >= 0 ? g_array_index (s->interps, InterpRes,
-        u->i).interpreter->id : 0;
+    gint64 iid = u->i >= 0
+        ? g_array_index (s->interps, InterpRes, u->i).interpreter->id
+        : 0;
 
     if (u->m == mi_index - 1 && iid == slot->interpreter_id)
       unit = (gint) k;
@@ -1449,11 +1469,11 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
     g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
         "mediator %s%s cannot take case %s: %s",
         g_array_index (s->mediators, MediatorRes, mi_index - 1).mediator->name,
-        slot->interpreter_id ? " with that interpreter" : "",
-        req->kase->number, (se.blocks & MED_BLOCK_SPECIALTY) ?
-        "no mediator handles this kind of case" :
-        "wrong specialty, or the parties' languages need a (different) "
-        "interpreter");
+        slot->interpreter_id ? " with that interpreter" : "", req->kase->number,
+        (se.blocks & MED_BLOCK_SPECIALTY)
+            ? "no mediator handles this kind of case"
+            : "wrong specialty, or the parties' languages need a (different) "
+              "interpreter");
     goto out;
   }
 
@@ -1465,20 +1485,22 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
   if (day->error != NULL) {
     g_set_error (error, MED_SCHEDULER_ERROR,
         g_error_matches (day->error, MED_WORKCAL_ERROR,
-            MED_WORKCAL_ERROR_UNPUBLISHED) ? MED_SCHEDULER_ERROR_UNPUBLISHED :
-        MED_SCHEDULER_ERROR_INVALID, "%s", day->error->message);
+            MED_WORKCAL_ERROR_UNPUBLISHED)
+            ? MED_SCHEDULER_ERROR_UNPUBLISHED
+            : MED_SCHEDULER_ERROR_INVALID,
+        "%s", day->error->message);
     goto out;
   }
   for (guint w = 0; w < day->n; w++)
-    in_window |= slot->start >= day->iv[w].start &&
-        slot->end <= day->iv[w].end;
+    in_window |= slot->start >= day->iv[w].start && slot->end <= day->iv[w].end;
   if (!in_window) {
-    g_autofree char *named = day->info.name ? g_strdup_printf (" (%s)",
-        day->info.name) : g_strdup ("");
+    g_autofree char *named = day->info.name
+        ? g_strdup_printf (" (%s)", day->info.name)
+        : g_strdup ("");
 
     g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
-        "%s is outside the centre's working time%s", day->n == 0 ?
-        "that day" : "that time", named);
+        "%s is outside the centre's working time%s",
+        day->n == 0 ? "that day" : "that time", named);
     goto out;
   }
   if (req->kase->deadline != 0 && slot->end > req->kase->deadline) {
@@ -1490,8 +1512,8 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
     const Unit *u = &g_array_index (se.units, Unit, unit);
     MediatorRes *m = &g_array_index (s->mediators, MediatorRes, u->m);
 
-    if (count_starts (m->starts, day->midnight, day->day_end) >=
-        (guint) m->mediator->daily_cap) {
+    if (count_starts (m->starts, day->midnight, day->day_end)
+        >= (guint) m->mediator->daily_cap) {
       g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
           "mediator %s already has %d sessions that day (daily cap)",
           m->mediator->name, m->mediator->daily_cap);
@@ -1502,9 +1524,9 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
           "mediator %s is on leave then", m->mediator->name);
       goto out;
     }
-    if (!room_free (&se, (guint) ri, slot->start, &until) ||
-        !unit_free (&se, u, slot->start, &until) ||
-        timeline_conflict (se.party_busy, slot->start, slot->end, &until)) {
+    if (!room_free (&se, (guint) ri, slot->start, &until)
+        || !unit_free (&se, u, slot->start, &until)
+        || timeline_conflict (se.party_busy, slot->start, slot->end, &until)) {
       g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_CONFLICT,
           "the room, the mediator, the interpreter or a party is already "
           "booked then");
@@ -1515,8 +1537,9 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
     f.unit = *u;
   }
   slot->room_kind = g_array_index (s->rooms, RoomRes, ri).room->kind;
-  slot->mode = se.needs_video ? (se.in_person > 1 ? MED_BOOKING_MODE_HYBRID :
-      MED_BOOKING_MODE_REMOTE) : MED_BOOKING_MODE_IN_PERSON;
+  slot->mode = se.needs_video
+      ? (se.in_person > 1 ? MED_BOOKING_MODE_HYBRID : MED_BOOKING_MODE_REMOTE)
+      : MED_BOOKING_MODE_IN_PERSON;
   slot->fallback = fallback;
   g_free (slot->explanation);
   slot->explanation = describe (&se, &f, fallback,

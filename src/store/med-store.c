@@ -274,7 +274,9 @@ med_store_schema_version (void)
   return G_N_ELEMENTS (migrations);
 }
 
-G_DEFINE_QUARK (med - store - error - quark, med_store_error)
+/* clang-format off */
+G_DEFINE_QUARK (med-store-error-quark, med_store_error)
+/* clang-format on */
 
 /* ---- statements, errors, transactions ---------------------------------- */
 

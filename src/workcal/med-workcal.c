@@ -734,8 +734,8 @@ med_workcal_day_windows (const MedWorkcal *wc, const MedCentre *centre,
     /* A make-up working day on a weekend keeps a Monday's timetable. */
     if (info.weekend)
       weekday = 0;
-  } else if (!info.weekend || info.holiday ||
-      centre->hours[weekday].open_min == centre->hours[weekday].close_min) {
+  } else if (!info.weekend || info.holiday
+      || centre->hours[weekday].open_min == centre->hours[weekday].close_min) {
     return TRUE;
   }
   /* else: an ordinary weekend day of a centre that opens at weekends */

@@ -18,12 +18,12 @@ typedef struct
   const char *name;
   guint rooms;
   guint mediators;
-  gdouble fill;     /* share of room slots booked */
-  guint batch;      /* cases in the batch day */
+  gdouble fill; /* share of room slots booked */
+  guint batch; /* cases in the batch day */
 } Size;
 
-static const guint slot_starts[] = { 9 * 60, 10 * 60, 11 * 60, 14 * 60 + 30,
-  15 * 60 + 30, 16 * 60 + 30 };
+static const guint slot_starts[]
+    = { 9 * 60, 10 * 60, 11 * 60, 14 * 60 + 30, 15 * 60 + 30, 16 * 60 + 30 };
 
 static void
 build_world (World *w, const Size *sz, GRand *r)
@@ -32,8 +32,9 @@ build_world (World *w, const Size *sz, GRand *r)
 
   world_init (w);
   for (guint i = 0; i < sz->rooms; i++) {
-    MedRoomKind kind = i % 9 < 6 ? MED_ROOM_KIND_WARM : i % 9 < 8 ?
-        MED_ROOM_KIND_FAMILY : MED_ROOM_KIND_REMOTE;
+    MedRoomKind kind = i % 9 < 6 ? MED_ROOM_KIND_WARM
+        : i % 9 < 8              ? MED_ROOM_KIND_FAMILY
+                                 : MED_ROOM_KIND_REMOTE;
     MedRoom *room = mk_room (i + 1, "调解室", kind, 8);
 
     room->cleanup_minutes = 0;
@@ -46,8 +47,8 @@ build_world (World *w, const Size *sz, GRand *r)
     m->name = g_strdup ("调解员");
     m->languages = g_strsplit (i % 3 == 0 ? "zh,bo" : "zh", ",", -1);
     /* every kind has specialists; each mediator handles about half */
-    m->specialties = (g_rand_int (r) | (1u << (i % MED_CASE_KIND_N))) &
-        ((1u << MED_CASE_KIND_N) - 1);
+    m->specialties = (g_rand_int (r) | (1u << (i % MED_CASE_KIND_N)))
+        & ((1u << MED_CASE_KIND_N) - 1);
     m->daily_cap = 6;
     g_ptr_array_add (w->mediators, m);
   }
@@ -62,8 +63,8 @@ build_world (World *w, const Size *sz, GRand *r)
     guint n_win = 0;
 
     if (!med_workcal_day_windows (w->wc, w->centre, g_date_get_year (&d),
-            g_date_get_month (&d), g_date_get_day (&d), win, &n_win, NULL) ||
-        n_win == 0)
+            g_date_get_month (&d), g_date_get_day (&d), win, &n_win, NULL)
+        || n_win == 0)
       continue;
     /* 2026-12-07 stays free for the batch day */
     if (g_date_get_month (&d) == 12 && g_date_get_day (&d) == 7)
@@ -132,11 +133,12 @@ random_case (GRand *r, gint64 id, GPtrArray **parties)
   for (guint p = 0; p < np; p++) {
     char contact[16];
 
-    g_snprintf (contact, sizeof contact, "139%08" G_GINT64_FORMAT,
-        id * 4 + p);
-    g_ptr_array_add (*parties, mk_party (g_rand_int_range (r, 0, 4) == 0 ?
-        "bo" : "zh", g_rand_int_range (r, 0, 8) == 0 ?
-        MED_ATTENDANCE_REMOTE : MED_ATTENDANCE_IN_PERSON, contact));
+    g_snprintf (contact, sizeof contact, "139%08" G_GINT64_FORMAT, id * 4 + p);
+    g_ptr_array_add (*parties,
+        mk_party (g_rand_int_range (r, 0, 4) == 0 ? "bo" : "zh",
+            g_rand_int_range (r, 0, 8) == 0 ? MED_ATTENDANCE_REMOTE
+                                            : MED_ATTENDANCE_IN_PERSON,
+            contact));
   }
   return c;
 }
@@ -159,7 +161,7 @@ run_size (const Size *sz, guint *test_no)
     t0 = g_get_monotonic_time ();
     tmp = med_scheduler_new (world_snapshot (&w), NULL);
     t1 = g_get_monotonic_time ();
-    g_array_append_val (build, (gint64) { t1 - t0 });
+    g_array_append_val (build, (gint64){ t1 - t0 });
   }
   g_array_sort (build, compare_i64);
   s = med_scheduler_new (world_snapshot (&w), NULL);
@@ -186,7 +188,7 @@ run_size (const Size *sz, guint *test_no)
     slots = med_scheduler_find_slots (s, &req, NULL, NULL);
     t1 = g_get_monotonic_time ();
     found += slots != NULL;
-    g_array_append_val (lat, (gint64) { t1 - t0 });
+    g_array_append_val (lat, (gint64){ t1 - t0 });
   }
   g_array_sort (lat, compare_i64);
   printf ("ok %u - %s: earliest-slot query\n", ++*test_no, sz->name);
@@ -204,18 +206,17 @@ run_size (const Size *sz, guint *test_no)
 
   /* Batch: a day's queue on a working day that already has bookings. */
   {
-    g_autoptr (GPtrArray) cases = g_ptr_array_new_with_free_func (
-        (GDestroyNotify) med_case_free);
-    g_autoptr (GPtrArray) party_lists = g_ptr_array_new_with_free_func (
-        (GDestroyNotify) g_ptr_array_unref);
+    g_autoptr (GPtrArray) cases
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+    g_autoptr (GPtrArray) party_lists
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
     g_autoptr (GArray) q = g_array_new (FALSE, TRUE, sizeof (MedQueueEntry));
     g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
     guint placed = 0;
     MedTime now = 0;
 
     /* A fresh, empty day: 2026-12-07 carries only generated bookings. */
-    med_workcal_local_to_utc ("Asia/Shanghai", 2026, 12, 7, 7 * 60, &now,
-        NULL);
+    med_workcal_local_to_utc ("Asia/Shanghai", 2026, 12, 7, 7 * 60, &now, NULL);
     for (guint i = 0; i < sz->batch; i++) {
       GPtrArray *ps = NULL;
       MedCase *c = random_case (r, 50000 + i, &ps);
@@ -227,8 +228,8 @@ run_size (const Size *sz, guint *test_no)
       g_array_append_val (q, e);
     }
     for (guint rep = 0; rep < 5; rep++) {
-      g_autoptr (MedScheduler) bs = med_scheduler_new (world_snapshot (&w),
-          NULL);
+      g_autoptr (MedScheduler) bs
+          = med_scheduler_new (world_snapshot (&w), NULL);
       g_autoptr (MedPlan) p = NULL;
 
       t0 = g_get_monotonic_time ();
@@ -236,13 +237,12 @@ run_size (const Size *sz, guint *test_no)
       t1 = g_get_monotonic_time ();
       g_assert_nonnull (p);
       placed = p->placed;
-      g_array_append_val (times, (gint64) { t1 - t0 });
+      g_array_append_val (times, (gint64){ t1 - t0 });
     }
     g_array_sort (times, compare_i64);
-    printf ("ok %u - %s: batch of %u cases\n", ++*test_no, sz->name,
-        sz->batch);
-    printf ("# %s.batch_cases %u\n# %s.batch_placed %u\n", sz->name,
-        sz->batch, sz->name, placed);
+    printf ("ok %u - %s: batch of %u cases\n", ++*test_no, sz->name, sz->batch);
+    printf ("# %s.batch_cases %u\n# %s.batch_placed %u\n", sz->name, sz->batch,
+        sz->name, placed);
     printf ("# %s.batch_ms_median %.1f\n# %s.batch_ms_max %.1f\n", sz->name,
         percentile (times, 0.5) / 1000.0, sz->name,
         percentile (times, 1.0) / 1000.0);

@@ -53,7 +53,7 @@ pct (GArray *v, double p)
 typedef struct
 {
   gint64 centre;
-  GArray *rooms;     /* gint64 */
+  GArray *rooms; /* gint64 */
   GArray *mediators; /* gint64 */
   guint cases;
 } Centre;
@@ -101,8 +101,8 @@ static gint64
 add_case (MedStore *store, Centre *c)
 {
   g_autoptr (MedCase) k = med_case_new ();
-  g_autoptr (GPtrArray) parties = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_party_free);
+  g_autoptr (GPtrArray) parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
   g_autoptr (GError) error = NULL;
   MedParty *p = med_party_new ();
   gint64 id;
@@ -176,12 +176,15 @@ bench_commits (const char *dir, guint *n)
   t1 = g_get_monotonic_time ();
 
   g_assert_cmpint (sqlite3_open (peer_path, &db), ==, SQLITE_OK);
-  sqlite3_exec (db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+  sqlite3_exec (db,
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
       "CREATE TABLE b (id INTEGER PRIMARY KEY, case_id INT, room_id INT,"
-      " mediator_id INT, start_at INT, end_at INT, uid TEXT);", NULL, NULL,
-      NULL);
-  sqlite3_prepare_v2 (db, "INSERT INTO b (case_id, room_id, mediator_id, "
-      "start_at, end_at, uid) VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL);
+      " mediator_id INT, start_at INT, end_at INT, uid TEXT);",
+      NULL, NULL, NULL);
+  sqlite3_prepare_v2 (db,
+      "INSERT INTO b (case_id, room_id, mediator_id, "
+      "start_at, end_at, uid) VALUES (?, ?, ?, ?, ?, ?)",
+      -1, &st, NULL);
   t2 = g_get_monotonic_time ();
   for (guint i = 0; i < count; i++) {
     char uid[64];
@@ -225,8 +228,8 @@ build_centre (const char *dir, const char *name, guint n_rooms, guint n_med,
   Centre c = { 0 };
   guint made = 0;
   gint64 t0 = g_get_monotonic_time ();
-  static const int starts[] = { 9 * 60, 10 * 60, 11 * 60, 14 * 60 + 30,
-    15 * 60 + 30, 16 * 60 + 30 };
+  static const int starts[]
+      = { 9 * 60, 10 * 60, 11 * 60, 14 * 60 + 30, 15 * 60 + 30, 16 * 60 + 30 };
   g_autoptr (MedWorkcal) wc = NULL;
   g_autofree char *cal = NULL, *data = NULL;
   gsize len;
@@ -250,14 +253,14 @@ build_centre (const char *dir, const char *name, guint n_rooms, guint n_med,
     MedDayInfo info;
 
     if (med_workcal_day_info (wc, "CN", 2026, g_date_get_month (&d),
-            g_date_get_day (&d), &info, NULL) && info.working) {
+            g_date_get_day (&d), &info, NULL)
+        && info.working) {
       g_assert_true (med_store_begin (store, &error));
       for (guint s = 0; s < G_N_ELEMENTS (starts) && made < n_target; s++) {
         MedTime start = 0;
 
-        med_workcal_local_to_utc ("Asia/Shanghai", 2026,
-            g_date_get_month (&d), g_date_get_day (&d), starts[s], &start,
-            NULL);
+        med_workcal_local_to_utc ("Asia/Shanghai", 2026, g_date_get_month (&d),
+            g_date_get_day (&d), starts[s], &start, NULL);
         for (guint r = 0; r < n_rooms && made < n_target; r++) {
           gint64 k;
 
@@ -267,8 +270,9 @@ build_centre (const char *dir, const char *name, guint n_rooms, guint n_med,
           k = add_case (store, &c);
 
           g_assert_true (book (store, k, g_array_index (c.rooms, gint64, r),
-              g_array_index (c.mediators, gint64, (r + s * n_rooms +
-                      g_date_get_julian (&d)) % n_med), start, &error));
+              g_array_index (c.mediators, gint64,
+                  (r + s * n_rooms + g_date_get_julian (&d)) % n_med),
+              start, &error));
           made++;
         }
       }

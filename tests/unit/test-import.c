@@ -6,21 +6,21 @@
 
 #include <string.h>
 
-static const char good[] =
-  "{\"rooms\":[{\"name\":\"温馨调解室一\",\"kind\":\"warm\",\"capacity\":8,"
-  "\"features\":[\"video\"],\"setup_minutes\":10,\"cleanup_minutes\":5},"
-  "{\"name\":\"远程调解室\",\"kind\":\"remote\"}],"
-  "\"mediators\":[{\"name\":\"བཀྲ་ཤིས་ཚེ་རིང\",\"languages\":[\"zh\",\"bo\"],"
-  "\"specialties\":[\"wages\",\"land\"],\"daily_cap\":5,"
-  "\"leave\":[{\"start\":\"2026-12-08T00:00\",\"end\":\"2026-12-09\"}]}],"
-  "\"interpreters\":[{\"name\":\"卓玛\",\"pairs\":[\"zh:bo\"]}],"
-  "\"cases\":[{\"number\":\"(2026)藏0102调1号\",\"kind\":\"wages\","
-  "\"urgent\":true,\"intake_at\":\"2026-12-07T08:30\",\"deadline\":"
-  "\"2026-12-20\",\"duration_minutes\":90,\"summary\":\"欠薪\\n两个月\","
-  "\"department\":\"court-mediation\",\"parties\":[{\"name\":\"张三\","
-  "\"role\":\"applicant\",\"language\":\"zh\",\"attendance\":\"in-person\","
-  "\"contact\":\"13800000001\"},{\"name\":\"次仁\",\"role\":\"respondent\","
-  "\"language\":\"bo\",\"attendance\":\"remote\"}]}]}";
+static const char good[]
+    = "{\"rooms\":[{\"name\":\"温馨调解室一\",\"kind\":\"warm\",\"capacity\":8,"
+      "\"features\":[\"video\"],\"setup_minutes\":10,\"cleanup_minutes\":5},"
+      "{\"name\":\"远程调解室\",\"kind\":\"remote\"}],"
+      "\"mediators\":[{\"name\":\"བཀྲ་ཤིས་ཚེ་རིང\",\"languages\":[\"zh\",\"bo\"],"
+      "\"specialties\":[\"wages\",\"land\"],\"daily_cap\":5,"
+      "\"leave\":[{\"start\":\"2026-12-08T00:00\",\"end\":\"2026-12-09\"}]}],"
+      "\"interpreters\":[{\"name\":\"卓玛\",\"pairs\":[\"zh:bo\"]}],"
+      "\"cases\":[{\"number\":\"(2026)藏0102调1号\",\"kind\":\"wages\","
+      "\"urgent\":true,\"intake_at\":\"2026-12-07T08:30\",\"deadline\":"
+      "\"2026-12-20\",\"duration_minutes\":90,\"summary\":\"欠薪\\n两个月\","
+      "\"department\":\"court-mediation\",\"parties\":[{\"name\":\"张三\","
+      "\"role\":\"applicant\",\"language\":\"zh\",\"attendance\":\"in-person\","
+      "\"contact\":\"13800000001\"},{\"name\":\"次仁\",\"role\":\"respondent\","
+      "\"language\":\"bo\",\"attendance\":\"remote\"}]}]}";
 
 static MedImportDoc *
 parse (const char *text, GError **error)
@@ -58,8 +58,8 @@ test_good (void)
   g_assert_cmpint (c->department, ==, MED_DEPARTMENT_COURT_MEDIATION);
   g_assert_cmpint (c->duration_minutes, ==, 90);
   g_assert_cmpstr (c->summary, ==, "欠薪\n两个月");
-  p = g_ptr_array_index ((GPtrArray *) g_ptr_array_index (doc->case_parties,
-      0), 1);
+  p = g_ptr_array_index ((GPtrArray *) g_ptr_array_index (doc->case_parties, 0),
+      1);
   g_assert_cmpint (p->attendance, ==, MED_ATTENDANCE_REMOTE);
   g_assert_null (p->contact);
 }
@@ -84,36 +84,59 @@ static const struct
   { "{\"rooms\":{}}", "rooms: must be an array" },
   { "{\"nonsense\":[]}", "$.nonsense: unknown member" },
   { "{\"rooms\":[1]}", "rooms[0]: must be an object" },
-  { "{\"rooms\":[{\"name\":1,\"kind\":\"warm\"}]}", "rooms[0].name: must be a string" },
-  { "{\"rooms\":[{\"name\":{},\"kind\":\"warm\"}]}", "rooms[0].name: must be a string" },
+  { "{\"rooms\":[{\"name\":1,\"kind\":\"warm\"}]}",
+      "rooms[0].name: must be a string" },
+  { "{\"rooms\":[{\"name\":{},\"kind\":\"warm\"}]}",
+      "rooms[0].name: must be a string" },
   { "{\"rooms\":[{\"name\":[\"a\"],\"kind\":\"warm\"}]}", "must be a string" },
   { "{\"rooms\":[{\"kind\":\"warm\"}]}", "rooms[0].name: is required" },
-  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"ballroom\"}]}", "unknown room kind" },
-  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"capacity\":\"8\"}]}", "capacity: must be an integer" },
-  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"capacity\":8.5}]}", "capacity: must be an integer" },
-  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"capacity\":99999999999999999999}]}", "capacity" },
-  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"capacity\":-3}]}", "must be between" },
-  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"extra\":1}]}", "rooms[0].extra: unknown member" },
-  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"features\":\"video\"}]}", "features: must be an array" },
-  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"features\":[\"video,x\"]}]}", "commas" },
+  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"ballroom\"}]}",
+      "unknown room kind" },
+  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"capacity\":\"8\"}]}",
+      "capacity: must be an integer" },
+  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"capacity\":8.5}]}",
+      "capacity: must be an integer" },
+  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"capacity\":99999999999999999999}]}",
+      "capacity" },
+  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"capacity\":-3}]}",
+      "must be between" },
+  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"extra\":1}]}",
+      "rooms[0].extra: unknown member" },
+  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"features\":\"video\"}]}",
+      "features: must be an array" },
+  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\",\"features\":[\"video,x\"]}]}",
+      "commas" },
   { "{\"rooms\":[{\"name\":\"a\\u0000b\",\"kind\":\"warm\"}]}", "" },
-  { "{\"rooms\":[{\"name\":\"a\\u001bb\",\"kind\":\"warm\"}]}", "control character" },
-  { "{\"mediators\":[{\"name\":\"a\",\"languages\":[\"zh\"],\"specialties\":[\"wages\"],\"daily_cap\":true}]}", "daily_cap: must be an integer" },
-  { "{\"mediators\":[{\"name\":\"a\",\"languages\":[],\"specialties\":[\"wages\"]}]}", "at least one language" },
-  { "{\"mediators\":[{\"name\":\"a\",\"languages\":[\"Chinese\"],\"specialties\":[]}]}", "languages[0]" },
-  { "{\"mediators\":[{\"name\":\"a\",\"languages\":[\"zh\"],\"leave\":[{\"start\":\"2026-12-09\",\"end\":\"2026-12-08\"}]}]}", "end must be after start" },
+  { "{\"rooms\":[{\"name\":\"a\\u001bb\",\"kind\":\"warm\"}]}",
+      "control character" },
+  { "{\"mediators\":[{\"name\":\"a\",\"languages\":[\"zh\"],\"specialties\":[\"wages\"],\"daily_cap\":true}]}",
+      "daily_cap: must be an integer" },
+  { "{\"mediators\":[{\"name\":\"a\",\"languages\":[],\"specialties\":[\"wages\"]}]}",
+      "at least one language" },
+  { "{\"mediators\":[{\"name\":\"a\",\"languages\":[\"Chinese\"],\"specialties\":[]}]}",
+      "languages[0]" },
+  { "{\"mediators\":[{\"name\":\"a\",\"languages\":[\"zh\"],\"leave\":[{\"start\":\"2026-12-09\",\"end\":\"2026-12-08\"}]}]}",
+      "end must be after start" },
   { "{\"interpreters\":[{\"name\":\"a\",\"pairs\":[\"zh-bo\"]}]}", "pairs[0]" },
   { "{\"interpreters\":[{\"name\":\"a\",\"pairs\":[\"zh:zh\"]}]}", "pairs[0]" },
   { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\"}]}", "cases[0].parties" },
-  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"parties\":[]}]}", "1 to 64" },
-  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"deadline\":\"soon\",\"parties\":[]}]}", "cases[0].deadline" },
-  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"minors\":\"yes\",\"parties\":[]}]}", "minors: must be true or false" },
-  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"parties\":[{\"name\":\"a\",\"role\":\"judge\",\"language\":\"zh\"}]}]}", "unknown party role" },
-  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"parties\":[{\"name\":\"a\",\"role\":\"applicant\",\"language\":\"zh\",\"attendance\":\"telepathy\"}]}]}", "parties[0].attendance" },
-  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"parties\":[{\"name\":\"a\",\"role\":\"applicant\",\"language\":\"zh\"}]},{\"number\":\"1\",\"kind\":\"land\",\"parties\":[{\"name\":\"a\",\"role\":\"applicant\",\"language\":\"zh\"}]}]}", "appears twice" },
-  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"intake_at\":\"2026-12-20\",\"deadline\":\"2026-12-01\",\"parties\":[{\"name\":\"a\",\"role\":\"applicant\",\"language\":\"zh\"}]}]}", "deadline is before intake" },
+  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"parties\":[]}]}",
+      "1 to 64" },
+  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"deadline\":\"soon\",\"parties\":[]}]}",
+      "cases[0].deadline" },
+  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"minors\":\"yes\",\"parties\":[]}]}",
+      "minors: must be true or false" },
+  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"parties\":[{\"name\":\"a\",\"role\":\"judge\",\"language\":\"zh\"}]}]}",
+      "unknown party role" },
+  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"parties\":[{\"name\":\"a\",\"role\":\"applicant\",\"language\":\"zh\",\"attendance\":\"telepathy\"}]}]}",
+      "parties[0].attendance" },
+  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"parties\":[{\"name\":\"a\",\"role\":\"applicant\",\"language\":\"zh\"}]},{\"number\":\"1\",\"kind\":\"land\",\"parties\":[{\"name\":\"a\",\"role\":\"applicant\",\"language\":\"zh\"}]}]}",
+      "appears twice" },
+  { "{\"cases\":[{\"number\":\"1\",\"kind\":\"wages\",\"intake_at\":\"2026-12-20\",\"deadline\":\"2026-12-01\",\"parties\":[{\"name\":\"a\",\"role\":\"applicant\",\"language\":\"zh\"}]}]}",
+      "deadline is before intake" },
   { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\"}", "not valid JSON" },
-  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\"}]} trailing", "not valid JSON" },
+  { "{\"rooms\":[{\"name\":\"a\",\"kind\":\"warm\"}]} trailing",
+      "not valid JSON" },
 };
 
 static void
@@ -139,7 +162,7 @@ static void
 test_overlong_name (void)
 {
   g_autoptr (GString) s = g_string_new ("{\"rooms\":[{\"kind\":\"warm\","
-      "\"name\":\"");
+                                        "\"name\":\"");
   g_autoptr (GError) error = NULL;
   g_autoptr (MedImportDoc) doc = NULL;
 
@@ -155,7 +178,7 @@ static void
 test_invalid_utf8 (void)
 {
   static const char latin1[] = "{\"rooms\":[{\"name\":\"Caf\xe9\",\"kind\":"
-      "\"warm\"}]}";
+                               "\"warm\"}]}";
   g_autoptr (GError) error = NULL;
   g_autoptr (MedImportDoc) doc = parse (latin1, &error);
 
@@ -199,8 +222,8 @@ test_truncated (void)
   /* Every prefix of a good document is refused cleanly. */
   for (gsize cut = 0; cut < n; cut += 7) {
     g_autoptr (GError) error = NULL;
-    g_autoptr (MedImportDoc) doc = med_import_doc_parse (good, cut,
-        "Asia/Shanghai", &error);
+    g_autoptr (MedImportDoc) doc
+        = med_import_doc_parse (good, cut, "Asia/Shanghai", &error);
 
     g_assert_null (doc);
     g_assert_nonnull (error);

@@ -51,22 +51,22 @@ make_work (Work *k, GRand *r)
   k->w.centre->allow_fallback = g_rand_int_range (r, 0, 4) != 0;
   k->w.wc = NULL;
   k->w.rooms = g_ptr_array_new_with_free_func ((GDestroyNotify) med_room_free);
-  k->w.mediators = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_mediator_free);
-  k->w.interpreters = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_interpreter_free);
+  k->w.mediators
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_mediator_free);
+  k->w.interpreters
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_interpreter_free);
   k->w.bookings = g_array_new (FALSE, TRUE, sizeof (MedBusy));
   k->cases = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
-  k->parties = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) g_ptr_array_unref);
+  k->parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
 
   /* A random day in 2025 or 2026, including holidays and weekends. */
   g_date_clear (&d, 1);
   g_date_set_dmy (&d, 1, 1, 2025);
   g_date_add_days (&d, g_rand_int_range (r, 0, 729));
   /* mostly weekdays, so that most workloads place something */
-  if (g_date_get_weekday (&d) >= G_DATE_SATURDAY && g_rand_int_range (r, 0,
-          5) != 0)
+  if (g_date_get_weekday (&d) >= G_DATE_SATURDAY
+      && g_rand_int_range (r, 0, 5) != 0)
     g_date_add_days (&d, 2);
   k->year = g_date_get_year (&d);
   k->month = g_date_get_month (&d);
@@ -115,8 +115,9 @@ make_work (Work *k, GRand *r)
     g_ptr_array_add (k->w.mediators, m);
   }
   for (guint i = 0; i < n_int; i++)
-    g_ptr_array_add (k->w.interpreters, mk_interpreter (500 + i, "译员",
-        g_rand_boolean (r) ? "zh:bo" : "zh:en,bo:en"));
+    g_ptr_array_add (k->w.interpreters,
+        mk_interpreter (500 + i, "译员",
+            g_rand_boolean (r) ? "zh:bo" : "zh:en,bo:en"));
   for (guint i = 0; i < n_busy; i++) {
     MedTime base = 0;
     MedBusy b = { 0 };
@@ -133,8 +134,8 @@ make_work (Work *k, GRand *r)
   }
   for (guint i = 0; i < n_cases; i++) {
     MedCase *c = mk_case (1000 + i, g_rand_int_range (r, 0, MED_CASE_KIND_N));
-    GPtrArray *ps = g_ptr_array_new_with_free_func (
-        (GDestroyNotify) med_party_free);
+    GPtrArray *ps
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
     guint np = g_rand_int_range (r, 1, 5);
 
     c->minors = g_rand_int_range (r, 0, 5) == 0;
@@ -146,9 +147,11 @@ make_work (Work *k, GRand *r)
 
       g_snprintf (contact, sizeof contact, "1380000%04u",
           g_rand_int_range (r, 0, 20));
-      g_ptr_array_add (ps, mk_party (langs[g_rand_int_range (r, 0,
-          G_N_ELEMENTS (langs))], g_rand_int_range (r, 0, 6) == 0 ?
-          MED_ATTENDANCE_REMOTE : MED_ATTENDANCE_IN_PERSON, contact));
+      g_ptr_array_add (ps,
+          mk_party (langs[g_rand_int_range (r, 0, G_N_ELEMENTS (langs))],
+              g_rand_int_range (r, 0, 6) == 0 ? MED_ATTENDANCE_REMOTE
+                                              : MED_ATTENDANCE_IN_PERSON,
+              contact));
     }
     g_ptr_array_add (k->cases, c);
     g_ptr_array_add (k->parties, ps);
@@ -173,8 +176,8 @@ plan_work (Work *k, MedScheduler **out_sched)
 
     g_array_append_val (q, e);
   }
-  med_workcal_local_to_utc ("Asia/Shanghai", k->year, k->month, k->day,
-      7 * 60, &now, NULL);
+  med_workcal_local_to_utc ("Asia/Shanghai", k->year, k->month, k->day, 7 * 60,
+      &now, NULL);
   p = med_scheduler_plan_day (s, q, k->year, k->month, k->day, now, &error);
   g_assert_no_error (error);
   g_assert_nonnull (p);
@@ -281,8 +284,8 @@ check_plan (Work *k, MedPlan *p)
     m = find_med (k, it->slot->mediator_id);
     /* working window */
     for (guint w = 0; w < n_win; w++)
-      in_window |= it->slot->start >= win[w].start &&
-          it->slot->end <= win[w].end;
+      in_window
+          |= it->slot->start >= win[w].start && it->slot->end <= win[w].end;
     g_assert_true (in_window);
     g_assert_cmpint (it->slot->end - it->slot->start, ==,
         c->duration_minutes * 60);
@@ -296,8 +299,8 @@ check_plan (Work *k, MedPlan *p)
         in_person++;
     }
     if (video_needed)
-      g_assert_true (r->kind == MED_ROOM_KIND_REMOTE ||
-          (r->features & MED_ROOM_FEATURE_VIDEO));
+      g_assert_true (r->kind == MED_ROOM_KIND_REMOTE
+          || (r->features & MED_ROOM_FEATURE_VIDEO));
     if (c->minors || med_case_kind_is_family (c->kind)) {
       if (r->kind != MED_ROOM_KIND_FAMILY) {
         g_assert_true (it->slot->fallback);
@@ -320,8 +323,7 @@ check_plan (Work *k, MedPlan *p)
 
         g_assert_nonnull (in);
         for (guint l = 0; m->languages[l]; l++)
-          bridged |= med_interpreter_covers (in, m->languages[l],
-              pa->language);
+          bridged |= med_interpreter_covers (in, m->languages[l], pa->language);
         g_assert_true (bridged);
       }
     }
@@ -329,8 +331,8 @@ check_plan (Work *k, MedPlan *p)
     for (guint x = 0; m->leave && x < m->leave->len; x++) {
       MedInterval *iv = &g_array_index (m->leave, MedInterval, x);
 
-      g_assert_false (overlap (it->slot->start, it->slot->end, iv->start,
-          iv->end));
+      g_assert_false (
+          overlap (it->slot->start, it->slot->end, iv->start, iv->end));
     }
     /* overlaps with everything seen so far */
     for (guint x = 0; x < occ->len; x++) {
@@ -340,13 +342,13 @@ check_plan (Work *k, MedPlan *p)
         g_assert_false (overlap (it->slot->start - r->setup_minutes * 60,
             it->slot->end + r->cleanup_minutes * 60, o->bstart, o->bend));
       if (o->med == m->id) {
-        g_assert_false (overlap (it->slot->start, it->slot->end, o->start,
-            o->end));
+        g_assert_false (
+            overlap (it->slot->start, it->slot->end, o->start, o->end));
         same_day++;
       }
       if (it->slot->interpreter_id && o->interp == it->slot->interpreter_id)
-        g_assert_false (overlap (it->slot->start, it->slot->end, o->start,
-            o->end));
+        g_assert_false (
+            overlap (it->slot->start, it->slot->end, o->start, o->end));
       if (o->parties != NULL) {
         for (guint a = 0; a < parties->len; a++) {
           for (guint b = 0; b < o->parties->len; b++) {
@@ -354,8 +356,8 @@ check_plan (Work *k, MedPlan *p)
             MedParty *pb = g_ptr_array_index (o->parties, b);
 
             if (g_strcmp0 (pa->contact, pb->contact) == 0)
-              g_assert_false (overlap (it->slot->start, it->slot->end,
-                  o->start, o->end));
+              g_assert_false (
+                  overlap (it->slot->start, it->slot->end, o->start, o->end));
           }
         }
       }
@@ -478,8 +480,9 @@ test_find_then_check (void)
       found++;
     } else {
       g_assert_true (g_error_matches (error, MED_SCHEDULER_ERROR,
-          MED_SCHEDULER_ERROR_NO_SLOT) || g_error_matches (error,
-          MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_UNPUBLISHED));
+                         MED_SCHEDULER_ERROR_NO_SLOT)
+          || g_error_matches (error, MED_SCHEDULER_ERROR,
+              MED_SCHEDULER_ERROR_UNPUBLISHED));
     }
     k.w.wc = NULL;
     work_clear (&k);

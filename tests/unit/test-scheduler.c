@@ -17,21 +17,21 @@ static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   world_init (&f->w);
-  g_ptr_array_add (f->w.rooms, mk_room (1, "温馨调解室一", MED_ROOM_KIND_WARM,
-      6));
-  g_ptr_array_add (f->w.rooms, mk_room (2, "家事调解室", MED_ROOM_KIND_FAMILY,
-      6));
-  g_ptr_array_add (f->w.rooms, mk_room (3, "远程调解室", MED_ROOM_KIND_REMOTE,
-      4));
-  g_ptr_array_add (f->w.mediators, mk_mediator (10, "扎西次仁", "zh,bo",
-      "wages,neighbour,divorce,custody", 4));
+  g_ptr_array_add (f->w.rooms,
+      mk_room (1, "温馨调解室一", MED_ROOM_KIND_WARM, 6));
+  g_ptr_array_add (f->w.rooms,
+      mk_room (2, "家事调解室", MED_ROOM_KIND_FAMILY, 6));
+  g_ptr_array_add (f->w.rooms,
+      mk_room (3, "远程调解室", MED_ROOM_KIND_REMOTE, 4));
+  g_ptr_array_add (f->w.mediators,
+      mk_mediator (10, "扎西次仁", "zh,bo", "wages,neighbour,divorce,custody",
+          4));
   f->kase = mk_case (100, MED_CASE_KIND_WAGES);
-  f->parties = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_party_free);
-  g_ptr_array_add (f->parties, mk_party ("zh", MED_ATTENDANCE_IN_PERSON,
-      "13800000001"));
-  g_ptr_array_add (f->parties, mk_party ("zh", MED_ATTENDANCE_IN_PERSON,
-      "13800000002"));
+  f->parties = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
+  g_ptr_array_add (f->parties,
+      mk_party ("zh", MED_ATTENDANCE_IN_PERSON, "13800000001"));
+  g_ptr_array_add (f->parties,
+      mk_party ("zh", MED_ATTENDANCE_IN_PERSON, "13800000002"));
   f->party_busy = g_array_new (FALSE, FALSE, sizeof (MedInterval));
 }
 
@@ -48,8 +48,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
 static MedSlot *
 first_slot (Fixture *f, const char *now, guint *blocks, GError **error)
 {
-  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w),
-      NULL);
+  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w), NULL);
   g_autoptr (GPtrArray) slots = NULL;
   MedSlotRequest req = { 0 };
 
@@ -161,8 +160,8 @@ test_fallback_family_to_warm (Fixture *f, gconstpointer data)
 
   f->kase->kind = MED_CASE_KIND_INHERITANCE;
   g_ptr_array_remove_index (f->w.mediators, 0);
-  g_ptr_array_add (f->w.mediators, mk_mediator (10, "扎西次仁", "zh,bo",
-      "inheritance", 8));
+  g_ptr_array_add (f->w.mediators,
+      mk_mediator (10, "扎西次仁", "zh,bo", "inheritance", 8));
   f->kase->deadline = t_local ("2026-12-20");
   fill_room_until (f, 2, "2026-12-20");
   s = first_slot (f, "2026-12-07T08:00", NULL, NULL);
@@ -215,8 +214,8 @@ test_capacity (Fixture *f, gconstpointer data)
   guint blocks = 0;
 
   for (int i = 0; i < 6; i++)
-    g_ptr_array_add (f->parties, mk_party ("zh", MED_ATTENDANCE_IN_PERSON,
-        NULL));
+    g_ptr_array_add (f->parties,
+        mk_party ("zh", MED_ATTENDANCE_IN_PERSON, NULL));
   /* 8 parties + mediator = 9 > 6 seats in every warm room */
   f->w.centre->allow_fallback = FALSE;
   s = first_slot (f, "2026-12-07T08:00", &blocks, &error);
@@ -353,8 +352,8 @@ test_leave_partial (Fixture *f, gconstpointer data)
 {
   g_autoptr (MedSlot) s = NULL;
   MedMediator *m = g_ptr_array_index (f->w.mediators, 0);
-  MedInterval iv = { t_local ("2026-12-07T00:00"),
-    t_local ("2026-12-07T15:00") };
+  MedInterval iv
+      = { t_local ("2026-12-07T00:00"), t_local ("2026-12-07T15:00") };
 
   m->leave = g_array_new (FALSE, FALSE, sizeof (MedInterval));
   g_array_append_val (m->leave, iv);
@@ -404,8 +403,8 @@ static void
 test_party_busy (Fixture *f, gconstpointer data)
 {
   g_autoptr (MedSlot) s = NULL;
-  MedInterval iv = { t_local ("2026-12-07T09:00"),
-    t_local ("2026-12-07T11:30") };
+  MedInterval iv
+      = { t_local ("2026-12-07T09:00"), t_local ("2026-12-07T11:30") };
 
   g_array_append_val (f->party_busy, iv);
   s = first_slot (f, "2026-12-07T08:00", NULL, NULL);
@@ -419,8 +418,8 @@ test_own_case_busy (Fixture *f, gconstpointer data)
   g_autoptr (MedSlot) s = NULL;
 
   g_ptr_array_add (f->w.mediators, mk_mediator (11, "王芳", "zh", "wages", 4));
-  g_ptr_array_add (f->w.rooms, mk_room (4, "温馨调解室二", MED_ROOM_KIND_WARM,
-      6));
+  g_ptr_array_add (f->w.rooms,
+      mk_room (4, "温馨调解室二", MED_ROOM_KIND_WARM, 6));
   world_book (&f->w, 100, 4, 11, 0, "2026-12-07T09:00", "2026-12-07T10:00");
   s = first_slot (f, "2026-12-07T08:00", NULL, NULL);
   assert_slot (s, "2026-12-07T10:00", 0, 0);
@@ -541,8 +540,7 @@ test_unpublished_year (Fixture *f, gconstpointer data)
   g_autoptr (MedSlot) s = first_slot (f, "2026-12-31T17:30", NULL, &error);
 
   g_assert_null (s);
-  g_assert_error (error, MED_SCHEDULER_ERROR,
-      MED_SCHEDULER_ERROR_UNPUBLISHED);
+  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_UNPUBLISHED);
   g_assert_nonnull (strstr (error->message, "CN"));
   g_assert_nonnull (strstr (error->message, "2027"));
 }
@@ -628,15 +626,15 @@ test_follow_up_same_mediator (Fixture *f, gconstpointer data)
   slots = med_scheduler_find_slots (s, &req, NULL, NULL);
   g_assert_nonnull (slots);
   assert_slot (g_ptr_array_index (slots, 0), "2026-12-07T09:00", 1, 11);
-  g_assert_nonnull (strstr (((MedSlot *) g_ptr_array_index (slots,
-      0))->explanation, "same mediator"));
+  g_assert_nonnull (
+      strstr (((MedSlot *) g_ptr_array_index (slots, 0))->explanation,
+          "same mediator"));
 }
 
 static void
 test_alternatives (Fixture *f, gconstpointer data)
 {
-  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w),
-      NULL);
+  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w), NULL);
   g_autoptr (GPtrArray) slots = NULL;
   MedSlotRequest req = { 0 };
 
@@ -660,8 +658,7 @@ static gboolean
 check (Fixture *f, const char *now, const char *start, const char *end,
     gint64 room, gint64 mediator, gint64 interp, GError **error)
 {
-  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w),
-      NULL);
+  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w), NULL);
   MedSlotRequest req = { 0 };
   MedSlot slot = { 0 };
   gboolean ok;
@@ -726,8 +723,7 @@ test_check_slot (Fixture *f, gconstpointer data)
 static MedPlan *
 plan (Fixture *f, GPtrArray *cases, GPtrArray *parties)
 {
-  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w),
-      NULL);
+  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w), NULL);
   g_autoptr (GArray) q = g_array_new (FALSE, TRUE, sizeof (MedQueueEntry));
   g_autoptr (GError) error = NULL;
   MedPlan *p;
@@ -747,23 +743,24 @@ plan (Fixture *f, GPtrArray *cases, GPtrArray *parties)
 static void
 test_batch (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) cases = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_case_free);
-  g_autoptr (GPtrArray) parties = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr (GPtrArray) cases
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  g_autoptr (GPtrArray) parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   g_autoptr (MedPlan) p1 = NULL;
   g_autoptr (MedPlan) p2 = NULL;
 
   for (int i = 0; i < 12; i++) {
-    MedCase *c = mk_case (200 + i, i % 3 == 0 ? MED_CASE_KIND_DIVORCE :
-        MED_CASE_KIND_WAGES);
-    GPtrArray *ps = g_ptr_array_new_with_free_func (
-        (GDestroyNotify) med_party_free);
+    MedCase *c = mk_case (200 + i,
+        i % 3 == 0 ? MED_CASE_KIND_DIVORCE : MED_CASE_KIND_WAGES);
+    GPtrArray *ps
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
 
     c->intake_at = t_local ("2026-12-07T08:00") + i * 60;
     c->urgent = i == 11;
-    g_ptr_array_add (ps, mk_party ("zh", MED_ATTENDANCE_IN_PERSON,
-        i == 5 || i == 6 ? "shared" : NULL));
+    g_ptr_array_add (ps,
+        mk_party ("zh", MED_ATTENDANCE_IN_PERSON,
+            i == 5 || i == 6 ? "shared" : NULL));
     g_ptr_array_add (cases, c);
     g_ptr_array_add (parties, ps);
   }
@@ -774,8 +771,8 @@ test_batch (Fixture *f, gconstpointer data)
   g_assert_cmpuint (p1->placed, ==, 4);
   g_assert_cmpuint (p1->unplaced, ==, 8);
   /* the urgent case goes first */
-  g_assert_cmpint (((MedPlanItem *) g_ptr_array_index (p1->items,
-      0))->case_id, ==, 211);
+  g_assert_cmpint (((MedPlanItem *) g_ptr_array_index (p1->items, 0))->case_id,
+      ==, 211);
   for (guint i = 0; i < p1->items->len; i++) {
     MedPlanItem *a = g_ptr_array_index (p1->items, i);
     MedPlanItem *b = g_ptr_array_index (p2->items, i);
@@ -795,8 +792,7 @@ test_batch (Fixture *f, gconstpointer data)
 static void
 test_batch_unpublished (Fixture *f, gconstpointer data)
 {
-  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w),
-      NULL);
+  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w), NULL);
   g_autoptr (GArray) q = g_array_new (FALSE, TRUE, sizeof (MedQueueEntry));
   g_autoptr (GError) error = NULL;
   g_autoptr (MedPlan) p = med_scheduler_plan_day (s, q, 2027, 1, 4,
@@ -810,8 +806,8 @@ static void
 test_preferred_kind (void)
 {
   g_autoptr (MedCase) c = mk_case (1, MED_CASE_KIND_CONTRACT);
-  g_autoptr (GPtrArray) ps = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_party_free);
+  g_autoptr (GPtrArray) ps
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
   const char *why = NULL;
 
   g_ptr_array_add (ps, mk_party ("zh", MED_ATTENDANCE_IN_PERSON, NULL));
@@ -841,8 +837,8 @@ test_family_remote_needs_video (Fixture *f, gconstpointer data)
   f->kase->kind = MED_CASE_KIND_DIVORCE;
   f->kase->deadline = t_local ("2026-12-10");
   p->attendance = MED_ATTENDANCE_REMOTE;
-  ((MedRoom *) g_ptr_array_index (f->w.rooms, 1))->features |=
-      MED_ROOM_FEATURE_VIDEO;
+  ((MedRoom *) g_ptr_array_index (f->w.rooms, 1))->features
+      |= MED_ROOM_FEATURE_VIDEO;
   s = first_slot (f, "2026-12-07T08:00", NULL, NULL);
   assert_slot (s, "2026-12-07T09:00", 2, 10);
   g_assert_cmpint (s->mode, ==, MED_BOOKING_MODE_HYBRID);
@@ -871,8 +867,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define T(path, fn)                                                          \
-  g_test_add ("/scheduler/" path, Fixture, NULL, fixture_setup, fn,         \
+#define T(path, fn)                                                            \
+  g_test_add ("/scheduler/" path, Fixture, NULL, fixture_setup, fn,            \
       fixture_teardown)
   T ("kind/warm", test_kind_warm);
   T ("kind/family", test_kind_family);

@@ -80,8 +80,8 @@ mk_mediator (gint64 id, const char *name, const char *langs,
   m->centre_id = 1;
   m->name = g_strdup (name);
   m->languages = g_strsplit (langs, ",", -1);
-  g_assert_true (med_specialties_from_string (specialties, &m->specialties,
-      NULL));
+  g_assert_true (
+      med_specialties_from_string (specialties, &m->specialties, NULL));
   m->daily_cap = cap;
   return m;
 }
@@ -143,10 +143,10 @@ world_init (World *w)
   w->centre = med_centre_new_default ();
   w->wc = shipped_workcal ();
   w->rooms = g_ptr_array_new_with_free_func ((GDestroyNotify) med_room_free);
-  w->mediators = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_mediator_free);
-  w->interpreters = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) med_interpreter_free);
+  w->mediators
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_mediator_free);
+  w->interpreters
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_interpreter_free);
   w->bookings = g_array_new (FALSE, TRUE, sizeof (MedBusy));
 }
 

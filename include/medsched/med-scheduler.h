@@ -71,6 +71,11 @@ typedef struct
   GPtrArray *mediators; /* MedMediator* (with leave) */
   GPtrArray *interpreters; /* MedInterpreter* */
   GArray *bookings; /* MedBusy: confirmed bookings in the horizon */
+  /* MedBusy, may be NULL: time a mediator or an interpreter is busy
+   * elsewhere (imported calendars); only start, end, mediator_id and
+   * interpreter_id are read; it blocks them but does not count towards the
+   * daily cap */
+  GArray *external_busy;
 } MedSnapshot;
 
 /* How far ahead a search looks when the request sets no horizon; a

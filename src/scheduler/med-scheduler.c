@@ -459,6 +459,21 @@ med_scheduler_new (const MedSnapshot *snap, GError **error)
   }
   for (guint i = 0; snap->bookings && i < snap->bookings->len; i++)
     occupy (s, &g_array_index (snap->bookings, MedBusy, i), FALSE);
+  for (guint i = 0; snap->external_busy && i < snap->external_busy->len; i++) {
+    const MedBusy *b = &g_array_index (snap->external_busy, MedBusy, i);
+    guint mi = b->mediator_id ? index_of (s->med_by_id, b->mediator_id) : 0;
+    guint ii
+        = b->interpreter_id ? index_of (s->interp_by_id, b->interpreter_id) : 0;
+    MedInterval iv = { b->start, b->end };
+
+    if (mi)
+      g_array_append_val (g_array_index (s->mediators, MediatorRes, mi - 1)
+                              .busy,
+          iv);
+    if (ii)
+      g_array_append_val (g_array_index (s->interps, InterpRes, ii - 1).busy,
+          iv);
+  }
 
   for (guint i = 0; i < s->rooms->len; i++)
     timeline_normalise (g_array_index (s->rooms, RoomRes, i).busy);

@@ -364,6 +364,23 @@ test_leave_partial (Fixture *f, gconstpointer data)
 /* --- existing bookings: room, buffers, mediator, parties, own case --- */
 
 static void
+test_external_busy (Fixture *f, gconstpointer data)
+{
+  g_autoptr (MedSlot) s = NULL;
+  g_autoptr (GArray) ext = g_array_new (FALSE, TRUE, sizeof (MedBusy));
+  MedBusy b = { t_local ("2026-12-07T08:30"), t_local ("2026-12-07T10:45"), 0,
+    0, 0, 10, 0 };
+
+  /* an imported outside commitment blocks the mediator, not the cap */
+  g_array_append_val (ext, b);
+  ((MedMediator *) g_ptr_array_index (f->w.mediators, 0))->daily_cap = 1;
+  world_snapshot (&f->w)->external_busy = ext;
+  s = first_slot (f, "2026-12-07T08:00", NULL, NULL);
+  assert_slot (s, "2026-12-07T10:45", 1, 10);
+  f->w.snap.external_busy = NULL;
+}
+
+static void
 test_room_busy (Fixture *f, gconstpointer data)
 {
   g_autoptr (MedSlot) s = NULL;
@@ -890,6 +907,7 @@ main (int argc, char **argv)
   T ("mediator/leave", test_leave);
   T ("mediator/leave-partial", test_leave_partial);
   T ("busy/room", test_room_busy);
+  T ("busy/external-calendar", test_external_busy);
   T ("busy/room-buffers", test_room_buffers);
   T ("busy/mediator", test_mediator_busy);
   T ("busy/party", test_party_busy);

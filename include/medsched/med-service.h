@@ -1,0 +1,73 @@
+/* med-service.h — the use cases that the CLI and the HTTP server share:
+ * slots for a case, booking, rescheduling, cancelling and scheduling a
+ * day. Each one loads what it needs from the store, asks the scheduler,
+ * writes through the store in one transaction and, with it, queues the
+ * invites of the calendars issue. Glue between store, scheduler and ical:
+ * the business rules stay in those modules; front ends (cli, http) only
+ * parse input and present results.
+ *
+ * Errors pass through from the modules (MED_STORE_ERROR_CONFLICT for a
+ * lost race or a taken slot, MED_SCHEDULER_ERROR_NO_SLOT with the reasons,
+ * MED_SCHEDULER_ERROR_UNPUBLISHED, MED_STORE_ERROR_NOT_FOUND, …) plus
+ * MED_SERVICE_ERROR_STATE when a case is not in a state that can be
+ * scheduled. */
+#pragma once
+
+#include <medsched/med-model.h>
+#include <medsched/med-scheduler.h>
+#include <medsched/med-store.h>
+
+G_BEGIN_DECLS
+
+#define MED_SERVICE_ERROR (med_service_error_quark ())
+GQuark med_service_error_quark (void);
+
+typedef enum
+{
+  MED_SERVICE_ERROR_STATE, /* the case cannot be scheduled in its state */
+  MED_SERVICE_ERROR_INVALID,
+} MedServiceError;
+
+/* Who acts, when, for which centre. */
+typedef struct
+{
+  MedTime now;
+  const char *actor; /* "cli", "clerk:wang", … (no party data) */
+  gint64 centre_id;
+} MedServiceCtx;
+
+/* The earliest feasible slots for a case (dispatched to court mediation,
+ * scheduled, or not settled). not_before 0 = now + minimum notice;
+ * duration 0 = the case's. (transfer full) array of MedSlot*. */
+GPtrArray *med_service_find_slots (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, MedTime not_before, gint duration_minutes, guint count,
+    GError **error);
+
+/* Books a session: the earliest slot when manual is NULL, else the given
+ * room/mediator/interpreter/start/end after checking every hard
+ * constraint. Invites are queued in the same transaction. Returns the
+ * booking id (0 on error); *out_slot (optional) gets the slot with its
+ * explanation. */
+gint64 med_service_book (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, const MedSlot *manual, gint duration_minutes,
+    MedSlot **out_slot, GError **error);
+
+/* Moves a booking to the next earliest slot (manual NULL) or to manual;
+ * room, mediator and interpreter ids of 0 in manual keep the booking's.
+ * Same UID, SEQUENCE + 1, invites queued. */
+gboolean med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, const MedSlot *manual, MedSlot **out_slot,
+    GError **error);
+
+/* Cancels a booking and queues the CANCEL messages. */
+gboolean med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, GError **error);
+
+/* Plans the dispatched court-mediation queue on a local date and (unless
+ * dry_run) books the plan in one transaction with its invites. The plan's
+ * items are in allocation order. (transfer full) */
+MedPlan *med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx,
+    gint year, gint month, gint day, gboolean dry_run, guint *booked,
+    GError **error);
+
+G_END_DECLS

@@ -1,0 +1,373 @@
+/* test-service.c — the shared use cases over a real store file: booking
+ * the earliest slot, a hand-picked slot and its conflicts, rescheduling
+ * (same UID, SEQUENCE + 1), cancelling, scheduling a day, the state rule,
+ * and the windowed search giving the same answers as one search over the
+ * whole horizon on random centres. */
+#include "test-util.h"
+
+#include <medsched/med-service.h>
+#include <medsched/med-store.h>
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+typedef struct
+{
+  char *dir;
+  MedStore *store;
+  MedServiceCtx ctx;
+  gint64 rooms[4];
+  gint64 mediators[4];
+} Fixture;
+
+static gint64
+add_room (Fixture *f, const char *name, MedRoomKind kind, gint cap)
+{
+  g_autoptr (MedRoom) r = mk_room (0, name, kind, cap);
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  r->centre_id = f->ctx.centre_id;
+  id = med_store_add_room (f->store, r, "test", &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+static gint64
+add_mediator (Fixture *f, const char *name, const char *spec, gint cap)
+{
+  g_autoptr (MedMediator) m = mk_mediator (0, name, "zh,bo", spec, cap);
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  m->centre_id = f->ctx.centre_id;
+  id = med_store_add_mediator (f->store, m, "test", &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+static gint64
+add_case_deadline (Fixture *f, const char *number, MedCaseKind kind,
+    const char *contact, MedTime deadline)
+{
+  g_autoptr (MedCase) c = mk_case (0, kind);
+  g_autoptr (GPtrArray) parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  g_free (c->number);
+  c->number = g_strdup (number);
+  c->centre_id = f->ctx.centre_id;
+  c->intake_at = f->ctx.now;
+  c->deadline = deadline;
+  c->status = MED_CASE_STATUS_INTAKE;
+  c->department = MED_DEPARTMENT_NONE;
+  g_ptr_array_add (parties, mk_party ("zh", MED_ATTENDANCE_IN_PERSON, contact));
+  id = med_store_add_case (f->store, c, parties, "test", &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+static gint64
+add_case (Fixture *f, const char *number, MedCaseKind kind, const char *contact)
+{
+  return add_case_deadline (f, number, kind, contact, 0);
+}
+
+static void
+import_calendars (MedStore *store)
+{
+  static const char *const files[]
+      = { "cn-national-2025.ics", "cn-national-2026.ics" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++) {
+    g_autofree char *path
+        = g_build_filename (g_getenv ("MEDSCHED_CALENDARS"), files[i], NULL);
+    g_autofree char *data = NULL;
+    g_autoptr (MedNotice) n = NULL;
+    g_autoptr (GError) error = NULL;
+    gsize len;
+
+    g_assert_true (g_file_get_contents (path, &data, &len, &error));
+    n = med_ical_parse_notice (data, len, &error);
+    g_assert_no_error (error);
+    g_assert_true (med_store_import_notice (store, n, "test", &error));
+  }
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCentre) c = med_centre_new_default ();
+  g_autofree char *path = NULL;
+
+  f->dir = g_dir_make_tmp ("medsched-service-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (f->dir, "s.db", NULL);
+  f->store = med_store_open (path, &error);
+  g_assert_no_error (error);
+  f->ctx.now = t_local ("2026-12-07T08:00");
+  f->ctx.actor = "test";
+  med_store_set_now (f->store, f->ctx.now);
+  f->ctx.centre_id = med_store_add_centre (f->store, c, "test", &error);
+  g_assert_no_error (error);
+  import_calendars (f->store);
+  f->rooms[0] = add_room (f, "温馨调解室一", MED_ROOM_KIND_WARM, 6);
+  f->rooms[1] = add_room (f, "家事调解室", MED_ROOM_KIND_FAMILY, 6);
+  f->mediators[0] = add_mediator (f, "扎西次仁", "wages,divorce", 4);
+  f->mediators[1] = add_mediator (f, "王芳", "wages", 4);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+
+  med_store_close (f->store);
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_free (f->dir);
+}
+
+static void
+test_book_earliest (Fixture *f, gconstpointer data)
+{
+  gint64 k = add_case (f, "A1", MED_CASE_KIND_WAGES, "13800000001");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedSlot) slot = NULL;
+  g_autoptr (MedBooking) b = NULL;
+  g_autoptr (MedCase) c = NULL;
+  g_autofree char *start = NULL;
+  gint64 id;
+
+  /* intake is not dispatched: refused */
+  id = med_service_book (f->store, &f->ctx, k, NULL, 0, NULL, &error);
+  g_assert_cmpint (id, ==, 0);
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+  g_clear_error (&error);
+  g_assert_true (
+      med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
+          MED_DEPARTMENT_COURT_MEDIATION, "test", &error));
+  id = med_service_book (f->store, &f->ctx, k, NULL, 0, &slot, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  g_assert_nonnull (slot->explanation);
+  b = med_store_get_booking (f->store, id, &error);
+  start = t_text (b->start);
+  g_assert_cmpstr (start, ==, "2026-12-07T09:00");
+  g_assert_cmpint (b->sequence, ==, 0);
+  c = med_store_get_case (f->store, k, &error);
+  g_assert_cmpint (c->status, ==, MED_CASE_STATUS_SCHEDULED);
+}
+
+static void
+test_manual_and_conflict (Fixture *f, gconstpointer data)
+{
+  gint64 k1 = add_case (f, "B1", MED_CASE_KIND_WAGES, "13800000001");
+  gint64 k2 = add_case (f, "B2", MED_CASE_KIND_WAGES, "13800000002");
+  g_autoptr (GError) error = NULL;
+  MedSlot manual = { 0 };
+
+  for (int i = 0; i < 2; i++)
+    g_assert_true (med_store_set_case_status (f->store, i ? k2 : k1,
+        MED_CASE_STATUS_DISPATCHED, MED_DEPARTMENT_COURT_MEDIATION, "test",
+        NULL));
+  manual.start = t_local ("2026-12-08T10:00");
+  manual.room_id = f->rooms[0];
+  manual.mediator_id = f->mediators[1];
+  g_assert_cmpint (med_service_book (f->store, &f->ctx, k1, &manual, 0, NULL,
+                       &error),
+      >, 0);
+  g_assert_no_error (error);
+  /* the same room at 10:30 with the other mediator: taken */
+  manual.start = t_local ("2026-12-08T10:30");
+  manual.mediator_id = f->mediators[0];
+  g_assert_cmpint (med_service_book (f->store, &f->ctx, k2, &manual, 0, NULL,
+                       &error),
+      ==, 0);
+  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_CONFLICT);
+  g_clear_error (&error);
+  /* outside working time */
+  manual.start = t_local ("2026-12-08T12:30");
+  g_assert_cmpint (med_service_book (f->store, &f->ctx, k2, &manual, 0, NULL,
+                       &error),
+      ==, 0);
+  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT);
+}
+
+static void
+test_reschedule_cancel (Fixture *f, gconstpointer data)
+{
+  gint64 k = add_case (f, "C1", MED_CASE_KIND_WAGES, "13800000001");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedBooking) before = NULL;
+  g_autoptr (MedBooking) after = NULL;
+  g_autoptr (MedBooking) cancelled = NULL;
+  g_autoptr (MedCase) c = NULL;
+  gint64 id;
+
+  med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
+      MED_DEPARTMENT_COURT_MEDIATION, "test", NULL);
+  id = med_service_book (f->store, &f->ctx, k, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  before = med_store_get_booking (f->store, id, NULL);
+  g_assert_true (
+      med_service_reschedule (f->store, &f->ctx, id, NULL, NULL, &error));
+  g_assert_no_error (error);
+  after = med_store_get_booking (f->store, id, NULL);
+  g_assert_cmpstr (after->uid, ==, before->uid);
+  g_assert_cmpint (after->sequence, ==, before->sequence + 1);
+  g_assert_cmpint (after->start, !=, before->start);
+  g_assert_true (med_service_cancel (f->store, &f->ctx, id, &error));
+  cancelled = med_store_get_booking (f->store, id, NULL);
+  g_assert_cmpint (cancelled->status, ==, MED_BOOKING_STATUS_CANCELLED);
+  g_assert_cmpint (cancelled->sequence, ==, before->sequence + 2);
+  c = med_store_get_case (f->store, k, NULL);
+  g_assert_cmpint (c->status, ==, MED_CASE_STATUS_DISPATCHED);
+  /* a cancelled booking cannot be moved */
+  g_assert_false (
+      med_service_reschedule (f->store, &f->ctx, id, NULL, NULL, &error));
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+}
+
+static void
+test_schedule_day (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedPlan) plan = NULL;
+  g_autoptr (GPtrArray) bookings = NULL;
+  guint booked = 0;
+
+  for (int i = 0; i < 12; i++) {
+    g_autofree char *num = g_strdup_printf ("D%d", i);
+    g_autofree char *contact = g_strdup_printf ("1380000%04d", i);
+    gint64 k = add_case (f, num, MED_CASE_KIND_WAGES, contact);
+
+    med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
+        MED_DEPARTMENT_COURT_MEDIATION, "test", NULL);
+  }
+  plan = med_service_schedule_day (f->store, &f->ctx, 2026, 12, 7, FALSE,
+      &booked, &error);
+  g_assert_no_error (error);
+  /* two mediators with a cap of 4 each: 8 sessions, six in the warm room
+   * (09:00–12:00, 14:30–17:30) and two in the family room as fallback */
+  g_assert_cmpuint (plan->placed, ==, booked);
+  g_assert_cmpuint (booked, ==, 8);
+  {
+    guint fallbacks = 0;
+
+    for (guint i = 0; i < plan->items->len; i++) {
+      MedPlanItem *it = g_ptr_array_index (plan->items, i);
+
+      fallbacks += it->slot != NULL && it->slot->fallback;
+    }
+    g_assert_cmpuint (fallbacks, ==, 2);
+  }
+  bookings = med_store_list_bookings (f->store, f->ctx.centre_id, 0, 0, FALSE,
+      &error);
+  g_assert_cmpuint (bookings->len, ==, booked);
+  g_assert_true (med_store_check (f->store, &error));
+}
+
+/* Random centres: the windowed search answers what one search over the
+ * whole horizon answers. */
+static void
+test_windows_match_full_search (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GRand) r = g_rand_new_with_seed (g_test_rand_int ());
+  g_autoptr (GError) error = NULL;
+  guint compared = 0;
+
+  /* fill the family room for five weeks, the warm room partly */
+  f->rooms[2] = add_room (f, "温馨调解室二", MED_ROOM_KIND_WARM, 6);
+  for (int i = 0; i < 120; i++) {
+    g_autofree char *num = g_strdup_printf ("F%d", i);
+    g_autofree char *contact = g_strdup_printf ("1390000%04d", i);
+    gint64 k = add_case (f, num,
+        i % 2 ? MED_CASE_KIND_DIVORCE : MED_CASE_KIND_WAGES, contact);
+    MedSlot manual = { 0 };
+    GDate d;
+
+    med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
+        MED_DEPARTMENT_COURT_MEDIATION, "test", NULL);
+    g_date_clear (&d, 1);
+    g_date_set_dmy (&d, 7, 12, 2026);
+    g_date_add_days (&d, g_rand_int_range (r, 0, 35));
+    if (g_date_get_weekday (&d) >= G_DATE_SATURDAY)
+      continue;
+    manual.start = 0;
+    med_workcal_local_to_utc ("Asia/Shanghai", g_date_get_year (&d),
+        g_date_get_month (&d), g_date_get_day (&d),
+        g_rand_boolean (r) ? 9 * 60 : 14 * 60 + 30, &manual.start, NULL);
+    manual.end = manual.start + (g_rand_boolean (r) ? 3 : 2) * 3600;
+    manual.room_id = f->rooms[g_rand_int_range (r, 0, 3)];
+    manual.mediator_id = f->mediators[g_rand_int_range (r, 0, 2)];
+    med_service_book (f->store, &f->ctx, k, &manual, 0, NULL, NULL);
+  }
+  for (int i = 0; i < 40; i++) {
+    g_autofree char *num = g_strdup_printf ("Q%d", i);
+    MedTime deadline = g_rand_boolean (r)
+        ? f->ctx.now + g_rand_int_range (r, 3, 60) * 86400
+        : 0;
+    gint64 k = add_case_deadline (f, num,
+        i % 2 ? MED_CASE_KIND_DIVORCE : MED_CASE_KIND_WAGES, NULL, deadline);
+    g_autoptr (MedCase) c = NULL;
+    g_autoptr (GPtrArray) parties = NULL;
+    g_autoptr (GPtrArray) windowed = NULL;
+    g_autoptr (GPtrArray) full = NULL;
+    g_autoptr (MedStoreSnapshot) snap = NULL;
+    g_autoptr (MedScheduler) s = NULL;
+    g_autoptr (GError) e1 = NULL;
+    g_autoptr (GError) e2 = NULL;
+    MedSlotRequest req = { 0 };
+    guint count = g_rand_int_range (r, 1, 4);
+
+    med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
+        MED_DEPARTMENT_COURT_MEDIATION, "test", NULL);
+    c = med_store_get_case (f->store, k, NULL);
+    windowed = med_service_find_slots (f->store, &f->ctx, k, 0, 0, count, &e1);
+    parties = med_store_list_parties (f->store, k, NULL);
+    snap = med_store_load_snapshot (f->store, f->ctx.centre_id,
+        f->ctx.now - 86400, f->ctx.now + 130 * 86400, NULL);
+    s = med_scheduler_new (&snap->snap, NULL);
+    req.kase = c;
+    req.parties = parties;
+    req.now = f->ctx.now;
+    req.max_results = count;
+    full = med_scheduler_find_slots (s, &req, NULL, &e2);
+    g_assert_true ((windowed == NULL) == (full == NULL));
+    if (full == NULL) {
+      g_assert_cmpstr (e1->message, ==, e2->message);
+      continue;
+    }
+    g_assert_cmpuint (windowed->len, ==, full->len);
+    for (guint x = 0; x < full->len; x++) {
+      MedSlot *a = g_ptr_array_index (windowed, x);
+      MedSlot *b = g_ptr_array_index (full, x);
+
+      g_assert_cmpint (a->start, ==, b->start);
+      g_assert_cmpint (a->room_id, ==, b->room_id);
+      g_assert_cmpint (a->mediator_id, ==, b->mediator_id);
+      g_assert_cmpint (a->fallback, ==, b->fallback);
+    }
+    compared++;
+  }
+  g_assert_cmpuint (compared, >, 5);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define T(path, fn)                                                            \
+  g_test_add ("/service/" path, Fixture, NULL, fixture_setup, fn,              \
+      fixture_teardown)
+  T ("book/earliest", test_book_earliest);
+  T ("book/manual-conflict", test_manual_and_conflict);
+  T ("book/reschedule-cancel", test_reschedule_cancel);
+  T ("schedule/day", test_schedule_day);
+  T ("slots/windows-match-full-search", test_windows_match_full_search);
+#undef T
+  return g_test_run ();
+}

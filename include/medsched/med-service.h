@@ -2,7 +2,7 @@
  * slots for a case, booking, rescheduling, cancelling and scheduling a
  * day. Each one loads what it needs from the store, asks the scheduler,
  * writes through the store in one transaction and, with it, queues the
- * invites of the calendars issue. Glue between store, scheduler and ical:
+ * invites. Glue between store, scheduler and ical:
  * the business rules stay in those modules; front ends (cli, http) only
  * parse input and present results.
  *
@@ -13,6 +13,7 @@
  * scheduled. */
 #pragma once
 
+#include <medsched/med-ical.h>
 #include <medsched/med-model.h>
 #include <medsched/med-scheduler.h>
 #include <medsched/med-store.h>
@@ -69,5 +70,43 @@ gboolean med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
 MedPlan *med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx,
     gint year, gint month, gint day, gboolean dry_run, guint *booked,
     GError **error);
+
+/* Queues the iMIP messages that announce a booking's current version, one
+ * per attendee with an e-mail address (REQUEST, or CANCEL once
+ * cancelled). before, the booking as it was before a reschedule, gives a
+ * CANCEL to a mediator or interpreter taken off the session. Runs inside
+ * the caller's transaction so that a change and its messages commit
+ * together. */
+gboolean med_service_queue_invites (MedStore *store, gint64 centre_id,
+    gint64 booking_id, const MedBooking *before, const char *actor,
+    guint *n_queued, GError **error);
+
+/* A booking's invite: the organiser's copy (who NULL, no join links) or
+ * one attendee's ("mediator:ID", "interpreter:ID", "party:ID" or an e-mail
+ * address) with their language and join link; imip gives the whole e-mail
+ * (for an attendee with an address). (transfer full) */
+char *med_service_invite (MedStore *store, gint64 centre_id, gint64 booking_id,
+    const char *who, gboolean imip, GError **error);
+
+typedef enum
+{
+  MED_FEED_KIND_ROOM,
+  MED_FEED_KIND_MEDIATOR,
+  MED_FEED_KIND_CASE,
+  MED_FEED_KIND_CENTRE,
+} MedFeedKind;
+
+/* The subscription feed of a room, mediator, case or centre (id = its
+ * id), sessions from since (0 = 90 days back) on; a party feed
+ * (MED_FEED_PARTY) is a case feed for one of its parties. The same state
+ * gives the same bytes. (transfer full) */
+char *med_service_feed (MedStore *store, const MedServiceCtx *ctx,
+    MedFeedKind kind, gint64 id, MedFeedAudience audience, gint64 party_id,
+    MedTime since, GError **error);
+
+/* VFREEBUSY of a room (sessions with setup and cleanup) or a mediator
+ * (sessions, leave, imported busy time) over [from, to). (transfer full) */
+char *med_service_freebusy (MedStore *store, const MedServiceCtx *ctx,
+    gboolean room, gint64 id, MedTime from, MedTime to, GError **error);
 
 G_END_DECLS

@@ -29,6 +29,7 @@ typedef enum
   MED_STORE_ERROR_CONFLICT, /* booking overlap, duplicate number, … */
   MED_STORE_ERROR_INVALID, /* constraint or validation failure */
   MED_STORE_ERROR_AUDIT, /* audit chain broken */
+  MED_STORE_ERROR_STALE, /* a reply older than what the store knows */
 } MedStoreError;
 
 typedef struct _MedStore MedStore;
@@ -207,5 +208,438 @@ gboolean med_store_same_day_report (MedStore *store, gint64 centre_id,
 /* Runs PRAGMA integrity_check and a full overlap scan; for tests and the
  * CLI "store check". */
 gboolean med_store_check (MedStore *store, GError **error);
+
+/* ---- invites, feeds and their delivery (schema version 2) ----------------
+ *
+ * The store keeps what invites and feeds are made from and what happened
+ * to them; it never builds iCalendar text itself (that is the ical
+ * module's job, called by cli/http, which hand the finished messages to
+ * med_store_outbox_add inside the same transaction as the booking change
+ * they announce). */
+
+/* Whose e-mail address or external busy time. */
+typedef enum
+{
+  MED_STORE_PERSON_MEDIATOR,
+  MED_STORE_PERSON_INTERPRETER,
+} MedStorePerson;
+
+/* True when s looks like one e-mail address (local@domain, no spaces, no
+ * angle brackets or commas). A party's contact that passes is their
+ * e-mail; anything else (a phone number) is not. */
+gboolean med_store_is_email (const char *s);
+
+/* Sets (or clears with "" / NULL) the e-mail address of a mediator or an
+ * interpreter. Audited without the address. */
+gboolean med_store_set_email (MedStore *store, MedStorePerson who, gint64 id,
+    const char *email, const char *actor, GError **error);
+/* "" when none. (transfer full) */
+char *med_store_get_email (MedStore *store, MedStorePerson who, gint64 id,
+    GError **error);
+
+/* The centre's public base URL (https://host[/path], no trailing slash),
+ * the root of the parties' join links. */
+gboolean med_store_set_public_url (MedStore *store, gint64 centre_id,
+    const char *url, const char *actor, GError **error);
+/* (transfer full) */
+char *med_store_get_public_url (MedStore *store, gint64 centre_id,
+    GError **error);
+
+/* What a booking has beyond MedBooking. */
+typedef struct
+{
+  gint64 booking_id;
+  MedTime created_at;
+  char *note; /* "" when none */
+} MedBookingExtra;
+
+void med_booking_extra_free (MedBookingExtra *x);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedBookingExtra, med_booking_extra_free)
+
+/* (transfer full) */
+MedBookingExtra *med_store_get_booking_extra (MedStore *store,
+    gint64 booking_id, GError **error);
+/* A booking by its iCalendar UID. (transfer full) */
+MedBooking *med_store_find_booking_uid (MedStore *store, const char *uid,
+    GError **error);
+/* A text-only edit: sets the note (multi-line, at most 4096 bytes) and
+ * updated_at; SEQUENCE stays. A cancelled booking keeps its note. */
+gboolean med_store_set_booking_note (MedStore *store, gint64 booking_id,
+    const char *note, const char *actor, GError **error);
+
+/* A party's join link capability for one booking: base64url of
+ * HMAC-SHA256 (store secret, "join:" UID ":" party id), 22 characters
+ * (132 bits). Derived, never stored: the same booking and party always
+ * give the same token, another booking or party another one. The party
+ * must belong to the booking's case. (transfer full) */
+char *med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
+    GError **error);
+/* public_url + "/join/" + token. (transfer full) */
+char *med_store_join_url (MedStore *store, gint64 booking_id, gint64 party_id,
+    GError **error);
+/* Finds which party of which confirmed booking overlapping [from, to)
+ * holds token (compared in constant time). FALSE with NOT_FOUND when
+ * none does. */
+gboolean med_store_join_lookup (MedStore *store, const char *token,
+    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
+    GError **error);
+
+/* Attendees' answers (iTIP REPLY). */
+typedef struct
+{
+  char *booking_uid;
+  char *email;
+  char *partstat; /* "ACCEPTED", … */
+  gint sequence;
+  MedTime dtstamp;
+  MedTime updated_at;
+} MedAttendeeStatus;
+
+void med_attendee_status_free (MedAttendeeStatus *s);
+
+/* Records one attendee's PARTSTAT. Applied only when sequence equals the
+ * booking's current SEQUENCE (an older one fails with
+ * MED_STORE_ERROR_STALE, a newer one with INVALID: no such invite was
+ * sent), the booking is confirmed, email (compared case-insensitively) is
+ * the mediator's, the interpreter's or a party's of that booking, and no
+ * later DTSTAMP is stored for the same SEQUENCE (else STALE). The audit
+ * row names the attendee by kind and id, never by address. booking_id
+ * (optional) gets the booking. */
+gboolean med_store_apply_reply (MedStore *store, const char *uid,
+    const char *email, const char *partstat, gint sequence, MedTime dtstamp,
+    const char *actor, gint64 *booking_id, GError **error);
+/* Answers to the booking's current SEQUENCE, by e-mail. (transfer full)
+ * array of MedAttendeeStatus* */
+GPtrArray *med_store_list_attendee_status (MedStore *store, gint64 booking_id,
+    GError **error);
+
+/* The iMIP outbox. A message is pending until the MTA takes it (sent),
+ * it fails max_attempts times (failed), or a newer message for the same
+ * booking and recipient replaces it before it went out (superseded).
+ * Rows are never deleted. */
+typedef enum
+{
+  MED_OUTBOX_PENDING,
+  MED_OUTBOX_SENT,
+  MED_OUTBOX_FAILED,
+  MED_OUTBOX_SUPERSEDED,
+  MED_OUTBOX_STATE_N
+} MedOutboxState;
+
+const char *med_outbox_state_to_string (MedOutboxState s);
+
+typedef struct
+{
+  gint64 id;
+  gint64 booking_id;
+  char *recipient_name;
+  char *recipient_addr;
+  char *method; /* "REQUEST" or "CANCEL" */
+  gint sequence;
+  char *subject;
+  char *message; /* the whole RFC 5322 message; NULL in listings */
+  MedOutboxState state;
+  MedTime created_at;
+  gint attempts;
+  MedTime next_attempt_at;
+  MedTime sent_at; /* 0 until sent */
+  char *last_error; /* "" when none */
+} MedOutboxMessage;
+
+void med_outbox_message_free (MedOutboxMessage *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedOutboxMessage, med_outbox_message_free)
+
+/* Queues one message (booking_id, recipient_name/addr, method, sequence,
+ * subject, message are read), due now. Older pending messages for the
+ * same booking and recipient become superseded. Join the booking change's
+ * transaction (med_store_begin) so both commit or neither. Returns the id
+ * or 0. */
+gint64 med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
+    const char *actor, GError **error);
+/* Messages, newest last; pending_only leaves the others out. The message
+ * text is not loaded. (transfer full) */
+GPtrArray *med_store_outbox_list (MedStore *store, gboolean pending_only,
+    GError **error);
+/* Takes the next pending message due at now (next_attempt_at <= now,
+ * oldest first) and leases it: its next attempt moves to now + lease, so
+ * a second flusher does not take it too, and a flusher killed while
+ * sending retries it after the lease. NULL without error when nothing is
+ * due. The message text is loaded. (transfer full) */
+MedOutboxMessage *med_store_outbox_claim (MedStore *store, MedTime now,
+    gint lease_seconds, GError **error);
+/* The MTA accepted it: state sent, sent_at now, and a ledger row with the
+ * SHA-256 of the message text. */
+gboolean med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
+    const char *actor, GError **error);
+/* An attempt failed: attempts + 1, last_error, and the next attempt after
+ * med_store_outbox_backoff (attempts); with attempts reaching max_attempts
+ * the message is failed (kept, not retried). */
+gboolean med_store_outbox_mark_failed (MedStore *store, gint64 id, MedTime now,
+    const char *why, gint max_attempts, const char *actor, GError **error);
+/* Puts a failed message back in the queue, due now, attempts reset. */
+gboolean med_store_outbox_retry (MedStore *store, gint64 id, MedTime now,
+    const char *actor, GError **error);
+/* Seconds to wait after the n-th failed attempt (n >= 1): 1 min, 5 min,
+ * 30 min, 2 h, then 6 h. */
+gint med_store_outbox_backoff (gint attempts);
+
+typedef struct
+{
+  gint64 id;
+  gint64 outbox_id;
+  char *recipient_addr;
+  char *method;
+  gint sequence;
+  char *sha256; /* lowercase hex of the message text */
+  MedTime sent_at;
+} MedLedgerEntry;
+
+void med_ledger_entry_free (MedLedgerEntry *e);
+/* The ledger, oldest first. (transfer full) */
+GPtrArray *med_store_outbox_ledger (MedStore *store, GError **error);
+
+/* Busy time of a mediator or interpreter from an external calendar, as
+ * MedInterval. Replaces every interval of the same person and source in
+ * one transaction (at most MED_STORE_MAX_EXTERNAL_BUSY). */
+#define MED_STORE_MAX_EXTERNAL_BUSY 20000
+gboolean med_store_replace_external_busy (MedStore *store, MedStorePerson who,
+    gint64 id, const char *source, GArray *busy, const char *actor,
+    GError **error);
+/* Intervals overlapping [from, to) (0 = unbounded), by start. (transfer
+ * full) array of MedInterval */
+GArray *med_store_list_external_busy (MedStore *store, MedStorePerson who,
+    gint64 id, MedTime from, MedTime to, GError **error);
+
+/* ---- users, tokens, sessions, capability links (med-store-auth.c) ------
+ *
+ * Who may use the HTTP server. The store never sees a secret: tokens,
+ * session ids and feed links are passed as the lowercase hex SHA-256 of
+ * the secret (64 characters), passwords as their PBKDF2 string. Lookups
+ * by hash fail with MED_STORE_ERROR_NOT_FOUND whether the entry is
+ * missing, revoked or expired. */
+
+typedef enum
+{
+  MED_ROLE_ADMIN,
+  MED_ROLE_CLERK,
+  MED_ROLE_MEDIATOR, /* sees and changes only their own cases' sessions */
+  MED_ROLE_N
+} MedRole;
+
+const char *med_role_to_string (MedRole r);
+gboolean med_role_from_string (const char *s, MedRole *out, GError **error);
+
+typedef struct
+{
+  gint64 id;
+  char *name; /* login name: 1–64 bytes, no spaces, ':', '/' or '\\' */
+  MedRole role;
+  gint64 mediator_id; /* > 0 exactly for MED_ROLE_MEDIATOR */
+  char *password; /* "pbkdf2-sha256$ITER$SALT$HASH" (never a password) */
+  gboolean disabled;
+  MedTime created_at;
+} MedUser;
+
+void med_user_free (MedUser *u);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedUser, med_user_free)
+
+gboolean med_store_check_user_name (const char *name, GError **error);
+/* Adds a user (name unique: CONFLICT otherwise). Returns the id or 0. */
+gint64 med_store_add_user (MedStore *store, const MedUser *u,
+    const char *actor, GError **error);
+/* (transfer full) */
+MedUser *med_store_get_user (MedStore *store, gint64 id, GError **error);
+MedUser *med_store_find_user (MedStore *store, const char *name,
+    GError **error);
+GPtrArray *med_store_list_users (MedStore *store, GError **error);
+gboolean med_store_set_user_password (MedStore *store, gint64 user_id,
+    const char *password, const char *actor, GError **error);
+
+/* API bearer tokens. expires_at 0 = never. */
+gint64 med_store_add_token (MedStore *store, gint64 user_id, const char *hash,
+    MedTime expires_at, const char *actor, GError **error);
+/* The (enabled) user holding a live token. (transfer full) */
+MedUser *med_store_user_by_token (MedStore *store, const char *hash,
+    MedTime now, GError **error);
+gboolean med_store_revoke_tokens (MedStore *store, gint64 user_id,
+    const char *actor, GError **error);
+
+/* Web sessions with their CSRF synchroniser token (not audited; expired
+ * sessions are purged when a new one is added). */
+gboolean med_store_add_session (MedStore *store, const char *hash,
+    gint64 user_id, const char *csrf, MedTime expires_at, GError **error);
+/* (transfer full); *csrf (optional) gets the session's CSRF token. */
+MedUser *med_store_session_user (MedStore *store, const char *hash,
+    MedTime now, char **csrf, GError **error);
+gboolean med_store_delete_session (MedStore *store, const char *hash,
+    GError **error);
+
+/* Calendar-feed capability links (/feeds/<token>.ics). */
+typedef enum
+{
+  MED_FEED_LINK_ROOM,
+  MED_FEED_LINK_MEDIATOR,
+  MED_FEED_LINK_CASE,
+  MED_FEED_LINK_CENTRE,
+  MED_FEED_LINK_N
+} MedFeedLinkKind;
+
+const char *med_feed_link_kind_to_string (MedFeedLinkKind k);
+gboolean med_feed_link_kind_from_string (const char *s, MedFeedLinkKind *out,
+    GError **error);
+
+typedef struct
+{
+  gint64 id;
+  MedFeedLinkKind kind;
+  gint64 ref_id; /* room, mediator, case or centre id */
+  MedTime created_at;
+  MedTime expires_at; /* 0 = never */
+  MedTime revoked_at; /* 0 = live */
+} MedFeedLink;
+
+void med_feed_link_free (MedFeedLink *l);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedFeedLink, med_feed_link_free)
+
+gint64 med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind,
+    gint64 ref_id, const char *hash, MedTime expires_at, const char *actor,
+    GError **error);
+/* A live link (missing, revoked, expired: NOT_FOUND alike). */
+MedFeedLink *med_store_find_feed_link (MedStore *store, const char *hash,
+    MedTime now, GError **error);
+GPtrArray *med_store_list_feed_links (MedStore *store, GError **error);
+gboolean med_store_revoke_feed_link (MedStore *store, gint64 id,
+    const char *actor, GError **error);
+
+/* Party join links (med_store_join_token) are derived, not stored;
+ * revoking one records its booking and party. */
+gboolean med_store_revoke_join (MedStore *store, gint64 booking_id,
+    gint64 party_id, const char *actor, GError **error);
+gboolean med_store_join_revoked (MedStore *store, gint64 booking_id,
+    gint64 party_id);
+
+/* TRUE when the mediator holds (or held) a session of the case. */
+gboolean med_store_mediator_has_case (MedStore *store, gint64 mediator_id,
+    gint64 case_id, GError **error);
+
+/* A number that changes whenever the store's data may have changed (a
+ * commit by this connection or any other): the key of read caches. */
+gint64 med_store_data_version (MedStore *store);
+
+/* ---- recordings of remote sessions (med-store-media.c) -------------------
+ *
+ * A recording row per recorded session, its segments, the parties'
+ * consent, the interruption log and the retention per case kind. The media
+ * module writes them from its main loop; nothing here holds personal data. */
+
+typedef enum
+{
+  MED_RECORDING_IDLE,
+  MED_RECORDING_RECORDING,
+  MED_RECORDING_PAUSED,
+  MED_RECORDING_STOPPED, /* ended without a seal (killed, recovered) */
+  MED_RECORDING_FAILED,
+  MED_RECORDING_SEALED,
+  MED_RECORDING_PURGED,
+} MedRecordingState;
+
+typedef enum
+{
+  MED_RECORDING_REGIME_HEARING, /* records continuously */
+  MED_RECORDING_REGIME_MEDIATION, /* only with every party's consent */
+} MedRecordingRegime;
+
+typedef enum
+{
+  MED_RECORDING_EVENT_START,
+  MED_RECORDING_EVENT_PAUSE,
+  MED_RECORDING_EVENT_RESUME,
+  MED_RECORDING_EVENT_STOP,
+  MED_RECORDING_EVENT_FAILURE,
+  MED_RECORDING_EVENT_GAP,
+} MedRecordingEvent;
+
+const char *med_recording_state_to_string (MedRecordingState s);
+const char *med_recording_regime_to_string (MedRecordingRegime r);
+const char *med_recording_event_to_string (MedRecordingEvent e);
+gboolean med_recording_regime_from_string (const char *s,
+    MedRecordingRegime *out, GError **error);
+
+typedef struct
+{
+  gint64 id;
+  gint64 booking_id;
+  MedRecordingRegime regime;
+  MedRecordingState state;
+  char *dir; /* absolute directory of the recording's files */
+  char *manifest; /* "" until sealed */
+  char *head_hash; /* "" until sealed */
+  guint64 duration_ns;
+  guint64 bytes; /* of the final file */
+  gint64 pid; /* process recording it while recording/paused, else 0 */
+  MedTime created_at;
+  MedTime updated_at;
+  char *failure; /* "" or why it failed */
+} MedRecording;
+
+void med_recording_free (MedRecording *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedRecording, med_recording_free)
+
+typedef struct
+{
+  MedTime at;
+  MedRecordingEvent kind;
+  char *detail;
+} MedRecordingLog;
+
+void med_recording_log_free (MedRecordingLog *l);
+
+/* A new recording of a booking in state idle. Returns the id or 0. */
+gint64 med_store_add_recording (MedStore *store, gint64 booking_id,
+    MedRecordingRegime regime, const char *dir, const char *actor,
+    GError **error);
+/* (transfer full) */
+MedRecording *med_store_get_recording (MedStore *store, gint64 id,
+    GError **error);
+/* booking_id 0 = all; MedRecording*, by id. (transfer full) */
+GPtrArray *med_store_list_recordings (MedStore *store, gint64 booking_id,
+    GError **error);
+/* failure NULL keeps the stored one. Audited. */
+gboolean med_store_set_recording_state (MedStore *store, gint64 id,
+    MedRecordingState state, const char *failure, gint64 pid,
+    const char *actor, GError **error);
+/* State sealed with the manifest's head hash (audited, so a truncated
+ * manifest can be told apart), duration and final file size. */
+gboolean med_store_seal_recording (MedStore *store, gint64 id,
+    const char *manifest, const char *head_hash, guint64 duration_ns,
+    guint64 bytes, const char *actor, GError **error);
+gboolean med_store_add_recording_segment (MedStore *store, gint64 recording_id,
+    guint idx, const char *file, const char *sha256, guint64 bytes,
+    guint64 duration_ns, GError **error);
+guint med_store_count_recording_segments (MedStore *store,
+    gint64 recording_id, GError **error);
+/* The interruption log (detail: states and explanations, no personal
+ * data). list returns MedRecordingLog*, oldest first. */
+gboolean med_store_log_recording (MedStore *store, gint64 recording_id,
+    MedRecordingEvent kind, const char *detail, GError **error);
+GPtrArray *med_store_list_recording_log (MedStore *store, gint64 recording_id,
+    GError **error);
+/* A party's answer to being recorded (the party must belong to the
+ * booking's case). Audited with the party id. */
+gboolean med_store_set_consent (MedStore *store, gint64 booking_id,
+    gint64 party_id, gboolean given, const char *actor, GError **error);
+/* *n_missing: parties of the booking's case without a given consent. */
+gboolean med_store_consent_complete (MedStore *store, gint64 booking_id,
+    guint *n_missing, GError **error);
+/* Audits an access to a recording: what is "view", "export", "verify". */
+gboolean med_store_recording_access (MedStore *store, gint64 recording_id,
+    const char *what, const char *actor, GError **error);
+/* Retention per case kind in days (defaults in the migration). */
+gboolean med_store_set_retention (MedStore *store, MedCaseKind kind, gint days,
+    const char *actor, GError **error);
+/* Marks every ended recording past its case kind's retention purged
+ * (audited), then deletes its files; rows stay. */
+gboolean med_store_purge_recordings (MedStore *store, const char *actor,
+    guint *n_purged, GError **error);
 
 G_END_DECLS

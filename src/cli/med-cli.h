@@ -1,5 +1,7 @@
 /* med-cli.h — helpers shared by the medsched command's files: text tables
- * that line up Chinese and Tibetan text, and JSON output. */
+ * that line up Chinese and Tibetan text, JSON output, the global options,
+ * error reporting and option parsing of medsched.c, and the commands of
+ * invites and calendar feeds (med-cli-ical.c). */
 #pragma once
 
 #include <medsched/med-model.h>
@@ -31,5 +33,81 @@ void med_json_add_case (JsonBuilder *b, const MedCase *c, const char *zone);
 void med_json_add_party (JsonBuilder *b, const MedParty *p);
 void med_json_add_booking (JsonBuilder *b, const MedBooking *bk,
     const char *zone);
+
+/* ---- what medsched.c shares with the other command files ---------------- */
+
+/* Exit statuses of every command. */
+enum
+{
+  EXIT_OK = 0,
+  EXIT_FAILED = 1, /* no slot, invalid data, database error */
+  EXIT_USAGE = 2,
+  EXIT_CONFLICT = 3, /* someone else took the slot */
+};
+
+/* The global options, parsed before the command. */
+typedef struct
+{
+  char *db;
+  gint64 centre_id;
+  char *now_text;
+  char *actor;
+  MedTime now;
+} MedCliGlobal;
+
+/* Prints "medsched: <message>" and returns the exit status the error maps
+ * to; takes the error. */
+int med_cli_report (GError *error);
+/* Prints a usage error and returns EXIT_USAGE. */
+int med_cli_usage (const char *message);
+/* Parses a command's options; argv keeps the positional arguments. On
+ * failure *code gets the exit status. */
+gboolean med_cli_parse_options (const char *usage, const char *summary,
+    const GOptionEntry *entries, int *argc, char ***argv, int *code);
+/* The existing store of --db, on the --now clock. (transfer full) */
+MedStore *med_cli_open_store (MedCliGlobal *g, GError **error);
+/* A positive decimal id. */
+gboolean med_cli_parse_id (const char *s, gint64 *out);
+
+/* ---- invites and calendar feeds (med-cli-ical.c) ------------------------- */
+
+
+int med_cli_cmd_invite (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_freebusy (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_outbox_retry (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_reply_import (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_ics_lint (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_mediator_busy_import (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_interpreter_busy_import (MedCliGlobal *g, int argc,
+    char **argv);
+int med_cli_cmd_mediator_email (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_interpreter_email (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_booking_note (MedCliGlobal *g, int argc, char **argv);
+
+/* ---- the HTTP server and its users (med-cli-serve.c) --------------------- */
+
+int med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_user_add (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_user_token (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_user_list (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_user_revoke (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv);
+
+/* ---- recorded remote sessions (med-cli-media.c) ------------------------- */
+
+int med_cli_cmd_record_start (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_record_pause (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_record_resume (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_record_stop (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_recording_list (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_recording_log (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_recording_verify (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_recording_export (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_recording_purge (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_recording_recover (MedCliGlobal *g, int argc, char **argv);
+int med_cli_cmd_consent (MedCliGlobal *g, int argc, char **argv);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include <medsched/med-ical.h>
 #include <medsched/med-scheduler.h>
+#include <medsched/med-service.h>
 #include <medsched/med-store.h>
 #include <medsched/med-workcal.h>
 
@@ -21,22 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum
-{
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_USAGE = 2,
-  EXIT_CONFLICT = 3,
-};
-
-typedef struct
-{
-  char *db;
-  gint64 centre_id;
-  char *now_text;
-  char *actor;
-  MedTime now;
-} Global;
+typedef MedCliGlobal Global;
 
 typedef int (*CommandFunc) (Global *g, int argc, char **argv);
 
@@ -59,7 +45,9 @@ report (GError *error)
       || g_error_matches (error, MED_SCHEDULER_ERROR,
           MED_SCHEDULER_ERROR_CONFLICT))
     code = EXIT_CONFLICT;
-  else if (error->domain == G_OPTION_ERROR)
+  else if (error->domain == G_OPTION_ERROR
+      || g_error_matches (error, MED_SERVICE_ERROR,
+          MED_SERVICE_ERROR_INVALID))
     code = EXIT_USAGE;
   fprintf (stderr, "medsched: %s\n", error->message);
   g_error_free (error);
@@ -149,6 +137,38 @@ find_case (MedStore *store, const char *arg, GError **error)
   return med_store_find_case (store, arg, error);
 }
 
+/* The helpers above, for the other command files (med-cli.h). */
+int
+med_cli_report (GError *error)
+{
+  return report (error);
+}
+
+int
+med_cli_usage (const char *message)
+{
+  return usage_error ("%s", message);
+}
+
+gboolean
+med_cli_parse_options (const char *usage, const char *summary,
+    const GOptionEntry *entries, int *argc, char ***argv, int *code)
+{
+  return parse_options (usage, summary, entries, argc, argv, code);
+}
+
+MedStore *
+med_cli_open_store (MedCliGlobal *g, GError **error)
+{
+  return open_store (g, error);
+}
+
+gboolean
+med_cli_parse_id (const char *s, gint64 *out)
+{
+  return parse_id (s, out);
+}
+
 static gboolean
 parse_time_arg (const char *s, const char *zone, const char *what, MedTime *out,
     GError **error)
@@ -235,7 +255,7 @@ cmd_init (Global *g, int argc, char **argv)
 {
   g_autofree char *name = NULL, *zone = NULL, *layers = NULL, *hours = NULL;
   g_autofree char *address = NULL, *mailbox = NULL, *calendars = NULL;
-  g_autofree char *weekend_hours = NULL;
+  g_autofree char *weekend_hours = NULL, *public_url = NULL;
   int min_notice = -1, slot = 0, duration = 0, code = 0;
   gboolean no_fallback = FALSE;
   GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
@@ -254,6 +274,10 @@ cmd_init (Global *g, int argc, char **argv)
         "TEXT" },
     { "mailbox", 0, 0, G_OPTION_ARG_STRING, &mailbox,
         "Organizer e-mail for invites", "ADDR" },
+    { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
+        "Base URL of the parties' join links (default "
+        "https://medsched.invalid)",
+        "URL" },
     { "min-notice", 0, 0, G_OPTION_ARG_INT, &min_notice,
         "Minimum notice before a session, minutes (default 60)", "MIN" },
     { "slot", 0, 0, G_OPTION_ARG_INT, &slot,
@@ -365,6 +389,9 @@ cmd_init (Global *g, int argc, char **argv)
   }
   id = med_store_add_centre (store, c, g->actor, &error);
   if (id == 0
+      || (public_url
+          && !med_store_set_public_url (store, id, public_url, g->actor,
+              &error))
       || (calendars
           && !import_calendar_dir (store, calendars, g->actor, &n_cal, &error))
       || !med_store_commit (store, &error)) {
@@ -502,6 +529,7 @@ static int
 cmd_mediator_add (Global *g, int argc, char **argv)
 {
   g_autofree char *name = NULL, *languages = NULL, *specialties = NULL;
+  g_autofree char *email = NULL;
   int cap = 4, code = 0;
   GOptionEntry entries[]
       = { { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Mediator name", "NAME" },
@@ -511,6 +539,8 @@ cmd_mediator_add (Global *g, int argc, char **argv)
               "Case kinds handled", "wages,land,…" },
           { "daily-cap", 0, 0, G_OPTION_ARG_INT, &cap,
               "Sessions per day at most (default 4)", "N" },
+          { "email", 0, 0, G_OPTION_ARG_STRING, &email,
+              "E-mail address for invites", "ADDR" },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedMediator) m = med_mediator_new ();
@@ -534,8 +564,16 @@ cmd_mediator_add (Global *g, int argc, char **argv)
   m->centre_id = g->centre_id;
   m->daily_cap = cap;
   if ((store = open_store (g, &error)) == NULL
-      || (id = med_store_add_mediator (store, m, g->actor, &error)) == 0)
+      || !med_store_begin (store, &error))
     return report (g_steal_pointer (&error));
+  if ((id = med_store_add_mediator (store, m, g->actor, &error)) == 0
+      || (email
+          && !med_store_set_email (store, MED_STORE_PERSON_MEDIATOR, id, email,
+              g->actor, &error))
+      || !med_store_commit (store, &error)) {
+    med_store_rollback (store);
+    return report (g_steal_pointer (&error));
+  }
   printf ("mediator %" G_GINT64_FORMAT "\n", id);
   return EXIT_OK;
 }
@@ -625,12 +663,14 @@ cmd_mediator_list (Global *g, int argc, char **argv)
 static int
 cmd_interpreter_add (Global *g, int argc, char **argv)
 {
-  g_autofree char *name = NULL, *pairs = NULL;
+  g_autofree char *name = NULL, *pairs = NULL, *email = NULL;
   int code = 0;
   GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
                                  "Interpreter name", "NAME" },
     { "pairs", 0, 0, G_OPTION_ARG_STRING, &pairs, "Language pairs",
         "zh:bo,zh:en" },
+    { "email", 0, 0, G_OPTION_ARG_STRING, &email, "E-mail address for invites",
+        "ADDR" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedInterpreter) in = med_interpreter_new ();
@@ -660,8 +700,16 @@ cmd_interpreter_add (Global *g, int argc, char **argv)
   in->pairs = g_steal_pointer (&parts);
   in->centre_id = g->centre_id;
   if ((store = open_store (g, &error)) == NULL
-      || (id = med_store_add_interpreter (store, in, g->actor, &error)) == 0)
+      || !med_store_begin (store, &error))
     return report (g_steal_pointer (&error));
+  if ((id = med_store_add_interpreter (store, in, g->actor, &error)) == 0
+      || (email
+          && !med_store_set_email (store, MED_STORE_PERSON_INTERPRETER, id,
+              email, g->actor, &error))
+      || !med_store_commit (store, &error)) {
+    med_store_rollback (store);
+    return report (g_steal_pointer (&error));
+  }
   printf ("interpreter %" G_GINT64_FORMAT "\n", id);
   return EXIT_OK;
 }
@@ -1088,176 +1136,50 @@ cmd_case_list (Global *g, int argc, char **argv)
 
 /* ---- slots and bookings ---- */
 
-/* Everything a slot search for one case needs, loaded from the store. The
- * snapshot covers a window of time that grows only when the search needs
- * it: most earliest slots are found within days, and a cold start should
- * not read a year of bookings to find one. */
+/* Names of the centre's rooms, mediators and interpreters, for output. */
 typedef struct
 {
-  MedStore *store; /* (transfer none) */
-  gint64 centre_id;
-  gint64 exclude_booking; /* rescheduling: the booking being moved */
   MedCentre *centre;
-  MedStoreSnapshot *snap;
-  MedScheduler *sched;
-  MedCase *kase;
-  GPtrArray *parties;
-  GArray *party_busy;
-  gint64 last_mediator;
-} CaseContext;
+  GPtrArray *rooms;
+  GPtrArray *mediators;
+  GPtrArray *interpreters;
+} Names;
 
 static void
-case_context_clear (CaseContext *cc)
+names_clear (Names *n)
 {
-  g_clear_pointer (&cc->sched, med_scheduler_free);
-  g_clear_pointer (&cc->snap, med_store_snapshot_free);
-  g_clear_pointer (&cc->centre, med_centre_free);
-  g_clear_pointer (&cc->kase, med_case_free);
-  g_clear_pointer (&cc->parties, g_ptr_array_unref);
-  g_clear_pointer (&cc->party_busy, g_array_unref);
+  g_clear_pointer (&n->centre, med_centre_free);
+  g_clear_pointer (&n->rooms, g_ptr_array_unref);
+  g_clear_pointer (&n->mediators, g_ptr_array_unref);
+  g_clear_pointer (&n->interpreters, g_ptr_array_unref);
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CaseContext, case_context_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Names, names_clear)
 
-/* Loads the case, its parties and their other commitments; the booking
- * exclude_booking (rescheduling) is left out of every snapshot. */
 static gboolean
-load_case_context (MedStore *store, Global *g, const char *case_arg,
-    gint64 exclude_booking, CaseContext *cc, GError **error)
+load_names (MedStore *store, Global *g, Names *n, GError **error)
 {
-  cc->store = store;
-  cc->centre_id = g->centre_id;
-  cc->exclude_booking = exclude_booking;
-  if ((cc->centre = load_centre (store, g, error)) == NULL
-      || (cc->kase = find_case (store, case_arg, error)) == NULL
-      || (cc->parties = med_store_list_parties (store, cc->kase->id, error))
-          == NULL
-      || (cc->party_busy = med_store_party_busy (store, cc->kase->id,
-              exclude_booking, error))
-          == NULL)
-    return FALSE;
-  cc->last_mediator = med_store_case_last_mediator (store, cc->kase->id, error);
-  return error == NULL || *error == NULL;
+  return (n->centre = load_centre (store, g, error)) != NULL
+      && (n->rooms = med_store_list_rooms (store, g->centre_id, error)) != NULL
+      && (n->mediators = med_store_list_mediators (store, g->centre_id, error))
+      != NULL
+      && (n->interpreters
+             = med_store_list_interpreters (store, g->centre_id, error))
+      != NULL;
 }
 
-/* (Re)loads the snapshot for [from, to) (plus a day each side for room
- * buffers and local days) and builds the scheduler over it. */
-static gboolean
-case_context_window (CaseContext *cc, MedTime from, MedTime to, GError **error)
+static MedServiceCtx
+service_ctx (Global *g)
 {
-  g_clear_pointer (&cc->sched, med_scheduler_free);
-  g_clear_pointer (&cc->snap, med_store_snapshot_free);
-  cc->snap = med_store_load_snapshot (cc->store, cc->centre_id, from - 86400,
-      to + 86400, error);
-  if (cc->snap == NULL)
-    return FALSE;
-  if (cc->exclude_booking != 0) {
-    GArray *bk = cc->snap->snap.bookings;
+  MedServiceCtx ctx = { g->now, g->actor, g->centre_id };
 
-    for (guint i = bk->len; i > 0; i--) {
-      if (g_array_index (bk, MedBusy, i - 1).booking_id == cc->exclude_booking)
-        g_array_remove_index (bk, i - 1);
-    }
-  }
-  cc->sched = med_scheduler_new (&cc->snap->snap, error);
-  return cc->sched != NULL;
+  return ctx;
 }
 
 static void
-fill_request (CaseContext *cc, Global *g, MedSlotRequest *req)
+print_slots (Names *n, GPtrArray *slots, gboolean json)
 {
-  memset (req, 0, sizeof *req);
-  req->kase = cc->kase;
-  req->parties = cc->parties;
-  req->party_busy = cc->party_busy;
-  req->now = g->now;
-  req->preferred_mediator_id = cc->last_mediator;
-}
-
-static gboolean
-any_fallback (GPtrArray *slots)
-{
-  for (guint i = 0; i < slots->len; i++) {
-    if (((MedSlot *) g_ptr_array_index (slots, i))->fallback)
-      return TRUE;
-  }
-  return FALSE;
-}
-
-/* Earliest slots for req (kase, parties, now, not_before, duration and
- * max_results set): searches 14 days of bookings first, then 8 weeks,
- * then the whole default horizon, stopping at the first window that
- * answers. The answer is the same as one search over the whole horizon:
- * a window only ends the search when it found every slot asked for in the
- * preferred room kind (a fallback room is only right when the preferred
- * kind has nothing before the deadline). */
-static GPtrArray *
-find_case_slots (CaseContext *cc, MedSlotRequest *req, GError **error)
-{
-  static const int window_days[] = { 14, 56, 0 };
-  MedTime from = req->not_before ? req->not_before : req->now;
-  MedTime full
-      = from + (MedTime) (MED_SCHEDULER_DEFAULT_HORIZON_DAYS + 2) * 86400;
-
-  for (guint w = 0; w < G_N_ELEMENTS (window_days); w++) {
-    MedTime to
-        = window_days[w] ? from + (MedTime) window_days[w] * 86400 : full;
-    GPtrArray *slots;
-    g_autoptr (GError) local = NULL;
-
-    if (to > full)
-      to = full;
-    if (!case_context_window (cc, MIN (from, req->now), to, error))
-      return NULL;
-    req->horizon_end = window_days[w] ? to : 0;
-    slots = med_scheduler_find_slots (cc->sched, req, NULL, &local);
-    if (slots != NULL
-        && (window_days[w] == 0
-            || (slots->len >= MAX (req->max_results, 1)
-                && !any_fallback (slots))))
-      return slots;
-    if (slots == NULL
-        && !g_error_matches (local, MED_SCHEDULER_ERROR,
-            MED_SCHEDULER_ERROR_NO_SLOT)) {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
-    }
-    g_clear_pointer (&slots, g_ptr_array_unref);
-    /* a deadline inside this window: a wider one cannot help */
-    if (cc->kase->deadline != 0 && cc->kase->deadline <= to) {
-      req->horizon_end = 0;
-      return med_scheduler_find_slots (cc->sched, req, NULL, error);
-    }
-  }
-  g_assert_not_reached ();
-  return NULL;
-}
-
-static gboolean
-case_schedulable (const MedCase *k, GError **error)
-{
-  if (k->status == MED_CASE_STATUS_DISPATCHED
-      || k->status == MED_CASE_STATUS_SCHEDULED
-      || k->status == MED_CASE_STATUS_NOT_SETTLED) {
-    if (k->department == MED_DEPARTMENT_COURT_MEDIATION)
-      return TRUE;
-    g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_TRANSITION,
-        "case %s is dispatched to %s, not to court mediation", k->number,
-        med_department_to_string (k->department));
-    return FALSE;
-  }
-  g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_TRANSITION,
-      "case %s is %s; dispatch it to court-mediation before scheduling",
-      k->number, med_case_status_to_string (k->status));
-  return FALSE;
-}
-
-static void
-print_slots (CaseContext *cc, GPtrArray *slots, gboolean json)
-{
-  const char *zone = cc->snap->centre->zone;
-  GPtrArray *rooms = cc->snap->snap.rooms, *meds = cc->snap->snap.mediators;
-  GPtrArray *interps = cc->snap->snap.interpreters;
+  const char *zone = n->centre->zone;
 
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -1278,13 +1200,14 @@ print_slots (CaseContext *cc, GPtrArray *slots, gboolean json)
       json_builder_set_member_name (b, "room_id");
       json_builder_add_int_value (b, s->room_id);
       json_builder_set_member_name (b, "room");
-      json_builder_add_string_value (b, room_name (rooms, s->room_id));
+      json_builder_add_string_value (b, room_name (n->rooms, s->room_id));
       json_builder_set_member_name (b, "room_kind");
       json_builder_add_string_value (b, med_room_kind_to_string (s->room_kind));
       json_builder_set_member_name (b, "mediator_id");
       json_builder_add_int_value (b, s->mediator_id);
       json_builder_set_member_name (b, "mediator");
-      json_builder_add_string_value (b, mediator_name (meds, s->mediator_id));
+      json_builder_add_string_value (b,
+          mediator_name (n->mediators, s->mediator_id));
       json_builder_set_member_name (b, "interpreter_id");
       if (s->interpreter_id)
         json_builder_add_int_value (b, s->interpreter_id);
@@ -1307,13 +1230,14 @@ print_slots (CaseContext *cc, GPtrArray *slots, gboolean json)
     g_autofree char *st
         = med_time_format_local (s->start, zone, "%Y-%m-%d %a %H:%M");
     g_autofree char *en = fmt_clock (s->end, zone);
-    const char *in = interpreter_name (interps, s->interpreter_id);
+    const char *in = interpreter_name (n->interpreters, s->interpreter_id);
 
     printf ("%s–%s  room %" G_GINT64_FORMAT " %s  mediator %" G_GINT64_FORMAT
             " %s%s%s  %s\n    why: %s\n",
-        st, en, s->room_id, room_name (rooms, s->room_id), s->mediator_id,
-        mediator_name (meds, s->mediator_id), *in ? "  interpreter " : "", in,
-        med_booking_mode_to_string (s->mode), s->explanation);
+        st, en, s->room_id, room_name (n->rooms, s->room_id), s->mediator_id,
+        mediator_name (n->mediators, s->mediator_id),
+        *in ? "  interpreter " : "", in, med_booking_mode_to_string (s->mode),
+        s->explanation);
   }
 }
 
@@ -1329,10 +1253,12 @@ cmd_slots (Global *g, int argc, char **argv)
     { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes", "MIN" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
   g_autoptr (MedStore) store = NULL;
-  g_auto (CaseContext) cc = { 0 };
+  g_auto (Names) names = { 0 };
+  g_autoptr (MedCase) kase = NULL;
   g_autoptr (GPtrArray) slots = NULL;
   g_autoptr (GError) error = NULL;
-  MedSlotRequest req;
+  MedServiceCtx ctx = service_ctx (g);
+  MedTime not_before = 0;
 
   if (!parse_options ("CASE - earliest feasible slots for a case",
           "Proposes the earliest feasible slots, each with why.", entries,
@@ -1344,67 +1270,42 @@ cmd_slots (Global *g, int argc, char **argv)
       || (duration != 0 && (duration < 15 || duration > 8 * 60)))
     return usage_error ("--count must be 1–50, --duration 15–480 minutes");
   if ((store = open_store (g, &error)) == NULL
-      || !load_case_context (store, g, argv[1], 0, &cc, &error)
-      || !case_schedulable (cc.kase, &error))
+      || !load_names (store, g, &names, &error)
+      || (kase = find_case (store, argv[1], &error)) == NULL
+      || (from
+          && !parse_time_arg (from, names.centre->zone, "--from", &not_before,
+              &error))
+      || (slots = med_service_find_slots (store, &ctx, kase->id, not_before,
+              duration, count, &error))
+          == NULL)
     return report (g_steal_pointer (&error));
-  fill_request (&cc, g, &req);
-  req.max_results = count;
-  req.duration_minutes = duration;
-  if (from
-      && !parse_time_arg (from, cc.centre->zone, "--from", &req.not_before,
-          &error))
-    return report (g_steal_pointer (&error));
-  slots = find_case_slots (&cc, &req, &error);
-  if (slots == NULL)
-    return report (g_steal_pointer (&error));
-  print_slots (&cc, slots, json);
+  print_slots (&names, slots, json);
   return EXIT_OK;
 }
 
+/* --at with --room, --mediator and --interpreter into a slot whose end is
+ * left to the service (0: the case's duration). */
 static gboolean
-parse_manual_slot (MedStore *store, Global *g, CaseContext *cc, const char *at,
-    const char *room, const char *mediator, const char *interp, int duration,
-    MedSlot *slot, GError **error)
+parse_manual_slot (const char *zone, const char *at, const char *room,
+    const char *mediator, const char *interp, gboolean need_ids, MedSlot *slot,
+    GError **error)
 {
-  MedSlotRequest req;
-  gint minutes;
-
-  if (room == NULL || mediator == NULL) {
+  memset (slot, 0, sizeof *slot);
+  if (need_ids && (room == NULL || mediator == NULL)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--at needs --room and --mediator");
     return FALSE;
   }
-  if (!parse_time_arg (at, cc->centre->zone, "--at", &slot->start, error))
+  if (!parse_time_arg (at, zone, "--at", &slot->start, error))
     return FALSE;
-  if (!parse_id (room, &slot->room_id)
-      || !parse_id (mediator, &slot->mediator_id)
+  if ((room && !parse_id (room, &slot->room_id))
+      || (mediator && !parse_id (mediator, &slot->mediator_id))
       || (interp && !parse_id (interp, &slot->interpreter_id))) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--room, --mediator and --interpreter take numeric ids");
     return FALSE;
   }
-  minutes = duration               ? duration
-      : cc->kase->duration_minutes ? cc->kase->duration_minutes
-                                   : cc->centre->default_duration_minutes;
-  slot->end = slot->start + (MedTime) minutes * 60;
-  if (!case_context_window (cc, MIN (slot->start, g->now), slot->end, error))
-    return FALSE;
-  fill_request (cc, g, &req);
-  return med_scheduler_check_slot (cc->sched, &req, slot, error);
-}
-
-static void
-booking_from_slot (const MedSlot *s, gint64 case_id, MedBooking *b)
-{
-  memset (b, 0, sizeof *b);
-  b->case_id = case_id;
-  b->room_id = s->room_id;
-  b->mediator_id = s->mediator_id;
-  b->interpreter_id = s->interpreter_id;
-  b->start = s->start;
-  b->end = s->end;
-  b->mode = s->mode;
-  b->status = MED_BOOKING_STATUS_CONFIRMED;
+  return TRUE;
 }
 
 static int
@@ -1423,63 +1324,51 @@ cmd_book (Global *g, int argc, char **argv)
     { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes", "MIN" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
   g_autoptr (MedStore) store = NULL;
-  g_auto (CaseContext) cc = { 0 };
+  g_auto (Names) names = { 0 };
+  g_autoptr (MedCase) kase = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (MedSlot) slot = g_new0 (MedSlot, 1);
+  g_autoptr (MedSlot) slot = NULL;
   g_autoptr (MedBooking) saved = NULL;
-  MedBooking b;
+  MedServiceCtx ctx = service_ctx (g);
+  MedSlot manual;
   gint64 id;
 
   if (!parse_options ("CASE - book a session",
-          "Books the earliest feasible slot, or the one given with --at.",
+          "Books the earliest feasible slot, or the one given with --at; the "
+          "invites are queued in the outbox with the booking.",
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2)
     return usage_error ("book needs CASE");
   if (duration != 0 && (duration < 15 || duration > 8 * 60))
     return usage_error ("--duration must be 15–480 minutes");
+  if (at == NULL && (room || mediator || interp))
+    return usage_error ("--room, --mediator and --interpreter need --at");
   if ((store = open_store (g, &error)) == NULL
-      || !load_case_context (store, g, argv[1], 0, &cc, &error)
-      || !case_schedulable (cc.kase, &error))
-    return report (g_steal_pointer (&error));
-  if (at != NULL) {
-    if (!parse_manual_slot (store, g, &cc, at, room, mediator, interp, duration,
-            slot, &error))
-      return report (g_steal_pointer (&error));
-  } else {
-    MedSlotRequest req;
-    g_autoptr (GPtrArray) slots = NULL;
-
-    if (room || mediator || interp)
-      return usage_error ("--room, --mediator and --interpreter need --at");
-    fill_request (&cc, g, &req);
-    req.duration_minutes = duration;
-    slots = find_case_slots (&cc, &req, &error);
-    if (slots == NULL)
-      return report (g_steal_pointer (&error));
-    g_clear_pointer (&slot, med_slot_free);
-    slot = g_ptr_array_steal_index (slots, 0);
-  }
-  booking_from_slot (slot, cc.kase->id, &b);
-  if ((id = med_store_book (store, &b, g->actor, &error)) == 0
+      || !load_names (store, g, &names, &error)
+      || (kase = find_case (store, argv[1], &error)) == NULL
+      || (at != NULL
+          && !parse_manual_slot (names.centre->zone, at, room, mediator, interp,
+              TRUE, &manual, &error))
+      || (id = med_service_book (store, &ctx, kase->id, at ? &manual : NULL,
+              duration, &slot, &error))
+          == 0
       || (saved = med_store_get_booking (store, id, &error)) == NULL)
     return report (g_steal_pointer (&error));
   if (json) {
     g_autoptr (JsonBuilder) jb = json_builder_new ();
 
-    med_json_add_booking (jb, saved, cc.snap->centre->zone);
+    med_json_add_booking (jb, saved, names.centre->zone);
     med_print_json (json_builder_get_root (jb));
   } else {
     g_autofree char *st = med_time_format_local (saved->start,
-        cc.snap->centre->zone, "%Y-%m-%d %a %H:%M");
-    g_autofree char *en = fmt_clock (saved->end, cc.snap->centre->zone);
+        names.centre->zone, "%Y-%m-%d %a %H:%M");
+    g_autofree char *en = fmt_clock (saved->end, names.centre->zone);
 
     printf ("booking %" G_GINT64_FORMAT ": case %s %s–%s room %s mediator %s"
             "\n    why: %s\n",
-        id, cc.kase->number, st, en,
-        room_name (cc.snap->snap.rooms, saved->room_id),
-        mediator_name (cc.snap->snap.mediators, saved->mediator_id),
-        slot->explanation);
+        id, kase->number, st, en, room_name (names.rooms, saved->room_id),
+        mediator_name (names.mediators, saved->mediator_id), slot->explanation);
   }
   return EXIT_OK;
 }
@@ -1497,12 +1386,12 @@ cmd_reschedule (Global *g, int argc, char **argv)
         "ID" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
-  g_auto (CaseContext) cc = { 0 };
+  g_auto (Names) names = { 0 };
   g_autoptr (GError) error = NULL;
-  g_autoptr (MedBooking) old = NULL;
-  g_autoptr (MedSlot) slot = g_new0 (MedSlot, 1);
-  g_autofree char *case_arg = NULL;
-  MedBooking b;
+  g_autoptr (MedBooking) moved = NULL;
+  g_autoptr (MedSlot) slot = NULL;
+  MedServiceCtx ctx = service_ctx (g);
+  MedSlot manual;
   gint64 id;
 
   if (!parse_options ("BOOKING - move a session",
@@ -1512,66 +1401,25 @@ cmd_reschedule (Global *g, int argc, char **argv)
     return code;
   if (argc != 2 || !parse_id (argv[1], &id))
     return usage_error ("reschedule needs a numeric BOOKING id");
+  if (at == NULL && (room || mediator || interp))
+    return usage_error ("--room, --mediator and --interpreter need --at");
   if ((store = open_store (g, &error)) == NULL
-      || (old = med_store_get_booking (store, id, &error)) == NULL)
-    return report (g_steal_pointer (&error));
-  if (old->status != MED_BOOKING_STATUS_CONFIRMED)
-    return report (g_error_new (MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
-        "booking %" G_GINT64_FORMAT " is cancelled", id));
-  case_arg = g_strdup_printf ("%" G_GINT64_FORMAT, old->case_id);
-  if (!load_case_context (store, g, case_arg, id, &cc, &error))
-    return report (g_steal_pointer (&error));
-  if (at != NULL) {
-    g_autofree char *r = room
-        ? g_strdup (room)
-        : g_strdup_printf ("%" G_GINT64_FORMAT, old->room_id);
-    g_autofree char *m = mediator
-        ? g_strdup (mediator)
-        : g_strdup_printf ("%" G_GINT64_FORMAT, old->mediator_id);
-    g_autofree char *i = interp ? g_strdup (interp)
-        : old->interpreter_id
-        ? g_strdup_printf ("%" G_GINT64_FORMAT, old->interpreter_id)
-        : NULL;
-
-    if (!parse_manual_slot (store, g, &cc, at, r, m, i,
-            (int) ((old->end - old->start) / 60), slot, &error))
-      return report (g_steal_pointer (&error));
-  } else {
-    MedSlotRequest req;
-    g_autoptr (GPtrArray) slots = NULL;
-
-    if (room || mediator || interp)
-      return usage_error ("--room, --mediator and --interpreter need --at");
-    fill_request (&cc, g, &req);
-    req.duration_minutes = (gint) ((old->end - old->start) / 60);
-    req.max_results = 2;
-    slots = find_case_slots (&cc, &req, &error);
-    if (slots == NULL)
-      return report (g_steal_pointer (&error));
-    /* "Next earliest": not the very slot it already has. */
-    g_clear_pointer (&slot, med_slot_free);
-    {
-      MedSlot *first = g_ptr_array_index (slots, 0);
-      guint pick = (first->start == old->start && first->room_id == old->room_id
-                       && slots->len > 1)
-          ? 1
-          : 0;
-
-      slot = g_ptr_array_steal_index (slots, pick);
-    }
-  }
-  booking_from_slot (slot, old->case_id, &b);
-  if (!med_store_reschedule (store, id, &b, g->actor, &error))
+      || !load_names (store, g, &names, &error)
+      || (at != NULL
+          && !parse_manual_slot (names.centre->zone, at, room, mediator, interp,
+              FALSE, &manual, &error))
+      || !med_service_reschedule (store, &ctx, id, at ? &manual : NULL, &slot,
+          &error)
+      || (moved = med_store_get_booking (store, id, &error)) == NULL)
     return report (g_steal_pointer (&error));
   {
-    g_autofree char *st = med_time_format_local (b.start, cc.snap->centre->zone,
-        "%Y-%m-%d %a %H:%M");
+    g_autofree char *st = med_time_format_local (moved->start,
+        names.centre->zone, "%Y-%m-%d %a %H:%M");
 
     printf ("booking %" G_GINT64_FORMAT " moved to %s, room %s, mediator %s "
             "(sequence %d)\n",
-        id, st, room_name (cc.snap->snap.rooms, b.room_id),
-        mediator_name (cc.snap->snap.mediators, b.mediator_id),
-        old->sequence + 1);
+        id, st, room_name (names.rooms, moved->room_id),
+        mediator_name (names.mediators, moved->mediator_id), moved->sequence);
   }
   return EXIT_OK;
 }
@@ -1583,6 +1431,7 @@ cmd_cancel (Global *g, int argc, char **argv)
   GOptionEntry entries[] = { { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = service_ctx (g);
   gint64 id;
 
   if (!parse_options ("BOOKING - cancel a session",
@@ -1592,7 +1441,7 @@ cmd_cancel (Global *g, int argc, char **argv)
   if (argc != 2 || !parse_id (argv[1], &id))
     return usage_error ("cancel needs a numeric BOOKING id");
   if ((store = open_store (g, &error)) == NULL
-      || !med_store_cancel (store, id, g->actor, &error))
+      || !med_service_cancel (store, &ctx, id, &error))
     return report (g_steal_pointer (&error));
   printf ("booking %" G_GINT64_FORMAT " cancelled\n", id);
   return EXIT_OK;
@@ -1616,23 +1465,6 @@ parse_date (const char *s, gint *y, gint *m, gint *d)
   *d = (gint) dd;
   return TRUE;
 }
-
-typedef struct
-{
-  GPtrArray *cases;
-  GPtrArray *parties; /* per case */
-  GPtrArray *busy; /* per case */
-} Queue;
-
-static void
-queue_clear (Queue *q)
-{
-  g_clear_pointer (&q->cases, g_ptr_array_unref);
-  g_clear_pointer (&q->parties, g_ptr_array_unref);
-  g_clear_pointer (&q->busy, g_ptr_array_unref);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Queue, queue_clear)
 
 static int
 compare_plan_items (gconstpointer a, gconstpointer b)
@@ -1661,89 +1493,30 @@ cmd_schedule (Global *g, int argc, char **argv)
               "Show the plan without booking", NULL },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
-  g_autoptr (MedCentre) c = NULL;
-  g_autoptr (MedStoreSnapshot) snap = NULL;
-  g_autoptr (MedScheduler) sched = NULL;
+  g_auto (Names) names = { 0 };
   g_autoptr (GPtrArray) all = NULL;
-  g_autoptr (GArray) entries_q = NULL;
   g_autoptr (MedPlan) plan = NULL;
   g_autoptr (GError) error = NULL;
-  g_auto (Queue) q = { 0 };
+  MedServiceCtx ctx = service_ctx (g);
   gint y, m, d;
-  MedTime day_start;
   guint booked = 0;
 
   if (!parse_options ("DATE - schedule a day's dispatched queue",
           "Allocates every dispatched court-mediation case to the given day, "
-          "deterministically, and books the plan in one transaction; lists "
-          "each unplaced case with the constraint that blocked it.",
+          "deterministically, and books the plan in one transaction with its "
+          "invites; lists each unplaced case with the constraint that blocked "
+          "it.",
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2 || !parse_date (argv[1], &y, &m, &d))
     return usage_error ("schedule needs DATE as YYYY-MM-DD");
   if ((store = open_store (g, &error)) == NULL
-      || (c = load_centre (store, g, &error)) == NULL
-      || !med_workcal_local_to_utc (c->zone, y, m, d, 0, &day_start, &error)
-      || (snap = med_store_load_snapshot (store, g->centre_id,
-              day_start - 86400, day_start + 2 * 86400, &error))
-          == NULL
-      || (sched = med_scheduler_new (&snap->snap, &error)) == NULL
-      || (all = med_store_list_cases (store, g->centre_id,
-              MED_CASE_STATUS_DISPATCHED, &error))
+      || !load_names (store, g, &names, &error)
+      || (all = med_store_list_cases (store, g->centre_id, -1, &error)) == NULL
+      || (plan = med_service_schedule_day (store, &ctx, y, m, d, dry_run,
+              &booked, &error))
           == NULL)
     return report (g_steal_pointer (&error));
-
-  q.cases = g_ptr_array_new ();
-  q.parties
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-  q.busy = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
-  entries_q = g_array_new (FALSE, FALSE, sizeof (MedQueueEntry));
-  for (guint i = 0; i < all->len; i++) {
-    MedCase *k = g_ptr_array_index (all, i);
-    MedQueueEntry e = { 0 };
-    GPtrArray *parties;
-    GArray *busy;
-
-    if (k->department != MED_DEPARTMENT_COURT_MEDIATION)
-      continue;
-    if ((parties = med_store_list_parties (store, k->id, &error)) == NULL
-        || (busy = med_store_party_busy (store, k->id, 0, &error)) == NULL) {
-      g_clear_pointer (&parties, g_ptr_array_unref);
-      return report (g_steal_pointer (&error));
-    }
-    g_ptr_array_add (q.parties, parties);
-    g_ptr_array_add (q.busy, busy);
-    e.kase = k;
-    e.parties = parties;
-    e.party_busy = busy;
-    e.preferred_mediator_id = med_store_case_last_mediator (store, k->id, NULL);
-    g_array_append_val (entries_q, e);
-  }
-  plan = med_scheduler_plan_day (sched, entries_q, y, m, d, g->now, &error);
-  if (plan == NULL)
-    return report (g_steal_pointer (&error));
-
-  if (!dry_run && plan->placed > 0) {
-    if (!med_store_begin (store, &error))
-      return report (g_steal_pointer (&error));
-    for (guint i = 0; i < plan->items->len; i++) {
-      MedPlanItem *it = g_ptr_array_index (plan->items, i);
-      MedBooking b;
-
-      if (it->slot == NULL)
-        continue;
-      booking_from_slot (it->slot, it->case_id, &b);
-      if (med_store_book (store, &b, g->actor, &error) == 0) {
-        med_store_rollback (store);
-        return report (g_steal_pointer (&error));
-      }
-      booked++;
-    }
-    if (!med_store_commit (store, &error)) {
-      med_store_rollback (store);
-      return report (g_steal_pointer (&error));
-    }
-  }
 
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -1766,10 +1539,10 @@ cmd_schedule (Global *g, int argc, char **argv)
       json_builder_set_member_name (b, "case_id");
       json_builder_add_int_value (b, it->case_id);
       if (it->slot) {
-        g_autofree char *st = med_time_format_local (it->slot->start, c->zone,
-            "%Y-%m-%dT%H:%M");
-        g_autofree char *en
-            = med_time_format_local (it->slot->end, c->zone, "%Y-%m-%dT%H:%M");
+        g_autofree char *st = med_time_format_local (it->slot->start,
+            names.centre->zone, "%Y-%m-%dT%H:%M");
+        g_autofree char *en = med_time_format_local (it->slot->end,
+            names.centre->zone, "%Y-%m-%dT%H:%M");
 
         json_builder_set_member_name (b, "start");
         json_builder_add_string_value (b, st);
@@ -1812,12 +1585,12 @@ cmd_schedule (Global *g, int argc, char **argv)
         number = kc->number;
     }
     if (it->slot) {
-      g_autofree char *st = fmt_clock (it->slot->start, c->zone);
-      g_autofree char *en = fmt_clock (it->slot->end, c->zone);
+      g_autofree char *st = fmt_clock (it->slot->start, names.centre->zone);
+      g_autofree char *en = fmt_clock (it->slot->end, names.centre->zone);
 
       printf ("  %s–%s  %s  %s  %s%s\n", st, en, number,
-          room_name (snap->snap.rooms, it->slot->room_id),
-          mediator_name (snap->snap.mediators, it->slot->mediator_id),
+          room_name (names.rooms, it->slot->room_id),
+          mediator_name (names.mediators, it->slot->mediator_id),
           it->slot->fallback ? "  (fallback room kind)" : "");
     } else {
       printf ("  unplaced  %s: %s\n", number, it->reason);
@@ -1825,6 +1598,7 @@ cmd_schedule (Global *g, int argc, char **argv)
   }
   return EXIT_OK;
 }
+
 
 /* ---- agenda ---- */
 
@@ -2216,8 +1990,16 @@ static const Command commands[] = {
   { "mediator", "add", cmd_mediator_add, "add a mediator" },
   { "mediator", "leave", cmd_mediator_leave, "record a mediator's leave" },
   { "mediator", "list", cmd_mediator_list, "list mediators" },
+  { "mediator", "email", med_cli_cmd_mediator_email,
+      "set a mediator's e-mail address" },
+  { "mediator", "busy-import", med_cli_cmd_mediator_busy_import,
+      "import a mediator's busy calendar (.ics)" },
   { "interpreter", "add", cmd_interpreter_add, "add an interpreter" },
   { "interpreter", "list", cmd_interpreter_list, "list interpreters" },
+  { "interpreter", "email", med_cli_cmd_interpreter_email,
+      "set an interpreter's e-mail address" },
+  { "interpreter", "busy-import", med_cli_cmd_interpreter_busy_import,
+      "import an interpreter's busy calendar (.ics)" },
   { "case", "add", cmd_case_add, "take a case at intake" },
   { "case", "dispatch", cmd_case_dispatch, "dispatch a case" },
   { "case", "status", cmd_case_status, "change a case's state" },
@@ -2227,15 +2009,59 @@ static const Command commands[] = {
   { "book", NULL, cmd_book, "book a session" },
   { "reschedule", NULL, cmd_reschedule, "move a session" },
   { "cancel", NULL, cmd_cancel, "cancel a session" },
+  { "booking", "note", med_cli_cmd_booking_note,
+      "set a session's note (text-only edit)" },
   { "schedule", NULL, cmd_schedule, "schedule a day's queue" },
   { "agenda", NULL, cmd_agenda, "sessions of a day or range" },
   { "calendar", "import", cmd_calendar_import, "load holiday notices" },
   { "calendar", "list", cmd_calendar_list, "list holiday notices" },
+  { "invite", NULL, med_cli_cmd_invite, "a session's invite (.ics)" },
+  { "feed", NULL, med_cli_cmd_feed,
+      "calendar feed of a room, mediator, case or centre" },
+  { "freebusy", NULL, med_cli_cmd_freebusy,
+      "free/busy of a room or mediator (.ics)" },
+  { "outbox", "list", med_cli_cmd_outbox_list, "list the iMIP outbox" },
+  { "outbox", "flush", med_cli_cmd_outbox_flush,
+      "hand due messages to the MTA" },
+  { "outbox", "retry", med_cli_cmd_outbox_retry,
+      "requeue a message that failed" },
+  { "reply", "import", med_cli_cmd_reply_import,
+      "record an attendee's REPLY (.ics)" },
+  { "ics", "lint", med_cli_cmd_ics_lint, "check an .ics file" },
   { "import", NULL, cmd_import, "import a JSON document" },
   { "audit", "verify", cmd_audit_verify, "check the audit hash chain" },
   { "report", "same-day", cmd_report_same_day,
       "share of cases settled on intake day" },
   { "check", NULL, cmd_check, "integrity and overlap check" },
+  { "serve", NULL, med_cli_cmd_serve, "run the HTTP server (API, pages)" },
+  { "user", "add", med_cli_cmd_user_add,
+      "add a user (admin, clerk, mediator)" },
+  { "user", "token", med_cli_cmd_user_token, "make an API bearer token" },
+  { "user", "list", med_cli_cmd_user_list, "list users" },
+  { "user", "revoke-tokens", med_cli_cmd_user_revoke,
+      "revoke a user's API tokens" },
+  { "feed-link", NULL, med_cli_cmd_feed_link,
+      "make or revoke a calendar feed link" },
+  { "record", "start", med_cli_cmd_record_start,
+      "record a remote session (foreground)" },
+  { "record", "pause", med_cli_cmd_record_pause,
+      "pause a running recording (caucus)" },
+  { "record", "resume", med_cli_cmd_record_resume,
+      "resume a paused recording" },
+  { "record", "stop", med_cli_cmd_record_stop, "stop and seal a recording" },
+  { "recording", "list", med_cli_cmd_recording_list, "list recordings" },
+  { "recording", "log", med_cli_cmd_recording_log,
+      "a recording's interruption log" },
+  { "recording", "verify", med_cli_cmd_recording_verify,
+      "re-hash a recording and check its manifest" },
+  { "recording", "export", med_cli_cmd_recording_export,
+      "copy a sealed recording (audited)" },
+  { "recording", "purge", med_cli_cmd_recording_purge,
+      "delete recordings past retention" },
+  { "recording", "recover", med_cli_cmd_recording_recover,
+      "seal recordings of killed recorders" },
+  { "consent", NULL, med_cli_cmd_consent,
+      "record a party's consent to recording" },
 };
 
 static void

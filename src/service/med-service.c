@@ -154,9 +154,11 @@ search (CaseContext *cc, MedSlotRequest *req, GError **error)
             || (slots->len >= MAX (req->max_results, 1)
                 && !any_fallback (slots))))
       return slots;
+    /* the last window's answer is final, whatever it is */
     if (slots == NULL
-        && !g_error_matches (local, MED_SCHEDULER_ERROR,
-            MED_SCHEDULER_ERROR_NO_SLOT)) {
+        && (window_days[w] == 0
+            || !g_error_matches (local, MED_SCHEDULER_ERROR,
+                MED_SCHEDULER_ERROR_NO_SLOT))) {
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
@@ -260,8 +262,16 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
     slot = g_ptr_array_steal_index (slots, 0);
   }
   booking_from_slot (slot, case_id, &b);
-  id = med_store_book (store, &b, ctx->actor, error);
-  if (id != 0 && out_slot != NULL)
+  if (!med_store_begin (store, error))
+    return 0;
+  if ((id = med_store_book (store, &b, ctx->actor, error)) == 0
+      || !med_service_queue_invites (store, ctx->centre_id, id, NULL,
+          ctx->actor, NULL, error)
+      || !med_store_commit (store, error)) {
+    med_store_rollback (store);
+    return 0;
+  }
+  if (out_slot != NULL)
     *out_slot = g_steal_pointer (&slot);
   return id;
 }
@@ -320,8 +330,15 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
     slot = g_ptr_array_steal_index (slots, pick);
   }
   booking_from_slot (slot, old->case_id, &b);
-  if (!med_store_reschedule (store, booking_id, &b, ctx->actor, error))
+  if (!med_store_begin (store, error))
     return FALSE;
+  if (!med_store_reschedule (store, booking_id, &b, ctx->actor, error)
+      || !med_service_queue_invites (store, ctx->centre_id, booking_id, old,
+          ctx->actor, NULL, error)
+      || !med_store_commit (store, error)) {
+    med_store_rollback (store);
+    return FALSE;
+  }
   if (out_slot != NULL)
     *out_slot = g_steal_pointer (&slot);
   return TRUE;
@@ -332,7 +349,16 @@ med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, GError **error)
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  return med_store_cancel (store, booking_id, ctx->actor, error);
+  if (!med_store_begin (store, error))
+    return FALSE;
+  if (!med_store_cancel (store, booking_id, ctx->actor, error)
+      || !med_service_queue_invites (store, ctx->centre_id, booking_id, NULL,
+          ctx->actor, NULL, error)
+      || !med_store_commit (store, error)) {
+    med_store_rollback (store);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 typedef struct
@@ -435,11 +461,15 @@ med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
   for (guint i = 0; i < plan->items->len; i++) {
     MedPlanItem *it = g_ptr_array_index (plan->items, i);
     MedBooking b;
+    gint64 id;
 
     if (it->slot == NULL)
       continue;
     booking_from_slot (it->slot, it->case_id, &b);
-    if (med_store_book (store, &b, ctx->actor, error) == 0) {
+    id = med_store_book (store, &b, ctx->actor, error);
+    if (id == 0
+        || !med_service_queue_invites (store, ctx->centre_id, id, NULL,
+            ctx->actor, NULL, error)) {
       med_store_rollback (store);
       return NULL;
     }

@@ -6,8 +6,9 @@
  * mediator, the interpreter, the case's other sessions, the sessions of
  * other cases that share a party (by contact), the mediator's leave and
  * daily cap. The schema's triggers refuse the same overlaps again for any
- * writer. Also here: reading bookings, the scheduler's snapshot, the
- * parties' busy times and the store-wide overlap scan. */
+ * writer. Also here: reading bookings, the booking note (a text-only
+ * edit that leaves SEQUENCE alone), the scheduler's snapshot, the parties'
+ * busy times and the store-wide overlap scan. */
 #define G_LOG_DOMAIN "medsched-store"
 
 #include "med-store-private.h"
@@ -162,6 +163,133 @@ med_store_list_case_bookings (MedStore *store, gint64 case_id, GError **error)
     return NULL;
   sqlite3_bind_int64 (st, 1, case_id);
   return read_bookings (store, st, error);
+}
+
+MedBooking *
+med_store_find_booking_uid (MedStore *store, const char *uid, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  MedBooking *b = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL && uid != NULL, NULL);
+
+  if (!store_check_text (uid, 255, FALSE, FALSE, "booking UID", error))
+    return NULL;
+  st = store_stmt (store,
+      "SELECT " BOOKING_COLUMNS " FROM booking WHERE "
+      "uid = ?1",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, uid, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    read_booking (st, &b, error);
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no booking with UID %s", uid);
+  else
+    store_set_error (store, rc, "reading booking", error);
+  return b;
+}
+
+void
+med_booking_extra_free (MedBookingExtra *x)
+{
+  if (x == NULL)
+    return;
+  g_free (x->note);
+  g_free (x);
+}
+
+MedBookingExtra *
+med_store_get_booking_extra (MedStore *store, gint64 booking_id, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  MedBookingExtra *x;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  st = store_stmt (store,
+      "SELECT created_at, note FROM booking WHERE "
+      "id = ?1",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, booking_id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_DONE) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no booking %" G_GINT64_FORMAT, booking_id);
+    return NULL;
+  }
+  if (rc != SQLITE_ROW) {
+    store_set_error (store, rc, "reading booking", error);
+    return NULL;
+  }
+  x = g_new0 (MedBookingExtra, 1);
+  x->booking_id = booking_id;
+  x->created_at = sqlite3_column_int64 (st, 0);
+  x->note = store_column_text (st, 1);
+  return x;
+}
+
+gboolean
+med_store_set_booking_note (MedStore *store, gint64 booking_id,
+    const char *note, const char *actor, GError **error)
+{
+  g_autoptr (MedBooking) cur = NULL;
+  g_autofree char *detail_s = NULL;
+  GString *detail;
+  StoreTxn txn = { 0 };
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (note == NULL)
+    note = "";
+  if (!store_check_actor (actor, error)
+      || !store_check_text (note, MED_MAX_TEXT_BYTES, TRUE, TRUE,
+          "booking note", error)
+      || !store_txn_begin (store, &txn, error))
+    goto out;
+  cur = med_store_get_booking (store, booking_id, error);
+  if (cur == NULL)
+    goto out;
+  if (cur->status != MED_BOOKING_STATUS_CONFIRMED) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "booking %" G_GINT64_FORMAT " is cancelled", booking_id);
+    goto out;
+  }
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "UPDATE booking SET "
+        "note = ?2, updated_at = ?3 WHERE id = ?1",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64 (st, 1, booking_id);
+    sqlite3_bind_text (st, 2, note, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 3, store_now (store));
+    if (!store_step_done (store, st, "changing the note", error))
+      goto out;
+  }
+  /* The note is free text: the audit row says only how long it is. */
+  detail = g_string_new ("{");
+  store_detail_int (detail, "case", cur->case_id);
+  store_detail_int (detail, "note_bytes", (gint64) strlen (note));
+  store_detail_int (detail, "sequence", cur->sequence);
+  detail_s = store_detail_end (detail);
+  ok = store_audit_append (store, actor, "booking.note", "booking", booking_id,
+           detail_s, error)
+      && store_txn_commit (&txn, error);
+
+out:
+  store_txn_end (&txn);
+  return ok;
 }
 
 /* ---- loading what a booking takes -------------------------------------- */
@@ -857,6 +985,7 @@ med_store_snapshot_free (MedStoreSnapshot *s)
   g_clear_pointer (&s->snap.mediators, g_ptr_array_unref);
   g_clear_pointer (&s->snap.interpreters, g_ptr_array_unref);
   g_clear_pointer (&s->snap.bookings, g_array_unref);
+  g_clear_pointer (&s->snap.external_busy, g_array_unref);
   med_centre_free (s->centre);
   med_workcal_free (s->workcal);
   g_free (s);
@@ -924,6 +1053,10 @@ med_store_load_snapshot (MedStore *store, gint64 centre_id, MedTime from,
     store_set_error (store, rc, "reading bookings", error);
     return NULL;
   }
+  s->snap.external_busy
+      = store_load_external_busy (store, centre_id, from, to, error);
+  if (s->snap.external_busy == NULL)
+    return NULL;
   return g_steal_pointer (&s);
 }
 

@@ -133,4 +133,11 @@ GPtrArray *store_list_mediators (MedStore *store, gint64 centre_id,
 /* Overlap scan used by med_store_check. */
 gboolean store_check_overlaps (MedStore *store, GError **error);
 
+/* Busy time imported from external calendars of the centre's mediators
+ * and interpreters overlapping [from, to) (0 = unbounded), as MedBusy
+ * (start, end, mediator_id or interpreter_id set), for the snapshot.
+ * (transfer full) */
+GArray *store_load_external_busy (MedStore *store, gint64 centre_id,
+    MedTime from, MedTime to, GError **error);
+
 G_END_DECLS

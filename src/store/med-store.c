@@ -263,9 +263,103 @@ static const char migration_1[]
       "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
       "  SELECT RAISE (ABORT, 'audit is append-only'); END;";
 
+/* Migration 2: invites, feeds and their delivery (med-store-outbox.c).
+ * Added columns: a booking's free-text note (a text-only edit that leaves
+ * SEQUENCE alone), optional e-mail addresses of mediators and interpreters
+ * (parties keep theirs in contact), the centre's public base URL for join
+ * links. New tables: the attendees' replies, the iMIP outbox and the
+ * append-only ledger of what was handed to the MTA, and busy time imported
+ * from external calendars. join_secret keys the HMAC of the parties' join
+ * tokens; it never leaves the store. */
+static const char migration_2[]
+    = "ALTER TABLE booking ADD COLUMN note TEXT NOT NULL DEFAULT ''"
+      "  CHECK (length(CAST(note AS BLOB)) <= 4096);"
+      "ALTER TABLE mediator ADD COLUMN email TEXT NOT NULL DEFAULT ''"
+      "  CHECK (length(CAST(email AS BLOB)) <= 256);"
+      "ALTER TABLE interpreter ADD COLUMN email TEXT NOT NULL DEFAULT ''"
+      "  CHECK (length(CAST(email AS BLOB)) <= 256);"
+      "ALTER TABLE centre ADD COLUMN public_url TEXT NOT NULL"
+      "  DEFAULT 'https://medsched.invalid'"
+      "  CHECK (length(CAST(public_url AS BLOB)) BETWEEN 8 AND 256);"
+      "INSERT INTO medsched_meta (key, value)"
+      "  VALUES ('join_secret', lower(hex(randomblob(32))));"
+
+      "CREATE TABLE attendee_status ("
+      "  booking_uid TEXT NOT NULL REFERENCES booking (uid),"
+      "  email TEXT NOT NULL CHECK (length(CAST(email AS BLOB)) <= 256),"
+      "  partstat TEXT NOT NULL CHECK (partstat IN ('NEEDS-ACTION',"
+      "    'ACCEPTED', 'DECLINED', 'TENTATIVE', 'DELEGATED')),"
+      "  sequence INTEGER NOT NULL CHECK (sequence >= 0),"
+      "  dtstamp INTEGER NOT NULL,"
+      "  updated_at INTEGER NOT NULL,"
+      "  PRIMARY KEY (booking_uid, email));"
+
+      "CREATE TABLE outbox ("
+      "  id INTEGER PRIMARY KEY,"
+      "  booking_id INTEGER NOT NULL REFERENCES booking (id),"
+      "  recipient_name TEXT NOT NULL"
+      "    CHECK (length(CAST(recipient_name AS BLOB)) <= 256),"
+      "  recipient_addr TEXT NOT NULL"
+      "    CHECK (length(CAST(recipient_addr AS BLOB)) BETWEEN 3 AND 256),"
+      "  method TEXT NOT NULL CHECK (method IN ('REQUEST', 'CANCEL')),"
+      "  sequence INTEGER NOT NULL CHECK (sequence >= 0),"
+      "  subject TEXT NOT NULL CHECK (length(CAST(subject AS BLOB)) <= 1024),"
+      "  message TEXT NOT NULL"
+      "    CHECK (length(CAST(message AS BLOB)) BETWEEN 1 AND 8388608),"
+      "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending',"
+      "    'sent', 'failed', 'superseded')),"
+      "  created_at INTEGER NOT NULL,"
+      "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+      "  next_attempt_at INTEGER NOT NULL,"
+      "  sent_at INTEGER,"
+      "  last_error TEXT NOT NULL DEFAULT ''"
+      "    CHECK (length(CAST(last_error AS BLOB)) <= 1024));"
+      "CREATE INDEX outbox_due ON outbox (next_attempt_at)"
+      "  WHERE state = 'pending';"
+      "CREATE INDEX outbox_booking ON outbox (booking_id, recipient_addr);"
+
+      "CREATE TABLE outbox_ledger ("
+      "  id INTEGER PRIMARY KEY,"
+      "  outbox_id INTEGER NOT NULL REFERENCES outbox (id),"
+      "  recipient_addr TEXT NOT NULL,"
+      "  method TEXT NOT NULL CHECK (method IN ('REQUEST', 'CANCEL')),"
+      "  sequence INTEGER NOT NULL,"
+      "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
+      "  sent_at INTEGER NOT NULL);"
+      "CREATE TRIGGER outbox_ledger_no_update BEFORE UPDATE ON outbox_ledger"
+      "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
+      "CREATE TRIGGER outbox_ledger_no_delete BEFORE DELETE ON outbox_ledger"
+      "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
+
+      "CREATE TABLE external_busy ("
+      "  id INTEGER PRIMARY KEY,"
+      "  mediator_id INTEGER REFERENCES mediator (id),"
+      "  interpreter_id INTEGER REFERENCES interpreter (id),"
+      "  source TEXT NOT NULL"
+      "    CHECK (length(CAST(source AS BLOB)) BETWEEN 1 AND 256),"
+      "  start_at INTEGER NOT NULL,"
+      "  end_at INTEGER NOT NULL,"
+      "  CHECK ((mediator_id IS NULL) <> (interpreter_id IS NULL)),"
+      "  CHECK (end_at > start_at));"
+      "CREATE INDEX external_busy_mediator"
+      "  ON external_busy (mediator_id, source, start_at);"
+      "CREATE INDEX external_busy_interpreter"
+      "  ON external_busy (interpreter_id, source, start_at);"
+      "CREATE INDEX external_busy_start ON external_busy (start_at);";
+
+/* Migration 3: users, API tokens, web sessions and capability links; the
+ * SQL lives beside its code in med-store-auth.c. */
+extern const char store_migration_auth[];
+/* Migration 4: recordings, consent, interruption log, retention
+ * (med-store-media.c). */
+extern const char store_migration_media[];
+
 /* Numbered, append-only: migrations[i] takes user_version i to i + 1. */
 static const char *const migrations[] = {
   migration_1,
+  migration_2,
+  store_migration_auth,
+  store_migration_media,
 };
 
 gint

@@ -3,7 +3,10 @@
  * Chinese and Tibetan text, the atomic booking and every overlap it must
  * refuse (also through the schema's triggers with raw SQL), rescheduling,
  * cancelling, case status changes, the hash-chained audit log, imports,
- * notices, the snapshot and concurrent writers.
+ * notices, the snapshot and concurrent writers; and what schema version 2
+ * added: the upgrade of a version 1 file (tests/unit/store-v1.sql), the
+ * iMIP outbox with its leases, back-off and ledger, attendees' replies,
+ * imported busy time, join tokens, booking notes and e-mail addresses.
  *
  * Each test gets its own temporary directory, removed afterwards. Raw
  * SQLite is used only to do what medsched itself never would (tamper,
@@ -328,8 +331,12 @@ test_open_fresh (Fixture *f, gconstpointer data)
       ==, 1);
   g_assert_cmpint (raw_int (db,
                        "SELECT count(*) FROM sqlite_master WHERE "
-                       "type = 'trigger'"),
-      ==, 4);
+                       "type = 'trigger' AND name IN ("
+                       "'booking_no_overlap_insert', "
+                       "'booking_no_overlap_update', 'audit_no_update', "
+                       "'audit_no_delete', 'outbox_ledger_no_update', "
+                       "'outbox_ledger_no_delete')"),
+      ==, 6);
   sqlite3_close (db);
   db = raw_open (f->path);
   {
@@ -1728,6 +1735,658 @@ test_check_finds_overlap (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "room"));
 }
 
+/* ---- schema version 2: invites, outbox, replies, busy time ----------------- */
+
+/* A store written before migration 2 (tests/unit/store-v1.sql) opens,
+ * migrates to the current version and keeps every row: bookings with
+ * their UID and SEQUENCE, parties' contacts, the audit chain. */
+static void
+test_migrate_v1 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "v1.db", NULL);
+  g_autofree char *dump
+      = g_test_build_filename (G_TEST_DIST, "unit", "store-v1.sql", NULL);
+  g_autoptr (MedStore) s = NULL;
+  g_autoptr (MedBooking) b1 = NULL;
+  g_autoptr (MedBooking) b2 = NULL;
+  g_autoptr (MedBookingExtra) x = NULL;
+  g_autoptr (GPtrArray) parties = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *email = NULL;
+  gint64 rows = 0, audit_before;
+  sqlite3 *db;
+
+  g_assert_true (g_file_get_contents (dump, &sql, NULL, &error));
+  g_assert_no_error (error);
+  db = raw_open (path);
+  g_assert_cmpint (raw_exec (db, sql, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, 1);
+  audit_before = raw_int (db, "SELECT count(*) FROM audit");
+  sqlite3_close (db);
+
+  /* Read-only opening refuses to touch an old schema. */
+  s = med_store_open_existing (path, &error);
+  g_assert_null (s);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+
+  s = med_store_open (path, &error);
+  g_assert_no_error (error);
+  db = raw_open (path);
+  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==,
+      med_store_schema_version ());
+  g_assert_cmpint (raw_int (db,
+                       "SELECT length(value) FROM medsched_meta "
+                       "WHERE key = 'join_secret'"),
+      ==, 64);
+  sqlite3_close (db);
+
+  b1 = med_store_get_booking (s, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (b1->sequence, ==, 1);
+  g_assert_cmpint (b1->status, ==, MED_BOOKING_STATUS_CONFIRMED);
+  g_assert_cmpint (b1->start, ==, at ("2026-12-09T10:00"));
+  g_assert_true (g_str_has_suffix (b1->uid, "@medsched"));
+  b2 = med_store_get_booking (s, 2, &error);
+  g_assert_cmpint (b2->status, ==, MED_BOOKING_STATUS_CANCELLED);
+  g_assert_cmpint (b2->sequence, ==, 1);
+  x = med_store_get_booking_extra (s, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (x->note, ==, "");
+  g_assert_cmpint (x->created_at, ==, at ("2026-12-07T08:00"));
+  parties = med_store_list_parties (s, 1, &error);
+  g_assert_cmpuint (parties->len, ==, 2);
+  g_assert_cmpstr (((MedParty *) parties->pdata[0])->name, ==, "བསོད་ནམས་རྡོ་རྗེ");
+  g_assert_cmpstr (((MedParty *) parties->pdata[0])->contact, ==,
+      "sonam@example.org");
+  url = med_store_get_public_url (s, 1, &error);
+  g_assert_cmpstr (url, ==, "https://medsched.invalid");
+  email = med_store_get_email (s, MED_STORE_PERSON_MEDIATOR, 1, &error);
+  g_assert_cmpstr (email, ==, "");
+  g_assert_no_error (error);
+
+  g_assert_true (med_store_audit_verify (s, &rows, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rows, ==, audit_before);
+  g_assert_true (med_store_check (s, &error));
+  g_assert_no_error (error);
+
+  /* The migrated store takes the new things. */
+  g_assert_true (
+      med_store_set_booking_note (s, 1, "请带身份证", "test", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&s, med_store_close);
+  s = med_store_open_existing (path, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&x, med_booking_extra_free);
+  x = med_store_get_booking_extra (s, 1, &error);
+  g_assert_cmpstr (x->note, ==, "请带身份证");
+}
+
+static MedOutboxMessage
+outbox_msg (gint64 booking, const char *addr, const char *method, gint seq,
+    const char *text)
+{
+  MedOutboxMessage m = { 0 };
+
+  m.booking_id = booking;
+  m.recipient_name = (char *) "扎西顿珠";
+  m.recipient_addr = (char *) addr;
+  m.method = (char *) method;
+  m.sequence = seq;
+  m.subject = (char *) "调解通知 (2026)藏0102民调1号";
+  m.message = (char *) text;
+  return m;
+}
+
+static MedOutboxMessage *
+outbox_get (Fixture *f, gint64 id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) all = med_store_outbox_list (f->store, FALSE, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < all->len; i++) {
+    MedOutboxMessage *m = all->pdata[i];
+
+    if (m->id == id)
+      return g_ptr_array_steal_index (all, i);
+  }
+  g_error ("no outbox message %" G_GINT64_FORMAT, id);
+}
+
+static void
+test_outbox (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GPtrArray) ledger = NULL;
+  g_autoptr (MedOutboxMessage) claimed = NULL;
+  g_autoptr (MedOutboxMessage) m = NULL;
+  g_autofree char *sha = NULL;
+  MedOutboxMessage in;
+  MedTime now = at ("2026-12-07T08:00");
+  gint64 a, b, c, bad;
+  guint audit;
+
+  booked_9_to_10 (f);
+  med_store_set_now (f->store, now);
+
+  /* Queued inside the booking's transaction: a rollback takes it away. */
+  g_assert_true (med_store_begin (f->store, &error));
+  in = outbox_msg (1, "zhaxi@example.org", "REQUEST", 0, "first\r\n");
+  g_assert_cmpint (med_store_outbox_add (f->store, &in, "test", &error), >, 0);
+  med_store_rollback (f->store);
+  list = med_store_outbox_list (f->store, FALSE, &error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  a = med_store_outbox_add (f->store, &in, "test", &error);
+  g_assert_no_error (error);
+  in = outbox_msg (1, "wang@example.org", "REQUEST", 0, "second\r\n");
+  b = med_store_outbox_add (f->store, &in, "test", &error);
+  /* A newer message to the same recipient replaces the unsent one. */
+  in = outbox_msg (1, "ZHAXI@example.org", "REQUEST", 1, "third\r\n");
+  c = med_store_outbox_add (f->store, &in, "test", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a, <, b);
+  g_assert_cmpint (b, <, c);
+  m = outbox_get (f, a);
+  g_assert_cmpint (m->state, ==, MED_OUTBOX_SUPERSEDED);
+  g_assert_null (m->message);
+  g_clear_pointer (&m, med_outbox_message_free);
+  list = med_store_outbox_list (f->store, TRUE, &error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* Bad messages change nothing. */
+  audit = n_audit (f);
+  in = outbox_msg (1, "not an address", "REQUEST", 0, "x");
+  g_assert_cmpint (med_store_outbox_add (f->store, &in, "test", &error), ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  in = outbox_msg (1, "a@example.org", "PUBLISH", 0, "x");
+  g_assert_cmpint (med_store_outbox_add (f->store, &in, "test", &error), ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  in = outbox_msg (999, "a@example.org", "CANCEL", 0, "x");
+  bad = med_store_outbox_add (f->store, &in, "test", &error);
+  g_assert_cmpint (bad, ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpuint (n_audit (f), ==, audit);
+
+  /* Claims come oldest first and lease the message. */
+  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (claimed->id, ==, b);
+  g_assert_cmpstr (claimed->message, ==, "second\r\n");
+  g_assert_cmpint (claimed->next_attempt_at, ==, now + 300);
+  g_clear_pointer (&claimed, med_outbox_message_free);
+  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  g_assert_cmpint (claimed->id, ==, c);
+  g_clear_pointer (&claimed, med_outbox_message_free);
+  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  g_assert_null (claimed);
+  g_assert_no_error (error);
+  /* A flusher that died: the lease runs out and the message is due again. */
+  claimed = med_store_outbox_claim (f->store, now + 301, 300, &error);
+  g_assert_cmpint (claimed->id, ==, b);
+  g_clear_pointer (&claimed, med_outbox_message_free);
+
+  /* Sent: ledger row with the SHA-256 of the text. */
+  g_assert_true (
+      med_store_outbox_mark_sent (f->store, b, now + 302, "test", &error));
+  g_assert_no_error (error);
+  m = outbox_get (f, b);
+  g_assert_cmpint (m->state, ==, MED_OUTBOX_SENT);
+  g_assert_cmpint (m->sent_at, ==, now + 302);
+  g_assert_cmpint (m->attempts, ==, 1);
+  g_clear_pointer (&m, med_outbox_message_free);
+  ledger = med_store_outbox_ledger (f->store, &error);
+  g_assert_cmpuint (ledger->len, ==, 1);
+  sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "second\r\n", -1);
+  g_assert_cmpstr (((MedLedgerEntry *) ledger->pdata[0])->sha256, ==, sha);
+  g_assert_cmpstr (((MedLedgerEntry *) ledger->pdata[0])->method, ==,
+      "REQUEST");
+  g_assert_cmpint (((MedLedgerEntry *) ledger->pdata[0])->outbox_id, ==, b);
+  g_assert_cmpstr (((MedLedgerEntry *) ledger->pdata[0])->recipient_addr, ==,
+      "wang@example.org");
+  /* Sent is final. */
+  g_assert_false (
+      med_store_outbox_mark_sent (f->store, b, now, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* Failures back off 1 min, 5 min, … and give up at max attempts. */
+  g_assert_cmpint (med_store_outbox_backoff (1), ==, 60);
+  g_assert_cmpint (med_store_outbox_backoff (2), ==, 300);
+  g_assert_cmpint (med_store_outbox_backoff (3), ==, 1800);
+  g_assert_cmpint (med_store_outbox_backoff (4), ==, 7200);
+  g_assert_cmpint (med_store_outbox_backoff (9), ==, 6 * 3600);
+  g_assert_true (med_store_outbox_mark_failed (f->store, c, now,
+      "sendmail: exit status 75\n(temporary)", 3, "test", &error));
+  m = outbox_get (f, c);
+  g_assert_cmpint (m->state, ==, MED_OUTBOX_PENDING);
+  g_assert_cmpint (m->attempts, ==, 1);
+  g_assert_cmpint (m->next_attempt_at, ==, now + 60);
+  g_assert_cmpstr (m->last_error, ==, "sendmail: exit status 75 (temporary)");
+  g_clear_pointer (&m, med_outbox_message_free);
+  g_assert_null (med_store_outbox_claim (f->store, now + 59, 60, &error));
+  g_assert_true (med_store_outbox_mark_failed (f->store, c, now + 60, "again",
+      3, "test", &error));
+  m = outbox_get (f, c);
+  g_assert_cmpint (m->next_attempt_at, ==, now + 60 + 300);
+  g_clear_pointer (&m, med_outbox_message_free);
+  g_assert_true (med_store_outbox_mark_failed (f->store, c, now + 400, "last",
+      3, "test", &error));
+  g_assert_no_error (error);
+  m = outbox_get (f, c);
+  g_assert_cmpint (m->state, ==, MED_OUTBOX_FAILED);
+  g_assert_cmpint (m->attempts, ==, 3);
+  g_clear_pointer (&m, med_outbox_message_free);
+  g_assert_null (med_store_outbox_claim (f->store, now + 99999, 60, &error));
+  g_assert_no_error (error);
+
+  /* A failed message can be put back by hand. */
+  g_assert_true (
+      med_store_outbox_retry (f->store, c, now + 500, "test", &error));
+  claimed = med_store_outbox_claim (f->store, now + 500, 60, &error);
+  g_assert_cmpint (claimed->id, ==, c);
+  g_assert_cmpint (claimed->attempts, ==, 0);
+  g_assert_false (med_store_outbox_retry (f->store, b, now, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* The ledger is append-only, even for raw SQL. */
+  {
+    sqlite3 *db = raw_open (f->path);
+    g_autofree char *msg = NULL;
+
+    g_assert_cmpint (raw_exec (db,
+                         "UPDATE outbox_ledger SET sha256 = "
+                         "'x'",
+                         &msg),
+        !=, SQLITE_OK);
+    g_assert_nonnull (strstr (msg, "append-only"));
+    g_assert_cmpint (raw_exec (db, "DELETE FROM outbox_ledger", NULL), !=,
+        SQLITE_OK);
+    sqlite3_close (db);
+  }
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+set_contact (Fixture *f, gint64 party, const char *contact)
+{
+  sqlite3 *db = raw_open (f->path);
+  g_autofree char *sql = g_strdup_printf ("UPDATE party SET contact = '%s' "
+                                          "WHERE id = %" G_GINT64_FORMAT,
+      contact, party);
+
+  g_assert_cmpint (raw_exec (db, sql, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+static void
+test_replies (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedBooking) b = NULL;
+  g_autoptr (GPtrArray) st = NULL;
+  g_autoptr (GPtrArray) audit = NULL;
+  MedTime stamp = at ("2026-12-07T12:00");
+  MedBooking to = { 0 };
+  gint64 bid = 0;
+  guint n;
+
+  booked_9_to_10 (f);
+  b = med_store_get_booking (f->store, 1, &error);
+  g_assert_true (med_store_set_email (f->store, MED_STORE_PERSON_MEDIATOR,
+      f->med1, "tashi@example.org", "test", &error));
+  g_assert_no_error (error);
+  /* Party 1 of case 1 answers by e-mail (the fixture gave a phone). */
+  set_contact (f, 1, "Dondrub@Example.org");
+
+  g_assert_true (med_store_apply_reply (f->store, b->uid, "tashi@example.org",
+      "ACCEPTED", 0, stamp, "test", &bid, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bid, ==, 1);
+  g_assert_true (med_store_apply_reply (f->store, b->uid, "dondrub@example.org",
+      "TENTATIVE", 0, stamp, "test", NULL, &error));
+  g_assert_no_error (error);
+  st = med_store_list_attendee_status (f->store, 1, &error);
+  g_assert_cmpuint (st->len, ==, 2);
+  g_assert_cmpstr (((MedAttendeeStatus *) st->pdata[0])->email, ==,
+      "dondrub@example.org");
+  g_assert_cmpstr (((MedAttendeeStatus *) st->pdata[0])->partstat, ==,
+      "TENTATIVE");
+  g_assert_cmpstr (((MedAttendeeStatus *) st->pdata[1])->partstat, ==,
+      "ACCEPTED");
+  g_clear_pointer (&st, g_ptr_array_unref);
+  audit = med_store_list_audit (f->store, "booking", 1, &error);
+  g_assert_cmpstr (((MedAuditEntry *) audit->pdata[audit->len - 1])->action, ==,
+      "booking.reply");
+  g_assert_nonnull (
+      strstr (((MedAuditEntry *) audit->pdata[audit->len - 1])->detail,
+          "\"party:1\""));
+  g_assert_null (
+      strstr (((MedAuditEntry *) audit->pdata[audit->len - 1])->detail, "@"));
+
+  n = n_audit (f);
+  /* An earlier DTSTAMP for the same SEQUENCE is stale. */
+  g_assert_false (med_store_apply_reply (f->store, b->uid, "tashi@example.org",
+      "DECLINED", 0, stamp - 60, "test", NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_STALE);
+  g_clear_error (&error);
+  /* Not an attendee, unknown UID, unknown PARTSTAT, a SEQUENCE never sent. */
+  g_assert_false (med_store_apply_reply (f->store, b->uid,
+      "mallory@example.org", "ACCEPTED", 0, stamp, "test", NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (med_store_apply_reply (f->store, "nope@medsched",
+      "tashi@example.org", "ACCEPTED", 0, stamp, "test", NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (med_store_apply_reply (f->store, b->uid, "tashi@example.org",
+      "MAYBE", 0, stamp, "test", NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (med_store_apply_reply (f->store, b->uid, "tashi@example.org",
+      "ACCEPTED", 5, stamp, "test", NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpuint (n_audit (f), ==, n);
+
+  /* After a reschedule the old answers no longer count, and replies to
+   * SEQUENCE 0 are stale. */
+  to.start = at ("2026-12-07T14:30");
+  to.end = at ("2026-12-07T15:30");
+  to.interpreter_id = f->interp;
+  g_assert_true (med_store_reschedule (f->store, 1, &to, "test", &error));
+  st = med_store_list_attendee_status (f->store, 1, &error);
+  g_assert_cmpuint (st->len, ==, 0);
+  g_clear_pointer (&st, g_ptr_array_unref);
+  g_assert_false (med_store_apply_reply (f->store, b->uid, "tashi@example.org",
+      "ACCEPTED", 0, stamp + 600, "test", NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_STALE);
+  g_assert_nonnull (strstr (error->message, "stale"));
+  g_clear_error (&error);
+  g_assert_true (med_store_apply_reply (f->store, b->uid, "tashi@example.org",
+      "DECLINED", 1, stamp + 600, "test", NULL, &error));
+  g_assert_no_error (error);
+  st = med_store_list_attendee_status (f->store, 1, &error);
+  g_assert_cmpuint (st->len, ==, 1);
+  g_assert_cmpstr (((MedAttendeeStatus *) st->pdata[0])->partstat, ==,
+      "DECLINED");
+  g_assert_cmpint (((MedAttendeeStatus *) st->pdata[0])->sequence, ==, 1);
+
+  /* A cancelled booking takes no replies. */
+  g_assert_true (med_store_cancel (f->store, 1, "test", &error));
+  g_assert_false (med_store_apply_reply (f->store, b->uid, "tashi@example.org",
+      "ACCEPTED", 2, stamp + 900, "test", NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+}
+
+static void
+test_external_busy (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) busy = g_array_new (FALSE, FALSE, sizeof (MedInterval));
+  g_autoptr (GArray) got = NULL;
+  g_autoptr (MedStoreSnapshot) s = NULL;
+  MedInterval iv;
+  guint n;
+
+  populate (f);
+  for (int d = 7; d <= 11; d++) {
+    g_autofree char *a = g_strdup_printf ("2026-12-%02dT09:00", d);
+    g_autofree char *b = g_strdup_printf ("2026-12-%02dT10:00", d);
+
+    iv.start = at (a);
+    iv.end = at (b);
+    g_array_append_val (busy, iv);
+  }
+  g_assert_true (med_store_replace_external_busy (f->store,
+      MED_STORE_PERSON_MEDIATOR, f->med1, "outlook", busy, "test", &error));
+  g_assert_no_error (error);
+  g_array_set_size (busy, 1);
+  g_assert_true (med_store_replace_external_busy (f->store,
+      MED_STORE_PERSON_MEDIATOR, f->med1, "church", busy, "test", &error));
+  g_assert_true (
+      med_store_replace_external_busy (f->store, MED_STORE_PERSON_INTERPRETER,
+          f->interp, "outlook", busy, "test", &error));
+  g_assert_no_error (error);
+  got = med_store_list_external_busy (f->store, MED_STORE_PERSON_MEDIATOR,
+      f->med1, 0, 0, &error);
+  g_assert_cmpuint (got->len, ==, 6);
+  g_clear_pointer (&got, g_array_unref);
+
+  /* Importing the same source again replaces it, and only it. */
+  iv.start = at ("2026-12-08T15:00");
+  iv.end = at ("2026-12-08T16:00");
+  g_array_set_size (busy, 0);
+  g_array_append_val (busy, iv);
+  g_assert_true (med_store_replace_external_busy (f->store,
+      MED_STORE_PERSON_MEDIATOR, f->med1, "outlook", busy, "test", &error));
+  got = med_store_list_external_busy (f->store, MED_STORE_PERSON_MEDIATOR,
+      f->med1, 0, 0, &error);
+  g_assert_cmpuint (got->len, ==, 2);
+  g_assert_cmpint (g_array_index (got, MedInterval, 0).start, ==,
+      at ("2026-12-07T09:00"));
+  g_assert_cmpint (g_array_index (got, MedInterval, 1).start, ==,
+      at ("2026-12-08T15:00"));
+  g_clear_pointer (&got, g_array_unref);
+  got = med_store_list_external_busy (f->store, MED_STORE_PERSON_MEDIATOR,
+      f->med1, at ("2026-12-08"), at ("2026-12-09"), &error);
+  g_assert_cmpuint (got->len, ==, 1);
+
+  /* The snapshot carries it for the scheduler. */
+  s = med_store_load_snapshot (f->store, f->centre, at ("2026-12-07"),
+      at ("2026-12-10"), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (s->snap.external_busy);
+  g_assert_cmpuint (s->snap.external_busy->len, ==, 3);
+  {
+    const MedBusy *x = &g_array_index (s->snap.external_busy, MedBusy, 0);
+
+    g_assert_cmpint (x->start, ==, at ("2026-12-07T09:00"));
+    g_assert_true ((x->mediator_id == f->med1 && x->interpreter_id == 0)
+        || (x->interpreter_id == f->interp && x->mediator_id == 0));
+  }
+
+  /* Bad input changes nothing. */
+  n = n_audit (f);
+  iv.end = iv.start;
+  g_array_append_val (busy, iv);
+  g_assert_false (med_store_replace_external_busy (f->store,
+      MED_STORE_PERSON_MEDIATOR, f->med1, "outlook", busy, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (med_store_replace_external_busy (f->store,
+      MED_STORE_PERSON_MEDIATOR, 999, "outlook", NULL, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (med_store_replace_external_busy (f->store,
+      MED_STORE_PERSON_MEDIATOR, f->med1, "", NULL, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpuint (n_audit (f), ==, n);
+  g_clear_pointer (&got, g_array_unref);
+  got = med_store_list_external_busy (f->store, MED_STORE_PERSON_MEDIATOR,
+      f->med1, 0, 0, &error);
+  g_assert_cmpuint (got->len, ==, 2);
+}
+
+static void
+test_join_token (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *t1 = NULL, *t1b = NULL, *t2 = NULL, *t3 = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *path2 = g_build_filename (f->dir, "other.db", NULL);
+  g_autoptr (MedStore) s2 = NULL;
+  gint64 b2, bid = 0, pid = 0;
+
+  booked_9_to_10 (f);
+  b2 = book (f, f->case1, f->room2, f->med2, 0, "2026-12-08T09:00",
+      "2026-12-08T10:00", &error);
+  g_assert_no_error (error);
+
+  t1 = med_store_join_token (f->store, 1, 1, &error);
+  g_assert_no_error (error);
+  t1b = med_store_join_token (f->store, 1, 1, &error);
+  t2 = med_store_join_token (f->store, 1, 2, &error);
+  t3 = med_store_join_token (f->store, b2, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (t1), ==, 22);
+  g_assert_cmpuint (strspn (t1,
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789-_"),
+      ==, 22);
+  g_assert_cmpstr (t1, ==, t1b);
+  g_assert_cmpstr (t1, !=, t2);
+  g_assert_cmpstr (t1, !=, t3);
+  g_assert_cmpstr (t2, !=, t3);
+
+  /* Party 3 belongs to case 2, not to booking 1. */
+  g_assert_null (med_store_join_token (f->store, 1, 3, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* The link: public URL + /join/ + token. */
+  url = med_store_join_url (f->store, 1, 1, &error);
+  g_assert_true (g_str_has_prefix (url, "https://medsched.invalid/join/"));
+  g_assert_cmpstr (url + strlen ("https://medsched.invalid/join/"), ==, t1);
+  g_clear_pointer (&url, g_free);
+  g_assert_true (med_store_set_public_url (f->store, f->centre,
+      "https://tiaojie.example.cn/medsched/", "test", &error));
+  g_assert_no_error (error);
+  url = med_store_join_url (f->store, 1, 1, &error);
+  g_assert_true (
+      g_str_has_prefix (url, "https://tiaojie.example.cn/medsched/join/"));
+  g_assert_false (med_store_set_public_url (f->store, f->centre,
+      "javascript:alert(1)", "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (med_store_set_public_url (f->store, f->centre,
+      "https://x.example/?a=b", "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* Looked up by recomputing, within the session's time window. */
+  g_assert_true (med_store_join_lookup (f->store, t2, at ("2026-12-07"),
+      at ("2026-12-08"), &bid, &pid, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bid, ==, 1);
+  g_assert_cmpint (pid, ==, 2);
+  g_assert_false (med_store_join_lookup (f->store, t3, at ("2026-12-07"),
+      at ("2026-12-08"), &bid, &pid, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (
+      med_store_join_lookup (f->store, "short", 0, 0, NULL, NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Another store has another secret: the same ids give another token. */
+  s2 = med_store_open (path2, &error);
+  g_assert_no_error (error);
+  {
+    MedStore *keep = f->store;
+    g_autofree char *p1 = f->path;
+
+    f->store = s2;
+    f->path = g_strdup (path2);
+    booked_9_to_10 (f);
+    other = med_store_join_token (f->store, 1, 1, &error);
+    g_assert_no_error (error);
+    g_free (f->path);
+    f->path = g_steal_pointer (&p1);
+    f->store = keep;
+  }
+  g_assert_cmpstr (other, !=, t1);
+}
+
+static void
+test_note_and_email (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedBooking) before = NULL;
+  g_autoptr (MedBooking) after = NULL;
+  g_autoptr (MedBookingExtra) x = NULL;
+  g_autoptr (GPtrArray) audit = NULL;
+  g_autofree char *email = NULL;
+  g_autofree char *big = g_strnfill (5000, 'x');
+  guint n;
+
+  booked_9_to_10 (f);
+  before = med_store_get_booking (f->store, 1, &error);
+  med_store_set_now (f->store, at ("2026-12-07T08:30"));
+  g_assert_true (med_store_set_booking_note (f->store, 1,
+      "请带身份证原件\nཐོབ་ཐང་ལག་ཁྱེར།", "test", &error));
+  g_assert_no_error (error);
+  after = med_store_get_booking (f->store, 1, &error);
+  g_assert_cmpint (after->sequence, ==, before->sequence);
+  g_assert_cmpstr (after->uid, ==, before->uid);
+  g_assert_cmpint (after->updated_at, ==, at ("2026-12-07T08:30"));
+  x = med_store_get_booking_extra (f->store, 1, &error);
+  g_assert_cmpstr (x->note, ==, "请带身份证原件\nཐོབ་ཐང་ལག་ཁྱེར།");
+  audit = med_store_list_audit (f->store, "booking", 1, &error);
+  g_assert_cmpstr (((MedAuditEntry *) audit->pdata[audit->len - 1])->action, ==,
+      "booking.note");
+  g_assert_null (
+      strstr (((MedAuditEntry *) audit->pdata[audit->len - 1])->detail,
+          "身份"));
+
+  n = n_audit (f);
+  g_assert_false (
+      med_store_set_booking_note (f->store, 1, big, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (
+      med_store_set_booking_note (f->store, 99, "x", "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpuint (n_audit (f), ==, n);
+  g_assert_true (med_store_cancel (f->store, 1, "test", &error));
+  g_assert_false (
+      med_store_set_booking_note (f->store, 1, "x", "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* E-mail addresses: set, read back, cleared; anything else refused. */
+  g_assert_true (med_store_is_email ("wang.fang@example.cn"));
+  g_assert_false (med_store_is_email ("13800000001"));
+  g_assert_false (med_store_is_email ("a@b"));
+  g_assert_false (med_store_is_email ("Wang <w@example.cn>"));
+  g_assert_false (med_store_is_email ("w@example.cn\r\nBcc: x@evil.example"));
+  g_assert_false (med_store_is_email ("王@例子.中国"));
+  g_assert_true (med_store_set_email (f->store, MED_STORE_PERSON_INTERPRETER,
+      f->interp, "ciren@example.cn", "test", &error));
+  email = med_store_get_email (f->store, MED_STORE_PERSON_INTERPRETER,
+      f->interp, &error);
+  g_assert_cmpstr (email, ==, "ciren@example.cn");
+  g_clear_pointer (&email, g_free);
+  g_assert_false (med_store_set_email (f->store, MED_STORE_PERSON_MEDIATOR,
+      f->med1, "x@y.z\nBcc: q@r.s", "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (med_store_set_email (f->store, MED_STORE_PERSON_MEDIATOR, 999,
+      "x@example.cn", "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (med_store_set_email (f->store, MED_STORE_PERSON_INTERPRETER,
+      f->interp, NULL, "test", &error));
+  email = med_store_get_email (f->store, MED_STORE_PERSON_INTERPRETER,
+      f->interp, &error);
+  g_assert_cmpstr (email, ==, "");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1764,6 +2423,12 @@ main (int argc, char **argv)
     { "/store/snapshot/load", test_snapshot },
     { "/store/transaction/explicit", test_transaction },
     { "/store/check/finds-overlap", test_check_finds_overlap },
+    { "/store/migrate/v1-to-v2", test_migrate_v1 },
+    { "/store/outbox/queue-claim-send-fail", test_outbox },
+    { "/store/reply/apply", test_replies },
+    { "/store/busy/replace", test_external_busy },
+    { "/store/join/token", test_join_token },
+    { "/store/booking/note-and-email", test_note_and_email },
   };
 
   g_test_init (&argc, &argv, NULL);

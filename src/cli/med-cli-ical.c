@@ -1,0 +1,854 @@
+/* med-cli-ical.c — the medsched commands of invites and calendar feeds:
+ * `invite`, `feed`, `freebusy`, `outbox list|flush|retry`, `reply import`,
+ * `ics lint`, `mediator|interpreter busy-import`, `mediator|interpreter
+ * email` and `booking note`. What an invite or a feed shows is gathered by
+ * the service layer (src/service/med-service-ical.c), which also queues the
+ * iMIP messages of a booking change inside its transaction.
+ *
+ * The ical module writes every calendar; the store keeps the outbox, the
+ * replies and the imported busy time. What is left here is parsing
+ * arguments, running the MTA, and presenting results. Every command that
+ * writes runs in one store transaction; a command that fails changes
+ * nothing. Addresses and names go to stdout or files, never to logs. */
+#define G_LOG_DOMAIN "medsched-cli"
+
+#include "med-cli.h"
+
+#include <medsched/med-ical.h>
+#include <medsched/med-service.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* A feed shows sessions from this many days back (whole local days). */
+/* Busy calendars are expanded over [now - 1 day, now + this]. */
+#define BUSY_DAYS_AHEAD      400
+#define DEFAULT_SENDMAIL     "/usr/sbin/sendmail -t -i"
+#define DEFAULT_MAX_ATTEMPTS 6
+#define MTA_TIMEOUT_SECONDS  120
+/* Longer than one MTA run: a killed flush retries after this. */
+#define OUTBOX_LEASE_SECONDS 600
+
+static int usage_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+
+static int
+usage_error (const char *fmt, ...)
+{
+  g_autofree char *msg = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  return med_cli_usage (msg);
+}
+
+static char *
+format_time (MedTime t, const char *zone)
+{
+  return med_time_format_local (t, zone, "%Y-%m-%d %H:%M");
+}
+
+/* Reads an .ics file of at most MED_ICAL_MAX_BYTES. */
+static gboolean
+read_ics_file (const char *path, char **data, gsize *len, GError **error)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+        "%s: not a readable file", path);
+    return FALSE;
+  }
+  if (st.st_size > MED_ICAL_MAX_BYTES) {
+    g_set_error (error, MED_ICAL_ERROR, MED_ICAL_ERROR_TOO_LARGE,
+        "%s: file too large (%lld bytes, at most %d)", path,
+        (long long) st.st_size, MED_ICAL_MAX_BYTES);
+    return FALSE;
+  }
+  return g_file_get_contents (path, data, len, error);
+}
+
+/* Writes text to path (replacing it atomically) or to stdout. */
+static gboolean
+write_output (const char *path, const char *text, GError **error)
+{
+  if (path != NULL)
+    return g_file_set_contents (path, text, -1, error);
+  if (fputs (text, stdout) < 0 || fflush (stdout) != 0) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO,
+        "cannot write to standard output");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The part of an e-mail address after '@' ("medsched.invalid" if none). */
+static MedCase *
+find_case_arg (MedStore *store, const char *arg, GError **error)
+{
+  gint64 id;
+
+  if (!med_validate_text (arg, MED_MAX_NAME_BYTES, FALSE, FALSE, "case", error))
+    return NULL;
+  if (med_cli_parse_id (arg, &id))
+    return med_store_get_case (store, id, error);
+  return med_store_find_case (store, arg, error);
+}
+
+/* ---- invite ----------------------------------------------------------- */
+
+int
+med_cli_cmd_invite (MedCliGlobal *g, int argc, char **argv)
+{
+  g_autofree char *who = NULL, *output = NULL;
+  gboolean imip = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = { { "for", 0, 0, G_OPTION_ARG_STRING, &who,
+                                 "The copy of one attendee (default: the "
+                                 "organiser's copy, without join links)",
+                                 "mediator:ID|party:ID|interpreter:ID|ADDR" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+        "Write to FILE (default: standard output)", "FILE" },
+    { "imip", 0, 0, G_OPTION_ARG_NONE, &imip,
+        "The whole e-mail (iMIP) instead of the .ics (needs --for an "
+        "attendee with an address)",
+        NULL },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  gint64 id;
+
+  if (!med_cli_parse_options ("BOOKING - a session's invite",
+          "Writes the iTIP invite of a booking (METHOD:REQUEST, or CANCEL "
+          "once cancelled): the organiser's copy, or one attendee's with "
+          "their language and join link.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2 || !med_cli_parse_id (argv[1], &id))
+    return usage_error ("invite needs a numeric BOOKING id");
+  if (imip && who == NULL)
+    return usage_error ("--imip needs --for");
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || (text
+             = med_service_invite (store, g->centre_id, id, who, imip, &error))
+          == NULL
+      || !write_output (output, text, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  return EXIT_OK;
+}
+
+/* ---- feeds and free/busy ---------------------------------------------- */
+
+static gboolean
+parse_feed_kind (const char *s, MedFeedKind *out)
+{
+  static const char *const words[] = { "room", "mediator", "case", "centre" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++) {
+    if (g_strcmp0 (s, words[i]) == 0) {
+      *out = (MedFeedKind) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+int
+med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
+{
+  g_autofree char *audience = NULL, *party = NULL, *from = NULL;
+  g_autofree char *output = NULL;
+  int code = 0;
+  GOptionEntry entries[] = { { "audience", 0, 0, G_OPTION_ARG_STRING, &audience,
+                                 "public (room boards: “Reserved”, no "
+                                 "names), staff, or party (case feeds)",
+                                 "WHO" },
+    { "party", 0, 0, G_OPTION_ARG_STRING, &party, "The party of a party feed",
+        "PARTY_ID" },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+        "First day (default: 90 days ago)", "DATE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+        "Write to FILE (default: standard output)", "FILE" },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCentre) centre = NULL;
+  g_autoptr (MedCase) kase = NULL;
+  g_autofree char *text = NULL;
+  MedServiceCtx ctx = { g->now, g->actor, g->centre_id };
+  MedFeedAudience aud;
+  MedFeedKind kind;
+  MedTime since = 0;
+  gint64 id = 0, party_id = 0;
+
+  if (!med_cli_parse_options ("room|mediator|case|centre ID - a calendar feed",
+          "Writes the subscription feed (no METHOD) of a room, a mediator, a "
+          "case or the whole centre. The same state gives the same bytes.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 3 || !parse_feed_kind (argv[1], &kind))
+    return usage_error ("feed needs room, mediator, case or centre and an ID");
+  if (kind != MED_FEED_KIND_CASE && !med_cli_parse_id (argv[2], &id))
+    return usage_error ("feed %s needs a numeric ID", argv[1]);
+  aud = kind == MED_FEED_KIND_ROOM ? MED_FEED_PUBLIC : MED_FEED_STAFF;
+  if (audience != NULL) {
+    if (g_strcmp0 (audience, "public") == 0)
+      aud = MED_FEED_PUBLIC;
+    else if (g_strcmp0 (audience, "staff") == 0)
+      aud = MED_FEED_STAFF;
+    else if (g_strcmp0 (audience, "party") == 0)
+      aud = MED_FEED_PARTY;
+    else
+      return usage_error ("--audience is public, staff or party");
+  }
+  if ((aud == MED_FEED_PARTY) != (party != NULL))
+    return usage_error ("--audience party and --party PARTY_ID go together");
+  if (aud == MED_FEED_PARTY
+      && (kind != MED_FEED_KIND_CASE || !med_cli_parse_id (party, &party_id)))
+    return usage_error ("a party feed is a case feed with a numeric --party");
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || (centre = med_store_get_centre (store,
+              kind == MED_FEED_KIND_CENTRE ? id : g->centre_id, &error))
+          == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  if (from != NULL
+      && !med_time_parse_local (from, centre->zone, &since, &error)) {
+    g_prefix_error (&error, "--from: ");
+    return med_cli_report (g_steal_pointer (&error));
+  }
+  if (kind == MED_FEED_KIND_CASE) {
+    if ((kase = find_case_arg (store, argv[2], &error)) == NULL)
+      return med_cli_report (g_steal_pointer (&error));
+    id = kase->id;
+  }
+  text = med_service_feed (store, &ctx, kind, id, aud, party_id, since, &error);
+  if (text == NULL || !write_output (output, text, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  return EXIT_OK;
+}
+
+static gboolean
+parse_bound (const char *s, const char *zone, gboolean end, const char *what,
+    MedTime *out, GError **error)
+{
+  if (!med_time_parse_local (s, zone, out, error)) {
+    g_prefix_error (error, "%s: ", what);
+    return FALSE;
+  }
+  if (end && strlen (s) == 10) {
+    gint y, m, d;
+
+    /* the next local midnight, also across a DST change */
+    return med_workcal_local_date (zone, *out + 36 * 3600, &y, &m, &d, error)
+        && med_workcal_local_to_utc (zone, y, m, d, 0, out, error);
+  }
+  return TRUE;
+}
+
+int
+med_cli_cmd_freebusy (MedCliGlobal *g, int argc, char **argv)
+{
+  g_autofree char *from = NULL, *to = NULL, *output = NULL;
+  int code = 0;
+  GOptionEntry entries[] = { { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+                                 "Start (a date or a local time)", "T" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to,
+        "End (a date: to the end of that day)", "T" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+        "Write to FILE (default: standard output)", "FILE" },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCentre) centre = NULL;
+  g_autofree char *text = NULL;
+  MedServiceCtx ctx = { g->now, g->actor, g->centre_id };
+  MedTime a, b;
+  gint64 id;
+
+  if (!med_cli_parse_options ("room|mediator ID - free/busy time",
+          "Writes the VFREEBUSY of a room (sessions with their setup and "
+          "cleanup) or a mediator (sessions, leave, imported busy time).",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 3
+      || (strcmp (argv[1], "room") != 0 && strcmp (argv[1], "mediator") != 0)
+      || !med_cli_parse_id (argv[2], &id) || from == NULL || to == NULL)
+    return usage_error ("freebusy needs room or mediator, an ID, --from and "
+                        "--to");
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || (centre = med_store_get_centre (store, g->centre_id, &error)) == NULL
+      || !parse_bound (from, centre->zone, FALSE, "--from", &a, &error)
+      || !parse_bound (to, centre->zone, TRUE, "--to", &b, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  if (b <= a || b - a > 366 * 86400)
+    return usage_error ("--to must be after --from, within a year");
+  text = med_service_freebusy (store, &ctx, strcmp (argv[1], "room") == 0, id,
+      a, b, &error);
+  if (text == NULL || !write_output (output, text, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  return EXIT_OK;
+}
+
+/* ---- the outbox ------------------------------------------------------- */
+
+int
+med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
+{
+  gboolean json = FALSE, pending = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = { { "pending", 0, 0, G_OPTION_ARG_NONE, &pending,
+                                 "Only messages not sent yet", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCentre) centre = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+
+  if (!med_cli_parse_options ("- the iMIP outbox",
+          "Lists the invites and cancellations queued for e-mail, with their "
+          "delivery state.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("outbox list takes no arguments");
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || (centre = med_store_get_centre (store, g->centre_id, &error)) == NULL
+      || (list = med_store_outbox_list (store, pending, &error)) == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_array (b);
+    for (guint i = 0; i < list->len; i++) {
+      MedOutboxMessage *m = list->pdata[i];
+      g_autofree char *created = format_time (m->created_at, centre->zone);
+      g_autofree char *next = format_time (m->next_attempt_at, centre->zone);
+      g_autofree char *sent
+          = m->sent_at ? format_time (m->sent_at, centre->zone) : NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_int_value (b, m->id);
+      json_builder_set_member_name (b, "booking_id");
+      json_builder_add_int_value (b, m->booking_id);
+      json_builder_set_member_name (b, "recipient_name");
+      json_builder_add_string_value (b, m->recipient_name);
+      json_builder_set_member_name (b, "recipient_addr");
+      json_builder_add_string_value (b, m->recipient_addr);
+      json_builder_set_member_name (b, "method");
+      json_builder_add_string_value (b, m->method);
+      json_builder_set_member_name (b, "sequence");
+      json_builder_add_int_value (b, m->sequence);
+      json_builder_set_member_name (b, "subject");
+      json_builder_add_string_value (b, m->subject);
+      json_builder_set_member_name (b, "state");
+      json_builder_add_string_value (b, med_outbox_state_to_string (m->state));
+      json_builder_set_member_name (b, "created_at");
+      json_builder_add_string_value (b, created);
+      json_builder_set_member_name (b, "attempts");
+      json_builder_add_int_value (b, m->attempts);
+      json_builder_set_member_name (b, "next_attempt_at");
+      json_builder_add_string_value (b, next);
+      json_builder_set_member_name (b, "sent_at");
+      if (sent != NULL)
+        json_builder_add_string_value (b, sent);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "last_error");
+      json_builder_add_string_value (b, m->last_error);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    med_print_json (json_builder_get_root (b));
+    return EXIT_OK;
+  }
+  {
+    g_autoptr (MedTable) t = med_table_new (8, "ID", "BOOKING", "METHOD", "SEQ",
+        "TO", "STATE", "ATTEMPTS", "WHEN");
+
+    for (guint i = 0; i < list->len; i++) {
+      MedOutboxMessage *m = list->pdata[i];
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, m->id);
+      g_autofree char *bk
+          = g_strdup_printf ("%" G_GINT64_FORMAT, m->booking_id);
+      g_autofree char *seq = g_strdup_printf ("%d", m->sequence);
+      g_autofree char *att = g_strdup_printf ("%d", m->attempts);
+      g_autofree char *when = m->state == MED_OUTBOX_SENT
+          ? format_time (m->sent_at, centre->zone)
+          : m->state == MED_OUTBOX_PENDING
+          ? format_time (m->next_attempt_at, centre->zone)
+          : g_strdup ("");
+      g_autofree char *state
+          = *m->last_error != '\0' && m->state != MED_OUTBOX_SENT
+          ? g_strdup_printf ("%s (%s)", med_outbox_state_to_string (m->state),
+              m->last_error)
+          : g_strdup (med_outbox_state_to_string (m->state));
+
+      med_table_add (t, id, bk, m->method, seq, m->recipient_addr, state, att,
+          when);
+    }
+    med_table_print (t, stdout);
+  }
+  return EXIT_OK;
+}
+
+typedef struct
+{
+  GMainLoop *loop;
+  GBytes *output;
+  GError *error;
+  gboolean done;
+} MtaRun;
+
+static void
+mta_communicated_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  MtaRun *run = data;
+
+  g_subprocess_communicate_finish (G_SUBPROCESS (source), result, &run->output,
+      NULL, &run->error);
+  run->done = TRUE;
+  g_main_loop_quit (run->loop);
+}
+
+static gboolean
+mta_timed_out_cb (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Hands message to the MTA (argv) on its standard input. TRUE when it
+ * exits with status 0; else *why says what happened. */
+static gboolean
+run_mta (char **argv, const char *message, char **why)
+{
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_autoptr (GBytes) input = g_bytes_new_static (message, strlen (message));
+  g_autoptr (GSource) timeout = NULL;
+  g_autoptr (GError) error = NULL;
+  MtaRun run = { 0 };
+  gboolean ok = FALSE;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
+      | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv,
+      &error);
+  if (proc == NULL) {
+    *why = g_strdup (error->message);
+    return FALSE;
+  }
+  g_main_context_push_thread_default (ctx);
+  run.loop = g_main_loop_new (ctx, FALSE);
+  timeout = g_timeout_source_new_seconds (MTA_TIMEOUT_SECONDS);
+  g_source_set_callback (timeout, mta_timed_out_cb, cancel, NULL);
+  g_source_attach (timeout, ctx);
+  g_subprocess_communicate_async (proc, input, cancel, mta_communicated_cb,
+      &run);
+  while (!run.done)
+    g_main_loop_run (run.loop);
+  g_source_destroy (timeout);
+  if (g_cancellable_is_cancelled (cancel)) {
+    g_subprocess_force_exit (proc);
+    g_subprocess_wait (proc, NULL, NULL);
+    *why = g_strdup_printf ("%s did not finish within %d s", argv[0],
+        MTA_TIMEOUT_SECONDS);
+  } else if (run.error != NULL) {
+    *why = g_strdup (run.error->message);
+  } else if (g_subprocess_get_if_exited (proc)
+      && g_subprocess_get_exit_status (proc) == 0) {
+    ok = TRUE;
+  } else {
+    gsize len = 0;
+    const char *out = run.output ? g_bytes_get_data (run.output, &len) : NULL;
+    g_autofree char *said = g_strndup (out ? out : "", MIN (len, 300));
+
+    g_strstrip (said);
+    if (g_subprocess_get_if_exited (proc))
+      *why = g_strdup_printf ("%s exited with status %d%s%s", argv[0],
+          g_subprocess_get_exit_status (proc), *said ? ": " : "", said);
+    else
+      *why = g_strdup_printf ("%s was killed by signal %d", argv[0],
+          g_subprocess_get_term_sig (proc));
+  }
+  g_main_context_pop_thread_default (ctx);
+  g_main_loop_unref (run.loop);
+  g_clear_pointer (&run.output, g_bytes_unref);
+  g_clear_error (&run.error);
+  return ok;
+}
+
+int
+med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
+{
+  g_autofree char *sendmail = NULL;
+  int max_attempts = DEFAULT_MAX_ATTEMPTS, code = 0;
+  GOptionEntry entries[]
+      = { { "sendmail", 0, 0, G_OPTION_ARG_STRING, &sendmail,
+              "MTA command reading the message on stdin "
+              "(default $MEDSCHED_SENDMAIL or " DEFAULT_SENDMAIL ")",
+              "CMD" },
+          { "max-attempts", 0, 0, G_OPTION_ARG_INT, &max_attempts,
+              "Give a message up after N failed attempts (default 6)", "N" },
+          { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) mta = NULL;
+  const char *cmd;
+  guint sent = 0, retry = 0, given_up = 0;
+
+  if (!med_cli_parse_options ("- send due messages",
+          "Hands every due outbox message to a sendmail-compatible MTA, one "
+          "at a time; a message is marked sent only once the MTA accepted "
+          "it (exit status 0). Failures are retried after 1 min, 5 min, "
+          "30 min, 2 h, then every 6 h.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("outbox flush takes no arguments");
+  if (max_attempts < 1 || max_attempts > 100)
+    return usage_error ("--max-attempts must be 1–100");
+  cmd = sendmail;
+  if (cmd == NULL)
+    cmd = g_getenv ("MEDSCHED_SENDMAIL");
+  if (cmd == NULL || *cmd == '\0')
+    cmd = DEFAULT_SENDMAIL;
+  if (!g_shell_parse_argv (cmd, NULL, &mta, &error))
+    return usage_error ("--sendmail: %s", error->message);
+  if ((store = med_cli_open_store (g, &error)) == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  /* an MTA that exits without reading the whole message is a failed
+   * attempt, not a SIGPIPE for us */
+  signal (SIGPIPE, SIG_IGN);
+  for (;;) {
+    g_autoptr (MedOutboxMessage) m = NULL;
+    g_autofree char *why = NULL;
+
+    m = med_store_outbox_claim (store, g->now, OUTBOX_LEASE_SECONDS, &error);
+    if (m == NULL) {
+      if (error != NULL)
+        return med_cli_report (g_steal_pointer (&error));
+      break;
+    }
+    if (run_mta (mta, m->message, &why)) {
+      if (!med_store_outbox_mark_sent (store, m->id, g->now, g->actor, &error))
+        return med_cli_report (g_steal_pointer (&error));
+      printf ("sent #%" G_GINT64_FORMAT " %s SEQUENCE %d of booking "
+              "%" G_GINT64_FORMAT " to %s\n",
+          m->id, m->method, m->sequence, m->booking_id, m->recipient_addr);
+      sent++;
+      continue;
+    }
+    if (!med_store_outbox_mark_failed (store, m->id, g->now, why, max_attempts,
+            g->actor, &error))
+      return med_cli_report (g_steal_pointer (&error));
+    if (m->attempts + 1 >= max_attempts) {
+      printf ("gave up #%" G_GINT64_FORMAT " to %s after %d attempts: %s\n",
+          m->id, m->recipient_addr, m->attempts + 1, why);
+      given_up++;
+    } else {
+      printf ("failed #%" G_GINT64_FORMAT " to %s (attempt %d, retry in %d "
+              "s): %s\n",
+          m->id, m->recipient_addr, m->attempts + 1,
+          med_store_outbox_backoff (m->attempts + 1), why);
+      retry++;
+    }
+  }
+  printf ("outbox: %u sent, %u to retry, %u given up\n", sent, retry, given_up);
+  if (retry + given_up > 0) {
+    fprintf (stderr, "medsched: %u message(s) could not be handed to the MTA\n",
+        retry + given_up);
+    return EXIT_FAILED;
+  }
+  return EXIT_OK;
+}
+
+int
+med_cli_cmd_outbox_retry (MedCliGlobal *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  if (!med_cli_parse_options ("MESSAGE_ID - requeue a failed message",
+          "Puts a message that was given up back in the queue, due now.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2 || !med_cli_parse_id (argv[1], &id))
+    return usage_error ("outbox retry needs a numeric MESSAGE_ID");
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || !med_store_outbox_retry (store, id, g->now, g->actor, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("outbox message %" G_GINT64_FORMAT " queued again\n", id);
+  return EXIT_OK;
+}
+
+/* ---- replies, lint, busy time ------------------------------------------ */
+
+int
+med_cli_cmd_reply_import (MedCliGlobal *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedReply) reply = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  gint64 booking = 0;
+
+  if (!med_cli_parse_options ("FILE.ics - record an attendee's answer",
+          "Reads an iTIP REPLY and stores the attendee's PARTSTAT when it "
+          "answers the booking's current SEQUENCE; an answer to an older "
+          "version is refused as stale.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return usage_error ("reply import needs FILE.ics");
+  if (!read_ics_file (argv[1], &data, &len, &error)
+      || (reply = med_ical_parse_reply (data, len, &error)) == NULL) {
+    g_prefix_error (&error, "%s: ", argv[1]);
+    return med_cli_report (g_steal_pointer (&error));
+  }
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || !med_store_apply_reply (store, reply->uid, reply->attendee,
+          med_partstat_to_string (reply->partstat), reply->sequence,
+          reply->dtstamp, g->actor, &booking, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("booking %" G_GINT64_FORMAT ": %s %s (SEQUENCE %d)\n", booking,
+      reply->attendee, med_partstat_to_string (reply->partstat),
+      reply->sequence);
+  return EXIT_OK;
+}
+
+int
+med_cli_cmd_ics_lint (MedCliGlobal *g, int argc, char **argv)
+{
+  g_autofree char *kind_s = NULL;
+  int code = 0;
+  GOptionEntry entries[] = { { "kind", 0, 0, G_OPTION_ARG_STRING, &kind_s,
+                                 "invite, feed or auto (default: from "
+                                 "METHOD)",
+                                 "KIND" },
+    { NULL } };
+  MedIcalKind kind = MED_ICAL_KIND_AUTO;
+  guint bad_files = 0;
+
+  if (!med_cli_parse_options ("FILE.ics… - check iCalendar files",
+          "Checks what lenient parsers accept silently: CRLF line ends, "
+          "lines of at most 75 octets folded on UTF-8 boundaries, a "
+          "VTIMEZONE for every TZID, DTSTAMP in UTC, a REQUEST with an "
+          "ATTENDEE, no METHOD in a feed, one unquoted FEATURE. Exit status "
+          "1 when any file has a problem.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc < 2)
+    return usage_error ("ics lint needs FILE.ics");
+  if (kind_s != NULL) {
+    if (strcmp (kind_s, "invite") == 0)
+      kind = MED_ICAL_KIND_INVITE;
+    else if (strcmp (kind_s, "feed") == 0)
+      kind = MED_ICAL_KIND_FEED;
+    else if (strcmp (kind_s, "auto") != 0)
+      return usage_error ("--kind is invite, feed or auto");
+  }
+  for (int i = 1; i < argc; i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) problems = NULL;
+    g_autofree char *data = NULL;
+    gsize len = 0;
+
+    if (!read_ics_file (argv[i], &data, &len, &error)) {
+      fprintf (stderr, "medsched: %s\n", error->message);
+      bad_files++;
+      continue;
+    }
+    problems = med_ical_lint (data, len, kind);
+    if (problems->len == 0) {
+      printf ("%s: clean\n", argv[i]);
+      continue;
+    }
+    for (guint k = 0; k < problems->len; k++)
+      printf ("%s: %s\n", argv[i], (const char *) problems->pdata[k]);
+    fprintf (stderr, "medsched: %s: %u problem%s\n", argv[i], problems->len,
+        problems->len == 1 ? "" : "s");
+    bad_files++;
+  }
+  return bad_files > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+static int
+busy_import (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
+{
+  const char *what
+      = who == MED_STORE_PERSON_MEDIATOR ? "mediator" : "interpreter";
+  g_autofree char *source = NULL;
+  int code = 0;
+  GOptionEntry entries[] = { { "source", 0, 0, G_OPTION_ARG_STRING, &source,
+                                 "Name of the calendar (default: the file "
+                                 "name); a later import of the same source "
+                                 "replaces it",
+                                 "NAME" },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCentre) centre = NULL;
+  g_autoptr (GArray) busy = NULL;
+  g_autofree char *data = NULL, *usage = NULL, *summary = NULL;
+  g_autofree char *a_text = NULL, *b_text = NULL;
+  gsize len = 0;
+  MedTime a = g->now - 86400, b = g->now + (MedTime) BUSY_DAYS_AHEAD * 86400;
+  gint64 id;
+
+  usage = g_strdup_printf ("%s FILE.ics - import busy time",
+      who == MED_STORE_PERSON_MEDIATOR ? "MEDIATOR_ID" : "INTERPRETER_ID");
+  summary = g_strdup_printf ("Reads an external calendar of the %s (VEVENTs "
+                             "with RRULE, EXDATE and RECURRENCE-ID) and keeps "
+                             "its busy time for the next %d days: the "
+                             "scheduler avoids it.",
+      what, BUSY_DAYS_AHEAD);
+  if (!med_cli_parse_options (usage, summary, entries, &argc, &argv, &code))
+    return code;
+  if (argc != 3 || !med_cli_parse_id (argv[1], &id))
+    return usage_error ("%s busy-import needs a numeric ID and FILE.ics", what);
+  if (source == NULL) {
+    g_autofree char *base = g_path_get_basename (argv[2]);
+
+    source = g_utf8_make_valid (base, -1);
+  }
+  if (!med_validate_text (source, MED_MAX_NAME_BYTES, FALSE, FALSE, "--source",
+          &error))
+    return med_cli_report (g_steal_pointer (&error));
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || (centre = med_store_get_centre (store, g->centre_id, &error)) == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  med_ical_init (centre->zone);
+  if (!read_ics_file (argv[2], &data, &len, &error)
+      || (busy = med_ical_parse_busy (data, len, a, b, centre->zone, &error))
+          == NULL) {
+    g_prefix_error (&error, "%s: ", argv[2]);
+    return med_cli_report (g_steal_pointer (&error));
+  }
+  if (!med_store_replace_external_busy (store, who, id, source, busy, g->actor,
+          &error))
+    return med_cli_report (g_steal_pointer (&error));
+  a_text = med_time_format_local (a, centre->zone, "%Y-%m-%d");
+  b_text = med_time_format_local (b, centre->zone, "%Y-%m-%d");
+  printf ("%s %" G_GINT64_FORMAT ": %u busy intervals from “%s” (%s to %s)\n",
+      what, id, busy->len, source, a_text, b_text);
+  return EXIT_OK;
+}
+
+int
+med_cli_cmd_mediator_busy_import (MedCliGlobal *g, int argc, char **argv)
+{
+  return busy_import (g, argc, argv, MED_STORE_PERSON_MEDIATOR);
+}
+
+int
+med_cli_cmd_interpreter_busy_import (MedCliGlobal *g, int argc, char **argv)
+{
+  return busy_import (g, argc, argv, MED_STORE_PERSON_INTERPRETER);
+}
+
+static int
+set_email (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
+{
+  const char *what
+      = who == MED_STORE_PERSON_MEDIATOR ? "mediator" : "interpreter";
+  gboolean clear = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = { { "clear", 0, 0, G_OPTION_ARG_NONE, &clear,
+                                 "Remove the address", NULL },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  if (!med_cli_parse_options ("ID [ADDR] - set the e-mail address",
+          "Sets the address invites are sent to (or removes it with "
+          "--clear).",
+          entries, &argc, &argv, &code))
+    return code;
+  if (!med_cli_parse_id (argc > 1 ? argv[1] : NULL, &id)
+      || argc != (clear ? 2 : 3))
+    return usage_error ("%s email needs a numeric ID and ADDR (or --clear)",
+        what);
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || !med_store_set_email (store, who, id, clear ? "" : argv[2], g->actor,
+          &error))
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("%s %" G_GINT64_FORMAT ": e-mail %s\n", what, id,
+      clear ? "removed" : "set");
+  return EXIT_OK;
+}
+
+int
+med_cli_cmd_mediator_email (MedCliGlobal *g, int argc, char **argv)
+{
+  return set_email (g, argc, argv, MED_STORE_PERSON_MEDIATOR);
+}
+
+int
+med_cli_cmd_interpreter_email (MedCliGlobal *g, int argc, char **argv)
+{
+  return set_email (g, argc, argv, MED_STORE_PERSON_INTERPRETER);
+}
+
+/* ---- booking note ----------------------------------------------------- */
+
+int
+med_cli_cmd_booking_note (MedCliGlobal *g, int argc, char **argv)
+{
+  gboolean notify = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = { { "notify", 0, 0, G_OPTION_ARG_NONE, &notify,
+                                 "Send the attendees the updated invite (same "
+                                 "SEQUENCE, later DTSTAMP)",
+                                 NULL },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedBooking) b = NULL;
+  guint n = 0;
+  gint64 id;
+
+  if (!med_cli_parse_options ("BOOKING TEXT - a session's note",
+          "Sets the note shown in the invite's description. A text-only "
+          "edit: the SEQUENCE stays, and nobody is notified unless "
+          "--notify.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 3 || !med_cli_parse_id (argv[1], &id))
+    return usage_error ("booking note needs a numeric BOOKING id and TEXT");
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || !med_store_begin (store, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  if (!med_store_set_booking_note (store, id, argv[2], g->actor, &error)
+      || (notify
+          && !med_service_queue_invites (store, g->centre_id, id, NULL,
+              g->actor, &n, &error))
+      || !med_store_commit (store, &error)) {
+    med_store_rollback (store);
+    return med_cli_report (g_steal_pointer (&error));
+  }
+  if ((b = med_store_get_booking (store, id, &error)) == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("booking %" G_GINT64_FORMAT ": note saved (SEQUENCE %d unchanged)",
+      id, b->sequence);
+  if (notify)
+    printf ("; %u invite%s queued", n, n == 1 ? "" : "s");
+  printf ("\n");
+  return EXIT_OK;
+}

@@ -1,0 +1,667 @@
+/* med-cli-media.c — the commands of recorded remote sessions: record
+ * start|pause|resume|stop, recording list|log|verify|export|purge|recover
+ * and consent.
+ *
+ * `record start` runs the session in the foreground on a GMainLoop until
+ * SIGINT/SIGTERM (EOS, wait for the seal) or --duration. The running
+ * process stores its pid in the recording row; `record pause|resume|stop
+ * BOOKING` find that row and signal the process: SIGUSR1 pauses, SIGUSR2
+ * resumes, SIGTERM stops; stop then waits until the row is sealed or
+ * failed. Without GStreamer (built without MEDSCHED_HAVE_MEDIA) the
+ * commands that need it say so; list, log, purge and consent still work. */
+#define G_LOG_DOMAIN "medsched-media"
+
+#include "med-cli.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+
+#ifdef MEDSCHED_HAVE_MEDIA
+#include <medsched/med-media.h>
+
+#include "gstmedmanifest.h"
+#endif
+
+#define STOP_WAIT_SECONDS 60
+
+static int
+fail (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+
+static int
+fail (const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  return med_cli_report (
+      g_error_new_literal (MED_STORE_ERROR, MED_STORE_ERROR_FAILED, msg));
+}
+
+#ifndef MEDSCHED_HAVE_MEDIA
+static int
+no_media (void)
+{
+  return fail ("this medsched was built without GStreamer: remote-session "
+               "recording is not available");
+}
+#endif
+
+/* The recording of booking_id being recorded by a live process. */
+static MedRecording *
+find_live (MedStore *store, gint64 booking_id, GError **error)
+{
+  g_autoptr (GPtrArray) recs
+      = med_store_list_recordings (store, booking_id, error);
+
+  if (recs == NULL)
+    return NULL;
+  for (guint i = recs->len; i > 0; i--) {
+    MedRecording *r = recs->pdata[i - 1];
+
+    if ((r->state == MED_RECORDING_RECORDING
+            || r->state == MED_RECORDING_PAUSED)
+        && r->pid > 0 && kill ((pid_t) r->pid, 0) == 0)
+      return g_steal_pointer (&recs->pdata[i - 1]);
+  }
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+      "booking %" G_GINT64_FORMAT " is not being recorded", booking_id);
+  return NULL;
+}
+
+#ifdef MEDSCHED_HAVE_MEDIA
+
+typedef struct
+{
+  GMainLoop *loop;
+  MedSession *session;
+  gboolean ok;
+  char *why;
+  guint stop_timer;
+} RecordRun;
+
+static void
+session_finished_cb (MedSession *session, const GError *error,
+    gpointer user_data)
+{
+  RecordRun *run = user_data;
+
+  run->ok = error == NULL;
+  if (error)
+    run->why = g_strdup (error->message);
+  g_main_loop_quit (run->loop);
+}
+
+static gboolean
+stop_timeout_cb (gpointer user_data)
+{
+  RecordRun *run = user_data;
+
+  run->stop_timer = 0;
+  run->why = g_strdup ("the recording did not finish within 60 s of stop");
+  g_main_loop_quit (run->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+request_stop (RecordRun *run)
+{
+  if (med_session_is_finished (run->session) || run->stop_timer)
+    return;
+  med_session_stop (run->session);
+  run->stop_timer
+      = g_timeout_add_seconds (STOP_WAIT_SECONDS, stop_timeout_cb, run);
+}
+
+static gboolean
+stop_signal_cb (gpointer user_data)
+{
+  request_stop (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+duration_elapsed_cb (gpointer user_data)
+{
+  request_stop (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+pause_signal_cb (gpointer user_data)
+{
+  RecordRun *run = user_data;
+  g_autoptr (GError) err = NULL;
+
+  if (!med_session_pause (run->session, &err))
+    g_printerr ("medsched: pause: %s\n", err->message);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+resume_signal_cb (gpointer user_data)
+{
+  RecordRun *run = user_data;
+  g_autoptr (GError) err = NULL;
+
+  if (!med_session_resume (run->session, &err))
+    g_printerr ("medsched: resume: %s\n", err->message);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+record_start (MedCliGlobal *g, int argc, char **argv)
+{
+  g_auto (GStrv) inputs = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *regime_s = NULL;
+  gboolean composite = FALSE;
+  gint duration = 0, segment = 0;
+  GOptionEntry entries[] = {
+    { "input", 0, 0, G_OPTION_ARG_STRING_ARRAY, &inputs,
+        "Input URI (repeat): rtsp://, srt://, v4l2:///dev/videoN, "
+        "file:///path, test://video, test://av",
+        "URI" },
+    { "composite", 0, 0, G_OPTION_ARG_NONE, &composite,
+        "Also record a stamped grid composite and stream it as HLS", NULL },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration,
+        "Stop after this many seconds", "SECONDS" },
+    { "segment", 0, 0, G_OPTION_ARG_INT, &segment,
+        "Segment length in seconds (default 10)", "SECONDS" },
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
+        "Recording directory (default $MEDSCHED_RECORDINGS/booking-ID-TIME)",
+        "DIR" },
+    { "regime", 0, 0, G_OPTION_ARG_STRING, &regime_s,
+        "hearing (continuous) or mediation (needs consent; default)",
+        "REGIME" },
+    { NULL }
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedBooking) booking = NULL;
+  g_autoptr (MedCase) mcase = NULL;
+  g_autoptr (MedCentre) centre = NULL;
+  g_autoptr (MedSession) session = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autofree char *abs_dir = NULL;
+  MedSessionConfig cfg = { 0 };
+  RecordRun run = { 0 };
+  gint64 booking_id;
+  guint n_recovered = 0;
+  guint sig[4];
+  int code;
+
+  if (!med_cli_parse_options ("record start BOOKING",
+          "Record a remote session in the foreground.", entries, &argc, &argv,
+          &code))
+    return code;
+  if (argc != 2 || !med_cli_parse_id (argv[1], &booking_id))
+    return med_cli_usage ("record start takes one booking id");
+  if (inputs == NULL || inputs[0] == NULL)
+    return med_cli_usage ("record start needs at least one --input URI");
+  if (duration < 0 || segment < 0 || segment > 3600)
+    return med_cli_usage ("--duration and --segment take positive seconds");
+  cfg.regime = MED_RECORDING_REGIME_MEDIATION;
+  if (regime_s && !med_recording_regime_from_string (regime_s, &cfg.regime,
+                      &error))
+    return med_cli_report (g_steal_pointer (&error));
+
+  store = med_cli_open_store (g, &error);
+  if (store == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  /* A recorder killed earlier leaves an unsealed manifest: seal it now. */
+  if (!med_media_recover (store, g->actor, &n_recovered, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  if (n_recovered > 0)
+    g_printerr ("medsched: recovered %u interrupted recording%s\n",
+        n_recovered, n_recovered == 1 ? "" : "s");
+  booking = med_store_get_booking (store, booking_id, &error);
+  mcase = booking ? med_store_get_case (store, booking->case_id, &error)
+                  : NULL;
+  centre = mcase ? med_store_get_centre (store, mcase->centre_id, &error)
+                 : NULL;
+  if (centre == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+
+  if (dir == NULL) {
+    const char *root = g_getenv ("MEDSCHED_RECORDINGS");
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+    g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%S");
+    g_autofree char *leaf = g_strdup_printf ("booking-%" G_GINT64_FORMAT "-%s",
+        booking_id, stamp);
+
+    dir = g_build_filename (root && *root ? root : "recordings", leaf, NULL);
+  }
+  abs_dir = g_canonicalize_filename (dir, NULL);
+
+  cfg.booking_id = booking_id;
+  cfg.dir = abs_dir;
+  cfg.inputs = (const char *const *) inputs;
+  cfg.composite = composite;
+  cfg.case_number = mcase->number;
+  cfg.room = "remote";
+  cfg.zone = centre->zone;
+  cfg.segment_ns = (guint64) segment * 1000000000u;
+  cfg.actor = g->actor;
+  session = med_session_new (store, &cfg, &error);
+  if (session == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+
+  loop = g_main_loop_new (NULL, FALSE);
+  run.loop = loop;
+  run.session = session;
+  med_session_set_finished_func (session, session_finished_cb, &run);
+  sig[0] = g_unix_signal_add (SIGINT, stop_signal_cb, &run);
+  sig[1] = g_unix_signal_add (SIGTERM, stop_signal_cb, &run);
+  sig[2] = g_unix_signal_add (SIGUSR1, pause_signal_cb, &run);
+  sig[3] = g_unix_signal_add (SIGUSR2, resume_signal_cb, &run);
+  if (!med_session_start (session, &error)) {
+    /* The bus usually explains why: let it. */
+    g_clear_error (&error);
+  }
+  if (duration > 0)
+    g_timeout_add_seconds (duration, duration_elapsed_cb, &run);
+  printf ("recording %" G_GINT64_FORMAT " of booking %" G_GINT64_FORMAT
+          " in %s\n",
+      med_session_get_recording_id (session), booking_id, abs_dir);
+  if (med_session_get_playlist (session))
+    printf ("live stream (HLS): %s\n", med_session_get_playlist (session));
+  fflush (stdout);
+  if (!med_session_is_finished (session))
+    g_main_loop_run (loop);
+  for (guint i = 0; i < G_N_ELEMENTS (sig); i++)
+    g_source_remove (sig[i]);
+  if (run.stop_timer)
+    g_source_remove (run.stop_timer);
+  if (!run.ok) {
+    g_autofree char *why = g_steal_pointer (&run.why);
+
+    return fail ("recording %" G_GINT64_FORMAT " failed: %s",
+        med_session_get_recording_id (session), why ? why : "unknown error");
+  }
+  printf ("sealed: %s/%s\n", abs_dir, "recording.mkv");
+  return EXIT_OK;
+}
+#endif
+
+static int
+record_signal (MedCliGlobal *g, int argc, char **argv, int signo,
+    const char *what)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedRecording) r = NULL;
+  gint64 booking_id;
+  int code;
+  GOptionEntry entries[] = { { NULL } };
+  g_autofree char *usage = g_strdup_printf ("record %s BOOKING", what);
+
+  if (!med_cli_parse_options (usage, "Signal the process recording a booking.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2 || !med_cli_parse_id (argv[1], &booking_id))
+    return med_cli_usage ("takes one booking id");
+  store = med_cli_open_store (g, &error);
+  r = store ? find_live (store, booking_id, &error) : NULL;
+  if (r == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  if (kill ((pid_t) r->pid, signo) != 0)
+    return fail ("cannot signal the recording process");
+  /* Wait for the running process to say it happened. */
+  for (guint i = 0; i < STOP_WAIT_SECONDS * 10; i++) {
+    g_autoptr (MedRecording) now = NULL;
+
+    g_usleep (G_USEC_PER_SEC / 10);
+    now = med_store_get_recording (store, r->id, &error);
+    if (now == NULL)
+      return med_cli_report (g_steal_pointer (&error));
+    if (signo == SIGTERM && now->state != MED_RECORDING_RECORDING
+        && now->state != MED_RECORDING_PAUSED) {
+      printf ("recording %" G_GINT64_FORMAT " %s\n", now->id,
+          med_recording_state_to_string (now->state));
+      return now->state == MED_RECORDING_SEALED ? EXIT_OK : EXIT_FAILED;
+    }
+    if (signo != SIGTERM && now->state != r->state) {
+      printf ("recording %" G_GINT64_FORMAT " %s\n", now->id,
+          med_recording_state_to_string (now->state));
+      return EXIT_OK;
+    }
+  }
+  return fail ("the recording process did not answer");
+}
+
+int
+med_cli_cmd_record_start (MedCliGlobal *g, int argc, char **argv)
+{
+#ifdef MEDSCHED_HAVE_MEDIA
+  return record_start (g, argc, argv);
+#else
+  return no_media ();
+#endif
+}
+
+int
+med_cli_cmd_record_pause (MedCliGlobal *g, int argc, char **argv)
+{
+  return record_signal (g, argc, argv, SIGUSR1, "pause");
+}
+
+int
+med_cli_cmd_record_resume (MedCliGlobal *g, int argc, char **argv)
+{
+  return record_signal (g, argc, argv, SIGUSR2, "resume");
+}
+
+int
+med_cli_cmd_record_stop (MedCliGlobal *g, int argc, char **argv)
+{
+  return record_signal (g, argc, argv, SIGTERM, "stop");
+}
+
+int
+med_cli_cmd_recording_list (MedCliGlobal *g, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  gint64 booking = 0;
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+          { "booking", 0, 0, G_OPTION_ARG_INT64, &booking,
+              "Only this booking's recordings", "ID" },
+          { NULL } };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GPtrArray) recs = NULL;
+  int code;
+
+  if (!med_cli_parse_options ("recording list", "List recordings.", entries,
+          &argc, &argv, &code))
+    return code;
+  store = med_cli_open_store (g, &error);
+  recs = store ? med_store_list_recordings (store, booking, &error) : NULL;
+  if (recs == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_array (b);
+    for (guint i = 0; i < recs->len; i++) {
+      MedRecording *r = recs->pdata[i];
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_int_value (b, r->id);
+      json_builder_set_member_name (b, "booking_id");
+      json_builder_add_int_value (b, r->booking_id);
+      json_builder_set_member_name (b, "regime");
+      json_builder_add_string_value (b,
+          med_recording_regime_to_string (r->regime));
+      json_builder_set_member_name (b, "state");
+      json_builder_add_string_value (b,
+          med_recording_state_to_string (r->state));
+      json_builder_set_member_name (b, "dir");
+      json_builder_add_string_value (b, r->dir);
+      json_builder_set_member_name (b, "head_hash");
+      json_builder_add_string_value (b, r->head_hash);
+      json_builder_set_member_name (b, "duration_ns");
+      json_builder_add_int_value (b, (gint64) r->duration_ns);
+      json_builder_set_member_name (b, "bytes");
+      json_builder_add_int_value (b, (gint64) r->bytes);
+      json_builder_set_member_name (b, "segments");
+      json_builder_add_int_value (b,
+          med_store_count_recording_segments (store, r->id, NULL));
+      json_builder_set_member_name (b, "failure");
+      json_builder_add_string_value (b, r->failure);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    med_print_json (json_builder_get_root (b));
+  } else {
+    g_autoptr (MedTable) t = med_table_new (6, "ID", "BOOKING", "REGIME",
+        "STATE", "DURATION", "DIR");
+
+    for (guint i = 0; i < recs->len; i++) {
+      MedRecording *r = recs->pdata[i];
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, r->id);
+      g_autofree char *bk = g_strdup_printf ("%" G_GINT64_FORMAT,
+          r->booking_id);
+      g_autofree char *dur = g_strdup_printf ("%.1f s", r->duration_ns / 1e9);
+
+      med_table_add (t, id, bk, med_recording_regime_to_string (r->regime),
+          med_recording_state_to_string (r->state), dur, r->dir);
+    }
+    med_table_print (t, stdout);
+  }
+  return EXIT_OK;
+}
+
+static gboolean
+get_recording_arg (MedCliGlobal *g, int argc, char **argv, MedStore **store,
+    MedRecording **r, int *code)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  if (argc != 2 || !med_cli_parse_id (argv[1], &id)) {
+    *code = med_cli_usage ("takes one recording id");
+    return FALSE;
+  }
+  *store = med_cli_open_store (g, &error);
+  *r = *store ? med_store_get_recording (*store, id, &error) : NULL;
+  if (*r == NULL) {
+    *code = med_cli_report (g_steal_pointer (&error));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+int
+med_cli_cmd_recording_log (MedCliGlobal *g, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedRecording) r = NULL;
+  g_autoptr (GPtrArray) log = NULL;
+  g_autoptr (GError) error = NULL;
+  int code;
+
+  if (!med_cli_parse_options ("recording log ID",
+          "A recording's interruption log.", entries, &argc, &argv, &code)
+      || !get_recording_arg (g, argc, argv, &store, &r, &code))
+    return code;
+  log = med_store_list_recording_log (store, r->id, &error);
+  if (log == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  for (guint i = 0; i < log->len; i++) {
+    MedRecordingLog *l = log->pdata[i];
+    g_autoptr (GDateTime) at = g_date_time_new_from_unix_utc (l->at);
+    g_autofree char *ts = g_date_time_format_iso8601 (at);
+
+    printf ("%s %s%s%s\n", ts, med_recording_event_to_string (l->kind),
+        *l->detail ? " " : "", l->detail);
+  }
+  return EXIT_OK;
+}
+
+int
+med_cli_cmd_recording_verify (MedCliGlobal *g, int argc, char **argv)
+{
+#ifdef MEDSCHED_HAVE_MEDIA
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedRecording) r = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *manifest = NULL;
+  GstMedManifestInfo info = { 0 };
+  gboolean ok;
+  int code;
+
+  if (!med_cli_parse_options ("recording verify ID",
+          "Re-hash every segment and check the manifest's chain.", entries,
+          &argc, &argv, &code)
+      || !get_recording_arg (g, argc, argv, &store, &r, &code))
+    return code;
+  if (r->state == MED_RECORDING_PURGED)
+    return fail ("recording %" G_GINT64_FORMAT " was purged", r->id);
+  if (!med_store_recording_access (store, r->id, "verify", g->actor, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  manifest = g_build_filename (r->dir, "manifest.jsonl", NULL);
+  ok = gst_med_manifest_verify_full (manifest, GST_MED_MANIFEST_VERIFY_NONE,
+      &info, &error);
+  if (ok && r->state == MED_RECORDING_SEALED
+      && g_strcmp0 (info.head_hash, r->head_hash) != 0) {
+    ok = FALSE;
+    g_set_error (&error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT,
+        "the manifest's head hash differs from the one stored at the seal: "
+        "the manifest was truncated or replaced");
+  }
+  if (!ok) {
+    printf ("ALTERED: %s\n", error->message);
+    if (info.bad_file)
+      printf ("altered file: %s\n", info.bad_file);
+    gst_med_manifest_info_clear (&info);
+    return EXIT_FAILED;
+  }
+  printf ("ok: %u segments, %.1f s, %s, head %s\n", info.n_segments,
+      info.duration_ns / 1e9, info.sealed ? "sealed" : "not sealed",
+      info.head_hash);
+  gst_med_manifest_info_clear (&info);
+  return EXIT_OK;
+#else
+  return no_media ();
+#endif
+}
+
+int
+med_cli_cmd_recording_export (MedCliGlobal *g, int argc, char **argv)
+{
+#ifdef MEDSCHED_HAVE_MEDIA
+  g_autofree char *out = NULL;
+  GOptionEntry entries[] = { { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+                                 "Where to write the final file", "FILE" },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedRecording) r = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) src = NULL;
+  g_autoptr (GFile) dst = NULL;
+  g_autofree char *manifest = NULL;
+  GstMedManifestInfo info = { 0 };
+  int code;
+
+  if (!med_cli_parse_options ("recording export ID -o FILE",
+          "Copy a sealed recording's final file.", entries, &argc, &argv,
+          &code)
+      || !get_recording_arg (g, argc, argv, &store, &r, &code))
+    return code;
+  if (out == NULL)
+    return med_cli_usage ("recording export needs -o FILE");
+  if (r->state != MED_RECORDING_SEALED)
+    return fail ("recording %" G_GINT64_FORMAT " is %s, not sealed", r->id,
+        med_recording_state_to_string (r->state));
+  manifest = g_build_filename (r->dir, "manifest.jsonl", NULL);
+  if (!gst_med_manifest_verify_full (manifest,
+          GST_MED_MANIFEST_VERIFY_REQUIRE_SEALED, &info, &error)
+      || info.final_file == NULL) {
+    gst_med_manifest_info_clear (&info);
+    if (error == NULL)
+      return fail ("recording has no final file");
+    return fail ("will not export: %s", error->message);
+  }
+  src = g_file_new_for_path (info.final_file);
+  dst = g_file_new_for_path (out);
+  gst_med_manifest_info_clear (&info);
+  if (!med_store_recording_access (store, r->id, "export", g->actor, &error)
+      || !g_file_copy (src, dst, G_FILE_COPY_NONE, NULL, NULL, NULL, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("exported recording %" G_GINT64_FORMAT " to %s\n", r->id, out);
+  return EXIT_OK;
+#else
+  return no_media ();
+#endif
+}
+
+int
+med_cli_cmd_recording_purge (MedCliGlobal *g, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n = 0;
+  int code;
+
+  if (!med_cli_parse_options ("recording purge",
+          "Delete the files of recordings past their retention.", entries,
+          &argc, &argv, &code))
+    return code;
+  store = med_cli_open_store (g, &error);
+  if (store == NULL
+      || !med_store_purge_recordings (store, g->actor, &n, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("purged %u recording%s\n", n, n == 1 ? "" : "s");
+  return EXIT_OK;
+}
+
+int
+med_cli_cmd_recording_recover (MedCliGlobal *g, int argc, char **argv)
+{
+#ifdef MEDSCHED_HAVE_MEDIA
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n = 0;
+  int code;
+
+  if (!med_cli_parse_options ("recording recover",
+          "Seal the manifests of recorders that were killed.", entries, &argc,
+          &argv, &code))
+    return code;
+  store = med_cli_open_store (g, &error);
+  if (store == NULL || !med_media_recover (store, g->actor, &n, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("recovered %u recording%s\n", n, n == 1 ? "" : "s");
+  return EXIT_OK;
+#else
+  return no_media ();
+#endif
+}
+
+int
+med_cli_cmd_consent (MedCliGlobal *g, int argc, char **argv)
+{
+  gboolean given = FALSE, refused = FALSE;
+  GOptionEntry entries[]
+      = { { "given", 0, 0, G_OPTION_ARG_NONE, &given, "The party consents",
+              NULL },
+          { "refused", 0, 0, G_OPTION_ARG_NONE, &refused,
+              "The party refuses (or withdraws) consent", NULL },
+          { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 booking_id, party_id;
+  int code;
+
+  if (!med_cli_parse_options ("consent BOOKING PARTY_ID --given|--refused",
+          "Record a party's consent to the session being recorded.", entries,
+          &argc, &argv, &code))
+    return code;
+  if (argc != 3 || !med_cli_parse_id (argv[1], &booking_id)
+      || !med_cli_parse_id (argv[2], &party_id) || given == refused)
+    return med_cli_usage (
+        "consent takes BOOKING PARTY_ID and one of --given, --refused");
+  store = med_cli_open_store (g, &error);
+  if (store == NULL
+      || !med_store_set_consent (store, booking_id, party_id, given, g->actor,
+          &error))
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("consent of party %" G_GINT64_FORMAT " for booking %" G_GINT64_FORMAT
+          ": %s\n",
+      party_id, booking_id, given ? "given" : "refused");
+  return EXIT_OK;
+}

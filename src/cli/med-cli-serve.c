@@ -1,0 +1,396 @@
+/* med-cli-serve.c — the commands around the HTTP server: `medsched serve`
+ * (the server on the main loop until SIGINT or SIGTERM), `user add`,
+ * `user token`, `user list`, `user revoke-tokens` and `feed-link`.
+ *
+ * Secrets are printed once and never stored: the store keeps their
+ * SHA-256 (med_http_hash_secret). Passwords come from a file or standard
+ * input, never from the command line (where ps would show them). */
+#define G_LOG_DOMAIN "medsched-cli"
+
+#include "med-cli.h"
+
+#include <medsched/med-http.h>
+#include <medsched/med-ical.h>
+
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- serve ---- */
+
+typedef struct
+{
+  GMainLoop *loop;
+  MedHttpServer *srv;
+  gboolean stopping;
+} ServeState;
+
+static gboolean
+stopped_cb (gpointer data)
+{
+  ServeState *s = data;
+
+  g_main_loop_quit (s->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+signal_cb (gpointer data)
+{
+  ServeState *s = data;
+
+  if (!s->stopping) {
+    s->stopping = TRUE;
+    fprintf (stderr, "medsched: stopping (%u requests in flight)\n",
+        med_http_server_in_flight (s->srv));
+    med_http_server_shutdown (s->srv, stopped_cb, s);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+int
+med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
+{
+  g_autofree char *listen = NULL, *config = NULL, *access_log = NULL;
+  g_autofree char *public_url = NULL;
+  gboolean secure = FALSE, trust_proxy = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = { { "listen", 0, 0, G_OPTION_ARG_STRING, &listen,
+                                 "Address and port (default 127.0.0.1:8080)",
+                                 "ADDR:PORT" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config,
+        "Key file with a [server] group", "FILE" },
+    { "access-log", 0, 0, G_OPTION_ARG_STRING, &access_log,
+        "- (stderr, default), off, or a file", "WHERE" },
+    { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
+        "Base URL users reach (for links on pages)", "URL" },
+    { "secure-cookies", 0, 0, G_OPTION_ARG_NONE, &secure,
+        "Mark cookies Secure (behind TLS)", NULL },
+    { "trust-proxy", 0, 0, G_OPTION_ARG_NONE, &trust_proxy,
+        "Take the client address from X-Real-IP of a loopback proxy", NULL },
+    { NULL } };
+  MedHttpConfig cfg;
+  g_autoptr (GError) error = NULL;
+  ServeState s = { 0 };
+  guint sig_int, sig_term;
+
+  if (!med_cli_parse_options ("- run the HTTP server",
+          "Serves the JSON API, the web pages and the calendar feeds until "
+          "SIGINT or SIGTERM; listens on loopback unless told otherwise.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return med_cli_usage ("serve takes no arguments");
+  med_http_config_init (&cfg);
+  g_free (cfg.db);
+  cfg.db = g_strdup (g->db);
+  cfg.centre_id = g->centre_id;
+  if (config != NULL && !med_http_config_load (&cfg, config, &error)) {
+    med_http_config_clear (&cfg);
+    return med_cli_report (g_steal_pointer (&error));
+  }
+#define SET(field, v)                                                          \
+  if (v) {                                                                     \
+    g_free (cfg.field);                                                        \
+    cfg.field = g_strdup (v);                                                  \
+  }
+  SET (listen, listen);
+  SET (access_log, access_log);
+  SET (public_url, public_url);
+#undef SET
+  if (secure)
+    cfg.secure_cookies = TRUE;
+  if (trust_proxy)
+    cfg.trust_proxy = TRUE;
+  if (g->now_text != NULL)
+    cfg.fixed_now = g->now;
+
+  s.srv = med_http_server_new (&cfg, &error);
+  med_http_config_clear (&cfg);
+  if (s.srv == NULL || !med_http_server_listen (s.srv, &error)) {
+    g_clear_pointer (&s.srv, med_http_server_free);
+    return med_cli_report (g_steal_pointer (&error));
+  }
+  /* libical's zone cache is not thread-safe: fill it on this thread. */
+  med_ical_init ("Asia/Shanghai");
+  s.loop = g_main_loop_new (NULL, FALSE);
+  sig_int = g_unix_signal_add (SIGINT, signal_cb, &s);
+  sig_term = g_unix_signal_add (SIGTERM, signal_cb, &s);
+  signal (SIGPIPE, SIG_IGN);
+  printf ("medsched: listening on port %u\n", med_http_server_get_port (s.srv));
+  fflush (stdout);
+  g_main_loop_run (s.loop);
+  /* The signal sources stay: a second SIGTERM while closing is absorbed
+   * (removing them would restore the default action and kill us). */
+  (void) sig_int;
+  (void) sig_term;
+  med_http_server_free (s.srv);
+  g_main_loop_unref (s.loop);
+  fprintf (stderr, "medsched: stopped\n");
+  return EXIT_OK;
+}
+
+/* ---- users ---- */
+
+static char *
+read_password (const char *file, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  char *nl;
+
+  if (file != NULL) {
+    if (!g_file_get_contents (file, &data, &len, error))
+      return NULL;
+  } else {
+    char buf[512];
+
+    if (fgets (buf, sizeof buf, stdin) == NULL) {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+          "no password on standard input");
+      return NULL;
+    }
+    data = g_strdup (buf);
+    memset (buf, 0, sizeof buf);
+  }
+  if ((nl = strpbrk (data, "\r\n")) != NULL)
+    *nl = '\0';
+  if (strlen (data) < 8 || strlen (data) > 256
+      || !g_utf8_validate (data, -1, NULL)) {
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "a password has 8–256 bytes of UTF-8");
+    return NULL;
+  }
+  return g_steal_pointer (&data);
+}
+
+int
+med_cli_cmd_user_add (MedCliGlobal *g, int argc, char **argv)
+{
+  g_autofree char *role = NULL, *mediator = NULL, *pw_file = NULL;
+  int iterations = 0, code = 0;
+  GOptionEntry entries[] = { { "role", 0, 0, G_OPTION_ARG_STRING, &role,
+                                 "admin, clerk or mediator", "ROLE" },
+    { "mediator", 0, 0, G_OPTION_ARG_STRING, &mediator,
+        "The mediator this user is (role mediator)", "ID" },
+    { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &pw_file,
+        "Read the password from FILE (default: standard input)", "FILE" },
+    { "iterations", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &iterations,
+        "PBKDF2 iterations (tests)", "N" },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *password = NULL;
+  g_autoptr (MedMediator) mediator_row = NULL;
+  MedUser u = { 0 };
+  gint64 id;
+
+  if (!med_cli_parse_options ("NAME - add a user of the web pages and API",
+          "Adds a user with a role; a mediator user names its mediator. "
+          "The password is read from --password-file or standard input.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2 || role == NULL)
+    return med_cli_usage ("user add needs NAME and --role");
+  if (!med_role_from_string (role, &u.role, &error)
+      || !med_store_check_user_name (argv[1], &error))
+    return med_cli_report (g_steal_pointer (&error));
+  if ((u.role == MED_ROLE_MEDIATOR) != (mediator != NULL))
+    return med_cli_usage ("--mediator goes with --role mediator, and only "
+                          "there");
+  if (mediator != NULL && !med_cli_parse_id (mediator, &u.mediator_id))
+    return med_cli_usage ("--mediator takes a numeric id");
+  if (iterations != 0 && (iterations < 1000 || iterations > 10000000))
+    return med_cli_usage ("--iterations must be 1000–10000000");
+  if ((password = read_password (pw_file, &error)) == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  u.name = argv[1];
+  u.password = med_http_password_hash (password, (guint) iterations);
+  memset (password, 0, strlen (password));
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || (u.mediator_id
+          && (mediator_row
+                 = med_store_get_mediator (store, u.mediator_id, &error))
+              == NULL)
+      || (id = med_store_add_user (store, &u, g->actor, &error)) == 0) {
+    g_free (u.password);
+    return med_cli_report (g_steal_pointer (&error));
+  }
+  g_free (u.password);
+  printf ("user %" G_GINT64_FORMAT " %s (%s)\n", id, argv[1], role);
+  return EXIT_OK;
+}
+
+int
+med_cli_cmd_user_token (MedCliGlobal *g, int argc, char **argv)
+{
+  int days = 0, code = 0;
+  GOptionEntry entries[]
+      = { { "expires-days", 0, 0, G_OPTION_ARG_INT, &days,
+              "Valid for N days (default: until revoked)", "N" },
+          { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedUser) u = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *secret = NULL, *hash = NULL;
+
+  if (!med_cli_parse_options ("NAME - make an API bearer token",
+          "Makes a new bearer token for the user and prints it once; the "
+          "store keeps only its SHA-256.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return med_cli_usage ("user token needs NAME");
+  if (days < 0 || days > 3650)
+    return med_cli_usage ("--expires-days must be 0–3650");
+  secret = med_http_new_secret ();
+  hash = med_http_hash_secret (secret);
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || (u = med_store_find_user (store, argv[1], &error)) == NULL
+      || med_store_add_token (store, u->id, hash,
+             days ? g->now + (MedTime) days * 86400 : 0, g->actor, &error)
+          == 0)
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("%s\n", secret);
+  return EXIT_OK;
+}
+
+int
+med_cli_cmd_user_revoke (MedCliGlobal *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedUser) u = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!med_cli_parse_options ("NAME - revoke every API token of a user",
+          "Revokes the user's bearer tokens.", entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return med_cli_usage ("user revoke-tokens needs NAME");
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || (u = med_store_find_user (store, argv[1], &error)) == NULL
+      || !med_store_revoke_tokens (store, u->id, g->actor, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("tokens of %s revoked\n", u->name);
+  return EXIT_OK;
+}
+
+int
+med_cli_cmd_user_list (MedCliGlobal *g, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  int code = 0;
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+          { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GPtrArray) users = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!med_cli_parse_options ("- list users", "Lists the users and roles.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return med_cli_usage ("user list takes no arguments");
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || (users = med_store_list_users (store, &error)) == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  if (json) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    json_builder_begin_array (b);
+    for (guint i = 0; i < users->len; i++) {
+      MedUser *u = g_ptr_array_index (users, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_int_value (b, u->id);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, u->name);
+      json_builder_set_member_name (b, "role");
+      json_builder_add_string_value (b, med_role_to_string (u->role));
+      json_builder_set_member_name (b, "mediator_id");
+      if (u->mediator_id)
+        json_builder_add_int_value (b, u->mediator_id);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "disabled");
+      json_builder_add_boolean_value (b, u->disabled);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    med_print_json (json_builder_get_root (b));
+  } else {
+    g_autoptr (MedTable) t
+        = med_table_new (4, "ID", "USER", "ROLE", "MEDIATOR");
+
+    for (guint i = 0; i < users->len; i++) {
+      MedUser *u = g_ptr_array_index (users, i);
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, u->id);
+      g_autofree char *m = u->mediator_id
+          ? g_strdup_printf ("%" G_GINT64_FORMAT, u->mediator_id)
+          : g_strdup ("");
+
+      med_table_add (t, id, u->name, med_role_to_string (u->role), m);
+    }
+    med_table_print (t, stdout);
+  }
+  return EXIT_OK;
+}
+
+/* ---- feed links ---- */
+
+int
+med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
+{
+  gboolean revoke = FALSE;
+  int code = 0;
+  GOptionEntry entries[] = { { "revoke", 0, 0, G_OPTION_ARG_NONE, &revoke,
+                                 "Revoke link ID instead (feed-link --revoke "
+                                 "ID)",
+                                 NULL },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *secret = NULL, *hash = NULL, *base = NULL;
+  MedFeedLinkKind kind;
+  gint64 ref, id;
+
+  if (!med_cli_parse_options ("room|mediator|case|centre ID - make a calendar "
+                              "feed link",
+          "Makes a revocable, unguessable /feeds/<token>.ics link (printed "
+          "once) to the room's, mediator's, case's or centre's sessions.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (revoke) {
+    if (argc != 2 || !med_cli_parse_id (argv[1], &id))
+      return med_cli_usage ("feed-link --revoke needs the link ID");
+    if ((store = med_cli_open_store (g, &error)) == NULL
+        || !med_store_revoke_feed_link (store, id, g->actor, &error))
+      return med_cli_report (g_steal_pointer (&error));
+    printf ("feed link %" G_GINT64_FORMAT " revoked\n", id);
+    return EXIT_OK;
+  }
+  if (argc != 3)
+    return med_cli_usage ("feed-link needs KIND and ID");
+  if (!med_feed_link_kind_from_string (argv[1], &kind, &error))
+    return med_cli_report (g_steal_pointer (&error));
+  if (!med_cli_parse_id (argv[2], &ref))
+    return med_cli_usage ("feed-link takes a numeric ID");
+  secret = med_http_new_secret ();
+  hash = med_http_hash_secret (secret);
+  if ((store = med_cli_open_store (g, &error)) == NULL
+      || (id = med_store_add_feed_link (store, kind, ref, hash, 0, g->actor,
+              &error))
+          == 0)
+    return med_cli_report (g_steal_pointer (&error));
+  base = med_store_get_public_url (store, g->centre_id, NULL);
+  printf ("feed link %" G_GINT64_FORMAT ": %s/feeds/%s.ics\n", id,
+      base ? base : "", secret);
+  return EXIT_OK;
+}

@@ -1,0 +1,209 @@
+/* med-http-private.h — what the files of src/http share: the server
+ * struct, the per-request context handed to every handler, the response
+ * helpers (JSON, HTML, errors mapped once from GError to a status), the
+ * JSON request decoders (also used by the fuzz target) and the auth
+ * helpers. Nothing outside src/http and its tests includes it. */
+#pragma once
+
+#include <medsched/med-http.h>
+#include <medsched/med-scheduler.h>
+#include <medsched/med-service.h>
+#include <medsched/med-store.h>
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <stdio.h>
+
+G_BEGIN_DECLS
+
+/* Nesting allowed in request bodies (objects and arrays). */
+#define MED_HTTP_MAX_DEPTH 16
+
+struct _MedHttpServer
+{
+  MedHttpConfig cfg;
+  MedStore *store;
+  SoupServer *soup;
+  GSocket *listener; /* ours; libsoup listens on it */
+  guint16 port;
+  FILE *log; /* access log, NULL when off */
+  gboolean log_owned;
+  guint in_flight; /* requests read and not yet answered */
+  gboolean stopping; /* shutdown asked for */
+  gboolean stopped; /* shutdown under way: connections being closed */
+  guint stop_idle;
+  GSourceFunc done_cb;
+  gpointer done_data;
+  guint grace_id;
+  GHashTable *buckets; /* rate limits: char *key → Bucket* */
+  /* read caches, valid while the store's data version stays the same */
+  gint64 cache_version;
+  GHashTable *cache; /* char *key → MedCached* */
+  MedCentre *centre; /* cached with the same version */
+  GHashTable *users; /* "<token hash>:<minute>" → MedUser* (same version) */
+  GHashTable *links; /* "<feed hash>:<minute>" → MedFeedLink* */
+};
+
+/* A cached response body with its strong validator. */
+typedef struct
+{
+  GBytes *body;
+  char *etag; /* "\"<sha256 hex>\"" */
+  const char *content_type; /* static */
+} MedCached;
+
+/* Who is asking. user NULL = anonymous. */
+typedef struct
+{
+  MedHttpServer *srv;
+  SoupServerMessage *msg;
+  const char *method; /* interned by libsoup: compare with == */
+  const char *path;
+  GHashTable *query; /* may be NULL */
+  char **seg; /* path split on '/', without the empty first one */
+  guint n_seg;
+  MedUser *user;
+  gboolean via_session; /* cookie, not bearer token: CSRF applies */
+  char *csrf; /* the session's CSRF token */
+  char *session_hash;
+  char *client; /* client address (proxy-aware) */
+  MedTime now;
+  char *actor; /* "clerk:wang", "anonymous" */
+  gboolean api; /* errors as JSON (API, feeds) rather than HTML */
+  gboolean paused; /* answered later (soup_server_message_pause) */
+} MedReq;
+
+/* ---- server (med-http-server.c) ---- */
+
+MedTime med_http_now (MedHttpServer *srv);
+/* The centre, cached per data version. (transfer none) */
+MedCentre *med_http_centre (MedHttpServer *srv, GError **error);
+/* Drops every cached response when the store changed. */
+void med_http_cache_check (MedHttpServer *srv);
+MedCached *med_http_cache_get (MedHttpServer *srv, const char *key);
+/* Takes body. Returns the entry (transfer none). */
+MedCached *med_http_cache_put (MedHttpServer *srv, const char *key,
+    GBytes *body, const char *content_type);
+/* Records the user of a request for the access log. */
+void med_http_note_user (SoupServerMessage *msg, const MedUser *u);
+
+/* ---- responses (med-http-json.c) ---- */
+
+void med_http_reply_bytes (MedReq *r, guint status, const char *content_type,
+    GBytes *body);
+void med_http_reply_text (MedReq *r, guint status, const char *content_type,
+    const char *text, gssize len);
+/* Takes the node. */
+void med_http_reply_json (MedReq *r, guint status, JsonNode *node);
+void med_http_reply_error (MedReq *r, guint status, const char *code,
+    const char *fmt, ...) G_GNUC_PRINTF (4, 5);
+/* The one GError → HTTP status mapping. Takes the error. */
+void med_http_reply_gerror (MedReq *r, GError *error);
+/* Sends body with its ETag, or 304 when If-None-Match matches. */
+void med_http_reply_cached (MedReq *r, const MedCached *c);
+guint med_http_status_for_error (const GError *error, const char **code);
+
+/* ---- JSON requests (med-http-json.c) ---- */
+
+/* Checks size, UTF-8, NUL bytes and nesting, parses, and requires one
+ * object at the top. MED_HTTP_ERROR_BAD_REQUEST otherwise. (transfer
+ * full) */
+JsonNode *med_http_json_parse_object (const char *data, gsize len,
+    GError **error);
+/* The request body as a JSON object: 415 unless application/json. */
+JsonNode *med_http_request_json (MedReq *r, GError **error);
+/* Members must all be in allowed (NULL-terminated): 422 naming the first
+ * other one. */
+gboolean med_http_json_check_members (JsonObject *o, const char *const *allowed,
+    GError **error);
+/* Typed getters: absent or null leaves *out alone and succeeds unless
+ * required; a member of another type fails with 422 naming it. */
+gboolean med_http_json_get_int (JsonObject *o, const char *name,
+    gboolean required, gint64 min, gint64 max, gint64 *out, GError **error);
+gboolean med_http_json_get_string (JsonObject *o, const char *name,
+    gboolean required, gsize max_bytes, const char **out, GError **error);
+gboolean med_http_json_get_bool (JsonObject *o, const char *name,
+    gboolean required, gboolean *out, GError **error);
+
+/* POST /api/v1/bookings and /bookings/{id}/reschedule bodies. */
+typedef struct
+{
+  gint64 case_id; /* bookings only */
+  gboolean has_start;
+  MedTime start;
+  gint64 room_id;
+  gint64 mediator_id;
+  gint64 interpreter_id;
+  gint duration_minutes; /* 0 = default */
+} MedBookingRequest;
+
+gboolean med_http_decode_booking (const char *data, gsize len, const char *zone,
+    gboolean need_case, MedBookingRequest *out, GError **error);
+/* One entity of the import format (docs/import-format.md): what is
+ * "rooms", "mediators", "interpreters" or "cases"; the body is one
+ * object. Errors name the member path without the import prefix.
+ * (transfer full) */
+MedImportDoc *med_http_decode_entity (const char *data, gsize len,
+    const char *what, const char *zone, GError **error);
+
+/* JSON shapes of the model, in the CLI's --json member names. */
+void med_http_json_add_room (JsonBuilder *b, const MedRoom *r);
+void med_http_json_add_mediator (JsonBuilder *b, const MedMediator *m,
+    const char *zone);
+void med_http_json_add_interpreter (JsonBuilder *b, const MedInterpreter *i);
+void med_http_json_add_case (JsonBuilder *b, const MedCase *c,
+    const char *zone);
+void med_http_json_add_party (JsonBuilder *b, const MedParty *p);
+void med_http_json_add_booking (JsonBuilder *b, const MedBooking *bk,
+    const char *zone);
+void med_http_json_add_slot (JsonBuilder *b, const MedSlot *s,
+    const char *zone);
+void med_http_json_add_time (JsonBuilder *b, const char *name, MedTime t,
+    const char *zone);
+
+/* ---- auth (med-http-auth.c) ---- */
+
+/* Fills r->user from a bearer token or the session cookie. FALSE when the
+ * request was answered (401 for a bad token, 429 when rate-limited). */
+gboolean med_http_auth_resolve (MedReq *r);
+/* Answers 401 (API) or redirects to /login (pages) when anonymous, 403
+ * when the role is not in the mask (1 << MED_ROLE_*). */
+gboolean med_http_require (MedReq *r, guint roles);
+/* CSRF check for state changes made with the session cookie: the token
+ * from the X-CSRF-Token header or the "csrf" form field. Answers 403. */
+gboolean med_http_check_csrf (MedReq *r, GHashTable *form);
+/* A mediator may touch only cases holding one of their sessions. */
+gboolean med_http_may_see_case (MedReq *r, gint64 case_id);
+/* Token buckets of failed attempts: TRUE when key may try again, else
+ * *retry_after gets the seconds to wait. */
+gboolean med_http_rate_allow (MedHttpServer *srv, const char *key,
+    guint *retry_after);
+void med_http_rate_fail (MedHttpServer *srv, const char *key);
+gboolean med_http_secret_equal (const char *a, const char *b);
+void med_http_login_get (MedReq *r);
+void med_http_login_post (MedReq *r);
+void med_http_logout_post (MedReq *r);
+
+#define MED_ROLES_STAFF                                                        \
+  ((1u << MED_ROLE_ADMIN) | (1u << MED_ROLE_CLERK) | (1u << MED_ROLE_MEDIATOR))
+#define MED_ROLES_OFFICE ((1u << MED_ROLE_ADMIN) | (1u << MED_ROLE_CLERK))
+#define MED_ROLES_ADMIN  (1u << MED_ROLE_ADMIN)
+
+/* ---- handlers ---- */
+
+void med_http_api (MedReq *r); /* /api/v1/… (med-http-api.c) */
+void med_http_page (MedReq *r); /* HTML pages (med-http-pages.c) */
+void med_http_feed (MedReq *r); /* /feeds/<token>.ics (med-http-feeds.c) */
+void med_http_invite (MedReq *r, gint64 booking_id);
+void med_http_static (MedReq *r); /* /static/<name> (GResource) */
+
+/* Helpers shared by API and pages. */
+gboolean med_http_parse_id (const char *s, gint64 *out);
+gboolean med_http_parse_date (const char *s, gint *y, gint *m, gint *d);
+MedServiceCtx med_http_service_ctx (MedReq *r);
+char *med_http_html_escape (const char *s);
+/* Form fields of an application/x-www-form-urlencoded body (415/413
+ * answered). (transfer full) */
+GHashTable *med_http_request_form (MedReq *r);
+
+G_END_DECLS

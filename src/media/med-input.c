@@ -1,0 +1,521 @@
+/* med-input.c — a session's inputs: strict URI checking and building each
+ * input's elements.
+ *
+ * Accepted URIs (anything else is refused before GStreamer sees it):
+ *   rtsp://[user:pass@]host[:port]/path   rtspsrc → rtph264depay → h264parse
+ *   srt://host:port[?mode=caller|listener] srtsrc → parsebin (H.264 video)
+ *   file:///absolute/path                 filesrc → parsebin (H.264 video)
+ *   v4l2:///dev/videoN                    v4l2src → x264enc → h264parse
+ *   test://video[?pattern=P]              videotestsrc → x264enc (a camera)
+ *   test://av[?pattern=P]                 + audiotestsrc → opusenc
+ * Printable ASCII only (no spaces or control characters), at most 1024
+ * bytes, no "..", no fragments. Credentials in rtsp URIs are passed to
+ * rtspsrc but never logged: logs and the store see the redacted form
+ * scheme://host[:port]/path.
+ *
+ * Remote inputs (rtsp, srt) that fail after delivering media are restarted
+ * with exponential back-off (1 s doubling to 30 s); each restart and each
+ * gap is logged in the recording's interruption log. */
+#define G_LOG_DOMAIN "medsched-media"
+
+#include "med-media-private.h"
+
+#include <string.h>
+
+#include <gst/video/video.h>
+
+static const char *const test_patterns[] = { "smpte", "snow", "black",
+  "white", "red", "green", "blue", "checkers-1", "checkers-2", "checkers-4",
+  "checkers-8", "circular", "blink", "smpte75", "zone-plate", "gamut",
+  "chroma-zone-plate", "solid-color", "ball", "smpte100", "bar", "pinwheel",
+  "spokes", "gradient", "colors", NULL };
+
+gboolean
+med_media_init (GError **error)
+{
+  static gsize done = 0;
+  static gboolean ok = FALSE;
+  static char *why = NULL;
+
+  if (g_once_init_enter (&done)) {
+    GError *err = NULL;
+
+    ok = gst_init_check (NULL, NULL, &err);
+    if (!ok) {
+      why = g_strdup (err->message);
+      g_error_free (err);
+    } else if (gst_element_factory_find ("medrecorder") == NULL) {
+      ok = FALSE;
+      why = g_strdup ("the medsched GStreamer plugin (medrecorder) is not "
+                      "installed or not on GST_PLUGIN_PATH");
+    }
+    g_once_init_leave (&done, 1);
+  }
+  if (!ok)
+    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_MISSING,
+        "GStreamer is not usable: %s", why);
+  return ok;
+}
+
+static gboolean
+uri_error (GError **error, const char *msg)
+{
+  g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_URI,
+      "bad input URI: %s", msg);
+  return FALSE;
+}
+
+/* The pattern of test://KIND[?pattern=P], or NULL with error. */
+static gboolean
+check_test (const char *rest, gboolean *av, const char **pattern,
+    GError **error)
+{
+  const char *q = strchr (rest, '?');
+  g_autofree char *kind = q ? g_strndup (rest, q - rest) : g_strdup (rest);
+
+  if (strcmp (kind, "video") == 0)
+    *av = FALSE;
+  else if (strcmp (kind, "av") == 0)
+    *av = TRUE;
+  else
+    return uri_error (error, "test:// takes “video” or “av”");
+  *pattern = "smpte";
+  if (q != NULL) {
+    if (!g_str_has_prefix (q, "?pattern="))
+      return uri_error (error, "test:// takes only ?pattern=NAME");
+    for (guint i = 0; test_patterns[i]; i++)
+      if (strcmp (q + 9, test_patterns[i]) == 0)
+        *pattern = test_patterns[i];
+    if (strcmp (*pattern, q + 9) != 0)
+      return uri_error (error, "unknown test pattern");
+  }
+  return TRUE;
+}
+
+gboolean
+med_media_check_uri (const char *uri, char **redacted, GError **error)
+{
+  gsize len;
+
+  if (uri == NULL || *uri == '\0')
+    return uri_error (error, "empty");
+  len = strlen (uri);
+  if (len > 1024)
+    return uri_error (error, "longer than 1024 bytes");
+  for (gsize i = 0; i < len; i++)
+    if ((guchar) uri[i] <= 0x20 || (guchar) uri[i] >= 0x7f)
+      return uri_error (error,
+          "control characters, spaces and non-ASCII bytes are not allowed");
+  if (strstr (uri, "..") != NULL || strchr (uri, '#') != NULL)
+    return uri_error (error, "“..” and fragments are not allowed");
+
+  if (g_str_has_prefix (uri, "test://")) {
+    gboolean av;
+    const char *pattern;
+
+    if (!check_test (uri + 7, &av, &pattern, error))
+      return FALSE;
+    if (redacted)
+      *redacted = g_strdup (uri);
+    return TRUE;
+  }
+  if (g_str_has_prefix (uri, "v4l2://")) {
+    const char *dev = uri + 7;
+    gsize n;
+
+    if (!g_str_has_prefix (dev, "/dev/video"))
+      return uri_error (error, "v4l2:// takes /dev/videoN");
+    n = strspn (dev + 10, "0123456789");
+    if (n < 1 || n > 3 || dev[10 + n] != '\0')
+      return uri_error (error, "v4l2:// takes /dev/videoN");
+    if (redacted)
+      *redacted = g_strdup (uri);
+    return TRUE;
+  }
+  if (g_str_has_prefix (uri, "file://")) {
+    g_autofree char *path = g_filename_from_uri (uri, NULL, NULL);
+
+    if (path == NULL || !g_path_is_absolute (path) || strchr (uri, '?'))
+      return uri_error (error, "file:// takes an absolute path");
+    if (redacted)
+      *redacted = g_strdup (uri);
+    return TRUE;
+  }
+  if (g_str_has_prefix (uri, "rtsp://") || g_str_has_prefix (uri, "srt://")) {
+    g_autoptr (GUri) u = g_uri_parse (uri, G_URI_FLAGS_HAS_PASSWORD, NULL);
+    gboolean srt = uri[0] == 's';
+
+    if (u == NULL || g_uri_get_host (u) == NULL || *g_uri_get_host (u) == '\0')
+      return uri_error (error, srt ? "srt:// needs host:port"
+                                   : "rtsp:// needs a host");
+    if (srt) {
+      const char *q = g_uri_get_query (u);
+
+      if (g_uri_get_port (u) <= 0)
+        return uri_error (error, "srt:// needs host:port");
+      if (g_uri_get_user (u) != NULL)
+        return uri_error (error, "srt:// takes no user");
+      if (q != NULL && strcmp (q, "mode=caller") != 0
+          && strcmp (q, "mode=listener") != 0)
+        return uri_error (error, "srt:// takes only ?mode=caller|listener");
+    } else if (g_uri_get_query (u) != NULL && strlen (g_uri_get_query (u)) > 256) {
+      return uri_error (error, "query too long");
+    }
+    if (redacted) {
+      if (g_uri_get_port (u) > 0)
+        *redacted = g_strdup_printf ("%s://%s:%d%s", g_uri_get_scheme (u),
+            g_uri_get_host (u), g_uri_get_port (u), g_uri_get_path (u));
+      else
+        *redacted = g_strdup_printf ("%s://%s%s", g_uri_get_scheme (u),
+            g_uri_get_host (u), g_uri_get_path (u));
+    }
+    return TRUE;
+  }
+  return uri_error (error,
+      "only rtsp://, srt://, v4l2://, file:// and test:// inputs are allowed");
+}
+
+/* ---- building ----------------------------------------------------------- */
+
+static GstElement *
+add (MedInput *in, const char *factory, const char *role, GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("in%u-%s", in->index, role);
+  GstElement *e = gst_element_factory_make (factory, name);
+
+  if (e == NULL) {
+    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_MISSING,
+        "GStreamer element %s is not installed", factory);
+    return NULL;
+  }
+  gst_bin_add (GST_BIN (in->pipeline), e);
+  return e;
+}
+
+static gboolean
+link_all (GError **error, GstElement *first, ...)
+{
+  va_list ap;
+  GstElement *prev = first, *e;
+  gboolean ok = TRUE;
+
+  va_start (ap, first);
+  while (ok && (e = va_arg (ap, GstElement *)) != NULL) {
+    if (!gst_element_link (prev, e)) {
+      g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
+          "cannot link %s to %s", GST_ELEMENT_NAME (prev),
+          GST_ELEMENT_NAME (e));
+      ok = FALSE;
+    }
+    prev = e;
+  }
+  va_end (ap);
+  return ok;
+}
+
+static GstPadProbeReturn
+flowed_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  MedInput *in = user_data;
+
+  g_atomic_int_set (&in->flowed, TRUE);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* Raw video → (tee for the composite) → x264enc → h264parse. */
+static gboolean
+build_encode (MedInput *in, GstElement *raw, gboolean composite,
+    GError **error)
+{
+  GstElement *conv, *fmt, *enc, *parse;
+  g_autoptr (GstCaps) i420
+      = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
+          NULL);
+
+  if (composite) {
+    GstElement *tee = add (in, "tee", "rawtee", error);
+    GstElement *q = tee ? add (in, "queue", "encq", error) : NULL;
+
+    if (q == NULL || !link_all (error, raw, tee, q, NULL))
+      return FALSE;
+    in->raw_video = tee;
+    raw = q;
+  }
+  conv = add (in, "videoconvert", "conv", error);
+  fmt = conv ? add (in, "capsfilter", "i420", error) : NULL;
+  enc = fmt ? add (in, "x264enc", "enc", error) : NULL;
+  parse = enc ? add (in, "h264parse", "parse", error) : NULL;
+  if (parse == NULL)
+    return FALSE;
+  /* 4:2:0, which every player (and browser) decodes. */
+  g_object_set (fmt, "caps", i420, NULL);
+  gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
+  gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "ultrafast");
+  g_object_set (enc, "key-int-max", 30, "bitrate", 1500, NULL);
+  if (!link_all (error, raw, conv, fmt, enc, parse, NULL))
+    return FALSE;
+  in->video_out = parse;
+  return TRUE;
+}
+
+static gboolean
+build_test (MedInput *in, const char *uri, gboolean composite, GError **error)
+{
+  gboolean av;
+  const char *pattern;
+  GstElement *src, *caps;
+  g_autoptr (GstCaps) vcaps = gst_caps_new_simple ("video/x-raw", "width",
+      G_TYPE_INT, 640, "height", G_TYPE_INT, 360, "framerate",
+      GST_TYPE_FRACTION, 30, 1, NULL);
+
+  if (!check_test (uri + 7, &av, &pattern, error))
+    return FALSE;
+  src = add (in, "videotestsrc", "src", error);
+  caps = src ? add (in, "capsfilter", "caps", error) : NULL;
+  if (caps == NULL)
+    return FALSE;
+  gst_util_set_object_arg (G_OBJECT (src), "pattern", pattern);
+  g_object_set (src, "is-live", TRUE, NULL);
+  g_object_set (caps, "caps", vcaps, NULL);
+  in->source = src;
+  if (!link_all (error, src, caps, NULL) || !build_encode (in, caps, composite,
+          error))
+    return FALSE;
+  if (av) {
+    GstElement *asrc, *acaps, *conv, *enc, *parse;
+    g_autoptr (GstCaps) ac = gst_caps_new_simple ("audio/x-raw", "rate",
+        G_TYPE_INT, 48000, "channels", G_TYPE_INT, 2, NULL);
+
+    asrc = add (in, "audiotestsrc", "asrc", error);
+    acaps = asrc ? add (in, "capsfilter", "acaps", error) : NULL;
+    conv = acaps ? add (in, "audioconvert", "aconv", error) : NULL;
+    enc = conv ? add (in, "opusenc", "aenc", error) : NULL;
+    parse = enc ? add (in, "opusparse", "aparse", error) : NULL;
+    if (parse == NULL)
+      return FALSE;
+    g_object_set (asrc, "is-live", TRUE, "volume", 0.3, NULL);
+    gst_util_set_object_arg (G_OBJECT (asrc), "wave", "ticks");
+    g_object_set (acaps, "caps", ac, NULL);
+    if (composite) {
+      GstElement *tee = add (in, "tee", "atee", error);
+      GstElement *q = tee ? add (in, "queue", "aencq", error) : NULL;
+
+      if (q == NULL || !link_all (error, asrc, acaps, tee, q, conv, enc, parse,
+              NULL))
+        return FALSE;
+      in->raw_audio = tee;
+    } else if (!link_all (error, asrc, acaps, conv, enc, parse, NULL)) {
+      return FALSE;
+    }
+    in->audio_out = parse;
+  }
+  return TRUE;
+}
+
+static gboolean
+build_v4l2 (MedInput *in, const char *uri, gboolean composite, GError **error)
+{
+  GstElement *src = add (in, "v4l2src", "src", error);
+  GstElement *conv = src ? add (in, "videoconvert", "camconv", error) : NULL;
+
+  if (conv == NULL)
+    return FALSE;
+  g_object_set (src, "device", uri + 7, NULL);
+  in->source = src;
+  return link_all (error, src, conv, NULL)
+      && build_encode (in, conv, composite, error);
+}
+
+/* A dynamic source's pad: H.264 (RTP or elementary) goes to our chain,
+ * anything else to a fakesink so it does not stop the source. */
+static void
+source_pad_added_cb (GstElement *src, GstPad *pad, gpointer user_data)
+{
+  MedInput *in = user_data;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const GstStructure *st = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (in->depay, "sink");
+  gboolean h264 = FALSE;
+
+  if (st != NULL) {
+    const char *enc = gst_structure_get_string (st, "encoding-name");
+
+    h264 = gst_structure_has_name (st, "video/x-h264")
+        || (gst_structure_has_name (st, "application/x-rtp") && enc
+            && g_ascii_strcasecmp (enc, "H264") == 0);
+  }
+  if (h264 && !gst_pad_is_linked (sink)) {
+    if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+      g_warning ("input %u: cannot link its video", in->index + 1);
+    return;
+  }
+  {
+    GstElement *fake = gst_element_factory_make ("fakesink", NULL);
+    g_autoptr (GstPad) fsink = NULL;
+
+    g_object_set (fake, "async", FALSE, "sync", FALSE, NULL);
+    gst_bin_add (GST_BIN (in->pipeline), fake);
+    fsink = gst_element_get_static_pad (fake, "sink");
+    gst_pad_link (pad, fsink);
+    gst_element_sync_state_with_parent (fake);
+  }
+}
+
+static gboolean
+build_dynamic (MedInput *in, const char *uri, GError **error)
+{
+  GstElement *src = NULL, *origin, *head, *parse;
+
+  if (g_str_has_prefix (uri, "rtsp://")) {
+    src = add (in, "rtspsrc", "src", error);
+    head = src ? add (in, "rtph264depay", "depay", error) : NULL;
+    if (head == NULL)
+      return FALSE;
+    g_object_set (src, "location", uri, "latency", 200, "tcp-timeout",
+        (guint64) 5 * G_USEC_PER_SEC, "timeout", (guint64) 5 * G_USEC_PER_SEC,
+        NULL);
+    in->live_remote = TRUE;
+    origin = src;
+  } else {
+    GstElement *demux;
+
+    if (g_str_has_prefix (uri, "srt://")) {
+      src = add (in, "srtsrc", "src", error);
+      if (src)
+        g_object_set (src, "uri", uri, NULL);
+      in->live_remote = TRUE;
+    } else {
+      g_autofree char *path = g_filename_from_uri (uri, NULL, NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+        g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_URI,
+            "input file does not exist");
+        return FALSE;
+      }
+      src = add (in, "filesrc", "src", error);
+      if (src)
+        g_object_set (src, "location", path, NULL);
+    }
+    origin = src;
+    demux = src ? add (in, "parsebin", "demux", error) : NULL;
+    head = demux ? add (in, "identity", "depay", error) : NULL;
+    if (head == NULL || !link_all (error, src, demux, NULL))
+      return FALSE;
+    src = demux; /* pads appear here */
+  }
+  parse = add (in, "h264parse", "parse", error);
+  if (parse == NULL)
+    return FALSE;
+  g_object_set (parse, "config-interval", -1, NULL);
+  in->depay = head;
+  in->source = g_str_has_prefix (uri, "rtsp://") ? src : origin;
+  g_signal_connect (src, "pad-added", G_CALLBACK (source_pad_added_cb), in);
+  if (!link_all (error, head, parse, NULL))
+    return FALSE;
+  in->video_out = parse;
+  return TRUE;
+}
+
+MedInput *
+med_input_build (GstElement *pipeline, guint index, const char *uri,
+    gboolean composite, GError **error)
+{
+  MedInput *in = g_new0 (MedInput, 1);
+  gboolean ok;
+
+  in->index = index;
+  in->uri = g_strdup (uri);
+  in->pipeline = pipeline;
+  if (!med_media_check_uri (uri, &in->redacted, error)) {
+    med_input_free (in);
+    return NULL;
+  }
+  if (g_str_has_prefix (uri, "test://"))
+    ok = build_test (in, uri, composite, error);
+  else if (g_str_has_prefix (uri, "v4l2://"))
+    ok = build_v4l2 (in, uri, composite, error);
+  else if (composite) {
+    /* Remote inputs are recorded; the composite takes only inputs it can
+     * read raw without a second decode path (test, v4l2). */
+    ok = build_dynamic (in, uri, error);
+  } else
+    ok = build_dynamic (in, uri, error);
+  if (ok) {
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (in->video_out, "src");
+
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, flowed_probe_cb, in,
+        NULL);
+  }
+  if (!ok) {
+    g_prefix_error (error, "input %u: ", index + 1);
+    med_input_free (in);
+    return NULL;
+  }
+  return in;
+}
+
+void
+med_input_free (MedInput *in)
+{
+  if (in == NULL)
+    return;
+  if (in->retry_source)
+    g_source_remove (in->retry_source);
+  g_free (in->uri);
+  g_free (in->redacted);
+  g_free (in);
+}
+
+gboolean
+med_input_can_retry (MedInput *in)
+{
+  return in->live_remote;
+}
+
+static gboolean
+retry_cb (gpointer user_data)
+{
+  MedInput *in = user_data;
+
+  in->retry_source = 0;
+  med_session_input_event (in->session, in, MED_RECORDING_EVENT_GAP,
+      "restarting");
+  gst_element_set_state (in->source, GST_STATE_NULL);
+  gst_element_sync_state_with_parent (in->source);
+  return G_SOURCE_REMOVE;
+}
+
+void
+med_input_schedule_retry (MedInput *in, const char *why)
+{
+  guint delay = MIN (30u, 1u << MIN (in->retries, 5u));
+  g_autofree char *detail = NULL;
+
+  if (in->retry_source)
+    return;
+  in->retries++;
+  detail = g_strdup_printf ("dropped (%s); retry %u in %u s", why, in->retries,
+      delay);
+  g_message ("input %u %s", in->index + 1, detail);
+  med_session_input_event (in->session, in, MED_RECORDING_EVENT_GAP, detail);
+  in->retry_source = g_timeout_add_seconds (delay, retry_cb, in);
+}
+
+void
+med_input_send_eos (MedInput *in)
+{
+  GstElement *src = in->source;
+
+  /* rtspsrc, srtsrc, live test sources: an EOS event sent to the source
+   * element travels downstream from it. */
+  if (g_str_has_prefix (in->uri, "test://")) {
+    g_autofree char *aname = g_strdup_printf ("in%u-asrc", in->index);
+    g_autoptr (GstElement) asrc
+        = gst_bin_get_by_name (GST_BIN (in->pipeline), aname);
+
+    if (asrc)
+      gst_element_send_event (asrc, gst_event_new_eos ());
+  }
+  if (src)
+    gst_element_send_event (src, gst_event_new_eos ());
+}

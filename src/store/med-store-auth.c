@@ -1,0 +1,796 @@
+/* med-store-auth.c — who may use the server, kept in the store: users with
+ * a role (admin, clerk, mediator), their API tokens, web sessions with
+ * their CSRF token, calendar-feed capability links and revoked party join
+ * links; plus the small queries the HTTP layer's role rules need (does this
+ * mediator hold a session of that case) and the data version its caches
+ * key on.
+ *
+ * Secrets never reach this file: callers pass the lowercase hex SHA-256 of
+ * a token (med_http_hash_secret), and a password only as its PBKDF2 string.
+ * Every lookup by hash is one indexed query whatever the outcome, so that a
+ * miss and a revoked entry cost the same. Schema: store_migration_auth,
+ * appended to the migrations of med-store.c. */
+#define G_LOG_DOMAIN "medsched-store"
+
+#include "med-store-private.h"
+
+#include <string.h>
+
+/* Migration 3: users, API tokens, web sessions, capability links. Hashes
+ * are 64 hex digits; a mediator user names its mediator and nobody else
+ * does. A party link is the HMAC join token of migration 2 (derived, not
+ * stored); revoking one records its booking and party here. */
+const char store_migration_auth[]
+    = "CREATE TABLE app_user ("
+      "  id INTEGER PRIMARY KEY,"
+      "  name TEXT NOT NULL UNIQUE"
+      "    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 64),"
+      "  role TEXT NOT NULL CHECK (role IN ('admin', 'clerk', 'mediator')),"
+      "  mediator_id INTEGER REFERENCES mediator (id),"
+      "  password TEXT NOT NULL"
+      "    CHECK (length(CAST(password AS BLOB)) BETWEEN 1 AND 512),"
+      "  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+      "  created_at INTEGER NOT NULL,"
+      "  CHECK ((role = 'mediator') = (mediator_id IS NOT NULL)));"
+
+      "CREATE TABLE api_token ("
+      "  id INTEGER PRIMARY KEY,"
+      "  user_id INTEGER NOT NULL REFERENCES app_user (id),"
+      "  hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),"
+      "  created_at INTEGER NOT NULL,"
+      "  expires_at INTEGER NOT NULL DEFAULT 0,"
+      "  revoked_at INTEGER NOT NULL DEFAULT 0);"
+      "CREATE INDEX api_token_user ON api_token (user_id);"
+
+      "CREATE TABLE web_session ("
+      "  hash TEXT PRIMARY KEY CHECK (length(hash) = 64),"
+      "  user_id INTEGER NOT NULL REFERENCES app_user (id),"
+      "  csrf TEXT NOT NULL CHECK (length(csrf) BETWEEN 16 AND 128),"
+      "  created_at INTEGER NOT NULL,"
+      "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+      "CREATE INDEX web_session_expiry ON web_session (expires_at);"
+
+      "CREATE TABLE capability ("
+      "  id INTEGER PRIMARY KEY,"
+      "  hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),"
+      "  kind TEXT NOT NULL CHECK (kind IN ('room', 'mediator', 'case',"
+      "    'centre')),"
+      "  ref_id INTEGER NOT NULL,"
+      "  created_at INTEGER NOT NULL,"
+      "  expires_at INTEGER NOT NULL DEFAULT 0,"
+      "  revoked_at INTEGER NOT NULL DEFAULT 0);"
+      "CREATE INDEX capability_ref ON capability (kind, ref_id);"
+
+      "CREATE TABLE join_revoked ("
+      "  booking_id INTEGER NOT NULL REFERENCES booking (id),"
+      "  party_id INTEGER NOT NULL REFERENCES party (id),"
+      "  revoked_at INTEGER NOT NULL,"
+      "  PRIMARY KEY (booking_id, party_id)) WITHOUT ROWID;";
+
+static const char *const role_words[MED_ROLE_N] = {
+  "admin",
+  "clerk",
+  "mediator",
+};
+
+const char *
+med_role_to_string (MedRole r)
+{
+  g_return_val_if_fail (r < MED_ROLE_N, "?");
+  return role_words[r];
+}
+
+gboolean
+med_role_from_string (const char *s, MedRole *out, GError **error)
+{
+  for (guint i = 0; s != NULL && i < MED_ROLE_N; i++) {
+    if (strcmp (s, role_words[i]) == 0) {
+      *out = i;
+      return TRUE;
+    }
+  }
+  g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_UNKNOWN_ENUM,
+      "role: expected admin, clerk or mediator");
+  return FALSE;
+}
+
+static const char *const cap_words[MED_FEED_LINK_N] = {
+  "room",
+  "mediator",
+  "case",
+  "centre",
+};
+
+const char *
+med_feed_link_kind_to_string (MedFeedLinkKind k)
+{
+  g_return_val_if_fail (k < MED_FEED_LINK_N, "?");
+  return cap_words[k];
+}
+
+gboolean
+med_feed_link_kind_from_string (const char *s, MedFeedLinkKind *out,
+    GError **error)
+{
+  for (guint i = 0; s != NULL && i < MED_FEED_LINK_N; i++) {
+    if (strcmp (s, cap_words[i]) == 0) {
+      *out = i;
+      return TRUE;
+    }
+  }
+  g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_UNKNOWN_ENUM,
+      "feed kind: expected room, mediator, case or centre");
+  return FALSE;
+}
+
+void
+med_user_free (MedUser *u)
+{
+  if (u == NULL)
+    return;
+  g_free (u->name);
+  g_free (u->password);
+  g_free (u);
+}
+
+void
+med_feed_link_free (MedFeedLink *l)
+{
+  g_free (l);
+}
+
+static gboolean
+check_hash (const char *hash, GError **error)
+{
+  gsize n = hash ? strlen (hash) : 0;
+
+  if (n == 64) {
+    for (gsize i = 0; i < n; i++) {
+      if (!g_ascii_isxdigit (hash[i]) || g_ascii_isupper (hash[i]))
+        goto bad;
+    }
+    return TRUE;
+  }
+bad:
+  g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+      "a secret's hash must be 64 lowercase hex digits");
+  return FALSE;
+}
+
+/* ---- users ------------------------------------------------------------- */
+
+#define USER_COLUMNS                                                           \
+  "u.id, u.name, u.role, u.mediator_id, u.password, u.disabled, "              \
+  "u.created_at"
+
+static MedUser *
+read_user (sqlite3_stmt *st, GError **error)
+{
+  g_autoptr (MedUser) u = g_new0 (MedUser, 1);
+  GError *local = NULL;
+
+  u->id = sqlite3_column_int64 (st, 0);
+  u->name = store_column_text (st, 1);
+  if (!med_role_from_string ((const char *) sqlite3_column_text (st, 2),
+          &u->role, &local)) {
+    store_corrupt_enum (error, local);
+    return NULL;
+  }
+  u->mediator_id = sqlite3_column_int64 (st, 3);
+  u->password = store_column_text (st, 4);
+  u->disabled = sqlite3_column_int (st, 5) != 0;
+  u->created_at = sqlite3_column_int64 (st, 6);
+  return g_steal_pointer (&u);
+}
+
+/* Steps a statement expected to give at most one user row. */
+static MedUser *
+step_user (MedStore *store, sqlite3_stmt *st, const char *what, GError **error)
+{
+  int rc = sqlite3_step (st);
+
+  if (rc == SQLITE_ROW)
+    return read_user (st, error);
+  if (rc == SQLITE_DONE)
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "%s: not found", what);
+  else
+    store_set_error (store, rc, what, error);
+  return NULL;
+}
+
+gboolean
+med_store_check_user_name (const char *name, GError **error)
+{
+  GError *local = NULL;
+
+  if (!med_validate_text (name, 64, FALSE, FALSE, "user name", &local))
+    return store_propagate_invalid (error, local);
+  for (const char *p = name; *p; p++) {
+    if (*p == ' ' || *p == ':' || *p == '/' || *p == '\\') {
+      g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+          "user name: no spaces, ':', '/' or '\\'");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gint64
+med_store_add_user (MedStore *store, const MedUser *u, const char *actor,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  g_autofree char *detail = NULL;
+  GString *d;
+  StoreTxn txn;
+  gint64 id = 0;
+
+  g_return_val_if_fail (store != NULL && u != NULL, 0);
+
+  if (!store_check_actor (actor, error)
+      || !med_store_check_user_name (u->name, error))
+    return 0;
+  if (u->role >= MED_ROLE_N
+      || (u->role == MED_ROLE_MEDIATOR) != (u->mediator_id > 0)) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "a mediator user names its mediator, and only a mediator user does");
+    return 0;
+  }
+  if (u->password == NULL || *u->password == '\0'
+      || strlen (u->password) > 512) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "a user needs a password hash");
+    return 0;
+  }
+  if (!store_txn_begin (store, &txn, error))
+    return 0;
+  st = store_stmt (store,
+      "INSERT INTO app_user (name, role, mediator_id, password, disabled, "
+      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      error);
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_text (st, 1, u->name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, role_words[u->role], -1, SQLITE_STATIC);
+  if (u->mediator_id > 0)
+    sqlite3_bind_int64 (st, 3, u->mediator_id);
+  else
+    sqlite3_bind_null (st, 3);
+  sqlite3_bind_text (st, 4, u->password, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (st, 5, u->disabled ? 1 : 0);
+  sqlite3_bind_int64 (st, 6, store_now (store));
+  if (!store_step_done (store, st, "adding user", error))
+    goto out;
+  id = sqlite3_last_insert_rowid (store->db);
+  d = g_string_new ("{");
+  store_detail_str (d, "role", role_words[u->role]);
+  if (u->mediator_id > 0)
+    store_detail_int (d, "mediator_id", u->mediator_id);
+  detail = store_detail_end (d);
+  if (!store_audit_append (store, actor, "user.add", "user", id, detail, error)
+      || !store_txn_commit (&txn, error))
+    id = 0;
+out:
+  store_txn_end (&txn);
+  return id;
+}
+
+MedUser *
+med_store_get_user (MedStore *store, gint64 id, GError **error)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store,
+      "SELECT " USER_COLUMNS " FROM app_user u WHERE u.id = ?1", error);
+
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, id);
+  return step_user (store, st, "user", error);
+}
+
+MedUser *
+med_store_find_user (MedStore *store, const char *name, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+
+  if (name == NULL || !g_utf8_validate (name, -1, NULL)) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "user: not found");
+    return NULL;
+  }
+  st = store_stmt (store,
+      "SELECT " USER_COLUMNS " FROM app_user u WHERE u.name = ?1", error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, name, -1, SQLITE_TRANSIENT);
+  return step_user (store, st, "user", error);
+}
+
+GPtrArray *
+med_store_list_users (MedStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) users
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_user_free);
+  g_autoptr (StoreStmt) st = store_stmt (store,
+      "SELECT " USER_COLUMNS " FROM app_user u ORDER BY u.id", error);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    MedUser *u = read_user (st, error);
+
+    if (u == NULL)
+      return NULL;
+    g_ptr_array_add (users, u);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "listing users", error);
+    return NULL;
+  }
+  return g_steal_pointer (&users);
+}
+
+gboolean
+med_store_set_user_password (MedStore *store, gint64 user_id,
+    const char *password, const char *actor, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  StoreTxn txn;
+  gboolean ok = FALSE;
+
+  if (!store_check_actor (actor, error))
+    return FALSE;
+  if (password == NULL || *password == '\0' || strlen (password) > 512) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "a user needs a password hash");
+    return FALSE;
+  }
+  if (!store_txn_begin (store, &txn, error))
+    return FALSE;
+  st = store_stmt (store, "UPDATE app_user SET password = ?2 WHERE id = ?1",
+      error);
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64 (st, 1, user_id);
+  sqlite3_bind_text (st, 2, password, -1, SQLITE_TRANSIENT);
+  if (!store_step_done (store, st, "setting a password", error))
+    goto out;
+  if (sqlite3_changes (store->db) == 0) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "user %" G_GINT64_FORMAT ": not found", user_id);
+    goto out;
+  }
+  ok = store_audit_append (store, actor, "user.password", "user", user_id, NULL,
+           error)
+      && store_txn_commit (&txn, error);
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+/* ---- API tokens -------------------------------------------------------- */
+
+gint64
+med_store_add_token (MedStore *store, gint64 user_id, const char *hash,
+    MedTime expires_at, const char *actor, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  StoreTxn txn;
+  gint64 id = 0;
+
+  if (!store_check_actor (actor, error) || !check_hash (hash, error)
+      || !store_txn_begin (store, &txn, error))
+    return 0;
+  st = store_stmt (store,
+      "INSERT INTO api_token (user_id, hash, created_at, expires_at) "
+      "VALUES (?1, ?2, ?3, ?4)",
+      error);
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64 (st, 1, user_id);
+  sqlite3_bind_text (st, 2, hash, 64, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, store_now (store));
+  sqlite3_bind_int64 (st, 4, MAX (expires_at, 0));
+  if (!store_step_done (store, st, "adding a token", error))
+    goto out;
+  id = sqlite3_last_insert_rowid (store->db);
+  if (!store_audit_append (store, actor, "token.add", "user", user_id, NULL,
+          error)
+      || !store_txn_commit (&txn, error))
+    id = 0;
+out:
+  store_txn_end (&txn);
+  return id;
+}
+
+MedUser *
+med_store_user_by_token (MedStore *store, const char *hash, MedTime now,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+
+  if (!check_hash (hash, NULL)) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "token: not found");
+    return NULL;
+  }
+  st = store_stmt (store,
+      "SELECT " USER_COLUMNS " FROM api_token t JOIN app_user u "
+      "ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked_at = 0 "
+      "AND (t.expires_at = 0 OR t.expires_at > ?2) AND u.disabled = 0",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, now);
+  return step_user (store, st, "token", error);
+}
+
+gboolean
+med_store_revoke_tokens (MedStore *store, gint64 user_id, const char *actor,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  StoreTxn txn;
+  gboolean ok = FALSE;
+
+  if (!store_check_actor (actor, error)
+      || !store_txn_begin (store, &txn, error))
+    return FALSE;
+  st = store_stmt (store,
+      "UPDATE api_token SET revoked_at = ?2 WHERE user_id = ?1 "
+      "AND revoked_at = 0",
+      error);
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64 (st, 1, user_id);
+  sqlite3_bind_int64 (st, 2, store_now (store));
+  ok = store_step_done (store, st, "revoking tokens", error)
+      && store_audit_append (store, actor, "token.revoke", "user", user_id,
+          NULL, error)
+      && store_txn_commit (&txn, error);
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+/* ---- web sessions ------------------------------------------------------ */
+
+gboolean
+med_store_add_session (MedStore *store, const char *hash, gint64 user_id,
+    const char *csrf, MedTime expires_at, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  g_autoptr (StoreStmt) purge = NULL;
+  MedTime now = store_now (store);
+
+  if (!check_hash (hash, error))
+    return FALSE;
+  if (csrf == NULL || strlen (csrf) < 16 || strlen (csrf) > 128) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "a session needs a CSRF token of 16–128 characters");
+    return FALSE;
+  }
+  /* Expired sessions go when new ones come: the table stays small. */
+  purge = store_stmt (store, "DELETE FROM web_session WHERE expires_at <= ?1",
+      error);
+  if (purge == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (purge, 1, now);
+  if (!store_step_done (store, purge, "purging sessions", error))
+    return FALSE;
+  st = store_stmt (store,
+      "INSERT INTO web_session (hash, user_id, csrf, created_at, "
+      "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+      error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, user_id);
+  sqlite3_bind_text (st, 3, csrf, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, now);
+  sqlite3_bind_int64 (st, 5, expires_at);
+  return store_step_done (store, st, "adding a session", error);
+}
+
+MedUser *
+med_store_session_user (MedStore *store, const char *hash, MedTime now,
+    char **csrf, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  MedUser *u;
+
+  if (!check_hash (hash, NULL)) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "session: not found");
+    return NULL;
+  }
+  st = store_stmt (store,
+      "SELECT " USER_COLUMNS ", s.csrf FROM web_session s JOIN app_user u "
+      "ON u.id = s.user_id WHERE s.hash = ?1 AND s.expires_at > ?2 "
+      "AND u.disabled = 0",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, now);
+  u = step_user (store, st, "session", error);
+  if (u != NULL && csrf != NULL)
+    *csrf = store_column_text (st, 7);
+  return u;
+}
+
+gboolean
+med_store_delete_session (MedStore *store, const char *hash, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+
+  if (!check_hash (hash, NULL))
+    return TRUE;
+  st = store_stmt (store, "DELETE FROM web_session WHERE hash = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
+  return store_step_done (store, st, "ending a session", error);
+}
+
+/* ---- feed links -------------------------------------------------------- */
+
+gint64
+med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind, gint64 ref_id,
+    const char *hash, MedTime expires_at, const char *actor, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  g_autofree char *detail = NULL;
+  GString *d;
+  StoreTxn txn;
+  gint64 id = 0;
+
+  if (kind >= MED_FEED_LINK_N || ref_id <= 0) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "a feed link names a room, mediator, case or centre");
+    return 0;
+  }
+  if (!store_check_actor (actor, error) || !check_hash (hash, error)
+      || !store_txn_begin (store, &txn, error))
+    return 0;
+  st = store_stmt (store,
+      "INSERT INTO capability (hash, kind, ref_id, created_at, expires_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)",
+      error);
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, cap_words[kind], -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 3, ref_id);
+  sqlite3_bind_int64 (st, 4, store_now (store));
+  sqlite3_bind_int64 (st, 5, MAX (expires_at, 0));
+  if (!store_step_done (store, st, "adding a feed link", error))
+    goto out;
+  id = sqlite3_last_insert_rowid (store->db);
+  d = g_string_new ("{");
+  store_detail_str (d, "kind", cap_words[kind]);
+  store_detail_int (d, "ref_id", ref_id);
+  detail = store_detail_end (d);
+  if (!store_audit_append (store, actor, "feed.link", "feed_link", id, detail,
+          error)
+      || !store_txn_commit (&txn, error))
+    id = 0;
+out:
+  store_txn_end (&txn);
+  return id;
+}
+
+static MedFeedLink *
+read_feed_link (sqlite3_stmt *st, GError **error)
+{
+  g_autoptr (MedFeedLink) l = g_new0 (MedFeedLink, 1);
+  GError *local = NULL;
+
+  l->id = sqlite3_column_int64 (st, 0);
+  if (!med_feed_link_kind_from_string ((const char *) sqlite3_column_text (st,
+                                           1),
+          &l->kind, &local)) {
+    store_corrupt_enum (error, local);
+    return NULL;
+  }
+  l->ref_id = sqlite3_column_int64 (st, 2);
+  l->created_at = sqlite3_column_int64 (st, 3);
+  l->expires_at = sqlite3_column_int64 (st, 4);
+  l->revoked_at = sqlite3_column_int64 (st, 5);
+  return g_steal_pointer (&l);
+}
+
+MedFeedLink *
+med_store_find_feed_link (MedStore *store, const char *hash, MedTime now,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  g_autoptr (MedFeedLink) l = NULL;
+  int rc;
+
+  if (!check_hash (hash, NULL)) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "feed: not found");
+    return NULL;
+  }
+  st = store_stmt (store,
+      "SELECT id, kind, ref_id, created_at, expires_at, revoked_at "
+      "FROM capability WHERE hash = ?1",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW) {
+    if ((l = read_feed_link (st, error)) == NULL)
+      return NULL;
+  } else if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "reading a feed link", error);
+    return NULL;
+  }
+  /* Missing, revoked and expired are one answer. */
+  if (l == NULL || l->revoked_at != 0
+      || (l->expires_at != 0 && l->expires_at <= now)) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "feed: not found");
+    return NULL;
+  }
+  return g_steal_pointer (&l);
+}
+
+GPtrArray *
+med_store_list_feed_links (MedStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) list
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_feed_link_free);
+  g_autoptr (StoreStmt) st = store_stmt (store,
+      "SELECT id, kind, ref_id, created_at, expires_at, revoked_at "
+      "FROM capability ORDER BY id",
+      error);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    MedFeedLink *l = read_feed_link (st, error);
+
+    if (l == NULL)
+      return NULL;
+    g_ptr_array_add (list, l);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "listing feed links", error);
+    return NULL;
+  }
+  return g_steal_pointer (&list);
+}
+
+gboolean
+med_store_revoke_feed_link (MedStore *store, gint64 id, const char *actor,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  StoreTxn txn;
+  gboolean ok = FALSE;
+
+  if (!store_check_actor (actor, error)
+      || !store_txn_begin (store, &txn, error))
+    return FALSE;
+  st = store_stmt (store,
+      "UPDATE capability SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
+      error);
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64 (st, 1, id);
+  sqlite3_bind_int64 (st, 2, store_now (store));
+  if (!store_step_done (store, st, "revoking a feed link", error))
+    goto out;
+  if (sqlite3_changes (store->db) == 0) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "feed link %" G_GINT64_FORMAT ": not found or already revoked", id);
+    goto out;
+  }
+  ok = store_audit_append (store, actor, "feed.revoke", "feed_link", id, NULL,
+           error)
+      && store_txn_commit (&txn, error);
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+/* ---- party join links -------------------------------------------------- */
+
+gboolean
+med_store_revoke_join (MedStore *store, gint64 booking_id, gint64 party_id,
+    const char *actor, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  g_autofree char *detail = NULL;
+  GString *d;
+  StoreTxn txn;
+  gboolean ok = FALSE;
+
+  if (!store_check_actor (actor, error)
+      || !store_txn_begin (store, &txn, error))
+    return FALSE;
+  st = store_stmt (store,
+      "INSERT OR IGNORE INTO join_revoked (booking_id, party_id, revoked_at) "
+      "SELECT b.id, p.id, ?3 FROM booking b JOIN party p ON p.case_id = "
+      "b.case_id WHERE b.id = ?1 AND p.id = ?2",
+      error);
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64 (st, 1, booking_id);
+  sqlite3_bind_int64 (st, 2, party_id);
+  sqlite3_bind_int64 (st, 3, store_now (store));
+  if (!store_step_done (store, st, "revoking a join link", error))
+    goto out;
+  if (sqlite3_changes (store->db) == 0
+      && !med_store_join_revoked (store, booking_id, party_id)) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "booking %" G_GINT64_FORMAT " has no party %" G_GINT64_FORMAT,
+        booking_id, party_id);
+    goto out;
+  }
+  d = g_string_new ("{");
+  store_detail_int (d, "party_id", party_id);
+  detail = store_detail_end (d);
+  ok = store_audit_append (store, actor, "join.revoke", "booking", booking_id,
+           detail, error)
+      && store_txn_commit (&txn, error);
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+gboolean
+med_store_join_revoked (MedStore *store, gint64 booking_id, gint64 party_id)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store,
+      "SELECT 1 FROM join_revoked WHERE booking_id = ?1 AND party_id = ?2",
+      NULL);
+
+  /* When in doubt, the link is revoked. */
+  if (st == NULL)
+    return TRUE;
+  sqlite3_bind_int64 (st, 1, booking_id);
+  sqlite3_bind_int64 (st, 2, party_id);
+  return sqlite3_step (st) != SQLITE_DONE;
+}
+
+/* ---- role rules and caches --------------------------------------------- */
+
+gboolean
+med_store_mediator_has_case (MedStore *store, gint64 mediator_id,
+    gint64 case_id, GError **error)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store,
+      "SELECT 1 FROM booking WHERE case_id = ?1 AND mediator_id = ?2 LIMIT 1",
+      error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, case_id);
+  sqlite3_bind_int64 (st, 2, mediator_id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    store_set_error (store, rc, "checking a mediator's case", error);
+  return FALSE;
+}
+
+gint64
+med_store_data_version (MedStore *store)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store, "PRAGMA data_version", NULL);
+  gint64 v = -1;
+
+  if (st != NULL && sqlite3_step (st) == SQLITE_ROW)
+    v = sqlite3_column_int64 (st, 0);
+  /* data_version only moves for other connections' commits: add ours. */
+  return v + sqlite3_total_changes64 (store->db) * 1000003;
+}

@@ -1,0 +1,1417 @@
+/* med-store-outbox.c — what the store keeps for invites and feeds (schema
+ * version 2): e-mail addresses of mediators and interpreters, the centre's
+ * public URL and the parties' join tokens (an HMAC of the booking UID and
+ * party id under a secret that never leaves the store), the attendees'
+ * replies, the iMIP outbox with its retry schedule and the append-only
+ * ledger of what the MTA accepted, and busy time imported from external
+ * calendars.
+ *
+ * No iCalendar here: messages arrive finished (built by the ical module
+ * in the layer above) and are stored, leased, marked and counted. Every
+ * change is one transaction with its audit row; audit details name
+ * attendees by kind and id, never by address. */
+#define G_LOG_DOMAIN "medsched-store"
+
+#include "med-store-private.h"
+
+#include <string.h>
+
+#define JOIN_TOKEN_CHARS 22
+#define MAX_ERROR_BYTES  1000
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static const char *
+person_table (MedStorePerson who)
+{
+  return who == MED_STORE_PERSON_INTERPRETER ? "interpreter" : "mediator";
+}
+
+static gboolean
+check_person (MedStorePerson who, GError **error)
+{
+  if (who == MED_STORE_PERSON_MEDIATOR || who == MED_STORE_PERSON_INTERPRETER)
+    return TRUE;
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+      "unknown kind of person");
+  return FALSE;
+}
+
+/* Runs a one-parameter "SELECT 1 … WHERE id = ?1"; NOT_FOUND names what. */
+static gboolean
+require_id (MedStore *store, const char *sql, const char *what, gint64 id,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no %s %" G_GINT64_FORMAT, what, id);
+  else
+    store_set_error (store, rc, "reading the store", error);
+  return FALSE;
+}
+
+static gboolean
+require_person (MedStore *store, MedStorePerson who, gint64 id, GError **error)
+{
+  return require_id (store,
+      who == MED_STORE_PERSON_INTERPRETER
+          ? "SELECT 1 FROM interpreter WHERE id = ?1"
+          : "SELECT 1 FROM mediator WHERE id = ?1",
+      person_table (who), id, error);
+}
+
+gboolean
+med_store_is_email (const char *s)
+{
+  const char *at;
+
+  if (s == NULL || strlen (s) < 3 || strlen (s) > 254)
+    return FALSE;
+  at = strchr (s, '@');
+  if (at == NULL || at == s || strchr (at + 1, '@') != NULL || at[1] == '\0'
+      || strchr (at + 1, '.') == NULL || at[strlen (at) - 1] == '.'
+      || at[1] == '.')
+    return FALSE;
+  for (const char *p = s; *p; p++) {
+    guchar c = (guchar) *p;
+
+    /* printable ASCII without what would break a header or an address
+     * list; e-mail addresses outside ASCII (RFC 6531) are not taken */
+    if (c <= 0x20 || c >= 0x7f || strchr ("<>()[]\\,;:\"", c) != NULL)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_email (const char *email, gboolean allow_empty, GError **error)
+{
+  if ((email == NULL || *email == '\0') && allow_empty)
+    return TRUE;
+  if (med_store_is_email (email))
+    return TRUE;
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+      "not an e-mail address (local@domain, ASCII, no spaces)");
+  return FALSE;
+}
+
+/* ---- e-mail addresses and the public URL -------------------------------- */
+
+gboolean
+med_store_set_email (MedStore *store, MedStorePerson who, gint64 id,
+    const char *email, const char *actor, GError **error)
+{
+  g_autofree char *detail_s = NULL;
+  GString *detail;
+  StoreTxn txn = { 0 };
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (email == NULL)
+    email = "";
+  if (!store_check_actor (actor, error) || !check_person (who, error)
+      || !check_email (email, TRUE, error)
+      || !store_txn_begin (store, &txn, error)
+      || !require_person (store, who, id, error))
+    goto out;
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        who == MED_STORE_PERSON_INTERPRETER
+            ? "UPDATE interpreter SET email = ?2 WHERE id = ?1"
+            : "UPDATE mediator SET email = ?2 WHERE id = ?1",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64 (st, 1, id);
+    sqlite3_bind_text (st, 2, email, -1, SQLITE_STATIC);
+    if (!store_step_done (store, st, "setting the e-mail address", error))
+      goto out;
+  }
+  detail = g_string_new ("{");
+  store_detail_int (detail, "set", *email != '\0');
+  detail_s = store_detail_end (detail);
+  ok = store_audit_append (store, actor,
+           who == MED_STORE_PERSON_INTERPRETER ? "interpreter.email"
+                                               : "mediator.email",
+           person_table (who), id, detail_s, error)
+      && store_txn_commit (&txn, error);
+
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+char *
+med_store_get_email (MedStore *store, MedStorePerson who, gint64 id,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  if (!check_person (who, error))
+    return NULL;
+  st = store_stmt (store,
+      who == MED_STORE_PERSON_INTERPRETER
+          ? "SELECT email FROM interpreter WHERE id = ?1"
+          : "SELECT email FROM mediator WHERE id = ?1",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    return store_column_text (st, 0);
+  if (rc == SQLITE_DONE)
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no %s %" G_GINT64_FORMAT, person_table (who), id);
+  else
+    store_set_error (store, rc, "reading the e-mail address", error);
+  return NULL;
+}
+
+/* http(s)://host[:port][/path] without query, fragment, spaces or
+ * control characters; a trailing slash is dropped. (transfer full) */
+static char *
+normalize_url (const char *url, GError **error)
+{
+  g_autofree char *u = NULL;
+  gsize len;
+
+  if (!store_check_text (url, MED_MAX_NAME_BYTES, FALSE, FALSE, "public URL",
+          error))
+    return NULL;
+  u = g_strdup (url);
+  len = strlen (u);
+  while (len > 0 && u[len - 1] == '/')
+    u[--len] = '\0';
+  if (!(g_str_has_prefix (u, "https://") || g_str_has_prefix (u, "http://"))
+      || strchr (u, '?') != NULL || strchr (u, '#') != NULL
+      || strchr (u, '@') != NULL || strlen (strstr (u, "://") + 3) == 0) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "public URL must look like https://host[/path] (no query, no "
+        "fragment, no user)");
+    return NULL;
+  }
+  for (const char *p = u; *p; p++) {
+    if ((guchar) *p <= 0x20 || (guchar) *p >= 0x7f) {
+      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+          "public URL must be ASCII without spaces (use punycode and "
+          "percent-encoding)");
+      return NULL;
+    }
+  }
+  return g_steal_pointer (&u);
+}
+
+gboolean
+med_store_set_public_url (MedStore *store, gint64 centre_id, const char *url,
+    const char *actor, GError **error)
+{
+  g_autofree char *u = NULL;
+  g_autofree char *detail_s = NULL;
+  GString *detail;
+  StoreTxn txn = { 0 };
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (!store_check_actor (actor, error)
+      || (u = normalize_url (url, error)) == NULL
+      || !store_txn_begin (store, &txn, error)
+      || !require_id (store, "SELECT 1 FROM centre WHERE id = ?1", "centre",
+          centre_id, error))
+    goto out;
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "UPDATE centre SET public_url = ?2 "
+        "WHERE id = ?1",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64 (st, 1, centre_id);
+    sqlite3_bind_text (st, 2, u, -1, SQLITE_STATIC);
+    if (!store_step_done (store, st, "setting the public URL", error))
+      goto out;
+  }
+  detail = g_string_new ("{");
+  store_detail_str (detail, "public_url", u);
+  detail_s = store_detail_end (detail);
+  ok = store_audit_append (store, actor, "centre.public_url", "centre",
+           centre_id, detail_s, error)
+      && store_txn_commit (&txn, error);
+
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+char *
+med_store_get_public_url (MedStore *store, gint64 centre_id, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  st = store_stmt (store, "SELECT public_url FROM centre WHERE id = ?1", error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, centre_id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    return store_column_text (st, 0);
+  if (rc == SQLITE_DONE)
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no centre %" G_GINT64_FORMAT, centre_id);
+  else
+    store_set_error (store, rc, "reading the public URL", error);
+  return NULL;
+}
+
+/* ---- join tokens ------------------------------------------------------- */
+
+/* The 32-byte secret of migration 2, decoded from its hex form. */
+static GBytes *
+load_join_secret (MedStore *store, GError **error)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store,
+      "SELECT value FROM medsched_meta "
+      "WHERE key = 'join_secret'",
+      error);
+  const char *hex;
+  guint8 key[32];
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW) {
+    if (rc == SQLITE_DONE)
+      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
+          "the store has no join secret");
+    else
+      store_set_error (store, rc, "reading the join secret", error);
+    return NULL;
+  }
+  hex = (const char *) sqlite3_column_text (st, 0);
+  if (hex == NULL || strlen (hex) != 2 * sizeof key) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
+        "the store's join secret is damaged");
+    return NULL;
+  }
+  for (guint i = 0; i < sizeof key; i++) {
+    int hi = g_ascii_xdigit_value (hex[2 * i]);
+    int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
+
+    if (hi < 0 || lo < 0) {
+      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
+          "the store's join secret is damaged");
+      return NULL;
+    }
+    key[i] = (guint8) (hi << 4 | lo);
+  }
+  return g_bytes_new (key, sizeof key);
+}
+
+/* base64url (no padding) of HMAC-SHA256 (secret, "join:" uid ":" party),
+ * cut to JOIN_TOKEN_CHARS. (transfer full) */
+static char *
+make_token (GBytes *secret, const char *uid, gint64 party_id)
+{
+  g_autoptr (GHmac) hmac = NULL;
+  g_autofree char *msg = NULL;
+  g_autofree char *b64 = NULL;
+  guint8 digest[32];
+  gsize digest_len = sizeof digest;
+  gsize key_len = 0;
+  const guint8 *key = g_bytes_get_data (secret, &key_len);
+
+  hmac = g_hmac_new (G_CHECKSUM_SHA256, key, key_len);
+  msg = g_strdup_printf ("join:%s:%" G_GINT64_FORMAT, uid, party_id);
+  g_hmac_update (hmac, (const guchar *) msg, -1);
+  g_hmac_get_digest (hmac, digest, &digest_len);
+  b64 = g_base64_encode (digest, digest_len);
+  for (char *p = b64; *p; p++) {
+    if (*p == '+')
+      *p = '-';
+    else if (*p == '/')
+      *p = '_';
+  }
+  b64[JOIN_TOKEN_CHARS] = '\0';
+  return g_steal_pointer (&b64);
+}
+
+char *
+med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
+    GError **error)
+{
+  g_autoptr (GBytes) secret = NULL;
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  st = store_stmt (store,
+      "SELECT b.uid FROM booking b JOIN party p ON "
+      "p.case_id = b.case_id WHERE b.id = ?1 AND p.id = ?2",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, booking_id);
+  sqlite3_bind_int64 (st, 2, party_id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_DONE) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no party %" G_GINT64_FORMAT " in booking %" G_GINT64_FORMAT, party_id,
+        booking_id);
+    return NULL;
+  }
+  if (rc != SQLITE_ROW) {
+    store_set_error (store, rc, "reading booking", error);
+    return NULL;
+  }
+  {
+    g_autofree char *uid = store_column_text (st, 0);
+
+    secret = load_join_secret (store, error);
+    if (secret == NULL)
+      return NULL;
+    return make_token (secret, uid, party_id);
+  }
+}
+
+char *
+med_store_join_url (MedStore *store, gint64 booking_id, gint64 party_id,
+    GError **error)
+{
+  g_autofree char *token = NULL;
+  g_autofree char *base = NULL;
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  token = med_store_join_token (store, booking_id, party_id, error);
+  if (token == NULL)
+    return NULL;
+  st = store_stmt (store,
+      "SELECT c.public_url FROM booking b JOIN room r "
+      "ON r.id = b.room_id JOIN centre c ON c.id = r.centre_id "
+      "WHERE b.id = ?1",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, booking_id);
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW) {
+    store_set_error (store, rc, "reading the public URL", error);
+    return NULL;
+  }
+  base = store_column_text (st, 0);
+  return g_strconcat (base, "/join/", token, NULL);
+}
+
+/* Compares two strings of the same length without stopping early. */
+static gboolean
+equal_constant_time (const char *a, const char *b, gsize len)
+{
+  guint8 diff = 0;
+
+  for (gsize i = 0; i < len; i++)
+    diff |= (guint8) (a[i] ^ b[i]);
+  return diff == 0;
+}
+
+gboolean
+med_store_join_lookup (MedStore *store, const char *token, MedTime from,
+    MedTime to, gint64 *booking_id, gint64 *party_id, GError **error)
+{
+  g_autoptr (GBytes) secret = NULL;
+  g_autoptr (StoreStmt) st = NULL;
+  gboolean found = FALSE;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (token == NULL || strlen (token) != JOIN_TOKEN_CHARS
+      || strspn (token,
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+             "0123456789-_")
+          != JOIN_TOKEN_CHARS) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "not a join token");
+    return FALSE;
+  }
+  secret = load_join_secret (store, error);
+  if (secret == NULL)
+    return FALSE;
+  st = store_stmt (store,
+      "SELECT b.id, b.uid, p.id FROM booking b JOIN party "
+      "p ON p.case_id = b.case_id WHERE b.status = 'confirmed' AND "
+      "b.end_at > ?1 AND b.start_at < ?2 ORDER BY b.id, p.id",
+      error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, from != 0 ? from : G_MININT64);
+  sqlite3_bind_int64 (st, 2, to != 0 ? to : G_MAXINT64);
+  /* Every candidate is computed and compared: the time taken does not
+   * depend on where (or whether) the token matches. */
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    g_autofree char *t
+        = make_token (secret, (const char *) sqlite3_column_text (st, 1),
+            sqlite3_column_int64 (st, 2));
+
+    if (equal_constant_time (t, token, JOIN_TOKEN_CHARS) && !found) {
+      found = TRUE;
+      if (booking_id)
+        *booking_id = sqlite3_column_int64 (st, 0);
+      if (party_id)
+        *party_id = sqlite3_column_int64 (st, 2);
+    }
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "looking up a join token", error);
+    return FALSE;
+  }
+  if (!found)
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no session in that time window has this join token");
+  return found;
+}
+
+/* ---- replies ----------------------------------------------------------- */
+
+static const char *const partstats[]
+    = { "NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED" };
+
+void
+med_attendee_status_free (MedAttendeeStatus *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->booking_uid);
+  g_free (s->email);
+  g_free (s->partstat);
+  g_free (s);
+}
+
+/* Which attendee of the booking has this address: "mediator:3",
+ * "interpreter:1", "party:12"; NULL when none. (transfer full) */
+static char *
+find_attendee (MedStore *store, gint64 booking_id, const char *email,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store,
+      "SELECT 'mediator', m.id FROM booking b JOIN mediator m ON "
+      "m.id = b.mediator_id WHERE b.id = ?1 AND m.email <> '' AND "
+      "lower(m.email) = lower(?2) "
+      "UNION ALL SELECT 'interpreter', i.id FROM booking b JOIN "
+      "interpreter i ON i.id = b.interpreter_id WHERE b.id = ?1 AND "
+      "i.email <> '' AND lower(i.email) = lower(?2) "
+      "UNION ALL SELECT 'party', p.id FROM booking b JOIN party p ON "
+      "p.case_id = b.case_id WHERE b.id = ?1 AND p.contact <> '' AND "
+      "lower(p.contact) = lower(?2) LIMIT 1",
+      error);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, booking_id);
+  sqlite3_bind_text (st, 2, email, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    return g_strdup_printf ("%s:%" G_GINT64_FORMAT,
+        (const char *) sqlite3_column_text (st, 0),
+        (gint64) sqlite3_column_int64 (st, 1));
+  if (rc != SQLITE_DONE)
+    store_set_error (store, rc, "reading attendees", error);
+  else
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "the reply's attendee is not invited to booking %" G_GINT64_FORMAT,
+        booking_id);
+  return NULL;
+}
+
+gboolean
+med_store_apply_reply (MedStore *store, const char *uid, const char *email,
+    const char *partstat, gint sequence, MedTime dtstamp, const char *actor,
+    gint64 *booking_id, GError **error)
+{
+  g_autoptr (MedBooking) b = NULL;
+  g_autofree char *who = NULL;
+  g_autofree char *addr = NULL;
+  g_autofree char *detail_s = NULL;
+  GString *detail;
+  StoreTxn txn = { 0 };
+  gboolean ok = FALSE, known = FALSE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (!store_check_actor (actor, error) || !check_email (email, FALSE, error))
+    return FALSE;
+  for (guint i = 0; partstat != NULL && i < G_N_ELEMENTS (partstats); i++)
+    known |= strcmp (partstat, partstats[i]) == 0;
+  if (!known) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "unknown PARTSTAT (NEEDS-ACTION, ACCEPTED, DECLINED, TENTATIVE or "
+        "DELEGATED)");
+    return FALSE;
+  }
+  if (sequence < 0 || dtstamp <= 0) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "a reply needs a SEQUENCE ≥ 0 and a DTSTAMP");
+    return FALSE;
+  }
+  addr = g_ascii_strdown (email, -1);
+
+  if (!store_txn_begin (store, &txn, error))
+    goto out;
+  b = med_store_find_booking_uid (store, uid, error);
+  if (b == NULL)
+    goto out;
+  if (b->status != MED_BOOKING_STATUS_CONFIRMED) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "booking %" G_GINT64_FORMAT " is cancelled; the reply is ignored",
+        b->id);
+    goto out;
+  }
+  if (sequence < b->sequence) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_STALE,
+        "stale reply: it answers SEQUENCE %d of booking %" G_GINT64_FORMAT
+        ", which is at SEQUENCE %d now; ignored",
+        sequence, b->id, b->sequence);
+    goto out;
+  }
+  if (sequence > b->sequence) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "the reply answers SEQUENCE %d of booking %" G_GINT64_FORMAT
+        ", but only SEQUENCE %d was ever sent",
+        sequence, b->id, b->sequence);
+    goto out;
+  }
+  who = find_attendee (store, b->id, addr, error);
+  if (who == NULL)
+    goto out;
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "SELECT sequence, dtstamp FROM "
+        "attendee_status WHERE booking_uid = ?1 AND email = ?2",
+        error);
+    int rc;
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_text (st, 1, b->uid, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 2, addr, -1, SQLITE_STATIC);
+    rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW && sqlite3_column_int (st, 0) == sequence
+        && sqlite3_column_int64 (st, 1) > dtstamp) {
+      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_STALE,
+          "stale reply: a later answer to SEQUENCE %d of booking "
+          "%" G_GINT64_FORMAT " is already recorded; ignored",
+          sequence, b->id);
+      goto out;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      store_set_error (store, rc, "reading replies", error);
+      goto out;
+    }
+  }
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "INSERT INTO attendee_status "
+        "(booking_uid, email, partstat, sequence, dtstamp, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (booking_uid, email) "
+        "DO UPDATE SET partstat = excluded.partstat, "
+        "sequence = excluded.sequence, dtstamp = excluded.dtstamp, "
+        "updated_at = excluded.updated_at",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_text (st, 1, b->uid, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 2, addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 3, partstat, -1, SQLITE_STATIC);
+    sqlite3_bind_int (st, 4, sequence);
+    sqlite3_bind_int64 (st, 5, dtstamp);
+    sqlite3_bind_int64 (st, 6, store_now (store));
+    if (!store_step_done (store, st, "recording the reply", error))
+      goto out;
+  }
+  detail = g_string_new ("{");
+  store_detail_str (detail, "attendee", who);
+  store_detail_str (detail, "partstat", partstat);
+  store_detail_int (detail, "sequence", sequence);
+  detail_s = store_detail_end (detail);
+  if (!store_audit_append (store, actor, "booking.reply", "booking", b->id,
+          detail_s, error)
+      || !store_txn_commit (&txn, error))
+    goto out;
+  if (booking_id)
+    *booking_id = b->id;
+  ok = TRUE;
+
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+GPtrArray *
+med_store_list_attendee_status (MedStore *store, gint64 booking_id,
+    GError **error)
+{
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  if (!require_id (store, "SELECT 1 FROM booking WHERE id = ?1", "booking",
+          booking_id, error))
+    return NULL;
+  st = store_stmt (store,
+      "SELECT a.booking_uid, a.email, a.partstat, "
+      "a.sequence, a.dtstamp, a.updated_at FROM booking b JOIN "
+      "attendee_status a ON a.booking_uid = b.uid AND "
+      "a.sequence = b.sequence WHERE b.id = ?1 ORDER BY a.email",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, booking_id);
+  list = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) med_attendee_status_free);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    MedAttendeeStatus *s = g_new0 (MedAttendeeStatus, 1);
+
+    s->booking_uid = store_column_text (st, 0);
+    s->email = store_column_text (st, 1);
+    s->partstat = store_column_text (st, 2);
+    s->sequence = sqlite3_column_int (st, 3);
+    s->dtstamp = sqlite3_column_int64 (st, 4);
+    s->updated_at = sqlite3_column_int64 (st, 5);
+    g_ptr_array_add (list, s);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "listing replies", error);
+    return NULL;
+  }
+  return g_steal_pointer (&list);
+}
+
+/* ---- the outbox -------------------------------------------------------- */
+
+static const char *const outbox_states[]
+    = { "pending", "sent", "failed", "superseded" };
+
+const char *
+med_outbox_state_to_string (MedOutboxState s)
+{
+  return (guint) s < MED_OUTBOX_STATE_N ? outbox_states[s] : "unknown";
+}
+
+static gboolean
+outbox_state_from_string (const char *s, MedOutboxState *out, GError **error)
+{
+  for (guint i = 0; s != NULL && i < MED_OUTBOX_STATE_N; i++) {
+    if (strcmp (s, outbox_states[i]) == 0) {
+      *out = i;
+      return TRUE;
+    }
+  }
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
+      "the store holds an unknown outbox state");
+  return FALSE;
+}
+
+void
+med_outbox_message_free (MedOutboxMessage *m)
+{
+  if (m == NULL)
+    return;
+  g_free (m->recipient_name);
+  g_free (m->recipient_addr);
+  g_free (m->method);
+  g_free (m->subject);
+  g_free (m->message);
+  g_free (m->last_error);
+  g_free (m);
+}
+
+void
+med_ledger_entry_free (MedLedgerEntry *e)
+{
+  if (e == NULL)
+    return;
+  g_free (e->recipient_addr);
+  g_free (e->method);
+  g_free (e->sha256);
+  g_free (e);
+}
+
+gint
+med_store_outbox_backoff (gint attempts)
+{
+  static const gint delays[] = { 60, 5 * 60, 30 * 60, 2 * 3600, 6 * 3600 };
+
+  if (attempts < 1)
+    attempts = 1;
+  return delays[MIN ((guint) attempts, G_N_ELEMENTS (delays)) - 1];
+}
+
+gint64
+med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
+    const char *actor, GError **error)
+{
+  g_autofree char *detail_s = NULL;
+  GString *detail;
+  StoreTxn txn = { 0 };
+  gint64 id = 0, new_id;
+  gint superseded;
+
+  g_return_val_if_fail (store != NULL && m != NULL, 0);
+
+  if (!store_check_actor (actor, error)
+      || !check_email (m->recipient_addr, FALSE, error)
+      || !store_check_text (m->recipient_name ? m->recipient_name : "",
+          MED_MAX_NAME_BYTES, FALSE, TRUE, "recipient name", error)
+      || !store_check_text (m->subject, 1024, FALSE, FALSE, "subject", error))
+    return 0;
+  if (g_strcmp0 (m->method, "REQUEST") != 0
+      && g_strcmp0 (m->method, "CANCEL") != 0) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "an outbox message is a REQUEST or a CANCEL");
+    return 0;
+  }
+  if (m->message == NULL || *m->message == '\0'
+      || strlen (m->message) > 8 * 1024 * 1024
+      || !g_utf8_validate (m->message, -1, NULL) || m->sequence < 0) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "an outbox message needs UTF-8 text of at most 8 MiB and a "
+        "SEQUENCE ≥ 0");
+    return 0;
+  }
+  if (!store_txn_begin (store, &txn, error)
+      || !require_id (store, "SELECT 1 FROM booking WHERE id = ?1", "booking",
+          m->booking_id, error))
+    goto out;
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "UPDATE outbox SET state = "
+        "'superseded' WHERE booking_id = ?1 AND lower(recipient_addr) = "
+        "lower(?2) AND state = 'pending'",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64 (st, 1, m->booking_id);
+    sqlite3_bind_text (st, 2, m->recipient_addr, -1, SQLITE_STATIC);
+    if (!store_step_done (store, st, "superseding older messages", error))
+      goto out;
+    superseded = sqlite3_changes (store->db);
+  }
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "INSERT INTO outbox (booking_id, "
+        "recipient_name, recipient_addr, method, sequence, subject, message, "
+        "state, created_at, attempts, next_attempt_at) VALUES (?1, ?2, ?3, "
+        "?4, ?5, ?6, ?7, 'pending', ?8, 0, ?8)",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64 (st, 1, m->booking_id);
+    sqlite3_bind_text (st, 2, m->recipient_name ? m->recipient_name : "", -1,
+        SQLITE_STATIC);
+    sqlite3_bind_text (st, 3, m->recipient_addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 4, m->method, -1, SQLITE_STATIC);
+    sqlite3_bind_int (st, 5, m->sequence);
+    sqlite3_bind_text (st, 6, m->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 7, m->message, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 8, store_now (store));
+    if (!store_step_done (store, st, "queueing a message", error))
+      goto out;
+    new_id = sqlite3_last_insert_rowid (store->db);
+  }
+  detail = g_string_new ("{");
+  store_detail_int (detail, "booking", m->booking_id);
+  store_detail_str (detail, "method", m->method);
+  store_detail_int (detail, "sequence", m->sequence);
+  store_detail_int (detail, "superseded", superseded);
+  detail_s = store_detail_end (detail);
+  if (!store_audit_append (store, actor, "outbox.add", "outbox", new_id,
+          detail_s, error)
+      || !store_txn_commit (&txn, error))
+    goto out;
+  id = new_id;
+
+out:
+  store_txn_end (&txn);
+  return id;
+}
+
+#define OUTBOX_COLUMNS                                                         \
+  "id, booking_id, recipient_name, recipient_addr, method, sequence, "         \
+  "subject, state, created_at, attempts, next_attempt_at, sent_at, "           \
+  "last_error"
+
+static MedOutboxMessage *
+read_outbox (sqlite3_stmt *st, gboolean with_message, GError **error)
+{
+  g_autoptr (MedOutboxMessage) m = g_new0 (MedOutboxMessage, 1);
+
+  m->id = sqlite3_column_int64 (st, 0);
+  m->booking_id = sqlite3_column_int64 (st, 1);
+  m->recipient_name = store_column_text (st, 2);
+  m->recipient_addr = store_column_text (st, 3);
+  m->method = store_column_text (st, 4);
+  m->sequence = sqlite3_column_int (st, 5);
+  m->subject = store_column_text (st, 6);
+  if (!outbox_state_from_string ((const char *) sqlite3_column_text (st, 7),
+          &m->state, error))
+    return NULL;
+  m->created_at = sqlite3_column_int64 (st, 8);
+  m->attempts = sqlite3_column_int (st, 9);
+  m->next_attempt_at = sqlite3_column_int64 (st, 10);
+  m->sent_at = sqlite3_column_int64 (st, 11); /* NULL reads as 0 */
+  m->last_error = store_column_text (st, 12);
+  if (with_message)
+    m->message = store_column_text (st, 13);
+  return g_steal_pointer (&m);
+}
+
+GPtrArray *
+med_store_outbox_list (MedStore *store, gboolean pending_only, GError **error)
+{
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  st = store_stmt (store,
+      "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE "
+      "?1 = 0 OR state = 'pending' ORDER BY id",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int (st, 1, pending_only ? 1 : 0);
+  list = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) med_outbox_message_free);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    MedOutboxMessage *m = read_outbox (st, FALSE, error);
+
+    if (m == NULL)
+      return NULL;
+    g_ptr_array_add (list, m);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "listing the outbox", error);
+    return NULL;
+  }
+  return g_steal_pointer (&list);
+}
+
+MedOutboxMessage *
+med_store_outbox_claim (MedStore *store, MedTime now, gint lease_seconds,
+    GError **error)
+{
+  g_autoptr (MedOutboxMessage) m = NULL;
+  StoreTxn txn = { 0 };
+  MedOutboxMessage *out = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  g_return_val_if_fail (lease_seconds > 0, NULL);
+
+  if (!store_txn_begin (store, &txn, error))
+    goto done;
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "SELECT " OUTBOX_COLUMNS ", message FROM "
+        "outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY "
+        "id LIMIT 1",
+        error);
+
+    if (st == NULL)
+      goto done;
+    sqlite3_bind_int64 (st, 1, now);
+    rc = sqlite3_step (st);
+    if (rc == SQLITE_DONE) {
+      store_txn_commit (&txn, error);
+      goto done;
+    }
+    if (rc != SQLITE_ROW) {
+      store_set_error (store, rc, "reading the outbox", error);
+      goto done;
+    }
+    m = read_outbox (st, TRUE, error);
+    if (m == NULL)
+      goto done;
+  }
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "UPDATE outbox SET "
+        "next_attempt_at = ?2 WHERE id = ?1",
+        error);
+
+    if (st == NULL)
+      goto done;
+    sqlite3_bind_int64 (st, 1, m->id);
+    sqlite3_bind_int64 (st, 2, now + lease_seconds);
+    if (!store_step_done (store, st, "leasing a message", error)
+        || !store_txn_commit (&txn, error))
+      goto done;
+  }
+  m->next_attempt_at = now + lease_seconds;
+  out = g_steal_pointer (&m);
+
+done:
+  store_txn_end (&txn);
+  return out;
+}
+
+/* Loads one message with its text for the outcome of an attempt: it must
+ * not be sent or failed yet. (A message superseded while the MTA had it
+ * was still sent: the ledger must say so.) */
+static MedOutboxMessage *
+load_unsent (MedStore *store, gint64 id, GError **error)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store,
+      "SELECT " OUTBOX_COLUMNS ", message FROM "
+      "outbox WHERE id = ?1",
+      error);
+  g_autoptr (MedOutboxMessage) m = NULL;
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_DONE) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no outbox message %" G_GINT64_FORMAT, id);
+    return NULL;
+  }
+  if (rc != SQLITE_ROW) {
+    store_set_error (store, rc, "reading the outbox", error);
+    return NULL;
+  }
+  m = read_outbox (st, TRUE, error);
+  if (m != NULL
+      && (m->state == MED_OUTBOX_SENT || m->state == MED_OUTBOX_FAILED)) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "outbox message %" G_GINT64_FORMAT " is already %s", id,
+        med_outbox_state_to_string (m->state));
+    return NULL;
+  }
+  return g_steal_pointer (&m);
+}
+
+gboolean
+med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
+    const char *actor, GError **error)
+{
+  g_autoptr (MedOutboxMessage) m = NULL;
+  g_autofree char *sha = NULL;
+  g_autofree char *detail_s = NULL;
+  GString *detail;
+  StoreTxn txn = { 0 };
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (!store_check_actor (actor, error) || !store_txn_begin (store, &txn, error)
+      || (m = load_unsent (store, id, error)) == NULL)
+    goto out;
+  sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, m->message, -1);
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "UPDATE outbox SET state = 'sent', "
+        "sent_at = ?2, attempts = attempts + 1, last_error = '' WHERE id = ?1",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64 (st, 1, id);
+    sqlite3_bind_int64 (st, 2, now);
+    if (!store_step_done (store, st, "marking a message sent", error))
+      goto out;
+  }
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "INSERT INTO outbox_ledger "
+        "(outbox_id, recipient_addr, method, sequence, sha256, sent_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64 (st, 1, id);
+    sqlite3_bind_text (st, 2, m->recipient_addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 3, m->method, -1, SQLITE_STATIC);
+    sqlite3_bind_int (st, 4, m->sequence);
+    sqlite3_bind_text (st, 5, sha, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 6, now);
+    if (!store_step_done (store, st, "writing the ledger", error))
+      goto out;
+  }
+  detail = g_string_new ("{");
+  store_detail_int (detail, "booking", m->booking_id);
+  store_detail_str (detail, "method", m->method);
+  store_detail_int (detail, "sequence", m->sequence);
+  store_detail_str (detail, "sha256", sha);
+  detail_s = store_detail_end (detail);
+  ok = store_audit_append (store, actor, "outbox.sent", "outbox", id, detail_s,
+           error)
+      && store_txn_commit (&txn, error);
+
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+/* At most MAX_ERROR_BYTES of valid UTF-8, one line. (transfer full) */
+static char *
+clean_error_text (const char *why)
+{
+  g_autofree char *valid = g_utf8_make_valid (why ? why : "", -1);
+  GString *s = g_string_new (NULL);
+
+  for (const char *p = valid; *p; p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char (p);
+    gsize n = g_utf8_next_char (p) - p;
+
+    if (s->len + n > MAX_ERROR_BYTES)
+      break;
+    if (c < 0x20 || c == 0x7f)
+      g_string_append_c (s, ' ');
+    else
+      g_string_append_len (s, p, n);
+  }
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+med_store_outbox_mark_failed (MedStore *store, gint64 id, MedTime now,
+    const char *why, gint max_attempts, const char *actor, GError **error)
+{
+  g_autoptr (MedOutboxMessage) m = NULL;
+  g_autofree char *text = clean_error_text (why);
+  g_autofree char *detail_s = NULL;
+  GString *detail;
+  StoreTxn txn = { 0 };
+  gboolean ok = FALSE, give_up;
+  gint attempts;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (!store_check_actor (actor, error))
+    return FALSE;
+  if (max_attempts < 1 || max_attempts > 100) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "max attempts must be 1–100");
+    return FALSE;
+  }
+  if (!store_txn_begin (store, &txn, error)
+      || (m = load_unsent (store, id, error)) == NULL)
+    goto out;
+  attempts = m->attempts + 1;
+  give_up = attempts >= max_attempts && m->state == MED_OUTBOX_PENDING;
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "UPDATE outbox SET attempts = ?2, "
+        "last_error = ?3, next_attempt_at = ?4, state = ?5 WHERE id = ?1",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64 (st, 1, id);
+    sqlite3_bind_int (st, 2, attempts);
+    sqlite3_bind_text (st, 3, text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 4,
+        give_up ? now : now + med_store_outbox_backoff (attempts));
+    /* a superseded message stays superseded: its successor goes instead */
+    sqlite3_bind_text (st, 5,
+        give_up ? "failed" : med_outbox_state_to_string (m->state), -1,
+        SQLITE_STATIC);
+    if (!store_step_done (store, st, "recording a failed attempt", error))
+      goto out;
+  }
+  detail = g_string_new ("{");
+  store_detail_int (detail, "booking", m->booking_id);
+  store_detail_int (detail, "attempts", attempts);
+  if (!give_up)
+    store_detail_int (detail, "next_attempt_at",
+        now + med_store_outbox_backoff (attempts));
+  detail_s = store_detail_end (detail);
+  ok = store_audit_append (store, actor,
+           give_up ? "outbox.failed" : "outbox.retry", "outbox", id, detail_s,
+           error)
+      && store_txn_commit (&txn, error);
+
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+gboolean
+med_store_outbox_retry (MedStore *store, gint64 id, MedTime now,
+    const char *actor, GError **error)
+{
+  g_autofree char *detail_s = NULL;
+  GString *detail;
+  StoreTxn txn = { 0 };
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (!store_check_actor (actor, error)
+      || !store_txn_begin (store, &txn, error))
+    goto out;
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "UPDATE outbox SET state = 'pending', "
+        "attempts = 0, next_attempt_at = ?2 WHERE id = ?1 AND "
+        "state = 'failed'",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64 (st, 1, id);
+    sqlite3_bind_int64 (st, 2, now);
+    if (!store_step_done (store, st, "requeueing a message", error))
+      goto out;
+    if (sqlite3_changes (store->db) == 0) {
+      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+          "no failed outbox message %" G_GINT64_FORMAT, id);
+      goto out;
+    }
+  }
+  detail = g_string_new ("{");
+  store_detail_int (detail, "next_attempt_at", now);
+  detail_s = store_detail_end (detail);
+  ok = store_audit_append (store, actor, "outbox.requeue", "outbox", id,
+           detail_s, error)
+      && store_txn_commit (&txn, error);
+
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+GPtrArray *
+med_store_outbox_ledger (MedStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  st = store_stmt (store,
+      "SELECT id, outbox_id, recipient_addr, method, "
+      "sequence, sha256, sent_at FROM outbox_ledger ORDER BY id",
+      error);
+  if (st == NULL)
+    return NULL;
+  list
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_ledger_entry_free);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    MedLedgerEntry *e = g_new0 (MedLedgerEntry, 1);
+
+    e->id = sqlite3_column_int64 (st, 0);
+    e->outbox_id = sqlite3_column_int64 (st, 1);
+    e->recipient_addr = store_column_text (st, 2);
+    e->method = store_column_text (st, 3);
+    e->sequence = sqlite3_column_int (st, 4);
+    e->sha256 = store_column_text (st, 5);
+    e->sent_at = sqlite3_column_int64 (st, 6);
+    g_ptr_array_add (list, e);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "reading the ledger", error);
+    return NULL;
+  }
+  return g_steal_pointer (&list);
+}
+
+/* ---- external busy time ------------------------------------------------ */
+
+gboolean
+med_store_replace_external_busy (MedStore *store, MedStorePerson who, gint64 id,
+    const char *source, GArray *busy, const char *actor, GError **error)
+{
+  g_autofree char *detail_s = NULL;
+  GString *detail;
+  StoreTxn txn = { 0 };
+  gboolean ok = FALSE;
+  guint n = busy ? busy->len : 0;
+  gint replaced;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (!store_check_actor (actor, error) || !check_person (who, error)
+      || !store_check_text (source, MED_MAX_NAME_BYTES, FALSE, FALSE,
+          "busy calendar source", error))
+    return FALSE;
+  if (n > MED_STORE_MAX_EXTERNAL_BUSY) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "%u busy intervals, at most %d", n, MED_STORE_MAX_EXTERNAL_BUSY);
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++) {
+    const MedInterval *iv = &g_array_index (busy, MedInterval, i);
+
+    if (iv->end <= iv->start) {
+      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+          "busy interval %u ends before it starts", i + 1);
+      return FALSE;
+    }
+  }
+  if (!store_txn_begin (store, &txn, error)
+      || !require_person (store, who, id, error))
+    goto out;
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        who == MED_STORE_PERSON_INTERPRETER
+            ? "DELETE FROM external_busy WHERE interpreter_id = ?1 AND "
+              "source = ?2"
+            : "DELETE FROM external_busy WHERE mediator_id = ?1 AND "
+              "source = ?2",
+        error);
+
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64 (st, 1, id);
+    sqlite3_bind_text (st, 2, source, -1, SQLITE_STATIC);
+    if (!store_step_done (store, st, "replacing busy time", error))
+      goto out;
+    replaced = sqlite3_changes (store->db);
+  }
+  for (guint i = 0; i < n; i++) {
+    const MedInterval *iv = &g_array_index (busy, MedInterval, i);
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "INSERT INTO external_busy "
+        "(mediator_id, interpreter_id, source, start_at, end_at) VALUES "
+        "(?1, ?2, ?3, ?4, ?5)",
+        error);
+
+    if (st == NULL)
+      goto out;
+    if (who == MED_STORE_PERSON_INTERPRETER)
+      sqlite3_bind_int64 (st, 2, id);
+    else
+      sqlite3_bind_int64 (st, 1, id);
+    sqlite3_bind_text (st, 3, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 4, iv->start);
+    sqlite3_bind_int64 (st, 5, iv->end);
+    if (!store_step_done (store, st, "storing busy time", error))
+      goto out;
+  }
+  detail = g_string_new ("{");
+  store_detail_str (detail, "source", source);
+  store_detail_int (detail, "intervals", n);
+  store_detail_int (detail, "replaced", replaced);
+  detail_s = store_detail_end (detail);
+  ok = store_audit_append (store, actor,
+           who == MED_STORE_PERSON_INTERPRETER ? "interpreter.busy"
+                                               : "mediator.busy",
+           person_table (who), id, detail_s, error)
+      && store_txn_commit (&txn, error);
+
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+GArray *
+med_store_list_external_busy (MedStore *store, MedStorePerson who, gint64 id,
+    MedTime from, MedTime to, GError **error)
+{
+  g_autoptr (GArray) list = NULL;
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  if (!check_person (who, error))
+    return NULL;
+  st = store_stmt (store,
+      who == MED_STORE_PERSON_INTERPRETER
+          ? "SELECT start_at, end_at FROM external_busy WHERE "
+            "interpreter_id = ?1 AND end_at > ?2 AND start_at < ?3 "
+            "ORDER BY start_at, id"
+          : "SELECT start_at, end_at FROM external_busy WHERE "
+            "mediator_id = ?1 AND end_at > ?2 AND start_at < ?3 "
+            "ORDER BY start_at, id",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, id);
+  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
+  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
+  list = g_array_new (FALSE, FALSE, sizeof (MedInterval));
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    MedInterval iv
+        = { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1) };
+
+    g_array_append_val (list, iv);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "reading busy time", error);
+    return NULL;
+  }
+  return g_steal_pointer (&list);
+}
+
+GArray *
+store_load_external_busy (MedStore *store, gint64 centre_id, MedTime from,
+    MedTime to, GError **error)
+{
+  g_autoptr (GArray) list = NULL;
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  st = store_stmt (store,
+      "SELECT coalesce (mediator_id, 0), "
+      "coalesce (interpreter_id, 0), start_at, end_at FROM external_busy "
+      "WHERE end_at > ?2 AND start_at < ?3 AND (mediator_id IN (SELECT id "
+      "FROM mediator WHERE centre_id = ?1) OR interpreter_id IN (SELECT id "
+      "FROM interpreter WHERE centre_id = ?1)) ORDER BY start_at, id",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, centre_id);
+  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
+  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
+  list = g_array_new (FALSE, TRUE, sizeof (MedBusy));
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    MedBusy b = {
+      .start = sqlite3_column_int64 (st, 2),
+      .end = sqlite3_column_int64 (st, 3),
+      .mediator_id = sqlite3_column_int64 (st, 0),
+      .interpreter_id = sqlite3_column_int64 (st, 1),
+    };
+
+    g_array_append_val (list, b);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "reading busy time", error);
+    return NULL;
+  }
+  return g_steal_pointer (&list);
+}

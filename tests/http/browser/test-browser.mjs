@@ -1,0 +1,240 @@
+// test-browser.mjs — medsched's pages in Debian's headless Chromium,
+// driven by playwright-core (executablePath /usr/bin/chromium), checked
+// with axe-core. TAP output.
+//
+// A clerk signs in, takes a case at intake (dispatched to court
+// mediation), books it from the day board, moves it by dragging it to
+// another free slot, opens the party's link, and axe-core reports no
+// serious or critical violation on any page seen. Screenshots go to
+// $SCREENSHOT_DIR (the build directory under meson).
+//
+// Environment: MEDSCHED (the executable), MEDSCHED_CALENDARS, SCREENSHOT_DIR.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require('playwright-core');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const MEDSCHED = process.env.MEDSCHED;
+const CALENDARS = process.env.MEDSCHED_CALENDARS;
+const SHOTS = process.env.SCREENSHOT_DIR || tmpdir();
+const NOW = '2026-12-07T08:00';
+
+let n = 0;
+let failed = 0;
+function ok(cond, name, diag) {
+  n++;
+  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
+  if (!cond) {
+    failed++;
+    if (diag) {
+      for (const line of String(diag).split('\n')) {
+        console.log(`# ${line}`);
+      }
+    }
+  }
+  return cond;
+}
+
+function bail(why) {
+  console.log(`Bail out! ${why}`);
+  process.exit(1);
+}
+
+if (!MEDSCHED || !CALENDARS) {
+  bail('MEDSCHED and MEDSCHED_CALENDARS must be set');
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'medsched-browser-'));
+const db = path.join(dir, 'browser.db');
+const env = { ...process.env, MEDSCHED_NOW: NOW, LC_ALL: 'C.UTF-8' };
+const med = (args, input) => execFileSync(MEDSCHED, ['--db', db, ...args],
+    { env, input, encoding: 'utf8' });
+
+// a small centre: two warm rooms, a family room, a video room
+med(['init', '--name', '拉萨市城关区一站式矛盾纠纷调处中心', '--layers',
+  'CN,CN-XZ-LS', '--calendars', CALENDARS, '--address',
+  '拉萨市城关区江苏路 1 号']);
+const doc = {
+  rooms: [
+    { name: '温馨调解室一', kind: 'warm', capacity: 8 },
+    { name: '温馨调解室二', kind: 'warm', capacity: 6 },
+    { name: '家事调解室', kind: 'family', capacity: 6 },
+    { name: '远程调解室', kind: 'remote', capacity: 6 },
+  ],
+  mediators: [
+    { name: '扎西次仁', languages: ['zh', 'bo'],
+      specialties: ['wages', 'neighbour', 'contract'], daily_cap: 6 },
+    { name: '王芳', languages: ['zh'], specialties: ['wages', 'divorce'],
+      daily_cap: 6 },
+  ],
+};
+writeFileSync(path.join(dir, 'centre.json'), JSON.stringify(doc));
+med(['import', path.join(dir, 'centre.json')]);
+med(['user', 'add', 'clerk', '--role', 'clerk', '--iterations', '1000'],
+    'clerk-password\n');
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(MEDSCHED, ['--db', db, 'serve', '--listen',
+  `127.0.0.1:${port}`, '--access-log', 'off'], { env, stdio: ['ignore',
+  'pipe', 'inherit'] });
+await new Promise((resolve, reject) => {
+  server.stdout.on('data', (d) => {
+    if (String(d).includes('listening')) {
+      resolve();
+    }
+  });
+  server.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+  setTimeout(() => reject(new Error('server did not start')), 10000);
+}).catch((e) => bail(e.message));
+
+mkdirSync(SHOTS, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run'],
+});
+// axe-core is injected by DevTools: the pages' CSP allows only our scripts
+const context = await browser.newContext({ bypassCSP: true,
+  locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
+const page = await context.newPage();
+const errors = [];
+page.on('pageerror', (e) => errors.push(String(e)));
+
+async function axe(name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa',
+      'wcag21a', 'wcag21aa', 'best-practice'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact,
+      nodes: v.nodes.length, help: v.help }));
+  });
+  const serious = result.filter((v) => v.impact === 'serious' ||
+      v.impact === 'critical');
+  ok(serious.length === 0, `axe: no serious violations on ${name}`,
+      JSON.stringify(serious, null, 1));
+  for (const v of result) {
+    if (v.impact !== 'serious' && v.impact !== 'critical') {
+      console.log(`# axe ${name}: ${v.impact} ${v.id} (${v.nodes}) ${v.help}`);
+    }
+  }
+}
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(SHOTS, `browser-${name}.png`),
+    fullPage: true });
+}
+
+try {
+  // sign in
+  await page.goto(`${base}/`);
+  ok(page.url().endsWith('/login'), 'anonymous / goes to the sign-in page');
+  await axe('login');
+  await shot('login');
+  await page.getByLabel('用户名').fill('clerk');
+  await page.getByLabel('密码').fill('clerk-password');
+  await Promise.all([page.waitForURL(/\/board/),
+    page.getByRole('button', { name: /登录/ }).click()]);
+  ok(page.url().includes('/board'), 'the clerk lands on the day board');
+
+  // intake
+  await page.goto(`${base}/intake`);
+  await page.getByLabel('案号').fill('(2026)藏0102民调88号');
+  await page.locator('#kind').selectOption('wages');
+  await page.locator('#department').selectOption('court-mediation');
+  await page.locator('#summary').fill('农民工追讨欠薪');
+  await page.locator('#p1-name').fill('次仁多吉');
+  await page.locator('#p1-lang').selectOption('bo');
+  await page.locator('#p1-contact').fill('13800000088');
+  await page.locator('#p2-name').fill('拉萨某建筑公司');
+  await axe('intake');
+  await shot('intake');
+  await Promise.all([page.waitForURL(/\/cases\/\d+/),
+    page.getByRole('button', { name: /收案/ }).click()]);
+  const caseUrl = page.url();
+  const caseId = Number(/\/cases\/(\d+)/.exec(caseUrl)[1]);
+  ok(caseId > 0, `intake made case ${caseId}`);
+  ok(await page.locator('#case-status').innerText().then(
+      (t) => t.includes('dispatched')), 'the case is dispatched');
+
+  // the day board: book the case in the first free slot of room 1
+  await page.goto(`${base}/board?date=2026-12-07`);
+  await axe('board');
+  await shot('board-empty');
+  const free = page.locator('td.free[data-room="1"] a').first();
+  await free.click();
+  await page.waitForURL(/\/board\/book/);
+  await page.locator('#case').selectOption(String(caseId));
+  await page.locator('#mediator').selectOption('1');
+  await axe('book-form');
+  await Promise.all([page.waitForURL(/\/cases\/\d+\?msg=booked/),
+    page.getByRole('button', { name: /预约/ }).click()]);
+  ok(page.url().includes('msg=booked'), 'booked from the day board');
+  ok(await page.locator('#case-status').innerText().then(
+      (t) => t.includes('scheduled')), 'the case is scheduled');
+  await axe('case');
+  await shot('case');
+
+  // drag the session to a later free slot of the same room
+  await page.goto(`${base}/board?date=2026-12-07`);
+  const booked = page.locator('td.booked').first();
+  ok(await booked.count() === 1, 'the board shows the session');
+  await shot('board-booked');
+  const target = page.locator('td.free[data-room="1"]').nth(8);
+  const targetStart = await target.getAttribute('data-start');
+  await booked.dragTo(target);
+  await page.waitForLoadState('load');
+  await page.waitForTimeout(500);
+  const status = await page.locator('#board-status').innerText().catch(
+      () => '');
+  const api = await page.evaluate(async (id) => {
+    const r = await fetch(`/api/v1/cases/${id}`);
+    return r.json();
+  }, caseId);
+  const moved = api.bookings.find((b) => b.status === 'confirmed');
+  ok(moved && moved.start === targetStart,
+      `dragging moved the session to ${targetStart}`,
+      `status: ${status}; booking: ${JSON.stringify(moved)}`);
+  ok(moved && moved.sequence === 1, 'the invite SEQUENCE went up');
+
+  // the party's link
+  await page.goto(caseUrl.replace(/\?.*$/, ''));
+  const link = await page.locator('a.partylink').first().getAttribute('href');
+  ok(link && link.startsWith('/join/'), 'the case page shows party links');
+  await page.goto(`${base}${link}`);
+  const body = await page.locator('main').innerText();
+  ok(body.includes('温馨调解室一'), 'the party page names the room', body);
+  ok(body.includes('2026年12月07日'), 'the party page gives the date', body);
+  ok(await page.locator('[lang="bo"]').count() > 0,
+      'a Tibetan-speaking party sees Tibetan text');
+  await axe('party');
+  await shot('party');
+  ok(errors.length === 0, 'no script errors', errors.join('\n'));
+} catch (e) {
+  ok(false, 'the browser run finished', e.stack);
+} finally {
+  await browser.close();
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.on('exit', resolve));
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`1..${n}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,174 @@
+"""httptest.py — what the HTTP integration tests share: a store seeded
+through the medsched CLI (a centre on the shipped calendars, rooms,
+mediators, users with tokens), a `medsched serve` subprocess on a free
+loopback port, and small HTTP helpers on the standard library.
+
+Standard library only; TAP comes from tests/integration/medtest.py.
+"""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "integration"))
+
+from medtest import Tap  # noqa: E402
+
+NOW = "2026-12-07T08:00"
+
+CENTRE_DOC = {
+    "rooms": [
+        {"name": "温馨调解室一", "kind": "warm", "capacity": 8},
+        {"name": "温馨调解室二", "kind": "warm", "capacity": 8},
+        {"name": "家事调解室", "kind": "family", "capacity": 6},
+        {"name": "远程调解室", "kind": "remote", "capacity": 6},
+    ],
+    "mediators": [
+        {"name": "扎西次仁", "languages": ["zh", "bo"],
+         "specialties": ["wages", "neighbour", "contract", "land"],
+         "daily_cap": 24},
+        {"name": "王芳", "languages": ["zh"],
+         "specialties": ["wages", "contract", "divorce"], "daily_cap": 24},
+    ],
+}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Centre:
+    """A store in a temporary directory and the CLI to change it."""
+
+    def __init__(self, tap, n_cases=0, now=NOW):
+        self.tap = tap
+        self.bin = os.environ.get("MEDSCHED")
+        if not self.bin:
+            tap.bail("MEDSCHED is not set")
+        self.tmp = tempfile.TemporaryDirectory(prefix="medsched-http-")
+        self.dir = self.tmp.name
+        self.db = os.path.join(self.dir, "centre.db")
+        self.env = dict(os.environ, MEDSCHED_NOW=now, LC_ALL="C.UTF-8")
+        self.cli("init", "--name", "测试调解中心", "--layers", "CN,CN-XZ-LS",
+                 "--calendars", os.environ["MEDSCHED_CALENDARS"])
+        doc = dict(CENTRE_DOC)
+        doc["cases"] = [{
+            "number": "R-%05d" % i, "kind": "wages",
+            "department": "court-mediation",
+            "parties": [{"name": "甲%d" % i, "role": "applicant",
+                         "language": "zh", "contact": "1380000%04d" % i}],
+        } for i in range(n_cases)]
+        path = os.path.join(self.dir, "centre.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False)
+        self.cli("import", path)
+        self.tokens = {}
+        for name, role, extra in (("admin", "admin", []),
+                                  ("clerk", "clerk", []),
+                                  ("tashi", "mediator", ["--mediator", "1"])):
+            self.cli("user", "add", name, "--role", role, "--iterations",
+                     "1000", *extra, input="password-%s\n" % name)
+            self.tokens[name] = self.cli("user", "token", name).strip()
+
+    def cli(self, *args, input=None, check=True):
+        p = subprocess.run([self.bin, "--db", self.db, *args], input=input,
+                           capture_output=True, text=True, env=self.env,
+                           timeout=120)
+        if check and p.returncode != 0:
+            self.tap.bail("medsched %s: %s" % (" ".join(args), p.stderr))
+        return p.stdout
+
+    def close(self):
+        self.tmp.cleanup()
+
+
+class Server:
+    """`medsched serve` on a free loopback port."""
+
+    def __init__(self, centre, *extra, port=0, access_log=None):
+        self.centre = centre
+        self.log = access_log or os.path.join(centre.dir, "medsched-access.log")
+        args = [centre.bin, "--db", centre.db, "serve", "--listen",
+                "127.0.0.1:%d" % port, "--access-log", self.log, *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True,
+                                     env=centre.env)
+        line = self.proc.stdout.readline()
+        if "listening on port" not in line:
+            centre.tap.bail("medsched serve did not start: %s %s"
+                            % (line, self.proc.stderr.read()))
+        self.port = int(line.rsplit(" ", 1)[1])
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        return self.proc.returncode, err
+
+
+def request(port, method, path, token=None, body=None,
+            ctype="application/json", headers=None, timeout=30):
+    """One request on a new connection: (status, headers dict, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = "Bearer " + token
+    if body is not None:
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        h["Content-Type"] = ctype
+    conn.request(method, path, body=body, headers=h)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
+def json_of(data):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except ValueError:
+        return None
+
+
+def raw_exchange(sock, data, timeout=5.0):
+    """Sends bytes and reads until the peer closes or goes quiet."""
+    sock.settimeout(timeout)
+    sock.sendall(data)
+    chunks = []
+    try:
+        while True:
+            b = sock.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        pass
+    return b"".join(chunks)
+
+
+def wait_for(cond, timeout=10.0):
+    t = time.monotonic() + timeout
+    while time.monotonic() < t:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False

@@ -1,0 +1,1406 @@
+/* test-api.c — the HTTP server driven through a real libsoup client.
+ *
+ * Each test gets a fresh store in a temporary directory (a centre on the
+ * shipped national and Lhasa calendars, three rooms, two mediators, an
+ * interpreter, users of every role with their bearer tokens) and a real
+ * MedHttpServer on a free loopback port in this process, on the default
+ * main context; the client is a SoupSession on the same context, so every
+ * request is sent asynchronously and the loop runs until it is answered.
+ * Raw-socket clients (bodies over the limit, slow clients) run in a
+ * thread while the main loop serves them.
+ *
+ * Hostile input checks that the answer has the right status and that the
+ * store did not change (its audit row count). */
+#include <medsched/med-http.h>
+#include <medsched/med-ical.h>
+#include <medsched/med-store.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#define NOW_TEXT "2026-12-07T08:00"
+
+typedef struct
+{
+  char *dir;
+  char *db;
+  MedHttpServer *srv;
+  SoupSession *session;
+  guint16 port;
+  char *tok_admin, *tok_clerk, *tok_med1, *tok_med2;
+  MedTime now;
+} Fixture;
+
+typedef struct
+{
+  guint status;
+  char *body;
+  gsize len;
+  SoupMessageHeaders *headers; /* response */
+  JsonNode *json;
+} Resp;
+
+static void
+resp_free (Resp *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->body);
+  if (r->headers)
+    soup_message_headers_unref (r->headers);
+  if (r->json)
+    json_node_unref (r->json);
+  g_free (r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Resp, resp_free)
+
+static Fixture *F; /* the running fixture, for helpers */
+
+/* ---- setup ---- */
+
+static MedTime
+t_local (const char *s)
+{
+  MedTime t = 0;
+
+  g_assert_true (med_time_parse_local (s, "Asia/Shanghai", &t, NULL));
+  return t;
+}
+
+static void
+import_calendar (MedStore *store, const char *file)
+{
+  g_autofree char *path
+      = g_build_filename (g_getenv ("MEDSCHED_CALENDARS"), file, NULL);
+  g_autofree char *data = NULL;
+  g_autoptr (MedNotice) n = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, &error));
+  n = med_ical_parse_notice (data, len, &error);
+  g_assert_no_error (error);
+  g_assert_true (med_store_import_notice (store, n, "test", &error));
+  g_assert_no_error (error);
+}
+
+static char *
+add_user (MedStore *store, const char *name, MedRole role, gint64 mediator)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pw = med_http_password_hash ("secret-password", 1000);
+  char *secret = med_http_new_secret ();
+  g_autofree char *hash = med_http_hash_secret (secret);
+  MedUser u = { 0 };
+  gint64 id;
+
+  u.name = (char *) name;
+  u.role = role;
+  u.mediator_id = mediator;
+  u.password = pw;
+  id = med_store_add_user (store, &u, "test", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  g_assert_cmpint (med_store_add_token (store, id, hash, 0, "test", &error), >,
+      0);
+  g_assert_no_error (error);
+  return secret;
+}
+
+static void
+seed (Fixture *f)
+{
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (MedCentre) c = med_centre_new_default ();
+  g_autoptr (GError) error = NULL;
+  static const char doc[]
+      = "{\"rooms\":[{\"name\":\"温馨调解室一\",\"kind\":\"warm\","
+        "\"capacity\":8},"
+        "{\"name\":\"家事调解室\",\"kind\":\"family\",\"capacity\":6,"
+        "\"features\":[\"child-friendly\"]},"
+        "{\"name\":\"远程调解室\",\"kind\":\"remote\",\"capacity\":6}],"
+        "\"mediators\":[{\"name\":\"扎西次仁\",\"languages\":[\"zh\",\"bo\"],"
+        "\"specialties\":[\"wages\",\"neighbour\",\"contract\",\"land\"],"
+        "\"daily_cap\":8},"
+        "{\"name\":\"王芳\",\"languages\":[\"zh\"],\"specialties\":[\"wages\","
+        "\"neighbour\",\"contract\",\"divorce\",\"custody\"],\"daily_cap\":8}],"
+        "\"interpreters\":[{\"name\":\"格桑\",\"pairs\":[\"zh:bo\"]}]}";
+  g_autoptr (MedImportDoc) d = NULL;
+
+  store = med_store_open (f->db, &error);
+  g_assert_no_error (error);
+  med_store_set_now (store, f->now);
+  g_free (c->layers);
+  c->layers = g_strdup ("CN,CN-XZ-LS");
+  g_assert_cmpint (med_store_add_centre (store, c, "test", &error), ==, 1);
+  import_calendar (store, "cn-national-2026.ics");
+  import_calendar (store, "cn-xz-lhasa-2026.ics");
+  d = med_import_doc_parse (doc, strlen (doc), "Asia/Shanghai", &error);
+  g_assert_no_error (error);
+  g_assert_true (med_store_import_doc (store, 1, d, "test", NULL, NULL, NULL,
+      NULL, &error));
+  g_assert_no_error (error);
+  f->tok_admin = add_user (store, "admin", MED_ROLE_ADMIN, 0);
+  f->tok_clerk = add_user (store, "clerk", MED_ROLE_CLERK, 0);
+  f->tok_med1 = add_user (store, "tashi", MED_ROLE_MEDIATOR, 1);
+  f->tok_med2 = add_user (store, "wang", MED_ROLE_MEDIATOR, 2);
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  MedHttpConfig cfg;
+  g_autoptr (GError) error = NULL;
+
+  F = f;
+  f->dir = g_dir_make_tmp ("medsched-http-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->db = g_build_filename (f->dir, "test.db", NULL);
+  f->now = t_local (NOW_TEXT);
+  seed (f);
+
+  med_http_config_init (&cfg);
+  g_free (cfg.listen);
+  cfg.listen = g_strdup ("127.0.0.1:0");
+  cfg.db = g_strdup (f->db);
+  g_free (cfg.access_log);
+  cfg.access_log = g_build_filename (f->dir, "access.log", NULL);
+  cfg.fixed_now = f->now;
+  cfg.max_body_bytes = 64 * 1024;
+  cfg.request_timeout = 2;
+  cfg.login_burst = 5;
+  cfg.login_refill = 60;
+  f->srv = med_http_server_new (&cfg, &error);
+  med_http_config_clear (&cfg);
+  g_assert_no_error (error);
+  g_assert_true (med_http_server_listen (f->srv, &error));
+  g_assert_no_error (error);
+  f->port = med_http_server_get_port (f->srv);
+  f->session = soup_session_new_with_options ("max-conns", 64,
+      "max-conns-per-host", 64, NULL);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_object_unref (f->session);
+  med_http_server_free (f->srv);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  {
+    g_autoptr (GDir) d = g_dir_open (f->dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name (d)) != NULL) {
+      g_autofree char *p = g_build_filename (f->dir, name, NULL);
+
+      g_unlink (p);
+    }
+  }
+  g_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->db);
+  g_free (f->tok_admin);
+  g_free (f->tok_clerk);
+  g_free (f->tok_med1);
+  g_free (f->tok_med2);
+  F = NULL;
+}
+
+/* ---- client ---- */
+
+typedef struct
+{
+  gboolean done;
+  GBytes *body;
+  GError *error;
+} Pending;
+
+static void
+sent_cb (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Pending *p = data;
+
+  p->body = soup_session_send_and_read_finish (SOUP_SESSION (source), res,
+      &p->error);
+  p->done = TRUE;
+}
+
+/* Sends a request; extra headers as "Name: value" strings, NULL-ended. */
+static Resp *
+fetch_full (const char *method, const char *path, const char *token,
+    const char *ctype, const char *body, gssize len, const char *const *extra)
+{
+  g_autofree char *url
+      = g_strdup_printf ("http://127.0.0.1:%u%s", F->port, path);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  Pending p = { 0 };
+  Resp *r = g_new0 (Resp, 1);
+  SoupMessageHeaders *h;
+
+  g_assert_nonnull (msg);
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  h = soup_message_get_request_headers (msg);
+  if (token != NULL) {
+    g_autofree char *a = g_strconcat ("Bearer ", token, NULL);
+
+    soup_message_headers_replace (h, "Authorization", a);
+  }
+  for (guint i = 0; extra && extra[i]; i++) {
+    g_auto (GStrv) kv = g_strsplit (extra[i], ": ", 2);
+
+    soup_message_headers_append (h, kv[0], kv[1]);
+  }
+  if (body != NULL) {
+    g_autoptr (GBytes) b
+        = g_bytes_new (body, len < 0 ? strlen (body) : (gsize) len);
+
+    soup_message_set_request_body_from_bytes (msg, ctype, b);
+  }
+  soup_session_send_and_read_async (F->session, msg, G_PRIORITY_DEFAULT, NULL,
+      sent_cb, &p);
+  while (!p.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (p.error);
+  r->status = soup_message_get_status (msg);
+  r->body = g_bytes_get_size (p.body)
+      ? g_strndup (g_bytes_get_data (p.body, NULL), g_bytes_get_size (p.body))
+      : g_strdup ("");
+  r->len = g_bytes_get_size (p.body);
+  r->headers
+      = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  g_bytes_unref (p.body);
+  {
+    const char *ct = soup_message_headers_get_content_type (r->headers, NULL);
+
+    if (ct && strcmp (ct, "application/json") == 0 && r->len > 0) {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+
+      g_assert_true (
+          json_parser_load_from_data (parser, r->body, r->len, NULL));
+      r->json = json_node_ref (json_parser_get_root (parser));
+    }
+  }
+  return r;
+}
+
+static Resp *
+fetch (const char *method, const char *path, const char *token,
+    const char *json_body)
+{
+  return fetch_full (method, path, token, "application/json", json_body, -1,
+      NULL);
+}
+
+static JsonObject *
+obj (Resp *r)
+{
+  g_assert_nonnull (r->json);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (r->json));
+  return json_node_get_object (r->json);
+}
+
+static const char *
+error_code (Resp *r)
+{
+  JsonObject *e = json_object_get_object_member (obj (r), "error");
+
+  g_assert_nonnull (e);
+  return json_object_get_string_member (e, "code");
+}
+
+#define assert_status(r, want)                                                 \
+  G_STMT_START                                                                 \
+  {                                                                            \
+    if ((r)->status != (want))                                                 \
+      g_error ("%s:%d: status %u, expected %u: %s", __FILE__, __LINE__,        \
+          (r)->status, (guint) (want), (r)->body);                             \
+  }                                                                            \
+  G_STMT_END
+
+static gint64
+audit_rows (void)
+{
+  g_autoptr (MedStore) store = med_store_open_existing (F->db, NULL);
+  g_autoptr (GPtrArray) rows = NULL;
+
+  g_assert_nonnull (store);
+  rows = med_store_list_audit (store, NULL, 0, NULL);
+  g_assert_nonnull (rows);
+  return rows->len;
+}
+
+/* Intake + dispatch of one case; returns its id. */
+static gint64
+new_case (const char *number, const char *kind, const char *party_lang)
+{
+  g_autofree char *body = g_strdup_printf (
+      "{\"number\":\"%s\",\"kind\":\"%s\",\"summary\":\"欠薪\","
+      "\"parties\":[{\"name\":\"张三\",\"role\":\"applicant\","
+      "\"language\":\"%s\",\"contact\":\"13800000001\"},"
+      "{\"name\":\"某公司\",\"role\":\"respondent\",\"language\":\"zh\"}]}",
+      number, kind, party_lang);
+  g_autoptr (Resp) r = fetch ("POST", "/api/v1/cases", F->tok_clerk, body);
+  g_autoptr (Resp) d = NULL;
+  g_autofree char *path = NULL;
+  gint64 id;
+
+  assert_status (r, 201);
+  id = json_object_get_int_member (json_object_get_object_member (obj (r),
+                                       "case"),
+      "id");
+  path = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT "/dispatch", id);
+  d = fetch ("POST", path, F->tok_clerk,
+      "{\"department\":\"court-mediation\"}");
+  assert_status (d, 200);
+  return id;
+}
+
+static gint64
+book_at (gint64 case_id, const char *start, gint64 room, gint64 mediator,
+    guint want_status)
+{
+  g_autofree char *body
+      = g_strdup_printf ("{\"case_id\":%" G_GINT64_FORMAT
+                         ",\"start\":\"%s\",\"room_id\":%" G_GINT64_FORMAT
+                         ",\"mediator_id\":%" G_GINT64_FORMAT "}",
+          case_id, start, room, mediator);
+  g_autoptr (Resp) r = fetch ("POST", "/api/v1/bookings", F->tok_clerk, body);
+
+  assert_status (r, want_status);
+  if (want_status != 201)
+    return 0;
+  return json_object_get_int_member (json_object_get_object_member (obj (r),
+                                         "booking"),
+      "id");
+}
+
+/* ---- basics ---- */
+
+static void
+test_health (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Resp) r = fetch ("GET", "/healthz", NULL, NULL);
+  g_autofree char *log = NULL;
+  g_autofree char *logpath = g_build_filename (f->dir, "access.log", NULL);
+
+  assert_status (r, 200);
+  g_assert_cmpstr (json_object_get_string_member (obj (r), "status"), ==, "ok");
+  g_assert_nonnull (
+      soup_message_headers_get_one (r->headers, "X-Content-Type-Options"));
+  /* the access log: one JSON line per request, the feed token redacted */
+  resp_free (fetch ("GET", "/feeds/SECRETSECRETSECRETSECRET.ics", NULL, NULL));
+  resp_free (fetch ("GET", "/api/v1/rooms", f->tok_clerk, NULL));
+  g_assert_true (g_file_get_contents (logpath, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "\"path\":\"/healthz\",\"status\":200"));
+  g_assert_null (strstr (log, "SECRETSECRET"));
+  g_assert_nonnull (strstr (log, "\"path\":\"/feeds/….ics\""));
+  g_assert_nonnull (strstr (log, "\"role\":\"clerk\""));
+  g_assert_null (strstr (log, f->tok_clerk));
+}
+
+static void
+test_auth_tokens (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Resp) none = fetch ("GET", "/api/v1/rooms", NULL, NULL);
+  g_autoptr (Resp) forged = NULL, bad_scheme = NULL, ok = NULL, gone = NULL;
+  g_autofree char *fake = med_http_new_secret ();
+  const char *const basic[] = { "Authorization: Basic YWRtaW46cGFzcw==", NULL };
+
+  assert_status (none, 401);
+  g_assert_cmpstr (error_code (none), ==, "unauthorized");
+  forged = fetch ("GET", "/api/v1/rooms", fake, NULL);
+  assert_status (forged, 401);
+  g_assert_nonnull (
+      soup_message_headers_get_one (forged->headers, "WWW-Authenticate"));
+  bad_scheme = fetch_full ("GET", "/api/v1/rooms", NULL, NULL, NULL, 0, basic);
+  assert_status (bad_scheme, 401);
+  ok = fetch ("GET", "/api/v1/rooms", f->tok_admin, NULL);
+  assert_status (ok, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (ok->json)), ==,
+      3);
+  /* revoked tokens stop working */
+  {
+    g_autoptr (MedStore) store = med_store_open_existing (f->db, NULL);
+    g_autoptr (MedUser) u = med_store_find_user (store, "admin", NULL);
+
+    g_assert_true (med_store_revoke_tokens (store, u->id, "test", NULL));
+  }
+  gone = fetch ("GET", "/api/v1/rooms", f->tok_admin, NULL);
+  assert_status (gone, 401);
+}
+
+static void
+test_auth_expired (Fixture *f, gconstpointer data)
+{
+  g_autoptr (MedStore) store = med_store_open_existing (f->db, NULL);
+  g_autoptr (MedUser) u = med_store_find_user (store, "clerk", NULL);
+  g_autofree char *secret = med_http_new_secret ();
+  g_autofree char *hash = med_http_hash_secret (secret);
+  g_autoptr (Resp) r = NULL;
+
+  /* expired one minute before the server's clock */
+  g_assert_cmpint (med_store_add_token (store, u->id, hash, f->now - 60, "test",
+                       NULL),
+      >, 0);
+  r = fetch ("GET", "/api/v1/centre", secret, NULL);
+  assert_status (r, 401);
+}
+
+static void
+test_auth_rate_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Resp) last = NULL;
+  guint n401 = 0;
+
+  /* burst 5 in this fixture: the misses use it up, then 429 */
+  for (guint i = 0; i < 8; i++) {
+    g_autofree char *fake = med_http_new_secret ();
+    Resp *r = fetch ("GET", "/api/v1/rooms", fake, NULL);
+
+    if (r->status == 401)
+      n401++;
+    else
+      g_assert_cmpuint (r->status, ==, 429);
+    resp_free (last);
+    last = r;
+  }
+  g_assert_cmpuint (n401, <=, 5);
+  g_assert_cmpuint (last->status, ==, 429);
+  g_assert_nonnull (
+      soup_message_headers_get_one (last->headers, "Retry-After"));
+  /* even a good token waits while the address is blocked */
+  resp_free (g_steal_pointer (&last));
+  last = fetch ("GET", "/api/v1/rooms", f->tok_clerk, NULL);
+  assert_status (last, 429);
+}
+
+/* ---- resources and roles ---- */
+
+static void
+test_resources (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Resp) centre = fetch ("GET", "/api/v1/centre", f->tok_med1, NULL);
+  g_autoptr (Resp) room = NULL, med = NULL, interp = NULL, list = NULL;
+  g_autoptr (Resp) refused = NULL, bad = NULL;
+
+  assert_status (centre, 200);
+  g_assert_cmpstr (json_object_get_string_member (obj (centre), "zone"), ==,
+      "Asia/Shanghai");
+  room = fetch ("POST", "/api/v1/rooms", f->tok_clerk,
+      "{\"name\":\"温馨调解室二\",\"kind\":\"warm\",\"capacity\":4}");
+  assert_status (room, 201);
+  g_assert_cmpint (json_object_get_int_member (obj (room), "id"), ==, 4);
+  med = fetch ("POST", "/api/v1/mediators", f->tok_admin,
+      "{\"name\":\"次仁\",\"languages\":[\"bo\"],\"specialties\":[\"land\"]}");
+  assert_status (med, 201);
+  interp = fetch ("POST", "/api/v1/interpreters", f->tok_admin,
+      "{\"name\":\"卓玛\",\"pairs\":[\"zh:bo\",\"zh:en\"]}");
+  assert_status (interp, 201);
+  list = fetch ("GET", "/api/v1/interpreters", f->tok_med2, NULL);
+  assert_status (list, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (list->json)),
+      ==, 2);
+  refused = fetch ("POST", "/api/v1/rooms", f->tok_med1,
+      "{\"name\":\"x\",\"kind\":\"warm\"}");
+  assert_status (refused, 403);
+  bad = fetch ("POST", "/api/v1/rooms", f->tok_clerk,
+      "{\"name\":\"x\",\"kind\":\"kitchen\"}");
+  assert_status (bad, 422);
+  g_assert_nonnull (strstr (bad->body, "kind"));
+}
+
+static void
+test_cases_and_roles (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调1号", "wages", "bo");
+  gint64 c2 = new_case ("(2026)藏0102调2号", "contract", "zh");
+  g_autofree char *p1 = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT, c1);
+  g_autofree char *p2 = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT, c2);
+  g_autoptr (Resp) r = NULL;
+
+  /* a mediator may not take intake or dispatch */
+  r = fetch ("POST", "/api/v1/cases", f->tok_med1,
+      "{\"number\":\"x\",\"kind\":\"wages\",\"parties\":[{\"name\":\"a\","
+      "\"role\":\"applicant\",\"language\":\"zh\"}]}");
+  assert_status (r, 403);
+  g_clear_pointer (&r, resp_free);
+  /* book case 1 with mediator 1, case 2 with mediator 2 */
+  book_at (c1, "2026-12-07T10:00", 1, 1, 201);
+  book_at (c2, "2026-12-07T11:00", 1, 2, 201);
+  /* mediator 1 sees case 1, not case 2 */
+  r = fetch ("GET", p1, f->tok_med1, NULL);
+  assert_status (r, 200);
+  g_assert_cmpuint (json_array_get_length (
+                        json_object_get_array_member (obj (r), "parties")),
+      ==, 2);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", p2, f->tok_med1, NULL);
+  assert_status (r, 403);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", "/api/v1/cases", f->tok_med1, NULL);
+  assert_status (r, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (r->json)), ==,
+      1);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", "/api/v1/cases?status=scheduled", f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (r->json)), ==,
+      2);
+  g_clear_pointer (&r, resp_free);
+  /* the agenda of a mediator has only their sessions */
+  r = fetch ("GET", "/api/v1/agenda?from=2026-12-07&to=2026-12-07", f->tok_med2,
+      NULL);
+  assert_status (r, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (r->json)), ==,
+      1);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", "/api/v1/agenda?from=2026-12-07", f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (r->json)), ==,
+      2);
+  g_clear_pointer (&r, resp_free);
+  /* status changes: the mediator of the case may, the other may not */
+  {
+    g_autofree char *s2 = g_strconcat (p2, "/status", NULL);
+    g_autofree char *s1 = g_strconcat (p1, "/status", NULL);
+
+    r = fetch ("POST", s2, f->tok_med1, "{\"status\":\"in-session\"}");
+    assert_status (r, 403);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("POST", s1, f->tok_med1, "{\"status\":\"in-session\"}");
+    assert_status (r, 200);
+    g_assert_cmpstr (json_object_get_string_member (obj (r), "status"), ==,
+        "in-session");
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("POST", s1, f->tok_med1, "{\"status\":\"intake\"}");
+    assert_status (r, 422);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("POST", s1, f->tok_med1, "{\"status\":\"settled\"}");
+    assert_status (r, 200);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("POST", s1, f->tok_med1, "{\"status\":\"in-session\"}");
+    assert_status (r, 422);
+  }
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", "/api/v1/cases/999", f->tok_clerk, NULL);
+  assert_status (r, 404);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", "/api/v1/cases/0x1", f->tok_clerk, NULL);
+  assert_status (r, 404);
+}
+
+static void
+test_booking_flow (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调3号", "wages", "bo");
+  gint64 c2 = new_case ("(2026)藏0102调4号", "wages", "zh");
+  g_autofree char *slots
+      = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT "/slots?count=3",
+          c1);
+  g_autoptr (Resp) r = NULL;
+  g_autofree char *path = NULL;
+  gint64 b1, b2;
+  JsonObject *bk;
+
+  r = fetch ("GET", slots, f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (r->json)), ==,
+      3);
+  g_assert_nonnull (json_object_get_string_member (
+      json_array_get_object_element (json_node_get_array (r->json), 0),
+      "explanation"));
+  g_clear_pointer (&r, resp_free);
+  /* the same question again is answered from the cache, same bytes */
+  {
+    g_autoptr (Resp) again = fetch ("GET", slots, f->tok_clerk, NULL);
+
+    assert_status (again, 200);
+  }
+  /* earliest booking */
+  {
+    g_autofree char *body
+        = g_strdup_printf ("{\"case_id\":%" G_GINT64_FORMAT "}", c1);
+
+    r = fetch ("POST", "/api/v1/bookings", f->tok_clerk, body);
+  }
+  assert_status (r, 201);
+  bk = json_object_get_object_member (obj (r), "booking");
+  b1 = json_object_get_int_member (bk, "id");
+  g_assert_cmpstr (json_object_get_string_member (bk, "start"), ==,
+      "2026-12-07T09:00");
+  g_assert_nonnull (json_object_get_string_member (obj (r), "explanation"));
+  g_clear_pointer (&r, resp_free);
+  /* the same room, mediator and time for another case: 409 */
+  {
+    gint64 room = 0, med = 0;
+    g_autofree char *bp
+        = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT, b1);
+
+    r = fetch ("GET", bp, f->tok_clerk, NULL);
+    assert_status (r, 200);
+    bk = json_object_get_object_member (obj (r), "booking");
+    room = json_object_get_int_member (bk, "room_id");
+    med = json_object_get_int_member (bk, "mediator_id");
+    g_clear_pointer (&r, resp_free);
+    {
+      gint64 before = audit_rows ();
+
+      book_at (c2, "2026-12-07T09:00", room, med, 409);
+      g_assert_cmpint (audit_rows (), ==, before);
+    }
+  }
+  b2 = book_at (c2, "2026-12-07T14:30", 1, 2, 201);
+  /* reschedule by hand, then to the next earliest */
+  path = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/reschedule",
+      b2);
+  r = fetch ("POST", path, f->tok_clerk, "{\"start\":\"2026-12-07T15:30\"}");
+  assert_status (r, 200);
+  bk = json_object_get_object_member (obj (r), "booking");
+  g_assert_cmpstr (json_object_get_string_member (bk, "start"), ==,
+      "2026-12-07T15:30");
+  g_assert_cmpint (json_object_get_int_member (bk, "sequence"), ==, 1);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", path, f->tok_clerk, "{}");
+  assert_status (r, 200);
+  g_clear_pointer (&r, resp_free);
+  /* a mediator of another case cannot move it */
+  r = fetch ("POST", path, f->tok_med1, "{}");
+  assert_status (r, 403);
+  g_clear_pointer (&r, resp_free);
+  /* its own mediator can cancel it */
+  g_free (path);
+  path = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/cancel", b2);
+  r = fetch ("POST", path, f->tok_med2, NULL);
+  assert_status (r, 200);
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_object_get_object_member (obj (r), "booking"),
+                       "status"),
+      ==, "cancelled");
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", path, f->tok_clerk, NULL);
+  g_assert_cmpuint (r->status, >=, 409);
+  g_clear_pointer (&r, resp_free);
+  /* not a bookable case: intake only */
+  {
+    g_autoptr (Resp) k = fetch ("POST", "/api/v1/cases", f->tok_clerk,
+        "{\"number\":\"N-5\",\"kind\":\"land\",\"parties\":[{\"name\":\"a\","
+        "\"role\":\"applicant\",\"language\":\"zh\"}]}");
+    g_autofree char *body = NULL;
+
+    assert_status (k, 201);
+    body = g_strdup_printf ("{\"case_id\":%" G_GINT64_FORMAT "}",
+        json_object_get_int_member (json_object_get_object_member (obj (k),
+                                        "case"),
+            "id"));
+    r = fetch ("POST", "/api/v1/bookings", f->tok_clerk, body);
+    assert_status (r, 422);
+    g_assert_cmpstr (error_code (r), ==, "case_state");
+  }
+  g_clear_pointer (&r, resp_free);
+  /* audit */
+  r = fetch ("GET", "/api/v1/audit/verify", f->tok_admin, NULL);
+  assert_status (r, 200);
+  g_assert_true (json_object_get_boolean_member (obj (r), "intact"));
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", "/api/v1/audit/verify", f->tok_med1, NULL);
+  assert_status (r, 403);
+}
+
+static void
+test_schedule_day (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Resp) r = NULL;
+
+  for (guint i = 0; i < 4; i++) {
+    g_autofree char *n = g_strdup_printf ("S-%u", i);
+
+    new_case (n, i % 2 ? "contract" : "wages", "zh");
+  }
+  r = fetch ("POST", "/api/v1/schedule", f->tok_clerk,
+      "{\"date\":\"2026-12-08\",\"dry_run\":true}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "placed"), ==, 4);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "booked"), ==, 0);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/schedule", f->tok_clerk,
+      "{\"date\":\"2026-12-08\"}");
+  assert_status (r, 201);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "booked"), ==, 4);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/schedule", f->tok_med1,
+      "{\"date\":\"2026-12-09\"}");
+  assert_status (r, 403);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/schedule", f->tok_clerk,
+      "{\"date\":\"2026-02-30\"}");
+  assert_status (r, 422);
+}
+
+static void
+test_calendars (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("MEDSCHED_CALENDARS"),
+      "cn-national-2025.ics", NULL);
+  g_autofree char *ics = NULL;
+  g_autoptr (Resp) r = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &ics, &len, NULL));
+  r = fetch_full ("POST", "/api/v1/calendars", f->tok_clerk, "text/calendar",
+      ics, len, NULL);
+  assert_status (r, 201);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "year"), ==, 2025);
+  g_clear_pointer (&r, resp_free);
+  r = fetch_full ("POST", "/api/v1/calendars", f->tok_clerk, "application/json",
+      ics, len, NULL);
+  assert_status (r, 415);
+  g_clear_pointer (&r, resp_free);
+  r = fetch_full ("POST", "/api/v1/calendars", f->tok_clerk, "text/calendar",
+      "BEGIN:VCALENDAR\r\nEND:", -1, NULL);
+  assert_status (r, 422);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", "/api/v1/calendars", f->tok_med1, NULL);
+  assert_status (r, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (r->json)), >=,
+      3);
+}
+
+/* ---- hostile input ---- */
+
+typedef struct _RawJob RawJob;
+
+/* Raw socket clients, run in a thread while the main loop serves. */
+struct _RawJob
+{
+  guint16 port;
+  const char *request; /* sent at once */
+  gsize request_len;
+  guint trickle_ms; /* > 0: send one byte every trickle_ms, then give up */
+  char reply[4096];
+  gssize reply_len;
+  double seconds; /* until the server closed */
+  double first_byte; /* until the answer began */
+  gboolean close_after; /* shut down writing after the request */
+  gboolean done;
+};
+
+static gpointer
+raw_thread (gpointer data)
+{
+  RawJob *j = data;
+  struct sockaddr_in a = { 0 };
+  struct timeval tv = { 10, 0 };
+  gint64 t0 = g_get_monotonic_time ();
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  gssize n;
+
+  a.sin_family = AF_INET;
+  a.sin_port = htons (j->port);
+  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &a, sizeof a), ==, 0);
+  if (j->trickle_ms == 0) {
+    g_assert_cmpint (send (fd, j->request, j->request_len, MSG_NOSIGNAL), ==,
+        (gssize) j->request_len);
+  } else {
+    for (gsize i = 0; i < j->request_len; i++) {
+      if (send (fd, j->request + i, 1, MSG_NOSIGNAL) != 1)
+        break;
+      g_usleep (j->trickle_ms * 1000);
+    }
+  }
+  if (j->close_after)
+    shutdown (fd, SHUT_WR);
+  j->reply_len = 0;
+  while ((n = recv (fd, j->reply + j->reply_len,
+              sizeof j->reply - 1 - j->reply_len, 0))
+      > 0) {
+    if (j->reply_len == 0)
+      j->first_byte = (g_get_monotonic_time () - t0) / 1e6;
+    j->reply_len += n;
+  }
+  j->reply[j->reply_len] = '\0';
+  j->seconds = (g_get_monotonic_time () - t0) / 1e6;
+  close (fd);
+  g_atomic_int_set (&j->done, TRUE);
+  return NULL;
+}
+
+static void
+run_raw (RawJob *j)
+{
+  GThread *t;
+
+  j->port = F->port;
+  t = g_thread_new ("raw", raw_thread, j);
+  while (!g_atomic_int_get (&j->done))
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  g_thread_join (t);
+}
+
+
+static void
+test_hostile_json (Fixture *f, gconstpointer data)
+{
+  /* every member of an intake with a value of every wrong type */
+  static const char *const members[] = { "number", "kind", "minors", "urgent",
+    "deadline", "duration_minutes", "summary", "department", "parties", NULL };
+  static const char *const wrong[] = { "{}", "[]", "\"x\"", "1", "1.5", "true",
+    "99999999999999999999999", "-1", NULL };
+  gint64 before = audit_rows ();
+  guint n = 0;
+
+  for (guint m = 0; members[m]; m++) {
+    for (guint w = 0; wrong[w]; w++) {
+      g_autoptr (GString) body = g_string_new ("{");
+      g_autoptr (Resp) r = NULL;
+
+      /* the required members, unless they are the one under test */
+      if (strcmp (members[m], "number") != 0)
+        g_string_append_printf (body, "\"number\":\"H-%u-%u\",", m, w);
+      if (strcmp (members[m], "kind") != 0)
+        g_string_append (body, "\"kind\":\"wages\",");
+      if (strcmp (members[m], "parties") != 0)
+        g_string_append (body,
+            "\"parties\":[{\"name\":\"a\",\"role\":"
+            "\"applicant\",\"language\":\"zh\"}],");
+      g_string_append_printf (body, "\"%s\":%s}", members[m], wrong[w]);
+
+      /* some values are right for some members: skip those */
+      if ((strcmp (members[m], "minors") == 0
+              || strcmp (members[m], "urgent") == 0)
+          && strcmp (wrong[w], "true") == 0)
+        continue;
+      if ((strcmp (members[m], "summary") == 0
+              || strcmp (members[m], "number") == 0)
+          && strcmp (wrong[w], "\"x\"") == 0)
+        continue;
+      r = fetch ("POST", "/api/v1/cases", f->tok_clerk, body->str);
+      if (r->status != 422 && r->status != 400)
+        g_error ("%s = %s: status %u %s", members[m], wrong[w], r->status,
+            r->body);
+      n++;
+    }
+  }
+  g_assert_cmpuint (n, >, 60);
+  /* booking members */
+  {
+    static const char *const bodies[] = {
+      "{\"case_id\":\"1\"}",
+      "{\"case_id\":1.0}",
+      "{\"case_id\":[1]}",
+      "{\"case_id\":{}}",
+      "{\"case_id\":-5}",
+      "{\"case_id\":99999999999999999999}",
+      "{\"case_id\":1,\"start\":5}",
+      "{\"case_id\":1,\"start\":\"2026-13-01T09:00\",\"room_id\":1,"
+      "\"mediator_id\":1}",
+      "{\"case_id\":1,\"start\":\"2026-12-07T09:00\"}",
+      "{\"case_id\":1,\"room_id\":1}",
+      "{\"case_id\":1,\"duration_minutes\":100000}",
+      "{\"case_id\":1,\"surprise\":true}",
+      "{\"case_id\":1,\"start\":null,\"room_id\":{\"a\":1}}",
+      "[1,2,3]",
+      "\"string\"",
+      "{\"case_id\":1",
+      "{\"case_id\":1}{}",
+      "",
+      NULL,
+    };
+
+    for (guint i = 0; bodies[i]; i++) {
+      g_autoptr (Resp) r
+          = fetch ("POST", "/api/v1/bookings", f->tok_clerk, bodies[i]);
+
+      if (r->status != 422 && r->status != 400)
+        g_error ("booking %s: status %u %s", bodies[i], r->status, r->body);
+    }
+  }
+  /* deep nesting, invalid UTF-8, NUL, huge number, wrong content type */
+  {
+    g_autoptr (GString) deep = g_string_new ("{\"a\":");
+    g_autoptr (Resp) r1 = NULL, r2 = NULL, r3 = NULL, r4 = NULL, r5 = NULL;
+    static const char bad_utf8[]
+        = "{\"number\":\"\xff\xfe\",\"kind\":\"wages\"}";
+    static const char with_nul[] = "{\"number\":\"a\0b\"}";
+
+    for (guint i = 0; i < 5000; i++)
+      g_string_append (deep, "[");
+    r1 = fetch ("POST", "/api/v1/cases", f->tok_clerk, deep->str);
+    assert_status (r1, 400);
+    r2 = fetch_full ("POST", "/api/v1/cases", f->tok_clerk, "application/json",
+        bad_utf8, sizeof bad_utf8 - 1, NULL);
+    assert_status (r2, 400);
+    r3 = fetch_full ("POST", "/api/v1/cases", f->tok_clerk, "application/json",
+        with_nul, sizeof with_nul - 1, NULL);
+    assert_status (r3, 400);
+    r4 = fetch_full ("POST", "/api/v1/cases", f->tok_clerk, "text/plain", "{}",
+        -1, NULL);
+    assert_status (r4, 415);
+    r5 = fetch ("POST", "/api/v1/rooms", f->tok_clerk,
+        "{\"name\":\"r\",\"kind\":\"warm\",\"capacity\":1e400}");
+    g_assert_true (r5->status == 400 || r5->status == 422);
+  }
+  /* injection-shaped strings are data, not code */
+  {
+    g_autoptr (Resp) r = fetch ("POST", "/api/v1/rooms", f->tok_clerk,
+        "{\"name\":\"x'); DROP TABLE room; --<script>\",\"kind\":\"warm\"}");
+
+    assert_status (r, 201);
+    before++;
+  }
+  g_assert_cmpint (audit_rows (), ==, before);
+}
+
+static void
+test_hostile_paths (Fixture *f, gconstpointer data)
+{
+  static const char *const paths[] = {
+    "/static/../../etc/passwd",
+    "/static/%2e%2e/%2e%2e/etc/passwd",
+    "/static/..%2fmedsched.css",
+    "/static/medsched.css/..",
+    "/static/",
+    "/static/nope.css",
+    "/static/medsched.css%00.png",
+    "//etc/passwd",
+    NULL,
+  };
+
+  for (guint i = 0; paths[i]; i++) {
+    g_autoptr (Resp) r = fetch ("GET", paths[i], f->tok_clerk, NULL);
+
+    if (r->status != 404 && r->status != 400 && r->status != 401)
+      g_error ("%s: status %u", paths[i], r->status);
+    g_assert_null (strstr (r->body, "root:"));
+  }
+  /* the same, unnormalised, over a raw socket */
+  {
+    static const char *const raw[] = {
+      "GET /static/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /static/..%2f..%2fetc%2fpasswd HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /static/\\..\\medsched.css HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET ../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
+      NULL,
+    };
+
+    for (guint i = 0; raw[i]; i++) {
+      RawJob j = { 0 };
+
+      j.request = raw[i];
+      j.request_len = strlen (raw[i]);
+      j.close_after = TRUE;
+      run_raw (&j);
+      if (!g_str_has_prefix (j.reply, "HTTP/1.1 4")
+          && !g_str_has_prefix (j.reply, "HTTP/1.1 303"))
+        g_error ("%s: %.40s", raw[i], j.reply);
+      g_assert_null (strstr (j.reply, "root:"));
+    }
+  }
+  {
+    g_autoptr (Resp) css = fetch ("GET", "/static/medsched.css", NULL, NULL);
+
+    assert_status (css, 200);
+    g_assert_nonnull (soup_message_headers_get_one (css->headers, "ETag"));
+  }
+}
+
+static void
+test_limits (Fixture *f, gconstpointer data)
+{
+  g_autofree char *big_cl = g_strdup_printf (
+      "POST /api/v1/cases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+      "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n",
+      f->tok_clerk);
+  g_autofree char *chunked = NULL;
+  g_autoptr (GString) big_headers = g_string_new ("GET /healthz HTTP/1.1\r\n"
+                                                  "Host: x\r\n");
+  RawJob j1 = { 0 }, j2 = { 0 }, j3 = { 0 }, j4 = { 0 };
+  gint64 before = audit_rows ();
+
+  /* Content-Length over the limit, no body sent: answered at once */
+  j1.request = big_cl;
+  j1.request_len = strlen (big_cl);
+  run_raw (&j1);
+  g_assert_true (g_str_has_prefix (j1.reply, "HTTP/1.1 413"));
+  g_assert_cmpfloat (j1.first_byte, <, 1.0);
+
+  /* a chunked body that grows over the limit */
+  {
+    g_autoptr (GString) s = g_string_new (NULL);
+
+    g_string_append_printf (s,
+        "POST /api/v1/cases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        "%s\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n",
+        f->tok_clerk);
+    for (guint i = 0; i < 20; i++) {
+      g_string_append (s, "1000\r\n");
+      for (guint k = 0; k < 0x1000; k++)
+        g_string_append_c (s, ' ');
+      g_string_append (s, "\r\n");
+    }
+    chunked = g_string_free (g_steal_pointer (&s), FALSE);
+  }
+  j2.request = chunked;
+  j2.request_len = strlen (chunked);
+  run_raw (&j2);
+  g_assert_true (g_str_has_prefix (j2.reply, "HTTP/1.1 413"));
+
+  /* headers over 16 KiB */
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (big_headers, "X-Pad-%u: %0500d\r\n", i, 0);
+  g_string_append (big_headers, "\r\n");
+  j3.request = big_headers->str;
+  j3.request_len = big_headers->len;
+  run_raw (&j3);
+  g_assert_true (g_str_has_prefix (j3.reply, "HTTP/1.1 431")
+      || g_str_has_prefix (j3.reply, "HTTP/1.1 400"));
+
+  /* slowloris: one byte every 300 ms; the 2 s request deadline cuts it */
+  j4.request
+      = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: "
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+  j4.request_len = strlen (j4.request);
+  j4.trickle_ms = 300;
+  run_raw (&j4);
+  g_assert_cmpfloat (j4.seconds, <, 8.0);
+  g_assert_false (g_str_has_prefix (j4.reply, "HTTP/1.1 200"));
+
+  g_assert_cmpint (audit_rows (), ==, before);
+  {
+    g_autoptr (Resp) h = fetch ("GET", "/healthz", NULL, NULL);
+
+    assert_status (h, 200);
+  }
+}
+
+/* ---- login, sessions, CSRF ---- */
+
+static char *
+header_cookie (SoupMessageHeaders *h, const char *name)
+{
+  SoupMessageHeadersIter it;
+  const char *n, *v;
+
+  soup_message_headers_iter_init (&it, h);
+  while (soup_message_headers_iter_next (&it, &n, &v)) {
+    if (g_ascii_strcasecmp (n, "Set-Cookie") == 0 && g_str_has_prefix (v, name)
+        && v[strlen (name)] == '=') {
+      const char *s = v + strlen (name) + 1;
+
+      return g_strndup (s, strcspn (s, ";"));
+    }
+  }
+  return NULL;
+}
+
+static char *
+login (const char *user, const char *password, guint want)
+{
+  g_autoptr (Resp) page = fetch ("GET", "/login", NULL, NULL);
+  g_autofree char *pre = header_cookie (page->headers, "medsched_login");
+  g_autofree char *form = NULL, *cookie = NULL;
+  g_autoptr (Resp) r = NULL;
+  const char *extra[2];
+
+  assert_status (page, 200);
+  g_assert_nonnull (pre);
+  g_assert_nonnull (strstr (page->body, pre));
+  form = soup_form_encode ("username", user, "password", password, "csrf", pre,
+      "next", "/api/v1/me", NULL);
+  cookie = g_strconcat ("Cookie: medsched_login=", pre, NULL);
+  extra[0] = cookie;
+  extra[1] = NULL;
+  r = fetch_full ("POST", "/login", NULL, "application/x-www-form-urlencoded",
+      form, -1, extra);
+  if (want == 0 && (r->status == 401 || r->status == 429))
+    return NULL;
+  if (r->status != want)
+    g_error ("login: status %u, expected %u", r->status, want);
+  return header_cookie (r->headers, "medsched_session");
+}
+
+static void
+test_login_session_csrf (Fixture *f, gconstpointer data)
+{
+  g_autofree char *sid = NULL, *bad = NULL, *cookie = NULL, *csrf_h = NULL;
+  g_autoptr (Resp) me = NULL, nocsrf = NULL, withcsrf = NULL, out = NULL;
+  g_autoptr (Resp) after = NULL;
+  const char *extra[3];
+
+  /* PBKDF2-HMAC-SHA256 against the published test vector (P =
+   * "passwordPASSWORDpassword", S = "saltSALTsaltSALTsaltSALTsaltSALTsalt",
+   * c = 4096, first 32 bytes 348c89db…) */
+  g_assert_true (med_http_password_verify ("passwordPASSWORDpassword",
+      "pbkdf2-sha256$4096$c2FsdFNBTFRzYWx0U0FMVHNhbHRTQUxUc2FsdFNBTFRzYWx0$"
+      "NIyJ28vTKy8y2BS4EW6EzysXNH68GAAYHE4qH7jdU+E="));
+  g_assert_false (med_http_password_verify ("passwordPASSWORDpassworD",
+      "pbkdf2-sha256$4096$c2FsdFNBTFRzYWx0U0FMVHNhbHRTQUxUc2FsdFNBTFRzYWx0$"
+      "NIyJ28vTKy8y2BS4EW6EzysXNH68GAAYHE4qH7jdU+E="));
+  g_assert_false (med_http_password_verify ("x", "pbkdf2-sha256$1$AAAA$AAAA"));
+  g_assert_false (med_http_password_verify ("x", "plain"));
+  {
+    g_autofree char *h = med_http_password_hash ("secret-password", 0);
+
+    g_assert_true (g_str_has_prefix (h, "pbkdf2-sha256$200000$"));
+    g_assert_true (med_http_password_verify ("secret-password", h));
+  }
+  bad = login ("clerk", "wrong-password", 401);
+  g_assert_null (bad);
+  sid = login ("clerk", "secret-password", 303);
+  g_assert_nonnull (sid);
+  cookie = g_strconcat ("Cookie: medsched_session=", sid, NULL);
+  extra[0] = cookie;
+  extra[1] = NULL;
+  me = fetch_full ("GET", "/api/v1/me", NULL, NULL, NULL, 0, extra);
+  assert_status (me, 200);
+  g_assert_cmpstr (json_object_get_string_member (obj (me), "role"), ==,
+      "clerk");
+  /* a state change with the cookie but without the CSRF token: 403 */
+  nocsrf = fetch_full ("POST", "/api/v1/rooms", NULL, "application/json",
+      "{\"name\":\"c\",\"kind\":\"warm\"}", -1, extra);
+  assert_status (nocsrf, 403);
+  g_assert_cmpstr (error_code (nocsrf), ==, "csrf");
+  csrf_h = g_strconcat ("X-CSRF-Token: ",
+      json_object_get_string_member (obj (me), "csrf"), NULL);
+  extra[1] = csrf_h;
+  extra[2] = NULL;
+  withcsrf = fetch_full ("POST", "/api/v1/rooms", NULL, "application/json",
+      "{\"name\":\"c\",\"kind\":\"warm\"}", -1, extra);
+  assert_status (withcsrf, 201);
+  /* logout ends the session */
+  {
+    g_autofree char *form = soup_form_encode ("csrf",
+        json_object_get_string_member (obj (me), "csrf"), NULL);
+
+    extra[1] = NULL;
+    out = fetch_full ("POST", "/logout", NULL,
+        "application/x-www-form-urlencoded", form, -1, extra);
+    assert_status (out, 303);
+  }
+  after = fetch_full ("GET", "/api/v1/me", NULL, NULL, NULL, 0, extra);
+  assert_status (after, 401);
+  /* a login form without its cookie is refused */
+  {
+    g_autofree char *form = soup_form_encode ("username", "clerk", "password",
+        "secret-password", "csrf", "forged-forged-forged", NULL);
+    g_autoptr (Resp) r = fetch_full ("POST", "/login", NULL,
+        "application/x-www-form-urlencoded", form, -1, NULL);
+
+    assert_status (r, 403);
+  }
+}
+
+static void
+test_login_rate_limit (Fixture *f, gconstpointer data)
+{
+  guint limited = 0;
+
+  for (guint i = 0; i < 7; i++) {
+    g_autofree char *s = login ("admin", "guess-guess", 0);
+
+    (void) s;
+  }
+  /* the right password is refused while the name is locked */
+  {
+    g_autoptr (Resp) page = fetch ("GET", "/login", NULL, NULL);
+    g_autofree char *pre = header_cookie (page->headers, "medsched_login");
+    g_autofree char *form = soup_form_encode ("username", "admin", "password",
+        "secret-password", "csrf", pre, NULL);
+    g_autofree char *cookie
+        = g_strconcat ("Cookie: medsched_login=", pre, NULL);
+    const char *extra[] = { cookie, NULL };
+    g_autoptr (Resp) r = fetch_full ("POST", "/login", NULL,
+        "application/x-www-form-urlencoded", form, -1, extra);
+
+    if (r->status == 429) {
+      limited++;
+      g_assert_nonnull (
+          soup_message_headers_get_one (r->headers, "Retry-After"));
+    }
+  }
+  g_assert_cmpuint (limited, ==, 1);
+}
+
+
+/* ---- feeds, invites, party links, pages ---- */
+
+static void
+test_feeds (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调9号", "wages", "zh");
+  gint64 b1 = book_at (c1, "2026-12-07T10:00", 1, 1, 201);
+  g_autoptr (Resp) link = NULL, feed = NULL, again = NULL, miss = NULL;
+  g_autoptr (Resp) revoked = NULL, bad = NULL, refused = NULL, inv = NULL;
+  g_autofree char *fake = med_http_new_secret ();
+  g_autofree char *fake_path = g_strdup_printf ("/feeds/%s.ics", fake);
+  g_autofree char *etag = NULL, *inm = NULL, *inv_path = NULL;
+  g_autofree char *revoke_path = NULL, *feed_path = NULL;
+  const char *extra[2] = { NULL, NULL };
+
+  refused = fetch ("POST", "/api/v1/feed-links", f->tok_med1,
+      "{\"kind\":\"room\",\"ref_id\":1}");
+  assert_status (refused, 403);
+  link = fetch ("POST", "/api/v1/feed-links", f->tok_clerk,
+      "{\"kind\":\"room\",\"ref_id\":1}");
+  assert_status (link, 201);
+  feed_path = g_strdup (json_object_get_string_member (obj (link), "path"));
+  feed = fetch ("GET", feed_path, NULL, NULL);
+  assert_status (feed, 200);
+  g_assert_true (g_str_has_prefix (feed->body, "BEGIN:VCALENDAR"));
+  g_assert_nonnull (strstr (feed->body, "Reserved"));
+  g_assert_null (strstr (feed->body, "张三"));
+  etag = g_strdup (soup_message_headers_get_one (feed->headers, "ETag"));
+  g_assert_nonnull (etag);
+  g_assert_cmpuint (strlen (etag), ==, 66);
+  inm = g_strconcat ("If-None-Match: ", etag, NULL);
+  extra[0] = inm;
+  again = fetch_full ("GET", feed_path, NULL, NULL, NULL, 0, extra);
+  assert_status (again, 304);
+  /* a miss and a revoked link: the same status and body */
+  miss = fetch ("GET", fake_path, NULL, NULL);
+  assert_status (miss, 404);
+  revoke_path
+      = g_strdup_printf ("/api/v1/feed-links/%" G_GINT64_FORMAT "/revoke",
+          json_object_get_int_member (obj (link), "id"));
+  {
+    g_autoptr (Resp) rv = fetch ("POST", revoke_path, f->tok_clerk, NULL);
+
+    assert_status (rv, 204);
+  }
+  revoked = fetch ("GET", feed_path, NULL, NULL);
+  assert_status (revoked, 404);
+  g_assert_cmpstr (revoked->body, ==, miss->body);
+  bad = fetch ("GET", "/feeds/x", NULL, NULL);
+  assert_status (bad, 404);
+  g_assert_cmpstr (bad->body, ==, miss->body);
+  /* the invite of a booking */
+  inv_path
+      = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/invite.ics",
+          b1);
+  inv = fetch ("GET", inv_path, f->tok_clerk, NULL);
+  assert_status (inv, 200);
+  g_assert_nonnull (strstr (inv->body, "METHOD:REQUEST"));
+  {
+    g_autoptr (Resp) no = fetch ("GET", inv_path, f->tok_med2, NULL);
+
+    assert_status (no, 403);
+  }
+}
+
+static void
+test_party_links (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调10号", "wages", "bo");
+  gint64 b1 = book_at (c1, "2026-12-07T10:00", 1, 1, 201);
+  g_autofree char *links_path
+      = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/links", b1);
+  g_autoptr (Resp) links = fetch ("GET", links_path, f->tok_med1, NULL);
+  g_autoptr (Resp) page = NULL, gone = NULL, forged = NULL;
+  JsonObject *first;
+  g_autofree char *join = NULL, *revoke = NULL;
+
+  assert_status (links, 200);
+  first = json_array_get_object_element (json_node_get_array (links->json), 0);
+  join = g_strdup (json_object_get_string_member (first, "path"));
+  page = fetch ("GET", join, NULL, NULL);
+  assert_status (page, 200);
+  g_assert_nonnull (strstr (page->body, "温馨调解室一"));
+  g_assert_nonnull (strstr (page->body, "lang=\"bo\""));
+  forged = fetch ("GET", "/join/AAAAAAAAAAAAAAAAAAAAAA", NULL, NULL);
+  assert_status (forged, 404);
+  revoke = g_strdup_printf ("%s/%" G_GINT64_FORMAT "/revoke", links_path,
+      json_object_get_int_member (first, "party_id"));
+  {
+    g_autoptr (Resp) no = fetch ("POST", revoke, f->tok_med2, NULL);
+    g_autoptr (Resp) yes = fetch ("POST", revoke, f->tok_med1, NULL);
+
+    assert_status (no, 403);
+    assert_status (yes, 204);
+  }
+  gone = fetch ("GET", join, NULL, NULL);
+  assert_status (gone, 404);
+  g_assert_cmpstr (gone->body, ==, forged->body);
+}
+
+static void
+test_pages (Fixture *f, gconstpointer data)
+{
+  static const char *const pages[]
+      = { "/board", "/intake", "/agenda", "/cases/1", NULL };
+  g_autoptr (Resp) home = fetch ("GET", "/", NULL, NULL);
+  g_autoptr (Resp) med_board = NULL;
+  gint64 c1 = new_case ("(2026)藏0102调11号", "wages", "zh");
+
+  assert_status (home, 303);
+  book_at (c1, "2026-12-07T10:00", 1, 1, 201);
+  for (guint i = 0; pages[i]; i++) {
+    g_autoptr (Resp) anon = fetch ("GET", pages[i], NULL, NULL);
+    g_autoptr (Resp) clerk = fetch ("GET", pages[i], f->tok_clerk, NULL);
+
+    assert_status (anon, 303);
+    assert_status (clerk, 200);
+    g_assert_nonnull (strstr (clerk->body, "<html lang=\"zh-Hans\">"));
+  }
+  med_board = fetch ("GET", "/board", f->tok_med1, NULL);
+  assert_status (med_board, 403);
+  {
+    g_autoptr (Resp) own = fetch ("GET", "/cases/1", f->tok_med1, NULL);
+    g_autoptr (Resp) other = fetch ("GET", "/cases/1", f->tok_med2, NULL);
+
+    assert_status (own, 200);
+    assert_status (other, 403);
+  }
+  /* a form post with a bearer token needs no CSRF field; a forged session
+   * cookie is anonymous */
+  {
+    const char *extra[]
+        = { "Cookie: medsched_session=AAAAAAAAAAAAAAAAAAAA", NULL };
+    g_autoptr (Resp) r = fetch_full ("POST", "/intake", NULL,
+        "application/x-www-form-urlencoded", "number=x", -1, extra);
+
+    assert_status (r, 303);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  /* GTest prints debug messages as TAP comments: GIO's are noise here */
+  g_log_set_debug_enabled (FALSE);
+  med_ical_init ("Asia/Shanghai");
+#define T(path, fn)                                                            \
+  g_test_add ("/http/" path, Fixture, NULL, fixture_set_up, fn,                \
+      fixture_tear_down)
+  T ("health", test_health);
+  T ("auth/tokens", test_auth_tokens);
+  T ("auth/expired", test_auth_expired);
+  T ("auth/rate-limit", test_auth_rate_limit);
+  T ("auth/login-session-csrf", test_login_session_csrf);
+  T ("auth/login-rate-limit", test_login_rate_limit);
+  T ("api/resources", test_resources);
+  T ("api/cases-and-roles", test_cases_and_roles);
+  T ("api/booking-flow", test_booking_flow);
+  T ("api/schedule-day", test_schedule_day);
+  T ("api/calendars", test_calendars);
+  T ("api/feeds", test_feeds);
+  T ("api/party-links", test_party_links);
+  T ("pages", test_pages);
+  T ("hostile/json", test_hostile_json);
+  T ("hostile/paths", test_hostile_paths);
+  T ("hostile/limits", test_limits);
+#undef T
+  return g_test_run ();
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""test-nginx.py — medsched as deployed: Debian's nginx with
+deploy/nginx.conf (its ports, certificate paths and upstream rewritten to a
+temporary directory and free loopback ports, TLS with a self-signed
+certificate made here) in front of `medsched serve --trust-proxy`.
+
+Shows that requests flow through it (health, an API call with a bearer
+token, the HTTP→HTTPS redirect) and that nginx answers ambiguous framing
+itself with 400 — two Content-Length headers, Content-Length together
+with Transfer-Encoding: chunked — without forwarding it (medsched's access
+log never sees those requests), and refuses bodies over
+client_max_body_size with 413. nginx runs in the foreground as root with
+-p/-c, its pid file and logs in the temporary directory. TAP."""
+
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+from httptest import (Centre, Server, Tap, free_port, json_of, raw_exchange,
+                      wait_for)
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def make_cert(d):
+    key, crt = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", crt, "-days", "2",
+                    "-subj", "/CN=127.0.0.1"], check=True,
+                   capture_output=True)
+    return crt, key
+
+
+def nginx_conf(d, https_port, http_port, upstream_port, crt, key):
+    src = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__)))), "deploy", "nginx.conf")
+    with open(src, encoding="utf-8") as f:
+        conf = f.read()
+    for old, new in (
+            ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % upstream_port),
+            ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;"
+             % https_port),
+            ("listen [::]:443 ssl http2;", ""),
+            ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
+            ("listen [::]:80;", ""),
+            ("/etc/ssl/medsched/fullchain.pem", crt),
+            ("/etc/ssl/medsched/privkey.pem", key)):
+        if old not in conf:
+            raise RuntimeError("deploy/nginx.conf no longer has %r" % old)
+        conf = conf.replace(old, new)
+    with open(os.path.join(d, "medsched.conf"), "w", encoding="utf-8") as f:
+        f.write(conf)
+    main = """daemon off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log info;
+{user}
+events {{ worker_connections 256; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    include {d}/medsched.conf;
+}}
+""".format(d=d, user="user root;" if os.geteuid() == 0 else "")
+    path = os.path.join(d, "nginx.conf")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(main)
+    return path
+
+
+def tls_socket(port):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    return ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+def https(port, method, path, token=None, body=None, extra=""):
+    s = tls_socket(port)
+    head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" % (
+        method, path)
+    if token:
+        head += "Authorization: Bearer %s\r\n" % token
+    data = b""
+    if body is not None:
+        data = body.encode()
+        head += "Content-Type: application/json\r\nContent-Length: %d\r\n" % (
+            len(data))
+    reply = raw_exchange(s, (head + extra + "\r\n").encode() + data)
+    s.close()
+    return reply
+
+
+def status_of(reply):
+    try:
+        return int(reply.split(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def main():
+    tap = Tap()
+    if not os.path.exists(NGINX):
+        tap.bail("nginx is not installed (scripts/deps installs it)")
+    centre = Centre(tap, n_cases=1)
+    srv = nginx = None
+    try:
+        srv = Server(centre, "--trust-proxy", "--secure-cookies")
+        d = centre.dir
+        crt, key = make_cert(d)
+        https_port, http_port = free_port(), free_port()
+        conf = nginx_conf(d, https_port, http_port, srv.port, crt, key)
+        test = subprocess.run([NGINX, "-t", "-p", d, "-c", conf],
+                              capture_output=True, text=True)
+        tap.ok(test.returncode == 0, "nginx -t accepts deploy/nginx.conf",
+               test.stderr)
+        nginx = subprocess.Popen([NGINX, "-p", d, "-c", conf],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", https_port), 0.2).close()
+                return True
+            except OSError:
+                return False
+        if not wait_for(up, 15):
+            tap.bail("nginx did not start: %s" % nginx.stderr.read())
+        run(tap, centre, srv, https_port, http_port)
+    finally:
+        if nginx is not None:
+            nginx.send_signal(signal.SIGQUIT)
+            try:
+                nginx.wait(10)
+            except subprocess.TimeoutExpired:
+                nginx.kill()
+                nginx.wait()
+        if srv is not None:
+            srv.stop()
+        centre.close()
+    return tap.done()
+
+
+def run(tap, centre, srv, port, http_port):
+    r = https(port, "GET", "/healthz")
+    tap.ok(status_of(r) == 200 and b'"status":"ok"' in r,
+           "GET /healthz through nginx (TLS)", r[:300])
+    tap.ok(b"Strict-Transport-Security" in r, "nginx adds HSTS")
+    tap.ok(b"X-Content-Type-Options: nosniff" in r,
+           "medsched's security headers pass through")
+    r = https(port, "GET", "/api/v1/cases", token=centre.tokens["clerk"])
+    tap.ok(status_of(r) == 200 and b"R-00000" in r,
+           "an API call with a bearer token through nginx", r[:300])
+    r = https(port, "GET", "/api/v1/cases")
+    tap.ok(status_of(r) == 401, "without a token: 401 through nginx")
+    s = socket.create_connection(("127.0.0.1", http_port), timeout=5)
+    r = raw_exchange(s, b"GET /board HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Connection: close\r\n\r\n")
+    s.close()
+    tap.ok(status_of(r) == 301 and b"https://" in r,
+           "plain HTTP is redirected to HTTPS", r[:200])
+    # the login page's cookie is Secure behind TLS
+    r = https(port, "GET", "/login")
+    tap.ok(b"Secure" in r and b"HttpOnly" in r and b"SameSite=Strict" in r,
+           "cookies are Secure, HttpOnly, SameSite=Strict", r[:800])
+
+    # ambiguous framing, over a raw TLS socket
+    tok = centre.tokens["clerk"]
+    probes = {
+        "/api/v1/probe-duplicate-cl": (
+            "POST /api/v1/probe-duplicate-cl HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+            "Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}" % tok),
+        "/api/v1/probe-cl-chunked": (
+            "POST /api/v1/probe-cl-chunked HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+            "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "2\r\n{}\r\n0\r\n\r\n" % tok),
+        "/api/v1/probe-bad-chunk": (
+            "POST /api/v1/probe-bad-chunk HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n" % tok),
+    }
+    for path, raw in probes.items():
+        s = tls_socket(port)
+        r = raw_exchange(s, raw.encode())
+        s.close()
+        tap.ok(status_of(r) == 400, "nginx answers %s with 400" % path,
+               r[:300])
+    time.sleep(0.3)
+    with open(srv.log, encoding="utf-8") as f:
+        log = f.read()
+    for path in probes:
+        tap.ok(path not in log, "%s was not forwarded to medsched" % path,
+               "\n".join(l for l in log.splitlines() if path in l))
+
+    # bodies over client_max_body_size
+    big = '{"name":"%s","kind":"warm"}' % ("x" * (2 * 1024 * 1024))
+    r = https(port, "POST", "/api/v1/rooms", token=tok, body=big)
+    tap.ok(status_of(r) == 413, "nginx refuses a 2 MiB body with 413")
+    tap.ok("/api/v1/rooms" not in log, "and never forwards it")
+
+    # the client address medsched sees is the real one (X-Real-IP)
+    tap.ok('"peer":"127.0.0.1"' in log, "medsched logged the proxied "
+           "requests")
+    tap.ok(tok not in log, "no token in medsched's access log")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

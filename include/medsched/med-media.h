@@ -39,8 +39,7 @@ gboolean med_media_init (GError **error);
  * test://av[?pattern=P]; printable ASCII only, at most 1024 bytes.
  * *redacted (optional) gets a form safe to log (no credentials, no query).
  * (transfer full) */
-gboolean med_media_check_uri (const char *uri, char **redacted,
-    GError **error);
+gboolean med_media_check_uri (const char *uri, char **redacted, GError **error);
 
 typedef struct
 {
@@ -77,6 +76,10 @@ gboolean med_session_resume (MedSession *s, GError **error);
 /* Sends EOS; the session seals asynchronously (finished func). A second
  * stop does nothing. */
 void med_session_stop (MedSession *s);
+/* Tears the pipeline down without waiting for EOS (a stop that did not
+ * finish): the manifests are sealed as stopped without a final file, the
+ * row becomes stopped with why, and the finished func runs with an error. */
+void med_session_abort (MedSession *s, const char *why);
 gint64 med_session_get_recording_id (MedSession *s);
 /* Absolute path of the HLS playlist, or NULL without composite.
  * (transfer none) */

@@ -29,8 +29,7 @@
 
 #define STOP_WAIT_SECONDS 60
 
-static int
-fail (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+static int fail (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
 static int
 fail (const char *fmt, ...)
@@ -105,8 +104,9 @@ stop_timeout_cb (gpointer user_data)
   RecordRun *run = user_data;
 
   run->stop_timer = 0;
-  run->why = g_strdup ("the recording did not finish within 60 s of stop");
-  g_main_loop_quit (run->loop);
+  med_session_abort (run->session,
+      "the recording did not finish within 30 s of stop; segments sealed "
+      "without a final file");
   return G_SOURCE_REMOVE;
 }
 
@@ -116,8 +116,7 @@ request_stop (RecordRun *run)
   if (med_session_is_finished (run->session) || run->stop_timer)
     return;
   med_session_stop (run->session);
-  run->stop_timer
-      = g_timeout_add_seconds (STOP_WAIT_SECONDS, stop_timeout_cb, run);
+  run->stop_timer = g_timeout_add_seconds (30, stop_timeout_cb, run);
 }
 
 static gboolean
@@ -159,6 +158,7 @@ resume_signal_cb (gpointer user_data)
 static int
 record_start (MedCliGlobal *g, int argc, char **argv)
 {
+  g_autoptr (GPtrArray) rooms = NULL;
   g_auto (GStrv) inputs = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *regime_s = NULL;
@@ -209,8 +209,8 @@ record_start (MedCliGlobal *g, int argc, char **argv)
   if (duration < 0 || segment < 0 || segment > 3600)
     return med_cli_usage ("--duration and --segment take positive seconds");
   cfg.regime = MED_RECORDING_REGIME_MEDIATION;
-  if (regime_s && !med_recording_regime_from_string (regime_s, &cfg.regime,
-                      &error))
+  if (regime_s
+      && !med_recording_regime_from_string (regime_s, &cfg.regime, &error))
     return med_cli_report (g_steal_pointer (&error));
 
   store = med_cli_open_store (g, &error);
@@ -220,13 +220,12 @@ record_start (MedCliGlobal *g, int argc, char **argv)
   if (!med_media_recover (store, g->actor, &n_recovered, &error))
     return med_cli_report (g_steal_pointer (&error));
   if (n_recovered > 0)
-    g_printerr ("medsched: recovered %u interrupted recording%s\n",
-        n_recovered, n_recovered == 1 ? "" : "s");
+    g_printerr ("medsched: recovered %u interrupted recording%s\n", n_recovered,
+        n_recovered == 1 ? "" : "s");
   booking = med_store_get_booking (store, booking_id, &error);
-  mcase = booking ? med_store_get_case (store, booking->case_id, &error)
-                  : NULL;
-  centre = mcase ? med_store_get_centre (store, mcase->centre_id, &error)
-                 : NULL;
+  mcase = booking ? med_store_get_case (store, booking->case_id, &error) : NULL;
+  centre
+      = mcase ? med_store_get_centre (store, mcase->centre_id, &error) : NULL;
   if (centre == NULL)
     return med_cli_report (g_steal_pointer (&error));
 
@@ -246,7 +245,17 @@ record_start (MedCliGlobal *g, int argc, char **argv)
   cfg.inputs = (const char *const *) inputs;
   cfg.composite = composite;
   cfg.case_number = mcase->number;
-  cfg.room = "remote";
+  /* the room's name goes into the burned-in stamp */
+  rooms = med_store_list_rooms (store, centre->id, &error);
+  if (rooms == NULL)
+    return med_cli_report (g_steal_pointer (&error));
+  cfg.room = "";
+  for (guint i = 0; i < rooms->len; i++) {
+    MedRoom *r = g_ptr_array_index (rooms, i);
+
+    if (r->id == booking->room_id)
+      cfg.room = r->name;
+  }
   cfg.zone = centre->zone;
   cfg.segment_ns = (guint64) segment * 1000000000u;
   cfg.actor = g->actor;
@@ -429,8 +438,8 @@ med_cli_cmd_recording_list (MedCliGlobal *g, int argc, char **argv)
     for (guint i = 0; i < recs->len; i++) {
       MedRecording *r = recs->pdata[i];
       g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, r->id);
-      g_autofree char *bk = g_strdup_printf ("%" G_GINT64_FORMAT,
-          r->booking_id);
+      g_autofree char *bk
+          = g_strdup_printf ("%" G_GINT64_FORMAT, r->booking_id);
       g_autofree char *dur = g_strdup_printf ("%.1f s", r->duration_ns / 1e9);
 
       med_table_add (t, id, bk, med_recording_regime_to_string (r->regime),
@@ -512,6 +521,9 @@ med_cli_cmd_recording_verify (MedCliGlobal *g, int argc, char **argv)
   if (!med_store_recording_access (store, r->id, "verify", g->actor, &error))
     return med_cli_report (g_steal_pointer (&error));
   manifest = g_build_filename (r->dir, "manifest.jsonl", NULL);
+  if (!g_file_test (manifest, G_FILE_TEST_EXISTS))
+    return fail ("recording %" G_GINT64_FORMAT " (%s) has no manifest", r->id,
+        med_recording_state_to_string (r->state));
   ok = gst_med_manifest_verify_full (manifest, GST_MED_MANIFEST_VERIFY_NONE,
       &info, &error);
   if (ok && r->state == MED_RECORDING_SEALED
@@ -556,8 +568,7 @@ med_cli_cmd_recording_export (MedCliGlobal *g, int argc, char **argv)
   int code;
 
   if (!med_cli_parse_options ("recording export ID -o FILE",
-          "Copy a sealed recording's final file.", entries, &argc, &argv,
-          &code)
+          "Copy a sealed recording's final file.", entries, &argc, &argv, &code)
       || !get_recording_arg (g, argc, argv, &store, &r, &code))
     return code;
   if (out == NULL)
@@ -636,12 +647,11 @@ int
 med_cli_cmd_consent (MedCliGlobal *g, int argc, char **argv)
 {
   gboolean given = FALSE, refused = FALSE;
-  GOptionEntry entries[]
-      = { { "given", 0, 0, G_OPTION_ARG_NONE, &given, "The party consents",
-              NULL },
-          { "refused", 0, 0, G_OPTION_ARG_NONE, &refused,
-              "The party refuses (or withdraws) consent", NULL },
-          { NULL } };
+  GOptionEntry entries[] = { { "given", 0, 0, G_OPTION_ARG_NONE, &given,
+                                 "The party consents", NULL },
+    { "refused", 0, 0, G_OPTION_ARG_NONE, &refused,
+        "The party refuses (or withdraws) consent", NULL },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   gint64 booking_id, party_id;

@@ -24,8 +24,8 @@
 
 #include <gst/video/video.h>
 
-static const char *const test_patterns[] = { "smpte", "snow", "black",
-  "white", "red", "green", "blue", "checkers-1", "checkers-2", "checkers-4",
+static const char *const test_patterns[] = { "smpte", "snow", "black", "white",
+  "red", "green", "blue", "checkers-1", "checkers-2", "checkers-4",
   "checkers-8", "circular", "blink", "smpte75", "zone-plate", "gamut",
   "chroma-zone-plate", "solid-color", "ball", "smpte100", "bar", "pinwheel",
   "spokes", "gradient", "colors", NULL };
@@ -60,8 +60,8 @@ med_media_init (GError **error)
 static gboolean
 uri_error (GError **error, const char *msg)
 {
-  g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_URI,
-      "bad input URI: %s", msg);
+  g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_URI, "bad input URI: %s",
+      msg);
   return FALSE;
 }
 
@@ -146,8 +146,8 @@ med_media_check_uri (const char *uri, char **redacted, GError **error)
     gboolean srt = uri[0] == 's';
 
     if (u == NULL || g_uri_get_host (u) == NULL || *g_uri_get_host (u) == '\0')
-      return uri_error (error, srt ? "srt:// needs host:port"
-                                   : "rtsp:// needs a host");
+      return uri_error (error,
+          srt ? "srt:// needs host:port" : "rtsp:// needs a host");
     if (srt) {
       const char *q = g_uri_get_query (u);
 
@@ -158,7 +158,8 @@ med_media_check_uri (const char *uri, char **redacted, GError **error)
       if (q != NULL && strcmp (q, "mode=caller") != 0
           && strcmp (q, "mode=listener") != 0)
         return uri_error (error, "srt:// takes only ?mode=caller|listener");
-    } else if (g_uri_get_query (u) != NULL && strlen (g_uri_get_query (u)) > 256) {
+    } else if (g_uri_get_query (u) != NULL
+        && strlen (g_uri_get_query (u)) > 256) {
       return uri_error (error, "query too long");
     }
     if (redacted) {
@@ -224,13 +225,11 @@ flowed_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
 /* Raw video → (tee for the composite) → x264enc → h264parse. */
 static gboolean
-build_encode (MedInput *in, GstElement *raw, gboolean composite,
-    GError **error)
+build_encode (MedInput *in, GstElement *raw, gboolean composite, GError **error)
 {
   GstElement *conv, *fmt, *enc, *parse;
-  g_autoptr (GstCaps) i420
-      = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
-          NULL);
+  g_autoptr (GstCaps) i420 = gst_caps_new_simple ("video/x-raw", "format",
+      G_TYPE_STRING, "I420", NULL);
 
   if (composite) {
     GstElement *tee = add (in, "tee", "rawtee", error);
@@ -264,9 +263,9 @@ build_test (MedInput *in, const char *uri, gboolean composite, GError **error)
   gboolean av;
   const char *pattern;
   GstElement *src, *caps;
-  g_autoptr (GstCaps) vcaps = gst_caps_new_simple ("video/x-raw", "width",
-      G_TYPE_INT, 640, "height", G_TYPE_INT, 360, "framerate",
-      GST_TYPE_FRACTION, 30, 1, NULL);
+  g_autoptr (GstCaps) vcaps
+      = gst_caps_new_simple ("video/x-raw", "width", G_TYPE_INT, 640, "height",
+          G_TYPE_INT, 360, "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
 
   if (!check_test (uri + 7, &av, &pattern, error))
     return FALSE;
@@ -278,8 +277,8 @@ build_test (MedInput *in, const char *uri, gboolean composite, GError **error)
   g_object_set (src, "is-live", TRUE, NULL);
   g_object_set (caps, "caps", vcaps, NULL);
   in->source = src;
-  if (!link_all (error, src, caps, NULL) || !build_encode (in, caps, composite,
-          error))
+  if (!link_all (error, src, caps, NULL)
+      || !build_encode (in, caps, composite, error))
     return FALSE;
   if (av) {
     GstElement *asrc, *acaps, *conv, *enc, *parse;
@@ -300,8 +299,8 @@ build_test (MedInput *in, const char *uri, gboolean composite, GError **error)
       GstElement *tee = add (in, "tee", "atee", error);
       GstElement *q = tee ? add (in, "queue", "aencq", error) : NULL;
 
-      if (q == NULL || !link_all (error, asrc, acaps, tee, q, conv, enc, parse,
-              NULL))
+      if (q == NULL
+          || !link_all (error, asrc, acaps, tee, q, conv, enc, parse, NULL))
         return FALSE;
       in->raw_audio = tee;
     } else if (!link_all (error, asrc, acaps, conv, enc, parse, NULL)) {
@@ -481,6 +480,7 @@ retry_cb (gpointer user_data)
   med_session_input_event (in->session, in, MED_RECORDING_EVENT_GAP,
       "restarting");
   gst_element_set_state (in->source, GST_STATE_NULL);
+  g_atomic_int_set (&in->resync, 1);
   gst_element_sync_state_with_parent (in->source);
   return G_SOURCE_REMOVE;
 }

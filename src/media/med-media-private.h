@@ -26,6 +26,7 @@ struct _MedInput
   GstElement *depay; /* where a dynamic source's video pad links */
   gboolean live_remote; /* rtsp/srt: errors are gaps, retried */
   gboolean flowed; /* a buffer came out (atomic) */
+  gint resync; /* atomic: restarted, the gate re-times what comes next */
   guint retry_source;
   guint retries;
 };

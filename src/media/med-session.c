@@ -40,7 +40,7 @@
 #include "gstmedmanifest.h"
 #include "med-media-private.h"
 
-G_DEFINE_QUARK (med-media-error-quark, med_media_error)
+G_DEFINE_QUARK (med - media - error - quark, med_media_error)
 
 typedef struct _Gate Gate;
 
@@ -76,6 +76,11 @@ struct _Gate
    * ends before its input's first video (running time, under lock). */
   Gate *video; /* for an audio gate: its input's video gate, or NULL */
   GstClockTime first_rt; /* for a video gate: first buffer passed */
+  /* Remote inputs restart with fresh timestamps: shift them so running
+   * time goes on (the gate's streaming thread only). */
+  MedInput *remote; /* the input, for a remote input's video gate */
+  GstClockTimeDiff shift;
+  GstClockTime last_rt;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -110,11 +115,11 @@ add_chain (GstBin *bin, GstElement **chain, guint n, GError **error)
 static GstClockTime
 buffer_running_time (GstPad *pad, GstBuffer *buf, gboolean end)
 {
-  g_autoptr (GstEvent) ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT,
-      0);
+  g_autoptr (GstEvent) ev
+      = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
   const GstSegment *seg;
-  GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
-                                                  : GST_BUFFER_DTS (buf);
+  GstClockTime ts = GST_BUFFER_DTS_IS_VALID (buf) ? GST_BUFFER_DTS (buf)
+                                                  : GST_BUFFER_PTS (buf);
 
   if (ev == NULL || !GST_CLOCK_TIME_IS_VALID (ts))
     return GST_CLOCK_TIME_NONE;
@@ -135,6 +140,46 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (g_atomic_int_get (&s->paused))
     return GST_PAD_PROBE_DROP;
+  if (g->remote) {
+    /* Muxers die on a DTS that goes back or is missing: keep a remote
+     * input's timeline monotonic across its restarts. */
+    GstClockTime rt = buffer_running_time (pad, buf, FALSE);
+    GstClockTimeDiff out;
+
+    if (!GST_CLOCK_TIME_IS_VALID (rt))
+      return GST_PAD_PROBE_DROP;
+    if (g_atomic_int_compare_and_exchange (&g->remote->resync, 1, 0)
+        || (GST_CLOCK_TIME_IS_VALID (g->last_rt)
+            && (GstClockTimeDiff) rt + g->shift
+                <= (GstClockTimeDiff) g->last_rt)) {
+      /* The input came back: continue from now, at a keyframe. */
+      GstClockTime now = gst_element_get_current_running_time (s->pipeline);
+
+      if (GST_CLOCK_TIME_IS_VALID (g->last_rt)) {
+        g->shift = GST_CLOCK_TIME_IS_VALID (now) && now > g->last_rt
+            ? (GstClockTimeDiff) now - (GstClockTimeDiff) rt
+            : (GstClockTimeDiff) g->last_rt + GST_MSECOND
+                - (GstClockTimeDiff) rt;
+      }
+      g_atomic_int_set (&g->want_keyframe, 1);
+    }
+    out = (GstClockTimeDiff) rt + g->shift;
+    if (out < 0
+        || (GST_CLOCK_TIME_IS_VALID (g->last_rt)
+            && out <= (GstClockTimeDiff) g->last_rt))
+      return GST_PAD_PROBE_DROP;
+    if (g->shift != 0) {
+      buf = gst_buffer_make_writable (buf);
+      if (GST_BUFFER_PTS_IS_VALID (buf))
+        GST_BUFFER_PTS (buf)
+            = MAX (0, (GstClockTimeDiff) GST_BUFFER_PTS (buf) + g->shift);
+      if (GST_BUFFER_DTS_IS_VALID (buf))
+        GST_BUFFER_DTS (buf)
+            = MAX (0, (GstClockTimeDiff) GST_BUFFER_DTS (buf) + g->shift);
+      GST_PAD_PROBE_INFO_DATA (info) = buf;
+    }
+    g->last_rt = out;
+  }
   if (g->video != NULL) {
     GstClockTime vstart, end = buffer_running_time (pad, buf, TRUE);
 
@@ -176,10 +221,10 @@ add_gate (MedSession *s, GstElement *e, gboolean is_video)
 
   g->session = s;
   g->first_rt = GST_CLOCK_TIME_NONE;
+  g->last_rt = GST_CLOCK_TIME_NONE;
   g->is_video = is_video;
   g->pad = gst_element_get_static_pad (e, "src");
-  gst_pad_add_probe (g->pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe_cb, g,
-      NULL);
+  gst_pad_add_probe (g->pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe_cb, g, NULL);
   g_ptr_array_add (s->gates, g);
   return g;
 }
@@ -234,8 +279,8 @@ static void
 set_state (MedSession *s, MedRecordingState state, const char *failure)
 {
   g_autoptr (GError) err = NULL;
-  gboolean live = state == MED_RECORDING_RECORDING
-      || state == MED_RECORDING_PAUSED;
+  gboolean live
+      = state == MED_RECORDING_RECORDING || state == MED_RECORDING_PAUSED;
 
   if (!med_store_set_recording_state (s->store, s->recording_id, state, failure,
           live ? (gint64) getpid () : 0, s->actor, &err))
@@ -327,7 +372,8 @@ find_input (MedSession *s, GstObject *src)
   for (guint i = 0; i < s->inputs->len; i++) {
     MedInput *in = s->inputs->pdata[i];
 
-    if (in->source && (src == GST_OBJECT (in->source)
+    if (in->source
+        && (src == GST_OBJECT (in->source)
             || gst_object_has_as_ancestor (src, GST_OBJECT (in->source))))
       return in;
   }
@@ -340,53 +386,57 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
   MedSession *s = user_data;
 
   switch (GST_MESSAGE_TYPE (msg)) {
-  case GST_MESSAGE_ELEMENT: {
-    const GstStructure *st = gst_message_get_structure (msg);
+    case GST_MESSAGE_ELEMENT: {
+      const GstStructure *st = gst_message_get_structure (msg);
 
-    if (st && gst_structure_has_name (st, "medrecorder-segment")
-        && GST_MESSAGE_SRC (msg) == GST_OBJECT (s->recorder))
-      segment_closed (s, st);
-    break;
-  }
-  case GST_MESSAGE_EOS:
-    seal_done (s);
-    break;
-  case GST_MESSAGE_WARNING: {
-    g_autoptr (GError) err = NULL;
-
-    gst_message_parse_warning (msg, &err, NULL);
-    g_message ("recording %" G_GINT64_FORMAT ": %s: %s", s->recording_id,
-        GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
-    break;
-  }
-  case GST_MESSAGE_ERROR: {
-    g_autoptr (GError) err = NULL;
-    g_autofree char *debug = NULL;
-    g_autofree char *why = NULL;
-    g_autoptr (GError) fail = NULL;
-    MedInput *in;
-
-    gst_message_parse_error (msg, &err, &debug);
-    in = find_input (s, GST_MESSAGE_SRC (msg));
-    if (in != NULL && med_input_can_retry (in) && s->started && !s->stopping
-        && in->flowed) {
-      /* A live input dropped after it had delivered: a gap, retried. */
-      med_input_schedule_retry (in, err->message);
+      if (st && gst_structure_has_name (st, "medrecorder-segment")
+          && GST_MESSAGE_SRC (msg) == GST_OBJECT (s->recorder))
+        segment_closed (s, st);
       break;
     }
-    why = g_strdup_printf ("%s%s%s: %s", in ? "input " : "",
-        in ? in->redacted : "", in ? "" : GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
-        err->message);
-    fail = g_error_new_literal (MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED, why);
-    g_warning ("recording %" G_GINT64_FORMAT " failed: %s", s->recording_id,
-        why);
-    set_state (s, MED_RECORDING_FAILED, why);
-    log_event (s, MED_RECORDING_EVENT_FAILURE, why);
-    finish (s, fail);
-    break;
-  }
-  default:
-    break;
+    case GST_MESSAGE_EOS:
+      seal_done (s);
+      break;
+    case GST_MESSAGE_WARNING: {
+      g_autoptr (GError) err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      g_message ("recording %" G_GINT64_FORMAT ": %s: %s", s->recording_id,
+          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
+      break;
+    }
+    case GST_MESSAGE_ERROR: {
+      g_autoptr (GError) err = NULL;
+      g_autofree char *debug = NULL;
+      g_autofree char *why = NULL;
+      g_autoptr (GError) fail = NULL;
+      MedInput *in;
+
+      gst_message_parse_error (msg, &err, &debug);
+      in = find_input (s, GST_MESSAGE_SRC (msg));
+      /* GStreamer's detail may quote a camera's URI with its credentials. */
+      if (in == NULL || !in->live_remote)
+        g_debug ("recording %" G_GINT64_FORMAT ": %s", s->recording_id,
+            debug ? debug : "");
+      if (in != NULL && med_input_can_retry (in) && s->started && !s->stopping
+          && in->flowed) {
+        /* A live input dropped after it had delivered: a gap, retried. */
+        med_input_schedule_retry (in, err->message);
+        break;
+      }
+      why = g_strdup_printf ("%s%s%s: %s", in ? "input " : "",
+          in ? in->redacted : "",
+          in ? "" : GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
+      fail = g_error_new_literal (MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED, why);
+      g_warning ("recording %" G_GINT64_FORMAT " failed: %s", s->recording_id,
+          why);
+      set_state (s, MED_RECORDING_FAILED, why);
+      log_event (s, MED_RECORDING_EVENT_FAILURE, why);
+      finish (s, fail);
+      break;
+    }
+    default:
+      break;
   }
   return G_SOURCE_CONTINUE;
 }
@@ -456,8 +506,8 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
         "cannot create the composite directories");
     return FALSE;
   }
-  s->composite_recorder = make_recorder (s, cdir, "composite-recorder",
-      c->segment_ns, error);
+  s->composite_recorder
+      = make_recorder (s, cdir, "composite-recorder", c->segment_ns, error);
   if (s->composite_recorder == NULL)
     return FALSE;
   comp = make ("compositor", "grid", error);
@@ -677,8 +727,8 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
   if (s->recorder == NULL)
     goto failed;
   for (guint i = 0; c->inputs[i]; i++) {
-    MedInput *in = med_input_build (s->pipeline, i, c->inputs[i],
-        c->composite, error);
+    MedInput *in
+        = med_input_build (s->pipeline, i, c->inputs[i], c->composite, error);
 
     if (in == NULL)
       goto failed;
@@ -688,6 +738,8 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
         || (in->audio_out
             && !attach_recorded (s, in->audio_out, s->recorder, FALSE, error)))
       goto failed;
+    ((Gate *) s->gates->pdata[s->gates->len - (in->audio_out ? 2 : 1)])->remote
+        = in->live_remote ? in : NULL;
     if (in->audio_out) {
       Gate *vg = s->gates->pdata[s->gates->len - 2];
       Gate *ag = s->gates->pdata[s->gates->len - 1];
@@ -807,6 +859,22 @@ med_session_stop (MedSession *s)
     med_input_send_eos (s->inputs->pdata[i]);
 }
 
+void
+med_session_abort (MedSession *s, const char *why)
+{
+  g_autoptr (GError) fail = NULL;
+
+  if (s->finished)
+    return;
+  fail = g_error_new_literal (MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED, why);
+  /* NULL without EOS: medrecorder seals its manifest "stopped without EOS",
+   * listing every segment, without a final file. */
+  gst_element_set_state (s->pipeline, GST_STATE_NULL);
+  set_state (s, MED_RECORDING_STOPPED, why);
+  log_event (s, MED_RECORDING_EVENT_FAILURE, why);
+  finish (s, fail);
+}
+
 gint64
 med_session_get_recording_id (MedSession *s)
 {
@@ -884,8 +952,8 @@ med_media_recover (MedStore *store, const char *actor, guint *n_recovered,
             "recorder process ended without stopping; manifest sealed as "
             "interrupted",
             error)
-        || !med_store_set_recording_state (store, r->id,
-            MED_RECORDING_STOPPED, "interrupted", 0, actor, error))
+        || !med_store_set_recording_state (store, r->id, MED_RECORDING_STOPPED,
+            "interrupted", 0, actor, error))
       return FALSE;
     (*n_recovered)++;
   }

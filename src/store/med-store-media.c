@@ -74,8 +74,8 @@ const char store_migration_media[]
 static const char *const state_names[] = { "idle", "recording", "paused",
   "stopped", "failed", "sealed", "purged" };
 static const char *const regime_names[] = { "hearing", "mediation" };
-static const char *const event_names[] = { "start", "pause", "resume", "stop",
-  "failure", "gap" };
+static const char *const event_names[]
+    = { "start", "pause", "resume", "stop", "failure", "gap" };
 
 const char *
 med_recording_state_to_string (MedRecordingState s)
@@ -285,8 +285,8 @@ med_store_list_recordings (MedStore *store, gint64 booking_id, GError **error)
 
 gboolean
 med_store_set_recording_state (MedStore *store, gint64 id,
-    MedRecordingState state, const char *failure, gint64 pid,
-    const char *actor, GError **error)
+    MedRecordingState state, const char *failure, gint64 pid, const char *actor,
+    GError **error)
 {
   g_autoptr (StoreStmt) st = NULL;
   StoreTxn txn;
@@ -588,8 +588,8 @@ delete_recording_files (const char *dir)
 }
 
 gboolean
-med_store_purge_recordings (MedStore *store, const char *actor,
-    guint *n_purged, GError **error)
+med_store_purge_recordings (MedStore *store, const char *actor, guint *n_purged,
+    GError **error)
 {
   g_autoptr (StoreStmt) st = NULL;
   g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
@@ -613,8 +613,8 @@ med_store_purge_recordings (MedStore *store, const char *actor,
     goto out;
   sqlite3_bind_int64 (st, 1, store_now (store));
   while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
-    g_ptr_array_add (ids, g_memdup2 (&(gint64) { sqlite3_column_int64 (st, 0) },
-                              sizeof (gint64)));
+    g_ptr_array_add (ids,
+        g_memdup2 (&(gint64){ sqlite3_column_int64 (st, 0) }, sizeof (gint64)));
     g_ptr_array_add (dirs, store_column_text (st, 1));
   }
   if (rc != SQLITE_DONE) {

@@ -373,6 +373,27 @@ def test_rtsp():
         srv.wait()
 
 
+def test_two_sessions():
+    helper = os.environ.get("MED_TWO_SESSIONS")
+    if not helper:
+        tap.ok(False, "MED_TWO_SESSIONS is not set")
+        return
+    good = os.path.join(TMP, "rec-two-good")
+    bad = os.path.join(TMP, "rec-two-bad")
+    p = subprocess.run([helper, DB, "9", good, bad], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120)
+    out = p.stdout.decode("utf-8", "replace")
+    tap.ok(p.returncode == 0 and "good still running: yes" in out and
+           "good sealed" in out,
+           "one session failing leaves the other recording (same process)",
+           out + p.stderr.decode("utf-8", "replace"))
+    rg, rb = recording_of(good), recording_of(bad)
+    tap.ok(rg is not None and rg[1] == "sealed" and rb is not None and
+           rb[1] == "failed" and "Could not open" in rb[2],
+           "rows: good sealed, bad failed with the explanation",
+           "%s %s" % (rg, rb))
+
+
 def test_purge():
     # Everything recorded so far is of wages cases: 1825 days.
     r = med.run("recording", "purge")
@@ -394,6 +415,7 @@ test_pause_resume()
 test_bad_input()
 test_kill9()
 test_rtsp()
+test_two_sessions()
 test_purge()
 if tap.failed == 0:
     shutil.rmtree(TMP, ignore_errors=True)

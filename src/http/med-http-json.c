@@ -274,6 +274,13 @@ precheck (const char *data, gsize len, GError **error)
       continue;
     }
     if (in_string) {
+      /* RFC 8259: control characters inside strings must be escaped;
+       * json-glib 1.6 also leaks the half-built object when it meets one */
+      if ((unsigned char) c < 0x20) {
+        g_set_error_literal (error, MED_HTTP_ERROR, MED_HTTP_ERROR_BAD_REQUEST,
+            "the request body has a raw control character in a string");
+        return FALSE;
+      }
       if (escaped)
         escaped = FALSE;
       else if (c == '\\')

@@ -39,8 +39,8 @@ fail_msg (Ctx *ctx, const char *path, const char *msg)
   return FALSE;
 }
 
-/* JSON nesting is limited before json-glib's recursive parser sees it,
- * and escaped NULs are refused. */
+/* JSON nesting is limited before json-glib's recursive parser sees it;
+ * escaped NULs and raw control characters in strings are refused. */
 static gboolean
 check_depth (const char *data, gsize len, GError **error)
 {
@@ -59,8 +59,14 @@ check_depth (const char *data, gsize len, GError **error)
           return FALSE;
         }
         i++;
-      } else if (c == '"')
+      } else if (c == '"') {
         in_string = FALSE;
+      } else if ((unsigned char) c < 0x20) {
+        /* invalid JSON (RFC 8259), and json-glib 1.6 leaks on it */
+        g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_ENCODING,
+            "import document has a raw control character in a string");
+        return FALSE;
+      }
       continue;
     }
     if (c == '"') {

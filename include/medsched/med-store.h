@@ -445,8 +445,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedUser, med_user_free)
 
 gboolean med_store_check_user_name (const char *name, GError **error);
 /* Adds a user (name unique: CONFLICT otherwise). Returns the id or 0. */
-gint64 med_store_add_user (MedStore *store, const MedUser *u,
-    const char *actor, GError **error);
+gint64 med_store_add_user (MedStore *store, const MedUser *u, const char *actor,
+    GError **error);
 /* (transfer full) */
 MedUser *med_store_get_user (MedStore *store, gint64 id, GError **error);
 MedUser *med_store_find_user (MedStore *store, const char *name,
@@ -469,8 +469,8 @@ gboolean med_store_revoke_tokens (MedStore *store, gint64 user_id,
 gboolean med_store_add_session (MedStore *store, const char *hash,
     gint64 user_id, const char *csrf, MedTime expires_at, GError **error);
 /* (transfer full); *csrf (optional) gets the session's CSRF token. */
-MedUser *med_store_session_user (MedStore *store, const char *hash,
-    MedTime now, char **csrf, GError **error);
+MedUser *med_store_session_user (MedStore *store, const char *hash, MedTime now,
+    char **csrf, GError **error);
 gboolean med_store_delete_session (MedStore *store, const char *hash,
     GError **error);
 
@@ -606,8 +606,8 @@ GPtrArray *med_store_list_recordings (MedStore *store, gint64 booking_id,
     GError **error);
 /* failure NULL keeps the stored one. Audited. */
 gboolean med_store_set_recording_state (MedStore *store, gint64 id,
-    MedRecordingState state, const char *failure, gint64 pid,
-    const char *actor, GError **error);
+    MedRecordingState state, const char *failure, gint64 pid, const char *actor,
+    GError **error);
 /* State sealed with the manifest's head hash (audited, so a truncated
  * manifest can be told apart), duration and final file size. */
 gboolean med_store_seal_recording (MedStore *store, gint64 id,
@@ -616,8 +616,8 @@ gboolean med_store_seal_recording (MedStore *store, gint64 id,
 gboolean med_store_add_recording_segment (MedStore *store, gint64 recording_id,
     guint idx, const char *file, const char *sha256, guint64 bytes,
     guint64 duration_ns, GError **error);
-guint med_store_count_recording_segments (MedStore *store,
-    gint64 recording_id, GError **error);
+guint med_store_count_recording_segments (MedStore *store, gint64 recording_id,
+    GError **error);
 /* The interruption log (detail: states and explanations, no personal
  * data). list returns MedRecordingLog*, oldest first. */
 gboolean med_store_log_recording (MedStore *store, gint64 recording_id,

@@ -46,8 +46,7 @@ report (GError *error)
           MED_SCHEDULER_ERROR_CONFLICT))
     code = EXIT_CONFLICT;
   else if (error->domain == G_OPTION_ERROR
-      || g_error_matches (error, MED_SERVICE_ERROR,
-          MED_SERVICE_ERROR_INVALID))
+      || g_error_matches (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID))
     code = EXIT_USAGE;
   fprintf (stderr, "medsched: %s\n", error->message);
   g_error_free (error);

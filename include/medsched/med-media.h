@@ -85,6 +85,9 @@ gint64 med_session_get_recording_id (MedSession *s);
  * (transfer none) */
 const char *med_session_get_playlist (MedSession *s);
 gboolean med_session_is_finished (MedSession *s);
+/* TRUE once every video input has passed its first keyframe to the
+ * recorders (so an EOS now ends a recording that holds media). */
+gboolean med_session_has_media (MedSession *s);
 void med_session_free (MedSession *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedSession, med_session_free)
 

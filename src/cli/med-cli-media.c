@@ -84,6 +84,8 @@ typedef struct
   gboolean ok;
   char *why;
   guint stop_timer;
+  guint duration; /* seconds of media to record, 0 = until stopped */
+  guint waited_ms; /* waiting for the first media */
 } RecordRun;
 
 static void
@@ -130,6 +132,24 @@ static gboolean
 duration_elapsed_cb (gpointer user_data)
 {
   request_stop (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* --duration counts from the first media reaching the recorders: an EOS
+ * sent before any keyframe arrived would end a recording that holds
+ * nothing (and can leave splitmuxsink without an EOS of its own). After
+ * 30 s without media the stop goes ahead anyway. */
+static gboolean
+wait_for_media_cb (gpointer user_data)
+{
+  RecordRun *run = user_data;
+
+  if (med_session_is_finished (run->session))
+    return G_SOURCE_REMOVE;
+  run->waited_ms += 100;
+  if (!med_session_has_media (run->session) && run->waited_ms < 30000)
+    return G_SOURCE_CONTINUE;
+  g_timeout_add_seconds (run->duration, duration_elapsed_cb, run);
   return G_SOURCE_REMOVE;
 }
 
@@ -275,8 +295,10 @@ record_start (MedCliGlobal *g, int argc, char **argv)
     /* The bus usually explains why: let it. */
     g_clear_error (&error);
   }
-  if (duration > 0)
-    g_timeout_add_seconds (duration, duration_elapsed_cb, &run);
+  if (duration > 0) {
+    run.duration = (guint) duration;
+    g_timeout_add (100, wait_for_media_cb, &run);
+  }
   printf ("recording %" G_GINT64_FORMAT " of booking %" G_GINT64_FORMAT
           " in %s\n",
       med_session_get_recording_id (session), booking_id, abs_dir);

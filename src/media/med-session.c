@@ -40,7 +40,9 @@
 #include "gstmedmanifest.h"
 #include "med-media-private.h"
 
-G_DEFINE_QUARK (med - media - error - quark, med_media_error)
+/* clang-format off */
+G_DEFINE_QUARK (med-media-error-quark, med_media_error)
+/* clang-format on */
 
 typedef struct _Gate Gate;
 
@@ -885,6 +887,22 @@ const char *
 med_session_get_playlist (MedSession *s)
 {
   return s->playlist;
+}
+
+gboolean
+med_session_has_media (MedSession *s)
+{
+  gboolean all = s->gates->len > 0;
+
+  g_mutex_lock (&s->lock);
+  for (guint i = 0; i < s->gates->len; i++) {
+    Gate *g = s->gates->pdata[i];
+
+    if (g->is_video && !GST_CLOCK_TIME_IS_VALID (g->first_rt))
+      all = FALSE;
+  }
+  g_mutex_unlock (&s->lock);
+  return all;
 }
 
 gboolean

@@ -54,6 +54,11 @@ typedef struct
   guint login_burst; /* failed logins / token misses before 429, 10 */
   guint login_refill; /* seconds per regained attempt, default 6 */
   MedTime fixed_now; /* 0 = the real clock (tests, demos) */
+  char *media_dir; /* where session recordings go; default: a
+                    * "recordings" folder beside the store file */
+  char *stun_server; /* "stun://host:port" handed to webrtcbin and browsers,
+                      * NULL = none (host candidates only, a LAN) */
+  char *turn_server; /* "turn://user:password@host:port", NULL = none */
 } MedHttpConfig;
 
 /* Defaults as documented above. */
@@ -62,7 +67,8 @@ void med_http_config_clear (MedHttpConfig *cfg);
 /* Reads a key file with a [server] group (keys: listen, database, centre,
  * max-body-bytes, max-header-bytes, request-timeout,
  * shutdown-grace, secure-cookies, trust-proxy, access-log, public-url,
- * session-hours, login-burst, login-refill). Unknown keys are errors. */
+ * session-hours, login-burst, login-refill, media-dir, stun-server,
+ * turn-server). Unknown keys are errors. */
 gboolean med_http_config_load (MedHttpConfig *cfg, const char *path,
     GError **error);
 

@@ -55,7 +55,8 @@ int
 med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
 {
   g_autofree char *listen = NULL, *config = NULL, *access_log = NULL;
-  g_autofree char *public_url = NULL;
+  g_autofree char *public_url = NULL, *media_dir = NULL, *stun = NULL;
+  g_autofree char *turn = NULL;
   gboolean secure = FALSE, trust_proxy = FALSE;
   int code = 0;
   GOptionEntry entries[] = { { "listen", 0, 0, G_OPTION_ARG_STRING, &listen,
@@ -67,6 +68,13 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
         "- (stderr, default), off, or a file", "WHERE" },
     { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
         "Base URL users reach (for links on pages)", "URL" },
+    { "media-dir", 0, 0, G_OPTION_ARG_FILENAME, &media_dir,
+        "Where session recordings go (default: recordings/ beside the store)",
+        "DIR" },
+    { "stun-server", 0, 0, G_OPTION_ARG_STRING, &stun,
+        "STUN server for WebRTC (stun://host:port)", "URL" },
+    { "turn-server", 0, 0, G_OPTION_ARG_STRING, &turn,
+        "TURN relay for WebRTC (turn://user:pass@host:port)", "URL" },
     { "secure-cookies", 0, 0, G_OPTION_ARG_NONE, &secure,
         "Mark cookies Secure (behind TLS)", NULL },
     { "trust-proxy", 0, 0, G_OPTION_ARG_NONE, &trust_proxy,
@@ -100,6 +108,9 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
   SET (listen, listen);
   SET (access_log, access_log);
   SET (public_url, public_url);
+  SET (media_dir, media_dir);
+  SET (stun_server, stun);
+  SET (turn_server, turn);
 #undef SET
   if (secure)
     cfg.secure_cookies = TRUE;

@@ -63,6 +63,9 @@ med_http_config_clear (MedHttpConfig *cfg)
   g_clear_pointer (&cfg->db, g_free);
   g_clear_pointer (&cfg->access_log, g_free);
   g_clear_pointer (&cfg->public_url, g_free);
+  g_clear_pointer (&cfg->media_dir, g_free);
+  g_clear_pointer (&cfg->stun_server, g_free);
+  g_clear_pointer (&cfg->turn_server, g_free);
 }
 
 static gboolean
@@ -123,7 +126,8 @@ med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
   static const char *const known[] = { "listen", "database", "centre",
     "max-body-bytes", "max-header-bytes", "request-timeout", "shutdown-grace",
     "secure-cookies", "trust-proxy", "access-log", "public-url",
-    "session-hours", "login-burst", "login-refill", NULL };
+    "session-hours", "login-burst", "login-refill", "media-dir", "stun-server",
+    "turn-server", NULL };
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_auto (GStrv) groups = NULL, keys = NULL;
   guint64 v;
@@ -168,6 +172,9 @@ med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
       && config_string (kf, "database", &cfg->db, error)
       && config_string (kf, "access-log", &cfg->access_log, error)
       && config_string (kf, "public-url", &cfg->public_url, error)
+      && config_string (kf, "media-dir", &cfg->media_dir, error)
+      && config_string (kf, "stun-server", &cfg->stun_server, error)
+      && config_string (kf, "turn-server", &cfg->turn_server, error)
       && config_bool (kf, "secure-cookies", &cfg->secure_cookies, error)
       && config_bool (kf, "trust-proxy", &cfg->trust_proxy, error);
 }
@@ -887,6 +894,15 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
   srv->cfg.db = g_strdup (cfg->db);
   srv->cfg.access_log = g_strdup (cfg->access_log ? cfg->access_log : "-");
   srv->cfg.public_url = g_strdup (cfg->public_url);
+  srv->cfg.stun_server = g_strdup (cfg->stun_server);
+  srv->cfg.turn_server = g_strdup (cfg->turn_server);
+  if (cfg->media_dir != NULL) {
+    srv->cfg.media_dir = g_strdup (cfg->media_dir);
+  } else if (cfg->db != NULL) {
+    g_autofree char *parent = g_path_get_dirname (cfg->db);
+
+    srv->cfg.media_dir = g_build_filename (parent, "recordings", NULL);
+  }
   srv->buckets
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   srv->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,

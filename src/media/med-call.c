@@ -1,0 +1,3 @@
+/* med-call.c — WebRTC calls (see include/medsched/med-call.h). Being
+ * written; empty until then. */
+#include <medsched/med-call.h>

@@ -35,6 +35,13 @@ typedef enum
   MED_HTTP_ERROR_CONFIG, /* bad configuration (not a request error) */
 } MedHttpError;
 
+/* [media] room-<id> = URI[;URI…]: what `serve` records in one room. */
+typedef struct
+{
+  gint64 room_id;
+  char **inputs; /* NULL-terminated input URIs (med_media_check_uri) */
+} MedHttpRoomInputs;
+
 typedef struct
 {
   char *listen; /* "127.0.0.1:8080", "[::1]:8080"; port 0 = any free */
@@ -59,6 +66,11 @@ typedef struct
   char *stun_server; /* "stun://host:port" handed to webrtcbin and browsers,
                       * NULL = none (host candidates only, a LAN) */
   char *turn_server; /* "turn://user:password@host:port", NULL = none */
+  /* Sessions recorded at booking times ([media] group, med-http-media.c):
+   * MedHttpRoomInputs* per remote room, NULL = none; with media_composite
+   * each session also records a stamped composite and streams it (HLS). */
+  GPtrArray *media_rooms;
+  gboolean media_composite;
 } MedHttpConfig;
 
 /* Defaults as documented above. */
@@ -68,7 +80,9 @@ void med_http_config_clear (MedHttpConfig *cfg);
  * max-body-bytes, max-header-bytes, request-timeout,
  * shutdown-grace, secure-cookies, trust-proxy, access-log, public-url,
  * session-hours, login-burst, login-refill, media-dir, stun-server,
- * turn-server). Unknown keys are errors. */
+ * turn-server) and an optional [media] group (room-<room id> =
+ * URI[;URI…], composite = true|false). Unknown groups and keys are
+ * errors. */
 gboolean med_http_config_load (MedHttpConfig *cfg, const char *path,
     GError **error);
 

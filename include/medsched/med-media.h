@@ -1,7 +1,8 @@
 /* med-media.h — remote-session media: one GStreamer pipeline per recorded
  * session, built in C from validated input URIs, recorded by the project's
  * medrecorder element (Matroska segments + hash-chained manifest), with an
- * optional composite that is recorded and streamed live as HLS.
+ * optional composite that is recorded and streamed live as HLS and,
+ * optionally, on an RTSP mount for a room display.
  *
  * Everything runs on the thread-default main context of the caller: the
  * bus watch, the store updates and the finished callback. No call here
@@ -53,6 +54,11 @@ typedef struct
   const char *zone; /* IANA zone for the stamp; nullable */
   guint64 segment_ns; /* 0 = medrecorder's default */
   const char *actor;
+  /* The composite's H.264 (the same encode as HLS, no second one) served
+   * by an RTSP server for a room display: port 0 = none. Needs composite. */
+  guint rtsp_port;
+  const char *rtsp_mount; /* "/name[/name]…" ([A-Za-z0-9_-]); NULL = /live */
+  const char *rtsp_address; /* NULL = 127.0.0.1 */
 } MedSessionConfig;
 
 typedef struct _MedSession MedSession;
@@ -84,6 +90,9 @@ gint64 med_session_get_recording_id (MedSession *s);
 /* Absolute path of the HLS playlist, or NULL without composite.
  * (transfer none) */
 const char *med_session_get_playlist (MedSession *s);
+/* rtsp://ADDRESS:PORT/MOUNT of the composite's RTSP mount, or NULL.
+ * (transfer none) */
+const char *med_session_get_rtsp_url (MedSession *s);
 gboolean med_session_is_finished (MedSession *s);
 /* TRUE once every video input has passed its first keyframe to the
  * recorders (so an EOS now ends a recording that holds media). */

@@ -18,8 +18,9 @@
  * thread posted them) become jobs for a one-thread pool, the worker, which
  * hashes and fsyncs each closed segment and appends its manifest entry in
  * order. The EOS message is held back until the worker has remuxed the
- * segments (splitmuxsrc → matroskamux → filesink, no re-encoding; the
- * output has cues and is seekable) and sealed the manifest, so an
+ * segments (each read in turn by matroskademux, all into one matroskamux →
+ * filesink, timestamps untouched, no re-encoding; the output has cues and
+ * is seekable) and sealed the manifest, so an
  * application that waits for EOS finds everything complete. Stopping
  * without EOS seals the manifest as "stopped", listing the open segment as
  * incomplete.
@@ -548,77 +549,134 @@ format_location_cb (GstElement *splitmux, guint fragment_id, gpointer user_data)
 
 /* ---- the worker ---- */
 
-static gchar **
-remux_locations_cb (GstElement *src, gpointer user_data)
+/* The final file. The segments already carry the session's running time,
+ * so they are read one after the other (filesrc → matroskademux →
+ * appsink) and every buffer goes, timestamps untouched, into one
+ * matroskamux through an appsrc per track: a stream that stopped inside a
+ * segment (a camera that dropped) leaves a gap in its track, and nothing
+ * overlaps. (splitmuxsrc places each segment right after the earliest
+ * ending stream of the previous one, which made later segments overlap and
+ * timestamps go back in that case.) */
+typedef struct
 {
-  GstMedRecorder *self = GST_MED_RECORDER (user_data);
-  gchar **out = g_new0 (gchar *, self->segment_files->len + 1);
-
-  for (guint i = 0; i < self->segment_files->len; i++)
-    out[i] = g_strdup (g_ptr_array_index (self->segment_files, i));
-  return out;
-}
+  GstElement *pipeline; /* the output: appsrc… → matroskamux → filesink */
+  GstElement *mux;
+  GMutex lock;
+  GHashTable *srcs; /* demuxer pad name → appsrc (the pipeline's) */
+  gboolean building; /* first segment: tracks become appsrcs */
+} Remux;
 
 static void
-remux_pad_added_cb (GstElement *src, GstPad *pad, gpointer user_data)
+remux_sample_to (Remux *rx, const gchar *name, GstSample *sample)
 {
-  GstElement *mux = GST_ELEMENT (user_data);
-  const gchar *name = GST_PAD_NAME (pad);
+  GstElement *src;
+  GstBuffer *buf = gst_sample_get_buffer (sample);
+  GstFlowReturn ret;
+
+  g_mutex_lock (&rx->lock);
+  src = g_hash_table_lookup (rx->srcs, name);
+  if (src != NULL && buf != NULL)
+    g_signal_emit_by_name (src, "push-buffer", buf, &ret);
+  g_mutex_unlock (&rx->lock);
+}
+
+static GstFlowReturn
+remux_sample_cb (GstElement *sink, gpointer user_data)
+{
+  GstSample *sample = NULL;
+
+  g_signal_emit_by_name (sink, "pull-sample", &sample);
+  if (sample == NULL)
+    return GST_FLOW_EOS;
+  remux_sample_to (user_data, GST_ELEMENT_NAME (sink), sample);
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+/* A track of the first segment: an appsrc with its caps and a muxer pad,
+ * before any data flows (matroskamux writes its headers once). */
+static void
+remux_add_track (Remux *rx, const gchar *name, GstCaps *caps)
+{
   const gchar *templ = g_str_has_prefix (name, "video") ? "video_%u"
       : g_str_has_prefix (name, "audio")                ? "audio_%u"
                                                         : "subtitle_%u";
-  g_autoptr (GstPad) mux_pad = gst_element_request_pad_simple (mux, templ);
+  GstElement *src = gst_element_factory_make ("appsrc", NULL);
+  g_autoptr (GstPad) src_pad = NULL;
+  g_autoptr (GstPad) mux_pad = NULL;
 
-  if (mux_pad == NULL || gst_pad_link (pad, mux_pad) != GST_PAD_LINK_OK)
-    GST_WARNING_OBJECT (mux, "could not link %s", name);
+  if (src == NULL)
+    return;
+  g_object_set (src, "caps", caps, "format", GST_FORMAT_TIME, "block", FALSE,
+      "max-bytes", (guint64) 0, NULL);
+  gst_bin_add (GST_BIN (rx->pipeline), src);
+  src_pad = gst_element_get_static_pad (src, "src");
+  mux_pad = gst_element_request_pad_simple (rx->mux, templ);
+  if (mux_pad == NULL || gst_pad_link (src_pad, mux_pad) != GST_PAD_LINK_OK) {
+    GST_WARNING_OBJECT (rx->mux, "could not link %s", name);
+    return;
+  }
+  g_hash_table_insert (rx->srcs, g_strdup (name), src);
 }
 
-/* Remuxes the closed segments into @out_path without re-encoding.
- * Writes a temporary file and renames it when complete. */
-static gboolean
-remux_segments (GstMedRecorder *self, const gchar *out_path,
-    GstClockTime *duration, GError **error)
+static void
+remux_pad_added_cb (GstElement *demux, GstPad *pad, gpointer user_data)
 {
-  g_autofree gchar *part = g_strconcat (out_path, ".part", NULL);
-  g_autoptr (GstElement) pipeline
-      = gst_object_ref_sink (gst_pipeline_new ("medrecorder-remux"));
-  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-  GstElement *src = gst_element_factory_make ("splitmuxsrc", NULL);
-  GstElement *mux = gst_element_factory_make ("matroskamux", NULL);
-  GstElement *sink = gst_element_factory_make ("filesink", NULL);
-  gboolean done = FALSE, ok = FALSE;
-  gint64 dur = -1;
+  Remux *rx = user_data;
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (demux));
+  GstElement *sink = gst_element_factory_make ("appsink", GST_PAD_NAME (pad));
+  g_autoptr (GstPad) sink_pad = NULL;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
 
-  if (src == NULL || mux == NULL || sink == NULL) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-        "splitmuxsrc, matroskamux or filesink is missing");
-    gst_clear_object (&src);
-    gst_clear_object (&mux);
+  if (sink == NULL || parent == NULL) {
     gst_clear_object (&sink);
-    return FALSE;
+    gst_clear_object (&parent);
+    return;
   }
-  g_object_set (mux, "writing-app", "medsched medrecorder", NULL);
-  g_object_set (sink, "location", part, NULL);
-  g_signal_connect (src, "format-location", G_CALLBACK (remux_locations_cb),
-      self);
-  g_signal_connect (src, "pad-added", G_CALLBACK (remux_pad_added_cb), mux);
-  gst_bin_add_many (GST_BIN (pipeline), src, mux, sink, NULL);
-  gst_element_link (mux, sink);
+  /* not async: one demuxer thread feeds every sink, and a sink waiting to
+   * preroll would block the others */
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "emit-signals", TRUE,
+      NULL);
+  g_signal_connect (sink, "new-sample", G_CALLBACK (remux_sample_cb), rx);
+  gst_bin_add (GST_BIN (parent), sink);
+  sink_pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_link (pad, sink_pad);
+  gst_element_sync_state_with_parent (sink);
+  g_mutex_lock (&rx->lock);
+  if (rx->building && caps != NULL
+      && !g_hash_table_contains (rx->srcs, GST_PAD_NAME (pad)))
+    remux_add_track (rx, GST_PAD_NAME (pad), caps);
+  g_mutex_unlock (&rx->lock);
+  gst_object_unref (parent);
+}
 
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
-      == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
-        "the remux pipeline did not start");
-    done = TRUE;
-  }
-  while (!done) {
-    g_autoptr (GstMessage) msg = gst_bus_timed_pop_filtered (bus, REMUX_POLL,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+/* matroskademux added every track's pad (before any data). */
+static void
+remux_no_more_pads_cb (GstElement *demux, gpointer user_data)
+{
+  gst_element_post_message (demux,
+      gst_message_new_application (GST_OBJECT (demux),
+          gst_structure_new_empty ("medrecorder-tracks")));
+}
+
+/* Waits for one of @types on @pipeline's bus, looking at the cancel flag
+ * meanwhile. Returns the message (transfer full) or NULL with @error. */
+static GstMessage *
+remux_wait (GstMedRecorder *self, GstElement *pipeline, GstMessageType types,
+    GError **error)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, REMUX_POLL,
+        types | GST_MESSAGE_ERROR);
 
     if (g_atomic_int_get (&self->cancel)) {
       g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
           "stopped while remuxing");
-      break;
+      if (msg)
+        gst_message_unref (msg);
+      return NULL;
     }
     if (msg == NULL)
       continue;
@@ -629,13 +687,132 @@ remux_segments (GstMedRecorder *self, const gchar *out_path,
       gst_message_parse_error (msg, &err, &debug);
       g_set_error (error, err->domain, err->code, "%s (%s)", err->message,
           GST_STR_NULL (debug));
-      break;
+      gst_message_unref (msg);
+      return NULL;
     }
-    gst_element_query_duration (pipeline, GST_FORMAT_TIME, &dur);
-    ok = TRUE;
-    done = TRUE;
+    return msg;
   }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+}
+
+/* Reads one segment into the output. The first one's tracks are all known
+ * (no-more-pads) before the output starts, so that every track has its
+ * muxer pad in time. */
+static gboolean
+remux_read_segment (GstMedRecorder *self, Remux *rx, const gchar *path,
+    gboolean first, GError **error)
+{
+  g_autoptr (GstElement) reader
+      = gst_object_ref_sink (gst_pipeline_new ("medrecorder-read"));
+  GstElement *src = gst_element_factory_make ("filesrc", NULL);
+  GstElement *demux = gst_element_factory_make ("matroskademux", NULL);
+  GstMessage *msg = NULL;
+  gboolean ok = FALSE;
+
+  if (src == NULL || demux == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "filesrc or matroskademux is missing");
+    gst_clear_object (&src);
+    gst_clear_object (&demux);
+    return FALSE;
+  }
+  g_object_set (src, "location", path, NULL);
+  g_signal_connect (demux, "pad-added", G_CALLBACK (remux_pad_added_cb), rx);
+  g_signal_connect (demux, "no-more-pads", G_CALLBACK (remux_no_more_pads_cb),
+      NULL);
+  gst_bin_add_many (GST_BIN (reader), src, demux, NULL);
+  gst_element_link (src, demux);
+
+  if (first) {
+    rx->building = TRUE;
+    gst_element_set_state (reader, GST_STATE_PAUSED);
+    msg = remux_wait (self, reader, GST_MESSAGE_APPLICATION, error);
+    g_mutex_lock (&rx->lock);
+    rx->building = FALSE;
+    g_mutex_unlock (&rx->lock);
+    if (msg == NULL)
+      goto out;
+    gst_message_unref (msg);
+    if (gst_element_set_state (rx->pipeline, GST_STATE_PLAYING)
+        == GST_STATE_CHANGE_FAILURE) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+          "the remux output did not start");
+      goto out;
+    }
+  }
+  if (gst_element_set_state (reader, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "cannot read segment %s", path);
+    goto out;
+  }
+  msg = remux_wait (self, reader, GST_MESSAGE_EOS, error);
+  if (msg == NULL)
+    goto out;
+  gst_message_unref (msg);
+  ok = TRUE;
+out:
+  gst_element_set_state (reader, GST_STATE_NULL);
+  return ok;
+}
+
+/* Remuxes the closed segments into @out_path without re-encoding.
+ * Writes a temporary file and renames it when complete. */
+static gboolean
+remux_segments (GstMedRecorder *self, const gchar *out_path,
+    GstClockTime *duration, GError **error)
+{
+  g_autofree gchar *part = g_strconcat (out_path, ".part", NULL);
+  Remux rx = { 0 };
+  GstElement *sink = gst_element_factory_make ("filesink", NULL);
+  gboolean ok = TRUE;
+  gint64 dur = -1;
+
+  rx.pipeline = gst_object_ref_sink (gst_pipeline_new ("medrecorder-remux"));
+  rx.mux = gst_element_factory_make ("matroskamux", NULL);
+  g_mutex_init (&rx.lock);
+  rx.srcs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (rx.mux == NULL || sink == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "matroskamux or filesink is missing");
+    gst_clear_object (&rx.mux);
+    gst_clear_object (&sink);
+    ok = FALSE;
+  } else {
+    g_object_set (rx.mux, "writing-app", "medsched medrecorder", NULL);
+    g_object_set (sink, "location", part, NULL);
+    gst_bin_add_many (GST_BIN (rx.pipeline), rx.mux, sink, NULL);
+    gst_element_link (rx.mux, sink);
+  }
+  for (guint i = 0; ok && i < self->segment_files->len; i++)
+    ok = remux_read_segment (self, &rx,
+        g_ptr_array_index (self->segment_files, i), i == 0, error);
+  if (ok && g_hash_table_size (rx.srcs) == 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX,
+        "the segments hold no track");
+    ok = FALSE;
+  }
+  if (ok) {
+    GHashTableIter it;
+    gpointer src;
+    GstMessage *msg;
+
+    g_hash_table_iter_init (&it, rx.srcs);
+    while (g_hash_table_iter_next (&it, NULL, &src)) {
+      GstFlowReturn ret;
+
+      g_signal_emit_by_name (src, "end-of-stream", &ret);
+    }
+    msg = remux_wait (self, rx.pipeline, GST_MESSAGE_EOS, error);
+    ok = msg != NULL;
+    if (msg)
+      gst_message_unref (msg);
+    if (ok)
+      gst_element_query_duration (rx.pipeline, GST_FORMAT_TIME, &dur);
+  }
+  gst_element_set_state (rx.pipeline, GST_STATE_NULL);
+  gst_object_unref (rx.pipeline);
+  g_hash_table_unref (rx.srcs);
+  g_mutex_clear (&rx.lock);
 
   if (ok && g_rename (part, out_path) != 0) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,

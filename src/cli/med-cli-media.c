@@ -183,7 +183,9 @@ record_start (MedCliGlobal *g, int argc, char **argv)
   g_autofree char *dir = NULL;
   g_autofree char *regime_s = NULL;
   gboolean composite = FALSE;
-  gint duration = 0, segment = 0;
+  gint duration = 0, segment = 0, rtsp_port = 0;
+  g_autofree char *rtsp_mount = NULL;
+  g_autofree char *rtsp_address = NULL;
   GOptionEntry entries[] = {
     { "input", 0, 0, G_OPTION_ARG_STRING_ARRAY, &inputs,
         "Input URI (repeat): rtsp://, srt://, v4l2:///dev/videoN, "
@@ -191,6 +193,14 @@ record_start (MedCliGlobal *g, int argc, char **argv)
         "URI" },
     { "composite", 0, 0, G_OPTION_ARG_NONE, &composite,
         "Also record a stamped grid composite and stream it as HLS", NULL },
+    { "rtsp", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
+        "Also serve the composite on an RTSP mount for a room display "
+        "(implies --composite)",
+        "PORT" },
+    { "rtsp-mount", 0, 0, G_OPTION_ARG_STRING, &rtsp_mount,
+        "The RTSP mount's path (default /live)", "PATH" },
+    { "rtsp-address", 0, 0, G_OPTION_ARG_STRING, &rtsp_address,
+        "The RTSP server's address (default 127.0.0.1)", "IP" },
     { "duration", 0, 0, G_OPTION_ARG_INT, &duration,
         "Stop after this many seconds", "SECONDS" },
     { "segment", 0, 0, G_OPTION_ARG_INT, &segment,
@@ -228,6 +238,10 @@ record_start (MedCliGlobal *g, int argc, char **argv)
     return med_cli_usage ("record start needs at least one --input URI");
   if (duration < 0 || segment < 0 || segment > 3600)
     return med_cli_usage ("--duration and --segment take positive seconds");
+  if (rtsp_port < 0 || rtsp_port > 65535)
+    return med_cli_usage ("--rtsp takes a port number");
+  if ((rtsp_mount || rtsp_address) && rtsp_port == 0)
+    return med_cli_usage ("--rtsp-mount and --rtsp-address need --rtsp PORT");
   cfg.regime = MED_RECORDING_REGIME_MEDIATION;
   if (regime_s
       && !med_recording_regime_from_string (regime_s, &cfg.regime, &error))
@@ -263,7 +277,10 @@ record_start (MedCliGlobal *g, int argc, char **argv)
   cfg.booking_id = booking_id;
   cfg.dir = abs_dir;
   cfg.inputs = (const char *const *) inputs;
-  cfg.composite = composite;
+  cfg.composite = composite || rtsp_port > 0;
+  cfg.rtsp_port = (guint) rtsp_port;
+  cfg.rtsp_mount = rtsp_mount;
+  cfg.rtsp_address = rtsp_address;
   cfg.case_number = mcase->number;
   /* the room's name goes into the burned-in stamp */
   rooms = med_store_list_rooms (store, centre->id, &error);
@@ -304,6 +321,8 @@ record_start (MedCliGlobal *g, int argc, char **argv)
       med_session_get_recording_id (session), booking_id, abs_dir);
   if (med_session_get_playlist (session))
     printf ("live stream (HLS): %s\n", med_session_get_playlist (session));
+  if (med_session_get_rtsp_url (session))
+    printf ("live stream (RTSP): %s\n", med_session_get_rtsp_url (session));
   fflush (stdout);
   if (!med_session_is_finished (session))
     g_main_loop_run (loop);

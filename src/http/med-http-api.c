@@ -852,6 +852,8 @@ api_booking (MedReq *r)
       med_http_invite (r, bk->id);
     else
       reply_method (r);
+  } else if (strcmp (action, "recordings") == 0 && r->n_seg == 5) {
+    med_http_api_booking_recordings (r, bk);
   } else if (strcmp (action, "links") == 0 && r->n_seg == 5) {
     if (IS (r, GET))
       api_booking_links (r, bk);
@@ -1354,6 +1356,8 @@ med_http_api (MedReq *r)
     api_audit_verify (r);
   } else if (r->n_seg >= 3 && strcmp (what, "feed-links") == 0) {
     api_feed_links (r);
+  } else if (r->n_seg >= 4 && strcmp (what, "recordings") == 0) {
+    med_http_api_recording (r);
   } else if (r->n_seg == 3 && strcmp (what, "me") == 0) {
     if (IS (r, GET))
       api_me (r);

@@ -3,7 +3,9 @@
  * make-up working days marked, a free slot opens a booking form, bookings
  * can be dragged to another slot or moved with a form), the case page
  * (parties, sessions, invite downloads, party links, audit trail), the
- * mediator's agenda, and the party page reached from a join link.
+ * mediator's agenda, the party page reached from a join link (with the
+ * video call: device check, consent, waiting room, call) and the mediator's
+ * console of a remote session.
  *
  * Chinese first with English beside it (lang="en"), Tibetan on the party
  * page where the text exists. Every form field has a label, every table
@@ -973,7 +975,14 @@ page_case_view (MedReq *r, MedCase *k)
         }
         P ("</li>");
       }
-      P ("</ul>\n<p><a href=\"/bookings/%" G_GINT64_FORMAT "/move\">改期 "
+      P ("</ul>\n");
+      if ((room && room->kind == MED_ROOM_KIND_REMOTE)
+          || bk->mode != MED_BOOKING_MODE_IN_PERSON)
+        P ("<p><a class=\"console\" href=\"/bookings/%" G_GINT64_FORMAT
+           "/console\">视频调解控制台 <span lang=\"en\">Video session "
+           "console</span></a></p>\n",
+            bk->id);
+      P ("<p><a href=\"/bookings/%" G_GINT64_FORMAT "/move\">改期 "
          "<span lang=\"en\">Move</span></a></p>"
          "<form method=\"post\" action=\"/bookings/%" G_GINT64_FORMAT
          "/cancel\" class=\"inline\">",
@@ -982,6 +991,7 @@ page_case_view (MedReq *r, MedCase *k)
       P ("<button type=\"submit\" class=\"danger\">取消会议 <span "
          "lang=\"en\">Cancel session</span></button></form>\n");
     }
+    med_http_media_case_links (r, out, bk);
     P ("</section>\n");
   }
 
@@ -1172,6 +1182,130 @@ page_move_get (MedReq *r, MedBooking *bk)
   page_close (r, out, 200);
 }
 
+/* The mediator's console of a remote session: own camera, who waits
+ * (admit, remove), who is in, recording with the consent state, caucus,
+ * end. console.js talks to /ws/console/<id> (docs/webrtc.md). Mediators
+ * see only their own sessions; clerks and admins every one. */
+static void
+page_console (MedReq *r, MedBooking *bk)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCase) k = NULL;
+  g_autoptr (GPtrArray) rooms = NULL, parties = NULL;
+  const char *zone = zone_of (r);
+  g_autofree char *s = NULL, *e = NULL;
+  MedRoom *room;
+  guint missing = 0;
+  gboolean complete;
+
+  if (r->user->role == MED_ROLE_MEDIATOR
+      && bk->mediator_id != r->user->mediator_id) {
+    med_http_reply_error (r, 403, "forbidden",
+        "这不是您的调解会议。This is not your session.");
+    return;
+  }
+  if ((k = med_store_get_case (r->srv->store, bk->case_id, &error)) == NULL
+      || (rooms = med_store_list_rooms (r->srv->store, k->centre_id, &error))
+          == NULL
+      || (parties = med_store_list_parties (r->srv->store, k->id, &error))
+          == NULL) {
+    reply_error_page (r, g_steal_pointer (&error));
+    return;
+  }
+  room = find_id (rooms, bk->room_id);
+  complete = med_store_consent_complete (r->srv->store, bk->id, &missing, NULL)
+      && missing == 0;
+  s = med_time_format_local (bk->start, zone, "%Y-%m-%d %H:%M");
+  e = med_time_format_local (bk->end, zone, "%H:%M");
+  page_open (r, out, "视频调解控制台", "Video session console");
+  P ("<p class=\"facts\"><a href=\"/cases/%" G_GINT64_FORMAT "\">", k->id);
+  esc (out, k->number);
+  P ("</a> · %s–%s · ", s, e);
+  esc (out, room ? room->name : "?");
+  P ("</p>\n");
+  if (bk->status != MED_BOOKING_STATUS_CONFIRMED) {
+    P ("<p class=\"error\" role=\"alert\">本次会议已取消。<span "
+       "lang=\"en\">This session has been cancelled.</span></p>\n");
+    page_close (r, out, 200);
+    return;
+  }
+  P ("<div id=\"console\" class=\"console\" "
+     "data-ws=\"/ws/console/%" G_GINT64_FORMAT "\">\n",
+      bk->id);
+  P ("<p id=\"call-status\" class=\"status\" role=\"status\" "
+     "aria-live=\"polite\">控制台需要启用浏览器的 JavaScript。<span "
+     "lang=\"en\">The console needs JavaScript in your browser.</span></p>\n"
+     "<p id=\"call-error\" class=\"error\" role=\"alert\" hidden></p>\n");
+
+  P ("<section class=\"panel\" aria-labelledby=\"me-h\"><h2 id=\"me-h\">本人"
+     " <span lang=\"en\">You</span></h2>\n<div class=\"videos\"><video "
+     "id=\"self\" class=\"tile self\" muted playsinline aria-label=\"本人画面 "
+     "Your camera\"></video></div>\n<p class=\"controls\"><button "
+     "type=\"button\" id=\"btn-join\" disabled>加入通话 <span "
+     "lang=\"en\">Join the call</span></button> <button type=\"button\" "
+     "id=\"btn-mute\" aria-pressed=\"false\" disabled>静音 <span "
+     "lang=\"en\">Mute</span></button> <button type=\"button\" "
+     "id=\"btn-camera\" aria-pressed=\"false\" disabled>关闭摄像头 <span "
+     "lang=\"en\">Camera off</span></button></p>\n</section>\n");
+
+  P ("<section class=\"panel\" aria-labelledby=\"waiting-h\"><h2 "
+     "id=\"waiting-h\">等候室 <span lang=\"en\">Waiting room</span></h2>\n"
+     "<ul id=\"waiting\" class=\"people\"></ul>\n<p id=\"waiting-empty\" "
+     "class=\"hint\">无人等候。<span lang=\"en\">Nobody is "
+     "waiting.</span></p>\n</section>\n");
+
+  P ("<section class=\"panel wide\" aria-labelledby=\"in-h\"><h2 "
+     "id=\"in-h\">通话中 <span lang=\"en\">In the call</span></h2>\n<div "
+     "class=\"videos\"><video id=\"remote\" class=\"tile remote\" "
+     "playsinline aria-label=\"其他参加人 Other participants\"></video></div>\n"
+     "<p class=\"controls\"><button type=\"button\" id=\"btn-sound\" "
+     "hidden>开启声音 <span lang=\"en\">Turn sound on</span></button></p>\n"
+     "<ul id=\"incall\" class=\"people\"></ul>\n</section>\n");
+
+  P ("<section class=\"panel\" aria-labelledby=\"rec-h\"><h2 "
+     "id=\"rec-h\">录制 <span lang=\"en\">Recording</span></h2>\n<p "
+     "id=\"rec-state\" class=\"rec-state\">未录制 <span "
+     "lang=\"en\">Not recording</span></p>\n<p id=\"consent-state\">");
+  if (complete)
+    P ("各方当事人已同意录制。<span lang=\"en\">Every party has consented to "
+       "recording.</span>");
+  else
+    P ("%u 方当事人尚未同意录制（调解程序须经各方同意才能录制）。<span "
+       "lang=\"en\">%u of %u parties have not consented yet (recording a "
+       "mediation needs every party's consent).</span>",
+        missing, missing, parties->len);
+  P ("</p>\n<p class=\"controls\"><button type=\"button\" "
+     "data-record=\"start\" disabled>开始录制 <span lang=\"en\">Start"
+     "</span></button> <button type=\"button\" data-record=\"pause\" "
+     "disabled>暂停 <span lang=\"en\">Pause</span></button> <button "
+     "type=\"button\" data-record=\"resume\" disabled>继续 <span "
+     "lang=\"en\">Resume</span></button> <button type=\"button\" "
+     "data-record=\"stop\" disabled>停止 <span "
+     "lang=\"en\">Stop</span></button></p>\n</section>\n");
+
+  P ("<section class=\"panel\" aria-labelledby=\"caucus-h\"><h2 "
+     "id=\"caucus-h\">单独谈话 <span lang=\"en\">Caucus</span></h2>\n<p "
+     "class=\"hint\">与一方单独谈话时，其他各方留在等候室，录制暂停，谈话记入日志。"
+     "<span lang=\"en\">During a caucus with one side the others wait in "
+     "the waiting room, recording pauses and the caucus is "
+     "logged.</span></p>\n<p id=\"caucus-state\">无 <span "
+     "lang=\"en\">None</span></p>\n<p class=\"controls\"><label "
+     "for=\"caucus-with\">与谁单独谈话 <span lang=\"en\">Caucus "
+     "with</span></label> <select id=\"caucus-with\" disabled></select> "
+     "<button type=\"button\" id=\"btn-caucus\" disabled>开始单独谈话 <span "
+     "lang=\"en\">Start caucus</span></button> <button type=\"button\" "
+     "id=\"btn-caucus-end\" disabled>结束单独谈话 <span lang=\"en\">End "
+     "caucus</span></button></p>\n</section>\n");
+
+  P ("<p class=\"controls end\"><button type=\"button\" id=\"btn-end\" "
+     "class=\"danger\" disabled>结束会议 <span lang=\"en\">End the "
+     "session</span></button></p>\n</div>\n"
+     "<script src=\"/static/call.js\" defer></script>\n"
+     "<script src=\"/static/console.js\" defer></script>\n");
+  page_close (r, out, 200);
+}
+
 static void
 page_booking_action (MedReq *r, MedBooking *bk, const char *action)
 {
@@ -1179,6 +1313,13 @@ page_booking_action (MedReq *r, MedBooking *bk, const char *action)
   g_autoptr (GError) error = NULL;
   MedServiceCtx ctx = med_http_service_ctx (r);
 
+  if (strcmp (action, "console") == 0) {
+    if (IS (r, GET) || IS (r, HEAD))
+      page_console (r, bk);
+    else
+      med_http_reply_error (r, 405, "method", "method not allowed here");
+    return;
+  }
   if (strcmp (action, "move") == 0 && (IS (r, GET) || IS (r, HEAD))) {
     if (med_http_require (r, MED_ROLES_STAFF))
       page_move_get (r, bk);
@@ -1372,6 +1513,95 @@ both (GString *out, const PartyText *zh, const PartyText *other, gsize offset)
 
 #define BOTH(field) both (out, zh, other, G_STRUCT_OFFSET (PartyText, field))
 
+/* The call on the party page: device check with a preview, the consent
+ * question, the waiting room and the call itself. join.js shows one step at
+ * a time and talks to /ws/join/<token> (docs/webrtc.md); without
+ * JavaScript the status line says it is needed. Chinese with English beside
+ * it, Tibetan where party_texts has the words. */
+static void
+join_call_app (GString *out, const PartyText *zh, const PartyText *other,
+    const char *token, gboolean early)
+{
+  P ("<section id=\"call\" class=\"call\" aria-labelledby=\"call-h\" "
+     "data-ws=\"/ws/join/");
+  esc (out, token);
+  P ("\">\n<h2 id=\"call-h\">");
+  BOTH (join);
+  if (other == NULL || strcmp (other->lang, "en") != 0)
+    P (" <span lang=\"en\">Join the video session</span>");
+  P ("</h2>\n");
+  if (early) {
+    P ("<p class=\"hint\">");
+    BOTH (join_later);
+    P ("</p>\n");
+  }
+  P ("<p id=\"call-status\" class=\"status\" role=\"status\" "
+     "aria-live=\"polite\">加入视频调解需要启用浏览器的 JavaScript。<span "
+     "lang=\"en\">Joining needs JavaScript in your browser.</span></p>\n"
+     "<p id=\"call-error\" class=\"error\" role=\"alert\" hidden></p>\n");
+
+  /* 1: camera and microphone */
+  P ("<div id=\"step-devices\" class=\"step\" hidden>\n<h3>第一步：检查摄像头和"
+     "麦克风 <span lang=\"en\">Step 1: check your camera and "
+     "microphone</span></h3>\n<div class=\"videos\"><video id=\"preview\" "
+     "class=\"tile self\" muted playsinline aria-label=\"本人画面 Your "
+     "camera\"></video></div>\n<p id=\"mic\" hidden><label for=\"mic-level\">"
+     "麦克风音量（请说几句话） <span lang=\"en\">Microphone level (say a few "
+     "words)</span></label> <meter id=\"mic-level\" min=\"0\" max=\"1\" "
+     "value=\"0\"></meter></p>\n<p id=\"device-state\" class=\"hint\">"
+     "浏览器会询问是否允许使用摄像头和麦克风，请选择“允许”。<span lang=\"en\">"
+     "Your browser will ask to use the camera and microphone: please "
+     "allow it.</span></p>\n<p class=\"controls\"><button type=\"button\" "
+     "id=\"btn-devices\">检查设备 <span lang=\"en\">Check my "
+     "devices</span></button> <button type=\"button\" id=\"btn-audio-only\" "
+     "hidden>只用声音加入 <span lang=\"en\">Join with sound "
+     "only</span></button> <button type=\"button\" id=\"btn-receive-only\" "
+     "hidden>只看只听 <span lang=\"en\">Only watch and "
+     "listen</span></button> <button type=\"button\" id=\"btn-next\" "
+     "disabled>下一步 <span lang=\"en\">Next</span></button></p>\n</div>\n");
+
+  /* 2: consent, when the session is recorded with the parties' consent */
+  P ("<div id=\"step-consent\" class=\"step\" hidden>\n<h3>第二步：同意录音录像"
+     " <span lang=\"en\">Step 2: consent to recording</span></h3>\n"
+     "<p>本次调解将全程录音录像，录像由法院封存保管。录制前需要每一方当事人同意；"
+     "您可以拒绝，调解仍可进行但不录制。<span lang=\"en\">This session is to be "
+     "recorded; the court seals and keeps the recording. Recording needs "
+     "every party's consent. You may refuse: the session then goes on "
+     "without recording.</span></p>\n<p class=\"controls\"><button "
+     "type=\"button\" id=\"btn-consent-yes\">同意录制 <span lang=\"en\">I "
+     "agree</span></button> <button type=\"button\" "
+     "id=\"btn-consent-no\">不同意 <span lang=\"en\">I do not "
+     "agree</span></button></p>\n</div>\n");
+
+  /* 3: waiting room */
+  P ("<div id=\"step-waiting\" class=\"step\" hidden>\n<h3>等候室 <span "
+     "lang=\"en\">Waiting room</span></h3>\n<p>请稍候，调解员会请您进入。请不要"
+     "关闭本页。<span lang=\"en\">Please wait: the mediator will let you in. "
+     "Keep this page open.</span></p>\n</div>\n");
+
+  /* 4: the call */
+  P ("<div id=\"step-call\" class=\"step\" hidden>\n<p id=\"rec\" "
+     "class=\"rec\" hidden>录制中 <span lang=\"en\">Recording</span></p>\n"
+     "<div class=\"videos\"><video id=\"remote\" class=\"tile remote\" "
+     "playsinline aria-label=\"其他参加人 Other participants\"></video>"
+     "<video id=\"self\" class=\"tile self\" muted playsinline "
+     "aria-label=\"本人画面 Your camera\"></video></div>\n<ul id=\"others\" "
+     "class=\"others\" aria-label=\"参加人 Participants\"></ul>\n"
+     "<p class=\"controls\"><button type=\"button\" id=\"btn-mute\" "
+     "aria-pressed=\"false\">静音 <span lang=\"en\">Mute</span></button> "
+     "<button type=\"button\" id=\"btn-camera\" aria-pressed=\"false\">关闭"
+     "摄像头 <span lang=\"en\">Camera off</span></button> <button "
+     "type=\"button\" id=\"btn-sound\" hidden>开启声音 <span "
+     "lang=\"en\">Turn sound on</span></button> <button type=\"button\" "
+     "id=\"btn-leave\" class=\"danger\">离开 <span "
+     "lang=\"en\">Leave</span></button></p>\n</div>\n");
+
+  /* after leaving or being removed */
+  P ("<div id=\"step-left\" class=\"step\" hidden>\n<p><button "
+     "type=\"button\" id=\"btn-rejoin\">重新加入 <span "
+     "lang=\"en\">Join again</span></button></p>\n</div>\n</section>\n");
+}
+
 static void
 page_join (MedReq *r)
 {
@@ -1496,12 +1726,8 @@ page_join (MedReq *r)
     if (party->attendance == MED_ATTENDANCE_REMOTE) {
       P ("<p>");
       BOTH (mode_remote);
-      P ("</p>\n<p><button type=\"button\" class=\"join\" disabled "
-         "aria-describedby=\"join-later\">");
-      BOTH (join);
-      P ("</button></p>\n<p id=\"join-later\" class=\"hint\">");
-      BOTH (join_later);
       P ("</p>\n");
+      join_call_app (out, zh, other, token, r->now < bk->start - 1800);
     } else {
       P ("<p>");
       BOTH (mode_in_person);
@@ -1510,7 +1736,12 @@ page_join (MedReq *r)
   }
   P ("<p class=\"hint\">");
   BOTH (contact);
-  P ("</p>\n</main>\n</body>\n</html>\n");
+  P ("</p>\n</main>\n");
+  if (bk->status == MED_BOOKING_STATUS_CONFIRMED
+      && party->attendance == MED_ATTENDANCE_REMOTE)
+    P ("<script src=\"/static/call.js\" defer></script>\n"
+       "<script src=\"/static/join.js\" defer></script>\n");
+  P ("</body>\n</html>\n");
   soup_message_headers_replace (soup_server_message_get_response_headers (
                                     r->msg),
       "Cache-Control", "no-store");
@@ -1565,6 +1796,9 @@ med_http_page (MedReq *r)
       page_case_action (r, k, r->seg[2]);
     else
       med_http_reply_error (r, 405, "method", "method not allowed here");
+  } else if ((r->n_seg == 2 || r->n_seg == 3)
+      && strcmp (first, "recordings") == 0) {
+    med_http_recording_page (r);
   } else if (r->n_seg == 3 && strcmp (first, "bookings") == 0) {
     g_autoptr (MedBooking) bk = NULL;
 

@@ -42,6 +42,8 @@ struct _MedHttpServer
   MedCentre *centre; /* cached with the same version */
   GHashTable *users; /* "<token hash>:<minute>" → MedUser* (same version) */
   GHashTable *links; /* "<feed hash>:<minute>" → MedFeedLink* */
+  struct _MedHttpMedia *media; /* sessions at booking times, or NULL */
+  gpointer signal; /* WebRTC calls and their sockets (med-http-signal.c) */
 };
 
 /* A cached response body with its strong validator. */
@@ -86,6 +88,10 @@ MedCached *med_http_cache_put (MedHttpServer *srv, const char *key,
     GBytes *body, const char *content_type);
 /* Records the user of a request for the access log. */
 void med_http_note_user (SoupServerMessage *msg, const MedUser *u);
+/* The message became a WebSocket: no deadline, not in flight any more. */
+void med_http_message_upgraded (SoupServerMessage *msg);
+/* The client's address (X-Real-IP from a trusted proxy). (transfer full) */
+char *med_http_client_address (MedHttpServer *srv, SoupServerMessage *msg);
 
 /* ---- responses (med-http-json.c) ---- */
 
@@ -124,6 +130,12 @@ gboolean med_http_json_get_string (JsonObject *o, const char *name,
     gboolean required, gsize max_bytes, const char **out, GError **error);
 gboolean med_http_json_get_bool (JsonObject *o, const char *name,
     gboolean required, gboolean *out, GError **error);
+
+/* The recording regime a booking's note asks for (a line "recording:
+ * hearing|mediation|off", also 录制:), mediation when it says nothing;
+ * *off gets TRUE for "off". In med-http-media.c, also used by the calls. */
+MedRecordingRegime med_http_booking_regime (MedStore *store,
+    gint64 booking_id, gboolean *off);
 
 /* POST /api/v1/bookings and /bookings/{id}/reschedule bodies. */
 typedef struct
@@ -196,6 +208,37 @@ void med_http_page (MedReq *r); /* HTML pages (med-http-pages.c) */
 void med_http_feed (MedReq *r); /* /feeds/<token>.ics (med-http-feeds.c) */
 void med_http_invite (MedReq *r, gint64 booking_id);
 void med_http_static (MedReq *r); /* /static/<name> (GResource) */
+
+/* ---- recordings and sessions at booking times (med-http-media.c) ---- */
+
+/* GET /api/v1/bookings/{id}/recordings (bk: a booking the caller may see). */
+void med_http_api_booking_recordings (MedReq *r, MedBooking *bk);
+/* /api/v1/recordings/{id} */
+void med_http_api_recording (MedReq *r);
+/* /recordings/{id} (playback page) and /recordings/{id}/file */
+void med_http_recording_page (MedReq *r);
+/* The booking's recordings as links, for the case page (nothing when the
+ * user may not see them). */
+void med_http_media_case_links (MedReq *r, GString *out, const MedBooking *bk);
+/* Starts the booking-time timer when [media] rooms are configured. */
+gboolean med_http_media_start (MedHttpServer *srv, GError **error);
+/* Stops the timer and every running session (they seal asynchronously). */
+void med_http_media_shutdown (MedHttpServer *srv);
+/* TRUE while a session has not finished sealing. */
+gboolean med_http_media_busy (MedHttpServer *srv);
+/* Aborts what still runs and frees everything (before the store closes). */
+void med_http_media_free (MedHttpServer *srv);
+
+/* ---- WebRTC signalling (med-http-signal.c) ---- */
+
+/* Registers /ws/join/<token> and /ws/console/<booking id>. */
+void med_http_signal_init (MedHttpServer *srv);
+/* Ends every call (recorders seal asynchronously, sockets get bye). */
+void med_http_signal_shutdown (MedHttpServer *srv);
+/* TRUE while a call has not finished sealing. */
+gboolean med_http_signal_busy (MedHttpServer *srv);
+/* Frees the calls (before the store closes). */
+void med_http_signal_free (MedHttpServer *srv);
 
 /* Helpers shared by API and pages. */
 gboolean med_http_parse_id (const char *s, gint64 *out);

@@ -19,6 +19,10 @@
 
 #include "med-http-resources.h"
 
+#ifdef MEDSCHED_HAVE_MEDIA
+#include <medsched/med-media.h>
+#endif
+
 #include <string.h>
 
 /* clang-format off */
@@ -66,6 +70,7 @@ med_http_config_clear (MedHttpConfig *cfg)
   g_clear_pointer (&cfg->media_dir, g_free);
   g_clear_pointer (&cfg->stun_server, g_free);
   g_clear_pointer (&cfg->turn_server, g_free);
+  g_clear_pointer (&cfg->media_rooms, g_ptr_array_unref);
 }
 
 static gboolean
@@ -120,6 +125,98 @@ config_string (GKeyFile *kf, const char *key, char **out, GError **error)
   return TRUE;
 }
 
+static void
+room_inputs_free (MedHttpRoomInputs *ri)
+{
+  g_strfreev (ri->inputs);
+  g_free (ri);
+}
+
+/* [media]: room-<id> = URI[;URI…] and composite = true|false. */
+static gboolean
+config_media (GKeyFile *kf, const char *path, MedHttpConfig *cfg,
+    GError **error)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, "media", NULL, NULL);
+  g_autoptr (GPtrArray) rooms
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) room_inputs_free);
+
+  for (guint i = 0; keys && keys[i]; i++) {
+    g_autofree char *value = g_key_file_get_value (kf, "media", keys[i], NULL);
+    g_auto (GStrv) parts = NULL;
+    g_autoptr (GPtrArray) uris = NULL;
+    MedHttpRoomInputs *ri;
+    guint64 id;
+
+    if (strcmp (keys[i], "composite") == 0) {
+      g_autoptr (GError) local = NULL;
+
+      cfg->media_composite
+          = g_key_file_get_boolean (kf, "media", "composite", &local);
+      if (local != NULL) {
+        g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
+            "%s: [media] composite: true or false is expected", path);
+        return FALSE;
+      }
+      continue;
+    }
+    if (!g_str_has_prefix (keys[i], "room-")
+        || !g_ascii_string_to_unsigned (keys[i] + 5, 10, 1, G_MAXINT64, &id,
+            NULL)) {
+      g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
+          "%s: unknown key %s in [media] (room-<room id>, composite)", path,
+          keys[i]);
+      return FALSE;
+    }
+    for (guint j = 0; j < rooms->len; j++) {
+      if (((MedHttpRoomInputs *) rooms->pdata[j])->room_id == (gint64) id) {
+        g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
+            "%s: [media] room %" G_GUINT64_FORMAT " is given twice", path, id);
+        return FALSE;
+      }
+    }
+    parts = g_strsplit (value ? value : "", ";", 17);
+    uris = g_ptr_array_new_with_free_func (g_free);
+    for (guint j = 0; parts[j]; j++) {
+      g_autoptr (GError) local = NULL;
+      char *uri = g_strstrip (parts[j]);
+
+      if (*uri == '\0')
+        continue;
+      if (uris->len == 16) {
+        g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
+            "%s: [media] %s: at most 16 inputs", path, keys[i]);
+        return FALSE;
+      }
+#ifdef MEDSCHED_HAVE_MEDIA
+      if (!med_media_check_uri (uri, NULL, &local)) {
+#else
+      if (!med_validate_text (uri, 1024, FALSE, FALSE, "input", &local)) {
+#endif
+        g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
+            "%s: [media] %s: input %u: %s", path, keys[i], j + 1,
+            local->message);
+        return FALSE;
+      }
+      g_ptr_array_add (uris, g_strdup (uri));
+    }
+    if (uris->len == 0) {
+      g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
+          "%s: [media] %s: at least one input URI is expected", path, keys[i]);
+      return FALSE;
+    }
+    g_ptr_array_add (uris, NULL);
+    ri = g_new0 (MedHttpRoomInputs, 1);
+    ri->room_id = (gint64) id;
+    ri->inputs = (char **) g_ptr_array_free (g_steal_pointer (&uris), FALSE);
+    g_ptr_array_add (rooms, ri);
+  }
+  g_clear_pointer (&cfg->media_rooms, g_ptr_array_unref);
+  if (rooms->len > 0)
+    cfg->media_rooms = g_steal_pointer (&rooms);
+  return TRUE;
+}
+
 gboolean
 med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
 {
@@ -136,9 +233,10 @@ med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
     return FALSE;
   groups = g_key_file_get_groups (kf, NULL);
   for (guint i = 0; groups[i]; i++) {
-    if (strcmp (groups[i], "server") != 0) {
+    if (strcmp (groups[i], "server") != 0 && strcmp (groups[i], "media") != 0) {
       g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
-          "%s: unknown group [%s] (only [server])", path, groups[i]);
+          "%s: unknown group [%s] (only [server] and [media])", path,
+          groups[i]);
       return FALSE;
     }
   }
@@ -168,6 +266,8 @@ med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
   U ("login-burst", login_burst, 1, 1000);
   U ("login-refill", login_refill, 1, 3600);
 #undef U
+  if (!config_media (kf, path, cfg, error))
+    return FALSE;
   return config_string (kf, "listen", &cfg->listen, error)
       && config_string (kf, "database", &cfg->db, error)
       && config_string (kf, "access-log", &cfg->access_log, error)
@@ -253,7 +353,8 @@ med_http_centre (MedHttpServer *srv, GError **error)
 static char *
 redact_path (const char *path)
 {
-  static const char *const secret_prefixes[] = { "/feeds/", "/join/", NULL };
+  static const char *const secret_prefixes[]
+      = { "/feeds/", "/join/", "/ws/join/", NULL };
 
   if (path == NULL || !g_utf8_validate (path, -1, NULL))
     return g_strdup ("?");
@@ -337,6 +438,25 @@ med_http_note_user (SoupServerMessage *msg, const MedUser *u)
 /* ---- limits and timeouts ---- */
 
 static void finish_shutdown (MedHttpServer *srv);
+static void state_uncount (MsgState *st);
+
+void
+med_http_message_upgraded (SoupServerMessage *msg)
+{
+  MsgState *st = g_object_get_data (G_OBJECT (msg), STATE_KEY);
+
+  if (st == NULL)
+    return;
+  /* A WebSocket now: no request deadline, not in flight. */
+  if (st->started_us != 0)
+    log_access (st->srv, msg, st, 101, 0);
+  st->started_us = 0;
+  if (st->deadline_id) {
+    g_source_remove (st->deadline_id);
+    st->deadline_id = 0;
+  }
+  state_uncount (st);
+}
 
 static void
 state_uncount (MsgState *st)
@@ -670,6 +790,9 @@ static const struct
   { "medsched.css", "text/css; charset=utf-8" },
   { "medsched.js", "text/javascript; charset=utf-8" },
   { "board.js", "text/javascript; charset=utf-8" },
+  { "call.js", "text/javascript; charset=utf-8" },
+  { "join.js", "text/javascript; charset=utf-8" },
+  { "console.js", "text/javascript; charset=utf-8" },
   { "favicon.svg", "image/svg+xml" },
 };
 
@@ -725,8 +848,8 @@ path_ok (const char *path)
       && strstr (path, "//") == NULL;
 }
 
-static char *
-client_address (MedHttpServer *srv, SoupServerMessage *msg)
+char *
+med_http_client_address (MedHttpServer *srv, SoupServerMessage *msg)
 {
   const char *remote = soup_server_message_get_remote_host (msg);
 
@@ -772,7 +895,7 @@ handle_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   r.path = path;
   r.query = query;
   r.now = med_http_now (srv);
-  r.client = client_address (srv, msg);
+  r.client = med_http_client_address (srv, msg);
   r.actor = g_strdup ("anonymous");
   if (srv->stopping)
     soup_message_headers_replace (soup_server_message_get_response_headers (
@@ -896,6 +1019,8 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
   srv->cfg.public_url = g_strdup (cfg->public_url);
   srv->cfg.stun_server = g_strdup (cfg->stun_server);
   srv->cfg.turn_server = g_strdup (cfg->turn_server);
+  srv->cfg.media_rooms
+      = cfg->media_rooms ? g_ptr_array_ref (cfg->media_rooms) : NULL;
   if (cfg->media_dir != NULL) {
     srv->cfg.media_dir = g_strdup (cfg->media_dir);
   } else if (cfg->db != NULL) {
@@ -939,6 +1064,7 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
     return NULL;
   srv->soup = soup_server_new ("server-header", "medsched", NULL);
   soup_server_add_handler (srv->soup, NULL, handle_cb, srv, NULL);
+  med_http_signal_init (srv);
   g_signal_connect (srv->soup, "request-started",
       G_CALLBACK (request_started_cb), srv);
   return g_steal_pointer (&srv);
@@ -968,7 +1094,7 @@ med_http_server_listen (MedHttpServer *srv, GError **error)
     return FALSE;
   srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
   srv->listener = g_steal_pointer (&sock);
-  return TRUE;
+  return med_http_media_start (srv, error);
 }
 
 guint16
@@ -991,6 +1117,12 @@ stop_now_cb (gpointer data)
   MedHttpServer *srv = data;
 
   srv->stop_idle = 0;
+  if (med_http_media_busy (srv) || med_http_signal_busy (srv)) {
+    /* recorded sessions and calls are sealing: the store stays open until
+     * then */
+    srv->stop_idle = g_timeout_add (100, stop_now_cb, srv);
+    return G_SOURCE_REMOVE;
+  }
   if (srv->soup != NULL)
     soup_server_disconnect (srv->soup);
   if (srv->done_cb != NULL)
@@ -1031,6 +1163,8 @@ med_http_server_shutdown (MedHttpServer *srv, GSourceFunc done,
   srv->stopping = TRUE;
   srv->done_cb = done;
   srv->done_data = user_data;
+  med_http_media_shutdown (srv);
+  med_http_signal_shutdown (srv);
   /* Stop accepting: connections already open are served on. */
   if (srv->listener != NULL)
     g_socket_close (srv->listener, NULL);
@@ -1059,6 +1193,8 @@ med_http_server_free (MedHttpServer *srv)
     g_object_unref (srv->soup);
   }
   g_clear_object (&srv->listener);
+  med_http_signal_free (srv);
+  med_http_media_free (srv);
   g_clear_pointer (&srv->centre, med_centre_free);
   g_clear_pointer (&srv->cache, g_hash_table_unref);
   g_clear_pointer (&srv->users, g_hash_table_unref);

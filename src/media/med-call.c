@@ -1,3 +1,2374 @@
-/* med-call.c — WebRTC calls (see include/medsched/med-call.h). Being
- * written; empty until then. */
+/* med-call.c — a remote session's WebRTC call (see
+ * include/medsched/med-call.h and docs/webrtc.md).
+ *
+ * One pipeline per call; per participant and offer ("media generation"):
+ *
+ *   webrtcbin ─► depay [─► h264parse] ─► tee ─┬► gate ─► queue ─► medrecorder
+ *       ▲                                     └► queue ─► (other's selector)
+ *       └── pay ◄── input-selector ◄── queues from the other participants' tees
+ *
+ * The client offers, webrtcbin answers. Before the remote offer is set,
+ * a sink pad per offered m-line is requested with codec caps (no payload
+ * type: the offerer chose it) and its transceiver is given those caps as
+ * codec preferences; the answer's payload types are then read back and set
+ * on the payloaders. Candidates webrtcbin finds before the answer went out
+ * are held until it did.
+ *
+ * Forwarding never re-encodes: each destination has one input-selector per
+ * kind whose active input is the most recently admitted other participant
+ * sending that codec. With two participants that is simply the other one.
+ * A new viewer or a switch asks the source for a keyframe (upstream
+ * force-key-unit, which the depayloader turns into a PLI).
+ *
+ * Recording: a medrecorder per participant and join, created when the
+ * recording starts or when a participant's media arrives while it runs;
+ * every pad is requested before the tee's branch is linked, so no data
+ * reaches it earlier. The gate (a probe on the tee's branch pad) drops
+ * while the recording is paused or the branch is ending, drops video until
+ * a keyframe after opening, drops audio until the video started, and moves
+ * timestamps so the recording starts at zero. Ending a branch sends EOS
+ * into its queue (never into the muxer) and waits for medrecorder's
+ * "medrecorder-sealed" message, or marks the row stopped after the seal
+ * timeout.
+ *
+ * webrtcbin calls back on its own threads: everything it says is handed
+ * to the call's main context with the participant's media generation, and
+ * dropped there if that generation is gone. pad-added links synchronously
+ * (elements prepared beforehand, owned by the generation). */
+#define G_LOG_DOMAIN "medsched-call"
+#define GST_USE_UNSTABLE_API
+
 #include <medsched/med-call.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#include <gst/webrtc/webrtc.h>
+
+#include "gstmedmanifest.h"
+
+/* clang-format off */
+G_DEFINE_QUARK (med-call-error-quark, med_call_error)
+/* clang-format on */
+
+enum
+{
+  KIND_VIDEO,
+  KIND_AUDIO,
+  N_KINDS
+};
+
+typedef enum
+{
+  CODEC_NONE,
+  CODEC_VP8,
+  CODEC_H264,
+  CODEC_OPUS,
+} Codec;
+
+typedef struct _Peer Peer;
+typedef struct _Media Media;
+typedef struct _Rec Rec;
+typedef struct _Fwd Fwd;
+
+/* What arrives from a participant, one kind. */
+typedef struct
+{
+  Codec codec;
+  gint mline; /* -1 = not received */
+  GstElement *depay, *parse, *tee; /* parse may be NULL */
+  gint linked; /* atomic: webrtcbin's src pad linked */
+  gint flowing; /* atomic */
+} Track;
+
+/* What goes to a participant, one kind. */
+typedef struct
+{
+  Codec codec;
+  gint mline; /* -1 = nothing sent */
+  GstElement *selector, *pay;
+  Fwd *active; /* not owned */
+} Out;
+
+struct _Media
+{
+  MedCall *call;
+  Peer *peer; /* not a reference; the media dies first */
+  guint gen;
+  GstElement *wb;
+  Track in[N_KINDS];
+  Out out[N_KINDS];
+  GstElement *sinks; /* fakesink for surplus pads, or NULL */
+  gboolean answer_sent;
+  GPtrArray *held_ice; /* IceCand* found before the answer went out */
+};
+
+struct _Peer
+{
+  char *id;
+  MedCallRole role;
+  gint64 ref_id;
+  MedCallPresence presence;
+  gboolean ready;
+  gboolean admitted_once; /* admitted before and not removed */
+  guint64 admit_seq;
+  guint n_joins; /* recorders made for this participant */
+  gint64 left_at_us; /* when the media last ended, for the gap log */
+  Media *media; /* NULL when no peer connection */
+  Rec *rec; /* current recorder, or NULL */
+  gboolean connected;
+};
+
+struct _Fwd
+{
+  MedCall *call;
+  Peer *src, *dst; /* not references; removed with either's media */
+  guint kind;
+  GstPad *teepad; /* ref */
+  GstElement *queue;
+  GstPad *selpad; /* ref */
+  struct _FwdGate *gate; /* shared with the probe */
+};
+
+/* What a forwarding branch's probe reads: shared by the Fwd and the probe
+ * (which may still run on the streaming thread while the main thread lets
+ * the Fwd go), freed by whichever lets go last. */
+typedef struct _FwdGate
+{
+  gint refs; /* atomic */
+  gint open; /* atomic */
+  gint want_keyframe; /* atomic: video waits for a keyframe */
+  gint active; /* atomic: the destination's selector takes this branch */
+  gint64 asked_us; /* the probe's thread: last keyframe request */
+  gint64 relayed_us; /* the event probe's thread: last relayed request */
+} FwdGate;
+
+static void
+fwd_gate_unref (gpointer data)
+{
+  FwdGate *g = data;
+
+  if (g_atomic_int_dec_and_test (&g->refs))
+    g_free (g);
+}
+
+typedef enum
+{
+  REC_RUNNING,
+  REC_ENDING,
+  REC_DONE,
+} RecPhase;
+
+struct _Rec
+{
+  MedCall *call;
+  char *peer_id;
+  gint64 recording_id;
+  char *dir;
+  GstElement *recorder;
+  GstElement *queue[N_KINDS];
+  GstPad *teepad[N_KINDS]; /* refs, NULL once detached */
+  GstElement *tee[N_KINDS]; /* refs */
+  GstPad *segpad[N_KINDS]; /* tee sink pads: the segment of the input */
+  gboolean has_video;
+  RecPhase phase;
+  guint timeout_id;
+  guint n_segments;
+  /* streaming threads */
+  gint open; /* atomic: recording and not ending */
+  gint want_keyframe; /* atomic */
+  gint video_started; /* atomic */
+  gint passed; /* atomic: a buffer reached the recorder */
+  gint64 asked_us[N_KINDS]; /* the gate's thread: last keyframe request */
+  GMutex lock; /* origin */
+  GstClockTime origin;
+};
+
+struct _MedCall
+{
+  MedStore *store;
+  GMainContext *ctx;
+  gint64 booking_id;
+  MedRecordingRegime regime;
+  char *media_dir;
+  char *stun, *turn, *actor;
+  guint seal_timeout;
+  GstElement *pipeline;
+  guint bus_watch;
+  GPtrArray *peers; /* Peer*, join order */
+  GPtrArray *fwds; /* Fwd* */
+  GPtrArray *recs; /* Rec*, all of this call, running or done */
+  GArray *recording_ids;
+  MedCallRecState rec_state;
+  gboolean paused_by_caucus;
+  char *caucus;
+  guint64 next_seq;
+  guint next_gen;
+  gboolean ending, ended, disposed;
+  MedCallEventFunc event_func;
+  gpointer event_data;
+  gint refs; /* atomic: the owner and pending invocations */
+};
+
+typedef struct
+{
+  guint mline;
+  char *candidate;
+} IceCand;
+
+/* ---- strings ----------------------------------------------------------- */
+
+const char *
+med_call_role_to_string (MedCallRole r)
+{
+  static const char *const names[]
+      = { "party", "mediator", "clerk", "admin", "room" };
+
+  return r < G_N_ELEMENTS (names) ? names[r] : "party";
+}
+
+const char *
+med_call_presence_to_string (MedCallPresence p)
+{
+  static const char *const names[]
+      = { "waiting", "admitted", "in-call", "held", "left" };
+
+  return p < G_N_ELEMENTS (names) ? names[p] : "left";
+}
+
+const char *
+med_call_rec_to_string (MedCallRecState s)
+{
+  static const char *const names[] = { "off", "recording", "paused" };
+
+  return s < G_N_ELEMENTS (names) ? names[s] : "off";
+}
+
+/* ---- events and small helpers ----------------------------------------- */
+
+static void
+emit (MedCall *c, MedCallEventKind kind, const char *participant)
+{
+  MedCallEvent ev = { 0 };
+
+  ev.kind = kind;
+  ev.participant = participant;
+  if (c->event_func && !c->disposed)
+    c->event_func (c, &ev, c->event_data);
+}
+
+static void
+emit_error (MedCall *c, const char *participant, const char *code,
+    const char *message, gboolean to_staff)
+{
+  MedCallEvent ev = { 0 };
+
+  ev.kind = MED_CALL_EVENT_ERROR;
+  ev.participant = participant;
+  ev.code = code;
+  ev.message = message;
+  ev.to_staff = to_staff;
+  if (c->event_func && !c->disposed)
+    c->event_func (c, &ev, c->event_data);
+}
+
+static void
+emit_state (MedCall *c)
+{
+  emit (c, MED_CALL_EVENT_STATE, NULL);
+}
+
+static GstElement *
+make (const char *factory, GError **error)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (e == NULL)
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
+        "GStreamer element %s is not installed", factory);
+  return e;
+}
+
+static Peer *
+find_peer (MedCall *c, const char *id)
+{
+  for (guint i = 0; id && i < c->peers->len; i++) {
+    Peer *p = c->peers->pdata[i];
+
+    if (strcmp (p->id, id) == 0)
+      return p;
+  }
+  return NULL;
+}
+
+static gboolean
+is_staff (const Peer *p)
+{
+  return p->role != MED_CALL_ROLE_PARTY && p->role != MED_CALL_ROLE_ROOM;
+}
+
+static Peer *
+need_peer (MedCall *c, const char *id, GError **error)
+{
+  Peer *p = find_peer (c, id);
+
+  if (p == NULL)
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_UNKNOWN,
+        "no such participant");
+  return p;
+}
+
+static void
+rec_log (Rec *r, MedRecordingEvent kind, const char *detail)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (!med_store_log_recording (r->call->store, r->recording_id, kind, detail,
+          &err))
+    g_warning ("recording %" G_GINT64_FORMAT ": cannot log %s: %s",
+        r->recording_id, med_recording_event_to_string (kind), err->message);
+}
+
+static void
+rec_set_state (Rec *r, MedRecordingState state, const char *failure)
+{
+  g_autoptr (GError) err = NULL;
+  gboolean live
+      = state == MED_RECORDING_RECORDING || state == MED_RECORDING_PAUSED;
+
+  if (!med_store_set_recording_state (r->call->store, r->recording_id, state,
+          failure, live ? (gint64) getpid () : 0, r->call->actor, &err))
+    g_warning ("recording %" G_GINT64_FORMAT ": cannot set state %s: %s",
+        r->recording_id, med_recording_state_to_string (state), err->message);
+}
+
+static GstClockTime
+buffer_running_time (GstPad *segpad, GstBuffer *buf)
+{
+  g_autoptr (GstEvent) ev
+      = gst_pad_get_sticky_event (segpad, GST_EVENT_SEGMENT, 0);
+  const GstSegment *seg;
+  GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
+                                                  : GST_BUFFER_DTS (buf);
+
+  if (ev == NULL || !GST_CLOCK_TIME_IS_VALID (ts))
+    return GST_CLOCK_TIME_NONE;
+  gst_event_parse_segment (ev, &seg);
+  if (seg->format != GST_FORMAT_TIME)
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_to_running_time (seg, GST_FORMAT_TIME, ts);
+}
+
+/* Each request carries a count of its own. rtpsession turns a request
+ * into a FIR when the sender offered `ccm fir` (else a PLI), and it gives
+ * the FIR a new sequence number only when the count differs from the last
+ * one; a browser ignores a FIR whose sequence number it has seen, so with
+ * a fixed count every request after the first was lost. */
+static gint keyframe_count; /* atomic */
+
+static void
+ask_keyframe (GstPad *sinkpad)
+{
+  gint count = g_atomic_int_add (&keyframe_count, 1) & 0x3fffffff;
+
+  /* Pushed from a sink pad, an upstream event goes to its peer. */
+  if (sinkpad != NULL)
+    gst_pad_push_event (sinkpad,
+        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
+            (guint) count));
+}
+
+/* ---- the recording gate (streaming threads) ---------------------------- */
+
+/* From a tee's src pad probe: asks the source for a keyframe, at most
+ * once a second (the depayloader turns it into a PLI). */
+static void
+ask_keyframe_upstream (GstPad *teesrc, gint64 *asked_us)
+{
+  gint64 now = g_get_monotonic_time ();
+  GstElement *tee;
+
+  if (*asked_us != 0 && now - *asked_us < G_USEC_PER_SEC)
+    return;
+  *asked_us = now;
+  tee = GST_ELEMENT (gst_pad_get_parent (teesrc));
+  if (tee != NULL) {
+    g_autoptr (GstPad) sink = gst_element_get_static_pad (tee, "sink");
+
+    ask_keyframe (sink);
+    gst_object_unref (tee);
+  }
+}
+
+typedef struct
+{
+  Rec *rec;
+  guint kind;
+} GateData;
+
+static GstPadProbeReturn
+gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GateData *gd = user_data;
+  Rec *r = gd->rec;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime rt, origin;
+
+  if (!g_atomic_int_get (&r->open))
+    return GST_PAD_PROBE_DROP;
+  if (gd->kind == KIND_VIDEO) {
+    if (g_atomic_int_get (&r->want_keyframe)) {
+      if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+        ask_keyframe_upstream (pad, &r->asked_us[KIND_VIDEO]);
+        return GST_PAD_PROBE_DROP;
+      }
+      g_atomic_int_set (&r->want_keyframe, 0);
+    }
+  } else if (r->has_video && !g_atomic_int_get (&r->video_started)) {
+    return GST_PAD_PROBE_DROP;
+  }
+  rt = buffer_running_time (r->segpad[gd->kind], buf);
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return GST_PAD_PROBE_DROP;
+  g_mutex_lock (&r->lock);
+  if (!GST_CLOCK_TIME_IS_VALID (r->origin))
+    r->origin = rt;
+  origin = r->origin;
+  g_mutex_unlock (&r->lock);
+  if (rt < origin)
+    return GST_PAD_PROBE_DROP;
+  if (gd->kind == KIND_VIDEO)
+    g_atomic_int_set (&r->video_started, 1);
+  g_atomic_int_set (&r->passed, 1);
+  /* The recording starts at zero: move the timestamps back by origin. */
+  if (origin > 0) {
+    buf = gst_buffer_make_writable (buf);
+    if (GST_BUFFER_PTS_IS_VALID (buf))
+      GST_BUFFER_PTS (buf)
+          = GST_BUFFER_PTS (buf) > origin ? GST_BUFFER_PTS (buf) - origin : 0;
+    if (GST_BUFFER_DTS_IS_VALID (buf))
+      GST_BUFFER_DTS (buf)
+          = GST_BUFFER_DTS (buf) > origin ? GST_BUFFER_DTS (buf) - origin : 0;
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+fwd_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  FwdGate *f = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (!g_atomic_int_get (&f->open))
+    return GST_PAD_PROBE_DROP;
+  /* A viewer starts at a keyframe. */
+  if (g_atomic_int_get (&f->want_keyframe)) {
+    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+      ask_keyframe_upstream (pad, &f->asked_us);
+      return GST_PAD_PROBE_DROP;
+    }
+    g_atomic_int_set (&f->want_keyframe, 0);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Keyframe requests from downstream of a forwarding branch stop here and a
+ * fresh one goes to the source (at most once a second), only from the
+ * branch the viewer is receiving. Above all the viewer's own request: its
+ * PLI or FIR, which its webrtcbin's send side turns into an upstream
+ * force-key-unit, comes back through the selector and this branch's queue
+ * carrying the viewer's SSRC, which the source's RTP session does not know
+ * (rtpssrcdemux only adds the SSRC when there is none): passed on as it
+ * is, it would be dropped there. */
+static GstPadProbeReturn
+fwd_event_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  FwdGate *f = user_data;
+  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (!gst_video_event_is_force_key_unit (ev))
+    return GST_PAD_PROBE_OK;
+  if (g_atomic_int_get (&f->open) && g_atomic_int_get (&f->active))
+    ask_keyframe_upstream (pad, &f->relayed_us);
+  return GST_PAD_PROBE_DROP;
+}
+
+/* ---- recorders --------------------------------------------------------- */
+
+static void
+rec_detach_branch (Rec *r)
+{
+  for (guint k = 0; k < N_KINDS; k++) {
+    if (r->teepad[k] == NULL)
+      continue;
+    {
+      g_autoptr (GstPad) qsink
+          = gst_element_get_static_pad (r->queue[k], "sink");
+
+      gst_pad_unlink (r->teepad[k], qsink);
+    }
+    gst_element_release_request_pad (r->tee[k], r->teepad[k]);
+    gst_clear_object (&r->teepad[k]);
+  }
+}
+
+static gboolean
+rec_remove_idle_cb (gpointer data)
+{
+  Rec *r = data;
+  GstBin *bin = GST_BIN (r->call->pipeline);
+
+  rec_detach_branch (r);
+  for (guint k = 0; k < N_KINDS; k++) {
+    if (r->queue[k] != NULL) {
+      gst_element_set_state (r->queue[k], GST_STATE_NULL);
+      gst_bin_remove (bin, r->queue[k]);
+      r->queue[k] = NULL;
+    }
+  }
+  if (r->recorder != NULL) {
+    gst_element_set_state (r->recorder, GST_STATE_NULL);
+    gst_bin_remove (bin, r->recorder);
+    r->recorder = NULL;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void check_ended (MedCall *c);
+
+static void
+rec_finished (Rec *r)
+{
+  MedCall *c = r->call;
+  Peer *p = find_peer (c, r->peer_id);
+
+  r->phase = REC_DONE;
+  if (r->timeout_id) {
+    g_source_remove (r->timeout_id);
+    r->timeout_id = 0;
+  }
+  if (p != NULL && p->rec == r)
+    p->rec = NULL;
+  g_idle_add_full (G_PRIORITY_DEFAULT, rec_remove_idle_cb, r, NULL);
+  check_ended (c);
+}
+
+static void
+rec_sealed (Rec *r)
+{
+  g_autofree char *manifest
+      = g_build_filename (r->dir, GST_MED_MANIFEST_NAME, NULL);
+  GstMedManifestInfo info = { 0 };
+  g_autoptr (GError) err = NULL;
+  guint64 bytes = 0;
+  GStatBuf st;
+
+  if (r->phase == REC_DONE)
+    return;
+  if (!gst_med_manifest_verify_full (manifest,
+          GST_MED_MANIFEST_VERIFY_REQUIRE_SEALED
+              | GST_MED_MANIFEST_VERIFY_CHAIN_ONLY,
+          &info, &err)) {
+    g_autofree char *why
+        = g_strdup_printf ("recording did not seal: %s", err->message);
+
+    rec_set_state (r, MED_RECORDING_FAILED, why);
+    rec_log (r, MED_RECORDING_EVENT_FAILURE, why);
+  } else {
+    if (info.final_file && g_stat (info.final_file, &st) == 0)
+      bytes = st.st_size;
+    if (!med_store_seal_recording (r->call->store, r->recording_id, manifest,
+            info.head_hash, info.duration_ns, bytes, r->call->actor, &err))
+      g_warning ("recording %" G_GINT64_FORMAT ": cannot store the seal: %s",
+          r->recording_id, err->message);
+    g_info ("recording %" G_GINT64_FORMAT " sealed: %u segments, %.1f s",
+        r->recording_id, info.n_segments, info.duration_ns / 1e9);
+  }
+  gst_med_manifest_info_clear (&info);
+  rec_finished (r);
+}
+
+static gboolean
+rec_timeout_cb (gpointer data)
+{
+  Rec *r = data;
+  g_autofree char *why
+      = g_strdup_printf ("the recorder did not seal within %u s",
+          r->call->seal_timeout);
+
+  r->timeout_id = 0;
+  g_warning ("recording %" G_GINT64_FORMAT ": %s", r->recording_id, why);
+  /* NULL without EOS: medrecorder seals its manifest as stopped. */
+  if (r->recorder)
+    gst_element_set_state (r->recorder, GST_STATE_NULL);
+  rec_set_state (r, MED_RECORDING_STOPPED, why);
+  rec_log (r, MED_RECORDING_EVENT_FAILURE, why);
+  rec_finished (r);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+send_eos_thread (gpointer data)
+{
+  GPtrArray *pads = data;
+
+  for (guint i = 0; i < pads->len; i++)
+    gst_pad_send_event (pads->pdata[i], gst_event_new_eos ());
+  g_ptr_array_unref (pads);
+  return NULL;
+}
+
+/* Ends a running recorder: EOS into its queues, then wait for the seal. */
+static void
+rec_stop (Rec *r, const char *why)
+{
+  if (r == NULL || r->phase != REC_RUNNING)
+    return;
+  r->phase = REC_ENDING;
+  g_atomic_int_set (&r->open, 0);
+  rec_log (r, MED_RECORDING_EVENT_STOP, why);
+  if (!g_atomic_int_get (&r->passed)) {
+    /* Nothing reached the recorder: no file to make. NULL without EOS
+     * seals the manifest as stopped. */
+    rec_detach_branch (r);
+    if (r->recorder)
+      gst_element_set_state (r->recorder, GST_STATE_NULL);
+    rec_set_state (r, MED_RECORDING_STOPPED,
+        "no media reached the recorder before it stopped");
+    rec_finished (r);
+    return;
+  }
+  /* Nothing more can pass the gate: detach from the tees now, so the
+   * participant's media may go while the recorder drains; EOS goes into
+   * the queues from a thread of its own (a pad's stream lock may be held
+   * for a while by a streaming thread; the main loop never waits). */
+  rec_detach_branch (r);
+  {
+    GPtrArray *pads = g_ptr_array_new_with_free_func (gst_object_unref);
+
+    for (guint k = 0; k < N_KINDS; k++)
+      if (r->queue[k] != NULL)
+        g_ptr_array_add (pads,
+            gst_element_get_static_pad (r->queue[k], "sink"));
+    g_thread_unref (g_thread_new ("med-call-eos", send_eos_thread, pads));
+  }
+  r->timeout_id
+      = g_timeout_add_seconds (r->call->seal_timeout, rec_timeout_cb, r);
+}
+
+static void
+rec_free (Rec *r)
+{
+  if (r->timeout_id)
+    g_source_remove (r->timeout_id);
+  g_idle_remove_by_data (r);
+  for (guint k = 0; k < N_KINDS; k++) {
+    gst_clear_object (&r->teepad[k]);
+    gst_clear_object (&r->tee[k]);
+    gst_clear_object (&r->segpad[k]);
+  }
+  g_mutex_clear (&r->lock);
+  g_free (r->peer_id);
+  g_free (r->dir);
+  g_free (r);
+}
+
+static void
+rec_set_open (Rec *r, gboolean open)
+{
+  if (r->phase != REC_RUNNING)
+    return;
+  if (open && !g_atomic_int_get (&r->open)) {
+    g_atomic_int_set (&r->want_keyframe, 1);
+    g_atomic_int_set (&r->open, 1);
+    if (r->teepad[KIND_VIDEO] != NULL) {
+      g_autoptr (GstPad) qsink
+          = gst_element_get_static_pad (r->queue[KIND_VIDEO], "sink");
+
+      ask_keyframe (qsink);
+    }
+  } else if (!open) {
+    g_atomic_int_set (&r->open, 0);
+  }
+}
+
+/* A recorder for participant p's current media, while recording. */
+static gboolean
+rec_start (MedCall *c, Peer *p, const char *gap, GError **error)
+{
+  Media *m = p->media;
+  g_autofree char *base = NULL;
+  g_autofree char *rid = NULL;
+  Rec *r;
+
+  if (m == NULL || p->rec != NULL)
+    return TRUE;
+  if (m->in[KIND_VIDEO].tee == NULL && m->in[KIND_AUDIO].tee == NULL)
+    return TRUE; /* they send nothing */
+  base = g_strdup_printf ("%s/booking-%" G_GINT64_FORMAT, c->media_dir,
+      c->booking_id);
+  r = g_new0 (Rec, 1);
+  r->call = c;
+  r->peer_id = g_strdup (p->id);
+  r->origin = GST_CLOCK_TIME_NONE;
+  g_mutex_init (&r->lock);
+  /* The next free folder of this participant. */
+  for (;;) {
+    g_autofree char *leaf = g_strdup_printf ("%s-%u", p->id, ++p->n_joins);
+
+    g_free (r->dir);
+    r->dir = g_build_filename (base, leaf, NULL);
+    if (!g_file_test (r->dir, G_FILE_TEST_EXISTS))
+      break;
+  }
+  if (g_mkdir_with_parents (r->dir, 0750) != 0) {
+    int e = errno;
+
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
+        "cannot create the recording directory: %s", g_strerror (e));
+    rec_free (r);
+    return FALSE;
+  }
+  r->recording_id = med_store_add_recording (c->store, c->booking_id, c->regime,
+      r->dir, c->actor, error);
+  if (r->recording_id == 0) {
+    rec_free (r);
+    return FALSE;
+  }
+  g_array_append_val (c->recording_ids, r->recording_id);
+  g_ptr_array_add (c->recs, r);
+  r->recorder = make ("medrecorder", error);
+  if (r->recorder == NULL)
+    goto failed;
+  rid = g_strdup_printf ("%" G_GINT64_FORMAT, r->recording_id);
+  g_object_set (r->recorder, "location", r->dir, "recording-id", rid, NULL);
+  gst_bin_add (GST_BIN (c->pipeline), r->recorder);
+  r->has_video = m->in[KIND_VIDEO].tee != NULL;
+  /* Every recorder pad before anything can flow. */
+  for (guint k = 0; k < N_KINDS; k++) {
+    g_autoptr (GstPad) qsrc = NULL;
+    g_autoptr (GstPad) recpad = NULL;
+
+    if (m->in[k].tee == NULL)
+      continue;
+    r->queue[k] = make ("queue", error);
+    if (r->queue[k] == NULL)
+      goto failed;
+    /* Leaky: a stalled recorder loses media (and says so in its
+     * segments' timing), it never stalls the call. */
+    g_object_set (r->queue[k], "max-size-time", (guint64) 3 * GST_SECOND,
+        "max-size-bytes", 0, "max-size-buffers", 0, "leaky", 2, NULL);
+    gst_bin_add (GST_BIN (c->pipeline), r->queue[k]);
+    qsrc = gst_element_get_static_pad (r->queue[k], "src");
+    recpad = gst_element_request_pad_simple (r->recorder,
+        k == KIND_VIDEO ? "video_%u" : "audio_%u");
+    if (recpad == NULL || gst_pad_link (qsrc, recpad) != GST_PAD_LINK_OK) {
+      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
+          "cannot link the recorder");
+      goto failed;
+    }
+  }
+  gst_element_sync_state_with_parent (r->recorder);
+  for (guint k = 0; k < N_KINDS; k++) {
+    g_autoptr (GstPad) qsink = NULL;
+    GateData *gd;
+
+    if (r->queue[k] == NULL)
+      continue;
+    gst_element_sync_state_with_parent (r->queue[k]);
+    r->tee[k] = gst_object_ref (m->in[k].tee);
+    r->segpad[k] = gst_element_get_static_pad (m->in[k].tee, "sink");
+    r->teepad[k] = gst_element_request_pad_simple (m->in[k].tee, "src_%u");
+    gd = g_new0 (GateData, 1);
+    gd->rec = r;
+    gd->kind = k;
+    gst_pad_add_probe (r->teepad[k], GST_PAD_PROBE_TYPE_BUFFER, gate_probe_cb,
+        gd, g_free);
+    qsink = gst_element_get_static_pad (r->queue[k], "sink");
+    if (gst_pad_link (r->teepad[k], qsink) != GST_PAD_LINK_OK) {
+      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
+          "cannot link the recorder's queue");
+      goto failed;
+    }
+  }
+  p->rec = r;
+  r->phase = REC_RUNNING;
+  rec_set_state (r,
+      c->rec_state == MED_CALL_REC_PAUSED ? MED_RECORDING_PAUSED
+                                          : MED_RECORDING_RECORDING,
+      NULL);
+  rec_log (r, MED_RECORDING_EVENT_START,
+      "participant recording started (call recording)");
+  if (gap != NULL)
+    rec_log (r, MED_RECORDING_EVENT_GAP, gap);
+  if (c->rec_state == MED_CALL_REC_PAUSED)
+    rec_log (r, MED_RECORDING_EVENT_PAUSE, "joined while paused");
+  rec_set_open (r, c->rec_state == MED_CALL_REC_RECORDING);
+  g_info ("booking %" G_GINT64_FORMAT ": recording %" G_GINT64_FORMAT
+          " of a participant started",
+      c->booking_id, r->recording_id);
+  return TRUE;
+
+failed:
+  rec_set_state (r, MED_RECORDING_FAILED, (*error)->message);
+  rec_log (r, MED_RECORDING_EVENT_FAILURE, (*error)->message);
+  r->phase = REC_DONE;
+  rec_remove_idle_cb (r);
+  return FALSE;
+}
+
+/* ---- forwarding -------------------------------------------------------- */
+
+static gboolean
+peer_may_send (MedCall *c, Peer *p)
+{
+  return p->media != NULL
+      && (p->presence == MED_CALL_IN_CALL || p->presence == MED_CALL_ADMITTED);
+}
+
+static void
+fwd_free (Fwd *f)
+{
+  MedCall *c = f->call;
+  Media *dm = f->dst->media;
+
+  g_atomic_int_set (&f->gate->open, 0);
+  g_atomic_int_set (&f->gate->active, 0);
+  if (dm && dm->out[f->kind].active == f)
+    dm->out[f->kind].active = NULL;
+  if (f->teepad) {
+    GstElement *tee = GST_ELEMENT (gst_pad_get_parent (f->teepad));
+    g_autoptr (GstPad) qsink = gst_element_get_static_pad (f->queue, "sink");
+
+    gst_pad_unlink (f->teepad, qsink);
+    if (tee) {
+      gst_element_release_request_pad (tee, f->teepad);
+      gst_object_unref (tee);
+    }
+    gst_clear_object (&f->teepad);
+  }
+  gst_element_set_state (f->queue, GST_STATE_NULL);
+  if (f->selpad) {
+    GstElement *sel = GST_ELEMENT (gst_pad_get_parent (f->selpad));
+
+    if (sel) {
+      gst_element_release_request_pad (sel, f->selpad);
+      gst_object_unref (sel);
+    }
+    gst_clear_object (&f->selpad);
+  }
+  gst_bin_remove (GST_BIN (c->pipeline), f->queue);
+  fwd_gate_unref (f->gate);
+  g_free (f);
+}
+
+static Fwd *
+fwd_find (MedCall *c, Peer *src, Peer *dst, guint kind)
+{
+  for (guint i = 0; i < c->fwds->len; i++) {
+    Fwd *f = c->fwds->pdata[i];
+
+    if (f->src == src && f->dst == dst && f->kind == kind)
+      return f;
+  }
+  return NULL;
+}
+
+static Fwd *
+fwd_new (MedCall *c, Peer *src, Peer *dst, guint kind)
+{
+  Track *t = &src->media->in[kind];
+  Out *o = &dst->media->out[kind];
+  g_autoptr (GstPad) qsink = NULL;
+  g_autoptr (GstPad) qsrc = NULL;
+  Fwd *f = g_new0 (Fwd, 1);
+
+  f->call = c;
+  f->src = src;
+  f->dst = dst;
+  f->kind = kind;
+  f->gate = g_new0 (FwdGate, 1);
+  f->gate->refs = 3; /* the Fwd and the two probes */
+  f->gate->want_keyframe = kind == KIND_VIDEO;
+  f->queue = gst_element_factory_make ("queue", NULL);
+  g_object_set (f->queue, "leaky", 2, "max-size-time", (guint64) GST_SECOND / 2,
+      "max-size-bytes", 0, "max-size-buffers", 0, NULL);
+  gst_bin_add (GST_BIN (c->pipeline), f->queue);
+  qsink = gst_element_get_static_pad (f->queue, "sink");
+  qsrc = gst_element_get_static_pad (f->queue, "src");
+  f->selpad = gst_element_request_pad_simple (o->selector, "sink_%u");
+  gst_pad_link (qsrc, f->selpad);
+  gst_element_sync_state_with_parent (f->queue);
+  f->teepad = gst_element_request_pad_simple (t->tee, "src_%u");
+  gst_pad_add_probe (f->teepad, GST_PAD_PROBE_TYPE_BUFFER, fwd_probe_cb,
+      f->gate, fwd_gate_unref);
+  gst_pad_add_probe (f->teepad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      fwd_event_probe_cb, f->gate, fwd_gate_unref);
+  gst_pad_link (f->teepad, qsink);
+  g_ptr_array_add (c->fwds, f);
+  return f;
+}
+
+/* Makes the forwarding match who is in the call and who is held: a branch
+ * per (source, destination, kind) with the same codec, the destination's
+ * selector on the most recently admitted open source. */
+static void
+update_forwarding (MedCall *c)
+{
+  /* Branches whose ends are gone. */
+  for (guint i = c->fwds->len; i-- > 0;) {
+    Fwd *f = c->fwds->pdata[i];
+
+    if (f->src->media == NULL || f->dst->media == NULL) {
+      g_ptr_array_remove_index (c->fwds, i);
+      fwd_free (f);
+    }
+  }
+  for (guint i = 0; i < c->peers->len; i++) {
+    Peer *dst = c->peers->pdata[i];
+
+    /* The payload types are known once the answer went out. */
+    if (dst->media == NULL || !dst->media->answer_sent)
+      continue;
+    for (guint k = 0; k < N_KINDS; k++) {
+      Out *o = &dst->media->out[k];
+      Fwd *best = NULL;
+
+      if (o->selector == NULL)
+        continue;
+      for (guint j = 0; j < c->peers->len; j++) {
+        Peer *src = c->peers->pdata[j];
+        Fwd *f;
+        gboolean open;
+
+        if (src == dst || src->media == NULL || src->media->in[k].tee == NULL
+            || src->media->in[k].codec != o->codec)
+          continue;
+        f = fwd_find (c, src, dst, k);
+        if (f == NULL)
+          f = fwd_new (c, src, dst, k);
+        open = peer_may_send (c, src) && peer_may_send (c, dst);
+        g_atomic_int_set (&f->gate->open, open);
+        if (open && (best == NULL || src->admit_seq > best->src->admit_seq))
+          best = f;
+      }
+      if (best != NULL && o->active != best) {
+        g_autoptr (GstPad) qsink
+            = gst_element_get_static_pad (best->queue, "sink");
+
+        g_object_set (o->selector, "active-pad", best->selpad, NULL);
+        if (o->active != NULL)
+          g_atomic_int_set (&o->active->gate->active, 0);
+        g_atomic_int_set (&best->gate->active, 1);
+        o->active = best;
+        if (k == KIND_VIDEO) {
+          g_atomic_int_set (&best->gate->want_keyframe, 1);
+          ask_keyframe (qsink);
+        }
+      }
+    }
+  }
+}
+
+/* ---- recording state across the call ---------------------------------- */
+
+static void
+recs_open_all (MedCall *c)
+{
+  gboolean open = c->rec_state == MED_CALL_REC_RECORDING;
+
+  for (guint i = 0; i < c->peers->len; i++) {
+    Peer *p = c->peers->pdata[i];
+
+    if (p->rec)
+      rec_set_open (p->rec, open);
+  }
+}
+
+static void
+recs_log_all (MedCall *c, MedRecordingEvent kind, MedRecordingState state,
+    const char *detail)
+{
+  for (guint i = 0; i < c->peers->len; i++) {
+    Peer *p = c->peers->pdata[i];
+
+    if (p->rec && p->rec->phase == REC_RUNNING) {
+      rec_set_state (p->rec, state, NULL);
+      rec_log (p->rec, kind, detail);
+    }
+  }
+}
+
+/* Starts recorders for every participant with media. */
+static void
+recs_start_missing (MedCall *c)
+{
+  if (c->rec_state == MED_CALL_REC_OFF || c->ending)
+    return;
+  for (guint i = 0; i < c->peers->len; i++) {
+    Peer *p = c->peers->pdata[i];
+    g_autoptr (GError) err = NULL;
+    g_autofree char *gap = NULL;
+
+    if (p->media == NULL || p->rec != NULL || !peer_may_send (c, p))
+      continue;
+    if (p->left_at_us != 0)
+      gap = g_strdup_printf ("participant rejoined after %.1f s away",
+          (g_get_monotonic_time () - p->left_at_us) / 1e6);
+    if (!rec_start (c, p, gap, &err))
+      g_warning ("booking %" G_GINT64_FORMAT ": cannot record a participant: "
+                 "%s",
+          c->booking_id, err->message);
+  }
+}
+
+/* ---- webrtcbin callbacks ----------------------------------------------- */
+
+typedef enum
+{
+  JOB_REMOTE_SET,
+  JOB_ANSWER,
+  JOB_ICE,
+  JOB_ICE_STATE,
+  JOB_FLOWING,
+  JOB_FAILED,
+} JobKind;
+
+typedef struct
+{
+  MedCall *call; /* a reference */
+  char *peer_id;
+  guint gen;
+  JobKind kind;
+  guint mline;
+  char *text;
+  GstWebRTCSessionDescription *desc;
+  gint state;
+} Job;
+
+static MedCall *
+call_ref (MedCall *c)
+{
+  g_atomic_int_inc (&c->refs);
+  return c;
+}
+
+static void call_unref (MedCall *c);
+
+static void
+job_free (Job *j)
+{
+  call_unref (j->call);
+  g_free (j->peer_id);
+  g_free (j->text);
+  if (j->desc)
+    gst_webrtc_session_description_free (j->desc);
+  g_free (j);
+}
+
+static gboolean run_job_cb (gpointer data);
+
+static void
+post_job (Job *j)
+{
+  GSource *s = g_idle_source_new ();
+
+  g_source_set_callback (s, run_job_cb, j, (GDestroyNotify) job_free);
+  g_source_attach (s, j->call->ctx);
+  g_source_unref (s);
+}
+
+/* Per media generation, what the webrtcbin callbacks need without
+ * touching the Media (which the main thread may free): a heap copy. */
+typedef struct
+{
+  MedCall *call; /* a reference */
+  char *peer_id;
+  guint gen;
+} MediaRef;
+
+static void
+media_ref_free (gpointer data)
+{
+  MediaRef *mr = data;
+
+  call_unref (mr->call);
+  g_free (mr->peer_id);
+  g_free (mr);
+}
+
+static void
+media_ref_closure_free (gpointer data, GClosure *closure)
+{
+  media_ref_free (data);
+}
+
+static Job *
+job_from_ref (MediaRef *mr, JobKind kind)
+{
+  Job *j = g_new0 (Job, 1);
+
+  j->call = call_ref (mr->call);
+  j->peer_id = g_strdup (mr->peer_id);
+  j->gen = mr->gen;
+  j->kind = kind;
+  return j;
+}
+
+static void
+ice_candidate_cb (GstElement *wb, guint mline, gchar *candidate,
+    gpointer user_data)
+{
+  Job *j = job_from_ref (user_data, JOB_ICE);
+
+  j->mline = mline;
+  j->text = g_strdup (candidate);
+  post_job (j);
+}
+
+static void
+ice_state_cb (GstElement *wb, GParamSpec *pspec, gpointer user_data)
+{
+  Job *j = job_from_ref (user_data, JOB_ICE_STATE);
+  GstWebRTCICEConnectionState st;
+
+  g_object_get (wb, "ice-connection-state", &st, NULL);
+  j->state = st;
+  post_job (j);
+}
+
+static GstPadProbeReturn
+first_buffer_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  post_job (job_from_ref (user_data, JOB_FLOWING));
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* Streaming thread: link the new src pad to the prepared depayloader. */
+static void
+pad_added_cb (GstElement *wb, GstPad *pad, gpointer user_data)
+{
+  Media *m = g_object_get_data (G_OBJECT (wb), "med-media");
+  g_autoptr (GstCaps) caps = NULL;
+  const GstStructure *s;
+  const char *media;
+  guint k;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC || m == NULL)
+    return;
+  caps = gst_pad_get_current_caps (pad);
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  s = caps && gst_caps_get_size (caps) > 0 ? gst_caps_get_structure (caps, 0)
+                                           : NULL;
+  media = s ? gst_structure_get_string (s, "media") : NULL;
+  k = g_strcmp0 (media, "video") == 0 ? KIND_VIDEO : KIND_AUDIO;
+  if (m->in[k].depay != NULL
+      && g_atomic_int_compare_and_exchange (&m->in[k].linked, 0, 1)) {
+    g_autoptr (GstPad) sink
+        = gst_element_get_static_pad (m->in[k].depay, "sink");
+    MediaRef *mr = g_new0 (MediaRef, 1);
+
+    if (gst_pad_link (pad, sink) == GST_PAD_LINK_OK) {
+      mr->call = call_ref (m->call);
+      mr->peer_id = g_strdup (m->peer->id);
+      mr->gen = m->gen;
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, first_buffer_cb, mr,
+          media_ref_free);
+      return;
+    }
+    g_free (mr);
+  }
+  /* Anything else: swallowed. */
+  {
+    GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+    g_autoptr (GstPad) sp = NULL;
+
+    g_object_set (sink, "async", FALSE, "sync", FALSE, NULL);
+    gst_bin_add (GST_BIN (GST_ELEMENT_PARENT (wb)), sink);
+    gst_element_sync_state_with_parent (sink);
+    sp = gst_element_get_static_pad (sink, "sink");
+    gst_pad_link (pad, sp);
+  }
+}
+
+static void
+promise_remote_set_cb (GstPromise *promise, gpointer user_data)
+{
+  post_job (job_from_ref (user_data, JOB_REMOTE_SET));
+  gst_promise_unref (promise);
+}
+
+static void
+promise_answer_cb (GstPromise *promise, gpointer user_data)
+{
+  Job *j = job_from_ref (user_data, JOB_ANSWER);
+  const GstStructure *reply;
+
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
+      && (reply = gst_promise_get_reply (promise)) != NULL
+      && gst_structure_has_field (reply, "answer"))
+    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+        &j->desc, NULL);
+  post_job (j);
+  gst_promise_unref (promise);
+}
+
+/* ---- building a participant's media ------------------------------------ */
+
+typedef struct
+{
+  Codec codec[N_KINDS];
+  gint mline[N_KINDS];
+  GstWebRTCRTPTransceiverDirection dir[N_KINDS]; /* ours */
+} Offer;
+
+static Codec
+codec_in_media (const GstSDPMedia *md, guint kind)
+{
+  gboolean vp8 = FALSE, h264 = FALSE, opus = FALSE;
+
+  for (guint i = 0; i < gst_sdp_media_attributes_len (md); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (md, i);
+    const char *sp;
+
+    if (g_strcmp0 (a->key, "rtpmap") != 0 || a->value == NULL)
+      continue;
+    sp = strchr (a->value, ' ');
+    if (sp == NULL)
+      continue;
+    sp++;
+    if (g_ascii_strncasecmp (sp, "VP8/90000", 9) == 0)
+      vp8 = TRUE;
+    else if (g_ascii_strncasecmp (sp, "H264/90000", 10) == 0)
+      h264 = TRUE;
+    else if (g_ascii_strncasecmp (sp, "opus/48000", 10) == 0)
+      opus = TRUE;
+  }
+  if (kind == KIND_VIDEO)
+    return vp8 ? CODEC_VP8 : h264 ? CODEC_H264 : CODEC_NONE;
+  return opus ? CODEC_OPUS : CODEC_NONE;
+}
+
+static gboolean
+check_offer (const char *text, Offer *o, GError **error)
+{
+  g_autoptr (GstSDPMessage) sdp = NULL;
+  gboolean session_ice;
+  guint n;
+
+  memset (o, 0, sizeof *o);
+  o->mline[0] = o->mline[1] = -1;
+  if (gst_sdp_message_new (&sdp) != GST_SDP_OK
+      || gst_sdp_message_parse_buffer ((const guint8 *) text, strlen (text),
+             sdp)
+          != GST_SDP_OK
+      || g_strcmp0 (gst_sdp_message_get_version (sdp), "0") != 0) {
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
+        "the offer is not an SDP session description");
+    return FALSE;
+  }
+  n = gst_sdp_message_medias_len (sdp);
+  if (n == 0 || n > 4) {
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
+        "the offer needs one audio and/or one video m-line (it has %u)", n);
+    return FALSE;
+  }
+  session_ice = gst_sdp_message_get_attribute_val (sdp, "ice-ufrag") != NULL;
+  for (guint i = 0; i < n; i++) {
+    const GstSDPMedia *md = gst_sdp_message_get_media (sdp, i);
+    const char *kind = gst_sdp_media_get_media (md);
+    guint k;
+
+    if (g_strcmp0 (kind, "video") == 0)
+      k = KIND_VIDEO;
+    else if (g_strcmp0 (kind, "audio") == 0)
+      k = KIND_AUDIO;
+    else {
+      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
+          "m-line %u: only audio and video are supported", i);
+      return FALSE;
+    }
+    if (gst_sdp_media_get_port (md) == 0)
+      continue; /* rejected by the offerer */
+    if (o->mline[k] >= 0) {
+      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
+          "the offer has more than one %s m-line", kind);
+      return FALSE;
+    }
+    if (!session_ice
+        && gst_sdp_media_get_attribute_val (md, "ice-ufrag") == NULL) {
+      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
+          "m-line %u has no ICE credentials", i);
+      return FALSE;
+    }
+    o->codec[k] = codec_in_media (md, k);
+    if (o->codec[k] == CODEC_NONE) {
+      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_CODEC,
+          "no common %s codec (the server takes %s)", kind,
+          k == KIND_VIDEO ? "VP8 or H.264" : "Opus");
+      return FALSE;
+    }
+    o->mline[k] = i;
+    if (gst_sdp_media_get_attribute_val (md, "recvonly"))
+      o->dir[k] = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+    else if (gst_sdp_media_get_attribute_val (md, "sendonly"))
+      o->dir[k] = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY;
+    else if (gst_sdp_media_get_attribute_val (md, "inactive"))
+      o->dir[k] = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE;
+    else
+      o->dir[k] = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV;
+  }
+  if (o->mline[KIND_VIDEO] < 0 && o->mline[KIND_AUDIO] < 0) {
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
+        "the offer has no usable m-line");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GstCaps *
+codec_caps (Codec codec)
+{
+  switch (codec) {
+    case CODEC_VP8:
+      return gst_caps_from_string ("application/x-rtp, media=video, "
+                                   "encoding-name=VP8, clock-rate=90000");
+    case CODEC_H264:
+      return gst_caps_from_string (
+          "application/x-rtp, media=video, encoding-name=H264, "
+          "clock-rate=90000, packetization-mode=(string)1");
+    case CODEC_OPUS:
+      return gst_caps_from_string ("application/x-rtp, media=audio, "
+                                   "encoding-name=OPUS, clock-rate=48000");
+    default:
+      return NULL;
+  }
+}
+
+static void
+media_free (MedCall *c, Media *m)
+{
+  GstBin *bin = GST_BIN (c->pipeline);
+
+  if (m == NULL)
+    return;
+  if (m->wb) {
+    g_signal_handlers_disconnect_matched (m->wb, G_SIGNAL_MATCH_FUNC, 0, 0,
+        NULL, pad_added_cb, NULL);
+    gst_element_set_state (m->wb, GST_STATE_NULL);
+    g_object_set_data (G_OBJECT (m->wb), "med-media", NULL);
+    gst_bin_remove (bin, m->wb);
+  }
+  for (guint k = 0; k < N_KINDS; k++) {
+    GstElement *els[] = { m->in[k].depay, m->in[k].parse, m->in[k].tee,
+      m->out[k].selector, m->out[k].pay };
+
+    for (guint i = 0; i < G_N_ELEMENTS (els); i++) {
+      if (els[i] != NULL) {
+        gst_element_set_state (els[i], GST_STATE_NULL);
+        gst_bin_remove (bin, els[i]);
+      }
+    }
+  }
+  if (m->held_ice)
+    g_ptr_array_unref (m->held_ice);
+  g_free (m);
+}
+
+static void
+ice_cand_free (IceCand *ic)
+{
+  g_free (ic->candidate);
+  g_free (ic);
+}
+
+static gboolean
+add_chain (GstBin *bin, GstElement **els, guint n)
+{
+  for (guint i = 0; i < n; i++) {
+    if (els[i] == NULL)
+      continue;
+    gst_bin_add (bin, els[i]);
+  }
+  for (guint i = 0, prev = G_MAXUINT; i < n; i++) {
+    if (els[i] == NULL)
+      continue;
+    if (prev != G_MAXUINT && !gst_element_link (els[prev], els[i]))
+      return FALSE;
+    prev = i;
+  }
+  return TRUE;
+}
+
+static Media *
+media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
+{
+  Media *m = g_new0 (Media, 1);
+  GstBin *bin = GST_BIN (c->pipeline);
+  MediaRef *mr;
+  guint order[N_KINDS] = { KIND_VIDEO, KIND_AUDIO };
+
+  m->call = c;
+  m->peer = p;
+  m->gen = ++c->next_gen;
+  m->held_ice = g_ptr_array_new_with_free_func ((GDestroyNotify) ice_cand_free);
+  for (guint k = 0; k < N_KINDS; k++) {
+    m->in[k].mline = m->out[k].mline = -1;
+  }
+  m->wb = make ("webrtcbin", error);
+  if (m->wb == NULL)
+    goto failed;
+  gst_util_set_object_arg (G_OBJECT (m->wb), "bundle-policy", "max-bundle");
+  g_object_set (m->wb, "latency", 50, NULL);
+  if (c->stun)
+    g_object_set (m->wb, "stun-server", c->stun, NULL);
+  if (c->turn)
+    g_object_set (m->wb, "turn-server", c->turn, NULL);
+  g_object_set_data (G_OBJECT (m->wb), "med-media", m);
+  gst_bin_add (bin, m->wb);
+
+  /* Transceivers in the offer's m-line order. */
+  if (o->mline[KIND_AUDIO] >= 0
+      && (o->mline[KIND_VIDEO] < 0
+          || o->mline[KIND_AUDIO] < o->mline[KIND_VIDEO])) {
+    order[0] = KIND_AUDIO;
+    order[1] = KIND_VIDEO;
+  }
+  for (guint i = 0; i < N_KINDS; i++) {
+    guint k = order[i];
+    g_autoptr (GstCaps) caps = codec_caps (o->codec[k]);
+    g_autoptr (GstPad) sinkpad = NULL;
+    g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
+    GstPadTemplate *templ;
+    gboolean recv, send;
+    Codec codec = o->codec[k];
+
+    if (o->mline[k] < 0)
+      continue;
+    recv = o->dir[k] == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
+        || o->dir[k] == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY;
+    send = o->dir[k] == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
+        || o->dir[k] == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+    templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (m->wb),
+        "sink_%u");
+    sinkpad = gst_element_request_pad (m->wb, templ, NULL, caps);
+    if (sinkpad == NULL) {
+      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
+          "webrtcbin refused a transceiver");
+      goto failed;
+    }
+    g_object_get (sinkpad, "transceiver", &trans, NULL);
+    if (trans)
+      g_object_set (trans, "direction", o->dir[k], "codec-preferences", caps,
+          NULL);
+    m->out[k].codec = codec;
+    m->out[k].mline = o->mline[k];
+    /* Send side: selector ─► payloader ─► webrtcbin. */
+    {
+      GstElement *sel = make ("input-selector", error);
+      GstElement *pay = sel ? make (codec == CODEC_VP8 ? "rtpvp8pay"
+                                : codec == CODEC_H264  ? "rtph264pay"
+                                                       : "rtpopuspay",
+                            error)
+                            : NULL;
+      g_autoptr (GstPad) paysrc = NULL;
+
+      if (pay == NULL) {
+        g_clear_object (&sel);
+        goto failed;
+      }
+      g_object_set (sel, "sync-streams", FALSE, "cache-buffers", FALSE, NULL);
+      if (codec == CODEC_H264)
+        g_object_set (pay, "config-interval", -1, NULL);
+      if (codec == CODEC_VP8)
+        gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
+      gst_bin_add_many (bin, sel, pay, NULL);
+      m->out[k].selector = sel;
+      m->out[k].pay = pay;
+      paysrc = gst_element_get_static_pad (pay, "src");
+      if (!gst_element_link (sel, pay)
+          || gst_pad_link (paysrc, sinkpad) != GST_PAD_LINK_OK) {
+        g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
+            "cannot link the send side");
+        goto failed;
+      }
+      if (!send)
+        m->out[k].mline = -1;
+    }
+    /* Receive side: depayloader [─► parser] ─► tee. */
+    if (recv) {
+      Track *t = &m->in[k];
+      GstElement *els[3];
+
+      t->codec = codec;
+      t->mline = o->mline[k];
+      t->depay = make (codec == CODEC_VP8 ? "rtpvp8depay"
+              : codec == CODEC_H264       ? "rtph264depay"
+                                          : "rtpopusdepay",
+          error);
+      if (t->depay == NULL)
+        goto failed;
+      if (codec == CODEC_H264 && (t->parse = make ("h264parse", error)) == NULL)
+        goto failed;
+      if ((t->tee = make ("tee", error)) == NULL)
+        goto failed;
+      g_object_set (t->tee, "allow-not-linked", TRUE, NULL);
+      els[0] = t->depay;
+      els[1] = t->parse;
+      els[2] = t->tee;
+      if (!add_chain (bin, els, 3)) {
+        g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
+            "cannot link the receive side");
+        goto failed;
+      }
+    }
+  }
+  mr = g_new0 (MediaRef, 1);
+  mr->call = call_ref (c);
+  mr->peer_id = g_strdup (p->id);
+  mr->gen = m->gen;
+  g_signal_connect_data (m->wb, "on-ice-candidate",
+      G_CALLBACK (ice_candidate_cb), mr, media_ref_closure_free, 0);
+  mr = g_new0 (MediaRef, 1);
+  mr->call = call_ref (c);
+  mr->peer_id = g_strdup (p->id);
+  mr->gen = m->gen;
+  g_signal_connect_data (m->wb, "notify::ice-connection-state",
+      G_CALLBACK (ice_state_cb), mr, media_ref_closure_free, 0);
+  g_signal_connect (m->wb, "pad-added", G_CALLBACK (pad_added_cb), NULL);
+  for (guint k = 0; k < N_KINDS; k++) {
+    GstElement *els[] = { m->in[k].tee, m->in[k].parse, m->in[k].depay,
+      m->out[k].pay, m->out[k].selector };
+
+    for (guint i = 0; i < G_N_ELEMENTS (els); i++)
+      if (els[i])
+        gst_element_sync_state_with_parent (els[i]);
+  }
+  if (!gst_element_sync_state_with_parent (m->wb)) {
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
+        "webrtcbin did not start");
+    goto failed;
+  }
+  return m;
+
+failed:
+  media_free (c, m);
+  return NULL;
+}
+
+/* Reads the payload type the answer chose for m-line i. */
+static gint
+answer_pt (const GstSDPMessage *sdp, gint mline)
+{
+  const GstSDPMedia *md;
+  const char *fmt;
+
+  if (mline < 0 || (guint) mline >= gst_sdp_message_medias_len (sdp))
+    return -1;
+  md = gst_sdp_message_get_media (sdp, mline);
+  if (gst_sdp_media_get_port (md) == 0 || gst_sdp_media_formats_len (md) == 0)
+    return -1;
+  fmt = gst_sdp_media_get_format (md, 0);
+  return fmt ? atoi (fmt) : -1;
+}
+
+/* Ends a participant's media: its recorder seals, forwarding to and
+ * from it goes, webrtcbin goes. */
+static void
+peer_drop_media (MedCall *c, Peer *p, const char *why)
+{
+  if (p->rec)
+    rec_stop (p->rec, why);
+  p->rec = NULL;
+  if (p->media == NULL)
+    return;
+  {
+    Media *m = p->media;
+
+    p->media = NULL;
+    p->connected = FALSE;
+    p->left_at_us = g_get_monotonic_time ();
+    update_forwarding (c);
+    media_free (c, m);
+  }
+}
+
+static void
+job_answer (MedCall *c, Peer *p, Job *j)
+{
+  Media *m = p->media;
+  g_autofree char *text = NULL;
+  MedCallEvent ev = { 0 };
+
+  if (j->desc == NULL) {
+    emit_error (c, p->id, "internal",
+        "服务器无法应答。The server could not answer.", FALSE);
+    peer_drop_media (c, p, "no answer");
+    emit_state (c);
+    return;
+  }
+  g_signal_emit_by_name (m->wb, "set-local-description", j->desc, NULL);
+  for (guint k = 0; k < N_KINDS; k++) {
+    gint pt = answer_pt (j->desc->sdp, m->out[k].mline);
+
+    if (pt >= 96 && pt <= 127 && m->out[k].pay)
+      g_object_set (m->out[k].pay, "pt", (guint) pt, NULL);
+  }
+  text = gst_sdp_message_as_text (j->desc->sdp);
+  ev.kind = MED_CALL_EVENT_ANSWER;
+  ev.participant = p->id;
+  ev.sdp = text;
+  if (c->event_func)
+    c->event_func (c, &ev, c->event_data);
+  m->answer_sent = TRUE;
+  for (guint i = 0; i < m->held_ice->len; i++) {
+    IceCand *ic = m->held_ice->pdata[i];
+    MedCallEvent ie = { 0 };
+
+    ie.kind = MED_CALL_EVENT_ICE;
+    ie.participant = p->id;
+    ie.candidate = ic->candidate;
+    ie.mline = ic->mline;
+    if (c->event_func)
+      c->event_func (c, &ie, c->event_data);
+  }
+  g_ptr_array_set_size (m->held_ice, 0);
+  /* Media paths exist from now on: forward, record. */
+  update_forwarding (c);
+  recs_start_missing (c);
+}
+
+static void check_hearing_start (MedCall *c);
+
+static gboolean
+run_job_cb (gpointer data)
+{
+  Job *j = data;
+  MedCall *c = j->call;
+  Peer *p;
+
+  if (c->disposed)
+    return G_SOURCE_REMOVE;
+  p = find_peer (c, j->peer_id);
+  if (p == NULL || p->media == NULL || p->media->gen != j->gen)
+    return G_SOURCE_REMOVE; /* an earlier peer connection */
+  switch (j->kind) {
+    case JOB_REMOTE_SET: {
+      MediaRef *mr = g_new0 (MediaRef, 1);
+      GstPromise *pr;
+
+      mr->call = call_ref (c);
+      mr->peer_id = g_strdup (p->id);
+      mr->gen = j->gen;
+      pr = gst_promise_new_with_change_func (promise_answer_cb, mr,
+          media_ref_free);
+      g_signal_emit_by_name (p->media->wb, "create-answer", NULL, pr);
+      break;
+    }
+    case JOB_ANSWER:
+      job_answer (c, p, j);
+      break;
+    case JOB_ICE:
+      if (p->media->answer_sent) {
+        MedCallEvent ev = { 0 };
+
+        ev.kind = MED_CALL_EVENT_ICE;
+        ev.participant = p->id;
+        ev.candidate = j->text;
+        ev.mline = j->mline;
+        if (c->event_func)
+          c->event_func (c, &ev, c->event_data);
+      } else {
+        IceCand *ic = g_new0 (IceCand, 1);
+
+        ic->mline = j->mline;
+        ic->candidate = g_steal_pointer (&j->text);
+        g_ptr_array_add (p->media->held_ice, ic);
+      }
+      break;
+    case JOB_ICE_STATE:
+      if (j->state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED) {
+        g_message ("booking %" G_GINT64_FORMAT ": ICE failed for a participant",
+            c->booking_id);
+        emit_error (c, p->id, "ice_failed",
+            "无法建立媒体连接。The media connection could not be established "
+            "(ICE failed).",
+            TRUE);
+        peer_drop_media (c, p, "ICE failed");
+        emit_state (c);
+      } else if (j->state == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED
+          || j->state == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED) {
+        p->connected = TRUE;
+      }
+      break;
+    case JOB_FLOWING:
+      if (p->presence == MED_CALL_ADMITTED) {
+        p->presence = MED_CALL_IN_CALL;
+        check_hearing_start (c);
+        update_forwarding (c);
+        recs_start_missing (c);
+        emit_state (c);
+      } else {
+        emit_state (c); /* media flags changed */
+      }
+      break;
+    case JOB_FAILED:
+      break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- bus --------------------------------------------------------------- */
+
+static Rec *
+rec_for_object (MedCall *c, GstObject *src)
+{
+  for (guint i = 0; i < c->recs->len; i++) {
+    Rec *r = c->recs->pdata[i];
+
+    if (r->recorder
+        && (src == GST_OBJECT (r->recorder)
+            || gst_object_has_as_ancestor (src, GST_OBJECT (r->recorder))))
+      return r;
+  }
+  return NULL;
+}
+
+static Peer *
+peer_for_object (MedCall *c, GstObject *src)
+{
+  for (guint i = 0; i < c->peers->len; i++) {
+    Peer *p = c->peers->pdata[i];
+    Media *m = p->media;
+
+    if (m == NULL)
+      continue;
+    if (m->wb
+        && (src == GST_OBJECT (m->wb)
+            || gst_object_has_as_ancestor (src, GST_OBJECT (m->wb))))
+      return p;
+    for (guint k = 0; k < N_KINDS; k++) {
+      GstElement *els[] = { m->in[k].depay, m->in[k].parse, m->in[k].tee,
+        m->out[k].selector, m->out[k].pay };
+
+      for (guint e = 0; e < G_N_ELEMENTS (els); e++)
+        if (els[e] && src == GST_OBJECT (els[e]))
+          return p;
+    }
+  }
+  return NULL;
+}
+
+static gboolean
+bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
+{
+  MedCall *c = user_data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ELEMENT: {
+      const GstStructure *st = gst_message_get_structure (msg);
+      Rec *r;
+
+      if (st == NULL)
+        break;
+      r = rec_for_object (c, GST_MESSAGE_SRC (msg));
+      if (r == NULL)
+        break;
+      if (gst_structure_has_name (st, "medrecorder-sealed")) {
+        rec_sealed (r);
+      } else if (gst_structure_has_name (st, "medrecorder-segment")) {
+        const char *location = gst_structure_get_string (st, "location");
+        guint64 duration = 0;
+        g_autoptr (GError) err = NULL;
+        GStatBuf sb;
+
+        gst_structure_get_uint64 (st, "duration", &duration);
+        if (location
+            && !med_store_add_recording_segment (c->store, r->recording_id,
+                ++r->n_segments, location, "",
+                g_stat (location, &sb) == 0 ? (guint64) sb.st_size : 0,
+                duration, &err))
+          g_warning ("recording %" G_GINT64_FORMAT ": segment: %s",
+              r->recording_id, err->message);
+      }
+      break;
+    }
+    case GST_MESSAGE_WARNING: {
+      g_autoptr (GError) err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      g_message ("booking %" G_GINT64_FORMAT ": %s: %s", c->booking_id,
+          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
+      break;
+    }
+    case GST_MESSAGE_ERROR: {
+      g_autoptr (GError) err = NULL;
+      g_autofree char *debug = NULL;
+      Rec *r;
+      Peer *p;
+
+      gst_message_parse_error (msg, &err, &debug);
+      g_warning ("booking %" G_GINT64_FORMAT ": %s: %s", c->booking_id,
+          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
+      g_debug ("%s", debug ? debug : "");
+      if ((r = rec_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
+        if (r->phase != REC_DONE) {
+          g_autofree char *why
+              = g_strdup_printf ("recorder failed: %s", err->message);
+
+          rec_set_state (r, MED_RECORDING_FAILED, why);
+          rec_log (r, MED_RECORDING_EVENT_FAILURE, why);
+          if (r->recorder)
+            gst_element_set_state (r->recorder, GST_STATE_NULL);
+          g_atomic_int_set (&r->open, 0);
+          rec_detach_branch (r);
+          rec_finished (r);
+        }
+      } else if ((p = peer_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
+        emit_error (c, p->id, "internal",
+            "媒体连接出错，请重新加入。The media connection failed; please rejoin.",
+            FALSE);
+        peer_drop_media (c, p, "media error");
+        emit_state (c);
+      } else if (!c->ending) {
+        /* Something shared: this call ends, the daemon goes on. */
+        med_call_end (c);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+static void
+call_unref (MedCall *c)
+{
+  if (!g_atomic_int_dec_and_test (&c->refs))
+    return;
+  g_free (c->media_dir);
+  g_free (c->stun);
+  g_free (c->turn);
+  g_free (c->actor);
+  g_free (c->caucus);
+  g_main_context_unref (c->ctx);
+  g_free (c);
+}
+
+static void
+peer_free (Peer *p)
+{
+  g_free (p->id);
+  g_free (p);
+}
+
+MedCall *
+med_call_new (MedStore *store, const MedCallConfig *cfg, GError **error)
+{
+  MedCall *c;
+  g_autoptr (GstBus) bus = NULL;
+
+  g_return_val_if_fail (store != NULL && cfg != NULL, NULL);
+  if (!med_media_init (error))
+    return NULL;
+  if (cfg->media_dir == NULL || !g_path_is_absolute (cfg->media_dir)) {
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
+        "the media directory must be an absolute path");
+    return NULL;
+  }
+  c = g_new0 (MedCall, 1);
+  c->refs = 1;
+  c->store = store;
+  c->ctx = g_main_context_ref_thread_default ();
+  c->booking_id = cfg->booking_id;
+  c->regime = cfg->regime;
+  c->media_dir = g_strdup (cfg->media_dir);
+  c->stun = g_strdup (cfg->stun_server);
+  c->turn = g_strdup (cfg->turn_server);
+  c->actor = g_strdup (cfg->actor ? cfg->actor : "call");
+  c->seal_timeout = cfg->seal_timeout ? cfg->seal_timeout : 15;
+  c->peers = g_ptr_array_new_with_free_func ((GDestroyNotify) peer_free);
+  c->fwds = g_ptr_array_new ();
+  c->recs = g_ptr_array_new_with_free_func ((GDestroyNotify) rec_free);
+  c->recording_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  c->pipeline = gst_object_ref_sink (gst_pipeline_new (NULL));
+  bus = gst_element_get_bus (c->pipeline);
+  c->bus_watch = gst_bus_add_watch (bus, bus_message_received_cb, c);
+  if (gst_element_set_state (c->pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
+        "the call pipeline could not start");
+    med_call_free (c);
+    return NULL;
+  }
+  return c;
+}
+
+void
+med_call_set_event_func (MedCall *call, MedCallEventFunc func,
+    gpointer user_data)
+{
+  call->event_func = func;
+  call->event_data = user_data;
+}
+
+gint64
+med_call_get_booking_id (MedCall *call)
+{
+  return call->booking_id;
+}
+
+MedRecordingRegime
+med_call_get_regime (MedCall *call)
+{
+  return call->regime;
+}
+
+static gboolean
+check_open (MedCall *c, GError **error)
+{
+  if (c->ending) {
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
+        "the call has ended");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+med_call_join (MedCall *c, const char *id, MedCallRole role, gint64 ref_id,
+    GError **error)
+{
+  Peer *p;
+
+  g_return_val_if_fail (id != NULL, FALSE);
+  if (!check_open (c, error))
+    return FALSE;
+  p = find_peer (c, id);
+  if (p == NULL) {
+    p = g_new0 (Peer, 1);
+    p->id = g_strdup (id);
+    p->role = role;
+    p->ref_id = ref_id;
+    g_ptr_array_add (c->peers, p);
+  }
+  peer_drop_media (c, p, "participant reconnected");
+  if (role != MED_CALL_ROLE_PARTY || p->admitted_once) {
+    p->presence = MED_CALL_ADMITTED;
+    p->ready = TRUE;
+    p->admitted_once = TRUE;
+    p->admit_seq = ++c->next_seq;
+  } else {
+    p->presence = MED_CALL_WAITING;
+    p->ready = FALSE;
+  }
+  /* A caucus holds everybody else who is not staff. */
+  if (c->caucus && !is_staff (p) && strcmp (c->caucus, p->id) != 0
+      && p->presence == MED_CALL_ADMITTED)
+    p->presence = MED_CALL_HELD;
+  if (p->presence == MED_CALL_ADMITTED)
+    emit (c, MED_CALL_EVENT_ADMITTED, p->id);
+  else if (p->presence == MED_CALL_HELD)
+    emit (c, MED_CALL_EVENT_HELD, p->id);
+  emit_state (c);
+  return TRUE;
+}
+
+gboolean
+med_call_ready (MedCall *c, const char *id, GError **error)
+{
+  Peer *p = need_peer (c, id, error);
+
+  if (p == NULL || !check_open (c, error))
+    return FALSE;
+  if (!p->ready) {
+    p->ready = TRUE;
+    emit_state (c);
+  }
+  return TRUE;
+}
+
+gboolean
+med_call_admit (MedCall *c, const char *id, GError **error)
+{
+  Peer *p = need_peer (c, id, error);
+
+  if (p == NULL || !check_open (c, error))
+    return FALSE;
+  if (p->presence != MED_CALL_WAITING) {
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
+        "the participant is not waiting");
+    return FALSE;
+  }
+  p->ready = TRUE;
+  p->admitted_once = TRUE;
+  p->admit_seq = ++c->next_seq;
+  if (c->caucus && !is_staff (p) && strcmp (c->caucus, p->id) != 0) {
+    p->presence = MED_CALL_HELD;
+    emit (c, MED_CALL_EVENT_HELD, p->id);
+  } else {
+    p->presence = MED_CALL_ADMITTED;
+    emit (c, MED_CALL_EVENT_ADMITTED, p->id);
+  }
+  emit_state (c);
+  return TRUE;
+}
+
+gboolean
+med_call_remove (MedCall *c, const char *id, GError **error)
+{
+  Peer *p = need_peer (c, id, error);
+
+  if (p == NULL)
+    return FALSE;
+  peer_drop_media (c, p, "participant removed");
+  p->presence = MED_CALL_LEFT;
+  p->admitted_once = FALSE;
+  if (g_strcmp0 (c->caucus, id) == 0)
+    med_call_caucus (c, NULL, NULL);
+  emit_state (c);
+  return TRUE;
+}
+
+void
+med_call_leave (MedCall *c, const char *id)
+{
+  Peer *p = find_peer (c, id);
+
+  if (p == NULL || p->presence == MED_CALL_LEFT)
+    return;
+  peer_drop_media (c, p, "participant left");
+  p->presence = MED_CALL_LEFT;
+  emit_state (c);
+}
+
+gboolean
+med_call_offer (MedCall *c, const char *id, const char *sdp, GError **error)
+{
+  Peer *p = need_peer (c, id, error);
+  g_autoptr (GstSDPMessage) msg = NULL;
+  GstWebRTCSessionDescription *desc;
+  GstPromise *pr;
+  MediaRef *mr;
+  Offer o;
+
+  if (p == NULL || !check_open (c, error))
+    return FALSE;
+  if (p->presence != MED_CALL_ADMITTED && p->presence != MED_CALL_IN_CALL) {
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
+        p->presence == MED_CALL_HELD
+            ? "held in the waiting room during a caucus"
+            : "an offer before admission");
+    return FALSE;
+  }
+  if (!check_offer (sdp, &o, error))
+    return FALSE;
+  /* A new offer replaces the participant's previous peer connection. */
+  if (p->media != NULL) {
+    peer_drop_media (c, p, "participant renegotiated");
+    p->presence = MED_CALL_ADMITTED;
+  }
+  p->media = media_build (c, p, &o, error);
+  if (p->media == NULL)
+    return FALSE;
+  gst_sdp_message_new (&msg);
+  gst_sdp_message_parse_buffer ((const guint8 *) sdp, strlen (sdp), msg);
+  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER,
+      g_steal_pointer (&msg));
+  mr = g_new0 (MediaRef, 1);
+  mr->call = call_ref (c);
+  mr->peer_id = g_strdup (p->id);
+  mr->gen = p->media->gen;
+  pr = gst_promise_new_with_change_func (promise_remote_set_cb, mr,
+      media_ref_free);
+  g_signal_emit_by_name (p->media->wb, "set-remote-description", desc, pr);
+  gst_webrtc_session_description_free (desc);
+  return TRUE;
+}
+
+gboolean
+med_call_add_ice (MedCall *c, const char *id, guint mline,
+    const char *candidate, GError **error)
+{
+  Peer *p = need_peer (c, id, error);
+
+  if (p == NULL)
+    return FALSE;
+  if (p->media == NULL) {
+    g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
+        "a candidate without an offer");
+    return FALSE;
+  }
+  if (candidate == NULL || *candidate == '\0')
+    return TRUE; /* end of candidates: nothing to tell webrtcbin */
+  g_signal_emit_by_name (p->media->wb, "add-ice-candidate", mline, candidate);
+  return TRUE;
+}
+
+static void
+check_hearing_start (MedCall *c)
+{
+  if (c->regime == MED_RECORDING_REGIME_HEARING
+      && c->rec_state == MED_CALL_REC_OFF && !c->ending)
+    med_call_record (c, MED_CALL_RECORD_START, NULL);
+}
+
+gboolean
+med_call_record (MedCall *c, MedCallRecordAction action, GError **error)
+{
+  if (!check_open (c, error))
+    return FALSE;
+  switch (action) {
+    case MED_CALL_RECORD_START: {
+      guint missing = 0;
+
+      if (c->rec_state != MED_CALL_REC_OFF) {
+        g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
+            "the recording already runs");
+        return FALSE;
+      }
+      if (c->regime == MED_RECORDING_REGIME_MEDIATION) {
+        if (!med_store_consent_complete (c->store, c->booking_id, &missing,
+                error))
+          return FALSE;
+        if (missing > 0) {
+          g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_CONSENT,
+              "mediation sessions are recorded only with every party's "
+              "consent: %u part%s did not consent",
+              missing, missing == 1 ? "y" : "ies");
+          return FALSE;
+        }
+      }
+      c->rec_state = c->caucus ? MED_CALL_REC_PAUSED : MED_CALL_REC_RECORDING;
+      c->paused_by_caucus = c->caucus != NULL;
+      recs_start_missing (c);
+      break;
+    }
+    case MED_CALL_RECORD_PAUSE:
+      if (c->rec_state != MED_CALL_REC_RECORDING) {
+        g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
+            "the recording is not running");
+        return FALSE;
+      }
+      c->rec_state = MED_CALL_REC_PAUSED;
+      recs_open_all (c);
+      recs_log_all (c, MED_RECORDING_EVENT_PAUSE, MED_RECORDING_PAUSED,
+          "paused by the mediator");
+      break;
+    case MED_CALL_RECORD_RESUME:
+      if (c->rec_state != MED_CALL_REC_PAUSED || c->caucus) {
+        g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
+            c->caucus ? "a caucus is running" : "the recording is not paused");
+        return FALSE;
+      }
+      c->rec_state = MED_CALL_REC_RECORDING;
+      recs_log_all (c, MED_RECORDING_EVENT_RESUME, MED_RECORDING_RECORDING,
+          "resumed by the mediator");
+      recs_open_all (c);
+      break;
+    case MED_CALL_RECORD_STOP:
+      if (c->rec_state == MED_CALL_REC_OFF) {
+        g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
+            "the recording is not running");
+        return FALSE;
+      }
+      c->rec_state = MED_CALL_REC_OFF;
+      for (guint i = 0; i < c->peers->len; i++) {
+        Peer *p = c->peers->pdata[i];
+
+        if (p->rec) {
+          rec_stop (p->rec, "stopped by the mediator");
+          p->rec = NULL;
+        }
+      }
+      break;
+  }
+  emit_state (c);
+  return TRUE;
+}
+
+gboolean
+med_call_caucus (MedCall *c, const char *with, GError **error)
+{
+  Peer *w = NULL;
+
+  if (!check_open (c, error))
+    return FALSE;
+  if (with != NULL) {
+    w = need_peer (c, with, error);
+    if (w == NULL)
+      return FALSE;
+    if (is_staff (w) || w->presence == MED_CALL_LEFT
+        || w->presence == MED_CALL_WAITING) {
+      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
+          "a caucus is held with a party in the call");
+      return FALSE;
+    }
+  }
+  if (with == NULL && c->caucus == NULL)
+    return TRUE;
+  g_free (c->caucus);
+  c->caucus = g_strdup (with);
+  for (guint i = 0; i < c->peers->len; i++) {
+    Peer *p = c->peers->pdata[i];
+
+    if (is_staff (p) || p->presence == MED_CALL_LEFT
+        || p->presence == MED_CALL_WAITING)
+      continue;
+    if (w != NULL && p != w && p->presence != MED_CALL_HELD) {
+      p->presence = MED_CALL_HELD;
+      emit (c, MED_CALL_EVENT_HELD, p->id);
+    } else if ((w == NULL || p == w) && p->presence == MED_CALL_HELD) {
+      p->presence = p->media ? MED_CALL_IN_CALL : MED_CALL_ADMITTED;
+      emit (c, MED_CALL_EVENT_ADMITTED, p->id);
+    }
+  }
+  /* The caucus is excluded from the recording. */
+  if (w != NULL && c->rec_state == MED_CALL_REC_RECORDING) {
+    c->rec_state = MED_CALL_REC_PAUSED;
+    c->paused_by_caucus = TRUE;
+    recs_open_all (c);
+    recs_log_all (c, MED_RECORDING_EVENT_PAUSE, MED_RECORDING_PAUSED,
+        "private caucus with a party");
+  } else if (w == NULL && c->paused_by_caucus) {
+    c->paused_by_caucus = FALSE;
+    if (c->rec_state == MED_CALL_REC_PAUSED) {
+      c->rec_state = MED_CALL_REC_RECORDING;
+      recs_log_all (c, MED_RECORDING_EVENT_RESUME, MED_RECORDING_RECORDING,
+          "caucus ended");
+      recs_open_all (c);
+    }
+  }
+  update_forwarding (c);
+  emit_state (c);
+  return TRUE;
+}
+
+MedCallRecState
+med_call_get_recording (MedCall *c)
+{
+  return c->rec_state;
+}
+
+const char *
+med_call_get_caucus (MedCall *c)
+{
+  return c->caucus;
+}
+
+GPtrArray *
+med_call_list_participants (MedCall *c)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < c->peers->len; i++) {
+    Peer *p = c->peers->pdata[i];
+    MedCallParticipant *mp;
+
+    if (!p->ready && p->presence == MED_CALL_WAITING)
+      continue;
+    mp = g_new0 (MedCallParticipant, 1);
+    mp->id = p->id;
+    mp->role = p->role;
+    mp->ref_id = p->ref_id;
+    mp->presence = p->presence;
+    if (p->media) {
+      mp->video = g_atomic_int_get (&p->media->in[KIND_VIDEO].linked);
+      mp->audio = g_atomic_int_get (&p->media->in[KIND_AUDIO].linked);
+    }
+    g_ptr_array_add (out, mp);
+  }
+  return out;
+}
+
+GArray *
+med_call_list_recordings (MedCall *c)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  g_array_append_vals (a, c->recording_ids->data, c->recording_ids->len);
+  return a;
+}
+
+static void
+check_ended (MedCall *c)
+{
+  if (!c->ending || c->ended)
+    return;
+  for (guint i = 0; i < c->recs->len; i++) {
+    Rec *r = c->recs->pdata[i];
+
+    if (r->phase != REC_DONE)
+      return;
+  }
+  c->ended = TRUE;
+  g_info ("booking %" G_GINT64_FORMAT ": call ended", c->booking_id);
+  emit (c, MED_CALL_EVENT_ENDED, NULL);
+}
+
+void
+med_call_end (MedCall *c)
+{
+  if (c->ending)
+    return;
+  c->ending = TRUE;
+  c->rec_state = MED_CALL_REC_OFF;
+  for (guint i = 0; i < c->peers->len; i++) {
+    Peer *p = c->peers->pdata[i];
+
+    peer_drop_media (c, p, "call ended");
+    p->presence = MED_CALL_LEFT;
+  }
+  check_ended (c);
+}
+
+gboolean
+med_call_is_ended (MedCall *c)
+{
+  return c->ended;
+}
+
+void
+med_call_free (MedCall *c)
+{
+  if (c == NULL)
+    return;
+  if (!c->ending)
+    med_call_end (c);
+  c->event_func = NULL;
+  c->disposed = TRUE;
+  /* Recorders still sealing are cut: their manifests seal as stopped. */
+  for (guint i = 0; i < c->recs->len; i++) {
+    Rec *r = c->recs->pdata[i];
+
+    if (r->phase != REC_DONE) {
+      if (r->recorder)
+        gst_element_set_state (r->recorder, GST_STATE_NULL);
+      rec_set_state (r, MED_RECORDING_STOPPED,
+          "the server stopped before the recorder sealed");
+      rec_log (r, MED_RECORDING_EVENT_FAILURE,
+          "the server stopped before the recorder sealed");
+      r->phase = REC_DONE;
+    }
+  }
+  if (c->bus_watch)
+    g_source_remove (c->bus_watch);
+  gst_element_set_state (c->pipeline, GST_STATE_NULL);
+  g_ptr_array_unref (c->recs);
+  g_ptr_array_unref (c->fwds);
+  g_ptr_array_unref (c->peers);
+  g_array_unref (c->recording_ids);
+  gst_object_unref (c->pipeline);
+  call_unref (c);
+}

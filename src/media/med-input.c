@@ -3,8 +3,9 @@
  *
  * Accepted URIs (anything else is refused before GStreamer sees it):
  *   rtsp://[user:pass@]host[:port]/path   rtspsrc → rtph264depay → h264parse
- *   srt://host:port[?mode=caller|listener] srtsrc → parsebin (H.264 video)
- *   file:///absolute/path                 filesrc → parsebin (H.264 video)
+ *                                         (+ rtpopusdepay/rtpmp4gdepay audio)
+ *   srt://host:port[?mode=caller|listener] srtsrc → parsebin (H.264, AAC/Opus)
+ *   file:///absolute/path                 filesrc → parsebin (H.264, AAC/Opus)
  *   v4l2:///dev/videoN                    v4l2src → x264enc → h264parse
  *   test://video[?pattern=P]              videotestsrc → x264enc (a camera)
  *   test://av[?pattern=P]                 + audiotestsrc → opusenc
@@ -13,9 +14,13 @@
  * rtspsrc but never logged: logs and the store see the redacted form
  * scheme://host[:port]/path.
  *
- * Remote inputs (rtsp, srt) that fail after delivering media are restarted
- * with exponential back-off (1 s doubling to 30 s); each restart and each
- * gap is logged in the recording's interruption log. */
+ * The audio chain of rtsp/srt/file inputs is built when its pad appears
+ * (streaming thread), before the session's gates let data through.
+ *
+ * Remote inputs (rtsp, srt) that fail (or end their stream) after
+ * delivering media are restarted with exponential back-off (1 s doubling
+ * to 30 s); the drop, each restart and the return are logged in the
+ * recording's interruption log. */
 #define G_LOG_DOMAIN "medsched-media"
 
 #include "med-media-private.h"
@@ -23,6 +28,9 @@
 #include <string.h>
 
 #include <gst/video/video.h>
+
+/* After a dynamic input's video pad, how long an audio pad may take. */
+#define AUDIO_WAIT_MS 1000
 
 static const char *const test_patterns[] = { "smpte", "snow", "black", "white",
   "red", "green", "blue", "checkers-1", "checkers-2", "checkers-4",
@@ -219,8 +227,10 @@ flowed_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   MedInput *in = user_data;
 
+  /* Stays installed: two atomic stores per buffer. */
   g_atomic_int_set (&in->flowed, TRUE);
-  return GST_PAD_PROBE_REMOVE;
+  g_atomic_int_set (&in->fresh, TRUE);
+  return GST_PAD_PROBE_OK;
 }
 
 /* Raw video → (tee for the composite) → x264enc → h264parse. */
@@ -325,17 +335,110 @@ build_v4l2 (MedInput *in, const char *uri, gboolean composite, GError **error)
       && build_encode (in, conv, composite, error);
 }
 
-/* A dynamic source's pad: H.264 (RTP or elementary) goes to our chain,
- * anything else to a fakesink so it does not stop the source. */
+/* The depayloader (or, after parsebin, a pass-through) and parser for an
+ * audio stream we record untouched, or FALSE for one we do not. */
+static gboolean
+audio_chain_for (const GstStructure *st, const char **depay, const char **parse)
+{
+  const char *enc = gst_structure_get_string (st, "encoding-name");
+  const char *media = gst_structure_get_string (st, "media");
+
+  if (gst_structure_has_name (st, "application/x-rtp")) {
+    if (enc == NULL || media == NULL || strcmp (media, "audio") != 0)
+      return FALSE;
+    if (g_ascii_strcasecmp (enc, "OPUS") == 0) {
+      *depay = "rtpopusdepay";
+      *parse = "opusparse";
+    } else if (g_ascii_strcasecmp (enc, "MPEG4-GENERIC") == 0) {
+      *depay = "rtpmp4gdepay";
+      *parse = "aacparse";
+    } else if (g_ascii_strcasecmp (enc, "MP4A-LATM") == 0) {
+      *depay = "rtpmp4adepay";
+      *parse = "aacparse";
+    } else {
+      return FALSE;
+    }
+    return TRUE;
+  }
+  *depay = "identity";
+  if (gst_structure_has_name (st, "audio/x-opus")) {
+    *parse = "opusparse";
+    return TRUE;
+  }
+  if (gst_structure_has_name (st, "audio/mpeg")) {
+    /* AAC (MPEG-2 or -4); parsebin's pads may not be fixed yet */
+    g_autoptr (GstCaps) aac
+        = gst_caps_from_string ("audio/mpeg, mpegversion=(int){ 2, 4 }");
+
+    if (gst_structure_can_intersect (st, gst_caps_get_structure (aac, 0))) {
+      *parse = "aacparse";
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* An audio pad of a dynamic source (streaming thread): the first one found
+ * before the input's pads were all known gets a depayloader, a parser and
+ * a recorder pad; after a restart the new pad joins the same chain. */
+static gboolean
+link_audio (MedInput *in, GstPad *pad, const GstStructure *st)
+{
+  const char *depay_name = NULL, *parse_name = NULL;
+  GstElement *depay, *parse;
+  g_autoptr (GstPad) sink = NULL;
+  g_autoptr (GError) err = NULL;
+
+  if (st == NULL || !audio_chain_for (st, &depay_name, &parse_name))
+    return FALSE;
+  if (in->audio_depay != NULL) {
+    sink = gst_element_get_static_pad (in->audio_depay, "sink");
+    return !gst_pad_is_linked (sink)
+        && gst_pad_link (pad, sink) == GST_PAD_LINK_OK;
+  }
+  if (g_atomic_int_get (&in->pads_done))
+    return FALSE; /* too late: the recorder already has its streams */
+  depay = gst_element_factory_make (depay_name, NULL);
+  parse = gst_element_factory_make (parse_name, NULL);
+  if (depay == NULL || parse == NULL) {
+    g_warning ("input %u: cannot record its audio: %s or %s is missing",
+        in->index + 1, depay_name, parse_name);
+    gst_clear_object (&depay);
+    gst_clear_object (&parse);
+    return FALSE;
+  }
+  gst_bin_add_many (GST_BIN (in->pipeline), depay, parse, NULL);
+  if (!gst_element_link (depay, parse)
+      || !med_session_attach_input_audio (in->session, in, parse, &err)) {
+    g_warning ("input %u: cannot record its audio: %s", in->index + 1,
+        err ? err->message : "cannot link");
+    gst_bin_remove_many (GST_BIN (in->pipeline), depay, parse, NULL);
+    return FALSE;
+  }
+  in->audio_depay = depay;
+  in->audio_out = parse;
+  gst_element_sync_state_with_parent (parse);
+  gst_element_sync_state_with_parent (depay);
+  sink = gst_element_get_static_pad (depay, "sink");
+  return gst_pad_link (pad, sink) == GST_PAD_LINK_OK;
+}
+
+/* A dynamic source's pad: H.264 (RTP or elementary) goes to our video
+ * chain, AAC or Opus to an audio chain, anything else to a fakesink so it
+ * does not stop the source. */
 static void
 source_pad_added_cb (GstElement *src, GstPad *pad, gpointer user_data)
 {
   MedInput *in = user_data;
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  const GstStructure *st = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  const GstStructure *st = NULL;
   g_autoptr (GstPad) sink = gst_element_get_static_pad (in->depay, "sink");
   gboolean h264 = FALSE;
 
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  if (caps != NULL && !gst_caps_is_empty (caps))
+    st = gst_caps_get_structure (caps, 0);
   if (st != NULL) {
     const char *enc = gst_structure_get_string (st, "encoding-name");
 
@@ -346,6 +449,20 @@ source_pad_added_cb (GstElement *src, GstPad *pad, gpointer user_data)
   if (h264 && !gst_pad_is_linked (sink)) {
     if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
       g_warning ("input %u: cannot link its video", in->index + 1);
+    else if (in->audio_depay != NULL)
+      med_session_input_pads_known (in->session, in);
+    else if (in->demux != NULL && !g_atomic_int_get (&in->pads_done))
+      /* parsebin: its audio pad, if any, comes right after (rtspsrc says
+       * no-more-pads once every stream of the camera has its pad) */
+      gst_element_post_message (in->pipeline,
+          gst_message_new_application (GST_OBJECT (in->pipeline),
+              gst_structure_new ("med-input-video", "input", G_TYPE_UINT,
+                  in->index, NULL)));
+    return;
+  }
+  if (!h264 && link_audio (in, pad, st)) {
+    if (gst_pad_is_linked (sink))
+      med_session_input_pads_known (in->session, in);
     return;
   }
   {
@@ -358,6 +475,14 @@ source_pad_added_cb (GstElement *src, GstPad *pad, gpointer user_data)
     gst_pad_link (pad, fsink);
     gst_element_sync_state_with_parent (fake);
   }
+}
+
+static void
+source_no_more_pads_cb (GstElement *src, gpointer user_data)
+{
+  MedInput *in = user_data;
+
+  med_session_input_pads_known (in->session, in);
 }
 
 static gboolean
@@ -397,6 +522,7 @@ build_dynamic (MedInput *in, const char *uri, GError **error)
     }
     origin = src;
     demux = src ? add (in, "parsebin", "demux", error) : NULL;
+    in->demux = demux;
     head = demux ? add (in, "identity", "depay", error) : NULL;
     if (head == NULL || !link_all (error, src, demux, NULL))
       return FALSE;
@@ -409,6 +535,9 @@ build_dynamic (MedInput *in, const char *uri, GError **error)
   in->depay = head;
   in->source = g_str_has_prefix (uri, "rtsp://") ? src : origin;
   g_signal_connect (src, "pad-added", G_CALLBACK (source_pad_added_cb), in);
+  g_signal_connect (src, "no-more-pads", G_CALLBACK (source_no_more_pads_cb),
+      in);
+  in->dynamic = TRUE;
   if (!link_all (error, head, parse, NULL))
     return FALSE;
   in->video_out = parse;
@@ -460,6 +589,8 @@ med_input_free (MedInput *in)
     return;
   if (in->retry_source)
     g_source_remove (in->retry_source);
+  if (in->audio_wait)
+    g_source_remove (in->audio_wait);
   g_free (in->uri);
   g_free (in->redacted);
   g_free (in);
@@ -480,7 +611,9 @@ retry_cb (gpointer user_data)
   med_session_input_event (in->session, in, MED_RECORDING_EVENT_GAP,
       "restarting");
   gst_element_set_state (in->source, GST_STATE_NULL);
+  g_atomic_int_set (&in->fresh, FALSE);
   g_atomic_int_set (&in->resync, 1);
+  g_atomic_int_set (&in->audio_resync, 1);
   gst_element_sync_state_with_parent (in->source);
   return G_SOURCE_REMOVE;
 }
@@ -493,6 +626,12 @@ med_input_schedule_retry (MedInput *in, const char *why)
 
   if (in->retry_source)
     return;
+  /* Media flowed since the last restart: a new drop, back-off from 1 s. */
+  if (g_atomic_int_compare_and_exchange (&in->fresh, TRUE, FALSE)) {
+    in->retries = 0;
+    in->dropped_at = g_get_monotonic_time ();
+    delay = 1;
+  }
   in->retries++;
   detail = g_strdup_printf ("dropped (%s); retry %u in %u s", why, in->retries,
       delay);
@@ -501,10 +640,64 @@ med_input_schedule_retry (MedInput *in, const char *why)
   in->retry_source = g_timeout_add_seconds (delay, retry_cb, in);
 }
 
+static gboolean
+audio_wait_done_cb (gpointer user_data)
+{
+  MedInput *in = user_data;
+
+  in->audio_wait = 0;
+  med_session_input_pads_known (in->session, in);
+  return G_SOURCE_REMOVE;
+}
+
+void
+med_input_wait_for_audio (MedInput *in)
+{
+  if (in->audio_wait == 0 && !g_atomic_int_get (&in->pads_done))
+    in->audio_wait = g_timeout_add (AUDIO_WAIT_MS, audio_wait_done_cb, in);
+}
+
+void
+med_input_came_back (MedInput *in)
+{
+  g_autofree char *detail = NULL;
+
+  if (in->dropped_at == 0)
+    return;
+  detail = g_strdup_printf ("back after %.1f s away",
+      (g_get_monotonic_time () - in->dropped_at) / 1e6);
+  in->dropped_at = 0;
+  g_message ("input %u %s", in->index + 1, detail);
+  med_session_input_event (in->session, in, MED_RECORDING_EVENT_GAP, detail);
+}
+
+/* EOS into a chain's first element, below the source. */
+static void
+send_eos_into (GstElement *head)
+{
+  g_autoptr (GstPad) pad
+      = head ? gst_element_get_static_pad (head, "sink") : NULL;
+
+  if (pad)
+    gst_pad_send_event (pad, gst_event_new_eos ());
+}
+
 void
 med_input_send_eos (MedInput *in)
 {
   GstElement *src = in->source;
+
+  if (in->live_remote) {
+    /* The camera may be away (or come back any moment): end the chains
+     * below it, and restart nothing any more. */
+    if (in->retry_source) {
+      g_source_remove (in->retry_source);
+      in->retry_source = 0;
+    }
+    send_eos_into (in->depay);
+    send_eos_into (in->audio_depay);
+    return;
+  }
 
   /* rtspsrc, srtsrc, live test sources: an EOS event sent to the source
    * element travels downstream from it. */

@@ -24,11 +24,19 @@ struct _MedInput
   GstElement *raw_video; /* tee of raw video for the composite, or NULL */
   GstElement *raw_audio; /* tee of raw audio for the composite, or NULL */
   GstElement *depay; /* where a dynamic source's video pad links */
+  GstElement *demux; /* parsebin of srt/file inputs, or NULL */
+  GstElement *audio_depay; /* where a dynamic source's audio pad links */
   gboolean live_remote; /* rtsp/srt: errors are gaps, retried */
+  gboolean dynamic; /* rtsp/srt/file: pads appear once playing */
+  gint pads_done; /* atomic: its recorder streams are decided */
   gboolean flowed; /* a buffer came out (atomic) */
+  gint fresh; /* atomic: a buffer came out since the last restart */
   gint resync; /* atomic: restarted, the gate re-times what comes next */
+  gint audio_resync; /* atomic: the same for the audio gate */
+  gint64 dropped_at; /* monotonic µs of the drop (main context), or 0 */
   guint retry_source;
   guint retries;
+  guint audio_wait; /* timer: video found, audio may follow */
 };
 
 /* Builds input index from uri (already checked) into pipeline; composite
@@ -39,7 +47,24 @@ void med_input_free (MedInput *in);
 gboolean med_input_can_retry (MedInput *in);
 /* Logs a gap and restarts the source after a back-off. */
 void med_input_schedule_retry (MedInput *in, const char *why);
+/* Ends the input: EOS into its chains. A remote input gets it below the
+ * source (at its depayloaders), so it ends even while the camera is away. */
 void med_input_send_eos (MedInput *in);
+/* The input's video pad appeared without audio: its streams count as
+ * known after a short wait for an audio pad (main context). */
+void med_input_wait_for_audio (MedInput *in);
+/* The main context learnt that media flows again after a restart. */
+void med_input_came_back (MedInput *in);
+
+/* A dynamic input found an audio stream before its pads were all known:
+ * parse (already in the pipeline) gets a gate, a queue and a recorder
+ * pad. Streaming thread. */
+gboolean med_session_attach_input_audio (MedSession *s, MedInput *in,
+    GstElement *parse, GError **error);
+/* The input's streams are all known (no-more-pads, or the wait ended):
+ * once every dynamic input is, the gates open. Any thread, once per input
+ * counts. */
+void med_session_input_pads_known (MedSession *s, MedInput *in);
 
 void med_session_input_event (MedSession *s, MedInput *in,
     MedRecordingEvent kind, const char *detail);

@@ -2,11 +2,13 @@
  * element in C (never gst_parse_launch on anything a user typed).
  *
  *   input i ─► [encode for test://, v4l2] ─► parse ─► gate ─► queue ─► rec.video_i
- *          └─► (audio for test://av) opusenc ─► gate ─► queue ─► rec.audio_i
+ *          └─► audio (test://av: opusenc; rtsp/srt/file: the source's AAC or
+ *              Opus, depayloaded and parsed) ─► gate ─► queue ─► rec.audio_i
  *   with --composite, raw (or decoded) video of every input also goes to
  *   compositor (grid) ─► medstamp ─► x264enc ─► h264parse ─► gate ─► tee
  *        ├─► queue ─► composite recorder (dir/composite)
- *        └─► queue ─► hlssink2 (dir/hls/live.m3u8)
+ *        ├─► queue ─► hlssink2 (dir/hls/live.m3u8)
+ *        └─► queue ─► appsink ═► appsrc of an RTSP mount (rtsp_port)
  *   and test://av audio to audiomixer ─► opusenc ─► gate ─► composite recorder.
  *
  * Every input's encoded stream reaches its recorder untouched (test and
@@ -22,7 +24,10 @@
  * marks this session's recording failed with the explanation and stops only
  * this pipeline. An input element (rtspsrc, srtsrc) that errors after the
  * session started is a gap: logged, and the input is restarted with
- * back-off (1, 2, 4 … 30 s) while the other inputs go on. */
+ * back-off (1, 2, 4 … 30 s) while the other inputs go on. A remote input's
+ * gates hold back its EOS unless the session stops (splitmuxsink would
+ * otherwise end the stream and refuse its return) and its media while its
+ * picture size differs from the recorded one. */
 #define G_LOG_DOMAIN "medsched-media"
 
 #include <medsched/med-media.h>
@@ -34,7 +39,9 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <gio/gio.h>
 #include <gst/gst.h>
+#include <gst/rtsp-server/rtsp-server.h>
 #include <gst/video/video.h>
 
 #include "gstmedmanifest.h"
@@ -45,6 +52,44 @@ G_DEFINE_QUARK (med-media-error-quark, med_media_error)
 /* clang-format on */
 
 typedef struct _Gate Gate;
+
+/* The appsrc of each prepared mount media; refcounted (g_atomic_rc_box)
+ * because a media may be unprepared after its session was freed. */
+typedef struct
+{
+  GMutex lock;
+  GPtrArray *srcs; /* GstElement* appsrc, owned refs */
+} RtspFeed;
+
+static RtspFeed *
+feed_new (void)
+{
+  RtspFeed *f = g_atomic_rc_box_new0 (RtspFeed);
+
+  g_mutex_init (&f->lock);
+  f->srcs = g_ptr_array_new_with_free_func (gst_object_unref);
+  return f;
+}
+
+static void
+feed_clear (RtspFeed *f)
+{
+  g_ptr_array_unref (f->srcs);
+  g_mutex_clear (&f->lock);
+}
+
+static void
+feed_release (gpointer f, GClosure *closure)
+{
+  g_atomic_rc_box_release_full (f, (GDestroyNotify) feed_clear);
+}
+
+/* How long dynamic inputs may take to announce their streams. */
+#define PADS_WAIT_S 10
+/* How long an input's video may wait for its audio to start. */
+#define AV_WAIT (2 * GST_SECOND)
+
+static gboolean pads_timeout_cb (gpointer user_data);
 
 struct _MedSession
 {
@@ -62,8 +107,25 @@ struct _MedSession
   GPtrArray *inputs; /* MedInput*, owned */
   guint n_segments;
   gint paused; /* atomic: gates drop */
-  GMutex lock; /* Gate.first_rt */
+  gint eos_ok; /* atomic: stopping, so an EOS from a remote input passes */
+  /* Dynamic inputs whose streams are not all known yet (atomic): until
+   * none is left every gate drops, so that every recorder pad is
+   * requested before data flows (matroskamux writes its headers once). */
+  gint pending_pads;
+  guint pads_timeout;
+  /* A file input's gates wait (rather than drop) for the others: under
+   * lock, broadcast when pending_pads reaches 0 or the pipeline closes. */
+  GCond pads_cond;
+  gboolean closing;
+  GMutex lock; /* Gate.first_rt; adding to gates after start */
   gboolean started, stopping, finished;
+  /* The composite's RTSP mount, or NULL: the server runs on the caller's
+   * main context; each prepared (shared) media has an appsrc that the
+   * composite's appsink feeds from its streaming thread. */
+  GstRTSPServer *rtsp;
+  guint rtsp_source;
+  char *rtsp_url;
+  RtspFeed *feed; /* shared with the media's signal handlers */
   MedSessionFinishedFunc finished_func;
   gpointer finished_data;
 };
@@ -73,16 +135,26 @@ struct _Gate
   MedSession *session;
   gboolean is_video;
   gint want_keyframe; /* atomic */
+  gboolean asked; /* a keyframe was asked for (streaming thread) */
   GstPad *pad; /* the probed pad (ref) */
   /* Audio and video of one input start together: an audio gate drops what
    * ends before its input's first video (running time, under lock). */
   Gate *video; /* for an audio gate: its input's video gate, or NULL */
   GstClockTime first_rt; /* for a video gate: first buffer passed */
+  Gate *audio; /* for a video gate: its input's audio gate, or NULL */
+  GstClockTime seen_rt; /* for an audio gate: first buffer that came */
+  GstClockTime first_kf_rt; /* for a video gate: first keyframe that came */
   /* Remote inputs restart with fresh timestamps: shift them so running
    * time goes on (the gate's streaming thread only). */
-  MedInput *remote; /* the input, for a remote input's video gate */
+  MedInput *remote; /* the input, for a remote input's gates */
+  MedInput *input; /* the input it belongs to, or NULL (composite) */
   GstClockTimeDiff shift;
   GstClockTime last_rt;
+  /* The caps the recorder took (a remote gate's streaming thread): a
+   * camera that changes its picture size cannot go on in the same Matroska
+   * track, so it is held back (a logged gap) until it returns to them. */
+  GstCaps *caps;
+  gint held; /* atomic: caps differ, buffers dropped */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -140,17 +212,36 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   MedSession *s = g->session;
 
-  if (g_atomic_int_get (&s->paused))
+  if (g_atomic_int_get (&s->pending_pads) > 0 && g->input && g->input->dynamic
+      && !g->input->live_remote) {
+    /* A file is read at its own pace: hold it until the recorder has
+     * every stream. */
+    g_mutex_lock (&s->lock);
+    while (g_atomic_int_get (&s->pending_pads) > 0 && !s->closing)
+      g_cond_wait (&s->pads_cond, &s->lock);
+    g_mutex_unlock (&s->lock);
+  }
+  if (g_atomic_int_get (&s->paused) || g_atomic_int_get (&s->pending_pads) > 0
+      || g_atomic_int_get (&g->held))
     return GST_PAD_PROBE_DROP;
   if (g->remote) {
     /* Muxers die on a DTS that goes back or is missing: keep a remote
      * input's timeline monotonic across its restarts. */
     GstClockTime rt = buffer_running_time (pad, buf, FALSE);
     GstClockTimeDiff out;
+    gint *resync = g->is_video ? &g->remote->resync : &g->remote->audio_resync;
+    gboolean restarted;
 
     if (!GST_CLOCK_TIME_IS_VALID (rt))
       return GST_PAD_PROBE_DROP;
-    if (g_atomic_int_compare_and_exchange (&g->remote->resync, 1, 0)
+    restarted = g_atomic_int_compare_and_exchange (resync, 1, 0);
+
+    if (restarted && g->is_video)
+      gst_element_post_message (s->pipeline,
+          gst_message_new_application (GST_OBJECT (s->pipeline),
+              gst_structure_new ("med-input-back", "input", G_TYPE_UINT,
+                  g->remote->index, NULL)));
+    if (restarted
         || (GST_CLOCK_TIME_IS_VALID (g->last_rt)
             && (GstClockTimeDiff) rt + g->shift
                 <= (GstClockTimeDiff) g->last_rt)) {
@@ -163,7 +254,8 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
             : (GstClockTimeDiff) g->last_rt + GST_MSECOND
                 - (GstClockTimeDiff) rt;
       }
-      g_atomic_int_set (&g->want_keyframe, 1);
+      if (g->is_video)
+        g_atomic_int_set (&g->want_keyframe, 1);
     }
     out = (GstClockTimeDiff) rt + g->shift;
     if (out < 0
@@ -187,6 +279,8 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
     g_mutex_lock (&s->lock);
     vstart = g->video->first_rt;
+    if (!GST_CLOCK_TIME_IS_VALID (g->seen_rt))
+      g->seen_rt = buffer_running_time (pad, buf, FALSE);
     g_mutex_unlock (&s->lock);
     if (!GST_CLOCK_TIME_IS_VALID (vstart)
         || (GST_CLOCK_TIME_IS_VALID (end) && end <= vstart))
@@ -194,24 +288,150 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     g->video = NULL; /* started: this thread only from now on */
   }
   if (g->is_video && g_atomic_int_get (&g->want_keyframe)) {
-    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
+    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+      /* A camera joined mid-GOP: ask it for a keyframe, once. */
+      if (!g->asked)
+        gst_pad_send_event (pad,
+            gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+                TRUE, 0));
+      g->asked = TRUE;
       return GST_PAD_PROBE_DROP;
+    }
     g_atomic_int_set (&g->want_keyframe, 0);
+    g->asked = FALSE;
   }
   if (g->is_video && !GST_CLOCK_TIME_IS_VALID (g->first_rt)) {
     GstClockTime rt = buffer_running_time (pad, buf, FALSE);
+    GstClockTime audio_rt = GST_CLOCK_TIME_NONE;
+    gboolean has_audio;
 
     g_mutex_lock (&s->lock);
+    /* (an encoded-here input's audio starts with its video anyway) */
+    has_audio = g->audio != NULL && g->input != NULL && g->input->dynamic;
+    if (has_audio)
+      audio_rt = g->audio->seen_rt;
+    if (!GST_CLOCK_TIME_IS_VALID (g->first_kf_rt))
+      g->first_kf_rt = rt;
+    /* An input with audio starts at a keyframe its audio has reached (a
+     * camera's audio may come a little after its video), unless the audio
+     * is more than AV_WAIT late. */
+    if (has_audio && GST_CLOCK_TIME_IS_VALID (rt)
+        && GST_CLOCK_TIME_IS_VALID (g->first_kf_rt)
+        && rt < g->first_kf_rt + AV_WAIT
+        && (!GST_CLOCK_TIME_IS_VALID (audio_rt) || rt < audio_rt)) {
+      g_mutex_unlock (&s->lock);
+      g_atomic_int_set (&g->want_keyframe, 1);
+      g->asked = FALSE; /* ask for the next keyframe now */
+      return GST_PAD_PROBE_DROP;
+    }
     g->first_rt = GST_CLOCK_TIME_IS_VALID (rt) ? rt : 0;
     g_mutex_unlock (&s->lock);
   }
   return GST_PAD_PROBE_OK;
 }
 
+/* The fields a Matroska track cannot change. */
+static gboolean
+same_format (GstCaps *a, GstCaps *b)
+{
+  static const char *const fields[]
+      = { "width", "height", "rate", "channels", NULL };
+  const GstStructure *sa = gst_caps_get_structure (a, 0);
+  const GstStructure *sb = gst_caps_get_structure (b, 0);
+
+  if (!gst_structure_has_name (sb, gst_structure_get_name (sa)))
+    return FALSE;
+  for (guint i = 0; fields[i]; i++) {
+    const GValue *va = gst_structure_get_value (sa, fields[i]);
+    const GValue *vb = gst_structure_get_value (sb, fields[i]);
+
+    if ((va == NULL) != (vb == NULL)
+        || (va && gst_value_compare (va, vb) != GST_VALUE_EQUAL))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+post_input_note (Gate *g, const char *name, const char *detail)
+{
+  MedSession *s = g->session;
+
+  gst_element_post_message (s->pipeline,
+      gst_message_new_application (GST_OBJECT (s->pipeline),
+          gst_structure_new (name, "input", G_TYPE_UINT, g->remote->index,
+              "detail", G_TYPE_STRING, detail, NULL)));
+}
+
+static GstPadProbeReturn
+gate_caps (Gate *g, GstEvent *ev)
+{
+  GstCaps *caps;
+
+  gst_event_parse_caps (ev, &caps);
+  if (caps == NULL || gst_caps_get_size (caps) == 0)
+    return GST_PAD_PROBE_OK;
+  if (g->caps == NULL) {
+    g->caps = gst_caps_ref (caps);
+    return GST_PAD_PROBE_OK;
+  }
+  if (same_format (g->caps, caps)) {
+    if (g_atomic_int_compare_and_exchange (&g->held, 1, 0)) {
+      if (g->is_video)
+        g_atomic_int_set (&g->want_keyframe, 1);
+      post_input_note (g, "med-input-note", "format back as recorded");
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  if (g_atomic_int_compare_and_exchange (&g->held, 0, 1)) {
+    const GstStructure *was = gst_caps_get_structure (g->caps, 0);
+    const GstStructure *now = gst_caps_get_structure (caps, 0);
+    gint w0 = 0, h0 = 0, w1 = 0, h1 = 0;
+    g_autofree char *detail = NULL;
+
+    gst_structure_get_int (was, "width", &w0);
+    gst_structure_get_int (was, "height", &h0);
+    gst_structure_get_int (now, "width", &w1);
+    gst_structure_get_int (now, "height", &h1);
+    detail = g->is_video
+        ? g_strdup_printf ("picture size changed from %d×%d to %d×%d; "
+                           "not recorded until it is back",
+            w0, h0, w1, h1)
+        : g_strdup ("audio format changed; not recorded until it is back");
+    post_input_note (g, "med-input-note", detail);
+  }
+  return GST_PAD_PROBE_DROP;
+}
+
+/* A remote input's EOS (the camera went away, or said goodbye) must not
+ * reach the recorder unless the session is stopping: splitmuxsink would
+ * end that stream, or, for its reference stream, close the recording and
+ * then refuse the camera's return ("Queued GOP time is negative"). The EOS
+ * is dropped and reported as a drop; the input is restarted. */
+static GstPadProbeReturn
+gate_event_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Gate *g = user_data;
+  MedSession *s = g->session;
+  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS)
+    return gate_caps (g, ev);
+  if (GST_EVENT_TYPE (ev) != GST_EVENT_EOS || g_atomic_int_get (&s->eos_ok))
+    return GST_PAD_PROBE_OK;
+  if (g->is_video)
+    gst_element_post_message (s->pipeline,
+        gst_message_new_application (GST_OBJECT (s->pipeline),
+            gst_structure_new ("med-input-eos", "input", G_TYPE_UINT,
+                g->remote->index, NULL)));
+  return GST_PAD_PROBE_DROP;
+}
+
 static void
 gate_free (Gate *g)
 {
   gst_clear_object (&g->pad);
+  gst_clear_caps (&g->caps);
   g_free (g);
 }
 
@@ -223,12 +443,27 @@ add_gate (MedSession *s, GstElement *e, gboolean is_video)
 
   g->session = s;
   g->first_rt = GST_CLOCK_TIME_NONE;
+  g->seen_rt = GST_CLOCK_TIME_NONE;
+  g->first_kf_rt = GST_CLOCK_TIME_NONE;
   g->last_rt = GST_CLOCK_TIME_NONE;
   g->is_video = is_video;
+  /* Video starts at a keyframe, so its audio starts with it. */
+  g->want_keyframe = is_video;
   g->pad = gst_element_get_static_pad (e, "src");
   gst_pad_add_probe (g->pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe_cb, g, NULL);
+  g_mutex_lock (&s->lock);
   g_ptr_array_add (s->gates, g);
+  g_mutex_unlock (&s->lock);
   return g;
+}
+
+/* Makes g a remote input's gate: re-timed across restarts, EOS held. */
+static void
+watch_remote (Gate *g, MedInput *in)
+{
+  g->remote = in;
+  gst_pad_add_probe (g->pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gate_event_cb,
+      g, NULL);
 }
 
 static gboolean
@@ -248,8 +483,8 @@ link_to_request (GstElement *src, GstElement *sink, const char *templ,
 
 /* parse ─► queue ─► recorder pad, gated at parse's src. */
 static gboolean
-attach_recorded (MedSession *s, GstElement *parse, GstElement *recorder,
-    gboolean is_video, GError **error)
+attach_recorded_gated (MedSession *s, GstElement *parse, GstElement *recorder,
+    gboolean is_video, Gate **gate, GError **error)
 {
   GstElement *q = make ("queue", NULL, error);
 
@@ -260,9 +495,18 @@ attach_recorded (MedSession *s, GstElement *parse, GstElement *recorder,
   gst_bin_add (GST_BIN (s->pipeline), q);
   if (!gst_element_link (parse, q))
     return FALSE;
-  add_gate (s, parse, is_video);
+  *gate = add_gate (s, parse, is_video);
   return link_to_request (q, recorder, is_video ? "video_%u" : "audio_%u",
       error);
+}
+
+static gboolean
+attach_recorded (MedSession *s, GstElement *parse, GstElement *recorder,
+    gboolean is_video, GError **error)
+{
+  Gate *gate = NULL;
+
+  return attach_recorded_gated (s, parse, recorder, is_video, &gate, error);
 }
 
 /* ---- store bookkeeping (main context) ------------------------------------ */
@@ -290,14 +534,216 @@ set_state (MedSession *s, MedRecordingState state, const char *failure)
         s->recording_id, med_recording_state_to_string (state), err->message);
 }
 
+/* Before the pipeline goes to NULL: no gate may still wait. */
+static void
+wake_gates (MedSession *s)
+{
+  g_mutex_lock (&s->lock);
+  s->closing = TRUE;
+  g_cond_broadcast (&s->pads_cond);
+  g_mutex_unlock (&s->lock);
+}
+
 static gboolean
 teardown_idle_cb (gpointer user_data)
 {
   MedSession *s = user_data;
 
-  if (s->pipeline)
+  if (s->pipeline) {
+    wake_gates (s);
     gst_element_set_state (s->pipeline, GST_STATE_NULL);
+  }
   return G_SOURCE_REMOVE;
+}
+
+/* ---- the RTSP mount ------------------------------------------------------ */
+
+/* No user input reaches this description: the mount's media reads the
+ * composite's encoded H.264 from an appsrc. */
+#define RTSP_LAUNCH                                                            \
+  "( appsrc name=composite is-live=true format=time do-timestamp=true ! "      \
+  "h264parse config-interval=-1 ! "                                            \
+  "rtph264pay name=pay0 pt=96 config-interval=-1 )"
+
+static gboolean
+check_rtsp (const MedSessionConfig *c, GError **error)
+{
+  const char *m = c->rtsp_mount ? c->rtsp_mount : "/live";
+  gsize len = strlen (m);
+
+  if (c->rtsp_port == 0)
+    return TRUE;
+  if (!c->composite) {
+    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
+        "the RTSP mount streams the composite: it needs the composite");
+    return FALSE;
+  }
+  if (c->rtsp_port > 65535) {
+    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
+        "RTSP port %u is out of range", c->rtsp_port);
+    return FALSE;
+  }
+  if (len < 2 || len > 64 || m[0] != '/' || m[len - 1] == '/'
+      || strstr (m, "//") != NULL
+      || strspn (m,
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+             "0123456789_-/")
+          != len) {
+    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
+        "bad RTSP mount: it takes /name[/name]… of letters, digits, _ and -, "
+        "at most 64 bytes");
+    return FALSE;
+  }
+  if (c->rtsp_address) {
+    g_autoptr (GInetAddress) a
+        = g_inet_address_new_from_string (c->rtsp_address);
+
+    if (a == NULL) {
+      g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
+          "bad RTSP address: it takes an IP address");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static void
+rtsp_media_unprepared_cb (GstRTSPMedia *media, gpointer user_data)
+{
+  RtspFeed *f = user_data;
+  g_autoptr (GstElement) bin = gst_rtsp_media_get_element (media);
+  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (bin), "composite");
+
+  g_mutex_lock (&f->lock);
+  if (src)
+    g_ptr_array_remove (f->srcs, src);
+  g_mutex_unlock (&f->lock);
+}
+
+/* A client asked for the mount and the shared media is being built (main
+ * context). */
+static void
+rtsp_media_configure_cb (GstRTSPMediaFactory *factory, GstRTSPMedia *media,
+    gpointer user_data)
+{
+  RtspFeed *f = user_data;
+  g_autoptr (GstElement) bin = gst_rtsp_media_get_element (media);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (bin), "composite");
+  g_autoptr (GstCaps) caps
+      = gst_caps_new_simple ("video/x-h264", "stream-format", G_TYPE_STRING,
+          "byte-stream", "alignment", G_TYPE_STRING, "au", NULL);
+
+  if (src == NULL)
+    return;
+  /* At most ~1 s of 2 Mbit/s queued for a slow display; newer data is
+   * dropped rather than the session held back. */
+  g_object_set (src, "caps", caps, "max-bytes", (guint64) 256 * 1024, NULL);
+  gst_util_set_object_arg (G_OBJECT (src), "leaky-type", "upstream");
+  g_mutex_lock (&f->lock);
+  g_ptr_array_add (f->srcs, src);
+  g_mutex_unlock (&f->lock);
+  g_signal_connect_data (media, "unprepared",
+      G_CALLBACK (rtsp_media_unprepared_cb), g_atomic_rc_box_acquire (f),
+      feed_release, 0);
+}
+
+/* The composite's appsink (streaming thread): every prepared mount media
+ * gets the encoded access unit, re-timed by its own appsrc. */
+static GstFlowReturn
+rtsp_sample_cb (GstElement *sink, gpointer user_data)
+{
+  RtspFeed *f = user_data;
+  GstSample *sample = NULL;
+  GstBuffer *buf;
+
+  g_signal_emit_by_name (sink, "pull-sample", &sample);
+  if (sample == NULL)
+    return GST_FLOW_EOS;
+  buf = gst_sample_get_buffer (sample);
+  g_mutex_lock (&f->lock);
+  if (buf != NULL && f->srcs->len > 0) {
+    GstBuffer *copy = gst_buffer_copy (buf);
+    GstFlowReturn ret;
+
+    GST_BUFFER_PTS (copy) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
+    for (guint i = 0; i < f->srcs->len; i++)
+      g_signal_emit_by_name (f->srcs->pdata[i], "push-buffer", copy, &ret);
+    gst_buffer_unref (copy);
+  }
+  g_mutex_unlock (&f->lock);
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+static void
+end_rtsp_media (MedSession *s)
+{
+  RtspFeed *f = s->feed;
+
+  if (f == NULL)
+    return;
+  g_mutex_lock (&f->lock);
+  for (guint i = 0; i < f->srcs->len; i++) {
+    GstFlowReturn ret;
+
+    g_signal_emit_by_name (f->srcs->pdata[i], "end-of-stream", &ret);
+  }
+  g_mutex_unlock (&f->lock);
+}
+
+static GstRTSPFilterResult
+close_client_cb (GstRTSPServer *server, GstRTSPClient *client,
+    gpointer user_data)
+{
+  return GST_RTSP_FILTER_REMOVE;
+}
+
+/* Listens on the mount (before start, so a taken port is a clear error). */
+static gboolean
+start_rtsp (MedSession *s, const MedSessionConfig *c, GError **error)
+{
+  const char *mount = c->rtsp_mount ? c->rtsp_mount : "/live";
+  const char *address = c->rtsp_address ? c->rtsp_address : "127.0.0.1";
+  g_autofree char *port = g_strdup_printf ("%u", c->rtsp_port);
+  g_autoptr (GstRTSPMountPoints) mounts = NULL;
+  GstRTSPMediaFactory *factory;
+  g_autoptr (GInetAddress) a = g_inet_address_new_from_string (address);
+
+  s->rtsp = gst_rtsp_server_new ();
+  g_object_set (s->rtsp, "service", port, "address", address, NULL);
+  mounts = gst_rtsp_server_get_mount_points (s->rtsp);
+  factory = gst_rtsp_media_factory_new ();
+  gst_rtsp_media_factory_set_launch (factory, RTSP_LAUNCH);
+  gst_rtsp_media_factory_set_shared (factory, TRUE);
+  g_signal_connect_data (factory, "media-configure",
+      G_CALLBACK (rtsp_media_configure_cb), g_atomic_rc_box_acquire (s->feed),
+      feed_release, 0);
+  gst_rtsp_mount_points_add_factory (mounts, mount, factory);
+  s->rtsp_source
+      = gst_rtsp_server_attach (s->rtsp, g_main_context_get_thread_default ());
+  if (s->rtsp_source == 0) {
+    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_IO,
+        "cannot listen for RTSP on %s port %u", address, c->rtsp_port);
+    return FALSE;
+  }
+  s->rtsp_url
+      = g_strdup_printf (g_inet_address_get_family (a) == G_SOCKET_FAMILY_IPV6
+              ? "rtsp://[%s]:%u%s"
+              : "rtsp://%s:%u%s",
+          address, c->rtsp_port, mount);
+  return TRUE;
+}
+
+static void
+stop_rtsp (MedSession *s)
+{
+  if (s->rtsp_source)
+    g_source_remove (s->rtsp_source);
+  s->rtsp_source = 0;
+  if (s->rtsp)
+    gst_rtsp_server_client_filter (s->rtsp, close_client_cb, NULL);
+  gst_clear_object (&s->rtsp);
 }
 
 static void
@@ -306,6 +752,7 @@ finish (MedSession *s, const GError *error)
   if (s->finished)
     return;
   s->finished = TRUE;
+  end_rtsp_media (s);
   g_idle_add (teardown_idle_cb, s);
   if (s->finished_func)
     s->finished_func (s, error, s->finished_data);
@@ -378,6 +825,10 @@ find_input (MedSession *s, GstObject *src)
         && (src == GST_OBJECT (in->source)
             || gst_object_has_as_ancestor (src, GST_OBJECT (in->source))))
       return in;
+    if (in->demux
+        && (src == GST_OBJECT (in->demux)
+            || gst_object_has_as_ancestor (src, GST_OBJECT (in->demux))))
+      return in;
   }
   return NULL;
 }
@@ -394,6 +845,29 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
       if (st && gst_structure_has_name (st, "medrecorder-segment")
           && GST_MESSAGE_SRC (msg) == GST_OBJECT (s->recorder))
         segment_closed (s, st);
+      break;
+    }
+    case GST_MESSAGE_APPLICATION: {
+      const GstStructure *st = gst_message_get_structure (msg);
+      guint index = G_MAXUINT;
+      MedInput *in;
+
+      if (st == NULL || !gst_structure_get_uint (st, "input", &index)
+          || index >= s->inputs->len)
+        break;
+      in = s->inputs->pdata[index];
+      if (gst_structure_has_name (st, "med-input-back"))
+        med_input_came_back (in);
+      else if (gst_structure_has_name (st, "med-input-video"))
+        med_input_wait_for_audio (in);
+      else if (gst_structure_has_name (st, "med-input-note")) {
+        const char *detail = gst_structure_get_string (st, "detail");
+
+        g_message ("input %u: %s", index + 1, detail);
+        med_session_input_event (s, in, MED_RECORDING_EVENT_GAP, detail);
+      } else if (gst_structure_has_name (st, "med-input-eos") && s->started
+          && !s->stopping && !s->finished)
+        med_input_schedule_retry (in, "the input ended its stream");
       break;
     }
     case GST_MESSAGE_EOS:
@@ -420,8 +894,15 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
       if (in == NULL || !in->live_remote)
         g_debug ("recording %" G_GINT64_FORMAT ": %s", s->recording_id,
             debug ? debug : "");
+      if (in != NULL && med_input_can_retry (in) && s->stopping) {
+        /* Stopping: its chains already got their EOS below the source. */
+        g_message ("recording %" G_GINT64_FORMAT ": input %u: %s while "
+                   "stopping",
+            s->recording_id, in->index + 1, err->message);
+        break;
+      }
       if (in != NULL && med_input_can_retry (in) && s->started && !s->stopping
-          && in->flowed) {
+          && g_atomic_int_get (&in->flowed)) {
         /* A live input dropped after it had delivered: a gap, retried. */
         med_input_schedule_retry (in, err->message);
         break;
@@ -491,7 +972,7 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
   g_autofree char *seg = g_build_filename (hdir, "segment%05d.ts", NULL);
   GstElement *comp, *conv, *stamp, *conv2, *enc, *parse, *parse2, *tee, *q1,
       *q2, *hls;
-  GstElement *mix = NULL;
+  GstElement *mix = NULL, *rtsp_branch = NULL;
   guint n = 0, cols, w, h;
   gboolean any_audio = FALSE;
 
@@ -533,6 +1014,30 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
   gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "ultrafast");
   g_object_set (enc, "key-int-max", 30, "bitrate", 2000, NULL);
   g_object_set (q2, "leaky", 2, NULL);
+  if (c->rtsp_port > 0) {
+    GstElement *q3 = make ("queue", NULL, error);
+    GstElement *parse3 = q3 ? make ("h264parse", NULL, error) : NULL;
+    GstElement *sink = parse3 ? make ("appsink", "rtsp-feed", error) : NULL;
+    g_autoptr (GstCaps) bs
+        = gst_caps_new_simple ("video/x-h264", "stream-format", G_TYPE_STRING,
+            "byte-stream", "alignment", G_TYPE_STRING, "au", NULL);
+
+    if (sink == NULL)
+      return FALSE;
+    g_object_set (q3, "leaky", 2, "max-size-time", (guint64) GST_SECOND, NULL);
+    g_object_set (parse3, "config-interval", -1, NULL);
+    g_object_set (sink, "caps", bs, "sync", FALSE, "async", FALSE,
+        "emit-signals", TRUE, "max-buffers", 60, "drop", TRUE, NULL);
+    g_signal_connect_data (sink, "new-sample", G_CALLBACK (rtsp_sample_cb),
+        g_atomic_rc_box_acquire (s->feed), feed_release, 0);
+    gst_bin_add_many (GST_BIN (s->pipeline), q3, parse3, sink, NULL);
+    rtsp_branch = q3;
+    if (!gst_element_link_many (q3, parse3, sink, NULL)) {
+      g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
+          "cannot link the RTSP feed");
+      return FALSE;
+    }
+  }
   s->playlist = g_build_filename (hdir, "live.m3u8", NULL);
   g_object_set (hls, "location", seg, "playlist-location", s->playlist,
       "target-duration", 2, "max-files", 10, NULL);
@@ -554,7 +1059,8 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
     return FALSE;
   add_gate (s, enc, TRUE);
   gst_bin_add_many (GST_BIN (s->pipeline), q1, parse, q2, parse2, hls, NULL);
-  if (!gst_element_link_many (tee, q1, parse, NULL)
+  if ((rtsp_branch && !gst_element_link (tee, rtsp_branch))
+      || !gst_element_link_many (tee, q1, parse, NULL)
       || !gst_element_link_many (tee, q2, parse2, NULL)
       || !link_to_request (parse, s->composite_recorder, "video_%u", error)) {
     if (error && !*error)
@@ -688,6 +1194,8 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
       return NULL;
     }
   }
+  if (!check_rtsp (c, error))
+    return NULL;
   if (c->dir == NULL || !g_path_is_absolute (c->dir)) {
     g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_IO,
         "the recording directory must be an absolute path");
@@ -717,6 +1225,8 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
   s->dir = g_strdup (c->dir);
   s->booking_id = c->booking_id;
   g_mutex_init (&s->lock);
+  g_cond_init (&s->pads_cond);
+  s->feed = feed_new ();
   s->gates = g_ptr_array_new_with_free_func ((GDestroyNotify) gate_free);
   s->inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) med_input_free);
   s->recording_id = med_store_add_recording (store, c->booking_id, c->regime,
@@ -740,16 +1250,29 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
         || (in->audio_out
             && !attach_recorded (s, in->audio_out, s->recorder, FALSE, error)))
       goto failed;
-    ((Gate *) s->gates->pdata[s->gates->len - (in->audio_out ? 2 : 1)])->remote
-        = in->live_remote ? in : NULL;
-    if (in->audio_out) {
-      Gate *vg = s->gates->pdata[s->gates->len - 2];
-      Gate *ag = s->gates->pdata[s->gates->len - 1];
+    if (in->dynamic)
+      g_atomic_int_inc (&s->pending_pads);
+    {
+      Gate *vg = s->gates->pdata[s->gates->len - (in->audio_out ? 2 : 1)];
 
-      ag->video = vg;
+      vg->input = in;
+      if (in->audio_out)
+        ((Gate *) s->gates->pdata[s->gates->len - 1])->input = in;
+      if (in->live_remote)
+        watch_remote (vg, in);
+      if (in->audio_out) {
+        Gate *ag = s->gates->pdata[s->gates->len - 1];
+
+        ag->video = vg;
+        vg->audio = ag;
+        if (in->live_remote)
+          watch_remote (ag, in);
+      }
     }
   }
   if (c->composite && !build_composite (s, c, error))
+    goto failed;
+  if (c->rtsp_port > 0 && !start_rtsp (s, c, error))
     goto failed;
 
   bus = gst_element_get_bus (s->pipeline);
@@ -781,6 +1304,8 @@ med_session_start (MedSession *s, GError **error)
     return FALSE;
   }
   s->started = TRUE;
+  if (g_atomic_int_get (&s->pending_pads) > 0)
+    s->pads_timeout = g_timeout_add_seconds (PADS_WAIT_S, pads_timeout_cb, s);
   set_state (s, MED_RECORDING_RECORDING, NULL);
   log_event (s, MED_RECORDING_EVENT_START, NULL);
   if (gst_element_set_state (s->pipeline, GST_STATE_PLAYING)
@@ -824,6 +1349,8 @@ med_session_pause (MedSession *s, GError **error)
 gboolean
 med_session_resume (MedSession *s, GError **error)
 {
+  g_autoptr (GPtrArray) gates = NULL;
+
   if (!check_live (s, error))
     return FALSE;
   if (!g_atomic_int_get (&s->paused)) {
@@ -832,8 +1359,14 @@ med_session_resume (MedSession *s, GError **error)
     return FALSE;
   }
   /* Video restarts at a keyframe: ask upstream for one now. */
-  for (guint i = 0; i < s->gates->len; i++) {
-    Gate *g = s->gates->pdata[i];
+  g_mutex_lock (&s->lock);
+  /* a plain copy: g_ptr_array_copy would take the gates' free func */
+  gates = g_ptr_array_sized_new (s->gates->len);
+  for (guint i = 0; i < s->gates->len; i++)
+    g_ptr_array_add (gates, s->gates->pdata[i]);
+  g_mutex_unlock (&s->lock);
+  for (guint i = 0; i < gates->len; i++) {
+    Gate *g = gates->pdata[i];
 
     if (g->is_video) {
       g_atomic_int_set (&g->want_keyframe, 1);
@@ -854,6 +1387,7 @@ med_session_stop (MedSession *s)
   if (!s->started || s->stopping || s->finished)
     return;
   s->stopping = TRUE;
+  g_atomic_int_set (&s->eos_ok, 1);
   log_event (s, MED_RECORDING_EVENT_STOP, NULL);
   /* EOS into every source: each branch drains into the recorders, which
    * seal before EOS reaches the bus. */
@@ -871,6 +1405,7 @@ med_session_abort (MedSession *s, const char *why)
   fail = g_error_new_literal (MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED, why);
   /* NULL without EOS: medrecorder seals its manifest "stopped without EOS",
    * listing every segment, without a final file. */
+  wake_gates (s);
   gst_element_set_state (s->pipeline, GST_STATE_NULL);
   set_state (s, MED_RECORDING_STOPPED, why);
   log_event (s, MED_RECORDING_EVENT_FAILURE, why);
@@ -881,6 +1416,12 @@ gint64
 med_session_get_recording_id (MedSession *s)
 {
   return s->recording_id;
+}
+
+const char *
+med_session_get_rtsp_url (MedSession *s)
+{
+  return s->rtsp_url;
 }
 
 const char *
@@ -919,16 +1460,92 @@ med_session_free (MedSession *s)
   g_idle_remove_by_data (s);
   if (s->bus_watch)
     g_source_remove (s->bus_watch);
-  if (s->pipeline)
+  if (s->pads_timeout)
+    g_source_remove (s->pads_timeout);
+  if (s->pipeline) {
+    wake_gates (s);
     gst_element_set_state (s->pipeline, GST_STATE_NULL);
+  }
   g_clear_pointer (&s->inputs, g_ptr_array_unref);
   g_clear_pointer (&s->gates, g_ptr_array_unref);
   gst_clear_object (&s->pipeline);
   g_free (s->actor);
   g_free (s->dir);
   g_free (s->playlist);
+  stop_rtsp (s);
+  g_free (s->rtsp_url);
+  if (s->feed)
+    g_atomic_rc_box_release_full (s->feed, (GDestroyNotify) feed_clear);
   g_mutex_clear (&s->lock);
+  g_cond_clear (&s->pads_cond);
   g_free (s);
+}
+
+gboolean
+med_session_attach_input_audio (MedSession *s, MedInput *in, GstElement *parse,
+    GError **error)
+{
+  Gate *vg = NULL, *ag = NULL;
+
+  if (!attach_recorded_gated (s, parse, s->recorder, FALSE, &ag, error))
+    return FALSE;
+  g_mutex_lock (&s->lock);
+  for (guint i = 0; i < s->gates->len; i++) {
+    Gate *g = s->gates->pdata[i];
+
+    if (g->is_video && g->input == in)
+      vg = g;
+  }
+  /* Starts with its video, like a test input's audio. */
+  ag->video = vg;
+  if (vg != NULL)
+    vg->audio = ag;
+  g_mutex_unlock (&s->lock);
+  ag->input = in;
+  if (in->live_remote)
+    watch_remote (ag, in);
+  {
+    g_autoptr (GstPad) src = gst_element_get_static_pad (parse, "src");
+    g_autoptr (GstPad) peer = gst_pad_get_peer (src);
+    g_autoptr (GstElement) q = peer ? gst_pad_get_parent_element (peer) : NULL;
+
+    if (q)
+      gst_element_sync_state_with_parent (q);
+  }
+  return TRUE;
+}
+
+void
+med_session_input_pads_known (MedSession *s, MedInput *in)
+{
+  if (g_atomic_int_compare_and_exchange (&in->pads_done, 0, 1) && in->dynamic
+      && g_atomic_int_dec_and_test (&s->pending_pads)) {
+    g_mutex_lock (&s->lock);
+    g_cond_broadcast (&s->pads_cond);
+    g_mutex_unlock (&s->lock);
+  }
+}
+
+/* Some dynamic input did not announce all its streams in time (a camera
+ * still connecting, an SRT listener without caller): record without its
+ * audio rather than hold every other input back. */
+static gboolean
+pads_timeout_cb (gpointer user_data)
+{
+  MedSession *s = user_data;
+
+  s->pads_timeout = 0;
+  for (guint i = 0; i < s->inputs->len; i++) {
+    MedInput *in = s->inputs->pdata[i];
+
+    if (in->dynamic && !g_atomic_int_get (&in->pads_done)) {
+      g_message ("recording %" G_GINT64_FORMAT ": input %u: streams not "
+                 "known after %u s; recording it without audio",
+          s->recording_id, i + 1, PADS_WAIT_S);
+      med_session_input_pads_known (s, in);
+    }
+  }
+  return G_SOURCE_REMOVE;
 }
 
 /* Called by an input on the main context when it restarted or gave up. */

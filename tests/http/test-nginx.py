@@ -9,11 +9,16 @@ token, the HTTP→HTTPS redirect) and that nginx answers ambiguous framing
 itself with 400 — two Content-Length headers, Content-Length together
 with Transfer-Encoding: chunked — without forwarding it (medsched's access
 log never sees those requests), and refuses bodies over
-client_max_body_size with 413. nginx runs in the foreground as root with
+client_max_body_size with 413; that WebSocket upgrades pass /ws/ (a
+made-up join link is 404 from medsched, a mediator console with a bearer
+token gets 101 and its `welcome` frame). nginx runs in the foreground as root with
 -p/-c, its pid file and logs in the temporary directory. TAP."""
 
+import base64
+import json
 import os
 import shutil
+import sqlite3
 import signal
 import socket
 import ssl
@@ -102,6 +107,54 @@ def https(port, method, path, token=None, body=None, extra=""):
     return reply
 
 
+def ws_upgrade(port, path, token=None):
+    """A WebSocket handshake over TLS through nginx: (status, first text
+    frame's payload or None)."""
+    s = tls_socket(port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    head = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+            "Sec-WebSocket-Version: 13\r\n" % (path, key))
+    if token:
+        head += "Authorization: Bearer %s\r\n" % token
+    s.settimeout(10)
+    s.sendall((head + "\r\n").encode())
+    buf = b""
+    try:
+        while b"\r\n\r\n" not in buf:
+            b = s.recv(4096)
+            if not b:
+                break
+            buf += b
+        st = status_of(buf)
+        rest = buf.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in buf else b""
+        payload = None
+        if st == 101:
+            # One unmasked server frame: FIN+opcode, length (7/16/64 bit).
+            while True:
+                if len(rest) >= 2:
+                    n = rest[1] & 0x7F
+                    hl = 2 + (2 if n == 126 else 8 if n == 127 else 0)
+                    if len(rest) >= hl:
+                        if n >= 126:
+                            n = int.from_bytes(rest[2:hl], "big")
+                        if len(rest) >= hl + n:
+                            if rest[0] & 0x0F == 1:
+                                payload = rest[hl:hl + n].decode()
+                            else:
+                                payload = repr(rest[:hl + n])
+                            break
+                b = s.recv(65536)
+                if not b:
+                    break
+                rest += b
+        return st, payload
+    except (socket.timeout, OSError):
+        return status_of(buf), None
+    finally:
+        s.close()
+
+
 def status_of(reply):
     try:
         return int(reply.split(b" ", 2)[1])
@@ -116,7 +169,14 @@ def main():
     centre = Centre(tap, n_cases=1)
     srv = nginx = None
     try:
-        srv = Server(centre, "--trust-proxy", "--secure-cookies")
+        # A remote session for the WebSocket checks (room 4 is remote).
+        centre.cli("case", "add", "--number", "(2026)藏0102民调9号", "--kind",
+                   "wages", "--party", "applicant,zh,remote,甲方,13800000001")
+        centre.cli("case", "dispatch", "2", "--department", "court-mediation")
+        centre.cli("book", "2", "--at", "2026-12-07T09:00", "--room", "4",
+                   "--mediator", "1")
+        srv = Server(centre, "--trust-proxy", "--secure-cookies",
+                     "--media-dir", os.path.join(centre.dir, "media"))
         d = centre.dir
         crt, key = make_cert(d)
         https_port, http_port = free_port(), free_port()
@@ -210,6 +270,26 @@ def run(tap, centre, srv, port, http_port):
     r = https(port, "POST", "/api/v1/rooms", token=tok, body=big)
     tap.ok(status_of(r) == 413, "nginx refuses a 2 MiB body with 413")
     tap.ok("/api/v1/rooms" not in log, "and never forwards it")
+
+    # WebSocket upgrades through nginx's location /ws/
+    st, _ = ws_upgrade(port, "/ws/join/" + "x" * 43)
+    tap.ok(st == 404, "a made-up join link is 404 through nginx",
+           "status %d" % st)
+    db = sqlite3.connect(centre.db)
+    booking = db.execute("SELECT max(id) FROM booking").fetchone()[0]
+    db.close()
+    st, frame = ws_upgrade(port, "/ws/console/%d" % booking,
+                           token=centre.tokens["tashi"])
+    welcome = None
+    try:
+        welcome = json.loads(frame) if frame else None
+    except ValueError:
+        pass
+    tap.ok(st == 101 and isinstance(welcome, dict)
+           and welcome.get("type") == "welcome"
+           and welcome.get("booking") == booking,
+           "a console upgrade with a bearer token gets 101 and welcome "
+           "through nginx", "status %d, frame %r" % (st, frame))
 
     # the client address medsched sees is the real one (X-Real-IP)
     tap.ok('"peer":"127.0.0.1"' in log, "medsched logged the proxied "

@@ -1,0 +1,348 @@
+// console.js — the mediator's console of a remote session
+// (/bookings/<id>/console): connects to /ws/console/<id> on load and
+// lists who waits (admit, remove) and who is in; "Join the call" opens
+// the mediator's own camera and joins as a participant; recording start,
+// pause, resume and stop with the consent state; a caucus with one side;
+// end (stop the recording and leave). Reconnects by itself after a drop.
+'use strict';
+
+(() => {
+  const root = document.getElementById('console');
+  const C = window.MedCall;
+  if (!root || !C) {
+    return;
+  }
+  const $ = (id) => document.getElementById(id);
+  const status = $('call-status');
+  const errorBox = $('call-error');
+  const selfView = $('self');
+  const remoteView = $('remote');
+  const waiting = $('waiting');
+  const waitingEmpty = $('waiting-empty');
+  const incall = $('incall');
+  const recState = $('rec-state');
+  const consentState = $('consent-state');
+  const caucusState = $('caucus-state');
+  const caucusWith = $('caucus-with');
+  const btnJoin = $('btn-join');
+  const btnMute = $('btn-mute');
+  const btnCamera = $('btn-camera');
+  const btnCaucus = $('btn-caucus');
+  const btnCaucusEnd = $('btn-caucus-end');
+  const btnEnd = $('btn-end');
+  const recButtons = Array.from(root.querySelectorAll('button[data-record]'));
+
+  let welcome = null;
+  let local = null;
+  let peer = null;
+  let joined = false;
+  let last = { participants: [], recording: 'off', caucus: null };
+
+  function setStatus(zh, en) {
+    C.say(status, zh, en);
+  }
+  function setError(zh, en) {
+    if (!zh) {
+      errorBox.hidden = true;
+      errorBox.textContent = '';
+      return;
+    }
+    C.say(errorBox, zh, en);
+    errorBox.hidden = false;
+  }
+
+  const signal = new C.Signal(root.dataset.ws, {
+    message: received,
+    status: (zh, en) => {
+      setStatus(zh, en);
+      setControls(false);
+    },
+    lost: () => {
+      // no frozen last picture while the connection is away
+      if (peer) {
+        peer.close();
+        peer = null;
+      }
+      remoteView.srcObject = null;
+    },
+    final: (reason) => {
+      if (peer) {
+        peer.close();
+        peer = null;
+      }
+      C.stopMedia(local);
+      local = null;
+      setControls(false);
+      btnJoin.disabled = true;
+      const t = reason === 'left' ? ['您已离开会议。', 'You have left the session.'] :
+        C.byeText(reason);
+      setStatus(t[0], t[1]);
+    },
+  });
+
+  function received(msg) {
+    switch (msg.type) {
+      case 'welcome':
+        welcome = msg;
+        setError(null);
+        showConsent(msg.consent, msg.regime);
+        btnJoin.disabled = false;
+        setControls(true);
+        if (joined) {
+          // back after a drop: offer again with the same camera
+          startPeer();
+        } else {
+          setStatus('已连接。点“加入通话”打开摄像头并进入通话。',
+              'Connected. Choose Join the call to open your camera and ' +
+              'enter the call.');
+        }
+        break;
+      case 'state':
+        last = msg;
+        showState(msg);
+        if (msg.consent && typeof msg.consent === 'object') {
+          showConsent(msg.consent, welcome && welcome.regime);
+        }
+        break;
+      case 'answer':
+        if (peer && typeof msg.sdp === 'string') {
+          peer.answer(msg.sdp).catch((e) => setError('无法建立音视频连接。',
+              `Could not set up sound and video (${e.name || e}).`));
+        }
+        break;
+      case 'ice':
+        if (peer) {
+          peer.ice(msg);
+        }
+        break;
+      case 'error': {
+        const t = C.errorText(msg.code, msg.message);
+        setError(t[0], t[1]);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  function showConsent(consent, regime) {
+    if (regime === 'hearing') {
+      C.say(consentState, '庭审录制：从第一位参加人进入通话起录制，无需同意。',
+          'Hearing regime: recorded from the first participant in the ' +
+          'call on; no consent needed.');
+    } else if (consent && consent.given) {
+      C.say(consentState, '各方当事人已同意录制。',
+          'Every party has consented to recording.');
+    } else if (consent && consent.needed) {
+      C.say(consentState, '尚有当事人未同意录制（调解程序须经各方同意才能录制）。',
+          'Not every party has consented yet (recording a mediation needs ' +
+          'every party\'s consent).');
+    }
+  }
+
+  function setControls(on) {
+    const rec = last.recording || 'off';
+    const ok = on && signal.connected;
+    // during a caucus the recording stays paused: only stop is offered
+    const caucus = last.caucus != null;
+    recButtons.forEach((b) => {
+      const a = b.dataset.record;
+      b.disabled = !ok || (caucus && a !== 'stop') ||
+          (a === 'start' && rec !== 'off') ||
+          (a === 'pause' && rec !== 'recording') ||
+          (a === 'resume' && rec !== 'paused') ||
+          (a === 'stop' && rec === 'off');
+    });
+    const inCall = (last.participants || []).filter((p) => p &&
+        p.role === 'party' && (p.state === 'in-call' || p.state === 'admitted' ||
+          p.state === 'held'));
+    caucusWith.disabled = !ok || inCall.length === 0 || last.caucus != null;
+    btnCaucus.disabled = caucusWith.disabled;
+    btnCaucusEnd.disabled = !ok || last.caucus == null;
+    btnEnd.disabled = !ok;
+    btnMute.disabled = !(local && local.getAudioTracks().length);
+    btnCamera.disabled = !(local && local.getVideoTracks().length);
+  }
+
+  function button(zh, en, onClick, cls) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    C.say(b, zh, en);
+    if (cls) {
+      b.className = cls;
+    }
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function personLine(p) {
+    const li = document.createElement('li');
+    li.dataset.participant = String(p.id);
+    const name = document.createElement('strong');
+    name.textContent = String(p.name || p.id);
+    const st = C.stateText(p.state);
+    const role = document.createElement('span');
+    role.className = 'role';
+    role.textContent = ` ${C.roleText(p.role)} · ${st[0]} `;
+    const en = document.createElement('span');
+    en.lang = 'en';
+    en.textContent = st[1];
+    role.append(en);
+    li.append(name, role);
+    if (p.media && typeof p.media === 'object') {
+      const m = document.createElement('span');
+      m.className = 'media';
+      m.textContent = ` · ${p.media.audio ? '有声音' : '无声音'} ` +
+          `${p.media.video ? '有画面' : '无画面'} `;
+      m.append(Object.assign(document.createElement('span'), { lang: 'en',
+        textContent: `${p.media.audio ? 'audio' : 'no audio'}, ` +
+          `${p.media.video ? 'video' : 'no video'}` }));
+      li.append(m);
+    }
+    return li;
+  }
+
+  function showState(msg) {
+    const list = Array.isArray(msg.participants) ? msg.participants : [];
+    const me = welcome ? welcome.you : null;
+    waiting.textContent = '';
+    incall.textContent = '';
+    const previous = caucusWith.value;
+    caucusWith.textContent = '';
+    let nWaiting = 0;
+    for (const p of list) {
+      if (!p || typeof p !== 'object' || p.state === 'left') {
+        continue;
+      }
+      const li = personLine(p);
+      const label = String(p.name || p.id);
+      if (p.id === me) {
+        li.append(' （您 ', Object.assign(document.createElement('span'),
+            { lang: 'en', textContent: 'you' }), '）');
+        incall.append(li);
+        continue;
+      }
+      if (p.state === 'waiting') {
+        nWaiting++;
+        li.append(' ', button('准许进入', 'Admit', () => signal.send(
+            { type: 'admit', participant: p.id }), 'admit'));
+        li.lastChild.setAttribute('aria-label', `准许 ${label} 进入 Admit`);
+        li.append(' ', button('移出', 'Remove', () => signal.send(
+            { type: 'remove', participant: p.id }), 'danger'));
+        li.lastChild.setAttribute('aria-label', `移出 ${label} Remove`);
+        waiting.append(li);
+      } else {
+        if (p.role !== 'mediator') {
+          li.append(' ', button('移出', 'Remove', () => signal.send(
+              { type: 'remove', participant: p.id }), 'danger'));
+          li.lastChild.setAttribute('aria-label', `移出 ${label} Remove`);
+        }
+        incall.append(li);
+        if (p.role === 'party') {
+          const o = document.createElement('option');
+          o.value = String(p.id);
+          o.textContent = label;
+          caucusWith.append(o);
+        }
+      }
+    }
+    if (previous) {
+      caucusWith.value = previous;
+    }
+    waitingEmpty.hidden = nWaiting > 0;
+
+    const rec = msg.recording || 'off';
+    if (rec === 'recording') {
+      C.say(recState, '● 录制中', 'Recording');
+    } else if (rec === 'paused') {
+      C.say(recState, '录制已暂停', 'Recording paused');
+    } else {
+      C.say(recState, '未录制', 'Not recording');
+    }
+    recState.dataset.state = rec;
+
+    if (msg.caucus != null) {
+      const with_ = list.find((p) => p && p.id === msg.caucus);
+      C.say(caucusState, `正在与 ${with_ ? with_.name : msg.caucus} 单独谈话；` +
+          '其他各方在等候室，录制已暂停。', 'Caucus under way; the others ' +
+          'are held in the waiting room and recording is paused.');
+    } else {
+      C.say(caucusState, '无', 'None');
+    }
+    setControls(true);
+  }
+
+  async function startPeer() {
+    if (peer) {
+      peer.close();
+    }
+    remoteView.srcObject = null;
+    peer = new C.Peer(signal, welcome && welcome.ice_servers, {
+      remote: (stream) => C.play(remoteView, stream, $('btn-sound')),
+      state: (s) => {
+        if (s === 'connected') {
+          setError(null);
+          setStatus('已进入通话。', 'You are in the call.');
+        } else if (s === 'failed') {
+          const t = C.errorText('ice_failed');
+          setError(t[0], t[1]);
+        }
+      },
+    });
+    setStatus('正在接通…', 'Connecting the call…');
+    try {
+      await peer.offer(local);
+    } catch (e) {
+      setError('无法建立音视频连接。', `Could not set up sound and video ` +
+          `(${e.name || e}).`);
+    }
+  }
+
+  btnJoin.addEventListener('click', async () => {
+    btnJoin.disabled = true;
+    setError(null);
+    for (const mode of ['av', 'audio', 'none']) {
+      try {
+        local = await C.getLocalMedia(mode);
+        break;
+      } catch (e) {
+        const t = C.deviceErrorText(e);
+        setError(t[0], t[1]);
+      }
+    }
+    if (local && local.getVideoTracks().length) {
+      C.play(selfView, local);
+    }
+    joined = true;
+    setControls(true);
+    await startPeer();
+  });
+  C.bindToggle(btnMute, () => local, 'audio');
+  C.bindToggle(btnCamera, () => local, 'video');
+  recButtons.forEach((b) => b.addEventListener('click', () => {
+    setError(null);
+    signal.send({ type: 'record', action: b.dataset.record });
+  }));
+  btnCaucus.addEventListener('click', () => {
+    if (caucusWith.value) {
+      signal.send({ type: 'caucus', with: caucusWith.value });
+    }
+  });
+  btnCaucusEnd.addEventListener('click', () => {
+    signal.send({ type: 'caucus', with: null });
+  });
+  btnEnd.addEventListener('click', () => {
+    if (!window.confirm('结束本次会议？录制将停止并封存。 End the session? ' +
+        'The recording stops and is sealed.')) {
+      return;
+    }
+    if (last.recording && last.recording !== 'off') {
+      signal.send({ type: 'record', action: 'stop' });
+    }
+    signal.send({ type: 'leave' });
+    signal.close();
+  });
+
+  setStatus('正在连接…', 'Connecting…');
+  signal.open();
+})();

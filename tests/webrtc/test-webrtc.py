@@ -1,0 +1,656 @@
+#!/usr/bin/python3
+"""test-webrtc.py — WebRTC calls end to end: a real `medsched serve`, two
+parties joining with Debian's python3-aiortc (generated VP8 video and Opus
+audio) through the WebSocket signalling of docs/webrtc.md, a mediator's
+console admitting them and starting and stopping the recording. Each party
+decodes the other's forwarded media; a caucus holds one side and pauses
+the recording; a party that drops and rejoins gets a new recording with the
+gap logged. The first party's recording is checked with gst-discoverer-1.0
+(a VP8 and an Opus track, the recorded duration) and `medsched recording
+verify`. Bad input: forged and revoked links, console without credentials
+or from another origin, malformed, oversized and unknown frames, an offer
+before admission, an offer without a common codec, a broken SDP, a second
+connection replacing the first, 20 bad frames closing the socket, 50
+reconnects in a row (then a recording that still seals and verifies),
+record start without consent, ICE that never connects, an H.264-only
+offer (answered and recorded as H.264). Last, SIGTERM
+during a recorded call: the recording seals, the party gets bye. No token,
+party name or phone number may reach the logs.
+
+Runs under meson (suite webrtc) with GStreamer pointed at the build's
+plugin; prints TAP."""
+
+import asyncio
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "http"))
+
+from httptest import Centre, Server, request, json_of  # noqa: E402
+from medtest import Tap  # noqa: E402
+
+import webrtcclient as wc  # noqa: E402
+from aiortc import RTCPeerConnection, RTCRtpSender  # noqa: E402
+
+tap = Tap()
+
+
+def db_rows(centre, sql, *args):
+    con = sqlite3.connect("file:%s?mode=ro" % centre.db, uri=True)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def setup():
+    centre = Centre(tap)
+    media = os.path.join(centre.dir, "media")
+    # Booking 1: the call (two parties); booking 2: a party without consent;
+    # booking 3: "recording: hearing" in its note; booking 4: "录制: off".
+    for k in (1, 2, 3, 4):
+        centre.cli("case", "add", "--number", "(2026)藏0102民调%d号" % k,
+                   "--kind", "wages",
+                   "--party", "applicant,zh,remote,甲方%d,13800000001" % k,
+                   "--party", "respondent,zh,remote,乙方%d" % k)
+        centre.cli("case", "dispatch", str(k), "--department",
+                   "court-mediation")
+        centre.cli("book", str(k), "--at", "2026-12-%02dT%02d:00" % (7 + (k - 1) // 2, 9 + (k - 1) % 2),
+                   "--room", "4", "--mediator", "1")
+    centre.cli("booking", "note", "3", "Remote hearing.\nrecording: hearing")
+    centre.cli("booking", "note", "4", "录制: off")
+    return centre, media
+
+
+def links(server, centre, booking):
+    st, _, body = request(server.port, "GET",
+                          "/api/v1/bookings/%d/links" % booking,
+                          token=centre.tokens["admin"])
+    if st != 200:
+        tap.bail("links: %d %s" % (st, body))
+    return json_of(body)
+
+
+def http_status(port, path, headers=None):
+    """Status of a WebSocket upgrade attempt (404 before the upgrade)."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    h = {"Connection": "Upgrade", "Upgrade": "websocket",
+         "Sec-WebSocket-Version": "13",
+         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    h.update(headers or {})
+    conn.request("GET", path, headers=h)
+    r = conn.getresponse()
+    r.read()
+    conn.close()
+    return r.status
+
+
+def discover(path):
+    p = subprocess.run(["gst-discoverer-1.0", "-v", path],
+                       capture_output=True, text=True, timeout=60)
+    out = p.stdout + p.stderr
+    m = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", out)
+    dur = None
+    if m:
+        dur = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + \
+            float(m.group(3))
+    return out, dur
+
+
+def recordings_of(centre, booking):
+    return db_rows(centre, "SELECT id, state, dir, failure FROM recording "
+                   "WHERE booking_id = ? ORDER BY id", booking)
+
+
+
+
+def recording_log(centre, rec_id):
+    return [r[0] for r in db_rows(
+        centre, "SELECT kind FROM recording_event WHERE recording_id = ? "
+        "ORDER BY id", rec_id)]
+
+
+async def main_call(centre, server, base, lk):
+    """Admit, record ~6 s, stop: the party's recording holds its media."""
+    party = wc.Party(base, lk[0]["path"])
+    other = lk[1]
+    mediator = await wc.console(base, 1, centre.tokens["tashi"],
+                                origin="http://127.0.0.1:%d" % server.port)
+    welcome = await party.connect(consent=True)
+    tap.ok(welcome.get("you") == "party-%d" % lk[0]["party_id"]
+           and welcome.get("booking") == 1
+           and welcome.get("regime") == "mediation"
+           and welcome["consent"]["needed"] is True,
+           "welcome names the participant, booking and regime",
+           json.dumps(welcome, ensure_ascii=False))
+    pid = welcome["you"]
+    # The second party consents from its own link (mediation regime).
+    p2 = wc.Party(base, other["path"])
+    await p2.connect(consent=True)
+    # An offer before admission is refused with error state.
+    await party.sig.send({"type": "offer", "sdp": "v=0\r\n"})
+    err = await party.sig.expect_type("error")
+    tap.ok(err.get("code") in ("state", "bad_message"),
+           "an offer before admission is an error", json.dumps(err))
+    st = await mediator.expect(
+        lambda m: m.get("type") == "state"
+        and any(p["id"] == pid and p["state"] == "waiting"
+                for p in m["participants"]), what="party waiting")
+    names = [p["name"] for p in st["participants"]]
+    tap.ok("甲方1" in names, "the mediator sees the party's name")
+    await mediator.send({"type": "admit", "participant": pid})
+    await party.sig.expect_type("admitted")
+    t0 = time.monotonic()
+    await party.call()
+    tap.ok(True, "aiortc connected to webrtcbin in %.2f s"
+           % (time.monotonic() - t0))
+    # Both forms of end-of-candidates are taken without an error: the
+    # next error is the one for the frame sent after them.
+    party.sig.drain()
+    await party.sig.send({"type": "ice", "candidate": "", "sdpMLineIndex": 0})
+    await party.sig.send({"type": "ice", "sdpMLineIndex": 0})
+    await party.sig.send("not json")
+    m = await party.sig.expect_type("error")
+    tap.ok(m.get("code") == "bad_message" and "candidate" not in json.dumps(m),
+           "an empty or missing candidate is taken as end-of-candidates",
+           json.dumps(m, ensure_ascii=False))
+    await mediator.expect(
+        lambda m: m.get("type") == "state"
+        and any(p["id"] == pid and p["state"] == "in-call"
+                and p["media"]["video"] for p in m["participants"]),
+        timeout=15, what="party in-call with video")
+    # The second party joins the call: each receives the other's media.
+    await mediator.send({"type": "admit", "participant": p2.welcome["you"]})
+    await p2.sig.expect_type("admitted")
+    await p2.call()
+    t = time.monotonic() + 15
+    while time.monotonic() < t and not (
+            party.received["video"] > 5 and p2.received["video"] > 5
+            and party.received["audio"] > 5 and p2.received["audio"] > 5):
+        await asyncio.sleep(0.1)
+    tap.ok(party.received["video"] > 5 and p2.received["video"] > 5,
+           "each party decodes the other's forwarded video",
+           repr((party.received, p2.received)))
+    tap.ok(party.received["audio"] > 5 and p2.received["audio"] > 5,
+           "each party decodes the other's forwarded audio",
+           repr((party.received, p2.received)))
+    await mediator.send({"type": "record", "action": "start"})
+    await mediator.expect(lambda m: m.get("type") == "state"
+                          and m.get("recording") == "recording",
+                          what="recording")
+    t_start = time.monotonic()
+    await asyncio.sleep(6)
+    # The second party drops and rejoins with the same link: a new
+    # participant-join recording, the gap logged.
+    await p2.hangup()
+    await asyncio.sleep(0.5)
+    p2 = wc.Party(base, other["path"])
+    await p2.connect(consent=None)
+    await p2.sig.expect_type("admitted")
+    await p2.call()
+    await mediator.expect(
+        lambda m: m.get("type") == "state"
+        and any(p["id"] == p2.welcome["you"] and p["state"] == "in-call"
+                for p in m["participants"]), timeout=15, what="rejoined")
+    await asyncio.sleep(3)
+    # A caucus with the first party: the second is held (no media to it),
+    # the recording paused; then back.
+    await mediator.send({"type": "caucus", "with": pid})
+    await p2.sig.expect_type("held")
+    st = await mediator.expect(lambda m: m.get("type") == "state"
+                               and m.get("caucus") == pid, what="caucus")
+    tap.ok(st["recording"] == "paused"
+           and any(p["id"] == p2.welcome["you"] and p["state"] == "held"
+                   for p in st["participants"]),
+           "a caucus holds the other side and pauses the recording",
+           json.dumps(st, ensure_ascii=False))
+    await asyncio.sleep(0.5)
+    held_from = p2.received["video"]
+    await asyncio.sleep(1.5)
+    tap.ok(p2.received["video"] - held_from <= 2,
+           "the held party receives no video during the caucus",
+           "%d frames" % (p2.received["video"] - held_from))
+    await mediator.send({"type": "caucus", "with": None})
+    await p2.sig.expect_type("admitted")
+    await mediator.expect(lambda m: m.get("type") == "state"
+                          and m.get("caucus") is None
+                          and m.get("recording") == "recording",
+                          what="caucus over")
+    await asyncio.sleep(1)
+    await mediator.send({"type": "record", "action": "stop"})
+    t_stop = time.monotonic()
+    await mediator.expect(lambda m: m.get("type") == "state"
+                          and m.get("recording") == "off", what="off")
+    recorded = t_stop - t_start
+    p2_id = p2.welcome["you"]
+    rows = []
+    t = time.monotonic() + 30
+    while time.monotonic() < t:
+        rows = [r for r in recordings_of(centre, 1)
+                if os.path.basename(r[2]) == "%s-1" % pid]
+        if rows and rows[0][1] in ("sealed", "failed", "stopped"):
+            break
+        await asyncio.sleep(0.2)
+    ok = tap.ok(rows and rows[0][1] == "sealed",
+                "the party's recording sealed", repr(rows) + "\n" + (
+                    "\n".join("%s %d" % (f, os.path.getsize(
+                        os.path.join(rows[0][2], f)))
+                        for f in os.listdir(rows[0][2])) if rows else ""))
+    if ok:
+        rid, _, rdir, _ = rows[0]
+        final = os.path.join(rdir, "recording.mkv")
+        out, dur = discover(final)
+        tap.ok("vp8" in out.lower() or "VP8" in out,
+               "the recording has a VP8 track", out[-1500:])
+        tap.ok("opus" in out.lower(), "the recording has an Opus track",
+               out[-1500:])
+        # The file starts at the first keyframe after record start (a PLI
+        # round trip, up to ~1 s with RTCP timing) and ends at the stop.
+        if not tap.ok(dur is not None and -1.5 <= dur - recorded <= 0.5,
+                      "duration %.2f s for %.2f s recorded"
+                      % (dur or -1, recorded), out[-800:]) \
+                and os.environ.get("W1_KEEP"):
+            import shutil
+            shutil.copytree(rdir, os.environ["W1_KEEP"], dirs_exist_ok=True)
+        p = subprocess.run([centre.bin, "--db", centre.db, "recording",
+                            "verify", str(rid)], capture_output=True,
+                           text=True, env=centre.env, timeout=60)
+        tap.ok(p.returncode == 0, "medsched recording verify %d" % rid,
+               p.stdout + p.stderr)
+        kinds = recording_log(centre, rid)
+        tap.ok(kinds[:1] == ["start"] and "pause" in kinds
+               and "resume" in kinds and kinds[-1] == "stop",
+               "start, the caucus' pause and resume, and stop are in the "
+               "recording log", repr(kinds))
+    rows2 = []
+    t = time.monotonic() + 30
+    while time.monotonic() < t:
+        rows2 = [r for r in recordings_of(centre, 1)
+                 if os.path.basename(r[2]) in ("%s-1" % p2_id, "%s-2" % p2_id)]
+        if len(rows2) == 2 and all(r[1] in ("sealed", "failed", "stopped")
+                                   for r in rows2):
+            break
+        await asyncio.sleep(0.2)
+    if not tap.ok(len(rows2) == 2 and all(r[1] == "sealed" for r in rows2),
+                  "a rejoin makes a second participant-join recording, "
+                  "both sealed", repr(rows2)) and os.environ.get("W1_KEEP"):
+        import shutil
+        for r in rows2:
+            shutil.copytree(r[2], os.path.join(os.environ["W1_KEEP"],
+                                               os.path.basename(r[2])))
+    if len(rows2) == 2:
+        tap.ok("gap" in recording_log(centre, rows2[1][0]),
+               "the rejoin's gap is logged",
+               repr(recording_log(centre, rows2[1][0])))
+    await party.hangup()
+    await p2.hangup()
+    await mediator.close()
+    return pid
+
+
+SDP_NO_CODEC = "\r\n".join([
+    "v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "t=0 0",
+    "a=group:BUNDLE 0",
+    "m=audio 9 UDP/TLS/RTP/SAVPF 0", "c=IN IP4 0.0.0.0", "a=mid:0",
+    "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+    "a=fingerprint:sha-256 " + ":".join(["AB"] * 32),
+    "a=setup:actpass", "a=rtcp-mux", "a=rtpmap:0 PCMU/8000", "a=sendrecv",
+    ""])
+SDP_BARE = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+
+
+async def bad_input(centre, server, base, lk):
+    port = server.port
+    tok = lk[0]["path"].split("/")[-1]
+    forged = tok[:-2] + ("AA" if tok[-2:] != "AA" else "BB")
+    tap.ok(http_status(port, "/ws/join/" + forged) == 404,
+           "a forged link is 404 before the upgrade")
+    tap.ok(http_status(port, "/ws/join/") == 404
+           and http_status(port, "/ws/nothing/x") == 404,
+           "unknown WebSocket endpoints are 404")
+    tap.ok(http_status(port, "/ws/console/1") == 401,
+           "the console without credentials is 401")
+    tap.ok(http_status(port, "/ws/console/1", {
+        "Authorization": "Bearer " + centre.tokens["tashi"],
+        "Origin": "http://evil.example"}) == 403,
+        "the console from another origin is 403")
+    # Revoke booking 2's respondent link: 404 like a forged one.
+    lk2 = links(server, centre, 2)
+    st, _, _ = request(port, "POST", "/api/v1/bookings/2/links/%d/revoke"
+                       % lk2[1]["party_id"], token=centre.tokens["admin"])
+    tap.ok(st == 204 and http_status(port, "/ws" + lk2[1]["path"]) == 404,
+           "a revoked link is 404 before the upgrade", "revoke: %d" % st)
+
+    # Malformed, oversized and unknown frames: an error each, the socket
+    # stays, nothing changes.
+    party = wc.Party(base, lk[0]["path"])
+    await party.connect(consent=None)
+    await party.sig.expect(lambda m: m.get("type") == "state", what="state")
+    party.sig.drain()
+    bad = ["not json", "[1,2]", "{\"type\":42}", "{}",
+           json.dumps({"type": "teleport"}),
+           json.dumps({"type": "ready", "extra": 1}),
+           json.dumps({"type": "consent", "given": "yes"}),
+           json.dumps({"type": "ice", "candidate": "candidate:\u0001x",
+                       "sdpMLineIndex": 0}),
+           json.dumps({"type": "ice", "candidate": "x", "sdpMLineIndex": 99}),
+           "{\"type\":\"ready\",\"a\":" + "[" * 20 + "]" * 20 + "}",
+           json.dumps({"type": "ready", "pad": "x" * (70 * 1024)}),
+           json.dumps({"type": "admit", "participant": "party-2"}),
+           json.dumps({"type": "record", "action": "start"}),
+           b"\x00\x01binary"]
+    codes = []
+    for frame in bad:
+        await party.sig.send(frame)
+        m = await party.sig.expect_type("error")
+        codes.append(m.get("code"))
+    want = ["bad_message"] * 10 + ["too_large", "not_allowed", "not_allowed",
+                                   "bad_message"]
+    tap.ok(codes == want, "every bad frame is answered with its error",
+           "got %r\nwant %r" % (codes, want))
+    tap.ok(not party.sig.closed.is_set(), "the socket stays open")
+    await party.sig.send({"type": "offer", "sdp": SDP_BARE})
+    m = await party.sig.expect_type("error")
+    tap.ok(m.get("code") == "state", "an offer before admission: error state",
+           json.dumps(m))
+    rows = recordings_of(centre, 1)
+    n_before = len(rows)
+
+    # Admitted: an offer without a common codec.
+    mediator = await wc.console(base, 1, centre.tokens["tashi"])
+    await mediator.send({"type": "admit", "participant": lk and
+                         "party-%d" % lk[0]["party_id"]})
+    await party.sig.expect_type("admitted")
+    await party.sig.send({"type": "offer", "sdp": SDP_NO_CODEC})
+    m = await party.sig.expect_type("error")
+    tap.ok(m.get("code") == "no_common_codec",
+           "an offer without a common codec: no_common_codec", json.dumps(m))
+    await party.sig.send({"type": "offer", "sdp": "v=0\r\nthis is no sdp"})
+    m = await party.sig.expect_type("error")
+    tap.ok(m.get("code") == "bad_message", "a broken SDP: bad_message",
+           json.dumps(m))
+
+    # A second connection with the same link replaces the first.
+    second = wc.Party(base, lk[0]["path"])
+    await second.connect(consent=None)
+    m = await party.sig.expect_type("bye")
+    await asyncio.wait_for(party.sig.closed.wait(), 10)
+    tap.ok(m.get("reason") == "replaced" and party.sig.closed.is_set(),
+           "a second connection replaces the first (bye replaced)",
+           json.dumps(m))
+    await second.sig.expect_type("admitted")
+    await second.sig.close()
+
+    # 20 bad frames close the socket with 1008.
+    noisy = wc.Party(base, lk[0]["path"])
+    await noisy.connect(consent=None)
+    for _ in range(20):
+        await noisy.sig.send("garbage")
+    await asyncio.wait_for(noisy.sig.closed.wait(), 10)
+    tap.ok(noisy.sig.ws.close_code == 1008,
+           "20 bad frames close the socket with 1008",
+           repr(noisy.sig.ws.close_code))
+
+    # 50 reconnects in a row: the server answers each and goes on.
+    t0 = time.monotonic()
+    welcomes = 0
+    for i in range(50):
+        p = wc.Party(base, lk[0]["path"])
+        w = await p.connect(consent=None)
+        welcomes += w.get("type") == "welcome"
+        await p.sig.close()
+    tap.ok(welcomes == 50, "50 reconnects in a row, each welcomed "
+           "(%.1f s)" % (time.monotonic() - t0))
+    st, _, body = request(port, "GET", "/healthz")
+    tap.ok(st == 200, "the server still answers after the reconnects")
+    tap.ok(len(recordings_of(centre, 1)) == n_before,
+           "bad input made no recording")
+    await mediator.close()
+
+    # Booking 2: nobody consented; record start is refused.
+    con2 = await wc.console(base, 2, centre.tokens["tashi"])
+    await con2.send({"type": "record", "action": "start"})
+    m = await con2.expect_type("error")
+    tap.ok(m.get("code") == "no_consent",
+           "record start without every consent: no_consent", json.dumps(m))
+    tap.ok(recordings_of(centre, 2) == [], "no recording row without consent")
+    await con2.close()
+
+
+async def after_reconnects(centre, server, base, lk):
+    """After all that, a party still joins and is recorded intact."""
+    party = wc.Party(base, lk[0]["path"])
+    mediator = await wc.console(base, 1, centre.tokens["tashi"])
+    w = await party.connect(consent=None)
+    # A new call (the last one ended with its last connection): admit.
+    await mediator.expect(
+        lambda m: m.get("type") == "state"
+        and any(p["id"] == w["you"] and p["state"] == "waiting"
+                for p in m["participants"]), what="party waiting")
+    await mediator.send({"type": "admit", "participant": w["you"]})
+    await party.sig.expect_type("admitted")
+    await party.call()
+    before = {r[0] for r in recordings_of(centre, 1)}
+    await mediator.send({"type": "record", "action": "start"})
+    await asyncio.sleep(3)
+    await mediator.send({"type": "record", "action": "stop"})
+    new = []
+    t = time.monotonic() + 30
+    while time.monotonic() < t:
+        new = [r for r in recordings_of(centre, 1) if r[0] not in before]
+        if new and all(r[1] != "recording" for r in new):
+            break
+        await asyncio.sleep(0.2)
+    ok = tap.ok(len(new) == 1 and new[0][1] == "sealed",
+                "a recording after the reconnects seals", repr(new))
+    if ok:
+        p = subprocess.run([centre.bin, "--db", centre.db, "recording",
+                            "verify", str(new[0][0])], capture_output=True,
+                           text=True, env=centre.env, timeout=60)
+        tap.ok(p.returncode == 0, "and verifies", p.stdout + p.stderr)
+    await party.hangup()
+    await mediator.close()
+
+
+async def regimes(centre, server, base):
+    """The booking's note sets the call's regime, as for `serve`'s
+    booking-time recordings."""
+    # Hearing: no consent asked; recording starts by itself with the
+    # first participant in the call.
+    lk3 = links(server, centre, 3)
+    mediator = await wc.console(base, 3, centre.tokens["tashi"])
+    party = wc.Party(base, lk3[0]["path"])
+    w = await party.connect(consent=None)
+    tap.ok(w.get("regime") == "hearing"
+           and w["consent"]["needed"] is False,
+           "recording: hearing in the note makes a hearing call",
+           json.dumps(w, ensure_ascii=False))
+    await mediator.expect(
+        lambda m: m.get("type") == "state"
+        and any(p["id"] == w["you"] and p["state"] == "waiting"
+                for p in m["participants"]), what="party waiting")
+    tap.ok(recordings_of(centre, 3) == [],
+           "nothing is recorded before anybody is in the call")
+    await mediator.send({"type": "admit", "participant": w["you"]})
+    await party.sig.expect_type("admitted")
+    await party.call()
+    st = await mediator.expect(
+        lambda m: m.get("type") == "state" and m.get("recording")
+        == "recording", timeout=15, what="recording by itself")
+    rows = []
+    t = time.monotonic() + 15
+    while time.monotonic() < t and not rows:
+        rows = recordings_of(centre, 3)
+        await asyncio.sleep(0.2)
+    tap.ok(st.get("recording") == "recording" and len(rows) >= 1,
+           "the hearing records from the first participant in the call "
+           "without consent", repr(rows))
+    await asyncio.sleep(2)
+    await mediator.send({"type": "record", "action": "stop"})
+    t = time.monotonic() + 30
+    while time.monotonic() < t:
+        rows = recordings_of(centre, 3)
+        if rows and all(r[1] != "recording" for r in rows):
+            break
+        await asyncio.sleep(0.2)
+    tap.ok(rows and all(r[1] == "sealed" for r in rows),
+           "the hearing recording seals", repr(rows))
+    await party.hangup()
+    await mediator.close()
+
+    # Off: record start is refused, nothing is recorded.
+    con4 = await wc.console(base, 4, centre.tokens["tashi"])
+    await con4.send({"type": "record", "action": "start"})
+    m = await con4.expect_type("error")
+    tap.ok(m.get("code") == "not_allowed",
+           "recording: off in the note refuses record start", json.dumps(m))
+    tap.ok(recordings_of(centre, 4) == [], "no recording row when off")
+    await con4.close()
+
+
+async def admitted_party(base, path, mediator):
+    """A party connected and admitted (at once when it was before)."""
+    party = wc.Party(base, path)
+    w = await party.connect(consent=None)
+    if not any(m.get("type") == "admitted" for m in party.sig.all):
+        await mediator.expect(
+            lambda m: m.get("type") == "state"
+            and any(p["id"] == w["you"] and p["state"] == "waiting"
+                    for p in m["participants"]), what="party waiting")
+        await mediator.send({"type": "admit", "participant": w["you"]})
+    await party.sig.expect_type("admitted")
+    return party
+
+
+async def h264_only(centre, base, lk):
+    """An offer with H.264 and no VP8 is answered with H.264 and recorded
+    as such."""
+    mediator = await wc.console(base, 1, centre.tokens["tashi"])
+    party = await admitted_party(base, lk[0]["path"], mediator)
+    caps = RTCRtpSender.getCapabilities("video")
+    await party.call(video_codecs=[x for x in caps.codecs
+                                   if x.mimeType == "video/H264"])
+    answer = [m for m in party.sig.all if m.get("type") == "answer"][-1]
+    tap.ok("H264/90000" in answer["sdp"] and "VP8" not in answer["sdp"],
+           "an H.264-only offer is answered with H.264")
+    before = {r[0] for r in recordings_of(centre, 1)}
+    await mediator.send({"type": "record", "action": "start"})
+    await asyncio.sleep(3)
+    await mediator.send({"type": "record", "action": "stop"})
+    new = []
+    t = time.monotonic() + 30
+    while time.monotonic() < t:
+        new = [r for r in recordings_of(centre, 1) if r[0] not in before]
+        if new and all(r[1] != "recording" for r in new):
+            break
+        await asyncio.sleep(0.2)
+    out = ""
+    if new and new[0][1] == "sealed":
+        out, _ = discover(os.path.join(new[0][2], "recording.mkv"))
+    tap.ok(("h264" in out.lower() or "h.264" in out.lower())
+           and "opus" in out.lower(),
+           "the H.264 call's recording has H.264 and Opus", repr(new))
+    await party.hangup()
+    await mediator.close()
+
+
+async def ice_never_connects(centre, base, lk):
+    """An offer whose only candidate is unreachable: ice_failed to the
+    party and to the mediator."""
+    mediator = await wc.console(base, 1, centre.tokens["tashi"])
+    party = await admitted_party(base, lk[0]["path"], mediator)
+    pc = RTCPeerConnection()
+    pc.addTrack(wc.PatternVideo())
+    pc.addTrack(wc.ToneAudio())
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = wc.one_ice_credential(pc.localDescription.sdp)
+    sdp = re.sub(r"a=(candidate:|end-of-candidates)[^\r\n]*\r\n", "", sdp)
+    sdp = sdp.replace("a=mid:0\r\n", "a=mid:0\r\na=candidate:1 1 udp "
+                      "2130706431 127.0.0.1 9 typ host\r\n", 1)
+    await party.sig.send({"type": "offer", "sdp": sdp})
+    await party.sig.expect_type("answer")
+    t0 = time.monotonic()
+    e = await party.sig.expect_type("error", timeout=60)
+    tap.ok(e.get("code") == "ice_failed",
+           "ICE that never connects: ice_failed to the party (%.1f s)"
+           % (time.monotonic() - t0), json.dumps(e))
+    e = await mediator.expect_type("error", timeout=10)
+    tap.ok(e.get("code") == "ice_failed", "and to the mediator",
+           json.dumps(e))
+    await pc.close()
+    await party.sig.close()
+    await mediator.close()
+
+
+async def shutdown_during_call(centre, server, base, lk):
+    """SIGTERM while recording: the recorder seals, the party gets bye."""
+    mediator = await wc.console(base, 1, centre.tokens["tashi"])
+    party = await admitted_party(base, lk[0]["path"], mediator)
+    await party.call()
+    before = {r[0] for r in recordings_of(centre, 1)}
+    await mediator.send({"type": "record", "action": "start"})
+    await mediator.expect(lambda m: m.get("type") == "state"
+                          and m.get("recording") == "recording",
+                          what="recording")
+    await asyncio.sleep(2)
+    loop = asyncio.get_running_loop()
+    stopping = loop.run_in_executor(None, server.stop)
+    bye = await party.sig.expect_type("bye", timeout=30)
+    rc, err = await stopping
+    tap.ok(bye.get("reason") == "ended",
+           "on shutdown the party gets bye ended", json.dumps(bye))
+    new = [r for r in recordings_of(centre, 1) if r[0] not in before]
+    tap.ok(rc == 0 and len(new) == 1 and new[0][1] == "sealed",
+           "SIGTERM during a call seals its recording and exits 0",
+           "rc %d %r\n%s" % (rc, new, err[-1500:]))
+    await party.hangup()
+    await mediator.close()
+    return rc, err
+
+
+async def run():
+    centre, media = setup()
+    server = Server(centre, "--media-dir", media)
+    base = "ws://127.0.0.1:%d" % server.port
+    stopped = None
+    try:
+        lk = links(server, centre, 1)
+        await main_call(centre, server, base, lk)
+        await bad_input(centre, server, base, lk)
+        await after_reconnects(centre, server, base, lk)
+        await regimes(centre, server, base)
+        await h264_only(centre, base, lk)
+        await ice_never_connects(centre, base, lk)
+        stopped = await shutdown_during_call(centre, server, base, lk)
+    finally:
+        rc, err = stopped if stopped else server.stop()
+        if os.environ.get("W1_SERVER_LOG"):
+            with open(os.environ["W1_SERVER_LOG"], "w") as f:
+                f.write(err)
+        tap.ok(rc == 0, "the server stopped cleanly", err[-2000:])
+        crit = [l for l in err.splitlines() if "CRITICAL" in l]
+        tap.ok(not crit, "no CRITICAL from the server", "\n".join(crit))
+        with open(server.log, encoding="utf-8") as f:
+            alog = f.read()
+        secrets = [x["path"].split("/")[-1] for x in lk] + \
+            [centre.tokens["tashi"]]
+        leaked = [t for t in secrets if t in alog or t in err]
+        tap.ok("/ws/join/" in alog and not leaked,
+               "no link token or bearer token in the logs",
+               "%d leaked" % len(leaked))
+        names = [n for n in ("甲方1", "乙方1", "13800000001")
+                 if n in err or n in alog]
+        tap.ok(not names, "no party names or phone numbers in the logs",
+               repr(names))
+        centre.close()
+
+
+asyncio.run(run())
+tap.done()

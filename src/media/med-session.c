@@ -119,6 +119,12 @@ struct _MedSession
   gboolean closing;
   GMutex lock; /* Gate.first_rt; adding to gates after start */
   gboolean started, stopping, finished;
+  /* "medrecorder-sealed" seen from the recorder / the composite recorder:
+   * the session ends on these, not on the pipeline's EOS, which GStreamer
+   * 1.22's GstBin can lose when an async preroll finishes on a streaming
+   * thread while the application sets PLAYING (tests/plugin
+   * test-medrecorder, MED_TEST_EOS_RACE=1). */
+  gboolean sealed_main, sealed_composite;
   /* The composite's RTSP mount, or NULL: the server runs on the caller's
    * main context; each prepared (shared) media has an appsrc that the
    * composite's appsink feeds from its streaming thread. */
@@ -845,6 +851,16 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
       if (st && gst_structure_has_name (st, "medrecorder-segment")
           && GST_MESSAGE_SRC (msg) == GST_OBJECT (s->recorder))
         segment_closed (s, st);
+      if (st && gst_structure_has_name (st, "medrecorder-sealed")) {
+        if (GST_MESSAGE_SRC (msg) == GST_OBJECT (s->recorder))
+          s->sealed_main = TRUE;
+        else if (s->composite_recorder
+            && GST_MESSAGE_SRC (msg) == GST_OBJECT (s->composite_recorder))
+          s->sealed_composite = TRUE;
+        if (s->sealed_main
+            && (s->composite_recorder == NULL || s->sealed_composite))
+          seal_done (s);
+      }
       break;
     }
     case GST_MESSAGE_APPLICATION: {
@@ -871,7 +887,8 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
       break;
     }
     case GST_MESSAGE_EOS:
-      seal_done (s);
+      if (!s->finished)
+        seal_done (s);
       break;
     case GST_MESSAGE_WARNING: {
       g_autoptr (GError) err = NULL;

@@ -535,6 +535,178 @@ test_kill (void)
   }
 }
 
+/* ---- EOS after the seal, under load ---- */
+
+/* How many short recordings run at once, and one after another in each
+ * thread: the lost EOS needed the application to answer the pipeline's
+ * state-changed PAUSED while that message was still being posted from a
+ * streaming thread, so it shows only with several pipelines on few cores. */
+#define EOS_THREADS 8
+#define EOS_ROUNDS  8
+
+typedef struct
+{
+  const gchar *clip;
+  gint sealed; /* atomic: recordings that sealed their manifest */
+  gint eos_lost; /* atomic: of those, how many never posted EOS on the bus */
+  gint failed; /* atomic: an error or a missing message */
+} EosRun;
+
+/* TRUE if @msg is the pipeline's copy (message-forward) of the EOS that
+ * medrecorder itself posted: the last thing the recorder's worker does. */
+static gboolean
+is_forwarded_recorder_eos (GstMessage *msg)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  GstMessage *inner = NULL;
+  gboolean found;
+
+  if (s == NULL || !gst_structure_has_name (s, "GstBinForwarded"))
+    return FALSE;
+  gst_structure_get (s, "message", GST_TYPE_MESSAGE, &inner, NULL);
+  found = inner != NULL && GST_MESSAGE_TYPE (inner) == GST_MESSAGE_EOS
+      && GST_IS_BIN (GST_MESSAGE_SRC (inner))
+      && g_str_has_prefix (GST_OBJECT_NAME (GST_MESSAGE_SRC (inner)), "rec");
+  if (inner)
+    gst_message_unref (inner);
+  return found;
+}
+
+/* One recording the way gst-launch-1.0 drives it: PAUSED, PLAYING as soon
+ * as the pipeline says it is PAUSED, then wait for the recorder's EOS. */
+static void
+record_once (EosRun *run)
+{
+  g_autofree gchar *dir = make_tmp_dir ();
+  g_autofree gchar *prefix
+      = g_strdup_printf ("filesrc location=\"%s\" ! parsebin ! h264parse "
+                         "! medrecorder name=rec location=",
+          run->clip);
+  GstElement *pipeline = parse_pipeline (prefix, dir);
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  gboolean playing = FALSE, sealed = FALSE, forwarded = FALSE, eos = FALSE;
+
+  g_object_set (pipeline, "message-forward", TRUE, NULL);
+  if (gst_element_set_state (pipeline, GST_STATE_PAUSED)
+      == GST_STATE_CHANGE_FAILURE)
+    goto failed;
+  while (!forwarded && !eos) {
+    g_autoptr (GstMessage) msg = gst_bus_timed_pop (bus, RUN_TIMEOUT);
+
+    if (msg == NULL)
+      goto failed;
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_STATE_CHANGED: {
+        GstState new_state;
+
+        if (GST_MESSAGE_SRC (msg) != GST_OBJECT (pipeline) || playing)
+          break;
+        gst_message_parse_state_changed (msg, NULL, &new_state, NULL);
+        if (new_state == GST_STATE_PAUSED) {
+          playing = TRUE;
+          gst_element_set_state (pipeline, GST_STATE_PLAYING);
+        }
+        break;
+      }
+      case GST_MESSAGE_ELEMENT: {
+        const GstStructure *s = gst_message_get_structure (msg);
+
+        if (s && gst_structure_has_name (s, "medrecorder-sealed"))
+          sealed = TRUE;
+        else if (is_forwarded_recorder_eos (msg))
+          forwarded = TRUE;
+        break;
+      }
+      case GST_MESSAGE_EOS:
+        eos = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        goto failed;
+      default:
+        break;
+    }
+  }
+  /* PAUSED→READY joins the recorder's worker: whatever it was going to post
+   * is on the bus now (READY does not flush the bus, NULL would). */
+  gst_element_set_state (pipeline, GST_STATE_READY);
+  if (!eos) {
+    g_autoptr (GstMessage) msg
+        = gst_bus_pop_filtered (bus, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+
+    eos = msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
+  }
+  if (!sealed)
+    goto failed;
+  g_atomic_int_inc (&run->sealed);
+  if (!eos)
+    g_atomic_int_inc (&run->eos_lost);
+  goto done;
+
+failed:
+  g_atomic_int_inc (&run->failed);
+done:
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  remove_tree (dir);
+}
+
+static gpointer
+record_rounds (gpointer data)
+{
+  for (guint i = 0; i < EOS_ROUNDS; i++)
+    record_once (data);
+  return NULL;
+}
+
+/* Many short recordings at once, each prerolling while the others run:
+ * every one that seals must also end with EOS on its pipeline's bus.
+ * KNOWN TO FAIL (GStreamer 1.22, see the H7 report): the top-level bin
+ * can miss that it is PLAYING when its state-changed PAUSED is posted from
+ * a streaming thread (async preroll of splitmuxsink or parsebin) and the
+ * application sets PLAYING before that post returns; EOS is then never
+ * forwarded. Runs only with MED_TEST_EOS_RACE=1 until that is fixed. */
+static void
+test_eos_after_seal_under_load (void)
+{
+  g_autofree gchar *tmp = make_tmp_dir ();
+  g_autofree gchar *clip = g_build_filename (tmp, "clip.mkv", NULL);
+  g_autofree gchar *desc = g_strdup_printf (
+      "videotestsrc num-buffers=30 pattern=ball "
+      "! video/x-raw,format=I420,width=160,height=120,framerate=30/1 "
+      "! x264enc speed-preset=ultrafast key-int-max=15 ! h264parse "
+      "! matroskamux ! filesink location=\"%s\"",
+      clip);
+  g_autoptr (GError) error = NULL;
+  GstElement *encode = gst_parse_launch (desc, &error);
+  Messages m = { 0 };
+  EosRun run = { clip, 0, 0, 0 };
+  GThread *threads[EOS_THREADS];
+
+  if (g_strcmp0 (g_getenv ("MED_TEST_EOS_RACE"), "1") != 0) {
+    gst_clear_object (&encode);
+    g_rmdir (tmp);
+    g_test_skip ("known GStreamer EOS race; set MED_TEST_EOS_RACE=1");
+    return;
+  }
+  g_assert_no_error (error);
+  run_to_eos (encode, &m);
+  gst_object_unref (encode);
+  messages_clear (&m);
+
+  for (guint i = 0; i < EOS_THREADS; i++)
+    threads[i] = g_thread_new ("recording", record_rounds, &run);
+  for (guint i = 0; i < EOS_THREADS; i++)
+    g_thread_join (threads[i]);
+
+  g_test_message ("%d recordings sealed, %d of them without EOS, %d failed",
+      run.sealed, run.eos_lost, run.failed);
+  g_assert_cmpint (run.failed, ==, 0);
+  g_assert_cmpint (run.sealed, ==, EOS_THREADS * EOS_ROUNDS);
+  g_assert_cmpint (run.eos_lost, ==, 0);
+  g_unlink (clip);
+  g_rmdir (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -551,6 +723,8 @@ main (int argc, char **argv)
   g_test_add_func ("/plugin/medrecorder/refuses-existing",
       test_refuses_existing_recording);
   g_test_add_func ("/plugin/medrecorder/kill", test_kill);
+  g_test_add_func ("/plugin/medrecorder/eos-after-seal-under-load",
+      test_eos_after_seal_under_load);
 
   ret = g_test_run ();
   gst_deinit ();

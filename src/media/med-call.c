@@ -106,6 +106,7 @@ struct _Media
   Out out[N_KINDS];
   GstElement *sinks; /* fakesink for surplus pads, or NULL */
   gboolean answer_sent;
+  gboolean flowed; /* a first buffer came out of webrtcbin */
   GPtrArray *held_ice; /* IceCand* found before the answer went out */
 };
 
@@ -170,6 +171,7 @@ struct _Rec
   MedCall *call;
   char *peer_id;
   gint64 recording_id;
+  guint join; /* the participant's n-th recorder */
   char *dir;
   GstElement *recorder;
   GstElement *queue[N_KINDS];
@@ -412,6 +414,21 @@ typedef struct
   guint kind;
 } GateData;
 
+/* MEDSCHED_BENCH_LOG=1: a debug line when a recording gate lets its first
+ * keyframe through (tests/webrtc/bench measures join time with it). */
+static gboolean
+bench_log (void)
+{
+  static gsize once = 0;
+  static gboolean on = FALSE;
+
+  if (g_once_init_enter (&once)) {
+    on = g_strcmp0 (g_getenv ("MEDSCHED_BENCH_LOG"), "1") == 0;
+    g_once_init_leave (&once, 1);
+  }
+  return on;
+}
+
 static GstPadProbeReturn
 gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -429,6 +446,10 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
         return GST_PAD_PROBE_DROP;
       }
       g_atomic_int_set (&r->want_keyframe, 0);
+      if (bench_log ())
+        g_debug ("bench: booking=%" G_GINT64_FORMAT " participant=%s join=%u "
+                 "first-keyframe-recorded us=%" G_GINT64_FORMAT,
+            r->call->booking_id, r->peer_id, r->join, g_get_real_time ());
     }
   } else if (r->has_video && !g_atomic_int_get (&r->video_started)) {
     return GST_PAD_PROBE_DROP;
@@ -728,6 +749,7 @@ rec_start (MedCall *c, Peer *p, const char *gap, GError **error)
     if (!g_file_test (r->dir, G_FILE_TEST_EXISTS))
       break;
   }
+  r->join = p->n_joins;
   if (g_mkdir_with_parents (r->dir, 0750) != 0) {
     int e = errno;
 
@@ -833,11 +855,47 @@ peer_may_send (MedCall *c, Peer *p)
       && (p->presence == MED_CALL_IN_CALL || p->presence == MED_CALL_ADMITTED);
 }
 
+/* What is left of a forwarding branch once it is out of the pipeline: its
+ * queue, still running, and its request pad on the destination's
+ * selector. */
+typedef struct
+{
+  GstElement *queue; /* ref */
+  GstElement *sel; /* ref, or NULL */
+  GstPad *selpad; /* ref, or NULL */
+} FwdRemains;
+
+/* On a thread of its own: the queue's streaming thread may be blocked
+ * downstream (the destination's webrtcbin holds outgoing RTP until its
+ * DTLS is up, which may be never), and stopping the queue or releasing the
+ * selector pad waits for that thread's stream lock. It returns once the
+ * destination's webrtcbin goes to NULL (media_free) or the push fails. */
+static gpointer
+fwd_remains_thread (gpointer data)
+{
+  FwdRemains *fr = data;
+
+  gst_element_set_state (fr->queue, GST_STATE_NULL);
+  if (fr->sel != NULL && fr->selpad != NULL)
+    gst_element_release_request_pad (fr->sel, fr->selpad);
+  gst_clear_object (&fr->selpad);
+  gst_clear_object (&fr->sel);
+  gst_object_unref (fr->queue);
+  g_free (fr);
+  return NULL;
+}
+
+/* Takes a forwarding branch out without waiting on the main thread for
+ * anything a streaming thread holds: the gate closes, the tee's pad goes
+ * (the tee's push into the leaky queue never blocks), the queue leaves the
+ * bin (unlinking only), and the rest happens on a helper thread. */
 static void
 fwd_free (Fwd *f)
 {
   MedCall *c = f->call;
   Media *dm = f->dst->media;
+  FwdRemains *fr = g_new0 (FwdRemains, 1);
+  GThread *th;
 
   g_atomic_int_set (&f->gate->open, 0);
   g_atomic_int_set (&f->gate->active, 0);
@@ -854,17 +912,14 @@ fwd_free (Fwd *f)
     }
     gst_clear_object (&f->teepad);
   }
-  gst_element_set_state (f->queue, GST_STATE_NULL);
+  fr->queue = gst_object_ref (f->queue);
   if (f->selpad) {
-    GstElement *sel = GST_ELEMENT (gst_pad_get_parent (f->selpad));
-
-    if (sel) {
-      gst_element_release_request_pad (sel, f->selpad);
-      gst_object_unref (sel);
-    }
-    gst_clear_object (&f->selpad);
+    fr->sel = GST_ELEMENT (gst_pad_get_parent (f->selpad));
+    fr->selpad = g_steal_pointer (&f->selpad);
   }
   gst_bin_remove (GST_BIN (c->pipeline), f->queue);
+  th = g_thread_new ("med-fwd-free", fwd_remains_thread, fr);
+  g_thread_unref (th);
   fwd_gate_unref (f->gate);
   g_free (f);
 }
@@ -1017,7 +1072,11 @@ recs_start_missing (MedCall *c)
     g_autoptr (GError) err = NULL;
     g_autofree char *gap = NULL;
 
-    if (p->media == NULL || p->rec != NULL || !peer_may_send (c, p))
+    /* Not before its media flows: a recorder made while the new
+     * webrtcbin's DTLS is still being set up (right after the answer) left
+     * it never completing (issue 6); JOB_FLOWING calls again. */
+    if (p->media == NULL || p->rec != NULL || !peer_may_send (c, p)
+        || !p->media->flowed)
       continue;
     if (p->left_at_us != 0)
       gap = g_strdup_printf ("participant rejoined after %.1f s away",
@@ -1710,6 +1769,7 @@ run_job_cb (gpointer data)
       }
       break;
     case JOB_FLOWING:
+      p->media->flowed = TRUE;
       if (p->presence == MED_CALL_ADMITTED) {
         p->presence = MED_CALL_IN_CALL;
         check_hearing_start (c);
@@ -1717,6 +1777,7 @@ run_job_cb (gpointer data)
         recs_start_missing (c);
         emit_state (c);
       } else {
+        recs_start_missing (c);
         emit_state (c); /* media flags changed */
       }
       break;

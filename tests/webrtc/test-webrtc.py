@@ -589,6 +589,100 @@ async def ice_never_connects(centre, base, lk):
     await mediator.close()
 
 
+async def media_flows(peers, timeout=15):
+    """True once every peer decoded > 5 video and audio frames."""
+    t = time.monotonic() + timeout
+    while time.monotonic() < t:
+        if all(p.received["video"] > 5 and p.received["audio"] > 5
+               for p in peers):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def leave_and_rejoin(centre, server, base, lk, rounds=3):
+    """Issue 6: the mediator in with media first, then the party joins (a
+    call in progress); recording on, then record stop, the party's and the
+    mediator's `leave` while media flows — rounds times. Each round both
+    get media, the server keeps answering (a new console is welcomed) and
+    the party's recordings all seal."""
+    origin = "http://127.0.0.1:%d" % server.port
+    before = {r[0] for r in recordings_of(centre, 1)}
+    flowed = answering = 0
+    for i in range(rounds):
+        # The previous round's call ends once its recorders sealed; a
+        # console that came in meanwhile gets bye and is closed.
+        t = time.monotonic() + 30
+        while time.monotonic() < t:
+            msig = await wc.console(base, 1, centre.tokens["tashi"],
+                                    origin=origin)
+            await asyncio.sleep(1)
+            if not msig.closed.is_set():
+                break
+        mediator = wc.Party(base, "/unused")
+        mediator.sig = msig
+        mid = msig.all[0]["you"]
+        await mediator.call()
+        await msig.expect(
+            lambda m: m.get("type") == "state"
+            and any(p["id"] == mid and p["state"] == "in-call"
+                    and p["media"]["video"] for p in m["participants"]),
+            timeout=15, what="mediator in-call with video")
+        # Odd rounds record from before the party's offer (its recorder is
+        # made with its answer), even ones once both are in.
+        first = i % 2 == 1
+        for step in ("record", "join") if first else ("join", "record"):
+            if step == "record":
+                await msig.send({"type": "record", "action": "start"})
+                await msig.expect(lambda m: m.get("type") == "state"
+                                  and m.get("recording") == "recording",
+                                  what="recording")
+                continue
+            party = await admitted_party(base, lk[0]["path"], msig)
+            await party.call()
+            ok = await media_flows([party, mediator])
+            flowed += ok
+            if not ok:
+                tap.diag("round %d: party %r mediator %r"
+                         % (i, party.received, mediator.received))
+        await asyncio.sleep(2)
+        await msig.send({"type": "record", "action": "stop"})
+        await party.sig.send({"type": "leave"})
+        await msig.send({"type": "leave"})
+        await asyncio.sleep(0.3)
+        try:
+            probe = await wc.console(base, 1, centre.tokens["tashi"],
+                                     origin=origin)
+            await probe.close()
+            answering += 1
+        except (TimeoutError, asyncio.TimeoutError, OSError) as e:
+            tap.diag("round %d: no welcome after leave: %r" % (i, e))
+        await party.hangup()
+        await mediator.hangup()
+        if answering <= i:
+            break
+        t = time.monotonic() + 30
+        while time.monotonic() < t and any(
+                r[1] == "recording" for r in recordings_of(centre, 1)):
+            await asyncio.sleep(0.2)
+    tap.ok(flowed == rounds,
+           "a party joining a call in progress: both get media (%d/%d)"
+           % (flowed, rounds))
+    tap.ok(answering == rounds,
+           "record stop then leave while media flows: the server keeps "
+           "answering (%d/%d)" % (answering, rounds))
+    new = []
+    t = time.monotonic() + 30
+    while time.monotonic() < t:
+        new = [r for r in recordings_of(centre, 1) if r[0] not in before]
+        if len(new) >= 2 * rounds and all(r[1] != "recording" for r in new):
+            break
+        await asyncio.sleep(0.2)
+    parties = [r for r in new if os.path.basename(r[2]).startswith("party-")]
+    tap.ok(len(parties) == rounds and all(r[1] == "sealed" for r in new),
+           "each join's recording seals", repr(new))
+
+
 async def shutdown_during_call(centre, server, base, lk):
     """SIGTERM while recording: the recorder seals, the party gets bye."""
     mediator = await wc.console(base, 1, centre.tokens["tashi"])
@@ -628,6 +722,7 @@ async def run():
         await regimes(centre, server, base)
         await h264_only(centre, base, lk)
         await ice_never_connects(centre, base, lk)
+        await leave_and_rejoin(centre, server, base, lk)
         stopped = await shutdown_during_call(centre, server, base, lk)
     finally:
         rc, err = stopped if stopped else server.stop()

@@ -107,7 +107,7 @@ class MedServer:
              "--access-log", "off", "--media-dir", self.media],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             preexec_fn=die_with_parent,
-            env=dict(self.env, MEDSCHED_NOW=NOW,
+            env=dict(self.env, MEDSCHED_NOW=NOW, MEDSCHED_BENCH_LOG="1",
                      G_MESSAGES_DEBUG=os.environ.get(
                          "G_MESSAGES_DEBUG", "medsched-call")))
         line = self.proc.stdout.readline()
@@ -116,13 +116,17 @@ class MedServer:
         self.port = int(line.rsplit(" ", 1)[1])
         self.origin = "http://127.0.0.1:%d" % self.port
         self.log = open(self.log_path, "a")
-        self.reader = threading.Thread(target=self.read_log, daemon=True)
+        # GLib's default writer puts debug and info lines on stdout.
+        self.reader = threading.Thread(target=self.read_log,
+                                       args=(self.proc.stderr,), daemon=True)
         self.reader.start()
+        threading.Thread(target=self.read_log, args=(self.proc.stdout,),
+                         daemon=True).start()
 
-    def read_log(self):
+    def read_log(self, stream):
         pat = re.compile(r"bench: booking=(\d+) participant=(\S+) join=(\d+) "
                          r"first-keyframe-recorded us=(\d+)")
-        for line in self.proc.stderr:
+        for line in stream:
             self.log.write(line)
             m = pat.search(line)
             if m:
@@ -173,8 +177,8 @@ class MedServer:
         """A party joins a call whose mediator is in and recording.
         Returns (answer → first decoded frame at the mediator, answer →
         first keyframe recorded) in seconds, either None if not seen."""
-        if self.teardown == "shutdown":
-            self.start()
+        if self.teardown == "shutdown" or self.proc is None:
+            self.start()  # "leave": one server for every join
         s = MedSession(self, self.bookings[-1], clip)
         try:
             await s.start_mediator(record=True)

@@ -134,8 +134,8 @@ gboolean med_http_json_get_bool (JsonObject *o, const char *name,
 /* The recording regime a booking's note asks for (a line "recording:
  * hearing|mediation|off", also 录制:), mediation when it says nothing;
  * *off gets TRUE for "off". In med-http-media.c, also used by the calls. */
-MedRecordingRegime med_http_booking_regime (MedStore *store,
-    gint64 booking_id, gboolean *off);
+MedRecordingRegime med_http_booking_regime (MedStore *store, gint64 booking_id,
+    gboolean *off);
 
 /* POST /api/v1/bookings and /bookings/{id}/reschedule bodies. */
 typedef struct

@@ -220,11 +220,11 @@ config_media (GKeyFile *kf, const char *path, MedHttpConfig *cfg,
 gboolean
 med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
 {
-  static const char *const known[] = { "listen", "database", "centre",
-    "max-body-bytes", "max-header-bytes", "request-timeout", "shutdown-grace",
-    "secure-cookies", "trust-proxy", "access-log", "public-url",
-    "session-hours", "login-burst", "login-refill", "media-dir", "stun-server",
-    "turn-server", NULL };
+  static const char *const known[]
+      = { "listen", "database", "centre", "max-body-bytes", "max-header-bytes",
+          "request-timeout", "shutdown-grace", "secure-cookies", "trust-proxy",
+          "access-log", "public-url", "session-hours", "login-burst",
+          "login-refill", "media-dir", "stun-server", "turn-server", NULL };
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_auto (GStrv) groups = NULL, keys = NULL;
   guint64 v;

@@ -702,3 +702,18 @@ med_http_logout_post (MedReq *r)
   set_cookie (r, SESSION_COOKIE, "", "/", 0);
   soup_server_message_set_redirect (r->msg, 303, "/login");
 }
+
+gboolean
+med_http_join_resolve (MedHttpServer *srv, const char *token, MedTime now,
+    gint64 *booking_id, gint64 *party_id, GError **error)
+{
+  if (!med_store_join_lookup (srv->store, token, now - 6 * 3600,
+          now + 400 * 86400, booking_id, party_id, error))
+    return FALSE;
+  if (med_store_join_revoked (srv->store, *booking_id, *party_id)) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no such link");
+    return FALSE;
+  }
+  return TRUE;
+}

@@ -1634,11 +1634,8 @@ page_join (MedReq *r)
         "请稍后再试。Too many attempts; try again in %u s.", retry);
     return;
   }
-  /* The link works from now until six hours after its session ended, and
-   * not at all once revoked; a miss and a revoked link look the same. */
-  if (!med_store_join_lookup (r->srv->store, token, r->now - 6 * 3600,
-          r->now + 400 * 86400, &booking_id, &party_id, &error)
-      || med_store_join_revoked (r->srv->store, booking_id, party_id)
+  if (!med_http_join_resolve (r->srv, token, r->now, &booking_id, &party_id,
+          &error)
       || (bk = med_store_get_booking (r->srv->store, booking_id, NULL)) == NULL
       || (k = med_store_get_case (r->srv->store, bk->case_id, NULL)) == NULL
       || (parties = med_store_list_parties (r->srv->store, k->id, NULL)) == NULL

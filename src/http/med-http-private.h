@@ -191,6 +191,11 @@ gboolean med_http_may_see_case (MedReq *r, gint64 case_id);
 gboolean med_http_rate_allow (MedHttpServer *srv, const char *key,
     guint *retry_after);
 void med_http_rate_fail (MedHttpServer *srv, const char *key);
+/* A party's capability link: it works from now until six hours after its
+ * session ended, and not at all once revoked; a miss and a revoked link
+ * both fail with MED_STORE_ERROR_NOT_FOUND (they must look the same). */
+gboolean med_http_join_resolve (MedHttpServer *srv, const char *token,
+    MedTime now, gint64 *booking_id, gint64 *party_id, GError **error);
 gboolean med_http_secret_equal (const char *a, const char *b);
 void med_http_login_get (MedReq *r);
 void med_http_login_post (MedReq *r);

@@ -1042,9 +1042,8 @@ auth_party (MedHttpServer *srv, SoupServerMessage *msg, const char *token)
     return NULL;
   }
   if (token == NULL || strlen (token) > 64
-      || !med_store_join_lookup (srv->store, token, now - 6 * 3600,
-          now + 400 * 86400, &booking_id, &party_id, &error)
-      || med_store_join_revoked (srv->store, booking_id, party_id)
+      || !med_http_join_resolve (srv, token, now, &booking_id, &party_id,
+          &error)
       || (bk = med_store_get_booking (srv->store, booking_id, NULL)) == NULL
       || bk->status != MED_BOOKING_STATUS_CONFIRMED
       || (parties = med_store_list_parties (srv->store, bk->case_id, NULL))

@@ -88,6 +88,9 @@ feed_release (gpointer f, GClosure *closure)
 #define PADS_WAIT_S 10
 /* How long an input's video may wait for its audio to start. */
 #define AV_WAIT (2 * GST_SECOND)
+/* Audio buffers an audio gate keeps while its video has not started (about
+ * AV_WAIT of 20 ms Opus frames). */
+#define EARLY_AUDIO_MAX 128
 
 static gboolean pads_timeout_cb (gpointer user_data);
 
@@ -149,6 +152,11 @@ struct _Gate
   GstClockTime first_rt; /* for a video gate: first buffer passed */
   Gate *audio; /* for a video gate: its input's audio gate, or NULL */
   GstClockTime seen_rt; /* for an audio gate: first buffer that came */
+  /* For an audio gate: what came before its video started (a loaded
+   * camera's video can reach its gate later than the audio of the same
+   * instant); what ends after the video's start is sent on then. */
+  GQueue early;
+  gboolean replaying; /* pushing early buffers (streaming thread) */
   GstClockTime first_kf_rt; /* for a video gate: first keyframe that came */
   /* Remote inputs restart with fresh timestamps: shift them so running
    * time goes on (the gate's streaming thread only). */
@@ -218,6 +226,8 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   MedSession *s = g->session;
 
+  if (g->replaying)
+    return GST_PAD_PROBE_OK; /* early audio, checked when it came */
   if (g_atomic_int_get (&s->pending_pads) > 0 && g->input && g->input->dynamic
       && !g->input->live_remote) {
     /* A file is read at its own pace: hold it until the recorder has
@@ -282,16 +292,33 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   }
   if (g->video != NULL) {
     GstClockTime vstart, end = buffer_running_time (pad, buf, TRUE);
+    GstBuffer *b;
 
     g_mutex_lock (&s->lock);
     vstart = g->video->first_rt;
     if (!GST_CLOCK_TIME_IS_VALID (g->seen_rt))
       g->seen_rt = buffer_running_time (pad, buf, FALSE);
     g_mutex_unlock (&s->lock);
-    if (!GST_CLOCK_TIME_IS_VALID (vstart)
-        || (GST_CLOCK_TIME_IS_VALID (end) && end <= vstart))
+    if (!GST_CLOCK_TIME_IS_VALID (vstart)) {
+      g_queue_push_tail (&g->early, gst_buffer_ref (buf));
+      if (g->early.length > EARLY_AUDIO_MAX)
+        gst_buffer_unref (g_queue_pop_head (&g->early));
       return GST_PAD_PROBE_DROP;
+    }
     g->video = NULL; /* started: this thread only from now on */
+    /* What came early and ends after the video's start goes first. */
+    g->replaying = TRUE;
+    while ((b = g_queue_pop_head (&g->early)) != NULL) {
+      GstClockTime b_end = buffer_running_time (pad, b, TRUE);
+
+      if (GST_CLOCK_TIME_IS_VALID (b_end) && b_end > vstart)
+        gst_pad_push (pad, b);
+      else
+        gst_buffer_unref (b);
+    }
+    g->replaying = FALSE;
+    if (GST_CLOCK_TIME_IS_VALID (end) && end <= vstart)
+      return GST_PAD_PROBE_DROP;
   }
   if (g->is_video && g_atomic_int_get (&g->want_keyframe)) {
     if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
@@ -436,6 +463,7 @@ gate_event_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static void
 gate_free (Gate *g)
 {
+  g_queue_clear_full (&g->early, (GDestroyNotify) gst_buffer_unref);
   gst_clear_object (&g->pad);
   gst_clear_caps (&g->caps);
   g_free (g);

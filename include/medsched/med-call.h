@@ -92,7 +92,18 @@ typedef enum
   MED_CALL_EVENT_ICE, /* to participant: candidate, mline */
   MED_CALL_EVENT_ERROR, /* to participant (and the staff when to_staff) */
   MED_CALL_EVENT_ENDED, /* to everyone: the call ended, recordings sealed */
+  MED_CALL_EVENT_SLOTS, /* to participant: who arrives on which m-lines */
 } MedCallEventKind;
+
+/* One receive slot of a participant: the other participant forwarded on
+ * it and the a=mid values (of the participant's offer) their video and
+ * audio arrive on, NULL when that kind is not forwarded. */
+typedef struct
+{
+  const char *participant;
+  const char *video_mid;
+  const char *audio_mid;
+} MedCallSlot;
 
 typedef struct
 {
@@ -104,6 +115,8 @@ typedef struct
   const char *code; /* error codes of docs/webrtc.md */
   const char *message;
   gboolean to_staff;
+  const MedCallSlot *slots; /* SLOTS: the filled ones */
+  guint n_slots;
 } MedCallEvent;
 
 typedef struct _MedCall MedCall;

@@ -309,6 +309,38 @@ call_event_cb (MedCall *call, const MedCallEvent *ev, gpointer user_data)
         send_node (to, json_builder_get_root (b));
       }
       break;
+    case MED_CALL_EVENT_SLOTS:
+      if (to) {
+        g_autoptr (JsonBuilder) b = json_builder_new ();
+
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "type");
+        json_builder_add_string_value (b, "slots");
+        json_builder_set_member_name (b, "slots");
+        json_builder_begin_array (b);
+        for (guint i = 0; i < ev->n_slots; i++) {
+          const MedCallSlot *sl = &ev->slots[i];
+
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "participant");
+          json_builder_add_string_value (b, sl->participant);
+          json_builder_set_member_name (b, "video");
+          if (sl->video_mid)
+            json_builder_add_string_value (b, sl->video_mid);
+          else
+            json_builder_add_null_value (b);
+          json_builder_set_member_name (b, "audio");
+          if (sl->audio_mid)
+            json_builder_add_string_value (b, sl->audio_mid);
+          else
+            json_builder_add_null_value (b);
+          json_builder_end_object (b);
+        }
+        json_builder_end_array (b);
+        json_builder_end_object (b);
+        send_node (to, json_builder_get_root (b));
+      }
+      break;
     case MED_CALL_EVENT_ERROR:
       if (to)
         send_error (to, ev->code, ev->message);
@@ -882,8 +914,9 @@ send_welcome (Conn *c, const Auth *a)
   CallCtx *cc = c->cc;
   MedHttpServer *srv = cc->sig->srv;
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  gboolean mediation
-      = med_call_get_regime (cc->call) == MED_RECORDING_REGIME_MEDIATION;
+  /* Off: nothing is recorded, so no consent is asked either. */
+  gboolean mediation = !cc->rec_off
+      && med_call_get_regime (cc->call) == MED_RECORDING_REGIME_MEDIATION;
   guint missing = 1;
 
   med_store_consent_complete (srv->store, cc->booking_id, &missing, NULL);
@@ -901,7 +934,8 @@ send_welcome (Conn *c, const Auth *a)
   json_builder_set_member_name (b, "booking");
   json_builder_add_int_value (b, cc->booking_id);
   json_builder_set_member_name (b, "regime");
-  json_builder_add_string_value (b, mediation ? "mediation" : "hearing");
+  json_builder_add_string_value (b,
+      cc->rec_off ? "off" : mediation ? "mediation" : "hearing");
   json_builder_set_member_name (b, "consent");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "needed");

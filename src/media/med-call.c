@@ -72,10 +72,33 @@ typedef enum
   CODEC_OPUS,
 } Codec;
 
+/* Receive slots: a participant's offer may add recvonly m-lines, one video
+ * and one audio per other participant it wants to see and hear. */
+#define MAX_SLOTS 5
+#define MAX_MLINES (2 * MAX_SLOTS)
+
 typedef struct _Peer Peer;
 typedef struct _Media Media;
 typedef struct _Rec Rec;
 typedef struct _Fwd Fwd;
+
+/* The latest media of one incoming track: since its last keyframe (video)
+ * or its last RECENT_AUDIO buffers. A recorder made for a participant who
+ * just joined starts with it, because the first keyframe has usually passed
+ * the tee by the time the recorder exists (asking for another costs a round
+ * trip and an encode). Shared by the tee's probe, the Track and recorder
+ * gates; freed by the last. */
+typedef struct
+{
+  gint refs; /* atomic */
+  GMutex lock;
+  GQueue bufs; /* GstBuffer refs, oldest first */
+  gboolean is_video;
+  gboolean from_keyframe; /* video: bufs start at a keyframe */
+} Recent;
+
+#define RECENT_VIDEO 240
+#define RECENT_AUDIO 100
 
 /* What arrives from a participant, one kind. */
 typedef struct
@@ -83,15 +106,17 @@ typedef struct
   Codec codec;
   gint mline; /* -1 = not received */
   GstElement *depay, *parse, *tee; /* parse may be NULL */
+  Recent *recent; /* a reference */
   gint linked; /* atomic: webrtcbin's src pad linked */
   gint flowing; /* atomic */
 } Track;
 
-/* What goes to a participant, one kind. */
+/* What goes to a participant, one kind of one slot. */
 typedef struct
 {
   Codec codec;
   gint mline; /* -1 = nothing sent */
+  char *mid; /* the offer's a=mid, or NULL */
   GstElement *selector, *pay;
   Fwd *active; /* not owned */
 } Out;
@@ -103,10 +128,14 @@ struct _Media
   guint gen;
   GstElement *wb;
   Track in[N_KINDS];
-  Out out[N_KINDS];
+  Out out[N_KINDS][MAX_SLOTS]; /* slot 0: the own m-lines' receive side */
+  Peer *slot[MAX_SLOTS]; /* who is forwarded on each slot (not refs) */
+  char *slots_sent; /* the last "slots" told, to tell changes only */
   GstElement *sinks; /* fakesink for surplus pads, or NULL */
   gboolean answer_sent;
   gboolean flowed; /* a first buffer came out of webrtcbin */
+  gint64 flowed_us; /* when (monotonic) */
+  gboolean catch_up; /* it began while recording: record from its start */
   GPtrArray *held_ice; /* IceCand* found before the answer went out */
 };
 
@@ -131,6 +160,7 @@ struct _Fwd
   MedCall *call;
   Peer *src, *dst; /* not references; removed with either's media */
   guint kind;
+  guint slot; /* the destination's slot */
   GstPad *teepad; /* ref */
   GstElement *queue;
   GstPad *selpad; /* ref */
@@ -412,7 +442,102 @@ typedef struct
 {
   Rec *rec;
   guint kind;
+  Recent *recent; /* a reference, or NULL */
+  gboolean catch_up; /* the gate's thread: start with recent->bufs */
 } GateData;
+
+static Recent *
+recent_new (gboolean is_video)
+{
+  Recent *rc = g_new0 (Recent, 1);
+
+  rc->refs = 1;
+  g_mutex_init (&rc->lock);
+  g_queue_init (&rc->bufs);
+  rc->is_video = is_video;
+  return rc;
+}
+
+static Recent *
+recent_ref (Recent *rc)
+{
+  g_atomic_int_inc (&rc->refs);
+  return rc;
+}
+
+static void
+recent_unref (gpointer data)
+{
+  Recent *rc = data;
+
+  if (rc == NULL || !g_atomic_int_dec_and_test (&rc->refs))
+    return;
+  g_queue_clear_full (&rc->bufs, (GDestroyNotify) gst_buffer_unref);
+  g_mutex_clear (&rc->lock);
+  g_free (rc);
+}
+
+/* The tee's sink pad (streaming thread): keeps the latest media. */
+static GstPadProbeReturn
+recent_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Recent *rc = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  g_mutex_lock (&rc->lock);
+  if (rc->is_video) {
+    if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+      g_queue_clear_full (&rc->bufs, (GDestroyNotify) gst_buffer_unref);
+      rc->from_keyframe = TRUE;
+    }
+    if (rc->from_keyframe) {
+      g_queue_push_tail (&rc->bufs, gst_buffer_ref (buf));
+      if (rc->bufs.length > RECENT_VIDEO) {
+        /* A long picture group: none kept until the next keyframe. */
+        g_queue_clear_full (&rc->bufs, (GDestroyNotify) gst_buffer_unref);
+        rc->from_keyframe = FALSE;
+      }
+    }
+  } else {
+    g_queue_push_tail (&rc->bufs, gst_buffer_ref (buf));
+    if (rc->bufs.length > RECENT_AUDIO)
+      gst_buffer_unref (g_queue_pop_head (&rc->bufs));
+  }
+  g_mutex_unlock (&rc->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+gate_data_free (gpointer data)
+{
+  GateData *gd = data;
+
+  recent_unref (gd->recent);
+  g_free (gd);
+}
+
+/* The gate's first buffer (its thread): what the track kept from before
+ * it goes through the gate first, as if the recorder had been there. */
+static void
+gate_catch_up (GstPad *pad, GateData *gd, GstBuffer *first)
+{
+  GPtrArray *bufs = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) gst_buffer_unref);
+  gboolean found = FALSE;
+
+  g_mutex_lock (&gd->recent->lock);
+  for (GList *l = gd->recent->bufs.head; l != NULL; l = l->next) {
+    if (l->data == first) {
+      found = TRUE;
+      break;
+    }
+    g_ptr_array_add (bufs, gst_buffer_ref (l->data));
+  }
+  g_mutex_unlock (&gd->recent->lock);
+  for (guint i = 0; found && i < bufs->len; i++)
+    gst_pad_push (pad, gst_buffer_ref (bufs->pdata[i]));
+  g_ptr_array_unref (bufs);
+}
 
 /* MEDSCHED_BENCH_LOG=1: a debug line when a recording gate lets its first
  * keyframe through (tests/webrtc/bench measures join time with it). */
@@ -439,6 +564,14 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (!g_atomic_int_get (&r->open))
     return GST_PAD_PROBE_DROP;
+  if (gd->catch_up) {
+    /* Audio catches up once the video started (it starts the file). */
+    if (gd->kind == KIND_AUDIO && r->has_video
+        && !g_atomic_int_get (&r->video_started))
+      return GST_PAD_PROBE_DROP;
+    gd->catch_up = FALSE;
+    gate_catch_up (pad, gd, buf);
+  }
   if (gd->kind == KIND_VIDEO) {
     if (g_atomic_int_get (&r->want_keyframe)) {
       if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
@@ -722,7 +855,8 @@ rec_set_open (Rec *r, gboolean open)
 
 /* A recorder for participant p's current media, while recording. */
 static gboolean
-rec_start (MedCall *c, Peer *p, const char *gap, GError **error)
+rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
+    GError **error)
 {
   Media *m = p->media;
   g_autofree char *base = NULL;
@@ -811,8 +945,13 @@ rec_start (MedCall *c, Peer *p, const char *gap, GError **error)
     gd = g_new0 (GateData, 1);
     gd->rec = r;
     gd->kind = k;
+    if (catch_up && m->in[k].recent != NULL
+        && c->rec_state == MED_CALL_REC_RECORDING) {
+      gd->recent = recent_ref (m->in[k].recent);
+      gd->catch_up = TRUE;
+    }
     gst_pad_add_probe (r->teepad[k], GST_PAD_PROBE_TYPE_BUFFER, gate_probe_cb,
-        gd, g_free);
+        gd, gate_data_free);
     qsink = gst_element_get_static_pad (r->queue[k], "sink");
     if (gst_pad_link (r->teepad[k], qsink) != GST_PAD_LINK_OK) {
       g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
@@ -899,8 +1038,8 @@ fwd_free (Fwd *f)
 
   g_atomic_int_set (&f->gate->open, 0);
   g_atomic_int_set (&f->gate->active, 0);
-  if (dm && dm->out[f->kind].active == f)
-    dm->out[f->kind].active = NULL;
+  if (dm && dm->out[f->kind][f->slot].active == f)
+    dm->out[f->kind][f->slot].active = NULL;
   if (f->teepad) {
     GstElement *tee = GST_ELEMENT (gst_pad_get_parent (f->teepad));
     g_autoptr (GstPad) qsink = gst_element_get_static_pad (f->queue, "sink");
@@ -937,10 +1076,10 @@ fwd_find (MedCall *c, Peer *src, Peer *dst, guint kind)
 }
 
 static Fwd *
-fwd_new (MedCall *c, Peer *src, Peer *dst, guint kind)
+fwd_new (MedCall *c, Peer *src, Peer *dst, guint kind, guint slot)
 {
   Track *t = &src->media->in[kind];
-  Out *o = &dst->media->out[kind];
+  Out *o = &dst->media->out[kind][slot];
   g_autoptr (GstPad) qsink = NULL;
   g_autoptr (GstPad) qsrc = NULL;
   Fwd *f = g_new0 (Fwd, 1);
@@ -949,6 +1088,7 @@ fwd_new (MedCall *c, Peer *src, Peer *dst, guint kind)
   f->src = src;
   f->dst = dst;
   f->kind = kind;
+  f->slot = slot;
   f->gate = g_new0 (FwdGate, 1);
   f->gate->refs = 3; /* the Fwd and the two probes */
   f->gate->want_keyframe = kind == KIND_VIDEO;
@@ -971,9 +1111,66 @@ fwd_new (MedCall *c, Peer *src, Peer *dst, guint kind)
   return f;
 }
 
-/* Makes the forwarding match who is in the call and who is held: a branch
- * per (source, destination, kind) with the same codec, the destination's
- * selector on the most recently admitted open source. */
+static gboolean
+slot_usable (const Media *m, guint s)
+{
+  for (guint k = 0; k < N_KINDS; k++)
+    if (m->out[k][s].selector != NULL && m->out[k][s].mline >= 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+has_slot (const Media *m, const Peer *p)
+{
+  for (guint s = 0; s < MAX_SLOTS; s++)
+    if (m->slot[s] == p)
+      return TRUE;
+  return FALSE;
+}
+
+/* Tells a participant who arrives on which of its m-lines, when that
+ * changed. */
+static void
+tell_slots (MedCall *c, Peer *dst)
+{
+  Media *dm = dst->media;
+  MedCallSlot slots[MAX_SLOTS];
+  MedCallEvent ev = { 0 };
+  GString *sig = g_string_new (NULL);
+
+  for (guint s = 0; s < MAX_SLOTS; s++) {
+    MedCallSlot *sl = &slots[ev.n_slots];
+    Out *v = &dm->out[KIND_VIDEO][s], *a = &dm->out[KIND_AUDIO][s];
+
+    if (dm->slot[s] == NULL)
+      continue;
+    sl->participant = dm->slot[s]->id;
+    sl->video_mid = v->active ? v->mid : NULL;
+    sl->audio_mid = a->active ? a->mid : NULL;
+    g_string_append_printf (sig, "%s/%s/%s;", sl->participant,
+        sl->video_mid ? sl->video_mid : "-",
+        sl->audio_mid ? sl->audio_mid : "-");
+    ev.n_slots++;
+  }
+  if (g_strcmp0 (sig->str, dm->slots_sent) == 0) {
+    g_string_free (sig, TRUE);
+    return;
+  }
+  g_free (dm->slots_sent);
+  dm->slots_sent = g_string_free (sig, FALSE);
+  ev.kind = MED_CALL_EVENT_SLOTS;
+  ev.participant = dst->id;
+  ev.slots = slots;
+  if (c->event_func)
+    c->event_func (c, &ev, c->event_data);
+}
+
+/* Makes the forwarding match who is in the call and who is held: every
+ * other participant who may send gets a receive slot of the destination
+ * while one is free (kept while they stay, so nobody's picture moves; the
+ * most recently admitted first), and each slot's m-lines carry a branch
+ * from that participant's tee, same codec only. */
 static void
 update_forwarding (MedCall *c)
 {
@@ -988,47 +1185,76 @@ update_forwarding (MedCall *c)
   }
   for (guint i = 0; i < c->peers->len; i++) {
     Peer *dst = c->peers->pdata[i];
+    Media *dm = dst->media;
+    gboolean dst_open;
 
     /* The payload types are known once the answer went out. */
-    if (dst->media == NULL || !dst->media->answer_sent)
+    if (dm == NULL || !dm->answer_sent)
       continue;
-    for (guint k = 0; k < N_KINDS; k++) {
-      Out *o = &dst->media->out[k];
-      Fwd *best = NULL;
+    dst_open = peer_may_send (c, dst);
+    for (guint s = 0; s < MAX_SLOTS; s++)
+      if (dm->slot[s] != NULL
+          && (!dst_open || !peer_may_send (c, dm->slot[s])))
+        dm->slot[s] = NULL;
+    for (guint s = 0; dst_open && s < MAX_SLOTS; s++) {
+      Peer *next = NULL;
 
-      if (o->selector == NULL)
+      if (dm->slot[s] != NULL || !slot_usable (dm, s))
         continue;
       for (guint j = 0; j < c->peers->len; j++) {
         Peer *src = c->peers->pdata[j];
-        Fwd *f;
-        gboolean open;
 
-        if (src == dst || src->media == NULL || src->media->in[k].tee == NULL
-            || src->media->in[k].codec != o->codec)
-          continue;
-        f = fwd_find (c, src, dst, k);
-        if (f == NULL)
-          f = fwd_new (c, src, dst, k);
-        open = peer_may_send (c, src) && peer_may_send (c, dst);
-        g_atomic_int_set (&f->gate->open, open);
-        if (open && (best == NULL || src->admit_seq > best->src->admit_seq))
-          best = f;
+        if (src != dst && peer_may_send (c, src) && !has_slot (dm, src)
+            && (next == NULL || src->admit_seq > next->admit_seq))
+          next = src;
       }
-      if (best != NULL && o->active != best) {
-        g_autoptr (GstPad) qsink
-            = gst_element_get_static_pad (best->queue, "sink");
+      if (next == NULL)
+        break;
+      dm->slot[s] = next;
+    }
+    /* Branches from participants without a slot here (any more) go. */
+    for (guint j = c->fwds->len; j-- > 0;) {
+      Fwd *f = c->fwds->pdata[j];
 
-        g_object_set (o->selector, "active-pad", best->selpad, NULL);
+      if (f->dst == dst && dm->slot[f->slot] != f->src) {
+        g_ptr_array_remove_index (c->fwds, j);
+        fwd_free (f);
+      }
+    }
+    for (guint k = 0; k < N_KINDS; k++) {
+      for (guint s = 0; s < MAX_SLOTS; s++) {
+        Out *o = &dm->out[k][s];
+        Peer *src = dm->slot[s];
+        Fwd *want = NULL;
+
+        if (o->selector == NULL)
+          continue;
+        if (src != NULL && o->mline >= 0 && src->media->in[k].tee != NULL
+            && src->media->in[k].codec == o->codec) {
+          want = fwd_find (c, src, dst, k);
+          if (want == NULL)
+            want = fwd_new (c, src, dst, k, s);
+          g_atomic_int_set (&want->gate->open, 1);
+        }
+        if (o->active == want)
+          continue;
         if (o->active != NULL)
           g_atomic_int_set (&o->active->gate->active, 0);
-        g_atomic_int_set (&best->gate->active, 1);
-        o->active = best;
-        if (k == KIND_VIDEO) {
-          g_atomic_int_set (&best->gate->want_keyframe, 1);
-          ask_keyframe (qsink);
+        o->active = want;
+        if (want != NULL) {
+          g_autoptr (GstPad) qsink
+              = gst_element_get_static_pad (want->queue, "sink");
+
+          g_object_set (o->selector, "active-pad", want->selpad, NULL);
+          g_atomic_int_set (&want->gate->active, 1);
+          if (k == KIND_VIDEO) {
+            g_atomic_int_set (&want->gate->want_keyframe, 1);
+            ask_keyframe (qsink);
+          }
         }
       }
     }
+    tell_slots (c, dst);
   }
 }
 
@@ -1071,6 +1297,7 @@ recs_start_missing (MedCall *c)
     Peer *p = c->peers->pdata[i];
     g_autoptr (GError) err = NULL;
     g_autofree char *gap = NULL;
+    gboolean catch_up;
 
     /* Not before its media flows: a recorder made while the new
      * webrtcbin's DTLS is still being set up (right after the answer) left
@@ -1081,7 +1308,12 @@ recs_start_missing (MedCall *c)
     if (p->left_at_us != 0)
       gap = g_strdup_printf ("participant rejoined after %.1f s away",
           (g_get_monotonic_time () - p->left_at_us) / 1e6);
-    if (!rec_start (c, p, gap, &err))
+    /* Who joined a call that records is recorded from their first
+     * keyframe, not from the next one asked for. */
+    catch_up = p->media->catch_up
+        && g_get_monotonic_time () - p->media->flowed_us < G_USEC_PER_SEC;
+    p->media->catch_up = FALSE;
+    if (!rec_start (c, p, gap, catch_up, &err))
       g_warning ("booking %" G_GINT64_FORMAT ": cannot record a participant: "
                  "%s",
           c->booking_id, err->message);
@@ -1282,12 +1514,31 @@ promise_answer_cb (GstPromise *promise, gpointer user_data)
 
 /* ---- building a participant's media ------------------------------------ */
 
+/* One m-line of an offer. */
 typedef struct
 {
-  Codec codec[N_KINDS];
-  gint mline[N_KINDS];
-  GstWebRTCRTPTransceiverDirection dir[N_KINDS]; /* ours */
+  guint kind;
+  gboolean used; /* FALSE: rejected by the offerer (port 0) */
+  Codec codec;
+  guint slot; /* 0: the own m-line of its kind; n: the n-th extra one */
+  GstWebRTCRTPTransceiverDirection dir; /* ours */
+  char *mid; /* a=mid, or NULL */
+} OfferLine;
+
+typedef struct
+{
+  OfferLine line[MAX_MLINES];
+  guint n;
+  gint own[N_KINDS]; /* the own m-line of each kind, or -1 */
 } Offer;
+
+static void
+offer_clear (Offer *o)
+{
+  for (guint i = 0; i < o->n; i++)
+    g_clear_pointer (&o->line[i].mid, g_free);
+  o->n = 0;
+}
 
 static Codec
 codec_in_media (const GstSDPMedia *md, guint kind)
@@ -1316,15 +1567,31 @@ codec_in_media (const GstSDPMedia *md, guint kind)
   return opus ? CODEC_OPUS : CODEC_NONE;
 }
 
+/* An a=mid as the pages and "slots" may carry it: a short token. */
+static gboolean
+mid_ok (const char *mid)
+{
+  gsize len = strlen (mid);
+
+  if (len == 0 || len > 32)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (mid[i]) && strchr ("-_.", mid[i]) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/* Reads an offer: the first audio and video m-lines are the participant's
+ * own media; further ones must be recvonly (receive slots). */
 static gboolean
 check_offer (const char *text, Offer *o, GError **error)
 {
   g_autoptr (GstSDPMessage) sdp = NULL;
   gboolean session_ice;
-  guint n;
+  guint n, n_kind[N_KINDS] = { 0, 0 };
 
   memset (o, 0, sizeof *o);
-  o->mline[0] = o->mline[1] = -1;
+  o->own[0] = o->own[1] = -1;
   if (gst_sdp_message_new (&sdp) != GST_SDP_OK
       || gst_sdp_message_parse_buffer ((const guint8 *) text, strlen (text),
              sdp)
@@ -1335,17 +1602,22 @@ check_offer (const char *text, Offer *o, GError **error)
     return FALSE;
   }
   n = gst_sdp_message_medias_len (sdp);
-  if (n == 0 || n > 4) {
+  if (n == 0 || n > MAX_MLINES) {
     g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
-        "the offer needs one audio and/or one video m-line (it has %u)", n);
+        "the offer needs one audio and/or one video m-line and at most %d "
+        "in all (it has %u)",
+        MAX_MLINES, n);
     return FALSE;
   }
   session_ice = gst_sdp_message_get_attribute_val (sdp, "ice-ufrag") != NULL;
   for (guint i = 0; i < n; i++) {
     const GstSDPMedia *md = gst_sdp_message_get_media (sdp, i);
     const char *kind = gst_sdp_media_get_media (md);
+    const char *mid = gst_sdp_media_get_attribute_val (md, "mid");
+    OfferLine *l = &o->line[i];
     guint k;
 
+    o->n = i + 1;
     if (g_strcmp0 (kind, "video") == 0)
       k = KIND_VIDEO;
     else if (g_strcmp0 (kind, "audio") == 0)
@@ -1353,44 +1625,66 @@ check_offer (const char *text, Offer *o, GError **error)
     else {
       g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
           "m-line %u: only audio and video are supported", i);
-      return FALSE;
+      goto failed;
     }
+    l->kind = k;
     if (gst_sdp_media_get_port (md) == 0)
       continue; /* rejected by the offerer */
-    if (o->mline[k] >= 0) {
+    if (mid != NULL && !mid_ok (mid)) {
       g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
-          "the offer has more than one %s m-line", kind);
-      return FALSE;
+          "m-line %u: a=mid is not a short token", i);
+      goto failed;
     }
     if (!session_ice
         && gst_sdp_media_get_attribute_val (md, "ice-ufrag") == NULL) {
       g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
           "m-line %u has no ICE credentials", i);
-      return FALSE;
+      goto failed;
     }
-    o->codec[k] = codec_in_media (md, k);
-    if (o->codec[k] == CODEC_NONE) {
+    l->codec = codec_in_media (md, k);
+    if (l->codec == CODEC_NONE) {
       g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_CODEC,
           "no common %s codec (the server takes %s)", kind,
           k == KIND_VIDEO ? "VP8 or H.264" : "Opus");
-      return FALSE;
+      goto failed;
     }
-    o->mline[k] = i;
     if (gst_sdp_media_get_attribute_val (md, "recvonly"))
-      o->dir[k] = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+      l->dir = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
     else if (gst_sdp_media_get_attribute_val (md, "sendonly"))
-      o->dir[k] = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY;
+      l->dir = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY;
     else if (gst_sdp_media_get_attribute_val (md, "inactive"))
-      o->dir[k] = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE;
+      l->dir = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE;
     else
-      o->dir[k] = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV;
+      l->dir = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV;
+    l->slot = n_kind[k]++;
+    if (l->slot >= MAX_SLOTS) {
+      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
+          "the offer has more than %d %s m-lines", MAX_SLOTS, kind);
+      goto failed;
+    }
+    if (l->slot > 0 && l->dir != GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY
+        && l->dir != GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE) {
+      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
+          "m-line %u: only the first %s m-line may send (further ones are "
+          "recvonly receive slots)",
+          i, kind);
+      goto failed;
+    }
+    l->used = TRUE;
+    l->mid = g_strdup (mid);
+    if (l->slot == 0)
+      o->own[k] = i;
   }
-  if (o->mline[KIND_VIDEO] < 0 && o->mline[KIND_AUDIO] < 0) {
+  if (o->own[KIND_VIDEO] < 0 && o->own[KIND_AUDIO] < 0) {
     g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
         "the offer has no usable m-line");
-    return FALSE;
+    goto failed;
   }
   return TRUE;
+
+failed:
+  offer_clear (o);
+  return FALSE;
 }
 
 static GstCaps *
@@ -1427,9 +1721,14 @@ media_free (MedCall *c, Media *m)
     gst_bin_remove (bin, m->wb);
   }
   for (guint k = 0; k < N_KINDS; k++) {
-    GstElement *els[] = { m->in[k].depay, m->in[k].parse, m->in[k].tee,
-      m->out[k].selector, m->out[k].pay };
+    GstElement *els[2 * MAX_SLOTS + 3] = { m->in[k].depay, m->in[k].parse,
+      m->in[k].tee };
 
+    for (guint s = 0; s < MAX_SLOTS; s++) {
+      els[3 + 2 * s] = m->out[k][s].selector;
+      els[4 + 2 * s] = m->out[k][s].pay;
+      g_free (m->out[k][s].mid);
+    }
     for (guint i = 0; i < G_N_ELEMENTS (els); i++) {
       if (els[i] != NULL) {
         gst_element_set_state (els[i], GST_STATE_NULL);
@@ -1437,6 +1736,9 @@ media_free (MedCall *c, Media *m)
       }
     }
   }
+  g_free (m->slots_sent);
+  for (guint k = 0; k < N_KINDS; k++)
+    recent_unref (m->in[k].recent);
   if (m->held_ice)
     g_ptr_array_unref (m->held_ice);
   g_free (m);
@@ -1473,14 +1775,15 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
   Media *m = g_new0 (Media, 1);
   GstBin *bin = GST_BIN (c->pipeline);
   MediaRef *mr;
-  guint order[N_KINDS] = { KIND_VIDEO, KIND_AUDIO };
 
   m->call = c;
   m->peer = p;
   m->gen = ++c->next_gen;
   m->held_ice = g_ptr_array_new_with_free_func ((GDestroyNotify) ice_cand_free);
   for (guint k = 0; k < N_KINDS; k++) {
-    m->in[k].mline = m->out[k].mline = -1;
+    m->in[k].mline = -1;
+    for (guint s = 0; s < MAX_SLOTS; s++)
+      m->out[k][s].mline = -1;
   }
   m->wb = make ("webrtcbin", error);
   if (m->wb == NULL)
@@ -1495,27 +1798,28 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
   gst_bin_add (bin, m->wb);
 
   /* Transceivers in the offer's m-line order. */
-  if (o->mline[KIND_AUDIO] >= 0
-      && (o->mline[KIND_VIDEO] < 0
-          || o->mline[KIND_AUDIO] < o->mline[KIND_VIDEO])) {
-    order[0] = KIND_AUDIO;
-    order[1] = KIND_VIDEO;
-  }
-  for (guint i = 0; i < N_KINDS; i++) {
-    guint k = order[i];
-    g_autoptr (GstCaps) caps = codec_caps (o->codec[k]);
+  for (guint i = 0; i < o->n; i++) {
+    const OfferLine *l = &o->line[i];
+    guint k = l->kind;
+    g_autoptr (GstCaps) caps = codec_caps (l->codec);
     g_autoptr (GstPad) sinkpad = NULL;
     g_autoptr (GstWebRTCRTPTransceiver) trans = NULL;
     GstPadTemplate *templ;
     gboolean recv, send;
-    Codec codec = o->codec[k];
+    Codec codec = l->codec;
+    Out *out = &m->out[k][l->slot];
+    /* Our SSRC in the caps puts it in the answer (a=ssrc): with several
+     * m-lines of one codec in the bundle, the receiver can only tell them
+     * apart by it. */
+    guint32 ssrc = g_random_int_range (1, G_MAXINT32);
 
-    if (o->mline[k] < 0)
+    if (!l->used)
       continue;
-    recv = o->dir[k] == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
-        || o->dir[k] == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY;
-    send = o->dir[k] == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
-        || o->dir[k] == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+    gst_caps_set_simple (caps, "ssrc", G_TYPE_UINT, ssrc, NULL);
+    recv = l->dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
+        || l->dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY;
+    send = l->dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
+        || l->dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
     templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (m->wb),
         "sink_%u");
     sinkpad = gst_element_request_pad (m->wb, templ, NULL, caps);
@@ -1526,10 +1830,11 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
     }
     g_object_get (sinkpad, "transceiver", &trans, NULL);
     if (trans)
-      g_object_set (trans, "direction", o->dir[k], "codec-preferences", caps,
+      g_object_set (trans, "direction", l->dir, "codec-preferences", caps,
           NULL);
-    m->out[k].codec = codec;
-    m->out[k].mline = o->mline[k];
+    out->codec = codec;
+    out->mline = i;
+    out->mid = g_strdup (l->mid);
     /* Send side: selector ─► payloader ─► webrtcbin. */
     {
       GstElement *sel = make ("input-selector", error);
@@ -1549,9 +1854,10 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
         g_object_set (pay, "config-interval", -1, NULL);
       if (codec == CODEC_VP8)
         gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
+      g_object_set (pay, "ssrc", ssrc, NULL);
       gst_bin_add_many (bin, sel, pay, NULL);
-      m->out[k].selector = sel;
-      m->out[k].pay = pay;
+      out->selector = sel;
+      out->pay = pay;
       paysrc = gst_element_get_static_pad (pay, "src");
       if (!gst_element_link (sel, pay)
           || gst_pad_link (paysrc, sinkpad) != GST_PAD_LINK_OK) {
@@ -1560,15 +1866,15 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
         goto failed;
       }
       if (!send)
-        m->out[k].mline = -1;
+        out->mline = -1;
     }
-    /* Receive side: depayloader [─► parser] ─► tee. */
-    if (recv) {
+    /* Receive side (the own m-line only): depayloader [─► parser] ─► tee. */
+    if (recv && l->slot == 0) {
       Track *t = &m->in[k];
       GstElement *els[3];
 
       t->codec = codec;
-      t->mline = o->mline[k];
+      t->mline = i;
       t->depay = make (codec == CODEC_VP8 ? "rtpvp8depay"
               : codec == CODEC_H264       ? "rtph264depay"
                                           : "rtpopusdepay",
@@ -1580,6 +1886,13 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
       if ((t->tee = make ("tee", error)) == NULL)
         goto failed;
       g_object_set (t->tee, "allow-not-linked", TRUE, NULL);
+      {
+        g_autoptr (GstPad) teesink = gst_element_get_static_pad (t->tee, "sink");
+
+        t->recent = recent_new (k == KIND_VIDEO);
+        gst_pad_add_probe (teesink, GST_PAD_PROBE_TYPE_BUFFER, recent_probe_cb,
+            recent_ref (t->recent), recent_unref);
+      }
       els[0] = t->depay;
       els[1] = t->parse;
       els[2] = t->tee;
@@ -1604,12 +1917,17 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
       G_CALLBACK (ice_state_cb), mr, media_ref_closure_free, 0);
   g_signal_connect (m->wb, "pad-added", G_CALLBACK (pad_added_cb), NULL);
   for (guint k = 0; k < N_KINDS; k++) {
-    GstElement *els[] = { m->in[k].tee, m->in[k].parse, m->in[k].depay,
-      m->out[k].pay, m->out[k].selector };
+    GstElement *els[] = { m->in[k].tee, m->in[k].parse, m->in[k].depay };
 
     for (guint i = 0; i < G_N_ELEMENTS (els); i++)
       if (els[i])
         gst_element_sync_state_with_parent (els[i]);
+    for (guint s = 0; s < MAX_SLOTS; s++) {
+      if (m->out[k][s].pay)
+        gst_element_sync_state_with_parent (m->out[k][s].pay);
+      if (m->out[k][s].selector)
+        gst_element_sync_state_with_parent (m->out[k][s].selector);
+    }
   }
   if (!gst_element_sync_state_with_parent (m->wb)) {
     g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
@@ -1676,10 +1994,13 @@ job_answer (MedCall *c, Peer *p, Job *j)
   }
   g_signal_emit_by_name (m->wb, "set-local-description", j->desc, NULL);
   for (guint k = 0; k < N_KINDS; k++) {
-    gint pt = answer_pt (j->desc->sdp, m->out[k].mline);
+    for (guint s = 0; s < MAX_SLOTS; s++) {
+      Out *o = &m->out[k][s];
+      gint pt = answer_pt (j->desc->sdp, o->mline);
 
-    if (pt >= 96 && pt <= 127 && m->out[k].pay)
-      g_object_set (m->out[k].pay, "pt", (guint) pt, NULL);
+      if (pt >= 96 && pt <= 127 && o->pay)
+        g_object_set (o->pay, "pt", (guint) pt, NULL);
+    }
   }
   text = gst_sdp_message_as_text (j->desc->sdp);
   ev.kind = MED_CALL_EVENT_ANSWER;
@@ -1770,9 +2091,15 @@ run_job_cb (gpointer data)
       break;
     case JOB_FLOWING:
       p->media->flowed = TRUE;
+      p->media->flowed_us = g_get_monotonic_time ();
       if (p->presence == MED_CALL_ADMITTED) {
         p->presence = MED_CALL_IN_CALL;
+        /* Recorded from their first keyframe if the call records now
+         * (or starts to, in a hearing), never from before a record start. */
+        p->media->catch_up = TRUE;
         check_hearing_start (c);
+        if (c->rec_state != MED_CALL_REC_RECORDING)
+          p->media->catch_up = FALSE;
         update_forwarding (c);
         recs_start_missing (c);
         emit_state (c);
@@ -1817,11 +2144,15 @@ peer_for_object (MedCall *c, GstObject *src)
             || gst_object_has_as_ancestor (src, GST_OBJECT (m->wb))))
       return p;
     for (guint k = 0; k < N_KINDS; k++) {
-      GstElement *els[] = { m->in[k].depay, m->in[k].parse, m->in[k].tee,
-        m->out[k].selector, m->out[k].pay };
+      GstElement *els[] = { m->in[k].depay, m->in[k].parse, m->in[k].tee };
 
       for (guint e = 0; e < G_N_ELEMENTS (els); e++)
         if (els[e] && src == GST_OBJECT (els[e]))
+          return p;
+      for (guint s = 0; s < MAX_SLOTS; s++)
+        if ((m->out[k][s].selector
+                && src == GST_OBJECT (m->out[k][s].selector))
+            || (m->out[k][s].pay && src == GST_OBJECT (m->out[k][s].pay)))
           return p;
     }
   }
@@ -2141,6 +2472,7 @@ med_call_offer (MedCall *c, const char *id, const char *sdp, GError **error)
     p->presence = MED_CALL_ADMITTED;
   }
   p->media = media_build (c, p, &o, error);
+  offer_clear (&o);
   if (p->media == NULL)
     return FALSE;
   gst_sdp_message_new (&msg);

@@ -82,6 +82,9 @@ gboolean med_session_resume (MedSession *s, GError **error);
 /* Sends EOS; the session seals asynchronously (finished func). A second
  * stop does nothing. */
 void med_session_stop (MedSession *s);
+/* The same, with why in the interruption log's stop entry (e.g. "booking
+ * ended"); why may be NULL. */
+void med_session_stop_because (MedSession *s, const char *why);
 /* Tears the pipeline down without waiting for EOS (a stop that did not
  * finish): the manifests are sealed as stopped without a final file, the
  * row becomes stopped with why, and the finished func runs with an error. */

@@ -962,7 +962,7 @@ stop_job (Job *j, const char *why)
   g_message ("booking %" G_GINT64_FORMAT
              ": stopping recording %" G_GINT64_FORMAT " (%s)",
       j->booking_id, med_session_get_recording_id (j->session), why);
-  med_session_stop (j->session);
+  med_session_stop_because (j->session, why);
   if (!med_session_is_finished (j->session))
     j->abort_id
         = g_timeout_add_seconds (STOP_ABORT_SECONDS, stop_timed_out_cb, j);

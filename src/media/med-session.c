@@ -1429,11 +1429,17 @@ med_session_resume (MedSession *s, GError **error)
 void
 med_session_stop (MedSession *s)
 {
+  med_session_stop_because (s, NULL);
+}
+
+void
+med_session_stop_because (MedSession *s, const char *why)
+{
   if (!s->started || s->stopping || s->finished)
     return;
   s->stopping = TRUE;
   g_atomic_int_set (&s->eos_ok, 1);
-  log_event (s, MED_RECORDING_EVENT_STOP, NULL);
+  log_event (s, MED_RECORDING_EVENT_STOP, why);
   /* EOS into every source: each branch drains into the recorders, which
    * seal before EOS reaches the bus. */
   for (guint i = 0; i < s->inputs->len; i++)

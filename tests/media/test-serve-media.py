@@ -85,6 +85,17 @@ def rows(db):
         con.close()
 
 
+def stop_detail(db, recording_id):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+    try:
+        r = con.execute("SELECT detail FROM recording_event WHERE "
+                        "recording_id = ? AND kind = 'stop' ORDER BY id",
+                        (recording_id,)).fetchall()
+        return r[-1][0] if r else None
+    finally:
+        con.close()
+
+
 def of_booking(db, booking):
     return [r for r in rows(db).values() if r["booking"] == booking]
 
@@ -225,6 +236,15 @@ def check_sessions(tap, exe, db, proc, port, token, started):
     tap.ok(proc.returncode == 0, "serve exits 0 on SIGTERM", err[-2000:])
     tap.ok([r["state"] for r in of_booking(db, 2)] == ["sealed", "sealed"],
            "SIGTERM during booking 2's session sealed it", rows(db))
+    # The interruption log says why serve stopped each recording.
+    whys = {}
+    for rid, r in sorted(rows(db).items()):
+        whys.setdefault(r["booking"], []).append(stop_detail(db, rid))
+    tap.ok(whys.get(1) == ["booking ended"]
+           and whys.get(2) == ["a party withdrew consent", "server stopping"]
+           and whys.get(3) == ["booking cancelled"],
+           "each stop's reason is in its recording's interruption log",
+           repr(whys))
     tap.ok("甲" not in err and "13800000001" not in err,
            "no party names or phone numbers in the log")
     for rid, r in sorted(rows(db).items()):

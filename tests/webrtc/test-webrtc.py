@@ -13,7 +13,12 @@ before admission, an offer without a common codec, a broken SDP, a second
 connection replacing the first, 20 bad frames closing the socket, 50
 reconnects in a row (then a recording that still seals and verifies),
 record start without consent, ICE that never connects, an H.264-only
-offer (answered and recorded as H.264). Last, SIGTERM
+offer (answered and recorded as H.264). A three-way call (mediator and
+both parties, each sending its own colour and tone and offering receive
+slots): each sees and hears both others on the mids its `slots` message
+names and never itself, through a party leaving and rejoining, and a
+client with the old two-m-line offer gets exactly one other; each
+participant's recording holds its own colour and tone. Last, SIGTERM
 during a recorded call: the recording seals, the party gets bye. No token,
 party name or phone number may reach the logs.
 
@@ -53,16 +58,20 @@ def setup():
     centre = Centre(tap)
     media = os.path.join(centre.dir, "media")
     # Booking 1: the call (two parties); booking 2: a party without consent;
-    # booking 3: "recording: hearing" in its note; booking 4: "录制: off".
-    for k in (1, 2, 3, 4):
+    # booking 3: "recording: hearing" in its note; booking 4: "录制: off";
+    # booking 5: the three-way call.
+    for k in (1, 2, 3, 4, 5):
         centre.cli("case", "add", "--number", "(2026)藏0102民调%d号" % k,
                    "--kind", "wages",
                    "--party", "applicant,zh,remote,甲方%d,13800000001" % k,
                    "--party", "respondent,zh,remote,乙方%d" % k)
         centre.cli("case", "dispatch", str(k), "--department",
                    "court-mediation")
-        centre.cli("book", str(k), "--at", "2026-12-%02dT%02d:00" % (7 + (k - 1) // 2, 9 + (k - 1) % 2),
-                   "--room", "4", "--mediator", "1")
+        at = "2026-12-%02dT%02d:00" % (7 + (k - 1) // 2, 9 + (k - 1) % 2)
+        if k == 5:
+            at = "2026-12-07T11:00"
+        centre.cli("book", str(k), "--at", at, "--room", "4",
+                   "--mediator", "1")
     centre.cli("booking", "note", "3", "Remote hearing.\nrecording: hearing")
     centre.cli("booking", "note", "4", "录制: off")
     return centre, media
@@ -515,16 +524,26 @@ async def regimes(centre, server, base):
     await con4.close()
 
 
-async def admitted_party(base, path, mediator):
-    """A party connected and admitted (at once when it was before)."""
+async def admitted_party(base, path, mediator, consent=None):
+    """A party connected and admitted (at once when it was before: the
+    server's `admitted` may come a moment after the welcome, so wait for
+    whichever comes first, that or the party waiting at the console)."""
     party = wc.Party(base, path)
-    w = await party.connect(consent=None)
-    if not any(m.get("type") == "admitted" for m in party.sig.all):
-        await mediator.expect(
-            lambda m: m.get("type") == "state"
-            and any(p["id"] == w["you"] and p["state"] == "waiting"
-                    for p in m["participants"]), what="party waiting")
-        await mediator.send({"type": "admit", "participant": w["you"]})
+    seen = len(mediator.all)
+    w = await party.connect(consent=consent)
+    deadline = time.monotonic() + 10
+    while not any(m.get("type") == "admitted" for m in party.sig.all):
+        if any(m.get("type") == "state"
+               and any(p["id"] == w["you"] and p["state"] == "waiting"
+                       for p in m["participants"])
+               for m in mediator.all[seen:]):
+            await mediator.send({"type": "admit", "participant": w["you"]})
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError("party neither admitted nor waiting: %s"
+                               % json.dumps(mediator.all[-3:],
+                                            ensure_ascii=False))
+        await asyncio.sleep(0.05)
     await party.sig.expect_type("admitted")
     return party
 
@@ -683,6 +702,310 @@ async def leave_and_rejoin(centre, server, base, lk, rounds=3):
            "each join's recording seals", repr(new))
 
 
+# The three-way call: each participant's colour (sent as a flat picture)
+# and tone, far apart so a decoded frame or a few hundred ms of audio tells
+# whose media it is despite VP8/Opus loss.
+PALETTE = {"red": (220, 30, 30), "green": (30, 200, 30),
+           "blue": (30, 30, 220)}
+TONES = {"red": 330, "green": 440, "blue": 660}
+
+
+def colour_name(rgb):
+    """The palette colour within 60 (RGB distance) of rgb, or None."""
+    if rgb is None:
+        return None
+    for name, ref in PALETTE.items():
+        if sum((a - b) ** 2 for a, b in zip(rgb, ref)) ** 0.5 < 60:
+            return name
+    return None
+
+
+def tone_name(hz):
+    """The palette colour whose tone is within 10 Hz of hz, or None."""
+    for name, ref in TONES.items():
+        if hz is not None and abs(hz - ref) <= 10:
+            return name
+    return None
+
+
+def received_view(client, since):
+    """What client gets by its latest slots message: participant ->
+    (colour on that slot's video mid, colour of the tone on its audio mid),
+    from the media that arrived after the monotonic time since."""
+    view = {}
+    for slot in client.slots() or []:
+        v, a = slot.get("video"), slot.get("audio")
+        view[slot.get("participant")] = (
+            colour_name(client.mid_colour(v, since)) if v is not None
+            else None,
+            tone_name(client.mid_tone(a, since)) if a is not None else None)
+    return view
+
+
+def slots_valid(client, me, others):
+    """The latest slots list exactly the others, each once, never me, on
+    distinct mids of client's own offer of the right kinds."""
+    slots = client.slots() or []
+    kinds = {t.mid: t.kind for t in client.pc.getTransceivers()}
+    mids = [x.get(k) for x in slots for k in ("video", "audio")]
+    return (sorted(x.get("participant") for x in slots) == sorted(others)
+            and me not in [x.get("participant") for x in slots]
+            and len(set(mids)) == len(mids)
+            and all(kinds.get(x.get("video")) == "video"
+                    and kinds.get(x.get("audio")) == "audio"
+                    for x in slots))
+
+
+def unlisted_quiet(client, since):
+    """The mids the latest slots leave out that got frames after since
+    (mid -> how many); empty when they are all quiet."""
+    listed = {x.get(k) for x in client.slots() or []
+              for k in ("video", "audio")}
+    return {mid: client.mid_frames(mid, since)
+            for mid in client.by_mid if mid not in listed
+            and client.mid_frames(mid, since)}
+
+
+async def until(cond, timeout):
+    """Polls cond every 0.2 s until it holds or timeout s passed; its last
+    value."""
+    t = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got or time.monotonic() > t:
+            return got
+        await asyncio.sleep(0.2)
+
+
+def recorded_media(path):
+    """The colour most of a recording's decoded video frames have (and
+    their number) and the colour of its audio's tone, decoded with PyAV."""
+    import av
+    colours, pcm = [], []
+    with av.open(path) as f:
+        streams = [x for x in f.streams if x.type in ("video", "audio")]
+        for frame in f.decode(*streams):
+            if isinstance(frame, av.VideoFrame):
+                colours.append(colour_name(wc.frame_colour(frame)))
+            else:
+                pcm.append(wc.frame_pcm(frame))
+    best = max(set(colours), key=colours.count) if colours else None
+    share = colours.count(best) / len(colours) if colours else 0
+    tone = None
+    if pcm:
+        import numpy
+        pcm = numpy.concatenate(pcm)
+        mid = len(pcm) // 2
+        tone = tone_name(wc.peak_frequency(pcm[max(0, mid - 12000):
+                                               mid + 12000]))
+    return (best if share >= 0.9 else None), len(colours), tone
+
+
+async def three_way(centre, server, base):
+    """Booking 5: the mediator and both parties in one call, each sending
+    its own colour and tone and offering four receive slots. Each sees and
+    hears the two others on the mids its slots name, never itself; a party
+    leaves (the others' slots drop it, its mids go quiet) and rejoins
+    (listed again, its media back); a party with the old offer (one audio
+    and one video m-line) gets exactly one other. Each recording holds its
+    participant's colour and tone."""
+    origin = "http://127.0.0.1:%d" % server.port
+    lk5 = links(server, centre, 5)
+    clients = []
+    try:
+        msig = await wc.console(base, 5, centre.tokens["tashi"],
+                                origin=origin)
+        med = wc.Party(base, "/unused")
+        med.sig = msig
+        clients.append(med)
+        med_id = msig.all[0]["you"]
+        await med.call(colour=PALETTE["red"], tone=TONES["red"], extra=4)
+        a = await admitted_party(base, lk5[0]["path"], msig, consent=True)
+        clients.append(a)
+        await a.call(colour=PALETTE["green"], tone=TONES["green"], extra=4)
+        b = await admitted_party(base, lk5[1]["path"], msig, consent=True)
+        clients.append(b)
+        await b.call(colour=PALETTE["blue"], tone=TONES["blue"], extra=4)
+        a_id, b_id = a.welcome["you"], b.welcome["you"]
+        colour_of = {med_id: "red", a_id: "green", b_id: "blue"}
+        t_in = time.monotonic()
+        await msig.send({"type": "record", "action": "start"})
+        await msig.expect(lambda m: m.get("type") == "state"
+                          and m.get("recording") == "recording",
+                          what="recording")
+
+        def want(ids):
+            return {p: (colour_of[p], colour_of[p]) for p in ids}
+
+        def everyone_sees(group, since):
+            return all(received_view(c, since) == want(
+                [p for p in group if p != me]) for me, c in group.items())
+
+        group = {med_id: med, a_id: a, b_id: b}
+        await until(lambda: everyone_sees(group, t_in), 25)
+        views = {me: (c.slots(), received_view(c, t_in))
+                 for me, c in group.items()}
+        diag = json.dumps(views, ensure_ascii=False)
+        tap.ok(all(slots_valid(c, me, [p for p in group if p != me])
+                   for me, c in group.items()),
+               "three-way: each one's slots list the two others, never "
+               "itself, on mids of its offer", diag)
+        tap.ok(all({p: v[0] for p, v in views[me][1].items()}
+                   == {p: colour_of[p] for p in group if p != me}
+                   for me in group),
+               "three-way: each one sees both others' colours on the "
+               "video mids of their slots", diag)
+        tap.ok(all({p: v[1] for p, v in views[me][1].items()}
+                   == {p: colour_of[p] for p in group if p != me}
+                   for me in group),
+               "three-way: each one hears both others' tones on the "
+               "audio mids of their slots", diag)
+        quiet = {me: unlisted_quiet(c, time.monotonic() - 1.5)
+                 for me, c in group.items()}
+        tap.ok(not any(quiet.values()),
+               "three-way: nothing arrives on unlisted mids",
+               json.dumps(quiet))
+
+        # B leaves: the others' slots drop it and its mids go quiet; the
+        # slot of the one who stays does not move.
+        b_mids = {me: next(x for x in c.slots() if x["participant"] == b_id)
+                  for me, c in group.items() if me != b_id}
+        kept = {med_id: [x for x in med.slots() if x["participant"] == a_id],
+                a_id: [x for x in a.slots() if x["participant"] == med_id]}
+        await b.sig.send({"type": "leave"})
+        await b.hangup()
+        clients.remove(b)
+        pair = {med_id: med, a_id: a}
+        ok = await until(lambda: all(
+            [x.get("participant") for x in c.slots() or []]
+            == [p for p in pair if p != me] for me, c in pair.items()), 15)
+        t_upd = time.monotonic() + 0.5
+        await asyncio.sleep(2.0)
+        tap.ok(ok and all(slots_valid(c, me, [p for p in pair if p != me])
+                          for me, c in pair.items()),
+               "three-way: when a party leaves, the others' slots list only "
+               "the one who remains",
+               json.dumps({me: c.slots() for me, c in pair.items()}))
+        after = {me: (pair[me].mid_frames(x["video"], t_upd),
+                      pair[me].mid_frames(x["audio"], t_upd))
+                 for me, x in b_mids.items()}
+        tap.ok(all(v <= 1 and s <= 2 for v, s in after.values()),
+               "three-way: the leaver's slot stops (no video or audio on "
+               "its mids)", json.dumps(after))
+        views = {me: received_view(c, t_upd) for me, c in pair.items()}
+        tap.ok(all(views[me] == want([p for p in pair if p != me])
+                   for me in pair)
+               and all([x for x in pair[me].slots()] == kept[me]
+                       for me in pair),
+               "three-way: the two who stay go on seeing and hearing each "
+               "other on the same slot", json.dumps(views))
+
+        # B rejoins with the same link: listed again, its media back.
+        b = await admitted_party(base, lk5[1]["path"], msig)
+        clients.append(b)
+        await b.call(colour=PALETTE["blue"], tone=TONES["blue"], extra=4)
+        t_back = time.monotonic()
+        group = {med_id: med, a_id: a, b_id: b}
+        await until(lambda: everyone_sees(group, t_back), 25)
+        views = {me: (c.slots(), received_view(c, t_back))
+                 for me, c in group.items()}
+        tap.ok(all(slots_valid(c, me, [p for p in group if p != me])
+                   and views[me][1] == want([p for p in group if p != me])
+                   for me, c in group.items()),
+               "three-way: the party rejoins: listed again, its colour and "
+               "tone arrive again, and it gets both others",
+               json.dumps(views, ensure_ascii=False))
+        tap.ok(all([x for x in group[me].slots()
+                    if x["participant"] != b_id] == kept[me]
+                   for me in kept),
+               "three-way: the slots of those who stayed did not move",
+               json.dumps({me: group[me].slots() for me in kept}))
+        # Nobody ever got their own colour, on any mid, all along (the
+        # frames kept reach back to the call's start).
+        own = {me: sum(1 for mid in c.by_mid for x in c.mid_colours(mid)
+                       if colour_name(x) == colour_of[me])
+               for me, c in group.items()}
+        tap.ok(not any(own.values()),
+               "three-way: nobody ever receives their own picture",
+               json.dumps(own))
+
+        # A comes back with the old offer (one video and one audio
+        # m-line): one slot, one other participant, on mids 0 and 1.
+        await a.hangup()
+        clients.remove(a)
+        a = await admitted_party(base, lk5[0]["path"], msig)
+        clients.append(a)
+        await a.call(colour=PALETTE["green"], tone=TONES["green"])
+        t_old = time.monotonic()
+        group = {med_id: med, a_id: a, b_id: b}
+
+        def old_ok():
+            slots = a.slots() or []
+            if len(slots) != 1 or slots[0].get("participant") not in (
+                    med_id, b_id):
+                return False
+            one = slots[0]["participant"]
+            return (received_view(a, t_old) == want([one])
+                    and all(received_view(c, t_old).get(a_id)
+                            == (colour_of[a_id], colour_of[a_id])
+                            for me, c in group.items() if me != a_id))
+        await until(old_ok, 25)
+        tap.ok(old_ok() and a.slots()[0].get("video") == "0"
+               and a.slots()[0].get("audio") == "1",
+               "three-way: a client with the old offer gets exactly one "
+               "other's media and a slots message naming that one; the "
+               "others get its media",
+               json.dumps({me: (c.slots(), received_view(c, t_old))
+                           for me, c in group.items()}))
+
+        # Each participant's recordings (mediator: one; each party: one
+        # per join) seal and hold its own colour and tone.
+        await msig.send({"type": "record", "action": "stop"})
+        for c in (a, b):
+            await c.hangup()
+            clients.remove(c)
+        rows = []
+        t = time.monotonic() + 30
+        while time.monotonic() < t:
+            rows = recordings_of(centre, 5)
+            if len(rows) >= 5 and all(r[1] != "recording" for r in rows):
+                break
+            await asyncio.sleep(0.2)
+        names = sorted(os.path.basename(r[2]) for r in rows)
+        tap.ok(names == sorted(["%s-1" % med_id, "%s-1" % a_id,
+                                "%s-2" % a_id, "%s-1" % b_id,
+                                "%s-2" % b_id])
+               and all(r[1] == "sealed" for r in rows),
+               "three-way: a recording per participant and join, all "
+               "sealed", repr(rows))
+        found = {}
+        for rid, state, rdir, _ in rows:
+            if state != "sealed":
+                continue
+            final = os.path.join(rdir, "recording.mkv")
+            out, _ = discover(final)
+            p = subprocess.run([centre.bin, "--db", centre.db, "recording",
+                                "verify", str(rid)], capture_output=True,
+                               text=True, env=centre.env, timeout=60)
+            who = os.path.basename(rdir).rsplit("-", 1)[0]
+            found[os.path.basename(rdir)] = (
+                "vp8" in out.lower() and "opus" in out.lower(),
+                p.returncode == 0, colour_of.get(who), recorded_media(final))
+        tap.ok(found and all(v[0] and v[1] for v in found.values()),
+               "three-way: each recording has VP8 and Opus and verifies",
+               repr(found))
+        tap.ok(found and all(v[3][0] == v[2] and v[3][2] == v[2]
+                             and v[3][1] > 5 for v in found.values()),
+               "three-way: each recording holds its participant's colour "
+               "and tone", repr(found))
+    except (TimeoutError, asyncio.TimeoutError, RuntimeError, OSError,
+            KeyError, StopIteration) as e:
+        tap.ok(False, "three-way call ran through", repr(e))
+    finally:
+        for c in clients:
+            await c.hangup()
+
+
 async def shutdown_during_call(centre, server, base, lk):
     """SIGTERM while recording: the recorder seals, the party gets bye."""
     mediator = await wc.console(base, 1, centre.tokens["tashi"])
@@ -723,6 +1046,7 @@ async def run():
         await h264_only(centre, base, lk)
         await ice_never_connects(centre, base, lk)
         await leave_and_rejoin(centre, server, base, lk)
+        await three_way(centre, server, base)
         stopped = await shutdown_during_call(centre, server, base, lk)
     finally:
         rc, err = stopped if stopped else server.stop()

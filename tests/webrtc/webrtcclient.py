@@ -1,11 +1,16 @@
 """webrtcclient.py — test clients for the WebRTC signalling of `medsched
 serve` (docs/webrtc.md): a party joining with Debian's python3-aiortc and
 sending generated VP8 video and Opus audio, and a console (mediator) that
-only signals. Used by test-webrtc.py; needs /usr/bin/python3 with
-python3-aiortc and python3-websockets.
+only signals. For calls of more than two, a client sends a flat colour and
+a tone of its own, offers extra receive-only m-lines (receive slots) and
+keeps what arrives on each of its mids (mean colour of the decoded frames,
+the decoded audio) so a test can tell whose media came on which mid.
+Used by test-webrtc.py; needs /usr/bin/python3 with python3-aiortc and
+python3-websockets.
 """
 
 import asyncio
+import collections
 import fractions
 import json
 import math
@@ -53,13 +58,74 @@ class PatternVideo(MediaStreamTrack):
         return frame
 
 
+class FlatVideo(MediaStreamTrack):
+    """160×120 frames at 15 fps of one flat colour (an RGB triple) with a
+    small white bar moving along the top eighth, so every frame differs
+    while the rest of the picture keeps the colour (see frame_colour)."""
+
+    kind = "video"
+
+    def __init__(self, colour):
+        super().__init__()
+        self.colour = tuple(colour)
+        self._start = None
+        self._n = 0
+
+    async def recv(self):
+        fps = 15
+        if self._start is None:
+            self._start = time.monotonic()
+        target = self._start + self._n / fps
+        delay = target - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        img = numpy.empty((120, 160, 3), numpy.uint8)
+        img[:, :] = self.colour
+        x = (self._n * 5) % 150
+        img[:12, x:x + 10] = (255, 255, 255)
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+        frame.pts = int(self._n * VIDEO_RATE / fps)
+        frame.time_base = fractions.Fraction(1, VIDEO_RATE)
+        self._n += 1
+        return frame
+
+
+def frame_colour(frame):
+    """Mean RGB of a decoded video frame below its top quarter (where
+    FlatVideo's bar runs), on every fourth pixel."""
+    img = frame.to_ndarray(format="rgb24")
+    h = img.shape[0]
+    return tuple(float(c) for c in img[h // 4::4, ::4].reshape(-1, 3)
+                 .mean(axis=0))
+
+
+def frame_pcm(frame):
+    """The first channel of a decoded audio frame as float samples."""
+    arr = frame.to_ndarray()
+    if frame.format.is_planar:
+        return arr[0].astype(numpy.float64)
+    return arr.reshape(-1)[::len(frame.layout.channels)].astype(
+        numpy.float64)
+
+
+def peak_frequency(pcm, rate=AUDIO_RATE):
+    """The frequency (Hz) of the strongest FFT bin of pcm (Hann window)."""
+    pcm = numpy.asarray(pcm, numpy.float64)
+    if len(pcm) < 256:
+        return None
+    spec = numpy.abs(numpy.fft.rfft(pcm * numpy.hanning(len(pcm))))
+    spec[0] = 0
+    return float(numpy.argmax(spec)) * rate / len(pcm)
+
+
 class ToneAudio(MediaStreamTrack):
-    """A 440 Hz tone in 20 ms frames, 48 kHz mono."""
+    """A tone (440 Hz unless told) in 20 ms frames, 48 kHz mono."""
 
     kind = "audio"
 
-    def __init__(self):
+    def __init__(self, freq=440):
         super().__init__()
+        self.freq = freq
         self._start = None
         self._samples = 0
 
@@ -72,7 +138,8 @@ class ToneAudio(MediaStreamTrack):
         if delay > 0:
             await asyncio.sleep(delay)
         t = (numpy.arange(n) + self._samples) / AUDIO_RATE
-        pcm = (numpy.sin(2 * math.pi * 440 * t) * 8000).astype(numpy.int16)
+        pcm = (numpy.sin(2 * math.pi * self.freq * t) * 8000).astype(
+            numpy.int16)
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16",
                                            layout="mono")
         frame.sample_rate = AUDIO_RATE
@@ -196,22 +263,34 @@ class Party:
         await self.sig.send({"type": "ready"})
         return self.welcome
 
-    async def call(self, timeout=20.0, munge=True, video_codecs=None):
+    async def call(self, timeout=20.0, munge=True, video_codecs=None,
+                   colour=None, tone=440, extra=0):
         """Offers audio+video, answers ICE; returns once connected.
-        video_codecs: RTCRtpCodecCapability list to offer (default all)."""
+        video_codecs: RTCRtpCodecCapability list to offer (default all).
+        colour: send FlatVideo of that RGB colour (default PatternVideo);
+        tone: the frequency of the audio sent; extra: how many receive
+        slots to offer beyond the own m-lines (a recvonly video and a
+        recvonly audio m-line each, in that order)."""
         self.pc = RTCPeerConnection()
         self.received = {"video": 0, "audio": 0}
+        # mid -> {"kind", "frames", "video": [(t, rgb)], "audio": [(t, pcm)]}
+        self.by_mid = {}
 
         @self.pc.on("track")
         def on_track(track):
-            asyncio.ensure_future(self._consume(track))
+            mid = next((t.mid for t in self.pc.getTransceivers()
+                        if t.receiver.track is track), None)
+            asyncio.ensure_future(self._consume(track, mid))
 
-        self.pc.addTrack(PatternVideo())
-        self.pc.addTrack(ToneAudio())
+        self.pc.addTrack(FlatVideo(colour) if colour else PatternVideo())
+        self.pc.addTrack(ToneAudio(tone))
         if video_codecs:
             for t in self.pc.getTransceivers():
                 if t.kind == "video":
                     t.setCodecPreferences(video_codecs)
+        for _ in range(extra):
+            self.pc.addTransceiver("video", direction="recvonly")
+            self.pc.addTransceiver("audio", direction="recvonly")
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
         sdp = self.pc.localDescription.sdp
@@ -231,14 +310,65 @@ class Party:
                                    % self.pc.iceConnectionState)
             await asyncio.sleep(0.05)
 
-    async def _consume(self, track):
-        """Counts the decoded frames that arrive (what the others send)."""
+    async def _consume(self, track, mid=None):
+        """Counts the decoded frames that arrive (what the others send) and
+        keeps, per mid, the last of them with their arrival times: each
+        video frame's mean colour (40 s), each audio frame's samples
+        (5 s)."""
+        rec = self.by_mid.setdefault(mid, {
+            "kind": track.kind, "frames": 0,
+            "video": collections.deque(maxlen=600),
+            "audio": collections.deque(maxlen=250)})
         try:
             while True:
-                await track.recv()
+                frame = await track.recv()
                 self.received[track.kind] += 1
+                rec["frames"] += 1
+                now = time.monotonic()
+                if track.kind == "video":
+                    rec["video"].append((now, frame_colour(frame)))
+                else:
+                    rec["audio"].append((now, frame_pcm(frame)))
         except Exception:  # noqa: BLE001 — the track ended
             pass
+
+    def mid_frames(self, mid, since=0.0):
+        """How many frames arrived on mid after the monotonic time since
+        (within the kept window)."""
+        rec = self.by_mid.get(mid)
+        if not rec:
+            return 0
+        return sum(1 for t, _ in rec[rec["kind"]] if t >= since)
+
+    def mid_colour(self, mid, since=0.0, frames=10):
+        """Mean colour of the last frames video frames on mid that arrived
+        after since, or None when fewer came."""
+        rec = self.by_mid.get(mid)
+        got = [c for t, c in (rec["video"] if rec else ()) if t >= since]
+        if len(got) < frames:
+            return None
+        return tuple(float(x) for x in numpy.mean(got[-frames:], axis=0))
+
+    def mid_colours(self, mid, since=0.0):
+        """Every kept frame colour on mid that arrived after since."""
+        rec = self.by_mid.get(mid)
+        return [c for t, c in (rec["video"] if rec else ()) if t >= since]
+
+    def mid_tone(self, mid, since=0.0, seconds=0.4):
+        """FFT peak (Hz) of the last seconds of audio on mid that arrived
+        after since, or None when less came."""
+        rec = self.by_mid.get(mid)
+        got = [p for t, p in (rec["audio"] if rec else ()) if t >= since]
+        n = int(seconds * AUDIO_RATE)
+        if sum(len(p) for p in got) < n:
+            return None
+        return peak_frequency(numpy.concatenate(got)[-n:])
+
+    def slots(self):
+        """The latest `slots` message's list, or None before one came."""
+        got = [m for m in self.sig.all if isinstance(m, dict)
+               and m.get("type") == "slots"]
+        return got[-1]["slots"] if got else None
 
     async def _ice(self):
         while True:

@@ -3,7 +3,9 @@
 // (console.js): the signalling WebSocket with automatic reconnection
 // (exponential back-off, shown to the user), the RTCPeerConnection (the
 // browser offers, the server answers, ICE trickles both ways), the camera
-// and microphone, and the bilingual texts of the server's error codes.
+// and microphone, the others' tiles (one per receive slot: everyone sees
+// and hears everyone, up to five others), and the bilingual texts of the
+// server's error codes.
 //
 // Loaded as a classic script before join.js or console.js; it defines
 // window.MedCall and nothing else.
@@ -261,42 +263,64 @@ window.MedCall = (() => {
     }
   }
 
+  // Receive slots beyond the own m-lines' receive side (docs/webrtc.md,
+  // "More than two participants"): up to five others in all.
+  const EXTRA_SLOTS = 4;
+
   // One RTCPeerConnection to the server: sends the local stream (or
-  // receives only), shows what the server forwards in one MediaStream.
-  // handlers: remote(stream), state(connectionState).
+  // receives only) on the first audio and video m-lines, and offers
+  // EXTRA_SLOTS more recvonly video + audio pairs so that the server can
+  // forward everyone else, each on a slot of their own. What arrives
+  // where is told by the server's `slots` message (see Remotes).
+  // handlers: track(mid) when media starts on an m-line,
+  // state(connectionState).
   class Peer {
     constructor(signal, iceServers, handlers) {
       this.signal = signal;
       this.iceServers = Array.isArray(iceServers) ? iceServers : [];
       this.handlers = handlers;
       this.pc = null;
+      this.lines = [];
     }
 
     async offer(local) {
       this.close();
       const pc = new RTCPeerConnection({ iceServers: this.iceServers,
         bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-      const remote = new MediaStream();
       const pending = [];
       let sent = false;
       this.pc = pc;
       this.remoteIce = [];
+      // slot 0: the own media's m-lines; slot n: the n-th extra video and
+      // the n-th extra audio m-line
+      const lines = [];
       for (const kind of ['audio', 'video']) {
         const track = local ? local.getTracks().find(
             (t) => t.kind === kind) : null;
-        if (track) {
+        const tr = track ?
           pc.addTransceiver(track, { direction: 'sendrecv',
-            streams: [local] });
-        } else {
+            streams: [local] }) :
           pc.addTransceiver(kind, { direction: 'recvonly' });
+        lines.push({ slot: 0, kind, transceiver: tr });
+      }
+      for (let n = 1; n <= EXTRA_SLOTS; n++) {
+        for (const kind of ['video', 'audio']) {
+          lines.push({ slot: n, kind, transceiver: pc.addTransceiver(kind,
+              { direction: 'recvonly' }) });
         }
       }
+      this.lines = lines;
       pc.ontrack = (event) => {
         if (this.pc !== pc) {
           return;
         }
-        remote.addTrack(event.track);
-        this.handlers.remote(remote);
+        const mid = event.transceiver && event.transceiver.mid;
+        // remote tracks start muted and unmute with their first packet
+        event.track.addEventListener('unmute', () => {
+          if (this.pc === pc && this.handlers.track) {
+            this.handlers.track(mid);
+          }
+        });
       };
       pc.onicecandidate = (event) => {
         const c = event.candidate;
@@ -365,6 +389,22 @@ window.MedCall = (() => {
       }
     }
 
+    // The m-line with this a=mid of our offer: { slot, kind, transceiver }
+    // or null.
+    line(mid) {
+      if (mid === null || mid === undefined) {
+        return null;
+      }
+      return this.lines.find((l) => l.transceiver.mid === String(mid)) ||
+          null;
+    }
+
+    // The track received on the m-line with this mid, if any.
+    track(mid, kind) {
+      const l = this.line(mid);
+      return l && l.kind === kind ? l.transceiver.receiver.track : null;
+    }
+
     get connectionState() {
       return this.pc ? this.pc.connectionState : 'closed';
     }
@@ -373,8 +413,237 @@ window.MedCall = (() => {
       if (this.pc) {
         const pc = this.pc;
         this.pc = null;
+        this.lines = [];
         pc.close();
       }
+    }
+  }
+
+  const ROLES_EN = {
+    party: 'party',
+    mediator: 'mediator',
+    clerk: 'clerk',
+    admin: 'administrator',
+    room: 'room terminal',
+  };
+
+  // The role a participant id starts with ("party-12" → "party").
+  function idRole(id) {
+    const m = /^([a-z]+)-/.exec(String(id || ''));
+    return m ? m[1] : '';
+  }
+
+  // The other participants, one tile each: a <video> for the picture
+  // (always muted), an <audio> of its own for the sound, and a label from
+  // the names of the latest `state`. A tile belongs to a receive slot of
+  // the Peer's offer; the server keeps a participant on their slot while
+  // they stay, so tiles do not move when someone joins or leaves (a newly
+  // filled slot's tile goes last). Slots the latest `slots` message does
+  // not list are hidden. Takes the place of the page's #remote <video>;
+  // soundButton shows when the browser refuses to play sound unasked.
+  class Remotes {
+    constructor(anchor, soundButton) {
+      const box = document.createElement('div');
+      box.id = 'remotes';
+      box.className = 'remotes';
+      box.setAttribute('role', 'group');
+      box.setAttribute('aria-label', '其他参加人 Other participants');
+      if (anchor) {
+        anchor.replaceWith(box);
+      }
+      this.box = box;
+      this.soundButton = soundButton || null;
+      this.peer = null;
+      this.slots = null; // the latest `slots` list, null before the first
+      this.people = new Map(); // participant id → state entry
+      this.tiles = new Map(); // slot number → tile element
+      if (this.soundButton) {
+        this.soundButton.addEventListener('click', () => {
+          this.soundButton.hidden = true;
+          for (const tile of this.tiles.values()) {
+            if (!tile.hidden) {
+              tile.audio.play().catch(() => {});
+            }
+          }
+        });
+      }
+    }
+
+    // A new Peer (or null when the call is gone): every tile goes; the
+    // server sends the new peer's slots after its answer.
+    attach(peer) {
+      this.peer = peer;
+      this.slots = null;
+      for (const tile of this.tiles.values()) {
+        tile.video.srcObject = null;
+        tile.audio.srcObject = null;
+      }
+      this.tiles.clear();
+      this.box.textContent = '';
+    }
+
+    set hidden(on) {
+      this.box.hidden = on;
+    }
+
+    get hidden() {
+      return this.box.hidden;
+    }
+
+    // The `state` message's participants (labels); me is left out.
+    setPeople(list, me) {
+      this.people.clear();
+      for (const p of Array.isArray(list) ? list : []) {
+        if (p && typeof p === 'object' && typeof p.id === 'string' &&
+            p.id !== me) {
+          this.people.set(p.id, p);
+        }
+      }
+      for (const tile of this.tiles.values()) {
+        this.label(tile);
+      }
+    }
+
+    // The `slots` message: [{participant, video: mid|null, audio: mid|null}].
+    setSlots(list) {
+      if (!this.peer || !Array.isArray(list)) {
+        return;
+      }
+      this.slots = list;
+      const listed = new Map();
+      for (const e of list) {
+        if (!e || typeof e !== 'object' || typeof e.participant !== 'string') {
+          continue;
+        }
+        const vmid = typeof e.video === 'string' ? e.video : null;
+        const amid = typeof e.audio === 'string' ? e.audio : null;
+        const l = this.peer.line(vmid) || this.peer.line(amid);
+        if (l && !listed.has(l.slot)) {
+          listed.set(l.slot, { participant: e.participant, vmid, amid });
+        }
+      }
+      for (const [slot, tile] of this.tiles) {
+        if (!listed.has(slot)) {
+          this.empty(tile);
+        }
+      }
+      for (const [slot, e] of listed) {
+        this.fill(slot, e.participant, e.vmid, e.amid);
+      }
+    }
+
+    // Media started on an m-line. Only used while the server has sent no
+    // `slots` (a server that forwards one other participant on slot 0).
+    trackStarted(mid) {
+      const l = this.peer ? this.peer.line(mid) : null;
+      if (this.slots !== null || !l || l.slot !== 0) {
+        return;
+      }
+      const mids = this.peer.lines.filter((x) => x.slot === 0);
+      const v = mids.find((x) => x.kind === 'video');
+      const a = mids.find((x) => x.kind === 'audio');
+      this.fill(0, null, v ? v.transceiver.mid : null,
+          a ? a.transceiver.mid : null);
+    }
+
+    tile(slot) {
+      let tile = this.tiles.get(slot);
+      if (tile) {
+        return tile;
+      }
+      tile = document.createElement('figure');
+      tile.className = 'remote-tile';
+      tile.dataset.slot = String(slot);
+      tile.hidden = true;
+      tile.video = document.createElement('video');
+      tile.video.className = 'tile remote';
+      tile.video.muted = true;
+      tile.video.autoplay = true;
+      tile.video.playsInline = true;
+      tile.novideo = document.createElement('div');
+      tile.novideo.className = 'novideo';
+      say(tile.novideo, '只有声音', 'Sound only');
+      tile.audio = document.createElement('audio');
+      tile.audio.autoplay = true;
+      tile.caption = document.createElement('figcaption');
+      tile.append(tile.video, tile.novideo, tile.audio, tile.caption);
+      this.tiles.set(slot, tile);
+      this.box.append(tile);
+      return tile;
+    }
+
+    fill(slot, participant, vmid, amid) {
+      const tile = this.tile(slot);
+      if (tile.hidden || tile.participant !== participant) {
+        // newly filled: last, so that the others' tiles stay put
+        tile.participant = participant;
+        if (participant === null) {
+          delete tile.dataset.participant;
+        } else {
+          tile.dataset.participant = participant;
+        }
+        this.box.append(tile);
+      }
+      const vt = this.peer.track(vmid, 'video');
+      const at = this.peer.track(amid, 'audio');
+      if (!vt) {
+        tile.video.srcObject = null;
+      } else if (!tile.video.srcObject ||
+          tile.video.srcObject.getVideoTracks()[0] !== vt) {
+        play(tile.video, new MediaStream([vt]));
+      }
+      tile.video.hidden = !vt;
+      tile.novideo.hidden = !!vt;
+      if (!at) {
+        tile.audio.srcObject = null;
+      } else if (!tile.audio.srcObject ||
+          tile.audio.srcObject.getAudioTracks()[0] !== at) {
+        tile.audio.srcObject = new MediaStream([at]);
+        tile.audio.play().catch((e) => {
+          if (e && e.name === 'NotAllowedError' && this.soundButton) {
+            this.soundButton.hidden = false;
+          }
+        });
+      }
+      this.label(tile);
+      tile.hidden = false;
+    }
+
+    empty(tile) {
+      tile.hidden = true;
+      tile.participant = undefined;
+      delete tile.dataset.participant;
+      tile.video.srcObject = null;
+      tile.audio.srcObject = null;
+    }
+
+    label(tile) {
+      if (tile.participant === undefined) {
+        return;
+      }
+      let zh;
+      let en;
+      if (tile.participant === null) {
+        zh = '其他参加人';
+        en = 'Other participants';
+      } else {
+        const p = this.people.get(tile.participant) || {};
+        const role = typeof p.role === 'string' ? p.role : idRole(
+            tile.participant);
+        const name = typeof p.name === 'string' ? p.name : '';
+        // parties see the others as bilingual role labels from the server
+        // ("被申请人 respondent"), staff see names
+        const m = /^([^\x00-\x7f]\S*) ([A-Za-z][A-Za-z ]*)$/.exec(name);
+        if (m) {
+          zh = m[1];
+          en = m[2];
+        } else {
+          zh = name ? `${name} · ${roleText(role)}` : roleText(role);
+          en = ROLES_EN[role] || role;
+        }
+      }
+      say(tile.caption, zh, en);
+      tile.video.setAttribute('aria-label', `${zh} ${en}`);
     }
   }
 
@@ -420,5 +689,6 @@ window.MedCall = (() => {
   }
 
   return { say, errorText, byeText, deviceErrorText, getLocalMedia,
-    stopMedia, play, Signal, Peer, bindToggle, stateText, roleText };
+    stopMedia, play, Signal, Peer, Remotes, bindToggle, stateText,
+    roleText };
 })();

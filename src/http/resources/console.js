@@ -16,7 +16,8 @@
   const status = $('call-status');
   const errorBox = $('call-error');
   const selfView = $('self');
-  const remoteView = $('remote');
+  // the others' tiles, where the page's #remote <video> was
+  const remotes = new C.Remotes($('remote'), $('btn-sound'));
   const waiting = $('waiting');
   const waitingEmpty = $('waiting-empty');
   const incall = $('incall');
@@ -63,13 +64,14 @@
         peer.close();
         peer = null;
       }
-      remoteView.srcObject = null;
+      remotes.attach(null);
     },
     final: (reason) => {
       if (peer) {
         peer.close();
         peer = null;
       }
+      remotes.attach(null);
       C.stopMedia(local);
       local = null;
       setControls(false);
@@ -114,6 +116,9 @@
         if (peer) {
           peer.ice(msg);
         }
+        break;
+      case 'slots':
+        remotes.setSlots(msg.slots);
         break;
       case 'error': {
         const t = C.errorText(msg.code, msg.message);
@@ -205,6 +210,7 @@
   function showState(msg) {
     const list = Array.isArray(msg.participants) ? msg.participants : [];
     const me = welcome ? welcome.you : null;
+    remotes.setPeople(list, me);
     waiting.textContent = '';
     incall.textContent = '';
     const previous = caucusWith.value;
@@ -276,9 +282,8 @@
     if (peer) {
       peer.close();
     }
-    remoteView.srcObject = null;
     peer = new C.Peer(signal, welcome && welcome.ice_servers, {
-      remote: (stream) => C.play(remoteView, stream, $('btn-sound')),
+      track: (mid) => remotes.trackStarted(mid),
       state: (s) => {
         if (s === 'connected') {
           setError(null);
@@ -289,6 +294,7 @@
         }
       },
     });
+    remotes.attach(peer);
     setStatus('正在接通…', 'Connecting the call…');
     try {
       await peer.offer(local);

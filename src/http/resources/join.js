@@ -20,7 +20,8 @@
     'step-left'];
   const preview = $('preview');
   const selfView = $('self');
-  const remoteView = $('remote');
+  // the others' tiles, where the page's #remote <video> was
+  const remotes = new C.Remotes($('remote'), $('btn-sound'));
   const rec = $('rec');
   const others = $('others');
   const deviceState = $('device-state');
@@ -203,7 +204,7 @@
           peer.close();
           peer = null;
         }
-        remoteView.srcObject = null;
+        remotes.attach(null);
       },
       final: ended,
     });
@@ -221,7 +222,15 @@
         showState(msg);
         break;
       case 'admitted':
-        enterCall();
+        if (phase === 'call' && peer &&
+            !['failed', 'closed'].includes(peer.connectionState)) {
+          // the end of a caucus we were held in: the server kept our
+          // peer, so go on with it (a new offer would count as a rejoin
+          // and start a new recording)
+          showHeld(false);
+        } else {
+          enterCall();
+        }
         break;
       case 'answer':
         if (peer && typeof msg.sdp === 'string') {
@@ -233,6 +242,9 @@
         if (peer) {
           peer.ice(msg);
         }
+        break;
+      case 'slots':
+        remotes.setSlots(msg.slots);
         break;
       case 'held':
         showHeld(true);
@@ -299,9 +311,8 @@
     if (peer) {
       peer.close();
     }
-    remoteView.srcObject = null;
     peer = new C.Peer(signal, welcome && welcome.ice_servers, {
-      remote: (stream) => C.play(remoteView, stream, $('btn-sound')),
+      track: (mid) => remotes.trackStarted(mid),
       state: (s) => {
         if (s === 'connected') {
           setError(null);
@@ -312,6 +323,7 @@
         }
       },
     });
+    remotes.attach(peer);
     try {
       await peer.offer(local);
     } catch (e) {
@@ -322,7 +334,7 @@
 
   function showHeld(on) {
     held = on;
-    remoteView.hidden = on;
+    remotes.hidden = on;
     if (on) {
       setStatus('调解员正在与另一方单独谈话，请稍候，您仍在会议中。',
           'The mediator is talking privately with the other side: please ' +
@@ -353,6 +365,7 @@
     } else if (me && me.state !== 'held' && held) {
       showHeld(false);
     }
+    remotes.setPeople(list, welcome ? welcome.you : null);
     others.textContent = '';
     for (const p of list) {
       if (!p || typeof p !== 'object' || (welcome && p.id === welcome.you) ||
@@ -375,7 +388,7 @@
       peer.close();
       peer = null;
     }
-    remoteView.srcObject = null;
+    remotes.attach(null);
     phase = 'left';
     if (reason === 'left') {
       save({ phase: 'left' });

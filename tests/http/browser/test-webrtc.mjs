@@ -7,12 +7,17 @@
 // a live preview, the consent question, the waiting room. A mediator signs
 // in in a second context, opens the session's console from the case page,
 // joins the call and admits the party. Both pages must show the other's
-// video (the remote <video> has a size and its currentTime advances). The
-// mediator starts the recording, waits, stops it; the test then checks the
-// store and the files: one sealed recording per participant, each
-// verifying against its manifest, gst-discoverer-1.0 finding video and
-// audio in each. axe-core checks the join page and the console.
-// Screenshots go to $SCREENSHOT_DIR.
+// video (the other's tile's <video> has a size and its currentTime
+// advances). The other party then joins from a third context and is
+// admitted: every page shows the two others in tiles of their own, labelled
+// and moving, and receives sound from both (two inbound audio streams
+// whose byte counts grow). The mediator starts the recording, holds a
+// caucus, stops it; the test then checks the store and the files: one
+// sealed recording per participant, each verifying against its manifest,
+// gst-discoverer-1.0 finding video and audio in each. The second party
+// leaves (their tiles go), the first reloads and survives a server restart.
+// axe-core checks the join page and the console. Screenshots go to
+// $SCREENSHOT_DIR.
 //
 // Environment: MEDSCHED, MEDSCHED_CALENDARS, SCREENSHOT_DIR, and GStreamer's
 // plugin paths so that the server finds the med plugin of the build tree.
@@ -87,8 +92,8 @@ const setupEnv = { ...process.env, MEDSCHED_NOW: BOOKED_AT, LC_ALL: 'C.UTF-8' };
 const med = (args, input, env = setupEnv) => execFileSync(MEDSCHED,
     ['--db', db, ...args], { env, input, encoding: 'utf8' });
 
-// a centre with a remote room; a wages case whose applicant joins by
-// video and whose respondent comes to the centre
+// a centre with a remote room; a wages case whose applicant and respondent
+// both join by video
 med(['init', '--name', '拉萨市城关区一站式矛盾纠纷调处中心', '--layers',
   'CN,CN-XZ-LS', '--calendars', CALENDARS]);
 const doc = {
@@ -104,7 +109,7 @@ const doc = {
       { name: '次仁多吉', role: 'applicant', language: 'zh',
         attendance: 'remote', contact: '13800000066' },
       { name: '拉萨某建筑公司', role: 'respondent', language: 'zh',
-        attendance: 'in-person' },
+        attendance: 'remote' },
     ] }],
 };
 writeFileSync(path.join(dir, 'centre.json'), JSON.stringify(doc));
@@ -121,7 +126,7 @@ for (const u of ['zhaxi', 'wang', 'clerk']) {
 const booking = JSON.parse(med(['book', '1', '--at', '2026-12-07T10:00',
   '--room', '1', '--mediator', '1', '--json']));
 const bookingId = booking.id || (booking.booking && booking.booking.id) || 1;
-// the respondent, in the room, consented on paper; the clerk records it
+// the respondent consented on paper beforehand; the clerk records it
 med(['consent', String(bookingId), '2', '--given']);
 
 const port = await freePort();
@@ -179,11 +184,17 @@ const keepPeers = () => {
 };
 await partyCtx.addInitScript(keepPeers);
 await medCtx.addInitScript(keepPeers);
+// the respondent on a tablet-sized screen
+const respCtx = await browser.newContext({ bypassCSP: true, locale: 'zh-CN',
+  viewport: { width: 800, height: 1000 } });
+await respCtx.addInitScript(keepPeers);
 const party = await partyCtx.newPage();
 const mediator = await medCtx.newPage();
+const respondent = await respCtx.newPage();
 const errors = [];
 const consoleLines = [];
-for (const [who, page] of [['party', party], ['mediator', mediator]]) {
+for (const [who, page] of [['party', party], ['mediator', mediator],
+  ['respondent', respondent]]) {
   page.on('pageerror', (e) => errors.push(`${who}: ${e}`));
   page.on('console', (m) => consoleLines.push(`${who} ${m.type()}: ${m.text()}`));
   page.on('dialog', (d) => d.accept());
@@ -248,8 +259,14 @@ async function peerReport(page) {
   }).catch((e) => String(e));
 }
 
+// Once media failed to arrive, later checks wait only briefly: a broken
+// call fails with every check reported, before meson's timeout.
+let mediaFailed = false;
+const patience = (ms) => (mediaFailed ? Math.min(ms, 5000) : ms);
+
 // The <video> shows frames that move: a size, and currentTime advancing.
 async function playing(page, selector, timeout = 20000) {
+  timeout = patience(timeout);
   try {
     await page.waitForFunction((sel) => {
       const v = document.querySelector(sel);
@@ -257,6 +274,7 @@ async function playing(page, selector, timeout = 20000) {
           v.srcObject.getVideoTracks().some((t) => t.readyState === 'live');
     }, selector, { timeout });
   } catch (e) {
+    mediaFailed = true;
     return { ok: false, why: `no frames\n${await peerReport(page)}` };
   }
   const t0 = await page.$eval(selector, (v) => v.currentTime);
@@ -265,6 +283,56 @@ async function playing(page, selector, timeout = 20000) {
     w: v.videoWidth, h: v.videoHeight }));
   return { ok: t1.w > 0 && t1.t > t0, why: `t ${t0} → ${t1.t}, ` +
     `${t1.w}×${t1.h}` };
+}
+
+// The <video> of the tile showing that participant (an id, or an id's
+// prefix ending in "-").
+function tile(id) {
+  const attr = id.endsWith('-') ? `[data-participant^="${id}"]` :
+    `[data-participant="${id}"]`;
+  return `#remotes .remote-tile:not([hidden])${attr}`;
+}
+
+// The ids and labels of the remote tiles the page shows.
+function tiles(page) {
+  return page.$$eval('#remotes .remote-tile:not([hidden])', (els) => els
+      .map((e) => ({ id: e.dataset.participant || '',
+        label: e.querySelector('figcaption').innerText })));
+}
+
+// Audio arriving from how many sources: the inbound-rtp audio streams of
+// the page's live RTCPeerConnection whose bytesReceived grow.
+async function inboundAudio(page, want = 2, timeout = 15000) {
+  const sample = () => page.evaluate(async () => {
+    const pc = (window.__peers || []).filter((p) => p.signalingState !==
+        'closed').pop();
+    const out = {};
+    if (pc) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+          out[s.mid ?? s.id] = s.bytesReceived || 0;
+        }
+      });
+    }
+    return out;
+  });
+  timeout = patience(timeout);
+  const t0 = Date.now();
+  let why = '';
+  let growing = [];
+  while (Date.now() - t0 < timeout) {
+    const a = await sample();
+    await sleep(1000);
+    const b = await sample();
+    growing = Object.keys(b).filter((k) => a[k] > 0 && b[k] > a[k]);
+    why = `mids ${growing.join(',')}: ${JSON.stringify(a)} → ` +
+        `${JSON.stringify(b)}`;
+    if (growing.length >= want) {
+      break;
+    }
+  }
+  mediaFailed ||= growing.length < want;
+  return { n: growing.length, why };
 }
 
 async function visible(page, selector, timeout = 15000) {
@@ -347,6 +415,10 @@ try {
   const link = await mediator.locator('a.partylink').first()
       .getAttribute('href');
   must(link && link.startsWith('/join/'), 'the case page shows the party link');
+  const link2 = await mediator.locator('a.partylink').nth(1)
+      .getAttribute('href').catch(() => null);
+  must(link2 && link2.startsWith('/join/') && link2 !== link,
+      'the case page shows the respondent\'s link', link2);
   const consoleHref = await mediator.locator('a.console').first()
       .getAttribute('href').catch(() => null);
   ok(consoleHref === `/bookings/${bookingId}/console`,
@@ -397,14 +469,79 @@ try {
 
   // both see each other
   must(await visible(party, '#step-call'), 'the admitted party is in the call');
-  const atParty = await playing(party, '#remote', 30000);
+  const atParty = await playing(party, `${tile('mediator-')} video`, 30000);
   ok(atParty.ok, 'the party sees the mediator\'s video', atParty.why);
-  const atMediator = await playing(mediator, '#remote', 30000);
+  const atMediator = await playing(mediator, `${tile('party-1')} video`,
+      30000);
   ok(atMediator.ok, 'the mediator sees the party\'s video', atMediator.why);
   await shot(party, 'party-4-call');
   await shot(mediator, 'console-2-call');
   await axe(party, 'join: in the call');
   await axe(mediator, 'console: in the call');
+
+  // mark the console's tile of the party: it must stay the same element in
+  // the same place when the respondent joins
+  await mediator.$eval(tile('party-1'), (e) => {
+    e.dataset.probe = 'kept';
+  }).catch(() => {});
+
+  // the respondent joins from a third browser with their own link
+  await respondent.goto(`${base}${link2}`);
+  must(await visible(respondent, '#step-devices'), 'the respondent\'s ' +
+      'join page opens');
+  await respondent.locator('#btn-devices').click();
+  await respondent.locator('#btn-next:not([disabled])').click(
+      { timeout: 15000 });
+  // both parties have consented by now: no question
+  const asked = await respondent.locator('#step-consent')
+      .waitFor({ timeout: 3000 }).then(() => true, () => false);
+  if (asked) {
+    await respondent.locator('#btn-consent-yes').click();
+  }
+  ok(!asked, 'the respondent, consented already, is not asked again');
+  must(await visible(respondent, '#step-waiting'), 'the respondent waits');
+  const admit2 = mediator.locator('#waiting li[data-participant="party-2"] ' +
+      'button.admit');
+  must(await admit2.waitFor({ timeout: 15000 }).then(() => true,
+      () => false), 'the console lists the waiting respondent',
+  await text(mediator, '#waiting'));
+  await admit2.click();
+  must(await visible(respondent, '#step-call'), 'the respondent is in the ' +
+      'call');
+
+  // three-way: everyone sees and hears both others
+  // [page, [participant id (or prefix), name, expected label]]
+  const sees = [
+    ['mediator', mediator, [['party-1', 'the party', '次仁多吉'],
+      ['party-2', 'the respondent', '拉萨某建筑公司']]],
+    ['party', party, [['mediator-', 'the mediator', '调解员'],
+      ['party-2', 'the respondent', '被申请人']]],
+    ['respondent', respondent, [['mediator-', 'the mediator', '调解员'],
+      ['party-1', 'the party', '申请人']]],
+  ];
+  for (const [who, page, others] of sees) {
+    for (const [id, name, label] of others) {
+      const v = await playing(page, `${tile(id)} video`, 30000);
+      ok(v.ok, `three-way: the ${who} sees ${name}'s video`, v.why);
+      const caption = await text(page, `${tile(id)} figcaption`);
+      ok(caption.includes(label), `three-way: the ${who}'s tile of ${name} ` +
+          `is labelled ${label}`, caption);
+    }
+    const shown = await tiles(page);
+    ok(shown.length === 2, `three-way: the ${who} page shows two remote ` +
+        `tiles (${shown.length})`, JSON.stringify(shown));
+    const heard = await inboundAudio(page);
+    ok(heard.n >= 2, `three-way: the ${who} page receives sound from two ` +
+        `sources (${heard.n})`, heard.why);
+  }
+  const kept = await mediator.$$eval('#remotes .remote-tile:not([hidden])',
+      (els) => els.map((e) => `${e.dataset.participant}:${e.dataset.probe ||
+        ''}`).join(' '));
+  ok(kept.startsWith('party-1:kept '), 'the party\'s tile on the console ' +
+      'stays first and is not rebuilt when the respondent joins', kept);
+  await shot(mediator, 'console-3way');
+  await shot(party, 'party-3way');
+  await shot(respondent, 'respondent-3way');
 
   // record a few seconds
   await mediator.locator('button[data-record="start"]:not([disabled])')
@@ -431,6 +568,11 @@ try {
   ok(caucus, 'a caucus pauses the recording and can be ended',
       `${await text(mediator, '#caucus-state')} / ${await text(mediator,
           '#rec-state')} / ${await text(mediator, '#call-error')}`);
+  ok(await respondent.waitForFunction(() => document
+      .getElementById('remotes').hidden && /单独谈话/.test(document
+      .getElementById('call-status').innerText), null, { timeout: 10000 })
+      .then(() => true, () => false), 'the respondent is held (no pictures) ' +
+      'during the caucus', await text(respondent, '#call-status'));
   ok(await party.locator('#rec.paused').waitFor({ timeout: 10000 })
       .then(() => true, () => false), 'the party sees the recording paused',
   await text(party, '#rec'));
@@ -441,6 +583,10 @@ try {
   { timeout: 10000 }).then(() => true, () => false),
   'the recording resumes after the caucus', await text(mediator,
       '#rec-state'));
+  const unheld = await playing(respondent, `${tile('mediator-')} video`,
+      20000);
+  ok(unheld.ok, 'after the caucus the respondent sees the mediator again',
+      unheld.why);
   await sleep(RECORD_MS / 2);
   await mediator.locator('button[data-record="stop"]').click();
   const stopped = await mediator.waitForFunction(() => document
@@ -456,13 +602,17 @@ try {
   for (let i = 0; i < 60; i++) {
     recs = JSON.parse(med(['recording', 'list', '--json', '--booking',
       String(bookingId)], undefined, serveEnv));
-    if (recs.length >= 2 && recs.every((r) => r.state === 'sealed')) {
+    if (recs.length >= 3 && recs.every((r) => r.state === 'sealed')) {
       break;
     }
     await sleep(500);
   }
-  ok(recs.length >= 2, `a recording per participant (${recs.length})`,
-      JSON.stringify(recs, null, 1));
+  const recorded = recs.map((r) => path.basename(r.dir).replace(/-\d+$/, ''))
+      .sort();
+  ok(recs.length === 3 && recorded[0].startsWith('mediator-') &&
+      recorded[1] === 'party-1' && recorded[2] === 'party-2',
+  `a recording per participant (${recorded.join(', ')})`,
+  JSON.stringify(recs, null, 1));
   ok(recs.length > 0 && recs.every((r) => r.state === 'sealed'),
       'every recording is sealed', JSON.stringify(recs, null, 1));
   for (const r of recs) {
@@ -485,15 +635,69 @@ try {
         'video and audio', d.out.slice(0, 1500));
   }
 
+  // the respondent leaves: their tiles go from the other pages
+  await respondent.locator('#btn-leave').click();
+  ok(await visible(respondent, '#step-left'), 'the respondent can leave');
+  for (const [who, page] of [['mediator', mediator], ['party', party]]) {
+    const gone = await page.waitForFunction(() => document.querySelectorAll(
+        '#remotes .remote-tile:not([hidden])').length === 1 &&
+        !document.querySelector(
+            '#remotes .remote-tile:not([hidden])[data-participant="party-2"]'),
+    null, { timeout: 15000 }).then(() => true, () => false);
+    ok(gone, `the ${who} page drops the respondent's tile`,
+        JSON.stringify(await tiles(page)));
+  }
+  await respCtx.close();
+
+  // the respondent comes back without a camera (none found): the pages show
+  // a tile with their label and no picture, and play their sound
+  const soundCtx = await browser.newContext({ bypassCSP: true,
+    locale: 'zh-CN', viewport: { width: 800, height: 1000 } });
+  await soundCtx.addInitScript(keepPeers);
+  await soundCtx.addInitScript(() => {
+    const md = navigator.mediaDevices;
+    const open = md.getUserMedia.bind(md);
+    md.getUserMedia = (c) => (c && c.video ? Promise.reject(
+        new DOMException('no camera', 'NotFoundError')) : open(c));
+  });
+  const soundOnly = await soundCtx.newPage();
+  soundOnly.on('pageerror', (e) => errors.push(`sound-only: ${e}`));
+  await soundOnly.goto(`${base}${link2}`);
+  await soundOnly.locator('#btn-devices').click();
+  await soundOnly.locator('#btn-next:not([disabled])').click(
+      { timeout: 15000 });
+  // admitted before and not removed: straight back in (docs/webrtc.md)
+  must(await visible(soundOnly, '#step-call'), 'the sound-only respondent ' +
+      'is back in the call', await text(soundOnly, '#call'));
+  const noPicture = await mediator.locator(`${tile('party-2')} .novideo`)
+      .waitFor({ timeout: 20000 }).then(() => true, () => false);
+  ok(noPicture && !await mediator.locator(`${tile('party-2')} video`)
+      .isVisible(), 'the console shows the sound-only respondent as a tile ' +
+      'without picture', JSON.stringify(await tiles(mediator)));
+  const soundLabel = await text(mediator, `${tile('party-2')} figcaption`);
+  ok(soundLabel.includes('拉萨某建筑公司'), 'the sound-only tile is labelled',
+      soundLabel);
+  const heard2 = await inboundAudio(mediator);
+  ok(heard2.n >= 2, `the console hears the party and the sound-only ` +
+      `respondent (${heard2.n})`, heard2.why);
+  await shot(mediator, 'console-sound-only');
+  await soundOnly.locator('#btn-leave').click();
+  ok(await mediator.waitForFunction(() => !document.querySelector(
+      '#remotes .remote-tile:not([hidden])[data-participant="party-2"]'),
+  null, { timeout: 15000 }).then(() => true, () => false),
+  'the sound-only tile goes when the respondent leaves',
+  JSON.stringify(await tiles(mediator)));
+  await soundCtx.close();
+
   // a reload with the same link goes straight back into the call
   await party.reload();
   must(await visible(party, '#step-call', 30000), 'after a reload the party ' +
       'is back in the call without being asked again',
   await text(party, '#call'));
-  const again = await playing(party, '#remote', 30000);
+  const again = await playing(party, `${tile('mediator-')} video`, 30000);
   ok(again.ok, 'after the reload the party sees the mediator again',
       again.why);
-  const back = await playing(mediator, '#remote', 30000);
+  const back = await playing(mediator, `${tile('party-1')} video`, 30000);
   ok(back.ok, 'and the mediator sees the party again', back.why);
   await shot(party, 'party-6-rejoined');
 
@@ -515,9 +719,9 @@ try {
   await text(mediator, '#call-status'));
   await readmit.click();
   must(await visible(party, '#step-call'), 'admitted again');
-  const after = await playing(party, '#remote', 30000);
+  const after = await playing(party, `${tile('mediator-')} video`, 30000);
   ok(after.ok, 'after the drop the party sees the mediator again', after.why);
-  const after2 = await playing(mediator, '#remote', 30000);
+  const after2 = await playing(mediator, `${tile('party-1')} video`, 30000);
   ok(after2.ok, 'after the drop the mediator sees the party again',
       after2.why);
 

@@ -482,7 +482,28 @@ source_no_more_pads_cb (GstElement *src, gpointer user_data)
 {
   MedInput *in = user_data;
 
+  /* rtspsrc may say so before the pad of a stream of its SDP (under load,
+   * 1 run in 25): the audio would then be refused by the recorder, which
+   * had started. Its audio pad says when it is linked (or the session's
+   * wait for pads runs out). */
+  if (g_atomic_int_get (&in->sdp_audio) && in->audio_depay == NULL)
+    return;
   med_session_input_pads_known (in->session, in);
+}
+
+/* rtspsrc, for each stream of the camera's SDP (streaming thread): note
+ * whether there is audio we record, and take every stream. */
+static gboolean
+source_select_stream_cb (GstElement *src, guint num, GstCaps *caps,
+    gpointer user_data)
+{
+  MedInput *in = user_data;
+  const char *depay, *parse;
+
+  if (caps != NULL && gst_caps_get_size (caps) > 0
+      && audio_chain_for (gst_caps_get_structure (caps, 0), &depay, &parse))
+    g_atomic_int_set (&in->sdp_audio, 1);
+  return TRUE;
 }
 
 static gboolean
@@ -499,6 +520,8 @@ build_dynamic (MedInput *in, const char *uri, GError **error)
         (guint64) 5 * G_USEC_PER_SEC, "timeout", (guint64) 5 * G_USEC_PER_SEC,
         NULL);
     in->live_remote = TRUE;
+    g_signal_connect (src, "select-stream",
+        G_CALLBACK (source_select_stream_cb), in);
     origin = src;
   } else {
     GstElement *demux;

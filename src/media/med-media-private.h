@@ -29,6 +29,7 @@ struct _MedInput
   gboolean live_remote; /* rtsp/srt: errors are gaps, retried */
   gboolean dynamic; /* rtsp/srt/file: pads appear once playing */
   gint pads_done; /* atomic: its recorder streams are decided */
+  gint sdp_audio; /* atomic: an RTSP camera's SDP offers audio we record */
   gboolean flowed; /* a buffer came out (atomic) */
   gint fresh; /* atomic: a buffer came out since the last restart */
   gint resync; /* atomic: restarted, the gate re-times what comes next */

@@ -516,6 +516,10 @@ async def regimes(centre, server, base):
 
     # Off: record start is refused, nothing is recorded.
     con4 = await wc.console(base, 4, centre.tokens["tashi"])
+    tap.ok(con4.welcome.get("regime") == "off"
+           and con4.welcome.get("consent", {}).get("needed") is False,
+           "the welcome says recording is off and asks no consent",
+           json.dumps(con4.welcome, ensure_ascii=False))
     await con4.send({"type": "record", "action": "start"})
     m = await con4.expect_type("error")
     tap.ok(m.get("code") == "not_allowed",

@@ -399,5 +399,5 @@ async def console(base, booking, token, origin=None):
     sig = await Signal.open("%s/ws/console/%d" % (base, booking),
                             headers={"Authorization": "Bearer " + token},
                             origin=origin)
-    await sig.expect_type("welcome")
+    sig.welcome = await sig.expect_type("welcome")
     return sig

@@ -95,10 +95,14 @@ typedef struct
   GQueue bufs; /* GstBuffer refs, oldest first */
   gboolean is_video;
   gboolean from_keyframe; /* video: bufs start at a keyframe */
+  GstClockTime first; /* timestamp of the first buffer */
 } Recent;
 
 #define RECENT_VIDEO 240
 #define RECENT_AUDIO 100
+/* Only a participant who just joined needs it: kept for their first
+ * seconds only. */
+#define RECENT_FOR (3 * GST_SECOND)
 
 /* What arrives from a participant, one kind. */
 typedef struct
@@ -455,6 +459,7 @@ recent_new (gboolean is_video)
   g_mutex_init (&rc->lock);
   g_queue_init (&rc->bufs);
   rc->is_video = is_video;
+  rc->first = GST_CLOCK_TIME_NONE;
   return rc;
 }
 
@@ -483,8 +488,18 @@ recent_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   Recent *rc = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
+                                                  : GST_BUFFER_DTS (buf);
 
   g_mutex_lock (&rc->lock);
+  if (!GST_CLOCK_TIME_IS_VALID (rc->first))
+    rc->first = ts;
+  if (GST_CLOCK_TIME_IS_VALID (ts) && GST_CLOCK_TIME_IS_VALID (rc->first)
+      && ts > rc->first + RECENT_FOR) {
+    g_queue_clear_full (&rc->bufs, (GDestroyNotify) gst_buffer_unref);
+    g_mutex_unlock (&rc->lock);
+    return GST_PAD_PROBE_REMOVE;
+  }
   if (rc->is_video) {
     if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
       g_queue_clear_full (&rc->bufs, (GDestroyNotify) gst_buffer_unref);
@@ -1790,6 +1805,17 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
     goto failed;
   gst_util_set_object_arg (G_OBJECT (m->wb), "bundle-policy", "max-bundle");
   g_object_set (m->wb, "latency", 50, NULL);
+  /* For measurements only (BENCHMARKS.md): the jitterbuffers' mode, e.g.
+   * "none" (timestamps from RTP alone: exact A/V in the recording, but the
+   * call's delay is then fixed by how late the first packet came). */
+  if (g_getenv ("MEDSCHED_RTP_BUFFER_MODE") != NULL) {
+    g_autoptr (GstElement) rtpbin
+        = gst_bin_get_by_name (GST_BIN (m->wb), "rtpbin");
+
+    if (rtpbin != NULL)
+      gst_util_set_object_arg (G_OBJECT (rtpbin), "buffer-mode",
+          g_getenv ("MEDSCHED_RTP_BUFFER_MODE"));
+  }
   if (c->stun)
     g_object_set (m->wb, "stun-server", c->stun, NULL);
   if (c->turn)

@@ -224,6 +224,8 @@ struct _Rec
   gint64 asked_us[N_KINDS]; /* the gate's thread: last keyframe request */
   GMutex lock; /* origin */
   GstClockTime origin;
+  /* each kind's gate thread: the last timestamp passed (after origin) */
+  GstClockTime last_out[N_KINDS];
 };
 
 struct _MedCall
@@ -626,6 +628,30 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
           = GST_BUFFER_DTS (buf) > origin ? GST_BUFFER_DTS (buf) - origin : 0;
     GST_PAD_PROBE_INFO_DATA (info) = buf;
   }
+  /* Never backwards: rtpbin moves a stream's times when its first RTCP
+   * sender reports arrive (lip-sync), which can step them back by tens of
+   * milliseconds, and matroskamux fails the whole recording on a timestamp
+   * that goes back ("Timestamping error on input streams"). */
+  {
+    GstClockTime *last = &r->last_out[gd->kind];
+    GstClockTime t = GST_BUFFER_DTS_IS_VALID (buf) ? GST_BUFFER_DTS (buf)
+                                                   : GST_BUFFER_PTS (buf);
+
+    if (GST_CLOCK_TIME_IS_VALID (t) && GST_CLOCK_TIME_IS_VALID (*last)
+        && t <= *last) {
+      GstClockTime step = *last + 1 - t;
+
+      buf = gst_buffer_make_writable (buf);
+      if (GST_BUFFER_PTS_IS_VALID (buf))
+        GST_BUFFER_PTS (buf) += step;
+      if (GST_BUFFER_DTS_IS_VALID (buf))
+        GST_BUFFER_DTS (buf) += step;
+      GST_PAD_PROBE_INFO_DATA (info) = buf;
+      t += step;
+    }
+    if (GST_CLOCK_TIME_IS_VALID (t))
+      *last = t;
+  }
   return GST_PAD_PROBE_OK;
 }
 
@@ -888,6 +914,8 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
   r->call = c;
   r->peer_id = g_strdup (p->id);
   r->origin = GST_CLOCK_TIME_NONE;
+  for (guint k = 0; k < N_KINDS; k++)
+    r->last_out[k] = GST_CLOCK_TIME_NONE;
   g_mutex_init (&r->lock);
   /* The next free folder of this participant. */
   for (;;) {
@@ -1643,8 +1671,11 @@ check_offer (const char *text, Offer *o, GError **error)
       goto failed;
     }
     l->kind = k;
-    if (gst_sdp_media_get_port (md) == 0)
-      continue; /* rejected by the offerer */
+    /* Port 0 is a line the offerer rejects, unless it is bundle-only
+     * (Firefox offers every m-line after the first so). */
+    if (gst_sdp_media_get_port (md) == 0
+        && gst_sdp_media_get_attribute_val (md, "bundle-only") == NULL)
+      continue;
     if (mid != NULL && !mid_ok (mid)) {
       g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_SDP,
           "m-line %u: a=mid is not a short token", i);

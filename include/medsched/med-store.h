@@ -628,6 +628,9 @@ GPtrArray *med_store_list_recording_log (MedStore *store, gint64 recording_id,
  * booking's case). Audited with the party id. */
 gboolean med_store_set_consent (MedStore *store, gint64 booking_id,
     gint64 party_id, gboolean given, const char *actor, GError **error);
+/* *given: whether the party has given (and not withdrawn) its consent. */
+gboolean med_store_get_consent (MedStore *store, gint64 booking_id,
+    gint64 party_id, gboolean *given, GError **error);
 /* *n_missing: parties of the booking's case without a given consent. */
 gboolean med_store_consent_complete (MedStore *store, gint64 booking_id,
     guint *n_missing, GError **error);

@@ -167,6 +167,31 @@ conn_is_staff (const Conn *c)
   return c->role != MED_CALL_ROLE_PARTY && c->role != MED_CALL_ROLE_ROOM;
 }
 
+/* "consent": {"needed", "given", "missing"}: whether the recording needs
+ * every party's consent, whether every party gave it, how many did not. */
+static void
+add_consent (JsonBuilder *b, CallCtx *cc)
+{
+  gboolean mediation = !cc->rec_off
+      && med_call_get_regime (cc->call) == MED_RECORDING_REGIME_MEDIATION;
+  guint missing = 0;
+  gboolean known = med_store_consent_complete (cc->sig->srv->store,
+      cc->booking_id, &missing, NULL);
+
+  json_builder_set_member_name (b, "consent");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "needed");
+  json_builder_add_boolean_value (b, mediation);
+  json_builder_set_member_name (b, "given");
+  json_builder_add_boolean_value (b, known && missing == 0);
+  json_builder_set_member_name (b, "missing");
+  if (known)
+    json_builder_add_int_value (b, missing);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+}
+
 static void
 send_state (CallCtx *cc, Conn *to)
 {
@@ -198,6 +223,18 @@ send_state (CallCtx *cc, Conn *to)
     json_builder_set_member_name (b, "state");
     json_builder_add_string_value (b,
         med_call_presence_to_string (p->presence));
+    /* Staff (and the party itself) see each party's answer. */
+    if (p->role == MED_CALL_ROLE_PARTY
+        && (conn_is_staff (to) || strcmp (p->id, to->pid) == 0)) {
+      gboolean given = FALSE;
+
+      json_builder_set_member_name (b, "consent");
+      if (med_store_get_consent (cc->sig->srv->store, cc->booking_id,
+              p->ref_id, &given, NULL))
+        json_builder_add_boolean_value (b, given);
+      else
+        json_builder_add_null_value (b);
+    }
     json_builder_set_member_name (b, "media");
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "audio");
@@ -216,6 +253,7 @@ send_state (CallCtx *cc, Conn *to)
     json_builder_add_string_value (b, caucus);
   else
     json_builder_add_null_value (b);
+  add_consent (b, cc);
   json_builder_end_object (b);
   send_node (to, json_builder_get_root (b));
 }
@@ -699,8 +737,15 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
     actor = g_strdup_printf ("party:%" G_GINT64_FORMAT, c->ref_id);
     ok = med_store_set_consent (srv->store, cc->booking_id, c->ref_id, given,
         actor, &err);
-    if (ok)
-      send_state (cc, c);
+    if (ok) {
+      /* Everyone's state: the console shows each party's answer. */
+      GHashTableIter it;
+      gpointer v;
+
+      g_hash_table_iter_init (&it, cc->conns);
+      while (g_hash_table_iter_next (&it, NULL, &v))
+        send_state (cc, v);
+    }
   } else if (strcmp (type, "ready") == 0) {
     ok = med_call_ready (cc->call, c->pid, &err);
   } else if (strcmp (type, "leave") == 0) {

@@ -489,6 +489,28 @@ out:
 }
 
 gboolean
+med_store_get_consent (MedStore *store, gint64 booking_id, gint64 party_id,
+    gboolean *given, GError **error)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store,
+      "SELECT given FROM consent WHERE booking_id = ?1 AND party_id = ?2",
+      error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, booking_id);
+  sqlite3_bind_int64 (st, 2, party_id);
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    store_set_error (store, rc, "reading consent", error);
+    return FALSE;
+  }
+  *given = rc == SQLITE_ROW && sqlite3_column_int (st, 0) != 0;
+  return TRUE;
+}
+
+gboolean
 med_store_consent_complete (MedStore *store, gint64 booking_id,
     guint *n_missing, GError **error)
 {

@@ -154,6 +154,24 @@ async def main_call(centre, server, base, lk):
                 for p in m["participants"]), what="party waiting")
     names = [p["name"] for p in st["participants"]]
     tap.ok("甲方1" in names, "the mediator sees the party's name")
+    # Both parties consented: the console's state says so, party by party.
+    st = await mediator.expect(
+        lambda m: m.get("type") == "state"
+        and m.get("consent", {}).get("given") is True
+        and {p["id"] for p in m["participants"] if p.get("consent") is True}
+        >= {pid, p2.welcome["you"]}, timeout=15, what="consent in state")
+    tap.ok(st["consent"] == {"needed": True, "given": True, "missing": 0},
+           "the console's state shows every party's consent, each party's "
+           "own answer included", json.dumps(st, ensure_ascii=False))
+    # (the party's inbox was read past these states above: use all)
+    pst = [m for m in party.sig.all if m.get("type") == "state" and any(
+        p["id"] == p2.welcome["you"] for p in m["participants"])]
+    tap.ok(pst and all("consent" not in p for m in pst
+                       for p in m["participants"] if p["id"] != pid)
+           and any(p["id"] == pid and p.get("consent") is True
+                   for p in pst[-1]["participants"]),
+           "a party sees its own answer, not the other party's",
+           json.dumps(pst[-1:], ensure_ascii=False))
     await mediator.send({"type": "admit", "participant": pid})
     await party.sig.expect_type("admitted")
     t0 = time.monotonic()

@@ -204,6 +204,18 @@
           `${p.media.video ? 'video' : 'no video'}` }));
       li.append(m);
     }
+    // Each party's answer to recording, when the recording needs it.
+    if (p.role === 'party' && typeof p.consent === 'boolean' && welcome &&
+        welcome.regime === 'mediation') {
+      const c = document.createElement('span');
+      c.className = 'consent';
+      c.dataset.consent = p.consent ? 'given' : 'missing';
+      c.textContent = p.consent ? ' · 已同意录制 ' : ' · 未同意录制 ';
+      c.append(Object.assign(document.createElement('span'), { lang: 'en',
+        textContent: p.consent ? 'consented to recording' :
+            'has not consented to recording' }));
+      li.append(c);
+    }
     return li;
   }
 

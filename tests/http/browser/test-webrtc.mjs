@@ -505,6 +505,15 @@ try {
   must(await admit2.waitFor({ timeout: 15000 }).then(() => true,
       () => false), 'the console lists the waiting respondent',
   await text(mediator, '#waiting'));
+  // the console shows each party's answer to recording (the respondent's
+  // was recorded by the clerk, the applicant's on the join page)
+  const answers = await mediator.locator(
+      '#waiting li[data-participant="party-2"] .consent, ' +
+      '#incall li[data-participant="party-1"] .consent')
+      .evaluateAll((els) => els.map((e) => e.dataset.consent));
+  ok(answers.length === 2 && answers.every((a) => a === 'given'),
+      'the console shows each party\'s consent to recording',
+      JSON.stringify(answers));
   await admit2.click();
   must(await visible(respondent, '#step-call'), 'the respondent is in the ' +
       'call');

@@ -641,6 +641,12 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
         && t <= *last) {
       GstClockTime step = *last + 1 - t;
 
+      if (step > GST_MSECOND)
+        g_debug ("booking %" G_GINT64_FORMAT ": %s's %s time went back "
+                 "%.1f ms; kept increasing in the recording",
+            r->call->booking_id, r->peer_id,
+            gd->kind == KIND_VIDEO ? "video" : "audio",
+            (double) step / GST_MSECOND);
       buf = gst_buffer_make_writable (buf);
       if (GST_BUFFER_PTS_IS_VALID (buf))
         GST_BUFFER_PTS (buf) += step;

@@ -17,6 +17,11 @@
  * The audio chain of rtsp/srt/file inputs is built when its pad appears
  * (streaming thread), before the session's gates let data through.
  *
+ * With --composite, the video of rtsp/srt/file inputs is also decoded
+ * (avdec_h264) for the grid after its parser, past the session's gate
+ * there; the recorded stream is the same either way. Without a composite
+ * nothing is decoded.
+ *
  * Remote inputs (rtsp, srt) that fail (or end their stream) after
  * delivering media are restarted with exponential back-off (1 s doubling
  * to 30 s); the drop, each restart and the return are logged in the
@@ -378,6 +383,67 @@ audio_chain_for (const GstStructure *st, const char **depay, const char **parse)
   return FALSE;
 }
 
+/* A remote input in a composite: its audio, past its gate at parse, is
+ * also decoded for the composite's mix (in->raw_audio). Without the
+ * decoder it is recorded but left out of the mix. Streaming thread. */
+static void
+build_audio_decode (MedInput *in, GstElement *parse, const char *parse_name)
+{
+  const char *dec_name
+      = strcmp (parse_name, "opusparse") == 0 ? "opusdec" : "avdec_aac";
+  GstElement *split = gst_element_factory_make ("tee", NULL);
+  GstElement *q = gst_element_factory_make ("queue", NULL);
+  GstElement *dec = gst_element_factory_make (dec_name, NULL);
+  GstElement *conv = gst_element_factory_make ("audioconvert", NULL);
+  GstElement *res = gst_element_factory_make ("audioresample", NULL);
+
+  if (split == NULL || q == NULL || dec == NULL || conv == NULL
+      || res == NULL) {
+    g_warning ("input %u: its audio is left out of the composite: %s is "
+               "missing",
+        in->index + 1, dec_name);
+    gst_clear_object (&split);
+    gst_clear_object (&q);
+    gst_clear_object (&dec);
+    gst_clear_object (&conv);
+    gst_clear_object (&res);
+    return;
+  }
+  g_object_set (q, "leaky", 2, "max-size-time", (guint64) GST_SECOND,
+      "max-size-bytes", 0, "max-size-buffers", 0, NULL);
+  /* a frame lost in a drop is concealed, never the session's failure */
+  g_object_set (dec, "max-errors", -1, NULL);
+  gst_bin_add_many (GST_BIN (in->pipeline), split, q, dec, conv, res, NULL);
+  if (!gst_element_link_many (parse, split, q, dec, conv, res, NULL)) {
+    g_warning ("input %u: its audio is left out of the composite: cannot "
+               "link its decoder",
+        in->index + 1);
+    gst_element_unlink (parse, split);
+    gst_bin_remove_many (GST_BIN (in->pipeline), split, q, dec, conv, res,
+        NULL);
+    return;
+  }
+  in->audio_split = split;
+  in->raw_audio = res;
+}
+
+/* Sets the states of a remote input's audio decoder, downstream first. */
+static void
+sync_audio_decode (MedInput *in)
+{
+  GstElement *e = in->raw_audio;
+
+  while (e != NULL && e != in->audio_out) {
+    g_autoptr (GstPad) sink = gst_element_get_static_pad (e, "sink");
+    g_autoptr (GstPad) peer = sink ? gst_pad_get_peer (sink) : NULL;
+
+    gst_element_sync_state_with_parent (e);
+    if (e == in->audio_split)
+      break;
+    e = peer ? GST_ELEMENT (GST_PAD_PARENT (peer)) : NULL;
+  }
+}
+
 /* An audio pad of a dynamic source (streaming thread): the first one found
  * before the input's pads were all known gets a depayloader, a parser and
  * a recorder pad; after a restart the new pad joins the same chain. */
@@ -408,15 +474,33 @@ link_audio (MedInput *in, GstPad *pad, const GstStructure *st)
     return FALSE;
   }
   gst_bin_add_many (GST_BIN (in->pipeline), depay, parse, NULL);
-  if (!gst_element_link (depay, parse)
-      || !med_session_attach_input_audio (in->session, in, parse, &err)) {
+  if (!gst_element_link (depay, parse)) {
+    g_warning ("input %u: cannot record its audio: cannot link", in->index + 1);
+    gst_bin_remove_many (GST_BIN (in->pipeline), depay, parse, NULL);
+    return FALSE;
+  }
+  if (in->video_split != NULL)
+    build_audio_decode (in, parse, parse_name);
+  if (!med_session_attach_input_audio (in->session, in, parse, &err)) {
     g_warning ("input %u: cannot record its audio: %s", in->index + 1,
         err ? err->message : "cannot link");
+    while (in->raw_audio != NULL) {
+      GstElement *e = in->raw_audio;
+      g_autoptr (GstPad) in_pad = gst_element_get_static_pad (e, "sink");
+      g_autoptr (GstPad) peer = gst_pad_get_peer (in_pad);
+
+      in->raw_audio = e == in->audio_split || peer == NULL
+          ? NULL
+          : GST_ELEMENT (GST_PAD_PARENT (peer));
+      gst_bin_remove (GST_BIN (in->pipeline), e);
+    }
+    in->audio_split = NULL;
     gst_bin_remove_many (GST_BIN (in->pipeline), depay, parse, NULL);
     return FALSE;
   }
   in->audio_depay = depay;
   in->audio_out = parse;
+  sync_audio_decode (in);
   gst_element_sync_state_with_parent (parse);
   gst_element_sync_state_with_parent (depay);
   sink = gst_element_get_static_pad (depay, "sink");
@@ -506,8 +590,57 @@ source_select_stream_cb (GstElement *src, guint num, GstCaps *caps,
   return TRUE;
 }
 
+/* A latency query reaching a remote input's chain while its source has no
+ * pad there (not connected yet, or away): answered rather than failed, so
+ * that the composite's grid stays live and does not wait for the camera
+ * (its latency is then covered by the grid's min-upstream-latency). */
+static GstPadProbeReturn
+latency_query_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  MedInput *in = user_data;
+  GstQuery *q = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (GST_QUERY_TYPE (q) != GST_QUERY_LATENCY || gst_pad_is_linked (pad))
+    return GST_PAD_PROBE_OK;
+  gst_query_set_latency (q, in->live_remote, 0, GST_CLOCK_TIME_NONE);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+/* A remote input in a composite: its parser's output (gated) also goes
+ * to a decoder whose raw video joins the grid. The leaky queue keeps a
+ * slow decoder from holding back the recorder's branch; decode errors (a
+ * picture missing its reference after a drop) are concealed, never fatal. */
 static gboolean
-build_dynamic (MedInput *in, const char *uri, GError **error)
+build_decode (MedInput *in, GError **error)
+{
+  GstElement *split, *q, *dec, *conv, *tee;
+
+  split = add (in, "tee", "split", error);
+  q = split ? add (in, "queue", "decq", error) : NULL;
+  dec = q ? add (in, "avdec_h264", "dec", error) : NULL;
+  conv = dec ? add (in, "videoconvert", "decconv", error) : NULL;
+  tee = conv ? add (in, "tee", "rawtee", error) : NULL;
+  if (tee == NULL)
+    return FALSE;
+  g_object_set (q, "leaky", 2, "max-size-time", (guint64) 2 * GST_SECOND,
+      "max-size-bytes", 0, "max-size-buffers", 0, NULL);
+  g_object_set (dec, "max-errors", -1, NULL);
+  if (!link_all (error, in->video_out, split, q, dec, conv, tee, NULL))
+    return FALSE;
+  in->video_split = split;
+  in->raw_video = tee;
+  {
+    g_autoptr (GstPad) head = gst_element_get_static_pad (in->depay, "sink");
+
+    gst_pad_add_probe (head, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM,
+        latency_query_cb, in, NULL);
+  }
+  return TRUE;
+}
+
+static gboolean
+build_dynamic (MedInput *in, const char *uri, gboolean composite,
+    GError **error)
 {
   GstElement *src = NULL, *origin, *head, *parse;
 
@@ -564,7 +697,7 @@ build_dynamic (MedInput *in, const char *uri, GError **error)
   if (!link_all (error, head, parse, NULL))
     return FALSE;
   in->video_out = parse;
-  return TRUE;
+  return !composite || build_decode (in, error);
 }
 
 MedInput *
@@ -585,12 +718,8 @@ med_input_build (GstElement *pipeline, guint index, const char *uri,
     ok = build_test (in, uri, composite, error);
   else if (g_str_has_prefix (uri, "v4l2://"))
     ok = build_v4l2 (in, uri, composite, error);
-  else if (composite) {
-    /* Remote inputs are recorded; the composite takes only inputs it can
-     * read raw without a second decode path (test, v4l2). */
-    ok = build_dynamic (in, uri, error);
-  } else
-    ok = build_dynamic (in, uri, error);
+  else
+    ok = build_dynamic (in, uri, composite, error);
   if (ok) {
     g_autoptr (GstPad) pad = gst_element_get_static_pad (in->video_out, "src");
 

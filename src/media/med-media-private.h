@@ -22,7 +22,13 @@ struct _MedInput
   GstElement *video_out; /* parser whose src carries the encoded video */
   GstElement *audio_out; /* or NULL */
   GstElement *raw_video; /* tee of raw video for the composite, or NULL */
-  GstElement *raw_audio; /* tee of raw audio for the composite, or NULL */
+  /* A remote input in a composite: tee after video_out (past its gate)
+   * feeding the recorder untouched and the composite's decoder; or NULL */
+  GstElement *video_split;
+  GstElement *audio_split; /* the same for its audio (once found), or NULL */
+  /* raw audio for the composite's mix, or NULL: a test input's tee, or the
+   * last element of a remote input's decoded audio (once found) */
+  GstElement *raw_audio;
   GstElement *depay; /* where a dynamic source's video pad links */
   GstElement *demux; /* parsebin of srt/file inputs, or NULL */
   GstElement *audio_depay; /* where a dynamic source's audio pad links */
@@ -59,7 +65,8 @@ void med_input_came_back (MedInput *in);
 
 /* A dynamic input found an audio stream before its pads were all known:
  * parse (already in the pipeline) gets a gate, a queue and a recorder
- * pad. Streaming thread. */
+ * pad (from in->audio_split if set), and in->raw_audio, if set, a pad of
+ * the composite's mix. Streaming thread. */
 gboolean med_session_attach_input_audio (MedSession *s, MedInput *in,
     GstElement *parse, GError **error);
 /* The input's streams are all known (no-more-pads, or the wait ended):

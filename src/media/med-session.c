@@ -10,6 +10,10 @@
  *        ├─► queue ─► hlssink2 (dir/hls/live.m3u8)
  *        └─► queue ─► appsink ═► appsrc of an RTSP mount (rtsp_port)
  *   and test://av audio to audiomixer ─► opusenc ─► gate ─► composite recorder.
+ *   A remote input (rtsp/srt/file) is decoded for the composite past its
+ *   gates (a tee after each parser: its recorder gets the same bytes), its
+ *   audio into the mix once its pad appears; a live silence keeps the mix
+ *   going. Only with --composite.
  *
  * Every input's encoded stream reaches its recorder untouched (test and
  * v4l2 inputs are encoded once, as a camera would). A "gate" is a pad probe
@@ -94,6 +98,13 @@ feed_release (gpointer f, GClosure *closure)
 
 static gboolean pads_timeout_cb (gpointer user_data);
 
+/* What the composite's grid allows a remote input (rtspsrc's 200 ms jitter
+ * buffer, network, decoder) before its frame is late. */
+#define REMOTE_GRID_LATENCY ((guint64) 500 * GST_MSECOND)
+/* How long a remote input's cell keeps its last picture when no new one
+ * comes (the camera dropped), before it goes black. */
+#define REMOTE_CELL_HOLD ((guint64) GST_SECOND)
+
 struct _MedSession
 {
   MedStore *store; /* not owned */
@@ -105,6 +116,8 @@ struct _MedSession
   GstElement *pipeline;
   GstElement *recorder;
   GstElement *composite_recorder; /* or NULL */
+  GstElement *mix; /* the composite's audiomixer, or NULL */
+  GstElement *silence; /* its live silent source (remote inputs), or NULL */
   guint bus_watch;
   GPtrArray *gates; /* Gate*, owned */
   GPtrArray *inputs; /* MedInput*, owned */
@@ -169,6 +182,10 @@ struct _Gate
    * track, so it is held back (a logged gap) until it returns to them. */
   GstCaps *caps;
   gint held; /* atomic: caps differ, buffers dropped */
+  /* For an input split for the composite: the tee's pad to the recorder's
+   * queue (ref), where a format change is held back (the composite's
+   * decoder takes any size), or NULL: held at pad. */
+  GstPad *hold_pad;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -238,7 +255,7 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     g_mutex_unlock (&s->lock);
   }
   if (g_atomic_int_get (&s->paused) || g_atomic_int_get (&s->pending_pads) > 0
-      || g_atomic_int_get (&g->held))
+      || (g->hold_pad == NULL && g_atomic_int_get (&g->held)))
     return GST_PAD_PROBE_DROP;
   if (g->remote) {
     /* Muxers die on a DTS that goes back or is missing: keep a remote
@@ -449,7 +466,7 @@ gate_event_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
 
   if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS)
-    return gate_caps (g, ev);
+    return g->hold_pad == NULL ? gate_caps (g, ev) : GST_PAD_PROBE_OK;
   if (GST_EVENT_TYPE (ev) != GST_EVENT_EOS || g_atomic_int_get (&s->eos_ok))
     return GST_PAD_PROBE_OK;
   if (g->is_video)
@@ -460,11 +477,26 @@ gate_event_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_DROP;
 }
 
+/* The recorder's side of a split input: caps that differ from the
+ * recorded ones, and the buffers after them, stop here. */
+static GstPadProbeReturn
+hold_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Gate *g = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    return g_atomic_int_get (&g->held) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS)
+    return gate_caps (g, GST_PAD_PROBE_INFO_EVENT (info));
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 gate_free (Gate *g)
 {
   g_queue_clear_full (&g->early, (GDestroyNotify) gst_buffer_unref);
   gst_clear_object (&g->pad);
+  gst_clear_object (&g->hold_pad);
   gst_clear_caps (&g->caps);
   g_free (g);
 }
@@ -498,6 +530,10 @@ watch_remote (Gate *g, MedInput *in)
   g->remote = in;
   gst_pad_add_probe (g->pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gate_event_cb,
       g, NULL);
+  if (g->hold_pad != NULL)
+    gst_pad_add_probe (g->hold_pad,
+        GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        hold_probe_cb, g, NULL);
 }
 
 static gboolean
@@ -515,10 +551,11 @@ link_to_request (GstElement *src, GstElement *sink, const char *templ,
   return TRUE;
 }
 
-/* parse ─► queue ─► recorder pad, gated at parse's src. */
+/* parse ─► [split] ─► queue ─► recorder pad, gated at parse's src; split
+ * (a tee parse already feeds, or NULL) is where the queue links. */
 static gboolean
-attach_recorded_gated (MedSession *s, GstElement *parse, GstElement *recorder,
-    gboolean is_video, Gate **gate, GError **error)
+attach_recorded_gated (MedSession *s, GstElement *parse, GstElement *split,
+    GstElement *recorder, gboolean is_video, Gate **gate, GError **error)
 {
   GstElement *q = make ("queue", NULL, error);
 
@@ -527,20 +564,26 @@ attach_recorded_gated (MedSession *s, GstElement *parse, GstElement *recorder,
   g_object_set (q, "max-size-time", (guint64) 3 * GST_SECOND, "max-size-bytes",
       0, "max-size-buffers", 0, NULL);
   gst_bin_add (GST_BIN (s->pipeline), q);
-  if (!gst_element_link (parse, q))
+  if (!gst_element_link (split ? split : parse, q))
     return FALSE;
   *gate = add_gate (s, parse, is_video);
+  if (split != NULL) {
+    g_autoptr (GstPad) sink = gst_element_get_static_pad (q, "sink");
+
+    (*gate)->hold_pad = gst_pad_get_peer (sink);
+  }
   return link_to_request (q, recorder, is_video ? "video_%u" : "audio_%u",
       error);
 }
 
 static gboolean
-attach_recorded (MedSession *s, GstElement *parse, GstElement *recorder,
-    gboolean is_video, GError **error)
+attach_recorded (MedSession *s, GstElement *parse, GstElement *split,
+    GstElement *recorder, gboolean is_video, GError **error)
 {
   Gate *gate = NULL;
 
-  return attach_recorded_gated (s, parse, recorder, is_video, &gate, error);
+  return attach_recorded_gated (s, parse, split, recorder, is_video, &gate,
+      error);
 }
 
 /* ---- store bookkeeping (main context) ------------------------------------ */
@@ -914,6 +957,12 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
         med_input_schedule_retry (in, "the input ended its stream");
       break;
     }
+    case GST_MESSAGE_LATENCY:
+      /* A camera joined (or came back) with its own latency: the live
+       * composite takes it into account. */
+      if (s->composite_recorder != NULL)
+        gst_bin_recalculate_latency (GST_BIN (s->pipeline));
+      break;
     case GST_MESSAGE_EOS:
       if (!s->finished)
         seal_done (s);
@@ -1019,7 +1068,7 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
       *q2, *hls;
   GstElement *mix = NULL, *rtsp_branch = NULL;
   guint n = 0, cols, w, h;
-  gboolean any_audio = FALSE;
+  gboolean any_audio = FALSE, dynamic = FALSE;
 
   for (guint i = 0; i < s->inputs->len; i++)
     n += ((MedInput *) s->inputs->pdata[i])->raw_video != NULL;
@@ -1051,6 +1100,13 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
   if (hls == NULL)
     return FALSE;
   g_object_set (comp, "background", 1 /* black */, NULL);
+  for (guint i = 0; i < s->inputs->len; i++)
+    dynamic |= ((MedInput *) s->inputs->pdata[i])->dynamic;
+  if (dynamic)
+    /* A camera's pads (and its latency: jitter buffer, decoder) come once
+     * playing: the live grid waits that long for every cell from the start,
+     * so a camera's late-reported latency does not make its frames late. */
+    g_object_set (comp, "min-upstream-latency", REMOTE_GRID_LATENCY, NULL);
   g_object_set (stamp, "case-id", c->case_number ? c->case_number : "", "room",
       c->room ? c->room : "", NULL);
   if (c->zone)
@@ -1150,6 +1206,10 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
     sink = gst_element_request_pad_simple (comp, "sink_%u");
     g_object_set (sink, "xpos", (gint) ((k % cols) * w), "ypos",
         (gint) ((k / cols) * h), "width", (gint) w, "height", (gint) h, NULL);
+    if (in->dynamic)
+      /* A camera away shows as an empty (black) cell, not a still picture
+       * of the room as it was. */
+      g_object_set (sink, "max-last-buffer-repeat", REMOTE_CELL_HOLD, NULL);
     src = gst_element_get_static_pad (scale, "src");
     if (gst_pad_link (src, sink) != GST_PAD_LINK_OK) {
       g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
@@ -1157,7 +1217,8 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
       return FALSE;
     }
     k++;
-    any_audio |= in->raw_audio != NULL;
+    /* a remote input's audio, if it has any, joins the mix once found */
+    any_audio |= in->raw_audio != NULL || in->dynamic;
   }
   {
     /* The grid's output size. */
@@ -1190,8 +1251,32 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
       GstElement *chain[] = { mix, aconv, aenc, aparse };
 
       if (!add_chain (GST_BIN (s->pipeline), chain, G_N_ELEMENTS (chain), error)
-          || !attach_recorded (s, aparse, s->composite_recorder, FALSE, error))
+          || !attach_recorded (s, aparse, NULL, s->composite_recorder, FALSE,
+              error))
         return FALSE;
+    }
+    s->mix = mix;
+    if (dynamic) {
+      /* Cameras' audio comes (and goes) once playing: a live silence
+       * keeps the mix going without them. */
+      GstElement *src = make ("audiotestsrc", "silence", error);
+      GstElement *caps = src ? make ("capsfilter", NULL, error) : NULL;
+      g_autoptr (GstCaps) ac = gst_caps_new_simple ("audio/x-raw", "rate",
+          G_TYPE_INT, 48000, "channels", G_TYPE_INT, 2, NULL);
+
+      if (caps == NULL)
+        return FALSE;
+      gst_util_set_object_arg (G_OBJECT (src), "wave", "silence");
+      g_object_set (src, "is-live", TRUE, NULL);
+      g_object_set (caps, "caps", ac, NULL);
+      g_object_set (mix, "min-upstream-latency", REMOTE_GRID_LATENCY, NULL);
+      gst_bin_add_many (GST_BIN (s->pipeline), src, caps, NULL);
+      if (!gst_element_link_many (src, caps, mix, NULL)) {
+        g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
+            "cannot link the silence to the mix");
+        return FALSE;
+      }
+      s->silence = src;
     }
     for (guint i = 0; i < s->inputs->len; i++) {
       MedInput *in = s->inputs->pdata[i];
@@ -1291,9 +1376,11 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
       goto failed;
     in->session = s;
     g_ptr_array_add (s->inputs, in);
-    if (!attach_recorded (s, in->video_out, s->recorder, TRUE, error)
+    if (!attach_recorded (s, in->video_out, in->video_split, s->recorder, TRUE,
+            error)
         || (in->audio_out
-            && !attach_recorded (s, in->audio_out, s->recorder, FALSE, error)))
+            && !attach_recorded (s, in->audio_out, NULL, s->recorder, FALSE,
+                error)))
       goto failed;
     if (in->dynamic)
       g_atomic_int_inc (&s->pending_pads);
@@ -1444,6 +1531,8 @@ med_session_stop_because (MedSession *s, const char *why)
    * seal before EOS reaches the bus. */
   for (guint i = 0; i < s->inputs->len; i++)
     med_input_send_eos (s->inputs->pdata[i]);
+  if (s->silence)
+    gst_element_send_event (s->silence, gst_event_new_eos ());
 }
 
 void
@@ -1532,13 +1621,25 @@ med_session_free (MedSession *s)
   g_free (s);
 }
 
+static gboolean
+sync_peer_cb (GstElement *e, GstPad *pad, gpointer user_data)
+{
+  g_autoptr (GstPad) peer = gst_pad_get_peer (pad);
+  g_autoptr (GstElement) next = peer ? gst_pad_get_parent_element (peer) : NULL;
+
+  if (next)
+    gst_element_sync_state_with_parent (next);
+  return TRUE;
+}
+
 gboolean
 med_session_attach_input_audio (MedSession *s, MedInput *in, GstElement *parse,
     GError **error)
 {
   Gate *vg = NULL, *ag = NULL;
 
-  if (!attach_recorded_gated (s, parse, s->recorder, FALSE, &ag, error))
+  if (!attach_recorded_gated (s, parse, in->audio_split, s->recorder, FALSE,
+          &ag, error))
     return FALSE;
   g_mutex_lock (&s->lock);
   for (guint i = 0; i < s->gates->len; i++) {
@@ -1555,13 +1656,26 @@ med_session_attach_input_audio (MedSession *s, MedInput *in, GstElement *parse,
   ag->input = in;
   if (in->live_remote)
     watch_remote (ag, in);
-  {
+  if (in->audio_split == NULL) {
     g_autoptr (GstPad) src = gst_element_get_static_pad (parse, "src");
     g_autoptr (GstPad) peer = gst_pad_get_peer (src);
     g_autoptr (GstElement) q = peer ? gst_pad_get_parent_element (peer) : NULL;
 
     if (q)
       gst_element_sync_state_with_parent (q);
+  } else {
+    gst_element_foreach_src_pad (in->audio_split, sync_peer_cb, NULL);
+  }
+  if (s->mix != NULL && in->raw_audio != NULL) {
+    GstElement *q = gst_element_factory_make ("queue", NULL);
+
+    g_object_set (q, "leaky", 2, "max-size-time", (guint64) GST_SECOND, NULL);
+    gst_bin_add (GST_BIN (s->pipeline), q);
+    if (!gst_element_link (in->raw_audio, q) || !gst_element_link (q, s->mix))
+      g_warning ("input %u: its audio is left out of the composite: cannot "
+                 "link it to the mix",
+          in->index + 1);
+    gst_element_sync_state_with_parent (q);
   }
   return TRUE;
 }

@@ -617,15 +617,29 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (gd->kind == KIND_VIDEO)
     g_atomic_int_set (&r->video_started, 1);
   g_atomic_int_set (&r->passed, 1);
-  /* The recording starts at zero: move the timestamps back by origin. */
-  if (origin > 0) {
+  /* The recorder gets running time from zero (its segment is a plain one,
+   * see rec_segment_probe_cb): a new segment upstream cannot move it. */
+  {
+    g_autoptr (GstEvent) sev
+        = gst_pad_get_sticky_event (r->segpad[gd->kind], GST_EVENT_SEGMENT, 0);
+    const GstSegment *seg;
+
+    gst_event_parse_segment (sev, &seg);
     buf = gst_buffer_make_writable (buf);
-    if (GST_BUFFER_PTS_IS_VALID (buf))
+    if (GST_BUFFER_PTS_IS_VALID (buf)) {
+      GstClockTime t
+          = gst_segment_to_running_time (seg, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+
       GST_BUFFER_PTS (buf)
-          = GST_BUFFER_PTS (buf) > origin ? GST_BUFFER_PTS (buf) - origin : 0;
-    if (GST_BUFFER_DTS_IS_VALID (buf))
+          = GST_CLOCK_TIME_IS_VALID (t) && t > origin ? t - origin : 0;
+    }
+    if (GST_BUFFER_DTS_IS_VALID (buf)) {
+      GstClockTime t
+          = gst_segment_to_running_time (seg, GST_FORMAT_TIME, GST_BUFFER_DTS (buf));
+
       GST_BUFFER_DTS (buf)
-          = GST_BUFFER_DTS (buf) > origin ? GST_BUFFER_DTS (buf) - origin : 0;
+          = GST_CLOCK_TIME_IS_VALID (t) && t > origin ? t - origin : 0;
+    }
     GST_PAD_PROBE_INFO_DATA (info) = buf;
   }
   /* Never backwards: rtpbin moves a stream's times when its first RTCP
@@ -658,6 +672,25 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     if (GST_CLOCK_TIME_IS_VALID (t))
       *last = t;
   }
+  return GST_PAD_PROBE_OK;
+}
+
+/* A recorder branch's segment is a plain one from zero: the gate gives
+ * it running time. */
+static GstPadProbeReturn
+rec_segment_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+  GstSegment seg;
+  GstEvent *plain;
+
+  if (GST_EVENT_TYPE (ev) != GST_EVENT_SEGMENT)
+    return GST_PAD_PROBE_OK;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  plain = gst_event_new_segment (&seg);
+  gst_event_set_seqnum (plain, gst_event_get_seqnum (ev));
+  gst_event_unref (ev);
+  GST_PAD_PROBE_INFO_DATA (info) = plain;
   return GST_PAD_PROBE_OK;
 }
 
@@ -1001,6 +1034,8 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
     }
     gst_pad_add_probe (r->teepad[k], GST_PAD_PROBE_TYPE_BUFFER, gate_probe_cb,
         gd, gate_data_free);
+    gst_pad_add_probe (r->teepad[k], GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        rec_segment_probe_cb, NULL, NULL);
     qsink = gst_element_get_static_pad (r->queue[k], "sink");
     if (gst_pad_link (r->teepad[k], qsink) != GST_PAD_LINK_OK) {
       g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
@@ -2271,9 +2306,9 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
       Peer *p;
 
       gst_message_parse_error (msg, &err, &debug);
-      g_warning ("booking %" G_GINT64_FORMAT ": %s: %s", c->booking_id,
-          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
-      g_debug ("%s", debug ? debug : "");
+      g_warning ("booking %" G_GINT64_FORMAT ": %s: %s (%s)", c->booking_id,
+          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message,
+          debug ? debug : "");
       if ((r = rec_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
         if (r->phase != REC_DONE) {
           g_autofree char *why

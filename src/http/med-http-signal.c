@@ -229,8 +229,8 @@ send_state (CallCtx *cc, Conn *to)
       gboolean given = FALSE;
 
       json_builder_set_member_name (b, "consent");
-      if (med_store_get_consent (cc->sig->srv->store, cc->booking_id,
-              p->ref_id, &given, NULL))
+      if (med_store_get_consent (cc->sig->srv->store, cc->booking_id, p->ref_id,
+              &given, NULL))
         json_builder_add_boolean_value (b, given);
       else
         json_builder_add_null_value (b);
@@ -980,7 +980,9 @@ send_welcome (Conn *c, const Auth *a)
   json_builder_add_int_value (b, cc->booking_id);
   json_builder_set_member_name (b, "regime");
   json_builder_add_string_value (b,
-      cc->rec_off ? "off" : mediation ? "mediation" : "hearing");
+      cc->rec_off     ? "off"
+          : mediation ? "mediation"
+                      : "hearing");
   json_builder_set_member_name (b, "consent");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "needed");

@@ -74,7 +74,7 @@ typedef enum
 
 /* Receive slots: a participant's offer may add recvonly m-lines, one video
  * and one audio per other participant it wants to see and hear. */
-#define MAX_SLOTS 5
+#define MAX_SLOTS  5
 #define MAX_MLINES (2 * MAX_SLOTS)
 
 typedef struct _Peer Peer;
@@ -538,8 +538,8 @@ gate_data_free (gpointer data)
 static void
 gate_catch_up (GstPad *pad, GateData *gd, GstBuffer *first)
 {
-  GPtrArray *bufs = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) gst_buffer_unref);
+  GPtrArray *bufs
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   gboolean found = FALSE;
 
   g_mutex_lock (&gd->recent->lock);
@@ -627,15 +627,15 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     gst_event_parse_segment (sev, &seg);
     buf = gst_buffer_make_writable (buf);
     if (GST_BUFFER_PTS_IS_VALID (buf)) {
-      GstClockTime t
-          = gst_segment_to_running_time (seg, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+      GstClockTime t = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
+          GST_BUFFER_PTS (buf));
 
       GST_BUFFER_PTS (buf)
           = GST_CLOCK_TIME_IS_VALID (t) && t > origin ? t - origin : 0;
     }
     if (GST_BUFFER_DTS_IS_VALID (buf)) {
-      GstClockTime t
-          = gst_segment_to_running_time (seg, GST_FORMAT_TIME, GST_BUFFER_DTS (buf));
+      GstClockTime t = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
+          GST_BUFFER_DTS (buf));
 
       GST_BUFFER_DTS (buf)
           = GST_CLOCK_TIME_IS_VALID (t) && t > origin ? t - origin : 0;
@@ -1277,8 +1277,7 @@ update_forwarding (MedCall *c)
       continue;
     dst_open = peer_may_send (c, dst);
     for (guint s = 0; s < MAX_SLOTS; s++)
-      if (dm->slot[s] != NULL
-          && (!dst_open || !peer_may_send (c, dm->slot[s])))
+      if (dm->slot[s] != NULL && (!dst_open || !peer_may_send (c, dm->slot[s])))
         dm->slot[s] = NULL;
     for (guint s = 0; dst_open && s < MAX_SLOTS; s++) {
       Peer *next = NULL;
@@ -1808,8 +1807,8 @@ media_free (MedCall *c, Media *m)
     gst_bin_remove (bin, m->wb);
   }
   for (guint k = 0; k < N_KINDS; k++) {
-    GstElement *els[2 * MAX_SLOTS + 3] = { m->in[k].depay, m->in[k].parse,
-      m->in[k].tee };
+    GstElement *els[2 * MAX_SLOTS + 3]
+        = { m->in[k].depay, m->in[k].parse, m->in[k].tee };
 
     for (guint s = 0; s < MAX_SLOTS; s++) {
       els[3 + 2 * s] = m->out[k][s].selector;
@@ -1985,7 +1984,8 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
         goto failed;
       g_object_set (t->tee, "allow-not-linked", TRUE, NULL);
       {
-        g_autoptr (GstPad) teesink = gst_element_get_static_pad (t->tee, "sink");
+        g_autoptr (GstPad) teesink
+            = gst_element_get_static_pad (t->tee, "sink");
 
         t->recent = recent_new (k == KIND_VIDEO);
         gst_pad_add_probe (teesink, GST_PAD_PROBE_TYPE_BUFFER, recent_probe_cb,
@@ -2248,8 +2248,7 @@ peer_for_object (MedCall *c, GstObject *src)
         if (els[e] && src == GST_OBJECT (els[e]))
           return p;
       for (guint s = 0; s < MAX_SLOTS; s++)
-        if ((m->out[k][s].selector
-                && src == GST_OBJECT (m->out[k][s].selector))
+        if ((m->out[k][s].selector && src == GST_OBJECT (m->out[k][s].selector))
             || (m->out[k][s].pay && src == GST_OBJECT (m->out[k][s].pay)))
           return p;
     }

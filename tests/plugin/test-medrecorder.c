@@ -500,7 +500,8 @@ test_kill (void)
     for (;;) {
       g_autoptr (GPtrArray) first = list_segments (dir);
 
-      if (first->len > 0 || g_get_monotonic_time () - start > 60 * G_USEC_PER_SEC)
+      if (first->len > 0
+          || g_get_monotonic_time () - start > 60 * G_USEC_PER_SEC)
         break;
       g_usleep (10 * 1000);
     }

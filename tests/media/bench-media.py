@@ -719,20 +719,20 @@ def bench_kill(args, med, work):
         while True:
             with lock:
                 if len(kills) < args.trials:
-                    todo, slot = kills, len(kills)
+                    results, slot = kills, len(kills)
                 elif len(stops) < args.stops:
-                    todo, slot = stops, len(stops)
+                    results, slot = stops, len(stops)
                 else:
                     return
-                todo.append(None)
-            if todo is kills:
+                results.append(None)
+            if results is kills:
                 res = kill_trial(med, work, n, slot, booking, 1.5, 25.0)
             else:
                 res = stop_trial(med, work, n, slot, booking, 3.0, 20.0)
             with lock:
-                todo[slot] = res
-                done = sum(1 for k in todo if k is not None)
-            if todo is kills and done % 10 == 0:
+                results[slot] = res
+                done = sum(1 for k in results if k is not None)
+            if results is kills and done % 10 == 0:
                 log("  %d kill trials done" % done)
 
     threads = [threading.Thread(target=lane, args=(n,))

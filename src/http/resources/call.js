@@ -688,7 +688,24 @@ window.MedCall = (() => {
     return ROLES[r] || String(r || '');
   }
 
+  // A peer whose remote tracks go to the tiles of remotes; on.connected()
+  // once connected, on.failed([zh, en]) when ICE failed.
+  function callPeer(signal, iceServers, remotes, on) {
+    const peer = new Peer(signal, iceServers, {
+      track: (mid) => remotes.trackStarted(mid),
+      state: (s) => {
+        if (s === 'connected') {
+          on.connected();
+        } else if (s === 'failed') {
+          on.failed(errorText('ice_failed'));
+        }
+      },
+    });
+    remotes.attach(peer);
+    return peer;
+  }
+
   return { say, errorText, byeText, deviceErrorText, getLocalMedia,
-    stopMedia, play, Signal, Peer, Remotes, bindToggle, stateText,
+    stopMedia, play, Signal, Peer, callPeer, Remotes, bindToggle, stateText,
     roleText };
 })();

@@ -294,19 +294,13 @@
     if (peer) {
       peer.close();
     }
-    peer = new C.Peer(signal, welcome && welcome.ice_servers, {
-      track: (mid) => remotes.trackStarted(mid),
-      state: (s) => {
-        if (s === 'connected') {
-          setError(null);
-          setStatus('已进入通话。', 'You are in the call.');
-        } else if (s === 'failed') {
-          const t = C.errorText('ice_failed');
-          setError(t[0], t[1]);
-        }
+    peer = C.callPeer(signal, welcome && welcome.ice_servers, remotes, {
+      connected: () => {
+        setError(null);
+        setStatus('已进入通话。', 'You are in the call.');
       },
+      failed: (t) => setError(t[0], t[1]),
     });
-    remotes.attach(peer);
     setStatus('正在接通…', 'Connecting the call…');
     try {
       await peer.offer(local);

@@ -27,67 +27,62 @@ VIDEO_RATE = 90000
 AUDIO_RATE = 48000
 
 
-class PatternVideo(MediaStreamTrack):
-    """320×240 frames at 15 fps: a bar moving over a colour that changes
-    every second, so every frame differs and the encoder works."""
+class PacedVideo(MediaStreamTrack):
+    """Frames at 15 fps in real time; a subclass paints frame n."""
 
     kind = "video"
+    FPS = 15
 
     def __init__(self):
         super().__init__()
         self._start = None
         self._n = 0
 
+    def paint(self, n):
+        raise NotImplementedError
+
     async def recv(self):
-        fps = 15
         if self._start is None:
             self._start = time.monotonic()
-        target = self._start + self._n / fps
-        delay = target - time.monotonic()
+        delay = self._start + self._n / self.FPS - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        img = numpy.zeros((240, 320, 3), numpy.uint8)
-        sec = self._n // fps
-        img[:, :] = ((sec * 40) % 256, 90, (255 - sec * 40) % 256)
-        x = (self._n * 7) % 300
-        img[:, x:x + 20] = (255, 255, 255)
-        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-        frame.pts = int(self._n * VIDEO_RATE / fps)
+        frame = av.VideoFrame.from_ndarray(self.paint(self._n),
+                                           format="rgb24")
+        frame.pts = int(self._n * VIDEO_RATE / self.FPS)
         frame.time_base = fractions.Fraction(1, VIDEO_RATE)
         self._n += 1
         return frame
 
 
-class FlatVideo(MediaStreamTrack):
-    """160×120 frames at 15 fps of one flat colour (an RGB triple) with a
-    small white bar moving along the top eighth, so every frame differs
-    while the rest of the picture keeps the colour (see frame_colour)."""
+class PatternVideo(PacedVideo):
+    """320×240: a bar moving over a colour that changes every second, so
+    every frame differs and the encoder works."""
 
-    kind = "video"
+    def paint(self, n):
+        img = numpy.zeros((240, 320, 3), numpy.uint8)
+        sec = n // self.FPS
+        img[:, :] = ((sec * 40) % 256, 90, (255 - sec * 40) % 256)
+        x = (n * 7) % 300
+        img[:, x:x + 20] = (255, 255, 255)
+        return img
+
+
+class FlatVideo(PacedVideo):
+    """160×120 of one flat colour (an RGB triple) with a small white bar
+    moving along the top eighth, so every frame differs while the rest of
+    the picture keeps the colour (see frame_colour)."""
 
     def __init__(self, colour):
         super().__init__()
         self.colour = tuple(colour)
-        self._start = None
-        self._n = 0
 
-    async def recv(self):
-        fps = 15
-        if self._start is None:
-            self._start = time.monotonic()
-        target = self._start + self._n / fps
-        delay = target - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+    def paint(self, n):
         img = numpy.empty((120, 160, 3), numpy.uint8)
         img[:, :] = self.colour
-        x = (self._n * 5) % 150
+        x = (n * 5) % 150
         img[:12, x:x + 10] = (255, 255, 255)
-        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-        frame.pts = int(self._n * VIDEO_RATE / fps)
-        frame.time_base = fractions.Fraction(1, VIDEO_RATE)
-        self._n += 1
-        return frame
+        return img
 
 
 def frame_colour(frame):

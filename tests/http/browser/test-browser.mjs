@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
+import { ok, bail, finish, freePort } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -25,39 +25,8 @@ const CALENDARS = process.env.MEDSCHED_CALENDARS;
 const SHOTS = process.env.SCREENSHOT_DIR || tmpdir();
 const NOW = '2026-12-07T08:00';
 
-let n = 0;
-let failed = 0;
-function ok(cond, name, diag) {
-  n++;
-  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
-  if (!cond) {
-    failed++;
-    if (diag) {
-      for (const line of String(diag).split('\n')) {
-        console.log(`# ${line}`);
-      }
-    }
-  }
-  return cond;
-}
-
-function bail(why) {
-  console.log(`Bail out! ${why}`);
-  process.exit(1);
-}
-
 if (!MEDSCHED || !CALENDARS) {
   bail('MEDSCHED and MEDSCHED_CALENDARS must be set');
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'medsched-browser-'));
@@ -236,5 +205,4 @@ try {
   await new Promise((resolve) => server.on('exit', resolve));
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+finish();

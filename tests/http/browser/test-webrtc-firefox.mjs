@@ -25,7 +25,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync }
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
+import { ok, must, bail, anyFailed, finish, sleep, freePort, keepPeers,
+  peerReport, until, playing, tile, inboundAudio, visible, text, discover }
+  from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const playwright = require('playwright-core');
@@ -40,34 +42,6 @@ const BOOKED_AT = '2026-12-07T08:00';
 const NOW = '2026-12-07T10:05';
 const RECORD_MS = 4000;
 
-let n = 0;
-let failed = 0;
-function ok(cond, name, diag) {
-  n++;
-  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
-  if (!cond) {
-    failed++;
-    if (diag) {
-      for (const line of String(diag).split('\n')) {
-        console.log(`# ${line}`);
-      }
-    }
-  }
-  return cond;
-}
-
-// A step the rest depends on: when it fails, stop here.
-function must(cond, name, diag) {
-  if (!ok(cond, name, diag)) {
-    throw new Error(`stopped after: ${name}`);
-  }
-}
-
-function bail(why) {
-  console.log(`Bail out! ${why}`);
-  process.exit(1);
-}
-
 if (!MEDSCHED || !CALENDARS) {
   bail('MEDSCHED and MEDSCHED_CALENDARS must be set');
 }
@@ -78,18 +52,6 @@ if (!existsSync(FIREFOX)) {
 if (!playwright._bidiFirefox) {
   bail('this playwright-core has no WebDriver BiDi Firefox (_bidiFirefox)');
 }
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const dir = mkdtempSync(path.join(tmpdir(), 'medsched-webrtc-ff-'));
 const db = path.join(dir, 'webrtc.db');
@@ -183,18 +145,6 @@ const partyCtx = await firefox.newContext({
 // string, which the console's script-src 'self' refuses in Chromium
 const medCtx = await chrome.newContext({ bypassCSP: true, locale: 'zh-CN',
   viewport: { width: 1400, height: 900 } });
-// keep every RTCPeerConnection the pages make: the checks read their
-// statistics (inbound sound) and a failure says how far ICE and DTLS got
-const keepPeers = () => {
-  const Original = window.RTCPeerConnection;
-  window.__peers = [];
-  window.RTCPeerConnection = function RTCPeerConnection(...args) {
-    const pc = new Original(...args);
-    window.__peers.push(pc);
-    return pc;
-  };
-  window.RTCPeerConnection.prototype = Original.prototype;
-};
 // Playwright 1.49 reports no 'pageerror' from Firefox over BiDi: the page
 // keeps its uncaught errors and rejections itself, read at the end
 const keepErrors = () => {
@@ -233,134 +183,6 @@ async function shotFirefox(page, name) {
 async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `webrtc-${name}.png`),
     fullPage: true });
-}
-
-async function peerReport(page) {
-  return page.evaluate(async () => {
-    const out = [];
-    for (const pc of window.__peers || []) {
-      let stats = '';
-      try {
-        const r = await pc.getStats();
-        r.forEach((s) => {
-          if (s.type === 'inbound-rtp' || s.type === 'outbound-rtp') {
-            stats += ` ${s.type}/${s.kind} packets ` +
-                `${s.packetsReceived ?? s.packetsSent} frames ` +
-                `${s.framesDecoded ?? s.framesEncoded ?? '-'};`;
-          } else if (s.type === 'candidate-pair' && s.nominated) {
-            stats += ` pair ${s.state};`;
-          }
-        });
-      } catch (e) {
-        stats = String(e);
-      }
-      out.push(`signaling ${pc.signalingState} ice ${pc.iceConnectionState} ` +
-          `connection ${pc.connectionState};${stats}`);
-    }
-    const t = (id) => (document.getElementById(id) || {}).innerText || '';
-    out.push(`status: ${t('call-status')} error: ${t('call-error')}`);
-    return out.join('\n');
-  }).catch((e) => String(e));
-}
-
-// Polls fn(arg) in the page until it is true. Playwright's waitForFunction
-// evaluates its predicate with eval(), which the join page's CSP refuses
-// in Firefox (the BiDi driver cannot bypass CSP); page.evaluate can.
-async function until(page, fn, arg, timeout) {
-  const t0 = Date.now();
-  for (;;) {
-    if (await page.evaluate(fn, arg).catch(() => false)) {
-      return true;
-    }
-    if (Date.now() - t0 > timeout) {
-      return false;
-    }
-    await sleep(200);
-  }
-}
-
-// The <video> shows frames that move: a size, and currentTime advancing.
-async function playing(page, selector, timeout = 20000) {
-  if (!await until(page, (sel) => {
-    const v = document.querySelector(sel);
-    return Boolean(v && v.videoWidth > 0 && v.currentTime > 0 &&
-        v.srcObject && v.srcObject.getVideoTracks()
-        .some((t) => t.readyState === 'live'));
-  }, selector, timeout)) {
-    return { ok: false, why: `no frames\n${await peerReport(page)}` };
-  }
-  const t0 = await page.$eval(selector, (v) => v.currentTime);
-  await sleep(1500);
-  const t1 = await page.$eval(selector, (v) => ({ t: v.currentTime,
-    w: v.videoWidth, h: v.videoHeight }));
-  return { ok: t1.w > 0 && t1.t > t0, why: `t ${t0} → ${t1.t}, ` +
-    `${t1.w}×${t1.h}` };
-}
-
-// The <video> of the tile showing that participant (an id, or an id's
-// prefix ending in "-").
-function tile(id) {
-  const attr = id.endsWith('-') ? `[data-participant^="${id}"]` :
-    `[data-participant="${id}"]`;
-  return `#remotes .remote-tile:not([hidden])${attr}`;
-}
-
-// Sound arriving: the inbound-rtp audio streams of the page's live
-// RTCPeerConnection whose bytesReceived grow.
-async function inboundAudio(page, want = 1, timeout = 15000) {
-  const sample = () => page.evaluate(async () => {
-    const pc = (window.__peers || []).filter((p) => p.signalingState !==
-        'closed').pop();
-    const out = {};
-    if (pc) {
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-          out[s.mid ?? s.id] = s.bytesReceived || 0;
-        }
-      });
-    }
-    return out;
-  });
-  const t0 = Date.now();
-  let why = '';
-  let growing = [];
-  while (Date.now() - t0 < timeout) {
-    const a = await sample();
-    await sleep(1000);
-    const b = await sample();
-    growing = Object.keys(b).filter((k) => a[k] > 0 && b[k] > a[k]);
-    why = `growing ${growing.join(',')}: ${JSON.stringify(a)} → ` +
-        `${JSON.stringify(b)}`;
-    if (growing.length >= want) {
-      break;
-    }
-  }
-  return { n: growing.length, why };
-}
-
-async function visible(page, selector, timeout = 15000) {
-  try {
-    await page.locator(selector).waitFor({ state: 'visible', timeout });
-    return true;
-  } catch (e) {
-    return false;
-  }
-}
-
-function text(page, selector) {
-  return page.locator(selector).innerText().catch(() => '');
-}
-
-function discover(file) {
-  let out = '';
-  try {
-    out = execFileSync('gst-discoverer-1.0', [file], { encoding: 'utf8',
-      timeout: 60000 });
-  } catch (e) {
-    out = String(e.stdout || e.message);
-  }
-  return { vp8: /^\s+video #\d+: VP8/m.test(out),
-    opus: /^\s+audio #\d+: Opus/m.test(out), out };
 }
 
 try {
@@ -421,14 +243,14 @@ try {
   const atParty = await playing(party, `${tile('mediator-')} video`, 30000);
   ok(atParty.ok, 'Firefox: the party sees the mediator\'s video moving',
       atParty.why);
-  const heardByParty = await inboundAudio(party);
+  const heardByParty = await inboundAudio(party, 1);
   ok(heardByParty.n >= 1, 'Firefox: the party receives the mediator\'s sound',
       heardByParty.why);
   const atMediator = await playing(mediator, `${tile('party-1')} video`,
       30000);
   ok(atMediator.ok, 'the console sees the Firefox party\'s video moving',
       atMediator.why);
-  const heardByMediator = await inboundAudio(mediator);
+  const heardByMediator = await inboundAudio(mediator, 1);
   ok(heardByMediator.n >= 1, 'the console receives the Firefox party\'s ' +
       'sound', heardByMediator.why);
   await shotFirefox(party, 'firefox-party');
@@ -478,8 +300,8 @@ try {
   }
   ok(verified, 'the party\'s recording verifies against its manifest', why);
   const d = discover(file);
-  ok(d.vp8, 'the party\'s recording holds VP8 video', d.out.slice(0, 1500));
-  ok(d.opus, 'the party\'s recording holds Opus audio', d.out.slice(0, 1500));
+  ok(d.video === 'vp8', 'the party\'s recording holds VP8 video', d.out.slice(0, 1500));
+  ok(d.audio === 'opus', 'the party\'s recording holds Opus audio', d.out.slice(0, 1500));
 
   // the party leaves; the console drops the tile
   await party.locator('#btn-leave').click();
@@ -506,7 +328,7 @@ try {
     server.kill('SIGTERM');
     await server.exited;
   }
-  if (failed) {
+  if (anyFailed()) {
     console.log(`# server log:\n# ${serverLog.split('\n').slice(-40)
         .join('\n# ')}`);
     console.log(`# page console:\n# ${consoleLines.slice(-60)
@@ -514,5 +336,4 @@ try {
   }
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -27,7 +27,9 @@ import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync,
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
+import { ok, must, bail, anyFailed, finish, sleep, freePort, keepPeers,
+  peerReport, playing, tile, inboundAudio, visible, text, discover }
+  from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -41,49 +43,9 @@ const BOOKED_AT = '2026-12-07T08:00';
 const NOW = '2026-12-07T10:05';
 const RECORD_MS = 4000;
 
-let n = 0;
-let failed = 0;
-function ok(cond, name, diag) {
-  n++;
-  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
-  if (!cond) {
-    failed++;
-    if (diag) {
-      for (const line of String(diag).split('\n')) {
-        console.log(`# ${line}`);
-      }
-    }
-  }
-  return cond;
-}
-
-// A step the rest depends on: when it fails, stop here.
-function must(cond, name, diag) {
-  if (!ok(cond, name, diag)) {
-    throw new Error(`stopped after: ${name}`);
-  }
-}
-
-function bail(why) {
-  console.log(`Bail out! ${why}`);
-  process.exit(1);
-}
-
 if (!MEDSCHED || !CALENDARS) {
   bail('MEDSCHED and MEDSCHED_CALENDARS must be set');
 }
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const dir = mkdtempSync(path.join(tmpdir(), 'medsched-webrtc-'));
 const db = path.join(dir, 'webrtc.db');
@@ -170,18 +132,6 @@ const partyCtx = await browser.newContext({ bypassCSP: true, locale: 'zh-CN',
   viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
 const medCtx = await browser.newContext({ bypassCSP: true, locale: 'zh-CN',
   viewport: { width: 1400, height: 900 } });
-// Diagnostics only: keep every RTCPeerConnection the pages make, so that a
-// failure can say how far ICE and DTLS got.
-const keepPeers = () => {
-  const Original = window.RTCPeerConnection;
-  window.__peers = [];
-  window.RTCPeerConnection = function RTCPeerConnection(...args) {
-    const pc = new Original(...args);
-    window.__peers.push(pc);
-    return pc;
-  };
-  window.RTCPeerConnection.prototype = Original.prototype;
-};
 await partyCtx.addInitScript(keepPeers);
 await medCtx.addInitScript(keepPeers);
 // the respondent on a tablet-sized screen
@@ -231,133 +181,11 @@ async function shot(page, name) {
     fullPage: true });
 }
 
-async function peerReport(page) {
-  return page.evaluate(async () => {
-    const out = [];
-    for (const pc of window.__peers || []) {
-      let stats = '';
-      try {
-        const r = await pc.getStats();
-        r.forEach((s) => {
-          if (s.type === 'inbound-rtp' || s.type === 'outbound-rtp') {
-            stats += ` ${s.type}/${s.kind} packets ` +
-                `${s.packetsReceived ?? s.packetsSent} frames ` +
-                `${s.framesDecoded ?? s.framesEncoded ?? '-'};`;
-          } else if (s.type === 'candidate-pair' && s.nominated) {
-            stats += ` pair ${s.state};`;
-          }
-        });
-      } catch (e) {
-        stats = String(e);
-      }
-      out.push(`signaling ${pc.signalingState} ice ${pc.iceConnectionState} ` +
-          `connection ${pc.connectionState};${stats}`);
-    }
-    const t = (id) => (document.getElementById(id) || {}).innerText || '';
-    out.push(`status: ${t('call-status')} error: ${t('call-error')}`);
-    return out.join('\n');
-  }).catch((e) => String(e));
-}
-
-// Once media failed to arrive, later checks wait only briefly: a broken
-// call fails with every check reported, before meson's timeout.
-let mediaFailed = false;
-const patience = (ms) => (mediaFailed ? Math.min(ms, 5000) : ms);
-
-// The <video> shows frames that move: a size, and currentTime advancing.
-async function playing(page, selector, timeout = 20000) {
-  timeout = patience(timeout);
-  try {
-    await page.waitForFunction((sel) => {
-      const v = document.querySelector(sel);
-      return v && v.videoWidth > 0 && v.currentTime > 0 && v.srcObject &&
-          v.srcObject.getVideoTracks().some((t) => t.readyState === 'live');
-    }, selector, { timeout });
-  } catch (e) {
-    mediaFailed = true;
-    return { ok: false, why: `no frames\n${await peerReport(page)}` };
-  }
-  const t0 = await page.$eval(selector, (v) => v.currentTime);
-  await sleep(1500);
-  const t1 = await page.$eval(selector, (v) => ({ t: v.currentTime,
-    w: v.videoWidth, h: v.videoHeight }));
-  return { ok: t1.w > 0 && t1.t > t0, why: `t ${t0} → ${t1.t}, ` +
-    `${t1.w}×${t1.h}` };
-}
-
-// The <video> of the tile showing that participant (an id, or an id's
-// prefix ending in "-").
-function tile(id) {
-  const attr = id.endsWith('-') ? `[data-participant^="${id}"]` :
-    `[data-participant="${id}"]`;
-  return `#remotes .remote-tile:not([hidden])${attr}`;
-}
-
 // The ids and labels of the remote tiles the page shows.
 function tiles(page) {
   return page.$$eval('#remotes .remote-tile:not([hidden])', (els) => els
       .map((e) => ({ id: e.dataset.participant || '',
         label: e.querySelector('figcaption').innerText })));
-}
-
-// Audio arriving from how many sources: the inbound-rtp audio streams of
-// the page's live RTCPeerConnection whose bytesReceived grow.
-async function inboundAudio(page, want = 2, timeout = 15000) {
-  const sample = () => page.evaluate(async () => {
-    const pc = (window.__peers || []).filter((p) => p.signalingState !==
-        'closed').pop();
-    const out = {};
-    if (pc) {
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-          out[s.mid ?? s.id] = s.bytesReceived || 0;
-        }
-      });
-    }
-    return out;
-  });
-  timeout = patience(timeout);
-  const t0 = Date.now();
-  let why = '';
-  let growing = [];
-  while (Date.now() - t0 < timeout) {
-    const a = await sample();
-    await sleep(1000);
-    const b = await sample();
-    growing = Object.keys(b).filter((k) => a[k] > 0 && b[k] > a[k]);
-    why = `mids ${growing.join(',')}: ${JSON.stringify(a)} → ` +
-        `${JSON.stringify(b)}`;
-    if (growing.length >= want) {
-      break;
-    }
-  }
-  mediaFailed ||= growing.length < want;
-  return { n: growing.length, why };
-}
-
-async function visible(page, selector, timeout = 15000) {
-  try {
-    await page.locator(selector).waitFor({ state: 'visible', timeout });
-    return true;
-  } catch (e) {
-    return false;
-  }
-}
-
-function text(page, selector) {
-  return page.locator(selector).innerText().catch(() => '');
-}
-
-function discover(file) {
-  let out = '';
-  try {
-    out = execFileSync('gst-discoverer-1.0', [file], { encoding: 'utf8',
-      timeout: 60000 });
-  } catch (e) {
-    out = String(e.stdout || e.message);
-  }
-  return { video: /^\s+video #\d+/m.test(out),
-    audio: /^\s+audio #\d+/m.test(out), out };
 }
 
 async function get(p, who) {
@@ -754,12 +582,11 @@ try {
     server.kill('SIGTERM');
     await server.exited;
   }
-  if (failed) {
+  if (anyFailed()) {
     console.log(`# server log:\n# ${serverLog.split('\n').slice(-40)
         .join('\n# ')}`);
     console.log(`# page console:\n# ${consoleLines.slice(-40).join('\n# ')}`);
   }
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -1,0 +1,209 @@
+// lib.mjs — what the browser tests share: TAP output, a free port, and
+// the checks the WebRTC tests read from their pages (moving video in a
+// tile, growing inbound sound, diagnostics of the pages' peer
+// connections). Page predicates are polled with page.evaluate, which works
+// in Chromium and in Firefox over WebDriver BiDi (Playwright's
+// waitForFunction evaluates from a string, which the pages' CSP refuses
+// in Firefox).
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+
+// ---- TAP --------------------------------------------------------------
+
+const tap = { n: 0, failed: 0 };
+
+export function ok(cond, name, diag) {
+  tap.n++;
+  console.log(`${cond ? 'ok' : 'not ok'} ${tap.n} - ${name}`);
+  if (!cond) {
+    tap.failed++;
+    if (diag) {
+      for (const line of String(diag).split('\n')) {
+        console.log(`# ${line}`);
+      }
+    }
+  }
+  return cond;
+}
+
+// A step the rest depends on: when it fails, stop here.
+export function must(cond, name, diag) {
+  if (!ok(cond, name, diag)) {
+    throw new Error(`stopped after: ${name}`);
+  }
+}
+
+export function bail(why) {
+  console.log(`Bail out! ${why}`);
+  process.exit(1);
+}
+
+export const anyFailed = () => tap.failed > 0;
+
+// The plan line and the exit status.
+export function finish() {
+  console.log(`1..${tap.n}`);
+  process.exit(tap.failed ? 1 : 0);
+}
+
+// ---- helpers ----------------------------------------------------------
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Diagnostics and checks: the init script keeps every RTCPeerConnection a
+// page makes.
+export const keepPeers = () => {
+  const Original = window.RTCPeerConnection;
+  window.__peers = [];
+  window.RTCPeerConnection = function RTCPeerConnection(...args) {
+    const pc = new Original(...args);
+    window.__peers.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Original.prototype;
+};
+
+export async function peerReport(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const pc of window.__peers || []) {
+      let stats = '';
+      try {
+        const r = await pc.getStats();
+        r.forEach((s) => {
+          if (s.type === 'inbound-rtp' || s.type === 'outbound-rtp') {
+            stats += ` ${s.type}/${s.kind} packets ` +
+                `${s.packetsReceived ?? s.packetsSent} frames ` +
+                `${s.framesDecoded ?? s.framesEncoded ?? '-'};`;
+          } else if (s.type === 'candidate-pair' && s.nominated) {
+            stats += ` pair ${s.state};`;
+          }
+        });
+      } catch (e) {
+        stats = String(e);
+      }
+      out.push(`signaling ${pc.signalingState} ice ${pc.iceConnectionState} ` +
+          `connection ${pc.connectionState};${stats}`);
+    }
+    const t = (id) => (document.getElementById(id) || {}).innerText || '';
+    out.push(`status: ${t('call-status')} error: ${t('call-error')}`);
+    return out.join('\n');
+  }).catch((e) => String(e));
+}
+
+// Polls fn(arg) in the page until it is true (false after timeout ms).
+export async function until(page, fn, arg, timeout) {
+  const t0 = Date.now();
+  for (;;) {
+    if (await page.evaluate(fn, arg).catch(() => false)) {
+      return true;
+    }
+    if (Date.now() - t0 > timeout) {
+      return false;
+    }
+    await sleep(200);
+  }
+}
+
+// Once media failed to arrive, later checks wait only briefly: a broken
+// call fails with every check reported, before meson's timeout.
+let mediaFailed = false;
+const patience = (ms) => (mediaFailed ? Math.min(ms, 5000) : ms);
+
+// The <video> shows frames that move: a size, and currentTime advancing.
+export async function playing(page, selector, timeout = 20000) {
+  if (!await until(page, (sel) => {
+    const v = document.querySelector(sel);
+    return Boolean(v && v.videoWidth > 0 && v.currentTime > 0 &&
+        v.srcObject && v.srcObject.getVideoTracks()
+        .some((t) => t.readyState === 'live'));
+  }, selector, patience(timeout))) {
+    mediaFailed = true;
+    return { ok: false, why: `no frames\n${await peerReport(page)}` };
+  }
+  const t0 = await page.$eval(selector, (v) => v.currentTime);
+  await sleep(1500);
+  const t1 = await page.$eval(selector, (v) => ({ t: v.currentTime,
+    w: v.videoWidth, h: v.videoHeight }));
+  return { ok: t1.w > 0 && t1.t > t0, why: `t ${t0} → ${t1.t}, ` +
+    `${t1.w}×${t1.h}` };
+}
+
+export function tile(id) {
+  const attr = id.endsWith('-') ? `[data-participant^="${id}"]` :
+    `[data-participant="${id}"]`;
+  return `#remotes .remote-tile:not([hidden])${attr}`;
+}
+
+export async function inboundAudio(page, want = 2, timeout = 15000) {
+  const sample = () => page.evaluate(async () => {
+    const pc = (window.__peers || []).filter((p) => p.signalingState !==
+        'closed').pop();
+    const out = {};
+    if (pc) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+          out[s.mid ?? s.id] = s.bytesReceived || 0;
+        }
+      });
+    }
+    return out;
+  });
+  timeout = patience(timeout);
+  const t0 = Date.now();
+  let why = '';
+  let growing = [];
+  while (Date.now() - t0 < timeout) {
+    const a = await sample();
+    await sleep(1000);
+    const b = await sample();
+    growing = Object.keys(b).filter((k) => a[k] > 0 && b[k] > a[k]);
+    why = `mids ${growing.join(',')}: ${JSON.stringify(a)} → ` +
+        `${JSON.stringify(b)}`;
+    if (growing.length >= want) {
+      break;
+    }
+  }
+  mediaFailed ||= growing.length < want;
+  return { n: growing.length, why };
+}
+
+export async function visible(page, selector, timeout = 15000) {
+  try {
+    await page.locator(selector).waitFor({ state: 'visible', timeout });
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+export function text(page, selector) {
+  return page.locator(selector).innerText().catch(() => '');
+}
+
+// What gst-discoverer-1.0 says of a recording: its text and the codecs of
+// its video and audio tracks (lower case), or null.
+export function discover(file) {
+  let out = '';
+  try {
+    out = execFileSync('gst-discoverer-1.0', [file], { encoding: 'utf8',
+      timeout: 60000 });
+  } catch (e) {
+    out = String(e.stdout || '') + String(e.stderr || '');
+  }
+  const codec = (kind) => {
+    const m = new RegExp(`^\\s+${kind} #\\d+: (\\S+)`, 'm').exec(out);
+    return m ? m[1].toLowerCase() : null;
+  };
+  return { video: codec('video'), audio: codec('audio'), out };
+}

@@ -480,6 +480,33 @@ def wait_for_event(rec_dir, needle, timeout):
     return False
 
 
+def camera_outage(p, cam, port, d, pause, settle):
+    """Once the camera (the RTSP helper cam[0] on port) has delivered (a
+    segment of d closed) and pause seconds more, it dies for ~3 s and
+    comes back (cam[0] is then the new helper); settle seconds after the
+    session logged it back, the recording p is stopped. Returns (came
+    back, stdout, stderr)."""
+    t0 = time.time()
+    while (time.time() - t0 < 30 and not os.path.exists(
+            os.path.join(d, "segment-00002.mkv"))):
+        time.sleep(0.2)
+    time.sleep(pause)
+    cam[0].kill()
+    cam[0].wait()
+    time.sleep(3)
+    cam[0] = subprocess.Popen([os.environ["MED_RTSP_SERVER"], str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    back = wait_for_event(d, "back after", 45)
+    time.sleep(settle)
+    p.send_signal(signal.SIGTERM)
+    try:
+        out, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    return back, out, err
+
+
 def test_rtsp_restart(trials=5):
     """A camera killed for ~3 s and started again, mid-session: a logged
     gap, and the recording seals every time."""
@@ -500,30 +527,13 @@ def test_rtsp_restart(trials=5):
                 "rtsp://127.0.0.1:%d/av" % port, "--input", "test://av"]
         p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, cwd=TMP)
+        cam = [srv]
         try:
-            # the camera has delivered (a segment closed), then it dies
-            t0 = time.time()
-            while (time.time() - t0 < 30 and not os.path.exists(
-                    os.path.join(d, "segment-00002.mkv"))):
-                time.sleep(0.2)
-            time.sleep(random.random())
-            srv.kill()
-            srv.wait()
-            time.sleep(3)
-            srv = subprocess.Popen([server, str(port)],
-                                   stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
-            back = wait_for_event(d, "back after", 45)
-            time.sleep(2)
-            p.send_signal(signal.SIGTERM)
-            try:
-                out, err = p.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                out, err = p.communicate()
+            back, out, err = camera_outage(p, cam, port, d, random.random(),
+                                           2)
         finally:
             stop_process(p)
-            stop_process(srv)
+            stop_process(cam[0])
         err = err.decode("utf-8", "replace")
         rec = recording_of(d)
         details = [x[0] or "" for x in db_rows(
@@ -711,27 +721,12 @@ def test_rtsp_composite():
     p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, cwd=TMP)
     err = b""
+    cam = [srv]
     try:
-        t0 = time.time()
-        while (time.time() - t0 < 30 and not os.path.exists(
-                os.path.join(d, "segment-00002.mkv"))):
-            time.sleep(0.2)
-        srv.kill()
-        srv.wait()
-        time.sleep(3)
-        srv = subprocess.Popen([os.environ["MED_RTSP_SERVER"], str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        back = wait_for_event(d, "back after", 45)
-        time.sleep(3)
-        p.send_signal(signal.SIGTERM)
-        try:
-            out, err = p.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
+        back, out, err = camera_outage(p, cam, port, d, 0, 3)
     finally:
         stop_process(p)
-        stop_process(srv)
+        stop_process(cam[0])
     rec = recording_of(d)
     tap.ok(p.returncode == 0 and back and rec and rec[1] == "sealed",
            "composite with a camera that drops and comes back: sealed",

@@ -175,7 +175,7 @@ typedef gboolean (*MedPlanStopFunc) (gpointer user_data);
 /* Work units the search does per second of time limit: calibrated so that
  * the work budget takes about half the time limit on a two-core 2020s
  * server core (BENCHMARKS.md); the stop function is the safety net. */
-#define MED_PLAN_WORK_PER_SECOND G_GUINT64_CONSTANT (40000000)
+#define MED_PLAN_WORK_PER_SECOND G_GUINT64_CONSTANT (10000000)
 
 typedef struct
 {

@@ -18,14 +18,21 @@
  *   2. an upper bound — no plan places more cases than fit through the
  *      rooms, or through the mediators, or through the interpreters, each
  *      a bipartite flow whose capacities pack the shortest sessions into
- *      each resource's free time; a plan that reaches it is optimal;
+ *      each resource's free time; nor more than leaves out the cases that
+ *      can only use a group of resources (one room, the family rooms, the
+ *      rooms with a terminal, one mediator, …) beyond what fits into that
+ *      group's free minutes; a plan that reaches it is optimal;
  *   3. a large-neighbourhood search ("ruin and recreate"): take a few
  *      sessions out (those standing in the way of an unplaced case, or
  *      random ones, or ones near each other in time), put the freed cases
  *      back in a new order and place, and keep the result unless it places
- *      fewer urgent cases or fewer cases; the best plan seen is kept. The
- *      search spends a work budget (counted in resource tests, not in
- *      seconds) so that the same input gives the same plan;
+ *      fewer urgent cases or fewer cases. Among plans that place as many,
+ *      each case left out carries a weight that grows while it stays out,
+ *      and a step that leaves heavier cases out is mostly undone: the
+ *      search keeps turning to the cases it has not yet fitted. The best
+ *      plan seen is kept. The search spends a work budget (counted in
+ *      resource tests, not in seconds) so that the same input gives the
+ *      same plan;
  *   4. polishing the soft preferences case by case, and for each case
  *      still unplaced, the trade that placing it would take: which cases
  *      would lose their place (and if none would, the trade is made).
@@ -49,6 +56,15 @@
 #define DEFAULT_SEED  0x6d656473u
 #define TRADE_OPTIONS 4
 #define POLISH_PASSES 4
+/* The search's mix, found by measurement (BENCHMARKS.md): of ten steps,
+ * five make room for an unplaced case, three take out sessions around
+ * one moment, two random sessions; one make-room step in ten ignores how
+ * many sessions are in the way; a step that keeps the count but leaves
+ * heavier cases out is kept one time in twenty. */
+#define EJECT_SHARE    5
+#define MOMENT_END     8
+#define ANY_OPTION     10
+#define ACCEPT_HEAVIER 5
 
 /* ---- bit sets over the day's start grid ---- */
 
@@ -114,19 +130,24 @@ bits_nth (const guint64 *b, guint w, guint n)
 static void
 bits_set_range (guint64 *b, gint K, gint lo, gint hi)
 {
+  gint wlo, whi;
+
   if (lo < 0)
     lo = 0;
   if (hi > K - 1)
     hi = K - 1;
-  for (gint k = lo; k <= hi;) {
-    if ((k & 63) == 0 && k + 63 <= hi) {
-      b[k >> 6] = ~G_GUINT64_CONSTANT (0);
-      k += 64;
-    } else {
-      b[k >> 6] |= G_GUINT64_CONSTANT (1) << (k & 63);
-      k++;
-    }
+  if (lo > hi)
+    return;
+  wlo = lo >> 6;
+  whi = hi >> 6;
+  if (wlo == whi) {
+    b[wlo] |= (~G_GUINT64_CONSTANT (0) >> (63 - (hi - lo))) << (lo & 63);
+    return;
   }
+  b[wlo] |= ~G_GUINT64_CONSTANT (0) << (lo & 63);
+  for (gint w = wlo + 1; w < whi; w++)
+    b[w] = ~G_GUINT64_CONSTANT (0);
+  b[whi] |= ~G_GUINT64_CONSTANT (0) >> (63 - (hi & 63));
 }
 
 static MedTime
@@ -191,6 +212,14 @@ typedef struct
   Asg old;
 } Undo;
 
+typedef struct
+{
+  guint ver;
+  MedTime dur;
+} CacheKey;
+
+#define CACHE_WAYS 4
+
 typedef enum
 {
   POLICY_GREEDY, /* preferred kind, earliest, smallest room, lightest day */
@@ -208,13 +237,26 @@ typedef struct
   guint n;
   PCase *pc;
   guint n_rooms, n_meds, n_ints, n_groups;
-  GArray **room_iv, **med_iv, **int_iv, **grp_iv; /* Iv: planned sessions */
+  /* planned sessions (Iv) per resource: rooms, mediators, interpreters,
+   * contact groups, in one array (res) that the four point into */
+  guint n_res;
+  GArray **iv;
+  GArray **room_iv, **med_iv, **int_iv, **grp_iv;
+  /* per resource: a version bumped at every change, and the conflict
+   * masks last computed for a few session lengths */
+  guint *ver;
+  CacheKey *ckey;
+  guint8 *cnext;
+  guint64 *cbits;
+  guint64 *zero;
   GArray **room_users, **med_users, **int_users, **grp_users; /* guint */
   guint *med_base; /* sessions already booked that day */
   guint *med_count; /* sessions planned */
   Asg *asg;
   guint placed, urgent_placed;
   gint64 soft;
+  guint *weight; /* per case: grows while it stays unplaced */
+  guint64 wsum; /* weights of the unplaced cases that could be placed */
   /* undo log of the current step */
   GArray *undo;
   gboolean *touched;
@@ -316,6 +358,43 @@ record (Planner *P, guint c)
   g_array_append_val (P->undo, u);
 }
 
+/* The resources of a session changed: their cached masks are stale. */
+static void
+touch_resources (Planner *P, const PCase *pc, guint ri, guint m, gint i)
+{
+  P->ver[ri]++;
+  P->ver[P->n_rooms + m]++;
+  if (i >= 0)
+    P->ver[P->n_rooms + P->n_meds + (guint) i]++;
+  for (guint g = 0; g < pc->n_groups; g++)
+    P->ver[P->n_rooms + P->n_meds + P->n_ints + pc->groups[g]]++;
+}
+
+/* The starts at which a session of length dur (with pre and post kept
+ * free around it: a room's setup and cleanup) would overlap a session
+ * planned on resource res. The mask stays valid until the next call for
+ * the same resource. */
+static const guint64 *
+blocked (Planner *P, guint res, MedTime dur, MedTime pre, MedTime post)
+{
+  CacheKey *key = &P->ckey[(gsize) res * CACHE_WAYS];
+  guint64 *bits;
+  guint w;
+
+  if (P->iv[res]->len == 0)
+    return P->zero;
+  for (w = 0; w < CACHE_WAYS; w++)
+    if (key[w].ver == P->ver[res] && key[w].dur == dur)
+      return P->cbits + ((gsize) res * CACHE_WAYS + w) * P->W;
+  w = P->cnext[res]++ % CACHE_WAYS;
+  bits = P->cbits + ((gsize) res * CACHE_WAYS + w) * P->W;
+  bits_clear (bits, P->W);
+  mark_planned (P, bits, P->iv[res], dur, pre, post);
+  key[w].ver = P->ver[res];
+  key[w].dur = dur;
+  return bits;
+}
+
 static gint64
 case_cost (const Planner *P, guint c, const Asg *a)
 {
@@ -362,7 +441,9 @@ place (Planner *P, guint c, const Asg *a)
     g_array_append_val (P->int_iv[i], iv);
   for (guint g = 0; g < pc->n_groups; g++)
     g_array_append_val (P->grp_iv[pc->groups[g]], iv);
+  touch_resources (P, pc, ri, m, i);
   P->soft += case_cost (P, c, a) + W_BALANCE * (2 * (gint64) load + 1);
+  P->wsum -= P->weight[c];
   P->med_count[m]++;
   P->placed++;
   P->urgent_placed += pc->urgent;
@@ -386,9 +467,11 @@ unplace (Planner *P, guint c)
     iv_remove (P->int_iv[i], c);
   for (guint g = 0; g < pc->n_groups; g++)
     iv_remove (P->grp_iv[pc->groups[g]], c);
+  touch_resources (P, pc, ri, m, i);
   P->med_count[m]--;
   load = P->med_base[m] + P->med_count[m];
   P->soft -= case_cost (P, c, &a) + W_BALANCE * (2 * (gint64) load + 1);
+  P->wsum += P->weight[c];
   P->placed--;
   P->urgent_placed -= pc->urgent;
   P->asg[c].k = -1;
@@ -474,12 +557,13 @@ find_insertion (Planner *P, guint c, Policy pol, Asg *out)
 {
   PCase *pc = &P->pc[c];
   guint W = P->W;
-  guint64 *avail = P->scratch, *tmp = avail + W, *pref = tmp + W;
-  guint64 *fb = pref + W, *units = fb + W, *mblock = units + W;
-  guint64 *umask = mblock + W;
+  guint64 *avail = P->scratch, *pref = avail + W;
+  guint64 *fb = pref + W, *units = fb + W;
+  guint64 *umask = units + W;
+  const guint64 *mb, *ib;
   guint64 *rmask = umask + (gsize) pc->n_units * W;
   guint64 *pick;
-  gint k = -1, best_r = -1, best_u = -1, last_m = -1;
+  gint k = -1, best_r = -1, best_u = -1;
   guint n_r = 0, n_u = 0;
   gboolean any_room = FALSE, any_unit = FALSE;
 
@@ -487,10 +571,11 @@ find_insertion (Planner *P, guint c, Policy pol, Asg *out)
     return FALSE;
   memcpy (avail, pc->starts, W * sizeof (guint64));
   for (guint g = 0; g < pc->n_groups; g++) {
-    bits_clear (tmp, W);
-    mark_planned (P, tmp, P->grp_iv[pc->groups[g]], pc->dur, 0, 0);
+    const guint64 *bl = blocked (P,
+        P->n_rooms + P->n_meds + P->n_ints + pc->groups[g], pc->dur, 0, 0);
+
     for (guint w = 0; w < W; w++)
-      avail[w] &= ~tmp[w];
+      avail[w] &= ~bl[w];
     P->work++;
   }
   bits_clear (pref, W);
@@ -505,11 +590,9 @@ find_insertion (Planner *P, guint c, Policy pol, Asg *out)
       any |= (rm[w] = pc->room_mask[(gsize) r * W + w] & avail[w]) != 0;
     if (!any)
       continue;
-    bits_clear (tmp, W);
-    mark_planned (P, tmp, P->room_iv[ri], pc->dur, room_setup (P, ri),
-        room_cleanup (P, ri));
+    mb = blocked (P, ri, pc->dur, room_setup (P, ri), room_cleanup (P, ri));
     for (guint w = 0; w < W; w++) {
-      rm[w] &= ~tmp[w];
+      rm[w] &= ~mb[w];
       (pc->rooms[r].fallback ? fb : pref)[w] |= rm[w];
       any_room |= rm[w] != 0;
     }
@@ -533,17 +616,12 @@ find_insertion (Planner *P, guint c, Policy pol, Asg *out)
       any |= (um[w] = pc->unit_mask[(gsize) u * W + w] & avail[w]) != 0;
     if (!any)
       continue;
-    if ((gint) un->m != last_m) {
-      bits_clear (mblock, W);
-      mark_planned (P, mblock, P->med_iv[un->m], pc->dur, 0, 0);
-      last_m = (gint) un->m;
-    }
-    if (un->i >= 0) {
-      memcpy (tmp, mblock, W * sizeof (guint64));
-      mark_planned (P, tmp, P->int_iv[un->i], pc->dur, 0, 0);
-    }
+    mb = blocked (P, P->n_rooms + un->m, pc->dur, 0, 0);
+    ib = un->i >= 0
+        ? blocked (P, P->n_rooms + P->n_meds + (guint) un->i, pc->dur, 0, 0)
+        : P->zero;
     for (guint w = 0; w < W; w++) {
-      um[w] &= ~(un->i >= 0 ? tmp[w] : mblock[w]);
+      um[w] &= ~(mb[w] | ib[w]);
       units[w] |= um[w];
       any_unit |= um[w] != 0;
     }
@@ -899,8 +977,11 @@ recreate (Planner *P, GArray *cand, Policy pol)
     g_array_append_val (order, k);
   }
   g_array_sort (order, compare_keyed);
-  for (guint x = 0; x < order->len; x++)
-    try_place (P, g_array_index (order, Keyed, x).c, pol);
+  for (guint x = 0; x < order->len; x++) {
+    guint c = g_array_index (order, Keyed, x).c;
+
+    try_place (P, c, pol);
+  }
 }
 
 /* ---- upper bounds ---- */
@@ -1066,6 +1147,191 @@ pack_count (const Planner *P, const GArray *lens, MedTime gap,
   return total;
 }
 
+/* Marks in seen (one byte per resource of the kind: 0 rooms, 1 mediators,
+ * 2 interpreters) the resources case c may use; returns TRUE when the case
+ * needs no resource of that kind (an interpreter, when a mediator shares
+ * the parties' languages). */
+static gboolean
+case_resources (Planner *P, guint c, guint kind, guint8 *seen)
+{
+  const PCase *pc = &P->pc[c];
+  guint n_res = kind == 0 ? P->n_rooms : kind == 1 ? P->n_meds : P->n_ints;
+  gboolean bypass = FALSE;
+
+  memset (seen, 0, n_res);
+  if (kind == 0) {
+    for (guint r = 0; r < pc->n_rooms; r++)
+      if (bits_any (pc->room_mask + (gsize) r * P->W, P->W))
+        seen[pc->rooms[r].room] = 1;
+    return FALSE;
+  }
+  for (guint u = 0; u < pc->n_units; u++) {
+    if (!bits_any (pc->unit_mask + (gsize) u * P->W, P->W))
+      continue;
+    if (kind == 1)
+      seen[pc->units[u].m] = 1;
+    else if (pc->units[u].i < 0)
+      bypass = TRUE;
+    else
+      seen[pc->units[u].i] = 1;
+  }
+  return bypass;
+}
+
+/* The free working time of a resource from `from` on, around its bookings
+ * (as in pack_count), each free stretch counted with one gap more: k
+ * sessions in a stretch of length L need their lengths plus k gaps within
+ * L + gap. */
+static MedTime
+free_time (const Planner *P, MedTime gap, const Timeline *busy, MedTime lo,
+    MedTime hi, MedTime from)
+{
+  MedTime total = 0;
+
+  for (guint w = 0; w < P->day->n; w++) {
+    MedTime a = MAX (P->day->iv[w].start, from), end = P->day->iv[w].end;
+    guint i = busy ? sched_timeline_first_ending_after (busy, a - hi) : 0;
+
+    while (a < end) {
+      MedTime b = end, next = end;
+
+      if (busy && i < busy->len) {
+        const MedInterval *iv = &g_array_index (busy, MedInterval, i);
+
+        if (iv->start - lo < end) {
+          b = MAX (a, iv->start - lo);
+          next = iv->end + hi;
+          i++;
+        }
+      }
+      if (b > a)
+        total += b - a + gap;
+      a = next;
+    }
+  }
+  return total;
+}
+
+/* Groups of resources of one kind, each resource in at most one group
+ * (group_of[r] = G_MAXUINT: none). The cases that can use no resource
+ * outside one group must share that group's free time (and, for
+ * mediators, their daily caps); returns how many of them at least stay
+ * unplaced, summed over the groups. */
+static guint
+group_shortfall (Planner *P, gboolean urgent_only, guint kind,
+    const guint *group_of, guint n_groups, MedTime from)
+{
+  guint n_res = kind == 0 ? P->n_rooms : kind == 1 ? P->n_meds : P->n_ints;
+  g_autofree guint8 *seen = g_new0 (guint8, MAX (n_res, 1));
+  g_autofree MedTime *gap = g_new (MedTime, MAX (n_groups, 1));
+  g_autofree MedTime *cap_time = g_new0 (MedTime, MAX (n_groups, 1));
+  g_autofree guint *cap_count = g_new0 (guint, MAX (n_groups, 1));
+  GArray **lens = g_new0 (GArray *, MAX (n_groups, 1));
+  guint shortfall = 0;
+
+  for (guint g = 0; g < n_groups; g++)
+    gap[g] = G_MAXINT64;
+  for (guint r = 0; r < n_res; r++) {
+    guint g = group_of[r];
+
+    if (g == G_MAXUINT)
+      continue;
+    if (kind == 0) {
+      MedTime rg = room_setup (P, r) + room_cleanup (P, r);
+
+      gap[g] = MIN (gap[g], rg);
+      cap_time[g] += free_time (P, rg, ROOM (P, r)->busy, room_cleanup (P, r),
+          room_setup (P, r), from);
+    } else if (kind == 1) {
+      gint left = MED (P, r)->mediator->daily_cap - (gint) P->med_base[r];
+
+      gap[g] = 0;
+      cap_time[g] += free_time (P, 0, MED (P, r)->busy, 0, 0, from);
+      cap_count[g] += (guint) MAX (left, 0);
+    } else {
+      gap[g] = 0;
+      cap_time[g] += free_time (P, 0, INTERP (P, r)->busy, 0, 0, from);
+    }
+  }
+  for (guint c = 0; c < P->n; c++) {
+    const PCase *pc = &P->pc[c];
+    guint g = G_MAXUINT;
+    gboolean one = TRUE;
+    MedTime len;
+
+    if (!pc->possible || (urgent_only && !pc->urgent))
+      continue;
+    if (case_resources (P, c, kind, seen))
+      continue;
+    for (guint r = 0; r < n_res && one; r++) {
+      if (!seen[r])
+        continue;
+      if (group_of[r] == G_MAXUINT || (g != G_MAXUINT && group_of[r] != g))
+        one = FALSE;
+      g = group_of[r];
+    }
+    if (!one || g == G_MAXUINT)
+      continue;
+    if (lens[g] == NULL)
+      lens[g] = g_array_new (FALSE, FALSE, sizeof (MedTime));
+    len = pc->dur + gap[g];
+    g_array_append_val (lens[g], len);
+  }
+  for (guint g = 0; g < n_groups; g++) {
+    guint k;
+
+    if (lens[g] == NULL)
+      continue;
+    g_array_sort (lens[g], compare_mtime);
+    k = fit_count (lens[g], cap_time[g], 0);
+    if (kind == 1)
+      k = MIN (k, cap_count[g]);
+    if (lens[g]->len > k)
+      shortfall += lens[g]->len - k;
+    P->work += lens[g]->len;
+    g_array_unref (lens[g]);
+  }
+  g_free (lens);
+  return shortfall;
+}
+
+/* The largest shortfall over a few natural ways of grouping each kind of
+ * resource: one resource each, rooms by kind, rooms with and without a
+ * video terminal, all of a kind together. */
+static guint
+best_shortfall (Planner *P, gboolean urgent_only, MedTime from)
+{
+  guint best = 0;
+
+  for (guint kind = 0; kind < 3; kind++) {
+    guint n_res = kind == 0 ? P->n_rooms : kind == 1 ? P->n_meds : P->n_ints;
+    g_autofree guint *group_of = g_new (guint, MAX (n_res, 1));
+
+    for (guint way = 0; way < (kind == 0 ? 4u : 2u); way++) {
+      for (guint r = 0; r < n_res; r++) {
+        const MedRoom *room = kind == 0 ? ROOM (P, r)->room : NULL;
+
+        if (way == 0)
+          group_of[r] = r;
+        else if (way == 1)
+          group_of[r] = 0;
+        else if (way == 2)
+          group_of[r] = (guint) room->kind;
+        else
+          group_of[r] = room->kind == MED_ROOM_KIND_REMOTE
+              || (room->features & MED_ROOM_FEATURE_VIDEO);
+      }
+      best = MAX (best,
+          group_shortfall (P, urgent_only, kind, group_of,
+              way == 0       ? n_res
+                  : way == 2 ? MED_ROOM_KIND_N
+                             : 2,
+              from));
+    }
+  }
+  return best;
+}
+
 /* Three relaxations, each an assignment of cases to one kind of resource
  * with the resource's packing capacity; the smallest maximum flow bounds
  * every plan. urgent_only counts urgent cases only. */
@@ -1100,23 +1366,7 @@ upper_bound (Planner *P, gboolean urgent_only)
       if (!pc->possible || (urgent_only && !pc->urgent))
         continue;
       flow_add (&f, src, c, 1);
-      memset (seen, 0, n_res);
-      if (kind == 0) {
-        for (guint r = 0; r < pc->n_rooms; r++)
-          if (bits_any (pc->room_mask + (gsize) r * P->W, P->W))
-            seen[pc->rooms[r].room] = 1;
-      } else {
-        for (guint u = 0; u < pc->n_units; u++) {
-          if (!bits_any (pc->unit_mask + (gsize) u * P->W, P->W))
-            continue;
-          if (kind == 1)
-            seen[pc->units[u].m] = 1;
-          else if (pc->units[u].i < 0)
-            bypass = TRUE;
-          else
-            seen[pc->units[u].i] = 1;
-        }
-      }
+      bypass = case_resources (P, c, kind, seen);
       if (bypass) {
         flow_add (&f, c, free_node, 1);
         continue;
@@ -1159,6 +1409,13 @@ upper_bound (Planner *P, gboolean urgent_only)
     value = flow_max (&f, src, sink);
     flow_clear (&f);
     best = MIN (best, value);
+  }
+  {
+    guint possible = 0, lost = best_shortfall (P, urgent_only, from);
+
+    for (guint c = 0; c < n; c++)
+      possible += P->pc[c].possible && (!urgent_only || P->pc[c].urgent);
+    best = MIN (best, possible - MIN (lost, possible));
   }
   return best;
 }
@@ -1205,10 +1462,12 @@ planner_clear (Planner *P)
   for (guint c = 0; c < P->n; c++)
     pcase_clear (&P->pc[c]);
   g_free (P->pc);
-  free_lists (P->room_iv, P->n_rooms);
-  free_lists (P->med_iv, P->n_meds);
-  free_lists (P->int_iv, P->n_ints);
-  free_lists (P->grp_iv, P->n_groups);
+  free_lists (P->iv, P->n_res);
+  g_free (P->ver);
+  g_free (P->ckey);
+  g_free (P->cnext);
+  g_free (P->cbits);
+  g_free (P->zero);
   free_lists (P->room_users, P->n_rooms);
   free_lists (P->med_users, P->n_meds);
   free_lists (P->int_users, P->n_ints);
@@ -1218,6 +1477,7 @@ planner_clear (Planner *P)
   g_free (P->asg);
   g_array_unref (P->undo);
   g_free (P->touched);
+  g_free (P->weight);
   g_free (P->stamp);
   g_rand_free (P->rng);
   g_free (P->scratch);
@@ -1344,7 +1604,17 @@ prepare_groups (Planner *P)
     }
   }
   P->n_groups = names->len;
-  P->grp_iv = new_lists (P->n_groups, sizeof (Iv));
+  P->n_res = P->n_rooms + P->n_meds + P->n_ints + P->n_groups;
+  P->iv = new_lists (P->n_res, sizeof (Iv));
+  P->room_iv = P->iv;
+  P->med_iv = P->room_iv + P->n_rooms;
+  P->int_iv = P->med_iv + P->n_meds;
+  P->grp_iv = P->int_iv + P->n_ints;
+  P->ver = g_new (guint, MAX (P->n_res, 1));
+  for (guint r = 0; r < P->n_res; r++)
+    P->ver[r] = 1;
+  P->ckey = g_new0 (CacheKey, (gsize) MAX (P->n_res, 1) * CACHE_WAYS);
+  P->cnext = g_new0 (guint8, MAX (P->n_res, 1));
   P->grp_users = new_lists (P->n_groups, sizeof (guint));
   for (guint c = 0; c < P->n; c++) {
     PCase *pc = &P->pc[c];
@@ -1420,6 +1690,60 @@ pick_unplaced (Planner *P, GArray *pool)
 }
 
 /* One step: ruin part of the plan, recreate it. */
+/* Makes room for case u: picks one of its options (mostly one where the
+ * fewest sessions are in the way, now and then any), takes those sessions
+ * out, places u there and adds the freed cases to cand. With
+ * spare_touched, options that would take out a case this step already
+ * moved are skipped. Returns FALSE when nothing was done. */
+static gboolean
+eject_for (Planner *P, guint u, gboolean spare_touched, GArray *out,
+    GArray *cand)
+{
+  g_autoptr (GArray) opts = g_array_new (FALSE, FALSE, sizeof (Option));
+  guint best = G_MAXUINT;
+
+  ejection_options (P, u, opts);
+  if (opts->len == 0)
+    return FALSE;
+  for (guint x = 0; x < opts->len; x++)
+    best = MIN (best, g_array_index (opts, Option, x).cost);
+  if (g_rand_int_range (P->rng, 0, 100) < ANY_OPTION)
+    best = G_MAXUINT - 1;
+  for (guint attempt = 0; attempt < (spare_touched ? 4u : 1u); attempt++) {
+    const Option *o = NULL;
+    guint n = 0;
+    gboolean touched = FALSE;
+
+    for (guint x = 0; x < opts->len; x++) {
+      const Option *y = &g_array_index (opts, Option, x);
+
+      if (y->cost <= best + (g_rand_int_range (P->rng, 0, 4) == 0)
+          && g_rand_int_range (P->rng, 0, (gint) ++n) == 0)
+        o = y;
+    }
+    if (o == NULL)
+      return FALSE;
+    g_array_set_size (out, 0);
+    collect_blockers (P, u, &o->a, out);
+    for (guint y = 0; spare_touched && y < out->len; y++)
+      touched |= P->touched[g_array_index (out, guint, y)];
+    if (touched) {
+      best++;
+      continue;
+    }
+    P->gen++;
+    ruin (P, out, cand);
+    /* free now; u goes there first, the others after it */
+    if (fits_at (P, u, &o->a))
+      place (P, u, &o->a);
+    else
+      add_candidate (P, cand, u);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* One step: ruin part of the plan, recreate it. */
 static void
 search_step (Planner *P, GArray *pool, GArray *out, GArray *cand)
 {
@@ -1430,40 +1754,15 @@ search_step (Planner *P, GArray *pool, GArray *out, GArray *cand)
 
   g_array_set_size (out, 0);
   g_array_set_size (cand, 0);
-  if (move < 5 && pool->len > 0) {
-    /* make room for an unplaced case where the fewest sessions are in
-     * the way */
-    guint u = pick_unplaced (P, pool);
-    g_autoptr (GArray) opts = g_array_new (FALSE, FALSE, sizeof (Option));
-    guint best = G_MAXUINT, n = 0;
-    const Option *o = NULL;
-
-    ejection_options (P, u, opts);
-    for (guint x = 0; x < opts->len; x++)
-      best = MIN (best, g_array_index (opts, Option, x).cost);
-    for (guint x = 0; x < opts->len; x++) {
-      const Option *y = &g_array_index (opts, Option, x);
-
-      if (y->cost <= best + (g_rand_int_range (P->rng, 0, 4) == 0)
-          && g_rand_int_range (P->rng, 0, (gint) ++n) == 0)
-        o = y;
-    }
-    if (o == NULL)
+  if (move < EJECT_SHARE && pool->len > 0) {
+    if (!eject_for (P, pick_unplaced (P, pool), FALSE, out, cand))
       return;
-    collect_blockers (P, u, &o->a, out);
-    P->gen++;
-    ruin (P, out, cand);
-    /* free now; u goes there first, the others after it */
-    if (fits_at (P, u, &o->a))
-      place (P, u, &o->a);
-    else
-      add_candidate (P, cand, u);
   } else if (P->placed > 0) {
     guint want = 1
         + (guint) g_rand_int_range (P->rng, 0,
             (gint) MIN (8, P->placed / 4 + 2));
 
-    if (move < 8) {
+    if (move < MOMENT_END) {
       /* sessions around one moment */
       guint c0 = 0, nth = (guint) g_rand_int_range (P->rng, 0, P->placed);
       MedTime a, b;
@@ -1530,6 +1829,20 @@ time_up (Planner *P, MedPlan *plan)
   return FALSE;
 }
 
+/* Every case left out weighs a little more. */
+static void
+bump_weights (Planner *P, GArray *pool)
+{
+  for (guint x = 0; x < pool->len; x++) {
+    guint c = g_array_index (pool, guint, x);
+
+    if (P->asg[c].k < 0) {
+      P->weight[c]++;
+      P->wsum++;
+    }
+  }
+}
+
 static void
 load_assignment (Planner *P, const Asg *asg)
 {
@@ -1553,6 +1866,7 @@ search (Planner *P, MedPlan *plan)
 
   for (;;) {
     guint u0 = P->urgent_placed, p0 = P->placed;
+    guint64 w0 = P->wsum;
 
     if (P->urgent_placed == plan->urgent_bound && P->placed == plan->bound) {
       plan->stop = MED_PLAN_STOP_PROVED;
@@ -1564,11 +1878,22 @@ search (Planner *P, MedPlan *plan)
     step_begin (P);
     search_step (P, pool, out, cand);
     plan->iterations++;
-    if (better_counts (u0, p0, P->urgent_placed, P->placed)) {
+    /* never fewer cases; as many, if the cases left out weigh no more
+     * (a case's weight grows while it stays out, so the search turns to
+     * the ones it has not tried to fit), now and then even if they do */
+    if (better_counts (u0, p0, P->urgent_placed, P->placed)
+        || (u0 == P->urgent_placed && p0 == P->placed && P->wsum > w0
+            && g_rand_int_range (P->rng, 0, 100) >= ACCEPT_HEAVIER)) {
       step_revert (P);
+      bump_weights (P, pool);
       continue;
     }
+    bump_weights (P, pool);
     step_commit (P);
+    if (better_counts (P->urgent_placed, P->placed, best_u, best_p))
+      g_debug ("day plan: %u placed (%u urgent) after %" G_GUINT64_FORMAT
+               " work, step %u",
+          P->placed, P->urgent_placed, P->work, plan->iterations);
     if (better_counts (P->urgent_placed, P->placed, best_u, best_p)
         || (P->urgent_placed == best_u && P->placed == best_p
             && P->soft < best_soft)) {
@@ -1990,9 +2315,6 @@ med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year, gint month,
   P.n_rooms = s->rooms->len;
   P.n_meds = s->mediators->len;
   P.n_ints = s->interps->len;
-  P.room_iv = new_lists (P.n_rooms, sizeof (Iv));
-  P.med_iv = new_lists (P.n_meds, sizeof (Iv));
-  P.int_iv = new_lists (P.n_ints, sizeof (Iv));
   P.room_users = new_lists (P.n_rooms, sizeof (guint));
   P.med_users = new_lists (P.n_meds, sizeof (guint));
   P.int_users = new_lists (P.n_ints, sizeof (guint));
@@ -2001,6 +2323,7 @@ med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year, gint month,
   P.asg = g_new (Asg, MAX (P.n, 1));
   P.undo = g_array_new (FALSE, FALSE, sizeof (Undo));
   P.touched = g_new0 (gboolean, MAX (P.n, 1));
+  P.weight = g_new (guint, MAX (P.n, 1));
   P.stamp = g_new0 (guint, MAX (P.n, 1));
   P.rng = g_rand_new_with_seed (o->seed ? o->seed : DEFAULT_SEED);
   P.work_limit = o->work_limit ? o->work_limit
@@ -2028,6 +2351,7 @@ med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year, gint month,
     pc->req.max_results = 1;
     pc->req.preferred_mediator_id = pc->q->preferred_mediator_id;
     P.asg[i].k = -1;
+    P.weight[i] = 1;
     item->case_id = pc->q->kase->id;
     g_ptr_array_add (plan->items, item);
     if (!sched_profile_init (s, &pc->req, &pc->prof, &local)) {
@@ -2048,7 +2372,11 @@ med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year, gint month,
       pc->starts = g_new0 (guint64, P.W);
     max_width = MAX (max_width, pc->n_rooms + pc->n_units);
   }
+  for (guint i = 0; i < P.n; i++)
+    P.wsum += P.pc[i].possible ? P.weight[i] : 0;
   P.scratch = g_new0 (guint64, (gsize) (max_width + 8) * P.W);
+  P.cbits = g_new (guint64, (gsize) MAX (P.n_res, 1) * CACHE_WAYS * P.W);
+  P.zero = g_new0 (guint64, P.W);
   index_users (&P);
 
   /* 1. the greedy plan, in queue order */

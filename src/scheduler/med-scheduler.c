@@ -489,6 +489,7 @@ typedef struct
   guint days_checked;
   guint days_closed;
   const char *kind_why;
+  gboolean minors_wait; /* the minors rule refused the fallback rooms */
 } Search;
 
 MedRoomKind
@@ -994,7 +995,7 @@ explain_blocks (Search *se, MedRoomKind kind)
   if (b & MED_BLOCK_ROOM_BUSY)
     g_string_append (e, "the suitable rooms are booked; ");
   if ((b & (MED_BLOCK_ROOM_BUSY | MED_BLOCK_ROOM_KIND | MED_BLOCK_CAPACITY))
-      && se->kase->minors && kind == MED_ROOM_KIND_FAMILY)
+      && se->minors_wait)
     g_string_append (e,
         "a case with minors waits for a family room (the remote room stands "
         "in only when a party joins by video and no family room has a "
@@ -1126,6 +1127,8 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
   kind = med_scheduler_preferred_kind (req->kase, req->parties, &se.kind_why);
   select_rooms (&se, kind, FALSE);
   select_units (&se);
+  se.minors_wait = req->kase->minors && s->snap.centre->allow_fallback
+      && !fallback_kind (req->kase, kind, se.needs_video, se.rooms->len, &fb);
 
   if (req->kase->urgent && !req->single_day && s->snap.centre->allow_fallback) {
     /* Urgent: today in any allowed room beats tomorrow in the preferred. */

@@ -156,7 +156,10 @@ def make_day(rng, name, date, n_rooms, n_med, n_cases, n_interp=None,
                 lang = "en"
             remote = rng.random() < 0.10
             if contacts and rng.random() < 0.04:
-                contact = rng.choice(contacts)  # the same person, two cases
+                # the same person in two cases (never twice in one case)
+                contact = rng.choice(contacts)
+                if any(x["contact"] == contact for x in parties):
+                    contact = new_contact()
             else:
                 contact = new_contact()
                 contacts.append(contact)

@@ -261,10 +261,8 @@ class Day:
                 if any(t < y and x < t + d for x, y in int_use[i]):
                     bad.append("%s: interpreter %d busy" % (c["number"], i))
                 int_use[i].append((t, t + d))
-            for p in c["parties"]:
-                k = p.get("contact")
-                if not k:
-                    continue
+            for k in sorted({p.get("contact") for p in c["parties"]
+                             if p.get("contact")}):
                 if any(t < y and x < t + d for x, y in
                        contact_use.get(k, [])):
                     bad.append("%s: a party is in two sessions" % c["number"])
@@ -274,7 +272,7 @@ class Day:
 
     # ---- the MIP ----
 
-    def solve(self, time_limit, threads=1):
+    def solve(self, time_limit, threads=1, solver_name="cbc"):
         import pulp
         n = len(self.cases)
         prob = pulp.LpProblem("day", pulp.LpMaximize)
@@ -329,11 +327,10 @@ class Day:
                     if i is not None:
                         int_terms.setdefault(i, []).append((t, t + d, zv))
                 prob += pulp.lpSum(zs) == v
-                for p in c["parties"]:
-                    k = p.get("contact")
-                    if k:
-                        contact_terms.setdefault(k, {}).setdefault(
-                            ci, []).append((t, t + d, v))
+                for k in sorted({p.get("contact") for p in c["parties"]
+                                 if p.get("contact")}):
+                    contact_terms.setdefault(k, {}).setdefault(
+                        ci, []).append((t, t + d, v))
             if ys:
                 prob += pulp.lpSum(ys) <= 1
 
@@ -359,6 +356,20 @@ class Day:
             cliques(terms, 1)
         prob += pulp.lpSum(obj)
         t0 = time.time()
+        if solver_name == "glpk":
+            # the same model through GLPK (glpsol, Debian glpk-utils): to
+            # measure whether an embedded GLPK could plan a day in time
+            status = prob.solve(pulp.GLPK_CMD(msg=False, timeLimit=int(
+                max(1, time_limit))))
+            took = time.time() - t0
+            optimal = pulp.LpStatus[status] == "Optimal" and \
+                prob.sol_status == pulp.LpSolutionOptimal
+            placed = sum(1 for v in y.values()
+                         if v.value() is not None and v.value() > 0.5)
+            return {"day": self.name, "cases": n, "solver": "glpk",
+                    "optimum": placed if optimal else None,
+                    "status": "optimal" if optimal else "stopped",
+                    "s": round(took, 2)}
         with tempfile.TemporaryDirectory() as tmp:
             log = os.path.join(tmp, "cbc.log")
             solver = pulp.COIN_CMD(msg=False, timeLimit=time_limit,
@@ -392,6 +403,11 @@ class Day:
                     urgent += bool(self.cases[ci].get("urgent"))
         if optimal:
             obj_bound = (n + 1) * urgent + placed
+        self.solution = []
+        if feasible:
+            for (ci, t), v in y.items():
+                if v.value() is not None and v.value() > 0.5:
+                    self.solution.append((ci, t))
         return {"day": self.name, "cases": n,
                 "optimum": placed if optimal else None,
                 "incumbent": placed, "urgent": urgent,
@@ -415,6 +431,9 @@ def main():
     s = sub.add_parser("solve")
     s.add_argument("day")
     s.add_argument("--time-limit", type=float, default=600)
+    s.add_argument("--solver", choices=["cbc", "glpk"], default="cbc")
+    s.add_argument("--starts", help="write the cases placed and their "
+                   "starts (minutes) to this JSON file")
     k = sub.add_parser("check")
     k.add_argument("day")
     k.add_argument("plan")
@@ -422,7 +441,10 @@ def main():
     with open(a.day, encoding="utf-8") as f:
         day = Day(json.load(f))
     if a.cmd == "solve":
-        print(json.dumps(day.solve(a.time_limit)))
+        print(json.dumps(day.solve(a.time_limit, solver_name=a.solver)))
+        if a.starts:
+            with open(a.starts, "w") as f:
+                json.dump(sorted(getattr(day, "solution", [])), f)
         return 0
     with open(a.plan, encoding="utf-8") as f:
         plan = json.load(f)

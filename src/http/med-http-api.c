@@ -908,7 +908,8 @@ api_schedule (MedReq *r)
     med_http_reply_error (r, 422, "invalid", "date: YYYY-MM-DD expected");
     return;
   }
-  /* "time_limit": seconds of search, a number in (0, 60] */
+  /* "time_limit": seconds of search, a number in (0, 10]: the request
+   * holds the server's main loop while the plan is searched */
   limit = json_object_get_member (json_node_get_object (root), "time_limit");
   if (limit != NULL && !JSON_NODE_HOLDS_NULL (limit)) {
     GType t = JSON_NODE_HOLDS_VALUE (limit) ? json_node_get_value_type (limit)
@@ -917,9 +918,9 @@ api_schedule (MedReq *r)
     if (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE)
       opts.time_limit = json_node_get_double (limit);
     if ((t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
-        || !(opts.time_limit > 0 && opts.time_limit <= 60)) {
+        || !(opts.time_limit > 0 && opts.time_limit <= 10)) {
       med_http_reply_error (r, 422, "invalid",
-          "time_limit: seconds, a number above 0 and at most 60");
+          "time_limit: seconds, a number above 0 and at most 10");
       return;
     }
   }

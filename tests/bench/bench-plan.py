@@ -9,9 +9,10 @@ lines and a Markdown table for BENCHMARKS.md.
                   [--peer-time-limit 900] [--work DIR] [--no-province]
 
 Environment: BENCH_PLAN (the bench-plan binary), MEDSCHED_CALENDARS.
-The peer's answers are cached in WORK/peer-cache by the day file's SHA-256
-(CBC takes from a second to many minutes a day; the days do not change
-unless the generator or the seed does). The province day (1,000 cases) is
+The peer's answers are cached in WORK/peer-cache by the SHA-256 of the day
+file and of plan-peer.py (CBC takes from a second to many minutes a day;
+the answers do not change unless the generator, the seed or the peer
+does). The province day (1,000 cases) is
 too large for the exact model: its reference is medsched's own upper bound
 (placed/bound is a lower bound of placed/optimum)."""
 
@@ -84,6 +85,9 @@ def main():
         prov_long = json.loads(out.splitlines()[0])
     load2 = load_avg()
 
+    # the cache holds answers of this version of the peer only
+    with open(os.path.join(HERE, "plan-peer.py"), "rb") as f:
+        peer_src = f.read()
     rows = []
     n = 0
     bad_total = 0
@@ -91,7 +95,7 @@ def main():
         n += 1
         r = ours[name]
         with open(path, "rb") as f:
-            key = hashlib.sha256(f.read()).hexdigest()[:20]
+            key = hashlib.sha256(f.read() + peer_src).hexdigest()[:20]
         check = subprocess.run([PY, os.path.join(HERE, "plan-peer.py"),
                                 "check", path,
                                 os.path.join(plans_dir, name + ".plan.json")],

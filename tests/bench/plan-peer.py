@@ -126,10 +126,12 @@ class Day:
         fb = []
         if self.allow_fallback:
             if pref == "family":
-                if remote:
+                # minors: never a warm room; the remote room only when no
+                # family room with a terminal seats the session
+                if remote and not (minors and prefs):
                     fb = [i for i, r in enumerate(self.rooms)
                           if r["kind"] == "remote" and ok(r)]
-                elif not minors:
+                elif not remote and not minors:
                     fb = [i for i, r in enumerate(self.rooms)
                           if r["kind"] == "warm" and ok(r)]
             elif pref == "warm":

@@ -1114,17 +1114,14 @@ fit_count (const GArray *lens, MedTime len, MedTime gap)
   return k;
 }
 
-/* How many of those sessions fit into the working windows from `from` on,
- * around a resource's bookings (busy; a session [t, t + d) must stay out
- * of [start - lo, end + hi) of each). The start grid is ignored, so this
- * is an upper bound. */
-static guint
-pack_count (const Planner *P, const GArray *lens, MedTime gap,
-    const Timeline *busy, MedTime lo, MedTime hi, MedTime from)
+/* The free stretches of a resource's working day from `from` on, its
+ * bookings (busy; a session [t, t + d) must stay out of [start - lo,
+ * end + hi) of each) taken out: their lengths, appended to out. */
+static void
+free_stretches (const Planner *P, const Timeline *busy, MedTime lo, MedTime hi,
+    MedTime from, GArray *out)
 {
-  guint total = 0;
-
-  for (guint w = 0; w < P->day->n && lens->len > 0; w++) {
+  for (guint w = 0; w < P->day->n; w++) {
     MedTime a = MAX (P->day->iv[w].start, from), end = P->day->iv[w].end;
     guint i = busy ? sched_timeline_first_ending_after (busy, a - hi) : 0;
 
@@ -1140,10 +1137,28 @@ pack_count (const Planner *P, const GArray *lens, MedTime gap,
           i++;
         }
       }
-      total += fit_count (lens, b - a, gap);
+      if (b > a) {
+        MedTime len = b - a;
+
+        g_array_append_val (out, len);
+      }
       a = next;
     }
   }
+}
+
+/* How many of those sessions fit into the free stretches, each packed on
+ * its own. The start grid is ignored, so this is an upper bound. */
+static guint
+pack_count (const Planner *P, const GArray *lens, MedTime gap,
+    const Timeline *busy, MedTime lo, MedTime hi, MedTime from)
+{
+  g_autoptr (GArray) free = g_array_new (FALSE, FALSE, sizeof (MedTime));
+  guint total = 0;
+
+  free_stretches (P, busy, lo, hi, from, free);
+  for (guint x = 0; x < free->len; x++)
+    total += fit_count (lens, g_array_index (free, MedTime, x), gap);
   return total;
 }
 
@@ -1178,37 +1193,19 @@ case_resources (Planner *P, guint c, guint kind, guint8 *seen)
   return bypass;
 }
 
-/* The free working time of a resource from `from` on, around its bookings
- * (as in pack_count), each free stretch counted with one gap more: k
- * sessions in a stretch of length L need their lengths plus k gaps within
- * L + gap. */
+/* The free working time of a resource (as in pack_count), each free
+ * stretch counted with one gap more: k sessions in a stretch of length L
+ * need their lengths plus k gaps within L + gap. */
 static MedTime
 free_time (const Planner *P, MedTime gap, const Timeline *busy, MedTime lo,
     MedTime hi, MedTime from)
 {
+  g_autoptr (GArray) free = g_array_new (FALSE, FALSE, sizeof (MedTime));
   MedTime total = 0;
 
-  for (guint w = 0; w < P->day->n; w++) {
-    MedTime a = MAX (P->day->iv[w].start, from), end = P->day->iv[w].end;
-    guint i = busy ? sched_timeline_first_ending_after (busy, a - hi) : 0;
-
-    while (a < end) {
-      MedTime b = end, next = end;
-
-      if (busy && i < busy->len) {
-        const MedInterval *iv = &g_array_index (busy, MedInterval, i);
-
-        if (iv->start - lo < end) {
-          b = MAX (a, iv->start - lo);
-          next = iv->end + hi;
-          i++;
-        }
-      }
-      if (b > a)
-        total += b - a + gap;
-      a = next;
-    }
-  }
+  free_stretches (P, busy, lo, hi, from, free);
+  for (guint x = 0; x < free->len; x++)
+    total += g_array_index (free, MedTime, x) + gap;
   return total;
 }
 

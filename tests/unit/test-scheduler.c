@@ -1140,6 +1140,23 @@ test_plan_deterministic (Fixture *f, gconstpointer data)
   queue_clear (&q);
 }
 
+/* A time limit beyond the most a caller may ask for is refused. */
+static void
+test_plan_bad_time_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w), NULL);
+  g_autoptr (GArray) q = g_array_new (FALSE, TRUE, sizeof (MedQueueEntry));
+  g_autoptr (GError) error = NULL;
+  MedPlanOptions o = { 0 };
+  MedPlan *p;
+
+  o.time_limit = MED_PLAN_MAX_TIME_LIMIT + 1;
+  p = med_scheduler_plan_day (s, q, 2026, 12, 7, t_local ("2026-12-06T17:00"),
+      &o, &error);
+  g_assert_null (p);
+  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_INVALID);
+}
+
 /* An urgent case ignores the minimum notice in the day plan too; a
  * normal case planned the same morning starts an hour later. */
 static void
@@ -1306,6 +1323,7 @@ main (int argc, char **argv)
   T ("plan/urgent-first", test_plan_urgent_first);
   T ("plan/deterministic", test_plan_deterministic);
   T ("plan/urgent-ignores-notice", test_plan_urgent_notice);
+  T ("plan/bad-time-limit", test_plan_bad_time_limit);
   T ("plan/minors-wait-for-family-video",
       test_plan_minors_wait_for_family_video);
 #undef T

@@ -197,6 +197,9 @@ typedef enum
                         * may then differ from one run to the next) */
 } MedPlanStop;
 
+/* "proved", "work" or "clock". (transfer none) */
+const char *med_plan_stop_to_string (MedPlanStop stop);
+
 typedef struct
 {
   gint64 case_id;

@@ -944,6 +944,8 @@ api_schedule (MedReq *r)
   json_builder_add_boolean_value (b, plan->optimal);
   json_builder_set_member_name (b, "bound");
   json_builder_add_int_value (b, plan->bound);
+  json_builder_set_member_name (b, "stopped_by");
+  json_builder_add_string_value (b, med_plan_stop_to_string (plan->stop));
   json_builder_set_member_name (b, "items");
   json_builder_begin_array (b);
   for (guint i = 0; i < plan->items->len; i++) {

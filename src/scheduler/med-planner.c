@@ -2031,6 +2031,20 @@ plan_item_free (gpointer p)
   g_free (it);
 }
 
+const char *
+med_plan_stop_to_string (MedPlanStop stop)
+{
+  switch (stop) {
+    case MED_PLAN_STOP_PROVED:
+      return "proved";
+    case MED_PLAN_STOP_WORK:
+      return "work";
+    case MED_PLAN_STOP_CLOCK:
+    default:
+      return "clock";
+  }
+}
+
 void
 med_plan_free (MedPlan *p)
 {

@@ -257,14 +257,6 @@ cpu_ms (void)
   return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-static const char *
-stop_name (MedPlanStop s)
-{
-  return s == MED_PLAN_STOP_PROVED ? "proved"
-      : s == MED_PLAN_STOP_WORK    ? "work"
-                                   : "clock";
-}
-
 int
 main (int argc, char **argv)
 {
@@ -351,7 +343,8 @@ main (int argc, char **argv)
           day.name, day.queue->len, keep->placed, keep->urgent_placed,
           keep->greedy_placed, keep->greedy_urgent_placed, keep->bound,
           keep->urgent_bound, keep->optimal ? "true" : "false",
-          stop_name (keep->stop), med, v[n / 2], keep->work, keep->iterations);
+          med_plan_stop_to_string (keep->stop), med, v[n / 2], keep->work,
+          keep->iterations);
       fflush (stdout);
     }
     if (plans)

@@ -740,6 +740,8 @@ test_schedule_day (Fixture *f, gconstpointer data)
   /* every case placed: nothing can beat that */
   g_assert_true (json_object_get_boolean_member (obj (r), "optimal"));
   g_assert_cmpint (json_object_get_int_member (obj (r), "bound"), ==, 4);
+  g_assert_cmpstr (json_object_get_string_member (obj (r), "stopped_by"), ==,
+      "proved");
   g_clear_pointer (&r, resp_free);
   /* the search's time limit: seconds, a number in (0, 10] */
   r = fetch ("POST", "/api/v1/schedule", f->tok_clerk,

@@ -10,9 +10,9 @@ lines and a Markdown table for BENCHMARKS.md.
 
 Environment: BENCH_PLAN (the bench-plan binary), MEDSCHED_CALENDARS.
 The peer's answers are cached in WORK/peer-cache by the SHA-256 of the day
-file and of plan-peer.py (CBC takes from a second to many minutes a day;
-the answers do not change unless the generator, the seed or the peer
-does). The province day (1,000 cases) is
+file and plan-peer.py's MODEL_VERSION (CBC takes from a second to many
+minutes a day; the answers do not change unless the generator, the seed or
+the model does). The province day (1,000 cases) is
 too large for the exact model: its reference is medsched's own upper bound
 (placed/bound is a lower bound of placed/optimum)."""
 
@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -85,9 +86,10 @@ def main():
         prov_long = json.loads(out.splitlines()[0])
     load2 = load_avg()
 
-    # the cache holds answers of this version of the peer only
-    with open(os.path.join(HERE, "plan-peer.py"), "rb") as f:
-        peer_src = f.read()
+    # the cache holds answers of this version of the peer's model only
+    with open(os.path.join(HERE, "plan-peer.py"), encoding="utf-8") as f:
+        peer_src = re.search(r'^MODEL_VERSION = "([^"]*)"', f.read(),
+                             re.M).group(1).encode()
     rows = []
     n = 0
     bad_total = 0

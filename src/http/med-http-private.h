@@ -42,6 +42,14 @@ struct _MedHttpServer
   MedCentre *centre; /* cached with the same version */
   GHashTable *users; /* "<token hash>:<minute>" → MedUser* (same version) */
   GHashTable *links; /* "<feed hash>:<minute>" → MedFeedLink* */
+  /* client connections (med-http-conn.c): remote GSocketAddress* (the
+   * object libsoup's messages return) → Conn* */
+  GHashTable *conns;
+  GSource *accept_source; /* NULL while not accepting */
+  guint accept_retry_id;
+  gboolean at_capacity;
+  guint64 accepted; /* connections accepted */
+  guint64 idle_closed; /* idle keep-alive connections we closed */
   struct _MedHttpMedia *media; /* sessions at booking times, or NULL */
   gpointer signal; /* WebRTC calls and their sockets (med-http-signal.c) */
 };
@@ -92,6 +100,23 @@ void med_http_note_user (SoupServerMessage *msg, const MedUser *u);
 void med_http_message_upgraded (SoupServerMessage *msg);
 /* The client's address (X-Real-IP from a trusted proxy). (transfer full) */
 char *med_http_client_address (MedHttpServer *srv, SoupServerMessage *msg);
+
+/* ---- connections (med-http-conn.c) ---- */
+
+void med_http_conns_init (MedHttpServer *srv);
+/* Starts accepting on srv->listener (bound and listening). */
+gboolean med_http_conns_listen (MedHttpServer *srv, GError **error);
+void med_http_conns_stop_accepting (MedHttpServer *srv);
+/* Closes every idle keep-alive connection now (graceful stop). */
+void med_http_conns_close_idle (MedHttpServer *srv);
+void med_http_conns_free (MedHttpServer *srv);
+/* A request begins on msg's connection: it is not idle any more. */
+void med_http_conn_request_started (MedHttpServer *srv, SoupServerMessage *msg);
+/* msg's answer is finished: once libsoup is done with it, its connection
+ * (if kept alive) is watched until the next request, or closed. */
+void med_http_conn_answered (MedHttpServer *srv, SoupServerMessage *msg);
+/* Client connections open right now. */
+guint med_http_conns_open (MedHttpServer *srv);
 
 /* ---- responses (med-http-json.c) ---- */
 

@@ -1,15 +1,15 @@
 /* med-http-server.c — the SoupServer of `medsched serve`: listening,
  * request limits, timeouts, the access log, routing, static files, the
- * read caches and the graceful stop.
+ * read caches and the graceful stop. Connections themselves are accepted,
+ * watched while idle and closed by med-http-conn.c.
  *
  * Limits are enforced before libsoup reads a body (it sets none of its
  * own): from the `got-headers` signal a request whose headers are too big,
- * whose Content-Length is over the limit, or (later, from `got-chunk`)
- * whose chunked body grows over it is answered 431/413 on the stolen
- * connection, which is then closed after a short, bounded drain. Every
- * request has a deadline for arriving whole, counted from the moment the
- * connection is ready for it: a client that trickles bytes, or a
- * keep-alive connection left idle, is cut off.
+ * whose Content-Length is over the limit or whose framing is ambiguous or
+ * chunked is answered 431/413/400/411 on the stolen connection, which is
+ * then closed after a short, bounded drain. Every request has a deadline
+ * for arriving whole, counted from its first byte: a client that trickles
+ * bytes is cut off.
  *
  * Everything runs on the main thread with one MedStore: SQLite work per
  * request is short, and a busy database answers 503. */
@@ -37,7 +37,6 @@ typedef struct
   MedHttpServer *srv;
   gint64 started_us; /* headers received; 0 before */
   guint deadline_id;
-  gsize body_bytes;
   gboolean counted; /* in srv->in_flight */
   gint64 user_id;
   MedRole role;
@@ -53,6 +52,8 @@ med_http_config_init (MedHttpConfig *cfg)
   cfg->max_body_bytes = 1024 * 1024;
   cfg->max_header_bytes = 16 * 1024;
   cfg->request_timeout = 30;
+  cfg->keepalive_timeout = 75;
+  cfg->max_connections = 1024;
   cfg->shutdown_grace = 10;
   cfg->access_log = g_strdup ("-");
   cfg->session_hours = 12;
@@ -220,11 +221,11 @@ config_media (GKeyFile *kf, const char *path, MedHttpConfig *cfg,
 gboolean
 med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
 {
-  static const char *const known[]
-      = { "listen", "database", "centre", "max-body-bytes", "max-header-bytes",
-          "request-timeout", "shutdown-grace", "secure-cookies", "trust-proxy",
-          "access-log", "public-url", "session-hours", "login-burst",
-          "login-refill", "media-dir", "stun-server", "turn-server", NULL };
+  static const char *const known[] = { "listen", "database", "centre",
+    "max-body-bytes", "max-header-bytes", "request-timeout",
+    "keepalive-timeout", "max-connections", "shutdown-grace", "secure-cookies",
+    "trust-proxy", "access-log", "public-url", "session-hours", "login-burst",
+    "login-refill", "media-dir", "stun-server", "turn-server", NULL };
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_auto (GStrv) groups = NULL, keys = NULL;
   guint64 v;
@@ -261,6 +262,8 @@ med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
   U ("max-body-bytes", max_body_bytes, 1024, 64 * 1024 * 1024);
   U ("max-header-bytes", max_header_bytes, 1024, 60 * 1024);
   U ("request-timeout", request_timeout, 1, 3600);
+  U ("keepalive-timeout", keepalive_timeout, 1, 3600);
+  U ("max-connections", max_connections, 1, 1000000);
   U ("shutdown-grace", shutdown_grace, 0, 3600);
   U ("session-hours", session_hours, 1, 24 * 30);
   U ("login-burst", login_burst, 1, 1000);
@@ -632,6 +635,62 @@ headers_size (SoupServerMessage *msg)
   return n;
 }
 
+/* The body's framing must be unambiguous, whatever libsoup would make of
+ * it (RFC 9112 §6.3): one Content-Length of digits only, and no
+ * Transfer-Encoding at all. libsoup 3.2 waits forever on two different
+ * Content-Lengths, takes Content-Length with chunked, and reads a chunked
+ * body's trailers only up to their first line, so the rest is parsed as
+ * the next request on the connection (a request smuggled past whatever
+ * sits in front). nginx sends every body with a Content-Length, and no
+ * browser sends chunked requests: a chunked request is answered 411. Each
+ * refusal closes the connection. */
+/* 1*DIGIT between optional blanks */
+static gboolean
+digits_only (const char *v)
+{
+  gsize n;
+
+  v += strspn (v, " \t");
+  n = strspn (v, "0123456789");
+  return n > 0 && v[n + strspn (v + n, " \t")] == '\0';
+}
+
+static gboolean
+framing_ok (MedHttpServer *srv, SoupServerMessage *msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  SoupMessageHeadersIter it;
+  const char *name, *value;
+  guint n_length = 0, n_te = 0;
+  gboolean digits = TRUE;
+
+  soup_message_headers_iter_init (&it, h);
+  while (soup_message_headers_iter_next (&it, &name, &value)) {
+    if (g_ascii_strcasecmp (name, "Content-Length") == 0) {
+      n_length++;
+      digits = digits && digits_only (value);
+    } else if (g_ascii_strcasecmp (name, "Transfer-Encoding") == 0) {
+      n_te++;
+    }
+  }
+  if (n_te > 0 && n_length > 0) {
+    reject_early (srv, msg, 400, "bad_framing",
+        "Content-Length together with Transfer-Encoding");
+    return FALSE;
+  }
+  if (n_length > 1 || !digits) {
+    reject_early (srv, msg, 400, "bad_framing",
+        "one Content-Length of digits is expected");
+    return FALSE;
+  }
+  if (n_te > 0) {
+    reject_early (srv, msg, 411, "length_required",
+        "send the body with a Content-Length, not chunked");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static void
 got_headers_cb (SoupServerMessage *msg, gpointer data)
 {
@@ -653,6 +712,8 @@ got_headers_cb (SoupServerMessage *msg, gpointer data)
         "request headers are too large");
     return;
   }
+  if (!framing_ok (srv, msg))
+    return;
   if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH) {
     len = soup_message_headers_get_content_length (h);
     if (len < 0 || (guint64) len > srv->cfg.max_body_bytes) {
@@ -670,18 +731,6 @@ got_headers_cb (SoupServerMessage *msg, gpointer data)
           "the request body is over the limit");
     }
   }
-}
-
-static void
-got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer data)
-{
-  MedHttpServer *srv = data;
-  MsgState *st = g_object_get_data (G_OBJECT (msg), STATE_KEY);
-
-  st->body_bytes += g_bytes_get_size (chunk);
-  if (st->body_bytes > srv->cfg.max_body_bytes)
-    reject_early (srv, msg, 413, "too_large",
-        "the request body is over the limit");
 }
 
 static void
@@ -711,6 +760,7 @@ finished_cb (SoupServerMessage *msg, gpointer data)
     st->deadline_id = 0;
   }
   state_uncount (st);
+  med_http_conn_answered (srv, msg);
 }
 
 static void
@@ -718,15 +768,18 @@ request_started_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
 {
   MedHttpServer *srv = data;
   MsgState *st = g_new0 (MsgState, 1);
-  /* One deadline covers a keep-alive connection waiting for its next
-   * request and a request that does not arrive whole in time. */
+
+  /* A request that does not arrive whole in time is cut off. libsoup
+   * emits this at a connection's accept and then with the first byte of
+   * each next request; between the two, med-http-conn.c watches the idle
+   * connection. */
+  med_http_conn_request_started (srv, msg);
   st->srv = srv;
   st->deadline_id
       = g_timeout_add_seconds (srv->cfg.request_timeout, deadline_cb, msg);
   g_object_set_data_full (G_OBJECT (msg), STATE_KEY, st,
       (GDestroyNotify) state_free);
   g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers_cb), srv);
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), srv);
   g_signal_connect (msg, "got-body", G_CALLBACK (got_body_cb), srv);
   g_signal_connect (msg, "finished", G_CALLBACK (finished_cb), srv);
 }
@@ -1037,6 +1090,7 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
       (GDestroyNotify) med_user_free);
   srv->links = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) med_feed_link_free);
+  med_http_conns_init (srv);
 
   if (cfg->db == NULL) {
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
@@ -1080,20 +1134,21 @@ med_http_server_listen (MedHttpServer *srv, GError **error)
   g_return_val_if_fail (srv->listener == NULL, FALSE);
   if (!parse_listen (srv->cfg.listen, &want, error))
     return FALSE;
-  /* Our own listening socket, handed to libsoup: libsoup keeps
-   * connections alive only for servers that have listeners, and the
-   * socket stays ours to close first on a graceful stop. */
+  /* Our own listening socket: we accept its connections ourselves
+   * (med-http-conn.c) and close it first on a graceful stop. */
   sock = g_socket_new (g_socket_address_get_family (want), G_SOCKET_TYPE_STREAM,
       G_SOCKET_PROTOCOL_TCP, error);
   if (sock == NULL)
     return FALSE;
   g_socket_set_listen_backlog (sock, 512);
   if (!g_socket_bind (sock, want, TRUE, error) || !g_socket_listen (sock, error)
-      || (got = g_socket_get_local_address (sock, error)) == NULL
-      || !soup_server_listen_socket (srv->soup, sock, 0, error))
+      || (got = g_socket_get_local_address (sock, error)) == NULL)
     return FALSE;
   srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
   srv->listener = g_steal_pointer (&sock);
+  /* we accept, libsoup serves (med-http-conn.c) */
+  if (!med_http_conns_listen (srv, error))
+    return FALSE;
   return med_http_media_start (srv, error);
 }
 
@@ -1107,6 +1162,12 @@ guint
 med_http_server_in_flight (MedHttpServer *srv)
 {
   return srv->in_flight;
+}
+
+guint
+med_http_server_connections (MedHttpServer *srv)
+{
+  return med_http_conns_open (srv);
 }
 
 /* Runs from the main loop, never from inside a libsoup signal: closing
@@ -1165,9 +1226,12 @@ med_http_server_shutdown (MedHttpServer *srv, GSourceFunc done,
   srv->done_data = user_data;
   med_http_media_shutdown (srv);
   med_http_signal_shutdown (srv);
-  /* Stop accepting: connections already open are served on. */
+  /* Stop accepting: requests already under way are served on, idle
+   * keep-alive connections are closed. */
+  med_http_conns_stop_accepting (srv);
   if (srv->listener != NULL)
     g_socket_close (srv->listener, NULL);
+  med_http_conns_close_idle (srv);
   if (srv->in_flight == 0)
     finish_shutdown (srv);
   else
@@ -1187,6 +1251,7 @@ med_http_server_free (MedHttpServer *srv)
   if (srv->stop_idle)
     g_source_remove (srv->stop_idle);
 
+  med_http_conns_free (srv);
   if (srv->soup != NULL) {
     g_signal_handlers_disconnect_by_data (srv->soup, srv);
     soup_server_disconnect (srv->soup);

@@ -184,10 +184,15 @@ gboolean med_http_require (MedReq *r, guint roles);
 /* CSRF check for state changes made with the session cookie: the token
  * from the X-CSRF-Token header or the "csrf" form field. Answers 403. */
 gboolean med_http_check_csrf (MedReq *r, GHashTable *form);
-/* A mediator may touch only cases holding one of their sessions. */
+/* The access rule of src/service (med_service_may_access_case and
+ * _booking) for the caller; answers 403 when it refuses. */
 gboolean med_http_may_see_case (MedReq *r, gint64 case_id);
-/* Token buckets of failed attempts: TRUE when key may try again, else
- * *retry_after gets the seconds to wait. */
+gboolean med_http_may_see_booking (MedReq *r, const MedBooking *bk);
+/* Throttles of failed attempts under a key ("join:<address>", …): after
+ * login_burst failures each one makes the key wait login_refill seconds,
+ * doubling up to 15 minutes; an hour without failures forgets them.
+ * rate_allow: TRUE when key may try now, else *retry_after gets the
+ * seconds to wait; rate_fail counts (and logs) a failure. */
 gboolean med_http_rate_allow (MedHttpServer *srv, const char *key,
     guint *retry_after);
 void med_http_rate_fail (MedHttpServer *srv, const char *key);

@@ -1188,8 +1188,7 @@ auth_console (MedHttpServer *srv, SoupServerMessage *msg, const char *path,
     reject (msg, 404, "not_found", "no such booking");
     goto out;
   }
-  if (r.user->role == MED_ROLE_MEDIATOR
-      && bk->mediator_id != r.user->mediator_id) {
+  if (!med_service_may_access_booking (r.user, bk, NULL)) {
     reject (msg, 403, "forbidden", "not your session");
     goto out;
   }

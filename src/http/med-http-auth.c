@@ -462,6 +462,7 @@ med_http_auth_resolve (MedReq *r)
       med_http_reply_gerror (r, g_steal_pointer (&error));
       return FALSE;
     }
+    r->session_hash = g_steal_pointer (&hash);
     return TRUE;
   }
   {
@@ -531,6 +532,17 @@ med_http_check_csrf (MedReq *r, GHashTable *form)
   med_http_reply_error (r, 403, "csrf",
       "the form is stale or was not sent by this site; reload the page");
   return FALSE;
+}
+
+MedUser *
+med_http_auth_recheck (MedHttpServer *srv, const char *hash,
+    gboolean via_session, GError **error)
+{
+  MedTime now = med_http_now (srv);
+
+  if (via_session)
+    return med_store_session_user (srv->store, hash, now, NULL, error);
+  return med_store_user_by_token (srv->store, hash, now, error);
 }
 
 /* Answers a refusal of the access rule (403), or a store failure. */

@@ -67,7 +67,8 @@ typedef struct
   MedUser *user;
   gboolean via_session; /* cookie, not bearer token: CSRF applies */
   char *csrf; /* the session's CSRF token */
-  char *session_hash;
+  char *session_hash; /* the credential's hash: the session cookie's
+                      * (via_session) or the bearer token's */
   char *client; /* client address (proxy-aware) */
   MedTime now;
   char *actor; /* "clerk:wang", "anonymous" */
@@ -178,6 +179,12 @@ void med_http_json_add_time (JsonBuilder *b, const char *name, MedTime t,
 /* Fills r->user from a bearer token or the session cookie. FALSE when the
  * request was answered (401 for a bad token, 429 when rate-limited). */
 gboolean med_http_auth_resolve (MedReq *r);
+/* The user a credential still stands for (hash: r->session_hash of an
+ * earlier request): MED_STORE_ERROR_NOT_FOUND once the token was revoked
+ * or expired, the session ended or expired, or the user disabled.
+ * (transfer full) */
+MedUser *med_http_auth_recheck (MedHttpServer *srv, const char *hash,
+    gboolean via_session, GError **error);
 /* Answers 401 (API) or redirects to /login (pages) when anonymous, 403
  * when the role is not in the mask (1 << MED_ROLE_*). */
 gboolean med_http_require (MedReq *r, guint roles);

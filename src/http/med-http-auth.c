@@ -502,7 +502,7 @@ med_http_require (MedReq *r, guint roles)
       g_autofree char *esc = g_uri_escape_string (r->path, "/", FALSE);
       g_autofree char *loc = g_strconcat ("/login?next=", esc, NULL);
 
-      soup_server_message_set_redirect (r->msg, 303, loc);
+      med_http_redirect (r, 303, loc);
     }
     return FALSE;
   }
@@ -600,6 +600,34 @@ set_cookie (MedReq *r, const char *name, const char *value, const char *path,
   soup_message_headers_append (soup_server_message_get_response_headers (
                                    r->msg),
       "Set-Cookie", c);
+}
+
+void
+med_http_redirect (MedReq *r, guint status, const char *path)
+{
+  const char *base = r->srv->cfg.public_url;
+  g_autoptr (GUri) uri
+      = base ? g_uri_parse (base, G_URI_FLAGS_NONE, NULL) : NULL;
+  g_autofree char *loc = NULL;
+
+  g_return_if_fail (path != NULL && path[0] == '/');
+  /* soup_server_message_set_redirect() would resolve path against the
+   * request's URI, which libsoup builds from the Host header */
+  if (uri != NULL && g_uri_get_host (uri) != NULL
+      && (g_strcmp0 (g_uri_get_scheme (uri), "https") == 0
+          || g_strcmp0 (g_uri_get_scheme (uri), "http") == 0)) {
+    gsize n = strlen (base);
+
+    while (n > 0 && base[n - 1] == '/')
+      n--;
+    loc = g_strdup_printf ("%.*s%s", (int) n, base, path);
+  } else {
+    loc = g_strdup (path);
+  }
+  soup_server_message_set_status (r->msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (
+                                    r->msg),
+      "Location", loc);
 }
 
 /* Only a local path: never an open redirect. */
@@ -741,7 +769,7 @@ login_verified_cb (GObject *source, GAsyncResult *res, gpointer data)
       med_http_note_user (j->msg, u);
       set_cookie (&r, SESSION_COOKIE, sid, "/", ttl);
       set_cookie (&r, PRELOGIN_COOKIE, "", "/login", 0);
-      soup_server_message_set_redirect (j->msg, 303, safe_next (j->next));
+      med_http_redirect (&r, 303, safe_next (j->next));
     }
   } else {
     render_login (&r, 401, j->next,
@@ -834,7 +862,7 @@ med_http_logout_post (MedReq *r)
   if (form == NULL)
     return;
   if (r->user == NULL || !r->via_session) {
-    soup_server_message_set_redirect (r->msg, 303, "/login");
+    med_http_redirect (r, 303, "/login");
     return;
   }
   if (!med_http_check_csrf (r, form))
@@ -844,7 +872,7 @@ med_http_logout_post (MedReq *r)
     return;
   }
   set_cookie (r, SESSION_COOKIE, "", "/", 0);
-  soup_server_message_set_redirect (r->msg, 303, "/login");
+  med_http_redirect (r, 303, "/login");
 }
 
 gboolean

@@ -144,7 +144,7 @@ redirect (MedReq *r, const char *fmt, ...)
   va_start (ap, fmt);
   loc = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  soup_server_message_set_redirect (r->msg, 303, loc);
+  med_http_redirect (r, 303, loc);
 }
 
 static const char *

@@ -104,6 +104,11 @@ void med_http_reply_text (MedReq *r, guint status, const char *content_type,
 void med_http_reply_json (MedReq *r, guint status, JsonNode *node);
 void med_http_reply_error (MedReq *r, guint status, const char *code,
     const char *fmt, ...) G_GNUC_PRINTF (4, 5);
+/* A redirect to a local path (starting with one '/'): Location is the
+ * configured public-url followed by path, or path alone (relative) when
+ * none is configured — never built from the request's Host header.
+ * (med-http-auth.c) */
+void med_http_redirect (MedReq *r, guint status, const char *path);
 /* The one GError → HTTP status mapping. Takes the error. */
 void med_http_reply_gerror (MedReq *r, GError *error);
 /* Sends body with its ETag, or 304 when If-None-Match matches. */

@@ -1300,9 +1300,11 @@ keep_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n,
   return g_log_writer_default (level, fields, n, data);
 }
 
-/* Replaces the fixture's server by one with these limits. */
+/* Replaces the fixture's server by one with these limits (and public
+ * URL, or none). */
 static void
-restart_server (Fixture *f, guint burst, guint refill)
+restart_server_full (Fixture *f, guint burst, guint refill,
+    const char *public_url)
 {
   MedHttpConfig cfg;
   g_autoptr (GError) error = NULL;
@@ -1318,12 +1320,45 @@ restart_server (Fixture *f, guint burst, guint refill)
   cfg.trust_proxy = TRUE;
   cfg.login_burst = burst;
   cfg.login_refill = refill;
+  cfg.public_url = g_strdup (public_url);
   f->srv = med_http_server_new (&cfg, &error);
   med_http_config_clear (&cfg);
   g_assert_no_error (error);
   g_assert_true (med_http_server_listen (f->srv, &error));
   g_assert_no_error (error);
   f->port = med_http_server_get_port (f->srv);
+}
+
+static void
+restart_server (Fixture *f, guint burst, guint refill)
+{
+  restart_server_full (f, burst, refill, NULL);
+}
+
+/* Redirects never come from the Host header: relative without a
+ * configured public URL, built from it with one. */
+static void
+test_redirect_host (Fixture *f, gconstpointer data)
+{
+  const char *forged[] = { "Host: evil.example:666", NULL };
+  g_autoptr (Resp) page
+      = fetch_full ("GET", "/board", NULL, NULL, NULL, 0, forged);
+  g_autoptr (Resp) again = NULL, out = NULL;
+  const char *loc = soup_message_headers_get_one (page->headers, "Location");
+
+  assert_status (page, 303);
+  g_assert_cmpstr (loc, ==, "/login?next=/board");
+  restart_server_full (f, 5, 60, "https://mediation.example.org:8443/");
+  again = fetch_full ("GET", "/board", NULL, NULL, NULL, 0, forged);
+  assert_status (again, 303);
+  g_assert_cmpstr (soup_message_headers_get_one (again->headers, "Location"),
+      ==, "https://mediation.example.org:8443/login?next=/board");
+  /* a page's own redirect after a form (sign-out without a session) */
+  out = fetch_full ("POST", "/logout", NULL,
+      "application/x-www-form-urlencoded", "csrf=x", -1, forged);
+  assert_status (out, 303);
+  g_assert_cmpstr (soup_message_headers_get_one (out->headers, "Location"), ==,
+      "https://mediation.example.org:8443/login");
 }
 
 /* Growing delays per (name, address), logged without secrets. */
@@ -2130,6 +2165,7 @@ main (int argc, char **argv)
   T ("auth/login-rate-limit", test_login_rate_limit);
   T ("auth/login-parallel", test_login_parallel);
   T ("auth/login-growing-delay", test_login_growing_delay);
+  T ("redirect/host", test_redirect_host);
   T ("api/resources", test_resources);
   T ("api/cases-and-roles", test_cases_and_roles);
   T ("api/booking-flow", test_booking_flow);

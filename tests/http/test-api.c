@@ -195,11 +195,32 @@ fixture_set_up (Fixture *f, gconstpointer data)
       "max-conns-per-host", 64, NULL);
 }
 
+/* Keeps the test's access log in MEDSCHED_TEST_LOGS/test-api/ (when set)
+ * for tests/privacy/check-logs.py. */
+static void
+keep_log (Fixture *f)
+{
+  const char *root = g_getenv ("MEDSCHED_TEST_LOGS");
+  g_autofree char *src = g_build_filename (f->dir, "access.log", NULL);
+  g_autofree char *name = NULL, *dir = NULL, *dest = NULL, *data = NULL;
+  gsize len = 0;
+
+  if (root == NULL || !g_file_get_contents (src, &data, &len, NULL))
+    return;
+  name = g_strdelimit (g_strdup (g_test_get_path ()), "/", '-');
+  dir = g_build_filename (root, "test-api", NULL);
+  dest = g_strdup_printf ("%s/%s.access.log", dir, name);
+  if (g_mkdir_with_parents (dir, 0755) != 0
+      || !g_file_set_contents (dest, data, (gssize) len, NULL))
+    g_test_message ("could not keep the access log in %s", dir);
+}
+
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_object_unref (f->session);
   med_http_server_free (f->srv);
+  keep_log (f);
   while (g_main_context_iteration (NULL, FALSE))
     ;
   {

@@ -159,18 +159,12 @@ seed (Fixture *f)
   f->tok_med2 = add_user (store, "wang", MED_ROLE_MEDIATOR, 2);
 }
 
+/* The fixture's server with these throttles (and public URL, or none). */
 static void
-fixture_set_up (Fixture *f, gconstpointer data)
+start_server (Fixture *f, guint burst, guint refill, const char *public_url)
 {
   MedHttpConfig cfg;
   g_autoptr (GError) error = NULL;
-
-  F = f;
-  f->dir = g_dir_make_tmp ("medsched-http-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "test.db", NULL);
-  f->now = t_local (NOW_TEXT);
-  seed (f);
 
   med_http_config_init (&cfg);
   g_free (cfg.listen);
@@ -181,8 +175,9 @@ fixture_set_up (Fixture *f, gconstpointer data)
   cfg.fixed_now = f->now;
   cfg.max_body_bytes = 64 * 1024;
   cfg.request_timeout = 2;
-  cfg.login_burst = 5;
-  cfg.login_refill = 60;
+  cfg.login_burst = burst;
+  cfg.login_refill = refill;
+  cfg.public_url = g_strdup (public_url);
   /* X-Real-IP from loopback names the client: tests play other addresses */
   cfg.trust_proxy = TRUE;
   f->srv = med_http_server_new (&cfg, &error);
@@ -191,6 +186,28 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_assert_true (med_http_server_listen (f->srv, &error));
   g_assert_no_error (error);
   f->port = med_http_server_get_port (f->srv);
+}
+
+/* Replaces the fixture's server by one with other settings. */
+static void
+restart_server (Fixture *f, guint burst, guint refill, const char *public_url)
+{
+  med_http_server_free (f->srv);
+  start_server (f, burst, refill, public_url);
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  F = f;
+  f->dir = g_dir_make_tmp ("medsched-http-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->db = g_build_filename (f->dir, "test.db", NULL);
+  f->now = t_local (NOW_TEXT);
+  seed (f);
+  start_server (f, 5, 60, NULL);
   f->session = soup_session_new_with_options ("max-conns", 64,
       "max-conns-per-host", 64, NULL);
 }
@@ -1321,41 +1338,6 @@ keep_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n,
   return g_log_writer_default (level, fields, n, data);
 }
 
-/* Replaces the fixture's server by one with these limits (and public
- * URL, or none). */
-static void
-restart_server_full (Fixture *f, guint burst, guint refill,
-    const char *public_url)
-{
-  MedHttpConfig cfg;
-  g_autoptr (GError) error = NULL;
-
-  med_http_server_free (f->srv);
-  med_http_config_init (&cfg);
-  g_free (cfg.listen);
-  cfg.listen = g_strdup ("127.0.0.1:0");
-  cfg.db = g_strdup (f->db);
-  g_free (cfg.access_log);
-  cfg.access_log = g_build_filename (f->dir, "access.log", NULL);
-  cfg.fixed_now = f->now;
-  cfg.trust_proxy = TRUE;
-  cfg.login_burst = burst;
-  cfg.login_refill = refill;
-  cfg.public_url = g_strdup (public_url);
-  f->srv = med_http_server_new (&cfg, &error);
-  med_http_config_clear (&cfg);
-  g_assert_no_error (error);
-  g_assert_true (med_http_server_listen (f->srv, &error));
-  g_assert_no_error (error);
-  f->port = med_http_server_get_port (f->srv);
-}
-
-static void
-restart_server (Fixture *f, guint burst, guint refill)
-{
-  restart_server_full (f, burst, refill, NULL);
-}
-
 /* Redirects never come from the Host header: relative without a
  * configured public URL, built from it with one. */
 static void
@@ -1369,7 +1351,7 @@ test_redirect_host (Fixture *f, gconstpointer data)
 
   assert_status (page, 303);
   g_assert_cmpstr (loc, ==, "/login?next=/board");
-  restart_server_full (f, 5, 60, "https://mediation.example.org:8443/");
+  restart_server (f, 5, 60, "https://mediation.example.org:8443/");
   again = fetch_full ("GET", "/board", NULL, NULL, NULL, 0, forged);
   assert_status (again, 303);
   g_assert_cmpstr (soup_message_headers_get_one (again->headers, "Location"),
@@ -1390,7 +1372,7 @@ test_login_growing_delay (Fixture *f, gconstpointer data)
   guint waits[2], st = 0, ra = 0;
 
   kept_log = log;
-  restart_server (f, 3, 1);
+  restart_server (f, 3, 1, NULL);
   for (guint i = 0; i < 3; i++) {
     g_free (login_from ("10.0.0.66", "admin", "guess-guess", 401, NULL, NULL));
   }

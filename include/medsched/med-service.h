@@ -27,6 +27,7 @@ typedef enum
 {
   MED_SERVICE_ERROR_STATE, /* the case cannot be scheduled in its state */
   MED_SERVICE_ERROR_INVALID,
+  MED_SERVICE_ERROR_FORBIDDEN, /* the user may not see or act on it */
 } MedServiceError;
 
 /* Who acts, when, for which centre. */
@@ -108,5 +109,18 @@ char *med_service_feed (MedStore *store, const MedServiceCtx *ctx,
  * (sessions, leave, imported busy time) over [from, to). (transfer full) */
 char *med_service_freebusy (MedStore *store, const MedServiceCtx *ctx,
     gboolean room, gint64 id, MedTime from, MedTime to, GError **error);
+
+/* ---- who may see and act on what (med-service-access.c) ----
+ *
+ * The one authorization rule, asked by every front end. Admins and clerks:
+ * every case and booking (of their centre: the caller checks the centre).
+ * A mediator: a booking while it is theirs and not cancelled (past
+ * sessions included), a case while they hold such a booking of it.
+ * Refusals fail with MED_SERVICE_ERROR_FORBIDDEN; a store failure passes
+ * through. */
+gboolean med_service_may_access_case (MedStore *store, const MedUser *user,
+    gint64 case_id, GError **error);
+gboolean med_service_may_access_booking (const MedUser *user,
+    const MedBooking *bk, GError **error);
 
 G_END_DECLS

@@ -518,9 +518,11 @@ gboolean med_store_revoke_join (MedStore *store, gint64 booking_id,
 gboolean med_store_join_revoked (MedStore *store, gint64 booking_id,
     gint64 party_id);
 
-/* TRUE when the mediator holds (or held) a session of the case. */
-gboolean med_store_mediator_has_case (MedStore *store, gint64 mediator_id,
-    gint64 case_id, GError **error);
+/* How many bookings of the case name the mediator, cancelled ones only
+ * with include_cancelled; -1 on error. A fact for the access rule
+ * (med_service_may_access_case), not the rule. */
+gint med_store_count_mediator_bookings (MedStore *store, gint64 mediator_id,
+    gint64 case_id, gboolean include_cancelled, GError **error);
 
 /* A number that changes whenever the store's data may have changed (a
  * commit by this connection or any other): the key of read caches. */

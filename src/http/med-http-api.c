@@ -287,9 +287,7 @@ api_cases (MedReq *r)
   for (guint i = 0; i < list->len; i++) {
     MedCase *k = g_ptr_array_index (list, i);
 
-    if (r->user->role == MED_ROLE_MEDIATOR
-        && !med_store_mediator_has_case (r->srv->store, r->user->mediator_id,
-            k->id, NULL))
+    if (!med_service_may_access_case (r->srv->store, r->user, k->id, NULL))
       continue;
     med_http_json_add_case (b, k, zone_of (r));
   }
@@ -701,7 +699,8 @@ path_booking (MedReq *r, const char *id_text)
     return NULL;
   }
   case_text = g_strdup_printf ("%" G_GINT64_FORMAT, bk->case_id);
-  if ((k = path_case (r, case_text)) == NULL)
+  if ((k = path_case (r, case_text)) == NULL
+      || !med_http_may_see_booking (r, bk))
     return NULL;
   return g_steal_pointer (&bk);
 }

@@ -246,12 +246,8 @@ allowed_recording (MedReq *r, const char *id_text, MedBooking **booking_out)
     med_http_reply_error (r, 404, "not_found", "no such recording");
     return NULL;
   }
-  if (r->user->role == MED_ROLE_MEDIATOR
-      && bk->mediator_id != r->user->mediator_id) {
-    med_http_reply_error (r, 403, "forbidden",
-        "only the session's mediator, clerks and admins see its recordings");
+  if (!med_http_may_see_booking (r, bk))
     return NULL;
-  }
   if (booking_out)
     *booking_out = g_steal_pointer (&bk);
   return g_steal_pointer (&rec);
@@ -397,12 +393,8 @@ med_http_api_booking_recordings (MedReq *r, MedBooking *bk)
     med_http_reply_error (r, 405, "method", "method not allowed here");
     return;
   }
-  if (r->user->role == MED_ROLE_MEDIATOR
-      && bk->mediator_id != r->user->mediator_id) {
-    med_http_reply_error (r, 403, "forbidden",
-        "only the session's mediator, clerks and admins see its recordings");
+  if (!med_http_may_see_booking (r, bk))
     return;
-  }
   recs = med_store_list_recordings (r->srv->store, bk->id, &error);
   if (recs == NULL || med_http_centre (r->srv, &error) == NULL) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
@@ -776,9 +768,7 @@ med_http_media_case_links (MedReq *r, GString *out, const MedBooking *bk)
 {
   g_autoptr (GPtrArray) recs = NULL;
 
-  if (r->user == NULL
-      || (r->user->role == MED_ROLE_MEDIATOR
-          && bk->mediator_id != r->user->mediator_id))
+  if (r->user == NULL || !med_service_may_access_booking (r->user, bk, NULL))
     return;
   recs = med_store_list_recordings (r->srv->store, bk->id, NULL);
   if (recs == NULL || recs->len == 0)

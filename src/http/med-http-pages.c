@@ -144,7 +144,7 @@ redirect (MedReq *r, const char *fmt, ...)
   va_start (ap, fmt);
   loc = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  soup_server_message_set_redirect (r->msg, 303, loc);
+  med_http_redirect (r, 303, loc);
 }
 
 static const char *
@@ -933,6 +933,8 @@ page_case_view (MedReq *r, MedCase *k)
         = med_time_format_local (bk->start, zone, "%Y-%m-%d %H:%M");
     g_autofree char *e = med_time_format_local (bk->end, zone, "%H:%M");
     gboolean live = bk->status == MED_BOOKING_STATUS_CONFIRMED;
+    /* links, console, move and cancel: for those the session is open to */
+    gboolean mine = med_service_may_access_booking (r->user, bk, NULL);
 
     P ("<section class=\"session\" aria-label=\"会议 Session %" G_GINT64_FORMAT
        "\"><h3>%s–%s ",
@@ -945,7 +947,7 @@ page_case_view (MedReq *r, MedCase *k)
        "/invite.ics\" download>邀请 <span lang=\"en\">Invite</span> "
        ".ics</a></p>\n",
         med_booking_mode_to_string (bk->mode), bk->sequence, bk->id);
-    if (live) {
+    if (live && mine) {
       P ("<h4>当事人链接 <span lang=\"en\">Party links</span></h4><ul "
          "class=\"links\">");
       for (guint j = 0; j < parties->len; j++) {
@@ -1135,7 +1137,8 @@ page_booking (MedReq *r, const char *id_text)
     reply_error_page (r, g_steal_pointer (&error));
     return NULL;
   }
-  if (!med_http_may_see_case (r, bk->case_id))
+  if (!med_http_may_see_case (r, bk->case_id)
+      || !med_http_may_see_booking (r, bk))
     return NULL;
   return g_steal_pointer (&bk);
 }
@@ -1199,12 +1202,6 @@ page_console (MedReq *r, MedBooking *bk)
   guint missing = 0;
   gboolean complete;
 
-  if (r->user->role == MED_ROLE_MEDIATOR
-      && bk->mediator_id != r->user->mediator_id) {
-    med_http_reply_error (r, 403, "forbidden",
-        "这不是您的调解会议。This is not your session.");
-    return;
-  }
   if ((k = med_store_get_case (r->srv->store, bk->case_id, &error)) == NULL
       || (rooms = med_store_list_rooms (r->srv->store, k->centre_id, &error))
           == NULL

@@ -75,7 +75,8 @@ typedef struct
   MedUser *user;
   gboolean via_session; /* cookie, not bearer token: CSRF applies */
   char *csrf; /* the session's CSRF token */
-  char *session_hash;
+  char *session_hash; /* the credential's hash: the session cookie's
+                      * (via_session) or the bearer token's */
   char *client; /* client address (proxy-aware) */
   MedTime now;
   char *actor; /* "clerk:wang", "anonymous" */
@@ -128,6 +129,11 @@ void med_http_reply_text (MedReq *r, guint status, const char *content_type,
 void med_http_reply_json (MedReq *r, guint status, JsonNode *node);
 void med_http_reply_error (MedReq *r, guint status, const char *code,
     const char *fmt, ...) G_GNUC_PRINTF (4, 5);
+/* A redirect to a local path (starting with one '/'): Location is the
+ * configured public-url followed by path, or path alone (relative) when
+ * none is configured — never built from the request's Host header.
+ * (med-http-auth.c) */
+void med_http_redirect (MedReq *r, guint status, const char *path);
 /* The one GError → HTTP status mapping. Takes the error. */
 void med_http_reply_gerror (MedReq *r, GError *error);
 /* Sends body with its ETag, or 304 when If-None-Match matches. */
@@ -203,16 +209,27 @@ void med_http_json_add_time (JsonBuilder *b, const char *name, MedTime t,
 /* Fills r->user from a bearer token or the session cookie. FALSE when the
  * request was answered (401 for a bad token, 429 when rate-limited). */
 gboolean med_http_auth_resolve (MedReq *r);
+/* The user a credential still stands for (hash: r->session_hash of an
+ * earlier request): MED_STORE_ERROR_NOT_FOUND once the token was revoked
+ * or expired, the session ended or expired, or the user disabled.
+ * (transfer full) */
+MedUser *med_http_auth_recheck (MedHttpServer *srv, const char *hash,
+    gboolean via_session, GError **error);
 /* Answers 401 (API) or redirects to /login (pages) when anonymous, 403
  * when the role is not in the mask (1 << MED_ROLE_*). */
 gboolean med_http_require (MedReq *r, guint roles);
 /* CSRF check for state changes made with the session cookie: the token
  * from the X-CSRF-Token header or the "csrf" form field. Answers 403. */
 gboolean med_http_check_csrf (MedReq *r, GHashTable *form);
-/* A mediator may touch only cases holding one of their sessions. */
+/* The access rule of src/service (med_service_may_access_case and
+ * _booking) for the caller; answers 403 when it refuses. */
 gboolean med_http_may_see_case (MedReq *r, gint64 case_id);
-/* Token buckets of failed attempts: TRUE when key may try again, else
- * *retry_after gets the seconds to wait. */
+gboolean med_http_may_see_booking (MedReq *r, const MedBooking *bk);
+/* Throttles of failed attempts under a key ("join:<address>", …): after
+ * login_burst failures each one makes the key wait login_refill seconds,
+ * doubling up to 15 minutes; an hour without failures forgets them.
+ * rate_allow: TRUE when key may try now, else *retry_after gets the
+ * seconds to wait; rate_fail counts (and logs) a failure. */
 gboolean med_http_rate_allow (MedHttpServer *srv, const char *key,
     guint *retry_after);
 void med_http_rate_fail (MedHttpServer *srv, const char *key);

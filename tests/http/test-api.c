@@ -159,18 +159,12 @@ seed (Fixture *f)
   f->tok_med2 = add_user (store, "wang", MED_ROLE_MEDIATOR, 2);
 }
 
+/* The fixture's server with these throttles (and public URL, or none). */
 static void
-fixture_set_up (Fixture *f, gconstpointer data)
+start_server (Fixture *f, guint burst, guint refill, const char *public_url)
 {
   MedHttpConfig cfg;
   g_autoptr (GError) error = NULL;
-
-  F = f;
-  f->dir = g_dir_make_tmp ("medsched-http-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "test.db", NULL);
-  f->now = t_local (NOW_TEXT);
-  seed (f);
 
   med_http_config_init (&cfg);
   g_free (cfg.listen);
@@ -181,16 +175,61 @@ fixture_set_up (Fixture *f, gconstpointer data)
   cfg.fixed_now = f->now;
   cfg.max_body_bytes = 64 * 1024;
   cfg.request_timeout = 2;
-  cfg.login_burst = 5;
-  cfg.login_refill = 60;
+  cfg.login_burst = burst;
+  cfg.login_refill = refill;
+  cfg.public_url = g_strdup (public_url);
+  /* X-Real-IP from loopback names the client: tests play other addresses */
+  cfg.trust_proxy = TRUE;
   f->srv = med_http_server_new (&cfg, &error);
   med_http_config_clear (&cfg);
   g_assert_no_error (error);
   g_assert_true (med_http_server_listen (f->srv, &error));
   g_assert_no_error (error);
   f->port = med_http_server_get_port (f->srv);
+}
+
+/* Replaces the fixture's server by one with other settings. */
+static void
+restart_server (Fixture *f, guint burst, guint refill, const char *public_url)
+{
+  med_http_server_free (f->srv);
+  start_server (f, burst, refill, public_url);
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  F = f;
+  f->dir = g_dir_make_tmp ("medsched-http-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->db = g_build_filename (f->dir, "test.db", NULL);
+  f->now = t_local (NOW_TEXT);
+  seed (f);
+  start_server (f, 5, 60, NULL);
   f->session = soup_session_new_with_options ("max-conns", 64,
       "max-conns-per-host", 64, NULL);
+}
+
+/* Keeps the test's access log in MEDSCHED_TEST_LOGS/test-api/ (when set)
+ * for tests/privacy/check-logs.py. */
+static void
+keep_log (Fixture *f)
+{
+  const char *root = g_getenv ("MEDSCHED_TEST_LOGS");
+  g_autofree char *src = g_build_filename (f->dir, "access.log", NULL);
+  g_autofree char *name = NULL, *dir = NULL, *dest = NULL, *data = NULL;
+  gsize len = 0;
+
+  if (root == NULL || !g_file_get_contents (src, &data, &len, NULL))
+    return;
+  name = g_strdelimit (g_strdup (g_test_get_path ()), "/", '-');
+  dir = g_build_filename (root, "test-api", NULL);
+  dest = g_strdup_printf ("%s/%s.access.log", dir, name);
+  if (g_mkdir_with_parents (dir, 0755) != 0
+      || !g_file_set_contents (dest, data, (gssize) len, NULL))
+    g_test_message ("could not keep the access log in %s", dir);
 }
 
 static void
@@ -198,6 +237,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_object_unref (f->session);
   med_http_server_free (f->srv);
+  keep_log (f);
   while (g_main_context_iteration (NULL, FALSE))
     ;
   {
@@ -484,10 +524,27 @@ test_auth_rate_limit (Fixture *f, gconstpointer data)
   g_assert_cmpuint (last->status, ==, 429);
   g_assert_nonnull (
       soup_message_headers_get_one (last->headers, "Retry-After"));
-  /* even a good token waits while the address is blocked */
+  /* a good token from the same address (a court behind one NAT) still
+   * works: only the misses wait */
   resp_free (g_steal_pointer (&last));
   last = fetch ("GET", "/api/v1/rooms", f->tok_clerk, NULL);
-  assert_status (last, 429);
+  assert_status (last, 200);
+  resp_free (g_steal_pointer (&last));
+  {
+    g_autofree char *fake = med_http_new_secret ();
+
+    last = fetch ("GET", "/api/v1/rooms", fake, NULL);
+    assert_status (last, 429);
+  }
+  /* another address is not slowed by this one's misses */
+  resp_free (g_steal_pointer (&last));
+  {
+    g_autofree char *fake = med_http_new_secret ();
+    const char *other[] = { "X-Real-IP: 10.0.0.7", NULL };
+
+    last = fetch_full ("GET", "/api/v1/rooms", fake, NULL, NULL, 0, other);
+    assert_status (last, 401);
+  }
 }
 
 /* ---- resources and roles ---- */
@@ -1111,14 +1168,18 @@ header_cookie (SoupMessageHeaders *h, const char *name)
   return NULL;
 }
 
+/* A sign-in from address (NULL: the loopback peer itself); want 0 takes
+ * 401 or 429, *status (optional) gets the answer's status and *retry its
+ * Retry-After. Returns the session cookie. */
 static char *
-login (const char *user, const char *password, guint want)
+login_from (const char *address, const char *user, const char *password,
+    guint want, guint *status, guint *retry)
 {
   g_autoptr (Resp) page = fetch ("GET", "/login", NULL, NULL);
   g_autofree char *pre = header_cookie (page->headers, "medsched_login");
-  g_autofree char *form = NULL, *cookie = NULL;
+  g_autofree char *form = NULL, *cookie = NULL, *real = NULL;
   g_autoptr (Resp) r = NULL;
-  const char *extra[2];
+  const char *extra[3] = { NULL, NULL, NULL };
 
   assert_status (page, 200);
   g_assert_nonnull (pre);
@@ -1127,14 +1188,28 @@ login (const char *user, const char *password, guint want)
       "next", "/api/v1/me", NULL);
   cookie = g_strconcat ("Cookie: medsched_login=", pre, NULL);
   extra[0] = cookie;
-  extra[1] = NULL;
+  if (address != NULL)
+    extra[1] = real = g_strconcat ("X-Real-IP: ", address, NULL);
   r = fetch_full ("POST", "/login", NULL, "application/x-www-form-urlencoded",
       form, -1, extra);
+  if (status != NULL)
+    *status = r->status;
+  if (retry != NULL) {
+    const char *ra = soup_message_headers_get_one (r->headers, "Retry-After");
+
+    *retry = ra ? (guint) g_ascii_strtoull (ra, NULL, 10) : 0;
+  }
   if (want == 0 && (r->status == 401 || r->status == 429))
     return NULL;
   if (r->status != want)
     g_error ("login: status %u, expected %u", r->status, want);
   return header_cookie (r->headers, "medsched_session");
+}
+
+static char *
+login (const char *user, const char *password, guint want)
+{
+  return login_from (NULL, user, password, want, NULL, NULL);
 }
 
 static void
@@ -1237,6 +1312,178 @@ test_login_rate_limit (Fixture *f, gconstpointer data)
     }
   }
   g_assert_cmpuint (limited, ==, 1);
+  /* the owner, elsewhere, still signs in while the guesser waits: no
+   * lockout an attacker controls */
+  {
+    g_autofree char *sid
+        = login_from ("10.0.0.7", "admin", "secret-password", 303, NULL, NULL);
+
+    g_assert_nonnull (sid);
+  }
+}
+
+/* The log's messages while a test keeps them (structured logging: one
+ * writer for the process, set in main). */
+static GString *kept_log;
+
+static GLogWriterOutput
+keep_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n,
+    gpointer data)
+{
+  for (gsize i = 0; kept_log != NULL && (level & G_LOG_LEVEL_MESSAGE) && i < n;
+       i++) {
+    if (strcmp (fields[i].key, "MESSAGE") == 0 && fields[i].length < 0)
+      g_string_append_printf (kept_log, "%s\n", (const char *) fields[i].value);
+  }
+  return g_log_writer_default (level, fields, n, data);
+}
+
+/* Redirects never come from the Host header: relative without a
+ * configured public URL, built from it with one. */
+static void
+test_redirect_host (Fixture *f, gconstpointer data)
+{
+  const char *forged[] = { "Host: evil.example:666", NULL };
+  g_autoptr (Resp) page
+      = fetch_full ("GET", "/board", NULL, NULL, NULL, 0, forged);
+  g_autoptr (Resp) again = NULL, out = NULL;
+  const char *loc = soup_message_headers_get_one (page->headers, "Location");
+
+  assert_status (page, 303);
+  g_assert_cmpstr (loc, ==, "/login?next=/board");
+  restart_server (f, 5, 60, "https://mediation.example.org:8443/");
+  again = fetch_full ("GET", "/board", NULL, NULL, NULL, 0, forged);
+  assert_status (again, 303);
+  g_assert_cmpstr (soup_message_headers_get_one (again->headers, "Location"),
+      ==, "https://mediation.example.org:8443/login?next=/board");
+  /* a page's own redirect after a form (sign-out without a session) */
+  out = fetch_full ("POST", "/logout", NULL,
+      "application/x-www-form-urlencoded", "csrf=x", -1, forged);
+  assert_status (out, 303);
+  g_assert_cmpstr (soup_message_headers_get_one (out->headers, "Location"), ==,
+      "https://mediation.example.org:8443/login");
+}
+
+/* Growing delays per (name, address), logged without secrets. */
+static void
+test_login_growing_delay (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GString) log = g_string_new (NULL);
+  guint waits[2], st = 0, ra = 0;
+
+  kept_log = log;
+  restart_server (f, 3, 1, NULL);
+  for (guint i = 0; i < 3; i++) {
+    g_free (login_from ("10.0.0.66", "admin", "guess-guess", 401, NULL, NULL));
+  }
+  /* then 1 s, 2 s (4 s, …): each wait is refused, then one more guess */
+  for (guint round = 0; round < 2; round++) {
+    g_free (
+        login_from ("10.0.0.66", "admin", "secret-password", 429, &st, &ra));
+    waits[round] = ra;
+    g_usleep ((gulong) ra * G_USEC_PER_SEC + 100000);
+    g_free (login_from ("10.0.0.66", "admin", "guess-guess", 401, NULL, NULL));
+  }
+  g_assert_cmpuint (waits[0], ==, 1);
+  g_assert_cmpuint (waits[1], ==, 2);
+  /* a wrong name from there is its own key, and so is the owner elsewhere */
+  g_free (login_from ("10.0.0.66", "clerk", "guess-guess", 401, NULL, NULL));
+  g_free (login_from ("10.0.0.8", "admin", "secret-password", 303, NULL, NULL));
+  g_free (
+      login_from ("10.0.0.66", "admin", "secret-password", 429, NULL, NULL));
+  /* bad bearer tokens: logged too */
+  for (guint i = 0; i < 4; i++) {
+    g_autofree char *fake = med_http_new_secret ();
+
+    resp_free (fetch ("GET", "/api/v1/rooms", fake, NULL));
+  }
+  /* unknown names are throttled alike, and not logged */
+  for (guint i = 0; i < 4; i++)
+    g_free (
+        login_from ("10.0.0.66", "13800000001", "guess-guess", 0, NULL, NULL));
+  kept_log = NULL;
+  g_test_message ("throttle log:\n%s", log->str);
+  g_assert_nonnull (strstr (log->str,
+      "sign-in as admin from 10.0.0.66: 3 failed attempts, throttled: next "
+      "attempt in 1 s"));
+  g_assert_nonnull (strstr (log->str, "next attempt in 4 s"));
+  g_assert_nonnull (
+      strstr (log->str, "bearer tokens from 127.0.0.1: 3 failed"));
+  g_assert_nonnull (strstr (log->str, "sign-in with an unknown name from"));
+  g_assert_null (strstr (log->str, "guess-guess"));
+  g_assert_null (strstr (log->str, "secret-password"));
+  g_assert_null (strstr (log->str, "13800000001"));
+}
+
+typedef struct
+{
+  guint done;
+  guint status[64];
+} Parallel;
+
+static void
+parallel_sent_cb (GObject *source, GAsyncResult *res, gpointer data)
+{
+  SoupMessage *msg
+      = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  Parallel *p = data;
+  g_autoptr (GBytes) body
+      = soup_session_send_and_read_finish (SOUP_SESSION (source), res, NULL);
+
+  p->status[p->done++] = soup_message_get_status (msg);
+}
+
+/* Forty wrong passwords sent at once for one account: at most the limit
+ * are checked (answered 401), the others are refused before their check
+ * (429). The account's hash has the default 200,000 iterations, so the
+ * checks are still running when the other requests arrive. */
+static void
+test_login_parallel (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Resp) page = fetch ("GET", "/login", NULL, NULL);
+  g_autofree char *pre = header_cookie (page->headers, "medsched_login");
+  g_autofree char *form = NULL, *cookie = NULL;
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/login", f->port);
+  Parallel p = { 0 };
+  guint n401 = 0, n429 = 0;
+
+  {
+    g_autoptr (MedStore) store = med_store_open_existing (f->db, NULL);
+    g_autofree char *pw = med_http_password_hash ("secret-password", 0);
+    MedUser u = { 0 };
+
+    u.name = (char *) "slow";
+    u.role = MED_ROLE_CLERK;
+    u.password = pw;
+    g_assert_cmpint (med_store_add_user (store, &u, "test", NULL), >, 0);
+  }
+  form = soup_form_encode ("username", "slow", "password", "guess-guess",
+      "csrf", pre, NULL);
+  cookie = g_strconcat ("medsched_login=", pre, NULL);
+  for (guint i = 0; i < 40; i++) {
+    g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
+    g_autoptr (GBytes) b = g_bytes_new (form, strlen (form));
+
+    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Cookie", cookie);
+    soup_message_set_request_body_from_bytes (msg,
+        "application/x-www-form-urlencoded", b);
+    soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL,
+        parallel_sent_cb, &p);
+  }
+  while (p.done < 40)
+    g_main_context_iteration (NULL, TRUE);
+  for (guint i = 0; i < 40; i++) {
+    if (p.status[i] == 401)
+      n401++;
+    else if (p.status[i] == 429)
+      n429++;
+  }
+  g_test_message ("40 at once: %u checked (401), %u refused (429)", n401, n429);
+  g_assert_cmpuint (n401 + n429, ==, 40);
+  g_assert_cmpuint (n401, <=, 5);
+  g_assert_cmpuint (n401, >=, 1);
 }
 
 
@@ -1338,6 +1585,171 @@ test_party_links (Fixture *f, gconstpointer data)
   gone = fetch ("GET", join, NULL, NULL);
   assert_status (gone, 404);
   g_assert_cmpstr (gone->body, ==, forged->body);
+}
+
+/* One access rule (med_service_may_access_*): the mediator of a cancelled
+ * booking loses the case — names and phones, the new booking's join
+ * links, revocation, status changes, console, recordings — while the new
+ * mediator has them; a mediator who held a past session of a case keeps
+ * the case but not the links of someone else's session of it. */
+static void
+test_cancelled_mediator (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调12号", "wages", "zh");
+  gint64 b1 = book_at (c1, "2026-12-08T10:00", 1, 1, 201);
+  gint64 b2, party, c2, b3, b4;
+  g_autofree char *case_api
+      = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT, c1);
+  g_autofree char *case_page = g_strdup_printf ("/cases/%" G_GINT64_FORMAT, c1);
+  g_autofree char *status = g_strconcat (case_api, "/status", NULL);
+  g_autofree char *links2 = NULL, *revoke2 = NULL, *page_revoke2 = NULL;
+  g_autofree char *form = NULL, *tok2 = NULL;
+  g_autoptr (Resp) r = NULL;
+
+  {
+    g_autofree char *cancel
+        = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/cancel", b1);
+
+    r = fetch ("POST", cancel, f->tok_clerk, NULL);
+    assert_status (r, 200);
+    g_clear_pointer (&r, resp_free);
+  }
+  b2 = book_at (c1, "2026-12-08T10:00", 1, 2, 201);
+  links2 = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/links", b2);
+  /* the new mediator: the case, its parties and the links */
+  r = fetch ("GET", case_api, f->tok_med2, NULL);
+  assert_status (r, 200);
+  g_assert_nonnull (strstr (r->body, "13800000001"));
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", links2, f->tok_med2, NULL);
+  assert_status (r, 200);
+  {
+    JsonObject *first
+        = json_array_get_object_element (json_node_get_array (r->json), 0);
+
+    party = json_object_get_int_member (first, "party_id");
+    tok2 = g_strdup (json_object_get_string_member (first, "path") + 6);
+  }
+  g_clear_pointer (&r, resp_free);
+  revoke2 = g_strdup_printf ("%s/%" G_GINT64_FORMAT "/revoke", links2, party);
+  page_revoke2
+      = g_strdup_printf ("/bookings/%" G_GINT64_FORMAT "/revoke-link", b2);
+  form = g_strdup_printf ("party=%" G_GINT64_FORMAT, party);
+
+  /* the mediator of the cancelled booking: nothing of the case */
+  {
+    static const char *const gets[] = { "case", "case page", "links (new)",
+      "links (cancelled)", "console (new)", "console (cancelled)",
+      "recordings (cancelled)", "booking (cancelled)", "invite (new)", NULL };
+    char *p[9];
+
+    p[0] = g_strdup (case_api);
+    p[1] = g_strdup (case_page);
+    p[2] = g_strdup (links2);
+    p[3] = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/links", b1);
+    p[4] = g_strdup_printf ("/bookings/%" G_GINT64_FORMAT "/console", b2);
+    p[5] = g_strdup_printf ("/bookings/%" G_GINT64_FORMAT "/console", b1);
+    p[6] = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/recordings",
+        b1);
+    p[7] = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT, b1);
+    p[8] = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/invite.ics",
+        b2);
+    for (guint i = 0; gets[i]; i++) {
+      g_autoptr (Resp) x = fetch ("GET", p[i], f->tok_med1, NULL);
+
+      if (x->status != 403 && x->status != 404)
+        g_error ("%s (%s): status %u for the cancelled booking's mediator",
+            gets[i], p[i], x->status);
+      g_assert_null (strstr (x->body, "13800000001"));
+      g_assert_null (strstr (x->body, tok2));
+      g_free (p[i]);
+    }
+  }
+#ifdef MEDSCHED_HAVE_MEDIA
+  {
+    g_autofree char *ws = g_strdup_printf ("/ws/console/%" G_GINT64_FORMAT, b1);
+    g_autoptr (Resp) x = fetch ("GET", ws, f->tok_med1, NULL);
+
+    assert_status (x, 403);
+  }
+#endif
+  r = fetch ("GET", "/api/v1/cases", f->tok_med1, NULL);
+  assert_status (r, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (r->json)), ==,
+      0);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", status, f->tok_med1, "{\"status\":\"in-session\"}");
+  g_assert_cmpuint (r->status, ==, 403);
+  g_clear_pointer (&r, resp_free);
+  {
+    g_autofree char *page_status = g_strconcat (case_page, "/status", NULL);
+
+    r = fetch_full ("POST", page_status, f->tok_med1,
+        "application/x-www-form-urlencoded", "status=withdrawn", -1, NULL);
+    g_assert_cmpuint (r->status, ==, 403);
+    g_clear_pointer (&r, resp_free);
+  }
+  r = fetch ("POST", revoke2, f->tok_med1, NULL);
+  g_assert_cmpuint (r->status, ==, 403);
+  g_clear_pointer (&r, resp_free);
+  r = fetch_full ("POST", page_revoke2, f->tok_med1,
+      "application/x-www-form-urlencoded", form, -1, NULL);
+  g_assert_cmpuint (r->status, ==, 403);
+  g_clear_pointer (&r, resp_free);
+  /* nothing changed: the link still works, the case kept its status */
+  {
+    g_autofree char *join = g_strconcat ("/join/", tok2, NULL);
+
+    r = fetch ("GET", join, NULL, NULL);
+    assert_status (r, 200);
+    g_clear_pointer (&r, resp_free);
+  }
+  r = fetch ("GET", case_api, f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_object_get_object_member (obj (r), "case"),
+                       "status"),
+      ==, "scheduled");
+  g_clear_pointer (&r, resp_free);
+
+  /* the new mediator may do what was refused */
+  r = fetch ("POST", status, f->tok_med2, "{\"status\":\"in-session\"}");
+  assert_status (r, 200);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", revoke2, f->tok_med2, NULL);
+  assert_status (r, 204);
+  g_clear_pointer (&r, resp_free);
+
+  /* a past session of mediator 1 (held) and a coming one of mediator 2:
+   * mediator 1 sees the case, not the links of mediator 2's session */
+  c2 = new_case ("(2026)藏0102调13号", "wages", "zh");
+  b3 = book_at (c2, "2026-12-07T09:00", 1, 1, 201);
+  b4 = book_at (c2, "2026-12-09T10:00", 1, 2, 201);
+  {
+    g_autofree char *page = g_strdup_printf ("/cases/%" G_GINT64_FORMAT, c2);
+    g_autofree char *l3
+        = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/links", b3);
+    g_autofree char *l4
+        = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/links", b4);
+    g_autoptr (Resp) own = fetch ("GET", l3, f->tok_med1, NULL);
+    g_autoptr (Resp) other = fetch ("GET", l4, f->tok_med1, NULL);
+    g_autoptr (Resp) theirs = fetch ("GET", l4, f->tok_med2, NULL);
+    g_autoptr (Resp) pg = fetch ("GET", page, f->tok_med1, NULL);
+    const char *path4;
+
+    assert_status (own, 200);
+    assert_status (other, 403);
+    assert_status (theirs, 200);
+    path4 = json_object_get_string_member (
+        json_array_get_object_element (json_node_get_array (theirs->json), 0),
+        "path");
+    assert_status (pg, 200);
+    g_assert_nonnull (strstr (pg->body,
+        json_object_get_string_member (
+            json_array_get_object_element (json_node_get_array (own->json), 0),
+            "path")));
+    g_assert_null (strstr (pg->body, path4));
+  }
 }
 
 static void
@@ -1743,6 +2155,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   /* GTest prints debug messages as TAP comments: GIO's are noise here */
   g_log_set_debug_enabled (FALSE);
+  g_log_set_writer_func (keep_log_writer, NULL, NULL);
   med_ical_init ("Asia/Shanghai");
 #define T(path, fn)                                                            \
   g_test_add ("/http/" path, Fixture, NULL, fixture_set_up, fn,                \
@@ -1753,6 +2166,9 @@ main (int argc, char **argv)
   T ("auth/rate-limit", test_auth_rate_limit);
   T ("auth/login-session-csrf", test_login_session_csrf);
   T ("auth/login-rate-limit", test_login_rate_limit);
+  T ("auth/login-parallel", test_login_parallel);
+  T ("auth/login-growing-delay", test_login_growing_delay);
+  T ("redirect/host", test_redirect_host);
   T ("api/resources", test_resources);
   T ("api/cases-and-roles", test_cases_and_roles);
   T ("api/booking-flow", test_booking_flow);
@@ -1760,6 +2176,7 @@ main (int argc, char **argv)
   T ("api/calendars", test_calendars);
   T ("api/feeds", test_feeds);
   T ("api/party-links", test_party_links);
+  T ("auth/cancelled-mediator", test_cancelled_mediator);
   T ("pages", test_pages);
 #ifdef MEDSCHED_HAVE_MEDIA
   T ("recordings", test_recordings);

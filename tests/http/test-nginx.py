@@ -11,8 +11,13 @@ with Transfer-Encoding: chunked — without forwarding it (medsched's access
 log never sees those requests), and refuses bodies over
 client_max_body_size with 413; that WebSocket upgrades pass /ws/ (a
 made-up join link is 404 from medsched, a mediator console with a bearer
-token gets 101 and its `welcome` frame). nginx runs in the foreground as root with
--p/-c, its pid file and logs in the temporary directory. TAP."""
+token gets 101 and its `welcome` frame). Redirects keep the public scheme
+and port and ignore a forged Host header (medsched's, built from its
+public-url; nginx's own, relative or to server_name), and nginx's access
+log (the shipped redacting format) holds no capability token while
+showing the redacted paths. nginx runs in the foreground as root with
+-p/-c, its pid file and logs in the temporary directory (kept with the
+test's logs, see httptest.py). TAP."""
 
 import base64
 import json
@@ -54,7 +59,8 @@ def nginx_conf(d, https_port, http_port, upstream_port, crt, key):
             ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
             ("listen [::]:80;", ""),
             ("/etc/ssl/medsched/fullchain.pem", crt),
-            ("/etc/ssl/medsched/privkey.pem", key)):
+            ("/etc/ssl/medsched/privkey.pem", key),
+            ("/var/log/nginx/", d + "/nginx-")):
         if old not in conf:
             raise RuntimeError("deploy/nginx.conf no longer has %r" % old)
         conf = conf.replace(old, new)
@@ -175,11 +181,12 @@ def main():
         centre.cli("case", "dispatch", "2", "--department", "court-mediation")
         centre.cli("book", "2", "--at", "2026-12-07T09:00", "--room", "4",
                    "--mediator", "1")
+        https_port, http_port = free_port(), free_port()
         srv = Server(centre, "--trust-proxy", "--secure-cookies",
-                     "--media-dir", os.path.join(centre.dir, "media"))
+                     "--media-dir", os.path.join(centre.dir, "media"),
+                     "--public-url", "https://127.0.0.1:%d" % https_port)
         d = centre.dir
         crt, key = make_cert(d)
-        https_port, http_port = free_port(), free_port()
         conf = nginx_conf(d, https_port, http_port, srv.port, crt, key)
         test = subprocess.run([NGINX, "-t", "-p", d, "-c", conf],
                               capture_output=True, text=True)
@@ -295,6 +302,76 @@ def run(tap, centre, srv, port, http_port):
     tap.ok('"peer":"127.0.0.1"' in log, "medsched logged the proxied "
            "requests")
     tap.ok(tok not in log, "no token in medsched's access log")
+
+    # Redirects: scheme and port of the public URL, never a forged Host.
+    evil = "Host: evil.example:666\r\n"
+    s = tls_socket(port)
+    r = raw_exchange(s, ("GET /board HTTP/1.1\r\n%sConnection: close\r\n"
+                         "\r\n" % evil).encode())
+    s.close()
+    want = b"Location: https://127.0.0.1:%d/login?next=/board\r\n" % port
+    tap.ok(status_of(r) == 303 and want in r and b"evil" not in r,
+           "medsched's redirect through nginx keeps https and the port and "
+           "ignores a forged Host", r[:400])
+    s = tls_socket(port)
+    r = raw_exchange(s, ("GET /ws HTTP/1.1\r\n%sConnection: close\r\n\r\n"
+                         % evil).encode())
+    s.close()
+    tap.ok(status_of(r) in (301, 302) and b"Location: /ws/\r\n" in r
+           and b"evil" not in r,
+           "nginx's own redirect (/ws → /ws/) is relative", r[:400])
+    s = socket.create_connection(("127.0.0.1", http_port), timeout=5)
+    r = raw_exchange(s, ("GET /board HTTP/1.1\r\n%sConnection: close\r\n"
+                         "\r\n" % evil).encode())
+    s.close()
+    tap.ok(status_of(r) == 301
+           and b"Location: https://mediation.example.org/board" in r
+           and b"evil" not in r,
+           "HTTP → HTTPS goes to server_name, not to the client's Host",
+           r[:400])
+
+    # Capabilities in URLs never reach nginx's access log (made-up ones of
+    # the real shapes: 22-character join tokens, 43-character feed tokens).
+    join_tok = "Zq3xTbW9kLmN0pQrStUv1w"
+    feed_tok = "Fd8sKq2LmN4pQr6StUv8Wx0Yz1Ab3Cd5Ef7Gh9Ij2Kl"
+    # any path segment shaped like a secret (nginx's generic rule; not a
+    # route of medsched, whose own log redacts its capability routes)
+    other_tok = "Ot5rHeRsEcReT0fSiXtEeNpLuS"
+    for path in ("/join/" + join_tok, "/feeds/%s.ics" % feed_tok,
+                 "/cases/1?msg=feed&feed=" + feed_tok,
+                 "/login?next=/join/" + join_tok,
+                 "/static/%s/x.js" % other_tok):
+        https(port, "GET", path)
+    ws_upgrade(port, "/ws/join/" + join_tok)
+    time.sleep(0.5)
+    ngx_log = os.path.join(centre.dir, "nginx-medsched-access.log")
+    try:
+        with open(ngx_log, encoding="utf-8") as f:
+            nlog = f.read()
+    except OSError as e:
+        nlog = ""
+        tap.diag("no nginx access log: %s" % e)
+    lines = nlog.splitlines()
+    parsed = []
+    for line in lines:
+        try:
+            parsed.append(json.loads(line))
+        except ValueError:
+            pass
+    tap.ok(lines and len(parsed) == len(lines),
+           "nginx's access log is one JSON object per line",
+           "%d of %d lines parse" % (len(parsed), len(lines)))
+    paths = {(e.get("path"), e.get("query")) for e in parsed}
+    tap.ok(("/join/…", "") in paths and ("/feeds/….ics", "") in paths
+           and ("/ws/join/…", "") in paths and ("/cases/1", "?…") in paths
+           and ("/login", "?…") in paths and ("/static/…", "") in paths,
+           "it logs capability paths redacted", repr(sorted(paths))[:800])
+    leaked = [t for t in (join_tok, feed_tok, other_tok, tok) if t in nlog]
+    tap.ok(nlog and not leaked, "and holds no token", repr(leaked))
+    with open(srv.log, encoding="utf-8") as f:
+        log = f.read()
+    tap.ok(join_tok not in log and feed_tok not in log,
+           "nor does medsched's access log")
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ def make_cert(d):
     return crt, key
 
 
-def site_conf(upstream_port, https_port, http_port, crt, key):
-    """deploy/nginx.conf with its ports and certificate paths rewritten."""
+def site_conf(d, upstream_port, https_port, http_port, crt, key):
+    """deploy/nginx.conf with its ports, certificate and log paths
+    rewritten (its logs become d/nginx-*.log)."""
     with open(os.path.join(SOURCE_ROOT, "deploy", "nginx.conf"),
               encoding="utf-8") as f:
         conf = f.read()
@@ -44,7 +45,8 @@ def site_conf(upstream_port, https_port, http_port, crt, key):
             ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
             ("listen [::]:80;", ""),
             ("/etc/ssl/medsched/fullchain.pem", crt),
-            ("/etc/ssl/medsched/privkey.pem", key)):
+            ("/etc/ssl/medsched/privkey.pem", key),
+            ("/var/log/nginx/", d + "/nginx-")):
         if old not in conf:
             raise RuntimeError("deploy/nginx.conf no longer has %r" % old)
         conf = conf.replace(old, new)
@@ -52,18 +54,22 @@ def site_conf(upstream_port, https_port, http_port, crt, key):
 
 
 class Nginx:
-    """nginx with the shipped site in front of upstream_port."""
+    """nginx with the shipped site; ports are chosen at once (a server
+    behind it may need its public URL), the upstream with configure()."""
 
-    def __init__(self, d, upstream_port, worker_connections=1024):
+    def __init__(self, d):
         self.dir = d
-        crt, key = make_cert(d)
+        self.crt, self.key = make_cert(d)
         self.https_port, self.http_port = free_port(), free_port()
-        with open(os.path.join(d, "medsched.conf"), "w",
+        self.access_log = os.path.join(d, "nginx-medsched-access.log")
+        self.conf = os.path.join(d, "nginx.conf")
+        self.proc = None
+
+    def configure(self, upstream_port, worker_connections=1024):
+        with open(os.path.join(self.dir, "medsched.conf"), "w",
                   encoding="utf-8") as f:
-            f.write(site_conf(upstream_port, self.https_port, self.http_port,
-                              crt, key))
-        self.access_log = os.path.join(d, "access.log")
-        self.error_log = os.path.join(d, "error.log")
+            f.write(site_conf(self.dir, upstream_port, self.https_port,
+                              self.http_port, self.crt, self.key))
         main = """daemon off;
 worker_processes 1;
 pid {d}/nginx.pid;
@@ -79,12 +85,11 @@ http {{
     scgi_temp_path {d}/scgi;
     include {d}/medsched.conf;
 }}
-""".format(d=d, wc=worker_connections,
+""".format(d=self.dir, wc=worker_connections,
            user="user root;" if os.geteuid() == 0 else "")
-        self.conf = os.path.join(d, "nginx.conf")
         with open(self.conf, "w", encoding="utf-8") as f:
             f.write(main)
-        self.proc = None
+        return self.conf
 
     def check(self):
         """nginx -t: (ok, its stderr)."""

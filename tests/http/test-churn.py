@@ -290,7 +290,8 @@ def main():
         token = centre.tokens["clerk"]
         phase(tap, "direct", pid, Churn(srv.port, token), srv.port, None)
         held(tap, srv.port)
-        nginx = Nginx(centre.dir, srv.port)
+        nginx = Nginx(centre.dir)
+        nginx.configure(srv.port)
         ok, err = nginx.check()
         tap.ok(ok, "nginx -t accepts deploy/nginx.conf", err)
         nginx.start()

@@ -22,80 +22,13 @@ test's logs, see httptest.py). TAP."""
 import base64
 import json
 import os
-import shutil
 import sqlite3
-import signal
 import socket
-import ssl
-import subprocess
 import sys
 import time
 
-from httptest import (Centre, Server, Tap, free_port, json_of, raw_exchange,
-                      wait_for)
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def make_cert(d):
-    key, crt = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                    "-nodes", "-keyout", key, "-out", crt, "-days", "2",
-                    "-subj", "/CN=127.0.0.1"], check=True,
-                   capture_output=True)
-    return crt, key
-
-
-def nginx_conf(d, https_port, http_port, upstream_port, crt, key):
-    src = os.path.join(os.path.dirname(os.path.dirname(
-        os.path.dirname(os.path.abspath(__file__)))), "deploy", "nginx.conf")
-    with open(src, encoding="utf-8") as f:
-        conf = f.read()
-    for old, new in (
-            ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % upstream_port),
-            ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;"
-             % https_port),
-            ("listen [::]:443 ssl http2;", ""),
-            ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
-            ("listen [::]:80;", ""),
-            ("/etc/ssl/medsched/fullchain.pem", crt),
-            ("/etc/ssl/medsched/privkey.pem", key),
-            ("/var/log/nginx/", d + "/nginx-")):
-        if old not in conf:
-            raise RuntimeError("deploy/nginx.conf no longer has %r" % old)
-        conf = conf.replace(old, new)
-    with open(os.path.join(d, "medsched.conf"), "w", encoding="utf-8") as f:
-        f.write(conf)
-    main = """daemon off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-{user}
-events {{ worker_connections 256; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    include {d}/medsched.conf;
-}}
-""".format(d=d, user="user root;" if os.geteuid() == 0 else "")
-    path = os.path.join(d, "nginx.conf")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(main)
-    return path
-
-
-def tls_socket(port):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(["http/1.1"])
-    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
-    return ctx.wrap_socket(raw, server_hostname="127.0.0.1")
-
+from httptest import Centre, Server, Tap, raw_exchange
+from nginxtest import NGINX, Nginx, tls_socket
 
 def https(port, method, path, token=None, body=None, extra=""):
     s = tls_socket(port)
@@ -181,38 +114,22 @@ def main():
         centre.cli("case", "dispatch", "2", "--department", "court-mediation")
         centre.cli("book", "2", "--at", "2026-12-07T09:00", "--room", "4",
                    "--mediator", "1")
-        https_port, http_port = free_port(), free_port()
+        nginx = Nginx(centre.dir)
+        https_port, http_port = nginx.https_port, nginx.http_port
         srv = Server(centre, "--trust-proxy", "--secure-cookies",
                      "--media-dir", os.path.join(centre.dir, "media"),
                      "--public-url", "https://127.0.0.1:%d" % https_port)
-        d = centre.dir
-        crt, key = make_cert(d)
-        conf = nginx_conf(d, https_port, http_port, srv.port, crt, key)
-        test = subprocess.run([NGINX, "-t", "-p", d, "-c", conf],
-                              capture_output=True, text=True)
-        tap.ok(test.returncode == 0, "nginx -t accepts deploy/nginx.conf",
-               test.stderr)
-        nginx = subprocess.Popen([NGINX, "-p", d, "-c", conf],
-                                 stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, text=True)
-
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", https_port), 0.2).close()
-                return True
-            except OSError:
-                return False
-        if not wait_for(up, 15):
-            tap.bail("nginx did not start: %s" % nginx.stderr.read())
+        nginx.configure(srv.port, worker_connections=256)
+        ok, err = nginx.check()
+        tap.ok(ok, "nginx -t accepts deploy/nginx.conf", err)
+        try:
+            nginx.start()
+        except RuntimeError as e:
+            tap.bail(str(e))
         run(tap, centre, srv, https_port, http_port)
     finally:
         if nginx is not None:
-            nginx.send_signal(signal.SIGQUIT)
-            try:
-                nginx.wait(10)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
-                nginx.wait()
+            nginx.stop()
         if srv is not None:
             srv.stop()
         centre.close()

@@ -149,6 +149,13 @@ typedef struct
 MedStoreSnapshot *med_store_load_snapshot (MedStore *store, gint64 centre_id,
     MedTime from, MedTime to, GError **error);
 void med_store_snapshot_free (MedStoreSnapshot *s);
+/* Each mediator's confirmed bookings among those med_store_load_snapshot
+ * would read for [from, to), leaving out exclude_booking_id (0 = none): the
+ * load a windowed search hands the scheduler (MedSnapshot.mediator_load).
+ * (transfer full) array of MedMediatorLoad */
+GArray *med_store_mediator_load (MedStore *store, gint64 centre_id,
+    MedTime from, MedTime to, gint64 exclude_booking_id, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedStoreSnapshot, med_store_snapshot_free)
 
 /* Other confirmed bookings of any party of case_id (matched by contact,

@@ -190,6 +190,38 @@ gboolean med_store_import_doc (MedStore *store, gint64 centre_id,
 gboolean med_store_audit_verify (MedStore *store, gint64 *n_rows,
     gint64 *bad_id, GError **error);
 
+/* The chain's head kept outside the table (with each backup, in serve's
+ * log once a day): the chain checks every row against the one before it,
+ * so it cannot see its newest rows deleted; an anchor can. Written
+ * "ID:HASH" (the last row's id and hash; "0:" and 64 zeros for an empty
+ * log). */
+typedef struct
+{
+  gint64 id;
+  char hash[65]; /* lowercase hex, NUL-terminated */
+} MedAuditAnchor;
+
+/* The last row's id and hash. */
+gboolean med_store_audit_head (MedStore *store, MedAuditAnchor *anchor,
+    GError **error);
+/* "ID:HASH". (transfer full) */
+char *med_audit_anchor_to_string (const MedAuditAnchor *anchor);
+/* Reads "ID:HASH", or the text of an anchor file (the same on one line;
+ * blank lines and lines starting with '#' are skipped). On bad text
+ * MED_STORE_ERROR_INVALID. */
+gboolean med_audit_anchor_parse (const char *text, MedAuditAnchor *anchor,
+    GError **error);
+/* An anchor file's text: comment lines saying what it is, then ID:HASH.
+ * (transfer full) */
+char *med_audit_anchor_file_text (const MedAuditAnchor *anchor,
+    const char *what);
+/* med_store_audit_verify, then the anchor: the log must still hold row
+ * anchor->id with that hash. Rows removed from the end (the log ends
+ * before the anchor's row) or a rewritten row fail with
+ * MED_STORE_ERROR_AUDIT saying which. */
+gboolean med_store_audit_verify_anchor (MedStore *store,
+    const MedAuditAnchor *anchor, gint64 *n_rows, GError **error);
+
 typedef struct
 {
   gint64 id;
@@ -383,6 +415,17 @@ gboolean med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
  * the message is failed (kept, not retried). */
 gboolean med_store_outbox_mark_failed (MedStore *store, gint64 id, MedTime now,
     const char *why, gint max_attempts, const char *actor, GError **error);
+/* Gives a claimed message back unsent, due at now, without counting an
+ * attempt (a delivery stopped before the MTA answered). lease_end is the
+ * next_attempt_at the claim returned: a message leased again since then is
+ * left alone. */
+gboolean med_store_outbox_release (MedStore *store, gint64 id,
+    MedTime lease_end, MedTime now, GError **error);
+/* When the next pending message is due (its next_attempt_at, leases
+ * included): TRUE with *when set, or TRUE with *when 0 when nothing is
+ * pending. Reads only. */
+gboolean med_store_outbox_next_due (MedStore *store, MedTime *when,
+    GError **error);
 /* Puts a failed message back in the queue, due now, attempts reset. */
 gboolean med_store_outbox_retry (MedStore *store, gint64 id, MedTime now,
     const char *actor, GError **error);

@@ -27,7 +27,8 @@ import subprocess
 import sys
 import time
 
-from httptest import Centre, Server, Tap, json_of, request, wait_for
+from httptest import (SOURCE_ROOT, Centre, Server, Tap, json_of, request,
+                      wait_for)
 
 
 def main():
@@ -263,6 +264,22 @@ def run_mail(tap, centre):
                        timeout=60)
     tap.ok(p.returncode != 0 and "interval" in p.stderr,
            "a bad [mail] interval is refused before serving", p.stderr)
+    # the shipped deploy/serve.conf (its listen and database lines
+    # rewritten) is accepted, [mail] included
+    shipped = os.path.join(SOURCE_ROOT, "deploy", "serve.conf")
+    with open(shipped) as f:
+        text = f.read()
+    text = text.replace("listen=127.0.0.1:8080", "listen=127.0.0.1:0")
+    text = text.replace("database=/var/lib/medsched/medsched.db",
+                        "database=" + centre.db)
+    mine = os.path.join(centre.dir, "shipped.conf")
+    with open(mine, "w") as f:
+        f.write(text)
+    tap.ok("[mail]" in text and "127.0.0.1:0" in text and centre.db in text,
+           "deploy/serve.conf has a [mail] group")
+    srv = Server(centre, "--config", mine)
+    rc, err = srv.stop(timeout=30)
+    tap.ok(rc == 0 and "unknown" not in err, "serve runs with it", err)
     logs = []
 
     # booked through the API: the invite arrives with no outbox flush

@@ -248,6 +248,48 @@ gboolean med_store_same_day_report (MedStore *store, gint64 centre_id,
  * CLI "store check". */
 gboolean med_store_check (MedStore *store, GError **error);
 
+/* ---- backups (med-store-backup.c) -------------------------------------- */
+
+/* Copies the store to dest with SQLite's online backup API: one consistent
+ * snapshot taken in a read transaction (other processes keep writing),
+ * written beside dest, checked with PRAGMA integrity_check, self-contained
+ * (rollback journal, no -wal), fsynced, then linked into place: dest is
+ * whole or absent. dest must not exist (INVALID). Writes dest.anchor (the
+ * copy's audit head, med_audit_anchor_file_text) and sets *anchor (may be
+ * NULL). */
+gboolean med_store_backup (MedStore *store, const char *dest,
+    MedAuditAnchor *anchor, GError **error);
+/* med_store_backup to dir/STEM-YYYYMMDDTHHMMSSZ.db (STEM: the store
+ * file's name without .db; now in UTC; -N added when taken), then removes
+ * all but the newest keep backups of STEM in dir, with their anchors
+ * (keep 0 = remove nothing; other files are never touched). *out_path
+ * (transfer full), *anchor and *n_removed may be NULL. */
+gboolean med_store_backup_to_dir (MedStore *store, const char *dir,
+    MedTime now, guint keep, char **out_path, MedAuditAnchor *anchor,
+    guint *n_removed, GError **error);
+
+typedef struct
+{
+  gint64 audit_rows; /* rows of the restored audit log */
+  gboolean anchored; /* checked against an anchor too */
+  char *kept; /* the replaced database, kept beside it; NULL if none */
+} MedStoreRestore;
+
+/* Puts backup in target's place. The backup is copied beside target and
+ * opened as a store (an older schema is migrated); unless the copy passes
+ * PRAGMA integrity_check and the overlap check (med_store_check), the
+ * audit chain and the anchor (anchor, or else backup.anchor when it
+ * exists) nothing changes and the error says why (CORRUPT, CONFLICT,
+ * AUDIT, …). An existing target must be a medsched store that nobody has
+ * open (BUSY otherwise: stop serve first); it stays beside the new one as
+ * target.replaced-YYYYMMDDTHHMMSSZ (now, UTC). The copy is fsynced and
+ * renamed over target: the database is the old one or the restored one,
+ * never half of each. *out (may be NULL) is filled on success; free
+ * out->kept. */
+gboolean med_store_restore (const char *backup, const char *target,
+    const MedAuditAnchor *anchor, MedTime now, MedStoreRestore *out,
+    GError **error);
+
 /* ---- invites, feeds and their delivery (schema version 2) ----------------
  *
  * The store keeps what invites and feeds are made from and what happened

@@ -143,8 +143,7 @@ struct _MedTransport
   /* TRUE when the transport took the message; else FALSE and *why (transfer
    * full, one line, may name the recipient: keep it out of logs).
    * G_IO_ERROR_CANCELLED is reported as FALSE with *why "cancelled". */
-  gboolean (*send_finish) (MedTransport *t, GAsyncResult *result,
-      char **why);
+  gboolean (*send_finish) (MedTransport *t, GAsyncResult *result, char **why);
   void (*free) (MedTransport *t);
 };
 

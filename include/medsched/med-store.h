@@ -264,9 +264,9 @@ gboolean med_store_backup (MedStore *store, const char *dest,
  * all but the newest keep backups of STEM in dir, with their anchors
  * (keep 0 = remove nothing; other files are never touched). *out_path
  * (transfer full), *anchor and *n_removed may be NULL. */
-gboolean med_store_backup_to_dir (MedStore *store, const char *dir,
-    MedTime now, guint keep, char **out_path, MedAuditAnchor *anchor,
-    guint *n_removed, GError **error);
+gboolean med_store_backup_to_dir (MedStore *store, const char *dir, MedTime now,
+    guint keep, char **out_path, MedAuditAnchor *anchor, guint *n_removed,
+    GError **error);
 
 typedef struct
 {

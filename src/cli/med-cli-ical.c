@@ -26,7 +26,7 @@
 
 /* A feed shows sessions from this many days back (whole local days). */
 /* Busy calendars are expanded over [now - 1 day, now + this]. */
-#define BUSY_DAYS_AHEAD      400
+#define BUSY_DAYS_AHEAD 400
 
 static int usage_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
@@ -402,24 +402,24 @@ flush_report (const MedOutboxMessage *m, MedDeliveryOutcome outcome,
   gint attempts = m->attempts + 1;
 
   switch (outcome) {
-  case MED_DELIVERY_SENT:
-    printf ("sent #%" G_GINT64_FORMAT " %s SEQUENCE %d of booking "
-            "%" G_GINT64_FORMAT " to %s\n",
-        m->id, m->method, m->sequence, m->booking_id, m->recipient_addr);
-    break;
-  case MED_DELIVERY_RETRY:
-    printf ("failed #%" G_GINT64_FORMAT " to %s (attempt %d, retry in %d "
-            "s): %s\n",
-        m->id, m->recipient_addr, attempts, med_store_outbox_backoff (attempts),
-        why);
-    break;
-  case MED_DELIVERY_GAVE_UP:
-    printf ("gave up #%" G_GINT64_FORMAT " to %s after %d attempts: %s\n",
-        m->id, m->recipient_addr, attempts, why);
-    break;
-  case MED_DELIVERY_RELEASED:
-    printf ("released #%" G_GINT64_FORMAT " unsent\n", m->id);
-    break;
+    case MED_DELIVERY_SENT:
+      printf ("sent #%" G_GINT64_FORMAT " %s SEQUENCE %d of booking "
+              "%" G_GINT64_FORMAT " to %s\n",
+          m->id, m->method, m->sequence, m->booking_id, m->recipient_addr);
+      break;
+    case MED_DELIVERY_RETRY:
+      printf ("failed #%" G_GINT64_FORMAT " to %s (attempt %d, retry in %d "
+              "s): %s\n",
+          m->id, m->recipient_addr, attempts,
+          med_store_outbox_backoff (attempts), why);
+      break;
+    case MED_DELIVERY_GAVE_UP:
+      printf ("gave up #%" G_GINT64_FORMAT " to %s after %d attempts: %s\n",
+          m->id, m->recipient_addr, attempts, why);
+      break;
+    case MED_DELIVERY_RELEASED:
+      printf ("released #%" G_GINT64_FORMAT " unsent\n", m->id);
+      break;
   }
 }
 

@@ -124,26 +124,26 @@ mail_report (const MedOutboxMessage *m, MedDeliveryOutcome outcome,
   gint attempts = m->attempts + 1;
 
   switch (outcome) {
-  case MED_DELIVERY_SENT:
-    g_message ("outbox #%" G_GINT64_FORMAT ": %s SEQUENCE %d of booking "
-               "%" G_GINT64_FORMAT " handed to the MTA",
-        m->id, m->method, m->sequence, m->booking_id);
-    break;
-  case MED_DELIVERY_RETRY:
-    g_message ("outbox #%" G_GINT64_FORMAT ": attempt %d failed, retry in "
-               "%d s (see medsched outbox list)",
-        m->id, attempts, med_store_outbox_backoff (attempts));
-    break;
-  case MED_DELIVERY_GAVE_UP:
-    g_warning ("outbox #%" G_GINT64_FORMAT ": given up after %d attempts "
-               "(see medsched outbox list; outbox retry requeues it)",
-        m->id, attempts);
-    break;
-  case MED_DELIVERY_RELEASED:
-    g_message ("outbox #%" G_GINT64_FORMAT ": stopped before the MTA "
-               "answered; queued again",
-        m->id);
-    break;
+    case MED_DELIVERY_SENT:
+      g_message ("outbox #%" G_GINT64_FORMAT ": %s SEQUENCE %d of booking "
+                 "%" G_GINT64_FORMAT " handed to the MTA",
+          m->id, m->method, m->sequence, m->booking_id);
+      break;
+    case MED_DELIVERY_RETRY:
+      g_message ("outbox #%" G_GINT64_FORMAT ": attempt %d failed, retry in "
+                 "%d s (see medsched outbox list)",
+          m->id, attempts, med_store_outbox_backoff (attempts));
+      break;
+    case MED_DELIVERY_GAVE_UP:
+      g_warning ("outbox #%" G_GINT64_FORMAT ": given up after %d attempts "
+                 "(see medsched outbox list; outbox retry requeues it)",
+          m->id, attempts);
+      break;
+    case MED_DELIVERY_RELEASED:
+      g_message ("outbox #%" G_GINT64_FORMAT ": stopped before the MTA "
+                 "answered; queued again",
+          m->id);
+      break;
   }
 }
 

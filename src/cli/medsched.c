@@ -1911,13 +1911,13 @@ cmd_audit_verify (Global *g, int argc, char **argv)
 {
   g_autofree char *anchor_arg = NULL;
   int code = 0;
-  GOptionEntry entries[] = { { "anchor", 0, 0, G_OPTION_ARG_FILENAME,
-                                 &anchor_arg,
-                                 "Also check that the log still holds this "
-                                 "head (a backup's .anchor file, or ID:HASH "
-                                 "from serve's log)",
-                                 "FILE|ID:HASH" },
-    { NULL } };
+  GOptionEntry entries[]
+      = { { "anchor", 0, 0, G_OPTION_ARG_FILENAME, &anchor_arg,
+              "Also check that the log still holds this "
+              "head (a backup's .anchor file, or ID:HASH "
+              "from serve's log)",
+              "FILE|ID:HASH" },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   MedAuditAnchor anchor, head;
@@ -2032,11 +2032,12 @@ cmd_restore (Global *g, int argc, char **argv)
     target = g_strdup (g->db);
   if (anchor_arg != NULL && !read_anchor_arg (anchor_arg, &anchor, &error))
     return report (g_steal_pointer (&error));
-  if (!med_store_restore (argv[1], target, anchor_arg ? &anchor : NULL,
-          g->now, &r, &error))
+  if (!med_store_restore (argv[1], target, anchor_arg ? &anchor : NULL, g->now,
+          &r, &error))
     return report (g_steal_pointer (&error));
-  printf ("restored %s to %s: integrity, overlaps and the audit chain (%"
-          G_GINT64_FORMAT " rows%s) checked\n",
+  printf (
+      "restored %s to %s: integrity, overlaps and the audit chain (%" G_GINT64_FORMAT
+      " rows%s) checked\n",
       argv[1], target, r.audit_rows, r.anchored ? ", with its anchor" : "");
   if (r.kept != NULL)
     printf ("the replaced database is kept as %s\n", r.kept);

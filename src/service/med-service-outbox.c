@@ -114,8 +114,8 @@ return_outcome (GTask *task, GBytes *output)
   } else if (g_subprocess_get_if_exited (run->proc)) {
     gsize len = 0;
     const char *out = output ? g_bytes_get_data (output, &len) : NULL;
-    g_autofree char *said = g_strndup (out ? out : "", MIN (len,
-                                                           MAX_MTA_OUTPUT));
+    g_autofree char *said
+        = g_strndup (out ? out : "", MIN (len, MAX_MTA_OUTPUT));
 
     g_strstrip (said);
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -144,8 +144,8 @@ mta_communicated_cb (GObject *source, GAsyncResult *result, gpointer data)
   MtaRun *run = g_task_get_task_data (task);
   g_autoptr (GBytes) output = NULL;
 
-  if (!g_subprocess_communicate_finish (G_SUBPROCESS (source), result,
-          &output, NULL, &run->error)) {
+  if (!g_subprocess_communicate_finish (G_SUBPROCESS (source), result, &output,
+          NULL, &run->error)) {
     /* cancelled (timeout, stop) or an I/O error: end the MTA, and answer
      * once it is reaped */
     g_subprocess_force_exit (run->proc);
@@ -448,18 +448,18 @@ record_outcome (MedDelivery *d, gboolean taken, const char *why)
   if (!ok)
     return FALSE;
   switch (outcome) {
-  case MED_DELIVERY_SENT:
-    d->counts.sent++;
-    break;
-  case MED_DELIVERY_RETRY:
-    d->counts.retry++;
-    break;
-  case MED_DELIVERY_GAVE_UP:
-    d->counts.gave_up++;
-    break;
-  case MED_DELIVERY_RELEASED:
-    d->counts.released++;
-    break;
+    case MED_DELIVERY_SENT:
+      d->counts.sent++;
+      break;
+    case MED_DELIVERY_RETRY:
+      d->counts.retry++;
+      break;
+    case MED_DELIVERY_GAVE_UP:
+      d->counts.gave_up++;
+      break;
+    case MED_DELIVERY_RELEASED:
+      d->counts.released++;
+      break;
   }
   if (d->report != NULL)
     d->report (m, outcome, taken ? NULL : why, d->report_data);
@@ -508,8 +508,8 @@ deliver_next (MedDelivery *d)
   }
   d->cancel = g_cancellable_new ();
   g_atomic_int_inc (&d->ref);
-  d->transport->send_async (d->transport, d->current, d->cancel,
-      handed_over_cb, d);
+  d->transport->send_async (d->transport, d->current, d->cancel, handed_over_cb,
+      d);
 }
 
 static void
@@ -631,8 +631,8 @@ med_delivery_stop (MedDelivery *d, guint grace_seconds, GSourceFunc done,
     return;
   }
   /* the pass ends after the message with the transport (end_pass) */
-  d->grace = attach (d, g_timeout_source_new_seconds (grace_seconds),
-      grace_over_cb);
+  d->grace
+      = attach (d, g_timeout_source_new_seconds (grace_seconds), grace_over_cb);
 }
 
 gboolean

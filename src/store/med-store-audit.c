@@ -283,8 +283,7 @@ med_audit_anchor_parse (const char *text, MedAuditAnchor *anchor,
 
   g_return_val_if_fail (anchor != NULL, FALSE);
 
-  if (text == NULL || strlen (text) > 4096
-      || !g_utf8_validate (text, -1, NULL))
+  if (text == NULL || strlen (text) > 4096 || !g_utf8_validate (text, -1, NULL))
     goto bad;
   lines = g_strsplit (text, "\n", -1);
   for (guint i = 0; lines[i]; i++) {

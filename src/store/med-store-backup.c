@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 /* A busy source (a writer checkpointing) is retried this many times. */
-#define BACKUP_TRIES 100
+#define BACKUP_TRIES    100
 #define BACKUP_PAUSE_MS 50
 
 /* Sets error from a connection that is not a MedStore's. */
@@ -305,8 +305,7 @@ fail:
 
 /* STEM-YYYYMMDDTHHMMSSZ[-N].db: the time and N of one of our backups. */
 static gboolean
-parse_backup_name (const char *name, const char *stem, char stamp[17],
-    guint *n)
+parse_backup_name (const char *name, const char *stem, char stamp[17], guint *n)
 {
   gsize sl = strlen (stem);
   const char *p = name + sl + 1;
@@ -317,8 +316,7 @@ parse_backup_name (const char *name, const char *stem, char stamp[17],
   for (guint i = 0; i < 16; i++) {
     gboolean digit_place = i != 8 && i != 15;
 
-    if (digit_place ? !g_ascii_isdigit (p[i])
-                    : p[i] != (i == 8 ? 'T' : 'Z'))
+    if (digit_place ? !g_ascii_isdigit (p[i]) : p[i] != (i == 8 ? 'T' : 'Z'))
       return FALSE;
   }
   memcpy (stamp, p, 16);
@@ -521,8 +519,8 @@ lock_target (const char *target, GError **error)
       return NULL;
     }
   }
-  rc = sqlite3_open_v2 (target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-      NULL);
+  rc = sqlite3_open_v2 (target, &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     raw_set_error (db, target, rc, "opening the database to replace", error);
     sqlite3_close (db);
@@ -604,8 +602,8 @@ med_store_restore (const char *backup, const char *target,
 
   if ((tmp = make_temp_beside (target, "restore", error)) == NULL)
     return FALSE;
-  rc = sqlite3_open_v2 (backup, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-      NULL);
+  rc = sqlite3_open_v2 (backup, &src,
+      SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     raw_set_error (src, backup, rc, "opening the backup", error);
     goto out;
@@ -617,8 +615,8 @@ med_store_restore (const char *backup, const char *target,
   sqlite3_close (src);
   src = NULL;
   if (!check_copy (tmp, anchor, &rows, error)) {
-    g_prefix_error (error, "%s fails its checks, nothing was restored: ",
-        backup);
+    g_prefix_error (error,
+        "%s fails its checks, nothing was restored: ", backup);
     goto out;
   }
   if (!fsync_path (tmp, FALSE, error))
@@ -626,8 +624,8 @@ med_store_restore (const char *backup, const char *target,
 
   if (g_file_test (target, G_FILE_TEST_EXISTS)) {
     g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (now);
-    g_autofree char *stamp = t ? g_date_time_format (t, "%Y%m%dT%H%M%SZ")
-                               : g_strdup ("0");
+    g_autofree char *stamp
+        = t ? g_date_time_format (t, "%Y%m%dT%H%M%SZ") : g_strdup ("0");
 
     GStatBuf st;
 

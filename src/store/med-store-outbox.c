@@ -1199,8 +1199,7 @@ med_store_outbox_next_due (MedStore *store, MedTime *when, GError **error)
 
   *when = 0;
   st = store_stmt (store,
-      "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'",
-      error);
+      "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'", error);
   if (st == NULL)
     return FALSE;
   rc = sqlite3_step (st);

@@ -2509,8 +2509,8 @@ test_backup_while_writing (Fixture *f, gconstpointer data)
     g_assert_cmpstr (a.hash, ==, anchors[i].hash);
     if (i > 0)
       g_assert_cmpint (anchors[i].id, >, anchors[i - 1].id);
-    g_assert_true (med_store_restore (path, target, NULL, at ("2026-12-07"),
-        &r, &error));
+    g_assert_true (
+        med_store_restore (path, target, NULL, at ("2026-12-07"), &r, &error));
     g_assert_no_error (error);
     g_assert_true (r.anchored);
     g_assert_null (r.kept);
@@ -2555,8 +2555,7 @@ test_backup_dir_keep (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *other = g_build_filename (f->dir, "notes.txt", NULL);
-  g_autofree char *alien
-      = g_build_filename (f->dir, "store-old-copy.db", NULL);
+  g_autofree char *alien = g_build_filename (f->dir, "store-old-copy.db", NULL);
   g_autofree char *last = NULL;
   const char *const expect[] = { "store-20261207T000000Z-2.db",
     "store-20261207T000000Z-3.db", "store-20261207T000100Z.db" };
@@ -2612,8 +2611,8 @@ test_restore_checks (Fixture *f, gconstpointer data)
   g_assert_true (med_store_backup (f->store, good, &a, &error));
   g_assert_no_error (error);
   /* a first restore makes target */
-  g_assert_true (med_store_restore (good, target, NULL, at ("2026-12-07"), &r,
-      &error));
+  g_assert_true (
+      med_store_restore (good, target, NULL, at ("2026-12-07"), &r, &error));
   g_assert_no_error (error);
   g_assert_null (r.kept);
   before = head_of (target);
@@ -2632,8 +2631,8 @@ test_restore_checks (Fixture *f, gconstpointer data)
                        NULL),
       ==, SQLITE_OK);
   sqlite3_close (db);
-  g_assert_false (med_store_restore (bad, target, NULL, at ("2026-12-07"), &r,
-      &error));
+  g_assert_false (
+      med_store_restore (bad, target, NULL, at ("2026-12-07"), &r, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
   g_assert_nonnull (strstr (error->message, "nothing was restored"));
   g_clear_error (&error);
@@ -2648,8 +2647,8 @@ test_restore_checks (Fixture *f, gconstpointer data)
                        NULL),
       ==, SQLITE_OK);
   sqlite3_close (db);
-  g_assert_false (med_store_restore (bad, target, NULL, at ("2026-12-07"), &r,
-      &error));
+  g_assert_false (
+      med_store_restore (bad, target, NULL, at ("2026-12-07"), &r, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
   g_clear_error (&error);
 
@@ -2663,29 +2662,29 @@ test_restore_checks (Fixture *f, gconstpointer data)
                        NULL),
       ==, SQLITE_OK);
   sqlite3_close (db);
-  g_assert_false (med_store_restore (bad, target, NULL, at ("2026-12-07"), &r,
-      &error));
+  g_assert_false (
+      med_store_restore (bad, target, NULL, at ("2026-12-07"), &r, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
   g_assert_nonnull (strstr (error->message, "newest rows were removed"));
   g_clear_error (&error);
 
   /* not a database; a database of something else */
-  g_assert_true (g_file_set_contents (garbage, "SQLite format 3\nnot really",
-      -1, &error));
-  g_assert_false (med_store_restore (garbage, target, NULL, at ("2026-12-07"),
-      &r, &error));
+  g_assert_true (
+      g_file_set_contents (garbage, "SQLite format 3\nnot really", -1, &error));
+  g_assert_false (
+      med_store_restore (garbage, target, NULL, at ("2026-12-07"), &r, &error));
   g_assert_nonnull (error);
   g_clear_error (&error);
   db = raw_open (alien);
   g_assert_cmpint (raw_exec (db, "CREATE TABLE t (x)", NULL), ==, SQLITE_OK);
   sqlite3_close (db);
-  g_assert_false (med_store_restore (alien, target, NULL, at ("2026-12-07"),
-      &r, &error));
+  g_assert_false (
+      med_store_restore (alien, target, NULL, at ("2026-12-07"), &r, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN);
   g_clear_error (&error);
   /* nor over a file that is not a medsched store */
-  g_assert_false (med_store_restore (good, alien, NULL, at ("2026-12-07"), &r,
-      &error));
+  g_assert_false (
+      med_store_restore (good, alien, NULL, at ("2026-12-07"), &r, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN);
   g_clear_error (&error);
 
@@ -2697,8 +2696,8 @@ test_restore_checks (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_files (f->dir, ".replaced-"), ==, 0);
 
   /* a target in use (f->store has f->path open) is left alone */
-  g_assert_false (med_store_restore (good, f->path, NULL, at ("2026-12-07"),
-      &r, &error));
+  g_assert_false (
+      med_store_restore (good, f->path, NULL, at ("2026-12-07"), &r, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_BUSY);
   g_assert_nonnull (strstr (error->message, "in use"));
   g_clear_error (&error);
@@ -2707,8 +2706,8 @@ test_restore_checks (Fixture *f, gconstpointer data)
 
   /* once closed, it is replaced and kept beside */
   g_clear_pointer (&f->store, med_store_close);
-  g_assert_true (med_store_restore (good, f->path, NULL, at ("2026-12-07"), &r,
-      &error));
+  g_assert_true (
+      med_store_restore (good, f->path, NULL, at ("2026-12-07"), &r, &error));
   g_assert_no_error (error);
   g_assert_nonnull (r.kept);
   g_assert_true (g_file_test (r.kept, G_FILE_TEST_IS_REGULAR));
@@ -2729,8 +2728,8 @@ test_audit_anchor (Fixture *f, gconstpointer data)
   MedAuditAnchor head, parsed, later;
   gint64 rows = 0;
   sqlite3 *db;
-  static const char *const bad[] = { "", "12", "12:", "x:" ZERO64,
-    "-1:" ZERO64, "1:" ZERO64 "0", "1:" ZERO64 "\n2:" ZERO64,
+  static const char *const bad[] = { "", "12", "12:", "x:" ZERO64, "-1:" ZERO64,
+    "1:" ZERO64 "0", "1:" ZERO64 "\n2:" ZERO64,
     "1:ABCDEF0000000000000000000000000000000000000000000000000000000000",
     "1:g000000000000000000000000000000000000000000000000000000000000000" };
 

@@ -34,8 +34,7 @@ typedef struct
   MedDelivery *mail; /* NULL when [mail] enabled = false */
   guint mail_grace; /* seconds the MTA gets on SIGTERM */
   gboolean stopping;
-  gboolean http_stopped;
-  gboolean mail_stopped;
+  guint running; /* parts not stopped yet, once stopping */
 } ServeState;
 
 /* [mail]: outbox delivery inside serve. */
@@ -167,30 +166,15 @@ log_anchor_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-maybe_quit (ServeState *s)
+/* The HTTP server and the mail delivery each say when they have stopped;
+ * the loop ends after both. */
+static gboolean
+part_stopped_cb (gpointer data)
 {
-  if (s->http_stopped && s->mail_stopped)
+  ServeState *s = data;
+
+  if (--s->running == 0)
     g_main_loop_quit (s->loop);
-}
-
-static gboolean
-http_stopped_cb (gpointer data)
-{
-  ServeState *s = data;
-
-  s->http_stopped = TRUE;
-  maybe_quit (s);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-mail_stopped_cb (gpointer data)
-{
-  ServeState *s = data;
-
-  s->mail_stopped = TRUE;
-  maybe_quit (s);
   return G_SOURCE_REMOVE;
 }
 
@@ -204,11 +188,10 @@ signal_cb (gpointer data)
     fprintf (stderr, "medsched: stopping (%u requests in flight%s)\n",
         med_http_server_in_flight (s->srv),
         med_delivery_busy (s->mail) ? ", a message with the MTA" : "");
-    med_http_server_shutdown (s->srv, http_stopped_cb, s);
+    s->running = s->mail != NULL ? 2 : 1;
+    med_http_server_shutdown (s->srv, part_stopped_cb, s);
     if (s->mail != NULL)
-      med_delivery_stop (s->mail, s->mail_grace, mail_stopped_cb, s);
-    else
-      s->mail_stopped = TRUE;
+      med_delivery_stop (s->mail, s->mail_grace, part_stopped_cb, s);
   }
   return G_SOURCE_CONTINUE;
 }

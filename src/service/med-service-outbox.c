@@ -447,19 +447,13 @@ record_outcome (MedDelivery *d, gboolean taken, const char *why)
   }
   if (!ok)
     return FALSE;
-  switch (outcome) {
-    case MED_DELIVERY_SENT:
-      d->counts.sent++;
-      break;
-    case MED_DELIVERY_RETRY:
-      d->counts.retry++;
-      break;
-    case MED_DELIVERY_GAVE_UP:
-      d->counts.gave_up++;
-      break;
-    case MED_DELIVERY_RELEASED:
-      d->counts.released++;
-      break;
+  {
+    guint *count[] = { [MED_DELIVERY_SENT] = &d->counts.sent,
+      [MED_DELIVERY_RETRY] = &d->counts.retry,
+      [MED_DELIVERY_GAVE_UP] = &d->counts.gave_up,
+      [MED_DELIVERY_RELEASED] = &d->counts.released };
+
+    (*count[outcome])++;
   }
   if (d->report != NULL)
     d->report (m, outcome, taken ? NULL : why, d->report_data);

@@ -976,6 +976,15 @@ med_store_case_last_mediator (MedStore *store, gint64 case_id, GError **error)
   return 0;
 }
 
+/* The confirmed bookings of centre ?1 a snapshot of [?2, ?3) holds. Blocks
+ * cover sessions, so this keeps every booking whose room buffers reach into
+ * [from, to). A block lasts at most 48 hours (a CHECK of the schema), which
+ * bounds the index range on block_start. */
+#define SNAPSHOT_BOOKINGS                                                      \
+  "room_id IN (SELECT id FROM room WHERE centre_id = ?1) AND "                 \
+  "status = 'confirmed' AND block_start > ?2 - 172800 AND "                    \
+  "block_start < ?3 AND block_end > ?2"
+
 void
 med_store_snapshot_free (MedStoreSnapshot *s)
 {
@@ -1021,15 +1030,9 @@ med_store_load_snapshot (MedStore *store, gint64 centre_id, MedTime from,
   if (s->snap.interpreters == NULL)
     return NULL;
 
-  /* Blocks cover sessions, so this keeps every booking whose room buffers
-   * reach into [from, to). A block lasts at most 48 hours (a CHECK of the
-   * schema), which bounds the index range on block_start. */
   st = store_stmt (store,
       "SELECT id, case_id, room_id, mediator_id, "
-      "interpreter_id, start_at, end_at FROM booking WHERE "
-      "room_id IN (SELECT id FROM room WHERE centre_id = ?1) AND "
-      "status = 'confirmed' AND block_start > ?2 - 172800 AND "
-      "block_start < ?3 AND block_end > ?2",
+      "interpreter_id, start_at, end_at FROM booking WHERE " SNAPSHOT_BOOKINGS,
       error);
   if (st == NULL)
     return NULL;
@@ -1073,11 +1076,8 @@ med_store_mediator_load (MedStore *store, gint64 centre_id, MedTime from,
 
   /* the rows med_store_load_snapshot reads for [from, to) */
   st = store_stmt (store,
-      "SELECT mediator_id, count(*) FROM booking WHERE "
-      "room_id IN (SELECT id FROM room WHERE centre_id = ?1) AND "
-      "status = 'confirmed' AND block_start > ?2 - 172800 AND "
-      "block_start < ?3 AND block_end > ?2 AND id <> ?4 "
-      "GROUP BY mediator_id",
+      "SELECT mediator_id, count(*) FROM booking WHERE " SNAPSHOT_BOOKINGS
+      " AND id <> ?4 GROUP BY mediator_id",
       error);
   if (st == NULL)
     return NULL;

@@ -2591,6 +2591,29 @@ test_backup_dir_keep (Fixture *f, gconstpointer data)
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
 }
 
+/* A fresh backup of f's store at bad, damaged with sql past the store,
+ * must not restore over target: error code, message naming what. */
+static void
+assert_restore_refused (Fixture *f, const char *bad, const char *target,
+    const char *sql, gint code, const char *what)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *anchor = g_strconcat (bad, ".anchor", NULL);
+  sqlite3 *db;
+
+  g_unlink (bad);
+  g_unlink (anchor);
+  g_assert_true (med_store_backup (f->store, bad, NULL, &error));
+  g_assert_no_error (error);
+  db = raw_open (bad);
+  g_assert_cmpint (raw_exec (db, sql, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_false (
+      med_store_restore (bad, target, NULL, at ("2026-12-07"), NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, code);
+  g_assert_nonnull (strstr (error->message, what));
+}
+
 /* Restore checks the copy and refuses a bad one without touching the
  * target; a good one replaces the target (kept beside it) only when
  * nobody has it open. */
@@ -2618,55 +2641,25 @@ test_restore_checks (Fixture *f, gconstpointer data)
   before = head_of (target);
 
   /* an overlapping booking forged past the trigger */
-  g_assert_true (med_store_backup (f->store, bad, NULL, &error));
-  db = raw_open (bad);
-  g_assert_cmpint (raw_exec (db,
-                       "DROP TRIGGER booking_no_overlap_insert; "
-                       "INSERT INTO booking (case_id, room_id, mediator_id, "
-                       "start_at, end_at, block_start, block_end, mode, "
-                       "status, uid, sequence, created_at, updated_at) "
-                       "SELECT 2, room_id, 2, start_at, end_at, block_start, "
-                       "block_end, mode, status, 'forged', 0, 0, 0 FROM "
-                       "booking WHERE id = 1",
-                       NULL),
-      ==, SQLITE_OK);
-  sqlite3_close (db);
-  g_assert_false (
-      med_store_restore (bad, target, NULL, at ("2026-12-07"), &r, &error));
-  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
-  g_assert_nonnull (strstr (error->message, "nothing was restored"));
-  g_clear_error (&error);
-
+  assert_restore_refused (f, bad, target,
+      "DROP TRIGGER booking_no_overlap_insert; "
+      "INSERT INTO booking (case_id, room_id, mediator_id, "
+      "start_at, end_at, block_start, block_end, mode, "
+      "status, uid, sequence, created_at, updated_at) "
+      "SELECT 2, room_id, 2, start_at, end_at, block_start, "
+      "block_end, mode, status, 'forged', 0, 0, 0 FROM "
+      "booking WHERE id = 1",
+      MED_STORE_ERROR_CONFLICT, "nothing was restored");
   /* an edited audit row */
-  g_unlink (bad);
-  g_assert_true (med_store_backup (f->store, bad, NULL, &error));
-  db = raw_open (bad);
-  g_assert_cmpint (raw_exec (db,
-                       "DROP TRIGGER audit_no_update; UPDATE audit SET "
-                       "detail = '{}' WHERE id = 2",
-                       NULL),
-      ==, SQLITE_OK);
-  sqlite3_close (db);
-  g_assert_false (
-      med_store_restore (bad, target, NULL, at ("2026-12-07"), &r, &error));
-  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
-  g_clear_error (&error);
-
+  assert_restore_refused (f, bad, target,
+      "DROP TRIGGER audit_no_update; UPDATE audit SET "
+      "detail = '{}' WHERE id = 2",
+      MED_STORE_ERROR_AUDIT, "row 2");
   /* the newest audit rows removed: the chain holds, the anchor does not */
-  g_unlink (bad);
-  g_assert_true (med_store_backup (f->store, bad, NULL, &error));
-  db = raw_open (bad);
-  g_assert_cmpint (raw_exec (db,
-                       "DROP TRIGGER audit_no_delete; DELETE FROM audit "
-                       "WHERE id > (SELECT max(id) - 2 FROM audit)",
-                       NULL),
-      ==, SQLITE_OK);
-  sqlite3_close (db);
-  g_assert_false (
-      med_store_restore (bad, target, NULL, at ("2026-12-07"), &r, &error));
-  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
-  g_assert_nonnull (strstr (error->message, "newest rows were removed"));
-  g_clear_error (&error);
+  assert_restore_refused (f, bad, target,
+      "DROP TRIGGER audit_no_delete; DELETE FROM audit "
+      "WHERE id > (SELECT max(id) - 2 FROM audit)",
+      MED_STORE_ERROR_AUDIT, "newest rows were removed");
 
   /* not a database; a database of something else */
   g_assert_true (

@@ -158,7 +158,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedTransport, med_transport_free)
  * is taken when the MTA exits with status 0 within timeout_seconds (0 =
  * MED_SENDMAIL_TIMEOUT_SECONDS); an MTA still running then is killed.
  * MED_SERVICE_ERROR_INVALID when command does not parse. (transfer full) */
-MedTransport *med_transport_sendmail_new (const char *command,
+MedTransport *med_service_sendmail_new (const char *command,
     guint timeout_seconds, GError **error);
 
 typedef struct
@@ -173,9 +173,9 @@ typedef struct
 } MedDeliveryConfig;
 
 /* The defaults above; actor "serve". */
-void med_delivery_config_init (MedDeliveryConfig *cfg);
+void med_service_delivery_config_init (MedDeliveryConfig *cfg);
 /* MED_SERVICE_ERROR_INVALID naming the value out of range. */
-gboolean med_delivery_config_check (const MedDeliveryConfig *cfg,
+gboolean med_service_delivery_config_check (const MedDeliveryConfig *cfg,
     GError **error);
 
 typedef enum
@@ -207,28 +207,28 @@ typedef struct _MedDelivery MedDelivery;
  * (transfer full). report may be NULL. Nothing runs until a pass is asked
  * for. Callbacks run on the thread-default main context of the caller.
  * (transfer full) */
-MedDelivery *med_delivery_new (MedStore *store, MedTransport *transport,
+MedDelivery *med_service_delivery_new (MedStore *store, MedTransport *transport,
     const MedDeliveryConfig *cfg, MedDeliveryReportFunc report,
     gpointer user_data);
 /* One pass: every message due now, one at a time, then callback. A pass
  * already running (from the timer) is joined rather than doubled. */
-void med_delivery_flush_async (MedDelivery *d, GAsyncReadyCallback callback,
-    gpointer user_data);
+void med_service_delivery_flush_async (MedDelivery *d,
+    GAsyncReadyCallback callback, gpointer user_data);
 /* Adds this pass's outcomes to *counts (may be NULL); FALSE with the store
  * error that ended the pass early. */
-gboolean med_delivery_flush_finish (MedDelivery *d, GAsyncResult *result,
-    MedDeliveryCounts *counts, GError **error);
+gboolean med_service_delivery_flush_finish (MedDelivery *d,
+    GAsyncResult *result, MedDeliveryCounts *counts, GError **error);
 /* Runs a pass whenever a message is due, checking every interval_seconds
  * (serve). */
-void med_delivery_start (MedDelivery *d);
+void med_service_delivery_start (MedDelivery *d);
 /* Graceful stop: no new claims; a message with the transport gets
  * grace_seconds to finish, then the hand-over is cancelled and the message
  * released (due again at once). done runs on the main context once nothing
  * is in flight. */
-void med_delivery_stop (MedDelivery *d, guint grace_seconds, GSourceFunc done,
-    gpointer user_data);
+void med_service_delivery_stop (MedDelivery *d, guint grace_seconds,
+    GSourceFunc done, gpointer user_data);
 /* TRUE while a message is with the transport. */
-gboolean med_delivery_busy (MedDelivery *d);
+gboolean med_service_delivery_busy (MedDelivery *d);
 /* Frees the loop and its transport; stop it first when a pass may run. */
 void med_delivery_free (MedDelivery *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedDelivery, med_delivery_free)

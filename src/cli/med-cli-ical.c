@@ -459,11 +459,11 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
   cmd = sendmail;
   if (cmd == NULL)
     cmd = g_getenv ("MEDSCHED_SENDMAIL");
-  if ((mta = med_transport_sendmail_new (cmd, 0, &error)) == NULL)
+  if ((mta = med_service_sendmail_new (cmd, 0, &error)) == NULL)
     return usage_error ("--sendmail: %s", error->message);
   if ((store = med_cli_open_store (g, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
-  med_delivery_config_init (&cfg);
+  med_service_delivery_config_init (&cfg);
   cfg.max_attempts = max_attempts;
   cfg.fixed_now = g->now;
   cfg.actor = g->actor;

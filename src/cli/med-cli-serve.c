@@ -187,11 +187,11 @@ signal_cb (gpointer data)
     s->stopping = TRUE;
     fprintf (stderr, "medsched: stopping (%u requests in flight%s)\n",
         med_http_server_in_flight (s->srv),
-        med_delivery_busy (s->mail) ? ", a message with the MTA" : "");
+        med_service_delivery_busy (s->mail) ? ", a message with the MTA" : "");
     s->running = s->mail != NULL ? 2 : 1;
     med_http_server_shutdown (s->srv, part_stopped_cb, s);
     if (s->mail != NULL)
-      med_delivery_stop (s->mail, s->mail_grace, part_stopped_cb, s);
+      med_service_delivery_stop (s->mail, s->mail_grace, part_stopped_cb, s);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -207,12 +207,12 @@ start_mail (ServeState *s, MailConfig *mc, GError **error)
     return TRUE;
   if (cmd == NULL)
     cmd = g_getenv ("MEDSCHED_SENDMAIL");
-  if (!med_delivery_config_check (&mc->delivery, error)
-      || (mta = med_transport_sendmail_new (cmd, 0, error)) == NULL)
+  if (!med_service_delivery_config_check (&mc->delivery, error)
+      || (mta = med_service_sendmail_new (cmd, 0, error)) == NULL)
     return FALSE;
-  s->mail = med_delivery_new (s->store, g_steal_pointer (&mta), &mc->delivery,
-      mail_report, s);
-  med_delivery_start (s->mail);
+  s->mail = med_service_delivery_new (s->store, g_steal_pointer (&mta),
+      &mc->delivery, mail_report, s);
+  med_service_delivery_start (s->mail);
   return TRUE;
 }
 
@@ -266,7 +266,7 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
   g_free (cfg.db);
   cfg.db = g_strdup (g->db);
   cfg.centre_id = g->centre_id;
-  med_delivery_config_init (&mc.delivery);
+  med_service_delivery_config_init (&mc.delivery);
   if (config != NULL
       && (!med_http_config_load (&cfg, config, &error)
           || !mail_config_load (&mc, config, &error))) {

@@ -216,7 +216,7 @@ sendmail_free (MedTransport *t)
 }
 
 MedTransport *
-med_transport_sendmail_new (const char *command, guint timeout_seconds,
+med_service_sendmail_new (const char *command, guint timeout_seconds,
     GError **error)
 {
   g_auto (GStrv) argv = NULL;
@@ -244,7 +244,7 @@ med_transport_sendmail_new (const char *command, guint timeout_seconds,
 /* ---- the delivery loop ------------------------------------------------- */
 
 void
-med_delivery_config_init (MedDeliveryConfig *cfg)
+med_service_delivery_config_init (MedDeliveryConfig *cfg)
 {
   memset (cfg, 0, sizeof *cfg);
   cfg->interval_seconds = DEFAULT_INTERVAL_SECONDS;
@@ -254,7 +254,7 @@ med_delivery_config_init (MedDeliveryConfig *cfg)
 }
 
 gboolean
-med_delivery_config_check (const MedDeliveryConfig *cfg, GError **error)
+med_service_delivery_config_check (const MedDeliveryConfig *cfg, GError **error)
 {
   const char *bad = NULL;
 
@@ -337,14 +337,15 @@ delivery_unref (MedDelivery *d)
 }
 
 MedDelivery *
-med_delivery_new (MedStore *store, MedTransport *transport,
+med_service_delivery_new (MedStore *store, MedTransport *transport,
     const MedDeliveryConfig *cfg, MedDeliveryReportFunc report,
     gpointer user_data)
 {
   MedDelivery *d;
 
   g_return_val_if_fail (store != NULL && transport != NULL, NULL);
-  g_return_val_if_fail (cfg != NULL && med_delivery_config_check (cfg, NULL),
+  g_return_val_if_fail (cfg != NULL
+          && med_service_delivery_config_check (cfg, NULL),
       NULL);
 
   d = g_new0 (MedDelivery, 1);
@@ -381,7 +382,7 @@ stop_done_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Queues the stop callback: it never runs from inside med_delivery_stop. */
+/* Queues the stop callback: it never runs from inside med_service_delivery_stop. */
 static void
 schedule_stop_done (MedDelivery *d)
 {
@@ -516,7 +517,7 @@ start_pass (MedDelivery *d)
 }
 
 void
-med_delivery_flush_async (MedDelivery *d, GAsyncReadyCallback callback,
+med_service_delivery_flush_async (MedDelivery *d, GAsyncReadyCallback callback,
     gpointer user_data)
 {
   GTask *task;
@@ -524,7 +525,7 @@ med_delivery_flush_async (MedDelivery *d, GAsyncReadyCallback callback,
   g_return_if_fail (d != NULL && !d->freed);
 
   task = g_task_new (NULL, NULL, callback, user_data);
-  g_task_set_source_tag (task, med_delivery_flush_async);
+  g_task_set_source_tag (task, med_service_delivery_flush_async);
   if (d->stopping) {
     g_task_set_task_data (task, g_new0 (MedDeliveryCounts, 1), g_free);
     g_task_return_boolean (task, TRUE);
@@ -537,7 +538,7 @@ med_delivery_flush_async (MedDelivery *d, GAsyncReadyCallback callback,
 }
 
 gboolean
-med_delivery_flush_finish (MedDelivery *d, GAsyncResult *result,
+med_service_delivery_flush_finish (MedDelivery *d, GAsyncResult *result,
     MedDeliveryCounts *counts, GError **error)
 {
   MedDeliveryCounts *c;
@@ -582,7 +583,7 @@ tick_cb (gpointer data)
 }
 
 void
-med_delivery_start (MedDelivery *d)
+med_service_delivery_start (MedDelivery *d)
 {
   g_return_if_fail (d != NULL && !d->freed);
 
@@ -606,8 +607,8 @@ grace_over_cb (gpointer data)
 }
 
 void
-med_delivery_stop (MedDelivery *d, guint grace_seconds, GSourceFunc done,
-    gpointer user_data)
+med_service_delivery_stop (MedDelivery *d, guint grace_seconds,
+    GSourceFunc done, gpointer user_data)
 {
   g_return_if_fail (d != NULL && !d->freed);
 
@@ -630,7 +631,7 @@ med_delivery_stop (MedDelivery *d, guint grace_seconds, GSourceFunc done,
 }
 
 gboolean
-med_delivery_busy (MedDelivery *d)
+med_service_delivery_busy (MedDelivery *d)
 {
   return d != NULL && d->current != NULL;
 }
@@ -671,7 +672,7 @@ flushed_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
   FlushWait *w = data;
 
-  w->ok = med_delivery_flush_finish (w->d, result, w->counts, w->error);
+  w->ok = med_service_delivery_flush_finish (w->d, result, w->counts, w->error);
   w->done = TRUE;
 }
 
@@ -684,13 +685,13 @@ med_service_outbox_flush (MedStore *store, MedTransport *transport,
   FlushWait w = { NULL, FALSE, FALSE, counts, error };
 
   g_return_val_if_fail (store != NULL && transport != NULL, FALSE);
-  if (!med_delivery_config_check (cfg, error)) {
+  if (!med_service_delivery_config_check (cfg, error)) {
     med_transport_free (transport);
     return FALSE;
   }
   g_main_context_push_thread_default (context);
-  w.d = med_delivery_new (store, transport, cfg, report, user_data);
-  med_delivery_flush_async (w.d, flushed_cb, &w);
+  w.d = med_service_delivery_new (store, transport, cfg, report, user_data);
+  med_service_delivery_flush_async (w.d, flushed_cb, &w);
   while (!w.done)
     g_main_context_iteration (context, TRUE);
   med_delivery_free (w.d);

@@ -1,10 +1,10 @@
 /* med-service.h — the use cases that the CLI and the HTTP server share:
  * slots for a case, booking, rescheduling, cancelling and scheduling a
- * day. Each one loads what it needs from the store, asks the scheduler,
- * writes through the store in one transaction and, with it, queues the
- * invites. Glue between store, scheduler and ical:
- * the business rules stay in those modules; front ends (cli, http) only
- * parse input and present results.
+ * day, invites and feeds, and delivering the outbox. Each one loads what
+ * it needs from the store, asks the scheduler, writes through the store in
+ * one transaction and, with it, queues the invites. Glue between store,
+ * scheduler and ical: the business rules stay in those modules; front ends
+ * (cli, http) only parse input and present results.
  *
  * Errors pass through from the modules (MED_STORE_ERROR_CONFLICT for a
  * lost race or a taken slot, MED_SCHEDULER_ERROR_NO_SLOT with the reasons,
@@ -17,6 +17,8 @@
 #include <medsched/med-model.h>
 #include <medsched/med-scheduler.h>
 #include <medsched/med-store.h>
+
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -122,5 +124,134 @@ gboolean med_service_may_access_case (MedStore *store, const MedUser *user,
     gint64 case_id, GError **error);
 gboolean med_service_may_access_booking (const MedUser *user,
     const MedBooking *bk, GError **error);
+
+/* ---- outbox delivery (med-service-outbox.c) ----------------------------
+ *
+ * One loop hands queued messages to a transport: claim the oldest due
+ * message (a lease, so that another process delivering at the same time
+ * skips it), hand it over, then mark it sent (ledger) or failed (back-off,
+ * given up after max_attempts) — the store's outbox functions, whatever the
+ * transport. `medsched outbox flush` runs one pass and returns; `medsched
+ * serve` runs passes on its main loop as messages fall due. Nothing here
+ * blocks the main loop but the store calls, which are short transactions.
+ *
+ * A transport is a table of functions (below). Mail goes through a
+ * sendmail-compatible MTA; a second channel (SMS through gammu-smsd) is a
+ * second transport: its messages get a channel of their own in the outbox
+ * and the claim a channel argument, while the lease, back-off, ledger and
+ * this loop stay as they are. Callers ignore SIGPIPE (an MTA may exit
+ * without reading its input). */
+
+/* How a message leaves. The loop owns its transport (free is called once);
+ * the transport must not keep m past send_async. */
+typedef struct _MedTransport MedTransport;
+struct _MedTransport
+{
+  const char *channel; /* "mail": names the transport in logs */
+  /* Starts handing m over without blocking; callback runs on the
+   * thread-default main context of the caller, never from inside
+   * send_async. Cancelling stops the hand-over (the message was then not
+   * delivered). */
+  void (*send_async) (MedTransport *t, const MedOutboxMessage *m,
+      GCancellable *cancel, GAsyncReadyCallback callback, gpointer user_data);
+  /* TRUE when the transport took the message; else FALSE and *why (transfer
+   * full, one line, may name the recipient: keep it out of logs).
+   * G_IO_ERROR_CANCELLED is reported as FALSE with *why "cancelled". */
+  gboolean (*send_finish) (MedTransport *t, GAsyncResult *result, char **why);
+  void (*free) (MedTransport *t);
+};
+
+void med_transport_free (MedTransport *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedTransport, med_transport_free)
+
+#define MED_SENDMAIL_DEFAULT         "/usr/sbin/sendmail -t -i"
+#define MED_SENDMAIL_TIMEOUT_SECONDS 120
+
+/* Mail through a sendmail-compatible MTA: command is split like a shell
+ * would (no shell runs), each message goes to its standard input, and it
+ * is taken when the MTA exits with status 0 within timeout_seconds (0 =
+ * MED_SENDMAIL_TIMEOUT_SECONDS); an MTA still running then is killed.
+ * MED_SERVICE_ERROR_INVALID when command does not parse. (transfer full) */
+MedTransport *med_service_sendmail_new (const char *command,
+    guint timeout_seconds, GError **error);
+
+typedef struct
+{
+  guint interval_seconds; /* serve: how often to look for due messages
+                           * (1–3600, default 5) */
+  gint max_attempts; /* failed attempts before giving up (1–100, 6) */
+  guint lease_seconds; /* a claim's lease; longer than one hand-over
+                        * (default 600) */
+  MedTime fixed_now; /* 0 = the real clock (tests, --now) */
+  const char *actor; /* audit actor of the outcomes ("serve", "cli") */
+} MedDeliveryConfig;
+
+/* The defaults above; actor "serve". */
+void med_service_delivery_config_init (MedDeliveryConfig *cfg);
+/* MED_SERVICE_ERROR_INVALID naming the value out of range. */
+gboolean med_service_delivery_config_check (const MedDeliveryConfig *cfg,
+    GError **error);
+
+typedef enum
+{
+  MED_DELIVERY_SENT, /* taken by the transport; ledger row written */
+  MED_DELIVERY_RETRY, /* failed; retried after the back-off */
+  MED_DELIVERY_GAVE_UP, /* failed max_attempts times: failed */
+  MED_DELIVERY_RELEASED, /* stopped before the transport answered: due
+                          * again at once, no attempt counted */
+} MedDeliveryOutcome;
+
+/* One message handled: m as claimed (m->attempts before this attempt),
+ * why the failure (NULL when sent). */
+typedef void (*MedDeliveryReportFunc) (const MedOutboxMessage *m,
+    MedDeliveryOutcome outcome, const char *why, gpointer user_data);
+
+typedef struct
+{
+  guint sent;
+  guint retry;
+  guint gave_up;
+  guint released;
+} MedDeliveryCounts;
+
+typedef struct _MedDelivery MedDelivery;
+
+/* A delivery loop over store (transfer none: it must outlive the loop; a
+ * connection of its own, not shared with another thread) and transport
+ * (transfer full). report may be NULL. Nothing runs until a pass is asked
+ * for. Callbacks run on the thread-default main context of the caller.
+ * (transfer full) */
+MedDelivery *med_service_delivery_new (MedStore *store, MedTransport *transport,
+    const MedDeliveryConfig *cfg, MedDeliveryReportFunc report,
+    gpointer user_data);
+/* One pass: every message due now, one at a time, then callback. A pass
+ * already running (from the timer) is joined rather than doubled. */
+void med_service_delivery_flush_async (MedDelivery *d,
+    GAsyncReadyCallback callback, gpointer user_data);
+/* Adds this pass's outcomes to *counts (may be NULL); FALSE with the store
+ * error that ended the pass early. */
+gboolean med_service_delivery_flush_finish (MedDelivery *d,
+    GAsyncResult *result, MedDeliveryCounts *counts, GError **error);
+/* Runs a pass whenever a message is due, checking every interval_seconds
+ * (serve). */
+void med_service_delivery_start (MedDelivery *d);
+/* Graceful stop: no new claims; a message with the transport gets
+ * grace_seconds to finish, then the hand-over is cancelled and the message
+ * released (due again at once). done runs on the main context once nothing
+ * is in flight. */
+void med_service_delivery_stop (MedDelivery *d, guint grace_seconds,
+    GSourceFunc done, gpointer user_data);
+/* TRUE while a message is with the transport. */
+gboolean med_service_delivery_busy (MedDelivery *d);
+/* Frees the loop and its transport; stop it first when a pass may run. */
+void med_delivery_free (MedDelivery *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedDelivery, med_delivery_free)
+
+/* `outbox flush`: one pass on a private main context; returns when every
+ * due message was handled. FALSE on a store error (the counts so far are
+ * still added). */
+gboolean med_service_outbox_flush (MedStore *store, MedTransport *transport,
+    const MedDeliveryConfig *cfg, MedDeliveryReportFunc report,
+    gpointer user_data, MedDeliveryCounts *counts, GError **error);
 
 G_END_DECLS

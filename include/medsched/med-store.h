@@ -149,6 +149,13 @@ typedef struct
 MedStoreSnapshot *med_store_load_snapshot (MedStore *store, gint64 centre_id,
     MedTime from, MedTime to, GError **error);
 void med_store_snapshot_free (MedStoreSnapshot *s);
+/* Each mediator's confirmed bookings among those med_store_load_snapshot
+ * would read for [from, to), leaving out exclude_booking_id (0 = none): the
+ * load a windowed search hands the scheduler (MedSnapshot.mediator_load).
+ * (transfer full) array of MedMediatorLoad */
+GArray *med_store_mediator_load (MedStore *store, gint64 centre_id,
+    MedTime from, MedTime to, gint64 exclude_booking_id, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedStoreSnapshot, med_store_snapshot_free)
 
 /* Other confirmed bookings of any party of case_id (matched by contact,
@@ -183,6 +190,38 @@ gboolean med_store_import_doc (MedStore *store, gint64 centre_id,
 gboolean med_store_audit_verify (MedStore *store, gint64 *n_rows,
     gint64 *bad_id, GError **error);
 
+/* The chain's head kept outside the table (with each backup, in serve's
+ * log once a day): the chain checks every row against the one before it,
+ * so it cannot see its newest rows deleted; an anchor can. Written
+ * "ID:HASH" (the last row's id and hash; "0:" and 64 zeros for an empty
+ * log). */
+typedef struct
+{
+  gint64 id;
+  char hash[65]; /* lowercase hex, NUL-terminated */
+} MedAuditAnchor;
+
+/* The last row's id and hash. */
+gboolean med_store_audit_head (MedStore *store, MedAuditAnchor *anchor,
+    GError **error);
+/* "ID:HASH". (transfer full) */
+char *med_audit_anchor_to_string (const MedAuditAnchor *anchor);
+/* Reads "ID:HASH", or the text of an anchor file (the same on one line;
+ * blank lines and lines starting with '#' are skipped). On bad text
+ * MED_STORE_ERROR_INVALID. */
+gboolean med_audit_anchor_parse (const char *text, MedAuditAnchor *anchor,
+    GError **error);
+/* An anchor file's text: comment lines saying what it is, then ID:HASH.
+ * (transfer full) */
+char *med_audit_anchor_file_text (const MedAuditAnchor *anchor,
+    const char *what);
+/* med_store_audit_verify, then the anchor: the log must still hold row
+ * anchor->id with that hash. Rows removed from the end (the log ends
+ * before the anchor's row) or a rewritten row fail with
+ * MED_STORE_ERROR_AUDIT saying which. */
+gboolean med_store_audit_verify_anchor (MedStore *store,
+    const MedAuditAnchor *anchor, gint64 *n_rows, GError **error);
+
 typedef struct
 {
   gint64 id;
@@ -208,6 +247,48 @@ gboolean med_store_same_day_report (MedStore *store, gint64 centre_id,
 /* Runs PRAGMA integrity_check and a full overlap scan; for tests and the
  * CLI "store check". */
 gboolean med_store_check (MedStore *store, GError **error);
+
+/* ---- backups (med-store-backup.c) -------------------------------------- */
+
+/* Copies the store to dest with SQLite's online backup API: one consistent
+ * snapshot taken in a read transaction (other processes keep writing),
+ * written beside dest, checked with PRAGMA integrity_check, self-contained
+ * (rollback journal, no -wal), fsynced, then linked into place: dest is
+ * whole or absent. dest must not exist (INVALID). Writes dest.anchor (the
+ * copy's audit head, med_audit_anchor_file_text) and sets *anchor (may be
+ * NULL). */
+gboolean med_store_backup (MedStore *store, const char *dest,
+    MedAuditAnchor *anchor, GError **error);
+/* med_store_backup to dir/STEM-YYYYMMDDTHHMMSSZ.db (STEM: the store
+ * file's name without .db; now in UTC; -N added when taken), then removes
+ * all but the newest keep backups of STEM in dir, with their anchors
+ * (keep 0 = remove nothing; other files are never touched). *out_path
+ * (transfer full), *anchor and *n_removed may be NULL. */
+gboolean med_store_backup_to_dir (MedStore *store, const char *dir, MedTime now,
+    guint keep, char **out_path, MedAuditAnchor *anchor, guint *n_removed,
+    GError **error);
+
+typedef struct
+{
+  gint64 audit_rows; /* rows of the restored audit log */
+  gboolean anchored; /* checked against an anchor too */
+  char *kept; /* the replaced database, kept beside it; NULL if none */
+} MedStoreRestore;
+
+/* Puts backup in target's place. The backup is copied beside target and
+ * opened as a store (an older schema is migrated); unless the copy passes
+ * PRAGMA integrity_check and the overlap check (med_store_check), the
+ * audit chain and the anchor (anchor, or else backup.anchor when it
+ * exists) nothing changes and the error says why (CORRUPT, CONFLICT,
+ * AUDIT, …). An existing target must be a medsched store that nobody has
+ * open (BUSY otherwise: stop serve first); it stays beside the new one as
+ * target.replaced-YYYYMMDDTHHMMSSZ (now, UTC). The copy is fsynced and
+ * renamed over target: the database is the old one or the restored one,
+ * never half of each. *out (may be NULL) is filled on success; free
+ * out->kept. */
+gboolean med_store_restore (const char *backup, const char *target,
+    const MedAuditAnchor *anchor, MedTime now, MedStoreRestore *out,
+    GError **error);
 
 /* ---- invites, feeds and their delivery (schema version 2) ----------------
  *
@@ -376,6 +457,17 @@ gboolean med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
  * the message is failed (kept, not retried). */
 gboolean med_store_outbox_mark_failed (MedStore *store, gint64 id, MedTime now,
     const char *why, gint max_attempts, const char *actor, GError **error);
+/* Gives a claimed message back unsent, due at now, without counting an
+ * attempt (a delivery stopped before the MTA answered). lease_end is the
+ * next_attempt_at the claim returned: a message leased again since then is
+ * left alone. */
+gboolean med_store_outbox_release (MedStore *store, gint64 id,
+    MedTime lease_end, MedTime now, GError **error);
+/* When the next pending message is due (its next_attempt_at, leases
+ * included): TRUE with *when set, or TRUE with *when 0 when nothing is
+ * pending. Reads only. */
+gboolean med_store_outbox_next_due (MedStore *store, MedTime *when,
+    GError **error);
 /* Puts a failed message back in the queue, due now, attempts reset. */
 gboolean med_store_outbox_retry (MedStore *store, gint64 id, MedTime now,
     const char *actor, GError **error);

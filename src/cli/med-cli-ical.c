@@ -6,10 +6,10 @@
  * iMIP messages of a booking change inside its transaction.
  *
  * The ical module writes every calendar; the store keeps the outbox, the
- * replies and the imported busy time. What is left here is parsing
- * arguments, running the MTA, and presenting results. Every command that
- * writes runs in one store transaction; a command that fails changes
- * nothing. Addresses and names go to stdout or files, never to logs. */
+ * replies and the imported busy time, and the service layer delivers the
+ * outbox (src/service/med-service-outbox.c). What is left here is parsing
+ * arguments and presenting results. Every command that writes runs in one
+ * store transaction; a command that fails changes nothing. Addresses and names go to stdout or files, never to logs. */
 #define G_LOG_DOMAIN "medsched-cli"
 
 #include "med-cli.h"
@@ -26,12 +26,7 @@
 
 /* A feed shows sessions from this many days back (whole local days). */
 /* Busy calendars are expanded over [now - 1 day, now + this]. */
-#define BUSY_DAYS_AHEAD      400
-#define DEFAULT_SENDMAIL     "/usr/sbin/sendmail -t -i"
-#define DEFAULT_MAX_ATTEMPTS 6
-#define MTA_TIMEOUT_SECONDS  120
-/* Longer than one MTA run: a killed flush retries after this. */
-#define OUTBOX_LEASE_SECONDS 600
+#define BUSY_DAYS_AHEAD 400
 
 static int usage_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
@@ -398,119 +393,63 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
   return EXIT_OK;
 }
 
-typedef struct
-{
-  GMainLoop *loop;
-  GBytes *output;
-  GError *error;
-  gboolean done;
-} MtaRun;
-
+/* What `outbox flush` prints for each message (addresses go to stdout,
+ * never to logs). */
 static void
-mta_communicated_cb (GObject *source, GAsyncResult *result, gpointer data)
+flush_report (const MedOutboxMessage *m, MedDeliveryOutcome outcome,
+    const char *why, gpointer data)
 {
-  MtaRun *run = data;
+  gint attempts = m->attempts + 1;
 
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), result, &run->output,
-      NULL, &run->error);
-  run->done = TRUE;
-  g_main_loop_quit (run->loop);
-}
-
-static gboolean
-mta_timed_out_cb (gpointer data)
-{
-  g_cancellable_cancel (data);
-  return G_SOURCE_REMOVE;
-}
-
-/* Hands message to the MTA (argv) on its standard input. TRUE when it
- * exits with status 0; else *why says what happened. */
-static gboolean
-run_mta (char **argv, const char *message, char **why)
-{
-  g_autoptr (GMainContext) ctx = g_main_context_new ();
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GCancellable) cancel = g_cancellable_new ();
-  g_autoptr (GBytes) input = g_bytes_new_static (message, strlen (message));
-  g_autoptr (GSource) timeout = NULL;
-  g_autoptr (GError) error = NULL;
-  MtaRun run = { 0 };
-  gboolean ok = FALSE;
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
-      | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv,
-      &error);
-  if (proc == NULL) {
-    *why = g_strdup (error->message);
-    return FALSE;
+  switch (outcome) {
+    case MED_DELIVERY_SENT:
+      printf ("sent #%" G_GINT64_FORMAT " %s SEQUENCE %d of booking "
+              "%" G_GINT64_FORMAT " to %s\n",
+          m->id, m->method, m->sequence, m->booking_id, m->recipient_addr);
+      break;
+    case MED_DELIVERY_RETRY:
+      printf ("failed #%" G_GINT64_FORMAT " to %s (attempt %d, retry in %d "
+              "s): %s\n",
+          m->id, m->recipient_addr, attempts,
+          med_store_outbox_backoff (attempts), why);
+      break;
+    case MED_DELIVERY_GAVE_UP:
+      printf ("gave up #%" G_GINT64_FORMAT " to %s after %d attempts: %s\n",
+          m->id, m->recipient_addr, attempts, why);
+      break;
+    case MED_DELIVERY_RELEASED:
+      printf ("released #%" G_GINT64_FORMAT " unsent\n", m->id);
+      break;
   }
-  g_main_context_push_thread_default (ctx);
-  run.loop = g_main_loop_new (ctx, FALSE);
-  timeout = g_timeout_source_new_seconds (MTA_TIMEOUT_SECONDS);
-  g_source_set_callback (timeout, mta_timed_out_cb, cancel, NULL);
-  g_source_attach (timeout, ctx);
-  g_subprocess_communicate_async (proc, input, cancel, mta_communicated_cb,
-      &run);
-  while (!run.done)
-    g_main_loop_run (run.loop);
-  g_source_destroy (timeout);
-  if (g_cancellable_is_cancelled (cancel)) {
-    g_subprocess_force_exit (proc);
-    g_subprocess_wait (proc, NULL, NULL);
-    *why = g_strdup_printf ("%s did not finish within %d s", argv[0],
-        MTA_TIMEOUT_SECONDS);
-  } else if (run.error != NULL) {
-    *why = g_strdup (run.error->message);
-  } else if (g_subprocess_get_if_exited (proc)
-      && g_subprocess_get_exit_status (proc) == 0) {
-    ok = TRUE;
-  } else {
-    gsize len = 0;
-    const char *out = run.output ? g_bytes_get_data (run.output, &len) : NULL;
-    g_autofree char *said = g_strndup (out ? out : "", MIN (len, 300));
-
-    g_strstrip (said);
-    if (g_subprocess_get_if_exited (proc))
-      *why = g_strdup_printf ("%s exited with status %d%s%s", argv[0],
-          g_subprocess_get_exit_status (proc), *said ? ": " : "", said);
-    else
-      *why = g_strdup_printf ("%s was killed by signal %d", argv[0],
-          g_subprocess_get_term_sig (proc));
-  }
-  g_main_context_pop_thread_default (ctx);
-  g_main_loop_unref (run.loop);
-  g_clear_pointer (&run.output, g_bytes_unref);
-  g_clear_error (&run.error);
-  return ok;
 }
 
 int
 med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
 {
   g_autofree char *sendmail = NULL;
-  int max_attempts = DEFAULT_MAX_ATTEMPTS, code = 0;
+  int max_attempts = 6, code = 0;
   GOptionEntry entries[]
       = { { "sendmail", 0, 0, G_OPTION_ARG_STRING, &sendmail,
               "MTA command reading the message on stdin "
-              "(default $MEDSCHED_SENDMAIL or " DEFAULT_SENDMAIL ")",
+              "(default $MEDSCHED_SENDMAIL or " MED_SENDMAIL_DEFAULT ")",
               "CMD" },
           { "max-attempts", 0, 0, G_OPTION_ARG_INT, &max_attempts,
               "Give a message up after N failed attempts (default 6)", "N" },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
-  g_auto (GStrv) mta = NULL;
+  g_autoptr (MedTransport) mta = NULL;
+  MedDeliveryConfig cfg;
+  MedDeliveryCounts counts = { 0 };
   const char *cmd;
-  guint sent = 0, retry = 0, given_up = 0;
+  gboolean ok;
 
   if (!med_cli_parse_options ("- send due messages",
           "Hands every due outbox message to a sendmail-compatible MTA, one "
           "at a time; a message is marked sent only once the MTA accepted "
           "it (exit status 0). Failures are retried after 1 min, 5 min, "
-          "30 min, 2 h, then every 6 h.",
+          "30 min, 2 h, then every 6 h. `medsched serve` delivers the same "
+          "way by itself; running both at once sends each message once.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
@@ -520,53 +459,27 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
   cmd = sendmail;
   if (cmd == NULL)
     cmd = g_getenv ("MEDSCHED_SENDMAIL");
-  if (cmd == NULL || *cmd == '\0')
-    cmd = DEFAULT_SENDMAIL;
-  if (!g_shell_parse_argv (cmd, NULL, &mta, &error))
+  if ((mta = med_service_sendmail_new (cmd, 0, &error)) == NULL)
     return usage_error ("--sendmail: %s", error->message);
   if ((store = med_cli_open_store (g, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
+  med_service_delivery_config_init (&cfg);
+  cfg.max_attempts = max_attempts;
+  cfg.fixed_now = g->now;
+  cfg.actor = g->actor;
   /* an MTA that exits without reading the whole message is a failed
    * attempt, not a SIGPIPE for us */
   signal (SIGPIPE, SIG_IGN);
-  for (;;) {
-    g_autoptr (MedOutboxMessage) m = NULL;
-    g_autofree char *why = NULL;
-
-    m = med_store_outbox_claim (store, g->now, OUTBOX_LEASE_SECONDS, &error);
-    if (m == NULL) {
-      if (error != NULL)
-        return med_cli_report (g_steal_pointer (&error));
-      break;
-    }
-    if (run_mta (mta, m->message, &why)) {
-      if (!med_store_outbox_mark_sent (store, m->id, g->now, g->actor, &error))
-        return med_cli_report (g_steal_pointer (&error));
-      printf ("sent #%" G_GINT64_FORMAT " %s SEQUENCE %d of booking "
-              "%" G_GINT64_FORMAT " to %s\n",
-          m->id, m->method, m->sequence, m->booking_id, m->recipient_addr);
-      sent++;
-      continue;
-    }
-    if (!med_store_outbox_mark_failed (store, m->id, g->now, why, max_attempts,
-            g->actor, &error))
-      return med_cli_report (g_steal_pointer (&error));
-    if (m->attempts + 1 >= max_attempts) {
-      printf ("gave up #%" G_GINT64_FORMAT " to %s after %d attempts: %s\n",
-          m->id, m->recipient_addr, m->attempts + 1, why);
-      given_up++;
-    } else {
-      printf ("failed #%" G_GINT64_FORMAT " to %s (attempt %d, retry in %d "
-              "s): %s\n",
-          m->id, m->recipient_addr, m->attempts + 1,
-          med_store_outbox_backoff (m->attempts + 1), why);
-      retry++;
-    }
-  }
-  printf ("outbox: %u sent, %u to retry, %u given up\n", sent, retry, given_up);
-  if (retry + given_up > 0) {
+  ok = med_service_outbox_flush (store, g_steal_pointer (&mta), &cfg,
+      flush_report, NULL, &counts, &error);
+  fflush (stdout);
+  if (!ok)
+    return med_cli_report (g_steal_pointer (&error));
+  printf ("outbox: %u sent, %u to retry, %u given up\n", counts.sent,
+      counts.retry, counts.gave_up);
+  if (counts.retry + counts.gave_up > 0) {
     fprintf (stderr, "medsched: %u message(s) could not be handed to the MTA\n",
-        retry + given_up);
+        counts.retry + counts.gave_up);
     return EXIT_FAILED;
   }
   return EXIT_OK;

@@ -1884,26 +1884,164 @@ cmd_import (Global *g, int argc, char **argv)
   return EXIT_OK;
 }
 
+/* An anchor given as ID:HASH or as the path of an anchor file. */
+static gboolean
+read_anchor_arg (const char *arg, MedAuditAnchor *anchor, GError **error)
+{
+  g_autofree char *text = NULL;
+  GStatBuf st;
+
+  if (med_audit_anchor_parse (arg, anchor, NULL))
+    return TRUE;
+  if (g_stat (arg, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > 4096) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--anchor: neither ID:HASH nor a readable anchor file");
+    return FALSE;
+  }
+  if (!g_file_get_contents (arg, &text, NULL, error)
+      || !med_audit_anchor_parse (text, anchor, error)) {
+    g_prefix_error (error, "--anchor %s: ", arg);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static int
 cmd_audit_verify (Global *g, int argc, char **argv)
 {
+  g_autofree char *anchor_arg = NULL;
   int code = 0;
-  GOptionEntry entries[] = { { NULL } };
+  GOptionEntry entries[]
+      = { { "anchor", 0, 0, G_OPTION_ARG_FILENAME, &anchor_arg,
+              "Also check that the log still holds this "
+              "head (a backup's .anchor file, or ID:HASH "
+              "from serve's log)",
+              "FILE|ID:HASH" },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedAuditAnchor anchor, head;
+  g_autofree char *head_text = NULL;
   gint64 rows = 0, bad = 0;
 
   if (!parse_options ("- check the audit log's hash chain",
           "Recomputes the audit log's hash chain; names the first edited "
-          "row.",
+          "row. With --anchor, also proves that no row was removed from the "
+          "end since the anchor was taken.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
     return usage_error ("audit verify takes no arguments");
-  if ((store = open_store (g, &error)) == NULL
-      || !med_store_audit_verify (store, &rows, &bad, &error))
+  if (anchor_arg != NULL && !read_anchor_arg (anchor_arg, &anchor, &error))
     return report (g_steal_pointer (&error));
-  printf ("audit log intact: %" G_GINT64_FORMAT " rows\n", rows);
+  if ((store = open_store (g, &error)) == NULL
+      || (anchor_arg != NULL
+              ? !med_store_audit_verify_anchor (store, &anchor, &rows, &error)
+              : !med_store_audit_verify (store, &rows, &bad, &error))
+      || !med_store_audit_head (store, &head, &error))
+    return report (g_steal_pointer (&error));
+  head_text = med_audit_anchor_to_string (&head);
+  printf ("audit log intact: %" G_GINT64_FORMAT " rows", rows);
+  if (anchor_arg != NULL)
+    printf (", still holding the anchor's row %" G_GINT64_FORMAT, anchor.id);
+  printf ("\nhead %s\n", head_text);
+  return EXIT_OK;
+}
+
+/* ---- backups ---- */
+
+static int
+cmd_backup (Global *g, int argc, char **argv)
+{
+  g_autofree char *dir = NULL, *path = NULL, *anchor_text = NULL;
+  int keep = 0, code = 0;
+  GOptionEntry entries[] = { { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
+                                 "Write DIR/NAME-YYYYMMDDTHHMMSSZ.db (UTC) "
+                                 "instead of FILE",
+                                 "DIR" },
+    { "keep", 0, 0, G_OPTION_ARG_INT, &keep,
+        "With --dir: keep the newest N backups of this database, remove "
+        "older ones (default: keep all)",
+        "N" },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  MedAuditAnchor anchor;
+  guint removed = 0;
+
+  if (!parse_options ("FILE | --dir DIR [--keep N] - copy the database",
+          "Copies the database while it is in use (SQLite's online backup "
+          "API: one consistent snapshot; serve keeps writing), checks the "
+          "copy, and writes FILE.anchor with the audit log's head. A backup "
+          "never replaces an existing file. See docs/backup.md.",
+          entries, &argc, &argv, &code))
+    return code;
+  if ((dir == NULL) == (argc != 2) || argc > 2)
+    return usage_error ("backup needs FILE or --dir DIR");
+  if (keep < 0 || keep > 100000 || (keep > 0 && dir == NULL))
+    return usage_error ("--keep N (N ≥ 1) goes with --dir");
+  if ((store = open_store (g, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (dir != NULL) {
+    if (!med_store_backup_to_dir (store, dir, g->now, (guint) keep, &path,
+            &anchor, &removed, &error))
+      return report (g_steal_pointer (&error));
+  } else {
+    path = g_strdup (argv[1]);
+    if (!med_store_backup (store, path, &anchor, &error))
+      return report (g_steal_pointer (&error));
+  }
+  anchor_text = med_audit_anchor_to_string (&anchor);
+  printf ("backup %s\naudit anchor %s (in %s.anchor)\n", path, anchor_text,
+      path);
+  if (removed > 0)
+    printf ("removed %u older backup%s\n", removed, removed == 1 ? "" : "s");
+  return EXIT_OK;
+}
+
+static int
+cmd_restore (Global *g, int argc, char **argv)
+{
+  g_autofree char *target = NULL, *anchor_arg = NULL;
+  int code = 0;
+  GOptionEntry entries[] = { { "db", 0, 0, G_OPTION_ARG_FILENAME, &target,
+                                 "The database to put the backup in place of "
+                                 "(default: the global --db)",
+                                 "TARGET" },
+    { "anchor", 0, 0, G_OPTION_ARG_FILENAME, &anchor_arg,
+        "Check the backup against this anchor (default: FILE.anchor when it "
+        "exists)",
+        "FILE|ID:HASH" },
+    { NULL } };
+  g_autoptr (GError) error = NULL;
+  MedAuditAnchor anchor;
+  MedStoreRestore r = { 0 };
+
+  if (!parse_options ("FILE [--db TARGET] - put a backup back",
+          "Copies FILE beside TARGET and checks the copy (PRAGMA "
+          "integrity_check, overlapping bookings, the audit chain and its "
+          "anchor); only a copy that passes replaces TARGET, by rename, "
+          "and only when nothing has TARGET open (stop medsched serve "
+          "first). The replaced database stays beside it. See "
+          "docs/backup.md.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return usage_error ("restore needs FILE");
+  if (target == NULL)
+    target = g_strdup (g->db);
+  if (anchor_arg != NULL && !read_anchor_arg (anchor_arg, &anchor, &error))
+    return report (g_steal_pointer (&error));
+  if (!med_store_restore (argv[1], target, anchor_arg ? &anchor : NULL, g->now,
+          &r, &error))
+    return report (g_steal_pointer (&error));
+  printf (
+      "restored %s to %s: integrity, overlaps and the audit chain (%" G_GINT64_FORMAT
+      " rows%s) checked\n",
+      argv[1], target, r.audit_rows, r.anchored ? ", with its anchor" : "");
+  if (r.kept != NULL)
+    printf ("the replaced database is kept as %s\n", r.kept);
+  g_free (r.kept);
   return EXIT_OK;
 }
 
@@ -2029,6 +2167,8 @@ static const Command commands[] = {
   { "ics", "lint", med_cli_cmd_ics_lint, "check an .ics file" },
   { "import", NULL, cmd_import, "import a JSON document" },
   { "audit", "verify", cmd_audit_verify, "check the audit hash chain" },
+  { "backup", NULL, cmd_backup, "copy the database while it is in use" },
+  { "restore", NULL, cmd_restore, "put a checked backup in place" },
   { "report", "same-day", cmd_report_same_day,
       "share of cases settled on intake day" },
   { "check", NULL, cmd_check, "integrity and overlap check" },

@@ -38,7 +38,8 @@ typedef struct
   Timeline *busy; /* bookings and leave */
   Timeline *leave; /* leave only, for explanations */
   GArray *starts; /* MedTime, sorted: booking starts, for daily caps */
-  guint total; /* bookings in the snapshot, for load balancing */
+  guint total; /* bookings in the snapshot (or its mediator_load), for
+               * load balancing */
 } MediatorRes;
 
 typedef struct
@@ -459,6 +460,16 @@ med_scheduler_new (const MedSnapshot *snap, GError **error)
   }
   for (guint i = 0; snap->bookings && i < snap->bookings->len; i++)
     occupy (s, &g_array_index (snap->bookings, MedBusy, i), FALSE);
+  for (guint i = 0; snap->mediator_load && i < s->mediators->len; i++)
+    g_array_index (s->mediators, MediatorRes, i).total = 0;
+  for (guint i = 0; snap->mediator_load && i < snap->mediator_load->len; i++) {
+    const MedMediatorLoad *l
+        = &g_array_index (snap->mediator_load, MedMediatorLoad, i);
+    guint mi = index_of (s->med_by_id, l->mediator_id);
+
+    if (mi)
+      g_array_index (s->mediators, MediatorRes, mi - 1).total = l->bookings;
+  }
   for (guint i = 0; snap->external_busy && i < snap->external_busy->len; i++) {
     const MedBusy *b = &g_array_index (snap->external_busy, MedBusy, i);
     guint mi = b->mediator_id ? index_of (s->med_by_id, b->mediator_id) : 0;

@@ -7,7 +7,10 @@
  * year of bookings to find one. A window only ends the search when it
  * holds every slot asked for in the preferred room kind, so the answer is
  * the one a search over the whole horizon gives (a fallback room kind is
- * only right when the preferred kind has nothing before the deadline). */
+ * only right when the preferred kind has nothing before the deadline).
+ * Mediators free at the same time are ranked by their load; every window
+ * gets the load of the whole horizon (one aggregate query), so a narrow
+ * window ranks them as the whole horizon does. */
 #define G_LOG_DOMAIN "medsched-service"
 
 #include <medsched/med-service.h>
@@ -86,9 +89,11 @@ load_case (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
 }
 
 /* (Re)loads the snapshot for [from, to) (plus a day each side for room
- * buffers and local days) and builds the scheduler over it. */
+ * buffers and local days) and builds the scheduler over it; load (may be
+ * NULL) is the mediators' load over the whole horizon. */
 static gboolean
-load_window (CaseContext *cc, MedTime from, MedTime to, GError **error)
+load_window (CaseContext *cc, MedTime from, MedTime to, GArray *load,
+    GError **error)
 {
   g_clear_pointer (&cc->sched, med_scheduler_free);
   g_clear_pointer (&cc->snap, med_store_snapshot_free);
@@ -96,6 +101,8 @@ load_window (CaseContext *cc, MedTime from, MedTime to, GError **error)
       from - 86400, to + 86400, error);
   if (cc->snap == NULL)
     return FALSE;
+  if (load != NULL)
+    cc->snap->snap.mediator_load = g_array_ref (load);
   if (cc->exclude_booking != 0) {
     GArray *bk = cc->snap->snap.bookings;
 
@@ -136,6 +143,15 @@ search (CaseContext *cc, MedSlotRequest *req, GError **error)
   MedTime from = req->not_before ? req->not_before : req->now;
   MedTime full
       = from + (MedTime) (MED_SCHEDULER_DEFAULT_HORIZON_DAYS + 2) * 86400;
+  g_autoptr (GArray) load = NULL;
+
+  /* A narrow window sees only part of each mediator's bookings, and the
+   * scheduler breaks ties by load: give it the load of the whole horizon
+   * (the last window's range), so that every window ranks alike. */
+  load = med_store_mediator_load (cc->store, cc->ctx->centre_id,
+      MIN (from, req->now) - 86400, full + 86400, cc->exclude_booking, error);
+  if (load == NULL)
+    return NULL;
 
   for (guint w = 0; w < G_N_ELEMENTS (window_days); w++) {
     MedTime to
@@ -145,7 +161,7 @@ search (CaseContext *cc, MedSlotRequest *req, GError **error)
 
     if (to > full)
       to = full;
-    if (!load_window (cc, MIN (from, req->now), to, error))
+    if (!load_window (cc, MIN (from, req->now), to, load, error))
       return NULL;
     req->horizon_end = window_days[w] ? to : 0;
     slots = med_scheduler_find_slots (cc->sched, req, NULL, &local);
@@ -196,7 +212,8 @@ check_manual (CaseContext *cc, MedSlot *slot, GError **error)
 {
   MedSlotRequest req;
 
-  if (!load_window (cc, MIN (slot->start, cc->ctx->now), slot->end, error))
+  if (!load_window (cc, MIN (slot->start, cc->ctx->now), slot->end, NULL,
+          error))
     return FALSE;
   fill_request (cc, &req);
   return med_scheduler_check_slot (cc->sched, &req, slot, error);

@@ -976,6 +976,15 @@ med_store_case_last_mediator (MedStore *store, gint64 case_id, GError **error)
   return 0;
 }
 
+/* The confirmed bookings of centre ?1 a snapshot of [?2, ?3) holds. Blocks
+ * cover sessions, so this keeps every booking whose room buffers reach into
+ * [from, to). A block lasts at most 48 hours (a CHECK of the schema), which
+ * bounds the index range on block_start. */
+#define SNAPSHOT_BOOKINGS                                                      \
+  "room_id IN (SELECT id FROM room WHERE centre_id = ?1) AND "                 \
+  "status = 'confirmed' AND block_start > ?2 - 172800 AND "                    \
+  "block_start < ?3 AND block_end > ?2"
+
 void
 med_store_snapshot_free (MedStoreSnapshot *s)
 {
@@ -986,6 +995,7 @@ med_store_snapshot_free (MedStoreSnapshot *s)
   g_clear_pointer (&s->snap.interpreters, g_ptr_array_unref);
   g_clear_pointer (&s->snap.bookings, g_array_unref);
   g_clear_pointer (&s->snap.external_busy, g_array_unref);
+  g_clear_pointer (&s->snap.mediator_load, g_array_unref);
   med_centre_free (s->centre);
   med_workcal_free (s->workcal);
   g_free (s);
@@ -1020,15 +1030,9 @@ med_store_load_snapshot (MedStore *store, gint64 centre_id, MedTime from,
   if (s->snap.interpreters == NULL)
     return NULL;
 
-  /* Blocks cover sessions, so this keeps every booking whose room buffers
-   * reach into [from, to). A block lasts at most 48 hours (a CHECK of the
-   * schema), which bounds the index range on block_start. */
   st = store_stmt (store,
       "SELECT id, case_id, room_id, mediator_id, "
-      "interpreter_id, start_at, end_at FROM booking WHERE "
-      "room_id IN (SELECT id FROM room WHERE centre_id = ?1) AND "
-      "status = 'confirmed' AND block_start > ?2 - 172800 AND "
-      "block_start < ?3 AND block_end > ?2",
+      "interpreter_id, start_at, end_at FROM booking WHERE " SNAPSHOT_BOOKINGS,
       error);
   if (st == NULL)
     return NULL;
@@ -1058,6 +1062,43 @@ med_store_load_snapshot (MedStore *store, gint64 centre_id, MedTime from,
   if (s->snap.external_busy == NULL)
     return NULL;
   return g_steal_pointer (&s);
+}
+
+GArray *
+med_store_mediator_load (MedStore *store, gint64 centre_id, MedTime from,
+    MedTime to, gint64 exclude_booking_id, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  g_autoptr (GArray) load = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  /* the rows med_store_load_snapshot reads for [from, to) */
+  st = store_stmt (store,
+      "SELECT mediator_id, count(*) FROM booking WHERE " SNAPSHOT_BOOKINGS
+      " AND id <> ?4 GROUP BY mediator_id",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, centre_id);
+  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
+  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
+  sqlite3_bind_int64 (st, 4, exclude_booking_id);
+  load = g_array_new (FALSE, TRUE, sizeof (MedMediatorLoad));
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    MedMediatorLoad l = {
+      .mediator_id = sqlite3_column_int64 (st, 0),
+      .bookings = (guint) sqlite3_column_int64 (st, 1),
+    };
+
+    g_array_append_val (load, l);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "reading bookings", error);
+    return NULL;
+  }
+  return g_steal_pointer (&load);
 }
 
 /* ---- the store-wide scan ----------------------------------------------- */

@@ -1169,6 +1169,49 @@ out:
 }
 
 gboolean
+med_store_outbox_release (MedStore *store, gint64 id, MedTime lease_end,
+    MedTime now, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  /* one statement: its own transaction; not audited, like the claim */
+  st = store_stmt (store,
+      "UPDATE outbox SET next_attempt_at = ?3 WHERE id = ?1 AND "
+      "state = 'pending' AND next_attempt_at = ?2",
+      error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, id);
+  sqlite3_bind_int64 (st, 2, lease_end);
+  sqlite3_bind_int64 (st, 3, now);
+  return store_step_done (store, st, "releasing a message", error);
+}
+
+gboolean
+med_store_outbox_next_due (MedStore *store, MedTime *when, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL && when != NULL, FALSE);
+
+  *when = 0;
+  st = store_stmt (store,
+      "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'", error);
+  if (st == NULL)
+    return FALSE;
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW) {
+    store_set_error (store, rc, "reading the outbox", error);
+    return FALSE;
+  }
+  *when = sqlite3_column_int64 (st, 0); /* NULL (nothing pending) reads 0 */
+  return TRUE;
+}
+
+gboolean
 med_store_outbox_retry (MedStore *store, gint64 id, MedTime now,
     const char *actor, GError **error)
 {

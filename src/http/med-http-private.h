@@ -6,6 +6,7 @@
 #pragma once
 
 #include <medsched/med-http.h>
+#include <medsched/med-i18n.h>
 #include <medsched/med-scheduler.h>
 #include <medsched/med-service.h>
 #include <medsched/med-store.h>
@@ -73,6 +74,8 @@ typedef struct
   char *actor; /* "clerk:wang", "anonymous" */
   gboolean api; /* errors as JSON (API, feeds) rather than HTML */
   gboolean paused; /* answered later (soup_server_message_pause) */
+  gint lang; /* MedLang + 1 once chosen (med_http_lang), 0 before */
+  gint party_lang; /* MedLang + 1 of the party a page is for, 0 = none */
 } MedReq;
 
 /* ---- server (med-http-server.c) ---- */
@@ -205,6 +208,47 @@ void med_http_logout_post (MedReq *r);
   ((1u << MED_ROLE_ADMIN) | (1u << MED_ROLE_CLERK) | (1u << MED_ROLE_MEDIATOR))
 #define MED_ROLES_OFFICE ((1u << MED_ROLE_ADMIN) | (1u << MED_ROLE_CLERK))
 #define MED_ROLES_ADMIN  (1u << MED_ROLE_ADMIN)
+
+/* ---- pages: language, templates, refusals (med-http-render.c) ---- */
+
+/* The language the request's pages are in: ?lang= (kept in a cookie),
+ * the cookie, the party's language (med_http_set_party_lang), then
+ * Accept-Language, then Chinese. */
+MedLang med_http_lang (MedReq *r);
+/* The page is for a party whose recorded language is code. */
+void med_http_set_party_lang (MedReq *r, const char *code);
+/* msgid in the request's language. (transfer none) */
+const char *med_http_t (MedReq *r, const char *msgid);
+/* A translated printf format filled in. (transfer full) */
+char *med_http_tf (MedReq *r, const char *msgid, ...);
+/* Renders the template name (templates/<name>.html) over ctx in lang. */
+gboolean med_http_render (MedLang lang, const char *name, JsonNode *ctx,
+    GString *out, GError **error);
+/* A page's data with what every page has (language and its switch, title,
+ * CSRF token, the signed-in user, the ?msg= notice); add members, then
+ * med_http_page_send renders the template name and answers (it frees b).
+ * (transfer full) */
+JsonBuilder *med_http_page_begin (MedReq *r, const char *title);
+void med_http_page_send (MedReq *r, JsonBuilder *b, const char *name,
+    guint status);
+/* A refusal as a page in the user's language: title and todo NULL take
+ * the status's own; what says what happened, detail the server's words. */
+void med_http_page_problem (MedReq *r, guint status, const char *title,
+    const char *what, const char *todo, const char *detail);
+/* JSON members for page data; med_json_name adds <name>_bo, TRUE when the
+ * value is in Tibetan script (the page marks it lang="bo"). */
+void med_json_str (JsonBuilder *b, const char *name, const char *value);
+void med_json_int (JsonBuilder *b, const char *name, gint64 value);
+void med_json_bool (JsonBuilder *b, const char *name, gboolean value);
+void med_json_name (JsonBuilder *b, const char *name, const char *value);
+gboolean med_http_is_tibetan (const char *s);
+/* GET /static/i18n/<code>.json: the catalogue of one language, msgid →
+ * text, for the scripts. */
+void med_http_static_catalogue (MedReq *r, const char *file);
+/* The login page (med-page-login.c): pre is the login CSRF value, notice
+ * an untranslated message id or NULL. */
+void med_http_page_login (MedReq *r, guint status, const char *pre,
+    const char *next, const char *notice);
 
 /* ---- handlers ---- */
 

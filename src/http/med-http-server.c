@@ -807,6 +807,11 @@ med_http_static (MedReq *r)
     med_http_reply_error (r, 405, "method", "only GET");
     return;
   }
+  /* the catalogue of one language for the scripts: /static/i18n/zh.json */
+  if (r->n_seg == 3 && strcmp (r->seg[1], "i18n") == 0) {
+    med_http_static_catalogue (r, r->seg[2]);
+    return;
+  }
   /* A fixed list: no path from the request reaches the resource lookup
    * unless it is one of these names. */
   for (guint i = 0; name && i < G_N_ELEMENTS (static_files); i++) {

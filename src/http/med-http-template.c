@@ -14,7 +14,9 @@
 
 #include <string.h>
 
+/* clang-format off */
 G_DEFINE_QUARK (med-template-error-quark, med_template_error)
+/* clang-format on */
 
 typedef enum
 {
@@ -25,6 +27,7 @@ typedef enum
   NODE_INVERTED,
   NODE_PARTIAL,
   NODE_TRANSLATE,
+  NODE_TRANSLATE_ATTR, /* name="translation" */
 } NodeKind;
 
 typedef struct _Node Node;
@@ -34,6 +37,7 @@ struct _Node
   char *text; /* the text, the name or the msgid */
   gsize len; /* of text */
   GPtrArray *children; /* Node*, sections only */
+  char *attr; /* the attribute's name (NODE_TRANSLATE_ATTR) */
   guint line;
 };
 
@@ -49,6 +53,7 @@ node_free (gpointer p)
   Node *n = p;
 
   g_free (n->text);
+  g_free (n->attr);
   if (n->children)
     g_ptr_array_unref (n->children);
   g_free (n);
@@ -224,6 +229,33 @@ med_template_parse (const char *name, const char *text, gssize len,
     }
     if (blen > 0 && body[0] == '!')
       continue;
+    /* name=_("…"): a whole attribute with a translated value, written
+     * without quotes around it so that xgettext sees the call */
+    {
+      gsize an = 0;
+
+      while (an < blen
+          && (g_ascii_islower (body[an]) || body[an] == '-'
+              || (an > 0 && g_ascii_isdigit (body[an]))))
+        an++;
+      if (an > 0 && an + 1 < blen && body[an] == '=' && body[an + 1] == '_') {
+        const char *m = body + an + 1;
+        gsize mlen = blen - an - 1;
+        g_autofree char *id = NULL;
+        Node *node;
+
+        trim (&m, &mlen);
+        if ((id = parse_msgid (m, mlen)) == NULL) {
+          fail (error, MED_TEMPLATE_ERROR_SYNTAX, t->name, tag_line,
+              "a translated attribute must be name=_(\"text\")");
+          return NULL;
+        }
+        node = node_new (NODE_TRANSLATE_ATTR, id, strlen (id), tag_line);
+        node->attr = g_strndup (body, an);
+        g_ptr_array_add (into, node);
+        continue;
+      }
+    }
     if (blen > 0 && body[0] == '_') {
       g_autofree char *id = NULL;
 
@@ -488,6 +520,16 @@ render_nodes (Render *r, const MedTemplate *t, GPtrArray *nodes, GString *out,
         med_template_escape (out, s ? s : n->text, -1);
         break;
       }
+      case NODE_TRANSLATE_ATTR: {
+        const char *s = r->env && r->env->translate
+            ? r->env->translate (n->text, r->env->data)
+            : NULL;
+
+        g_string_append_printf (out, "%s=\"", n->attr);
+        med_template_escape (out, s ? s : n->text, -1);
+        g_string_append_c (out, '"');
+        break;
+      }
     case NODE_SECTION:
     case NODE_INVERTED:
       if (!render_section (r, t, n, out, error))
@@ -542,7 +584,7 @@ foreach_msgid (GPtrArray *nodes, void (*fn) (const char *, gpointer),
   for (guint i = 0; i < nodes->len; i++) {
     Node *n = g_ptr_array_index (nodes, i);
 
-    if (n->kind == NODE_TRANSLATE)
+    if (n->kind == NODE_TRANSLATE || n->kind == NODE_TRANSLATE_ATTR)
       fn (n->text, data);
     else if (n->children)
       foreach_msgid (n->children, fn, data);

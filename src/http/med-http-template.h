@@ -12,6 +12,9 @@
  *   {{> name}}        another template (found through the env)
  *   {{_("text")}}     text translated through the env, HTML-escaped; the
  *                     form is C's so that xgettext finds the strings
+ *   {{aria-label=_("text")}}  a whole attribute, aria-label="<translated
+ *                     text, escaped>": inside an attribute's own quotes
+ *                     xgettext would take the call for part of a string
  *   {{! comment }}
  *
  * Names are letters, digits, '_', '-' and '.' (a dotted path); "." is the

@@ -25,6 +25,8 @@
 
 #include "med-ical-private.h"
 
+#include <medsched/med-i18n.h>
+
 #include <string.h>
 
 /* ---- PARTSTAT --------------------------------------------------------- */
@@ -161,11 +163,6 @@ static const Phrases bo = {
       "གཟའ་སྤེན་པ།", "གཟའ་ཉི་མ།" },
 };
 
-static const char *const case_kind_zh[]
-    = { "欠薪", "邻里纠纷", "合同纠纷", "土地纠纷", "交通事故", "消费纠纷",
-        "离婚纠纷", "抚养纠纷", "赡养抚养费", "继承纠纷", "其他纠纷" };
-G_STATIC_ASSERT (G_N_ELEMENTS (case_kind_zh) == MED_CASE_KIND_N);
-
 /* The second language of a recipient: NULL (Chinese only) for no language
  * or "zh", Tibetan for "bo", English for anything else. */
 static const Phrases *
@@ -188,7 +185,7 @@ med_ical_mode_label_zh (MedBookingMode mode)
 const char *
 med_ical_case_kind_label_zh (MedCaseKind kind)
 {
-  return (guint) kind < MED_CASE_KIND_N ? case_kind_zh[kind] : "?";
+  return med_i18n_gettext (MED_LANG_ZH, med_case_kind_label (kind));
 }
 
 /* "zh / second" or "zh". */

@@ -1335,9 +1335,13 @@ test_party_links (Fixture *f, gconstpointer data)
     assert_status (no, 403);
     assert_status (yes, 204);
   }
+  /* a revoked link gets a page of its own that says so, in the party's
+   * language, and opens no call */
   gone = fetch ("GET", join, NULL, NULL);
-  assert_status (gone, 404);
-  g_assert_cmpstr (gone->body, ==, forged->body);
+  assert_status (gone, 410);
+  g_assert_cmpstr (gone->body, !=, forged->body);
+  g_assert_nonnull (strstr (gone->body, "<html lang=\"bo\">"));
+  g_assert_null (strstr (gone->body, "/ws/join/"));
 }
 
 static void

@@ -110,13 +110,16 @@ test_translate_and_partials (void)
   g_hash_table_insert (parts, "loop",
       med_template_parse ("loop", "{{> loop}}", -1, NULL));
   page = med_template_parse ("page",
-      "{{>head}}{{_( \"Say \\\"hi\\\"\" )}} {{who}}", -1, &error);
+      "{{>head}}{{_( \"Say \\\"hi\\\"\" )}} {{who}}"
+      "<nav {{aria-label=_(\"Hello\")}}></nav>",
+      -1, &error);
   g_assert_no_error (error);
   /* translations are looked up and escaped; a missing one stays as it is */
   g_assert_true (med_template_render (page, ctx, &env, out, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (out->str, ==,
-      "<h1>你好 &lt;&amp;&gt;</h1>Say &quot;hi&quot; &lt;i&gt;");
+      "<h1>你好 &lt;&amp;&gt;</h1>Say &quot;hi&quot; &lt;i&gt;"
+      "<nav aria-label=\"你好 &lt;&amp;&gt;\"></nav>");
   /* an unknown partial and a partial that includes itself: errors */
   a = med_template_parse ("a", "{{>nope}}", -1, NULL);
   b = med_template_parse ("b", "{{>loop}}", -1, NULL);
@@ -127,8 +130,9 @@ test_translate_and_partials (void)
   g_assert_error (error, MED_TEMPLATE_ERROR, MED_TEMPLATE_ERROR_TOO_DEEP);
   g_clear_error (&error);
   med_template_foreach_msgid (page, collect, ids);
-  g_assert_cmpuint (ids->len, ==, 1);
+  g_assert_cmpuint (ids->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (ids, 0), ==, "Say \"hi\"");
+  g_assert_cmpstr (g_ptr_array_index (ids, 1), ==, "Hello");
 }
 
 static void
@@ -157,6 +161,8 @@ test_hostile_templates (void)
     { "{{_(x)}}", MED_TEMPLATE_ERROR_SYNTAX },
     { "{{_(\"a\\q\")}}", MED_TEMPLATE_ERROR_SYNTAX },
     { "\xff\xfe", MED_TEMPLATE_ERROR_SYNTAX },
+    { "{{title=_(x)}}", MED_TEMPLATE_ERROR_SYNTAX },
+    { "{{title=_(\"x\"}}", MED_TEMPLATE_ERROR_SYNTAX },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {

@@ -141,8 +141,9 @@ try {
   const caseUrl = page.url();
   const caseId = Number(/\/cases\/(\d+)/.exec(caseUrl)[1]);
   ok(caseId > 0, `intake made case ${caseId}`);
-  ok(await page.locator('#case-status').innerText().then(
-      (t) => t.includes('dispatched')), 'the case is dispatched');
+  ok(await page.locator('#case-status').getAttribute('data-status') ===
+      'dispatched' && (await page.locator('#case-status').innerText()) === '已派单',
+  'the case is dispatched');
 
   // the day board: book the case in the first free slot of room 1
   await page.goto(`${base}/board?date=2026-12-07`);
@@ -157,8 +158,9 @@ try {
   await Promise.all([page.waitForURL(/\/cases\/\d+\?msg=booked/),
     page.getByRole('button', { name: /预约/ }).click()]);
   ok(page.url().includes('msg=booked'), 'booked from the day board');
-  ok(await page.locator('#case-status').innerText().then(
-      (t) => t.includes('scheduled')), 'the case is scheduled');
+  ok(await page.locator('#case-status').getAttribute('data-status') ===
+      'scheduled' && (await page.locator('#case-status').innerText()) === '已排期',
+  'the case is scheduled');
   await axe('case');
   await shot('case');
 
@@ -191,7 +193,8 @@ try {
   await page.goto(`${base}${link}`);
   const body = await page.locator('main').innerText();
   ok(body.includes('温馨调解室一'), 'the party page names the room', body);
-  ok(body.includes('2026年12月07日'), 'the party page gives the date', body);
+  ok(body.includes('སྤྱི་ལོ་2026 ཟླ་12 ཚེས་07'),
+      'the party page gives the date, in Tibetan', body);
   ok(await page.locator('[lang="bo"]').count() > 0,
       'a Tibetan-speaking party sees Tibetan text');
   await axe('party');

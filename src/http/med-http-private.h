@@ -215,7 +215,8 @@ void med_http_logout_post (MedReq *r);
  * the cookie, the party's language (med_http_set_party_lang), then
  * Accept-Language, then Chinese. */
 MedLang med_http_lang (MedReq *r);
-/* The page is for a party whose recorded language is code. */
+/* The page is for a party whose recorded language is code (Chinese when
+ * medsched has no catalogue of it); it shows no staff menu. */
 void med_http_set_party_lang (MedReq *r, const char *code);
 /* msgid in the request's language. (transfer none) */
 const char *med_http_t (MedReq *r, const char *msgid);

@@ -72,7 +72,8 @@ med_http_set_party_lang (MedReq *r, const char *code)
 {
   MedLang l;
 
-  r->party_lang = med_lang_from_code (code, &l) ? (gint) l + 1 : 0;
+  /* a language we have no catalogue for: Chinese */
+  r->party_lang = (gint) (med_lang_from_code (code, &l) ? l : MED_LANG_ZH) + 1;
   r->lang = 0;
 }
 
@@ -297,7 +298,8 @@ med_http_page_begin (MedReq *r, const char *title)
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
-  if (r->user != NULL) {
+  /* a party's page has no staff menu, whoever opens it */
+  if (r->user != NULL && r->party_lang == 0) {
     json_builder_set_member_name (b, "user");
     json_builder_begin_object (b);
     med_json_name (b, "name", r->user->name);

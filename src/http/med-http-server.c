@@ -794,12 +794,15 @@ static const struct
   { "join.js", "text/javascript; charset=utf-8" },
   { "console.js", "text/javascript; charset=utf-8" },
   { "favicon.svg", "image/svg+xml" },
+  { "fonts/noto-serif-tibetan.woff2", "font/woff2" },
 };
 
 void
 med_http_static (MedReq *r)
 {
-  const char *name = r->n_seg == 2 ? r->seg[1] : NULL;
+  g_autofree char *joined
+      = r->n_seg == 3 ? g_strconcat (r->seg[1], "/", r->seg[2], NULL) : NULL;
+  const char *name = r->n_seg == 2 ? r->seg[1] : joined;
   g_autofree char *key = NULL;
   MedCached *c;
 

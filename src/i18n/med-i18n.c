@@ -85,6 +85,8 @@ med_lang_from_accept (const char *header, MedLang fallback)
     double q = 1.0;
     MedLang l;
 
+    if (parts[0] == NULL)
+      continue; /* an empty item */
     g_strstrip (parts[0]);
     for (guint j = 1; parts[j] != NULL; j++) {
       char *p = g_strstrip (parts[j]);

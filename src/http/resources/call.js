@@ -612,6 +612,11 @@ window.MedCall = (() => {
         }
       }
       say(tile.caption, text);
+      if (/[\u0F00-\u0FFF]/.test(text)) {
+        tile.caption.lang = 'bo';
+      } else {
+        tile.caption.removeAttribute('lang');
+      }
       tile.video.setAttribute('aria-label', text);
     }
   }

@@ -187,6 +187,9 @@ window.MedI18n.ready.then(() => {
     li.dataset.participant = String(p.id);
     const name = document.createElement('strong');
     name.textContent = String(p.name || p.id);
+    if (/[\u0F00-\u0FFF]/.test(name.textContent)) {
+      name.lang = 'bo'; // a Tibetan name in a page of another language
+    }
     const st = C.stateText(p.state);
     const role = document.createElement('span');
     role.className = 'role';

@@ -59,6 +59,11 @@ MedLang med_lang_from_environment (void);
 
 /* msgid in lang (transfer none; msgid itself when untranslated). */
 const char *med_i18n_gettext (MedLang lang, const char *msgid);
+/* A translated printf format filled in: the catalogue's format has the
+ * msgid's conversions (msgfmt --check-format says so), in any order with
+ * %1$s. (transfer full) */
+char *med_i18n_printf (MedLang lang, const char *msgid, ...);
+char *med_i18n_vprintf (MedLang lang, const char *msgid, va_list ap);
 /* msgid in the environment's language (the CLI's _()). */
 const char *med_i18n_gettext_env (const char *msgid);
 /* Every translated message of lang, msgid → text, fallbacks applied

@@ -90,12 +90,7 @@ med_http_tf (MedReq *r, const char *msgid, ...)
   char *s;
 
   va_start (ap, msgid);
-  /* the format is a catalogue entry whose conversions msgfmt --check
-   * compared with the msgid's */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-  s = g_strdup_vprintf (med_http_t (r, msgid), ap);
-#pragma GCC diagnostic pop
+  s = med_i18n_vprintf (med_http_lang (r), msgid, ap);
   va_end (ap);
   return s;
 }

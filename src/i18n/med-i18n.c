@@ -268,6 +268,30 @@ med_i18n_gettext (MedLang lang, const char *msgid)
   return s ? s : msgid;
 }
 
+char *
+med_i18n_vprintf (MedLang lang, const char *msgid, va_list ap)
+{
+  char *s;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  s = g_strdup_vprintf (med_i18n_gettext (lang, msgid), ap);
+#pragma GCC diagnostic pop
+  return s;
+}
+
+char *
+med_i18n_printf (MedLang lang, const char *msgid, ...)
+{
+  va_list ap;
+  char *s;
+
+  va_start (ap, msgid);
+  s = med_i18n_vprintf (lang, msgid, ap);
+  va_end (ap);
+  return s;
+}
+
 const char *
 med_i18n_gettext_env (const char *msgid)
 {

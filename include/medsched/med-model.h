@@ -161,6 +161,9 @@ const char *med_booking_status_label (MedBookingStatus v);
 /* A user's role or a call participant's ("admin", "clerk", "mediator",
  * "party", "room", "interpreter"); the word itself when unknown. */
 const char *med_person_role_label (const char *word);
+/* A recording's state or regime by its word (med-store.h's
+ * med_recording_state_to_string, med_recording_regime_to_string). */
+const char *med_recording_label (const char *word);
 
 /* Room features as a comma list ("video,child-friendly"). to_string returns
  * (transfer full). */

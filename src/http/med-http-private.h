@@ -267,9 +267,10 @@ void med_http_api_booking_recordings (MedReq *r, MedBooking *bk);
 void med_http_api_recording (MedReq *r);
 /* /recordings/{id} (playback page) and /recordings/{id}/file */
 void med_http_recording_page (MedReq *r);
-/* The booking's recordings as links, for the case page (nothing when the
- * user may not see them). */
-void med_http_media_case_links (MedReq *r, GString *out, const MedBooking *bk);
+/* The booking's recordings for the case page: a member "recordings", a
+ * list of {id, label, state} (empty when the user may not see them). */
+void med_http_media_case_links (MedReq *r, JsonBuilder *b,
+    const MedBooking *bk);
 /* Starts the booking-time timer when [media] rooms are configured. */
 gboolean med_http_media_start (MedHttpServer *srv, GError **error);
 /* Stops the timer and every running session (they seal asynchronously). */

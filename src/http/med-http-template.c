@@ -382,6 +382,19 @@ member (JsonNode *node, const char *name, gsize n)
   g_autofree char *key = NULL;
   JsonObject *o;
 
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node) && n > 0 && n <= 6) {
+    /* list.0: an element by its index */
+    JsonArray *a = json_node_get_array (node);
+    guint64 i = 0;
+
+    for (gsize j = 0; j < n; j++) {
+      if (!g_ascii_isdigit (name[j]))
+        return NULL;
+      i = i * 10 + (guint64) (name[j] - '0');
+    }
+    return i < json_array_get_length (a) ? json_array_get_element (a, (guint) i)
+                                         : NULL;
+  }
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     return NULL;
   o = json_node_get_object (node);

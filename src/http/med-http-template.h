@@ -17,8 +17,9 @@
  *                     xgettext would take the call for part of a string
  *   {{! comment }}
  *
- * Names are letters, digits, '_', '-' and '.' (a dotted path); "." is the
- * current value. Values come from a json-glib tree; a name is looked up
+ * Names are letters, digits, '_', '-' and '.' (a dotted path; a number
+ * in it picks an element of a list, so {{#list.0}} is "the list is not
+ * empty"); "." is the current value. Values come from a json-glib tree; a name is looked up
  * in the innermost enclosing section first, then outwards. A value is
  * never parsed as a template, so "{{" inside data is just text.
  *

@@ -163,6 +163,33 @@ DEFINE_LABEL (MedAttendance, med_attendance, attendance_labels)
 DEFINE_LABEL (MedBookingMode, med_booking_mode, booking_mode_labels)
 DEFINE_LABEL (MedBookingStatus, med_booking_status, booking_status_labels)
 
+/* a recording's state and regime, by the words of med-store.h's
+ * med_recording_state_to_string and med_recording_regime_to_string */
+static const struct
+{
+  const char *word, *label;
+} recording_labels[] = {
+  { "idle", N_ ("Not started") },
+  { "recording", N_ ("Recording") },
+  { "paused", N_ ("Recording paused") },
+  { "stopped", N_ ("Stopped without a seal") },
+  { "failed", N_ ("Failed") },
+  { "sealed", N_ ("Sealed") },
+  { "purged", N_ ("Purged") },
+  { "hearing", N_ ("Recorded throughout (hearing)") },
+  { "mediation", N_ ("Recorded with every party's consent") },
+};
+
+const char *
+med_recording_label (const char *word)
+{
+  for (guint i = 0; word && i < G_N_ELEMENTS (recording_labels); i++) {
+    if (strcmp (word, recording_labels[i].word) == 0)
+      return recording_labels[i].label;
+  }
+  return word ? word : "";
+}
+
 const char *
 med_person_role_label (const char *word)
 {

@@ -60,6 +60,9 @@ test_sections (void)
       "{\"s\":\"x\",\"e\":\"\",\"z\":0}");
   g_autofree char *e = render ("{{#l}}{{.}},{{/l}}", "{\"l\":[1,\"<\",3]}");
   g_autofree char *f = render ("a{{! a comment }}b", NULL);
+  g_autofree char *g = render ("{{#l.0}}<ul>{{/l.0}}{{l.1.n}}{{l.9}}{{l.x}}"
+                               "{{#e.0}}no{{/e.0}}",
+      "{\"l\":[{\"n\":1},{\"n\":2}],\"e\":[]}");
 
   g_assert_cmpstr (a, ==, "[a*][b]");
   g_assert_cmpstr (b, ==, "none");
@@ -67,6 +70,7 @@ test_sections (void)
   g_assert_cmpstr (d, ==, "yes");
   g_assert_cmpstr (e, ==, "1,&lt;,3,");
   g_assert_cmpstr (f, ==, "ab");
+  g_assert_cmpstr (g, ==, "<ul>2");
 }
 
 typedef struct

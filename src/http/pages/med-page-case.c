@@ -18,7 +18,6 @@ add_session (MedReq *r, JsonBuilder *b, MedBooking *bk, GPtrArray *parties,
   g_autofree char *e = med_time_format_local (bk->end, zone, "%H:%M");
   g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, bk->id);
   g_autofree char *label = med_http_tf (r, N_ ("Session %s"), id);
-  g_autoptr (GString) recs = g_string_new (NULL);
   gboolean live = bk->status == MED_BOOKING_STATUS_CONFIRMED;
 
   json_builder_begin_object (b);
@@ -54,9 +53,7 @@ add_session (MedReq *r, JsonBuilder *b, MedBooking *bk, GPtrArray *parties,
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
-  /* the recordings' links are HTML made by med-http-media.c */
-  med_http_media_case_links (r, recs, bk);
-  med_json_str (b, "recordings", recs->str);
+  med_http_media_case_links (r, b, bk);
   json_builder_end_object (b);
 }
 

@@ -10,6 +10,8 @@ void med_http_register_resource (void);
 
 #include <string.h>
 
+#include "../test-threads.h"
+
 static char *
 render (const char *tmpl, const char *json)
 {
@@ -301,14 +303,7 @@ render_thread (gpointer data)
 static void
 test_render_threads (void)
 {
-  GThread *t[8];
-  guint failed = 0;
-
-  for (guint i = 0; i < G_N_ELEMENTS (t); i++)
-    t[i] = g_thread_new ("render", render_thread, GUINT_TO_POINTER (i));
-  for (guint i = 0; i < G_N_ELEMENTS (t); i++)
-    failed += GPOINTER_TO_UINT (g_thread_join (t[i]));
-  g_assert_cmpuint (failed, ==, 0);
+  g_assert_cmpuint (run_threads (render_thread, 8), ==, 0);
 }
 
 int

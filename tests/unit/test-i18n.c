@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "../test-threads.h"
+
 static void
 test_codes (void)
 {
@@ -279,14 +281,7 @@ lookup_thread (gpointer data)
 static void
 test_threads (void)
 {
-  GThread *t[8];
-  guint failed = 0;
-
-  for (guint i = 0; i < G_N_ELEMENTS (t); i++)
-    t[i] = g_thread_new ("lookup", lookup_thread, GUINT_TO_POINTER (i));
-  for (guint i = 0; i < G_N_ELEMENTS (t); i++)
-    failed += GPOINTER_TO_UINT (g_thread_join (t[i]));
-  g_assert_cmpuint (failed, ==, 0);
+  g_assert_cmpuint (run_threads (lookup_thread, 8), ==, 0);
 }
 
 int

@@ -9,12 +9,12 @@
 // $SCREENSHOT_DIR (the build directory under meson).
 //
 // Environment: MEDSCHED (the executable), MEDSCHED_CALENDARS, SCREENSHOT_DIR.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ok, bail, finish, freePort } from './lib.mjs';
+import { ok, bail, finish, startServer } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -58,20 +58,8 @@ med(['import', path.join(dir, 'centre.json')]);
 med(['user', 'add', 'clerk', '--role', 'clerk', '--iterations', '1000'],
     'clerk-password\n');
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const server = spawn(MEDSCHED, ['--db', db, 'serve', '--listen',
-  `127.0.0.1:${port}`, '--access-log', 'off'], { env, stdio: ['ignore',
-  'pipe', 'inherit'] });
-await new Promise((resolve, reject) => {
-  server.stdout.on('data', (d) => {
-    if (String(d).includes('listening')) {
-      resolve();
-    }
-  });
-  server.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  setTimeout(() => reject(new Error('server did not start')), 10000);
-}).catch((e) => bail(e.message));
+const { server, base } = await startServer(MEDSCHED, db,
+    ['--access-log', 'off'], env);
 
 mkdirSync(SHOTS, { recursive: true });
 const browser = await chromium.launch({
@@ -205,7 +193,7 @@ try {
 } finally {
   await browser.close();
   server.kill('SIGTERM');
-  await new Promise((resolve) => server.on('exit', resolve));
+  await server.exited;
   rmSync(dir, { recursive: true, force: true });
 }
 finish();

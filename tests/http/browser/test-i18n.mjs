@@ -11,14 +11,14 @@
 // nothing serious (Chromium). The mediator's console shows who waits too
 // long. Screenshots: $SCREENSHOT_DIR/i18n-<browser>-<lang>-<step>.png.
 // TAP output.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync,
   existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ok, must, bail, finish, freePort, until, playing, visible, text }
+import { ok, must, bail, finish, startServer, until, playing, visible, text }
   from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -120,26 +120,10 @@ med(['user', 'add', 'zhaxi', '--role', 'mediator', '--mediator', '1'],
 med(['book', '1', '--at', '2026-12-07T10:00', '--room', '1', '--mediator',
   '1', '--json']);
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-let serverLog = '';
-const server = spawn(MEDSCHED, ['--db', db, 'serve', '--listen',
-  `127.0.0.1:${port}`, '--access-log', 'off', '--media-dir',
-  path.join(dir, 'recordings')], { env: { ...process.env, MEDSCHED_NOW: NOW,
-  LC_ALL: 'C.UTF-8', MEDSCHED_WAIT_ALERT_SECONDS: String(WAIT_ALERT) },
-stdio: ['ignore', 'pipe', 'pipe'] });
-server.stderr.on('data', (d) => {
-  serverLog += String(d);
-});
-await new Promise((resolve, reject) => {
-  server.stdout.on('data', (d) => {
-    if (String(d).includes('listening')) {
-      resolve();
-    }
-  });
-  server.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  setTimeout(() => reject(new Error('server did not start')), 10000);
-}).catch((e) => bail(`${e.message}\n${serverLog}`));
+const { server, base } = await startServer(MEDSCHED, db, ['--access-log',
+  'off', '--media-dir', path.join(dir, 'recordings')], { ...process.env,
+  MEDSCHED_NOW: NOW, LC_ALL: 'C.UTF-8',
+  MEDSCHED_WAIT_ALERT_SECONDS: String(WAIT_ALERT) });
 mkdirSync(SHOTS, { recursive: true });
 
 // ---- the checks ---------------------------------------------------------
@@ -344,7 +328,7 @@ try {
     await firefox.close();
   }
   server.kill('SIGTERM');
-  await new Promise((resolve) => server.on('exit', resolve));
+  await server.exited;
   rmSync(dir, { recursive: true, force: true });
 }
 finish();

@@ -236,13 +236,14 @@ void med_http_page_send (MedReq *r, JsonBuilder *b, const char *name,
  * the status's own; what says what happened, detail the server's words. */
 void med_http_page_problem (MedReq *r, guint status, const char *title,
     const char *what, const char *todo, const char *detail);
-/* JSON members for page data; med_json_name adds <name>_bo, TRUE when the
- * value is in Tibetan script (the page marks it lang="bo"). */
+/* JSON members for page data. med_json_text adds <name>_lang too: the
+ * language of the value's script ("bo", "zh-Hans") when it is not the
+ * page's, for a lang attribute; NULL otherwise. */
 void med_json_str (JsonBuilder *b, const char *name, const char *value);
 void med_json_int (JsonBuilder *b, const char *name, gint64 value);
 void med_json_bool (JsonBuilder *b, const char *name, gboolean value);
-void med_json_name (JsonBuilder *b, const char *name, const char *value);
-gboolean med_http_is_tibetan (const char *s);
+void med_json_text (MedReq *r, JsonBuilder *b, const char *name,
+    const char *value);
 /* GET /static/i18n/<code>.json: the catalogue of one language, msgid →
  * text, for the scripts. */
 void med_http_static_catalogue (MedReq *r, const char *file);

@@ -194,26 +194,34 @@ med_json_bool (JsonBuilder *b, const char *name, gboolean value)
   json_builder_add_boolean_value (b, value);
 }
 
-gboolean
-med_http_is_tibetan (const char *s)
+/* The language of a text by its script: "bo" for Tibetan, "zh-Hans" for
+ * Han characters, NULL for Latin, digits and signs. */
+static const char *
+script_lang (const char *s)
 {
+  gboolean han = FALSE;
+
   for (const char *p = s; p && *p; p = g_utf8_next_char (p)) {
     gunichar c = g_utf8_get_char (p);
 
     if (c >= 0x0F00 && c <= 0x0FFF)
-      return TRUE;
+      return "bo";
+    han |= g_unichar_get_script (c) == G_UNICODE_SCRIPT_HAN;
   }
-  return FALSE;
+  return han ? "zh-Hans" : NULL;
 }
 
 void
-med_json_name (JsonBuilder *b, const char *name, const char *value)
+med_json_text (MedReq *r, JsonBuilder *b, const char *name, const char *value)
 {
-  g_autofree char *flag = g_strconcat (name, "_bo", NULL);
+  g_autofree char *member = g_strconcat (name, "_lang", NULL);
+  const char *lang = script_lang (value);
 
   med_json_str (b, name, value ? value : "");
-  /* a name in Tibetan script is marked lang="bo" in the page */
-  med_json_bool (b, flag, med_http_is_tibetan (value));
+  /* data in another script than the page's language: the page says so */
+  med_json_str (b, member,
+      lang && strcmp (lang, med_lang_tag (med_http_lang (r))) != 0 ? lang
+                                                                   : NULL);
 }
 
 /* The current page with ?lang=code, the other query members kept. */
@@ -297,7 +305,7 @@ med_http_page_begin (MedReq *r, const char *title)
   if (r->user != NULL && r->party_lang == 0) {
     json_builder_set_member_name (b, "user");
     json_builder_begin_object (b);
-    med_json_name (b, "name", r->user->name);
+    med_json_text (r, b, "name", r->user->name);
     med_json_str (b, "role",
         med_http_t (r,
             med_person_role_label (med_role_to_string (r->user->role))));

@@ -67,7 +67,7 @@ med_page_agenda (MedReq *r)
     med_json_int (b, "case_id", bk->case_id);
     med_json_str (b, "number", k ? k->number : "?");
     med_json_str (b, "room", room ? room->name : "?");
-    med_json_name (b, "mediator", md ? md->name : "?");
+    med_json_text (r, b, "mediator", md ? md->name : "?");
     med_json_str (b, "mode", T (med_booking_mode_label (bk->mode)));
     json_builder_end_object (b);
   }

@@ -45,7 +45,7 @@ add_cell_booked (MedReq *r, JsonBuilder *b, MedCentre *c, MedBooking *here,
   med_json_str (b, "number", k ? k->number : "?");
   med_json_str (b, "start", s);
   med_json_str (b, "end", e);
-  med_json_name (b, "mediator", md ? md->name : "");
+  med_json_text (r, b, "mediator", md ? md->name : "");
   json_builder_end_object (b);
 }
 

@@ -27,7 +27,7 @@ add_session (MedReq *r, JsonBuilder *b, MedBooking *bk, GPtrArray *parties,
   med_json_str (b, "end", e);
   med_json_str (b, "room", room ? room->name : "?");
   med_json_bool (b, "cancelled", !live);
-  med_json_name (b, "mediator", md ? md->name : "?");
+  med_json_text (r, b, "mediator", md ? md->name : "?");
   med_json_str (b, "mode", T (med_booking_mode_label (bk->mode)));
   med_json_int (b, "sequence", bk->sequence);
   med_json_bool (b, "live", live);
@@ -44,7 +44,7 @@ add_session (MedReq *r, JsonBuilder *b, MedBooking *bk, GPtrArray *parties,
     g_autofree char *path = NULL;
 
     json_builder_begin_object (b);
-    med_json_name (b, "name", p->name);
+    med_json_text (r, b, "name", p->name);
     med_json_int (b, "party_id", p->id);
     med_json_bool (b, "revoked", tok == NULL || revoked);
     if (tok != NULL && !revoked)
@@ -113,7 +113,7 @@ med_page_case_view (MedReq *r, MedCase *k)
     MedLang l;
 
     json_builder_begin_object (b);
-    med_json_name (b, "name", p->name);
+    med_json_text (r, b, "name", p->name);
     med_json_str (b, "role", T (med_party_role_label (p->role)));
     med_json_str (b, "language",
         med_lang_from_code (p->language, &l) ? med_lang_name (l) : p->language);

@@ -30,7 +30,8 @@ page_gone (MedReq *r, MedCentre *c, guint status, const char *title,
 
   med_json_bool (b, "party", TRUE);
   med_json_bool (b, "noindex", TRUE);
-  med_json_str (b, "centre", c ? c->name : NULL);
+  if (c != NULL)
+    med_json_text (r, b, "centre", c->name);
   med_json_str (b, "what", what);
   med_json_str (b, "todo", todo);
   med_http_page_send (r, b, "join-gone", status);
@@ -158,15 +159,15 @@ med_page_join (MedReq *r)
     json_builder_add_string_value (b, "join.js");
     json_builder_end_array (b);
   }
-  med_json_str (b, "centre", c->name);
-  med_json_str (b, "party_name", party->name);
-  med_json_bool (b, "party_bo", med_http_is_tibetan (party->name));
-  med_json_str (b, "number", k->number);
+  med_json_text (r, b, "centre", c->name);
+  med_json_text (r, b, "party_name", party->name);
+  med_json_text (r, b, "number", k->number);
   med_json_bool (b, "ended", ended);
   med_json_str (b, "iso", iso);
   med_json_str (b, "when", when);
-  med_json_str (b, "room", room ? room->name : "");
-  med_json_str (b, "address", c->address && *c->address ? c->address : NULL);
+  med_json_text (r, b, "room", room ? room->name : "");
+  if (c->address && *c->address)
+    med_json_text (r, b, "address", c->address);
   med_json_bool (b, "in_person",
       !ended && party->attendance != MED_ATTENDANCE_REMOTE);
   med_json_bool (b, "remote",

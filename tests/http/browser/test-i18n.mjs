@@ -217,6 +217,11 @@ async function journey(browserName, context, lang, link, withAxe) {
       (lang === 'zh' ? 'zh-Hans' : lang), `${who}: the page is lang=${lang}`);
   must(await visible(page, '#step-devices'), `${who}: the device check opens`,
       await text(page, 'main'));
+  if (lang === 'bo') {
+    // the centre's and the room's Chinese names inside the Tibetan page
+    ok(await page.evaluate(() => document.querySelector('p.centre').lang) ===
+        'zh-Hans', `${who}: Chinese data in the Tibetan page is lang=zh-Hans`);
+  }
   await until(page, () => !/JavaScript/.test(
       document.getElementById('call-status').textContent), null, 5000);
   await checkScreen(page, who, lang, party, 'device-check');

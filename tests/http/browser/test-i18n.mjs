@@ -303,6 +303,23 @@ try {
     await ctx.close();
   }
 
+  // two hours before the session (a second server on the same store whose
+  // clock says 08:00): the page says when the video room opens
+  {
+    const early = await startServer(MEDSCHED, db, ['--access-log', 'off'],
+        { ...process.env, MEDSCHED_NOW: '2026-12-07T08:00', LC_ALL: 'C.UTF-8' });
+    const ctx = await chrome.newContext(phone);
+    const page = await ctx.newPage();
+    await page.goto(`${early.base}${links['chromium-zh']}`);
+    const opens = await text(page, '#opens');
+    ok(opens.includes('09:30') && opens.includes('开放'),
+        'before the session the party page says when the video room opens',
+        opens);
+    await ctx.close();
+    early.server.kill('SIGTERM');
+    await early.server.exited;
+  }
+
   // Firefox (WebDriver BiDi), when present: the same journeys
   if (!existsSync(FIREFOX) || !playwright._bidiFirefox) {
     ok(false, `Firefox (${FIREFOX}) with WebDriver BiDi is needed ` +

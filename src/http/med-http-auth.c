@@ -645,47 +645,11 @@ static void
 render_login (MedReq *r, guint status, const char *next, const char *notice)
 {
   g_autofree char *pre = med_http_new_secret ();
-  g_autofree char *next_e = med_http_html_escape (safe_next (next));
-  g_autofree char *notice_html = NULL;
-  g_autofree char *html = NULL;
 
-  if (notice != NULL) {
-    g_autofree char *n = med_http_html_escape (notice);
-
-    notice_html = g_strdup_printf ("<p class=\"error\" role=\"alert\" "
-                                   "id=\"login-error\">%s</p>",
-        n);
-  }
   /* Login CSRF: the form carries the value of a cookie only this page
    * set (double submit); a cross-site form cannot read or set it. */
   set_cookie (r, PRELOGIN_COOKIE, pre, "/login", 3600);
-  soup_message_headers_replace (soup_server_message_get_response_headers (
-                                    r->msg),
-      "Cache-Control", "no-store");
-  html = g_strdup_printf (
-      "<!DOCTYPE html>\n<html lang=\"zh-Hans\">\n<head><meta "
-      "charset=\"utf-8\"><meta name=\"viewport\" "
-      "content=\"width=device-width, initial-scale=1\">\n"
-      "<title>登录 Sign in — medsched</title>\n"
-      "<link rel=\"stylesheet\" href=\"/static/medsched.css\"></head>\n"
-      "<body><main class=\"narrow\">\n"
-      "<h1>调解中心排期系统 <span lang=\"en\">medsched</span></h1>\n"
-      "<h2>登录 <span lang=\"en\">Sign in</span></h2>\n%s"
-      "<form method=\"post\" action=\"/login\">\n"
-      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-      "<input type=\"hidden\" name=\"next\" value=\"%s\">\n"
-      "<p><label for=\"username\">用户名 <span lang=\"en\">User "
-      "name</span></label>\n"
-      "<input id=\"username\" name=\"username\" autocomplete=\"username\" "
-      "required maxlength=\"64\"%s></p>\n"
-      "<p><label for=\"password\">密码 <span lang=\"en\">Password</span>"
-      "</label>\n<input id=\"password\" name=\"password\" type=\"password\" "
-      "autocomplete=\"current-password\" required maxlength=\"256\"></p>\n"
-      "<p><button type=\"submit\">登录 <span lang=\"en\">Sign "
-      "in</span></button></p>\n</form>\n</main></body></html>\n",
-      notice_html ? notice_html : "", pre, next_e,
-      notice_html ? " aria-describedby=\"login-error\"" : "");
-  med_http_reply_text (r, status, "text/html; charset=utf-8", html, -1);
+  med_http_page_login (r, status, pre, safe_next (next), notice);
 }
 
 void
@@ -772,8 +736,7 @@ login_verified_cb (GObject *source, GAsyncResult *res, gpointer data)
       med_http_redirect (&r, 303, safe_next (j->next));
     }
   } else {
-    render_login (&r, 401, j->next,
-        "用户名或密码错误。The user name or password is wrong.");
+    render_login (&r, 401, j->next, N_ ("The user name or password is wrong."));
   }
   soup_server_message_unpause (j->msg);
 }
@@ -798,14 +761,12 @@ med_http_login_post (MedReq *r)
   next = g_hash_table_lookup (form, "next");
   pre = cookie_value (r, PRELOGIN_COOKIE);
   if (!med_http_secret_equal (pre, g_hash_table_lookup (form, "csrf"))) {
-    render_login (r, 403, next,
-        "登录表单已过期，请重试。The form expired; please try again.");
+    render_login (r, 403, next, N_ ("The form expired; please try again."));
     return;
   }
   if (name == NULL || password == NULL || *name == '\0' || strlen (name) > 64
       || strlen (password) > 256) {
-    render_login (r, 400, next,
-        "请输入用户名和密码。Enter a user name and a password.");
+    render_login (r, 400, next, N_ ("Enter a user name and a password."));
     return;
   }
   /* Per (name, address): a guesser elsewhere never locks the owner out. */

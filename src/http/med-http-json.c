@@ -78,16 +78,9 @@ reply_error_text (MedReq *r, guint status, const char *code,
     json_builder_end_object (b);
     med_http_reply_json (r, status, json_builder_get_root (b));
   } else {
-    g_autofree char *m = med_http_html_escape (message);
-    g_autofree char *html = g_strdup_printf (
-        "<!DOCTYPE html>\n<html lang=\"zh-Hans\"><head><meta charset=\"utf-8\">"
-        "<title>%u — medsched</title><link rel=\"stylesheet\" "
-        "href=\"/static/medsched.css\"></head><body><main>"
-        "<h1>%u %s</h1><p role=\"alert\">%s</p>"
-        "<p><a href=\"/\">返回首页 Home</a></p></main></body></html>\n",
-        status, status, soup_status_get_phrase (status), m);
-
-    med_http_reply_text (r, status, "text/html; charset=utf-8", html, -1);
+    /* a page in the reader's language: what happened, what to do, and
+     * the server's own words as the detail */
+    med_http_page_problem (r, status, NULL, NULL, NULL, message);
   }
 }
 

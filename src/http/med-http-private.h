@@ -6,6 +6,7 @@
 #pragma once
 
 #include <medsched/med-http.h>
+#include <medsched/med-i18n.h>
 #include <medsched/med-scheduler.h>
 #include <medsched/med-service.h>
 #include <medsched/med-store.h>
@@ -82,6 +83,8 @@ typedef struct
   char *actor; /* "clerk:wang", "anonymous" */
   gboolean api; /* errors as JSON (API, feeds) rather than HTML */
   gboolean paused; /* answered later (soup_server_message_pause) */
+  gint lang; /* MedLang + 1 once chosen (med_http_lang), 0 before */
+  gint party_lang; /* MedLang + 1 of the party a page is for, 0 = none */
 } MedReq;
 
 /* ---- server (med-http-server.c) ---- */
@@ -248,6 +251,49 @@ void med_http_logout_post (MedReq *r);
 #define MED_ROLES_OFFICE ((1u << MED_ROLE_ADMIN) | (1u << MED_ROLE_CLERK))
 #define MED_ROLES_ADMIN  (1u << MED_ROLE_ADMIN)
 
+/* ---- pages: language, templates, refusals (med-http-render.c) ---- */
+
+/* The language the request's pages are in: ?lang= (kept in a cookie),
+ * the cookie, the party's language (med_http_set_party_lang), then
+ * Accept-Language, then Chinese. */
+MedLang med_http_lang (MedReq *r);
+/* The page is for a party whose recorded language is code (Chinese when
+ * medsched has no catalogue of it); it shows no staff menu. */
+void med_http_set_party_lang (MedReq *r, const char *code);
+/* msgid in the request's language. (transfer none) */
+const char *med_http_t (MedReq *r, const char *msgid);
+/* A translated printf format filled in. (transfer full) */
+char *med_http_tf (MedReq *r, const char *msgid, ...);
+/* Renders the template name (templates/<name>.html) over ctx in lang. */
+gboolean med_http_render (MedLang lang, const char *name, JsonNode *ctx,
+    GString *out, GError **error);
+/* A page's data with what every page has (language and its switch, title,
+ * CSRF token, the signed-in user, the ?msg= notice); add members, then
+ * med_http_page_send renders the template name and answers (it frees b).
+ * (transfer full) */
+JsonBuilder *med_http_page_begin (MedReq *r, const char *title);
+void med_http_page_send (MedReq *r, JsonBuilder *b, const char *name,
+    guint status);
+/* A refusal as a page in the user's language: title and todo NULL take
+ * the status's own; what says what happened, detail the server's words. */
+void med_http_page_problem (MedReq *r, guint status, const char *title,
+    const char *what, const char *todo, const char *detail);
+/* JSON members for page data. med_json_text adds <name>_lang too: the
+ * language of the value's script ("bo", "zh-Hans") when it is not the
+ * page's, for a lang attribute; NULL otherwise. */
+void med_json_str (JsonBuilder *b, const char *name, const char *value);
+void med_json_int (JsonBuilder *b, const char *name, gint64 value);
+void med_json_bool (JsonBuilder *b, const char *name, gboolean value);
+void med_json_text (MedReq *r, JsonBuilder *b, const char *name,
+    const char *value);
+/* GET /static/i18n/<code>.json: the catalogue of one language, msgid →
+ * text, for the scripts. */
+void med_http_static_catalogue (MedReq *r, const char *file);
+/* The login page (med-page-login.c): pre is the login CSRF value, notice
+ * an untranslated message id or NULL. */
+void med_http_page_login (MedReq *r, guint status, const char *pre,
+    const char *next, const char *notice);
+
 /* ---- handlers ---- */
 
 void med_http_api (MedReq *r); /* /api/v1/… (med-http-api.c) */
@@ -264,9 +310,10 @@ void med_http_api_booking_recordings (MedReq *r, MedBooking *bk);
 void med_http_api_recording (MedReq *r);
 /* /recordings/{id} (playback page) and /recordings/{id}/file */
 void med_http_recording_page (MedReq *r);
-/* The booking's recordings as links, for the case page (nothing when the
- * user may not see them). */
-void med_http_media_case_links (MedReq *r, GString *out, const MedBooking *bk);
+/* The booking's recordings for the case page: a member "recordings", a
+ * list of {id, label, state} (empty when the user may not see them). */
+void med_http_media_case_links (MedReq *r, JsonBuilder *b,
+    const MedBooking *bk);
 /* Starts the booking-time timer when [media] rooms are configured. */
 gboolean med_http_media_start (MedHttpServer *srv, GError **error);
 /* Stops the timer and every running session (they seal asynchronously). */

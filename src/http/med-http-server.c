@@ -849,17 +849,25 @@ static const struct
   { "join.js", "text/javascript; charset=utf-8" },
   { "console.js", "text/javascript; charset=utf-8" },
   { "favicon.svg", "image/svg+xml" },
+  { "fonts/noto-serif-tibetan.woff2", "font/woff2" },
 };
 
 void
 med_http_static (MedReq *r)
 {
-  const char *name = r->n_seg == 2 ? r->seg[1] : NULL;
+  g_autofree char *joined
+      = r->n_seg == 3 ? g_strconcat (r->seg[1], "/", r->seg[2], NULL) : NULL;
+  const char *name = r->n_seg == 2 ? r->seg[1] : joined;
   g_autofree char *key = NULL;
   MedCached *c;
 
   if (r->method != SOUP_METHOD_GET && r->method != SOUP_METHOD_HEAD) {
     med_http_reply_error (r, 405, "method", "only GET");
+    return;
+  }
+  /* the catalogue of one language for the scripts: /static/i18n/zh.json */
+  if (r->n_seg == 3 && strcmp (r->seg[1], "i18n") == 0) {
+    med_http_static_catalogue (r, r->seg[2]);
     return;
   }
   /* A fixed list: no path from the request reaches the resource lookup

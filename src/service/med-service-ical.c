@@ -6,6 +6,7 @@
  * server only present the text. Addresses and names never go to logs. */
 #define G_LOG_DOMAIN "medsched-service"
 
+#include <medsched/med-i18n.h>
 #include <medsched/med-service.h>
 
 #include <string.h>
@@ -668,6 +669,7 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
   gint64 centre_id = kind == MED_FEED_KIND_CENTRE ? id : ctx->centre_id;
   MedFeed feed = { 0 };
   MedTime last = 0;
+  MedLang lang = MED_LANG_ZH; /* of the feed's name */
   guint n = 0;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, NULL);
@@ -712,7 +714,8 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
             "no mediator %" G_GINT64_FORMAT, id);
         return NULL;
       }
-      name = g_strdup_printf ("调解员 %s — %s", m->name, centre->name);
+      name = med_i18n_printf (MED_LANG_ZH, N_ ("Mediator %s — %s"), m->name,
+          centre->name);
       break;
     }
     case MED_FEED_KIND_CASE: {
@@ -729,8 +732,14 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
 
         if ((parties = med_store_list_parties (store, id, error)) == NULL)
           return NULL;
-        for (guint i = 0; i < parties->len; i++)
-          found |= ((MedParty *) parties->pdata[i])->id == party_id;
+        for (guint i = 0; i < parties->len; i++) {
+          MedParty *p = parties->pdata[i];
+
+          /* a party's own feed is named in their language */
+          if (p->id == party_id && !med_lang_from_code (p->language, &lang))
+            lang = MED_LANG_ZH;
+          found |= p->id == party_id;
+        }
         if (!found) {
           g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
               "party %" G_GINT64_FORMAT " is not a party of case %s", party_id,
@@ -738,7 +747,8 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
           return NULL;
         }
       }
-      name = g_strdup_printf ("案件 %s — %s", k->number, centre->name);
+      name = med_i18n_printf (lang, N_ ("Case %s — %s"), k->number,
+          centre->name);
       break;
     }
     case MED_FEED_KIND_CENTRE:

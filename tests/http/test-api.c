@@ -1609,6 +1609,34 @@ test_party_links (Fixture *f, gconstpointer data)
   assert_status (page, 200);
   g_assert_nonnull (strstr (page->body, "温馨调解室一"));
   g_assert_nonnull (strstr (page->body, "lang=\"bo\""));
+  /* the same link two days later, from a server whose clock says so: a
+   * page saying the session has ended, with no call in it */
+  {
+    MedHttpConfig cfg;
+    g_autoptr (GError) err = NULL;
+    g_autoptr (Resp) ended = NULL;
+    MedHttpServer *later;
+    guint16 port = f->port;
+
+    med_http_config_init (&cfg);
+    g_free (cfg.listen);
+    cfg.listen = g_strdup ("127.0.0.1:0");
+    cfg.db = g_strdup (f->db);
+    g_free (cfg.access_log);
+    cfg.access_log = g_strdup ("off");
+    cfg.fixed_now = f->now + 2 * 86400;
+    later = med_http_server_new (&cfg, &err);
+    med_http_config_clear (&cfg);
+    g_assert_no_error (err);
+    g_assert_true (med_http_server_listen (later, &err));
+    f->port = med_http_server_get_port (later);
+    ended = fetch ("GET", join, NULL, NULL);
+    f->port = port;
+    med_http_server_free (later);
+    assert_status (ended, 410);
+    g_assert_nonnull (strstr (ended->body, "<html lang=\"bo\">"));
+    g_assert_null (strstr (ended->body, "/ws/join/"));
+  }
   forged = fetch ("GET", "/join/AAAAAAAAAAAAAAAAAAAAAA", NULL, NULL);
   assert_status (forged, 404);
   revoke = g_strdup_printf ("%s/%" G_GINT64_FORMAT "/revoke", links_path,
@@ -1620,9 +1648,13 @@ test_party_links (Fixture *f, gconstpointer data)
     assert_status (no, 403);
     assert_status (yes, 204);
   }
+  /* a revoked link gets a page of its own that says so, in the party's
+   * language, and opens no call */
   gone = fetch ("GET", join, NULL, NULL);
-  assert_status (gone, 404);
-  g_assert_cmpstr (gone->body, ==, forged->body);
+  assert_status (gone, 410);
+  g_assert_cmpstr (gone->body, !=, forged->body);
+  g_assert_nonnull (strstr (gone->body, "<html lang=\"bo\">"));
+  g_assert_null (strstr (gone->body, "/ws/join/"));
 }
 
 /* One access rule (med_service_may_access_*): the mediator of a cancelled

@@ -4,7 +4,8 @@
 // the keyboard.
 'use strict';
 
-(() => {
+window.MedI18n.ready.then(() => {
+  const { _ } = window.MedI18n;
   const board = document.getElementById('board');
   const status = document.getElementById('board-status');
   const meta = document.querySelector('meta[name="csrf-token"]');
@@ -52,7 +53,7 @@
     event.preventDefault();
     const id = dragged;
     dragged = null;
-    status.textContent = '正在改期… Moving…';
+    status.textContent = _('Moving…');
     try {
       const response = await fetch(`/api/v1/bookings/${id}/reschedule`, {
         method: 'POST',
@@ -68,13 +69,13 @@
       });
       const body = await response.json();
       if (response.ok) {
-        status.textContent = '已改期。Moved.';
+        status.textContent = _('Moved.');
         window.location.reload();
       } else {
-        status.textContent = `未能改期 Not moved: ${body.error.message}`;
+        status.textContent = `${_('Not moved:')} ${body.error.message}`;
       }
     } catch (e) {
-      status.textContent = `未能改期 Not moved: ${e}`;
+      status.textContent = `${_('Not moved:')} ${e}`;
     }
   });
-})();
+});

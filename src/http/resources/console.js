@@ -6,7 +6,8 @@
 // end (stop the recording and leave). Reconnects by itself after a drop.
 'use strict';
 
-(() => {
+window.MedI18n.ready.then(() => {
+  const { _, f } = window.MedI18n;
   const root = document.getElementById('console');
   const C = window.MedCall;
   if (!root || !C) {
@@ -38,24 +39,33 @@
   let peer = null;
   let joined = false;
   let last = { participants: [], recording: 'off', caucus: null };
+  // when each waiting participant was first seen waiting, and after how
+  // many seconds that is said (the page's data-wait-alert)
+  const waitingSince = new Map();
+  const waitAlert = Number(root.dataset.waitAlert) || 600;
+  setInterval(() => {
+    if (waitingSince.size > 0) {
+      showState(last);
+    }
+  }, 15000);
 
-  function setStatus(zh, en) {
-    C.say(status, zh, en);
+  function setStatus(text) {
+    C.say(status, text);
   }
-  function setError(zh, en) {
-    if (!zh) {
+  function setError(text) {
+    if (!text) {
       errorBox.hidden = true;
       errorBox.textContent = '';
       return;
     }
-    C.say(errorBox, zh, en);
+    C.say(errorBox, text);
     errorBox.hidden = false;
   }
 
   const signal = new C.Signal(root.dataset.ws, {
     message: received,
-    status: (zh, en) => {
-      setStatus(zh, en);
+    status: (text) => {
+      setStatus(text);
       setControls(false);
     },
     lost: () => {
@@ -76,9 +86,8 @@
       local = null;
       setControls(false);
       btnJoin.disabled = true;
-      const t = reason === 'left' ? ['您已离开会议。', 'You have left the session.'] :
-        C.byeText(reason);
-      setStatus(t[0], t[1]);
+      setStatus(reason === 'left' ? _('You have left the session.') :
+        C.byeText(reason));
     },
   });
 
@@ -94,9 +103,7 @@
           // back after a drop: offer again with the same camera
           startPeer();
         } else {
-          setStatus('已连接。点“加入通话”打开摄像头并进入通话。',
-              'Connected. Choose Join the call to open your camera and ' +
-              'enter the call.');
+          setStatus(_('Connected. Choose Join the call to open your camera and enter the call.'));
         }
         break;
       case 'state':
@@ -108,8 +115,8 @@
         break;
       case 'answer':
         if (peer && typeof msg.sdp === 'string') {
-          peer.answer(msg.sdp).catch((e) => setError('无法建立音视频连接。',
-              `Could not set up sound and video (${e.name || e}).`));
+          peer.answer(msg.sdp).catch((e) => setError(
+              `${_('Could not set up sound and video.')} (${e.name || e})`));
         }
         break;
       case 'ice':
@@ -122,7 +129,7 @@
         break;
       case 'error': {
         const t = C.errorText(msg.code, msg.message);
-        setError(t[0], t[1]);
+        setError(t);
         break;
       }
       default:
@@ -132,16 +139,11 @@
 
   function showConsent(consent, regime) {
     if (regime === 'hearing') {
-      C.say(consentState, '庭审录制：从第一位参加人进入通话起录制，无需同意。',
-          'Hearing regime: recorded from the first participant in the ' +
-          'call on; no consent needed.');
+      C.say(consentState, _('Hearing regime: recorded from the first participant in the call on; no consent needed.'));
     } else if (consent && consent.given) {
-      C.say(consentState, '各方当事人已同意录制。',
-          'Every party has consented to recording.');
+      C.say(consentState, _('Every party has consented to recording.'));
     } else if (consent && consent.needed) {
-      C.say(consentState, '尚有当事人未同意录制（调解程序须经各方同意才能录制）。',
-          'Not every party has consented yet (recording a mediation needs ' +
-          'every party\'s consent).');
+      C.say(consentState, _('Not every party has consented yet (recording a mediation needs every party\'s consent).'));
     }
   }
 
@@ -169,10 +171,10 @@
     btnCamera.disabled = !(local && local.getVideoTracks().length);
   }
 
-  function button(zh, en, onClick, cls) {
+  function button(text, onClick, cls) {
     const b = document.createElement('button');
     b.type = 'button';
-    C.say(b, zh, en);
+    C.say(b, text);
     if (cls) {
       b.className = cls;
     }
@@ -185,23 +187,35 @@
     li.dataset.participant = String(p.id);
     const name = document.createElement('strong');
     name.textContent = String(p.name || p.id);
+    if (/[\u0F00-\u0FFF]/.test(name.textContent)) {
+      name.lang = 'bo'; // a Tibetan name in a page of another language
+    }
     const st = C.stateText(p.state);
     const role = document.createElement('span');
     role.className = 'role';
-    role.textContent = ` ${C.roleText(p.role)} · ${st[0]} `;
-    const en = document.createElement('span');
-    en.lang = 'en';
-    en.textContent = st[1];
-    role.append(en);
+    role.textContent = ` ${C.roleText(p.role)} · ${st}`;
     li.append(name, role);
+    // a party left waiting for long: said here, as the party is told too
+    if (p.state === 'waiting') {
+      if (!waitingSince.has(p.id)) {
+        waitingSince.set(p.id, Date.now());
+      }
+      const waited = Date.now() - waitingSince.get(p.id);
+      if (waited >= waitAlert * 1000) {
+        const w = document.createElement('span');
+        w.className = 'long-wait';
+        w.textContent = ` · ${f(_('waiting for {minutes} min'),
+            { minutes: Math.floor(waited / 60000) })}`;
+        li.append(w);
+      }
+    } else {
+      waitingSince.delete(p.id);
+    }
     if (p.media && typeof p.media === 'object') {
       const m = document.createElement('span');
       m.className = 'media';
-      m.textContent = ` · ${p.media.audio ? '有声音' : '无声音'} ` +
-          `${p.media.video ? '有画面' : '无画面'} `;
-      m.append(Object.assign(document.createElement('span'), { lang: 'en',
-        textContent: `${p.media.audio ? 'audio' : 'no audio'}, ` +
-          `${p.media.video ? 'video' : 'no video'}` }));
+      m.textContent = ` · ${p.media.audio ? _('sound') : _('no sound')}, ` +
+          `${p.media.video ? _('picture') : _('no picture')}`;
       li.append(m);
     }
     // Each party's answer to recording, when the recording needs it.
@@ -210,10 +224,8 @@
       const c = document.createElement('span');
       c.className = 'consent';
       c.dataset.consent = p.consent ? 'given' : 'missing';
-      c.textContent = p.consent ? ' · 已同意录制 ' : ' · 未同意录制 ';
-      c.append(Object.assign(document.createElement('span'), { lang: 'en',
-        textContent: p.consent ? 'consented to recording' :
-            'has not consented to recording' }));
+      c.textContent = ` · ${p.consent ? _('consented to recording') :
+        _('has not consented to recording')}`;
       li.append(c);
     }
     return li;
@@ -235,25 +247,24 @@
       const li = personLine(p);
       const label = String(p.name || p.id);
       if (p.id === me) {
-        li.append(' （您 ', Object.assign(document.createElement('span'),
-            { lang: 'en', textContent: 'you' }), '）');
+        li.append(` (${_('you')})`);
         incall.append(li);
         continue;
       }
       if (p.state === 'waiting') {
         nWaiting++;
-        li.append(' ', button('准许进入', 'Admit', () => signal.send(
+        li.append(' ', button(_('Admit'), () => signal.send(
             { type: 'admit', participant: p.id }), 'admit'));
-        li.lastChild.setAttribute('aria-label', `准许 ${label} 进入 Admit`);
-        li.append(' ', button('移出', 'Remove', () => signal.send(
+        li.lastChild.setAttribute('aria-label', f(_('Admit {name}'), { name: label }));
+        li.append(' ', button(_('Remove'), () => signal.send(
             { type: 'remove', participant: p.id }), 'danger'));
-        li.lastChild.setAttribute('aria-label', `移出 ${label} Remove`);
+        li.lastChild.setAttribute('aria-label', f(_('Remove {name}'), { name: label }));
         waiting.append(li);
       } else {
         if (p.role !== 'mediator') {
-          li.append(' ', button('移出', 'Remove', () => signal.send(
+          li.append(' ', button(_('Remove'), () => signal.send(
               { type: 'remove', participant: p.id }), 'danger'));
-          li.lastChild.setAttribute('aria-label', `移出 ${label} Remove`);
+          li.lastChild.setAttribute('aria-label', f(_('Remove {name}'), { name: label }));
         }
         incall.append(li);
         if (p.role === 'party') {
@@ -271,21 +282,21 @@
 
     const rec = msg.recording || 'off';
     if (rec === 'recording') {
-      C.say(recState, '● 录制中', 'Recording');
+      C.say(recState, _('Recording'));
     } else if (rec === 'paused') {
-      C.say(recState, '录制已暂停', 'Recording paused');
+      C.say(recState, _('Recording paused'));
     } else {
-      C.say(recState, '未录制', 'Not recording');
+      C.say(recState, _('Not recording'));
     }
     recState.dataset.state = rec;
 
     if (msg.caucus != null) {
       const with_ = list.find((p) => p && p.id === msg.caucus);
-      C.say(caucusState, `正在与 ${with_ ? with_.name : msg.caucus} 单独谈话；` +
-          '其他各方在等候室，录制已暂停。', 'Caucus under way; the others ' +
-          'are held in the waiting room and recording is paused.');
+      C.say(caucusState, f(_('Caucus with {name} under way; the others are ' +
+          'held in the waiting room and recording is paused.'),
+      { name: with_ ? with_.name : msg.caucus }));
     } else {
-      C.say(caucusState, '无', 'None');
+      C.say(caucusState, _('None'));
     }
     setControls(true);
   }
@@ -297,16 +308,15 @@
     peer = C.callPeer(signal, welcome && welcome.ice_servers, remotes, {
       connected: () => {
         setError(null);
-        setStatus('已进入通话。', 'You are in the call.');
+        setStatus(_('You are in the call.'));
       },
-      failed: (t) => setError(t[0], t[1]),
+      failed: (t) => setError(t),
     });
-    setStatus('正在接通…', 'Connecting the call…');
+    setStatus(_('Connecting the call…'));
     try {
       await peer.offer(local);
     } catch (e) {
-      setError('无法建立音视频连接。', `Could not set up sound and video ` +
-          `(${e.name || e}).`);
+      setError(`${_('Could not set up sound and video.')} (${e.name || e})`);
     }
   }
 
@@ -319,7 +329,7 @@
         break;
       } catch (e) {
         const t = C.deviceErrorText(e);
-        setError(t[0], t[1]);
+        setError(t);
       }
     }
     if (local && local.getVideoTracks().length) {
@@ -344,8 +354,8 @@
     signal.send({ type: 'caucus', with: null });
   });
   btnEnd.addEventListener('click', () => {
-    if (!window.confirm('结束本次会议？录制将停止并封存。 End the session? ' +
-        'The recording stops and is sealed.')) {
+    if (!window.confirm(_('End the session? The recording stops and is ' +
+        'sealed.'))) {
       return;
     }
     if (last.recording && last.recording !== 'off') {
@@ -355,6 +365,6 @@
     signal.close();
   });
 
-  setStatus('正在连接…', 'Connecting…');
+  setStatus(_('Connecting…'));
   signal.open();
-})();
+});

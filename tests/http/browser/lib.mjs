@@ -5,7 +5,7 @@
 // in Chromium and in Firefox over WebDriver BiDi (Playwright's
 // waitForFunction evaluates from a string, which the pages' CSP refuses
 // in Firefox).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 
 // ---- TAP --------------------------------------------------------------
@@ -49,6 +49,30 @@ export function finish() {
 // ---- helpers ----------------------------------------------------------
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Starts `medsched --db DB serve` on a free loopback port with the given
+// extra arguments and environment; resolves once it listens (bails out if
+// it does not). Returns { server, base, log() }.
+export async function startServer(medsched, db, args, env) {
+  const port = await freePort();
+  let log = '';
+  const server = spawn(medsched, ['--db', db, 'serve', '--listen',
+    `127.0.0.1:${port}`, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stderr.on('data', (d) => {
+    log += String(d);
+  });
+  server.exited = new Promise((resolve) => server.on('exit', resolve));
+  await new Promise((resolve, reject) => {
+    server.stdout.on('data', (d) => {
+      if (String(d).includes('listening')) {
+        resolve();
+      }
+    });
+    server.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+    setTimeout(() => reject(new Error('server did not start')), 10000);
+  }).catch((e) => bail(`${e.message}\n${log}`));
+  return { server, base: `http://127.0.0.1:${port}`, log: () => log };
+}
 
 export function freePort() {
   return new Promise((resolve) => {

@@ -9,12 +9,12 @@
 // $SCREENSHOT_DIR (the build directory under meson).
 //
 // Environment: MEDSCHED (the executable), MEDSCHED_CALENDARS, SCREENSHOT_DIR.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ok, bail, finish, freePort } from './lib.mjs';
+import { ok, bail, finish, startServer } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -58,20 +58,8 @@ med(['import', path.join(dir, 'centre.json')]);
 med(['user', 'add', 'clerk', '--role', 'clerk', '--iterations', '1000'],
     'clerk-password\n');
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const server = spawn(MEDSCHED, ['--db', db, 'serve', '--listen',
-  `127.0.0.1:${port}`, '--access-log', 'off'], { env, stdio: ['ignore',
-  'pipe', 'inherit'] });
-await new Promise((resolve, reject) => {
-  server.stdout.on('data', (d) => {
-    if (String(d).includes('listening')) {
-      resolve();
-    }
-  });
-  server.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  setTimeout(() => reject(new Error('server did not start')), 10000);
-}).catch((e) => bail(e.message));
+const { server, base } = await startServer(MEDSCHED, db,
+    ['--access-log', 'off'], env);
 
 mkdirSync(SHOTS, { recursive: true });
 const browser = await chromium.launch({
@@ -141,8 +129,9 @@ try {
   const caseUrl = page.url();
   const caseId = Number(/\/cases\/(\d+)/.exec(caseUrl)[1]);
   ok(caseId > 0, `intake made case ${caseId}`);
-  ok(await page.locator('#case-status').innerText().then(
-      (t) => t.includes('dispatched')), 'the case is dispatched');
+  ok(await page.locator('#case-status').getAttribute('data-status') ===
+      'dispatched' && (await page.locator('#case-status').innerText()) === '已派单',
+  'the case is dispatched');
 
   // the day board: book the case in the first free slot of room 1
   await page.goto(`${base}/board?date=2026-12-07`);
@@ -157,8 +146,9 @@ try {
   await Promise.all([page.waitForURL(/\/cases\/\d+\?msg=booked/),
     page.getByRole('button', { name: /预约/ }).click()]);
   ok(page.url().includes('msg=booked'), 'booked from the day board');
-  ok(await page.locator('#case-status').innerText().then(
-      (t) => t.includes('scheduled')), 'the case is scheduled');
+  ok(await page.locator('#case-status').getAttribute('data-status') ===
+      'scheduled' && (await page.locator('#case-status').innerText()) === '已排期',
+  'the case is scheduled');
   await axe('case');
   await shot('case');
 
@@ -191,7 +181,8 @@ try {
   await page.goto(`${base}${link}`);
   const body = await page.locator('main').innerText();
   ok(body.includes('温馨调解室一'), 'the party page names the room', body);
-  ok(body.includes('2026年12月07日'), 'the party page gives the date', body);
+  ok(body.includes('སྤྱི་ལོ་2026 ཟླ་12 ཚེས་07'),
+      'the party page gives the date, in Tibetan', body);
   ok(await page.locator('[lang="bo"]').count() > 0,
       'a Tibetan-speaking party sees Tibetan text');
   await axe('party');
@@ -202,7 +193,7 @@ try {
 } finally {
   await browser.close();
   server.kill('SIGTERM');
-  await new Promise((resolve) => server.on('exit', resolve));
+  await server.exited;
   rmSync(dir, { recursive: true, force: true });
 }
 finish();

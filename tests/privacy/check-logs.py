@@ -66,8 +66,20 @@ def pattern_of(name):
     literal = re.sub(r"%0?\d*d", "", name)
     if len(literal) < 2 or (literal.isascii() and len(literal) < 4):
         return None
-    parts = re.split(r"%0?\d*d", name)
-    return r"\d+".join(re.escape(p) for p in parts)
+    out = ""
+    pos = 0
+    for m in re.finditer(r"%(0?)(\d*)d", name):
+        out += re.escape(name[pos:m.start()])
+        # a fixed width prints exactly that many digits
+        out += r"\d{%s}" % m.group(2) if m.group(1) and m.group(2) else r"\d+"
+        pos = m.end()
+    out += re.escape(name[pos:])
+    # a number is a whole number: 1380%07d is not the 13809 of a timestamp
+    if name[:1].isdigit():
+        out = r"(?<!\d)" + out
+    if name[-1:].isdigit() or name.endswith("d"):
+        out += r"(?!\d)"
+    return out
 
 
 def fixtures(sources):

@@ -206,10 +206,10 @@ def build(tree, work, tag):
 
 def lintian(changes):
     rc, out, err = run(["lintian", "--info", "--display-experimental",
-                        "--pedantic", "--color", "never", changes],
-                       timeout=600)
+                        "--pedantic", "--show-overrides", "--color", "never",
+                        changes], timeout=600)
     tags = [line for line in (out + err).splitlines()
-            if re.match(r"^[EWIPX]: ", line)]
+            if re.match(r"^[EWIPXO]: ", line)]
     tap.diag("lintian %s:" % os.path.basename(changes))
     for line in tags or ["(no tags)"]:
         tap.diag("  " + line)

@@ -215,7 +215,8 @@ def lintian(changes):
         tap.diag("  " + line)
     bad = [t for t in tags if t.startswith(("E:", "W:"))]
     tap.ok(rc in (0, 2) and not bad and "error" not in err.lower(),
-           "lintian: no error and no warning (%d tags in all)" % len(tags),
+           "lintian: no error and no warning (%d tags shown, overridden "
+           "ones included)" % len(tags),
            "\n".join(bad) or err)
 
 
@@ -587,10 +588,29 @@ def serve_sandboxed(svc, work, token):
                                           "").split(";")):
         sets += ["--set", kv]
         tap.diag("unit variant: " + kv)
+    unit = os.path.join(UNIT_DIR, "medsched.service")
+    # The emulation is in force: a shell in the same sandbox.
+    probe = ("touch /etc/medsched/probe 2>/dev/null && echo etc-rw; "
+             "touch /usr/probe 2>/dev/null && echo usr-rw; "
+             "touch %s/probe && rm %s/probe && echo state-rw; "
+             "ls /root >/dev/null 2>&1 && echo home-visible; "
+             "test -e /proc/1/status && echo pid1-visible; "
+             "grep -E '^(NoNewPrivs|Seccomp|CapBnd|Uid):' /proc/self/status"
+             % (STATE, STATE))
+    rc, out, err = run([PY, SANDBOX, *sets, "--replace", unit, "--",
+                        "/bin/sh", "-c", probe])
+    uid = pwd.getpwnam("medsched").pw_uid
+    tap.ok(rc == 0 and out.split("\n")[0] == "state-rw"
+           and re.search(r"NoNewPrivs:\s+1", out)
+           and re.search(r"Seccomp:\s+2", out)
+           and re.search(r"CapBnd:\s+0+\n", out)
+           and re.search(r"Uid:\s+%d\s" % uid, out),
+           "the sandbox is in force: only %s writable, /root and other "
+           "users' processes hidden, no new privileges, seccomp, no "
+           "capabilities, uid medsched" % STATE, out + err)
     argv = [PY, SANDBOX, "--env", "MEDSCHED_NOW=" + NOW_SANDBOX,
             "--env", "ORC_DEBUG=3", *sets,
-            os.path.join(UNIT_DIR, "medsched.service"),
-            "--", "--listen", "127.0.0.1:0"]
+            unit, "--", "--listen", "127.0.0.1:0"]
     srv = Serve(argv, dict(CLEAN_ENV), work, "serve-sandbox")
     if not tap.ok(srv.port is not None, "serve starts inside the unit's "
                   "sandbox (tests/package/sandbox.py)", srv.stderr()[-2000:]):

@@ -22,6 +22,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Set by meson: <datadir>/medsched/calendars, where `meson install` puts
+ * calendars/. */
+#ifndef MEDSCHED_CALENDARS_DIR
+#define MEDSCHED_CALENDARS_DIR "/usr/share/medsched/calendars"
+#endif
+
 typedef MedCliGlobal Global;
 
 typedef int (*CommandFunc) (Global *g, int argc, char **argv);
@@ -286,7 +292,9 @@ cmd_init (Global *g, int argc, char **argv)
     { "no-fallback", 0, 0, G_OPTION_ARG_NONE, &no_fallback,
         "Never use another room kind when the preferred one is full", NULL },
     { "calendars", 0, 0, G_OPTION_ARG_FILENAME, &calendars,
-        "Import every .ics holiday notice in DIR", "DIR" },
+        "Import every .ics holiday notice in DIR (default: those installed "
+        "with medsched)",
+        "DIR" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = med_centre_new_default ();
@@ -370,6 +378,11 @@ cmd_init (Global *g, int argc, char **argv)
   if (duration > 0)
     c->default_duration_minutes = duration;
   c->allow_fallback = !no_fallback;
+
+  /* Without --calendars: the notices installed with medsched, if any. */
+  if (calendars == NULL
+      && g_file_test (MEDSCHED_CALENDARS_DIR, G_FILE_TEST_IS_DIR))
+    calendars = g_strdup (MEDSCHED_CALENDARS_DIR);
 
   store = use_clock (med_store_open (g->db, &error), g);
   if (store == NULL)

@@ -181,13 +181,30 @@ test_manual_and_conflict (Fixture *f, gconstpointer data)
                        &error),
       >, 0);
   g_assert_no_error (error);
-  /* the same room at 10:30 with the other mediator: taken */
+  /* the same room at 10:30 with the other mediator: taken, and the
+   * refusal names the room and the session in the way (issue 12: pages
+   * say which resource clashed, in the reader's language) */
   manual.start = t_local ("2026-12-08T10:30");
   manual.mediator_id = f->mediators[0];
   g_assert_cmpint (med_service_book (f->store, &f->ctx, k2, &manual, 0, NULL,
                        &error),
       ==, 0);
-  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_CONFLICT);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  {
+    const MedStoreConflict *c = med_store_error_get_conflict (error);
+    g_autoptr (GError) copy = g_error_copy (error);
+
+    g_assert_nonnull (c);
+    g_assert_cmpint (c->kind, ==, MED_CONFLICT_ROOM);
+    g_assert_cmpint (c->id, ==, f->rooms[0]);
+    g_assert_cmpint (c->start, ==, t_local ("2026-12-08T10:00"));
+    g_assert_cmpint (c->end, ==, t_local ("2026-12-08T11:00"));
+    g_assert_cmpint (c->booking_id, >, 0);
+    g_assert_false (c->buffer);
+    /* it travels with copies of the error */
+    g_assert_cmpstr (med_store_error_get_conflict (copy)->name, ==, c->name);
+    g_assert_cmpstr (med_conflict_kind_to_string (c->kind), ==, "room");
+  }
   g_clear_error (&error);
   /* outside working time */
   manual.start = t_local ("2026-12-08T12:30");

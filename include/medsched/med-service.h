@@ -168,7 +168,8 @@ gboolean med_service_send_link (MedStore *store, const MedServiceCtx *ctx,
 /* Issues the party's link again (med_store_join_reissue: a new token, the
  * old one dead, a revocation lifted) and sends the new one as
  * med_service_send_link does, in one transaction; a pending SMS reminder
- * is queued again with the new link. */
+ * is queued again with the new link. A party with neither a number nor
+ * an address gets the new link issued and *channel NULL. */
 gboolean med_service_reissue_link (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, gint64 party_id, const char **channel, GError **error);
 
@@ -255,6 +256,9 @@ MedTransport *med_service_sendmail_new (const char *command,
 #define MED_SMS_TIMEOUT_SECONDS 300
 MedTransport *med_service_sms_spool_new (const char *spool,
     guint timeout_seconds, GError **error);
+/* The lease an SMS delivery loop needs for timeout_seconds (0 = the
+ * default): longer than a hand-over given its second timeout. */
+guint med_service_sms_lease (guint timeout_seconds);
 
 typedef struct
 {

@@ -370,6 +370,11 @@ send_link (MedStore *store, const MedServiceCtx *ctx, gint64 booking_id,
     via = MED_OUTBOX_MAIL;
     id = service_queue_party_invite (store, ctx->centre_id, booking_id,
         party_id, ctx->actor, error);
+  } else if (reissued) {
+    /* a new link nobody can be sent: the case page shows it */
+    if (channel != NULL)
+      *channel = NULL;
+    return TRUE;
   } else {
     g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID,
         "this party has no phone number or e-mail address to send the link "
@@ -772,4 +777,12 @@ med_service_sms_spool_new (const char *spool, guint timeout_seconds,
   sp->timeout_seconds
       = timeout_seconds ? timeout_seconds : MED_SMS_TIMEOUT_SECONDS;
   return &sp->parent;
+}
+
+guint
+med_service_sms_lease (guint timeout_seconds)
+{
+  guint t = timeout_seconds ? timeout_seconds : MED_SMS_TIMEOUT_SECONDS;
+
+  return CLAMP (2 * t + 60, 600, 86400);
 }

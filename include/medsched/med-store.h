@@ -355,9 +355,10 @@ typedef enum
  * e-mail; anything else (a phone number) is not. */
 gboolean med_store_is_email (const char *s);
 /* A party's contact as a number an SMS can go to: an optional leading
- * '+' and 5–20 digits, spaces, dashes, dots and parentheses between them
- * dropped ("138 0000 0001" → "13800000001"); NULL when the contact is not
- * one (an e-mail address, empty, letters). (transfer full) */
+ * '+' and 5–20 digits, spaces, dashes, dots and parentheses dropped
+ * ("138 0000 0001" → "13800000001", "(0891) 632-0000" → "08916320000");
+ * NULL when the contact is not one (an e-mail address, empty, letters, a
+ * '+' inside). (transfer full) */
 char *med_store_sms_number (const char *contact);
 
 /* Sets (or clears with "" / NULL) the e-mail address of a mediator or an

@@ -462,7 +462,8 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
               "CMD" },
           { "sms-spool", 0, 0, G_OPTION_ARG_FILENAME, &spool,
               "gammu-smsd's spool with outbox/, sent/ and error/ (default "
-              "$MEDSCHED_SMS_SPOOL or " MED_SMS_SPOOL_DEFAULT ")",
+              "$MEDSCHED_SMS_SPOOL; with --channel sms "
+              "" MED_SMS_SPOOL_DEFAULT ")",
               "DIR" },
           { "sms-timeout", 0, 0, G_OPTION_ARG_INT, &sms_timeout,
               "Seconds gammu-smsd gets to send an SMS (default 300)", "N" },
@@ -475,7 +476,6 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (MedTransport) mta = NULL;
   g_autoptr (MedTransport) gateway = NULL;
-  g_autoptr (GError) no_spool = NULL;
   MedDeliveryCounts counts = { 0 };
   gboolean mail, sms;
   const char *cmd;
@@ -483,11 +483,13 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
   if (!med_cli_parse_options ("- send due messages",
           "Hands every due outbox message to its transport, one at a time: "
           "e-mail to a sendmail-compatible MTA, SMS to gammu-smsd through "
-          "its spool. A message is marked sent only once the MTA accepted "
-          "it (exit status 0) or gammu-smsd moved it to sent/. Failures "
-          "are retried after 1 min, 5 min, 30 min, 2 h, then every 6 h. "
-          "`medsched serve` delivers the same way by itself; running both "
-          "at once sends each message once.",
+          "its spool (when one is named: --sms-spool, $MEDSCHED_SMS_SPOOL, "
+          "or --channel sms for " MED_SMS_SPOOL_DEFAULT "). A message is "
+          "marked sent only once the MTA accepted it (exit status 0) or "
+          "gammu-smsd moved it to sent/. Failures are retried after 1 min, "
+          "5 min, 30 min, 2 h, then every 6 h. `medsched serve` delivers the "
+          "same way by itself; running both at once sends each message "
+          "once.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
@@ -514,20 +516,23 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
     spool = g_strdup (g_getenv ("MEDSCHED_SMS_SPOOL"));
   if ((store = med_cli_open_store (g, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
-  if (sms
-      && (gateway = med_service_sms_spool_new (spool, (guint) sms_timeout,
-              &no_spool))
-          == NULL) {
+  /* SMS only to a spool named here: a machine may have a spool that no
+   * gateway reads (serve's [sms] group is the usual way) */
+  if (sms && spool == NULL && mail) {
     MedTime due = 0;
 
-    if (mail == FALSE)
-      return usage_error ("--sms-spool: %s", no_spool->message);
-    /* no spool on this machine: fine while no SMS is due; else the mail
-     * goes, and the texts wait and are reported */
-    if (!med_store_outbox_next_due (store, MED_OUTBOX_SMS, &due, NULL)
-        || due == 0 || due > g->now)
-      g_clear_error (&no_spool);
+    if (med_store_outbox_next_due (store, MED_OUTBOX_SMS, &due, NULL)
+        && due != 0 && due <= g->now)
+      fprintf (stderr,
+          "medsched: SMS are due; they go with --sms-spool DIR (or serve's "
+          "[sms] group)\n");
+    sms = FALSE;
   }
+  if (sms
+      && (gateway
+             = med_service_sms_spool_new (spool, (guint) sms_timeout, &error))
+          == NULL)
+    return usage_error ("--sms-spool: %s", error->message);
   /* an MTA that exits without reading the whole message is a failed
    * attempt, not a SIGPIPE for us */
   signal (SIGPIPE, SIG_IGN);
@@ -543,11 +548,6 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
   fflush (stdout);
   printf ("outbox: %u sent, %u to retry, %u given up\n", counts.sent,
       counts.retry, counts.gave_up);
-  if (no_spool != NULL) {
-    fprintf (stderr, "medsched: SMS are due but not sent: %s (--sms-spool)\n",
-        no_spool->message);
-    return EXIT_FAILED;
-  }
   if (counts.retry + counts.gave_up > 0) {
     fprintf (stderr,
         "medsched: %u message(s) could not be handed to their transport\n",

@@ -807,6 +807,19 @@ api_booking_links (MedReq *r, MedBooking *bk)
   reply_builder (r, 200, b);
 }
 
+/* A change to one party's link: staff with a CSRF token if by session,
+ * and a party id in the path. FALSE when the request was answered. */
+static gboolean
+link_change (MedReq *r, const char *party_text, gint64 *party)
+{
+  if (!state_change (r, MED_ROLES_STAFF))
+    return FALSE;
+  if (med_http_parse_id (party_text, party))
+    return TRUE;
+  med_http_reply_error (r, 404, "not_found", "no such party");
+  return FALSE;
+}
+
 /* POST …/links/{party}/send and …/reissue: the party's link sent (again)
  * by SMS or e-mail, or issued again and sent (med-service-sms.c). */
 static void
@@ -819,12 +832,8 @@ api_booking_link_send (MedReq *r, MedBooking *bk, const char *party_text,
   const char *channel = NULL;
   gint64 party;
 
-  if (!state_change (r, MED_ROLES_STAFF))
+  if (!link_change (r, party_text, &party))
     return;
-  if (!med_http_parse_id (party_text, &party)) {
-    med_http_reply_error (r, 404, "not_found", "no such party");
-    return;
-  }
   ctx = med_http_service_ctx (r);
   if (!(reissue ? med_service_reissue_link (r->srv->store, &ctx, bk->id, party,
             &channel, &error)
@@ -850,12 +859,8 @@ api_booking_link_revoke (MedReq *r, MedBooking *bk, const char *party_text)
   g_autoptr (GError) error = NULL;
   gint64 party;
 
-  if (!state_change (r, MED_ROLES_STAFF))
+  if (!link_change (r, party_text, &party))
     return;
-  if (!med_http_parse_id (party_text, &party)) {
-    med_http_reply_error (r, 404, "not_found", "no such party");
-    return;
-  }
   if (!med_store_revoke_join (r->srv->store, bk->id, party, r->actor, &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;

@@ -700,6 +700,18 @@ bind_plan (sqlite3_stmt *st, const Plan *p)
   sqlite3_bind_int64 (st, 8, p->block_end);
 }
 
+/* The ids and times of b, for load_plan. */
+static void
+plan_from_booking (Plan *p, const MedBooking *b)
+{
+  p->case_id = b->case_id;
+  p->room_id = b->room_id;
+  p->mediator_id = b->mediator_id;
+  p->interpreter_id = b->interpreter_id;
+  p->start = b->start;
+  p->end = b->end;
+}
+
 gint64
 med_store_book (MedStore *store, const MedBooking *b, const char *actor,
     GError **error)
@@ -726,12 +738,7 @@ med_store_book (MedStore *store, const MedBooking *b, const char *actor,
 
     uid = g_strconcat (random, "@medsched", NULL);
   }
-  p.case_id = b->case_id;
-  p.room_id = b->room_id;
-  p.mediator_id = b->mediator_id;
-  p.interpreter_id = b->interpreter_id;
-  p.start = b->start;
-  p.end = b->end;
+  plan_from_booking (&p, b);
 
   if (!store_txn_begin (store, &txn, error) || !load_plan (store, &p, error))
     goto out;
@@ -882,13 +889,8 @@ med_store_check_booking (MedStore *store, const MedBooking *b,
 
   if (!check_times (b->start, b->end, error))
     return FALSE;
+  plan_from_booking (&p, b);
   p.exclude_id = exclude_id;
-  p.case_id = b->case_id;
-  p.room_id = b->room_id;
-  p.mediator_id = b->mediator_id;
-  p.interpreter_id = b->interpreter_id;
-  p.start = b->start;
-  p.end = b->end;
   if (exclude_id != 0) {
     /* as reschedule fills a move: the booking's case, room and mediator
      * unless given */

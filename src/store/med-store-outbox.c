@@ -149,9 +149,9 @@ med_store_sms_number (const char *contact)
     if (g_ascii_isdigit (*p)) {
       g_string_append_c (out, *p);
       digits++;
-    } else if (*p == '+' && out->len == 0 && digits == 0) {
+    } else if (*p == '+' && out->len == 0) {
       g_string_append_c (out, '+');
-    } else if (!(strchr (" -.()", *p) != NULL && out->len > 0)) {
+    } else if (strchr (" -.()", *p) == NULL) {
       g_string_free (out, TRUE);
       return NULL;
     }
@@ -288,42 +288,38 @@ normalize_url (const char *url, GError **error)
   return g_steal_pointer (&u);
 }
 
-gboolean
-med_store_set_public_url (MedStore *store, gint64 centre_id, const char *url,
+/* Sets one text column of the centre (sql: "UPDATE centre SET col = ?2
+ * WHERE id = ?1") with its audit row (action, detail_key: the value, which
+ * is never personal data). */
+static gboolean
+set_centre_text (MedStore *store, gint64 centre_id, const char *sql,
+    const char *value, const char *action, const char *detail_key,
     const char *actor, GError **error)
 {
-  g_autofree char *u = NULL;
   g_autofree char *detail_s = NULL;
   GString *detail;
   StoreTxn txn = { 0 };
   gboolean ok = FALSE;
 
-  g_return_val_if_fail (store != NULL, FALSE);
-
-  if (!store_check_actor (actor, error)
-      || (u = normalize_url (url, error)) == NULL
-      || !store_txn_begin (store, &txn, error)
+  if (!store_txn_begin (store, &txn, error)
       || !require_id (store, "SELECT 1 FROM centre WHERE id = ?1", "centre",
           centre_id, error))
     goto out;
   {
-    g_autoptr (StoreStmt) st = store_stmt (store,
-        "UPDATE centre SET public_url = ?2 "
-        "WHERE id = ?1",
-        error);
+    g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
 
     if (st == NULL)
       goto out;
     sqlite3_bind_int64 (st, 1, centre_id);
-    sqlite3_bind_text (st, 2, u, -1, SQLITE_STATIC);
-    if (!store_step_done (store, st, "setting the public URL", error))
+    sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
+    if (!store_step_done (store, st, "changing the centre", error))
       goto out;
   }
   detail = g_string_new ("{");
-  store_detail_str (detail, "public_url", u);
+  store_detail_str (detail, detail_key, value);
   detail_s = store_detail_end (detail);
-  ok = store_audit_append (store, actor, "centre.public_url", "centre",
-           centre_id, detail_s, error)
+  ok = store_audit_append (store, actor, action, "centre", centre_id, detail_s,
+           error)
       && store_txn_commit (&txn, error);
 
 out:
@@ -331,15 +327,15 @@ out:
   return ok;
 }
 
-char *
-med_store_get_public_url (MedStore *store, gint64 centre_id, GError **error)
+/* Reads one text column of the centre (sql: "SELECT col FROM centre WHERE
+ * id = ?1"). (transfer full) */
+static char *
+get_centre_text (MedStore *store, gint64 centre_id, const char *sql,
+    GError **error)
 {
-  g_autoptr (StoreStmt) st = NULL;
+  g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
   int rc;
 
-  g_return_val_if_fail (store != NULL, NULL);
-
-  st = store_stmt (store, "SELECT public_url FROM centre WHERE id = ?1", error);
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64 (st, 1, centre_id);
@@ -350,8 +346,32 @@ med_store_get_public_url (MedStore *store, gint64 centre_id, GError **error)
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no centre %" G_GINT64_FORMAT, centre_id);
   else
-    store_set_error (store, rc, "reading the public URL", error);
+    store_set_error (store, rc, "reading the centre", error);
   return NULL;
+}
+
+gboolean
+med_store_set_public_url (MedStore *store, gint64 centre_id, const char *url,
+    const char *actor, GError **error)
+{
+  g_autofree char *u = NULL;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  return store_check_actor (actor, error)
+      && (u = normalize_url (url, error)) != NULL
+      && set_centre_text (store, centre_id,
+          "UPDATE centre SET public_url = ?2 WHERE id = ?1", u,
+          "centre.public_url", "public_url", actor, error);
+}
+
+char *
+med_store_get_public_url (MedStore *store, gint64 centre_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL, NULL);
+
+  return get_centre_text (store, centre_id,
+      "SELECT public_url FROM centre WHERE id = ?1", error);
 }
 
 /* ---- the centre's telephone -------------------------------------------- */
@@ -379,64 +399,23 @@ gboolean
 med_store_set_centre_phone (MedStore *store, gint64 centre_id,
     const char *phone, const char *actor, GError **error)
 {
-  g_autofree char *detail_s = NULL;
-  GString *detail;
-  StoreTxn txn = { 0 };
-  gboolean ok = FALSE;
-
   g_return_val_if_fail (store != NULL, FALSE);
 
   if (phone == NULL)
     phone = "";
-  if (!store_check_actor (actor, error) || !check_centre_phone (phone, error)
-      || !store_txn_begin (store, &txn, error)
-      || !require_id (store, "SELECT 1 FROM centre WHERE id = ?1", "centre",
-          centre_id, error))
-    goto out;
-  {
-    g_autoptr (StoreStmt) st = store_stmt (store,
-        "UPDATE centre SET phone = ?2 WHERE id = ?1", error);
-
-    if (st == NULL)
-      goto out;
-    sqlite3_bind_int64 (st, 1, centre_id);
-    sqlite3_bind_text (st, 2, phone, -1, SQLITE_STATIC);
-    if (!store_step_done (store, st, "setting the centre's telephone", error))
-      goto out;
-  }
-  detail = g_string_new ("{");
-  store_detail_str (detail, "phone", phone);
-  detail_s = store_detail_end (detail);
-  ok = store_audit_append (store, actor, "centre.phone", "centre", centre_id,
-           detail_s, error)
-      && store_txn_commit (&txn, error);
-
-out:
-  store_txn_end (&txn);
-  return ok;
+  return store_check_actor (actor, error) && check_centre_phone (phone, error)
+      && set_centre_text (store, centre_id,
+          "UPDATE centre SET phone = ?2 WHERE id = ?1", phone, "centre.phone",
+          "phone", actor, error);
 }
 
 char *
 med_store_get_centre_phone (MedStore *store, gint64 centre_id, GError **error)
 {
-  g_autoptr (StoreStmt) st = NULL;
-  int rc;
-
   g_return_val_if_fail (store != NULL, NULL);
 
-  st = store_stmt (store, "SELECT phone FROM centre WHERE id = ?1", error);
-  if (st == NULL)
-    return NULL;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    return store_column_text (st, 0);
-  if (rc == SQLITE_DONE)
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
-        "no centre %" G_GINT64_FORMAT, centre_id);
-  else
-    store_set_error (store, rc, "reading the centre's telephone", error);
-  return NULL;
+  return get_centre_text (store, centre_id,
+      "SELECT phone FROM centre WHERE id = ?1", error);
 }
 
 /* ---- join tokens ------------------------------------------------------- */

@@ -77,27 +77,6 @@ add_case (Fixture *f, const char *number, MedCaseKind kind, const char *contact)
 }
 
 static void
-import_calendars (MedStore *store)
-{
-  static const char *const files[]
-      = { "cn-national-2025.ics", "cn-national-2026.ics" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (files); i++) {
-    g_autofree char *path
-        = g_build_filename (g_getenv ("MEDSCHED_CALENDARS"), files[i], NULL);
-    g_autofree char *data = NULL;
-    g_autoptr (MedNotice) n = NULL;
-    g_autoptr (GError) error = NULL;
-    gsize len;
-
-    g_assert_true (g_file_get_contents (path, &data, &len, &error));
-    n = med_ical_parse_notice (data, len, &error);
-    g_assert_no_error (error);
-    g_assert_true (med_store_import_notice (store, n, "test", &error));
-  }
-}
-
-static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;

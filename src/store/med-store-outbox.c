@@ -593,90 +593,33 @@ check_token_shape (const char *token, GError **error)
   return FALSE;
 }
 
-gboolean
-med_store_join_lookup (MedStore *store, const char *token, MedTime from,
-    MedTime to, gint64 *booking_id, gint64 *party_id, GError **error)
+/* Runs sql (?1 from, ?2 to; rows: booking id, UID, party id, current
+ * generation) and compares token with each row's current token, or with
+ * every earlier generation's when earlier. Every candidate is computed and
+ * compared: the time taken does not depend on where (or whether) the
+ * token matches. NOT_FOUND (saying missing) when none does. */
+static gboolean
+scan_tokens (MedStore *store, const char *sql, gboolean earlier,
+    const char *token, MedTime from, MedTime to, gint64 *booking_id,
+    gint64 *party_id, const char *missing, GError **error)
 {
   g_autoptr (GBytes) secret = NULL;
   g_autoptr (StoreStmt) st = NULL;
   gboolean found = FALSE;
   int rc;
 
-  g_return_val_if_fail (store != NULL, FALSE);
-
-  if (!check_token_shape (token, error))
-    return FALSE;
-  secret = load_join_secret (store, error);
-  if (secret == NULL)
-    return FALSE;
-  st = store_stmt (store,
-      "SELECT b.id, b.uid, p.id, coalesce (g.generation, 0) FROM booking b "
-      "JOIN party p ON p.case_id = b.case_id LEFT JOIN join_generation g ON "
-      "g.booking_id = b.id AND g.party_id = p.id WHERE "
-      "b.status = 'confirmed' AND b.end_at > ?1 AND b.start_at < ?2 "
-      "ORDER BY b.id, p.id",
-      error);
-  if (st == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (st, 1, from != 0 ? from : G_MININT64);
-  sqlite3_bind_int64 (st, 2, to != 0 ? to : G_MAXINT64);
-  /* Every candidate is computed and compared: the time taken does not
-   * depend on where (or whether) the token matches. */
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
-    g_autofree char *t
-        = make_token (secret, (const char *) sqlite3_column_text (st, 1),
-            sqlite3_column_int64 (st, 2), sqlite3_column_int (st, 3));
-
-    if (equal_constant_time (t, token, JOIN_TOKEN_CHARS) && !found) {
-      found = TRUE;
-      if (booking_id)
-        *booking_id = sqlite3_column_int64 (st, 0);
-      if (party_id)
-        *party_id = sqlite3_column_int64 (st, 2);
-    }
-  }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "looking up a join token", error);
-    return FALSE;
-  }
-  if (!found)
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
-        "no session in that time window has this join token");
-  return found;
-}
-
-gboolean
-med_store_join_lookup_replaced (MedStore *store, const char *token,
-    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
-    GError **error)
-{
-  g_autoptr (GBytes) secret = NULL;
-  g_autoptr (StoreStmt) st = NULL;
-  gboolean found = FALSE;
-  int rc;
-
-  g_return_val_if_fail (store != NULL, FALSE);
-
-  if (!check_token_shape (token, error))
-    return FALSE;
-  secret = load_join_secret (store, error);
-  if (secret == NULL)
-    return FALSE;
-  /* only links issued again have earlier generations: few rows */
-  st = store_stmt (store,
-      "SELECT b.id, b.uid, g.party_id, g.generation FROM "
-      "join_generation g JOIN booking b ON b.id = g.booking_id WHERE "
-      "b.status = 'confirmed' AND b.end_at > ?1 AND b.start_at < ?2 "
-      "ORDER BY b.id, g.party_id",
-      error);
-  if (st == NULL)
+  if (!check_token_shape (token, error)
+      || (secret = load_join_secret (store, error)) == NULL
+      || (st = store_stmt (store, sql, error)) == NULL)
     return FALSE;
   sqlite3_bind_int64 (st, 1, from != 0 ? from : G_MININT64);
   sqlite3_bind_int64 (st, 2, to != 0 ? to : G_MAXINT64);
   while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
     gint current = sqlite3_column_int (st, 3);
+    gint first = earlier ? 0 : current;
+    gint last = earlier ? current - 1 : current;
 
-    for (gint g = 0; g < current; g++) {
+    for (gint g = first; g <= last; g++) {
       g_autofree char *t
           = make_token (secret, (const char *) sqlite3_column_text (st, 1),
               sqlite3_column_int64 (st, 2), g);
@@ -695,9 +638,42 @@ med_store_join_lookup_replaced (MedStore *store, const char *token,
     return FALSE;
   }
   if (!found)
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
-        "no link issued again has this join token");
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        missing);
   return found;
+}
+
+gboolean
+med_store_join_lookup (MedStore *store, const char *token, MedTime from,
+    MedTime to, gint64 *booking_id, gint64 *party_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  return scan_tokens (store,
+      "SELECT b.id, b.uid, p.id, coalesce (g.generation, 0) FROM booking b "
+      "JOIN party p ON p.case_id = b.case_id LEFT JOIN join_generation g ON "
+      "g.booking_id = b.id AND g.party_id = p.id WHERE "
+      "b.status = 'confirmed' AND b.end_at > ?1 AND b.start_at < ?2 "
+      "ORDER BY b.id, p.id",
+      FALSE, token, from, to, booking_id, party_id,
+      "no session in that time window has this join token", error);
+}
+
+gboolean
+med_store_join_lookup_replaced (MedStore *store, const char *token,
+    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
+    GError **error)
+{
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  /* only links issued again have earlier generations: few rows */
+  return scan_tokens (store,
+      "SELECT b.id, b.uid, g.party_id, g.generation FROM "
+      "join_generation g JOIN booking b ON b.id = g.booking_id WHERE "
+      "b.status = 'confirmed' AND b.end_at > ?1 AND b.start_at < ?2 "
+      "ORDER BY b.id, g.party_id",
+      TRUE, token, from, to, booking_id, party_id,
+      "no link issued again has this join token", error);
 }
 
 gint

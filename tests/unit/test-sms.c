@@ -772,6 +772,25 @@ test_spool (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (s.why, "error/"));
   g_assert_null (strstr (s.why, "13812345601"));
   g_assert_cmpuint (files_in (&s, "error"), ==, 0);
+  /* stopped (serve's SIGTERM after its grace) before gammu-smsd read it:
+   * taken back, reported as cancelled (the loop releases it, due again) */
+  s.move_to = NULL;
+  m.id = 10;
+  {
+    g_autoptr (GCancellable) cancel = g_cancellable_new ();
+    Run r = { &s, t };
+
+    s.done = FALSE;
+    g_clear_pointer (&s.why, g_free);
+    t->send_async (t, &m, cancel, run_done_cb, &r);
+    g_assert_cmpuint (files_in (&s, "outbox"), ==, 1);
+    g_cancellable_cancel (cancel);
+    while (!s.done)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_false (s.taken);
+    g_assert_cmpstr (s.why, ==, "cancelled");
+    g_assert_cmpuint (files_in (&s, "outbox"), ==, 0);
+  }
   /* a recipient that is not a number never reaches the spool */
   m.recipient_addr = (char *) "../../etc/x";
   g_assert_false (hand_over (&s, t, &m));

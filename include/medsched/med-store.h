@@ -34,6 +34,44 @@ typedef enum
 
 typedef struct _MedStore MedStore;
 
+/* What a CONFLICT clashed with, when the store knows it: a booking refused
+ * because a room, mediator, interpreter, the case or one of its parties
+ * (by contact, in another case) is taken, the mediator is on leave, or has
+ * reached the daily cap. The English message stays the error's message;
+ * front ends render this in the reader's language. */
+typedef enum
+{
+  MED_CONFLICT_ROOM,
+  MED_CONFLICT_MEDIATOR,
+  MED_CONFLICT_INTERPRETER,
+  MED_CONFLICT_CASE, /* the case's own other session */
+  MED_CONFLICT_PARTY, /* a party of the case, in another case */
+  MED_CONFLICT_LEAVE, /* the mediator's leave */
+  MED_CONFLICT_DAILY_CAP, /* the mediator's sessions that day */
+  MED_CONFLICT_N
+} MedConflictKind;
+
+typedef struct
+{
+  MedConflictKind kind;
+  gint64 id; /* the room, mediator, interpreter or case */
+  char *name; /* its name (the case's number for case and party) */
+  gint64 booking_id; /* the session in the way; 0 for leave and cap */
+  MedTime start; /* of that session or the leave; the cap: the local day */
+  MedTime end;
+  gboolean buffer; /* room: only the setup/cleanup time around it touches */
+  gint count; /* daily cap: sessions already that day, and the cap */
+  gint cap;
+} MedStoreConflict;
+
+/* "room", "mediator", "interpreter", "case", "party", "leave",
+ * "daily-cap". */
+const char *med_conflict_kind_to_string (MedConflictKind k);
+/* The conflict carried by a MED_STORE_ERROR_CONFLICT, or NULL (another
+ * error, or a conflict the schema's triggers found). (transfer none: lives
+ * as long as error) */
+const MedStoreConflict *med_store_error_get_conflict (const GError *error);
+
 /* Opens (creating if missing) and migrates the store. A file written by a
  * newer medsched fails with MED_STORE_ERROR_TOO_NEW; a SQLite file that has
  * tables but is not ours fails with MED_STORE_ERROR_FOREIGN; a file that is
@@ -51,6 +89,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedStore, med_store_close)
  * status_at, settled_at): tests and replays pass an instant, 0 goes back
  * to the real clock. */
 void med_store_set_now (MedStore *store, MedTime now);
+/* Now as the store sees it: the fixed clock, else the real one. */
+MedTime med_store_now (MedStore *store);
 
 /* Schema version this build writes. */
 gint med_store_schema_version (void);
@@ -123,6 +163,11 @@ gint64 med_store_book (MedStore *store, const MedBooking *b, const char *actor,
  * UID of to are ignored. A cancelled booking cannot be moved. */
 gboolean med_store_reschedule (MedStore *store, gint64 booking_id,
     const MedBooking *to, const char *actor, GError **error);
+/* The re-checks of book (exclude_id 0) or reschedule (the booking moved)
+ * without writing anything: TRUE when b could be stored now, else the
+ * CONFLICT (with its MedStoreConflict) or other error book would give. */
+gboolean med_store_check_booking (MedStore *store, const MedBooking *b,
+    gint64 exclude_id, GError **error);
 /* Cancels: status cancelled, SEQUENCE + 1; the case goes back to
  * dispatched if it has no other confirmed booking. */
 gboolean med_store_cancel (MedStore *store, gint64 booking_id,
@@ -309,6 +354,12 @@ typedef enum
  * angle brackets or commas). A party's contact that passes is their
  * e-mail; anything else (a phone number) is not. */
 gboolean med_store_is_email (const char *s);
+/* A party's contact as a number an SMS can go to: an optional leading
+ * '+' and 5–20 digits, spaces, dashes, dots and parentheses dropped
+ * ("138 0000 0001" → "13800000001", "(0891) 632-0000" → "08916320000");
+ * NULL when the contact is not one (an e-mail address, empty, letters, a
+ * '+' inside). (transfer full) */
+char *med_store_sms_number (const char *contact);
 
 /* Sets (or clears with "" / NULL) the e-mail address of a mediator or an
  * interpreter. Audited without the address. */
@@ -324,6 +375,17 @@ gboolean med_store_set_public_url (MedStore *store, gint64 centre_id,
     const char *url, const char *actor, GError **error);
 /* (transfer full) */
 char *med_store_get_public_url (MedStore *store, gint64 centre_id,
+    GError **error);
+
+/* The centre's telephone as parties should dial it ("0891-6320000",
+ * "+86 891 632 0000"): digits with spaces, '+', '-', '(', ')' or '/',
+ * 3–20 digits, at most 32 bytes; "" removes it. Shown on the pages of a
+ * link that no longer opens a session and in the SMS of a cancellation.
+ * Audited (the centre's number is not personal data). */
+gboolean med_store_set_centre_phone (MedStore *store, gint64 centre_id,
+    const char *phone, const char *actor, GError **error);
+/* "" when none. (transfer full) */
+char *med_store_get_centre_phone (MedStore *store, gint64 centre_id,
     GError **error);
 
 /* What a booking has beyond MedBooking. */
@@ -350,9 +412,11 @@ gboolean med_store_set_booking_note (MedStore *store, gint64 booking_id,
 
 /* A party's join link capability for one booking: base64url of
  * HMAC-SHA256 (store secret, "join:" UID ":" party id), 22 characters
- * (132 bits). Derived, never stored: the same booking and party always
- * give the same token, another booking or party another one. The party
- * must belong to the booking's case. (transfer full) */
+ * (132 bits); once issued again (med_store_join_reissue) the message
+ * ends in ":" and the link's generation. Derived, never stored: the same
+ * booking, party and generation always give the same token, another one
+ * another token. The party must belong to the booking's case.
+ * (transfer full) */
 char *med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
     GError **error);
 /* public_url + "/join/" + token. (transfer full) */
@@ -364,6 +428,23 @@ char *med_store_join_url (MedStore *store, gint64 booking_id, gint64 party_id,
 gboolean med_store_join_lookup (MedStore *store, const char *token,
     MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
     GError **error);
+/* Whether token is an earlier generation of a link that was issued again
+ * (a confirmed booking overlapping [from, to), as join_lookup): such a
+ * link opens nothing, but its page can say that it was replaced. FALSE
+ * with NOT_FOUND when it is not one. */
+gboolean med_store_join_lookup_replaced (MedStore *store, const char *token,
+    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
+    GError **error);
+/* Issues a party's link to a booking again: the generation goes up by one
+ * (the old link no longer matches anything) and a revocation is lifted.
+ * The booking must be confirmed and the party one of its case's. Audited
+ * ("join.reissue": party id and generation). *generation (optional) gets
+ * the new one. */
+gboolean med_store_join_reissue (MedStore *store, gint64 booking_id,
+    gint64 party_id, const char *actor, gint *generation, GError **error);
+/* The current generation of a party's link (0 until issued again). */
+gint med_store_join_generation (MedStore *store, gint64 booking_id,
+    gint64 party_id, GError **error);
 
 /* Attendees' answers (iTIP REPLY). */
 typedef struct
@@ -394,10 +475,11 @@ gboolean med_store_apply_reply (MedStore *store, const char *uid,
 GPtrArray *med_store_list_attendee_status (MedStore *store, gint64 booking_id,
     GError **error);
 
-/* The iMIP outbox. A message is pending until the MTA takes it (sent),
- * it fails max_attempts times (failed), or a newer message for the same
- * booking and recipient replaces it before it went out (superseded).
- * Rows are never deleted. */
+/* The outbox of both channels: iMIP e-mail ("mail") and SMS ("sms"). A
+ * message is pending until its transport takes it (sent), it fails
+ * max_attempts times (failed), or a newer message for the same booking,
+ * recipient and channel replaces it before it went out (superseded). Rows
+ * are never deleted. */
 typedef enum
 {
   MED_OUTBOX_PENDING,
@@ -409,47 +491,64 @@ typedef enum
 
 const char *med_outbox_state_to_string (MedOutboxState s);
 
+/* The channels of the outbox, as transports name them. */
+#define MED_OUTBOX_MAIL "mail"
+#define MED_OUTBOX_SMS  "sms"
+
 typedef struct
 {
   gint64 id;
   gint64 booking_id;
   char *recipient_name;
-  char *recipient_addr;
-  char *method; /* "REQUEST" or "CANCEL" */
+  char *recipient_addr; /* an e-mail address, or an SMS number
+                         * (med_store_sms_number) */
+  char *method; /* "REQUEST" or "CANCEL" (an SMS of a cancellation) */
   gint sequence;
   char *subject;
-  char *message; /* the whole RFC 5322 message; NULL in listings */
+  char *message; /* the whole RFC 5322 message, or the SMS text; NULL in
+                  * listings */
   MedOutboxState state;
   MedTime created_at;
   gint attempts;
   MedTime next_attempt_at;
   MedTime sent_at; /* 0 until sent */
   char *last_error; /* "" when none */
+  char *channel; /* "mail" or "sms"; NULL when adding = "mail" */
+  /* "invite" (mail), or what an SMS says: "booked", "moved",
+   * "cancelled", "reminder", "link"; NULL when adding = "invite" */
+  char *purpose;
+  MedTime due_at; /* when adding: when it falls due (0 = now) */
 } MedOutboxMessage;
 
 void med_outbox_message_free (MedOutboxMessage *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedOutboxMessage, med_outbox_message_free)
 
 /* Queues one message (booking_id, recipient_name/addr, method, sequence,
- * subject, message are read), due now. Older pending messages for the
- * same booking and recipient become superseded. Join the booking change's
- * transaction (med_store_begin) so both commit or neither. Returns the id
- * or 0. */
+ * subject, message, channel, purpose, due_at are read), due at due_at or
+ * now. Older pending messages for the same booking, recipient and channel
+ * become superseded, with one exception that keeps the day-before
+ * reminder: a reminder replaces only a pending reminder, and only a move
+ * or a cancellation replaces a pending reminder (then any pending
+ * reminder of the booking on that channel, whoever it was for: queue a
+ * change's messages before its reminders). An SMS goes to a number
+ * (med_store_sms_number's form) and has at most 2048 bytes. Join the
+ * booking change's transaction (med_store_begin) so both commit or
+ * neither. Returns the id or 0. */
 gint64 med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
     const char *actor, GError **error);
 /* Messages, newest last; pending_only leaves the others out. The message
  * text is not loaded. (transfer full) */
 GPtrArray *med_store_outbox_list (MedStore *store, gboolean pending_only,
     GError **error);
-/* Takes the next pending message due at now (next_attempt_at <= now,
- * oldest first) and leases it: its next attempt moves to now + lease, so
- * a second flusher does not take it too, and a flusher killed while
- * sending retries it after the lease. NULL without error when nothing is
- * due. The message text is loaded. (transfer full) */
-MedOutboxMessage *med_store_outbox_claim (MedStore *store, MedTime now,
-    gint lease_seconds, GError **error);
-/* The MTA accepted it: state sent, sent_at now, and a ledger row with the
- * SHA-256 of the message text. */
+/* Takes the next pending message of channel due at now (next_attempt_at
+ * <= now, oldest first) and leases it: its next attempt moves to now +
+ * lease, so a second flusher does not take it too, and a flusher killed
+ * while sending retries it after the lease. NULL without error when
+ * nothing is due. The message text is loaded. (transfer full) */
+MedOutboxMessage *med_store_outbox_claim (MedStore *store, const char *channel,
+    MedTime now, gint lease_seconds, GError **error);
+/* The MTA or the SMS gateway accepted it: state sent, sent_at now, and a
+ * ledger row with the channel and the SHA-256 of the message text. */
 gboolean med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
     const char *actor, GError **error);
 /* An attempt failed: attempts + 1, last_error, and the next attempt after
@@ -463,11 +562,11 @@ gboolean med_store_outbox_mark_failed (MedStore *store, gint64 id, MedTime now,
  * left alone. */
 gboolean med_store_outbox_release (MedStore *store, gint64 id,
     MedTime lease_end, MedTime now, GError **error);
-/* When the next pending message is due (its next_attempt_at, leases
- * included): TRUE with *when set, or TRUE with *when 0 when nothing is
- * pending. Reads only. */
-gboolean med_store_outbox_next_due (MedStore *store, MedTime *when,
-    GError **error);
+/* When the next pending message of channel is due (its next_attempt_at,
+ * leases included): TRUE with *when set, or TRUE with *when 0 when nothing
+ * is pending. Reads only. */
+gboolean med_store_outbox_next_due (MedStore *store, const char *channel,
+    MedTime *when, GError **error);
 /* Puts a failed message back in the queue, due now, attempts reset. */
 gboolean med_store_outbox_retry (MedStore *store, gint64 id, MedTime now,
     const char *actor, GError **error);
@@ -484,6 +583,7 @@ typedef struct
   gint sequence;
   char *sha256; /* lowercase hex of the message text */
   MedTime sent_at;
+  char *channel; /* "mail" or "sms" */
 } MedLedgerEntry;
 
 void med_ledger_entry_free (MedLedgerEntry *e);
@@ -609,6 +709,11 @@ gboolean med_store_revoke_join (MedStore *store, gint64 booking_id,
     gint64 party_id, const char *actor, GError **error);
 gboolean med_store_join_revoked (MedStore *store, gint64 booking_id,
     gint64 party_id);
+/* Audits that a party's link was sent by hand ("join.send": party id,
+ * channel, the outbox message; no number or address). */
+gboolean med_store_join_sent (MedStore *store, gint64 booking_id,
+    gint64 party_id, const char *channel, gint64 outbox_id, const char *actor,
+    GError **error);
 
 /* How many bookings of the case name the mediator, cancelled ones only
  * with include_cancelled; -1 on error. A fact for the access rule

@@ -206,19 +206,6 @@ med_service_find_slots (MedStore *store, const MedServiceCtx *ctx,
   return search (&cc, &req, error);
 }
 
-/* Checks a hand-picked slot against the bookings of its own days. */
-static gboolean
-check_manual (CaseContext *cc, MedSlot *slot, GError **error)
-{
-  MedSlotRequest req;
-
-  if (!load_window (cc, MIN (slot->start, cc->ctx->now), slot->end, NULL,
-          error))
-    return FALSE;
-  fill_request (cc, &req);
-  return med_scheduler_check_slot (cc->sched, &req, slot, error);
-}
-
 static void
 booking_from_slot (const MedSlot *s, gint64 case_id, MedBooking *b)
 {
@@ -231,6 +218,38 @@ booking_from_slot (const MedSlot *s, gint64 case_id, MedBooking *b)
   b->end = s->end;
   b->mode = s->mode;
   b->status = MED_BOOKING_STATUS_CONFIRMED;
+}
+
+/* Checks a hand-picked slot against the bookings of its own days. A
+ * clash the scheduler finds ("something is booked then") is named by the
+ * store's own re-check when it can: which room, mediator, interpreter or
+ * party, and when (med_store_error_get_conflict), for the pages to say in
+ * the reader's language. */
+static gboolean
+check_manual (CaseContext *cc, MedSlot *slot, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GError) named = NULL;
+  MedSlotRequest req;
+  MedBooking b;
+
+  if (!load_window (cc, MIN (slot->start, cc->ctx->now), slot->end, NULL,
+          error))
+    return FALSE;
+  fill_request (cc, &req);
+  if (med_scheduler_check_slot (cc->sched, &req, slot, &local))
+    return TRUE;
+  if (g_error_matches (local, MED_SCHEDULER_ERROR,
+          MED_SCHEDULER_ERROR_CONFLICT)) {
+    booking_from_slot (slot, cc->kase->id, &b);
+    if (!med_store_check_booking (cc->store, &b, cc->exclude_booking, &named)
+        && med_store_error_get_conflict (named) != NULL) {
+      g_propagate_error (error, g_steal_pointer (&named));
+      return FALSE;
+    }
+  }
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
 }
 
 static MedSlot *
@@ -283,6 +302,8 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
     return 0;
   if ((id = med_store_book (store, &b, ctx->actor, error)) == 0
       || !med_service_queue_invites (store, ctx->centre_id, id, NULL,
+          ctx->actor, NULL, error)
+      || !med_service_queue_sms (store, ctx->centre_id, id, MED_SMS_BOOKED,
           ctx->actor, NULL, error)
       || !med_store_commit (store, error)) {
     med_store_rollback (store);
@@ -352,6 +373,8 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
   if (!med_store_reschedule (store, booking_id, &b, ctx->actor, error)
       || !med_service_queue_invites (store, ctx->centre_id, booking_id, old,
           ctx->actor, NULL, error)
+      || !med_service_queue_sms (store, ctx->centre_id, booking_id,
+          MED_SMS_MOVED, ctx->actor, NULL, error)
       || !med_store_commit (store, error)) {
     med_store_rollback (store);
     return FALSE;
@@ -371,6 +394,8 @@ med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
   if (!med_store_cancel (store, booking_id, ctx->actor, error)
       || !med_service_queue_invites (store, ctx->centre_id, booking_id, NULL,
           ctx->actor, NULL, error)
+      || !med_service_queue_sms (store, ctx->centre_id, booking_id,
+          MED_SMS_CANCELLED, ctx->actor, NULL, error)
       || !med_store_commit (store, error)) {
     med_store_rollback (store);
     return FALSE;
@@ -486,6 +511,8 @@ med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
     id = med_store_book (store, &b, ctx->actor, error);
     if (id == 0
         || !med_service_queue_invites (store, ctx->centre_id, id, NULL,
+            ctx->actor, NULL, error)
+        || !med_service_queue_sms (store, ctx->centre_id, id, MED_SMS_BOOKED,
             ctx->actor, NULL, error)) {
       med_store_rollback (store);
       return NULL;

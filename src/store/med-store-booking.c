@@ -591,6 +591,7 @@ check_plan (MedStore *store, const Plan *p, GError **error)
           "SELECT b.id, b.start_at, b.end_at, b.end_at "
           "FROM party p1 CROSS JOIN party p2 CROSS JOIN booking b "
           "WHERE p1.case_id = ?1 AND p1.contact <> '' AND "
+          "p1.removed_at = 0 AND p2.removed_at = 0 AND "
           "p2.contact = p1.contact AND p2.contact <> '' AND "
           "p2.case_id <> p1.case_id AND b.case_id = p2.case_id AND "
           "b.status = 'confirmed' AND b.id <> ?2 AND b.start_at < ?3 AND "
@@ -786,6 +787,26 @@ load_confirmed (MedStore *store, gint64 booking_id, MedBooking **out,
 }
 
 gboolean
+med_store_check_booking (MedStore *store, const MedBooking *b,
+    gint64 exclude_id, GError **error)
+{
+  g_auto (Plan) p = { 0 };
+
+  g_return_val_if_fail (store != NULL && b != NULL, FALSE);
+
+  if (!check_times (b->start, b->end, error))
+    return FALSE;
+  p.case_id = b->case_id;
+  p.room_id = b->room_id;
+  p.mediator_id = b->mediator_id;
+  p.interpreter_id = b->interpreter_id;
+  p.start = b->start;
+  p.end = b->end;
+  p.exclude_id = exclude_id;
+  return load_plan (store, &p, error) && check_plan (store, &p, error);
+}
+
+gboolean
 med_store_reschedule (MedStore *store, gint64 booking_id, const MedBooking *to,
     const char *actor, GError **error)
 {
@@ -932,7 +953,8 @@ med_store_party_busy (MedStore *store, gint64 case_id,
       "status = 'confirmed' AND id <> ?2 AND (case_id = ?1 OR case_id IN ("
       "SELECT p2.case_id FROM party p1 JOIN party p2 ON "
       "p2.contact = p1.contact WHERE p1.case_id = ?1 AND "
-      "p1.contact <> '' AND p2.contact <> '')) ORDER BY start_at, id",
+      "p1.contact <> '' AND p2.contact <> '' AND p1.removed_at = 0 AND "
+      "p2.removed_at = 0)) ORDER BY start_at, id",
       error);
   if (st == NULL)
     return NULL;

@@ -367,7 +367,8 @@ med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
 
   st = store_stmt (store,
       "SELECT b.uid FROM booking b JOIN party p ON "
-      "p.case_id = b.case_id WHERE b.id = ?1 AND p.id = ?2",
+      "p.case_id = b.case_id WHERE b.id = ?1 AND p.id = ?2 AND "
+      "p.removed_at = 0",
       error);
   if (st == NULL)
     return NULL;
@@ -462,7 +463,8 @@ med_store_join_lookup (MedStore *store, const char *token, MedTime from,
   st = store_stmt (store,
       "SELECT b.id, b.uid, p.id FROM booking b JOIN party "
       "p ON p.case_id = b.case_id WHERE b.status = 'confirmed' AND "
-      "b.end_at > ?1 AND b.start_at < ?2 ORDER BY b.id, p.id",
+      "p.removed_at = 0 AND b.end_at > ?1 AND b.start_at < ?2 "
+      "ORDER BY b.id, p.id",
       error);
   if (st == NULL)
     return FALSE;
@@ -523,8 +525,8 @@ find_attendee (MedStore *store, gint64 booking_id, const char *email,
       "interpreter i ON i.id = b.interpreter_id WHERE b.id = ?1 AND "
       "i.email <> '' AND lower(i.email) = lower(?2) "
       "UNION ALL SELECT 'party', p.id FROM booking b JOIN party p ON "
-      "p.case_id = b.case_id WHERE b.id = ?1 AND p.contact <> '' AND "
-      "lower(p.contact) = lower(?2) LIMIT 1",
+      "p.case_id = b.case_id WHERE b.id = ?1 AND p.removed_at = 0 AND "
+      "p.contact <> '' AND lower(p.contact) = lower(?2) LIMIT 1",
       error);
   int rc;
 

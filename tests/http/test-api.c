@@ -779,6 +779,435 @@ test_booking_flow (Fixture *f, gconstpointer data)
   assert_status (r, 403);
 }
 
+
+/* ---- the board's endpoints: where a case fits, undo, parties, search,
+ * why a call cannot start ---- */
+
+static JsonObject *
+find_cell (JsonArray *cells, gint64 room, const char *start)
+{
+  for (guint i = 0; i < json_array_get_length (cells); i++) {
+    JsonObject *c = json_array_get_object_element (cells, i);
+
+    if (json_object_get_int_member (c, "room_id") == room
+        && g_strcmp0 (json_object_get_string_member (c, "start"), start) == 0)
+      return c;
+  }
+  return NULL;
+}
+
+static void
+test_board_fit (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调51号", "wages", "bo");
+  gint64 c2 = new_case ("(2026)藏0102调52号", "wages", "zh");
+  g_autofree char *fit = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT
+                                          "/fit?date=2026-12-08",
+      c2);
+  g_autoptr (Resp) r = NULL;
+  JsonArray *cells;
+  JsonObject *cell, *slot, *needs;
+  gint64 b1;
+
+  b1 = book_at (c1, "2026-12-08T10:00", 1, 1, 201);
+  r = fetch ("GET", fit, f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "duration_minutes"), ==,
+      60);
+  needs = json_object_get_object_member (obj (r), "needs");
+  g_assert_cmpstr (json_object_get_string_member (needs, "room_kind"), ==,
+      "warm");
+  cells = json_object_get_array_member (obj (r), "cells");
+  /* the warm room is taken 10:00–11:00: blocked, saying by what */
+  cell = find_cell (cells, 1, "2026-12-08T10:30");
+  g_assert_nonnull (cell);
+  g_assert_cmpstr (json_object_get_string_member (cell, "state"), ==,
+      "blocked");
+  /* (the applicant, same phone, is in case 1's session too) */
+  {
+    JsonArray *blocks = json_object_get_array_member (cell, "blocks");
+    gboolean room = FALSE, party = FALSE;
+
+    for (guint i = 0; i < json_array_get_length (blocks); i++) {
+      room |= g_strcmp0 (json_array_get_string_element (blocks, i), "room_busy")
+          == 0;
+      party
+          |= g_strcmp0 (json_array_get_string_element (blocks, i), "party_busy")
+          == 0;
+    }
+    g_assert_true (party);
+    g_assert_false (room); /* the search stopped at the first reason */
+  }
+  g_assert_nonnull (
+      strstr (json_object_get_string_member (cell, "why"), "another session"));
+  /* 11:00 fits, with a mediator named */
+  cell = find_cell (cells, 1, "2026-12-08T11:00");
+  g_assert_cmpstr (json_object_get_string_member (cell, "state"), ==, "fits");
+  slot = json_object_get_object_member (cell, "slot");
+  g_assert_cmpstr (json_object_get_string_member (slot, "room"), ==,
+      "温馨调解室一");
+  g_assert_cmpstr (json_object_get_string_member (slot, "end"), ==,
+      "2026-12-08T12:00");
+  g_assert_cmpint (strlen (json_object_get_string_member (slot, "mediator")), >,
+      0);
+  /* one click books the cell's slot as it is */
+  {
+    g_autofree char *body
+        = g_strdup_printf ("{\"case_id\":%" G_GINT64_FORMAT
+                           ",\"start\":\"%s\",\"room_id\":%" G_GINT64_FORMAT
+                           ",\"mediator_id\":%" G_GINT64_FORMAT "}",
+            c2, json_object_get_string_member (slot, "start"),
+            json_object_get_int_member (slot, "room_id"),
+            json_object_get_int_member (slot, "mediator_id"));
+    g_autoptr (Resp) bk
+        = fetch ("POST", "/api/v1/bookings", f->tok_clerk, body);
+
+    assert_status (bk, 201);
+  }
+  g_clear_pointer (&r, resp_free);
+  /* moving b1: it does not block itself (09:00–10:00 overlaps it) */
+  {
+    g_autofree char *mv
+        = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT
+                           "/fit?date=2026-12-08&booking=%" G_GINT64_FORMAT,
+            c1, b1);
+
+    r = fetch ("GET", mv, f->tok_clerk, NULL);
+    assert_status (r, 200);
+    cell = find_cell (json_object_get_array_member (obj (r), "cells"), 1,
+        "2026-12-08T09:30");
+    g_assert_cmpstr (json_object_get_string_member (cell, "state"), ==, "fits");
+    g_clear_pointer (&r, resp_free);
+    /* its mediator may ask; the other mediator may not */
+    r = fetch ("GET", mv, f->tok_med1, NULL);
+    assert_status (r, 200);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("GET", mv, f->tok_med2, NULL);
+    assert_status (r, 403);
+    g_clear_pointer (&r, resp_free);
+  }
+  /* hostile or wrong queries */
+  {
+    static const char *const bad[] = { "", "?date=2026-02-30",
+      "?date=2026-12-8", "?date=20261208", "?date=2026-12-08&step=0",
+      "?date=2026-12-08&step=abc", "?date=2026-12-08&step=99999999999999999999",
+      "?date=2026-12-08&booking=0", "?date=2026-12-08&booking=-1",
+      "?date=2026-12-08&booking=999", "?date=%00", "?date=2026-12-08%27--" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      g_autofree char *p
+          = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT "/fit%s", c2,
+              bad[i]);
+
+      r = fetch ("GET", p, f->tok_clerk, NULL);
+      if (r->status != 422 && r->status != 400)
+        g_error ("%s: status %u: %s", p, r->status, r->body);
+      g_clear_pointer (&r, resp_free);
+    }
+    /* another case's booking */
+    {
+      g_autofree char *p
+          = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT
+                             "/fit?date=2026-12-08&booking=%" G_GINT64_FORMAT,
+              c2, b1);
+
+      r = fetch ("GET", p, f->tok_clerk, NULL);
+      assert_status (r, 422);
+      g_clear_pointer (&r, resp_free);
+    }
+  }
+  r = fetch ("GET", fit, NULL, NULL);
+  assert_status (r, 401);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", fit, f->tok_clerk, "{}");
+  assert_status (r, 405);
+  g_clear_pointer (&r, resp_free);
+  /* a case at intake is not on the board */
+  {
+    g_autoptr (Resp) k = fetch ("POST", "/api/v1/cases", f->tok_clerk,
+        "{\"number\":\"N-51\",\"kind\":\"land\",\"parties\":[{\"name\":\"a\","
+        "\"role\":\"applicant\",\"language\":\"zh\"}]}");
+    g_autofree char *p = NULL;
+
+    assert_status (k, 201);
+    p = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT
+                         "/fit?date=2026-12-08",
+        json_object_get_int_member (json_object_get_object_member (obj (k),
+                                        "case"),
+            "id"));
+    r = fetch ("GET", p, f->tok_clerk, NULL);
+    assert_status (r, 422);
+    g_assert_cmpstr (error_code (r), ==, "case_state");
+  }
+}
+
+static void
+test_board_undo (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调53号", "wages", "zh");
+  gint64 c2 = new_case ("(2026)藏0102调54号", "wages", "zh");
+  gint64 b1 = book_at (c1, "2026-12-08T10:00", 1, 1, 201);
+  g_autofree char *undo
+      = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/undo", b1);
+  g_autoptr (Resp) r = NULL;
+  gint64 before;
+
+  /* the double booking names what clashed */
+  r = fetch ("POST", "/api/v1/bookings", f->tok_clerk,
+      g_strdup_printf ("{\"case_id\":%" G_GINT64_FORMAT
+                       ",\"start\":\"2026-12-08T10:30\",\"room_id\":1,"
+                       "\"mediator_id\":2}",
+          c2));
+  assert_status (r, 409);
+  g_assert_nonnull (strstr (r->body, "room 温馨调解室一"));
+  g_clear_pointer (&r, resp_free);
+  /* only whoever booked undoes it: not the admin, not a mediator */
+  before = audit_rows ();
+  r = fetch ("POST", undo, f->tok_admin, NULL);
+  assert_status (r, 422);
+  g_assert_cmpstr (error_code (r), ==, "case_state");
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", undo, f->tok_med2, NULL);
+  assert_status (r, 403);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", undo, f->tok_clerk, NULL);
+  assert_status (r, 405);
+  g_clear_pointer (&r, resp_free);
+  g_assert_cmpint (audit_rows (), ==, before);
+  r = fetch ("POST", undo, f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_object_get_object_member (obj (r), "booking"),
+                       "status"),
+      ==, "cancelled");
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", undo, f->tok_clerk, NULL);
+  assert_status (r, 422);
+  g_clear_pointer (&r, resp_free);
+  /* why a call cannot start: a cancelled session says so */
+  {
+    g_autofree char *call
+        = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/call", b1);
+    gint64 b2 = book_at (c2, "2026-12-08T10:00", 1, 2, 201);
+    g_autofree char *call2
+        = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/call", b2);
+
+    r = fetch ("GET", call, f->tok_clerk, NULL);
+    assert_status (r, 200);
+    g_assert_false (json_object_get_boolean_member (obj (r), "ready"));
+    g_assert_cmpstr (json_object_get_string_member (obj (r), "reason"), ==,
+        "cancelled");
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("GET", call2, f->tok_med2, NULL);
+    assert_status (r, 200);
+#ifdef MEDSCHED_HAVE_MEDIA
+    g_assert_true (json_object_get_boolean_member (obj (r), "ready"));
+#else
+    g_assert_cmpstr (json_object_get_string_member (obj (r), "reason"), ==,
+        "no_calls");
+#endif
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("GET", call2, f->tok_med1, NULL);
+    assert_status (r, 403);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("GET", call2, NULL, NULL);
+    assert_status (r, 401);
+  }
+}
+
+static void
+test_board_parties (Fixture *f, gconstpointer data)
+{
+  gint64 c = new_case ("(2026)藏0102调55号", "wages", "zh");
+  g_autofree char *base
+      = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT "/parties", c);
+  g_autoptr (Resp) r = NULL;
+  g_autofree char *one = NULL;
+  gint64 pid, before;
+
+  r = fetch ("POST", base, f->tok_clerk,
+      "{\"name\":\"次仁\",\"role\":\"third-party\",\"language\":\"bo\","
+      "\"attendance\":\"remote\",\"contact\":\"139 0000 0055\"}");
+  assert_status (r, 201);
+  pid = json_object_get_int_member (json_object_get_object_member (obj (r),
+                                        "party"),
+      "id");
+  g_clear_pointer (&r, resp_free);
+  one = g_strdup_printf ("%s/%" G_GINT64_FORMAT, base, pid);
+  r = fetch ("GET", base, f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (r->json)), ==,
+      3);
+  g_clear_pointer (&r, resp_free);
+  /* hostile bodies change nothing */
+  before = audit_rows ();
+  {
+    static const char *const bad[] = { "", "[]", "null", "{",
+      "{\"name\":\"a\"}", "{\"name\":1,\"role\":\"agent\",\"language\":\"zh\"}",
+      "{\"name\":\"a\",\"role\":\"king\",\"language\":\"zh\"}",
+      "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"ZH\"}",
+      "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\",\"x\":1}",
+      "{\"name\":{\"a\":1},\"role\":\"agent\",\"language\":\"zh\"}",
+      "{\"name\":\"a\\u0000b\",\"role\":\"agent\",\"language\":\"zh\"}",
+      "{\"name\":\"\",\"role\":\"agent\",\"language\":\"zh\"}",
+      "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\","
+      "\"attendance\":\"teleport\"}",
+      "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\",\"contact\":[]}",
+      "{\"name\":\"'); DROP TABLE party;--\",\"role\":\"agent\","
+      "\"language\":\"zh'--\"}" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      r = fetch ("POST", base, f->tok_clerk, bad[i]);
+      if (r->status < 400 || r->status >= 500)
+        g_error ("%s: status %u: %s", bad[i], r->status, r->body);
+      g_clear_pointer (&r, resp_free);
+      r = fetch ("PUT", one, f->tok_clerk, bad[i]);
+      if (r->status < 400 || r->status >= 500)
+        g_error ("PUT %s: status %u: %s", bad[i], r->status, r->body);
+      g_clear_pointer (&r, resp_free);
+    }
+    {
+      g_autofree char *huge = g_strnfill (300, 'x');
+      g_autofree char *body = g_strdup_printf (
+          "{\"name\":\"%s\",\"role\":\"agent\",\"language\":\"zh\"}", huge);
+
+      r = fetch ("POST", base, f->tok_clerk, body);
+      assert_status (r, 422);
+      g_clear_pointer (&r, resp_free);
+    }
+    r = fetch_full ("POST", base, f->tok_clerk, "text/plain",
+        "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\"}", -1, NULL);
+    assert_status (r, 415);
+    g_clear_pointer (&r, resp_free);
+  }
+  /* roles: a mediator neither adds nor removes */
+  r = fetch ("POST", base, f->tok_med1,
+      "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\"}");
+  assert_status (r, 403);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("DELETE", one, f->tok_med1, NULL);
+  assert_status (r, 403);
+  g_clear_pointer (&r, resp_free);
+  g_assert_cmpint (audit_rows (), ==, before);
+  /* correct, remove */
+  r = fetch ("PUT", one, f->tok_clerk,
+      "{\"name\":\"次仁多吉\",\"role\":\"third-party\",\"language\":\"bo\","
+      "\"attendance\":\"in-person\"}");
+  assert_status (r, 200);
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_object_get_object_member (obj (r), "party"),
+                       "attendance"),
+      ==, "in-person");
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("DELETE", one, f->tok_clerk, NULL);
+  assert_status (r, 204);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("DELETE", one, f->tok_clerk, NULL);
+  assert_status (r, 404);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("PUT", one, f->tok_clerk,
+      "{\"name\":\"x\",\"role\":\"agent\",\"language\":\"zh\"}");
+  assert_status (r, 404);
+  g_clear_pointer (&r, resp_free);
+  {
+    g_autofree char *p = g_strdup_printf ("%s/abc", base);
+    g_autofree char *deep = g_strdup_printf ("%s/1/2", base);
+
+    r = fetch ("DELETE", p, f->tok_clerk, NULL);
+    assert_status (r, 404);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("DELETE", deep, f->tok_clerk, NULL);
+    assert_status (r, 404);
+    g_clear_pointer (&r, resp_free);
+  }
+  /* the audit trail names fields, never values */
+  r = fetch ("GET", g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT, c),
+      f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_nonnull (strstr (r->body, "party.update"));
+  g_assert_nonnull (strstr (r->body, "party.remove"));
+  g_assert_null (strstr (r->body, "\\\"name\\\":\\\"次仁"));
+  g_clear_pointer (&r, resp_free);
+  /* a closed case's parties do not change */
+  {
+    g_autofree char *st
+        = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT "/status", c);
+
+    r = fetch ("POST", st, f->tok_clerk, "{\"status\":\"withdrawn\"}");
+    assert_status (r, 200);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("POST", base, f->tok_clerk,
+        "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\"}");
+    assert_status (r, 422);
+    g_assert_cmpstr (error_code (r), ==, "case_state");
+  }
+}
+
+static void
+test_board_search (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调56号", "wages", "zh");
+  gint64 c2 = new_case ("(2026)藏0102调57号", "contract", "zh");
+  g_autoptr (Resp) r = NULL;
+
+  (void) c2;
+  book_at (c1, "2026-12-08T10:00", 1, 1, 201);
+  r = fetch ("POST", "/api/v1/cases/search", f->tok_clerk,
+      "{\"q\":\"138 0000 0001\"}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "total"), ==, 2);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/cases/search", f->tok_clerk,
+      "{\"q\":\"调56\",\"page\":1,\"per_page\":1}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "total"), ==, 1);
+  {
+    JsonObject *hit
+        = json_array_get_object_element (json_object_get_array_member (obj (r),
+                                             "cases"),
+            0);
+
+    g_assert_cmpint (json_object_get_int_member (
+                         json_object_get_object_member (hit, "case"), "id"),
+        ==, c1);
+    g_assert_cmpuint (json_array_get_length (
+                          json_object_get_array_member (hit, "parties")),
+        ==, 2);
+  }
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/cases/search", f->tok_clerk,
+      "{\"date\":\"2026-12-08\",\"mediator_id\":1,\"status\":\"scheduled\"}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "total"), ==, 1);
+  g_clear_pointer (&r, resp_free);
+  /* a mediator finds only their cases */
+  r = fetch ("POST", "/api/v1/cases/search", f->tok_med2, "{}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "total"), ==, 0);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/cases/search", f->tok_med1, "{}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "total"), ==, 1);
+  g_clear_pointer (&r, resp_free);
+  {
+    static const char *const bad[] = { "{\"q\":5}", "{\"page\":0}",
+      "{\"per_page\":101}", "{\"status\":\"bogus\"}", "{\"date\":\"tomorrow\"}",
+      "{\"mediator_id\":\"1\"}", "{\"x\":1}", "[]", "{\"q\":\"\\u0001\"}" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      r = fetch ("POST", "/api/v1/cases/search", f->tok_clerk, bad[i]);
+      if (r->status < 400 || r->status >= 500)
+        g_error ("%s: status %u: %s", bad[i], r->status, r->body);
+      g_clear_pointer (&r, resp_free);
+    }
+  }
+  r = fetch ("GET", "/api/v1/cases/search", f->tok_clerk, NULL);
+  assert_status (r, 405);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/cases/search", NULL, "{}");
+  assert_status (r, 401);
+}
+
 static void
 test_schedule_day (Fixture *f, gconstpointer data)
 {
@@ -958,6 +1387,21 @@ test_hostile_json (Fixture *f, gconstpointer data)
     }
   }
   g_assert_cmpuint (n, >, 60);
+  /* an escaped NUL would cut a name short without a word ("a\u0000b"
+   * stored as "a"): refused; an escaped backslash before "u0000" is text */
+  g_assert_cmpint (audit_rows (), ==, before);
+  {
+    g_autoptr (Resp) r = fetch ("POST", "/api/v1/cases", f->tok_clerk,
+        "{\"number\":\"NUL-1\",\"kind\":\"wages\",\"parties\":[{\"name\":"
+        "\"a\\u0000b\",\"role\":\"applicant\",\"language\":\"zh\"}]}");
+    g_autoptr (Resp) ok = fetch ("POST", "/api/v1/cases", f->tok_clerk,
+        "{\"number\":\"NUL-2\",\"kind\":\"wages\",\"parties\":[{\"name\":"
+        "\"a\\\\u0000b\",\"role\":\"applicant\",\"language\":\"zh\"}]}");
+
+    assert_status (r, 400);
+    assert_status (ok, 201);
+    before = audit_rows ();
+  }
   /* booking members */
   {
     static const char *const bodies[] = {
@@ -2243,6 +2687,10 @@ main (int argc, char **argv)
   T ("api/cases-and-roles", test_cases_and_roles);
   T ("api/booking-flow", test_booking_flow);
   T ("api/schedule-day", test_schedule_day);
+  T ("api/board/fit", test_board_fit);
+  T ("api/board/undo-and-call", test_board_undo);
+  T ("api/board/parties", test_board_parties);
+  T ("api/board/search", test_board_search);
   T ("api/calendars", test_calendars);
   T ("api/feeds", test_feeds);
   T ("api/party-links", test_party_links);

@@ -86,6 +86,26 @@ med_page_invalid (MedReq *r, const char *what)
   med_http_page_problem (r, 422, NULL, what, NULL, NULL);
 }
 
+char *
+med_page_webcal (MedReq *r, const char *secret)
+{
+  g_autofree char *base = NULL;
+  const char *host;
+
+  if (secret == NULL || strlen (secret) >= 128)
+    return NULL;
+  for (const char *p = secret; *p; p++) {
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return NULL;
+  }
+  base = med_store_get_public_url (r->srv->store, r->srv->cfg.centre_id, NULL);
+  host = base && g_str_has_prefix (base, "https://") ? base + 8
+      : base && g_str_has_prefix (base, "http://")   ? base + 7
+                                                     : base;
+  return g_strconcat ("webcal://", host ? host : "", "/feeds/", secret, ".ics",
+      NULL);
+}
+
 void
 med_page_option (JsonBuilder *b, const char *value, const char *label,
     gboolean selected)
@@ -187,13 +207,29 @@ med_http_page (MedReq *r)
       med_page_board_book_get (r);
   } else if (r->n_seg == 1 && strcmp (first, "agenda") == 0) {
     med_page_agenda (r);
-  } else if ((r->n_seg == 2 || r->n_seg == 3) && strcmp (first, "cases") == 0) {
+  } else if (r->n_seg == 2 && strcmp (first, "agenda") == 0
+      && strcmp (r->seg[1], "feed") == 0) {
+    med_page_agenda_feed (r);
+  } else if ((r->n_seg == 1 || r->n_seg == 3)
+      && strcmp (first, "feed-links") == 0) {
+    med_page_feed_links (r);
+  } else if (r->n_seg == 1 && strcmp (first, "cases") == 0) {
+    med_page_cases (r);
+  } else if (r->n_seg >= 2 && r->n_seg <= 5 && strcmp (first, "cases") == 0) {
     g_autoptr (MedCase) k = NULL;
+    gboolean parties = r->n_seg >= 3 && strcmp (r->seg[2], "parties") == 0;
 
+    if (r->n_seg >= 4 && !parties) {
+      med_http_reply_error (r, 404, "not_found", "no such page");
+      return;
+    }
     if (!med_http_require (r, MED_ROLES_STAFF)
         || (k = page_case (r, r->seg[1])) == NULL)
       return;
-    if (r->n_seg == 2)
+    if (parties)
+      med_page_case_parties (r, k, r->n_seg >= 4 ? r->seg[3] : NULL,
+          r->n_seg == 5 ? r->seg[4] : NULL);
+    else if (r->n_seg == 2)
       med_page_case_view (r, k);
     else if (IS (r, POST))
       med_page_case_action (r, k, r->seg[2]);

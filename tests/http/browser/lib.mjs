@@ -231,3 +231,49 @@ export function discover(file) {
   };
   return { video: codec('video'), audio: codec('audio'), out };
 }
+
+// ---- pages in Chromium: sign-in, axe-core, screenshots ---------------
+
+// Debian's chromium, headless, for the page tests.
+export async function launchChromium(chromium) {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu',
+      '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+}
+
+// Signs in through the Chinese sign-in page; resolves with the page at
+// where the server sent it.
+export async function signIn(page, base, user, password) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('用户名').fill(user);
+  await page.getByLabel('密码').fill(password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')),
+    page.getByRole('button', { name: /登录/ }).click()]);
+}
+
+// axe-core on the page (injected through DevTools: the pages' CSP allows
+// only their own scripts): no serious or critical violation; the others
+// are printed as TAP comments.
+export async function axeCheck(page, axeSource, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa',
+      'wcag21a', 'wcag21aa', 'best-practice'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact,
+      nodes: v.nodes.length, help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const serious = result.filter((v) => v.impact === 'serious' ||
+      v.impact === 'critical');
+  ok(serious.length === 0, `axe: no serious violations on ${name}`,
+      JSON.stringify(serious, null, 1));
+  for (const v of result) {
+    if (v.impact !== 'serious' && v.impact !== 'critical') {
+      console.log(`# axe ${name}: ${v.impact} ${v.id} (${v.nodes}) ${v.help}`);
+    }
+  }
+}

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ok, bail, finish, startServer } from './lib.mjs';
+import { ok, bail, finish, startServer, launchChromium, axeCheck } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -62,12 +62,7 @@ const { server, base } = await startServer(MEDSCHED, db,
     ['--access-log', 'off'], env);
 
 mkdirSync(SHOTS, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu',
-    '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium(chromium);
 // axe-core is injected by DevTools: the pages' CSP allows only our scripts
 const context = await browser.newContext({ bypassCSP: true,
   locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
@@ -75,25 +70,7 @@ const page = await context.newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
 
-async function axe(name) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa',
-      'wcag21a', 'wcag21aa', 'best-practice'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact,
-      nodes: v.nodes.length, help: v.help }));
-  });
-  const serious = result.filter((v) => v.impact === 'serious' ||
-      v.impact === 'critical');
-  ok(serious.length === 0, `axe: no serious violations on ${name}`,
-      JSON.stringify(serious, null, 1));
-  for (const v of result) {
-    if (v.impact !== 'serious' && v.impact !== 'critical') {
-      console.log(`# axe ${name}: ${v.impact} ${v.id} (${v.nodes}) ${v.help}`);
-    }
-  }
-}
+const axe = (name) => axeCheck(page, axeSource, name);
 
 async function shot(name) {
   await page.screenshot({ path: path.join(SHOTS, `browser-${name}.png`),
@@ -140,12 +117,18 @@ try {
   const free = page.locator('td.free[data-room="1"] a').first();
   await free.click();
   await page.waitForURL(/\/board\/book/);
+  // which case, then the preview (who would take it), then book
   await page.locator('#case').selectOption(String(caseId));
-  await page.locator('#mediator').selectOption('1');
   await axe('book-form');
-  await Promise.all([page.waitForURL(/\/cases\/\d+\?msg=booked/),
-    page.getByRole('button', { name: /预约/ }).click()]);
+  await Promise.all([page.waitForURL(/case=\d+/),
+    page.getByRole('button', { name: /查看能否安排在此/ }).click()]);
+  ok(await page.locator('#mediator').inputValue() === '1',
+      'the preview proposes the mediator who can take it');
+  await axe('book-preview');
+  await Promise.all([page.waitForURL(/\/board\?.*booked=\d+/),
+    page.getByRole('button', { name: /^预约$/ }).click()]);
   ok(page.url().includes('msg=booked'), 'booked from the day board');
+  await page.goto(caseUrl);
   ok(await page.locator('#case-status').getAttribute('data-status') ===
       'scheduled' && (await page.locator('#case-status').innerText()) === '已排期',
   'the case is scheduled');

@@ -2306,6 +2306,166 @@ test_pages (Fixture *f, gconstpointer data)
   }
 }
 
+/* The board's pages: who may open them, and what odd addresses and forms
+ * get (a page, never a crash or a change). */
+static void
+test_pages_board (Fixture *f, gconstpointer data)
+{
+  static const char *const office[] = { "/board?date=2026-12-07&case=1",
+    "/board?view=week&date=2026-12-07&case=1",
+    "/board?date=2026-12-07&colour=status", "/board?date=2026-12-07&move=1",
+    "/board/book?room=1&start=2026-12-07T10:00",
+    "/board/book?room=1&start=2026-12-07T10:00&case=1", "/cases",
+    "/cases?status=dispatched&mediator=1&date=2026-12-07&page=2",
+    "/cases/1/parties", "/cases/1/parties/1", "/feed-links",
+    "/bookings/1/move", NULL };
+  static const char *const odd[] = { "/board?date=2026-99-99&case=abc",
+    "/board?case=999", "/board?move=999", "/board?case=1&move=abc",
+    "/board?view=year&colour=%00", "/board?date=2026-12-07&case=1%27--",
+    NULL };
+  gint64 c1 = new_case ("(2026)藏0102调71号", "wages", "zh");
+  gint64 b1 = book_at (c1, "2026-12-08T10:00", 1, 1, 201);
+  gint64 before;
+
+  (void) b1;
+  for (guint i = 0; office[i]; i++) {
+    g_autoptr (Resp) anon = fetch ("GET", office[i], NULL, NULL);
+    g_autoptr (Resp) clerk = fetch ("GET", office[i], f->tok_clerk, NULL);
+
+    assert_status (anon, 303);
+    if (clerk->status != 200)
+      g_error ("%s: status %u", office[i], clerk->status);
+  }
+  for (guint i = 0; odd[i]; i++) {
+    g_autoptr (Resp) r = fetch ("GET", odd[i], f->tok_clerk, NULL);
+
+    if (r->status != 200)
+      g_error ("%s: status %u", odd[i], r->status);
+  }
+  /* mediators: their cases and agenda, not the board, the feed links or
+   * the party forms */
+  {
+    static const char *const refused[] = { "/board", "/feed-links",
+      "/cases/1/parties", "/board/book?room=1&start=2026-12-07T10:00", NULL };
+
+    for (guint i = 0; refused[i]; i++) {
+      g_autoptr (Resp) r = fetch ("GET", refused[i], f->tok_med1, NULL);
+
+      if (r->status != 403)
+        g_error ("%s: status %u", refused[i], r->status);
+    }
+  }
+  {
+    g_autoptr (Resp) own = fetch ("GET", "/cases", f->tok_med1, NULL);
+    g_autoptr (Resp) none = fetch ("GET", "/cases", f->tok_med2, NULL);
+
+    assert_status (own, 200);
+    g_assert_nonnull (strstr (own->body, "调71号"));
+    assert_status (none, 200);
+    g_assert_null (strstr (none->body, "调71号"));
+  }
+  /* forms: wrong values get a page and change nothing */
+  before = audit_rows ();
+  {
+    static const struct
+    {
+      const char *path, *form;
+      guint status;
+    } bad[] = {
+      { "/cases?page=0", NULL, 422 },
+      { "/cases?status=bogus", NULL, 422 },
+      { "/cases?date=yesterday", NULL, 422 },
+      { "/cases?mediator=x", NULL, 422 },
+      { "/board/book?room=1&start=2026-12-07T10:00&case=999", NULL, 404 },
+      { "/board/book?room=999&start=2026-12-07T10:00", NULL, 422 },
+      { "/board/book?room=1&start=soon", NULL, 400 },
+      { "/cases/1/parties/999", NULL, 404 },
+      { "/cases/1/parties/abc", NULL, 404 },
+      { "/feed-links", "kind=case&ref=1", 422 },
+      { "/feed-links", "kind=room&ref=999", 422 },
+      { "/feed-links", "kind=centre&ref=2", 422 },
+      { "/feed-links", "kind=planet&ref=1", 422 },
+      { "/feed-links/abc/revoke", "x=1", 404 },
+      { "/feed-links/1/erase", "x=1", 404 },
+      { "/cases/1/parties", "p-role=agent&p-lang=zh", 422 },
+      { "/cases/1/parties", "p-name=a&p-role=king&p-lang=zh", 422 },
+      { "/cases/1/parties", "p-name=a&p-role=agent&p-lang=ZH", 422 },
+      { "/cases/1/parties/1/erase", "x=1", 404 },
+      { "/board/book", "case=1&room=1&mediator=1", 422 },
+      { "/agenda/feed", "x=1", 403 },
+      { "/intake", "number=N-1&kind=wages&p1-name=a&p1-role=agent&p1-lang=zh"
+                   "&p2-name=b&p2-role=nobody&p2-lang=zh", 422 },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      g_autoptr (Resp) r = bad[i].form
+          ? fetch_full ("POST", bad[i].path, f->tok_clerk,
+                "application/x-www-form-urlencoded", bad[i].form, -1, NULL)
+          : fetch ("GET", bad[i].path, f->tok_clerk, NULL);
+
+      if (r->status != bad[i].status)
+        g_error ("%s %s: status %u, expected %u", bad[i].path,
+            bad[i].form ? bad[i].form : "", r->status, bad[i].status);
+      g_assert_nonnull (strstr (r->body, "<html"));
+    }
+  }
+  g_assert_cmpint (audit_rows (), ==, before);
+  /* intake with any number of parties: "add_party" sends the form back
+   * with one more, writing nothing; then five parties are taken */
+  {
+    g_autoptr (GString) form = g_string_new ("number=N-72&kind=wages");
+    g_autoptr (Resp) more = NULL, taken = NULL, k = NULL;
+    g_autofree char *with_more = NULL, *api_path = NULL;
+    const char *loc;
+
+    for (guint i = 1; i <= 4; i++)
+      g_string_append_printf (form,
+          "&p%u-name=P%u&p%u-role=respondent&p%u-lang=zh", i, i, i, i);
+    with_more = g_strconcat (form->str, "&add_party=1", NULL);
+    more = fetch_full ("POST", "/intake", f->tok_clerk,
+        "application/x-www-form-urlencoded", with_more, -1, NULL);
+    assert_status (more, 200);
+    g_assert_nonnull (strstr (more->body, "id=\"p5-name\""));
+    g_assert_nonnull (strstr (more->body, "value=\"P4\""));
+    g_assert_cmpint (audit_rows (), ==, before);
+    g_string_append (form, "&p5-name=P5&p5-role=agent&p5-lang=bo");
+    taken = fetch_full ("POST", "/intake", f->tok_clerk,
+        "application/x-www-form-urlencoded", form->str, -1, NULL);
+    assert_status (taken, 303);
+    loc = soup_message_headers_get_one (taken->headers, "Location");
+    g_assert_nonnull (loc);
+    g_assert_nonnull (strstr (loc, "/cases/"));
+    /* the Location ends with ?msg=taken: the API ignores the query */
+    api_path = g_strdup_printf ("/api/v1%s", strstr (loc, "/cases/"));
+    k = fetch ("GET", api_path, f->tok_clerk, NULL);
+    assert_status (k, 200);
+    g_assert_cmpuint (json_array_get_length (
+                          json_object_get_array_member (obj (k), "parties")),
+        ==, 5);
+  }
+  /* a party form that would leave a session unsuitable is refused with a
+   * page saying so (the booked warm room has no video terminal) */
+  {
+    g_autofree char *path
+        = g_strdup_printf ("/cases/%" G_GINT64_FORMAT "/parties", c1);
+    g_autoptr (Resp) r = fetch_full ("POST", path, f->tok_clerk,
+        "application/x-www-form-urlencoded",
+        "p-name=V&p-role=agent&p-lang=zh&p-att=remote", -1, NULL);
+
+    assert_status (r, 409);
+    g_assert_nonnull (strstr (r->body, "video"));
+  }
+  /* the undo of a booking made by someone else is refused */
+  {
+    g_autofree char *path
+        = g_strdup_printf ("/bookings/%" G_GINT64_FORMAT "/undo", b1);
+    g_autoptr (Resp) r = fetch_full ("POST", path, f->tok_admin,
+        "application/x-www-form-urlencoded", "x=1", -1, NULL);
+
+    assert_status (r, 422);
+  }
+}
+
 #ifdef MEDSCHED_HAVE_MEDIA
 /* ---- recordings over HTTP ---- */
 
@@ -2696,6 +2856,7 @@ main (int argc, char **argv)
   T ("api/party-links", test_party_links);
   T ("auth/cancelled-mediator", test_cancelled_mediator);
   T ("pages", test_pages);
+  T ("pages/board", test_pages_board);
 #ifdef MEDSCHED_HAVE_MEDIA
   T ("recordings", test_recordings);
 #endif

@@ -1,9 +1,11 @@
 /* med-http-pages.c — the web pages' router and the helpers their handlers
  * share. Each page is a handler in src/http/pages/ and a template in
  * resources/templates/ (rendered by med-http-render.c): sign-in, the
- * clerk's intake and dispatch page, the day board and its booking form,
- * the case page, moving a session, the mediator's agenda and console, and
- * the party page reached from a join link.
+ * clerk's intake and dispatch page, the board (day and week; where a
+ * picked case fits) and its booking preview, the case list, the case page
+ * and its party forms, moving a session, calendar feed links, the
+ * mediator's agenda and console, and the party page reached from a join
+ * link.
  *
  * Every page is in one language, the reader's (med-http-render.c says how
  * it is chosen), with a switch to the others. Every form field has a

@@ -1035,15 +1035,18 @@ api_reschedule (MedReq *r, MedBooking *old)
   reply_booking (r, old->id, slot, 200);
 }
 
+/* POST …/cancel, and …/undo: the booking just made, cancelled by whoever
+ * made it within the service's window (med_service_undo_booking). */
 static void
-api_cancel (MedReq *r, MedBooking *bk)
+api_cancel (MedReq *r, MedBooking *bk, gboolean undo)
 {
   g_autoptr (GError) error = NULL;
   MedServiceCtx ctx = med_http_service_ctx (r);
 
   if (!state_change (r, MED_ROLES_STAFF))
     return;
-  if (!med_service_cancel (r->srv->store, &ctx, bk->id, &error)) {
+  if (!(undo ? med_service_undo_booking : med_service_cancel) (r->srv->store,
+          &ctx, bk->id, &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
@@ -1109,23 +1112,6 @@ api_booking_link_revoke (MedReq *r, MedBooking *bk, const char *party_text)
   soup_server_message_set_status (r->msg, 204, NULL);
 }
 
-/* POST /api/v1/bookings/{id}/undo: the booking just made, cancelled by
- * whoever made it within the service's window. */
-static void
-api_booking_undo (MedReq *r, MedBooking *bk)
-{
-  g_autoptr (GError) error = NULL;
-  MedServiceCtx ctx = med_http_service_ctx (r);
-
-  if (!state_change (r, MED_ROLES_STAFF))
-    return;
-  if (!med_service_undo_booking (r->srv->store, &ctx, bk->id, &error)) {
-    med_http_reply_gerror (r, g_steal_pointer (&error));
-    return;
-  }
-  reply_booking (r, bk->id, NULL, 200);
-}
-
 /* GET /api/v1/bookings/{id}/call: whether its call can start now, and
  * why not (the console asks when its WebSocket would not open). */
 static void
@@ -1167,7 +1153,7 @@ api_booking (MedReq *r)
       reply_method (r);
   } else if (strcmp (action, "cancel") == 0 && r->n_seg == 5) {
     if (IS (r, POST))
-      api_cancel (r, bk);
+      api_cancel (r, bk, FALSE);
     else
       reply_method (r);
   } else if (strcmp (action, "invite.ics") == 0 && r->n_seg == 5) {
@@ -1179,7 +1165,7 @@ api_booking (MedReq *r)
     med_http_api_booking_recordings (r, bk);
   } else if (strcmp (action, "undo") == 0 && r->n_seg == 5) {
     if (IS (r, POST))
-      api_booking_undo (r, bk);
+      api_cancel (r, bk, TRUE);
     else
       reply_method (r);
   } else if (strcmp (action, "call") == 0 && r->n_seg == 5) {

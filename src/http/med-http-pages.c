@@ -88,6 +88,23 @@ med_page_invalid (MedReq *r, const char *what)
   med_http_page_problem (r, 422, NULL, what, NULL, NULL);
 }
 
+void
+med_page_id_options (JsonBuilder *b, const char *member, GPtrArray *list,
+    gsize name_offset, gint64 selected)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; list && i < list->len; i++) {
+    gpointer x = g_ptr_array_index (list, i);
+    gint64 id = *(gint64 *) x;
+    g_autofree char *value = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+
+    med_page_option (b, value, *(const char **) ((guint8 *) x + name_offset),
+        id == selected);
+  }
+  json_builder_end_array (b);
+}
+
 char *
 med_page_webcal (MedReq *r, const char *secret)
 {

@@ -421,21 +421,5 @@ gboolean
 med_service_undo_booking (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, GError **error)
 {
-  g_autofree char *detail = NULL;
-
-  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_begin (store, error))
-    return FALSE;
-  detail = g_strdup_printf ("{\"undone\":%" G_GINT64_FORMAT "}", booking_id);
-  if (!med_service_undo_until (store, ctx, booking_id, NULL, error)
-      || !med_store_cancel (store, booking_id, ctx->actor, error)
-      || !med_store_add_audit (store, ctx->actor, "booking.undo", "booking",
-          booking_id, detail, error)
-      || !med_service_queue_invites (store, ctx->centre_id, booking_id, NULL,
-          ctx->actor, NULL, error)
-      || !med_store_commit (store, error)) {
-    med_store_rollback (store);
-    return FALSE;
-  }
-  return TRUE;
+  return med_service_cancel_txn (store, ctx, booking_id, TRUE, error);
 }

@@ -44,4 +44,10 @@ void med_service_fill_request (CaseContext *cc, MedSlotRequest *req);
 gboolean med_service_check_manual (CaseContext *cc, MedSlot *slot,
     GError **error);
 
+/* Cancels booking_id and queues its CANCEL messages in one transaction;
+ * undo: only while ctx->actor may undo it (med_service_undo_until,
+ * checked inside the transaction), with a "booking.undo" audit row. */
+gboolean med_service_cancel_txn (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gboolean undo, GError **error);
+
 G_END_DECLS

@@ -362,13 +362,20 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
 }
 
 gboolean
-med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
-    gint64 booking_id, GError **error)
+med_service_cancel_txn (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gboolean undo, GError **error)
 {
+  g_autofree char *detail
+      = g_strdup_printf ("{\"undone\":%" G_GINT64_FORMAT "}", booking_id);
+
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
   if (!med_store_begin (store, error))
     return FALSE;
-  if (!med_store_cancel (store, booking_id, ctx->actor, error)
+  if ((undo && !med_service_undo_until (store, ctx, booking_id, NULL, error))
+      || !med_store_cancel (store, booking_id, ctx->actor, error)
+      || (undo
+          && !med_store_add_audit (store, ctx->actor, "booking.undo", "booking",
+              booking_id, detail, error))
       || !med_service_queue_invites (store, ctx->centre_id, booking_id, NULL,
           ctx->actor, NULL, error)
       || !med_store_commit (store, error)) {
@@ -376,6 +383,13 @@ med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
     return FALSE;
   }
   return TRUE;
+}
+
+gboolean
+med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, GError **error)
+{
+  return med_service_cancel_txn (store, ctx, booking_id, FALSE, error);
 }
 
 typedef struct

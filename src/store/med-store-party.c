@@ -81,6 +81,20 @@ count_parties (MedStore *store, gint64 case_id, GError **error)
   return sqlite3_column_int (st, 0);
 }
 
+/* Binds name, role, language, attendance and contact from ?first on. */
+static void
+bind_party (sqlite3_stmt *st, int first, const MedParty *p)
+{
+  sqlite3_bind_text (st, first, p->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, first + 1, med_party_role_to_string (p->role), -1,
+      SQLITE_STATIC);
+  sqlite3_bind_text (st, first + 2, p->language, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, first + 3, med_attendance_to_string (p->attendance),
+      -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, first + 4, p->contact ? p->contact : "", -1,
+      SQLITE_STATIC);
+}
+
 gint64
 med_store_add_party (MedStore *store, gint64 case_id, const MedParty *p,
     const char *actor, GError **error)
@@ -112,13 +126,7 @@ med_store_add_party (MedStore *store, gint64 case_id, const MedParty *p,
   if (st == NULL)
     goto out;
   sqlite3_bind_int64 (st, 1, case_id);
-  sqlite3_bind_text (st, 2, p->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, med_party_role_to_string (p->role), -1,
-      SQLITE_STATIC);
-  sqlite3_bind_text (st, 4, p->language, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 5, med_attendance_to_string (p->attendance), -1,
-      SQLITE_STATIC);
-  sqlite3_bind_text (st, 6, p->contact ? p->contact : "", -1, SQLITE_STATIC);
+  bind_party (st, 2, p);
   if (!store_step_done (store, st, "adding a party", error))
     goto out;
   id = sqlite3_last_insert_rowid (store->db);
@@ -179,13 +187,7 @@ med_store_update_party (MedStore *store, const MedParty *p, const char *actor,
     goto out;
   sqlite3_bind_int64 (st, 1, p->id);
   sqlite3_bind_int64 (st, 2, p->case_id);
-  sqlite3_bind_text (st, 3, p->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 4, med_party_role_to_string (p->role), -1,
-      SQLITE_STATIC);
-  sqlite3_bind_text (st, 5, p->language, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 6, med_attendance_to_string (p->attendance), -1,
-      SQLITE_STATIC);
-  sqlite3_bind_text (st, 7, p->contact ? p->contact : "", -1, SQLITE_STATIC);
+  bind_party (st, 3, p);
   if (!store_step_done (store, st, "correcting a party", error))
     goto out;
   d = g_string_new ("{");
@@ -298,7 +300,6 @@ med_store_search_cases (MedStore *store, gint64 centre_id,
     const MedCaseQuery *q, guint offset, guint limit, guint *total,
     GError **error)
 {
-  g_autoptr (GPtrArray) list = NULL;
   g_autoptr (StoreStmt) count = NULL;
   g_autoptr (StoreStmt) st = NULL;
   g_autofree char *pattern = NULL, *squeezed = NULL;
@@ -341,19 +342,7 @@ med_store_search_cases (MedStore *store, gint64 centre_id,
   bind_search (st, centre_id, q, pattern, squeezed);
   sqlite3_bind_int64 (st, 8, limit);
   sqlite3_bind_int64 (st, 9, offset);
-  list = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
-    MedCase *c = NULL;
-
-    if (!store_read_case (st, &c, error))
-      return NULL;
-    g_ptr_array_add (list, c);
-  }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "finding cases", error);
-    return NULL;
-  }
-  return g_steal_pointer (&list);
+  return store_read_cases (store, st, "finding cases", error);
 }
 
 /* ---- audit rows of the service's own decisions ------------------------- */

@@ -111,6 +111,10 @@ gboolean store_read_case (sqlite3_stmt *st, MedCase **out, GError **error);
 /* columns: id, case_id, name, role, language, attendance, contact */
 gboolean store_read_party (sqlite3_stmt *st, MedParty **out, GError **error);
 gboolean store_check_party (const MedParty *p, guint index, GError **error);
+/* Steps st to its end, reading a case from each row (STORE_CASE_COLUMNS);
+ * what names the query in an error. (transfer full) */
+GPtrArray *store_read_cases (MedStore *store, sqlite3_stmt *st,
+    const char *what, GError **error);
 
 /* Loads the case's status and centre; NOT_FOUND when missing. */
 gboolean store_case_state (MedStore *store, gint64 case_id,

@@ -1899,9 +1899,7 @@ GPtrArray *
 med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
     GError **error)
 {
-  g_autoptr (GPtrArray) list = NULL;
   g_autoptr (StoreStmt) st = NULL;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
 
@@ -1917,7 +1915,17 @@ med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
         SQLITE_STATIC);
   else if (status >= MED_CASE_STATUS_N)
     sqlite3_bind_text (st, 2, "", -1, SQLITE_STATIC); /* matches nothing */
-  list = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  return store_read_cases (store, st, "listing cases", error);
+}
+
+GPtrArray *
+store_read_cases (MedStore *store, sqlite3_stmt *st, const char *what,
+    GError **error)
+{
+  g_autoptr (GPtrArray) list
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  int rc;
+
   while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
     MedCase *c = NULL;
 
@@ -1926,7 +1934,7 @@ med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
     g_ptr_array_add (list, c);
   }
   if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing cases", error);
+    store_set_error (store, rc, what, error);
     return NULL;
   }
   return g_steal_pointer (&list);

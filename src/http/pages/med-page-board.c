@@ -387,6 +387,18 @@ add_blocked_cell (MedReq *r, JsonBuilder *b, const MedFitCell *c)
   json_builder_end_object (b);
 }
 
+/* Opens a room's row: its name and kind, then the array member. */
+static void
+begin_room_row (MedReq *r, JsonBuilder *b, const MedRoom *room,
+    const char *member)
+{
+  json_builder_begin_object (b);
+  med_json_str (b, "name", room->name);
+  med_json_str (b, "kind", T (med_room_kind_label (room->kind)));
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+}
+
 /* ---- the day ---- */
 
 static GHashTable *
@@ -454,11 +466,7 @@ add_day (MedReq *r, JsonBuilder *b, Board *bd, MedDayFit *fit)
   for (guint i = 0; i < bd->rooms->len; i++) {
     MedRoom *room = g_ptr_array_index (bd->rooms, i);
 
-    json_builder_begin_object (b);
-    med_json_str (b, "name", room->name);
-    med_json_str (b, "kind", T (med_room_kind_label (room->kind)));
-    json_builder_set_member_name (b, "cells");
-    json_builder_begin_array (b);
+    begin_room_row (r, b, room, "cells");
     for (MedTime t = open_t; t < close_t;) {
       g_autofree char *key
           = g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT, room->id,
@@ -591,11 +599,7 @@ add_week (MedReq *r, JsonBuilder *b, Board *bd)
   for (guint i = 0; i < bd->rooms->len; i++) {
     MedRoom *room = g_ptr_array_index (bd->rooms, i);
 
-    json_builder_begin_object (b);
-    med_json_str (b, "name", room->name);
-    med_json_str (b, "kind", T (med_room_kind_label (room->kind)));
-    json_builder_set_member_name (b, "days");
-    json_builder_begin_array (b);
+    begin_room_row (r, b, room, "days");
     for (guint d = 0; d < 7; d++) {
       json_builder_begin_object (b);
       med_json_bool (b, "closed", !working[d]);

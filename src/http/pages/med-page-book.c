@@ -55,15 +55,8 @@ add_people (MedReq *r, JsonBuilder *b, const MedSlot *s)
     med_page_option (b, id, label, md->id == s->mediator_id);
   }
   json_builder_end_array (b);
-  json_builder_set_member_name (b, "interpreters");
-  json_builder_begin_array (b);
-  for (guint i = 0; interps && i < interps->len; i++) {
-    MedInterpreter *in = g_ptr_array_index (interps, i);
-    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, in->id);
-
-    med_page_option (b, id, in->name, in->id == s->interpreter_id);
-  }
-  json_builder_end_array (b);
+  med_page_id_options (b, "interpreters", interps,
+      G_STRUCT_OFFSET (MedInterpreter, name), s->interpreter_id);
 }
 
 void

@@ -110,24 +110,10 @@ med_page_move_get (MedReq *r, MedBooking *bk)
     med_page_option (b, id, label, x->id == room);
   }
   json_builder_end_array (b);
-  json_builder_set_member_name (b, "mediators");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < meds->len; i++) {
-    MedMediator *m = g_ptr_array_index (meds, i);
-    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, m->id);
-
-    med_page_option (b, id, m->name, m->id == med);
-  }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "interpreters");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < interps->len; i++) {
-    MedInterpreter *in = g_ptr_array_index (interps, i);
-    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, in->id);
-
-    med_page_option (b, id, in->name, in->id == interp);
-  }
-  json_builder_end_array (b);
+  med_page_id_options (b, "mediators", meds,
+      G_STRUCT_OFFSET (MedMediator, name), med);
+  med_page_id_options (b, "interpreters", interps,
+      G_STRUCT_OFFSET (MedInterpreter, name), interp);
   med_http_page_send (r, b, "move", 200);
 }
 

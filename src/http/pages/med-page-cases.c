@@ -72,20 +72,6 @@ add_status_options (MedReq *r, JsonBuilder *b, const char *sel)
   json_builder_end_array (b);
 }
 
-static void
-add_mediator_options (MedReq *r, JsonBuilder *b, GPtrArray *meds, gint64 sel)
-{
-  json_builder_set_member_name (b, "mediators");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < meds->len; i++) {
-    MedMediator *md = g_ptr_array_index (meds, i);
-    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, md->id);
-
-    med_page_option (b, id, md->name, md->id == sel);
-  }
-  json_builder_end_array (b);
-}
-
 /* The next confirmed session of a case from now, or NULL. (transfer
  * none: an element of bookings) */
 static MedBooking *
@@ -179,7 +165,8 @@ med_page_cases (MedReq *r)
   med_json_str (b, "date", f.date);
   med_json_bool (b, "office", r->user->role != MED_ROLE_MEDIATOR);
   add_status_options (r, b, f.status);
-  add_mediator_options (r, b, meds, mediator);
+  med_page_id_options (b, "mediators", meds,
+      G_STRUCT_OFFSET (MedMediator, name), mediator);
   {
     g_autofree char *summary = total == 0
         ? g_strdup (T ("No case matches."))

@@ -37,24 +37,9 @@ feed_links_page (MedReq *r)
       r->query ? g_hash_table_lookup (r->query, "feed") : NULL);
   med_json_str (b, "feed", feed);
   med_json_int (b, "centre_id", centre);
-  json_builder_set_member_name (b, "rooms");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < rooms->len; i++) {
-    MedRoom *x = g_ptr_array_index (rooms, i);
-    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, x->id);
-
-    med_page_option (b, id, x->name, FALSE);
-  }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "mediators");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < meds->len; i++) {
-    MedMediator *x = g_ptr_array_index (meds, i);
-    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, x->id);
-
-    med_page_option (b, id, x->name, FALSE);
-  }
-  json_builder_end_array (b);
+  med_page_id_options (b, "rooms", rooms, G_STRUCT_OFFSET (MedRoom, name), 0);
+  med_page_id_options (b, "mediators", meds,
+      G_STRUCT_OFFSET (MedMediator, name), 0);
   json_builder_set_member_name (b, "links");
   json_builder_begin_array (b);
   for (guint i = links->len; i > 0; i--) {

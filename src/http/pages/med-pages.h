@@ -42,6 +42,11 @@ void med_page_invalid (MedReq *r, const char *what);
 void med_page_option (JsonBuilder *b, const char *value, const char *label,
     gboolean selected);
 
+/* An options list member named member of the rooms, mediators or
+ * interpreters in list (each starts with its gint64 id; its name at
+ * name_offset, G_STRUCT_OFFSET), the one with id selected selected. */
+void med_page_id_options (JsonBuilder *b, const char *member, GPtrArray *list,
+    gsize name_offset, gint64 selected);
 /* The webcal:// address of a feed link's secret (from ?feed= after it was
  * made), or NULL when secret is not one. (transfer full) */
 char *med_page_webcal (MedReq *r, const char *secret);

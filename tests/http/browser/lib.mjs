@@ -6,7 +6,10 @@
 // waitForFunction evaluates from a string, which the pages' CSP refuses
 // in Firefox).
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 // ---- TAP --------------------------------------------------------------
 
@@ -276,4 +279,45 @@ export async function axeCheck(page, axeSource, name) {
       console.log(`# axe ${name}: ${v.impact} ${v.id} (${v.nodes}) ${v.help}`);
     }
   }
+}
+
+// The small centre of the page tests: two warm rooms, a family room, a
+// video room; a Tibetan-speaking mediator and a Chinese-speaking one.
+export const smallCentre = () => ({
+  rooms: [
+    { name: '温馨调解室一', kind: 'warm', capacity: 8 },
+    { name: '温馨调解室二', kind: 'warm', capacity: 6 },
+    { name: '家事调解室', kind: 'family', capacity: 6 },
+    { name: '远程调解室', kind: 'remote', capacity: 6 },
+  ],
+  mediators: [
+    { name: '扎西次仁', languages: ['zh', 'bo'],
+      specialties: ['wages', 'neighbour', 'contract'], daily_cap: 6 },
+    { name: '王芳', languages: ['zh'], specialties: ['wages', 'divorce'],
+      daily_cap: 6 },
+  ],
+});
+
+// A new centre for a page test, in a fresh directory: MEDSCHED and
+// MEDSCHED_CALENDARS from the environment (bails without them), the
+// clock at now, `init` with the shipped Lhasa calendars (extra init
+// arguments in initArgs), then the import document doc (rooms, mediators,
+// interpreters). Returns { dir, db, env, med } where med(args, input,
+// at) runs the CLI on it (at: another clock for that command).
+export function newCentre(prefix, now, doc, initArgs = []) {
+  const exe = process.env.MEDSCHED;
+  const calendars = process.env.MEDSCHED_CALENDARS;
+  if (!exe || !calendars) {
+    bail('MEDSCHED and MEDSCHED_CALENDARS must be set');
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), `medsched-${prefix}-`));
+  const db = path.join(dir, `${prefix}.db`);
+  const env = { ...process.env, MEDSCHED_NOW: now, LC_ALL: 'C.UTF-8' };
+  const med = (args, input, at) => execFileSync(exe, ['--db', db, ...args],
+      { env: { ...env, MEDSCHED_NOW: at || now }, input, encoding: 'utf8' });
+  med(['init', '--name', '拉萨市城关区一站式矛盾纠纷调处中心', '--layers',
+    'CN,CN-XZ-LS', '--calendars', calendars, ...initArgs]);
+  writeFileSync(path.join(dir, 'centre.json'), JSON.stringify(doc));
+  med(['import', path.join(dir, 'centre.json')]);
+  return { dir, db, env, med };
 }

@@ -17,52 +17,26 @@
 // ended; the user signed out) instead of reconnecting for ever.
 //
 // Environment: MEDSCHED (the executable), MEDSCHED_CALENDARS, SCREENSHOT_DIR.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ok, must, bail, finish, startServer, launchChromium, signIn,
-  axeCheck, until, sleep } from './lib.mjs';
+import { ok, must, finish, startServer, launchChromium, signIn,
+  axeCheck, until, sleep, newCentre, smallCentre } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const MEDSCHED = process.env.MEDSCHED;
-const CALENDARS = process.env.MEDSCHED_CALENDARS;
 const SHOTS = process.env.SCREENSHOT_DIR || tmpdir();
 const NOW = '2026-12-07T08:00';
 const DAY = '2026-12-07';
 
-if (!MEDSCHED || !CALENDARS) {
-  bail('MEDSCHED and MEDSCHED_CALENDARS must be set');
-}
-
-const dir = mkdtempSync(path.join(tmpdir(), 'medsched-board-'));
-const db = path.join(dir, 'board.db');
-const env = { ...process.env, MEDSCHED_NOW: NOW, LC_ALL: 'C.UTF-8' };
-const med = (args, input, now) => execFileSync(MEDSCHED, ['--db', db, ...args],
-    { env: { ...env, MEDSCHED_NOW: now || NOW }, input, encoding: 'utf8' });
-
-med(['init', '--name', '拉萨市城关区一站式矛盾纠纷调处中心', '--layers',
-  'CN,CN-XZ-LS', '--calendars', CALENDARS]);
-writeFileSync(path.join(dir, 'centre.json'), JSON.stringify({
-  rooms: [
-    { name: '温馨调解室一', kind: 'warm', capacity: 8 },
-    { name: '温馨调解室二', kind: 'warm', capacity: 6 },
-    { name: '家事调解室', kind: 'family', capacity: 6 },
-    { name: '远程调解室', kind: 'remote', capacity: 6 },
-  ],
-  mediators: [
-    { name: '扎西次仁', languages: ['zh', 'bo'],
-      specialties: ['wages', 'neighbour', 'contract'], daily_cap: 6 },
-    { name: '王芳', languages: ['zh'], specialties: ['wages', 'divorce'],
-      daily_cap: 6 },
-  ],
+const { dir, db, env, med } = newCentre('board', NOW, {
+  ...smallCentre(),
   interpreters: [{ name: '格桑', pairs: ['zh:bo'] }],
-}));
-med(['import', path.join(dir, 'centre.json')]);
+});
 med(['user', 'add', 'clerk', '--role', 'clerk', '--iterations', '1000'],
     'clerk-password\n');
 med(['user', 'add', 'wang', '--role', 'mediator', '--mediator', '2',

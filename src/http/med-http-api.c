@@ -40,6 +40,20 @@ reply_method (MedReq *r)
   med_http_reply_error (r, 405, "method", "method not allowed here");
 }
 
+/* Members "case" and "parties" of an open object. */
+static void
+add_case_parties (JsonBuilder *b, const MedCase *k, GPtrArray *parties,
+    const char *zone)
+{
+  json_builder_set_member_name (b, "case");
+  med_http_json_add_case (b, k, zone);
+  json_builder_set_member_name (b, "parties");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < parties->len; i++)
+    med_http_json_add_party (b, g_ptr_array_index (parties, i));
+  json_builder_end_array (b);
+}
+
 /* Reads the body as a JSON object or answers the error. */
 static JsonNode *
 body_object (MedReq *r)
@@ -188,13 +202,7 @@ api_resource_add (MedReq *r, const char *what)
         id = 0;
       else {
         json_builder_begin_object (b);
-        json_builder_set_member_name (b, "case");
-        med_http_json_add_case (b, saved, zone);
-        json_builder_set_member_name (b, "parties");
-        json_builder_begin_array (b);
-        for (guint i = 0; i < ps->len; i++)
-          med_http_json_add_party (b, g_ptr_array_index (ps, i));
-        json_builder_end_array (b);
+        add_case_parties (b, saved, ps, zone);
         json_builder_end_object (b);
       }
     }
@@ -342,13 +350,7 @@ api_case_get (MedReq *r, MedCase *k)
     return;
   }
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "case");
-  med_http_json_add_case (b, k, zone);
-  json_builder_set_member_name (b, "parties");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < parties->len; i++)
-    med_http_json_add_party (b, g_ptr_array_index (parties, i));
-  json_builder_end_array (b);
+  add_case_parties (b, k, parties, zone);
   json_builder_set_member_name (b, "bookings");
   json_builder_begin_array (b);
   for (guint i = 0; i < bookings->len; i++)
@@ -1727,13 +1729,7 @@ api_cases_search (MedReq *r)
     }
     /* the case with its parties, to tell namesakes apart */
     json_builder_begin_object (b);
-    json_builder_set_member_name (b, "case");
-    med_http_json_add_case (b, k, zone);
-    json_builder_set_member_name (b, "parties");
-    json_builder_begin_array (b);
-    for (guint j = 0; j < parties->len; j++)
-      med_http_json_add_party (b, g_ptr_array_index (parties, j));
-    json_builder_end_array (b);
+    add_case_parties (b, k, parties, zone);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);

@@ -247,6 +247,19 @@ export async function launchChromium(chromium) {
   });
 }
 
+// A Chinese-speaking browser context (scripts of axe-core allowed in by
+// DevTools: the pages' CSP admits only their own) and its page; errors
+// collects the page's script errors; dialogs (Are you sure?) are accepted.
+export async function openPage(browser, viewport = { width: 1400, height: 900 }) {
+  const context = await browser.newContext({ bypassCSP: true,
+    locale: 'zh-CN', viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('dialog', (d) => d.accept());
+  return { context, page, errors };
+}
+
 // Signs in through the Chinese sign-in page; resolves with the page at
 // where the server sent it.
 export async function signIn(page, base, user, password) {

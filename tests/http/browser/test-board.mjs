@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ok, must, finish, startServer, launchChromium, signIn,
-  axeCheck, until, sleep, newCentre, smallCentre } from './lib.mjs';
+  axeCheck, until, sleep, newCentre, smallCentre, openPage } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -63,12 +63,7 @@ const { server, base } = await startServer(MEDSCHED, db,
 
 mkdirSync(SHOTS, { recursive: true });
 const browser = await launchChromium(chromium);
-const context = await browser.newContext({ bypassCSP: true,
-  locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
-const page = await context.newPage();
-const errors = [];
-page.on('pageerror', (e) => errors.push(String(e)));
-page.on('dialog', (d) => d.accept());
+const { page, errors } = await openPage(browser);
 
 const axe = (name) => axeCheck(page, axeSource, name);
 const shot = (name, p = page) => p.screenshot({
@@ -324,10 +319,8 @@ try {
       `${gone.status} ${gone.text.slice(0, 200)}`);
 
   // ---- the mediator: own feed link, the console from the agenda -------
-  const mctx = await browser.newContext({ bypassCSP: true, locale: 'zh-CN',
-    viewport: { width: 1280, height: 900 } });
-  const mpage = await mctx.newPage();
-  mpage.on('pageerror', (e) => errors.push(String(e)));
+  const { context: mctx, page: mpage, errors: merrors } = await openPage(
+      browser, { width: 1280, height: 900 });
   await signIn(mpage, base, 'wang', 'wang-password');
   await mpage.goto(`${base}/agenda`);
   const consoleLink = mpage.locator('a.console').first();
@@ -372,7 +365,8 @@ try {
   await mpage.locator('#call-error').innerText().catch(() => ''));
   await mctx.close();
 
-  ok(errors.length === 0, 'no script errors', errors.join('\n'));
+  ok(errors.length === 0 && merrors.length === 0, 'no script errors',
+      errors.concat(merrors).join('\n'));
 } catch (e) {
   ok(false, 'the board journeys finished', e.stack);
 } finally {

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ok, finish, startServer, launchChromium, axeCheck, newCentre,
-  smallCentre } from './lib.mjs';
+  smallCentre, openPage } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -35,12 +35,7 @@ const { server, base } = await startServer(MEDSCHED, db,
 
 mkdirSync(SHOTS, { recursive: true });
 const browser = await launchChromium(chromium);
-// axe-core is injected by DevTools: the pages' CSP allows only our scripts
-const context = await browser.newContext({ bypassCSP: true,
-  locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
-const page = await context.newPage();
-const errors = [];
-page.on('pageerror', (e) => errors.push(String(e)));
+const { page, errors } = await openPage(browser);
 
 const axe = (name) => axeCheck(page, axeSource, name);
 

@@ -953,11 +953,14 @@ test_board_undo (Fixture *f, gconstpointer data)
   gint64 before;
 
   /* the double booking names what clashed */
-  r = fetch ("POST", "/api/v1/bookings", f->tok_clerk,
-      g_strdup_printf ("{\"case_id\":%" G_GINT64_FORMAT
-                       ",\"start\":\"2026-12-08T10:30\",\"room_id\":1,"
-                       "\"mediator_id\":2}",
-          c2));
+  {
+    g_autofree char *body = g_strdup_printf ("{\"case_id\":%" G_GINT64_FORMAT
+                                             ",\"start\":\"2026-12-08T10:30\","
+                                             "\"room_id\":1,\"mediator_id\":2}",
+        c2);
+
+    r = fetch ("POST", "/api/v1/bookings", f->tok_clerk, body);
+  }
   assert_status (r, 409);
   g_assert_nonnull (strstr (r->body, "room 温馨调解室一"));
   g_clear_pointer (&r, resp_free);
@@ -1121,8 +1124,12 @@ test_board_parties (Fixture *f, gconstpointer data)
     g_clear_pointer (&r, resp_free);
   }
   /* the audit trail names fields, never values */
-  r = fetch ("GET", g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT, c),
-      f->tok_clerk, NULL);
+  {
+    g_autofree char *p
+        = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT, c);
+
+    r = fetch ("GET", p, f->tok_clerk, NULL);
+  }
   assert_status (r, 200);
   g_assert_nonnull (strstr (r->body, "party.update"));
   g_assert_nonnull (strstr (r->body, "party.remove"));

@@ -1,7 +1,8 @@
 /* med-page-book.c — booking one cell of the board without scripts
- * (templates/book.html): the preview of a case in a room at a start (who
- * would take it, for how long, what the case needs, or why it does not
- * fit there), then the booking; from a free cell with no case picked,
+ * (templates/book.html): the preview of a case in a room at a start (the
+ * mediator and interpreter the scheduler would have take it — only
+ * people who can —, for how long, what the case needs, or why it does
+ * not fit there), then the booking; from a free cell with no case picked,
  * first the question which case. Board.js books from the board in one
  * click instead and comes back to the same board with the undo. */
 #define G_LOG_DOMAIN "medsched-http"
@@ -36,27 +37,23 @@ add_case_choice (MedReq *r, JsonBuilder *b)
   json_builder_end_array (b);
 }
 
+/* Who the scheduler would have take it: their names and ids. */
 static void
 add_people (MedReq *r, JsonBuilder *b, const MedSlot *s)
 {
-  g_autoptr (GPtrArray) meds
-      = med_store_list_mediators (r->srv->store, r->srv->cfg.centre_id, NULL);
-  g_autoptr (GPtrArray) interps = med_store_list_interpreters (r->srv->store,
-      r->srv->cfg.centre_id, NULL);
+  g_autoptr (MedMediator) md
+      = med_store_get_mediator (r->srv->store, s->mediator_id, NULL);
+  g_autoptr (GPtrArray) interps = s->interpreter_id
+      ? med_store_list_interpreters (r->srv->store, r->srv->cfg.centre_id, NULL)
+      : NULL;
+  MedInterpreter *in = med_page_find_id (interps, s->interpreter_id);
 
-  json_builder_set_member_name (b, "mediators");
-  json_builder_begin_array (b);
-  for (guint i = 0; meds && i < meds->len; i++) {
-    MedMediator *md = g_ptr_array_index (meds, i);
-    g_autofree char *langs = g_strjoinv (",", md->languages);
-    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, md->id);
-    g_autofree char *label = g_strdup_printf ("%s (%s)", md->name, langs);
-
-    med_page_option (b, id, label, md->id == s->mediator_id);
+  med_json_int (b, "mediator_id", s->mediator_id);
+  med_json_text (r, b, "mediator", md ? md->name : "?");
+  if (in != NULL) {
+    med_json_int (b, "interpreter_id", in->id);
+    med_json_text (r, b, "interpreter", in->name);
   }
-  json_builder_end_array (b);
-  med_page_id_options (b, "interpreters", interps,
-      G_STRUCT_OFFSET (MedInterpreter, name), s->interpreter_id);
 }
 
 void

@@ -148,6 +148,53 @@ gboolean med_store_set_case_status (MedStore *store, gint64 case_id,
     MedCaseStatus to, MedDepartment department, const char *actor,
     GError **error);
 
+/* A case's parties after intake (med-store-party.c). The rules (which
+ * case states allow it, a case keeps one party) are the service's; these
+ * only check the values and write them with their audit row (entity
+ * "case": "party.add", "party.update" naming the fields changed,
+ * "party.remove"; ids and field names, never values). A removed party is
+ * kept, marked removed, and left out of every listing, link and check:
+ * its id is never reused. get fails with NOT_FOUND when the party is not
+ * (or no longer) one of the case's. */
+MedParty *med_store_get_party (MedStore *store, gint64 case_id, gint64 party_id,
+    GError **error);
+/* Returns the new party's id or 0 (at most MED_MAX_PARTIES a case). */
+gint64 med_store_add_party (MedStore *store, gint64 case_id, const MedParty *p,
+    const char *actor, GError **error);
+/* p->id and p->case_id name the party; the other fields are its new
+ * values. Nothing changed: no audit row. */
+gboolean med_store_update_party (MedStore *store, const MedParty *p,
+    const char *actor, GError **error);
+gboolean med_store_remove_party (MedStore *store, gint64 case_id,
+    gint64 party_id, const char *actor, GError **error);
+
+/* What to find cases by; zeros and NULLs match everything. */
+typedef struct
+{
+  /* a part of the case number, of a party's name or of its contact
+   * (spaces and dashes ignored there); taken literally (no wildcards) */
+  const char *text;
+  gint status; /* MedCaseStatus, < 0 = any */
+  MedTime from, to; /* with a confirmed session overlapping [from, to) */
+  gint64 mediator_id; /* with a confirmed session with this mediator (with
+                       * from/to: the same session) */
+} MedCaseQuery;
+
+/* Cases of a centre matching q, newest intake first, limit of them from
+ * offset; *total (may be NULL) gets how many match in all. (transfer
+ * full) array of MedCase* */
+GPtrArray *med_store_search_cases (MedStore *store, gint64 centre_id,
+    const MedCaseQuery *q, guint offset, guint limit, guint *total,
+    GError **error);
+
+/* An audit row for a decision the service takes itself (an undone
+ * booking, …), joining an open transaction: action and entity are
+ * lowercase words ("booking.undo", "booking"), detail a JSON object of
+ * ids and states (no personal data) or NULL. */
+gboolean med_store_add_audit (MedStore *store, const char *actor,
+    const char *action, const char *entity, gint64 entity_id,
+    const char *detail, GError **error);
+
 /* Bookings. book inserts atomically (BEGIN IMMEDIATE unless inside
  * med_store_begin): re-checks room (with setup/cleanup buffers), mediator,
  * interpreter, the case's other bookings and its parties' other bookings,
@@ -163,9 +210,11 @@ gint64 med_store_book (MedStore *store, const MedBooking *b, const char *actor,
  * UID of to are ignored. A cancelled booking cannot be moved. */
 gboolean med_store_reschedule (MedStore *store, gint64 booking_id,
     const MedBooking *to, const char *actor, GError **error);
-/* The re-checks of book (exclude_id 0) or reschedule (the booking moved)
- * without writing anything: TRUE when b could be stored now, else the
- * CONFLICT (with its MedStoreConflict) or other error book would give. */
+/* The re-checks of book (exclude_id 0) or of reschedule (exclude_id the
+ * booking moved: its case, and its room and mediator unless b gives
+ * others) without writing anything: TRUE when the store would take b now,
+ * else the error book would give (CONFLICT with its MedStoreConflict
+ * naming the resource that clashes and its booking). */
 gboolean med_store_check_booking (MedStore *store, const MedBooking *b,
     gint64 exclude_id, GError **error);
 /* Cancels: status cancelled, SEQUENCE + 1; the case goes back to

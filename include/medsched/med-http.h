@@ -50,8 +50,14 @@ typedef struct
   gsize max_body_bytes; /* request bodies, default 1 MiB */
   gsize max_header_bytes; /* request line + headers, default 16 KiB */
   guint request_timeout; /* seconds for one whole request to arrive,
-                          * idle keep-alive time included; default 30 */
+                          * from its first byte; default 30 */
+  guint keepalive_timeout; /* seconds a keep-alive connection may wait
+                            * for its next request; default 75 (longer than
+                            * nginx's upstream keepalive_timeout, 60) */
   guint shutdown_grace; /* seconds in-flight requests get on stop, 10 */
+  guint max_connections; /* client connections open at once (WebSockets
+                          * included); more wait in the listen backlog;
+                          * default 1024 */
   gboolean secure_cookies; /* Secure cookie attribute (behind TLS) */
   gboolean trust_proxy; /* client address from X-Real-IP when the peer is
                          * loopback (nginx in front) */
@@ -77,8 +83,8 @@ typedef struct
 void med_http_config_init (MedHttpConfig *cfg);
 void med_http_config_clear (MedHttpConfig *cfg);
 /* Reads a key file with a [server] group (keys: listen, database, centre,
- * max-body-bytes, max-header-bytes, request-timeout,
- * shutdown-grace, secure-cookies, trust-proxy, access-log, public-url,
+ * max-body-bytes, max-header-bytes, request-timeout, keepalive-timeout,
+ * max-connections, shutdown-grace, secure-cookies, trust-proxy, access-log, public-url,
  * session-hours, login-burst, login-refill, media-dir, stun-server,
  * turn-server) and an optional [media] group (room-<room id> =
  * URI[;URI…], composite = true|false). Unknown groups and keys are
@@ -102,6 +108,9 @@ void med_http_server_shutdown (MedHttpServer *srv, GSourceFunc done,
     gpointer user_data);
 /* Requests being handled right now (read, not yet answered). */
 guint med_http_server_in_flight (MedHttpServer *srv);
+/* Client connections open right now (idle keep-alive and WebSockets
+ * included). */
+guint med_http_server_connections (MedHttpServer *srv);
 /* Closes every connection and the store. */
 void med_http_server_free (MedHttpServer *srv);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedHttpServer, med_http_server_free)

@@ -123,6 +123,7 @@ typedef enum
 const char *med_room_kind_to_string (MedRoomKind v);
 gboolean med_room_kind_from_string (const char *s, MedRoomKind *out,
     GError **error);
+/* Chinese label of a room kind (温馨调解室, …). */
 const char *med_room_kind_label_zh (MedRoomKind v);
 const char *med_case_kind_to_string (MedCaseKind v);
 gboolean med_case_kind_from_string (const char *s, MedCaseKind *out,
@@ -145,6 +146,24 @@ gboolean med_booking_mode_from_string (const char *s, MedBookingMode *out,
 const char *med_booking_status_to_string (MedBookingStatus v);
 gboolean med_booking_status_from_string (const char *s, MedBookingStatus *out,
     GError **error);
+
+/* Labels a person reads: one per value, an English message id to be
+ * translated with med_i18n_gettext (med-i18n.h) into the reader's
+ * language. Static strings. */
+const char *med_room_kind_label (MedRoomKind v);
+const char *med_case_kind_label (MedCaseKind v);
+const char *med_case_status_label (MedCaseStatus v);
+const char *med_department_label (MedDepartment v);
+const char *med_party_role_label (MedPartyRole v);
+const char *med_attendance_label (MedAttendance v);
+const char *med_booking_mode_label (MedBookingMode v);
+const char *med_booking_status_label (MedBookingStatus v);
+/* A user's role or a call participant's ("admin", "clerk", "mediator",
+ * "party", "room", "interpreter"); the word itself when unknown. */
+const char *med_person_role_label (const char *word);
+/* A recording's state or regime by its word (med-store.h's
+ * med_recording_state_to_string, med_recording_regime_to_string). */
+const char *med_recording_label (const char *word);
 
 /* Room features as a comma list ("video,child-friendly"). to_string returns
  * (transfer full). */

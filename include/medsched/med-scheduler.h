@@ -60,6 +60,13 @@ typedef struct
   gint64 interpreter_id;
 } MedBusy;
 
+/* A mediator's confirmed bookings over a whole search horizon. */
+typedef struct
+{
+  gint64 mediator_id;
+  guint bookings;
+} MedMediatorLoad;
+
 /* Everything the scheduler may look at. The snapshot does not own what it
  * points to; the caller keeps it alive while a MedScheduler uses it. */
 /* To reschedule a booking, leave it out of the snapshot's bookings. */
@@ -76,6 +83,12 @@ typedef struct
    * interpreter_id are read; it blocks them but does not count towards the
    * daily cap */
   GArray *external_busy;
+  /* MedMediatorLoad, may be NULL: when bookings cover only part of the
+   * horizon (a windowed search), each mediator's bookings over the whole
+   * horizon, so that load balancing ranks mediators as a snapshot of the
+   * whole horizon would; a mediator not listed has none. NULL = count
+   * bookings. */
+  GArray *mediator_load;
 } MedSnapshot;
 
 /* How far ahead a search looks when the request sets no horizon; a

@@ -1,10 +1,10 @@
 /* med-service.h — the use cases that the CLI and the HTTP server share:
  * slots for a case, booking, rescheduling, cancelling and scheduling a
- * day. Each one loads what it needs from the store, asks the scheduler,
- * writes through the store in one transaction and, with it, queues the
- * invites. Glue between store, scheduler and ical:
- * the business rules stay in those modules; front ends (cli, http) only
- * parse input and present results.
+ * day, invites and feeds, and delivering the outbox. Each one loads what
+ * it needs from the store, asks the scheduler, writes through the store in
+ * one transaction and, with it, queues the invites. Glue between store,
+ * scheduler and ical: the business rules stay in those modules; front ends
+ * (cli, http) only parse input and present results.
  *
  * Errors pass through from the modules (MED_STORE_ERROR_CONFLICT for a
  * lost race or a taken slot, MED_SCHEDULER_ERROR_NO_SLOT with the reasons,
@@ -18,6 +18,8 @@
 #include <medsched/med-scheduler.h>
 #include <medsched/med-store.h>
 
+#include <gio/gio.h>
+
 G_BEGIN_DECLS
 
 #define MED_SERVICE_ERROR (med_service_error_quark ())
@@ -27,6 +29,7 @@ typedef enum
 {
   MED_SERVICE_ERROR_STATE, /* the case cannot be scheduled in its state */
   MED_SERVICE_ERROR_INVALID,
+  MED_SERVICE_ERROR_FORBIDDEN, /* the user may not see or act on it */
 } MedServiceError;
 
 /* Who acts, when, for which centre. */
@@ -63,6 +66,130 @@ gboolean med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
 /* Cancels a booking and queues the CANCEL messages. */
 gboolean med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, GError **error);
+
+/* ---- the day board (med-service-board.c) --------------------------------
+ *
+ * Where a case fits on a day, asked of the scheduler cell by cell (one
+ * room, one start), so that the board, the search and booking by hand
+ * answer alike; what a case needs; moving and undoing. */
+
+/* A session may be moved (rescheduled) while it is confirmed and has not
+ * ended: MED_SERVICE_ERROR_STATE otherwise. */
+gboolean med_service_may_move (const MedBooking *bk, const MedServiceCtx *ctx,
+    GError **error);
+
+typedef enum
+{
+  MED_FIT_FITS, /* slot says with whom */
+  MED_FIT_BLOCKED, /* blocks and why say why not */
+  MED_FIT_TOO_LONG, /* the session would run past the working window */
+  MED_FIT_DEADLINE, /* it would end after the case's deadline */
+  MED_FIT_PAST, /* the start has passed */
+  MED_FIT_CLOSED, /* not working time */
+} MedFitState;
+
+typedef struct
+{
+  gint64 room_id;
+  MedTime start;
+  MedFitState state;
+  MedSlot *slot; /* FITS: room, mediator, interpreter (0 = none), end, mode,
+                  * fallback (not the preferred room kind), explanation */
+  guint blocks; /* BLOCKED: MedBlock bits the search met */
+  char *why; /* BLOCKED: the scheduler's message (one line, English) */
+} MedFitCell;
+
+void med_fit_cell_free (MedFitCell *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedFitCell, med_fit_cell_free)
+
+typedef struct
+{
+  gint64 case_id;
+  gint64 booking_id; /* the session being moved, 0 = a new one */
+  gint duration_minutes;
+  GPtrArray *cells; /* MedFitCell*: per room (in id order), every start on
+                     * the step's grid inside the day's working windows */
+  guint n_fits;
+} MedDayFit;
+
+void med_day_fit_free (MedDayFit *f);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedDayFit, med_day_fit_free)
+
+/* Where case_id (a case that can be scheduled) fits on the local date, or
+ * where booking_id (a session that may be moved; case_id 0 or its case)
+ * can move to that day, keeping its length. step_minutes 0 = the
+ * centre's slot granularity. A holiday has no cells. (transfer full) */
+MedDayFit *med_service_day_fit (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, gint64 booking_id, gint year, gint month, gint day,
+    gint step_minutes, GError **error);
+/* The same for one room and start (a preview before booking). (transfer
+ * full) */
+MedFitCell *med_service_fit_at (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, gint64 booking_id, gint64 room_id, MedTime start,
+    GError **error);
+
+/* What a case needs, for the pages. */
+typedef struct
+{
+  gint duration_minutes; /* the case's, or the centre's default */
+  MedRoomKind room_kind; /* preferred */
+  const char *room_kind_why; /* static, English */
+  gboolean minors;
+  gboolean urgent;
+  guint n_parties;
+  guint n_remote; /* parties attending by video */
+  char **languages; /* the parties' languages, each once */
+  gboolean needs_interpreter; /* no mediator who handles the kind speaks
+                               * every party's language */
+} MedCaseNeeds;
+
+void med_case_needs_clear (MedCaseNeeds *n);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MedCaseNeeds, med_case_needs_clear)
+
+gboolean med_service_case_needs (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, MedCaseNeeds *out, GError **error);
+
+/* How long a booking can be undone by whoever made it. */
+#define MED_SERVICE_UNDO_SECONDS 300
+
+/* Whether ctx->actor may still undo booking_id: they made it, less than
+ * MED_SERVICE_UNDO_SECONDS ago, and it has not changed since; *until
+ * (may be NULL) gets when that ends. MED_SERVICE_ERROR_STATE otherwise. */
+gboolean med_service_undo_until (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, MedTime *until, GError **error);
+/* Undoes it: cancelled with its CANCEL messages and a "booking.undo" audit
+ * row, in one transaction. */
+gboolean med_service_undo_booking (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, GError **error);
+
+/* ---- cases after intake (med-service-case.c) ----------------------------
+ *
+ * Finding cases and changing their parties. A case's parties may change
+ * while it is at intake, dispatched, scheduled or not settled; not while a
+ * session is under way (in session) nor once it is closed (settled,
+ * referred, withdrawn): MED_SERVICE_ERROR_STATE. A case keeps at least
+ * one party. When the case has sessions to come, each must still suit the
+ * changed parties (room kind and size, video, languages, the parties'
+ * other sessions): the change is refused, naming the session and the
+ * scheduler's reason, rather than leave a booking that breaks the rules. */
+
+/* Whether k's parties may change now (error says why not). */
+gboolean med_service_may_edit_parties (const MedCase *k, GError **error);
+/* Returns the new party's id or 0. */
+gint64 med_service_add_party (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, const MedParty *p, GError **error);
+/* p->id and p->case_id name the party, the rest are its new values. */
+gboolean med_service_update_party (MedStore *store, const MedServiceCtx *ctx,
+    const MedParty *p, GError **error);
+gboolean med_service_remove_party (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, gint64 party_id, GError **error);
+/* The cases of ctx's centre matching q that user may see (a mediator: only
+ * cases with a confirmed session of theirs, whatever q->mediator_id
+ * says), limit from offset, newest intake first; *total gets how many in
+ * all. (transfer full) array of MedCase* */
+GPtrArray *med_service_find_cases (MedStore *store, const MedServiceCtx *ctx,
+    const MedUser *user, const MedCaseQuery *q, guint offset, guint limit,
+    guint *total, GError **error);
 
 /* Plans the dispatched court-mediation queue on a local date
  * (med_scheduler_plan_day: as many cases as the day holds, urgent ones
@@ -113,5 +240,232 @@ char *med_service_feed (MedStore *store, const MedServiceCtx *ctx,
  * (sessions, leave, imported busy time) over [from, to). (transfer full) */
 char *med_service_freebusy (MedStore *store, const MedServiceCtx *ctx,
     gboolean room, gint64 id, MedTime from, MedTime to, GError **error);
+
+/* ---- parties told by SMS, links sent by hand (med-service-sms.c) -------
+ *
+ * A party whose contact is a phone number (med_store_sms_number) is told
+ * of their session by SMS, in their recorded language (Chinese when
+ * medsched has no catalogue of it): when it is booked, moved or cancelled,
+ * and the day before. A remote party's text carries their own join link
+ * (the centre's public URL + /join/<token>); an in-person party's the time
+ * and the place. A party with an e-mail address gets the iMIP invite
+ * instead (med_service_queue_invites). The texts are queued in the
+ * outbox's sms channel inside the change's transaction. */
+
+typedef enum
+{
+  MED_SMS_BOOKED,
+  MED_SMS_MOVED,
+  MED_SMS_CANCELLED,
+  MED_SMS_REMINDER, /* the day before: due MED_SMS_REMINDER_HOURS before */
+  MED_SMS_LINK, /* a link sent (again) by hand */
+} MedSmsPurpose;
+
+#define MED_SMS_REMINDER_HOURS 24
+
+/* "booked", "moved", "cancelled", "reminder", "link" (the outbox's
+ * purpose). */
+const char *med_sms_purpose_to_string (MedSmsPurpose p);
+
+/* Queues the SMS of a change (BOOKED, MOVED or CANCELLED) to every party
+ * of the booking's case with a phone number, inside the caller's
+ * transaction; with BOOKED and MOVED also each one's reminder, due
+ * MED_SMS_REMINDER_HOURS before the start (none when that has passed).
+ * The outbox keeps one reminder per party and booking: a move or a
+ * cancellation supersedes a pending one, so it is never sent twice nor
+ * for a time that no longer holds. *n_queued (optional) counts the texts
+ * queued now, reminders included. */
+gboolean med_service_queue_sms (MedStore *store, gint64 centre_id,
+    gint64 booking_id, MedSmsPurpose purpose, const char *actor,
+    guint *n_queued, GError **error);
+
+/* The text of one party's SMS (what med_service_queue_sms queues).
+ * (transfer full) */
+char *med_service_sms_text (MedStore *store, gint64 centre_id,
+    gint64 booking_id, gint64 party_id, MedSmsPurpose purpose, GError **error);
+
+/* Sends a party of a confirmed booking their link the way their contact
+ * allows: an SMS (purpose link) to a phone number, their iMIP invite (it
+ * carries the link) to an e-mail address; MED_SERVICE_ERROR_INVALID when
+ * they have neither. Audited ("join.send": party id, channel, outbox id;
+ * no number or address) in one transaction with the message. *channel
+ * (optional) gets MED_OUTBOX_SMS or MED_OUTBOX_MAIL. The caller asks the
+ * access rule first. */
+gboolean med_service_send_link (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gint64 party_id, const char **channel, GError **error);
+
+/* Issues the party's link again (med_store_join_reissue: a new token, the
+ * old one dead, a revocation lifted) and sends the new one as
+ * med_service_send_link does, in one transaction; a pending SMS reminder
+ * is queued again with the new link. A party with neither a number nor
+ * an address gets the new link issued and *channel NULL. */
+gboolean med_service_reissue_link (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gint64 party_id, const char **channel, GError **error);
+
+/* ---- who may see and act on what (med-service-access.c) ----
+ *
+ * The one authorization rule, asked by every front end. Admins and clerks:
+ * every case and booking (of their centre: the caller checks the centre).
+ * A mediator: a booking while it is theirs and not cancelled (past
+ * sessions included), a case while they hold such a booking of it.
+ * Refusals fail with MED_SERVICE_ERROR_FORBIDDEN; a store failure passes
+ * through. */
+gboolean med_service_may_access_case (MedStore *store, const MedUser *user,
+    gint64 case_id, GError **error);
+gboolean med_service_may_access_booking (const MedUser *user,
+    const MedBooking *bk, GError **error);
+
+/* ---- outbox delivery (med-service-outbox.c) ----------------------------
+ *
+ * One loop hands queued messages to a transport: claim the oldest due
+ * message (a lease, so that another process delivering at the same time
+ * skips it), hand it over, then mark it sent (ledger) or failed (back-off,
+ * given up after max_attempts) — the store's outbox functions, whatever the
+ * transport. `medsched outbox flush` runs one pass and returns; `medsched
+ * serve` runs passes on its main loop as messages fall due. Nothing here
+ * blocks the main loop but the store calls, which are short transactions.
+ *
+ * A transport is a table of functions (below). Mail goes through a
+ * sendmail-compatible MTA, SMS through gammu-smsd's spool
+ * (med_service_sms_spool_new): each message has a channel in the outbox,
+ * a loop claims only its transport's channel, and the lease, back-off,
+ * ledger and this loop are the same for both. Callers ignore SIGPIPE (an
+ * MTA may exit without reading its input). */
+
+/* How a message leaves. The loop owns its transport (free is called once);
+ * the transport must not keep m past send_async. */
+typedef struct _MedTransport MedTransport;
+struct _MedTransport
+{
+  /* MED_OUTBOX_MAIL or MED_OUTBOX_SMS: the outbox channel the loop
+   * claims from, and the transport's name in logs */
+  const char *channel;
+  /* Starts handing m over without blocking; callback runs on the
+   * thread-default main context of the caller, never from inside
+   * send_async. Cancelling stops the hand-over (the message was then not
+   * delivered). */
+  void (*send_async) (MedTransport *t, const MedOutboxMessage *m,
+      GCancellable *cancel, GAsyncReadyCallback callback, gpointer user_data);
+  /* TRUE when the transport took the message; else FALSE and *why (transfer
+   * full, one line, may name the recipient: keep it out of logs).
+   * G_IO_ERROR_CANCELLED is reported as FALSE with *why "cancelled". */
+  gboolean (*send_finish) (MedTransport *t, GAsyncResult *result, char **why);
+  void (*free) (MedTransport *t);
+};
+
+void med_transport_free (MedTransport *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedTransport, med_transport_free)
+
+#define MED_SENDMAIL_DEFAULT         "/usr/sbin/sendmail -t -i"
+#define MED_SENDMAIL_TIMEOUT_SECONDS 120
+
+/* Mail through a sendmail-compatible MTA: command is split like a shell
+ * would (no shell runs), each message goes to its standard input, and it
+ * is taken when the MTA exits with status 0 within timeout_seconds (0 =
+ * MED_SENDMAIL_TIMEOUT_SECONDS); an MTA still running then is killed.
+ * MED_SERVICE_ERROR_INVALID when command does not parse. (transfer full) */
+MedTransport *med_service_sendmail_new (const char *command,
+    guint timeout_seconds, GError **error);
+
+/* SMS through gammu-smsd's "files" service (gammu-smsd-files(7)): spool
+ * is the directory holding its outbox/, sent/ and error/ (NULL =
+ * MED_SMS_SPOOL_DEFAULT, Debian's). A message is written as a UTF-16 text
+ * file, complete under a hidden name and then renamed into outbox/ (named
+ * OUT…_<number>_m<id>a<attempt>.txt, as the service wants); it is taken
+ * when gammu-smsd moves it to sent/ (the network accepted it), failed when
+ * to error/, and failed when still in outbox/ after timeout_seconds (0 =
+ * MED_SMS_TIMEOUT_SECONDS; it is then taken back, so a retry never sends
+ * it twice). medsched removes the file from sent/ or error/ once it has
+ * read the outcome: the spool keeps no texts or numbers. No delivery
+ * reports: this service cannot tie them to a message. A hand-over that
+ * gammu-smsd began as the time ran out gets one more timeout. The reason
+ * of a failure never names the number. MED_SERVICE_ERROR_INVALID when
+ * spool lacks outbox/, sent/ or error/. (transfer full) */
+#define MED_SMS_SPOOL_DEFAULT   "/var/spool/gammu"
+#define MED_SMS_TIMEOUT_SECONDS 300
+MedTransport *med_service_sms_spool_new (const char *spool,
+    guint timeout_seconds, GError **error);
+/* The lease an SMS delivery loop needs for timeout_seconds (0 = the
+ * default): longer than a hand-over given its second timeout. */
+guint med_service_sms_lease (guint timeout_seconds);
+
+typedef struct
+{
+  guint interval_seconds; /* serve: how often to look for due messages
+                           * (1–3600, default 5) */
+  gint max_attempts; /* failed attempts before giving up (1–100, 6) */
+  guint lease_seconds; /* a claim's lease; longer than one hand-over
+                        * (default 600) */
+  MedTime fixed_now; /* 0 = the real clock (tests, --now) */
+  const char *actor; /* audit actor of the outcomes ("serve", "cli") */
+} MedDeliveryConfig;
+
+/* The defaults above; actor "serve". */
+void med_service_delivery_config_init (MedDeliveryConfig *cfg);
+/* MED_SERVICE_ERROR_INVALID naming the value out of range. */
+gboolean med_service_delivery_config_check (const MedDeliveryConfig *cfg,
+    GError **error);
+
+typedef enum
+{
+  MED_DELIVERY_SENT, /* taken by the transport; ledger row written */
+  MED_DELIVERY_RETRY, /* failed; retried after the back-off */
+  MED_DELIVERY_GAVE_UP, /* failed max_attempts times: failed */
+  MED_DELIVERY_RELEASED, /* stopped before the transport answered: due
+                          * again at once, no attempt counted */
+} MedDeliveryOutcome;
+
+/* One message handled: m as claimed (m->attempts before this attempt),
+ * why the failure (NULL when sent). */
+typedef void (*MedDeliveryReportFunc) (const MedOutboxMessage *m,
+    MedDeliveryOutcome outcome, const char *why, gpointer user_data);
+
+typedef struct
+{
+  guint sent;
+  guint retry;
+  guint gave_up;
+  guint released;
+} MedDeliveryCounts;
+
+typedef struct _MedDelivery MedDelivery;
+
+/* A delivery loop over store (transfer none: it must outlive the loop; a
+ * connection of its own, not shared with another thread) and transport
+ * (transfer full). report may be NULL. Nothing runs until a pass is asked
+ * for. Callbacks run on the thread-default main context of the caller.
+ * (transfer full) */
+MedDelivery *med_service_delivery_new (MedStore *store, MedTransport *transport,
+    const MedDeliveryConfig *cfg, MedDeliveryReportFunc report,
+    gpointer user_data);
+/* One pass: every message due now, one at a time, then callback. A pass
+ * already running (from the timer) is joined rather than doubled. */
+void med_service_delivery_flush_async (MedDelivery *d,
+    GAsyncReadyCallback callback, gpointer user_data);
+/* Adds this pass's outcomes to *counts (may be NULL); FALSE with the store
+ * error that ended the pass early. */
+gboolean med_service_delivery_flush_finish (MedDelivery *d,
+    GAsyncResult *result, MedDeliveryCounts *counts, GError **error);
+/* Runs a pass whenever a message is due, checking every interval_seconds
+ * (serve). */
+void med_service_delivery_start (MedDelivery *d);
+/* Graceful stop: no new claims; a message with the transport gets
+ * grace_seconds to finish, then the hand-over is cancelled and the message
+ * released (due again at once). done runs on the main context once nothing
+ * is in flight. */
+void med_service_delivery_stop (MedDelivery *d, guint grace_seconds,
+    GSourceFunc done, gpointer user_data);
+/* TRUE while a message is with the transport. */
+gboolean med_service_delivery_busy (MedDelivery *d);
+/* Frees the loop and its transport; stop it first when a pass may run. */
+void med_delivery_free (MedDelivery *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedDelivery, med_delivery_free)
+
+/* `outbox flush`: one pass on a private main context; returns when every
+ * due message was handled. FALSE on a store error (the counts so far are
+ * still added). */
+gboolean med_service_outbox_flush (MedStore *store, MedTransport *transport,
+    const MedDeliveryConfig *cfg, MedDeliveryReportFunc report,
+    gpointer user_data, MedDeliveryCounts *counts, GError **error);
 
 G_END_DECLS

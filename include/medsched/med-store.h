@@ -34,6 +34,44 @@ typedef enum
 
 typedef struct _MedStore MedStore;
 
+/* What a CONFLICT clashed with, when the store knows it: a booking refused
+ * because a room, mediator, interpreter, the case or one of its parties
+ * (by contact, in another case) is taken, the mediator is on leave, or has
+ * reached the daily cap. The English message stays the error's message;
+ * front ends render this in the reader's language. */
+typedef enum
+{
+  MED_CONFLICT_ROOM,
+  MED_CONFLICT_MEDIATOR,
+  MED_CONFLICT_INTERPRETER,
+  MED_CONFLICT_CASE, /* the case's own other session */
+  MED_CONFLICT_PARTY, /* a party of the case, in another case */
+  MED_CONFLICT_LEAVE, /* the mediator's leave */
+  MED_CONFLICT_DAILY_CAP, /* the mediator's sessions that day */
+  MED_CONFLICT_N
+} MedConflictKind;
+
+typedef struct
+{
+  MedConflictKind kind;
+  gint64 id; /* the room, mediator, interpreter or case */
+  char *name; /* its name (the case's number for case and party) */
+  gint64 booking_id; /* the session in the way; 0 for leave and cap */
+  MedTime start; /* of that session or the leave; the cap: the local day */
+  MedTime end;
+  gboolean buffer; /* room: only the setup/cleanup time around it touches */
+  gint count; /* daily cap: sessions already that day, and the cap */
+  gint cap;
+} MedStoreConflict;
+
+/* "room", "mediator", "interpreter", "case", "party", "leave",
+ * "daily-cap". */
+const char *med_conflict_kind_to_string (MedConflictKind k);
+/* The conflict carried by a MED_STORE_ERROR_CONFLICT, or NULL (another
+ * error, or a conflict the schema's triggers found). (transfer none: lives
+ * as long as error) */
+const MedStoreConflict *med_store_error_get_conflict (const GError *error);
+
 /* Opens (creating if missing) and migrates the store. A file written by a
  * newer medsched fails with MED_STORE_ERROR_TOO_NEW; a SQLite file that has
  * tables but is not ours fails with MED_STORE_ERROR_FOREIGN; a file that is
@@ -51,6 +89,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedStore, med_store_close)
  * status_at, settled_at): tests and replays pass an instant, 0 goes back
  * to the real clock. */
 void med_store_set_now (MedStore *store, MedTime now);
+/* Now as the store sees it: the fixed clock, else the real one. */
+MedTime med_store_now (MedStore *store);
 
 /* Schema version this build writes. */
 gint med_store_schema_version (void);
@@ -108,6 +148,53 @@ gboolean med_store_set_case_status (MedStore *store, gint64 case_id,
     MedCaseStatus to, MedDepartment department, const char *actor,
     GError **error);
 
+/* A case's parties after intake (med-store-party.c). The rules (which
+ * case states allow it, a case keeps one party) are the service's; these
+ * only check the values and write them with their audit row (entity
+ * "case": "party.add", "party.update" naming the fields changed,
+ * "party.remove"; ids and field names, never values). A removed party is
+ * kept, marked removed, and left out of every listing, link and check:
+ * its id is never reused. get fails with NOT_FOUND when the party is not
+ * (or no longer) one of the case's. */
+MedParty *med_store_get_party (MedStore *store, gint64 case_id, gint64 party_id,
+    GError **error);
+/* Returns the new party's id or 0 (at most MED_MAX_PARTIES a case). */
+gint64 med_store_add_party (MedStore *store, gint64 case_id, const MedParty *p,
+    const char *actor, GError **error);
+/* p->id and p->case_id name the party; the other fields are its new
+ * values. Nothing changed: no audit row. */
+gboolean med_store_update_party (MedStore *store, const MedParty *p,
+    const char *actor, GError **error);
+gboolean med_store_remove_party (MedStore *store, gint64 case_id,
+    gint64 party_id, const char *actor, GError **error);
+
+/* What to find cases by; zeros and NULLs match everything. */
+typedef struct
+{
+  /* a part of the case number, of a party's name or of its contact
+   * (spaces and dashes ignored there); taken literally (no wildcards) */
+  const char *text;
+  gint status; /* MedCaseStatus, < 0 = any */
+  MedTime from, to; /* with a confirmed session overlapping [from, to) */
+  gint64 mediator_id; /* with a confirmed session with this mediator (with
+                       * from/to: the same session) */
+} MedCaseQuery;
+
+/* Cases of a centre matching q, newest intake first, limit of them from
+ * offset; *total (may be NULL) gets how many match in all. (transfer
+ * full) array of MedCase* */
+GPtrArray *med_store_search_cases (MedStore *store, gint64 centre_id,
+    const MedCaseQuery *q, guint offset, guint limit, guint *total,
+    GError **error);
+
+/* An audit row for a decision the service takes itself (an undone
+ * booking, …), joining an open transaction: action and entity are
+ * lowercase words ("booking.undo", "booking"), detail a JSON object of
+ * ids and states (no personal data) or NULL. */
+gboolean med_store_add_audit (MedStore *store, const char *actor,
+    const char *action, const char *entity, gint64 entity_id,
+    const char *detail, GError **error);
+
 /* Bookings. book inserts atomically (BEGIN IMMEDIATE unless inside
  * med_store_begin): re-checks room (with setup/cleanup buffers), mediator,
  * interpreter, the case's other bookings and its parties' other bookings,
@@ -123,6 +210,13 @@ gint64 med_store_book (MedStore *store, const MedBooking *b, const char *actor,
  * UID of to are ignored. A cancelled booking cannot be moved. */
 gboolean med_store_reschedule (MedStore *store, gint64 booking_id,
     const MedBooking *to, const char *actor, GError **error);
+/* The re-checks of book (exclude_id 0) or of reschedule (exclude_id the
+ * booking moved: its case, and its room and mediator unless b gives
+ * others) without writing anything: TRUE when the store would take b now,
+ * else the error book would give (CONFLICT with its MedStoreConflict
+ * naming the resource that clashes and its booking). */
+gboolean med_store_check_booking (MedStore *store, const MedBooking *b,
+    gint64 exclude_id, GError **error);
 /* Cancels: status cancelled, SEQUENCE + 1; the case goes back to
  * dispatched if it has no other confirmed booking. */
 gboolean med_store_cancel (MedStore *store, gint64 booking_id,
@@ -149,6 +243,13 @@ typedef struct
 MedStoreSnapshot *med_store_load_snapshot (MedStore *store, gint64 centre_id,
     MedTime from, MedTime to, GError **error);
 void med_store_snapshot_free (MedStoreSnapshot *s);
+/* Each mediator's confirmed bookings among those med_store_load_snapshot
+ * would read for [from, to), leaving out exclude_booking_id (0 = none): the
+ * load a windowed search hands the scheduler (MedSnapshot.mediator_load).
+ * (transfer full) array of MedMediatorLoad */
+GArray *med_store_mediator_load (MedStore *store, gint64 centre_id,
+    MedTime from, MedTime to, gint64 exclude_booking_id, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedStoreSnapshot, med_store_snapshot_free)
 
 /* Other confirmed bookings of any party of case_id (matched by contact,
@@ -183,6 +284,38 @@ gboolean med_store_import_doc (MedStore *store, gint64 centre_id,
 gboolean med_store_audit_verify (MedStore *store, gint64 *n_rows,
     gint64 *bad_id, GError **error);
 
+/* The chain's head kept outside the table (with each backup, in serve's
+ * log once a day): the chain checks every row against the one before it,
+ * so it cannot see its newest rows deleted; an anchor can. Written
+ * "ID:HASH" (the last row's id and hash; "0:" and 64 zeros for an empty
+ * log). */
+typedef struct
+{
+  gint64 id;
+  char hash[65]; /* lowercase hex, NUL-terminated */
+} MedAuditAnchor;
+
+/* The last row's id and hash. */
+gboolean med_store_audit_head (MedStore *store, MedAuditAnchor *anchor,
+    GError **error);
+/* "ID:HASH". (transfer full) */
+char *med_audit_anchor_to_string (const MedAuditAnchor *anchor);
+/* Reads "ID:HASH", or the text of an anchor file (the same on one line;
+ * blank lines and lines starting with '#' are skipped). On bad text
+ * MED_STORE_ERROR_INVALID. */
+gboolean med_audit_anchor_parse (const char *text, MedAuditAnchor *anchor,
+    GError **error);
+/* An anchor file's text: comment lines saying what it is, then ID:HASH.
+ * (transfer full) */
+char *med_audit_anchor_file_text (const MedAuditAnchor *anchor,
+    const char *what);
+/* med_store_audit_verify, then the anchor: the log must still hold row
+ * anchor->id with that hash. Rows removed from the end (the log ends
+ * before the anchor's row) or a rewritten row fail with
+ * MED_STORE_ERROR_AUDIT saying which. */
+gboolean med_store_audit_verify_anchor (MedStore *store,
+    const MedAuditAnchor *anchor, gint64 *n_rows, GError **error);
+
 typedef struct
 {
   gint64 id;
@@ -209,6 +342,48 @@ gboolean med_store_same_day_report (MedStore *store, gint64 centre_id,
  * CLI "store check". */
 gboolean med_store_check (MedStore *store, GError **error);
 
+/* ---- backups (med-store-backup.c) -------------------------------------- */
+
+/* Copies the store to dest with SQLite's online backup API: one consistent
+ * snapshot taken in a read transaction (other processes keep writing),
+ * written beside dest, checked with PRAGMA integrity_check, self-contained
+ * (rollback journal, no -wal), fsynced, then linked into place: dest is
+ * whole or absent. dest must not exist (INVALID). Writes dest.anchor (the
+ * copy's audit head, med_audit_anchor_file_text) and sets *anchor (may be
+ * NULL). */
+gboolean med_store_backup (MedStore *store, const char *dest,
+    MedAuditAnchor *anchor, GError **error);
+/* med_store_backup to dir/STEM-YYYYMMDDTHHMMSSZ.db (STEM: the store
+ * file's name without .db; now in UTC; -N added when taken), then removes
+ * all but the newest keep backups of STEM in dir, with their anchors
+ * (keep 0 = remove nothing; other files are never touched). *out_path
+ * (transfer full), *anchor and *n_removed may be NULL. */
+gboolean med_store_backup_to_dir (MedStore *store, const char *dir, MedTime now,
+    guint keep, char **out_path, MedAuditAnchor *anchor, guint *n_removed,
+    GError **error);
+
+typedef struct
+{
+  gint64 audit_rows; /* rows of the restored audit log */
+  gboolean anchored; /* checked against an anchor too */
+  char *kept; /* the replaced database, kept beside it; NULL if none */
+} MedStoreRestore;
+
+/* Puts backup in target's place. The backup is copied beside target and
+ * opened as a store (an older schema is migrated); unless the copy passes
+ * PRAGMA integrity_check and the overlap check (med_store_check), the
+ * audit chain and the anchor (anchor, or else backup.anchor when it
+ * exists) nothing changes and the error says why (CORRUPT, CONFLICT,
+ * AUDIT, …). An existing target must be a medsched store that nobody has
+ * open (BUSY otherwise: stop serve first); it stays beside the new one as
+ * target.replaced-YYYYMMDDTHHMMSSZ (now, UTC). The copy is fsynced and
+ * renamed over target: the database is the old one or the restored one,
+ * never half of each. *out (may be NULL) is filled on success; free
+ * out->kept. */
+gboolean med_store_restore (const char *backup, const char *target,
+    const MedAuditAnchor *anchor, MedTime now, MedStoreRestore *out,
+    GError **error);
+
 /* ---- invites, feeds and their delivery (schema version 2) ----------------
  *
  * The store keeps what invites and feeds are made from and what happened
@@ -228,6 +403,12 @@ typedef enum
  * angle brackets or commas). A party's contact that passes is their
  * e-mail; anything else (a phone number) is not. */
 gboolean med_store_is_email (const char *s);
+/* A party's contact as a number an SMS can go to: an optional leading
+ * '+' and 5–20 digits, spaces, dashes, dots and parentheses dropped
+ * ("138 0000 0001" → "13800000001", "(0891) 632-0000" → "08916320000");
+ * NULL when the contact is not one (an e-mail address, empty, letters, a
+ * '+' inside). (transfer full) */
+char *med_store_sms_number (const char *contact);
 
 /* Sets (or clears with "" / NULL) the e-mail address of a mediator or an
  * interpreter. Audited without the address. */
@@ -243,6 +424,17 @@ gboolean med_store_set_public_url (MedStore *store, gint64 centre_id,
     const char *url, const char *actor, GError **error);
 /* (transfer full) */
 char *med_store_get_public_url (MedStore *store, gint64 centre_id,
+    GError **error);
+
+/* The centre's telephone as parties should dial it ("0891-6320000",
+ * "+86 891 632 0000"): digits with spaces, '+', '-', '(', ')' or '/',
+ * 3–20 digits, at most 32 bytes; "" removes it. Shown on the pages of a
+ * link that no longer opens a session and in the SMS of a cancellation.
+ * Audited (the centre's number is not personal data). */
+gboolean med_store_set_centre_phone (MedStore *store, gint64 centre_id,
+    const char *phone, const char *actor, GError **error);
+/* "" when none. (transfer full) */
+char *med_store_get_centre_phone (MedStore *store, gint64 centre_id,
     GError **error);
 
 /* What a booking has beyond MedBooking. */
@@ -269,9 +461,11 @@ gboolean med_store_set_booking_note (MedStore *store, gint64 booking_id,
 
 /* A party's join link capability for one booking: base64url of
  * HMAC-SHA256 (store secret, "join:" UID ":" party id), 22 characters
- * (132 bits). Derived, never stored: the same booking and party always
- * give the same token, another booking or party another one. The party
- * must belong to the booking's case. (transfer full) */
+ * (132 bits); once issued again (med_store_join_reissue) the message
+ * ends in ":" and the link's generation. Derived, never stored: the same
+ * booking, party and generation always give the same token, another one
+ * another token. The party must belong to the booking's case.
+ * (transfer full) */
 char *med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
     GError **error);
 /* public_url + "/join/" + token. (transfer full) */
@@ -283,6 +477,23 @@ char *med_store_join_url (MedStore *store, gint64 booking_id, gint64 party_id,
 gboolean med_store_join_lookup (MedStore *store, const char *token,
     MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
     GError **error);
+/* Whether token is an earlier generation of a link that was issued again
+ * (a confirmed booking overlapping [from, to), as join_lookup): such a
+ * link opens nothing, but its page can say that it was replaced. FALSE
+ * with NOT_FOUND when it is not one. */
+gboolean med_store_join_lookup_replaced (MedStore *store, const char *token,
+    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
+    GError **error);
+/* Issues a party's link to a booking again: the generation goes up by one
+ * (the old link no longer matches anything) and a revocation is lifted.
+ * The booking must be confirmed and the party one of its case's. Audited
+ * ("join.reissue": party id and generation). *generation (optional) gets
+ * the new one. */
+gboolean med_store_join_reissue (MedStore *store, gint64 booking_id,
+    gint64 party_id, const char *actor, gint *generation, GError **error);
+/* The current generation of a party's link (0 until issued again). */
+gint med_store_join_generation (MedStore *store, gint64 booking_id,
+    gint64 party_id, GError **error);
 
 /* Attendees' answers (iTIP REPLY). */
 typedef struct
@@ -313,10 +524,11 @@ gboolean med_store_apply_reply (MedStore *store, const char *uid,
 GPtrArray *med_store_list_attendee_status (MedStore *store, gint64 booking_id,
     GError **error);
 
-/* The iMIP outbox. A message is pending until the MTA takes it (sent),
- * it fails max_attempts times (failed), or a newer message for the same
- * booking and recipient replaces it before it went out (superseded).
- * Rows are never deleted. */
+/* The outbox of both channels: iMIP e-mail ("mail") and SMS ("sms"). A
+ * message is pending until its transport takes it (sent), it fails
+ * max_attempts times (failed), or a newer message for the same booking,
+ * recipient and channel replaces it before it went out (superseded). Rows
+ * are never deleted. */
 typedef enum
 {
   MED_OUTBOX_PENDING,
@@ -328,47 +540,64 @@ typedef enum
 
 const char *med_outbox_state_to_string (MedOutboxState s);
 
+/* The channels of the outbox, as transports name them. */
+#define MED_OUTBOX_MAIL "mail"
+#define MED_OUTBOX_SMS  "sms"
+
 typedef struct
 {
   gint64 id;
   gint64 booking_id;
   char *recipient_name;
-  char *recipient_addr;
-  char *method; /* "REQUEST" or "CANCEL" */
+  char *recipient_addr; /* an e-mail address, or an SMS number
+                         * (med_store_sms_number) */
+  char *method; /* "REQUEST" or "CANCEL" (an SMS of a cancellation) */
   gint sequence;
   char *subject;
-  char *message; /* the whole RFC 5322 message; NULL in listings */
+  char *message; /* the whole RFC 5322 message, or the SMS text; NULL in
+                  * listings */
   MedOutboxState state;
   MedTime created_at;
   gint attempts;
   MedTime next_attempt_at;
   MedTime sent_at; /* 0 until sent */
   char *last_error; /* "" when none */
+  char *channel; /* "mail" or "sms"; NULL when adding = "mail" */
+  /* "invite" (mail), or what an SMS says: "booked", "moved",
+   * "cancelled", "reminder", "link"; NULL when adding = "invite" */
+  char *purpose;
+  MedTime due_at; /* when adding: when it falls due (0 = now) */
 } MedOutboxMessage;
 
 void med_outbox_message_free (MedOutboxMessage *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedOutboxMessage, med_outbox_message_free)
 
 /* Queues one message (booking_id, recipient_name/addr, method, sequence,
- * subject, message are read), due now. Older pending messages for the
- * same booking and recipient become superseded. Join the booking change's
- * transaction (med_store_begin) so both commit or neither. Returns the id
- * or 0. */
+ * subject, message, channel, purpose, due_at are read), due at due_at or
+ * now. Older pending messages for the same booking, recipient and channel
+ * become superseded, with one exception that keeps the day-before
+ * reminder: a reminder replaces only a pending reminder, and only a move
+ * or a cancellation replaces a pending reminder (then any pending
+ * reminder of the booking on that channel, whoever it was for: queue a
+ * change's messages before its reminders). An SMS goes to a number
+ * (med_store_sms_number's form) and has at most 2048 bytes. Join the
+ * booking change's transaction (med_store_begin) so both commit or
+ * neither. Returns the id or 0. */
 gint64 med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
     const char *actor, GError **error);
 /* Messages, newest last; pending_only leaves the others out. The message
  * text is not loaded. (transfer full) */
 GPtrArray *med_store_outbox_list (MedStore *store, gboolean pending_only,
     GError **error);
-/* Takes the next pending message due at now (next_attempt_at <= now,
- * oldest first) and leases it: its next attempt moves to now + lease, so
- * a second flusher does not take it too, and a flusher killed while
- * sending retries it after the lease. NULL without error when nothing is
- * due. The message text is loaded. (transfer full) */
-MedOutboxMessage *med_store_outbox_claim (MedStore *store, MedTime now,
-    gint lease_seconds, GError **error);
-/* The MTA accepted it: state sent, sent_at now, and a ledger row with the
- * SHA-256 of the message text. */
+/* Takes the next pending message of channel due at now (next_attempt_at
+ * <= now, oldest first) and leases it: its next attempt moves to now +
+ * lease, so a second flusher does not take it too, and a flusher killed
+ * while sending retries it after the lease. NULL without error when
+ * nothing is due. The message text is loaded. (transfer full) */
+MedOutboxMessage *med_store_outbox_claim (MedStore *store, const char *channel,
+    MedTime now, gint lease_seconds, GError **error);
+/* The MTA or the SMS gateway accepted it: state sent, sent_at now, and a
+ * ledger row with the channel and the SHA-256 of the message text. */
 gboolean med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
     const char *actor, GError **error);
 /* An attempt failed: attempts + 1, last_error, and the next attempt after
@@ -376,6 +605,17 @@ gboolean med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
  * the message is failed (kept, not retried). */
 gboolean med_store_outbox_mark_failed (MedStore *store, gint64 id, MedTime now,
     const char *why, gint max_attempts, const char *actor, GError **error);
+/* Gives a claimed message back unsent, due at now, without counting an
+ * attempt (a delivery stopped before the MTA answered). lease_end is the
+ * next_attempt_at the claim returned: a message leased again since then is
+ * left alone. */
+gboolean med_store_outbox_release (MedStore *store, gint64 id,
+    MedTime lease_end, MedTime now, GError **error);
+/* When the next pending message of channel is due (its next_attempt_at,
+ * leases included): TRUE with *when set, or TRUE with *when 0 when nothing
+ * is pending. Reads only. */
+gboolean med_store_outbox_next_due (MedStore *store, const char *channel,
+    MedTime *when, GError **error);
 /* Puts a failed message back in the queue, due now, attempts reset. */
 gboolean med_store_outbox_retry (MedStore *store, gint64 id, MedTime now,
     const char *actor, GError **error);
@@ -392,6 +632,7 @@ typedef struct
   gint sequence;
   char *sha256; /* lowercase hex of the message text */
   MedTime sent_at;
+  char *channel; /* "mail" or "sms" */
 } MedLedgerEntry;
 
 void med_ledger_entry_free (MedLedgerEntry *e);
@@ -517,10 +758,17 @@ gboolean med_store_revoke_join (MedStore *store, gint64 booking_id,
     gint64 party_id, const char *actor, GError **error);
 gboolean med_store_join_revoked (MedStore *store, gint64 booking_id,
     gint64 party_id);
+/* Audits that a party's link was sent by hand ("join.send": party id,
+ * channel, the outbox message; no number or address). */
+gboolean med_store_join_sent (MedStore *store, gint64 booking_id,
+    gint64 party_id, const char *channel, gint64 outbox_id, const char *actor,
+    GError **error);
 
-/* TRUE when the mediator holds (or held) a session of the case. */
-gboolean med_store_mediator_has_case (MedStore *store, gint64 mediator_id,
-    gint64 case_id, GError **error);
+/* How many bookings of the case name the mediator, cancelled ones only
+ * with include_cancelled; -1 on error. A fact for the access rule
+ * (med_service_may_access_case), not the rule. */
+gint med_store_count_mediator_bookings (MedStore *store, gint64 mediator_id,
+    gint64 case_id, gboolean include_cancelled, GError **error);
 
 /* A number that changes whenever the store's data may have changed (a
  * commit by this connection or any other): the key of read caches. */

@@ -6,10 +6,10 @@
  * iMIP messages of a booking change inside its transaction.
  *
  * The ical module writes every calendar; the store keeps the outbox, the
- * replies and the imported busy time. What is left here is parsing
- * arguments, running the MTA, and presenting results. Every command that
- * writes runs in one store transaction; a command that fails changes
- * nothing. Addresses and names go to stdout or files, never to logs. */
+ * replies and the imported busy time, and the service layer delivers the
+ * outbox (src/service/med-service-outbox.c). What is left here is parsing
+ * arguments and presenting results. Every command that writes runs in one
+ * store transaction; a command that fails changes nothing. Addresses and names go to stdout or files, never to logs. */
 #define G_LOG_DOMAIN "medsched-cli"
 
 #include "med-cli.h"
@@ -26,12 +26,7 @@
 
 /* A feed shows sessions from this many days back (whole local days). */
 /* Busy calendars are expanded over [now - 1 day, now + this]. */
-#define BUSY_DAYS_AHEAD      400
-#define DEFAULT_SENDMAIL     "/usr/sbin/sendmail -t -i"
-#define DEFAULT_MAX_ATTEMPTS 6
-#define MTA_TIMEOUT_SECONDS  120
-/* Longer than one MTA run: a killed flush retries after this. */
-#define OUTBOX_LEASE_SECONDS 600
+#define BUSY_DAYS_AHEAD 400
 
 static int usage_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
@@ -310,9 +305,9 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (MedCentre) centre = NULL;
   g_autoptr (GPtrArray) list = NULL;
 
-  if (!med_cli_parse_options ("- the iMIP outbox",
-          "Lists the invites and cancellations queued for e-mail, with their "
-          "delivery state.",
+  if (!med_cli_parse_options ("- the outbox (e-mail and SMS)",
+          "Lists the invites and cancellations queued for e-mail and the "
+          "texts queued for SMS, with their delivery state.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
@@ -337,6 +332,10 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
       json_builder_add_int_value (b, m->id);
       json_builder_set_member_name (b, "booking_id");
       json_builder_add_int_value (b, m->booking_id);
+      json_builder_set_member_name (b, "channel");
+      json_builder_add_string_value (b, m->channel);
+      json_builder_set_member_name (b, "purpose");
+      json_builder_add_string_value (b, m->purpose);
       json_builder_set_member_name (b, "recipient_name");
       json_builder_add_string_value (b, m->recipient_name);
       json_builder_set_member_name (b, "recipient_addr");
@@ -369,7 +368,7 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
     return EXIT_OK;
   }
   {
-    g_autoptr (MedTable) t = med_table_new (8, "ID", "BOOKING", "METHOD", "SEQ",
+    g_autoptr (MedTable) t = med_table_new (8, "ID", "BOOKING", "WHAT", "SEQ",
         "TO", "STATE", "ATTEMPTS", "WHEN");
 
     for (guint i = 0; i < list->len; i++) {
@@ -390,183 +389,169 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
               m->last_error)
           : g_strdup (med_outbox_state_to_string (m->state));
 
-      med_table_add (t, id, bk, m->method, seq, m->recipient_addr, state, att,
-          when);
+      g_autofree char *what = g_strcmp0 (m->channel, MED_OUTBOX_SMS) == 0
+          ? g_strdup_printf ("SMS %s", m->purpose)
+          : g_strdup (m->method);
+
+      med_table_add (t, id, bk, what, seq, m->recipient_addr, state, att, when);
     }
     med_table_print (t, stdout);
   }
   return EXIT_OK;
 }
 
-typedef struct
-{
-  GMainLoop *loop;
-  GBytes *output;
-  GError *error;
-  gboolean done;
-} MtaRun;
-
+/* What `outbox flush` prints for each message (addresses and numbers go
+ * to stdout, never to logs). */
 static void
-mta_communicated_cb (GObject *source, GAsyncResult *result, gpointer data)
+flush_report (const MedOutboxMessage *m, MedDeliveryOutcome outcome,
+    const char *why, gpointer data)
 {
-  MtaRun *run = data;
+  gint attempts = m->attempts + 1;
+  g_autofree char *what = g_strcmp0 (m->channel, MED_OUTBOX_SMS) == 0
+      ? g_strdup_printf ("SMS (%s)", m->purpose)
+      : g_strdup_printf ("%s SEQUENCE %d", m->method, m->sequence);
 
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), result, &run->output,
-      NULL, &run->error);
-  run->done = TRUE;
-  g_main_loop_quit (run->loop);
+  switch (outcome) {
+    case MED_DELIVERY_SENT:
+      printf ("sent #%" G_GINT64_FORMAT " %s of booking %" G_GINT64_FORMAT
+              " to %s\n",
+          m->id, what, m->booking_id, m->recipient_addr);
+      break;
+    case MED_DELIVERY_RETRY:
+      printf ("failed #%" G_GINT64_FORMAT " to %s (attempt %d, retry in %d "
+              "s): %s\n",
+          m->id, m->recipient_addr, attempts,
+          med_store_outbox_backoff (attempts), why);
+      break;
+    case MED_DELIVERY_GAVE_UP:
+      printf ("gave up #%" G_GINT64_FORMAT " to %s after %d attempts: %s\n",
+          m->id, m->recipient_addr, attempts, why);
+      break;
+    case MED_DELIVERY_RELEASED:
+      printf ("released #%" G_GINT64_FORMAT " unsent\n", m->id);
+      break;
+  }
 }
 
+/* One pass of one channel; FALSE on a store error (in *error). */
 static gboolean
-mta_timed_out_cb (gpointer data)
+flush_channel (MedCliGlobal *g, MedStore *store, MedTransport *transport,
+    gint max_attempts, guint lease, MedDeliveryCounts *counts, GError **error)
 {
-  g_cancellable_cancel (data);
-  return G_SOURCE_REMOVE;
-}
+  MedDeliveryConfig cfg;
 
-/* Hands message to the MTA (argv) on its standard input. TRUE when it
- * exits with status 0; else *why says what happened. */
-static gboolean
-run_mta (char **argv, const char *message, char **why)
-{
-  g_autoptr (GMainContext) ctx = g_main_context_new ();
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GCancellable) cancel = g_cancellable_new ();
-  g_autoptr (GBytes) input = g_bytes_new_static (message, strlen (message));
-  g_autoptr (GSource) timeout = NULL;
-  g_autoptr (GError) error = NULL;
-  MtaRun run = { 0 };
-  gboolean ok = FALSE;
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
-      | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv,
-      &error);
-  if (proc == NULL) {
-    *why = g_strdup (error->message);
-    return FALSE;
-  }
-  g_main_context_push_thread_default (ctx);
-  run.loop = g_main_loop_new (ctx, FALSE);
-  timeout = g_timeout_source_new_seconds (MTA_TIMEOUT_SECONDS);
-  g_source_set_callback (timeout, mta_timed_out_cb, cancel, NULL);
-  g_source_attach (timeout, ctx);
-  g_subprocess_communicate_async (proc, input, cancel, mta_communicated_cb,
-      &run);
-  while (!run.done)
-    g_main_loop_run (run.loop);
-  g_source_destroy (timeout);
-  if (g_cancellable_is_cancelled (cancel)) {
-    g_subprocess_force_exit (proc);
-    g_subprocess_wait (proc, NULL, NULL);
-    *why = g_strdup_printf ("%s did not finish within %d s", argv[0],
-        MTA_TIMEOUT_SECONDS);
-  } else if (run.error != NULL) {
-    *why = g_strdup (run.error->message);
-  } else if (g_subprocess_get_if_exited (proc)
-      && g_subprocess_get_exit_status (proc) == 0) {
-    ok = TRUE;
-  } else {
-    gsize len = 0;
-    const char *out = run.output ? g_bytes_get_data (run.output, &len) : NULL;
-    g_autofree char *said = g_strndup (out ? out : "", MIN (len, 300));
-
-    g_strstrip (said);
-    if (g_subprocess_get_if_exited (proc))
-      *why = g_strdup_printf ("%s exited with status %d%s%s", argv[0],
-          g_subprocess_get_exit_status (proc), *said ? ": " : "", said);
-    else
-      *why = g_strdup_printf ("%s was killed by signal %d", argv[0],
-          g_subprocess_get_term_sig (proc));
-  }
-  g_main_context_pop_thread_default (ctx);
-  g_main_loop_unref (run.loop);
-  g_clear_pointer (&run.output, g_bytes_unref);
-  g_clear_error (&run.error);
-  return ok;
+  med_service_delivery_config_init (&cfg);
+  cfg.max_attempts = max_attempts;
+  cfg.fixed_now = g->now;
+  cfg.actor = g->actor;
+  if (lease != 0)
+    cfg.lease_seconds = lease;
+  return med_service_outbox_flush (store, transport, &cfg, flush_report, NULL,
+      counts, error);
 }
 
 int
 med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
 {
-  g_autofree char *sendmail = NULL;
-  int max_attempts = DEFAULT_MAX_ATTEMPTS, code = 0;
+  g_autofree char *sendmail = NULL, *spool = NULL, *channel = NULL;
+  int max_attempts = 6, sms_timeout = 0, code = 0;
   GOptionEntry entries[]
       = { { "sendmail", 0, 0, G_OPTION_ARG_STRING, &sendmail,
               "MTA command reading the message on stdin "
-              "(default $MEDSCHED_SENDMAIL or " DEFAULT_SENDMAIL ")",
+              "(default $MEDSCHED_SENDMAIL or " MED_SENDMAIL_DEFAULT ")",
               "CMD" },
+          { "sms-spool", 0, 0, G_OPTION_ARG_FILENAME, &spool,
+              "gammu-smsd's spool with outbox/, sent/ and error/ (default "
+              "$MEDSCHED_SMS_SPOOL; with --channel sms "
+              "" MED_SMS_SPOOL_DEFAULT ")",
+              "DIR" },
+          { "sms-timeout", 0, 0, G_OPTION_ARG_INT, &sms_timeout,
+              "Seconds gammu-smsd gets to send an SMS (default 300)", "N" },
+          { "channel", 0, 0, G_OPTION_ARG_STRING, &channel,
+              "mail, sms or all (default all)", "WHICH" },
           { "max-attempts", 0, 0, G_OPTION_ARG_INT, &max_attempts,
               "Give a message up after N failed attempts (default 6)", "N" },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
-  g_auto (GStrv) mta = NULL;
+  g_autoptr (MedTransport) mta = NULL;
+  g_autoptr (MedTransport) gateway = NULL;
+  MedDeliveryCounts counts = { 0 };
+  gboolean mail, sms;
   const char *cmd;
-  guint sent = 0, retry = 0, given_up = 0;
 
   if (!med_cli_parse_options ("- send due messages",
-          "Hands every due outbox message to a sendmail-compatible MTA, one "
-          "at a time; a message is marked sent only once the MTA accepted "
-          "it (exit status 0). Failures are retried after 1 min, 5 min, "
-          "30 min, 2 h, then every 6 h.",
+          "Hands every due outbox message to its transport, one at a time: "
+          "e-mail to a sendmail-compatible MTA, SMS to gammu-smsd through "
+          "its spool (when one is named: --sms-spool, $MEDSCHED_SMS_SPOOL, "
+          "or --channel sms for " MED_SMS_SPOOL_DEFAULT "). A message is "
+          "marked sent only once the MTA accepted it (exit status 0) or "
+          "gammu-smsd moved it to sent/. Failures are retried after 1 min, "
+          "5 min, 30 min, 2 h, then every 6 h. `medsched serve` delivers the "
+          "same way by itself; running both at once sends each message "
+          "once.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
     return usage_error ("outbox flush takes no arguments");
   if (max_attempts < 1 || max_attempts > 100)
     return usage_error ("--max-attempts must be 1–100");
+  if (sms_timeout < 0 || sms_timeout > 3600)
+    return usage_error ("--sms-timeout must be 1–3600");
+  if (channel == NULL || strcmp (channel, "all") == 0) {
+    mail = sms = TRUE;
+  } else if (strcmp (channel, MED_OUTBOX_MAIL) == 0
+      || strcmp (channel, MED_OUTBOX_SMS) == 0) {
+    mail = strcmp (channel, MED_OUTBOX_MAIL) == 0;
+    sms = !mail;
+  } else {
+    return usage_error ("--channel takes mail, sms or all");
+  }
   cmd = sendmail;
   if (cmd == NULL)
     cmd = g_getenv ("MEDSCHED_SENDMAIL");
-  if (cmd == NULL || *cmd == '\0')
-    cmd = DEFAULT_SENDMAIL;
-  if (!g_shell_parse_argv (cmd, NULL, &mta, &error))
+  if (mail && (mta = med_service_sendmail_new (cmd, 0, &error)) == NULL)
     return usage_error ("--sendmail: %s", error->message);
+  if (spool == NULL && g_getenv ("MEDSCHED_SMS_SPOOL") != NULL)
+    spool = g_strdup (g_getenv ("MEDSCHED_SMS_SPOOL"));
   if ((store = med_cli_open_store (g, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
+  /* SMS only to a spool named here: a machine may have a spool that no
+   * gateway reads (serve's [sms] group is the usual way) */
+  if (sms && spool == NULL && mail) {
+    MedTime due = 0;
+
+    if (med_store_outbox_next_due (store, MED_OUTBOX_SMS, &due, NULL)
+        && due != 0 && due <= g->now)
+      fprintf (stderr,
+          "medsched: SMS are due; they go with --sms-spool DIR (or serve's "
+          "[sms] group)\n");
+    sms = FALSE;
+  }
+  if (sms
+      && (gateway
+             = med_service_sms_spool_new (spool, (guint) sms_timeout, &error))
+          == NULL)
+    return usage_error ("--sms-spool: %s", error->message);
   /* an MTA that exits without reading the whole message is a failed
    * attempt, not a SIGPIPE for us */
   signal (SIGPIPE, SIG_IGN);
-  for (;;) {
-    g_autoptr (MedOutboxMessage) m = NULL;
-    g_autofree char *why = NULL;
-
-    m = med_store_outbox_claim (store, g->now, OUTBOX_LEASE_SECONDS, &error);
-    if (m == NULL) {
-      if (error != NULL)
-        return med_cli_report (g_steal_pointer (&error));
-      break;
-    }
-    if (run_mta (mta, m->message, &why)) {
-      if (!med_store_outbox_mark_sent (store, m->id, g->now, g->actor, &error))
-        return med_cli_report (g_steal_pointer (&error));
-      printf ("sent #%" G_GINT64_FORMAT " %s SEQUENCE %d of booking "
-              "%" G_GINT64_FORMAT " to %s\n",
-          m->id, m->method, m->sequence, m->booking_id, m->recipient_addr);
-      sent++;
-      continue;
-    }
-    if (!med_store_outbox_mark_failed (store, m->id, g->now, why, max_attempts,
-            g->actor, &error))
-      return med_cli_report (g_steal_pointer (&error));
-    if (m->attempts + 1 >= max_attempts) {
-      printf ("gave up #%" G_GINT64_FORMAT " to %s after %d attempts: %s\n",
-          m->id, m->recipient_addr, m->attempts + 1, why);
-      given_up++;
-    } else {
-      printf ("failed #%" G_GINT64_FORMAT " to %s (attempt %d, retry in %d "
-              "s): %s\n",
-          m->id, m->recipient_addr, m->attempts + 1,
-          med_store_outbox_backoff (m->attempts + 1), why);
-      retry++;
-    }
+  if ((mta != NULL
+          && !flush_channel (g, store, g_steal_pointer (&mta), max_attempts, 0,
+              &counts, &error))
+      || (gateway != NULL
+          && !flush_channel (g, store, g_steal_pointer (&gateway), max_attempts,
+              med_service_sms_lease ((guint) sms_timeout), &counts, &error))) {
+    fflush (stdout);
+    return med_cli_report (g_steal_pointer (&error));
   }
-  printf ("outbox: %u sent, %u to retry, %u given up\n", sent, retry, given_up);
-  if (retry + given_up > 0) {
-    fprintf (stderr, "medsched: %u message(s) could not be handed to the MTA\n",
-        retry + given_up);
+  fflush (stdout);
+  printf ("outbox: %u sent, %u to retry, %u given up\n", counts.sent,
+      counts.retry, counts.gave_up);
+  if (counts.retry + counts.gave_up > 0) {
+    fprintf (stderr,
+        "medsched: %u message(s) could not be handed to their transport\n",
+        counts.retry + counts.gave_up);
     return EXIT_FAILED;
   }
   return EXIT_OK;

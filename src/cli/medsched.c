@@ -22,6 +22,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Set by meson: <datadir>/medsched/calendars, where `meson install` puts
+ * calendars/. */
+#ifndef MEDSCHED_CALENDARS_DIR
+#define MEDSCHED_CALENDARS_DIR "/usr/share/medsched/calendars"
+#endif
+
 typedef MedCliGlobal Global;
 
 typedef int (*CommandFunc) (Global *g, int argc, char **argv);
@@ -254,7 +260,7 @@ cmd_init (Global *g, int argc, char **argv)
 {
   g_autofree char *name = NULL, *zone = NULL, *layers = NULL, *hours = NULL;
   g_autofree char *address = NULL, *mailbox = NULL, *calendars = NULL;
-  g_autofree char *weekend_hours = NULL, *public_url = NULL;
+  g_autofree char *weekend_hours = NULL, *public_url = NULL, *phone = NULL;
   int min_notice = -1, slot = 0, duration = 0, code = 0;
   gboolean no_fallback = FALSE;
   GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
@@ -277,6 +283,10 @@ cmd_init (Global *g, int argc, char **argv)
         "Base URL of the parties' join links (default "
         "https://medsched.invalid)",
         "URL" },
+    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone,
+        "The centre's telephone, shown to parties whose link no longer "
+        "opens a session",
+        "NUMBER" },
     { "min-notice", 0, 0, G_OPTION_ARG_INT, &min_notice,
         "Minimum notice before a session, minutes (default 60)", "MIN" },
     { "slot", 0, 0, G_OPTION_ARG_INT, &slot,
@@ -286,7 +296,9 @@ cmd_init (Global *g, int argc, char **argv)
     { "no-fallback", 0, 0, G_OPTION_ARG_NONE, &no_fallback,
         "Never use another room kind when the preferred one is full", NULL },
     { "calendars", 0, 0, G_OPTION_ARG_FILENAME, &calendars,
-        "Import every .ics holiday notice in DIR", "DIR" },
+        "Import every .ics holiday notice in DIR (default: those installed "
+        "with medsched)",
+        "DIR" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = med_centre_new_default ();
@@ -371,6 +383,11 @@ cmd_init (Global *g, int argc, char **argv)
     c->default_duration_minutes = duration;
   c->allow_fallback = !no_fallback;
 
+  /* Without --calendars: the notices installed with medsched, if any. */
+  if (calendars == NULL
+      && g_file_test (MEDSCHED_CALENDARS_DIR, G_FILE_TEST_IS_DIR))
+    calendars = g_strdup (MEDSCHED_CALENDARS_DIR);
+
   store = use_clock (med_store_open (g->db, &error), g);
   if (store == NULL)
     return report (g_steal_pointer (&error));
@@ -391,6 +408,8 @@ cmd_init (Global *g, int argc, char **argv)
       || (public_url
           && !med_store_set_public_url (store, id, public_url, g->actor,
               &error))
+      || (phone
+          && !med_store_set_centre_phone (store, id, phone, g->actor, &error))
       || (calendars
           && !import_calendar_dir (store, calendars, g->actor, &n_cal, &error))
       || !med_store_commit (store, &error)) {
@@ -1919,26 +1938,164 @@ cmd_import (Global *g, int argc, char **argv)
   return EXIT_OK;
 }
 
+/* An anchor given as ID:HASH or as the path of an anchor file. */
+static gboolean
+read_anchor_arg (const char *arg, MedAuditAnchor *anchor, GError **error)
+{
+  g_autofree char *text = NULL;
+  GStatBuf st;
+
+  if (med_audit_anchor_parse (arg, anchor, NULL))
+    return TRUE;
+  if (g_stat (arg, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > 4096) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--anchor: neither ID:HASH nor a readable anchor file");
+    return FALSE;
+  }
+  if (!g_file_get_contents (arg, &text, NULL, error)
+      || !med_audit_anchor_parse (text, anchor, error)) {
+    g_prefix_error (error, "--anchor %s: ", arg);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static int
 cmd_audit_verify (Global *g, int argc, char **argv)
 {
+  g_autofree char *anchor_arg = NULL;
   int code = 0;
-  GOptionEntry entries[] = { { NULL } };
+  GOptionEntry entries[]
+      = { { "anchor", 0, 0, G_OPTION_ARG_FILENAME, &anchor_arg,
+              "Also check that the log still holds this "
+              "head (a backup's .anchor file, or ID:HASH "
+              "from serve's log)",
+              "FILE|ID:HASH" },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedAuditAnchor anchor, head;
+  g_autofree char *head_text = NULL;
   gint64 rows = 0, bad = 0;
 
   if (!parse_options ("- check the audit log's hash chain",
           "Recomputes the audit log's hash chain; names the first edited "
-          "row.",
+          "row. With --anchor, also proves that no row was removed from the "
+          "end since the anchor was taken.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
     return usage_error ("audit verify takes no arguments");
-  if ((store = open_store (g, &error)) == NULL
-      || !med_store_audit_verify (store, &rows, &bad, &error))
+  if (anchor_arg != NULL && !read_anchor_arg (anchor_arg, &anchor, &error))
     return report (g_steal_pointer (&error));
-  printf ("audit log intact: %" G_GINT64_FORMAT " rows\n", rows);
+  if ((store = open_store (g, &error)) == NULL
+      || (anchor_arg != NULL
+              ? !med_store_audit_verify_anchor (store, &anchor, &rows, &error)
+              : !med_store_audit_verify (store, &rows, &bad, &error))
+      || !med_store_audit_head (store, &head, &error))
+    return report (g_steal_pointer (&error));
+  head_text = med_audit_anchor_to_string (&head);
+  printf ("audit log intact: %" G_GINT64_FORMAT " rows", rows);
+  if (anchor_arg != NULL)
+    printf (", still holding the anchor's row %" G_GINT64_FORMAT, anchor.id);
+  printf ("\nhead %s\n", head_text);
+  return EXIT_OK;
+}
+
+/* ---- backups ---- */
+
+static int
+cmd_backup (Global *g, int argc, char **argv)
+{
+  g_autofree char *dir = NULL, *path = NULL, *anchor_text = NULL;
+  int keep = 0, code = 0;
+  GOptionEntry entries[] = { { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
+                                 "Write DIR/NAME-YYYYMMDDTHHMMSSZ.db (UTC) "
+                                 "instead of FILE",
+                                 "DIR" },
+    { "keep", 0, 0, G_OPTION_ARG_INT, &keep,
+        "With --dir: keep the newest N backups of this database, remove "
+        "older ones (default: keep all)",
+        "N" },
+    { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  MedAuditAnchor anchor;
+  guint removed = 0;
+
+  if (!parse_options ("FILE | --dir DIR [--keep N] - copy the database",
+          "Copies the database while it is in use (SQLite's online backup "
+          "API: one consistent snapshot; serve keeps writing), checks the "
+          "copy, and writes FILE.anchor with the audit log's head. A backup "
+          "never replaces an existing file. See docs/backup.md.",
+          entries, &argc, &argv, &code))
+    return code;
+  if ((dir == NULL) == (argc != 2) || argc > 2)
+    return usage_error ("backup needs FILE or --dir DIR");
+  if (keep < 0 || keep > 100000 || (keep > 0 && dir == NULL))
+    return usage_error ("--keep N (N ≥ 1) goes with --dir");
+  if ((store = open_store (g, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  if (dir != NULL) {
+    if (!med_store_backup_to_dir (store, dir, g->now, (guint) keep, &path,
+            &anchor, &removed, &error))
+      return report (g_steal_pointer (&error));
+  } else {
+    path = g_strdup (argv[1]);
+    if (!med_store_backup (store, path, &anchor, &error))
+      return report (g_steal_pointer (&error));
+  }
+  anchor_text = med_audit_anchor_to_string (&anchor);
+  printf ("backup %s\naudit anchor %s (in %s.anchor)\n", path, anchor_text,
+      path);
+  if (removed > 0)
+    printf ("removed %u older backup%s\n", removed, removed == 1 ? "" : "s");
+  return EXIT_OK;
+}
+
+static int
+cmd_restore (Global *g, int argc, char **argv)
+{
+  g_autofree char *target = NULL, *anchor_arg = NULL;
+  int code = 0;
+  GOptionEntry entries[] = { { "db", 0, 0, G_OPTION_ARG_FILENAME, &target,
+                                 "The database to put the backup in place of "
+                                 "(default: the global --db)",
+                                 "TARGET" },
+    { "anchor", 0, 0, G_OPTION_ARG_FILENAME, &anchor_arg,
+        "Check the backup against this anchor (default: FILE.anchor when it "
+        "exists)",
+        "FILE|ID:HASH" },
+    { NULL } };
+  g_autoptr (GError) error = NULL;
+  MedAuditAnchor anchor;
+  MedStoreRestore r = { 0 };
+
+  if (!parse_options ("FILE [--db TARGET] - put a backup back",
+          "Copies FILE beside TARGET and checks the copy (PRAGMA "
+          "integrity_check, overlapping bookings, the audit chain and its "
+          "anchor); only a copy that passes replaces TARGET, by rename, "
+          "and only when nothing has TARGET open (stop medsched serve "
+          "first). The replaced database stays beside it. See "
+          "docs/backup.md.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return usage_error ("restore needs FILE");
+  if (target == NULL)
+    target = g_strdup (g->db);
+  if (anchor_arg != NULL && !read_anchor_arg (anchor_arg, &anchor, &error))
+    return report (g_steal_pointer (&error));
+  if (!med_store_restore (argv[1], target, anchor_arg ? &anchor : NULL, g->now,
+          &r, &error))
+    return report (g_steal_pointer (&error));
+  printf (
+      "restored %s to %s: integrity, overlaps and the audit chain (%" G_GINT64_FORMAT
+      " rows%s) checked\n",
+      argv[1], target, r.audit_rows, r.anchored ? ", with its anchor" : "");
+  if (r.kept != NULL)
+    printf ("the replaced database is kept as %s\n", r.kept);
+  g_free (r.kept);
   return EXIT_OK;
 }
 
@@ -2017,8 +2174,54 @@ cmd_check (Global *g, int argc, char **argv)
   return EXIT_OK;
 }
 
+/* `centre set`: what parties are told about the centre after init. */
+static int
+cmd_centre_set (Global *g, int argc, char **argv)
+{
+  g_autofree char *phone = NULL, *public_url = NULL;
+  int code = 0;
+  GOptionEntry entries[]
+      = { { "phone", 0, 0, G_OPTION_ARG_STRING, &phone,
+              "The centre's telephone (\"\" removes it)", "NUMBER" },
+          { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
+              "Base URL of the parties' join links", "URL" },
+          { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!parse_options ("- change the centre's telephone or public URL",
+          "Sets the telephone shown to parties (on the page of a link that "
+          "no longer opens a session, in the SMS) and the base URL of their "
+          "join links; links already sent keep the old base.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("centre set takes no arguments");
+  if (phone == NULL && public_url == NULL)
+    return usage_error ("centre set needs --phone or --public-url");
+  if ((store = open_store (g, &error)) == NULL
+      || !med_store_begin (store, &error))
+    return report (g_steal_pointer (&error));
+  if ((phone
+          && !med_store_set_centre_phone (store, g->centre_id, phone, g->actor,
+              &error))
+      || (public_url
+          && !med_store_set_public_url (store, g->centre_id, public_url,
+              g->actor, &error))
+      || !med_store_commit (store, &error)) {
+    med_store_rollback (store);
+    return report (g_steal_pointer (&error));
+  }
+  printf ("centre %" G_GINT64_FORMAT ":%s%s%s%s\n", g->centre_id,
+      phone ? " telephone " : "", phone ? (*phone ? "set" : "removed") : "",
+      public_url ? " public URL " : "", public_url ? "set" : "");
+  return EXIT_OK;
+}
+
 static const Command commands[] = {
   { "init", NULL, cmd_init, "create the database and its centre" },
+  { "centre", "set", cmd_centre_set,
+      "change the centre's telephone or public URL" },
   { "room", "add", cmd_room_add, "add a room" },
   { "room", "list", cmd_room_list, "list rooms" },
   { "mediator", "add", cmd_mediator_add, "add a mediator" },
@@ -2054,9 +2257,10 @@ static const Command commands[] = {
       "calendar feed of a room, mediator, case or centre" },
   { "freebusy", NULL, med_cli_cmd_freebusy,
       "free/busy of a room or mediator (.ics)" },
-  { "outbox", "list", med_cli_cmd_outbox_list, "list the iMIP outbox" },
+  { "outbox", "list", med_cli_cmd_outbox_list,
+      "list the outbox (e-mail and SMS)" },
   { "outbox", "flush", med_cli_cmd_outbox_flush,
-      "hand due messages to the MTA" },
+      "hand due messages to the MTA and the SMS gateway" },
   { "outbox", "retry", med_cli_cmd_outbox_retry,
       "requeue a message that failed" },
   { "reply", "import", med_cli_cmd_reply_import,
@@ -2064,6 +2268,8 @@ static const Command commands[] = {
   { "ics", "lint", med_cli_cmd_ics_lint, "check an .ics file" },
   { "import", NULL, cmd_import, "import a JSON document" },
   { "audit", "verify", cmd_audit_verify, "check the audit hash chain" },
+  { "backup", NULL, cmd_backup, "copy the database while it is in use" },
+  { "restore", NULL, cmd_restore, "put a checked backup in place" },
   { "report", "same-day", cmd_report_same_day,
       "share of cases settled on intake day" },
   { "check", NULL, cmd_check, "integrity and overlap check" },

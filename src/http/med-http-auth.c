@@ -1,14 +1,16 @@
 /* med-http-auth.c — who is asking, and may they: bearer tokens, the login
- * page and its session cookie, CSRF tokens, role rules, and the token
- * buckets that slow down password guessing and token probing.
+ * page and its session cookie, CSRF tokens, the access rule's answers, and
+ * the throttles that slow down password guessing and token probing
+ * (growing delays per account and address; never a lockout).
  *
  * Secrets are 256 random bits from getrandom(2), handed out once and kept
  * by the store only as SHA-256. Passwords are PBKDF2-HMAC-SHA256 (GLib has
  * no scrypt or argon2) with a 128-bit salt and 200,000 iterations by
  * default; a check takes a noticeable fraction of a second, so it runs in
  * a worker thread while the request is paused, and an unknown user name
- * costs the same work as a wrong password. Every comparison of secrets is
- * constant-time. */
+ * costs the same work as a wrong password. The attempt is reserved before
+ * the check starts, so parallel requests cannot outrun the limit. Every
+ * comparison of secrets is constant-time. */
 #define G_LOG_DOMAIN "medsched-http"
 
 #include "med-http-private.h"
@@ -173,64 +175,170 @@ med_http_password_verify (const char *password, const char *stored)
   return diff == 0;
 }
 
-/* ---- rate limits ---- */
+/* ---- throttles ---- */
+
+/* Failed attempts under one key ("login:<name>@<address>",
+ * "token:<address>", "join:<address>", "feed:<address>"). The first
+ * login_burst failures cost nothing; from then on each failure makes the
+ * key wait login_refill seconds, doubling with every further failure up to
+ * MAX_DELAY_S. A success clears the key; an hour without a failure
+ * forgets it. Keys never lock anything but themselves: a guesser at one
+ * address slows down only that (account, address) pair, never the
+ * account's owner elsewhere (OWASP's authentication cheat sheet: no
+ * lockout an attacker controls). Everything runs on the server's main
+ * context, so the table needs no lock. */
+#define MAX_DELAY_S  900
+#define FORGET_S     3600
+#define MAX_THROTTLE 65536
 
 typedef struct
 {
-  double tokens;
-  gint64 last_us;
-} Bucket;
+  guint failures;
+  guint pending; /* reserved sign-in attempts being checked */
+  gint64 wait_until_us; /* monotonic; no attempt before */
+  gint64 last_us; /* the last failure or reservation */
+} Throttle;
 
-static Bucket *
-bucket_get (MedHttpServer *srv, const char *key)
+static gboolean
+throttle_idle (const Throttle *t, gint64 now)
 {
-  Bucket *b = g_hash_table_lookup (srv->buckets, key);
+  return t->pending == 0
+      && (t->failures == 0 || now - t->last_us >= (gint64) FORGET_S * 1000000);
+}
+
+static Throttle *
+throttle_get (MedHttpServer *srv, const char *key)
+{
+  Throttle *t = g_hash_table_lookup (srv->buckets, key);
   gint64 now = g_get_monotonic_time ();
-  double burst = srv->cfg.login_burst;
 
-  if (b == NULL) {
-    /* Keep the table bounded: drop buckets that have refilled. */
-    if (g_hash_table_size (srv->buckets) >= 65536) {
-      GHashTableIter it;
-      gpointer v;
-
-      g_hash_table_iter_init (&it, srv->buckets);
-      while (g_hash_table_iter_next (&it, NULL, &v)) {
-        Bucket *o = v;
-
-        if (o->tokens + (now - o->last_us) / 1e6 / srv->cfg.login_refill
-            >= burst)
-          g_hash_table_iter_remove (&it);
-      }
-    }
-    b = g_new0 (Bucket, 1);
-    b->tokens = burst;
-    b->last_us = now;
-    g_hash_table_insert (srv->buckets, g_strdup (key), b);
+  if (t != NULL) {
+    if (throttle_idle (t, now))
+      memset (t, 0, sizeof *t);
+    return t;
   }
-  b->tokens = MIN (burst,
-      b->tokens + (now - b->last_us) / 1e6 / srv->cfg.login_refill);
-  b->last_us = now;
-  return b;
+  if (g_hash_table_size (srv->buckets) >= MAX_THROTTLE) {
+    GHashTableIter it;
+    gpointer v;
+
+    /* Forget what is forgotten anyway; then, if still full, whatever is
+     * not in flight (it starts over, never locked). */
+    g_hash_table_iter_init (&it, srv->buckets);
+    while (g_hash_table_iter_next (&it, NULL, &v))
+      if (throttle_idle (v, now))
+        g_hash_table_iter_remove (&it);
+    g_hash_table_iter_init (&it, srv->buckets);
+    while (g_hash_table_size (srv->buckets) >= MAX_THROTTLE / 2
+        && g_hash_table_iter_next (&it, NULL, &v))
+      if (((Throttle *) v)->pending == 0)
+        g_hash_table_iter_remove (&it);
+  }
+  t = g_new0 (Throttle, 1);
+  g_hash_table_insert (srv->buckets, g_strdup (key), t);
+  return t;
+}
+
+static guint
+seconds_until (gint64 until_us)
+{
+  gint64 left = until_us - g_get_monotonic_time ();
+
+  return left <= 0 ? 1 : (guint) ((left + 999999) / 1000000);
+}
+
+/* The wait after n failures: nothing within the free burst, then
+ * login_refill seconds doubling per failure, at most MAX_DELAY_S. */
+static guint
+delay_after (MedHttpServer *srv, guint n)
+{
+  guint burst = MAX (srv->cfg.login_burst, 1);
+  guint delay = srv->cfg.login_refill;
+
+  if (n < burst)
+    return 0;
+  for (guint i = burst; i < n && delay < MAX_DELAY_S; i++)
+    delay *= 2;
+  return MIN (delay, MAX_DELAY_S);
+}
+
+/* Counts a failure and logs the throttling when the wait grew (so at most
+ * a dozen lines per key, whatever the number of attempts). what names the
+ * key without secrets: a login name is staff data, an address is in the
+ * access log anyway; a name that is no account is not logged. */
+static void
+throttle_fail (MedHttpServer *srv, Throttle *t, const char *what)
+{
+  guint delay;
+
+  t->failures++;
+  t->last_us = g_get_monotonic_time ();
+  delay = delay_after (srv, t->failures);
+  if (delay == 0)
+    return;
+  t->wait_until_us = t->last_us + (gint64) delay * 1000000;
+  if (delay != delay_after (srv, t->failures - 1))
+    g_message ("%s: %u failed attempts, throttled: next attempt in %u s", what,
+        t->failures, delay);
 }
 
 gboolean
 med_http_rate_allow (MedHttpServer *srv, const char *key, guint *retry_after)
 {
-  Bucket *b = bucket_get (srv, key);
+  Throttle *t = throttle_get (srv, key);
 
-  if (b->tokens >= 1.0)
+  if (g_get_monotonic_time () >= t->wait_until_us)
     return TRUE;
-  *retry_after = (guint) ((1.0 - b->tokens) * srv->cfg.login_refill) + 1;
+  *retry_after = seconds_until (t->wait_until_us);
   return FALSE;
 }
 
 void
 med_http_rate_fail (MedHttpServer *srv, const char *key)
 {
-  Bucket *b = bucket_get (srv, key);
+  g_auto (GStrv) kv = g_strsplit (key, ":", 2);
+  g_autofree char *what
+      = g_strdup_printf ("%s links from %s", kv[0], kv[1] ? kv[1] : "?");
 
-  b->tokens = MAX (b->tokens - 1.0, 0.0);
+  throttle_fail (srv, throttle_get (srv, key), what);
+}
+
+/* Reserves a sign-in attempt before its (slow) check, so that parallel
+ * requests cannot all pass the limit before the first failure is counted:
+ * FALSE while the key waits, or while the free attempts are all in
+ * flight. Every TRUE is followed by throttle_release. */
+static gboolean
+throttle_reserve (MedHttpServer *srv, const char *key, guint *retry_after)
+{
+  Throttle *t = throttle_get (srv, key);
+  guint burst = MAX (srv->cfg.login_burst, 1);
+
+  if (g_get_monotonic_time () < t->wait_until_us) {
+    *retry_after = seconds_until (t->wait_until_us);
+    return FALSE;
+  }
+  if (t->pending > 0 && t->failures + t->pending >= burst) {
+    *retry_after = 1;
+    return FALSE;
+  }
+  t->pending++;
+  t->last_us = g_get_monotonic_time ();
+  return TRUE;
+}
+
+static void
+throttle_release (MedHttpServer *srv, const char *key, gboolean failed,
+    const char *what)
+{
+  Throttle *t = throttle_get (srv, key);
+
+  if (t->pending > 0)
+    t->pending--;
+  if (failed) {
+    throttle_fail (srv, t, what);
+  } else {
+    t->failures = 0;
+    t->wait_until_us = 0;
+  }
 }
 
 static void
@@ -271,14 +379,20 @@ cookie_value (MedReq *r, const char *name)
   return NULL;
 }
 
+/* A bad bearer token: 401, or 429 while its address waits. Only misses
+ * are throttled: good tokens from the same address (a court behind one
+ * NAT) always pass, since checking one is cheap and guessing a 256-bit
+ * secret hopeless; the wait only slows down probing. */
 static gboolean
 reply_bad_token (MedReq *r, const char *why)
 {
   guint retry = 0;
-  g_autofree char *key = g_strconcat ("ip:", r->client, NULL);
+  g_autofree char *key = g_strconcat ("token:", r->client, NULL);
+  g_autofree char *what = g_strdup_printf ("bearer tokens from %s", r->client);
+  gboolean waiting = !med_http_rate_allow (r->srv, key, &retry);
 
-  med_http_rate_fail (r->srv, key);
-  if (!med_http_rate_allow (r->srv, key, &retry)) {
+  throttle_fail (r->srv, throttle_get (r->srv, key), what);
+  if (waiting) {
     reply_rate_limited (r, retry);
     return FALSE;
   }
@@ -327,18 +441,12 @@ med_http_auth_resolve (MedReq *r)
       = soup_message_headers_get_one (soup_server_message_get_request_headers (
                                           r->msg),
           "Authorization");
-  g_autofree char *key = g_strconcat ("ip:", r->client, NULL);
   g_autoptr (GError) error = NULL;
-  guint retry = 0;
 
   if (auth != NULL) {
     g_autofree char *hash = NULL;
     const char *token;
 
-    if (!med_http_rate_allow (r->srv, key, &retry)) {
-      reply_rate_limited (r, retry);
-      return FALSE;
-    }
     if (g_ascii_strncasecmp (auth, "Bearer ", 7) != 0)
       return reply_bad_token (r, "use Authorization: Bearer TOKEN");
     token = auth + 7;
@@ -354,6 +462,7 @@ med_http_auth_resolve (MedReq *r)
       med_http_reply_gerror (r, g_steal_pointer (&error));
       return FALSE;
     }
+    r->session_hash = g_steal_pointer (&hash);
     return TRUE;
   }
   {
@@ -393,7 +502,7 @@ med_http_require (MedReq *r, guint roles)
       g_autofree char *esc = g_uri_escape_string (r->path, "/", FALSE);
       g_autofree char *loc = g_strconcat ("/login?next=", esc, NULL);
 
-      soup_server_message_set_redirect (r->msg, 303, loc);
+      med_http_redirect (r, 303, loc);
     }
     return FALSE;
   }
@@ -425,25 +534,54 @@ med_http_check_csrf (MedReq *r, GHashTable *form)
   return FALSE;
 }
 
+MedUser *
+med_http_auth_recheck (MedHttpServer *srv, const char *hash,
+    gboolean via_session, GError **error)
+{
+  MedTime now = med_http_now (srv);
+
+  if (via_session)
+    return med_store_session_user (srv->store, hash, now, NULL, error);
+  return med_store_user_by_token (srv->store, hash, now, error);
+}
+
+/* Answers a refusal of the access rule (403), or a store failure. */
+static gboolean
+reply_access (MedReq *r, gboolean ok, GError *error)
+{
+  if (ok)
+    return TRUE;
+  if (g_error_matches (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_FORBIDDEN)) {
+    med_http_reply_error (r, 403, "forbidden", "%s", error->message);
+    g_error_free (error);
+  } else {
+    med_http_reply_gerror (r, error);
+  }
+  return FALSE;
+}
+
 gboolean
 med_http_may_see_case (MedReq *r, gint64 case_id)
 {
-  g_autoptr (GError) error = NULL;
+  GError *error = NULL;
+  gboolean ok;
 
   if (r->user == NULL)
     return FALSE;
-  if (r->user->role != MED_ROLE_MEDIATOR)
-    return TRUE;
-  if (med_store_mediator_has_case (r->srv->store, r->user->mediator_id, case_id,
-          &error))
-    return TRUE;
-  if (error != NULL) {
-    med_http_reply_gerror (r, g_steal_pointer (&error));
+  ok = med_service_may_access_case (r->srv->store, r->user, case_id, &error);
+  return reply_access (r, ok, error);
+}
+
+gboolean
+med_http_may_see_booking (MedReq *r, const MedBooking *bk)
+{
+  GError *error = NULL;
+  gboolean ok;
+
+  if (r->user == NULL)
     return FALSE;
-  }
-  med_http_reply_error (r, 403, "forbidden",
-      "this case has no session with you as mediator");
-  return FALSE;
+  ok = med_service_may_access_booking (r->user, bk, &error);
+  return reply_access (r, ok, error);
 }
 
 /* ---- login and logout ---- */
@@ -464,6 +602,34 @@ set_cookie (MedReq *r, const char *name, const char *value, const char *path,
       "Set-Cookie", c);
 }
 
+void
+med_http_redirect (MedReq *r, guint status, const char *path)
+{
+  const char *base = r->srv->cfg.public_url;
+  g_autoptr (GUri) uri
+      = base ? g_uri_parse (base, G_URI_FLAGS_NONE, NULL) : NULL;
+  g_autofree char *loc = NULL;
+
+  g_return_if_fail (path != NULL && path[0] == '/');
+  /* soup_server_message_set_redirect() would resolve path against the
+   * request's URI, which libsoup builds from the Host header */
+  if (uri != NULL && g_uri_get_host (uri) != NULL
+      && (g_strcmp0 (g_uri_get_scheme (uri), "https") == 0
+          || g_strcmp0 (g_uri_get_scheme (uri), "http") == 0)) {
+    gsize n = strlen (base);
+
+    while (n > 0 && base[n - 1] == '/')
+      n--;
+    loc = g_strdup_printf ("%.*s%s", (int) n, base, path);
+  } else {
+    loc = g_strdup (path);
+  }
+  soup_server_message_set_status (r->msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (
+                                    r->msg),
+      "Location", loc);
+}
+
 /* Only a local path: never an open redirect. */
 static const char *
 safe_next (const char *next)
@@ -479,47 +645,11 @@ static void
 render_login (MedReq *r, guint status, const char *next, const char *notice)
 {
   g_autofree char *pre = med_http_new_secret ();
-  g_autofree char *next_e = med_http_html_escape (safe_next (next));
-  g_autofree char *notice_html = NULL;
-  g_autofree char *html = NULL;
 
-  if (notice != NULL) {
-    g_autofree char *n = med_http_html_escape (notice);
-
-    notice_html = g_strdup_printf ("<p class=\"error\" role=\"alert\" "
-                                   "id=\"login-error\">%s</p>",
-        n);
-  }
   /* Login CSRF: the form carries the value of a cookie only this page
    * set (double submit); a cross-site form cannot read or set it. */
   set_cookie (r, PRELOGIN_COOKIE, pre, "/login", 3600);
-  soup_message_headers_replace (soup_server_message_get_response_headers (
-                                    r->msg),
-      "Cache-Control", "no-store");
-  html = g_strdup_printf (
-      "<!DOCTYPE html>\n<html lang=\"zh-Hans\">\n<head><meta "
-      "charset=\"utf-8\"><meta name=\"viewport\" "
-      "content=\"width=device-width, initial-scale=1\">\n"
-      "<title>登录 Sign in — medsched</title>\n"
-      "<link rel=\"stylesheet\" href=\"/static/medsched.css\"></head>\n"
-      "<body><main class=\"narrow\">\n"
-      "<h1>调解中心排期系统 <span lang=\"en\">medsched</span></h1>\n"
-      "<h2>登录 <span lang=\"en\">Sign in</span></h2>\n%s"
-      "<form method=\"post\" action=\"/login\">\n"
-      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-      "<input type=\"hidden\" name=\"next\" value=\"%s\">\n"
-      "<p><label for=\"username\">用户名 <span lang=\"en\">User "
-      "name</span></label>\n"
-      "<input id=\"username\" name=\"username\" autocomplete=\"username\" "
-      "required maxlength=\"64\"%s></p>\n"
-      "<p><label for=\"password\">密码 <span lang=\"en\">Password</span>"
-      "</label>\n<input id=\"password\" name=\"password\" type=\"password\" "
-      "autocomplete=\"current-password\" required maxlength=\"256\"></p>\n"
-      "<p><button type=\"submit\">登录 <span lang=\"en\">Sign "
-      "in</span></button></p>\n</form>\n</main></body></html>\n",
-      notice_html ? notice_html : "", pre, next_e,
-      notice_html ? " aria-describedby=\"login-error\"" : "");
-  med_http_reply_text (r, status, "text/html; charset=utf-8", html, -1);
+  med_http_page_login (r, status, pre, safe_next (next), notice);
 }
 
 void
@@ -539,6 +669,8 @@ typedef struct
   char *stored; /* the user's hash, or a dummy one */
   gint64 user_id; /* 0 = no such user */
   char *client;
+  char *key; /* its throttle, reserved */
+  char *what; /* the throttle as logged */
   char *next;
   gboolean ok;
 } LoginJob;
@@ -552,6 +684,8 @@ login_job_free (LoginJob *j)
   g_free (j->password);
   g_free (j->stored);
   g_free (j->client);
+  g_free (j->key);
+  g_free (j->what);
   g_free (j->next);
   g_object_unref (j->msg);
   g_free (j);
@@ -583,6 +717,9 @@ login_verified_cb (GObject *source, GAsyncResult *res, gpointer data)
   r.client = j->client;
   if (j->ok)
     u = med_store_get_user (j->srv->store, j->user_id, &error);
+  /* a store failure is no failed attempt */
+  throttle_release (j->srv, j->key, !j->ok || (u != NULL && u->disabled),
+      j->what);
   if (u != NULL && !u->disabled) {
     g_autofree char *sid = med_http_new_secret ();
     g_autofree char *hash = med_http_hash_secret (sid);
@@ -596,16 +733,10 @@ login_verified_cb (GObject *source, GAsyncResult *res, gpointer data)
       med_http_note_user (j->msg, u);
       set_cookie (&r, SESSION_COOKIE, sid, "/", ttl);
       set_cookie (&r, PRELOGIN_COOKIE, "", "/login", 0);
-      soup_server_message_set_redirect (j->msg, 303, safe_next (j->next));
+      med_http_redirect (&r, 303, safe_next (j->next));
     }
   } else {
-    g_autofree char *ukey = g_strconcat ("user:", j->username, NULL);
-    g_autofree char *ikey = g_strconcat ("ip:", j->client, NULL);
-
-    med_http_rate_fail (j->srv, ukey);
-    med_http_rate_fail (j->srv, ikey);
-    render_login (&r, 401, j->next,
-        "用户名或密码错误。The user name or password is wrong.");
+    render_login (&r, 401, j->next, N_ ("The user name or password is wrong."));
   }
   soup_server_message_unpause (j->msg);
 }
@@ -618,7 +749,7 @@ med_http_login_post (MedReq *r)
   g_autoptr (MedUser) u = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GTask) task = NULL;
-  g_autofree char *ukey = NULL, *ikey = NULL;
+  g_autofree char *key = NULL;
   const char *name, *password, *next;
   LoginJob *j;
   guint retry = 0;
@@ -630,27 +761,24 @@ med_http_login_post (MedReq *r)
   next = g_hash_table_lookup (form, "next");
   pre = cookie_value (r, PRELOGIN_COOKIE);
   if (!med_http_secret_equal (pre, g_hash_table_lookup (form, "csrf"))) {
-    render_login (r, 403, next,
-        "登录表单已过期，请重试。The form expired; please try again.");
+    render_login (r, 403, next, N_ ("The form expired; please try again."));
     return;
   }
   if (name == NULL || password == NULL || *name == '\0' || strlen (name) > 64
       || strlen (password) > 256) {
-    render_login (r, 400, next,
-        "请输入用户名和密码。Enter a user name and a password.");
+    render_login (r, 400, next, N_ ("Enter a user name and a password."));
     return;
   }
-  ukey = g_strconcat ("user:", name, NULL);
-  ikey = g_strconcat ("ip:", r->client, NULL);
-  if (!med_http_rate_allow (r->srv, ikey, &retry)
-      || !med_http_rate_allow (r->srv, ukey, &retry)) {
-    reply_rate_limited (r, retry);
-    return;
-  }
+  /* Per (name, address): a guesser elsewhere never locks the owner out. */
+  key = g_strdup_printf ("login:%s@%s", name, r->client);
   u = med_store_find_user (r->srv->store, name, &error);
   if (u == NULL
       && !g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  if (!throttle_reserve (r->srv, key, &retry)) {
+    reply_rate_limited (r, retry);
     return;
   }
   j = g_new0 (LoginJob, 1);
@@ -659,6 +787,11 @@ med_http_login_post (MedReq *r)
   j->username = g_strdup (name);
   j->password = g_strdup (password);
   j->client = g_strdup (r->client);
+  j->key = g_steal_pointer (&key);
+  /* a login name is staff data; a name that is no account is not logged */
+  j->what = u != NULL
+      ? g_strdup_printf ("sign-in as %s from %s", u->name, r->client)
+      : g_strdup_printf ("sign-in with an unknown name from %s", r->client);
   j->next = g_strdup (next);
   if (u != NULL && !u->disabled) {
     j->user_id = u->id;
@@ -690,7 +823,7 @@ med_http_logout_post (MedReq *r)
   if (form == NULL)
     return;
   if (r->user == NULL || !r->via_session) {
-    soup_server_message_set_redirect (r->msg, 303, "/login");
+    med_http_redirect (r, 303, "/login");
     return;
   }
   if (!med_http_check_csrf (r, form))
@@ -700,7 +833,7 @@ med_http_logout_post (MedReq *r)
     return;
   }
   set_cookie (r, SESSION_COOKIE, "", "/", 0);
-  soup_server_message_set_redirect (r->msg, 303, "/login");
+  med_http_redirect (r, 303, "/login");
 }
 
 gboolean

@@ -246,12 +246,8 @@ allowed_recording (MedReq *r, const char *id_text, MedBooking **booking_out)
     med_http_reply_error (r, 404, "not_found", "no such recording");
     return NULL;
   }
-  if (r->user->role == MED_ROLE_MEDIATOR
-      && bk->mediator_id != r->user->mediator_id) {
-    med_http_reply_error (r, 403, "forbidden",
-        "only the session's mediator, clerks and admins see its recordings");
+  if (!med_http_may_see_booking (r, bk))
     return NULL;
-  }
   if (booking_out)
     *booking_out = g_steal_pointer (&bk);
   return g_steal_pointer (&rec);
@@ -397,12 +393,8 @@ med_http_api_booking_recordings (MedReq *r, MedBooking *bk)
     med_http_reply_error (r, 405, "method", "method not allowed here");
     return;
   }
-  if (r->user->role == MED_ROLE_MEDIATOR
-      && bk->mediator_id != r->user->mediator_id) {
-    med_http_reply_error (r, 403, "forbidden",
-        "only the session's mediator, clerks and admins see its recordings");
+  if (!med_http_may_see_booking (r, bk))
     return;
-  }
   recs = med_store_list_recordings (r->srv->store, bk->id, &error);
   if (recs == NULL || med_http_centre (r->srv, &error) == NULL) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
@@ -602,35 +594,20 @@ reply_file (MedReq *r, MedRecording *rec)
 
 /* ---- the playback page ------------------------------------------------ */
 
-static void
-esc (GString *out, const char *s)
-{
-  g_autofree char *e = med_http_html_escape (s ? s : "");
-
-  g_string_append (out, e);
-}
-
-static const char *
-state_zh (MedRecordingState s)
-{
-  static const char *const zh[]
-      = { "未开始", "录制中", "已暂停", "已停止", "失败", "已封存", "已清除" };
-
-  return (guint) s < G_N_ELEMENTS (zh) ? zh[s] : "";
-}
-
+/* templates/recording.html, in the reader's language */
 static void
 page_recording (MedReq *r, MedRecording *rec, MedBooking *bk)
 {
-  g_autoptr (GString) out = g_string_new (NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) log = NULL;
   g_autoptr (Manifest) m = NULL;
   g_autoptr (MedCase) k = NULL;
   MedCentre *centre = med_http_centre (r->srv, &error);
   const char *zone = centre ? centre->zone : "Asia/Shanghai";
-  g_autofree char *start = NULL, *created = NULL;
+  g_autofree char *start = NULL, *created = NULL, *title = NULL, *id = NULL;
+  g_autofree char *duration = NULL;
   guint64 secs = rec->duration_ns / 1000000000u;
+  JsonBuilder *b;
 
   if (!IS (r, GET) && !IS (r, HEAD)) {
     med_http_reply_error (r, 405, "method", "method not allowed here");
@@ -649,108 +626,61 @@ page_recording (MedReq *r, MedRecording *rec, MedBooking *bk)
     m = read_manifest (rec->dir, NULL);
   start = med_time_format_local (bk->start, zone, "%Y-%m-%d %H:%M");
   created = med_time_format_local (rec->created_at, zone, "%Y-%m-%d %H:%M:%S");
+  id = g_strdup_printf ("%" G_GINT64_FORMAT, rec->id);
+  title = med_http_tf (r, N_ ("Recording %s"), id);
+  duration = g_strdup_printf ("%" G_GUINT64_FORMAT ":%02u:%02u", secs / 3600,
+      (guint) (secs / 60 % 60), (guint) (secs % 60));
 
-  g_string_append (out,
-      "<!DOCTYPE html>\n<html lang=\"zh-Hans\">\n<head>\n"
-      "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
-      "content=\"width=device-width, initial-scale=1\">\n");
-  g_string_append_printf (out,
-      "<title>录像 %" G_GINT64_FORMAT " Recording — medsched</title>\n"
-      "<link rel=\"stylesheet\" href=\"/static/medsched.css\">\n</head>\n"
-      "<body>\n<main id=\"main\">\n<h1>庭审/调解录像 %" G_GINT64_FORMAT
-      " <span lang=\"en\">Recording</span></h1>\n",
-      rec->id, rec->id);
-  g_string_append_printf (out,
-      "<p><a href=\"/cases/%" G_GINT64_FORMAT "\">返回案件 <span "
-      "lang=\"en\">Back to the case</span></a></p>\n",
-      bk->case_id);
-  if (rec->state == MED_RECORDING_SEALED && m && m->final_file) {
-    g_string_append_printf (out,
-        "<video controls preload=\"metadata\" width=\"960\" "
-        "src=\"/recordings/%" G_GINT64_FORMAT "/file\">"
-        "您的浏览器无法播放此格式，请下载。<span lang=\"en\">Your browser "
-        "cannot play this format; download it.</span></video>\n"
-        "<p><a href=\"/recordings/%" G_GINT64_FORMAT "/file?download=1\">"
-        "下载 <span lang=\"en\">Download</span> (%s)</a></p>\n",
-        rec->id, rec->id, content_type_of (m->final_file));
-  } else {
-    g_string_append (out,
-        "<p role=\"status\">没有可播放的封存文件。<span "
-        "lang=\"en\">No sealed file to play.</span></p>\n");
-  }
-  g_string_append (out,
-      "<dl class=\"facts\"><dt>案号 <span "
-      "lang=\"en\">Case</span></dt><dd>");
-  esc (out, k->number);
-  g_string_append_printf (out,
-      "</dd><dt>会议 <span lang=\"en\">Session</span></dt><dd>%" G_GINT64_FORMAT
-      " · %s</dd><dt>状态 <span lang=\"en\">State</span></dt><dd>%s %s</dd>"
-      "<dt>方式 <span lang=\"en\">Regime</span></dt><dd>%s %s</dd>"
-      "<dt>时长 <span lang=\"en\">Duration</span></dt><dd>%" G_GUINT64_FORMAT
-      ":%02u:%02u</dd><dt>大小 <span lang=\"en\">Size</span></dt><dd>%" G_GUINT64_FORMAT
-      " bytes</dd><dt>分段 <span "
-      "lang=\"en\">Segments</span></dt><dd>%u</dd><dt>创建 <span "
-      "lang=\"en\">Created</span></dt><dd>%s</dd>",
-      bk->id, start, state_zh (rec->state),
-      med_recording_state_to_string (rec->state),
-      rec->regime == MED_RECORDING_REGIME_HEARING ? "连续录制" : "经同意录制",
-      med_recording_regime_to_string (rec->regime), secs / 3600,
-      (guint) (secs / 60 % 60), (guint) (secs % 60), rec->bytes,
-      med_store_count_recording_segments (r->srv->store, rec->id, NULL),
-      created);
-  g_string_append (out,
-      "<dt>校验链 <span lang=\"en\">Head hash</span></dt>"
-      "<dd><code>");
-  esc (out, rec->head_hash);
-  g_string_append (out, "</code></dd>");
-  if (rec->failure && *rec->failure) {
-    g_string_append (out,
-        "<dt>失败原因 <span lang=\"en\">Failure</span></dt>"
-        "<dd>");
-    esc (out, rec->failure);
-    g_string_append (out, "</dd>");
-  }
-  g_string_append (out,
-      "</dl>\n<h2>中断记录 <span lang=\"en\">Interruption "
-      "log</span></h2>\n<table><thead><tr><th "
-      "scope=\"col\">时间 Time</th><th scope=\"col\">事件 "
-      "Event</th><th scope=\"col\">说明 Detail</th></tr>"
-      "</thead><tbody>\n");
+  b = med_http_page_begin (r, title);
+  med_json_int (b, "id", rec->id);
+  med_json_int (b, "case_id", bk->case_id);
+  med_json_int (b, "booking", bk->id);
+  if (rec->state == MED_RECORDING_SEALED && m && m->final_file)
+    med_json_str (b, "playable", content_type_of (m->final_file));
+  med_json_str (b, "number", k->number);
+  med_json_str (b, "start", start);
+  med_json_str (b, "state",
+      med_http_t (r,
+          med_recording_label (med_recording_state_to_string (rec->state))));
+  med_json_str (b, "regime",
+      med_http_t (r,
+          med_recording_label (med_recording_regime_to_string (rec->regime))));
+  med_json_str (b, "duration", duration);
+  med_json_int (b, "bytes", rec->bytes);
+  med_json_int (b, "segments",
+      med_store_count_recording_segments (r->srv->store, rec->id, NULL));
+  med_json_str (b, "created", created);
+  med_json_str (b, "head_hash", rec->head_hash);
+  med_json_str (b, "failure",
+      rec->failure && *rec->failure ? rec->failure : NULL);
+  json_builder_set_member_name (b, "log");
+  json_builder_begin_array (b);
   for (guint i = 0; i < log->len; i++) {
     MedRecordingLog *l = g_ptr_array_index (log, i);
     g_autofree char *at
         = med_time_format_local (l->at, zone, "%Y-%m-%d %H:%M:%S");
 
-    g_string_append_printf (out, "<tr><td>%s</td><td>%s</td><td>", at,
-        med_recording_event_to_string (l->kind));
-    esc (out, l->detail);
-    g_string_append (out, "</td></tr>\n");
+    json_builder_begin_object (b);
+    med_json_str (b, "at", at);
+    med_json_str (b, "event", med_recording_event_to_string (l->kind));
+    med_json_str (b, "detail", l->detail);
+    json_builder_end_object (b);
   }
-  g_string_append (out, "</tbody></table>\n");
-  if (m && m->segments->len > 0) {
-    g_string_append (out,
-        "<h2>分段与哈希 <span lang=\"en\">Segments and hashes</span></h2>\n"
-        "<table><thead><tr><th scope=\"col\">文件 File</th><th "
-        "scope=\"col\">字节 Bytes</th><th scope=\"col\">SHA-256</th></tr>"
-        "</thead><tbody>\n");
-    for (guint i = 0; i < m->segments->len; i++) {
-      Segment *s = g_ptr_array_index (m->segments, i);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "files");
+  json_builder_begin_array (b);
+  for (guint i = 0; m && i < m->segments->len; i++) {
+    Segment *s = g_ptr_array_index (m->segments, i);
 
-      g_string_append (out, "<tr><td>");
-      esc (out, s->file);
-      g_string_append_printf (out,
-          "%s</td><td>%" G_GINT64_FORMAT "</td><td><code>",
-          s->complete ? "" : " (不完整 incomplete)", s->bytes);
-      esc (out, s->sha256);
-      g_string_append (out, "</code></td></tr>\n");
-    }
-    g_string_append (out, "</tbody></table>\n");
+    json_builder_begin_object (b);
+    med_json_str (b, "file", s->file);
+    med_json_bool (b, "incomplete", !s->complete);
+    med_json_int (b, "bytes", s->bytes);
+    med_json_str (b, "sha256", s->sha256);
+    json_builder_end_object (b);
   }
-  g_string_append (out, "</main>\n</body>\n</html>\n");
-  soup_message_headers_replace (soup_server_message_get_response_headers (
-                                    r->msg),
-      "Cache-Control", "no-store");
-  med_http_reply_text (r, 200, "text/html; charset=utf-8", out->str, out->len);
+  json_builder_end_array (b);
+  med_http_page_send (r, b, "recording", 200);
 }
 
 void
@@ -772,30 +702,29 @@ med_http_recording_page (MedReq *r)
 }
 
 void
-med_http_media_case_links (MedReq *r, GString *out, const MedBooking *bk)
+med_http_media_case_links (MedReq *r, JsonBuilder *b, const MedBooking *bk)
 {
   g_autoptr (GPtrArray) recs = NULL;
 
-  if (r->user == NULL
-      || (r->user->role == MED_ROLE_MEDIATOR
-          && bk->mediator_id != r->user->mediator_id))
-    return;
-  recs = med_store_list_recordings (r->srv->store, bk->id, NULL);
-  if (recs == NULL || recs->len == 0)
-    return;
-  g_string_append (out,
-      "<h4>录像 <span lang=\"en\">Recordings</span></h4>"
-      "<ul class=\"links\">");
-  for (guint i = 0; i < recs->len; i++) {
+  json_builder_set_member_name (b, "recordings");
+  json_builder_begin_array (b);
+  if (r->user != NULL && med_service_may_access_booking (r->user, bk, NULL))
+    recs = med_store_list_recordings (r->srv->store, bk->id, NULL);
+  for (guint i = 0; recs && i < recs->len; i++) {
     MedRecording *rec = g_ptr_array_index (recs, i);
+    g_autofree char *label = NULL, *id = NULL;
 
-    g_string_append_printf (out,
-        "<li><a href=\"/recordings/%" G_GINT64_FORMAT
-        "\">录像 %" G_GINT64_FORMAT "</a> — %s %s</li>",
-        rec->id, rec->id, state_zh (rec->state),
-        med_recording_state_to_string (rec->state));
+    id = g_strdup_printf ("%" G_GINT64_FORMAT, rec->id);
+    label = med_http_tf (r, N_ ("Recording %s"), id);
+    json_builder_begin_object (b);
+    med_json_int (b, "id", rec->id);
+    med_json_str (b, "label", label);
+    med_json_str (b, "state",
+        med_http_t (r,
+            med_recording_label (med_recording_state_to_string (rec->state))));
+    json_builder_end_object (b);
   }
-  g_string_append (out, "</ul>\n");
+  json_builder_end_array (b);
 }
 
 /* ---- sessions at booking times ---------------------------------------- */

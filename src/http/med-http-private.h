@@ -6,6 +6,7 @@
 #pragma once
 
 #include <medsched/med-http.h>
+#include <medsched/med-i18n.h>
 #include <medsched/med-scheduler.h>
 #include <medsched/med-service.h>
 #include <medsched/med-store.h>
@@ -27,6 +28,9 @@ struct _MedHttpServer
   GSocket *listener; /* ours; libsoup listens on it */
   guint16 port;
   FILE *log; /* access log, NULL when off */
+  GString *log_line; /* reused for each line */
+  gint64 log_second; /* of log_stamp */
+  char log_stamp[32]; /* "2026-12-07T08:00:01" */
   gboolean log_owned;
   guint in_flight; /* requests read and not yet answered */
   gboolean stopping; /* shutdown asked for */
@@ -42,6 +46,17 @@ struct _MedHttpServer
   MedCentre *centre; /* cached with the same version */
   GHashTable *users; /* "<token hash>:<minute>" → MedUser* (same version) */
   GHashTable *links; /* "<feed hash>:<minute>" → MedFeedLink* */
+  /* client connections (med-http-conn.c): remote GSocketAddress* (the
+   * object libsoup's messages return) → Conn* */
+  GHashTable *conns;
+  GQueue idle; /* idle keep-alive Conn*, oldest first */
+  GQueue requests; /* MsgState* with a deadline, the earliest first */
+  guint sweep_id; /* once a second: idle and request time limits */
+  GSource *accept_source; /* NULL while not accepting */
+  guint accept_retry_id;
+  gboolean at_capacity;
+  guint64 accepted; /* connections accepted */
+  guint64 idle_closed; /* idle keep-alive connections we closed */
   struct _MedHttpMedia *media; /* sessions at booking times, or NULL */
   gpointer signal; /* WebRTC calls and their sockets (med-http-signal.c) */
 };
@@ -67,12 +82,15 @@ typedef struct
   MedUser *user;
   gboolean via_session; /* cookie, not bearer token: CSRF applies */
   char *csrf; /* the session's CSRF token */
-  char *session_hash;
+  char *session_hash; /* the credential's hash: the session cookie's
+                      * (via_session) or the bearer token's */
   char *client; /* client address (proxy-aware) */
   MedTime now;
   char *actor; /* "clerk:wang", "anonymous" */
   gboolean api; /* errors as JSON (API, feeds) rather than HTML */
   gboolean paused; /* answered later (soup_server_message_pause) */
+  gint lang; /* MedLang + 1 once chosen (med_http_lang), 0 before */
+  gint party_lang; /* MedLang + 1 of the party a page is for, 0 = none */
 } MedReq;
 
 /* ---- server (med-http-server.c) ---- */
@@ -93,6 +111,26 @@ void med_http_message_upgraded (SoupServerMessage *msg);
 /* The client's address (X-Real-IP from a trusted proxy). (transfer full) */
 char *med_http_client_address (MedHttpServer *srv, SoupServerMessage *msg);
 
+/* ---- connections (med-http-conn.c) ---- */
+
+void med_http_conns_init (MedHttpServer *srv);
+/* Starts accepting on srv->listener (bound and listening). */
+gboolean med_http_conns_listen (MedHttpServer *srv, GError **error);
+void med_http_conns_stop_accepting (MedHttpServer *srv);
+/* Closes every idle keep-alive connection now (graceful stop). */
+void med_http_conns_close_idle (MedHttpServer *srv);
+void med_http_conns_free (MedHttpServer *srv);
+/* A request begins on msg's connection: it is not idle any more. */
+void med_http_conn_request_started (MedHttpServer *srv, SoupServerMessage *msg);
+/* msg's answer is finished: once libsoup is done with it, its connection
+ * (if kept alive) is watched until the next request, or closed. */
+void med_http_conn_answered (MedHttpServer *srv, SoupServerMessage *msg);
+/* Client connections open right now. */
+guint med_http_conns_open (MedHttpServer *srv);
+/* Cuts off the requests whose deadline passed (med-http-server.c; called
+ * once a second by med-http-conn.c). */
+void med_http_requests_sweep (MedHttpServer *srv, gint64 now_us);
+
 /* ---- responses (med-http-json.c) ---- */
 
 void med_http_reply_bytes (MedReq *r, guint status, const char *content_type,
@@ -103,6 +141,11 @@ void med_http_reply_text (MedReq *r, guint status, const char *content_type,
 void med_http_reply_json (MedReq *r, guint status, JsonNode *node);
 void med_http_reply_error (MedReq *r, guint status, const char *code,
     const char *fmt, ...) G_GNUC_PRINTF (4, 5);
+/* A redirect to a local path (starting with one '/'): Location is the
+ * configured public-url followed by path, or path alone (relative) when
+ * none is configured — never built from the request's Host header.
+ * (med-http-auth.c) */
+void med_http_redirect (MedReq *r, guint status, const char *path);
 /* The one GError → HTTP status mapping. Takes the error. */
 void med_http_reply_gerror (MedReq *r, GError *error);
 /* Sends body with its ETag, or 304 when If-None-Match matches. */
@@ -178,16 +221,27 @@ void med_http_json_add_time (JsonBuilder *b, const char *name, MedTime t,
 /* Fills r->user from a bearer token or the session cookie. FALSE when the
  * request was answered (401 for a bad token, 429 when rate-limited). */
 gboolean med_http_auth_resolve (MedReq *r);
+/* The user a credential still stands for (hash: r->session_hash of an
+ * earlier request): MED_STORE_ERROR_NOT_FOUND once the token was revoked
+ * or expired, the session ended or expired, or the user disabled.
+ * (transfer full) */
+MedUser *med_http_auth_recheck (MedHttpServer *srv, const char *hash,
+    gboolean via_session, GError **error);
 /* Answers 401 (API) or redirects to /login (pages) when anonymous, 403
  * when the role is not in the mask (1 << MED_ROLE_*). */
 gboolean med_http_require (MedReq *r, guint roles);
 /* CSRF check for state changes made with the session cookie: the token
  * from the X-CSRF-Token header or the "csrf" form field. Answers 403. */
 gboolean med_http_check_csrf (MedReq *r, GHashTable *form);
-/* A mediator may touch only cases holding one of their sessions. */
+/* The access rule of src/service (med_service_may_access_case and
+ * _booking) for the caller; answers 403 when it refuses. */
 gboolean med_http_may_see_case (MedReq *r, gint64 case_id);
-/* Token buckets of failed attempts: TRUE when key may try again, else
- * *retry_after gets the seconds to wait. */
+gboolean med_http_may_see_booking (MedReq *r, const MedBooking *bk);
+/* Throttles of failed attempts under a key ("join:<address>", …): after
+ * login_burst failures each one makes the key wait login_refill seconds,
+ * doubling up to 15 minutes; an hour without failures forgets them.
+ * rate_allow: TRUE when key may try now, else *retry_after gets the
+ * seconds to wait; rate_fail counts (and logs) a failure. */
 gboolean med_http_rate_allow (MedHttpServer *srv, const char *key,
     guint *retry_after);
 void med_http_rate_fail (MedHttpServer *srv, const char *key);
@@ -206,6 +260,49 @@ void med_http_logout_post (MedReq *r);
 #define MED_ROLES_OFFICE ((1u << MED_ROLE_ADMIN) | (1u << MED_ROLE_CLERK))
 #define MED_ROLES_ADMIN  (1u << MED_ROLE_ADMIN)
 
+/* ---- pages: language, templates, refusals (med-http-render.c) ---- */
+
+/* The language the request's pages are in: ?lang= (kept in a cookie),
+ * the cookie, the party's language (med_http_set_party_lang), then
+ * Accept-Language, then Chinese. */
+MedLang med_http_lang (MedReq *r);
+/* The page is for a party whose recorded language is code (Chinese when
+ * medsched has no catalogue of it); it shows no staff menu. */
+void med_http_set_party_lang (MedReq *r, const char *code);
+/* msgid in the request's language. (transfer none) */
+const char *med_http_t (MedReq *r, const char *msgid);
+/* A translated printf format filled in. (transfer full) */
+char *med_http_tf (MedReq *r, const char *msgid, ...);
+/* Renders the template name (templates/<name>.html) over ctx in lang. */
+gboolean med_http_render (MedLang lang, const char *name, JsonNode *ctx,
+    GString *out, GError **error);
+/* A page's data with what every page has (language and its switch, title,
+ * CSRF token, the signed-in user, the ?msg= notice); add members, then
+ * med_http_page_send renders the template name and answers (it frees b).
+ * (transfer full) */
+JsonBuilder *med_http_page_begin (MedReq *r, const char *title);
+void med_http_page_send (MedReq *r, JsonBuilder *b, const char *name,
+    guint status);
+/* A refusal as a page in the user's language: title and todo NULL take
+ * the status's own; what says what happened, detail the server's words. */
+void med_http_page_problem (MedReq *r, guint status, const char *title,
+    const char *what, const char *todo, const char *detail);
+/* JSON members for page data. med_json_text adds <name>_lang too: the
+ * language of the value's script ("bo", "zh-Hans") when it is not the
+ * page's, for a lang attribute; NULL otherwise. */
+void med_json_str (JsonBuilder *b, const char *name, const char *value);
+void med_json_int (JsonBuilder *b, const char *name, gint64 value);
+void med_json_bool (JsonBuilder *b, const char *name, gboolean value);
+void med_json_text (MedReq *r, JsonBuilder *b, const char *name,
+    const char *value);
+/* GET /static/i18n/<code>.json: the catalogue of one language, msgid →
+ * text, for the scripts. */
+void med_http_static_catalogue (MedReq *r, const char *file);
+/* The login page (med-page-login.c): pre is the login CSRF value, notice
+ * an untranslated message id or NULL. */
+void med_http_page_login (MedReq *r, guint status, const char *pre,
+    const char *next, const char *notice);
+
 /* ---- handlers ---- */
 
 void med_http_api (MedReq *r); /* /api/v1/… (med-http-api.c) */
@@ -222,9 +319,10 @@ void med_http_api_booking_recordings (MedReq *r, MedBooking *bk);
 void med_http_api_recording (MedReq *r);
 /* /recordings/{id} (playback page) and /recordings/{id}/file */
 void med_http_recording_page (MedReq *r);
-/* The booking's recordings as links, for the case page (nothing when the
- * user may not see them). */
-void med_http_media_case_links (MedReq *r, GString *out, const MedBooking *bk);
+/* The booking's recordings for the case page: a member "recordings", a
+ * list of {id, label, state} (empty when the user may not see them). */
+void med_http_media_case_links (MedReq *r, JsonBuilder *b,
+    const MedBooking *bk);
 /* Starts the booking-time timer when [media] rooms are configured. */
 gboolean med_http_media_start (MedHttpServer *srv, GError **error);
 /* Stops the timer and every running session (they seal asynchronously). */
@@ -244,6 +342,31 @@ void med_http_signal_shutdown (MedHttpServer *srv);
 gboolean med_http_signal_busy (MedHttpServer *srv);
 /* Frees the calls (before the store closes). */
 void med_http_signal_free (MedHttpServer *srv);
+/* Why the call of bk cannot start now (the console asks after its
+ * WebSocket failed: a refused upgrade shows nothing to a browser's
+ * script): NULL when nothing stands in the way, else "no_calls" (built
+ * without GStreamer), "stopping", "cancelled", "ended" (an hour after
+ * the session's end), "call_failed" (the last attempt to open it failed:
+ * the server's log says why). */
+const char *med_http_signal_why (MedHttpServer *srv, const MedBooking *bk);
+
+/* ---- the board's answers as JSON (med-http-fit.c) ---- */
+
+/* Every MedBlock bit with its word in JSON ("room_busy", …) and its
+ * English message id for the pages, in the scheduler's order. */
+typedef struct
+{
+  guint bit;
+  const char *word;
+  const char *label;
+} MedHttpBlockName;
+
+extern const MedHttpBlockName med_http_block_names[];
+extern const guint med_http_n_block_names;
+/* "fits", "blocked", "too_long", "deadline", "past", "closed". */
+const char *med_http_fit_state_word (MedFitState s);
+void med_http_json_add_fit_cell (JsonBuilder *b, const MedFitCell *c,
+    const char *zone);
 
 /* Helpers shared by API and pages. */
 gboolean med_http_parse_id (const char *s, gint64 *out);

@@ -1,15 +1,15 @@
 /* med-http-server.c — the SoupServer of `medsched serve`: listening,
  * request limits, timeouts, the access log, routing, static files, the
- * read caches and the graceful stop.
+ * read caches and the graceful stop. Connections themselves are accepted,
+ * watched while idle and closed by med-http-conn.c.
  *
  * Limits are enforced before libsoup reads a body (it sets none of its
  * own): from the `got-headers` signal a request whose headers are too big,
- * whose Content-Length is over the limit, or (later, from `got-chunk`)
- * whose chunked body grows over it is answered 431/413 on the stolen
- * connection, which is then closed after a short, bounded drain. Every
- * request has a deadline for arriving whole, counted from the moment the
- * connection is ready for it: a client that trickles bytes, or a
- * keep-alive connection left idle, is cut off.
+ * whose Content-Length is over the limit or whose framing is ambiguous or
+ * chunked is answered 431/413/400/411 on the stolen connection, which is
+ * then closed after a short, bounded drain. Every request has a deadline
+ * for arriving whole, counted from its first byte: a client that trickles
+ * bytes is cut off.
  *
  * Everything runs on the main thread with one MedStore: SQLite work per
  * request is short, and a busy database answers 503. */
@@ -35,9 +35,10 @@ G_DEFINE_QUARK (med-http-error-quark, med_http_error)
 typedef struct
 {
   MedHttpServer *srv;
+  SoupServerMessage *msg; /* whose data this is (no ref) */
   gint64 started_us; /* headers received; 0 before */
-  guint deadline_id;
-  gsize body_bytes;
+  gint64 due_us; /* when the request must have arrived whole */
+  GList link; /* in srv->requests while it has a deadline */
   gboolean counted; /* in srv->in_flight */
   gint64 user_id;
   MedRole role;
@@ -53,6 +54,8 @@ med_http_config_init (MedHttpConfig *cfg)
   cfg->max_body_bytes = 1024 * 1024;
   cfg->max_header_bytes = 16 * 1024;
   cfg->request_timeout = 30;
+  cfg->keepalive_timeout = 75;
+  cfg->max_connections = 1024;
   cfg->shutdown_grace = 10;
   cfg->access_log = g_strdup ("-");
   cfg->session_hours = 12;
@@ -220,11 +223,11 @@ config_media (GKeyFile *kf, const char *path, MedHttpConfig *cfg,
 gboolean
 med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
 {
-  static const char *const known[]
-      = { "listen", "database", "centre", "max-body-bytes", "max-header-bytes",
-          "request-timeout", "shutdown-grace", "secure-cookies", "trust-proxy",
-          "access-log", "public-url", "session-hours", "login-burst",
-          "login-refill", "media-dir", "stun-server", "turn-server", NULL };
+  static const char *const known[] = { "listen", "database", "centre",
+    "max-body-bytes", "max-header-bytes", "request-timeout",
+    "keepalive-timeout", "max-connections", "shutdown-grace", "secure-cookies",
+    "trust-proxy", "access-log", "public-url", "session-hours", "login-burst",
+    "login-refill", "media-dir", "stun-server", "turn-server", NULL };
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_auto (GStrv) groups = NULL, keys = NULL;
   guint64 v;
@@ -233,10 +236,13 @@ med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
     return FALSE;
   groups = g_key_file_get_groups (kf, NULL);
   for (guint i = 0; groups[i]; i++) {
-    if (strcmp (groups[i], "server") != 0 && strcmp (groups[i], "media") != 0) {
+    /* [mail] and [sms] are read by serve's outbox delivery
+     * (med-cli-serve.c) */
+    if (strcmp (groups[i], "server") != 0 && strcmp (groups[i], "media") != 0
+        && strcmp (groups[i], "mail") != 0 && strcmp (groups[i], "sms") != 0) {
       g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
-          "%s: unknown group [%s] (only [server] and [media])", path,
-          groups[i]);
+          "%s: unknown group [%s] (only [server], [media], [mail] and [sms])",
+          path, groups[i]);
       return FALSE;
     }
   }
@@ -261,6 +267,8 @@ med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
   U ("max-body-bytes", max_body_bytes, 1024, 64 * 1024 * 1024);
   U ("max-header-bytes", max_header_bytes, 1024, 60 * 1024);
   U ("request-timeout", request_timeout, 1, 3600);
+  U ("keepalive-timeout", keepalive_timeout, 1, 3600);
+  U ("max-connections", max_connections, 1, 1000000);
   U ("shutdown-grace", shutdown_grace, 0, 3600);
   U ("session-hours", session_hours, 1, 24 * 30);
   U ("login-burst", login_burst, 1, 1000);
@@ -386,26 +394,47 @@ append_json_string (GString *s, const char *v)
   g_string_append_c (s, '"');
 }
 
+/* "2026-12-07T08:00:01.123456Z": the part up to the second is formatted
+ * once a second. */
+static void
+append_timestamp (MedHttpServer *srv, GString *line)
+{
+  gint64 now = g_get_real_time ();
+  gint64 sec = now / G_USEC_PER_SEC;
+
+  if (sec != srv->log_second) {
+    g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (sec);
+    g_autofree char *s = g_date_time_format (t, "%Y-%m-%dT%H:%M:%S");
+
+    g_strlcpy (srv->log_stamp, s ? s : "", sizeof srv->log_stamp);
+    srv->log_second = sec;
+  }
+  g_string_append (line, srv->log_stamp);
+  g_string_append_printf (line, ".%06dZ", (int) (now % G_USEC_PER_SEC));
+}
+
 static void
 log_access (MedHttpServer *srv, SoupServerMessage *msg, MsgState *st,
     guint status, gsize bytes)
 {
-  g_autoptr (GString) line = g_string_sized_new (200);
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *ts = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
+  GString *line;
   g_autofree char *path = NULL;
-  GUri *uri = soup_server_message_get_uri (msg);
-  const char *method = soup_server_message_get_method (msg);
-  const char *remote = soup_server_message_get_remote_host (msg);
-  double ms
-      = st->started_us ? (g_get_monotonic_time () - st->started_us) / 1e3 : 0.0;
+  GUri *uri;
+  const char *method, *remote;
+  double ms;
 
   if (srv->log == NULL)
     return;
+  uri = soup_server_message_get_uri (msg);
+  method = soup_server_message_get_method (msg);
+  remote = soup_server_message_get_remote_host (msg);
+  ms = st->started_us ? (g_get_monotonic_time () - st->started_us) / 1e3 : 0.0;
   path = redact_path (uri ? g_uri_get_path (uri) : NULL);
-  g_string_append (line, "{\"t\":");
-  append_json_string (line, ts);
-  g_string_append (line, ",\"method\":");
+  line = srv->log_line;
+  g_string_truncate (line, 0);
+  g_string_append (line, "{\"t\":\"");
+  append_timestamp (srv, line);
+  g_string_append (line, "\",\"method\":");
   append_json_string (line,
       method && g_utf8_validate (method, -1, NULL) ? method : "?");
   g_string_append (line, ",\"path\":");
@@ -440,6 +469,26 @@ med_http_note_user (SoupServerMessage *msg, const MedUser *u)
 static void finish_shutdown (MedHttpServer *srv);
 static void state_uncount (MsgState *st);
 
+/* Requests all get the same time limit, so srv->requests is in deadline
+ * order: arming appends, the sweep takes from the head. */
+static void
+deadline_arm (MsgState *st)
+{
+  st->due_us = g_get_monotonic_time ()
+      + (gint64) st->srv->cfg.request_timeout * G_USEC_PER_SEC;
+  st->link.data = st;
+  g_queue_push_tail_link (&st->srv->requests, &st->link);
+}
+
+static void
+deadline_disarm (MsgState *st)
+{
+  if (st->due_us == 0)
+    return;
+  st->due_us = 0;
+  g_queue_unlink (&st->srv->requests, &st->link);
+}
+
 void
 med_http_message_upgraded (SoupServerMessage *msg)
 {
@@ -451,10 +500,7 @@ med_http_message_upgraded (SoupServerMessage *msg)
   if (st->started_us != 0)
     log_access (st->srv, msg, st, 101, 0);
   st->started_us = 0;
-  if (st->deadline_id) {
-    g_source_remove (st->deadline_id);
-    st->deadline_id = 0;
-  }
+  deadline_disarm (st);
   state_uncount (st);
 }
 
@@ -472,8 +518,7 @@ state_uncount (MsgState *st)
 static void
 state_free (MsgState *st)
 {
-  if (st->deadline_id)
-    g_source_remove (st->deadline_id);
+  deadline_disarm (st);
   state_uncount (st);
   g_free (st);
 }
@@ -568,10 +613,7 @@ reject_early (MedHttpServer *srv, SoupServerMessage *msg, guint status,
 
   if (st != NULL) {
     log_access (srv, msg, st, status, strlen (body));
-    if (st->deadline_id) {
-      g_source_remove (st->deadline_id);
-      st->deadline_id = 0;
-    }
+    deadline_disarm (st);
     state_uncount (st);
   }
   io = soup_server_message_steal_connection (msg);
@@ -587,29 +629,33 @@ reject_early (MedHttpServer *srv, SoupServerMessage *msg, guint status,
       G_PRIORITY_DEFAULT, e->cancel, early_written_cb, e);
 }
 
-static gboolean
-deadline_cb (gpointer data)
+/* Too slow to send one request: the connection is taken from libsoup and
+ * closed. */
+static void
+request_timed_out (MsgState *st)
 {
-  SoupServerMessage *msg = data;
-  MsgState *st = g_object_get_data (G_OBJECT (msg), STATE_KEY);
+  g_autoptr (SoupServerMessage) msg = g_object_ref (st->msg);
   GIOStream *io;
 
-  g_object_ref (msg);
-  if (st != NULL) {
-    st->deadline_id = 0;
-    if (st->started_us != 0)
-      log_access (st->srv, msg, st, 408, 0);
-    state_uncount (st);
-  }
-  /* Too slow to send one request (or idle between requests): the
-   * connection is taken from libsoup and closed. */
+  deadline_disarm (st);
+  if (st->started_us != 0)
+    log_access (st->srv, msg, st, 408, 0);
+  state_uncount (st);
   io = soup_server_message_steal_connection (msg);
   if (io != NULL) {
     g_io_stream_close (io, NULL, NULL);
     g_object_unref (io);
   }
-  g_object_unref (msg);
-  return G_SOURCE_REMOVE;
+}
+
+void
+med_http_requests_sweep (MedHttpServer *srv, gint64 now_us)
+{
+  GList *l;
+
+  while ((l = srv->requests.head) != NULL
+      && ((MsgState *) l->data)->due_us <= now_us)
+    request_timed_out (l->data);
 }
 
 static gsize
@@ -630,6 +676,62 @@ headers_size (SoupServerMessage *msg)
       n += strlen (g_uri_get_query (uri)) + 1;
   }
   return n;
+}
+
+/* The body's framing must be unambiguous, whatever libsoup would make of
+ * it (RFC 9112 §6.3): one Content-Length of digits only, and no
+ * Transfer-Encoding at all. libsoup 3.2 waits forever on two different
+ * Content-Lengths, takes Content-Length with chunked, and reads a chunked
+ * body's trailers only up to their first line, so the rest is parsed as
+ * the next request on the connection (a request smuggled past whatever
+ * sits in front). nginx sends every body with a Content-Length, and no
+ * browser sends chunked requests: a chunked request is answered 411. Each
+ * refusal closes the connection. */
+/* 1*DIGIT between optional blanks */
+static gboolean
+digits_only (const char *v)
+{
+  gsize n;
+
+  v += strspn (v, " \t");
+  n = strspn (v, "0123456789");
+  return n > 0 && v[n + strspn (v + n, " \t")] == '\0';
+}
+
+static gboolean
+framing_ok (MedHttpServer *srv, SoupServerMessage *msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  SoupMessageHeadersIter it;
+  const char *name, *value;
+  guint n_length = 0, n_te = 0;
+  gboolean digits = TRUE;
+
+  soup_message_headers_iter_init (&it, h);
+  while (soup_message_headers_iter_next (&it, &name, &value)) {
+    if (g_ascii_strcasecmp (name, "Content-Length") == 0) {
+      n_length++;
+      digits = digits && digits_only (value);
+    } else if (g_ascii_strcasecmp (name, "Transfer-Encoding") == 0) {
+      n_te++;
+    }
+  }
+  if (n_te > 0 && n_length > 0) {
+    reject_early (srv, msg, 400, "bad_framing",
+        "Content-Length together with Transfer-Encoding");
+    return FALSE;
+  }
+  if (n_length > 1 || !digits) {
+    reject_early (srv, msg, 400, "bad_framing",
+        "one Content-Length of digits is expected");
+    return FALSE;
+  }
+  if (n_te > 0) {
+    reject_early (srv, msg, 411, "length_required",
+        "send the body with a Content-Length, not chunked");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static void
@@ -653,6 +755,8 @@ got_headers_cb (SoupServerMessage *msg, gpointer data)
         "request headers are too large");
     return;
   }
+  if (!framing_ok (srv, msg))
+    return;
   if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH) {
     len = soup_message_headers_get_content_length (h);
     if (len < 0 || (guint64) len > srv->cfg.max_body_bytes) {
@@ -672,31 +776,20 @@ got_headers_cb (SoupServerMessage *msg, gpointer data)
   }
 }
 
+/* The server's request-read: the whole request arrived in time. */
 static void
-got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer data)
-{
-  MedHttpServer *srv = data;
-  MsgState *st = g_object_get_data (G_OBJECT (msg), STATE_KEY);
-
-  st->body_bytes += g_bytes_get_size (chunk);
-  if (st->body_bytes > srv->cfg.max_body_bytes)
-    reject_early (srv, msg, 413, "too_large",
-        "the request body is over the limit");
-}
-
-static void
-got_body_cb (SoupServerMessage *msg, gpointer data)
+request_read_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
 {
   MsgState *st = g_object_get_data (G_OBJECT (msg), STATE_KEY);
 
-  if (st->deadline_id) {
-    g_source_remove (st->deadline_id);
-    st->deadline_id = 0;
-  }
+  if (st != NULL)
+    deadline_disarm (st);
 }
 
+/* The server's request-finished and request-aborted: the answer went out
+ * (or could not). */
 static void
-finished_cb (SoupServerMessage *msg, gpointer data)
+request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
 {
   MedHttpServer *srv = data;
   MsgState *st = g_object_get_data (G_OBJECT (msg), STATE_KEY);
@@ -706,11 +799,9 @@ finished_cb (SoupServerMessage *msg, gpointer data)
   if (st->started_us != 0)
     log_access (srv, msg, st, soup_server_message_get_status (msg),
         soup_server_message_get_response_body (msg)->length);
-  if (st->deadline_id) {
-    g_source_remove (st->deadline_id);
-    st->deadline_id = 0;
-  }
+  deadline_disarm (st);
   state_uncount (st);
+  med_http_conn_answered (srv, msg);
 }
 
 static void
@@ -718,17 +809,18 @@ request_started_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
 {
   MedHttpServer *srv = data;
   MsgState *st = g_new0 (MsgState, 1);
-  /* One deadline covers a keep-alive connection waiting for its next
-   * request and a request that does not arrive whole in time. */
+
+  /* A request that does not arrive whole in time is cut off. libsoup
+   * emits this at a connection's accept and then with the first byte of
+   * each next request; between the two, med-http-conn.c watches the idle
+   * connection. */
+  med_http_conn_request_started (srv, msg);
   st->srv = srv;
-  st->deadline_id
-      = g_timeout_add_seconds (srv->cfg.request_timeout, deadline_cb, msg);
+  st->msg = msg;
+  deadline_arm (st);
   g_object_set_data_full (G_OBJECT (msg), STATE_KEY, st,
       (GDestroyNotify) state_free);
   g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers_cb), srv);
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), srv);
-  g_signal_connect (msg, "got-body", G_CALLBACK (got_body_cb), srv);
-  g_signal_connect (msg, "finished", G_CALLBACK (finished_cb), srv);
 }
 
 /* ---- helpers shared by the handlers ---- */
@@ -794,17 +886,25 @@ static const struct
   { "join.js", "text/javascript; charset=utf-8" },
   { "console.js", "text/javascript; charset=utf-8" },
   { "favicon.svg", "image/svg+xml" },
+  { "fonts/noto-serif-tibetan.woff2", "font/woff2" },
 };
 
 void
 med_http_static (MedReq *r)
 {
-  const char *name = r->n_seg == 2 ? r->seg[1] : NULL;
+  g_autofree char *joined
+      = r->n_seg == 3 ? g_strconcat (r->seg[1], "/", r->seg[2], NULL) : NULL;
+  const char *name = r->n_seg == 2 ? r->seg[1] : joined;
   g_autofree char *key = NULL;
   MedCached *c;
 
   if (r->method != SOUP_METHOD_GET && r->method != SOUP_METHOD_HEAD) {
     med_http_reply_error (r, 405, "method", "only GET");
+    return;
+  }
+  /* the catalogue of one language for the scripts: /static/i18n/zh.json */
+  if (r->n_seg == 3 && strcmp (r->seg[1], "i18n") == 0) {
+    med_http_static_catalogue (r, r->seg[2]);
     return;
   }
   /* A fixed list: no path from the request reaches the resource lookup
@@ -872,10 +972,11 @@ security_headers (SoupServerMessage *msg)
 {
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
 
-  soup_message_headers_replace (h, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace (h, "Referrer-Policy", "no-referrer");
-  soup_message_headers_replace (h, "X-Frame-Options", "DENY");
-  soup_message_headers_replace (h, "Content-Security-Policy",
+  /* a new answer has none of them yet: append, no lookup */
+  soup_message_headers_append (h, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_append (h, "Referrer-Policy", "no-referrer");
+  soup_message_headers_append (h, "X-Frame-Options", "DENY");
+  soup_message_headers_append (h, "Content-Security-Policy",
       "default-src 'self'; img-src 'self' data:; style-src 'self'; "
       "script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
       "base-uri 'none'");
@@ -1037,6 +1138,8 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
       (GDestroyNotify) med_user_free);
   srv->links = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) med_feed_link_free);
+  med_http_conns_init (srv);
+  srv->log_line = g_string_sized_new (256);
 
   if (cfg->db == NULL) {
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
@@ -1067,6 +1170,12 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
   med_http_signal_init (srv);
   g_signal_connect (srv->soup, "request-started",
       G_CALLBACK (request_started_cb), srv);
+  g_signal_connect (srv->soup, "request-read", G_CALLBACK (request_read_cb),
+      srv);
+  g_signal_connect (srv->soup, "request-finished",
+      G_CALLBACK (request_finished_cb), srv);
+  g_signal_connect (srv->soup, "request-aborted",
+      G_CALLBACK (request_finished_cb), srv);
   return g_steal_pointer (&srv);
 }
 
@@ -1080,20 +1189,21 @@ med_http_server_listen (MedHttpServer *srv, GError **error)
   g_return_val_if_fail (srv->listener == NULL, FALSE);
   if (!parse_listen (srv->cfg.listen, &want, error))
     return FALSE;
-  /* Our own listening socket, handed to libsoup: libsoup keeps
-   * connections alive only for servers that have listeners, and the
-   * socket stays ours to close first on a graceful stop. */
+  /* Our own listening socket: we accept its connections ourselves
+   * (med-http-conn.c) and close it first on a graceful stop. */
   sock = g_socket_new (g_socket_address_get_family (want), G_SOCKET_TYPE_STREAM,
       G_SOCKET_PROTOCOL_TCP, error);
   if (sock == NULL)
     return FALSE;
   g_socket_set_listen_backlog (sock, 512);
   if (!g_socket_bind (sock, want, TRUE, error) || !g_socket_listen (sock, error)
-      || (got = g_socket_get_local_address (sock, error)) == NULL
-      || !soup_server_listen_socket (srv->soup, sock, 0, error))
+      || (got = g_socket_get_local_address (sock, error)) == NULL)
     return FALSE;
   srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
   srv->listener = g_steal_pointer (&sock);
+  /* we accept, libsoup serves (med-http-conn.c) */
+  if (!med_http_conns_listen (srv, error))
+    return FALSE;
   return med_http_media_start (srv, error);
 }
 
@@ -1107,6 +1217,12 @@ guint
 med_http_server_in_flight (MedHttpServer *srv)
 {
   return srv->in_flight;
+}
+
+guint
+med_http_server_connections (MedHttpServer *srv)
+{
+  return med_http_conns_open (srv);
 }
 
 /* Runs from the main loop, never from inside a libsoup signal: closing
@@ -1165,9 +1281,12 @@ med_http_server_shutdown (MedHttpServer *srv, GSourceFunc done,
   srv->done_data = user_data;
   med_http_media_shutdown (srv);
   med_http_signal_shutdown (srv);
-  /* Stop accepting: connections already open are served on. */
+  /* Stop accepting: requests already under way are served on, idle
+   * keep-alive connections are closed. */
+  med_http_conns_stop_accepting (srv);
   if (srv->listener != NULL)
     g_socket_close (srv->listener, NULL);
+  med_http_conns_close_idle (srv);
   if (srv->in_flight == 0)
     finish_shutdown (srv);
   else
@@ -1187,6 +1306,7 @@ med_http_server_free (MedHttpServer *srv)
   if (srv->stop_idle)
     g_source_remove (srv->stop_idle);
 
+  med_http_conns_free (srv);
   if (srv->soup != NULL) {
     g_signal_handlers_disconnect_by_data (srv->soup, srv);
     soup_server_disconnect (srv->soup);
@@ -1203,6 +1323,8 @@ med_http_server_free (MedHttpServer *srv)
   med_store_close (srv->store);
   if (srv->log_owned)
     fclose (srv->log);
+  if (srv->log_line != NULL)
+    g_string_free (srv->log_line, TRUE);
   med_http_config_clear (&srv->cfg);
   g_free (srv);
 }

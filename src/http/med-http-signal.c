@@ -17,6 +17,17 @@
  * (src/media/med-call.c); this file only translates. One connection per
  * participant: a second one replaces the first ("bye replaced").
  *
+ * Authorisation holds for the life of a socket, not only at the upgrade:
+ * when the store's data version moves (a commit here or in another
+ * process, such as `medsched user revoke-tokens`), and at least every
+ * RECHECK_S seconds (expiry), every socket is checked again — a party's
+ * link not revoked nor issued again and its booking not cancelled; staff's
+ * session or bearer token still live and the access rule still granting
+ * the booking — and one that fails gets "bye revoked" and is closed. The version is
+ * polled every RECHECK_POLL_MS while sockets are open, and checked again
+ * before each frame is acted on, so a consent sent after a revocation is
+ * refused, never stored.
+ *
  * Logs carry booking and participant ids, never names or tokens. */
 #define G_LOG_DOMAIN "medsched-signal"
 
@@ -33,6 +44,8 @@
 #define AUTH_KEY      "med-ws-auth"
 #define MAX_CANDIDATE 1024
 #define WINDOW_GRACE  3600 /* seconds a call may run past its booking */
+#define RECHECK_POLL_MS 250 /* how often the data version is looked at */
+#define RECHECK_S       10 /* every socket re-authorised at least this often */
 
 typedef struct _Signal Signal;
 typedef struct _CallCtx CallCtx;
@@ -43,7 +56,10 @@ struct _Signal
   MedHttpServer *srv;
   GHashTable *calls; /* gint64 booking → CallCtx* */
   GHashTable *all_conns; /* Conn* set: every open socket */
+  GHashTable *failed; /* gint64 booking → the last attempt to open its
+                       * call failed (med_http_signal_why) */
   gboolean stopping;
+  guint recheck_id; /* polls the data version while sockets are open */
 };
 
 struct _CallCtx
@@ -70,6 +86,14 @@ struct _Conn
   MedCallRole role;
   gint64 ref_id; /* party id or user id */
   guint bad;
+  /* what authorised it, checked again while it lives */
+  gint64 booking_id;
+  gint join_generation; /* party: its link's, issued again → closed */
+  gboolean via_session; /* staff: cred_hash is a session's, else a token's */
+  char *cred_hash; /* staff: SHA-256 of the session cookie or bearer token */
+  gint64 checked_version; /* the store's data version at the last check */
+  gint64 checked_us; /* monotonic time of the last check */
+  gboolean revoked; /* said bye revoked: frames are ignored */
 };
 
 /* Who asks, noted on the message before the upgrade. */
@@ -81,11 +105,15 @@ typedef struct
   char *pid;
   char *name;
   char *label;
+  gboolean via_session;
+  char *cred_hash; /* staff only */
+  gint join_generation; /* party only */
 } Auth;
 
 static void
 auth_free (Auth *a)
 {
+  g_free (a->cred_hash);
   g_free (a->pid);
   g_free (a->name);
   g_free (a->label);
@@ -541,28 +569,111 @@ conn_free (Conn *c)
     g_signal_handlers_disconnect_by_data (c->ws, c);
   g_clear_object (&c->ws);
   g_free (c->pid);
+  g_free (c->cred_hash);
   g_free (c);
+}
+
+/* The participant leaves the call (socket closed or authorisation gone). */
+static void
+conn_leave (Conn *c)
+{
+  CallCtx *cc = c->cc;
+  gboolean staff = conn_is_staff (c);
+
+  if (cc == NULL)
+    return;
+  conn_detach (c);
+  med_call_leave (cc->call, c->pid);
+  /* Nobody left, or the last staff member left with the recording
+   * off: the call ends. */
+  if (g_hash_table_size (cc->conns) == 0
+      || (staff && !staff_connected (cc)
+          && med_call_get_recording (cc->call) == MED_CALL_REC_OFF))
+    med_call_end (cc->call);
 }
 
 static void
 conn_closed_cb (SoupWebsocketConnection *ws, gpointer data)
 {
   Conn *c = data;
-  CallCtx *cc = c->cc;
 
-  if (cc != NULL) {
-    gboolean staff = conn_is_staff (c);
-
-    conn_detach (c);
-    med_call_leave (cc->call, c->pid);
-    /* Nobody left, or the last staff member left with the recording
-     * off: the call ends. */
-    if (g_hash_table_size (cc->conns) == 0
-        || (staff && !staff_connected (cc)
-            && med_call_get_recording (cc->call) == MED_CALL_REC_OFF))
-      med_call_end (cc->call);
-  }
+  conn_leave (c);
   conn_free (c);
+}
+
+/* Whether what let the socket in still holds (module comment). Checked
+ * again only when the store changed or RECHECK_S passed. A store that
+ * fails to answer is no revocation (the next check decides). */
+static gboolean
+conn_still_allowed (Conn *c)
+{
+  MedHttpServer *srv = c->sig->srv;
+  g_autoptr (MedBooking) bk = NULL;
+  g_autoptr (MedUser) u = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 version = med_store_data_version (srv->store);
+  gint64 now_us = g_get_monotonic_time ();
+
+  if (version == c->checked_version
+      && now_us - c->checked_us < (gint64) RECHECK_S * G_USEC_PER_SEC)
+    return TRUE;
+  bk = med_store_get_booking (srv->store, c->booking_id, &error);
+  if (bk == NULL)
+    return !g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  if (c->role == MED_CALL_ROLE_PARTY) {
+    if (bk->status != MED_BOOKING_STATUS_CONFIRMED
+        || med_store_join_revoked (srv->store, c->booking_id, c->ref_id)
+        || med_store_join_generation (srv->store, c->booking_id, c->ref_id,
+               NULL)
+            != c->join_generation)
+      return FALSE;
+  } else if (conn_is_staff (c)) {
+    u = med_http_auth_recheck (srv, c->cred_hash, c->via_session, &error);
+    if (u == NULL)
+      return !g_error_matches (error, MED_STORE_ERROR,
+          MED_STORE_ERROR_NOT_FOUND);
+    if (!med_service_may_access_booking (u, bk, NULL))
+      return FALSE;
+  }
+  c->checked_version = version;
+  c->checked_us = now_us;
+  return TRUE;
+}
+
+/* "bye revoked", out of the call, and the socket closes. */
+static void
+conn_revoke (Conn *c)
+{
+  g_message ("booking %" G_GINT64_FORMAT ": %s is no longer authorised "
+             "(link revoked, credential ended or access withdrawn); closed",
+      c->booking_id, c->pid);
+  c->revoked = TRUE;
+  send_bye (c, "revoked", SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  conn_leave (c);
+}
+
+static gboolean
+recheck_cb (gpointer data)
+{
+  Signal *sig = data;
+  g_autoptr (GList) conns = NULL;
+
+  if (g_hash_table_size (sig->all_conns) == 0) {
+    sig->recheck_id = 0;
+    return G_SOURCE_REMOVE;
+  }
+  conns = g_hash_table_get_keys (sig->all_conns);
+  for (GList *l = conns; l != NULL; l = l->next) {
+    Conn *c = l->data;
+
+    /* an earlier revocation may have ended a call and closed sockets */
+    if (!g_hash_table_contains (sig->all_conns, c) || c->cc == NULL
+        || c->revoked)
+      continue;
+    if (!conn_still_allowed (c))
+      conn_revoke (c);
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 /* One bad frame: an error, and the socket closes after MAX_BAD. */
@@ -881,8 +992,14 @@ conn_message_cb (SoupWebsocketConnection *ws, gint type, GBytes *message,
   gsize len = 0;
   const char *text = g_bytes_get_data (message, &len);
 
-  if (c->cc == NULL)
+  if (c->cc == NULL || c->revoked)
     return;
+  /* acted on only while still authorised: a consent after a revocation
+   * is refused, not stored */
+  if (!conn_still_allowed (c)) {
+    conn_revoke (c);
+    return;
+  }
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
     bad_frame (c, "bad_message", "只接受文本消息。Text frames only.");
     return;
@@ -1019,10 +1136,12 @@ websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   if (cc == NULL) {
     g_warning ("booking %" G_GINT64_FORMAT ": cannot open the call: %s",
         a->booking_id, err->message);
+    g_hash_table_add (sig->failed, g_memdup2 (&a->booking_id, sizeof (gint64)));
     soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR,
         "internal error");
     return;
   }
+  g_hash_table_remove (sig->failed, &a->booking_id);
   /* Frames up to 4 × 64 KiB reach us and get a too_large answer; bigger
    * ones are cut by libsoup (close 1009). */
   g_object_set (ws, "max-incoming-payload-size", (guint64) 4 * MAX_FRAME,
@@ -1035,6 +1154,14 @@ websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   c->pid = g_strdup (a->pid);
   c->role = a->role;
   c->ref_id = a->ref_id;
+  c->join_generation = a->join_generation;
+  c->booking_id = a->booking_id;
+  c->via_session = a->via_session;
+  c->cred_hash = g_strdup (a->cred_hash);
+  c->checked_version = med_store_data_version (srv->store);
+  c->checked_us = g_get_monotonic_time ();
+  if (sig->recheck_id == 0)
+    sig->recheck_id = g_timeout_add (RECHECK_POLL_MS, recheck_cb, sig);
   g_signal_connect (ws, "message", G_CALLBACK (conn_message_cb), c);
   g_signal_connect (ws, "closed", G_CALLBACK (conn_closed_cb), c);
   old = g_hash_table_lookup (cc->conns, c->pid);
@@ -1150,6 +1277,9 @@ auth_party (MedHttpServer *srv, SoupServerMessage *msg, const char *token)
   a->booking_id = booking_id;
   a->role = MED_CALL_ROLE_PARTY;
   a->ref_id = party_id;
+  /* the link that let it in: one issued again since closes the socket */
+  a->join_generation
+      = med_store_join_generation (srv->store, booking_id, party_id, NULL);
   a->pid = g_strdup_printf ("party-%" G_GINT64_FORMAT, party_id);
   a->name = g_strdup (party->name);
   a->label = g_strdup (party_label (party->role));
@@ -1188,8 +1318,7 @@ auth_console (MedHttpServer *srv, SoupServerMessage *msg, const char *path,
     reject (msg, 404, "not_found", "no such booking");
     goto out;
   }
-  if (r.user->role == MED_ROLE_MEDIATOR
-      && bk->mediator_id != r.user->mediator_id) {
+  if (!med_service_may_access_booking (r.user, bk, NULL)) {
     reject (msg, 403, "forbidden", "not your session");
     goto out;
   }
@@ -1203,6 +1332,8 @@ auth_console (MedHttpServer *srv, SoupServerMessage *msg, const char *path,
   a->pid = g_strdup_printf ("%s-%" G_GINT64_FORMAT,
       med_call_role_to_string (a->role), r.user->id);
   a->name = g_strdup (r.user->name);
+  a->via_session = r.via_session;
+  a->cred_hash = g_strdup (r.session_hash);
   a->label = g_strdup (
       a->role == MED_CALL_ROLE_MEDIATOR ? "调解员 mediator" : "工作人员 staff");
 
@@ -1272,6 +1403,8 @@ med_http_signal_init (MedHttpServer *srv)
   sig->calls = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
       call_ctx_destroy);
   sig->all_conns = g_hash_table_new (NULL, NULL);
+  sig->failed
+      = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   srv->signal = sig;
   soup_server_add_handler (srv->soup, "/ws", ws_request_cb, srv, NULL);
   soup_server_add_websocket_handler (srv->soup, "/ws", NULL, NULL, websocket_cb,
@@ -1308,6 +1441,8 @@ med_http_signal_free (MedHttpServer *srv)
   if (sig == NULL)
     return;
   sig->stopping = TRUE;
+  if (sig->recheck_id)
+    g_source_remove (sig->recheck_id);
   g_hash_table_unref (sig->calls);
   /* Sockets still open (their close handshake did not finish). */
   while (g_hash_table_size (sig->all_conns) > 0) {
@@ -1319,8 +1454,25 @@ med_http_signal_free (MedHttpServer *srv)
     conn_free (c);
   }
   g_hash_table_unref (sig->all_conns);
+  g_hash_table_unref (sig->failed);
   g_free (sig);
   srv->signal = NULL;
+}
+
+const char *
+med_http_signal_why (MedHttpServer *srv, const MedBooking *bk)
+{
+  Signal *sig = get_signal (srv);
+
+  if (sig == NULL || sig->stopping || srv->stopping)
+    return "stopping";
+  if (bk->status != MED_BOOKING_STATUS_CONFIRMED)
+    return "cancelled";
+  if (med_http_now (srv) >= bk->end + WINDOW_GRACE)
+    return "ended";
+  if (g_hash_table_contains (sig->failed, &bk->id))
+    return "call_failed";
+  return NULL;
 }
 
 #else /* !MEDSCHED_HAVE_MEDIA */
@@ -1357,6 +1509,12 @@ med_http_signal_busy (MedHttpServer *srv)
 void
 med_http_signal_free (MedHttpServer *srv)
 {
+}
+
+const char *
+med_http_signal_why (MedHttpServer *srv, const MedBooking *bk)
+{
+  return "no_calls";
 }
 
 #endif

@@ -5,8 +5,8 @@
  * creation and on every significant change; the store bumps SEQUENCE only
  * for time, room, mode and cancellation) and METHOD:CANCEL with
  * STATUS:CANCELLED once it is cancelled. Each recipient gets their own
- * copy: SUMMARY, DESCRIPTION and alarm texts in Chinese plus the
- * recipient's second language (Tibetan or English), and for a remote party
+ * copy: SUMMARY, DESCRIPTION and alarm texts in the recipient's language
+ * (po/; Chinese for staff and the organiser's copy), and for a remote party
  * their own join link as CONFERENCE (RFC 7986, one unquoted FEATURE value),
  * URL and a line of DESCRIPTION. Nobody sees another person's link, and a
  * CANCEL carries no link at all (the session it opened is gone).
@@ -19,11 +19,12 @@
  * more than building the event and misses what matters (tests lint every
  * output instead).
  *
- * The Tibetan phrases below are simple and were not written by a native
- * speaker: a native speaker should review them before parties see them. */
+ * The Tibetan texts await a native speaker's review: po/REVIEW-bo.md. */
 #define G_LOG_DOMAIN "medsched-ical"
 
 #include "med-ical-private.h"
+
+#include <medsched/med-i18n.h>
 
 #include <string.h>
 
@@ -76,166 +77,72 @@ med_partstat_from_string (const char *s, MedPartstat *out, GError **error)
 
 /* ---- languages -------------------------------------------------------- */
 
-typedef struct
+/* Each recipient reads their copy in their own language (a party's
+ * recorded language; Chinese for staff, the organiser's copy and any
+ * language medsched has no catalogue of). The texts are po/'s. */
+
+static const char *const weekdays[7]
+    = { N_ ("Monday"), N_ ("Tuesday"), N_ ("Wednesday"), N_ ("Thursday"),
+        N_ ("Friday"), N_ ("Saturday"), N_ ("Sunday") };
+
+static MedLang
+recipient_lang (const char *language)
 {
-  const char *sep; /* between a phrase and the case number */
-  const char *session; /* SUMMARY: "Mediation session" */
-  const char *cancelled; /* SUMMARY prefix */
-  const char *cancelled_line; /* first line of a CANCEL's DESCRIPTION */
-  const char *case_no;
-  const char *time;
-  const char *place;
-  const char *mediator;
-  const char *interpreter;
-  const char *mode;
-  const char *note;
-  const char *link; /* the recipient's own join link */
-  const char *join_label; /* CONFERENCE LABEL */
-  const char *tomorrow; /* alarm the day before */
-  const char *in_one_hour; /* alarm one hour before */
-  const char *modes[MED_BOOKING_MODE_N];
-  const char *weekdays[7]; /* Monday first */
-} Phrases;
+  MedLang l;
 
-static const Phrases zh = {
-  "：",
-  "调解",
-  "已取消",
-  "本次调解已取消。",
-  "案号",
-  "时间",
-  "地点",
-  "调解员",
-  "翻译",
-  "方式",
-  "备注",
-  "您的视频参加链接（仅限本人使用，请勿转发）",
-  "视频参加",
-  "明天调解",
-  "一小时后调解",
-  { "现场调解", "远程视频调解", "现场与远程视频结合" },
-  { "星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日" },
-};
-
-static const Phrases en = {
-  ": ",
-  "Mediation session",
-  "Cancelled",
-  "This mediation session has been cancelled.",
-  "Case",
-  "Time",
-  "Place",
-  "Mediator",
-  "Interpreter",
-  "Mode",
-  "Note",
-  "Your own video link (personal, do not share)",
-  "Join by video",
-  "Mediation session tomorrow",
-  "Mediation session in one hour",
-  { "in person", "remote (video)", "in person and remote (video)" },
-  { "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
-      "Sunday" },
-};
-
-/* Tibetan: simple phrases written without a native speaker. TODO: have a
- * native speaker review every string below before parties see them. */
-static const Phrases bo = {
-  " ", /* the shad (།) already ends the phrase */
-  "བར་འདུམ་ཚོགས་འདུ།",
-  "རྩིས་མེད།",
-  "བར་འདུམ་ཚོགས་འདུ་འདི་རྩིས་མེད་བཏང་ཡོད།",
-  "གྱོད་དོན་ཨང་རྟགས།",
-  "དུས་ཚོད།",
-  "ས་གནས།",
-  "བར་འདུམ་པ།",
-  "ལོ་ཙཱ་བ།",
-  "ཐབས་ལམ།",
-  "མཆན།",
-  "རང་ཉིད་ཀྱི་བརྙན་འཕྲིན་འབྲེལ་མཐུད། (གཞན་ལ་མ་སྤྲོད།)",
-  "བརྙན་འཕྲིན་ནང་ཞུགས།",
-  "སང་ཉིན་བར་འདུམ་ཚོགས་འདུ།",
-  "ཆུ་ཚོད་གཅིག་གི་རྗེས་སུ་བར་འདུམ་ཚོགས་འདུ།",
-  { "ངོ་ཐོག", "བརྙན་འཕྲིན་བརྒྱུད་ནས།", "ངོ་ཐོག་དང་བརྙན་འཕྲིན།" },
-  { "གཟའ་ཟླ་བ།", "གཟའ་མིག་དམར།", "གཟའ་ལྷག་པ།", "གཟའ་ཕུར་བུ།", "གཟའ་པ་སངས།",
-      "གཟའ་སྤེན་པ།", "གཟའ་ཉི་མ།" },
-};
-
-static const char *const case_kind_zh[]
-    = { "欠薪", "邻里纠纷", "合同纠纷", "土地纠纷", "交通事故", "消费纠纷",
-        "离婚纠纷", "抚养纠纷", "赡养抚养费", "继承纠纷", "其他纠纷" };
-G_STATIC_ASSERT (G_N_ELEMENTS (case_kind_zh) == MED_CASE_KIND_N);
-
-/* The second language of a recipient: NULL (Chinese only) for no language
- * or "zh", Tibetan for "bo", English for anything else. */
-static const Phrases *
-second_language (const char *language)
-{
-  if (language == NULL || language[0] == '\0'
-      || g_ascii_strcasecmp (language, "zh") == 0)
-    return NULL;
-  if (g_ascii_strcasecmp (language, "bo") == 0)
-    return &bo;
-  return &en;
+  return med_lang_from_code (language, &l) ? l : MED_LANG_ZH;
 }
 
 const char *
 med_ical_mode_label_zh (MedBookingMode mode)
 {
-  return (guint) mode < MED_BOOKING_MODE_N ? zh.modes[mode] : "?";
+  return med_i18n_gettext (MED_LANG_ZH, med_booking_mode_label (mode));
 }
 
 const char *
 med_ical_case_kind_label_zh (MedCaseKind kind)
 {
-  return (guint) kind < MED_CASE_KIND_N ? case_kind_zh[kind] : "?";
+  return med_i18n_gettext (MED_LANG_ZH, med_case_kind_label (kind));
 }
 
-/* "zh / second" or "zh". */
+/* A DESCRIPTION line "label: value" in lang. */
 static void
-append_pair (GString *s, const char *a, const char *b)
+append_field (GString *s, MedLang lang, const char *label, const char *value)
 {
-  g_string_append (s, a);
-  if (b != NULL) {
-    g_string_append (s, " / ");
-    g_string_append (s, b);
-  }
-}
+  g_autofree char *line = NULL;
 
-/* A DESCRIPTION line "label: value" in one or two languages. */
-static void
-append_field (GString *s, const char *label_zh, const char *label_2,
-    const char *value)
-{
   if (s->len > 0)
     g_string_append_c (s, '\n');
-  append_pair (s, label_zh, label_2);
-  g_string_append (s, label_2 != NULL ? ": " : "：");
-  g_string_append (s, value);
+  /* TRANSLATORS: a label and its value, one line of an invitation */
+  line = med_i18n_printf (lang, N_ ("%s: %s"), med_i18n_gettext (lang, label),
+      value);
+  g_string_append (s, line);
 }
 
 static char *
-new_when (GTimeZone *tz, MedTime start, MedTime end, const Phrases *second)
+new_when (GTimeZone *tz, MedTime start, MedTime end, MedLang lang)
 {
   struct icaltimetype a = med_ical_local_time (tz, start);
   struct icaltimetype b = med_ical_local_time (tz, end);
   int dow = icaltime_day_of_week (a); /* 1 = Sunday */
   int wd = (dow + 5) % 7; /* 0 = Monday */
-  GString *s = g_string_new (NULL);
+  g_autofree char *date
+      = g_strdup_printf ("%04d-%02d-%02d", a.year, a.month, a.day);
+  g_autoptr (GString) times = g_string_new (NULL);
 
-  g_string_append_printf (s, "%04d-%02d-%02d（", a.year, a.month, a.day);
-  append_pair (s, zh.weekdays[wd], second ? second->weekdays[wd] : NULL);
-  g_string_append_printf (s, "）%02d:%02d–", a.hour, a.minute);
+  g_string_append_printf (times, "%02d:%02d–", a.hour, a.minute);
   if (a.year != b.year || a.month != b.month || a.day != b.day)
-    g_string_append_printf (s, "%04d-%02d-%02d ", b.year, b.month, b.day);
-  g_string_append_printf (s, "%02d:%02d", b.hour, b.minute);
-  return g_string_free (s, FALSE);
+    g_string_append_printf (times, "%04d-%02d-%02d ", b.year, b.month, b.day);
+  g_string_append_printf (times, "%02d:%02d", b.hour, b.minute);
+  /* TRANSLATORS: date (weekday) times of a session */
+  return med_i18n_printf (lang, N_ ("%s (%s) %s"), date,
+      med_i18n_gettext (lang, weekdays[wd]), times->str);
 }
 
 char *
 med_ical_new_when_zh (GTimeZone *tz, MedTime start, MedTime end)
 {
-  return new_when (tz, start, end, NULL);
+  return new_when (tz, start, end, MED_LANG_ZH);
 }
 
 char *
@@ -430,7 +337,7 @@ typedef struct
 {
   const MedInvite *inv;
   gboolean cancel;
-  const Phrases *second; /* recipient's second language, or NULL */
+  MedLang lang; /* the recipient's language */
   const MedInviteAttendee *recipient; /* NULL: the organiser's copy */
   GTimeZone *tz;
   const char *zone;
@@ -441,33 +348,20 @@ typedef struct
 static char *
 new_summary (Build *b, const char *case_no)
 {
-  GString *s = g_string_new (NULL);
-  const Phrases *l[] = { &zh, b->second };
-
-  for (guint i = 0; i < G_N_ELEMENTS (l) && l[i] != NULL; i++) {
-    if (i > 0)
-      g_string_append (s, " / ");
-    if (b->cancel)
-      g_string_append_printf (s, "%s%s%s %s", l[i]->cancelled, l[i]->sep,
-          l[i]->session, case_no);
-    else
-      g_string_append_printf (s, "%s%s%s", l[i]->session, l[i]->sep, case_no);
-  }
-  return g_string_free (s, FALSE);
+  if (b->cancel)
+    return med_i18n_printf (b->lang, N_ ("Cancelled: mediation session %s"),
+        case_no);
+  return med_i18n_printf (b->lang, N_ ("Mediation session: %s"), case_no);
 }
 
-/* An alarm text: phrase and case number in one or two languages. */
+/* An alarm text: phrase and case number. */
 static char *
 new_alarm_text (Build *b, gboolean tomorrow, const char *case_no)
 {
-  GString *s = g_string_new (NULL);
-  const Phrases *l[] = { &zh, b->second };
-
-  for (guint i = 0; i < G_N_ELEMENTS (l) && l[i] != NULL; i++) {
-    g_string_append_printf (s, "%s%s%s%s", i > 0 ? " / " : "",
-        tomorrow ? l[i]->tomorrow : l[i]->in_one_hour, l[i]->sep, case_no);
-  }
-  return g_string_free (s, FALSE);
+  return med_i18n_printf (b->lang,
+      tomorrow ? N_ ("Mediation session tomorrow: %s")
+               : N_ ("Mediation session in one hour: %s"),
+      case_no);
 }
 
 /* Names of the attendees of one kind, joined with "、". NULL if none. */
@@ -497,41 +391,39 @@ static char *
 new_description (Build *b, const char *case_no, const char *location)
 {
   const MedInvite *inv = b->inv;
-  const Phrases *s2 = b->second;
   GString *s = g_string_new (NULL);
   g_autofree char *when = NULL;
   g_autofree char *mediators
       = new_names_of (inv->attendees, MED_ATTENDEE_MEDIATOR);
   g_autofree char *interpreters
       = new_names_of (inv->attendees, MED_ATTENDEE_INTERPRETER);
-  g_autofree char *mode = NULL;
 
-  if (b->cancel) {
-    append_pair (s, zh.cancelled_line, s2 ? s2->cancelled_line : NULL);
-  }
-  append_field (s, zh.case_no, s2 ? s2->case_no : NULL, case_no);
+  if (b->cancel)
+    g_string_append (s,
+        med_i18n_gettext (b->lang,
+            N_ ("This mediation session has been cancelled.")));
+  append_field (s, b->lang, N_ ("Case number"), case_no);
   {
     g_autofree char *w
-        = new_when (b->tz, inv->booking->start, inv->booking->end, s2);
+        = new_when (b->tz, inv->booking->start, inv->booking->end, b->lang);
 
     when = g_strdup_printf ("%s (%s)", w, b->zone);
   }
-  append_field (s, zh.time, s2 ? s2->time : NULL, when);
-  append_field (s, zh.place, s2 ? s2->place : NULL, location);
+  append_field (s, b->lang, N_ ("Time"), when);
+  append_field (s, b->lang, N_ ("Where"), location);
   if (mediators != NULL)
-    append_field (s, zh.mediator, s2 ? s2->mediator : NULL, mediators);
+    append_field (s, b->lang, N_ ("Mediator"), mediators);
   if (interpreters != NULL)
-    append_field (s, zh.interpreter, s2 ? s2->interpreter : NULL, interpreters);
-  if ((guint) inv->booking->mode < MED_BOOKING_MODE_N) {
-    mode = s2 != NULL ? g_strdup_printf ("%s / %s",
-               zh.modes[inv->booking->mode], s2->modes[inv->booking->mode])
-                      : g_strdup (zh.modes[inv->booking->mode]);
-    append_field (s, zh.mode, s2 ? s2->mode : NULL, mode);
-  }
+    append_field (s, b->lang, N_ ("Interpreter"), interpreters);
+  if ((guint) inv->booking->mode < MED_BOOKING_MODE_N)
+    append_field (s, b->lang, N_ ("Mode"),
+        med_i18n_gettext (b->lang,
+            med_booking_mode_label (inv->booking->mode)));
   if (b->note != NULL && b->note[0] != '\0')
-    append_field (s, zh.note, s2 ? s2->note : NULL, b->note);
+    append_field (s, b->lang, N_ ("Note"), b->note);
   if (b->link != NULL)
-    append_field (s, zh.link, s2 ? s2->link : NULL, b->link);
+    append_field (s, b->lang,
+        N_ ("Your own video link (personal, do not share)"), b->link);
   return g_string_free (s, FALSE);
 }
 
@@ -679,7 +571,7 @@ med_ical_invite_to_string (const MedInvite *inv, gint recipient, GError **error)
   b.zone = inv->centre->zone;
   if (recipient >= 0) {
     b.recipient = &g_array_index (inv->attendees, MedInviteAttendee, recipient);
-    b.second = second_language (b.recipient->language);
+    b.lang = recipient_lang (b.recipient->language);
     if (b.recipient->join_url != NULL && !b.cancel) {
       if (!check_url (b.recipient->join_url, error))
         return NULL;
@@ -749,9 +641,7 @@ med_ical_invite_to_string (const MedInvite *inv, gint recipient, GError **error)
   if (b.link != NULL) {
     g_autofree char *label = NULL;
 
-    label = b.second != NULL
-        ? g_strdup_printf ("%s / %s", zh.join_label, b.second->join_label)
-        : g_strdup (zh.join_label);
+    label = g_strdup (med_i18n_gettext (b.lang, N_ ("Join by video")));
     /* One FEATURE value: libical writes it unquoted, as RFC 7986 wants and
      * ical.js needs. */
     p = icalproperty_new_conference (b.link);

@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "medsched-model"
 
 #include <medsched/med-model.h>
+#include <medsched/med-i18n.h>
 
 #include <string.h>
 
@@ -13,8 +14,6 @@ G_DEFINE_QUARK (med-model-error-quark, med_model_error)
 
 /* One table per enum: index = value. */
 static const char *const room_kind_words[] = { "warm", "family", "remote" };
-static const char *const room_kind_zh[]
-    = { "温馨调解室", "家事调解室", "远程调解室" };
 static const char *const case_kind_words[]
     = { "wages", "neighbour", "contract", "land", "traffic", "consumer",
         "divorce", "custody", "support", "inheritance", "other" };
@@ -101,10 +100,110 @@ DEFINE_ENUM_TEXT (MedBookingMode, med_booking_mode, booking_mode_words,
 DEFINE_ENUM_TEXT (MedBookingStatus, med_booking_status, booking_status_words,
     "booking status")
 
+/* ---- labels: what a person reads for each value ----
+ *
+ * One label per value, here and nowhere else, as an English message id;
+ * po/ translates each once (med-i18n.h). */
+
+static const char *const room_kind_labels[] = { N_ ("Warm mediation room"),
+  N_ ("Family mediation room"), N_ ("Remote mediation room") };
+G_STATIC_ASSERT (G_N_ELEMENTS (room_kind_labels) == MED_ROOM_KIND_N);
+static const char *const case_kind_labels[] = { N_ ("Unpaid wages"),
+  N_ ("Neighbour dispute"), N_ ("Contract dispute"), N_ ("Land dispute"),
+  N_ ("Traffic accident"), N_ ("Consumer dispute"), N_ ("Divorce dispute"),
+  N_ ("Custody dispute"), N_ ("Support and maintenance"),
+  N_ ("Inheritance dispute"), N_ ("Other dispute") };
+G_STATIC_ASSERT (G_N_ELEMENTS (case_kind_labels) == MED_CASE_KIND_N);
+static const char *const case_status_labels[] = { N_ ("Taken at intake"),
+  N_ ("Dispatched"), N_ ("Scheduled"), N_ ("In mediation"), N_ ("Settled"),
+  N_ ("Not settled"), N_ ("Referred"), N_ ("Withdrawn") };
+G_STATIC_ASSERT (G_N_ELEMENTS (case_status_labels) == MED_CASE_STATUS_N);
+static const char *const department_labels[]
+    = { N_ ("Not dispatched"), N_ ("Court mediation"), N_ ("Labour inspection"),
+        N_ ("Legal aid"), N_ ("Police station"), N_ ("Civil affairs") };
+G_STATIC_ASSERT (G_N_ELEMENTS (department_labels) == MED_DEPARTMENT_N);
+static const char *const party_role_labels[]
+    = { N_ ("Applicant"), N_ ("Respondent"), N_ ("Third party"), N_ ("Agent") };
+G_STATIC_ASSERT (G_N_ELEMENTS (party_role_labels) == MED_PARTY_ROLE_N);
+static const char *const attendance_labels[]
+    = { N_ ("In person"), N_ ("By video") };
+G_STATIC_ASSERT (G_N_ELEMENTS (attendance_labels) == MED_ATTENDANCE_N);
+static const char *const booking_mode_labels[] = { N_ ("In-person mediation"),
+  N_ ("Remote video mediation"), N_ ("In person and by video") };
+G_STATIC_ASSERT (G_N_ELEMENTS (booking_mode_labels) == MED_BOOKING_MODE_N);
+static const char *const booking_status_labels[]
+    = { N_ ("Confirmed"), N_ ("Cancelled") };
+G_STATIC_ASSERT (G_N_ELEMENTS (booking_status_labels) == MED_BOOKING_STATUS_N);
+/* who takes part in a call or signs in: the words of med_role_to_string
+ * and of the call's participants */
+static const struct
+{
+  const char *word, *label;
+} person_role_labels[] = {
+  { "admin", N_ ("Administrator") },
+  { "clerk", N_ ("Clerk") },
+  { "mediator", N_ ("Mediator") },
+  { "party", N_ ("Party") },
+  { "room", N_ ("Mediation room terminal") },
+  { "interpreter", N_ ("Interpreter") },
+};
+
+#define DEFINE_LABEL(Type, prefix, table)                                      \
+  const char *prefix##_label (Type v)                                          \
+  {                                                                            \
+    return (guint) v < G_N_ELEMENTS (table) ? table[v] : "?";                  \
+  }
+
+DEFINE_LABEL (MedRoomKind, med_room_kind, room_kind_labels)
+DEFINE_LABEL (MedCaseKind, med_case_kind, case_kind_labels)
+DEFINE_LABEL (MedCaseStatus, med_case_status, case_status_labels)
+DEFINE_LABEL (MedDepartment, med_department, department_labels)
+DEFINE_LABEL (MedPartyRole, med_party_role, party_role_labels)
+DEFINE_LABEL (MedAttendance, med_attendance, attendance_labels)
+DEFINE_LABEL (MedBookingMode, med_booking_mode, booking_mode_labels)
+DEFINE_LABEL (MedBookingStatus, med_booking_status, booking_status_labels)
+
+/* a recording's state and regime, by the words of med-store.h's
+ * med_recording_state_to_string and med_recording_regime_to_string */
+static const struct
+{
+  const char *word, *label;
+} recording_labels[] = {
+  { "idle", N_ ("Not started") },
+  { "recording", N_ ("Recording") },
+  { "paused", N_ ("Recording paused") },
+  { "stopped", N_ ("Stopped without a seal") },
+  { "failed", N_ ("Failed") },
+  { "sealed", N_ ("Sealed") },
+  { "purged", N_ ("Purged") },
+  { "hearing", N_ ("Recorded throughout (hearing)") },
+  { "mediation", N_ ("Recorded with every party's consent") },
+};
+
+const char *
+med_recording_label (const char *word)
+{
+  for (guint i = 0; word && i < G_N_ELEMENTS (recording_labels); i++) {
+    if (strcmp (word, recording_labels[i].word) == 0)
+      return recording_labels[i].label;
+  }
+  return word ? word : "";
+}
+
+const char *
+med_person_role_label (const char *word)
+{
+  for (guint i = 0; word && i < G_N_ELEMENTS (person_role_labels); i++) {
+    if (strcmp (word, person_role_labels[i].word) == 0)
+      return person_role_labels[i].label;
+  }
+  return word ? word : "";
+}
+
 const char *
 med_room_kind_label_zh (MedRoomKind v)
 {
-  return word_of (room_kind_zh, G_N_ELEMENTS (room_kind_zh), (int) v);
+  return med_i18n_gettext (MED_LANG_ZH, med_room_kind_label (v));
 }
 
 static char *

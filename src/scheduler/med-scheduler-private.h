@@ -23,7 +23,8 @@ typedef struct
   Timeline *busy; /* bookings and leave */
   Timeline *leave; /* leave only, for explanations */
   GArray *starts; /* MedTime, sorted: booking starts, for daily caps */
-  guint total; /* bookings in the snapshot, for load balancing */
+  guint total; /* bookings in the snapshot (or its mediator_load), for
+               * load balancing */
 } MediatorRes;
 
 typedef struct

@@ -396,6 +396,16 @@ med_scheduler_new (const MedSnapshot *snap, GError **error)
   }
   for (guint i = 0; snap->bookings && i < snap->bookings->len; i++)
     occupy (s, &g_array_index (snap->bookings, MedBusy, i), FALSE);
+  for (guint i = 0; snap->mediator_load && i < s->mediators->len; i++)
+    g_array_index (s->mediators, MediatorRes, i).total = 0;
+  for (guint i = 0; snap->mediator_load && i < snap->mediator_load->len; i++) {
+    const MedMediatorLoad *l
+        = &g_array_index (snap->mediator_load, MedMediatorLoad, i);
+    guint mi = index_of (s->med_by_id, l->mediator_id);
+
+    if (mi)
+      g_array_index (s->mediators, MediatorRes, mi - 1).total = l->bookings;
+  }
   for (guint i = 0; snap->external_busy && i < snap->external_busy->len; i++) {
     const MedBusy *b = &g_array_index (snap->external_busy, MedBusy, i);
     guint mi = b->mediator_id ? index_of (s->med_by_id, b->mediator_id) : 0;

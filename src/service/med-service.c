@@ -7,10 +7,13 @@
  * year of bookings to find one. A window only ends the search when it
  * holds every slot asked for in the preferred room kind, so the answer is
  * the one a search over the whole horizon gives (a fallback room kind is
- * only right when the preferred kind has nothing before the deadline). */
+ * only right when the preferred kind has nothing before the deadline).
+ * Mediators free at the same time are ranked by their load; every window
+ * gets the load of the whole horizon (one aggregate query), so a narrow
+ * window ranks them as the whole horizon does. */
 #define G_LOG_DOMAIN "medsched-service"
 
-#include <medsched/med-service.h>
+#include "med-service-private.h"
 
 #include <string.h>
 
@@ -18,23 +21,8 @@
 G_DEFINE_QUARK (med-service-error-quark, med_service_error)
 /* clang-format on */
 
-/* Everything a slot search for one case needs. */
-typedef struct
-{
-  MedStore *store; /* (transfer none) */
-  const MedServiceCtx *ctx;
-  gint64 exclude_booking; /* rescheduling: the booking being moved */
-  MedCentre *centre;
-  MedStoreSnapshot *snap;
-  MedScheduler *sched;
-  MedCase *kase;
-  GPtrArray *parties;
-  GArray *party_busy;
-  gint64 last_mediator;
-} CaseContext;
-
-static void
-case_context_clear (CaseContext *cc)
+void
+med_service_case_context_clear (CaseContext *cc)
 {
   g_clear_pointer (&cc->sched, med_scheduler_free);
   g_clear_pointer (&cc->snap, med_store_snapshot_free);
@@ -43,8 +31,6 @@ case_context_clear (CaseContext *cc)
   g_clear_pointer (&cc->parties, g_ptr_array_unref);
   g_clear_pointer (&cc->party_busy, g_array_unref);
 }
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CaseContext, case_context_clear)
 
 static gboolean
 check_schedulable (const MedCase *k, GError **error)
@@ -65,10 +51,9 @@ check_schedulable (const MedCase *k, GError **error)
   return FALSE;
 }
 
-/* Loads the case, its parties and their other commitments. */
-static gboolean
-load_case (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
-    gint64 exclude_booking, CaseContext *cc, GError **error)
+gboolean
+med_service_load_case (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, gint64 exclude_booking, CaseContext *cc, GError **error)
 {
   cc->store = store;
   cc->ctx = ctx;
@@ -85,10 +70,9 @@ load_case (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
   return error == NULL || *error == NULL;
 }
 
-/* (Re)loads the snapshot for [from, to) (plus a day each side for room
- * buffers and local days) and builds the scheduler over it. */
-static gboolean
-load_window (CaseContext *cc, MedTime from, MedTime to, GError **error)
+gboolean
+med_service_load_window (CaseContext *cc, MedTime from, MedTime to,
+    GArray *load, GError **error)
 {
   g_clear_pointer (&cc->sched, med_scheduler_free);
   g_clear_pointer (&cc->snap, med_store_snapshot_free);
@@ -96,6 +80,8 @@ load_window (CaseContext *cc, MedTime from, MedTime to, GError **error)
       from - 86400, to + 86400, error);
   if (cc->snap == NULL)
     return FALSE;
+  if (load != NULL)
+    cc->snap->snap.mediator_load = g_array_ref (load);
   if (cc->exclude_booking != 0) {
     GArray *bk = cc->snap->snap.bookings;
 
@@ -108,8 +94,8 @@ load_window (CaseContext *cc, MedTime from, MedTime to, GError **error)
   return cc->sched != NULL;
 }
 
-static void
-fill_request (CaseContext *cc, MedSlotRequest *req)
+void
+med_service_fill_request (CaseContext *cc, MedSlotRequest *req)
 {
   memset (req, 0, sizeof *req);
   req->kase = cc->kase;
@@ -136,6 +122,15 @@ search (CaseContext *cc, MedSlotRequest *req, GError **error)
   MedTime from = req->not_before ? req->not_before : req->now;
   MedTime full
       = from + (MedTime) (MED_SCHEDULER_DEFAULT_HORIZON_DAYS + 2) * 86400;
+  g_autoptr (GArray) load = NULL;
+
+  /* A narrow window sees only part of each mediator's bookings, and the
+   * scheduler breaks ties by load: give it the load of the whole horizon
+   * (the last window's range), so that every window ranks alike. */
+  load = med_store_mediator_load (cc->store, cc->ctx->centre_id,
+      MIN (from, req->now) - 86400, full + 86400, cc->exclude_booking, error);
+  if (load == NULL)
+    return NULL;
 
   for (guint w = 0; w < G_N_ELEMENTS (window_days); w++) {
     MedTime to
@@ -145,7 +140,7 @@ search (CaseContext *cc, MedSlotRequest *req, GError **error)
 
     if (to > full)
       to = full;
-    if (!load_window (cc, MIN (from, req->now), to, error))
+    if (!med_service_load_window (cc, MIN (from, req->now), to, load, error))
       return NULL;
     req->horizon_end = window_days[w] ? to : 0;
     slots = med_scheduler_find_slots (cc->sched, req, NULL, &local);
@@ -181,25 +176,13 @@ med_service_find_slots (MedStore *store, const MedServiceCtx *ctx,
   MedSlotRequest req;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, NULL);
-  if (!load_case (store, ctx, case_id, 0, &cc, error))
+  if (!med_service_load_case (store, ctx, case_id, 0, &cc, error))
     return NULL;
-  fill_request (&cc, &req);
+  med_service_fill_request (&cc, &req);
   req.not_before = not_before;
   req.duration_minutes = duration_minutes;
   req.max_results = count;
   return search (&cc, &req, error);
-}
-
-/* Checks a hand-picked slot against the bookings of its own days. */
-static gboolean
-check_manual (CaseContext *cc, MedSlot *slot, GError **error)
-{
-  MedSlotRequest req;
-
-  if (!load_window (cc, MIN (slot->start, cc->ctx->now), slot->end, error))
-    return FALSE;
-  fill_request (cc, &req);
-  return med_scheduler_check_slot (cc->sched, &req, slot, error);
 }
 
 static void
@@ -214,6 +197,38 @@ booking_from_slot (const MedSlot *s, gint64 case_id, MedBooking *b)
   b->end = s->end;
   b->mode = s->mode;
   b->status = MED_BOOKING_STATUS_CONFIRMED;
+}
+
+/* Checks a hand-picked slot against the bookings of its own days. A
+ * clash the scheduler finds ("something is booked then") is named by the
+ * store's own re-check when it can: which room, mediator, interpreter or
+ * party, and when (med_store_error_get_conflict), for the pages to say in
+ * the reader's language. */
+gboolean
+med_service_check_manual (CaseContext *cc, MedSlot *slot, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GError) named = NULL;
+  MedSlotRequest req;
+  MedBooking b;
+
+  if (!med_service_load_window (cc, MIN (slot->start, cc->ctx->now), slot->end,
+          NULL, error))
+    return FALSE;
+  med_service_fill_request (cc, &req);
+  if (med_scheduler_check_slot (cc->sched, &req, slot, &local))
+    return TRUE;
+  if (g_error_matches (local, MED_SCHEDULER_ERROR,
+          MED_SCHEDULER_ERROR_CONFLICT)) {
+    booking_from_slot (slot, cc->kase->id, &b);
+    if (!med_store_check_booking (cc->store, &b, cc->exclude_booking, &named)
+        && med_store_error_get_conflict (named) != NULL) {
+      g_propagate_error (error, g_steal_pointer (&named));
+      return FALSE;
+    }
+  }
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
 }
 
 static MedSlot *
@@ -237,7 +252,7 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
   gint64 id;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, 0);
-  if (!load_case (store, ctx, case_id, 0, &cc, error))
+  if (!med_service_load_case (store, ctx, case_id, 0, &cc, error))
     return 0;
   if (manual != NULL) {
     slot = copy_manual (manual);
@@ -248,13 +263,13 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
 
       slot->end = slot->start + (MedTime) minutes * 60;
     }
-    if (!check_manual (&cc, slot, error))
+    if (!med_service_check_manual (&cc, slot, error))
       return 0;
   } else {
     MedSlotRequest req;
     g_autoptr (GPtrArray) slots = NULL;
 
-    fill_request (&cc, &req);
+    med_service_fill_request (&cc, &req);
     req.duration_minutes = duration_minutes;
     slots = search (&cc, &req, error);
     if (slots == NULL)
@@ -266,6 +281,8 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
     return 0;
   if ((id = med_store_book (store, &b, ctx->actor, error)) == 0
       || !med_service_queue_invites (store, ctx->centre_id, id, NULL,
+          ctx->actor, NULL, error)
+      || !med_service_queue_sms (store, ctx->centre_id, id, MED_SMS_BOOKED,
           ctx->actor, NULL, error)
       || !med_store_commit (store, error)) {
     med_store_rollback (store);
@@ -290,12 +307,9 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
   old = med_store_get_booking (store, booking_id, error);
   if (old == NULL)
     return FALSE;
-  if (old->status != MED_BOOKING_STATUS_CONFIRMED) {
-    g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE,
-        "booking %" G_GINT64_FORMAT " is cancelled", booking_id);
+  if (!med_service_may_move (old, ctx, error))
     return FALSE;
-  }
-  if (!load_case (store, ctx, old->case_id, booking_id, &cc, error))
+  if (!med_service_load_case (store, ctx, old->case_id, booking_id, &cc, error))
     return FALSE;
   if (manual != NULL) {
     slot = copy_manual (manual);
@@ -307,7 +321,7 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
       slot->interpreter_id = old->interpreter_id;
     if (slot->end <= slot->start)
       slot->end = slot->start + (old->end - old->start);
-    if (!check_manual (&cc, slot, error))
+    if (!med_service_check_manual (&cc, slot, error))
       return FALSE;
   } else {
     MedSlotRequest req;
@@ -315,7 +329,7 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
     guint pick;
     MedSlot *first;
 
-    fill_request (&cc, &req);
+    med_service_fill_request (&cc, &req);
     req.duration_minutes = (gint) ((old->end - old->start) / 60);
     req.max_results = 2;
     slots = search (&cc, &req, error);
@@ -335,6 +349,8 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
   if (!med_store_reschedule (store, booking_id, &b, ctx->actor, error)
       || !med_service_queue_invites (store, ctx->centre_id, booking_id, old,
           ctx->actor, NULL, error)
+      || !med_service_queue_sms (store, ctx->centre_id, booking_id,
+          MED_SMS_MOVED, ctx->actor, NULL, error)
       || !med_store_commit (store, error)) {
     med_store_rollback (store);
     return FALSE;
@@ -345,20 +361,36 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
 }
 
 gboolean
-med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
-    gint64 booking_id, GError **error)
+med_service_cancel_txn (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gboolean undo, GError **error)
 {
+  g_autofree char *detail
+      = g_strdup_printf ("{\"undone\":%" G_GINT64_FORMAT "}", booking_id);
+
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
   if (!med_store_begin (store, error))
     return FALSE;
-  if (!med_store_cancel (store, booking_id, ctx->actor, error)
+  if ((undo && !med_service_undo_until (store, ctx, booking_id, NULL, error))
+      || !med_store_cancel (store, booking_id, ctx->actor, error)
+      || (undo
+          && !med_store_add_audit (store, ctx->actor, "booking.undo", "booking",
+              booking_id, detail, error))
       || !med_service_queue_invites (store, ctx->centre_id, booking_id, NULL,
           ctx->actor, NULL, error)
+      || !med_service_queue_sms (store, ctx->centre_id, booking_id,
+          MED_SMS_CANCELLED, ctx->actor, NULL, error)
       || !med_store_commit (store, error)) {
     med_store_rollback (store);
     return FALSE;
   }
   return TRUE;
+}
+
+gboolean
+med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, GError **error)
+{
+  return med_service_cancel_txn (store, ctx, booking_id, FALSE, error);
 }
 
 typedef struct
@@ -503,6 +535,8 @@ med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
     id = med_store_book (store, &b, ctx->actor, error);
     if (id == 0
         || !med_service_queue_invites (store, ctx->centre_id, id, NULL,
+            ctx->actor, NULL, error)
+        || !med_service_queue_sms (store, ctx->centre_id, id, MED_SMS_BOOKED,
             ctx->actor, NULL, error)) {
       med_store_rollback (store);
       return NULL;

@@ -3,7 +3,10 @@
  * from that row on, and the check that walks the chain.
  *
  * The table refuses UPDATE and DELETE by trigger; the chain catches what
- * gets past the triggers (someone dropping them with the sqlite3 shell).
+ * gets past the triggers (someone dropping them with the sqlite3 shell),
+ * except the newest rows removed from the end: the chain left behind is
+ * whole. An anchor (the head's id and hash, kept outside the table: with
+ * each backup, in serve's log) catches that too.
  *
  * Canonical form of a row, hashed with SHA-256 and stored as lowercase
  * hex in audit.hash:
@@ -197,6 +200,149 @@ med_store_audit_verify (MedStore *store, gint64 *n_rows, gint64 *bad_id,
   }
   if (n_rows)
     *n_rows = rows;
+  return TRUE;
+}
+
+/* ---- anchors ----------------------------------------------------------- */
+
+gboolean
+med_store_audit_head (MedStore *store, MedAuditAnchor *anchor, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL && anchor != NULL, FALSE);
+
+  anchor->id = 0;
+  g_strlcpy (anchor->hash, ZERO_HASH, sizeof anchor->hash);
+  st = store_stmt (store, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+      error);
+  if (st == NULL)
+    return FALSE;
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW) {
+    store_set_error (store, rc, "reading the audit log", error);
+    return FALSE;
+  }
+  anchor->id = sqlite3_column_int64 (st, 0);
+  g_strlcpy (anchor->hash,
+      sqlite3_column_text (st, 1) ? (const char *) sqlite3_column_text (st, 1)
+                                  : "",
+      sizeof anchor->hash);
+  return TRUE;
+}
+
+char *
+med_audit_anchor_to_string (const MedAuditAnchor *anchor)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT ":%s", anchor->id, anchor->hash);
+}
+
+char *
+med_audit_anchor_file_text (const MedAuditAnchor *anchor, const char *what)
+{
+  g_autofree char *line = med_audit_anchor_to_string (anchor);
+
+  return g_strdup_printf ("# medsched audit anchor: the audit log's last row "
+                          "(id:sha256)%s%s\n"
+                          "# check a database against it with\n"
+                          "#   medsched --db DB audit verify --anchor FILE\n"
+                          "%s\n",
+      what ? " " : "", what ? what : "", line);
+}
+
+static gboolean
+parse_anchor_line (const char *line, MedAuditAnchor *anchor)
+{
+  const char *colon = strchr (line, ':');
+  g_autofree char *num = NULL;
+  guint64 id;
+
+  if (colon == NULL || strlen (colon + 1) != 64)
+    return FALSE;
+  num = g_strndup (line, colon - line);
+  if (!g_ascii_string_to_unsigned (num, 10, 0, G_MAXINT64, &id, NULL))
+    return FALSE;
+  for (const char *p = colon + 1; *p; p++) {
+    if (!g_ascii_isxdigit (*p) || g_ascii_isupper (*p))
+      return FALSE;
+  }
+  anchor->id = (gint64) id;
+  g_strlcpy (anchor->hash, colon + 1, sizeof anchor->hash);
+  return TRUE;
+}
+
+gboolean
+med_audit_anchor_parse (const char *text, MedAuditAnchor *anchor,
+    GError **error)
+{
+  g_auto (GStrv) lines = NULL;
+  guint found = 0;
+
+  g_return_val_if_fail (anchor != NULL, FALSE);
+
+  if (text == NULL || strlen (text) > 4096 || !g_utf8_validate (text, -1, NULL))
+    goto bad;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    char *l = g_strstrip (lines[i]);
+
+    if (*l == '\0' || *l == '#')
+      continue;
+    if (found++ > 0 || !parse_anchor_line (l, anchor))
+      goto bad;
+  }
+  if (found == 1)
+    return TRUE;
+bad:
+  g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+      "an audit anchor is ID:HASH (a row id, a colon and 64 lowercase hex "
+      "digits)");
+  return FALSE;
+}
+
+gboolean
+med_store_audit_verify_anchor (MedStore *store, const MedAuditAnchor *anchor,
+    gint64 *n_rows, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  MedAuditAnchor head;
+  int rc;
+
+  g_return_val_if_fail (store != NULL && anchor != NULL, FALSE);
+
+  if (!med_store_audit_verify (store, n_rows, NULL, error)
+      || !med_store_audit_head (store, &head, error))
+    return FALSE;
+  if (head.id < anchor->id) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT,
+        "the audit log ends at row %" G_GINT64_FORMAT " but the anchor names "
+        "row %" G_GINT64_FORMAT ": the newest rows were removed",
+        head.id, anchor->id);
+    return FALSE;
+  }
+  if (anchor->id == 0)
+    return TRUE; /* anchored when the log was empty */
+  st = store_stmt (store, "SELECT hash FROM audit WHERE id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, anchor->id);
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    store_set_error (store, rc, "reading the audit log", error);
+    return FALSE;
+  }
+  if (rc == SQLITE_DONE
+      || g_strcmp0 ((const char *) sqlite3_column_text (st, 0), anchor->hash)
+          != 0) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT,
+        "audit row %" G_GINT64_FORMAT " is not the row the anchor names: the "
+        "log was rewritten from there on",
+        anchor->id);
+    return FALSE;
+  }
   return TRUE;
 }
 

@@ -1,9 +1,9 @@
 /* med-store-auth.c — who may use the server, kept in the store: users with
  * a role (admin, clerk, mediator), their API tokens, web sessions with
  * their CSRF token, calendar-feed capability links and revoked party join
- * links; plus the small queries the HTTP layer's role rules need (does this
- * mediator hold a session of that case) and the data version its caches
- * key on.
+ * links (and the audit row of a link sent by hand); plus the facts the access rule of src/service needs (how many
+ * live bookings of a case name a mediator) and the data version the HTTP
+ * caches key on.
  *
  * Secrets never reach this file: callers pass the lowercase hex SHA-256 of
  * a token (med_http_hash_secret), and a password only as its PBKDF2 string.
@@ -718,7 +718,7 @@ med_store_revoke_join (MedStore *store, gint64 booking_id, gint64 party_id,
   st = store_stmt (store,
       "INSERT OR IGNORE INTO join_revoked (booking_id, party_id, revoked_at) "
       "SELECT b.id, p.id, ?3 FROM booking b JOIN party p ON p.case_id = "
-      "b.case_id WHERE b.id = ?1 AND p.id = ?2",
+      "b.case_id WHERE b.id = ?1 AND p.id = ?2 AND p.removed_at = 0",
       error);
   if (st == NULL)
     goto out;
@@ -746,6 +746,30 @@ out:
 }
 
 gboolean
+med_store_join_sent (MedStore *store, gint64 booking_id, gint64 party_id,
+    const char *channel, gint64 outbox_id, const char *actor, GError **error)
+{
+  g_autofree char *detail = NULL;
+  GString *d;
+  StoreTxn txn;
+  gboolean ok = FALSE;
+
+  if (!store_check_actor (actor, error)
+      || !store_txn_begin (store, &txn, error))
+    return FALSE;
+  d = g_string_new ("{");
+  store_detail_int (d, "party_id", party_id);
+  store_detail_str (d, "channel", channel);
+  store_detail_int (d, "outbox", outbox_id);
+  detail = store_detail_end (d);
+  ok = store_audit_append (store, actor, "join.send", "booking", booking_id,
+           detail, error)
+      && store_txn_commit (&txn, error);
+  store_txn_end (&txn);
+  return ok;
+}
+
+gboolean
 med_store_join_revoked (MedStore *store, gint64 booking_id, gint64 party_id)
 {
   g_autoptr (StoreStmt) st = store_stmt (store,
@@ -760,27 +784,28 @@ med_store_join_revoked (MedStore *store, gint64 booking_id, gint64 party_id)
   return sqlite3_step (st) != SQLITE_DONE;
 }
 
-/* ---- role rules and caches --------------------------------------------- */
+/* ---- facts for the access rule, and caches ----------------------------- */
 
-gboolean
-med_store_mediator_has_case (MedStore *store, gint64 mediator_id,
-    gint64 case_id, GError **error)
+gint
+med_store_count_mediator_bookings (MedStore *store, gint64 mediator_id,
+    gint64 case_id, gboolean include_cancelled, GError **error)
 {
   g_autoptr (StoreStmt) st = store_stmt (store,
-      "SELECT 1 FROM booking WHERE case_id = ?1 AND mediator_id = ?2 LIMIT 1",
+      "SELECT count(*) FROM booking WHERE case_id = ?1 AND mediator_id = ?2 "
+      "AND (?3 OR status <> 'cancelled')",
       error);
-  int rc;
 
   if (st == NULL)
-    return FALSE;
+    return -1;
   sqlite3_bind_int64 (st, 1, case_id);
   sqlite3_bind_int64 (st, 2, mediator_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    return TRUE;
-  if (rc != SQLITE_DONE)
-    store_set_error (store, rc, "checking a mediator's case", error);
-  return FALSE;
+  sqlite3_bind_int (st, 3, include_cancelled ? 1 : 0);
+  if (sqlite3_step (st) != SQLITE_ROW) {
+    store_set_error (store, sqlite3_errcode (store->db),
+        "counting a mediator's bookings", error);
+    return -1;
+  }
+  return (gint) MIN (sqlite3_column_int64 (st, 0), G_MAXINT);
 }
 
 gint64

@@ -454,13 +454,18 @@ find_clash (MedStore *store, const char *sql, gint64 resource_id,
   return FALSE;
 }
 
+/* A clash with booking c of what conflict names (kind, id, name): the
+ * English message and the structured conflict. */
 static void
-set_conflict (GError **error, const Plan *p, const char *subject,
-    const Clash *c, const char *tail)
+set_conflict (GError **error, const Plan *p, MedStoreConflict *conflict,
+    const char *subject, const Clash *c, const char *tail)
 {
   g_autofree char *span = format_span (p->zone, c->start, c->end);
 
-  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT,
+  conflict->booking_id = c->id;
+  conflict->start = c->start;
+  conflict->end = c->end;
+  store_set_conflict (error, conflict,
       "%s is already booked %s (booking %" G_GINT64_FORMAT ")%s", subject, span,
       c->id, tail ? tail : "");
 }
@@ -498,7 +503,11 @@ check_day_cap (MedStore *store, const Plan *p, GError **error)
   }
   n = sqlite3_column_int64 (st, 0);
   if (n >= p->daily_cap) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT,
+    MedStoreConflict c
+        = { MED_CONFLICT_DAILY_CAP, p->mediator_id, p->mediator_name, 0,
+            day_start, day_end, FALSE, (gint) MIN (n, G_MAXINT), p->daily_cap };
+
+    store_set_conflict (error, &c,
         "mediator %s already has %" G_GINT64_FORMAT " sessions on "
         "%04d-%02d-%02d (daily cap %d)",
         p->mediator_name, n, y, m, d, p->daily_cap);
@@ -538,8 +547,11 @@ check_plan (MedStore *store, const Plan *p, GError **error)
             p->setup_minutes, p->cleanup_minutes)
         : NULL;
 
+    MedStoreConflict k = { MED_CONFLICT_ROOM, p->room_id, p->room_name };
+
+    k.buffer = buffer_only;
     subject = g_strdup_printf ("room %s", p->room_name);
-    set_conflict (error, p, subject, &c, tail);
+    set_conflict (error, p, &k, subject, &c, tail);
     return FALSE;
   }
 
@@ -550,8 +562,11 @@ check_plan (MedStore *store, const Plan *p, GError **error)
           p->mediator_id, p->exclude_id, p->start, p->end, &c, &found, error))
     return FALSE;
   if (found) {
+    MedStoreConflict k
+        = { MED_CONFLICT_MEDIATOR, p->mediator_id, p->mediator_name };
+
     subject = g_strdup_printf ("mediator %s", p->mediator_name);
-    set_conflict (error, p, subject, &c, NULL);
+    set_conflict (error, p, &k, subject, &c, NULL);
     return FALSE;
   }
 
@@ -564,8 +579,11 @@ check_plan (MedStore *store, const Plan *p, GError **error)
             error))
       return FALSE;
     if (found) {
+      MedStoreConflict k = { MED_CONFLICT_INTERPRETER, p->interpreter_id,
+        p->interpreter_name };
+
       subject = g_strdup_printf ("interpreter %s", p->interpreter_name);
-      set_conflict (error, p, subject, &c, NULL);
+      set_conflict (error, p, &k, subject, &c, NULL);
       return FALSE;
     }
   }
@@ -577,8 +595,10 @@ check_plan (MedStore *store, const Plan *p, GError **error)
           p->case_id, p->exclude_id, p->start, p->end, &c, &found, error))
     return FALSE;
   if (found) {
+    MedStoreConflict k = { MED_CONFLICT_CASE, p->case_id, p->case_number };
+
     subject = g_strdup_printf ("case %s", p->case_number);
-    set_conflict (error, p, subject, &c, NULL);
+    set_conflict (error, p, &k, subject, &c, NULL);
     return FALSE;
   }
 
@@ -591,6 +611,7 @@ check_plan (MedStore *store, const Plan *p, GError **error)
           "SELECT b.id, b.start_at, b.end_at, b.end_at "
           "FROM party p1 CROSS JOIN party p2 CROSS JOIN booking b "
           "WHERE p1.case_id = ?1 AND p1.contact <> '' AND "
+          "p1.removed_at = 0 AND p2.removed_at = 0 AND "
           "p2.contact = p1.contact AND p2.contact <> '' AND "
           "p2.case_id <> p1.case_id AND b.case_id = p2.case_id AND "
           "b.status = 'confirmed' AND b.id <> ?2 AND b.start_at < ?3 AND "
@@ -598,8 +619,10 @@ check_plan (MedStore *store, const Plan *p, GError **error)
           p->case_id, p->exclude_id, p->start, p->end, &c, &found, error))
     return FALSE;
   if (found) {
+    MedStoreConflict k = { MED_CONFLICT_PARTY, p->case_id, p->case_number };
+
     subject = g_strdup_printf ("a party of case %s", p->case_number);
-    set_conflict (error, p, subject, &c, " in another case");
+    set_conflict (error, p, &k, subject, &c, " in another case");
     return FALSE;
   }
 
@@ -621,9 +644,12 @@ check_plan (MedStore *store, const Plan *p, GError **error)
     if (rc == SQLITE_ROW) {
       g_autofree char *span = format_span (p->zone,
           sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1));
+      MedStoreConflict k
+          = { MED_CONFLICT_LEAVE, p->mediator_id, p->mediator_name, 0,
+              sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1) };
 
-      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT,
-          "mediator %s is on leave %s", p->mediator_name, span);
+      store_set_conflict (error, &k, "mediator %s is on leave %s",
+          p->mediator_name, span);
       return FALSE;
     }
     if (rc != SQLITE_DONE) {
@@ -675,6 +701,18 @@ bind_plan (sqlite3_stmt *st, const Plan *p)
   sqlite3_bind_int64 (st, 8, p->block_end);
 }
 
+/* The ids and times of b, for load_plan. */
+static void
+plan_from_booking (Plan *p, const MedBooking *b)
+{
+  p->case_id = b->case_id;
+  p->room_id = b->room_id;
+  p->mediator_id = b->mediator_id;
+  p->interpreter_id = b->interpreter_id;
+  p->start = b->start;
+  p->end = b->end;
+}
+
 gint64
 med_store_book (MedStore *store, const MedBooking *b, const char *actor,
     GError **error)
@@ -701,12 +739,7 @@ med_store_book (MedStore *store, const MedBooking *b, const char *actor,
 
     uid = g_strconcat (random, "@medsched", NULL);
   }
-  p.case_id = b->case_id;
-  p.room_id = b->room_id;
-  p.mediator_id = b->mediator_id;
-  p.interpreter_id = b->interpreter_id;
-  p.start = b->start;
-  p.end = b->end;
+  plan_from_booking (&p, b);
 
   if (!store_txn_begin (store, &txn, error) || !load_plan (store, &p, error))
     goto out;
@@ -847,6 +880,35 @@ out:
 }
 
 gboolean
+med_store_check_booking (MedStore *store, const MedBooking *b,
+    gint64 exclude_id, GError **error)
+{
+  g_auto (Plan) p = { 0 };
+  g_autoptr (MedBooking) cur = NULL;
+
+  g_return_val_if_fail (store != NULL && b != NULL, FALSE);
+
+  if (!check_times (b->start, b->end, error))
+    return FALSE;
+  plan_from_booking (&p, b);
+  p.exclude_id = exclude_id;
+  if (exclude_id != 0) {
+    /* as reschedule fills a move: the booking's case, room and mediator
+     * unless given */
+    if ((cur = med_store_get_booking (store, exclude_id, error)) == NULL)
+      return FALSE;
+    p.case_id = cur->case_id;
+    if (p.room_id == 0)
+      p.room_id = cur->room_id;
+    if (p.mediator_id == 0)
+      p.mediator_id = cur->mediator_id;
+  }
+  /* reads only, without the write lock: it names what is in the way;
+   * book and reschedule check again in their transaction */
+  return load_plan (store, &p, error) && check_plan (store, &p, error);
+}
+
+gboolean
 med_store_cancel (MedStore *store, gint64 booking_id, const char *actor,
     GError **error)
 {
@@ -932,7 +994,8 @@ med_store_party_busy (MedStore *store, gint64 case_id,
       "status = 'confirmed' AND id <> ?2 AND (case_id = ?1 OR case_id IN ("
       "SELECT p2.case_id FROM party p1 JOIN party p2 ON "
       "p2.contact = p1.contact WHERE p1.case_id = ?1 AND "
-      "p1.contact <> '' AND p2.contact <> '')) ORDER BY start_at, id",
+      "p1.contact <> '' AND p2.contact <> '' AND p1.removed_at = 0 AND "
+      "p2.removed_at = 0)) ORDER BY start_at, id",
       error);
   if (st == NULL)
     return NULL;
@@ -976,6 +1039,15 @@ med_store_case_last_mediator (MedStore *store, gint64 case_id, GError **error)
   return 0;
 }
 
+/* The confirmed bookings of centre ?1 a snapshot of [?2, ?3) holds. Blocks
+ * cover sessions, so this keeps every booking whose room buffers reach into
+ * [from, to). A block lasts at most 48 hours (a CHECK of the schema), which
+ * bounds the index range on block_start. */
+#define SNAPSHOT_BOOKINGS                                                      \
+  "room_id IN (SELECT id FROM room WHERE centre_id = ?1) AND "                 \
+  "status = 'confirmed' AND block_start > ?2 - 172800 AND "                    \
+  "block_start < ?3 AND block_end > ?2"
+
 void
 med_store_snapshot_free (MedStoreSnapshot *s)
 {
@@ -986,6 +1058,7 @@ med_store_snapshot_free (MedStoreSnapshot *s)
   g_clear_pointer (&s->snap.interpreters, g_ptr_array_unref);
   g_clear_pointer (&s->snap.bookings, g_array_unref);
   g_clear_pointer (&s->snap.external_busy, g_array_unref);
+  g_clear_pointer (&s->snap.mediator_load, g_array_unref);
   med_centre_free (s->centre);
   med_workcal_free (s->workcal);
   g_free (s);
@@ -1020,15 +1093,9 @@ med_store_load_snapshot (MedStore *store, gint64 centre_id, MedTime from,
   if (s->snap.interpreters == NULL)
     return NULL;
 
-  /* Blocks cover sessions, so this keeps every booking whose room buffers
-   * reach into [from, to). A block lasts at most 48 hours (a CHECK of the
-   * schema), which bounds the index range on block_start. */
   st = store_stmt (store,
       "SELECT id, case_id, room_id, mediator_id, "
-      "interpreter_id, start_at, end_at FROM booking WHERE "
-      "room_id IN (SELECT id FROM room WHERE centre_id = ?1) AND "
-      "status = 'confirmed' AND block_start > ?2 - 172800 AND "
-      "block_start < ?3 AND block_end > ?2",
+      "interpreter_id, start_at, end_at FROM booking WHERE " SNAPSHOT_BOOKINGS,
       error);
   if (st == NULL)
     return NULL;
@@ -1058,6 +1125,43 @@ med_store_load_snapshot (MedStore *store, gint64 centre_id, MedTime from,
   if (s->snap.external_busy == NULL)
     return NULL;
   return g_steal_pointer (&s);
+}
+
+GArray *
+med_store_mediator_load (MedStore *store, gint64 centre_id, MedTime from,
+    MedTime to, gint64 exclude_booking_id, GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  g_autoptr (GArray) load = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  /* the rows med_store_load_snapshot reads for [from, to) */
+  st = store_stmt (store,
+      "SELECT mediator_id, count(*) FROM booking WHERE " SNAPSHOT_BOOKINGS
+      " AND id <> ?4 GROUP BY mediator_id",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, centre_id);
+  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
+  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
+  sqlite3_bind_int64 (st, 4, exclude_booking_id);
+  load = g_array_new (FALSE, TRUE, sizeof (MedMediatorLoad));
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+    MedMediatorLoad l = {
+      .mediator_id = sqlite3_column_int64 (st, 0),
+      .bookings = (guint) sqlite3_column_int64 (st, 1),
+    };
+
+    g_array_append_val (load, l);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_error (store, rc, "reading bookings", error);
+    return NULL;
+  }
+  return g_steal_pointer (&load);
 }
 
 /* ---- the store-wide scan ----------------------------------------------- */

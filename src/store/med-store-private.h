@@ -48,6 +48,11 @@ StoreStmt *store_stmt (MedStore *store, const char *sql, GError **error);
 void store_set_error (MedStore *store, int rc, const char *what,
     GError **error);
 
+/* Sets a MED_STORE_ERROR_CONFLICT with the message format and a copy of c
+ * (med_store_error_get_conflict). */
+void store_set_conflict (GError **error, const MedStoreConflict *c,
+    const char *format, ...) G_GNUC_PRINTF (3, 4);
+
 /* Steps a statement expected to finish (INSERT/UPDATE/DELETE). */
 gboolean store_step_done (MedStore *store, StoreStmt *stmt, const char *what,
     GError **error);
@@ -99,6 +104,22 @@ gboolean store_corrupt_enum (GError **error, GError *from);
       return store_corrupt_enum (error, enum_err_);                            \
   }                                                                            \
   G_STMT_END
+
+/* Cases and parties as rows (med-store.c), shared with med-store-party.c:
+ * the columns of a case in the order store_read_case reads them, the
+ * readers (FALSE on a damaged enum word) and the check of one party
+ * (index names it in the message, from 0). */
+#define STORE_CASE_COLUMNS                                                     \
+  "id, centre_id, number, kind, status, department, intake_at, deadline, "     \
+  "minors, urgent, duration_minutes, summary"
+gboolean store_read_case (sqlite3_stmt *st, MedCase **out, GError **error);
+/* columns: id, case_id, name, role, language, attendance, contact */
+gboolean store_read_party (sqlite3_stmt *st, MedParty **out, GError **error);
+gboolean store_check_party (const MedParty *p, guint index, GError **error);
+/* Steps st to its end, reading a case from each row (STORE_CASE_COLUMNS);
+ * what names the query in an error. (transfer full) */
+GPtrArray *store_read_cases (MedStore *store, sqlite3_stmt *st,
+    const char *what, GError **error);
 
 /* Loads the case's status and centre; NOT_FOUND when missing. */
 gboolean store_case_state (MedStore *store, gint64 case_id,

@@ -353,6 +353,12 @@ extern const char store_migration_auth[];
 /* Migration 4: recordings, consent, interruption log, retention
  * (med-store-media.c). */
 extern const char store_migration_media[];
+/* Migration 5: the SMS channel of the outbox, links issued again, the
+ * centre's telephone (med-store-outbox.c). */
+extern const char store_migration_sms[];
+/* Migration 6: parties removed from a case are kept, marked removed
+ * (med-store-party.c). */
+extern const char store_migration_party[];
 
 /* Numbered, append-only: migrations[i] takes user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -360,6 +366,8 @@ static const char *const migrations[] = {
   migration_2,
   store_migration_auth,
   store_migration_media,
+  store_migration_sms,
+  store_migration_party,
 };
 
 gint
@@ -368,9 +376,119 @@ med_store_schema_version (void)
   return G_N_ELEMENTS (migrations);
 }
 
-/* clang-format off */
-G_DEFINE_QUARK (med-store-error-quark, med_store_error)
-/* clang-format on */
+/* MED_STORE_ERROR is an extended error domain (GLib 2.68): a CONFLICT may
+ * carry what clashed (med_store_error_get_conflict), copied and freed with
+ * the GError. Registered once with g_once rather than
+ * G_DEFINE_EXTENDED_ERROR, whose first call is not thread-safe. */
+typedef struct
+{
+  MedStoreConflict *conflict; /* NULL unless set by store_set_conflict */
+} StoreErrorPrivate;
+
+/* Where GLib keeps an extended error's private data: just before the
+ * GError, aligned as gerror.c aligns it (and G_DEFINE_EXTENDED_ERROR). */
+static StoreErrorPrivate *
+error_private (const GError *error)
+{
+  const gsize sa = 2 * sizeof (gsize);
+  const gsize as = (sizeof (StoreErrorPrivate) + (sa - 1)) & -sa;
+
+  return (StoreErrorPrivate *) (((guint8 *) error) - as);
+}
+
+static MedStoreConflict *
+conflict_copy (const MedStoreConflict *c)
+{
+  MedStoreConflict *out = g_memdup2 (c, sizeof *c);
+
+  out->name = g_strdup (c->name);
+  return out;
+}
+
+static void
+conflict_free (MedStoreConflict *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->name);
+  g_free (c);
+}
+
+static void
+error_private_init (GError *error)
+{
+  error_private (error)->conflict = NULL;
+}
+
+static void
+error_private_copy (const GError *src, GError *dest)
+{
+  const MedStoreConflict *c = error_private (src)->conflict;
+
+  error_private (dest)->conflict = c != NULL ? conflict_copy (c) : NULL;
+}
+
+static void
+error_private_clear (GError *error)
+{
+  g_clear_pointer (&error_private (error)->conflict, conflict_free);
+}
+
+GQuark
+med_store_error_quark (void)
+{
+  static gsize quark = 0;
+
+  if (g_once_init_enter (&quark)) {
+    GQuark q = g_error_domain_register_static ("med-store-error-quark",
+        sizeof (StoreErrorPrivate), error_private_init, error_private_copy,
+        error_private_clear);
+
+    g_once_init_leave (&quark, q);
+  }
+  return (GQuark) quark;
+}
+
+const MedStoreConflict *
+med_store_error_get_conflict (const GError *error)
+{
+  if (!g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT))
+    return NULL;
+  return error_private (error)->conflict;
+}
+
+void
+store_set_conflict (GError **error, const MedStoreConflict *c,
+    const char *format, ...)
+{
+  va_list ap;
+  GError *e;
+
+  if (error == NULL)
+    return;
+  va_start (ap, format);
+  e = g_error_new_valist (MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT, format,
+      ap);
+  va_end (ap);
+  error_private (e)->conflict = conflict_copy (c);
+  g_propagate_error (error, e);
+}
+
+static const char *const conflict_kinds[MED_CONFLICT_N] = {
+  "room",
+  "mediator",
+  "interpreter",
+  "case",
+  "party",
+  "leave",
+  "daily-cap",
+};
+
+const char *
+med_conflict_kind_to_string (MedConflictKind k)
+{
+  return (guint) k < MED_CONFLICT_N ? conflict_kinds[k] : "unknown";
+}
 
 /* ---- statements, errors, transactions ---------------------------------- */
 
@@ -492,6 +610,13 @@ store_now (MedStore *store)
   if (store->fixed_now != 0)
     return store->fixed_now;
   return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+MedTime
+med_store_now (MedStore *store)
+{
+  g_return_val_if_fail (store != NULL, 0);
+  return store_now (store);
 }
 
 void
@@ -1665,8 +1790,8 @@ bad:
   return FALSE;
 }
 
-static gboolean
-check_party (const MedParty *p, guint index, GError **error)
+gboolean
+store_check_party (const MedParty *p, guint index, GError **error)
 {
   GError *local = NULL;
 
@@ -1714,7 +1839,7 @@ insert_case (MedStore *store, const MedCase *c, gint64 centre_id,
     return 0;
   }
   for (guint i = 0; i < n_parties; i++) {
-    if (!check_party (parties->pdata[i], i, error))
+    if (!store_check_party (parties->pdata[i], i, error))
       return 0;
   }
   if (!require_centre (store, centre_id, error))
@@ -1821,12 +1946,8 @@ med_store_add_case (MedStore *store, const MedCase *c, GPtrArray *parties,
   return id;
 }
 
-#define CASE_COLUMNS                                                           \
-  "id, centre_id, number, kind, status, department, intake_at, deadline, "     \
-  "minors, urgent, duration_minutes, summary"
-
-static gboolean
-read_case (sqlite3_stmt *st, MedCase **out, GError **error)
+gboolean
+store_read_case (sqlite3_stmt *st, MedCase **out, GError **error)
 {
   g_autoptr (MedCase) c = med_case_new ();
 
@@ -1862,7 +1983,7 @@ get_case_by (MedStore *store, const char *sql, gint64 id, const char *number,
     sqlite3_bind_int64 (st, 1, id);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW) {
-    read_case (st, &c, error);
+    store_read_case (st, &c, error);
   } else if (rc == SQLITE_DONE) {
     if (number != NULL)
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
@@ -1880,7 +2001,7 @@ med_store_get_case (MedStore *store, gint64 id, GError **error)
 {
   g_return_val_if_fail (store != NULL, NULL);
   return get_case_by (store,
-      "SELECT " CASE_COLUMNS " FROM mcase WHERE "
+      "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
       "id = ?1",
       id, NULL, error);
 }
@@ -1890,7 +2011,7 @@ med_store_find_case (MedStore *store, const char *number, GError **error)
 {
   g_return_val_if_fail (store != NULL && number != NULL, NULL);
   return get_case_by (store,
-      "SELECT " CASE_COLUMNS " FROM mcase WHERE "
+      "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
       "number = ?1 ORDER BY id LIMIT 1",
       0, number, error);
 }
@@ -1899,14 +2020,12 @@ GPtrArray *
 med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
     GError **error)
 {
-  g_autoptr (GPtrArray) list = NULL;
   g_autoptr (StoreStmt) st = NULL;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
 
   st = store_stmt (store,
-      "SELECT " CASE_COLUMNS " FROM mcase WHERE "
+      "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
       "centre_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id",
       error);
   if (st == NULL)
@@ -1917,23 +2036,33 @@ med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
         SQLITE_STATIC);
   else if (status >= MED_CASE_STATUS_N)
     sqlite3_bind_text (st, 2, "", -1, SQLITE_STATIC); /* matches nothing */
-  list = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  return store_read_cases (store, st, "listing cases", error);
+}
+
+GPtrArray *
+store_read_cases (MedStore *store, sqlite3_stmt *st, const char *what,
+    GError **error)
+{
+  g_autoptr (GPtrArray) list
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  int rc;
+
   while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
     MedCase *c = NULL;
 
-    if (!read_case (st, &c, error))
+    if (!store_read_case (st, &c, error))
       return NULL;
     g_ptr_array_add (list, c);
   }
   if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing cases", error);
+    store_set_error (store, rc, what, error);
     return NULL;
   }
   return g_steal_pointer (&list);
 }
 
-static gboolean
-read_party (sqlite3_stmt *st, MedParty **out, GError **error)
+gboolean
+store_read_party (sqlite3_stmt *st, MedParty **out, GError **error)
 {
   g_autoptr (MedParty) p = med_party_new ();
 
@@ -1959,7 +2088,8 @@ med_store_list_parties (MedStore *store, gint64 case_id, GError **error)
 
   st = store_stmt (store,
       "SELECT id, case_id, name, role, language, "
-      "attendance, contact FROM party WHERE case_id = ?1 ORDER BY id",
+      "attendance, contact FROM party WHERE case_id = ?1 AND "
+      "removed_at = 0 ORDER BY id",
       error);
   if (st == NULL)
     return NULL;
@@ -1968,7 +2098,7 @@ med_store_list_parties (MedStore *store, gint64 case_id, GError **error)
   while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
     MedParty *p = NULL;
 
-    if (!read_party (st, &p, error))
+    if (!store_read_party (st, &p, error))
       return NULL;
     g_ptr_array_add (list, p);
   }

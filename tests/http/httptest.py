@@ -3,12 +3,19 @@ through the medsched CLI (a centre on the shipped calendars, rooms,
 mediators, users with tokens), a `medsched serve` subprocess on a free
 loopback port, and small HTTP helpers on the standard library.
 
+Logs are kept: the server's stderr goes to a file beside its access log in
+the centre's directory, and when MEDSCHED_TEST_LOGS is set (meson sets it to
+build/tests/logs) every *.log file of that directory (access logs, stderr,
+nginx's logs) is copied to MEDSCHED_TEST_LOGS/<test>-<pid>/ before the
+directory goes, for tests/privacy/check-logs.py.
+
 Standard library only; TAP comes from tests/integration/medtest.py.
 """
 
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -91,6 +98,7 @@ class Centre:
         return p.stdout
 
     def close(self):
+        keep_logs(self.dir)
         self.tmp.cleanup()
 
 
@@ -100,26 +108,59 @@ class Server:
     def __init__(self, centre, *extra, port=0, access_log=None):
         self.centre = centre
         self.log = access_log or os.path.join(centre.dir, "medsched-access.log")
+        Server.started += 1
+        self.err_path = os.path.join(centre.dir, "medsched-stderr-%d.log"
+                                     % Server.started)
         args = [centre.bin, "--db", centre.db, "serve", "--listen",
                 "127.0.0.1:%d" % port, "--access-log", self.log, *extra]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True,
-                                     env=centre.env)
+        with open(self.err_path, "w") as err:
+            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                         stderr=err, text=True,
+                                         env=centre.env)
         line = self.proc.stdout.readline()
         if "listening on port" not in line:
             centre.tap.bail("medsched serve did not start: %s %s"
-                            % (line, self.proc.stderr.read()))
+                            % (line, self.stderr()))
         self.port = int(line.rsplit(" ", 1)[1])
+
+    started = 0
+
+    def stderr(self):
+        """What the server wrote to stderr so far."""
+        with open(self.err_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            out, err = self.proc.communicate(timeout=timeout)
+            self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, err = self.proc.communicate()
-        return self.proc.returncode, err
+            self.proc.communicate()
+        return self.proc.returncode, self.stderr()
+
+
+def keep_logs(directory):
+    """Copies the *.log files under directory to MEDSCHED_TEST_LOGS (when
+    set) as <test>-<pid>/<relative path>."""
+    root = os.environ.get("MEDSCHED_TEST_LOGS")
+    if not root:
+        return
+    name = os.path.splitext(os.path.basename(sys.argv[0]))[0] or "test"
+    dest = os.path.join(root, "%s-%d" % (name, os.getpid()))
+    for top, _, files in os.walk(directory):
+        for f in files:
+            if not f.endswith(".log"):
+                continue
+            src = os.path.join(top, f)
+            rel = os.path.relpath(src, directory)
+            os.makedirs(os.path.dirname(os.path.join(dest, rel)),
+                        exist_ok=True)
+            try:
+                shutil.copyfile(src, os.path.join(dest, rel))
+            except OSError:
+                pass
 
 
 def request(port, method, path, token=None, body=None,

@@ -11,85 +11,24 @@ with Transfer-Encoding: chunked — without forwarding it (medsched's access
 log never sees those requests), and refuses bodies over
 client_max_body_size with 413; that WebSocket upgrades pass /ws/ (a
 made-up join link is 404 from medsched, a mediator console with a bearer
-token gets 101 and its `welcome` frame). nginx runs in the foreground as root with
--p/-c, its pid file and logs in the temporary directory. TAP."""
+token gets 101 and its `welcome` frame). Redirects keep the public scheme
+and port and ignore a forged Host header (medsched's, built from its
+public-url; nginx's own, relative or to server_name), and nginx's access
+log (the shipped redacting format) holds no capability token while
+showing the redacted paths. nginx runs in the foreground as root with
+-p/-c, its pid file and logs in the temporary directory (kept with the
+test's logs, see httptest.py). TAP."""
 
 import base64
 import json
 import os
-import shutil
 import sqlite3
-import signal
 import socket
-import ssl
-import subprocess
 import sys
 import time
 
-from httptest import (Centre, Server, Tap, free_port, json_of, raw_exchange,
-                      wait_for)
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def make_cert(d):
-    key, crt = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                    "-nodes", "-keyout", key, "-out", crt, "-days", "2",
-                    "-subj", "/CN=127.0.0.1"], check=True,
-                   capture_output=True)
-    return crt, key
-
-
-def nginx_conf(d, https_port, http_port, upstream_port, crt, key):
-    src = os.path.join(os.path.dirname(os.path.dirname(
-        os.path.dirname(os.path.abspath(__file__)))), "deploy", "nginx.conf")
-    with open(src, encoding="utf-8") as f:
-        conf = f.read()
-    for old, new in (
-            ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % upstream_port),
-            ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;"
-             % https_port),
-            ("listen [::]:443 ssl http2;", ""),
-            ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
-            ("listen [::]:80;", ""),
-            ("/etc/ssl/medsched/fullchain.pem", crt),
-            ("/etc/ssl/medsched/privkey.pem", key)):
-        if old not in conf:
-            raise RuntimeError("deploy/nginx.conf no longer has %r" % old)
-        conf = conf.replace(old, new)
-    with open(os.path.join(d, "medsched.conf"), "w", encoding="utf-8") as f:
-        f.write(conf)
-    main = """daemon off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-{user}
-events {{ worker_connections 256; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    include {d}/medsched.conf;
-}}
-""".format(d=d, user="user root;" if os.geteuid() == 0 else "")
-    path = os.path.join(d, "nginx.conf")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(main)
-    return path
-
-
-def tls_socket(port):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(["http/1.1"])
-    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
-    return ctx.wrap_socket(raw, server_hostname="127.0.0.1")
-
+from httptest import Centre, Server, Tap, raw_exchange
+from nginxtest import NGINX, Nginx, tls_socket
 
 def https(port, method, path, token=None, body=None, extra=""):
     s = tls_socket(port)
@@ -175,37 +114,22 @@ def main():
         centre.cli("case", "dispatch", "2", "--department", "court-mediation")
         centre.cli("book", "2", "--at", "2026-12-07T09:00", "--room", "4",
                    "--mediator", "1")
+        nginx = Nginx(centre.dir)
+        https_port, http_port = nginx.https_port, nginx.http_port
         srv = Server(centre, "--trust-proxy", "--secure-cookies",
-                     "--media-dir", os.path.join(centre.dir, "media"))
-        d = centre.dir
-        crt, key = make_cert(d)
-        https_port, http_port = free_port(), free_port()
-        conf = nginx_conf(d, https_port, http_port, srv.port, crt, key)
-        test = subprocess.run([NGINX, "-t", "-p", d, "-c", conf],
-                              capture_output=True, text=True)
-        tap.ok(test.returncode == 0, "nginx -t accepts deploy/nginx.conf",
-               test.stderr)
-        nginx = subprocess.Popen([NGINX, "-p", d, "-c", conf],
-                                 stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, text=True)
-
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", https_port), 0.2).close()
-                return True
-            except OSError:
-                return False
-        if not wait_for(up, 15):
-            tap.bail("nginx did not start: %s" % nginx.stderr.read())
+                     "--media-dir", os.path.join(centre.dir, "media"),
+                     "--public-url", "https://127.0.0.1:%d" % https_port)
+        nginx.configure(srv.port, worker_connections=256)
+        ok, err = nginx.check()
+        tap.ok(ok, "nginx -t accepts deploy/nginx.conf", err)
+        try:
+            nginx.start()
+        except RuntimeError as e:
+            tap.bail(str(e))
         run(tap, centre, srv, https_port, http_port)
     finally:
         if nginx is not None:
-            nginx.send_signal(signal.SIGQUIT)
-            try:
-                nginx.wait(10)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
-                nginx.wait()
+            nginx.stop()
         if srv is not None:
             srv.stop()
         centre.close()
@@ -295,6 +219,76 @@ def run(tap, centre, srv, port, http_port):
     tap.ok('"peer":"127.0.0.1"' in log, "medsched logged the proxied "
            "requests")
     tap.ok(tok not in log, "no token in medsched's access log")
+
+    # Redirects: scheme and port of the public URL, never a forged Host.
+    evil = "Host: evil.example:666\r\n"
+    s = tls_socket(port)
+    r = raw_exchange(s, ("GET /board HTTP/1.1\r\n%sConnection: close\r\n"
+                         "\r\n" % evil).encode())
+    s.close()
+    want = b"Location: https://127.0.0.1:%d/login?next=/board\r\n" % port
+    tap.ok(status_of(r) == 303 and want in r and b"evil" not in r,
+           "medsched's redirect through nginx keeps https and the port and "
+           "ignores a forged Host", r[:400])
+    s = tls_socket(port)
+    r = raw_exchange(s, ("GET /ws HTTP/1.1\r\n%sConnection: close\r\n\r\n"
+                         % evil).encode())
+    s.close()
+    tap.ok(status_of(r) in (301, 302) and b"Location: /ws/\r\n" in r
+           and b"evil" not in r,
+           "nginx's own redirect (/ws → /ws/) is relative", r[:400])
+    s = socket.create_connection(("127.0.0.1", http_port), timeout=5)
+    r = raw_exchange(s, ("GET /board HTTP/1.1\r\n%sConnection: close\r\n"
+                         "\r\n" % evil).encode())
+    s.close()
+    tap.ok(status_of(r) == 301
+           and b"Location: https://mediation.example.org/board" in r
+           and b"evil" not in r,
+           "HTTP → HTTPS goes to server_name, not to the client's Host",
+           r[:400])
+
+    # Capabilities in URLs never reach nginx's access log (made-up ones of
+    # the real shapes: 22-character join tokens, 43-character feed tokens).
+    join_tok = "Zq3xTbW9kLmN0pQrStUv1w"
+    feed_tok = "Fd8sKq2LmN4pQr6StUv8Wx0Yz1Ab3Cd5Ef7Gh9Ij2Kl"
+    # any path segment shaped like a secret (nginx's generic rule; not a
+    # route of medsched, whose own log redacts its capability routes)
+    other_tok = "Ot5rHeRsEcReT0fSiXtEeNpLuS"
+    for path in ("/join/" + join_tok, "/feeds/%s.ics" % feed_tok,
+                 "/cases/1?msg=feed&feed=" + feed_tok,
+                 "/login?next=/join/" + join_tok,
+                 "/static/%s/x.js" % other_tok):
+        https(port, "GET", path)
+    ws_upgrade(port, "/ws/join/" + join_tok)
+    time.sleep(0.5)
+    ngx_log = os.path.join(centre.dir, "nginx-medsched-access.log")
+    try:
+        with open(ngx_log, encoding="utf-8") as f:
+            nlog = f.read()
+    except OSError as e:
+        nlog = ""
+        tap.diag("no nginx access log: %s" % e)
+    lines = nlog.splitlines()
+    parsed = []
+    for line in lines:
+        try:
+            parsed.append(json.loads(line))
+        except ValueError:
+            pass
+    tap.ok(lines and len(parsed) == len(lines),
+           "nginx's access log is one JSON object per line",
+           "%d of %d lines parse" % (len(parsed), len(lines)))
+    paths = {(e.get("path"), e.get("query")) for e in parsed}
+    tap.ok(("/join/…", "") in paths and ("/feeds/….ics", "") in paths
+           and ("/ws/join/…", "") in paths and ("/cases/1", "?…") in paths
+           and ("/login", "?…") in paths and ("/static/…", "") in paths,
+           "it logs capability paths redacted", repr(sorted(paths))[:800])
+    leaked = [t for t in (join_tok, feed_tok, other_tok, tok) if t in nlog]
+    tap.ok(nlog and not leaked, "and holds no token", repr(leaked))
+    with open(srv.log, encoding="utf-8") as f:
+        log = f.read()
+    tap.ok(join_tok not in log and feed_tok not in log,
+           "nor does medsched's access log")
 
 
 if __name__ == "__main__":

@@ -474,6 +474,8 @@ test_random_workloads (void)
   guint optimal = 0;
   guint32 seed = g_test_rand_int ();
 
+  g_test_message ("workload seed %" G_GUINT32_FORMAT " (workload i: seed + i)",
+      seed);
   for (guint i = 0; i < n; i++) {
     g_autoptr (GRand) r = g_rand_new_with_seed (seed + i);
     Work k;
@@ -520,6 +522,7 @@ test_find_then_check (void)
   guint32 seed = g_test_rand_int ();
   guint found = 0;
 
+  g_test_message ("world seed %" G_GUINT32_FORMAT, seed);
   for (guint i = 0; i < n; i++) {
     g_autoptr (GRand) r = g_rand_new_with_seed (seed ^ (i * 2654435761u));
     Work k;

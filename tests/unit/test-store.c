@@ -19,6 +19,8 @@
 #include <medsched/med-store.h>
 
 #define ZONE "Asia/Shanghai"
+#define ZERO64                                                                 \
+  "0000000000000000000000000000000000000000000000000000000000000000"
 
 typedef struct
 {
@@ -1919,20 +1921,24 @@ test_outbox (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_audit (f), ==, audit);
 
   /* Claims come oldest first and lease the message. */
-  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  claimed
+      = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now, 300, &error);
   g_assert_no_error (error);
   g_assert_cmpint (claimed->id, ==, b);
   g_assert_cmpstr (claimed->message, ==, "second\r\n");
   g_assert_cmpint (claimed->next_attempt_at, ==, now + 300);
   g_clear_pointer (&claimed, med_outbox_message_free);
-  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  claimed
+      = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now, 300, &error);
   g_assert_cmpint (claimed->id, ==, c);
   g_clear_pointer (&claimed, med_outbox_message_free);
-  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  claimed
+      = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now, 300, &error);
   g_assert_null (claimed);
   g_assert_no_error (error);
   /* A flusher that died: the lease runs out and the message is due again. */
-  claimed = med_store_outbox_claim (f->store, now + 301, 300, &error);
+  claimed = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 301, 300,
+      &error);
   g_assert_cmpint (claimed->id, ==, b);
   g_clear_pointer (&claimed, med_outbox_message_free);
 
@@ -1974,7 +1980,8 @@ test_outbox (Fixture *f, gconstpointer data)
   g_assert_cmpint (m->next_attempt_at, ==, now + 60);
   g_assert_cmpstr (m->last_error, ==, "sendmail: exit status 75 (temporary)");
   g_clear_pointer (&m, med_outbox_message_free);
-  g_assert_null (med_store_outbox_claim (f->store, now + 59, 60, &error));
+  g_assert_null (
+      med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 59, 60, &error));
   g_assert_true (med_store_outbox_mark_failed (f->store, c, now + 60, "again",
       3, "test", &error));
   m = outbox_get (f, c);
@@ -1987,13 +1994,15 @@ test_outbox (Fixture *f, gconstpointer data)
   g_assert_cmpint (m->state, ==, MED_OUTBOX_FAILED);
   g_assert_cmpint (m->attempts, ==, 3);
   g_clear_pointer (&m, med_outbox_message_free);
-  g_assert_null (med_store_outbox_claim (f->store, now + 99999, 60, &error));
+  g_assert_null (med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 99999,
+      60, &error));
   g_assert_no_error (error);
 
   /* A failed message can be put back by hand. */
   g_assert_true (
       med_store_outbox_retry (f->store, c, now + 500, "test", &error));
-  claimed = med_store_outbox_claim (f->store, now + 500, 60, &error);
+  claimed = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 500, 60,
+      &error);
   g_assert_cmpint (claimed->id, ==, c);
   g_assert_cmpint (claimed->attempts, ==, 0);
   g_assert_false (med_store_outbox_retry (f->store, b, now, "test", &error));
@@ -2387,6 +2396,396 @@ test_note_and_email (Fixture *f, gconstpointer data)
   g_assert_cmpstr (email, ==, "");
 }
 
+/* ---- backups, restore, audit anchors ------------------------------------ */
+
+/* Files in dir whose name contains part. */
+static guint
+count_files (const char *dir, const char *part)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    n += strstr (name, part) != NULL;
+  return n;
+}
+
+static MedAuditAnchor
+head_of (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) store = med_store_open_existing (path, &error);
+  MedAuditAnchor a;
+
+  g_assert_no_error (error);
+  g_assert_true (med_store_audit_head (store, &a, &error));
+  g_assert_no_error (error);
+  return a;
+}
+
+typedef struct
+{
+  const char *path;
+  gint64 centre;
+  gint stop;
+  guint written;
+  guint failed;
+} CaseWriter;
+
+/* Takes cases at intake, one transaction (with its audit row) each, until
+ * told to stop. */
+static gpointer
+case_writer_run (gpointer data)
+{
+  CaseWriter *w = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) store = med_store_open (w->path, &error);
+
+  g_assert_no_error (error);
+  while (!g_atomic_int_get (&w->stop) && w->written < 100000) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (MedCase) c = med_case_new ();
+    g_autoptr (GPtrArray) parties
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
+
+    c->centre_id = w->centre;
+    c->number = g_strdup_printf ("W-%06u", w->written);
+    c->kind = MED_CASE_KIND_WAGES;
+    c->status = MED_CASE_STATUS_INTAKE;
+    c->intake_at = at ("2026-12-01T10:00");
+    g_ptr_array_add (parties,
+        party ("扎西顿珠", MED_PARTY_ROLE_APPLICANT, "bo", "13800000000"));
+    if (med_store_add_case (store, c, parties, "writer", &err) > 0)
+      g_atomic_int_inc ((gint *) &w->written);
+    else
+      w->failed++;
+  }
+  return NULL;
+}
+
+static void
+wait_written (CaseWriter *w, guint n)
+{
+  while (g_atomic_int_get ((gint *) &w->written) < (gint) n)
+    g_usleep (1000);
+}
+
+/* Backups taken while another connection keeps writing: each is one
+ * consistent snapshot that restores, passes the checks and ends at the
+ * anchor written with it; later backups hold more rows. */
+static void
+test_backup_while_writing (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  CaseWriter w = { 0 };
+  GThread *thread;
+  MedAuditAnchor anchors[5];
+
+  populate (f);
+  w.path = f->path;
+  w.centre = f->centre;
+  thread = g_thread_new ("case-writer", case_writer_run, &w);
+  for (guint i = 0; i < G_N_ELEMENTS (anchors); i++) {
+    g_autofree char *name = g_strdup_printf ("b%u.db", i);
+    g_autofree char *path = g_build_filename (f->dir, name, NULL);
+
+    wait_written (&w, 20 * (i + 1));
+    g_assert_true (med_store_backup (f->store, path, &anchors[i], &error));
+    g_assert_no_error (error);
+  }
+  g_atomic_int_set (&w.stop, 1);
+  g_thread_join (thread);
+  g_test_message ("%u cases written during the backups", w.written);
+  g_assert_cmpuint (w.failed, ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (anchors); i++) {
+    g_autofree char *name = g_strdup_printf ("b%u.db", i);
+    g_autofree char *path = g_build_filename (f->dir, name, NULL);
+    g_autofree char *rname = g_strdup_printf ("r%u.db", i);
+    g_autofree char *target = g_build_filename (f->dir, rname, NULL);
+    g_autofree char *anchor_file = g_strconcat (path, ".anchor", NULL);
+    g_autofree char *text = NULL;
+    MedStoreRestore r = { 0 };
+    MedAuditAnchor a, back;
+
+    /* the anchor file says what the backup returned */
+    g_assert_true (g_file_get_contents (anchor_file, &text, NULL, &error));
+    g_assert_true (med_audit_anchor_parse (text, &a, &error));
+    g_assert_cmpint (a.id, ==, anchors[i].id);
+    g_assert_cmpstr (a.hash, ==, anchors[i].hash);
+    if (i > 0)
+      g_assert_cmpint (anchors[i].id, >, anchors[i - 1].id);
+    g_assert_true (
+        med_store_restore (path, target, NULL, at ("2026-12-07"), &r, &error));
+    g_assert_no_error (error);
+    g_assert_true (r.anchored);
+    g_assert_null (r.kept);
+    g_assert_cmpint (r.audit_rows, ==, anchors[i].id);
+    back = head_of (target);
+    g_assert_cmpint (back.id, ==, anchors[i].id);
+    g_assert_cmpstr (back.hash, ==, anchors[i].hash);
+  }
+  g_assert_cmpuint (count_files (f->dir, ".part-"), ==, 0);
+  g_assert_cmpuint (count_files (f->dir, ".restore-"), ==, 0);
+}
+
+/* A backup never replaces a file, and a failed one leaves nothing. */
+static void
+test_backup_refuses (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dest = g_build_filename (f->dir, "taken.db", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *nodir
+      = g_build_filename (f->dir, "no-such-dir", "b.db", NULL);
+
+  populate (f);
+  g_assert_true (g_file_set_contents (dest, "precious", -1, &error));
+  g_assert_false (med_store_backup (f->store, dest, NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (g_file_get_contents (dest, &text, NULL, &error));
+  g_assert_cmpstr (text, ==, "precious");
+  g_assert_cmpuint (count_files (f->dir, ".anchor"), ==, 0);
+  g_assert_false (med_store_backup (f->store, nodir, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpuint (count_files (f->dir, ".part-"), ==, 0);
+  g_assert_cmpuint (count_files (f->dir, ".anchor"), ==, 0);
+}
+
+/* --dir --keep: timestamped names that sort as taken, the newest N of
+ * this store kept, nothing else in the directory touched. */
+static void
+test_backup_dir_keep (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *other = g_build_filename (f->dir, "notes.txt", NULL);
+  g_autofree char *alien = g_build_filename (f->dir, "store-old-copy.db", NULL);
+  g_autofree char *last = NULL;
+  const char *const expect[] = { "store-20261207T000000Z-2.db",
+    "store-20261207T000000Z-3.db", "store-20261207T000100Z.db" };
+  MedTime t = at ("2026-12-07T08:00");
+
+  populate (f);
+  g_assert_true (g_file_set_contents (other, "x", -1, &error));
+  g_assert_true (g_file_set_contents (alien, "y", -1, &error));
+  for (guint i = 0; i < 5; i++) {
+    g_autofree char *path = NULL;
+    guint removed = 9;
+
+    g_assert_true (med_store_backup_to_dir (f->store, f->dir,
+        i < 4 ? t : t + 60, 3, &path, NULL, &removed, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (removed, ==, i >= 3 ? 1 : 0);
+    g_free (last);
+    last = g_steal_pointer (&path);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (expect); i++) {
+    g_autofree char *p = g_build_filename (f->dir, expect[i], NULL);
+    g_autofree char *pa = g_strconcat (p, ".anchor", NULL);
+
+    g_assert_true (g_file_test (p, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_test (pa, G_FILE_TEST_IS_REGULAR));
+  }
+  g_assert_true (g_str_has_suffix (last, expect[2]));
+  g_assert_cmpuint (count_files (f->dir, "store-2026"), ==, 6);
+  g_assert_true (g_file_test (other, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (alien, G_FILE_TEST_EXISTS));
+  g_assert_false (med_store_backup_to_dir (f->store, other, t, 3, NULL, NULL,
+      NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+}
+
+/* A fresh backup of f's store at bad, damaged with sql past the store,
+ * must not restore over target: error code, message naming what. */
+static void
+assert_restore_refused (Fixture *f, const char *bad, const char *target,
+    const char *sql, gint code, const char *what)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *anchor = g_strconcat (bad, ".anchor", NULL);
+  sqlite3 *db;
+
+  g_unlink (bad);
+  g_unlink (anchor);
+  g_assert_true (med_store_backup (f->store, bad, NULL, &error));
+  g_assert_no_error (error);
+  db = raw_open (bad);
+  g_assert_cmpint (raw_exec (db, sql, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_false (
+      med_store_restore (bad, target, NULL, at ("2026-12-07"), NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, code);
+  g_assert_nonnull (strstr (error->message, what));
+}
+
+/* Restore checks the copy and refuses a bad one without touching the
+ * target; a good one replaces the target (kept beside it) only when
+ * nobody has it open. */
+static void
+test_restore_checks (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *good = g_build_filename (f->dir, "good.db", NULL);
+  g_autofree char *bad = g_build_filename (f->dir, "bad.db", NULL);
+  g_autofree char *target = g_build_filename (f->dir, "target.db", NULL);
+  g_autofree char *garbage = g_build_filename (f->dir, "garbage.db", NULL);
+  g_autofree char *alien = g_build_filename (f->dir, "alien.db", NULL);
+  MedStoreRestore r = { 0 };
+  MedAuditAnchor before, a;
+  sqlite3 *db;
+
+  booked_9_to_10 (f);
+  g_assert_true (med_store_backup (f->store, good, &a, &error));
+  g_assert_no_error (error);
+  /* a first restore makes target */
+  g_assert_true (
+      med_store_restore (good, target, NULL, at ("2026-12-07"), &r, &error));
+  g_assert_no_error (error);
+  g_assert_null (r.kept);
+  before = head_of (target);
+
+  /* an overlapping booking forged past the trigger */
+  assert_restore_refused (f, bad, target,
+      "DROP TRIGGER booking_no_overlap_insert; "
+      "INSERT INTO booking (case_id, room_id, mediator_id, "
+      "start_at, end_at, block_start, block_end, mode, "
+      "status, uid, sequence, created_at, updated_at) "
+      "SELECT 2, room_id, 2, start_at, end_at, block_start, "
+      "block_end, mode, status, 'forged', 0, 0, 0 FROM "
+      "booking WHERE id = 1",
+      MED_STORE_ERROR_CONFLICT, "nothing was restored");
+  /* an edited audit row */
+  assert_restore_refused (f, bad, target,
+      "DROP TRIGGER audit_no_update; UPDATE audit SET "
+      "detail = '{}' WHERE id = 2",
+      MED_STORE_ERROR_AUDIT, "row 2");
+  /* the newest audit rows removed: the chain holds, the anchor does not */
+  assert_restore_refused (f, bad, target,
+      "DROP TRIGGER audit_no_delete; DELETE FROM audit "
+      "WHERE id > (SELECT max(id) - 2 FROM audit)",
+      MED_STORE_ERROR_AUDIT, "newest rows were removed");
+
+  /* not a database; a database of something else */
+  g_assert_true (
+      g_file_set_contents (garbage, "SQLite format 3\nnot really", -1, &error));
+  g_assert_false (
+      med_store_restore (garbage, target, NULL, at ("2026-12-07"), &r, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  db = raw_open (alien);
+  g_assert_cmpint (raw_exec (db, "CREATE TABLE t (x)", NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_false (
+      med_store_restore (alien, target, NULL, at ("2026-12-07"), &r, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN);
+  g_clear_error (&error);
+  /* nor over a file that is not a medsched store */
+  g_assert_false (
+      med_store_restore (good, alien, NULL, at ("2026-12-07"), &r, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN);
+  g_clear_error (&error);
+
+  /* none of that changed target or left anything behind */
+  a = head_of (target);
+  g_assert_cmpint (a.id, ==, before.id);
+  g_assert_cmpstr (a.hash, ==, before.hash);
+  g_assert_cmpuint (count_files (f->dir, ".restore-"), ==, 0);
+  g_assert_cmpuint (count_files (f->dir, ".replaced-"), ==, 0);
+
+  /* a target in use (f->store has f->path open) is left alone */
+  g_assert_false (
+      med_store_restore (good, f->path, NULL, at ("2026-12-07"), &r, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_BUSY);
+  g_assert_nonnull (strstr (error->message, "in use"));
+  g_clear_error (&error);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_cmpuint (count_files (f->dir, ".replaced-"), ==, 0);
+
+  /* once closed, it is replaced and kept beside */
+  g_clear_pointer (&f->store, med_store_close);
+  g_assert_true (
+      med_store_restore (good, f->path, NULL, at ("2026-12-07"), &r, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (r.kept);
+  g_assert_true (g_file_test (r.kept, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (count_files (f->dir, ".replaced-"), ==, 1);
+  g_free (r.kept);
+  f->store = med_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (med_store_check (f->store, &error));
+}
+
+/* The anchor catches what the chain cannot: rows removed from its end,
+ * or removed and written again. */
+static void
+test_audit_anchor (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL, *file = NULL;
+  MedAuditAnchor head, parsed, later;
+  gint64 rows = 0;
+  sqlite3 *db;
+  static const char *const bad[] = { "", "12", "12:", "x:" ZERO64, "-1:" ZERO64,
+    "1:" ZERO64 "0", "1:" ZERO64 "\n2:" ZERO64,
+    "1:ABCDEF0000000000000000000000000000000000000000000000000000000000",
+    "1:g000000000000000000000000000000000000000000000000000000000000000" };
+
+  booked_9_to_10 (f);
+  g_assert_true (med_store_audit_head (f->store, &head, &error));
+  g_assert_cmpint (head.id, ==, n_audit (f));
+  text = med_audit_anchor_to_string (&head);
+  g_assert_true (med_audit_anchor_parse (text, &parsed, &error));
+  g_assert_cmpint (parsed.id, ==, head.id);
+  g_assert_cmpstr (parsed.hash, ==, head.hash);
+  file = med_audit_anchor_file_text (&head, NULL);
+  g_assert_true (g_str_has_prefix (file, "#"));
+  g_assert_true (med_audit_anchor_parse (file, &parsed, &error));
+  g_assert_cmpint (parsed.id, ==, head.id);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_assert_false (med_audit_anchor_parse (bad[i], &parsed, &error));
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+  g_assert_true (
+      med_store_audit_verify_anchor (f->store, &head, &rows, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rows, ==, head.id);
+
+  /* more rows since: still fine */
+  add_room (f, "又一间", MED_ROOM_KIND_WARM, 0, 0);
+  g_assert_true (med_store_audit_verify_anchor (f->store, &head, NULL, &error));
+
+  /* the newest rows deleted: plain verify passes, the anchor fails */
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_exec (db,
+                       "DROP TRIGGER audit_no_delete; DELETE FROM audit "
+                       "WHERE id >= (SELECT max(id) - 2 FROM audit)",
+                       NULL),
+      ==, SQLITE_OK);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (
+      med_store_audit_verify_anchor (f->store, &head, NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
+  g_assert_nonnull (strstr (error->message, "newest rows were removed"));
+  g_clear_error (&error);
+
+  /* and written again with new content: the ids are back, the hash not */
+  add_room (f, "补一间", MED_ROOM_KIND_WARM, 0, 0);
+  add_room (f, "再补一间", MED_ROOM_KIND_WARM, 0, 0);
+  g_assert_true (med_store_audit_head (f->store, &later, &error));
+  g_assert_cmpint (later.id, >=, head.id);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_false (
+      med_store_audit_verify_anchor (f->store, &head, NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
+  g_assert_nonnull (strstr (error->message, "rewritten"));
+  sqlite3_close (db);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2429,6 +2828,11 @@ main (int argc, char **argv)
     { "/store/busy/replace", test_external_busy },
     { "/store/join/token", test_join_token },
     { "/store/booking/note-and-email", test_note_and_email },
+    { "/store/backup/while-writing", test_backup_while_writing },
+    { "/store/backup/refuses", test_backup_refuses },
+    { "/store/backup/dir-keep", test_backup_dir_keep },
+    { "/store/restore/checks", test_restore_checks },
+    { "/store/audit/anchor", test_audit_anchor },
   };
 
   g_test_init (&argc, &argv, NULL);

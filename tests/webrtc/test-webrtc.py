@@ -59,8 +59,8 @@ def setup():
     media = os.path.join(centre.dir, "media")
     # Booking 1: the call (two parties); booking 2: a party without consent;
     # booking 3: "recording: hearing" in its note; booking 4: "录制: off";
-    # booking 5: the three-way call.
-    for k in (1, 2, 3, 4, 5):
+    # booking 5: the three-way call; booking 6: revocations of open sockets.
+    for k in (1, 2, 3, 4, 5, 6):
         centre.cli("case", "add", "--number", "(2026)藏0102民调%d号" % k,
                    "--kind", "wages",
                    "--party", "applicant,zh,remote,甲方%d,13800000001" % k,
@@ -70,6 +70,8 @@ def setup():
         at = "2026-12-%02dT%02d:00" % (7 + (k - 1) // 2, 9 + (k - 1) % 2)
         if k == 5:
             at = "2026-12-07T11:00"
+        if k == 6:
+            at = "2026-12-07T15:00"
         centre.cli("book", str(k), "--at", at, "--room", "4",
                    "--mediator", "1")
     centre.cli("booking", "note", "3", "Remote hearing.\nrecording: hearing")
@@ -1028,6 +1030,143 @@ async def three_way(centre, server, base):
             await c.hangup()
 
 
+async def expect_bye(sig, timeout=5.0):
+    """The bye a socket gets (and its close), with the seconds it took."""
+    t0 = time.monotonic()
+    try:
+        bye = await sig.expect_type("bye", timeout=timeout)
+        await asyncio.wait_for(sig.closed.wait(), timeout)
+    except (TimeoutError, asyncio.TimeoutError):
+        return None, time.monotonic() - t0
+    return bye, time.monotonic() - t0
+
+
+def login_cookie(port, user, password):
+    """A session cookie and its CSRF token from POST /login."""
+    st, h, body = request(port, "GET", "/login")
+    pre = re.search(r"medsched_login=([^;]+)", h.get("set-cookie", "")).group(1)
+    import urllib.parse
+    form = urllib.parse.urlencode({"username": user, "password": password,
+                                   "csrf": pre, "next": "/api/v1/me"})
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/login", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": "medsched_login=" + pre})
+    r = conn.getresponse()
+    r.read()
+    st = r.status
+    cookies = " ".join(r.headers.get_all("Set-Cookie") or [])
+    conn.close()
+    sid = re.search(r"medsched_session=([^;]+)", cookies)
+    if st != 303 or not sid:
+        tap.bail("login %s: %d" % (user, st))
+    cookie = "medsched_session=" + sid.group(1)
+    st, _, body = request(port, "GET", "/api/v1/me",
+                          headers={"Cookie": cookie})
+    return cookie, json_of(body)["csrf"]
+
+
+async def revocations(centre, server, base):
+    """Revocation reaches open sockets (booking 6): a party whose link is
+    revoked gets bye revoked and its consent sent after the revocation is
+    refused and not stored, while the other party stays; a console opened
+    with a bearer token is closed after `medsched user revoke-tokens` in
+    another process, one opened with a session cookie after sign-out, and
+    a mediator's after the booking moves to another mediator."""
+    port = server.port
+    origin = "http://127.0.0.1:%d" % port
+    lk6 = links(server, centre, 6)
+    p1, p2 = wc.Party(base, lk6[0]["path"]), wc.Party(base, lk6[1]["path"])
+    await p1.connect(consent=None)
+    await p2.connect(consent=None)
+    st, _, _ = request(port, "POST", "/api/v1/bookings/6/links/%d/revoke"
+                       % lk6[0]["party_id"], token=centre.tokens["admin"])
+    # sent after the revocation committed (its answer came back) and
+    # before the server's periodic check could have seen it
+    try:
+        await p1.sig.send({"type": "consent", "given": True})
+    except Exception:
+        pass
+    bye, took = await expect_bye(p1.sig)
+    tap.ok(st == 204 and bye is not None and bye.get("reason") == "revoked",
+           "a party whose link is revoked gets bye revoked and is closed",
+           "revoke %d, bye %r after %.2f s" % (st, bye, took))
+    tap.diag("bye revoked %.0f ms after the revocation (API)" % (took * 1000))
+    rows = db_rows(centre, "SELECT given FROM consent WHERE booking_id = 6 "
+                   "AND party_id = ?", lk6[0]["party_id"])
+    tap.ok(rows == [], "its consent sent after the revocation is not stored",
+           repr(rows))
+    await asyncio.sleep(0.6)
+    tap.ok(not p2.sig.closed.is_set()
+           and not any(m.get("type") == "bye" for m in p2.sig.all),
+           "the other party's socket stays open")
+    await p2.sig.send({"type": "consent", "given": True})
+    for _ in range(100):
+        rows = db_rows(centre, "SELECT given FROM consent WHERE booking_id "
+                       "= 6 AND party_id = ?", lk6[1]["party_id"])
+        if rows:
+            break
+        await asyncio.sleep(0.05)
+    tap.ok(rows == [(1,)], "and its consent is stored", repr(rows))
+    # its link issued again (issue 12): the old one opens nothing, the
+    # socket it opened is closed too
+    st, _, _ = request(port, "POST", "/api/v1/bookings/6/links/%d/reissue"
+                       % lk6[1]["party_id"], token=centre.tokens["admin"],
+                       body={})
+    bye, took = await expect_bye(p2.sig)
+    tap.ok(st == 200 and bye is not None and bye.get("reason") == "revoked",
+           "a party whose link is issued again gets bye revoked and is "
+           "closed", "reissue %d, bye %r after %.2f s" % (st, bye, took))
+    tap.ok(http_status(port, "/ws" + lk6[1]["path"]) == 404,
+           "and its old link is 404 before the upgrade")
+    await p1.hangup()
+
+    # A clerk's console with a bearer token; revoke-tokens from the CLI.
+    centre.cli("user", "add", "lhamo", "--role", "clerk", "--iterations",
+               "1000", input="password-lhamo\n")
+    tok = centre.cli("user", "token", "lhamo").strip()
+    con = await wc.console(base, 6, tok, origin=origin)
+    await asyncio.sleep(0.5)
+    centre.cli("user", "revoke-tokens", "lhamo")
+    bye, took = await expect_bye(con)
+    tap.ok(bye is not None and bye.get("reason") == "revoked",
+           "a console with a bearer token is closed after `user "
+           "revoke-tokens` in another process", "%r after %.2f s"
+           % (bye, took))
+    tap.diag("bye revoked %.0f ms after revoke-tokens returned"
+             % (took * 1000))
+    await con.close()
+
+    # A console opened with a session cookie: closed at sign-out.
+    cookie, csrf = login_cookie(port, "clerk", "password-clerk")
+    con = await wc.Signal.open("%s/ws/console/6" % base,
+                               headers={"Cookie": cookie}, origin=origin)
+    await con.expect_type("welcome")
+    import urllib.parse
+    st, _, _ = request(port, "POST", "/logout",
+                       body=urllib.parse.urlencode({"csrf": csrf}),
+                       ctype="application/x-www-form-urlencoded",
+                       headers={"Cookie": cookie})
+    bye, took = await expect_bye(con)
+    tap.ok(st == 303 and bye is not None and bye.get("reason") == "revoked",
+           "a console with a session cookie is closed when the session ends",
+           "logout %d, %r after %.2f s" % (st, bye, took))
+    await con.close()
+
+    # The mediator's console: closed when the booking moves to another
+    # mediator (the access rule), from the CLI.
+    con = await wc.console(base, 6, centre.tokens["tashi"], origin=origin)
+    centre.cli("reschedule", "6", "--at", "2026-12-07T15:00", "--room", "4",
+               "--mediator", "2")
+    bye, took = await expect_bye(con)
+    tap.ok(bye is not None and bye.get("reason") == "revoked",
+           "a mediator's console is closed when the session is no longer "
+           "theirs", "%r after %.2f s" % (bye, took))
+    await con.close()
+    await p2.hangup()
+
+
 async def shutdown_during_call(centre, server, base, lk):
     """SIGTERM while recording: the recorder seals, the party gets bye."""
     mediator = await wc.console(base, 1, centre.tokens["tashi"])
@@ -1069,6 +1208,7 @@ async def run():
         await ice_never_connects(centre, base, lk)
         await leave_and_rejoin(centre, server, base, lk)
         await three_way(centre, server, base)
+        await revocations(centre, server, base)
         stopped = await shutdown_during_call(centre, server, base, lk)
     finally:
         rc, err = stopped if stopped else server.stop()

@@ -12,83 +12,57 @@
 'use strict';
 
 window.MedCall = (() => {
-  // Chinese first, English beside it, as on every page.
+  // Texts are English message ids, translated when shown (MedI18n, from
+  // the server's catalogue of the page's language).
+  const { _, N_, f } = window.MedI18n;
   const ERRORS = {
-    bad_message: ['消息格式错误。', 'The message was not understood.'],
-    too_large: ['消息过大。', 'The message was too large.'],
-    not_allowed: ['无权进行此操作。', 'You may not do that.'],
-    no_consent: ['尚有当事人未同意录制：调解程序须经各方当事人同意才能录制。',
-      'Not every party has consented: recording a mediation needs ' +
-      'every party\'s consent.'],
-    no_common_codec: ['您的浏览器与服务器没有共同的音视频格式，请换用最新版 ' +
-      'Chrome 或 Firefox。', 'Your browser and the server share no ' +
-      'audio or video format: please use a current Chrome or Firefox.'],
-    ice_failed: ['网络连接失败，音视频无法接通。请检查网络或换一个网络' +
-      '（例如手机热点）后重新加入。', 'The network connection failed: ' +
-      'sound and video cannot get through. Check your network or try ' +
-      'another one (a phone hotspot, say), then join again.'],
-    state: ['现在还不能这样做。', 'That is not possible right now.'],
-    internal: ['服务器出错，请稍后再试。',
-      'The server had a problem; please try again shortly.'],
+    bad_message: N_('The message was not understood.'),
+    too_large: N_('The message was too large.'),
+    not_allowed: N_('You may not do that.'),
+    no_consent: N_('Not every party has consented: recording a mediation needs every party\'s consent.'),
+    no_common_codec: N_('Your browser and the server share no audio or video format: please use a current Chrome or Firefox.'),
+    ice_failed: N_('The network connection failed: sound and video cannot get through. Check your network or try another one (a phone hotspot, say), then join again.'),
+    state: N_('That is not possible right now.'),
+    internal: N_('The server had a problem; please try again shortly.'),
   };
   const BYE = {
-    replaced: ['此链接已在另一个窗口或设备上打开，本页已断开。',
-      'This link was opened in another window or device; this page ' +
-      'has been disconnected.'],
-    removed: ['调解员已请您离开本次会议。',
-      'The mediator has removed you from the session.'],
-    ended: ['本次会议已结束。', 'The session has ended.'],
-    revoked: ['此链接已被撤销。', 'This link has been revoked.'],
+    replaced: N_('This link was opened in another window or device; this page has been disconnected.'),
+    removed: N_('The mediator has removed you from the session.'),
+    ended: N_('The session has ended.'),
+    revoked: N_('This link has been revoked.'),
   };
   const DEVICE_ERRORS = {
-    NotAllowedError: ['您没有允许使用摄像头和麦克风。您仍可以只用声音加入或只看只听；' +
-      '也可以在浏览器地址栏中允许后再试。', 'You did not allow the camera ' +
-      'and microphone. You can still join with sound only or only watch ' +
-      'and listen, or allow them in the address bar and try again.'],
-    NotFoundError: ['没有找到摄像头或麦克风。', 'No camera or microphone was ' +
-      'found.'],
-    NotReadableError: ['摄像头或麦克风正被其他程序使用，请关闭该程序后再试。',
-      'Another program is using the camera or microphone: close it and ' +
-      'try again.'],
-    OverconstrainedError: ['摄像头不支持所需的画面。',
-      'The camera cannot give the picture needed.'],
-    NotSupportedError: ['此浏览器或此连接（需要 https）不能使用摄像头和麦克风。',
-      'This browser or this connection (https is needed) cannot use a ' +
-      'camera and microphone.'],
+    NotAllowedError: N_('You did not allow the camera and microphone. You can still join with sound only or only watch and listen, or allow them in the address bar and try again.'),
+    NotFoundError: N_('No camera or microphone was found.'),
+    NotReadableError: N_('Another program is using the camera or microphone: close it and try again.'),
+    OverconstrainedError: N_('The camera cannot give the picture needed.'),
+    NotSupportedError: N_('This browser or this connection (https is needed) cannot use a camera and microphone.'),
   };
 
-  // Puts "zh <span lang=en>en</span>" into el, as text (never HTML).
-  function say(el, zh, en) {
-    if (!el) {
-      return;
-    }
-    el.textContent = zh;
-    if (en) {
-      const span = document.createElement('span');
-      span.lang = 'en';
-      span.textContent = en;
-      el.append(' ', span);
+  // Puts text into el, as text (never HTML).
+  function say(el, text) {
+    if (el) {
+      el.textContent = text;
     }
   }
 
   function errorText(code, message) {
     const t = ERRORS[code];
     if (t) {
-      return t;
+      return _(t);
     }
-    // the server's own message is already "<Chinese> <English>"
-    return [String(message || code || '出错了。'), 'Something went wrong.'];
+    return message ? `${_('Something went wrong.')} (${String(message)})` :
+      _('Something went wrong.');
   }
 
   function byeText(reason) {
-    return BYE[reason] || ['连接已结束。', 'The connection has ended.'];
+    return _(BYE[reason] || N_('The connection has ended.'));
   }
 
   function deviceErrorText(e) {
     const name = e && e.name;
-    return DEVICE_ERRORS[name] ||
-        ['无法使用摄像头或麦克风。', `The camera or microphone cannot be used` +
-          `${name ? ` (${name})` : ''}.`];
+    return DEVICE_ERRORS[name] ? _(DEVICE_ERRORS[name]) :
+      `${_('The camera or microphone cannot be used.')}${name ? ` (${name})` : ''}`;
   }
 
   // mode: 'av' (camera and microphone), 'audio' or 'none' (watch only).
@@ -214,15 +188,12 @@ window.MedCall = (() => {
       const delay = Math.min(30, 2 ** this.attempt);
       this.attempt++;
       if (!this.everWelcomed && this.attempt > 3) {
-        this.handlers.status('无法连接服务器：链接可能已失效，或网络不通。' +
-            `${delay} 秒后再试（第 ${this.attempt} 次）。`,
-        'Cannot reach the server: the link may be no longer valid, or the ' +
-            `network is down. Trying again in ${delay} s ` +
-            `(attempt ${this.attempt}).`);
+        this.handlers.status(f(_('Cannot reach the server: the link may be ' +
+            'no longer valid, or the network is down. Trying again in ' +
+            '{delay} s (attempt {attempt}).'), { delay, attempt: this.attempt }));
       } else {
-        this.handlers.status(`连接中断，${delay} 秒后自动重新连接` +
-            `（第 ${this.attempt} 次）…`, `Connection lost: reconnecting ` +
-            `in ${delay} s (attempt ${this.attempt})…`);
+        this.handlers.status(f(_('Connection lost: reconnecting in {delay} s ' +
+            '(attempt {attempt})…'), { delay, attempt: this.attempt }));
       }
       this.timer = setTimeout(() => {
         this.timer = 0;
@@ -419,12 +390,14 @@ window.MedCall = (() => {
     }
   }
 
-  const ROLES_EN = {
-    party: 'party',
-    mediator: 'mediator',
-    clerk: 'clerk',
-    admin: 'administrator',
-    room: 'room terminal',
+  // A party's role as the server names it to other parties ("被申请人
+  // respondent": the English word is the key), as the model's label.
+  const PARTY_ROLES = {
+    applicant: N_('Applicant'),
+    respondent: N_('Respondent'),
+    'third party': N_('Third party'),
+    agent: N_('Agent'),
+    party: N_('Party'),
   };
 
   // The role a participant id starts with ("party-12" → "party").
@@ -447,7 +420,7 @@ window.MedCall = (() => {
       box.id = 'remotes';
       box.className = 'remotes';
       box.setAttribute('role', 'group');
-      box.setAttribute('aria-label', '其他参加人 Other participants');
+      box.setAttribute('aria-label', _('Other participants'));
       if (anchor) {
         anchor.replaceWith(box);
       }
@@ -562,7 +535,7 @@ window.MedCall = (() => {
       tile.video.playsInline = true;
       tile.novideo = document.createElement('div');
       tile.novideo.className = 'novideo';
-      say(tile.novideo, '只有声音', 'Sound only');
+      say(tile.novideo, _('Sound only'));
       tile.audio = document.createElement('audio');
       tile.audio.autoplay = true;
       tile.caption = document.createElement('figcaption');
@@ -621,11 +594,9 @@ window.MedCall = (() => {
       if (tile.participant === undefined) {
         return;
       }
-      let zh;
-      let en;
+      let text;
       if (tile.participant === null) {
-        zh = '其他参加人';
-        en = 'Other participants';
+        text = _('Other participants');
       } else {
         const p = this.people.get(tile.participant) || {};
         const role = typeof p.role === 'string' ? p.role : idRole(
@@ -634,16 +605,19 @@ window.MedCall = (() => {
         // parties see the others as bilingual role labels from the server
         // ("被申请人 respondent"), staff see names
         const m = /^([^\x00-\x7f]\S*) ([A-Za-z][A-Za-z ]*)$/.exec(name);
-        if (m) {
-          zh = m[1];
-          en = m[2];
+        if (m && PARTY_ROLES[m[2]]) {
+          text = _(PARTY_ROLES[m[2]]);
         } else {
-          zh = name ? `${name} · ${roleText(role)}` : roleText(role);
-          en = ROLES_EN[role] || role;
+          text = name ? `${name} · ${roleText(role)}` : roleText(role);
         }
       }
-      say(tile.caption, zh, en);
-      tile.video.setAttribute('aria-label', `${zh} ${en}`);
+      say(tile.caption, text);
+      if (/[\u0F00-\u0FFF]/.test(text)) {
+        tile.caption.lang = 'bo';
+      } else {
+        tile.caption.removeAttribute('lang');
+      }
+      tile.video.setAttribute('aria-label', text);
     }
   }
 
@@ -665,31 +639,32 @@ window.MedCall = (() => {
   }
 
   const STATES = {
-    waiting: ['等候中', 'waiting'],
-    admitted: ['已准许进入', 'admitted'],
-    'in-call': ['通话中', 'in the call'],
-    held: ['单独谈话期间等候', 'held during a caucus'],
-    left: ['已离开', 'left'],
+    waiting: N_('waiting'),
+    admitted: N_('admitted'),
+    'in-call': N_('in the call'),
+    held: N_('held during a caucus'),
+    left: N_('left'),
   };
 
   function stateText(s) {
-    return STATES[s] || [String(s), String(s)];
+    return STATES[s] ? _(STATES[s]) : String(s);
   }
 
+  // the model's labels of the participants' roles
   const ROLES = {
-    party: '当事人',
-    mediator: '调解员',
-    clerk: '书记员',
-    admin: '管理员',
-    room: '调解室终端',
+    party: N_('Party'),
+    mediator: N_('Mediator'),
+    clerk: N_('Clerk'),
+    admin: N_('Administrator'),
+    room: N_('Mediation room terminal'),
   };
 
   function roleText(r) {
-    return ROLES[r] || String(r || '');
+    return ROLES[r] ? _(ROLES[r]) : String(r || '');
   }
 
   // A peer whose remote tracks go to the tiles of remotes; on.connected()
-  // once connected, on.failed([zh, en]) when ICE failed.
+  // once connected, on.failed(text) when ICE failed.
   function callPeer(signal, iceServers, remotes, on) {
     const peer = new Peer(signal, iceServers, {
       track: (mid) => remotes.trackStarted(mid),

@@ -7,7 +7,8 @@
 // a reload with the same link rejoins by itself (call.js backs off).
 'use strict';
 
-(() => {
+window.MedI18n.ready.then(() => {
+  const { _ } = window.MedI18n;
   const root = document.getElementById('call');
   const C = window.MedCall;
   if (!root || !C) {
@@ -34,6 +35,8 @@
   const btnLeave = $('btn-leave');
   const btnRejoin = $('btn-rejoin');
   const storeKey = `medsched-call:${root.dataset.ws}`;
+  const waitingLong = $('waiting-long');
+  let waitTimer = 0;
 
   // what survives a reload of this tab: the device mode chosen and how far
   // the party got
@@ -65,16 +68,16 @@
       $(id).hidden = id !== step;
     }
   }
-  function setStatus(zh, en) {
-    C.say(status, zh, en);
+  function setStatus(text) {
+    C.say(status, text);
   }
-  function setError(zh, en) {
-    if (!zh) {
+  function setError(text) {
+    if (!text) {
       errorBox.hidden = true;
       errorBox.textContent = '';
       return;
     }
-    C.say(errorBox, zh, en);
+    C.say(errorBox, text);
     errorBox.hidden = false;
   }
 
@@ -140,12 +143,11 @@
 
   async function checkDevices() {
     setError(null);
-    setStatus('正在打开摄像头和麦克风…', 'Opening the camera and microphone…');
+    setStatus(_('Opening the camera and microphone…'));
     const e = await tryDevices('av');
     if (e === null) {
-      C.say(deviceState, '摄像头和麦克风正常：您应能在上面看到自己。',
-          'Camera and microphone work: you should see yourself above.');
-      setStatus('设备正常，请点“下一步”。', 'Devices work: choose Next.');
+      C.say(deviceState, _('Camera and microphone work: you should see yourself above.'));
+      setStatus(_('Devices work: choose Next.'));
       btnNext.focus();
       return;
     }
@@ -153,17 +155,13 @@
     const t = C.deviceErrorText(e);
     const e2 = await tryDevices('audio');
     if (e2 === null) {
-      C.say(deviceState, `${t[0]} 已改为只用声音加入。`,
-          `${t[1]} You will join with sound only.`);
-      setStatus('麦克风正常，将只用声音加入。请点“下一步”。',
-          'The microphone works: you join with sound only. Choose Next.');
+      C.say(deviceState, `${t} ${_('You will join with sound only.')}`);
+      setStatus(_('The microphone works: you join with sound only. Choose Next.'));
       btnNone.hidden = false;
       return;
     }
-    C.say(deviceState, t[0], t[1]);
-    setStatus('无法使用摄像头和麦克风。您可以再试一次，或只看只听。',
-        'The camera and microphone cannot be used: try again, or only ' +
-        'watch and listen.');
+    C.say(deviceState, t);
+    setStatus(_('The camera and microphone cannot be used: try again, or only watch and listen.'));
     btnAudio.hidden = false;
     btnNone.hidden = false;
   }
@@ -171,14 +169,12 @@
   btnDevices.addEventListener('click', checkDevices);
   btnAudio.addEventListener('click', async () => {
     const e = await tryDevices('audio');
-    const t = e ? C.deviceErrorText(e) : ['麦克风正常。', 'The microphone works.'];
-    C.say(deviceState, t[0], t[1]);
+    const t = e ? C.deviceErrorText(e) : [_('The microphone works.')];
+    C.say(deviceState, t);
   });
   btnNone.addEventListener('click', async () => {
     await tryDevices('none');
-    C.say(deviceState, '您将只看只听：其他人看不到也听不到您。',
-        'You will only watch and listen: the others will neither see nor ' +
-        'hear you.');
+    C.say(deviceState, _('You will only watch and listen: the others will neither see nor hear you.'));
     btnNext.focus();
   });
   btnNext.addEventListener('click', () => {
@@ -194,10 +190,10 @@
     if (signal) {
       return;
     }
-    setStatus('正在连接调解中心…', 'Connecting to the centre…');
+    setStatus(_('Connecting to the centre…'));
     signal = new C.Signal(root.dataset.ws, {
       message: received,
-      status: (zh, en) => setStatus(zh, en),
+      status: (text) => setStatus(text),
       lost: () => {
         // no frozen last picture while the connection is away
         if (peer) {
@@ -234,8 +230,8 @@
         break;
       case 'answer':
         if (peer && typeof msg.sdp === 'string') {
-          peer.answer(msg.sdp).catch((e) => setError('无法建立音视频连接。',
-              `Could not set up sound and video (${e.name || e}).`));
+          peer.answer(msg.sdp).catch((e) => setError(
+              `${_('Could not set up sound and video.')} (${e.name || e})`));
         }
         break;
       case 'ice':
@@ -255,7 +251,7 @@
           break;
         }
         const t = C.errorText(msg.code, msg.message);
-        setError(t[0], t[1]);
+        setError(t);
         break;
       }
       default:
@@ -269,7 +265,7 @@
       if (consent.needed && !consent.given && !saved.consentAnswered) {
         phase = 'consent';
         show('step-consent');
-        setStatus('请回答是否同意录制。', 'Please answer the recording question.');
+        setStatus(_('Please answer the recording question.'));
         $('btn-consent-yes').focus();
         return;
       }
@@ -290,16 +286,24 @@
     save({ phase });
     show('step-waiting');
     signal.send({ type: 'ready' });
-    setStatus('您在等候室，调解员会请您进入。',
-        'You are in the waiting room; the mediator will let you in.');
+    setStatus(_('You are in the waiting room; the mediator will let you in.'));
+    // waited long: the page says what is happening (the console shows it)
+    clearTimeout(waitTimer);
+    waitTimer = setTimeout(() => {
+      if (phase === 'waiting') {
+        waitingLong.hidden = false;
+      }
+    }, (Number(root.dataset.waitAlert) || 600) * 1000);
   }
 
   async function enterCall() {
+    clearTimeout(waitTimer);
+    waitingLong.hidden = true;
     phase = 'call';
     held = false;
     save({ phase });
     show('step-call');
-    setStatus('正在接通…', 'Connecting the call…');
+    setStatus(_('Connecting the call…'));
     if (local && local.getVideoTracks().length) {
       C.play(selfView, local);
       selfView.hidden = false;
@@ -314,15 +318,14 @@
     peer = C.callPeer(signal, welcome && welcome.ice_servers, remotes, {
       connected: () => {
         setError(null);
-        setStatus('已接通。', 'You are in the call.');
+        setStatus(_('You are in the call.'));
       },
-      failed: (t) => setError(t[0], t[1]),
+      failed: (t) => setError(t),
     });
     try {
       await peer.offer(local);
     } catch (e) {
-      setError('无法建立音视频连接。', `Could not set up sound and video ` +
-          `(${e.name || e}).`);
+      setError(`${_('Could not set up sound and video.')} (${e.name || e})`);
     }
   }
 
@@ -330,22 +333,20 @@
     held = on;
     remotes.hidden = on;
     if (on) {
-      setStatus('调解员正在与另一方单独谈话，请稍候，您仍在会议中。',
-          'The mediator is talking privately with the other side: please ' +
-          'wait, you are still in the session.');
+      setStatus(_('The mediator is talking privately with the other side: please wait, you are still in the session.'));
     } else if (phase === 'call') {
-      setStatus('已接通。', 'You are in the call.');
+      setStatus(_('You are in the call.'));
     }
   }
 
   function showState(msg) {
     if (rec) {
       if (msg.recording === 'recording') {
-        C.say(rec, '● 录制中', 'Recording');
+        C.say(rec, _('Recording'));
         rec.className = 'rec on';
         rec.hidden = false;
       } else if (msg.recording === 'paused') {
-        C.say(rec, '录制已暂停', 'Recording paused');
+        C.say(rec, _('Recording paused'));
         rec.className = 'rec paused';
         rec.hidden = false;
       } else {
@@ -368,11 +369,7 @@
       }
       const li = document.createElement('li');
       const st = C.stateText(p.state);
-      li.textContent = `${String(p.name || p.role || '')} · ${st[0]} `;
-      const en = document.createElement('span');
-      en.lang = 'en';
-      en.textContent = st[1];
-      li.append(en);
+      li.textContent = `${String(p.name || p.role || '')} · ${st}`;
       others.append(li);
     }
   }
@@ -386,11 +383,11 @@
     phase = 'left';
     if (reason === 'left') {
       save({ phase: 'left' });
-      setStatus('您已离开会议。', 'You have left the session.');
+      setStatus(_('You have left the session.'));
     } else {
       const t = C.byeText(reason);
       save({ phase: 'left' });
-      setStatus(t[0], t[1]);
+      setStatus(t);
     }
     C.stopMedia(local);
     local = null;
@@ -417,18 +414,17 @@
   show('step-devices');
   if (saved.phase === 'waiting' || saved.phase === 'call') {
     // a reload or a return to the page: same devices, straight back in
-    setStatus('正在重新加入…', 'Rejoining…');
+    setStatus(_('Rejoining…'));
     tryDevices(saved.mode || 'av').then(async (e) => {
       if (e !== null) {
         const t = C.deviceErrorText(e);
-        setError(t[0], t[1]);
+        setError(t);
         await tryDevices('none');
       }
       phase = 'waiting';
       connect();
     });
   } else {
-    setStatus('请先检查摄像头和麦克风。', 'First check your camera and ' +
-        'microphone.');
+    setStatus(_('First check your camera and microphone.'));
   }
-})();
+});

@@ -816,7 +816,8 @@ collect_blockers (Planner *P, guint c, const Asg *a, GArray *out)
 typedef struct
 {
   Asg a;
-  guint cost; /* blockers, urgent ones weighing n + 1 */
+  guint cost; /* sessions in the way (room, mediator, interpreter, party,
+               * and one more when the mediator's cap is reached) */
 } Option;
 
 static int

@@ -1,0 +1,77 @@
+"""nginxcluster.py — Debian's nginx running the shipped
+deploy/nginx-cluster.conf in front of several `medsched serve` nodes of the
+tests: like tests/http/nginxtest.py (which it builds on: the certificate,
+the main file, starting and stopping), with the site's two upstream lists
+(`medsched`, `medsched_call`) rewritten to the nodes' loopback ports.
+
+Standard library only."""
+
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "http"))
+
+import nginxtest  # noqa: E402
+from nginxtest import SOURCE_ROOT, tls_context  # noqa: E402,F401
+
+SERVER_LINE = re.compile(r"^(\s*)server 10\.0\.1\.\d+:8080( [^;]*)?;\n",
+                         re.M)
+
+
+def cluster_conf(d, upstream_ports, https_port, http_port, crt, key):
+    """deploy/nginx-cluster.conf with every upstream's server lines
+    replaced by the nodes on upstream_ports (same parameters), its ports,
+    certificate and log paths rewritten as nginxtest.site_conf does."""
+    with open(os.path.join(SOURCE_ROOT, "deploy", "nginx-cluster.conf"),
+              encoding="utf-8") as f:
+        conf = f.read()
+    blocks = 0
+
+    def nodes(m):
+        indent, params = m.group(1), m.group(2) or ""
+        return "".join("%sserver 127.0.0.1:%d%s;\n" % (indent, p, params)
+                       for p in upstream_ports)
+    out, pos = [], 0
+    # each upstream's run of server lines becomes the test's node list
+    for block in re.finditer(r"upstream \w+ \{.*?\n\}", conf, re.S):
+        text = block.group(0)
+        first = SERVER_LINE.search(text)
+        if not first:
+            continue
+        text = SERVER_LINE.sub("", text)
+        text = text[:first.start()] + nodes(first) + text[first.start():]
+        out.append(conf[pos:block.start()] + text)
+        pos = block.end()
+        blocks += 1
+    conf = "".join(out) + conf[pos:]
+    if blocks != 2:
+        raise RuntimeError("deploy/nginx-cluster.conf: expected two "
+                           "upstreams with server lines, found %d" % blocks)
+    for old, new in (
+            ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;"
+             % https_port),
+            ("listen [::]:443 ssl http2;", ""),
+            ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
+            ("listen [::]:80;", ""),
+            ("/etc/ssl/medsched/fullchain.pem", crt),
+            ("/etc/ssl/medsched/privkey.pem", key),
+            ("/var/log/nginx/", d + "/nginx-")):
+        if old not in conf:
+            raise RuntimeError("deploy/nginx-cluster.conf no longer has %r"
+                               % old)
+        conf = conf.replace(old, new)
+    return conf
+
+
+class ClusterNginx(nginxtest.Nginx):
+    """nginx with the cluster site; configure() takes the nodes' ports."""
+
+    def configure(self, upstream_ports, worker_connections=1024):
+        conf = super().configure(upstream_ports[0], worker_connections)
+        with open(os.path.join(self.dir, "medsched.conf"), "w",
+                  encoding="utf-8") as f:
+            f.write(cluster_conf(self.dir, upstream_ports, self.https_port,
+                                 self.http_port, self.crt, self.key))
+        return conf

@@ -48,48 +48,41 @@
 #include <gio/gunixsocketaddress.h>
 #include <sys/socket.h>
 
-/* One client connection, from accept until its stream is finalized. */
+/* One client connection, from accept until its stream is finalized. Its
+ * watch is one source for its whole life: ready at once after an answer
+ * (the check below), polling the socket only while the connection is
+ * idle, dispatched one step before libsoup's own reader of the socket
+ * (G_PRIORITY_DEFAULT). */
 typedef struct
+{
+  GSource source;
+  struct _Conn *c;
+} ConnSource;
+
+typedef struct _Conn
 {
   MedHttpServer *srv;
   GSocketAddress *remote; /* key in srv->conns (ref); libsoup's messages
                            * return this very object */
   GSocket *sock; /* (transfer none): alive as long as io */
   GSocketConnection *io; /* weak: libsoup owns it */
+  GSource *watch; /* a ConnSource */
   /* the answer just finished, checked once libsoup is done with it */
   SoupServerMessage *answered; /* ref */
-  GSource *check;
-  /* idle between two requests */
+  /* idle between two requests: the socket is polled (tag) */
   SoupServerMessage *last; /* the last request answered on it (ref) */
-  GSource *watch;
-  guint timeout_id;
-  gulong disconnected_id;
+  gpointer tag;
+  gint64 idle_since_us;
+  GList idle_link; /* in srv->idle, oldest first */
 } Conn;
-
-static void
-check_end (Conn *c)
-{
-  if (c->check != NULL) {
-    g_source_destroy (c->check);
-    g_clear_pointer (&c->check, g_source_unref);
-  }
-  g_clear_object (&c->answered);
-}
 
 static void
 idle_end (Conn *c)
 {
-  if (c->watch != NULL) {
-    g_source_destroy (c->watch);
-    g_clear_pointer (&c->watch, g_source_unref);
-  }
-  if (c->timeout_id) {
-    g_source_remove (c->timeout_id);
-    c->timeout_id = 0;
-  }
-  if (c->disconnected_id) {
-    g_signal_handler_disconnect (c->last, c->disconnected_id);
-    c->disconnected_id = 0;
+  if (c->tag != NULL) {
+    g_source_remove_unix_fd (c->watch, c->tag);
+    c->tag = NULL;
+    g_queue_unlink (&c->srv->idle, &c->idle_link);
   }
   g_clear_object (&c->last);
 }
@@ -97,8 +90,10 @@ idle_end (Conn *c)
 static void
 conn_free (Conn *c)
 {
-  check_end (c);
   idle_end (c);
+  g_clear_object (&c->answered);
+  g_source_destroy (c->watch);
+  g_source_unref (c->watch);
   g_object_unref (c->remote);
   g_free (c);
 }
@@ -140,69 +135,62 @@ close_idle (Conn *c)
   }
 }
 
-static gboolean
-idle_readable_cb (GSocket *sock, GIOCondition cond, gpointer data)
-{
-  Conn *c = data;
-  char byte;
-  gssize n;
-
-  n = recv (g_socket_get_fd (sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n > 0) {
-    /* the next request: libsoup reads it, request-started follows */
-    idle_end (c);
-    return G_SOURCE_REMOVE;
-  }
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-    return G_SOURCE_CONTINUE;
-  /* end of file (the client closed while idle) or an error (reset) */
-  close_idle (c);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-idle_timed_out_cb (gpointer data)
-{
-  Conn *c = data;
-
-  c->timeout_id = 0;
-  close_idle (c);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-idle_disconnected_cb (SoupServerMessage *msg, gpointer data)
-{
-  /* libsoup closed it itself (server stopping) */
-  idle_end (data);
-}
-
 /* After an answer is finished libsoup either closed the connection or
- * made the next message and waits for its first byte. */
-static gboolean
-answered_check_cb (gpointer data)
+ * made the next message and waits for its first byte: then the
+ * connection is idle, and its socket watched. */
+static void
+check_answered (Conn *c)
 {
-  Conn *c = data;
   MedHttpServer *srv = c->srv;
   g_autoptr (SoupServerMessage) msg = g_steal_pointer (&c->answered);
 
-  g_clear_pointer (&c->check, g_source_unref);
   if (srv->stopped || c->io == NULL || g_socket_is_closed (c->sock)
       || c->last != NULL)
-    return G_SOURCE_REMOVE;
+    return;
   c->last = g_steal_pointer (&msg);
-  c->watch
-      = g_socket_create_source (c->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-  /* before libsoup's reader of the same socket (G_PRIORITY_DEFAULT) */
-  g_source_set_priority (c->watch, G_PRIORITY_DEFAULT - 1);
-  g_source_set_callback (c->watch, G_SOURCE_FUNC (idle_readable_cb), c, NULL);
-  g_source_attach (c->watch, NULL);
-  c->timeout_id = g_timeout_add_seconds (srv->cfg.keepalive_timeout,
-      idle_timed_out_cb, c);
-  c->disconnected_id = g_signal_connect (c->last, "disconnected",
-      G_CALLBACK (idle_disconnected_cb), c);
-  return G_SOURCE_REMOVE;
+  c->tag = g_source_add_unix_fd (c->watch, g_socket_get_fd (c->sock),
+      G_IO_IN | G_IO_HUP | G_IO_ERR);
+  c->idle_since_us = g_get_monotonic_time ();
+  g_queue_push_tail_link (&srv->idle, &c->idle_link);
 }
+
+/* Something arrived on an idle connection. */
+static void
+check_readable (Conn *c)
+{
+  char byte;
+  gssize n;
+
+  n = recv (g_socket_get_fd (c->sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) {
+    /* the next request: libsoup reads it, request-started follows */
+    idle_end (c);
+  } else if (n == 0
+      || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    /* end of file (the client closed while idle) or an error (reset) */
+    close_idle (c);
+  }
+}
+
+static gboolean
+conn_source_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  Conn *c = ((ConnSource *) source)->c;
+  gboolean readable;
+
+  readable = c->tag != NULL && g_source_query_unix_fd (source, c->tag) != 0;
+  if (c->answered != NULL) {
+    g_source_set_ready_time (source, -1);
+    check_answered (c);
+  } else if (readable) {
+    check_readable (c);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs conn_source_funcs = {
+  .dispatch = conn_source_dispatch,
+};
 
 static Conn *
 conn_of (MedHttpServer *srv, SoupServerMessage *msg)
@@ -217,14 +205,10 @@ med_http_conn_answered (MedHttpServer *srv, SoupServerMessage *msg)
 {
   Conn *c = conn_of (srv, msg);
 
-  if (c == NULL || c->check != NULL)
+  if (c == NULL || c->answered != NULL)
     return;
   c->answered = g_object_ref (msg);
-  c->check = g_idle_source_new ();
-  /* ahead of every I/O source: nothing reads the socket before it */
-  g_source_set_priority (c->check, G_PRIORITY_HIGH);
-  g_source_set_callback (c->check, answered_check_cb, c, NULL);
-  g_source_attach (c->check, NULL);
+  g_source_set_ready_time (c->watch, 0);
 }
 
 void
@@ -234,6 +218,24 @@ med_http_conn_request_started (MedHttpServer *srv, SoupServerMessage *msg)
 
   if (c != NULL)
     idle_end (c);
+}
+
+/* Once a second: idle connections past keepalive-timeout are closed,
+ * requests past request-timeout cut off. */
+static gboolean
+sweep_cb (gpointer data)
+{
+  MedHttpServer *srv = data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 limit = now - (gint64) srv->cfg.keepalive_timeout * G_USEC_PER_SEC;
+  GList *l;
+
+  /* oldest first: stop at the first one still young */
+  while ((l = srv->idle.head) != NULL
+      && ((Conn *) l->data)->idle_since_us <= limit)
+    close_idle (l->data);
+  med_http_requests_sweep (srv, now);
+  return G_SOURCE_CONTINUE;
 }
 
 /* ---- accepting ---- */
@@ -272,6 +274,12 @@ take_connection (MedHttpServer *srv, GSocket *sock)
   c->remote = g_object_ref (remote);
   c->sock = sock;
   c->io = io;
+  c->idle_link.data = c;
+  c->watch = g_source_new (&conn_source_funcs, sizeof (ConnSource));
+  ((ConnSource *) c->watch)->c = c;
+  g_source_set_priority (c->watch, G_PRIORITY_DEFAULT - 1);
+  g_source_set_can_recurse (c->watch, FALSE);
+  g_source_attach (c->watch, NULL);
   g_object_weak_ref (G_OBJECT (io), stream_finalized_cb, c);
   g_hash_table_insert (srv->conns, c->remote, c);
   srv->accepted++;
@@ -373,6 +381,7 @@ med_http_conns_listen (MedHttpServer *srv, GError **error)
     return FALSE;
   g_socket_set_blocking (srv->listener, FALSE);
   accept_resume (srv);
+  srv->sweep_id = g_timeout_add_seconds (1, sweep_cb, srv);
   return TRUE;
 }
 
@@ -406,7 +415,7 @@ med_http_conns_close_idle (MedHttpServer *srv)
     return;
   g_hash_table_iter_init (&it, srv->conns);
   while (g_hash_table_iter_next (&it, NULL, &v)) {
-    if (((Conn *) v)->last != NULL)
+    if (((Conn *) v)->tag != NULL)
       g_ptr_array_add (idle, v);
   }
   /* closing one may finalize its stream and remove it from the table, but
@@ -422,14 +431,16 @@ med_http_conns_free (MedHttpServer *srv)
   gpointer v;
 
   med_http_conns_stop_accepting (srv);
+  if (srv->sweep_id) {
+    g_source_remove (srv->sweep_id);
+    srv->sweep_id = 0;
+  }
   if (srv->conns == NULL)
     return;
   g_hash_table_iter_init (&it, srv->conns);
   while (g_hash_table_iter_next (&it, NULL, &v)) {
     Conn *c = v;
 
-    check_end (c);
-    idle_end (c);
     if (c->io != NULL)
       g_object_weak_unref (G_OBJECT (c->io), stream_finalized_cb, c);
   }

@@ -28,6 +28,9 @@ struct _MedHttpServer
   GSocket *listener; /* ours; libsoup listens on it */
   guint16 port;
   FILE *log; /* access log, NULL when off */
+  GString *log_line; /* reused for each line */
+  gint64 log_second; /* of log_stamp */
+  char log_stamp[32]; /* "2026-12-07T08:00:01" */
   gboolean log_owned;
   guint in_flight; /* requests read and not yet answered */
   gboolean stopping; /* shutdown asked for */
@@ -46,6 +49,9 @@ struct _MedHttpServer
   /* client connections (med-http-conn.c): remote GSocketAddress* (the
    * object libsoup's messages return) → Conn* */
   GHashTable *conns;
+  GQueue idle; /* idle keep-alive Conn*, oldest first */
+  GQueue requests; /* MsgState* with a deadline, the earliest first */
+  guint sweep_id; /* once a second: idle and request time limits */
   GSource *accept_source; /* NULL while not accepting */
   guint accept_retry_id;
   gboolean at_capacity;
@@ -121,6 +127,9 @@ void med_http_conn_request_started (MedHttpServer *srv, SoupServerMessage *msg);
 void med_http_conn_answered (MedHttpServer *srv, SoupServerMessage *msg);
 /* Client connections open right now. */
 guint med_http_conns_open (MedHttpServer *srv);
+/* Cuts off the requests whose deadline passed (med-http-server.c; called
+ * once a second by med-http-conn.c). */
+void med_http_requests_sweep (MedHttpServer *srv, gint64 now_us);
 
 /* ---- responses (med-http-json.c) ---- */
 

@@ -35,8 +35,10 @@ G_DEFINE_QUARK (med-http-error-quark, med_http_error)
 typedef struct
 {
   MedHttpServer *srv;
+  SoupServerMessage *msg; /* whose data this is (no ref) */
   gint64 started_us; /* headers received; 0 before */
-  guint deadline_id;
+  gint64 due_us; /* when the request must have arrived whole */
+  GList link; /* in srv->requests while it has a deadline */
   gboolean counted; /* in srv->in_flight */
   gint64 user_id;
   MedRole role;
@@ -391,26 +393,47 @@ append_json_string (GString *s, const char *v)
   g_string_append_c (s, '"');
 }
 
+/* "2026-12-07T08:00:01.123456Z": the part up to the second is formatted
+ * once a second. */
+static void
+append_timestamp (MedHttpServer *srv, GString *line)
+{
+  gint64 now = g_get_real_time ();
+  gint64 sec = now / G_USEC_PER_SEC;
+
+  if (sec != srv->log_second) {
+    g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (sec);
+    g_autofree char *s = g_date_time_format (t, "%Y-%m-%dT%H:%M:%S");
+
+    g_strlcpy (srv->log_stamp, s ? s : "", sizeof srv->log_stamp);
+    srv->log_second = sec;
+  }
+  g_string_append (line, srv->log_stamp);
+  g_string_append_printf (line, ".%06dZ", (int) (now % G_USEC_PER_SEC));
+}
+
 static void
 log_access (MedHttpServer *srv, SoupServerMessage *msg, MsgState *st,
     guint status, gsize bytes)
 {
-  g_autoptr (GString) line = g_string_sized_new (200);
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *ts = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
+  GString *line;
   g_autofree char *path = NULL;
-  GUri *uri = soup_server_message_get_uri (msg);
-  const char *method = soup_server_message_get_method (msg);
-  const char *remote = soup_server_message_get_remote_host (msg);
-  double ms
-      = st->started_us ? (g_get_monotonic_time () - st->started_us) / 1e3 : 0.0;
+  GUri *uri;
+  const char *method, *remote;
+  double ms;
 
   if (srv->log == NULL)
     return;
+  uri = soup_server_message_get_uri (msg);
+  method = soup_server_message_get_method (msg);
+  remote = soup_server_message_get_remote_host (msg);
+  ms = st->started_us ? (g_get_monotonic_time () - st->started_us) / 1e3 : 0.0;
   path = redact_path (uri ? g_uri_get_path (uri) : NULL);
-  g_string_append (line, "{\"t\":");
-  append_json_string (line, ts);
-  g_string_append (line, ",\"method\":");
+  line = srv->log_line;
+  g_string_truncate (line, 0);
+  g_string_append (line, "{\"t\":\"");
+  append_timestamp (srv, line);
+  g_string_append (line, "\",\"method\":");
   append_json_string (line,
       method && g_utf8_validate (method, -1, NULL) ? method : "?");
   g_string_append (line, ",\"path\":");
@@ -445,6 +468,26 @@ med_http_note_user (SoupServerMessage *msg, const MedUser *u)
 static void finish_shutdown (MedHttpServer *srv);
 static void state_uncount (MsgState *st);
 
+/* Requests all get the same time limit, so srv->requests is in deadline
+ * order: arming appends, the sweep takes from the head. */
+static void
+deadline_arm (MsgState *st)
+{
+  st->due_us = g_get_monotonic_time ()
+      + (gint64) st->srv->cfg.request_timeout * G_USEC_PER_SEC;
+  st->link.data = st;
+  g_queue_push_tail_link (&st->srv->requests, &st->link);
+}
+
+static void
+deadline_disarm (MsgState *st)
+{
+  if (st->due_us == 0)
+    return;
+  st->due_us = 0;
+  g_queue_unlink (&st->srv->requests, &st->link);
+}
+
 void
 med_http_message_upgraded (SoupServerMessage *msg)
 {
@@ -456,10 +499,7 @@ med_http_message_upgraded (SoupServerMessage *msg)
   if (st->started_us != 0)
     log_access (st->srv, msg, st, 101, 0);
   st->started_us = 0;
-  if (st->deadline_id) {
-    g_source_remove (st->deadline_id);
-    st->deadline_id = 0;
-  }
+  deadline_disarm (st);
   state_uncount (st);
 }
 
@@ -477,8 +517,7 @@ state_uncount (MsgState *st)
 static void
 state_free (MsgState *st)
 {
-  if (st->deadline_id)
-    g_source_remove (st->deadline_id);
+  deadline_disarm (st);
   state_uncount (st);
   g_free (st);
 }
@@ -573,10 +612,7 @@ reject_early (MedHttpServer *srv, SoupServerMessage *msg, guint status,
 
   if (st != NULL) {
     log_access (srv, msg, st, status, strlen (body));
-    if (st->deadline_id) {
-      g_source_remove (st->deadline_id);
-      st->deadline_id = 0;
-    }
+    deadline_disarm (st);
     state_uncount (st);
   }
   io = soup_server_message_steal_connection (msg);
@@ -592,29 +628,33 @@ reject_early (MedHttpServer *srv, SoupServerMessage *msg, guint status,
       G_PRIORITY_DEFAULT, e->cancel, early_written_cb, e);
 }
 
-static gboolean
-deadline_cb (gpointer data)
+/* Too slow to send one request: the connection is taken from libsoup and
+ * closed. */
+static void
+request_timed_out (MsgState *st)
 {
-  SoupServerMessage *msg = data;
-  MsgState *st = g_object_get_data (G_OBJECT (msg), STATE_KEY);
+  g_autoptr (SoupServerMessage) msg = g_object_ref (st->msg);
   GIOStream *io;
 
-  g_object_ref (msg);
-  if (st != NULL) {
-    st->deadline_id = 0;
-    if (st->started_us != 0)
-      log_access (st->srv, msg, st, 408, 0);
-    state_uncount (st);
-  }
-  /* Too slow to send one request (or idle between requests): the
-   * connection is taken from libsoup and closed. */
+  deadline_disarm (st);
+  if (st->started_us != 0)
+    log_access (st->srv, msg, st, 408, 0);
+  state_uncount (st);
   io = soup_server_message_steal_connection (msg);
   if (io != NULL) {
     g_io_stream_close (io, NULL, NULL);
     g_object_unref (io);
   }
-  g_object_unref (msg);
-  return G_SOURCE_REMOVE;
+}
+
+void
+med_http_requests_sweep (MedHttpServer *srv, gint64 now_us)
+{
+  GList *l;
+
+  while ((l = srv->requests.head) != NULL
+      && ((MsgState *) l->data)->due_us <= now_us)
+    request_timed_out (l->data);
 }
 
 static gsize
@@ -735,19 +775,20 @@ got_headers_cb (SoupServerMessage *msg, gpointer data)
   }
 }
 
+/* The server's request-read: the whole request arrived in time. */
 static void
-got_body_cb (SoupServerMessage *msg, gpointer data)
+request_read_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
 {
   MsgState *st = g_object_get_data (G_OBJECT (msg), STATE_KEY);
 
-  if (st->deadline_id) {
-    g_source_remove (st->deadline_id);
-    st->deadline_id = 0;
-  }
+  if (st != NULL)
+    deadline_disarm (st);
 }
 
+/* The server's request-finished and request-aborted: the answer went out
+ * (or could not). */
 static void
-finished_cb (SoupServerMessage *msg, gpointer data)
+request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
 {
   MedHttpServer *srv = data;
   MsgState *st = g_object_get_data (G_OBJECT (msg), STATE_KEY);
@@ -757,10 +798,7 @@ finished_cb (SoupServerMessage *msg, gpointer data)
   if (st->started_us != 0)
     log_access (srv, msg, st, soup_server_message_get_status (msg),
         soup_server_message_get_response_body (msg)->length);
-  if (st->deadline_id) {
-    g_source_remove (st->deadline_id);
-    st->deadline_id = 0;
-  }
+  deadline_disarm (st);
   state_uncount (st);
   med_http_conn_answered (srv, msg);
 }
@@ -777,13 +815,11 @@ request_started_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
    * connection. */
   med_http_conn_request_started (srv, msg);
   st->srv = srv;
-  st->deadline_id
-      = g_timeout_add_seconds (srv->cfg.request_timeout, deadline_cb, msg);
+  st->msg = msg;
+  deadline_arm (st);
   g_object_set_data_full (G_OBJECT (msg), STATE_KEY, st,
       (GDestroyNotify) state_free);
   g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers_cb), srv);
-  g_signal_connect (msg, "got-body", G_CALLBACK (got_body_cb), srv);
-  g_signal_connect (msg, "finished", G_CALLBACK (finished_cb), srv);
 }
 
 /* ---- helpers shared by the handlers ---- */
@@ -935,10 +971,11 @@ security_headers (SoupServerMessage *msg)
 {
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
 
-  soup_message_headers_replace (h, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace (h, "Referrer-Policy", "no-referrer");
-  soup_message_headers_replace (h, "X-Frame-Options", "DENY");
-  soup_message_headers_replace (h, "Content-Security-Policy",
+  /* a new answer has none of them yet: append, no lookup */
+  soup_message_headers_append (h, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_append (h, "Referrer-Policy", "no-referrer");
+  soup_message_headers_append (h, "X-Frame-Options", "DENY");
+  soup_message_headers_append (h, "Content-Security-Policy",
       "default-src 'self'; img-src 'self' data:; style-src 'self'; "
       "script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
       "base-uri 'none'");
@@ -1101,6 +1138,7 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
   srv->links = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) med_feed_link_free);
   med_http_conns_init (srv);
+  srv->log_line = g_string_sized_new (256);
 
   if (cfg->db == NULL) {
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
@@ -1131,6 +1169,12 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
   med_http_signal_init (srv);
   g_signal_connect (srv->soup, "request-started",
       G_CALLBACK (request_started_cb), srv);
+  g_signal_connect (srv->soup, "request-read", G_CALLBACK (request_read_cb),
+      srv);
+  g_signal_connect (srv->soup, "request-finished",
+      G_CALLBACK (request_finished_cb), srv);
+  g_signal_connect (srv->soup, "request-aborted",
+      G_CALLBACK (request_finished_cb), srv);
   return g_steal_pointer (&srv);
 }
 
@@ -1278,6 +1322,8 @@ med_http_server_free (MedHttpServer *srv)
   med_store_close (srv->store);
   if (srv->log_owned)
     fclose (srv->log);
+  if (srv->log_line != NULL)
+    g_string_free (srv->log_line, TRUE);
   med_http_config_clear (&srv->cfg);
   g_free (srv);
 }

@@ -370,7 +370,7 @@ med_store_list_audit (MedStore *store, const char *entity, gint64 entity_id,
 
   st = store_stmt (store,
       "SELECT id, at, actor, action, entity, entity_id, "
-      "detail FROM audit WHERE ?1 IS NULL OR (entity = ?1 AND "
+      "detail FROM audit WHERE CAST(?1 AS TEXT) IS NULL OR (entity = ?1 AND "
       "entity_id = ?2) ORDER BY id",
       error);
   if (st == NULL)

@@ -713,9 +713,9 @@ med_store_revoke_join (MedStore *store, gint64 booking_id, gint64 party_id,
       || !store_txn_begin (store, &txn, error))
     return FALSE;
   st = store_stmt (store,
-      "INSERT OR IGNORE INTO join_revoked (booking_id, party_id, revoked_at) "
+      "INSERT INTO join_revoked (booking_id, party_id, revoked_at) "
       "SELECT b.id, p.id, ?3 FROM booking b JOIN party p ON p.case_id = "
-      "b.case_id WHERE b.id = ?1 AND p.id = ?2",
+      "b.case_id WHERE b.id = ?1 AND p.id = ?2 ON CONFLICT DO NOTHING",
       error);
   if (st == NULL)
     goto out;

@@ -979,7 +979,7 @@ med_store_case_last_mediator (MedStore *store, gint64 case_id, GError **error)
  * bounds the index range on block_start. */
 #define SNAPSHOT_BOOKINGS                                                      \
   "room_id IN (SELECT id FROM room WHERE centre_id = ?1) AND "                 \
-  "status = 'confirmed' AND block_start > ?2 - 172800 AND "                    \
+  "status = 'confirmed' AND block_start > CAST(?2 AS BIGINT) - 172800 AND "    \
   "block_start < ?3 AND block_end > ?2"
 
 void

@@ -262,7 +262,7 @@ med_store_list_recordings (MedStore *store, gint64 booking_id, GError **error)
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_recording_free);
   g_autoptr (StoreStmt) st = store_stmt (store,
       "SELECT " RECORDING_COLUMNS " FROM recording "
-      "WHERE ?1 = 0 OR booking_id = ?1 ORDER BY id",
+      "WHERE CAST(?1 AS BIGINT) = 0 OR booking_id = ?1 ORDER BY id",
       error);
   int rc;
 
@@ -297,7 +297,7 @@ med_store_set_recording_state (MedStore *store, gint64 id,
     return FALSE;
   st = store_stmt (store,
       "UPDATE recording SET state = ?2, updated_at = ?3, pid = ?5, "
-      "failure = CASE WHEN ?4 IS NULL THEN failure ELSE ?4 END WHERE id = ?1",
+      "failure = coalesce (CAST(?4 AS TEXT), failure) WHERE id = ?1",
       error);
   if (st == NULL)
     goto out;
@@ -364,8 +364,11 @@ med_store_add_recording_segment (MedStore *store, gint64 recording_id,
     guint64 duration_ns, GError **error)
 {
   g_autoptr (StoreStmt) st = store_stmt (store,
-      "INSERT OR REPLACE INTO recording_segment (recording_id, idx, file, "
-      "sha256, bytes, duration) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      "INSERT INTO recording_segment (recording_id, idx, file, "
+      "sha256, bytes, duration) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+      "ON CONFLICT (recording_id, idx) DO UPDATE SET file = excluded.file, "
+      "sha256 = excluded.sha256, bytes = excluded.bytes, "
+      "duration = excluded.duration",
       error);
 
   if (st == NULL)
@@ -457,9 +460,11 @@ med_store_set_consent (MedStore *store, gint64 booking_id, gint64 party_id,
       || !store_txn_begin (store, &txn, error))
     return FALSE;
   st = store_stmt (store,
-      "INSERT OR REPLACE INTO consent (booking_id, party_id, given, at, actor) "
+      "INSERT INTO consent (booking_id, party_id, given, at, actor) "
       "SELECT b.id, p.id, ?3, ?4, ?5 FROM booking b JOIN party p "
-      "ON p.case_id = b.case_id WHERE b.id = ?1 AND p.id = ?2",
+      "ON p.case_id = b.case_id WHERE b.id = ?1 AND p.id = ?2 "
+      "ON CONFLICT (booking_id, party_id) DO UPDATE SET "
+      "given = excluded.given, at = excluded.at, actor = excluded.actor",
       error);
   if (st == NULL)
     goto out;
@@ -567,7 +572,8 @@ med_store_set_retention (MedStore *store, MedCaseKind kind, gint days,
       || !store_txn_begin (store, &txn, error))
     return FALSE;
   st = store_stmt (store,
-      "INSERT OR REPLACE INTO retention (case_kind, days) VALUES (?1, ?2)",
+      "INSERT INTO retention (case_kind, days) VALUES (?1, ?2) "
+      "ON CONFLICT (case_kind) DO UPDATE SET days = excluded.days",
       error);
   if (st == NULL)
     goto out;

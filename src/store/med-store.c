@@ -1522,7 +1522,7 @@ med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
 
   st = store_stmt (store,
       "SELECT " CASE_COLUMNS " FROM mcase WHERE "
-      "centre_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id",
+      "centre_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) ORDER BY id",
       error);
   if (st == NULL)
     return NULL;

@@ -2,8 +2,11 @@
 """bench-http.py — throughput and latency of `medsched serve` with wrk
 (Debian's package) at 64 connections: slot search for a case, agenda
 reads, a cached calendar feed, and in the same run a bare libsoup handler
-returning a fixed body (bench-http-bare), the peer every endpoint is
-reported against. Also the cold cost of a slot search (the store changed
+(bench-http-bare), the peer every endpoint is reported against twice: as
+`X_ratio_to_bare` against the peer's fixed 16-byte answer (as since the
+first measurement), and as `X_ratio_to_bare_same_size` against the peer
+answering as many bytes as the endpoint does, measured right after it —
+what medsched costs over libsoup for the same answer. Also the cold cost of a slot search (the store changed
 since the last one, so nothing is cached), one request at a time.
 
 Prints TAP and "# key value" lines quoted in BENCHMARKS.md. Timings are
@@ -87,9 +90,23 @@ def main():
             tap.ok(bad == 0, "%s: every response 2xx (%s)" % (name, sock))
             tap.diag("%s_requests_per_s %.0f" % (name, rps))
             tap.diag("%s_p99_ms %.2f" % (name, p99))
+            if name == "bare":
+                continue
+            # the peer with an answer of the same size, right after
+            probe = url if scr is None else (
+                base + "/api/v1/cases/%d/slots?count=3" % cases[0])
+            path = probe.split("/", 3)[3]
+            size = len(request(srv.port, "GET", "/" + path, token=tok)[2])
+            same, _, _, _ = wrk("http://127.0.0.1:%d/size/%d" % (bare_port,
+                                                                  size))
+            tap.diag("%s_bytes %d" % (name, size))
+            tap.diag("%s_bare_same_size_requests_per_s %.0f" % (name, same))
+            results[name + "@same"] = same
         for name, rps in results.items():
-            if name != "bare":
+            if name != "bare" and not name.endswith("@same"):
                 tap.diag("%s_ratio_to_bare %.2f" % (name, rps / results["bare"]))
+                tap.diag("%s_ratio_to_bare_same_size %.2f"
+                         % (name, rps / results[name + "@same"]))
         # cold slot searches: a write before each makes the cache stale
         cold = []
         for cid in cases[:40]:

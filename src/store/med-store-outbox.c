@@ -935,13 +935,20 @@ med_store_outbox_claim (MedStore *store, MedTime now, gint lease_seconds,
   g_return_val_if_fail (store != NULL, NULL);
   g_return_val_if_fail (lease_seconds > 0, NULL);
 
-  if (!store_txn_begin (store, &txn, error))
+  /* SQLite: BEGIN IMMEDIATE, one claimer at a time. PostgreSQL: no
+   * writers' lock (nothing is audited); the row is taken with FOR UPDATE
+   * SKIP LOCKED, so claimers on other connections take the next due
+   * message instead of waiting, and none takes one twice. */
+  if (!store_txn_begin_shared (store, &txn, error))
     goto done;
   {
-    g_autoptr (StoreStmt) st = store_stmt (store,
+    g_autoptr (StoreStmt) st = store_stmt_dialect (store,
         "SELECT " OUTBOX_COLUMNS ", message FROM "
         "outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY "
         "id LIMIT 1",
+        "SELECT " OUTBOX_COLUMNS ", message FROM "
+        "outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY "
+        "id LIMIT 1 FOR UPDATE SKIP LOCKED",
         error);
 
     if (st == NULL)

@@ -2870,6 +2870,173 @@ test_audit_anchor (Fixture *f, gconstpointer data)
   raw_close (db);
 }
 
+/* ---- races between connections ------------------------------------------
+ *
+ * Several threads, each with its own connection (its own MedStore), write
+ * at once. With SQLite they follow each other (BEGIN IMMEDIATE); with
+ * PostgreSQL writers take the writers' lock after BEGIN and the outbox
+ * claim takes its row FOR UPDATE SKIP LOCKED. */
+
+#define RACERS      4
+#define RACE_WRITES 40
+#define RACE_MAILS  120
+
+typedef struct
+{
+  const char *path;
+  guint index;
+  gint *ready;
+  guint failed;
+  gint64 claimed[RACE_MAILS];
+  guint n_claimed;
+} Racer;
+
+static void
+wait_for_all (gint *ready)
+{
+  g_atomic_int_inc (ready);
+  while (g_atomic_int_get (ready) < RACERS)
+    g_thread_yield ();
+}
+
+/* Each write appends an audit row; the chain must stay one chain. */
+static gpointer
+audit_racer_run (gpointer data)
+{
+  Racer *r = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) store = med_store_open (r->path, &error);
+
+  g_assert_no_error (error);
+  wait_for_all (r->ready);
+  for (guint k = 0; k < RACE_WRITES; k++) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (MedRoom) room = med_room_new ();
+
+    room->centre_id = 1;
+    room->name = g_strdup_printf ("调解室 %u-%u", r->index, k);
+    room->kind = MED_ROOM_KIND_WARM;
+    room->capacity = 4;
+    if (med_store_add_room (store, room, "racer", &err) == 0) {
+      g_test_message ("racer %u: %s", r->index, err->message);
+      r->failed++;
+    }
+  }
+  return NULL;
+}
+
+static void
+test_race_audit_chain (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  Racer racers[RACERS] = { { 0 } };
+  GThread *threads[RACERS];
+  gint ready = 0;
+  gint64 rows = 0, before;
+  RawDb *db;
+
+  populate (f);
+  before = n_audit (f);
+  for (guint k = 0; k < RACERS; k++) {
+    racers[k].path = f->path;
+    racers[k].index = k;
+    racers[k].ready = &ready;
+    threads[k] = g_thread_new ("racer", audit_racer_run, &racers[k]);
+  }
+  for (guint k = 0; k < RACERS; k++) {
+    g_thread_join (threads[k]);
+    g_assert_cmpuint (racers[k].failed, ==, 0);
+  }
+  g_assert_true (med_store_audit_verify (f->store, &rows, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rows, ==, before + RACERS * RACE_WRITES);
+  /* one chain: no two rows follow the same row */
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_int (db, "SELECT count(DISTINCT prev_hash) FROM audit"),
+      ==, rows);
+  g_assert_cmpint (raw_int (db, "SELECT max(id) FROM audit"), ==, rows);
+  raw_close (db);
+}
+
+/* Claims until nothing is due, marking each message sent. */
+static gpointer
+claim_racer_run (gpointer data)
+{
+  Racer *r = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) store = med_store_open (r->path, &error);
+  MedTime now = at ("2026-12-07T08:00");
+
+  g_assert_no_error (error);
+  wait_for_all (r->ready);
+  for (;;) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (MedOutboxMessage) m
+        = med_store_outbox_claim (store, now, 600, &err);
+
+    if (m == NULL) {
+      if (err != NULL) {
+        g_test_message ("racer %u: %s", r->index, err->message);
+        r->failed++;
+        continue;
+      }
+      break;
+    }
+    r->claimed[r->n_claimed++] = m->id;
+    if (!med_store_outbox_mark_sent (store, m->id, now, "racer", &err)) {
+      g_test_message ("racer %u: %s", r->index, err->message);
+      r->failed++;
+    }
+  }
+  return NULL;
+}
+
+static void
+test_race_outbox_claims (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) ledger = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  Racer *racers = g_new0 (Racer, RACERS);
+  GThread *threads[RACERS];
+  gint ready = 0;
+  guint total = 0;
+
+  booked_9_to_10 (f);
+  for (guint i = 0; i < RACE_MAILS; i++) {
+    g_autofree char *addr = g_strdup_printf ("p%u@example.org", i);
+    MedOutboxMessage m = outbox_msg (1, addr, "REQUEST", 0, "BEGIN:VCALENDAR");
+
+    g_assert_cmpint (med_store_outbox_add (f->store, &m, "test", &error), >,
+        0);
+    g_assert_no_error (error);
+  }
+  for (guint k = 0; k < RACERS; k++) {
+    racers[k].path = f->path;
+    racers[k].index = k;
+    racers[k].ready = &ready;
+    threads[k] = g_thread_new ("claimer", claim_racer_run, &racers[k]);
+  }
+  for (guint k = 0; k < RACERS; k++) {
+    g_thread_join (threads[k]);
+    g_assert_cmpuint (racers[k].failed, ==, 0);
+    g_test_message ("claimer %u took %u", k, racers[k].n_claimed);
+    for (guint i = 0; i < racers[k].n_claimed; i++) {
+      /* never the same message twice */
+      g_assert_false (g_hash_table_contains (seen, &racers[k].claimed[i]));
+      g_hash_table_add (seen, &racers[k].claimed[i]);
+    }
+    total += racers[k].n_claimed;
+  }
+  g_assert_cmpuint (total, ==, RACE_MAILS);
+  ledger = med_store_outbox_ledger (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ledger->len, ==, RACE_MAILS);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_free (racers);
+}
+
 /* A PostgreSQL database is backed up by PostgreSQL's tools: medsched
  * says so and writes nothing. */
 static void
@@ -2933,6 +3100,8 @@ main (int argc, char **argv)
     { "/store/backup/dir-keep", test_backup_dir_keep, 1 },
     { "/store/restore/checks", test_restore_checks, 1 },
     { "/store/backup/postgresql-refused", test_backup_pg_refused, 2 },
+    { "/store/race/audit-chain", test_race_audit_chain },
+    { "/store/race/outbox-claims", test_race_outbox_claims },
     { "/store/audit/anchor", test_audit_anchor },
   };
 

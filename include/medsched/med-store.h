@@ -1,6 +1,8 @@
-/* med-store.h — the SQLite store: schema migrations, the atomic booking,
- * the hash-chained audit log. The only module that includes sqlite3.h; no
- * SQLite type or code leaves it (errors are MED_STORE_ERROR_*).
+/* med-store.h — the store: schema migrations, the atomic booking, the
+ * hash-chained audit log, over one of two databases chosen by the URL
+ * (SQLite, the embedded default; PostgreSQL for many nodes). The only
+ * module that includes sqlite3.h or libpq-fe.h; no database type or code
+ * leaves it (errors are MED_STORE_ERROR_*).
  *
  * Every public function that changes data runs in one transaction (or joins
  * the one opened with med_store_begin) and writes one audit row per change.
@@ -30,20 +32,39 @@ typedef enum
   MED_STORE_ERROR_INVALID, /* constraint or validation failure */
   MED_STORE_ERROR_AUDIT, /* audit chain broken */
   MED_STORE_ERROR_STALE, /* a reply older than what the store knows */
+  MED_STORE_ERROR_UNAVAILABLE, /* the database could not be reached, or the
+                                * connection went before COMMIT: nothing
+                                * was written (safe to try again) */
+  MED_STORE_ERROR_UNCERTAIN, /* the connection went during COMMIT: the
+                              * change may or may not have been written */
 } MedStoreError;
 
 typedef struct _MedStore MedStore;
 
-/* Opens (creating if missing) and migrates the store. A file written by a
- * newer medsched fails with MED_STORE_ERROR_TOO_NEW; a SQLite file that has
- * tables but is not ours fails with MED_STORE_ERROR_FOREIGN; a file that is
- * not SQLite fails with MED_STORE_ERROR_OPEN or _CORRUPT. WAL, foreign keys
- * on, synchronous=FULL. A MedStore is used by one thread at a time: each
- * thread (or process) opens its own; SQLite serialises their writes.
- * (transfer full) */
-MedStore *med_store_open (const char *path, GError **error);
-/* Opens without creating or migrating (fails if the file is missing). */
-MedStore *med_store_open_existing (const char *path, GError **error);
+/* Opens (creating if missing) and migrates the store named by url, with
+ * the driver the URL names:
+ *   postgresql://… or postgres://…  a PostgreSQL database (libpq's URI,
+ *       hosts may be a list: host1:5432,host2:5432; unless the URL says
+ *       otherwise, target_session_attrs=read-write finds the primary);
+ *   sqlite:FILE or FILE              a SQLite file (the embedded default).
+ * A file written by a newer medsched fails with MED_STORE_ERROR_TOO_NEW;
+ * a SQLite file that has tables but is not ours fails with
+ * MED_STORE_ERROR_FOREIGN (a PostgreSQL database with tables but no
+ * medsched schema too); a file that is not SQLite fails with
+ * MED_STORE_ERROR_OPEN or _CORRUPT; a database that cannot be reached with
+ * MED_STORE_ERROR_UNAVAILABLE. SQLite: WAL, foreign keys on,
+ * synchronous=FULL. A MedStore is used by one thread at a time: each
+ * thread (or process) opens its own; the database serialises their
+ * writes. (transfer full) */
+MedStore *med_store_open (const char *url, GError **error);
+/* Opens without creating or migrating (fails if the file or the schema is
+ * missing). */
+MedStore *med_store_open_existing (const char *url, GError **error);
+/* TRUE when url names a SQLite file (a path or sqlite:FILE), FALSE for a
+ * PostgreSQL URL. */
+gboolean med_store_url_is_file (const char *url);
+/* "sqlite" or "postgresql". (transfer none) */
+const char *med_store_kind (MedStore *store);
 void med_store_close (MedStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedStore, med_store_close)
 
@@ -56,10 +77,24 @@ void med_store_set_now (MedStore *store, MedTime now);
 gint med_store_schema_version (void);
 
 /* Explicit transactions spanning several calls (one CLI command = one
- * transaction). begin is BEGIN IMMEDIATE. Calls inside join it. */
+ * transaction). begin opens a writing transaction (SQLite: BEGIN
+ * IMMEDIATE; PostgreSQL: BEGIN and the writers' lock). Calls inside join
+ * it. A commit that fails with MED_STORE_ERROR_UNCERTAIN lost the
+ * connection while committing: the change may be in the database. */
 gboolean med_store_begin (MedStore *store, GError **error);
 gboolean med_store_commit (MedStore *store, GError **error);
 void med_store_rollback (MedStore *store);
+
+/* One transaction around func: begin, func, commit. When the connection
+ * to the database goes before COMMIT (MED_STORE_ERROR_UNAVAILABLE:
+ * nothing was written) it runs once more on a fresh connection (after a
+ * failover, the new primary); func must do nothing but store calls, so
+ * that running it again is safe. A loss during COMMIT
+ * (MED_STORE_ERROR_UNCERTAIN) is never retried: the caller says so. */
+typedef gboolean (*MedStoreTxnFunc) (MedStore *store, gpointer data,
+    GError **error);
+gboolean med_store_run (MedStore *store, MedStoreTxnFunc func, gpointer data,
+    GError **error);
 
 /* Centre. A new store has no centre; init adds one. */
 gint64 med_store_add_centre (MedStore *store, const MedCentre *c,
@@ -617,8 +652,19 @@ gint med_store_count_mediator_bookings (MedStore *store, gint64 mediator_id,
     gint64 case_id, gboolean include_cancelled, GError **error);
 
 /* A number that changes whenever the store's data may have changed (a
- * commit by this connection or any other): the key of read caches. */
+ * commit by this connection or any other): the key of read caches.
+ * SQLite: PRAGMA data_version and this connection's own changes.
+ * PostgreSQL: every writing transaction sends NOTIFY medsched_data with
+ * its COMMIT; the first call LISTENs, each call reads what has arrived
+ * (without waiting) and the number grows by one per notification and per
+ * reconnection (notifications may have been missed meanwhile). */
 gint64 med_store_data_version (MedStore *store);
+/* The socket notifications arrive on (PostgreSQL, once
+ * med_store_data_version was called; it changes after a reconnection),
+ * for a main loop that wants to learn of other nodes' commits as they
+ * happen: when it is readable, call med_store_data_version. -1 for
+ * SQLite. */
+int med_store_notify_fd (MedStore *store);
 
 /* ---- recordings of remote sessions (med-store-media.c) -------------------
  *

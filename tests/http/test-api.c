@@ -1,6 +1,7 @@
 /* test-api.c — the HTTP server driven through a real libsoup client.
  *
- * Each test gets a fresh store in a temporary directory (a centre on the
+ * Each test gets a fresh store — a file in a temporary directory, or
+ * under tests/pg/pgserver.py a fresh PostgreSQL database — (a centre on the
  * shipped national and Lhasa calendars, three rooms, two mediators, an
  * interpreter, users of every role with their bearer tokens) and a real
  * MedHttpServer on a free loopback port in this process, on the default
@@ -22,6 +23,8 @@
 #ifdef MEDSCHED_HAVE_MEDIA
 #include "gstmedmanifest.h"
 #endif
+
+#include "../test-db.h"
 
 #include <errno.h>
 #include <string.h>
@@ -204,7 +207,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   F = f;
   f->dir = g_dir_make_tmp ("medsched-http-XXXXXX", &error);
   g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "test.db", NULL);
+  f->db = test_db_new (f->dir, "test");
   f->now = t_local (NOW_TEXT);
   seed (f);
   start_server (f, 5, 60, NULL);

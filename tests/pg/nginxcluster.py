@@ -20,10 +20,15 @@ SERVER_LINE = re.compile(r"^(\s*)server 10\.0\.1\.\d+:8080( [^;]*)?;\n",
                          re.M)
 
 
-def cluster_conf(d, upstream_ports, https_port, http_port, crt, key):
+def cluster_conf(d, upstream_ports, https_port, http_port, crt, key,
+                 plain_port=None, unlimited=False):
     """deploy/nginx-cluster.conf with every upstream's server lines
     replaced by the nodes on upstream_ports (same parameters), its ports,
-    certificate and log paths rewritten as nginxtest.site_conf does."""
+    certificate and log paths rewritten as nginxtest.site_conf does.
+    plain_port: the HTTPS site also listens without TLS there (load tests:
+    TLS is not what they measure). unlimited: the per-address request and
+    connection limits raised out of the way (load tests: every client is
+    127.0.0.1)."""
     with open(os.path.join(SOURCE_ROOT, "deploy", "nginx-cluster.conf"),
               encoding="utf-8") as f:
         conf = f.read()
@@ -57,21 +62,36 @@ def cluster_conf(d, upstream_ports, https_port, http_port, crt, key):
             ("listen [::]:80;", ""),
             ("/etc/ssl/medsched/fullchain.pem", crt),
             ("/etc/ssl/medsched/privkey.pem", key),
-            ("/var/log/nginx/", d + "/nginx-")):
+            ("/var/log/nginx/", d + "/nginx-"),
+            ("limit_conn medsched_conn 64;", "limit_conn medsched_conn %d;"
+             % (60000 if unlimited else 64)),
+            ("rate=50r/s;", "rate=%dr/s;" % (1000000 if unlimited else 50))):
         if old not in conf:
             raise RuntimeError("deploy/nginx-cluster.conf no longer has %r"
                                % old)
         conf = conf.replace(old, new)
+    if plain_port:
+        tls = "listen 127.0.0.1:%d ssl http2;" % https_port
+        conf = conf.replace(tls, tls + "\n    listen 127.0.0.1:%d;"
+                            % plain_port)
     return conf
 
 
 class ClusterNginx(nginxtest.Nginx):
     """nginx with the cluster site; configure() takes the nodes' ports."""
 
-    def configure(self, upstream_ports, worker_connections=1024):
+    plain_port = None
+
+    def configure(self, upstream_ports, worker_connections=1024,
+                  plain=False, unlimited=False):
+        """plain: also plain HTTP on self.plain_port; unlimited: see
+        cluster_conf."""
         conf = super().configure(upstream_ports[0], worker_connections)
+        if plain:
+            self.plain_port = nginxtest.free_port()
         with open(os.path.join(self.dir, "medsched.conf"), "w",
                   encoding="utf-8") as f:
             f.write(cluster_conf(self.dir, upstream_ports, self.https_port,
-                                 self.http_port, self.crt, self.key))
+                                 self.http_port, self.crt, self.key,
+                                 self.plain_port, unlimited))
         return conf

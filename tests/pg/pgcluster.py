@@ -532,6 +532,17 @@ class Cluster:
             user, password or self.password, hosts, dbname,
             "?" + q if q else "")
 
+    def query_url(self, dbname="postgres", **params):
+        """The same hosts as a URL whose every part is in the query
+        (postgresql:///DB?host=…&port=…&user=postgres&…), the form
+        tests/integration/medtest.py's new_db takes; no password in it
+        (give PGPASSWORD=self.password in the environment)."""
+        q = [("host", ",".join("127.0.0.1" for _ in self.nodes)),
+             ("port", ",".join(str(n.pg_port) for n in self.nodes)),
+             ("user", "postgres")] + list(params.items())
+        return "postgresql:///%s?%s" % (dbname, "&".join(
+            "%s=%s" % kv for kv in q))
+
     # -- failures ---------------------------------------------------------
 
     def kill_postmaster(self, node):

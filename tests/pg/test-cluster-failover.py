@@ -28,7 +28,6 @@ import http.client
 import json
 import os
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,7 +36,9 @@ sys.path.insert(0, os.path.join(TESTS, "http"))
 
 import psycopg2  # noqa: E402
 
-from httptest import Centre, Server, request, json_of  # noqa: E402
+from clusterload import (SLOTS, Client, answers, import_resources,  # noqa
+                         jobs_for, longest_gap)
+from httptest import Centre, Server, request  # noqa: E402
 from medtest import Tap  # noqa: E402
 from nginxcluster import ClusterNginx  # noqa: E402
 from pgcluster import Cluster, wait_for  # noqa: E402
@@ -45,85 +46,7 @@ from pgcluster import Cluster, wait_for  # noqa: E402
 N_CLIENTS = 16
 N_NODES = 2
 DEADLINE_S = 30
-# Mondays to Fridays of December 2026 from the 7th (no holiday), every
-# half hour of the morning and afternoon opening hours
-DAYS = [d for d in range(7, 32) if (d - 7) % 7 < 5]
-TIMES = ["%02d:%02d" % (h, m) for h in (9, 10, 11) for m in (0, 30)] + \
-    ["%02d:%02d" % (h, m) for h in (14, 15, 16) for m in (30, 0)
-     if (h, m) != (14, 0)]
-SLOTS = ["2026-12-%02dT%s" % (d, t) for d in DAYS for t in TIMES]
 PER_CLIENT = len(SLOTS)
-
-
-def resources_doc():
-    """A warm room and a mediator (wages, a cap above a day's bookings)
-    for each client."""
-    return {
-        "rooms": [{"name": "温馨调解室%d" % (i + 10), "kind": "warm",
-                   "capacity": 6} for i in range(N_CLIENTS)],
-        "mediators": [{"name": "调解员%d" % i, "languages": ["zh"],
-                       "specialties": ["wages"], "daily_cap": 24}
-                      for i in range(N_CLIENTS)],
-    }
-
-
-class Client(threading.Thread):
-    """Books its jobs through nginx one after the other, never the same
-    twice. told: [(booking id, case, room, mediator, start, monotonic
-    time of the 201)]; others: [(status, code)]."""
-
-    def __init__(self, port, token, jobs):
-        super().__init__(daemon=True)
-        self.port, self.token, self.jobs = port, token, jobs
-        self.told, self.others = [], []
-        self.halt = threading.Event()
-
-    def run(self):
-        conn = None
-        headers = {"Authorization": "Bearer " + self.token,
-                   "Content-Type": "application/json"}
-        for case_id, room, med, start in self.jobs:
-            if self.halt.is_set():
-                break
-            body = json.dumps({"case_id": case_id, "start": start,
-                               "room_id": room, "mediator_id": med,
-                               "duration_minutes": 30})
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                      timeout=60)
-                conn.request("POST", "/api/v1/bookings", body=body,
-                             headers=headers)
-                r = conn.getresponse()
-                data = r.read()
-            except (http.client.HTTPException, OSError) as e:
-                self.others.append((0, type(e).__name__))
-                conn.close()
-                conn = None
-                time.sleep(0.05)
-                continue
-            if r.status == 201:
-                bk = (json_of(data) or {}).get("booking") or {}
-                self.told.append((bk.get("id"), case_id, room, med, start,
-                                  time.monotonic()))
-            else:
-                err = (json_of(data) or {}).get("error") or {}
-                self.others.append((r.status, err.get("code")))
-                if r.status >= 500:
-                    time.sleep(0.05)
-        if conn is not None:
-            conn.close()
-
-
-def longest_gap(times, t_kill):
-    """The longest stretch between consecutive 201s that ends after
-    t_kill: (start, end)."""
-    times = sorted(times)
-    best = (None, None)
-    for a, b in zip(times, times[1:]):
-        if b > t_kill and (best[0] is None or b - a > best[1] - best[0]):
-            best = (a, b)
-    return best
 
 
 def node_books_again(centre, node, token, case_id, room, med, start):
@@ -158,10 +81,7 @@ def main():
         n_cases = N_CLIENTS * PER_CLIENT + 2 * N_NODES
         centre = Centre(tap, n_cases=n_cases)
         tap.diag("store: %s" % centre.db.split("?")[0])
-        path = os.path.join(centre.dir, "resources.json")
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(resources_doc(), f, ensure_ascii=False)
-        centre.cli("import", path)
+        import_resources(centre, N_CLIENTS)
         nodes, nginx = [], None
         try:
             for i in range(N_NODES):
@@ -188,13 +108,8 @@ def main():
 
 def run(tap, c, centre, nodes, nginx):
     token = centre.tokens["clerk"]
-    # rooms 5.. and mediators 3.. are the clients' (4 rooms and 2
-    # mediators come with the centre)
-    clients = []
-    for i in range(N_CLIENTS):
-        jobs = [(1 + i * PER_CLIENT + k, 5 + i, 3 + i, s)
-                for k, s in enumerate(SLOTS)]
-        clients.append(Client(nginx.plain_port, token, jobs))
+    clients = [Client(nginx.plain_port, token, jobs_for(i, PER_CLIENT))
+               for i in range(N_CLIENTS)]
     for cl in clients:
         cl.start()
 
@@ -254,11 +169,7 @@ def run(tap, c, centre, nodes, nginx):
            "medsched audit verify: %s" % out.strip().split("\n")[0])
 
     last, first = longest_gap([p[5] for p in promised], t_kill)
-    others = {}
-    for cl in clients:
-        for st, code in cl.others:
-            k = "%s %s" % (st, code)
-            others[k] = others.get(k, 0) + 1
+    others = answers(clients)
     extra = len(rows) - len(promised) - N_NODES
     for k, v in (
             ("failover_kill_to_promoted_s", t_promoted - t_kill),

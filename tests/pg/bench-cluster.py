@@ -29,7 +29,6 @@ what spreading costs, not what it gains on real machines. Prints TAP and
 Environment: MEDSCHED, MEDSCHED_CALENDARS, BENCH_SECONDS (default 10),
 BENCH_BOOKINGS (default 3200), BENCH_RACE_ATTEMPTS (default 100000)."""
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -39,35 +38,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TESTS, "http"))
 
-from clusterload import Client, answers, import_resources, jobs_for  # noqa
+from clusterload import (Client, answers, import_resources,  # noqa: E402
+                         import_script, jobs_for, use_store)
 from httptest import Centre, Server, json_of, request  # noqa: E402
 from medtest import Tap  # noqa: E402
 from nginxcluster import ClusterNginx  # noqa: E402
 from pgcluster import Cluster  # noqa: E402
 from pgserver import PgServer  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "bench_http", os.path.join(TESTS, "bench", "bench-http.py"))
-bench_http = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench_http)
+bench_http = import_script("bench_http", os.path.join(TESTS, "bench",
+                                                     "bench-http.py"))
 
 N_CLIENTS = 16
 N_SEARCH_CASES = 60
 BOOKINGS = int(os.environ.get("BENCH_BOOKINGS", "3200"))
 RACE_ATTEMPTS = int(os.environ.get("BENCH_RACE_ATTEMPTS", "100000"))
 PER_CLIENT = BOOKINGS // N_CLIENTS
-
-
-def use_store(url, password=None):
-    """The next Centre's store: a SQLite file (url None) or a fresh
-    database on the PostgreSQL server at url (medtest.new_db)."""
-    for k in ("MEDSCHED_TEST_DB", "MEDSCHED_TEST_PG", "PGPASSWORD"):
-        os.environ.pop(k, None)
-    if url:
-        os.environ["MEDSCHED_TEST_DB"] = "postgresql"
-        os.environ["MEDSCHED_TEST_PG"] = url
-    if password:
-        os.environ["PGPASSWORD"] = password
 
 
 def measure(tap, label, n_nodes):
@@ -80,8 +66,7 @@ def measure(tap, label, n_nodes):
     try:
         nodes = [Server(centre, access_log="off") for _ in range(n_nodes)]
         nginx = ClusterNginx(centre.dir)
-        nginx.configure([n.port for n in nodes], plain=True, unlimited=True)
-        nginx.start()
+        nginx.start_with([n.port for n in nodes], plain=True, unlimited=True)
         token = centre.tokens["clerk"]
         clients = [Client(nginx.plain_port, token, jobs_for(i, PER_CLIENT))
                    for i in range(N_CLIENTS)]
@@ -155,9 +140,7 @@ def main():
         for n in (1, 2):
             results[("postgresql", n)] = measure(tap, "postgresql", n)
         with Cluster(nodes=2) as c:
-            c.start()
-            c.wait_leader()
-            c.wait_sync_standby()
+            c.up()
             use_store(c.query_url("postgres",
                                   target_session_attrs="read-write"),
                       c.password)

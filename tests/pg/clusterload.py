@@ -8,6 +8,7 @@ bench-cluster.py.
 Standard library only."""
 
 import http.client
+import importlib.util
 import json
 import os
 import threading
@@ -24,6 +25,29 @@ SLOTS = ["2026-12-%02dT%s" % (d, t) for d in DAYS for t in TIMES]
 # the centre of tests/http/httptest.py has 4 rooms and 2 mediators: the
 # clients' come after them
 FIRST_ROOM, FIRST_MEDIATOR = 5, 3
+
+
+def import_script(name, path):
+    """A Python file whose name is no module name (test-race.py) as a
+    module."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def use_store(url=None, password=None):
+    """Where the next httptest.Centre keeps its store: a SQLite file (url
+    None), or a fresh database on the PostgreSQL server url names
+    (medtest.new_db's form, postgresql:///postgres?…), the password in
+    the environment of medsched's processes, not in the URL."""
+    for k in ("MEDSCHED_TEST_DB", "MEDSCHED_TEST_PG", "PGPASSWORD"):
+        os.environ.pop(k, None)
+    if url:
+        os.environ["MEDSCHED_TEST_DB"] = "postgresql"
+        os.environ["MEDSCHED_TEST_PG"] = url
+    if password:
+        os.environ["PGPASSWORD"] = password
 
 
 def import_resources(centre, n_clients):

@@ -24,7 +24,7 @@ def cluster_conf(d, upstream_ports, https_port, http_port, crt, key,
                  plain_port=None, unlimited=False):
     """deploy/nginx-cluster.conf with every upstream's server lines
     replaced by the nodes on upstream_ports (same parameters), its ports,
-    certificate and log paths rewritten as nginxtest.site_conf does.
+    certificate and log paths rewritten by nginxtest.site_conf.
     plain_port: the HTTPS site also listens without TLS there (load tests:
     TLS is not what they measure). unlimited: the per-address request and
     connection limits raised out of the way (load tests: every client is
@@ -54,15 +54,9 @@ def cluster_conf(d, upstream_ports, https_port, http_port, crt, key,
     if blocks != 2:
         raise RuntimeError("deploy/nginx-cluster.conf: expected two "
                            "upstreams with server lines, found %d" % blocks)
+    conf = nginxtest.site_conf(d, None, https_port, http_port, crt, key,
+                               "nginx-cluster.conf", conf)
     for old, new in (
-            ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;"
-             % https_port),
-            ("listen [::]:443 ssl http2;", ""),
-            ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
-            ("listen [::]:80;", ""),
-            ("/etc/ssl/medsched/fullchain.pem", crt),
-            ("/etc/ssl/medsched/privkey.pem", key),
-            ("/var/log/nginx/", d + "/nginx-"),
             ("limit_conn medsched_conn 64;", "limit_conn medsched_conn %d;"
              % (60000 if unlimited else 64)),
             ("rate=50r/s;", "rate=%dr/s;" % (1000000 if unlimited else 50))):
@@ -95,3 +89,12 @@ class ClusterNginx(nginxtest.Nginx):
                                  self.http_port, self.crt, self.key,
                                  self.plain_port, unlimited))
         return conf
+
+    def start_with(self, upstream_ports, **kw):
+        """configure(upstream_ports, **kw), nginx -t, start; RuntimeError
+        with nginx's complaint when the configuration does not pass."""
+        self.configure(upstream_ports, **kw)
+        ok, err = self.check()
+        if not ok:
+            raise RuntimeError("nginx -t: " + err)
+        self.start()

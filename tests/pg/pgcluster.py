@@ -5,9 +5,8 @@ Patroni (Debian's patroni 3.0.2) in synchronous mode (one synchronous
 standby), each server on free ports, Patroni's REST API on loopback.
 
     with Cluster(nodes=2) as c:
-        c.start()                      # etcd, then every Patroni
-        leader = c.wait_leader()       # a node whose PostgreSQL is primary
-        c.wait_sync_standby()          # a standby the primary waits for
+        leader = c.up()                # etcd, every Patroni, a primary and
+                                       # a synchronous standby
         dsn = c.url()                  # the multi-host read-write URL
         t_kill = c.kill_postmaster(leader)
         new = c.wait_promotion(leader) # another node is primary and writable
@@ -38,7 +37,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +45,8 @@ import urllib.error
 import urllib.request
 
 import psycopg2
+
+from pgserver import free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -59,14 +59,6 @@ REAPER = os.path.join(HERE, "reaper.py")
 
 # Patroni's dynamic configuration for the tests (see the module comment)
 TTL, LOOP_WAIT, RETRY_TIMEOUT = 10, 1, 3
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_for(cond, timeout, interval=0.05):
@@ -381,6 +373,15 @@ class Cluster:
                 # the first bootstraps alone: the others then clone it
                 # instead of racing it for the initialize key
                 self.wait_leader(timeout)
+
+    def up(self, timeout=90):
+        """start(), then a writable primary and a synchronous standby (as
+        wait_leader and wait_sync_standby); returns the primary. Raises
+        RuntimeError (saying what is missing) after timeout seconds."""
+        self.start(timeout)
+        primary = self.wait_leader(timeout)
+        self.wait_sync_standby(timeout)
+        return primary
 
     def stop(self):
         """Every Patroni (each stops its PostgreSQL), then etcd; then the

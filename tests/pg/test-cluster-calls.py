@@ -64,11 +64,7 @@ class Cluster:
         for i in range(N_NODES):
             self.nodes.append(self.start_node(i))
         self.nginx = ClusterNginx(self.centre.dir)
-        self.nginx.configure([n.port for n in self.nodes])
-        ok, err = self.nginx.check()
-        if not ok:
-            tap.bail("nginx -t: " + err)
-        self.nginx.start()
+        self.nginx.start_with([n.port for n in self.nodes])
         self.base = "wss://127.0.0.1:%d" % self.nginx.https_port
 
     def start_node(self, i):

@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(TESTS, "http"))
 import psycopg2  # noqa: E402
 
 from clusterload import (SLOTS, Client, answers, import_resources,  # noqa
-                         jobs_for, longest_gap)
+                         jobs_for, longest_gap, use_store)
 from httptest import Centre, Server, request  # noqa: E402
 from medtest import Tap  # noqa: E402
 from nginxcluster import ClusterNginx  # noqa: E402
@@ -68,16 +68,11 @@ def main():
     tap = Tap()
     with Cluster(nodes=2) as c:
         try:
-            c.start()
-            c.wait_leader()
-            c.wait_sync_standby()
+            c.up()
         except RuntimeError as e:
             tap.bail(str(e).splitlines()[0])
-        # medsched's processes find the password in their environment
-        os.environ["PGPASSWORD"] = c.password
-        os.environ["MEDSCHED_TEST_DB"] = "postgresql"
-        os.environ["MEDSCHED_TEST_PG"] = c.query_url(
-            "postgres", target_session_attrs="read-write", connect_timeout=3)
+        use_store(c.query_url("postgres", target_session_attrs="read-write",
+                              connect_timeout=3), c.password)
         n_cases = N_CLIENTS * PER_CLIENT + 2 * N_NODES
         centre = Centre(tap, n_cases=n_cases)
         tap.diag("store: %s" % centre.db.split("?")[0])
@@ -88,9 +83,8 @@ def main():
                 nodes.append(Server(centre, access_log=os.path.join(
                     centre.dir, "node%d-access.log" % i)))
             nginx = ClusterNginx(centre.dir)
-            nginx.configure([n.port for n in nodes], plain=True,
-                            unlimited=True)
-            nginx.start()
+            nginx.start_with([n.port for n in nodes], plain=True,
+                             unlimited=True)
             run(tap, c, centre, nodes, nginx)
         finally:
             if nginx:

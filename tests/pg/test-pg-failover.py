@@ -205,12 +205,9 @@ def main():
     tap = Tap()
     with Cluster(nodes=2, synchronous=not ARGS.asynchronous) as c:
         try:
-            c.start()
-            c.wait_leader()
-            c.wait_sync_standby()
+            c.up()
         except RuntimeError as e:
             tap.bail(str(e).splitlines()[0])
-            raise
         tap.ok(True, "etcd and two Patroni-managed PostgreSQL 15 are up "
                "with a synchronous standby")
         con = c.primary().connect()

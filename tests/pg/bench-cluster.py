@@ -27,7 +27,7 @@ what spreading costs, not what it gains on real machines. Prints TAP and
 "# key value" lines; fails only when a request fails or a check does.
 
 Environment: MEDSCHED, MEDSCHED_CALENDARS, BENCH_SECONDS (default 10),
-BENCH_BOOKINGS (default 3200), BENCH_RACE_ATTEMPTS (default 100000)."""
+BENCH_BOOKINGS (default 3040: 16 × 190), BENCH_RACE_ATTEMPTS (default 100000)."""
 
 import os
 import subprocess
@@ -38,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TESTS, "http"))
 
-from clusterload import (Client, answers, import_resources,  # noqa: E402
+from clusterload import (SLOTS, Client, answers, import_resources,  # noqa
                          import_script, jobs_for, use_store)
 from httptest import Centre, Server, json_of, request  # noqa: E402
 from medtest import Tap  # noqa: E402
@@ -51,9 +51,10 @@ bench_http = import_script("bench_http", os.path.join(TESTS, "bench",
 
 N_CLIENTS = 16
 N_SEARCH_CASES = 60
-BOOKINGS = int(os.environ.get("BENCH_BOOKINGS", "3200"))
+BOOKINGS = int(os.environ.get("BENCH_BOOKINGS", "3040"))
 RACE_ATTEMPTS = int(os.environ.get("BENCH_RACE_ATTEMPTS", "100000"))
-PER_CLIENT = BOOKINGS // N_CLIENTS
+# (at most one booking per client per slot of clusterload.SLOTS)
+PER_CLIENT = min(BOOKINGS // N_CLIENTS, len(SLOTS))
 
 
 def measure(tap, label, n_nodes):

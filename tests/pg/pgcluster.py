@@ -247,6 +247,9 @@ class Node:
                             "max_replication_slots": 10,
                             "max_connections": c.max_connections,
                             "shared_buffers": "64MB",
+                            # a failed statement's text may hold personal
+                            # data: it stays out of the kept logs
+                            "log_min_error_statement": "panic",
                         },
                     },
                 },

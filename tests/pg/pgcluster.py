@@ -168,7 +168,8 @@ class Process:
                 kw = dict(user=user.pw_uid, group=user.pw_gid,
                           extra_groups=[])
             env = dict(os.environ, HOME=self.cluster.dir, LC_ALL="C.UTF-8")
-            self.proc = subprocess.Popen([PYTHON, REAPER, *self.argv],
+            self.proc = subprocess.Popen([PYTHON, self.cluster.reaper,
+                                          *self.argv],
                                          stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=log,
                                          cwd=self.cluster.dir, env=env,
@@ -326,6 +327,10 @@ class Cluster:
             base = "/tmp"
         self.dir = tempfile.mkdtemp(prefix=prefix, dir=base)
         self.give(self.dir)
+        # a copy the server user can read wherever the source tree is
+        self.reaper = os.path.join(self.dir, "reaper.py")
+        shutil.copyfile(REAPER, self.reaper)
+        os.chmod(self.reaper, 0o644)
         self.scope = "medsched-%d-%s" % (os.getpid(), secrets.token_hex(3))
         self.password = secrets.token_urlsafe(18)
         self.replication_password = secrets.token_urlsafe(18)

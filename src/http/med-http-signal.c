@@ -839,8 +839,12 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
       return;
     }
     actor = g_strdup_printf ("party:%" G_GINT64_FORMAT, c->ref_id);
-    ok = med_store_set_consent (srv->store, cc->booking_id, c->ref_id, given,
-        actor, &err);
+    {
+      MedServiceCtx ctx = { med_http_now (srv), actor, srv->cfg.centre_id };
+
+      ok = med_service_set_consent (srv->store, &ctx, cc->booking_id, c->ref_id,
+          given, &err);
+    }
     if (ok) {
       /* Everyone's state: the console shows each party's answer. */
       GHashTableIter it;

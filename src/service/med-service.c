@@ -15,6 +15,8 @@
 
 #include <medsched/med-service.h>
 
+#include <med-store-write.h>
+
 #include <string.h>
 
 /* clang-format off */

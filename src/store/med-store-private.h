@@ -20,6 +20,8 @@
 
 #include <medsched/med-store.h>
 
+#include <med-store-write.h>
+
 G_BEGIN_DECLS
 
 /* Longest session the schema accepts (CHECK on booking) and longest room

@@ -1461,6 +1461,7 @@ read_case (StoreStmt *st, MedCase **out, GError **error)
   return TRUE;
 }
 
+/* By id (number NULL), or by number in centre id. */
 static MedCase *
 get_case_by (MedStore *store, const char *sql, gint64 id, const char *number,
     GError **error)
@@ -1471,10 +1472,9 @@ get_case_by (MedStore *store, const char *sql, gint64 id, const char *number,
 
   if (st == NULL)
     return NULL;
+  store_bind_int64 (st, 1, id);
   if (number != NULL)
-    store_bind_text (st, 1, number);
-  else
-    store_bind_int64 (st, 1, id);
+    store_bind_text (st, 2, number);
   rc = store_step (st);
   if (rc == STORE_ROW) {
     read_case (st, &c, error);
@@ -1501,13 +1501,15 @@ med_store_get_case (MedStore *store, gint64 id, GError **error)
 }
 
 MedCase *
-med_store_find_case (MedStore *store, const char *number, GError **error)
+med_store_find_case (MedStore *store, gint64 centre_id, const char *number,
+    GError **error)
 {
   g_return_val_if_fail (store != NULL && number != NULL, NULL);
+  /* numbers are unique within a centre, not across a province */
   return get_case_by (store,
       "SELECT " CASE_COLUMNS " FROM mcase WHERE "
-      "number = ?1 ORDER BY id LIMIT 1",
-      0, number, error);
+      "centre_id = ?1 AND number = ?2",
+      centre_id, number, error);
 }
 
 GPtrArray *

@@ -15,6 +15,7 @@
 #include <medsched/med-http.h>
 #include <medsched/med-ical.h>
 #include <medsched/med-store.h>
+#include <med-store-write.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>

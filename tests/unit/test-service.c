@@ -10,6 +10,7 @@
 
 #include <medsched/med-service.h>
 #include <medsched/med-store.h>
+#include <med-store-write.h>
 
 #include <glib/gstdio.h>
 #include <string.h>

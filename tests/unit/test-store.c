@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <medsched/med-store.h>
+#include <med-store-write.h>
 
 #include "../test-db.h"
 
@@ -591,7 +592,8 @@ test_entities_round_trip (Fixture *f, gconstpointer data)
   g_assert_cmpint (kase->department, ==, MED_DEPARTMENT_COURT_MEDIATION);
   g_assert_cmpint (kase->intake_at, ==, at ("2026-12-01T10:00"));
 
-  found = med_store_find_case (f->store, "(2026)藏0102民调3号", &error);
+  found = med_store_find_case (f->store, f->centre, "(2026)藏0102民调3号",
+      &error);
   g_assert_no_error (error);
   g_assert_cmpint (found->id, ==, f->case3);
 

@@ -365,6 +365,11 @@ gboolean med_service_recording_access (MedStore *store,
 gboolean med_service_purge_recordings (MedStore *store,
     const MedServiceCtx *ctx, guint *n_purged, GError **error);
 
+/* Moves a centre's store to another database (med_store_copy's checks and
+ * guarantees), e.g. sqlite:FILE to postgresql://… and back. */
+gboolean med_service_store_copy (const char *from, const char *to,
+    MedStoreCopy *out, GError **error);
+
 /* Puts a backup in place of the SQLite store target (med_store_restore's
  * checks and guarantees). */
 gboolean med_service_restore (const char *backup, const char *target,

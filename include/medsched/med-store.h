@@ -235,6 +235,14 @@ typedef struct
   char *kept; /* the replaced database, kept beside it; NULL if none */
 } MedStoreRestore;
 
+/* What `medsched store copy` moved (med_store_copy in the write port). */
+typedef struct
+{
+  gint64 rows; /* every table's rows */
+  gint64 audit_rows;
+  MedAuditAnchor head; /* the audit head both stores now end with */
+} MedStoreCopy;
+
 /* ---- invites, feeds and their delivery (schema version 2) ----------------
  *
  * The store keeps what invites and feeds are made from and what happened

@@ -2093,6 +2093,35 @@ cmd_report_same_day (Global *g, int argc, char **argv)
 }
 
 static int
+cmd_store_copy (Global *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *head = NULL;
+  MedStoreCopy c = { 0 };
+
+  if (!parse_options ("FROM TO - move every row to another database",
+          "Copies the store FROM (a file, sqlite:FILE or postgresql://…) "
+          "into TO: a new file or an empty PostgreSQL database. Ids, the "
+          "audit chain, users, tokens, the outbox and recording rows move "
+          "as they are; the copy is checked (overlaps, audit chain ending "
+          "where the source's ends) before it is committed, else nothing is "
+          "written.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 3)
+    return usage_error ("store copy needs FROM and TO");
+  if (!med_service_store_copy (argv[1], argv[2], &c, &error))
+    return report (g_steal_pointer (&error));
+  head = med_audit_anchor_to_string (&c.head);
+  printf ("copied %" G_GINT64_FORMAT " rows (%" G_GINT64_FORMAT
+          " audit rows, chain verified, head %s)\n",
+      c.rows, c.audit_rows, head);
+  return EXIT_OK;
+}
+
+static int
 cmd_check (Global *g, int argc, char **argv)
 {
   int code = 0;
@@ -2101,8 +2130,9 @@ cmd_check (Global *g, int argc, char **argv)
   g_autoptr (GError) error = NULL;
 
   if (!parse_options ("- check the database",
-          "Runs SQLite's integrity check and looks for overlapping "
-          "bookings.",
+          "Runs the database's integrity checks (SQLite's integrity and "
+          "foreign key checks; PostgreSQL's exclusion constraints) and "
+          "looks for overlapping bookings.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
@@ -2166,6 +2196,8 @@ static const Command commands[] = {
   { "report", "same-day", cmd_report_same_day,
       "share of cases settled on intake day" },
   { "check", NULL, cmd_check, "integrity and overlap check" },
+  { "store", "copy", cmd_store_copy,
+      "move every row to another database (SQLite, PostgreSQL)" },
   { "serve", NULL, med_cli_cmd_serve, "run the HTTP server (API, pages)" },
   { "user", "add", med_cli_cmd_user_add,
       "add a user (admin, clerk, mediator)" },
@@ -2201,7 +2233,7 @@ static void
 print_usage (FILE *out)
 {
   fprintf (out,
-      "Usage: medsched [--db PATH] [--centre ID] [--now YYYY-MM-DDTHH:MM] "
+      "Usage: medsched [--db FILE|URL] [--centre ID] [--now YYYY-MM-DDTHH:MM] "
       "[--actor NAME] COMMAND [ARGS]\n\n"
       "Schedules a court mediation centre's rooms, mediators and "
       "interpreters.\n\nCommands:\n");
@@ -2213,7 +2245,9 @@ print_usage (FILE *out)
   }
   fprintf (out,
       "\nEach command takes --help. The database defaults to "
-      "$MEDSCHED_DB or ./medsched.db;\n--now (or $MEDSCHED_NOW) fixes the "
+      "$MEDSCHED_DB or ./medsched.db;\nit is a SQLite file (FILE or "
+      "sqlite:FILE) or a PostgreSQL database\n(postgresql://…).\n"
+      "--now (or $MEDSCHED_NOW) fixes the "
       "current time, in the centre's zone.\n"
       "Exit status: 0 done, 1 failed, 2 usage error, 3 booking conflict.\n");
 }
@@ -2278,7 +2312,9 @@ main (int argc, char **argv)
   if (g.now_text != NULL) {
     /* --now is centre-local; the zone comes from the store when it exists,
      * else the default zone. */
-    g_autoptr (MedStore) probe = g_file_test (g.db, G_FILE_TEST_EXISTS)
+    const char *file = g_str_has_prefix (g.db, "sqlite:") ? g.db + 7 : g.db;
+    g_autoptr (MedStore) probe = !med_store_url_is_file (g.db)
+            || g_file_test (file, G_FILE_TEST_EXISTS)
         ? med_store_open_existing (g.db, NULL)
         : NULL;
     g_autoptr (MedCentre) c

@@ -194,6 +194,13 @@ med_service_replace_busy (MedStore *store, const MedServiceCtx *ctx,
 }
 
 gboolean
+med_service_store_copy (const char *from, const char *to, MedStoreCopy *out,
+    GError **error)
+{
+  return med_store_copy (from, to, out, error);
+}
+
+gboolean
 med_service_restore (const char *backup, const char *target,
     const MedAuditAnchor *anchor, MedTime now, MedStoreRestore *out,
     GError **error)

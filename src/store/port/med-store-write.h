@@ -274,6 +274,20 @@ gboolean med_store_set_retention (MedStore *store, MedCaseKind kind, gint days,
 gboolean med_store_purge_recordings (MedStore *store, const char *actor,
     guint *n_purged, GError **error);
 
+/* ---- Moving a centre between databases ---------------------------- */
+
+/* Copies every row of the store at from (checked, audit chain whole) into
+ * the store at to — a new SQLite file, or an empty PostgreSQL database,
+ * migrated first — in one transaction: ids, the audit chain, users'
+ * password and token hashes, the join secret, the outbox and its ledger,
+ * recording rows. Before the commit the copy must pass med_store_check,
+ * its audit chain must verify and end where the source's does; otherwise
+ * nothing is written (a new file is removed). A source table or column
+ * the destination cannot take fails with MED_STORE_ERROR_INVALID: a copy
+ * is whole or not made. *out (may be NULL) says what was copied. */
+gboolean med_store_copy (const char *from, const char *to, MedStoreCopy *out,
+    GError **error);
+
 /* ---- Restoring a backup ------------------------------------------ */
 
 /* Puts backup in target's place. The backup is copied beside target and

@@ -137,6 +137,15 @@ med_http_status_for_error (const GError *e, const char **code)
       case MED_STORE_ERROR_BUSY:
         *code = "busy";
         return 503;
+      case MED_STORE_ERROR_UNAVAILABLE:
+        /* the database went (a failover): nothing was written */
+        *code = "unavailable";
+        return 503;
+      case MED_STORE_ERROR_UNCERTAIN:
+        /* it went while committing: the client must look before it
+         * tries again */
+        *code = "uncertain";
+        return 503;
       case MED_STORE_ERROR_INVALID:
         *code = "invalid";
         return 422;

@@ -9,29 +9,42 @@
 
 #include <med-store-write.h>
 
+typedef struct
+{
+  const MedServiceCtx *ctx;
+  MedCase kase;
+  GPtrArray *parties;
+  MedDepartment dispatch_to;
+  gint64 id;
+} Intake;
+
+static gboolean
+intake_txn (MedStore *store, gpointer data, GError **error)
+{
+  Intake *in = data;
+
+  in->id = med_store_add_case (store, &in->kase, in->parties, in->ctx->actor,
+      error);
+  return in->id != 0
+      && (in->dispatch_to == MED_DEPARTMENT_NONE
+          || med_store_set_case_status (store, in->id,
+              MED_CASE_STATUS_DISPATCHED, in->dispatch_to, in->ctx->actor,
+              error));
+}
+
 gint64
 med_service_intake (MedStore *store, const MedServiceCtx *ctx,
     const MedCase *kase, GPtrArray *parties, MedDepartment dispatch_to,
     GError **error)
 {
-  MedCase k;
-  gint64 id;
+  Intake in = { ctx, { 0 }, parties, dispatch_to, 0 };
 
   g_return_val_if_fail (store != NULL && ctx != NULL && kase != NULL, 0);
 
-  k = *kase;
-  k.centre_id = ctx->centre_id;
-  if (!med_store_begin (store, error))
-    return 0;
-  id = med_store_add_case (store, &k, parties, ctx->actor, error);
-  if (id != 0
-      && (dispatch_to == MED_DEPARTMENT_NONE
-          || med_store_set_case_status (store, id, MED_CASE_STATUS_DISPATCHED,
-              dispatch_to, ctx->actor, error))
-      && med_store_commit (store, error))
-    return id;
-  med_store_rollback (store);
-  return 0;
+  in.kase = *kase;
+  in.kase.centre_id = ctx->centre_id;
+  /* a lost connection before COMMIT: once more on a fresh one */
+  return med_store_run (store, intake_txn, &in, error) ? in.id : 0;
 }
 
 gboolean

@@ -3039,6 +3039,193 @@ test_race_outbox_claims (Fixture *f, gconstpointer data)
   g_free (racers);
 }
 
+/* ---- the data version, lost connections --------------------------------- */
+
+/* A commit on another connection moves the data version, for either
+ * driver; on PostgreSQL it arrives as a NOTIFY, read without blocking, so
+ * the check polls (the test's clock, not an assertion on time). */
+static gboolean
+version_moves (MedStore *s, gint64 from)
+{
+  for (guint i = 0; i < 200; i++) {
+    if (med_store_data_version (s) != from)
+      return TRUE;
+    g_usleep (10 * 1000);
+  }
+  return FALSE;
+}
+
+static void
+test_data_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) other = NULL;
+  gint64 v;
+
+  populate (f);
+  other = med_store_open (f->path, &error);
+  g_assert_no_error (error);
+  v = med_store_data_version (f->store);
+  g_assert_cmpint (med_store_data_version (f->store), ==, v);
+  /* another connection's transaction */
+  {
+    g_autoptr (MedRoom) r = med_room_new ();
+
+    r->centre_id = f->centre;
+    r->name = g_strdup ("别处加的");
+    r->kind = MED_ROOM_KIND_WARM;
+    r->capacity = 4;
+    g_assert_cmpint (med_store_add_room (other, r, "test", &error), >, 0);
+    g_assert_no_error (error);
+  }
+  g_assert_true (version_moves (f->store, v));
+  /* another connection's single statement outside a transaction */
+  {
+    MedUser u = { 0 };
+    gint64 uid;
+
+    u.name = (char *) "clerk";
+    u.role = MED_ROLE_CLERK;
+    u.password = (char *) "pbkdf2-sha256$1000$salt$hash";
+    uid = med_store_add_user (other, &u, "test", &error);
+    g_assert_no_error (error);
+    g_assert_true (version_moves (f->store, v));
+    v = med_store_data_version (f->store);
+    g_assert_true (med_store_add_session (other, ZERO64, uid,
+        "csrf-token-0123456789", at ("2026-12-08T09:00"), &error));
+  }
+  g_assert_no_error (error);
+  g_assert_true (version_moves (f->store, v));
+  /* its own */
+  v = med_store_data_version (f->store);
+  add_room (f, "自己加的", MED_ROOM_KIND_WARM, 0, 0);
+  g_assert_cmpint (med_store_data_version (f->store), !=, v);
+  if (test_db_pg ())
+    g_assert_cmpint (med_store_notify_fd (f->store), >=, 0);
+  else
+    g_assert_cmpint (med_store_notify_fd (f->store), ==, -1);
+}
+
+/* Ends every medsched connection to the fixture's database, as a failover
+ * or a restarted server would, and waits until they are gone. */
+static void
+kill_connections (Fixture *f)
+{
+  RawDb *db = raw_open (f->path);
+
+  raw_int (db,
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE application_name = 'medsched' AND datname = "
+      "current_database()");
+  for (guint i = 0; i < 500; i++) {
+    if (raw_int (db,
+            "SELECT count(*) FROM pg_stat_activity WHERE "
+            "application_name = 'medsched' AND datname = "
+            "current_database()")
+        == 0)
+      break;
+    g_usleep (10 * 1000);
+  }
+  raw_close (db);
+}
+
+static gint64
+n_rooms_named (Fixture *f, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rooms
+      = med_store_list_rooms (f->store, f->centre, &error);
+  gint64 n = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < rooms->len; i++)
+    n += strcmp (((MedRoom *) rooms->pdata[i])->name, name) == 0;
+  return n;
+}
+
+/* Between transactions a dead connection is replaced: the next write, the
+ * next read go through, and the data version moves (notifications may
+ * have been missed). */
+static void
+test_pg_reconnect (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rooms = NULL;
+  gint64 v;
+
+  populate (f);
+  v = med_store_data_version (f->store);
+  kill_connections (f);
+  g_assert_true (version_moves (f->store, v));
+  kill_connections (f);
+  g_assert_cmpint (add_room (f, "重连之后", MED_ROOM_KIND_WARM, 0, 0), >, 0);
+  kill_connections (f);
+  rooms = med_store_list_rooms (f->store, f->centre, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rooms->len, ==, 4);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+typedef struct
+{
+  Fixture *f;
+  guint calls;
+  gboolean kill_before_commit; /* else: in the middle, on the first call */
+} RunProbe;
+
+static gboolean
+run_probe_txn (MedStore *store, gpointer data, GError **error)
+{
+  RunProbe *p = data;
+  g_autoptr (MedRoom) a = med_room_new ();
+  g_autoptr (MedRoom) b = med_room_new ();
+
+  p->calls++;
+  a->centre_id = b->centre_id = p->f->centre;
+  a->kind = b->kind = MED_ROOM_KIND_WARM;
+  a->capacity = b->capacity = 4;
+  a->name = g_strdup (p->kill_before_commit ? "提交时断开" : "先加的");
+  b->name = g_strdup ("后加的");
+  if (med_store_add_room (store, a, "test", error) == 0)
+    return FALSE;
+  if (p->calls == 1 || p->kill_before_commit)
+    kill_connections (p->f);
+  if (p->kill_before_commit)
+    return TRUE;
+  return med_store_add_room (store, b, "test", error) != 0;
+}
+
+/* A transaction whose connection goes before COMMIT ran on the server in
+ * vain: med_store_run runs it once more on a fresh connection, and its
+ * rows are there once. A connection that goes at COMMIT leaves the outcome
+ * unknown: UNCERTAIN, not run again. */
+static void
+test_pg_run_retries (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  RunProbe p = { f, 0, FALSE };
+
+  populate (f);
+  g_assert_true (med_store_run (f->store, run_probe_txn, &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (p.calls, ==, 2);
+  g_assert_cmpint (n_rooms_named (f, "先加的"), ==, 1);
+  g_assert_cmpint (n_rooms_named (f, "后加的"), ==, 1);
+
+  p.calls = 0;
+  p.kill_before_commit = TRUE;
+  g_assert_false (med_store_run (f->store, run_probe_txn, &p, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_UNCERTAIN);
+  g_assert_cmpuint (p.calls, ==, 1);
+  g_clear_error (&error);
+  /* here it was not committed; the store carries on */
+  g_assert_cmpint (n_rooms_named (f, "提交时断开"), ==, 0);
+  g_assert_cmpint (n_rooms_named (f, "先加的"), ==, 1);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
 /* A PostgreSQL database is backed up by PostgreSQL's tools: medsched
  * says so and writes nothing. */
 static void
@@ -3103,6 +3290,9 @@ main (int argc, char **argv)
     { "/store/restore/checks", test_restore_checks, 1 },
     { "/store/backup/postgresql-refused", test_backup_pg_refused, 2 },
     { "/store/race/audit-chain", test_race_audit_chain },
+    { "/store/data-version/other-connections", test_data_version },
+    { "/store/postgresql/reconnect", test_pg_reconnect, 2 },
+    { "/store/postgresql/run-retries-once", test_pg_run_retries, 2 },
     { "/store/race/outbox-claims", test_race_outbox_claims },
     { "/store/audit/anchor", test_audit_anchor },
   };

@@ -112,6 +112,67 @@ char *med_service_feed (MedStore *store, const MedServiceCtx *ctx,
 char *med_service_freebusy (MedStore *store, const MedServiceCtx *ctx,
     gboolean room, gint64 id, MedTime from, MedTime to, GError **error);
 
+/* ---- parties told by SMS, links sent by hand (med-service-sms.c) -------
+ *
+ * A party whose contact is a phone number (med_store_sms_number) is told
+ * of their session by SMS, in their recorded language (Chinese when
+ * medsched has no catalogue of it): when it is booked, moved or cancelled,
+ * and the day before. A remote party's text carries their own join link
+ * (the centre's public URL + /join/<token>); an in-person party's the time
+ * and the place. A party with an e-mail address gets the iMIP invite
+ * instead (med_service_queue_invites). The texts are queued in the
+ * outbox's sms channel inside the change's transaction. */
+
+typedef enum
+{
+  MED_SMS_BOOKED,
+  MED_SMS_MOVED,
+  MED_SMS_CANCELLED,
+  MED_SMS_REMINDER, /* the day before: due MED_SMS_REMINDER_HOURS before */
+  MED_SMS_LINK, /* a link sent (again) by hand */
+} MedSmsPurpose;
+
+#define MED_SMS_REMINDER_HOURS 24
+
+/* "booked", "moved", "cancelled", "reminder", "link" (the outbox's
+ * purpose). */
+const char *med_sms_purpose_to_string (MedSmsPurpose p);
+
+/* Queues the SMS of a change (BOOKED, MOVED or CANCELLED) to every party
+ * of the booking's case with a phone number, inside the caller's
+ * transaction; with BOOKED and MOVED also each one's reminder, due
+ * MED_SMS_REMINDER_HOURS before the start (none when that has passed).
+ * The outbox keeps one reminder per party and booking: a move or a
+ * cancellation supersedes a pending one, so it is never sent twice nor
+ * for a time that no longer holds. *n_queued (optional) counts the texts
+ * queued now, reminders included. */
+gboolean med_service_queue_sms (MedStore *store, gint64 centre_id,
+    gint64 booking_id, MedSmsPurpose purpose, const char *actor,
+    guint *n_queued, GError **error);
+
+/* The text of one party's SMS (what med_service_queue_sms queues).
+ * (transfer full) */
+char *med_service_sms_text (MedStore *store, gint64 centre_id,
+    gint64 booking_id, gint64 party_id, MedSmsPurpose purpose, GError **error);
+
+/* Sends a party of a confirmed booking their link the way their contact
+ * allows: an SMS (purpose link) to a phone number, their iMIP invite (it
+ * carries the link) to an e-mail address; MED_SERVICE_ERROR_INVALID when
+ * they have neither. Audited ("join.send": party id, channel, outbox id;
+ * no number or address) in one transaction with the message. *channel
+ * (optional) gets MED_OUTBOX_SMS or MED_OUTBOX_MAIL. The caller asks the
+ * access rule first. */
+gboolean med_service_send_link (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gint64 party_id, const char **channel, GError **error);
+
+/* Issues the party's link again (med_store_join_reissue: a new token, the
+ * old one dead, a revocation lifted) and sends the new one as
+ * med_service_send_link does, in one transaction; a pending SMS reminder
+ * is queued again with the new link. A party with neither a number nor
+ * an address gets the new link issued and *channel NULL. */
+gboolean med_service_reissue_link (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gint64 party_id, const char **channel, GError **error);
+
 /* ---- who may see and act on what (med-service-access.c) ----
  *
  * The one authorization rule, asked by every front end. Admins and clerks:
@@ -136,18 +197,20 @@ gboolean med_service_may_access_booking (const MedUser *user,
  * blocks the main loop but the store calls, which are short transactions.
  *
  * A transport is a table of functions (below). Mail goes through a
- * sendmail-compatible MTA; a second channel (SMS through gammu-smsd) is a
- * second transport: its messages get a channel of their own in the outbox
- * and the claim a channel argument, while the lease, back-off, ledger and
- * this loop stay as they are. Callers ignore SIGPIPE (an MTA may exit
- * without reading its input). */
+ * sendmail-compatible MTA, SMS through gammu-smsd's spool
+ * (med_service_sms_spool_new): each message has a channel in the outbox,
+ * a loop claims only its transport's channel, and the lease, back-off,
+ * ledger and this loop are the same for both. Callers ignore SIGPIPE (an
+ * MTA may exit without reading its input). */
 
 /* How a message leaves. The loop owns its transport (free is called once);
  * the transport must not keep m past send_async. */
 typedef struct _MedTransport MedTransport;
 struct _MedTransport
 {
-  const char *channel; /* "mail": names the transport in logs */
+  /* MED_OUTBOX_MAIL or MED_OUTBOX_SMS: the outbox channel the loop
+   * claims from, and the transport's name in logs */
+  const char *channel;
   /* Starts handing m over without blocking; callback runs on the
    * thread-default main context of the caller, never from inside
    * send_async. Cancelling stops the hand-over (the message was then not
@@ -174,6 +237,28 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedTransport, med_transport_free)
  * MED_SERVICE_ERROR_INVALID when command does not parse. (transfer full) */
 MedTransport *med_service_sendmail_new (const char *command,
     guint timeout_seconds, GError **error);
+
+/* SMS through gammu-smsd's "files" service (gammu-smsd-files(7)): spool
+ * is the directory holding its outbox/, sent/ and error/ (NULL =
+ * MED_SMS_SPOOL_DEFAULT, Debian's). A message is written as a UTF-16 text
+ * file, complete under a hidden name and then renamed into outbox/ (named
+ * OUT…_<number>_m<id>a<attempt>.txt, as the service wants); it is taken
+ * when gammu-smsd moves it to sent/ (the network accepted it), failed when
+ * to error/, and failed when still in outbox/ after timeout_seconds (0 =
+ * MED_SMS_TIMEOUT_SECONDS; it is then taken back, so a retry never sends
+ * it twice). medsched removes the file from sent/ or error/ once it has
+ * read the outcome: the spool keeps no texts or numbers. No delivery
+ * reports: this service cannot tie them to a message. A hand-over that
+ * gammu-smsd began as the time ran out gets one more timeout. The reason
+ * of a failure never names the number. MED_SERVICE_ERROR_INVALID when
+ * spool lacks outbox/, sent/ or error/. (transfer full) */
+#define MED_SMS_SPOOL_DEFAULT   "/var/spool/gammu"
+#define MED_SMS_TIMEOUT_SECONDS 300
+MedTransport *med_service_sms_spool_new (const char *spool,
+    guint timeout_seconds, GError **error);
+/* The lease an SMS delivery loop needs for timeout_seconds (0 = the
+ * default): longer than a hand-over given its second timeout. */
+guint med_service_sms_lease (guint timeout_seconds);
 
 typedef struct
 {
@@ -264,12 +349,18 @@ gboolean med_service_outbox_flush (MedStore *store, MedTransport *transport,
  * whatever the struct passed says. Errors pass through from the store
  * (MED_STORE_ERROR_INVALID, _CONFLICT, _NOT_FOUND, …). */
 
-/* A new centre with its public URL (NULL: the default) and the holiday
- * notices (MedNotice*, may be NULL), all or nothing. A store that already
- * holds a centre is refused with MED_SERVICE_ERROR_STATE (init makes the
- * first centre). Returns the id or 0. */
+/* A new centre with its public URL and telephone (NULL: the defaults)
+ * and the holiday notices (MedNotice*, may be NULL), all or nothing. A
+ * store that already holds a centre is refused with
+ * MED_SERVICE_ERROR_STATE (init makes the first centre). Returns the id
+ * or 0. */
 gint64 med_service_init_centre (MedStore *store, const MedServiceCtx *ctx,
-    const MedCentre *centre, const char *public_url, GPtrArray *notices,
+    const MedCentre *centre, const char *public_url, const char *phone,
+    GPtrArray *notices, GError **error);
+/* The centre's telephone and the base URL of its join links (each NULL:
+ * unchanged; phone "": removed), together. */
+gboolean med_service_set_centre_contact (MedStore *store,
+    const MedServiceCtx *ctx, const char *phone, const char *public_url,
     GError **error);
 /* Holiday notices (MedNotice*), each replacing one with the same id, all
  * or none. */

@@ -41,6 +41,44 @@ typedef enum
 
 typedef struct _MedStore MedStore;
 
+/* What a CONFLICT clashed with, when the store knows it: a booking refused
+ * because a room, mediator, interpreter, the case or one of its parties
+ * (by contact, in another case) is taken, the mediator is on leave, or has
+ * reached the daily cap. The English message stays the error's message;
+ * front ends render this in the reader's language. */
+typedef enum
+{
+  MED_CONFLICT_ROOM,
+  MED_CONFLICT_MEDIATOR,
+  MED_CONFLICT_INTERPRETER,
+  MED_CONFLICT_CASE, /* the case's own other session */
+  MED_CONFLICT_PARTY, /* a party of the case, in another case */
+  MED_CONFLICT_LEAVE, /* the mediator's leave */
+  MED_CONFLICT_DAILY_CAP, /* the mediator's sessions that day */
+  MED_CONFLICT_N
+} MedConflictKind;
+
+typedef struct
+{
+  MedConflictKind kind;
+  gint64 id; /* the room, mediator, interpreter or case */
+  char *name; /* its name (the case's number for case and party) */
+  gint64 booking_id; /* the session in the way; 0 for leave and cap */
+  MedTime start; /* of that session or the leave; the cap: the local day */
+  MedTime end;
+  gboolean buffer; /* room: only the setup/cleanup time around it touches */
+  gint count; /* daily cap: sessions already that day, and the cap */
+  gint cap;
+} MedStoreConflict;
+
+/* "room", "mediator", "interpreter", "case", "party", "leave",
+ * "daily-cap". */
+const char *med_conflict_kind_to_string (MedConflictKind k);
+/* The conflict carried by a MED_STORE_ERROR_CONFLICT, or NULL (another
+ * error, or a conflict the schema's triggers found). (transfer none: lives
+ * as long as error) */
+const MedStoreConflict *med_store_error_get_conflict (const GError *error);
+
 /* Opens (creating if missing) and migrates the store named by url, with
  * the driver the URL names:
  *   postgresql://… or postgres://…  a PostgreSQL database (libpq's URI,
@@ -72,6 +110,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedStore, med_store_close)
  * status_at, settled_at): tests and replays pass an instant, 0 goes back
  * to the real clock. */
 void med_store_set_now (MedStore *store, MedTime now);
+/* Now as the store sees it: the fixed clock, else the real one. */
+MedTime med_store_now (MedStore *store);
 
 /* Schema version this build writes. */
 gint med_store_schema_version (void);
@@ -98,6 +138,11 @@ GPtrArray *med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
 GPtrArray *med_store_list_parties (MedStore *store, gint64 case_id,
     GError **error);
 
+/* The re-checks of book (exclude_id 0) or reschedule (the booking moved)
+ * without writing anything: TRUE when b could be stored now, else the
+ * CONFLICT (with its MedStoreConflict) or other error book would give. */
+gboolean med_store_check_booking (MedStore *store, const MedBooking *b,
+    gint64 exclude_id, GError **error);
 MedBooking *med_store_get_booking (MedStore *store, gint64 id, GError **error);
 /* Bookings overlapping [from, to) (0 = unbounded), by start then id;
  * include_cancelled adds cancelled ones. */
@@ -262,6 +307,12 @@ typedef enum
  * angle brackets or commas). A party's contact that passes is their
  * e-mail; anything else (a phone number) is not. */
 gboolean med_store_is_email (const char *s);
+/* A party's contact as a number an SMS can go to: an optional leading
+ * '+' and 5–20 digits, spaces, dashes, dots and parentheses dropped
+ * ("138 0000 0001" → "13800000001", "(0891) 632-0000" → "08916320000");
+ * NULL when the contact is not one (an e-mail address, empty, letters, a
+ * '+' inside). (transfer full) */
+char *med_store_sms_number (const char *contact);
 
 /* "" when none. (transfer full) */
 char *med_store_get_email (MedStore *store, MedStorePerson who, gint64 id,
@@ -269,6 +320,10 @@ char *med_store_get_email (MedStore *store, MedStorePerson who, gint64 id,
 
 /* (transfer full) */
 char *med_store_get_public_url (MedStore *store, gint64 centre_id,
+    GError **error);
+
+/* "" when none. (transfer full) */
+char *med_store_get_centre_phone (MedStore *store, gint64 centre_id,
     GError **error);
 
 /* What a booking has beyond MedBooking. */
@@ -291,9 +346,11 @@ MedBooking *med_store_find_booking_uid (MedStore *store, const char *uid,
 
 /* A party's join link capability for one booking: base64url of
  * HMAC-SHA256 (store secret, "join:" UID ":" party id), 22 characters
- * (132 bits). Derived, never stored: the same booking and party always
- * give the same token, another booking or party another one. The party
- * must belong to the booking's case. (transfer full) */
+ * (132 bits); once issued again (med_store_join_reissue) the message
+ * ends in ":" and the link's generation. Derived, never stored: the same
+ * booking, party and generation always give the same token, another one
+ * another token. The party must belong to the booking's case.
+ * (transfer full) */
 char *med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
     GError **error);
 /* public_url + "/join/" + token. (transfer full) */
@@ -305,6 +362,16 @@ char *med_store_join_url (MedStore *store, gint64 booking_id, gint64 party_id,
 gboolean med_store_join_lookup (MedStore *store, const char *token,
     MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
     GError **error);
+/* Whether token is an earlier generation of a link that was issued again
+ * (a confirmed booking overlapping [from, to), as join_lookup): such a
+ * link opens nothing, but its page can say that it was replaced. FALSE
+ * with NOT_FOUND when it is not one. */
+gboolean med_store_join_lookup_replaced (MedStore *store, const char *token,
+    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
+    GError **error);
+/* The current generation of a party's link (0 until issued again). */
+gint med_store_join_generation (MedStore *store, gint64 booking_id,
+    gint64 party_id, GError **error);
 
 /* Attendees' answers (iTIP REPLY). */
 typedef struct
@@ -324,10 +391,11 @@ void med_attendee_status_free (MedAttendeeStatus *s);
 GPtrArray *med_store_list_attendee_status (MedStore *store, gint64 booking_id,
     GError **error);
 
-/* The iMIP outbox. A message is pending until the MTA takes it (sent),
- * it fails max_attempts times (failed), or a newer message for the same
- * booking and recipient replaces it before it went out (superseded).
- * Rows are never deleted. */
+/* The outbox of both channels: iMIP e-mail ("mail") and SMS ("sms"). A
+ * message is pending until its transport takes it (sent), it fails
+ * max_attempts times (failed), or a newer message for the same booking,
+ * recipient and channel replaces it before it went out (superseded). Rows
+ * are never deleted. */
 typedef enum
 {
   MED_OUTBOX_PENDING,
@@ -339,22 +407,33 @@ typedef enum
 
 const char *med_outbox_state_to_string (MedOutboxState s);
 
+/* The channels of the outbox, as transports name them. */
+#define MED_OUTBOX_MAIL "mail"
+#define MED_OUTBOX_SMS  "sms"
+
 typedef struct
 {
   gint64 id;
   gint64 booking_id;
   char *recipient_name;
-  char *recipient_addr;
-  char *method; /* "REQUEST" or "CANCEL" */
+  char *recipient_addr; /* an e-mail address, or an SMS number
+                         * (med_store_sms_number) */
+  char *method; /* "REQUEST" or "CANCEL" (an SMS of a cancellation) */
   gint sequence;
   char *subject;
-  char *message; /* the whole RFC 5322 message; NULL in listings */
+  char *message; /* the whole RFC 5322 message, or the SMS text; NULL in
+                  * listings */
   MedOutboxState state;
   MedTime created_at;
   gint attempts;
   MedTime next_attempt_at;
   MedTime sent_at; /* 0 until sent */
   char *last_error; /* "" when none */
+  char *channel; /* "mail" or "sms"; NULL when adding = "mail" */
+  /* "invite" (mail), or what an SMS says: "booked", "moved",
+   * "cancelled", "reminder", "link"; NULL when adding = "invite" */
+  char *purpose;
+  MedTime due_at; /* when adding: when it falls due (0 = now) */
 } MedOutboxMessage;
 
 void med_outbox_message_free (MedOutboxMessage *m);
@@ -364,11 +443,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedOutboxMessage, med_outbox_message_free)
  * text is not loaded. (transfer full) */
 GPtrArray *med_store_outbox_list (MedStore *store, gboolean pending_only,
     GError **error);
-/* When the next pending message is due (its next_attempt_at, leases
- * included): TRUE with *when set, or TRUE with *when 0 when nothing is
- * pending. Reads only. */
-gboolean med_store_outbox_next_due (MedStore *store, MedTime *when,
-    GError **error);
+/* When the next pending message of channel is due (its next_attempt_at,
+ * leases included): TRUE with *when set, or TRUE with *when 0 when nothing
+ * is pending. Reads only. */
+gboolean med_store_outbox_next_due (MedStore *store, const char *channel,
+    MedTime *when, GError **error);
 /* Seconds to wait after the n-th failed attempt (n >= 1): 1 min, 5 min,
  * 30 min, 2 h, then 6 h. */
 gint med_store_outbox_backoff (gint attempts);
@@ -382,6 +461,7 @@ typedef struct
   gint sequence;
   char *sha256; /* lowercase hex of the message text */
   MedTime sent_at;
+  char *channel; /* "mail" or "sms" */
 } MedLedgerEntry;
 
 void med_ledger_entry_free (MedLedgerEntry *e);

@@ -268,7 +268,7 @@ cmd_init (Global *g, int argc, char **argv)
 {
   g_autofree char *name = NULL, *zone = NULL, *layers = NULL, *hours = NULL;
   g_autofree char *address = NULL, *mailbox = NULL, *calendars = NULL;
-  g_autofree char *weekend_hours = NULL, *public_url = NULL;
+  g_autofree char *weekend_hours = NULL, *public_url = NULL, *phone = NULL;
   int min_notice = -1, slot = 0, duration = 0, code = 0;
   gboolean no_fallback = FALSE;
   GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
@@ -291,6 +291,10 @@ cmd_init (Global *g, int argc, char **argv)
         "Base URL of the parties' join links (default "
         "https://medsched.invalid)",
         "URL" },
+    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone,
+        "The centre's telephone, shown to parties whose link no longer "
+        "opens a session",
+        "NUMBER" },
     { "min-notice", 0, 0, G_OPTION_ARG_INT, &min_notice,
         "Minimum notice before a session, minutes (default 60)", "MIN" },
     { "slot", 0, 0, G_OPTION_ARG_INT, &slot,
@@ -399,8 +403,8 @@ cmd_init (Global *g, int argc, char **argv)
   if (store == NULL)
     return report (g_steal_pointer (&error));
   if ((calendars && !parse_calendar_dir (calendars, notices, &error))
-      || (id = med_service_init_centre (store, &ctx, c, public_url, notices,
-              &error))
+      || (id = med_service_init_centre (store, &ctx, c, public_url, phone,
+              notices, &error))
           == 0)
     return report (g_steal_pointer (&error));
   n_cal = notices->len;
@@ -2144,8 +2148,46 @@ cmd_check (Global *g, int argc, char **argv)
   return EXIT_OK;
 }
 
+/* `centre set`: what parties are told about the centre after init. */
+static int
+cmd_centre_set (Global *g, int argc, char **argv)
+{
+  g_autofree char *phone = NULL, *public_url = NULL;
+  int code = 0;
+  GOptionEntry entries[]
+      = { { "phone", 0, 0, G_OPTION_ARG_STRING, &phone,
+              "The centre's telephone (\"\" removes it)", "NUMBER" },
+          { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
+              "Base URL of the parties' join links", "URL" },
+          { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
+
+  if (!parse_options ("- change the centre's telephone or public URL",
+          "Sets the telephone shown to parties (on the page of a link that "
+          "no longer opens a session, in the SMS) and the base URL of their "
+          "join links; links already sent keep the old base.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error ("centre set takes no arguments");
+  if (phone == NULL && public_url == NULL)
+    return usage_error ("centre set needs --phone or --public-url");
+  if ((store = open_store (g, &error)) == NULL
+      || !med_service_set_centre_contact (store, &ctx, phone, public_url,
+          &error))
+    return report (g_steal_pointer (&error));
+  printf ("centre %" G_GINT64_FORMAT ":%s%s%s%s\n", g->centre_id,
+      phone ? " telephone " : "", phone ? (*phone ? "set" : "removed") : "",
+      public_url ? " public URL " : "", public_url ? "set" : "");
+  return EXIT_OK;
+}
+
 static const Command commands[] = {
   { "init", NULL, cmd_init, "create the database and its centre" },
+  { "centre", "set", cmd_centre_set,
+      "change the centre's telephone or public URL" },
   { "room", "add", cmd_room_add, "add a room" },
   { "room", "list", cmd_room_list, "list rooms" },
   { "mediator", "add", cmd_mediator_add, "add a mediator" },
@@ -2181,9 +2223,10 @@ static const Command commands[] = {
       "calendar feed of a room, mediator, case or centre" },
   { "freebusy", NULL, med_cli_cmd_freebusy,
       "free/busy of a room or mediator (.ics)" },
-  { "outbox", "list", med_cli_cmd_outbox_list, "list the iMIP outbox" },
+  { "outbox", "list", med_cli_cmd_outbox_list,
+      "list the outbox (e-mail and SMS)" },
   { "outbox", "flush", med_cli_cmd_outbox_flush,
-      "hand due messages to the MTA" },
+      "hand due messages to the MTA and the SMS gateway" },
   { "outbox", "retry", med_cli_cmd_outbox_retry,
       "requeue a message that failed" },
   { "reply", "import", med_cli_cmd_reply_import,

@@ -793,9 +793,59 @@ api_booking_links (MedReq *r, MedBooking *bk)
     json_builder_set_member_name (b, "revoked");
     json_builder_add_boolean_value (b,
         med_store_join_revoked (r->srv->store, bk->id, p->id));
+    json_builder_set_member_name (b, "url");
+    g_free (url);
+    url = med_store_join_url (r->srv->store, bk->id, p->id, NULL);
+    json_builder_add_string_value (b, url ? url : "");
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
+  reply_builder (r, 200, b);
+}
+
+/* A change to one party's link: staff with a CSRF token if by session,
+ * and a party id in the path. FALSE when the request was answered. */
+static gboolean
+link_change (MedReq *r, const char *party_text, gint64 *party)
+{
+  if (!state_change (r, MED_ROLES_STAFF))
+    return FALSE;
+  if (med_http_parse_id (party_text, party))
+    return TRUE;
+  med_http_reply_error (r, 404, "not_found", "no such party");
+  return FALSE;
+}
+
+/* POST …/links/{party}/send and …/reissue: the party's link sent (again)
+ * by SMS or e-mail, or issued again and sent (med-service-sms.c). */
+static void
+api_booking_link_send (MedReq *r, MedBooking *bk, const char *party_text,
+    gboolean reissue)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = NULL;
+  MedServiceCtx ctx;
+  const char *channel = NULL;
+  gint64 party;
+
+  if (!link_change (r, party_text, &party))
+    return;
+  ctx = med_http_service_ctx (r);
+  if (!(reissue ? med_service_reissue_link (r->srv->store, &ctx, bk->id, party,
+            &channel, &error)
+                : med_service_send_link (r->srv->store, &ctx, bk->id, party,
+                    &channel, &error))) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "channel");
+  if (channel != NULL)
+    json_builder_add_string_value (b, channel);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
   reply_builder (r, 200, b);
 }
 
@@ -806,7 +856,7 @@ api_booking_link_revoke (MedReq *r, MedBooking *bk, const char *party_text)
   MedServiceCtx ctx = med_http_service_ctx (r);
   gint64 party;
 
-  if (!state_change (r, MED_ROLES_STAFF))
+  if (!link_change (r, party_text, &party))
     return;
   if (!med_http_parse_id (party_text, &party)) {
     med_http_reply_error (r, 404, "not_found", "no such party");
@@ -859,6 +909,14 @@ api_booking (MedReq *r)
       && strcmp (r->seg[6], "revoke") == 0) {
     if (IS (r, POST))
       api_booking_link_revoke (r, bk, r->seg[5]);
+    else
+      reply_method (r);
+  } else if (strcmp (action, "links") == 0 && r->n_seg == 7
+      && (strcmp (r->seg[6], "send") == 0
+          || strcmp (r->seg[6], "reissue") == 0)) {
+    if (IS (r, POST))
+      api_booking_link_send (r, bk, r->seg[5],
+          strcmp (r->seg[6], "reissue") == 0);
     else
       reply_method (r);
   } else {

@@ -21,9 +21,9 @@
  * when the store's data version moves (a commit here or in another
  * process, such as `medsched user revoke-tokens`), and at least every
  * RECHECK_S seconds (expiry), every socket is checked again — a party's
- * link not revoked and its booking not cancelled; staff's session or
- * bearer token still live and the access rule still granting the booking —
- * and one that fails gets "bye revoked" and is closed. The version is
+ * link not revoked nor issued again and its booking not cancelled; staff's
+ * session or bearer token still live and the access rule still granting
+ * the booking — and one that fails gets "bye revoked" and is closed. The version is
  * polled every RECHECK_POLL_MS while sockets are open, and checked again
  * before each frame is acted on, so a consent sent after a revocation is
  * refused, never stored.
@@ -86,6 +86,7 @@ struct _Conn
   guint bad;
   /* what authorised it, checked again while it lives */
   gint64 booking_id;
+  gint join_generation; /* party: its link's, issued again → closed */
   gboolean via_session; /* staff: cred_hash is a session's, else a token's */
   char *cred_hash; /* staff: SHA-256 of the session cookie or bearer token */
   gint64 checked_version; /* the store's data version at the last check */
@@ -104,6 +105,7 @@ typedef struct
   char *label;
   gboolean via_session;
   char *cred_hash; /* staff only */
+  gint join_generation; /* party only */
 } Auth;
 
 static void
@@ -618,7 +620,10 @@ conn_still_allowed (Conn *c)
     return !g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   if (c->role == MED_CALL_ROLE_PARTY) {
     if (bk->status != MED_BOOKING_STATUS_CONFIRMED
-        || med_store_join_revoked (srv->store, c->booking_id, c->ref_id))
+        || med_store_join_revoked (srv->store, c->booking_id, c->ref_id)
+        || med_store_join_generation (srv->store, c->booking_id, c->ref_id,
+               NULL)
+            != c->join_generation)
       return FALSE;
   } else if (conn_is_staff (c)) {
     u = med_http_auth_recheck (srv, c->cred_hash, c->via_session, &error);
@@ -1149,6 +1154,7 @@ websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   c->pid = g_strdup (a->pid);
   c->role = a->role;
   c->ref_id = a->ref_id;
+  c->join_generation = a->join_generation;
   c->booking_id = a->booking_id;
   c->via_session = a->via_session;
   c->cred_hash = g_strdup (a->cred_hash);
@@ -1271,6 +1277,9 @@ auth_party (MedHttpServer *srv, SoupServerMessage *msg, const char *token)
   a->booking_id = booking_id;
   a->role = MED_CALL_ROLE_PARTY;
   a->ref_id = party_id;
+  /* the link that let it in: one issued again since closes the socket */
+  a->join_generation
+      = med_store_join_generation (srv->store, booking_id, party_id, NULL);
   a->pid = g_strdup_printf ("party-%" G_GINT64_FORMAT, party_id);
   a->name = g_strdup (party->name);
   a->label = g_strdup (party_label (party->role));

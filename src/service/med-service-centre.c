@@ -15,8 +15,8 @@
 
 gint64
 med_service_init_centre (MedStore *store, const MedServiceCtx *ctx,
-    const MedCentre *centre, const char *public_url, GPtrArray *notices,
-    GError **error)
+    const MedCentre *centre, const char *public_url, const char *phone,
+    GPtrArray *notices, GError **error)
 {
   g_autoptr (MedCentre) existing = NULL;
   gint64 id = 0;
@@ -36,7 +36,9 @@ med_service_init_centre (MedStore *store, const MedServiceCtx *ctx,
   if (id == 0
       || (public_url != NULL
           && !med_store_set_public_url (store, id, public_url, ctx->actor,
-              error)))
+              error))
+      || (phone != NULL
+          && !med_store_set_centre_phone (store, id, phone, ctx->actor, error)))
     goto fail;
   for (guint i = 0; notices != NULL && i < notices->len; i++) {
     MedNotice *n = g_ptr_array_index (notices, i);
@@ -51,6 +53,26 @@ med_service_init_centre (MedStore *store, const MedServiceCtx *ctx,
 fail:
   med_store_rollback (store);
   return 0;
+}
+
+gboolean
+med_service_set_centre_contact (MedStore *store, const MedServiceCtx *ctx,
+    const char *phone, const char *public_url, GError **error)
+{
+  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
+
+  if (!med_store_begin (store, error))
+    return FALSE;
+  if ((phone == NULL
+          || med_store_set_centre_phone (store, ctx->centre_id, phone,
+              ctx->actor, error))
+      && (public_url == NULL
+          || med_store_set_public_url (store, ctx->centre_id, public_url,
+              ctx->actor, error))
+      && med_store_commit (store, error))
+    return TRUE;
+  med_store_rollback (store);
+  return FALSE;
 }
 
 gboolean

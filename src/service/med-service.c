@@ -208,19 +208,6 @@ med_service_find_slots (MedStore *store, const MedServiceCtx *ctx,
   return search (&cc, &req, error);
 }
 
-/* Checks a hand-picked slot against the bookings of its own days. */
-static gboolean
-check_manual (CaseContext *cc, MedSlot *slot, GError **error)
-{
-  MedSlotRequest req;
-
-  if (!load_window (cc, MIN (slot->start, cc->ctx->now), slot->end, NULL,
-          error))
-    return FALSE;
-  fill_request (cc, &req);
-  return med_scheduler_check_slot (cc->sched, &req, slot, error);
-}
-
 static void
 booking_from_slot (const MedSlot *s, gint64 case_id, MedBooking *b)
 {
@@ -254,7 +241,9 @@ book_txn (MedStore *store, gpointer data, GError **error)
   t->booking_id = med_store_book (store, t->b, t->ctx->actor, error);
   return t->booking_id != 0
       && med_service_queue_invites (store, t->ctx->centre_id, t->booking_id,
-          NULL, t->ctx->actor, NULL, error);
+          NULL, t->ctx->actor, NULL, error)
+      && med_service_queue_sms (store, t->ctx->centre_id, t->booking_id,
+          MED_SMS_BOOKED, t->ctx->actor, NULL, error);
 }
 
 static gboolean
@@ -264,7 +253,9 @@ reschedule_txn (MedStore *store, gpointer data, GError **error)
 
   return med_store_reschedule (store, t->booking_id, t->b, t->ctx->actor, error)
       && med_service_queue_invites (store, t->ctx->centre_id, t->booking_id,
-          t->before, t->ctx->actor, NULL, error);
+          t->before, t->ctx->actor, NULL, error)
+      && med_service_queue_sms (store, t->ctx->centre_id, t->booking_id,
+          MED_SMS_MOVED, t->ctx->actor, NULL, error);
 }
 
 static gboolean
@@ -274,7 +265,41 @@ cancel_txn (MedStore *store, gpointer data, GError **error)
 
   return med_store_cancel (store, t->booking_id, t->ctx->actor, error)
       && med_service_queue_invites (store, t->ctx->centre_id, t->booking_id,
-          NULL, t->ctx->actor, NULL, error);
+          NULL, t->ctx->actor, NULL, error)
+      && med_service_queue_sms (store, t->ctx->centre_id, t->booking_id,
+          MED_SMS_CANCELLED, t->ctx->actor, NULL, error);
+}
+
+/* Checks a hand-picked slot against the bookings of its own days. A
+ * clash the scheduler finds ("something is booked then") is named by the
+ * store's own re-check when it can: which room, mediator, interpreter or
+ * party, and when (med_store_error_get_conflict), for the pages to say in
+ * the reader's language. */
+static gboolean
+check_manual (CaseContext *cc, MedSlot *slot, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GError) named = NULL;
+  MedSlotRequest req;
+  MedBooking b;
+
+  if (!load_window (cc, MIN (slot->start, cc->ctx->now), slot->end, NULL,
+          error))
+    return FALSE;
+  fill_request (cc, &req);
+  if (med_scheduler_check_slot (cc->sched, &req, slot, &local))
+    return TRUE;
+  if (g_error_matches (local, MED_SCHEDULER_ERROR,
+          MED_SCHEDULER_ERROR_CONFLICT)) {
+    booking_from_slot (slot, cc->kase->id, &b);
+    if (!med_store_check_booking (cc->store, &b, cc->exclude_booking, &named)
+        && med_store_error_get_conflict (named) != NULL) {
+      g_propagate_error (error, g_steal_pointer (&named));
+      return FALSE;
+    }
+  }
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
 }
 
 static MedSlot *

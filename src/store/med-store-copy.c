@@ -53,6 +53,7 @@ static const struct
   { "web_session", "hash", "hash", FALSE },
   { "capability", "id", "id", TRUE },
   { "join_revoked", "booking_id, party_id", "booking_id, party_id", FALSE },
+  { "join_generation", "booking_id, party_id", "booking_id, party_id", FALSE },
   { "recording", "id", "id", TRUE },
   { "recording_segment", "recording_id, idx", "recording_id, idx", FALSE },
   { "consent", "booking_id, party_id", "booking_id, party_id", FALSE },

@@ -245,6 +245,11 @@ store_error_is (MedStore *store, StoreErrKind kind)
  * names, never values. */
 void store_set_error (MedStore *store, const char *what, GError **error);
 
+/* Sets a MED_STORE_ERROR_CONFLICT with the message format and a copy of c
+ * (med_store_error_get_conflict). */
+void store_set_conflict (GError **error, const MedStoreConflict *c,
+    const char *format, ...) G_GNUC_PRINTF (3, 4);
+
 /* Steps a statement expected to finish (INSERT/UPDATE/DELETE). */
 gboolean store_step_done (MedStore *store, StoreStmt *stmt, const char *what,
     GError **error);

@@ -356,6 +356,9 @@ extern const char store_migration_auth[];
 /* Migration 4: recordings, consent, interruption log, retention
  * (med-store-media.c). */
 extern const char store_migration_media[];
+/* Migration 5: the SMS channel of the outbox, links issued again, the
+ * centre's telephone (med-store-outbox.c). */
+extern const char store_migration_sms[];
 
 /* Numbered, append-only: migrations[i] takes user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -363,6 +366,7 @@ static const char *const migrations[] = {
   migration_2,
   store_migration_auth,
   store_migration_media,
+  store_migration_sms,
 };
 
 gint

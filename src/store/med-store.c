@@ -16,9 +16,119 @@
 
 #include <string.h>
 
-/* clang-format off */
-G_DEFINE_QUARK (med-store-error-quark, med_store_error)
-/* clang-format on */
+/* MED_STORE_ERROR is an extended error domain (GLib 2.68): a CONFLICT may
+ * carry what clashed (med_store_error_get_conflict), copied and freed with
+ * the GError. Registered once with g_once rather than
+ * G_DEFINE_EXTENDED_ERROR, whose first call is not thread-safe. */
+typedef struct
+{
+  MedStoreConflict *conflict; /* NULL unless set by store_set_conflict */
+} StoreErrorPrivate;
+
+/* Where GLib keeps an extended error's private data: just before the
+ * GError, aligned as gerror.c aligns it (and G_DEFINE_EXTENDED_ERROR). */
+static StoreErrorPrivate *
+error_private (const GError *error)
+{
+  const gsize sa = 2 * sizeof (gsize);
+  const gsize as = (sizeof (StoreErrorPrivate) + (sa - 1)) & -sa;
+
+  return (StoreErrorPrivate *) (((guint8 *) error) - as);
+}
+
+static MedStoreConflict *
+conflict_copy (const MedStoreConflict *c)
+{
+  MedStoreConflict *out = g_memdup2 (c, sizeof *c);
+
+  out->name = g_strdup (c->name);
+  return out;
+}
+
+static void
+conflict_free (MedStoreConflict *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->name);
+  g_free (c);
+}
+
+static void
+error_private_init (GError *error)
+{
+  error_private (error)->conflict = NULL;
+}
+
+static void
+error_private_copy (const GError *src, GError *dest)
+{
+  const MedStoreConflict *c = error_private (src)->conflict;
+
+  error_private (dest)->conflict = c != NULL ? conflict_copy (c) : NULL;
+}
+
+static void
+error_private_clear (GError *error)
+{
+  g_clear_pointer (&error_private (error)->conflict, conflict_free);
+}
+
+GQuark
+med_store_error_quark (void)
+{
+  static gsize quark = 0;
+
+  if (g_once_init_enter (&quark)) {
+    GQuark q = g_error_domain_register_static ("med-store-error-quark",
+        sizeof (StoreErrorPrivate), error_private_init, error_private_copy,
+        error_private_clear);
+
+    g_once_init_leave (&quark, q);
+  }
+  return (GQuark) quark;
+}
+
+const MedStoreConflict *
+med_store_error_get_conflict (const GError *error)
+{
+  if (!g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT))
+    return NULL;
+  return error_private (error)->conflict;
+}
+
+void
+store_set_conflict (GError **error, const MedStoreConflict *c,
+    const char *format, ...)
+{
+  va_list ap;
+  GError *e;
+
+  if (error == NULL)
+    return;
+  va_start (ap, format);
+  e = g_error_new_valist (MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT, format,
+      ap);
+  va_end (ap);
+  error_private (e)->conflict = conflict_copy (c);
+  g_propagate_error (error, e);
+}
+
+static const char *const conflict_kinds[MED_CONFLICT_N] = {
+  "room",
+  "mediator",
+  "interpreter",
+  "case",
+  "party",
+  "leave",
+  "daily-cap",
+};
+
+const char *
+med_conflict_kind_to_string (MedConflictKind k)
+{
+  return (guint) k < MED_CONFLICT_N ? conflict_kinds[k] : "unknown";
+}
 
 /* ---- opening ----------------------------------------------------------- */
 
@@ -277,6 +387,13 @@ store_now (MedStore *store)
   if (store->fixed_now != 0)
     return store->fixed_now;
   return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+MedTime
+med_store_now (MedStore *store)
+{
+  g_return_val_if_fail (store != NULL, 0);
+  return store_now (store);
 }
 
 void

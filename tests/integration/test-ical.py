@@ -191,18 +191,21 @@ class Suite:
         with open(p, "rb") as f:
             return f.read().decode("utf-8")
 
+    # the e-mail channel of the outbox: the parties' SMS are
+    # tests/http/test-sms.py's
     def outbox(self):
         r = self.med.run("outbox", "list", "--json")
         data = r.json()
-        return data if isinstance(data, list) else []
+        return [m for m in data if m.get("channel") == "mail"] \
+            if isinstance(data, list) else []
 
     def messages(self, booking=None):
-        """Outbox rows with their message text, oldest first."""
+        """Outbox rows (e-mail) with their message text, oldest first."""
         con = connect_ro(self.med.db)
         try:
             con.row_factory = sqlite3.Row
             rows = [dict(r) for r in con.execute(
-                "SELECT * FROM outbox ORDER BY id")]
+                "SELECT * FROM outbox WHERE channel = 'mail' ORDER BY id")]
         finally:
             con.close()
         return [r for r in rows if booking is None

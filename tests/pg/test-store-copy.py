@@ -37,7 +37,8 @@ TABLES = ["centre", "room", "mediator", "mediator_leave", "interpreter",
           "mcase", "party", "booking", "calendar_notice", "calendar_day",
           "audit", "attendee_status", "outbox", "outbox_ledger",
           "external_busy", "app_user", "api_token", "web_session",
-          "capability", "join_revoked", "recording", "recording_segment",
+          "capability", "join_revoked", "join_generation", "recording",
+          "recording_segment",
           "consent", "recording_event", "retention"]
 NULL = "\\N"
 
@@ -176,6 +177,8 @@ def build_centre(t, med, tmp):
     con.execute("INSERT INTO web_session VALUES (?, 1, ?, 1796608800, "
                 "1796695200)", ("ef" * 32, "c" * 32))
     con.execute("INSERT INTO join_revoked VALUES (?, ?, 1796608800)",
+                (later["id"], party))
+    con.execute("INSERT INTO join_generation VALUES (?, ?, 2, 1796608800)",
                 (later["id"], party))
     uid = con.execute("SELECT uid, sequence FROM booking WHERE id = ?",
                       (later["id"],)).fetchone()

@@ -80,27 +80,6 @@ add_case (Fixture *f, const char *number, MedCaseKind kind, const char *contact)
 }
 
 static void
-import_calendars (MedStore *store)
-{
-  static const char *const files[]
-      = { "cn-national-2025.ics", "cn-national-2026.ics" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (files); i++) {
-    g_autofree char *path
-        = g_build_filename (g_getenv ("MEDSCHED_CALENDARS"), files[i], NULL);
-    g_autofree char *data = NULL;
-    g_autoptr (MedNotice) n = NULL;
-    g_autoptr (GError) error = NULL;
-    gsize len;
-
-    g_assert_true (g_file_get_contents (path, &data, &len, &error));
-    n = med_ical_parse_notice (data, len, &error);
-    g_assert_no_error (error);
-    g_assert_true (med_store_import_notice (store, n, "test", &error));
-  }
-}
-
-static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -184,13 +163,30 @@ test_manual_and_conflict (Fixture *f, gconstpointer data)
                        &error),
       >, 0);
   g_assert_no_error (error);
-  /* the same room at 10:30 with the other mediator: taken */
+  /* the same room at 10:30 with the other mediator: taken, and the
+   * refusal names the room and the session in the way (issue 12: pages
+   * say which resource clashed, in the reader's language) */
   manual.start = t_local ("2026-12-08T10:30");
   manual.mediator_id = f->mediators[0];
   g_assert_cmpint (med_service_book (f->store, &f->ctx, k2, &manual, 0, NULL,
                        &error),
       ==, 0);
-  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_CONFLICT);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  {
+    const MedStoreConflict *c = med_store_error_get_conflict (error);
+    g_autoptr (GError) copy = g_error_copy (error);
+
+    g_assert_nonnull (c);
+    g_assert_cmpint (c->kind, ==, MED_CONFLICT_ROOM);
+    g_assert_cmpint (c->id, ==, f->rooms[0]);
+    g_assert_cmpint (c->start, ==, t_local ("2026-12-08T10:00"));
+    g_assert_cmpint (c->end, ==, t_local ("2026-12-08T11:00"));
+    g_assert_cmpint (c->booking_id, >, 0);
+    g_assert_false (c->buffer);
+    /* it travels with copies of the error */
+    g_assert_cmpstr (med_store_error_get_conflict (copy)->name, ==, c->name);
+    g_assert_cmpstr (med_conflict_kind_to_string (c->kind), ==, "room");
+  }
   g_clear_error (&error);
   /* outside working time */
   manual.start = t_local ("2026-12-08T12:30");

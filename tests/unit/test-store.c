@@ -2010,20 +2010,24 @@ test_outbox (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_audit (f), ==, audit);
 
   /* Claims come oldest first and lease the message. */
-  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  claimed
+      = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now, 300, &error);
   g_assert_no_error (error);
   g_assert_cmpint (claimed->id, ==, b);
   g_assert_cmpstr (claimed->message, ==, "second\r\n");
   g_assert_cmpint (claimed->next_attempt_at, ==, now + 300);
   g_clear_pointer (&claimed, med_outbox_message_free);
-  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  claimed
+      = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now, 300, &error);
   g_assert_cmpint (claimed->id, ==, c);
   g_clear_pointer (&claimed, med_outbox_message_free);
-  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  claimed
+      = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now, 300, &error);
   g_assert_null (claimed);
   g_assert_no_error (error);
   /* A flusher that died: the lease runs out and the message is due again. */
-  claimed = med_store_outbox_claim (f->store, now + 301, 300, &error);
+  claimed = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 301, 300,
+      &error);
   g_assert_cmpint (claimed->id, ==, b);
   g_clear_pointer (&claimed, med_outbox_message_free);
 
@@ -2065,7 +2069,8 @@ test_outbox (Fixture *f, gconstpointer data)
   g_assert_cmpint (m->next_attempt_at, ==, now + 60);
   g_assert_cmpstr (m->last_error, ==, "sendmail: exit status 75 (temporary)");
   g_clear_pointer (&m, med_outbox_message_free);
-  g_assert_null (med_store_outbox_claim (f->store, now + 59, 60, &error));
+  g_assert_null (
+      med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 59, 60, &error));
   g_assert_true (med_store_outbox_mark_failed (f->store, c, now + 60, "again",
       3, "test", &error));
   m = outbox_get (f, c);
@@ -2078,13 +2083,15 @@ test_outbox (Fixture *f, gconstpointer data)
   g_assert_cmpint (m->state, ==, MED_OUTBOX_FAILED);
   g_assert_cmpint (m->attempts, ==, 3);
   g_clear_pointer (&m, med_outbox_message_free);
-  g_assert_null (med_store_outbox_claim (f->store, now + 99999, 60, &error));
+  g_assert_null (med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 99999,
+      60, &error));
   g_assert_no_error (error);
 
   /* A failed message can be put back by hand. */
   g_assert_true (
       med_store_outbox_retry (f->store, c, now + 500, "test", &error));
-  claimed = med_store_outbox_claim (f->store, now + 500, 60, &error);
+  claimed = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 500, 60,
+      &error);
   g_assert_cmpint (claimed->id, ==, c);
   g_assert_cmpint (claimed->attempts, ==, 0);
   g_assert_false (med_store_outbox_retry (f->store, b, now, "test", &error));
@@ -2974,7 +2981,7 @@ claim_racer_run (gpointer data)
   for (;;) {
     g_autoptr (GError) err = NULL;
     g_autoptr (MedOutboxMessage) m
-        = med_store_outbox_claim (store, now, 600, &err);
+        = med_store_outbox_claim (store, "mail", now, 600, &err);
 
     if (m == NULL) {
       if (err != NULL) {

@@ -173,6 +173,9 @@ med_page_booking_action (MedReq *r, MedBooking *bk, const char *action)
     }
     med_page_redirect (r, "/cases/%" G_GINT64_FORMAT "?msg=revoked",
         bk->case_id);
+  } else if (strcmp (action, "send-link") == 0
+      || strcmp (action, "reissue-link") == 0) {
+    med_page_case_link_action (r, bk, action, form);
   } else {
     med_http_reply_error (r, 404, "not_found", "no such page");
   }

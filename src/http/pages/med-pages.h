@@ -55,6 +55,9 @@ void med_page_board_book_get (MedReq *r);
 void med_page_board_book_post (MedReq *r);
 void med_page_case_view (MedReq *r, MedCase *k);
 void med_page_case_action (MedReq *r, MedCase *k, const char *action);
+/* send-link and reissue-link of a session's party (form: party). */
+void med_page_case_link_action (MedReq *r, MedBooking *bk, const char *action,
+    GHashTable *form);
 void med_page_move_get (MedReq *r, MedBooking *bk);
 void med_page_console (MedReq *r, MedBooking *bk);
 void med_page_booking_action (MedReq *r, MedBooking *bk, const char *action);

@@ -56,6 +56,14 @@ gboolean med_store_update_centre (MedStore *store, const MedCentre *c,
 gboolean med_store_set_public_url (MedStore *store, gint64 centre_id,
     const char *url, const char *actor, GError **error);
 
+/* The centre's telephone as parties should dial it ("0891-6320000",
+ * "+86 891 632 0000"): digits with spaces, '+', '-', '(', ')' or '/',
+ * 3–20 digits, at most 32 bytes; "" removes it. Shown on the pages of a
+ * link that no longer opens a session and in the SMS of a cancellation.
+ * Audited (the centre's number is not personal data). */
+gboolean med_store_set_centre_phone (MedStore *store, gint64 centre_id,
+    const char *phone, const char *actor, GError **error);
+
 /* ---- Resources: rooms, mediators, leave, interpreters, their addresses and busy time --- */
 
 /* Resources. add returns the new id (> 0) or 0 on error. list returns
@@ -154,23 +162,29 @@ gboolean med_store_import_notice (MedStore *store, const MedNotice *n,
 /* ---- The outbox -------------------------------------------------- */
 
 /* Queues one message (booking_id, recipient_name/addr, method, sequence,
- * subject, message are read), due now. Older pending messages for the
- * same booking and recipient become superseded. Join the booking change's
- * transaction (med_store_begin) so both commit or neither. Returns the id
- * or 0. */
+ * subject, message, channel, purpose, due_at are read), due at due_at or
+ * now. Older pending messages for the same booking, recipient and channel
+ * become superseded, with one exception that keeps the day-before
+ * reminder: a reminder replaces only a pending reminder, and only a move
+ * or a cancellation replaces a pending reminder (then any pending
+ * reminder of the booking on that channel, whoever it was for: queue a
+ * change's messages before its reminders). An SMS goes to a number
+ * (med_store_sms_number's form) and has at most 2048 bytes. Join the
+ * booking change's transaction (med_store_begin) so both commit or
+ * neither. Returns the id or 0. */
 gint64 med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
     const char *actor, GError **error);
 
-/* Takes the next pending message due at now (next_attempt_at <= now,
- * oldest first) and leases it: its next attempt moves to now + lease, so
- * a second flusher does not take it too, and a flusher killed while
- * sending retries it after the lease. NULL without error when nothing is
- * due. The message text is loaded. (transfer full) */
-MedOutboxMessage *med_store_outbox_claim (MedStore *store, MedTime now,
-    gint lease_seconds, GError **error);
+/* Takes the next pending message of channel due at now (next_attempt_at
+ * <= now, oldest first) and leases it: its next attempt moves to now +
+ * lease, so a second flusher does not take it too, and a flusher killed
+ * while sending retries it after the lease. NULL without error when
+ * nothing is due. The message text is loaded. (transfer full) */
+MedOutboxMessage *med_store_outbox_claim (MedStore *store, const char *channel,
+    MedTime now, gint lease_seconds, GError **error);
 
-/* The MTA accepted it: state sent, sent_at now, and a ledger row with the
- * SHA-256 of the message text. */
+/* The MTA or the SMS gateway accepted it: state sent, sent_at now, and a
+ * ledger row with the channel and the SHA-256 of the message text. */
 gboolean med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
     const char *actor, GError **error);
 
@@ -228,6 +242,20 @@ gboolean med_store_revoke_feed_link (MedStore *store, gint64 id,
  * revoking one records its booking and party. */
 gboolean med_store_revoke_join (MedStore *store, gint64 booking_id,
     gint64 party_id, const char *actor, GError **error);
+
+/* Issues a party's link to a booking again: the generation goes up by one
+ * (the old link no longer matches anything) and a revocation is lifted.
+ * The booking must be confirmed and the party one of its case's. Audited
+ * ("join.reissue": party id and generation). *generation (optional) gets
+ * the new one. */
+gboolean med_store_join_reissue (MedStore *store, gint64 booking_id,
+    gint64 party_id, const char *actor, gint *generation, GError **error);
+
+/* Audits that a party's link was sent by hand ("join.send": party id,
+ * channel, the outbox message; no number or address). */
+gboolean med_store_join_sent (MedStore *store, gint64 booking_id,
+    gint64 party_id, const char *channel, gint64 outbox_id, const char *actor,
+    GError **error);
 
 /* ---- Recordings -------------------------------------------------- */
 

@@ -176,8 +176,11 @@ try {
 
   // the party's link
   await page.goto(caseUrl.replace(/\?.*$/, ''));
-  const link = await page.locator('a.partylink').first().getAttribute('href');
-  ok(link && link.startsWith('/join/'), 'the case page shows party links');
+  // absolute, on the centre's public URL: the path is served here
+  const href = await page.locator('a.partylink').first().getAttribute('href');
+  ok(href && /^https?:\/\/[^/]+(\/[^/]+)*\/join\/[\w-]{22}$/.test(href),
+      'the case page shows party links, absolute', href);
+  const link = href && `/join/${href.split('/join/')[1]}`;
   await page.goto(`${base}${link}`);
   const body = await page.locator('main').innerText();
   ok(body.includes('温馨调解室一'), 'the party page names the room', body);

@@ -67,6 +67,130 @@ gboolean med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
 gboolean med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, GError **error);
 
+/* ---- the day board (med-service-board.c) --------------------------------
+ *
+ * Where a case fits on a day, asked of the scheduler cell by cell (one
+ * room, one start), so that the board, the search and booking by hand
+ * answer alike; what a case needs; moving and undoing. */
+
+/* A session may be moved (rescheduled) while it is confirmed and has not
+ * ended: MED_SERVICE_ERROR_STATE otherwise. */
+gboolean med_service_may_move (const MedBooking *bk, const MedServiceCtx *ctx,
+    GError **error);
+
+typedef enum
+{
+  MED_FIT_FITS, /* slot says with whom */
+  MED_FIT_BLOCKED, /* blocks and why say why not */
+  MED_FIT_TOO_LONG, /* the session would run past the working window */
+  MED_FIT_DEADLINE, /* it would end after the case's deadline */
+  MED_FIT_PAST, /* the start has passed */
+  MED_FIT_CLOSED, /* not working time */
+} MedFitState;
+
+typedef struct
+{
+  gint64 room_id;
+  MedTime start;
+  MedFitState state;
+  MedSlot *slot; /* FITS: room, mediator, interpreter (0 = none), end, mode,
+                  * fallback (not the preferred room kind), explanation */
+  guint blocks; /* BLOCKED: MedBlock bits the search met */
+  char *why; /* BLOCKED: the scheduler's message (one line, English) */
+} MedFitCell;
+
+void med_fit_cell_free (MedFitCell *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedFitCell, med_fit_cell_free)
+
+typedef struct
+{
+  gint64 case_id;
+  gint64 booking_id; /* the session being moved, 0 = a new one */
+  gint duration_minutes;
+  GPtrArray *cells; /* MedFitCell*: per room (in id order), every start on
+                     * the step's grid inside the day's working windows */
+  guint n_fits;
+} MedDayFit;
+
+void med_day_fit_free (MedDayFit *f);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedDayFit, med_day_fit_free)
+
+/* Where case_id (a case that can be scheduled) fits on the local date, or
+ * where booking_id (a session that may be moved; case_id 0 or its case)
+ * can move to that day, keeping its length. step_minutes 0 = the
+ * centre's slot granularity. A holiday has no cells. (transfer full) */
+MedDayFit *med_service_day_fit (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, gint64 booking_id, gint year, gint month, gint day,
+    gint step_minutes, GError **error);
+/* The same for one room and start (a preview before booking). (transfer
+ * full) */
+MedFitCell *med_service_fit_at (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, gint64 booking_id, gint64 room_id, MedTime start,
+    GError **error);
+
+/* What a case needs, for the pages. */
+typedef struct
+{
+  gint duration_minutes; /* the case's, or the centre's default */
+  MedRoomKind room_kind; /* preferred */
+  const char *room_kind_why; /* static, English */
+  gboolean minors;
+  gboolean urgent;
+  guint n_parties;
+  guint n_remote; /* parties attending by video */
+  char **languages; /* the parties' languages, each once */
+  gboolean needs_interpreter; /* no mediator who handles the kind speaks
+                               * every party's language */
+} MedCaseNeeds;
+
+void med_case_needs_clear (MedCaseNeeds *n);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MedCaseNeeds, med_case_needs_clear)
+
+gboolean med_service_case_needs (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, MedCaseNeeds *out, GError **error);
+
+/* How long a booking can be undone by whoever made it. */
+#define MED_SERVICE_UNDO_SECONDS 300
+
+/* Whether ctx->actor may still undo booking_id: they made it, less than
+ * MED_SERVICE_UNDO_SECONDS ago, and it has not changed since; *until
+ * (may be NULL) gets when that ends. MED_SERVICE_ERROR_STATE otherwise. */
+gboolean med_service_undo_until (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, MedTime *until, GError **error);
+/* Undoes it: cancelled with its CANCEL messages and a "booking.undo" audit
+ * row, in one transaction. */
+gboolean med_service_undo_booking (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, GError **error);
+
+/* ---- cases after intake (med-service-case.c) ----------------------------
+ *
+ * Finding cases and changing their parties. A case's parties may change
+ * while it is at intake, dispatched, scheduled or not settled; not while a
+ * session is under way (in session) nor once it is closed (settled,
+ * referred, withdrawn): MED_SERVICE_ERROR_STATE. A case keeps at least
+ * one party. When the case has sessions to come, each must still suit the
+ * changed parties (room kind and size, video, languages, the parties'
+ * other sessions): the change is refused, naming the session and the
+ * scheduler's reason, rather than leave a booking that breaks the rules. */
+
+/* Whether k's parties may change now (error says why not). */
+gboolean med_service_may_edit_parties (const MedCase *k, GError **error);
+/* Returns the new party's id or 0. */
+gint64 med_service_add_party (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, const MedParty *p, GError **error);
+/* p->id and p->case_id name the party, the rest are its new values. */
+gboolean med_service_update_party (MedStore *store, const MedServiceCtx *ctx,
+    const MedParty *p, GError **error);
+gboolean med_service_remove_party (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, gint64 party_id, GError **error);
+/* The cases of ctx's centre matching q that user may see (a mediator: only
+ * cases with a confirmed session of theirs, whatever q->mediator_id
+ * says), limit from offset, newest intake first; *total gets how many in
+ * all. (transfer full) array of MedCase* */
+GPtrArray *med_service_find_cases (MedStore *store, const MedServiceCtx *ctx,
+    const MedUser *user, const MedCaseQuery *q, guint offset, guint limit,
+    guint *total, GError **error);
+
 /* Plans the dispatched court-mediation queue on a local date and (unless
  * dry_run) books the plan in one transaction with its invites. The plan's
  * items are in allocation order. (transfer full) */

@@ -138,9 +138,36 @@ GPtrArray *med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
 GPtrArray *med_store_list_parties (MedStore *store, gint64 case_id,
     GError **error);
 
-/* The re-checks of book (exclude_id 0) or reschedule (the booking moved)
- * without writing anything: TRUE when b could be stored now, else the
- * CONFLICT (with its MedStoreConflict) or other error book would give. */
+/* A case's party (med-store-party.c): NOT_FOUND when it is not (or no
+ * longer) one of the case's. Parties are added, corrected and removed
+ * through the write port. (transfer full) */
+MedParty *med_store_get_party (MedStore *store, gint64 case_id, gint64 party_id,
+    GError **error);
+
+/* What to find cases by; zeros and NULLs match everything. */
+typedef struct
+{
+  /* a part of the case number, of a party's name or of its contact
+   * (spaces and dashes ignored there); taken literally (no wildcards) */
+  const char *text;
+  gint status; /* MedCaseStatus, < 0 = any */
+  MedTime from, to; /* with a confirmed session overlapping [from, to) */
+  gint64 mediator_id; /* with a confirmed session with this mediator (with
+                       * from/to: the same session) */
+} MedCaseQuery;
+
+/* Cases of a centre matching q, newest intake first, limit of them from
+ * offset; *total (may be NULL) gets how many match in all. (transfer
+ * full) array of MedCase* */
+GPtrArray *med_store_search_cases (MedStore *store, gint64 centre_id,
+    const MedCaseQuery *q, guint offset, guint limit, guint *total,
+    GError **error);
+
+/* The re-checks of book (exclude_id 0) or of reschedule (exclude_id the
+ * booking moved: its case, and its room and mediator unless b gives
+ * others) without writing anything: TRUE when the store would take b now,
+ * else the error book would give (CONFLICT with its MedStoreConflict
+ * naming the resource that clashes and its booking). */
 gboolean med_store_check_booking (MedStore *store, const MedBooking *b,
     gint64 exclude_id, GError **error);
 MedBooking *med_store_get_booking (MedStore *store, gint64 id, GError **error);

@@ -395,6 +395,14 @@ precheck (const char *data, gsize len, GError **error)
             "the request body has a raw control character in a string");
         return FALSE;
       }
+      /* "\u0000": json-glib keeps the string only up to it, so "a\u0000b"
+       * would be stored as "a" without a word */
+      if (escaped && c == 'u' && i + 4 < len
+          && strncmp (data + i + 1, "0000", 4) == 0) {
+        g_set_error_literal (error, MED_HTTP_ERROR, MED_HTTP_ERROR_BAD_REQUEST,
+            "the request body has a NUL character (\\u0000) in a string");
+        return FALSE;
+      }
       if (escaped)
         escaped = FALSE;
       else if (c == '\\')

@@ -276,6 +276,10 @@ notice_text (const char *code)
             "The party has no phone number or e-mail address: "
             "give them the link below.") },
     { "feed", N_ ("Feed link made (it is shown only once).") },
+    { "undone", N_ ("Booking undone.") },
+    { "party-added", N_ ("Party added.") },
+    { "party-updated", N_ ("Party corrected.") },
+    { "party-removed", N_ ("Party removed.") },
   };
 
   for (guint i = 0; code && i < G_N_ELEMENTS (notices); i++) {

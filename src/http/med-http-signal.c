@@ -56,6 +56,8 @@ struct _Signal
   MedHttpServer *srv;
   GHashTable *calls; /* gint64 booking → CallCtx* */
   GHashTable *all_conns; /* Conn* set: every open socket */
+  GHashTable *failed; /* gint64 booking → the last attempt to open its
+                       * call failed (med_http_signal_why) */
   gboolean stopping;
   guint recheck_id; /* polls the data version while sockets are open */
 };
@@ -1138,10 +1140,12 @@ websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   if (cc == NULL) {
     g_warning ("booking %" G_GINT64_FORMAT ": cannot open the call: %s",
         a->booking_id, err->message);
+    g_hash_table_add (sig->failed, g_memdup2 (&a->booking_id, sizeof (gint64)));
     soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR,
         "internal error");
     return;
   }
+  g_hash_table_remove (sig->failed, &a->booking_id);
   /* Frames up to 4 × 64 KiB reach us and get a too_large answer; bigger
    * ones are cut by libsoup (close 1009). */
   g_object_set (ws, "max-incoming-payload-size", (guint64) 4 * MAX_FRAME,
@@ -1403,6 +1407,8 @@ med_http_signal_init (MedHttpServer *srv)
   sig->calls = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
       call_ctx_destroy);
   sig->all_conns = g_hash_table_new (NULL, NULL);
+  sig->failed
+      = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   srv->signal = sig;
   soup_server_add_handler (srv->soup, "/ws", ws_request_cb, srv, NULL);
   soup_server_add_websocket_handler (srv->soup, "/ws", NULL, NULL, websocket_cb,
@@ -1452,8 +1458,25 @@ med_http_signal_free (MedHttpServer *srv)
     conn_free (c);
   }
   g_hash_table_unref (sig->all_conns);
+  g_hash_table_unref (sig->failed);
   g_free (sig);
   srv->signal = NULL;
+}
+
+const char *
+med_http_signal_why (MedHttpServer *srv, const MedBooking *bk)
+{
+  Signal *sig = get_signal (srv);
+
+  if (sig == NULL || sig->stopping || srv->stopping)
+    return "stopping";
+  if (bk->status != MED_BOOKING_STATUS_CONFIRMED)
+    return "cancelled";
+  if (med_http_now (srv) >= bk->end + WINDOW_GRACE)
+    return "ended";
+  if (g_hash_table_contains (sig->failed, &bk->id))
+    return "call_failed";
+  return NULL;
 }
 
 #else /* !MEDSCHED_HAVE_MEDIA */
@@ -1490,6 +1513,12 @@ med_http_signal_busy (MedHttpServer *srv)
 void
 med_http_signal_free (MedHttpServer *srv)
 {
+}
+
+const char *
+med_http_signal_why (MedHttpServer *srv, const MedBooking *bk)
+{
+  return "no_calls";
 }
 
 #endif

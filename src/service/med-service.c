@@ -13,7 +13,7 @@
  * window ranks them as the whole horizon does. */
 #define G_LOG_DOMAIN "medsched-service"
 
-#include <medsched/med-service.h>
+#include "med-service-private.h"
 
 #include <med-store-write.h>
 
@@ -23,23 +23,8 @@
 G_DEFINE_QUARK (med-service-error-quark, med_service_error)
 /* clang-format on */
 
-/* Everything a slot search for one case needs. */
-typedef struct
-{
-  MedStore *store; /* (transfer none) */
-  const MedServiceCtx *ctx;
-  gint64 exclude_booking; /* rescheduling: the booking being moved */
-  MedCentre *centre;
-  MedStoreSnapshot *snap;
-  MedScheduler *sched;
-  MedCase *kase;
-  GPtrArray *parties;
-  GArray *party_busy;
-  gint64 last_mediator;
-} CaseContext;
-
-static void
-case_context_clear (CaseContext *cc)
+void
+med_service_case_context_clear (CaseContext *cc)
 {
   g_clear_pointer (&cc->sched, med_scheduler_free);
   g_clear_pointer (&cc->snap, med_store_snapshot_free);
@@ -48,8 +33,6 @@ case_context_clear (CaseContext *cc)
   g_clear_pointer (&cc->parties, g_ptr_array_unref);
   g_clear_pointer (&cc->party_busy, g_array_unref);
 }
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CaseContext, case_context_clear)
 
 static gboolean
 check_schedulable (const MedCase *k, GError **error)
@@ -70,10 +53,9 @@ check_schedulable (const MedCase *k, GError **error)
   return FALSE;
 }
 
-/* Loads the case, its parties and their other commitments. */
-static gboolean
-load_case (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
-    gint64 exclude_booking, CaseContext *cc, GError **error)
+gboolean
+med_service_load_case (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, gint64 exclude_booking, CaseContext *cc, GError **error)
 {
   cc->store = store;
   cc->ctx = ctx;
@@ -90,12 +72,9 @@ load_case (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
   return error == NULL || *error == NULL;
 }
 
-/* (Re)loads the snapshot for [from, to) (plus a day each side for room
- * buffers and local days) and builds the scheduler over it; load (may be
- * NULL) is the mediators' load over the whole horizon. */
-static gboolean
-load_window (CaseContext *cc, MedTime from, MedTime to, GArray *load,
-    GError **error)
+gboolean
+med_service_load_window (CaseContext *cc, MedTime from, MedTime to,
+    GArray *load, GError **error)
 {
   g_clear_pointer (&cc->sched, med_scheduler_free);
   g_clear_pointer (&cc->snap, med_store_snapshot_free);
@@ -117,8 +96,8 @@ load_window (CaseContext *cc, MedTime from, MedTime to, GArray *load,
   return cc->sched != NULL;
 }
 
-static void
-fill_request (CaseContext *cc, MedSlotRequest *req)
+void
+med_service_fill_request (CaseContext *cc, MedSlotRequest *req)
 {
   memset (req, 0, sizeof *req);
   req->kase = cc->kase;
@@ -163,7 +142,7 @@ search (CaseContext *cc, MedSlotRequest *req, GError **error)
 
     if (to > full)
       to = full;
-    if (!load_window (cc, MIN (from, req->now), to, load, error))
+    if (!med_service_load_window (cc, MIN (from, req->now), to, load, error))
       return NULL;
     req->horizon_end = window_days[w] ? to : 0;
     slots = med_scheduler_find_slots (cc->sched, req, NULL, &local);
@@ -199,9 +178,9 @@ med_service_find_slots (MedStore *store, const MedServiceCtx *ctx,
   MedSlotRequest req;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, NULL);
-  if (!load_case (store, ctx, case_id, 0, &cc, error))
+  if (!med_service_load_case (store, ctx, case_id, 0, &cc, error))
     return NULL;
-  fill_request (&cc, &req);
+  med_service_fill_request (&cc, &req);
   req.not_before = not_before;
   req.duration_minutes = duration_minutes;
   req.max_results = count;
@@ -231,6 +210,7 @@ typedef struct
   const MedBooking *b;
   gint64 booking_id; /* reschedule, cancel: the booking; book: its new id */
   const MedBooking *before; /* reschedule: as it was */
+  gboolean undo; /* cancel: an undo by whoever booked it */
 } BookingTxn;
 
 static gboolean
@@ -263,7 +243,16 @@ cancel_txn (MedStore *store, gpointer data, GError **error)
 {
   BookingTxn *t = data;
 
-  return med_store_cancel (store, t->booking_id, t->ctx->actor, error)
+  g_autofree char *detail
+      = g_strdup_printf ("{\"undone\":%" G_GINT64_FORMAT "}", t->booking_id);
+
+  return (!t->undo
+             || med_service_undo_until (store, t->ctx, t->booking_id, NULL,
+                 error))
+      && med_store_cancel (store, t->booking_id, t->ctx->actor, error)
+      && (!t->undo
+          || med_store_add_audit (store, t->ctx->actor, "booking.undo",
+              "booking", t->booking_id, detail, error))
       && med_service_queue_invites (store, t->ctx->centre_id, t->booking_id,
           NULL, t->ctx->actor, NULL, error)
       && med_service_queue_sms (store, t->ctx->centre_id, t->booking_id,
@@ -275,18 +264,18 @@ cancel_txn (MedStore *store, gpointer data, GError **error)
  * store's own re-check when it can: which room, mediator, interpreter or
  * party, and when (med_store_error_get_conflict), for the pages to say in
  * the reader's language. */
-static gboolean
-check_manual (CaseContext *cc, MedSlot *slot, GError **error)
+gboolean
+med_service_check_manual (CaseContext *cc, MedSlot *slot, GError **error)
 {
   g_autoptr (GError) local = NULL;
   g_autoptr (GError) named = NULL;
   MedSlotRequest req;
   MedBooking b;
 
-  if (!load_window (cc, MIN (slot->start, cc->ctx->now), slot->end, NULL,
-          error))
+  if (!med_service_load_window (cc, MIN (slot->start, cc->ctx->now), slot->end,
+          NULL, error))
     return FALSE;
-  fill_request (cc, &req);
+  med_service_fill_request (cc, &req);
   if (med_scheduler_check_slot (cc->sched, &req, slot, &local))
     return TRUE;
   if (g_error_matches (local, MED_SCHEDULER_ERROR,
@@ -323,7 +312,7 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
   BookingTxn t = { ctx, &b, 0, NULL };
 
   g_return_val_if_fail (store != NULL && ctx != NULL, 0);
-  if (!load_case (store, ctx, case_id, 0, &cc, error))
+  if (!med_service_load_case (store, ctx, case_id, 0, &cc, error))
     return 0;
   if (manual != NULL) {
     slot = copy_manual (manual);
@@ -334,13 +323,13 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
 
       slot->end = slot->start + (MedTime) minutes * 60;
     }
-    if (!check_manual (&cc, slot, error))
+    if (!med_service_check_manual (&cc, slot, error))
       return 0;
   } else {
     MedSlotRequest req;
     g_autoptr (GPtrArray) slots = NULL;
 
-    fill_request (&cc, &req);
+    med_service_fill_request (&cc, &req);
     req.duration_minutes = duration_minutes;
     slots = search (&cc, &req, error);
     if (slots == NULL)
@@ -370,12 +359,9 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
   old = med_store_get_booking (store, booking_id, error);
   if (old == NULL)
     return FALSE;
-  if (old->status != MED_BOOKING_STATUS_CONFIRMED) {
-    g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE,
-        "booking %" G_GINT64_FORMAT " is cancelled", booking_id);
+  if (!med_service_may_move (old, ctx, error))
     return FALSE;
-  }
-  if (!load_case (store, ctx, old->case_id, booking_id, &cc, error))
+  if (!med_service_load_case (store, ctx, old->case_id, booking_id, &cc, error))
     return FALSE;
   if (manual != NULL) {
     slot = copy_manual (manual);
@@ -387,7 +373,7 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
       slot->interpreter_id = old->interpreter_id;
     if (slot->end <= slot->start)
       slot->end = slot->start + (old->end - old->start);
-    if (!check_manual (&cc, slot, error))
+    if (!med_service_check_manual (&cc, slot, error))
       return FALSE;
   } else {
     MedSlotRequest req;
@@ -395,7 +381,7 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
     guint pick;
     MedSlot *first;
 
-    fill_request (&cc, &req);
+    med_service_fill_request (&cc, &req);
     req.duration_minutes = (gint) ((old->end - old->start) / 60);
     req.max_results = 2;
     slots = search (&cc, &req, error);
@@ -420,13 +406,20 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
 }
 
 gboolean
-med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
-    gint64 booking_id, GError **error)
+med_service_cancel_txn (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gboolean undo, GError **error)
 {
-  BookingTxn t = { ctx, NULL, booking_id, NULL };
+  BookingTxn t = { ctx, NULL, booking_id, NULL, undo };
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
   return med_store_run (store, cancel_txn, &t, error);
+}
+
+gboolean
+med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, GError **error)
+{
+  return med_service_cancel_txn (store, ctx, booking_id, FALSE, error);
 }
 
 typedef struct

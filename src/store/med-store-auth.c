@@ -715,7 +715,8 @@ med_store_revoke_join (MedStore *store, gint64 booking_id, gint64 party_id,
   st = store_stmt (store,
       "INSERT INTO join_revoked (booking_id, party_id, revoked_at) "
       "SELECT b.id, p.id, ?3 FROM booking b JOIN party p ON p.case_id = "
-      "b.case_id WHERE b.id = ?1 AND p.id = ?2 ON CONFLICT DO NOTHING",
+      "b.case_id WHERE b.id = ?1 AND p.id = ?2 AND p.removed_at = 0 "
+      "ON CONFLICT DO NOTHING",
       error);
   if (st == NULL)
     goto out;

@@ -611,6 +611,7 @@ check_plan (MedStore *store, const Plan *p, GError **error)
           "SELECT b.id, b.start_at, b.end_at, b.end_at "
           "FROM party p1 CROSS JOIN party p2 CROSS JOIN booking b "
           "WHERE p1.case_id = ?1 AND p1.contact <> '' AND "
+          "p1.removed_at = 0 AND p2.removed_at = 0 AND "
           "p2.contact = p1.contact AND p2.contact <> '' AND "
           "p2.case_id <> p1.case_id AND b.case_id = p2.case_id AND "
           "b.status = 'confirmed' AND b.id <> ?2 AND b.start_at < ?3 AND "
@@ -990,7 +991,8 @@ med_store_party_busy (MedStore *store, gint64 case_id,
       "status = 'confirmed' AND id <> ?2 AND (case_id = ?1 OR case_id IN ("
       "SELECT p2.case_id FROM party p1 JOIN party p2 ON "
       "p2.contact = p1.contact WHERE p1.case_id = ?1 AND "
-      "p1.contact <> '' AND p2.contact <> '')) ORDER BY start_at, id",
+      "p1.contact <> '' AND p2.contact <> '' AND p1.removed_at = 0 AND "
+      "p2.removed_at = 0)) ORDER BY start_at, id",
       error);
   if (st == NULL)
     return NULL;

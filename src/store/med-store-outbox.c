@@ -509,7 +509,7 @@ med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
       "SELECT b.uid, coalesce (g.generation, 0) FROM "
       "booking b JOIN party p ON p.case_id = b.case_id LEFT JOIN "
       "join_generation g ON g.booking_id = b.id AND g.party_id = p.id "
-      "WHERE b.id = ?1 AND p.id = ?2",
+      "WHERE b.id = ?1 AND p.id = ?2 AND p.removed_at = 0",
       error);
   if (st == NULL)
     return NULL;
@@ -652,8 +652,8 @@ med_store_join_lookup (MedStore *store, const char *token, MedTime from,
       "SELECT b.id, b.uid, p.id, coalesce (g.generation, 0) FROM booking b "
       "JOIN party p ON p.case_id = b.case_id LEFT JOIN join_generation g ON "
       "g.booking_id = b.id AND g.party_id = p.id WHERE "
-      "b.status = 'confirmed' AND b.end_at > ?1 AND b.start_at < ?2 "
-      "ORDER BY b.id, p.id",
+      "b.status = 'confirmed' AND p.removed_at = 0 AND b.end_at > ?1 AND "
+      "b.start_at < ?2 ORDER BY b.id, p.id",
       FALSE, token, from, to, booking_id, party_id,
       "no session in that time window has this join token", error);
 }
@@ -668,8 +668,9 @@ med_store_join_lookup_replaced (MedStore *store, const char *token,
   /* only links issued again have earlier generations: few rows */
   return scan_tokens (store,
       "SELECT b.id, b.uid, g.party_id, g.generation FROM "
-      "join_generation g JOIN booking b ON b.id = g.booking_id WHERE "
-      "b.status = 'confirmed' AND b.end_at > ?1 AND b.start_at < ?2 "
+      "join_generation g JOIN booking b ON b.id = g.booking_id JOIN party p "
+      "ON p.id = g.party_id WHERE b.status = 'confirmed' AND "
+      "p.removed_at = 0 AND b.end_at > ?1 AND b.start_at < ?2 "
       "ORDER BY b.id, g.party_id",
       TRUE, token, from, to, booking_id, party_id,
       "no link issued again has this join token", error);
@@ -820,8 +821,8 @@ find_attendee (MedStore *store, gint64 booking_id, const char *email,
       "interpreter i ON i.id = b.interpreter_id WHERE b.id = ?1 AND "
       "i.email <> '' AND lower(i.email) = lower(?2) "
       "UNION ALL SELECT 'party', p.id FROM booking b JOIN party p ON "
-      "p.case_id = b.case_id WHERE b.id = ?1 AND p.contact <> '' AND "
-      "lower(p.contact) = lower(?2) LIMIT 1",
+      "p.case_id = b.case_id WHERE b.id = ?1 AND p.removed_at = 0 AND "
+      "p.contact <> '' AND lower(p.contact) = lower(?2) LIMIT 1",
       error);
   int rc;
 

@@ -311,6 +311,22 @@ gboolean store_corrupt_enum (GError **error, GError *from);
   }                                                                            \
   G_STMT_END
 
+/* Cases and parties as rows (med-store.c), shared with med-store-party.c:
+ * the columns of a case in the order store_read_case reads them, the
+ * readers (FALSE on a damaged enum word) and the check of one party
+ * (index names it in the message, from 0). */
+#define STORE_CASE_COLUMNS                                                     \
+  "id, centre_id, number, kind, status, department, intake_at, deadline, "     \
+  "minors, urgent, duration_minutes, summary"
+gboolean store_read_case (StoreStmt *st, MedCase **out, GError **error);
+/* columns: id, case_id, name, role, language, attendance, contact */
+gboolean store_read_party (StoreStmt *st, MedParty **out, GError **error);
+gboolean store_check_party (const MedParty *p, guint index, GError **error);
+/* Steps st to its end, reading a case from each row (STORE_CASE_COLUMNS);
+ * what names the query in an error. (transfer full) */
+GPtrArray *store_read_cases (MedStore *store, StoreStmt *st, const char *what,
+    GError **error);
+
 /* Loads the case's status and centre; NOT_FOUND when missing. */
 gboolean store_case_state (MedStore *store, gint64 case_id,
     MedCaseStatus *status, gint64 *centre_id, GError **error);

@@ -359,6 +359,9 @@ extern const char store_migration_media[];
 /* Migration 5: the SMS channel of the outbox, links issued again, the
  * centre's telephone (med-store-outbox.c). */
 extern const char store_migration_sms[];
+/* Migration 6: parties removed from a case are kept, marked removed
+ * (med-store-party.c). */
+extern const char store_migration_party[];
 
 /* Numbered, append-only: migrations[i] takes user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -367,6 +370,7 @@ static const char *const migrations[] = {
   store_migration_auth,
   store_migration_media,
   store_migration_sms,
+  store_migration_party,
 };
 
 gint

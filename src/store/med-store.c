@@ -1403,8 +1403,8 @@ bad:
   return FALSE;
 }
 
-static gboolean
-check_party (const MedParty *p, guint index, GError **error)
+gboolean
+store_check_party (const MedParty *p, guint index, GError **error)
 {
   GError *local = NULL;
 
@@ -1452,7 +1452,7 @@ insert_case (MedStore *store, const MedCase *c, gint64 centre_id,
     return 0;
   }
   for (guint i = 0; i < n_parties; i++) {
-    if (!check_party (parties->pdata[i], i, error))
+    if (!store_check_party (parties->pdata[i], i, error))
       return 0;
   }
   if (!require_centre (store, centre_id, error))
@@ -1553,12 +1553,8 @@ med_store_add_case (MedStore *store, const MedCase *c, GPtrArray *parties,
   return id;
 }
 
-#define CASE_COLUMNS                                                           \
-  "id, centre_id, number, kind, status, department, intake_at, deadline, "     \
-  "minors, urgent, duration_minutes, summary"
-
-static gboolean
-read_case (StoreStmt *st, MedCase **out, GError **error)
+gboolean
+store_read_case (StoreStmt *st, MedCase **out, GError **error)
 {
   g_autoptr (MedCase) c = med_case_new ();
 
@@ -1594,7 +1590,7 @@ get_case_by (MedStore *store, const char *sql, gint64 id, const char *number,
     store_bind_text (st, 2, number);
   rc = store_step (st);
   if (rc == STORE_ROW) {
-    read_case (st, &c, error);
+    store_read_case (st, &c, error);
   } else if (rc == STORE_DONE) {
     if (number != NULL)
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
@@ -1612,7 +1608,7 @@ med_store_get_case (MedStore *store, gint64 id, GError **error)
 {
   g_return_val_if_fail (store != NULL, NULL);
   return get_case_by (store,
-      "SELECT " CASE_COLUMNS " FROM mcase WHERE "
+      "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
       "id = ?1",
       id, NULL, error);
 }
@@ -1624,7 +1620,7 @@ med_store_find_case (MedStore *store, gint64 centre_id, const char *number,
   g_return_val_if_fail (store != NULL && number != NULL, NULL);
   /* numbers are unique within a centre, not across a province */
   return get_case_by (store,
-      "SELECT " CASE_COLUMNS " FROM mcase WHERE "
+      "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
       "centre_id = ?1 AND number = ?2",
       centre_id, number, error);
 }
@@ -1633,14 +1629,12 @@ GPtrArray *
 med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
     GError **error)
 {
-  g_autoptr (GPtrArray) list = NULL;
   g_autoptr (StoreStmt) st = NULL;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
 
   st = store_stmt (store,
-      "SELECT " CASE_COLUMNS " FROM mcase WHERE "
+      "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
       "centre_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) ORDER BY id",
       error);
   if (st == NULL)
@@ -1650,23 +1644,33 @@ med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
     store_bind_text (st, 2, med_case_status_to_string (status));
   else if (status >= MED_CASE_STATUS_N)
     store_bind_text (st, 2, ""); /* matches nothing */
-  list = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  return store_read_cases (store, st, "listing cases", error);
+}
+
+GPtrArray *
+store_read_cases (MedStore *store, StoreStmt *st, const char *what,
+    GError **error)
+{
+  g_autoptr (GPtrArray) list
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  int rc;
+
   while ((rc = store_step (st)) == STORE_ROW) {
     MedCase *c = NULL;
 
-    if (!read_case (st, &c, error))
+    if (!store_read_case (st, &c, error))
       return NULL;
     g_ptr_array_add (list, c);
   }
   if (rc != STORE_DONE) {
-    store_set_error (store, "listing cases", error);
+    store_set_error (store, what, error);
     return NULL;
   }
   return g_steal_pointer (&list);
 }
 
-static gboolean
-read_party (StoreStmt *st, MedParty **out, GError **error)
+gboolean
+store_read_party (StoreStmt *st, MedParty **out, GError **error)
 {
   g_autoptr (MedParty) p = med_party_new ();
 
@@ -1692,7 +1696,8 @@ med_store_list_parties (MedStore *store, gint64 case_id, GError **error)
 
   st = store_stmt (store,
       "SELECT id, case_id, name, role, language, "
-      "attendance, contact FROM party WHERE case_id = ?1 ORDER BY id",
+      "attendance, contact FROM party WHERE case_id = ?1 AND "
+      "removed_at = 0 ORDER BY id",
       error);
   if (st == NULL)
     return NULL;
@@ -1701,7 +1706,7 @@ med_store_list_parties (MedStore *store, gint64 case_id, GError **error)
   while ((rc = store_step (st)) == STORE_ROW) {
     MedParty *p = NULL;
 
-    if (!read_party (st, &p, error))
+    if (!store_read_party (st, &p, error))
       return NULL;
     g_ptr_array_add (list, p);
   }

@@ -662,10 +662,11 @@ def test_feeds(s):
          and CASE_A not in a,
          "the public room board: CLASS:CONFIDENTIAL, no names, no case",
          a[:3000])
-    # something unrelated to that room changes
+    # something unrelated to that room changes (case B's session is moved
+    # before it begins: a finished session is not moved)
     s.succeeds("book case B elsewhere (unrelated to room 1)", "reschedule",
                s.ids["B"], "--at", "2026-12-11T14:30",
-               now="2026-12-07T11:00")
+               now="2026-12-07T08:30")
     s.succeeds("a note on a session in another room", "booking", "note",
                s.ids["B"], "带上合同", now="2026-12-07T11:05")
     c = s.output("feed-room-1-after-unrelated.ics", "feed", "room", warm1,

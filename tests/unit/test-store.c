@@ -310,10 +310,10 @@ test_open_fresh (Fixture *f, gconstpointer data)
     g_assert_cmpint (raw_int (db,
                          "SELECT count(*) FROM pg_trigger WHERE tgname IN ("
                          "'booking_guard', 'booking_parties', "
-                         "'audit_no_change', 'audit_no_truncate', "
-                         "'outbox_ledger_no_change', "
+                         "'party_bookings', 'audit_no_change', "
+                         "'audit_no_truncate', 'outbox_ledger_no_change', "
                          "'outbox_ledger_no_truncate')"),
-        ==, 6);
+        ==, 7);
     g_assert_cmpint (raw_int (db,
                          "SELECT length(value) FROM medsched_meta "
                          "WHERE key = 'join_secret'"),
@@ -3233,6 +3233,57 @@ test_pg_run_retries (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* PostgreSQL keeps the parties' contacts of every confirmed session in
+ * booking_party for its exclusion constraint: removing, adding or
+ * correcting a party follows there, so the database neither holds a
+ * removed person's time nor lets a correction put someone in two places
+ * at once. */
+static void
+test_pg_party_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) parties = NULL;
+  g_autoptr (MedParty) shared = NULL;
+  MedParty *other;
+  RawDb *db;
+
+  booked_9_to_10 (f);
+  /* case3 shares the applicant's phone with case1 */
+  assert_refused (f, f->case3, f->room2, f->med2, 0, "2026-12-07T09:30",
+      "2026-12-07T10:30", "a party of case (2026)藏0102民调3号");
+  parties = med_store_list_parties (f->store, f->case1, &error);
+  g_assert_no_error (error);
+  g_assert_true (med_store_remove_party (f->store, f->case1,
+      ((MedParty *) parties->pdata[0])->id, "test", &error));
+  g_assert_no_error (error);
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_int (db,
+                       "SELECT count(*) FROM booking_party WHERE contact = "
+                       "'13800000001'"),
+      ==, 0);
+  raw_close (db);
+  /* the removed party's time is free, for the store and for the schema */
+  g_assert_cmpint (book (f, f->case3, f->room2, f->med2, 0, "2026-12-07T09:30",
+                       "2026-12-07T10:30", &error),
+      >, 0);
+  g_assert_no_error (error);
+  /* a correction that makes case1's other party case3's applicant clashes
+   * with the session just booked */
+  other = parties->pdata[1];
+  shared = med_party_new ();
+  shared->id = other->id;
+  shared->case_id = f->case1;
+  shared->name = g_strdup (other->name);
+  shared->role = other->role;
+  shared->language = g_strdup (other->language);
+  shared->attendance = other->attendance;
+  shared->contact = g_strdup ("13800000001");
+  g_assert_false (med_store_update_party (f->store, shared, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "booking_party_free"));
+  g_assert_true (med_store_check (f->store, NULL));
+}
+
 /* A PostgreSQL database is backed up by PostgreSQL's tools: medsched
  * says so and writes nothing. */
 static void
@@ -3299,6 +3350,7 @@ main (int argc, char **argv)
     { "/store/race/audit-chain", test_race_audit_chain },
     { "/store/data-version/other-connections", test_data_version },
     { "/store/postgresql/reconnect", test_pg_reconnect, 2 },
+    { "/store/postgresql/party-sessions", test_pg_party_sessions, 2 },
     { "/store/postgresql/run-retries-once", test_pg_run_retries, 2 },
     { "/store/race/outbox-claims", test_race_outbox_claims },
     { "/store/audit/anchor", test_audit_anchor },

@@ -1,9 +1,11 @@
-/* med-page-case.c — the case page (facts, parties, sessions with the
- * parties' links, console, move and cancel, recordings, actions, audit
- * trail; templates/case.html) and the case actions posted from pages:
- * dispatch, status, book the earliest slot, make a feed link; and the
- * actions on a party's link posted from a session of the page (send it by
- * SMS or e-mail, issue it again). */
+/* med-page-case.c — the case page (facts, parties with their Correct and
+ * Remove buttons and Add a party while the case's state allows it,
+ * sessions with the parties' links, console, move and cancel, recordings,
+ * actions, audit trail; templates/case.html) and the case actions posted
+ * from pages: dispatch, status, book the earliest slot, make a feed link;
+ * and the actions on a party's link posted from a session of the page
+ * (send it by SMS or e-mail, issue it again). The party forms are
+ * med-page-cases.c's. */
 #define G_LOG_DOMAIN "medsched-http"
 
 #include "med-pages.h"
@@ -104,16 +106,19 @@ med_page_case_view (MedReq *r, MedCase *k)
   med_json_str (b, "intake", intake);
   med_json_str (b, "summary", k->summary && *k->summary ? k->summary : NULL);
   med_json_bool (b, "office", office);
-  if (feed != NULL && strlen (feed) < 128) {
-    g_autofree char *base
-        = med_store_get_public_url (r->srv->store, k->centre_id, NULL);
-    const char *host = base && g_str_has_prefix (base, "https://") ? base + 8
-        : base && g_str_has_prefix (base, "http://")               ? base + 7
-                                                                   : base;
-    g_autofree char *url = g_strconcat ("webcal://", host ? host : "",
-        "/feeds/", feed, ".ics", NULL);
+  {
+    g_autofree char *url = med_page_webcal (r, feed);
 
     med_json_str (b, "feed", url);
+  }
+  /* clerks correct, add and remove parties while the case's state allows
+   * it (med_service_may_edit_parties) */
+  {
+    g_autoptr (GError) locked = NULL;
+    gboolean editable = office && med_service_may_edit_parties (k, &locked);
+
+    med_json_bool (b, "edit_parties", editable);
+    med_json_bool (b, "parties_locked", office && !editable);
   }
   json_builder_set_member_name (b, "parties");
   json_builder_begin_array (b);
@@ -122,6 +127,8 @@ med_page_case_view (MedReq *r, MedCase *k)
     MedLang l;
 
     json_builder_begin_object (b);
+    med_json_int (b, "party_id", p->id);
+    med_json_bool (b, "last", parties->len == 1);
     med_json_text (r, b, "name", p->name);
     med_json_str (b, "role", T (med_party_role_label (p->role)));
     med_json_str (b, "language",

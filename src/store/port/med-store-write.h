@@ -104,6 +104,24 @@ gboolean med_store_set_case_status (MedStore *store, gint64 case_id,
     MedCaseStatus to, MedDepartment department, const char *actor,
     GError **error);
 
+/* A case's parties after intake (med-store-party.c). The rules (which
+ * case states allow it, a case keeps one party) are the service's; these
+ * only check the values and write them with their audit row (entity
+ * "case": "party.add", "party.update" naming the fields changed,
+ * "party.remove"; ids and field names, never values). A removed party is
+ * kept, marked removed, and left out of every listing, link and check:
+ * its id is never reused. */
+/* Returns the new party's id or 0 (at most MED_MAX_PARTIES a case). */
+gint64 med_store_add_party (MedStore *store, gint64 case_id, const MedParty *p,
+    const char *actor, GError **error);
+/* p->id and p->case_id name the party; the other fields are its new
+ * values. Nothing changed: no audit row. */
+gboolean med_store_update_party (MedStore *store, const MedParty *p,
+    const char *actor, GError **error);
+gboolean med_store_remove_party (MedStore *store, gint64 case_id,
+    gint64 party_id, const char *actor, GError **error);
+
+
 /* Imports a whole document in one transaction (rooms, mediators,
  * interpreters, cases with parties). Nothing is written on error.
  * Counts (optional) are set on success. */
@@ -134,6 +152,14 @@ gboolean med_store_reschedule (MedStore *store, gint64 booking_id,
  * dispatched if it has no other confirmed booking. */
 gboolean med_store_cancel (MedStore *store, gint64 booking_id,
     const char *actor, GError **error);
+
+/* An audit row for a decision the service takes itself (an undone
+ * booking, …), joining an open transaction: action and entity are
+ * lowercase words ("booking.undo", "booking"), detail a JSON object of
+ * ids and states (no personal data) or NULL. */
+gboolean med_store_add_audit (MedStore *store, const char *actor,
+    const char *action, const char *entity, gint64 entity_id,
+    const char *detail, GError **error);
 
 /* A text-only edit: sets the note (multi-line, at most 4096 bytes) and
  * updated_at; SEQUENCE stays. A cancelled booking keeps its note. */

@@ -227,5 +227,15 @@ med_service_restore (const char *backup, const char *target,
     const MedAuditAnchor *anchor, MedTime now, MedStoreRestore *out,
     GError **error)
 {
-  return med_store_restore (backup, target, anchor, now, out, error);
+  /* a backup is a SQLite file and replaces one; into PostgreSQL it goes
+   * with store copy */
+  if (!med_store_url_is_file (target)) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "restore replaces a SQLite file; to put a backup into PostgreSQL, "
+        "copy it into an empty database with medsched store copy");
+    return FALSE;
+  }
+  return med_store_restore (backup,
+      g_str_has_prefix (target, "sqlite:") ? target + 7 : target, anchor, now,
+      out, error);
 }

@@ -355,18 +355,6 @@ out:
   return ok;
 }
 
-static void
-remove_file_store (const char *path)
-{
-  static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-    g_autofree char *p = g_strconcat (path, suffixes[i], NULL);
-
-    g_unlink (p);
-  }
-}
-
 gboolean
 med_store_copy (const char *from, const char *to, MedStoreCopy *out,
     GError **error)
@@ -455,7 +443,7 @@ out:
   store_txn_end (&txn);
   if (!ok && new_file != NULL) {
     g_clear_pointer (&dst, med_store_close);
-    remove_file_store (new_file);
+    store_remove_db_files (new_file);
   }
   return ok;
 }

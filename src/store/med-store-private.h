@@ -250,6 +250,16 @@ void store_set_error (MedStore *store, const char *what, GError **error);
 void store_set_conflict (GError **error, const MedStoreConflict *c,
     const char *format, ...) G_GNUC_PRINTF (3, 4);
 
+/* The first column of the first row of a one-row query (0 without a
+ * row). */
+gboolean store_query_int (MedStore *store, const char *sql, gint64 *out,
+    GError **error);
+/* TOO_NEW when a database's schema version is above the one this build
+ * knows. */
+gboolean store_check_not_newer (gint64 version, gint64 known, GError **error);
+/* Removes a SQLite file and whatever SQLite may have left beside it. */
+void store_remove_db_files (const char *path);
+
 /* Steps a statement expected to finish (INSERT/UPDATE/DELETE). */
 gboolean store_step_done (MedStore *store, StoreStmt *stmt, const char *what,
     GError **error);

@@ -14,6 +14,8 @@
 
 #include "med-store-private.h"
 
+#include <glib/gstdio.h>
+
 #include <string.h>
 
 /* MED_STORE_ERROR is an extended error domain (GLib 2.68): a CONFLICT may
@@ -329,6 +331,46 @@ store_set_error (MedStore *store, const char *what, GError **error)
     default:
       g_set_error (error, MED_STORE_ERROR, code, "%s: %s", what, msg);
       break;
+  }
+}
+
+gboolean
+store_query_int (MedStore *store, const char *sql, gint64 *out, GError **error)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  rc = store_step (st);
+  *out = rc == STORE_ROW ? store_column_int64 (st, 0) : 0;
+  if (rc == STORE_ROW || rc == STORE_DONE)
+    return TRUE;
+  store_set_error (store, "reading the store", error);
+  return FALSE;
+}
+
+gboolean
+store_check_not_newer (gint64 version, gint64 known, GError **error)
+{
+  if (version <= known)
+    return TRUE;
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW,
+      "database schema version %" G_GINT64_FORMAT " is newer than this "
+      "medsched (knows %" G_GINT64_FORMAT "); upgrade medsched",
+      version, known);
+  return FALSE;
+}
+
+void
+store_remove_db_files (const char *path)
+{
+  static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+    g_autofree char *p = g_strconcat (path, suffixes[i], NULL);
+
+    g_unlink (p);
   }
 }
 

@@ -229,7 +229,8 @@ keep_log (Fixture *f)
   if (root == NULL || !g_file_get_contents (src, &data, &len, NULL))
     return;
   name = g_strdelimit (g_strdup (g_test_get_path ()), "/", '-');
-  dir = g_build_filename (root, "test-api", NULL);
+  dir = g_build_filename (root, test_db_pg () ? "test-api-pg" : "test-api",
+      NULL);
   dest = g_strdup_printf ("%s/%s.access.log", dir, name);
   if (g_mkdir_with_parents (dir, 0755) != 0
       || !g_file_set_contents (dest, data, (gssize) len, NULL))

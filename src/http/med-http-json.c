@@ -249,12 +249,12 @@ med_http_status_for_error (const GError *e, const char **code)
         *code = "busy";
         return 503;
       case MED_STORE_ERROR_UNAVAILABLE:
-        /* the database went (a failover): nothing was written */
+        /* the database is failing over or out of reach: try again */
         *code = "unavailable";
         return 503;
       case MED_STORE_ERROR_UNCERTAIN:
-        /* it went while committing: the client must look before it
-         * tries again */
+        /* the connection went during COMMIT: it may have happened, so
+         * look before trying again */
         *code = "uncertain";
         return 503;
       case MED_STORE_ERROR_INVALID:

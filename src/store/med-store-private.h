@@ -62,6 +62,7 @@ struct _MedStore
   char *path; /* file, or the URL without its password (for messages) */
   GHashTable *stmts; /* const char *sql (static) → StoreStmt* */
   gboolean in_txn; /* inside med_store_begin */
+  gboolean writer; /* the open transaction holds the writers' lock */
   MedTime fixed_now; /* 0 = the real clock (see med_store_set_now) */
   StoreErrKind err_kind; /* the driver's last error */
   char *err_msg;
@@ -356,8 +357,9 @@ void store_detail_str (GString *json, const char *key, const char *value);
 /* Closes the object and returns it. (transfer full) */
 char *store_detail_end (GString *json);
 
-/* Appends one audit row in the current transaction (the caller holds the
- * write lock, so the previous row is stable). detail is JSON or NULL. */
+/* Appends one audit row in the current transaction, which must hold the
+ * writers' lock (store_txn_begin, med_store_begin; not a shared one): the
+ * previous row is then stable. detail is JSON or NULL. */
 gboolean store_audit_append (MedStore *store, const char *actor,
     const char *action, const char *entity, gint64 entity_id,
     const char *detail, GError **error);

@@ -456,6 +456,8 @@ txn_begin (MedStore *store, StoreTxn *txn, gboolean shared, GError **error)
         error);
   else if (!(txn->open = store->drv->begin (store, shared)))
     store_set_error (store, "starting a transaction", error);
+  else
+    store->writer = !shared;
   return txn->open;
 }
 
@@ -479,9 +481,12 @@ store_txn_commit (StoreTxn *txn, GError **error)
   if (txn->savepoint) {
     if (!exec_sql (store, "RELEASE med_op", "committing", error))
       return FALSE;
-  } else if (!store->drv->commit (store)) {
-    store_set_error (store, "committing", error);
-    return FALSE;
+  } else {
+    store->writer = FALSE;
+    if (!store->drv->commit (store)) {
+      store_set_error (store, "committing", error);
+      return FALSE;
+    }
   }
   txn->open = FALSE;
   return TRUE;
@@ -495,6 +500,8 @@ store_txn_end (StoreTxn *txn)
   if (!txn->open)
     return;
   txn->open = FALSE;
+  if (!txn->savepoint)
+    store->writer = FALSE;
   if (!store->drv->in_txn (store))
     return; /* the database already rolled the whole transaction back */
   if (txn->savepoint) {
@@ -553,6 +560,7 @@ med_store_begin (MedStore *store, GError **error)
     return FALSE;
   }
   store->in_txn = TRUE;
+  store->writer = TRUE;
   return TRUE;
 }
 
@@ -562,6 +570,7 @@ med_store_commit (MedStore *store, GError **error)
   g_return_val_if_fail (store != NULL, FALSE);
   g_return_val_if_fail (store->in_txn, FALSE);
 
+  store->writer = FALSE;
   if (store->drv->commit (store)) {
     store->in_txn = FALSE;
     return TRUE;
@@ -580,6 +589,7 @@ med_store_rollback (MedStore *store)
   if (!store->in_txn)
     return;
   store->in_txn = FALSE;
+  store->writer = FALSE;
   if (store->drv->in_txn (store))
     store->drv->rollback (store);
 }

@@ -47,7 +47,8 @@ def render():
            '`%Y %m %d` are the year, month and day of a date.',
            '']
     for title, rows in (('Party-facing (join page, device check, consent, '
-                         'waiting room, call, errors)', rows_party),
+                         'waiting room, call, errors, invites, SMS)',
+                         rows_party),
                         ('Staff pages and labels', rows_staff)):
         out += ['## %s: %d entries' % (title, len(rows)), '',
                 '| # | 中文 (source) | བོད་ཡིག (to review) | English id | used in |',

@@ -84,7 +84,8 @@ write_output (const char *path, const char *text, GError **error)
 
 /* The part of an e-mail address after '@' ("medsched.invalid" if none). */
 static MedCase *
-find_case_arg (MedStore *store, const char *arg, GError **error)
+find_case_arg (MedStore *store, gint64 centre_id, const char *arg,
+    GError **error)
 {
   gint64 id;
 
@@ -92,7 +93,7 @@ find_case_arg (MedStore *store, const char *arg, GError **error)
     return NULL;
   if (med_cli_parse_id (arg, &id))
     return med_store_get_case (store, id, error);
-  return med_store_find_case (store, arg, error);
+  return med_store_find_case (store, centre_id, arg, error);
 }
 
 /* ---- invite ----------------------------------------------------------- */
@@ -218,7 +219,7 @@ med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
     return med_cli_report (g_steal_pointer (&error));
   }
   if (kind == MED_FEED_KIND_CASE) {
-    if ((kase = find_case_arg (store, argv[2], &error)) == NULL)
+    if ((kase = find_case_arg (store, g->centre_id, argv[2], &error)) == NULL)
       return med_cli_report (g_steal_pointer (&error));
     id = kase->id;
   }
@@ -305,9 +306,9 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (MedCentre) centre = NULL;
   g_autoptr (GPtrArray) list = NULL;
 
-  if (!med_cli_parse_options ("- the iMIP outbox",
-          "Lists the invites and cancellations queued for e-mail, with their "
-          "delivery state.",
+  if (!med_cli_parse_options ("- the outbox (e-mail and SMS)",
+          "Lists the invites and cancellations queued for e-mail and the "
+          "texts queued for SMS, with their delivery state.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
@@ -332,6 +333,10 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
       json_builder_add_int_value (b, m->id);
       json_builder_set_member_name (b, "booking_id");
       json_builder_add_int_value (b, m->booking_id);
+      json_builder_set_member_name (b, "channel");
+      json_builder_add_string_value (b, m->channel);
+      json_builder_set_member_name (b, "purpose");
+      json_builder_add_string_value (b, m->purpose);
       json_builder_set_member_name (b, "recipient_name");
       json_builder_add_string_value (b, m->recipient_name);
       json_builder_set_member_name (b, "recipient_addr");
@@ -364,7 +369,7 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
     return EXIT_OK;
   }
   {
-    g_autoptr (MedTable) t = med_table_new (8, "ID", "BOOKING", "METHOD", "SEQ",
+    g_autoptr (MedTable) t = med_table_new (8, "ID", "BOOKING", "WHAT", "SEQ",
         "TO", "STATE", "ATTEMPTS", "WHEN");
 
     for (guint i = 0; i < list->len; i++) {
@@ -385,27 +390,33 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
               m->last_error)
           : g_strdup (med_outbox_state_to_string (m->state));
 
-      med_table_add (t, id, bk, m->method, seq, m->recipient_addr, state, att,
-          when);
+      g_autofree char *what = g_strcmp0 (m->channel, MED_OUTBOX_SMS) == 0
+          ? g_strdup_printf ("SMS %s", m->purpose)
+          : g_strdup (m->method);
+
+      med_table_add (t, id, bk, what, seq, m->recipient_addr, state, att, when);
     }
     med_table_print (t, stdout);
   }
   return EXIT_OK;
 }
 
-/* What `outbox flush` prints for each message (addresses go to stdout,
- * never to logs). */
+/* What `outbox flush` prints for each message (addresses and numbers go
+ * to stdout, never to logs). */
 static void
 flush_report (const MedOutboxMessage *m, MedDeliveryOutcome outcome,
     const char *why, gpointer data)
 {
   gint attempts = m->attempts + 1;
+  g_autofree char *what = g_strcmp0 (m->channel, MED_OUTBOX_SMS) == 0
+      ? g_strdup_printf ("SMS (%s)", m->purpose)
+      : g_strdup_printf ("%s SEQUENCE %d", m->method, m->sequence);
 
   switch (outcome) {
     case MED_DELIVERY_SENT:
-      printf ("sent #%" G_GINT64_FORMAT " %s SEQUENCE %d of booking "
-              "%" G_GINT64_FORMAT " to %s\n",
-          m->id, m->method, m->sequence, m->booking_id, m->recipient_addr);
+      printf ("sent #%" G_GINT64_FORMAT " %s of booking %" G_GINT64_FORMAT
+              " to %s\n",
+          m->id, what, m->booking_id, m->recipient_addr);
       break;
     case MED_DELIVERY_RETRY:
       printf ("failed #%" G_GINT64_FORMAT " to %s (attempt %d, retry in %d "
@@ -423,62 +434,124 @@ flush_report (const MedOutboxMessage *m, MedDeliveryOutcome outcome,
   }
 }
 
+/* One pass of one channel; FALSE on a store error (in *error). */
+static gboolean
+flush_channel (MedCliGlobal *g, MedStore *store, MedTransport *transport,
+    gint max_attempts, guint lease, MedDeliveryCounts *counts, GError **error)
+{
+  MedDeliveryConfig cfg;
+
+  med_service_delivery_config_init (&cfg);
+  cfg.max_attempts = max_attempts;
+  cfg.fixed_now = g->now;
+  cfg.actor = g->actor;
+  if (lease != 0)
+    cfg.lease_seconds = lease;
+  return med_service_outbox_flush (store, transport, &cfg, flush_report, NULL,
+      counts, error);
+}
+
 int
 med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
 {
-  g_autofree char *sendmail = NULL;
-  int max_attempts = 6, code = 0;
+  g_autofree char *sendmail = NULL, *spool = NULL, *channel = NULL;
+  int max_attempts = 6, sms_timeout = 0, code = 0;
   GOptionEntry entries[]
       = { { "sendmail", 0, 0, G_OPTION_ARG_STRING, &sendmail,
               "MTA command reading the message on stdin "
               "(default $MEDSCHED_SENDMAIL or " MED_SENDMAIL_DEFAULT ")",
               "CMD" },
+          { "sms-spool", 0, 0, G_OPTION_ARG_FILENAME, &spool,
+              "gammu-smsd's spool with outbox/, sent/ and error/ (default "
+              "$MEDSCHED_SMS_SPOOL; with --channel sms "
+              "" MED_SMS_SPOOL_DEFAULT ")",
+              "DIR" },
+          { "sms-timeout", 0, 0, G_OPTION_ARG_INT, &sms_timeout,
+              "Seconds gammu-smsd gets to send an SMS (default 300)", "N" },
+          { "channel", 0, 0, G_OPTION_ARG_STRING, &channel,
+              "mail, sms or all (default all)", "WHICH" },
           { "max-attempts", 0, 0, G_OPTION_ARG_INT, &max_attempts,
               "Give a message up after N failed attempts (default 6)", "N" },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (MedTransport) mta = NULL;
-  MedDeliveryConfig cfg;
+  g_autoptr (MedTransport) gateway = NULL;
   MedDeliveryCounts counts = { 0 };
+  gboolean mail, sms;
   const char *cmd;
-  gboolean ok;
 
   if (!med_cli_parse_options ("- send due messages",
-          "Hands every due outbox message to a sendmail-compatible MTA, one "
-          "at a time; a message is marked sent only once the MTA accepted "
-          "it (exit status 0). Failures are retried after 1 min, 5 min, "
-          "30 min, 2 h, then every 6 h. `medsched serve` delivers the same "
-          "way by itself; running both at once sends each message once.",
+          "Hands every due outbox message to its transport, one at a time: "
+          "e-mail to a sendmail-compatible MTA, SMS to gammu-smsd through "
+          "its spool (when one is named: --sms-spool, $MEDSCHED_SMS_SPOOL, "
+          "or --channel sms for " MED_SMS_SPOOL_DEFAULT "). A message is "
+          "marked sent only once the MTA accepted it (exit status 0) or "
+          "gammu-smsd moved it to sent/. Failures are retried after 1 min, "
+          "5 min, 30 min, 2 h, then every 6 h. `medsched serve` delivers the "
+          "same way by itself; running both at once sends each message "
+          "once.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
     return usage_error ("outbox flush takes no arguments");
   if (max_attempts < 1 || max_attempts > 100)
     return usage_error ("--max-attempts must be 1–100");
+  if (sms_timeout < 0 || sms_timeout > 3600)
+    return usage_error ("--sms-timeout must be 1–3600");
+  if (channel == NULL || strcmp (channel, "all") == 0) {
+    mail = sms = TRUE;
+  } else if (strcmp (channel, MED_OUTBOX_MAIL) == 0
+      || strcmp (channel, MED_OUTBOX_SMS) == 0) {
+    mail = strcmp (channel, MED_OUTBOX_MAIL) == 0;
+    sms = !mail;
+  } else {
+    return usage_error ("--channel takes mail, sms or all");
+  }
   cmd = sendmail;
   if (cmd == NULL)
     cmd = g_getenv ("MEDSCHED_SENDMAIL");
-  if ((mta = med_service_sendmail_new (cmd, 0, &error)) == NULL)
+  if (mail && (mta = med_service_sendmail_new (cmd, 0, &error)) == NULL)
     return usage_error ("--sendmail: %s", error->message);
+  if (spool == NULL && g_getenv ("MEDSCHED_SMS_SPOOL") != NULL)
+    spool = g_strdup (g_getenv ("MEDSCHED_SMS_SPOOL"));
   if ((store = med_cli_open_store (g, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
-  med_service_delivery_config_init (&cfg);
-  cfg.max_attempts = max_attempts;
-  cfg.fixed_now = g->now;
-  cfg.actor = g->actor;
+  /* SMS only to a spool named here: a machine may have a spool that no
+   * gateway reads (serve's [sms] group is the usual way) */
+  if (sms && spool == NULL && mail) {
+    MedTime due = 0;
+
+    if (med_store_outbox_next_due (store, MED_OUTBOX_SMS, &due, NULL)
+        && due != 0 && due <= g->now)
+      fprintf (stderr,
+          "medsched: SMS are due; they go with --sms-spool DIR (or serve's "
+          "[sms] group)\n");
+    sms = FALSE;
+  }
+  if (sms
+      && (gateway
+             = med_service_sms_spool_new (spool, (guint) sms_timeout, &error))
+          == NULL)
+    return usage_error ("--sms-spool: %s", error->message);
   /* an MTA that exits without reading the whole message is a failed
    * attempt, not a SIGPIPE for us */
   signal (SIGPIPE, SIG_IGN);
-  ok = med_service_outbox_flush (store, g_steal_pointer (&mta), &cfg,
-      flush_report, NULL, &counts, &error);
-  fflush (stdout);
-  if (!ok)
+  if ((mta != NULL
+          && !flush_channel (g, store, g_steal_pointer (&mta), max_attempts, 0,
+              &counts, &error))
+      || (gateway != NULL
+          && !flush_channel (g, store, g_steal_pointer (&gateway), max_attempts,
+              med_service_sms_lease ((guint) sms_timeout), &counts, &error))) {
+    fflush (stdout);
     return med_cli_report (g_steal_pointer (&error));
+  }
+  fflush (stdout);
   printf ("outbox: %u sent, %u to retry, %u given up\n", counts.sent,
       counts.retry, counts.gave_up);
   if (counts.retry + counts.gave_up > 0) {
-    fprintf (stderr, "medsched: %u message(s) could not be handed to the MTA\n",
+    fprintf (stderr,
+        "medsched: %u message(s) could not be handed to their transport\n",
         counts.retry + counts.gave_up);
     return EXIT_FAILED;
   }
@@ -492,6 +565,7 @@ med_cli_cmd_outbox_retry (MedCliGlobal *g, int argc, char **argv)
   GOptionEntry entries[] = { { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
   if (!med_cli_parse_options ("MESSAGE_ID - requeue a failed message",
@@ -501,7 +575,7 @@ med_cli_cmd_outbox_retry (MedCliGlobal *g, int argc, char **argv)
   if (argc != 2 || !med_cli_parse_id (argv[1], &id))
     return usage_error ("outbox retry needs a numeric MESSAGE_ID");
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || !med_store_outbox_retry (store, id, g->now, g->actor, &error))
+      || !med_service_outbox_retry (store, &ctx, id, &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("outbox message %" G_GINT64_FORMAT " queued again\n", id);
   return EXIT_OK;
@@ -516,6 +590,7 @@ med_cli_cmd_reply_import (MedCliGlobal *g, int argc, char **argv)
   GOptionEntry entries[] = { { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autoptr (MedReply) reply = NULL;
   g_autofree char *data = NULL;
   gsize len = 0;
@@ -535,9 +610,9 @@ med_cli_cmd_reply_import (MedCliGlobal *g, int argc, char **argv)
     return med_cli_report (g_steal_pointer (&error));
   }
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || !med_store_apply_reply (store, reply->uid, reply->attendee,
+      || !med_service_apply_reply (store, &ctx, reply->uid, reply->attendee,
           med_partstat_to_string (reply->partstat), reply->sequence,
-          reply->dtstamp, g->actor, &booking, &error))
+          reply->dtstamp, &booking, &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("booking %" G_GINT64_FORMAT ": %s %s (SEQUENCE %d)\n", booking,
       reply->attendee, med_partstat_to_string (reply->partstat),
@@ -616,6 +691,7 @@ busy_import (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autoptr (MedCentre) centre = NULL;
   g_autoptr (GArray) busy = NULL;
   g_autofree char *data = NULL, *usage = NULL, *summary = NULL;
@@ -653,8 +729,7 @@ busy_import (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
     g_prefix_error (&error, "%s: ", argv[2]);
     return med_cli_report (g_steal_pointer (&error));
   }
-  if (!med_store_replace_external_busy (store, who, id, source, busy, g->actor,
-          &error))
+  if (!med_service_replace_busy (store, &ctx, who, id, source, busy, &error))
     return med_cli_report (g_steal_pointer (&error));
   a_text = med_time_format_local (a, centre->zone, "%Y-%m-%d");
   b_text = med_time_format_local (b, centre->zone, "%Y-%m-%d");
@@ -687,6 +762,7 @@ set_email (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
   if (!med_cli_parse_options ("ID [ADDR] - set the e-mail address",
@@ -699,7 +775,7 @@ set_email (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
     return usage_error ("%s email needs a numeric ID and ADDR (or --clear)",
         what);
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || !med_store_set_email (store, who, id, clear ? "" : argv[2], g->actor,
+      || !med_service_set_email (store, &ctx, who, id, clear ? "" : argv[2],
           &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("%s %" G_GINT64_FORMAT ": e-mail %s\n", what, id,
@@ -733,6 +809,7 @@ med_cli_cmd_booking_note (MedCliGlobal *g, int argc, char **argv)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autoptr (MedBooking) b = NULL;
   guint n = 0;
   gint64 id;
@@ -746,16 +823,8 @@ med_cli_cmd_booking_note (MedCliGlobal *g, int argc, char **argv)
   if (argc != 3 || !med_cli_parse_id (argv[1], &id))
     return usage_error ("booking note needs a numeric BOOKING id and TEXT");
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || !med_store_begin (store, &error))
+      || !med_service_set_note (store, &ctx, id, argv[2], notify, &n, &error))
     return med_cli_report (g_steal_pointer (&error));
-  if (!med_store_set_booking_note (store, id, argv[2], g->actor, &error)
-      || (notify
-          && !med_service_queue_invites (store, g->centre_id, id, NULL,
-              g->actor, &n, &error))
-      || !med_store_commit (store, &error)) {
-    med_store_rollback (store);
-    return med_cli_report (g_steal_pointer (&error));
-  }
   if ((b = med_store_get_booking (store, id, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
   printf ("booking %" G_GINT64_FORMAT ": note saved (SEQUENCE %d unchanged)",

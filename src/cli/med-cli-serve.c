@@ -1,7 +1,8 @@
 /* med-cli-serve.c — the commands around the HTTP server: `medsched serve`
  * (the server on the main loop until SIGINT or SIGTERM, with the outbox
- * delivery of the service layer and the daily audit anchor), `user add`,
- * `user token`, `user list`, `user revoke-tokens` and `feed-link`.
+ * delivery of the service layer — e-mail through the MTA, SMS through
+ * gammu-smsd's spool — and the daily audit anchor), `user add`, `user
+ * token`, `user list`, `user revoke-tokens` and `feed-link`.
  *
  * Secrets are printed once and never stored: the store keeps their
  * SHA-256 (med_http_hash_secret). Passwords come from a file or standard
@@ -30,14 +31,15 @@ typedef struct
 {
   GMainLoop *loop;
   MedHttpServer *srv;
-  MedStore *store; /* serve's own connection: mail, anchors */
+  MedStore *store; /* serve's own connection: mail, SMS, anchors */
   MedDelivery *mail; /* NULL when [mail] enabled = false */
-  guint mail_grace; /* seconds the MTA gets on SIGTERM */
+  MedDelivery *sms; /* NULL unless [sms] enabled = true */
+  guint mail_grace; /* seconds a transport gets on SIGTERM */
   gboolean stopping;
   guint running; /* parts not stopped yet, once stopping */
 } ServeState;
 
-/* [mail]: outbox delivery inside serve. */
+/* [mail] and [sms]: outbox delivery inside serve. */
 typedef struct
 {
   gboolean enabled;
@@ -45,56 +47,87 @@ typedef struct
   MedDeliveryConfig delivery;
 } MailConfig;
 
-static gboolean
-mail_config_uint (GKeyFile *kf, const char *path, const char *key, guint max,
-    guint *out, GError **error)
+typedef struct
 {
-  g_autofree char *s = g_key_file_get_value (kf, "mail", key, NULL);
+  gboolean enabled;
+  char *spool; /* NULL = MED_SMS_SPOOL_DEFAULT */
+  guint timeout_seconds;
+  MedDeliveryConfig delivery;
+} SmsConfig;
+
+static gboolean
+config_uint (GKeyFile *kf, const char *path, const char *group, const char *key,
+    guint max, guint *out, GError **error)
+{
+  g_autofree char *s = g_key_file_get_value (kf, group, key, NULL);
   guint64 v;
 
   if (s == NULL)
     return TRUE;
   if (!g_ascii_string_to_unsigned (g_strstrip (s), 10, 1, max, &v, NULL)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "%s: [mail] %s: an integer 1–%u is expected", path, key, max);
+        "%s: [%s] %s: an integer 1–%u is expected", path, group, key, max);
     return FALSE;
   }
   *out = (guint) v;
   return TRUE;
 }
 
-/* Reads the [mail] group of serve's config file (the other groups are
- * med_http_config_load's). Keys: enabled, sendmail, interval,
- * max-attempts; unknown keys are errors. */
+/* The keys a delivery group shares (enabled, interval, max-attempts),
+ * after checking that it has no key outside known. */
 static gboolean
-mail_config_load (MailConfig *mc, const char *path, GError **error)
+delivery_config_load (GKeyFile *kf, const char *path, const char *group,
+    const char *const *known, gboolean *enabled, MedDeliveryConfig *d,
+    GError **error)
 {
-  static const char *const known[]
-      = { "enabled", "sendmail", "interval", "max-attempts", NULL };
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_auto (GStrv) keys = NULL;
-  guint attempts = (guint) mc->delivery.max_attempts;
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
+  guint attempts = (guint) d->max_attempts;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
-    return FALSE;
-  keys = g_key_file_get_keys (kf, "mail", NULL, NULL);
   for (guint i = 0; keys && keys[i]; i++) {
     if (!g_strv_contains (known, keys[i])) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-          "%s: unknown key %s in [mail]", path, keys[i]);
+          "%s: unknown key %s in [%s]", path, keys[i], group);
       return FALSE;
     }
   }
-  if (g_key_file_has_key (kf, "mail", "enabled", NULL)) {
+  if (g_key_file_has_key (kf, group, "enabled", NULL)) {
     g_autoptr (GError) local = NULL;
 
-    mc->enabled = g_key_file_get_boolean (kf, "mail", "enabled", &local);
+    *enabled = g_key_file_get_boolean (kf, group, "enabled", &local);
     if (local != NULL) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-          "%s: [mail] enabled: true or false is expected", path);
+          "%s: [%s] enabled: true or false is expected", path, group);
       return FALSE;
     }
   }
+  if (!config_uint (kf, path, group, "interval", 3600, &d->interval_seconds,
+          error)
+      || !config_uint (kf, path, group, "max-attempts", 100, &attempts, error))
+    return FALSE;
+  d->max_attempts = (gint) attempts;
+  return TRUE;
+}
+
+/* Reads the [mail] and [sms] groups of serve's config file (the other
+ * groups are med_http_config_load's). [mail]: enabled, sendmail,
+ * interval, max-attempts; [sms]: enabled, spool, timeout, interval,
+ * max-attempts. Unknown keys are errors. */
+static gboolean
+delivery_configs_load (MailConfig *mc, SmsConfig *sc, const char *path,
+    GError **error)
+{
+  static const char *const known[]
+      = { "enabled", "sendmail", "interval", "max-attempts", NULL };
+  static const char *const sms_known[]
+      = { "enabled", "spool", "timeout", "interval", "max-attempts", NULL };
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)
+      || !delivery_config_load (kf, path, "mail", known, &mc->enabled,
+          &mc->delivery, error)
+      || !delivery_config_load (kf, path, "sms", sms_known, &sc->enabled,
+          &sc->delivery, error))
+    return FALSE;
   if (g_key_file_has_key (kf, "mail", "sendmail", NULL)) {
     g_autofree char *cmd = g_key_file_get_string (kf, "mail", "sendmail", NULL);
 
@@ -105,28 +138,38 @@ mail_config_load (MailConfig *mc, const char *path, GError **error)
     g_free (mc->sendmail);
     mc->sendmail = g_steal_pointer (&cmd);
   }
-  if (!mail_config_uint (kf, path, "interval", 3600,
-          &mc->delivery.interval_seconds, error)
-      || !mail_config_uint (kf, path, "max-attempts", 100, &attempts, error))
-    return FALSE;
-  mc->delivery.max_attempts = (gint) attempts;
-  return TRUE;
+  if (g_key_file_has_key (kf, "sms", "spool", NULL)) {
+    g_autofree char *dir = g_key_file_get_string (kf, "sms", "spool", NULL);
+
+    if (dir == NULL
+        || !med_validate_text (dir, 1024, FALSE, FALSE, "[sms] spool", error))
+      return FALSE;
+    g_free (sc->spool);
+    sc->spool = g_steal_pointer (&dir);
+  }
+  return config_uint (kf, path, "sms", "timeout", 3600, &sc->timeout_seconds,
+      error);
 }
 
 /* serve's log says what happened to each message by id and booking, never
- * to whom, nor the MTA's words (which may repeat the address); `medsched
- * outbox list` shows both. */
+ * to whom, nor the transport's words (which may repeat the address);
+ * `medsched outbox list` shows both. */
 static void
-mail_report (const MedOutboxMessage *m, MedDeliveryOutcome outcome,
+delivery_report (const MedOutboxMessage *m, MedDeliveryOutcome outcome,
     const char *why, gpointer data)
 {
   gint attempts = m->attempts + 1;
 
   switch (outcome) {
     case MED_DELIVERY_SENT:
-      g_message ("outbox #%" G_GINT64_FORMAT ": %s SEQUENCE %d of booking "
-                 "%" G_GINT64_FORMAT " handed to the MTA",
-          m->id, m->method, m->sequence, m->booking_id);
+      if (g_strcmp0 (m->channel, MED_OUTBOX_SMS) == 0)
+        g_message ("outbox #%" G_GINT64_FORMAT ": SMS (%s) of booking "
+                   "%" G_GINT64_FORMAT " sent by gammu-smsd",
+            m->id, m->purpose, m->booking_id);
+      else
+        g_message ("outbox #%" G_GINT64_FORMAT ": %s SEQUENCE %d of booking "
+                   "%" G_GINT64_FORMAT " handed to the MTA",
+            m->id, m->method, m->sequence, m->booking_id);
       break;
     case MED_DELIVERY_RETRY:
       g_message ("outbox #%" G_GINT64_FORMAT ": attempt %d failed, retry in "
@@ -139,9 +182,10 @@ mail_report (const MedOutboxMessage *m, MedDeliveryOutcome outcome,
           m->id, attempts);
       break;
     case MED_DELIVERY_RELEASED:
-      g_message ("outbox #%" G_GINT64_FORMAT ": stopped before the MTA "
+      g_message ("outbox #%" G_GINT64_FORMAT ": stopped before the %s "
                  "answered; queued again",
-          m->id);
+          m->id,
+          g_strcmp0 (m->channel, MED_OUTBOX_SMS) == 0 ? "SMS gateway" : "MTA");
       break;
   }
 }
@@ -166,8 +210,8 @@ log_anchor_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The HTTP server and the mail delivery each say when they have stopped;
- * the loop ends after both. */
+/* The HTTP server and each delivery say when they have stopped; the loop
+ * ends after all of them. */
 static gboolean
 part_stopped_cb (gpointer data)
 {
@@ -185,13 +229,16 @@ signal_cb (gpointer data)
 
   if (!s->stopping) {
     s->stopping = TRUE;
-    fprintf (stderr, "medsched: stopping (%u requests in flight%s)\n",
+    fprintf (stderr, "medsched: stopping (%u requests in flight%s%s)\n",
         med_http_server_in_flight (s->srv),
-        med_service_delivery_busy (s->mail) ? ", a message with the MTA" : "");
-    s->running = s->mail != NULL ? 2 : 1;
+        med_service_delivery_busy (s->mail) ? ", a message with the MTA" : "",
+        med_service_delivery_busy (s->sms) ? ", an SMS with gammu-smsd" : "");
+    s->running = 1 + (s->mail != NULL) + (s->sms != NULL);
     med_http_server_shutdown (s->srv, part_stopped_cb, s);
     if (s->mail != NULL)
       med_service_delivery_stop (s->mail, s->mail_grace, part_stopped_cb, s);
+    if (s->sms != NULL)
+      med_service_delivery_stop (s->sms, s->mail_grace, part_stopped_cb, s);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -211,8 +258,28 @@ start_mail (ServeState *s, MailConfig *mc, GError **error)
       || (mta = med_service_sendmail_new (cmd, 0, error)) == NULL)
     return FALSE;
   s->mail = med_service_delivery_new (s->store, g_steal_pointer (&mta),
-      &mc->delivery, mail_report, s);
+      &mc->delivery, delivery_report, s);
   med_service_delivery_start (s->mail);
+  return TRUE;
+}
+
+/* The SMS delivery through gammu-smsd's spool, when [sms] enables it. */
+static gboolean
+start_sms (ServeState *s, SmsConfig *sc, GError **error)
+{
+  g_autoptr (MedTransport) gateway = NULL;
+
+  if (!sc->enabled)
+    return TRUE;
+  sc->delivery.lease_seconds = med_service_sms_lease (sc->timeout_seconds);
+  if (!med_service_delivery_config_check (&sc->delivery, error)
+      || (gateway = med_service_sms_spool_new (sc->spool, sc->timeout_seconds,
+              error))
+          == NULL)
+    return FALSE;
+  s->sms = med_service_delivery_new (s->store, g_steal_pointer (&gateway),
+      &sc->delivery, delivery_report, s);
+  med_service_delivery_start (s->sms);
   return TRUE;
 }
 
@@ -228,7 +295,7 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
                                  "Address and port (default 127.0.0.1:8080)",
                                  "ADDR:PORT" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config,
-        "Key file with a [server] group (and [media], [mail])", "FILE" },
+        "Key file with a [server] group (and [media], [mail], [sms])", "FILE" },
     { "access-log", 0, 0, G_OPTION_ARG_STRING, &access_log,
         "- (stderr, default), off, or a file", "WHERE" },
     { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
@@ -247,6 +314,7 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
     { NULL } };
   MedHttpConfig cfg;
   MailConfig mc = { TRUE, NULL };
+  SmsConfig sc = { FALSE, NULL };
   g_autoptr (GError) error = NULL;
   ServeState s = { 0 };
   guint sig_int, sig_term, anchor_id;
@@ -257,7 +325,8 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
           "SIGINT or SIGTERM; listens on loopback unless told otherwise. "
           "Delivers the outbox as messages fall due (the [mail] group of "
           "--config; the MTA defaults to $MEDSCHED_SENDMAIL or "
-          "" MED_SENDMAIL_DEFAULT ") and logs the audit anchor daily.",
+          "" MED_SENDMAIL_DEFAULT "; SMS through gammu-smsd's spool when "
+          "[sms] enables it) and logs the audit anchor daily.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
@@ -267,11 +336,13 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
   cfg.db = g_strdup (g->db);
   cfg.centre_id = g->centre_id;
   med_service_delivery_config_init (&mc.delivery);
+  med_service_delivery_config_init (&sc.delivery);
   if (config != NULL
       && (!med_http_config_load (&cfg, config, &error)
-          || !mail_config_load (&mc, config, &error))) {
+          || !delivery_configs_load (&mc, &sc, config, &error))) {
     med_http_config_clear (&cfg);
     g_free (mc.sendmail);
+    g_free (sc.spool);
     return med_cli_report (g_steal_pointer (&error));
   }
 #define SET(field, v)                                                          \
@@ -293,6 +364,7 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
   if (g->now_text != NULL)
     cfg.fixed_now = g->now;
   mc.delivery.fixed_now = cfg.fixed_now;
+  sc.delivery.fixed_now = cfg.fixed_now;
   db = g_strdup (cfg.db);
   grace = cfg.shutdown_grace;
 
@@ -302,6 +374,7 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
       || (s.store = med_store_open_existing (db, &error)) == NULL) {
     g_clear_pointer (&s.srv, med_http_server_free);
     g_free (mc.sendmail);
+    g_free (sc.spool);
     return med_cli_report (g_steal_pointer (&error));
   }
   if (g->now_text != NULL)
@@ -315,14 +388,17 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
   /* an MTA that exits without reading the whole message is a failed
    * attempt, not a SIGPIPE for us */
   signal (SIGPIPE, SIG_IGN);
-  if (!start_mail (&s, &mc, &error)) {
+  if (!start_mail (&s, &mc, &error) || !start_sms (&s, &sc, &error)) {
     g_free (mc.sendmail);
+    g_free (sc.spool);
+    g_clear_pointer (&s.mail, med_delivery_free);
     med_store_close (s.store);
     med_http_server_free (s.srv);
     g_main_loop_unref (s.loop);
     return med_cli_report (g_steal_pointer (&error));
   }
   g_free (mc.sendmail);
+  g_free (sc.spool);
   printf ("medsched: listening on port %u\n", med_http_server_get_port (s.srv));
   fflush (stdout);
   log_anchor_cb (&s);
@@ -335,6 +411,7 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
   g_source_remove (anchor_id);
   med_http_server_free (s.srv);
   med_delivery_free (s.mail);
+  med_delivery_free (s.sms);
   med_store_close (s.store);
   g_main_loop_unref (s.loop);
   fprintf (stderr, "medsched: stopped\n");
@@ -391,6 +468,7 @@ med_cli_cmd_user_add (MedCliGlobal *g, int argc, char **argv)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autofree char *password = NULL;
   g_autoptr (MedMediator) mediator_row = NULL;
   MedUser u = { 0 };
@@ -423,7 +501,7 @@ med_cli_cmd_user_add (MedCliGlobal *g, int argc, char **argv)
           && (mediator_row
                  = med_store_get_mediator (store, u.mediator_id, &error))
               == NULL)
-      || (id = med_store_add_user (store, &u, g->actor, &error)) == 0) {
+      || (id = med_service_add_user (store, &ctx, &u, &error)) == 0) {
     g_free (u.password);
     return med_cli_report (g_steal_pointer (&error));
   }
@@ -443,6 +521,7 @@ med_cli_cmd_user_token (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedUser) u = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autofree char *secret = NULL, *hash = NULL;
 
   if (!med_cli_parse_options ("NAME - make an API bearer token",
@@ -458,8 +537,8 @@ med_cli_cmd_user_token (MedCliGlobal *g, int argc, char **argv)
   hash = med_http_hash_secret (secret);
   if ((store = med_cli_open_store (g, &error)) == NULL
       || (u = med_store_find_user (store, argv[1], &error)) == NULL
-      || med_store_add_token (store, u->id, hash,
-             days ? g->now + (MedTime) days * 86400 : 0, g->actor, &error)
+      || med_service_add_token (store, &ctx, u->id, hash,
+             days ? g->now + (MedTime) days * 86400 : 0, &error)
           == 0)
     return med_cli_report (g_steal_pointer (&error));
   printf ("%s\n", secret);
@@ -474,6 +553,7 @@ med_cli_cmd_user_revoke (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedUser) u = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
 
   if (!med_cli_parse_options ("NAME - revoke every API token of a user",
           "Revokes the user's bearer tokens.", entries, &argc, &argv, &code))
@@ -482,7 +562,7 @@ med_cli_cmd_user_revoke (MedCliGlobal *g, int argc, char **argv)
     return med_cli_usage ("user revoke-tokens needs NAME");
   if ((store = med_cli_open_store (g, &error)) == NULL
       || (u = med_store_find_user (store, argv[1], &error)) == NULL
-      || !med_store_revoke_tokens (store, u->id, g->actor, &error))
+      || !med_service_revoke_tokens (store, &ctx, u->id, &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("tokens of %s revoked\n", u->name);
   return EXIT_OK;
@@ -565,6 +645,7 @@ med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autofree char *secret = NULL, *hash = NULL, *base = NULL;
   MedFeedLinkKind kind;
   gint64 ref, id;
@@ -579,7 +660,7 @@ med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
     if (argc != 2 || !med_cli_parse_id (argv[1], &id))
       return med_cli_usage ("feed-link --revoke needs the link ID");
     if ((store = med_cli_open_store (g, &error)) == NULL
-        || !med_store_revoke_feed_link (store, id, g->actor, &error))
+        || !med_service_revoke_feed_link (store, &ctx, id, &error))
       return med_cli_report (g_steal_pointer (&error));
     printf ("feed link %" G_GINT64_FORMAT " revoked\n", id);
     return EXIT_OK;
@@ -593,7 +674,7 @@ med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
   secret = med_http_new_secret ();
   hash = med_http_hash_secret (secret);
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || (id = med_store_add_feed_link (store, kind, ref, hash, 0, g->actor,
+      || (id = med_service_add_feed_link (store, &ctx, kind, ref, hash, 0,
               &error))
           == 0)
     return med_cli_report (g_steal_pointer (&error));

@@ -40,6 +40,20 @@ reply_method (MedReq *r)
   med_http_reply_error (r, 405, "method", "method not allowed here");
 }
 
+/* Members "case" and "parties" of an open object. */
+static void
+add_case_parties (JsonBuilder *b, const MedCase *k, GPtrArray *parties,
+    const char *zone)
+{
+  json_builder_set_member_name (b, "case");
+  med_http_json_add_case (b, k, zone);
+  json_builder_set_member_name (b, "parties");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < parties->len; i++)
+    med_http_json_add_party (b, g_ptr_array_index (parties, i));
+  json_builder_end_array (b);
+}
+
 /* Reads the body as a JSON object or answers the error. */
 static JsonNode *
 body_object (MedReq *r)
@@ -125,6 +139,7 @@ api_resource_add (MedReq *r, const char *what)
   g_autoptr (GBytes) body = NULL;
   g_autoptr (MedImportDoc) doc = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
+  MedServiceCtx ctx = med_http_service_ctx (r);
   const char *zone = zone_of (r);
   gint64 centre = r->srv->cfg.centre_id;
   gint64 id = 0;
@@ -144,7 +159,7 @@ api_resource_add (MedReq *r, const char *what)
     MedRoom *x = g_ptr_array_index (doc->rooms, 0);
 
     x->centre_id = centre;
-    if ((id = med_store_add_room (r->srv->store, x, r->actor, &error)) != 0) {
+    if ((id = med_service_add_room (r->srv->store, &ctx, x, &error)) != 0) {
       x->id = id;
       med_http_json_add_room (b, x);
     }
@@ -152,7 +167,7 @@ api_resource_add (MedReq *r, const char *what)
     MedMediator *x = g_ptr_array_index (doc->mediators, 0);
 
     x->centre_id = centre;
-    if ((id = med_store_add_mediator (r->srv->store, x, r->actor, &error))
+    if ((id = med_service_add_mediator (r->srv->store, &ctx, x, NULL, &error))
         != 0) {
       x->id = id;
       med_http_json_add_mediator (b, x, zone);
@@ -161,7 +176,8 @@ api_resource_add (MedReq *r, const char *what)
     MedInterpreter *x = g_ptr_array_index (doc->interpreters, 0);
 
     x->centre_id = centre;
-    if ((id = med_store_add_interpreter (r->srv->store, x, r->actor, &error))
+    if ((id = med_service_add_interpreter (r->srv->store, &ctx, x, NULL,
+             &error))
         != 0) {
       x->id = id;
       med_http_json_add_interpreter (b, x);
@@ -177,7 +193,8 @@ api_resource_add (MedReq *r, const char *what)
       med_http_reply_error (r, 422, "invalid", "deadline: in the past");
       return;
     }
-    if ((id = med_store_add_case (r->srv->store, k, parties, r->actor, &error))
+    if ((id = med_service_intake (r->srv->store, &ctx, k, parties,
+             MED_DEPARTMENT_NONE, &error))
         != 0) {
       g_autoptr (MedCase) saved
           = med_store_get_case (r->srv->store, id, &error);
@@ -188,13 +205,7 @@ api_resource_add (MedReq *r, const char *what)
         id = 0;
       else {
         json_builder_begin_object (b);
-        json_builder_set_member_name (b, "case");
-        med_http_json_add_case (b, saved, zone);
-        json_builder_set_member_name (b, "parties");
-        json_builder_begin_array (b);
-        for (guint i = 0; i < ps->len; i++)
-          med_http_json_add_party (b, g_ptr_array_index (ps, i));
-        json_builder_end_array (b);
+        add_case_parties (b, saved, ps, zone);
         json_builder_end_object (b);
       }
     }
@@ -342,13 +353,7 @@ api_case_get (MedReq *r, MedCase *k)
     return;
   }
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "case");
-  med_http_json_add_case (b, k, zone);
-  json_builder_set_member_name (b, "parties");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < parties->len; i++)
-    med_http_json_add_party (b, g_ptr_array_index (parties, i));
-  json_builder_end_array (b);
+  add_case_parties (b, k, parties, zone);
   json_builder_set_member_name (b, "bookings");
   json_builder_begin_array (b);
   for (guint i = 0; i < bookings->len; i++)
@@ -396,6 +401,7 @@ api_case_dispatch (MedReq *r, MedCase *k)
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (GError) error = NULL;
   const char *dept = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
   MedDepartment d;
 
   if (!state_change (r, MED_ROLES_OFFICE) || (root = body_object (r)) == NULL)
@@ -412,8 +418,7 @@ api_case_dispatch (MedReq *r, MedCase *k)
     med_http_reply_error (r, 422, "invalid", "department: choose one");
     return;
   }
-  if (!med_store_set_case_status (r->srv->store, k->id,
-          MED_CASE_STATUS_DISPATCHED, d, r->actor, &error)) {
+  if (!med_service_dispatch (r->srv->store, &ctx, k->id, d, &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
@@ -427,6 +432,7 @@ api_case_status (MedReq *r, MedCase *k)
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (GError) error = NULL;
   const char *word = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
   MedCaseStatus to;
 
   if (!state_change (r, MED_ROLES_STAFF) || (root = body_object (r)) == NULL)
@@ -439,16 +445,8 @@ api_case_status (MedReq *r, MedCase *k)
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
-  /* Dispatching names a department and scheduling goes through bookings:
-   * neither is a plain status change. */
-  if (to == MED_CASE_STATUS_DISPATCHED || to == MED_CASE_STATUS_SCHEDULED
-      || to == MED_CASE_STATUS_INTAKE) {
-    med_http_reply_error (r, 422, "transition",
-        "status: use /dispatch or a booking for %s", word);
-    return;
-  }
-  if (!med_store_set_case_status (r->srv->store, k->id, to, MED_DEPARTMENT_NONE,
-          r->actor, &error)) {
+  /* dispatched, scheduled and intake: 422 "transition" from the service */
+  if (!med_service_set_case_status (r->srv->store, &ctx, k->id, to, &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
@@ -567,15 +565,297 @@ api_case_slots (MedReq *r, MedCase *k)
   med_http_reply_cached (r, c);
 }
 
+/* ---- the board: where a case fits, its parties ---- */
+
+static gboolean read_body (MedReq *r, GBytes **out);
+
+static gboolean
+query_date (MedReq *r, const char *name, gint *y, gint *m, gint *d)
+{
+  const char *s = r->query ? g_hash_table_lookup (r->query, name) : NULL;
+
+  if (med_http_parse_date (s, y, m, d))
+    return TRUE;
+  med_http_reply_error (r, 422, "invalid", "%s: a date like 2026-12-07", name);
+  return FALSE;
+}
+
+/* The slot's rooms, mediator and interpreter by name beside their ids. */
+static void
+name_slot (JsonObject *o, const MedSlot *s, GPtrArray *rooms, GPtrArray *meds,
+    GPtrArray *interps)
+{
+  json_object_set_string_member (o, "room",
+      name_in (rooms, s->room_id, G_STRUCT_OFFSET (MedRoom, name)));
+  json_object_set_string_member (o, "mediator",
+      name_in (meds, s->mediator_id, G_STRUCT_OFFSET (MedMediator, name)));
+  json_object_set_string_member (o, "interpreter",
+      name_in (interps, s->interpreter_id,
+          G_STRUCT_OFFSET (MedInterpreter, name)));
+}
+
+static void
+add_needs (JsonBuilder *b, const MedCaseNeeds *n)
+{
+  json_builder_set_member_name (b, "needs");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "duration_minutes");
+  json_builder_add_int_value (b, n->duration_minutes);
+  json_builder_set_member_name (b, "room_kind");
+  json_builder_add_string_value (b, med_room_kind_to_string (n->room_kind));
+  json_builder_set_member_name (b, "room_kind_why");
+  json_builder_add_string_value (b, n->room_kind_why);
+  json_builder_set_member_name (b, "minors");
+  json_builder_add_boolean_value (b, n->minors);
+  json_builder_set_member_name (b, "urgent");
+  json_builder_add_boolean_value (b, n->urgent);
+  json_builder_set_member_name (b, "parties");
+  json_builder_add_int_value (b, n->n_parties);
+  json_builder_set_member_name (b, "remote_parties");
+  json_builder_add_int_value (b, n->n_remote);
+  json_builder_set_member_name (b, "languages");
+  json_builder_begin_array (b);
+  for (guint i = 0; n->languages && n->languages[i]; i++)
+    json_builder_add_string_value (b, n->languages[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "needs_interpreter");
+  json_builder_add_boolean_value (b, n->needs_interpreter);
+  json_builder_end_object (b);
+}
+
+/* GET /api/v1/cases/{id}/fit?date=D[&booking=ID][&step=M] */
+static void
+api_case_fit (MedReq *r, MedCase *k)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedDayFit) fit = NULL;
+  g_autoptr (GPtrArray) rooms = NULL, meds = NULL, interps = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_auto (MedCaseNeeds) needs = { 0 };
+  MedServiceCtx ctx = med_http_service_ctx (r);
+  const char *bk_text
+      = r->query ? g_hash_table_lookup (r->query, "booking") : NULL;
+  const char *zone = zone_of (r);
+  gint64 step = 0, booking = 0;
+  gint y, m, d;
+  JsonArray *cells;
+
+  if (!query_date (r, "date", &y, &m, &d)
+      || !query_int (r, "step", 5, 120, &step))
+    return;
+  if (bk_text != NULL) {
+    g_autoptr (MedBooking) bk = NULL;
+
+    if (!med_http_parse_id (bk_text, &booking)
+        || (bk = med_store_get_booking (r->srv->store, booking, NULL)) == NULL
+        || bk->case_id != k->id) {
+      med_http_reply_error (r, 422, "invalid",
+          "booking: one of this case's sessions");
+      return;
+    }
+    if (!med_http_may_see_booking (r, bk))
+      return;
+  }
+  fit = med_service_day_fit (r->srv->store, &ctx, booking ? 0 : k->id, booking,
+      y, m, d, (gint) step, &error);
+  if (fit == NULL
+      || !med_service_case_needs (r->srv->store, &ctx, k->id, &needs, &error)
+      || (rooms = med_store_list_rooms (r->srv->store, r->srv->cfg.centre_id,
+              &error))
+          == NULL
+      || (meds = med_store_list_mediators (r->srv->store, r->srv->cfg.centre_id,
+              &error))
+          == NULL
+      || (interps = med_store_list_interpreters (r->srv->store,
+              r->srv->cfg.centre_id, &error))
+          == NULL) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "case_id");
+  json_builder_add_int_value (b, k->id);
+  json_builder_set_member_name (b, "booking_id");
+  if (booking != 0)
+    json_builder_add_int_value (b, booking);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "date");
+  json_builder_add_string_value (b,
+      r->query ? g_hash_table_lookup (r->query, "date") : "");
+  json_builder_set_member_name (b, "duration_minutes");
+  json_builder_add_int_value (b, fit->duration_minutes);
+  json_builder_set_member_name (b, "fits");
+  json_builder_add_int_value (b, fit->n_fits);
+  add_needs (b, &needs);
+  json_builder_set_member_name (b, "cells");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < fit->cells->len; i++)
+    med_http_json_add_fit_cell (b, g_ptr_array_index (fit->cells, i), zone);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  {
+    JsonNode *root = json_builder_get_root (b);
+
+    cells = json_object_get_array_member (json_node_get_object (root), "cells");
+    for (guint i = 0; i < fit->cells->len; i++) {
+      MedFitCell *c = g_ptr_array_index (fit->cells, i);
+
+      if (c->slot != NULL)
+        name_slot (json_object_get_object_member (
+                       json_array_get_object_element (cells, i), "slot"),
+            c->slot, rooms, meds, interps);
+    }
+    med_http_reply_json (r, 200, root);
+  }
+}
+
+/* A party from a JSON body, with the import format's rules and messages
+ * (docs/import-format.md): the body is checked as one object, then read
+ * as the one party of a case of the import format. (transfer full) */
+static MedParty *
+decode_party (const char *data, gsize len, GError **error)
+{
+  static const char prefix[] = "cases[0].parties[0].";
+  g_autoptr (JsonNode) root = med_http_json_parse_object (data, len, error);
+  g_autoptr (JsonGenerator) gen = NULL;
+  g_autoptr (MedImportDoc) doc = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *text = NULL, *wrapped = NULL;
+  GPtrArray *parties;
+
+  if (root == NULL)
+    return NULL;
+  gen = json_generator_new ();
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  wrapped = g_strdup_printf ("{\"cases\":[{\"number\":\"-\",\"kind\":\"other\","
+                             "\"parties\":[%s]}]}",
+      text);
+  doc = med_import_doc_parse (wrapped, strlen (wrapped), "Asia/Shanghai",
+      &local);
+  if (doc == NULL) {
+    g_set_error_literal (error, MED_HTTP_ERROR, MED_HTTP_ERROR_INVALID,
+        g_str_has_prefix (local->message, prefix)
+            ? local->message + strlen (prefix)
+            : local->message);
+    return NULL;
+  }
+  parties = g_ptr_array_index (doc->case_parties, 0);
+  return g_ptr_array_steal_index (parties, 0);
+}
+
+static void
+reply_party (MedReq *r, gint64 case_id, gint64 party_id, guint status)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedParty) p
+      = med_store_get_party (r->srv->store, case_id, party_id, &error);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  if (p == NULL) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "party");
+  med_http_json_add_party (b, p);
+  json_builder_end_object (b);
+  reply_builder (r, status, b);
+}
+
+/* /api/v1/cases/{id}/parties[/{party}]: GET lists them (staff who may see
+ * the case); POST adds one, PUT corrects one, DELETE removes one (clerks
+ * and admins), through the service's rules. */
+static void
+api_case_parties (MedReq *r, MedCase *k, const char *party_text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (MedParty) p = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
+  gint64 party = 0;
+  gsize len = 0;
+  const char *data;
+
+  if (party_text == NULL && IS (r, GET)) {
+    g_autoptr (GPtrArray) list
+        = med_store_list_parties (r->srv->store, k->id, &error);
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+
+    if (list == NULL) {
+      med_http_reply_gerror (r, g_steal_pointer (&error));
+      return;
+    }
+    json_builder_begin_array (b);
+    for (guint i = 0; i < list->len; i++)
+      med_http_json_add_party (b, g_ptr_array_index (list, i));
+    json_builder_end_array (b);
+    reply_builder (r, 200, b);
+    return;
+  }
+  if (party_text != NULL && !med_http_parse_id (party_text, &party)) {
+    med_http_reply_error (r, 404, "not_found", "no such party");
+    return;
+  }
+  if ((party_text == NULL && !IS (r, POST))
+      || (party_text != NULL && !IS (r, PUT) && !IS (r, DELETE))) {
+    reply_method (r);
+    return;
+  }
+  if (!state_change (r, MED_ROLES_OFFICE))
+    return;
+  if (IS (r, DELETE)) {
+    if (!med_service_remove_party (r->srv->store, &ctx, k->id, party, &error)) {
+      med_http_reply_gerror (r, g_steal_pointer (&error));
+      return;
+    }
+    soup_server_message_set_status (r->msg, 204, NULL);
+    return;
+  }
+  if (!read_body (r, &body))
+    return;
+  data = g_bytes_get_data (body, &len);
+  if ((p = decode_party (data ? data : "", len, &error)) == NULL) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  if (IS (r, POST)) {
+    party = med_service_add_party (r->srv->store, &ctx, k->id, p, &error);
+    if (party == 0) {
+      med_http_reply_gerror (r, g_steal_pointer (&error));
+      return;
+    }
+    reply_party (r, k->id, party, 201);
+    return;
+  }
+  p->id = party;
+  p->case_id = k->id;
+  if (!med_service_update_party (r->srv->store, &ctx, p, &error)) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  reply_party (r, k->id, party, 200);
+}
+
 static void
 api_case (MedReq *r)
 {
   g_autoptr (MedCase) k = NULL;
   const char *action = r->n_seg >= 5 ? r->seg[4] : NULL;
 
-  if (!med_http_require (r, MED_ROLES_STAFF) || r->n_seg > 5
-      || (k = path_case (r, r->seg[3])) == NULL)
+  if (!med_http_require (r, MED_ROLES_STAFF))
     return;
+  if (r->n_seg > 6 || (r->n_seg == 6 && strcmp (r->seg[4], "parties") != 0)) {
+    med_http_reply_error (r, 404, "not_found", "no such resource");
+    return;
+  }
+  if ((k = path_case (r, r->seg[3])) == NULL)
+    return;
+  if (action != NULL && strcmp (action, "parties") == 0) {
+    api_case_parties (r, k, r->n_seg == 6 ? r->seg[5] : NULL);
+    return;
+  }
   if (action == NULL) {
     if (IS (r, GET))
       api_case_get (r, k);
@@ -594,6 +874,11 @@ api_case (MedReq *r)
   } else if (strcmp (action, "slots") == 0) {
     if (IS (r, GET))
       api_case_slots (r, k);
+    else
+      reply_method (r);
+  } else if (strcmp (action, "fit") == 0) {
+    if (IS (r, GET))
+      api_case_fit (r, k);
     else
       reply_method (r);
   } else {
@@ -748,15 +1033,18 @@ api_reschedule (MedReq *r, MedBooking *old)
   reply_booking (r, old->id, slot, 200);
 }
 
+/* POST …/cancel, and …/undo: the booking just made, cancelled by whoever
+ * made it within the service's window (med_service_undo_booking). */
 static void
-api_cancel (MedReq *r, MedBooking *bk)
+api_cancel (MedReq *r, MedBooking *bk, gboolean undo)
 {
   g_autoptr (GError) error = NULL;
   MedServiceCtx ctx = med_http_service_ctx (r);
 
   if (!state_change (r, MED_ROLES_STAFF))
     return;
-  if (!med_service_cancel (r->srv->store, &ctx, bk->id, &error)) {
+  if (!(undo ? med_service_undo_booking : med_service_cancel) (r->srv->store,
+          &ctx, bk->id, &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
@@ -797,9 +1085,59 @@ api_booking_links (MedReq *r, MedBooking *bk)
     json_builder_set_member_name (b, "revoked");
     json_builder_add_boolean_value (b,
         med_store_join_revoked (r->srv->store, bk->id, p->id));
+    json_builder_set_member_name (b, "url");
+    g_free (url);
+    url = med_store_join_url (r->srv->store, bk->id, p->id, NULL);
+    json_builder_add_string_value (b, url ? url : "");
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
+  reply_builder (r, 200, b);
+}
+
+/* A change to one party's link: staff with a CSRF token if by session,
+ * and a party id in the path. FALSE when the request was answered. */
+static gboolean
+link_change (MedReq *r, const char *party_text, gint64 *party)
+{
+  if (!state_change (r, MED_ROLES_STAFF))
+    return FALSE;
+  if (med_http_parse_id (party_text, party))
+    return TRUE;
+  med_http_reply_error (r, 404, "not_found", "no such party");
+  return FALSE;
+}
+
+/* POST …/links/{party}/send and …/reissue: the party's link sent (again)
+ * by SMS or e-mail, or issued again and sent (med-service-sms.c). */
+static void
+api_booking_link_send (MedReq *r, MedBooking *bk, const char *party_text,
+    gboolean reissue)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = NULL;
+  MedServiceCtx ctx;
+  const char *channel = NULL;
+  gint64 party;
+
+  if (!link_change (r, party_text, &party))
+    return;
+  ctx = med_http_service_ctx (r);
+  if (!(reissue ? med_service_reissue_link (r->srv->store, &ctx, bk->id, party,
+            &channel, &error)
+                : med_service_send_link (r->srv->store, &ctx, bk->id, party,
+                    &channel, &error))) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "channel");
+  if (channel != NULL)
+    json_builder_add_string_value (b, channel);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
   reply_builder (r, 200, b);
 }
 
@@ -807,19 +1145,40 @@ static void
 api_booking_link_revoke (MedReq *r, MedBooking *bk, const char *party_text)
 {
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
   gint64 party;
 
-  if (!state_change (r, MED_ROLES_STAFF))
+  if (!link_change (r, party_text, &party))
     return;
   if (!med_http_parse_id (party_text, &party)) {
     med_http_reply_error (r, 404, "not_found", "no such party");
     return;
   }
-  if (!med_store_revoke_join (r->srv->store, bk->id, party, r->actor, &error)) {
+  if (!med_service_revoke_join (r->srv->store, &ctx, bk->id, party, &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
   soup_server_message_set_status (r->msg, 204, NULL);
+}
+
+/* GET /api/v1/bookings/{id}/call: whether its call can start now, and
+ * why not (the console asks when its WebSocket would not open). */
+static void
+api_booking_call (MedReq *r, MedBooking *bk)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  const char *why = med_http_signal_why (r->srv, bk);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "ready");
+  json_builder_add_boolean_value (b, why == NULL);
+  json_builder_set_member_name (b, "reason");
+  if (why != NULL)
+    json_builder_add_string_value (b, why);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  reply_builder (r, 200, b);
 }
 
 static void
@@ -843,7 +1202,7 @@ api_booking (MedReq *r)
       reply_method (r);
   } else if (strcmp (action, "cancel") == 0 && r->n_seg == 5) {
     if (IS (r, POST))
-      api_cancel (r, bk);
+      api_cancel (r, bk, FALSE);
     else
       reply_method (r);
   } else if (strcmp (action, "invite.ics") == 0 && r->n_seg == 5) {
@@ -853,6 +1212,16 @@ api_booking (MedReq *r)
       reply_method (r);
   } else if (strcmp (action, "recordings") == 0 && r->n_seg == 5) {
     med_http_api_booking_recordings (r, bk);
+  } else if (strcmp (action, "undo") == 0 && r->n_seg == 5) {
+    if (IS (r, POST))
+      api_cancel (r, bk, TRUE);
+    else
+      reply_method (r);
+  } else if (strcmp (action, "call") == 0 && r->n_seg == 5) {
+    if (IS (r, GET))
+      api_booking_call (r, bk);
+    else
+      reply_method (r);
   } else if (strcmp (action, "links") == 0 && r->n_seg == 5) {
     if (IS (r, GET))
       api_booking_links (r, bk);
@@ -862,6 +1231,14 @@ api_booking (MedReq *r)
       && strcmp (r->seg[6], "revoke") == 0) {
     if (IS (r, POST))
       api_booking_link_revoke (r, bk, r->seg[5]);
+    else
+      reply_method (r);
+  } else if (strcmp (action, "links") == 0 && r->n_seg == 7
+      && (strcmp (r->seg[6], "send") == 0
+          || strcmp (r->seg[6], "reissue") == 0)) {
+    if (IS (r, POST))
+      api_booking_link_send (r, bk, r->seg[5],
+          strcmp (r->seg[6], "reissue") == 0);
     else
       reply_method (r);
   } else {
@@ -1070,6 +1447,8 @@ api_calendars (MedReq *r)
   } else if (IS (r, POST)) {
     g_autoptr (GBytes) body = NULL;
     g_autoptr (MedNotice) n = NULL;
+    g_autoptr (GPtrArray) one = g_ptr_array_new ();
+    MedServiceCtx ctx = med_http_service_ctx (r);
     gsize len = 0;
     const char *data;
 
@@ -1077,11 +1456,15 @@ api_calendars (MedReq *r)
         || !body_bytes (r, "text/calendar", &body))
       return;
     data = g_bytes_get_data (body, &len);
-    if (len == 0 || (n = med_ical_parse_notice (data, len, &error)) == NULL
-        || !med_store_import_notice (r->srv->store, n, r->actor, &error)) {
+    if (len == 0 || (n = med_ical_parse_notice (data, len, &error)) == NULL) {
       if (error == NULL)
         g_set_error_literal (&error, MED_HTTP_ERROR, MED_HTTP_ERROR_BAD_REQUEST,
             "the calendar is empty");
+      med_http_reply_gerror (r, g_steal_pointer (&error));
+      return;
+    }
+    g_ptr_array_add (one, n);
+    if (!med_service_import_notices (r->srv->store, &ctx, one, &error)) {
       med_http_reply_gerror (r, g_steal_pointer (&error));
       return;
     }
@@ -1108,6 +1491,7 @@ api_import (MedReq *r)
   g_autoptr (GBytes) body = NULL;
   g_autoptr (MedImportDoc) doc = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
+  MedServiceCtx ctx = med_http_service_ctx (r);
   guint nr = 0, nm = 0, ni = 0, nc = 0;
   gsize len = 0;
   const char *data;
@@ -1135,8 +1519,8 @@ api_import (MedReq *r)
     if (k->intake_at == 0)
       k->intake_at = r->now;
   }
-  if (!med_store_import_doc (r->srv->store, r->srv->cfg.centre_id, doc,
-          r->actor, &nr, &nm, &ni, &nc, &error)) {
+  if (!med_service_import_doc (r->srv->store, &ctx, doc, &nr, &nm, &ni, &nc,
+          &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
@@ -1213,6 +1597,7 @@ api_feed_links (MedReq *r)
   if (!med_http_require (r, MED_ROLES_OFFICE))
     return;
   if (r->n_seg == 5 && strcmp (r->seg[4], "revoke") == 0) {
+    MedServiceCtx ctx = med_http_service_ctx (r);
     gint64 id;
 
     if (!IS (r, POST)) {
@@ -1225,7 +1610,7 @@ api_feed_links (MedReq *r)
       med_http_reply_error (r, 404, "not_found", "no such feed link");
       return;
     }
-    if (!med_store_revoke_feed_link (r->srv->store, id, r->actor, &error)) {
+    if (!med_service_revoke_feed_link (r->srv->store, &ctx, id, &error)) {
       med_http_reply_gerror (r, g_steal_pointer (&error));
       return;
     }
@@ -1253,6 +1638,7 @@ api_feed_links (MedReq *r)
     static const char *const allowed[] = { "kind", "ref_id", NULL };
     g_autoptr (JsonNode) root = NULL;
     g_autofree char *secret = NULL, *hash = NULL, *path = NULL;
+    MedServiceCtx ctx = med_http_service_ctx (r);
     const char *kind_word = NULL;
     MedFeedLinkKind kind;
     gint64 ref = 0, id;
@@ -1271,7 +1657,7 @@ api_feed_links (MedReq *r)
     }
     secret = med_http_new_secret ();
     hash = med_http_hash_secret (secret);
-    id = med_store_add_feed_link (r->srv->store, kind, ref, hash, 0, r->actor,
+    id = med_service_add_feed_link (r->srv->store, &ctx, kind, ref, hash, 0,
         &error);
     if (id == 0) {
       med_http_reply_gerror (r, g_steal_pointer (&error));
@@ -1317,6 +1703,104 @@ api_me (MedReq *r)
   reply_builder (r, 200, b);
 }
 
+/* ---- finding cases ---- */
+
+/* POST /api/v1/cases/search: by number, a party's name or phone (in the
+ * body, never in a URL: they would reach logs), status, day, mediator;
+ * paged. */
+static void
+api_cases_search (MedReq *r)
+{
+  static const char *const allowed[]
+      = { "q", "status", "date", "mediator_id", "page", "per_page", NULL };
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (JsonBuilder) b = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
+  MedCaseQuery q = { 0 };
+  const char *status = NULL, *date = NULL, *zone = zone_of (r);
+  gint64 page = 1, per_page = 20;
+  guint total = 0;
+  JsonObject *o;
+
+  if (!IS (r, POST)) {
+    reply_method (r);
+    return;
+  }
+  if (!state_change (r, MED_ROLES_STAFF) || (root = body_object (r)) == NULL)
+    return;
+  o = json_node_get_object (root);
+  q.status = -1;
+  if (!med_http_json_check_members (o, allowed, &error)
+      || !med_http_json_get_string (o, "q", FALSE, MED_MAX_NAME_BYTES, &q.text,
+          &error)
+      || !med_http_json_get_string (o, "status", FALSE, 32, &status, &error)
+      || !med_http_json_get_string (o, "date", FALSE, 16, &date, &error)
+      || !med_http_json_get_int (o, "mediator_id", FALSE, 1, G_MAXINT64,
+          &q.mediator_id, &error)
+      || !med_http_json_get_int (o, "page", FALSE, 1, 100000, &page, &error)
+      || !med_http_json_get_int (o, "per_page", FALSE, 1, 100, &per_page,
+          &error)) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  if (status != NULL) {
+    MedCaseStatus st;
+
+    if (!med_case_status_from_string (status, &st, &error)) {
+      med_http_reply_gerror (r, g_steal_pointer (&error));
+      return;
+    }
+    q.status = (gint) st;
+  }
+  if (date != NULL) {
+    gint y, m, d;
+
+    if (!med_http_parse_date (date, &y, &m, &d)
+        || !med_workcal_local_to_utc (zone, y, m, d, 0, &q.from, NULL)
+        || !med_workcal_local_to_utc (zone, y, m, d, 24 * 60, &q.to, NULL)) {
+      med_http_reply_error (r, 422, "invalid", "date: a date like 2026-12-07");
+      return;
+    }
+  }
+  if (q.text != NULL && *q.text == '\0')
+    q.text = NULL;
+  found = med_service_find_cases (r->srv->store, &ctx, r->user, &q,
+      (guint) ((page - 1) * per_page), (guint) per_page, &total, &error);
+  if (found == NULL) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "total");
+  json_builder_add_int_value (b, total);
+  json_builder_set_member_name (b, "page");
+  json_builder_add_int_value (b, page);
+  json_builder_set_member_name (b, "per_page");
+  json_builder_add_int_value (b, per_page);
+  json_builder_set_member_name (b, "cases");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < found->len; i++) {
+    MedCase *k = g_ptr_array_index (found, i);
+    g_autoptr (GPtrArray) parties
+        = med_store_list_parties (r->srv->store, k->id, &error);
+
+    if (parties == NULL) {
+      med_http_reply_gerror (r, g_steal_pointer (&error));
+      return;
+    }
+    /* the case with its parties, to tell namesakes apart */
+    json_builder_begin_object (b);
+    add_case_parties (b, k, parties, zone);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  reply_builder (r, 200, b);
+}
+
 void
 med_http_api (MedReq *r)
 {
@@ -1331,6 +1815,9 @@ med_http_api (MedReq *r)
       && (strcmp (what, "rooms") == 0 || strcmp (what, "mediators") == 0
           || strcmp (what, "interpreters") == 0)) {
     api_resources (r, what);
+  } else if (r->n_seg == 4 && strcmp (what, "cases") == 0
+      && strcmp (r->seg[3], "search") == 0) {
+    api_cases_search (r);
   } else if (r->n_seg == 3 && strcmp (what, "cases") == 0) {
     api_cases (r);
   } else if (r->n_seg >= 4 && strcmp (what, "cases") == 0) {

@@ -8,7 +8,9 @@
  * getter on a string. Entities (rooms, mediators, interpreters, cases with
  * parties) are read by the model's import-document parser, so the API and
  * `medsched import` accept exactly the same values. Errors are
- * {"error":{"code":…,"message":…}}. */
+ * {"error":{"code":…,"message":…}}, a conflict with what clashed
+ * ({"conflict":{"resource":"room",…}}); a page says the same in the
+ * reader's language. */
 #define G_LOG_DOMAIN "medsched-http"
 
 #include "med-http-private.h"
@@ -60,9 +62,105 @@ med_http_reply_json (MedReq *r, guint status, JsonNode *node)
       SOUP_MEMORY_TAKE, g_steal_pointer (&text), len);
 }
 
+/* The centre's zone for times in errors. */
+static const char *
+error_zone (MedReq *r)
+{
+  MedCentre *c = med_http_centre (r->srv, NULL);
+
+  return c != NULL ? c->zone : "Asia/Shanghai";
+}
+
+/* The members of a conflict in an API error: what clashed and when, in
+ * the API's centre-local times. */
 static void
-reply_error_text (MedReq *r, guint status, const char *code,
-    const char *message)
+add_conflict (MedReq *r, JsonBuilder *b, const MedStoreConflict *c)
+{
+  const char *zone = error_zone (r);
+  g_autofree char *start
+      = med_time_format_local (c->start, zone, "%Y-%m-%dT%H:%M");
+  g_autofree char *end = med_time_format_local (c->end, zone, "%Y-%m-%dT%H:%M");
+
+  json_builder_set_member_name (b, "conflict");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "resource");
+  json_builder_add_string_value (b, med_conflict_kind_to_string (c->kind));
+  json_builder_set_member_name (b, "id");
+  json_builder_add_int_value (b, c->id);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, c->name ? c->name : "");
+  json_builder_set_member_name (b, "booking_id");
+  if (c->booking_id != 0)
+    json_builder_add_int_value (b, c->booking_id);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "start");
+  json_builder_add_string_value (b, start);
+  json_builder_set_member_name (b, "end");
+  json_builder_add_string_value (b, end);
+  if (c->kind == MED_CONFLICT_ROOM) {
+    json_builder_set_member_name (b, "buffer");
+    json_builder_add_boolean_value (b, c->buffer);
+  }
+  if (c->kind == MED_CONFLICT_DAILY_CAP) {
+    json_builder_set_member_name (b, "count");
+    json_builder_add_int_value (b, c->count);
+    json_builder_set_member_name (b, "cap");
+    json_builder_add_int_value (b, c->cap);
+  }
+  json_builder_end_object (b);
+}
+
+/* The conflict as a sentence in the reader's language: "温馨调解室一 is
+ * taken 2026-12-08 09:00–10:00." (transfer full) */
+static char *
+conflict_sentence (MedReq *r, const MedStoreConflict *c)
+{
+  const char *zone = error_zone (r);
+  g_autofree char *a = med_time_format_local (c->start, zone, "%Y-%m-%d %H:%M");
+  g_autofree char *a_day = med_time_format_local (c->start, zone, "%Y-%m-%d");
+  g_autofree char *b_day = med_time_format_local (c->end, zone, "%Y-%m-%d");
+  g_autofree char *b = med_time_format_local (c->end, zone,
+      g_strcmp0 (a_day, b_day) == 0 ? "%H:%M" : "%Y-%m-%d %H:%M");
+  g_autofree char *span = g_strdup_printf ("%s–%s", a, b);
+  const char *name = c->name ? c->name : "";
+
+  switch (c->kind) {
+    case MED_CONFLICT_ROOM:
+      return c->buffer
+          ? med_http_tf (r,
+              N_ ("%1$s is taken %2$s, and the room needs its setup and "
+                  "cleanup time around each session."),
+              name, span)
+          : med_http_tf (r, N_ ("%1$s is taken %2$s."), name, span);
+    case MED_CONFLICT_MEDIATOR:
+      return med_http_tf (r, N_ ("Mediator %1$s is in another session %2$s."),
+          name, span);
+    case MED_CONFLICT_INTERPRETER:
+      return med_http_tf (r,
+          N_ ("Interpreter %1$s is in another session %2$s."), name, span);
+    case MED_CONFLICT_CASE:
+      return med_http_tf (r, N_ ("Case %1$s already has a session %2$s."), name,
+          span);
+    case MED_CONFLICT_PARTY:
+      return med_http_tf (r,
+          N_ ("A party of case %1$s has a session in another case %2$s."), name,
+          span);
+    case MED_CONFLICT_LEAVE:
+      return med_http_tf (r, N_ ("Mediator %1$s is on leave %2$s."), name,
+          span);
+    case MED_CONFLICT_DAILY_CAP:
+    default:
+      return med_http_tf (r,
+          N_ ("Mediator %1$s already has %2$d sessions on %3$s (at most %4$d "
+              "a day)."),
+          name, c->count, a_day, c->cap);
+  }
+}
+
+static void
+reply_error_full (MedReq *r, guint status, const char *code,
+    const char *message, const MedStoreConflict *conflict)
 {
   if (r->api) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -74,14 +172,27 @@ reply_error_text (MedReq *r, guint status, const char *code,
     json_builder_add_string_value (b, code);
     json_builder_set_member_name (b, "message");
     json_builder_add_string_value (b, message);
+    if (conflict != NULL)
+      add_conflict (r, b, conflict);
     json_builder_end_object (b);
     json_builder_end_object (b);
     med_http_reply_json (r, status, json_builder_get_root (b));
   } else {
-    /* a page in the reader's language: what happened, what to do, and
-     * the server's own words as the detail */
-    med_http_page_problem (r, status, NULL, NULL, NULL, message);
+    /* a page in the reader's language: what happened (a conflict says
+     * what clashed and when), what to do, and the server's own words as
+     * the detail */
+    g_autofree char *what
+        = conflict != NULL ? conflict_sentence (r, conflict) : NULL;
+
+    med_http_page_problem (r, status, NULL, what, NULL, message);
   }
+}
+
+static void
+reply_error_text (MedReq *r, guint status, const char *code,
+    const char *message)
+{
+  reply_error_full (r, status, code, message, NULL);
 }
 
 void
@@ -204,7 +315,8 @@ med_http_reply_gerror (MedReq *r, GError *error)
     g_warning ("%s %s: %s", r->method, r->api ? "api" : "page", error->message);
     reply_error_text (r, status, code, "internal error");
   } else {
-    reply_error_text (r, status, code, error->message);
+    reply_error_full (r, status, code, error->message,
+        med_store_error_get_conflict (error));
   }
   g_error_free (error);
 }
@@ -281,6 +393,14 @@ precheck (const char *data, gsize len, GError **error)
       if ((unsigned char) c < 0x20) {
         g_set_error_literal (error, MED_HTTP_ERROR, MED_HTTP_ERROR_BAD_REQUEST,
             "the request body has a raw control character in a string");
+        return FALSE;
+      }
+      /* "\u0000": json-glib keeps the string only up to it, so "a\u0000b"
+       * would be stored as "a" without a word */
+      if (escaped && c == 'u' && i + 4 < len
+          && strncmp (data + i + 1, "0000", 4) == 0) {
+        g_set_error_literal (error, MED_HTTP_ERROR, MED_HTTP_ERROR_BAD_REQUEST,
+            "the request body has a NUL character (\\u0000) in a string");
         return FALSE;
       }
       if (escaped)

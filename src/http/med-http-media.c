@@ -260,8 +260,9 @@ static gboolean
 audit_access (MedReq *r, gint64 recording_id, const char *what)
 {
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
 
-  if (med_store_recording_access (r->srv->store, recording_id, what, r->actor,
+  if (med_service_recording_access (r->srv->store, &ctx, recording_id, what,
           &error))
     return TRUE;
   med_http_reply_gerror (r, g_steal_pointer (&error));

@@ -1,9 +1,11 @@
 /* med-http-pages.c — the web pages' router and the helpers their handlers
  * share. Each page is a handler in src/http/pages/ and a template in
  * resources/templates/ (rendered by med-http-render.c): sign-in, the
- * clerk's intake and dispatch page, the day board and its booking form,
- * the case page, moving a session, the mediator's agenda and console, and
- * the party page reached from a join link.
+ * clerk's intake and dispatch page, the board (day and week; where a
+ * picked case fits) and its booking preview, the case list, the case page
+ * and its party forms, moving a session, calendar feed links, the
+ * mediator's agenda and console, and the party page reached from a join
+ * link.
  *
  * Every page is in one language, the reader's (med-http-render.c says how
  * it is chosen), with a switch to the others. Every form field has a
@@ -84,6 +86,43 @@ med_page_invalid (MedReq *r, const char *what)
 {
   r->api = FALSE;
   med_http_page_problem (r, 422, NULL, what, NULL, NULL);
+}
+
+void
+med_page_id_options (JsonBuilder *b, const char *member, GPtrArray *list,
+    gsize name_offset, gint64 selected)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; list && i < list->len; i++) {
+    gpointer x = g_ptr_array_index (list, i);
+    gint64 id = *(gint64 *) x;
+    g_autofree char *value = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+
+    med_page_option (b, value, *(const char **) ((guint8 *) x + name_offset),
+        id == selected);
+  }
+  json_builder_end_array (b);
+}
+
+char *
+med_page_webcal (MedReq *r, const char *secret)
+{
+  g_autofree char *base = NULL;
+  const char *host;
+
+  if (secret == NULL || strlen (secret) >= 128)
+    return NULL;
+  for (const char *p = secret; *p; p++) {
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return NULL;
+  }
+  base = med_store_get_public_url (r->srv->store, r->srv->cfg.centre_id, NULL);
+  host = base && g_str_has_prefix (base, "https://") ? base + 8
+      : base && g_str_has_prefix (base, "http://")   ? base + 7
+                                                     : base;
+  return g_strconcat ("webcal://", host ? host : "", "/feeds/", secret, ".ics",
+      NULL);
 }
 
 void
@@ -187,13 +226,29 @@ med_http_page (MedReq *r)
       med_page_board_book_get (r);
   } else if (r->n_seg == 1 && strcmp (first, "agenda") == 0) {
     med_page_agenda (r);
-  } else if ((r->n_seg == 2 || r->n_seg == 3) && strcmp (first, "cases") == 0) {
+  } else if (r->n_seg == 2 && strcmp (first, "agenda") == 0
+      && strcmp (r->seg[1], "feed") == 0) {
+    med_page_agenda_feed (r);
+  } else if ((r->n_seg == 1 || r->n_seg == 3)
+      && strcmp (first, "feed-links") == 0) {
+    med_page_feed_links (r);
+  } else if (r->n_seg == 1 && strcmp (first, "cases") == 0) {
+    med_page_cases (r);
+  } else if (r->n_seg >= 2 && r->n_seg <= 5 && strcmp (first, "cases") == 0) {
     g_autoptr (MedCase) k = NULL;
+    gboolean parties = r->n_seg >= 3 && strcmp (r->seg[2], "parties") == 0;
 
+    if (r->n_seg >= 4 && !parties) {
+      med_http_reply_error (r, 404, "not_found", "no such page");
+      return;
+    }
     if (!med_http_require (r, MED_ROLES_STAFF)
         || (k = page_case (r, r->seg[1])) == NULL)
       return;
-    if (r->n_seg == 2)
+    if (parties)
+      med_page_case_parties (r, k, r->n_seg >= 4 ? r->seg[3] : NULL,
+          r->n_seg == 5 ? r->seg[4] : NULL);
+    else if (r->n_seg == 2)
       med_page_case_view (r, k);
     else if (IS (r, POST))
       med_page_case_action (r, k, r->seg[2]);

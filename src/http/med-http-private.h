@@ -346,6 +346,31 @@ void med_http_signal_shutdown (MedHttpServer *srv);
 gboolean med_http_signal_busy (MedHttpServer *srv);
 /* Frees the calls (before the store closes). */
 void med_http_signal_free (MedHttpServer *srv);
+/* Why the call of bk cannot start now (the console asks after its
+ * WebSocket failed: a refused upgrade shows nothing to a browser's
+ * script): NULL when nothing stands in the way, else "no_calls" (built
+ * without GStreamer), "stopping", "cancelled", "ended" (an hour after
+ * the session's end), "call_failed" (the last attempt to open it failed:
+ * the server's log says why). */
+const char *med_http_signal_why (MedHttpServer *srv, const MedBooking *bk);
+
+/* ---- the board's answers as JSON (med-http-fit.c) ---- */
+
+/* Every MedBlock bit with its word in JSON ("room_busy", …) and its
+ * English message id for the pages, in the scheduler's order. */
+typedef struct
+{
+  guint bit;
+  const char *word;
+  const char *label;
+} MedHttpBlockName;
+
+extern const MedHttpBlockName med_http_block_names[];
+extern const guint med_http_n_block_names;
+/* "fits", "blocked", "too_long", "deadline", "past", "closed". */
+const char *med_http_fit_state_word (MedFitState s);
+void med_http_json_add_fit_cell (JsonBuilder *b, const MedFitCell *c,
+    const char *zone);
 
 /* Helpers shared by API and pages. */
 gboolean med_http_parse_id (const char *s, gint64 *out);

@@ -264,7 +264,22 @@ notice_text (const char *code)
     { "dispatched", N_ ("Case dispatched.") },
     { "status", N_ ("Status changed.") },
     { "revoked", N_ ("Link revoked.") },
+    { "link-sms", N_ ("The link is queued to go by SMS.") },
+    { "link-mail",
+        N_ ("The invitation with the link is queued to go by "
+            "e-mail.") },
+    { "link-reissued",
+        N_ ("A new link was issued and is queued to go to "
+            "the party; the old one no longer works.") },
+    { "link-new",
+        N_ ("A new link was issued; the old one no longer works. "
+            "The party has no phone number or e-mail address: "
+            "give them the link below.") },
     { "feed", N_ ("Feed link made (it is shown only once).") },
+    { "undone", N_ ("Booking undone.") },
+    { "party-added", N_ ("Party added.") },
+    { "party-updated", N_ ("Party corrected.") },
+    { "party-removed", N_ ("Party removed.") },
   };
 
   for (guint i = 0; code && i < G_N_ELEMENTS (notices); i++) {

@@ -240,12 +240,13 @@ med_http_config_load (MedHttpConfig *cfg, const char *path, GError **error)
     return FALSE;
   groups = g_key_file_get_groups (kf, NULL);
   for (guint i = 0; groups[i]; i++) {
-    /* [mail] is read by serve's outbox delivery (med-cli-serve.c) */
+    /* [mail] and [sms] are read by serve's outbox delivery
+     * (med-cli-serve.c) */
     if (strcmp (groups[i], "server") != 0 && strcmp (groups[i], "media") != 0
-        && strcmp (groups[i], "mail") != 0) {
+        && strcmp (groups[i], "mail") != 0 && strcmp (groups[i], "sms") != 0) {
       g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
-          "%s: unknown group [%s] (only [server], [media] and [mail])", path,
-          groups[i]);
+          "%s: unknown group [%s] (only [server], [media], [mail] and [sms])",
+          path, groups[i]);
       return FALSE;
     }
   }

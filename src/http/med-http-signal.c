@@ -24,9 +24,9 @@
  * when the store's data version moves (a commit here or in another
  * process, such as `medsched user revoke-tokens`), and at least every
  * RECHECK_S seconds (expiry), every socket is checked again — a party's
- * link not revoked and its booking not cancelled; staff's session or
- * bearer token still live and the access rule still granting the booking —
- * and one that fails gets "bye revoked" and is closed. The version is
+ * link not revoked nor issued again and its booking not cancelled; staff's
+ * session or bearer token still live and the access rule still granting
+ * the booking — and one that fails gets "bye revoked" and is closed. The version is
  * polled every RECHECK_POLL_MS while sockets are open, and checked again
  * before each frame is acted on, so a consent sent after a revocation is
  * refused, never stored.
@@ -59,6 +59,8 @@ struct _Signal
   MedHttpServer *srv;
   GHashTable *calls; /* gint64 booking → CallCtx* */
   GHashTable *all_conns; /* Conn* set: every open socket */
+  GHashTable *failed; /* gint64 booking → the last attempt to open its
+                       * call failed (med_http_signal_why) */
   gboolean stopping;
   guint recheck_id; /* polls the data version while sockets are open */
 };
@@ -89,6 +91,7 @@ struct _Conn
   guint bad;
   /* what authorised it, checked again while it lives */
   gint64 booking_id;
+  gint join_generation; /* party: its link's, issued again → closed */
   gboolean via_session; /* staff: cred_hash is a session's, else a token's */
   char *cred_hash; /* staff: SHA-256 of the session cookie or bearer token */
   gint64 checked_version; /* the store's data version at the last check */
@@ -107,6 +110,7 @@ typedef struct
   char *label;
   gboolean via_session;
   char *cred_hash; /* staff only */
+  gint join_generation; /* party only */
 } Auth;
 
 static void
@@ -621,7 +625,10 @@ conn_still_allowed (Conn *c)
     return !g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   if (c->role == MED_CALL_ROLE_PARTY) {
     if (bk->status != MED_BOOKING_STATUS_CONFIRMED
-        || med_store_join_revoked (srv->store, c->booking_id, c->ref_id))
+        || med_store_join_revoked (srv->store, c->booking_id, c->ref_id)
+        || med_store_join_generation (srv->store, c->booking_id, c->ref_id,
+               NULL)
+            != c->join_generation)
       return FALSE;
   } else if (conn_is_staff (c)) {
     u = med_http_auth_recheck (srv, c->cred_hash, c->via_session, &error);
@@ -842,8 +849,12 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
       return;
     }
     actor = g_strdup_printf ("party:%" G_GINT64_FORMAT, c->ref_id);
-    ok = med_store_set_consent (srv->store, cc->booking_id, c->ref_id, given,
-        actor, &err);
+    {
+      MedServiceCtx ctx = { med_http_now (srv), actor, srv->cfg.centre_id };
+
+      ok = med_service_set_consent (srv->store, &ctx, cc->booking_id, c->ref_id,
+          given, &err);
+    }
     if (ok) {
       /* Everyone's state: the console shows each party's answer. */
       GHashTableIter it;
@@ -1132,10 +1143,12 @@ websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   if (cc == NULL) {
     g_warning ("booking %" G_GINT64_FORMAT ": cannot open the call: %s",
         a->booking_id, err->message);
+    g_hash_table_add (sig->failed, g_memdup2 (&a->booking_id, sizeof (gint64)));
     soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR,
         "internal error");
     return;
   }
+  g_hash_table_remove (sig->failed, &a->booking_id);
   /* Frames up to 4 × 64 KiB reach us and get a too_large answer; bigger
    * ones are cut by libsoup (close 1009). */
   g_object_set (ws, "max-incoming-payload-size", (guint64) 4 * MAX_FRAME,
@@ -1148,6 +1161,7 @@ websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   c->pid = g_strdup (a->pid);
   c->role = a->role;
   c->ref_id = a->ref_id;
+  c->join_generation = a->join_generation;
   c->booking_id = a->booking_id;
   c->via_session = a->via_session;
   c->cred_hash = g_strdup (a->cred_hash);
@@ -1272,6 +1286,9 @@ auth_party (MedHttpServer *srv, SoupServerMessage *msg, const char *token,
   a->booking_id = booking_id;
   a->role = MED_CALL_ROLE_PARTY;
   a->ref_id = party_id;
+  /* the link that let it in: one issued again since closes the socket */
+  a->join_generation
+      = med_store_join_generation (srv->store, booking_id, party_id, NULL);
   a->pid = g_strdup_printf ("party-%" G_GINT64_FORMAT, party_id);
   a->name = g_strdup (party->name);
   a->label = g_strdup (party_label (party->role));
@@ -1396,6 +1413,8 @@ med_http_signal_init (MedHttpServer *srv)
   sig->calls = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
       call_ctx_destroy);
   sig->all_conns = g_hash_table_new (NULL, NULL);
+  sig->failed
+      = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   srv->signal = sig;
   soup_server_add_handler (srv->soup, "/ws", ws_request_cb, srv, NULL);
   soup_server_add_websocket_handler (srv->soup, "/ws", NULL, NULL, websocket_cb,
@@ -1445,8 +1464,25 @@ med_http_signal_free (MedHttpServer *srv)
     conn_free (c);
   }
   g_hash_table_unref (sig->all_conns);
+  g_hash_table_unref (sig->failed);
   g_free (sig);
   srv->signal = NULL;
+}
+
+const char *
+med_http_signal_why (MedHttpServer *srv, const MedBooking *bk)
+{
+  Signal *sig = get_signal (srv);
+
+  if (sig == NULL || sig->stopping || srv->stopping)
+    return "stopping";
+  if (bk->status != MED_BOOKING_STATUS_CONFIRMED)
+    return "cancelled";
+  if (med_http_now (srv) >= bk->end + WINDOW_GRACE)
+    return "ended";
+  if (g_hash_table_contains (sig->failed, &bk->id))
+    return "call_failed";
+  return NULL;
 }
 
 #else /* !MEDSCHED_HAVE_MEDIA */
@@ -1483,6 +1519,12 @@ med_http_signal_busy (MedHttpServer *srv)
 void
 med_http_signal_free (MedHttpServer *srv)
 {
+}
+
+const char *
+med_http_signal_why (MedHttpServer *srv, const MedBooking *bk)
+{
+  return "no_calls";
 }
 
 #endif

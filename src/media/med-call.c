@@ -53,6 +53,9 @@
 
 #include "gstmedmanifest.h"
 
+/* the recording rows this module keeps as it records */
+#include <med-store-write.h>
+
 /* clang-format off */
 G_DEFINE_QUARK (med-call-error-quark, med_call_error)
 /* clang-format on */

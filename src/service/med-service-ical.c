@@ -6,8 +6,11 @@
  * server only present the text. Addresses and names never go to logs. */
 #define G_LOG_DOMAIN "medsched-service"
 
+#include "med-service-private.h"
+
 #include <medsched/med-i18n.h>
-#include <medsched/med-service.h>
+
+#include <med-store-write.h>
 
 #include <string.h>
 
@@ -220,10 +223,8 @@ add_attendee (InviteCtx *c, MedAttendeeKind kind, gint64 id, const char *name,
   g_array_append_val (c->attendees, a);
 }
 
-/* A party joins by video (and gets their own link) in a remote session,
- * and in a hybrid one when they attend remotely. */
-static gboolean
-party_joins_remotely (const MedBooking *b, const MedParty *p)
+gboolean
+service_party_remote (const MedBooking *b, const MedParty *p)
 {
   return b->status == MED_BOOKING_STATUS_CONFIRMED
       && (b->mode == MED_BOOKING_MODE_REMOTE
@@ -293,7 +294,7 @@ load_invite (MedStore *store, gint64 centre_id, gint64 booking_id, InviteCtx *c,
     MedParty *p = c->parties->pdata[i];
     const char *url = NULL;
 
-    if (party_joins_remotely (c->booking, p)) {
+    if (service_party_remote (c->booking, p)) {
       char *u = med_store_join_url (store, booking_id, p->id, error);
 
       if (u == NULL)
@@ -414,8 +415,8 @@ new_imip (InviteCtx *c, const MedInvite *inv, const MedInviteAttendee *a,
   return msg;
 }
 
-/* Builds recipient's copy of inv and queues it. */
-static gboolean
+/* Builds recipient's copy of inv and queues it: the outbox id, or 0. */
+static gint64
 queue_copy (MedStore *store, InviteCtx *c, const MedInvite *inv, gint recipient,
     const char *actor, GError **error)
 {
@@ -428,10 +429,10 @@ queue_copy (MedStore *store, InviteCtx *c, const MedInvite *inv, gint recipient,
 
   ics = med_ical_invite_to_string (inv, recipient, error);
   if (ics == NULL)
-    return FALSE;
+    return 0;
   msg = new_imip (c, inv, a, ics, &subject, error);
   if (msg == NULL)
-    return FALSE;
+    return 0;
   out.booking_id = inv->booking->id;
   out.recipient_name = (char *) a->name;
   out.recipient_addr = (char *) a->email;
@@ -441,7 +442,7 @@ queue_copy (MedStore *store, InviteCtx *c, const MedInvite *inv, gint recipient,
   out.sequence = inv->booking->sequence;
   out.subject = subject;
   out.message = msg;
-  return med_store_outbox_add (store, &out, actor, error) > 0;
+  return med_store_outbox_add (store, &out, actor, error);
 }
 
 /* A mediator or interpreter that a reschedule took off the session gets a
@@ -492,7 +493,7 @@ queue_removed (MedStore *store, InviteCtx *c, const MedBooking *before,
   inv.booking = gone;
   inv.room = room != NULL ? room : c->room;
   inv.attendees = one;
-  if (!queue_copy (store, c, &inv, 0, actor, error))
+  if (queue_copy (store, c, &inv, 0, actor, error) == 0)
     return FALSE;
   (*n)++;
   return TRUE;
@@ -514,7 +515,7 @@ med_service_queue_invites (MedStore *store, gint64 centre_id, gint64 booking_id,
   for (guint i = 0; i < c.attendees->len; i++) {
     if (g_array_index (c.attendees, MedInviteAttendee, i).email == NULL)
       continue;
-    if (!queue_copy (store, &c, &inv, (gint) i, actor, error))
+    if (queue_copy (store, &c, &inv, (gint) i, actor, error) == 0)
       return FALSE;
     n++;
   }
@@ -532,6 +533,34 @@ med_service_queue_invites (MedStore *store, gint64 centre_id, gint64 booking_id,
   if (n_queued != NULL)
     *n_queued = n;
   return TRUE;
+}
+
+gint64
+service_queue_party_invite (MedStore *store, gint64 centre_id,
+    gint64 booking_id, gint64 party_id, const char *actor, GError **error)
+{
+  g_auto (InviteCtx) c = { 0 };
+  MedInvite inv;
+
+  if (!load_invite (store, centre_id, booking_id, &c, error))
+    return 0;
+  for (guint i = 0; i < c.attendees->len; i++) {
+    const MedInviteAttendee *a
+        = &g_array_index (c.attendees, MedInviteAttendee, i);
+
+    if (a->kind != MED_ATTENDEE_PARTY || a->ref_id != party_id)
+      continue;
+    if (a->email == NULL)
+      break;
+    med_ical_init (c.centre->zone);
+    fill_invite (&c, &inv);
+    return queue_copy (store, &c, &inv, (gint) i, actor, error);
+  }
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+      "party %" G_GINT64_FORMAT " of booking %" G_GINT64_FORMAT
+      " has no e-mail address",
+      party_id, booking_id);
+  return 0;
 }
 
 /* ---- invite ----------------------------------------------------------- */
@@ -882,4 +911,34 @@ med_service_freebusy (MedStore *store, const MedServiceCtx *ctx,
   med_ical_init (centre->zone);
   return med_ical_freebusy_to_string (centre, who, uid, a, b, busy,
       last != 0 ? last : centre_created_at (store, ctx->centre_id), error);
+}
+
+gboolean
+med_service_set_note (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, const char *note, gboolean notify, guint *n_queued,
+    GError **error)
+{
+  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
+
+  if (!med_store_begin (store, error))
+    return FALSE;
+  if (med_store_set_booking_note (store, booking_id, note, ctx->actor, error)
+      && (!notify
+          || med_service_queue_invites (store, ctx->centre_id, booking_id, NULL,
+              ctx->actor, n_queued, error))
+      && med_store_commit (store, error))
+    return TRUE;
+  med_store_rollback (store);
+  return FALSE;
+}
+
+gboolean
+med_service_apply_reply (MedStore *store, const MedServiceCtx *ctx,
+    const char *uid, const char *email, const char *partstat, gint sequence,
+    MedTime dtstamp, gint64 *booking_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
+
+  return med_store_apply_reply (store, uid, email, partstat, sequence, dtstamp,
+      ctx->actor, booking_id, error);
 }

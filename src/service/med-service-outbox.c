@@ -1,6 +1,7 @@
 /* med-service-outbox.c — delivering the outbox: the loop that claims due
- * messages, hands each to a transport and records the outcome, and the
- * sendmail transport (a sendmail-compatible MTA run with GSubprocess).
+ * messages of its transport's channel, hands each to the transport and
+ * records the outcome, and the sendmail transport (a sendmail-compatible
+ * MTA run with GSubprocess). The SMS transport is med-service-sms.c.
  *
  * `medsched outbox flush` runs one pass on a private main context and
  * waits; `medsched serve` runs passes on its main loop, looking for due
@@ -19,6 +20,8 @@
 #define G_LOG_DOMAIN "medsched-service"
 
 #include <medsched/med-service.h>
+
+#include <med-store-write.h>
 
 #include <string.h>
 
@@ -231,7 +234,7 @@ med_service_sendmail_new (const char *command, guint timeout_seconds,
     return NULL;
   }
   sm = g_new0 (Sendmail, 1);
-  sm->parent.channel = "mail";
+  sm->parent.channel = MED_OUTBOX_MAIL;
   sm->parent.send_async = sendmail_send_async;
   sm->parent.send_finish = sendmail_send_finish;
   sm->parent.free = sendmail_free;
@@ -343,7 +346,9 @@ med_service_delivery_new (MedStore *store, MedTransport *transport,
 {
   MedDelivery *d;
 
-  g_return_val_if_fail (store != NULL && transport != NULL, NULL);
+  g_return_val_if_fail (store != NULL && transport != NULL
+          && transport->channel != NULL,
+      NULL);
   g_return_val_if_fail (cfg != NULL
           && med_service_delivery_config_check (cfg, NULL),
       NULL);
@@ -495,8 +500,8 @@ deliver_next (MedDelivery *d)
     end_pass (d);
     return;
   }
-  d->current = med_store_outbox_claim (d->store, delivery_now (d),
-      (gint) d->cfg.lease_seconds, &d->pass_error);
+  d->current = med_store_outbox_claim (d->store, d->transport->channel,
+      delivery_now (d), (gint) d->cfg.lease_seconds, &d->pass_error);
   if (d->current == NULL) {
     end_pass (d);
     return;
@@ -565,7 +570,8 @@ tick_cb (gpointer data)
 
   if (d->running || d->stopping)
     return G_SOURCE_CONTINUE;
-  if (!med_store_outbox_next_due (d->store, &due, &error)) {
+  if (!med_store_outbox_next_due (d->store, d->transport->channel, &due,
+          &error)) {
     /* said once, not every few seconds; a busy store is retried quietly */
     if (!g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_BUSY)
         && g_strcmp0 (d->last_warning, error->message) != 0) {
@@ -697,4 +703,14 @@ med_service_outbox_flush (MedStore *store, MedTransport *transport,
   med_delivery_free (w.d);
   g_main_context_pop_thread_default (context);
   return w.ok;
+}
+
+gboolean
+med_service_outbox_retry (MedStore *store, const MedServiceCtx *ctx,
+    gint64 message_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
+
+  return med_store_outbox_retry (store, message_id, ctx->now, ctx->actor,
+      error);
 }

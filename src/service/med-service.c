@@ -13,7 +13,9 @@
  * window ranks them as the whole horizon does. */
 #define G_LOG_DOMAIN "medsched-service"
 
-#include <medsched/med-service.h>
+#include "med-service-private.h"
+
+#include <med-store-write.h>
 
 #include <string.h>
 
@@ -21,23 +23,8 @@
 G_DEFINE_QUARK (med-service-error-quark, med_service_error)
 /* clang-format on */
 
-/* Everything a slot search for one case needs. */
-typedef struct
-{
-  MedStore *store; /* (transfer none) */
-  const MedServiceCtx *ctx;
-  gint64 exclude_booking; /* rescheduling: the booking being moved */
-  MedCentre *centre;
-  MedStoreSnapshot *snap;
-  MedScheduler *sched;
-  MedCase *kase;
-  GPtrArray *parties;
-  GArray *party_busy;
-  gint64 last_mediator;
-} CaseContext;
-
-static void
-case_context_clear (CaseContext *cc)
+void
+med_service_case_context_clear (CaseContext *cc)
 {
   g_clear_pointer (&cc->sched, med_scheduler_free);
   g_clear_pointer (&cc->snap, med_store_snapshot_free);
@@ -46,8 +33,6 @@ case_context_clear (CaseContext *cc)
   g_clear_pointer (&cc->parties, g_ptr_array_unref);
   g_clear_pointer (&cc->party_busy, g_array_unref);
 }
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CaseContext, case_context_clear)
 
 static gboolean
 check_schedulable (const MedCase *k, GError **error)
@@ -68,10 +53,9 @@ check_schedulable (const MedCase *k, GError **error)
   return FALSE;
 }
 
-/* Loads the case, its parties and their other commitments. */
-static gboolean
-load_case (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
-    gint64 exclude_booking, CaseContext *cc, GError **error)
+gboolean
+med_service_load_case (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, gint64 exclude_booking, CaseContext *cc, GError **error)
 {
   cc->store = store;
   cc->ctx = ctx;
@@ -88,12 +72,9 @@ load_case (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
   return error == NULL || *error == NULL;
 }
 
-/* (Re)loads the snapshot for [from, to) (plus a day each side for room
- * buffers and local days) and builds the scheduler over it; load (may be
- * NULL) is the mediators' load over the whole horizon. */
-static gboolean
-load_window (CaseContext *cc, MedTime from, MedTime to, GArray *load,
-    GError **error)
+gboolean
+med_service_load_window (CaseContext *cc, MedTime from, MedTime to,
+    GArray *load, GError **error)
 {
   g_clear_pointer (&cc->sched, med_scheduler_free);
   g_clear_pointer (&cc->snap, med_store_snapshot_free);
@@ -115,8 +96,8 @@ load_window (CaseContext *cc, MedTime from, MedTime to, GArray *load,
   return cc->sched != NULL;
 }
 
-static void
-fill_request (CaseContext *cc, MedSlotRequest *req)
+void
+med_service_fill_request (CaseContext *cc, MedSlotRequest *req)
 {
   memset (req, 0, sizeof *req);
   req->kase = cc->kase;
@@ -161,7 +142,7 @@ search (CaseContext *cc, MedSlotRequest *req, GError **error)
 
     if (to > full)
       to = full;
-    if (!load_window (cc, MIN (from, req->now), to, load, error))
+    if (!med_service_load_window (cc, MIN (from, req->now), to, load, error))
       return NULL;
     req->horizon_end = window_days[w] ? to : 0;
     slots = med_scheduler_find_slots (cc->sched, req, NULL, &local);
@@ -197,26 +178,13 @@ med_service_find_slots (MedStore *store, const MedServiceCtx *ctx,
   MedSlotRequest req;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, NULL);
-  if (!load_case (store, ctx, case_id, 0, &cc, error))
+  if (!med_service_load_case (store, ctx, case_id, 0, &cc, error))
     return NULL;
-  fill_request (&cc, &req);
+  med_service_fill_request (&cc, &req);
   req.not_before = not_before;
   req.duration_minutes = duration_minutes;
   req.max_results = count;
   return search (&cc, &req, error);
-}
-
-/* Checks a hand-picked slot against the bookings of its own days. */
-static gboolean
-check_manual (CaseContext *cc, MedSlot *slot, GError **error)
-{
-  MedSlotRequest req;
-
-  if (!load_window (cc, MIN (slot->start, cc->ctx->now), slot->end, NULL,
-          error))
-    return FALSE;
-  fill_request (cc, &req);
-  return med_scheduler_check_slot (cc->sched, &req, slot, error);
 }
 
 static void
@@ -231,6 +199,96 @@ booking_from_slot (const MedSlot *s, gint64 case_id, MedBooking *b)
   b->end = s->end;
   b->mode = s->mode;
   b->status = MED_BOOKING_STATUS_CONFIRMED;
+}
+
+/* The writes of a booking use case, run by med_store_run: once more on a
+ * fresh connection when the first one was lost before COMMIT (nothing was
+ * written then), never twice after. */
+typedef struct
+{
+  const MedServiceCtx *ctx;
+  const MedBooking *b;
+  gint64 booking_id; /* reschedule, cancel: the booking; book: its new id */
+  const MedBooking *before; /* reschedule: as it was */
+  gboolean undo; /* cancel: an undo by whoever booked it */
+} BookingTxn;
+
+static gboolean
+book_txn (MedStore *store, gpointer data, GError **error)
+{
+  BookingTxn *t = data;
+
+  t->booking_id = med_store_book (store, t->b, t->ctx->actor, error);
+  return t->booking_id != 0
+      && med_service_queue_invites (store, t->ctx->centre_id, t->booking_id,
+          NULL, t->ctx->actor, NULL, error)
+      && med_service_queue_sms (store, t->ctx->centre_id, t->booking_id,
+          MED_SMS_BOOKED, t->ctx->actor, NULL, error);
+}
+
+static gboolean
+reschedule_txn (MedStore *store, gpointer data, GError **error)
+{
+  BookingTxn *t = data;
+
+  return med_store_reschedule (store, t->booking_id, t->b, t->ctx->actor, error)
+      && med_service_queue_invites (store, t->ctx->centre_id, t->booking_id,
+          t->before, t->ctx->actor, NULL, error)
+      && med_service_queue_sms (store, t->ctx->centre_id, t->booking_id,
+          MED_SMS_MOVED, t->ctx->actor, NULL, error);
+}
+
+static gboolean
+cancel_txn (MedStore *store, gpointer data, GError **error)
+{
+  BookingTxn *t = data;
+
+  g_autofree char *detail
+      = g_strdup_printf ("{\"undone\":%" G_GINT64_FORMAT "}", t->booking_id);
+
+  return (!t->undo
+             || med_service_undo_until (store, t->ctx, t->booking_id, NULL,
+                 error))
+      && med_store_cancel (store, t->booking_id, t->ctx->actor, error)
+      && (!t->undo
+          || med_store_add_audit (store, t->ctx->actor, "booking.undo",
+              "booking", t->booking_id, detail, error))
+      && med_service_queue_invites (store, t->ctx->centre_id, t->booking_id,
+          NULL, t->ctx->actor, NULL, error)
+      && med_service_queue_sms (store, t->ctx->centre_id, t->booking_id,
+          MED_SMS_CANCELLED, t->ctx->actor, NULL, error);
+}
+
+/* Checks a hand-picked slot against the bookings of its own days. A
+ * clash the scheduler finds ("something is booked then") is named by the
+ * store's own re-check when it can: which room, mediator, interpreter or
+ * party, and when (med_store_error_get_conflict), for the pages to say in
+ * the reader's language. */
+gboolean
+med_service_check_manual (CaseContext *cc, MedSlot *slot, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GError) named = NULL;
+  MedSlotRequest req;
+  MedBooking b;
+
+  if (!med_service_load_window (cc, MIN (slot->start, cc->ctx->now), slot->end,
+          NULL, error))
+    return FALSE;
+  med_service_fill_request (cc, &req);
+  if (med_scheduler_check_slot (cc->sched, &req, slot, &local))
+    return TRUE;
+  if (g_error_matches (local, MED_SCHEDULER_ERROR,
+          MED_SCHEDULER_ERROR_CONFLICT)) {
+    booking_from_slot (slot, cc->kase->id, &b);
+    if (!med_store_check_booking (cc->store, &b, cc->exclude_booking, &named)
+        && med_store_error_get_conflict (named) != NULL) {
+      g_propagate_error (error, g_steal_pointer (&named));
+      return FALSE;
+    }
+  }
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
 }
 
 static MedSlot *
@@ -251,10 +309,10 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
   g_auto (CaseContext) cc = { 0 };
   g_autoptr (MedSlot) slot = NULL;
   MedBooking b;
-  gint64 id;
+  BookingTxn t = { ctx, &b, 0, NULL };
 
   g_return_val_if_fail (store != NULL && ctx != NULL, 0);
-  if (!load_case (store, ctx, case_id, 0, &cc, error))
+  if (!med_service_load_case (store, ctx, case_id, 0, &cc, error))
     return 0;
   if (manual != NULL) {
     slot = copy_manual (manual);
@@ -265,13 +323,13 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
 
       slot->end = slot->start + (MedTime) minutes * 60;
     }
-    if (!check_manual (&cc, slot, error))
+    if (!med_service_check_manual (&cc, slot, error))
       return 0;
   } else {
     MedSlotRequest req;
     g_autoptr (GPtrArray) slots = NULL;
 
-    fill_request (&cc, &req);
+    med_service_fill_request (&cc, &req);
     req.duration_minutes = duration_minutes;
     slots = search (&cc, &req, error);
     if (slots == NULL)
@@ -279,18 +337,11 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
     slot = g_ptr_array_steal_index (slots, 0);
   }
   booking_from_slot (slot, case_id, &b);
-  if (!med_store_begin (store, error))
+  if (!med_store_run (store, book_txn, &t, error))
     return 0;
-  if ((id = med_store_book (store, &b, ctx->actor, error)) == 0
-      || !med_service_queue_invites (store, ctx->centre_id, id, NULL,
-          ctx->actor, NULL, error)
-      || !med_store_commit (store, error)) {
-    med_store_rollback (store);
-    return 0;
-  }
   if (out_slot != NULL)
     *out_slot = g_steal_pointer (&slot);
-  return id;
+  return t.booking_id;
 }
 
 gboolean
@@ -302,17 +353,15 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
   g_autoptr (MedBooking) old = NULL;
   g_autoptr (MedSlot) slot = NULL;
   MedBooking b;
+  BookingTxn t = { ctx, NULL, booking_id, NULL };
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
   old = med_store_get_booking (store, booking_id, error);
   if (old == NULL)
     return FALSE;
-  if (old->status != MED_BOOKING_STATUS_CONFIRMED) {
-    g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE,
-        "booking %" G_GINT64_FORMAT " is cancelled", booking_id);
+  if (!med_service_may_move (old, ctx, error))
     return FALSE;
-  }
-  if (!load_case (store, ctx, old->case_id, booking_id, &cc, error))
+  if (!med_service_load_case (store, ctx, old->case_id, booking_id, &cc, error))
     return FALSE;
   if (manual != NULL) {
     slot = copy_manual (manual);
@@ -324,7 +373,7 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
       slot->interpreter_id = old->interpreter_id;
     if (slot->end <= slot->start)
       slot->end = slot->start + (old->end - old->start);
-    if (!check_manual (&cc, slot, error))
+    if (!med_service_check_manual (&cc, slot, error))
       return FALSE;
   } else {
     MedSlotRequest req;
@@ -332,7 +381,7 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
     guint pick;
     MedSlot *first;
 
-    fill_request (&cc, &req);
+    med_service_fill_request (&cc, &req);
     req.duration_minutes = (gint) ((old->end - old->start) / 60);
     req.max_results = 2;
     slots = search (&cc, &req, error);
@@ -347,35 +396,30 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
     slot = g_ptr_array_steal_index (slots, pick);
   }
   booking_from_slot (slot, old->case_id, &b);
-  if (!med_store_begin (store, error))
+  t.b = &b;
+  t.before = old;
+  if (!med_store_run (store, reschedule_txn, &t, error))
     return FALSE;
-  if (!med_store_reschedule (store, booking_id, &b, ctx->actor, error)
-      || !med_service_queue_invites (store, ctx->centre_id, booking_id, old,
-          ctx->actor, NULL, error)
-      || !med_store_commit (store, error)) {
-    med_store_rollback (store);
-    return FALSE;
-  }
   if (out_slot != NULL)
     *out_slot = g_steal_pointer (&slot);
   return TRUE;
 }
 
 gboolean
+med_service_cancel_txn (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gboolean undo, GError **error)
+{
+  BookingTxn t = { ctx, NULL, booking_id, NULL, undo };
+
+  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
+  return med_store_run (store, cancel_txn, &t, error);
+}
+
+gboolean
 med_service_cancel (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, GError **error)
 {
-  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_begin (store, error))
-    return FALSE;
-  if (!med_store_cancel (store, booking_id, ctx->actor, error)
-      || !med_service_queue_invites (store, ctx->centre_id, booking_id, NULL,
-          ctx->actor, NULL, error)
-      || !med_store_commit (store, error)) {
-    med_store_rollback (store);
-    return FALSE;
-  }
-  return TRUE;
+  return med_service_cancel_txn (store, ctx, booking_id, FALSE, error);
 }
 
 typedef struct
@@ -437,6 +481,36 @@ load_queue (MedStore *store, const MedServiceCtx *ctx, Queue *q, GError **error)
   return TRUE;
 }
 
+typedef struct
+{
+  const MedServiceCtx *ctx;
+  MedPlan *plan;
+  guint n;
+} PlanTxn;
+
+/* Books every placed item of a plan with its invites. */
+static gboolean
+plan_txn (MedStore *store, gpointer data, GError **error)
+{
+  PlanTxn *pt = data;
+
+  pt->n = 0;
+  for (guint i = 0; i < pt->plan->items->len; i++) {
+    MedPlanItem *it = g_ptr_array_index (pt->plan->items, i);
+    BookingTxn t = { pt->ctx, NULL, 0, NULL };
+    MedBooking b;
+
+    if (it->slot == NULL)
+      continue;
+    booking_from_slot (it->slot, it->case_id, &b);
+    t.b = &b;
+    if (!book_txn (store, &t, error))
+      return FALSE;
+    pt->n++;
+  }
+  return TRUE;
+}
+
 MedPlan *
 med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
     gint month, gint day, gboolean dry_run, guint *booked, GError **error)
@@ -446,8 +520,8 @@ med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
   g_autoptr (MedScheduler) sched = NULL;
   g_autoptr (MedPlan) plan = NULL;
   g_auto (Queue) q = { 0 };
+  PlanTxn pt = { 0 };
   MedTime day_start;
-  guint n = 0;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, NULL);
   if (booked != NULL)
@@ -473,30 +547,11 @@ med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
   if (dry_run || plan->placed == 0)
     return g_steal_pointer (&plan);
 
-  if (!med_store_begin (store, error))
+  pt.ctx = ctx;
+  pt.plan = plan;
+  if (!med_store_run (store, plan_txn, &pt, error))
     return NULL;
-  for (guint i = 0; i < plan->items->len; i++) {
-    MedPlanItem *it = g_ptr_array_index (plan->items, i);
-    MedBooking b;
-    gint64 id;
-
-    if (it->slot == NULL)
-      continue;
-    booking_from_slot (it->slot, it->case_id, &b);
-    id = med_store_book (store, &b, ctx->actor, error);
-    if (id == 0
-        || !med_service_queue_invites (store, ctx->centre_id, id, NULL,
-            ctx->actor, NULL, error)) {
-      med_store_rollback (store);
-      return NULL;
-    }
-    n++;
-  }
-  if (!med_store_commit (store, error)) {
-    med_store_rollback (store);
-    return NULL;
-  }
   if (booked != NULL)
-    *booked = n;
+    *booked = pt.n;
   return g_steal_pointer (&plan);
 }

@@ -103,6 +103,9 @@ store_audit_append (MedStore *store, const char *actor, const char *action,
   MedTime at = store_now (store);
   int rc;
 
+  /* the chain's head is read and extended under the writers' lock: a
+   * transaction without it (a shared one) would fork the chain */
+  g_return_val_if_fail (store->writer, FALSE);
   if (detail == NULL)
     detail = "{}";
   {

@@ -1,7 +1,7 @@
 /* med-store-auth.c — who may use the server, kept in the store: users with
  * a role (admin, clerk, mediator), their API tokens, web sessions with
  * their CSRF token, calendar-feed capability links and revoked party join
- * links; plus the facts the access rule of src/service needs (how many
+ * links (and the audit row of a link sent by hand); plus the facts the access rule of src/service needs (how many
  * live bookings of a case name a mediator) and the data version the HTTP
  * caches key on.
  *
@@ -715,7 +715,8 @@ med_store_revoke_join (MedStore *store, gint64 booking_id, gint64 party_id,
   st = store_stmt (store,
       "INSERT INTO join_revoked (booking_id, party_id, revoked_at) "
       "SELECT b.id, p.id, ?3 FROM booking b JOIN party p ON p.case_id = "
-      "b.case_id WHERE b.id = ?1 AND p.id = ?2 ON CONFLICT DO NOTHING",
+      "b.case_id WHERE b.id = ?1 AND p.id = ?2 AND p.removed_at = 0 "
+      "ON CONFLICT DO NOTHING",
       error);
   if (st == NULL)
     goto out;
@@ -738,6 +739,30 @@ med_store_revoke_join (MedStore *store, gint64 booking_id, gint64 party_id,
            detail, error)
       && store_txn_commit (&txn, error);
 out:
+  store_txn_end (&txn);
+  return ok;
+}
+
+gboolean
+med_store_join_sent (MedStore *store, gint64 booking_id, gint64 party_id,
+    const char *channel, gint64 outbox_id, const char *actor, GError **error)
+{
+  g_autofree char *detail = NULL;
+  GString *d;
+  StoreTxn txn;
+  gboolean ok = FALSE;
+
+  if (!store_check_actor (actor, error)
+      || !store_txn_begin (store, &txn, error))
+    return FALSE;
+  d = g_string_new ("{");
+  store_detail_int (d, "party_id", party_id);
+  store_detail_str (d, "channel", channel);
+  store_detail_int (d, "outbox", outbox_id);
+  detail = store_detail_end (d);
+  ok = store_audit_append (store, actor, "join.send", "booking", booking_id,
+           detail, error)
+      && store_txn_commit (&txn, error);
   store_txn_end (&txn);
   return ok;
 }

@@ -114,19 +114,6 @@ make_temp_beside (const char *path, const char *tag, GError **error)
   return g_steal_pointer (&tmp);
 }
 
-/* Removes a database file and whatever SQLite may have left beside it. */
-static void
-remove_db_files (const char *path)
-{
-  static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-    g_autofree char *p = g_strconcat (path, suffixes[i], NULL);
-
-    g_unlink (p);
-  }
-}
-
 static gboolean
 exec_raw (sqlite3 *db, const char *path, const char *sql, const char *what,
     GError **error)
@@ -319,7 +306,7 @@ med_store_backup (MedStore *store, const char *dest, MedAuditAnchor *anchor,
   return TRUE;
 
 fail:
-  remove_db_files (tmp);
+  store_remove_db_files (tmp);
   return FALSE;
 }
 
@@ -697,6 +684,6 @@ out:
   if (locked != NULL)
     sqlite3_close (locked);
   if (tmp != NULL)
-    remove_db_files (tmp);
+    store_remove_db_files (tmp);
   return ok;
 }

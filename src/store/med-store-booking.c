@@ -454,13 +454,18 @@ find_clash (MedStore *store, const char *sql, gint64 resource_id,
   return FALSE;
 }
 
+/* A clash with booking c of what conflict names (kind, id, name): the
+ * English message and the structured conflict. */
 static void
-set_conflict (GError **error, const Plan *p, const char *subject,
-    const Clash *c, const char *tail)
+set_conflict (GError **error, const Plan *p, MedStoreConflict *conflict,
+    const char *subject, const Clash *c, const char *tail)
 {
   g_autofree char *span = format_span (p->zone, c->start, c->end);
 
-  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT,
+  conflict->booking_id = c->id;
+  conflict->start = c->start;
+  conflict->end = c->end;
+  store_set_conflict (error, conflict,
       "%s is already booked %s (booking %" G_GINT64_FORMAT ")%s", subject, span,
       c->id, tail ? tail : "");
 }
@@ -498,7 +503,11 @@ check_day_cap (MedStore *store, const Plan *p, GError **error)
   }
   n = store_column_int64 (st, 0);
   if (n >= p->daily_cap) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT,
+    MedStoreConflict c
+        = { MED_CONFLICT_DAILY_CAP, p->mediator_id, p->mediator_name, 0,
+            day_start, day_end, FALSE, (gint) MIN (n, G_MAXINT), p->daily_cap };
+
+    store_set_conflict (error, &c,
         "mediator %s already has %" G_GINT64_FORMAT " sessions on "
         "%04d-%02d-%02d (daily cap %d)",
         p->mediator_name, n, y, m, d, p->daily_cap);
@@ -538,8 +547,11 @@ check_plan (MedStore *store, const Plan *p, GError **error)
             p->setup_minutes, p->cleanup_minutes)
         : NULL;
 
+    MedStoreConflict k = { MED_CONFLICT_ROOM, p->room_id, p->room_name };
+
+    k.buffer = buffer_only;
     subject = g_strdup_printf ("room %s", p->room_name);
-    set_conflict (error, p, subject, &c, tail);
+    set_conflict (error, p, &k, subject, &c, tail);
     return FALSE;
   }
 
@@ -550,8 +562,11 @@ check_plan (MedStore *store, const Plan *p, GError **error)
           p->mediator_id, p->exclude_id, p->start, p->end, &c, &found, error))
     return FALSE;
   if (found) {
+    MedStoreConflict k
+        = { MED_CONFLICT_MEDIATOR, p->mediator_id, p->mediator_name };
+
     subject = g_strdup_printf ("mediator %s", p->mediator_name);
-    set_conflict (error, p, subject, &c, NULL);
+    set_conflict (error, p, &k, subject, &c, NULL);
     return FALSE;
   }
 
@@ -564,8 +579,11 @@ check_plan (MedStore *store, const Plan *p, GError **error)
             error))
       return FALSE;
     if (found) {
+      MedStoreConflict k = { MED_CONFLICT_INTERPRETER, p->interpreter_id,
+        p->interpreter_name };
+
       subject = g_strdup_printf ("interpreter %s", p->interpreter_name);
-      set_conflict (error, p, subject, &c, NULL);
+      set_conflict (error, p, &k, subject, &c, NULL);
       return FALSE;
     }
   }
@@ -577,8 +595,10 @@ check_plan (MedStore *store, const Plan *p, GError **error)
           p->case_id, p->exclude_id, p->start, p->end, &c, &found, error))
     return FALSE;
   if (found) {
+    MedStoreConflict k = { MED_CONFLICT_CASE, p->case_id, p->case_number };
+
     subject = g_strdup_printf ("case %s", p->case_number);
-    set_conflict (error, p, subject, &c, NULL);
+    set_conflict (error, p, &k, subject, &c, NULL);
     return FALSE;
   }
 
@@ -591,6 +611,7 @@ check_plan (MedStore *store, const Plan *p, GError **error)
           "SELECT b.id, b.start_at, b.end_at, b.end_at "
           "FROM party p1 CROSS JOIN party p2 CROSS JOIN booking b "
           "WHERE p1.case_id = ?1 AND p1.contact <> '' AND "
+          "p1.removed_at = 0 AND p2.removed_at = 0 AND "
           "p2.contact = p1.contact AND p2.contact <> '' AND "
           "p2.case_id <> p1.case_id AND b.case_id = p2.case_id AND "
           "b.status = 'confirmed' AND b.id <> ?2 AND b.start_at < ?3 AND "
@@ -598,8 +619,10 @@ check_plan (MedStore *store, const Plan *p, GError **error)
           p->case_id, p->exclude_id, p->start, p->end, &c, &found, error))
     return FALSE;
   if (found) {
+    MedStoreConflict k = { MED_CONFLICT_PARTY, p->case_id, p->case_number };
+
     subject = g_strdup_printf ("a party of case %s", p->case_number);
-    set_conflict (error, p, subject, &c, " in another case");
+    set_conflict (error, p, &k, subject, &c, " in another case");
     return FALSE;
   }
 
@@ -621,9 +644,12 @@ check_plan (MedStore *store, const Plan *p, GError **error)
     if (rc == STORE_ROW) {
       g_autofree char *span = format_span (p->zone,
           store_column_int64 (st, 0), store_column_int64 (st, 1));
+      MedStoreConflict k
+          = { MED_CONFLICT_LEAVE, p->mediator_id, p->mediator_name, 0,
+              store_column_int64 (st, 0), store_column_int64 (st, 1) };
 
-      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT,
-          "mediator %s is on leave %s", p->mediator_name, span);
+      store_set_conflict (error, &k, "mediator %s is on leave %s",
+          p->mediator_name, span);
       return FALSE;
     }
     if (rc != STORE_DONE) {
@@ -675,6 +701,18 @@ bind_plan (StoreStmt *st, const Plan *p)
   store_bind_int64 (st, 8, p->block_end);
 }
 
+/* The ids and times of b, for load_plan. */
+static void
+plan_from_booking (Plan *p, const MedBooking *b)
+{
+  p->case_id = b->case_id;
+  p->room_id = b->room_id;
+  p->mediator_id = b->mediator_id;
+  p->interpreter_id = b->interpreter_id;
+  p->start = b->start;
+  p->end = b->end;
+}
+
 gint64
 med_store_book (MedStore *store, const MedBooking *b, const char *actor,
     GError **error)
@@ -701,12 +739,7 @@ med_store_book (MedStore *store, const MedBooking *b, const char *actor,
 
     uid = g_strconcat (random, "@medsched", NULL);
   }
-  p.case_id = b->case_id;
-  p.room_id = b->room_id;
-  p.mediator_id = b->mediator_id;
-  p.interpreter_id = b->interpreter_id;
-  p.start = b->start;
-  p.end = b->end;
+  plan_from_booking (&p, b);
 
   if (!store_txn_begin (store, &txn, error) || !load_plan (store, &p, error))
     goto out;
@@ -844,6 +877,35 @@ out:
 }
 
 gboolean
+med_store_check_booking (MedStore *store, const MedBooking *b,
+    gint64 exclude_id, GError **error)
+{
+  g_auto (Plan) p = { 0 };
+  g_autoptr (MedBooking) cur = NULL;
+
+  g_return_val_if_fail (store != NULL && b != NULL, FALSE);
+
+  if (!check_times (b->start, b->end, error))
+    return FALSE;
+  plan_from_booking (&p, b);
+  p.exclude_id = exclude_id;
+  if (exclude_id != 0) {
+    /* as reschedule fills a move: the booking's case, room and mediator
+     * unless given */
+    if ((cur = med_store_get_booking (store, exclude_id, error)) == NULL)
+      return FALSE;
+    p.case_id = cur->case_id;
+    if (p.room_id == 0)
+      p.room_id = cur->room_id;
+    if (p.mediator_id == 0)
+      p.mediator_id = cur->mediator_id;
+  }
+  /* reads only, without the write lock: it names what is in the way;
+   * book and reschedule check again in their transaction */
+  return load_plan (store, &p, error) && check_plan (store, &p, error);
+}
+
+gboolean
 med_store_cancel (MedStore *store, gint64 booking_id, const char *actor,
     GError **error)
 {
@@ -929,7 +991,8 @@ med_store_party_busy (MedStore *store, gint64 case_id,
       "status = 'confirmed' AND id <> ?2 AND (case_id = ?1 OR case_id IN ("
       "SELECT p2.case_id FROM party p1 JOIN party p2 ON "
       "p2.contact = p1.contact WHERE p1.case_id = ?1 AND "
-      "p1.contact <> '' AND p2.contact <> '')) ORDER BY start_at, id",
+      "p1.contact <> '' AND p2.contact <> '' AND p1.removed_at = 0 AND "
+      "p2.removed_at = 0)) ORDER BY start_at, id",
       error);
   if (st == NULL)
     return NULL;

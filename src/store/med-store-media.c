@@ -462,7 +462,8 @@ med_store_set_consent (MedStore *store, gint64 booking_id, gint64 party_id,
   st = store_stmt (store,
       "INSERT INTO consent (booking_id, party_id, given, at, actor) "
       "SELECT b.id, p.id, ?3, ?4, ?5 FROM booking b JOIN party p "
-      "ON p.case_id = b.case_id WHERE b.id = ?1 AND p.id = ?2 "
+      "ON p.case_id = b.case_id WHERE b.id = ?1 AND p.id = ?2 AND "
+      "p.removed_at = 0 "
       "ON CONFLICT (booking_id, party_id) DO UPDATE SET "
       "given = excluded.given, at = excluded.at, actor = excluded.actor",
       error);
@@ -522,7 +523,7 @@ med_store_consent_complete (MedStore *store, gint64 booking_id,
   g_autoptr (StoreStmt) st = store_stmt (store,
       "SELECT count(*) FROM booking b JOIN party p ON p.case_id = b.case_id "
       "LEFT JOIN consent c ON c.booking_id = b.id AND c.party_id = p.id "
-      "WHERE b.id = ?1 AND coalesce(c.given, 0) = 0",
+      "WHERE b.id = ?1 AND p.removed_at = 0 AND coalesce(c.given, 0) = 0",
       error);
   int rc;
 

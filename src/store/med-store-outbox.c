@@ -1,10 +1,11 @@
 /* med-store-outbox.c — what the store keeps for invites and feeds (schema
- * version 2): e-mail addresses of mediators and interpreters, the centre's
- * public URL and the parties' join tokens (an HMAC of the booking UID and
- * party id under a secret that never leaves the store), the attendees'
- * replies, the iMIP outbox with its retry schedule and the append-only
- * ledger of what the MTA accepted, and busy time imported from external
- * calendars.
+ * version 2) and for telling parties by SMS (version 5): e-mail addresses
+ * of mediators and interpreters, the centre's public URL and telephone,
+ * the parties' join tokens (an HMAC of the booking UID, the party id and
+ * the link's generation under a secret that never leaves the store), the
+ * attendees' replies, the outbox of both channels (iMIP e-mail, SMS) with
+ * its retry schedule and the append-only ledger of what the MTA or the SMS
+ * gateway accepted, and busy time imported from external calendars.
  *
  * No iCalendar here: messages arrive finished (built by the ical module
  * in the layer above) and are stored, leased, marked and counted. Every
@@ -18,6 +19,37 @@
 
 #define JOIN_TOKEN_CHARS 22
 #define MAX_ERROR_BYTES  1000
+/* an SMS text: ten concatenated parts of 70 UCS-2 characters need at most
+ * about 2 KB of UTF-8; more is a mistake, not a message */
+#define MAX_SMS_BYTES 2048
+
+/* Migration 5: parties told by SMS, links issued again, the centre's
+ * telephone. The outbox gets a channel (mail or sms) and a purpose (what
+ * the message says: an iMIP invite, or the SMS of a booking, a move, a
+ * cancellation, the day-before reminder, a link sent by hand); the claim
+ * and the due index go by channel, so each transport takes only its own.
+ * The ledger notes the channel. join_generation counts how often a party's
+ * link to a booking was issued again: the token of generation g > 0 is the
+ * HMAC of "join:" UID ":" party ":" g, so an old link stays dead. */
+const char store_migration_sms[]
+    = "ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'mail'"
+      "  CHECK (channel IN ('mail', 'sms'));"
+      "ALTER TABLE outbox ADD COLUMN purpose TEXT NOT NULL DEFAULT 'invite'"
+      "  CHECK (purpose IN ('invite', 'booked', 'moved', 'cancelled',"
+      "    'reminder', 'link'));"
+      "DROP INDEX outbox_due;"
+      "CREATE INDEX outbox_due ON outbox (channel, next_attempt_at)"
+      "  WHERE state = 'pending';"
+      "ALTER TABLE outbox_ledger ADD COLUMN channel TEXT NOT NULL"
+      "  DEFAULT 'mail' CHECK (channel IN ('mail', 'sms'));"
+      "ALTER TABLE centre ADD COLUMN phone TEXT NOT NULL DEFAULT ''"
+      "  CHECK (length(CAST(phone AS BLOB)) <= 64);"
+      "CREATE TABLE join_generation ("
+      "  booking_id INTEGER NOT NULL REFERENCES booking (id),"
+      "  party_id INTEGER NOT NULL REFERENCES party (id),"
+      "  generation INTEGER NOT NULL CHECK (generation >= 1),"
+      "  issued_at INTEGER NOT NULL,"
+      "  PRIMARY KEY (booking_id, party_id)) WITHOUT ROWID;";
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -101,6 +133,46 @@ check_email (const char *email, gboolean allow_empty, GError **error)
     return TRUE;
   g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
       "not an e-mail address (local@domain, ASCII, no spaces)");
+  return FALSE;
+}
+
+char *
+med_store_sms_number (const char *contact)
+{
+  GString *out;
+  guint digits = 0;
+
+  if (contact == NULL || strlen (contact) > 64)
+    return NULL;
+  out = g_string_new (NULL);
+  for (const char *p = contact; *p; p++) {
+    if (g_ascii_isdigit (*p)) {
+      g_string_append_c (out, *p);
+      digits++;
+    } else if (*p == '+' && out->len == 0) {
+      g_string_append_c (out, '+');
+    } else if (strchr (" -.()", *p) == NULL) {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  }
+  if (digits < 5 || digits > 20) {
+    g_string_free (out, TRUE);
+    return NULL;
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* The form med_store_sms_number gives, already normalised. */
+static gboolean
+check_sms_number (const char *s, GError **error)
+{
+  g_autofree char *n = med_store_sms_number (s);
+
+  if (n != NULL && strcmp (n, s) == 0)
+    return TRUE;
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+      "not an SMS number (an optional + and 5–20 digits)");
   return FALSE;
 }
 
@@ -216,42 +288,38 @@ normalize_url (const char *url, GError **error)
   return g_steal_pointer (&u);
 }
 
-gboolean
-med_store_set_public_url (MedStore *store, gint64 centre_id, const char *url,
+/* Sets one text column of the centre (sql: "UPDATE centre SET col = ?2
+ * WHERE id = ?1") with its audit row (action, detail_key: the value, which
+ * is never personal data). */
+static gboolean
+set_centre_text (MedStore *store, gint64 centre_id, const char *sql,
+    const char *value, const char *action, const char *detail_key,
     const char *actor, GError **error)
 {
-  g_autofree char *u = NULL;
   g_autofree char *detail_s = NULL;
   GString *detail;
   StoreTxn txn = { 0 };
   gboolean ok = FALSE;
 
-  g_return_val_if_fail (store != NULL, FALSE);
-
-  if (!store_check_actor (actor, error)
-      || (u = normalize_url (url, error)) == NULL
-      || !store_txn_begin (store, &txn, error)
+  if (!store_txn_begin (store, &txn, error)
       || !require_id (store, "SELECT 1 FROM centre WHERE id = ?1", "centre",
           centre_id, error))
     goto out;
   {
-    g_autoptr (StoreStmt) st = store_stmt (store,
-        "UPDATE centre SET public_url = ?2 "
-        "WHERE id = ?1",
-        error);
+    g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
 
     if (st == NULL)
       goto out;
     store_bind_int64 (st, 1, centre_id);
-    store_bind_text (st, 2, u);
-    if (!store_step_done (store, st, "setting the public URL", error))
+    store_bind_text (st, 2, value);
+    if (!store_step_done (store, st, "changing the centre", error))
       goto out;
   }
   detail = g_string_new ("{");
-  store_detail_str (detail, "public_url", u);
+  store_detail_str (detail, detail_key, value);
   detail_s = store_detail_end (detail);
-  ok = store_audit_append (store, actor, "centre.public_url", "centre",
-           centre_id, detail_s, error)
+  ok = store_audit_append (store, actor, action, "centre", centre_id, detail_s,
+           error)
       && store_txn_commit (&txn, error);
 
 out:
@@ -259,15 +327,15 @@ out:
   return ok;
 }
 
-char *
-med_store_get_public_url (MedStore *store, gint64 centre_id, GError **error)
+/* Reads one text column of the centre (sql: "SELECT col FROM centre WHERE
+ * id = ?1"). (transfer full) */
+static char *
+get_centre_text (MedStore *store, gint64 centre_id, const char *sql,
+    GError **error)
 {
-  g_autoptr (StoreStmt) st = NULL;
+  g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
   int rc;
 
-  g_return_val_if_fail (store != NULL, NULL);
-
-  st = store_stmt (store, "SELECT public_url FROM centre WHERE id = ?1", error);
   if (st == NULL)
     return NULL;
   store_bind_int64 (st, 1, centre_id);
@@ -278,8 +346,76 @@ med_store_get_public_url (MedStore *store, gint64 centre_id, GError **error)
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no centre %" G_GINT64_FORMAT, centre_id);
   else
-    store_set_error (store, "reading the public URL", error);
+    store_set_error (store, "reading the centre", error);
   return NULL;
+}
+
+gboolean
+med_store_set_public_url (MedStore *store, gint64 centre_id, const char *url,
+    const char *actor, GError **error)
+{
+  g_autofree char *u = NULL;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  return store_check_actor (actor, error)
+      && (u = normalize_url (url, error)) != NULL
+      && set_centre_text (store, centre_id,
+          "UPDATE centre SET public_url = ?2 WHERE id = ?1", u,
+          "centre.public_url", "public_url", actor, error);
+}
+
+char *
+med_store_get_public_url (MedStore *store, gint64 centre_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL, NULL);
+
+  return get_centre_text (store, centre_id,
+      "SELECT public_url FROM centre WHERE id = ?1", error);
+}
+
+/* ---- the centre's telephone -------------------------------------------- */
+
+static gboolean
+check_centre_phone (const char *phone, GError **error)
+{
+  guint digits = 0;
+
+  for (const char *p = phone; *p; p++) {
+    if (g_ascii_isdigit (*p))
+      digits++;
+    else if (strchr (" +-()/", *p) == NULL)
+      digits = 100; /* not a telephone number */
+  }
+  if (*phone == '\0' || (strlen (phone) <= 32 && digits >= 3 && digits <= 20))
+    return TRUE;
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+      "a telephone number has 3–20 digits and only spaces, +, -, (, ) or / "
+      "besides (at most 32 characters)");
+  return FALSE;
+}
+
+gboolean
+med_store_set_centre_phone (MedStore *store, gint64 centre_id,
+    const char *phone, const char *actor, GError **error)
+{
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (phone == NULL)
+    phone = "";
+  return store_check_actor (actor, error) && check_centre_phone (phone, error)
+      && set_centre_text (store, centre_id,
+          "UPDATE centre SET phone = ?2 WHERE id = ?1", phone, "centre.phone",
+          "phone", actor, error);
+}
+
+char *
+med_store_get_centre_phone (MedStore *store, gint64 centre_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL, NULL);
+
+  return get_centre_text (store, centre_id,
+      "SELECT phone FROM centre WHERE id = ?1", error);
 }
 
 /* ---- join tokens ------------------------------------------------------- */
@@ -328,9 +464,10 @@ load_join_secret (MedStore *store, GError **error)
 }
 
 /* base64url (no padding) of HMAC-SHA256 (secret, "join:" uid ":" party),
- * cut to JOIN_TOKEN_CHARS. (transfer full) */
+ * or of "join:" uid ":" party ":" generation once the link was issued
+ * again, cut to JOIN_TOKEN_CHARS. (transfer full) */
 static char *
-make_token (GBytes *secret, const char *uid, gint64 party_id)
+make_token (GBytes *secret, const char *uid, gint64 party_id, gint generation)
 {
   g_autoptr (GHmac) hmac = NULL;
   g_autofree char *msg = NULL;
@@ -341,7 +478,10 @@ make_token (GBytes *secret, const char *uid, gint64 party_id)
   const guint8 *key = g_bytes_get_data (secret, &key_len);
 
   hmac = g_hmac_new (G_CHECKSUM_SHA256, key, key_len);
-  msg = g_strdup_printf ("join:%s:%" G_GINT64_FORMAT, uid, party_id);
+  msg = generation > 0
+      ? g_strdup_printf ("join:%s:%" G_GINT64_FORMAT ":%d", uid, party_id,
+          generation)
+      : g_strdup_printf ("join:%s:%" G_GINT64_FORMAT, uid, party_id);
   g_hmac_update (hmac, (const guchar *) msg, -1);
   g_hmac_get_digest (hmac, digest, &digest_len);
   b64 = g_base64_encode (digest, digest_len);
@@ -366,8 +506,10 @@ med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
   g_return_val_if_fail (store != NULL, NULL);
 
   st = store_stmt (store,
-      "SELECT b.uid FROM booking b JOIN party p ON "
-      "p.case_id = b.case_id WHERE b.id = ?1 AND p.id = ?2",
+      "SELECT b.uid, coalesce (g.generation, 0) FROM "
+      "booking b JOIN party p ON p.case_id = b.case_id LEFT JOIN "
+      "join_generation g ON g.booking_id = b.id AND g.party_id = p.id "
+      "WHERE b.id = ?1 AND p.id = ?2 AND p.removed_at = 0",
       error);
   if (st == NULL)
     return NULL;
@@ -386,11 +528,12 @@ med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
   }
   {
     g_autofree char *uid = store_column_text (st, 0);
+    gint generation = store_column_int (st, 1);
 
     secret = load_join_secret (store, error);
     if (secret == NULL)
       return NULL;
-    return make_token (secret, uid, party_id);
+    return make_token (secret, uid, party_id, generation);
   }
 }
 
@@ -436,51 +579,57 @@ equal_constant_time (const char *a, const char *b, gsize len)
   return diff == 0;
 }
 
-gboolean
-med_store_join_lookup (MedStore *store, const char *token, MedTime from,
-    MedTime to, gint64 *booking_id, gint64 *party_id, GError **error)
+static gboolean
+check_token_shape (const char *token, GError **error)
+{
+  if (token != NULL && strlen (token) == JOIN_TOKEN_CHARS
+      && strspn (token,
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+             "0123456789-_")
+          == JOIN_TOKEN_CHARS)
+    return TRUE;
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+      "not a join token");
+  return FALSE;
+}
+
+/* Runs sql (?1 from, ?2 to; rows: booking id, UID, party id, current
+ * generation) and compares token with each row's current token, or with
+ * every earlier generation's when earlier. Every candidate is computed and
+ * compared: the time taken does not depend on where (or whether) the
+ * token matches. NOT_FOUND (saying missing) when none does. */
+static gboolean
+scan_tokens (MedStore *store, const char *sql, gboolean earlier,
+    const char *token, MedTime from, MedTime to, gint64 *booking_id,
+    gint64 *party_id, const char *missing, GError **error)
 {
   g_autoptr (GBytes) secret = NULL;
   g_autoptr (StoreStmt) st = NULL;
   gboolean found = FALSE;
   int rc;
 
-  g_return_val_if_fail (store != NULL, FALSE);
-
-  if (token == NULL || strlen (token) != JOIN_TOKEN_CHARS
-      || strspn (token,
-             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-             "0123456789-_")
-          != JOIN_TOKEN_CHARS) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
-        "not a join token");
-    return FALSE;
-  }
-  secret = load_join_secret (store, error);
-  if (secret == NULL)
-    return FALSE;
-  st = store_stmt (store,
-      "SELECT b.id, b.uid, p.id FROM booking b JOIN party "
-      "p ON p.case_id = b.case_id WHERE b.status = 'confirmed' AND "
-      "b.end_at > ?1 AND b.start_at < ?2 ORDER BY b.id, p.id",
-      error);
-  if (st == NULL)
+  if (!check_token_shape (token, error)
+      || (secret = load_join_secret (store, error)) == NULL
+      || (st = store_stmt (store, sql, error)) == NULL)
     return FALSE;
   store_bind_int64 (st, 1, from != 0 ? from : STORE_TIME_MIN);
   store_bind_int64 (st, 2, to != 0 ? to : STORE_TIME_MAX);
-  /* Every candidate is computed and compared: the time taken does not
-   * depend on where (or whether) the token matches. */
   while ((rc = store_step (st)) == STORE_ROW) {
-    g_autofree char *t
-        = make_token (secret, store_column_str (st, 1),
-            store_column_int64 (st, 2));
+    gint current = store_column_int (st, 3);
+    gint first = earlier ? 0 : current;
+    gint last = earlier ? current - 1 : current;
 
-    if (equal_constant_time (t, token, JOIN_TOKEN_CHARS) && !found) {
-      found = TRUE;
-      if (booking_id)
-        *booking_id = store_column_int64 (st, 0);
-      if (party_id)
-        *party_id = store_column_int64 (st, 2);
+    for (gint g = first; g <= last; g++) {
+      g_autofree char *t = make_token (secret, store_column_str (st, 1),
+          store_column_int64 (st, 2), g);
+
+      if (equal_constant_time (t, token, JOIN_TOKEN_CHARS) && !found) {
+        found = TRUE;
+        if (booking_id)
+          *booking_id = store_column_int64 (st, 0);
+        if (party_id)
+          *party_id = store_column_int64 (st, 2);
+      }
     }
   }
   if (rc != STORE_DONE) {
@@ -488,9 +637,158 @@ med_store_join_lookup (MedStore *store, const char *token, MedTime from,
     return FALSE;
   }
   if (!found)
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
-        "no session in that time window has this join token");
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        missing);
   return found;
+}
+
+gboolean
+med_store_join_lookup (MedStore *store, const char *token, MedTime from,
+    MedTime to, gint64 *booking_id, gint64 *party_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  return scan_tokens (store,
+      "SELECT b.id, b.uid, p.id, coalesce (g.generation, 0) FROM booking b "
+      "JOIN party p ON p.case_id = b.case_id LEFT JOIN join_generation g ON "
+      "g.booking_id = b.id AND g.party_id = p.id WHERE "
+      "b.status = 'confirmed' AND p.removed_at = 0 AND b.end_at > ?1 AND "
+      "b.start_at < ?2 ORDER BY b.id, p.id",
+      FALSE, token, from, to, booking_id, party_id,
+      "no session in that time window has this join token", error);
+}
+
+gboolean
+med_store_join_lookup_replaced (MedStore *store, const char *token,
+    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
+    GError **error)
+{
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  /* only links issued again have earlier generations: few rows */
+  return scan_tokens (store,
+      "SELECT b.id, b.uid, g.party_id, g.generation FROM "
+      "join_generation g JOIN booking b ON b.id = g.booking_id JOIN party p "
+      "ON p.id = g.party_id WHERE b.status = 'confirmed' AND "
+      "p.removed_at = 0 AND b.end_at > ?1 AND b.start_at < ?2 "
+      "ORDER BY b.id, g.party_id",
+      TRUE, token, from, to, booking_id, party_id,
+      "no link issued again has this join token", error);
+}
+
+gint
+med_store_join_generation (MedStore *store, gint64 booking_id, gint64 party_id,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store,
+      "SELECT generation FROM join_generation WHERE booking_id = ?1 AND "
+      "party_id = ?2",
+      error);
+  int rc;
+
+  if (st == NULL)
+    return -1;
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_int64 (st, 2, party_id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
+    return store_column_int (st, 0);
+  if (rc == STORE_DONE)
+    return 0;
+  store_set_error (store, "reading a link's generation", error);
+  return -1;
+}
+
+gboolean
+med_store_join_reissue (MedStore *store, gint64 booking_id, gint64 party_id,
+    const char *actor, gint *generation, GError **error)
+{
+  g_autoptr (MedBooking) b = NULL;
+  g_autofree char *detail_s = NULL;
+  GString *detail;
+  StoreTxn txn = { 0 };
+  gboolean ok = FALSE;
+  gint gen;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (!store_check_actor (actor, error) || !store_txn_begin (store, &txn, error)
+      || (b = med_store_get_booking (store, booking_id, error)) == NULL)
+    goto out;
+  if (b->status != MED_BOOKING_STATUS_CONFIRMED) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "booking %" G_GINT64_FORMAT " is cancelled: its links stay dead",
+        booking_id);
+    goto out;
+  }
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "SELECT 1 FROM party WHERE id = ?1 AND case_id = ?2", error);
+    int rc;
+
+    if (st == NULL)
+      goto out;
+    store_bind_int64 (st, 1, party_id);
+    store_bind_int64 (st, 2, b->case_id);
+    rc = store_step (st);
+    if (rc != STORE_ROW) {
+      if (rc == STORE_DONE)
+        g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+            "booking %" G_GINT64_FORMAT " has no party %" G_GINT64_FORMAT,
+            booking_id, party_id);
+      else
+        store_set_error (store, "reading parties", error);
+      goto out;
+    }
+  }
+  if ((gen = med_store_join_generation (store, booking_id, party_id, error))
+      < 0)
+    goto out;
+  gen++;
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "INSERT INTO join_generation "
+        "(booking_id, party_id, generation, issued_at) VALUES (?1, ?2, ?3, "
+        "?4) ON CONFLICT (booking_id, party_id) DO UPDATE SET "
+        "generation = excluded.generation, issued_at = excluded.issued_at",
+        error);
+
+    if (st == NULL)
+      goto out;
+    store_bind_int64 (st, 1, booking_id);
+    store_bind_int64 (st, 2, party_id);
+    store_bind_int (st, 3, gen);
+    store_bind_int64 (st, 4, store_now (store));
+    if (!store_step_done (store, st, "issuing a link again", error))
+      goto out;
+  }
+  {
+    g_autoptr (StoreStmt) st = store_stmt (store,
+        "DELETE FROM join_revoked WHERE booking_id = ?1 AND party_id = ?2",
+        error);
+
+    if (st == NULL)
+      goto out;
+    store_bind_int64 (st, 1, booking_id);
+    store_bind_int64 (st, 2, party_id);
+    if (!store_step_done (store, st, "lifting a revocation", error))
+      goto out;
+  }
+  detail = g_string_new ("{");
+  store_detail_int (detail, "party_id", party_id);
+  store_detail_int (detail, "generation", gen);
+  detail_s = store_detail_end (detail);
+  if (!store_audit_append (store, actor, "join.reissue", "booking", booking_id,
+          detail_s, error)
+      || !store_txn_commit (&txn, error))
+    goto out;
+  if (generation != NULL)
+    *generation = gen;
+  ok = TRUE;
+
+out:
+  store_txn_end (&txn);
+  return ok;
 }
 
 /* ---- replies ----------------------------------------------------------- */
@@ -523,8 +821,8 @@ find_attendee (MedStore *store, gint64 booking_id, const char *email,
       "interpreter i ON i.id = b.interpreter_id WHERE b.id = ?1 AND "
       "i.email <> '' AND lower(i.email) = lower(?2) "
       "UNION ALL SELECT 'party', p.id FROM booking b JOIN party p ON "
-      "p.case_id = b.case_id WHERE b.id = ?1 AND p.contact <> '' AND "
-      "lower(p.contact) = lower(?2) LIMIT 1",
+      "p.case_id = b.case_id WHERE b.id = ?1 AND p.removed_at = 0 AND "
+      "p.contact <> '' AND lower(p.contact) = lower(?2) LIMIT 1",
       error);
   int rc;
 
@@ -748,6 +1046,8 @@ med_outbox_message_free (MedOutboxMessage *m)
   g_free (m->subject);
   g_free (m->message);
   g_free (m->last_error);
+  g_free (m->channel);
+  g_free (m->purpose);
   g_free (m);
 }
 
@@ -759,6 +1059,7 @@ med_ledger_entry_free (MedLedgerEntry *e)
   g_free (e->recipient_addr);
   g_free (e->method);
   g_free (e->sha256);
+  g_free (e->channel);
   g_free (e);
 }
 
@@ -772,6 +1073,9 @@ med_store_outbox_backoff (gint attempts)
   return delays[MIN ((guint) attempts, G_N_ELEMENTS (delays)) - 1];
 }
 
+static const char *const purposes[]
+    = { "invite", "booked", "moved", "cancelled", "reminder", "link", NULL };
+
 gint64
 med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
     const char *actor, GError **error)
@@ -780,12 +1084,30 @@ med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
   GString *detail;
   StoreTxn txn = { 0 };
   gint64 id = 0, new_id;
-  gint superseded;
+  gint superseded, replaces;
+  const char *channel, *purpose;
+  gboolean sms;
 
   g_return_val_if_fail (store != NULL && m != NULL, 0);
 
+  channel = m->channel != NULL ? m->channel : MED_OUTBOX_MAIL;
+  purpose = m->purpose != NULL ? m->purpose : "invite";
+  sms = strcmp (channel, MED_OUTBOX_SMS) == 0;
+  if (!sms && strcmp (channel, MED_OUTBOX_MAIL) != 0) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "an outbox message goes by mail or sms");
+    return 0;
+  }
+  if (!g_strv_contains (purposes, purpose)
+      || (strcmp (purpose, "invite") == 0) == sms) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "an e-mail is an invite; an SMS says booked, moved, cancelled, "
+        "reminder or link");
+    return 0;
+  }
   if (!store_check_actor (actor, error)
-      || !check_email (m->recipient_addr, FALSE, error)
+      || !(sms ? check_sms_number (m->recipient_addr, error)
+               : check_email (m->recipient_addr, FALSE, error))
       || !store_check_text (m->recipient_name ? m->recipient_name : "",
           MED_MAX_NAME_BYTES, FALSE, TRUE, "recipient name", error)
       || !store_check_text (m->subject, 1024, FALSE, FALSE, "subject", error))
@@ -797,13 +1119,21 @@ med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
     return 0;
   }
   if (m->message == NULL || *m->message == '\0'
-      || strlen (m->message) > 8 * 1024 * 1024
+      || strlen (m->message) > (sms ? MAX_SMS_BYTES : 8 * 1024 * 1024)
       || !g_utf8_validate (m->message, -1, NULL) || m->sequence < 0) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
-        "an outbox message needs UTF-8 text of at most 8 MiB and a "
-        "SEQUENCE ≥ 0");
+        "an outbox message needs UTF-8 text of at most 8 MiB (an SMS at "
+        "most %d bytes) and a SEQUENCE ≥ 0",
+        MAX_SMS_BYTES);
     return 0;
   }
+  /* what it replaces: 0 = the recipient's pending messages but reminders,
+   * 1 = the recipient's pending reminder, 2 = all the recipient's and
+   * every pending reminder of the booking (a move or a cancellation) */
+  replaces = strcmp (purpose, "reminder") == 0 ? 1
+      : (strcmp (purpose, "moved") == 0 || strcmp (purpose, "cancelled") == 0)
+      ? 2
+      : 0;
   if (!store_txn_begin (store, &txn, error)
       || !require_id (store, "SELECT 1 FROM booking WHERE id = ?1", "booking",
           m->booking_id, error))
@@ -811,14 +1141,18 @@ med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
   {
     g_autoptr (StoreStmt) st = store_stmt (store,
         "UPDATE outbox SET state = "
-        "'superseded' WHERE booking_id = ?1 AND lower(recipient_addr) = "
-        "lower(?2) AND state = 'pending'",
+        "'superseded' WHERE booking_id = ?1 AND channel = ?3 AND "
+        "state = 'pending' AND ((lower(recipient_addr) = lower(?2) AND "
+        "(?4 = 2 OR (purpose = 'reminder') = (?4 = 1))) OR (?4 = 2 AND "
+        "purpose = 'reminder'))",
         error);
 
     if (st == NULL)
       goto out;
     store_bind_int64 (st, 1, m->booking_id);
     store_bind_text (st, 2, m->recipient_addr);
+    store_bind_text (st, 3, channel);
+    store_bind_int (st, 4, replaces);
     if (!store_step_done (store, st, "superseding older messages", error))
       goto out;
     superseded = store_changes (store);
@@ -827,9 +1161,11 @@ med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
     g_autoptr (StoreStmt) st = store_stmt (store,
         "INSERT INTO outbox (booking_id, "
         "recipient_name, recipient_addr, method, sequence, subject, message, "
-        "state, created_at, attempts, next_attempt_at) VALUES (?1, ?2, ?3, "
-        "?4, ?5, ?6, ?7, 'pending', ?8, 0, ?8) RETURNING id",
+        "state, created_at, attempts, next_attempt_at, channel, purpose) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, 0, ?9, ?10, ?11) "
+        "RETURNING id",
         error);
+    MedTime now = store_now (store);
 
     if (st == NULL)
       goto out;
@@ -840,7 +1176,10 @@ med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
     store_bind_int (st, 5, m->sequence);
     store_bind_text (st, 6, m->subject);
     store_bind_text (st, 7, m->message);
-    store_bind_int64 (st, 8, store_now (store));
+    store_bind_int64 (st, 8, now);
+    store_bind_int64 (st, 9, m->due_at > now ? m->due_at : now);
+    store_bind_text (st, 10, channel);
+    store_bind_text (st, 11, purpose);
     if (!store_step_id (store, st, "queueing a message", &new_id, error))
       goto out;
   }
@@ -849,6 +1188,12 @@ med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
   store_detail_str (detail, "method", m->method);
   store_detail_int (detail, "sequence", m->sequence);
   store_detail_int (detail, "superseded", superseded);
+  if (sms) {
+    store_detail_str (detail, "channel", channel);
+    store_detail_str (detail, "purpose", purpose);
+    if (m->due_at > store_now (store))
+      store_detail_int (detail, "due_at", m->due_at);
+  }
   detail_s = store_detail_end (detail);
   if (!store_audit_append (store, actor, "outbox.add", "outbox", new_id,
           detail_s, error)
@@ -864,7 +1209,7 @@ out:
 #define OUTBOX_COLUMNS                                                         \
   "id, booking_id, recipient_name, recipient_addr, method, sequence, "         \
   "subject, state, created_at, attempts, next_attempt_at, sent_at, "           \
-  "last_error"
+  "last_error, channel, purpose"
 
 static MedOutboxMessage *
 read_outbox (StoreStmt *st, gboolean with_message, GError **error)
@@ -886,8 +1231,10 @@ read_outbox (StoreStmt *st, gboolean with_message, GError **error)
   m->next_attempt_at = store_column_int64 (st, 10);
   m->sent_at = store_column_int64 (st, 11); /* NULL reads as 0 */
   m->last_error = store_column_text (st, 12);
+  m->channel = store_column_text (st, 13);
+  m->purpose = store_column_text (st, 14);
   if (with_message)
-    m->message = store_column_text (st, 13);
+    m->message = store_column_text (st, 15);
   return g_steal_pointer (&m);
 }
 
@@ -924,15 +1271,15 @@ med_store_outbox_list (MedStore *store, gboolean pending_only, GError **error)
 }
 
 MedOutboxMessage *
-med_store_outbox_claim (MedStore *store, MedTime now, gint lease_seconds,
-    GError **error)
+med_store_outbox_claim (MedStore *store, const char *channel, MedTime now,
+    gint lease_seconds, GError **error)
 {
   g_autoptr (MedOutboxMessage) m = NULL;
   StoreTxn txn = { 0 };
   MedOutboxMessage *out = NULL;
   int rc;
 
-  g_return_val_if_fail (store != NULL, NULL);
+  g_return_val_if_fail (store != NULL && channel != NULL, NULL);
   g_return_val_if_fail (lease_seconds > 0, NULL);
 
   /* SQLite: BEGIN IMMEDIATE, one claimer at a time. PostgreSQL: no
@@ -944,16 +1291,17 @@ med_store_outbox_claim (MedStore *store, MedTime now, gint lease_seconds,
   {
     g_autoptr (StoreStmt) st = store_stmt_dialect (store,
         "SELECT " OUTBOX_COLUMNS ", message FROM "
-        "outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY "
-        "id LIMIT 1",
+        "outbox WHERE state = 'pending' AND channel = ?2 AND "
+        "next_attempt_at <= ?1 ORDER BY id LIMIT 1",
         "SELECT " OUTBOX_COLUMNS ", message FROM "
-        "outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY "
-        "id LIMIT 1 FOR UPDATE SKIP LOCKED",
+        "outbox WHERE state = 'pending' AND channel = ?2 AND "
+        "next_attempt_at <= ?1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
         error);
 
     if (st == NULL)
       goto done;
     store_bind_int64 (st, 1, now);
+    store_bind_text (st, 2, channel);
     rc = store_step (st);
     if (rc == STORE_DONE) {
       store_txn_commit (&txn, error);
@@ -1059,8 +1407,8 @@ med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
   {
     g_autoptr (StoreStmt) st = store_stmt (store,
         "INSERT INTO outbox_ledger "
-        "(outbox_id, recipient_addr, method, sequence, sha256, sent_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "(outbox_id, recipient_addr, method, sequence, sha256, sent_at, "
+        "channel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         error);
 
     if (st == NULL)
@@ -1071,6 +1419,7 @@ med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
     store_bind_int (st, 4, m->sequence);
     store_bind_text (st, 5, sha);
     store_bind_int64 (st, 6, now);
+    store_bind_text (st, 7, m->channel);
     if (!store_step_done (store, st, "writing the ledger", error))
       goto out;
   }
@@ -1079,6 +1428,8 @@ med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
   store_detail_str (detail, "method", m->method);
   store_detail_int (detail, "sequence", m->sequence);
   store_detail_str (detail, "sha256", sha);
+  if (g_strcmp0 (m->channel, MED_OUTBOX_MAIL) != 0)
+    store_detail_str (detail, "channel", m->channel);
   detail_s = store_detail_end (detail);
   ok = store_audit_append (store, actor, "outbox.sent", "outbox", id, detail_s,
            error)
@@ -1194,18 +1545,23 @@ med_store_outbox_release (MedStore *store, gint64 id, MedTime lease_end,
 }
 
 gboolean
-med_store_outbox_next_due (MedStore *store, MedTime *when, GError **error)
+med_store_outbox_next_due (MedStore *store, const char *channel, MedTime *when,
+    GError **error)
 {
   g_autoptr (StoreStmt) st = NULL;
   int rc;
 
-  g_return_val_if_fail (store != NULL && when != NULL, FALSE);
+  g_return_val_if_fail (store != NULL && channel != NULL && when != NULL,
+      FALSE);
 
   *when = 0;
   st = store_stmt (store,
-      "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'", error);
+      "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending' AND "
+      "channel = ?1",
+      error);
   if (st == NULL)
     return FALSE;
+  store_bind_text (st, 1, channel);
   rc = store_step (st);
   if (rc != STORE_ROW) {
     store_set_error (store, "reading the outbox", error);
@@ -1271,7 +1627,7 @@ med_store_outbox_ledger (MedStore *store, GError **error)
 
   st = store_stmt (store,
       "SELECT id, outbox_id, recipient_addr, method, "
-      "sequence, sha256, sent_at FROM outbox_ledger ORDER BY id",
+      "sequence, sha256, sent_at, channel FROM outbox_ledger ORDER BY id",
       error);
   if (st == NULL)
     return NULL;
@@ -1287,6 +1643,7 @@ med_store_outbox_ledger (MedStore *store, GError **error)
     e->sequence = store_column_int (st, 4);
     e->sha256 = store_column_text (st, 5);
     e->sent_at = store_column_int64 (st, 6);
+    e->channel = store_column_text (st, 7);
     g_ptr_array_add (list, e);
   }
   if (rc != STORE_DONE) {

@@ -668,22 +668,6 @@ url_for_messages (const char *url)
   return g_steal_pointer (&u);
 }
 
-static gboolean
-query_int (MedStore *store, const char *sql, gint64 *out, GError **error)
-{
-  g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
-  int rc;
-
-  if (st == NULL)
-    return FALSE;
-  rc = store_step (st);
-  *out = rc == STORE_ROW ? store_column_int64 (st, 0) : 0;
-  if (rc == STORE_ROW || rc == STORE_DONE)
-    return TRUE;
-  store_set_error (store, "reading the database", error);
-  return FALSE;
-}
-
 /* The schema version of a medsched database, 0 for an empty one;
  * FOREIGN for one with tables of someone else, TOO_NEW for a newer
  * medsched's. */
@@ -694,10 +678,10 @@ check_identity (MedStore *store, gint64 *version, GError **error)
   g_autofree char *app = NULL;
 
   *version = 0;
-  if (!query_int (store,
+  if (!store_query_int (store,
           "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
           &n_tables, error)
-      || !query_int (store,
+      || !store_query_int (store,
           "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
           "AND tablename = 'medsched_meta'",
           &has_meta, error))
@@ -725,14 +709,7 @@ check_identity (MedStore *store, gint64 *version, GError **error)
         store->path);
     return FALSE;
   }
-  if (*version > (gint64) store_pg_n_migrations) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW,
-        "database schema version %" G_GINT64_FORMAT " is newer than this "
-        "medsched (knows %u); upgrade medsched",
-        *version, store_pg_n_migrations);
-    return FALSE;
-  }
-  return TRUE;
+  return store_check_not_newer (*version, store_pg_n_migrations, error);
 }
 
 /* Each migration runs in one transaction under the writers' lock with its

@@ -20,6 +20,8 @@
 
 #include <medsched/med-store.h>
 
+#include <med-store-write.h>
+
 G_BEGIN_DECLS
 
 /* Longest session the schema accepts (CHECK on booking) and longest room
@@ -60,6 +62,7 @@ struct _MedStore
   char *path; /* file, or the URL without its password (for messages) */
   GHashTable *stmts; /* const char *sql (static) → StoreStmt* */
   gboolean in_txn; /* inside med_store_begin */
+  gboolean writer; /* the open transaction holds the writers' lock */
   MedTime fixed_now; /* 0 = the real clock (see med_store_set_now) */
   StoreErrKind err_kind; /* the driver's last error */
   char *err_msg;
@@ -243,6 +246,21 @@ store_error_is (MedStore *store, StoreErrKind kind)
  * names, never values. */
 void store_set_error (MedStore *store, const char *what, GError **error);
 
+/* Sets a MED_STORE_ERROR_CONFLICT with the message format and a copy of c
+ * (med_store_error_get_conflict). */
+void store_set_conflict (GError **error, const MedStoreConflict *c,
+    const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+/* The first column of the first row of a one-row query (0 without a
+ * row). */
+gboolean store_query_int (MedStore *store, const char *sql, gint64 *out,
+    GError **error);
+/* TOO_NEW when a database's schema version is above the one this build
+ * knows. */
+gboolean store_check_not_newer (gint64 version, gint64 known, GError **error);
+/* Removes a SQLite file and whatever SQLite may have left beside it. */
+void store_remove_db_files (const char *path);
+
 /* Steps a statement expected to finish (INSERT/UPDATE/DELETE). */
 gboolean store_step_done (MedStore *store, StoreStmt *stmt, const char *what,
     GError **error);
@@ -304,6 +322,22 @@ gboolean store_corrupt_enum (GError **error, GError *from);
   }                                                                            \
   G_STMT_END
 
+/* Cases and parties as rows (med-store.c), shared with med-store-party.c:
+ * the columns of a case in the order store_read_case reads them, the
+ * readers (FALSE on a damaged enum word) and the check of one party
+ * (index names it in the message, from 0). */
+#define STORE_CASE_COLUMNS                                                     \
+  "id, centre_id, number, kind, status, department, intake_at, deadline, "     \
+  "minors, urgent, duration_minutes, summary"
+gboolean store_read_case (StoreStmt *st, MedCase **out, GError **error);
+/* columns: id, case_id, name, role, language, attendance, contact */
+gboolean store_read_party (StoreStmt *st, MedParty **out, GError **error);
+gboolean store_check_party (const MedParty *p, guint index, GError **error);
+/* Steps st to its end, reading a case from each row (STORE_CASE_COLUMNS);
+ * what names the query in an error. (transfer full) */
+GPtrArray *store_read_cases (MedStore *store, StoreStmt *st, const char *what,
+    GError **error);
+
 /* Loads the case's status and centre; NOT_FOUND when missing. */
 gboolean store_case_state (MedStore *store, gint64 case_id,
     MedCaseStatus *status, gint64 *centre_id, GError **error);
@@ -323,8 +357,9 @@ void store_detail_str (GString *json, const char *key, const char *value);
 /* Closes the object and returns it. (transfer full) */
 char *store_detail_end (GString *json);
 
-/* Appends one audit row in the current transaction (the caller holds the
- * write lock, so the previous row is stable). detail is JSON or NULL. */
+/* Appends one audit row in the current transaction, which must hold the
+ * writers' lock (store_txn_begin, med_store_begin; not a shared one): the
+ * previous row is then stable. detail is JSON or NULL. */
 gboolean store_audit_append (MedStore *store, const char *actor,
     const char *action, const char *entity, gint64 entity_id,
     const char *detail, GError **error);

@@ -356,6 +356,12 @@ extern const char store_migration_auth[];
 /* Migration 4: recordings, consent, interruption log, retention
  * (med-store-media.c). */
 extern const char store_migration_media[];
+/* Migration 5: the SMS channel of the outbox, links issued again, the
+ * centre's telephone (med-store-outbox.c). */
+extern const char store_migration_sms[];
+/* Migration 6: parties removed from a case are kept, marked removed
+ * (med-store-party.c). */
+extern const char store_migration_party[];
 
 /* Numbered, append-only: migrations[i] takes user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -363,6 +369,8 @@ static const char *const migrations[] = {
   migration_2,
   store_migration_auth,
   store_migration_media,
+  store_migration_sms,
+  store_migration_party,
 };
 
 gint
@@ -688,27 +696,6 @@ exec_lite (MedStore *store, const char *sql, const char *what, GError **error)
   return st != NULL && store_step_done (store, st, what, error);
 }
 
-static gboolean
-query_int (MedStore *store, const char *sql, gint64 *out, GError **error)
-{
-  g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
-  int rc;
-
-  if (st == NULL)
-    return FALSE;
-  rc = store_step (st);
-  if (rc == STORE_ROW) {
-    *out = store_column_int64 (st, 0);
-    return TRUE;
-  }
-  if (rc == STORE_DONE) {
-    *out = 0;
-    return TRUE;
-  }
-  store_set_error (store, "reading the store header", error);
-  return FALSE;
-}
-
 /* Tells an empty file, our store, a foreign database and a newer
  * medsched's store apart, before anything is written to the file. */
 static gboolean
@@ -718,11 +705,11 @@ check_identity (MedStore *store, gint64 *version, GError **error)
   g_autofree char *app = NULL;
 
   /* The first statement reads the file header: SQLITE_NOTADB here. */
-  if (!query_int (store, "PRAGMA user_version", version, error)
-      || !query_int (store, "PRAGMA application_id", &app_id, error)
-      || !query_int (store, "SELECT count(*) FROM sqlite_master", &n_objects,
-          error)
-      || !query_int (store,
+  if (!store_query_int (store, "PRAGMA user_version", version, error)
+      || !store_query_int (store, "PRAGMA application_id", &app_id, error)
+      || !store_query_int (store, "SELECT count(*) FROM sqlite_master",
+          &n_objects, error)
+      || !store_query_int (store,
           "SELECT count(*) FROM sqlite_master WHERE "
           "type = 'table' AND name = 'medsched_meta'",
           &has_meta, error))
@@ -754,14 +741,7 @@ check_identity (MedStore *store, gint64 *version, GError **error)
         store->path);
     return FALSE;
   }
-  if (*version > med_store_schema_version ()) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW,
-        "database schema version %" G_GINT64_FORMAT " is newer than this "
-        "medsched (knows %d); upgrade medsched",
-        *version, med_store_schema_version ());
-    return FALSE;
-  }
-  return TRUE;
+  return store_check_not_newer (*version, med_store_schema_version (), error);
 }
 
 static gboolean
@@ -804,7 +784,7 @@ migrate (MedStore *store, gint64 version, GError **error)
 
     if (!store_txn_begin (store, &txn, error))
       return FALSE;
-    if (!query_int (store, "PRAGMA user_version", &current, error)) {
+    if (!store_query_int (store, "PRAGMA user_version", &current, error)) {
       store_txn_end (&txn);
       return FALSE;
     }

@@ -14,11 +14,123 @@
 
 #include "med-store-private.h"
 
+#include <glib/gstdio.h>
+
 #include <string.h>
 
-/* clang-format off */
-G_DEFINE_QUARK (med-store-error-quark, med_store_error)
-/* clang-format on */
+/* MED_STORE_ERROR is an extended error domain (GLib 2.68): a CONFLICT may
+ * carry what clashed (med_store_error_get_conflict), copied and freed with
+ * the GError. Registered once with g_once rather than
+ * G_DEFINE_EXTENDED_ERROR, whose first call is not thread-safe. */
+typedef struct
+{
+  MedStoreConflict *conflict; /* NULL unless set by store_set_conflict */
+} StoreErrorPrivate;
+
+/* Where GLib keeps an extended error's private data: just before the
+ * GError, aligned as gerror.c aligns it (and G_DEFINE_EXTENDED_ERROR). */
+static StoreErrorPrivate *
+error_private (const GError *error)
+{
+  const gsize sa = 2 * sizeof (gsize);
+  const gsize as = (sizeof (StoreErrorPrivate) + (sa - 1)) & -sa;
+
+  return (StoreErrorPrivate *) (((guint8 *) error) - as);
+}
+
+static MedStoreConflict *
+conflict_copy (const MedStoreConflict *c)
+{
+  MedStoreConflict *out = g_memdup2 (c, sizeof *c);
+
+  out->name = g_strdup (c->name);
+  return out;
+}
+
+static void
+conflict_free (MedStoreConflict *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->name);
+  g_free (c);
+}
+
+static void
+error_private_init (GError *error)
+{
+  error_private (error)->conflict = NULL;
+}
+
+static void
+error_private_copy (const GError *src, GError *dest)
+{
+  const MedStoreConflict *c = error_private (src)->conflict;
+
+  error_private (dest)->conflict = c != NULL ? conflict_copy (c) : NULL;
+}
+
+static void
+error_private_clear (GError *error)
+{
+  g_clear_pointer (&error_private (error)->conflict, conflict_free);
+}
+
+GQuark
+med_store_error_quark (void)
+{
+  static gsize quark = 0;
+
+  if (g_once_init_enter (&quark)) {
+    GQuark q = g_error_domain_register_static ("med-store-error-quark",
+        sizeof (StoreErrorPrivate), error_private_init, error_private_copy,
+        error_private_clear);
+
+    g_once_init_leave (&quark, q);
+  }
+  return (GQuark) quark;
+}
+
+const MedStoreConflict *
+med_store_error_get_conflict (const GError *error)
+{
+  if (!g_error_matches (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT))
+    return NULL;
+  return error_private (error)->conflict;
+}
+
+void
+store_set_conflict (GError **error, const MedStoreConflict *c,
+    const char *format, ...)
+{
+  va_list ap;
+  GError *e;
+
+  if (error == NULL)
+    return;
+  va_start (ap, format);
+  e = g_error_new_valist (MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT, format,
+      ap);
+  va_end (ap);
+  error_private (e)->conflict = conflict_copy (c);
+  g_propagate_error (error, e);
+}
+
+static const char *const conflict_kinds[MED_CONFLICT_N] = {
+  "room",
+  "mediator",
+  "interpreter",
+  "case",
+  "party",
+  "leave",
+  "daily-cap",
+};
+
+const char *
+med_conflict_kind_to_string (MedConflictKind k)
+{
+  return (guint) k < MED_CONFLICT_N ? conflict_kinds[k] : "unknown";
+}
 
 /* ---- opening ----------------------------------------------------------- */
 
@@ -223,6 +335,46 @@ store_set_error (MedStore *store, const char *what, GError **error)
 }
 
 gboolean
+store_query_int (MedStore *store, const char *sql, gint64 *out, GError **error)
+{
+  g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  rc = store_step (st);
+  *out = rc == STORE_ROW ? store_column_int64 (st, 0) : 0;
+  if (rc == STORE_ROW || rc == STORE_DONE)
+    return TRUE;
+  store_set_error (store, "reading the store", error);
+  return FALSE;
+}
+
+gboolean
+store_check_not_newer (gint64 version, gint64 known, GError **error)
+{
+  if (version <= known)
+    return TRUE;
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW,
+      "database schema version %" G_GINT64_FORMAT " is newer than this "
+      "medsched (knows %" G_GINT64_FORMAT "); upgrade medsched",
+      version, known);
+  return FALSE;
+}
+
+void
+store_remove_db_files (const char *path)
+{
+  static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+    g_autofree char *p = g_strconcat (path, suffixes[i], NULL);
+
+    g_unlink (p);
+  }
+}
+
+gboolean
 store_step_done (MedStore *store, StoreStmt *stmt, const char *what,
     GError **error)
 {
@@ -279,6 +431,13 @@ store_now (MedStore *store)
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
+MedTime
+med_store_now (MedStore *store)
+{
+  g_return_val_if_fail (store != NULL, 0);
+  return store_now (store);
+}
+
 void
 med_store_set_now (MedStore *store, MedTime now)
 {
@@ -297,6 +456,8 @@ txn_begin (MedStore *store, StoreTxn *txn, gboolean shared, GError **error)
         error);
   else if (!(txn->open = store->drv->begin (store, shared)))
     store_set_error (store, "starting a transaction", error);
+  else
+    store->writer = !shared;
   return txn->open;
 }
 
@@ -320,9 +481,12 @@ store_txn_commit (StoreTxn *txn, GError **error)
   if (txn->savepoint) {
     if (!exec_sql (store, "RELEASE med_op", "committing", error))
       return FALSE;
-  } else if (!store->drv->commit (store)) {
-    store_set_error (store, "committing", error);
-    return FALSE;
+  } else {
+    store->writer = FALSE;
+    if (!store->drv->commit (store)) {
+      store_set_error (store, "committing", error);
+      return FALSE;
+    }
   }
   txn->open = FALSE;
   return TRUE;
@@ -336,6 +500,8 @@ store_txn_end (StoreTxn *txn)
   if (!txn->open)
     return;
   txn->open = FALSE;
+  if (!txn->savepoint)
+    store->writer = FALSE;
   if (!store->drv->in_txn (store))
     return; /* the database already rolled the whole transaction back */
   if (txn->savepoint) {
@@ -394,6 +560,7 @@ med_store_begin (MedStore *store, GError **error)
     return FALSE;
   }
   store->in_txn = TRUE;
+  store->writer = TRUE;
   return TRUE;
 }
 
@@ -403,6 +570,7 @@ med_store_commit (MedStore *store, GError **error)
   g_return_val_if_fail (store != NULL, FALSE);
   g_return_val_if_fail (store->in_txn, FALSE);
 
+  store->writer = FALSE;
   if (store->drv->commit (store)) {
     store->in_txn = FALSE;
     return TRUE;
@@ -421,6 +589,7 @@ med_store_rollback (MedStore *store)
   if (!store->in_txn)
     return;
   store->in_txn = FALSE;
+  store->writer = FALSE;
   if (store->drv->in_txn (store))
     store->drv->rollback (store);
 }
@@ -1286,8 +1455,8 @@ bad:
   return FALSE;
 }
 
-static gboolean
-check_party (const MedParty *p, guint index, GError **error)
+gboolean
+store_check_party (const MedParty *p, guint index, GError **error)
 {
   GError *local = NULL;
 
@@ -1335,7 +1504,7 @@ insert_case (MedStore *store, const MedCase *c, gint64 centre_id,
     return 0;
   }
   for (guint i = 0; i < n_parties; i++) {
-    if (!check_party (parties->pdata[i], i, error))
+    if (!store_check_party (parties->pdata[i], i, error))
       return 0;
   }
   if (!require_centre (store, centre_id, error))
@@ -1436,12 +1605,8 @@ med_store_add_case (MedStore *store, const MedCase *c, GPtrArray *parties,
   return id;
 }
 
-#define CASE_COLUMNS                                                           \
-  "id, centre_id, number, kind, status, department, intake_at, deadline, "     \
-  "minors, urgent, duration_minutes, summary"
-
-static gboolean
-read_case (StoreStmt *st, MedCase **out, GError **error)
+gboolean
+store_read_case (StoreStmt *st, MedCase **out, GError **error)
 {
   g_autoptr (MedCase) c = med_case_new ();
 
@@ -1461,6 +1626,7 @@ read_case (StoreStmt *st, MedCase **out, GError **error)
   return TRUE;
 }
 
+/* By id (number NULL), or by number in centre id. */
 static MedCase *
 get_case_by (MedStore *store, const char *sql, gint64 id, const char *number,
     GError **error)
@@ -1471,13 +1637,12 @@ get_case_by (MedStore *store, const char *sql, gint64 id, const char *number,
 
   if (st == NULL)
     return NULL;
+  store_bind_int64 (st, 1, id);
   if (number != NULL)
-    store_bind_text (st, 1, number);
-  else
-    store_bind_int64 (st, 1, id);
+    store_bind_text (st, 2, number);
   rc = store_step (st);
   if (rc == STORE_ROW) {
-    read_case (st, &c, error);
+    store_read_case (st, &c, error);
   } else if (rc == STORE_DONE) {
     if (number != NULL)
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
@@ -1495,33 +1660,33 @@ med_store_get_case (MedStore *store, gint64 id, GError **error)
 {
   g_return_val_if_fail (store != NULL, NULL);
   return get_case_by (store,
-      "SELECT " CASE_COLUMNS " FROM mcase WHERE "
+      "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
       "id = ?1",
       id, NULL, error);
 }
 
 MedCase *
-med_store_find_case (MedStore *store, const char *number, GError **error)
+med_store_find_case (MedStore *store, gint64 centre_id, const char *number,
+    GError **error)
 {
   g_return_val_if_fail (store != NULL && number != NULL, NULL);
+  /* numbers are unique within a centre, not across a province */
   return get_case_by (store,
-      "SELECT " CASE_COLUMNS " FROM mcase WHERE "
-      "number = ?1 ORDER BY id LIMIT 1",
-      0, number, error);
+      "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
+      "centre_id = ?1 AND number = ?2",
+      centre_id, number, error);
 }
 
 GPtrArray *
 med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
     GError **error)
 {
-  g_autoptr (GPtrArray) list = NULL;
   g_autoptr (StoreStmt) st = NULL;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
 
   st = store_stmt (store,
-      "SELECT " CASE_COLUMNS " FROM mcase WHERE "
+      "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
       "centre_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) ORDER BY id",
       error);
   if (st == NULL)
@@ -1531,23 +1696,33 @@ med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
     store_bind_text (st, 2, med_case_status_to_string (status));
   else if (status >= MED_CASE_STATUS_N)
     store_bind_text (st, 2, ""); /* matches nothing */
-  list = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  return store_read_cases (store, st, "listing cases", error);
+}
+
+GPtrArray *
+store_read_cases (MedStore *store, StoreStmt *st, const char *what,
+    GError **error)
+{
+  g_autoptr (GPtrArray) list
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  int rc;
+
   while ((rc = store_step (st)) == STORE_ROW) {
     MedCase *c = NULL;
 
-    if (!read_case (st, &c, error))
+    if (!store_read_case (st, &c, error))
       return NULL;
     g_ptr_array_add (list, c);
   }
   if (rc != STORE_DONE) {
-    store_set_error (store, "listing cases", error);
+    store_set_error (store, what, error);
     return NULL;
   }
   return g_steal_pointer (&list);
 }
 
-static gboolean
-read_party (StoreStmt *st, MedParty **out, GError **error)
+gboolean
+store_read_party (StoreStmt *st, MedParty **out, GError **error)
 {
   g_autoptr (MedParty) p = med_party_new ();
 
@@ -1573,7 +1748,8 @@ med_store_list_parties (MedStore *store, gint64 case_id, GError **error)
 
   st = store_stmt (store,
       "SELECT id, case_id, name, role, language, "
-      "attendance, contact FROM party WHERE case_id = ?1 ORDER BY id",
+      "attendance, contact FROM party WHERE case_id = ?1 AND "
+      "removed_at = 0 ORDER BY id",
       error);
   if (st == NULL)
     return NULL;
@@ -1582,7 +1758,7 @@ med_store_list_parties (MedStore *store, gint64 case_id, GError **error)
   while ((rc = store_step (st)) == STORE_ROW) {
     MedParty *p = NULL;
 
-    if (!read_party (st, &p, error))
+    if (!store_read_party (st, &p, error))
       return NULL;
     g_ptr_array_add (list, p);
   }

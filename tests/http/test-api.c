@@ -15,6 +15,7 @@
 #include <medsched/med-http.h>
 #include <medsched/med-ical.h>
 #include <medsched/med-store.h>
+#include <med-store-write.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -228,7 +229,8 @@ keep_log (Fixture *f)
   if (root == NULL || !g_file_get_contents (src, &data, &len, NULL))
     return;
   name = g_strdelimit (g_strdup (g_test_get_path ()), "/", '-');
-  dir = g_build_filename (root, "test-api", NULL);
+  dir = g_build_filename (root, test_db_pg () ? "test-api-pg" : "test-api",
+      NULL);
   dest = g_strdup_printf ("%s/%s.access.log", dir, name);
   if (g_mkdir_with_parents (dir, 0755) != 0
       || !g_file_set_contents (dest, data, (gssize) len, NULL))
@@ -782,6 +784,441 @@ test_booking_flow (Fixture *f, gconstpointer data)
   assert_status (r, 403);
 }
 
+
+/* ---- the board's endpoints: where a case fits, undo, parties, search,
+ * why a call cannot start ---- */
+
+static JsonObject *
+find_cell (JsonArray *cells, gint64 room, const char *start)
+{
+  for (guint i = 0; i < json_array_get_length (cells); i++) {
+    JsonObject *c = json_array_get_object_element (cells, i);
+
+    if (json_object_get_int_member (c, "room_id") == room
+        && g_strcmp0 (json_object_get_string_member (c, "start"), start) == 0)
+      return c;
+  }
+  return NULL;
+}
+
+static void
+test_board_fit (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调51号", "wages", "bo");
+  gint64 c2 = new_case ("(2026)藏0102调52号", "wages", "zh");
+  g_autofree char *fit = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT
+                                          "/fit?date=2026-12-08",
+      c2);
+  g_autoptr (Resp) r = NULL;
+  JsonArray *cells;
+  JsonObject *cell, *slot, *needs;
+  gint64 b1;
+
+  b1 = book_at (c1, "2026-12-08T10:00", 1, 1, 201);
+  r = fetch ("GET", fit, f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "duration_minutes"), ==,
+      60);
+  needs = json_object_get_object_member (obj (r), "needs");
+  g_assert_cmpstr (json_object_get_string_member (needs, "room_kind"), ==,
+      "warm");
+  cells = json_object_get_array_member (obj (r), "cells");
+  /* the warm room is taken 10:00–11:00: blocked, saying by what */
+  cell = find_cell (cells, 1, "2026-12-08T10:30");
+  g_assert_nonnull (cell);
+  g_assert_cmpstr (json_object_get_string_member (cell, "state"), ==,
+      "blocked");
+  /* (the applicant, same phone, is in case 1's session too) */
+  {
+    JsonArray *blocks = json_object_get_array_member (cell, "blocks");
+    gboolean room = FALSE, party = FALSE;
+
+    for (guint i = 0; i < json_array_get_length (blocks); i++) {
+      room |= g_strcmp0 (json_array_get_string_element (blocks, i), "room_busy")
+          == 0;
+      party
+          |= g_strcmp0 (json_array_get_string_element (blocks, i), "party_busy")
+          == 0;
+    }
+    g_assert_true (party);
+    g_assert_false (room); /* the search stopped at the first reason */
+  }
+  g_assert_nonnull (
+      strstr (json_object_get_string_member (cell, "why"), "another session"));
+  /* 11:00 fits, with a mediator named */
+  cell = find_cell (cells, 1, "2026-12-08T11:00");
+  g_assert_cmpstr (json_object_get_string_member (cell, "state"), ==, "fits");
+  slot = json_object_get_object_member (cell, "slot");
+  g_assert_cmpstr (json_object_get_string_member (slot, "room"), ==,
+      "温馨调解室一");
+  g_assert_cmpstr (json_object_get_string_member (slot, "end"), ==,
+      "2026-12-08T12:00");
+  g_assert_cmpint (strlen (json_object_get_string_member (slot, "mediator")), >,
+      0);
+  /* one click books the cell's slot as it is */
+  {
+    g_autofree char *body
+        = g_strdup_printf ("{\"case_id\":%" G_GINT64_FORMAT
+                           ",\"start\":\"%s\",\"room_id\":%" G_GINT64_FORMAT
+                           ",\"mediator_id\":%" G_GINT64_FORMAT "}",
+            c2, json_object_get_string_member (slot, "start"),
+            json_object_get_int_member (slot, "room_id"),
+            json_object_get_int_member (slot, "mediator_id"));
+    g_autoptr (Resp) bk
+        = fetch ("POST", "/api/v1/bookings", f->tok_clerk, body);
+
+    assert_status (bk, 201);
+  }
+  g_clear_pointer (&r, resp_free);
+  /* moving b1: it does not block itself (09:00–10:00 overlaps it) */
+  {
+    g_autofree char *mv
+        = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT
+                           "/fit?date=2026-12-08&booking=%" G_GINT64_FORMAT,
+            c1, b1);
+
+    r = fetch ("GET", mv, f->tok_clerk, NULL);
+    assert_status (r, 200);
+    cell = find_cell (json_object_get_array_member (obj (r), "cells"), 1,
+        "2026-12-08T09:30");
+    g_assert_cmpstr (json_object_get_string_member (cell, "state"), ==, "fits");
+    g_clear_pointer (&r, resp_free);
+    /* its mediator may ask; the other mediator may not */
+    r = fetch ("GET", mv, f->tok_med1, NULL);
+    assert_status (r, 200);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("GET", mv, f->tok_med2, NULL);
+    assert_status (r, 403);
+    g_clear_pointer (&r, resp_free);
+  }
+  /* hostile or wrong queries */
+  {
+    static const char *const bad[] = { "", "?date=2026-02-30",
+      "?date=2026-12-8", "?date=20261208", "?date=2026-12-08&step=0",
+      "?date=2026-12-08&step=abc", "?date=2026-12-08&step=99999999999999999999",
+      "?date=2026-12-08&booking=0", "?date=2026-12-08&booking=-1",
+      "?date=2026-12-08&booking=999", "?date=%00", "?date=2026-12-08%27--" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      g_autofree char *p
+          = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT "/fit%s", c2,
+              bad[i]);
+
+      r = fetch ("GET", p, f->tok_clerk, NULL);
+      if (r->status != 422 && r->status != 400)
+        g_error ("%s: status %u: %s", p, r->status, r->body);
+      g_clear_pointer (&r, resp_free);
+    }
+    /* another case's booking */
+    {
+      g_autofree char *p
+          = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT
+                             "/fit?date=2026-12-08&booking=%" G_GINT64_FORMAT,
+              c2, b1);
+
+      r = fetch ("GET", p, f->tok_clerk, NULL);
+      assert_status (r, 422);
+      g_clear_pointer (&r, resp_free);
+    }
+  }
+  r = fetch ("GET", fit, NULL, NULL);
+  assert_status (r, 401);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", fit, f->tok_clerk, "{}");
+  assert_status (r, 405);
+  g_clear_pointer (&r, resp_free);
+  /* a case at intake is not on the board */
+  {
+    g_autoptr (Resp) k = fetch ("POST", "/api/v1/cases", f->tok_clerk,
+        "{\"number\":\"N-51\",\"kind\":\"land\",\"parties\":[{\"name\":\"a\","
+        "\"role\":\"applicant\",\"language\":\"zh\"}]}");
+    g_autofree char *p = NULL;
+
+    assert_status (k, 201);
+    p = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT
+                         "/fit?date=2026-12-08",
+        json_object_get_int_member (json_object_get_object_member (obj (k),
+                                        "case"),
+            "id"));
+    r = fetch ("GET", p, f->tok_clerk, NULL);
+    assert_status (r, 422);
+    g_assert_cmpstr (error_code (r), ==, "case_state");
+  }
+}
+
+static void
+test_board_undo (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调53号", "wages", "zh");
+  gint64 c2 = new_case ("(2026)藏0102调54号", "wages", "zh");
+  gint64 b1 = book_at (c1, "2026-12-08T10:00", 1, 1, 201);
+  g_autofree char *undo
+      = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/undo", b1);
+  g_autoptr (Resp) r = NULL;
+  gint64 before;
+
+  /* the double booking names what clashed */
+  {
+    g_autofree char *body = g_strdup_printf ("{\"case_id\":%" G_GINT64_FORMAT
+                                             ",\"start\":\"2026-12-08T10:30\","
+                                             "\"room_id\":1,\"mediator_id\":2}",
+        c2);
+
+    r = fetch ("POST", "/api/v1/bookings", f->tok_clerk, body);
+  }
+  assert_status (r, 409);
+  g_assert_nonnull (strstr (r->body, "room 温馨调解室一"));
+  g_clear_pointer (&r, resp_free);
+  /* only whoever booked undoes it: not the admin, not a mediator */
+  before = audit_rows ();
+  r = fetch ("POST", undo, f->tok_admin, NULL);
+  assert_status (r, 422);
+  g_assert_cmpstr (error_code (r), ==, "case_state");
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", undo, f->tok_med2, NULL);
+  assert_status (r, 403);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("GET", undo, f->tok_clerk, NULL);
+  assert_status (r, 405);
+  g_clear_pointer (&r, resp_free);
+  g_assert_cmpint (audit_rows (), ==, before);
+  r = fetch ("POST", undo, f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_object_get_object_member (obj (r), "booking"),
+                       "status"),
+      ==, "cancelled");
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", undo, f->tok_clerk, NULL);
+  assert_status (r, 422);
+  g_clear_pointer (&r, resp_free);
+  /* why a call cannot start: a cancelled session says so */
+  {
+    g_autofree char *call
+        = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/call", b1);
+    gint64 b2 = book_at (c2, "2026-12-08T10:00", 1, 2, 201);
+    g_autofree char *call2
+        = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/call", b2);
+
+    r = fetch ("GET", call, f->tok_clerk, NULL);
+    assert_status (r, 200);
+    g_assert_false (json_object_get_boolean_member (obj (r), "ready"));
+    g_assert_cmpstr (json_object_get_string_member (obj (r), "reason"), ==,
+        "cancelled");
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("GET", call2, f->tok_med2, NULL);
+    assert_status (r, 200);
+#ifdef MEDSCHED_HAVE_MEDIA
+    g_assert_true (json_object_get_boolean_member (obj (r), "ready"));
+#else
+    g_assert_cmpstr (json_object_get_string_member (obj (r), "reason"), ==,
+        "no_calls");
+#endif
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("GET", call2, f->tok_med1, NULL);
+    assert_status (r, 403);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("GET", call2, NULL, NULL);
+    assert_status (r, 401);
+  }
+}
+
+static void
+test_board_parties (Fixture *f, gconstpointer data)
+{
+  gint64 c = new_case ("(2026)藏0102调55号", "wages", "zh");
+  g_autofree char *base
+      = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT "/parties", c);
+  g_autoptr (Resp) r = NULL;
+  g_autofree char *one = NULL;
+  gint64 pid, before;
+
+  r = fetch ("POST", base, f->tok_clerk,
+      "{\"name\":\"次仁\",\"role\":\"third-party\",\"language\":\"bo\","
+      "\"attendance\":\"remote\",\"contact\":\"139 0000 0055\"}");
+  assert_status (r, 201);
+  pid = json_object_get_int_member (json_object_get_object_member (obj (r),
+                                        "party"),
+      "id");
+  g_clear_pointer (&r, resp_free);
+  one = g_strdup_printf ("%s/%" G_GINT64_FORMAT, base, pid);
+  r = fetch ("GET", base, f->tok_clerk, NULL);
+  assert_status (r, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (r->json)), ==,
+      3);
+  g_clear_pointer (&r, resp_free);
+  /* hostile bodies change nothing */
+  before = audit_rows ();
+  {
+    static const char *const bad[] = { "", "[]", "null", "{",
+      "{\"name\":\"a\"}", "{\"name\":1,\"role\":\"agent\",\"language\":\"zh\"}",
+      "{\"name\":\"a\",\"role\":\"king\",\"language\":\"zh\"}",
+      "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"ZH\"}",
+      "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\",\"x\":1}",
+      "{\"name\":{\"a\":1},\"role\":\"agent\",\"language\":\"zh\"}",
+      "{\"name\":\"a\\u0000b\",\"role\":\"agent\",\"language\":\"zh\"}",
+      "{\"name\":\"\",\"role\":\"agent\",\"language\":\"zh\"}",
+      "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\","
+      "\"attendance\":\"teleport\"}",
+      "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\",\"contact\":[]}",
+      "{\"name\":\"'); DROP TABLE party;--\",\"role\":\"agent\","
+      "\"language\":\"zh'--\"}" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      r = fetch ("POST", base, f->tok_clerk, bad[i]);
+      if (r->status < 400 || r->status >= 500)
+        g_error ("%s: status %u: %s", bad[i], r->status, r->body);
+      g_clear_pointer (&r, resp_free);
+      r = fetch ("PUT", one, f->tok_clerk, bad[i]);
+      if (r->status < 400 || r->status >= 500)
+        g_error ("PUT %s: status %u: %s", bad[i], r->status, r->body);
+      g_clear_pointer (&r, resp_free);
+    }
+    {
+      g_autofree char *huge = g_strnfill (300, 'x');
+      g_autofree char *body = g_strdup_printf (
+          "{\"name\":\"%s\",\"role\":\"agent\",\"language\":\"zh\"}", huge);
+
+      r = fetch ("POST", base, f->tok_clerk, body);
+      assert_status (r, 422);
+      g_clear_pointer (&r, resp_free);
+    }
+    r = fetch_full ("POST", base, f->tok_clerk, "text/plain",
+        "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\"}", -1, NULL);
+    assert_status (r, 415);
+    g_clear_pointer (&r, resp_free);
+  }
+  /* roles: a mediator neither adds nor removes */
+  r = fetch ("POST", base, f->tok_med1,
+      "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\"}");
+  assert_status (r, 403);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("DELETE", one, f->tok_med1, NULL);
+  assert_status (r, 403);
+  g_clear_pointer (&r, resp_free);
+  g_assert_cmpint (audit_rows (), ==, before);
+  /* correct, remove */
+  r = fetch ("PUT", one, f->tok_clerk,
+      "{\"name\":\"次仁多吉\",\"role\":\"third-party\",\"language\":\"bo\","
+      "\"attendance\":\"in-person\"}");
+  assert_status (r, 200);
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_object_get_object_member (obj (r), "party"),
+                       "attendance"),
+      ==, "in-person");
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("DELETE", one, f->tok_clerk, NULL);
+  assert_status (r, 204);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("DELETE", one, f->tok_clerk, NULL);
+  assert_status (r, 404);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("PUT", one, f->tok_clerk,
+      "{\"name\":\"x\",\"role\":\"agent\",\"language\":\"zh\"}");
+  assert_status (r, 404);
+  g_clear_pointer (&r, resp_free);
+  {
+    g_autofree char *p = g_strdup_printf ("%s/abc", base);
+    g_autofree char *deep = g_strdup_printf ("%s/1/2", base);
+
+    r = fetch ("DELETE", p, f->tok_clerk, NULL);
+    assert_status (r, 404);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("DELETE", deep, f->tok_clerk, NULL);
+    assert_status (r, 404);
+    g_clear_pointer (&r, resp_free);
+  }
+  /* the audit trail names fields, never values */
+  {
+    g_autofree char *p = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT, c);
+
+    r = fetch ("GET", p, f->tok_clerk, NULL);
+  }
+  assert_status (r, 200);
+  g_assert_nonnull (strstr (r->body, "party.update"));
+  g_assert_nonnull (strstr (r->body, "party.remove"));
+  g_assert_null (strstr (r->body, "\\\"name\\\":\\\"次仁"));
+  g_clear_pointer (&r, resp_free);
+  /* a closed case's parties do not change */
+  {
+    g_autofree char *st
+        = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT "/status", c);
+
+    r = fetch ("POST", st, f->tok_clerk, "{\"status\":\"withdrawn\"}");
+    assert_status (r, 200);
+    g_clear_pointer (&r, resp_free);
+    r = fetch ("POST", base, f->tok_clerk,
+        "{\"name\":\"a\",\"role\":\"agent\",\"language\":\"zh\"}");
+    assert_status (r, 422);
+    g_assert_cmpstr (error_code (r), ==, "case_state");
+  }
+}
+
+static void
+test_board_search (Fixture *f, gconstpointer data)
+{
+  gint64 c1 = new_case ("(2026)藏0102调56号", "wages", "zh");
+  gint64 c2 = new_case ("(2026)藏0102调57号", "contract", "zh");
+  g_autoptr (Resp) r = NULL;
+
+  (void) c2;
+  book_at (c1, "2026-12-08T10:00", 1, 1, 201);
+  r = fetch ("POST", "/api/v1/cases/search", f->tok_clerk,
+      "{\"q\":\"138 0000 0001\"}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "total"), ==, 2);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/cases/search", f->tok_clerk,
+      "{\"q\":\"调56\",\"page\":1,\"per_page\":1}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "total"), ==, 1);
+  {
+    JsonObject *hit
+        = json_array_get_object_element (json_object_get_array_member (obj (r),
+                                             "cases"),
+            0);
+
+    g_assert_cmpint (json_object_get_int_member (
+                         json_object_get_object_member (hit, "case"), "id"),
+        ==, c1);
+    g_assert_cmpuint (json_array_get_length (
+                          json_object_get_array_member (hit, "parties")),
+        ==, 2);
+  }
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/cases/search", f->tok_clerk,
+      "{\"date\":\"2026-12-08\",\"mediator_id\":1,\"status\":\"scheduled\"}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "total"), ==, 1);
+  g_clear_pointer (&r, resp_free);
+  /* a mediator finds only their cases */
+  r = fetch ("POST", "/api/v1/cases/search", f->tok_med2, "{}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "total"), ==, 0);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/cases/search", f->tok_med1, "{}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "total"), ==, 1);
+  g_clear_pointer (&r, resp_free);
+  {
+    static const char *const bad[] = { "{\"q\":5}", "{\"page\":0}",
+      "{\"per_page\":101}", "{\"status\":\"bogus\"}", "{\"date\":\"tomorrow\"}",
+      "{\"mediator_id\":\"1\"}", "{\"x\":1}", "[]", "{\"q\":\"\\u0001\"}" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      r = fetch ("POST", "/api/v1/cases/search", f->tok_clerk, bad[i]);
+      if (r->status < 400 || r->status >= 500)
+        g_error ("%s: status %u: %s", bad[i], r->status, r->body);
+      g_clear_pointer (&r, resp_free);
+    }
+  }
+  r = fetch ("GET", "/api/v1/cases/search", f->tok_clerk, NULL);
+  assert_status (r, 405);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/cases/search", NULL, "{}");
+  assert_status (r, 401);
+}
+
 static void
 test_schedule_day (Fixture *f, gconstpointer data)
 {
@@ -961,6 +1398,21 @@ test_hostile_json (Fixture *f, gconstpointer data)
     }
   }
   g_assert_cmpuint (n, >, 60);
+  /* an escaped NUL would cut a name short without a word ("a\u0000b"
+   * stored as "a"): refused; an escaped backslash before "u0000" is text */
+  g_assert_cmpint (audit_rows (), ==, before);
+  {
+    g_autoptr (Resp) r = fetch ("POST", "/api/v1/cases", f->tok_clerk,
+        "{\"number\":\"NUL-1\",\"kind\":\"wages\",\"parties\":[{\"name\":"
+        "\"a\\u0000b\",\"role\":\"applicant\",\"language\":\"zh\"}]}");
+    g_autoptr (Resp) ok = fetch ("POST", "/api/v1/cases", f->tok_clerk,
+        "{\"number\":\"NUL-2\",\"kind\":\"wages\",\"parties\":[{\"name\":"
+        "\"a\\\\u0000b\",\"role\":\"applicant\",\"language\":\"zh\"}]}");
+
+    assert_status (r, 400);
+    assert_status (ok, 201);
+    before = audit_rows ();
+  }
   /* booking members */
   {
     static const char *const bodies[] = {
@@ -1865,6 +2317,167 @@ test_pages (Fixture *f, gconstpointer data)
   }
 }
 
+/* The board's pages: who may open them, and what odd addresses and forms
+ * get (a page, never a crash or a change). */
+static void
+test_pages_board (Fixture *f, gconstpointer data)
+{
+  static const char *const office[] = { "/board?date=2026-12-07&case=1",
+    "/board?view=week&date=2026-12-07&case=1",
+    "/board?date=2026-12-07&colour=status", "/board?date=2026-12-07&move=1",
+    "/board/book?room=1&start=2026-12-07T10:00",
+    "/board/book?room=1&start=2026-12-07T10:00&case=1", "/cases",
+    "/cases?status=dispatched&mediator=1&date=2026-12-07&page=2",
+    "/cases/1/parties", "/cases/1/parties/1", "/feed-links", "/bookings/1/move",
+    NULL };
+  static const char *const odd[] = { "/board?date=2026-99-99&case=abc",
+    "/board?case=999", "/board?move=999", "/board?case=1&move=abc",
+    "/board?view=year&colour=%00", "/board?date=2026-12-07&case=1%27--", NULL };
+  gint64 c1 = new_case ("(2026)藏0102调71号", "wages", "zh");
+  gint64 b1 = book_at (c1, "2026-12-08T10:00", 1, 1, 201);
+  gint64 before;
+
+  (void) b1;
+  for (guint i = 0; office[i]; i++) {
+    g_autoptr (Resp) anon = fetch ("GET", office[i], NULL, NULL);
+    g_autoptr (Resp) clerk = fetch ("GET", office[i], f->tok_clerk, NULL);
+
+    assert_status (anon, 303);
+    if (clerk->status != 200)
+      g_error ("%s: status %u", office[i], clerk->status);
+  }
+  for (guint i = 0; odd[i]; i++) {
+    g_autoptr (Resp) r = fetch ("GET", odd[i], f->tok_clerk, NULL);
+
+    if (r->status != 200)
+      g_error ("%s: status %u", odd[i], r->status);
+  }
+  /* mediators: their cases and agenda, not the board, the feed links or
+   * the party forms */
+  {
+    static const char *const refused[] = { "/board", "/feed-links",
+      "/cases/1/parties", "/board/book?room=1&start=2026-12-07T10:00", NULL };
+
+    for (guint i = 0; refused[i]; i++) {
+      g_autoptr (Resp) r = fetch ("GET", refused[i], f->tok_med1, NULL);
+
+      if (r->status != 403)
+        g_error ("%s: status %u", refused[i], r->status);
+    }
+  }
+  {
+    g_autoptr (Resp) own = fetch ("GET", "/cases", f->tok_med1, NULL);
+    g_autoptr (Resp) none = fetch ("GET", "/cases", f->tok_med2, NULL);
+
+    assert_status (own, 200);
+    g_assert_nonnull (strstr (own->body, "调71号"));
+    assert_status (none, 200);
+    g_assert_null (strstr (none->body, "调71号"));
+  }
+  /* forms: wrong values get a page and change nothing */
+  before = audit_rows ();
+  {
+    static const struct
+    {
+      const char *path, *form;
+      guint status;
+    } bad[] = {
+      { "/cases?page=0", NULL, 422 },
+      { "/cases?status=bogus", NULL, 422 },
+      { "/cases?date=yesterday", NULL, 422 },
+      { "/cases?mediator=x", NULL, 422 },
+      { "/board/book?room=1&start=2026-12-07T10:00&case=999", NULL, 404 },
+      { "/board/book?room=999&start=2026-12-07T10:00", NULL, 422 },
+      { "/board/book?room=1&start=soon", NULL, 400 },
+      { "/cases/1/parties/999", NULL, 404 },
+      { "/cases/1/parties/abc", NULL, 404 },
+      { "/feed-links", "kind=case&ref=1", 422 },
+      { "/feed-links", "kind=room&ref=999", 422 },
+      { "/feed-links", "kind=centre&ref=2", 422 },
+      { "/feed-links", "kind=planet&ref=1", 422 },
+      { "/feed-links/abc/revoke", "x=1", 404 },
+      { "/feed-links/1/erase", "x=1", 404 },
+      { "/cases/1/parties", "p-role=agent&p-lang=zh", 422 },
+      { "/cases/1/parties", "p-name=a&p-role=king&p-lang=zh", 422 },
+      { "/cases/1/parties", "p-name=a&p-role=agent&p-lang=ZH", 422 },
+      { "/cases/1/parties/1/erase", "x=1", 404 },
+      { "/board/book", "case=1&room=1&mediator=1", 422 },
+      { "/agenda/feed", "x=1", 403 },
+      { "/intake",
+          "number=N-1&kind=wages&p1-name=a&p1-role=agent&p1-lang=zh"
+          "&p2-name=b&p2-role=nobody&p2-lang=zh",
+          422 },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      g_autoptr (Resp) r = bad[i].form
+          ? fetch_full ("POST", bad[i].path, f->tok_clerk,
+              "application/x-www-form-urlencoded", bad[i].form, -1, NULL)
+          : fetch ("GET", bad[i].path, f->tok_clerk, NULL);
+
+      if (r->status != bad[i].status)
+        g_error ("%s %s: status %u, expected %u", bad[i].path,
+            bad[i].form ? bad[i].form : "", r->status, bad[i].status);
+      g_assert_nonnull (strstr (r->body, "<html"));
+    }
+  }
+  g_assert_cmpint (audit_rows (), ==, before);
+  /* intake with any number of parties: "add_party" sends the form back
+   * with one more, writing nothing; then five parties are taken */
+  {
+    g_autoptr (GString) form = g_string_new ("number=N-72&kind=wages");
+    g_autoptr (Resp) more = NULL, taken = NULL, k = NULL;
+    g_autofree char *with_more = NULL, *api_path = NULL;
+    const char *loc;
+
+    for (guint i = 1; i <= 4; i++)
+      g_string_append_printf (form,
+          "&p%u-name=P%u&p%u-role=respondent&p%u-lang=zh", i, i, i, i);
+    with_more = g_strconcat (form->str, "&add_party=1", NULL);
+    more = fetch_full ("POST", "/intake", f->tok_clerk,
+        "application/x-www-form-urlencoded", with_more, -1, NULL);
+    assert_status (more, 200);
+    g_assert_nonnull (strstr (more->body, "id=\"p5-name\""));
+    g_assert_nonnull (strstr (more->body, "value=\"P4\""));
+    g_assert_cmpint (audit_rows (), ==, before);
+    g_string_append (form, "&p5-name=P5&p5-role=agent&p5-lang=bo");
+    taken = fetch_full ("POST", "/intake", f->tok_clerk,
+        "application/x-www-form-urlencoded", form->str, -1, NULL);
+    assert_status (taken, 303);
+    loc = soup_message_headers_get_one (taken->headers, "Location");
+    g_assert_nonnull (loc);
+    g_assert_nonnull (strstr (loc, "/cases/"));
+    /* the Location ends with ?msg=taken: the API ignores the query */
+    api_path = g_strdup_printf ("/api/v1%s", strstr (loc, "/cases/"));
+    k = fetch ("GET", api_path, f->tok_clerk, NULL);
+    assert_status (k, 200);
+    g_assert_cmpuint (json_array_get_length (
+                          json_object_get_array_member (obj (k), "parties")),
+        ==, 5);
+  }
+  /* a party form that would leave a session unsuitable is refused with a
+   * page saying so (the booked warm room has no video terminal) */
+  {
+    g_autofree char *path
+        = g_strdup_printf ("/cases/%" G_GINT64_FORMAT "/parties", c1);
+    g_autoptr (Resp) r = fetch_full ("POST", path, f->tok_clerk,
+        "application/x-www-form-urlencoded",
+        "p-name=V&p-role=agent&p-lang=zh&p-att=remote", -1, NULL);
+
+    assert_status (r, 409);
+    g_assert_nonnull (strstr (r->body, "video"));
+  }
+  /* the undo of a booking made by someone else is refused */
+  {
+    g_autofree char *path
+        = g_strdup_printf ("/bookings/%" G_GINT64_FORMAT "/undo", b1);
+    g_autoptr (Resp) r = fetch_full ("POST", path, f->tok_admin,
+        "application/x-www-form-urlencoded", "x=1", -1, NULL);
+
+    assert_status (r, 422);
+  }
+}
+
 #ifdef MEDSCHED_HAVE_MEDIA
 /* ---- recordings over HTTP ---- */
 
@@ -2246,11 +2859,16 @@ main (int argc, char **argv)
   T ("api/cases-and-roles", test_cases_and_roles);
   T ("api/booking-flow", test_booking_flow);
   T ("api/schedule-day", test_schedule_day);
+  T ("api/board/fit", test_board_fit);
+  T ("api/board/undo-and-call", test_board_undo);
+  T ("api/board/parties", test_board_parties);
+  T ("api/board/search", test_board_search);
   T ("api/calendars", test_calendars);
   T ("api/feeds", test_feeds);
   T ("api/party-links", test_party_links);
   T ("auth/cancelled-mediator", test_cancelled_mediator);
   T ("pages", test_pages);
+  T ("pages/board", test_pages_board);
 #ifdef MEDSCHED_HAVE_MEDIA
   T ("recordings", test_recordings);
 #endif

@@ -215,7 +215,10 @@ def calendar_of(message):
 
 
 def outbox(centre):
-    return json_of(centre.cli("outbox", "list", "--json").encode()) or []
+    """The e-mail outbox (the parties' SMS are tests/http/test-sms.py's)."""
+    return [m for m in json_of(centre.cli("outbox", "list",
+                                          "--json").encode()) or []
+            if m.get("channel", "mail") == "mail"]
 
 
 def ledger(centre):

@@ -45,7 +45,7 @@ COMMANDS = [
     ["book"], ["reschedule"], ["cancel"], ["schedule"], ["agenda"],
     ["calendar"], ["calendar", "import"], ["calendar", "list"], ["import"],
     ["audit"], ["audit", "verify"], ["report"], ["report", "same-day"],
-    ["check"],
+    ["check"], ["store"], ["store", "copy"],
 ]
 
 

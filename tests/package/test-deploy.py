@@ -125,11 +125,14 @@ def config_keys():
         media.append("room-")
     if '"composite"' in src:
         media.append("composite")
-    # [mail] is read where serve starts its delivery (med-cli-serve.c)
+    # [mail] and [sms] are read where serve starts its deliveries
+    # (med-cli-serve.c): every known-keys array there
     with open(os.path.join(SOURCE_ROOT, "src", "cli", "med-cli-serve.c"),
               encoding="utf-8") as f:
-        m = re.search(r'known\[\]\s*=\s*\{([^}]*"sendmail"[^}]*)\}', f.read())
-    media += re.findall(r'"([a-z-]+)"', m.group(1)) if m else []
+        src = f.read()
+    for m in re.finditer(r'known\[\]\s*=\s*\{([^}]*)\}', src):
+        media += [k for k in re.findall(r'"([a-z-]+)"', m.group(1))
+                  if k not in media]
     return server, media
 
 

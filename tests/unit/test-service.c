@@ -10,6 +10,7 @@
 
 #include <medsched/med-service.h>
 #include <medsched/med-store.h>
+#include <med-store-write.h>
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -76,27 +77,6 @@ static gint64
 add_case (Fixture *f, const char *number, MedCaseKind kind, const char *contact)
 {
   return add_case_deadline (f, number, kind, contact, 0);
-}
-
-static void
-import_calendars (MedStore *store)
-{
-  static const char *const files[]
-      = { "cn-national-2025.ics", "cn-national-2026.ics" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (files); i++) {
-    g_autofree char *path
-        = g_build_filename (g_getenv ("MEDSCHED_CALENDARS"), files[i], NULL);
-    g_autofree char *data = NULL;
-    g_autoptr (MedNotice) n = NULL;
-    g_autoptr (GError) error = NULL;
-    gsize len;
-
-    g_assert_true (g_file_get_contents (path, &data, &len, &error));
-    n = med_ical_parse_notice (data, len, &error);
-    g_assert_no_error (error);
-    g_assert_true (med_store_import_notice (store, n, "test", &error));
-  }
 }
 
 static void
@@ -183,14 +163,45 @@ test_manual_and_conflict (Fixture *f, gconstpointer data)
                        &error),
       >, 0);
   g_assert_no_error (error);
-  /* the same room at 10:30 with the other mediator: taken */
+  /* the same room at 10:30 with the other mediator: taken, and the
+   * refusal names the room and the session in the way (issue 12: pages
+   * say which resource clashed, in the reader's language) */
   manual.start = t_local ("2026-12-08T10:30");
   manual.mediator_id = f->mediators[0];
   g_assert_cmpint (med_service_book (f->store, &f->ctx, k2, &manual, 0, NULL,
                        &error),
       ==, 0);
-  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_CONFLICT);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  {
+    const MedStoreConflict *c = med_store_error_get_conflict (error);
+    g_autoptr (GError) copy = g_error_copy (error);
+
+    g_assert_nonnull (c);
+    g_assert_cmpint (c->kind, ==, MED_CONFLICT_ROOM);
+    g_assert_cmpint (c->id, ==, f->rooms[0]);
+    g_assert_cmpint (c->start, ==, t_local ("2026-12-08T10:00"));
+    g_assert_cmpint (c->end, ==, t_local ("2026-12-08T11:00"));
+    g_assert_cmpint (c->booking_id, >, 0);
+    g_assert_false (c->buffer);
+    /* it travels with copies of the error */
+    g_assert_cmpstr (med_store_error_get_conflict (copy)->name, ==, c->name);
+    g_assert_cmpstr (med_conflict_kind_to_string (c->kind), ==, "room");
+  }
+  /* the message says what clashed too: the room, and with which session */
+  g_assert_nonnull (strstr (error->message, "温馨调解室一"));
+  g_assert_nonnull (strstr (error->message, "10:00"));
   g_clear_error (&error);
+  /* another room, the same mediator: the mediator is named */
+  manual.room_id = f->rooms[1];
+  manual.mediator_id = f->mediators[1];
+  g_assert_cmpint (med_service_book (f->store, &f->ctx, k2, &manual, 0, NULL,
+                       &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "mediator 王芳"));
+  g_clear_error (&error);
+  manual.room_id = f->rooms[0];
+  manual.mediator_id = f->mediators[0];
   /* outside working time */
   manual.start = t_local ("2026-12-08T12:30");
   g_assert_cmpint (med_service_book (f->store, &f->ctx, k2, &manual, 0, NULL,
@@ -385,6 +396,498 @@ test_windows_pinned (Fixture *f, gconstpointer data)
   windows_match_full_search (f, *(const guint32 *) data);
 }
 
+
+/* ---- the day board (med-service-board.c) ---- */
+
+static gint64
+dispatched_case (Fixture *f, const char *number, MedCaseKind kind,
+    const char *contact)
+{
+  gint64 k = add_case (f, number, kind, contact);
+
+  g_assert_true (
+      med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
+          MED_DEPARTMENT_COURT_MEDIATION, "test", NULL));
+  return k;
+}
+
+static MedFitCell *
+cell_at (MedDayFit *fit, gint64 room, const char *start)
+{
+  MedTime t = t_local (start);
+
+  for (guint i = 0; i < fit->cells->len; i++) {
+    MedFitCell *c = g_ptr_array_index (fit->cells, i);
+
+    if (c->room_id == room && c->start == t)
+      return c;
+  }
+  return NULL;
+}
+
+/* Every cell the board calls a fit books by hand; every other cell
+ * refuses every mediator: the board and booking agree. */
+static void
+test_board_fit_agrees (Fixture *f, gconstpointer data)
+{
+  gint64 a = dispatched_case (f, "F1", MED_CASE_KIND_WAGES, "13800000001");
+  gint64 b = dispatched_case (f, "F2", MED_CASE_KIND_WAGES, "13800000002");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedDayFit) fit = NULL;
+  MedSlot manual = { 0 };
+  MedFitCell *c;
+  guint fits = 0, blocked = 0;
+
+  /* case A holds the warm room 10:00–11:00 with 王芳 */
+  manual.start = t_local ("2026-12-08T10:00");
+  manual.room_id = f->rooms[0];
+  manual.mediator_id = f->mediators[1];
+  g_assert_cmpint (med_service_book (f->store, &f->ctx, a, &manual, 0, NULL,
+                       &error),
+      >, 0);
+  g_assert_no_error (error);
+
+  fit = med_service_day_fit (f->store, &f->ctx, b, 0, 2026, 12, 8, 15, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fit->duration_minutes, ==, 60);
+  /* 09:00–12:00 and 14:30–18:00 in 15-minute steps, two rooms */
+  g_assert_cmpuint (fit->cells->len, ==, 2 * (12 + 14));
+  c = cell_at (fit, f->rooms[0], "2026-12-08T10:30");
+  g_assert_nonnull (c);
+  g_assert_cmpint (c->state, ==, MED_FIT_BLOCKED);
+  g_assert_true (c->blocks & MED_BLOCK_ROOM_BUSY);
+  g_assert_nonnull (strstr (c->why, "booked"));
+  c = cell_at (fit, f->rooms[0], "2026-12-08T11:00");
+  g_assert_cmpint (c->state, ==, MED_FIT_FITS);
+  g_assert_cmpint (c->slot->room_id, ==, f->rooms[0]);
+  g_assert_false (c->slot->fallback);
+  g_assert_nonnull (c->slot->explanation);
+  /* 11:15 would run into the lunch break */
+  c = cell_at (fit, f->rooms[0], "2026-12-08T11:15");
+  g_assert_cmpint (c->state, ==, MED_FIT_TOO_LONG);
+  /* the family room is the fallback kind: it fits, marked so */
+  c = cell_at (fit, f->rooms[1], "2026-12-08T10:00");
+  g_assert_cmpint (c->state, ==, MED_FIT_FITS);
+  g_assert_true (c->slot->fallback);
+  g_assert_cmpint (c->slot->mediator_id, ==, f->mediators[0]);
+
+  for (guint i = 0; i < fit->cells->len; i++) {
+    MedFitCell *cell = g_ptr_array_index (fit->cells, i);
+
+    if (cell->state == MED_FIT_FITS) {
+      g_autoptr (MedFitCell) one = NULL;
+      gint64 id;
+
+      fits++;
+      one = med_service_fit_at (f->store, &f->ctx, b, 0, cell->room_id,
+          cell->start, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (one->state, ==, MED_FIT_FITS);
+      g_assert_cmpint (one->slot->mediator_id, ==, cell->slot->mediator_id);
+      id = med_service_book (f->store, &f->ctx, b, cell->slot, 0, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (med_service_cancel (f->store, &f->ctx, id, &error));
+    } else {
+      blocked++;
+      for (guint m = 0; m < 2; m++) {
+        MedSlot s = { 0 };
+
+        s.start = cell->start;
+        s.room_id = cell->room_id;
+        s.mediator_id = f->mediators[m];
+        g_assert_cmpint (med_service_book (f->store, &f->ctx, b, &s, 0, NULL,
+                             &error),
+            ==, 0);
+        g_assert_nonnull (error);
+        g_clear_error (&error);
+      }
+    }
+  }
+  g_assert_cmpuint (fits, ==, fit->n_fits);
+  g_assert_cmpuint (fits, >, 10);
+  g_assert_cmpuint (blocked, >, 5);
+}
+
+/* A family case prefers the family room and may fall back to the warm
+ * one; with minors it never leaves the family room. */
+static void
+test_board_fit_minors (Fixture *f, gconstpointer data)
+{
+  gint64 k = add_case (f, "M1", MED_CASE_KIND_DIVORCE, "13800000009");
+  g_autoptr (MedCase) minors = mk_case (0, MED_CASE_KIND_DIVORCE);
+  g_autoptr (GPtrArray) parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedDayFit) fit = NULL;
+  g_autoptr (MedCase) kase = NULL;
+  MedFitCell *c;
+
+  /* an intake case is not on the board */
+  fit = med_service_day_fit (f->store, &f->ctx, k, 0, 2026, 12, 8, 15, &error);
+  g_assert_null (fit);
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+  g_clear_error (&error);
+  kase = med_store_get_case (f->store, k, NULL);
+  g_assert_true (
+      med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
+          MED_DEPARTMENT_COURT_MEDIATION, "test", NULL));
+  fit = med_service_day_fit (f->store, &f->ctx, k, 0, 2026, 12, 8, 15, &error);
+  g_assert_no_error (error);
+  c = cell_at (fit, f->rooms[0], "2026-12-08T09:00");
+  /* a divorce prefers the family room; the warm room is its fallback */
+  g_assert_cmpint (c->state, ==, MED_FIT_FITS);
+  g_assert_true (c->slot->fallback);
+  c = cell_at (fit, f->rooms[1], "2026-12-08T09:00");
+  g_assert_cmpint (c->state, ==, MED_FIT_FITS);
+  g_assert_false (c->slot->fallback);
+  /* only 扎西次仁 handles divorces */
+  g_assert_cmpint (c->slot->mediator_id, ==, f->mediators[0]);
+  /* a divorce with minors: the warm room is refused, saying so */
+  g_free (minors->number);
+  minors->number = g_strdup ("M2");
+  minors->centre_id = f->ctx.centre_id;
+  minors->intake_at = f->ctx.now;
+  minors->minors = TRUE;
+  minors->status = MED_CASE_STATUS_DISPATCHED;
+  minors->department = MED_DEPARTMENT_COURT_MEDIATION;
+  g_ptr_array_add (parties, mk_party ("zh", MED_ATTENDANCE_IN_PERSON, ""));
+  minors->id = med_store_add_case (f->store, minors, parties, "test", &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&fit, med_day_fit_free);
+  fit = med_service_day_fit (f->store, &f->ctx, minors->id, 0, 2026, 12, 8, 15,
+      &error);
+  g_assert_no_error (error);
+  c = cell_at (fit, f->rooms[0], "2026-12-08T09:00");
+  g_assert_cmpint (c->state, ==, MED_FIT_BLOCKED);
+  g_assert_true (c->blocks & MED_BLOCK_ROOM_KIND);
+  g_assert_nonnull (strstr (c->why, "family"));
+  c = cell_at (fit, f->rooms[1], "2026-12-08T09:00");
+  g_assert_cmpint (c->state, ==, MED_FIT_FITS);
+  /* a weekend: no cells; a bad date: refused */
+  g_clear_pointer (&fit, med_day_fit_free);
+  fit = med_service_day_fit (f->store, &f->ctx, k, 0, 2026, 12, 12, 15, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fit->cells->len, ==, 0);
+  g_clear_pointer (&fit, med_day_fit_free);
+  fit = med_service_day_fit (f->store, &f->ctx, k, 0, 2026, 2, 30, 15, &error);
+  g_assert_null (fit);
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID);
+}
+
+/* Moving a session: it does not block itself; a finished one stays. */
+static void
+test_board_move (Fixture *f, gconstpointer data)
+{
+  gint64 k = dispatched_case (f, "V1", MED_CASE_KIND_WAGES, "13800000003");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedDayFit) fit = NULL;
+  MedServiceCtx later = f->ctx;
+  MedSlot manual = { 0 };
+  MedFitCell *c;
+  gint64 id;
+
+  manual.start = t_local ("2026-12-08T10:00");
+  manual.room_id = f->rooms[0];
+  manual.mediator_id = f->mediators[1];
+  id = med_service_book (f->store, &f->ctx, k, &manual, 0, NULL, &error);
+  g_assert_no_error (error);
+  fit = med_service_day_fit (f->store, &f->ctx, 0, id, 2026, 12, 8, 15, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fit->case_id, ==, k);
+  c = cell_at (fit, f->rooms[0], "2026-12-08T10:15");
+  g_assert_cmpint (c->state, ==, MED_FIT_FITS);
+  /* a new session of the same case would clash with this one */
+  g_clear_pointer (&fit, med_day_fit_free);
+  g_assert_true (med_store_set_case_status (f->store, k,
+      MED_CASE_STATUS_IN_SESSION, MED_DEPARTMENT_NONE, "test", NULL));
+  g_assert_true (med_store_set_case_status (f->store, k,
+      MED_CASE_STATUS_NOT_SETTLED, MED_DEPARTMENT_NONE, "test", NULL));
+  fit = med_service_day_fit (f->store, &f->ctx, k, 0, 2026, 12, 8, 15, &error);
+  g_assert_no_error (error);
+  c = cell_at (fit, f->rooms[1], "2026-12-08T10:15");
+  g_assert_cmpint (c->state, ==, MED_FIT_BLOCKED);
+  g_assert_true (c->blocks & MED_BLOCK_PARTY_BUSY);
+  /* once it has ended it is not moved */
+  later.now = t_local ("2026-12-08T11:30");
+  g_assert_false (
+      med_service_reschedule (f->store, &later, id, NULL, NULL, &error));
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+  g_clear_error (&error);
+  g_clear_pointer (&fit, med_day_fit_free);
+  fit = med_service_day_fit (f->store, &later, 0, id, 2026, 12, 9, 15, &error);
+  g_assert_null (fit);
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+}
+
+/* Undo: whoever booked, within the window, while unchanged. */
+static void
+test_board_undo (Fixture *f, gconstpointer data)
+{
+  gint64 k = dispatched_case (f, "U1", MED_CASE_KIND_WAGES, "13800000004");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) audit = NULL;
+  g_autoptr (MedBooking) bk = NULL;
+  g_autoptr (MedCase) kase = NULL;
+  MedServiceCtx clerk = f->ctx, other = f->ctx, late = f->ctx;
+  MedTime until = 0;
+  gint64 id, id2;
+
+  clerk.actor = "clerk:li";
+  other.actor = "clerk:wang";
+  id = med_service_book (f->store, &clerk, k, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (med_service_undo_until (f->store, &clerk, id, &until, &error));
+  g_assert_cmpint (until, ==, f->ctx.now + MED_SERVICE_UNDO_SECONDS);
+  g_assert_false (med_service_undo_booking (f->store, &other, id, &error));
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+  g_clear_error (&error);
+  late.actor = clerk.actor;
+  late.now = f->ctx.now + MED_SERVICE_UNDO_SECONDS;
+  g_assert_false (med_service_undo_booking (f->store, &late, id, &error));
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+  g_clear_error (&error);
+  g_assert_true (med_service_undo_booking (f->store, &clerk, id, &error));
+  g_assert_no_error (error);
+  bk = med_store_get_booking (f->store, id, NULL);
+  g_assert_cmpint (bk->status, ==, MED_BOOKING_STATUS_CANCELLED);
+  kase = med_store_get_case (f->store, k, NULL);
+  g_assert_cmpint (kase->status, ==, MED_CASE_STATUS_DISPATCHED);
+  audit = med_store_list_audit (f->store, "booking", id, NULL);
+  g_assert_cmpstr (((MedAuditEntry *) g_ptr_array_index (audit, audit->len - 1))
+                       ->action,
+      ==, "booking.undo");
+  /* undone once; a moved booking is not undone either */
+  g_assert_false (med_service_undo_booking (f->store, &clerk, id, &error));
+  g_clear_error (&error);
+  id2 = med_service_book (f->store, &clerk, k, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (
+      med_service_reschedule (f->store, &clerk, id2, NULL, NULL, &error));
+  g_assert_false (med_service_undo_until (f->store, &clerk, id2, NULL, &error));
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+}
+
+/* ---- cases after intake (med-service-case.c) ---- */
+
+static gint64
+audit_count (Fixture *f)
+{
+  g_autoptr (GPtrArray) rows = med_store_list_audit (f->store, NULL, 0, NULL);
+
+  return rows->len;
+}
+
+static void
+test_case_parties (Fixture *f, gconstpointer data)
+{
+  gint64 k = dispatched_case (f, "P1", MED_CASE_KIND_WAGES, "13800000005");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) parties = NULL;
+  g_autoptr (GPtrArray) audit = NULL;
+  g_autoptr (MedParty) p
+      = mk_party ("bo", MED_ATTENDANCE_IN_PERSON, "139 0000 0006");
+  g_autoptr (MedParty) q = NULL;
+  g_autoptr (MedCase) kase = NULL;
+  g_autofree char *tok = NULL;
+  MedSlot manual = { 0 };
+  gint64 pid, pid2, first, id, rows;
+
+  pid = med_service_add_party (f->store, &f->ctx, k, p, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (pid, >, 0);
+  parties = med_store_list_parties (f->store, k, NULL);
+  g_assert_cmpuint (parties->len, ==, 2);
+  first = ((MedParty *) g_ptr_array_index (parties, 0))->id;
+  /* correcting: the audit names the field, not the value */
+  q = med_store_get_party (f->store, k, pid, &error);
+  g_assert_no_error (error);
+  g_free (q->contact);
+  q->contact = g_strdup ("13900000007");
+  g_assert_true (med_service_update_party (f->store, &f->ctx, q, &error));
+  g_assert_no_error (error);
+  audit = med_store_list_audit (f->store, "case", k, NULL);
+  {
+    MedAuditEntry *e = g_ptr_array_index (audit, audit->len - 1);
+
+    g_assert_cmpstr (e->action, ==, "party.update");
+    g_assert_nonnull (strstr (e->detail, "\"changed\":\"contact\""));
+    g_assert_null (strstr (e->detail, "1390000"));
+  }
+  /* removing: gone from the list, its id never comes back */
+  g_assert_true (med_service_remove_party (f->store, &f->ctx, k, pid, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&parties, g_ptr_array_unref);
+  parties = med_store_list_parties (f->store, k, NULL);
+  g_assert_cmpuint (parties->len, ==, 1);
+  pid2 = med_service_add_party (f->store, &f->ctx, k, p, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (pid2, >, pid);
+  g_assert_true (med_service_remove_party (f->store, &f->ctx, k, pid2, &error));
+  /* the last party stays */
+  rows = audit_count (f);
+  g_assert_false (
+      med_service_remove_party (f->store, &f->ctx, k, first, &error));
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+  g_clear_error (&error);
+  g_assert_cmpint (audit_count (f), ==, rows);
+  /* someone else's party, or a removed one: not found */
+  g_assert_false (med_service_remove_party (f->store, &f->ctx, k, pid, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* booked in the warm room (no video): a party switching to video is
+   * refused, naming the session, and nothing changes */
+  manual.start = t_local ("2026-12-08T10:00");
+  manual.room_id = f->rooms[0];
+  manual.mediator_id = f->mediators[1];
+  id = med_service_book (f->store, &f->ctx, k, &manual, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&q, med_party_free);
+  q = med_store_get_party (f->store, k, first, &error);
+  q->attendance = MED_ATTENDANCE_REMOTE;
+  rows = audit_count (f);
+  g_assert_false (med_service_update_party (f->store, &f->ctx, q, &error));
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+  g_assert_nonnull (strstr (error->message, "session"));
+  g_clear_error (&error);
+  g_assert_cmpint (audit_count (f), ==, rows);
+  g_clear_pointer (&q, med_party_free);
+  q = med_store_get_party (f->store, k, first, &error);
+  g_assert_cmpint (q->attendance, ==, MED_ATTENDANCE_IN_PERSON);
+  /* a removed party's join link is dead */
+  pid = med_service_add_party (f->store, &f->ctx, k, p, &error);
+  g_assert_no_error (error);
+  tok = med_store_join_token (f->store, id, pid, &error);
+  g_assert_no_error (error);
+  g_assert_true (med_service_remove_party (f->store, &f->ctx, k, pid, &error));
+  g_assert_null (med_store_join_token (f->store, id, pid, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  {
+    gint64 b = 0, pp = 0;
+
+    g_assert_false (
+        med_store_join_lookup (f->store, tok, 0, 0, &b, &pp, &error));
+    g_clear_error (&error);
+  }
+  /* a settled case's parties stay as they are */
+  g_assert_true (med_store_set_case_status (f->store, k,
+      MED_CASE_STATUS_IN_SESSION, MED_DEPARTMENT_NONE, "test", NULL));
+  g_assert_cmpint (med_service_add_party (f->store, &f->ctx, k, p, &error), ==,
+      0);
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+  g_clear_error (&error);
+  g_assert_true (med_store_set_case_status (f->store, k,
+      MED_CASE_STATUS_SETTLED, MED_DEPARTMENT_NONE, "test", NULL));
+  kase = med_store_get_case (f->store, k, NULL);
+  g_assert_false (med_service_may_edit_parties (kase, NULL));
+}
+
+static void
+test_case_find (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+  MedUser clerk = { 0 }, mediator = { 0 };
+  MedCaseQuery q = { 0 };
+  MedSlot manual = { 0 };
+  guint total = 0;
+  gint64 booked;
+
+  clerk.role = MED_ROLE_CLERK;
+  mediator.role = MED_ROLE_MEDIATOR;
+  mediator.mediator_id = f->mediators[0];
+  for (guint i = 0; i < 25; i++) {
+    g_autofree char *num = g_strdup_printf ("(2026)藏0102民调%u号", i);
+    g_autofree char *contact = g_strdup_printf ("138 0000 %04u", i);
+
+    add_case (f, num, MED_CASE_KIND_WAGES, contact);
+  }
+  booked = dispatched_case (f, "X%_1", MED_CASE_KIND_WAGES, "x@example.org");
+  manual.start = t_local ("2026-12-08T10:00");
+  manual.room_id = f->rooms[0];
+  manual.mediator_id = f->mediators[0];
+  g_assert_cmpint (med_service_book (f->store, &f->ctx, booked, &manual, 0,
+                       NULL, &error),
+      >, 0);
+  g_assert_no_error (error);
+
+  q.status = -1;
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 0, 10, &total,
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 10);
+  g_assert_cmpuint (total, ==, 26);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 20, 10, &total,
+      &error);
+  g_assert_cmpuint (found->len, ==, 6);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  /* a phone written without spaces finds one written with them */
+  q.text = "13800000017";
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 0, 10, &total,
+      &error);
+  g_assert_cmpuint (total, ==, 1);
+  g_assert_cmpstr (((MedCase *) g_ptr_array_index (found, 0))->number, ==,
+      "(2026)藏0102民调17号");
+  g_clear_pointer (&found, g_ptr_array_unref);
+  /* the party's name, part of the number */
+  q.text = "当事人";
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 0, 50, &total,
+      &error);
+  g_assert_cmpuint (total, ==, 26);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  q.text = "民调1";
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 0, 50, &total,
+      &error);
+  g_assert_cmpuint (total, ==, 11); /* 1, 10–19 */
+  g_clear_pointer (&found, g_ptr_array_unref);
+  /* wildcards are literal */
+  q.text = "%_";
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 0, 50, &total,
+      &error);
+  g_assert_cmpuint (total, ==, 1);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  q.text = "_";
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 0, 50, &total,
+      &error);
+  g_assert_cmpuint (total, ==, 1);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  /* status, day, mediator */
+  q.text = NULL;
+  q.status = MED_CASE_STATUS_SCHEDULED;
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 0, 50, &total,
+      &error);
+  g_assert_cmpuint (total, ==, 1);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  q.status = -1;
+  q.from = t_local ("2026-12-09");
+  q.to = t_local ("2026-12-10");
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 0, 50, &total,
+      &error);
+  g_assert_cmpuint (total, ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  q.from = t_local ("2026-12-08");
+  q.to = t_local ("2026-12-09");
+  q.mediator_id = f->mediators[1];
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 0, 50, &total,
+      &error);
+  g_assert_cmpuint (total, ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  /* a mediator sees their cases only, whatever they ask */
+  found = med_service_find_cases (f->store, &f->ctx, &mediator, &q, 0, 50,
+      &total, &error);
+  g_assert_cmpuint (total, ==, 1);
+  g_assert_cmpint (((MedCase *) g_ptr_array_index (found, 0))->id, ==, booked);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  /* hostile text: refused, not run */
+  q.text = "\x01";
+  found = med_service_find_cases (f->store, &f->ctx, &clerk, &q, 0, 50, &total,
+      &error);
+  g_assert_null (found);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -397,6 +900,12 @@ main (int argc, char **argv)
   T ("book/reschedule-cancel", test_reschedule_cancel);
   T ("schedule/day", test_schedule_day);
   T ("slots/windows-match-full-search", test_windows_match_full_search);
+  T ("board/fit-agrees-with-booking", test_board_fit_agrees);
+  T ("board/fit-minors", test_board_fit_minors);
+  T ("board/move", test_board_move);
+  T ("board/undo", test_board_undo);
+  T ("case/parties", test_case_parties);
+  T ("case/find", test_case_find);
 #undef T
   for (guint i = 0; i < G_N_ELEMENTS (pinned_seeds); i++) {
     g_autofree char *path = g_strdup_printf (

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <medsched/med-store.h>
+#include <med-store-write.h>
 
 #include "../test-db.h"
 
@@ -309,10 +310,10 @@ test_open_fresh (Fixture *f, gconstpointer data)
     g_assert_cmpint (raw_int (db,
                          "SELECT count(*) FROM pg_trigger WHERE tgname IN ("
                          "'booking_guard', 'booking_parties', "
-                         "'audit_no_change', 'audit_no_truncate', "
-                         "'outbox_ledger_no_change', "
+                         "'party_bookings', 'audit_no_change', "
+                         "'audit_no_truncate', 'outbox_ledger_no_change', "
                          "'outbox_ledger_no_truncate')"),
-        ==, 6);
+        ==, 7);
     g_assert_cmpint (raw_int (db,
                          "SELECT length(value) FROM medsched_meta "
                          "WHERE key = 'join_secret'"),
@@ -591,7 +592,8 @@ test_entities_round_trip (Fixture *f, gconstpointer data)
   g_assert_cmpint (kase->department, ==, MED_DEPARTMENT_COURT_MEDIATION);
   g_assert_cmpint (kase->intake_at, ==, at ("2026-12-01T10:00"));
 
-  found = med_store_find_case (f->store, "(2026)藏0102民调3号", &error);
+  found = med_store_find_case (f->store, f->centre, "(2026)藏0102民调3号",
+      &error);
   g_assert_no_error (error);
   g_assert_cmpint (found->id, ==, f->case3);
 
@@ -2008,20 +2010,24 @@ test_outbox (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_audit (f), ==, audit);
 
   /* Claims come oldest first and lease the message. */
-  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  claimed
+      = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now, 300, &error);
   g_assert_no_error (error);
   g_assert_cmpint (claimed->id, ==, b);
   g_assert_cmpstr (claimed->message, ==, "second\r\n");
   g_assert_cmpint (claimed->next_attempt_at, ==, now + 300);
   g_clear_pointer (&claimed, med_outbox_message_free);
-  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  claimed
+      = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now, 300, &error);
   g_assert_cmpint (claimed->id, ==, c);
   g_clear_pointer (&claimed, med_outbox_message_free);
-  claimed = med_store_outbox_claim (f->store, now, 300, &error);
+  claimed
+      = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now, 300, &error);
   g_assert_null (claimed);
   g_assert_no_error (error);
   /* A flusher that died: the lease runs out and the message is due again. */
-  claimed = med_store_outbox_claim (f->store, now + 301, 300, &error);
+  claimed = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 301, 300,
+      &error);
   g_assert_cmpint (claimed->id, ==, b);
   g_clear_pointer (&claimed, med_outbox_message_free);
 
@@ -2063,7 +2069,8 @@ test_outbox (Fixture *f, gconstpointer data)
   g_assert_cmpint (m->next_attempt_at, ==, now + 60);
   g_assert_cmpstr (m->last_error, ==, "sendmail: exit status 75 (temporary)");
   g_clear_pointer (&m, med_outbox_message_free);
-  g_assert_null (med_store_outbox_claim (f->store, now + 59, 60, &error));
+  g_assert_null (
+      med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 59, 60, &error));
   g_assert_true (med_store_outbox_mark_failed (f->store, c, now + 60, "again",
       3, "test", &error));
   m = outbox_get (f, c);
@@ -2076,13 +2083,15 @@ test_outbox (Fixture *f, gconstpointer data)
   g_assert_cmpint (m->state, ==, MED_OUTBOX_FAILED);
   g_assert_cmpint (m->attempts, ==, 3);
   g_clear_pointer (&m, med_outbox_message_free);
-  g_assert_null (med_store_outbox_claim (f->store, now + 99999, 60, &error));
+  g_assert_null (med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 99999,
+      60, &error));
   g_assert_no_error (error);
 
   /* A failed message can be put back by hand. */
   g_assert_true (
       med_store_outbox_retry (f->store, c, now + 500, "test", &error));
-  claimed = med_store_outbox_claim (f->store, now + 500, 60, &error);
+  claimed = med_store_outbox_claim (f->store, MED_OUTBOX_MAIL, now + 500, 60,
+      &error);
   g_assert_cmpint (claimed->id, ==, c);
   g_assert_cmpint (claimed->attempts, ==, 0);
   g_assert_false (med_store_outbox_retry (f->store, b, now, "test", &error));
@@ -2972,7 +2981,7 @@ claim_racer_run (gpointer data)
   for (;;) {
     g_autoptr (GError) err = NULL;
     g_autoptr (MedOutboxMessage) m
-        = med_store_outbox_claim (store, now, 600, &err);
+        = med_store_outbox_claim (store, "mail", now, 600, &err);
 
     if (m == NULL) {
       if (err != NULL) {
@@ -3035,6 +3044,244 @@ test_race_outbox_claims (Fixture *f, gconstpointer data)
   g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
   g_assert_no_error (error);
   g_free (racers);
+}
+
+/* ---- the data version, lost connections --------------------------------- */
+
+/* A commit on another connection moves the data version, for either
+ * driver; on PostgreSQL it arrives as a NOTIFY, read without blocking, so
+ * the check polls (the test's clock, not an assertion on time). */
+static gboolean
+version_moves (MedStore *s, gint64 from)
+{
+  for (guint i = 0; i < 200; i++) {
+    if (med_store_data_version (s) != from)
+      return TRUE;
+    g_usleep (10 * 1000);
+  }
+  return FALSE;
+}
+
+static void
+test_data_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) other = NULL;
+  gint64 v;
+
+  populate (f);
+  other = med_store_open (f->path, &error);
+  g_assert_no_error (error);
+  v = med_store_data_version (f->store);
+  g_assert_cmpint (med_store_data_version (f->store), ==, v);
+  /* another connection's transaction */
+  {
+    g_autoptr (MedRoom) r = med_room_new ();
+
+    r->centre_id = f->centre;
+    r->name = g_strdup ("别处加的");
+    r->kind = MED_ROOM_KIND_WARM;
+    r->capacity = 4;
+    g_assert_cmpint (med_store_add_room (other, r, "test", &error), >, 0);
+    g_assert_no_error (error);
+  }
+  g_assert_true (version_moves (f->store, v));
+  /* another connection's single statement outside a transaction */
+  {
+    MedUser u = { 0 };
+    gint64 uid;
+
+    u.name = (char *) "clerk";
+    u.role = MED_ROLE_CLERK;
+    u.password = (char *) "pbkdf2-sha256$1000$salt$hash";
+    uid = med_store_add_user (other, &u, "test", &error);
+    g_assert_no_error (error);
+    g_assert_true (version_moves (f->store, v));
+    v = med_store_data_version (f->store);
+    g_assert_true (med_store_add_session (other, ZERO64, uid,
+        "csrf-token-0123456789", at ("2026-12-08T09:00"), &error));
+  }
+  g_assert_no_error (error);
+  g_assert_true (version_moves (f->store, v));
+  /* its own */
+  v = med_store_data_version (f->store);
+  add_room (f, "自己加的", MED_ROOM_KIND_WARM, 0, 0);
+  g_assert_cmpint (med_store_data_version (f->store), !=, v);
+  if (test_db_pg ())
+    g_assert_cmpint (med_store_notify_fd (f->store), >=, 0);
+  else
+    g_assert_cmpint (med_store_notify_fd (f->store), ==, -1);
+}
+
+/* Ends every medsched connection to the fixture's database, as a failover
+ * or a restarted server would, and waits until they are gone. */
+static void
+kill_connections (Fixture *f)
+{
+  RawDb *db = raw_open (f->path);
+
+  raw_int (db,
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE application_name = 'medsched' AND datname = "
+      "current_database()");
+  for (guint i = 0; i < 500; i++) {
+    if (raw_int (db,
+            "SELECT count(*) FROM pg_stat_activity WHERE "
+            "application_name = 'medsched' AND datname = "
+            "current_database()")
+        == 0)
+      break;
+    g_usleep (10 * 1000);
+  }
+  raw_close (db);
+}
+
+static gint64
+n_rooms_named (Fixture *f, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rooms
+      = med_store_list_rooms (f->store, f->centre, &error);
+  gint64 n = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < rooms->len; i++)
+    n += strcmp (((MedRoom *) rooms->pdata[i])->name, name) == 0;
+  return n;
+}
+
+/* Between transactions a dead connection is replaced: the next write, the
+ * next read go through, and the data version moves (notifications may
+ * have been missed). */
+static void
+test_pg_reconnect (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rooms = NULL;
+  gint64 v;
+
+  populate (f);
+  v = med_store_data_version (f->store);
+  kill_connections (f);
+  g_assert_true (version_moves (f->store, v));
+  kill_connections (f);
+  g_assert_cmpint (add_room (f, "重连之后", MED_ROOM_KIND_WARM, 0, 0), >, 0);
+  kill_connections (f);
+  rooms = med_store_list_rooms (f->store, f->centre, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rooms->len, ==, 4);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+typedef struct
+{
+  Fixture *f;
+  guint calls;
+  gboolean kill_before_commit; /* else: in the middle, on the first call */
+} RunProbe;
+
+static gboolean
+run_probe_txn (MedStore *store, gpointer data, GError **error)
+{
+  RunProbe *p = data;
+  g_autoptr (MedRoom) a = med_room_new ();
+  g_autoptr (MedRoom) b = med_room_new ();
+
+  p->calls++;
+  a->centre_id = b->centre_id = p->f->centre;
+  a->kind = b->kind = MED_ROOM_KIND_WARM;
+  a->capacity = b->capacity = 4;
+  a->name = g_strdup (p->kill_before_commit ? "提交时断开" : "先加的");
+  b->name = g_strdup ("后加的");
+  if (med_store_add_room (store, a, "test", error) == 0)
+    return FALSE;
+  if (p->calls == 1 || p->kill_before_commit)
+    kill_connections (p->f);
+  if (p->kill_before_commit)
+    return TRUE;
+  return med_store_add_room (store, b, "test", error) != 0;
+}
+
+/* A transaction whose connection goes before COMMIT ran on the server in
+ * vain: med_store_run runs it once more on a fresh connection, and its
+ * rows are there once. A connection that goes at COMMIT leaves the outcome
+ * unknown: UNCERTAIN, not run again. */
+static void
+test_pg_run_retries (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  RunProbe p = { f, 0, FALSE };
+
+  populate (f);
+  g_assert_true (med_store_run (f->store, run_probe_txn, &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (p.calls, ==, 2);
+  g_assert_cmpint (n_rooms_named (f, "先加的"), ==, 1);
+  g_assert_cmpint (n_rooms_named (f, "后加的"), ==, 1);
+
+  p.calls = 0;
+  p.kill_before_commit = TRUE;
+  g_assert_false (med_store_run (f->store, run_probe_txn, &p, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_UNCERTAIN);
+  g_assert_cmpuint (p.calls, ==, 1);
+  g_clear_error (&error);
+  /* here it was not committed; the store carries on */
+  g_assert_cmpint (n_rooms_named (f, "提交时断开"), ==, 0);
+  g_assert_cmpint (n_rooms_named (f, "先加的"), ==, 1);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* PostgreSQL keeps the parties' contacts of every confirmed session in
+ * booking_party for its exclusion constraint: removing, adding or
+ * correcting a party follows there, so the database neither holds a
+ * removed person's time nor lets a correction put someone in two places
+ * at once. */
+static void
+test_pg_party_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) parties = NULL;
+  g_autoptr (MedParty) shared = NULL;
+  MedParty *other;
+  RawDb *db;
+
+  booked_9_to_10 (f);
+  /* case3 shares the applicant's phone with case1 */
+  assert_refused (f, f->case3, f->room2, f->med2, 0, "2026-12-07T09:30",
+      "2026-12-07T10:30", "a party of case (2026)藏0102民调3号");
+  parties = med_store_list_parties (f->store, f->case1, &error);
+  g_assert_no_error (error);
+  g_assert_true (med_store_remove_party (f->store, f->case1,
+      ((MedParty *) parties->pdata[0])->id, "test", &error));
+  g_assert_no_error (error);
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_int (db,
+                       "SELECT count(*) FROM booking_party WHERE contact = "
+                       "'13800000001'"),
+      ==, 0);
+  raw_close (db);
+  /* the removed party's time is free, for the store and for the schema */
+  g_assert_cmpint (book (f, f->case3, f->room2, f->med2, 0, "2026-12-07T09:30",
+                       "2026-12-07T10:30", &error),
+      >, 0);
+  g_assert_no_error (error);
+  /* a correction that makes case1's other party case3's applicant clashes
+   * with the session just booked */
+  other = parties->pdata[1];
+  shared = med_party_new ();
+  shared->id = other->id;
+  shared->case_id = f->case1;
+  shared->name = g_strdup (other->name);
+  shared->role = other->role;
+  shared->language = g_strdup (other->language);
+  shared->attendance = other->attendance;
+  shared->contact = g_strdup ("13800000001");
+  g_assert_false (med_store_update_party (f->store, shared, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "booking_party_free"));
+  g_assert_true (med_store_check (f->store, NULL));
 }
 
 /* A PostgreSQL database is backed up by PostgreSQL's tools: medsched
@@ -3101,6 +3348,10 @@ main (int argc, char **argv)
     { "/store/restore/checks", test_restore_checks, 1 },
     { "/store/backup/postgresql-refused", test_backup_pg_refused, 2 },
     { "/store/race/audit-chain", test_race_audit_chain },
+    { "/store/data-version/other-connections", test_data_version },
+    { "/store/postgresql/reconnect", test_pg_reconnect, 2 },
+    { "/store/postgresql/party-sessions", test_pg_party_sessions, 2 },
+    { "/store/postgresql/run-retries-once", test_pg_run_retries, 2 },
     { "/store/race/outbox-claims", test_race_outbox_claims },
     { "/store/audit/anchor", test_audit_anchor },
   };

@@ -1,12 +1,17 @@
 /* test-util.h — small builders shared by the scheduler tests: a centre,
  * rooms, mediators, cases and a workcal loaded from the shipped holiday
- * notices (calendars/, found through $MEDSCHED_CALENDARS). */
+ * notices (calendars/, found through $MEDSCHED_CALENDARS), or those notices
+ * imported into a store (the service tests). */
 #pragma once
 
 #include <medsched/med-ical.h>
 #include <medsched/med-model.h>
 #include <medsched/med-scheduler.h>
+#include <medsched/med-store.h>
 #include <medsched/med-workcal.h>
+
+/* the tests write the store directly */
+#include <med-store-write.h>
 
 static inline MedTime
 t_local (const char *text)
@@ -41,6 +46,28 @@ load_calendar (MedWorkcal *wc, const char *file)
   g_assert_no_error (error);
   g_assert_true (med_workcal_add_notice (wc, n, &error));
   g_assert_no_error (error);
+}
+
+/* The shipped national notices of 2025 and 2026, imported into store. */
+static inline void
+import_calendars (MedStore *store)
+{
+  static const char *const files[]
+      = { "cn-national-2025.ics", "cn-national-2026.ics" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++) {
+    g_autofree char *path
+        = g_build_filename (g_getenv ("MEDSCHED_CALENDARS"), files[i], NULL);
+    g_autofree char *text = NULL;
+    g_autoptr (MedNotice) n = NULL;
+    g_autoptr (GError) error = NULL;
+    gsize len;
+
+    g_assert_true (g_file_get_contents (path, &text, &len, &error));
+    n = med_ical_parse_notice (text, len, &error);
+    g_assert_no_error (error);
+    g_assert_true (med_store_import_notice (store, n, "test", &error));
+  }
 }
 
 static inline MedWorkcal *

@@ -1109,6 +1109,17 @@ async def revocations(centre, server, base):
             break
         await asyncio.sleep(0.05)
     tap.ok(rows == [(1,)], "and its consent is stored", repr(rows))
+    # its link issued again (issue 12): the old one opens nothing, the
+    # socket it opened is closed too
+    st, _, _ = request(port, "POST", "/api/v1/bookings/6/links/%d/reissue"
+                       % lk6[1]["party_id"], token=centre.tokens["admin"],
+                       body={})
+    bye, took = await expect_bye(p2.sig)
+    tap.ok(st == 200 and bye is not None and bye.get("reason") == "revoked",
+           "a party whose link is issued again gets bye revoked and is "
+           "closed", "reissue %d, bye %r after %.2f s" % (st, bye, took))
+    tap.ok(http_status(port, "/ws" + lk6[1]["path"]) == 404,
+           "and its old link is 404 before the upgrade")
     await p1.hangup()
 
     # A clerk's console with a bearer token; revoke-tokens from the CLI.

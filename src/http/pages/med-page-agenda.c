@@ -1,5 +1,7 @@
 /* med-page-agenda.c — the agenda: the sessions of the next two weeks, a
- * mediator's own only (templates/agenda.html). */
+ * mediator's own only, each remote one with a link to its console; a
+ * mediator makes their own webcal:// calendar link here
+ * (templates/agenda.html). */
 #define G_LOG_DOMAIN "medsched-http"
 
 #include "med-pages.h"
@@ -36,6 +38,12 @@ med_page_agenda (MedReq *r)
   }
   b = med_http_page_begin (r, mediator ? T ("My agenda") : T ("Agenda"));
   med_json_bool (b, "mine", mediator != 0);
+  if (mediator != 0) {
+    g_autofree char *url = med_page_webcal (r,
+        r->query ? g_hash_table_lookup (r->query, "feed") : NULL);
+
+    med_json_str (b, "feed", url);
+  }
   json_builder_set_member_name (b, "days");
   json_builder_begin_array (b);
   for (guint i = 0; i < bookings->len; i++) {
@@ -69,6 +77,11 @@ med_page_agenda (MedReq *r)
     med_json_str (b, "room", room ? room->name : "?");
     med_json_text (r, b, "mediator", md ? md->name : "?");
     med_json_str (b, "mode", T (med_booking_mode_label (bk->mode)));
+    med_json_int (b, "booking", bk->id);
+    /* the console of a session with parties by video (as the case page) */
+    med_json_bool (b, "console",
+        (room && room->kind == MED_ROOM_KIND_REMOTE)
+            || bk->mode != MED_BOOKING_MODE_IN_PERSON);
     json_builder_end_object (b);
   }
   if (last_day != NULL) {
@@ -77,4 +90,30 @@ med_page_agenda (MedReq *r)
   }
   json_builder_end_array (b);
   med_http_page_send (r, b, "agenda", 200);
+}
+
+/* POST /agenda/feed: a mediator's own calendar feed link, shown once. */
+void
+med_page_agenda_feed (MedReq *r)
+{
+  g_autoptr (GHashTable) form = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *secret = NULL, *hash = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
+
+  if (!IS (r, POST)) {
+    med_http_reply_error (r, 405, "method", "method not allowed here");
+    return;
+  }
+  if ((form = med_page_form (r, 1u << MED_ROLE_MEDIATOR)) == NULL)
+    return;
+  secret = med_http_new_secret ();
+  hash = med_http_hash_secret (secret);
+  if (med_service_add_feed_link (r->srv->store, &ctx, MED_FEED_LINK_MEDIATOR,
+          r->user->mediator_id, hash, 0, &error)
+      == 0) {
+    med_page_error (r, g_steal_pointer (&error));
+    return;
+  }
+  med_page_redirect (r, "/agenda?msg=feed&feed=%s", secret);
 }

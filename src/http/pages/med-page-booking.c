@@ -1,6 +1,8 @@
-/* med-page-booking.c — a session's pages and actions: the Move form,
- * the mediator's console of a remote session (templates/move.html,
- * console.html), and move, cancel and revoke-link posted from pages. */
+/* med-page-booking.c — a session's pages and actions: the Move form
+ * (what the case needs, where the session is, a cell chosen on the board
+ * prefilled; a finished session refused), the mediator's console of a
+ * remote session (templates/move.html, console.html), and move, cancel,
+ * undo and revoke-link posted from pages. */
 #define G_LOG_DOMAIN "medsched-http"
 
 #include "med-pages.h"
@@ -22,29 +24,96 @@ void
 med_page_move_get (MedReq *r, MedBooking *bk)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) rooms = NULL;
-  g_autofree char *start
-      = med_time_format_local (bk->start, med_page_zone (r), "%Y-%m-%dT%H:%M");
+  g_autoptr (GPtrArray) rooms = NULL, meds = NULL, interps = NULL;
+  g_autoptr (MedCase) k = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
+  const char *zone = med_page_zone (r);
+  const char *q_start
+      = r->query ? g_hash_table_lookup (r->query, "start") : NULL;
+  const char *q_room = r->query ? g_hash_table_lookup (r->query, "room") : NULL;
+  const char *q_med
+      = r->query ? g_hash_table_lookup (r->query, "mediator") : NULL;
+  const char *q_int
+      = r->query ? g_hash_table_lookup (r->query, "interpreter") : NULL;
+  g_autofree char *start = NULL, *now_when = NULL, *date = NULL;
+  g_autofree char *board = NULL;
+  gint64 room = bk->room_id, med = bk->mediator_id, interp = bk->interpreter_id;
+  MedTime t;
   JsonBuilder *b;
 
+  if (!med_service_may_move (bk, &ctx, &error)) {
+    r->api = FALSE;
+    med_http_page_problem (r, 409, T ("This session cannot be moved"),
+        bk->status == MED_BOOKING_STATUS_CONFIRMED
+            ? T ("It has taken place: a finished session stays where it "
+                 "was.")
+            : T ("It has been cancelled."),
+        NULL, error->message);
+    return;
+  }
   if ((rooms
           = med_store_list_rooms (r->srv->store, r->srv->cfg.centre_id, &error))
-      == NULL) {
+          == NULL
+      || (meds = med_store_list_mediators (r->srv->store, r->srv->cfg.centre_id,
+              &error))
+          == NULL
+      || (interps = med_store_list_interpreters (r->srv->store,
+              r->srv->cfg.centre_id, &error))
+          == NULL
+      || (k = med_store_get_case (r->srv->store, bk->case_id, &error))
+          == NULL) {
     med_page_error (r, g_steal_pointer (&error));
     return;
   }
+  /* a cell chosen on the board comes prefilled */
+  if (q_start != NULL && med_time_parse_local (q_start, zone, &t, NULL))
+    start = med_time_format_local (t, zone, "%Y-%m-%dT%H:%M");
+  else
+    start = med_time_format_local (bk->start, zone, "%Y-%m-%dT%H:%M");
+  if (q_room != NULL)
+    med_http_parse_id (q_room, &room);
+  if (q_med != NULL)
+    med_http_parse_id (q_med, &med);
+  if (q_int != NULL && !med_http_parse_id (q_int, &interp))
+    interp = 0;
+  now_when = med_time_format_local (bk->start, zone, "%Y-%m-%d %H:%M");
+  date = med_time_format_local (bk->start, zone, "%Y-%m-%d");
+  board
+      = g_strdup_printf ("/board?date=%s&move=%" G_GINT64_FORMAT, date, bk->id);
   b = med_http_page_begin (r, T ("Move a session"));
   med_json_int (b, "booking", bk->id);
+  med_json_int (b, "case_id", k->id);
+  med_json_str (b, "number", k->number);
+  med_json_str (b, "kind", T (med_case_kind_label (k->kind)));
   med_json_str (b, "start", start);
+  med_json_str (b, "now_when", now_when);
+  med_json_str (b, "board_href", board);
+  med_json_bool (b, "office", r->user->role != MED_ROLE_MEDIATOR);
+  {
+    MedRoom *x = med_page_find_id (rooms, bk->room_id);
+    MedMediator *m = med_page_find_id (meds, bk->mediator_id);
+    MedInterpreter *in = med_page_find_id (interps, bk->interpreter_id);
+
+    med_json_str (b, "now_room", x ? x->name : "?");
+    med_json_text (r, b, "now_mediator", m ? m->name : "?");
+    med_json_str (b, "now_interpreter", in ? in->name : NULL);
+  }
+  med_page_add_needs (r, b, k->id);
   json_builder_set_member_name (b, "rooms");
   json_builder_begin_array (b);
   for (guint i = 0; i < rooms->len; i++) {
-    MedRoom *room = g_ptr_array_index (rooms, i);
-    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, room->id);
+    MedRoom *x = g_ptr_array_index (rooms, i);
+    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, x->id);
+    g_autofree char *label = g_strdup_printf ("%s (%s)", x->name,
+        T (med_room_kind_label (x->kind)));
 
-    med_page_option (b, id, room->name, room->id == bk->room_id);
+    med_page_option (b, id, label, x->id == room);
   }
   json_builder_end_array (b);
+  med_page_id_options (b, "mediators", meds,
+      G_STRUCT_OFFSET (MedMediator, name), med);
+  med_page_id_options (b, "interpreters", interps,
+      G_STRUCT_OFFSET (MedInterpreter, name), interp);
   med_http_page_send (r, b, "move", 200);
 }
 
@@ -146,6 +215,21 @@ med_page_booking_action (MedReq *r, MedBooking *bk, const char *action)
         med_page_invalid (r, T ("Room: choose one of the list."));
         return;
       }
+      if (med_page_form_get (form, "mediator")
+          && !med_http_parse_id (med_page_form_get (form, "mediator"),
+              &manual.mediator_id)) {
+        med_page_invalid (r, T ("Mediator: choose one of the list."));
+        return;
+      }
+      if (med_page_form_get (form, "interpreter")
+          && !med_http_parse_id (med_page_form_get (form, "interpreter"),
+              &manual.interpreter_id)) {
+        med_page_invalid (r, T ("Interpreter: choose one of the list."));
+        return;
+      }
+      /* a mediator moves their own sessions, and keeps them */
+      if (r->user->role == MED_ROLE_MEDIATOR)
+        manual.mediator_id = 0;
     }
     if (!med_service_reschedule (r->srv->store, &ctx, bk->id,
             earliest ? NULL : &manual, NULL, &error)) {
@@ -153,6 +237,15 @@ med_page_booking_action (MedReq *r, MedBooking *bk, const char *action)
       return;
     }
     med_page_redirect (r, "/cases/%" G_GINT64_FORMAT "?msg=moved", bk->case_id);
+  } else if (strcmp (action, "undo") == 0) {
+    g_autofree char *date
+        = med_time_format_local (bk->start, med_page_zone (r), "%Y-%m-%d");
+
+    if (!med_service_undo_booking (r->srv->store, &ctx, bk->id, &error)) {
+      med_page_error (r, g_steal_pointer (&error));
+      return;
+    }
+    med_page_redirect (r, "/board?date=%s&msg=undone", date);
   } else if (strcmp (action, "cancel") == 0) {
     if (!med_service_cancel (r->srv->store, &ctx, bk->id, &error)) {
       med_page_error (r, g_steal_pointer (&error));
@@ -167,13 +260,15 @@ med_page_booking_action (MedReq *r, MedBooking *bk, const char *action)
       med_page_invalid (r, T ("Party: choose one of the list."));
       return;
     }
-    if (!med_store_revoke_join (r->srv->store, bk->id, party, r->actor,
-            &error)) {
+    if (!med_service_revoke_join (r->srv->store, &ctx, bk->id, party, &error)) {
       med_page_error (r, g_steal_pointer (&error));
       return;
     }
     med_page_redirect (r, "/cases/%" G_GINT64_FORMAT "?msg=revoked",
         bk->case_id);
+  } else if (strcmp (action, "send-link") == 0
+      || strcmp (action, "reissue-link") == 0) {
+    med_page_case_link_action (r, bk, action, form);
   } else {
     med_http_reply_error (r, 404, "not_found", "no such page");
   }

@@ -1,7 +1,11 @@
-/* med-page-case.c — the case page (facts, parties, sessions with the
- * parties' links, console, move and cancel, recordings, actions, audit
- * trail; templates/case.html) and the case actions posted from pages:
- * dispatch, status, book the earliest slot, make a feed link. */
+/* med-page-case.c — the case page (facts, parties with their Correct and
+ * Remove buttons and Add a party while the case's state allows it,
+ * sessions with the parties' links, console, move and cancel, recordings,
+ * actions, audit trail; templates/case.html) and the case actions posted
+ * from pages: dispatch, status, book the earliest slot, make a feed link;
+ * and the actions on a party's link posted from a session of the page
+ * (send it by SMS or e-mail, issue it again). The party forms are
+ * med-page-cases.c's. */
 #define G_LOG_DOMAIN "medsched-http"
 
 #include "med-pages.h"
@@ -40,18 +44,23 @@ add_session (MedReq *r, JsonBuilder *b, MedBooking *bk, GPtrArray *parties,
   json_builder_begin_array (b);
   for (guint j = 0; live && mine && j < parties->len; j++) {
     MedParty *p = g_ptr_array_index (parties, j);
-    g_autofree char *tok
-        = med_store_join_token (r->srv->store, bk->id, p->id, NULL);
+    /* the link as the party gets it: absolute, on the centre's public URL */
+    g_autofree char *url
+        = med_store_join_url (r->srv->store, bk->id, p->id, NULL);
+    g_autofree char *number = med_store_sms_number (p->contact);
     gboolean revoked = med_store_join_revoked (r->srv->store, bk->id, p->id);
-    g_autofree char *path = NULL;
 
     json_builder_begin_object (b);
     med_json_text (r, b, "name", p->name);
     med_json_int (b, "party_id", p->id);
-    med_json_bool (b, "revoked", tok == NULL || revoked);
-    if (tok != NULL && !revoked)
-      path = g_strconcat ("/join/", tok, NULL);
-    med_json_str (b, "path", path);
+    med_json_bool (b, "revoked", url == NULL || revoked);
+    med_json_str (b, "url", url != NULL && !revoked ? url : NULL);
+    /* how a link reaches the party: by SMS to a number, the invite to an
+     * e-mail address, not at all without either */
+    med_json_str (b, "send",
+        number != NULL                        ? T ("Send by SMS")
+            : med_store_is_email (p->contact) ? T ("Send by e-mail")
+                                              : NULL);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -97,16 +106,19 @@ med_page_case_view (MedReq *r, MedCase *k)
   med_json_str (b, "intake", intake);
   med_json_str (b, "summary", k->summary && *k->summary ? k->summary : NULL);
   med_json_bool (b, "office", office);
-  if (feed != NULL && strlen (feed) < 128) {
-    g_autofree char *base
-        = med_store_get_public_url (r->srv->store, k->centre_id, NULL);
-    const char *host = base && g_str_has_prefix (base, "https://") ? base + 8
-        : base && g_str_has_prefix (base, "http://")               ? base + 7
-                                                                   : base;
-    g_autofree char *url = g_strconcat ("webcal://", host ? host : "",
-        "/feeds/", feed, ".ics", NULL);
+  {
+    g_autofree char *url = med_page_webcal (r, feed);
 
     med_json_str (b, "feed", url);
+  }
+  /* clerks correct, add and remove parties while the case's state allows
+   * it (med_service_may_edit_parties) */
+  {
+    g_autoptr (GError) locked = NULL;
+    gboolean editable = office && med_service_may_edit_parties (k, &locked);
+
+    med_json_bool (b, "edit_parties", editable);
+    med_json_bool (b, "parties_locked", office && !editable);
   }
   json_builder_set_member_name (b, "parties");
   json_builder_begin_array (b);
@@ -115,6 +127,8 @@ med_page_case_view (MedReq *r, MedCase *k)
     MedLang l;
 
     json_builder_begin_object (b);
+    med_json_int (b, "party_id", p->id);
+    med_json_bool (b, "last", parties->len == 1);
     med_json_text (r, b, "name", p->name);
     med_json_str (b, "role", T (med_party_role_label (p->role)));
     med_json_str (b, "language",
@@ -169,8 +183,7 @@ med_page_case_action (MedReq *r, MedCase *k, const char *action)
                 ? med_page_form_get (form, "department")
                 : "",
             &d, &error)
-        || !med_store_set_case_status (r->srv->store, k->id,
-            MED_CASE_STATUS_DISPATCHED, d, r->actor, &error)) {
+        || !med_service_dispatch (r->srv->store, &ctx, k->id, d, &error)) {
       med_page_error (r, g_steal_pointer (&error));
       return;
     }
@@ -187,14 +200,15 @@ med_page_case_action (MedReq *r, MedCase *k, const char *action)
       med_page_error (r, g_steal_pointer (&error));
       return;
     }
+    /* the service refuses these too; the page says why in the reader's
+     * language */
     if (to == MED_CASE_STATUS_DISPATCHED || to == MED_CASE_STATUS_INTAKE
         || to == MED_CASE_STATUS_SCHEDULED) {
       med_page_invalid (r,
           T ("This status is set by dispatching or booking, not by hand."));
       return;
     }
-    if (!med_store_set_case_status (r->srv->store, k->id, to,
-            MED_DEPARTMENT_NONE, r->actor, &error)) {
+    if (!med_service_set_case_status (r->srv->store, &ctx, k->id, to, &error)) {
       med_page_error (r, g_steal_pointer (&error));
       return;
     }
@@ -214,8 +228,8 @@ med_page_case_action (MedReq *r, MedCase *k, const char *action)
 
     if ((form = med_page_form (r, MED_ROLES_OFFICE)) == NULL)
       return;
-    if (med_store_add_feed_link (r->srv->store, MED_FEED_LINK_CASE, k->id, hash,
-            0, r->actor, &error)
+    if (med_service_add_feed_link (r->srv->store, &ctx, MED_FEED_LINK_CASE,
+            k->id, hash, 0, &error)
         == 0) {
       med_page_error (r, g_steal_pointer (&error));
       return;
@@ -225,4 +239,41 @@ med_page_case_action (MedReq *r, MedCase *k, const char *action)
   } else {
     med_http_reply_error (r, 404, "not_found", "no such page");
   }
+}
+
+/* send-link, reissue-link: a party's link to a session, posted from the
+ * case page (the router checked the access rule for the session and the
+ * form's role and CSRF token). */
+void
+med_page_case_link_action (MedReq *r, MedBooking *bk, const char *action,
+    GHashTable *form)
+{
+  g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
+  const char *channel = NULL;
+  gboolean reissue = strcmp (action, "reissue-link") == 0;
+  gint64 party = 0;
+
+  if (!med_http_parse_id (med_page_form_get (form, "party"), &party)) {
+    med_page_invalid (r, T ("Party: choose one of the list."));
+    return;
+  }
+  if (!(reissue ? med_service_reissue_link (r->srv->store, &ctx, bk->id, party,
+            &channel, &error)
+                : med_service_send_link (r->srv->store, &ctx, bk->id, party,
+                    &channel, &error))) {
+    if (g_error_matches (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID)) {
+      med_page_invalid (r,
+          T ("This party has no phone number or e-mail address to send the "
+             "link to."));
+      return;
+    }
+    med_page_error (r, g_steal_pointer (&error));
+    return;
+  }
+  med_page_redirect (r, "/cases/%" G_GINT64_FORMAT "?msg=%s", bk->case_id,
+      channel == NULL                             ? "link-new"
+          : reissue                               ? "link-reissued"
+          : strcmp (channel, MED_OUTBOX_SMS) == 0 ? "link-sms"
+                                                  : "link-mail");
 }

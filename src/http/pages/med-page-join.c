@@ -21,12 +21,18 @@ no_robots (MedReq *r)
   soup_message_headers_replace (h, "X-Robots-Tag", "noindex");
 }
 
-/* A link that no longer opens a session: revoked, or long past. */
+/* A link that no longer opens a session: revoked, replaced, long past
+ * (the centre named) or unknown (not named); the centre's telephone on
+ * each, when it has one. */
 static void
 page_gone (MedReq *r, MedCentre *c, guint status, const char *title,
     const char *what, const char *todo)
 {
   JsonBuilder *b = med_http_page_begin (r, title);
+  MedCentre *centre = c != NULL ? c : med_http_centre (r->srv, NULL);
+  g_autofree char *phone = centre != NULL
+      ? med_store_get_centre_phone (r->srv->store, centre->id, NULL)
+      : NULL;
 
   med_json_bool (b, "party", TRUE);
   med_json_bool (b, "noindex", TRUE);
@@ -34,6 +40,18 @@ page_gone (MedReq *r, MedCentre *c, guint status, const char *title,
     med_json_text (r, b, "centre", c->name);
   med_json_str (b, "what", what);
   med_json_str (b, "todo", todo);
+  if (phone != NULL && *phone != '\0') {
+    GString *tel = g_string_new (NULL);
+
+    /* a tel: URI keeps the digits and a leading + */
+    for (const char *p = phone; *p; p++) {
+      if (g_ascii_isdigit (*p) || (*p == '+' && tel->len == 0))
+        g_string_append_c (tel, *p);
+    }
+    med_json_str (b, "phone", phone);
+    med_json_str (b, "phone_tel", tel->str);
+    g_string_free (tel, TRUE);
+  }
   med_http_page_send (r, b, "join-gone", status);
 }
 
@@ -102,6 +120,28 @@ med_page_join (MedReq *r)
         && !g_error_matches (error, MED_STORE_ERROR,
             MED_STORE_ERROR_NOT_FOUND)) {
       med_page_error (r, g_steal_pointer (&error));
+      return;
+    }
+    /* a link that was issued again: the party may hold the old one */
+    g_clear_error (&error);
+    g_clear_pointer (&bk, med_booking_free);
+    g_clear_pointer (&k, med_case_free);
+    g_clear_pointer (&parties, g_ptr_array_unref);
+    if (med_store_join_lookup_replaced (r->srv->store, token,
+            r->now - 30 * 86400, r->now + 400 * 86400, &booking_id, &party_id,
+            NULL)
+        && (bk = med_store_get_booking (r->srv->store, booking_id, NULL))
+            != NULL
+        && (k = med_store_get_case (r->srv->store, bk->case_id, NULL)) != NULL
+        && (parties = med_store_list_parties (r->srv->store, k->id, NULL))
+            != NULL
+        && (party = med_page_find_id (parties, party_id)) != NULL) {
+      med_http_set_party_lang (r, party->language);
+      page_gone (r, c, 410, T ("This link has been replaced"),
+          T ("The mediation centre has sent you a new link for this "
+             "session, so this one no longer opens it."),
+          T ("Use the link in the newest message from the centre, or call "
+             "the centre."));
       return;
     }
     med_http_rate_fail (r->srv, rkey);

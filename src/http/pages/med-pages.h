@@ -42,9 +42,33 @@ void med_page_invalid (MedReq *r, const char *what);
 void med_page_option (JsonBuilder *b, const char *value, const char *label,
     gboolean selected);
 
+/* An options list member named member of the rooms, mediators or
+ * interpreters in list (each starts with its gint64 id; its name at
+ * name_offset, G_STRUCT_OFFSET), the one with id selected selected. */
+void med_page_id_options (JsonBuilder *b, const char *member, GPtrArray *list,
+    gsize name_offset, gint64 selected);
+/* The webcal:// address of a feed link's secret (from ?feed= after it was
+ * made), or NULL when secret is not one. (transfer full) */
+char *med_page_webcal (MedReq *r, const char *secret);
+
 /* Seconds a party may wait before the waiting room and the console say
  * so: 600, or MEDSCHED_WAIT_ALERT_SECONDS (tests). */
 guint med_page_wait_alert_seconds (void);
+
+/* What a case needs (length, room kind, minors, interpreter, remote
+ * parties, languages) as a member "needs" (med-page-board.c). */
+void med_page_add_needs (MedReq *r, JsonBuilder *b, gint64 case_id);
+/* Why a cell of the board does not take the case, translated. (transfer
+ * full) */
+char *med_page_fit_why (MedReq *r, const MedFitCell *c);
+/* A party from form fields PREFIX-name, -role, -lang, -att, -contact:
+ * NULL (and no error) when PREFIX-name is empty, NULL with error when a
+ * value is wrong (med-page-intake.c). (transfer full) */
+MedParty *med_page_form_party (GHashTable *form, const char *prefix,
+    GError **error);
+/* The party form's choices (roles, attendance, languages), the party's
+ * values selected (p NULL: a new party). */
+void med_page_party_options (MedReq *r, JsonBuilder *b, const MedParty *p);
 
 /* ---- the pages ---- */
 
@@ -55,10 +79,18 @@ void med_page_board_book_get (MedReq *r);
 void med_page_board_book_post (MedReq *r);
 void med_page_case_view (MedReq *r, MedCase *k);
 void med_page_case_action (MedReq *r, MedCase *k, const char *action);
+/* send-link and reissue-link of a session's party (form: party). */
+void med_page_case_link_action (MedReq *r, MedBooking *bk, const char *action,
+    GHashTable *form);
 void med_page_move_get (MedReq *r, MedBooking *bk);
 void med_page_console (MedReq *r, MedBooking *bk);
 void med_page_booking_action (MedReq *r, MedBooking *bk, const char *action);
 void med_page_agenda (MedReq *r);
+void med_page_agenda_feed (MedReq *r);
+void med_page_cases (MedReq *r);
+void med_page_case_parties (MedReq *r, MedCase *k, const char *party,
+    const char *action);
+void med_page_feed_links (MedReq *r);
 void med_page_join (MedReq *r);
 
 G_END_DECLS

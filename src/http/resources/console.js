@@ -3,11 +3,14 @@
 // lists who waits (admit, remove) and who is in; "Join the call" opens
 // the mediator's own camera and joins as a participant; recording start,
 // pause, resume and stop with the consent state; a caucus with one side;
-// end (stop the recording and leave). Reconnects by itself after a drop.
+// end (stop the recording and leave). Reconnects by itself after a drop;
+// when the socket will not open it asks the server why and says so (and
+// stops trying when waiting will not help), and a call refused or failed
+// (no common codec, ICE) is said as such with Join offered again.
 'use strict';
 
 window.MedI18n.ready.then(() => {
-  const { _, f } = window.MedI18n;
+  const { _, N_, f } = window.MedI18n;
   const root = document.getElementById('console');
   const C = window.MedCall;
   if (!root || !C) {
@@ -38,6 +41,7 @@ window.MedI18n.ready.then(() => {
   let local = null;
   let peer = null;
   let joined = false;
+  let inCall = false;
   let last = { participants: [], recording: 'off', caucus: null };
   // when each waiting participant was first seen waiting, and after how
   // many seconds that is said (the page's data-wait-alert)
@@ -49,10 +53,12 @@ window.MedI18n.ready.then(() => {
     }
   }, 15000);
 
-  function setStatus(text) {
+  function setStatus (text)
+  {
     C.say(status, text);
   }
-  function setError(text) {
+  function setError (text)
+  {
     if (!text) {
       errorBox.hidden = true;
       errorBox.textContent = '';
@@ -62,11 +68,74 @@ window.MedI18n.ready.then(() => {
     errorBox.hidden = false;
   }
 
+  // Why the call cannot start, when the WebSocket would not open: a
+  // browser's script never sees the status of a refused upgrade, so the
+  // console asks the server (GET /api/v1/bookings/<id>/call) instead of
+  // saying "reconnecting" for ever. Causes that will not pass by waiting
+  // stop the reconnection.
+  const bookingId = (/\/ws\/console\/(\d+)/.exec(root.dataset.ws) || [])[1];
+  const WHY = {
+    cancelled : N_ ('This session has been cancelled.'),
+    ended : N_ ('This session ended more than an hour ago: its call is over.'),
+    no_calls : N_ ('This server was built without video calls.'),
+    stopping : N_ (
+        'The server is restarting; the console will connect again by itself.'),
+    call_failed : N_ (
+        'The server could not open this call (its log says why); the console keeps trying.'),
+  };
+  const FINAL = new Set ([
+    'cancelled', 'ended', 'no_calls', 'signed_out', 'forbidden', 'not_found'
+  ]);
+  let askedAt = 0;
+  async function askWhy ()
+  {
+    if (!bookingId || Date.now() - askedAt < 8000) {
+      return;
+    }
+    askedAt = Date.now();
+    let reason = null;
+    let text = null;
+    try {
+      const r = await fetch (`/api/v1/bookings/${bookingId}/call`,
+          { credentials : 'same-origin' });
+      if (r.status === 401) {
+        reason = 'signed_out';
+        text
+            = _ ('You are signed out: sign in again, then reopen the console.');
+      } else if (r.status === 403) {
+        reason = 'forbidden';
+        text = _ ('This session is not (or no longer) one of yours.');
+      } else if (r.status === 404) {
+        reason = 'not_found';
+        text = _ ('There is no such session.');
+      } else if (r.ok) {
+        const body = await r.json();
+        if (body && body.ready === false && typeof body.reason === 'string') {
+          reason = body.reason;
+          text = WHY[reason]
+              ? _ (WHY[reason])
+              : `${_ ('The call cannot start now.')} (${body.reason})`;
+        }
+      }
+    } catch (e) {
+      return; // the network itself: keep trying
+    }
+    if (text === null) {
+      return;
+    }
+    setError (text);
+    if (FINAL.has(reason)) {
+      signal.finish(reason);
+      setStatus (f (_ ('The call could not start: {why}'), { why : text }));
+    }
+  }
+
   const signal = new C.Signal(root.dataset.ws, {
     message: received,
     status: (text) => {
       setStatus(text);
       setControls(false);
+      askWhy ();
     },
     lost: () => {
       // no frozen last picture while the connection is away
@@ -91,7 +160,8 @@ window.MedI18n.ready.then(() => {
     },
   });
 
-  function received(msg) {
+  function received (msg)
+  {
     switch (msg.type) {
       case 'welcome':
         welcome = msg;
@@ -130,6 +200,15 @@ window.MedI18n.ready.then(() => {
       case 'error': {
         const t = C.errorText(msg.code, msg.message);
         setError(t);
+        // the offer was refused (no shared codec, the call's state): say
+        // so where the status said "connecting", and let the mediator
+        // try again
+        if (joined && !inCall
+            && (msg.code === 'no_common_codec' || msg.code === 'state'
+                || msg.code === 'internal' || msg.code === 'bad_message')) {
+          setStatus (f (_ ('The call could not start: {why}'), { why : t }));
+          btnJoin.disabled = false;
+        }
         break;
       }
       default:
@@ -137,7 +216,8 @@ window.MedI18n.ready.then(() => {
     }
   }
 
-  function showConsent(consent, regime) {
+  function showConsent (consent, regime)
+  {
     if (regime === 'hearing') {
       C.say(consentState, _('Hearing regime: recorded from the first participant in the call on; no consent needed.'));
     } else if (consent && consent.given) {
@@ -147,7 +227,8 @@ window.MedI18n.ready.then(() => {
     }
   }
 
-  function setControls(on) {
+  function setControls (on)
+  {
     const rec = last.recording || 'off';
     const ok = on && signal.connected;
     // during a caucus the recording stays paused: only stop is offered
@@ -171,7 +252,8 @@ window.MedI18n.ready.then(() => {
     btnCamera.disabled = !(local && local.getVideoTracks().length);
   }
 
-  function button(text, onClick, cls) {
+  function button (text, onClick, cls)
+  {
     const b = document.createElement('button');
     b.type = 'button';
     C.say(b, text);
@@ -182,7 +264,8 @@ window.MedI18n.ready.then(() => {
     return b;
   }
 
-  function personLine(p) {
+  function personLine (p)
+  {
     const li = document.createElement('li');
     li.dataset.participant = String(p.id);
     const name = document.createElement('strong');
@@ -231,7 +314,8 @@ window.MedI18n.ready.then(() => {
     return li;
   }
 
-  function showState(msg) {
+  function showState (msg)
+  {
     const list = Array.isArray(msg.participants) ? msg.participants : [];
     const me = welcome ? welcome.you : null;
     remotes.setPeople(list, me);
@@ -301,16 +385,24 @@ window.MedI18n.ready.then(() => {
     setControls(true);
   }
 
-  async function startPeer() {
+  async function startPeer ()
+  {
     if (peer) {
       peer.close();
     }
+    inCall = false;
     peer = C.callPeer(signal, welcome && welcome.ice_servers, remotes, {
-      connected: () => {
+      connected : () => {
+        inCall = true;
         setError(null);
         setStatus(_('You are in the call.'));
       },
-      failed: (t) => setError(t),
+      failed : (t) => {
+        inCall = false;
+        setError (t);
+        setStatus (f (_ ('The call could not start: {why}'), { why : t }));
+        btnJoin.disabled = false;
+      },
     });
     setStatus(_('Connecting the call…'));
     try {
@@ -323,7 +415,8 @@ window.MedI18n.ready.then(() => {
   btnJoin.addEventListener('click', async () => {
     btnJoin.disabled = true;
     setError(null);
-    for (const mode of ['av', 'audio', 'none']) {
+    // after a call that could not start, the same camera tries again
+    for (const mode of local ? [] : [ 'av', 'audio', 'none' ]) {
       try {
         local = await C.getLocalMedia(mode);
         break;

@@ -6,7 +6,10 @@
 // waitForFunction evaluates from a string, which the pages' CSP refuses
 // in Firefox).
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 // ---- TAP --------------------------------------------------------------
 
@@ -230,4 +233,104 @@ export function discover(file) {
     return m ? m[1].toLowerCase() : null;
   };
   return { video: codec('video'), audio: codec('audio'), out };
+}
+
+// ---- pages in Chromium: sign-in, axe-core, screenshots ---------------
+
+// Debian's chromium, headless, for the page tests.
+export async function launchChromium(chromium) {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu',
+      '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+}
+
+// A Chinese-speaking browser context (scripts of axe-core allowed in by
+// DevTools: the pages' CSP admits only their own) and its page; errors
+// collects the page's script errors; dialogs (Are you sure?) are accepted.
+export async function openPage(browser, viewport = { width: 1400, height: 900 }) {
+  const context = await browser.newContext({ bypassCSP: true,
+    locale: 'zh-CN', viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('dialog', (d) => d.accept());
+  return { context, page, errors };
+}
+
+// Signs in through the Chinese sign-in page; resolves with the page at
+// where the server sent it.
+export async function signIn(page, base, user, password) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('用户名').fill(user);
+  await page.getByLabel('密码').fill(password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')),
+    page.getByRole('button', { name: /登录/ }).click()]);
+}
+
+// axe-core on the page (injected through DevTools: the pages' CSP allows
+// only their own scripts): no serious or critical violation; the others
+// are printed as TAP comments.
+export async function axeCheck(page, axeSource, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa',
+      'wcag21a', 'wcag21aa', 'best-practice'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact,
+      nodes: v.nodes.length, help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const serious = result.filter((v) => v.impact === 'serious' ||
+      v.impact === 'critical');
+  ok(serious.length === 0, `axe: no serious violations on ${name}`,
+      JSON.stringify(serious, null, 1));
+  for (const v of result) {
+    if (v.impact !== 'serious' && v.impact !== 'critical') {
+      console.log(`# axe ${name}: ${v.impact} ${v.id} (${v.nodes}) ${v.help}`);
+    }
+  }
+}
+
+// The small centre of the page tests: two warm rooms, a family room, a
+// video room; a Tibetan-speaking mediator and a Chinese-speaking one.
+export const smallCentre = () => ({
+  rooms: [
+    { name: '温馨调解室一', kind: 'warm', capacity: 8 },
+    { name: '温馨调解室二', kind: 'warm', capacity: 6 },
+    { name: '家事调解室', kind: 'family', capacity: 6 },
+    { name: '远程调解室', kind: 'remote', capacity: 6 },
+  ],
+  mediators: [
+    { name: '扎西次仁', languages: ['zh', 'bo'],
+      specialties: ['wages', 'neighbour', 'contract'], daily_cap: 6 },
+    { name: '王芳', languages: ['zh'], specialties: ['wages', 'divorce'],
+      daily_cap: 6 },
+  ],
+});
+
+// A new centre for a page test, in a fresh directory: MEDSCHED and
+// MEDSCHED_CALENDARS from the environment (bails without them), the
+// clock at now, `init` with the shipped Lhasa calendars (extra init
+// arguments in initArgs), then the import document doc (rooms, mediators,
+// interpreters). Returns { dir, db, env, med } where med(args, input,
+// at) runs the CLI on it (at: another clock for that command).
+export function newCentre(prefix, now, doc, initArgs = []) {
+  const exe = process.env.MEDSCHED;
+  const calendars = process.env.MEDSCHED_CALENDARS;
+  if (!exe || !calendars) {
+    bail('MEDSCHED and MEDSCHED_CALENDARS must be set');
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), `medsched-${prefix}-`));
+  const db = path.join(dir, `${prefix}.db`);
+  const env = { ...process.env, MEDSCHED_NOW: now, LC_ALL: 'C.UTF-8' };
+  const med = (args, input, at) => execFileSync(exe, ['--db', db, ...args],
+      { env: { ...env, MEDSCHED_NOW: at || now }, input, encoding: 'utf8' });
+  med(['init', '--name', '拉萨市城关区一站式矛盾纠纷调处中心', '--layers',
+    'CN,CN-XZ-LS', '--calendars', calendars, ...initArgs]);
+  writeFileSync(path.join(dir, 'centre.json'), JSON.stringify(doc));
+  med(['import', path.join(dir, 'centre.json')]);
+  return { dir, db, env, med };
 }

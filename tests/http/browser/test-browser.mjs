@@ -9,52 +9,24 @@
 // $SCREENSHOT_DIR (the build directory under meson).
 //
 // Environment: MEDSCHED (the executable), MEDSCHED_CALENDARS, SCREENSHOT_DIR.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ok, bail, finish, startServer } from './lib.mjs';
+import { ok, finish, startServer, launchChromium, axeCheck, newCentre,
+  smallCentre, openPage } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const MEDSCHED = process.env.MEDSCHED;
-const CALENDARS = process.env.MEDSCHED_CALENDARS;
 const SHOTS = process.env.SCREENSHOT_DIR || tmpdir();
 const NOW = '2026-12-07T08:00';
 
-if (!MEDSCHED || !CALENDARS) {
-  bail('MEDSCHED and MEDSCHED_CALENDARS must be set');
-}
-
-const dir = mkdtempSync(path.join(tmpdir(), 'medsched-browser-'));
-const db = path.join(dir, 'browser.db');
-const env = { ...process.env, MEDSCHED_NOW: NOW, LC_ALL: 'C.UTF-8' };
-const med = (args, input) => execFileSync(MEDSCHED, ['--db', db, ...args],
-    { env, input, encoding: 'utf8' });
-
 // a small centre: two warm rooms, a family room, a video room
-med(['init', '--name', '拉萨市城关区一站式矛盾纠纷调处中心', '--layers',
-  'CN,CN-XZ-LS', '--calendars', CALENDARS, '--address',
-  '拉萨市城关区江苏路 1 号']);
-const doc = {
-  rooms: [
-    { name: '温馨调解室一', kind: 'warm', capacity: 8 },
-    { name: '温馨调解室二', kind: 'warm', capacity: 6 },
-    { name: '家事调解室', kind: 'family', capacity: 6 },
-    { name: '远程调解室', kind: 'remote', capacity: 6 },
-  ],
-  mediators: [
-    { name: '扎西次仁', languages: ['zh', 'bo'],
-      specialties: ['wages', 'neighbour', 'contract'], daily_cap: 6 },
-    { name: '王芳', languages: ['zh'], specialties: ['wages', 'divorce'],
-      daily_cap: 6 },
-  ],
-};
-writeFileSync(path.join(dir, 'centre.json'), JSON.stringify(doc));
-med(['import', path.join(dir, 'centre.json')]);
+const { dir, db, env, med } = newCentre('browser', NOW, smallCentre(),
+    ['--address', '拉萨市城关区江苏路 1 号']);
 med(['user', 'add', 'clerk', '--role', 'clerk', '--iterations', '1000'],
     'clerk-password\n');
 
@@ -62,38 +34,10 @@ const { server, base } = await startServer(MEDSCHED, db,
     ['--access-log', 'off'], env);
 
 mkdirSync(SHOTS, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu',
-    '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-});
-// axe-core is injected by DevTools: the pages' CSP allows only our scripts
-const context = await browser.newContext({ bypassCSP: true,
-  locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
-const page = await context.newPage();
-const errors = [];
-page.on('pageerror', (e) => errors.push(String(e)));
+const browser = await launchChromium(chromium);
+const { page, errors } = await openPage(browser);
 
-async function axe(name) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa',
-      'wcag21a', 'wcag21aa', 'best-practice'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact,
-      nodes: v.nodes.length, help: v.help }));
-  });
-  const serious = result.filter((v) => v.impact === 'serious' ||
-      v.impact === 'critical');
-  ok(serious.length === 0, `axe: no serious violations on ${name}`,
-      JSON.stringify(serious, null, 1));
-  for (const v of result) {
-    if (v.impact !== 'serious' && v.impact !== 'critical') {
-      console.log(`# axe ${name}: ${v.impact} ${v.id} (${v.nodes}) ${v.help}`);
-    }
-  }
-}
+const axe = (name) => axeCheck(page, axeSource, name);
 
 async function shot(name) {
   await page.screenshot({ path: path.join(SHOTS, `browser-${name}.png`),
@@ -140,12 +84,18 @@ try {
   const free = page.locator('td.free[data-room="1"] a').first();
   await free.click();
   await page.waitForURL(/\/board\/book/);
+  // which case, then the preview (who would take it), then book
   await page.locator('#case').selectOption(String(caseId));
-  await page.locator('#mediator').selectOption('1');
   await axe('book-form');
-  await Promise.all([page.waitForURL(/\/cases\/\d+\?msg=booked/),
-    page.getByRole('button', { name: /预约/ }).click()]);
+  await Promise.all([page.waitForURL(/case=\d+/),
+    page.getByRole('button', { name: /查看能否安排在此/ }).click()]);
+  ok(await page.locator('#mediator').inputValue() === '1',
+      'the preview proposes the mediator who can take it');
+  await axe('book-preview');
+  await Promise.all([page.waitForURL(/\/board\?.*booked=\d+/),
+    page.getByRole('button', { name: /^预约$/ }).click()]);
   ok(page.url().includes('msg=booked'), 'booked from the day board');
+  await page.goto(caseUrl);
   ok(await page.locator('#case-status').getAttribute('data-status') ===
       'scheduled' && (await page.locator('#case-status').innerText()) === '已排期',
   'the case is scheduled');
@@ -176,8 +126,11 @@ try {
 
   // the party's link
   await page.goto(caseUrl.replace(/\?.*$/, ''));
-  const link = await page.locator('a.partylink').first().getAttribute('href');
-  ok(link && link.startsWith('/join/'), 'the case page shows party links');
+  // absolute, on the centre's public URL: the path is served here
+  const href = await page.locator('a.partylink').first().getAttribute('href');
+  ok(href && /^https?:\/\/[^/]+(\/[^/]+)*\/join\/[\w-]{22}$/.test(href),
+      'the case page shows party links, absolute', href);
+  const link = href && `/join/${href.split('/join/')[1]}`;
   await page.goto(`${base}${link}`);
   const body = await page.locator('main').innerText();
   ok(body.includes('温馨调解室一'), 'the party page names the room', body);

@@ -199,9 +199,11 @@ try {
   await Promise.all([mediator.waitForURL(/\/agenda/),
     mediator.getByRole('button', { name: /登录/ }).click()]);
   await mediator.goto(`${base}/cases/1`);
-  const link = await mediator.locator('a.partylink').first()
+  // absolute, on the centre's public URL: the path is served here
+  const href = await mediator.locator('a.partylink').first()
       .getAttribute('href');
-  must(link && link.startsWith('/join/'), 'the case page shows the party link');
+  must(href && href.includes('/join/'), 'the case page shows the party link');
+  const link = `/join/${href.split('/join/')[1]}`;
 
   // the party in Firefox: device check with a live preview
   await party.goto(`${base}${link}`);

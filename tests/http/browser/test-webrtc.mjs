@@ -240,12 +240,15 @@ try {
   await Promise.all([mediator.waitForURL(/\/agenda/),
     mediator.getByRole('button', { name: /登录/ }).click()]);
   await mediator.goto(`${base}/cases/1`);
-  const link = await mediator.locator('a.partylink').first()
-      .getAttribute('href');
-  must(link && link.startsWith('/join/'), 'the case page shows the party link');
-  const link2 = await mediator.locator('a.partylink').nth(1)
-      .getAttribute('href').catch(() => null);
-  must(link2 && link2.startsWith('/join/') && link2 !== link,
+  // absolute, on the centre's public URL: the path is served here
+  const joinPath = (href) => href && href.includes('/join/')
+    ? `/join/${href.split('/join/')[1]}` : null;
+  const link = joinPath(await mediator.locator('a.partylink').first()
+      .getAttribute('href'));
+  must(link, 'the case page shows the party link');
+  const link2 = joinPath(await mediator.locator('a.partylink').nth(1)
+      .getAttribute('href').catch(() => null));
+  must(link2 && link2 !== link,
       'the case page shows the respondent\'s link', link2);
   const consoleHref = await mediator.locator('a.console').first()
       .getAttribute('href').catch(() => null);

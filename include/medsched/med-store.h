@@ -594,18 +594,18 @@ gint med_store_count_mediator_bookings (MedStore *store, gint64 mediator_id,
     gint64 case_id, gboolean include_cancelled, GError **error);
 
 /* A number that changes whenever the store's data may have changed (a
- * commit by this connection or any other): the key of read caches.
- * SQLite: PRAGMA data_version and this connection's own changes.
- * PostgreSQL: every writing transaction sends NOTIFY medsched_data with
- * its COMMIT; the first call LISTENs, each call reads what has arrived
- * (without waiting) and the number grows by one per notification and per
- * reconnection (notifications may have been missed meanwhile). */
+ * commit by this connection or any other, seen as soon as that commit
+ * returned): the key of read caches; -1 when it cannot be read. SQLite:
+ * PRAGMA data_version and this connection's own changes. PostgreSQL: a
+ * row every writing transaction raises with its COMMIT (one small query
+ * per call); each writing transaction also sends NOTIFY medsched_data,
+ * which the first call LISTENs for and every call drains. */
 gint64 med_store_data_version (MedStore *store);
 /* The socket notifications arrive on (PostgreSQL, once
  * med_store_data_version was called; it changes after a reconnection),
  * for a main loop that wants to learn of other nodes' commits as they
- * happen: when it is readable, call med_store_data_version. -1 for
- * SQLite. */
+ * happen: when it is readable, call med_store_data_version (which reads
+ * them). -1 for SQLite. */
 int med_store_notify_fd (MedStore *store);
 
 /* ---- recordings of remote sessions (med-store-media.c) -------------------

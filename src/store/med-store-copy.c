@@ -63,7 +63,8 @@ static const struct
 
 /* Tables a copy leaves alone: the schema's own bookkeeping (copied key by
  * key below), and what PostgreSQL derives from other rows by trigger. */
-static const char *const not_copied[] = { "medsched_meta", "booking_party" };
+static const char *const not_copied[]
+    = { "medsched_meta", "booking_party", "data_version" };
 
 /* Columns a driver makes itself (PostgreSQL's notice numbering). */
 static gboolean

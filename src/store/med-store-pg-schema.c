@@ -486,6 +486,18 @@ static const char pg_migration_3[]
       "  AFTER INSERT OR UPDATE OF contact, removed_at, case_id OR DELETE"
       "  ON party FOR EACH ROW EXECUTE FUNCTION party_bookings();";
 
+/* Migration 4: the data version, one number that every transaction that
+ * writes raises with its COMMIT (under the writers' lock, so it costs no
+ * contention of its own): read by med_store_data_version, it sees another
+ * connection's commit as soon as that commit returns, where a notification
+ * could still be on its way. PostgreSQL's own bookkeeping: store copy
+ * leaves it alone. */
+static const char pg_migration_4[]
+    = "CREATE TABLE data_version ("
+      "  id BIGINT PRIMARY KEY CHECK (id = 1),"
+      "  n BIGINT NOT NULL);"
+      "INSERT INTO data_version (id, n) VALUES (1, 1);";
+
 /* Numbered, append-only: store_pg_migrations[i] takes schema_version i to
  * i + 1. SQLite's user_version and this number differ: both stores are
  * brought to the same tables and columns (med-store-copy.c relies on it). */
@@ -493,6 +505,7 @@ const char *const store_pg_migrations[] = {
   pg_migration_1,
   pg_migration_2,
   pg_migration_3,
+  pg_migration_4,
 };
 
 const guint store_pg_n_migrations = G_N_ELEMENTS (store_pg_migrations);

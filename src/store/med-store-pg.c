@@ -26,10 +26,13 @@
  * server rolls back), during COMMIT with STORE_ERR_UNCERTAIN; med_store_run
  * retries the first once and never the second.
  *
- * Cache invalidation across nodes: every transaction that wrote sends
- * NOTIFY medsched_data with its COMMIT (delivered to every listener when,
- * and only if, it commits); med_store_data_version LISTENs on first use
- * and counts what arrived. */
+ * Cache invalidation across nodes: every transaction that wrote raises
+ * the data_version row and sends NOTIFY medsched_data with its COMMIT.
+ * med_store_data_version reads the row (one small query: another node's
+ * commit is seen as soon as it returned, which a notification does not
+ * promise) and drains the notifications; med_store_notify_fd gives the
+ * socket they arrive on, for a main loop that wants to hear of commits as
+ * they happen. */
 #define G_LOG_DOMAIN "medsched-store"
 
 #include "med-store-private.h"
@@ -39,6 +42,9 @@
 
 /* pg_advisory_xact_lock key of the writers' lock: "medsched". */
 #define WRITERS_LOCK "7882825952909665636"
+/* What a writing transaction does before its COMMIT. */
+#define MARK_WRITTEN                                                           \
+  "UPDATE data_version SET n = n + 1 WHERE id = 1; NOTIFY medsched_data"
 /* How long a writer waits for the lock or a row before BUSY. */
 #define LOCK_TIMEOUT "10s"
 
@@ -53,7 +59,6 @@ typedef struct
   gint64 changes;
   gboolean dirty; /* the open transaction wrote */
   gboolean listening;
-  gint64 version;
 } Pg;
 
 #define PG(store) ((Pg *) (store)->conn)
@@ -158,7 +163,6 @@ reconnect (MedStore *store)
   PQreset (pg->conn);
   pg->generation++;
   pg->listening = FALSE;
-  pg->version++;
   if (PQstatus (pg->conn) != CONNECTION_OK) {
     g_autofree char *msg = g_strstrip (g_strdup (PQerrorMessage (pg->conn)));
 
@@ -360,7 +364,7 @@ pg_step (StoreStmt *stmt)
       if (!outside)
         pg->dirty = TRUE;
       else
-        run_simple (store, "NOTIFY medsched_data");
+        run_simple (store, MARK_WRITTEN);
     }
     ps->row = -1;
   }
@@ -491,8 +495,7 @@ pg_commit (MedStore *store)
   PGresult *res;
   gboolean ok;
 
-  res = PQexec (pg->conn,
-      pg->dirty ? "NOTIFY medsched_data; COMMIT" : "COMMIT");
+  res = PQexec (pg->conn, pg->dirty ? MARK_WRITTEN "; COMMIT" : "COMMIT");
   ok = PQresultStatus (res) == PGRES_COMMAND_OK
       && g_strcmp0 (PQcmdStatus (res), "COMMIT") == 0;
   if (!ok) {
@@ -521,11 +524,26 @@ pg_rollback (MedStore *store)
 
 /* ---- the data version -------------------------------------------------- */
 
+/* The data_version row; -1 when it cannot be read (caches then drop). */
+static gint64
+read_version (MedStore *store)
+{
+  PGresult *res
+      = PQexec (PG (store)->conn, "SELECT n FROM data_version WHERE id = 1");
+  gint64 v = -1;
+
+  if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1)
+    v = g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+  PQclear (res);
+  return v;
+}
+
 static gint64
 pg_data_version (MedStore *store)
 {
   Pg *pg = PG (store);
   PGnotify *n;
+  gint64 v;
 
   if (!in_txn (store)) {
     if (PQstatus (pg->conn) != CONNECTION_OK)
@@ -533,16 +551,17 @@ pg_data_version (MedStore *store)
     if (!pg->listening && PQstatus (pg->conn) == CONNECTION_OK)
       pg->listening = run_simple (store, "LISTEN medsched_data");
   }
-  if (PQconsumeInput (pg->conn) == 0 && !in_txn (store)) {
-    /* the connection went: whatever happened meanwhile is unknown */
-    if (reconnect (store))
-      pg->listening = run_simple (store, "LISTEN medsched_data");
+  /* what arrived is read (the socket is quiet again); the row says */
+  if (PQconsumeInput (pg->conn) != 0) {
+    while ((n = PQnotifies (pg->conn)) != NULL)
+      PQfreemem (n);
   }
-  while ((n = PQnotifies (pg->conn)) != NULL) {
-    pg->version++;
-    PQfreemem (n);
+  v = read_version (store);
+  if (v < 0 && !in_txn (store) && reconnect (store)) {
+    pg->listening = run_simple (store, "LISTEN medsched_data");
+    v = read_version (store);
   }
-  return pg->version;
+  return v;
 }
 
 static int
@@ -773,7 +792,6 @@ store_pg_open (const char *url, gboolean create, GError **error)
   gint64 version = 0;
 
   pg->generation = 1;
-  pg->version = 1;
   store->conn = pg;
   pg->conn = PQconnectdbParams (keys, values, 1);
   if (pg->conn == NULL || PQstatus (pg->conn) != CONNECTION_OK) {

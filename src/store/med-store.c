@@ -134,9 +134,8 @@ med_conflict_kind_to_string (MedConflictKind k)
 
 /* ---- opening ----------------------------------------------------------- */
 
-/* postgresql://… or postgres://… (libpq's URIs), and "host=… dbname=…"
- * keyword strings are PostgreSQL; sqlite:FILE, file:FILE and a plain path
- * are SQLite files. */
+/* postgresql://… or postgres://… (libpq's URIs) are PostgreSQL;
+ * sqlite:FILE and a plain path are SQLite files. */
 static gboolean
 is_pg_url (const char *url)
 {

@@ -3151,8 +3151,8 @@ n_rooms_named (Fixture *f, const char *name)
 }
 
 /* Between transactions a dead connection is replaced: the next write, the
- * next read go through, and the data version moves (notifications may
- * have been missed). */
+ * next read go through, and the data version, the database's own number,
+ * reads the same (nothing was written meanwhile). */
 static void
 test_pg_reconnect (Fixture *f, gconstpointer data)
 {
@@ -3163,7 +3163,7 @@ test_pg_reconnect (Fixture *f, gconstpointer data)
   populate (f);
   v = med_store_data_version (f->store);
   kill_connections (f);
-  g_assert_true (version_moves (f->store, v));
+  g_assert_cmpint (med_store_data_version (f->store), ==, v);
   kill_connections (f);
   g_assert_cmpint (add_room (f, "重连之后", MED_ROOM_KIND_WARM, 0, 0), >, 0);
   kill_connections (f);

@@ -468,4 +468,132 @@ gboolean med_service_outbox_flush (MedStore *store, MedTransport *transport,
     const MedDeliveryConfig *cfg, MedDeliveryReportFunc report,
     gpointer user_data, MedDeliveryCounts *counts, GError **error);
 
+/* ---- every other change of data (med-service-centre.c, -case.c, -auth.c,
+ * -media.c) -----------------------------------------------------------------
+ *
+ * The front ends change data only through these and the use cases above:
+ * the store's write port is not on their include path. Each runs in one
+ * transaction (several store writes together where a front end used to
+ * make two) with ctx->actor; rows of a centre go to ctx->centre_id
+ * whatever the struct passed says. Errors pass through from the store
+ * (MED_STORE_ERROR_INVALID, _CONFLICT, _NOT_FOUND, …). */
+
+/* A new centre with its public URL and telephone (NULL: the defaults)
+ * and the holiday notices (MedNotice*, may be NULL), all or nothing. A
+ * store that already holds a centre is refused with
+ * MED_SERVICE_ERROR_STATE (init makes the first centre). Returns the id
+ * or 0. */
+gint64 med_service_init_centre (MedStore *store, const MedServiceCtx *ctx,
+    const MedCentre *centre, const char *public_url, const char *phone,
+    GPtrArray *notices, GError **error);
+/* The centre's telephone and the base URL of its join links (each NULL:
+ * unchanged; phone "": removed), together. */
+gboolean med_service_set_centre_contact (MedStore *store,
+    const MedServiceCtx *ctx, const char *phone, const char *public_url,
+    GError **error);
+/* Holiday notices (MedNotice*), each replacing one with the same id, all
+ * or none. */
+gboolean med_service_import_notices (MedStore *store, const MedServiceCtx *ctx,
+    GPtrArray *notices, GError **error);
+/* A document of rooms, mediators, interpreters and cases, all or nothing;
+ * the counts (optional) are set on success. */
+gboolean med_service_import_doc (MedStore *store, const MedServiceCtx *ctx,
+    const MedImportDoc *doc, guint *n_rooms, guint *n_mediators,
+    guint *n_interpreters, guint *n_cases, GError **error);
+
+/* Resources. add returns the new id or 0; an e-mail address (NULL or ""
+ * for none) is stored with the mediator or interpreter. */
+gint64 med_service_add_room (MedStore *store, const MedServiceCtx *ctx,
+    const MedRoom *room, GError **error);
+gint64 med_service_add_mediator (MedStore *store, const MedServiceCtx *ctx,
+    const MedMediator *mediator, const char *email, GError **error);
+gint64 med_service_add_interpreter (MedStore *store, const MedServiceCtx *ctx,
+    const MedInterpreter *interpreter, const char *email, GError **error);
+gboolean med_service_add_leave (MedStore *store, const MedServiceCtx *ctx,
+    gint64 mediator_id, MedTime start, MedTime end, GError **error);
+gboolean med_service_set_email (MedStore *store, const MedServiceCtx *ctx,
+    MedStorePerson who, gint64 id, const char *email, GError **error);
+/* Busy time of a mediator or interpreter from an external calendar
+ * (MedInterval), replacing that source's. */
+gboolean med_service_replace_busy (MedStore *store, const MedServiceCtx *ctx,
+    MedStorePerson who, gint64 id, const char *source, GArray *busy,
+    GError **error);
+
+/* Intake (下单): the case and its parties (MedParty*) and, unless
+ * dispatch_to is MED_DEPARTMENT_NONE, its dispatch (派单) in the same
+ * transaction. Returns the case id or 0. */
+gint64 med_service_intake (MedStore *store, const MedServiceCtx *ctx,
+    const MedCase *kase, GPtrArray *parties, MedDepartment dispatch_to,
+    GError **error);
+/* Dispatches a case to a department (not NONE). */
+gboolean med_service_dispatch (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, MedDepartment department, GError **error);
+/* A state change by hand: in-session, settled, not-settled, referred,
+ * withdrawn. Dispatched, scheduled and intake are refused with
+ * MED_MODEL_ERROR_TRANSITION (dispatching names a department, a booking
+ * schedules); the transition rules of the model apply. */
+gboolean med_service_set_case_status (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, MedCaseStatus to, GError **error);
+
+/* A booking's note (a text-only edit, SEQUENCE kept); with notify the
+ * attendees' invites are queued again in the same transaction (*n_queued,
+ * optional). */
+gboolean med_service_set_note (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, const char *note, gboolean notify, guint *n_queued,
+    GError **error);
+/* An attendee's iTIP REPLY (med_store_apply_reply's rules); *booking_id
+ * (optional) gets the booking. */
+gboolean med_service_apply_reply (MedStore *store, const MedServiceCtx *ctx,
+    const char *uid, const char *email, const char *partstat, gint sequence,
+    MedTime dtstamp, gint64 *booking_id, GError **error);
+/* Puts a failed outbox message back in the queue, due at ctx->now. */
+gboolean med_service_outbox_retry (MedStore *store, const MedServiceCtx *ctx,
+    gint64 message_id, GError **error);
+
+/* Users and their API tokens (hash: med_http_hash_secret of the token). */
+gint64 med_service_add_user (MedStore *store, const MedServiceCtx *ctx,
+    const MedUser *user, GError **error);
+gint64 med_service_add_token (MedStore *store, const MedServiceCtx *ctx,
+    gint64 user_id, const char *hash, MedTime expires_at, GError **error);
+gboolean med_service_revoke_tokens (MedStore *store, const MedServiceCtx *ctx,
+    gint64 user_id, GError **error);
+/* Web sessions: a login (hash of the session id, its CSRF token, until
+ * expires_at) and a logout. Not audited. */
+gboolean med_service_start_session (MedStore *store, const MedServiceCtx *ctx,
+    const char *hash, gint64 user_id, const char *csrf, MedTime expires_at,
+    GError **error);
+gboolean med_service_end_session (MedStore *store, const MedServiceCtx *ctx,
+    const char *hash, GError **error);
+/* Capability links: a calendar feed's (returns its id or 0), revoking
+ * one, and revoking a party's join link of a booking. */
+gint64 med_service_add_feed_link (MedStore *store, const MedServiceCtx *ctx,
+    MedFeedLinkKind kind, gint64 ref_id, const char *hash, MedTime expires_at,
+    GError **error);
+gboolean med_service_revoke_feed_link (MedStore *store,
+    const MedServiceCtx *ctx, gint64 link_id, GError **error);
+gboolean med_service_revoke_join (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gint64 party_id, GError **error);
+
+/* Recordings: a party's consent to being recorded, an access to a
+ * recording ("view", "export", "verify": audited), the purge of
+ * recordings past their retention (*n_purged). */
+gboolean med_service_set_consent (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gint64 party_id, gboolean given, GError **error);
+gboolean med_service_recording_access (MedStore *store,
+    const MedServiceCtx *ctx, gint64 recording_id, const char *what,
+    GError **error);
+gboolean med_service_purge_recordings (MedStore *store,
+    const MedServiceCtx *ctx, guint *n_purged, GError **error);
+
+/* Moves a centre's store to another database (med_store_copy's checks and
+ * guarantees), e.g. sqlite:FILE to postgresql://… and back. */
+gboolean med_service_store_copy (const char *from, const char *to,
+    MedStoreCopy *out, GError **error);
+
+/* Puts a backup in place of the SQLite store target (med_store_restore's
+ * checks and guarantees). */
+gboolean med_service_restore (const char *backup, const char *target,
+    const MedAuditAnchor *anchor, MedTime now, MedStoreRestore *out,
+    GError **error);
+
 G_END_DECLS

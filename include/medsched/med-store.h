@@ -1,6 +1,8 @@
-/* med-store.h — the SQLite store: schema migrations, the atomic booking,
- * the hash-chained audit log. The only module that includes sqlite3.h; no
- * SQLite type or code leaves it (errors are MED_STORE_ERROR_*).
+/* med-store.h — the store: schema migrations, the atomic booking, the
+ * hash-chained audit log, over one of two databases chosen by the URL
+ * (SQLite, the embedded default; PostgreSQL for many nodes). The only
+ * module that includes sqlite3.h or libpq-fe.h; no database type or code
+ * leaves it (errors are MED_STORE_ERROR_*).
  *
  * Every public function that changes data runs in one transaction (or joins
  * the one opened with med_store_begin) and writes one audit row per change.
@@ -30,6 +32,11 @@ typedef enum
   MED_STORE_ERROR_INVALID, /* constraint or validation failure */
   MED_STORE_ERROR_AUDIT, /* audit chain broken */
   MED_STORE_ERROR_STALE, /* a reply older than what the store knows */
+  MED_STORE_ERROR_UNAVAILABLE, /* the database could not be reached, or the
+                                * connection went before COMMIT: nothing
+                                * was written (safe to try again) */
+  MED_STORE_ERROR_UNCERTAIN, /* the connection went during COMMIT: the
+                              * change may or may not have been written */
 } MedStoreError;
 
 typedef struct _MedStore MedStore;
@@ -72,16 +79,30 @@ const char *med_conflict_kind_to_string (MedConflictKind k);
  * as long as error) */
 const MedStoreConflict *med_store_error_get_conflict (const GError *error);
 
-/* Opens (creating if missing) and migrates the store. A file written by a
- * newer medsched fails with MED_STORE_ERROR_TOO_NEW; a SQLite file that has
- * tables but is not ours fails with MED_STORE_ERROR_FOREIGN; a file that is
- * not SQLite fails with MED_STORE_ERROR_OPEN or _CORRUPT. WAL, foreign keys
- * on, synchronous=FULL. A MedStore is used by one thread at a time: each
- * thread (or process) opens its own; SQLite serialises their writes.
- * (transfer full) */
-MedStore *med_store_open (const char *path, GError **error);
-/* Opens without creating or migrating (fails if the file is missing). */
-MedStore *med_store_open_existing (const char *path, GError **error);
+/* Opens (creating if missing) and migrates the store named by url, with
+ * the driver the URL names:
+ *   postgresql://… or postgres://…  a PostgreSQL database (libpq's URI,
+ *       hosts may be a list: host1:5432,host2:5432; unless the URL says
+ *       otherwise, target_session_attrs=read-write finds the primary);
+ *   sqlite:FILE or FILE              a SQLite file (the embedded default).
+ * A file written by a newer medsched fails with MED_STORE_ERROR_TOO_NEW;
+ * a SQLite file that has tables but is not ours fails with
+ * MED_STORE_ERROR_FOREIGN (a PostgreSQL database with tables but no
+ * medsched schema too); a file that is not SQLite fails with
+ * MED_STORE_ERROR_OPEN or _CORRUPT; a database that cannot be reached with
+ * MED_STORE_ERROR_UNAVAILABLE. SQLite: WAL, foreign keys on,
+ * synchronous=FULL. A MedStore is used by one thread at a time: each
+ * thread (or process) opens its own; the database serialises their
+ * writes. (transfer full) */
+MedStore *med_store_open (const char *url, GError **error);
+/* Opens without creating or migrating (fails if the file or the schema is
+ * missing). */
+MedStore *med_store_open_existing (const char *url, GError **error);
+/* TRUE when url names a SQLite file (a path or sqlite:FILE), FALSE for a
+ * PostgreSQL URL. */
+gboolean med_store_url_is_file (const char *url);
+/* "sqlite" or "postgresql". (transfer none) */
+const char *med_store_kind (MedStore *store);
 void med_store_close (MedStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedStore, med_store_close)
 
@@ -95,78 +116,33 @@ MedTime med_store_now (MedStore *store);
 /* Schema version this build writes. */
 gint med_store_schema_version (void);
 
-/* Explicit transactions spanning several calls (one CLI command = one
- * transaction). begin is BEGIN IMMEDIATE. Calls inside join it. */
-gboolean med_store_begin (MedStore *store, GError **error);
-gboolean med_store_commit (MedStore *store, GError **error);
-void med_store_rollback (MedStore *store);
-
-/* Centre. A new store has no centre; init adds one. */
-gint64 med_store_add_centre (MedStore *store, const MedCentre *c,
-    const char *actor, GError **error);
-gboolean med_store_update_centre (MedStore *store, const MedCentre *c,
-    const char *actor, GError **error);
 /* (transfer full) */
 MedCentre *med_store_get_centre (MedStore *store, gint64 id, GError **error);
 
-/* Resources. add returns the new id (> 0) or 0 on error. list returns
- * (transfer full) arrays with free functions set, ordered by id. */
-gint64 med_store_add_room (MedStore *store, const MedRoom *r, const char *actor,
-    GError **error);
 GPtrArray *med_store_list_rooms (MedStore *store, gint64 centre_id,
     GError **error);
-/* m->leave, when set, is stored too. daily_cap must be 1–24. */
-gint64 med_store_add_mediator (MedStore *store, const MedMediator *m,
-    const char *actor, GError **error);
 GPtrArray *med_store_list_mediators (MedStore *store, gint64 centre_id,
     GError **error);
 MedMediator *med_store_get_mediator (MedStore *store, gint64 id,
     GError **error);
-gboolean med_store_add_leave (MedStore *store, gint64 mediator_id,
-    MedTime start, MedTime end, const char *actor, GError **error);
-gint64 med_store_add_interpreter (MedStore *store, const MedInterpreter *i,
-    const char *actor, GError **error);
 GPtrArray *med_store_list_interpreters (MedStore *store, gint64 centre_id,
     GError **error);
 
-/* Cases and parties. add_case validates and inserts the case and its
- * parties (MedParty*) together; status starts at intake unless the case
- * says otherwise and the path to it is valid. */
-gint64 med_store_add_case (MedStore *store, const MedCase *c,
-    GPtrArray *parties, const char *actor, GError **error);
 MedCase *med_store_get_case (MedStore *store, gint64 id, GError **error);
-MedCase *med_store_find_case (MedStore *store, const char *number,
-    GError **error);
+/* A case by its number in a centre (numbers repeat across centres). */
+MedCase *med_store_find_case (MedStore *store, gint64 centre_id,
+    const char *number, GError **error);
 /* status < 0 means any; from/to filter on intake time when non-zero. */
 GPtrArray *med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
     GError **error);
 GPtrArray *med_store_list_parties (MedStore *store, gint64 case_id,
     GError **error);
-/* State change with the transition rules of the model; department is set
- * when moving to dispatched (must not be NONE then). */
-gboolean med_store_set_case_status (MedStore *store, gint64 case_id,
-    MedCaseStatus to, MedDepartment department, const char *actor,
-    GError **error);
 
-/* A case's parties after intake (med-store-party.c). The rules (which
- * case states allow it, a case keeps one party) are the service's; these
- * only check the values and write them with their audit row (entity
- * "case": "party.add", "party.update" naming the fields changed,
- * "party.remove"; ids and field names, never values). A removed party is
- * kept, marked removed, and left out of every listing, link and check:
- * its id is never reused. get fails with NOT_FOUND when the party is not
- * (or no longer) one of the case's. */
+/* A case's party (med-store-party.c): NOT_FOUND when it is not (or no
+ * longer) one of the case's. Parties are added, corrected and removed
+ * through the write port. (transfer full) */
 MedParty *med_store_get_party (MedStore *store, gint64 case_id, gint64 party_id,
     GError **error);
-/* Returns the new party's id or 0 (at most MED_MAX_PARTIES a case). */
-gint64 med_store_add_party (MedStore *store, gint64 case_id, const MedParty *p,
-    const char *actor, GError **error);
-/* p->id and p->case_id name the party; the other fields are its new
- * values. Nothing changed: no audit row. */
-gboolean med_store_update_party (MedStore *store, const MedParty *p,
-    const char *actor, GError **error);
-gboolean med_store_remove_party (MedStore *store, gint64 case_id,
-    gint64 party_id, const char *actor, GError **error);
 
 /* What to find cases by; zeros and NULLs match everything. */
 typedef struct
@@ -187,29 +163,6 @@ GPtrArray *med_store_search_cases (MedStore *store, gint64 centre_id,
     const MedCaseQuery *q, guint offset, guint limit, guint *total,
     GError **error);
 
-/* An audit row for a decision the service takes itself (an undone
- * booking, …), joining an open transaction: action and entity are
- * lowercase words ("booking.undo", "booking"), detail a JSON object of
- * ids and states (no personal data) or NULL. */
-gboolean med_store_add_audit (MedStore *store, const char *actor,
-    const char *action, const char *entity, gint64 entity_id,
-    const char *detail, GError **error);
-
-/* Bookings. book inserts atomically (BEGIN IMMEDIATE unless inside
- * med_store_begin): re-checks room (with setup/cleanup buffers), mediator,
- * interpreter, the case's other bookings and its parties' other bookings,
- * the mediator's leave and daily cap; then inserts, moves the case to
- * scheduled and audits. An overlap fails with MED_STORE_ERROR_CONFLICT
- * naming the resource. b->uid may be NULL (one is generated). Returns the
- * booking id or 0. */
-gint64 med_store_book (MedStore *store, const MedBooking *b, const char *actor,
-    GError **error);
-/* Moves a booking (time, room, mediator, interpreter, mode): SEQUENCE + 1,
- * same UID, the same re-checks as book. to->room_id or to->mediator_id 0
- * keeps the current one; to->interpreter_id 0 means none. The case and the
- * UID of to are ignored. A cancelled booking cannot be moved. */
-gboolean med_store_reschedule (MedStore *store, gint64 booking_id,
-    const MedBooking *to, const char *actor, GError **error);
 /* The re-checks of book (exclude_id 0) or of reschedule (exclude_id the
  * booking moved: its case, and its room and mediator unless b gives
  * others) without writing anything: TRUE when the store would take b now,
@@ -217,10 +170,6 @@ gboolean med_store_reschedule (MedStore *store, gint64 booking_id,
  * naming the resource that clashes and its booking). */
 gboolean med_store_check_booking (MedStore *store, const MedBooking *b,
     gint64 exclude_id, GError **error);
-/* Cancels: status cancelled, SEQUENCE + 1; the case goes back to
- * dispatched if it has no other confirmed booking. */
-gboolean med_store_cancel (MedStore *store, gint64 booking_id,
-    const char *actor, GError **error);
 MedBooking *med_store_get_booking (MedStore *store, gint64 id, GError **error);
 /* Bookings overlapping [from, to) (0 = unbounded), by start then id;
  * include_cancelled adds cancelled ones. */
@@ -263,20 +212,9 @@ GArray *med_store_party_busy (MedStore *store, gint64 case_id,
 gint64 med_store_case_last_mediator (MedStore *store, gint64 case_id,
     GError **error);
 
-/* Holiday notices. import replaces a notice with the same id. list returns
- * MedNotice* without days filled (days = empty array). */
-gboolean med_store_import_notice (MedStore *store, const MedNotice *n,
-    const char *actor, GError **error);
 GPtrArray *med_store_list_notices (MedStore *store, GError **error);
 /* A workcal holding every stored notice. (transfer full) */
 MedWorkcal *med_store_load_workcal (MedStore *store, GError **error);
-
-/* Imports a whole document in one transaction (rooms, mediators,
- * interpreters, cases with parties). Nothing is written on error.
- * Counts (optional) are set on success. */
-gboolean med_store_import_doc (MedStore *store, gint64 centre_id,
-    const MedImportDoc *doc, const char *actor, guint *n_rooms,
-    guint *n_mediators, guint *n_interpreters, guint *n_cases, GError **error);
 
 /* Audit log: verify recomputes the hash chain; on a mismatch fails with
  * MED_STORE_ERROR_AUDIT and sets *bad_id to the first bad row id. *n_rows
@@ -369,20 +307,13 @@ typedef struct
   char *kept; /* the replaced database, kept beside it; NULL if none */
 } MedStoreRestore;
 
-/* Puts backup in target's place. The backup is copied beside target and
- * opened as a store (an older schema is migrated); unless the copy passes
- * PRAGMA integrity_check and the overlap check (med_store_check), the
- * audit chain and the anchor (anchor, or else backup.anchor when it
- * exists) nothing changes and the error says why (CORRUPT, CONFLICT,
- * AUDIT, …). An existing target must be a medsched store that nobody has
- * open (BUSY otherwise: stop serve first); it stays beside the new one as
- * target.replaced-YYYYMMDDTHHMMSSZ (now, UTC). The copy is fsynced and
- * renamed over target: the database is the old one or the restored one,
- * never half of each. *out (may be NULL) is filled on success; free
- * out->kept. */
-gboolean med_store_restore (const char *backup, const char *target,
-    const MedAuditAnchor *anchor, MedTime now, MedStoreRestore *out,
-    GError **error);
+/* What `medsched store copy` moved (med_store_copy in the write port). */
+typedef struct
+{
+  gint64 rows; /* every table's rows */
+  gint64 audit_rows;
+  MedAuditAnchor head; /* the audit head both stores now end with */
+} MedStoreCopy;
 
 /* ---- invites, feeds and their delivery (schema version 2) ----------------
  *
@@ -410,29 +341,14 @@ gboolean med_store_is_email (const char *s);
  * '+' inside). (transfer full) */
 char *med_store_sms_number (const char *contact);
 
-/* Sets (or clears with "" / NULL) the e-mail address of a mediator or an
- * interpreter. Audited without the address. */
-gboolean med_store_set_email (MedStore *store, MedStorePerson who, gint64 id,
-    const char *email, const char *actor, GError **error);
 /* "" when none. (transfer full) */
 char *med_store_get_email (MedStore *store, MedStorePerson who, gint64 id,
     GError **error);
 
-/* The centre's public base URL (https://host[/path], no trailing slash),
- * the root of the parties' join links. */
-gboolean med_store_set_public_url (MedStore *store, gint64 centre_id,
-    const char *url, const char *actor, GError **error);
 /* (transfer full) */
 char *med_store_get_public_url (MedStore *store, gint64 centre_id,
     GError **error);
 
-/* The centre's telephone as parties should dial it ("0891-6320000",
- * "+86 891 632 0000"): digits with spaces, '+', '-', '(', ')' or '/',
- * 3–20 digits, at most 32 bytes; "" removes it. Shown on the pages of a
- * link that no longer opens a session and in the SMS of a cancellation.
- * Audited (the centre's number is not personal data). */
-gboolean med_store_set_centre_phone (MedStore *store, gint64 centre_id,
-    const char *phone, const char *actor, GError **error);
 /* "" when none. (transfer full) */
 char *med_store_get_centre_phone (MedStore *store, gint64 centre_id,
     GError **error);
@@ -454,10 +370,6 @@ MedBookingExtra *med_store_get_booking_extra (MedStore *store,
 /* A booking by its iCalendar UID. (transfer full) */
 MedBooking *med_store_find_booking_uid (MedStore *store, const char *uid,
     GError **error);
-/* A text-only edit: sets the note (multi-line, at most 4096 bytes) and
- * updated_at; SEQUENCE stays. A cancelled booking keeps its note. */
-gboolean med_store_set_booking_note (MedStore *store, gint64 booking_id,
-    const char *note, const char *actor, GError **error);
 
 /* A party's join link capability for one booking: base64url of
  * HMAC-SHA256 (store secret, "join:" UID ":" party id), 22 characters
@@ -484,13 +396,6 @@ gboolean med_store_join_lookup (MedStore *store, const char *token,
 gboolean med_store_join_lookup_replaced (MedStore *store, const char *token,
     MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
     GError **error);
-/* Issues a party's link to a booking again: the generation goes up by one
- * (the old link no longer matches anything) and a revocation is lifted.
- * The booking must be confirmed and the party one of its case's. Audited
- * ("join.reissue": party id and generation). *generation (optional) gets
- * the new one. */
-gboolean med_store_join_reissue (MedStore *store, gint64 booking_id,
-    gint64 party_id, const char *actor, gint *generation, GError **error);
 /* The current generation of a party's link (0 until issued again). */
 gint med_store_join_generation (MedStore *store, gint64 booking_id,
     gint64 party_id, GError **error);
@@ -508,17 +413,6 @@ typedef struct
 
 void med_attendee_status_free (MedAttendeeStatus *s);
 
-/* Records one attendee's PARTSTAT. Applied only when sequence equals the
- * booking's current SEQUENCE (an older one fails with
- * MED_STORE_ERROR_STALE, a newer one with INVALID: no such invite was
- * sent), the booking is confirmed, email (compared case-insensitively) is
- * the mediator's, the interpreter's or a party's of that booking, and no
- * later DTSTAMP is stored for the same SEQUENCE (else STALE). The audit
- * row names the attendee by kind and id, never by address. booking_id
- * (optional) gets the booking. */
-gboolean med_store_apply_reply (MedStore *store, const char *uid,
-    const char *email, const char *partstat, gint sequence, MedTime dtstamp,
-    const char *actor, gint64 *booking_id, GError **error);
 /* Answers to the booking's current SEQUENCE, by e-mail. (transfer full)
  * array of MedAttendeeStatus* */
 GPtrArray *med_store_list_attendee_status (MedStore *store, gint64 booking_id,
@@ -572,53 +466,15 @@ typedef struct
 void med_outbox_message_free (MedOutboxMessage *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedOutboxMessage, med_outbox_message_free)
 
-/* Queues one message (booking_id, recipient_name/addr, method, sequence,
- * subject, message, channel, purpose, due_at are read), due at due_at or
- * now. Older pending messages for the same booking, recipient and channel
- * become superseded, with one exception that keeps the day-before
- * reminder: a reminder replaces only a pending reminder, and only a move
- * or a cancellation replaces a pending reminder (then any pending
- * reminder of the booking on that channel, whoever it was for: queue a
- * change's messages before its reminders). An SMS goes to a number
- * (med_store_sms_number's form) and has at most 2048 bytes. Join the
- * booking change's transaction (med_store_begin) so both commit or
- * neither. Returns the id or 0. */
-gint64 med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
-    const char *actor, GError **error);
 /* Messages, newest last; pending_only leaves the others out. The message
  * text is not loaded. (transfer full) */
 GPtrArray *med_store_outbox_list (MedStore *store, gboolean pending_only,
     GError **error);
-/* Takes the next pending message of channel due at now (next_attempt_at
- * <= now, oldest first) and leases it: its next attempt moves to now +
- * lease, so a second flusher does not take it too, and a flusher killed
- * while sending retries it after the lease. NULL without error when
- * nothing is due. The message text is loaded. (transfer full) */
-MedOutboxMessage *med_store_outbox_claim (MedStore *store, const char *channel,
-    MedTime now, gint lease_seconds, GError **error);
-/* The MTA or the SMS gateway accepted it: state sent, sent_at now, and a
- * ledger row with the channel and the SHA-256 of the message text. */
-gboolean med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
-    const char *actor, GError **error);
-/* An attempt failed: attempts + 1, last_error, and the next attempt after
- * med_store_outbox_backoff (attempts); with attempts reaching max_attempts
- * the message is failed (kept, not retried). */
-gboolean med_store_outbox_mark_failed (MedStore *store, gint64 id, MedTime now,
-    const char *why, gint max_attempts, const char *actor, GError **error);
-/* Gives a claimed message back unsent, due at now, without counting an
- * attempt (a delivery stopped before the MTA answered). lease_end is the
- * next_attempt_at the claim returned: a message leased again since then is
- * left alone. */
-gboolean med_store_outbox_release (MedStore *store, gint64 id,
-    MedTime lease_end, MedTime now, GError **error);
 /* When the next pending message of channel is due (its next_attempt_at,
  * leases included): TRUE with *when set, or TRUE with *when 0 when nothing
  * is pending. Reads only. */
 gboolean med_store_outbox_next_due (MedStore *store, const char *channel,
     MedTime *when, GError **error);
-/* Puts a failed message back in the queue, due now, attempts reset. */
-gboolean med_store_outbox_retry (MedStore *store, gint64 id, MedTime now,
-    const char *actor, GError **error);
 /* Seconds to wait after the n-th failed attempt (n >= 1): 1 min, 5 min,
  * 30 min, 2 h, then 6 h. */
 gint med_store_outbox_backoff (gint attempts);
@@ -643,9 +499,6 @@ GPtrArray *med_store_outbox_ledger (MedStore *store, GError **error);
  * MedInterval. Replaces every interval of the same person and source in
  * one transaction (at most MED_STORE_MAX_EXTERNAL_BUSY). */
 #define MED_STORE_MAX_EXTERNAL_BUSY 20000
-gboolean med_store_replace_external_busy (MedStore *store, MedStorePerson who,
-    gint64 id, const char *source, GArray *busy, const char *actor,
-    GError **error);
 /* Intervals overlapping [from, to) (0 = unbounded), by start. (transfer
  * full) array of MedInterval */
 GArray *med_store_list_external_busy (MedStore *store, MedStorePerson who,
@@ -685,35 +538,19 @@ void med_user_free (MedUser *u);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedUser, med_user_free)
 
 gboolean med_store_check_user_name (const char *name, GError **error);
-/* Adds a user (name unique: CONFLICT otherwise). Returns the id or 0. */
-gint64 med_store_add_user (MedStore *store, const MedUser *u, const char *actor,
-    GError **error);
 /* (transfer full) */
 MedUser *med_store_get_user (MedStore *store, gint64 id, GError **error);
 MedUser *med_store_find_user (MedStore *store, const char *name,
     GError **error);
 GPtrArray *med_store_list_users (MedStore *store, GError **error);
-gboolean med_store_set_user_password (MedStore *store, gint64 user_id,
-    const char *password, const char *actor, GError **error);
 
-/* API bearer tokens. expires_at 0 = never. */
-gint64 med_store_add_token (MedStore *store, gint64 user_id, const char *hash,
-    MedTime expires_at, const char *actor, GError **error);
 /* The (enabled) user holding a live token. (transfer full) */
 MedUser *med_store_user_by_token (MedStore *store, const char *hash,
     MedTime now, GError **error);
-gboolean med_store_revoke_tokens (MedStore *store, gint64 user_id,
-    const char *actor, GError **error);
 
-/* Web sessions with their CSRF synchroniser token (not audited; expired
- * sessions are purged when a new one is added). */
-gboolean med_store_add_session (MedStore *store, const char *hash,
-    gint64 user_id, const char *csrf, MedTime expires_at, GError **error);
 /* (transfer full); *csrf (optional) gets the session's CSRF token. */
 MedUser *med_store_session_user (MedStore *store, const char *hash, MedTime now,
     char **csrf, GError **error);
-gboolean med_store_delete_session (MedStore *store, const char *hash,
-    GError **error);
 
 /* Calendar-feed capability links (/feeds/<token>.ics). */
 typedef enum
@@ -742,27 +579,13 @@ typedef struct
 void med_feed_link_free (MedFeedLink *l);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedFeedLink, med_feed_link_free)
 
-gint64 med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind,
-    gint64 ref_id, const char *hash, MedTime expires_at, const char *actor,
-    GError **error);
 /* A live link (missing, revoked, expired: NOT_FOUND alike). */
 MedFeedLink *med_store_find_feed_link (MedStore *store, const char *hash,
     MedTime now, GError **error);
 GPtrArray *med_store_list_feed_links (MedStore *store, GError **error);
-gboolean med_store_revoke_feed_link (MedStore *store, gint64 id,
-    const char *actor, GError **error);
 
-/* Party join links (med_store_join_token) are derived, not stored;
- * revoking one records its booking and party. */
-gboolean med_store_revoke_join (MedStore *store, gint64 booking_id,
-    gint64 party_id, const char *actor, GError **error);
 gboolean med_store_join_revoked (MedStore *store, gint64 booking_id,
     gint64 party_id);
-/* Audits that a party's link was sent by hand ("join.send": party id,
- * channel, the outbox message; no number or address). */
-gboolean med_store_join_sent (MedStore *store, gint64 booking_id,
-    gint64 party_id, const char *channel, gint64 outbox_id, const char *actor,
-    GError **error);
 
 /* How many bookings of the case name the mediator, cancelled ones only
  * with include_cancelled; -1 on error. A fact for the access rule
@@ -771,8 +594,19 @@ gint med_store_count_mediator_bookings (MedStore *store, gint64 mediator_id,
     gint64 case_id, gboolean include_cancelled, GError **error);
 
 /* A number that changes whenever the store's data may have changed (a
- * commit by this connection or any other): the key of read caches. */
+ * commit by this connection or any other, seen as soon as that commit
+ * returned): the key of read caches; -1 when it cannot be read. SQLite:
+ * PRAGMA data_version and this connection's own changes. PostgreSQL: a
+ * row every writing transaction raises with its COMMIT (one small query
+ * per call); each writing transaction also sends NOTIFY medsched_data,
+ * which the first call LISTENs for and every call drains. */
 gint64 med_store_data_version (MedStore *store);
+/* The socket notifications arrive on (PostgreSQL, once
+ * med_store_data_version was called; it changes after a reconnection),
+ * for a main loop that wants to learn of other nodes' commits as they
+ * happen: when it is readable, call med_store_data_version (which reads
+ * them). -1 for SQLite. */
+int med_store_notify_fd (MedStore *store);
 
 /* ---- recordings of remote sessions (med-store-media.c) -------------------
  *
@@ -842,55 +676,21 @@ typedef struct
 
 void med_recording_log_free (MedRecordingLog *l);
 
-/* A new recording of a booking in state idle. Returns the id or 0. */
-gint64 med_store_add_recording (MedStore *store, gint64 booking_id,
-    MedRecordingRegime regime, const char *dir, const char *actor,
-    GError **error);
 /* (transfer full) */
 MedRecording *med_store_get_recording (MedStore *store, gint64 id,
     GError **error);
 /* booking_id 0 = all; MedRecording*, by id. (transfer full) */
 GPtrArray *med_store_list_recordings (MedStore *store, gint64 booking_id,
     GError **error);
-/* failure NULL keeps the stored one. Audited. */
-gboolean med_store_set_recording_state (MedStore *store, gint64 id,
-    MedRecordingState state, const char *failure, gint64 pid, const char *actor,
-    GError **error);
-/* State sealed with the manifest's head hash (audited, so a truncated
- * manifest can be told apart), duration and final file size. */
-gboolean med_store_seal_recording (MedStore *store, gint64 id,
-    const char *manifest, const char *head_hash, guint64 duration_ns,
-    guint64 bytes, const char *actor, GError **error);
-gboolean med_store_add_recording_segment (MedStore *store, gint64 recording_id,
-    guint idx, const char *file, const char *sha256, guint64 bytes,
-    guint64 duration_ns, GError **error);
 guint med_store_count_recording_segments (MedStore *store, gint64 recording_id,
     GError **error);
-/* The interruption log (detail: states and explanations, no personal
- * data). list returns MedRecordingLog*, oldest first. */
-gboolean med_store_log_recording (MedStore *store, gint64 recording_id,
-    MedRecordingEvent kind, const char *detail, GError **error);
 GPtrArray *med_store_list_recording_log (MedStore *store, gint64 recording_id,
     GError **error);
-/* A party's answer to being recorded (the party must belong to the
- * booking's case). Audited with the party id. */
-gboolean med_store_set_consent (MedStore *store, gint64 booking_id,
-    gint64 party_id, gboolean given, const char *actor, GError **error);
 /* *given: whether the party has given (and not withdrawn) its consent. */
 gboolean med_store_get_consent (MedStore *store, gint64 booking_id,
     gint64 party_id, gboolean *given, GError **error);
 /* *n_missing: parties of the booking's case without a given consent. */
 gboolean med_store_consent_complete (MedStore *store, gint64 booking_id,
     guint *n_missing, GError **error);
-/* Audits an access to a recording: what is "view", "export", "verify". */
-gboolean med_store_recording_access (MedStore *store, gint64 recording_id,
-    const char *what, const char *actor, GError **error);
-/* Retention per case kind in days (defaults in the migration). */
-gboolean med_store_set_retention (MedStore *store, MedCaseKind kind, gint days,
-    const char *actor, GError **error);
-/* Marks every ended recording past its case kind's retention purged
- * (audited), then deletes its files; rows stay. */
-gboolean med_store_purge_recordings (MedStore *store, const char *actor,
-    guint *n_purged, GError **error);
 
 G_END_DECLS

@@ -84,7 +84,8 @@ write_output (const char *path, const char *text, GError **error)
 
 /* The part of an e-mail address after '@' ("medsched.invalid" if none). */
 static MedCase *
-find_case_arg (MedStore *store, const char *arg, GError **error)
+find_case_arg (MedStore *store, gint64 centre_id, const char *arg,
+    GError **error)
 {
   gint64 id;
 
@@ -92,7 +93,7 @@ find_case_arg (MedStore *store, const char *arg, GError **error)
     return NULL;
   if (med_cli_parse_id (arg, &id))
     return med_store_get_case (store, id, error);
-  return med_store_find_case (store, arg, error);
+  return med_store_find_case (store, centre_id, arg, error);
 }
 
 /* ---- invite ----------------------------------------------------------- */
@@ -218,7 +219,7 @@ med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
     return med_cli_report (g_steal_pointer (&error));
   }
   if (kind == MED_FEED_KIND_CASE) {
-    if ((kase = find_case_arg (store, argv[2], &error)) == NULL)
+    if ((kase = find_case_arg (store, g->centre_id, argv[2], &error)) == NULL)
       return med_cli_report (g_steal_pointer (&error));
     id = kase->id;
   }
@@ -564,6 +565,7 @@ med_cli_cmd_outbox_retry (MedCliGlobal *g, int argc, char **argv)
   GOptionEntry entries[] = { { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
   if (!med_cli_parse_options ("MESSAGE_ID - requeue a failed message",
@@ -573,7 +575,7 @@ med_cli_cmd_outbox_retry (MedCliGlobal *g, int argc, char **argv)
   if (argc != 2 || !med_cli_parse_id (argv[1], &id))
     return usage_error ("outbox retry needs a numeric MESSAGE_ID");
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || !med_store_outbox_retry (store, id, g->now, g->actor, &error))
+      || !med_service_outbox_retry (store, &ctx, id, &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("outbox message %" G_GINT64_FORMAT " queued again\n", id);
   return EXIT_OK;
@@ -588,6 +590,7 @@ med_cli_cmd_reply_import (MedCliGlobal *g, int argc, char **argv)
   GOptionEntry entries[] = { { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autoptr (MedReply) reply = NULL;
   g_autofree char *data = NULL;
   gsize len = 0;
@@ -607,9 +610,9 @@ med_cli_cmd_reply_import (MedCliGlobal *g, int argc, char **argv)
     return med_cli_report (g_steal_pointer (&error));
   }
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || !med_store_apply_reply (store, reply->uid, reply->attendee,
+      || !med_service_apply_reply (store, &ctx, reply->uid, reply->attendee,
           med_partstat_to_string (reply->partstat), reply->sequence,
-          reply->dtstamp, g->actor, &booking, &error))
+          reply->dtstamp, &booking, &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("booking %" G_GINT64_FORMAT ": %s %s (SEQUENCE %d)\n", booking,
       reply->attendee, med_partstat_to_string (reply->partstat),
@@ -688,6 +691,7 @@ busy_import (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autoptr (MedCentre) centre = NULL;
   g_autoptr (GArray) busy = NULL;
   g_autofree char *data = NULL, *usage = NULL, *summary = NULL;
@@ -725,8 +729,7 @@ busy_import (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
     g_prefix_error (&error, "%s: ", argv[2]);
     return med_cli_report (g_steal_pointer (&error));
   }
-  if (!med_store_replace_external_busy (store, who, id, source, busy, g->actor,
-          &error))
+  if (!med_service_replace_busy (store, &ctx, who, id, source, busy, &error))
     return med_cli_report (g_steal_pointer (&error));
   a_text = med_time_format_local (a, centre->zone, "%Y-%m-%d");
   b_text = med_time_format_local (b, centre->zone, "%Y-%m-%d");
@@ -759,6 +762,7 @@ set_email (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
   if (!med_cli_parse_options ("ID [ADDR] - set the e-mail address",
@@ -771,7 +775,7 @@ set_email (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
     return usage_error ("%s email needs a numeric ID and ADDR (or --clear)",
         what);
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || !med_store_set_email (store, who, id, clear ? "" : argv[2], g->actor,
+      || !med_service_set_email (store, &ctx, who, id, clear ? "" : argv[2],
           &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("%s %" G_GINT64_FORMAT ": e-mail %s\n", what, id,
@@ -805,6 +809,7 @@ med_cli_cmd_booking_note (MedCliGlobal *g, int argc, char **argv)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autoptr (MedBooking) b = NULL;
   guint n = 0;
   gint64 id;
@@ -818,16 +823,8 @@ med_cli_cmd_booking_note (MedCliGlobal *g, int argc, char **argv)
   if (argc != 3 || !med_cli_parse_id (argv[1], &id))
     return usage_error ("booking note needs a numeric BOOKING id and TEXT");
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || !med_store_begin (store, &error))
+      || !med_service_set_note (store, &ctx, id, argv[2], notify, &n, &error))
     return med_cli_report (g_steal_pointer (&error));
-  if (!med_store_set_booking_note (store, id, argv[2], g->actor, &error)
-      || (notify
-          && !med_service_queue_invites (store, g->centre_id, id, NULL,
-              g->actor, &n, &error))
-      || !med_store_commit (store, &error)) {
-    med_store_rollback (store);
-    return med_cli_report (g_steal_pointer (&error));
-  }
   if ((b = med_store_get_booking (store, id, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
   printf ("booking %" G_GINT64_FORMAT ": note saved (SEQUENCE %d unchanged)",

@@ -547,6 +547,7 @@ med_cli_cmd_recording_verify (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedRecording) r = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autofree char *manifest = NULL;
   GstMedManifestInfo info = { 0 };
   gboolean ok;
@@ -559,7 +560,7 @@ med_cli_cmd_recording_verify (MedCliGlobal *g, int argc, char **argv)
     return code;
   if (r->state == MED_RECORDING_PURGED)
     return fail ("recording %" G_GINT64_FORMAT " was purged", r->id);
-  if (!med_store_recording_access (store, r->id, "verify", g->actor, &error))
+  if (!med_service_recording_access (store, &ctx, r->id, "verify", &error))
     return med_cli_report (g_steal_pointer (&error));
   manifest = g_build_filename (r->dir, "manifest.jsonl", NULL);
   if (!g_file_test (manifest, G_FILE_TEST_EXISTS))
@@ -602,6 +603,7 @@ med_cli_cmd_recording_export (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedRecording) r = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autoptr (GFile) src = NULL;
   g_autoptr (GFile) dst = NULL;
   g_autofree char *manifest = NULL;
@@ -629,7 +631,7 @@ med_cli_cmd_recording_export (MedCliGlobal *g, int argc, char **argv)
   src = g_file_new_for_path (info.final_file);
   dst = g_file_new_for_path (out);
   gst_med_manifest_info_clear (&info);
-  if (!med_store_recording_access (store, r->id, "export", g->actor, &error)
+  if (!med_service_recording_access (store, &ctx, r->id, "export", &error)
       || !g_file_copy (src, dst, G_FILE_COPY_NONE, NULL, NULL, NULL, &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("exported recording %" G_GINT64_FORMAT " to %s\n", r->id, out);
@@ -645,6 +647,7 @@ med_cli_cmd_recording_purge (MedCliGlobal *g, int argc, char **argv)
   GOptionEntry entries[] = { { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   guint n = 0;
   int code;
 
@@ -653,8 +656,7 @@ med_cli_cmd_recording_purge (MedCliGlobal *g, int argc, char **argv)
           &argc, &argv, &code))
     return code;
   store = med_cli_open_store (g, &error);
-  if (store == NULL
-      || !med_store_purge_recordings (store, g->actor, &n, &error))
+  if (store == NULL || !med_service_purge_recordings (store, &ctx, &n, &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("purged %u recording%s\n", n, n == 1 ? "" : "s");
   return EXIT_OK;
@@ -695,6 +697,7 @@ med_cli_cmd_consent (MedCliGlobal *g, int argc, char **argv)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   gint64 booking_id, party_id;
   int code;
 
@@ -708,7 +711,7 @@ med_cli_cmd_consent (MedCliGlobal *g, int argc, char **argv)
         "consent takes BOOKING PARTY_ID and one of --given, --refused");
   store = med_cli_open_store (g, &error);
   if (store == NULL
-      || !med_store_set_consent (store, booking_id, party_id, given, g->actor,
+      || !med_service_set_consent (store, &ctx, booking_id, party_id, given,
           &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("consent of party %" G_GINT64_FORMAT " for booking %" G_GINT64_FORMAT

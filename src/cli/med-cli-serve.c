@@ -468,6 +468,7 @@ med_cli_cmd_user_add (MedCliGlobal *g, int argc, char **argv)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autofree char *password = NULL;
   g_autoptr (MedMediator) mediator_row = NULL;
   MedUser u = { 0 };
@@ -500,7 +501,7 @@ med_cli_cmd_user_add (MedCliGlobal *g, int argc, char **argv)
           && (mediator_row
                  = med_store_get_mediator (store, u.mediator_id, &error))
               == NULL)
-      || (id = med_store_add_user (store, &u, g->actor, &error)) == 0) {
+      || (id = med_service_add_user (store, &ctx, &u, &error)) == 0) {
     g_free (u.password);
     return med_cli_report (g_steal_pointer (&error));
   }
@@ -520,6 +521,7 @@ med_cli_cmd_user_token (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedUser) u = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autofree char *secret = NULL, *hash = NULL;
 
   if (!med_cli_parse_options ("NAME - make an API bearer token",
@@ -535,8 +537,8 @@ med_cli_cmd_user_token (MedCliGlobal *g, int argc, char **argv)
   hash = med_http_hash_secret (secret);
   if ((store = med_cli_open_store (g, &error)) == NULL
       || (u = med_store_find_user (store, argv[1], &error)) == NULL
-      || med_store_add_token (store, u->id, hash,
-             days ? g->now + (MedTime) days * 86400 : 0, g->actor, &error)
+      || med_service_add_token (store, &ctx, u->id, hash,
+             days ? g->now + (MedTime) days * 86400 : 0, &error)
           == 0)
     return med_cli_report (g_steal_pointer (&error));
   printf ("%s\n", secret);
@@ -551,6 +553,7 @@ med_cli_cmd_user_revoke (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedUser) u = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
 
   if (!med_cli_parse_options ("NAME - revoke every API token of a user",
           "Revokes the user's bearer tokens.", entries, &argc, &argv, &code))
@@ -559,7 +562,7 @@ med_cli_cmd_user_revoke (MedCliGlobal *g, int argc, char **argv)
     return med_cli_usage ("user revoke-tokens needs NAME");
   if ((store = med_cli_open_store (g, &error)) == NULL
       || (u = med_store_find_user (store, argv[1], &error)) == NULL
-      || !med_store_revoke_tokens (store, u->id, g->actor, &error))
+      || !med_service_revoke_tokens (store, &ctx, u->id, &error))
     return med_cli_report (g_steal_pointer (&error));
   printf ("tokens of %s revoked\n", u->name);
   return EXIT_OK;
@@ -642,6 +645,7 @@ med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autofree char *secret = NULL, *hash = NULL, *base = NULL;
   MedFeedLinkKind kind;
   gint64 ref, id;
@@ -656,7 +660,7 @@ med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
     if (argc != 2 || !med_cli_parse_id (argv[1], &id))
       return med_cli_usage ("feed-link --revoke needs the link ID");
     if ((store = med_cli_open_store (g, &error)) == NULL
-        || !med_store_revoke_feed_link (store, id, g->actor, &error))
+        || !med_service_revoke_feed_link (store, &ctx, id, &error))
       return med_cli_report (g_steal_pointer (&error));
     printf ("feed link %" G_GINT64_FORMAT " revoked\n", id);
     return EXIT_OK;
@@ -670,7 +674,7 @@ med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
   secret = med_http_new_secret ();
   hash = med_http_hash_secret (secret);
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || (id = med_store_add_feed_link (store, kind, ref, hash, 0, g->actor,
+      || (id = med_service_add_feed_link (store, &ctx, kind, ref, hash, 0,
               &error))
           == 0)
     return med_cli_report (g_steal_pointer (&error));

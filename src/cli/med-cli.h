@@ -5,6 +5,7 @@
 #pragma once
 
 #include <medsched/med-model.h>
+#include <medsched/med-service.h>
 #include <medsched/med-store.h>
 
 #include <json-glib/json-glib.h>
@@ -68,6 +69,8 @@ gboolean med_cli_parse_options (const char *usage, const char *summary,
 MedStore *med_cli_open_store (MedCliGlobal *g, GError **error);
 /* A positive decimal id. */
 gboolean med_cli_parse_id (const char *s, gint64 *out);
+/* Who acts, when, for which centre: what the service is told. */
+MedServiceCtx med_cli_ctx (MedCliGlobal *g);
 
 /* ---- invites and calendar feeds (med-cli-ical.c) ------------------------- */
 

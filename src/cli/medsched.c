@@ -131,7 +131,7 @@ parse_id (const char *s, gint64 *out)
 
 /* A case by id or by number. */
 static MedCase *
-find_case (MedStore *store, const char *arg, GError **error)
+find_case (MedStore *store, gint64 centre_id, const char *arg, GError **error)
 {
   gint64 id;
 
@@ -139,7 +139,7 @@ find_case (MedStore *store, const char *arg, GError **error)
     return NULL;
   if (parse_id (arg, &id))
     return med_store_get_case (store, id, error);
-  return med_store_find_case (store, arg, error);
+  return med_store_find_case (store, centre_id, arg, error);
 }
 
 /* The helpers above, for the other command files (med-cli.h). */
@@ -174,6 +174,14 @@ med_cli_parse_id (const char *s, gint64 *out)
   return parse_id (s, out);
 }
 
+MedServiceCtx
+med_cli_ctx (MedCliGlobal *g)
+{
+  MedServiceCtx ctx = { g->now, g->actor, g->centre_id };
+
+  return ctx;
+}
+
 static gboolean
 parse_time_arg (const char *s, const char *zone, const char *what, MedTime *out,
     GError **error)
@@ -199,9 +207,9 @@ fmt_clock (MedTime t, const char *zone)
 
 /* ---- init ---- */
 
+/* Reads and parses one holiday notice file. */
 static gboolean
-import_calendar_file (MedStore *store, const char *path, const char *actor,
-    MedNotice **out, GError **error)
+parse_calendar_file (const char *path, MedNotice **out, GError **error)
 {
   g_autofree char *data = NULL;
   gsize len = 0;
@@ -222,18 +230,17 @@ import_calendar_file (MedStore *store, const char *path, const char *actor,
   if (!g_file_get_contents (path, &data, &len, error))
     return FALSE;
   n = med_ical_parse_notice (data, len, error);
-  if (n == NULL || !med_store_import_notice (store, n, actor, error)) {
+  if (n == NULL) {
     g_prefix_error (error, "%s: ", path);
     return FALSE;
   }
-  if (out)
-    *out = g_steal_pointer (&n);
+  *out = g_steal_pointer (&n);
   return TRUE;
 }
 
+/* Parses every *.ics of dir, in name order, into notices. */
 static gboolean
-import_calendar_dir (MedStore *store, const char *dir, const char *actor,
-    guint *count, GError **error)
+parse_calendar_dir (const char *dir, GPtrArray *notices, GError **error)
 {
   g_autoptr (GDir) d = g_dir_open (dir, 0, error);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
@@ -247,11 +254,12 @@ import_calendar_dir (MedStore *store, const char *dir, const char *actor,
   }
   g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
   for (guint i = 0; i < names->len; i++) {
-    if (!import_calendar_file (store, g_ptr_array_index (names, i), actor, NULL,
-            error))
+    MedNotice *n = NULL;
+
+    if (!parse_calendar_file (g_ptr_array_index (names, i), &n, error))
       return FALSE;
+    g_ptr_array_add (notices, n);
   }
-  *count = names->len;
   return TRUE;
 }
 
@@ -303,6 +311,9 @@ cmd_init (Global *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = med_centre_new_default ();
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) notices
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_notice_free);
+  MedServiceCtx ctx = med_cli_ctx (g);
   MedDayHours h;
   gint64 id;
   guint n_cal = 0;
@@ -391,31 +402,12 @@ cmd_init (Global *g, int argc, char **argv)
   store = use_clock (med_store_open (g->db, &error), g);
   if (store == NULL)
     return report (g_steal_pointer (&error));
-  if (!med_store_begin (store, &error))
+  if ((calendars && !parse_calendar_dir (calendars, notices, &error))
+      || (id = med_service_init_centre (store, &ctx, c, public_url, phone,
+              notices, &error))
+          == 0)
     return report (g_steal_pointer (&error));
-  {
-    g_autoptr (MedCentre) existing = med_store_get_centre (store, 1, NULL);
-
-    if (existing != NULL) {
-      med_store_rollback (store);
-      fprintf (stderr, "medsched: %s already holds centre “%s”\n", g->db,
-          existing->name);
-      return EXIT_FAILED;
-    }
-  }
-  id = med_store_add_centre (store, c, g->actor, &error);
-  if (id == 0
-      || (public_url
-          && !med_store_set_public_url (store, id, public_url, g->actor,
-              &error))
-      || (phone
-          && !med_store_set_centre_phone (store, id, phone, g->actor, &error))
-      || (calendars
-          && !import_calendar_dir (store, calendars, g->actor, &n_cal, &error))
-      || !med_store_commit (store, &error)) {
-    med_store_rollback (store);
-    return report (g_steal_pointer (&error));
-  }
+  n_cal = notices->len;
   printf ("created centre %" G_GINT64_FORMAT " “%s” (%s, layers %s) in %s", id,
       c->name, c->zone, c->layers, g->db);
   if (calendars)
@@ -446,6 +438,7 @@ cmd_room_add (Global *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedRoom) r = med_room_new ();
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
   if (!parse_options ("- add a room", "Registers a mediation room.", entries,
@@ -470,7 +463,7 @@ cmd_room_add (Global *g, int argc, char **argv)
   if (r->kind == MED_ROOM_KIND_REMOTE)
     r->features |= MED_ROOM_FEATURE_VIDEO;
   if ((store = open_store (g, &error)) == NULL
-      || (id = med_store_add_room (store, r, g->actor, &error)) == 0)
+      || (id = med_service_add_room (store, &ctx, r, &error)) == 0)
     return report (g_steal_pointer (&error));
   printf ("room %" G_GINT64_FORMAT "\n", id);
   return EXIT_OK;
@@ -563,6 +556,7 @@ cmd_mediator_add (Global *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedMediator) m = med_mediator_new ();
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
   if (!parse_options ("- add a mediator", "Registers a mediator.", entries,
@@ -582,16 +576,8 @@ cmd_mediator_add (Global *g, int argc, char **argv)
   m->centre_id = g->centre_id;
   m->daily_cap = cap;
   if ((store = open_store (g, &error)) == NULL
-      || !med_store_begin (store, &error))
+      || (id = med_service_add_mediator (store, &ctx, m, email, &error)) == 0)
     return report (g_steal_pointer (&error));
-  if ((id = med_store_add_mediator (store, m, g->actor, &error)) == 0
-      || (email
-          && !med_store_set_email (store, MED_STORE_PERSON_MEDIATOR, id, email,
-              g->actor, &error))
-      || !med_store_commit (store, &error)) {
-    med_store_rollback (store);
-    return report (g_steal_pointer (&error));
-  }
   printf ("mediator %" G_GINT64_FORMAT "\n", id);
   return EXIT_OK;
 }
@@ -607,6 +593,7 @@ cmd_mediator_leave (Global *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   MedTime a, b;
   gint64 id;
 
@@ -623,7 +610,7 @@ cmd_mediator_leave (Global *g, int argc, char **argv)
     return report (g_steal_pointer (&error));
   if (b <= a)
     return usage_error ("--to must be after --from");
-  if (!med_store_add_leave (store, id, a, b, g->actor, &error))
+  if (!med_service_add_leave (store, &ctx, id, a, b, &error))
     return report (g_steal_pointer (&error));
   printf ("leave recorded for mediator %" G_GINT64_FORMAT "\n", id);
   return EXIT_OK;
@@ -693,6 +680,7 @@ cmd_interpreter_add (Global *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedInterpreter) in = med_interpreter_new ();
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_auto (GStrv) parts = NULL;
   gint64 id;
 
@@ -718,16 +706,9 @@ cmd_interpreter_add (Global *g, int argc, char **argv)
   in->pairs = g_steal_pointer (&parts);
   in->centre_id = g->centre_id;
   if ((store = open_store (g, &error)) == NULL
-      || !med_store_begin (store, &error))
+      || (id = med_service_add_interpreter (store, &ctx, in, email, &error))
+          == 0)
     return report (g_steal_pointer (&error));
-  if ((id = med_store_add_interpreter (store, in, g->actor, &error)) == 0
-      || (email
-          && !med_store_set_email (store, MED_STORE_PERSON_INTERPRETER, id,
-              email, g->actor, &error))
-      || !med_store_commit (store, &error)) {
-    med_store_rollback (store);
-    return report (g_steal_pointer (&error));
-  }
   printf ("interpreter %" G_GINT64_FORMAT "\n", id);
   return EXIT_OK;
 }
@@ -835,6 +816,7 @@ cmd_case_add (Global *g, int argc, char **argv)
   g_autoptr (GPtrArray) parties
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
   if (!parse_options ("- take a case at intake",
@@ -878,7 +860,9 @@ cmd_case_add (Global *g, int argc, char **argv)
   k->urgent = urgent;
   k->duration_minutes = duration;
   k->summary = g_strdup (summary);
-  if ((id = med_store_add_case (store, k, parties, g->actor, &error)) == 0)
+  if ((id = med_service_intake (store, &ctx, k, parties, MED_DEPARTMENT_NONE,
+           &error))
+      == 0)
     return report (g_steal_pointer (&error));
   printf ("case %" G_GINT64_FORMAT " %s\n", id, k->number);
   return EXIT_OK;
@@ -898,6 +882,7 @@ cmd_case_dispatch (Global *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCase) k = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   MedDepartment d;
 
   if (!parse_options ("CASE - dispatch a case to a department",
@@ -911,9 +896,8 @@ cmd_case_dispatch (Global *g, int argc, char **argv)
   if (d == MED_DEPARTMENT_NONE)
     return usage_error ("choose a department");
   if ((store = open_store (g, &error)) == NULL
-      || (k = find_case (store, argv[1], &error)) == NULL
-      || !med_store_set_case_status (store, k->id, MED_CASE_STATUS_DISPATCHED,
-          d, g->actor, &error))
+      || (k = find_case (store, g->centre_id, argv[1], &error)) == NULL
+      || !med_service_dispatch (store, &ctx, k->id, d, &error))
     return report (g_steal_pointer (&error));
   printf ("case %s dispatched to %s\n", k->number, dept);
   return EXIT_OK;
@@ -927,6 +911,7 @@ cmd_case_status (Global *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCase) k = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   MedCaseStatus to;
 
   if (!parse_options ("CASE STATUS - change a case's state",
@@ -939,9 +924,8 @@ cmd_case_status (Global *g, int argc, char **argv)
   if (!med_case_status_from_string (argv[2], &to, &error))
     return report (g_steal_pointer (&error));
   if ((store = open_store (g, &error)) == NULL
-      || (k = find_case (store, argv[1], &error)) == NULL
-      || !med_store_set_case_status (store, k->id, to, MED_DEPARTMENT_NONE,
-          g->actor, &error))
+      || (k = find_case (store, g->centre_id, argv[1], &error)) == NULL
+      || !med_service_set_case_status (store, &ctx, k->id, to, &error))
     return report (g_steal_pointer (&error));
   printf ("case %s: %s → %s\n", k->number,
       med_case_status_to_string (k->status), argv[2]);
@@ -1007,7 +991,7 @@ cmd_case_show (Global *g, int argc, char **argv)
     return usage_error ("case show needs CASE");
   if ((store = open_store (g, &error)) == NULL
       || (c = load_centre (store, g, &error)) == NULL
-      || (k = find_case (store, argv[1], &error)) == NULL
+      || (k = find_case (store, g->centre_id, argv[1], &error)) == NULL
       || (parties = med_store_list_parties (store, k->id, &error)) == NULL
       || (bookings = med_store_list_case_bookings (store, k->id, &error))
           == NULL
@@ -1186,13 +1170,6 @@ load_names (MedStore *store, Global *g, Names *n, GError **error)
       != NULL;
 }
 
-static MedServiceCtx
-service_ctx (Global *g)
-{
-  MedServiceCtx ctx = { g->now, g->actor, g->centre_id };
-
-  return ctx;
-}
 
 static void
 print_slots (Names *n, GPtrArray *slots, gboolean json)
@@ -1275,7 +1252,7 @@ cmd_slots (Global *g, int argc, char **argv)
   g_autoptr (MedCase) kase = NULL;
   g_autoptr (GPtrArray) slots = NULL;
   g_autoptr (GError) error = NULL;
-  MedServiceCtx ctx = service_ctx (g);
+  MedServiceCtx ctx = med_cli_ctx (g);
   MedTime not_before = 0;
 
   if (!parse_options ("CASE - earliest feasible slots for a case",
@@ -1289,7 +1266,7 @@ cmd_slots (Global *g, int argc, char **argv)
     return usage_error ("--count must be 1–50, --duration 15–480 minutes");
   if ((store = open_store (g, &error)) == NULL
       || !load_names (store, g, &names, &error)
-      || (kase = find_case (store, argv[1], &error)) == NULL
+      || (kase = find_case (store, g->centre_id, argv[1], &error)) == NULL
       || (from
           && !parse_time_arg (from, names.centre->zone, "--from", &not_before,
               &error))
@@ -1347,7 +1324,7 @@ cmd_book (Global *g, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (MedSlot) slot = NULL;
   g_autoptr (MedBooking) saved = NULL;
-  MedServiceCtx ctx = service_ctx (g);
+  MedServiceCtx ctx = med_cli_ctx (g);
   MedSlot manual;
   gint64 id;
 
@@ -1364,7 +1341,7 @@ cmd_book (Global *g, int argc, char **argv)
     return usage_error ("--room, --mediator and --interpreter need --at");
   if ((store = open_store (g, &error)) == NULL
       || !load_names (store, g, &names, &error)
-      || (kase = find_case (store, argv[1], &error)) == NULL
+      || (kase = find_case (store, g->centre_id, argv[1], &error)) == NULL
       || (at != NULL
           && !parse_manual_slot (names.centre->zone, at, room, mediator, interp,
               TRUE, &manual, &error))
@@ -1408,7 +1385,7 @@ cmd_reschedule (Global *g, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (MedBooking) moved = NULL;
   g_autoptr (MedSlot) slot = NULL;
-  MedServiceCtx ctx = service_ctx (g);
+  MedServiceCtx ctx = med_cli_ctx (g);
   MedSlot manual;
   gint64 id;
 
@@ -1449,7 +1426,7 @@ cmd_cancel (Global *g, int argc, char **argv)
   GOptionEntry entries[] = { { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
-  MedServiceCtx ctx = service_ctx (g);
+  MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
   if (!parse_options ("BOOKING - cancel a session",
@@ -1522,7 +1499,7 @@ cmd_schedule (Global *g, int argc, char **argv)
   g_autoptr (GPtrArray) all = NULL;
   g_autoptr (MedPlan) plan = NULL;
   g_autoptr (GError) error = NULL;
-  MedServiceCtx ctx = service_ctx (g);
+  MedServiceCtx ctx = med_cli_ctx (g);
   gint y, m, d;
   guint booked = 0;
 
@@ -1801,6 +1778,9 @@ cmd_calendar_import (Global *g, int argc, char **argv)
   GOptionEntry entries[] = { { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) notices
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_notice_free);
+  MedServiceCtx ctx = med_cli_ctx (g);
 
   if (!parse_options ("FILE.ics… - load holiday notices",
           "Loads published holiday notices (national, region, city or "
@@ -1809,22 +1789,21 @@ cmd_calendar_import (Global *g, int argc, char **argv)
     return code;
   if (argc < 2)
     return usage_error ("calendar import needs FILE.ics");
-  if ((store = open_store (g, &error)) == NULL
-      || !med_store_begin (store, &error))
-    return report (g_steal_pointer (&error));
   for (int i = 1; i < argc; i++) {
-    g_autoptr (MedNotice) n = NULL;
+    MedNotice *n = NULL;
 
-    if (!import_calendar_file (store, argv[i], g->actor, &n, &error)) {
-      med_store_rollback (store);
+    if (!parse_calendar_file (argv[i], &n, &error))
       return report (g_steal_pointer (&error));
-    }
+    g_ptr_array_add (notices, n);
+  }
+  if ((store = open_store (g, &error)) == NULL
+      || !med_service_import_notices (store, &ctx, notices, &error))
+    return report (g_steal_pointer (&error));
+  for (guint i = 0; i < notices->len; i++) {
+    MedNotice *n = g_ptr_array_index (notices, i);
+
     printf ("imported %s %d: %s (%u days)\n", n->jurisdiction, n->year,
         n->title, n->days->len);
-  }
-  if (!med_store_commit (store, &error)) {
-    med_store_rollback (store);
-    return report (g_steal_pointer (&error));
   }
   return EXIT_OK;
 }
@@ -1900,6 +1879,7 @@ cmd_import (Global *g, int argc, char **argv)
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (MedImportDoc) doc = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
   g_autofree char *data = NULL;
   gsize len = 0;
   guint nr = 0, nm = 0, ni = 0, nc = 0;
@@ -1930,8 +1910,7 @@ cmd_import (Global *g, int argc, char **argv)
     if (k->intake_at == 0)
       k->intake_at = g->now;
   }
-  if (!med_store_import_doc (store, g->centre_id, doc, g->actor, &nr, &nm, &ni,
-          &nc, &error))
+  if (!med_service_import_doc (store, &ctx, doc, &nr, &nm, &ni, &nc, &error))
     return report (g_steal_pointer (&error));
   printf ("imported %u rooms, %u mediators, %u interpreters, %u cases\n", nr,
       nm, ni, nc);
@@ -2086,8 +2065,8 @@ cmd_restore (Global *g, int argc, char **argv)
     target = g_strdup (g->db);
   if (anchor_arg != NULL && !read_anchor_arg (anchor_arg, &anchor, &error))
     return report (g_steal_pointer (&error));
-  if (!med_store_restore (argv[1], target, anchor_arg ? &anchor : NULL, g->now,
-          &r, &error))
+  if (!med_service_restore (argv[1], target, anchor_arg ? &anchor : NULL,
+          g->now, &r, &error))
     return report (g_steal_pointer (&error));
   printf (
       "restored %s to %s: integrity, overlaps and the audit chain (%" G_GINT64_FORMAT
@@ -2153,6 +2132,35 @@ cmd_report_same_day (Global *g, int argc, char **argv)
 }
 
 static int
+cmd_store_copy (Global *g, int argc, char **argv)
+{
+  int code = 0;
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *head = NULL;
+  MedStoreCopy c = { 0 };
+
+  if (!parse_options ("FROM TO - move every row to another database",
+          "Copies the store FROM (a file, sqlite:FILE or postgresql://…) "
+          "into TO: a new file or an empty PostgreSQL database. Ids, the "
+          "audit chain, users, tokens, the outbox and recording rows move "
+          "as they are; the copy is checked (overlaps, audit chain ending "
+          "where the source's ends) before it is committed, else nothing is "
+          "written.",
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc != 3)
+    return usage_error ("store copy needs FROM and TO");
+  if (!med_service_store_copy (argv[1], argv[2], &c, &error))
+    return report (g_steal_pointer (&error));
+  head = med_audit_anchor_to_string (&c.head);
+  printf ("copied %" G_GINT64_FORMAT " rows (%" G_GINT64_FORMAT
+          " audit rows, chain verified, head %s)\n",
+      c.rows, c.audit_rows, head);
+  return EXIT_OK;
+}
+
+static int
 cmd_check (Global *g, int argc, char **argv)
 {
   int code = 0;
@@ -2161,8 +2169,9 @@ cmd_check (Global *g, int argc, char **argv)
   g_autoptr (GError) error = NULL;
 
   if (!parse_options ("- check the database",
-          "Runs SQLite's integrity check and looks for overlapping "
-          "bookings.",
+          "Runs the database's integrity checks (SQLite's integrity and "
+          "foreign key checks; PostgreSQL's exclusion constraints) and "
+          "looks for overlapping bookings.",
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
@@ -2188,6 +2197,7 @@ cmd_centre_set (Global *g, int argc, char **argv)
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
 
   if (!parse_options ("- change the centre's telephone or public URL",
           "Sets the telephone shown to parties (on the page of a link that "
@@ -2200,18 +2210,9 @@ cmd_centre_set (Global *g, int argc, char **argv)
   if (phone == NULL && public_url == NULL)
     return usage_error ("centre set needs --phone or --public-url");
   if ((store = open_store (g, &error)) == NULL
-      || !med_store_begin (store, &error))
+      || !med_service_set_centre_contact (store, &ctx, phone, public_url,
+          &error))
     return report (g_steal_pointer (&error));
-  if ((phone
-          && !med_store_set_centre_phone (store, g->centre_id, phone, g->actor,
-              &error))
-      || (public_url
-          && !med_store_set_public_url (store, g->centre_id, public_url,
-              g->actor, &error))
-      || !med_store_commit (store, &error)) {
-    med_store_rollback (store);
-    return report (g_steal_pointer (&error));
-  }
   printf ("centre %" G_GINT64_FORMAT ":%s%s%s%s\n", g->centre_id,
       phone ? " telephone " : "", phone ? (*phone ? "set" : "removed") : "",
       public_url ? " public URL " : "", public_url ? "set" : "");
@@ -2273,6 +2274,8 @@ static const Command commands[] = {
   { "report", "same-day", cmd_report_same_day,
       "share of cases settled on intake day" },
   { "check", NULL, cmd_check, "integrity and overlap check" },
+  { "store", "copy", cmd_store_copy,
+      "move every row to another database (SQLite, PostgreSQL)" },
   { "serve", NULL, med_cli_cmd_serve, "run the HTTP server (API, pages)" },
   { "user", "add", med_cli_cmd_user_add,
       "add a user (admin, clerk, mediator)" },
@@ -2308,7 +2311,7 @@ static void
 print_usage (FILE *out)
 {
   fprintf (out,
-      "Usage: medsched [--db PATH] [--centre ID] [--now YYYY-MM-DDTHH:MM] "
+      "Usage: medsched [--db FILE|URL] [--centre ID] [--now YYYY-MM-DDTHH:MM] "
       "[--actor NAME] COMMAND [ARGS]\n\n"
       "Schedules a court mediation centre's rooms, mediators and "
       "interpreters.\n\nCommands:\n");
@@ -2320,7 +2323,9 @@ print_usage (FILE *out)
   }
   fprintf (out,
       "\nEach command takes --help. The database defaults to "
-      "$MEDSCHED_DB or ./medsched.db;\n--now (or $MEDSCHED_NOW) fixes the "
+      "$MEDSCHED_DB or ./medsched.db;\nit is a SQLite file (FILE or "
+      "sqlite:FILE) or a PostgreSQL database\n(postgresql://…).\n"
+      "--now (or $MEDSCHED_NOW) fixes the "
       "current time, in the centre's zone.\n"
       "Exit status: 0 done, 1 failed, 2 usage error, 3 booking conflict.\n");
 }
@@ -2385,7 +2390,9 @@ main (int argc, char **argv)
   if (g.now_text != NULL) {
     /* --now is centre-local; the zone comes from the store when it exists,
      * else the default zone. */
-    g_autoptr (MedStore) probe = g_file_test (g.db, G_FILE_TEST_EXISTS)
+    const char *file = g_str_has_prefix (g.db, "sqlite:") ? g.db + 7 : g.db;
+    g_autoptr (MedStore) probe = !med_store_url_is_file (g.db)
+            || g_file_test (file, G_FILE_TEST_EXISTS)
         ? med_store_open_existing (g.db, NULL)
         : NULL;
     g_autoptr (MedCentre) c

@@ -139,6 +139,7 @@ api_resource_add (MedReq *r, const char *what)
   g_autoptr (GBytes) body = NULL;
   g_autoptr (MedImportDoc) doc = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
+  MedServiceCtx ctx = med_http_service_ctx (r);
   const char *zone = zone_of (r);
   gint64 centre = r->srv->cfg.centre_id;
   gint64 id = 0;
@@ -158,7 +159,7 @@ api_resource_add (MedReq *r, const char *what)
     MedRoom *x = g_ptr_array_index (doc->rooms, 0);
 
     x->centre_id = centre;
-    if ((id = med_store_add_room (r->srv->store, x, r->actor, &error)) != 0) {
+    if ((id = med_service_add_room (r->srv->store, &ctx, x, &error)) != 0) {
       x->id = id;
       med_http_json_add_room (b, x);
     }
@@ -166,7 +167,7 @@ api_resource_add (MedReq *r, const char *what)
     MedMediator *x = g_ptr_array_index (doc->mediators, 0);
 
     x->centre_id = centre;
-    if ((id = med_store_add_mediator (r->srv->store, x, r->actor, &error))
+    if ((id = med_service_add_mediator (r->srv->store, &ctx, x, NULL, &error))
         != 0) {
       x->id = id;
       med_http_json_add_mediator (b, x, zone);
@@ -175,7 +176,8 @@ api_resource_add (MedReq *r, const char *what)
     MedInterpreter *x = g_ptr_array_index (doc->interpreters, 0);
 
     x->centre_id = centre;
-    if ((id = med_store_add_interpreter (r->srv->store, x, r->actor, &error))
+    if ((id = med_service_add_interpreter (r->srv->store, &ctx, x, NULL,
+             &error))
         != 0) {
       x->id = id;
       med_http_json_add_interpreter (b, x);
@@ -191,7 +193,8 @@ api_resource_add (MedReq *r, const char *what)
       med_http_reply_error (r, 422, "invalid", "deadline: in the past");
       return;
     }
-    if ((id = med_store_add_case (r->srv->store, k, parties, r->actor, &error))
+    if ((id = med_service_intake (r->srv->store, &ctx, k, parties,
+             MED_DEPARTMENT_NONE, &error))
         != 0) {
       g_autoptr (MedCase) saved
           = med_store_get_case (r->srv->store, id, &error);
@@ -398,6 +401,7 @@ api_case_dispatch (MedReq *r, MedCase *k)
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (GError) error = NULL;
   const char *dept = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
   MedDepartment d;
 
   if (!state_change (r, MED_ROLES_OFFICE) || (root = body_object (r)) == NULL)
@@ -414,8 +418,7 @@ api_case_dispatch (MedReq *r, MedCase *k)
     med_http_reply_error (r, 422, "invalid", "department: choose one");
     return;
   }
-  if (!med_store_set_case_status (r->srv->store, k->id,
-          MED_CASE_STATUS_DISPATCHED, d, r->actor, &error)) {
+  if (!med_service_dispatch (r->srv->store, &ctx, k->id, d, &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
@@ -429,6 +432,7 @@ api_case_status (MedReq *r, MedCase *k)
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (GError) error = NULL;
   const char *word = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
   MedCaseStatus to;
 
   if (!state_change (r, MED_ROLES_STAFF) || (root = body_object (r)) == NULL)
@@ -441,16 +445,8 @@ api_case_status (MedReq *r, MedCase *k)
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
-  /* Dispatching names a department and scheduling goes through bookings:
-   * neither is a plain status change. */
-  if (to == MED_CASE_STATUS_DISPATCHED || to == MED_CASE_STATUS_SCHEDULED
-      || to == MED_CASE_STATUS_INTAKE) {
-    med_http_reply_error (r, 422, "transition",
-        "status: use /dispatch or a booking for %s", word);
-    return;
-  }
-  if (!med_store_set_case_status (r->srv->store, k->id, to, MED_DEPARTMENT_NONE,
-          r->actor, &error)) {
+  /* dispatched, scheduled and intake: 422 "transition" from the service */
+  if (!med_service_set_case_status (r->srv->store, &ctx, k->id, to, &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
@@ -1149,11 +1145,16 @@ static void
 api_booking_link_revoke (MedReq *r, MedBooking *bk, const char *party_text)
 {
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
   gint64 party;
 
   if (!link_change (r, party_text, &party))
     return;
-  if (!med_store_revoke_join (r->srv->store, bk->id, party, r->actor, &error)) {
+  if (!med_http_parse_id (party_text, &party)) {
+    med_http_reply_error (r, 404, "not_found", "no such party");
+    return;
+  }
+  if (!med_service_revoke_join (r->srv->store, &ctx, bk->id, party, &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
@@ -1479,6 +1480,8 @@ api_calendars (MedReq *r)
   } else if (IS (r, POST)) {
     g_autoptr (GBytes) body = NULL;
     g_autoptr (MedNotice) n = NULL;
+    g_autoptr (GPtrArray) one = g_ptr_array_new ();
+    MedServiceCtx ctx = med_http_service_ctx (r);
     gsize len = 0;
     const char *data;
 
@@ -1486,11 +1489,15 @@ api_calendars (MedReq *r)
         || !body_bytes (r, "text/calendar", &body))
       return;
     data = g_bytes_get_data (body, &len);
-    if (len == 0 || (n = med_ical_parse_notice (data, len, &error)) == NULL
-        || !med_store_import_notice (r->srv->store, n, r->actor, &error)) {
+    if (len == 0 || (n = med_ical_parse_notice (data, len, &error)) == NULL) {
       if (error == NULL)
         g_set_error_literal (&error, MED_HTTP_ERROR, MED_HTTP_ERROR_BAD_REQUEST,
             "the calendar is empty");
+      med_http_reply_gerror (r, g_steal_pointer (&error));
+      return;
+    }
+    g_ptr_array_add (one, n);
+    if (!med_service_import_notices (r->srv->store, &ctx, one, &error)) {
       med_http_reply_gerror (r, g_steal_pointer (&error));
       return;
     }
@@ -1517,6 +1524,7 @@ api_import (MedReq *r)
   g_autoptr (GBytes) body = NULL;
   g_autoptr (MedImportDoc) doc = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
+  MedServiceCtx ctx = med_http_service_ctx (r);
   guint nr = 0, nm = 0, ni = 0, nc = 0;
   gsize len = 0;
   const char *data;
@@ -1544,8 +1552,8 @@ api_import (MedReq *r)
     if (k->intake_at == 0)
       k->intake_at = r->now;
   }
-  if (!med_store_import_doc (r->srv->store, r->srv->cfg.centre_id, doc,
-          r->actor, &nr, &nm, &ni, &nc, &error)) {
+  if (!med_service_import_doc (r->srv->store, &ctx, doc, &nr, &nm, &ni, &nc,
+          &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
@@ -1622,6 +1630,7 @@ api_feed_links (MedReq *r)
   if (!med_http_require (r, MED_ROLES_OFFICE))
     return;
   if (r->n_seg == 5 && strcmp (r->seg[4], "revoke") == 0) {
+    MedServiceCtx ctx = med_http_service_ctx (r);
     gint64 id;
 
     if (!IS (r, POST)) {
@@ -1634,7 +1643,7 @@ api_feed_links (MedReq *r)
       med_http_reply_error (r, 404, "not_found", "no such feed link");
       return;
     }
-    if (!med_store_revoke_feed_link (r->srv->store, id, r->actor, &error)) {
+    if (!med_service_revoke_feed_link (r->srv->store, &ctx, id, &error)) {
       med_http_reply_gerror (r, g_steal_pointer (&error));
       return;
     }
@@ -1662,6 +1671,7 @@ api_feed_links (MedReq *r)
     static const char *const allowed[] = { "kind", "ref_id", NULL };
     g_autoptr (JsonNode) root = NULL;
     g_autofree char *secret = NULL, *hash = NULL, *path = NULL;
+    MedServiceCtx ctx = med_http_service_ctx (r);
     const char *kind_word = NULL;
     MedFeedLinkKind kind;
     gint64 ref = 0, id;
@@ -1680,7 +1690,7 @@ api_feed_links (MedReq *r)
     }
     secret = med_http_new_secret ();
     hash = med_http_hash_secret (secret);
-    id = med_store_add_feed_link (r->srv->store, kind, ref, hash, 0, r->actor,
+    id = med_service_add_feed_link (r->srv->store, &ctx, kind, ref, hash, 0,
         &error);
     if (id == 0) {
       med_http_reply_gerror (r, g_steal_pointer (&error));

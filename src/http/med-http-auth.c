@@ -725,9 +725,10 @@ login_verified_cb (GObject *source, GAsyncResult *res, gpointer data)
     g_autofree char *hash = med_http_hash_secret (sid);
     g_autofree char *csrf = med_http_new_secret ();
     gint64 ttl = (gint64) j->srv->cfg.session_hours * 3600;
+    MedServiceCtx ctx = med_http_service_ctx (&r);
 
-    if (!med_store_add_session (j->srv->store, hash, u->id, csrf, r.now + ttl,
-            &error)) {
+    if (!med_service_start_session (j->srv->store, &ctx, hash, u->id, csrf,
+            r.now + ttl, &error)) {
       med_http_reply_gerror (&r, g_steal_pointer (&error));
     } else {
       med_http_note_user (j->msg, u);
@@ -819,6 +820,7 @@ med_http_logout_post (MedReq *r)
 {
   g_autoptr (GHashTable) form = med_http_request_form (r);
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
 
   if (form == NULL)
     return;
@@ -828,7 +830,7 @@ med_http_logout_post (MedReq *r)
   }
   if (!med_http_check_csrf (r, form))
     return;
-  if (!med_store_delete_session (r->srv->store, r->session_hash, &error)) {
+  if (!med_service_end_session (r->srv->store, &ctx, r->session_hash, &error)) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }

@@ -248,6 +248,15 @@ med_http_status_for_error (const GError *e, const char **code)
       case MED_STORE_ERROR_BUSY:
         *code = "busy";
         return 503;
+      case MED_STORE_ERROR_UNAVAILABLE:
+        /* the database is failing over or out of reach: try again */
+        *code = "unavailable";
+        return 503;
+      case MED_STORE_ERROR_UNCERTAIN:
+        /* the connection went during COMMIT: it may have happened, so
+         * look before trying again */
+        *code = "uncertain";
+        return 503;
       case MED_STORE_ERROR_INVALID:
         *code = "invalid";
         return 422;

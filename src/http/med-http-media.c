@@ -37,6 +37,7 @@
 #include <medsched/med-media.h>
 #endif
 
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -259,8 +260,9 @@ static gboolean
 audit_access (MedReq *r, gint64 recording_id, const char *what)
 {
   g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
 
-  if (med_store_recording_access (r->srv->store, recording_id, what, r->actor,
+  if (med_service_recording_access (r->srv->store, &ctx, recording_id, what,
           &error))
     return TRUE;
   med_http_reply_gerror (r, g_steal_pointer (&error));
@@ -897,18 +899,25 @@ stop_job (Job *j, const char *why)
         = g_timeout_add_seconds (STOP_ABORT_SECONDS, stop_timed_out_cb, j);
 }
 
-/* <media-dir>/booking-<id>-<n>, the first n not used yet. (transfer full) */
+/* <media-dir>/booking-<id>-<n>, the first n whose directory this call
+ * creates: creating it is the claim, so nodes sharing the media directory
+ * (docs/scale.md) never write into the same one. NULL with errno set when
+ * the media directory cannot be written. (transfer full) */
 static char *
 next_dir (const char *root, gint64 booking_id)
 {
+  if (g_mkdir_with_parents (root, 0750) != 0)
+    return NULL;
   for (guint n = 1;; n++) {
     g_autofree char *leaf
         = g_strdup_printf ("booking-%" G_GINT64_FORMAT "-%u", booking_id, n);
     char *dir = g_build_filename (root, leaf, NULL);
 
-    if (!g_file_test (dir, G_FILE_TEST_EXISTS))
+    if (g_mkdir (dir, 0750) == 0)
       return dir;
     g_free (dir);
+    if (errno != EEXIST)
+      return NULL;
   }
 }
 
@@ -958,6 +967,16 @@ start_job (MedHttpMedia *m, Job *j, const MedBooking *bk,
   }
   root = g_canonicalize_filename (srv->cfg.media_dir, NULL);
   dir = next_dir (root, bk->id);
+  if (dir == NULL) {
+    int e = errno;
+
+    j->failures++;
+    j->retry_at = media_now (m)
+        + MIN (RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS << MIN (j->failures, 5));
+    g_warning ("booking %" G_GINT64_FORMAT ": cannot record in %s: %s", bk->id,
+        root, g_strerror (e));
+    return;
+  }
   cfg.booking_id = bk->id;
   cfg.dir = dir;
   cfg.inputs = (const char *const *) ri->inputs;

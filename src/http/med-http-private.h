@@ -46,6 +46,10 @@ struct _MedHttpServer
   MedCentre *centre; /* cached with the same version */
   GHashTable *users; /* "<token hash>:<minute>" → MedUser* (same version) */
   GHashTable *links; /* "<feed hash>:<minute>" → MedFeedLink* */
+  /* PostgreSQL: other nodes' commits arrive on this socket (watched) */
+  int notify_fd;
+  guint notify_watch;
+  guint notify_rearm_id; /* once a second: the socket after a reconnection */
   /* client connections (med-http-conn.c): remote GSocketAddress* (the
    * object libsoup's messages return) → Conn* */
   GHashTable *conns;

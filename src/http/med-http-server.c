@@ -12,7 +12,9 @@
  * bytes is cut off.
  *
  * Everything runs on the main thread with one MedStore: SQLite work per
- * request is short, and a busy database answers 503. */
+ * request is short, and a busy database answers 503. The read caches hold
+ * while the store's data version stays; on PostgreSQL the version moves
+ * with every node's commits, read from the store's socket as they arrive. */
 #define G_LOG_DOMAIN "medsched-http"
 
 #include "med-http-private.h"
@@ -24,6 +26,8 @@
 #endif
 
 #include <string.h>
+
+#include <glib-unix.h>
 
 /* clang-format off */
 G_DEFINE_QUARK (med-http-error-quark, med_http_error)
@@ -317,6 +321,54 @@ med_http_cache_check (MedHttpServer *srv)
   g_hash_table_remove_all (srv->users);
   g_hash_table_remove_all (srv->links);
   g_clear_pointer (&srv->centre, med_centre_free);
+}
+
+/* On PostgreSQL every commit, this node's or another's, is a notification
+ * on the store's socket (med_store_notify_fd). Reading them as they come
+ * drops the caches at once, and an idle node never leaves them queued on
+ * the database. After a lost connection the socket is another one: it is
+ * looked for again every second. SQLite has no socket: the check before
+ * each cached read (med_http_cache_check) is all. */
+static gboolean
+notify_readable_cb (gint fd, GIOCondition cond, gpointer data)
+{
+  MedHttpServer *srv = data;
+
+  med_http_cache_check (srv);
+  if ((cond & (G_IO_HUP | G_IO_ERR | G_IO_NVAL)) == 0
+      && med_store_notify_fd (srv->store) == fd)
+    return G_SOURCE_CONTINUE;
+  srv->notify_watch = 0;
+  srv->notify_fd = -1;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+watch_notify_cb (gpointer data)
+{
+  MedHttpServer *srv = data;
+  int fd = med_store_notify_fd (srv->store);
+
+  if (srv->notify_watch != 0 && fd == srv->notify_fd)
+    return G_SOURCE_CONTINUE;
+  if (srv->notify_watch != 0)
+    g_source_remove (srv->notify_watch);
+  srv->notify_watch = 0;
+  srv->notify_fd = fd;
+  if (fd >= 0)
+    srv->notify_watch = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+        notify_readable_cb, srv);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+watch_notify (MedHttpServer *srv)
+{
+  srv->notify_fd = -1;
+  if (med_store_notify_fd (srv->store) < 0)
+    return; /* SQLite */
+  watch_notify_cb (srv);
+  srv->notify_rearm_id = g_timeout_add_seconds (1, watch_notify_cb, srv);
 }
 
 MedCached *
@@ -1204,6 +1256,7 @@ med_http_server_listen (MedHttpServer *srv, GError **error)
   /* we accept, libsoup serves (med-http-conn.c) */
   if (!med_http_conns_listen (srv, error))
     return FALSE;
+  watch_notify (srv);
   return med_http_media_start (srv, error);
 }
 
@@ -1305,6 +1358,10 @@ med_http_server_free (MedHttpServer *srv)
     g_source_remove (srv->grace_id);
   if (srv->stop_idle)
     g_source_remove (srv->stop_idle);
+  if (srv->notify_watch)
+    g_source_remove (srv->notify_watch);
+  if (srv->notify_rearm_id)
+    g_source_remove (srv->notify_rearm_id);
 
   med_http_conns_free (srv);
   if (srv->soup != NULL) {

@@ -1,6 +1,9 @@
 /* med-http-signal.c — WebSocket signalling for WebRTC calls
  * (docs/webrtc.md): /ws/join/<token> for parties, /ws/console/<booking>
- * for mediators, clerks and admins.
+ * for mediators, clerks and admins. A party's URL may name its booking
+ * (?b=<booking>, as the join page does) for nginx to route every socket of
+ * a booking to the node holding its call (deploy/nginx-cluster.conf); a b=
+ * that is not the link's booking is refused like an unknown link.
  *
  * The upgrade is authorised before it happens: a plain handler on /ws runs
  * first (libsoup calls it before the WebSocket handshake) and answers
@@ -846,8 +849,12 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
       return;
     }
     actor = g_strdup_printf ("party:%" G_GINT64_FORMAT, c->ref_id);
-    ok = med_store_set_consent (srv->store, cc->booking_id, c->ref_id, given,
-        actor, &err);
+    {
+      MedServiceCtx ctx = { med_http_now (srv), actor, srv->cfg.centre_id };
+
+      ok = med_service_set_consent (srv->store, &ctx, cc->booking_id, c->ref_id,
+          given, &err);
+    }
     if (ok) {
       /* Everyone's state: the console shows each party's answer. */
       GHashTableIter it;
@@ -1232,7 +1239,8 @@ origin_ok (MedHttpServer *srv, SoupServerMessage *msg, gboolean required)
 }
 
 static Auth *
-auth_party (MedHttpServer *srv, SoupServerMessage *msg, const char *token)
+auth_party (MedHttpServer *srv, SoupServerMessage *msg, const char *token,
+    const char *b)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MedBooking) bk = NULL;
@@ -1240,7 +1248,7 @@ auth_party (MedHttpServer *srv, SoupServerMessage *msg, const char *token)
   g_autofree char *client = med_http_client_address (srv, msg);
   g_autofree char *rkey = g_strconcat ("join:", client, NULL);
   MedTime now = med_http_now (srv);
-  gint64 booking_id = 0, party_id = 0;
+  gint64 booking_id = 0, party_id = 0, b_id = 0;
   MedParty *party = NULL;
   guint retry = 0;
   Auth *a;
@@ -1252,6 +1260,7 @@ auth_party (MedHttpServer *srv, SoupServerMessage *msg, const char *token)
   if (token == NULL || strlen (token) > 64
       || !med_http_join_resolve (srv, token, now, &booking_id, &party_id,
           &error)
+      || (b != NULL && (!med_http_parse_id (b, &b_id) || b_id != booking_id))
       || (bk = med_store_get_booking (srv->store, booking_id, NULL)) == NULL
       || bk->status != MED_BOOKING_STATUS_CONFIRMED
       || (parties = med_store_list_parties (srv->store, bk->case_id, NULL))
@@ -1372,7 +1381,8 @@ ws_request_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
     return;
   }
   if (strcmp (seg[1], "join") == 0)
-    a = auth_party (srv, msg, seg[2]);
+    a = auth_party (srv, msg, seg[2],
+        query ? g_hash_table_lookup (query, "b") : NULL);
   else if (strcmp (seg[1], "console") == 0)
     a = auth_console (srv, msg, path, seg[2]);
   else

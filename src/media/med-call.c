@@ -53,6 +53,9 @@
 
 #include "gstmedmanifest.h"
 
+/* the recording rows this module keeps as it records */
+#include <med-store-write.h>
+
 /* clang-format off */
 G_DEFINE_QUARK (med-call-error-quark, med_call_error)
 /* clang-format on */
@@ -942,6 +945,7 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
   g_autofree char *base = NULL;
   g_autofree char *rid = NULL;
   Rec *r;
+  int e = 0;
 
   if (m == NULL || p->rec != NULL)
     return TRUE;
@@ -956,19 +960,24 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
   for (guint k = 0; k < N_KINDS; k++)
     r->last_out[k] = GST_CLOCK_TIME_NONE;
   g_mutex_init (&r->lock);
-  /* The next free folder of this participant. */
-  for (;;) {
+  /* The next free folder of this participant, taken by creating it: the
+   * media directory may be shared by several nodes (docs/scale.md), and a
+   * call that moved to another node numbers from 1 again, so only mkdir
+   * itself can say whether a folder is still free. */
+  if (g_mkdir_with_parents (base, 0750) != 0)
+    e = errno;
+  while (e == 0) {
     g_autofree char *leaf = g_strdup_printf ("%s-%u", p->id, ++p->n_joins);
 
     g_free (r->dir);
     r->dir = g_build_filename (base, leaf, NULL);
-    if (!g_file_test (r->dir, G_FILE_TEST_EXISTS))
+    if (g_mkdir (r->dir, 0750) == 0)
       break;
+    if (errno != EEXIST)
+      e = errno;
   }
   r->join = p->n_joins;
-  if (g_mkdir_with_parents (r->dir, 0750) != 0) {
-    int e = errno;
-
+  if (e != 0) {
     g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
         "cannot create the recording directory: %s", g_strerror (e));
     rec_free (r);

@@ -51,6 +51,9 @@
 #include "gstmedmanifest.h"
 #include "med-media-private.h"
 
+/* the recording rows this module keeps as it records */
+#include <med-store-write.h>
+
 /* clang-format off */
 G_DEFINE_QUARK (med-media-error-quark, med_media_error)
 /* clang-format on */

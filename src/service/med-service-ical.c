@@ -10,6 +10,8 @@
 
 #include <medsched/med-i18n.h>
 
+#include <med-store-write.h>
+
 #include <string.h>
 
 /* A feed shows sessions from this many days back (whole local days). */
@@ -909,4 +911,34 @@ med_service_freebusy (MedStore *store, const MedServiceCtx *ctx,
   med_ical_init (centre->zone);
   return med_ical_freebusy_to_string (centre, who, uid, a, b, busy,
       last != 0 ? last : centre_created_at (store, ctx->centre_id), error);
+}
+
+gboolean
+med_service_set_note (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, const char *note, gboolean notify, guint *n_queued,
+    GError **error)
+{
+  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
+
+  if (!med_store_begin (store, error))
+    return FALSE;
+  if (med_store_set_booking_note (store, booking_id, note, ctx->actor, error)
+      && (!notify
+          || med_service_queue_invites (store, ctx->centre_id, booking_id, NULL,
+              ctx->actor, n_queued, error))
+      && med_store_commit (store, error))
+    return TRUE;
+  med_store_rollback (store);
+  return FALSE;
+}
+
+gboolean
+med_service_apply_reply (MedStore *store, const MedServiceCtx *ctx,
+    const char *uid, const char *email, const char *partstat, gint sequence,
+    MedTime dtstamp, gint64 *booking_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
+
+  return med_store_apply_reply (store, uid, email, partstat, sequence, dtstamp,
+      ctx->actor, booking_id, error);
 }

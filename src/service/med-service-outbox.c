@@ -21,6 +21,8 @@
 
 #include <medsched/med-service.h>
 
+#include <med-store-write.h>
+
 #include <string.h>
 
 #define DEFAULT_INTERVAL_SECONDS 5
@@ -701,4 +703,14 @@ med_service_outbox_flush (MedStore *store, MedTransport *transport,
   med_delivery_free (w.d);
   g_main_context_pop_thread_default (context);
   return w.ok;
+}
+
+gboolean
+med_service_outbox_retry (MedStore *store, const MedServiceCtx *ctx,
+    gint64 message_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
+
+  return med_store_outbox_retry (store, message_id, ctx->now, ctx->actor,
+      error);
 }

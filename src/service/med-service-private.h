@@ -9,6 +9,8 @@
 
 #include <medsched/med-service.h>
 
+#include <med-store-write.h>
+
 G_BEGIN_DECLS
 
 /* A party joins by video (and gets their own link) in a remote session,

@@ -15,6 +15,8 @@
 
 #include "med-service-private.h"
 
+#include <med-store-write.h>
+
 #include <string.h>
 
 /* clang-format off */
@@ -199,6 +201,64 @@ booking_from_slot (const MedSlot *s, gint64 case_id, MedBooking *b)
   b->status = MED_BOOKING_STATUS_CONFIRMED;
 }
 
+/* The writes of a booking use case, run by med_store_run: once more on a
+ * fresh connection when the first one was lost before COMMIT (nothing was
+ * written then), never twice after. */
+typedef struct
+{
+  const MedServiceCtx *ctx;
+  const MedBooking *b;
+  gint64 booking_id; /* reschedule, cancel: the booking; book: its new id */
+  const MedBooking *before; /* reschedule: as it was */
+  gboolean undo; /* cancel: an undo by whoever booked it */
+} BookingTxn;
+
+static gboolean
+book_txn (MedStore *store, gpointer data, GError **error)
+{
+  BookingTxn *t = data;
+
+  t->booking_id = med_store_book (store, t->b, t->ctx->actor, error);
+  return t->booking_id != 0
+      && med_service_queue_invites (store, t->ctx->centre_id, t->booking_id,
+          NULL, t->ctx->actor, NULL, error)
+      && med_service_queue_sms (store, t->ctx->centre_id, t->booking_id,
+          MED_SMS_BOOKED, t->ctx->actor, NULL, error);
+}
+
+static gboolean
+reschedule_txn (MedStore *store, gpointer data, GError **error)
+{
+  BookingTxn *t = data;
+
+  return med_store_reschedule (store, t->booking_id, t->b, t->ctx->actor, error)
+      && med_service_queue_invites (store, t->ctx->centre_id, t->booking_id,
+          t->before, t->ctx->actor, NULL, error)
+      && med_service_queue_sms (store, t->ctx->centre_id, t->booking_id,
+          MED_SMS_MOVED, t->ctx->actor, NULL, error);
+}
+
+static gboolean
+cancel_txn (MedStore *store, gpointer data, GError **error)
+{
+  BookingTxn *t = data;
+
+  g_autofree char *detail
+      = g_strdup_printf ("{\"undone\":%" G_GINT64_FORMAT "}", t->booking_id);
+
+  return (!t->undo
+             || med_service_undo_until (store, t->ctx, t->booking_id, NULL,
+                 error))
+      && med_store_cancel (store, t->booking_id, t->ctx->actor, error)
+      && (!t->undo
+          || med_store_add_audit (store, t->ctx->actor, "booking.undo",
+              "booking", t->booking_id, detail, error))
+      && med_service_queue_invites (store, t->ctx->centre_id, t->booking_id,
+          NULL, t->ctx->actor, NULL, error)
+      && med_service_queue_sms (store, t->ctx->centre_id, t->booking_id,
+          MED_SMS_CANCELLED, t->ctx->actor, NULL, error);
+}
+
 /* Checks a hand-picked slot against the bookings of its own days. A
  * clash the scheduler finds ("something is booked then") is named by the
  * store's own re-check when it can: which room, mediator, interpreter or
@@ -249,7 +309,7 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
   g_auto (CaseContext) cc = { 0 };
   g_autoptr (MedSlot) slot = NULL;
   MedBooking b;
-  gint64 id;
+  BookingTxn t = { ctx, &b, 0, NULL };
 
   g_return_val_if_fail (store != NULL && ctx != NULL, 0);
   if (!med_service_load_case (store, ctx, case_id, 0, &cc, error))
@@ -277,20 +337,11 @@ med_service_book (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
     slot = g_ptr_array_steal_index (slots, 0);
   }
   booking_from_slot (slot, case_id, &b);
-  if (!med_store_begin (store, error))
+  if (!med_store_run (store, book_txn, &t, error))
     return 0;
-  if ((id = med_store_book (store, &b, ctx->actor, error)) == 0
-      || !med_service_queue_invites (store, ctx->centre_id, id, NULL,
-          ctx->actor, NULL, error)
-      || !med_service_queue_sms (store, ctx->centre_id, id, MED_SMS_BOOKED,
-          ctx->actor, NULL, error)
-      || !med_store_commit (store, error)) {
-    med_store_rollback (store);
-    return 0;
-  }
   if (out_slot != NULL)
     *out_slot = g_steal_pointer (&slot);
-  return id;
+  return t.booking_id;
 }
 
 gboolean
@@ -302,6 +353,7 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
   g_autoptr (MedBooking) old = NULL;
   g_autoptr (MedSlot) slot = NULL;
   MedBooking b;
+  BookingTxn t = { ctx, NULL, booking_id, NULL };
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
   old = med_store_get_booking (store, booking_id, error);
@@ -344,17 +396,10 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
     slot = g_ptr_array_steal_index (slots, pick);
   }
   booking_from_slot (slot, old->case_id, &b);
-  if (!med_store_begin (store, error))
+  t.b = &b;
+  t.before = old;
+  if (!med_store_run (store, reschedule_txn, &t, error))
     return FALSE;
-  if (!med_store_reschedule (store, booking_id, &b, ctx->actor, error)
-      || !med_service_queue_invites (store, ctx->centre_id, booking_id, old,
-          ctx->actor, NULL, error)
-      || !med_service_queue_sms (store, ctx->centre_id, booking_id,
-          MED_SMS_MOVED, ctx->actor, NULL, error)
-      || !med_store_commit (store, error)) {
-    med_store_rollback (store);
-    return FALSE;
-  }
   if (out_slot != NULL)
     *out_slot = g_steal_pointer (&slot);
   return TRUE;
@@ -364,26 +409,10 @@ gboolean
 med_service_cancel_txn (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, gboolean undo, GError **error)
 {
-  g_autofree char *detail
-      = g_strdup_printf ("{\"undone\":%" G_GINT64_FORMAT "}", booking_id);
+  BookingTxn t = { ctx, NULL, booking_id, NULL, undo };
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_begin (store, error))
-    return FALSE;
-  if ((undo && !med_service_undo_until (store, ctx, booking_id, NULL, error))
-      || !med_store_cancel (store, booking_id, ctx->actor, error)
-      || (undo
-          && !med_store_add_audit (store, ctx->actor, "booking.undo", "booking",
-              booking_id, detail, error))
-      || !med_service_queue_invites (store, ctx->centre_id, booking_id, NULL,
-          ctx->actor, NULL, error)
-      || !med_service_queue_sms (store, ctx->centre_id, booking_id,
-          MED_SMS_CANCELLED, ctx->actor, NULL, error)
-      || !med_store_commit (store, error)) {
-    med_store_rollback (store);
-    return FALSE;
-  }
-  return TRUE;
+  return med_store_run (store, cancel_txn, &t, error);
 }
 
 gboolean
@@ -467,6 +496,36 @@ plan_deadline_passed_cb (gpointer data)
   return g_get_monotonic_time () >= clock->deadline;
 }
 
+typedef struct
+{
+  const MedServiceCtx *ctx;
+  MedPlan *plan;
+  guint n;
+} PlanTxn;
+
+/* Books every placed item of a plan with its invites. */
+static gboolean
+plan_txn (MedStore *store, gpointer data, GError **error)
+{
+  PlanTxn *pt = data;
+
+  pt->n = 0;
+  for (guint i = 0; i < pt->plan->items->len; i++) {
+    MedPlanItem *it = g_ptr_array_index (pt->plan->items, i);
+    BookingTxn t = { pt->ctx, NULL, 0, NULL };
+    MedBooking b;
+
+    if (it->slot == NULL)
+      continue;
+    booking_from_slot (it->slot, it->case_id, &b);
+    t.b = &b;
+    if (!book_txn (store, &t, error))
+      return FALSE;
+    pt->n++;
+  }
+  return TRUE;
+}
+
 MedPlan *
 med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
     gint month, gint day, gboolean dry_run, const MedPlanOptions *options,
@@ -479,8 +538,8 @@ med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
   g_autoptr (MedScheduler) sched = NULL;
   g_autoptr (MedPlan) plan = NULL;
   g_auto (Queue) q = { 0 };
+  PlanTxn pt = { 0 };
   MedTime day_start;
-  guint n = 0;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, NULL);
   if (booked != NULL)
@@ -522,32 +581,11 @@ med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
   if (dry_run || plan->placed == 0)
     return g_steal_pointer (&plan);
 
-  if (!med_store_begin (store, error))
+  pt.ctx = ctx;
+  pt.plan = plan;
+  if (!med_store_run (store, plan_txn, &pt, error))
     return NULL;
-  for (guint i = 0; i < plan->items->len; i++) {
-    MedPlanItem *it = g_ptr_array_index (plan->items, i);
-    MedBooking b;
-    gint64 id;
-
-    if (it->slot == NULL)
-      continue;
-    booking_from_slot (it->slot, it->case_id, &b);
-    id = med_store_book (store, &b, ctx->actor, error);
-    if (id == 0
-        || !med_service_queue_invites (store, ctx->centre_id, id, NULL,
-            ctx->actor, NULL, error)
-        || !med_service_queue_sms (store, ctx->centre_id, id, MED_SMS_BOOKED,
-            ctx->actor, NULL, error)) {
-      med_store_rollback (store);
-      return NULL;
-    }
-    n++;
-  }
-  if (!med_store_commit (store, error)) {
-    med_store_rollback (store);
-    return NULL;
-  }
   if (booked != NULL)
-    *booked = n;
+    *booked = pt.n;
   return g_steal_pointer (&plan);
 }

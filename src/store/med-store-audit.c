@@ -103,6 +103,9 @@ store_audit_append (MedStore *store, const char *actor, const char *action,
   MedTime at = store_now (store);
   int rc;
 
+  /* the chain's head is read and extended under the writers' lock: a
+   * transaction without it (a shared one) would fork the chain */
+  g_return_val_if_fail (store->writer, FALSE);
   if (detail == NULL)
     detail = "{}";
   {
@@ -113,14 +116,14 @@ store_audit_append (MedStore *store, const char *actor, const char *action,
 
     if (st == NULL)
       return FALSE;
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_ROW) {
-      id = sqlite3_column_int64 (st, 0) + 1;
+    rc = store_step (st);
+    if (rc == STORE_ROW) {
+      id = store_column_int64 (st, 0) + 1;
       prev = store_column_text (st, 1);
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == STORE_DONE) {
       prev = g_strdup (ZERO_HASH);
     } else {
-      store_set_error (store, rc, "reading the audit log", error);
+      store_set_error (store, "reading the audit log", error);
       return FALSE;
     }
   }
@@ -134,15 +137,15 @@ store_audit_append (MedStore *store, const char *actor, const char *action,
 
     if (st == NULL)
       return FALSE;
-    sqlite3_bind_int64 (st, 1, id);
-    sqlite3_bind_int64 (st, 2, at);
-    sqlite3_bind_text (st, 3, actor, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 4, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 5, entity, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 6, entity_id);
-    sqlite3_bind_text (st, 7, detail, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 8, prev, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 9, hash, -1, SQLITE_STATIC);
+    store_bind_int64 (st, 1, id);
+    store_bind_int64 (st, 2, at);
+    store_bind_text (st, 3, actor);
+    store_bind_text (st, 4, action);
+    store_bind_text (st, 5, entity);
+    store_bind_int64 (st, 6, entity_id);
+    store_bind_text (st, 7, detail);
+    store_bind_text (st, 8, prev);
+    store_bind_text (st, 9, hash);
     return store_step_done (store, st, "writing the audit log", error);
   }
 }
@@ -166,19 +169,19 @@ med_store_audit_verify (MedStore *store, gint64 *n_rows, gint64 *bad_id,
       error);
   if (st == NULL)
     return FALSE;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
-    gint64 id = sqlite3_column_int64 (st, 0);
-    const char *prev = (const char *) sqlite3_column_text (st, 7);
-    const char *stored = (const char *) sqlite3_column_text (st, 8);
+  while ((rc = store_step (st)) == STORE_ROW) {
+    gint64 id = store_column_int64 (st, 0);
+    const char *prev = store_column_str (st, 7);
+    const char *stored = store_column_str (st, 8);
     g_autofree char *hash = NULL;
 
     rows++;
-    hash = hash_row (prev ? prev : "", id, sqlite3_column_int64 (st, 1),
-        (const char *) sqlite3_column_text (st, 2),
-        (const char *) sqlite3_column_text (st, 3),
-        (const char *) sqlite3_column_text (st, 4),
-        sqlite3_column_int64 (st, 5),
-        (const char *) sqlite3_column_text (st, 6));
+    hash = hash_row (prev ? prev : "", id, store_column_int64 (st, 1),
+        store_column_str (st, 2),
+        store_column_str (st, 3),
+        store_column_str (st, 4),
+        store_column_int64 (st, 5),
+        store_column_str (st, 6));
     if (g_strcmp0 (prev, expected_prev) != 0 || g_strcmp0 (hash, stored) != 0) {
       if (bad_id)
         *bad_id = id;
@@ -194,8 +197,8 @@ med_store_audit_verify (MedStore *store, gint64 *n_rows, gint64 *bad_id,
     g_free (expected_prev);
     expected_prev = g_strdup (stored);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading the audit log", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "reading the audit log", error);
     return FALSE;
   }
   if (n_rows)
@@ -219,16 +222,16 @@ med_store_audit_head (MedStore *store, MedAuditAnchor *anchor, GError **error)
       error);
   if (st == NULL)
     return FALSE;
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE)
+  rc = store_step (st);
+  if (rc == STORE_DONE)
     return TRUE;
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "reading the audit log", error);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "reading the audit log", error);
     return FALSE;
   }
-  anchor->id = sqlite3_column_int64 (st, 0);
+  anchor->id = store_column_int64 (st, 0);
   g_strlcpy (anchor->hash,
-      sqlite3_column_text (st, 1) ? (const char *) sqlite3_column_text (st, 1)
+      store_column_str (st, 1) ? store_column_str (st, 1)
                                   : "",
       sizeof anchor->hash);
   return TRUE;
@@ -328,14 +331,14 @@ med_store_audit_verify_anchor (MedStore *store, const MedAuditAnchor *anchor,
   st = store_stmt (store, "SELECT hash FROM audit WHERE id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, anchor->id);
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading the audit log", error);
+  store_bind_int64 (st, 1, anchor->id);
+  rc = store_step (st);
+  if (rc != STORE_ROW && rc != STORE_DONE) {
+    store_set_error (store, "reading the audit log", error);
     return FALSE;
   }
-  if (rc == SQLITE_DONE
-      || g_strcmp0 ((const char *) sqlite3_column_text (st, 0), anchor->hash)
+  if (rc == STORE_DONE
+      || g_strcmp0 (store_column_str (st, 0), anchor->hash)
           != 0) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT,
         "audit row %" G_GINT64_FORMAT " is not the row the anchor names: the "
@@ -370,29 +373,29 @@ med_store_list_audit (MedStore *store, const char *entity, gint64 entity_id,
 
   st = store_stmt (store,
       "SELECT id, at, actor, action, entity, entity_id, "
-      "detail FROM audit WHERE ?1 IS NULL OR (entity = ?1 AND "
+      "detail FROM audit WHERE CAST(?1 AS TEXT) IS NULL OR (entity = ?1 AND "
       "entity_id = ?2) ORDER BY id",
       error);
   if (st == NULL)
     return NULL;
   if (entity != NULL)
-    sqlite3_bind_text (st, 1, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 2, entity_id);
+    store_bind_text (st, 1, entity);
+  store_bind_int64 (st, 2, entity_id);
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) med_audit_entry_free);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedAuditEntry *e = g_new0 (MedAuditEntry, 1);
 
-    e->id = sqlite3_column_int64 (st, 0);
-    e->at = sqlite3_column_int64 (st, 1);
+    e->id = store_column_int64 (st, 0);
+    e->at = store_column_int64 (st, 1);
     e->actor = store_column_text (st, 2);
     e->action = store_column_text (st, 3);
     e->entity = store_column_text (st, 4);
-    e->entity_id = sqlite3_column_int64 (st, 5);
+    e->entity_id = store_column_int64 (st, 5);
     e->detail = store_column_text (st, 6);
     g_ptr_array_add (list, e);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing the audit log", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing the audit log", error);
     return NULL;
   }
   return g_steal_pointer (&list);

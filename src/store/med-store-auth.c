@@ -164,38 +164,38 @@ bad:
   "u.created_at"
 
 static MedUser *
-read_user (sqlite3_stmt *st, GError **error)
+read_user (StoreStmt *st, GError **error)
 {
   g_autoptr (MedUser) u = g_new0 (MedUser, 1);
   GError *local = NULL;
 
-  u->id = sqlite3_column_int64 (st, 0);
+  u->id = store_column_int64 (st, 0);
   u->name = store_column_text (st, 1);
-  if (!med_role_from_string ((const char *) sqlite3_column_text (st, 2),
+  if (!med_role_from_string (store_column_str (st, 2),
           &u->role, &local)) {
     store_corrupt_enum (error, local);
     return NULL;
   }
-  u->mediator_id = sqlite3_column_int64 (st, 3);
+  u->mediator_id = store_column_int64 (st, 3);
   u->password = store_column_text (st, 4);
-  u->disabled = sqlite3_column_int (st, 5) != 0;
-  u->created_at = sqlite3_column_int64 (st, 6);
+  u->disabled = store_column_int (st, 5) != 0;
+  u->created_at = store_column_int64 (st, 6);
   return g_steal_pointer (&u);
 }
 
 /* Steps a statement expected to give at most one user row. */
 static MedUser *
-step_user (MedStore *store, sqlite3_stmt *st, const char *what, GError **error)
+step_user (MedStore *store, StoreStmt *st, const char *what, GError **error)
 {
-  int rc = sqlite3_step (st);
+  int rc = store_step (st);
 
-  if (rc == SQLITE_ROW)
+  if (rc == STORE_ROW)
     return read_user (st, error);
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "%s: not found", what);
   else
-    store_set_error (store, rc, what, error);
+    store_set_error (store, what, error);
   return NULL;
 }
 
@@ -247,22 +247,21 @@ med_store_add_user (MedStore *store, const MedUser *u, const char *actor,
     return 0;
   st = store_stmt (store,
       "INSERT INTO app_user (name, role, mediator_id, password, disabled, "
-      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_text (st, 1, u->name, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, role_words[u->role], -1, SQLITE_STATIC);
+  store_bind_text (st, 1, u->name);
+  store_bind_text (st, 2, role_words[u->role]);
   if (u->mediator_id > 0)
-    sqlite3_bind_int64 (st, 3, u->mediator_id);
+    store_bind_int64 (st, 3, u->mediator_id);
   else
-    sqlite3_bind_null (st, 3);
-  sqlite3_bind_text (st, 4, u->password, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int (st, 5, u->disabled ? 1 : 0);
-  sqlite3_bind_int64 (st, 6, store_now (store));
-  if (!store_step_done (store, st, "adding user", error))
+    store_bind_null (st, 3);
+  store_bind_text (st, 4, u->password);
+  store_bind_int (st, 5, u->disabled ? 1 : 0);
+  store_bind_int64 (st, 6, store_now (store));
+  if (!store_step_id (store, st, "adding user", &id, error))
     goto out;
-  id = sqlite3_last_insert_rowid (store->db);
   d = g_string_new ("{");
   store_detail_str (d, "role", role_words[u->role]);
   if (u->mediator_id > 0)
@@ -284,7 +283,7 @@ med_store_get_user (MedStore *store, gint64 id, GError **error)
 
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, id);
+  store_bind_int64 (st, 1, id);
   return step_user (store, st, "user", error);
 }
 
@@ -302,7 +301,7 @@ med_store_find_user (MedStore *store, const char *name, GError **error)
       "SELECT " USER_COLUMNS " FROM app_user u WHERE u.name = ?1", error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_text (st, 1, name, -1, SQLITE_TRANSIENT);
+  store_bind_text (st, 1, name);
   return step_user (store, st, "user", error);
 }
 
@@ -317,15 +316,15 @@ med_store_list_users (MedStore *store, GError **error)
 
   if (st == NULL)
     return NULL;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedUser *u = read_user (st, error);
 
     if (u == NULL)
       return NULL;
     g_ptr_array_add (users, u);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing users", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing users", error);
     return NULL;
   }
   return g_steal_pointer (&users);
@@ -352,11 +351,11 @@ med_store_set_user_password (MedStore *store, gint64 user_id,
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, user_id);
-  sqlite3_bind_text (st, 2, password, -1, SQLITE_TRANSIENT);
+  store_bind_int64 (st, 1, user_id);
+  store_bind_text (st, 2, password);
   if (!store_step_done (store, st, "setting a password", error))
     goto out;
-  if (sqlite3_changes (store->db) == 0) {
+  if (store_changes (store) == 0) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "user %" G_GINT64_FORMAT ": not found", user_id);
     goto out;
@@ -384,17 +383,16 @@ med_store_add_token (MedStore *store, gint64 user_id, const char *hash,
     return 0;
   st = store_stmt (store,
       "INSERT INTO api_token (user_id, hash, created_at, expires_at) "
-      "VALUES (?1, ?2, ?3, ?4)",
+      "VALUES (?1, ?2, ?3, ?4) RETURNING id",
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, user_id);
-  sqlite3_bind_text (st, 2, hash, 64, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 3, store_now (store));
-  sqlite3_bind_int64 (st, 4, MAX (expires_at, 0));
-  if (!store_step_done (store, st, "adding a token", error))
+  store_bind_int64 (st, 1, user_id);
+  store_bind_text (st, 2, hash);
+  store_bind_int64 (st, 3, store_now (store));
+  store_bind_int64 (st, 4, MAX (expires_at, 0));
+  if (!store_step_id (store, st, "adding a token", &id, error))
     goto out;
-  id = sqlite3_last_insert_rowid (store->db);
   if (!store_audit_append (store, actor, "token.add", "user", user_id, NULL,
           error)
       || !store_txn_commit (&txn, error))
@@ -422,8 +420,8 @@ med_store_user_by_token (MedStore *store, const char *hash, MedTime now,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, now);
+  store_bind_text (st, 1, hash);
+  store_bind_int64 (st, 2, now);
   return step_user (store, st, "token", error);
 }
 
@@ -444,8 +442,8 @@ med_store_revoke_tokens (MedStore *store, gint64 user_id, const char *actor,
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, user_id);
-  sqlite3_bind_int64 (st, 2, store_now (store));
+  store_bind_int64 (st, 1, user_id);
+  store_bind_int64 (st, 2, store_now (store));
   ok = store_step_done (store, st, "revoking tokens", error)
       && store_audit_append (store, actor, "token.revoke", "user", user_id,
           NULL, error)
@@ -477,7 +475,7 @@ med_store_add_session (MedStore *store, const char *hash, gint64 user_id,
       error);
   if (purge == NULL)
     return FALSE;
-  sqlite3_bind_int64 (purge, 1, now);
+  store_bind_int64 (purge, 1, now);
   if (!store_step_done (store, purge, "purging sessions", error))
     return FALSE;
   st = store_stmt (store,
@@ -486,11 +484,11 @@ med_store_add_session (MedStore *store, const char *hash, gint64 user_id,
       error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, user_id);
-  sqlite3_bind_text (st, 3, csrf, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 4, now);
-  sqlite3_bind_int64 (st, 5, expires_at);
+  store_bind_text (st, 1, hash);
+  store_bind_int64 (st, 2, user_id);
+  store_bind_text (st, 3, csrf);
+  store_bind_int64 (st, 4, now);
+  store_bind_int64 (st, 5, expires_at);
   return store_step_done (store, st, "adding a session", error);
 }
 
@@ -513,8 +511,8 @@ med_store_session_user (MedStore *store, const char *hash, MedTime now,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, now);
+  store_bind_text (st, 1, hash);
+  store_bind_int64 (st, 2, now);
   u = step_user (store, st, "session", error);
   if (u != NULL && csrf != NULL)
     *csrf = store_column_text (st, 7);
@@ -531,7 +529,7 @@ med_store_delete_session (MedStore *store, const char *hash, GError **error)
   st = store_stmt (store, "DELETE FROM web_session WHERE hash = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
+  store_bind_text (st, 1, hash);
   return store_step_done (store, st, "ending a session", error);
 }
 
@@ -557,18 +555,17 @@ med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind, gint64 ref_id,
     return 0;
   st = store_stmt (store,
       "INSERT INTO capability (hash, kind, ref_id, created_at, expires_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)",
+      "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, cap_words[kind], -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 3, ref_id);
-  sqlite3_bind_int64 (st, 4, store_now (store));
-  sqlite3_bind_int64 (st, 5, MAX (expires_at, 0));
-  if (!store_step_done (store, st, "adding a feed link", error))
+  store_bind_text (st, 1, hash);
+  store_bind_text (st, 2, cap_words[kind]);
+  store_bind_int64 (st, 3, ref_id);
+  store_bind_int64 (st, 4, store_now (store));
+  store_bind_int64 (st, 5, MAX (expires_at, 0));
+  if (!store_step_id (store, st, "adding a feed link", &id, error))
     goto out;
-  id = sqlite3_last_insert_rowid (store->db);
   d = g_string_new ("{");
   store_detail_str (d, "kind", cap_words[kind]);
   store_detail_int (d, "ref_id", ref_id);
@@ -583,22 +580,22 @@ out:
 }
 
 static MedFeedLink *
-read_feed_link (sqlite3_stmt *st, GError **error)
+read_feed_link (StoreStmt *st, GError **error)
 {
   g_autoptr (MedFeedLink) l = g_new0 (MedFeedLink, 1);
   GError *local = NULL;
 
-  l->id = sqlite3_column_int64 (st, 0);
-  if (!med_feed_link_kind_from_string ((const char *) sqlite3_column_text (st,
+  l->id = store_column_int64 (st, 0);
+  if (!med_feed_link_kind_from_string (store_column_str (st,
                                            1),
           &l->kind, &local)) {
     store_corrupt_enum (error, local);
     return NULL;
   }
-  l->ref_id = sqlite3_column_int64 (st, 2);
-  l->created_at = sqlite3_column_int64 (st, 3);
-  l->expires_at = sqlite3_column_int64 (st, 4);
-  l->revoked_at = sqlite3_column_int64 (st, 5);
+  l->ref_id = store_column_int64 (st, 2);
+  l->created_at = store_column_int64 (st, 3);
+  l->expires_at = store_column_int64 (st, 4);
+  l->revoked_at = store_column_int64 (st, 5);
   return g_steal_pointer (&l);
 }
 
@@ -621,13 +618,13 @@ med_store_find_feed_link (MedStore *store, const char *hash, MedTime now,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_text (st, 1, hash, 64, SQLITE_TRANSIENT);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW) {
+  store_bind_text (st, 1, hash);
+  rc = store_step (st);
+  if (rc == STORE_ROW) {
     if ((l = read_feed_link (st, error)) == NULL)
       return NULL;
-  } else if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading a feed link", error);
+  } else if (rc != STORE_DONE) {
+    store_set_error (store, "reading a feed link", error);
     return NULL;
   }
   /* Missing, revoked and expired are one answer. */
@@ -653,15 +650,15 @@ med_store_list_feed_links (MedStore *store, GError **error)
 
   if (st == NULL)
     return NULL;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedFeedLink *l = read_feed_link (st, error);
 
     if (l == NULL)
       return NULL;
     g_ptr_array_add (list, l);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing feed links", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing feed links", error);
     return NULL;
   }
   return g_steal_pointer (&list);
@@ -683,11 +680,11 @@ med_store_revoke_feed_link (MedStore *store, gint64 id, const char *actor,
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, id);
-  sqlite3_bind_int64 (st, 2, store_now (store));
+  store_bind_int64 (st, 1, id);
+  store_bind_int64 (st, 2, store_now (store));
   if (!store_step_done (store, st, "revoking a feed link", error))
     goto out;
-  if (sqlite3_changes (store->db) == 0) {
+  if (store_changes (store) == 0) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "feed link %" G_GINT64_FORMAT ": not found or already revoked", id);
     goto out;
@@ -716,18 +713,19 @@ med_store_revoke_join (MedStore *store, gint64 booking_id, gint64 party_id,
       || !store_txn_begin (store, &txn, error))
     return FALSE;
   st = store_stmt (store,
-      "INSERT OR IGNORE INTO join_revoked (booking_id, party_id, revoked_at) "
+      "INSERT INTO join_revoked (booking_id, party_id, revoked_at) "
       "SELECT b.id, p.id, ?3 FROM booking b JOIN party p ON p.case_id = "
-      "b.case_id WHERE b.id = ?1 AND p.id = ?2 AND p.removed_at = 0",
+      "b.case_id WHERE b.id = ?1 AND p.id = ?2 AND p.removed_at = 0 "
+      "ON CONFLICT DO NOTHING",
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  sqlite3_bind_int64 (st, 2, party_id);
-  sqlite3_bind_int64 (st, 3, store_now (store));
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_int64 (st, 2, party_id);
+  store_bind_int64 (st, 3, store_now (store));
   if (!store_step_done (store, st, "revoking a join link", error))
     goto out;
-  if (sqlite3_changes (store->db) == 0
+  if (store_changes (store) == 0
       && !med_store_join_revoked (store, booking_id, party_id)) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "booking %" G_GINT64_FORMAT " has no party %" G_GINT64_FORMAT,
@@ -779,9 +777,9 @@ med_store_join_revoked (MedStore *store, gint64 booking_id, gint64 party_id)
   /* When in doubt, the link is revoked. */
   if (st == NULL)
     return TRUE;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  sqlite3_bind_int64 (st, 2, party_id);
-  return sqlite3_step (st) != SQLITE_DONE;
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_int64 (st, 2, party_id);
+  return store_step (st) != STORE_DONE;
 }
 
 /* ---- facts for the access rule, and caches ----------------------------- */
@@ -797,25 +795,12 @@ med_store_count_mediator_bookings (MedStore *store, gint64 mediator_id,
 
   if (st == NULL)
     return -1;
-  sqlite3_bind_int64 (st, 1, case_id);
-  sqlite3_bind_int64 (st, 2, mediator_id);
-  sqlite3_bind_int (st, 3, include_cancelled ? 1 : 0);
-  if (sqlite3_step (st) != SQLITE_ROW) {
-    store_set_error (store, sqlite3_errcode (store->db),
-        "counting a mediator's bookings", error);
+  store_bind_int64 (st, 1, case_id);
+  store_bind_int64 (st, 2, mediator_id);
+  store_bind_int (st, 3, include_cancelled ? 1 : 0);
+  if (store_step (st) != STORE_ROW) {
+    store_set_error (store, "counting a mediator's bookings", error);
     return -1;
   }
-  return (gint) MIN (sqlite3_column_int64 (st, 0), G_MAXINT);
-}
-
-gint64
-med_store_data_version (MedStore *store)
-{
-  g_autoptr (StoreStmt) st = store_stmt (store, "PRAGMA data_version", NULL);
-  gint64 v = -1;
-
-  if (st != NULL && sqlite3_step (st) == SQLITE_ROW)
-    v = sqlite3_column_int64 (st, 0);
-  /* data_version only moves for other connections' commits: add ours. */
-  return v + sqlite3_total_changes64 (store->db) * 1000003;
+  return (gint) MIN (store_column_int64 (st, 0), G_MAXINT);
 }

@@ -23,6 +23,7 @@
 #include "med-store-private.h"
 
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,9 +42,26 @@ raw_set_error (sqlite3 *db, const char *path, int rc, const char *what,
 {
   MedStore tmp = { 0 };
 
-  tmp.db = db;
+  tmp.drv = &store_sqlite_driver;
+  tmp.conn = db;
   tmp.path = (char *) path;
-  store_set_error (&tmp, rc, what, error);
+  store_sqlite_record_error (&tmp, rc);
+  store_set_error (&tmp, what, error);
+  g_free (tmp.err_msg);
+}
+
+/* Backups copy a SQLite file; a PostgreSQL store is PostgreSQL's to back
+ * up (pg_basebackup, pg_dump). */
+static gboolean
+check_sqlite (MedStore *store, GError **error)
+{
+  if (store_sqlite_handle (store) != NULL)
+    return TRUE;
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+      "medsched backs up SQLite stores; back up a PostgreSQL database with "
+      "its own tools (pg_basebackup, pg_dump), or copy it to a file with "
+      "medsched store copy");
+  return FALSE;
 }
 
 static void
@@ -96,19 +114,6 @@ make_temp_beside (const char *path, const char *tag, GError **error)
   return g_steal_pointer (&tmp);
 }
 
-/* Removes a database file and whatever SQLite may have left beside it. */
-static void
-remove_db_files (const char *path)
-{
-  static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-    g_autofree char *p = g_strconcat (path, suffixes[i], NULL);
-
-    g_unlink (p);
-  }
-}
-
 static gboolean
 exec_raw (sqlite3 *db, const char *path, const char *sql, const char *what,
     GError **error)
@@ -134,7 +139,9 @@ query_text (sqlite3 *db, const char *path, const char *sql, const char *what,
   if (rc == SQLITE_OK)
     rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
-    out = store_column_text (st, 0);
+    out = g_strdup (sqlite3_column_text (st, 0)
+            ? (const char *) sqlite3_column_text (st, 0)
+            : "");
   else
     raw_set_error (db, path, rc, what, error);
   sqlite3_finalize (st);
@@ -270,6 +277,8 @@ med_store_backup (MedStore *store, const char *dest, MedAuditAnchor *anchor,
 
   g_return_val_if_fail (store != NULL && dest != NULL, FALSE);
 
+  if (!check_sqlite (store, error))
+    return FALSE;
   if (g_file_test (dest, G_FILE_TEST_EXISTS)) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
         "%s exists; a backup never replaces a file", dest);
@@ -277,7 +286,7 @@ med_store_backup (MedStore *store, const char *dest, MedAuditAnchor *anchor,
   }
   if ((tmp = make_temp_beside (dest, "part", error)) == NULL)
     return FALSE;
-  if (!copy_database (store->db, tmp, &head, error))
+  if (!copy_database (store_sqlite_handle (store), tmp, &head, error))
     goto fail;
   anchor_path = g_strconcat (dest, ".anchor", NULL);
   anchor_text = med_audit_anchor_file_text (&head, "of the backup beside it");
@@ -297,7 +306,7 @@ med_store_backup (MedStore *store, const char *dest, MedAuditAnchor *anchor,
   return TRUE;
 
 fail:
-  remove_db_files (tmp);
+  store_remove_db_files (tmp);
   return FALSE;
 }
 
@@ -414,6 +423,8 @@ med_store_backup_to_dir (MedStore *store, const char *dir, MedTime now,
 
   g_return_val_if_fail (store != NULL && dir != NULL, FALSE);
 
+  if (!check_sqlite (store, error))
+    return FALSE;
   if (n_removed != NULL)
     *n_removed = 0;
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
@@ -673,6 +684,6 @@ out:
   if (locked != NULL)
     sqlite3_close (locked);
   if (tmp != NULL)
-    remove_db_files (tmp);
+    store_remove_db_files (tmp);
   return ok;
 }

@@ -56,43 +56,43 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Plan, plan_clear)
   "mode, status, uid, sequence, updated_at"
 
 static gboolean
-read_booking (sqlite3_stmt *st, MedBooking **out, GError **error)
+read_booking (StoreStmt *st, MedBooking **out, GError **error)
 {
   g_autoptr (MedBooking) b = med_booking_new ();
 
-  b->id = sqlite3_column_int64 (st, 0);
-  b->case_id = sqlite3_column_int64 (st, 1);
-  b->room_id = sqlite3_column_int64 (st, 2);
-  b->mediator_id = sqlite3_column_int64 (st, 3);
-  b->interpreter_id = sqlite3_column_int64 (st, 4); /* NULL reads as 0 */
-  b->start = sqlite3_column_int64 (st, 5);
-  b->end = sqlite3_column_int64 (st, 6);
+  b->id = store_column_int64 (st, 0);
+  b->case_id = store_column_int64 (st, 1);
+  b->room_id = store_column_int64 (st, 2);
+  b->mediator_id = store_column_int64 (st, 3);
+  b->interpreter_id = store_column_int64 (st, 4); /* NULL reads as 0 */
+  b->start = store_column_int64 (st, 5);
+  b->end = store_column_int64 (st, 6);
   STORE_READ_ENUM (med_booking_mode_from_string, st, 7, &b->mode, error);
   STORE_READ_ENUM (med_booking_status_from_string, st, 8, &b->status, error);
   b->uid = store_column_text (st, 9);
-  b->sequence = sqlite3_column_int (st, 10);
-  b->updated_at = sqlite3_column_int64 (st, 11);
+  b->sequence = store_column_int (st, 10);
+  b->updated_at = store_column_int64 (st, 11);
   *out = g_steal_pointer (&b);
   return TRUE;
 }
 
 /* Reads a booking list from a prepared, bound statement. */
 static GPtrArray *
-read_bookings (MedStore *store, sqlite3_stmt *st, GError **error)
+read_bookings (MedStore *store, StoreStmt *st, GError **error)
 {
   g_autoptr (GPtrArray) list
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_booking_free);
   int rc;
 
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedBooking *b = NULL;
 
     if (!read_booking (st, &b, error))
       return NULL;
     g_ptr_array_add (list, b);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing bookings", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing bookings", error);
     return NULL;
   }
   return g_steal_pointer (&list);
@@ -113,15 +113,15 @@ med_store_get_booking (MedStore *store, gint64 id, GError **error)
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  store_bind_int64 (st, 1, id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
     read_booking (st, &b, error);
-  else if (rc == SQLITE_DONE)
+  else if (rc == STORE_DONE)
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no booking %" G_GINT64_FORMAT, id);
   else
-    store_set_error (store, rc, "reading booking", error);
+    store_set_error (store, "reading booking", error);
   return b;
 }
 
@@ -141,10 +141,10 @@ med_store_list_bookings (MedStore *store, gint64 centre_id, MedTime from,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
-  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
-  sqlite3_bind_int (st, 4, include_cancelled ? 1 : 0);
+  store_bind_int64 (st, 1, centre_id);
+  store_bind_int64 (st, 2, from != 0 ? from : STORE_TIME_MIN);
+  store_bind_int64 (st, 3, to != 0 ? to : STORE_TIME_MAX);
+  store_bind_int (st, 4, include_cancelled ? 1 : 0);
   return read_bookings (store, st, error);
 }
 
@@ -161,7 +161,7 @@ med_store_list_case_bookings (MedStore *store, gint64 case_id, GError **error)
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, case_id);
+  store_bind_int64 (st, 1, case_id);
   return read_bookings (store, st, error);
 }
 
@@ -182,15 +182,15 @@ med_store_find_booking_uid (MedStore *store, const char *uid, GError **error)
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_text (st, 1, uid, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  store_bind_text (st, 1, uid);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
     read_booking (st, &b, error);
-  else if (rc == SQLITE_DONE)
+  else if (rc == STORE_DONE)
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no booking with UID %s", uid);
   else
-    store_set_error (store, rc, "reading booking", error);
+    store_set_error (store, "reading booking", error);
   return b;
 }
 
@@ -218,20 +218,20 @@ med_store_get_booking_extra (MedStore *store, gint64 booking_id, GError **error)
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE) {
+  store_bind_int64 (st, 1, booking_id);
+  rc = store_step (st);
+  if (rc == STORE_DONE) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no booking %" G_GINT64_FORMAT, booking_id);
     return NULL;
   }
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "reading booking", error);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "reading booking", error);
     return NULL;
   }
   x = g_new0 (MedBookingExtra, 1);
   x->booking_id = booking_id;
-  x->created_at = sqlite3_column_int64 (st, 0);
+  x->created_at = store_column_int64 (st, 0);
   x->note = store_column_text (st, 1);
   return x;
 }
@@ -271,9 +271,9 @@ med_store_set_booking_note (MedStore *store, gint64 booking_id,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, booking_id);
-    sqlite3_bind_text (st, 2, note, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 3, store_now (store));
+    store_bind_int64 (st, 1, booking_id);
+    store_bind_text (st, 2, note);
+    store_bind_int64 (st, 3, store_now (store));
     if (!store_step_done (store, st, "changing the note", error))
       goto out;
   }
@@ -305,27 +305,27 @@ load_resource (MedStore *store, const char *sql, const char *what, gint64 id,
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE) {
+  store_bind_int64 (st, 1, id);
+  rc = store_step (st);
+  if (rc == STORE_DONE) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no %s %" G_GINT64_FORMAT, what, id);
     return FALSE;
   }
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "reading the store", error);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "reading the store", error);
     return FALSE;
   }
   *name = store_column_text (st, 1);
-  if (sqlite3_column_int64 (st, 0) != centre_id) {
+  if (store_column_int64 (st, 0) != centre_id) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
         "%s %s belongs to another centre than the case", what, *name);
     return FALSE;
   }
   if (a != NULL)
-    *a = sqlite3_column_int (st, 2);
+    *a = store_column_int (st, 2);
   if (b != NULL)
-    *b = sqlite3_column_int (st, 3);
+    *b = store_column_int (st, 3);
   return TRUE;
 }
 
@@ -354,18 +354,18 @@ load_plan (MedStore *store, Plan *p, GError **error)
 
     if (st == NULL)
       return FALSE;
-    sqlite3_bind_int64 (st, 1, p->case_id);
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_DONE) {
+    store_bind_int64 (st, 1, p->case_id);
+    rc = store_step (st);
+    if (rc == STORE_DONE) {
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
           "no case %" G_GINT64_FORMAT, p->case_id);
       return FALSE;
     }
-    if (rc != SQLITE_ROW) {
-      store_set_error (store, rc, "reading case", error);
+    if (rc != STORE_ROW) {
+      store_set_error (store, "reading case", error);
       return FALSE;
     }
-    p->centre_id = sqlite3_column_int64 (st, 0);
+    p->centre_id = store_column_int64 (st, 0);
     STORE_READ_ENUM (med_case_status_from_string, st, 1, &p->case_status,
         error);
     p->case_number = store_column_text (st, 2);
@@ -433,24 +433,24 @@ find_clash (MedStore *store, const char *sql, gint64 resource_id,
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, resource_id);
-  sqlite3_bind_int64 (st, 2, exclude_id);
-  sqlite3_bind_int64 (st, 3, end);
-  if (sqlite3_bind_parameter_count (st) >= 5) {
-    sqlite3_bind_int64 (st, 4, start);
-    sqlite3_bind_int64 (st, 5, start - MED_STORE_MAX_BLOCK_SECONDS);
+  store_bind_int64 (st, 1, resource_id);
+  store_bind_int64 (st, 2, exclude_id);
+  store_bind_int64 (st, 3, end);
+  if (store_param_count (st) >= 5) {
+    store_bind_int64 (st, 4, start);
+    store_bind_int64 (st, 5, start - MED_STORE_MAX_BLOCK_SECONDS);
   }
-  rc = sqlite3_step (st);
-  *found = rc == SQLITE_ROW && sqlite3_column_int64 (st, 3) > start;
+  rc = store_step (st);
+  *found = rc == STORE_ROW && store_column_int64 (st, 3) > start;
   if (*found) {
-    clash->id = sqlite3_column_int64 (st, 0);
-    clash->start = sqlite3_column_int64 (st, 1);
-    clash->end = sqlite3_column_int64 (st, 2);
+    clash->id = store_column_int64 (st, 0);
+    clash->start = store_column_int64 (st, 1);
+    clash->end = store_column_int64 (st, 2);
     return TRUE;
   }
-  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+  if (rc == STORE_ROW || rc == STORE_DONE)
     return TRUE;
-  store_set_error (store, rc, "checking for overlaps", error);
+  store_set_error (store, "checking for overlaps", error);
   return FALSE;
 }
 
@@ -492,16 +492,16 @@ check_day_cap (MedStore *store, const Plan *p, GError **error)
       error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, p->mediator_id);
-  sqlite3_bind_int64 (st, 2, p->exclude_id);
-  sqlite3_bind_int64 (st, 3, day_start);
-  sqlite3_bind_int64 (st, 4, day_end);
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "counting sessions", error);
+  store_bind_int64 (st, 1, p->mediator_id);
+  store_bind_int64 (st, 2, p->exclude_id);
+  store_bind_int64 (st, 3, day_start);
+  store_bind_int64 (st, 4, day_end);
+  rc = store_step (st);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "counting sessions", error);
     return FALSE;
   }
-  n = sqlite3_column_int64 (st, 0);
+  n = store_column_int64 (st, 0);
   if (n >= p->daily_cap) {
     MedStoreConflict c
         = { MED_CONFLICT_DAILY_CAP, p->mediator_id, p->mediator_name, 0,
@@ -637,23 +637,23 @@ check_plan (MedStore *store, const Plan *p, GError **error)
 
     if (st == NULL)
       return FALSE;
-    sqlite3_bind_int64 (st, 1, p->mediator_id);
-    sqlite3_bind_int64 (st, 2, p->end);
-    sqlite3_bind_int64 (st, 3, p->start);
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_ROW) {
+    store_bind_int64 (st, 1, p->mediator_id);
+    store_bind_int64 (st, 2, p->end);
+    store_bind_int64 (st, 3, p->start);
+    rc = store_step (st);
+    if (rc == STORE_ROW) {
       g_autofree char *span = format_span (p->zone,
-          sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1));
+          store_column_int64 (st, 0), store_column_int64 (st, 1));
       MedStoreConflict k
           = { MED_CONFLICT_LEAVE, p->mediator_id, p->mediator_name, 0,
-              sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1) };
+              store_column_int64 (st, 0), store_column_int64 (st, 1) };
 
       store_set_conflict (error, &k, "mediator %s is on leave %s",
           p->mediator_name, span);
       return FALSE;
     }
-    if (rc != SQLITE_DONE) {
-      store_set_error (store, rc, "checking leave", error);
+    if (rc != STORE_DONE) {
+      store_set_error (store, "checking leave", error);
       return FALSE;
     }
   }
@@ -686,19 +686,19 @@ detail_plan (GString *detail, const Plan *p)
 
 /* Binds ?1 … ?8: case, room, mediator, interpreter, start, end, block. */
 static void
-bind_plan (sqlite3_stmt *st, const Plan *p)
+bind_plan (StoreStmt *st, const Plan *p)
 {
-  sqlite3_bind_int64 (st, 1, p->case_id);
-  sqlite3_bind_int64 (st, 2, p->room_id);
-  sqlite3_bind_int64 (st, 3, p->mediator_id);
+  store_bind_int64 (st, 1, p->case_id);
+  store_bind_int64 (st, 2, p->room_id);
+  store_bind_int64 (st, 3, p->mediator_id);
   if (p->interpreter_id != 0)
-    sqlite3_bind_int64 (st, 4, p->interpreter_id);
+    store_bind_int64 (st, 4, p->interpreter_id);
   else
-    sqlite3_bind_null (st, 4);
-  sqlite3_bind_int64 (st, 5, p->start);
-  sqlite3_bind_int64 (st, 6, p->end);
-  sqlite3_bind_int64 (st, 7, p->block_start);
-  sqlite3_bind_int64 (st, 8, p->block_end);
+    store_bind_null (st, 4);
+  store_bind_int64 (st, 5, p->start);
+  store_bind_int64 (st, 6, p->end);
+  store_bind_int64 (st, 7, p->block_start);
+  store_bind_int64 (st, 8, p->block_end);
 }
 
 /* The ids and times of b, for load_plan. */
@@ -759,27 +759,25 @@ med_store_book (MedStore *store, const MedBooking *b, const char *actor,
         "(case_id, room_id, mediator_id, interpreter_id, start_at, end_at, "
         "block_start, block_end, mode, status, uid, sequence, created_at, "
         "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "'confirmed', ?10, 0, ?11, ?11)",
+        "'confirmed', ?10, 0, ?11, ?11) RETURNING id",
         error);
 
     if (st == NULL)
       goto out;
     bind_plan (st, &p);
-    sqlite3_bind_text (st, 9, med_booking_mode_to_string (b->mode), -1,
-        SQLITE_STATIC);
-    sqlite3_bind_text (st, 10, uid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 11, store_now (store));
-    if (sqlite3_step (st) != SQLITE_DONE) {
-      if (sqlite3_extended_errcode (store->db) == SQLITE_CONSTRAINT_UNIQUE)
+    store_bind_text (st, 9, med_booking_mode_to_string (b->mode));
+    store_bind_text (st, 10, uid);
+    store_bind_int64 (st, 11, store_now (store));
+    if (store_step (st) != STORE_ROW) {
+      if (store_error_is (store, STORE_ERR_UNIQUE))
         g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT,
             "a booking with UID %s already exists", uid);
       else
-        store_set_error (store, sqlite3_extended_errcode (store->db), "booking",
-            error);
+        store_set_error (store, "booking", error);
       goto out;
     }
+    new_id = store_column_int64 (st, 0);
   }
-  new_id = sqlite3_last_insert_rowid (store->db);
   if (p.case_status != MED_CASE_STATUS_SCHEDULED
       && !store_write_case_status (store, p.case_id, p.case_status,
           MED_CASE_STATUS_SCHEDULED, MED_DEPARTMENT_NONE, actor, error))
@@ -857,10 +855,9 @@ med_store_reschedule (MedStore *store, gint64 booking_id, const MedBooking *to,
     if (st == NULL)
       goto out;
     bind_plan (st, &p);
-    sqlite3_bind_text (st, 9, med_booking_mode_to_string (to->mode), -1,
-        SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 10, store_now (store));
-    sqlite3_bind_int64 (st, 11, booking_id);
+    store_bind_text (st, 9, med_booking_mode_to_string (to->mode));
+    store_bind_int64 (st, 10, store_now (store));
+    store_bind_int64 (st, 11, booking_id);
     if (!store_step_done (store, st, "rescheduling", error))
       goto out;
   }
@@ -934,8 +931,8 @@ med_store_cancel (MedStore *store, gint64 booking_id, const char *actor,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, booking_id);
-    sqlite3_bind_int64 (st, 2, store_now (store));
+    store_bind_int64 (st, 1, booking_id);
+    store_bind_int64 (st, 2, store_now (store));
     if (!store_step_done (store, st, "cancelling", error))
       goto out;
   }
@@ -948,13 +945,13 @@ med_store_cancel (MedStore *store, gint64 booking_id, const char *actor,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, cur->case_id);
-    rc = sqlite3_step (st);
-    if (rc != SQLITE_ROW) {
-      store_set_error (store, rc, "counting bookings", error);
+    store_bind_int64 (st, 1, cur->case_id);
+    rc = store_step (st);
+    if (rc != STORE_ROW) {
+      store_set_error (store, "counting bookings", error);
       goto out;
     }
-    remaining = sqlite3_column_int64 (st, 0);
+    remaining = store_column_int64 (st, 0);
   }
   if (!store_case_state (store, cur->case_id, &status, NULL, error))
     goto out;
@@ -999,17 +996,17 @@ med_store_party_busy (MedStore *store, gint64 case_id,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, case_id);
-  sqlite3_bind_int64 (st, 2, exclude_booking_id);
+  store_bind_int64 (st, 1, case_id);
+  store_bind_int64 (st, 2, exclude_booking_id);
   busy = g_array_new (FALSE, FALSE, sizeof (MedInterval));
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedInterval iv
-        = { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1) };
+        = { store_column_int64 (st, 0), store_column_int64 (st, 1) };
 
     g_array_append_val (busy, iv);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading party bookings", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "reading party bookings", error);
     return NULL;
   }
   return g_steal_pointer (&busy);
@@ -1030,12 +1027,12 @@ med_store_case_last_mediator (MedStore *store, gint64 case_id, GError **error)
       error);
   if (st == NULL)
     return 0;
-  sqlite3_bind_int64 (st, 1, case_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    return sqlite3_column_int64 (st, 0);
-  if (rc != SQLITE_DONE)
-    store_set_error (store, rc, "reading bookings", error);
+  store_bind_int64 (st, 1, case_id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
+    return store_column_int64 (st, 0);
+  if (rc != STORE_DONE)
+    store_set_error (store, "reading bookings", error);
   return 0;
 }
 
@@ -1045,7 +1042,7 @@ med_store_case_last_mediator (MedStore *store, gint64 case_id, GError **error)
  * bounds the index range on block_start. */
 #define SNAPSHOT_BOOKINGS                                                      \
   "room_id IN (SELECT id FROM room WHERE centre_id = ?1) AND "                 \
-  "status = 'confirmed' AND block_start > ?2 - 172800 AND "                    \
+  "status = 'confirmed' AND block_start > CAST(?2 AS BIGINT) - 172800 AND "    \
   "block_start < ?3 AND block_end > ?2"
 
 void
@@ -1099,25 +1096,25 @@ med_store_load_snapshot (MedStore *store, gint64 centre_id, MedTime from,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
-  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
+  store_bind_int64 (st, 1, centre_id);
+  store_bind_int64 (st, 2, from != 0 ? from : STORE_TIME_MIN);
+  store_bind_int64 (st, 3, to != 0 ? to : STORE_TIME_MAX);
   s->snap.bookings = g_array_new (FALSE, TRUE, sizeof (MedBusy));
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedBusy busy = {
-      .booking_id = sqlite3_column_int64 (st, 0),
-      .case_id = sqlite3_column_int64 (st, 1),
-      .room_id = sqlite3_column_int64 (st, 2),
-      .mediator_id = sqlite3_column_int64 (st, 3),
-      .interpreter_id = sqlite3_column_int64 (st, 4),
-      .start = sqlite3_column_int64 (st, 5),
-      .end = sqlite3_column_int64 (st, 6),
+      .booking_id = store_column_int64 (st, 0),
+      .case_id = store_column_int64 (st, 1),
+      .room_id = store_column_int64 (st, 2),
+      .mediator_id = store_column_int64 (st, 3),
+      .interpreter_id = store_column_int64 (st, 4),
+      .start = store_column_int64 (st, 5),
+      .end = store_column_int64 (st, 6),
     };
 
     g_array_append_val (s->snap.bookings, busy);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading bookings", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "reading bookings", error);
     return NULL;
   }
   s->snap.external_busy
@@ -1144,21 +1141,21 @@ med_store_mediator_load (MedStore *store, gint64 centre_id, MedTime from,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
-  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
-  sqlite3_bind_int64 (st, 4, exclude_booking_id);
+  store_bind_int64 (st, 1, centre_id);
+  store_bind_int64 (st, 2, from != 0 ? from : STORE_TIME_MIN);
+  store_bind_int64 (st, 3, to != 0 ? to : STORE_TIME_MAX);
+  store_bind_int64 (st, 4, exclude_booking_id);
   load = g_array_new (FALSE, TRUE, sizeof (MedMediatorLoad));
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedMediatorLoad l = {
-      .mediator_id = sqlite3_column_int64 (st, 0),
-      .bookings = (guint) sqlite3_column_int64 (st, 1),
+      .mediator_id = store_column_int64 (st, 0),
+      .bookings = (guint) store_column_int64 (st, 1),
     };
 
     g_array_append_val (load, l);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading bookings", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "reading bookings", error);
     return NULL;
   }
   return g_steal_pointer (&load);
@@ -1204,17 +1201,17 @@ store_check_overlaps (MedStore *store, GError **error)
 
     if (st == NULL)
       return FALSE;
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_ROW) {
+    rc = store_step (st);
+    if (rc == STORE_ROW) {
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT,
           "bookings %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " overlap "
           "on the same %s",
-          (gint64) sqlite3_column_int64 (st, 0),
-          (gint64) sqlite3_column_int64 (st, 1), scans[i].what);
+          (gint64) store_column_int64 (st, 0),
+          (gint64) store_column_int64 (st, 1), scans[i].what);
       return FALSE;
     }
-    if (rc != SQLITE_DONE) {
-      store_set_error (store, rc, "scanning for overlaps", error);
+    if (rc != STORE_DONE) {
+      store_set_error (store, "scanning for overlaps", error);
       return FALSE;
     }
   }

@@ -153,29 +153,29 @@ med_recording_log_free (MedRecordingLog *l)
   "bytes, pid, created_at, updated_at, failure"
 
 static MedRecording *
-read_recording (sqlite3_stmt *st, GError **error)
+read_recording (StoreStmt *st, GError **error)
 {
   g_autoptr (MedRecording) r = g_new0 (MedRecording, 1);
   guint v;
 
-  r->id = sqlite3_column_int64 (st, 0);
-  r->booking_id = sqlite3_column_int64 (st, 1);
+  r->id = store_column_int64 (st, 0);
+  r->booking_id = store_column_int64 (st, 1);
   if (!parse_word (regime_names, G_N_ELEMENTS (regime_names),
-          (const char *) sqlite3_column_text (st, 2), &v, "regime", error))
+          store_column_str (st, 2), &v, "regime", error))
     return NULL;
   r->regime = v;
   if (!parse_word (state_names, G_N_ELEMENTS (state_names),
-          (const char *) sqlite3_column_text (st, 3), &v, "state", error))
+          store_column_str (st, 3), &v, "state", error))
     return NULL;
   r->state = v;
   r->dir = store_column_text (st, 4);
   r->manifest = store_column_text (st, 5);
   r->head_hash = store_column_text (st, 6);
-  r->duration_ns = sqlite3_column_int64 (st, 7);
-  r->bytes = sqlite3_column_int64 (st, 8);
-  r->pid = sqlite3_column_int64 (st, 9);
-  r->created_at = sqlite3_column_int64 (st, 10);
-  r->updated_at = sqlite3_column_int64 (st, 11);
+  r->duration_ns = store_column_int64 (st, 7);
+  r->bytes = store_column_int64 (st, 8);
+  r->pid = store_column_int64 (st, 9);
+  r->created_at = store_column_int64 (st, 10);
+  r->updated_at = store_column_int64 (st, 11);
   r->failure = store_column_text (st, 12);
   return g_steal_pointer (&r);
 }
@@ -209,22 +209,22 @@ med_store_add_recording (MedStore *store, gint64 booking_id,
     return 0;
   st = store_stmt (store,
       "INSERT INTO recording (booking_id, regime, state, dir, created_at, "
-      "updated_at) SELECT id, ?2, 'idle', ?3, ?4, ?4 FROM booking WHERE id = ?1",
+      "updated_at) SELECT id, ?2, 'idle', ?3, ?4, ?4 FROM booking WHERE id = ?1 "
+      "RETURNING id",
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  sqlite3_bind_text (st, 2, regime_names[regime], -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, dir, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 4, store_now (store));
-  if (!store_step_done (store, st, "adding a recording", error))
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_text (st, 2, regime_names[regime]);
+  store_bind_text (st, 3, dir);
+  store_bind_int64 (st, 4, store_now (store));
+  if (!store_step_id (store, st, "adding a recording", &id, error))
     goto out;
-  if (sqlite3_changes (store->db) == 0) {
+  if (id == 0) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no booking %" G_GINT64_FORMAT, booking_id);
     goto out;
   }
-  id = sqlite3_last_insert_rowid (store->db);
   if (!audit_recording (store, actor, "recording.add", id, "regime",
           regime_names[regime], error)
       || !store_txn_commit (&txn, error))
@@ -243,15 +243,15 @@ med_store_get_recording (MedStore *store, gint64 id, GError **error)
 
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  store_bind_int64 (st, 1, id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
     return read_recording (st, error);
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no recording %" G_GINT64_FORMAT, id);
   else
-    store_set_error (store, rc, "reading a recording", error);
+    store_set_error (store, "reading a recording", error);
   return NULL;
 }
 
@@ -262,22 +262,22 @@ med_store_list_recordings (MedStore *store, gint64 booking_id, GError **error)
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_recording_free);
   g_autoptr (StoreStmt) st = store_stmt (store,
       "SELECT " RECORDING_COLUMNS " FROM recording "
-      "WHERE ?1 = 0 OR booking_id = ?1 ORDER BY id",
+      "WHERE CAST(?1 AS BIGINT) = 0 OR booking_id = ?1 ORDER BY id",
       error);
   int rc;
 
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  store_bind_int64 (st, 1, booking_id);
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedRecording *r = read_recording (st, error);
 
     if (r == NULL)
       return NULL;
     g_ptr_array_add (out, r);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing recordings", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing recordings", error);
     return NULL;
   }
   return g_steal_pointer (&out);
@@ -297,19 +297,19 @@ med_store_set_recording_state (MedStore *store, gint64 id,
     return FALSE;
   st = store_stmt (store,
       "UPDATE recording SET state = ?2, updated_at = ?3, pid = ?5, "
-      "failure = CASE WHEN ?4 IS NULL THEN failure ELSE ?4 END WHERE id = ?1",
+      "failure = coalesce (CAST(?4 AS TEXT), failure) WHERE id = ?1",
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, id);
-  sqlite3_bind_text (st, 2, state_names[state], -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 3, store_now (store));
+  store_bind_int64 (st, 1, id);
+  store_bind_text (st, 2, state_names[state]);
+  store_bind_int64 (st, 3, store_now (store));
   if (failure != NULL)
-    sqlite3_bind_text (st, 4, failure, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 5, pid);
+    store_bind_text (st, 4, failure);
+  store_bind_int64 (st, 5, pid);
   if (!store_step_done (store, st, "updating a recording", error))
     goto out;
-  if (sqlite3_changes (store->db) == 0) {
+  if (store_changes (store) == 0) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no recording %" G_GINT64_FORMAT, id);
     goto out;
@@ -340,12 +340,12 @@ med_store_seal_recording (MedStore *store, gint64 id, const char *manifest,
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, id);
-  sqlite3_bind_text (st, 2, manifest, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 3, head_hash, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 4, (gint64) duration_ns);
-  sqlite3_bind_int64 (st, 5, (gint64) bytes);
-  sqlite3_bind_int64 (st, 6, store_now (store));
+  store_bind_int64 (st, 1, id);
+  store_bind_text (st, 2, manifest);
+  store_bind_text (st, 3, head_hash);
+  store_bind_int64 (st, 4, (gint64) duration_ns);
+  store_bind_int64 (st, 5, (gint64) bytes);
+  store_bind_int64 (st, 6, store_now (store));
   if (!store_step_done (store, st, "sealing a recording", error))
     goto out;
   /* The head hash goes into the audit chain: a manifest truncated at an
@@ -364,18 +364,21 @@ med_store_add_recording_segment (MedStore *store, gint64 recording_id,
     guint64 duration_ns, GError **error)
 {
   g_autoptr (StoreStmt) st = store_stmt (store,
-      "INSERT OR REPLACE INTO recording_segment (recording_id, idx, file, "
-      "sha256, bytes, duration) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      "INSERT INTO recording_segment (recording_id, idx, file, "
+      "sha256, bytes, duration) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+      "ON CONFLICT (recording_id, idx) DO UPDATE SET file = excluded.file, "
+      "sha256 = excluded.sha256, bytes = excluded.bytes, "
+      "duration = excluded.duration",
       error);
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, recording_id);
-  sqlite3_bind_int64 (st, 2, idx);
-  sqlite3_bind_text (st, 3, file, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 4, sha256 ? sha256 : "", -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 5, (gint64) bytes);
-  sqlite3_bind_int64 (st, 6, (gint64) duration_ns);
+  store_bind_int64 (st, 1, recording_id);
+  store_bind_int64 (st, 2, idx);
+  store_bind_text (st, 3, file);
+  store_bind_text (st, 4, sha256 ? sha256 : "");
+  store_bind_int64 (st, 5, (gint64) bytes);
+  store_bind_int64 (st, 6, (gint64) duration_ns);
   return store_step_done (store, st, "adding a recording segment", error);
 }
 
@@ -388,8 +391,8 @@ med_store_count_recording_segments (MedStore *store, gint64 recording_id,
 
   if (st == NULL)
     return 0;
-  sqlite3_bind_int64 (st, 1, recording_id);
-  return sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int (st, 0) : 0;
+  store_bind_int64 (st, 1, recording_id);
+  return store_step (st) == STORE_ROW ? store_column_int (st, 0) : 0;
 }
 
 gboolean
@@ -403,10 +406,10 @@ med_store_log_recording (MedStore *store, gint64 recording_id,
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, recording_id);
-  sqlite3_bind_int64 (st, 2, store_now (store));
-  sqlite3_bind_text (st, 3, event_names[kind], -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 4, detail ? detail : "", -1, SQLITE_TRANSIENT);
+  store_bind_int64 (st, 1, recording_id);
+  store_bind_int64 (st, 2, store_now (store));
+  store_bind_text (st, 3, event_names[kind]);
+  store_bind_text (st, 4, detail ? detail : "");
   return store_step_done (store, st, "logging a recording event", error);
 }
 
@@ -424,20 +427,20 @@ med_store_list_recording_log (MedStore *store, gint64 recording_id,
 
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, recording_id);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  store_bind_int64 (st, 1, recording_id);
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedRecordingLog *l = g_new0 (MedRecordingLog, 1);
     guint v = 0;
 
-    l->at = sqlite3_column_int64 (st, 0);
+    l->at = store_column_int64 (st, 0);
     parse_word (event_names, G_N_ELEMENTS (event_names),
-        (const char *) sqlite3_column_text (st, 1), &v, "event", NULL);
+        store_column_str (st, 1), &v, "event", NULL);
     l->kind = v;
     l->detail = store_column_text (st, 2);
     g_ptr_array_add (out, l);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading the recording log", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "reading the recording log", error);
     return NULL;
   }
   return g_steal_pointer (&out);
@@ -457,21 +460,23 @@ med_store_set_consent (MedStore *store, gint64 booking_id, gint64 party_id,
       || !store_txn_begin (store, &txn, error))
     return FALSE;
   st = store_stmt (store,
-      "INSERT OR REPLACE INTO consent (booking_id, party_id, given, at, actor) "
+      "INSERT INTO consent (booking_id, party_id, given, at, actor) "
       "SELECT b.id, p.id, ?3, ?4, ?5 FROM booking b JOIN party p "
       "ON p.case_id = b.case_id WHERE b.id = ?1 AND p.id = ?2 AND "
-      "p.removed_at = 0",
+      "p.removed_at = 0 "
+      "ON CONFLICT (booking_id, party_id) DO UPDATE SET "
+      "given = excluded.given, at = excluded.at, actor = excluded.actor",
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  sqlite3_bind_int64 (st, 2, party_id);
-  sqlite3_bind_int (st, 3, given ? 1 : 0);
-  sqlite3_bind_int64 (st, 4, store_now (store));
-  sqlite3_bind_text (st, 5, actor, -1, SQLITE_TRANSIENT);
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_int64 (st, 2, party_id);
+  store_bind_int (st, 3, given ? 1 : 0);
+  store_bind_int64 (st, 4, store_now (store));
+  store_bind_text (st, 5, actor);
   if (!store_step_done (store, st, "recording consent", error))
     goto out;
-  if (sqlite3_changes (store->db) == 0) {
+  if (store_changes (store) == 0) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "booking %" G_GINT64_FORMAT " has no party %" G_GINT64_FORMAT,
         booking_id, party_id);
@@ -500,14 +505,14 @@ med_store_get_consent (MedStore *store, gint64 booking_id, gint64 party_id,
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  sqlite3_bind_int64 (st, 2, party_id);
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading consent", error);
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_int64 (st, 2, party_id);
+  rc = store_step (st);
+  if (rc != STORE_ROW && rc != STORE_DONE) {
+    store_set_error (store, "reading consent", error);
     return FALSE;
   }
-  *given = rc == SQLITE_ROW && sqlite3_column_int (st, 0) != 0;
+  *given = rc == STORE_ROW && store_column_int (st, 0) != 0;
   return TRUE;
 }
 
@@ -524,13 +529,13 @@ med_store_consent_complete (MedStore *store, gint64 booking_id,
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "checking consent", error);
+  store_bind_int64 (st, 1, booking_id);
+  rc = store_step (st);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "checking consent", error);
     return FALSE;
   }
-  *n_missing = sqlite3_column_int (st, 0);
+  *n_missing = store_column_int (st, 0);
   return TRUE;
 }
 
@@ -568,12 +573,13 @@ med_store_set_retention (MedStore *store, MedCaseKind kind, gint days,
       || !store_txn_begin (store, &txn, error))
     return FALSE;
   st = store_stmt (store,
-      "INSERT OR REPLACE INTO retention (case_kind, days) VALUES (?1, ?2)",
+      "INSERT INTO retention (case_kind, days) VALUES (?1, ?2) "
+      "ON CONFLICT (case_kind) DO UPDATE SET days = excluded.days",
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_text (st, 1, med_case_kind_to_string (kind), -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, 2, days);
+  store_bind_text (st, 1, med_case_kind_to_string (kind));
+  store_bind_int (st, 2, days);
   ok = store_step_done (store, st, "setting retention", error)
       && store_audit_append (store, actor, "retention.set", "retention", days,
           NULL, error)
@@ -634,14 +640,14 @@ med_store_purge_recordings (MedStore *store, const char *actor, guint *n_purged,
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, store_now (store));
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  store_bind_int64 (st, 1, store_now (store));
+  while ((rc = store_step (st)) == STORE_ROW) {
     g_ptr_array_add (ids,
-        g_memdup2 (&(gint64){ sqlite3_column_int64 (st, 0) }, sizeof (gint64)));
+        g_memdup2 (&(gint64){ store_column_int64 (st, 0) }, sizeof (gint64)));
     g_ptr_array_add (dirs, store_column_text (st, 1));
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "finding recordings past retention", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "finding recordings past retention", error);
     goto out;
   }
   g_clear_pointer (&st, store_stmt_release);
@@ -653,8 +659,8 @@ med_store_purge_recordings (MedStore *store, const char *actor, guint *n_purged,
 
     if (up == NULL)
       goto out;
-    sqlite3_bind_int64 (up, 1, id);
-    sqlite3_bind_int64 (up, 2, store_now (store));
+    store_bind_int64 (up, 1, id);
+    store_bind_int64 (up, 2, store_now (store));
     if (!store_step_done (store, up, "purging a recording", error)
         || !audit_recording (store, actor, "recording.purge", id, NULL, NULL,
             error))

@@ -79,15 +79,15 @@ require_id (MedStore *store, const char *sql, const char *what, gint64 id,
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  store_bind_int64 (st, 1, id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
     return TRUE;
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no %s %" G_GINT64_FORMAT, what, id);
   else
-    store_set_error (store, rc, "reading the store", error);
+    store_set_error (store, "reading the store", error);
   return FALSE;
 }
 
@@ -205,8 +205,8 @@ med_store_set_email (MedStore *store, MedStorePerson who, gint64 id,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, id);
-    sqlite3_bind_text (st, 2, email, -1, SQLITE_STATIC);
+    store_bind_int64 (st, 1, id);
+    store_bind_text (st, 2, email);
     if (!store_step_done (store, st, "setting the e-mail address", error))
       goto out;
   }
@@ -242,15 +242,15 @@ med_store_get_email (MedStore *store, MedStorePerson who, gint64 id,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  store_bind_int64 (st, 1, id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
     return store_column_text (st, 0);
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no %s %" G_GINT64_FORMAT, person_table (who), id);
   else
-    store_set_error (store, rc, "reading the e-mail address", error);
+    store_set_error (store, "reading the e-mail address", error);
   return NULL;
 }
 
@@ -310,8 +310,8 @@ set_centre_text (MedStore *store, gint64 centre_id, const char *sql,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, centre_id);
-    sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
+    store_bind_int64 (st, 1, centre_id);
+    store_bind_text (st, 2, value);
     if (!store_step_done (store, st, "changing the centre", error))
       goto out;
   }
@@ -338,15 +338,15 @@ get_centre_text (MedStore *store, gint64 centre_id, const char *sql,
 
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  store_bind_int64 (st, 1, centre_id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
     return store_column_text (st, 0);
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no centre %" G_GINT64_FORMAT, centre_id);
   else
-    store_set_error (store, rc, "reading the centre", error);
+    store_set_error (store, "reading the centre", error);
   return NULL;
 }
 
@@ -434,16 +434,16 @@ load_join_secret (MedStore *store, GError **error)
 
   if (st == NULL)
     return NULL;
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_ROW) {
-    if (rc == SQLITE_DONE)
+  rc = store_step (st);
+  if (rc != STORE_ROW) {
+    if (rc == STORE_DONE)
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
           "the store has no join secret");
     else
-      store_set_error (store, rc, "reading the join secret", error);
+      store_set_error (store, "reading the join secret", error);
     return NULL;
   }
-  hex = (const char *) sqlite3_column_text (st, 0);
+  hex = store_column_str (st, 0);
   if (hex == NULL || strlen (hex) != 2 * sizeof key) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
         "the store's join secret is damaged");
@@ -513,22 +513,22 @@ med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  sqlite3_bind_int64 (st, 2, party_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE) {
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_int64 (st, 2, party_id);
+  rc = store_step (st);
+  if (rc == STORE_DONE) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no party %" G_GINT64_FORMAT " in booking %" G_GINT64_FORMAT, party_id,
         booking_id);
     return NULL;
   }
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "reading booking", error);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "reading booking", error);
     return NULL;
   }
   {
     g_autofree char *uid = store_column_text (st, 0);
-    gint generation = sqlite3_column_int (st, 1);
+    gint generation = store_column_int (st, 1);
 
     secret = load_join_secret (store, error);
     if (secret == NULL)
@@ -558,10 +558,10 @@ med_store_join_url (MedStore *store, gint64 booking_id, gint64 party_id,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "reading the public URL", error);
+  store_bind_int64 (st, 1, booking_id);
+  rc = store_step (st);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "reading the public URL", error);
     return NULL;
   }
   base = store_column_text (st, 0);
@@ -612,29 +612,28 @@ scan_tokens (MedStore *store, const char *sql, gboolean earlier,
       || (secret = load_join_secret (store, error)) == NULL
       || (st = store_stmt (store, sql, error)) == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, from != 0 ? from : G_MININT64);
-  sqlite3_bind_int64 (st, 2, to != 0 ? to : G_MAXINT64);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
-    gint current = sqlite3_column_int (st, 3);
+  store_bind_int64 (st, 1, from != 0 ? from : STORE_TIME_MIN);
+  store_bind_int64 (st, 2, to != 0 ? to : STORE_TIME_MAX);
+  while ((rc = store_step (st)) == STORE_ROW) {
+    gint current = store_column_int (st, 3);
     gint first = earlier ? 0 : current;
     gint last = earlier ? current - 1 : current;
 
     for (gint g = first; g <= last; g++) {
-      g_autofree char *t
-          = make_token (secret, (const char *) sqlite3_column_text (st, 1),
-              sqlite3_column_int64 (st, 2), g);
+      g_autofree char *t = make_token (secret, store_column_str (st, 1),
+          store_column_int64 (st, 2), g);
 
       if (equal_constant_time (t, token, JOIN_TOKEN_CHARS) && !found) {
         found = TRUE;
         if (booking_id)
-          *booking_id = sqlite3_column_int64 (st, 0);
+          *booking_id = store_column_int64 (st, 0);
         if (party_id)
-          *party_id = sqlite3_column_int64 (st, 2);
+          *party_id = store_column_int64 (st, 2);
       }
     }
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "looking up a join token", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "looking up a join token", error);
     return FALSE;
   }
   if (!found)
@@ -689,14 +688,14 @@ med_store_join_generation (MedStore *store, gint64 booking_id, gint64 party_id,
 
   if (st == NULL)
     return -1;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  sqlite3_bind_int64 (st, 2, party_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    return sqlite3_column_int (st, 0);
-  if (rc == SQLITE_DONE)
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_int64 (st, 2, party_id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
+    return store_column_int (st, 0);
+  if (rc == STORE_DONE)
     return 0;
-  store_set_error (store, rc, "reading a link's generation", error);
+  store_set_error (store, "reading a link's generation", error);
   return -1;
 }
 
@@ -729,16 +728,16 @@ med_store_join_reissue (MedStore *store, gint64 booking_id, gint64 party_id,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, party_id);
-    sqlite3_bind_int64 (st, 2, b->case_id);
-    rc = sqlite3_step (st);
-    if (rc != SQLITE_ROW) {
-      if (rc == SQLITE_DONE)
+    store_bind_int64 (st, 1, party_id);
+    store_bind_int64 (st, 2, b->case_id);
+    rc = store_step (st);
+    if (rc != STORE_ROW) {
+      if (rc == STORE_DONE)
         g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
             "booking %" G_GINT64_FORMAT " has no party %" G_GINT64_FORMAT,
             booking_id, party_id);
       else
-        store_set_error (store, rc, "reading parties", error);
+        store_set_error (store, "reading parties", error);
       goto out;
     }
   }
@@ -756,10 +755,10 @@ med_store_join_reissue (MedStore *store, gint64 booking_id, gint64 party_id,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, booking_id);
-    sqlite3_bind_int64 (st, 2, party_id);
-    sqlite3_bind_int (st, 3, gen);
-    sqlite3_bind_int64 (st, 4, store_now (store));
+    store_bind_int64 (st, 1, booking_id);
+    store_bind_int64 (st, 2, party_id);
+    store_bind_int (st, 3, gen);
+    store_bind_int64 (st, 4, store_now (store));
     if (!store_step_done (store, st, "issuing a link again", error))
       goto out;
   }
@@ -770,8 +769,8 @@ med_store_join_reissue (MedStore *store, gint64 booking_id, gint64 party_id,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, booking_id);
-    sqlite3_bind_int64 (st, 2, party_id);
+    store_bind_int64 (st, 1, booking_id);
+    store_bind_int64 (st, 2, party_id);
     if (!store_step_done (store, st, "lifting a revocation", error))
       goto out;
   }
@@ -829,15 +828,15 @@ find_attendee (MedStore *store, gint64 booking_id, const char *email,
 
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, booking_id);
-  sqlite3_bind_text (st, 2, email, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_text (st, 2, email);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
     return g_strdup_printf ("%s:%" G_GINT64_FORMAT,
-        (const char *) sqlite3_column_text (st, 0),
-        (gint64) sqlite3_column_int64 (st, 1));
-  if (rc != SQLITE_DONE)
-    store_set_error (store, rc, "reading attendees", error);
+        store_column_str (st, 0),
+        (gint64) store_column_int64 (st, 1));
+  if (rc != STORE_DONE)
+    store_set_error (store, "reading attendees", error);
   else
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
         "the reply's attendee is not invited to booking %" G_GINT64_FORMAT,
@@ -914,19 +913,19 @@ med_store_apply_reply (MedStore *store, const char *uid, const char *email,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_text (st, 1, b->uid, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 2, addr, -1, SQLITE_STATIC);
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_ROW && sqlite3_column_int (st, 0) == sequence
-        && sqlite3_column_int64 (st, 1) > dtstamp) {
+    store_bind_text (st, 1, b->uid);
+    store_bind_text (st, 2, addr);
+    rc = store_step (st);
+    if (rc == STORE_ROW && store_column_int (st, 0) == sequence
+        && store_column_int64 (st, 1) > dtstamp) {
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_STALE,
           "stale reply: a later answer to SEQUENCE %d of booking "
           "%" G_GINT64_FORMAT " is already recorded; ignored",
           sequence, b->id);
       goto out;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      store_set_error (store, rc, "reading replies", error);
+    if (rc != STORE_ROW && rc != STORE_DONE) {
+      store_set_error (store, "reading replies", error);
       goto out;
     }
   }
@@ -942,12 +941,12 @@ med_store_apply_reply (MedStore *store, const char *uid, const char *email,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_text (st, 1, b->uid, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 2, addr, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 3, partstat, -1, SQLITE_STATIC);
-    sqlite3_bind_int (st, 4, sequence);
-    sqlite3_bind_int64 (st, 5, dtstamp);
-    sqlite3_bind_int64 (st, 6, store_now (store));
+    store_bind_text (st, 1, b->uid);
+    store_bind_text (st, 2, addr);
+    store_bind_text (st, 3, partstat);
+    store_bind_int (st, 4, sequence);
+    store_bind_int64 (st, 5, dtstamp);
+    store_bind_int64 (st, 6, store_now (store));
     if (!store_step_done (store, st, "recording the reply", error))
       goto out;
   }
@@ -990,22 +989,22 @@ med_store_list_attendee_status (MedStore *store, gint64 booking_id,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, booking_id);
+  store_bind_int64 (st, 1, booking_id);
   list = g_ptr_array_new_with_free_func (
       (GDestroyNotify) med_attendee_status_free);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedAttendeeStatus *s = g_new0 (MedAttendeeStatus, 1);
 
     s->booking_uid = store_column_text (st, 0);
     s->email = store_column_text (st, 1);
     s->partstat = store_column_text (st, 2);
-    s->sequence = sqlite3_column_int (st, 3);
-    s->dtstamp = sqlite3_column_int64 (st, 4);
-    s->updated_at = sqlite3_column_int64 (st, 5);
+    s->sequence = store_column_int (st, 3);
+    s->dtstamp = store_column_int64 (st, 4);
+    s->updated_at = store_column_int64 (st, 5);
     g_ptr_array_add (list, s);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing replies", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing replies", error);
     return NULL;
   }
   return g_steal_pointer (&list);
@@ -1150,40 +1149,39 @@ med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, m->booking_id);
-    sqlite3_bind_text (st, 2, m->recipient_addr, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 3, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_int (st, 4, replaces);
+    store_bind_int64 (st, 1, m->booking_id);
+    store_bind_text (st, 2, m->recipient_addr);
+    store_bind_text (st, 3, channel);
+    store_bind_int (st, 4, replaces);
     if (!store_step_done (store, st, "superseding older messages", error))
       goto out;
-    superseded = sqlite3_changes (store->db);
+    superseded = store_changes (store);
   }
   {
     g_autoptr (StoreStmt) st = store_stmt (store,
         "INSERT INTO outbox (booking_id, "
         "recipient_name, recipient_addr, method, sequence, subject, message, "
         "state, created_at, attempts, next_attempt_at, channel, purpose) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, 0, ?9, ?10, ?11)",
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, 0, ?9, ?10, ?11) "
+        "RETURNING id",
         error);
     MedTime now = store_now (store);
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, m->booking_id);
-    sqlite3_bind_text (st, 2, m->recipient_name ? m->recipient_name : "", -1,
-        SQLITE_STATIC);
-    sqlite3_bind_text (st, 3, m->recipient_addr, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 4, m->method, -1, SQLITE_STATIC);
-    sqlite3_bind_int (st, 5, m->sequence);
-    sqlite3_bind_text (st, 6, m->subject, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 7, m->message, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 8, now);
-    sqlite3_bind_int64 (st, 9, m->due_at > now ? m->due_at : now);
-    sqlite3_bind_text (st, 10, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 11, purpose, -1, SQLITE_STATIC);
-    if (!store_step_done (store, st, "queueing a message", error))
+    store_bind_int64 (st, 1, m->booking_id);
+    store_bind_text (st, 2, m->recipient_name ? m->recipient_name : "");
+    store_bind_text (st, 3, m->recipient_addr);
+    store_bind_text (st, 4, m->method);
+    store_bind_int (st, 5, m->sequence);
+    store_bind_text (st, 6, m->subject);
+    store_bind_text (st, 7, m->message);
+    store_bind_int64 (st, 8, now);
+    store_bind_int64 (st, 9, m->due_at > now ? m->due_at : now);
+    store_bind_text (st, 10, channel);
+    store_bind_text (st, 11, purpose);
+    if (!store_step_id (store, st, "queueing a message", &new_id, error))
       goto out;
-    new_id = sqlite3_last_insert_rowid (store->db);
   }
   detail = g_string_new ("{");
   store_detail_int (detail, "booking", m->booking_id);
@@ -1214,24 +1212,24 @@ out:
   "last_error, channel, purpose"
 
 static MedOutboxMessage *
-read_outbox (sqlite3_stmt *st, gboolean with_message, GError **error)
+read_outbox (StoreStmt *st, gboolean with_message, GError **error)
 {
   g_autoptr (MedOutboxMessage) m = g_new0 (MedOutboxMessage, 1);
 
-  m->id = sqlite3_column_int64 (st, 0);
-  m->booking_id = sqlite3_column_int64 (st, 1);
+  m->id = store_column_int64 (st, 0);
+  m->booking_id = store_column_int64 (st, 1);
   m->recipient_name = store_column_text (st, 2);
   m->recipient_addr = store_column_text (st, 3);
   m->method = store_column_text (st, 4);
-  m->sequence = sqlite3_column_int (st, 5);
+  m->sequence = store_column_int (st, 5);
   m->subject = store_column_text (st, 6);
-  if (!outbox_state_from_string ((const char *) sqlite3_column_text (st, 7),
+  if (!outbox_state_from_string (store_column_str (st, 7),
           &m->state, error))
     return NULL;
-  m->created_at = sqlite3_column_int64 (st, 8);
-  m->attempts = sqlite3_column_int (st, 9);
-  m->next_attempt_at = sqlite3_column_int64 (st, 10);
-  m->sent_at = sqlite3_column_int64 (st, 11); /* NULL reads as 0 */
+  m->created_at = store_column_int64 (st, 8);
+  m->attempts = store_column_int (st, 9);
+  m->next_attempt_at = store_column_int64 (st, 10);
+  m->sent_at = store_column_int64 (st, 11); /* NULL reads as 0 */
   m->last_error = store_column_text (st, 12);
   m->channel = store_column_text (st, 13);
   m->purpose = store_column_text (st, 14);
@@ -1255,18 +1253,18 @@ med_store_outbox_list (MedStore *store, gboolean pending_only, GError **error)
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int (st, 1, pending_only ? 1 : 0);
+  store_bind_int (st, 1, pending_only ? 1 : 0);
   list = g_ptr_array_new_with_free_func (
       (GDestroyNotify) med_outbox_message_free);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedOutboxMessage *m = read_outbox (st, FALSE, error);
 
     if (m == NULL)
       return NULL;
     g_ptr_array_add (list, m);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing the outbox", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing the outbox", error);
     return NULL;
   }
   return g_steal_pointer (&list);
@@ -1284,26 +1282,33 @@ med_store_outbox_claim (MedStore *store, const char *channel, MedTime now,
   g_return_val_if_fail (store != NULL && channel != NULL, NULL);
   g_return_val_if_fail (lease_seconds > 0, NULL);
 
-  if (!store_txn_begin (store, &txn, error))
+  /* SQLite: BEGIN IMMEDIATE, one claimer at a time. PostgreSQL: no
+   * writers' lock (nothing is audited); the row is taken with FOR UPDATE
+   * SKIP LOCKED, so claimers on other connections take the next due
+   * message instead of waiting, and none takes one twice. */
+  if (!store_txn_begin_shared (store, &txn, error))
     goto done;
   {
-    g_autoptr (StoreStmt) st = store_stmt (store,
+    g_autoptr (StoreStmt) st = store_stmt_dialect (store,
         "SELECT " OUTBOX_COLUMNS ", message FROM "
         "outbox WHERE state = 'pending' AND channel = ?2 AND "
         "next_attempt_at <= ?1 ORDER BY id LIMIT 1",
+        "SELECT " OUTBOX_COLUMNS ", message FROM "
+        "outbox WHERE state = 'pending' AND channel = ?2 AND "
+        "next_attempt_at <= ?1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
         error);
 
     if (st == NULL)
       goto done;
-    sqlite3_bind_int64 (st, 1, now);
-    sqlite3_bind_text (st, 2, channel, -1, SQLITE_STATIC);
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_DONE) {
+    store_bind_int64 (st, 1, now);
+    store_bind_text (st, 2, channel);
+    rc = store_step (st);
+    if (rc == STORE_DONE) {
       store_txn_commit (&txn, error);
       goto done;
     }
-    if (rc != SQLITE_ROW) {
-      store_set_error (store, rc, "reading the outbox", error);
+    if (rc != STORE_ROW) {
+      store_set_error (store, "reading the outbox", error);
       goto done;
     }
     m = read_outbox (st, TRUE, error);
@@ -1318,8 +1323,8 @@ med_store_outbox_claim (MedStore *store, const char *channel, MedTime now,
 
     if (st == NULL)
       goto done;
-    sqlite3_bind_int64 (st, 1, m->id);
-    sqlite3_bind_int64 (st, 2, now + lease_seconds);
+    store_bind_int64 (st, 1, m->id);
+    store_bind_int64 (st, 2, now + lease_seconds);
     if (!store_step_done (store, st, "leasing a message", error)
         || !store_txn_commit (&txn, error))
       goto done;
@@ -1347,15 +1352,15 @@ load_unsent (MedStore *store, gint64 id, GError **error)
 
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE) {
+  store_bind_int64 (st, 1, id);
+  rc = store_step (st);
+  if (rc == STORE_DONE) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no outbox message %" G_GINT64_FORMAT, id);
     return NULL;
   }
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "reading the outbox", error);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "reading the outbox", error);
     return NULL;
   }
   m = read_outbox (st, TRUE, error);
@@ -1394,8 +1399,8 @@ med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, id);
-    sqlite3_bind_int64 (st, 2, now);
+    store_bind_int64 (st, 1, id);
+    store_bind_int64 (st, 2, now);
     if (!store_step_done (store, st, "marking a message sent", error))
       goto out;
   }
@@ -1408,13 +1413,13 @@ med_store_outbox_mark_sent (MedStore *store, gint64 id, MedTime now,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, id);
-    sqlite3_bind_text (st, 2, m->recipient_addr, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 3, m->method, -1, SQLITE_STATIC);
-    sqlite3_bind_int (st, 4, m->sequence);
-    sqlite3_bind_text (st, 5, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 6, now);
-    sqlite3_bind_text (st, 7, m->channel, -1, SQLITE_STATIC);
+    store_bind_int64 (st, 1, id);
+    store_bind_text (st, 2, m->recipient_addr);
+    store_bind_text (st, 3, m->method);
+    store_bind_int (st, 4, m->sequence);
+    store_bind_text (st, 5, sha);
+    store_bind_int64 (st, 6, now);
+    store_bind_text (st, 7, m->channel);
     if (!store_step_done (store, st, "writing the ledger", error))
       goto out;
   }
@@ -1490,15 +1495,14 @@ med_store_outbox_mark_failed (MedStore *store, gint64 id, MedTime now,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, id);
-    sqlite3_bind_int (st, 2, attempts);
-    sqlite3_bind_text (st, 3, text, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 4,
+    store_bind_int64 (st, 1, id);
+    store_bind_int (st, 2, attempts);
+    store_bind_text (st, 3, text);
+    store_bind_int64 (st, 4,
         give_up ? now : now + med_store_outbox_backoff (attempts));
     /* a superseded message stays superseded: its successor goes instead */
-    sqlite3_bind_text (st, 5,
-        give_up ? "failed" : med_outbox_state_to_string (m->state), -1,
-        SQLITE_STATIC);
+    store_bind_text (st, 5,
+        give_up ? "failed" : med_outbox_state_to_string (m->state));
     if (!store_step_done (store, st, "recording a failed attempt", error))
       goto out;
   }
@@ -1534,9 +1538,9 @@ med_store_outbox_release (MedStore *store, gint64 id, MedTime lease_end,
       error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, id);
-  sqlite3_bind_int64 (st, 2, lease_end);
-  sqlite3_bind_int64 (st, 3, now);
+  store_bind_int64 (st, 1, id);
+  store_bind_int64 (st, 2, lease_end);
+  store_bind_int64 (st, 3, now);
   return store_step_done (store, st, "releasing a message", error);
 }
 
@@ -1557,13 +1561,13 @@ med_store_outbox_next_due (MedStore *store, const char *channel, MedTime *when,
       error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, channel, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "reading the outbox", error);
+  store_bind_text (st, 1, channel);
+  rc = store_step (st);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "reading the outbox", error);
     return FALSE;
   }
-  *when = sqlite3_column_int64 (st, 0); /* NULL (nothing pending) reads 0 */
+  *when = store_column_int64 (st, 0); /* NULL (nothing pending) reads 0 */
   return TRUE;
 }
 
@@ -1590,11 +1594,11 @@ med_store_outbox_retry (MedStore *store, gint64 id, MedTime now,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, id);
-    sqlite3_bind_int64 (st, 2, now);
+    store_bind_int64 (st, 1, id);
+    store_bind_int64 (st, 2, now);
     if (!store_step_done (store, st, "requeueing a message", error))
       goto out;
-    if (sqlite3_changes (store->db) == 0) {
+    if (store_changes (store) == 0) {
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
           "no failed outbox message %" G_GINT64_FORMAT, id);
       goto out;
@@ -1629,21 +1633,21 @@ med_store_outbox_ledger (MedStore *store, GError **error)
     return NULL;
   list
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_ledger_entry_free);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedLedgerEntry *e = g_new0 (MedLedgerEntry, 1);
 
-    e->id = sqlite3_column_int64 (st, 0);
-    e->outbox_id = sqlite3_column_int64 (st, 1);
+    e->id = store_column_int64 (st, 0);
+    e->outbox_id = store_column_int64 (st, 1);
     e->recipient_addr = store_column_text (st, 2);
     e->method = store_column_text (st, 3);
-    e->sequence = sqlite3_column_int (st, 4);
+    e->sequence = store_column_int (st, 4);
     e->sha256 = store_column_text (st, 5);
-    e->sent_at = sqlite3_column_int64 (st, 6);
+    e->sent_at = store_column_int64 (st, 6);
     e->channel = store_column_text (st, 7);
     g_ptr_array_add (list, e);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading the ledger", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "reading the ledger", error);
     return NULL;
   }
   return g_steal_pointer (&list);
@@ -1696,11 +1700,11 @@ med_store_replace_external_busy (MedStore *store, MedStorePerson who, gint64 id,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_int64 (st, 1, id);
-    sqlite3_bind_text (st, 2, source, -1, SQLITE_STATIC);
+    store_bind_int64 (st, 1, id);
+    store_bind_text (st, 2, source);
     if (!store_step_done (store, st, "replacing busy time", error))
       goto out;
-    replaced = sqlite3_changes (store->db);
+    replaced = store_changes (store);
   }
   for (guint i = 0; i < n; i++) {
     const MedInterval *iv = &g_array_index (busy, MedInterval, i);
@@ -1713,12 +1717,12 @@ med_store_replace_external_busy (MedStore *store, MedStorePerson who, gint64 id,
     if (st == NULL)
       goto out;
     if (who == MED_STORE_PERSON_INTERPRETER)
-      sqlite3_bind_int64 (st, 2, id);
+      store_bind_int64 (st, 2, id);
     else
-      sqlite3_bind_int64 (st, 1, id);
-    sqlite3_bind_text (st, 3, source, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 4, iv->start);
-    sqlite3_bind_int64 (st, 5, iv->end);
+      store_bind_int64 (st, 1, id);
+    store_bind_text (st, 3, source);
+    store_bind_int64 (st, 4, iv->start);
+    store_bind_int64 (st, 5, iv->end);
     if (!store_step_done (store, st, "storing busy time", error))
       goto out;
   }
@@ -1761,18 +1765,18 @@ med_store_list_external_busy (MedStore *store, MedStorePerson who, gint64 id,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, id);
-  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
-  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
+  store_bind_int64 (st, 1, id);
+  store_bind_int64 (st, 2, from != 0 ? from : STORE_TIME_MIN);
+  store_bind_int64 (st, 3, to != 0 ? to : STORE_TIME_MAX);
   list = g_array_new (FALSE, FALSE, sizeof (MedInterval));
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedInterval iv
-        = { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1) };
+        = { store_column_int64 (st, 0), store_column_int64 (st, 1) };
 
     g_array_append_val (list, iv);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading busy time", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "reading busy time", error);
     return NULL;
   }
   return g_steal_pointer (&list);
@@ -1795,22 +1799,22 @@ store_load_external_busy (MedStore *store, gint64 centre_id, MedTime from,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
-  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
+  store_bind_int64 (st, 1, centre_id);
+  store_bind_int64 (st, 2, from != 0 ? from : STORE_TIME_MIN);
+  store_bind_int64 (st, 3, to != 0 ? to : STORE_TIME_MAX);
   list = g_array_new (FALSE, TRUE, sizeof (MedBusy));
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedBusy b = {
-      .start = sqlite3_column_int64 (st, 2),
-      .end = sqlite3_column_int64 (st, 3),
-      .mediator_id = sqlite3_column_int64 (st, 0),
-      .interpreter_id = sqlite3_column_int64 (st, 1),
+      .start = store_column_int64 (st, 2),
+      .end = store_column_int64 (st, 3),
+      .mediator_id = store_column_int64 (st, 0),
+      .interpreter_id = store_column_int64 (st, 1),
     };
 
     g_array_append_val (list, b);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading busy time", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "reading busy time", error);
     return NULL;
   }
   return g_steal_pointer (&list);

@@ -48,17 +48,17 @@ med_store_get_party (MedStore *store, gint64 case_id, gint64 party_id,
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, party_id);
-  sqlite3_bind_int64 (st, 2, case_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  store_bind_int64 (st, 1, party_id);
+  store_bind_int64 (st, 2, case_id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
     store_read_party (st, &p, error);
-  else if (rc == SQLITE_DONE)
+  else if (rc == STORE_DONE)
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "case %" G_GINT64_FORMAT " has no party %" G_GINT64_FORMAT, case_id,
         party_id);
   else
-    store_set_error (store, rc, "reading a party", error);
+    store_set_error (store, "reading a party", error);
   return p;
 }
 
@@ -72,27 +72,24 @@ count_parties (MedStore *store, gint64 case_id, GError **error)
 
   if (st == NULL)
     return -1;
-  sqlite3_bind_int64 (st, 1, case_id);
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "counting parties", error);
+  store_bind_int64 (st, 1, case_id);
+  rc = store_step (st);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "counting parties", error);
     return -1;
   }
-  return sqlite3_column_int (st, 0);
+  return store_column_int (st, 0);
 }
 
 /* Binds name, role, language, attendance and contact from ?first on. */
 static void
-bind_party (sqlite3_stmt *st, int first, const MedParty *p)
+bind_party (StoreStmt *st, int first, const MedParty *p)
 {
-  sqlite3_bind_text (st, first, p->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, first + 1, med_party_role_to_string (p->role), -1,
-      SQLITE_STATIC);
-  sqlite3_bind_text (st, first + 2, p->language, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, first + 3, med_attendance_to_string (p->attendance),
-      -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, first + 4, p->contact ? p->contact : "", -1,
-      SQLITE_STATIC);
+  store_bind_text (st, first, p->name);
+  store_bind_text (st, first + 1, med_party_role_to_string (p->role));
+  store_bind_text (st, first + 2, p->language);
+  store_bind_text (st, first + 3, med_attendance_to_string (p->attendance));
+  store_bind_text (st, first + 4, p->contact ? p->contact : "");
 }
 
 gint64
@@ -121,15 +118,14 @@ med_store_add_party (MedStore *store, gint64 case_id, const MedParty *p,
   }
   st = store_stmt (store,
       "INSERT INTO party (case_id, name, role, language, attendance, "
-      "contact) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      "contact) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, case_id);
+  store_bind_int64 (st, 1, case_id);
   bind_party (st, 2, p);
-  if (!store_step_done (store, st, "adding a party", error))
+  if (!store_step_id (store, st, "adding a party", &id, error))
     goto out;
-  id = sqlite3_last_insert_rowid (store->db);
   d = g_string_new ("{");
   store_detail_int (d, "party", id);
   store_detail_str (d, "role", med_party_role_to_string (p->role));
@@ -185,8 +181,8 @@ med_store_update_party (MedStore *store, const MedParty *p, const char *actor,
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, p->id);
-  sqlite3_bind_int64 (st, 2, p->case_id);
+  store_bind_int64 (st, 1, p->id);
+  store_bind_int64 (st, 2, p->case_id);
   bind_party (st, 3, p);
   if (!store_step_done (store, st, "correcting a party", error))
     goto out;
@@ -224,9 +220,9 @@ med_store_remove_party (MedStore *store, gint64 case_id, gint64 party_id,
       "UPDATE party SET removed_at = ?3 WHERE id = ?1 AND case_id = ?2", error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, party_id);
-  sqlite3_bind_int64 (st, 2, case_id);
-  sqlite3_bind_int64 (st, 3, MAX (store_now (store), 1));
+  store_bind_int64 (st, 1, party_id);
+  store_bind_int64 (st, 2, case_id);
+  store_bind_int64 (st, 3, MAX (store_now (store), 1));
   if (!store_step_done (store, st, "removing a party", error))
     goto out;
   d = g_string_new ("{");
@@ -263,36 +259,38 @@ like_pattern (const char *text, gboolean squeeze)
 
 /* ?1 centre, ?2 status word or NULL, ?3 text pattern or NULL, ?4 the same
  * without spaces and dashes (phone numbers), ?5/?6 [from, to) of a
- * confirmed booking or NULL, ?7 that booking's mediator or NULL. */
-#define SEARCH_WHERE                                                           \
-  "FROM mcase c WHERE c.centre_id = ?1 AND (?2 IS NULL OR c.status = ?2) "     \
-  "AND (?3 IS NULL OR c.number LIKE ?3 ESCAPE '\\' OR EXISTS (SELECT 1 "       \
-  "FROM party p WHERE p.case_id = c.id AND p.removed_at = 0 AND "              \
-  "(p.name LIKE ?3 ESCAPE '\\' OR (p.contact <> '' AND "                       \
-  "replace(replace(p.contact, ' ', ''), '-', '') LIKE ?4 ESCAPE '\\')))) "     \
-  "AND ((?5 IS NULL AND ?7 IS NULL) OR EXISTS (SELECT 1 FROM booking b "       \
-  "WHERE b.case_id = c.id AND b.status = 'confirmed' AND (?5 IS NULL OR "      \
-  "(b.end_at > ?5 AND b.start_at < ?6)) AND (?7 IS NULL OR "                   \
+ * confirmed booking or NULL, ?7 that booking's mediator or NULL. LIKE is
+ * SQLite's (ASCII letters in either case); PostgreSQL's ILIKE does the
+ * same. */
+#define SEARCH_WHERE(LIKE)                                                     \
+  "FROM mcase c WHERE c.centre_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR "      \
+  "c.status = ?2) AND (CAST(?3 AS TEXT) IS NULL OR c.number " LIKE " ?3 "      \
+  "ESCAPE '\\' OR EXISTS (SELECT 1 FROM party p WHERE p.case_id = c.id AND "   \
+  "p.removed_at = 0 AND (p.name " LIKE " ?3 ESCAPE '\\' OR (p.contact <> '' "  \
+  "AND replace(replace(p.contact, ' ', ''), '-', '') " LIKE " ?4 ESCAPE "      \
+  "'\\')))) AND ((CAST(?5 AS BIGINT) IS NULL AND CAST(?7 AS BIGINT) IS NULL) " \
+  "OR EXISTS (SELECT 1 FROM booking b WHERE b.case_id = c.id AND "             \
+  "b.status = 'confirmed' AND (CAST(?5 AS BIGINT) IS NULL OR (b.end_at > ?5 "  \
+  "AND b.start_at < ?6)) AND (CAST(?7 AS BIGINT) IS NULL OR "                  \
   "b.mediator_id = ?7))) "
 
 static void
-bind_search (sqlite3_stmt *st, gint64 centre_id, const MedCaseQuery *q,
+bind_search (StoreStmt *st, gint64 centre_id, const MedCaseQuery *q,
     const char *pattern, const char *squeezed)
 {
-  sqlite3_bind_int64 (st, 1, centre_id);
+  store_bind_int64 (st, 1, centre_id);
   if (q->status >= 0 && q->status < MED_CASE_STATUS_N)
-    sqlite3_bind_text (st, 2, med_case_status_to_string (q->status), -1,
-        SQLITE_STATIC);
+    store_bind_text (st, 2, med_case_status_to_string (q->status));
   if (pattern != NULL) {
-    sqlite3_bind_text (st, 3, pattern, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 4, squeezed, -1, SQLITE_STATIC);
+    store_bind_text (st, 3, pattern);
+    store_bind_text (st, 4, squeezed);
   }
   if (q->from != 0 || q->to != 0) {
-    sqlite3_bind_int64 (st, 5, q->from != 0 ? q->from : G_MININT64);
-    sqlite3_bind_int64 (st, 6, q->to != 0 ? q->to : G_MAXINT64);
+    store_bind_int64 (st, 5, q->from != 0 ? q->from : STORE_TIME_MIN);
+    store_bind_int64 (st, 6, q->to != 0 ? q->to : STORE_TIME_MAX);
   }
   if (q->mediator_id != 0)
-    sqlite3_bind_int64 (st, 7, q->mediator_id);
+    store_bind_int64 (st, 7, q->mediator_id);
 }
 
 GPtrArray *
@@ -320,28 +318,33 @@ med_store_search_cases (MedStore *store, gint64 centre_id,
     return NULL;
   }
   if (total != NULL) {
-    count = store_stmt (store, "SELECT count(*) " SEARCH_WHERE, error);
+    count = store_stmt_dialect (store, "SELECT count(*) " SEARCH_WHERE ("LIKE"),
+        "SELECT count(*) " SEARCH_WHERE ("ILIKE"), error);
     if (count == NULL)
       return NULL;
     bind_search (count, centre_id, q, pattern, squeezed);
-    rc = sqlite3_step (count);
-    if (rc != SQLITE_ROW) {
-      store_set_error (store, rc, "counting cases", error);
+    rc = store_step (count);
+    if (rc != STORE_ROW) {
+      store_set_error (store, "counting cases", error);
       return NULL;
     }
-    *total = (guint) sqlite3_column_int64 (count, 0);
+    *total = (guint) store_column_int64 (count, 0);
   }
-  st = store_stmt (store,
+  st = store_stmt_dialect (store,
       "SELECT c.id, c.centre_id, c.number, c.kind, c.status, c.department, "
       "c.intake_at, c.deadline, c.minors, c.urgent, c.duration_minutes, "
-      "c.summary " SEARCH_WHERE
-      "ORDER BY c.intake_at DESC, c.id DESC LIMIT ?8 OFFSET ?9",
+      "c.summary " SEARCH_WHERE (
+          "LIKE") "ORDER BY c.intake_at DESC, c.id DESC LIMIT ?8 OFFSET ?9",
+      "SELECT c.id, c.centre_id, c.number, c.kind, c.status, c.department, "
+      "c.intake_at, c.deadline, c.minors, c.urgent, c.duration_minutes, "
+      "c.summary " SEARCH_WHERE (
+          "ILIKE") "ORDER BY c.intake_at DESC, c.id DESC LIMIT ?8 OFFSET ?9",
       error);
   if (st == NULL)
     return NULL;
   bind_search (st, centre_id, q, pattern, squeezed);
-  sqlite3_bind_int64 (st, 8, limit);
-  sqlite3_bind_int64 (st, 9, offset);
+  store_bind_int64 (st, 8, limit);
+  store_bind_int64 (st, 9, offset);
   return store_read_cases (store, st, "finding cases", error);
 }
 

@@ -1,380 +1,22 @@
-/* med-store.c — the SQLite store of medsched: opening a file and telling
- * ours from a foreign or newer one, the numbered schema migrations, the
- * prepared-statement cache, transactions, the one place where SQLite
- * result codes become MED_STORE_ERROR_*, and the plain entities (centre,
- * rooms, mediators and their leave, interpreters, cases with parties,
- * holiday notices, import documents, the same-day report, the check).
+/* med-store.c — the store of medsched, whatever the database: choosing
+ * the driver from the database URL, the prepared-statement cache,
+ * transactions, the one place where driver errors become
+ * MED_STORE_ERROR_*, and the plain entities (centre, rooms, mediators and
+ * their leave, interpreters, cases with parties, holiday notices, import
+ * documents, the same-day report, the check).
  *
  * Bookings live in med-store-booking.c, the audit chain in
- * med-store-audit.c. Values never enter SQL text: every statement is
- * prepared once with parameters and cached per MedStore. A MedStore is
- * used by one thread at a time; threads open their own. */
+ * med-store-audit.c; opening, schema and migrations in the drivers
+ * (med-store-sqlite.c, med-store-pg.c). Values never enter SQL text: every
+ * statement is prepared once with parameters and cached per MedStore. A
+ * MedStore is used by one thread at a time; threads open their own. */
 #define G_LOG_DOMAIN "medsched-store"
 
 #include "med-store-private.h"
 
+#include <glib/gstdio.h>
+
 #include <string.h>
-
-/* PRAGMA application_id of a medsched store: "MEDS". */
-#define MED_STORE_APPLICATION_ID 0x4D454453
-
-#define BUSY_TIMEOUT_MS 5000
-
-/* ---- schema ------------------------------------------------------------ */
-
-/* Migration 1. Enum words are those of med-model.c (checked by the unit
- * test that round-trips every value). 172800 is
- * MED_STORE_MAX_BLOCK_SECONDS: no room block is longer (CHECK), so overlap
- * scans can bound their index range from below. */
-static const char migration_1[]
-    = "CREATE TABLE medsched_meta ("
-      "  key TEXT PRIMARY KEY NOT NULL,"
-      "  value TEXT NOT NULL);"
-      "INSERT INTO medsched_meta (key, value) VALUES ('app', 'medsched');"
-      "PRAGMA application_id = 1296385107;"
-
-      "CREATE TABLE centre ("
-      "  id INTEGER PRIMARY KEY,"
-      "  name TEXT NOT NULL"
-      "    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 256),"
-      "  zone TEXT NOT NULL CHECK (length(zone) BETWEEN 1 AND 64),"
-      "  layers TEXT NOT NULL"
-      "    CHECK (length(CAST(layers AS BLOB)) BETWEEN 1 AND 256),"
-      "  address TEXT NOT NULL CHECK (length(CAST(address AS BLOB)) <= 4096),"
-      "  mailbox TEXT NOT NULL CHECK (length(CAST(mailbox AS BLOB)) <= 256),"
-      "  hours_mon TEXT NOT NULL, hours_tue TEXT NOT NULL,"
-      "  hours_wed TEXT NOT NULL, hours_thu TEXT NOT NULL,"
-      "  hours_fri TEXT NOT NULL, hours_sat TEXT NOT NULL,"
-      "  hours_sun TEXT NOT NULL,"
-      "  min_notice_minutes INTEGER NOT NULL"
-      "    CHECK (min_notice_minutes BETWEEN 0 AND 525600),"
-      "  slot_minutes INTEGER NOT NULL CHECK (slot_minutes BETWEEN 1 AND 1440),"
-      "  default_duration_minutes INTEGER NOT NULL"
-      "    CHECK (default_duration_minutes BETWEEN 1 AND 1440),"
-      "  allow_fallback INTEGER NOT NULL CHECK (allow_fallback IN (0, 1)));"
-
-      "CREATE TABLE room ("
-      "  id INTEGER PRIMARY KEY,"
-      "  centre_id INTEGER NOT NULL REFERENCES centre (id),"
-      "  name TEXT NOT NULL"
-      "    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 256),"
-      "  kind TEXT NOT NULL CHECK (kind IN ('warm', 'family', 'remote')),"
-      "  capacity INTEGER NOT NULL CHECK (capacity BETWEEN 1 AND 1000),"
-      "  features INTEGER NOT NULL CHECK (features BETWEEN 0 AND 15),"
-      "  setup_minutes INTEGER NOT NULL CHECK (setup_minutes BETWEEN 0 AND 240),"
-      "  cleanup_minutes INTEGER NOT NULL"
-      "    CHECK (cleanup_minutes BETWEEN 0 AND 240),"
-      "  UNIQUE (centre_id, name));"
-
-      "CREATE TABLE mediator ("
-      "  id INTEGER PRIMARY KEY,"
-      "  centre_id INTEGER NOT NULL REFERENCES centre (id),"
-      "  name TEXT NOT NULL"
-      "    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 256),"
-      "  languages TEXT NOT NULL CHECK (length(languages) BETWEEN 2 AND 256),"
-      "  specialties INTEGER NOT NULL CHECK (specialties BETWEEN 0 AND 2047),"
-      "  daily_cap INTEGER NOT NULL CHECK (daily_cap BETWEEN 1 AND 24));"
-      "CREATE INDEX mediator_centre ON mediator (centre_id);"
-
-      "CREATE TABLE mediator_leave ("
-      "  id INTEGER PRIMARY KEY,"
-      "  mediator_id INTEGER NOT NULL REFERENCES mediator (id),"
-      "  start_at INTEGER NOT NULL,"
-      "  end_at INTEGER NOT NULL,"
-      "  CHECK (end_at > start_at));"
-      "CREATE INDEX mediator_leave_mediator"
-      "  ON mediator_leave (mediator_id, start_at);"
-
-      "CREATE TABLE interpreter ("
-      "  id INTEGER PRIMARY KEY,"
-      "  centre_id INTEGER NOT NULL REFERENCES centre (id),"
-      "  name TEXT NOT NULL"
-      "    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 256),"
-      "  pairs TEXT NOT NULL CHECK (length(pairs) BETWEEN 5 AND 512));"
-      "CREATE INDEX interpreter_centre ON interpreter (centre_id);"
-
-      /* "case" is an SQL keyword: the table is mcase. */
-      "CREATE TABLE mcase ("
-      "  id INTEGER PRIMARY KEY,"
-      "  centre_id INTEGER NOT NULL REFERENCES centre (id),"
-      "  number TEXT NOT NULL"
-      "    CHECK (length(CAST(number AS BLOB)) BETWEEN 1 AND 256),"
-      "  kind TEXT NOT NULL CHECK (kind IN ('wages', 'neighbour', 'contract',"
-      "    'land', 'traffic', 'consumer', 'divorce', 'custody', 'support',"
-      "    'inheritance', 'other')),"
-      "  status TEXT NOT NULL CHECK (status IN ('intake', 'dispatched',"
-      "    'scheduled', 'in-session', 'settled', 'not-settled', 'referred',"
-      "    'withdrawn')),"
-      "  department TEXT NOT NULL CHECK (department IN ('none',"
-      "    'court-mediation', 'labour-inspection', 'legal-aid', 'police',"
-      "    'civil-affairs')),"
-      "  intake_at INTEGER NOT NULL,"
-      "  deadline INTEGER NOT NULL DEFAULT 0,"
-      "  minors INTEGER NOT NULL CHECK (minors IN (0, 1)),"
-      "  urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),"
-      "  duration_minutes INTEGER NOT NULL"
-      "    CHECK (duration_minutes BETWEEN 0 AND 1440),"
-      "  summary TEXT NOT NULL CHECK (length(CAST(summary AS BLOB)) <= 4096),"
-      "  status_at INTEGER NOT NULL,"
-      "  settled_at INTEGER,"
-      "  UNIQUE (centre_id, number));"
-      "CREATE INDEX mcase_intake ON mcase (centre_id, intake_at);"
-
-      "CREATE TABLE party ("
-      "  id INTEGER PRIMARY KEY,"
-      "  case_id INTEGER NOT NULL REFERENCES mcase (id),"
-      "  name TEXT NOT NULL"
-      "    CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 256),"
-      "  role TEXT NOT NULL CHECK (role IN ('applicant', 'respondent',"
-      "    'third-party', 'agent')),"
-      "  language TEXT NOT NULL CHECK (length(language) BETWEEN 2 AND 3),"
-      "  attendance TEXT NOT NULL"
-      "    CHECK (attendance IN ('in-person', 'remote')),"
-      "  contact TEXT NOT NULL CHECK (length(CAST(contact AS BLOB)) <= 256));"
-      "CREATE INDEX party_case ON party (case_id);"
-      "CREATE INDEX party_contact ON party (contact) WHERE contact <> '';"
-
-      "CREATE TABLE booking ("
-      "  id INTEGER PRIMARY KEY,"
-      "  case_id INTEGER NOT NULL REFERENCES mcase (id),"
-      "  room_id INTEGER NOT NULL REFERENCES room (id),"
-      "  mediator_id INTEGER NOT NULL REFERENCES mediator (id),"
-      "  interpreter_id INTEGER REFERENCES interpreter (id),"
-      "  start_at INTEGER NOT NULL,"
-      "  end_at INTEGER NOT NULL,"
-      "  block_start INTEGER NOT NULL,"
-      "  block_end INTEGER NOT NULL,"
-      "  mode TEXT NOT NULL CHECK (mode IN ('in-person', 'remote', 'hybrid')),"
-      "  status TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled')),"
-      "  uid TEXT NOT NULL UNIQUE CHECK (length(uid) BETWEEN 1 AND 255),"
-      "  sequence INTEGER NOT NULL CHECK (sequence >= 0),"
-      "  created_at INTEGER NOT NULL,"
-      "  updated_at INTEGER NOT NULL,"
-      "  CHECK (end_at > start_at),"
-      "  CHECK (end_at - start_at <= 86400),"
-      "  CHECK (block_start <= start_at AND block_end >= end_at),"
-      "  CHECK (block_end - block_start <= 172800));"
-      /* end columns make the triggers' range scans index-only */
-      "CREATE INDEX booking_room ON booking (room_id, block_start, block_end)"
-      "  WHERE status = 'confirmed';"
-      "CREATE INDEX booking_mediator ON booking (mediator_id, start_at, end_at)"
-      "  WHERE status = 'confirmed';"
-      "CREATE INDEX booking_interpreter"
-      "  ON booking (interpreter_id, start_at, end_at)"
-      "  WHERE status = 'confirmed';"
-      "CREATE INDEX booking_case ON booking (case_id, start_at);"
-      "CREATE INDEX booking_start ON booking (start_at);"
-
-      /* The schema's own guard against double booking: whatever writes a
-     * confirmed row, an overlap aborts the statement. */
-      "CREATE TRIGGER booking_no_overlap_insert BEFORE INSERT ON booking"
-      "  WHEN NEW.status = 'confirmed' BEGIN"
-      "  SELECT RAISE (ABORT, 'booking block does not match room buffers')"
-      "    WHERE NEW.block_start <> NEW.start_at - 60 *"
-      "      (SELECT setup_minutes FROM room WHERE id = NEW.room_id)"
-      "    OR NEW.block_end <> NEW.end_at + 60 *"
-      "      (SELECT cleanup_minutes FROM room WHERE id = NEW.room_id);"
-      "  SELECT RAISE (ABORT, 'booking overlap: room') WHERE EXISTS ("
-      "    SELECT 1 FROM booking b WHERE b.room_id = NEW.room_id"
-      "    AND b.status = 'confirmed' AND b.block_start < NEW.block_end"
-      "    AND b.block_end > NEW.block_start"
-      "    AND b.block_start > NEW.block_start - 172800);"
-      "  SELECT RAISE (ABORT, 'booking overlap: mediator') WHERE EXISTS ("
-      "    SELECT 1 FROM booking b WHERE b.mediator_id = NEW.mediator_id"
-      "    AND b.status = 'confirmed' AND b.start_at < NEW.end_at"
-      "    AND b.end_at > NEW.start_at"
-      "    AND b.start_at > NEW.start_at - 172800);"
-      "  SELECT RAISE (ABORT, 'booking overlap: interpreter') WHERE EXISTS ("
-      "    SELECT 1 FROM booking b WHERE b.interpreter_id = NEW.interpreter_id"
-      "    AND b.status = 'confirmed' AND b.start_at < NEW.end_at"
-      "    AND b.end_at > NEW.start_at"
-      "    AND b.start_at > NEW.start_at - 172800);"
-      "  SELECT RAISE (ABORT, 'booking overlap: case') WHERE EXISTS ("
-      "    SELECT 1 FROM booking b WHERE b.case_id = NEW.case_id"
-      "    AND b.status = 'confirmed' AND b.start_at < NEW.end_at"
-      "    AND b.end_at > NEW.start_at"
-      "    AND b.start_at > NEW.start_at - 172800);"
-      "END;"
-      "CREATE TRIGGER booking_no_overlap_update BEFORE UPDATE ON booking"
-      "  WHEN NEW.status = 'confirmed' BEGIN"
-      "  SELECT RAISE (ABORT, 'booking block does not match room buffers')"
-      "    WHERE NEW.block_start <> NEW.start_at - 60 *"
-      "      (SELECT setup_minutes FROM room WHERE id = NEW.room_id)"
-      "    OR NEW.block_end <> NEW.end_at + 60 *"
-      "      (SELECT cleanup_minutes FROM room WHERE id = NEW.room_id);"
-      "  SELECT RAISE (ABORT, 'booking overlap: room') WHERE EXISTS ("
-      "    SELECT 1 FROM booking b WHERE b.room_id = NEW.room_id"
-      "    AND b.status = 'confirmed' AND b.id <> OLD.id"
-      "    AND b.block_start < NEW.block_end AND b.block_end > NEW.block_start"
-      "    AND b.block_start > NEW.block_start - 172800);"
-      "  SELECT RAISE (ABORT, 'booking overlap: mediator') WHERE EXISTS ("
-      "    SELECT 1 FROM booking b WHERE b.mediator_id = NEW.mediator_id"
-      "    AND b.status = 'confirmed' AND b.id <> OLD.id"
-      "    AND b.start_at < NEW.end_at AND b.end_at > NEW.start_at"
-      "    AND b.start_at > NEW.start_at - 172800);"
-      "  SELECT RAISE (ABORT, 'booking overlap: interpreter') WHERE EXISTS ("
-      "    SELECT 1 FROM booking b WHERE b.interpreter_id = NEW.interpreter_id"
-      "    AND b.status = 'confirmed' AND b.id <> OLD.id"
-      "    AND b.start_at < NEW.end_at AND b.end_at > NEW.start_at"
-      "    AND b.start_at > NEW.start_at - 172800);"
-      "  SELECT RAISE (ABORT, 'booking overlap: case') WHERE EXISTS ("
-      "    SELECT 1 FROM booking b WHERE b.case_id = NEW.case_id"
-      "    AND b.status = 'confirmed' AND b.id <> OLD.id"
-      "    AND b.start_at < NEW.end_at AND b.end_at > NEW.start_at"
-      "    AND b.start_at > NEW.start_at - 172800);"
-      "END;"
-
-      "CREATE TABLE calendar_notice ("
-      "  id TEXT PRIMARY KEY NOT NULL"
-      "    CHECK (length(CAST(id AS BLOB)) BETWEEN 1 AND 256),"
-      "  jurisdiction TEXT NOT NULL"
-      "    CHECK (length(CAST(jurisdiction AS BLOB)) BETWEEN 1 AND 256),"
-      "  layer TEXT NOT NULL"
-      "    CHECK (layer IN ('national', 'region', 'city', 'centre')),"
-      "  year INTEGER NOT NULL CHECK (year BETWEEN 1970 AND 2200),"
-      "  title TEXT NOT NULL CHECK (length(CAST(title AS BLOB)) <= 4096),"
-      "  source TEXT NOT NULL CHECK (length(CAST(source AS BLOB)) <= 4096),"
-      "  published TEXT NOT NULL CHECK (length(published) <= 32),"
-      "  imported_at INTEGER NOT NULL);"
-      "CREATE TABLE calendar_day ("
-      "  id INTEGER PRIMARY KEY,"
-      "  notice_id TEXT NOT NULL REFERENCES calendar_notice (id),"
-      "  year INTEGER NOT NULL CHECK (year BETWEEN 1970 AND 2200),"
-      "  month INTEGER NOT NULL CHECK (month BETWEEN 1 AND 12),"
-      "  day INTEGER NOT NULL CHECK (day BETWEEN 1 AND 31),"
-      "  kind TEXT NOT NULL CHECK (kind IN ('holiday', 'workday')),"
-      "  name TEXT NOT NULL CHECK (length(CAST(name AS BLOB)) <= 256));"
-      "CREATE INDEX calendar_day_notice ON calendar_day (notice_id);"
-
-      /* Append-only, hash-chained (see med-store-audit.c for the form). */
-      "CREATE TABLE audit ("
-      "  id INTEGER PRIMARY KEY,"
-      "  at INTEGER NOT NULL,"
-      "  actor TEXT NOT NULL,"
-      "  action TEXT NOT NULL,"
-      "  entity TEXT NOT NULL,"
-      "  entity_id INTEGER NOT NULL,"
-      "  detail TEXT NOT NULL,"
-      "  prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),"
-      "  hash TEXT NOT NULL CHECK (length(hash) = 64));"
-      "CREATE INDEX audit_entity ON audit (entity, entity_id);"
-      "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
-      "  SELECT RAISE (ABORT, 'audit is append-only'); END;"
-      "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
-      "  SELECT RAISE (ABORT, 'audit is append-only'); END;";
-
-/* Migration 2: invites, feeds and their delivery (med-store-outbox.c).
- * Added columns: a booking's free-text note (a text-only edit that leaves
- * SEQUENCE alone), optional e-mail addresses of mediators and interpreters
- * (parties keep theirs in contact), the centre's public base URL for join
- * links. New tables: the attendees' replies, the iMIP outbox and the
- * append-only ledger of what was handed to the MTA, and busy time imported
- * from external calendars. join_secret keys the HMAC of the parties' join
- * tokens; it never leaves the store. */
-static const char migration_2[]
-    = "ALTER TABLE booking ADD COLUMN note TEXT NOT NULL DEFAULT ''"
-      "  CHECK (length(CAST(note AS BLOB)) <= 4096);"
-      "ALTER TABLE mediator ADD COLUMN email TEXT NOT NULL DEFAULT ''"
-      "  CHECK (length(CAST(email AS BLOB)) <= 256);"
-      "ALTER TABLE interpreter ADD COLUMN email TEXT NOT NULL DEFAULT ''"
-      "  CHECK (length(CAST(email AS BLOB)) <= 256);"
-      "ALTER TABLE centre ADD COLUMN public_url TEXT NOT NULL"
-      "  DEFAULT 'https://medsched.invalid'"
-      "  CHECK (length(CAST(public_url AS BLOB)) BETWEEN 8 AND 256);"
-      "INSERT INTO medsched_meta (key, value)"
-      "  VALUES ('join_secret', lower(hex(randomblob(32))));"
-
-      "CREATE TABLE attendee_status ("
-      "  booking_uid TEXT NOT NULL REFERENCES booking (uid),"
-      "  email TEXT NOT NULL CHECK (length(CAST(email AS BLOB)) <= 256),"
-      "  partstat TEXT NOT NULL CHECK (partstat IN ('NEEDS-ACTION',"
-      "    'ACCEPTED', 'DECLINED', 'TENTATIVE', 'DELEGATED')),"
-      "  sequence INTEGER NOT NULL CHECK (sequence >= 0),"
-      "  dtstamp INTEGER NOT NULL,"
-      "  updated_at INTEGER NOT NULL,"
-      "  PRIMARY KEY (booking_uid, email));"
-
-      "CREATE TABLE outbox ("
-      "  id INTEGER PRIMARY KEY,"
-      "  booking_id INTEGER NOT NULL REFERENCES booking (id),"
-      "  recipient_name TEXT NOT NULL"
-      "    CHECK (length(CAST(recipient_name AS BLOB)) <= 256),"
-      "  recipient_addr TEXT NOT NULL"
-      "    CHECK (length(CAST(recipient_addr AS BLOB)) BETWEEN 3 AND 256),"
-      "  method TEXT NOT NULL CHECK (method IN ('REQUEST', 'CANCEL')),"
-      "  sequence INTEGER NOT NULL CHECK (sequence >= 0),"
-      "  subject TEXT NOT NULL CHECK (length(CAST(subject AS BLOB)) <= 1024),"
-      "  message TEXT NOT NULL"
-      "    CHECK (length(CAST(message AS BLOB)) BETWEEN 1 AND 8388608),"
-      "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending',"
-      "    'sent', 'failed', 'superseded')),"
-      "  created_at INTEGER NOT NULL,"
-      "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
-      "  next_attempt_at INTEGER NOT NULL,"
-      "  sent_at INTEGER,"
-      "  last_error TEXT NOT NULL DEFAULT ''"
-      "    CHECK (length(CAST(last_error AS BLOB)) <= 1024));"
-      "CREATE INDEX outbox_due ON outbox (next_attempt_at)"
-      "  WHERE state = 'pending';"
-      "CREATE INDEX outbox_booking ON outbox (booking_id, recipient_addr);"
-
-      "CREATE TABLE outbox_ledger ("
-      "  id INTEGER PRIMARY KEY,"
-      "  outbox_id INTEGER NOT NULL REFERENCES outbox (id),"
-      "  recipient_addr TEXT NOT NULL,"
-      "  method TEXT NOT NULL CHECK (method IN ('REQUEST', 'CANCEL')),"
-      "  sequence INTEGER NOT NULL,"
-      "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
-      "  sent_at INTEGER NOT NULL);"
-      "CREATE TRIGGER outbox_ledger_no_update BEFORE UPDATE ON outbox_ledger"
-      "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
-      "CREATE TRIGGER outbox_ledger_no_delete BEFORE DELETE ON outbox_ledger"
-      "  BEGIN SELECT RAISE (ABORT, 'the ledger is append-only'); END;"
-
-      "CREATE TABLE external_busy ("
-      "  id INTEGER PRIMARY KEY,"
-      "  mediator_id INTEGER REFERENCES mediator (id),"
-      "  interpreter_id INTEGER REFERENCES interpreter (id),"
-      "  source TEXT NOT NULL"
-      "    CHECK (length(CAST(source AS BLOB)) BETWEEN 1 AND 256),"
-      "  start_at INTEGER NOT NULL,"
-      "  end_at INTEGER NOT NULL,"
-      "  CHECK ((mediator_id IS NULL) <> (interpreter_id IS NULL)),"
-      "  CHECK (end_at > start_at));"
-      "CREATE INDEX external_busy_mediator"
-      "  ON external_busy (mediator_id, source, start_at);"
-      "CREATE INDEX external_busy_interpreter"
-      "  ON external_busy (interpreter_id, source, start_at);"
-      "CREATE INDEX external_busy_start ON external_busy (start_at);";
-
-/* Migration 3: users, API tokens, web sessions and capability links; the
- * SQL lives beside its code in med-store-auth.c. */
-extern const char store_migration_auth[];
-/* Migration 4: recordings, consent, interruption log, retention
- * (med-store-media.c). */
-extern const char store_migration_media[];
-/* Migration 5: the SMS channel of the outbox, links issued again, the
- * centre's telephone (med-store-outbox.c). */
-extern const char store_migration_sms[];
-/* Migration 6: parties removed from a case are kept, marked removed
- * (med-store-party.c). */
-extern const char store_migration_party[];
-
-/* Numbered, append-only: migrations[i] takes user_version i to i + 1. */
-static const char *const migrations[] = {
-  migration_1,
-  migration_2,
-  store_migration_auth,
-  store_migration_media,
-  store_migration_sms,
-  store_migration_party,
-};
-
-gint
-med_store_schema_version (void)
-{
-  return G_N_ELEMENTS (migrations);
-}
 
 /* MED_STORE_ERROR is an extended error domain (GLib 2.68): a CONFLICT may
  * carry what clashed (med_store_error_get_conflict), copied and freed with
@@ -490,64 +132,170 @@ med_conflict_kind_to_string (MedConflictKind k)
   return (guint) k < MED_CONFLICT_N ? conflict_kinds[k] : "unknown";
 }
 
+/* ---- opening ----------------------------------------------------------- */
+
+/* postgresql://… or postgres://… (libpq's URIs) are PostgreSQL;
+ * sqlite:FILE and a plain path are SQLite files. */
+static gboolean
+is_pg_url (const char *url)
+{
+  return g_str_has_prefix (url, "postgresql://")
+      || g_str_has_prefix (url, "postgres://");
+}
+
+/* The file of a SQLite URL: "sqlite:FILE" → FILE, anything else as is. */
+static const char *
+sqlite_file (const char *url)
+{
+  if (g_str_has_prefix (url, "sqlite:"))
+    return url + strlen ("sqlite:");
+  return url;
+}
+
+static MedStore *
+open_url (const char *url, gboolean create, GError **error)
+{
+  g_return_val_if_fail (url != NULL, NULL);
+
+  if (is_pg_url (url))
+    return store_pg_open (url, create, error);
+  return store_sqlite_open (sqlite_file (url), create, error);
+}
+
+MedStore *
+med_store_open (const char *url, GError **error)
+{
+  return open_url (url, TRUE, error);
+}
+
+MedStore *
+med_store_open_existing (const char *url, GError **error)
+{
+  return open_url (url, FALSE, error);
+}
+
+gboolean
+med_store_url_is_file (const char *url)
+{
+  return url != NULL && !is_pg_url (url);
+}
+
+const char *
+med_store_kind (MedStore *store)
+{
+  g_return_val_if_fail (store != NULL, NULL);
+  return store->drv->name;
+}
+
+MedStore *
+store_new (const StoreDriver *drv, const char *path)
+{
+  MedStore *store = g_new0 (MedStore, 1);
+
+  store->drv = drv;
+  store->path = g_strdup (path);
+  store->stmts = g_hash_table_new (g_str_hash, g_str_equal);
+  return store;
+}
+
+void
+med_store_close (MedStore *store)
+{
+  GHashTableIter it;
+  gpointer stmt;
+
+  if (store == NULL)
+    return;
+  g_hash_table_iter_init (&it, store->stmts);
+  while (g_hash_table_iter_next (&it, NULL, &stmt))
+    store->drv->finalize (stmt);
+  g_hash_table_destroy (store->stmts);
+  /* Closing rolls back anything still open (a forgotten med_store_begin). */
+  if (store->conn != NULL)
+    store->drv->close (store);
+  g_free (store->path);
+  g_free (store->err_msg);
+  g_free (store);
+}
+
 /* ---- statements, errors, transactions ---------------------------------- */
+
+gboolean
+store_is_pg (MedStore *store)
+{
+  return store->drv == &store_pg_driver;
+}
 
 void
 store_stmt_release (StoreStmt *stmt)
 {
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
+  stmt->store->drv->reset (stmt);
 }
 
 StoreStmt *
 store_stmt (MedStore *store, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = g_hash_table_lookup (store->stmts, sql);
-  int rc;
+  StoreStmt *stmt = g_hash_table_lookup (store->stmts, sql);
 
   if (stmt != NULL) {
-    sqlite3_reset (stmt);
+    store->drv->reset (stmt);
     return stmt;
   }
-  rc = sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
-      NULL);
-  if (rc != SQLITE_OK) {
-    store_set_error (store, rc, "preparing a statement", error);
-    sqlite3_finalize (stmt);
+  stmt = store->drv->prepare (store, sql);
+  if (stmt == NULL) {
+    store_set_error (store, "preparing a statement", error);
     return NULL;
   }
   g_hash_table_insert (store->stmts, (gpointer) sql, stmt);
   return stmt;
 }
 
-static MedStoreError
-map_sqlite_code (int rc)
+StoreStmt *
+store_stmt_dialect (MedStore *store, const char *sql_lite, const char *sql_pg,
+    GError **error)
 {
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
+  return store_stmt (store, store_is_pg (store) ? sql_pg : sql_lite, error);
+}
+
+void
+store_set_driver_error (MedStore *store, StoreErrKind kind,
+    const char *message)
+{
+  store->err_kind = kind;
+  g_free (store->err_msg);
+  store->err_msg = g_strdup (message ? message : "unknown error");
+}
+
+static MedStoreError
+map_error (StoreErrKind kind)
+{
+  switch (kind) {
+    case STORE_ERR_BUSY:
       return MED_STORE_ERROR_BUSY;
-    case SQLITE_CONSTRAINT:
-      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
-          || rc == SQLITE_CONSTRAINT_TRIGGER)
-        return MED_STORE_ERROR_CONFLICT;
+    case STORE_ERR_UNIQUE:
+    case STORE_ERR_REFUSED:
+      return MED_STORE_ERROR_CONFLICT;
+    case STORE_ERR_CONSTRAINT:
       return MED_STORE_ERROR_INVALID;
-    case SQLITE_NOTADB:
-    case SQLITE_CANTOPEN:
+    case STORE_ERR_NOTADB:
+    case STORE_ERR_CANTOPEN:
       return MED_STORE_ERROR_OPEN;
-    case SQLITE_CORRUPT:
+    case STORE_ERR_CORRUPT:
       return MED_STORE_ERROR_CORRUPT;
+    case STORE_ERR_LOST:
+      return MED_STORE_ERROR_UNAVAILABLE;
+    case STORE_ERR_UNCERTAIN:
+      return MED_STORE_ERROR_UNCERTAIN;
     default:
       return MED_STORE_ERROR_FAILED;
   }
 }
 
 void
-store_set_error (MedStore *store, int rc, const char *what, GError **error)
+store_set_error (MedStore *store, const char *what, GError **error)
 {
-  MedStoreError code = map_sqlite_code (rc);
-  const char *msg
-      = store->db ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc);
+  MedStoreError code = map_error (store->err_kind);
+  const char *msg = store->err_msg ? store->err_msg : "unknown error";
 
   switch (code) {
     case MED_STORE_ERROR_BUSY:
@@ -556,7 +304,7 @@ store_set_error (MedStore *store, int rc, const char *what, GError **error)
           msg);
       break;
     case MED_STORE_ERROR_OPEN:
-      if ((rc & 0xff) == SQLITE_NOTADB)
+      if (store->err_kind == STORE_ERR_NOTADB)
         g_set_error (error, MED_STORE_ERROR, code,
             "%s: %s is not a SQLite database, so not a medsched store (%s)",
             what, store->path, msg);
@@ -568,6 +316,17 @@ store_set_error (MedStore *store, int rc, const char *what, GError **error)
       g_set_error (error, MED_STORE_ERROR, code,
           "%s: the store %s is damaged: %s", what, store->path, msg);
       break;
+    case MED_STORE_ERROR_UNAVAILABLE:
+      g_set_error (error, MED_STORE_ERROR, code,
+          "%s: the database connection was lost (%s); nothing was written",
+          what, msg);
+      break;
+    case MED_STORE_ERROR_UNCERTAIN:
+      g_set_error (error, MED_STORE_ERROR, code,
+          "%s: the database connection was lost while committing (%s); the "
+          "change may or may not have been written",
+          what, msg);
+      break;
     default:
       g_set_error (error, MED_STORE_ERROR, code, "%s: %s", what, msg);
       break;
@@ -575,24 +334,83 @@ store_set_error (MedStore *store, int rc, const char *what, GError **error)
 }
 
 gboolean
-store_step_done (MedStore *store, StoreStmt *stmt, const char *what,
-    GError **error)
+store_query_int (MedStore *store, const char *sql, gint64 *out, GError **error)
 {
-  int rc = sqlite3_step (stmt);
+  g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
+  int rc;
 
-  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+  if (st == NULL)
+    return FALSE;
+  rc = store_step (st);
+  *out = rc == STORE_ROW ? store_column_int64 (st, 0) : 0;
+  if (rc == STORE_ROW || rc == STORE_DONE)
     return TRUE;
-  store_set_error (store, rc, what, error);
+  store_set_error (store, "reading the store", error);
   return FALSE;
 }
 
-/* Runs a parameterless statement to completion (BEGIN, COMMIT, …). */
-static gboolean
-exec_cached (MedStore *store, const char *sql, const char *what, GError **error)
+gboolean
+store_check_not_newer (gint64 version, gint64 known, GError **error)
 {
-  g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
+  if (version <= known)
+    return TRUE;
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW,
+      "database schema version %" G_GINT64_FORMAT " is newer than this "
+      "medsched (knows %" G_GINT64_FORMAT "); upgrade medsched",
+      version, known);
+  return FALSE;
+}
 
-  return st != NULL && store_step_done (store, st, what, error);
+void
+store_remove_db_files (const char *path)
+{
+  static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+    g_autofree char *p = g_strconcat (path, suffixes[i], NULL);
+
+    g_unlink (p);
+  }
+}
+
+gboolean
+store_step_done (MedStore *store, StoreStmt *stmt, const char *what,
+    GError **error)
+{
+  int rc = store_step (stmt);
+
+  if (rc == STORE_DONE || rc == STORE_ROW)
+    return TRUE;
+  store_set_error (store, what, error);
+  return FALSE;
+}
+
+gboolean
+store_step_id (MedStore *store, StoreStmt *stmt, const char *what, gint64 *id,
+    GError **error)
+{
+  int rc = store_step (stmt);
+
+  *id = 0;
+  if (rc == STORE_ROW) {
+    *id = store_column_int64 (stmt, 0);
+    rc = store_step (stmt); /* to its end: nothing pending at COMMIT */
+  }
+  if (rc == STORE_DONE)
+    return TRUE;
+  *id = 0;
+  store_set_error (store, what, error);
+  return FALSE;
+}
+
+/* Runs parameterless SQL (BEGIN, COMMIT, …). */
+static gboolean
+exec_sql (MedStore *store, const char *sql, const char *what, GError **error)
+{
+  if (store->drv->exec (store, sql))
+    return TRUE;
+  store_set_error (store, what, error);
+  return FALSE;
 }
 
 gboolean
@@ -626,24 +444,49 @@ med_store_set_now (MedStore *store, MedTime now)
   store->fixed_now = now;
 }
 
-gboolean
-store_txn_begin (MedStore *store, StoreTxn *txn, GError **error)
+static gboolean
+txn_begin (MedStore *store, StoreTxn *txn, gboolean shared, GError **error)
 {
   txn->store = store;
   /* Inside med_store_begin or another store call's transaction. */
-  txn->savepoint = !sqlite3_get_autocommit (store->db);
-  txn->open = exec_cached (store,
-      txn->savepoint ? "SAVEPOINT med_op" : "BEGIN IMMEDIATE",
-      "starting a transaction", error);
+  txn->savepoint = store->drv->in_txn (store);
+  if (txn->savepoint)
+    txn->open = exec_sql (store, "SAVEPOINT med_op", "starting a transaction",
+        error);
+  else if (!(txn->open = store->drv->begin (store, shared)))
+    store_set_error (store, "starting a transaction", error);
+  else
+    store->writer = !shared;
   return txn->open;
+}
+
+gboolean
+store_txn_begin (MedStore *store, StoreTxn *txn, GError **error)
+{
+  return txn_begin (store, txn, FALSE, error);
+}
+
+gboolean
+store_txn_begin_shared (MedStore *store, StoreTxn *txn, GError **error)
+{
+  return txn_begin (store, txn, TRUE, error);
 }
 
 gboolean
 store_txn_commit (StoreTxn *txn, GError **error)
 {
-  if (!exec_cached (txn->store, txn->savepoint ? "RELEASE med_op" : "COMMIT",
-          "committing", error))
-    return FALSE;
+  MedStore *store = txn->store;
+
+  if (txn->savepoint) {
+    if (!exec_sql (store, "RELEASE med_op", "committing", error))
+      return FALSE;
+  } else {
+    store->writer = FALSE;
+    if (!store->drv->commit (store)) {
+      store_set_error (store, "committing", error);
+      return FALSE;
+    }
+  }
   txn->open = FALSE;
   return TRUE;
 }
@@ -656,13 +499,15 @@ store_txn_end (StoreTxn *txn)
   if (!txn->open)
     return;
   txn->open = FALSE;
-  if (sqlite3_get_autocommit (store->db))
-    return; /* SQLite already rolled the whole transaction back */
+  if (!txn->savepoint)
+    store->writer = FALSE;
+  if (!store->drv->in_txn (store))
+    return; /* the database already rolled the whole transaction back */
   if (txn->savepoint) {
-    exec_cached (store, "ROLLBACK TO med_op", "rolling back", NULL);
-    exec_cached (store, "RELEASE med_op", "rolling back", NULL);
+    store->drv->exec (store, "ROLLBACK TO med_op");
+    store->drv->exec (store, "RELEASE med_op");
   } else {
-    exec_cached (store, "ROLLBACK", "rolling back", NULL);
+    store->drv->rollback (store);
   }
 }
 
@@ -685,11 +530,11 @@ store_check_actor (const char *actor, GError **error)
 }
 
 char *
-store_column_text (sqlite3_stmt *stmt, int col)
+store_column_text (StoreStmt *stmt, int col)
 {
-  const unsigned char *s = sqlite3_column_text (stmt, col);
+  const char *s = store_column_str (stmt, col);
 
-  return g_strdup (s ? (const char *) s : "");
+  return g_strdup (s ? s : "");
 }
 
 gboolean
@@ -701,231 +546,6 @@ store_corrupt_enum (GError **error, GError *from)
   return FALSE;
 }
 
-/* ---- opening ----------------------------------------------------------- */
-
-void
-med_store_close (MedStore *store)
-{
-  GHashTableIter it;
-  gpointer stmt;
-
-  if (store == NULL)
-    return;
-  g_hash_table_iter_init (&it, store->stmts);
-  while (g_hash_table_iter_next (&it, NULL, &stmt))
-    sqlite3_finalize (stmt);
-  g_hash_table_destroy (store->stmts);
-  /* Closing rolls back anything still open (a forgotten med_store_begin). */
-  sqlite3_close_v2 (store->db);
-  g_free (store->path);
-  g_free (store);
-}
-
-static gboolean
-query_int (MedStore *store, const char *sql, gint64 *out, GError **error)
-{
-  g_autoptr (StoreStmt) st = store_stmt (store, sql, error);
-  int rc;
-
-  if (st == NULL)
-    return FALSE;
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW) {
-    *out = sqlite3_column_int64 (st, 0);
-    return TRUE;
-  }
-  if (rc == SQLITE_DONE) {
-    *out = 0;
-    return TRUE;
-  }
-  store_set_error (store, rc, "reading the store header", error);
-  return FALSE;
-}
-
-/* Tells an empty file, our store, a foreign database and a newer
- * medsched's store apart, before anything is written to the file. */
-static gboolean
-check_identity (MedStore *store, gint64 *version, GError **error)
-{
-  gint64 app_id = 0, n_objects = 0, has_meta = 0;
-  g_autofree char *app = NULL;
-
-  /* The first statement reads the file header: SQLITE_NOTADB here. */
-  if (!query_int (store, "PRAGMA user_version", version, error)
-      || !query_int (store, "PRAGMA application_id", &app_id, error)
-      || !query_int (store, "SELECT count(*) FROM sqlite_master", &n_objects,
-          error)
-      || !query_int (store,
-          "SELECT count(*) FROM sqlite_master WHERE "
-          "type = 'table' AND name = 'medsched_meta'",
-          &has_meta, error))
-    return FALSE;
-
-  if (*version == 0 && n_objects == 0 && app_id == 0)
-    return TRUE; /* a new, empty database */
-
-  if (app_id != 0 && app_id != MED_STORE_APPLICATION_ID) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN,
-        "%s is a SQLite database of another application (application_id "
-        "%" G_GINT64_FORMAT "), not a medsched store; it was left unchanged",
-        store->path, app_id);
-    return FALSE;
-  }
-  if (has_meta) {
-    g_autoptr (StoreStmt) st = store_stmt (store,
-        "SELECT value FROM medsched_meta WHERE key = 'app'", error);
-
-    if (st == NULL)
-      return FALSE;
-    if (sqlite3_step (st) == SQLITE_ROW)
-      app = store_column_text (st, 0);
-  }
-  if (g_strcmp0 (app, "medsched") != 0) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN,
-        "%s is a SQLite database but not a medsched store (it has tables "
-        "but no medsched marker); it was left unchanged",
-        store->path);
-    return FALSE;
-  }
-  if (*version > med_store_schema_version ()) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW,
-        "database schema version %" G_GINT64_FORMAT " is newer than this "
-        "medsched (knows %d); upgrade medsched",
-        *version, med_store_schema_version ());
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-apply_pragmas (MedStore *store, GError **error)
-{
-  g_autoptr (StoreStmt) st = NULL;
-  int rc;
-
-  st = store_stmt (store, "PRAGMA journal_mode = WAL", error);
-  if (st == NULL)
-    return FALSE;
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "switching to WAL", error);
-    return FALSE;
-  }
-  /* Reads through mmap and a larger page cache: a cold CLI start reads a
-   * year of bookings without a pread per page. */
-  return exec_cached (store, "PRAGMA synchronous = FULL", "setting sync", error)
-      && exec_cached (store, "PRAGMA foreign_keys = ON",
-          "enabling foreign keys", error)
-      && exec_cached (store, "PRAGMA mmap_size = 268435456",
-          "mapping the database", error)
-      && exec_cached (store, "PRAGMA cache_size = -16384",
-          "sizing the page cache", error);
-}
-
-/* Each migration runs in its own BEGIN IMMEDIATE transaction together with
- * its user_version; a second process migrating the same file at the same
- * time waits, then sees the new version and skips it. */
-static gboolean
-migrate (MedStore *store, gint64 version, GError **error)
-{
-  for (gint v = version; v < med_store_schema_version (); v++) {
-    g_autofree char *set_version = NULL;
-    char *errmsg = NULL;
-    gint64 current = 0;
-    StoreTxn txn;
-    int rc;
-
-    if (!store_txn_begin (store, &txn, error))
-      return FALSE;
-    if (!query_int (store, "PRAGMA user_version", &current, error)) {
-      store_txn_end (&txn);
-      return FALSE;
-    }
-    if (current > v) {
-      store_txn_end (&txn);
-      continue;
-    }
-    /* The version is our own integer constant, not outside input. */
-    set_version = g_strdup_printf ("PRAGMA user_version = %d", v + 1);
-    rc = sqlite3_exec (store->db, migrations[v], NULL, NULL, &errmsg);
-    if (rc == SQLITE_OK)
-      rc = sqlite3_exec (store->db, set_version, NULL, NULL, &errmsg);
-    if (rc != SQLITE_OK) {
-      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FAILED,
-          "migrating the store to schema version %d: %s", v + 1,
-          errmsg ? errmsg : sqlite3_errstr (rc));
-      sqlite3_free (errmsg);
-      store_txn_end (&txn);
-      return FALSE;
-    }
-    if (!store_txn_commit (&txn, error)) {
-      store_txn_end (&txn);
-      return FALSE;
-    }
-    g_debug ("store %s migrated to schema version %d", store->path, v + 1);
-  }
-  return TRUE;
-}
-
-static MedStore *
-open_store (const char *path, gboolean create, GError **error)
-{
-  g_autoptr (MedStore) store = NULL;
-  gint64 version = 0;
-  int rc;
-
-  g_return_val_if_fail (path != NULL, NULL);
-
-  store = g_new0 (MedStore, 1);
-  store->path = g_strdup (path);
-  store->stmts = g_hash_table_new (g_str_hash, g_str_equal);
-
-  if (!create && !g_file_test (path, G_FILE_TEST_EXISTS)) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_OPEN, "no store at %s",
-        path);
-    return NULL;
-  }
-  rc = sqlite3_open_v2 (path, &store->db,
-      SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
-          | SQLITE_OPEN_NOMUTEX,
-      NULL);
-  if (rc != SQLITE_OK) {
-    store_set_error (store, rc, "opening the store", error);
-    return NULL;
-  }
-  sqlite3_extended_result_codes (store->db, 1);
-  sqlite3_busy_timeout (store->db, BUSY_TIMEOUT_MS);
-
-  if (!check_identity (store, &version, error))
-    return NULL;
-  if (!create && version < med_store_schema_version ()) {
-    g_set_error (error, MED_STORE_ERROR,
-        version == 0 ? MED_STORE_ERROR_FOREIGN : MED_STORE_ERROR_FAILED,
-        version == 0
-            ? "%s is not a medsched store"
-            : "%s has an older schema; open it for writing to migrate it",
-        path);
-    return NULL;
-  }
-  if (!apply_pragmas (store, error))
-    return NULL;
-  if (create && !migrate (store, version, error))
-    return NULL;
-  return g_steal_pointer (&store);
-}
-
-MedStore *
-med_store_open (const char *path, GError **error)
-{
-  return open_store (path, TRUE, error);
-}
-
-MedStore *
-med_store_open_existing (const char *path, GError **error)
-{
-  return open_store (path, FALSE, error);
-}
-
 /* ---- explicit transactions --------------------------------------------- */
 
 gboolean
@@ -934,9 +554,12 @@ med_store_begin (MedStore *store, GError **error)
   g_return_val_if_fail (store != NULL, FALSE);
   g_return_val_if_fail (!store->in_txn, FALSE);
 
-  if (!exec_cached (store, "BEGIN IMMEDIATE", "starting a transaction", error))
+  if (!store->drv->begin (store, FALSE)) {
+    store_set_error (store, "starting a transaction", error);
     return FALSE;
+  }
   store->in_txn = TRUE;
+  store->writer = TRUE;
   return TRUE;
 }
 
@@ -946,10 +569,12 @@ med_store_commit (MedStore *store, GError **error)
   g_return_val_if_fail (store != NULL, FALSE);
   g_return_val_if_fail (store->in_txn, FALSE);
 
-  if (exec_cached (store, "COMMIT", "committing", error)) {
+  store->writer = FALSE;
+  if (store->drv->commit (store)) {
     store->in_txn = FALSE;
     return TRUE;
   }
+  store_set_error (store, "committing", error);
   /* A failed commit writes nothing and closes the transaction. */
   med_store_rollback (store);
   return FALSE;
@@ -963,10 +588,53 @@ med_store_rollback (MedStore *store)
   if (!store->in_txn)
     return;
   store->in_txn = FALSE;
-  if (!sqlite3_get_autocommit (store->db))
-    exec_cached (store, "ROLLBACK", "rolling back", NULL);
+  store->writer = FALSE;
+  if (store->drv->in_txn (store))
+    store->drv->rollback (store);
 }
 
+gboolean
+med_store_run (MedStore *store, MedStoreTxnFunc func, gpointer data,
+    GError **error)
+{
+  g_return_val_if_fail (store != NULL && func != NULL, FALSE);
+
+  for (guint attempt = 0;; attempt++) {
+    GError *local = NULL;
+
+    if (med_store_begin (store, &local) && func (store, data, &local)
+        && med_store_commit (store, &local))
+      return TRUE;
+    med_store_rollback (store);
+    /* Lost before COMMIT: nothing was written, so once more on a fresh
+     * connection (the driver reconnects at the next begin). Lost during
+     * COMMIT (UNCERTAIN) or anything else: not again. */
+    if (attempt == 0
+        && g_error_matches (local, MED_STORE_ERROR,
+            MED_STORE_ERROR_UNAVAILABLE)) {
+      g_debug ("connection lost before commit; running the transaction "
+               "once more");
+      g_clear_error (&local);
+      continue;
+    }
+    g_propagate_error (error, local);
+    return FALSE;
+  }
+}
+
+gint64
+med_store_data_version (MedStore *store)
+{
+  g_return_val_if_fail (store != NULL, -1);
+  return store->drv->data_version (store);
+}
+
+int
+med_store_notify_fd (MedStore *store)
+{
+  g_return_val_if_fail (store != NULL, -1);
+  return store->drv->notify_fd (store);
+}
 /* ---- centre ------------------------------------------------------------ */
 
 static const char *const weekday_names[] = { "Monday", "Tuesday", "Wednesday",
@@ -1021,19 +689,19 @@ check_centre (const MedCentre *c, char *hours[7], GError **error)
 
 /* Binds the centre's columns to ?1 … ?16 in table order. */
 static void
-bind_centre (sqlite3_stmt *st, const MedCentre *c, char *hours[7])
+bind_centre (StoreStmt *st, const MedCentre *c, char *hours[7])
 {
-  sqlite3_bind_text (st, 1, c->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, c->zone, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, c->layers, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 4, c->address ? c->address : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 5, c->mailbox ? c->mailbox : "", -1, SQLITE_STATIC);
+  store_bind_text (st, 1, c->name);
+  store_bind_text (st, 2, c->zone);
+  store_bind_text (st, 3, c->layers);
+  store_bind_text (st, 4, c->address ? c->address : "");
+  store_bind_text (st, 5, c->mailbox ? c->mailbox : "");
   for (int d = 0; d < 7; d++)
-    sqlite3_bind_text (st, 6 + d, hours[d], -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, 13, c->min_notice_minutes);
-  sqlite3_bind_int (st, 14, c->slot_minutes);
-  sqlite3_bind_int (st, 15, c->default_duration_minutes);
-  sqlite3_bind_int (st, 16, c->allow_fallback ? 1 : 0);
+    store_bind_text (st, 6 + d, hours[d]);
+  store_bind_int (st, 13, c->min_notice_minutes);
+  store_bind_int (st, 14, c->slot_minutes);
+  store_bind_int (st, 15, c->default_duration_minutes);
+  store_bind_int (st, 16, c->allow_fallback ? 1 : 0);
 }
 
 gint64
@@ -1057,14 +725,13 @@ med_store_add_centre (MedStore *store, const MedCentre *c, const char *actor,
       "mailbox, hours_mon, hours_tue, hours_wed, hours_thu, hours_fri, "
       "hours_sat, hours_sun, min_notice_minutes, slot_minutes, "
       "default_duration_minutes, allow_fallback) VALUES (?1, ?2, ?3, ?4, ?5, "
-      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id",
       error);
   if (st == NULL)
     goto out;
   bind_centre (st, c, hours);
-  if (!store_step_done (store, st, "adding centre", error))
+  if (!store_step_id (store, st, "adding centre", &id, error))
     goto out;
-  id = sqlite3_last_insert_rowid (store->db);
   detail = g_string_new ("{");
   store_detail_str (detail, "zone", c->zone);
   store_detail_str (detail, "layers", c->layers);
@@ -1108,10 +775,10 @@ med_store_update_centre (MedStore *store, const MedCentre *c, const char *actor,
   if (st == NULL)
     goto out;
   bind_centre (st, c, hours);
-  sqlite3_bind_int64 (st, 17, c->id);
+  store_bind_int64 (st, 17, c->id);
   if (!store_step_done (store, st, "updating centre", error))
     goto out;
-  if (sqlite3_changes (store->db) == 0) {
+  if (store_changes (store) == 0) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
         "no centre %" G_GINT64_FORMAT, c->id);
     goto out;
@@ -1155,14 +822,14 @@ med_store_get_centre (MedStore *store, gint64 id, GError **error)
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE) {
+  store_bind_int64 (st, 1, id);
+  rc = store_step (st);
+  if (rc == STORE_DONE) {
     not_found (error, "centre", id);
     return NULL;
   }
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "reading centre", error);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "reading centre", error);
     return NULL;
   }
   c = g_new0 (MedCentre, 1);
@@ -1173,7 +840,7 @@ med_store_get_centre (MedStore *store, gint64 id, GError **error)
   c->address = store_column_text (st, 3);
   c->mailbox = store_column_text (st, 4);
   for (int d = 0; d < 7; d++) {
-    const char *h = (const char *) sqlite3_column_text (st, 5 + d);
+    const char *h = store_column_str (st, 5 + d);
 
     if (!med_day_hours_parse (h ? h : "", &c->hours[d], NULL)) {
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
@@ -1181,10 +848,10 @@ med_store_get_centre (MedStore *store, gint64 id, GError **error)
       return NULL;
     }
   }
-  c->min_notice_minutes = sqlite3_column_int (st, 12);
-  c->slot_minutes = sqlite3_column_int (st, 13);
-  c->default_duration_minutes = sqlite3_column_int (st, 14);
-  c->allow_fallback = sqlite3_column_int (st, 15) != 0;
+  c->min_notice_minutes = store_column_int (st, 12);
+  c->slot_minutes = store_column_int (st, 13);
+  c->default_duration_minutes = store_column_int (st, 14);
+  c->allow_fallback = store_column_int (st, 15) != 0;
   return g_steal_pointer (&c);
 }
 
@@ -1197,14 +864,14 @@ store_centre_zone (MedStore *store, gint64 centre_id, GError **error)
 
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  store_bind_int64 (st, 1, centre_id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
     return store_column_text (st, 0);
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     not_found (error, "centre", centre_id);
   else
-    store_set_error (store, rc, "reading centre", error);
+    store_set_error (store, "reading centre", error);
   return NULL;
 }
 
@@ -1217,14 +884,14 @@ require_row (MedStore *store, const char *sql, const char *what, gint64 id,
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  store_bind_int64 (st, 1, id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
     return TRUE;
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     not_found (error, what, id);
   else
-    store_set_error (store, rc, "reading the store", error);
+    store_set_error (store, "reading the store", error);
   return FALSE;
 }
 
@@ -1265,29 +932,27 @@ insert_room (MedStore *store, const MedRoom *r, gint64 centre_id,
   st = store_stmt (store,
       "INSERT INTO room (centre_id, name, kind, "
       "capacity, features, setup_minutes, cleanup_minutes) VALUES (?1, ?2, "
-      "?3, ?4, ?5, ?6, ?7)",
+      "?3, ?4, ?5, ?6, ?7) RETURNING id",
       error);
   if (st == NULL)
     return 0;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  sqlite3_bind_text (st, 2, r->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, med_room_kind_to_string (r->kind), -1,
-      SQLITE_STATIC);
-  sqlite3_bind_int (st, 4, r->capacity);
-  sqlite3_bind_int (st, 5, r->features);
-  sqlite3_bind_int (st, 6, r->setup_minutes);
-  sqlite3_bind_int (st, 7, r->cleanup_minutes);
-  if (sqlite3_step (st) != SQLITE_DONE) {
-    if (sqlite3_extended_errcode (store->db) == SQLITE_CONSTRAINT_UNIQUE)
+  store_bind_int64 (st, 1, centre_id);
+  store_bind_text (st, 2, r->name);
+  store_bind_text (st, 3, med_room_kind_to_string (r->kind));
+  store_bind_int (st, 4, r->capacity);
+  store_bind_int (st, 5, r->features);
+  store_bind_int (st, 6, r->setup_minutes);
+  store_bind_int (st, 7, r->cleanup_minutes);
+  if (store_step (st) != STORE_ROW) {
+    if (store_error_is (store, STORE_ERR_UNIQUE))
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT,
           "a room named %s already exists in centre %" G_GINT64_FORMAT, r->name,
           centre_id);
     else
-      store_set_error (store, sqlite3_extended_errcode (store->db),
-          "adding room", error);
+      store_set_error (store, "adding room", error);
     return 0;
   }
-  id = sqlite3_last_insert_rowid (store->db);
+  id = store_column_int64 (st, 0);
   detail = g_string_new ("{");
   store_detail_int (detail, "centre", centre_id);
   store_detail_str (detail, "kind", med_room_kind_to_string (r->kind));
@@ -1336,28 +1001,28 @@ med_store_list_rooms (MedStore *store, gint64 centre_id, GError **error)
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, centre_id);
+  store_bind_int64 (st, 1, centre_id);
   rooms = g_ptr_array_new_with_free_func ((GDestroyNotify) med_room_free);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedRoom *r = med_room_new ();
     GError *local = NULL;
 
     g_ptr_array_add (rooms, r);
-    r->id = sqlite3_column_int64 (st, 0);
+    r->id = store_column_int64 (st, 0);
     r->centre_id = centre_id;
     r->name = store_column_text (st, 1);
-    if (!med_room_kind_from_string ((const char *) sqlite3_column_text (st, 2),
+    if (!med_room_kind_from_string (store_column_str (st, 2),
             &r->kind, &local)) {
       store_corrupt_enum (error, local);
       return NULL;
     }
-    r->capacity = sqlite3_column_int (st, 3);
-    r->features = sqlite3_column_int (st, 4);
-    r->setup_minutes = sqlite3_column_int (st, 5);
-    r->cleanup_minutes = sqlite3_column_int (st, 6);
+    r->capacity = store_column_int (st, 3);
+    r->features = store_column_int (st, 4);
+    r->setup_minutes = store_column_int (st, 5);
+    r->cleanup_minutes = store_column_int (st, 6);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing rooms", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing rooms", error);
     return NULL;
   }
   return g_steal_pointer (&rooms);
@@ -1412,18 +1077,17 @@ insert_mediator (MedStore *store, const MedMediator *m, gint64 centre_id,
     return 0;
   st = store_stmt (store,
       "INSERT INTO mediator (centre_id, name, languages, "
-      "specialties, daily_cap) VALUES (?1, ?2, ?3, ?4, ?5)",
+      "specialties, daily_cap) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
       error);
   if (st == NULL)
     return 0;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  sqlite3_bind_text (st, 2, m->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, langs, -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, 4, m->specialties);
-  sqlite3_bind_int (st, 5, m->daily_cap);
-  if (!store_step_done (store, st, "adding mediator", error))
+  store_bind_int64 (st, 1, centre_id);
+  store_bind_text (st, 2, m->name);
+  store_bind_text (st, 3, langs);
+  store_bind_int (st, 4, m->specialties);
+  store_bind_int (st, 5, m->daily_cap);
+  if (!store_step_id (store, st, "adding mediator", &id, error))
     return 0;
-  id = sqlite3_last_insert_rowid (store->db);
   detail = g_string_new ("{");
   store_detail_int (detail, "centre", centre_id);
   store_detail_str (detail, "languages", langs);
@@ -1476,36 +1140,36 @@ load_leave (MedStore *store, MedMediator *m, MedTime from, MedTime to,
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, m->id);
-  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
-  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
+  store_bind_int64 (st, 1, m->id);
+  store_bind_int64 (st, 2, from != 0 ? from : STORE_TIME_MIN);
+  store_bind_int64 (st, 3, to != 0 ? to : STORE_TIME_MAX);
   if (m->leave == NULL)
     m->leave = g_array_new (FALSE, FALSE, sizeof (MedInterval));
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedInterval iv
-        = { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1) };
+        = { store_column_int64 (st, 0), store_column_int64 (st, 1) };
 
     g_array_append_val (m->leave, iv);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading leave", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "reading leave", error);
     return FALSE;
   }
   return TRUE;
 }
 
 static MedMediator *
-read_mediator (sqlite3_stmt *st)
+read_mediator (StoreStmt *st)
 {
   MedMediator *m = med_mediator_new ();
-  const char *langs = (const char *) sqlite3_column_text (st, 3);
+  const char *langs = store_column_str (st, 3);
 
-  m->id = sqlite3_column_int64 (st, 0);
-  m->centre_id = sqlite3_column_int64 (st, 1);
+  m->id = store_column_int64 (st, 0);
+  m->centre_id = store_column_int64 (st, 1);
   m->name = store_column_text (st, 2);
   m->languages = g_strsplit (langs ? langs : "", ",", -1);
-  m->specialties = sqlite3_column_int (st, 4);
-  m->daily_cap = sqlite3_column_int (st, 5);
+  m->specialties = store_column_int (st, 4);
+  m->daily_cap = store_column_int (st, 5);
   return m;
 }
 
@@ -1528,11 +1192,11 @@ store_list_mediators (MedStore *store, gint64 centre_id, MedTime from,
 
     if (st == NULL)
       return NULL;
-    sqlite3_bind_int64 (st, 1, centre_id);
-    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    store_bind_int64 (st, 1, centre_id);
+    while ((rc = store_step (st)) == STORE_ROW)
       g_ptr_array_add (list, read_mediator (st));
-    if (rc != SQLITE_DONE) {
-      store_set_error (store, rc, "listing mediators", error);
+    if (rc != STORE_DONE) {
+      store_set_error (store, "listing mediators", error);
       return NULL;
     }
   }
@@ -1567,14 +1231,14 @@ med_store_get_mediator (MedStore *store, gint64 id, GError **error)
 
     if (st == NULL)
       return NULL;
-    sqlite3_bind_int64 (st, 1, id);
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_DONE) {
+    store_bind_int64 (st, 1, id);
+    rc = store_step (st);
+    if (rc == STORE_DONE) {
       not_found (error, "mediator", id);
       return NULL;
     }
-    if (rc != SQLITE_ROW) {
-      store_set_error (store, rc, "reading mediator", error);
+    if (rc != STORE_ROW) {
+      store_set_error (store, "reading mediator", error);
       return NULL;
     }
     m = read_mediator (st);
@@ -1593,6 +1257,7 @@ med_store_add_leave (MedStore *store, gint64 mediator_id, MedTime start,
   g_autofree char *detail_s = NULL;
   gboolean ok = FALSE;
   StoreTxn txn = { 0 };
+  gint64 leave_id = 0;
 
   g_return_val_if_fail (store != NULL, FALSE);
 
@@ -1609,14 +1274,14 @@ med_store_add_leave (MedStore *store, gint64 mediator_id, MedTime start,
     goto out;
   st = store_stmt (store,
       "INSERT INTO mediator_leave (mediator_id, "
-      "start_at, end_at) VALUES (?1, ?2, ?3)",
+      "start_at, end_at) VALUES (?1, ?2, ?3) RETURNING id",
       error);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64 (st, 1, mediator_id);
-  sqlite3_bind_int64 (st, 2, start);
-  sqlite3_bind_int64 (st, 3, end);
-  if (!store_step_done (store, st, "adding leave", error))
+  store_bind_int64 (st, 1, mediator_id);
+  store_bind_int64 (st, 2, start);
+  store_bind_int64 (st, 3, end);
+  if (!store_step_id (store, st, "adding leave", &leave_id, error))
     goto out;
   detail = g_string_new ("{");
   store_detail_int (detail, "mediator", mediator_id);
@@ -1624,7 +1289,7 @@ med_store_add_leave (MedStore *store, gint64 mediator_id, MedTime start,
   store_detail_int (detail, "end", end);
   detail_s = store_detail_end (detail);
   ok = store_audit_append (store, actor, "leave.add", "mediator_leave",
-           sqlite3_last_insert_rowid (store->db), detail_s, error)
+           leave_id, detail_s, error)
       && store_txn_commit (&txn, error);
 
 out:
@@ -1672,16 +1337,15 @@ insert_interpreter (MedStore *store, const MedInterpreter *in, gint64 centre_id,
     return 0;
   st = store_stmt (store,
       "INSERT INTO interpreter (centre_id, name, pairs) "
-      "VALUES (?1, ?2, ?3)",
+      "VALUES (?1, ?2, ?3) RETURNING id",
       error);
   if (st == NULL)
     return 0;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  sqlite3_bind_text (st, 2, in->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, pairs, -1, SQLITE_STATIC);
-  if (!store_step_done (store, st, "adding interpreter", error))
+  store_bind_int64 (st, 1, centre_id);
+  store_bind_text (st, 2, in->name);
+  store_bind_text (st, 3, pairs);
+  if (!store_step_id (store, st, "adding interpreter", &id, error))
     return 0;
-  id = sqlite3_last_insert_rowid (store->db);
   detail = g_string_new ("{");
   store_detail_int (detail, "centre", centre_id);
   store_detail_str (detail, "pairs", pairs);
@@ -1726,20 +1390,20 @@ med_store_list_interpreters (MedStore *store, gint64 centre_id, GError **error)
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, centre_id);
+  store_bind_int64 (st, 1, centre_id);
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) med_interpreter_free);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedInterpreter *in = med_interpreter_new ();
-    const char *pairs = (const char *) sqlite3_column_text (st, 2);
+    const char *pairs = store_column_str (st, 2);
 
-    in->id = sqlite3_column_int64 (st, 0);
+    in->id = store_column_int64 (st, 0);
     in->centre_id = centre_id;
     in->name = store_column_text (st, 1);
     in->pairs = g_strsplit (pairs ? pairs : "", ",", -1);
     g_ptr_array_add (list, in);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing interpreters", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing interpreters", error);
     return NULL;
   }
   return g_steal_pointer (&list);
@@ -1852,9 +1516,9 @@ insert_case (MedStore *store, const MedCase *c, gint64 centre_id,
 
     if (dup == NULL)
       return 0;
-    sqlite3_bind_int64 (dup, 1, centre_id);
-    sqlite3_bind_text (dup, 2, c->number, -1, SQLITE_STATIC);
-    if (sqlite3_step (dup) == SQLITE_ROW) {
+    store_bind_int64 (dup, 1, centre_id);
+    store_bind_text (dup, 2, c->number);
+    if (store_step (dup) == STORE_ROW) {
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT,
           "case number %s already exists", c->number);
       return 0;
@@ -1865,32 +1529,28 @@ insert_case (MedStore *store, const MedCase *c, gint64 centre_id,
       "INSERT INTO mcase (centre_id, number, kind, "
       "status, department, intake_at, deadline, minors, urgent, "
       "duration_minutes, summary, status_at, settled_at) VALUES (?1, ?2, "
-      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
       error);
   if (st == NULL)
     return 0;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  sqlite3_bind_text (st, 2, c->number, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, med_case_kind_to_string (c->kind), -1,
-      SQLITE_STATIC);
-  sqlite3_bind_text (st, 4, med_case_status_to_string (c->status), -1,
-      SQLITE_STATIC);
-  sqlite3_bind_text (st, 5, med_department_to_string (c->department), -1,
-      SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 6, c->intake_at);
-  sqlite3_bind_int64 (st, 7, c->deadline);
-  sqlite3_bind_int (st, 8, c->minors ? 1 : 0);
-  sqlite3_bind_int (st, 9, c->urgent ? 1 : 0);
-  sqlite3_bind_int (st, 10, c->duration_minutes);
-  sqlite3_bind_text (st, 11, c->summary ? c->summary : "", -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 12, now);
+  store_bind_int64 (st, 1, centre_id);
+  store_bind_text (st, 2, c->number);
+  store_bind_text (st, 3, med_case_kind_to_string (c->kind));
+  store_bind_text (st, 4, med_case_status_to_string (c->status));
+  store_bind_text (st, 5, med_department_to_string (c->department));
+  store_bind_int64 (st, 6, c->intake_at);
+  store_bind_int64 (st, 7, c->deadline);
+  store_bind_int (st, 8, c->minors ? 1 : 0);
+  store_bind_int (st, 9, c->urgent ? 1 : 0);
+  store_bind_int (st, 10, c->duration_minutes);
+  store_bind_text (st, 11, c->summary ? c->summary : "");
+  store_bind_int64 (st, 12, now);
   if (c->status == MED_CASE_STATUS_SETTLED)
-    sqlite3_bind_int64 (st, 13, now);
+    store_bind_int64 (st, 13, now);
   else
-    sqlite3_bind_null (st, 13);
-  if (!store_step_done (store, st, "adding case", error))
+    store_bind_null (st, 13);
+  if (!store_step_id (store, st, "adding case", &id, error))
     return 0;
-  id = sqlite3_last_insert_rowid (store->db);
 
   for (guint i = 0; i < n_parties; i++) {
     const MedParty *p = parties->pdata[i];
@@ -1902,14 +1562,12 @@ insert_case (MedStore *store, const MedCase *c, gint64 centre_id,
 
     if (ps == NULL)
       return 0;
-    sqlite3_bind_int64 (ps, 1, id);
-    sqlite3_bind_text (ps, 2, p->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text (ps, 3, med_party_role_to_string (p->role), -1,
-        SQLITE_STATIC);
-    sqlite3_bind_text (ps, 4, p->language, -1, SQLITE_STATIC);
-    sqlite3_bind_text (ps, 5, med_attendance_to_string (p->attendance), -1,
-        SQLITE_STATIC);
-    sqlite3_bind_text (ps, 6, p->contact ? p->contact : "", -1, SQLITE_STATIC);
+    store_bind_int64 (ps, 1, id);
+    store_bind_text (ps, 2, p->name);
+    store_bind_text (ps, 3, med_party_role_to_string (p->role));
+    store_bind_text (ps, 4, p->language);
+    store_bind_text (ps, 5, med_attendance_to_string (p->attendance));
+    store_bind_text (ps, 6, p->contact ? p->contact : "");
     if (!store_step_done (store, ps, "adding party", error))
       return 0;
   }
@@ -1947,26 +1605,27 @@ med_store_add_case (MedStore *store, const MedCase *c, GPtrArray *parties,
 }
 
 gboolean
-store_read_case (sqlite3_stmt *st, MedCase **out, GError **error)
+store_read_case (StoreStmt *st, MedCase **out, GError **error)
 {
   g_autoptr (MedCase) c = med_case_new ();
 
-  c->id = sqlite3_column_int64 (st, 0);
-  c->centre_id = sqlite3_column_int64 (st, 1);
+  c->id = store_column_int64 (st, 0);
+  c->centre_id = store_column_int64 (st, 1);
   c->number = store_column_text (st, 2);
   STORE_READ_ENUM (med_case_kind_from_string, st, 3, &c->kind, error);
   STORE_READ_ENUM (med_case_status_from_string, st, 4, &c->status, error);
   STORE_READ_ENUM (med_department_from_string, st, 5, &c->department, error);
-  c->intake_at = sqlite3_column_int64 (st, 6);
-  c->deadline = sqlite3_column_int64 (st, 7);
-  c->minors = sqlite3_column_int (st, 8) != 0;
-  c->urgent = sqlite3_column_int (st, 9) != 0;
-  c->duration_minutes = sqlite3_column_int (st, 10);
+  c->intake_at = store_column_int64 (st, 6);
+  c->deadline = store_column_int64 (st, 7);
+  c->minors = store_column_int (st, 8) != 0;
+  c->urgent = store_column_int (st, 9) != 0;
+  c->duration_minutes = store_column_int (st, 10);
   c->summary = store_column_text (st, 11);
   *out = g_steal_pointer (&c);
   return TRUE;
 }
 
+/* By id (number NULL), or by number in centre id. */
 static MedCase *
 get_case_by (MedStore *store, const char *sql, gint64 id, const char *number,
     GError **error)
@@ -1977,21 +1636,20 @@ get_case_by (MedStore *store, const char *sql, gint64 id, const char *number,
 
   if (st == NULL)
     return NULL;
+  store_bind_int64 (st, 1, id);
   if (number != NULL)
-    sqlite3_bind_text (st, 1, number, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_int64 (st, 1, id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW) {
+    store_bind_text (st, 2, number);
+  rc = store_step (st);
+  if (rc == STORE_ROW) {
     store_read_case (st, &c, error);
-  } else if (rc == SQLITE_DONE) {
+  } else if (rc == STORE_DONE) {
     if (number != NULL)
       g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
           "no case numbered %s", number);
     else
       not_found (error, "case", id);
   } else {
-    store_set_error (store, rc, "reading case", error);
+    store_set_error (store, "reading case", error);
   }
   return c;
 }
@@ -2007,13 +1665,15 @@ med_store_get_case (MedStore *store, gint64 id, GError **error)
 }
 
 MedCase *
-med_store_find_case (MedStore *store, const char *number, GError **error)
+med_store_find_case (MedStore *store, gint64 centre_id, const char *number,
+    GError **error)
 {
   g_return_val_if_fail (store != NULL && number != NULL, NULL);
+  /* numbers are unique within a centre, not across a province */
   return get_case_by (store,
       "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
-      "number = ?1 ORDER BY id LIMIT 1",
-      0, number, error);
+      "centre_id = ?1 AND number = ?2",
+      centre_id, number, error);
 }
 
 GPtrArray *
@@ -2026,48 +1686,47 @@ med_store_list_cases (MedStore *store, gint64 centre_id, gint status,
 
   st = store_stmt (store,
       "SELECT " STORE_CASE_COLUMNS " FROM mcase WHERE "
-      "centre_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id",
+      "centre_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) ORDER BY id",
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, centre_id);
+  store_bind_int64 (st, 1, centre_id);
   if (status >= 0 && status < MED_CASE_STATUS_N)
-    sqlite3_bind_text (st, 2, med_case_status_to_string (status), -1,
-        SQLITE_STATIC);
+    store_bind_text (st, 2, med_case_status_to_string (status));
   else if (status >= MED_CASE_STATUS_N)
-    sqlite3_bind_text (st, 2, "", -1, SQLITE_STATIC); /* matches nothing */
+    store_bind_text (st, 2, ""); /* matches nothing */
   return store_read_cases (store, st, "listing cases", error);
 }
 
 GPtrArray *
-store_read_cases (MedStore *store, sqlite3_stmt *st, const char *what,
+store_read_cases (MedStore *store, StoreStmt *st, const char *what,
     GError **error)
 {
   g_autoptr (GPtrArray) list
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
   int rc;
 
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedCase *c = NULL;
 
     if (!store_read_case (st, &c, error))
       return NULL;
     g_ptr_array_add (list, c);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, what, error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, what, error);
     return NULL;
   }
   return g_steal_pointer (&list);
 }
 
 gboolean
-store_read_party (sqlite3_stmt *st, MedParty **out, GError **error)
+store_read_party (StoreStmt *st, MedParty **out, GError **error)
 {
   g_autoptr (MedParty) p = med_party_new ();
 
-  p->id = sqlite3_column_int64 (st, 0);
-  p->case_id = sqlite3_column_int64 (st, 1);
+  p->id = store_column_int64 (st, 0);
+  p->case_id = store_column_int64 (st, 1);
   p->name = store_column_text (st, 2);
   STORE_READ_ENUM (med_party_role_from_string, st, 3, &p->role, error);
   p->language = store_column_text (st, 4);
@@ -2093,17 +1752,17 @@ med_store_list_parties (MedStore *store, gint64 case_id, GError **error)
       error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, case_id);
+  store_bind_int64 (st, 1, case_id);
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     MedParty *p = NULL;
 
     if (!store_read_party (st, &p, error))
       return NULL;
     g_ptr_array_add (list, p);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing parties", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing parties", error);
     return NULL;
   }
   return g_steal_pointer (&list);
@@ -2121,19 +1780,19 @@ store_case_state (MedStore *store, gint64 case_id, MedCaseStatus *status,
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, case_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE) {
+  store_bind_int64 (st, 1, case_id);
+  rc = store_step (st);
+  if (rc == STORE_DONE) {
     not_found (error, "case", case_id);
     return FALSE;
   }
-  if (rc != SQLITE_ROW) {
-    store_set_error (store, rc, "reading case", error);
+  if (rc != STORE_ROW) {
+    store_set_error (store, "reading case", error);
     return FALSE;
   }
   STORE_READ_ENUM (med_case_status_from_string, st, 0, status, error);
   if (centre_id != NULL)
-    *centre_id = sqlite3_column_int64 (st, 1);
+    *centre_id = store_column_int64 (st, 1);
   return TRUE;
 }
 
@@ -2154,12 +1813,11 @@ store_write_case_status (MedStore *store, gint64 case_id, MedCaseStatus from,
       error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, case_id);
-  sqlite3_bind_text (st, 2, med_case_status_to_string (to), -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 3, now);
+  store_bind_int64 (st, 1, case_id);
+  store_bind_text (st, 2, med_case_status_to_string (to));
+  store_bind_int64 (st, 3, now);
   if (department != MED_DEPARTMENT_NONE)
-    sqlite3_bind_text (st, 4, med_department_to_string (department), -1,
-        SQLITE_STATIC);
+    store_bind_text (st, 4, med_department_to_string (department));
   if (!store_step_done (store, st, "changing case status", error))
     return FALSE;
   detail = g_string_new ("{");
@@ -2266,10 +1924,10 @@ med_store_import_notice (MedStore *store, const MedNotice *n, const char *actor,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_text (st, 1, n->id, -1, SQLITE_STATIC);
+    store_bind_text (st, 1, n->id);
     if (!store_step_done (store, st, "replacing notice", error))
       goto out;
-    replaced = sqlite3_changes (store->db) > 0;
+    replaced = store_changes (store) > 0;
   }
   {
     g_autoptr (StoreStmt) st = store_stmt (store,
@@ -2284,19 +1942,17 @@ med_store_import_notice (MedStore *store, const MedNotice *n, const char *actor,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_text (st, 1, n->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 2, n->jurisdiction, -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 3, med_layer_to_string (n->layer), -1,
-        SQLITE_STATIC);
-    sqlite3_bind_int (st, 4, n->year);
-    sqlite3_bind_text (st, 5, n->title ? n->title : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 6, n->source ? n->source : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 7, n->published ? n->published : "", -1,
-        SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 8, store_now (store));
+    store_bind_text (st, 1, n->id);
+    store_bind_text (st, 2, n->jurisdiction);
+    store_bind_text (st, 3, med_layer_to_string (n->layer));
+    store_bind_int (st, 4, n->year);
+    store_bind_text (st, 5, n->title ? n->title : "");
+    store_bind_text (st, 6, n->source ? n->source : "");
+    store_bind_text (st, 7, n->published ? n->published : "");
+    store_bind_int64 (st, 8, store_now (store));
     if (!store_step_done (store, st, "importing notice", error))
       goto out;
-    replaced = replaced || sqlite3_changes (store->db) == 0;
+    replaced = replaced || store_changes (store) == 0;
   }
   for (guint i = 0; n->days != NULL && i < n->days->len; i++) {
     const MedNoticeDay *d = &g_array_index (n->days, MedNoticeDay, i);
@@ -2308,12 +1964,12 @@ med_store_import_notice (MedStore *store, const MedNotice *n, const char *actor,
 
     if (st == NULL)
       goto out;
-    sqlite3_bind_text (st, 1, n->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int (st, 2, d->year);
-    sqlite3_bind_int (st, 3, d->month);
-    sqlite3_bind_int (st, 4, d->day);
-    sqlite3_bind_text (st, 5, day_kind_to_string (d->kind), -1, SQLITE_STATIC);
-    sqlite3_bind_text (st, 6, d->name ? d->name : "", -1, SQLITE_STATIC);
+    store_bind_text (st, 1, n->id);
+    store_bind_int (st, 2, d->year);
+    store_bind_int (st, 3, d->month);
+    store_bind_int (st, 4, d->day);
+    store_bind_text (st, 5, day_kind_to_string (d->kind));
+    store_bind_text (st, 6, d->name ? d->name : "");
     if (!store_step_done (store, st, "importing notice day", error))
       goto out;
   }
@@ -2341,14 +1997,18 @@ list_notices (MedStore *store, GError **error)
   g_autoptr (StoreStmt) st = NULL;
   int rc;
 
-  st = store_stmt (store,
+  /* in the order they were first imported (PostgreSQL has no rowid: its
+   * schema numbers notices in ord) */
+  st = store_stmt_dialect (store,
       "SELECT id, jurisdiction, layer, year, title, "
       "source, published FROM calendar_notice ORDER BY imported_at, rowid",
+      "SELECT id, jurisdiction, layer, year, title, "
+      "source, published FROM calendar_notice ORDER BY imported_at, ord",
       error);
   if (st == NULL)
     return NULL;
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) med_notice_free);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  while ((rc = store_step (st)) == STORE_ROW) {
     g_autoptr (MedNotice) n = med_notice_new ();
     GError *local = NULL;
 
@@ -2356,12 +2016,12 @@ list_notices (MedStore *store, GError **error)
     n->id = store_column_text (st, 0);
     g_free (n->jurisdiction);
     n->jurisdiction = store_column_text (st, 1);
-    if (!med_layer_from_string ((const char *) sqlite3_column_text (st, 2),
+    if (!med_layer_from_string (store_column_str (st, 2),
             &n->layer, &local)) {
       store_corrupt_enum (error, local);
       return NULL;
     }
-    n->year = sqlite3_column_int (st, 3);
+    n->year = store_column_int (st, 3);
     g_free (n->title);
     n->title = store_column_text (st, 4);
     g_free (n->source);
@@ -2370,8 +2030,8 @@ list_notices (MedStore *store, GError **error)
     n->published = store_column_text (st, 6);
     g_ptr_array_add (list, g_steal_pointer (&n));
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "listing notices", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing notices", error);
     return NULL;
   }
   return g_steal_pointer (&list);
@@ -2407,18 +2067,18 @@ med_store_load_workcal (MedStore *store, GError **error)
 
     if (st == NULL)
       return NULL;
-    sqlite3_bind_text (st, 1, n->id, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
-      const char *kind = (const char *) sqlite3_column_text (st, 3);
+    store_bind_text (st, 1, n->id);
+    while ((rc = store_step (st)) == STORE_ROW) {
+      const char *kind = store_column_str (st, 3);
 
-      med_notice_add_day (n, sqlite3_column_int (st, 0),
-          sqlite3_column_int (st, 1), sqlite3_column_int (st, 2),
+      med_notice_add_day (n, store_column_int (st, 0),
+          store_column_int (st, 1), store_column_int (st, 2),
           g_strcmp0 (kind, "workday") == 0 ? MED_DAY_KIND_WORKDAY
                                            : MED_DAY_KIND_HOLIDAY,
-          (const char *) sqlite3_column_text (st, 4));
+          store_column_str (st, 4));
     }
-    if (rc != SQLITE_DONE) {
-      store_set_error (store, rc, "reading notice days", error);
+    if (rc != STORE_DONE) {
+      store_set_error (store, "reading notice days", error);
       return NULL;
     }
     if (!med_workcal_add_notice (wc, n, &local)) {
@@ -2531,25 +2191,25 @@ med_store_same_day_report (MedStore *store, gint64 centre_id, MedTime from,
       error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, centre_id);
-  sqlite3_bind_int64 (st, 2, from != 0 ? from : G_MININT64);
-  sqlite3_bind_int64 (st, 3, to != 0 ? to : G_MAXINT64);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+  store_bind_int64 (st, 1, centre_id);
+  store_bind_int64 (st, 2, from != 0 ? from : STORE_TIME_MIN);
+  store_bind_int64 (st, 3, to != 0 ? to : STORE_TIME_MAX);
+  while ((rc = store_step (st)) == STORE_ROW) {
     gint y1, m1, d1, y2, m2, d2;
 
     cases++;
-    if (sqlite3_column_type (st, 1) == SQLITE_NULL)
+    if (store_column_null (st, 1))
       continue;
     settled++;
-    if (med_workcal_local_date (zone, sqlite3_column_int64 (st, 0), &y1, &m1,
+    if (med_workcal_local_date (zone, store_column_int64 (st, 0), &y1, &m1,
             &d1, NULL)
-        && med_workcal_local_date (zone, sqlite3_column_int64 (st, 1), &y2, &m2,
+        && med_workcal_local_date (zone, store_column_int64 (st, 1), &y2, &m2,
             &d2, NULL)
         && y1 == y2 && m1 == m2 && d1 == d2)
       same_day++;
   }
-  if (rc != SQLITE_DONE) {
-    store_set_error (store, rc, "reading cases", error);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "reading cases", error);
     return FALSE;
   }
   if (n_cases)
@@ -2566,45 +2226,7 @@ med_store_check (MedStore *store, GError **error)
 {
   g_return_val_if_fail (store != NULL, FALSE);
 
-  {
-    g_autoptr (StoreStmt) st
-        = store_stmt (store, "PRAGMA integrity_check", error);
-    int rc;
-
-    if (st == NULL)
-      return FALSE;
-    rc = sqlite3_step (st);
-    if (rc != SQLITE_ROW) {
-      store_set_error (store, rc, "checking integrity", error);
-      return FALSE;
-    }
-    if (g_strcmp0 ((const char *) sqlite3_column_text (st, 0), "ok") != 0) {
-      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
-          "integrity check of %s failed: %s", store->path,
-          (const char *) sqlite3_column_text (st, 0));
-      return FALSE;
-    }
-  }
-  {
-    g_autoptr (StoreStmt) st
-        = store_stmt (store, "PRAGMA foreign_key_check", error);
-    int rc;
-
-    if (st == NULL)
-      return FALSE;
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_ROW) {
-      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
-          "foreign key check of %s failed in table %s (row %" G_GINT64_FORMAT
-          ")",
-          store->path, (const char *) sqlite3_column_text (st, 0),
-          (gint64) sqlite3_column_int64 (st, 1));
-      return FALSE;
-    }
-    if (rc != SQLITE_DONE) {
-      store_set_error (store, rc, "checking foreign keys", error);
-      return FALSE;
-    }
-  }
-  return store_check_overlaps (store, error);
+  /* the database's own checks, then the overlap scan the schema's
+   * triggers or exclusion constraints should have made pointless */
+  return store->drv->check (store, error) && store_check_overlaps (store, error);
 }

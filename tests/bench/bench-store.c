@@ -14,6 +14,7 @@
  * Prints TAP plus "# key value" lines quoted in BENCHMARKS.md. */
 #include <medsched/med-ical.h>
 #include <medsched/med-store.h>
+#include <med-store-write.h>
 
 #include <fcntl.h>
 #include <glib/gstdio.h>

@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "integration"))
 
-from medtest import Tap  # noqa: E402
+from medtest import Tap, new_db  # noqa: E402
 
 NOW = "2026-12-07T08:00"
 
@@ -66,7 +66,8 @@ class Centre:
             tap.bail("MEDSCHED is not set")
         self.tmp = tempfile.TemporaryDirectory(prefix="medsched-http-")
         self.dir = self.tmp.name
-        self.db = os.path.join(self.dir, "centre.db")
+        # a file, or a fresh PostgreSQL database under tests/pg/pgserver.py
+        self.db = new_db(self.dir, "centre")
         self.env = dict(os.environ, MEDSCHED_NOW=now, LC_ALL="C.UTF-8")
         self.cli("init", "--name", "测试调解中心", "--layers", "CN,CN-XZ-LS",
                  "--calendars", os.environ["MEDSCHED_CALENDARS"])

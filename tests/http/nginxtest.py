@@ -31,14 +31,19 @@ def make_cert(d):
     return crt, key
 
 
-def site_conf(d, upstream_port, https_port, http_port, crt, key):
+def site_conf(d, upstream_port, https_port, http_port, crt, key,
+              name="nginx.conf", conf=None):
     """deploy/nginx.conf with its ports, certificate and log paths
-    rewritten (its logs become d/nginx-*.log)."""
-    with open(os.path.join(SOURCE_ROOT, "deploy", "nginx.conf"),
-              encoding="utf-8") as f:
-        conf = f.read()
-    for old, new in (
-            ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % upstream_port),
+    rewritten (its logs become d/nginx-*.log). name: another site of
+    deploy/; conf: its text, already changed (upstream_port None: its
+    upstreams are left alone)."""
+    if conf is None:
+        with open(os.path.join(SOURCE_ROOT, "deploy", name),
+                  encoding="utf-8") as f:
+            conf = f.read()
+    upstream = (("server 127.0.0.1:8080;", "server 127.0.0.1:%d;"
+                 % upstream_port),) if upstream_port else ()
+    for old, new in upstream + (
             ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;"
              % https_port),
             ("listen [::]:443 ssl http2;", ""),
@@ -48,7 +53,7 @@ def site_conf(d, upstream_port, https_port, http_port, crt, key):
             ("/etc/ssl/medsched/privkey.pem", key),
             ("/var/log/nginx/", d + "/nginx-")):
         if old not in conf:
-            raise RuntimeError("deploy/nginx.conf no longer has %r" % old)
+            raise RuntimeError("deploy/%s no longer has %r" % (name, old))
         conf = conf.replace(old, new)
     return conf
 

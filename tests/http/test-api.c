@@ -1,6 +1,7 @@
 /* test-api.c — the HTTP server driven through a real libsoup client.
  *
- * Each test gets a fresh store in a temporary directory (a centre on the
+ * Each test gets a fresh store — a file in a temporary directory, or
+ * under tests/pg/pgserver.py a fresh PostgreSQL database — (a centre on the
  * shipped national and Lhasa calendars, three rooms, two mediators, an
  * interpreter, users of every role with their bearer tokens) and a real
  * MedHttpServer on a free loopback port in this process, on the default
@@ -14,6 +15,7 @@
 #include <medsched/med-http.h>
 #include <medsched/med-ical.h>
 #include <medsched/med-store.h>
+#include <med-store-write.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -22,6 +24,8 @@
 #ifdef MEDSCHED_HAVE_MEDIA
 #include "gstmedmanifest.h"
 #endif
+
+#include "../test-db.h"
 
 #include <errno.h>
 #include <string.h>
@@ -204,7 +208,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   F = f;
   f->dir = g_dir_make_tmp ("medsched-http-XXXXXX", &error);
   g_assert_no_error (error);
-  f->db = g_build_filename (f->dir, "test.db", NULL);
+  f->db = test_db_new (f->dir, "test");
   f->now = t_local (NOW_TEXT);
   seed (f);
   start_server (f, 5, 60, NULL);
@@ -225,7 +229,8 @@ keep_log (Fixture *f)
   if (root == NULL || !g_file_get_contents (src, &data, &len, NULL))
     return;
   name = g_strdelimit (g_strdup (g_test_get_path ()), "/", '-');
-  dir = g_build_filename (root, "test-api", NULL);
+  dir = g_build_filename (root, test_db_pg () ? "test-api-pg" : "test-api",
+      NULL);
   dest = g_strdup_printf ("%s/%s.access.log", dir, name);
   if (g_mkdir_with_parents (dir, 0755) != 0
       || !g_file_set_contents (dest, data, (gssize) len, NULL))
@@ -1125,8 +1130,7 @@ test_board_parties (Fixture *f, gconstpointer data)
   }
   /* the audit trail names fields, never values */
   {
-    g_autofree char *p
-        = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT, c);
+    g_autofree char *p = g_strdup_printf ("/api/v1/cases/%" G_GINT64_FORMAT, c);
 
     r = fetch ("GET", p, f->tok_clerk, NULL);
   }
@@ -2353,12 +2357,11 @@ test_pages_board (Fixture *f, gconstpointer data)
     "/board/book?room=1&start=2026-12-07T10:00",
     "/board/book?room=1&start=2026-12-07T10:00&case=1", "/cases",
     "/cases?status=dispatched&mediator=1&date=2026-12-07&page=2",
-    "/cases/1/parties", "/cases/1/parties/1", "/feed-links",
-    "/bookings/1/move", NULL };
+    "/cases/1/parties", "/cases/1/parties/1", "/feed-links", "/bookings/1/move",
+    NULL };
   static const char *const odd[] = { "/board?date=2026-99-99&case=abc",
     "/board?case=999", "/board?move=999", "/board?case=1&move=abc",
-    "/board?view=year&colour=%00", "/board?date=2026-12-07&case=1%27--",
-    NULL };
+    "/board?view=year&colour=%00", "/board?date=2026-12-07&case=1%27--", NULL };
   gint64 c1 = new_case ("(2026)藏0102调71号", "wages", "zh");
   gint64 b1 = book_at (c1, "2026-12-08T10:00", 1, 1, 201);
   gint64 before;
@@ -2429,14 +2432,16 @@ test_pages_board (Fixture *f, gconstpointer data)
       { "/cases/1/parties/1/erase", "x=1", 404 },
       { "/board/book", "case=1&room=1&mediator=1", 422 },
       { "/agenda/feed", "x=1", 403 },
-      { "/intake", "number=N-1&kind=wages&p1-name=a&p1-role=agent&p1-lang=zh"
-                   "&p2-name=b&p2-role=nobody&p2-lang=zh", 422 },
+      { "/intake",
+          "number=N-1&kind=wages&p1-name=a&p1-role=agent&p1-lang=zh"
+          "&p2-name=b&p2-role=nobody&p2-lang=zh",
+          422 },
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
       g_autoptr (Resp) r = bad[i].form
           ? fetch_full ("POST", bad[i].path, f->tok_clerk,
-                "application/x-www-form-urlencoded", bad[i].form, -1, NULL)
+              "application/x-www-form-urlencoded", bad[i].form, -1, NULL)
           : fetch ("GET", bad[i].path, f->tok_clerk, NULL);
 
       if (r->status != bad[i].status)

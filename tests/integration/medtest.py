@@ -1,6 +1,7 @@
 """medtest.py — what the integration tests share: a TAP writer, a runner for
-the medsched executable named by $MEDSCHED, and read-only looks into a store
-file with Python's sqlite3 module.
+the medsched executable named by $MEDSCHED, where a test's store lives
+(new_db: a SQLite file, or under tests/pg/pgserver.py a fresh PostgreSQL
+database) and read-only looks into it (Python's sqlite3 module, or psql).
 
 Standard library only; the tests run under Debian's /usr/bin/python3. The
 tests never skip: without $MEDSCHED they bail out (a failure), because a
@@ -10,6 +11,7 @@ test that silently does nothing hides a broken build.
 import hashlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -169,6 +171,92 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+# ---- where the store lives ------------------------------------------------
+
+def test_db_pg():
+    """True under tests/pg/pgserver.py: stores are PostgreSQL databases."""
+    return os.environ.get("MEDSCHED_TEST_DB") == "postgresql"
+
+
+def is_pg(db):
+    return db.startswith("postgresql://") or db.startswith("postgres://")
+
+
+def psql(url, sql):
+    """Runs sql on the PostgreSQL database url; the rows as lists of
+    strings. Raises RuntimeError on an error."""
+    bindir = os.environ.get("MEDSCHED_TEST_PG_BIN",
+                            "/usr/lib/postgresql/15/bin")
+    p = subprocess.run([os.path.join(bindir, "psql"), "-X", "-q", "-A",
+                        "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1",
+                        "-d", url, "-c", sql],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        raise RuntimeError("psql: " + p.stderr.decode(errors="replace"))
+    return [line.split("\x1f")
+            for line in p.stdout.decode().splitlines() if line]
+
+
+_pg_dbs = [0]
+
+
+def pg_db_url(name):
+    """The URL of database name on the test server."""
+    base = os.environ["MEDSCHED_TEST_PG"]
+    return base.replace("///postgres?", "///%s?" % name, 1)
+
+
+def new_db(tmp, name):
+    """A new, empty store for a test: tmp/NAME.db, or under
+    tests/pg/pgserver.py a fresh PostgreSQL database (its URL)."""
+    if not test_db_pg():
+        return os.path.join(tmp, name + ".db")
+    _pg_dbs[0] += 1
+    db = "t%d_%d_%s" % (os.getpid(), _pg_dbs[0],
+                        re.sub("[^a-z0-9]", "_", name.lower())[:30])
+    psql(os.environ["MEDSCHED_TEST_PG"], "CREATE DATABASE %s" % db)
+    return pg_db_url(db)
+
+
+def copy_db(db, tmp, name):
+    """A copy of store db (not in use) for tampering: a file copy, or a
+    PostgreSQL database made from it as a template."""
+    if not is_pg(db):
+        import shutil
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        path = os.path.join(tmp, name + ".db")
+        shutil.copyfile(db, path)
+        return path
+    _pg_dbs[0] += 1
+    src = db.split("///", 1)[1].split("?", 1)[0]
+    dst = "t%d_%d_%s" % (os.getpid(), _pg_dbs[0], name)
+    psql(os.environ["MEDSCHED_TEST_PG"],
+         "CREATE DATABASE %s TEMPLATE %s" % (dst, src))
+    return pg_db_url(dst)
+
+
+def query(db, sql):
+    """Rows of a read-only query on store db (values are strings on
+    PostgreSQL)."""
+    if is_pg(db):
+        return [tuple(r) for r in psql(db, sql)]
+    con = connect_ro(db)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def has_tables(db):
+    """Whether store db has any table (for a file: whether it exists)."""
+    if is_pg(db):
+        return int(psql(db, "SELECT count(*) FROM pg_tables WHERE "
+                        "schemaname = current_schema()")[0][0]) > 0
+    return os.path.exists(db)
+
+
 def connect_ro(db):
     """A read-only connection (WAL readers still need the -shm file, which
     SQLite creates beside the database if missing)."""
@@ -192,6 +280,10 @@ def audit_table(con):
 
 
 def audit_count(db):
+    if is_pg(db):
+        if not has_tables(db):
+            return 0
+        return int(psql(db, "SELECT count(*) FROM audit")[0][0])
     con = connect_ro(db)
     try:
         return con.execute("SELECT count(*) FROM %s"

@@ -17,7 +17,9 @@ import sqlite3
 import sys
 
 from medtest import (Med, Tap, audit_count, audit_table, calendars_dir,
-                     connect_ro, find, ics_notices, medsched_path, pick,
+                     connect_ro, copy_db, find, has_tables, ics_notices,
+                     is_pg, medsched_path, new_db, pick, pg_db_url, psql,
+                     test_db_pg,
                      sha256, tempdir)
 
 NOW = "2026-12-07T08:00"  # a Monday; default hours 09:00–12:00, 14:30–18:00
@@ -43,7 +45,7 @@ COMMANDS = [
     ["book"], ["reschedule"], ["cancel"], ["schedule"], ["agenda"],
     ["calendar"], ["calendar", "import"], ["calendar", "list"], ["import"],
     ["audit"], ["audit", "verify"], ["report"], ["report", "same-day"],
-    ["check"],
+    ["check"], ["store"], ["store", "copy"],
 ]
 
 
@@ -143,8 +145,8 @@ def test_help(s, exe):
     t.ok(none.rc == 2 and "usage" in none.err.lower(),
          "medsched without a command: usage on stderr, exit 2",
          none.describe())
-    fresh = os.path.join(s.tmp, "help", "never.db")
-    os.makedirs(os.path.dirname(fresh))
+    os.makedirs(os.path.join(s.tmp, "help"))
+    fresh = new_db(os.path.join(s.tmp, "help"), "never")
     bad = []
     for cmd in COMMANDS:
         r = s.med.run(*cmd, "--help", db=fresh)
@@ -153,7 +155,7 @@ def test_help(s, exe):
             bad.append(r.describe())
     t.ok(not bad, "--help on all %d commands exits 0 with usage"
          % len(COMMANDS), "\n".join(bad))
-    t.ok(not os.path.exists(fresh), "--help creates no database")
+    t.ok(not has_tables(fresh), "--help creates no database")
 
 
 def test_setup(s):
@@ -161,7 +163,7 @@ def test_setup(s):
     cal = calendars_dir()
     s.succeeds("init", "init", "--name", CENTRE, "--zone", "Asia/Shanghai",
                "--layers", "CN,CN-XZ-LS", "--calendars", cal)
-    t.ok(os.path.exists(s.med.db), "init creates the database file")
+    t.ok(has_tables(s.med.db), "init creates the database")
 
     # calendars: the shipped notices are all listed
     shipped = ics_notices(cal)
@@ -811,8 +813,34 @@ def test_calendar_import(s):
             os.path.join(s.tmp, "nope.ics"))
 
 
+def test_foreign_database(s):
+    """PostgreSQL: a database of someone else is refused and left alone;
+    one that does not exist is a clean failure."""
+    t = s.t
+    foreign = new_db(s.tmp, "foreign")
+    psql(foreign, "CREATE TABLE foo (a INTEGER, b TEXT); "
+         "INSERT INTO foo VALUES (1, 'keep me')")
+    s.fails("a foreign database: room list", "room", "list", db=foreign,
+            unchanged=False)
+    s.fails("a foreign database: init", "init", "--name", "x",
+            db=foreign, unchanged=False)
+    s.fails("a foreign database: import", "import",
+            s.write("small.json", "{}"), db=foreign, unchanged=False)
+    rows = psql(foreign, "SELECT string_agg(tablename, ',') FROM pg_tables "
+                "WHERE schemaname = current_schema()")
+    t.ok(rows == [["foo"]], "the foreign database is unchanged", rows)
+    s.fails("a database that does not exist", "room", "list",
+            db=pg_db_url("no_such_database"), unchanged=False)
+    fresh = new_db(s.tmp, "fresh")
+    r = s.med.run("room", "add", "--name", "x", "--kind", "warm", db=fresh)
+    t.ok(r.rc > 0 and not r.crashed() and "medsched: " in r.err,
+         "adding a room before init fails cleanly", r.describe())
+
+
 def test_foreign_files(s):
     t = s.t
+    if is_pg(s.med.db):
+        return test_foreign_database(s)
     foreign = os.path.join(s.tmp, "foreign.db")
     con = sqlite3.connect(foreign)
     con.execute("CREATE TABLE foo (a INTEGER, b TEXT)")
@@ -874,6 +902,15 @@ def test_foreign_files(s):
 
 def test_audit_tamper(s):
     t = s.t
+    if is_pg(s.med.db):
+        copy = copy_db(s.med.db, s.tmp, "tamper")
+        psql(copy, "ALTER TABLE audit DISABLE TRIGGER audit_no_change; "
+             "UPDATE audit SET actor = 'mallory' WHERE id = "
+             "(SELECT min(id) + 2 FROM audit)")
+        r = s.med.run("audit", "verify", db=copy)
+        t.ok(r.rc > 0 and not r.crashed() and "medsched: " in r.err,
+             "audit verify detects an edited audit row", r.describe())
+        return
     copy = os.path.join(s.tmp, "tamper.db")
     con = sqlite3.connect(s.med.db)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -901,7 +938,7 @@ def main():
     tap = Tap()
     exe = medsched_path(tap)
     with tempdir() as tmp:
-        med = Med(exe, os.path.join(tmp, "centre.db"), now=NOW, cwd=tmp)
+        med = Med(exe, new_db(tmp, "centre"), now=NOW, cwd=tmp)
         s = Suite(tap, med, tmp)
         test_help(s, exe)
         test_setup(s)
@@ -914,10 +951,11 @@ def main():
         test_audit_tamper(s)
         s.succeeds("audit verify after everything", "audit", "verify")
         s.succeeds("check after everything", "check")
-        con = connect_ro(med.db)
-        ic = con.execute("PRAGMA integrity_check").fetchone()[0]
-        con.close()
-        tap.ok(ic == "ok", "PRAGMA integrity_check", ic)
+        if not is_pg(med.db):
+            con = connect_ro(med.db)
+            ic = con.execute("PRAGMA integrity_check").fetchone()[0]
+            con.close()
+            tap.ok(ic == "ok", "PRAGMA integrity_check", ic)
         bad = [r.describe() for r in med.history
                if r.crashed() or r.forbidden()]
         tap.ok(not bad, "no command crashed or printed CRITICAL/WARNING "

@@ -3,11 +3,14 @@
  * (same UID, SEQUENCE + 1), cancelling, scheduling a day, the state rule,
  * and the windowed search giving the same answers as one search over the
  * whole horizon on random centres (a new one each run, its seed printed;
- * seeds that once failed pinned). */
+ * seeds that once failed pinned). A SQLite file, or a fresh PostgreSQL
+ * database under tests/pg/pgserver.py (test-db.h). */
 #include "test-util.h"
+#include "../test-db.h"
 
 #include <medsched/med-service.h>
 #include <medsched/med-store.h>
+#include <med-store-write.h>
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -85,7 +88,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 
   f->dir = g_dir_make_tmp ("medsched-service-XXXXXX", &error);
   g_assert_no_error (error);
-  path = g_build_filename (f->dir, "s.db", NULL);
+  path = test_db_new (f->dir, "s");
   f->store = med_store_open (path, &error);
   g_assert_no_error (error);
   f->ctx.now = t_local ("2026-12-07T08:00");

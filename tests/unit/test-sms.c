@@ -11,6 +11,7 @@
  * taken back after the timeout) with files moved by the test as
  * gammu-smsd moves them. tests/http/test-sms.py runs the real gammu-smsd. */
 #include "test-util.h"
+#include "../test-db.h"
 
 #include <medsched/med-service.h>
 #include <medsched/med-store.h>
@@ -50,7 +51,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 
   f->dir = g_dir_make_tmp ("medsched-sms-XXXXXX", &error);
   g_assert_no_error (error);
-  path = g_build_filename (f->dir, "s.db", NULL);
+  path = test_db_new (f->dir, "s");
   f->store = med_store_open (path, &error);
   g_assert_no_error (error);
   f->ctx.now = t_local ("2026-12-07T08:00");

@@ -1,4 +1,4 @@
-/* test-store.c — unit tests of the SQLite store: opening and migrating,
+/* test-store.c — unit tests of the store: opening and migrating,
  * refusing newer, foreign and non-SQLite files, entity round trips with
  * Chinese and Tibetan text, the atomic booking and every overlap it must
  * refuse (also through the schema's triggers with raw SQL), rescheduling,
@@ -8,15 +8,22 @@
  * iMIP outbox with its leases, back-off and ledger, attendees' replies,
  * imported busy time, join tokens, booking notes and e-mail addresses.
  *
- * Each test gets its own temporary directory, removed afterwards. Raw
- * SQLite is used only to do what medsched itself never would (tamper,
- * forge versions, bypass the API). */
+ * Each test gets its own temporary directory, removed afterwards, and
+ * its own store: a SQLite file there, or under tests/pg/pgserver.py a
+ * fresh PostgreSQL database (test-db.h), where the same tests run against
+ * the PostgreSQL driver; tests of what only a file has (pragmas, garbage
+ * files, the version 1 upgrade, backups) run on SQLite only, and their
+ * PostgreSQL counterparts (the schema version row, exclusion constraints)
+ * on PostgreSQL only. Raw SQL is used only to do what medsched itself
+ * never would (tamper, forge versions, bypass the API). */
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 #include <string.h>
 
 #include <medsched/med-store.h>
+#include <med-store-write.h>
+
+#include "../test-db.h"
 
 #define ZONE "Asia/Shanghai"
 #define ZERO64                                                                 \
@@ -75,7 +82,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 
   f->dir = g_dir_make_tmp ("medsched-store-XXXXXX", &error);
   g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "store.db", NULL);
+  f->path = test_db_new (f->dir, "store");
   f->store = med_store_open (f->path, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
@@ -88,46 +95,6 @@ fixture_teardown (Fixture *f, gconstpointer data)
   remove_tree (f->dir);
   g_free (f->path);
   g_free (f->dir);
-}
-
-/* ---- raw SQLite, for what the API must never allow ---------------------- */
-
-static sqlite3 *
-raw_open (const char *path)
-{
-  sqlite3 *db = NULL;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db,
-                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-      ==, SQLITE_OK);
-  sqlite3_busy_timeout (db, 5000);
-  return db;
-}
-
-static gint64
-raw_int (sqlite3 *db, const char *sql)
-{
-  sqlite3_stmt *st = NULL;
-  gint64 v;
-
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
-  v = sqlite3_column_int64 (st, 0);
-  sqlite3_finalize (st);
-  return v;
-}
-
-/* Runs sql; returns the SQLite result and, on failure, the message. */
-static int
-raw_exec (sqlite3 *db, const char *sql, char **message)
-{
-  char *err = NULL;
-  int rc = sqlite3_exec (db, sql, NULL, NULL, &err);
-
-  if (message != NULL)
-    *message = g_strdup (err);
-  sqlite3_free (err);
-  return rc;
 }
 
 static GBytes *
@@ -321,35 +288,60 @@ test_open_fresh (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MedCentre) c = NULL;
-  sqlite3 *db = raw_open (f->path);
+  RawDb *db = raw_open (f->path);
 
-  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==,
-      med_store_schema_version ());
-  g_assert_cmpint (med_store_schema_version (), >=, 1);
-  g_assert_cmpint (raw_int (db, "PRAGMA application_id"), ==, 0x4D454453);
   g_assert_cmpint (raw_int (db,
                        "SELECT count(*) FROM medsched_meta WHERE "
                        "key = 'app' AND value = 'medsched'"),
       ==, 1);
-  g_assert_cmpint (raw_int (db,
-                       "SELECT count(*) FROM sqlite_master WHERE "
-                       "type = 'trigger' AND name IN ("
-                       "'booking_no_overlap_insert', "
-                       "'booking_no_overlap_update', 'audit_no_update', "
-                       "'audit_no_delete', 'outbox_ledger_no_update', "
-                       "'outbox_ledger_no_delete')"),
-      ==, 6);
-  sqlite3_close (db);
-  db = raw_open (f->path);
-  {
-    sqlite3_stmt *st = NULL;
+  if (raw_is_pg (db)) {
+    g_assert_cmpstr (med_store_kind (f->store), ==, "postgresql");
+    g_assert_cmpint (raw_int (db,
+                         "SELECT value::int FROM medsched_meta WHERE "
+                         "key = 'schema_version'"),
+        >=, 1);
+    /* the schema's own guards: exclusion constraints and triggers */
+    g_assert_cmpint (raw_int (db,
+                         "SELECT count(*) FROM pg_constraint WHERE contype = "
+                         "'x' AND conname IN ('booking_room_free', "
+                         "'booking_mediator_free', 'booking_interpreter_free', "
+                         "'booking_case_free', 'booking_party_free')"),
+        ==, 5);
+    g_assert_cmpint (raw_int (db,
+                         "SELECT count(*) FROM pg_trigger WHERE tgname IN ("
+                         "'booking_guard', 'booking_parties', "
+                         "'party_bookings', 'audit_no_change', "
+                         "'audit_no_truncate', 'outbox_ledger_no_change', "
+                         "'outbox_ledger_no_truncate')"),
+        ==, 7);
+    g_assert_cmpint (raw_int (db,
+                         "SELECT length(value) FROM medsched_meta "
+                         "WHERE key = 'join_secret'"),
+        ==, 64);
+    raw_close (db);
+  } else {
+    g_assert_cmpstr (med_store_kind (f->store), ==, "sqlite");
+    g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==,
+        med_store_schema_version ());
+    g_assert_cmpint (med_store_schema_version (), >=, 1);
+    g_assert_cmpint (raw_int (db, "PRAGMA application_id"), ==, 0x4D454453);
+    g_assert_cmpint (raw_int (db,
+                         "SELECT count(*) FROM sqlite_master WHERE "
+                         "type = 'trigger' AND name IN ("
+                         "'booking_no_overlap_insert', "
+                         "'booking_no_overlap_update', 'audit_no_update', "
+                         "'audit_no_delete', 'outbox_ledger_no_update', "
+                         "'outbox_ledger_no_delete')"),
+        ==, 6);
+    raw_close (db);
+    db = raw_open (f->path);
+    {
+      g_autofree char *mode = raw_text (db, "PRAGMA journal_mode");
 
-    sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &st, NULL);
-    g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
-    g_assert_cmpstr ((const char *) sqlite3_column_text (st, 0), ==, "wal");
-    sqlite3_finalize (st);
+      g_assert_cmpstr (mode, ==, "wal");
+    }
+    raw_close (db);
   }
-  sqlite3_close (db);
 
   c = med_store_get_centre (f->store, 1, &error);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
@@ -384,6 +376,19 @@ test_open_reopen (Fixture *f, gconstpointer data)
   g_assert_cmpint (n_rows, ==, n_audit (f));
   g_assert_cmpint (n_rows, >, 10);
 
+  if (test_db_pg ()) {
+    /* a database that is not there: cannot connect */
+    g_autofree char *gone = g_strdup (f->path);
+    char *q = strchr (gone, '?');
+
+    g_clear_pointer (&nowhere, g_free);
+    *q = '\0';
+    nowhere = g_strconcat (gone, "_gone", strchr (f->path, '?'), NULL);
+    missing = med_store_open_existing (nowhere, &error);
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_UNAVAILABLE);
+    g_assert_null (missing);
+    return;
+  }
   missing = med_store_open_existing (nowhere, &error);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_OPEN);
   g_assert_null (missing);
@@ -395,13 +400,18 @@ test_open_too_new (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MedStore) s = NULL;
-  sqlite3 *db;
+  RawDb *db;
 
   g_clear_pointer (&f->store, med_store_close);
   db = raw_open (f->path);
-  g_assert_cmpint (raw_exec (db, "PRAGMA user_version = 7", NULL), ==,
-      SQLITE_OK);
-  sqlite3_close (db);
+  g_assert_cmpint (raw_exec (db,
+                       raw_is_pg (db)
+                           ? "UPDATE medsched_meta SET value = '7' WHERE key "
+                             "= 'schema_version'"
+                           : "PRAGMA user_version = 7",
+                       NULL),
+      ==, RAW_OK);
+  raw_close (db);
 
   s = med_store_open (f->path, &error);
   g_assert_null (s);
@@ -419,18 +429,19 @@ test_open_foreign (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MedStore) s = NULL;
-  g_autofree char *path = g_build_filename (f->dir, "other.db", NULL);
+  g_autofree char *path = test_db_new (f->dir, "other");
   g_autoptr (GBytes) before = NULL;
   g_autoptr (GBytes) after = NULL;
-  sqlite3 *db = raw_open (path);
+  RawDb *db = raw_open (path);
 
   g_assert_cmpint (raw_exec (db,
                        "CREATE TABLE booking (id INTEGER, what "
                        "TEXT); INSERT INTO booking VALUES (1, 'x')",
                        NULL),
-      ==, SQLITE_OK);
-  sqlite3_close (db);
-  before = read_file (path);
+      ==, RAW_OK);
+  raw_close (db);
+  if (!test_db_pg ())
+    before = read_file (path);
 
   s = med_store_open (path, &error);
   g_assert_null (s);
@@ -440,6 +451,16 @@ test_open_foreign (Fixture *f, gconstpointer data)
   s = med_store_open_existing (path, &error);
   g_assert_null (s);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN);
+  if (test_db_pg ()) {
+    /* untouched: still one table, no medsched_meta */
+    db = raw_open (path);
+    g_assert_cmpint (raw_int (db,
+                         "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                         "current_schema()"),
+        ==, 1);
+    raw_close (db);
+    return;
+  }
 
   after = read_file (path);
   g_assert_true (g_bytes_equal (before, after));
@@ -450,8 +471,8 @@ test_open_foreign (Fixture *f, gconstpointer data)
   path = g_build_filename (f->dir, "app.db", NULL);
   db = raw_open (path);
   g_assert_cmpint (raw_exec (db, "PRAGMA application_id = 42", NULL), ==,
-      SQLITE_OK);
-  sqlite3_close (db);
+      RAW_OK);
+  raw_close (db);
   s = med_store_open (path, &error);
   g_assert_null (s);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN);
@@ -571,7 +592,8 @@ test_entities_round_trip (Fixture *f, gconstpointer data)
   g_assert_cmpint (kase->department, ==, MED_DEPARTMENT_COURT_MEDIATION);
   g_assert_cmpint (kase->intake_at, ==, at ("2026-12-01T10:00"));
 
-  found = med_store_find_case (f->store, "(2026)藏0102民调3号", &error);
+  found = med_store_find_case (f->store, f->centre, "(2026)藏0102民调3号",
+      &error);
   g_assert_no_error (error);
   g_assert_cmpint (found->id, ==, f->case3);
 
@@ -1009,7 +1031,7 @@ static void
 test_booking_trigger (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  sqlite3 *db;
+  RawDb *db;
   MedTime s = at ("2026-12-07T09:30"), e = at ("2026-12-07T10:30");
   /* Each raw row differs from a harmless one (case2, room2, med2, no
    * interpreter) in one resource that the 09:00–10:00 booking holds. */
@@ -1021,15 +1043,22 @@ test_booking_trigger (Fixture *f, gconstpointer data)
     RAW_INTERPRETER,
     RAW_CASE
   };
-  static const char *const expect[] = { "booking overlap: room",
+  static const char *const expect_lite[] = { "booking overlap: room",
     "does not match room buffers", "booking overlap: mediator",
     "booking overlap: interpreter", "booking overlap: case" };
+  /* PostgreSQL: the exclusion constraints, and the trigger for blocks */
+  static const char *const expect_pg[] = { "booking_room_free",
+    "does not match room buffers", "booking_mediator_free",
+    "booking_interpreter_free", "booking_case_free" };
+  const char *const *expect;
 
   booked_9_to_10 (f);
   db = raw_open (f->path);
-  g_assert_cmpint (raw_exec (db, "PRAGMA foreign_keys = ON", NULL), ==,
-      SQLITE_OK);
-  for (guint i = 0; i < G_N_ELEMENTS (expect); i++) {
+  expect = raw_is_pg (db) ? expect_pg : expect_lite;
+  if (!raw_is_pg (db))
+    g_assert_cmpint (raw_exec (db, "PRAGMA foreign_keys = ON", NULL), ==,
+        RAW_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (expect_lite); i++) {
     gint64 kase = i == RAW_CASE ? f->case1 : f->case2;
     gint64 room = i == RAW_ROOM || i == RAW_BLOCK ? f->room1 : f->room2;
     gint64 med = i == RAW_MEDIATOR ? f->med1 : f->med2;
@@ -1048,7 +1077,7 @@ test_booking_trigger (Fixture *f, gconstpointer data)
         ", %s, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
         ", %" G_GINT64_FORMAT ", 'in-person', 'confirmed', 'raw-%u', 0, 0, 0)",
         kase, room, med, interp, s, e, s - buffer, e + buffer, i);
-    g_assert_cmpint (raw_exec (db, sql, &msg), ==, SQLITE_CONSTRAINT);
+    g_assert_cmpint (raw_exec (db, sql, &msg), ==, RAW_CONSTRAINT);
     g_assert_nonnull (msg);
     g_assert_nonnull (strstr (msg, expect[i]));
   }
@@ -1062,7 +1091,7 @@ test_booking_trigger (Fixture *f, gconstpointer data)
                        "2000000000, 2000003600, 'in-person', 'confirmed', "
                        "'raw-ok', 0, 0, 0)",
                        NULL),
-      ==, SQLITE_OK);
+      ==, RAW_OK);
   g_assert_cmpint (f->case2, ==, 2);
   g_assert_cmpint (f->room2, ==, 2);
   g_assert_cmpint (f->med2, ==, 2);
@@ -1077,10 +1106,39 @@ test_booking_trigger (Fixture *f, gconstpointer data)
         f->med1, s, e, s, e);
     g_autofree char *msg = NULL;
 
-    g_assert_cmpint (raw_exec (db, sql, &msg), ==, SQLITE_CONSTRAINT);
-    g_assert_nonnull (strstr (msg, "booking overlap: mediator"));
+    g_assert_cmpint (raw_exec (db, sql, &msg), ==, RAW_CONSTRAINT);
+    g_assert_nonnull (strstr (msg,
+        raw_is_pg (db) ? "booking_mediator_free" : "booking overlap: mediator"));
   }
-  sqlite3_close (db);
+  if (raw_is_pg (db)) {
+    /* The same person in another case: case3 shares a contact with
+     * case1, which is booked 09:00–10:00 (room3, med3: free). */
+    g_autofree char *sql = g_strdup_printf (
+        "INSERT INTO booking (case_id, room_id, "
+        "mediator_id, start_at, end_at, block_start, block_end, mode, "
+        "status, uid, sequence, created_at, updated_at) VALUES (%" G_GINT64_FORMAT
+        ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+        ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+        ", 'remote', 'confirmed', 'raw-party', 0, 0, 0)",
+        f->case3, f->room2, f->med2, s + 3600, e + 3600, s + 3600, e + 3600);
+    g_autofree char *sql2 = g_strdup_printf (
+        "UPDATE booking SET start_at = %" G_GINT64_FORMAT ", end_at = %"
+        G_GINT64_FORMAT ", block_start = %" G_GINT64_FORMAT ", block_end = %"
+        G_GINT64_FORMAT " WHERE uid = 'raw-party'",
+        s, e, s, e);
+    g_autofree char *msg = NULL;
+
+    /* clear of everyone at 10:30–11:30 … */
+    g_assert_cmpint (raw_exec (db, sql, &msg), ==, RAW_OK);
+    g_clear_pointer (&msg, g_free);
+    /* … refused when moved onto the other case's session */
+    g_assert_cmpint (raw_exec (db, sql2, &msg), ==, RAW_CONSTRAINT);
+    g_assert_nonnull (strstr (msg, "booking_party_free"));
+    g_assert_cmpint (raw_exec (db,
+                         "DELETE FROM booking WHERE uid = 'raw-party'", NULL),
+        ==, RAW_OK);
+  }
+  raw_close (db);
   g_assert_cmpuint (n_bookings (f), ==, 2);
   g_assert_true (med_store_check (f->store, &error));
   g_assert_no_error (error);
@@ -1299,7 +1357,7 @@ test_audit_tamper (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char *msg = NULL;
   gint64 n_rows = 0, bad = -1;
-  sqlite3 *db;
+  RawDb *db;
 
   booked_9_to_10 (f);
   g_assert_true (med_store_audit_verify (f->store, &n_rows, &bad, &error));
@@ -1311,18 +1369,23 @@ test_audit_tamper (Fixture *f, gconstpointer data)
   /* The triggers refuse edits and deletions. */
   g_assert_cmpint (raw_exec (db, "UPDATE audit SET actor = 'x' WHERE id = 3",
                        &msg),
-      ==, SQLITE_CONSTRAINT);
+      ==, RAW_CONSTRAINT);
   g_assert_nonnull (strstr (msg, "append-only"));
   g_assert_cmpint (raw_exec (db, "DELETE FROM audit WHERE id = 3", NULL), ==,
-      SQLITE_CONSTRAINT);
+      RAW_CONSTRAINT);
   g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
 
   /* Past the triggers, the chain names the edited row. */
   g_assert_cmpint (raw_exec (db,
-                       "DROP TRIGGER audit_no_update; UPDATE "
-                       "audit SET detail = '{\"tampered\":1}' WHERE id = 3",
+                       raw_is_pg (db)
+                           ? "ALTER TABLE audit DISABLE TRIGGER "
+                             "audit_no_change; UPDATE audit SET detail = "
+                             "'{\"tampered\":1}' WHERE id = 3"
+                           : "DROP TRIGGER audit_no_update; UPDATE "
+                             "audit SET detail = '{\"tampered\":1}' WHERE "
+                             "id = 3",
                        NULL),
-      ==, SQLITE_OK);
+      ==, RAW_OK);
   g_assert_false (med_store_audit_verify (f->store, &n_rows, &bad, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
   g_assert_cmpint (bad, ==, 3);
@@ -1332,14 +1395,15 @@ test_audit_tamper (Fixture *f, gconstpointer data)
 
   /* Deleting a row breaks the chain at the next one. */
   g_assert_cmpint (raw_exec (db,
-                       "DROP TRIGGER audit_no_delete; DELETE FROM "
-                       "audit WHERE id <= 3",
+                       raw_is_pg (db) ? "DELETE FROM audit WHERE id <= 3"
+                                      : "DROP TRIGGER audit_no_delete; "
+                                        "DELETE FROM audit WHERE id <= 3",
                        NULL),
-      ==, SQLITE_OK);
+      ==, RAW_OK);
   g_assert_false (med_store_audit_verify (f->store, NULL, &bad, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
   g_assert_cmpint (bad, ==, 4);
-  sqlite3_close (db);
+  raw_close (db);
 }
 
 /* ---- imports, notices, snapshot --------------------------------------- */
@@ -1716,13 +1780,19 @@ static void
 test_check_finds_overlap (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  sqlite3 *db;
+  RawDb *db;
 
   booked_9_to_10 (f);
   g_assert_true (med_store_check (f->store, &error));
   db = raw_open (f->path);
   g_assert_cmpint (raw_exec (db,
-                       "DROP TRIGGER booking_no_overlap_insert; "
+                       raw_is_pg (db)
+                           ? "ALTER TABLE booking DROP CONSTRAINT "
+                             "booking_room_free; "
+                           : "DROP TRIGGER booking_no_overlap_insert; ",
+                       NULL),
+      ==, RAW_OK);
+  g_assert_cmpint (raw_exec (db,
                        "INSERT INTO booking (case_id, room_id, mediator_id, "
                        "start_at, end_at, block_start, block_end, mode, "
                        "status, uid, sequence, created_at, updated_at) "
@@ -1730,9 +1800,28 @@ test_check_finds_overlap (Fixture *f, gconstpointer data)
                        "block_end, mode, status, 'forged', 0, 0, 0 FROM "
                        "booking WHERE id = 1",
                        NULL),
-      ==, SQLITE_OK);
-  sqlite3_close (db);
+      ==, RAW_OK);
+  raw_close (db);
   g_assert_false (med_store_check (f->store, &error));
+  if (test_db_pg ()) {
+    g_autofree char *msg = NULL;
+
+    /* the missing guard is named, … */
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT);
+    g_assert_nonnull (strstr (error->message, "booking_room_free"));
+    /* … and cannot come back while the forged row overlaps */
+    db = raw_open (f->path);
+    g_assert_cmpint (raw_exec (db,
+                         "ALTER TABLE booking ADD CONSTRAINT "
+                         "booking_room_free EXCLUDE USING gist (room_id WITH "
+                         "=, med_span(block_start, block_end) WITH &&) WHERE "
+                         "(status = 'confirmed')",
+                         &msg),
+        ==, RAW_CONSTRAINT);
+    g_assert_nonnull (strstr (msg, "exclusion constraint"));
+    raw_close (db);
+    return;
+  }
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
   g_assert_nonnull (strstr (error->message, "room"));
 }
@@ -1758,15 +1847,15 @@ test_migrate_v1 (Fixture *f, gconstpointer data)
   g_autofree char *url = NULL;
   g_autofree char *email = NULL;
   gint64 rows = 0, audit_before;
-  sqlite3 *db;
+  RawDb *db;
 
   g_assert_true (g_file_get_contents (dump, &sql, NULL, &error));
   g_assert_no_error (error);
   db = raw_open (path);
-  g_assert_cmpint (raw_exec (db, sql, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (raw_exec (db, sql, NULL), ==, RAW_OK);
   g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, 1);
   audit_before = raw_int (db, "SELECT count(*) FROM audit");
-  sqlite3_close (db);
+  raw_close (db);
 
   /* Read-only opening refuses to touch an old schema. */
   s = med_store_open_existing (path, &error);
@@ -1783,7 +1872,7 @@ test_migrate_v1 (Fixture *f, gconstpointer data)
                        "SELECT length(value) FROM medsched_meta "
                        "WHERE key = 'join_secret'"),
       ==, 64);
-  sqlite3_close (db);
+  raw_close (db);
 
   b1 = med_store_get_booking (s, 1, &error);
   g_assert_no_error (error);
@@ -2011,18 +2100,18 @@ test_outbox (Fixture *f, gconstpointer data)
 
   /* The ledger is append-only, even for raw SQL. */
   {
-    sqlite3 *db = raw_open (f->path);
+    RawDb *db = raw_open (f->path);
     g_autofree char *msg = NULL;
 
     g_assert_cmpint (raw_exec (db,
                          "UPDATE outbox_ledger SET sha256 = "
                          "'x'",
                          &msg),
-        !=, SQLITE_OK);
+        !=, RAW_OK);
     g_assert_nonnull (strstr (msg, "append-only"));
     g_assert_cmpint (raw_exec (db, "DELETE FROM outbox_ledger", NULL), !=,
-        SQLITE_OK);
-    sqlite3_close (db);
+        RAW_OK);
+    raw_close (db);
   }
   g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
   g_assert_no_error (error);
@@ -2031,13 +2120,13 @@ test_outbox (Fixture *f, gconstpointer data)
 static void
 set_contact (Fixture *f, gint64 party, const char *contact)
 {
-  sqlite3 *db = raw_open (f->path);
+  RawDb *db = raw_open (f->path);
   g_autofree char *sql = g_strdup_printf ("UPDATE party SET contact = '%s' "
                                           "WHERE id = %" G_GINT64_FORMAT,
       contact, party);
 
-  g_assert_cmpint (raw_exec (db, sql, NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
+  g_assert_cmpint (raw_exec (db, sql, NULL), ==, RAW_OK);
+  raw_close (db);
 }
 
 static void
@@ -2237,7 +2326,7 @@ test_join_token (Fixture *f, gconstpointer data)
   g_autofree char *t1 = NULL, *t1b = NULL, *t2 = NULL, *t3 = NULL;
   g_autofree char *url = NULL;
   g_autofree char *other = NULL;
-  g_autofree char *path2 = g_build_filename (f->dir, "other.db", NULL);
+  g_autofree char *path2 = test_db_new (f->dir, "other");
   g_autoptr (MedStore) s2 = NULL;
   gint64 b2, bid = 0, pid = 0;
 
@@ -2606,15 +2695,15 @@ assert_restore_refused (Fixture *f, const char *bad, const char *target,
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *anchor = g_strconcat (bad, ".anchor", NULL);
-  sqlite3 *db;
+  RawDb *db;
 
   g_unlink (bad);
   g_unlink (anchor);
   g_assert_true (med_store_backup (f->store, bad, NULL, &error));
   g_assert_no_error (error);
   db = raw_open (bad);
-  g_assert_cmpint (raw_exec (db, sql, NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
+  g_assert_cmpint (raw_exec (db, sql, NULL), ==, RAW_OK);
+  raw_close (db);
   g_assert_false (
       med_store_restore (bad, target, NULL, at ("2026-12-07"), NULL, &error));
   g_assert_error (error, MED_STORE_ERROR, code);
@@ -2635,7 +2724,7 @@ test_restore_checks (Fixture *f, gconstpointer data)
   g_autofree char *alien = g_build_filename (f->dir, "alien.db", NULL);
   MedStoreRestore r = { 0 };
   MedAuditAnchor before, a;
-  sqlite3 *db;
+  RawDb *db;
 
   booked_9_to_10 (f);
   g_assert_true (med_store_backup (f->store, good, &a, &error));
@@ -2676,8 +2765,8 @@ test_restore_checks (Fixture *f, gconstpointer data)
   g_assert_nonnull (error);
   g_clear_error (&error);
   db = raw_open (alien);
-  g_assert_cmpint (raw_exec (db, "CREATE TABLE t (x)", NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
+  g_assert_cmpint (raw_exec (db, "CREATE TABLE t (x)", NULL), ==, RAW_OK);
+  raw_close (db);
   g_assert_false (
       med_store_restore (alien, target, NULL, at ("2026-12-07"), &r, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_FOREIGN);
@@ -2727,7 +2816,7 @@ test_audit_anchor (Fixture *f, gconstpointer data)
   g_autofree char *text = NULL, *file = NULL;
   MedAuditAnchor head, parsed, later;
   gint64 rows = 0;
-  sqlite3 *db;
+  RawDb *db;
   static const char *const bad[] = { "", "12", "12:", "x:" ZERO64, "-1:" ZERO64,
     "1:" ZERO64 "0", "1:" ZERO64 "\n2:" ZERO64,
     "1:ABCDEF0000000000000000000000000000000000000000000000000000000000",
@@ -2761,10 +2850,14 @@ test_audit_anchor (Fixture *f, gconstpointer data)
   /* the newest rows deleted: plain verify passes, the anchor fails */
   db = raw_open (f->path);
   g_assert_cmpint (raw_exec (db,
-                       "DROP TRIGGER audit_no_delete; DELETE FROM audit "
-                       "WHERE id >= (SELECT max(id) - 2 FROM audit)",
+                       raw_is_pg (db)
+                           ? "ALTER TABLE audit DISABLE TRIGGER "
+                             "audit_no_change; DELETE FROM audit WHERE id >= "
+                             "(SELECT max(id) - 2 FROM audit)"
+                           : "DROP TRIGGER audit_no_delete; DELETE FROM audit "
+                             "WHERE id >= (SELECT max(id) - 2 FROM audit)",
                        NULL),
-      ==, SQLITE_OK);
+      ==, RAW_OK);
   g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_false (
@@ -2783,7 +2876,429 @@ test_audit_anchor (Fixture *f, gconstpointer data)
       med_store_audit_verify_anchor (f->store, &head, NULL, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT);
   g_assert_nonnull (strstr (error->message, "rewritten"));
-  sqlite3_close (db);
+  raw_close (db);
+}
+
+/* ---- races between connections ------------------------------------------
+ *
+ * Several threads, each with its own connection (its own MedStore), write
+ * at once. With SQLite they follow each other (BEGIN IMMEDIATE); with
+ * PostgreSQL writers take the writers' lock after BEGIN and the outbox
+ * claim takes its row FOR UPDATE SKIP LOCKED. */
+
+#define RACERS      4
+#define RACE_WRITES 40
+#define RACE_MAILS  120
+
+typedef struct
+{
+  const char *path;
+  guint index;
+  gint *ready;
+  guint failed;
+  gint64 claimed[RACE_MAILS];
+  guint n_claimed;
+} Racer;
+
+static void
+wait_for_all (gint *ready)
+{
+  g_atomic_int_inc (ready);
+  while (g_atomic_int_get (ready) < RACERS)
+    g_thread_yield ();
+}
+
+/* Each write appends an audit row; the chain must stay one chain. */
+static gpointer
+audit_racer_run (gpointer data)
+{
+  Racer *r = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) store = med_store_open (r->path, &error);
+
+  g_assert_no_error (error);
+  wait_for_all (r->ready);
+  for (guint k = 0; k < RACE_WRITES; k++) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (MedRoom) room = med_room_new ();
+
+    room->centre_id = 1;
+    room->name = g_strdup_printf ("调解室 %u-%u", r->index, k);
+    room->kind = MED_ROOM_KIND_WARM;
+    room->capacity = 4;
+    if (med_store_add_room (store, room, "racer", &err) == 0) {
+      g_test_message ("racer %u: %s", r->index, err->message);
+      r->failed++;
+    }
+  }
+  return NULL;
+}
+
+static void
+test_race_audit_chain (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  Racer racers[RACERS] = { { 0 } };
+  GThread *threads[RACERS];
+  gint ready = 0;
+  gint64 rows = 0, before;
+  RawDb *db;
+
+  populate (f);
+  before = n_audit (f);
+  for (guint k = 0; k < RACERS; k++) {
+    racers[k].path = f->path;
+    racers[k].index = k;
+    racers[k].ready = &ready;
+    threads[k] = g_thread_new ("racer", audit_racer_run, &racers[k]);
+  }
+  for (guint k = 0; k < RACERS; k++) {
+    g_thread_join (threads[k]);
+    g_assert_cmpuint (racers[k].failed, ==, 0);
+  }
+  g_assert_true (med_store_audit_verify (f->store, &rows, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rows, ==, before + RACERS * RACE_WRITES);
+  /* one chain: no two rows follow the same row */
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_int (db, "SELECT count(DISTINCT prev_hash) FROM audit"),
+      ==, rows);
+  g_assert_cmpint (raw_int (db, "SELECT max(id) FROM audit"), ==, rows);
+  raw_close (db);
+}
+
+/* Claims until nothing is due, marking each message sent. */
+static gpointer
+claim_racer_run (gpointer data)
+{
+  Racer *r = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) store = med_store_open (r->path, &error);
+  MedTime now = at ("2026-12-07T08:00");
+
+  g_assert_no_error (error);
+  wait_for_all (r->ready);
+  for (;;) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (MedOutboxMessage) m
+        = med_store_outbox_claim (store, "mail", now, 600, &err);
+
+    if (m == NULL) {
+      if (err != NULL) {
+        g_test_message ("racer %u: %s", r->index, err->message);
+        r->failed++;
+        continue;
+      }
+      break;
+    }
+    r->claimed[r->n_claimed++] = m->id;
+    if (!med_store_outbox_mark_sent (store, m->id, now, "racer", &err)) {
+      g_test_message ("racer %u: %s", r->index, err->message);
+      r->failed++;
+    }
+  }
+  return NULL;
+}
+
+static void
+test_race_outbox_claims (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) ledger = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  Racer *racers = g_new0 (Racer, RACERS);
+  GThread *threads[RACERS];
+  gint ready = 0;
+  guint total = 0;
+
+  booked_9_to_10 (f);
+  /* queued on the store's clock, due when the claimers look */
+  med_store_set_now (f->store, at ("2026-12-07T08:00"));
+  for (guint i = 0; i < RACE_MAILS; i++) {
+    g_autofree char *addr = g_strdup_printf ("p%u@example.org", i);
+    MedOutboxMessage m = outbox_msg (1, addr, "REQUEST", 0, "BEGIN:VCALENDAR");
+
+    g_assert_cmpint (med_store_outbox_add (f->store, &m, "test", &error), >,
+        0);
+    g_assert_no_error (error);
+  }
+  for (guint k = 0; k < RACERS; k++) {
+    racers[k].path = f->path;
+    racers[k].index = k;
+    racers[k].ready = &ready;
+    threads[k] = g_thread_new ("claimer", claim_racer_run, &racers[k]);
+  }
+  for (guint k = 0; k < RACERS; k++) {
+    g_thread_join (threads[k]);
+    g_assert_cmpuint (racers[k].failed, ==, 0);
+    g_test_message ("claimer %u took %u", k, racers[k].n_claimed);
+    for (guint i = 0; i < racers[k].n_claimed; i++) {
+      /* never the same message twice */
+      g_assert_false (g_hash_table_contains (seen, &racers[k].claimed[i]));
+      g_hash_table_add (seen, &racers[k].claimed[i]);
+    }
+    total += racers[k].n_claimed;
+  }
+  g_assert_cmpuint (total, ==, RACE_MAILS);
+  ledger = med_store_outbox_ledger (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ledger->len, ==, RACE_MAILS);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_free (racers);
+}
+
+/* ---- the data version, lost connections --------------------------------- */
+
+/* A commit on another connection moves the data version, for either
+ * driver; on PostgreSQL it arrives as a NOTIFY, read without blocking, so
+ * the check polls (the test's clock, not an assertion on time). */
+static gboolean
+version_moves (MedStore *s, gint64 from)
+{
+  for (guint i = 0; i < 200; i++) {
+    if (med_store_data_version (s) != from)
+      return TRUE;
+    g_usleep (10 * 1000);
+  }
+  return FALSE;
+}
+
+static void
+test_data_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) other = NULL;
+  gint64 v;
+
+  populate (f);
+  other = med_store_open (f->path, &error);
+  g_assert_no_error (error);
+  v = med_store_data_version (f->store);
+  g_assert_cmpint (med_store_data_version (f->store), ==, v);
+  /* another connection's transaction */
+  {
+    g_autoptr (MedRoom) r = med_room_new ();
+
+    r->centre_id = f->centre;
+    r->name = g_strdup ("别处加的");
+    r->kind = MED_ROOM_KIND_WARM;
+    r->capacity = 4;
+    g_assert_cmpint (med_store_add_room (other, r, "test", &error), >, 0);
+    g_assert_no_error (error);
+  }
+  g_assert_true (version_moves (f->store, v));
+  /* another connection's single statement outside a transaction */
+  {
+    MedUser u = { 0 };
+    gint64 uid;
+
+    u.name = (char *) "clerk";
+    u.role = MED_ROLE_CLERK;
+    u.password = (char *) "pbkdf2-sha256$1000$salt$hash";
+    uid = med_store_add_user (other, &u, "test", &error);
+    g_assert_no_error (error);
+    g_assert_true (version_moves (f->store, v));
+    v = med_store_data_version (f->store);
+    g_assert_true (med_store_add_session (other, ZERO64, uid,
+        "csrf-token-0123456789", at ("2026-12-08T09:00"), &error));
+  }
+  g_assert_no_error (error);
+  g_assert_true (version_moves (f->store, v));
+  /* its own */
+  v = med_store_data_version (f->store);
+  add_room (f, "自己加的", MED_ROOM_KIND_WARM, 0, 0);
+  g_assert_cmpint (med_store_data_version (f->store), !=, v);
+  if (test_db_pg ())
+    g_assert_cmpint (med_store_notify_fd (f->store), >=, 0);
+  else
+    g_assert_cmpint (med_store_notify_fd (f->store), ==, -1);
+}
+
+/* Ends every medsched connection to the fixture's database, as a failover
+ * or a restarted server would, and waits until they are gone. */
+static void
+kill_connections (Fixture *f)
+{
+  RawDb *db = raw_open (f->path);
+
+  raw_int (db,
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE application_name = 'medsched' AND datname = "
+      "current_database()");
+  for (guint i = 0; i < 500; i++) {
+    if (raw_int (db,
+            "SELECT count(*) FROM pg_stat_activity WHERE "
+            "application_name = 'medsched' AND datname = "
+            "current_database()")
+        == 0)
+      break;
+    g_usleep (10 * 1000);
+  }
+  raw_close (db);
+}
+
+static gint64
+n_rooms_named (Fixture *f, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rooms
+      = med_store_list_rooms (f->store, f->centre, &error);
+  gint64 n = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < rooms->len; i++)
+    n += strcmp (((MedRoom *) rooms->pdata[i])->name, name) == 0;
+  return n;
+}
+
+/* Between transactions a dead connection is replaced: the next write, the
+ * next read go through, and the data version, the database's own number,
+ * reads the same (nothing was written meanwhile). */
+static void
+test_pg_reconnect (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rooms = NULL;
+  gint64 v;
+
+  populate (f);
+  v = med_store_data_version (f->store);
+  kill_connections (f);
+  g_assert_cmpint (med_store_data_version (f->store), ==, v);
+  kill_connections (f);
+  g_assert_cmpint (add_room (f, "重连之后", MED_ROOM_KIND_WARM, 0, 0), >, 0);
+  kill_connections (f);
+  rooms = med_store_list_rooms (f->store, f->centre, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rooms->len, ==, 4);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+typedef struct
+{
+  Fixture *f;
+  guint calls;
+  gboolean kill_before_commit; /* else: in the middle, on the first call */
+} RunProbe;
+
+static gboolean
+run_probe_txn (MedStore *store, gpointer data, GError **error)
+{
+  RunProbe *p = data;
+  g_autoptr (MedRoom) a = med_room_new ();
+  g_autoptr (MedRoom) b = med_room_new ();
+
+  p->calls++;
+  a->centre_id = b->centre_id = p->f->centre;
+  a->kind = b->kind = MED_ROOM_KIND_WARM;
+  a->capacity = b->capacity = 4;
+  a->name = g_strdup (p->kill_before_commit ? "提交时断开" : "先加的");
+  b->name = g_strdup ("后加的");
+  if (med_store_add_room (store, a, "test", error) == 0)
+    return FALSE;
+  if (p->calls == 1 || p->kill_before_commit)
+    kill_connections (p->f);
+  if (p->kill_before_commit)
+    return TRUE;
+  return med_store_add_room (store, b, "test", error) != 0;
+}
+
+/* A transaction whose connection goes before COMMIT ran on the server in
+ * vain: med_store_run runs it once more on a fresh connection, and its
+ * rows are there once. A connection that goes at COMMIT leaves the outcome
+ * unknown: UNCERTAIN, not run again. */
+static void
+test_pg_run_retries (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  RunProbe p = { f, 0, FALSE };
+
+  populate (f);
+  g_assert_true (med_store_run (f->store, run_probe_txn, &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (p.calls, ==, 2);
+  g_assert_cmpint (n_rooms_named (f, "先加的"), ==, 1);
+  g_assert_cmpint (n_rooms_named (f, "后加的"), ==, 1);
+
+  p.calls = 0;
+  p.kill_before_commit = TRUE;
+  g_assert_false (med_store_run (f->store, run_probe_txn, &p, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_UNCERTAIN);
+  g_assert_cmpuint (p.calls, ==, 1);
+  g_clear_error (&error);
+  /* here it was not committed; the store carries on */
+  g_assert_cmpint (n_rooms_named (f, "提交时断开"), ==, 0);
+  g_assert_cmpint (n_rooms_named (f, "先加的"), ==, 1);
+  g_assert_true (med_store_audit_verify (f->store, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* PostgreSQL keeps the parties' contacts of every confirmed session in
+ * booking_party for its exclusion constraint: removing, adding or
+ * correcting a party follows there, so the database neither holds a
+ * removed person's time nor lets a correction put someone in two places
+ * at once. */
+static void
+test_pg_party_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) parties = NULL;
+  g_autoptr (MedParty) shared = NULL;
+  MedParty *other;
+  RawDb *db;
+
+  booked_9_to_10 (f);
+  /* case3 shares the applicant's phone with case1 */
+  assert_refused (f, f->case3, f->room2, f->med2, 0, "2026-12-07T09:30",
+      "2026-12-07T10:30", "a party of case (2026)藏0102民调3号");
+  parties = med_store_list_parties (f->store, f->case1, &error);
+  g_assert_no_error (error);
+  g_assert_true (med_store_remove_party (f->store, f->case1,
+      ((MedParty *) parties->pdata[0])->id, "test", &error));
+  g_assert_no_error (error);
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_int (db,
+                       "SELECT count(*) FROM booking_party WHERE contact = "
+                       "'13800000001'"),
+      ==, 0);
+  raw_close (db);
+  /* the removed party's time is free, for the store and for the schema */
+  g_assert_cmpint (book (f, f->case3, f->room2, f->med2, 0, "2026-12-07T09:30",
+                       "2026-12-07T10:30", &error),
+      >, 0);
+  g_assert_no_error (error);
+  /* a correction that makes case1's other party case3's applicant clashes
+   * with the session just booked */
+  other = parties->pdata[1];
+  shared = med_party_new ();
+  shared->id = other->id;
+  shared->case_id = f->case1;
+  shared->name = g_strdup (other->name);
+  shared->role = other->role;
+  shared->language = g_strdup (other->language);
+  shared->attendance = other->attendance;
+  shared->contact = g_strdup ("13800000001");
+  g_assert_false (med_store_update_party (f->store, shared, "test", &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "booking_party_free"));
+  g_assert_true (med_store_check (f->store, NULL));
+}
+
+/* A PostgreSQL database is backed up by PostgreSQL's tools: medsched
+ * says so and writes nothing. */
+static void
+test_backup_pg_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dest = g_build_filename (f->dir, "copy.db", NULL);
+
+  booked_9_to_10 (f);
+  g_assert_false (med_store_backup (f->store, dest, NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "pg_basebackup"));
+  g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
 }
 
 int
@@ -2793,12 +3308,13 @@ main (int argc, char **argv)
   {
     const char *path;
     void (*func) (Fixture *, gconstpointer);
+    int only; /* 0: both drivers, 1: SQLite only, 2: PostgreSQL only */
   } tests[] = {
     { "/store/open/fresh", test_open_fresh },
     { "/store/open/reopen", test_open_reopen },
     { "/store/open/too-new", test_open_too_new },
     { "/store/open/foreign", test_open_foreign },
-    { "/store/open/garbage", test_open_garbage },
+    { "/store/open/garbage", test_open_garbage, 1 },
     { "/store/entities/round-trip", test_entities_round_trip },
     { "/store/entities/enum-words", test_entities_enum_words },
     { "/store/entities/invalid", test_entities_invalid },
@@ -2822,22 +3338,32 @@ main (int argc, char **argv)
     { "/store/snapshot/load", test_snapshot },
     { "/store/transaction/explicit", test_transaction },
     { "/store/check/finds-overlap", test_check_finds_overlap },
-    { "/store/migrate/v1-to-v2", test_migrate_v1 },
+    { "/store/migrate/v1-to-v2", test_migrate_v1, 1 },
     { "/store/outbox/queue-claim-send-fail", test_outbox },
     { "/store/reply/apply", test_replies },
     { "/store/busy/replace", test_external_busy },
     { "/store/join/token", test_join_token },
     { "/store/booking/note-and-email", test_note_and_email },
-    { "/store/backup/while-writing", test_backup_while_writing },
-    { "/store/backup/refuses", test_backup_refuses },
-    { "/store/backup/dir-keep", test_backup_dir_keep },
-    { "/store/restore/checks", test_restore_checks },
+    { "/store/backup/while-writing", test_backup_while_writing, 1 },
+    { "/store/backup/refuses", test_backup_refuses, 1 },
+    { "/store/backup/dir-keep", test_backup_dir_keep, 1 },
+    { "/store/restore/checks", test_restore_checks, 1 },
+    { "/store/backup/postgresql-refused", test_backup_pg_refused, 2 },
+    { "/store/race/audit-chain", test_race_audit_chain },
+    { "/store/data-version/other-connections", test_data_version },
+    { "/store/postgresql/reconnect", test_pg_reconnect, 2 },
+    { "/store/postgresql/party-sessions", test_pg_party_sessions, 2 },
+    { "/store/postgresql/run-retries-once", test_pg_run_retries, 2 },
+    { "/store/race/outbox-claims", test_race_outbox_claims },
     { "/store/audit/anchor", test_audit_anchor },
   };
 
   g_test_init (&argc, &argv, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (tests); i++) {
+    if (tests[i].only == (test_db_pg () ? 1 : 2))
+      continue;
     g_test_add (tests[i].path, Fixture, NULL, fixture_setup, tests[i].func,
         fixture_teardown);
+  }
   return g_test_run ();
 }

@@ -10,6 +10,9 @@
 #include <medsched/med-store.h>
 #include <medsched/med-workcal.h>
 
+/* the tests write the store directly */
+#include <med-store-write.h>
+
 static inline MedTime
 t_local (const char *text)
 {

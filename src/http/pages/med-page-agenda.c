@@ -99,6 +99,7 @@ med_page_agenda_feed (MedReq *r)
   g_autoptr (GHashTable) form = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *secret = NULL, *hash = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
 
   if (!IS (r, POST)) {
     med_http_reply_error (r, 405, "method", "method not allowed here");
@@ -108,8 +109,8 @@ med_page_agenda_feed (MedReq *r)
     return;
   secret = med_http_new_secret ();
   hash = med_http_hash_secret (secret);
-  if (med_store_add_feed_link (r->srv->store, MED_FEED_LINK_MEDIATOR,
-          r->user->mediator_id, hash, 0, r->actor, &error)
+  if (med_service_add_feed_link (r->srv->store, &ctx, MED_FEED_LINK_MEDIATOR,
+          r->user->mediator_id, hash, 0, &error)
       == 0) {
     med_page_error (r, g_steal_pointer (&error));
     return;

@@ -260,8 +260,7 @@ med_page_booking_action (MedReq *r, MedBooking *bk, const char *action)
       med_page_invalid (r, T ("Party: choose one of the list."));
       return;
     }
-    if (!med_store_revoke_join (r->srv->store, bk->id, party, r->actor,
-            &error)) {
+    if (!med_service_revoke_join (r->srv->store, &ctx, bk->id, party, &error)) {
       med_page_error (r, g_steal_pointer (&error));
       return;
     }

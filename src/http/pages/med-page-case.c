@@ -183,8 +183,7 @@ med_page_case_action (MedReq *r, MedCase *k, const char *action)
                 ? med_page_form_get (form, "department")
                 : "",
             &d, &error)
-        || !med_store_set_case_status (r->srv->store, k->id,
-            MED_CASE_STATUS_DISPATCHED, d, r->actor, &error)) {
+        || !med_service_dispatch (r->srv->store, &ctx, k->id, d, &error)) {
       med_page_error (r, g_steal_pointer (&error));
       return;
     }
@@ -201,14 +200,15 @@ med_page_case_action (MedReq *r, MedCase *k, const char *action)
       med_page_error (r, g_steal_pointer (&error));
       return;
     }
+    /* the service refuses these too; the page says why in the reader's
+     * language */
     if (to == MED_CASE_STATUS_DISPATCHED || to == MED_CASE_STATUS_INTAKE
         || to == MED_CASE_STATUS_SCHEDULED) {
       med_page_invalid (r,
           T ("This status is set by dispatching or booking, not by hand."));
       return;
     }
-    if (!med_store_set_case_status (r->srv->store, k->id, to,
-            MED_DEPARTMENT_NONE, r->actor, &error)) {
+    if (!med_service_set_case_status (r->srv->store, &ctx, k->id, to, &error)) {
       med_page_error (r, g_steal_pointer (&error));
       return;
     }
@@ -228,8 +228,8 @@ med_page_case_action (MedReq *r, MedCase *k, const char *action)
 
     if ((form = med_page_form (r, MED_ROLES_OFFICE)) == NULL)
       return;
-    if (med_store_add_feed_link (r->srv->store, MED_FEED_LINK_CASE, k->id, hash,
-            0, r->actor, &error)
+    if (med_service_add_feed_link (r->srv->store, &ctx, MED_FEED_LINK_CASE,
+            k->id, hash, 0, &error)
         == 0) {
       med_page_error (r, g_steal_pointer (&error));
       return;

@@ -106,11 +106,13 @@ med_page_feed_links (MedReq *r)
   if ((form = med_page_form (r, MED_ROLES_OFFICE)) == NULL)
     return;
   if (r->n_seg == 3) {
+    MedServiceCtx ctx = med_http_service_ctx (r);
+
     if (!med_http_parse_id (r->seg[1], &id)) {
       med_http_reply_error (r, 404, "not_found", "no such feed link");
       return;
     }
-    if (!med_store_revoke_feed_link (r->srv->store, id, r->actor, &error)) {
+    if (!med_service_revoke_feed_link (r->srv->store, &ctx, id, &error)) {
       med_page_error (r, g_steal_pointer (&error));
       return;
     }
@@ -142,8 +144,9 @@ med_page_feed_links (MedReq *r)
   {
     g_autofree char *secret = med_http_new_secret ();
     g_autofree char *hash = med_http_hash_secret (secret);
+    MedServiceCtx ctx = med_http_service_ctx (r);
 
-    if (med_store_add_feed_link (r->srv->store, kind, ref, hash, 0, r->actor,
+    if (med_service_add_feed_link (r->srv->store, &ctx, kind, ref, hash, 0,
             &error)
         == 0) {
       med_page_error (r, g_steal_pointer (&error));

@@ -220,6 +220,7 @@ med_page_intake_post (MedReq *r)
   g_autoptr (GPtrArray) parties
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
   const char *number, *kind, *summary, *duration, *dept;
+  MedServiceCtx ctx = med_http_service_ctx (r);
   guint64 minutes = 0;
   guint n;
   MedDepartment d = MED_DEPARTMENT_NONE;
@@ -275,11 +276,9 @@ med_page_intake_post (MedReq *r)
   k->urgent = med_page_form_get (form, "urgent") != NULL;
   k->duration_minutes = minutes == 60 ? 0 : (gint) minutes;
   k->summary = g_strdup (summary);
-  if ((id = med_store_add_case (r->srv->store, k, parties, r->actor, &error))
-          == 0
-      || (d != MED_DEPARTMENT_NONE
-          && !med_store_set_case_status (r->srv->store, id,
-              MED_CASE_STATUS_DISPATCHED, d, r->actor, &error))) {
+  /* intake and dispatch: one transaction */
+  if ((id = med_service_intake (r->srv->store, &ctx, k, parties, d, &error))
+      == 0) {
     med_page_error (r, g_steal_pointer (&error));
     return;
   }

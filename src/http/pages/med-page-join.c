@@ -213,6 +213,8 @@ med_page_join (MedReq *r)
   med_json_bool (b, "remote",
       !ended && party->attendance == MED_ATTENDANCE_REMOTE);
   med_json_str (b, "token", token);
+  /* in the signalling URL, for nginx to route by (nginx-cluster.conf) */
+  med_json_int (b, "booking", bk->id);
   med_json_str (b, "opens", opens);
   med_json_int (b, "wait_alert", med_page_wait_alert_seconds ());
   med_json_str (b, "waiting_long", waiting);

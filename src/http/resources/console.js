@@ -53,11 +53,11 @@ window.MedI18n.ready.then(() => {
     }
   }, 15000);
 
-  function setStatus(text)
+  function setStatus (text)
   {
     C.say(status, text);
   }
-  function setError(text)
+  function setError (text)
   {
     if (!text) {
       errorBox.hidden = true;
@@ -160,7 +160,7 @@ window.MedI18n.ready.then(() => {
     },
   });
 
-  function received(msg)
+  function received (msg)
   {
     switch (msg.type) {
       case 'welcome':
@@ -216,7 +216,7 @@ window.MedI18n.ready.then(() => {
     }
   }
 
-  function showConsent(consent, regime)
+  function showConsent (consent, regime)
   {
     if (regime === 'hearing') {
       C.say(consentState, _('Hearing regime: recorded from the first participant in the call on; no consent needed.'));
@@ -227,7 +227,7 @@ window.MedI18n.ready.then(() => {
     }
   }
 
-  function setControls(on)
+  function setControls (on)
   {
     const rec = last.recording || 'off';
     const ok = on && signal.connected;
@@ -252,7 +252,7 @@ window.MedI18n.ready.then(() => {
     btnCamera.disabled = !(local && local.getVideoTracks().length);
   }
 
-  function button(text, onClick, cls)
+  function button (text, onClick, cls)
   {
     const b = document.createElement('button');
     b.type = 'button';
@@ -264,7 +264,7 @@ window.MedI18n.ready.then(() => {
     return b;
   }
 
-  function personLine(p)
+  function personLine (p)
   {
     const li = document.createElement('li');
     li.dataset.participant = String(p.id);
@@ -314,7 +314,7 @@ window.MedI18n.ready.then(() => {
     return li;
   }
 
-  function showState(msg)
+  function showState (msg)
   {
     const list = Array.isArray(msg.participants) ? msg.participants : [];
     const me = welcome ? welcome.you : null;
@@ -385,7 +385,7 @@ window.MedI18n.ready.then(() => {
     setControls(true);
   }
 
-  async function startPeer()
+  async function startPeer ()
   {
     if (peer) {
       peer.close();

@@ -198,10 +198,31 @@ GPtrArray *med_service_find_cases (MedStore *store, const MedServiceCtx *ctx,
  * MED_PLAN_MAX_TIME_LIMIT) sets the search's work budget, and unless the
  * caller passes its own stop function the service stops the search when
  * that much wall-clock time has passed since the call began. The plan's
- * items are in queue order. (transfer full) */
+ * items are in queue order.
+ *
+ * The booking re-checks every session, as any booking does: a session
+ * whose resources or parties were taken after the day was read (by
+ * another writer of the store), or whose case is no longer dispatched,
+ * is not booked; its item is then unplaced (slot NULL) with a reason
+ * naming the clash, the counts and optimal say so, and every other
+ * session is booked. *booked gets the number booked. (transfer full) */
 MedPlan *med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx,
     gint year, gint month, gint day, gboolean dry_run,
     const MedPlanOptions *options, guint *booked, GError **error);
+
+/* The same, with the search in a worker thread: the day is read from the
+ * store before this returns, the plan is searched in GIO's thread pool
+ * (the scheduler is pure), and callback runs on the caller's thread-default
+ * main context. Call med_service_schedule_day_finish there, with the
+ * store still open: it books the plan as above, on the calling thread.
+ * Cancelling stops the search and books nothing (finish then fails with
+ * G_IO_ERROR_CANCELLED). ctx is copied. */
+void med_service_schedule_day_async (MedStore *store, const MedServiceCtx *ctx,
+    gint year, gint month, gint day, gboolean dry_run,
+    const MedPlanOptions *options, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+MedPlan *med_service_schedule_day_finish (MedStore *store, GAsyncResult *result,
+    guint *booked, GError **error);
 
 /* Queues the iMIP messages that announce a booking's current version, one
  * per attendee with an e-mail address (REQUEST, or CANCEL once

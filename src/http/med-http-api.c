@@ -1248,64 +1248,34 @@ api_booking (MedReq *r)
 
 /* ---- schedule, agenda ---- */
 
-static void
-api_schedule (MedReq *r)
+/* A day plan under way: the request waits, paused, while a worker thread
+ * searches; the main loop serves other requests meanwhile. */
+typedef struct
 {
-  static const char *const allowed[]
-      = { "date", "dry_run", "time_limit", NULL };
-  g_autoptr (JsonNode) root = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MedPlan) plan = NULL;
+  MedHttpServer *srv;
+  SoupServerMessage *msg;
+  GCancellable *cancel; /* srv->plans: cancelled once srv is gone */
+  char *date;
+  char *client;
+  gboolean dry_run;
+} ScheduleJob;
+
+static void
+schedule_job_free (ScheduleJob *j)
+{
+  g_object_unref (j->msg);
+  g_object_unref (j->cancel);
+  g_free (j->date);
+  g_free (j->client);
+  g_free (j);
+}
+
+static void
+reply_plan (MedReq *r, const char *date, MedPlan *plan, guint booked,
+    gboolean dry_run)
+{
   g_autoptr (JsonBuilder) b = NULL;
-  MedServiceCtx ctx = med_http_service_ctx (r);
-  const char *date = NULL;
-  gboolean dry_run = FALSE;
-  guint booked = 0;
-  gint y, m, d;
-  MedPlanOptions opts = { 0 };
-  JsonNode *limit;
 
-  if (!IS (r, POST)) {
-    reply_method (r);
-    return;
-  }
-  if (!state_change (r, MED_ROLES_OFFICE) || (root = body_object (r)) == NULL)
-    return;
-  if (!med_http_json_check_members (json_node_get_object (root), allowed,
-          &error)
-      || !med_http_json_get_string (json_node_get_object (root), "date", TRUE,
-          16, &date, &error)
-      || !med_http_json_get_bool (json_node_get_object (root), "dry_run", FALSE,
-          &dry_run, &error)) {
-    med_http_reply_gerror (r, g_steal_pointer (&error));
-    return;
-  }
-  if (!med_http_parse_date (date, &y, &m, &d)) {
-    med_http_reply_error (r, 422, "invalid", "date: YYYY-MM-DD expected");
-    return;
-  }
-  /* "time_limit": seconds of search, a number in (0, 10]: the request
-   * holds the server's main loop while the plan is searched */
-  limit = json_object_get_member (json_node_get_object (root), "time_limit");
-  if (limit != NULL && !JSON_NODE_HOLDS_NULL (limit)) {
-    GType t = JSON_NODE_HOLDS_VALUE (limit) ? json_node_get_value_type (limit)
-                                            : G_TYPE_INVALID;
-
-    if (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE)
-      opts.time_limit = json_node_get_double (limit);
-    if ((t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
-        || !(opts.time_limit > 0 && opts.time_limit <= 10)) {
-      med_http_reply_error (r, 422, "invalid",
-          "time_limit: seconds, a number above 0 and at most 10");
-      return;
-    }
-  }
-  plan = med_service_schedule_day (r->srv->store, &ctx, y, m, d, dry_run, &opts,
-      &booked, &error);
-  if (plan == NULL) {
-    med_http_reply_gerror (r, g_steal_pointer (&error));
-    return;
-  }
   b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "date");
@@ -1350,6 +1320,113 @@ api_schedule (MedReq *r)
   json_builder_end_array (b);
   json_builder_end_object (b);
   reply_builder (r, dry_run ? 200 : 201, b);
+}
+
+static void
+schedule_planned_cb (GObject *source, GAsyncResult *res, gpointer data)
+{
+  ScheduleJob *j = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedPlan) plan = NULL;
+  MedReq r = { 0 };
+  guint booked = 0;
+
+  if (g_cancellable_is_cancelled (j->cancel)) {
+    /* the server was freed: nothing to book into, no one to answer */
+    schedule_job_free (j);
+    return;
+  }
+  j->srv->planning = FALSE;
+  r.srv = j->srv;
+  r.msg = j->msg;
+  r.method = SOUP_METHOD_POST;
+  r.path = "/api/v1/schedule";
+  r.now = med_http_now (j->srv);
+  r.client = j->client;
+  r.api = TRUE;
+  plan = med_service_schedule_day_finish (j->srv->store, res, &booked, &error);
+  if (plan == NULL)
+    med_http_reply_gerror (&r, g_steal_pointer (&error));
+  else
+    reply_plan (&r, j->date, plan, booked, j->dry_run);
+  soup_server_message_unpause (j->msg);
+  schedule_job_free (j);
+}
+
+static void
+api_schedule (MedReq *r)
+{
+  static const char *const allowed[]
+      = { "date", "dry_run", "time_limit", NULL };
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_http_service_ctx (r);
+  const char *date = NULL;
+  gboolean dry_run = FALSE;
+  gint y, m, d;
+  MedPlanOptions opts = { 0 };
+  JsonNode *limit;
+  ScheduleJob *j;
+
+  if (!IS (r, POST)) {
+    reply_method (r);
+    return;
+  }
+  if (!state_change (r, MED_ROLES_OFFICE) || (root = body_object (r)) == NULL)
+    return;
+  if (!med_http_json_check_members (json_node_get_object (root), allowed,
+          &error)
+      || !med_http_json_get_string (json_node_get_object (root), "date", TRUE,
+          16, &date, &error)
+      || !med_http_json_get_bool (json_node_get_object (root), "dry_run", FALSE,
+          &dry_run, &error)) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  if (!med_http_parse_date (date, &y, &m, &d)) {
+    med_http_reply_error (r, 422, "invalid", "date: YYYY-MM-DD expected");
+    return;
+  }
+  /* "time_limit": seconds of search, a number in (0, 10]: the plan is
+   * searched in a worker thread, the request waits that long at most */
+  limit = json_object_get_member (json_node_get_object (root), "time_limit");
+  if (limit != NULL && !JSON_NODE_HOLDS_NULL (limit)) {
+    GType t = JSON_NODE_HOLDS_VALUE (limit) ? json_node_get_value_type (limit)
+                                            : G_TYPE_INVALID;
+
+    if (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE)
+      opts.time_limit = json_node_get_double (limit);
+    if ((t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
+        || !(opts.time_limit > 0 && opts.time_limit <= 10)) {
+      med_http_reply_error (r, 422, "invalid",
+          "time_limit: seconds, a number above 0 and at most 10");
+      return;
+    }
+  }
+  /* one plan at a time: a plan takes a core for its time limit, and two
+   * plans of one centre would only compete for the same slots */
+  if (r->srv->planning) {
+    soup_message_headers_replace (soup_server_message_get_response_headers (
+                                      r->msg),
+        "Retry-After", "1");
+    med_http_reply_error (r, 503, "busy",
+        "another day plan is being made; try again when it is done");
+    return;
+  }
+  j = g_new0 (ScheduleJob, 1);
+  j->srv = r->srv;
+  j->msg = g_object_ref (r->msg);
+  j->cancel = g_object_ref (r->srv->plans);
+  j->date = g_strdup (date);
+  j->client = g_strdup (r->client);
+  j->dry_run = dry_run;
+  r->srv->planning = TRUE;
+  soup_server_message_pause (r->msg);
+  r->paused = TRUE;
+  /* the day is read here, on the main thread; the search runs in a
+   * worker; the booking, with its re-check, back here in the callback */
+  med_service_schedule_day_async (r->srv->store, &ctx, y, m, d, dry_run, &opts,
+      j->cancel, schedule_planned_cb, j);
 }
 
 static void

@@ -63,6 +63,11 @@ struct _MedHttpServer
   guint64 idle_closed; /* idle keep-alive connections we closed */
   struct _MedHttpMedia *media; /* sessions at booking times, or NULL */
   gpointer signal; /* WebRTC calls and their sockets (med-http-signal.c) */
+  /* day plans searched in a worker thread (med-http-api.c): at most one
+   * at a time; cancelled when the server is freed, so that a plan that
+   * ends later books nothing into a closed store */
+  GCancellable *plans;
+  gboolean planning;
 };
 
 /* A cached response body with its strong validator. */

@@ -1183,6 +1183,7 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
   }
   srv->buckets
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  srv->plans = g_cancellable_new ();
   srv->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) cached_free);
   srv->cache_version = G_MININT64;
@@ -1363,6 +1364,10 @@ med_http_server_free (MedHttpServer *srv)
   if (srv->notify_rearm_id)
     g_source_remove (srv->notify_rearm_id);
 
+  if (srv->plans != NULL) {
+    g_cancellable_cancel (srv->plans);
+    g_clear_object (&srv->plans);
+  }
   med_http_conns_free (srv);
   if (srv->soup != NULL) {
     g_signal_handlers_disconnect_by_data (srv->soup, srv);

@@ -481,19 +481,135 @@ load_queue (MedStore *store, const MedServiceCtx *ctx, Queue *q, GError **error)
   return TRUE;
 }
 
-/* The plan's wall-clock safety net: the scheduler spends a work budget
- * derived from the time limit and asks here between steps. */
+/* ---- planning a day ----
+ *
+ * Three steps: the input (the centre's snapshot around the day and the
+ * dispatched queue) is read from the store on the caller's thread; the
+ * plan is searched (med_scheduler_plan_day: pure, so any thread may run
+ * it); the plan is booked on the caller's thread in one transaction. The
+ * synchronous use case runs the three in a row; the asynchronous one runs
+ * the search in a worker thread, so that `serve` answers other requests
+ * meanwhile.
+ *
+ * Between the read and the booking the store may change (a clerk books
+ * by hand while the plan is searched, another node plans too). The
+ * booking transaction checks each session again, as every booking does;
+ * a session whose room, mediator, interpreter or parties were taken
+ * meanwhile, or whose case is no longer waiting to be dispatched, is not
+ * booked: its case is reported unplaced with the clash named, and every
+ * other session is booked. The plan is not searched again: the clerk sees
+ * what was lost and may plan the day once more (the lost cases are still
+ * waiting then). */
+
 typedef struct
 {
   gint64 deadline; /* g_get_monotonic_time () units */
+  GCancellable *cancel; /* may be NULL */
 } PlanClock;
 
+/* The plan's wall-clock safety net: the scheduler spends a work budget
+ * derived from the time limit and asks here between steps. */
 static gboolean
 plan_deadline_passed_cb (gpointer data)
 {
   const PlanClock *clock = data;
 
-  return g_get_monotonic_time () >= clock->deadline;
+  return g_get_monotonic_time () >= clock->deadline
+      || g_cancellable_is_cancelled (clock->cancel);
+}
+
+/* Everything a plan needs, read on the caller's thread; owned by the
+ * worker while it searches. */
+typedef struct
+{
+  MedServiceCtx ctx; /* actor: owned copy */
+  gint year, month, day;
+  gboolean dry_run;
+  MedPlanOptions opts;
+  PlanClock clock;
+  MedCentre *centre;
+  MedStoreSnapshot *snap;
+  Queue q;
+  MedPlan *plan; /* the result */
+} PlanJob;
+
+static void
+plan_job_free (PlanJob *job)
+{
+  g_free ((char *) job->ctx.actor);
+  g_clear_pointer (&job->plan, med_plan_free);
+  queue_clear (&job->q);
+  g_clear_pointer (&job->snap, med_store_snapshot_free);
+  g_clear_pointer (&job->centre, med_centre_free);
+  g_clear_object (&job->clock.cancel);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlanJob, plan_job_free)
+
+/* Checks the request and reads the plan's input from the store. */
+static PlanJob *
+plan_job_load (MedStore *store, const MedServiceCtx *ctx, gint year, gint month,
+    gint day, gboolean dry_run, const MedPlanOptions *options,
+    GCancellable *cancel, GError **error)
+{
+  g_autoptr (PlanJob) job = g_new0 (PlanJob, 1);
+  MedTime day_start;
+
+  job->clock.deadline = g_get_monotonic_time ();
+  job->ctx = *ctx;
+  job->ctx.actor = g_strdup (ctx->actor);
+  job->year = year;
+  job->month = month;
+  job->day = day;
+  job->dry_run = dry_run;
+  if (cancel != NULL)
+    job->clock.cancel = g_object_ref (cancel);
+  if (!g_date_valid_dmy (day, month, year)) {
+    g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID,
+        "invalid date");
+    return NULL;
+  }
+  if (options != NULL)
+    job->opts = *options;
+  if (!(job->opts.time_limit >= 0
+          && job->opts.time_limit <= MED_PLAN_MAX_TIME_LIMIT)) {
+    g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID,
+        "the time limit must be between 0 and %g seconds",
+        MED_PLAN_MAX_TIME_LIMIT);
+    return NULL;
+  }
+  if (job->opts.stop == NULL) {
+    job->clock.deadline
+        += (gint64) ((job->opts.time_limit > 0 ? job->opts.time_limit
+                                               : MED_PLAN_DEFAULT_TIME_LIMIT)
+            * G_USEC_PER_SEC);
+    job->opts.stop = plan_deadline_passed_cb;
+    job->opts.stop_data = &job->clock;
+  }
+  if ((job->centre = med_store_get_centre (store, ctx->centre_id, error))
+          == NULL
+      || !med_workcal_local_to_utc (job->centre->zone, year, month, day, 0,
+          &day_start, error)
+      || (job->snap = med_store_load_snapshot (store, ctx->centre_id,
+              day_start - 86400, day_start + 2 * 86400, error))
+          == NULL
+      || !load_queue (store, &job->ctx, &job->q, error))
+    return NULL;
+  return g_steal_pointer (&job);
+}
+
+/* Searches the plan: touches nothing but the job (any thread). */
+static gboolean
+plan_job_run (PlanJob *job, GError **error)
+{
+  g_autoptr (MedScheduler) sched = med_scheduler_new (&job->snap->snap, error);
+
+  if (sched == NULL)
+    return FALSE;
+  job->plan = med_scheduler_plan_day (sched, job->q.queue, job->year,
+      job->month, job->day, job->ctx.now, &job->opts, error);
+  return job->plan != NULL;
 }
 
 typedef struct
@@ -501,28 +617,130 @@ typedef struct
   const MedServiceCtx *ctx;
   MedPlan *plan;
   guint n;
+  GPtrArray *lost; /* GError* per item, NULL = booked or unplaced */
 } PlanTxn;
 
-/* Books every placed item of a plan with its invites. */
+/* The scheduler's block bit for a clash the store found. */
+static guint
+conflict_block (const GError *error)
+{
+  const MedStoreConflict *c = med_store_error_get_conflict (error);
+
+  switch (c ? c->kind : MED_CONFLICT_N) {
+    case MED_CONFLICT_ROOM:
+      return MED_BLOCK_ROOM_BUSY;
+    case MED_CONFLICT_MEDIATOR:
+    case MED_CONFLICT_INTERPRETER:
+      return MED_BLOCK_MEDIATOR_BUSY;
+    case MED_CONFLICT_LEAVE:
+      return MED_BLOCK_LEAVE;
+    case MED_CONFLICT_DAILY_CAP:
+      return MED_BLOCK_DAILY_CAP;
+    case MED_CONFLICT_CASE:
+    case MED_CONFLICT_PARTY:
+    default:
+      return MED_BLOCK_PARTY_BUSY;
+  }
+}
+
+/* Books every placed item of a plan with its invites; an item whose slot
+ * or case changed since the plan was read is left out (its error kept in
+ * pt->lost), the others booked. */
 static gboolean
 plan_txn (MedStore *store, gpointer data, GError **error)
 {
   PlanTxn *pt = data;
 
   pt->n = 0;
+  g_ptr_array_set_size (pt->lost, 0);
+  g_ptr_array_set_size (pt->lost, pt->plan->items->len);
   for (guint i = 0; i < pt->plan->items->len; i++) {
     MedPlanItem *it = g_ptr_array_index (pt->plan->items, i);
     BookingTxn t = { pt->ctx, NULL, 0, NULL };
+    g_autoptr (MedCase) k = NULL;
+    GError *local = NULL;
     MedBooking b;
 
     if (it->slot == NULL)
       continue;
+    if ((k = med_store_get_case (store, it->case_id, error)) == NULL)
+      return FALSE;
+    if (k->status != MED_CASE_STATUS_DISPATCHED
+        || k->department != MED_DEPARTMENT_COURT_MEDIATION) {
+      g_ptr_array_index (pt->lost, i)
+          = g_error_new (MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE,
+              "the case became %s while the day was planned",
+              med_case_status_to_string (k->status));
+      continue;
+    }
     booking_from_slot (it->slot, it->case_id, &b);
     t.b = &b;
-    if (!book_txn (store, &t, error))
+    if (!book_txn (store, &t, &local)) {
+      /* taken meanwhile: the store's re-check names the clash, and its
+       * savepoint undid this booking only */
+      if (g_error_matches (local, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT)
+          && t.booking_id == 0) {
+        g_ptr_array_index (pt->lost, i) = local;
+        continue;
+      }
+      g_propagate_error (error, local);
       return FALSE;
+    }
     pt->n++;
   }
+  return TRUE;
+}
+
+static void
+error_free0 (gpointer e)
+{
+  if (e != NULL)
+    g_error_free (e);
+}
+
+/* Books the job's plan (unless a dry run) and reports the items whose
+ * slot was taken meanwhile as unplaced. */
+static gboolean
+plan_job_book (MedStore *store, PlanJob *job, guint *booked, GError **error)
+{
+  MedPlan *plan = job->plan;
+  g_autoptr (GPtrArray) lost = g_ptr_array_new_with_free_func (error_free0);
+  PlanTxn pt = { &job->ctx, plan, 0, lost };
+
+  if (booked != NULL)
+    *booked = 0;
+  if (job->dry_run || plan->placed == 0)
+    return TRUE;
+  if (!med_store_run (store, plan_txn, &pt, error))
+    return FALSE;
+  for (guint i = 0; i < lost->len; i++) {
+    MedPlanItem *it = g_ptr_array_index (plan->items, i);
+    const GError *e = g_ptr_array_index (lost, i);
+
+    if (e == NULL)
+      continue;
+    g_debug ("day plan: case %" G_GINT64_FORMAT " not booked: %s", it->case_id,
+        e->message);
+    g_clear_pointer (&it->slot, med_slot_free);
+    it->blocks = e->domain == MED_STORE_ERROR ? conflict_block (e) : 0;
+    g_free (it->reason);
+    it->reason = g_strdup_printf ("its session was taken while the day was "
+                                  "planned (%s); plan the day again",
+        e->message);
+    plan->placed--;
+    plan->unplaced++;
+    for (guint c = 0; c < job->q.queue->len; c++) {
+      const MedCase *k = g_array_index (job->q.queue, MedQueueEntry, c).kase;
+
+      if (k->id == it->case_id && k->urgent) {
+        plan->urgent_placed--;
+        plan->urgent_unplaced++;
+      }
+    }
+    plan->optimal = FALSE;
+  }
+  if (booked != NULL)
+    *booked = pt.n;
   return TRUE;
 }
 
@@ -531,61 +749,68 @@ med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
     gint month, gint day, gboolean dry_run, const MedPlanOptions *options,
     guint *booked, GError **error)
 {
-  MedPlanOptions opts = { 0 };
-  PlanClock clock = { g_get_monotonic_time () };
-  g_autoptr (MedCentre) centre = NULL;
-  g_autoptr (MedStoreSnapshot) snap = NULL;
-  g_autoptr (MedScheduler) sched = NULL;
-  g_autoptr (MedPlan) plan = NULL;
-  g_auto (Queue) q = { 0 };
-  PlanTxn pt = { 0 };
-  MedTime day_start;
+  g_autoptr (PlanJob) job = NULL;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, NULL);
   if (booked != NULL)
     *booked = 0;
-  if (!g_date_valid_dmy (day, month, year)) {
-    g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID,
-        "invalid date");
-    return NULL;
-  }
-  if (options != NULL)
-    opts = *options;
-  if (!(opts.time_limit >= 0 && opts.time_limit <= MED_PLAN_MAX_TIME_LIMIT)) {
-    g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID,
-        "the time limit must be between 0 and %g seconds",
-        MED_PLAN_MAX_TIME_LIMIT);
-    return NULL;
-  }
-  if (opts.stop == NULL) {
-    clock.deadline
-        += (gint64) ((opts.time_limit > 0 ? opts.time_limit
-                                          : MED_PLAN_DEFAULT_TIME_LIMIT)
-            * G_USEC_PER_SEC);
-    opts.stop = plan_deadline_passed_cb;
-    opts.stop_data = &clock;
-  }
-  if ((centre = med_store_get_centre (store, ctx->centre_id, error)) == NULL
-      || !med_workcal_local_to_utc (centre->zone, year, month, day, 0,
-          &day_start, error)
-      || (snap = med_store_load_snapshot (store, ctx->centre_id,
-              day_start - 86400, day_start + 2 * 86400, error))
+  if ((job = plan_job_load (store, ctx, year, month, day, dry_run, options,
+           NULL, error))
           == NULL
-      || (sched = med_scheduler_new (&snap->snap, error)) == NULL
-      || !load_queue (store, ctx, &q, error))
+      || !plan_job_run (job, error)
+      || !plan_job_book (store, job, booked, error))
     return NULL;
-  plan = med_scheduler_plan_day (sched, q.queue, year, month, day, ctx->now,
-      &opts, error);
-  if (plan == NULL)
-    return NULL;
-  if (dry_run || plan->placed == 0)
-    return g_steal_pointer (&plan);
+  return g_steal_pointer (&job->plan);
+}
 
-  pt.ctx = ctx;
-  pt.plan = plan;
-  if (!med_store_run (store, plan_txn, &pt, error))
-    return NULL;
+static void
+plan_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+  GError *error = NULL;
+
+  if (!plan_job_run (data, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+med_service_schedule_day_async (MedStore *store, const MedServiceCtx *ctx,
+    gint year, gint month, gint day, gboolean dry_run,
+    const MedPlanOptions *options, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  GError *error = NULL;
+  PlanJob *job;
+
+  g_return_if_fail (store != NULL && ctx != NULL);
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, med_service_schedule_day_async);
+  job = plan_job_load (store, ctx, year, month, day, dry_run, options,
+      cancellable, &error);
+  if (job == NULL) {
+    g_task_return_error (task, error);
+    return;
+  }
+  g_task_set_task_data (task, job, (GDestroyNotify) plan_job_free);
+  g_task_run_in_thread (task, plan_thread);
+}
+
+MedPlan *
+med_service_schedule_day_finish (MedStore *store, GAsyncResult *result,
+    guint *booked, GError **error)
+{
+  PlanJob *job;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   if (booked != NULL)
-    *booked = pt.n;
-  return g_steal_pointer (&plan);
+    *booked = 0;
+  /* a cancelled plan is not booked: the caller may be closing the store */
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+  job = g_task_get_task_data (G_TASK (result));
+  if (!plan_job_book (store, job, booked, error))
+    return NULL;
+  return g_steal_pointer (&job->plan);
 }

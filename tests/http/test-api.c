@@ -1278,6 +1278,134 @@ test_schedule_day (Fixture *f, gconstpointer data)
   assert_status (r, 422);
 }
 
+/* A request sent without waiting; its answer, when it comes, is noted in
+ * order. */
+typedef struct
+{
+  const char *name;
+  GPtrArray *order; /* const char *: names, in the order answered */
+  SoupMessage *msg;
+  GBytes *body;
+  gboolean done;
+} Sent;
+
+static void
+sent_in_order_cb (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Sent *s = data;
+  g_autoptr (GError) error = NULL;
+
+  s->body
+      = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
+  g_assert_no_error (error);
+  s->done = TRUE;
+  g_ptr_array_add (s->order, (gpointer) s->name);
+}
+
+static void
+send_in_order (Sent *s, const char *method, const char *path, const char *token,
+    const char *json_body)
+{
+  g_autofree char *url
+      = g_strdup_printf ("http://127.0.0.1:%u%s", F->port, path);
+
+  s->msg = soup_message_new (method, url);
+  if (token != NULL) {
+    g_autofree char *a = g_strconcat ("Bearer ", token, NULL);
+
+    soup_message_headers_replace (soup_message_get_request_headers (s->msg),
+        "Authorization", a);
+  }
+  if (json_body != NULL) {
+    g_autoptr (GBytes) b = g_bytes_new (json_body, strlen (json_body));
+
+    soup_message_set_request_body_from_bytes (s->msg, "application/json", b);
+  }
+  soup_session_send_and_read_async (F->session, s->msg, G_PRIORITY_DEFAULT,
+      NULL, sent_in_order_cb, s);
+}
+
+static void
+sent_clear (Sent *s)
+{
+  g_clear_object (&s->msg);
+  g_clear_pointer (&s->body, g_bytes_unref);
+}
+
+static JsonObject *
+sent_object (Sent *s, JsonParser *parser)
+{
+  g_assert_true (
+      json_parser_load_from_data (parser, g_bytes_get_data (s->body, NULL),
+          (gssize) g_bytes_get_size (s->body), NULL));
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static gboolean
+send_healthz_cb (gpointer data)
+{
+  send_in_order (data, "GET", "/healthz", NULL, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* The day plan runs in a worker thread: while a long plan is searched
+ * (a day the planner cannot prove optimal, five seconds of budget), the
+ * server answers other requests, and refuses a second plan. Order of
+ * answers only, no durations: on a server whose main loop plans, the
+ * health check waits for the plan and is answered after it. */
+static void
+test_schedule_off_main_loop (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) order = g_ptr_array_new ();
+  g_autoptr (JsonParser) p1 = json_parser_new ();
+  g_autoptr (JsonParser) p2 = json_parser_new ();
+  Sent plan = { "plan", order }, health = { "healthz", order };
+  Sent second = { "second plan", order };
+  JsonObject *o;
+
+  /* every case shares a party (new_case's contact): a person is in one
+   * session at a time, which the planner's bound does not see, so the
+   * search runs its whole budget */
+  for (guint i = 0; i < 20; i++) {
+    g_autofree char *n = g_strdup_printf ("L-%u", i);
+
+    new_case (n, i % 2 ? "contract" : "wages", "zh");
+  }
+  send_in_order (&plan, "POST", "/api/v1/schedule", f->tok_clerk,
+      "{\"date\":\"2026-12-08\",\"time_limit\":5}");
+  /* once the plan request has reached the server's loop */
+  g_timeout_add (100, send_healthz_cb, &health);
+  while (!health.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (plan.done);
+  g_assert_cmpuint (soup_message_get_status (health.msg), ==, 200);
+
+  send_in_order (&second, "POST", "/api/v1/schedule", f->tok_clerk,
+      "{\"date\":\"2026-12-08\",\"dry_run\":true}");
+  while (!second.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (plan.done);
+  g_assert_cmpuint (soup_message_get_status (second.msg), ==, 503);
+  o = json_object_get_object_member (sent_object (&second, p2), "error");
+  g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, "busy");
+
+  while (!plan.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (g_ptr_array_index (order, 0), ==, "healthz");
+  g_assert_cmpstr (g_ptr_array_index (order, 2), ==, "plan");
+  g_assert_cmpuint (soup_message_get_status (plan.msg), ==, 201);
+  o = sent_object (&plan, p1);
+  g_assert_cmpint (json_object_get_int_member (o, "booked"), >, 0);
+  g_assert_cmpint (json_object_get_int_member (o, "booked"), ==,
+      json_object_get_int_member (o, "placed"));
+  g_assert_false (json_object_get_boolean_member (o, "optimal"));
+  g_assert_cmpstr (json_object_get_string_member (o, "stopped_by"), !=,
+      "proved");
+  sent_clear (&plan);
+  sent_clear (&health);
+  sent_clear (&second);
+}
+
 static void
 test_calendars (Fixture *f, gconstpointer data)
 {
@@ -2888,6 +3016,7 @@ main (int argc, char **argv)
   T ("api/cases-and-roles", test_cases_and_roles);
   T ("api/booking-flow", test_booking_flow);
   T ("api/schedule-day", test_schedule_day);
+  T ("api/schedule-day/off-main-loop", test_schedule_off_main_loop);
   T ("api/board/fit", test_board_fit);
   T ("api/board/undo-and-call", test_board_undo);
   T ("api/board/parties", test_board_parties);

@@ -284,6 +284,142 @@ test_schedule_day (Fixture *f, gconstpointer data)
   g_assert_true (med_store_check (f->store, &error));
 }
 
+static void
+plan_done_cb (GObject *source, GAsyncResult *res, gpointer data)
+{
+  GAsyncResult **out = data;
+
+  *out = g_object_ref (res);
+}
+
+/* The day planned in a worker thread while the store changes: a session
+ * taken by hand meanwhile, and a case booked by hand meanwhile, are not
+ * booked; they come back unplaced, saying why, and the rest is booked. */
+static void
+test_schedule_day_async (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedPlan) dry = NULL;
+  g_autoptr (MedPlan) plan = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GPtrArray) bookings = NULL;
+  MedPlanItem *a = NULL, *b = NULL;
+  MedSlot hand = { 0 };
+  gint64 other, a_case, b_case;
+  guint booked = 0;
+
+  for (int i = 0; i < 12; i++) {
+    g_autofree char *num = g_strdup_printf ("D%d", i);
+    g_autofree char *contact = g_strdup_printf ("1380000%04d", i);
+    gint64 k = add_case (f, num, MED_CASE_KIND_WAGES, contact);
+
+    med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
+        MED_DEPARTMENT_COURT_MEDIATION, "test", NULL);
+  }
+  /* the plan the worker will find: the same state gives the same plan
+   * (this one is proved optimal, so no clock ends it early) */
+  dry = med_service_schedule_day (f->store, &f->ctx, 2026, 12, 7, TRUE, NULL,
+      NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (dry->placed, ==, 8);
+  g_assert_true (dry->optimal);
+  for (guint i = 0; i < dry->items->len; i++) {
+    MedPlanItem *it = g_ptr_array_index (dry->items, i);
+
+    if (it->slot != NULL && a == NULL)
+      a = it;
+    else if (it->slot != NULL && b == NULL)
+      b = it;
+  }
+  a_case = a->case_id;
+  b_case = b->case_id;
+
+  med_service_schedule_day_async (f->store, &f->ctx, 2026, 12, 7, FALSE, NULL,
+      NULL, plan_done_cb, &res);
+  /* meanwhile, on this thread: a clerk books another case into a's
+   * session, and books b's case on another day */
+  other = add_case (f, "X1", MED_CASE_KIND_WAGES, "13900000001");
+  med_store_set_case_status (f->store, other, MED_CASE_STATUS_DISPATCHED,
+      MED_DEPARTMENT_COURT_MEDIATION, "test", NULL);
+  hand.start = a->slot->start;
+  hand.end = a->slot->end;
+  hand.room_id = a->slot->room_id;
+  hand.mediator_id = a->slot->mediator_id;
+  g_assert_cmpint (med_service_book (f->store, &f->ctx, other, &hand, 0, NULL,
+                       &error),
+      >, 0);
+  g_assert_no_error (error);
+  hand.start = t_local ("2026-12-08T09:00");
+  hand.end = hand.start + (b->slot->end - b->slot->start);
+  hand.room_id = f->rooms[0];
+  hand.mediator_id = f->mediators[1];
+  g_assert_cmpint (med_service_book (f->store, &f->ctx, b_case, &hand, 0, NULL,
+                       &error),
+      >, 0);
+  g_assert_no_error (error);
+
+  while (res == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  plan = med_service_schedule_day_finish (f->store, res, &booked, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (booked, ==, 6);
+  g_assert_cmpuint (plan->placed, ==, 6);
+  g_assert_cmpuint (plan->unplaced, ==, 6);
+  g_assert_false (plan->optimal);
+  for (guint i = 0; i < plan->items->len; i++) {
+    MedPlanItem *it = g_ptr_array_index (plan->items, i);
+
+    if (it->case_id == a_case) {
+      g_assert_null (it->slot);
+      g_assert_nonnull (strstr (it->reason, "taken while the day was planned"));
+      g_assert_true (it->blocks & MED_BLOCK_BUSY);
+    } else if (it->case_id == b_case) {
+      g_assert_null (it->slot);
+      g_assert_nonnull (strstr (it->reason, "became scheduled"));
+    }
+  }
+  /* six from the plan, two by hand, no overlap */
+  bookings = med_store_list_bookings (f->store, f->ctx.centre_id, 0, 0, FALSE,
+      &error);
+  g_assert_cmpuint (bookings->len, ==, 8);
+  g_assert_true (med_store_check (f->store, &error));
+
+  /* cancelled: nothing is booked */
+  {
+    g_autoptr (GCancellable) cancel = g_cancellable_new ();
+    g_autoptr (GAsyncResult) res2 = NULL;
+    g_autoptr (MedPlan) none = NULL;
+    g_autoptr (GPtrArray) after = NULL;
+
+    med_service_schedule_day_async (f->store, &f->ctx, 2026, 12, 7, FALSE, NULL,
+        cancel, plan_done_cb, &res2);
+    g_cancellable_cancel (cancel);
+    while (res2 == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    none = med_service_schedule_day_finish (f->store, res2, &booked, &error);
+    g_assert_null (none);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_assert_cmpuint (booked, ==, 0);
+    after = med_store_list_bookings (f->store, f->ctx.centre_id, 0, 0, FALSE,
+        &error);
+    g_assert_cmpuint (after->len, ==, 8);
+  }
+  /* bad input: a clear error, through the callback */
+  {
+    g_autoptr (GAsyncResult) res3 = NULL;
+    g_autoptr (MedPlan) none = NULL;
+
+    med_service_schedule_day_async (f->store, &f->ctx, 2026, 2, 30, FALSE, NULL,
+        NULL, plan_done_cb, &res3);
+    while (res3 == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    none = med_service_schedule_day_finish (f->store, res3, NULL, &error);
+    g_assert_null (none);
+    g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID);
+  }
+}
+
 /* A random centre from seed: the windowed search answers what one search
  * over the whole horizon answers. */
 static void
@@ -899,6 +1035,7 @@ main (int argc, char **argv)
   T ("book/manual-conflict", test_manual_and_conflict);
   T ("book/reschedule-cancel", test_reschedule_cancel);
   T ("schedule/day", test_schedule_day);
+  T ("schedule/day-async-changed-meanwhile", test_schedule_day_async);
   T ("slots/windows-match-full-search", test_windows_match_full_search);
   T ("board/fit-agrees-with-booking", test_board_fit_agrees);
   T ("board/fit-minors", test_board_fit_minors);

@@ -4,6 +4,7 @@
  * invites and calendar feeds (med-cli-ical.c). */
 #pragma once
 
+#include <medsched/med-i18n.h>
 #include <medsched/med-model.h>
 #include <medsched/med-service.h>
 #include <medsched/med-store.h>
@@ -12,6 +13,16 @@
 #include <stdio.h>
 
 G_BEGIN_DECLS
+
+/* What the command prints for people goes through the catalogues (po/), in
+ * the environment's language (med_lang_from_environment: LANGUAGE, LC_ALL,
+ * LC_MESSAGES, LANG, as gettext reads them; English under C). --json output,
+ * ids, codes, file names and the metavariables of --help (FILE, N, …) stay
+ * as they are. P_ is ngettext, C_ pgettext (the columns' titles are in
+ * context "column": a metavariable of the same word stays English). */
+#define _(s)        med_i18n_gettext_env (s)
+#define P_(s, p, n) med_i18n_ngettext_env (s, p, n)
+#define C_(ctx, s)  med_i18n_pgettext (med_i18n_env_lang (), ctx, s)
 
 /* A table printed with columns padded to their display width (wide CJK
  * characters count as two columns). */

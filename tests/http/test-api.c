@@ -13,6 +13,7 @@
  * Hostile input checks that the answer has the right status and that the
  * store did not change (its audit row count). */
 #include <medsched/med-http.h>
+#include <medsched/med-i18n.h>
 #include <medsched/med-ical.h>
 #include <medsched/med-store.h>
 #include <med-store-write.h>
@@ -2317,6 +2318,49 @@ test_pages (Fixture *f, gconstpointer data)
   }
 }
 
+/* The scripts' catalogue carries the model's label of every code, in the
+ * language asked for: what a page shows for a signalling frame's
+ * party_role (docs/webrtc.md). */
+static void
+test_catalogue_labels (Fixture *f, gconstpointer data)
+{
+  static const struct
+  {
+    const char *path;
+    MedLang lang;
+  } cats[] = { { "/static/i18n/zh.json", MED_LANG_ZH },
+    { "/static/i18n/bo.json", MED_LANG_BO },
+    { "/static/i18n/en.json", MED_LANG_EN } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cats); i++) {
+    g_autoptr (Resp) r = fetch ("GET", cats[i].path, NULL, NULL);
+    JsonObject *o;
+
+    assert_status (r, 200);
+    o = obj (r);
+    g_assert_cmpstr (json_object_get_string_member (o,
+                         "party-role\004respondent"),
+        ==,
+        med_i18n_gettext (cats[i].lang,
+            med_party_role_label (MED_PARTY_ROLE_RESPONDENT)));
+    g_assert_cmpstr (json_object_get_string_member (o,
+                         "person-role\004mediator"),
+        ==,
+        med_i18n_gettext (cats[i].lang, med_person_role_label ("mediator")));
+    g_assert_cmpstr (json_object_get_string_member (o, "room-kind\004family"),
+        ==,
+        med_i18n_gettext (cats[i].lang,
+            med_room_kind_label (MED_ROOM_KIND_FAMILY)));
+  }
+  /* a party reads them in Tibetan: its own words, not the Chinese
+   * fallback */
+  g_assert_cmpstr (med_i18n_gettext (MED_LANG_BO,
+                       med_party_role_label (MED_PARTY_ROLE_RESPONDENT)),
+      !=,
+      med_i18n_gettext (MED_LANG_ZH,
+          med_party_role_label (MED_PARTY_ROLE_RESPONDENT)));
+}
+
 /* The board's pages: who may open them, and what odd addresses and forms
  * get (a page, never a crash or a change). */
 static void
@@ -2868,6 +2912,7 @@ main (int argc, char **argv)
   T ("api/party-links", test_party_links);
   T ("auth/cancelled-mediator", test_cancelled_mediator);
   T ("pages", test_pages);
+  T ("pages/catalogue-labels", test_catalogue_labels);
   T ("pages/board", test_pages_board);
 #ifdef MEDSCHED_HAVE_MEDIA
   T ("recordings", test_recordings);

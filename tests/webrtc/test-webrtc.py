@@ -174,6 +174,21 @@ async def main_call(centre, server, base, lk):
                    for p in pst[-1]["participants"]),
            "a party sees its own answer, not the other party's",
            json.dumps(pst[-1:], ensure_ascii=False))
+    # Frames carry codes, not text (docs/webrtc.md): the party sees the
+    # others without names, the other party by its role word, the mediator
+    # by its role; its own entry has its name
+    last = pst[-1]["participants"]
+    me = [p for p in last if p["id"] == pid]
+    others = [p for p in last if p["id"] != pid]
+    tap.ok(me and me[0]["name"] == "甲方1"
+           and me[0].get("party_role") == "applicant"
+           and others and all(p["name"] == "" for p in others)
+           and any(p["id"] == p2.welcome["you"]
+                   and p.get("party_role") == "respondent" for p in others)
+           and any(p["role"] == "mediator" and "party_role" not in p
+                   for p in others),
+           "a party's state: role codes for the others, no names",
+           json.dumps(last, ensure_ascii=False))
     await mediator.send({"type": "admit", "participant": pid})
     await party.sig.expect_type("admitted")
     t0 = time.monotonic()
@@ -187,6 +202,9 @@ async def main_call(centre, server, base, lk):
     await party.sig.send({"type": "ice", "sdpMLineIndex": 0})
     await party.sig.send("not json")
     m = await party.sig.expect_type("error")
+    tap.ok(m.get("message") and m["message"].isascii(),
+           "an error frame's message is English: its code is what pages "
+           "show", json.dumps(m, ensure_ascii=False))
     tap.ok(m.get("code") == "bad_message" and "candidate" not in json.dumps(m),
            "an empty or missing candidate is taken as end-of-candidates",
            json.dumps(m, ensure_ascii=False))

@@ -32,12 +32,16 @@ typedef enum
   MED_SERVICE_ERROR_FORBIDDEN, /* the user may not see or act on it */
 } MedServiceError;
 
-/* Who acts, when, for which centre. */
+/* Who acts, when, for which centre, reading which language. */
 typedef struct
 {
   MedTime now;
   const char *actor; /* "cli", "clerk:wang", … (no party data) */
   gint64 centre_id;
+  /* the language code of the person acting (a page's, a feed link's,
+   * `--lang`): what a feed link made now is written in, and a staff feed;
+   * NULL: the centre's default, Chinese */
+  const char *lang;
 } MedServiceCtx;
 
 /* The earliest feasible slots for a case (dispatched to court mediation,
@@ -225,8 +229,10 @@ typedef enum
 
 /* The subscription feed of a room, mediator, case or centre (id = its
  * id), sessions from since (0 = 90 days back) on; a party feed
- * (MED_FEED_PARTY) is a case feed for one of its parties. The same state
- * gives the same bytes. (transfer full) */
+ * (MED_FEED_PARTY) is a case feed for one of its parties. Its name and
+ * texts are in one language: a party feed in the party's recorded one,
+ * any other in ctx->lang (a feed link's, kept when it was made; NULL:
+ * Chinese). The same state gives the same bytes. (transfer full) */
 char *med_service_feed (MedStore *store, const MedServiceCtx *ctx,
     MedFeedKind kind, gint64 id, MedFeedAudience audience, gint64 party_id,
     MedTime since, GError **error);
@@ -559,8 +565,9 @@ gboolean med_service_start_session (MedStore *store, const MedServiceCtx *ctx,
     GError **error);
 gboolean med_service_end_session (MedStore *store, const MedServiceCtx *ctx,
     const char *hash, GError **error);
-/* Capability links: a calendar feed's (returns its id or 0), revoking
- * one, and revoking a party's join link of a booking. */
+/* Capability links: a calendar feed's (returns its id or 0; its texts in
+ * ctx->lang, kept with the link), revoking one, and revoking a party's
+ * join link of a booking. */
 gint64 med_service_add_feed_link (MedStore *store, const MedServiceCtx *ctx,
     MedFeedLinkKind kind, gint64 ref_id, const char *hash, MedTime expires_at,
     GError **error);

@@ -574,6 +574,9 @@ typedef struct
   MedTime created_at;
   MedTime expires_at; /* 0 = never */
   MedTime revoked_at; /* 0 = live */
+  char language[4]; /* its texts' language ("zh", "bo", "en"), "" for the
+                     * centre's default; inline, so a copy of the struct is
+                     * whole */
 } MedFeedLink;
 
 void med_feed_link_free (MedFeedLink *l);

@@ -159,7 +159,7 @@ int
 med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
 {
   g_autofree char *audience = NULL, *party = NULL, *from = NULL;
-  g_autofree char *output = NULL;
+  g_autofree char *output = NULL, *lang = NULL;
   int code = 0;
   GOptionEntry entries[] = { { "audience", 0, 0, G_OPTION_ARG_STRING, &audience,
                                  N_ ("public (room boards: “Reserved”, no "
@@ -171,13 +171,17 @@ med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
         N_ ("First day (default: 90 days ago)"), "DATE" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
         N_ ("Write to FILE (default: standard output)"), "FILE" },
+    { "lang", 0, 0, G_OPTION_ARG_STRING, &lang,
+        N_ ("The texts' language: zh, bo or en (default zh; a party feed is "
+            "in the party's language)"),
+        "LANG" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (MedCentre) centre = NULL;
   g_autoptr (MedCase) kase = NULL;
   g_autofree char *text = NULL;
-  MedServiceCtx ctx = { g->now, g->actor, g->centre_id };
+  MedServiceCtx ctx = med_cli_ctx (g);
   MedFeedAudience aud;
   MedFeedKind kind;
   MedTime since = 0;
@@ -192,6 +196,8 @@ med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
   if (argc != 3 || !parse_feed_kind (argv[1], &kind))
     return usage_error (
         _ ("feed needs room, mediator, case or centre and an ID"));
+  if (!med_cli_parse_lang (lang, &ctx))
+    return usage_error (_ ("--lang is zh, bo or en"));
   if (kind != MED_FEED_KIND_CASE && !med_cli_parse_id (argv[2], &id))
     return usage_error (_ ("feed %s needs a numeric ID"), argv[1]);
   aud = kind == MED_FEED_KIND_ROOM ? MED_FEED_PUBLIC : MED_FEED_STAFF;

@@ -648,12 +648,15 @@ int
 med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
 {
   gboolean revoke = FALSE;
+  g_autofree char *lang = NULL;
   int code = 0;
   GOptionEntry entries[]
       = { { "revoke", 0, 0, G_OPTION_ARG_NONE, &revoke,
               N_ ("Revoke link ID instead (feed-link --revoke "
                   "ID)"),
               NULL },
+          { "lang", 0, 0, G_OPTION_ARG_STRING, &lang,
+              N_ ("The feed's language: zh, bo or en (default zh)"), "LANG" },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
@@ -680,6 +683,8 @@ med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
   }
   if (argc != 3)
     return med_cli_usage (_ ("feed-link needs KIND and ID"));
+  if (!med_cli_parse_lang (lang, &ctx))
+    return med_cli_usage (_ ("--lang is zh, bo or en"));
   if (!med_feed_link_kind_from_string (argv[1], &kind, &error))
     return med_cli_report (g_steal_pointer (&error));
   if (!med_cli_parse_id (argv[2], &ref))

@@ -80,6 +80,10 @@ gboolean med_cli_parse_options (const char *usage, const char *summary,
 MedStore *med_cli_open_store (MedCliGlobal *g, GError **error);
 /* A positive decimal id. */
 gboolean med_cli_parse_id (const char *s, gint64 *out);
+/* --lang zh|bo|en (any spelling med_lang_from_code takes) into ctx->lang;
+ * NULL leaves the centre's default. FALSE: not a language medsched
+ * speaks. */
+gboolean med_cli_parse_lang (const char *arg, MedServiceCtx *ctx);
 /* Who acts, when, for which centre: what the service is told. */
 MedServiceCtx med_cli_ctx (MedCliGlobal *g);
 

@@ -187,6 +187,19 @@ med_cli_parse_id (const char *s, gint64 *out)
   return parse_id (s, out);
 }
 
+gboolean
+med_cli_parse_lang (const char *arg, MedServiceCtx *ctx)
+{
+  MedLang l;
+
+  if (arg == NULL)
+    return TRUE;
+  if (!med_lang_from_code (arg, &l))
+    return FALSE;
+  ctx->lang = med_lang_code (l);
+  return TRUE;
+}
+
 MedServiceCtx
 med_cli_ctx (MedCliGlobal *g)
 {

@@ -50,6 +50,8 @@ build_feed (MedReq *r, const MedFeedLink *link, GError **error)
   };
   MedServiceCtx ctx = med_http_service_ctx (r);
 
+  /* in the language of whoever made the link, not of who fetches it */
+  ctx.lang = link->language[0] != '\0' ? link->language : NULL;
   return med_service_feed (r->srv->store, &ctx, map[link->kind].kind,
       link->ref_id, map[link->kind].audience, 0, 0, error);
 }

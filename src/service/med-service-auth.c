@@ -4,6 +4,7 @@
  * (med_http_hash_secret); passwords as their PBKDF2 string. */
 #define G_LOG_DOMAIN "medsched-service"
 
+#include <medsched/med-i18n.h>
 #include <medsched/med-service.h>
 
 #include <med-store-write.h>
@@ -60,9 +61,15 @@ med_service_add_feed_link (MedStore *store, const MedServiceCtx *ctx,
     MedFeedLinkKind kind, gint64 ref_id, const char *hash, MedTime expires_at,
     GError **error)
 {
+  MedLang lang;
+
   g_return_val_if_fail (store != NULL && ctx != NULL, 0);
 
+  /* the texts in the language of whoever makes it, stored as our code */
   return med_store_add_feed_link (store, kind, ref_id, hash, expires_at,
+      ctx->lang != NULL && med_lang_from_code (ctx->lang, &lang)
+          ? med_lang_code (lang)
+          : "",
       ctx->actor, error);
 }
 

@@ -698,7 +698,7 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
   gint64 centre_id = kind == MED_FEED_KIND_CENTRE ? id : ctx->centre_id;
   MedFeed feed = { 0 };
   MedTime last = 0;
-  MedLang lang = MED_LANG_ZH; /* of the feed's name */
+  MedLang lang; /* of the feed: the reader's */
   guint n = 0;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, NULL);
@@ -708,6 +708,9 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
         "a party feed is the case feed of one of its parties");
     return NULL;
   }
+  /* staff and room boards: whoever made the link; a party: below */
+  if (ctx->lang == NULL || !med_lang_from_code (ctx->lang, &lang))
+    lang = MED_LANG_ZH;
   if ((centre = med_store_get_centre (store, centre_id, error)) == NULL)
     return NULL;
   if (since == 0
@@ -743,7 +746,7 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
             "no mediator %" G_GINT64_FORMAT, id);
         return NULL;
       }
-      name = med_i18n_printf (MED_LANG_ZH, N_ ("Mediator %s — %s"), m->name,
+      name = med_i18n_printf (lang, N_ ("Mediator %s — %s"), m->name,
           centre->name);
       break;
     }
@@ -814,6 +817,7 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
   }
   feed.centre = centre;
   feed.name = name;
+  feed.language = med_lang_code (lang);
   feed.audience = audience;
   feed.events = events;
   feed.last_change = last != 0 ? last : centre_created_at (store, centre_id);

@@ -67,6 +67,12 @@ const char store_migration_auth[]
       "  revoked_at INTEGER NOT NULL,"
       "  PRIMARY KEY (booking_id, party_id)) WITHOUT ROWID;";
 
+/* Migration 7: the language a feed link's texts are in (a code, "zh",
+ * "bo" or "en", of the user who made it; '' for the centre's default). */
+const char store_migration_feed_language[]
+    = "ALTER TABLE capability ADD COLUMN language TEXT NOT NULL DEFAULT ''"
+      "  CHECK (language IN ('', 'zh', 'bo', 'en'));";
+
 static const char *const role_words[MED_ROLE_N] = {
   "admin",
   "clerk",
@@ -537,7 +543,8 @@ med_store_delete_session (MedStore *store, const char *hash, GError **error)
 
 gint64
 med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind, gint64 ref_id,
-    const char *hash, MedTime expires_at, const char *actor, GError **error)
+    const char *hash, MedTime expires_at, const char *language,
+    const char *actor, GError **error)
 {
   g_autoptr (StoreStmt) st = NULL;
   g_autofree char *detail = NULL;
@@ -550,12 +557,20 @@ med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind, gint64 ref_id,
         "a feed link names a room, mediator, case or centre");
     return 0;
   }
+  if (language == NULL)
+    language = "";
+  if (strcmp (language, "") != 0 && strcmp (language, "zh") != 0
+      && strcmp (language, "bo") != 0 && strcmp (language, "en") != 0) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "a feed link's language is zh, bo or en");
+    return 0;
+  }
   if (!store_check_actor (actor, error) || !check_hash (hash, error)
       || !store_txn_begin (store, &txn, error))
     return 0;
   st = store_stmt (store,
-      "INSERT INTO capability (hash, kind, ref_id, created_at, expires_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+      "INSERT INTO capability (hash, kind, ref_id, created_at, expires_at, "
+      "language) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
       error);
   if (st == NULL)
     goto out;
@@ -564,6 +579,7 @@ med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind, gint64 ref_id,
   store_bind_int64 (st, 3, ref_id);
   store_bind_int64 (st, 4, store_now (store));
   store_bind_int64 (st, 5, MAX (expires_at, 0));
+  store_bind_text (st, 6, language);
   if (!store_step_id (store, st, "adding a feed link", &id, error))
     goto out;
   d = g_string_new ("{");
@@ -596,6 +612,9 @@ read_feed_link (StoreStmt *st, GError **error)
   l->created_at = store_column_int64 (st, 3);
   l->expires_at = store_column_int64 (st, 4);
   l->revoked_at = store_column_int64 (st, 5);
+  g_strlcpy (l->language,
+      store_column_str (st, 6) ? store_column_str (st, 6) : "",
+      sizeof l->language);
   return g_steal_pointer (&l);
 }
 
@@ -613,8 +632,8 @@ med_store_find_feed_link (MedStore *store, const char *hash, MedTime now,
     return NULL;
   }
   st = store_stmt (store,
-      "SELECT id, kind, ref_id, created_at, expires_at, revoked_at "
-      "FROM capability WHERE hash = ?1",
+      "SELECT id, kind, ref_id, created_at, expires_at, revoked_at, "
+      "language FROM capability WHERE hash = ?1",
       error);
   if (st == NULL)
     return NULL;
@@ -643,8 +662,8 @@ med_store_list_feed_links (MedStore *store, GError **error)
   g_autoptr (GPtrArray) list
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_feed_link_free);
   g_autoptr (StoreStmt) st = store_stmt (store,
-      "SELECT id, kind, ref_id, created_at, expires_at, revoked_at "
-      "FROM capability ORDER BY id",
+      "SELECT id, kind, ref_id, created_at, expires_at, revoked_at, "
+      "language FROM capability ORDER BY id",
       error);
   int rc;
 

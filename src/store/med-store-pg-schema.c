@@ -498,6 +498,12 @@ static const char pg_migration_4[]
       "  n BIGINT NOT NULL);"
       "INSERT INTO data_version (id, n) VALUES (1, 1);";
 
+/* Migration 5: SQLite's migration 7 (med-store-auth.c): the language of a
+ * feed link's texts. */
+static const char pg_migration_5[]
+    = "ALTER TABLE capability ADD COLUMN language TEXT NOT NULL DEFAULT ''"
+      "  CHECK (language IN ('', 'zh', 'bo', 'en'));";
+
 /* Numbered, append-only: store_pg_migrations[i] takes schema_version i to
  * i + 1. SQLite's user_version and this number differ: both stores are
  * brought to the same tables and columns (med-store-copy.c relies on it). */
@@ -506,6 +512,7 @@ const char *const store_pg_migrations[] = {
   pg_migration_2,
   pg_migration_3,
   pg_migration_4,
+  pg_migration_5,
 };
 
 const guint store_pg_n_migrations = G_N_ELEMENTS (store_pg_migrations);

@@ -2006,7 +2006,10 @@ test_feeds (Fixture *f, gconstpointer data)
   feed = fetch ("GET", feed_path, NULL, NULL);
   assert_status (feed, 200);
   g_assert_true (g_str_has_prefix (feed->body, "BEGIN:VCALENDAR"));
-  g_assert_nonnull (strstr (feed->body, "Reserved"));
+  /* made without a language: the centre's default, Chinese */
+  g_assert_nonnull (
+      strstr (feed->body, med_i18n_gettext (MED_LANG_ZH, "Reserved")));
+  g_assert_null (strstr (feed->body, "Reserved"));
   g_assert_null (strstr (feed->body, "张三"));
   etag = g_strdup (soup_message_headers_get_one (feed->headers, "ETag"));
   g_assert_nonnull (etag);
@@ -2032,6 +2035,40 @@ test_feeds (Fixture *f, gconstpointer data)
   bad = fetch ("GET", "/feeds/x", NULL, NULL);
   assert_status (bad, 404);
   g_assert_cmpstr (bad->body, ==, miss->body);
+  /* a link made by a user reading Tibetan is in Tibetan, whoever fetches
+   * it; one made in English, English */
+  {
+    static const struct
+    {
+      const char *header;
+      MedLang lang;
+    } made[] = { { "Accept-Language: bo", MED_LANG_BO },
+      { "Accept-Language: en-GB,zh;q=0.5", MED_LANG_EN } };
+
+    for (guint i = 0; i < G_N_ELEMENTS (made); i++) {
+      const char *hdr[] = { made[i].header, NULL };
+      const char *other[] = { "Accept-Language: zh-CN", NULL };
+      g_autoptr (Resp) l = fetch_full ("POST", "/api/v1/feed-links",
+          f->tok_clerk, "application/json",
+          "{\"kind\":\"mediator\",\"ref_id\":1}", -1, hdr);
+      g_autoptr (Resp) fd = NULL;
+
+      assert_status (l, 201);
+      fd = fetch_full ("GET", json_object_get_string_member (obj (l), "path"),
+          NULL, NULL, NULL, 0, other);
+      assert_status (fd, 200);
+      {
+        /* lines folded at 75 octets, unfolded */
+        g_auto (GStrv) parts = g_strsplit (fd->body, "\r\n ", -1);
+        g_autofree char *body = g_strjoinv ("", parts);
+
+        g_assert_nonnull (
+            strstr (body, med_i18n_gettext (made[i].lang, "Case kind")));
+        g_assert_null (
+            strstr (body, med_i18n_gettext (MED_LANG_ZH, "Case kind")));
+      }
+    }
+  }
   /* the invite of a booking */
   inv_path
       = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/invite.ics",

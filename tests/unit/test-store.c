@@ -406,9 +406,9 @@ test_open_too_new (Fixture *f, gconstpointer data)
   db = raw_open (f->path);
   g_assert_cmpint (raw_exec (db,
                        raw_is_pg (db)
-                           ? "UPDATE medsched_meta SET value = '7' WHERE key "
+                           ? "UPDATE medsched_meta SET value = '99' WHERE key "
                              "= 'schema_version'"
-                           : "PRAGMA user_version = 7",
+                           : "PRAGMA user_version = 99",
                        NULL),
       ==, RAW_OK);
   raw_close (db);
@@ -416,7 +416,7 @@ test_open_too_new (Fixture *f, gconstpointer data)
   s = med_store_open (f->path, &error);
   g_assert_null (s);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW);
-  g_assert_nonnull (strstr (error->message, "version 7 is newer"));
+  g_assert_nonnull (strstr (error->message, "version 99 is newer"));
   g_assert_nonnull (strstr (error->message, "upgrade medsched"));
   g_clear_error (&error);
   s = med_store_open_existing (f->path, &error);

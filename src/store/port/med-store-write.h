@@ -257,9 +257,11 @@ gboolean med_store_delete_session (MedStore *store, const char *hash,
 
 /* ---- Capability links -------------------------------------------- */
 
+/* language: the code of its texts' language ("zh", "bo", "en"), NULL or
+ * "" for the centre's default. */
 gint64 med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind,
-    gint64 ref_id, const char *hash, MedTime expires_at, const char *actor,
-    GError **error);
+    gint64 ref_id, const char *hash, MedTime expires_at, const char *language,
+    const char *actor, GError **error);
 
 gboolean med_store_revoke_feed_link (MedStore *store, gint64 id,
     const char *actor, GError **error);

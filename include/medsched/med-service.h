@@ -175,7 +175,11 @@ gboolean med_service_undo_booking (MedStore *store, const MedServiceCtx *ctx,
  * one party. When the case has sessions to come, each must still suit the
  * changed parties (room kind and size, video, languages, the parties'
  * other sessions): the change is refused, naming the session and the
- * scheduler's reason, rather than leave a booking that breaks the rules. */
+ * scheduler's reason, rather than leave a booking that breaks the rules.
+ * A party added is told of each confirmed session to come as if it had
+ * been booked with them (SMS with their link and the reminder, or the
+ * invite), a party removed of its cancellation (their pending texts go no
+ * more), in the change's transaction (docs/sms.md). */
 
 /* Whether k's parties may change now (error says why not). */
 gboolean med_service_may_edit_parties (const MedCase *k, GError **error);
@@ -297,8 +301,9 @@ gboolean med_service_send_link (MedStore *store, const MedServiceCtx *ctx,
 
 /* Issues the party's link again (med_store_join_reissue: a new token, the
  * old one dead, a revocation lifted) and sends the new one as
- * med_service_send_link does, in one transaction; a pending SMS reminder
- * is queued again with the new link. A party with neither a number nor
+ * med_service_send_link does, in one transaction; the pending SMS that
+ * carry the old link are superseded and the reminder is queued again with
+ * the new one (when its time has not passed). A party with neither a number nor
  * an address gets the new link issued and *channel NULL. */
 gboolean med_service_reissue_link (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, gint64 party_id, const char **channel, GError **error);
@@ -567,7 +572,8 @@ gboolean med_service_end_session (MedStore *store, const MedServiceCtx *ctx,
     const char *hash, GError **error);
 /* Capability links: a calendar feed's (returns its id or 0; its texts in
  * ctx->lang, kept with the link), revoking one, and revoking a party's
- * join link of a booking. */
+ * join link of a booking (its pending SMS that carry the link are
+ * superseded in the same transaction). */
 gint64 med_service_add_feed_link (MedStore *store, const MedServiceCtx *ctx,
     MedFeedLinkKind kind, gint64 ref_id, const char *hash, MedTime expires_at,
     GError **error);

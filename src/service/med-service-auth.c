@@ -81,12 +81,3 @@ med_service_revoke_feed_link (MedStore *store, const MedServiceCtx *ctx,
 
   return med_store_revoke_feed_link (store, link_id, ctx->actor, error);
 }
-
-gboolean
-med_service_revoke_join (MedStore *store, const MedServiceCtx *ctx,
-    gint64 booking_id, gint64 party_id, GError **error)
-{
-  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-
-  return med_store_revoke_join (store, booking_id, party_id, ctx->actor, error);
-}

@@ -1206,6 +1206,60 @@ out:
   return id;
 }
 
+gboolean
+med_store_outbox_supersede_holding (MedStore *store, gint64 booking_id,
+    const char *channel, const char *needle, const char *actor, guint *n,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  g_autofree char *detail = NULL;
+  StoreTxn txn = { 0 };
+  GString *d;
+  gboolean ok = FALSE;
+  gint changed;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  if (needle == NULL || strlen (needle) < 8 || channel == NULL) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "superseding by text needs a channel and a text of 8 bytes or more");
+    return FALSE;
+  }
+  if (!store_check_actor (actor, error)
+      || !store_txn_begin (store, &txn, error))
+    return FALSE;
+  st = store_stmt_dialect (store,
+      "UPDATE outbox SET state = 'superseded' WHERE booking_id = ?1 AND "
+      "channel = ?2 AND state = 'pending' AND instr(message, ?3) > 0",
+      "UPDATE outbox SET state = 'superseded' WHERE booking_id = ?1 AND "
+      "channel = ?2 AND state = 'pending' AND strpos(message, ?3) > 0",
+      error);
+  if (st == NULL)
+    goto out;
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_text (st, 2, channel);
+  store_bind_text (st, 3, needle);
+  if (!store_step_done (store, st, "superseding messages", error))
+    goto out;
+  changed = store_changes (store);
+  if (changed > 0) {
+    d = g_string_new ("{");
+    store_detail_str (d, "channel", channel);
+    store_detail_int (d, "superseded", changed);
+    detail = store_detail_end (d);
+    if (!store_audit_append (store, actor, "outbox.supersede", "booking",
+            booking_id, detail, error))
+      goto out;
+  }
+  if (!store_txn_commit (&txn, error))
+    goto out;
+  if (n != NULL)
+    *n = (guint) changed;
+  ok = TRUE;
+out:
+  store_txn_end (&txn);
+  return ok;
+}
+
 #define OUTBOX_COLUMNS                                                         \
   "id, booking_id, recipient_name, recipient_addr, method, sequence, "         \
   "subject, state, created_at, attempts, next_attempt_at, sent_at, "           \

@@ -1547,12 +1547,20 @@ static int
 cmd_schedule (Global *g, int argc, char **argv)
 {
   gboolean json = FALSE, dry_run = FALSE;
+  double time_limit = MED_PLAN_DEFAULT_TIME_LIMIT;
+  gint64 seed = 0;
   int code = 0;
   GOptionEntry entries[]
       = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
           { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
               N_ ("Show the plan without booking"), NULL },
+          { "time-limit", 0, 0, G_OPTION_ARG_DOUBLE, &time_limit,
+              N_ ("Seconds to improve the plan (default 1, at most 600)"),
+              "S" },
+          { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+              N_ ("Seed of the plan's search (default: built in)"), "N" },
           { NULL } };
+  MedPlanOptions opts = { 0 };
   g_autoptr (MedStore) store = NULL;
   g_auto (Names) names = { 0 };
   g_autoptr (GPtrArray) all = NULL;
@@ -1563,18 +1571,27 @@ cmd_schedule (Global *g, int argc, char **argv)
   guint booked = 0;
 
   if (!parse_options (N_ ("DATE - schedule a day's dispatched queue"),
-          N_ ("Allocates every dispatched court-mediation case to the given day, "
-              "deterministically, and books the plan in one transaction with its "
-              "invites; lists each unplaced case with the constraint that blocked "
-              "it."),
+          N_ ("Plans the dispatched court-mediation cases on the given day — "
+              "as many as the day holds, urgent cases first "
+              "(docs/scheduling.md) — and books the plan in one transaction "
+              "with its invites; lists each unplaced case with the "
+              "constraint that blocked it and the cases that placing it "
+              "would unplace. The same state, time limit and seed give the "
+              "same plan."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2 || !parse_date (argv[1], &y, &m, &d))
     return usage_error (_ ("schedule needs DATE as YYYY-MM-DD"));
+  if (!(time_limit > 0 && time_limit <= MED_PLAN_MAX_TIME_LIMIT))
+    return usage_error (_ ("--time-limit must be above 0 and at most 600"));
+  if (seed < 0 || seed > G_MAXUINT32)
+    return usage_error (_ ("--seed must be between 0 and 4294967295"));
+  opts.time_limit = time_limit;
+  opts.seed = (guint32) seed;
   if ((store = open_store (g, &error)) == NULL
       || !load_names (store, g, &names, &error)
       || (all = med_store_list_cases (store, g->centre_id, -1, &error)) == NULL
-      || (plan = med_service_schedule_day (store, &ctx, y, m, d, dry_run,
+      || (plan = med_service_schedule_day (store, &ctx, y, m, d, dry_run, &opts,
               &booked, &error))
           == NULL)
     return report (g_steal_pointer (&error));
@@ -1591,6 +1608,12 @@ cmd_schedule (Global *g, int argc, char **argv)
     json_builder_add_int_value (b, plan->unplaced);
     json_builder_set_member_name (b, "booked");
     json_builder_add_int_value (b, booked);
+    json_builder_set_member_name (b, "optimal");
+    json_builder_add_boolean_value (b, plan->optimal);
+    json_builder_set_member_name (b, "bound");
+    json_builder_add_int_value (b, plan->bound);
+    json_builder_set_member_name (b, "stopped_by");
+    json_builder_add_string_value (b, med_plan_stop_to_string (plan->stop));
     json_builder_set_member_name (b, "items");
     json_builder_begin_array (b);
     for (guint i = 0; i < plan->items->len; i++) {
@@ -1622,6 +1645,14 @@ cmd_schedule (Global *g, int argc, char **argv)
       } else {
         json_builder_set_member_name (b, "unplaced");
         json_builder_add_string_value (b, it->reason);
+        if (it->would_unplace != NULL) {
+          json_builder_set_member_name (b, "would_unplace");
+          json_builder_begin_array (b);
+          for (guint k = 0; k < it->would_unplace->len; k++)
+            json_builder_add_int_value (b,
+                g_array_index (it->would_unplace, gint64, k));
+          json_builder_end_array (b);
+        }
       }
       json_builder_end_object (b);
     }
@@ -1632,11 +1663,17 @@ cmd_schedule (Global *g, int argc, char **argv)
   }
 
   if (dry_run)
-    printf (_ ("%s: %u placed (dry run, nothing booked), %u unplaced\n"),
+    printf (_ ("%s: %u placed (dry run, nothing booked), %u unplaced"),
         argv[1], plan->placed, plan->unplaced);
   else
-    printf (_ ("%s: %u placed, %u unplaced\n"), argv[1], plan->placed,
+    printf (_ ("%s: %u placed, %u unplaced"), argv[1], plan->placed,
         plan->unplaced);
+  if (plan->unplaced == 0)
+    printf ("\n");
+  else if (plan->optimal)
+    printf (_ (" (optimal: no plan places more)\n"));
+  else
+    printf (_ (" (no plan places more than %u)\n"), plan->bound);
   /* Placed sessions by time, then the unplaced cases with their reasons. */
   g_ptr_array_sort (plan->items, compare_plan_items);
   for (guint i = 0; i < plan->items->len; i++) {

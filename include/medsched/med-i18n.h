@@ -90,6 +90,15 @@ const char *med_i18n_ngettext_env (const char *msgid, const char *msgid_plural,
     gulong n) G_GNUC_FORMAT (1) G_GNUC_FORMAT (2);
 /* The environment's language as med_i18n_gettext_env uses it. */
 MedLang med_i18n_env_lang (void);
+/* The scheduler's reasons (MedReason, med-scheduler.h) as text in lang:
+ * one, or a list joined with the language's separator ("; "). The one
+ * place their words live (src/i18n/med-i18n-reason.c): the scheduler's
+ * English explanations, the pages, the CLI and the API all come from it.
+ * (transfer full) */
+typedef struct _MedReason MedReason;
+char *med_i18n_reason (MedLang lang, const MedReason *r);
+char *med_i18n_reasons (MedLang lang, GPtrArray *reasons);
+
 /* Every translated message of lang, msgid → text, fallbacks applied
  * (transfer none; read-only). */
 GHashTable *med_i18n_catalogue (MedLang lang);

@@ -100,6 +100,8 @@ typedef struct
   MedSlot *slot; /* FITS: room, mediator, interpreter (0 = none), end, mode,
                   * fallback (not the preferred room kind), explanation */
   guint blocks; /* BLOCKED: MedBlock bits the search met */
+  GPtrArray *reasons; /* BLOCKED: MedReason*, why not (med_i18n_reasons
+                       * writes them in the reader's language) */
   char *why; /* BLOCKED: the scheduler's message (one line, English) */
 } MedFitCell;
 
@@ -137,7 +139,7 @@ typedef struct
 {
   gint duration_minutes; /* the case's, or the centre's default */
   MedRoomKind room_kind; /* preferred */
-  const char *room_kind_why; /* static, English */
+  MedReasonCode room_kind_why; /* why that kind: MED_REASON_WHY_… */
   gboolean minors;
   gboolean urgent;
   guint n_parties;

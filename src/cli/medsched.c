@@ -55,7 +55,21 @@ report (GError *error)
   else if (error->domain == G_OPTION_ERROR
       || g_error_matches (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID))
     code = EXIT_USAGE;
-  fprintf (stderr, _ ("medsched: %s\n"), error->message);
+  if (med_scheduler_error_get_reasons (error) != NULL
+      && med_i18n_env_lang () != MED_LANG_EN) {
+    /* the scheduler's reasons in the reader's language (its message is
+     * their English) */
+    g_autofree char *why = med_i18n_reasons (med_i18n_env_lang (),
+        med_scheduler_error_get_reasons (error));
+
+    if (g_error_matches (error, MED_SCHEDULER_ERROR,
+            MED_SCHEDULER_ERROR_NO_SLOT))
+      fprintf (stderr, _ ("medsched: no slot: %s\n"), why);
+    else
+      fprintf (stderr, _ ("medsched: %s\n"), why);
+  } else {
+    fprintf (stderr, _ ("medsched: %s\n"), error->message);
+  }
   g_error_free (error);
   return code;
 }
@@ -1287,12 +1301,13 @@ print_slots (Names *n, GPtrArray *slots, gboolean json)
     const char *in = interpreter_name (n->interpreters, s->interpreter_id);
     g_autofree char *with
         = *in ? g_strdup_printf (_ ("  interpreter %s"), in) : g_strdup ("");
+    g_autofree char *why = med_i18n_reasons (med_i18n_env_lang (), s->reasons);
 
     printf (_ ("%s–%s  room %lld %s  mediator %lld %s%s  %s\n    why: %s\n"),
         st, en, (long long) s->room_id, room_name (n->rooms, s->room_id),
         (long long) s->mediator_id,
         mediator_name (n->mediators, s->mediator_id), with,
-        med_booking_mode_to_string (s->mode), s->explanation);
+        med_booking_mode_to_string (s->mode), why);
   }
 }
 
@@ -1424,12 +1439,14 @@ cmd_book (Global *g, int argc, char **argv)
   } else {
     g_autofree char *st = fmt_day_time (saved->start, names.centre->zone);
     g_autofree char *en = fmt_clock (saved->end, names.centre->zone);
+    g_autofree char *why
+        = med_i18n_reasons (med_i18n_env_lang (), slot->reasons);
 
     printf (_ ("booking %lld: case %s %s–%s room %s mediator %s"
                "\n    why: %s\n"),
         (long long) id, kase->number, st, en,
         room_name (names.rooms, saved->room_id),
-        mediator_name (names.mediators, saved->mediator_id), slot->explanation);
+        mediator_name (names.mediators, saved->mediator_id), why);
   }
   return EXIT_OK;
 }
@@ -1695,7 +1712,10 @@ cmd_schedule (Global *g, int argc, char **argv)
           mediator_name (names.mediators, it->slot->mediator_id),
           it->slot->fallback ? _ ("  (fallback room kind)") : "");
     } else {
-      printf (_ ("  unplaced  %s: %s\n"), number, it->reason);
+      g_autofree char *why
+          = med_i18n_reasons (med_i18n_env_lang (), it->reasons);
+
+      printf (_ ("  unplaced  %s: %s\n"), number, why);
     }
   }
   return EXIT_OK;

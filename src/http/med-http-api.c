@@ -603,8 +603,16 @@ add_needs (JsonBuilder *b, const MedCaseNeeds *n)
   json_builder_add_int_value (b, n->duration_minutes);
   json_builder_set_member_name (b, "room_kind");
   json_builder_add_string_value (b, med_room_kind_to_string (n->room_kind));
-  json_builder_set_member_name (b, "room_kind_why");
-  json_builder_add_string_value (b, n->room_kind_why);
+  {
+    g_autoptr (MedReason) why = med_reason_new (n->room_kind_why);
+    g_autofree char *text = med_i18n_reason (MED_LANG_EN, why);
+
+    json_builder_set_member_name (b, "room_kind_why");
+    json_builder_add_string_value (b, text);
+    json_builder_set_member_name (b, "room_kind_why_code");
+    json_builder_add_string_value (b,
+        med_reason_code_to_string (n->room_kind_why));
+  }
   json_builder_set_member_name (b, "minors");
   json_builder_add_boolean_value (b, n->minors);
   json_builder_set_member_name (b, "urgent");
@@ -905,6 +913,7 @@ reply_booking (MedReq *r, gint64 id, const MedSlot *slot, guint status)
   if (slot != NULL && slot->explanation != NULL) {
     json_builder_set_member_name (b, "explanation");
     json_builder_add_string_value (b, slot->explanation);
+    med_http_json_add_reasons (b, "reasons", slot->reasons);
   }
   json_builder_end_object (b);
   reply_builder (r, status, b);
@@ -1336,6 +1345,7 @@ api_schedule (MedReq *r)
     } else {
       json_builder_set_member_name (b, "unplaced");
       json_builder_add_string_value (b, it->reason ? it->reason : "");
+      med_http_json_add_reasons (b, "reasons", it->reasons);
       if (it->would_unplace != NULL) {
         json_builder_set_member_name (b, "would_unplace");
         json_builder_begin_array (b);

@@ -215,6 +215,10 @@ void med_http_json_add_case (JsonBuilder *b, const MedCase *c,
 void med_http_json_add_party (JsonBuilder *b, const MedParty *p);
 void med_http_json_add_booking (JsonBuilder *b, const MedBooking *bk,
     const char *zone);
+/* The reasons of a slot, a refused cell or an unplaced case as member:
+ * [{"code": "room", "message": "<English>", …its parameters}]. */
+void med_http_json_add_reasons (JsonBuilder *b, const char *member,
+    GPtrArray *reasons);
 void med_http_json_add_slot (JsonBuilder *b, const MedSlot *s,
     const char *zone);
 void med_http_json_add_time (JsonBuilder *b, const char *name, MedTime t,

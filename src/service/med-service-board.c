@@ -32,6 +32,8 @@ med_fit_cell_free (MedFitCell *c)
   if (c == NULL)
     return;
   med_slot_free (c->slot);
+  if (c->reasons != NULL)
+    g_ptr_array_unref (c->reasons);
   g_free (c->why);
   g_free (c);
 }
@@ -171,6 +173,7 @@ probe_cell (CaseContext *cc, RoomProbe *rp, MedTime start, gint duration,
   }
   cell->state = MED_FIT_BLOCKED;
   cell->why = g_strdup (local ? local->message : "");
+  cell->reasons = med_reasons_copy (med_scheduler_error_get_reasons (local));
   return g_steal_pointer (&cell);
 }
 

@@ -63,6 +63,7 @@ recheck_sessions (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
     ok = med_service_load_case (store, ctx, case_id, bk->id, &cc, &local)
         && med_service_check_manual (&cc, &slot, &local);
     g_free (slot.explanation);
+    g_clear_pointer (&slot.reasons, g_ptr_array_unref);
     if (!ok) {
       g_autofree char *when = med_time_format_local (bk->start,
           cc.centre ? cc.centre->zone : "Asia/Shanghai", "%Y-%m-%d %H:%M");

@@ -297,6 +297,7 @@ copy_manual (const MedSlot *manual)
   MedSlot *s = g_new0 (MedSlot, 1);
 
   *s = *manual;
+  s->reasons = NULL;
   s->explanation = NULL;
   return s;
 }

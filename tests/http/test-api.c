@@ -688,6 +688,26 @@ test_booking_flow (Fixture *f, gconstpointer data)
   g_assert_nonnull (json_object_get_string_member (
       json_array_get_object_element (json_node_get_array (r->json), 0),
       "explanation"));
+  /* beside the English, the reasons as codes with their parameters */
+  {
+    JsonObject *first
+        = json_array_get_object_element (json_node_get_array (r->json), 0);
+    JsonArray *why = json_object_get_array_member (first, "reasons");
+    JsonObject *room = json_array_get_object_element (why, 0);
+    JsonObject *cap = json_array_get_object_element (why, 1);
+
+    g_assert_cmpuint (json_array_get_length (why), >=, 4);
+    g_assert_cmpstr (json_object_get_string_member (room, "code"), ==, "room");
+    g_assert_cmpstr (json_object_get_string_member (room, "room_kind"), ==,
+        "warm");
+    g_assert_cmpstr (json_object_get_string_member (room, "cause"), ==,
+        "why_general");
+    g_assert_nonnull (strstr (json_object_get_string_member (room, "message"),
+        "because it is a general civil case"));
+    g_assert_cmpstr (json_object_get_string_member (cap, "code"), ==,
+        "capacity");
+    g_assert_cmpint (json_object_get_int_member (cap, "in_person"), >, 0);
+  }
   g_clear_pointer (&r, resp_free);
   /* the same question again is answered from the cache, same bytes */
   {
@@ -846,6 +866,13 @@ test_board_fit (Fixture *f, gconstpointer data)
   }
   g_assert_nonnull (
       strstr (json_object_get_string_member (cell, "why"), "another session"));
+  {
+    JsonArray *why = json_object_get_array_member (cell, "reasons");
+
+    g_assert_cmpstr (json_object_get_string_member (
+                         json_array_get_object_element (why, 0), "code"),
+        ==, "party_busy");
+  }
   /* 11:00 fits, with a mediator named */
   cell = find_cell (cells, 1, "2026-12-08T11:00");
   g_assert_cmpstr (json_object_get_string_member (cell, "state"), ==, "fits");
@@ -2461,6 +2488,29 @@ test_pages_board (Fixture *f, gconstpointer data)
 
     if (r->status != 200)
       g_error ("%s: status %u", odd[i], r->status);
+  }
+  /* a cell the picked case does not fit says why in the page's language:
+   * the warm room is taken at 10:00 on the 8th by case 71's session */
+  {
+    g_autofree char *path
+        = g_strdup_printf ("/board?date=2026-12-08&case=%" G_GINT64_FORMAT, c1);
+    const char *en[] = { "Accept-Language: en", NULL };
+    const char *zh[] = { "Accept-Language: zh-CN", NULL };
+    g_autoptr (Resp) in_en
+        = fetch_full ("GET", path, f->tok_clerk, NULL, NULL, 0, en);
+    g_autoptr (Resp) in_zh
+        = fetch_full ("GET", path, f->tok_clerk, NULL, NULL, 0, zh);
+
+    assert_status (in_en, 200);
+    assert_status (in_zh, 200);
+    g_assert_nonnull (strstr (in_en->body, "data-detail=\""));
+    g_assert_nonnull (strstr (in_zh->body, "data-detail=\""));
+    /* the reasons' words: English in one, the catalogue's Chinese in the
+     * other */
+    g_assert_nonnull (strstr (in_en->body, "nothing fits on 2026-12-08"));
+    g_assert_null (strstr (in_zh->body, "nothing fits on"));
+    g_assert_nonnull (strstr (in_zh->body,
+        med_i18n_gettext (MED_LANG_ZH, "nothing fits on %s") + 3));
   }
   /* mediators: their cases and agenda, not the board, the feed links or
    * the party forms */

@@ -124,6 +124,24 @@ def main():
                and t("%s–%s  room %lld %s  mediator %lld %s%s  %s\n"
                      "    why: %s\n").split("%s")[-2].strip() in r.out,
                "slots: weekday and frame in Chinese", r.describe())
+        # the scheduler's reasons in the catalogue's words, not English
+        tap.ok(r.rc == 0 and t("capacity %1$d for %2$d in person")
+               .split("%")[0] in r.out
+               and t("it is a general civil case") in r.out
+               and "because" not in r.out and "capacity" not in r.out,
+               "slots: the reasons in Chinese", r.describe())
+        r = med.run("slots", "(2026)藏0102调1号", "--count", "1")
+        tap.ok(r.rc == 0 and "because it is a general civil case" in r.out,
+               "slots: the reasons in English", r.describe())
+        # a case nothing fits: the scheduler's refusal in Chinese
+        med.run("case", "add", "--number", "(2026)藏0102调2号", "--kind",
+                "land", "--party", "applicant,zh,in-person,李四")
+        med.run("case", "dispatch", "(2026)藏0102调2号", "--department",
+                "court-mediation")
+        r = med.run("slots", "(2026)藏0102调2号", env=ZH)
+        tap.ok(r.rc == 1 and t("no mediator handles %s cases")
+               .split("%")[0] in r.err and "no mediator" not in r.err,
+               "a refusal of the scheduler in Chinese", r.describe())
 
         # --help: GOption's texts through the catalogue, metavariables kept
         r = med.run("room", "add", "--help", env=ZH, no_globals=True)

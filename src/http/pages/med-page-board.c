@@ -379,11 +379,13 @@ add_blocked_cell (MedReq *r, JsonBuilder *b, const MedFitCell *c)
 {
   g_autofree char *why = med_page_fit_why (r, c);
   g_autofree char *tip = med_http_tf (r, N_ ("Not here: %s"), why);
+  /* the scheduler's reasons in the page's language */
+  g_autofree char *detail = med_i18n_reasons (med_http_lang (r), c->reasons);
 
   json_builder_set_member_name (b, "blocked");
   json_builder_begin_object (b);
   med_json_str (b, "tip", tip);
-  med_json_str (b, "detail", c->why && *c->why ? c->why : NULL);
+  med_json_str (b, "detail", *detail ? detail : NULL);
   json_builder_end_object (b);
 }
 

@@ -318,18 +318,12 @@ path_case (MedReq *r, const char *id_text)
     med_http_reply_error (r, 404, "not_found", "no such case");
     return NULL;
   }
+  /* another centre's case answers as a missing one, before it is read */
+  if (!med_http_may_see_case (r, id))
+    return NULL;
   k = med_store_get_case (r->srv->store, id, &error);
   if (k == NULL) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
-    return NULL;
-  }
-  if (k->centre_id != r->srv->cfg.centre_id) {
-    med_case_free (k);
-    med_http_reply_error (r, 404, "not_found", "no such case");
-    return NULL;
-  }
-  if (!med_http_may_see_case (r, k->id)) {
-    med_case_free (k);
     return NULL;
   }
   return k;
@@ -979,6 +973,8 @@ path_booking (MedReq *r, const char *id_text)
     med_http_reply_error (r, 404, "not_found", "no such booking");
     return NULL;
   }
+  if (!med_http_in_centre (r, MED_STORE_OF_BOOKING, id))
+    return NULL;
   if ((bk = med_store_get_booking (r->srv->store, id, &error)) == NULL) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return NULL;
@@ -1623,7 +1619,8 @@ api_feed_links (MedReq *r)
   }
   if (IS (r, GET)) {
     g_autoptr (GPtrArray) list
-        = med_store_list_feed_links (r->srv->store, &error);
+        = med_store_list_feed_links (r->srv->store, r->srv->cfg.centre_id,
+            &error);
 
     if (list == NULL) {
       med_http_reply_gerror (r, g_steal_pointer (&error));

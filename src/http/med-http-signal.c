@@ -635,7 +635,7 @@ conn_still_allowed (Conn *c)
     if (u == NULL)
       return !g_error_matches (error, MED_STORE_ERROR,
           MED_STORE_ERROR_NOT_FOUND);
-    if (!med_service_may_access_booking (u, bk, NULL))
+    if (!med_service_may_access_booking (srv->store, u, bk, NULL))
       return FALSE;
   }
   c->checked_version = version;
@@ -1323,11 +1323,13 @@ auth_console (MedHttpServer *srv, SoupServerMessage *msg, const char *path,
     goto out;
   }
   if (!med_http_parse_id (id_text, &booking_id)
+      || !med_store_in_centre (srv->store, MED_STORE_OF_BOOKING, booking_id,
+          srv->cfg.centre_id, NULL)
       || (bk = med_store_get_booking (srv->store, booking_id, NULL)) == NULL) {
     reject (msg, 404, "not_found", "no such booking");
     goto out;
   }
-  if (!med_service_may_access_booking (r.user, bk, NULL)) {
+  if (!med_service_may_access_booking (srv->store, r.user, bk, NULL)) {
     reject (msg, 403, "forbidden", "not your session");
     goto out;
   }

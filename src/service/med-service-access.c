@@ -3,8 +3,11 @@
  * WebSocket, recordings, join links and their revocation, case status
  * changes) instead of comparing ids itself.
  *
- * Admins and clerks reach every case and booking of their centre (the
- * centre is checked where the object is looked up). A mediator reaches a
+ * Every user belongs to one centre, and a province's centres share one
+ * database, ids included: a case or booking of another centre is
+ * MED_STORE_ERROR_NOT_FOUND, the answer for one that does not exist, so
+ * that another centre's ids reveal nothing. Within their centre, admins
+ * and clerks reach every case and booking. A mediator reaches a
  * booking while it is theirs and not cancelled, a past session included
  * (its recordings, its record); and a case while they hold such a booking
  * of it. A cancelled booking, or one moved to another mediator, opens
@@ -31,6 +34,9 @@ med_service_may_access_case (MedStore *store, const MedUser *user,
 
   g_return_val_if_fail (store != NULL && user != NULL, FALSE);
 
+  if (!med_store_in_centre (store, MED_STORE_OF_CASE, case_id, user->centre_id,
+          error))
+    return FALSE;
   if (user->role != MED_ROLE_MEDIATOR)
     return TRUE;
   n = med_store_count_mediator_bookings (store, user->mediator_id, case_id,
@@ -41,11 +47,14 @@ med_service_may_access_case (MedStore *store, const MedUser *user,
 }
 
 gboolean
-med_service_may_access_booking (const MedUser *user, const MedBooking *bk,
-    GError **error)
+med_service_may_access_booking (MedStore *store, const MedUser *user,
+    const MedBooking *bk, GError **error)
 {
-  g_return_val_if_fail (user != NULL && bk != NULL, FALSE);
+  g_return_val_if_fail (store != NULL && user != NULL && bk != NULL, FALSE);
 
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, bk->id,
+          user->centre_id, error))
+    return FALSE;
   if (user->role != MED_ROLE_MEDIATOR)
     return TRUE;
   if (bk->mediator_id == user->mediator_id

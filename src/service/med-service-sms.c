@@ -406,7 +406,9 @@ med_service_send_link (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, gint64 party_id, const char **channel, GError **error)
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_begin (store, error))
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || !med_store_begin (store, error))
     return FALSE;
   return end_transaction (store,
       send_link (store, ctx, booking_id, party_id, FALSE, channel, error),
@@ -418,7 +420,9 @@ med_service_reissue_link (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, gint64 party_id, const char **channel, GError **error)
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_begin (store, error))
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || !med_store_begin (store, error))
     return FALSE;
   return end_transaction (store,
       med_store_join_reissue (store, booking_id, party_id, ctx->actor, NULL,

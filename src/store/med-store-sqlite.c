@@ -362,6 +362,9 @@ extern const char store_migration_sms[];
 /* Migration 6: parties removed from a case are kept, marked removed
  * (med-store-party.c). */
 extern const char store_migration_party[];
+/* Migration 7: a province in one database: users belong to a centre
+ * (med-store-auth.c). */
+extern const char store_migration_province[];
 
 /* Numbered, append-only: migrations[i] takes user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -371,6 +374,7 @@ static const char *const migrations[] = {
   store_migration_media,
   store_migration_sms,
   store_migration_party,
+  store_migration_province,
 };
 
 gint

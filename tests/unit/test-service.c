@@ -767,7 +767,7 @@ test_case_parties (Fixture *f, gconstpointer data)
     gint64 b = 0, pp = 0;
 
     g_assert_false (
-        med_store_join_lookup (f->store, tok, 0, 0, &b, &pp, &error));
+        med_store_join_lookup (f->store, f->ctx.centre_id, tok, 0, 0, &b, &pp, &error));
     g_clear_error (&error);
   }
   /* a settled case's parties stay as they are */

@@ -406,9 +406,9 @@ test_open_too_new (Fixture *f, gconstpointer data)
   db = raw_open (f->path);
   g_assert_cmpint (raw_exec (db,
                        raw_is_pg (db)
-                           ? "UPDATE medsched_meta SET value = '7' WHERE key "
+                           ? "UPDATE medsched_meta SET value = '99' WHERE key "
                              "= 'schema_version'"
-                           : "PRAGMA user_version = 7",
+                           : "PRAGMA user_version = 99",
                        NULL),
       ==, RAW_OK);
   raw_close (db);
@@ -416,7 +416,7 @@ test_open_too_new (Fixture *f, gconstpointer data)
   s = med_store_open (f->path, &error);
   g_assert_null (s);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW);
-  g_assert_nonnull (strstr (error->message, "version 7 is newer"));
+  g_assert_nonnull (strstr (error->message, "version 99 is newer"));
   g_assert_nonnull (strstr (error->message, "upgrade medsched"));
   g_clear_error (&error);
   s = med_store_open_existing (f->path, &error);
@@ -2377,17 +2377,17 @@ test_join_token (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* Looked up by recomputing, within the session's time window. */
-  g_assert_true (med_store_join_lookup (f->store, t2, at ("2026-12-07"),
+  g_assert_true (med_store_join_lookup (f->store, f->centre, t2, at ("2026-12-07"),
       at ("2026-12-08"), &bid, &pid, &error));
   g_assert_no_error (error);
   g_assert_cmpint (bid, ==, 1);
   g_assert_cmpint (pid, ==, 2);
-  g_assert_false (med_store_join_lookup (f->store, t3, at ("2026-12-07"),
+  g_assert_false (med_store_join_lookup (f->store, f->centre, t3, at ("2026-12-07"),
       at ("2026-12-08"), &bid, &pid, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_false (
-      med_store_join_lookup (f->store, "short", 0, 0, NULL, NULL, &error));
+      med_store_join_lookup (f->store, f->centre, "short", 0, 0, NULL, NULL, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
@@ -3095,6 +3095,7 @@ test_data_version (Fixture *f, gconstpointer data)
 
     u.name = (char *) "clerk";
     u.role = MED_ROLE_CLERK;
+    u.centre_id = f->centre;
     u.password = (char *) "pbkdf2-sha256$1000$salt$hash";
     uid = med_store_add_user (other, &u, "test", &error);
     g_assert_no_error (error);

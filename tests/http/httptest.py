@@ -104,15 +104,16 @@ class Centre:
 
 
 class Server:
-    """`medsched serve` on a free loopback port."""
+    """`medsched serve` on a free loopback port; globals go before the
+    command (("--centre", "2") serves another centre of the store)."""
 
-    def __init__(self, centre, *extra, port=0, access_log=None):
+    def __init__(self, centre, *extra, port=0, access_log=None, globals=()):
         self.centre = centre
         self.log = access_log or os.path.join(centre.dir, "medsched-access.log")
         Server.started += 1
         self.err_path = os.path.join(centre.dir, "medsched-stderr-%d.log"
                                      % Server.started)
-        args = [centre.bin, "--db", centre.db, "serve", "--listen",
+        args = [centre.bin, "--db", centre.db, *globals, "serve", "--listen",
                 "127.0.0.1:%d" % port, "--access-log", self.log, *extra]
         with open(self.err_path, "w") as err:
             self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
@@ -180,6 +181,55 @@ def request(port, method, path, token=None, body=None,
     data = r.read()
     conn.close()
     return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
+def ws_upgrade(port, path, token=None, cookie=None, timeout=10):
+    """A WebSocket handshake on loopback: (status, the first text frame's
+    payload when the upgrade succeeded, else None)."""
+    import base64
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    key = base64.b64encode(os.urandom(16)).decode()
+    head = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+            "Sec-WebSocket-Version: 13\r\n" % (path, port, key))
+    if token:
+        head += "Authorization: Bearer %s\r\n" % token
+    if cookie:
+        head += "Cookie: %s\r\nOrigin: http://127.0.0.1:%d\r\n" % (cookie,
+                                                                   port)
+    buf = b""
+    try:
+        s.sendall((head + "\r\n").encode())
+        while b"\r\n\r\n" not in buf:
+            b = s.recv(4096)
+            if not b:
+                break
+            buf += b
+        try:
+            st = int(buf.split(b" ", 2)[1])
+        except (IndexError, ValueError):
+            return 0, None
+        rest = buf.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in buf else b""
+        if st != 101:
+            return st, None
+        # one unmasked server frame: FIN+opcode, length (7/16/64 bit)
+        while True:
+            if len(rest) >= 2:
+                n = rest[1] & 0x7F
+                hl = 2 + (2 if n == 126 else 8 if n == 127 else 0)
+                if len(rest) >= hl:
+                    if n >= 126:
+                        n = int.from_bytes(rest[2:hl], "big")
+                    if len(rest) >= hl + n:
+                        return st, rest[hl:hl + n].decode("utf-8", "replace")
+            b = s.recv(4096)
+            if not b:
+                return st, None
+            rest += b
+    except (OSError, socket.timeout):
+        return 0, None
+    finally:
+        s.close()
 
 
 def json_of(data):

@@ -162,19 +162,87 @@ gboolean med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
 void med_scheduler_reserve (MedScheduler *s, const MedSlot *slot,
     gint64 case_id);
 
+/* ---- planning a day ----
+ *
+ * med_scheduler_plan_day places as many of a day's cases as the day can
+ * hold: first as many urgent cases as possible, then as many cases in
+ * all, then the soft preferences (fewer fallback rooms, earlier starts,
+ * the follow-up mediator kept, mediators' days balanced). It starts from
+ * the one-pass greedy plan (each case in queue order at its earliest
+ * feasible slot), then improves it by a large-neighbourhood search (take
+ * some sessions out, put cases back in another order or place), bounded
+ * by a work budget, and reports an upper bound on what any plan could
+ * place. The rules and the guarantees are written down in
+ * docs/scheduling.md. */
+
+/* Asked between steps of the search; returns TRUE to stop it now. The
+ * service passes a wall-clock deadline here, so that a slow machine still
+ * answers in time; the scheduler itself never reads a clock. */
+typedef gboolean (*MedPlanStopFunc) (gpointer user_data);
+
+/* The search's time budget when the caller gives none, and the most a
+ * caller may ask for, in seconds. */
+#define MED_PLAN_DEFAULT_TIME_LIMIT 1.0
+#define MED_PLAN_MAX_TIME_LIMIT     600.0
+
+/* Work units the search does per second of time limit: calibrated so that
+ * the work budget takes about half the time limit on a two-core 2020s
+ * server core (BENCHMARKS.md); the stop function is the safety net. */
+#define MED_PLAN_WORK_PER_SECOND G_GUINT64_CONSTANT (10000000)
+
+typedef struct
+{
+  /* seconds of search, 0 = MED_PLAN_DEFAULT_TIME_LIMIT; sets the work
+   * budget (time_limit × MED_PLAN_WORK_PER_SECOND) */
+  double time_limit;
+  guint64 work_limit; /* work units, 0 = from time_limit */
+  guint32 seed; /* 0 = the built-in seed */
+  MedPlanStopFunc stop; /* may be NULL */
+  gpointer stop_data;
+} MedPlanOptions;
+
+/* Why the search ended. */
+typedef enum
+{
+  MED_PLAN_STOP_PROVED, /* the plan reaches the upper bound: optimal */
+  MED_PLAN_STOP_WORK, /* the work budget is spent */
+  MED_PLAN_STOP_CLOCK, /* the caller's stop function said so (the plan
+                        * may then differ from one run to the next) */
+} MedPlanStop;
+
+/* "proved", "work" or "clock". (transfer none) */
+const char *med_plan_stop_to_string (MedPlanStop stop);
+
 typedef struct
 {
   gint64 case_id;
   MedSlot *slot; /* NULL when unplaced */
   guint blocks; /* when unplaced */
   char *reason; /* when unplaced */
+  /* when unplaced: the cases (gint64 ids) that placing this one would
+   * leave unplaced in this plan, NULL when no such trade exists (then the
+   * case does not fit for reasons of its own, given in reason) */
+  GArray *would_unplace;
 } MedPlanItem;
 
 typedef struct
 {
-  GPtrArray *items; /* MedPlanItem*, in allocation order */
+  GPtrArray *items; /* MedPlanItem*, in queue order (urgency, deadline,
+                     * intake time, id) */
   guint placed;
   guint unplaced;
+  guint urgent_placed;
+  guint urgent_unplaced;
+  /* no plan of this day places more than bound cases in all, or more than
+   * urgent_bound urgent cases */
+  guint bound;
+  guint urgent_bound;
+  gboolean optimal; /* urgent_placed == urgent_bound and placed == bound */
+  guint greedy_placed; /* what the one-pass greedy plan placed */
+  guint greedy_urgent_placed;
+  MedPlanStop stop;
+  guint64 work; /* work units spent */
+  guint iterations; /* search steps tried */
 } MedPlan;
 
 void med_plan_free (MedPlan *p);
@@ -190,11 +258,17 @@ typedef struct
   gint64 preferred_mediator_id;
 } MedQueueEntry;
 
-/* Allocates a day's queue deterministically: cases are ordered by urgency,
- * deadline, intake time and id, each gets the earliest feasible slot on the
- * local date (year, month, day), later cases see earlier reservations. The
- * same snapshot and queue always give the same plan. (transfer full) */
+/* Plans a day's queue on the local date (year, month, day) as described
+ * above; options may be NULL (the defaults). Every placed case satisfies
+ * every hard constraint that med_scheduler_check_slot checks (each slot
+ * is re-checked by it before the plan is returned), and the placed slots
+ * are reserved in s. Every unplaced case has a reason, and where
+ * placing it would cost other cases their place, would_unplace names
+ * them. Deterministic: the same snapshot, queue, now and options give
+ * the same plan, unless options->stop ended the search (plan->stop ==
+ * MED_PLAN_STOP_CLOCK). (transfer full) */
 MedPlan *med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year,
-    gint month, gint day, MedTime now, GError **error);
+    gint month, gint day, MedTime now, const MedPlanOptions *options,
+    GError **error);
 
 G_END_DECLS

@@ -191,12 +191,17 @@ GPtrArray *med_service_find_cases (MedStore *store, const MedServiceCtx *ctx,
     const MedUser *user, const MedCaseQuery *q, guint offset, guint limit,
     guint *total, GError **error);
 
-/* Plans the dispatched court-mediation queue on a local date and (unless
- * dry_run) books the plan in one transaction with its invites. The plan's
- * items are in allocation order. (transfer full) */
+/* Plans the dispatched court-mediation queue on a local date
+ * (med_scheduler_plan_day: as many cases as the day holds, urgent ones
+ * first) and (unless dry_run) books the plan in one transaction with its
+ * invites. options may be NULL; its time_limit (seconds, 0 = 1 s, at most
+ * MED_PLAN_MAX_TIME_LIMIT) sets the search's work budget, and unless the
+ * caller passes its own stop function the service stops the search when
+ * that much wall-clock time has passed since the call began. The plan's
+ * items are in queue order. (transfer full) */
 MedPlan *med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx,
-    gint year, gint month, gint day, gboolean dry_run, guint *booked,
-    GError **error);
+    gint year, gint month, gint day, gboolean dry_run,
+    const MedPlanOptions *options, guint *booked, GError **error);
 
 /* Queues the iMIP messages that announce a booking's current version, one
  * per attendee with an e-mail address (REQUEST, or CANCEL once

@@ -1686,12 +1686,19 @@ static int
 cmd_schedule (Global *g, int argc, char **argv)
 {
   gboolean json = FALSE, dry_run = FALSE;
+  double time_limit = MED_PLAN_DEFAULT_TIME_LIMIT;
+  gint64 seed = 0;
   int code = 0;
   GOptionEntry entries[]
       = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
           { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
               "Show the plan without booking", NULL },
+          { "time-limit", 0, 0, G_OPTION_ARG_DOUBLE, &time_limit,
+              "Seconds to improve the plan (default 1, at most 600)", "S" },
+          { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+              "Seed of the plan's search (default: built in)", "N" },
           { NULL } };
+  MedPlanOptions opts = { 0 };
   g_autoptr (MedStore) store = NULL;
   g_auto (Names) names = { 0 };
   g_autoptr (GPtrArray) all = NULL;
@@ -1702,18 +1709,26 @@ cmd_schedule (Global *g, int argc, char **argv)
   guint booked = 0;
 
   if (!parse_options ("DATE - schedule a day's dispatched queue",
-          "Allocates every dispatched court-mediation case to the given day, "
-          "deterministically, and books the plan in one transaction with its "
-          "invites; lists each unplaced case with the constraint that blocked "
-          "it.",
+          "Plans the dispatched court-mediation cases on the given day — as "
+          "many as the day holds, urgent cases first (docs/scheduling.md) — "
+          "and books the plan in one transaction with its invites; lists "
+          "each unplaced case with the constraint that blocked it and the "
+          "cases that placing it would unplace. The same state, time limit "
+          "and seed give the same plan.",
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2 || !parse_date (argv[1], &y, &m, &d))
     return usage_error ("schedule needs DATE as YYYY-MM-DD");
+  if (!(time_limit > 0 && time_limit <= MED_PLAN_MAX_TIME_LIMIT))
+    return usage_error ("--time-limit must be above 0 and at most 600");
+  if (seed < 0 || seed > G_MAXUINT32)
+    return usage_error ("--seed must be between 0 and 4294967295");
+  opts.time_limit = time_limit;
+  opts.seed = (guint32) seed;
   if ((store = open_store (g, &error)) == NULL
       || !load_names (store, g, &names, &error)
       || (all = med_store_list_cases (store, g->centre_id, -1, &error)) == NULL
-      || (plan = med_service_schedule_day (store, &ctx, y, m, d, dry_run,
+      || (plan = med_service_schedule_day (store, &ctx, y, m, d, dry_run, &opts,
               &booked, &error))
           == NULL)
     return report (g_steal_pointer (&error));
@@ -1730,6 +1745,12 @@ cmd_schedule (Global *g, int argc, char **argv)
     json_builder_add_int_value (b, plan->unplaced);
     json_builder_set_member_name (b, "booked");
     json_builder_add_int_value (b, booked);
+    json_builder_set_member_name (b, "optimal");
+    json_builder_add_boolean_value (b, plan->optimal);
+    json_builder_set_member_name (b, "bound");
+    json_builder_add_int_value (b, plan->bound);
+    json_builder_set_member_name (b, "stopped_by");
+    json_builder_add_string_value (b, med_plan_stop_to_string (plan->stop));
     json_builder_set_member_name (b, "items");
     json_builder_begin_array (b);
     for (guint i = 0; i < plan->items->len; i++) {
@@ -1761,6 +1782,14 @@ cmd_schedule (Global *g, int argc, char **argv)
       } else {
         json_builder_set_member_name (b, "unplaced");
         json_builder_add_string_value (b, it->reason);
+        if (it->would_unplace != NULL) {
+          json_builder_set_member_name (b, "would_unplace");
+          json_builder_begin_array (b);
+          for (guint k = 0; k < it->would_unplace->len; k++)
+            json_builder_add_int_value (b,
+                g_array_index (it->would_unplace, gint64, k));
+          json_builder_end_array (b);
+        }
       }
       json_builder_end_object (b);
     }
@@ -1770,8 +1799,14 @@ cmd_schedule (Global *g, int argc, char **argv)
     return EXIT_OK;
   }
 
-  printf ("%s: %u placed%s, %u unplaced\n", argv[1], plan->placed,
+  printf ("%s: %u placed%s, %u unplaced", argv[1], plan->placed,
       dry_run ? " (dry run, nothing booked)" : "", plan->unplaced);
+  if (plan->unplaced == 0)
+    printf ("\n");
+  else if (plan->optimal)
+    printf (" (optimal: no plan places more)\n");
+  else
+    printf (" (no plan places more than %u)\n", plan->bound);
   /* Placed sessions by time, then the unplaced cases with their reasons. */
   g_ptr_array_sort (plan->items, compare_plan_items);
   for (guint i = 0; i < plan->items->len; i++) {

@@ -1247,7 +1247,8 @@ api_booking (MedReq *r)
 static void
 api_schedule (MedReq *r)
 {
-  static const char *const allowed[] = { "date", "dry_run", NULL };
+  static const char *const allowed[]
+      = { "date", "dry_run", "time_limit", NULL };
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (MedPlan) plan = NULL;
@@ -1257,6 +1258,8 @@ api_schedule (MedReq *r)
   gboolean dry_run = FALSE;
   guint booked = 0;
   gint y, m, d;
+  MedPlanOptions opts = { 0 };
+  JsonNode *limit;
 
   if (!IS (r, POST)) {
     reply_method (r);
@@ -1277,7 +1280,23 @@ api_schedule (MedReq *r)
     med_http_reply_error (r, 422, "invalid", "date: YYYY-MM-DD expected");
     return;
   }
-  plan = med_service_schedule_day (r->srv->store, &ctx, y, m, d, dry_run,
+  /* "time_limit": seconds of search, a number in (0, 10]: the request
+   * holds the server's main loop while the plan is searched */
+  limit = json_object_get_member (json_node_get_object (root), "time_limit");
+  if (limit != NULL && !JSON_NODE_HOLDS_NULL (limit)) {
+    GType t = JSON_NODE_HOLDS_VALUE (limit) ? json_node_get_value_type (limit)
+                                            : G_TYPE_INVALID;
+
+    if (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE)
+      opts.time_limit = json_node_get_double (limit);
+    if ((t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
+        || !(opts.time_limit > 0 && opts.time_limit <= 10)) {
+      med_http_reply_error (r, 422, "invalid",
+          "time_limit: seconds, a number above 0 and at most 10");
+      return;
+    }
+  }
+  plan = med_service_schedule_day (r->srv->store, &ctx, y, m, d, dry_run, &opts,
       &booked, &error);
   if (plan == NULL) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
@@ -1293,6 +1312,12 @@ api_schedule (MedReq *r)
   json_builder_add_int_value (b, plan->unplaced);
   json_builder_set_member_name (b, "booked");
   json_builder_add_int_value (b, booked);
+  json_builder_set_member_name (b, "optimal");
+  json_builder_add_boolean_value (b, plan->optimal);
+  json_builder_set_member_name (b, "bound");
+  json_builder_add_int_value (b, plan->bound);
+  json_builder_set_member_name (b, "stopped_by");
+  json_builder_add_string_value (b, med_plan_stop_to_string (plan->stop));
   json_builder_set_member_name (b, "items");
   json_builder_begin_array (b);
   for (guint i = 0; i < plan->items->len; i++) {
@@ -1307,6 +1332,14 @@ api_schedule (MedReq *r)
     } else {
       json_builder_set_member_name (b, "unplaced");
       json_builder_add_string_value (b, it->reason ? it->reason : "");
+      if (it->would_unplace != NULL) {
+        json_builder_set_member_name (b, "would_unplace");
+        json_builder_begin_array (b);
+        for (guint k = 0; k < it->would_unplace->len; k++)
+          json_builder_add_int_value (b,
+              g_array_index (it->would_unplace, gint64, k));
+        json_builder_end_array (b);
+      }
     }
     json_builder_end_object (b);
   }

@@ -13,7 +13,7 @@
  * costs O((rooms + units) log bookings). */
 #define G_LOG_DOMAIN "medsched-scheduler"
 
-#include <medsched/med-scheduler.h>
+#include "med-scheduler-private.h"
 
 #include <string.h>
 
@@ -22,70 +22,6 @@ G_DEFINE_QUARK (med-scheduler-error-quark, med_scheduler_error)
 /* clang-format on */
 
 #define MAX_SEARCH_DAYS 800
-
-/* A sorted array of disjoint intervals. */
-typedef GArray Timeline;
-
-typedef struct
-{
-  const MedRoom *room;
-  Timeline *busy; /* booking blocks widened by setup/cleanup */
-} RoomRes;
-
-typedef struct
-{
-  const MedMediator *mediator;
-  Timeline *busy; /* bookings and leave */
-  Timeline *leave; /* leave only, for explanations */
-  GArray *starts; /* MedTime, sorted: booking starts, for daily caps */
-  guint total; /* bookings in the snapshot (or its mediator_load), for
-               * load balancing */
-} MediatorRes;
-
-typedef struct
-{
-  const MedInterpreter *interpreter;
-  Timeline *busy;
-} InterpRes;
-
-typedef struct
-{
-  gint64 case_id;
-  MedTime start;
-  MedTime end;
-} CaseSession;
-
-/* A mediator together with the interpreter the parties need with them. */
-typedef struct
-{
-  guint m; /* index into mediators */
-  gint i; /* index into interpreters, -1 = none */
-} Unit;
-
-struct _MedScheduler
-{
-  MedSnapshot snap;
-  GArray *rooms; /* RoomRes */
-  GArray *mediators; /* MediatorRes */
-  GArray *interps; /* InterpRes */
-  GHashTable *room_by_id; /* id → index + 1 */
-  GHashTable *med_by_id;
-  GHashTable *interp_by_id;
-  GArray *case_sessions; /* CaseSession, sorted by case id: every
-                             * booking's case, so that a case's other
-                             * sessions block it */
-  GHashTable *day_cache; /* julian day → DayWindows* */
-};
-
-typedef struct
-{
-  guint n;
-  MedInterval iv[2];
-  MedTime midnight; /* local midnight as UTC, for start alignment */
-  MedTime day_end; /* next local midnight */
-  GError *error; /* unpublished year etc. */
-  MedDayInfo info;
-} DayWindows;
 
 /* ---- timelines ---- */
 
@@ -130,8 +66,8 @@ timeline_normalise (Timeline *t)
 
 /* Index of the first interval whose end is after t (intervals are disjoint
  * and sorted, so ends are sorted too). */
-static guint
-timeline_first_ending_after (const Timeline *t, MedTime x)
+guint
+sched_timeline_first_ending_after (const Timeline *t, MedTime x)
 {
   guint lo = 0, hi = t->len;
 
@@ -155,7 +91,7 @@ timeline_conflict (const Timeline *t, MedTime a, MedTime b, MedTime *until)
 
   if (t == NULL || t->len == 0)
     return FALSE;
-  i = timeline_first_ending_after (t, a);
+  i = sched_timeline_first_ending_after (t, a);
   if (i < t->len && g_array_index (t, MedInterval, i).start < b) {
     *until = g_array_index (t, MedInterval, i).end;
     return TRUE;
@@ -180,13 +116,13 @@ timeline_covers (const Timeline *t, MedTime a, MedTime b)
 
   if (t == NULL || t->len == 0)
     return FALSE;
-  i = timeline_first_ending_after (t, a);
+  i = sched_timeline_first_ending_after (t, a);
   return i < t->len && g_array_index (t, MedInterval, i).start <= a
       && g_array_index (t, MedInterval, i).end >= b;
 }
 
-static guint
-count_starts (const GArray *starts, MedTime a, MedTime b)
+guint
+sched_count_starts (const GArray *starts, MedTime a, MedTime b)
 {
   guint lo = 0, hi = starts->len, first;
 
@@ -504,8 +440,8 @@ med_scheduler_new (const MedSnapshot *snap, GError **error)
 
 /* ---- days ---- */
 
-static const DayWindows *
-get_day (MedScheduler *s, const GDate *date)
+const DayWindows *
+sched_get_day (MedScheduler *s, const GDate *date)
 {
   guint key = g_date_get_julian (date);
   DayWindows *d = g_hash_table_lookup (s->day_cache, GUINT_TO_POINTER (key));
@@ -563,6 +499,7 @@ typedef struct
   guint days_checked;
   guint days_closed;
   const char *kind_why;
+  gboolean minors_wait; /* the minors rule refused the fallback rooms */
 } Search;
 
 MedRoomKind
@@ -597,23 +534,23 @@ med_scheduler_preferred_kind (const MedCase *kase, GPtrArray *parties,
   return MED_ROOM_KIND_WARM;
 }
 
-/* Which room kind may stand in when the preferred kind has no slot. A
- * party attending remotely needs a video terminal, so the remote room is
- * the fallback of a family case with a remote party; otherwise a case with
- * minors never leaves the family room. */
+/* Which room kind may stand in when the preferred kind has no slot
+ * (docs/scheduling.md, "Room kinds"). A party attending remotely needs a
+ * video terminal, so the remote room is the fallback of a family case with
+ * a remote party. A case with minors never goes to a warm room, and goes
+ * to the remote room only when the centre has no family room that could
+ * hold it (with a terminal, seating everyone present): where such a room
+ * exists, the case waits for it. preferred_rooms is how many rooms of the
+ * preferred kind suit the session. */
 static gboolean
 fallback_kind (const MedCase *kase, MedRoomKind preferred, gboolean needs_video,
-    MedRoomKind *out)
+    guint preferred_rooms, MedRoomKind *out)
 {
   switch (preferred) {
     case MED_ROOM_KIND_FAMILY:
-      if (needs_video) {
-        *out = MED_ROOM_KIND_REMOTE;
-        return TRUE;
-      }
-      if (kase->minors)
+      if (kase->minors && (!needs_video || preferred_rooms > 0))
         return FALSE;
-      *out = MED_ROOM_KIND_WARM;
+      *out = needs_video ? MED_ROOM_KIND_REMOTE : MED_ROOM_KIND_WARM;
       return TRUE;
     case MED_ROOM_KIND_WARM:
       *out = MED_ROOM_KIND_FAMILY;
@@ -789,8 +726,8 @@ unit_better (Search *se, const Unit *a, const Unit *b, MedTime day_start,
 
   if (pa != pb)
     return pa;
-  da = count_starts (ma->starts, day_start, day_end);
-  db = count_starts (mb->starts, day_start, day_end);
+  da = sched_count_starts (ma->starts, day_start, day_end);
+  db = sched_count_starts (mb->starts, day_start, day_end);
   if (da != db)
     return da < db;
   if (ma->total != mb->total)
@@ -881,8 +818,10 @@ search_window (Search *se, const MedInterval *w, const DayWindows *day,
   return FALSE;
 }
 
+/* how says how the start was chosen; NULL = the earliest free start. */
 static char *
-describe (Search *se, const Found *f, gboolean fallback, const char *extra)
+describe (Search *se, const Found *f, gboolean fallback, const char *extra,
+    const char *how)
 {
   MedScheduler *s = se->s;
   const MedRoom *r = g_array_index (s->rooms, RoomRes, f->room).room;
@@ -909,6 +848,10 @@ describe (Search *se, const Found *f, gboolean fallback, const char *extra)
     g_autofree char *pairs = g_strjoinv (",", in->pairs);
 
     g_string_append_printf (e, "; interpreter %s (%s)", in->name, pairs);
+  }
+  if (how != NULL) {
+    g_string_append_printf (e, "; %s", how);
+    return g_string_free (e, FALSE);
   }
   g_string_append (e, "; earliest free start for room, mediator");
   if (f->unit.i >= 0)
@@ -937,7 +880,7 @@ search_days (Search *se, gboolean fallback, const char *fallback_why,
   g_date_set_dmy (&date, d, mo, y);
 
   for (guint n = 0; n < MAX_SEARCH_DAYS && results->len < want; n++) {
-    const DayWindows *day = get_day (s, &date);
+    const DayWindows *day = sched_get_day (s, &date);
     gboolean any_unit = FALSE, any_present = FALSE;
 
     if (day->error != NULL) {
@@ -963,7 +906,8 @@ search_days (Search *se, gboolean fallback, const char *fallback_why,
       for (guint k = 0; k < se->units->len; k++) {
         const Unit *u = &g_array_index (se->units, Unit, k);
         MediatorRes *m = &g_array_index (s->mediators, MediatorRes, u->m);
-        guint today = count_starts (m->starts, day->midnight, day->day_end);
+        guint today
+            = sched_count_starts (m->starts, day->midnight, day->day_end);
 
         unit_ok[k] = TRUE;
         if (timeline_covers (m->leave, day->iv[0].start,
@@ -1015,7 +959,7 @@ search_days (Search *se, gboolean fallback, const char *fallback_why,
                                    : MED_BOOKING_MODE_REMOTE)
               : MED_BOOKING_MODE_IN_PERSON;
           slot->fallback = fallback;
-          slot->explanation = describe (se, &f, fallback, fallback_why);
+          slot->explanation = describe (se, &f, fallback, fallback_why, NULL);
           g_ptr_array_add (results, slot);
           /* Alternatives start after this one ends. */
           cursor = slot->end;
@@ -1060,6 +1004,12 @@ explain_blocks (Search *se, MedRoomKind kind)
     g_string_append (e, "the session is longer than any working window; ");
   if (b & MED_BLOCK_ROOM_BUSY)
     g_string_append (e, "the suitable rooms are booked; ");
+  if ((b & (MED_BLOCK_ROOM_BUSY | MED_BLOCK_ROOM_KIND | MED_BLOCK_CAPACITY))
+      && se->minors_wait)
+    g_string_append (e,
+        "a case with minors waits for a family room (the remote room stands "
+        "in only when a party joins by video and no family room has a "
+        "terminal); ");
   if (b & MED_BLOCK_MEDIATOR_BUSY)
     g_string_append (e,
         "the suitable mediators (or the interpreter they "
@@ -1187,6 +1137,8 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
   kind = med_scheduler_preferred_kind (req->kase, req->parties, &se.kind_why);
   select_rooms (&se, kind, FALSE);
   select_units (&se);
+  se.minors_wait = req->kase->minors && s->snap.centre->allow_fallback
+      && !fallback_kind (req->kase, kind, se.needs_video, se.rooms->len, &fb);
 
   if (req->kase->urgent && !req->single_day && s->snap.centre->allow_fallback) {
     /* Urgent: today in any allowed room beats tomorrow in the preferred. */
@@ -1198,7 +1150,8 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
     if (!search_days (&st, FALSE, NULL, want, results, error))
       goto out;
     if (results->len == 0
-        && fallback_kind (req->kase, kind, se.needs_video, &fb)) {
+        && fallback_kind (req->kase, kind, se.needs_video, se.rooms->len,
+            &fb)) {
       select_rooms (&st, fb, kind == MED_ROOM_KIND_REMOTE);
       if (!search_days (&st, TRUE,
               "urgent case: same day in another room "
@@ -1217,7 +1170,7 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
       goto out;
   }
   if (results->len == 0 && s->snap.centre->allow_fallback
-      && fallback_kind (req->kase, kind, se.needs_video, &fb)) {
+      && fallback_kind (req->kase, kind, se.needs_video, se.rooms->len, &fb)) {
     g_autofree char *why = NULL;
     guint pref_blocks = se.blocks;
 
@@ -1262,144 +1215,6 @@ med_scheduler_reserve (MedScheduler *s, const MedSlot *slot, gint64 case_id)
   occupy (s, &b, TRUE);
 }
 
-/* ---- batch ---- */
-
-void
-med_plan_free (MedPlan *p)
-{
-  if (p == NULL)
-    return;
-  g_clear_pointer (&p->items, g_ptr_array_unref);
-  g_free (p);
-}
-
-static void
-plan_item_free (gpointer p)
-{
-  MedPlanItem *it = p;
-
-  med_slot_free (it->slot);
-  g_free (it->reason);
-  g_free (it);
-}
-
-static int
-compare_queue (gconstpointer a, gconstpointer b)
-{
-  const MedQueueEntry *x = a, *y = b;
-  const MedCase *cx = x->kase, *cy = y->kase;
-  MedTime dx = cx->deadline ? cx->deadline : G_MAXINT64;
-  MedTime dy = cy->deadline ? cy->deadline : G_MAXINT64;
-
-  if (cx->urgent != cy->urgent)
-    return cx->urgent ? -1 : 1;
-  if (dx != dy)
-    return dx < dy ? -1 : 1;
-  if (cx->intake_at != cy->intake_at)
-    return cx->intake_at < cy->intake_at ? -1 : 1;
-  return (cx->id > cy->id) - (cx->id < cy->id);
-}
-
-MedPlan *
-med_scheduler_plan_day (MedScheduler *s, GArray *queue, gint year, gint month,
-    gint day, MedTime now, GError **error)
-{
-  g_autoptr (MedPlan) plan = g_new0 (MedPlan, 1);
-  g_autoptr (GArray) order = NULL;
-  g_autoptr (GHashTable) contact_busy = NULL;
-  const MedCentre *c = s->snap.centre;
-  MedTime midnight;
-
-  if (!g_date_valid_dmy (day, month, year)) {
-    g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_INVALID,
-        "invalid date");
-    return NULL;
-  }
-  if (!med_workcal_local_to_utc (c->zone, year, month, day, 0, &midnight,
-          error))
-    return NULL;
-  /* An unpublished year fails the whole batch, not each case. */
-  {
-    MedDayInfo info;
-
-    if (!med_workcal_day_info (s->snap.workcal, c->layers, year, month, day,
-            &info, error))
-      return NULL;
-  }
-
-  plan->items = g_ptr_array_new_with_free_func (plan_item_free);
-  order = g_array_sized_new (FALSE, FALSE, sizeof (MedQueueEntry), queue->len);
-  g_array_append_vals (order, queue->data, queue->len);
-  g_array_sort (order, compare_queue);
-  /* Parties shared between cases of the same batch: by contact. */
-  contact_busy = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-      (GDestroyNotify) g_array_unref);
-
-  for (guint i = 0; i < order->len; i++) {
-    const MedQueueEntry *q = &g_array_index (order, MedQueueEntry, i);
-    MedPlanItem *item = g_new0 (MedPlanItem, 1);
-    g_autoptr (GArray) busy = timeline_new ();
-    g_autoptr (GError) local = NULL;
-    g_autoptr (GPtrArray) slots = NULL;
-    MedSlotRequest req = { 0 };
-
-    item->case_id = q->kase->id;
-    g_ptr_array_add (plan->items, item);
-    if (q->party_busy)
-      g_array_append_vals (busy, q->party_busy->data, q->party_busy->len);
-    for (guint p = 0; q->parties && p < q->parties->len; p++) {
-      MedParty *party = g_ptr_array_index (q->parties, p);
-      GArray *cb = party->contact && *party->contact
-          ? g_hash_table_lookup (contact_busy, party->contact)
-          : NULL;
-
-      if (cb)
-        g_array_append_vals (busy, cb->data, cb->len);
-    }
-    req.kase = q->kase;
-    req.parties = q->parties;
-    req.party_busy = busy;
-    req.now = now;
-    req.not_before = MAX (midnight,
-        now + (q->kase->urgent ? 0 : (MedTime) c->min_notice_minutes * 60));
-    req.single_day = TRUE;
-    req.max_results = 1;
-    req.preferred_mediator_id = q->preferred_mediator_id;
-
-    slots = med_scheduler_find_slots (s, &req, &item->blocks, &local);
-    if (slots == NULL) {
-      if (g_error_matches (local, MED_SCHEDULER_ERROR,
-              MED_SCHEDULER_ERROR_INVALID)
-          || g_error_matches (local, MED_SCHEDULER_ERROR,
-              MED_SCHEDULER_ERROR_UNPUBLISHED)
-          || g_error_matches (local, MED_SCHEDULER_ERROR,
-              MED_SCHEDULER_ERROR_NO_SLOT))
-        item->reason = g_strdup (local->message);
-      else
-        item->reason = g_strdup ("unknown failure");
-      plan->unplaced++;
-      continue;
-    }
-    item->slot = g_ptr_array_steal_index (slots, 0);
-    med_scheduler_reserve (s, item->slot, q->kase->id);
-    for (guint p = 0; q->parties && p < q->parties->len; p++) {
-      MedParty *party = g_ptr_array_index (q->parties, p);
-      GArray *cb;
-
-      if (party->contact == NULL || *party->contact == '\0')
-        continue;
-      cb = g_hash_table_lookup (contact_busy, party->contact);
-      if (cb == NULL) {
-        cb = timeline_new ();
-        g_hash_table_insert (contact_busy, party->contact, cb);
-      }
-      timeline_insert (cb, item->slot->start, item->slot->end);
-    }
-    plan->placed++;
-  }
-  return g_steal_pointer (&plan);
-}
-
 /* ---- checking a hand-picked slot ---- */
 
 static gint
@@ -1415,8 +1230,8 @@ find_room_candidate (Search *se, gint64 room_id)
 }
 
 gboolean
-med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
-    MedSlot *slot, GError **error)
+sched_check_slot (MedScheduler *s, const MedSlotRequest *req, MedSlot *slot,
+    const char *fallback_why, const char *how, GError **error)
 {
   const MedCentre *c;
   Search se = { 0 };
@@ -1463,7 +1278,7 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
   select_rooms (&se, kind, FALSE);
   ri = find_room_candidate (&se, slot->room_id);
   if (ri < 0 && c->allow_fallback
-      && fallback_kind (req->kase, kind, se.needs_video, &fb)) {
+      && fallback_kind (req->kase, kind, se.needs_video, se.rooms->len, &fb)) {
     select_rooms (&se, fb, kind == MED_ROOM_KIND_REMOTE);
     ri = find_room_candidate (&se, slot->room_id);
     fallback = ri >= 0;
@@ -1477,7 +1292,9 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
         room->name, med_room_kind_to_string (room->kind), req->kase->number,
         med_room_kind_to_string (kind), se.kind_why,
         se.needs_video ? " with a video terminal" : "",
-        req->kase->minors ? ", and minors never leave the family room" : "",
+        req->kase->minors ? ", and minors stay in a family room unless a party "
+                            "joins by video and no family room has a terminal"
+                          : "",
         se.in_person);
     goto out;
   }
@@ -1507,7 +1324,7 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
     goto out;
   g_date_clear (&date, 1);
   g_date_set_dmy (&date, d, mo, y);
-  day = get_day (s, &date);
+  day = sched_get_day (s, &date);
   if (day->error != NULL) {
     g_set_error (error, MED_SCHEDULER_ERROR,
         g_error_matches (day->error, MED_WORKCAL_ERROR,
@@ -1538,7 +1355,7 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
     const Unit *u = &g_array_index (se.units, Unit, unit);
     MediatorRes *m = &g_array_index (s->mediators, MediatorRes, u->m);
 
-    if (count_starts (m->starts, day->midnight, day->day_end)
+    if (sched_count_starts (m->starts, day->midnight, day->day_end)
         >= (guint) m->mediator->daily_cap) {
       g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
           "mediator %s already has %d sessions that day (daily cap)",
@@ -1568,11 +1385,73 @@ med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
       : MED_BOOKING_MODE_IN_PERSON;
   slot->fallback = fallback;
   g_free (slot->explanation);
-  slot->explanation = describe (&se, &f, fallback,
-      "chosen by hand; the centre allows this room kind as a fallback");
+  slot->explanation = describe (&se, &f, fallback, fallback_why, how);
   ok = TRUE;
 
 out:
   search_clear (&se);
   return ok;
+}
+
+gboolean
+med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
+    MedSlot *slot, GError **error)
+{
+  return sched_check_slot (s, req, slot,
+      "chosen by hand; the centre allows this room kind as a fallback", NULL,
+      error);
+}
+
+/* ---- for the day planner ---- */
+
+gboolean
+sched_profile_init (MedScheduler *s, const MedSlotRequest *req, SchedProfile *p,
+    GError **error)
+{
+  Search se = { 0 };
+  MedRoomKind fb;
+
+  memset (p, 0, sizeof *p);
+  if (!prepare_search (s, req, &se, error))
+    return FALSE;
+  p->kind
+      = med_scheduler_preferred_kind (req->kase, req->parties, &p->kind_why);
+  se.kind_why = p->kind_why;
+  select_rooms (&se, p->kind, FALSE);
+  select_units (&se);
+  p->blocks = se.blocks;
+  p->rooms = g_array_copy (se.rooms);
+  p->n_preferred = p->rooms->len;
+  if (s->snap.centre->allow_fallback
+      && fallback_kind (req->kase, p->kind, se.needs_video, se.rooms->len,
+          &fb)) {
+    select_rooms (&se, fb, p->kind == MED_ROOM_KIND_REMOTE);
+    g_array_append_vals (p->rooms, se.rooms->data, se.rooms->len);
+  }
+  p->duration = se.duration;
+  p->not_before = se.not_before;
+  p->horizon_end = se.horizon_end;
+  p->in_person = se.in_person;
+  p->needs_video = se.needs_video;
+  p->units = g_steal_pointer (&se.units);
+  p->party_busy = g_steal_pointer (&se.party_busy);
+  search_clear (&se);
+  return TRUE;
+}
+
+void
+sched_profile_clear (SchedProfile *p)
+{
+  g_clear_pointer (&p->rooms, g_array_unref);
+  g_clear_pointer (&p->units, g_array_unref);
+  g_clear_pointer (&p->party_busy, g_array_unref);
+}
+
+gboolean
+sched_mediator_away (MedScheduler *s, guint m, const DayWindows *day)
+{
+  const MediatorRes *mr = &g_array_index (s->mediators, MediatorRes, m);
+
+  return day->n > 0
+      && timeline_covers (mr->leave, day->iv[0].start, day->iv[day->n - 1].end);
 }

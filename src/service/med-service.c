@@ -488,6 +488,21 @@ load_queue (MedStore *store, const MedServiceCtx *ctx, Queue *q, GError **error)
   return TRUE;
 }
 
+/* The plan's wall-clock safety net: the scheduler spends a work budget
+ * derived from the time limit and asks here between steps. */
+typedef struct
+{
+  gint64 deadline; /* g_get_monotonic_time () units */
+} PlanClock;
+
+static gboolean
+plan_deadline_passed_cb (gpointer data)
+{
+  const PlanClock *clock = data;
+
+  return g_get_monotonic_time () >= clock->deadline;
+}
+
 typedef struct
 {
   const MedServiceCtx *ctx;
@@ -520,8 +535,11 @@ plan_txn (MedStore *store, gpointer data, GError **error)
 
 MedPlan *
 med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
-    gint month, gint day, gboolean dry_run, guint *booked, GError **error)
+    gint month, gint day, gboolean dry_run, const MedPlanOptions *options,
+    guint *booked, GError **error)
 {
+  MedPlanOptions opts = { 0 };
+  PlanClock clock = { g_get_monotonic_time () };
   g_autoptr (MedCentre) centre = NULL;
   g_autoptr (MedStoreSnapshot) snap = NULL;
   g_autoptr (MedScheduler) sched = NULL;
@@ -538,6 +556,22 @@ med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
         "invalid date");
     return NULL;
   }
+  if (options != NULL)
+    opts = *options;
+  if (!(opts.time_limit >= 0 && opts.time_limit <= MED_PLAN_MAX_TIME_LIMIT)) {
+    g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID,
+        "the time limit must be between 0 and %g seconds",
+        MED_PLAN_MAX_TIME_LIMIT);
+    return NULL;
+  }
+  if (opts.stop == NULL) {
+    clock.deadline
+        += (gint64) ((opts.time_limit > 0 ? opts.time_limit
+                                          : MED_PLAN_DEFAULT_TIME_LIMIT)
+            * G_USEC_PER_SEC);
+    opts.stop = plan_deadline_passed_cb;
+    opts.stop_data = &clock;
+  }
   if ((centre = med_store_get_centre (store, ctx->centre_id, error)) == NULL
       || !med_workcal_local_to_utc (centre->zone, year, month, day, 0,
           &day_start, error)
@@ -548,7 +582,7 @@ med_service_schedule_day (MedStore *store, const MedServiceCtx *ctx, gint year,
       || !load_queue (store, ctx, &q, error))
     return NULL;
   plan = med_scheduler_plan_day (sched, q.queue, year, month, day, ctx->now,
-      error);
+      &opts, error);
   if (plan == NULL)
     return NULL;
   if (dry_run || plan->placed == 0)

@@ -233,7 +233,7 @@ run_size (const Size *sz, guint *test_no)
       g_autoptr (MedPlan) p = NULL;
 
       t0 = g_get_monotonic_time ();
-      p = med_scheduler_plan_day (bs, q, 2026, 12, 7, now, NULL);
+      p = med_scheduler_plan_day (bs, q, 2026, 12, 7, now, NULL, NULL);
       t1 = g_get_monotonic_time ();
       g_assert_nonnull (p);
       placed = p->placed;

@@ -1235,7 +1235,36 @@ test_schedule_day (Fixture *f, gconstpointer data)
   assert_status (r, 200);
   g_assert_cmpint (json_object_get_int_member (obj (r), "placed"), ==, 4);
   g_assert_cmpint (json_object_get_int_member (obj (r), "booked"), ==, 0);
+  /* every case placed: nothing can beat that */
+  g_assert_true (json_object_get_boolean_member (obj (r), "optimal"));
+  g_assert_cmpint (json_object_get_int_member (obj (r), "bound"), ==, 4);
+  g_assert_cmpstr (json_object_get_string_member (obj (r), "stopped_by"), ==,
+      "proved");
   g_clear_pointer (&r, resp_free);
+  /* the search's time limit: seconds, a number in (0, 10] */
+  r = fetch ("POST", "/api/v1/schedule", f->tok_clerk,
+      "{\"date\":\"2026-12-08\",\"dry_run\":true,\"time_limit\":0.25}");
+  assert_status (r, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (r), "placed"), ==, 4);
+  g_clear_pointer (&r, resp_free);
+  r = fetch ("POST", "/api/v1/schedule", f->tok_clerk,
+      "{\"date\":\"2026-12-08\",\"dry_run\":true,\"time_limit\":1}");
+  assert_status (r, 200);
+  g_clear_pointer (&r, resp_free);
+  {
+    static const char *const bad[]
+        = { "\"1\"", "0", "-1", "11", "1e300", "true", "[1]", "{\"s\":1}" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      g_autofree char *body
+          = g_strdup_printf ("{\"date\":\"2026-12-08\",\"time_limit\":%s}",
+              bad[i]);
+
+      r = fetch ("POST", "/api/v1/schedule", f->tok_clerk, body);
+      assert_status (r, 422);
+      g_clear_pointer (&r, resp_free);
+    }
+  }
   r = fetch ("POST", "/api/v1/schedule", f->tok_clerk,
       "{\"date\":\"2026-12-08\"}");
   assert_status (r, 201);

@@ -464,6 +464,12 @@ def test_booking(s):
     s.succeeds("agenda --from --to", "agenda", "--from", "2026-12-07", "--to",
                "2026-12-09")
     s.succeeds("schedule (text)", "schedule", "2026-12-10")
+    plan = s.succeeds("schedule --time-limit --seed --dry-run", "schedule",
+                      "2026-12-11", "--time-limit", "0.2", "--seed", "7",
+                      "--dry-run", "--json").json() or {}
+    t.ok(plan.get("optimal") in (True, False) and "bound" in plan,
+         "schedule --json says whether the plan is optimal, and its bound",
+         json.dumps(plan, ensure_ascii=False)[:800])
 
     s.succeeds("mediator leave", "mediator", "leave", zhaxi, "--from",
                "2026-12-14T00:00", "--to", "2026-12-15T00:00")
@@ -595,6 +601,11 @@ def test_bad_arguments(s):
     s.fails("agenda --to before --from", "agenda", "--from", "2026-12-10",
             "--to", "2026-12-01")
     s.fails("schedule a malformed date", "schedule", "2026-12-99")
+    for bad in ("0", "-1", "601", "nan", "inf", "1s", ""):
+        s.fails("schedule --time-limit %r" % bad, "schedule", "2026-12-11",
+                "--time-limit", bad, code=2)
+    s.fails("schedule --seed -1", "schedule", "2026-12-11", "--seed", "-1",
+            code=2)
 
     # unknown ids
     s.fails("case show unknown id", "case", "show", "999999")

@@ -5,10 +5,16 @@
  *     an interpreter, a case or a shared party;
  *   - every session lies inside one working window of a working day;
  *   - every family or minors case sits in a family room, or carries the
- *     fallback flag with an explanation (and minors never fall back to a
- *     room without… anything but family/remote);
+ *     fallback flag with an explanation; a minors case leaves the family
+ *     rooms only for the remote room, when a party joins by video and no
+ *     family room with a terminal seats the session (docs/scheduling.md);
  *   - every hard constraint holds (capacity, specialty, language, cap);
- *   - the same input gives the same plan.
+ *   - the day planner never does worse than the greedy plan it starts
+ *     from (urgent cases first, then all), never claims a bound below
+ *     what it placed, and says optimal when it placed everything;
+ *   - every trade named in a reason ("would unplace …") names cases the
+ *     plan placed;
+ *   - the same input and options give the same plan.
  * Seeds come from GTest (reproduce a failure with --seed). */
 #include "test-util.h"
 
@@ -158,11 +164,16 @@ make_work (Work *k, GRand *r)
   }
 }
 
+/* A small work budget: the workloads are small, and a few thousand of
+ * them run here. */
+#define PLAN_WORK 30000
+
 static MedPlan *
 plan_work (Work *k, MedScheduler **out_sched)
 {
   g_autoptr (GArray) q = g_array_new (FALSE, TRUE, sizeof (MedQueueEntry));
   g_autoptr (GError) error = NULL;
+  MedPlanOptions o = { 0 };
   MedScheduler *s;
   MedTime now = 0;
   MedPlan *p;
@@ -178,7 +189,9 @@ plan_work (Work *k, MedScheduler **out_sched)
   }
   med_workcal_local_to_utc ("Asia/Shanghai", k->year, k->month, k->day, 7 * 60,
       &now, NULL);
-  p = med_scheduler_plan_day (s, q, k->year, k->month, k->day, now, &error);
+  o.work_limit = PLAN_WORK;
+  o.seed = k->day;
+  p = med_scheduler_plan_day (s, q, k->year, k->month, k->day, now, &o, &error);
   g_assert_no_error (error);
   g_assert_nonnull (p);
   if (out_sched)
@@ -259,6 +272,51 @@ check_plan (Work *k, MedPlan *p)
     g_array_append_val (occ, o);
   }
   g_assert_cmpuint (p->placed + p->unplaced, ==, k->cases->len);
+  /* never worse than the greedy plan, urgent cases first */
+  g_assert_cmpuint (p->urgent_placed, >=, p->greedy_urgent_placed);
+  if (p->urgent_placed == p->greedy_urgent_placed)
+    g_assert_cmpuint (p->placed, >=, p->greedy_placed);
+  g_assert_cmpuint (p->bound, >=, p->placed);
+  g_assert_cmpuint (p->urgent_bound, >=, p->urgent_placed);
+  g_assert_cmpuint (p->bound, <=, k->cases->len);
+  if (p->unplaced == 0)
+    g_assert_true (p->optimal);
+  g_assert_true (p->optimal
+      == (p->placed == p->bound && p->urgent_placed == p->urgent_bound));
+  {
+    guint urgent = 0, placed_urgent = 0;
+
+    for (guint i = 0; i < p->items->len; i++) {
+      MedPlanItem *it = g_ptr_array_index (p->items, i);
+
+      for (guint x = 0; x < k->cases->len; x++) {
+        MedCase *c = g_ptr_array_index (k->cases, x);
+
+        if (c->id == it->case_id && c->urgent) {
+          urgent++;
+          placed_urgent += it->slot != NULL;
+        }
+      }
+      if (it->would_unplace == NULL)
+        continue;
+      g_assert_cmpuint (it->would_unplace->len, >, 0);
+      g_assert_null (it->slot);
+      g_assert_nonnull (strstr (it->reason, "would unplace"));
+      for (guint y = 0; y < it->would_unplace->len; y++) {
+        gint64 id = g_array_index (it->would_unplace, gint64, y);
+        gboolean placed = FALSE;
+
+        for (guint z = 0; z < p->items->len; z++) {
+          MedPlanItem *o = g_ptr_array_index (p->items, z);
+
+          placed |= o->case_id == id && o->slot != NULL;
+        }
+        g_assert_true (placed);
+      }
+    }
+    g_assert_cmpuint (p->urgent_placed, ==, placed_urgent);
+    g_assert_cmpuint (p->urgent_placed + p->urgent_unplaced, ==, urgent);
+  }
   for (guint i = 0; i < p->items->len; i++) {
     MedPlanItem *it = g_ptr_array_index (p->items, i);
     MedCase *c = NULL;
@@ -305,8 +363,17 @@ check_plan (Work *k, MedPlan *p)
       if (r->kind != MED_ROOM_KIND_FAMILY) {
         g_assert_true (it->slot->fallback);
         g_assert_nonnull (strstr (it->slot->explanation, "fallback"));
-        if (c->minors)
+        if (c->minors) {
           g_assert_true (video_needed && r->kind == MED_ROOM_KIND_REMOTE);
+          /* … and only when no family room could take it */
+          for (guint x = 0; x < k->w.rooms->len; x++) {
+            MedRoom *fr = g_ptr_array_index (k->w.rooms, x);
+
+            g_assert_false (fr->kind == MED_ROOM_KIND_FAMILY
+                && (fr->features & MED_ROOM_FEATURE_VIDEO)
+                && fr->capacity >= (gint) in_person);
+          }
+        }
       }
     }
     if (!k->w.centre->allow_fallback)
@@ -386,6 +453,7 @@ compare_plans (MedPlan *a, MedPlan *b)
 
     g_assert_cmpint (x->case_id, ==, y->case_id);
     g_assert_true ((x->slot == NULL) == (y->slot == NULL));
+    g_assert_true ((x->would_unplace == NULL) == (y->would_unplace == NULL));
     if (x->slot) {
       g_assert_cmpint (x->slot->start, ==, y->slot->start);
       g_assert_cmpint (x->slot->room_id, ==, y->slot->room_id);
@@ -402,7 +470,8 @@ static void
 test_random_workloads (void)
 {
   guint n = g_test_thorough () ? 20000 : 5000;
-  guint placed = 0, unplaced = 0, fallbacks = 0;
+  guint placed = 0, unplaced = 0, fallbacks = 0, greedy = 0, trades = 0;
+  guint optimal = 0;
   guint32 seed = g_test_rand_int ();
 
   g_test_message ("workload seed %" G_GUINT32_FORMAT " (workload i: seed + i)",
@@ -420,20 +489,27 @@ test_random_workloads (void)
     compare_plans (p1, p2);
     placed += p1->placed;
     unplaced += p1->unplaced;
+    greedy += p1->greedy_placed;
+    optimal += p1->optimal;
     for (guint x = 0; x < p1->items->len; x++) {
       MedPlanItem *it = g_ptr_array_index (p1->items, x);
 
       fallbacks += it->slot && it->slot->fallback;
+      trades += it->would_unplace != NULL;
     }
     k.w.wc = NULL;
     work_clear (&k);
   }
-  g_test_message ("%u workloads: %u placed, %u unplaced, %u fallbacks", n,
-      placed, unplaced, fallbacks);
-  /* the generator must exercise both outcomes and the fallback path */
+  g_test_message ("seed %u, %u workloads: %u placed (greedy %u), %u "
+                  "unplaced, %u fallbacks, %u trades named, %u proved optimal",
+      seed, n, placed, greedy, unplaced, fallbacks, trades, optimal);
+  /* the generator must exercise both outcomes, the fallback path, trades
+   * and the search's gains */
   g_assert_cmpuint (placed, >, 0);
   g_assert_cmpuint (unplaced, >, 0);
   g_assert_cmpuint (fallbacks, >, 0);
+  g_assert_cmpuint (trades, >, 0);
+  g_assert_cmpuint (placed, >, greedy);
 }
 
 /* Single-case searches over random worlds: every slot returned is

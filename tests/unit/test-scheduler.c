@@ -752,7 +752,7 @@ plan (Fixture *f, GPtrArray *cases, GPtrArray *parties)
     g_array_append_val (q, e);
   }
   p = med_scheduler_plan_day (s, q, 2026, 12, 7, t_local ("2026-12-07T08:00"),
-      &error);
+      NULL, &error);
   g_assert_no_error (error);
   return p;
 }
@@ -813,10 +813,396 @@ test_batch_unpublished (Fixture *f, gconstpointer data)
   g_autoptr (GArray) q = g_array_new (FALSE, TRUE, sizeof (MedQueueEntry));
   g_autoptr (GError) error = NULL;
   g_autoptr (MedPlan) p = med_scheduler_plan_day (s, q, 2027, 1, 4,
-      t_local ("2026-12-31T08:00"), &error);
+      t_local ("2026-12-31T08:00"), NULL, &error);
 
   g_assert_null (p);
   g_assert_error (error, MED_WORKCAL_ERROR, MED_WORKCAL_ERROR_UNPUBLISHED);
+}
+
+/* --- the day planner: days where the one-pass greedy plan loses --- */
+
+typedef struct
+{
+  GPtrArray *cases;
+  GPtrArray *parties;
+} Queue;
+
+static void
+queue_init (Queue *q)
+{
+  q->cases = g_ptr_array_new_with_free_func ((GDestroyNotify) med_case_free);
+  q->parties
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+queue_clear (Queue *q)
+{
+  g_ptr_array_unref (q->cases);
+  g_ptr_array_unref (q->parties);
+}
+
+/* Adds case id (intake in id order) with parties "lang:attendance,…". */
+static MedCase *
+queue_add (Queue *q, gint64 id, MedCaseKind kind, gint minutes,
+    const char *parties)
+{
+  MedCase *c = mk_case (id, kind);
+  GPtrArray *ps
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
+  g_auto (GStrv) each = g_strsplit (parties, ",", -1);
+
+  c->duration_minutes = minutes;
+  c->intake_at = t_local ("2026-12-01T09:00") + id * 60;
+  for (guint i = 0; each[i]; i++) {
+    char contact[32];
+
+    g_snprintf (contact, sizeof contact, "139%04" G_GINT64_FORMAT "%02u", id,
+        i);
+    g_ptr_array_add (ps,
+        mk_party (each[i][0] == 'b' ? "bo" : "zh",
+            strstr (each[i], ":remote") ? MED_ATTENDANCE_REMOTE
+                                        : MED_ATTENDANCE_IN_PERSON,
+            contact));
+  }
+  g_ptr_array_add (q->cases, c);
+  g_ptr_array_add (q->parties, ps);
+  return c;
+}
+
+static MedPlan *
+plan_queue (Fixture *f, Queue *q, const char *now, const MedPlanOptions *o,
+    GArray *external)
+{
+  MedSnapshot *snap = world_snapshot (&f->w);
+  g_autoptr (MedScheduler) s = NULL;
+  g_autoptr (GArray) entries
+      = g_array_new (FALSE, TRUE, sizeof (MedQueueEntry));
+  g_autoptr (GError) error = NULL;
+  MedPlan *p;
+
+  snap->external_busy = external;
+  s = med_scheduler_new (snap, NULL);
+  snap->external_busy = NULL;
+  for (guint i = 0; i < q->cases->len; i++) {
+    MedQueueEntry e = { g_ptr_array_index (q->cases, i),
+      g_ptr_array_index (q->parties, i), NULL, 0 };
+
+    g_array_append_val (entries, e);
+  }
+  p = med_scheduler_plan_day (s, entries, 2026, 12, 7, t_local (now), o,
+      &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+  return p;
+}
+
+static MedPlanItem *
+plan_item (MedPlan *p, gint64 case_id)
+{
+  for (guint i = 0; i < p->items->len; i++) {
+    MedPlanItem *it = g_ptr_array_index (p->items, i);
+
+    if (it->case_id == case_id)
+      return it;
+  }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static void
+assert_placed (MedPlan *p, gint64 case_id, const char *start, gint64 room,
+    gint64 mediator)
+{
+  MedPlanItem *it = plan_item (p, case_id);
+
+  g_assert_nonnull (it->slot);
+  assert_slot (it->slot, start, room, mediator);
+}
+
+/* Two wages cases, two mediators with a cap of one session each: the
+ * first case in the queue takes the mediator the second one needs (both
+ * are free, the lower id wins), the second is left out. The plan gives
+ * the first case the other mediator. */
+static void
+test_plan_mediator_taken_early (Fixture *f, gconstpointer data)
+{
+  Queue q;
+  g_autoptr (MedPlan) p = NULL;
+
+  ((MedMediator *) g_ptr_array_index (f->w.mediators, 0))->daily_cap = 1;
+  g_ptr_array_add (f->w.mediators,
+      mk_mediator (11, "王芳", "zh", "wages,neighbour", 1));
+  g_ptr_array_add (f->w.rooms,
+      mk_room (4, "温馨调解室二", MED_ROOM_KIND_WARM, 6));
+  queue_init (&q);
+  queue_add (&q, 201, MED_CASE_KIND_WAGES, 60, "zh,zh");
+  /* a Tibetan-speaking party: only 扎西次仁 (10) speaks Tibetan */
+  queue_add (&q, 202, MED_CASE_KIND_WAGES, 60, "bo,zh");
+  p = plan_queue (f, &q, "2026-12-06T17:00", NULL, NULL);
+  g_assert_cmpuint (p->greedy_placed, ==, 1);
+  g_assert_cmpuint (p->placed, ==, 2);
+  g_assert_cmpuint (p->bound, ==, 2);
+  g_assert_true (p->optimal);
+  g_assert_cmpint (p->stop, ==, MED_PLAN_STOP_PROVED);
+  assert_placed (p, 201, "2026-12-07T09:00", 0, 11);
+  assert_placed (p, 202, "2026-12-07T09:00", 0, 10);
+  queue_clear (&q);
+}
+
+/* The only family room: an adults' divorce (which may use a warm room),
+ * then two custody cases with minors (which may not). The greedy plan
+ * puts the divorce in the family room for the morning, one custody case
+ * in the afternoon and leaves the other out; the plan seats the divorce
+ * in the warm room as a fallback and hears all three. */
+static void
+test_plan_long_session_in_family_room (Fixture *f, gconstpointer data)
+{
+  Queue q;
+  g_autoptr (MedPlan) p = NULL;
+  MedPlanItem *it;
+
+  g_ptr_array_add (f->w.mediators,
+      mk_mediator (11, "卓玛", "zh,bo", "divorce,custody", 4));
+  queue_init (&q);
+  queue_add (&q, 301, MED_CASE_KIND_DIVORCE, 180, "zh,zh");
+  queue_add (&q, 302, MED_CASE_KIND_CUSTODY, 180, "zh,zh")->minors = TRUE;
+  queue_add (&q, 303, MED_CASE_KIND_CUSTODY, 210, "bo,zh")->minors = TRUE;
+  p = plan_queue (f, &q, "2026-12-06T17:00", NULL, NULL);
+  g_assert_cmpuint (p->greedy_placed, ==, 2);
+  g_assert_cmpuint (p->placed, ==, 3);
+  g_assert_true (p->optimal);
+  it = plan_item (p, 301);
+  g_assert_nonnull (it->slot);
+  g_assert_cmpint (it->slot->room_id, ==, 1);
+  g_assert_true (it->slot->fallback);
+  g_assert_nonnull (strstr (it->slot->explanation, "fallback"));
+  g_assert_nonnull (strstr (it->slot->explanation, "day plan"));
+  assert_placed (p, 302, "2026-12-07T09:00", 2, 0);
+  assert_placed (p, 303, "2026-12-07T14:30", 2, 0);
+  queue_clear (&q);
+}
+
+/* The interpreter works mornings only. The first case in the queue (two
+ * hours) takes the interpreter at 09:00 and blocks the two 90-minute
+ * cases behind it; the plan hears those two and says that placing the
+ * first would unplace both. */
+static GArray *
+interpreter_mornings_only (Fixture *f)
+{
+  GArray *ext = g_array_new (FALSE, TRUE, sizeof (MedBusy));
+  MedBusy b = { 0 };
+
+  g_ptr_array_add (f->w.interpreters, mk_interpreter (50, "格桑", "zh:bo"));
+  g_ptr_array_add (f->w.mediators, mk_mediator (11, "王芳", "zh", "wages", 4));
+  /* 扎西次仁 speaks Tibetan: on leave today */
+  g_strfreev (
+      ((MedMediator *) g_ptr_array_index (f->w.mediators, 0))->languages);
+  ((MedMediator *) g_ptr_array_index (f->w.mediators, 0))->languages
+      = g_strsplit ("zh", ",", -1);
+  b.start = t_local ("2026-12-07T13:00");
+  b.end = t_local ("2026-12-07T19:00");
+  b.interpreter_id = 50;
+  g_array_append_val (ext, b);
+  return ext;
+}
+
+static void
+test_plan_interpreter_taken_early (Fixture *f, gconstpointer data)
+{
+  Queue q;
+  g_autoptr (MedPlan) p = NULL;
+  g_autoptr (GArray) ext = interpreter_mornings_only (f);
+  MedPlanItem *it;
+
+  queue_init (&q);
+  queue_add (&q, 401, MED_CASE_KIND_WAGES, 120, "bo,zh");
+  queue_add (&q, 402, MED_CASE_KIND_WAGES, 90, "bo,zh");
+  queue_add (&q, 403, MED_CASE_KIND_WAGES, 90, "zh,bo");
+  p = plan_queue (f, &q, "2026-12-06T17:00", NULL, ext);
+  g_assert_cmpuint (p->greedy_placed, ==, 1);
+  g_assert_cmpuint (p->placed, ==, 2);
+  g_assert_cmpuint (p->bound, ==, 2);
+  g_assert_true (p->optimal);
+  /* back to back in the morning, in either order */
+  g_assert_nonnull (plan_item (p, 402)->slot);
+  g_assert_nonnull (plan_item (p, 403)->slot);
+  g_assert_cmpint (plan_item (p, 402)->slot->start
+          + plan_item (p, 403)->slot->start,
+      ==, t_local ("2026-12-07T09:00") + t_local ("2026-12-07T10:30"));
+  g_assert_cmpint (plan_item (p, 402)->slot->interpreter_id, ==, 50);
+  g_assert_cmpint (plan_item (p, 403)->slot->interpreter_id, ==, 50);
+  /* the trade, in the reason and as data */
+  it = plan_item (p, 401);
+  g_assert_null (it->slot);
+  g_assert_nonnull (it->would_unplace);
+  g_assert_cmpuint (it->would_unplace->len, ==, 2);
+  g_assert_cmpint (g_array_index (it->would_unplace, gint64, 0), ==, 402);
+  g_assert_cmpint (g_array_index (it->would_unplace, gint64, 1), ==, 403);
+  g_assert_nonnull (strstr (it->reason,
+      "would unplace (2026)藏0102调402号 and (2026)藏0102调403号"));
+  g_assert_nonnull (strstr (it->reason, "placing it (at 09:00"));
+  queue_clear (&q);
+}
+
+/* Urgent first, even when it costs two other cases: with the same
+ * morning-only interpreter an urgent two-hour case goes in, and the two
+ * 90-minute cases that would fit instead stay out, each naming the urgent
+ * case as the price. */
+static void
+test_plan_urgent_first (Fixture *f, gconstpointer data)
+{
+  Queue q;
+  g_autoptr (MedPlan) p = NULL;
+  g_autoptr (GArray) ext = interpreter_mornings_only (f);
+  MedPlanItem *it;
+
+  queue_init (&q);
+  queue_add (&q, 402, MED_CASE_KIND_WAGES, 90, "bo,zh");
+  queue_add (&q, 403, MED_CASE_KIND_WAGES, 90, "zh,bo");
+  queue_add (&q, 404, MED_CASE_KIND_WAGES, 120, "bo,zh")->urgent = TRUE;
+  p = plan_queue (f, &q, "2026-12-06T17:00", NULL, ext);
+  g_assert_cmpuint (p->placed, ==, 1);
+  g_assert_cmpuint (p->urgent_placed, ==, 1);
+  /* the bounds are separate: at most one urgent case, at most two in
+   * all; that two need the urgent case out is beyond them, so the plan
+   * is not proved optimal */
+  g_assert_cmpuint (p->urgent_bound, ==, 1);
+  g_assert_cmpuint (p->bound, ==, 2);
+  g_assert_false (p->optimal);
+  /* the urgent case comes first in the plan's items */
+  g_assert_cmpint (((MedPlanItem *) g_ptr_array_index (p->items, 0))->case_id,
+      ==, 404);
+  assert_placed (p, 404, "2026-12-07T09:00", 1, 0);
+  it = plan_item (p, 402);
+  g_assert_null (it->slot);
+  g_assert_nonnull (strstr (it->reason, "would unplace (2026)藏0102调404号"));
+  queue_clear (&q);
+}
+
+/* Same state, same options, same plan; a stop function that says stop at
+ * once still gives a valid plan (the greedy one) and says why it ended. */
+static gboolean
+stop_now_cb (gpointer data)
+{
+  (*(guint *) data)++;
+  return TRUE;
+}
+
+static void
+test_plan_deterministic (Fixture *f, gconstpointer data)
+{
+  Queue q;
+  g_autoptr (MedPlan) p1 = NULL;
+  g_autoptr (MedPlan) p2 = NULL;
+  g_autoptr (MedPlan) p3 = NULL;
+  g_autoptr (GArray) ext = interpreter_mornings_only (f);
+  MedPlanOptions o = { 0 };
+  guint asked = 0;
+
+  g_ptr_array_add (f->w.mediators,
+      mk_mediator (12, "次旦", "zh,bo", "wages,neighbour,divorce", 3));
+  queue_init (&q);
+  for (gint i = 0; i < 14; i++)
+    queue_add (&q, 500 + i,
+        i % 4 == 0 ? MED_CASE_KIND_DIVORCE : MED_CASE_KIND_WAGES,
+        30 * (1 + i % 5), i % 3 ? "zh,bo" : "zh,zh:remote");
+  o.time_limit = 0.05;
+  o.seed = 7;
+  p1 = plan_queue (f, &q, "2026-12-06T17:00", &o, ext);
+  p2 = plan_queue (f, &q, "2026-12-06T17:00", &o, ext);
+  g_assert_cmpuint (p1->placed, ==, p2->placed);
+  g_assert_cmpuint (p1->work, ==, p2->work);
+  g_assert_cmpuint (p1->iterations, ==, p2->iterations);
+  for (guint i = 0; i < p1->items->len; i++) {
+    MedPlanItem *a = g_ptr_array_index (p1->items, i);
+    MedPlanItem *b = g_ptr_array_index (p2->items, i);
+
+    g_assert_cmpint (a->case_id, ==, b->case_id);
+    g_assert_true ((a->slot == NULL) == (b->slot == NULL));
+    if (a->slot) {
+      g_assert_cmpint (a->slot->start, ==, b->slot->start);
+      g_assert_cmpint (a->slot->room_id, ==, b->slot->room_id);
+      g_assert_cmpint (a->slot->mediator_id, ==, b->slot->mediator_id);
+      g_assert_cmpint (a->slot->interpreter_id, ==, b->slot->interpreter_id);
+    } else {
+      g_assert_cmpstr (a->reason, ==, b->reason);
+    }
+  }
+  g_assert_cmpuint (p1->placed, >=, p1->greedy_placed);
+
+  o.stop = stop_now_cb;
+  o.stop_data = &asked;
+  p3 = plan_queue (f, &q, "2026-12-06T17:00", &o, ext);
+  g_assert_cmpuint (asked, >, 0);
+  g_assert_true (p3->optimal || p3->stop == MED_PLAN_STOP_CLOCK);
+  g_assert_cmpuint (p3->placed, >=, p3->greedy_placed);
+  queue_clear (&q);
+}
+
+/* A time limit beyond the most a caller may ask for is refused. */
+static void
+test_plan_bad_time_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (MedScheduler) s = med_scheduler_new (world_snapshot (&f->w), NULL);
+  g_autoptr (GArray) q = g_array_new (FALSE, TRUE, sizeof (MedQueueEntry));
+  g_autoptr (GError) error = NULL;
+  MedPlanOptions o = { 0 };
+  MedPlan *p;
+
+  o.time_limit = MED_PLAN_MAX_TIME_LIMIT + 1;
+  p = med_scheduler_plan_day (s, q, 2026, 12, 7, t_local ("2026-12-06T17:00"),
+      &o, &error);
+  g_assert_null (p);
+  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_INVALID);
+}
+
+/* An urgent case ignores the minimum notice in the day plan too; a
+ * normal case planned the same morning starts an hour later. */
+static void
+test_plan_urgent_notice (Fixture *f, gconstpointer data)
+{
+  Queue q;
+  g_autoptr (MedPlan) p = NULL;
+
+  g_ptr_array_add (f->w.mediators, mk_mediator (11, "王芳", "zh", "wages", 4));
+  queue_init (&q);
+  queue_add (&q, 601, MED_CASE_KIND_WAGES, 60, "zh,zh");
+  queue_add (&q, 602, MED_CASE_KIND_WAGES, 60, "zh,zh")->urgent = TRUE;
+  p = plan_queue (f, &q, "2026-12-07T09:05", NULL, NULL);
+  assert_placed (p, 602, "2026-12-07T09:15", 1, 0);
+  assert_placed (p, 601, "2026-12-07T10:15", 0, 0);
+  queue_clear (&q);
+}
+
+/* A custody case with minors and a remote parent: the centre has a
+ * family room with a video terminal, booked all day. The case waits for
+ * it rather than going to the remote room; without such a room it would
+ * (test_family_remote_falls_back_to_remote_room). */
+static void
+test_plan_minors_wait_for_family_video (Fixture *f, gconstpointer data)
+{
+  Queue q;
+  g_autoptr (MedPlan) p = NULL;
+  MedPlanItem *it;
+
+  ((MedRoom *) g_ptr_array_index (f->w.rooms, 1))->features
+      |= MED_ROOM_FEATURE_VIDEO;
+  world_book (&f->w, 7, 2, 0, 0, "2026-12-07T09:00", "2026-12-07T18:00");
+  queue_init (&q);
+  queue_add (&q, 701, MED_CASE_KIND_CUSTODY, 60, "zh,zh:remote")->minors = TRUE;
+  /* an adults' divorce in the same position may use the remote room */
+  queue_add (&q, 702, MED_CASE_KIND_DIVORCE, 60, "zh,zh:remote");
+  p = plan_queue (f, &q, "2026-12-06T17:00", NULL, NULL);
+  it = plan_item (p, 701);
+  g_assert_null (it->slot);
+  g_assert_nonnull (strstr (it->reason, "waits for a family room"));
+  g_assert_null (it->would_unplace);
+  it = plan_item (p, 702);
+  g_assert_nonnull (it->slot);
+  g_assert_cmpint (it->slot->room_id, ==, 3);
+  g_assert_true (it->slot->fallback);
+  queue_clear (&q);
 }
 
 static void
@@ -931,6 +1317,15 @@ main (int argc, char **argv)
   T ("check/hand-picked", test_check_slot);
   T ("batch/deterministic", test_batch);
   T ("batch/unpublished", test_batch_unpublished);
+  T ("plan/mediator-taken-early", test_plan_mediator_taken_early);
+  T ("plan/long-session-in-family-room", test_plan_long_session_in_family_room);
+  T ("plan/interpreter-taken-early", test_plan_interpreter_taken_early);
+  T ("plan/urgent-first", test_plan_urgent_first);
+  T ("plan/deterministic", test_plan_deterministic);
+  T ("plan/urgent-ignores-notice", test_plan_urgent_notice);
+  T ("plan/bad-time-limit", test_plan_bad_time_limit);
+  T ("plan/minors-wait-for-family-video",
+      test_plan_minors_wait_for_family_video);
 #undef T
   return g_test_run ();
 }

@@ -264,7 +264,7 @@ test_schedule_day (Fixture *f, gconstpointer data)
     med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
         MED_DEPARTMENT_COURT_MEDIATION, "test", NULL);
   }
-  plan = med_service_schedule_day (f->store, &f->ctx, 2026, 12, 7, FALSE,
+  plan = med_service_schedule_day (f->store, &f->ctx, 2026, 12, 7, FALSE, NULL,
       &booked, &error);
   g_assert_no_error (error);
   /* two mediators with a cap of 4 each: 8 sessions, six in the warm room

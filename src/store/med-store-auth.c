@@ -1,5 +1,6 @@
 /* med-store-auth.c — who may use the server, kept in the store: users with
- * a role (admin, clerk, mediator), their API tokens, web sessions with
+ * a role (admin, clerk, mediator) and a centre (a token or session finds
+ * its user only for that centre's server), their API tokens, web sessions with
  * their CSRF token, calendar-feed capability links and revoked party join
  * links (and the audit row of a link sent by hand); plus the facts the access rule of src/service needs (how many
  * live bookings of a case name a mediator) and the data version the HTTP
@@ -67,6 +68,18 @@ const char store_migration_auth[]
       "  revoked_at INTEGER NOT NULL,"
       "  PRIMARY KEY (booking_id, party_id)) WITHOUT ROWID;";
 
+/* A trigger's body: a user without a centre, or a mediator user of
+ * another centre's mediator, is refused (SQLite has no INSERT OR UPDATE
+ * trigger: both below run it). */
+#define USER_CENTRE_GUARD                                                      \
+  "  SELECT RAISE (ABORT, 'a user belongs to a centre')"                      \
+  "    WHERE NEW.centre_id IS NULL;"                                          \
+  "  SELECT RAISE (ABORT, 'a mediator user works in their mediator''s "       \
+  "centre')"                                                                  \
+  "    WHERE NEW.mediator_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"       \
+  "    mediator m WHERE m.id = NEW.mediator_id"                               \
+  "    AND m.centre_id = NEW.centre_id);"
+
 /* Migration 7: a province in one database — every user belongs to one
  * centre and signs in to that centre's `serve` only. Existing users go to
  * their mediator's centre, the others to the store's first centre (a store
@@ -83,24 +96,10 @@ const char store_migration_province[]
       "  (SELECT min (id) FROM centre));"
       "CREATE INDEX app_user_centre ON app_user (centre_id);"
       "CREATE TRIGGER app_user_centre_insert BEFORE INSERT ON app_user BEGIN"
-      "  SELECT RAISE (ABORT, 'a user belongs to a centre')"
-      "    WHERE NEW.centre_id IS NULL;"
-      "  SELECT RAISE (ABORT, 'a mediator user works in their mediator''s "
-      "centre')"
-      "    WHERE NEW.mediator_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
-      "    mediator m WHERE m.id = NEW.mediator_id"
-      "    AND m.centre_id = NEW.centre_id);"
-      "END;"
+      USER_CENTRE_GUARD "END;"
       "CREATE TRIGGER app_user_centre_update"
       "  BEFORE UPDATE OF centre_id, mediator_id ON app_user BEGIN"
-      "  SELECT RAISE (ABORT, 'a user belongs to a centre')"
-      "    WHERE NEW.centre_id IS NULL;"
-      "  SELECT RAISE (ABORT, 'a mediator user works in their mediator''s "
-      "centre')"
-      "    WHERE NEW.mediator_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
-      "    mediator m WHERE m.id = NEW.mediator_id"
-      "    AND m.centre_id = NEW.centre_id);"
-      "END;";
+      USER_CENTRE_GUARD "END;";
 
 static const char *const role_words[MED_ROLE_N] = {
   "admin",

@@ -183,25 +183,30 @@ def request(port, method, path, token=None, body=None,
     return r.status, {k.lower(): v for k, v in r.getheaders()}, data
 
 
-def ws_upgrade(port, path, token=None, cookie=None, timeout=10):
-    """A WebSocket handshake on loopback: (status, the first text frame's
-    payload when the upgrade succeeded, else None)."""
+def ws_handshake(sock, path, host="127.0.0.1", token=None, cookie=None,
+                 origin=None, timeout=10):
+    """A WebSocket handshake on a connected socket (plain or TLS), which it
+    closes: (status, the first text frame's payload when the upgrade
+    succeeded — another frame as its repr — else None; status 0 when no
+    answer came)."""
     import base64
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     key = base64.b64encode(os.urandom(16)).decode()
-    head = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+    head = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
             "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-            "Sec-WebSocket-Version: 13\r\n" % (path, port, key))
+            "Sec-WebSocket-Version: 13\r\n" % (path, host, key))
     if token:
         head += "Authorization: Bearer %s\r\n" % token
     if cookie:
-        head += "Cookie: %s\r\nOrigin: http://127.0.0.1:%d\r\n" % (cookie,
-                                                                   port)
+        head += "Cookie: %s\r\n" % cookie
+    if origin:
+        head += "Origin: %s\r\n" % origin
     buf = b""
+    st = 0
     try:
-        s.sendall((head + "\r\n").encode())
+        sock.settimeout(timeout)
+        sock.sendall((head + "\r\n").encode())
         while b"\r\n\r\n" not in buf:
-            b = s.recv(4096)
+            b = sock.recv(4096)
             if not b:
                 break
             buf += b
@@ -221,15 +226,31 @@ def ws_upgrade(port, path, token=None, cookie=None, timeout=10):
                     if n >= 126:
                         n = int.from_bytes(rest[2:hl], "big")
                     if len(rest) >= hl + n:
-                        return st, rest[hl:hl + n].decode("utf-8", "replace")
-            b = s.recv(4096)
+                        if rest[0] & 0x0F == 1:
+                            return st, rest[hl:hl + n].decode("utf-8",
+                                                              "replace")
+                        return st, repr(rest[:hl + n])
+            b = sock.recv(65536)
             if not b:
                 return st, None
             rest += b
-    except (OSError, socket.timeout):
-        return 0, None
+    except OSError:
+        return st, None
     finally:
-        s.close()
+        sock.close()
+
+
+def ws_upgrade(port, path, token=None, cookie=None, timeout=10):
+    """ws_handshake with a serve on loopback; a cookie goes with the
+    server's own Origin, as a browser sends it."""
+    host = "127.0.0.1:%d" % port
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    except OSError:
+        return 0, None
+    return ws_handshake(s, path, host=host, token=token, cookie=cookie,
+                        origin="http://" + host if cookie else None,
+                        timeout=timeout)
 
 
 def json_of(data):

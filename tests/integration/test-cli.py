@@ -19,7 +19,7 @@ import sys
 from medtest import (Med, Tap, audit_count, audit_table, calendars_dir,
                      connect_ro, copy_db, find, has_tables, ics_notices,
                      is_pg, medsched_path, new_db, pick, pg_db_url, psql,
-                     query, test_db_pg,
+                     query, StdinText, test_db_pg,
                      sha256, tempdir)
 
 NOW = "2026-12-07T08:00"  # a Monday; default hours 09:00–12:00, 14:30–18:00
@@ -1061,10 +1061,10 @@ def test_province(s):
     # users belong to their centre
     s.succeeds("user add --centre 2", "--centre", "2", "user", "add",
                "clerk2", "--role", "clerk", "--iterations", "1000",
-               stdin=_text("password-clerk2\n"))
+               stdin=StdinText("password-clerk2\n"))
     s.fails("a mediator user of centre 1's mediator in centre 2", "--centre",
             "2", "user", "add", "med2", "--role", "mediator", "--mediator",
-            "1", "--iterations", "1000", stdin=_text("password-med2\n"),
+            "1", "--iterations", "1000", stdin=StdinText("password-med2\n"),
             code=1)
     users2 = s.listing("--centre", "2", "user", "list", "--json")
     users1 = s.listing("user", "list", "--json")
@@ -1077,19 +1077,6 @@ def test_province(s):
     r = s.succeeds("user token --centre 2", "--centre", "2", "user",
                    "token", "clerk2")
     t.ok(len(r.out.strip()) >= 40, "prints the token", r.describe())
-
-
-class _text:
-    """Text on standard input."""
-
-    def __init__(self, text):
-        import tempfile
-        self.f = tempfile.TemporaryFile()
-        self.f.write(text.encode())
-        self.f.seek(0)
-
-    def fileno(self):
-        return self.f.fileno()
 
 
 def main():

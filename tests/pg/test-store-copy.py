@@ -31,8 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
-from medtest import (Med, Tap, medsched_path, new_db, psql,  # noqa: E402
-                     tempdir)
+from medtest import (Med, StdinText, Tap, medsched_path,  # noqa: E402
+                     new_db, psql, tempdir)
 
 # Every table a store copy moves; the order does not matter here.
 TABLES = ["centre", "room", "mediator", "mediator_leave", "interpreter",
@@ -145,7 +145,7 @@ def build_centre(t, med, tmp):
                               ("tashi", "mediator", ["--mediator", "1"])):
         ok &= run("user", "add", name, "--role", role, "--iterations",
                   "1000", *extra,
-                  stdin=_pipe("password-%s\n" % name)).rc == 0
+                  stdin=StdinText("password-%s\n" % name)).rc == 0
         ok &= run("user", "token", name).rc == 0
     ok &= run("feed-link", "room", "1").rc == 0
     ok &= run("feed-link", "centre", "1").rc == 0
@@ -226,25 +226,12 @@ def build_second_centre(t, med, tmp):
     ok &= run("--centre", "2", "import", path)
     ok &= run("--centre", "2", "schedule", "2026-12-08")
     ok &= run("--centre", "2", "user", "add", "clerk2", "--role", "clerk",
-              "--iterations", "1000", stdin=_pipe("password-clerk2\n"))
+              "--iterations", "1000", stdin=StdinText("password-clerk2\n"))
     ok &= run("--centre", "2", "user", "token", "clerk2")
     rooms = med.run("--centre", "2", "room", "list", "--json").json() or []
     ok &= bool(rooms) and run("--centre", "2", "feed-link", "room",
                               str(rooms[0]["id"]))
     return ok
-
-
-class _pipe:
-    """A password on standard input."""
-
-    def __init__(self, text):
-        import tempfile
-        self.f = tempfile.TemporaryFile()
-        self.f.write(text.encode())
-        self.f.seek(0)
-
-    def fileno(self):
-        return self.f.fileno()
 
 
 def main():

@@ -205,7 +205,8 @@ med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
     return med_cli_report (g_steal_pointer (&error));
   }
   if (kind == MED_FEED_KIND_CASE) {
-    if ((kase = med_cli_find_case (store, g->centre_id, argv[2], &error)) == NULL)
+    if ((kase = med_cli_find_case (store, g->centre_id, argv[2], &error))
+        == NULL)
       return med_cli_report (g_steal_pointer (&error));
     id = kase->id;
   }

@@ -571,8 +571,8 @@ cmd_centre_list (Global *g, int argc, char **argv)
   g_autoptr (GPtrArray) centres = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (MedTable) t
-      = med_table_new (6, "ID", "NAME", "ZONE", "LAYERS", "PUBLIC URL", "USERS");
+  g_autoptr (MedTable) t = med_table_new (6, "ID", "NAME", "ZONE", "LAYERS",
+      "PUBLIC URL", "USERS");
 
   if (!parse_options ("- list the database's centres",
           "Lists every centre of the database (a province's holds many).",

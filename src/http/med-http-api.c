@@ -1651,9 +1651,8 @@ api_feed_links (MedReq *r)
     return;
   }
   if (IS (r, GET)) {
-    g_autoptr (GPtrArray) list
-        = med_store_list_feed_links (r->srv->store, r->srv->cfg.centre_id,
-            &error);
+    g_autoptr (GPtrArray) list = med_store_list_feed_links (r->srv->store,
+        r->srv->cfg.centre_id, &error);
 
     if (list == NULL) {
       med_http_reply_gerror (r, g_steal_pointer (&error));

@@ -710,7 +710,8 @@ med_http_media_case_links (MedReq *r, JsonBuilder *b, const MedBooking *bk)
 
   json_builder_set_member_name (b, "recordings");
   json_builder_begin_array (b);
-  if (r->user != NULL && med_service_may_access_booking (r->srv->store, r->user, bk, NULL))
+  if (r->user != NULL
+      && med_service_may_access_booking (r->srv->store, r->user, bk, NULL))
     recs = med_store_list_recordings (r->srv->store, bk->id, NULL);
   for (guint i = 0; recs && i < recs->len; i++) {
     MedRecording *rec = g_ptr_array_index (recs, i);

@@ -31,8 +31,8 @@ static gboolean
 user_here (MedStore *store, const MedServiceCtx *ctx, gint64 user_id,
     GError **error)
 {
-  return med_store_in_centre (store, MED_STORE_OF_USER, user_id,
-      ctx->centre_id, error);
+  return med_store_in_centre (store, MED_STORE_OF_USER, user_id, ctx->centre_id,
+      error);
 }
 
 gint64

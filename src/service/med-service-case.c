@@ -228,8 +228,8 @@ med_service_dispatch (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
         "dispatching a case needs a department");
     return FALSE;
   }
-  return med_store_in_centre (store, MED_STORE_OF_CASE, case_id,
-             ctx->centre_id, error)
+  return med_store_in_centre (store, MED_STORE_OF_CASE, case_id, ctx->centre_id,
+             error)
       && med_store_set_case_status (store, case_id, MED_CASE_STATUS_DISPATCHED,
           department, ctx->actor, error);
 }
@@ -249,8 +249,8 @@ med_service_set_case_status (MedStore *store, const MedServiceCtx *ctx,
         med_case_status_to_string (to));
     return FALSE;
   }
-  return med_store_in_centre (store, MED_STORE_OF_CASE, case_id,
-             ctx->centre_id, error)
+  return med_store_in_centre (store, MED_STORE_OF_CASE, case_id, ctx->centre_id,
+             error)
       && med_store_set_case_status (store, case_id, to, MED_DEPARTMENT_NONE,
           ctx->actor, error);
 }

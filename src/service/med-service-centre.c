@@ -48,8 +48,7 @@ add_centre (MedStore *store, const MedServiceCtx *ctx, const MedCentre *centre,
 
     if (g_strcmp0 (c->name, centre->name) == 0) {
       g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE,
-          "centre %" G_GINT64_FORMAT " is already named “%s”", c->id,
-          c->name);
+          "centre %" G_GINT64_FORMAT " is already named “%s”", c->id, c->name);
       goto fail;
     }
   }

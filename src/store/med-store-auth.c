@@ -72,12 +72,12 @@ const char store_migration_auth[]
  * another centre's mediator, is refused (SQLite has no INSERT OR UPDATE
  * trigger: both below run it). */
 #define USER_CENTRE_GUARD                                                      \
-  "  SELECT RAISE (ABORT, 'a user belongs to a centre')"                      \
-  "    WHERE NEW.centre_id IS NULL;"                                          \
-  "  SELECT RAISE (ABORT, 'a mediator user works in their mediator''s "       \
-  "centre')"                                                                  \
-  "    WHERE NEW.mediator_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"       \
-  "    mediator m WHERE m.id = NEW.mediator_id"                               \
+  "  SELECT RAISE (ABORT, 'a user belongs to a centre')"                       \
+  "    WHERE NEW.centre_id IS NULL;"                                           \
+  "  SELECT RAISE (ABORT, 'a mediator user works in their mediator''s "        \
+  "centre')"                                                                   \
+  "    WHERE NEW.mediator_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"        \
+  "    mediator m WHERE m.id = NEW.mediator_id"                                \
   "    AND m.centre_id = NEW.centre_id);"
 
 /* Migration 7: a province in one database — every user belongs to one
@@ -95,11 +95,11 @@ const char store_migration_province[]
       "    WHERE m.id = app_user.mediator_id),"
       "  (SELECT min (id) FROM centre));"
       "CREATE INDEX app_user_centre ON app_user (centre_id);"
-      "CREATE TRIGGER app_user_centre_insert BEFORE INSERT ON app_user BEGIN"
-      USER_CENTRE_GUARD "END;"
+      "CREATE TRIGGER app_user_centre_insert BEFORE INSERT ON app_user BEGIN" USER_CENTRE_GUARD
+      "END;"
       "CREATE TRIGGER app_user_centre_update"
-      "  BEFORE UPDATE OF centre_id, mediator_id ON app_user BEGIN"
-      USER_CENTRE_GUARD "END;";
+      "  BEFORE UPDATE OF centre_id, mediator_id ON app_user BEGIN" USER_CENTRE_GUARD
+      "END;";
 
 static const char *const role_words[MED_ROLE_N] = {
   "admin",

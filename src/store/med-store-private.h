@@ -342,9 +342,9 @@ GPtrArray *store_read_cases (MedStore *store, StoreStmt *st, const char *what,
  * room, mediator or case it shows, or the centre itself. Derived, never
  * stored: a link always belongs where its subject does. */
 #define STORE_FEED_LINK_CENTRE(l)                                              \
-  "CASE " l ".kind WHEN 'room' THEN (SELECT centre_id FROM room WHERE id = " \
-  l ".ref_id) WHEN 'mediator' THEN (SELECT centre_id FROM mediator WHERE "   \
-  "id = " l ".ref_id) WHEN 'case' THEN (SELECT centre_id FROM mcase WHERE "  \
+  "CASE " l ".kind WHEN 'room' THEN (SELECT centre_id FROM room WHERE id = " l \
+  ".ref_id) WHEN 'mediator' THEN (SELECT centre_id FROM mediator WHERE "       \
+  "id = " l ".ref_id) WHEN 'case' THEN (SELECT centre_id FROM mcase WHERE "    \
   "id = " l ".ref_id) ELSE " l ".ref_id END"
 
 /* Loads the case's status and centre; NOT_FOUND when missing. */

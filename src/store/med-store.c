@@ -806,9 +806,9 @@ not_found (GError **error, const char *what, gint64 id)
 }
 
 #define CENTRE_COLUMNS                                                         \
-  "id, name, zone, layers, address, mailbox, hours_mon, hours_tue, "          \
-  "hours_wed, hours_thu, hours_fri, hours_sat, hours_sun, "                   \
-  "min_notice_minutes, slot_minutes, default_duration_minutes, "              \
+  "id, name, zone, layers, address, mailbox, hours_mon, hours_tue, "           \
+  "hours_wed, hours_thu, hours_fri, hours_sat, hours_sun, "                    \
+  "min_notice_minutes, slot_minutes, default_duration_minutes, "               \
   "allow_fallback"
 
 /* A centre from a row of CENTRE_COLUMNS. (transfer full) */
@@ -847,8 +847,8 @@ med_store_get_centre (MedStore *store, gint64 id, GError **error)
 
   g_return_val_if_fail (store != NULL, NULL);
 
-  st = store_stmt (store,
-      "SELECT " CENTRE_COLUMNS " FROM centre WHERE id = ?1", error);
+  st = store_stmt (store, "SELECT " CENTRE_COLUMNS " FROM centre WHERE id = ?1",
+      error);
   if (st == NULL)
     return NULL;
   store_bind_int64 (st, 1, id);
@@ -901,26 +901,28 @@ med_store_in_centre (MedStore *store, MedStoreOwned kind, gint64 id,
     const char *what;
     const char *sql;
   } of[] = {
-    [MED_STORE_OF_CASE] = { "case", "SELECT centre_id FROM mcase WHERE id = ?1" },
+    [MED_STORE_OF_CASE]
+    = { "case", "SELECT centre_id FROM mcase WHERE id = ?1" },
     [MED_STORE_OF_BOOKING] = { "booking",
         "SELECT c.centre_id FROM booking b JOIN mcase c ON c.id = b.case_id "
         "WHERE b.id = ?1" },
     [MED_STORE_OF_PARTY] = { "party",
         "SELECT c.centre_id FROM party p JOIN mcase c ON c.id = p.case_id "
         "WHERE p.id = ?1" },
-    [MED_STORE_OF_ROOM] = { "room", "SELECT centre_id FROM room WHERE id = ?1" },
-    [MED_STORE_OF_MEDIATOR] = { "mediator",
-        "SELECT centre_id FROM mediator WHERE id = ?1" },
-    [MED_STORE_OF_INTERPRETER] = { "interpreter",
-        "SELECT centre_id FROM interpreter WHERE id = ?1" },
-    [MED_STORE_OF_USER] = { "user",
-        "SELECT centre_id FROM app_user WHERE id = ?1" },
+    [MED_STORE_OF_ROOM]
+    = { "room", "SELECT centre_id FROM room WHERE id = ?1" },
+    [MED_STORE_OF_MEDIATOR]
+    = { "mediator", "SELECT centre_id FROM mediator WHERE id = ?1" },
+    [MED_STORE_OF_INTERPRETER]
+    = { "interpreter", "SELECT centre_id FROM interpreter WHERE id = ?1" },
+    [MED_STORE_OF_USER]
+    = { "user", "SELECT centre_id FROM app_user WHERE id = ?1" },
     [MED_STORE_OF_RECORDING] = { "recording",
         "SELECT c.centre_id FROM recording r JOIN booking b ON b.id = "
         "r.booking_id JOIN mcase c ON c.id = b.case_id WHERE r.id = ?1" },
     [MED_STORE_OF_FEED_LINK] = { "feed link",
         "SELECT " STORE_FEED_LINK_CENTRE ("l") " FROM capability l "
-        "WHERE l.id = ?1" },
+                                               "WHERE l.id = ?1" },
   };
   g_autoptr (StoreStmt) st = NULL;
   gint64 centre = 0;

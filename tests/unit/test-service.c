@@ -769,8 +769,8 @@ test_case_parties (Fixture *f, gconstpointer data)
   {
     gint64 b = 0, pp = 0;
 
-    g_assert_false (
-        med_store_join_lookup (f->store, f->ctx.centre_id, tok, 0, 0, &b, &pp, &error));
+    g_assert_false (med_store_join_lookup (f->store, f->ctx.centre_id, tok, 0,
+        0, &b, &pp, &error));
     g_clear_error (&error);
   }
   /* a settled case's parties stay as they are */
@@ -1009,8 +1009,7 @@ test_province (Fixture *f, gconstpointer data)
       med_service_book (f->store, &ctx2, case1, &manual, 60, NULL, &error)
           != 0);
   assert_not_here (&error,
-      med_service_find_slots (f->store, &ctx2, case1, 0, 0, 1, &error)
-          != NULL);
+      med_service_find_slots (f->store, &ctx2, case1, 0, 0, 1, &error) != NULL);
   assert_not_here (&error,
       med_service_reschedule (f->store, &ctx2, b1, NULL, NULL, &error));
   assert_not_here (&error, med_service_cancel (f->store, &ctx2, b1, &error));
@@ -1022,8 +1021,8 @@ test_province (Fixture *f, gconstpointer data)
       med_service_day_fit (f->store, &ctx2, 0, b1, 2026, 12, 9, 0, &error)
           != NULL);
   assert_not_here (&error,
-      med_service_dispatch (f->store, &ctx2, case1,
-          MED_DEPARTMENT_LEGAL_AID, &error));
+      med_service_dispatch (f->store, &ctx2, case1, MED_DEPARTMENT_LEGAL_AID,
+          &error));
   assert_not_here (&error,
       med_service_set_case_status (f->store, &ctx2, case1,
           MED_CASE_STATUS_WITHDRAWN, &error));
@@ -1045,16 +1044,17 @@ test_province (Fixture *f, gconstpointer data)
           f->mediators[0], "x@example.org", &error));
   assert_not_here (&error,
       med_service_add_feed_link (f->store, &ctx2, MED_FEED_LINK_ROOM,
-          f->rooms[0], "0000000000000000000000000000000000000000000000000000"
-                       "000000000001",
+          f->rooms[0],
+          "0000000000000000000000000000000000000000000000000000"
+          "000000000001",
           0, &error)
           != 0);
   assert_not_here (&error,
       med_service_feed (f->store, &ctx2, MED_FEED_KIND_CASE, case1,
           MED_FEED_STAFF, 0, 0, &error)
           != NULL);
-  ok = med_service_feed (f->store, &ctx2, MED_FEED_KIND_CENTRE,
-           ctx1.centre_id, MED_FEED_STAFF, 0, 0, &error)
+  ok = med_service_feed (f->store, &ctx2, MED_FEED_KIND_CENTRE, ctx1.centre_id,
+           MED_FEED_STAFF, 0, 0, &error)
       != NULL;
   g_assert_false (ok);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
@@ -1086,8 +1086,8 @@ test_province (Fixture *f, gconstpointer data)
   g_assert_cmpint (got->centre_id, ==, ctx2.centre_id);
   assert_not_here (&error,
       med_service_add_token (f->store, &ctx2, user1,
-          "0000000000000000000000000000000000000000000000000000000000000002",
-          0, &error)
+          "0000000000000000000000000000000000000000000000000000000000000002", 0,
+          &error)
           != 0);
   assert_not_here (&error,
       med_service_revoke_tokens (f->store, &ctx2, user1, &error));
@@ -1099,8 +1099,7 @@ test_province (Fixture *f, gconstpointer data)
 
   /* the access rule: another centre's case or booking is not found, for a
    * clerk as for a mediator */
-  g_assert_true (
-      med_service_may_access_case (f->store, got, case2, &error));
+  g_assert_true (med_service_may_access_case (f->store, got, case2, &error));
   assert_not_here (&error,
       med_service_may_access_case (f->store, got, case1, &error));
   {
@@ -1108,8 +1107,7 @@ test_province (Fixture *f, gconstpointer data)
     g_autoptr (MedBooking) bk2 = med_store_get_booking (f->store, b2, NULL);
     MedUser mediator = { 0 };
 
-    g_assert_true (
-        med_service_may_access_booking (f->store, got, bk2, &error));
+    g_assert_true (med_service_may_access_booking (f->store, got, bk2, &error));
     assert_not_here (&error,
         med_service_may_access_booking (f->store, got, bk1, &error));
     /* centre 1's mediator with centre 2's mediator id is nobody there */

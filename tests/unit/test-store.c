@@ -2381,17 +2381,17 @@ test_join_token (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* Looked up by recomputing, within the session's time window. */
-  g_assert_true (med_store_join_lookup (f->store, f->centre, t2, at ("2026-12-07"),
-      at ("2026-12-08"), &bid, &pid, &error));
+  g_assert_true (med_store_join_lookup (f->store, f->centre, t2,
+      at ("2026-12-07"), at ("2026-12-08"), &bid, &pid, &error));
   g_assert_no_error (error);
   g_assert_cmpint (bid, ==, 1);
   g_assert_cmpint (pid, ==, 2);
-  g_assert_false (med_store_join_lookup (f->store, f->centre, t3, at ("2026-12-07"),
-      at ("2026-12-08"), &bid, &pid, &error));
+  g_assert_false (med_store_join_lookup (f->store, f->centre, t3,
+      at ("2026-12-07"), at ("2026-12-08"), &bid, &pid, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_false (
-      med_store_join_lookup (f->store, f->centre, "short", 0, 0, NULL, NULL, &error));
+  g_assert_false (med_store_join_lookup (f->store, f->centre, "short", 0, 0,
+      NULL, NULL, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
@@ -3352,8 +3352,8 @@ add_user_with (Fixture *f, const char *name, gint64 centre, MedRole role,
 }
 
 static void
-assert_elsewhere (MedStore *store, MedStoreOwned kind, gint64 id,
-    gint64 owner, gint64 other)
+assert_elsewhere (MedStore *store, MedStoreOwned kind, gint64 id, gint64 owner,
+    gint64 other)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GError) missing = NULL;
@@ -3442,8 +3442,8 @@ test_province_rows (Fixture *f, gconstpointer data)
   link1 = med_store_add_feed_link (f->store, MED_FEED_LINK_ROOM, 987654,
       "0000000000000000000000000000000000000000000000000000000000000004", 0,
       "test", &error);
-  g_assert_false (med_store_in_centre (f->store, MED_STORE_OF_FEED_LINK,
-      link1, f->centre, &error));
+  g_assert_false (med_store_in_centre (f->store, MED_STORE_OF_FEED_LINK, link1,
+      f->centre, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_true (med_store_check (f->store, &error));
@@ -3480,13 +3480,13 @@ test_province_users_links (Fixture *f, gconstpointer data)
       ==, 0);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
   g_clear_error (&error);
-  g_assert_cmpint (add_user_with (f, "nowhere", 987, MED_ROLE_CLERK, 0, h1,
-                       s1, &error),
+  g_assert_cmpint (add_user_with (f, "nowhere", 987, MED_ROLE_CLERK, 0, h1, s1,
+                       &error),
       ==, 0);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_cmpint (add_user_with (f, "dawa", f->centre, MED_ROLE_MEDIATOR,
-                       med2, h1, s1, &error),
+  g_assert_cmpint (add_user_with (f, "dawa", f->centre, MED_ROLE_MEDIATOR, med2,
+                       h1, s1, &error),
       ==, 0);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -3510,10 +3510,10 @@ test_province_users_links (Fixture *f, gconstpointer data)
                        NULL),
       !=, RAW_OK);
   {
-    g_autofree char *sql = g_strdup_printf (
-        "UPDATE app_user SET centre_id = %" G_GINT64_FORMAT
-        " WHERE name = 'dawa'",
-        f->centre);
+    g_autofree char *sql
+        = g_strdup_printf ("UPDATE app_user SET centre_id = %" G_GINT64_FORMAT
+                           " WHERE name = 'dawa'",
+            f->centre);
 
     g_assert_cmpint (raw_exec (db, sql, NULL), !=, RAW_OK);
   }
@@ -3526,8 +3526,8 @@ test_province_users_links (Fixture *f, gconstpointer data)
   g_assert_cmpint (u->id, ==, u1);
   g_assert_cmpint (u->centre_id, ==, f->centre);
   g_clear_pointer (&u, med_user_free);
-  g_assert_null (med_store_user_by_token (f->store, c2, h1,
-      at ("2026-12-07"), &error));
+  g_assert_null (
+      med_store_user_by_token (f->store, c2, h1, at ("2026-12-07"), &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
   u = med_store_session_user (f->store, c2, s2, at ("2026-12-07"), &csrf,
@@ -3554,8 +3554,8 @@ test_province_users_links (Fixture *f, gconstpointer data)
       &error);
   g_assert_no_error (error);
   g_assert_cmpint (l->ref_id, ==, f->room1);
-  g_assert_null (med_store_find_feed_link (f->store, c2, l1,
-      at ("2026-12-07"), &error));
+  g_assert_null (
+      med_store_find_feed_link (f->store, c2, l1, at ("2026-12-07"), &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
   list = med_store_list_feed_links (f->store, c2, &error);
@@ -3571,12 +3571,11 @@ test_province_users_links (Fixture *f, gconstpointer data)
       med_store_join_lookup (f->store, c2, tok, 0, 0, &bid, &pid, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_true (med_store_join_reissue (f->store, 1, 1, "test", NULL,
-      &error));
-  g_assert_true (med_store_join_lookup_replaced (f->store, f->centre, tok, 0,
-      0, NULL, NULL, &error));
-  g_assert_false (med_store_join_lookup_replaced (f->store, c2, tok, 0, 0,
+  g_assert_true (med_store_join_reissue (f->store, 1, 1, "test", NULL, &error));
+  g_assert_true (med_store_join_lookup_replaced (f->store, f->centre, tok, 0, 0,
       NULL, NULL, &error));
+  g_assert_false (med_store_join_lookup_replaced (f->store, c2, tok, 0, 0, NULL,
+      NULL, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
 }
 

@@ -129,8 +129,8 @@ med_page_join (MedReq *r)
     g_clear_pointer (&k, med_case_free);
     g_clear_pointer (&parties, g_ptr_array_unref);
     if (med_store_join_lookup_replaced (r->srv->store, r->srv->cfg.centre_id,
-            token, r->now - 30 * 86400, r->now + 400 * 86400, &booking_id, &party_id,
-            NULL)
+            token, r->now - 30 * 86400, r->now + 400 * 86400, &booking_id,
+            &party_id, NULL)
         && (bk = med_store_get_booking (r->srv->store, booking_id, NULL))
             != NULL
         && (k = med_store_get_case (r->srv->store, bk->case_id, NULL)) != NULL

@@ -95,11 +95,13 @@ const char store_migration_province[]
       "    WHERE m.id = app_user.mediator_id),"
       "  (SELECT min (id) FROM centre));"
       "CREATE INDEX app_user_centre ON app_user (centre_id);"
-      "CREATE TRIGGER app_user_centre_insert BEFORE INSERT ON app_user BEGIN" USER_CENTRE_GUARD
-      "END;"
+      /* clang-format off */
+      "CREATE TRIGGER app_user_centre_insert BEFORE INSERT ON app_user BEGIN"
+      USER_CENTRE_GUARD "END;"
       "CREATE TRIGGER app_user_centre_update"
-      "  BEFORE UPDATE OF centre_id, mediator_id ON app_user BEGIN" USER_CENTRE_GUARD
-      "END;";
+      "  BEFORE UPDATE OF centre_id, mediator_id ON app_user BEGIN"
+      USER_CENTRE_GUARD "END;";
+/* clang-format on */
 
 static const char *const role_words[MED_ROLE_N] = {
   "admin",

@@ -315,6 +315,11 @@ gboolean med_service_may_access_case (MedStore *store, const MedUser *user,
     gint64 case_id, GError **error);
 gboolean med_service_may_access_booking (MedStore *store, const MedUser *user,
     const MedBooking *bk, GError **error);
+/* The cases of user's centre (status < 0: any) that user may see, by id:
+ * the access rule over a whole list, with one query for admins and
+ * clerks. (transfer full) array of MedCase* */
+GPtrArray *med_service_list_cases (MedStore *store, const MedUser *user,
+    gint status, GError **error);
 
 /* ---- outbox delivery (med-service-outbox.c) ----------------------------
  *

@@ -62,3 +62,27 @@ med_service_may_access_booking (MedStore *store, const MedUser *user,
     return TRUE;
   return refuse (error, "this session");
 }
+
+GPtrArray *
+med_service_list_cases (MedStore *store, const MedUser *user, gint status,
+    GError **error)
+{
+  g_autoptr (GPtrArray) cases = NULL;
+
+  g_return_val_if_fail (store != NULL && user != NULL, NULL);
+
+  cases = med_store_list_cases (store, user->centre_id, status, error);
+  if (cases == NULL || user->role != MED_ROLE_MEDIATOR)
+    return g_steal_pointer (&cases);
+  for (guint i = cases->len; i > 0; i--) {
+    MedCase *k = g_ptr_array_index (cases, i - 1);
+    gint n = med_store_count_mediator_bookings (store, user->mediator_id,
+        k->id, FALSE, error);
+
+    if (n < 0)
+      return NULL;
+    if (n == 0)
+      g_ptr_array_remove_index (cases, i - 1);
+  }
+  return g_steal_pointer (&cases);
+}

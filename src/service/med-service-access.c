@@ -76,8 +76,8 @@ med_service_list_cases (MedStore *store, const MedUser *user, gint status,
     return g_steal_pointer (&cases);
   for (guint i = cases->len; i > 0; i--) {
     MedCase *k = g_ptr_array_index (cases, i - 1);
-    gint n = med_store_count_mediator_bookings (store, user->mediator_id,
-        k->id, FALSE, error);
+    gint n = med_store_count_mediator_bookings (store, user->mediator_id, k->id,
+        FALSE, error);
 
     if (n < 0)
       return NULL;

@@ -44,108 +44,46 @@
 
 #include <glib/gstdio.h>
 
+#include "gstmedmanifest.h"
+
 #define IS(r, m) ((r)->method == SOUP_METHOD_##m)
 
-/* The recorder's manifest (plugins/med/gstmedmanifest.h), beside the
- * segments in the recording's directory. */
-#define MANIFEST_NAME      "manifest.jsonl"
+/* The recorder's manifest, beside the segments in the recording's
+ * directory. */
 #define MAX_MANIFEST_BYTES (16 * 1024 * 1024)
 
 /* ---- the manifest, read for listing and for the final file ---------- */
 
 typedef struct
 {
-  gint64 index;
-  char *file;
-  gint64 bytes;
-  char *sha256;
-  gint64 duration_ns;
-  gboolean complete;
-} Segment;
-
-typedef struct
-{
-  GPtrArray *segments; /* Segment* */
-  gboolean sealed;
-  char *final_file; /* plain file name, NULL when none */
-  gint64 final_bytes;
-  char *final_sha256;
-  char *note;
+  GstMedManifestInfo info; /* segments, seal */
+  char *final_name; /* the sealed final file's plain name, or NULL */
 } Manifest;
-
-static void
-segment_free (Segment *s)
-{
-  g_free (s->file);
-  g_free (s->sha256);
-  g_free (s);
-}
 
 static void
 manifest_free (Manifest *m)
 {
   if (m == NULL)
     return;
-  g_ptr_array_unref (m->segments);
-  g_free (m->final_file);
-  g_free (m->final_sha256);
-  g_free (m->note);
+  gst_med_manifest_info_clear (&m->info);
+  g_free (m->final_name);
   g_free (m);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Manifest, manifest_free)
 
-/* A file name the recorder writes: no directory part, no leading dot. */
-static gboolean
-is_plain_name (const char *s)
-{
-  gsize len = s ? strlen (s) : 0;
-
-  if (len == 0 || len > 255 || s[0] == '.')
-    return FALSE;
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
-      return FALSE;
-  }
-  return TRUE;
-}
-
-static const char *
-member_string (JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE
-      || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
-static gint64
-member_int (JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE
-      || json_node_get_value_type (n) != G_TYPE_INT64)
-    return -1;
-  return json_node_get_int (n);
-}
-
-/* Reads the manifest of a recording directory: the segments it lists and
- * the seal. The chain is not checked here (`recording verify` does that);
- * a line that is not a well-formed entry, or a file name with a directory
- * in it, makes the whole manifest unreadable. (transfer full) */
+/* Reads the manifest of a recording directory with the recorder's own
+ * reader (plugins/med/gstmedmanifest.h): every entry parsed and its chain
+ * checked, the media files not re-hashed (`recording verify` does that).
+ * The manifest must be a regular file, not a link, of at most
+ * MAX_MANIFEST_BYTES; an entry that does not parse or chain makes the
+ * whole manifest unreadable. (transfer full) */
 static Manifest *
 read_manifest (const char *dir, GError **error)
 {
-  g_autofree char *path = g_build_filename (dir, MANIFEST_NAME, NULL);
-  g_autofree char *text = NULL;
-  g_auto (GStrv) lines = NULL;
+  g_autofree char *path = g_build_filename (dir, GST_MED_MANIFEST_NAME, NULL);
   g_autoptr (Manifest) m = g_new0 (Manifest, 1);
   GStatBuf st;
-  gsize len = 0;
 
-  m->segments = g_ptr_array_new_with_free_func ((GDestroyNotify) segment_free);
   if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_NOT_FOUND,
         "the recording has no manifest");
@@ -156,60 +94,16 @@ read_manifest (const char *dir, GError **error)
         "the recording's manifest is too large");
     return NULL;
   }
-  if (!g_file_get_contents (path, &text, &len, NULL)
-      || !g_utf8_validate (text, len, NULL)) {
+  if (!gst_med_manifest_verify_full (path, GST_MED_MANIFEST_VERIFY_CHAIN_ONLY,
+          &m->info, NULL)) {
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
-        "the recording's manifest cannot be read");
+        "the recording's manifest is malformed; run `medsched recording "
+        "verify`");
     return NULL;
   }
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i]; i++) {
-    g_autoptr (JsonParser) p = json_parser_new_immutable ();
-    JsonObject *o;
-    const char *kind, *file;
-
-    if (*lines[i] == '\0')
-      continue;
-    if (!json_parser_load_from_data (p, lines[i], -1, NULL)
-        || json_parser_get_root (p) == NULL
-        || JSON_NODE_TYPE (json_parser_get_root (p)) != JSON_NODE_OBJECT)
-      goto bad;
-    o = json_node_get_object (json_parser_get_root (p));
-    kind = member_string (o, "kind");
-    file = member_string (o, "file");
-    if (kind == NULL)
-      goto bad;
-    if (strcmp (kind, "segment") == 0) {
-      Segment *s = g_new0 (Segment, 1);
-      JsonNode *c = json_object_get_member (o, "complete");
-
-      g_ptr_array_add (m->segments, s);
-      if (!is_plain_name (file) || member_string (o, "sha256") == NULL)
-        goto bad;
-      s->index = member_int (o, "index");
-      s->file = g_strdup (file);
-      s->bytes = member_int (o, "bytes");
-      s->sha256 = g_strdup (member_string (o, "sha256"));
-      s->duration_ns = member_int (o, "duration_ns");
-      s->complete = c && JSON_NODE_TYPE (c) == JSON_NODE_VALUE
-          && json_node_get_value_type (c) == G_TYPE_BOOLEAN
-          && json_node_get_boolean (c);
-    } else if (strcmp (kind, "seal") == 0) {
-      if (file == NULL || (*file && !is_plain_name (file)))
-        goto bad;
-      m->sealed = TRUE;
-      m->final_file = *file ? g_strdup (file) : NULL;
-      m->final_bytes = member_int (o, "bytes");
-      m->final_sha256 = g_strdup (member_string (o, "sha256"));
-      m->note = g_strdup (member_string (o, "note"));
-    }
-  }
+  if (m->info.final_file)
+    m->final_name = g_path_get_basename (m->info.final_file);
   return g_steal_pointer (&m);
-bad:
-  g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
-      "the recording's manifest is malformed; run `medsched recording "
-      "verify`");
-  return NULL;
 }
 
 /* ---- who may see a recording ---------------------------------------- */
@@ -336,8 +230,8 @@ add_recording (MedReq *r, JsonBuilder *b, const MedRecording *rec,
 
     json_builder_set_member_name (b, "segment_files");
     json_builder_begin_array (b);
-    for (guint i = 0; m && i < m->segments->len; i++) {
-      Segment *s = g_ptr_array_index (m->segments, i);
+    for (guint i = 0; m && m->info.segments && i < m->info.segments->len; i++) {
+      GstMedManifestSegment *s = g_ptr_array_index (m->info.segments, i);
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "index");
@@ -345,32 +239,32 @@ add_recording (MedReq *r, JsonBuilder *b, const MedRecording *rec,
       json_builder_set_member_name (b, "file");
       json_builder_add_string_value (b, s->file);
       json_builder_set_member_name (b, "bytes");
-      json_builder_add_int_value (b, s->bytes);
+      json_builder_add_int_value (b, (gint64) s->bytes);
       json_builder_set_member_name (b, "sha256");
       json_builder_add_string_value (b, s->sha256);
       json_builder_set_member_name (b, "duration_ns");
-      json_builder_add_int_value (b, s->duration_ns);
+      json_builder_add_int_value (b, (gint64) s->duration_ns);
       json_builder_set_member_name (b, "complete");
       json_builder_add_boolean_value (b, s->complete);
       json_builder_end_object (b);
     }
     json_builder_end_array (b);
     json_builder_set_member_name (b, "final");
-    if (m && m->final_file) {
+    if (m && m->final_name) {
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "file");
-      json_builder_add_string_value (b, m->final_file);
+      json_builder_add_string_value (b, m->final_name);
       json_builder_set_member_name (b, "bytes");
-      json_builder_add_int_value (b, m->final_bytes);
+      json_builder_add_int_value (b, (gint64) m->info.final_bytes);
       json_builder_set_member_name (b, "sha256");
-      json_builder_add_string_value (b, m->final_sha256 ? m->final_sha256 : "");
+      json_builder_add_string_value (b, m->info.final_sha256);
       json_builder_end_object (b);
     } else {
       json_builder_add_null_value (b);
     }
     json_builder_set_member_name (b, "seal_note");
-    if (m && m->note)
-      json_builder_add_string_value (b, m->note);
+    if (m && m->info.seal_note)
+      json_builder_add_string_value (b, m->info.seal_note);
     else
       json_builder_add_null_value (b);
   }
@@ -486,12 +380,12 @@ map_final (const MedRecording *rec, char **name_out, GError **error)
   }
   if ((m = read_manifest (rec->dir, error)) == NULL)
     return NULL;
-  if (m->final_file == NULL) {
+  if (m->final_name == NULL) {
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_NOT_FOUND,
         "the recording was sealed without a final file");
     return NULL;
   }
-  path = g_build_filename (rec->dir, m->final_file, NULL);
+  path = g_build_filename (rec->dir, m->final_name, NULL);
   fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   if (fd < 0 || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)
       || st.st_size == 0) {
@@ -501,7 +395,7 @@ map_final (const MedRecording *rec, char **name_out, GError **error)
         "the recording's final file is missing");
     return NULL;
   }
-  if ((gint64) st.st_size != m->final_bytes) {
+  if ((guint64) st.st_size != m->info.final_bytes) {
     close (fd);
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
         "the recording's final file does not match its manifest; run "
@@ -515,7 +409,7 @@ map_final (const MedRecording *rec, char **name_out, GError **error)
         "the recording's final file cannot be mapped");
     return NULL;
   }
-  *name_out = g_strdup (m->final_file);
+  *name_out = g_strdup (m->final_name);
   return mf;
 }
 
@@ -664,7 +558,7 @@ page_recording (MedReq *r, MedRecording *rec, MedBooking *bk)
       "<p><a href=\"/cases/%" G_GINT64_FORMAT "\">返回案件 <span "
       "lang=\"en\">Back to the case</span></a></p>\n",
       bk->case_id);
-  if (rec->state == MED_RECORDING_SEALED && m && m->final_file) {
+  if (rec->state == MED_RECORDING_SEALED && m && m->final_name) {
     g_string_append_printf (out,
         "<video controls preload=\"metadata\" width=\"960\" "
         "src=\"/recordings/%" G_GINT64_FORMAT "/file\">"
@@ -672,7 +566,7 @@ page_recording (MedReq *r, MedRecording *rec, MedBooking *bk)
         "cannot play this format; download it.</span></video>\n"
         "<p><a href=\"/recordings/%" G_GINT64_FORMAT "/file?download=1\">"
         "下载 <span lang=\"en\">Download</span> (%s)</a></p>\n",
-        rec->id, rec->id, content_type_of (m->final_file));
+        rec->id, rec->id, content_type_of (m->final_name));
   } else {
     g_string_append (out,
         "<p role=\"status\">没有可播放的封存文件。<span "
@@ -727,19 +621,19 @@ page_recording (MedReq *r, MedRecording *rec, MedBooking *bk)
     g_string_append (out, "</td></tr>\n");
   }
   g_string_append (out, "</tbody></table>\n");
-  if (m && m->segments->len > 0) {
+  if (m && m->info.segments && m->info.segments->len > 0) {
     g_string_append (out,
         "<h2>分段与哈希 <span lang=\"en\">Segments and hashes</span></h2>\n"
         "<table><thead><tr><th scope=\"col\">文件 File</th><th "
         "scope=\"col\">字节 Bytes</th><th scope=\"col\">SHA-256</th></tr>"
         "</thead><tbody>\n");
-    for (guint i = 0; i < m->segments->len; i++) {
-      Segment *s = g_ptr_array_index (m->segments, i);
+    for (guint i = 0; i < m->info.segments->len; i++) {
+      GstMedManifestSegment *s = g_ptr_array_index (m->info.segments, i);
 
       g_string_append (out, "<tr><td>");
       esc (out, s->file);
       g_string_append_printf (out,
-          "%s</td><td>%" G_GINT64_FORMAT "</td><td><code>",
+          "%s</td><td>%" G_GUINT64_FORMAT "</td><td><code>",
           s->complete ? "" : " (不完整 incomplete)", s->bytes);
       esc (out, s->sha256);
       g_string_append (out, "</code></td></tr>\n");

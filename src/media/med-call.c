@@ -20,16 +20,17 @@
  * A new viewer or a switch asks the source for a keyframe (upstream
  * force-key-unit, which the depayloader turns into a PLI).
  *
- * Recording: a medrecorder per participant and join, created when the
- * recording starts or when a participant's media arrives while it runs;
- * every pad is requested before the tee's branch is linked, so no data
- * reaches it earlier. The gate (a probe on the tee's branch pad) drops
- * while the recording is paused or the branch is ending, drops video until
- * a keyframe after opening, drops audio until the video started, and moves
- * timestamps so the recording starts at zero. Ending a branch sends EOS
- * into its queue (never into the muxer) and waits for medrecorder's
- * "medrecorder-sealed" message, or marks the row stopped after the seal
- * timeout.
+ * Recording: a recording branch of med-rec.c (the session pipeline's
+ * kind) per participant and join, created when the recording starts or
+ * when a participant's media arrives while it runs, gated on the tee's
+ * branch pads: every recorder pad is requested before those are linked,
+ * so no data reaches it earlier. Its gate drops while the recording is
+ * paused or the branch is ending, video until a keyframe after opening,
+ * audio until the video started, and the recorder gets time from zero.
+ * Ending a branch sends EOS into its queues (never into the muxer); once
+ * the recorder's live part closed, the final file is made and the row
+ * sealed off the pipeline (or the row is marked stopped after the seal
+ * timeout).
  *
  * webrtcbin calls back on its own threads: everything it says is handed
  * to the call's main context with the participant's media generation, and
@@ -51,7 +52,7 @@
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 
-#include "gstmedmanifest.h"
+#include "med-rec.h"
 
 /* clang-format off */
 G_DEFINE_QUARK (med-call-error-quark, med_call_error)
@@ -193,39 +194,13 @@ fwd_gate_unref (gpointer data)
     g_free (g);
 }
 
-typedef enum
-{
-  REC_RUNNING,
-  REC_ENDING,
-  REC_DONE,
-} RecPhase;
-
+/* A participant's recorder (one per participant and join). */
 struct _Rec
 {
   MedCall *call;
   char *peer_id;
-  gint64 recording_id;
   guint join; /* the participant's n-th recorder */
-  char *dir;
-  GstElement *recorder;
-  GstElement *queue[N_KINDS];
-  GstPad *teepad[N_KINDS]; /* refs, NULL once detached */
-  GstElement *tee[N_KINDS]; /* refs */
-  GstPad *segpad[N_KINDS]; /* tee sink pads: the segment of the input */
-  gboolean has_video;
-  RecPhase phase;
-  guint timeout_id;
-  guint n_segments;
-  /* streaming threads */
-  gint open; /* atomic: recording and not ending */
-  gint want_keyframe; /* atomic */
-  gint video_started; /* atomic */
-  gint passed; /* atomic: a buffer reached the recorder */
-  gint64 asked_us[N_KINDS]; /* the gate's thread: last keyframe request */
-  GMutex lock; /* origin */
-  GstClockTime origin;
-  /* each kind's gate thread: the last timestamp passed (after origin) */
-  GstClockTime last_out[N_KINDS];
+  MedRec *rec;
 };
 
 struct _MedCall
@@ -362,95 +337,20 @@ need_peer (MedCall *c, const char *id, GError **error)
   return p;
 }
 
-static void
-rec_log (Rec *r, MedRecordingEvent kind, const char *detail)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (!med_store_log_recording (r->call->store, r->recording_id, kind, detail,
-          &err))
-    g_warning ("recording %" G_GINT64_FORMAT ": cannot log %s: %s",
-        r->recording_id, med_recording_event_to_string (kind), err->message);
-}
-
-static void
-rec_set_state (Rec *r, MedRecordingState state, const char *failure)
-{
-  g_autoptr (GError) err = NULL;
-  gboolean live
-      = state == MED_RECORDING_RECORDING || state == MED_RECORDING_PAUSED;
-
-  if (!med_store_set_recording_state (r->call->store, r->recording_id, state,
-          failure, live ? (gint64) getpid () : 0, r->call->actor, &err))
-    g_warning ("recording %" G_GINT64_FORMAT ": cannot set state %s: %s",
-        r->recording_id, med_recording_state_to_string (state), err->message);
-}
-
-static GstClockTime
-buffer_running_time (GstPad *segpad, GstBuffer *buf)
-{
-  g_autoptr (GstEvent) ev
-      = gst_pad_get_sticky_event (segpad, GST_EVENT_SEGMENT, 0);
-  const GstSegment *seg;
-  GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
-                                                  : GST_BUFFER_DTS (buf);
-
-  if (ev == NULL || !GST_CLOCK_TIME_IS_VALID (ts))
-    return GST_CLOCK_TIME_NONE;
-  gst_event_parse_segment (ev, &seg);
-  if (seg->format != GST_FORMAT_TIME)
-    return GST_CLOCK_TIME_NONE;
-  return gst_segment_to_running_time (seg, GST_FORMAT_TIME, ts);
-}
-
-/* Each request carries a count of its own. rtpsession turns a request
- * into a FIR when the sender offered `ccm fir` (else a PLI), and it gives
- * the FIR a new sequence number only when the count differs from the last
- * one; a browser ignores a FIR whose sequence number it has seen, so with
- * a fixed count every request after the first was lost. */
-static gint keyframe_count; /* atomic */
-
-static void
-ask_keyframe (GstPad *sinkpad)
-{
-  gint count = g_atomic_int_add (&keyframe_count, 1) & 0x3fffffff;
-
-  /* Pushed from a sink pad, an upstream event goes to its peer. */
-  if (sinkpad != NULL)
-    gst_pad_push_event (sinkpad,
-        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-            (guint) count));
-}
-
-/* ---- the recording gate (streaming threads) ---------------------------- */
+/* ---- forwarding's keyframe requests (streaming threads) ---------------- */
 
 /* From a tee's src pad probe: asks the source for a keyframe, at most
- * once a second (the depayloader turns it into a PLI). */
+ * once a second (the depayloader turns it into a PLI or FIR). */
 static void
 ask_keyframe_upstream (GstPad *teesrc, gint64 *asked_us)
 {
   gint64 now = g_get_monotonic_time ();
-  GstElement *tee;
 
   if (*asked_us != 0 && now - *asked_us < G_USEC_PER_SEC)
     return;
   *asked_us = now;
-  tee = GST_ELEMENT (gst_pad_get_parent (teesrc));
-  if (tee != NULL) {
-    g_autoptr (GstPad) sink = gst_element_get_static_pad (tee, "sink");
-
-    ask_keyframe (sink);
-    gst_object_unref (tee);
-  }
+  med_media_ask_keyframe (teesrc);
 }
-
-typedef struct
-{
-  Rec *rec;
-  guint kind;
-  Recent *recent; /* a reference, or NULL */
-  gboolean catch_up; /* the gate's thread: start with recent->bufs */
-} GateData;
 
 static Recent *
 recent_new (gboolean is_video)
@@ -524,174 +424,28 @@ recent_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-static void
-gate_data_free (gpointer data)
+/* A late recorder's backlog (med-rec): what the track kept before first,
+ * oldest first. Streaming thread. */
+static GPtrArray *
+recent_backlog (GstBuffer *first, gpointer data)
 {
-  GateData *gd = data;
-
-  recent_unref (gd->recent);
-  g_free (gd);
-}
-
-/* The gate's first buffer (its thread): what the track kept from before
- * it goes through the gate first, as if the recorder had been there. */
-static void
-gate_catch_up (GstPad *pad, GateData *gd, GstBuffer *first)
-{
+  Recent *rc = data;
   GPtrArray *bufs
       = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   gboolean found = FALSE;
 
-  g_mutex_lock (&gd->recent->lock);
-  for (GList *l = gd->recent->bufs.head; l != NULL; l = l->next) {
+  g_mutex_lock (&rc->lock);
+  for (GList *l = rc->bufs.head; l != NULL; l = l->next) {
     if (l->data == first) {
       found = TRUE;
       break;
     }
     g_ptr_array_add (bufs, gst_buffer_ref (l->data));
   }
-  g_mutex_unlock (&gd->recent->lock);
-  for (guint i = 0; found && i < bufs->len; i++)
-    gst_pad_push (pad, gst_buffer_ref (bufs->pdata[i]));
-  g_ptr_array_unref (bufs);
-}
-
-/* MEDSCHED_BENCH_LOG=1: a debug line when a recording gate lets its first
- * keyframe through (tests/webrtc/bench measures join time with it). */
-static gboolean
-bench_log (void)
-{
-  static gsize once = 0;
-  static gboolean on = FALSE;
-
-  if (g_once_init_enter (&once)) {
-    on = g_strcmp0 (g_getenv ("MEDSCHED_BENCH_LOG"), "1") == 0;
-    g_once_init_leave (&once, 1);
-  }
-  return on;
-}
-
-static GstPadProbeReturn
-gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GateData *gd = user_data;
-  Rec *r = gd->rec;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstClockTime rt, origin;
-
-  if (!g_atomic_int_get (&r->open))
-    return GST_PAD_PROBE_DROP;
-  if (gd->catch_up) {
-    /* Audio catches up once the video started (it starts the file). */
-    if (gd->kind == KIND_AUDIO && r->has_video
-        && !g_atomic_int_get (&r->video_started))
-      return GST_PAD_PROBE_DROP;
-    gd->catch_up = FALSE;
-    gate_catch_up (pad, gd, buf);
-  }
-  if (gd->kind == KIND_VIDEO) {
-    if (g_atomic_int_get (&r->want_keyframe)) {
-      if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
-        ask_keyframe_upstream (pad, &r->asked_us[KIND_VIDEO]);
-        return GST_PAD_PROBE_DROP;
-      }
-      g_atomic_int_set (&r->want_keyframe, 0);
-      if (bench_log ())
-        g_debug ("bench: booking=%" G_GINT64_FORMAT " participant=%s join=%u "
-                 "first-keyframe-recorded us=%" G_GINT64_FORMAT,
-            r->call->booking_id, r->peer_id, r->join, g_get_real_time ());
-    }
-  } else if (r->has_video && !g_atomic_int_get (&r->video_started)) {
-    return GST_PAD_PROBE_DROP;
-  }
-  rt = buffer_running_time (r->segpad[gd->kind], buf);
-  if (!GST_CLOCK_TIME_IS_VALID (rt))
-    return GST_PAD_PROBE_DROP;
-  g_mutex_lock (&r->lock);
-  if (!GST_CLOCK_TIME_IS_VALID (r->origin))
-    r->origin = rt;
-  origin = r->origin;
-  g_mutex_unlock (&r->lock);
-  if (rt < origin)
-    return GST_PAD_PROBE_DROP;
-  if (gd->kind == KIND_VIDEO)
-    g_atomic_int_set (&r->video_started, 1);
-  g_atomic_int_set (&r->passed, 1);
-  /* The recorder gets running time from zero (its segment is a plain one,
-   * see rec_segment_probe_cb): a new segment upstream cannot move it. */
-  {
-    g_autoptr (GstEvent) sev
-        = gst_pad_get_sticky_event (r->segpad[gd->kind], GST_EVENT_SEGMENT, 0);
-    const GstSegment *seg;
-
-    gst_event_parse_segment (sev, &seg);
-    buf = gst_buffer_make_writable (buf);
-    if (GST_BUFFER_PTS_IS_VALID (buf)) {
-      GstClockTime t = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
-          GST_BUFFER_PTS (buf));
-
-      GST_BUFFER_PTS (buf)
-          = GST_CLOCK_TIME_IS_VALID (t) && t > origin ? t - origin : 0;
-    }
-    if (GST_BUFFER_DTS_IS_VALID (buf)) {
-      GstClockTime t = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
-          GST_BUFFER_DTS (buf));
-
-      GST_BUFFER_DTS (buf)
-          = GST_CLOCK_TIME_IS_VALID (t) && t > origin ? t - origin : 0;
-    }
-    GST_PAD_PROBE_INFO_DATA (info) = buf;
-  }
-  /* Never backwards: rtpbin moves a stream's times when its first RTCP
-   * sender reports arrive (lip-sync), which can step them back by tens of
-   * milliseconds, and matroskamux fails the whole recording on a timestamp
-   * that goes back ("Timestamping error on input streams"). */
-  {
-    GstClockTime *last = &r->last_out[gd->kind];
-    GstClockTime t = GST_BUFFER_DTS_IS_VALID (buf) ? GST_BUFFER_DTS (buf)
-                                                   : GST_BUFFER_PTS (buf);
-
-    if (GST_CLOCK_TIME_IS_VALID (t) && GST_CLOCK_TIME_IS_VALID (*last)
-        && t <= *last) {
-      GstClockTime step = *last + 1 - t;
-
-      if (step > GST_MSECOND)
-        g_debug ("booking %" G_GINT64_FORMAT ": %s's %s time went back "
-                 "%.1f ms; kept increasing in the recording",
-            r->call->booking_id, r->peer_id,
-            gd->kind == KIND_VIDEO ? "video" : "audio",
-            (double) step / GST_MSECOND);
-      buf = gst_buffer_make_writable (buf);
-      if (GST_BUFFER_PTS_IS_VALID (buf))
-        GST_BUFFER_PTS (buf) += step;
-      if (GST_BUFFER_DTS_IS_VALID (buf))
-        GST_BUFFER_DTS (buf) += step;
-      GST_PAD_PROBE_INFO_DATA (info) = buf;
-      t += step;
-    }
-    if (GST_CLOCK_TIME_IS_VALID (t))
-      *last = t;
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-/* A recorder branch's segment is a plain one from zero: the gate gives
- * it running time. */
-static GstPadProbeReturn
-rec_segment_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
-  GstSegment seg;
-  GstEvent *plain;
-
-  if (GST_EVENT_TYPE (ev) != GST_EVENT_SEGMENT)
-    return GST_PAD_PROBE_OK;
-  gst_segment_init (&seg, GST_FORMAT_TIME);
-  plain = gst_event_new_segment (&seg);
-  gst_event_set_seqnum (plain, gst_event_get_seqnum (ev));
-  gst_event_unref (ev);
-  GST_PAD_PROBE_INFO_DATA (info) = plain;
-  return GST_PAD_PROBE_OK;
+  g_mutex_unlock (&rc->lock);
+  if (!found)
+    g_ptr_array_set_size (bufs, 0);
+  return bufs;
 }
 
 static GstPadProbeReturn
@@ -736,58 +490,25 @@ fwd_event_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
 /* ---- recorders --------------------------------------------------------- */
 
-static void
-rec_detach_branch (Rec *r)
-{
-  for (guint k = 0; k < N_KINDS; k++) {
-    if (r->teepad[k] == NULL)
-      continue;
-    {
-      g_autoptr (GstPad) qsink
-          = gst_element_get_static_pad (r->queue[k], "sink");
-
-      gst_pad_unlink (r->teepad[k], qsink);
-    }
-    gst_element_release_request_pad (r->tee[k], r->teepad[k]);
-    gst_clear_object (&r->teepad[k]);
-  }
-}
+static void check_ended (MedCall *c);
 
 static gboolean
 rec_remove_idle_cb (gpointer data)
 {
   Rec *r = data;
-  GstBin *bin = GST_BIN (r->call->pipeline);
 
-  rec_detach_branch (r);
-  for (guint k = 0; k < N_KINDS; k++) {
-    if (r->queue[k] != NULL) {
-      gst_element_set_state (r->queue[k], GST_STATE_NULL);
-      gst_bin_remove (bin, r->queue[k]);
-      r->queue[k] = NULL;
-    }
-  }
-  if (r->recorder != NULL) {
-    gst_element_set_state (r->recorder, GST_STATE_NULL);
-    gst_bin_remove (bin, r->recorder);
-    r->recorder = NULL;
-  }
+  med_rec_remove (r->rec);
   return G_SOURCE_REMOVE;
 }
 
-static void check_ended (MedCall *c);
-
+/* The recorder is done: sealed, or failed or stopped (its row says). */
 static void
-rec_finished (Rec *r)
+rec_done_cb (MedRec *rec, const GError *error, gpointer data)
 {
+  Rec *r = data;
   MedCall *c = r->call;
   Peer *p = find_peer (c, r->peer_id);
 
-  r->phase = REC_DONE;
-  if (r->timeout_id) {
-    g_source_remove (r->timeout_id);
-    r->timeout_id = 0;
-  }
   if (p != NULL && p->rec == r)
     p->rec = NULL;
   g_idle_add_full (G_PRIORITY_DEFAULT, rec_remove_idle_cb, r, NULL);
@@ -795,142 +516,12 @@ rec_finished (Rec *r)
 }
 
 static void
-rec_sealed (Rec *r)
-{
-  g_autofree char *manifest
-      = g_build_filename (r->dir, GST_MED_MANIFEST_NAME, NULL);
-  GstMedManifestInfo info = { 0 };
-  g_autoptr (GError) err = NULL;
-  guint64 bytes = 0;
-  GStatBuf st;
-
-  if (r->phase == REC_DONE)
-    return;
-  if (!gst_med_manifest_verify_full (manifest,
-          GST_MED_MANIFEST_VERIFY_REQUIRE_SEALED
-              | GST_MED_MANIFEST_VERIFY_CHAIN_ONLY,
-          &info, &err)) {
-    g_autofree char *why
-        = g_strdup_printf ("recording did not seal: %s", err->message);
-
-    rec_set_state (r, MED_RECORDING_FAILED, why);
-    rec_log (r, MED_RECORDING_EVENT_FAILURE, why);
-  } else {
-    if (info.final_file && g_stat (info.final_file, &st) == 0)
-      bytes = st.st_size;
-    if (!med_store_seal_recording (r->call->store, r->recording_id, manifest,
-            info.head_hash, info.duration_ns, bytes, r->call->actor, &err))
-      g_warning ("recording %" G_GINT64_FORMAT ": cannot store the seal: %s",
-          r->recording_id, err->message);
-    g_info ("recording %" G_GINT64_FORMAT " sealed: %u segments, %.1f s",
-        r->recording_id, info.n_segments, info.duration_ns / 1e9);
-  }
-  gst_med_manifest_info_clear (&info);
-  rec_finished (r);
-}
-
-static gboolean
-rec_timeout_cb (gpointer data)
-{
-  Rec *r = data;
-  g_autofree char *why
-      = g_strdup_printf ("the recorder did not seal within %u s",
-          r->call->seal_timeout);
-
-  r->timeout_id = 0;
-  g_warning ("recording %" G_GINT64_FORMAT ": %s", r->recording_id, why);
-  /* NULL without EOS: medrecorder seals its manifest as stopped. */
-  if (r->recorder)
-    gst_element_set_state (r->recorder, GST_STATE_NULL);
-  rec_set_state (r, MED_RECORDING_STOPPED, why);
-  rec_log (r, MED_RECORDING_EVENT_FAILURE, why);
-  rec_finished (r);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-send_eos_thread (gpointer data)
-{
-  GPtrArray *pads = data;
-
-  for (guint i = 0; i < pads->len; i++)
-    gst_pad_send_event (pads->pdata[i], gst_event_new_eos ());
-  g_ptr_array_unref (pads);
-  return NULL;
-}
-
-/* Ends a running recorder: EOS into its queues, then wait for the seal. */
-static void
-rec_stop (Rec *r, const char *why)
-{
-  if (r == NULL || r->phase != REC_RUNNING)
-    return;
-  r->phase = REC_ENDING;
-  g_atomic_int_set (&r->open, 0);
-  rec_log (r, MED_RECORDING_EVENT_STOP, why);
-  if (!g_atomic_int_get (&r->passed)) {
-    /* Nothing reached the recorder: no file to make. NULL without EOS
-     * seals the manifest as stopped. */
-    rec_detach_branch (r);
-    if (r->recorder)
-      gst_element_set_state (r->recorder, GST_STATE_NULL);
-    rec_set_state (r, MED_RECORDING_STOPPED,
-        "no media reached the recorder before it stopped");
-    rec_finished (r);
-    return;
-  }
-  /* Nothing more can pass the gate: detach from the tees now, so the
-   * participant's media may go while the recorder drains; EOS goes into
-   * the queues from a thread of its own (a pad's stream lock may be held
-   * for a while by a streaming thread; the main loop never waits). */
-  rec_detach_branch (r);
-  {
-    GPtrArray *pads = g_ptr_array_new_with_free_func (gst_object_unref);
-
-    for (guint k = 0; k < N_KINDS; k++)
-      if (r->queue[k] != NULL)
-        g_ptr_array_add (pads,
-            gst_element_get_static_pad (r->queue[k], "sink"));
-    g_thread_unref (g_thread_new ("med-call-eos", send_eos_thread, pads));
-  }
-  r->timeout_id
-      = g_timeout_add_seconds (r->call->seal_timeout, rec_timeout_cb, r);
-}
-
-static void
 rec_free (Rec *r)
 {
-  if (r->timeout_id)
-    g_source_remove (r->timeout_id);
   g_idle_remove_by_data (r);
-  for (guint k = 0; k < N_KINDS; k++) {
-    gst_clear_object (&r->teepad[k]);
-    gst_clear_object (&r->tee[k]);
-    gst_clear_object (&r->segpad[k]);
-  }
-  g_mutex_clear (&r->lock);
+  g_clear_pointer (&r->rec, med_rec_free);
   g_free (r->peer_id);
-  g_free (r->dir);
   g_free (r);
-}
-
-static void
-rec_set_open (Rec *r, gboolean open)
-{
-  if (r->phase != REC_RUNNING)
-    return;
-  if (open && !g_atomic_int_get (&r->open)) {
-    g_atomic_int_set (&r->want_keyframe, 1);
-    g_atomic_int_set (&r->open, 1);
-    if (r->teepad[KIND_VIDEO] != NULL) {
-      g_autoptr (GstPad) qsink
-          = gst_element_get_static_pad (r->queue[KIND_VIDEO], "sink");
-
-      ask_keyframe (qsink);
-    }
-  } else if (!open) {
-    g_atomic_int_set (&r->open, 0);
-  }
 }
 
 /* A recorder for participant p's current media, while recording. */
@@ -940,7 +531,10 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
 {
   Media *m = p->media;
   g_autofree char *base = NULL;
-  g_autofree char *rid = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *label = NULL;
+  MedRecConfig rc = { 0 };
+  MedRecTrack *video = NULL;
   Rec *r;
 
   if (m == NULL || p->rec != NULL)
@@ -949,123 +543,84 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
     return TRUE; /* they send nothing */
   base = g_strdup_printf ("%s/booking-%" G_GINT64_FORMAT, c->media_dir,
       c->booking_id);
-  r = g_new0 (Rec, 1);
-  r->call = c;
-  r->peer_id = g_strdup (p->id);
-  r->origin = GST_CLOCK_TIME_NONE;
-  for (guint k = 0; k < N_KINDS; k++)
-    r->last_out[k] = GST_CLOCK_TIME_NONE;
-  g_mutex_init (&r->lock);
   /* The next free folder of this participant. */
   for (;;) {
     g_autofree char *leaf = g_strdup_printf ("%s-%u", p->id, ++p->n_joins);
 
-    g_free (r->dir);
-    r->dir = g_build_filename (base, leaf, NULL);
-    if (!g_file_test (r->dir, G_FILE_TEST_EXISTS))
+    g_free (dir);
+    dir = g_build_filename (base, leaf, NULL);
+    if (!g_file_test (dir, G_FILE_TEST_EXISTS))
       break;
   }
-  r->join = p->n_joins;
-  if (g_mkdir_with_parents (r->dir, 0750) != 0) {
+  if (g_mkdir_with_parents (dir, 0750) != 0) {
     int e = errno;
 
     g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
         "cannot create the recording directory: %s", g_strerror (e));
+    return FALSE;
+  }
+  label = g_strdup_printf ("booking=%" G_GINT64_FORMAT " participant=%s "
+                           "join=%u",
+      c->booking_id, p->id, p->n_joins);
+  rc.store = c->store;
+  rc.booking_id = c->booking_id;
+  rc.regime = c->regime;
+  rc.actor = c->actor;
+  rc.dir = dir;
+  rc.leaky = TRUE;
+  rc.bin = GST_BIN (c->pipeline);
+  rc.label = label;
+  r = g_new0 (Rec, 1);
+  r->call = c;
+  r->peer_id = g_strdup (p->id);
+  r->join = p->n_joins;
+  r->rec = med_rec_new (&rc, error);
+  if (r->rec == NULL) {
     rec_free (r);
     return FALSE;
   }
-  r->recording_id = med_store_add_recording (c->store, c->booking_id, c->regime,
-      r->dir, c->actor, error);
-  if (r->recording_id == 0) {
-    rec_free (r);
-    return FALSE;
+  {
+    gint64 id = med_rec_get_id (r->rec);
+
+    g_array_append_val (c->recording_ids, id);
   }
-  g_array_append_val (c->recording_ids, r->recording_id);
   g_ptr_array_add (c->recs, r);
-  r->recorder = make ("medrecorder", error);
-  if (r->recorder == NULL)
-    goto failed;
-  rid = g_strdup_printf ("%" G_GINT64_FORMAT, r->recording_id);
-  g_object_set (r->recorder, "location", r->dir, "recording-id", rid, NULL);
-  gst_bin_add (GST_BIN (c->pipeline), r->recorder);
-  r->has_video = m->in[KIND_VIDEO].tee != NULL;
-  /* Every recorder pad before anything can flow. */
+  med_rec_set_done_func (r->rec, rec_done_cb, r);
+  /* Every recorder pad before anything can flow: the tee's branch pads
+   * are linked by med_rec_attach, once the recorder runs. */
   for (guint k = 0; k < N_KINDS; k++) {
-    g_autoptr (GstPad) qsrc = NULL;
-    g_autoptr (GstPad) recpad = NULL;
+    g_autoptr (GstPad) teepad = NULL;
+    MedRecTrack *t;
 
     if (m->in[k].tee == NULL)
       continue;
-    r->queue[k] = make ("queue", error);
-    if (r->queue[k] == NULL)
+    teepad = gst_element_request_pad_simple (m->in[k].tee, "src_%u");
+    t = med_rec_add_track (r->rec, teepad, teepad, k == KIND_VIDEO, video,
+        error);
+    if (t == NULL)
       goto failed;
-    /* Leaky: a stalled recorder loses media (and says so in its
-     * segments' timing), it never stalls the call. */
-    g_object_set (r->queue[k], "max-size-time", (guint64) 3 * GST_SECOND,
-        "max-size-bytes", 0, "max-size-buffers", 0, "leaky", 2, NULL);
-    gst_bin_add (GST_BIN (c->pipeline), r->queue[k]);
-    qsrc = gst_element_get_static_pad (r->queue[k], "src");
-    recpad = gst_element_request_pad_simple (r->recorder,
-        k == KIND_VIDEO ? "video_%u" : "audio_%u");
-    if (recpad == NULL || gst_pad_link (qsrc, recpad) != GST_PAD_LINK_OK) {
-      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
-          "cannot link the recorder");
-      goto failed;
-    }
-  }
-  gst_element_sync_state_with_parent (r->recorder);
-  for (guint k = 0; k < N_KINDS; k++) {
-    g_autoptr (GstPad) qsink = NULL;
-    GateData *gd;
-
-    if (r->queue[k] == NULL)
-      continue;
-    gst_element_sync_state_with_parent (r->queue[k]);
-    r->tee[k] = gst_object_ref (m->in[k].tee);
-    r->segpad[k] = gst_element_get_static_pad (m->in[k].tee, "sink");
-    r->teepad[k] = gst_element_request_pad_simple (m->in[k].tee, "src_%u");
-    gd = g_new0 (GateData, 1);
-    gd->rec = r;
-    gd->kind = k;
+    if (k == KIND_VIDEO)
+      video = t;
+    /* Who joined a call that records is recorded from their first
+     * keyframe (what the track kept), not from the next one asked for. */
     if (catch_up && m->in[k].recent != NULL
-        && c->rec_state == MED_CALL_REC_RECORDING) {
-      gd->recent = recent_ref (m->in[k].recent);
-      gd->catch_up = TRUE;
-    }
-    gst_pad_add_probe (r->teepad[k], GST_PAD_PROBE_TYPE_BUFFER, gate_probe_cb,
-        gd, gate_data_free);
-    gst_pad_add_probe (r->teepad[k], GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-        rec_segment_probe_cb, NULL, NULL);
-    qsink = gst_element_get_static_pad (r->queue[k], "sink");
-    if (gst_pad_link (r->teepad[k], qsink) != GST_PAD_LINK_OK) {
-      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
-          "cannot link the recorder's queue");
-      goto failed;
-    }
+        && c->rec_state == MED_CALL_REC_RECORDING)
+      med_rec_track_set_backlog_func (t, recent_backlog,
+          recent_ref (m->in[k].recent), recent_unref);
   }
+  med_rec_attach (r->rec, error);
+  if (error != NULL && *error != NULL)
+    goto failed;
   p->rec = r;
-  r->phase = REC_RUNNING;
-  rec_set_state (r,
-      c->rec_state == MED_CALL_REC_PAUSED ? MED_RECORDING_PAUSED
-                                          : MED_RECORDING_RECORDING,
-      NULL);
-  rec_log (r, MED_RECORDING_EVENT_START,
-      "participant recording started (call recording)");
-  if (gap != NULL)
-    rec_log (r, MED_RECORDING_EVENT_GAP, gap);
-  if (c->rec_state == MED_CALL_REC_PAUSED)
-    rec_log (r, MED_RECORDING_EVENT_PAUSE, "joined while paused");
-  rec_set_open (r, c->rec_state == MED_CALL_REC_RECORDING);
+  med_rec_start (r->rec, "participant recording started (call recording)", gap,
+      c->rec_state == MED_CALL_REC_PAUSED);
   g_info ("booking %" G_GINT64_FORMAT ": recording %" G_GINT64_FORMAT
           " of a participant started",
-      c->booking_id, r->recording_id);
+      c->booking_id, med_rec_get_id (r->rec));
   return TRUE;
 
 failed:
-  rec_set_state (r, MED_RECORDING_FAILED, (*error)->message);
-  rec_log (r, MED_RECORDING_EVENT_FAILURE, (*error)->message);
-  r->phase = REC_DONE;
-  rec_remove_idle_cb (r);
+  med_rec_abort (r->rec, MED_RECORDING_FAILED, (*error)->message);
   return FALSE;
 }
 
@@ -1332,7 +887,7 @@ update_forwarding (MedCall *c)
           g_atomic_int_set (&want->gate->active, 1);
           if (k == KIND_VIDEO) {
             g_atomic_int_set (&want->gate->want_keyframe, 1);
-            ask_keyframe (qsink);
+            med_media_ask_keyframe (qsink);
           }
         }
       }
@@ -1343,30 +898,19 @@ update_forwarding (MedCall *c)
 
 /* ---- recording state across the call ---------------------------------- */
 
+/* Pause (detail) or resume every running recorder of the call. */
 static void
-recs_open_all (MedCall *c)
-{
-  gboolean open = c->rec_state == MED_CALL_REC_RECORDING;
-
-  for (guint i = 0; i < c->peers->len; i++) {
-    Peer *p = c->peers->pdata[i];
-
-    if (p->rec)
-      rec_set_open (p->rec, open);
-  }
-}
-
-static void
-recs_log_all (MedCall *c, MedRecordingEvent kind, MedRecordingState state,
-    const char *detail)
+recs_pause_all (MedCall *c, gboolean pause, const char *detail)
 {
   for (guint i = 0; i < c->peers->len; i++) {
     Peer *p = c->peers->pdata[i];
 
-    if (p->rec && p->rec->phase == REC_RUNNING) {
-      rec_set_state (p->rec, state, NULL);
-      rec_log (p->rec, kind, detail);
-    }
+    if (p->rec == NULL)
+      continue;
+    if (pause)
+      med_rec_pause (p->rec->rec, detail);
+    else
+      med_rec_resume (p->rec->rec, detail);
   }
 }
 
@@ -2061,7 +1605,7 @@ static void
 peer_drop_media (MedCall *c, Peer *p, const char *why)
 {
   if (p->rec)
-    rec_stop (p->rec, why);
+    med_rec_stop (p->rec->rec, why, TRUE, c->seal_timeout);
   p->rec = NULL;
   if (p->media == NULL)
     return;
@@ -2214,20 +1758,6 @@ run_job_cb (gpointer data)
 
 /* ---- bus --------------------------------------------------------------- */
 
-static Rec *
-rec_for_object (MedCall *c, GstObject *src)
-{
-  for (guint i = 0; i < c->recs->len; i++) {
-    Rec *r = c->recs->pdata[i];
-
-    if (r->recorder
-        && (src == GST_OBJECT (r->recorder)
-            || gst_object_has_as_ancestor (src, GST_OBJECT (r->recorder))))
-      return r;
-  }
-  return NULL;
-}
-
 static Peer *
 peer_for_object (MedCall *c, GstObject *src)
 {
@@ -2261,35 +1791,11 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
   MedCall *c = user_data;
 
+  /* A recorder's segments, close and errors (med-rec). */
+  for (guint i = 0; i < c->recs->len; i++)
+    if (med_rec_handle_message (((Rec *) c->recs->pdata[i])->rec, msg))
+      return G_SOURCE_CONTINUE;
   switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ELEMENT: {
-      const GstStructure *st = gst_message_get_structure (msg);
-      Rec *r;
-
-      if (st == NULL)
-        break;
-      r = rec_for_object (c, GST_MESSAGE_SRC (msg));
-      if (r == NULL)
-        break;
-      if (gst_structure_has_name (st, "medrecorder-sealed")) {
-        rec_sealed (r);
-      } else if (gst_structure_has_name (st, "medrecorder-segment")) {
-        const char *location = gst_structure_get_string (st, "location");
-        guint64 duration = 0;
-        g_autoptr (GError) err = NULL;
-        GStatBuf sb;
-
-        gst_structure_get_uint64 (st, "duration", &duration);
-        if (location
-            && !med_store_add_recording_segment (c->store, r->recording_id,
-                ++r->n_segments, location, "",
-                g_stat (location, &sb) == 0 ? (guint64) sb.st_size : 0,
-                duration, &err))
-          g_warning ("recording %" G_GINT64_FORMAT ": segment: %s",
-              r->recording_id, err->message);
-      }
-      break;
-    }
     case GST_MESSAGE_WARNING: {
       g_autoptr (GError) err = NULL;
 
@@ -2301,27 +1807,13 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
     case GST_MESSAGE_ERROR: {
       g_autoptr (GError) err = NULL;
       g_autofree char *debug = NULL;
-      Rec *r;
       Peer *p;
 
       gst_message_parse_error (msg, &err, &debug);
       g_warning ("booking %" G_GINT64_FORMAT ": %s: %s (%s)", c->booking_id,
           GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message,
           debug ? debug : "");
-      if ((r = rec_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
-        if (r->phase != REC_DONE) {
-          g_autofree char *why
-              = g_strdup_printf ("recorder failed: %s", err->message);
-
-          rec_set_state (r, MED_RECORDING_FAILED, why);
-          rec_log (r, MED_RECORDING_EVENT_FAILURE, why);
-          if (r->recorder)
-            gst_element_set_state (r->recorder, GST_STATE_NULL);
-          g_atomic_int_set (&r->open, 0);
-          rec_detach_branch (r);
-          rec_finished (r);
-        }
-      } else if ((p = peer_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
+      if ((p = peer_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
         emit_error (c, p->id, "internal",
             "媒体连接出错，请重新加入。The media connection failed; please rejoin.",
             FALSE);
@@ -2621,22 +2113,20 @@ med_call_record (MedCall *c, MedCallRecordAction action, GError **error)
     return FALSE;
   switch (action) {
     case MED_CALL_RECORD_START: {
-      guint missing = 0;
-
       if (c->rec_state != MED_CALL_REC_OFF) {
         g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
             "the recording already runs");
         return FALSE;
       }
-      if (c->regime == MED_RECORDING_REGIME_MEDIATION) {
-        if (!med_store_consent_complete (c->store, c->booking_id, &missing,
-                error))
-          return FALSE;
-        if (missing > 0) {
-          g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_CONSENT,
-              "mediation sessions are recorded only with every party's "
-              "consent: %u part%s did not consent",
-              missing, missing == 1 ? "y" : "ies");
+      {
+        g_autoptr (GError) err = NULL;
+
+        if (!med_rec_check_consent (c->store, c->booking_id, c->regime, &err)) {
+          if (g_error_matches (err, MED_MEDIA_ERROR, MED_MEDIA_ERROR_CONSENT))
+            g_set_error_literal (error, MED_CALL_ERROR, MED_CALL_ERROR_CONSENT,
+                err->message);
+          else
+            g_propagate_error (error, g_steal_pointer (&err));
           return FALSE;
         }
       }
@@ -2652,9 +2142,7 @@ med_call_record (MedCall *c, MedCallRecordAction action, GError **error)
         return FALSE;
       }
       c->rec_state = MED_CALL_REC_PAUSED;
-      recs_open_all (c);
-      recs_log_all (c, MED_RECORDING_EVENT_PAUSE, MED_RECORDING_PAUSED,
-          "paused by the mediator");
+      recs_pause_all (c, TRUE, "paused by the mediator");
       break;
     case MED_CALL_RECORD_RESUME:
       if (c->rec_state != MED_CALL_REC_PAUSED || c->caucus) {
@@ -2663,9 +2151,7 @@ med_call_record (MedCall *c, MedCallRecordAction action, GError **error)
         return FALSE;
       }
       c->rec_state = MED_CALL_REC_RECORDING;
-      recs_log_all (c, MED_RECORDING_EVENT_RESUME, MED_RECORDING_RECORDING,
-          "resumed by the mediator");
-      recs_open_all (c);
+      recs_pause_all (c, FALSE, "resumed by the mediator");
       break;
     case MED_CALL_RECORD_STOP:
       if (c->rec_state == MED_CALL_REC_OFF) {
@@ -2678,7 +2164,8 @@ med_call_record (MedCall *c, MedCallRecordAction action, GError **error)
         Peer *p = c->peers->pdata[i];
 
         if (p->rec) {
-          rec_stop (p->rec, "stopped by the mediator");
+          med_rec_stop (p->rec->rec, "stopped by the mediator", TRUE,
+              c->seal_timeout);
           p->rec = NULL;
         }
       }
@@ -2728,16 +2215,12 @@ med_call_caucus (MedCall *c, const char *with, GError **error)
   if (w != NULL && c->rec_state == MED_CALL_REC_RECORDING) {
     c->rec_state = MED_CALL_REC_PAUSED;
     c->paused_by_caucus = TRUE;
-    recs_open_all (c);
-    recs_log_all (c, MED_RECORDING_EVENT_PAUSE, MED_RECORDING_PAUSED,
-        "private caucus with a party");
+    recs_pause_all (c, TRUE, "private caucus with a party");
   } else if (w == NULL && c->paused_by_caucus) {
     c->paused_by_caucus = FALSE;
     if (c->rec_state == MED_CALL_REC_PAUSED) {
       c->rec_state = MED_CALL_REC_RECORDING;
-      recs_log_all (c, MED_RECORDING_EVENT_RESUME, MED_RECORDING_RECORDING,
-          "caucus ended");
-      recs_open_all (c);
+      recs_pause_all (c, FALSE, "caucus ended");
     }
   }
   update_forwarding (c);
@@ -2799,7 +2282,7 @@ check_ended (MedCall *c)
   for (guint i = 0; i < c->recs->len; i++) {
     Rec *r = c->recs->pdata[i];
 
-    if (r->phase != REC_DONE)
+    if (!med_rec_is_done (r->rec))
       return;
   }
   c->ended = TRUE;
@@ -2842,15 +2325,9 @@ med_call_free (MedCall *c)
   for (guint i = 0; i < c->recs->len; i++) {
     Rec *r = c->recs->pdata[i];
 
-    if (r->phase != REC_DONE) {
-      if (r->recorder)
-        gst_element_set_state (r->recorder, GST_STATE_NULL);
-      rec_set_state (r, MED_RECORDING_STOPPED,
-          "the server stopped before the recorder sealed");
-      rec_log (r, MED_RECORDING_EVENT_FAILURE,
-          "the server stopped before the recorder sealed");
-      r->phase = REC_DONE;
-    }
+    med_rec_set_done_func (r->rec, NULL, NULL);
+    med_rec_abort (r->rec, MED_RECORDING_STOPPED,
+        "the server stopped before the recorder sealed");
   }
   if (c->bus_watch)
     g_source_remove (c->bus_watch);

@@ -53,6 +53,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "med-rec.h"
+#include "med-sender-clock.h"
 
 /* clang-format off */
 G_DEFINE_QUARK (med-call-error-quark, med_call_error)
@@ -112,6 +113,7 @@ typedef struct
   gint mline; /* -1 = not received */
   GstElement *depay, *parse, *tee; /* parse may be NULL */
   Recent *recent; /* a reference */
+  MedSenderTrack *sender; /* the sender's clock for recordings (a ref) */
   gint linked; /* atomic: webrtcbin's src pad linked */
   gint flowing; /* atomic */
 } Track;
@@ -133,6 +135,7 @@ struct _Media
   guint gen;
   GstElement *wb;
   Track in[N_KINDS];
+  MedSenderClock *clock; /* the sender's clock: lip-sync as it meant it */
   Out out[N_KINDS][MAX_SLOTS]; /* slot 0: the own m-lines' receive side */
   Peer *slot[MAX_SLOTS]; /* who is forwarded on each slot (not refs) */
   char *slots_sent; /* the last "slots" told, to tell changes only */
@@ -607,6 +610,10 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
         && c->rec_state == MED_CALL_REC_RECORDING)
       med_rec_track_set_backlog_func (t, recent_backlog,
           recent_ref (m->in[k].recent), recent_unref);
+    /* Timed by the sender's clock: A/V as the sender meant them, not as
+     * the packets arrived (the live call keeps its arrival times). */
+    med_rec_track_set_time_func (t, med_sender_clock_time,
+        med_sender_track_ref (m->in[k].sender), med_sender_track_unref);
   }
   med_rec_attach (r->rec, error);
   if (error != NULL && *error != NULL)
@@ -1347,6 +1354,21 @@ media_free (MedCall *c, Media *m)
     g_signal_handlers_disconnect_matched (m->wb, G_SIGNAL_MATCH_FUNC, 0, 0,
         NULL, pad_added_cb, NULL);
     gst_element_set_state (m->wb, GST_STATE_NULL);
+    {
+      /* webrtcbin (1.22) adds a transceiver's FEC bin from its own thread
+       * and may leave it playing when it is stopped right after an offer
+       * (seen once in the three-way test: "Trying to dispose element binN,
+       * but it is in PLAYING"): everything inside goes to NULL first. */
+      GstIterator *it = gst_bin_iterate_recurse (GST_BIN (m->wb));
+      GValue v = G_VALUE_INIT;
+
+      while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+        gst_element_set_state (g_value_get_object (&v), GST_STATE_NULL);
+        g_value_reset (&v);
+      }
+      g_value_unset (&v);
+      gst_iterator_free (it);
+    }
     g_object_set_data (G_OBJECT (m->wb), "med-media", NULL);
     gst_bin_remove (bin, m->wb);
   }
@@ -1367,8 +1389,11 @@ media_free (MedCall *c, Media *m)
     }
   }
   g_free (m->slots_sent);
-  for (guint k = 0; k < N_KINDS; k++)
+  for (guint k = 0; k < N_KINDS; k++) {
     recent_unref (m->in[k].recent);
+    med_sender_track_unref (m->in[k].sender);
+  }
+  med_sender_clock_unref (m->clock);
   if (m->held_ice)
     g_ptr_array_unref (m->held_ice);
   g_free (m);
@@ -1418,8 +1443,18 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
   m->wb = make ("webrtcbin", error);
   if (m->wb == NULL)
     goto failed;
+  m->clock = med_sender_clock_new ();
   gst_util_set_object_arg (G_OBJECT (m->wb), "bundle-policy", "max-bundle");
   g_object_set (m->wb, "latency", 50, NULL);
+  {
+    /* The NTP time of every packet from the sender's reports
+     * (med-sender-clock.c): recordings timed as the sender meant them. */
+    g_autoptr (GstElement) rtpbin
+        = gst_bin_get_by_name (GST_BIN (m->wb), "rtpbin");
+
+    if (rtpbin != NULL)
+      g_object_set (rtpbin, "add-reference-timestamp-meta", TRUE, NULL);
+  }
   /* For measurements only (BENCHMARKS.md): the jitterbuffers' mode, e.g.
    * "none" (timestamps from RTP alone: exact A/V in the recording, but the
    * call's delay is then fixed by how late the first packet came). */
@@ -1530,7 +1565,11 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
       {
         g_autoptr (GstPad) teesink
             = gst_element_get_static_pad (t->tee, "sink");
+        g_autoptr (GstPad) rtpsink
+            = gst_element_get_static_pad (t->depay, "sink");
 
+        /* first: the buffers Recent keeps are tagged already */
+        t->sender = med_sender_track_new (m->clock, rtpsink, teesink);
         t->recent = recent_new (k == KIND_VIDEO);
         gst_pad_add_probe (teesink, GST_PAD_PROBE_TYPE_BUFFER, recent_probe_cb,
             recent_ref (t->recent), recent_unref);

@@ -76,7 +76,9 @@ struct _MedRecTrack
   GstClockTime seen; /* audio: the first buffer that came */
   /* the gate's streaming thread */
   GstSegment gate_seg;
+  GMutex hold_lock; /* held and ended: a stop takes what is held */
   GQueue held;
+  gboolean ended;
   gboolean replaying;
   gboolean caught_up;
   gboolean logged_key;
@@ -112,6 +114,8 @@ struct _MedRec
   GstClockTime origin; /* under lock */
   gint open; /* atomic */
   gint passed; /* atomic: a buffer reached the recorder */
+  gint draining; /* atomic: stopping; a time not known yet is its running
+                  * time */
   Phase phase;
   gboolean disposed; /* the owner let go */
   guint n_segments;
@@ -132,6 +136,7 @@ static void
 track_free (MedRecTrack *t)
 {
   g_queue_clear_full (&t->held, (GDestroyNotify) gst_buffer_unref);
+  g_mutex_clear (&t->hold_lock);
   if (t->time_destroy)
     t->time_destroy (t->time_data);
   if (t->backlog_destroy)
@@ -285,8 +290,18 @@ static TimeResult
 track_time (MedRecTrack *t, GstBuffer *buf, const GstSegment *seg,
     GstClockTime ts, GstClockTime *out)
 {
-  if (t->time_func != NULL)
-    return t->time_func (buf, out, t->time_data) ? TIME_OK : TIME_UNKNOWN;
+  if (t->time_func != NULL) {
+    switch (t->time_func (buf, out, t->time_data)) {
+      case MED_REC_TIME_OK:
+        return TIME_OK;
+      case MED_REC_TIME_WAIT:
+        if (!g_atomic_int_get (&t->rec->draining))
+          return TIME_UNKNOWN;
+        break; /* stopping: what was held goes in as it came */
+      case MED_REC_TIME_RUNNING:
+        break;
+    }
+  }
   if (!GST_CLOCK_TIME_IS_VALID (ts) || seg->format != GST_FORMAT_TIME)
     return TIME_NONE;
   *out = gst_segment_to_running_time (seg, GST_FORMAT_TIME, ts);
@@ -396,13 +411,12 @@ flush_held (MedRecTrack *t, GstPad *pad)
 }
 
 static GstPadProbeReturn
-gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+gate_decide (MedRecTrack *t, GstPad *pad, GstPadProbeInfo *info)
 {
-  MedRecTrack *t = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
-  if (t->replaying)
-    return GST_PAD_PROBE_OK; /* held, and admitted */
+  if (t->ended)
+    return GST_PAD_PROBE_DROP; /* stopped: what was held is gone in */
   if (!g_atomic_int_get (&t->rec->open)) {
     g_queue_clear_full (&t->held, (GDestroyNotify) gst_buffer_unref);
     return GST_PAD_PROBE_DROP;
@@ -432,6 +446,20 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   g_queue_push_tail (&t->held, gst_buffer_ref (buf));
   flush_held (t, pad);
   return GST_PAD_PROBE_DROP;
+}
+
+static GstPadProbeReturn
+gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  MedRecTrack *t = user_data;
+  GstPadProbeReturn ret;
+
+  if (t->replaying)
+    return GST_PAD_PROBE_OK; /* held, and admitted */
+  g_mutex_lock (&t->hold_lock);
+  ret = gate_decide (t, pad, info);
+  g_mutex_unlock (&t->hold_lock);
+  return ret;
 }
 
 static GstPadProbeReturn
@@ -482,16 +510,15 @@ retime_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   buf = GST_PAD_PROBE_INFO_BUFFER (info);
   if (track_time (t, buf, &t->link_seg, buffer_pts (buf), &pts) != TIME_OK)
     return GST_PAD_PROBE_DROP;
-  if (GST_BUFFER_DTS_IS_VALID (buf)) {
-    if (t->time_func == NULL)
-      track_time (t, buf, &t->link_seg, GST_BUFFER_DTS (buf), &dts);
-    else if (GST_BUFFER_PTS_IS_VALID (buf))
-      dts = pts
-          - MIN (pts,
-              GST_BUFFER_PTS (buf)
-                  - MIN (GST_BUFFER_PTS (buf), GST_BUFFER_DTS (buf)));
-    else
-      dts = pts;
+  if (GST_BUFFER_DTS_IS_VALID (buf) && GST_BUFFER_PTS_IS_VALID (buf)) {
+    /* the decoding time keeps its distance to the presentation time */
+    GstClockTime ahead = GST_BUFFER_PTS (buf) > GST_BUFFER_DTS (buf)
+        ? GST_BUFFER_PTS (buf) - GST_BUFFER_DTS (buf)
+        : 0;
+
+    dts = pts - MIN (pts, ahead);
+  } else if (GST_BUFFER_DTS_IS_VALID (buf)) {
+    dts = pts;
   }
   g_mutex_lock (&r->lock);
   if (!GST_CLOCK_TIME_IS_VALID (r->origin))
@@ -612,6 +639,7 @@ med_rec_add_track (MedRec *r, GstPad *gate_pad, GstPad *link_pad,
   t->start = t->first_key = t->seen = t->last_out = GST_CLOCK_TIME_NONE;
   t->want_keyframe = is_video; /* video starts at a keyframe */
   g_queue_init (&t->held);
+  g_mutex_init (&t->hold_lock);
   gst_segment_init (&t->gate_seg, GST_FORMAT_TIME);
   gst_segment_init (&t->link_seg, GST_FORMAT_TIME);
   seg = gst_pad_get_sticky_event (gate_pad, GST_EVENT_SEGMENT, 0);
@@ -868,14 +896,37 @@ detach (MedRec *r)
   g_mutex_unlock (&r->lock);
 }
 
+/* What a stop sends into one queue: the buffers its gate still held (a
+ * sender's first report had not come yet), then EOS. */
+typedef struct
+{
+  GstPad *qsink; /* ref */
+  GQueue held;
+} Drain;
+
+static void
+drain_free (Drain *d)
+{
+  g_queue_clear_full (&d->held, (GDestroyNotify) gst_buffer_unref);
+  gst_object_unref (d->qsink);
+  g_free (d);
+}
+
 static gpointer
 send_eos_thread (gpointer data)
 {
-  GPtrArray *pads = data;
+  GPtrArray *drains = data;
 
-  for (guint i = 0; i < pads->len; i++)
-    gst_pad_send_event (pads->pdata[i], gst_event_new_eos ());
-  g_ptr_array_unref (pads);
+  for (guint i = 0; i < drains->len; i++) {
+    Drain *d = drains->pdata[i];
+    GstBuffer *b;
+
+    /* the branch left its link pad: nothing else pushes here now */
+    while ((b = g_queue_pop_head (&d->held)) != NULL)
+      gst_pad_chain (d->qsink, b);
+    gst_pad_send_event (d->qsink, gst_event_new_eos ());
+  }
+  g_ptr_array_unref (drains);
   return NULL;
 }
 
@@ -898,33 +949,48 @@ med_rec_stop (MedRec *r, const char *why, gboolean push_eos, guint seal_timeout)
     return;
   row_log (r, MED_RECORDING_EVENT_STOP, why);
   if (push_eos) {
-    GPtrArray *pads = g_ptr_array_new_with_free_func (gst_object_unref);
+    GPtrArray *drains
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) drain_free);
+    guint n_held = 0;
 
+    /* What the gates still hold goes in (timed as it came if its time is
+     * still unknown), nothing after it. */
+    g_atomic_int_set (&r->draining, 1);
+    g_mutex_lock (&r->lock);
+    for (guint i = 0; i < r->tracks->len; i++) {
+      MedRecTrack *t = r->tracks->pdata[i];
+      Drain *d = g_new0 (Drain, 1);
+
+      d->qsink = gst_object_ref (t->qsink);
+      g_mutex_lock (&t->hold_lock);
+      t->ended = TRUE;
+      d->held = t->held;
+      g_queue_init (&t->held);
+      g_mutex_unlock (&t->hold_lock);
+      n_held += d->held.length;
+      g_ptr_array_add (drains, d);
+    }
+    g_mutex_unlock (&r->lock);
     g_atomic_int_set (&r->open, 0);
-    if (!g_atomic_int_get (&r->passed)) {
+    /* Nothing more can pass the gates: the branches leave their link pads
+     * now (the source may go while the recorder drains). */
+    detach (r);
+    if (!g_atomic_int_get (&r->passed) && n_held == 0) {
       g_autoptr (GError) err
           = g_error_new_literal (MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
               "no media reached the recorder before it stopped");
 
       /* No file to make: NULL without EOS seals the manifest as stopped. */
-      g_ptr_array_unref (pads);
-      detach (r);
+      g_ptr_array_unref (drains);
       gst_element_set_state (r->recorder, GST_STATE_NULL);
       row_state (r, MED_RECORDING_STOPPED, err->message);
       finished (r, err);
       return;
     }
-    /* Nothing more can pass the gates: the branches leave their link pads
-     * now (the source may go while the recorder drains) and EOS goes into
-     * the queues from a thread of its own (a pad's stream lock may be held
-     * for a while by a streaming thread; the main loop never waits). */
-    detach (r);
-    g_mutex_lock (&r->lock);
-    for (guint i = 0; i < r->tracks->len; i++)
-      g_ptr_array_add (pads,
-          gst_object_ref (((MedRecTrack *) r->tracks->pdata[i])->qsink));
-    g_mutex_unlock (&r->lock);
-    g_thread_unref (g_thread_new ("med-rec-eos", send_eos_thread, pads));
+    /* EOS goes into the queues from a thread of its own (a pad's stream
+     * lock may be held for a while by a streaming thread; the main loop
+     * never waits). */
+    g_thread_unref (g_thread_new ("med-rec-eos", send_eos_thread, drains));
   }
   r->phase = PHASE_ENDING;
   if (seal_timeout > 0)

@@ -76,11 +76,17 @@ void med_rec_track_wait_for_audio (MedRecTrack *video, gboolean wait);
  * stopped pad). Any thread. */
 void med_rec_attach (MedRec *r, GError **error);
 
-/* The track's time for a buffer, from something other than its running
- * time (a sender's clock): TRUE and *t (running-time scale, any origin,
- * comparable between the tracks of one source) when known, FALSE when it
- * is not known yet (the gate holds the buffer). Streaming thread. */
-typedef gboolean (
+typedef enum
+{
+  MED_REC_TIME_OK, /* *t is the buffer's time */
+  MED_REC_TIME_WAIT, /* not known yet: the gate holds the buffer */
+  MED_REC_TIME_RUNNING, /* use its running time */
+} MedRecTime;
+
+/* The track's time for a buffer from something other than its running
+ * time (a sender's clock): *t on the running-time scale, any origin,
+ * comparable between the tracks of one source. Streaming thread. */
+typedef MedRecTime (
     *MedRecTimeFunc) (GstBuffer *buf, GstClockTime *t, gpointer data);
 void med_rec_track_set_time_func (MedRecTrack *t, MedRecTimeFunc func,
     gpointer data, GDestroyNotify destroy);

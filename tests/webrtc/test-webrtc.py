@@ -18,7 +18,10 @@ both parties, each sending its own colour and tone and offering receive
 slots): each sees and hears both others on the mids its `slots` message
 names and never itself, through a party leaving and rejoining, and a
 client with the old two-m-line offer gets exactly one other; each
-participant's recording holds its own colour and tone. Last, SIGTERM
+participant's recording holds its own colour and tone. A party whose
+video reaches the server up to 160 ms late is recorded with beep and
+flash within 40 ms (the recording is timed by the sender's clock). Last,
+SIGTERM
 during a recorded call: the recording seals, the party gets bye. No token,
 party name or phone number may reach the logs.
 
@@ -43,6 +46,13 @@ from medtest import Tap  # noqa: E402
 import webrtcclient as wc  # noqa: E402
 from aiortc import RTCPeerConnection, RTCRtpSender  # noqa: E402
 
+# The beep-and-flash publisher and its A/V check (tests/webrtc/bench).
+sys.path.insert(0, os.path.join(HERE, "bench"))
+import avcheck  # noqa: E402
+import medpeer  # noqa: E402
+
+medpeer.FULL_DECODE = True  # the other tests decode what they receive
+
 tap = Tap()
 
 
@@ -59,8 +69,9 @@ def setup():
     media = os.path.join(centre.dir, "media")
     # Booking 1: the call (two parties); booking 2: a party without consent;
     # booking 3: "recording: hearing" in its note; booking 4: "录制: off";
-    # booking 5: the three-way call.
-    for k in (1, 2, 3, 4, 5):
+    # booking 5: the three-way call; booking 6: a hearing whose party's
+    # packets are delayed on their way.
+    for k in (1, 2, 3, 4, 5, 6):
         centre.cli("case", "add", "--number", "(2026)藏0102民调%d号" % k,
                    "--kind", "wages",
                    "--party", "applicant,zh,remote,甲方%d,13800000001" % k,
@@ -70,10 +81,13 @@ def setup():
         at = "2026-12-%02dT%02d:00" % (7 + (k - 1) // 2, 9 + (k - 1) % 2)
         if k == 5:
             at = "2026-12-07T11:00"
+        if k == 6:
+            at = "2026-12-08T11:00"
         centre.cli("book", str(k), "--at", at, "--room", "4",
                    "--mediator", "1")
     centre.cli("booking", "note", "3", "Remote hearing.\nrecording: hearing")
     centre.cli("booking", "note", "4", "录制: off")
+    centre.cli("booking", "note", "6", "recording: hearing")
     return centre, media
 
 
@@ -544,6 +558,69 @@ async def regimes(centre, server, base):
            "recording: off in the note refuses record start", json.dumps(m))
     tap.ok(recordings_of(centre, 4) == [], "no recording row when off")
     await con4.close()
+
+
+def sweep_video_delay(period=4.0, peak=0.16):
+    """A send delay for delay_sends: video packets late by 0 to peak
+    seconds and back every period (the same for every packet of a frame,
+    changing by a few ms per frame, so the jitter buffer keeps them all),
+    audio by at most 8 ms."""
+    start = time.monotonic()
+    frames = {}
+
+    def delay(kind, ts):
+        if kind != "video":
+            return 0.008 * ((ts // 960) % 3) / 2
+        if ts not in frames:
+            if len(frames) > 200:
+                frames.clear()
+            phase = ((time.monotonic() - start) % period) / period
+            frames[ts] = peak * (1 - abs(2 * phase - 1))
+        return frames[ts]
+    return delay
+
+
+async def jittered_av(centre, server, base):
+    """The recording takes each track's time from the sender's RTP
+    timestamps and reports, not from when packets arrived: a party whose
+    video reaches the server up to 160 ms late (a sweep, audio nearly on
+    time) is recorded with its beep and flash together."""
+    lk6 = links(server, centre, 6)
+    mediator = await wc.console(base, 6, centre.tokens["tashi"])
+    party = await admitted_party(base, lk6[0]["path"], mediator)
+    pattern = medpeer.Pattern(medpeer.make_clip())
+    await party.call(tracks=(medpeer.ClipVideoTrack(pattern),
+                             medpeer.ClipAudioTrack(pattern)),
+                     send_delay=sweep_video_delay())
+    await mediator.expect(
+        lambda m: m.get("type") == "state"
+        and m.get("recording") == "recording", timeout=15,
+        what="the hearing records")
+    await asyncio.sleep(16)
+    await mediator.send({"type": "record", "action": "stop"})
+    rows = []
+    t = time.monotonic() + 60
+    while time.monotonic() < t:
+        rows = recordings_of(centre, 6)
+        if rows and all(r[1] != "recording" for r in rows):
+            break
+        await asyncio.sleep(0.2)
+    offsets, flashes, beeps = [], [], []
+    if rows and rows[0][1] == "sealed":
+        path = os.path.join(rows[0][2], "recording.mkv")
+        flashes = avcheck.flashes(path)
+        beeps = avcheck.beeps(path)
+        offsets = [o * 1000 for o in avcheck.offsets(path)]
+    worst = max((abs(o) for o in offsets), default=None)
+    tap.ok(len(offsets) >= 8 and worst <= 40,
+           "video delayed by a 0–160 ms sweep: beep and flash of the "
+           "recording within 40 ms (%d pairs, worst %s ms)"
+           % (len(offsets), "%.1f" % worst if worst is not None else "-"),
+           "%r offsets %s flashes %s beeps %s" % (
+               rows, ["%.1f" % o for o in offsets],
+               ["%.2f" % x for x in flashes], ["%.2f" % x for x in beeps]))
+    await party.hangup()
+    await mediator.close()
 
 
 async def admitted_party(base, path, mediator, consent=None):
@@ -1065,6 +1142,7 @@ async def run():
         await bad_input(centre, server, base, lk)
         await after_reconnects(centre, server, base, lk)
         await regimes(centre, server, base)
+        await jittered_av(centre, server, base)
         await h264_only(centre, base, lk)
         await ice_never_connects(centre, base, lk)
         await leave_and_rejoin(centre, server, base, lk)

@@ -24,8 +24,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -1064,17 +1062,13 @@ finish_done_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* A worker of the finish pool: the remux and the seal, at a lower priority
- * than the calls and sessions still running. */
+/* A worker of the finish pool: the remux and the seal. */
 static void
 finish_run (gpointer data, gpointer user_data)
 {
   FinishJob *j = data;
   GSource *s;
 
-#ifdef SYS_gettid
-  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
-#endif
   j->ok = gst_med_recording_finish (j->manifest, GST_MED_FINAL_NAME, &j->cancel,
       &j->info, &j->remux_error, &j->error);
   s = g_idle_source_new ();
@@ -1091,8 +1085,12 @@ finish_pool (void)
   static GThreadPool *pool;
 
   if (g_once_init_enter (&once)) {
+    /* as many at once as there are cores: twenty recordings that end
+     * together (a server stopping) are not remuxed by twenty threads, nor
+     * one after the other by one (a lower priority starved it on a busy
+     * box: the seals of a stopping server took over 30 s) */
     pool = g_thread_pool_new (finish_run, NULL,
-        MAX (1, (gint) g_get_num_processors () / 2), FALSE, NULL);
+        MAX (1, (gint) g_get_num_processors ()), FALSE, NULL);
     g_once_init_leave (&once, 1);
   }
   return pool;

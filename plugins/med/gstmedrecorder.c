@@ -79,6 +79,10 @@ typedef struct
   GstMedRecorder *self; /* not a reference: the pad's parent */
   GstPad *target; /* splitmuxsink's request pad */
   gboolean is_video;
+  /* splitmuxsink's reference stream (the first video): it must not end
+   * before its first buffer (splitmuxsink 1.22 aborts the process on
+   * "gop != NULL" then) */
+  gboolean is_reference;
 
   /* Written by the pad's streaming thread with the recorder's object lock
    * held; read by the stream-timeout callback under that lock. */
@@ -311,7 +315,17 @@ stream_timeout_cb (GstClock *clock, GstClockTime time, GstClockID id,
 
   for (GList *l = silent; l; l = l->next) {
     GstPad *pad = l->data;
+    Stream *stream = g_object_get_qdata (G_OBJECT (pad), stream_quark);
 
+    if (stream != NULL && stream->is_reference) {
+      /* splitmuxsink cannot go on without its reference stream */
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("The video stream %s sent nothing within %" GST_TIME_FORMAT
+           " of the others; nothing can be recorded without it.",
+              GST_PAD_NAME (pad), GST_TIME_ARGS (self->run_stream_timeout)),
+          (NULL));
+      continue;
+    }
     GST_ELEMENT_WARNING (self, STREAM, FAILED,
         ("Stream %s sent nothing within %" GST_TIME_FORMAT " of the others; "
          "recording without it.",
@@ -413,10 +427,19 @@ stream_data_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
 
-    if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT)
+    if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
       gst_event_copy_segment (event, &stream->segment);
-    else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    } else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+      if (stream->is_reference && !stream->flowing) {
+        GST_ELEMENT_ERROR (stream->self, STREAM, FAILED,
+            ("The video stream ended before its first picture: nothing can "
+             "be recorded."),
+            ("EOS on the reference pad %s without a buffer",
+                GST_PAD_NAME (pad)));
+        return GST_PAD_PROBE_DROP;
+      }
       note_eos (stream);
+    }
     return GST_PAD_PROBE_OK;
   }
 
@@ -458,6 +481,7 @@ gst_med_recorder_request_new_pad (GstElement *element, GstPadTemplate *templ,
   const gchar *target_template;
   GstPad *target, *pad;
   Stream *stream;
+  gboolean is_reference = FALSE;
 
   if (self->splitmux == NULL)
     return NULL;
@@ -481,6 +505,7 @@ gst_med_recorder_request_new_pad (GstElement *element, GstPadTemplate *templ,
     /* the first video stream drives splitting */
     target_template = "video";
     self->have_primary_video = TRUE;
+    is_reference = TRUE;
   } else {
     target_template = is_video ? "video_aux_%u" : "audio_%u";
   }
@@ -497,6 +522,7 @@ gst_med_recorder_request_new_pad (GstElement *element, GstPadTemplate *templ,
   stream->self = self;
   stream->target = target;
   stream->is_video = is_video;
+  stream->is_reference = is_reference;
   gst_segment_init (&stream->segment, GST_FORMAT_UNDEFINED);
   stream->last_keyframe_rt = GST_CLOCK_TIME_NONE;
   stream->request_sent_rt = GST_CLOCK_TIME_NONE;

@@ -3,22 +3,29 @@
  *
  * One pipeline per call; per participant and offer ("media generation"):
  *
- *   webrtcbin ─► depay [─► h264parse] ─► tee ─┬► gate ─► queue ─► medrecorder
- *       ▲                                     └► queue ─► (other's selector)
- *       └── pay ◄── input-selector ◄── queues from the other participants' tees
+ *   webrtcbin ─► rtp tee ─┬► depay [─► h264parse] ─► tee ─► gate ─► queue ─► medrecorder
+ *       ▲                 └► (other's selector: RTP as it came)
+ *       └── rewrite ◄── input-selector ◄── the other participants' rtp tees
  *
  * The client offers, webrtcbin answers. Before the remote offer is set,
  * a sink pad per offered m-line is requested with codec caps (no payload
  * type: the offerer chose it) and its transceiver is given those caps as
- * codec preferences; the answer's payload types are then read back and set
- * on the payloaders. Candidates webrtcbin finds before the answer went out
- * are held until it did.
+ * codec preferences; the answer's payload types are then read back and
+ * given to the rewriters of the sending m-lines. Candidates webrtcbin
+ * finds before the answer went out are held until it did.
  *
- * Forwarding never re-encodes: each destination has one input-selector per
- * kind whose active input is the most recently admitted other participant
- * sending that codec. With two participants that is simply the other one.
- * A new viewer or a switch asks the source for a keyframe (upstream
- * force-key-unit, which the depayloader turns into a PLI).
+ * Forwarding never re-encodes, nor even depayloads: the RTP packets of a
+ * source go, as they came out of its jitter buffer, through the
+ * destination's input-selector for that slot and kind (its one active
+ * input: the participant the slot was given to) and a rewriter (SSRC and
+ * payload type of the destination's m-line, sequence numbers and
+ * timestamps continuous across a change of source) into the destination's
+ * webrtcbin, in the source's streaming thread: no queue, no payloader. A
+ * branch opens only once the destination's connection is up (webrtcbin
+ * holds RTP until DTLS is, which would stall the source). A new viewer or
+ * a switch waits for a packet that starts a keyframe and asks the source
+ * for one (upstream force-key-unit, which rtpsession turns into a PLI or
+ * FIR). Only recordings depayload.
  *
  * Recording: a recording branch of med-rec.c (the session pipeline's
  * kind) per participant and join, created when the recording starts or
@@ -53,6 +60,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "med-rec.h"
+#include "med-rtp.h"
 #include "med-sender-clock.h"
 
 /* clang-format off */
@@ -111,7 +119,8 @@ typedef struct
 {
   Codec codec;
   gint mline; /* -1 = not received */
-  GstElement *depay, *parse, *tee; /* parse may be NULL */
+  GstElement *rtptee; /* RTP as it came: forwarding, and the depayloader */
+  GstElement *depay, *parse, *tee; /* parse may be NULL; tee: recorders */
   Recent *recent; /* a reference */
   MedSenderTrack *sender; /* the sender's clock for recordings (a ref) */
   gint linked; /* atomic: webrtcbin's src pad linked */
@@ -124,7 +133,8 @@ typedef struct
   Codec codec;
   gint mline; /* -1 = nothing sent */
   char *mid; /* the offer's a=mid, or NULL */
-  GstElement *selector, *pay;
+  GstElement *selector; /* ─► rewrite ─► webrtcbin */
+  MedRtpRewriter *rewriter;
   Fwd *active; /* not owned */
 } Out;
 
@@ -141,6 +151,7 @@ struct _Media
   char *slots_sent; /* the last "slots" told, to tell changes only */
   GstElement *sinks; /* fakesink for surplus pads, or NULL */
   gboolean answer_sent;
+  gboolean up; /* connected (ICE and DTLS): forwarding to it may start */
   gboolean flowed; /* a first buffer came out of webrtcbin */
   gint64 flowed_us; /* when (monotonic) */
   gboolean catch_up; /* it began while recording: record from its start */
@@ -169,8 +180,7 @@ struct _Fwd
   Peer *src, *dst; /* not references; removed with either's media */
   guint kind;
   guint slot; /* the destination's slot */
-  GstPad *teepad; /* ref */
-  GstElement *queue;
+  GstPad *teepad; /* ref: the source's rtp tee */
   GstPad *selpad; /* ref */
   struct _FwdGate *gate; /* shared with the probe */
 };
@@ -184,6 +194,7 @@ typedef struct _FwdGate
   gint open; /* atomic */
   gint want_keyframe; /* atomic: video waits for a keyframe */
   gint active; /* atomic: the destination's selector takes this branch */
+  MedRtpCodec codec;
   gint64 asked_us; /* the probe's thread: last keyframe request */
   gint64 relayed_us; /* the event probe's thread: last relayed request */
 } FwdGate;
@@ -459,9 +470,9 @@ fwd_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (!g_atomic_int_get (&f->open))
     return GST_PAD_PROBE_DROP;
-  /* A viewer starts at a keyframe. */
+  /* A viewer starts at a keyframe (the packet that begins one). */
   if (g_atomic_int_get (&f->want_keyframe)) {
-    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    if (!med_rtp_starts_keyframe (buf, f->codec)) {
       ask_keyframe_upstream (pad, &f->asked_us);
       return GST_PAD_PROBE_DROP;
     }
@@ -474,7 +485,7 @@ fwd_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
  * fresh one goes to the source (at most once a second), only from the
  * branch the viewer is receiving. Above all the viewer's own request: its
  * PLI or FIR, which its webrtcbin's send side turns into an upstream
- * force-key-unit, comes back through the selector and this branch's queue
+ * force-key-unit, comes back through the selector
  * carrying the viewer's SSRC, which the source's RTP session does not know
  * (rtpssrcdemux only adds the SSRC when there is none): passed on as it
  * is, it would be dropped there. */
@@ -640,71 +651,57 @@ peer_may_send (MedCall *c, Peer *p)
       && (p->presence == MED_CALL_IN_CALL || p->presence == MED_CALL_ADMITTED);
 }
 
-/* What is left of a forwarding branch once it is out of the pipeline: its
- * queue, still running, and its request pad on the destination's
- * selector. */
+/* What is left of a forwarding branch: its pad on the source's rtp tee
+ * and its pad on the destination's selector, with their elements. */
 typedef struct
 {
-  GstElement *queue; /* ref */
-  GstElement *sel; /* ref, or NULL */
-  GstPad *selpad; /* ref, or NULL */
+  GstElement *tee, *sel; /* refs, or NULL */
+  GstPad *teepad, *selpad; /* refs, or NULL */
 } FwdRemains;
 
-/* On a thread of its own: the queue's streaming thread may be blocked
- * downstream (the destination's webrtcbin holds outgoing RTP until its
- * DTLS is up, which may be never), and stopping the queue or releasing the
- * selector pad waits for that thread's stream lock. It returns once the
- * destination's webrtcbin goes to NULL (media_free) or the push fails. */
+/* On a thread of its own: releasing a request pad waits for a push in
+ * flight through it, which may be inside the destination's webrtcbin. */
 static gpointer
 fwd_remains_thread (gpointer data)
 {
   FwdRemains *fr = data;
 
-  gst_element_set_state (fr->queue, GST_STATE_NULL);
+  if (fr->teepad != NULL && fr->selpad != NULL)
+    gst_pad_unlink (fr->teepad, fr->selpad);
+  if (fr->tee != NULL && fr->teepad != NULL)
+    gst_element_release_request_pad (fr->tee, fr->teepad);
   if (fr->sel != NULL && fr->selpad != NULL)
     gst_element_release_request_pad (fr->sel, fr->selpad);
+  gst_clear_object (&fr->teepad);
   gst_clear_object (&fr->selpad);
+  gst_clear_object (&fr->tee);
   gst_clear_object (&fr->sel);
-  gst_object_unref (fr->queue);
   g_free (fr);
   return NULL;
 }
 
 /* Takes a forwarding branch out without waiting on the main thread for
- * anything a streaming thread holds: the gate closes, the tee's pad goes
- * (the tee's push into the leaky queue never blocks), the queue leaves the
- * bin (unlinking only), and the rest happens on a helper thread. */
+ * anything a streaming thread holds: the gate closes at once, the pads go
+ * on a helper thread. */
 static void
 fwd_free (Fwd *f)
 {
-  MedCall *c = f->call;
   Media *dm = f->dst->media;
   FwdRemains *fr = g_new0 (FwdRemains, 1);
-  GThread *th;
 
   g_atomic_int_set (&f->gate->open, 0);
   g_atomic_int_set (&f->gate->active, 0);
   if (dm && dm->out[f->kind][f->slot].active == f)
     dm->out[f->kind][f->slot].active = NULL;
   if (f->teepad) {
-    GstElement *tee = GST_ELEMENT (gst_pad_get_parent (f->teepad));
-    g_autoptr (GstPad) qsink = gst_element_get_static_pad (f->queue, "sink");
-
-    gst_pad_unlink (f->teepad, qsink);
-    if (tee) {
-      gst_element_release_request_pad (tee, f->teepad);
-      gst_object_unref (tee);
-    }
-    gst_clear_object (&f->teepad);
+    fr->tee = GST_ELEMENT (gst_pad_get_parent (f->teepad));
+    fr->teepad = g_steal_pointer (&f->teepad);
   }
-  fr->queue = gst_object_ref (f->queue);
   if (f->selpad) {
     fr->sel = GST_ELEMENT (gst_pad_get_parent (f->selpad));
     fr->selpad = g_steal_pointer (&f->selpad);
   }
-  gst_bin_remove (GST_BIN (c->pipeline), f->queue);
-  th = g_thread_new ("med-fwd-free", fwd_remains_thread, fr);
-  g_thread_unref (th);
+  g_thread_unref (g_thread_new ("med-fwd-free", fwd_remains_thread, fr));
   fwd_gate_unref (f->gate);
   g_free (f);
 }
@@ -721,13 +718,19 @@ fwd_find (MedCall *c, Peer *src, Peer *dst, guint kind)
   return NULL;
 }
 
+static MedRtpCodec
+rtp_codec (Codec codec)
+{
+  return codec == CODEC_VP8 ? MED_RTP_VP8
+      : codec == CODEC_H264 ? MED_RTP_H264
+                            : MED_RTP_OPUS;
+}
+
 static Fwd *
 fwd_new (MedCall *c, Peer *src, Peer *dst, guint kind, guint slot)
 {
   Track *t = &src->media->in[kind];
   Out *o = &dst->media->out[kind][slot];
-  g_autoptr (GstPad) qsink = NULL;
-  g_autoptr (GstPad) qsrc = NULL;
   Fwd *f = g_new0 (Fwd, 1);
 
   f->call = c;
@@ -738,21 +741,14 @@ fwd_new (MedCall *c, Peer *src, Peer *dst, guint kind, guint slot)
   f->gate = g_new0 (FwdGate, 1);
   f->gate->refs = 3; /* the Fwd and the two probes */
   f->gate->want_keyframe = kind == KIND_VIDEO;
-  f->queue = gst_element_factory_make ("queue", NULL);
-  g_object_set (f->queue, "leaky", 2, "max-size-time", (guint64) GST_SECOND / 2,
-      "max-size-bytes", 0, "max-size-buffers", 0, NULL);
-  gst_bin_add (GST_BIN (c->pipeline), f->queue);
-  qsink = gst_element_get_static_pad (f->queue, "sink");
-  qsrc = gst_element_get_static_pad (f->queue, "src");
+  f->gate->codec = rtp_codec (t->codec);
   f->selpad = gst_element_request_pad_simple (o->selector, "sink_%u");
-  gst_pad_link (qsrc, f->selpad);
-  gst_element_sync_state_with_parent (f->queue);
-  f->teepad = gst_element_request_pad_simple (t->tee, "src_%u");
+  f->teepad = gst_element_request_pad_simple (t->rtptee, "src_%u");
   gst_pad_add_probe (f->teepad, GST_PAD_PROBE_TYPE_BUFFER, fwd_probe_cb,
       f->gate, fwd_gate_unref);
   gst_pad_add_probe (f->teepad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
       fwd_event_probe_cb, f->gate, fwd_gate_unref);
-  gst_pad_link (f->teepad, qsink);
+  gst_pad_link (f->teepad, f->selpad);
   g_ptr_array_add (c->fwds, f);
   return f;
 }
@@ -879,7 +875,9 @@ update_forwarding (MedCall *c)
           want = fwd_find (c, src, dst, k);
           if (want == NULL)
             want = fwd_new (c, src, dst, k, s);
-          g_atomic_int_set (&want->gate->open, 1);
+          /* not before the destination's DTLS is up (webrtcbin would hold
+           * the packet, and the source's streaming thread with it) */
+          g_atomic_int_set (&want->gate->open, dm->up);
         }
         if (o->active == want)
           continue;
@@ -887,14 +885,11 @@ update_forwarding (MedCall *c)
           g_atomic_int_set (&o->active->gate->active, 0);
         o->active = want;
         if (want != NULL) {
-          g_autoptr (GstPad) qsink
-              = gst_element_get_static_pad (want->queue, "sink");
-
           g_object_set (o->selector, "active-pad", want->selpad, NULL);
           g_atomic_int_set (&want->gate->active, 1);
           if (k == KIND_VIDEO) {
             g_atomic_int_set (&want->gate->want_keyframe, 1);
-            med_media_ask_keyframe (qsink);
+            med_media_ask_keyframe (want->teepad);
           }
         }
       }
@@ -962,6 +957,7 @@ typedef enum
   JOB_ANSWER,
   JOB_ICE,
   JOB_ICE_STATE,
+  JOB_CONN_STATE,
   JOB_FLOWING,
   JOB_FAILED,
 } JobKind;
@@ -1069,6 +1065,17 @@ ice_state_cb (GstElement *wb, GParamSpec *pspec, gpointer user_data)
   post_job (j);
 }
 
+static void
+conn_state_cb (GstElement *wb, GParamSpec *pspec, gpointer user_data)
+{
+  Job *j = job_from_ref (user_data, JOB_CONN_STATE);
+  GstWebRTCPeerConnectionState st;
+
+  g_object_get (wb, "connection-state", &st, NULL);
+  j->state = st;
+  post_job (j);
+}
+
 static GstPadProbeReturn
 first_buffer_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -1095,10 +1102,10 @@ pad_added_cb (GstElement *wb, GstPad *pad, gpointer user_data)
                                            : NULL;
   media = s ? gst_structure_get_string (s, "media") : NULL;
   k = g_strcmp0 (media, "video") == 0 ? KIND_VIDEO : KIND_AUDIO;
-  if (m->in[k].depay != NULL
+  if (m->in[k].rtptee != NULL
       && g_atomic_int_compare_and_exchange (&m->in[k].linked, 0, 1)) {
     g_autoptr (GstPad) sink
-        = gst_element_get_static_pad (m->in[k].depay, "sink");
+        = gst_element_get_static_pad (m->in[k].rtptee, "sink");
     MediaRef *mr = g_new0 (MediaRef, 1);
 
     if (gst_pad_link (pad, sink) == GST_PAD_LINK_OK) {
@@ -1373,12 +1380,11 @@ media_free (MedCall *c, Media *m)
     gst_bin_remove (bin, m->wb);
   }
   for (guint k = 0; k < N_KINDS; k++) {
-    GstElement *els[2 * MAX_SLOTS + 3]
-        = { m->in[k].depay, m->in[k].parse, m->in[k].tee };
+    GstElement *els[MAX_SLOTS + 4]
+        = { m->in[k].rtptee, m->in[k].depay, m->in[k].parse, m->in[k].tee };
 
     for (guint s = 0; s < MAX_SLOTS; s++) {
-      els[3 + 2 * s] = m->out[k][s].selector;
-      els[4 + 2 * s] = m->out[k][s].pay;
+      els[4 + s] = m->out[k][s].selector;
       g_free (m->out[k][s].mid);
     }
     for (guint i = 0; i < G_N_ELEMENTS (els); i++) {
@@ -1511,32 +1517,31 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
     out->codec = codec;
     out->mline = i;
     out->mid = g_strdup (l->mid);
-    /* Send side: selector ─► payloader ─► webrtcbin. */
+    /* Send side: selector ─► rewrite ─► webrtcbin (RTP as forwarded). */
     {
       GstElement *sel = make ("input-selector", error);
-      GstElement *pay = sel ? make (codec == CODEC_VP8 ? "rtpvp8pay"
-                                : codec == CODEC_H264  ? "rtph264pay"
-                                                       : "rtpopuspay",
-                            error)
-                            : NULL;
-      g_autoptr (GstPad) paysrc = NULL;
+      g_autoptr (GstPad) selsrc = NULL;
 
-      if (pay == NULL) {
-        g_clear_object (&sel);
+      if (sel == NULL)
         goto failed;
-      }
       g_object_set (sel, "sync-streams", FALSE, "cache-buffers", FALSE, NULL);
-      if (codec == CODEC_H264)
-        g_object_set (pay, "config-interval", -1, NULL);
-      if (codec == CODEC_VP8)
-        gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
-      g_object_set (pay, "ssrc", ssrc, NULL);
-      gst_bin_add_many (bin, sel, pay, NULL);
+      gst_bin_add (bin, sel);
       out->selector = sel;
-      out->pay = pay;
-      paysrc = gst_element_get_static_pad (pay, "src");
-      if (!gst_element_link (sel, pay)
-          || gst_pad_link (paysrc, sinkpad) != GST_PAD_LINK_OK) {
+      {
+        g_autoptr (GstCaps) plain = codec_caps (codec);
+
+        /* a frame (video) or a packet (audio) between two sources */
+        out->rewriter
+            = med_rtp_rewriter_new (ssrc, plain, k == KIND_VIDEO ? 3000 : 960);
+      }
+      selsrc = gst_element_get_static_pad (sel, "src");
+      /* the probe owns the rewriter (a push in flight may still use it
+       * while the selector goes) */
+      gst_pad_add_probe (selsrc,
+          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+              | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+          med_rtp_rewriter_probe, out->rewriter, med_rtp_rewriter_free);
+      if (gst_pad_link (selsrc, sinkpad) != GST_PAD_LINK_OK) {
         g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
             "cannot link the send side");
         goto failed;
@@ -1544,13 +1549,17 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
       if (!send)
         out->mline = -1;
     }
-    /* Receive side (the own m-line only): depayloader [─► parser] ─► tee. */
+    /* Receive side (the own m-line only): rtp tee (forwarding) ─►
+     * depayloader [─► parser] ─► tee (recorders). */
     if (recv && l->slot == 0) {
       Track *t = &m->in[k];
-      GstElement *els[3];
+      GstElement *els[4];
 
       t->codec = codec;
       t->mline = i;
+      if ((t->rtptee = make ("tee", error)) == NULL)
+        goto failed;
+      g_object_set (t->rtptee, "allow-not-linked", TRUE, NULL);
       t->depay = make (codec == CODEC_VP8 ? "rtpvp8depay"
               : codec == CODEC_H264       ? "rtph264depay"
                                           : "rtpopusdepay",
@@ -1574,10 +1583,11 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
         gst_pad_add_probe (teesink, GST_PAD_PROBE_TYPE_BUFFER, recent_probe_cb,
             recent_ref (t->recent), recent_unref);
       }
-      els[0] = t->depay;
-      els[1] = t->parse;
-      els[2] = t->tee;
-      if (!add_chain (bin, els, 3)) {
+      els[0] = t->rtptee;
+      els[1] = t->depay;
+      els[2] = t->parse;
+      els[3] = t->tee;
+      if (!add_chain (bin, els, 4)) {
         g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
             "cannot link the receive side");
         goto failed;
@@ -1596,19 +1606,23 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
   mr->gen = m->gen;
   g_signal_connect_data (m->wb, "notify::ice-connection-state",
       G_CALLBACK (ice_state_cb), mr, media_ref_closure_free, 0);
+  mr = g_new0 (MediaRef, 1);
+  mr->call = call_ref (c);
+  mr->peer_id = g_strdup (p->id);
+  mr->gen = m->gen;
+  g_signal_connect_data (m->wb, "notify::connection-state",
+      G_CALLBACK (conn_state_cb), mr, media_ref_closure_free, 0);
   g_signal_connect (m->wb, "pad-added", G_CALLBACK (pad_added_cb), NULL);
   for (guint k = 0; k < N_KINDS; k++) {
-    GstElement *els[] = { m->in[k].tee, m->in[k].parse, m->in[k].depay };
+    GstElement *els[]
+        = { m->in[k].tee, m->in[k].parse, m->in[k].depay, m->in[k].rtptee };
 
     for (guint i = 0; i < G_N_ELEMENTS (els); i++)
       if (els[i])
         gst_element_sync_state_with_parent (els[i]);
-    for (guint s = 0; s < MAX_SLOTS; s++) {
-      if (m->out[k][s].pay)
-        gst_element_sync_state_with_parent (m->out[k][s].pay);
+    for (guint s = 0; s < MAX_SLOTS; s++)
       if (m->out[k][s].selector)
         gst_element_sync_state_with_parent (m->out[k][s].selector);
-    }
   }
   if (!gst_element_sync_state_with_parent (m->wb)) {
     g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
@@ -1679,8 +1693,8 @@ job_answer (MedCall *c, Peer *p, Job *j)
       Out *o = &m->out[k][s];
       gint pt = answer_pt (j->desc->sdp, o->mline);
 
-      if (pt >= 96 && pt <= 127 && o->pay)
-        g_object_set (o->pay, "pt", (guint) pt, NULL);
+      if (pt >= 96 && pt <= 127 && o->rewriter)
+        med_rtp_rewriter_set_pt (o->rewriter, (guint) pt);
     }
   }
   text = gst_sdp_message_as_text (j->desc->sdp);
@@ -1755,6 +1769,14 @@ run_job_cb (gpointer data)
         g_ptr_array_add (p->media->held_ice, ic);
       }
       break;
+    case JOB_CONN_STATE:
+      /* DTLS is up: what is forwarded to it no longer waits in webrtcbin */
+      if (j->state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED
+          && !p->media->up) {
+        p->media->up = TRUE;
+        update_forwarding (c);
+      }
+      break;
     case JOB_ICE_STATE:
       if (j->state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED) {
         g_message ("booking %" G_GINT64_FORMAT ": ICE failed for a participant",
@@ -1811,14 +1833,14 @@ peer_for_object (MedCall *c, GstObject *src)
             || gst_object_has_as_ancestor (src, GST_OBJECT (m->wb))))
       return p;
     for (guint k = 0; k < N_KINDS; k++) {
-      GstElement *els[] = { m->in[k].depay, m->in[k].parse, m->in[k].tee };
+      GstElement *els[]
+          = { m->in[k].rtptee, m->in[k].depay, m->in[k].parse, m->in[k].tee };
 
       for (guint e = 0; e < G_N_ELEMENTS (els); e++)
         if (els[e] && src == GST_OBJECT (els[e]))
           return p;
       for (guint s = 0; s < MAX_SLOTS; s++)
-        if ((m->out[k][s].selector && src == GST_OBJECT (m->out[k][s].selector))
-            || (m->out[k][s].pay && src == GST_OBJECT (m->out[k][s].pay)))
+        if (m->out[k][s].selector && src == GST_OBJECT (m->out[k][s].selector))
           return p;
     }
   }

@@ -645,7 +645,14 @@ med_rec_add_track (MedRec *r, GstPad *gate_pad, GstPad *link_pad,
     gst_event_copy_segment (seg, &t->gate_seg);
   t->gate_pad = gst_object_ref (gate_pad);
   t->link_pad = gst_object_ref (link_pad);
-  t->queue = gst_element_factory_make ("queue", NULL);
+  {
+    static gint n_queues; /* atomic */
+    /* a name its streaming thread shows (thread CPU by name) */
+    g_autofree char *qname
+        = g_strdup_printf ("recq%d", g_atomic_int_add (&n_queues, 1));
+
+    t->queue = gst_element_factory_make ("queue", qname);
+  }
   if (t->queue == NULL) {
     g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_MISSING,
         "GStreamer element queue is not installed");
@@ -953,6 +960,8 @@ med_rec_stop (MedRec *r, const char *why, gboolean push_eos, guint seal_timeout)
 
     /* What the gates still hold goes in (timed as it came if its time is
      * still unknown), nothing after it. */
+    gboolean video_ok = TRUE;
+
     g_atomic_int_set (&r->draining, 1);
     g_mutex_lock (&r->lock);
     for (guint i = 0; i < r->tracks->len; i++) {
@@ -965,10 +974,30 @@ med_rec_stop (MedRec *r, const char *why, gboolean push_eos, guint seal_timeout)
       d->held = t->held;
       g_queue_init (&t->held);
       g_mutex_unlock (&t->hold_lock);
-      n_held += d->held.length;
       g_ptr_array_add (drains, d);
+      /* held video starts at an admitted keyframe */
+      if (t->is_video && !GST_CLOCK_TIME_IS_VALID (t->start)
+          && d->held.length == 0)
+        video_ok = FALSE;
+    }
+    /* Audio waits for its video: if that never started nor will with
+     * what it held, none goes in (a recording's video may not end before
+     * its first picture). */
+    for (guint i = 0; i < r->tracks->len; i++) {
+      MedRecTrack *t = r->tracks->pdata[i];
+      Drain *d = drains->pdata[i];
+      guint v;
+
+      if (!t->is_video && t->video != NULL
+          && !GST_CLOCK_TIME_IS_VALID (t->video->start)
+          && (!g_ptr_array_find (r->tracks, t->video, &v)
+              || ((Drain *) drains->pdata[v])->held.length == 0))
+        g_queue_clear_full (&d->held, (GDestroyNotify) gst_buffer_unref);
+      n_held += d->held.length;
     }
     g_mutex_unlock (&r->lock);
+    if (!video_ok)
+      n_held = 0;
     g_atomic_int_set (&r->open, 0);
     /* Nothing more can pass the gates: the branches leave their link pads
      * now (the source may go while the recorder drains). */

@@ -280,6 +280,53 @@ reply_builder (MedReq *r, JsonBuilder *b)
   med_http_reply_json (r, 200, json_builder_get_root (b));
 }
 
+/* POST /api/v1/bookings/{id}/recordings {"caucus": true|false}: a private
+ * caucus pauses the booking's room recording (serve's session at booking
+ * time; its log says "private caucus") until it ends. The session's
+ * mediator, clerks and admins. */
+static void
+api_caucus (MedReq *r, MedBooking *bk)
+{
+  static const char *const allowed[] = { "caucus", NULL };
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  gboolean on = FALSE;
+
+  if (!med_http_require (r, MED_ROLES_STAFF) || !med_http_check_csrf (r, NULL))
+    return;
+  if (r->user->role == MED_ROLE_MEDIATOR
+      && bk->mediator_id != r->user->mediator_id) {
+    med_http_reply_error (r, 403, "forbidden",
+        "only the session's mediator, clerks and admins hold its caucus");
+    return;
+  }
+  if ((root = med_http_request_json (r, &error)) == NULL
+      || !med_http_json_check_members (json_node_get_object (root), allowed,
+          &error)
+      || !med_http_json_get_bool (json_node_get_object (root), "caucus", TRUE,
+          &on, &error)) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  if (!med_http_media_caucus (r->srv, bk->id, on, &error)) {
+    if (error->domain == MED_HTTP_ERROR)
+      med_http_reply_gerror (r, g_steal_pointer (&error));
+    else
+      med_http_reply_error (r, 409, "state", "%s", error->message);
+    return;
+  }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "booking_id");
+  json_builder_add_int_value (b, bk->id);
+  json_builder_set_member_name (b, "recording_id");
+  json_builder_add_int_value (b, med_http_media_recording_of (r->srv, bk->id));
+  json_builder_set_member_name (b, "caucus");
+  json_builder_add_boolean_value (b, on);
+  json_builder_end_object (b);
+  reply_builder (r, b);
+}
+
 void
 med_http_api_booking_recordings (MedReq *r, MedBooking *bk)
 {
@@ -287,6 +334,10 @@ med_http_api_booking_recordings (MedReq *r, MedBooking *bk)
   g_autoptr (GPtrArray) recs = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
+  if (IS (r, POST)) {
+    api_caucus (r, bk);
+    return;
+  }
   if (!IS (r, GET)) {
     med_http_reply_error (r, 405, "method", "method not allowed here");
     return;
@@ -716,6 +767,7 @@ typedef struct
   gboolean told_waiting; /* "waiting for consent" logged once */
   gboolean mediation; /* the current session's regime */
   gboolean consent_stop; /* stopped because consent was withdrawn */
+  gboolean caucus; /* a private caucus: the session is paused */
   guint abort_id;
 } Job;
 
@@ -951,9 +1003,15 @@ start_job (MedHttpMedia *m, Job *j, const MedBooking *bk,
              " (%s) in %s",
       bk->id, med_session_get_recording_id (j->session),
       med_recording_regime_to_string (cfg.regime), dir);
-  if (!med_session_start (j->session, &error))
+  if (!med_session_start (j->session, &error)) {
     g_warning ("booking %" G_GINT64_FORMAT ": start: %s", bk->id,
         error->message); /* the bus says more; finished_cb follows */
+    return;
+  }
+  /* a recording (re)started during a caucus starts paused */
+  if (j->caucus && !med_session_pause (j->session, &error))
+    g_warning ("booking %" G_GINT64_FORMAT ": caucus: %s", bk->id,
+        error->message);
 }
 
 static gboolean
@@ -1033,6 +1091,44 @@ tick_cb (gpointer data)
     g_hash_table_iter_remove (&it);
   }
   return G_SOURCE_CONTINUE;
+}
+
+gboolean
+med_http_media_caucus (MedHttpServer *srv, gint64 booking_id, gboolean on,
+    GError **error)
+{
+  MedHttpMedia *m = srv->media;
+  Job *j = m ? g_hash_table_lookup (m->jobs, &booking_id) : NULL;
+
+  if (j == NULL || j->session == NULL || j->stopping
+      || med_session_is_finished (j->session)) {
+    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_STATE,
+        "no room recording of this booking is running");
+    return FALSE;
+  }
+  if (j->caucus == on) {
+    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_STATE,
+        on ? "a caucus is running already" : "no caucus is running");
+    return FALSE;
+  }
+  if (on ? !med_session_pause (j->session, error)
+         : !med_session_resume (j->session, error))
+    return FALSE;
+  j->caucus = on;
+  g_message ("booking %" G_GINT64_FORMAT ": recording %" G_GINT64_FORMAT
+             " %s (private caucus)",
+      booking_id, med_session_get_recording_id (j->session),
+      on ? "paused" : "resumed");
+  return TRUE;
+}
+
+gint64
+med_http_media_recording_of (MedHttpServer *srv, gint64 booking_id)
+{
+  MedHttpMedia *m = srv->media;
+  Job *j = m ? g_hash_table_lookup (m->jobs, &booking_id) : NULL;
+
+  return j && j->session ? med_session_get_recording_id (j->session) : 0;
 }
 
 gboolean
@@ -1135,6 +1231,21 @@ med_http_media_free (MedHttpServer *srv)
 }
 
 #else /* without GStreamer */
+
+gboolean
+med_http_media_caucus (MedHttpServer *srv, gint64 booking_id, gboolean on,
+    GError **error)
+{
+  g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_NOT_FOUND,
+      "this medsched records nothing (built without GStreamer)");
+  return FALSE;
+}
+
+gint64
+med_http_media_recording_of (MedHttpServer *srv, gint64 booking_id)
+{
+  return 0;
+}
 
 gboolean
 med_http_media_start (MedHttpServer *srv, GError **error)

@@ -900,6 +900,19 @@ update_forwarding (MedCall *c)
 
 /* ---- recording state across the call ---------------------------------- */
 
+/* Ends every participant's recorder (why: the stop entry of each log). */
+static void
+recs_stop_all (MedCall *c, const char *why)
+{
+  for (guint i = 0; i < c->peers->len; i++) {
+    Peer *p = c->peers->pdata[i];
+
+    if (p->rec != NULL)
+      med_rec_stop (p->rec->rec, why, TRUE, c->seal_timeout);
+    p->rec = NULL;
+  }
+}
+
 /* Pause (detail) or resume every running recorder of the call. */
 static void
 recs_pause_all (MedCall *c, gboolean pause, const char *detail)
@@ -1031,6 +1044,18 @@ media_ref_closure_free (gpointer data, GClosure *closure)
   media_ref_free (data);
 }
 
+/* (transfer full) */
+static MediaRef *
+media_ref_new (MedCall *c, const char *peer_id, guint gen)
+{
+  MediaRef *mr = g_new0 (MediaRef, 1);
+
+  mr->call = call_ref (c);
+  mr->peer_id = g_strdup (peer_id);
+  mr->gen = gen;
+  return mr;
+}
+
 static Job *
 job_from_ref (MediaRef *mr, JobKind kind)
 {
@@ -1054,25 +1079,18 @@ ice_candidate_cb (GstElement *wb, guint mline, gchar *candidate,
   post_job (j);
 }
 
+/* notify::ice-connection-state and notify::connection-state (enums). */
 static void
-ice_state_cb (GstElement *wb, GParamSpec *pspec, gpointer user_data)
+state_changed_cb (GstElement *wb, GParamSpec *pspec, gpointer user_data)
 {
-  Job *j = job_from_ref (user_data, JOB_ICE_STATE);
-  GstWebRTCICEConnectionState st;
+  gboolean ice = g_str_equal (pspec->name, "ice-connection-state");
+  Job *j = job_from_ref (user_data, ice ? JOB_ICE_STATE : JOB_CONN_STATE);
+  GValue v = G_VALUE_INIT;
 
-  g_object_get (wb, "ice-connection-state", &st, NULL);
-  j->state = st;
-  post_job (j);
-}
-
-static void
-conn_state_cb (GstElement *wb, GParamSpec *pspec, gpointer user_data)
-{
-  Job *j = job_from_ref (user_data, JOB_CONN_STATE);
-  GstWebRTCPeerConnectionState st;
-
-  g_object_get (wb, "connection-state", &st, NULL);
-  j->state = st;
+  g_value_init (&v, pspec->value_type);
+  g_object_get_property (G_OBJECT (wb), pspec->name, &v);
+  j->state = g_value_get_enum (&v);
+  g_value_unset (&v);
   post_job (j);
 }
 
@@ -1106,17 +1124,11 @@ pad_added_cb (GstElement *wb, GstPad *pad, gpointer user_data)
       && g_atomic_int_compare_and_exchange (&m->in[k].linked, 0, 1)) {
     g_autoptr (GstPad) sink
         = gst_element_get_static_pad (m->in[k].rtptee, "sink");
-    MediaRef *mr = g_new0 (MediaRef, 1);
-
     if (gst_pad_link (pad, sink) == GST_PAD_LINK_OK) {
-      mr->call = call_ref (m->call);
-      mr->peer_id = g_strdup (m->peer->id);
-      mr->gen = m->gen;
-      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, first_buffer_cb, mr,
-          media_ref_free);
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, first_buffer_cb,
+          media_ref_new (m->call, m->peer->id, m->gen), media_ref_free);
       return;
     }
-    g_free (mr);
   }
   /* Anything else: swallowed. */
   {
@@ -1435,7 +1447,6 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
 {
   Media *m = g_new0 (Media, 1);
   GstBin *bin = GST_BIN (c->pipeline);
-  MediaRef *mr;
 
   m->call = c;
   m->peer = p;
@@ -1594,24 +1605,15 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
       }
     }
   }
-  mr = g_new0 (MediaRef, 1);
-  mr->call = call_ref (c);
-  mr->peer_id = g_strdup (p->id);
-  mr->gen = m->gen;
   g_signal_connect_data (m->wb, "on-ice-candidate",
-      G_CALLBACK (ice_candidate_cb), mr, media_ref_closure_free, 0);
-  mr = g_new0 (MediaRef, 1);
-  mr->call = call_ref (c);
-  mr->peer_id = g_strdup (p->id);
-  mr->gen = m->gen;
+      G_CALLBACK (ice_candidate_cb), media_ref_new (c, p->id, m->gen),
+      media_ref_closure_free, 0);
   g_signal_connect_data (m->wb, "notify::ice-connection-state",
-      G_CALLBACK (ice_state_cb), mr, media_ref_closure_free, 0);
-  mr = g_new0 (MediaRef, 1);
-  mr->call = call_ref (c);
-  mr->peer_id = g_strdup (p->id);
-  mr->gen = m->gen;
+      G_CALLBACK (state_changed_cb), media_ref_new (c, p->id, m->gen),
+      media_ref_closure_free, 0);
   g_signal_connect_data (m->wb, "notify::connection-state",
-      G_CALLBACK (conn_state_cb), mr, media_ref_closure_free, 0);
+      G_CALLBACK (state_changed_cb), media_ref_new (c, p->id, m->gen),
+      media_ref_closure_free, 0);
   g_signal_connect (m->wb, "pad-added", G_CALLBACK (pad_added_cb), NULL);
   for (guint k = 0; k < N_KINDS; k++) {
     GstElement *els[]
@@ -1737,14 +1739,9 @@ run_job_cb (gpointer data)
     return G_SOURCE_REMOVE; /* an earlier peer connection */
   switch (j->kind) {
     case JOB_REMOTE_SET: {
-      MediaRef *mr = g_new0 (MediaRef, 1);
-      GstPromise *pr;
+      GstPromise *pr = gst_promise_new_with_change_func (promise_answer_cb,
+          media_ref_new (c, p->id, j->gen), media_ref_free);
 
-      mr->call = call_ref (c);
-      mr->peer_id = g_strdup (p->id);
-      mr->gen = j->gen;
-      pr = gst_promise_new_with_change_func (promise_answer_cb, mr,
-          media_ref_free);
       g_signal_emit_by_name (p->media->wb, "create-answer", NULL, pr);
       break;
     }
@@ -2102,7 +2099,6 @@ med_call_offer (MedCall *c, const char *id, const char *sdp, GError **error)
   g_autoptr (GstSDPMessage) msg = NULL;
   GstWebRTCSessionDescription *desc;
   GstPromise *pr;
-  MediaRef *mr;
   Offer o;
 
   if (p == NULL || !check_open (c, error))
@@ -2129,12 +2125,8 @@ med_call_offer (MedCall *c, const char *id, const char *sdp, GError **error)
   gst_sdp_message_parse_buffer ((const guint8 *) sdp, strlen (sdp), msg);
   desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER,
       g_steal_pointer (&msg));
-  mr = g_new0 (MediaRef, 1);
-  mr->call = call_ref (c);
-  mr->peer_id = g_strdup (p->id);
-  mr->gen = p->media->gen;
-  pr = gst_promise_new_with_change_func (promise_remote_set_cb, mr,
-      media_ref_free);
+  pr = gst_promise_new_with_change_func (promise_remote_set_cb,
+      media_ref_new (c, p->id, p->media->gen), media_ref_free);
   g_signal_emit_by_name (p->media->wb, "set-remote-description", desc, pr);
   gst_webrtc_session_description_free (desc);
   return TRUE;
@@ -2221,15 +2213,7 @@ med_call_record (MedCall *c, MedCallRecordAction action, GError **error)
         return FALSE;
       }
       c->rec_state = MED_CALL_REC_OFF;
-      for (guint i = 0; i < c->peers->len; i++) {
-        Peer *p = c->peers->pdata[i];
-
-        if (p->rec) {
-          med_rec_stop (p->rec->rec, "stopped by the mediator", TRUE,
-              c->seal_timeout);
-          p->rec = NULL;
-        }
-      }
+      recs_stop_all (c, "stopped by the mediator");
       break;
   }
   emit_state (c);

@@ -1216,14 +1216,6 @@ failed:
   return NULL;
 }
 
-void
-med_session_set_finished_func (MedSession *s, MedSessionFinishedFunc func,
-    gpointer user_data)
-{
-  s->finished_func = func;
-  s->finished_data = user_data;
-}
-
 gboolean
 med_session_start (MedSession *s, GError **error)
 {
@@ -1288,7 +1280,7 @@ med_session_resume (MedSession *s, GError **error)
     return FALSE;
   }
   s->paused = FALSE;
-  med_rec_resume (s->rec, NULL);
+  med_rec_resume (s->rec, "private caucus ended");
   if (s->composite)
     med_rec_resume (s->composite, NULL);
   return TRUE;
@@ -1365,6 +1357,16 @@ gboolean
 med_session_is_finished (MedSession *s)
 {
   return s->finished;
+}
+
+/* The finished func runs once, on the main context (med_session_new). */
+void
+med_session_set_finished_func (MedSession *s, MedSessionFinishedFunc func,
+    gpointer user_data)
+{
+  g_return_if_fail (s != NULL && !s->finished);
+  s->finished_func = func;
+  s->finished_data = user_data;
 }
 
 void

@@ -338,6 +338,17 @@ def make_clip(path, seconds):
 
 # ------------------------------------------------------------------ live
 
+def rtsp_knob_args():
+    """medsched's rtspsrc settings for a recorded camera (buffer-mode none)
+    and the measurement knobs it takes from the environment
+    (src/media/med-input.c), given to the peer's rtspsrc too."""
+    out = ["buffer-mode=" + os.environ.get("MEDSCHED_RTSP_BUFFER_MODE",
+                                           "none")]
+    if os.environ.get("MEDSCHED_RTSP_PROTOCOLS"):
+        out.append("protocols=" + os.environ["MEDSCHED_RTSP_PROTOCOLS"])
+    return out
+
+
 def launch_live(port, d, audio):
     """Two cameras, one medrecorder each: two independent live sources in
     one medrecorder made splitmuxsink fail ("Queued GOP time is negative")
@@ -348,8 +359,9 @@ def launch_live(port, d, audio):
         os.makedirs(sub)
         args += ["medrecorder", "name=r%d" % i, "location=" + sub,
                  "rtspsrc", "location=rtsp://127.0.0.1:%d/%s" % (port, cam),
-                 "latency=200", "name=s%d" % i,
-                 "s%d." % i, "!", "application/x-rtp,media=video", "!",
+                 "latency=" + os.environ.get("MEDSCHED_RTSP_LATENCY", "200"),
+                 "name=s%d" % i] + rtsp_knob_args()
+        args += ["s%d." % i, "!", "application/x-rtp,media=video", "!",
                  "rtph264depay", "!", "h264parse", "config-interval=-1", "!",
                  "queue", "!", "r%d.video_0" % i,
                  "s%d." % i, "!", "application/x-rtp,media=audio", "!"]

@@ -57,6 +57,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_med_recorder_debug);
 #define DEFAULT_STREAM_TIMEOUT    (5 * GST_SECOND)
 #define DEFAULT_FINISH            TRUE
 #define MIN_SEGMENT_DURATION      (GST_SECOND / 10)
+/* The reference stream (the first video) may be silent this many times
+ * stream-timeout before the recording fails: splitmuxsink cannot go on
+ * without it, so it is waited for longer than an audio stream (a camera
+ * slower to start than the others). */
+#define REFERENCE_WAIT 6
 
 enum
 {
@@ -138,6 +143,9 @@ struct _GstMedRecorder
   guint segments_written;
   gchar *head_hash;
   GstClockID stream_timer; /* pending stream-timeout, or NULL */
+  /* the reference stream got its longer wait (REFERENCE_WAIT × the
+   * timeout) already */
+  gboolean reference_waited;
 
   /* Run state: written on READY→PAUSED before any streaming thread or
    * worker exists, freed on PAUSED→READY after both stopped; read-only in
@@ -295,12 +303,15 @@ track_video_buffer (Stream *stream, GstPad *pad, GstBuffer *buf)
 /* stream-timeout after the first buffer: every pad that has seen neither
  * data nor EOS gets an EOS, so the muxer stops waiting for it. Runs in the
  * system clock's thread. */
+static void schedule_stream_timeout (GstMedRecorder *self, guint times);
+
 static gboolean
 stream_timeout_cb (GstClock *clock, GstClockTime time, GstClockID id,
     gpointer user_data)
 {
   GstMedRecorder *self = GST_MED_RECORDER (user_data);
   GList *silent = NULL;
+  gboolean first_wait;
 
   GST_OBJECT_LOCK (self);
   if (self->stream_timer == id) {
@@ -311,18 +322,25 @@ stream_timeout_cb (GstClock *clock, GstClockTime time, GstClockID id,
         silent = g_list_prepend (silent, gst_object_ref (l->data));
     }
   }
+  first_wait = !self->reference_waited;
+  self->reference_waited = TRUE;
   GST_OBJECT_UNLOCK (self);
 
   for (GList *l = silent; l; l = l->next) {
     GstPad *pad = l->data;
     Stream *stream = g_object_get_qdata (G_OBJECT (pad), stream_quark);
 
+    if (stream != NULL && stream->is_reference && first_wait) {
+      /* splitmuxsink cannot go on without it: wait longer for it */
+      schedule_stream_timeout (self, REFERENCE_WAIT - 1);
+      continue;
+    }
     if (stream != NULL && stream->is_reference) {
-      /* splitmuxsink cannot go on without its reference stream */
       GST_ELEMENT_ERROR (self, STREAM, FAILED,
           ("The video stream %s sent nothing within %" GST_TIME_FORMAT
            " of the others; nothing can be recorded without it.",
-              GST_PAD_NAME (pad), GST_TIME_ARGS (self->run_stream_timeout)),
+              GST_PAD_NAME (pad),
+              GST_TIME_ARGS (REFERENCE_WAIT * self->run_stream_timeout)),
           (NULL));
       continue;
     }
@@ -337,16 +355,21 @@ stream_timeout_cb (GstClock *clock, GstClockTime time, GstClockID id,
   return TRUE;
 }
 
+/* times × stream-timeout from now. */
 static void
-schedule_stream_timeout (GstMedRecorder *self)
+schedule_stream_timeout (GstMedRecorder *self, guint times)
 {
   GstClock *clock = gst_system_clock_obtain ();
   GstClockID id = gst_clock_new_single_shot_id (clock,
-      gst_clock_get_time (clock) + self->run_stream_timeout);
+      gst_clock_get_time (clock) + times * self->run_stream_timeout);
+  GstClockID old;
 
   GST_OBJECT_LOCK (self);
+  old = self->stream_timer;
   self->stream_timer = gst_clock_id_ref (id);
   GST_OBJECT_UNLOCK (self);
+  if (old != NULL)
+    gst_clock_id_unref (old);
   gst_clock_id_wait_async (id, stream_timeout_cb, gst_object_ref (self),
       (GDestroyNotify) gst_object_unref);
   gst_clock_id_unref (id);
@@ -382,7 +405,7 @@ note_first_buffer (Stream *stream)
   self->data_flowing = TRUE;
   GST_OBJECT_UNLOCK (self);
   if (first_of_all && self->run_stream_timeout > 0)
-    schedule_stream_timeout (self);
+    schedule_stream_timeout (self, 1);
 }
 
 /* Remembers where the stream's latest buffer ends, in running time. */
@@ -851,6 +874,7 @@ start_recording (GstMedRecorder *self)
   self->run_keyframe_interval = self->keyframe_interval;
   self->run_stream_timeout = self->stream_timeout;
   self->data_flowing = FALSE;
+  self->reference_waited = FALSE;
   self->max_end_rt = GST_CLOCK_TIME_NONE;
   self->segments_written = 0;
   g_clear_pointer (&self->head_hash, g_free);
@@ -1032,6 +1056,12 @@ gst_med_recorder_init (GstMedRecorder *self)
   GstElement *sink = gst_element_factory_make ("filesink", "file");
 
   g_mutex_init (&self->lock);
+  /* The recorder's preroll stays inside it: added to a pipeline that
+   * plays (a participant joining a call that records), its filesink
+   * waiting for a first buffer must not take the whole pipeline back to
+   * PAUSED, where every other sink (another participant's DTLS handshake
+   * in its nicesink) waits for the recorder's first buffer. */
+  g_object_set (self, "async-handling", TRUE, NULL);
   self->segment_duration = DEFAULT_SEGMENT_DURATION;
   self->keyframe_interval = DEFAULT_KEYFRAME_INTERVAL;
   self->stream_timeout = DEFAULT_STREAM_TIMEOUT;
@@ -1275,7 +1305,9 @@ gst_med_recorder_class_init (GstMedRecorderClass *klass)
           "matroskamux waits for every requested stream before writing "
           "anything: a stream that has sent neither data nor EOS this many "
           "ns after the first buffer of any stream is ended (EOS, with a "
-          "warning) and the recording goes on without it. 0 = wait forever",
+          "warning) and the recording goes on without it; the first video "
+          "stream, which drives the segments, gets six times as long and "
+          "then fails the recording. 0 = wait forever",
           0, G_MAXUINT64, DEFAULT_STREAM_TIMEOUT,
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
               | G_PARAM_STATIC_STRINGS));

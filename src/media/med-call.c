@@ -354,7 +354,7 @@ need_peer (MedCall *c, const char *id, GError **error)
 /* ---- forwarding's keyframe requests (streaming threads) ---------------- */
 
 /* From a tee's src pad probe: asks the source for a keyframe, at most
- * once a second (the depayloader turns it into a PLI or FIR). */
+ * once a second (rtpsession turns it into a PLI or FIR). */
 static void
 ask_keyframe_upstream (GstPad *teesrc, gint64 *asked_us)
 {
@@ -477,6 +477,9 @@ fwd_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       return GST_PAD_PROBE_DROP;
     }
     g_atomic_int_set (&f->want_keyframe, 0);
+    if (f->codec != MED_RTP_OPUS)
+      g_debug ("bench: keyframe-forwarded us=%" G_GINT64_FORMAT,
+          g_get_real_time ());
   }
   return GST_PAD_PROBE_OK;
 }
@@ -1768,6 +1771,9 @@ run_job_cb (gpointer data)
       break;
     case JOB_CONN_STATE:
       /* DTLS is up: what is forwarded to it no longer waits in webrtcbin */
+      g_debug ("bench: booking=%" G_GINT64_FORMAT " participant=%s "
+               "connection-state=%d us=%" G_GINT64_FORMAT,
+          c->booking_id, p->id, j->state, g_get_real_time ());
       if (j->state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED
           && !p->media->up) {
         p->media->up = TRUE;
@@ -1790,6 +1796,9 @@ run_job_cb (gpointer data)
       }
       break;
     case JOB_FLOWING:
+      g_debug ("bench: booking=%" G_GINT64_FORMAT " participant=%s "
+               "first-packet us=%" G_GINT64_FORMAT,
+          c->booking_id, p->id, g_get_real_time ());
       p->media->flowed = TRUE;
       p->media->flowed_us = g_get_monotonic_time ();
       if (p->presence == MED_CALL_ADMITTED) {

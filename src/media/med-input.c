@@ -674,13 +674,6 @@ build_dynamic (MedInput *in, const char *uri, gboolean composite,
     g_object_set (src, "location", uri, "latency", 200, "tcp-timeout",
         (guint64) 5 * G_USEC_PER_SEC, "timeout", (guint64) 5 * G_USEC_PER_SEC,
         NULL);
-    /* Only recorded: the jitter buffers take times from the camera's RTP
-     * clock alone (no skew estimation: −15 % CPU, BENCHMARKS.md). A camera
-     * shown live in the composite keeps them following arrival (slave),
-     * so a camera clock that drifts from ours cannot make its frames late
-     * for the grid. */
-    if (!composite)
-      gst_util_set_object_arg (G_OBJECT (src), "buffer-mode", "none");
     rtsp_knobs (src);
     in->live_remote = TRUE;
     g_signal_connect (src, "select-stream",

@@ -79,7 +79,7 @@ struct _MedRecTrack
   gboolean ended;
   gboolean replaying;
   gboolean caught_up;
-  gboolean logged_key;
+  gboolean logged_start, logged_key; /* MEDSCHED_BENCH_LOG lines */
   gint64 asked_us;
   gint want_keyframe; /* atomic */
   /* the link pad's streaming thread */
@@ -326,6 +326,13 @@ admit (MedRecTrack *t, GstPad *pad, GstBuffer *buf)
       return ADMIT_DROP;
     }
     g_atomic_int_set (&t->want_keyframe, 0);
+    /* the recording starts with this picture (written once its time is
+     * known, below) */
+    if (!t->logged_start && bench_log () && r->label != NULL) {
+      t->logged_start = TRUE;
+      g_debug ("bench: %s first-keyframe-recorded us=%" G_GINT64_FORMAT,
+          r->label, g_get_real_time ());
+    }
   }
   switch (track_time (t, buf, &t->gate_seg, buffer_pts (buf), &ts)) {
     case TIME_NONE:
@@ -372,7 +379,7 @@ admit (MedRecTrack *t, GstPad *pad, GstBuffer *buf)
   g_mutex_unlock (&r->lock);
   if (!t->logged_key && bench_log () && r->label != NULL) {
     t->logged_key = TRUE;
-    g_debug ("bench: %s first-keyframe-recorded us=%" G_GINT64_FORMAT, r->label,
+    g_debug ("bench: %s first-keyframe-written us=%" G_GINT64_FORMAT, r->label,
         g_get_real_time ());
   }
   return ADMIT_PASS;

@@ -134,6 +134,20 @@ def recordings_of(centre, booking):
 
 
 
+async def stop_recording(mediator, centre, booking, before=(), timeout=30):
+    """record stop, then the booking's recordings not in before once none
+    of them records any more (or when timeout passed)."""
+    await mediator.send({"type": "record", "action": "stop"})
+    new = []
+    t = time.monotonic() + timeout
+    while time.monotonic() < t:
+        new = [r for r in recordings_of(centre, booking) if r[0] not in before]
+        if new and all(r[1] != "recording" for r in new):
+            break
+        await asyncio.sleep(0.2)
+    return new
+
+
 def recording_log(centre, rec_id):
     return [r[0] for r in db_rows(
         centre, "SELECT kind FROM recording_event WHERE recording_id = ? "
@@ -177,9 +191,17 @@ async def main_call(centre, server, base, lk):
     tap.ok(st["consent"] == {"needed": True, "given": True, "missing": 0},
            "the console's state shows every party's consent, each party's "
            "own answer included", json.dumps(st, ensure_ascii=False))
-    # (the party's inbox was read past these states above: use all)
-    pst = [m for m in party.sig.all if m.get("type") == "state" and any(
-        p["id"] == p2.welcome["you"] for p in m["participants"])]
+    # (the party's inbox was read past these states above: use all; the
+    # state naming the other party may reach it a moment after the
+    # console's)
+    def party_states():
+        return [m for m in party.sig.all if m.get("type") == "state"
+                and any(p["id"] == p2.welcome["you"]
+                        for p in m["participants"])]
+    await until(lambda: party_states()
+                and any(p["id"] == pid and p.get("consent") is True
+                        for p in party_states()[-1]["participants"]), 10)
+    pst = party_states()
     tap.ok(pst and all("consent" not in p for m in pst
                        for p in m["participants"] if p["id"] != pid)
            and any(p["id"] == pid and p.get("consent") is True
@@ -481,14 +503,7 @@ async def after_reconnects(centre, server, base, lk):
     before = {r[0] for r in recordings_of(centre, 1)}
     await mediator.send({"type": "record", "action": "start"})
     await asyncio.sleep(3)
-    await mediator.send({"type": "record", "action": "stop"})
-    new = []
-    t = time.monotonic() + 30
-    while time.monotonic() < t:
-        new = [r for r in recordings_of(centre, 1) if r[0] not in before]
-        if new and all(r[1] != "recording" for r in new):
-            break
-        await asyncio.sleep(0.2)
+    new = await stop_recording(mediator, centre, 1, before)
     ok = tap.ok(len(new) == 1 and new[0][1] == "sealed",
                 "a recording after the reconnects seals", repr(new))
     if ok:
@@ -534,13 +549,7 @@ async def regimes(centre, server, base):
            "the hearing records from the first participant in the call "
            "without consent", repr(rows))
     await asyncio.sleep(2)
-    await mediator.send({"type": "record", "action": "stop"})
-    t = time.monotonic() + 30
-    while time.monotonic() < t:
-        rows = recordings_of(centre, 3)
-        if rows and all(r[1] != "recording" for r in rows):
-            break
-        await asyncio.sleep(0.2)
+    rows = await stop_recording(mediator, centre, 3)
     tap.ok(rows and all(r[1] == "sealed" for r in rows),
            "the hearing recording seals", repr(rows))
     await party.hangup()
@@ -597,14 +606,7 @@ async def jittered_av(centre, server, base):
         and m.get("recording") == "recording", timeout=15,
         what="the hearing records")
     await asyncio.sleep(16)
-    await mediator.send({"type": "record", "action": "stop"})
-    rows = []
-    t = time.monotonic() + 60
-    while time.monotonic() < t:
-        rows = recordings_of(centre, 6)
-        if rows and all(r[1] != "recording" for r in rows):
-            break
-        await asyncio.sleep(0.2)
+    rows = await stop_recording(mediator, centre, 6, timeout=60)
     offsets, flashes, beeps = [], [], []
     if rows and rows[0][1] == "sealed":
         path = os.path.join(rows[0][2], "recording.mkv")
@@ -661,14 +663,7 @@ async def h264_only(centre, base, lk):
     before = {r[0] for r in recordings_of(centre, 1)}
     await mediator.send({"type": "record", "action": "start"})
     await asyncio.sleep(3)
-    await mediator.send({"type": "record", "action": "stop"})
-    new = []
-    t = time.monotonic() + 30
-    while time.monotonic() < t:
-        new = [r for r in recordings_of(centre, 1) if r[0] not in before]
-        if new and all(r[1] != "recording" for r in new):
-            break
-        await asyncio.sleep(0.2)
+    new = await stop_recording(mediator, centre, 1, before)
     out = ""
     if new and new[0][1] == "sealed":
         out, _ = discover(os.path.join(new[0][2], "recording.mkv"))

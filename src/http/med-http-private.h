@@ -331,6 +331,14 @@ void med_http_recording_page (MedReq *r);
  * list of {id, label, state} (empty when the user may not see them). */
 void med_http_media_case_links (MedReq *r, JsonBuilder *b,
     const MedBooking *bk);
+/* A private caucus in the booking's room recording (serve's session):
+ * on pauses it, off resumes it; a recording (re)started meanwhile starts
+ * paused. FALSE (MED_MEDIA_ERROR_STATE) when none runs or it is so
+ * already. */
+gboolean med_http_media_caucus (MedHttpServer *srv, gint64 booking_id,
+    gboolean on, GError **error);
+/* The booking's room recording's id while serve records it, else 0. */
+gint64 med_http_media_recording_of (MedHttpServer *srv, gint64 booking_id);
 /* Starts the booking-time timer when [media] rooms are configured. */
 gboolean med_http_media_start (MedHttpServer *srv, GError **error);
 /* Stops the timer and every running session (they seal asynchronously). */

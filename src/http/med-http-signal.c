@@ -982,6 +982,9 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
     if (!JSON_NODE_HOLDS_NULL (w))
       with = json_node_get_string (w);
     ok = med_call_caucus (cc->call, with, &err);
+    /* the booking's room recording (serve's, if any) keeps it too */
+    if (ok)
+      med_http_media_caucus (cc->sig->srv, cc->booking_id, with != NULL, NULL);
   }
   if (!ok)
     call_error (c, err);

@@ -317,16 +317,22 @@ gboolean med_service_reissue_link (MedStore *store, const MedServiceCtx *ctx,
 
 /* ---- who may see and act on what (med-service-access.c) ----
  *
- * The one authorization rule, asked by every front end. Admins and clerks:
- * every case and booking (of their centre: the caller checks the centre).
- * A mediator: a booking while it is theirs and not cancelled (past
- * sessions included), a case while they hold such a booking of it.
- * Refusals fail with MED_SERVICE_ERROR_FORBIDDEN; a store failure passes
- * through. */
+ * The one authorization rule, asked by every front end. Nobody reaches a
+ * case or booking of another centre than their own (user->centre_id):
+ * MED_STORE_ERROR_NOT_FOUND, as for one that does not exist. Admins and
+ * clerks: every case and booking of their centre. A mediator: a booking
+ * while it is theirs and not cancelled (past sessions included), a case
+ * while they hold such a booking of it. Those refusals fail with
+ * MED_SERVICE_ERROR_FORBIDDEN; a store failure passes through. */
 gboolean med_service_may_access_case (MedStore *store, const MedUser *user,
     gint64 case_id, GError **error);
-gboolean med_service_may_access_booking (const MedUser *user,
+gboolean med_service_may_access_booking (MedStore *store, const MedUser *user,
     const MedBooking *bk, GError **error);
+/* The cases of user's centre (status < 0: any) that user may see, by id:
+ * the access rule over a whole list, with one query for admins and
+ * clerks. (transfer full) array of MedCase* */
+GPtrArray *med_service_list_cases (MedStore *store, const MedUser *user,
+    gint status, GError **error);
 
 /* ---- outbox delivery (med-service-outbox.c) ----------------------------
  *
@@ -491,12 +497,18 @@ gboolean med_service_outbox_flush (MedStore *store, MedTransport *transport,
  * whatever the struct passed says. Errors pass through from the store
  * (MED_STORE_ERROR_INVALID, _CONFLICT, _NOT_FOUND, …). */
 
-/* A new centre with its public URL and telephone (NULL: the defaults)
- * and the holiday notices (MedNotice*, may be NULL), all or nothing. A
- * store that already holds a centre is refused with
- * MED_SERVICE_ERROR_STATE (init makes the first centre). Returns the id
- * or 0. */
+/* The store's first centre with its public URL and telephone (NULL: the
+ * defaults) and the holiday notices (MedNotice*, may be NULL), all or
+ * nothing, audited. A store that already holds a centre is refused with
+ * MED_SERVICE_ERROR_STATE. Returns the id or 0. */
 gint64 med_service_init_centre (MedStore *store, const MedServiceCtx *ctx,
+    const MedCentre *centre, const char *public_url, const char *phone,
+    GPtrArray *notices, GError **error);
+/* Another centre of a province's database, as med_service_init_centre
+ * (notices are the whole database's: those given replace the ones with
+ * the same id). MED_SERVICE_ERROR_STATE when the store holds no centre
+ * yet (init makes the first) or a centre already has this name. */
+gint64 med_service_add_centre (MedStore *store, const MedServiceCtx *ctx,
     const MedCentre *centre, const char *public_url, const char *phone,
     GPtrArray *notices, GError **error);
 /* The centre's telephone and the base URL of its join links (each NULL:

@@ -82,20 +82,6 @@ write_output (const char *path, const char *text, GError **error)
   return TRUE;
 }
 
-/* The part of an e-mail address after '@' ("medsched.invalid" if none). */
-static MedCase *
-find_case_arg (MedStore *store, gint64 centre_id, const char *arg,
-    GError **error)
-{
-  gint64 id;
-
-  if (!med_validate_text (arg, MED_MAX_NAME_BYTES, FALSE, FALSE, "case", error))
-    return NULL;
-  if (med_cli_parse_id (arg, &id))
-    return med_store_get_case (store, id, error);
-  return med_store_find_case (store, centre_id, arg, error);
-}
-
 /* ---- invite ----------------------------------------------------------- */
 
 int
@@ -229,7 +215,8 @@ med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
     return med_cli_report (g_steal_pointer (&error));
   }
   if (kind == MED_FEED_KIND_CASE) {
-    if ((kase = find_case_arg (store, g->centre_id, argv[2], &error)) == NULL)
+    if ((kase = med_cli_find_case (store, g->centre_id, argv[2], &error))
+        == NULL)
       return med_cli_report (g_steal_pointer (&error));
     id = kase->id;
   }

@@ -519,6 +519,26 @@ med_cli_cmd_user_add (MedCliGlobal *g, int argc, char **argv)
   return EXIT_OK;
 }
 
+/* A user of --centre by name (names are unique in the whole database):
+ * another centre's user is named as such, with the option that reaches
+ * them. (transfer full) */
+static MedUser *
+find_user_here (MedStore *store, MedCliGlobal *g, const char *name,
+    GError **error)
+{
+  g_autoptr (MedUser) u = med_store_find_user (store, name, error);
+
+  if (u != NULL && u->centre_id != g->centre_id) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "user %s belongs to centre %" G_GINT64_FORMAT
+        ", not to centre %" G_GINT64_FORMAT " (use --centre %" G_GINT64_FORMAT
+        ")",
+        name, u->centre_id, g->centre_id, u->centre_id);
+    return NULL;
+  }
+  return g_steal_pointer (&u);
+}
+
 int
 med_cli_cmd_user_token (MedCliGlobal *g, int argc, char **argv)
 {
@@ -545,7 +565,7 @@ med_cli_cmd_user_token (MedCliGlobal *g, int argc, char **argv)
   secret = med_http_new_secret ();
   hash = med_http_hash_secret (secret);
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || (u = med_store_find_user (store, argv[1], &error)) == NULL
+      || (u = find_user_here (store, g, argv[1], &error)) == NULL
       || med_service_add_token (store, &ctx, u->id, hash,
              days ? g->now + (MedTime) days * 86400 : 0, &error)
           == 0)
@@ -571,7 +591,7 @@ med_cli_cmd_user_revoke (MedCliGlobal *g, int argc, char **argv)
   if (argc != 2)
     return med_cli_usage (_ ("user revoke-tokens needs NAME"));
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || (u = med_store_find_user (store, argv[1], &error)) == NULL
+      || (u = find_user_here (store, g, argv[1], &error)) == NULL
       || !med_service_revoke_tokens (store, &ctx, u->id, &error))
     return med_cli_report (g_steal_pointer (&error));
   printf (_ ("tokens of %s revoked\n"), u->name);
@@ -596,7 +616,7 @@ med_cli_cmd_user_list (MedCliGlobal *g, int argc, char **argv)
   if (argc > 1)
     return med_cli_usage (_ ("user list takes no arguments"));
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || (users = med_store_list_users (store, &error)) == NULL)
+      || (users = med_store_list_users (store, g->centre_id, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();

@@ -61,7 +61,8 @@ enum
 typedef struct
 {
   char *db;
-  gint64 centre_id;
+  gint64 centre_id; /* --centre, default 1 */
+  gboolean centre_given; /* --centre was given */
   char *now_text;
   char *actor;
   MedTime now;
@@ -76,7 +77,10 @@ int med_cli_usage (const char *message);
  * failure *code gets the exit status. */
 gboolean med_cli_parse_options (const char *usage, const char *summary,
     const GOptionEntry *entries, int *argc, char ***argv, int *code);
-/* The existing store of --db, on the --now clock. (transfer full) */
+/* The existing store of --db, on the --now clock, holding the centre of
+ * --centre (MED_STORE_ERROR_NOT_FOUND naming the centres it holds when
+ * not; a store that holds no centre yet is opened when --centre was not
+ * given). (transfer full) */
 MedStore *med_cli_open_store (MedCliGlobal *g, GError **error);
 /* A positive decimal id. */
 gboolean med_cli_parse_id (const char *s, gint64 *out);
@@ -84,6 +88,10 @@ gboolean med_cli_parse_id (const char *s, gint64 *out);
  * NULL leaves the centre's default. FALSE: not a language medsched
  * speaks. */
 gboolean med_cli_parse_lang (const char *arg, MedServiceCtx *ctx);
+/* A case of centre_id by id or by number: NOT_FOUND when it is another
+ * centre's. (transfer full) */
+MedCase *med_cli_find_case (MedStore *store, gint64 centre_id, const char *arg,
+    GError **error);
 /* Who acts, when, for which centre: what the service is told. */
 MedServiceCtx med_cli_ctx (MedCliGlobal *g);
 

@@ -128,10 +128,55 @@ use_clock (MedStore *store, Global *g)
   return store;
 }
 
+/* The store without asking for a centre (init, centre add and list). */
+static MedStore *
+open_store_any (Global *g, GError **error)
+{
+  return use_clock (med_store_open_existing (g->db, error), g);
+}
+
+/* Fails with NOT_FOUND when the store lacks the centre of --centre,
+ * naming the ones it holds: an unknown centre is an error, never an empty
+ * answer. A store with no centre at all is let through when --centre was
+ * not given (a command then says what is missing, as before init). */
+static gboolean
+check_centre_exists (MedStore *store, Global *g, GError **error)
+{
+  g_autoptr (GPtrArray) centres = med_store_list_centres (store, error);
+  g_autoptr (GString) ids = g_string_new (NULL);
+
+  if (centres == NULL)
+    return FALSE;
+  if (centres->len == 0 && !g->centre_given)
+    return TRUE;
+  for (guint i = 0; i < centres->len; i++) {
+    MedCentre *c = g_ptr_array_index (centres, i);
+
+    if (c->id == g->centre_id)
+      return TRUE;
+    g_string_append_printf (ids, "%s%" G_GINT64_FORMAT, i ? ", " : "", c->id);
+  }
+  if (centres->len == 0)
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "%s holds no centre %" G_GINT64_FORMAT
+        " (no centre at all: medsched init makes the first)",
+        g->db, g->centre_id);
+  else
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "%s holds no centre %" G_GINT64_FORMAT
+        " (its centres: %s; medsched centre list shows them)",
+        g->db, g->centre_id, ids->str);
+  return FALSE;
+}
+
 static MedStore *
 open_store (Global *g, GError **error)
 {
-  return use_clock (med_store_open_existing (g->db, error), g);
+  g_autoptr (MedStore) store = open_store_any (g, error);
+
+  if (store == NULL || !check_centre_exists (store, g, error))
+    return NULL;
+  return g_steal_pointer (&store);
 }
 
 static MedCentre *
@@ -156,7 +201,7 @@ parse_id (const char *s, gint64 *out)
   return TRUE;
 }
 
-/* A case by id or by number. */
+/* A case of the centre by id or by number. */
 static MedCase *
 find_case (MedStore *store, gint64 centre_id, const char *arg, GError **error)
 {
@@ -165,7 +210,9 @@ find_case (MedStore *store, gint64 centre_id, const char *arg, GError **error)
   if (!med_validate_text (arg, MED_MAX_NAME_BYTES, FALSE, FALSE, "case", error))
     return NULL;
   if (parse_id (arg, &id))
-    return med_store_get_case (store, id, error);
+    return med_store_in_centre (store, MED_STORE_OF_CASE, id, centre_id, error)
+        ? med_store_get_case (store, id, error)
+        : NULL;
   return med_store_find_case (store, centre_id, arg, error);
 }
 
@@ -212,6 +259,13 @@ med_cli_parse_lang (const char *arg, MedServiceCtx *ctx)
     return FALSE;
   ctx->lang = med_lang_code (l);
   return TRUE;
+}
+
+MedCase *
+med_cli_find_case (MedStore *store, gint64 centre_id, const char *arg,
+    GError **error)
+{
+  return find_case (store, centre_id, arg, error);
 }
 
 MedServiceCtx
@@ -320,13 +374,43 @@ parse_calendar_dir (const char *dir, GPtrArray *notices, GError **error)
   return TRUE;
 }
 
-static int
-cmd_init (Global *g, int argc, char **argv)
+/* What init and centre add take: a centre's settings, its contact and
+ * the holiday notices to import. */
+typedef struct
+{
+  MedCentre *centre;
+  char *public_url; /* NULL: the default */
+  char *phone;
+  GPtrArray *notices; /* MedNotice* */
+  char *calendars; /* where they came from, NULL: none */
+} CentreArgs;
+
+static void
+centre_args_clear (CentreArgs *a)
+{
+  g_clear_pointer (&a->centre, med_centre_free);
+  g_clear_pointer (&a->public_url, g_free);
+  g_clear_pointer (&a->phone, g_free);
+  g_clear_pointer (&a->notices, g_ptr_array_unref);
+  g_clear_pointer (&a->calendars, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CentreArgs, centre_args_clear)
+
+/* The options of a centre, parsed and checked for init and centre add
+ * (one owner): FALSE with *code the exit status when they are wrong.
+ * first: init's defaults (the holiday notices installed with medsched
+ * are imported unless --calendars says otherwise); else centre add's
+ * (--name and --layers required, notices only with --calendars: the
+ * database has them already). */
+static gboolean
+parse_centre_args (const char *command, gboolean first, const char *usage,
+    const char *summary, int *argc, char ***argv, CentreArgs *out, int *code)
 {
   g_autofree char *name = NULL, *zone = NULL, *layers = NULL, *hours = NULL;
-  g_autofree char *address = NULL, *mailbox = NULL, *calendars = NULL;
-  g_autofree char *weekend_hours = NULL, *public_url = NULL, *phone = NULL;
-  int min_notice = -1, slot = 0, duration = 0, code = 0;
+  g_autofree char *address = NULL, *mailbox = NULL;
+  g_autofree char *weekend_hours = NULL;
+  int min_notice = -1, slot = 0, duration = 0;
   gboolean no_fallback = FALSE;
   GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
                                  N_ ("Centre name"), "NAME" },
@@ -344,11 +428,11 @@ cmd_init (Global *g, int argc, char **argv)
         "TEXT" },
     { "mailbox", 0, 0, G_OPTION_ARG_STRING, &mailbox,
         N_ ("Organizer e-mail for invites"), "ADDR" },
-    { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
+    { "public-url", 0, 0, G_OPTION_ARG_STRING, &out->public_url,
         N_ ("Base URL of the parties' join links (default "
             "https://medsched.invalid)"),
         "URL" },
-    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone,
+    { "phone", 0, 0, G_OPTION_ARG_STRING, &out->phone,
         N_ ("The centre's telephone, shown to parties whose link no longer "
             "opens a session"),
         "NUMBER" },
@@ -361,41 +445,44 @@ cmd_init (Global *g, int argc, char **argv)
     { "no-fallback", 0, 0, G_OPTION_ARG_NONE, &no_fallback,
         N_ ("Never use another room kind when the preferred one is full"),
         NULL },
-    { "calendars", 0, 0, G_OPTION_ARG_FILENAME, &calendars,
-        N_ ("Import every .ics holiday notice in DIR (default: those installed "
-            "with medsched)"),
+    { "calendars", 0, 0, G_OPTION_ARG_FILENAME, &out->calendars,
+        N_ ("Import every .ics holiday notice in DIR (init's default: those "
+            "installed with medsched)"),
         "DIR" },
     { NULL } };
-  g_autoptr (MedStore) store = NULL;
-  g_autoptr (MedCentre) c = med_centre_new_default ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) notices
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_notice_free);
-  MedServiceCtx ctx = med_cli_ctx (g);
+  MedCentre *c;
   MedDayHours h;
-  gint64 id;
-  guint n_cal = 0;
 
-  if (!parse_options (N_ ("- create the database and its centre"),
-          N_ ("Creates the database (if missing) and registers the centre."),
-          entries, &argc, &argv, &code))
-    return code;
-  if (argc > 1)
-    return usage_error (_ ("init takes no arguments"));
+  if (!parse_options (usage, summary, entries, argc, argv, code))
+    return FALSE;
+  out->centre = c = med_centre_new_default ();
+  out->notices
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_notice_free);
+  if (*argc > 1) {
+    *code = usage_error (_ ("%s takes no arguments"), command);
+    return FALSE;
+  }
+  if (!first && (name == NULL || layers == NULL)) {
+    *code = usage_error (_ ("%s needs --name and --layers"), command);
+    return FALSE;
+  }
   if (min_notice > 7 * 24 * 60 || (min_notice < 0 && min_notice != -1)
-      || slot < 0 || slot > 240 || duration < 0 || duration > 8 * 60)
-    return usage_error (_ ("a minute value is out of range"));
+      || slot < 0 || slot > 240 || duration < 0 || duration > 8 * 60) {
+    *code = usage_error (_ ("a minute value is out of range"));
+    return FALSE;
+  }
 
   if (name) {
     if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE,
             "centre name", &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     g_free (c->name);
     c->name = g_strdup (name);
   }
   if (zone) {
     if (!med_workcal_local_date (zone, 0, NULL, NULL, NULL, &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     g_free (c->zone);
     c->zone = g_strdup (zone);
   }
@@ -404,31 +491,31 @@ cmd_init (Global *g, int argc, char **argv)
     MedDayInfo info;
 
     if (!med_validate_text (layers, 256, FALSE, FALSE, "layers", &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     /* An invalid layer list is caught now; an unpublished year is fine. */
     if (!med_workcal_day_info (probe, layers, 2026, 1, 5, &info, &error)
         && !g_error_matches (error, MED_WORKCAL_ERROR,
             MED_WORKCAL_ERROR_UNPUBLISHED))
-      return report (g_steal_pointer (&error));
+      goto fail;
     g_clear_error (&error);
     g_free (c->layers);
     c->layers = g_strdup (layers);
   }
   if (hours) {
     if (!med_day_hours_parse (hours, &h, &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     for (int i = 0; i < 5; i++)
       c->hours[i] = h;
   }
   if (weekend_hours) {
     if (!med_day_hours_parse (weekend_hours, &h, &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     c->hours[5] = c->hours[6] = h;
   }
   if (address) {
     if (!med_validate_text (address, MED_MAX_TEXT_BYTES, FALSE, TRUE, "address",
             &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     g_free (c->address);
     c->address = g_strdup (address);
   }
@@ -439,7 +526,7 @@ cmd_init (Global *g, int argc, char **argv)
       if (error == NULL)
         g_set_error (&error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID,
             _ ("mailbox must be an e-mail address"));
-      return report (g_steal_pointer (&error));
+      goto fail;
     }
     g_free (c->mailbox);
     c->mailbox = g_strdup (mailbox);
@@ -452,25 +539,145 @@ cmd_init (Global *g, int argc, char **argv)
     c->default_duration_minutes = duration;
   c->allow_fallback = !no_fallback;
 
-  /* Without --calendars: the notices installed with medsched, if any. */
-  if (calendars == NULL
+  /* init without --calendars: the notices installed with medsched, if
+   * any */
+  if (first && out->calendars == NULL
       && g_file_test (MEDSCHED_CALENDARS_DIR, G_FILE_TEST_IS_DIR))
-    calendars = g_strdup (MEDSCHED_CALENDARS_DIR);
+    out->calendars = g_strdup (MEDSCHED_CALENDARS_DIR);
+  if (out->calendars
+      && !parse_calendar_dir (out->calendars, out->notices, &error))
+    goto fail;
+  return TRUE;
+fail:
+  *code = report (g_steal_pointer (&error));
+  return FALSE;
+}
 
+static int
+cmd_init (Global *g, int argc, char **argv)
+{
+  g_auto (CentreArgs) a = { 0 };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
+  int code = 0;
+  gint64 id;
+
+  if (!parse_centre_args ("init", TRUE,
+          N_ ("- create the database and its centre"),
+          N_ ("Creates the database (if missing) and registers the centre."),
+          &argc, &argv, &a, &code))
+    return code;
   store = use_clock (med_store_open (g->db, &error), g);
-  if (store == NULL)
-    return report (g_steal_pointer (&error));
-  if ((calendars && !parse_calendar_dir (calendars, notices, &error))
-      || (id = med_service_init_centre (store, &ctx, c, public_url, phone,
-              notices, &error))
+  if (store == NULL
+      || (id = med_service_init_centre (store, &ctx, a.centre, a.public_url,
+              a.phone, a.notices, &error))
           == 0)
     return report (g_steal_pointer (&error));
-  n_cal = notices->len;
   printf (_ ("created centre %lld “%s” (%s, layers %s) in %s"), (long long) id,
-      c->name, c->zone, c->layers, g->db);
-  if (calendars)
-    printf (_ ("; imported %u holiday notices"), n_cal);
+      a.centre->name, a.centre->zone, a.centre->layers, g->db);
+  if (a.calendars)
+    printf (_ ("; imported %u holiday notices"), a.notices->len);
   printf ("\n");
+  return EXIT_OK;
+}
+
+/* ---- a province's centres ---- */
+
+/* `centre add`: another centre in a database that holds one already (a
+ * province's PostgreSQL database, or a file). */
+static int
+cmd_centre_add (Global *g, int argc, char **argv)
+{
+  g_auto (CentreArgs) a = { 0 };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
+  int code = 0;
+  gint64 id;
+
+  if (!parse_centre_args ("centre add", FALSE,
+          N_ ("- add another centre to the database"),
+          N_ ("Adds a centre to a database that holds one already (init makes "
+              "the first): a province keeps its centres in one database, each "
+              "with its rooms, mediators, cases and users, each served by a "
+              "`medsched --centre ID serve` of its own. Takes init's options."),
+          &argc, &argv, &a, &code))
+    return code;
+  if ((store = open_store_any (g, &error)) == NULL
+      || (id = med_service_add_centre (store, &ctx, a.centre, a.public_url,
+              a.phone, a.notices, &error))
+          == 0)
+    return report (g_steal_pointer (&error));
+  printf (_ ("added centre %lld “%s” (%s, layers %s) to %s"), (long long) id,
+      a.centre->name, a.centre->zone, a.centre->layers, g->db);
+  if (a.calendars)
+    printf (_ ("; imported %u holiday notices"), a.notices->len);
+  printf ("\n");
+  return EXIT_OK;
+}
+
+/* `centre list`: the database's centres. */
+static int
+cmd_centre_list (Global *g, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  int code = 0;
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
+          { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GPtrArray) centres = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (MedTable) t = med_table_new (6, C_ ("column", "ID"),
+      C_ ("column", "NAME"), C_ ("column", "ZONE"), C_ ("column", "LAYERS"),
+      C_ ("column", "PUBLIC URL"), C_ ("column", "USERS"));
+
+  if (!parse_options (N_ ("- list the database's centres"),
+          N_ ("Lists every centre of the database (a province's holds many)."),
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error (_ ("centre list takes no arguments"));
+  if ((store = open_store_any (g, &error)) == NULL
+      || (centres = med_store_list_centres (store, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  json_builder_begin_array (b);
+  for (guint i = 0; i < centres->len; i++) {
+    MedCentre *c = g_ptr_array_index (centres, i);
+    g_autofree char *url = NULL, *phone = NULL, *id = NULL, *n = NULL;
+    g_autoptr (GPtrArray) users = NULL;
+
+    if ((url = med_store_get_public_url (store, c->id, &error)) == NULL
+        || (phone = med_store_get_centre_phone (store, c->id, &error)) == NULL
+        || (users = med_store_list_users (store, c->id, &error)) == NULL)
+      return report (g_steal_pointer (&error));
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "id");
+    json_builder_add_int_value (b, c->id);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, c->name);
+    json_builder_set_member_name (b, "zone");
+    json_builder_add_string_value (b, c->zone);
+    json_builder_set_member_name (b, "layers");
+    json_builder_add_string_value (b, c->layers);
+    json_builder_set_member_name (b, "public_url");
+    json_builder_add_string_value (b, url);
+    json_builder_set_member_name (b, "phone");
+    json_builder_add_string_value (b, phone);
+    json_builder_set_member_name (b, "users");
+    json_builder_add_int_value (b, users->len);
+    json_builder_end_object (b);
+    id = g_strdup_printf ("%" G_GINT64_FORMAT, c->id);
+    n = g_strdup_printf ("%u", users->len);
+    med_table_add (t, id, c->name, c->zone, c->layers, url, n);
+  }
+  json_builder_end_array (b);
+  if (json)
+    med_print_json (json_builder_get_root (b));
+  else
+    med_table_print (t, stdout);
   return EXIT_OK;
 }
 
@@ -2334,6 +2541,8 @@ cmd_centre_set (Global *g, int argc, char **argv)
 
 static const Command commands[] = {
   { "init", NULL, cmd_init, N_ ("create the database and its centre") },
+  { "centre", "add", cmd_centre_add, N_ ("add another centre to the database") },
+  { "centre", "list", cmd_centre_list, N_ ("list the database's centres") },
   { "centre", "set", cmd_centre_set,
       N_ ("change the centre's telephone or public URL") },
   { "room", "add", cmd_room_add, N_ ("add a room") },
@@ -2475,6 +2684,7 @@ main (int argc, char **argv)
     } else if (strcmp (a, "--centre") == 0) {
       if (!parse_id (argv[i + 1], &g.centre_id))
         return usage_error (_ ("--centre takes a numeric id"));
+      g.centre_given = TRUE;
     } else if (strcmp (a, "--now") == 0) {
       g_free (g.now_text);
       g.now_text = g_strdup (argv[i + 1]);

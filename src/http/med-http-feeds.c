@@ -68,7 +68,9 @@ find_link (MedHttpServer *srv, const char *hash, MedTime now, GError **error)
   med_http_cache_check (srv);
   if ((l = g_hash_table_lookup (srv->links, key)) != NULL)
     return g_memdup2 (l, sizeof *l);
-  if ((l = med_store_find_feed_link (srv->store, hash, now, error)) == NULL)
+  if ((l = med_store_find_feed_link (srv->store, srv->cfg.centre_id, hash, now,
+           error))
+      == NULL)
     return NULL;
   if (g_hash_table_size (srv->links) >= 1024)
     g_hash_table_remove_all (srv->links);

@@ -629,7 +629,7 @@ conn_still_allowed (Conn *c)
     if (u == NULL)
       return !g_error_matches (error, MED_STORE_ERROR,
           MED_STORE_ERROR_NOT_FOUND);
-    if (!med_service_may_access_booking (u, bk, NULL))
+    if (!med_service_may_access_booking (srv->store, u, bk, NULL))
       return FALSE;
   }
   c->checked_version = version;
@@ -969,6 +969,9 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
     if (!JSON_NODE_HOLDS_NULL (w))
       with = json_node_get_string (w);
     ok = med_call_caucus (cc->call, with, &err);
+    /* the booking's room recording (serve's, if any) keeps it too */
+    if (ok)
+      med_http_media_caucus (cc->sig->srv, cc->booking_id, with != NULL, NULL);
   }
   if (!ok)
     call_error (c, err);
@@ -1313,11 +1316,13 @@ auth_console (MedHttpServer *srv, SoupServerMessage *msg, const char *path,
     goto out;
   }
   if (!med_http_parse_id (id_text, &booking_id)
+      || !med_store_in_centre (srv->store, MED_STORE_OF_BOOKING, booking_id,
+          srv->cfg.centre_id, NULL)
       || (bk = med_store_get_booking (srv->store, booking_id, NULL)) == NULL) {
     reject (msg, 404, "not_found", "no such booking");
     goto out;
   }
-  if (!med_service_may_access_booking (r.user, bk, NULL)) {
+  if (!med_service_may_access_booking (srv->store, r.user, bk, NULL)) {
     reject (msg, 403, "forbidden", "not your session");
     goto out;
   }

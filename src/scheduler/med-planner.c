@@ -1176,7 +1176,8 @@ case_resources (Planner *P, guint c, guint kind, guint8 *seen)
   guint n_res = kind == 0 ? P->n_rooms : kind == 1 ? P->n_meds : P->n_ints;
   gboolean bypass = FALSE;
 
-  memset (seen, 0, n_res);
+  if (n_res > 0) /* seen is NULL when the day has none of the kind */
+    memset (seen, 0, n_res);
   if (kind == 0) {
     for (guint r = 0; r < pc->n_rooms; r++)
       if (bits_any (pc->room_mask + (gsize) r * P->W, P->W))

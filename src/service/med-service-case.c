@@ -83,15 +83,12 @@ static MedCase *
 editable_case (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
     GError **error)
 {
-  g_autoptr (MedCase) k = med_store_get_case (store, case_id, error);
+  g_autoptr (MedCase) k = NULL;
 
-  if (k == NULL)
+  if (!med_store_in_centre (store, MED_STORE_OF_CASE, case_id, ctx->centre_id,
+          error)
+      || (k = med_store_get_case (store, case_id, error)) == NULL)
     return NULL;
-  if (k->centre_id != ctx->centre_id) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
-        "no case %" G_GINT64_FORMAT, case_id);
-    return NULL;
-  }
   if (!med_service_may_edit_parties (k, error))
     return NULL;
   return g_steal_pointer (&k);
@@ -246,8 +243,10 @@ med_service_dispatch (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
         "dispatching a case needs a department");
     return FALSE;
   }
-  return med_store_set_case_status (store, case_id, MED_CASE_STATUS_DISPATCHED,
-      department, ctx->actor, error);
+  return med_store_in_centre (store, MED_STORE_OF_CASE, case_id, ctx->centre_id,
+             error)
+      && med_store_set_case_status (store, case_id, MED_CASE_STATUS_DISPATCHED,
+          department, ctx->actor, error);
 }
 
 gboolean
@@ -265,6 +264,8 @@ med_service_set_case_status (MedStore *store, const MedServiceCtx *ctx,
         med_case_status_to_string (to));
     return FALSE;
   }
-  return med_store_set_case_status (store, case_id, to, MED_DEPARTMENT_NONE,
-      ctx->actor, error);
+  return med_store_in_centre (store, MED_STORE_OF_CASE, case_id, ctx->centre_id,
+             error)
+      && med_store_set_case_status (store, case_id, to, MED_DEPARTMENT_NONE,
+          ctx->actor, error);
 }

@@ -728,7 +728,7 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
   g_autoptr (GPtrArray) events = NULL;
   g_autofree MedFeedEvent *slots = NULL;
   g_autofree char *name = NULL;
-  gint64 centre_id = kind == MED_FEED_KIND_CENTRE ? id : ctx->centre_id;
+  gint64 centre_id = ctx->centre_id;
   MedFeed feed = { 0 };
   MedTime last = 0;
   MedLang lang; /* of the feed: the reader's */
@@ -739,6 +739,14 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
       || (audience == MED_FEED_PARTY && kind != MED_FEED_KIND_CASE)) {
     g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID,
         "a party feed is the case feed of one of its parties");
+    return NULL;
+  }
+  /* the centre feed of the centre served, and no other */
+  if (kind == MED_FEED_KIND_CENTRE && id != centre_id) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no centre %" G_GINT64_FORMAT " here (this is centre %" G_GINT64_FORMAT
+        ")",
+        id, centre_id);
     return NULL;
   }
   /* staff and room boards: whoever made the link; a party: below */
@@ -957,7 +965,9 @@ med_service_set_note (MedStore *store, const MedServiceCtx *ctx,
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
 
-  if (!med_store_begin (store, error))
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || !med_store_begin (store, error))
     return FALSE;
   if (med_store_set_booking_note (store, booking_id, note, ctx->actor, error)
       && (!notify

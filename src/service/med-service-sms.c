@@ -418,7 +418,9 @@ med_service_send_link (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, gint64 party_id, const char **channel, GError **error)
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_begin (store, error))
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || !med_store_begin (store, error))
     return FALSE;
   return end_transaction (store,
       send_link (store, ctx, booking_id, party_id, FALSE, channel, error),
@@ -432,7 +434,9 @@ med_service_reissue_link (MedStore *store, const MedServiceCtx *ctx,
   g_autofree char *old = NULL;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_begin (store, error))
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || !med_store_begin (store, error))
     return FALSE;
   /* the texts with the old link (a reminder already due, say) go no more;
    * send_link queues the new link and the reminder again */
@@ -452,7 +456,9 @@ med_service_revoke_join (MedStore *store, const MedServiceCtx *ctx,
   g_autofree char *url = NULL;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_begin (store, error))
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || !med_store_begin (store, error))
     return FALSE;
   /* revoked with the texts that carry the link, or not at all */
   return end_transaction (store,

@@ -362,7 +362,10 @@ extern const char store_migration_sms[];
 /* Migration 6: parties removed from a case are kept, marked removed
  * (med-store-party.c). */
 extern const char store_migration_party[];
-/* Migration 7: the language of a feed link's texts (med-store-auth.c). */
+/* Migration 7: a province in one database: users belong to a centre
+ * (med-store-auth.c). */
+extern const char store_migration_province[];
+/* Migration 8: the language of a feed link's texts (med-store-auth.c). */
 extern const char store_migration_feed_language[];
 
 /* Numbered, append-only: migrations[i] takes user_version i to i + 1. */
@@ -373,6 +376,7 @@ static const char *const migrations[] = {
   store_migration_media,
   store_migration_sms,
   store_migration_party,
+  store_migration_province,
   store_migration_feed_language,
 };
 

@@ -113,6 +113,7 @@ add_user (MedStore *store, const char *name, MedRole role, gint64 mediator)
   gint64 id;
 
   u.name = (char *) name;
+  u.centre_id = 1;
   u.role = role;
   u.mediator_id = mediator;
   u.password = pw;
@@ -2003,6 +2004,7 @@ test_login_parallel (Fixture *f, gconstpointer data)
     MedUser u = { 0 };
 
     u.name = (char *) "slow";
+    u.centre_id = 1;
     u.role = MED_ROLE_CLERK;
     u.password = pw;
     g_assert_cmpint (med_store_add_user (store, &u, "test", NULL), >, 0);

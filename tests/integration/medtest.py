@@ -176,6 +176,19 @@ class Med:
         return r
 
 
+class StdinText:
+    """Text for a command's standard input (Med.run(stdin=…)): a
+    temporary file holding it."""
+
+    def __init__(self, text):
+        self.f = tempfile.TemporaryFile()
+        self.f.write(text.encode())
+        self.f.seek(0)
+
+    def fileno(self):
+        return self.f.fileno()
+
+
 def sha256(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()

@@ -427,21 +427,21 @@ test_reissue (Fixture *f, gconstpointer data)
   g_assert_false (med_store_join_revoked (f->store, b, 1));
   g_assert_cmpint (med_store_join_generation (f->store, b, 1, &error), ==, 1);
   /* the new token opens the session, the old one nothing */
-  g_assert_true (
-      med_store_join_lookup (f->store, new_tok, from, to, &bid, &pid, &error));
+  g_assert_true (med_store_join_lookup (f->store, f->ctx.centre_id, new_tok,
+      from, to, &bid, &pid, &error));
   g_assert_cmpint (pid, ==, 1);
-  g_assert_false (
-      med_store_join_lookup (f->store, old, from, to, &bid, &pid, &error));
+  g_assert_false (med_store_join_lookup (f->store, f->ctx.centre_id, old, from,
+      to, &bid, &pid, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
   /* but is known as replaced; the current one is not */
   bid = pid = 0;
-  g_assert_true (med_store_join_lookup_replaced (f->store, old, from, to, &bid,
-      &pid, &error));
+  g_assert_true (med_store_join_lookup_replaced (f->store, f->ctx.centre_id,
+      old, from, to, &bid, &pid, &error));
   g_assert_cmpint (bid, ==, b);
   g_assert_cmpint (pid, ==, 1);
-  g_assert_false (med_store_join_lookup_replaced (f->store, new_tok, from, to,
-      NULL, NULL, &error));
+  g_assert_false (med_store_join_lookup_replaced (f->store, f->ctx.centre_id,
+      new_tok, from, to, NULL, NULL, &error));
   g_clear_error (&error);
   /* other parties keep their links */
   g_assert_cmpint (med_store_join_generation (f->store, b, 2, &error), ==, 0);
@@ -449,10 +449,10 @@ test_reissue (Fixture *f, gconstpointer data)
   g_assert_true (med_store_join_reissue (f->store, b, 1, "test", &gen, &error));
   g_assert_cmpint (gen, ==, 2);
   again = med_store_join_token (f->store, b, 1, &error);
-  g_assert_true (med_store_join_lookup_replaced (f->store, new_tok, from, to,
-      NULL, NULL, &error));
-  g_assert_true (med_store_join_lookup_replaced (f->store, old, from, to, NULL,
-      NULL, &error));
+  g_assert_true (med_store_join_lookup_replaced (f->store, f->ctx.centre_id,
+      new_tok, from, to, NULL, NULL, &error));
+  g_assert_true (med_store_join_lookup_replaced (f->store, f->ctx.centre_id,
+      old, from, to, NULL, NULL, &error));
   /* the re-issue sent the new link and queued the reminder again: claim
    * every pending text to read them */
   {

@@ -763,7 +763,10 @@ med_page_board (MedReq *r)
   /* the picked case, or the session being moved */
   if (bd.move_id) {
     g_autoptr (MedBooking) bk
-        = med_store_get_booking (r->srv->store, bd.move_id, NULL);
+        = med_store_in_centre (r->srv->store, MED_STORE_OF_BOOKING, bd.move_id,
+              r->srv->cfg.centre_id, NULL)
+        ? med_store_get_booking (r->srv->store, bd.move_id, NULL)
+        : NULL;
 
     if (bk == NULL || !med_service_may_move (bk, &ctx, &error)) {
       med_json_str (b, "pick_error",

@@ -3613,6 +3613,7 @@ test_migrate_users_to_centres (Fixture *f, gconstpointer data)
                          "DROP TRIGGER app_user_guard ON app_user;"
                          "DROP FUNCTION app_user_guard();"
                          "ALTER TABLE app_user DROP COLUMN centre_id;"
+                         "ALTER TABLE capability DROP COLUMN language;"
                          "UPDATE medsched_meta SET value = '4' "
                          "WHERE key = 'schema_version'",
                          NULL),
@@ -3633,6 +3634,7 @@ test_migrate_users_to_centres (Fixture *f, gconstpointer data)
                          "  FROM app_user;"
                          "DROP TABLE app_user;"
                          "ALTER TABLE app_user_6 RENAME TO app_user;"
+                         "ALTER TABLE capability DROP COLUMN language;"
                          "PRAGMA user_version = 6",
                          NULL),
         ==, RAW_OK);

@@ -1,6 +1,6 @@
 """po/pofile.py — reads the .po files of po/ (the subset of the format
-that xgettext and msgmerge write: comments, msgctxt, msgid, msgstr,
-continued strings), for po/review-bo.py and tests/po/test-po.py."""
+that xgettext and msgmerge write: comments, msgctxt, msgid, msgid_plural,
+msgstr, msgstr[N], continued strings), for po/review-bo.py and tests/po/test-po.py."""
 import os
 
 
@@ -8,7 +8,9 @@ class Entry:
     def __init__(self):
         self.msgctxt = None
         self.msgid = ''
-        self.msgstr = ''
+        self.msgid_plural = None
+        self.msgstr = ''  # of a plural entry: msgstr[0]
+        self.msgstrs = []  # of a plural entry: msgstr[0], msgstr[1], …
         self.refs = []
         self.flags = set()
         self.reviewed = False
@@ -55,8 +57,23 @@ def read(path):
             field, e.msgctxt = 'msgctxt', unquote(line[8:])
         elif line.startswith('msgid '):
             field, e.msgid = 'msgid', unquote(line[6:])
+        elif line.startswith('msgid_plural '):
+            field, e.msgid_plural = 'msgid_plural', unquote(line[13:])
         elif line.startswith('msgstr '):
             field, e.msgstr = 'msgstr', unquote(line[7:])
+        elif line.startswith('msgstr['):
+            n = int(line[7:line.index(']')])
+            value = unquote(line[line.index(']') + 1:])
+            while len(e.msgstrs) <= n:
+                e.msgstrs.append('')
+            e.msgstrs[n] = value
+            field = ('msgstrs', n)
+            if n == 0:
+                e.msgstr = value
+        elif line.startswith('"') and isinstance(field, tuple):
+            e.msgstrs[field[1]] += unquote(line)
+            if field[1] == 0:
+                e.msgstr = e.msgstrs[0]
         elif line.startswith('"'):
             setattr(e, field, getattr(e, field) + unquote(line))
     return [x for x in entries if not x.obsolete]

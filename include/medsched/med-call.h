@@ -6,8 +6,9 @@
  * consent rule of the mediation regime, a hearing recording from its first
  * participant). Every participant's incoming tracks are recorded untouched
  * by a medrecorder of their own, one recording row per participant and
- * join; the other participants' media is forwarded re-payloaded, never
- * re-encoded, and nobody receives their own.
+ * join; the other participants' media is forwarded as RTP (SSRC and
+ * payload type rewritten, never depayloaded or re-encoded), and nobody
+ * receives their own.
  *
  * Everything runs on the thread-default main context of the caller; what
  * the call has to tell its participants comes out through one event

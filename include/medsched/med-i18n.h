@@ -53,19 +53,52 @@ gboolean med_lang_from_code (const char *code, MedLang *out);
 /* The best of an Accept-Language header (q values honoured, q=0 ignored),
  * or fallback when it names none of ours. */
 MedLang med_lang_from_accept (const char *header, MedLang fallback);
-/* The language of the environment (LANGUAGE, LC_ALL, LC_MESSAGES, LANG, as
- * gettext reads them): English when it names none of ours or says C. */
+/* The language of the environment, as GNU gettext (glibc 2.36) picks a
+ * program's: the locale of messages is the first set of LC_ALL,
+ * LC_MESSAGES, LANG; when it is unset, "C" or "POSIX", English (LANGUAGE
+ * is then ignored, as glibc ignores it); else LANGUAGE, a colon list, when
+ * set (its first language of ours; English when it names none), else the
+ * locale's language (English when not ours). C.UTF-8 is not "C": glibc
+ * honours LANGUAGE under it, and so does this. */
 MedLang med_lang_from_environment (void);
 
-/* msgid in lang (transfer none; msgid itself when untranslated). */
-const char *med_i18n_gettext (MedLang lang, const char *msgid);
+/* msgid in lang (transfer none; msgid itself when untranslated). Like
+ * gettext, a format_arg function: the compiler checks a printf format
+ * given through it against the msgid. */
+const char *med_i18n_gettext (MedLang lang, const char *msgid)
+    G_GNUC_FORMAT (2);
+/* msgid of context ctx (pgettext; msgctxt in the .po) in lang: the same
+ * English word can be a column's title and a metavariable of --help.
+ * (transfer none; msgid when untranslated) */
+const char *med_i18n_pgettext (MedLang lang, const char *ctx, const char *msgid)
+    G_GNUC_FORMAT (3);
+/* The form of msgid / msgid_plural for n in lang (transfer none). The
+ * catalogues of Chinese and Tibetan have one form (nplurals=1), their
+ * msgstr[0]; English is the message ids' language: msgid when n is 1,
+ * else msgid_plural. */
+const char *med_i18n_ngettext (MedLang lang, const char *msgid,
+    const char *msgid_plural, gulong n) G_GNUC_FORMAT (2) G_GNUC_FORMAT (3);
 /* A translated printf format filled in: the catalogue's format has the
  * msgid's conversions (msgfmt --check-format says so), in any order with
  * %1$s. (transfer full) */
 char *med_i18n_printf (MedLang lang, const char *msgid, ...);
 char *med_i18n_vprintf (MedLang lang, const char *msgid, va_list ap);
-/* msgid in the environment's language (the CLI's _()). */
-const char *med_i18n_gettext_env (const char *msgid);
+/* msgid in the environment's language (the CLI's _()), the language read
+ * once per process. */
+const char *med_i18n_gettext_env (const char *msgid) G_GNUC_FORMAT (1);
+const char *med_i18n_ngettext_env (const char *msgid, const char *msgid_plural,
+    gulong n) G_GNUC_FORMAT (1) G_GNUC_FORMAT (2);
+/* The environment's language as med_i18n_gettext_env uses it. */
+MedLang med_i18n_env_lang (void);
+/* The scheduler's reasons (MedReason, med-scheduler.h) as text in lang:
+ * one, or a list joined with the language's separator ("; "). The one
+ * place their words live (src/i18n/med-i18n-reason.c): the scheduler's
+ * English explanations, the pages, the CLI and the API all come from it.
+ * (transfer full) */
+typedef struct _MedReason MedReason;
+char *med_i18n_reason (MedLang lang, const MedReason *r);
+char *med_i18n_reasons (MedLang lang, GPtrArray *reasons);
+
 /* Every translated message of lang, msgid → text, fallbacks applied
  * (transfer none; read-only). */
 GHashTable *med_i18n_catalogue (MedLang lang);

@@ -133,6 +133,9 @@ typedef struct
   MedTime last_change; /* DTSTAMP of every event: output is
                             * byte-identical for identical state */
   gint refresh_minutes; /* REFRESH-INTERVAL and X-PUBLISHED-TTL */
+  /* the reader's language code ("bo"): the events' texts are in it;
+   * NULL, or a language without a catalogue: Chinese */
+  const char *language;
 } MedFeed;
 
 /* A subscription feed: no METHOD, one truncated VTIMEZONE covering the

@@ -165,6 +165,16 @@ const char *med_person_role_label (const char *word);
  * med_recording_state_to_string, med_recording_regime_to_string). */
 const char *med_recording_label (const char *word);
 
+/* Every label above by kind and word, for what reads them by code (the
+ * pages' scripts, through /static/i18n/<lang>.json): kind is
+ * "room-kind", "case-kind", "case-status", "department", "party-role",
+ * "attendance", "booking-mode", "booking-status", "person-role" or
+ * "recording"; word the value's text form ("applicant"); label its English
+ * message id. */
+typedef void (*MedLabelFunc) (const char *kind, const char *word,
+    const char *label, gpointer data);
+void med_labels_foreach (MedLabelFunc func, gpointer data);
+
 /* Room features as a comma list ("video,child-friendly"). to_string returns
  * (transfer full). */
 char *med_room_features_to_string (guint features);

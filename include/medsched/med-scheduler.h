@@ -4,7 +4,11 @@
  * The scheduler never touches SQLite, the clock or the network: the caller
  * passes "now" and everything else it needs. Every answer explains itself:
  * a slot says why this room, mediator and interpreter; an unplaced case says
- * which constraint blocked it. */
+ * which constraint blocked it; a refused slot says why not. The reasons
+ * are data (MedReason: a code and its parameters); their text, in any of
+ * medsched's languages, comes from one renderer (med_i18n_reasons,
+ * med-i18n.h), which also writes the English kept beside them
+ * (MedSlot.explanation, MedPlanItem.reason, the error's message). */
 #pragma once
 
 #include <medsched/med-model.h>
@@ -12,6 +16,8 @@
 
 G_BEGIN_DECLS
 
+/* An extended error domain: a NO_SLOT or CONFLICT error carries its
+ * reasons (med_scheduler_error_get_reasons). */
 #define MED_SCHEDULER_ERROR (med_scheduler_error_quark ())
 GQuark med_scheduler_error_quark (void);
 
@@ -45,6 +51,106 @@ typedef enum
 
 #define MED_BLOCK_BUSY                                                         \
   (MED_BLOCK_ROOM_BUSY | MED_BLOCK_MEDIATOR_BUSY | MED_BLOCK_PARTY_BUSY)
+
+/* ---- reasons ----
+ *
+ * One clause of an explanation: a code and what it names. Names (rooms,
+ * mediators, interpreters, holidays) and case numbers are copied in, so a
+ * reason outlives the snapshot; dates and times are written as numbers in
+ * the centre's zone ("2026-12-08", "09:00"), the same in every language. */
+typedef enum
+{
+  /* why this room kind (MedReason.cause of MED_REASON_ROOM and of
+   * MED_REASON_ROOM_UNSUITED) */
+  MED_REASON_WHY_MINORS, /* the case involves minors */
+  MED_REASON_WHY_FAMILY, /* a family-affairs case */
+  MED_REASON_WHY_REMOTE, /* a party attends by video */
+  MED_REASON_WHY_GENERAL, /* a general civil case */
+  /* a slot: why this room, mediator, interpreter and start */
+  MED_REASON_ROOM, /* name (kind) because cause */
+  MED_REASON_FALLBACK_FULL, /* no kind room before the limit (sub: why);
+                             * the centre allows other_kind rooms */
+  MED_REASON_FALLBACK_URGENT, /* urgent: the same day in another kind */
+  MED_REASON_FALLBACK_BY_HAND, /* chosen by hand, a fallback kind */
+  MED_REASON_FALLBACK_PLAN, /* the kind rooms are taken by the day's other
+                             * cases */
+  MED_REASON_CAPACITY, /* a seats for b in person */
+  MED_REASON_MEDIATOR, /* name handles case_kind and speaks words */
+  MED_REASON_SAME_MEDIATOR, /* as the earlier session */
+  MED_REASON_INTERPRETER, /* name (words: language pairs) */
+  MED_REASON_EARLIEST, /* earliest free start for room, mediator (an
+                        * interpreter when a) and parties */
+  MED_REASON_PLAN_START, /* start chosen by the day plan */
+  /* nothing fits: what blocked the search (MedBlock), then its limit */
+  MED_REASON_NO_ROOM_KIND, /* no kind room (with video when a) */
+  MED_REASON_NO_CAPACITY, /* no kind room seats a in person */
+  MED_REASON_NO_SPECIALTY, /* no mediator handles case_kind */
+  MED_REASON_NO_LANGUAGE, /* no shared language, no interpreter */
+  MED_REASON_LEAVE, /* the matching mediators are on leave some days */
+  MED_REASON_DAILY_CAP, /* … at their daily cap some days */
+  MED_REASON_DURATION, /* longer than any working window */
+  MED_REASON_ROOM_BUSY, /* the suitable rooms are booked */
+  MED_REASON_MINORS_WAIT, /* minors wait for a family room */
+  MED_REASON_MEDIATOR_BUSY, /* the suitable mediators are booked */
+  MED_REASON_PARTY_BUSY, /* a party has another session then */
+  MED_REASON_CLOSED, /* a of b days checked are not working days */
+  MED_REASON_NOTHING_ON_DAY, /* nothing fits on words (a date) */
+  MED_REASON_NOTHING_BEFORE_DEADLINE, /* … before the deadline words */
+  MED_REASON_NOTHING_BEFORE, /* … before words (the search's horizon) */
+  /* a slot chosen by hand, refused */
+  MED_REASON_ROOM_UNSUITED, /* room name (kind) needs other_kind (cause),
+                             * seating a in person; video when b */
+  MED_REASON_MINORS_STAY, /* minors stay in a family room unless … */
+  MED_REASON_MEDIATOR_UNSUITED, /* name cannot take it (with that
+                                 * interpreter when a): no specialty when
+                                 * b, else a language */
+  MED_REASON_OUTSIDE_HOURS, /* outside working time (the whole day when a;
+                             * name: the holiday, may be NULL) */
+  MED_REASON_AFTER_DEADLINE, /* ends after the case deadline */
+  MED_REASON_CAP_REACHED, /* name already has a sessions that day */
+  MED_REASON_ON_LEAVE, /* name is on leave then */
+  MED_REASON_TAKEN, /* room, mediator, interpreter or a party booked */
+  /* the day plan */
+  MED_REASON_WOULD_UNPLACE, /* placing it (at words in name with mediator
+                             * name2) would unplace list (case numbers;
+                             * case_ids) */
+  MED_REASON_OTHER, /* words: an English text (a bad request) */
+  MED_REASON_N
+} MedReasonCode;
+
+typedef struct _MedReason MedReason;
+struct _MedReason
+{
+  MedReasonCode code;
+  MedReasonCode cause; /* ROOM, ROOM_UNSUITED: why that kind */
+  char *name; /* a room, mediator, interpreter or holiday; may be NULL */
+  char *name2; /* WOULD_UNPLACE: the mediator */
+  char *words; /* languages, language pairs, a date or time, a text */
+  MedRoomKind kind;
+  MedRoomKind other_kind;
+  MedCaseKind case_kind;
+  gint a, b; /* numbers and flags, as the code says */
+  char **list; /* WOULD_UNPLACE: case numbers */
+  GArray *case_ids; /* WOULD_UNPLACE: gint64 ids of those cases */
+  GPtrArray *sub; /* FALLBACK_FULL: why the preferred kind had none */
+};
+
+/* A new reason of code (the rest zero). (transfer full) */
+MedReason *med_reason_new (MedReasonCode code);
+MedReason *med_reason_copy (const MedReason *r);
+void med_reason_free (MedReason *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedReason, med_reason_free)
+/* A GPtrArray of MedReason* that frees them. (transfer full) */
+GPtrArray *med_reasons_new (void);
+/* A deep copy (NULL for NULL). (transfer full) */
+GPtrArray *med_reasons_copy (GPtrArray *reasons);
+/* The code's word in the API ("room", "no_room_kind", …). (transfer none) */
+const char *med_reason_code_to_string (MedReasonCode code);
+
+/* The reasons a NO_SLOT or CONFLICT error of this domain carries, or NULL
+ * (another error, or one without). (transfer none: lives as long as the
+ * error) */
+GPtrArray *med_scheduler_error_get_reasons (const GError *error);
 
 /* A busy interval of one resource, taken from existing bookings (room
  * intervals already include their setup/cleanup buffers: the caller passes
@@ -127,7 +233,9 @@ typedef struct
   MedRoomKind room_kind;
   MedBookingMode mode;
   gboolean fallback; /* not the preferred room kind */
-  char *explanation; /* one line, Chinese room names, English prose */
+  GPtrArray *reasons; /* MedReason*: why this room, mediator, interpreter
+                       * and start */
+  char *explanation; /* the reasons in English, one line */
 } MedSlot;
 
 void med_slot_free (MedSlot *s);
@@ -135,10 +243,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedSlot, med_slot_free)
 
 /* The preferred room kind of a case: minors or a family kind → family; else
  * any party attending remotely → remote; otherwise warm. Whatever the kind,
- * a case with a remote party needs a room with a video terminal. *why is
- * set to a static explanation. */
+ * a case with a remote party needs a room with a video terminal. *why (may
+ * be NULL) gets the reason: MED_REASON_WHY_MINORS, _FAMILY, _REMOTE or
+ * _GENERAL. */
 MedRoomKind med_scheduler_preferred_kind (const MedCase *kase,
-    GPtrArray *parties, const char **why);
+    GPtrArray *parties, MedReasonCode *why);
 
 /* Earliest feasible slots, ordered by start, at most max_results with
  * distinct start times. (transfer full) array of MedSlot*, never empty on
@@ -218,7 +327,10 @@ typedef struct
   gint64 case_id;
   MedSlot *slot; /* NULL when unplaced */
   guint blocks; /* when unplaced */
-  char *reason; /* when unplaced */
+  GPtrArray *reasons; /* MedReason*, when unplaced: the search's, then the
+                       * trade (MED_REASON_WOULD_UNPLACE) */
+  char *reason; /* when unplaced: the English of the search's error
+                 * message and the trade */
   /* when unplaced: the cases (gint64 ids) that placing this one would
    * leave unplaced in this plan, NULL when no such trade exists (then the
    * case does not fit for reasons of its own, given in reason) */

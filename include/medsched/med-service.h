@@ -32,12 +32,16 @@ typedef enum
   MED_SERVICE_ERROR_FORBIDDEN, /* the user may not see or act on it */
 } MedServiceError;
 
-/* Who acts, when, for which centre. */
+/* Who acts, when, for which centre, reading which language. */
 typedef struct
 {
   MedTime now;
   const char *actor; /* "cli", "clerk:wang", … (no party data) */
   gint64 centre_id;
+  /* the language code of the person acting (a page's, a feed link's,
+   * `--lang`): what a feed link made now is written in, and a staff feed;
+   * NULL: the centre's default, Chinese */
+  const char *lang;
 } MedServiceCtx;
 
 /* The earliest feasible slots for a case (dispatched to court mediation,
@@ -96,6 +100,8 @@ typedef struct
   MedSlot *slot; /* FITS: room, mediator, interpreter (0 = none), end, mode,
                   * fallback (not the preferred room kind), explanation */
   guint blocks; /* BLOCKED: MedBlock bits the search met */
+  GPtrArray *reasons; /* BLOCKED: MedReason*, why not (med_i18n_reasons
+                       * writes them in the reader's language) */
   char *why; /* BLOCKED: the scheduler's message (one line, English) */
 } MedFitCell;
 
@@ -133,7 +139,7 @@ typedef struct
 {
   gint duration_minutes; /* the case's, or the centre's default */
   MedRoomKind room_kind; /* preferred */
-  const char *room_kind_why; /* static, English */
+  MedReasonCode room_kind_why; /* why that kind: MED_REASON_WHY_… */
   gboolean minors;
   gboolean urgent;
   guint n_parties;
@@ -171,7 +177,11 @@ gboolean med_service_undo_booking (MedStore *store, const MedServiceCtx *ctx,
  * one party. When the case has sessions to come, each must still suit the
  * changed parties (room kind and size, video, languages, the parties'
  * other sessions): the change is refused, naming the session and the
- * scheduler's reason, rather than leave a booking that breaks the rules. */
+ * scheduler's reason, rather than leave a booking that breaks the rules.
+ * A party added is told of each confirmed session to come as if it had
+ * been booked with them (SMS with their link and the reminder, or the
+ * invite), a party removed of its cancellation (their pending texts go no
+ * more), in the change's transaction (docs/sms.md). */
 
 /* Whether k's parties may change now (error says why not). */
 gboolean med_service_may_edit_parties (const MedCase *k, GError **error);
@@ -251,8 +261,10 @@ typedef enum
 
 /* The subscription feed of a room, mediator, case or centre (id = its
  * id), sessions from since (0 = 90 days back) on; a party feed
- * (MED_FEED_PARTY) is a case feed for one of its parties. The same state
- * gives the same bytes. (transfer full) */
+ * (MED_FEED_PARTY) is a case feed for one of its parties. Its name and
+ * texts are in one language: a party feed in the party's recorded one,
+ * any other in ctx->lang (a feed link's, kept when it was made; NULL:
+ * Chinese). The same state gives the same bytes. (transfer full) */
 char *med_service_feed (MedStore *store, const MedServiceCtx *ctx,
     MedFeedKind kind, gint64 id, MedFeedAudience audience, gint64 party_id,
     MedTime since, GError **error);
@@ -317,24 +329,31 @@ gboolean med_service_send_link (MedStore *store, const MedServiceCtx *ctx,
 
 /* Issues the party's link again (med_store_join_reissue: a new token, the
  * old one dead, a revocation lifted) and sends the new one as
- * med_service_send_link does, in one transaction; a pending SMS reminder
- * is queued again with the new link. A party with neither a number nor
+ * med_service_send_link does, in one transaction; the pending SMS that
+ * carry the old link are superseded and the reminder is queued again with
+ * the new one (when its time has not passed). A party with neither a number nor
  * an address gets the new link issued and *channel NULL. */
 gboolean med_service_reissue_link (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, gint64 party_id, const char **channel, GError **error);
 
 /* ---- who may see and act on what (med-service-access.c) ----
  *
- * The one authorization rule, asked by every front end. Admins and clerks:
- * every case and booking (of their centre: the caller checks the centre).
- * A mediator: a booking while it is theirs and not cancelled (past
- * sessions included), a case while they hold such a booking of it.
- * Refusals fail with MED_SERVICE_ERROR_FORBIDDEN; a store failure passes
- * through. */
+ * The one authorization rule, asked by every front end. Nobody reaches a
+ * case or booking of another centre than their own (user->centre_id):
+ * MED_STORE_ERROR_NOT_FOUND, as for one that does not exist. Admins and
+ * clerks: every case and booking of their centre. A mediator: a booking
+ * while it is theirs and not cancelled (past sessions included), a case
+ * while they hold such a booking of it. Those refusals fail with
+ * MED_SERVICE_ERROR_FORBIDDEN; a store failure passes through. */
 gboolean med_service_may_access_case (MedStore *store, const MedUser *user,
     gint64 case_id, GError **error);
-gboolean med_service_may_access_booking (const MedUser *user,
+gboolean med_service_may_access_booking (MedStore *store, const MedUser *user,
     const MedBooking *bk, GError **error);
+/* The cases of user's centre (status < 0: any) that user may see, by id:
+ * the access rule over a whole list, with one query for admins and
+ * clerks. (transfer full) array of MedCase* */
+GPtrArray *med_service_list_cases (MedStore *store, const MedUser *user,
+    gint status, GError **error);
 
 /* ---- outbox delivery (med-service-outbox.c) ----------------------------
  *
@@ -499,12 +518,18 @@ gboolean med_service_outbox_flush (MedStore *store, MedTransport *transport,
  * whatever the struct passed says. Errors pass through from the store
  * (MED_STORE_ERROR_INVALID, _CONFLICT, _NOT_FOUND, …). */
 
-/* A new centre with its public URL and telephone (NULL: the defaults)
- * and the holiday notices (MedNotice*, may be NULL), all or nothing. A
- * store that already holds a centre is refused with
- * MED_SERVICE_ERROR_STATE (init makes the first centre). Returns the id
- * or 0. */
+/* The store's first centre with its public URL and telephone (NULL: the
+ * defaults) and the holiday notices (MedNotice*, may be NULL), all or
+ * nothing, audited. A store that already holds a centre is refused with
+ * MED_SERVICE_ERROR_STATE. Returns the id or 0. */
 gint64 med_service_init_centre (MedStore *store, const MedServiceCtx *ctx,
+    const MedCentre *centre, const char *public_url, const char *phone,
+    GPtrArray *notices, GError **error);
+/* Another centre of a province's database, as med_service_init_centre
+ * (notices are the whole database's: those given replace the ones with
+ * the same id). MED_SERVICE_ERROR_STATE when the store holds no centre
+ * yet (init makes the first) or a centre already has this name. */
+gint64 med_service_add_centre (MedStore *store, const MedServiceCtx *ctx,
     const MedCentre *centre, const char *public_url, const char *phone,
     GPtrArray *notices, GError **error);
 /* The centre's telephone and the base URL of its join links (each NULL:
@@ -585,8 +610,10 @@ gboolean med_service_start_session (MedStore *store, const MedServiceCtx *ctx,
     GError **error);
 gboolean med_service_end_session (MedStore *store, const MedServiceCtx *ctx,
     const char *hash, GError **error);
-/* Capability links: a calendar feed's (returns its id or 0), revoking
- * one, and revoking a party's join link of a booking. */
+/* Capability links: a calendar feed's (returns its id or 0; its texts in
+ * ctx->lang, kept with the link), revoking one, and revoking a party's
+ * join link of a booking (its pending SMS that carry the link are
+ * superseded in the same transaction). */
 gint64 med_service_add_feed_link (MedStore *store, const MedServiceCtx *ctx,
     MedFeedLinkKind kind, gint64 ref_id, const char *hash, MedTime expires_at,
     GError **error);

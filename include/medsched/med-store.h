@@ -118,6 +118,33 @@ gint med_store_schema_version (void);
 
 /* (transfer full) */
 MedCentre *med_store_get_centre (MedStore *store, gint64 id, GError **error);
+/* Every centre of the store (a province's database holds many), by id.
+ * (transfer full) array of MedCentre* */
+GPtrArray *med_store_list_centres (MedStore *store, GError **error);
+
+/* What belongs to a centre, for med_store_in_centre. */
+typedef enum
+{
+  MED_STORE_OF_CASE,
+  MED_STORE_OF_BOOKING, /* through its case */
+  MED_STORE_OF_PARTY, /* through its case */
+  MED_STORE_OF_ROOM,
+  MED_STORE_OF_MEDIATOR,
+  MED_STORE_OF_INTERPRETER,
+  MED_STORE_OF_USER,
+  MED_STORE_OF_RECORDING, /* through its booking's case */
+  MED_STORE_OF_FEED_LINK, /* through the room, mediator, case or centre it
+                           * shows */
+} MedStoreOwned;
+
+/* Whether row id of kind belongs to centre_id. Rows of every centre share
+ * their tables and ids in a province's database: a front end or use case
+ * serving one centre asks this before it shows or changes a row named by
+ * id. FALSE with NOT_FOUND ("no case 5 in centre 2") when the row is
+ * missing or another centre's — the same answer, so that ids of other
+ * centres reveal nothing; another error when the store fails. */
+gboolean med_store_in_centre (MedStore *store, MedStoreOwned kind, gint64 id,
+    gint64 centre_id, GError **error);
 
 GPtrArray *med_store_list_rooms (MedStore *store, gint64 centre_id,
     GError **error);
@@ -383,19 +410,20 @@ char *med_store_join_token (MedStore *store, gint64 booking_id, gint64 party_id,
 /* public_url + "/join/" + token. (transfer full) */
 char *med_store_join_url (MedStore *store, gint64 booking_id, gint64 party_id,
     GError **error);
-/* Finds which party of which confirmed booking overlapping [from, to)
- * holds token (compared in constant time). FALSE with NOT_FOUND when
- * none does. */
-gboolean med_store_join_lookup (MedStore *store, const char *token,
-    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
-    GError **error);
+/* Finds which party of which confirmed booking of centre_id overlapping
+ * [from, to) holds token (compared in constant time). FALSE with
+ * NOT_FOUND when none does (another centre's link included: only the
+ * serving centre's bookings are scanned). */
+gboolean med_store_join_lookup (MedStore *store, gint64 centre_id,
+    const char *token, MedTime from, MedTime to, gint64 *booking_id,
+    gint64 *party_id, GError **error);
 /* Whether token is an earlier generation of a link that was issued again
- * (a confirmed booking overlapping [from, to), as join_lookup): such a
- * link opens nothing, but its page can say that it was replaced. FALSE
- * with NOT_FOUND when it is not one. */
-gboolean med_store_join_lookup_replaced (MedStore *store, const char *token,
-    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
-    GError **error);
+ * (a confirmed booking of centre_id overlapping [from, to), as
+ * join_lookup): such a link opens nothing, but its page can say that it
+ * was replaced. FALSE with NOT_FOUND when it is not one. */
+gboolean med_store_join_lookup_replaced (MedStore *store, gint64 centre_id,
+    const char *token, MedTime from, MedTime to, gint64 *booking_id,
+    gint64 *party_id, GError **error);
 /* The current generation of a party's link (0 until issued again). */
 gint med_store_join_generation (MedStore *store, gint64 booking_id,
     gint64 party_id, GError **error);
@@ -526,7 +554,9 @@ gboolean med_role_from_string (const char *s, MedRole *out, GError **error);
 typedef struct
 {
   gint64 id;
-  char *name; /* login name: 1–64 bytes, no spaces, ':', '/' or '\\' */
+  char *name; /* login name: 1–64 bytes, no spaces, ':', '/' or '\\';
+               * unique in the whole database */
+  gint64 centre_id; /* the centre whose `serve` they may use (schema 7) */
   MedRole role;
   gint64 mediator_id; /* > 0 exactly for MED_ROLE_MEDIATOR */
   char *password; /* "pbkdf2-sha256$ITER$SALT$HASH" (never a password) */
@@ -540,17 +570,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedUser, med_user_free)
 gboolean med_store_check_user_name (const char *name, GError **error);
 /* (transfer full) */
 MedUser *med_store_get_user (MedStore *store, gint64 id, GError **error);
+/* By login name, whatever their centre (names are unique in the whole
+ * database): compare centre_id before letting them in. */
 MedUser *med_store_find_user (MedStore *store, const char *name,
     GError **error);
-GPtrArray *med_store_list_users (MedStore *store, GError **error);
+/* The users of a centre, by id. (transfer full) */
+GPtrArray *med_store_list_users (MedStore *store, gint64 centre_id,
+    GError **error);
 
-/* The (enabled) user holding a live token. (transfer full) */
-MedUser *med_store_user_by_token (MedStore *store, const char *hash,
-    MedTime now, GError **error);
+/* The (enabled) user of centre_id holding a live token: a token of
+ * another centre's user is NOT_FOUND, as an unknown one. (transfer full) */
+MedUser *med_store_user_by_token (MedStore *store, gint64 centre_id,
+    const char *hash, MedTime now, GError **error);
 
-/* (transfer full); *csrf (optional) gets the session's CSRF token. */
-MedUser *med_store_session_user (MedStore *store, const char *hash, MedTime now,
-    char **csrf, GError **error);
+/* The same for a web session. (transfer full); *csrf (optional) gets the
+ * session's CSRF token. */
+MedUser *med_store_session_user (MedStore *store, gint64 centre_id,
+    const char *hash, MedTime now, char **csrf, GError **error);
 
 /* Calendar-feed capability links (/feeds/<token>.ics). */
 typedef enum
@@ -574,15 +610,21 @@ typedef struct
   MedTime created_at;
   MedTime expires_at; /* 0 = never */
   MedTime revoked_at; /* 0 = live */
+  char language[4]; /* its texts' language ("zh", "bo", "en"), "" for the
+                     * centre's default; inline, so a copy of the struct is
+                     * whole */
 } MedFeedLink;
 
 void med_feed_link_free (MedFeedLink *l);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedFeedLink, med_feed_link_free)
 
-/* A live link (missing, revoked, expired: NOT_FOUND alike). */
-MedFeedLink *med_store_find_feed_link (MedStore *store, const char *hash,
-    MedTime now, GError **error);
-GPtrArray *med_store_list_feed_links (MedStore *store, GError **error);
+/* A live link of centre_id (missing, revoked, expired, another centre's:
+ * NOT_FOUND alike). A link belongs to the centre of what it shows. */
+MedFeedLink *med_store_find_feed_link (MedStore *store, gint64 centre_id,
+    const char *hash, MedTime now, GError **error);
+/* The links of centre_id, by id. (transfer full) */
+GPtrArray *med_store_list_feed_links (MedStore *store, gint64 centre_id,
+    GError **error);
 
 gboolean med_store_join_revoked (MedStore *store, gint64 booking_id,
     gint64 party_id);

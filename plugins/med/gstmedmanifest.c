@@ -98,6 +98,14 @@ entry_clear (Entry *e)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Entry, entry_clear)
 
+static void
+segment_free (GstMedManifestSegment *s)
+{
+  g_free (s->file);
+  g_free (s->sha256);
+  g_free (s);
+}
+
 void
 gst_med_manifest_info_clear (GstMedManifestInfo *info)
 {
@@ -108,6 +116,9 @@ gst_med_manifest_info_clear (GstMedManifestInfo *info)
   g_free (info->final_file);
   g_free (info->head_hash);
   g_free (info->bad_file);
+  g_free (info->final_sha256);
+  if (info->segments)
+    g_ptr_array_unref (info->segments);
   memset (info, 0, sizeof (*info));
   info->bad_index = -1;
 }
@@ -953,6 +964,19 @@ verify_internal (const gchar *path, GstMedManifestVerifyFlags flags,
           && !check_file (info->media_dir, &e, info, error))
         return FALSE;
       if (e.kind == KIND_SEGMENT) {
+        GstMedManifestSegment *seg = g_new0 (GstMedManifestSegment, 1);
+
+        if (info->segments == NULL)
+          info->segments
+              = g_ptr_array_new_with_free_func ((GDestroyNotify) segment_free);
+        seg->index = e.index;
+        seg->file = g_strdup (e.file);
+        seg->bytes = e.bytes;
+        seg->sha256 = g_strdup (e.sha256);
+        seg->start_ns = e.start_ns;
+        seg->duration_ns = e.duration_ns;
+        seg->complete = e.complete;
+        g_ptr_array_add (info->segments, seg);
         info->n_segments++;
         if (!e.complete)
           info->n_incomplete++;
@@ -962,8 +986,11 @@ verify_internal (const gchar *path, GstMedManifestVerifyFlags flags,
       } else {
         info->sealed = TRUE;
         info->seal_note = g_strdup (e.note);
-        if (e.file[0] != '\0')
+        if (e.file[0] != '\0') {
           info->final_file = g_build_filename (info->media_dir, e.file, NULL);
+          info->final_bytes = e.bytes;
+          info->final_sha256 = g_strdup (e.sha256);
+        }
       }
     }
     info->n_entries++;

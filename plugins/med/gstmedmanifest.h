@@ -64,9 +64,21 @@ typedef enum
   GST_MED_MANIFEST_VERIFY_CHAIN_ONLY = 1 << 1,
 } GstMedManifestVerifyFlags;
 
-/* What a verification found. Filled as far as verification got, so on
- * failure bad_file / bad_index say where it stopped. Clear with
- * gst_med_manifest_info_clear(). */
+/* One segment entry, as read. */
+typedef struct
+{
+  guint index; /* the entry's index in the chain */
+  gchar *file; /* a plain file name in the media directory */
+  guint64 bytes;
+  gchar *sha256; /* 64 lowercase hex digits */
+  guint64 start_ns, duration_ns;
+  gboolean complete; /* FALSE: cut by a crash */
+} GstMedManifestSegment;
+
+/* What a verification found: also the manifest's one reader (the media
+ * module, the HTTP server and the final remux read a manifest through it).
+ * Filled as far as verification got, so on failure bad_file / bad_index
+ * say where it stopped. Clear with gst_med_manifest_info_clear(). */
 typedef struct
 {
   guint n_entries; /* entries read and chained correctly */
@@ -76,10 +88,13 @@ typedef struct
   gchar *seal_note; /* the seal's note, or NULL */
   gchar *media_dir; /* absolute directory of the media files */
   gchar *final_file; /* absolute path of the sealed final file, or NULL */
+  guint64 final_bytes; /* its size and SHA-256 as sealed */
+  gchar *final_sha256;
   gchar *head_hash; /* entry_hash of the last good entry */
   guint64 duration_ns; /* sum of the segments' durations */
   gchar *bad_file; /* on MISSING/ALTERED: absolute path of that file */
   gint bad_index; /* index of the entry that failed, or -1 */
+  GPtrArray *segments; /* GstMedManifestSegment*, in order, or NULL */
 } GstMedManifestInfo;
 
 void gst_med_manifest_info_clear (GstMedManifestInfo *info);

@@ -1,7 +1,9 @@
 /* gstmedrecorder.c — medrecorder: records a session's encoded streams into
- * self-contained Matroska segments, chains every closed segment's SHA-256
- * into a manifest, and at EOS remuxes the segments into one seekable file
- * and seals the manifest with that file's hash.
+ * self-contained Matroska segments and chains every closed segment's
+ * SHA-256 into a manifest: the live half of a recording. The offline half
+ * (the segments remuxed into one seekable file, the manifest sealed with
+ * its hash: gstmedfinish.c) runs after EOS, here (finish=true) or in the
+ * application (finish=false, as medsched does, off its live pipeline).
  *
  * Inside: splitmuxsink with matroskamux and an unbuffered filesink (every
  * muxed block is in the kernel as soon as it is written, so a killed
@@ -17,13 +19,13 @@
  * fragment-opened/closed messages (caught in handle_message, in whatever
  * thread posted them) become jobs for a one-thread pool, the worker, which
  * hashes and fsyncs each closed segment and appends its manifest entry in
- * order. The EOS message is held back until the worker has remuxed the
- * segments (each read in turn by matroskademux, all into one matroskamux →
+ * order. The EOS message is held back until the worker has chained the
+ * last segment and, with finish=true, run gst_med_recording_finish()
+ * (each segment read in turn by matroskademux, all into one matroskamux →
  * filesink, timestamps untouched, no re-encoding; the output has cues and
- * is seekable) and sealed the manifest, so an
- * application that waits for EOS finds everything complete. Stopping
- * without EOS seals the manifest as "stopped", listing the open segment as
- * incomplete.
+ * is seekable; then the seal), so an application that waits for EOS finds
+ * everything complete. Stopping without EOS seals the manifest as
+ * "stopped", listing the open segment as incomplete.
  *
  * A closed segment's entry is written as soon as its end is known: when the
  * next segment opens (microseconds later) or at EOS.
@@ -40,6 +42,7 @@
 #include <glib/gstdio.h>
 #include <gst/video/video.h>
 
+#include "gstmedfinish.h"
 #include "gstmedmanifest.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_med_recorder_debug);
@@ -52,9 +55,13 @@ GST_DEBUG_CATEGORY_STATIC (gst_med_recorder_debug);
 #define DEFAULT_FINAL_NAME        GST_MED_FINAL_NAME
 #define DEFAULT_RECORDING_ID      NULL
 #define DEFAULT_STREAM_TIMEOUT    (5 * GST_SECOND)
+#define DEFAULT_FINISH            TRUE
 #define MIN_SEGMENT_DURATION      (GST_SECOND / 10)
-/* How often the remux loop looks at the cancel flag. */
-#define REMUX_POLL (100 * GST_MSECOND)
+/* The reference stream (the first video) may be silent this many times
+ * stream-timeout before the recording fails: splitmuxsink cannot go on
+ * without it, so it is waited for longer than an audio stream (a camera
+ * slower to start than the others). */
+#define REFERENCE_WAIT 6
 
 enum
 {
@@ -66,6 +73,7 @@ enum
   PROP_FINAL_NAME,
   PROP_RECORDING_ID,
   PROP_STREAM_TIMEOUT,
+  PROP_FINISH,
   PROP_SEGMENTS,
   PROP_HEAD_HASH,
 };
@@ -76,6 +84,10 @@ typedef struct
   GstMedRecorder *self; /* not a reference: the pad's parent */
   GstPad *target; /* splitmuxsink's request pad */
   gboolean is_video;
+  /* splitmuxsink's reference stream (the first video): it must not end
+   * before its first buffer (splitmuxsink 1.22 aborts the process on
+   * "gop != NULL" then) */
+  gboolean is_reference;
 
   /* Written by the pad's streaming thread with the recorder's object lock
    * held; read by the stream-timeout callback under that lock. */
@@ -121,6 +133,7 @@ struct _GstMedRecorder
   guint64 segment_duration;
   guint64 keyframe_interval;
   guint64 stream_timeout;
+  gboolean finish;
 
   /* Protected by the object lock. */
   gboolean have_primary_video; /* splitmuxsink's "video" pad is taken */
@@ -130,13 +143,17 @@ struct _GstMedRecorder
   guint segments_written;
   gchar *head_hash;
   GstClockID stream_timer; /* pending stream-timeout, or NULL */
+  /* the reference stream got its longer wait (REFERENCE_WAIT × the
+   * timeout) already */
+  gboolean reference_waited;
 
   /* Run state: written on READY→PAUSED before any streaming thread or
    * worker exists, freed on PAUSED→READY after both stopped; read-only in
    * between, so read without a lock. */
   gchar *run_dir; /* absolute media directory */
   gchar *run_manifest;
-  gchar *run_final; /* absolute path of the final file, or NULL */
+  gchar *run_final_name; /* the final file's name, or NULL */
+  gboolean run_finish;
   GstClockTime run_keyframe_interval;
   GstClockTime run_stream_timeout;
 
@@ -152,13 +169,13 @@ struct _GstMedRecorder
   GstClockTime pending_start, pending_end;
   GstMessage *held_eos; /* EOS waiting for the worker */
 
-  /* The worker thread only, between READY→PAUSED and PAUSED→READY. */
+  /* The worker thread only, between READY→PAUSED and PAUSED→READY; the
+   * manifest writer is let go (NULL) once the live part ended at EOS. */
   GThreadPool *worker;
   GstMedManifest *manifest;
-  GPtrArray *segment_files; /* absolute paths, in order */
   GstClockTime first_start, last_end;
 
-  gint cancel; /* atomic: stop a running remux */
+  gint cancel; /* atomic: stop a running finish */
 };
 
 #define gst_med_recorder_parent_class parent_class
@@ -286,12 +303,15 @@ track_video_buffer (Stream *stream, GstPad *pad, GstBuffer *buf)
 /* stream-timeout after the first buffer: every pad that has seen neither
  * data nor EOS gets an EOS, so the muxer stops waiting for it. Runs in the
  * system clock's thread. */
+static void schedule_stream_timeout (GstMedRecorder *self, guint times);
+
 static gboolean
 stream_timeout_cb (GstClock *clock, GstClockTime time, GstClockID id,
     gpointer user_data)
 {
   GstMedRecorder *self = GST_MED_RECORDER (user_data);
   GList *silent = NULL;
+  gboolean first_wait;
 
   GST_OBJECT_LOCK (self);
   if (self->stream_timer == id) {
@@ -302,11 +322,28 @@ stream_timeout_cb (GstClock *clock, GstClockTime time, GstClockID id,
         silent = g_list_prepend (silent, gst_object_ref (l->data));
     }
   }
+  first_wait = !self->reference_waited;
+  self->reference_waited = TRUE;
   GST_OBJECT_UNLOCK (self);
 
   for (GList *l = silent; l; l = l->next) {
     GstPad *pad = l->data;
+    Stream *stream = g_object_get_qdata (G_OBJECT (pad), stream_quark);
 
+    if (stream != NULL && stream->is_reference && first_wait) {
+      /* splitmuxsink cannot go on without it: wait longer for it */
+      schedule_stream_timeout (self, REFERENCE_WAIT - 1);
+      continue;
+    }
+    if (stream != NULL && stream->is_reference) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("The video stream %s sent nothing within %" GST_TIME_FORMAT
+           " of the others; nothing can be recorded without it.",
+              GST_PAD_NAME (pad),
+              GST_TIME_ARGS (REFERENCE_WAIT * self->run_stream_timeout)),
+          (NULL));
+      continue;
+    }
     GST_ELEMENT_WARNING (self, STREAM, FAILED,
         ("Stream %s sent nothing within %" GST_TIME_FORMAT " of the others; "
          "recording without it.",
@@ -318,16 +355,21 @@ stream_timeout_cb (GstClock *clock, GstClockTime time, GstClockID id,
   return TRUE;
 }
 
+/* times × stream-timeout from now. */
 static void
-schedule_stream_timeout (GstMedRecorder *self)
+schedule_stream_timeout (GstMedRecorder *self, guint times)
 {
   GstClock *clock = gst_system_clock_obtain ();
   GstClockID id = gst_clock_new_single_shot_id (clock,
-      gst_clock_get_time (clock) + self->run_stream_timeout);
+      gst_clock_get_time (clock) + times * self->run_stream_timeout);
+  GstClockID old;
 
   GST_OBJECT_LOCK (self);
+  old = self->stream_timer;
   self->stream_timer = gst_clock_id_ref (id);
   GST_OBJECT_UNLOCK (self);
+  if (old != NULL)
+    gst_clock_id_unref (old);
   gst_clock_id_wait_async (id, stream_timeout_cb, gst_object_ref (self),
       (GDestroyNotify) gst_object_unref);
   gst_clock_id_unref (id);
@@ -363,7 +405,7 @@ note_first_buffer (Stream *stream)
   self->data_flowing = TRUE;
   GST_OBJECT_UNLOCK (self);
   if (first_of_all && self->run_stream_timeout > 0)
-    schedule_stream_timeout (self);
+    schedule_stream_timeout (self, 1);
 }
 
 /* Remembers where the stream's latest buffer ends, in running time. */
@@ -408,10 +450,19 @@ stream_data_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
 
-    if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT)
+    if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
       gst_event_copy_segment (event, &stream->segment);
-    else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    } else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+      if (stream->is_reference && !stream->flowing) {
+        GST_ELEMENT_ERROR (stream->self, STREAM, FAILED,
+            ("The video stream ended before its first picture: nothing can "
+             "be recorded."),
+            ("EOS on the reference pad %s without a buffer",
+                GST_PAD_NAME (pad)));
+        return GST_PAD_PROBE_DROP;
+      }
       note_eos (stream);
+    }
     return GST_PAD_PROBE_OK;
   }
 
@@ -453,6 +504,7 @@ gst_med_recorder_request_new_pad (GstElement *element, GstPadTemplate *templ,
   const gchar *target_template;
   GstPad *target, *pad;
   Stream *stream;
+  gboolean is_reference = FALSE;
 
   if (self->splitmux == NULL)
     return NULL;
@@ -476,6 +528,7 @@ gst_med_recorder_request_new_pad (GstElement *element, GstPadTemplate *templ,
     /* the first video stream drives splitting */
     target_template = "video";
     self->have_primary_video = TRUE;
+    is_reference = TRUE;
   } else {
     target_template = is_video ? "video_aux_%u" : "audio_%u";
   }
@@ -492,6 +545,7 @@ gst_med_recorder_request_new_pad (GstElement *element, GstPadTemplate *templ,
   stream->self = self;
   stream->target = target;
   stream->is_video = is_video;
+  stream->is_reference = is_reference;
   gst_segment_init (&stream->segment, GST_FORMAT_UNDEFINED);
   stream->last_keyframe_rt = GST_CLOCK_TIME_NONE;
   stream->request_sent_rt = GST_CLOCK_TIME_NONE;
@@ -549,283 +603,6 @@ format_location_cb (GstElement *splitmux, guint fragment_id, gpointer user_data)
 
 /* ---- the worker ---- */
 
-/* The final file. The segments already carry the session's running time,
- * so they are read one after the other (filesrc → matroskademux →
- * appsink) and every buffer goes, timestamps untouched, into one
- * matroskamux through an appsrc per track: a stream that stopped inside a
- * segment (a camera that dropped) leaves a gap in its track, and nothing
- * overlaps. (splitmuxsrc places each segment right after the earliest
- * ending stream of the previous one, which made later segments overlap and
- * timestamps go back in that case.) */
-typedef struct
-{
-  GstElement *pipeline; /* the output: appsrc… → matroskamux → filesink */
-  GstElement *mux;
-  GMutex lock;
-  GHashTable *srcs; /* demuxer pad name → appsrc (the pipeline's) */
-  gboolean building; /* first segment: tracks become appsrcs */
-} Remux;
-
-static void
-remux_sample_to (Remux *rx, const gchar *name, GstSample *sample)
-{
-  GstElement *src;
-  GstBuffer *buf = gst_sample_get_buffer (sample);
-  GstFlowReturn ret;
-
-  g_mutex_lock (&rx->lock);
-  src = g_hash_table_lookup (rx->srcs, name);
-  if (src != NULL && buf != NULL)
-    g_signal_emit_by_name (src, "push-buffer", buf, &ret);
-  g_mutex_unlock (&rx->lock);
-}
-
-static GstFlowReturn
-remux_sample_cb (GstElement *sink, gpointer user_data)
-{
-  GstSample *sample = NULL;
-
-  g_signal_emit_by_name (sink, "pull-sample", &sample);
-  if (sample == NULL)
-    return GST_FLOW_EOS;
-  remux_sample_to (user_data, GST_ELEMENT_NAME (sink), sample);
-  gst_sample_unref (sample);
-  return GST_FLOW_OK;
-}
-
-/* A track of the first segment: an appsrc with its caps and a muxer pad,
- * before any data flows (matroskamux writes its headers once). */
-static void
-remux_add_track (Remux *rx, const gchar *name, GstCaps *caps)
-{
-  const gchar *templ = g_str_has_prefix (name, "video") ? "video_%u"
-      : g_str_has_prefix (name, "audio")                ? "audio_%u"
-                                                        : "subtitle_%u";
-  GstElement *src = gst_element_factory_make ("appsrc", NULL);
-  g_autoptr (GstPad) src_pad = NULL;
-  g_autoptr (GstPad) mux_pad = NULL;
-
-  if (src == NULL)
-    return;
-  g_object_set (src, "caps", caps, "format", GST_FORMAT_TIME, "block", FALSE,
-      "max-bytes", (guint64) 0, NULL);
-  gst_bin_add (GST_BIN (rx->pipeline), src);
-  src_pad = gst_element_get_static_pad (src, "src");
-  mux_pad = gst_element_request_pad_simple (rx->mux, templ);
-  if (mux_pad == NULL || gst_pad_link (src_pad, mux_pad) != GST_PAD_LINK_OK) {
-    GST_WARNING_OBJECT (rx->mux, "could not link %s", name);
-    return;
-  }
-  g_hash_table_insert (rx->srcs, g_strdup (name), src);
-}
-
-static void
-remux_pad_added_cb (GstElement *demux, GstPad *pad, gpointer user_data)
-{
-  Remux *rx = user_data;
-  GstObject *parent = gst_object_get_parent (GST_OBJECT (demux));
-  GstElement *sink = gst_element_factory_make ("appsink", GST_PAD_NAME (pad));
-  g_autoptr (GstPad) sink_pad = NULL;
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-
-  if (sink == NULL || parent == NULL) {
-    gst_clear_object (&sink);
-    gst_clear_object (&parent);
-    return;
-  }
-  /* not async: one demuxer thread feeds every sink, and a sink waiting to
-   * preroll would block the others */
-  g_object_set (sink, "sync", FALSE, "async", FALSE, "emit-signals", TRUE,
-      NULL);
-  g_signal_connect (sink, "new-sample", G_CALLBACK (remux_sample_cb), rx);
-  gst_bin_add (GST_BIN (parent), sink);
-  sink_pad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_link (pad, sink_pad);
-  gst_element_sync_state_with_parent (sink);
-  g_mutex_lock (&rx->lock);
-  if (rx->building && caps != NULL
-      && !g_hash_table_contains (rx->srcs, GST_PAD_NAME (pad)))
-    remux_add_track (rx, GST_PAD_NAME (pad), caps);
-  g_mutex_unlock (&rx->lock);
-  gst_object_unref (parent);
-}
-
-/* matroskademux added every track's pad (before any data). */
-static void
-remux_no_more_pads_cb (GstElement *demux, gpointer user_data)
-{
-  gst_element_post_message (demux,
-      gst_message_new_application (GST_OBJECT (demux),
-          gst_structure_new_empty ("medrecorder-tracks")));
-}
-
-/* Waits for one of @types on @pipeline's bus, looking at the cancel flag
- * meanwhile. Returns the message (transfer full) or NULL with @error. */
-static GstMessage *
-remux_wait (GstMedRecorder *self, GstElement *pipeline, GstMessageType types,
-    GError **error)
-{
-  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-
-  for (;;) {
-    GstMessage *msg = gst_bus_timed_pop_filtered (bus, REMUX_POLL,
-        types | GST_MESSAGE_ERROR);
-
-    if (g_atomic_int_get (&self->cancel)) {
-      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
-          "stopped while remuxing");
-      if (msg)
-        gst_message_unref (msg);
-      return NULL;
-    }
-    if (msg == NULL)
-      continue;
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-      g_autoptr (GError) err = NULL;
-      g_autofree gchar *debug = NULL;
-
-      gst_message_parse_error (msg, &err, &debug);
-      g_set_error (error, err->domain, err->code, "%s (%s)", err->message,
-          GST_STR_NULL (debug));
-      gst_message_unref (msg);
-      return NULL;
-    }
-    return msg;
-  }
-}
-
-/* Reads one segment into the output. The first one's tracks are all known
- * (no-more-pads) before the output starts, so that every track has its
- * muxer pad in time. */
-static gboolean
-remux_read_segment (GstMedRecorder *self, Remux *rx, const gchar *path,
-    gboolean first, GError **error)
-{
-  g_autoptr (GstElement) reader
-      = gst_object_ref_sink (gst_pipeline_new ("medrecorder-read"));
-  GstElement *src = gst_element_factory_make ("filesrc", NULL);
-  GstElement *demux = gst_element_factory_make ("matroskademux", NULL);
-  GstMessage *msg = NULL;
-  gboolean ok = FALSE;
-
-  if (src == NULL || demux == NULL) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-        "filesrc or matroskademux is missing");
-    gst_clear_object (&src);
-    gst_clear_object (&demux);
-    return FALSE;
-  }
-  g_object_set (src, "location", path, NULL);
-  g_signal_connect (demux, "pad-added", G_CALLBACK (remux_pad_added_cb), rx);
-  g_signal_connect (demux, "no-more-pads", G_CALLBACK (remux_no_more_pads_cb),
-      NULL);
-  gst_bin_add_many (GST_BIN (reader), src, demux, NULL);
-  gst_element_link (src, demux);
-
-  if (first) {
-    rx->building = TRUE;
-    gst_element_set_state (reader, GST_STATE_PAUSED);
-    msg = remux_wait (self, reader, GST_MESSAGE_APPLICATION, error);
-    g_mutex_lock (&rx->lock);
-    rx->building = FALSE;
-    g_mutex_unlock (&rx->lock);
-    if (msg == NULL)
-      goto out;
-    gst_message_unref (msg);
-    if (gst_element_set_state (rx->pipeline, GST_STATE_PLAYING)
-        == GST_STATE_CHANGE_FAILURE) {
-      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
-          "the remux output did not start");
-      goto out;
-    }
-  }
-  if (gst_element_set_state (reader, GST_STATE_PLAYING)
-      == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
-        "cannot read segment %s", path);
-    goto out;
-  }
-  msg = remux_wait (self, reader, GST_MESSAGE_EOS, error);
-  if (msg == NULL)
-    goto out;
-  gst_message_unref (msg);
-  ok = TRUE;
-out:
-  gst_element_set_state (reader, GST_STATE_NULL);
-  return ok;
-}
-
-/* Remuxes the closed segments into @out_path without re-encoding.
- * Writes a temporary file and renames it when complete. */
-static gboolean
-remux_segments (GstMedRecorder *self, const gchar *out_path,
-    GstClockTime *duration, GError **error)
-{
-  g_autofree gchar *part = g_strconcat (out_path, ".part", NULL);
-  Remux rx = { 0 };
-  GstElement *sink = gst_element_factory_make ("filesink", NULL);
-  gboolean ok = TRUE;
-  gint64 dur = -1;
-
-  rx.pipeline = gst_object_ref_sink (gst_pipeline_new ("medrecorder-remux"));
-  rx.mux = gst_element_factory_make ("matroskamux", NULL);
-  g_mutex_init (&rx.lock);
-  rx.srcs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (rx.mux == NULL || sink == NULL) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-        "matroskamux or filesink is missing");
-    gst_clear_object (&rx.mux);
-    gst_clear_object (&sink);
-    ok = FALSE;
-  } else {
-    g_object_set (rx.mux, "writing-app", "medsched medrecorder", NULL);
-    g_object_set (sink, "location", part, NULL);
-    gst_bin_add_many (GST_BIN (rx.pipeline), rx.mux, sink, NULL);
-    gst_element_link (rx.mux, sink);
-  }
-  for (guint i = 0; ok && i < self->segment_files->len; i++)
-    ok = remux_read_segment (self, &rx,
-        g_ptr_array_index (self->segment_files, i), i == 0, error);
-  if (ok && g_hash_table_size (rx.srcs) == 0) {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX,
-        "the segments hold no track");
-    ok = FALSE;
-  }
-  if (ok) {
-    GHashTableIter it;
-    gpointer src;
-    GstMessage *msg;
-
-    g_hash_table_iter_init (&it, rx.srcs);
-    while (g_hash_table_iter_next (&it, NULL, &src)) {
-      GstFlowReturn ret;
-
-      g_signal_emit_by_name (src, "end-of-stream", &ret);
-    }
-    msg = remux_wait (self, rx.pipeline, GST_MESSAGE_EOS, error);
-    ok = msg != NULL;
-    if (msg)
-      gst_message_unref (msg);
-    if (ok)
-      gst_element_query_duration (rx.pipeline, GST_FORMAT_TIME, &dur);
-  }
-  gst_element_set_state (rx.pipeline, GST_STATE_NULL);
-  gst_object_unref (rx.pipeline);
-  g_hash_table_unref (rx.srcs);
-  g_mutex_clear (&rx.lock);
-
-  if (ok && g_rename (part, out_path) != 0) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
-        "cannot rename %s: %s", part, g_strerror (errno));
-    ok = FALSE;
-  }
-  if (!ok)
-    g_unlink (part);
-  else if (duration && dur >= 0)
-    *duration = dur;
-  return ok;
-}
-
 static void
 add_segment (GstMedRecorder *self, const Job *job)
 {
@@ -844,7 +621,6 @@ add_segment (GstMedRecorder *self, const Job *job)
         ("%s", err->message));
     return;
   }
-  g_ptr_array_add (self->segment_files, g_strdup (job->location));
   if (GST_CLOCK_TIME_IS_VALID (job->start)
       && !GST_CLOCK_TIME_IS_VALID (self->first_start))
     self->first_start = job->start;
@@ -890,31 +666,53 @@ seal_manifest (GstMedRecorder *self, const gchar *final_file,
           "note", G_TYPE_STRING, note, "head-hash", G_TYPE_STRING, head, NULL));
 }
 
+/* EOS reached the files: the live part is over. The manifest lists every
+ * segment; the writer is let go, and either the offline half runs here
+ * (finish=true: remux, seal, "medrecorder-sealed") or the application runs
+ * it (finish=false: "medrecorder-closed"). EOS is passed on after that. */
 static void
 finish_recording (GstMedRecorder *self)
 {
-  g_autoptr (GError) err = NULL;
-  GstClockTime duration = 0;
-  gboolean have_final = FALSE;
+  g_autofree gchar *head
+      = g_strdup (gst_med_manifest_get_head_hash (self->manifest));
+  guint n_segments = gst_med_manifest_get_n_segments (self->manifest);
   GstMessage *eos;
 
-  if (GST_CLOCK_TIME_IS_VALID (self->first_start)
-      && GST_CLOCK_TIME_IS_VALID (self->last_end)
-      && self->last_end > self->first_start)
-    duration = self->last_end - self->first_start;
+  g_clear_pointer (&self->manifest, gst_med_manifest_free);
+  if (self->run_finish) {
+    GstMedManifestInfo info = { 0 };
+    g_autoptr (GError) err = NULL;
+    g_autoptr (GError) remux_err = NULL;
 
-  if (self->run_final != NULL && self->segment_files->len > 0) {
-    have_final = remux_segments (self, self->run_final, &duration, &err);
-    if (!have_final)
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("Could not make the single seekable recording; every segment is "
-           "intact and listed in the manifest."),
-          ("%s", err->message));
+    if (!gst_med_recording_finish (self->run_manifest, self->run_final_name,
+            &self->cancel, &info, &remux_err, &err)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+          ("Could not seal the recording manifest."), ("%s", err->message));
+    } else {
+      if (remux_err != NULL)
+        GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+            ("Could not make the single seekable recording; every segment "
+             "is intact and listed in the manifest."),
+            ("%s", remux_err->message));
+      GST_OBJECT_LOCK (self);
+      g_free (self->head_hash);
+      self->head_hash = g_strdup (info.head_hash);
+      GST_OBJECT_UNLOCK (self);
+      GST_INFO_OBJECT (self, "manifest sealed (%s)", info.seal_note);
+      post_element_message (self,
+          gst_structure_new ("medrecorder-sealed", "manifest", G_TYPE_STRING,
+              self->run_manifest, "final-location", G_TYPE_STRING,
+              info.final_file, "note", G_TYPE_STRING, info.seal_note,
+              "head-hash", G_TYPE_STRING, info.head_hash, NULL));
+    }
+    gst_med_manifest_info_clear (&info);
+  } else {
+    GST_INFO_OBJECT (self, "live part closed, %u segments", n_segments);
+    post_element_message (self,
+        gst_structure_new ("medrecorder-closed", "manifest", G_TYPE_STRING,
+            self->run_manifest, "segments", G_TYPE_UINT, n_segments,
+            "head-hash", G_TYPE_STRING, head, NULL));
   }
-  if (!gst_med_manifest_is_sealed (self->manifest))
-    seal_manifest (self, have_final ? self->run_final : NULL, duration,
-        g_atomic_int_get (&self->cancel) ? "stopped while finishing"
-                                         : "complete");
 
   g_mutex_lock (&self->lock);
   eos = g_steal_pointer (&self->held_eos);
@@ -1064,6 +862,7 @@ start_recording (GstMedRecorder *self)
   g_autofree gchar *recording_id = NULL, *first = NULL;
   g_autoptr (GError) err = NULL;
   guint64 segment_duration;
+  gboolean finish;
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
@@ -1071,9 +870,11 @@ start_recording (GstMedRecorder *self)
   final_name = g_strdup (self->final_name);
   recording_id = g_strdup (self->recording_id);
   segment_duration = self->segment_duration;
+  finish = self->finish;
   self->run_keyframe_interval = self->keyframe_interval;
   self->run_stream_timeout = self->stream_timeout;
   self->data_flowing = FALSE;
+  self->reference_waited = FALSE;
   self->max_end_rt = GST_CLOCK_TIME_NONE;
   self->segments_written = 0;
   g_clear_pointer (&self->head_hash, g_free);
@@ -1111,7 +912,8 @@ start_recording (GstMedRecorder *self)
       ? g_canonicalize_filename (manifest, NULL)
       : g_build_filename (self->run_dir, GST_MED_MANIFEST_NAME, NULL);
   if (final_name != NULL && final_name[0] != '\0')
-    self->run_final = g_build_filename (self->run_dir, final_name, NULL);
+    self->run_final_name = g_strdup (final_name);
+  self->run_finish = finish;
 
   self->manifest = gst_med_manifest_create (self->run_manifest, self->run_dir,
       recording_id, &err);
@@ -1120,7 +922,6 @@ start_recording (GstMedRecorder *self)
         ("Could not create the recording manifest."), ("%s", err->message));
     return FALSE;
   }
-  self->segment_files = g_ptr_array_new_with_free_func (g_free);
   self->first_start = GST_CLOCK_TIME_NONE;
   self->last_end = GST_CLOCK_TIME_NONE;
   g_atomic_int_set (&self->cancel, 0);
@@ -1194,10 +995,9 @@ stop_recording (GstMedRecorder *self)
   }
 
   g_clear_pointer (&self->manifest, gst_med_manifest_free);
-  g_clear_pointer (&self->segment_files, g_ptr_array_unref);
   g_clear_pointer (&self->run_dir, g_free);
   g_clear_pointer (&self->run_manifest, g_free);
-  g_clear_pointer (&self->run_final, g_free);
+  g_clear_pointer (&self->run_final_name, g_free);
 }
 
 static GstStateChangeReturn
@@ -1256,9 +1056,16 @@ gst_med_recorder_init (GstMedRecorder *self)
   GstElement *sink = gst_element_factory_make ("filesink", "file");
 
   g_mutex_init (&self->lock);
+  /* The recorder's preroll stays inside it: added to a pipeline that
+   * plays (a participant joining a call that records), its filesink
+   * waiting for a first buffer must not take the whole pipeline back to
+   * PAUSED, where every other sink (another participant's DTLS handshake
+   * in its nicesink) waits for the recorder's first buffer. */
+  g_object_set (self, "async-handling", TRUE, NULL);
   self->segment_duration = DEFAULT_SEGMENT_DURATION;
   self->keyframe_interval = DEFAULT_KEYFRAME_INTERVAL;
   self->stream_timeout = DEFAULT_STREAM_TIMEOUT;
+  self->finish = DEFAULT_FINISH;
   self->final_name = g_strdup (DEFAULT_FINAL_NAME);
   self->open_start = GST_CLOCK_TIME_NONE;
   self->max_end_rt = GST_CLOCK_TIME_NONE;
@@ -1332,6 +1139,9 @@ gst_med_recorder_set_property (GObject *object, guint prop_id,
     case PROP_STREAM_TIMEOUT:
       self->stream_timeout = g_value_get_uint64 (value);
       break;
+    case PROP_FINISH:
+      self->finish = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1367,6 +1177,9 @@ gst_med_recorder_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_STREAM_TIMEOUT:
       g_value_set_uint64 (value, self->stream_timeout);
+      break;
+    case PROP_FINISH:
+      g_value_set_boolean (value, self->finish);
       break;
     case PROP_SEGMENTS:
       g_value_set_uint (value, self->segments_written);
@@ -1492,8 +1305,25 @@ gst_med_recorder_class_init (GstMedRecorderClass *klass)
           "matroskamux waits for every requested stream before writing "
           "anything: a stream that has sent neither data nor EOS this many "
           "ns after the first buffer of any stream is ended (EOS, with a "
-          "warning) and the recording goes on without it. 0 = wait forever",
+          "warning) and the recording goes on without it; the first video "
+          "stream, which drives the segments, gets six times as long and "
+          "then fails the recording. 0 = wait forever",
           0, G_MAXUINT64, DEFAULT_STREAM_TIMEOUT,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+              | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMedRecorder:finish:
+   *
+   * Whether the recorder makes the final file and seals at EOS itself.
+   */
+  g_object_class_install_property (gobject_class, PROP_FINISH,
+      g_param_spec_boolean ("finish", "Finish",
+          "At EOS, remux the segments into the final file and seal the "
+          "manifest before passing EOS on (\"medrecorder-sealed\"); false: "
+          "pass EOS on once the last segment is chained and post "
+          "\"medrecorder-closed\", the application then runs "
+          "gst_med_recording_finish() itself, off the live pipeline",
+          DEFAULT_FINISH,
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
               | G_PARAM_STATIC_STRINGS));
   /**
@@ -1526,8 +1356,9 @@ gst_med_recorder_class_init (GstMedRecorderClass *klass)
       "segments that stay playable if the process is killed, asking "
       "upstream for keyframes so little is held in memory. Each closed "
       "segment's SHA-256 is appended to a hash-chained, fsynced manifest; "
-      "at EOS the segments are remuxed into one seekable file whose hash "
-      "seals the manifest. Posts \"medrecorder-segment\" and "
+      "after EOS the segments are remuxed into one seekable file whose hash "
+      "seals the manifest (here, or by the application: finish). Posts "
+      "\"medrecorder-segment\", \"medrecorder-closed\" and "
       "\"medrecorder-sealed\" element messages",
       "medsched <medsched@localhost>");
 }

@@ -56,12 +56,12 @@ read_ics_file (const char *path, char **data, gsize *len, GError **error)
 
   if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-        "%s: not a readable file", path);
+        _ ("%s: not a readable file"), path);
     return FALSE;
   }
   if (st.st_size > MED_ICAL_MAX_BYTES) {
     g_set_error (error, MED_ICAL_ERROR, MED_ICAL_ERROR_TOO_LARGE,
-        "%s: file too large (%lld bytes, at most %d)", path,
+        _ ("%s: file too large (%lld bytes, at most %d)"), path,
         (long long) st.st_size, MED_ICAL_MAX_BYTES);
     return FALSE;
   }
@@ -76,24 +76,10 @@ write_output (const char *path, const char *text, GError **error)
     return g_file_set_contents (path, text, -1, error);
   if (fputs (text, stdout) < 0 || fflush (stdout) != 0) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO,
-        "cannot write to standard output");
+        _ ("cannot write to standard output"));
     return FALSE;
   }
   return TRUE;
-}
-
-/* The part of an e-mail address after '@' ("medsched.invalid" if none). */
-static MedCase *
-find_case_arg (MedStore *store, gint64 centre_id, const char *arg,
-    GError **error)
-{
-  gint64 id;
-
-  if (!med_validate_text (arg, MED_MAX_NAME_BYTES, FALSE, FALSE, "case", error))
-    return NULL;
-  if (med_cli_parse_id (arg, &id))
-    return med_store_get_case (store, id, error);
-  return med_store_find_case (store, centre_id, arg, error);
 }
 
 /* ---- invite ----------------------------------------------------------- */
@@ -105,14 +91,14 @@ med_cli_cmd_invite (MedCliGlobal *g, int argc, char **argv)
   gboolean imip = FALSE;
   int code = 0;
   GOptionEntry entries[] = { { "for", 0, 0, G_OPTION_ARG_STRING, &who,
-                                 "The copy of one attendee (default: the "
-                                 "organiser's copy, without join links)",
+                                 N_ ("The copy of one attendee (default: the "
+                                     "organiser's copy, without join links)"),
                                  "mediator:ID|party:ID|interpreter:ID|ADDR" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-        "Write to FILE (default: standard output)", "FILE" },
+        N_ ("Write to FILE (default: standard output)"), "FILE" },
     { "imip", 0, 0, G_OPTION_ARG_NONE, &imip,
-        "The whole e-mail (iMIP) instead of the .ics (needs --for an "
-        "attendee with an address)",
+        N_ ("The whole e-mail (iMIP) instead of the .ics (needs --for an "
+            "attendee with an address)"),
         NULL },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
@@ -120,16 +106,16 @@ med_cli_cmd_invite (MedCliGlobal *g, int argc, char **argv)
   g_autofree char *text = NULL;
   gint64 id;
 
-  if (!med_cli_parse_options ("BOOKING - a session's invite",
-          "Writes the iTIP invite of a booking (METHOD:REQUEST, or CANCEL "
-          "once cancelled): the organiser's copy, or one attendee's with "
-          "their language and join link.",
+  if (!med_cli_parse_options (N_ ("BOOKING - a session's invite"),
+          N_ ("Writes the iTIP invite of a booking (METHOD:REQUEST, or CANCEL "
+              "once cancelled): the organiser's copy, or one attendee's with "
+              "their language and join link."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2 || !med_cli_parse_id (argv[1], &id))
-    return usage_error ("invite needs a numeric BOOKING id");
+    return usage_error (_ ("invite needs a numeric BOOKING id"));
   if (imip && who == NULL)
-    return usage_error ("--imip needs --for");
+    return usage_error (_ ("--imip needs --for"));
   if ((store = med_cli_open_store (g, &error)) == NULL
       || (text
              = med_service_invite (store, g->centre_id, id, who, imip, &error))
@@ -159,39 +145,47 @@ int
 med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
 {
   g_autofree char *audience = NULL, *party = NULL, *from = NULL;
-  g_autofree char *output = NULL;
+  g_autofree char *output = NULL, *lang = NULL;
   int code = 0;
   GOptionEntry entries[] = { { "audience", 0, 0, G_OPTION_ARG_STRING, &audience,
-                                 "public (room boards: “Reserved”, no "
-                                 "names), staff, or party (case feeds)",
+                                 N_ ("public (room boards: “Reserved”, no "
+                                     "names), staff, or party (case feeds)"),
                                  "WHO" },
-    { "party", 0, 0, G_OPTION_ARG_STRING, &party, "The party of a party feed",
-        "PARTY_ID" },
+    { "party", 0, 0, G_OPTION_ARG_STRING, &party,
+        N_ ("The party of a party feed"), "PARTY_ID" },
     { "from", 0, 0, G_OPTION_ARG_STRING, &from,
-        "First day (default: 90 days ago)", "DATE" },
+        N_ ("First day (default: 90 days ago)"), "DATE" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-        "Write to FILE (default: standard output)", "FILE" },
+        N_ ("Write to FILE (default: standard output)"), "FILE" },
+    { "lang", 0, 0, G_OPTION_ARG_STRING, &lang,
+        N_ ("The texts' language: zh, bo or en (default zh; a party feed is "
+            "in the party's language)"),
+        "LANG" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (MedCentre) centre = NULL;
   g_autoptr (MedCase) kase = NULL;
   g_autofree char *text = NULL;
-  MedServiceCtx ctx = { g->now, g->actor, g->centre_id };
+  MedServiceCtx ctx = med_cli_ctx (g);
   MedFeedAudience aud;
   MedFeedKind kind;
   MedTime since = 0;
   gint64 id = 0, party_id = 0;
 
-  if (!med_cli_parse_options ("room|mediator|case|centre ID - a calendar feed",
-          "Writes the subscription feed (no METHOD) of a room, a mediator, a "
-          "case or the whole centre. The same state gives the same bytes.",
+  if (!med_cli_parse_options (
+          N_ ("room|mediator|case|centre ID - a calendar feed"),
+          N_ ("Writes the subscription feed (no METHOD) of a room, a mediator, a "
+              "case or the whole centre. The same state gives the same bytes."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 3 || !parse_feed_kind (argv[1], &kind))
-    return usage_error ("feed needs room, mediator, case or centre and an ID");
+    return usage_error (
+        _ ("feed needs room, mediator, case or centre and an ID"));
+  if (!med_cli_parse_lang (lang, &ctx))
+    return usage_error (_ ("--lang is zh, bo or en"));
   if (kind != MED_FEED_KIND_CASE && !med_cli_parse_id (argv[2], &id))
-    return usage_error ("feed %s needs a numeric ID", argv[1]);
+    return usage_error (_ ("feed %s needs a numeric ID"), argv[1]);
   aud = kind == MED_FEED_KIND_ROOM ? MED_FEED_PUBLIC : MED_FEED_STAFF;
   if (audience != NULL) {
     if (g_strcmp0 (audience, "public") == 0)
@@ -201,13 +195,15 @@ med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
     else if (g_strcmp0 (audience, "party") == 0)
       aud = MED_FEED_PARTY;
     else
-      return usage_error ("--audience is public, staff or party");
+      return usage_error (_ ("--audience is public, staff or party"));
   }
   if ((aud == MED_FEED_PARTY) != (party != NULL))
-    return usage_error ("--audience party and --party PARTY_ID go together");
+    return usage_error (
+        _ ("--audience party and --party PARTY_ID go together"));
   if (aud == MED_FEED_PARTY
       && (kind != MED_FEED_KIND_CASE || !med_cli_parse_id (party, &party_id)))
-    return usage_error ("a party feed is a case feed with a numeric --party");
+    return usage_error (
+        _ ("a party feed is a case feed with a numeric --party"));
   if ((store = med_cli_open_store (g, &error)) == NULL
       || (centre = med_store_get_centre (store,
               kind == MED_FEED_KIND_CENTRE ? id : g->centre_id, &error))
@@ -219,7 +215,8 @@ med_cli_cmd_feed (MedCliGlobal *g, int argc, char **argv)
     return med_cli_report (g_steal_pointer (&error));
   }
   if (kind == MED_FEED_KIND_CASE) {
-    if ((kase = find_case_arg (store, g->centre_id, argv[2], &error)) == NULL)
+    if ((kase = med_cli_find_case (store, g->centre_id, argv[2], &error))
+        == NULL)
       return med_cli_report (g_steal_pointer (&error));
     id = kase->id;
   }
@@ -253,11 +250,11 @@ med_cli_cmd_freebusy (MedCliGlobal *g, int argc, char **argv)
   g_autofree char *from = NULL, *to = NULL, *output = NULL;
   int code = 0;
   GOptionEntry entries[] = { { "from", 0, 0, G_OPTION_ARG_STRING, &from,
-                                 "Start (a date or a local time)", "T" },
+                                 N_ ("Start (a date or a local time)"), "T" },
     { "to", 0, 0, G_OPTION_ARG_STRING, &to,
-        "End (a date: to the end of that day)", "T" },
+        N_ ("End (a date: to the end of that day)"), "T" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-        "Write to FILE (default: standard output)", "FILE" },
+        N_ ("Write to FILE (default: standard output)"), "FILE" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
@@ -267,23 +264,23 @@ med_cli_cmd_freebusy (MedCliGlobal *g, int argc, char **argv)
   MedTime a, b;
   gint64 id;
 
-  if (!med_cli_parse_options ("room|mediator ID - free/busy time",
-          "Writes the VFREEBUSY of a room (sessions with their setup and "
-          "cleanup) or a mediator (sessions, leave, imported busy time).",
+  if (!med_cli_parse_options (N_ ("room|mediator ID - free/busy time"),
+          N_ ("Writes the VFREEBUSY of a room (sessions with their setup and "
+              "cleanup) or a mediator (sessions, leave, imported busy time)."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 3
       || (strcmp (argv[1], "room") != 0 && strcmp (argv[1], "mediator") != 0)
       || !med_cli_parse_id (argv[2], &id) || from == NULL || to == NULL)
-    return usage_error ("freebusy needs room or mediator, an ID, --from and "
-                        "--to");
+    return usage_error (_ ("freebusy needs room or mediator, an ID, --from and "
+                           "--to"));
   if ((store = med_cli_open_store (g, &error)) == NULL
       || (centre = med_store_get_centre (store, g->centre_id, &error)) == NULL
       || !parse_bound (from, centre->zone, FALSE, "--from", &a, &error)
       || !parse_bound (to, centre->zone, TRUE, "--to", &b, &error))
     return med_cli_report (g_steal_pointer (&error));
   if (b <= a || b - a > 366 * 86400)
-    return usage_error ("--to must be after --from, within a year");
+    return usage_error (_ ("--to must be after --from, within a year"));
   text = med_service_freebusy (store, &ctx, strcmp (argv[1], "room") == 0, id,
       a, b, &error);
   if (text == NULL || !write_output (output, text, &error))
@@ -299,20 +296,21 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
   gboolean json = FALSE, pending = FALSE;
   int code = 0;
   GOptionEntry entries[] = { { "pending", 0, 0, G_OPTION_ARG_NONE, &pending,
-                                 "Only messages not sent yet", NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
+                                 N_ ("Only messages not sent yet"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (MedCentre) centre = NULL;
   g_autoptr (GPtrArray) list = NULL;
 
-  if (!med_cli_parse_options ("- the outbox (e-mail and SMS)",
-          "Lists the invites and cancellations queued for e-mail and the "
-          "texts queued for SMS, with their delivery state.",
+  if (!med_cli_parse_options (N_ ("- the outbox (e-mail and SMS)"),
+          N_ ("Lists the invites and cancellations queued for e-mail and the "
+              "texts queued for SMS, with their delivery state."),
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("outbox list takes no arguments");
+    return usage_error (_ ("outbox list takes no arguments"));
   if ((store = med_cli_open_store (g, &error)) == NULL
       || (centre = med_store_get_centre (store, g->centre_id, &error)) == NULL
       || (list = med_store_outbox_list (store, pending, &error)) == NULL)
@@ -369,8 +367,10 @@ med_cli_cmd_outbox_list (MedCliGlobal *g, int argc, char **argv)
     return EXIT_OK;
   }
   {
-    g_autoptr (MedTable) t = med_table_new (8, "ID", "BOOKING", "WHAT", "SEQ",
-        "TO", "STATE", "ATTEMPTS", "WHEN");
+    g_autoptr (MedTable) t = med_table_new (8, C_ ("column", "ID"),
+        C_ ("column", "BOOKING"), C_ ("column", "WHAT"), C_ ("column", "SEQ"),
+        C_ ("column", "TO"), C_ ("column", "STATE"), C_ ("column", "ATTEMPTS"),
+        C_ ("column", "WHEN"));
 
     for (guint i = 0; i < list->len; i++) {
       MedOutboxMessage *m = list->pdata[i];
@@ -414,22 +414,21 @@ flush_report (const MedOutboxMessage *m, MedDeliveryOutcome outcome,
 
   switch (outcome) {
     case MED_DELIVERY_SENT:
-      printf ("sent #%" G_GINT64_FORMAT " %s of booking %" G_GINT64_FORMAT
-              " to %s\n",
-          m->id, what, m->booking_id, m->recipient_addr);
+      printf (_ ("sent #%lld %s of booking %lld to %s\n"), (long long) m->id,
+          what, (long long) m->booking_id, m->recipient_addr);
       break;
     case MED_DELIVERY_RETRY:
-      printf ("failed #%" G_GINT64_FORMAT " to %s (attempt %d, retry in %d "
-              "s): %s\n",
-          m->id, m->recipient_addr, attempts,
+      printf (_ ("failed #%lld to %s (attempt %d, retry in %d "
+                 "s): %s\n"),
+          (long long) m->id, m->recipient_addr, attempts,
           med_store_outbox_backoff (attempts), why);
       break;
     case MED_DELIVERY_GAVE_UP:
-      printf ("gave up #%" G_GINT64_FORMAT " to %s after %d attempts: %s\n",
-          m->id, m->recipient_addr, attempts, why);
+      printf (_ ("gave up #%lld to %s after %d attempts: %s\n"),
+          (long long) m->id, m->recipient_addr, attempts, why);
       break;
     case MED_DELIVERY_RELEASED:
-      printf ("released #%" G_GINT64_FORMAT " unsent\n", m->id);
+      printf (_ ("released #%lld unsent\n"), (long long) m->id);
       break;
   }
 }
@@ -456,23 +455,38 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
 {
   g_autofree char *sendmail = NULL, *spool = NULL, *channel = NULL;
   int max_attempts = 6, sms_timeout = 0, code = 0;
-  GOptionEntry entries[]
-      = { { "sendmail", 0, 0, G_OPTION_ARG_STRING, &sendmail,
-              "MTA command reading the message on stdin "
-              "(default $MEDSCHED_SENDMAIL or " MED_SENDMAIL_DEFAULT ")",
-              "CMD" },
-          { "sms-spool", 0, 0, G_OPTION_ARG_FILENAME, &spool,
-              "gammu-smsd's spool with outbox/, sent/ and error/ (default "
-              "$MEDSCHED_SMS_SPOOL; with --channel sms "
-              "" MED_SMS_SPOOL_DEFAULT ")",
-              "DIR" },
-          { "sms-timeout", 0, 0, G_OPTION_ARG_INT, &sms_timeout,
-              "Seconds gammu-smsd gets to send an SMS (default 300)", "N" },
-          { "channel", 0, 0, G_OPTION_ARG_STRING, &channel,
-              "mail, sms or all (default all)", "WHICH" },
-          { "max-attempts", 0, 0, G_OPTION_ARG_INT, &max_attempts,
-              "Give a message up after N failed attempts (default 6)", "N" },
-          { NULL } };
+  g_autofree char *sendmail_help
+      = g_strdup_printf (_ ("MTA command reading the message on stdin "
+                            "(default $MEDSCHED_SENDMAIL or %s)"),
+          MED_SENDMAIL_DEFAULT);
+  g_autofree char *spool_help
+      = g_strdup_printf (_ ("gammu-smsd's spool with outbox/, sent/ and error/ "
+                            "(default $MEDSCHED_SMS_SPOOL; with --channel sms "
+                            "%s)"),
+          MED_SMS_SPOOL_DEFAULT);
+  g_autofree char *summary
+      = g_strdup_printf (_ ("Hands every due outbox message to its transport, "
+                            "one at a time: e-mail to a sendmail-compatible "
+                            "MTA, SMS to gammu-smsd through its spool (when "
+                            "one is named: --sms-spool, $MEDSCHED_SMS_SPOOL, "
+                            "or --channel sms for %s). A message is marked "
+                            "sent only once the MTA accepted it (exit status "
+                            "0) or gammu-smsd moved it to sent/. Failures are "
+                            "retried after 1 min, 5 min, 30 min, 2 h, then "
+                            "every 6 h. `medsched serve` delivers the same "
+                            "way by itself; running both at once sends each "
+                            "message once."),
+          MED_SMS_SPOOL_DEFAULT);
+  GOptionEntry entries[] = { { "sendmail", 0, 0, G_OPTION_ARG_STRING, &sendmail,
+                                 sendmail_help, "CMD" },
+    { "sms-spool", 0, 0, G_OPTION_ARG_FILENAME, &spool, spool_help, "DIR" },
+    { "sms-timeout", 0, 0, G_OPTION_ARG_INT, &sms_timeout,
+        N_ ("Seconds gammu-smsd gets to send an SMS (default 300)"), "N" },
+    { "channel", 0, 0, G_OPTION_ARG_STRING, &channel,
+        N_ ("mail, sms or all (default all)"), "WHICH" },
+    { "max-attempts", 0, 0, G_OPTION_ARG_INT, &max_attempts,
+        N_ ("Give a message up after N failed attempts (default 6)"), "N" },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (MedTransport) mta = NULL;
@@ -481,24 +495,15 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
   gboolean mail, sms;
   const char *cmd;
 
-  if (!med_cli_parse_options ("- send due messages",
-          "Hands every due outbox message to its transport, one at a time: "
-          "e-mail to a sendmail-compatible MTA, SMS to gammu-smsd through "
-          "its spool (when one is named: --sms-spool, $MEDSCHED_SMS_SPOOL, "
-          "or --channel sms for " MED_SMS_SPOOL_DEFAULT "). A message is "
-          "marked sent only once the MTA accepted it (exit status 0) or "
-          "gammu-smsd moved it to sent/. Failures are retried after 1 min, "
-          "5 min, 30 min, 2 h, then every 6 h. `medsched serve` delivers the "
-          "same way by itself; running both at once sends each message "
-          "once.",
-          entries, &argc, &argv, &code))
+  if (!med_cli_parse_options (N_ ("- send due messages"), summary, entries,
+          &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("outbox flush takes no arguments");
+    return usage_error (_ ("outbox flush takes no arguments"));
   if (max_attempts < 1 || max_attempts > 100)
-    return usage_error ("--max-attempts must be 1–100");
+    return usage_error (_ ("--max-attempts must be 1–100"));
   if (sms_timeout < 0 || sms_timeout > 3600)
-    return usage_error ("--sms-timeout must be 1–3600");
+    return usage_error (_ ("--sms-timeout must be 1–3600"));
   if (channel == NULL || strcmp (channel, "all") == 0) {
     mail = sms = TRUE;
   } else if (strcmp (channel, MED_OUTBOX_MAIL) == 0
@@ -506,7 +511,7 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
     mail = strcmp (channel, MED_OUTBOX_MAIL) == 0;
     sms = !mail;
   } else {
-    return usage_error ("--channel takes mail, sms or all");
+    return usage_error (_ ("--channel takes mail, sms or all"));
   }
   cmd = sendmail;
   if (cmd == NULL)
@@ -525,8 +530,8 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
     if (med_store_outbox_next_due (store, MED_OUTBOX_SMS, &due, NULL)
         && due != 0 && due <= g->now)
       fprintf (stderr,
-          "medsched: SMS are due; they go with --sms-spool DIR (or serve's "
-          "[sms] group)\n");
+          _ ("medsched: SMS are due; they go with --sms-spool DIR (or serve's "
+             "[sms] group)\n"));
     sms = FALSE;
   }
   if (sms
@@ -547,11 +552,13 @@ med_cli_cmd_outbox_flush (MedCliGlobal *g, int argc, char **argv)
     return med_cli_report (g_steal_pointer (&error));
   }
   fflush (stdout);
-  printf ("outbox: %u sent, %u to retry, %u given up\n", counts.sent,
+  printf (_ ("outbox: %u sent, %u to retry, %u given up\n"), counts.sent,
       counts.retry, counts.gave_up);
   if (counts.retry + counts.gave_up > 0) {
     fprintf (stderr,
-        "medsched: %u message(s) could not be handed to their transport\n",
+        P_ ("medsched: %u message could not be handed to its transport\n",
+            "medsched: %u messages could not be handed to their transport\n",
+            counts.retry + counts.gave_up),
         counts.retry + counts.gave_up);
     return EXIT_FAILED;
   }
@@ -568,16 +575,16 @@ med_cli_cmd_outbox_retry (MedCliGlobal *g, int argc, char **argv)
   MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
-  if (!med_cli_parse_options ("MESSAGE_ID - requeue a failed message",
-          "Puts a message that was given up back in the queue, due now.",
+  if (!med_cli_parse_options (N_ ("MESSAGE_ID - requeue a failed message"),
+          N_ ("Puts a message that was given up back in the queue, due now."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2 || !med_cli_parse_id (argv[1], &id))
-    return usage_error ("outbox retry needs a numeric MESSAGE_ID");
+    return usage_error (_ ("outbox retry needs a numeric MESSAGE_ID"));
   if ((store = med_cli_open_store (g, &error)) == NULL
       || !med_service_outbox_retry (store, &ctx, id, &error))
     return med_cli_report (g_steal_pointer (&error));
-  printf ("outbox message %" G_GINT64_FORMAT " queued again\n", id);
+  printf (_ ("outbox message %lld queued again\n"), (long long) id);
   return EXIT_OK;
 }
 
@@ -596,14 +603,14 @@ med_cli_cmd_reply_import (MedCliGlobal *g, int argc, char **argv)
   gsize len = 0;
   gint64 booking = 0;
 
-  if (!med_cli_parse_options ("FILE.ics - record an attendee's answer",
-          "Reads an iTIP REPLY and stores the attendee's PARTSTAT when it "
-          "answers the booking's current SEQUENCE; an answer to an older "
-          "version is refused as stale.",
+  if (!med_cli_parse_options (N_ ("FILE.ics - record an attendee's answer"),
+          N_ ("Reads an iTIP REPLY and stores the attendee's PARTSTAT when it "
+              "answers the booking's current SEQUENCE; an answer to an older "
+              "version is refused as stale."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2)
-    return usage_error ("reply import needs FILE.ics");
+    return usage_error (_ ("reply import needs FILE.ics"));
   if (!read_ics_file (argv[1], &data, &len, &error)
       || (reply = med_ical_parse_reply (data, len, &error)) == NULL) {
     g_prefix_error (&error, "%s: ", argv[1]);
@@ -614,7 +621,7 @@ med_cli_cmd_reply_import (MedCliGlobal *g, int argc, char **argv)
           med_partstat_to_string (reply->partstat), reply->sequence,
           reply->dtstamp, &booking, &error))
     return med_cli_report (g_steal_pointer (&error));
-  printf ("booking %" G_GINT64_FORMAT ": %s %s (SEQUENCE %d)\n", booking,
+  printf (_ ("booking %lld: %s %s (SEQUENCE %d)\n"), (long long) booking,
       reply->attendee, med_partstat_to_string (reply->partstat),
       reply->sequence);
   return EXIT_OK;
@@ -626,30 +633,30 @@ med_cli_cmd_ics_lint (MedCliGlobal *g, int argc, char **argv)
   g_autofree char *kind_s = NULL;
   int code = 0;
   GOptionEntry entries[] = { { "kind", 0, 0, G_OPTION_ARG_STRING, &kind_s,
-                                 "invite, feed or auto (default: from "
-                                 "METHOD)",
+                                 N_ ("invite, feed or auto (default: from "
+                                     "METHOD)"),
                                  "KIND" },
     { NULL } };
   MedIcalKind kind = MED_ICAL_KIND_AUTO;
   guint bad_files = 0;
 
-  if (!med_cli_parse_options ("FILE.ics… - check iCalendar files",
-          "Checks what lenient parsers accept silently: CRLF line ends, "
-          "lines of at most 75 octets folded on UTF-8 boundaries, a "
-          "VTIMEZONE for every TZID, DTSTAMP in UTC, a REQUEST with an "
-          "ATTENDEE, no METHOD in a feed, one unquoted FEATURE. Exit status "
-          "1 when any file has a problem.",
+  if (!med_cli_parse_options (N_ ("FILE.ics… - check iCalendar files"),
+          N_ ("Checks what lenient parsers accept silently: CRLF line ends, "
+              "lines of at most 75 octets folded on UTF-8 boundaries, a "
+              "VTIMEZONE for every TZID, DTSTAMP in UTC, a REQUEST with an "
+              "ATTENDEE, no METHOD in a feed, one unquoted FEATURE. Exit status "
+              "1 when any file has a problem."),
           entries, &argc, &argv, &code))
     return code;
   if (argc < 2)
-    return usage_error ("ics lint needs FILE.ics");
+    return usage_error (_ ("ics lint needs FILE.ics"));
   if (kind_s != NULL) {
     if (strcmp (kind_s, "invite") == 0)
       kind = MED_ICAL_KIND_INVITE;
     else if (strcmp (kind_s, "feed") == 0)
       kind = MED_ICAL_KIND_FEED;
     else if (strcmp (kind_s, "auto") != 0)
-      return usage_error ("--kind is invite, feed or auto");
+      return usage_error (_ ("--kind is invite, feed or auto"));
   }
   for (int i = 1; i < argc; i++) {
     g_autoptr (GError) error = NULL;
@@ -658,19 +665,22 @@ med_cli_cmd_ics_lint (MedCliGlobal *g, int argc, char **argv)
     gsize len = 0;
 
     if (!read_ics_file (argv[i], &data, &len, &error)) {
-      fprintf (stderr, "medsched: %s\n", error->message);
+      fprintf (stderr, _ ("medsched: %s\n"), error->message);
       bad_files++;
       continue;
     }
     problems = med_ical_lint (data, len, kind);
     if (problems->len == 0) {
+      /* read by scripts (scripts/demo counts them): not translated */
       printf ("%s: clean\n", argv[i]);
       continue;
     }
     for (guint k = 0; k < problems->len; k++)
       printf ("%s: %s\n", argv[i], (const char *) problems->pdata[k]);
-    fprintf (stderr, "medsched: %s: %u problem%s\n", argv[i], problems->len,
-        problems->len == 1 ? "" : "s");
+    fprintf (stderr,
+        P_ ("medsched: %s: %u problem\n", "medsched: %s: %u problems\n",
+            problems->len),
+        argv[i], problems->len);
     bad_files++;
   }
   return bad_files > 0 ? EXIT_FAILED : EXIT_OK;
@@ -684,9 +694,9 @@ busy_import (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
   g_autofree char *source = NULL;
   int code = 0;
   GOptionEntry entries[] = { { "source", 0, 0, G_OPTION_ARG_STRING, &source,
-                                 "Name of the calendar (default: the file "
-                                 "name); a later import of the same source "
-                                 "replaces it",
+                                 N_ ("Name of the calendar (default: the file "
+                                     "name); a later import of the same source "
+                                     "replaces it"),
                                  "NAME" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
@@ -700,17 +710,22 @@ busy_import (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
   MedTime a = g->now - 86400, b = g->now + (MedTime) BUSY_DAYS_AHEAD * 86400;
   gint64 id;
 
-  usage = g_strdup_printf ("%s FILE.ics - import busy time",
-      who == MED_STORE_PERSON_MEDIATOR ? "MEDIATOR_ID" : "INTERPRETER_ID");
-  summary = g_strdup_printf ("Reads an external calendar of the %s (VEVENTs "
-                             "with RRULE, EXDATE and RECURRENCE-ID) and keeps "
-                             "its busy time for the next %d days: the "
-                             "scheduler avoids it.",
-      what, BUSY_DAYS_AHEAD);
+  usage = g_strdup (who == MED_STORE_PERSON_MEDIATOR
+          ? _ ("MEDIATOR_ID FILE.ics - import busy time")
+          : _ ("INTERPRETER_ID FILE.ics - import busy time"));
+  summary = g_strdup_printf (who == MED_STORE_PERSON_MEDIATOR
+          ? _ ("Reads an external calendar of the mediator (VEVENTs with "
+               "RRULE, EXDATE and RECURRENCE-ID) and keeps its busy time for "
+               "the next %d days: the scheduler avoids it.")
+          : _ ("Reads an external calendar of the interpreter (VEVENTs with "
+               "RRULE, EXDATE and RECURRENCE-ID) and keeps its busy time for "
+               "the next %d days: the scheduler avoids it."),
+      BUSY_DAYS_AHEAD);
   if (!med_cli_parse_options (usage, summary, entries, &argc, &argv, &code))
     return code;
   if (argc != 3 || !med_cli_parse_id (argv[1], &id))
-    return usage_error ("%s busy-import needs a numeric ID and FILE.ics", what);
+    return usage_error (_ ("%s busy-import needs a numeric ID and FILE.ics"),
+        what);
   if (source == NULL) {
     g_autofree char *base = g_path_get_basename (argv[2]);
 
@@ -733,8 +748,9 @@ busy_import (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
     return med_cli_report (g_steal_pointer (&error));
   a_text = med_time_format_local (a, centre->zone, "%Y-%m-%d");
   b_text = med_time_format_local (b, centre->zone, "%Y-%m-%d");
-  printf ("%s %" G_GINT64_FORMAT ": %u busy intervals from “%s” (%s to %s)\n",
-      what, id, busy->len, source, a_text, b_text);
+  printf (_ ("%s %lld: %u busy intervals from “%s” (%s to %s)\n"),
+      who == MED_STORE_PERSON_MEDIATOR ? _ ("mediator") : _ ("interpreter"),
+      (long long) id, busy->len, source, a_text, b_text);
   return EXIT_OK;
 }
 
@@ -758,28 +774,29 @@ set_email (MedCliGlobal *g, int argc, char **argv, MedStorePerson who)
   gboolean clear = FALSE;
   int code = 0;
   GOptionEntry entries[] = { { "clear", 0, 0, G_OPTION_ARG_NONE, &clear,
-                                 "Remove the address", NULL },
+                                 N_ ("Remove the address"), NULL },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
-  if (!med_cli_parse_options ("ID [ADDR] - set the e-mail address",
-          "Sets the address invites are sent to (or removes it with "
-          "--clear).",
+  if (!med_cli_parse_options (N_ ("ID [ADDR] - set the e-mail address"),
+          N_ ("Sets the address invites are sent to (or removes it with "
+              "--clear)."),
           entries, &argc, &argv, &code))
     return code;
   if (!med_cli_parse_id (argc > 1 ? argv[1] : NULL, &id)
       || argc != (clear ? 2 : 3))
-    return usage_error ("%s email needs a numeric ID and ADDR (or --clear)",
+    return usage_error (_ ("%s email needs a numeric ID and ADDR (or --clear)"),
         what);
   if ((store = med_cli_open_store (g, &error)) == NULL
       || !med_service_set_email (store, &ctx, who, id, clear ? "" : argv[2],
           &error))
     return med_cli_report (g_steal_pointer (&error));
-  printf ("%s %" G_GINT64_FORMAT ": e-mail %s\n", what, id,
-      clear ? "removed" : "set");
+  printf (clear ? _ ("%s %lld: e-mail removed\n") : _ ("%s %lld: e-mail set\n"),
+      who == MED_STORE_PERSON_MEDIATOR ? _ ("mediator") : _ ("interpreter"),
+      (long long) id);
   return EXIT_OK;
 }
 
@@ -802,11 +819,12 @@ med_cli_cmd_booking_note (MedCliGlobal *g, int argc, char **argv)
 {
   gboolean notify = FALSE;
   int code = 0;
-  GOptionEntry entries[] = { { "notify", 0, 0, G_OPTION_ARG_NONE, &notify,
-                                 "Send the attendees the updated invite (same "
-                                 "SEQUENCE, later DTSTAMP)",
-                                 NULL },
-    { NULL } };
+  GOptionEntry entries[]
+      = { { "notify", 0, 0, G_OPTION_ARG_NONE, &notify,
+              N_ ("Send the attendees the updated invite (same "
+                  "SEQUENCE, later DTSTAMP)"),
+              NULL },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   MedServiceCtx ctx = med_cli_ctx (g);
@@ -814,23 +832,23 @@ med_cli_cmd_booking_note (MedCliGlobal *g, int argc, char **argv)
   guint n = 0;
   gint64 id;
 
-  if (!med_cli_parse_options ("BOOKING TEXT - a session's note",
-          "Sets the note shown in the invite's description. A text-only "
-          "edit: the SEQUENCE stays, and nobody is notified unless "
-          "--notify.",
+  if (!med_cli_parse_options (N_ ("BOOKING TEXT - a session's note"),
+          N_ ("Sets the note shown in the invite's description. A text-only "
+              "edit: the SEQUENCE stays, and nobody is notified unless "
+              "--notify."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 3 || !med_cli_parse_id (argv[1], &id))
-    return usage_error ("booking note needs a numeric BOOKING id and TEXT");
+    return usage_error (_ ("booking note needs a numeric BOOKING id and TEXT"));
   if ((store = med_cli_open_store (g, &error)) == NULL
       || !med_service_set_note (store, &ctx, id, argv[2], notify, &n, &error))
     return med_cli_report (g_steal_pointer (&error));
   if ((b = med_store_get_booking (store, id, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
-  printf ("booking %" G_GINT64_FORMAT ": note saved (SEQUENCE %d unchanged)",
-      id, b->sequence);
+  printf (_ ("booking %lld: note saved (SEQUENCE %d unchanged)"),
+      (long long) id, b->sequence);
   if (notify)
-    printf ("; %u invite%s queued", n, n == 1 ? "" : "s");
+    printf (P_ ("; %u invite queued", "; %u invites queued", n), n);
   printf ("\n");
   return EXIT_OK;
 }

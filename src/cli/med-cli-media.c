@@ -48,8 +48,8 @@ fail (const char *fmt, ...)
 static int
 no_media (void)
 {
-  return fail ("this medsched was built without GStreamer: remote-session "
-               "recording is not available");
+  return fail (_ ("this medsched was built without GStreamer: remote-session "
+                  "recording is not available"));
 }
 #endif
 
@@ -71,7 +71,7 @@ find_live (MedStore *store, gint64 booking_id, GError **error)
       return g_steal_pointer (&recs->pdata[i - 1]);
   }
   g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
-      "booking %" G_GINT64_FORMAT " is not being recorded", booking_id);
+      _ ("booking %lld is not being recorded"), (long long) booking_id);
   return NULL;
 }
 
@@ -160,7 +160,7 @@ pause_signal_cb (gpointer user_data)
   g_autoptr (GError) err = NULL;
 
   if (!med_session_pause (run->session, &err))
-    g_printerr ("medsched: pause: %s\n", err->message);
+    g_printerr (_ ("medsched: pause: %s\n"), err->message);
   return G_SOURCE_CONTINUE;
 }
 
@@ -171,7 +171,7 @@ resume_signal_cb (gpointer user_data)
   g_autoptr (GError) err = NULL;
 
   if (!med_session_resume (run->session, &err))
-    g_printerr ("medsched: resume: %s\n", err->message);
+    g_printerr (_ ("medsched: resume: %s\n"), err->message);
   return G_SOURCE_CONTINUE;
 }
 
@@ -188,28 +188,29 @@ record_start (MedCliGlobal *g, int argc, char **argv)
   g_autofree char *rtsp_address = NULL;
   GOptionEntry entries[] = {
     { "input", 0, 0, G_OPTION_ARG_STRING_ARRAY, &inputs,
-        "Input URI (repeat): rtsp://, srt://, v4l2:///dev/videoN, "
-        "file:///path, test://video, test://av",
+        N_ ("Input URI (repeat): rtsp://, srt://, v4l2:///dev/videoN, "
+            "file:///path, test://video, test://av"),
         "URI" },
     { "composite", 0, 0, G_OPTION_ARG_NONE, &composite,
-        "Also record a stamped grid composite and stream it as HLS", NULL },
+        N_ ("Also record a stamped grid composite and stream it as HLS"),
+        NULL },
     { "rtsp", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
-        "Also serve the composite on an RTSP mount for a room display "
-        "(implies --composite)",
+        N_ ("Also serve the composite on an RTSP mount for a room display "
+            "(implies --composite)"),
         "PORT" },
     { "rtsp-mount", 0, 0, G_OPTION_ARG_STRING, &rtsp_mount,
-        "The RTSP mount's path (default /live)", "PATH" },
+        N_ ("The RTSP mount's path (default /live)"), "PATH" },
     { "rtsp-address", 0, 0, G_OPTION_ARG_STRING, &rtsp_address,
-        "The RTSP server's address (default 127.0.0.1)", "IP" },
+        N_ ("The RTSP server's address (default 127.0.0.1)"), "IP" },
     { "duration", 0, 0, G_OPTION_ARG_INT, &duration,
-        "Stop after this many seconds", "SECONDS" },
+        N_ ("Stop after this many seconds"), "SECONDS" },
     { "segment", 0, 0, G_OPTION_ARG_INT, &segment,
-        "Segment length in seconds (default 10)", "SECONDS" },
+        N_ ("Segment length in seconds (default 10)"), "SECONDS" },
     { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
-        "Recording directory (default $MEDSCHED_RECORDINGS/booking-ID-TIME)",
+        N_ ("Recording directory (default $MEDSCHED_RECORDINGS/booking-ID-TIME)"),
         "DIR" },
     { "regime", 0, 0, G_OPTION_ARG_STRING, &regime_s,
-        "hearing (continuous) or mediation (needs consent; default)",
+        N_ ("hearing (continuous) or mediation (needs consent; default)"),
         "REGIME" },
     { NULL }
   };
@@ -228,20 +229,21 @@ record_start (MedCliGlobal *g, int argc, char **argv)
   guint sig[4];
   int code;
 
-  if (!med_cli_parse_options ("record start BOOKING",
-          "Record a remote session in the foreground.", entries, &argc, &argv,
-          &code))
+  if (!med_cli_parse_options (N_ ("record start BOOKING"),
+          N_ ("Record a remote session in the foreground."), entries, &argc,
+          &argv, &code))
     return code;
   if (argc != 2 || !med_cli_parse_id (argv[1], &booking_id))
-    return med_cli_usage ("record start takes one booking id");
+    return med_cli_usage (_ ("record start takes one booking id"));
   if (inputs == NULL || inputs[0] == NULL)
-    return med_cli_usage ("record start needs at least one --input URI");
+    return med_cli_usage (_ ("record start needs at least one --input URI"));
   if (duration < 0 || segment < 0 || segment > 3600)
-    return med_cli_usage ("--duration and --segment take positive seconds");
+    return med_cli_usage (_ ("--duration and --segment take positive seconds"));
   if (rtsp_port < 0 || rtsp_port > 65535)
-    return med_cli_usage ("--rtsp takes a port number");
+    return med_cli_usage (_ ("--rtsp takes a port number"));
   if ((rtsp_mount || rtsp_address) && rtsp_port == 0)
-    return med_cli_usage ("--rtsp-mount and --rtsp-address need --rtsp PORT");
+    return med_cli_usage (
+        _ ("--rtsp-mount and --rtsp-address need --rtsp PORT"));
   cfg.regime = MED_RECORDING_REGIME_MEDIATION;
   if (regime_s
       && !med_recording_regime_from_string (regime_s, &cfg.regime, &error))
@@ -254,8 +256,10 @@ record_start (MedCliGlobal *g, int argc, char **argv)
   if (!med_media_recover (store, g->actor, &n_recovered, &error))
     return med_cli_report (g_steal_pointer (&error));
   if (n_recovered > 0)
-    g_printerr ("medsched: recovered %u interrupted recording%s\n", n_recovered,
-        n_recovered == 1 ? "" : "s");
+    g_printerr (P_ ("medsched: recovered %u interrupted recording\n",
+                    "medsched: recovered %u interrupted recordings\n",
+                    n_recovered),
+        n_recovered);
   booking = med_store_get_booking (store, booking_id, &error);
   mcase = booking ? med_store_get_case (store, booking->case_id, &error) : NULL;
   centre
@@ -316,13 +320,13 @@ record_start (MedCliGlobal *g, int argc, char **argv)
     run.duration = (guint) duration;
     g_timeout_add (100, wait_for_media_cb, &run);
   }
-  printf ("recording %" G_GINT64_FORMAT " of booking %" G_GINT64_FORMAT
-          " in %s\n",
-      med_session_get_recording_id (session), booking_id, abs_dir);
+  printf (_ ("recording %lld of booking %lld in %s\n"),
+      (long long) med_session_get_recording_id (session),
+      (long long) booking_id, abs_dir);
   if (med_session_get_playlist (session))
-    printf ("live stream (HLS): %s\n", med_session_get_playlist (session));
+    printf (_ ("live stream (HLS): %s\n"), med_session_get_playlist (session));
   if (med_session_get_rtsp_url (session))
-    printf ("live stream (RTSP): %s\n", med_session_get_rtsp_url (session));
+    printf (_ ("live stream (RTSP): %s\n"), med_session_get_rtsp_url (session));
   fflush (stdout);
   if (!med_session_is_finished (session))
     g_main_loop_run (loop);
@@ -333,10 +337,11 @@ record_start (MedCliGlobal *g, int argc, char **argv)
   if (!run.ok) {
     g_autofree char *why = g_steal_pointer (&run.why);
 
-    return fail ("recording %" G_GINT64_FORMAT " failed: %s",
-        med_session_get_recording_id (session), why ? why : "unknown error");
+    return fail (_ ("recording %lld failed: %s"),
+        (long long) med_session_get_recording_id (session),
+        why ? why : _ ("unknown error"));
   }
-  printf ("sealed: %s/%s\n", abs_dir, "recording.mkv");
+  printf (_ ("sealed: %s/%s\n"), abs_dir, "recording.mkv");
   return EXIT_OK;
 }
 #endif
@@ -353,17 +358,18 @@ record_signal (MedCliGlobal *g, int argc, char **argv, int signo,
   GOptionEntry entries[] = { { NULL } };
   g_autofree char *usage = g_strdup_printf ("record %s BOOKING", what);
 
-  if (!med_cli_parse_options (usage, "Signal the process recording a booking.",
-          entries, &argc, &argv, &code))
+  if (!med_cli_parse_options (usage,
+          N_ ("Signal the process recording a booking."), entries, &argc, &argv,
+          &code))
     return code;
   if (argc != 2 || !med_cli_parse_id (argv[1], &booking_id))
-    return med_cli_usage ("takes one booking id");
+    return med_cli_usage (_ ("takes one booking id"));
   store = med_cli_open_store (g, &error);
   r = store ? find_live (store, booking_id, &error) : NULL;
   if (r == NULL)
     return med_cli_report (g_steal_pointer (&error));
   if (kill ((pid_t) r->pid, signo) != 0)
-    return fail ("cannot signal the recording process");
+    return fail (_ ("cannot signal the recording process"));
   /* Wait for the running process to say it happened. */
   for (guint i = 0; i < STOP_WAIT_SECONDS * 10; i++) {
     g_autoptr (MedRecording) now = NULL;
@@ -374,17 +380,17 @@ record_signal (MedCliGlobal *g, int argc, char **argv, int signo,
       return med_cli_report (g_steal_pointer (&error));
     if (signo == SIGTERM && now->state != MED_RECORDING_RECORDING
         && now->state != MED_RECORDING_PAUSED) {
-      printf ("recording %" G_GINT64_FORMAT " %s\n", now->id,
+      printf (_ ("recording %lld %s\n"), (long long) now->id,
           med_recording_state_to_string (now->state));
       return now->state == MED_RECORDING_SEALED ? EXIT_OK : EXIT_FAILED;
     }
     if (signo != SIGTERM && now->state != r->state) {
-      printf ("recording %" G_GINT64_FORMAT " %s\n", now->id,
+      printf (_ ("recording %lld %s\n"), (long long) now->id,
           med_recording_state_to_string (now->state));
       return EXIT_OK;
     }
   }
-  return fail ("the recording process did not answer");
+  return fail (_ ("the recording process did not answer"));
 }
 
 int
@@ -421,17 +427,17 @@ med_cli_cmd_recording_list (MedCliGlobal *g, int argc, char **argv)
   gboolean json = FALSE;
   gint64 booking = 0;
   GOptionEntry entries[]
-      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
           { "booking", 0, 0, G_OPTION_ARG_INT64, &booking,
-              "Only this booking's recordings", "ID" },
+              N_ ("Only this booking's recordings"), "ID" },
           { NULL } };
   g_autoptr (GError) error = NULL;
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GPtrArray) recs = NULL;
   int code;
 
-  if (!med_cli_parse_options ("recording list", "List recordings.", entries,
-          &argc, &argv, &code))
+  if (!med_cli_parse_options (N_ ("recording list"), N_ ("List recordings."),
+          entries, &argc, &argv, &code))
     return code;
   store = med_cli_open_store (g, &error);
   recs = store ? med_store_list_recordings (store, booking, &error) : NULL;
@@ -473,8 +479,10 @@ med_cli_cmd_recording_list (MedCliGlobal *g, int argc, char **argv)
     json_builder_end_array (b);
     med_print_json (json_builder_get_root (b));
   } else {
-    g_autoptr (MedTable) t = med_table_new (6, "ID", "BOOKING", "REGIME",
-        "STATE", "DURATION", "DIR");
+    g_autoptr (MedTable) t
+        = med_table_new (6, C_ ("column", "ID"), C_ ("column", "BOOKING"),
+            C_ ("column", "REGIME"), C_ ("column", "STATE"),
+            C_ ("column", "DURATION"), C_ ("column", "DIR"));
 
     for (guint i = 0; i < recs->len; i++) {
       MedRecording *r = recs->pdata[i];
@@ -499,7 +507,7 @@ get_recording_arg (MedCliGlobal *g, int argc, char **argv, MedStore **store,
   gint64 id;
 
   if (argc != 2 || !med_cli_parse_id (argv[1], &id)) {
-    *code = med_cli_usage ("takes one recording id");
+    *code = med_cli_usage (_ ("takes one recording id"));
     return FALSE;
   }
   *store = med_cli_open_store (g, &error);
@@ -521,8 +529,8 @@ med_cli_cmd_recording_log (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int code;
 
-  if (!med_cli_parse_options ("recording log ID",
-          "A recording's interruption log.", entries, &argc, &argv, &code)
+  if (!med_cli_parse_options (N_ ("recording log ID"),
+          N_ ("A recording's interruption log."), entries, &argc, &argv, &code)
       || !get_recording_arg (g, argc, argv, &store, &r, &code))
     return code;
   log = med_store_list_recording_log (store, r->id, &error);
@@ -553,18 +561,18 @@ med_cli_cmd_recording_verify (MedCliGlobal *g, int argc, char **argv)
   gboolean ok;
   int code;
 
-  if (!med_cli_parse_options ("recording verify ID",
-          "Re-hash every segment and check the manifest's chain.", entries,
+  if (!med_cli_parse_options (N_ ("recording verify ID"),
+          N_ ("Re-hash every segment and check the manifest's chain."), entries,
           &argc, &argv, &code)
       || !get_recording_arg (g, argc, argv, &store, &r, &code))
     return code;
   if (r->state == MED_RECORDING_PURGED)
-    return fail ("recording %" G_GINT64_FORMAT " was purged", r->id);
+    return fail (_ ("recording %lld was purged"), (long long) r->id);
   if (!med_service_recording_access (store, &ctx, r->id, "verify", &error))
     return med_cli_report (g_steal_pointer (&error));
   manifest = g_build_filename (r->dir, "manifest.jsonl", NULL);
   if (!g_file_test (manifest, G_FILE_TEST_EXISTS))
-    return fail ("recording %" G_GINT64_FORMAT " (%s) has no manifest", r->id,
+    return fail (_ ("recording %lld (%s) has no manifest"), (long long) r->id,
         med_recording_state_to_string (r->state));
   ok = gst_med_manifest_verify_full (manifest, GST_MED_MANIFEST_VERIFY_NONE,
       &info, &error);
@@ -572,18 +580,18 @@ med_cli_cmd_recording_verify (MedCliGlobal *g, int argc, char **argv)
       && g_strcmp0 (info.head_hash, r->head_hash) != 0) {
     ok = FALSE;
     g_set_error (&error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT,
-        "the manifest's head hash differs from the one stored at the seal: "
-        "the manifest was truncated or replaced");
+        _ ("the manifest's head hash differs from the one stored at the seal: "
+           "the manifest was truncated or replaced"));
   }
   if (!ok) {
-    printf ("ALTERED: %s\n", error->message);
+    printf (_ ("ALTERED: %s\n"), error->message);
     if (info.bad_file)
-      printf ("altered file: %s\n", info.bad_file);
+      printf (_ ("altered file: %s\n"), info.bad_file);
     gst_med_manifest_info_clear (&info);
     return EXIT_FAILED;
   }
-  printf ("ok: %u segments, %.1f s, %s, head %s\n", info.n_segments,
-      info.duration_ns / 1e9, info.sealed ? "sealed" : "not sealed",
+  printf (_ ("ok: %u segments, %.1f s, %s, head %s\n"), info.n_segments,
+      info.duration_ns / 1e9, info.sealed ? _ ("sealed") : _ ("not sealed"),
       info.head_hash);
   gst_med_manifest_info_clear (&info);
   return EXIT_OK;
@@ -598,7 +606,7 @@ med_cli_cmd_recording_export (MedCliGlobal *g, int argc, char **argv)
 #ifdef MEDSCHED_HAVE_MEDIA
   g_autofree char *out = NULL;
   GOptionEntry entries[] = { { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-                                 "Where to write the final file", "FILE" },
+                                 N_ ("Where to write the final file"), "FILE" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedRecording) r = NULL;
@@ -610,14 +618,15 @@ med_cli_cmd_recording_export (MedCliGlobal *g, int argc, char **argv)
   GstMedManifestInfo info = { 0 };
   int code;
 
-  if (!med_cli_parse_options ("recording export ID -o FILE",
-          "Copy a sealed recording's final file.", entries, &argc, &argv, &code)
+  if (!med_cli_parse_options (N_ ("recording export ID -o FILE"),
+          N_ ("Copy a sealed recording's final file."), entries, &argc, &argv,
+          &code)
       || !get_recording_arg (g, argc, argv, &store, &r, &code))
     return code;
   if (out == NULL)
-    return med_cli_usage ("recording export needs -o FILE");
+    return med_cli_usage (_ ("recording export needs -o FILE"));
   if (r->state != MED_RECORDING_SEALED)
-    return fail ("recording %" G_GINT64_FORMAT " is %s, not sealed", r->id,
+    return fail (_ ("recording %lld is %s, not sealed"), (long long) r->id,
         med_recording_state_to_string (r->state));
   manifest = g_build_filename (r->dir, "manifest.jsonl", NULL);
   if (!gst_med_manifest_verify_full (manifest,
@@ -625,8 +634,8 @@ med_cli_cmd_recording_export (MedCliGlobal *g, int argc, char **argv)
       || info.final_file == NULL) {
     gst_med_manifest_info_clear (&info);
     if (error == NULL)
-      return fail ("recording has no final file");
-    return fail ("will not export: %s", error->message);
+      return fail (_ ("recording has no final file"));
+    return fail (_ ("will not export: %s"), error->message);
   }
   src = g_file_new_for_path (info.final_file);
   dst = g_file_new_for_path (out);
@@ -634,7 +643,7 @@ med_cli_cmd_recording_export (MedCliGlobal *g, int argc, char **argv)
   if (!med_service_recording_access (store, &ctx, r->id, "export", &error)
       || !g_file_copy (src, dst, G_FILE_COPY_NONE, NULL, NULL, NULL, &error))
     return med_cli_report (g_steal_pointer (&error));
-  printf ("exported recording %" G_GINT64_FORMAT " to %s\n", r->id, out);
+  printf (_ ("exported recording %lld to %s\n"), (long long) r->id, out);
   return EXIT_OK;
 #else
   return no_media ();
@@ -651,14 +660,14 @@ med_cli_cmd_recording_purge (MedCliGlobal *g, int argc, char **argv)
   guint n = 0;
   int code;
 
-  if (!med_cli_parse_options ("recording purge",
-          "Delete the files of recordings past their retention.", entries,
+  if (!med_cli_parse_options (N_ ("recording purge"),
+          N_ ("Delete the files of recordings past their retention."), entries,
           &argc, &argv, &code))
     return code;
   store = med_cli_open_store (g, &error);
   if (store == NULL || !med_service_purge_recordings (store, &ctx, &n, &error))
     return med_cli_report (g_steal_pointer (&error));
-  printf ("purged %u recording%s\n", n, n == 1 ? "" : "s");
+  printf (P_ ("purged %u recording\n", "purged %u recordings\n", n), n);
   return EXIT_OK;
 }
 
@@ -672,14 +681,14 @@ med_cli_cmd_recording_recover (MedCliGlobal *g, int argc, char **argv)
   guint n = 0;
   int code;
 
-  if (!med_cli_parse_options ("recording recover",
-          "Seal the manifests of recorders that were killed.", entries, &argc,
-          &argv, &code))
+  if (!med_cli_parse_options (N_ ("recording recover"),
+          N_ ("Seal the manifests of recorders that were killed."), entries,
+          &argc, &argv, &code))
     return code;
   store = med_cli_open_store (g, &error);
   if (store == NULL || !med_media_recover (store, g->actor, &n, &error))
     return med_cli_report (g_steal_pointer (&error));
-  printf ("recovered %u recording%s\n", n, n == 1 ? "" : "s");
+  printf (P_ ("recovered %u recording\n", "recovered %u recordings\n", n), n);
   return EXIT_OK;
 #else
   return no_media ();
@@ -691,9 +700,9 @@ med_cli_cmd_consent (MedCliGlobal *g, int argc, char **argv)
 {
   gboolean given = FALSE, refused = FALSE;
   GOptionEntry entries[] = { { "given", 0, 0, G_OPTION_ARG_NONE, &given,
-                                 "The party consents", NULL },
+                                 N_ ("The party consents"), NULL },
     { "refused", 0, 0, G_OPTION_ARG_NONE, &refused,
-        "The party refuses (or withdraws) consent", NULL },
+        N_ ("The party refuses (or withdraws) consent"), NULL },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
@@ -701,21 +710,21 @@ med_cli_cmd_consent (MedCliGlobal *g, int argc, char **argv)
   gint64 booking_id, party_id;
   int code;
 
-  if (!med_cli_parse_options ("consent BOOKING PARTY_ID --given|--refused",
-          "Record a party's consent to the session being recorded.", entries,
-          &argc, &argv, &code))
+  if (!med_cli_parse_options (N_ ("consent BOOKING PARTY_ID --given|--refused"),
+          N_ ("Record a party's consent to the session being recorded."),
+          entries, &argc, &argv, &code))
     return code;
   if (argc != 3 || !med_cli_parse_id (argv[1], &booking_id)
       || !med_cli_parse_id (argv[2], &party_id) || given == refused)
     return med_cli_usage (
-        "consent takes BOOKING PARTY_ID and one of --given, --refused");
+        _ ("consent takes BOOKING PARTY_ID and one of --given, --refused"));
   store = med_cli_open_store (g, &error);
   if (store == NULL
       || !med_service_set_consent (store, &ctx, booking_id, party_id, given,
           &error))
     return med_cli_report (g_steal_pointer (&error));
-  printf ("consent of party %" G_GINT64_FORMAT " for booking %" G_GINT64_FORMAT
-          ": %s\n",
-      party_id, booking_id, given ? "given" : "refused");
+  printf (_ ("consent of party %lld for booking %lld: %s\n"),
+      (long long) party_id, (long long) booking_id,
+      given ? _ ("given") : _ ("refused"));
   return EXIT_OK;
 }

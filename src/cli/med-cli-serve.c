@@ -66,7 +66,7 @@ config_uint (GKeyFile *kf, const char *path, const char *group, const char *key,
     return TRUE;
   if (!g_ascii_string_to_unsigned (g_strstrip (s), 10, 1, max, &v, NULL)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "%s: [%s] %s: an integer 1–%u is expected", path, group, key, max);
+        _ ("%s: [%s] %s: an integer 1–%u is expected"), path, group, key, max);
     return FALSE;
   }
   *out = (guint) v;
@@ -86,7 +86,7 @@ delivery_config_load (GKeyFile *kf, const char *path, const char *group,
   for (guint i = 0; keys && keys[i]; i++) {
     if (!g_strv_contains (known, keys[i])) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-          "%s: unknown key %s in [%s]", path, keys[i], group);
+          _ ("%s: unknown key %s in [%s]"), path, keys[i], group);
       return FALSE;
     }
   }
@@ -96,7 +96,7 @@ delivery_config_load (GKeyFile *kf, const char *path, const char *group,
     *enabled = g_key_file_get_boolean (kf, group, "enabled", &local);
     if (local != NULL) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-          "%s: [%s] enabled: true or false is expected", path, group);
+          _ ("%s: [%s] enabled: true or false is expected"), path, group);
       return FALSE;
     }
   }
@@ -229,10 +229,12 @@ signal_cb (gpointer data)
 
   if (!s->stopping) {
     s->stopping = TRUE;
-    fprintf (stderr, "medsched: stopping (%u requests in flight%s%s)\n",
+    fprintf (stderr, _ ("medsched: stopping (%u requests in flight%s%s)\n"),
         med_http_server_in_flight (s->srv),
-        med_service_delivery_busy (s->mail) ? ", a message with the MTA" : "",
-        med_service_delivery_busy (s->sms) ? ", an SMS with gammu-smsd" : "");
+        med_service_delivery_busy (s->mail) ? _ (", a message with the MTA")
+                                            : "",
+        med_service_delivery_busy (s->sms) ? _ (", an SMS with gammu-smsd")
+                                           : "");
     s->running = 1 + (s->mail != NULL) + (s->sms != NULL);
     med_http_server_shutdown (s->srv, part_stopped_cb, s);
     if (s->mail != NULL)
@@ -291,27 +293,30 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
   g_autofree char *turn = NULL, *db = NULL;
   gboolean secure = FALSE, trust_proxy = FALSE;
   int code = 0;
-  GOptionEntry entries[] = { { "listen", 0, 0, G_OPTION_ARG_STRING, &listen,
-                                 "Address and port (default 127.0.0.1:8080)",
-                                 "ADDR:PORT" },
+  GOptionEntry entries[] = {
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen,
+        N_ ("Address and port (default 127.0.0.1:8080)"), "ADDR:PORT" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config,
-        "Key file with a [server] group (and [media], [mail], [sms])", "FILE" },
+        N_ ("Key file with a [server] group (and [media], [mail], [sms])"),
+        "FILE" },
     { "access-log", 0, 0, G_OPTION_ARG_STRING, &access_log,
-        "- (stderr, default), off, or a file", "WHERE" },
+        N_ ("- (stderr, default), off, or a file"), "WHERE" },
     { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
-        "Base URL users reach (for links on pages)", "URL" },
+        N_ ("Base URL users reach (for links on pages)"), "URL" },
     { "media-dir", 0, 0, G_OPTION_ARG_FILENAME, &media_dir,
-        "Where session recordings go (default: recordings/ beside the store)",
+        N_ ("Where session recordings go (default: recordings/ beside the store)"),
         "DIR" },
     { "stun-server", 0, 0, G_OPTION_ARG_STRING, &stun,
-        "STUN server for WebRTC (stun://host:port)", "URL" },
+        N_ ("STUN server for WebRTC (stun://host:port)"), "URL" },
     { "turn-server", 0, 0, G_OPTION_ARG_STRING, &turn,
-        "TURN relay for WebRTC (turn://user:pass@host:port)", "URL" },
+        N_ ("TURN relay for WebRTC (turn://user:pass@host:port)"), "URL" },
     { "secure-cookies", 0, 0, G_OPTION_ARG_NONE, &secure,
-        "Mark cookies Secure (behind TLS)", NULL },
+        N_ ("Mark cookies Secure (behind TLS)"), NULL },
     { "trust-proxy", 0, 0, G_OPTION_ARG_NONE, &trust_proxy,
-        "Take the client address from X-Real-IP of a loopback proxy", NULL },
-    { NULL } };
+        N_ ("Take the client address from X-Real-IP of a loopback proxy"),
+        NULL },
+    { NULL }
+  };
   MedHttpConfig cfg;
   MailConfig mc = { TRUE, NULL };
   SmsConfig sc = { FALSE, NULL };
@@ -319,18 +324,21 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
   ServeState s = { 0 };
   guint sig_int, sig_term, anchor_id;
   guint grace;
+  g_autofree char *summary = NULL;
 
-  if (!med_cli_parse_options ("- run the HTTP server",
-          "Serves the JSON API, the web pages and the calendar feeds until "
-          "SIGINT or SIGTERM; listens on loopback unless told otherwise. "
-          "Delivers the outbox as messages fall due (the [mail] group of "
-          "--config; the MTA defaults to $MEDSCHED_SENDMAIL or "
-          "" MED_SENDMAIL_DEFAULT "; SMS through gammu-smsd's spool when "
-          "[sms] enables it) and logs the audit anchor daily.",
-          entries, &argc, &argv, &code))
+  summary = g_strdup_printf (
+      _ ("Serves the JSON API, the web pages and the calendar feeds until "
+         "SIGINT or SIGTERM; listens on loopback unless told otherwise. "
+         "Delivers the outbox as messages fall due (the [mail] group of "
+         "--config; the MTA defaults to $MEDSCHED_SENDMAIL or %s; SMS "
+         "through gammu-smsd's spool when [sms] enables it) and logs the "
+         "audit anchor daily."),
+      MED_SENDMAIL_DEFAULT);
+  if (!med_cli_parse_options (N_ ("- run the HTTP server"), summary, entries,
+          &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return med_cli_usage ("serve takes no arguments");
+    return med_cli_usage (_ ("serve takes no arguments"));
   med_http_config_init (&cfg);
   g_free (cfg.db);
   cfg.db = g_strdup (g->db);
@@ -399,6 +407,7 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
   }
   g_free (mc.sendmail);
   g_free (sc.spool);
+  /* read by scripts and tests: not translated */
   printf ("medsched: listening on port %u\n", med_http_server_get_port (s.srv));
   fflush (stdout);
   log_anchor_cb (&s);
@@ -414,7 +423,7 @@ med_cli_cmd_serve (MedCliGlobal *g, int argc, char **argv)
   med_delivery_free (s.sms);
   med_store_close (s.store);
   g_main_loop_unref (s.loop);
-  fprintf (stderr, "medsched: stopped\n");
+  fprintf (stderr, _ ("medsched: stopped\n"));
   return EXIT_OK;
 }
 
@@ -435,7 +444,7 @@ read_password (const char *file, GError **error)
 
     if (fgets (buf, sizeof buf, stdin) == NULL) {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-          "no password on standard input");
+          _ ("no password on standard input"));
       return NULL;
     }
     data = g_strdup (buf);
@@ -446,7 +455,7 @@ read_password (const char *file, GError **error)
   if (strlen (data) < 8 || strlen (data) > 256
       || !g_utf8_validate (data, -1, NULL)) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "a password has 8–256 bytes of UTF-8");
+        _ ("a password has 8–256 bytes of UTF-8"));
     return NULL;
   }
   return g_steal_pointer (&data);
@@ -458,13 +467,13 @@ med_cli_cmd_user_add (MedCliGlobal *g, int argc, char **argv)
   g_autofree char *role = NULL, *mediator = NULL, *pw_file = NULL;
   int iterations = 0, code = 0;
   GOptionEntry entries[] = { { "role", 0, 0, G_OPTION_ARG_STRING, &role,
-                                 "admin, clerk or mediator", "ROLE" },
+                                 N_ ("admin, clerk or mediator"), "ROLE" },
     { "mediator", 0, 0, G_OPTION_ARG_STRING, &mediator,
-        "The mediator this user is (role mediator)", "ID" },
+        N_ ("The mediator this user is (role mediator)"), "ID" },
     { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &pw_file,
-        "Read the password from FILE (default: standard input)", "FILE" },
+        N_ ("Read the password from FILE (default: standard input)"), "FILE" },
     { "iterations", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &iterations,
-        "PBKDF2 iterations (tests)", "N" },
+        N_ ("PBKDF2 iterations (tests)"), "N" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
@@ -474,23 +483,23 @@ med_cli_cmd_user_add (MedCliGlobal *g, int argc, char **argv)
   MedUser u = { 0 };
   gint64 id;
 
-  if (!med_cli_parse_options ("NAME - add a user of the web pages and API",
-          "Adds a user with a role; a mediator user names its mediator. "
-          "The password is read from --password-file or standard input.",
+  if (!med_cli_parse_options (N_ ("NAME - add a user of the web pages and API"),
+          N_ ("Adds a user with a role; a mediator user names its mediator. "
+              "The password is read from --password-file or standard input."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2 || role == NULL)
-    return med_cli_usage ("user add needs NAME and --role");
+    return med_cli_usage (_ ("user add needs NAME and --role"));
   if (!med_role_from_string (role, &u.role, &error)
       || !med_store_check_user_name (argv[1], &error))
     return med_cli_report (g_steal_pointer (&error));
   if ((u.role == MED_ROLE_MEDIATOR) != (mediator != NULL))
-    return med_cli_usage ("--mediator goes with --role mediator, and only "
-                          "there");
+    return med_cli_usage (_ ("--mediator goes with --role mediator, and only "
+                             "there"));
   if (mediator != NULL && !med_cli_parse_id (mediator, &u.mediator_id))
-    return med_cli_usage ("--mediator takes a numeric id");
+    return med_cli_usage (_ ("--mediator takes a numeric id"));
   if (iterations != 0 && (iterations < 1000 || iterations > 10000000))
-    return med_cli_usage ("--iterations must be 1000–10000000");
+    return med_cli_usage (_ ("--iterations must be 1000–10000000"));
   if ((password = read_password (pw_file, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
   u.name = argv[1];
@@ -506,8 +515,28 @@ med_cli_cmd_user_add (MedCliGlobal *g, int argc, char **argv)
     return med_cli_report (g_steal_pointer (&error));
   }
   g_free (u.password);
-  printf ("user %" G_GINT64_FORMAT " %s (%s)\n", id, argv[1], role);
+  printf (_ ("user %lld %s (%s)\n"), (long long) id, argv[1], role);
   return EXIT_OK;
+}
+
+/* A user of --centre by name (names are unique in the whole database):
+ * another centre's user is named as such, with the option that reaches
+ * them. (transfer full) */
+static MedUser *
+find_user_here (MedStore *store, MedCliGlobal *g, const char *name,
+    GError **error)
+{
+  g_autoptr (MedUser) u = med_store_find_user (store, name, error);
+
+  if (u != NULL && u->centre_id != g->centre_id) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "user %s belongs to centre %" G_GINT64_FORMAT
+        ", not to centre %" G_GINT64_FORMAT " (use --centre %" G_GINT64_FORMAT
+        ")",
+        name, u->centre_id, g->centre_id, u->centre_id);
+    return NULL;
+  }
+  return g_steal_pointer (&u);
 }
 
 int
@@ -516,7 +545,7 @@ med_cli_cmd_user_token (MedCliGlobal *g, int argc, char **argv)
   int days = 0, code = 0;
   GOptionEntry entries[]
       = { { "expires-days", 0, 0, G_OPTION_ARG_INT, &days,
-              "Valid for N days (default: until revoked)", "N" },
+              N_ ("Valid for N days (default: until revoked)"), "N" },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedUser) u = NULL;
@@ -524,19 +553,19 @@ med_cli_cmd_user_token (MedCliGlobal *g, int argc, char **argv)
   MedServiceCtx ctx = med_cli_ctx (g);
   g_autofree char *secret = NULL, *hash = NULL;
 
-  if (!med_cli_parse_options ("NAME - make an API bearer token",
-          "Makes a new bearer token for the user and prints it once; the "
-          "store keeps only its SHA-256.",
+  if (!med_cli_parse_options (N_ ("NAME - make an API bearer token"),
+          N_ ("Makes a new bearer token for the user and prints it once; the "
+              "store keeps only its SHA-256."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2)
-    return med_cli_usage ("user token needs NAME");
+    return med_cli_usage (_ ("user token needs NAME"));
   if (days < 0 || days > 3650)
-    return med_cli_usage ("--expires-days must be 0–3650");
+    return med_cli_usage (_ ("--expires-days must be 0–3650"));
   secret = med_http_new_secret ();
   hash = med_http_hash_secret (secret);
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || (u = med_store_find_user (store, argv[1], &error)) == NULL
+      || (u = find_user_here (store, g, argv[1], &error)) == NULL
       || med_service_add_token (store, &ctx, u->id, hash,
              days ? g->now + (MedTime) days * 86400 : 0, &error)
           == 0)
@@ -555,16 +584,17 @@ med_cli_cmd_user_revoke (MedCliGlobal *g, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   MedServiceCtx ctx = med_cli_ctx (g);
 
-  if (!med_cli_parse_options ("NAME - revoke every API token of a user",
-          "Revokes the user's bearer tokens.", entries, &argc, &argv, &code))
+  if (!med_cli_parse_options (N_ ("NAME - revoke every API token of a user"),
+          N_ ("Revokes the user's bearer tokens."), entries, &argc, &argv,
+          &code))
     return code;
   if (argc != 2)
-    return med_cli_usage ("user revoke-tokens needs NAME");
+    return med_cli_usage (_ ("user revoke-tokens needs NAME"));
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || (u = med_store_find_user (store, argv[1], &error)) == NULL
+      || (u = find_user_here (store, g, argv[1], &error)) == NULL
       || !med_service_revoke_tokens (store, &ctx, u->id, &error))
     return med_cli_report (g_steal_pointer (&error));
-  printf ("tokens of %s revoked\n", u->name);
+  printf (_ ("tokens of %s revoked\n"), u->name);
   return EXIT_OK;
 }
 
@@ -574,19 +604,19 @@ med_cli_cmd_user_list (MedCliGlobal *g, int argc, char **argv)
   gboolean json = FALSE;
   int code = 0;
   GOptionEntry entries[]
-      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GPtrArray) users = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!med_cli_parse_options ("- list users", "Lists the users and roles.",
-          entries, &argc, &argv, &code))
+  if (!med_cli_parse_options (N_ ("- list users"),
+          N_ ("Lists the users and roles."), entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return med_cli_usage ("user list takes no arguments");
+    return med_cli_usage (_ ("user list takes no arguments"));
   if ((store = med_cli_open_store (g, &error)) == NULL
-      || (users = med_store_list_users (store, &error)) == NULL)
+      || (users = med_store_list_users (store, g->centre_id, &error)) == NULL)
     return med_cli_report (g_steal_pointer (&error));
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -615,7 +645,8 @@ med_cli_cmd_user_list (MedCliGlobal *g, int argc, char **argv)
     med_print_json (json_builder_get_root (b));
   } else {
     g_autoptr (MedTable) t
-        = med_table_new (4, "ID", "USER", "ROLE", "MEDIATOR");
+        = med_table_new (4, C_ ("column", "ID"), C_ ("column", "USER"),
+            C_ ("column", "ROLE"), C_ ("column", "MEDIATOR"));
 
     for (guint i = 0; i < users->len; i++) {
       MedUser *u = g_ptr_array_index (users, i);
@@ -637,12 +668,16 @@ int
 med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
 {
   gboolean revoke = FALSE;
+  g_autofree char *lang = NULL;
   int code = 0;
-  GOptionEntry entries[] = { { "revoke", 0, 0, G_OPTION_ARG_NONE, &revoke,
-                                 "Revoke link ID instead (feed-link --revoke "
-                                 "ID)",
-                                 NULL },
-    { NULL } };
+  GOptionEntry entries[]
+      = { { "revoke", 0, 0, G_OPTION_ARG_NONE, &revoke,
+              N_ ("Revoke link ID instead (feed-link --revoke "
+                  "ID)"),
+              NULL },
+          { "lang", 0, 0, G_OPTION_ARG_STRING, &lang,
+              N_ ("The feed's language: zh, bo or en (default zh)"), "LANG" },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   MedServiceCtx ctx = med_cli_ctx (g);
@@ -650,27 +685,30 @@ med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
   MedFeedLinkKind kind;
   gint64 ref, id;
 
-  if (!med_cli_parse_options ("room|mediator|case|centre ID - make a calendar "
-                              "feed link",
-          "Makes a revocable, unguessable /feeds/<token>.ics link (printed "
-          "once) to the room's, mediator's, case's or centre's sessions.",
+  if (!med_cli_parse_options (
+          N_ ("room|mediator|case|centre ID - make a calendar "
+              "feed link"),
+          N_ ("Makes a revocable, unguessable /feeds/<token>.ics link (printed "
+              "once) to the room's, mediator's, case's or centre's sessions."),
           entries, &argc, &argv, &code))
     return code;
   if (revoke) {
     if (argc != 2 || !med_cli_parse_id (argv[1], &id))
-      return med_cli_usage ("feed-link --revoke needs the link ID");
+      return med_cli_usage (_ ("feed-link --revoke needs the link ID"));
     if ((store = med_cli_open_store (g, &error)) == NULL
         || !med_service_revoke_feed_link (store, &ctx, id, &error))
       return med_cli_report (g_steal_pointer (&error));
-    printf ("feed link %" G_GINT64_FORMAT " revoked\n", id);
+    printf (_ ("feed link %lld revoked\n"), (long long) id);
     return EXIT_OK;
   }
   if (argc != 3)
-    return med_cli_usage ("feed-link needs KIND and ID");
+    return med_cli_usage (_ ("feed-link needs KIND and ID"));
+  if (!med_cli_parse_lang (lang, &ctx))
+    return med_cli_usage (_ ("--lang is zh, bo or en"));
   if (!med_feed_link_kind_from_string (argv[1], &kind, &error))
     return med_cli_report (g_steal_pointer (&error));
   if (!med_cli_parse_id (argv[2], &ref))
-    return med_cli_usage ("feed-link takes a numeric ID");
+    return med_cli_usage (_ ("feed-link takes a numeric ID"));
   secret = med_http_new_secret ();
   hash = med_http_hash_secret (secret);
   if ((store = med_cli_open_store (g, &error)) == NULL
@@ -679,7 +717,7 @@ med_cli_cmd_feed_link (MedCliGlobal *g, int argc, char **argv)
           == 0)
     return med_cli_report (g_steal_pointer (&error));
   base = med_store_get_public_url (store, g->centre_id, NULL);
-  printf ("feed link %" G_GINT64_FORMAT ": %s/feeds/%s.ics\n", id,
+  printf (_ ("feed link %lld: %s/feeds/%s.ics\n"), (long long) id,
       base ? base : "", secret);
   return EXIT_OK;
 }

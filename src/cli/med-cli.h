@@ -4,6 +4,7 @@
  * invites and calendar feeds (med-cli-ical.c). */
 #pragma once
 
+#include <medsched/med-i18n.h>
 #include <medsched/med-model.h>
 #include <medsched/med-service.h>
 #include <medsched/med-store.h>
@@ -12,6 +13,16 @@
 #include <stdio.h>
 
 G_BEGIN_DECLS
+
+/* What the command prints for people goes through the catalogues (po/), in
+ * the environment's language (med_lang_from_environment: LANGUAGE, LC_ALL,
+ * LC_MESSAGES, LANG, as gettext reads them; English under C). --json output,
+ * ids, codes, file names and the metavariables of --help (FILE, N, …) stay
+ * as they are. P_ is ngettext, C_ pgettext (the columns' titles are in
+ * context "column": a metavariable of the same word stays English). */
+#define _(s)        med_i18n_gettext_env (s)
+#define P_(s, p, n) med_i18n_ngettext_env (s, p, n)
+#define C_(ctx, s)  med_i18n_pgettext (med_i18n_env_lang (), ctx, s)
 
 /* A table printed with columns padded to their display width (wide CJK
  * characters count as two columns). */
@@ -50,7 +61,8 @@ enum
 typedef struct
 {
   char *db;
-  gint64 centre_id;
+  gint64 centre_id; /* --centre, default 1 */
+  gboolean centre_given; /* --centre was given */
   char *now_text;
   char *actor;
   MedTime now;
@@ -65,10 +77,21 @@ int med_cli_usage (const char *message);
  * failure *code gets the exit status. */
 gboolean med_cli_parse_options (const char *usage, const char *summary,
     const GOptionEntry *entries, int *argc, char ***argv, int *code);
-/* The existing store of --db, on the --now clock. (transfer full) */
+/* The existing store of --db, on the --now clock, holding the centre of
+ * --centre (MED_STORE_ERROR_NOT_FOUND naming the centres it holds when
+ * not; a store that holds no centre yet is opened when --centre was not
+ * given). (transfer full) */
 MedStore *med_cli_open_store (MedCliGlobal *g, GError **error);
 /* A positive decimal id. */
 gboolean med_cli_parse_id (const char *s, gint64 *out);
+/* --lang zh|bo|en (any spelling med_lang_from_code takes) into ctx->lang;
+ * NULL leaves the centre's default. FALSE: not a language medsched
+ * speaks. */
+gboolean med_cli_parse_lang (const char *arg, MedServiceCtx *ctx);
+/* A case of centre_id by id or by number: NOT_FOUND when it is another
+ * centre's. (transfer full) */
+MedCase *med_cli_find_case (MedStore *store, gint64 centre_id, const char *arg,
+    GError **error);
 /* Who acts, when, for which centre: what the service is told. */
 MedServiceCtx med_cli_ctx (MedCliGlobal *g);
 

@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,7 +55,21 @@ report (GError *error)
   else if (error->domain == G_OPTION_ERROR
       || g_error_matches (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID))
     code = EXIT_USAGE;
-  fprintf (stderr, "medsched: %s\n", error->message);
+  if (med_scheduler_error_get_reasons (error) != NULL
+      && med_i18n_env_lang () != MED_LANG_EN) {
+    /* the scheduler's reasons in the reader's language (its message is
+     * their English) */
+    g_autofree char *why = med_i18n_reasons (med_i18n_env_lang (),
+        med_scheduler_error_get_reasons (error));
+
+    if (g_error_matches (error, MED_SCHEDULER_ERROR,
+            MED_SCHEDULER_ERROR_NO_SLOT))
+      fprintf (stderr, _ ("medsched: no slot: %s\n"), why);
+    else
+      fprintf (stderr, _ ("medsched: %s\n"), why);
+  } else {
+    fprintf (stderr, _ ("medsched: %s\n"), error->message);
+  }
   g_error_free (error);
   return code;
 }
@@ -70,11 +85,19 @@ usage_error (const char *fmt, ...)
   va_start (ap, fmt);
   msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  fprintf (stderr, "medsched: %s (see --help)\n", msg);
+  fprintf (stderr, _ ("medsched: %s (see --help)\n"), msg);
   return EXIT_USAGE;
 }
 
-/* Parses a command's options; argv keeps the positional arguments. */
+static const char *
+translate_help_cb (const char *msgid, gpointer unused)
+{
+  return _ (msgid);
+}
+
+/* Parses a command's options; argv keeps the positional arguments. usage,
+ * summary and the entries' descriptions are message ids (N_), translated
+ * as --help prints them. */
 static gboolean
 parse_options (const char *usage, const char *summary,
     const GOptionEntry *entries, int *argc, char ***argv, int *code)
@@ -82,8 +105,12 @@ parse_options (const char *usage, const char *summary,
   g_autoptr (GOptionContext) ctx = g_option_context_new (usage);
   g_autoptr (GError) error = NULL;
 
+  g_option_context_set_translate_func (ctx, translate_help_cb, NULL, NULL);
   g_option_context_set_summary (ctx, summary);
   g_option_context_add_main_entries (ctx, entries, NULL);
+  /* the entries' own function, after add_main_entries set gettext's */
+  g_option_group_set_translate_func (g_option_context_get_main_group (ctx),
+      translate_help_cb, NULL, NULL);
   if (!g_option_context_parse (ctx, argc, argv, &error)) {
     *code = usage_error ("%s", error->message);
     return FALSE;
@@ -101,10 +128,55 @@ use_clock (MedStore *store, Global *g)
   return store;
 }
 
+/* The store without asking for a centre (init, centre add and list). */
+static MedStore *
+open_store_any (Global *g, GError **error)
+{
+  return use_clock (med_store_open_existing (g->db, error), g);
+}
+
+/* Fails with NOT_FOUND when the store lacks the centre of --centre,
+ * naming the ones it holds: an unknown centre is an error, never an empty
+ * answer. A store with no centre at all is let through when --centre was
+ * not given (a command then says what is missing, as before init). */
+static gboolean
+check_centre_exists (MedStore *store, Global *g, GError **error)
+{
+  g_autoptr (GPtrArray) centres = med_store_list_centres (store, error);
+  g_autoptr (GString) ids = g_string_new (NULL);
+
+  if (centres == NULL)
+    return FALSE;
+  if (centres->len == 0 && !g->centre_given)
+    return TRUE;
+  for (guint i = 0; i < centres->len; i++) {
+    MedCentre *c = g_ptr_array_index (centres, i);
+
+    if (c->id == g->centre_id)
+      return TRUE;
+    g_string_append_printf (ids, "%s%" G_GINT64_FORMAT, i ? ", " : "", c->id);
+  }
+  if (centres->len == 0)
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "%s holds no centre %" G_GINT64_FORMAT
+        " (no centre at all: medsched init makes the first)",
+        g->db, g->centre_id);
+  else
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "%s holds no centre %" G_GINT64_FORMAT
+        " (its centres: %s; medsched centre list shows them)",
+        g->db, g->centre_id, ids->str);
+  return FALSE;
+}
+
 static MedStore *
 open_store (Global *g, GError **error)
 {
-  return use_clock (med_store_open_existing (g->db, error), g);
+  g_autoptr (MedStore) store = open_store_any (g, error);
+
+  if (store == NULL || !check_centre_exists (store, g, error))
+    return NULL;
+  return g_steal_pointer (&store);
 }
 
 static MedCentre *
@@ -129,7 +201,7 @@ parse_id (const char *s, gint64 *out)
   return TRUE;
 }
 
-/* A case by id or by number. */
+/* A case of the centre by id or by number. */
 static MedCase *
 find_case (MedStore *store, gint64 centre_id, const char *arg, GError **error)
 {
@@ -138,7 +210,9 @@ find_case (MedStore *store, gint64 centre_id, const char *arg, GError **error)
   if (!med_validate_text (arg, MED_MAX_NAME_BYTES, FALSE, FALSE, "case", error))
     return NULL;
   if (parse_id (arg, &id))
-    return med_store_get_case (store, id, error);
+    return med_store_in_centre (store, MED_STORE_OF_CASE, id, centre_id, error)
+        ? med_store_get_case (store, id, error)
+        : NULL;
   return med_store_find_case (store, centre_id, arg, error);
 }
 
@@ -174,6 +248,26 @@ med_cli_parse_id (const char *s, gint64 *out)
   return parse_id (s, out);
 }
 
+gboolean
+med_cli_parse_lang (const char *arg, MedServiceCtx *ctx)
+{
+  MedLang l;
+
+  if (arg == NULL)
+    return TRUE;
+  if (!med_lang_from_code (arg, &l))
+    return FALSE;
+  ctx->lang = med_lang_code (l);
+  return TRUE;
+}
+
+MedCase *
+med_cli_find_case (MedStore *store, gint64 centre_id, const char *arg,
+    GError **error)
+{
+  return find_case (store, centre_id, arg, error);
+}
+
 MedServiceCtx
 med_cli_ctx (MedCliGlobal *g)
 {
@@ -205,6 +299,23 @@ fmt_clock (MedTime t, const char *zone)
   return med_time_format_local (t, zone, "%H:%M");
 }
 
+/* The weekdays as the CLI prints them, Monday first (GDateWeekday 1–7). */
+static const char *const weekday_abbr[] = { "", N_ ("Mon"), N_ ("Tue"),
+  N_ ("Wed"), N_ ("Thu"), N_ ("Fri"), N_ ("Sat"), N_ ("Sun") };
+
+/* "2026-12-07 Mon 09:00", the weekday in the reader's language. */
+static char *
+fmt_day_time (MedTime t, const char *zone)
+{
+  g_autofree char *day = med_time_format_local (t, zone, "%Y-%m-%d");
+  g_autofree char *clock = fmt_clock (t, zone);
+  g_autofree char *wd = med_time_format_local (t, zone, "%u");
+  int n = wd ? atoi (wd) : 0;
+
+  return g_strdup_printf ("%s %s %s", day,
+      n >= 1 && n <= 7 ? _ (weekday_abbr[n]) : "", clock);
+}
+
 /* ---- init ---- */
 
 /* Reads and parses one holiday notice file. */
@@ -218,12 +329,12 @@ parse_calendar_file (const char *path, MedNotice **out, GError **error)
 
   if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-        "%s: not a readable file", path);
+        _ ("%s: not a readable file"), path);
     return FALSE;
   }
   if (st.st_size > MED_ICAL_MAX_BYTES) {
     g_set_error (error, MED_ICAL_ERROR, MED_ICAL_ERROR_TOO_LARGE,
-        "%s: file too large (%lld bytes, at most %d)", path,
+        _ ("%s: file too large (%lld bytes, at most %d)"), path,
         (long long) st.st_size, MED_ICAL_MAX_BYTES);
     return FALSE;
   }
@@ -263,81 +374,115 @@ parse_calendar_dir (const char *dir, GPtrArray *notices, GError **error)
   return TRUE;
 }
 
-static int
-cmd_init (Global *g, int argc, char **argv)
+/* What init and centre add take: a centre's settings, its contact and
+ * the holiday notices to import. */
+typedef struct
+{
+  MedCentre *centre;
+  char *public_url; /* NULL: the default */
+  char *phone;
+  GPtrArray *notices; /* MedNotice* */
+  char *calendars; /* where they came from, NULL: none */
+} CentreArgs;
+
+static void
+centre_args_clear (CentreArgs *a)
+{
+  g_clear_pointer (&a->centre, med_centre_free);
+  g_clear_pointer (&a->public_url, g_free);
+  g_clear_pointer (&a->phone, g_free);
+  g_clear_pointer (&a->notices, g_ptr_array_unref);
+  g_clear_pointer (&a->calendars, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CentreArgs, centre_args_clear)
+
+/* The options of a centre, parsed and checked for init and centre add
+ * (one owner): FALSE with *code the exit status when they are wrong.
+ * first: init's defaults (the holiday notices installed with medsched
+ * are imported unless --calendars says otherwise); else centre add's
+ * (--name and --layers required, notices only with --calendars: the
+ * database has them already). */
+static gboolean
+parse_centre_args (const char *command, gboolean first, const char *usage,
+    const char *summary, int *argc, char ***argv, CentreArgs *out, int *code)
 {
   g_autofree char *name = NULL, *zone = NULL, *layers = NULL, *hours = NULL;
-  g_autofree char *address = NULL, *mailbox = NULL, *calendars = NULL;
-  g_autofree char *weekend_hours = NULL, *public_url = NULL, *phone = NULL;
-  int min_notice = -1, slot = 0, duration = 0, code = 0;
+  g_autofree char *address = NULL, *mailbox = NULL;
+  g_autofree char *weekend_hours = NULL;
+  int min_notice = -1, slot = 0, duration = 0;
   gboolean no_fallback = FALSE;
   GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
-                                 "Centre name", "NAME" },
+                                 N_ ("Centre name"), "NAME" },
     { "zone", 0, 0, G_OPTION_ARG_STRING, &zone,
-        "IANA time zone (default Asia/Shanghai)", "ZONE" },
+        N_ ("IANA time zone (default Asia/Shanghai)"), "ZONE" },
     { "layers", 0, 0, G_OPTION_ARG_STRING, &layers,
-        "Holiday jurisdictions followed, national first (default CN)",
+        N_ ("Holiday jurisdictions followed, national first (default CN)"),
         "CN,CN-XZ-LS" },
     { "hours", 0, 0, G_OPTION_ARG_STRING, &hours,
-        "Monday–Friday opening hours with lunch break",
+        N_ ("Monday–Friday opening hours with lunch break"),
         "09:00-12:00,14:30-18:00" },
     { "weekend-hours", 0, 0, G_OPTION_ARG_STRING, &weekend_hours,
-        "Saturday and Sunday hours (default closed)", "SPEC" },
-    { "address", 0, 0, G_OPTION_ARG_STRING, &address, "Postal address",
+        N_ ("Saturday and Sunday hours (default closed)"), "SPEC" },
+    { "address", 0, 0, G_OPTION_ARG_STRING, &address, N_ ("Postal address"),
         "TEXT" },
     { "mailbox", 0, 0, G_OPTION_ARG_STRING, &mailbox,
-        "Organizer e-mail for invites", "ADDR" },
-    { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
-        "Base URL of the parties' join links (default "
-        "https://medsched.invalid)",
+        N_ ("Organizer e-mail for invites"), "ADDR" },
+    { "public-url", 0, 0, G_OPTION_ARG_STRING, &out->public_url,
+        N_ ("Base URL of the parties' join links (default "
+            "https://medsched.invalid)"),
         "URL" },
-    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone,
-        "The centre's telephone, shown to parties whose link no longer "
-        "opens a session",
+    { "phone", 0, 0, G_OPTION_ARG_STRING, &out->phone,
+        N_ ("The centre's telephone, shown to parties whose link no longer "
+            "opens a session"),
         "NUMBER" },
     { "min-notice", 0, 0, G_OPTION_ARG_INT, &min_notice,
-        "Minimum notice before a session, minutes (default 60)", "MIN" },
+        N_ ("Minimum notice before a session, minutes (default 60)"), "MIN" },
     { "slot", 0, 0, G_OPTION_ARG_INT, &slot,
-        "Start-time granularity, minutes (default 15)", "MIN" },
+        N_ ("Start-time granularity, minutes (default 15)"), "MIN" },
     { "duration", 0, 0, G_OPTION_ARG_INT, &duration,
-        "Default session length, minutes (default 60)", "MIN" },
+        N_ ("Default session length, minutes (default 60)"), "MIN" },
     { "no-fallback", 0, 0, G_OPTION_ARG_NONE, &no_fallback,
-        "Never use another room kind when the preferred one is full", NULL },
-    { "calendars", 0, 0, G_OPTION_ARG_FILENAME, &calendars,
-        "Import every .ics holiday notice in DIR (default: those installed "
-        "with medsched)",
+        N_ ("Never use another room kind when the preferred one is full"),
+        NULL },
+    { "calendars", 0, 0, G_OPTION_ARG_FILENAME, &out->calendars,
+        N_ ("Import every .ics holiday notice in DIR (init's default: those "
+            "installed with medsched)"),
         "DIR" },
     { NULL } };
-  g_autoptr (MedStore) store = NULL;
-  g_autoptr (MedCentre) c = med_centre_new_default ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) notices
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_notice_free);
-  MedServiceCtx ctx = med_cli_ctx (g);
+  MedCentre *c;
   MedDayHours h;
-  gint64 id;
-  guint n_cal = 0;
 
-  if (!parse_options ("- create the database and its centre",
-          "Creates the database (if missing) and registers the centre.",
-          entries, &argc, &argv, &code))
-    return code;
-  if (argc > 1)
-    return usage_error ("init takes no arguments");
+  if (!parse_options (usage, summary, entries, argc, argv, code))
+    return FALSE;
+  out->centre = c = med_centre_new_default ();
+  out->notices
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_notice_free);
+  if (*argc > 1) {
+    *code = usage_error (_ ("%s takes no arguments"), command);
+    return FALSE;
+  }
+  if (!first && (name == NULL || layers == NULL)) {
+    *code = usage_error (_ ("%s needs --name and --layers"), command);
+    return FALSE;
+  }
   if (min_notice > 7 * 24 * 60 || (min_notice < 0 && min_notice != -1)
-      || slot < 0 || slot > 240 || duration < 0 || duration > 8 * 60)
-    return usage_error ("a minute value is out of range");
+      || slot < 0 || slot > 240 || duration < 0 || duration > 8 * 60) {
+    *code = usage_error (_ ("a minute value is out of range"));
+    return FALSE;
+  }
 
   if (name) {
     if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE,
             "centre name", &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     g_free (c->name);
     c->name = g_strdup (name);
   }
   if (zone) {
     if (!med_workcal_local_date (zone, 0, NULL, NULL, NULL, &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     g_free (c->zone);
     c->zone = g_strdup (zone);
   }
@@ -346,31 +491,31 @@ cmd_init (Global *g, int argc, char **argv)
     MedDayInfo info;
 
     if (!med_validate_text (layers, 256, FALSE, FALSE, "layers", &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     /* An invalid layer list is caught now; an unpublished year is fine. */
     if (!med_workcal_day_info (probe, layers, 2026, 1, 5, &info, &error)
         && !g_error_matches (error, MED_WORKCAL_ERROR,
             MED_WORKCAL_ERROR_UNPUBLISHED))
-      return report (g_steal_pointer (&error));
+      goto fail;
     g_clear_error (&error);
     g_free (c->layers);
     c->layers = g_strdup (layers);
   }
   if (hours) {
     if (!med_day_hours_parse (hours, &h, &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     for (int i = 0; i < 5; i++)
       c->hours[i] = h;
   }
   if (weekend_hours) {
     if (!med_day_hours_parse (weekend_hours, &h, &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     c->hours[5] = c->hours[6] = h;
   }
   if (address) {
     if (!med_validate_text (address, MED_MAX_TEXT_BYTES, FALSE, TRUE, "address",
             &error))
-      return report (g_steal_pointer (&error));
+      goto fail;
     g_free (c->address);
     c->address = g_strdup (address);
   }
@@ -380,8 +525,8 @@ cmd_init (Global *g, int argc, char **argv)
         || strchr (mailbox, '@') == NULL) {
       if (error == NULL)
         g_set_error (&error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID,
-            "mailbox must be an e-mail address");
-      return report (g_steal_pointer (&error));
+            _ ("mailbox must be an e-mail address"));
+      goto fail;
     }
     g_free (c->mailbox);
     c->mailbox = g_strdup (mailbox);
@@ -394,25 +539,145 @@ cmd_init (Global *g, int argc, char **argv)
     c->default_duration_minutes = duration;
   c->allow_fallback = !no_fallback;
 
-  /* Without --calendars: the notices installed with medsched, if any. */
-  if (calendars == NULL
+  /* init without --calendars: the notices installed with medsched, if
+   * any */
+  if (first && out->calendars == NULL
       && g_file_test (MEDSCHED_CALENDARS_DIR, G_FILE_TEST_IS_DIR))
-    calendars = g_strdup (MEDSCHED_CALENDARS_DIR);
+    out->calendars = g_strdup (MEDSCHED_CALENDARS_DIR);
+  if (out->calendars
+      && !parse_calendar_dir (out->calendars, out->notices, &error))
+    goto fail;
+  return TRUE;
+fail:
+  *code = report (g_steal_pointer (&error));
+  return FALSE;
+}
 
+static int
+cmd_init (Global *g, int argc, char **argv)
+{
+  g_auto (CentreArgs) a = { 0 };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
+  int code = 0;
+  gint64 id;
+
+  if (!parse_centre_args ("init", TRUE,
+          N_ ("- create the database and its centre"),
+          N_ ("Creates the database (if missing) and registers the centre."),
+          &argc, &argv, &a, &code))
+    return code;
   store = use_clock (med_store_open (g->db, &error), g);
-  if (store == NULL)
-    return report (g_steal_pointer (&error));
-  if ((calendars && !parse_calendar_dir (calendars, notices, &error))
-      || (id = med_service_init_centre (store, &ctx, c, public_url, phone,
-              notices, &error))
+  if (store == NULL
+      || (id = med_service_init_centre (store, &ctx, a.centre, a.public_url,
+              a.phone, a.notices, &error))
           == 0)
     return report (g_steal_pointer (&error));
-  n_cal = notices->len;
-  printf ("created centre %" G_GINT64_FORMAT " “%s” (%s, layers %s) in %s", id,
-      c->name, c->zone, c->layers, g->db);
-  if (calendars)
-    printf ("; imported %u holiday notices", n_cal);
+  printf (_ ("created centre %lld “%s” (%s, layers %s) in %s"), (long long) id,
+      a.centre->name, a.centre->zone, a.centre->layers, g->db);
+  if (a.calendars)
+    printf (_ ("; imported %u holiday notices"), a.notices->len);
   printf ("\n");
+  return EXIT_OK;
+}
+
+/* ---- a province's centres ---- */
+
+/* `centre add`: another centre in a database that holds one already (a
+ * province's PostgreSQL database, or a file). */
+static int
+cmd_centre_add (Global *g, int argc, char **argv)
+{
+  g_auto (CentreArgs) a = { 0 };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  MedServiceCtx ctx = med_cli_ctx (g);
+  int code = 0;
+  gint64 id;
+
+  if (!parse_centre_args ("centre add", FALSE,
+          N_ ("- add another centre to the database"),
+          N_ ("Adds a centre to a database that holds one already (init makes "
+              "the first): a province keeps its centres in one database, each "
+              "with its rooms, mediators, cases and users, each served by a "
+              "`medsched --centre ID serve` of its own. Takes init's options."),
+          &argc, &argv, &a, &code))
+    return code;
+  if ((store = open_store_any (g, &error)) == NULL
+      || (id = med_service_add_centre (store, &ctx, a.centre, a.public_url,
+              a.phone, a.notices, &error))
+          == 0)
+    return report (g_steal_pointer (&error));
+  printf (_ ("added centre %lld “%s” (%s, layers %s) to %s"), (long long) id,
+      a.centre->name, a.centre->zone, a.centre->layers, g->db);
+  if (a.calendars)
+    printf (_ ("; imported %u holiday notices"), a.notices->len);
+  printf ("\n");
+  return EXIT_OK;
+}
+
+/* `centre list`: the database's centres. */
+static int
+cmd_centre_list (Global *g, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  int code = 0;
+  GOptionEntry entries[]
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
+          { NULL } };
+  g_autoptr (MedStore) store = NULL;
+  g_autoptr (GPtrArray) centres = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (MedTable) t = med_table_new (6, C_ ("column", "ID"),
+      C_ ("column", "NAME"), C_ ("column", "ZONE"), C_ ("column", "LAYERS"),
+      C_ ("column", "PUBLIC URL"), C_ ("column", "USERS"));
+
+  if (!parse_options (N_ ("- list the database's centres"),
+          N_ ("Lists every centre of the database (a province's holds many)."),
+          entries, &argc, &argv, &code))
+    return code;
+  if (argc > 1)
+    return usage_error (_ ("centre list takes no arguments"));
+  if ((store = open_store_any (g, &error)) == NULL
+      || (centres = med_store_list_centres (store, &error)) == NULL)
+    return report (g_steal_pointer (&error));
+  json_builder_begin_array (b);
+  for (guint i = 0; i < centres->len; i++) {
+    MedCentre *c = g_ptr_array_index (centres, i);
+    g_autofree char *url = NULL, *phone = NULL, *id = NULL, *n = NULL;
+    g_autoptr (GPtrArray) users = NULL;
+
+    if ((url = med_store_get_public_url (store, c->id, &error)) == NULL
+        || (phone = med_store_get_centre_phone (store, c->id, &error)) == NULL
+        || (users = med_store_list_users (store, c->id, &error)) == NULL)
+      return report (g_steal_pointer (&error));
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "id");
+    json_builder_add_int_value (b, c->id);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, c->name);
+    json_builder_set_member_name (b, "zone");
+    json_builder_add_string_value (b, c->zone);
+    json_builder_set_member_name (b, "layers");
+    json_builder_add_string_value (b, c->layers);
+    json_builder_set_member_name (b, "public_url");
+    json_builder_add_string_value (b, url);
+    json_builder_set_member_name (b, "phone");
+    json_builder_add_string_value (b, phone);
+    json_builder_set_member_name (b, "users");
+    json_builder_add_int_value (b, users->len);
+    json_builder_end_object (b);
+    id = g_strdup_printf ("%" G_GINT64_FORMAT, c->id);
+    n = g_strdup_printf ("%u", users->len);
+    med_table_add (t, id, c->name, c->zone, c->layers, url, n);
+  }
+  json_builder_end_array (b);
+  if (json)
+    med_print_json (json_builder_get_root (b));
+  else
+    med_table_print (t, stdout);
   return EXIT_OK;
 }
 
@@ -424,15 +689,16 @@ cmd_room_add (Global *g, int argc, char **argv)
   g_autofree char *name = NULL, *kind = NULL, *features = NULL;
   int capacity = 6, setup = 0, cleanup = 0, code = 0;
   GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
-                                 "Room name", "NAME" },
-    { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "warm, family or remote",
+                                 N_ ("Room name"), "NAME" },
+    { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, N_ ("warm, family or remote"),
         "KIND" },
     { "capacity", 0, 0, G_OPTION_ARG_INT, &capacity,
-        "People seated (default 6)", "N" },
+        N_ ("People seated (default 6)"), "N" },
     { "features", 0, 0, G_OPTION_ARG_STRING, &features,
-        "video, child-friendly, accessible, recording", "LIST" },
-    { "setup", 0, 0, G_OPTION_ARG_INT, &setup, "Setup minutes before", "MIN" },
-    { "cleanup", 0, 0, G_OPTION_ARG_INT, &cleanup, "Cleanup minutes after",
+        N_ ("video, child-friendly, accessible, recording"), "LIST" },
+    { "setup", 0, 0, G_OPTION_ARG_INT, &setup, N_ ("Setup minutes before"),
+        "MIN" },
+    { "cleanup", 0, 0, G_OPTION_ARG_INT, &cleanup, N_ ("Cleanup minutes after"),
         "MIN" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
@@ -441,14 +707,14 @@ cmd_room_add (Global *g, int argc, char **argv)
   MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
-  if (!parse_options ("- add a room", "Registers a mediation room.", entries,
-          &argc, &argv, &code))
+  if (!parse_options (N_ ("- add a room"), N_ ("Registers a mediation room."),
+          entries, &argc, &argv, &code))
     return code;
   if (argc > 1 || name == NULL || kind == NULL)
-    return usage_error ("room add needs --name and --kind");
+    return usage_error (_ ("room add needs --name and --kind"));
   if (capacity < 1 || capacity > 500 || setup < 0 || setup > 240 || cleanup < 0
       || cleanup > 240)
-    return usage_error ("capacity or buffer out of range");
+    return usage_error (_ ("capacity or buffer out of range"));
   if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE, "room name",
           &error)
       || !med_room_kind_from_string (kind, &r->kind, &error)
@@ -465,7 +731,7 @@ cmd_room_add (Global *g, int argc, char **argv)
   if ((store = open_store (g, &error)) == NULL
       || (id = med_service_add_room (store, &ctx, r, &error)) == 0)
     return report (g_steal_pointer (&error));
-  printf ("room %" G_GINT64_FORMAT "\n", id);
+  printf (_ ("room %lld\n"), (long long) id);
   return EXIT_OK;
 }
 
@@ -475,17 +741,17 @@ cmd_room_list (Global *g, int argc, char **argv)
   gboolean json = FALSE;
   int code = 0;
   GOptionEntry entries[]
-      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GPtrArray) rooms = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!parse_options ("- list rooms", "Lists the centre's rooms.", entries,
-          &argc, &argv, &code))
+  if (!parse_options (N_ ("- list rooms"), N_ ("Lists the centre's rooms."),
+          entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("room list takes no arguments");
+    return usage_error (_ ("room list takes no arguments"));
   if ((store = open_store (g, &error)) == NULL
       || (rooms = med_store_list_rooms (store, g->centre_id, &error)) == NULL)
     return report (g_steal_pointer (&error));
@@ -498,18 +764,19 @@ cmd_room_list (Global *g, int argc, char **argv)
     json_builder_end_array (b);
     med_print_json (json_builder_get_root (b));
   } else {
-    g_autoptr (MedTable) t = med_table_new (6, "ID", "ROOM", "KIND", "CAPACITY",
-        "FEATURES", "BUFFERS");
+    g_autoptr (MedTable) t = med_table_new (6, C_ ("column", "ID"),
+        C_ ("column", "ROOM"), C_ ("column", "KIND"), C_ ("column", "CAPACITY"),
+        C_ ("column", "FEATURES"), C_ ("column", "BUFFERS"));
 
     for (guint i = 0; i < rooms->len; i++) {
       MedRoom *r = g_ptr_array_index (rooms, i);
       g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, r->id);
-      g_autofree char *kind = g_strdup_printf ("%s %s",
-          med_room_kind_label_zh (r->kind), med_room_kind_to_string (r->kind));
+      g_autofree char *kind = g_strdup_printf ("%s (%s)",
+          _ (med_room_kind_label (r->kind)), med_room_kind_to_string (r->kind));
       g_autofree char *cap = g_strdup_printf ("%d", r->capacity);
       g_autofree char *feat = med_room_features_to_string (r->features);
-      g_autofree char *buf
-          = g_strdup_printf ("%d+%d min", r->setup_minutes, r->cleanup_minutes);
+      g_autofree char *buf = g_strdup_printf (_ ("%d+%d min"), r->setup_minutes,
+          r->cleanup_minutes);
 
       med_table_add (t, id, r->name, kind, cap, feat, buf);
     }
@@ -525,7 +792,7 @@ parse_languages (const char *s, char ***out, GError **error)
 
   if (g_strv_length (parts) > 16 || parts[0] == NULL) {
     g_set_error (error, MED_MODEL_ERROR, MED_MODEL_ERROR_INVALID,
-        "between 1 and 16 languages");
+        _ ("between 1 and 16 languages"));
     return FALSE;
   }
   for (guint i = 0; parts[i]; i++) {
@@ -542,31 +809,31 @@ cmd_mediator_add (Global *g, int argc, char **argv)
   g_autofree char *name = NULL, *languages = NULL, *specialties = NULL;
   g_autofree char *email = NULL;
   int cap = 4, code = 0;
-  GOptionEntry entries[]
-      = { { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Mediator name", "NAME" },
-          { "languages", 0, 0, G_OPTION_ARG_STRING, &languages,
-              "Languages spoken", "zh,bo" },
-          { "specialties", 0, 0, G_OPTION_ARG_STRING, &specialties,
-              "Case kinds handled", "wages,land,…" },
-          { "daily-cap", 0, 0, G_OPTION_ARG_INT, &cap,
-              "Sessions per day at most (default 4)", "N" },
-          { "email", 0, 0, G_OPTION_ARG_STRING, &email,
-              "E-mail address for invites", "ADDR" },
-          { NULL } };
+  GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+                                 N_ ("Mediator name"), "NAME" },
+    { "languages", 0, 0, G_OPTION_ARG_STRING, &languages,
+        N_ ("Languages spoken"), "zh,bo" },
+    { "specialties", 0, 0, G_OPTION_ARG_STRING, &specialties,
+        N_ ("Case kinds handled"), "wages,land,…" },
+    { "daily-cap", 0, 0, G_OPTION_ARG_INT, &cap,
+        N_ ("Sessions per day at most (default 4)"), "N" },
+    { "email", 0, 0, G_OPTION_ARG_STRING, &email,
+        N_ ("E-mail address for invites"), "ADDR" },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedMediator) m = med_mediator_new ();
   g_autoptr (GError) error = NULL;
   MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
-  if (!parse_options ("- add a mediator", "Registers a mediator.", entries,
-          &argc, &argv, &code))
+  if (!parse_options (N_ ("- add a mediator"), N_ ("Registers a mediator."),
+          entries, &argc, &argv, &code))
     return code;
   if (argc > 1 || name == NULL || languages == NULL || specialties == NULL)
-    return usage_error ("mediator add needs --name, --languages and "
-                        "--specialties");
+    return usage_error (_ ("mediator add needs --name, --languages and "
+                           "--specialties"));
   if (cap < 1 || cap > 24)
-    return usage_error ("--daily-cap must be 1–24");
+    return usage_error (_ ("--daily-cap must be 1–24"));
   if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE,
           "mediator name", &error)
       || !parse_languages (languages, &m->languages, &error)
@@ -578,7 +845,7 @@ cmd_mediator_add (Global *g, int argc, char **argv)
   if ((store = open_store (g, &error)) == NULL
       || (id = med_service_add_mediator (store, &ctx, m, email, &error)) == 0)
     return report (g_steal_pointer (&error));
-  printf ("mediator %" G_GINT64_FORMAT "\n", id);
+  printf (_ ("mediator %lld\n"), (long long) id);
   return EXIT_OK;
 }
 
@@ -587,9 +854,10 @@ cmd_mediator_leave (Global *g, int argc, char **argv)
 {
   g_autofree char *from = NULL, *to = NULL;
   int code = 0;
-  GOptionEntry entries[] = { { "from", 0, 0, G_OPTION_ARG_STRING, &from,
-                                 "Leave starts", "T" },
-    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Leave ends", "T" }, { NULL } };
+  GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, N_ ("Leave starts"), "T" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, N_ ("Leave ends"), "T" }, { NULL }
+  };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GError) error = NULL;
@@ -597,22 +865,23 @@ cmd_mediator_leave (Global *g, int argc, char **argv)
   MedTime a, b;
   gint64 id;
 
-  if (!parse_options ("MEDIATOR_ID - record leave",
-          "Records a mediator's leave (no sessions then).", entries, &argc,
+  if (!parse_options (N_ ("MEDIATOR_ID - record leave"),
+          N_ ("Records a mediator's leave (no sessions then)."), entries, &argc,
           &argv, &code))
     return code;
   if (argc != 2 || !parse_id (argv[1], &id) || from == NULL || to == NULL)
-    return usage_error ("mediator leave needs MEDIATOR_ID, --from and --to");
+    return usage_error (
+        _ ("mediator leave needs MEDIATOR_ID, --from and --to"));
   if ((store = open_store (g, &error)) == NULL
       || (c = load_centre (store, g, &error)) == NULL
       || !parse_time_arg (from, c->zone, "--from", &a, &error)
       || !parse_time_arg (to, c->zone, "--to", &b, &error))
     return report (g_steal_pointer (&error));
   if (b <= a)
-    return usage_error ("--to must be after --from");
+    return usage_error (_ ("--to must be after --from"));
   if (!med_service_add_leave (store, &ctx, id, a, b, &error))
     return report (g_steal_pointer (&error));
-  printf ("leave recorded for mediator %" G_GINT64_FORMAT "\n", id);
+  printf (_ ("leave recorded for mediator %lld\n"), (long long) id);
   return EXIT_OK;
 }
 
@@ -622,18 +891,18 @@ cmd_mediator_list (Global *g, int argc, char **argv)
   gboolean json = FALSE;
   int code = 0;
   GOptionEntry entries[]
-      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!parse_options ("- list mediators", "Lists the centre's mediators.",
-          entries, &argc, &argv, &code))
+  if (!parse_options (N_ ("- list mediators"),
+          N_ ("Lists the centre's mediators."), entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("mediator list takes no arguments");
+    return usage_error (_ ("mediator list takes no arguments"));
   if ((store = open_store (g, &error)) == NULL
       || (c = load_centre (store, g, &error)) == NULL
       || (list = med_store_list_mediators (store, g->centre_id, &error))
@@ -648,15 +917,16 @@ cmd_mediator_list (Global *g, int argc, char **argv)
     json_builder_end_array (b);
     med_print_json (json_builder_get_root (b));
   } else {
-    g_autoptr (MedTable) t = med_table_new (5, "ID", "MEDIATOR", "LANGUAGES",
-        "SPECIALTIES", "CAP");
+    g_autoptr (MedTable) t = med_table_new (5, C_ ("column", "ID"),
+        C_ ("column", "MEDIATOR"), C_ ("column", "LANGUAGES"),
+        C_ ("column", "SPECIALTIES"), C_ ("column", "CAP"));
 
     for (guint i = 0; i < list->len; i++) {
       MedMediator *m = g_ptr_array_index (list, i);
       g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, m->id);
       g_autofree char *langs = g_strjoinv (",", m->languages);
       g_autofree char *spec = med_specialties_to_string (m->specialties);
-      g_autofree char *cap = g_strdup_printf ("%d/day", m->daily_cap);
+      g_autofree char *cap = g_strdup_printf (_ ("%d/day"), m->daily_cap);
 
       med_table_add (t, id, m->name, langs, spec, cap);
     }
@@ -671,11 +941,11 @@ cmd_interpreter_add (Global *g, int argc, char **argv)
   g_autofree char *name = NULL, *pairs = NULL, *email = NULL;
   int code = 0;
   GOptionEntry entries[] = { { "name", 0, 0, G_OPTION_ARG_STRING, &name,
-                                 "Interpreter name", "NAME" },
-    { "pairs", 0, 0, G_OPTION_ARG_STRING, &pairs, "Language pairs",
+                                 N_ ("Interpreter name"), "NAME" },
+    { "pairs", 0, 0, G_OPTION_ARG_STRING, &pairs, N_ ("Language pairs"),
         "zh:bo,zh:en" },
-    { "email", 0, 0, G_OPTION_ARG_STRING, &email, "E-mail address for invites",
-        "ADDR" },
+    { "email", 0, 0, G_OPTION_ARG_STRING, &email,
+        N_ ("E-mail address for invites"), "ADDR" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedInterpreter) in = med_interpreter_new ();
@@ -684,23 +954,23 @@ cmd_interpreter_add (Global *g, int argc, char **argv)
   g_auto (GStrv) parts = NULL;
   gint64 id;
 
-  if (!parse_options ("- add an interpreter", "Registers an interpreter.",
-          entries, &argc, &argv, &code))
+  if (!parse_options (N_ ("- add an interpreter"),
+          N_ ("Registers an interpreter."), entries, &argc, &argv, &code))
     return code;
   if (argc > 1 || name == NULL || pairs == NULL)
-    return usage_error ("interpreter add needs --name and --pairs");
+    return usage_error (_ ("interpreter add needs --name and --pairs"));
   if (!med_validate_text (name, MED_MAX_NAME_BYTES, FALSE, FALSE,
           "interpreter name", &error))
     return report (g_steal_pointer (&error));
   parts = g_strsplit (pairs, ",", 17);
   if (g_strv_length (parts) > 16)
-    return usage_error ("at most 16 language pairs");
+    return usage_error (_ ("at most 16 language pairs"));
   for (guint i = 0; parts[i]; i++) {
     g_auto (GStrv) ab = g_strsplit (parts[i], ":", -1);
 
     if (g_strv_length (ab) != 2 || !med_validate_language (ab[0], NULL)
         || !med_validate_language (ab[1], NULL) || strcmp (ab[0], ab[1]) == 0)
-      return usage_error ("language pairs look like zh:bo");
+      return usage_error (_ ("language pairs look like zh:bo"));
   }
   in->name = g_strdup (name);
   in->pairs = g_steal_pointer (&parts);
@@ -709,7 +979,7 @@ cmd_interpreter_add (Global *g, int argc, char **argv)
       || (id = med_service_add_interpreter (store, &ctx, in, email, &error))
           == 0)
     return report (g_steal_pointer (&error));
-  printf ("interpreter %" G_GINT64_FORMAT "\n", id);
+  printf (_ ("interpreter %lld\n"), (long long) id);
   return EXIT_OK;
 }
 
@@ -719,17 +989,17 @@ cmd_interpreter_list (Global *g, int argc, char **argv)
   gboolean json = FALSE;
   int code = 0;
   GOptionEntry entries[]
-      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!parse_options ("- list interpreters", "Lists the interpreters.", entries,
-          &argc, &argv, &code))
+  if (!parse_options (N_ ("- list interpreters"),
+          N_ ("Lists the interpreters."), entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("interpreter list takes no arguments");
+    return usage_error (_ ("interpreter list takes no arguments"));
   if ((store = open_store (g, &error)) == NULL
       || (list = med_store_list_interpreters (store, g->centre_id, &error))
           == NULL)
@@ -743,7 +1013,8 @@ cmd_interpreter_list (Global *g, int argc, char **argv)
     json_builder_end_array (b);
     med_print_json (json_builder_get_root (b));
   } else {
-    g_autoptr (MedTable) t = med_table_new (3, "ID", "INTERPRETER", "PAIRS");
+    g_autoptr (MedTable) t = med_table_new (3, C_ ("column", "ID"),
+        C_ ("column", "INTERPRETER"), C_ ("column", "PAIRS"));
 
     for (guint i = 0; i < list->len; i++) {
       MedInterpreter *in = g_ptr_array_index (list, i);
@@ -771,7 +1042,7 @@ parse_party_arg (const char *s, GError **error)
   f = g_strsplit (s, ",", 5);
   if (g_strv_length (f) < 4) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--party takes ROLE,LANG,ATTENDANCE,NAME[,CONTACT]");
+        _ ("--party takes ROLE,LANG,ATTENDANCE,NAME[,CONTACT]"));
     return NULL;
   }
   if (!med_party_role_from_string (f[0], &p->role, error)
@@ -798,17 +1069,21 @@ cmd_case_add (Global *g, int argc, char **argv)
   gboolean minors = FALSE, urgent = FALSE;
   int duration = 0, code = 0;
   GOptionEntry entries[] = { { "number", 0, 0, G_OPTION_ARG_STRING, &number,
-                                 "Case number", "N" },
-    { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "Case kind", "KIND" },
-    { "minors", 0, 0, G_OPTION_ARG_NONE, &minors, "Minors are involved", NULL },
+                                 N_ ("Case number"), "N" },
+    { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, N_ ("Case kind"), "KIND" },
+    { "minors", 0, 0, G_OPTION_ARG_NONE, &minors, N_ ("Minors are involved"),
+        NULL },
     { "urgent", 0, 0, G_OPTION_ARG_NONE, &urgent,
-        "Schedule the same day when anything allows", NULL },
-    { "deadline", 0, 0, G_OPTION_ARG_STRING, &deadline, "Settle before", "T" },
-    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes", "MIN" },
-    { "summary", 0, 0, G_OPTION_ARG_STRING, &summary, "Short description",
+        N_ ("Schedule the same day when anything allows"), NULL },
+    { "deadline", 0, 0, G_OPTION_ARG_STRING, &deadline, N_ ("Settle before"),
+        "T" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, N_ ("Session minutes"),
+        "MIN" },
+    { "summary", 0, 0, G_OPTION_ARG_STRING, &summary, N_ ("Short description"),
         "TEXT" },
     { "party", 0, 0, G_OPTION_ARG_STRING_ARRAY, &party_args,
-        "A party (repeat for each)", "ROLE,LANG,ATTENDANCE,NAME[,CONTACT]" },
+        N_ ("A party (repeat for each)"),
+        "ROLE,LANG,ATTENDANCE,NAME[,CONTACT]" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
@@ -819,17 +1094,17 @@ cmd_case_add (Global *g, int argc, char **argv)
   MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
-  if (!parse_options ("- take a case at intake",
-          "Registers a case and its parties at intake.", entries, &argc, &argv,
-          &code))
+  if (!parse_options (N_ ("- take a case at intake"),
+          N_ ("Registers a case and its parties at intake."), entries, &argc,
+          &argv, &code))
     return code;
   if (argc > 1 || number == NULL || kind == NULL || party_args == NULL)
-    return usage_error ("case add needs --number, --kind and at least one "
-                        "--party");
+    return usage_error (_ ("case add needs --number, --kind and at least one "
+                           "--party"));
   if (duration != 0 && (duration < 15 || duration > 8 * 60))
-    return usage_error ("--duration must be 15–480 minutes");
+    return usage_error (_ ("--duration must be 15–480 minutes"));
   if (g_strv_length (party_args) > MED_MAX_PARTIES)
-    return usage_error ("at most %d parties", MED_MAX_PARTIES);
+    return usage_error (_ ("at most %d parties"), MED_MAX_PARTIES);
   if (!med_validate_text (number, MED_MAX_NAME_BYTES, FALSE, FALSE,
           "case number", &error)
       || !med_case_kind_from_string (kind, &k->kind, &error)
@@ -851,7 +1126,7 @@ cmd_case_add (Global *g, int argc, char **argv)
               &error)))
     return report (g_steal_pointer (&error));
   if (k->deadline != 0 && k->deadline <= g->now)
-    return usage_error ("--deadline is in the past");
+    return usage_error (_ ("--deadline is in the past"));
   k->number = g_strdup (number);
   k->centre_id = g->centre_id;
   k->status = MED_CASE_STATUS_INTAKE;
@@ -864,7 +1139,7 @@ cmd_case_add (Global *g, int argc, char **argv)
            &error))
       == 0)
     return report (g_steal_pointer (&error));
-  printf ("case %" G_GINT64_FORMAT " %s\n", id, k->number);
+  printf (_ ("case %lld %s\n"), (long long) id, k->number);
   return EXIT_OK;
 }
 
@@ -875,7 +1150,7 @@ cmd_case_dispatch (Global *g, int argc, char **argv)
   int code = 0;
   GOptionEntry entries[] = {
     { "department", 0, 0, G_OPTION_ARG_STRING, &dept,
-        "court-mediation, labour-inspection, legal-aid, police, civil-affairs",
+        N_ ("court-mediation, labour-inspection, legal-aid, police, civil-affairs"),
         "DEPT" },
     { NULL }
   };
@@ -885,21 +1160,21 @@ cmd_case_dispatch (Global *g, int argc, char **argv)
   MedServiceCtx ctx = med_cli_ctx (g);
   MedDepartment d;
 
-  if (!parse_options ("CASE - dispatch a case to a department",
-          "Dispatches a case taken at intake (派单).", entries, &argc, &argv,
-          &code))
+  if (!parse_options (N_ ("CASE - dispatch a case to a department"),
+          N_ ("Dispatches a case taken at intake (派单)."), entries, &argc,
+          &argv, &code))
     return code;
   if (argc != 2 || dept == NULL)
-    return usage_error ("case dispatch needs CASE and --department");
+    return usage_error (_ ("case dispatch needs CASE and --department"));
   if (!med_department_from_string (dept, &d, &error))
     return report (g_steal_pointer (&error));
   if (d == MED_DEPARTMENT_NONE)
-    return usage_error ("choose a department");
+    return usage_error (_ ("choose a department"));
   if ((store = open_store (g, &error)) == NULL
       || (k = find_case (store, g->centre_id, argv[1], &error)) == NULL
       || !med_service_dispatch (store, &ctx, k->id, d, &error))
     return report (g_steal_pointer (&error));
-  printf ("case %s dispatched to %s\n", k->number, dept);
+  printf (_ ("case %s dispatched to %s\n"), k->number, dept);
   return EXIT_OK;
 }
 
@@ -914,20 +1189,20 @@ cmd_case_status (Global *g, int argc, char **argv)
   MedServiceCtx ctx = med_cli_ctx (g);
   MedCaseStatus to;
 
-  if (!parse_options ("CASE STATUS - change a case's state",
-          "Moves a case to in-session, settled, not-settled, referred or "
-          "withdrawn; only valid transitions are allowed.",
+  if (!parse_options (N_ ("CASE STATUS - change a case's state"),
+          N_ ("Moves a case to in-session, settled, not-settled, referred or "
+              "withdrawn; only valid transitions are allowed."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 3)
-    return usage_error ("case status needs CASE and STATUS");
+    return usage_error (_ ("case status needs CASE and STATUS"));
   if (!med_case_status_from_string (argv[2], &to, &error))
     return report (g_steal_pointer (&error));
   if ((store = open_store (g, &error)) == NULL
       || (k = find_case (store, g->centre_id, argv[1], &error)) == NULL
       || !med_service_set_case_status (store, &ctx, k->id, to, &error))
     return report (g_steal_pointer (&error));
-  printf ("case %s: %s → %s\n", k->number,
+  printf (_ ("case %s: %s → %s\n"), k->number,
       med_case_status_to_string (k->status), argv[2]);
   return EXIT_OK;
 }
@@ -974,7 +1249,7 @@ cmd_case_show (Global *g, int argc, char **argv)
   gboolean json = FALSE;
   int code = 0;
   GOptionEntry entries[]
-      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
@@ -983,12 +1258,12 @@ cmd_case_show (Global *g, int argc, char **argv)
   g_autoptr (GPtrArray) rooms = NULL, meds = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!parse_options ("CASE - show a case",
-          "Shows a case with its parties, sessions and audit trail.", entries,
-          &argc, &argv, &code))
+  if (!parse_options (N_ ("CASE - show a case"),
+          N_ ("Shows a case with its parties, sessions and audit trail."),
+          entries, &argc, &argv, &code))
     return code;
   if (argc != 2)
-    return usage_error ("case show needs CASE");
+    return usage_error (_ ("case show needs CASE"));
   if ((store = open_store (g, &error)) == NULL
       || (c = load_centre (store, g, &error)) == NULL
       || (k = find_case (store, g->centre_id, argv[1], &error)) == NULL
@@ -1041,34 +1316,38 @@ cmd_case_show (Global *g, int argc, char **argv)
   {
     g_autofree char *intake = fmt_time (k->intake_at, c->zone);
     g_autofree char *dl
-        = k->deadline ? fmt_time (k->deadline, c->zone) : g_strdup ("none");
+        = k->deadline ? fmt_time (k->deadline, c->zone) : g_strdup (_ ("none"));
+    g_autoptr (GString) kind = g_string_new (med_case_kind_to_string (k->kind));
 
-    printf ("case %s (id %" G_GINT64_FORMAT ")\n", k->number, k->id);
-    printf ("  kind %s%s%s, status %s, department %s\n",
-        med_case_kind_to_string (k->kind), k->minors ? ", minors" : "",
-        k->urgent ? ", urgent" : "", med_case_status_to_string (k->status),
+    if (k->minors)
+      g_string_append_printf (kind, ", %s", _ ("minors"));
+    if (k->urgent)
+      g_string_append_printf (kind, ", %s", _ ("urgent"));
+    printf (_ ("case %s (id %lld)\n"), k->number, (long long) k->id);
+    printf (_ ("  kind %s, status %s, department %s\n"), kind->str,
+        med_case_status_to_string (k->status),
         med_department_to_string (k->department));
-    printf ("  intake %s, deadline %s\n", intake, dl);
+    printf (_ ("  intake %s, deadline %s\n"), intake, dl);
   }
-  printf ("parties:\n");
+  printf (_ ("parties:\n"));
   for (guint i = 0; i < parties->len; i++) {
     MedParty *p = g_ptr_array_index (parties, i);
 
     printf ("  %s  %s  %s  %s\n", med_party_role_to_string (p->role), p->name,
         p->language, med_attendance_to_string (p->attendance));
   }
-  printf ("sessions:\n");
+  printf (_ ("sessions:\n"));
   for (guint i = 0; i < bookings->len; i++) {
     MedBooking *bk = g_ptr_array_index (bookings, i);
     g_autofree char *s = fmt_time (bk->start, c->zone);
     g_autofree char *e = fmt_clock (bk->end, c->zone);
 
-    printf ("  #%" G_GINT64_FORMAT "  %s–%s  %s  %s  %s  seq %d\n", bk->id, s,
+    printf (_ ("  #%lld  %s–%s  %s  %s  %s  seq %d\n"), (long long) bk->id, s,
         e, room_name (rooms, bk->room_id),
         mediator_name (meds, bk->mediator_id),
         med_booking_status_to_string (bk->status), bk->sequence);
   }
-  printf ("audit trail:\n");
+  printf (_ ("audit trail:\n"));
   for (guint i = 0; i < audit->len; i++) {
     MedAuditEntry *e = g_ptr_array_index (audit, i);
     g_autofree char *at = fmt_time (e->at, c->zone);
@@ -1086,19 +1365,20 @@ cmd_case_list (Global *g, int argc, char **argv)
   gboolean json = FALSE;
   int code = 0;
   GOptionEntry entries[] = { { "status", 0, 0, G_OPTION_ARG_STRING, &status,
-                                 "Only this status", "STATUS" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
+                                 N_ ("Only this status"), "STATUS" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GPtrArray) cases = NULL;
   g_autoptr (GError) error = NULL;
   MedCaseStatus st = 0;
 
-  if (!parse_options ("- list cases", "Lists cases.", entries, &argc, &argv,
-          &code))
+  if (!parse_options (N_ ("- list cases"), N_ ("Lists cases."), entries, &argc,
+          &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("case list takes no arguments");
+    return usage_error (_ ("case list takes no arguments"));
   if (status && !med_case_status_from_string (status, &st, &error))
     return report (g_steal_pointer (&error));
   if ((store = open_store (g, &error)) == NULL
@@ -1116,15 +1396,16 @@ cmd_case_list (Global *g, int argc, char **argv)
     json_builder_end_array (b);
     med_print_json (json_builder_get_root (b));
   } else {
-    g_autoptr (MedTable) t = med_table_new (6, "ID", "NUMBER", "KIND", "STATUS",
-        "DEPARTMENT", "INTAKE");
+    g_autoptr (MedTable) t = med_table_new (6, C_ ("column", "ID"),
+        C_ ("column", "NUMBER"), C_ ("column", "KIND"), C_ ("column", "STATUS"),
+        C_ ("column", "DEPARTMENT"), C_ ("column", "INTAKE"));
 
     for (guint i = 0; i < cases->len; i++) {
       MedCase *k = g_ptr_array_index (cases, i);
       g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, k->id);
-      g_autofree char *kind
-          = g_strdup_printf ("%s%s%s", med_case_kind_to_string (k->kind),
-              k->minors ? "+minors" : "", k->urgent ? " URGENT" : "");
+      g_autofree char *kind = g_strdup_printf ("%s%s%s%s",
+          med_case_kind_to_string (k->kind), k->minors ? _ ("+minors") : "",
+          k->urgent ? " " : "", k->urgent ? _ ("URGENT") : "");
       g_autofree char *intake = fmt_time (k->intake_at, c->zone);
 
       med_table_add (t, id, k->number, kind,
@@ -1222,17 +1503,18 @@ print_slots (Names *n, GPtrArray *slots, gboolean json)
   }
   for (guint i = 0; i < slots->len; i++) {
     MedSlot *s = g_ptr_array_index (slots, i);
-    g_autofree char *st
-        = med_time_format_local (s->start, zone, "%Y-%m-%d %a %H:%M");
+    g_autofree char *st = fmt_day_time (s->start, zone);
     g_autofree char *en = fmt_clock (s->end, zone);
     const char *in = interpreter_name (n->interpreters, s->interpreter_id);
+    g_autofree char *with
+        = *in ? g_strdup_printf (_ ("  interpreter %s"), in) : g_strdup ("");
+    g_autofree char *why = med_i18n_reasons (med_i18n_env_lang (), s->reasons);
 
-    printf ("%s–%s  room %" G_GINT64_FORMAT " %s  mediator %" G_GINT64_FORMAT
-            " %s%s%s  %s\n    why: %s\n",
-        st, en, s->room_id, room_name (n->rooms, s->room_id), s->mediator_id,
-        mediator_name (n->mediators, s->mediator_id),
-        *in ? "  interpreter " : "", in, med_booking_mode_to_string (s->mode),
-        s->explanation);
+    printf (_ ("%s–%s  room %lld %s  mediator %lld %s%s  %s\n    why: %s\n"),
+        st, en, (long long) s->room_id, room_name (n->rooms, s->room_id),
+        (long long) s->mediator_id,
+        mediator_name (n->mediators, s->mediator_id), with,
+        med_booking_mode_to_string (s->mode), why);
   }
 }
 
@@ -1242,11 +1524,14 @@ cmd_slots (Global *g, int argc, char **argv)
   g_autofree char *from = NULL;
   gboolean json = FALSE;
   int count = 3, duration = 0, code = 0;
-  GOptionEntry entries[] = { { "from", 0, 0, G_OPTION_ARG_STRING, &from,
-                                 "Not before", "T" },
-    { "count", 0, 0, G_OPTION_ARG_INT, &count, "How many (default 3)", "N" },
-    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes", "MIN" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
+  GOptionEntry entries[]
+      = { { "from", 0, 0, G_OPTION_ARG_STRING, &from, N_ ("Not before"), "T" },
+          { "count", 0, 0, G_OPTION_ARG_INT, &count,
+              N_ ("How many (default 3)"), "N" },
+          { "duration", 0, 0, G_OPTION_ARG_INT, &duration,
+              N_ ("Session minutes"), "MIN" },
+          { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
+          { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_auto (Names) names = { 0 };
   g_autoptr (MedCase) kase = NULL;
@@ -1255,15 +1540,15 @@ cmd_slots (Global *g, int argc, char **argv)
   MedServiceCtx ctx = med_cli_ctx (g);
   MedTime not_before = 0;
 
-  if (!parse_options ("CASE - earliest feasible slots for a case",
-          "Proposes the earliest feasible slots, each with why.", entries,
+  if (!parse_options (N_ ("CASE - earliest feasible slots for a case"),
+          N_ ("Proposes the earliest feasible slots, each with why."), entries,
           &argc, &argv, &code))
     return code;
   if (argc != 2)
-    return usage_error ("slots needs CASE");
+    return usage_error (_ ("slots needs CASE"));
   if (count < 1 || count > 50
       || (duration != 0 && (duration < 15 || duration > 8 * 60)))
-    return usage_error ("--count must be 1–50, --duration 15–480 minutes");
+    return usage_error (_ ("--count must be 1–50, --duration 15–480 minutes"));
   if ((store = open_store (g, &error)) == NULL
       || !load_names (store, g, &names, &error)
       || (kase = find_case (store, g->centre_id, argv[1], &error)) == NULL
@@ -1288,7 +1573,7 @@ parse_manual_slot (const char *zone, const char *at, const char *room,
   memset (slot, 0, sizeof *slot);
   if (need_ids && (room == NULL || mediator == NULL)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--at needs --room and --mediator");
+        _ ("--at needs --room and --mediator"));
     return FALSE;
   }
   if (!parse_time_arg (at, zone, "--at", &slot->start, error))
@@ -1297,7 +1582,7 @@ parse_manual_slot (const char *zone, const char *at, const char *room,
       || (mediator && !parse_id (mediator, &slot->mediator_id))
       || (interp && !parse_id (interp, &slot->interpreter_id))) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--room, --mediator and --interpreter take numeric ids");
+        _ ("--room, --mediator and --interpreter take numeric ids"));
     return FALSE;
   }
   return TRUE;
@@ -1310,14 +1595,17 @@ cmd_book (Global *g, int argc, char **argv)
   gboolean json = FALSE;
   int duration = 0, code = 0;
   GOptionEntry entries[] = { { "at", 0, 0, G_OPTION_ARG_STRING, &at,
-                                 "Start (default: earliest)", "T" },
-    { "room", 0, 0, G_OPTION_ARG_STRING, &room, "Room id (with --at)", "ID" },
+                                 N_ ("Start (default: earliest)"), "T" },
+    { "room", 0, 0, G_OPTION_ARG_STRING, &room, N_ ("Room id (with --at)"),
+        "ID" },
     { "mediator", 0, 0, G_OPTION_ARG_STRING, &mediator,
-        "Mediator id (with --at)", "ID" },
+        N_ ("Mediator id (with --at)"), "ID" },
     { "interpreter", 0, 0, G_OPTION_ARG_STRING, &interp,
-        "Interpreter id (with --at)", "ID" },
-    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "Session minutes", "MIN" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
+        N_ ("Interpreter id (with --at)"), "ID" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, N_ ("Session minutes"),
+        "MIN" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_auto (Names) names = { 0 };
   g_autoptr (MedCase) kase = NULL;
@@ -1328,17 +1616,17 @@ cmd_book (Global *g, int argc, char **argv)
   MedSlot manual;
   gint64 id;
 
-  if (!parse_options ("CASE - book a session",
-          "Books the earliest feasible slot, or the one given with --at; the "
-          "invites are queued in the outbox with the booking.",
+  if (!parse_options (N_ ("CASE - book a session"),
+          N_ ("Books the earliest feasible slot, or the one given with --at; the "
+              "invites are queued in the outbox with the booking."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2)
-    return usage_error ("book needs CASE");
+    return usage_error (_ ("book needs CASE"));
   if (duration != 0 && (duration < 15 || duration > 8 * 60))
-    return usage_error ("--duration must be 15–480 minutes");
+    return usage_error (_ ("--duration must be 15–480 minutes"));
   if (at == NULL && (room || mediator || interp))
-    return usage_error ("--room, --mediator and --interpreter need --at");
+    return usage_error (_ ("--room, --mediator and --interpreter need --at"));
   if ((store = open_store (g, &error)) == NULL
       || !load_names (store, g, &names, &error)
       || (kase = find_case (store, g->centre_id, argv[1], &error)) == NULL
@@ -1356,14 +1644,16 @@ cmd_book (Global *g, int argc, char **argv)
     med_json_add_booking (jb, saved, names.centre->zone);
     med_print_json (json_builder_get_root (jb));
   } else {
-    g_autofree char *st = med_time_format_local (saved->start,
-        names.centre->zone, "%Y-%m-%d %a %H:%M");
+    g_autofree char *st = fmt_day_time (saved->start, names.centre->zone);
     g_autofree char *en = fmt_clock (saved->end, names.centre->zone);
+    g_autofree char *why
+        = med_i18n_reasons (med_i18n_env_lang (), slot->reasons);
 
-    printf ("booking %" G_GINT64_FORMAT ": case %s %s–%s room %s mediator %s"
-            "\n    why: %s\n",
-        id, kase->number, st, en, room_name (names.rooms, saved->room_id),
-        mediator_name (names.mediators, saved->mediator_id), slot->explanation);
+    printf (_ ("booking %lld: case %s %s–%s room %s mediator %s"
+               "\n    why: %s\n"),
+        (long long) id, kase->number, st, en,
+        room_name (names.rooms, saved->room_id),
+        mediator_name (names.mediators, saved->mediator_id), why);
   }
   return EXIT_OK;
 }
@@ -1374,10 +1664,11 @@ cmd_reschedule (Global *g, int argc, char **argv)
   g_autofree char *at = NULL, *room = NULL, *mediator = NULL, *interp = NULL;
   int code = 0;
   GOptionEntry entries[] = { { "at", 0, 0, G_OPTION_ARG_STRING, &at,
-                                 "New start (default: earliest)", "T" },
-    { "room", 0, 0, G_OPTION_ARG_STRING, &room, "Room id", "ID" },
-    { "mediator", 0, 0, G_OPTION_ARG_STRING, &mediator, "Mediator id", "ID" },
-    { "interpreter", 0, 0, G_OPTION_ARG_STRING, &interp, "Interpreter id",
+                                 N_ ("New start (default: earliest)"), "T" },
+    { "room", 0, 0, G_OPTION_ARG_STRING, &room, N_ ("Room id"), "ID" },
+    { "mediator", 0, 0, G_OPTION_ARG_STRING, &mediator, N_ ("Mediator id"),
+        "ID" },
+    { "interpreter", 0, 0, G_OPTION_ARG_STRING, &interp, N_ ("Interpreter id"),
         "ID" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
@@ -1389,15 +1680,15 @@ cmd_reschedule (Global *g, int argc, char **argv)
   MedSlot manual;
   gint64 id;
 
-  if (!parse_options ("BOOKING - move a session",
-          "Moves a booking to the next earliest feasible slot, or to --at. "
-          "The invite keeps its UID; its SEQUENCE goes up.",
+  if (!parse_options (N_ ("BOOKING - move a session"),
+          N_ ("Moves a booking to the next earliest feasible slot, or to --at. "
+              "The invite keeps its UID; its SEQUENCE goes up."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2 || !parse_id (argv[1], &id))
-    return usage_error ("reschedule needs a numeric BOOKING id");
+    return usage_error (_ ("reschedule needs a numeric BOOKING id"));
   if (at == NULL && (room || mediator || interp))
-    return usage_error ("--room, --mediator and --interpreter need --at");
+    return usage_error (_ ("--room, --mediator and --interpreter need --at"));
   if ((store = open_store (g, &error)) == NULL
       || !load_names (store, g, &names, &error)
       || (at != NULL
@@ -1408,12 +1699,11 @@ cmd_reschedule (Global *g, int argc, char **argv)
       || (moved = med_store_get_booking (store, id, &error)) == NULL)
     return report (g_steal_pointer (&error));
   {
-    g_autofree char *st = med_time_format_local (moved->start,
-        names.centre->zone, "%Y-%m-%d %a %H:%M");
+    g_autofree char *st = fmt_day_time (moved->start, names.centre->zone);
 
-    printf ("booking %" G_GINT64_FORMAT " moved to %s, room %s, mediator %s "
-            "(sequence %d)\n",
-        id, st, room_name (names.rooms, moved->room_id),
+    printf (_ ("booking %lld moved to %s, room %s, mediator %s "
+               "(sequence %d)\n"),
+        (long long) id, st, room_name (names.rooms, moved->room_id),
         mediator_name (names.mediators, moved->mediator_id), moved->sequence);
   }
   return EXIT_OK;
@@ -1429,16 +1719,16 @@ cmd_cancel (Global *g, int argc, char **argv)
   MedServiceCtx ctx = med_cli_ctx (g);
   gint64 id;
 
-  if (!parse_options ("BOOKING - cancel a session",
-          "Cancels a booking (the invite becomes a CANCEL).", entries, &argc,
-          &argv, &code))
+  if (!parse_options (N_ ("BOOKING - cancel a session"),
+          N_ ("Cancels a booking (the invite becomes a CANCEL)."), entries,
+          &argc, &argv, &code))
     return code;
   if (argc != 2 || !parse_id (argv[1], &id))
-    return usage_error ("cancel needs a numeric BOOKING id");
+    return usage_error (_ ("cancel needs a numeric BOOKING id"));
   if ((store = open_store (g, &error)) == NULL
       || !med_service_cancel (store, &ctx, id, &error))
     return report (g_steal_pointer (&error));
-  printf ("booking %" G_GINT64_FORMAT " cancelled\n", id);
+  printf (_ ("booking %lld cancelled\n"), (long long) id);
   return EXIT_OK;
 }
 
@@ -1485,13 +1775,14 @@ cmd_schedule (Global *g, int argc, char **argv)
   gint64 seed = 0;
   int code = 0;
   GOptionEntry entries[]
-      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
           { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
-              "Show the plan without booking", NULL },
+              N_ ("Show the plan without booking"), NULL },
           { "time-limit", 0, 0, G_OPTION_ARG_DOUBLE, &time_limit,
-              "Seconds to improve the plan (default 1, at most 600)", "S" },
+              N_ ("Seconds to improve the plan (default 1, at most 600)"),
+              "S" },
           { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
-              "Seed of the plan's search (default: built in)", "N" },
+              N_ ("Seed of the plan's search (default: built in)"), "N" },
           { NULL } };
   MedPlanOptions opts = { 0 };
   g_autoptr (MedStore) store = NULL;
@@ -1503,21 +1794,22 @@ cmd_schedule (Global *g, int argc, char **argv)
   gint y, m, d;
   guint booked = 0;
 
-  if (!parse_options ("DATE - schedule a day's dispatched queue",
-          "Plans the dispatched court-mediation cases on the given day — as "
-          "many as the day holds, urgent cases first (docs/scheduling.md) — "
-          "and books the plan in one transaction with its invites; lists "
-          "each unplaced case with the constraint that blocked it and the "
-          "cases that placing it would unplace. The same state, time limit "
-          "and seed give the same plan.",
+  if (!parse_options (N_ ("DATE - schedule a day's dispatched queue"),
+          N_ ("Plans the dispatched court-mediation cases on the given day — "
+              "as many as the day holds, urgent cases first "
+              "(docs/scheduling.md) — and books the plan in one transaction "
+              "with its invites; lists each unplaced case with the "
+              "constraint that blocked it and the cases that placing it "
+              "would unplace. The same state, time limit and seed give the "
+              "same plan."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2 || !parse_date (argv[1], &y, &m, &d))
-    return usage_error ("schedule needs DATE as YYYY-MM-DD");
+    return usage_error (_ ("schedule needs DATE as YYYY-MM-DD"));
   if (!(time_limit > 0 && time_limit <= MED_PLAN_MAX_TIME_LIMIT))
-    return usage_error ("--time-limit must be above 0 and at most 600");
+    return usage_error (_ ("--time-limit must be above 0 and at most 600"));
   if (seed < 0 || seed > G_MAXUINT32)
-    return usage_error ("--seed must be between 0 and 4294967295");
+    return usage_error (_ ("--seed must be between 0 and 4294967295"));
   opts.time_limit = time_limit;
   opts.seed = (guint32) seed;
   if ((store = open_store (g, &error)) == NULL
@@ -1594,14 +1886,18 @@ cmd_schedule (Global *g, int argc, char **argv)
     return EXIT_OK;
   }
 
-  printf ("%s: %u placed%s, %u unplaced", argv[1], plan->placed,
-      dry_run ? " (dry run, nothing booked)" : "", plan->unplaced);
+  if (dry_run)
+    printf (_ ("%s: %u placed (dry run, nothing booked), %u unplaced"),
+        argv[1], plan->placed, plan->unplaced);
+  else
+    printf (_ ("%s: %u placed, %u unplaced"), argv[1], plan->placed,
+        plan->unplaced);
   if (plan->unplaced == 0)
     printf ("\n");
   else if (plan->optimal)
-    printf (" (optimal: no plan places more)\n");
+    printf (_ (" (optimal: no plan places more)\n"));
   else
-    printf (" (no plan places more than %u)\n", plan->bound);
+    printf (_ (" (no plan places more than %u)\n"), plan->bound);
   /* Placed sessions by time, then the unplaced cases with their reasons. */
   g_ptr_array_sort (plan->items, compare_plan_items);
   for (guint i = 0; i < plan->items->len; i++) {
@@ -1621,9 +1917,12 @@ cmd_schedule (Global *g, int argc, char **argv)
       printf ("  %s–%s  %s  %s  %s%s\n", st, en, number,
           room_name (names.rooms, it->slot->room_id),
           mediator_name (names.mediators, it->slot->mediator_id),
-          it->slot->fallback ? "  (fallback room kind)" : "");
+          it->slot->fallback ? _ ("  (fallback room kind)") : "");
     } else {
-      printf ("  unplaced  %s: %s\n", number, it->reason);
+      g_autofree char *why
+          = med_i18n_reasons (med_i18n_env_lang (), it->reasons);
+
+      printf (_ ("  unplaced  %s: %s\n"), number, why);
     }
   }
   return EXIT_OK;
@@ -1639,10 +1938,12 @@ cmd_agenda (Global *g, int argc, char **argv)
   gboolean json = FALSE, all = FALSE;
   int code = 0;
   GOptionEntry entries[] = { { "from", 0, 0, G_OPTION_ARG_STRING, &from,
-                                 "First day", "DATE" },
-    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Last day", "DATE" },
-    { "cancelled", 0, 0, G_OPTION_ARG_NONE, &all, "Show cancelled too", NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
+                                 N_ ("First day"), "DATE" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, N_ ("Last day"), "DATE" },
+    { "cancelled", 0, 0, G_OPTION_ARG_NONE, &all, N_ ("Show cancelled too"),
+        NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GPtrArray) bookings = NULL, rooms = NULL, meds = NULL;
@@ -1653,13 +1954,13 @@ cmd_agenda (Global *g, int argc, char **argv)
   MedTime a, b;
   GDate date, last;
 
-  if (!parse_options ("[DATE] - the sessions of a day or a range",
-          "Prints the agenda: one table per day, holidays and make-up "
-          "working days marked.",
+  if (!parse_options (N_ ("[DATE] - the sessions of a day or a range"),
+          N_ ("Prints the agenda: one table per day, holidays and make-up "
+              "working days marked."),
           entries, &argc, &argv, &code))
     return code;
   if (argc > 2 || (argc == 2 && (from || to)))
-    return usage_error ("agenda takes DATE or --from/--to");
+    return usage_error (_ ("agenda takes DATE or --from/--to"));
   if ((store = open_store (g, &error)) == NULL
       || (c = load_centre (store, g, &error)) == NULL)
     return report (g_steal_pointer (&error));
@@ -1676,14 +1977,14 @@ cmd_agenda (Global *g, int argc, char **argv)
   if (to == NULL)
     to = g_strdup (from);
   if (!parse_date (from, &y1, &m1, &d1) || !parse_date (to, &y2, &m2, &d2))
-    return usage_error ("dates look like 2026-12-07");
+    return usage_error (_ ("dates look like 2026-12-07"));
   g_date_clear (&date, 1);
   g_date_clear (&last, 1);
   g_date_set_dmy (&date, d1, m1, y1);
   g_date_set_dmy (&last, d2, m2, y2);
   if (g_date_compare (&last, &date) < 0
       || g_date_days_between (&date, &last) > 366)
-    return usage_error ("--to must be on or after --from, within a year");
+    return usage_error (_ ("--to must be on or after --from, within a year"));
   if (!med_workcal_local_to_utc (c->zone, y1, m1, d1, 0, &a, &error)
       || !med_workcal_local_to_utc (c->zone, y2, m2, d2, 24 * 60, &b, &error)
       || (bookings
@@ -1709,34 +2010,35 @@ cmd_agenda (Global *g, int argc, char **argv)
     return EXIT_OK;
   }
 
-  printf ("%s — agenda %s to %s (%s)\n", c->name, from, to, c->zone);
+  printf (_ ("%s — agenda %s to %s (%s)\n"), c->name, from, to, c->zone);
   for (; g_date_compare (&date, &last) <= 0; g_date_add_days (&date, 1)) {
     g_autoptr (MedTable) t = NULL;
     gint y = g_date_get_year (&date), mo = g_date_get_month (&date);
     gint d = g_date_get_day (&date);
-    static const char *const wd[]
-        = { "", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
     MedDayInfo info;
     g_autoptr (GError) day_err = NULL;
     MedTime ds, de;
     guint n = 0;
 
-    printf ("\n%04d-%02d-%02d %s", y, mo, d, wd[g_date_get_weekday (&date)]);
+    printf ("\n%04d-%02d-%02d %s", y, mo, d,
+        _ (weekday_abbr[g_date_get_weekday (&date)]));
     if (!med_workcal_day_info (wc, c->layers, y, mo, d, &info, &day_err))
-      printf ("  [calendar unpublished: %s]", day_err->message);
+      printf (_ ("  [calendar unpublished: %s]"), day_err->message);
     else if (info.holiday)
-      printf ("  [holiday: %s]", info.name ? info.name : "");
+      printf (_ ("  [holiday: %s]"), info.name ? info.name : "");
     else if (info.makeup)
-      printf ("  [make-up working day 调休上班: %s]",
+      printf (_ ("  [make-up working day 调休上班: %s]"),
           info.name ? info.name : "");
     else if (!info.working)
-      printf ("  [weekend]");
+      printf (_ ("  [weekend]"));
     printf ("\n");
     if (!med_workcal_local_to_utc (c->zone, y, mo, d, 0, &ds, NULL)
         || !med_workcal_local_to_utc (c->zone, y, mo, d, 24 * 60, &de, NULL))
       continue;
-    t = med_table_new (7, "TIME", "CASE", "ROOM", "MEDIATOR", "INTERPRETER",
-        "MODE", "BOOKING");
+    t = med_table_new (7, C_ ("column", "TIME"), C_ ("column", "CASE"),
+        C_ ("column", "ROOM"), C_ ("column", "MEDIATOR"),
+        C_ ("column", "INTERPRETER"), C_ ("column", "MODE"),
+        C_ ("column", "BOOKING"));
     for (guint i = 0; i < bookings->len; i++) {
       MedBooking *bk = g_ptr_array_index (bookings, i);
       const char *number = "?";
@@ -1753,8 +2055,9 @@ cmd_agenda (Global *g, int argc, char **argv)
       st = fmt_clock (bk->start, c->zone);
       en = fmt_clock (bk->end, c->zone);
       tm = g_strdup_printf ("%s–%s", st, en);
-      id = g_strdup_printf ("#%" G_GINT64_FORMAT "%s", bk->id,
-          bk->status == MED_BOOKING_STATUS_CANCELLED ? " cancelled" : "");
+      id = bk->status == MED_BOOKING_STATUS_CANCELLED
+          ? g_strdup_printf (_ ("#%lld cancelled"), (long long) bk->id)
+          : g_strdup_printf ("#%" G_GINT64_FORMAT, bk->id);
       med_table_add (t, tm, number, room_name (rooms, bk->room_id),
           mediator_name (meds, bk->mediator_id),
           interpreter_name (interps, bk->interpreter_id),
@@ -1762,7 +2065,7 @@ cmd_agenda (Global *g, int argc, char **argv)
       n++;
     }
     if (n == 0)
-      printf ("  (no sessions)\n");
+      printf (_ ("  (no sessions)\n"));
     else
       med_table_print (t, stdout);
   }
@@ -1782,13 +2085,13 @@ cmd_calendar_import (Global *g, int argc, char **argv)
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_notice_free);
   MedServiceCtx ctx = med_cli_ctx (g);
 
-  if (!parse_options ("FILE.ics… - load holiday notices",
-          "Loads published holiday notices (national, region, city or "
-          "centre) without a new release; all files or none.",
+  if (!parse_options (N_ ("FILE.ics… - load holiday notices"),
+          N_ ("Loads published holiday notices (national, region, city or "
+              "centre) without a new release; all files or none."),
           entries, &argc, &argv, &code))
     return code;
   if (argc < 2)
-    return usage_error ("calendar import needs FILE.ics");
+    return usage_error (_ ("calendar import needs FILE.ics"));
   for (int i = 1; i < argc; i++) {
     MedNotice *n = NULL;
 
@@ -1802,7 +2105,7 @@ cmd_calendar_import (Global *g, int argc, char **argv)
   for (guint i = 0; i < notices->len; i++) {
     MedNotice *n = g_ptr_array_index (notices, i);
 
-    printf ("imported %s %d: %s (%u days)\n", n->jurisdiction, n->year,
+    printf (_ ("imported %s %d: %s (%u days)\n"), n->jurisdiction, n->year,
         n->title, n->days->len);
   }
   return EXIT_OK;
@@ -1814,18 +2117,18 @@ cmd_calendar_list (Global *g, int argc, char **argv)
   gboolean json = FALSE;
   int code = 0;
   GOptionEntry entries[]
-      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL },
+      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!parse_options ("- list holiday notices",
-          "Lists the holiday notices loaded, with their sources.", entries,
+  if (!parse_options (N_ ("- list holiday notices"),
+          N_ ("Lists the holiday notices loaded, with their sources."), entries,
           &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("calendar list takes no arguments");
+    return usage_error (_ ("calendar list takes no arguments"));
   if ((store = open_store (g, &error)) == NULL
       || (list = med_store_list_notices (store, &error)) == NULL)
     return report (g_steal_pointer (&error));
@@ -1856,8 +2159,9 @@ cmd_calendar_list (Global *g, int argc, char **argv)
     json_builder_end_array (b);
     med_print_json (json_builder_get_root (b));
   } else {
-    g_autoptr (MedTable) t = med_table_new (5, "JURISDICTION", "YEAR",
-        "PUBLISHED", "TITLE", "SOURCE");
+    g_autoptr (MedTable) t = med_table_new (5, C_ ("column", "JURISDICTION"),
+        C_ ("column", "YEAR"), C_ ("column", "PUBLISHED"),
+        C_ ("column", "TITLE"), C_ ("column", "SOURCE"));
 
     for (guint i = 0; i < list->len; i++) {
       MedNotice *n = g_ptr_array_index (list, i);
@@ -1885,20 +2189,20 @@ cmd_import (Global *g, int argc, char **argv)
   guint nr = 0, nm = 0, ni = 0, nc = 0;
   GStatBuf st;
 
-  if (!parse_options ("FILE.json - import rooms, mediators, interpreters, "
-                      "cases",
-          "Imports a JSON document (docs/import-format.md) in one "
-          "transaction: everything or nothing.",
+  if (!parse_options (N_ ("FILE.json - import rooms, mediators, interpreters, "
+                          "cases"),
+          N_ ("Imports a JSON document (docs/import-format.md) in one "
+              "transaction: everything or nothing."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2)
-    return usage_error ("import needs FILE.json");
+    return usage_error (_ ("import needs FILE.json"));
   if (g_stat (argv[1], &st) != 0 || !S_ISREG (st.st_mode))
     return report (g_error_new (G_FILE_ERROR, G_FILE_ERROR_NOENT,
-        "%s: not a readable file", argv[1]));
+        _ ("%s: not a readable file"), argv[1]));
   if (st.st_size > MED_MAX_IMPORT_BYTES)
     return report (g_error_new (MED_MODEL_ERROR, MED_MODEL_ERROR_TOO_LONG,
-        "%s: larger than %d bytes", argv[1], MED_MAX_IMPORT_BYTES));
+        _ ("%s: larger than %d bytes"), argv[1], MED_MAX_IMPORT_BYTES));
   if ((store = open_store (g, &error)) == NULL
       || (c = load_centre (store, g, &error)) == NULL
       || !g_file_get_contents (argv[1], &data, &len, &error)
@@ -1912,8 +2216,8 @@ cmd_import (Global *g, int argc, char **argv)
   }
   if (!med_service_import_doc (store, &ctx, doc, &nr, &nm, &ni, &nc, &error))
     return report (g_steal_pointer (&error));
-  printf ("imported %u rooms, %u mediators, %u interpreters, %u cases\n", nr,
-      nm, ni, nc);
+  printf (_ ("imported %u rooms, %u mediators, %u interpreters, %u cases\n"),
+      nr, nm, ni, nc);
   return EXIT_OK;
 }
 
@@ -1928,7 +2232,7 @@ read_anchor_arg (const char *arg, MedAuditAnchor *anchor, GError **error)
     return TRUE;
   if (g_stat (arg, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > 4096) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--anchor: neither ID:HASH nor a readable anchor file");
+        _ ("--anchor: neither ID:HASH nor a readable anchor file"));
     return FALSE;
   }
   if (!g_file_get_contents (arg, &text, NULL, error)
@@ -1946,9 +2250,9 @@ cmd_audit_verify (Global *g, int argc, char **argv)
   int code = 0;
   GOptionEntry entries[]
       = { { "anchor", 0, 0, G_OPTION_ARG_FILENAME, &anchor_arg,
-              "Also check that the log still holds this "
-              "head (a backup's .anchor file, or ID:HASH "
-              "from serve's log)",
+              N_ ("Also check that the log still holds this "
+                  "head (a backup's .anchor file, or ID:HASH "
+                  "from serve's log)"),
               "FILE|ID:HASH" },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
@@ -1957,14 +2261,14 @@ cmd_audit_verify (Global *g, int argc, char **argv)
   g_autofree char *head_text = NULL;
   gint64 rows = 0, bad = 0;
 
-  if (!parse_options ("- check the audit log's hash chain",
-          "Recomputes the audit log's hash chain; names the first edited "
-          "row. With --anchor, also proves that no row was removed from the "
-          "end since the anchor was taken.",
+  if (!parse_options (N_ ("- check the audit log's hash chain"),
+          N_ ("Recomputes the audit log's hash chain; names the first edited "
+              "row. With --anchor, also proves that no row was removed from the "
+              "end since the anchor was taken."),
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("audit verify takes no arguments");
+    return usage_error (_ ("audit verify takes no arguments"));
   if (anchor_arg != NULL && !read_anchor_arg (anchor_arg, &anchor, &error))
     return report (g_steal_pointer (&error));
   if ((store = open_store (g, &error)) == NULL
@@ -1974,10 +2278,10 @@ cmd_audit_verify (Global *g, int argc, char **argv)
       || !med_store_audit_head (store, &head, &error))
     return report (g_steal_pointer (&error));
   head_text = med_audit_anchor_to_string (&head);
-  printf ("audit log intact: %" G_GINT64_FORMAT " rows", rows);
+  printf (_ ("audit log intact: %lld rows"), (long long) rows);
   if (anchor_arg != NULL)
-    printf (", still holding the anchor's row %" G_GINT64_FORMAT, anchor.id);
-  printf ("\nhead %s\n", head_text);
+    printf (_ (", still holding the anchor's row %lld"), (long long) anchor.id);
+  printf (_ ("\nhead %s\n"), head_text);
   return EXIT_OK;
 }
 
@@ -1989,12 +2293,12 @@ cmd_backup (Global *g, int argc, char **argv)
   g_autofree char *dir = NULL, *path = NULL, *anchor_text = NULL;
   int keep = 0, code = 0;
   GOptionEntry entries[] = { { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
-                                 "Write DIR/NAME-YYYYMMDDTHHMMSSZ.db (UTC) "
-                                 "instead of FILE",
+                                 N_ ("Write DIR/NAME-YYYYMMDDTHHMMSSZ.db (UTC) "
+                                     "instead of FILE"),
                                  "DIR" },
     { "keep", 0, 0, G_OPTION_ARG_INT, &keep,
-        "With --dir: keep the newest N backups of this database, remove "
-        "older ones (default: keep all)",
+        N_ ("With --dir: keep the newest N backups of this database, remove "
+            "older ones (default: keep all)"),
         "N" },
     { NULL } };
   g_autoptr (MedStore) store = NULL;
@@ -2002,17 +2306,17 @@ cmd_backup (Global *g, int argc, char **argv)
   MedAuditAnchor anchor;
   guint removed = 0;
 
-  if (!parse_options ("FILE | --dir DIR [--keep N] - copy the database",
-          "Copies the database while it is in use (SQLite's online backup "
-          "API: one consistent snapshot; serve keeps writing), checks the "
-          "copy, and writes FILE.anchor with the audit log's head. A backup "
-          "never replaces an existing file. See docs/backup.md.",
+  if (!parse_options (N_ ("FILE | --dir DIR [--keep N] - copy the database"),
+          N_ ("Copies the database while it is in use (SQLite's online backup "
+              "API: one consistent snapshot; serve keeps writing), checks the "
+              "copy, and writes FILE.anchor with the audit log's head. A backup "
+              "never replaces an existing file. See docs/backup.md."),
           entries, &argc, &argv, &code))
     return code;
   if ((dir == NULL) == (argc != 2) || argc > 2)
-    return usage_error ("backup needs FILE or --dir DIR");
+    return usage_error (_ ("backup needs FILE or --dir DIR"));
   if (keep < 0 || keep > 100000 || (keep > 0 && dir == NULL))
-    return usage_error ("--keep N (N ≥ 1) goes with --dir");
+    return usage_error (_ ("--keep N (N ≥ 1) goes with --dir"));
   if ((store = open_store (g, &error)) == NULL)
     return report (g_steal_pointer (&error));
   if (dir != NULL) {
@@ -2025,10 +2329,12 @@ cmd_backup (Global *g, int argc, char **argv)
       return report (g_steal_pointer (&error));
   }
   anchor_text = med_audit_anchor_to_string (&anchor);
-  printf ("backup %s\naudit anchor %s (in %s.anchor)\n", path, anchor_text,
+  printf (_ ("backup %s\naudit anchor %s (in %s.anchor)\n"), path, anchor_text,
       path);
   if (removed > 0)
-    printf ("removed %u older backup%s\n", removed, removed == 1 ? "" : "s");
+    printf (P_ ("removed %u older backup\n", "removed %u older backups\n",
+                removed),
+        removed);
   return EXIT_OK;
 }
 
@@ -2037,30 +2343,32 @@ cmd_restore (Global *g, int argc, char **argv)
 {
   g_autofree char *target = NULL, *anchor_arg = NULL;
   int code = 0;
-  GOptionEntry entries[] = { { "db", 0, 0, G_OPTION_ARG_FILENAME, &target,
-                                 "The database to put the backup in place of "
-                                 "(default: the global --db)",
-                                 "TARGET" },
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &target,
+        N_ ("The database to put the backup in place of "
+            "(default: the global --db)"),
+        "TARGET" },
     { "anchor", 0, 0, G_OPTION_ARG_FILENAME, &anchor_arg,
-        "Check the backup against this anchor (default: FILE.anchor when it "
-        "exists)",
+        N_ ("Check the backup against this anchor (default: FILE.anchor when it "
+            "exists)"),
         "FILE|ID:HASH" },
-    { NULL } };
+    { NULL }
+  };
   g_autoptr (GError) error = NULL;
   MedAuditAnchor anchor;
   MedStoreRestore r = { 0 };
 
-  if (!parse_options ("FILE [--db TARGET] - put a backup back",
-          "Copies FILE beside TARGET and checks the copy (PRAGMA "
-          "integrity_check, overlapping bookings, the audit chain and its "
-          "anchor); only a copy that passes replaces TARGET, by rename, "
-          "and only when nothing has TARGET open (stop medsched serve "
-          "first). The replaced database stays beside it. See "
-          "docs/backup.md.",
+  if (!parse_options (N_ ("FILE [--db TARGET] - put a backup back"),
+          N_ ("Copies FILE beside TARGET and checks the copy (PRAGMA "
+              "integrity_check, overlapping bookings, the audit chain and its "
+              "anchor); only a copy that passes replaces TARGET, by rename, "
+              "and only when nothing has TARGET open (stop medsched serve "
+              "first). The replaced database stays beside it. See "
+              "docs/backup.md."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2)
-    return usage_error ("restore needs FILE");
+    return usage_error (_ ("restore needs FILE"));
   if (target == NULL)
     target = g_strdup (g->db);
   if (anchor_arg != NULL && !read_anchor_arg (anchor_arg, &anchor, &error))
@@ -2068,12 +2376,16 @@ cmd_restore (Global *g, int argc, char **argv)
   if (!med_service_restore (argv[1], target, anchor_arg ? &anchor : NULL,
           g->now, &r, &error))
     return report (g_steal_pointer (&error));
-  printf (
-      "restored %s to %s: integrity, overlaps and the audit chain (%" G_GINT64_FORMAT
-      " rows%s) checked\n",
-      argv[1], target, r.audit_rows, r.anchored ? ", with its anchor" : "");
+  if (r.anchored)
+    printf (_ ("restored %s to %s: integrity, overlaps and the audit chain "
+               "(%lld rows, with its anchor) checked\n"),
+        argv[1], target, (long long) r.audit_rows);
+  else
+    printf (_ ("restored %s to %s: integrity, overlaps and the audit chain "
+               "(%lld rows) checked\n"),
+        argv[1], target, (long long) r.audit_rows);
   if (r.kept != NULL)
-    printf ("the replaced database is kept as %s\n", r.kept);
+    printf (_ ("the replaced database is kept as %s\n"), r.kept);
   g_free (r.kept);
   return EXIT_OK;
 }
@@ -2085,22 +2397,24 @@ cmd_report_same_day (Global *g, int argc, char **argv)
   gboolean json = FALSE;
   int code = 0;
   GOptionEntry entries[] = { { "from", 0, 0, G_OPTION_ARG_STRING, &from,
-                                 "Intake from", "DATE" },
-    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Intake to (inclusive)", "DATE" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL }, { NULL } };
+                                 N_ ("Intake from"), "DATE" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, N_ ("Intake to (inclusive)"),
+        "DATE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
+    { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (MedCentre) c = NULL;
   g_autoptr (GError) error = NULL;
   MedTime a = 0, b = G_MAXINT64;
   guint n = 0, settled = 0, same = 0;
 
-  if (!parse_options ("- share of cases settled on their intake day",
-          "Reports how many cases were settled on the day they were taken "
-          "(最多跑一次).",
+  if (!parse_options (N_ ("- share of cases settled on their intake day"),
+          N_ ("Reports how many cases were settled on the day they were taken "
+              "(最多跑一次)."),
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("report same-day takes no arguments");
+    return usage_error (_ ("report same-day takes no arguments"));
   if ((store = open_store (g, &error)) == NULL
       || (c = load_centre (store, g, &error)) == NULL
       || (from && !parse_time_arg (from, c->zone, "--from", &a, &error))
@@ -2124,8 +2438,8 @@ cmd_report_same_day (Global *g, int argc, char **argv)
     json_builder_end_object (jb);
     med_print_json (json_builder_get_root (jb));
   } else {
-    printf ("%u cases taken at intake, %u settled, %u settled on their "
-            "intake day (%.1f%%)\n",
+    printf (_ ("%u cases taken at intake, %u settled, %u settled on their "
+               "intake day (%.1f%%)\n"),
         n, settled, same, n ? 100.0 * same / n : 0.0);
   }
   return EXIT_OK;
@@ -2140,23 +2454,22 @@ cmd_store_copy (Global *g, int argc, char **argv)
   g_autofree char *head = NULL;
   MedStoreCopy c = { 0 };
 
-  if (!parse_options ("FROM TO - move every row to another database",
-          "Copies the store FROM (a file, sqlite:FILE or postgresql://…) "
-          "into TO: a new file or an empty PostgreSQL database. Ids, the "
-          "audit chain, users, tokens, the outbox and recording rows move "
-          "as they are; the copy is checked (overlaps, audit chain ending "
-          "where the source's ends) before it is committed, else nothing is "
-          "written.",
+  if (!parse_options (N_ ("FROM TO - move every row to another database"),
+          N_ ("Copies the store FROM (a file, sqlite:FILE or postgresql://…) "
+              "into TO: a new file or an empty PostgreSQL database. Ids, the "
+              "audit chain, users, tokens, the outbox and recording rows move "
+              "as they are; the copy is checked (overlaps, audit chain ending "
+              "where the source's ends) before it is committed, else nothing is "
+              "written."),
           entries, &argc, &argv, &code))
     return code;
   if (argc != 3)
-    return usage_error ("store copy needs FROM and TO");
+    return usage_error (_ ("store copy needs FROM and TO"));
   if (!med_service_store_copy (argv[1], argv[2], &c, &error))
     return report (g_steal_pointer (&error));
   head = med_audit_anchor_to_string (&c.head);
-  printf ("copied %" G_GINT64_FORMAT " rows (%" G_GINT64_FORMAT
-          " audit rows, chain verified, head %s)\n",
-      c.rows, c.audit_rows, head);
+  printf (_ ("copied %lld rows (%lld audit rows, chain verified, head %s)\n"),
+      (long long) c.rows, (long long) c.audit_rows, head);
   return EXIT_OK;
 }
 
@@ -2168,18 +2481,18 @@ cmd_check (Global *g, int argc, char **argv)
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!parse_options ("- check the database",
-          "Runs the database's integrity checks (SQLite's integrity and "
-          "foreign key checks; PostgreSQL's exclusion constraints) and "
-          "looks for overlapping bookings.",
+  if (!parse_options (N_ ("- check the database"),
+          N_ ("Runs the database's integrity checks (SQLite's integrity and "
+              "foreign key checks; PostgreSQL's exclusion constraints) and "
+              "looks for overlapping bookings."),
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("check takes no arguments");
+    return usage_error (_ ("check takes no arguments"));
   if ((store = open_store (g, &error)) == NULL
       || !med_store_check (store, &error))
     return report (g_steal_pointer (&error));
-  printf ("database ok\n");
+  printf (_ ("database ok\n"));
   return EXIT_OK;
 }
 
@@ -2191,143 +2504,153 @@ cmd_centre_set (Global *g, int argc, char **argv)
   int code = 0;
   GOptionEntry entries[]
       = { { "phone", 0, 0, G_OPTION_ARG_STRING, &phone,
-              "The centre's telephone (\"\" removes it)", "NUMBER" },
+              N_ ("The centre's telephone (\"\" removes it)"), "NUMBER" },
           { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
-              "Base URL of the parties' join links", "URL" },
+              N_ ("Base URL of the parties' join links"), "URL" },
           { NULL } };
   g_autoptr (MedStore) store = NULL;
   g_autoptr (GError) error = NULL;
   MedServiceCtx ctx = med_cli_ctx (g);
 
-  if (!parse_options ("- change the centre's telephone or public URL",
-          "Sets the telephone shown to parties (on the page of a link that "
-          "no longer opens a session, in the SMS) and the base URL of their "
-          "join links; links already sent keep the old base.",
+  if (!parse_options (N_ ("- change the centre's telephone or public URL"),
+          N_ ("Sets the telephone shown to parties (on the page of a link that "
+              "no longer opens a session, in the SMS) and the base URL of their "
+              "join links; links already sent keep the old base."),
           entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
-    return usage_error ("centre set takes no arguments");
+    return usage_error (_ ("centre set takes no arguments"));
   if (phone == NULL && public_url == NULL)
-    return usage_error ("centre set needs --phone or --public-url");
+    return usage_error (_ ("centre set needs --phone or --public-url"));
   if ((store = open_store (g, &error)) == NULL
       || !med_service_set_centre_contact (store, &ctx, phone, public_url,
           &error))
     return report (g_steal_pointer (&error));
-  printf ("centre %" G_GINT64_FORMAT ":%s%s%s%s\n", g->centre_id,
-      phone ? " telephone " : "", phone ? (*phone ? "set" : "removed") : "",
-      public_url ? " public URL " : "", public_url ? "set" : "");
+  {
+    g_autoptr (GString) what = g_string_new (NULL);
+
+    if (phone != NULL)
+      g_string_append_printf (what, " %s",
+          *phone ? _ ("telephone set") : _ ("telephone removed"));
+    if (public_url != NULL)
+      g_string_append_printf (what, " %s", _ ("public URL set"));
+    printf (_ ("centre %lld:%s\n"), (long long) g->centre_id, what->str);
+  }
   return EXIT_OK;
 }
 
 static const Command commands[] = {
-  { "init", NULL, cmd_init, "create the database and its centre" },
+  { "init", NULL, cmd_init, N_ ("create the database and its centre") },
+  { "centre", "add", cmd_centre_add, N_ ("add another centre to the database") },
+  { "centre", "list", cmd_centre_list, N_ ("list the database's centres") },
   { "centre", "set", cmd_centre_set,
-      "change the centre's telephone or public URL" },
-  { "room", "add", cmd_room_add, "add a room" },
-  { "room", "list", cmd_room_list, "list rooms" },
-  { "mediator", "add", cmd_mediator_add, "add a mediator" },
-  { "mediator", "leave", cmd_mediator_leave, "record a mediator's leave" },
-  { "mediator", "list", cmd_mediator_list, "list mediators" },
+      N_ ("change the centre's telephone or public URL") },
+  { "room", "add", cmd_room_add, N_ ("add a room") },
+  { "room", "list", cmd_room_list, N_ ("list rooms") },
+  { "mediator", "add", cmd_mediator_add, N_ ("add a mediator") },
+  { "mediator", "leave", cmd_mediator_leave, N_ ("record a mediator's leave") },
+  { "mediator", "list", cmd_mediator_list, N_ ("list mediators") },
   { "mediator", "email", med_cli_cmd_mediator_email,
-      "set a mediator's e-mail address" },
+      N_ ("set a mediator's e-mail address") },
   { "mediator", "busy-import", med_cli_cmd_mediator_busy_import,
-      "import a mediator's busy calendar (.ics)" },
-  { "interpreter", "add", cmd_interpreter_add, "add an interpreter" },
-  { "interpreter", "list", cmd_interpreter_list, "list interpreters" },
+      N_ ("import a mediator's busy calendar (.ics)") },
+  { "interpreter", "add", cmd_interpreter_add, N_ ("add an interpreter") },
+  { "interpreter", "list", cmd_interpreter_list, N_ ("list interpreters") },
   { "interpreter", "email", med_cli_cmd_interpreter_email,
-      "set an interpreter's e-mail address" },
+      N_ ("set an interpreter's e-mail address") },
   { "interpreter", "busy-import", med_cli_cmd_interpreter_busy_import,
-      "import an interpreter's busy calendar (.ics)" },
-  { "case", "add", cmd_case_add, "take a case at intake" },
-  { "case", "dispatch", cmd_case_dispatch, "dispatch a case" },
-  { "case", "status", cmd_case_status, "change a case's state" },
-  { "case", "show", cmd_case_show, "show a case" },
-  { "case", "list", cmd_case_list, "list cases" },
-  { "slots", NULL, cmd_slots, "earliest feasible slots for a case" },
-  { "book", NULL, cmd_book, "book a session" },
-  { "reschedule", NULL, cmd_reschedule, "move a session" },
-  { "cancel", NULL, cmd_cancel, "cancel a session" },
+      N_ ("import an interpreter's busy calendar (.ics)") },
+  { "case", "add", cmd_case_add, N_ ("take a case at intake") },
+  { "case", "dispatch", cmd_case_dispatch, N_ ("dispatch a case") },
+  { "case", "status", cmd_case_status, N_ ("change a case's state") },
+  { "case", "show", cmd_case_show, N_ ("show a case") },
+  { "case", "list", cmd_case_list, N_ ("list cases") },
+  { "slots", NULL, cmd_slots, N_ ("earliest feasible slots for a case") },
+  { "book", NULL, cmd_book, N_ ("book a session") },
+  { "reschedule", NULL, cmd_reschedule, N_ ("move a session") },
+  { "cancel", NULL, cmd_cancel, N_ ("cancel a session") },
   { "booking", "note", med_cli_cmd_booking_note,
-      "set a session's note (text-only edit)" },
-  { "schedule", NULL, cmd_schedule, "schedule a day's queue" },
-  { "agenda", NULL, cmd_agenda, "sessions of a day or range" },
-  { "calendar", "import", cmd_calendar_import, "load holiday notices" },
-  { "calendar", "list", cmd_calendar_list, "list holiday notices" },
-  { "invite", NULL, med_cli_cmd_invite, "a session's invite (.ics)" },
+      N_ ("set a session's note (text-only edit)") },
+  { "schedule", NULL, cmd_schedule, N_ ("schedule a day's queue") },
+  { "agenda", NULL, cmd_agenda, N_ ("sessions of a day or range") },
+  { "calendar", "import", cmd_calendar_import, N_ ("load holiday notices") },
+  { "calendar", "list", cmd_calendar_list, N_ ("list holiday notices") },
+  { "invite", NULL, med_cli_cmd_invite, N_ ("a session's invite (.ics)") },
   { "feed", NULL, med_cli_cmd_feed,
-      "calendar feed of a room, mediator, case or centre" },
+      N_ ("calendar feed of a room, mediator, case or centre") },
   { "freebusy", NULL, med_cli_cmd_freebusy,
-      "free/busy of a room or mediator (.ics)" },
+      N_ ("free/busy of a room or mediator (.ics)") },
   { "outbox", "list", med_cli_cmd_outbox_list,
-      "list the outbox (e-mail and SMS)" },
+      N_ ("list the outbox (e-mail and SMS)") },
   { "outbox", "flush", med_cli_cmd_outbox_flush,
-      "hand due messages to the MTA and the SMS gateway" },
+      N_ ("hand due messages to the MTA and the SMS gateway") },
   { "outbox", "retry", med_cli_cmd_outbox_retry,
-      "requeue a message that failed" },
+      N_ ("requeue a message that failed") },
   { "reply", "import", med_cli_cmd_reply_import,
-      "record an attendee's REPLY (.ics)" },
-  { "ics", "lint", med_cli_cmd_ics_lint, "check an .ics file" },
-  { "import", NULL, cmd_import, "import a JSON document" },
-  { "audit", "verify", cmd_audit_verify, "check the audit hash chain" },
-  { "backup", NULL, cmd_backup, "copy the database while it is in use" },
-  { "restore", NULL, cmd_restore, "put a checked backup in place" },
+      N_ ("record an attendee's REPLY (.ics)") },
+  { "ics", "lint", med_cli_cmd_ics_lint, N_ ("check an .ics file") },
+  { "import", NULL, cmd_import, N_ ("import a JSON document") },
+  { "audit", "verify", cmd_audit_verify, N_ ("check the audit hash chain") },
+  { "backup", NULL, cmd_backup, N_ ("copy the database while it is in use") },
+  { "restore", NULL, cmd_restore, N_ ("put a checked backup in place") },
   { "report", "same-day", cmd_report_same_day,
-      "share of cases settled on intake day" },
-  { "check", NULL, cmd_check, "integrity and overlap check" },
+      N_ ("share of cases settled on intake day") },
+  { "check", NULL, cmd_check, N_ ("integrity and overlap check") },
   { "store", "copy", cmd_store_copy,
-      "move every row to another database (SQLite, PostgreSQL)" },
-  { "serve", NULL, med_cli_cmd_serve, "run the HTTP server (API, pages)" },
+      N_ ("move every row to another database (SQLite, PostgreSQL)") },
+  { "serve", NULL, med_cli_cmd_serve, N_ ("run the HTTP server (API, pages)") },
   { "user", "add", med_cli_cmd_user_add,
-      "add a user (admin, clerk, mediator)" },
-  { "user", "token", med_cli_cmd_user_token, "make an API bearer token" },
-  { "user", "list", med_cli_cmd_user_list, "list users" },
+      N_ ("add a user (admin, clerk, mediator)") },
+  { "user", "token", med_cli_cmd_user_token, N_ ("make an API bearer token") },
+  { "user", "list", med_cli_cmd_user_list, N_ ("list users") },
   { "user", "revoke-tokens", med_cli_cmd_user_revoke,
-      "revoke a user's API tokens" },
+      N_ ("revoke a user's API tokens") },
   { "feed-link", NULL, med_cli_cmd_feed_link,
-      "make or revoke a calendar feed link" },
+      N_ ("make or revoke a calendar feed link") },
   { "record", "start", med_cli_cmd_record_start,
-      "record a remote session (foreground)" },
+      N_ ("record a remote session (foreground)") },
   { "record", "pause", med_cli_cmd_record_pause,
-      "pause a running recording (caucus)" },
+      N_ ("pause a running recording (caucus)") },
   { "record", "resume", med_cli_cmd_record_resume,
-      "resume a paused recording" },
-  { "record", "stop", med_cli_cmd_record_stop, "stop and seal a recording" },
-  { "recording", "list", med_cli_cmd_recording_list, "list recordings" },
+      N_ ("resume a paused recording") },
+  { "record", "stop", med_cli_cmd_record_stop,
+      N_ ("stop and seal a recording") },
+  { "recording", "list", med_cli_cmd_recording_list, N_ ("list recordings") },
   { "recording", "log", med_cli_cmd_recording_log,
-      "a recording's interruption log" },
+      N_ ("a recording's interruption log") },
   { "recording", "verify", med_cli_cmd_recording_verify,
-      "re-hash a recording and check its manifest" },
+      N_ ("re-hash a recording and check its manifest") },
   { "recording", "export", med_cli_cmd_recording_export,
-      "copy a sealed recording (audited)" },
+      N_ ("copy a sealed recording (audited)") },
   { "recording", "purge", med_cli_cmd_recording_purge,
-      "delete recordings past retention" },
+      N_ ("delete recordings past retention") },
   { "recording", "recover", med_cli_cmd_recording_recover,
-      "seal recordings of killed recorders" },
+      N_ ("seal recordings of killed recorders") },
   { "consent", NULL, med_cli_cmd_consent,
-      "record a party's consent to recording" },
+      N_ ("record a party's consent to recording") },
 };
 
 static void
 print_usage (FILE *out)
 {
   fprintf (out,
-      "Usage: medsched [--db FILE|URL] [--centre ID] [--now YYYY-MM-DDTHH:MM] "
-      "[--actor NAME] COMMAND [ARGS]\n\n"
-      "Schedules a court mediation centre's rooms, mediators and "
-      "interpreters.\n\nCommands:\n");
+      _ ("Usage: medsched [--db FILE|URL] [--centre ID] [--now YYYY-MM-DDTHH:MM] "
+         "[--actor NAME] COMMAND [ARGS]\n\n"
+         "Schedules a court mediation centre's rooms, mediators and "
+         "interpreters.\n\nCommands:\n"));
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++) {
     g_autofree char *name = g_strdup_printf ("%s%s%s", commands[i].name,
         commands[i].sub ? " " : "", commands[i].sub ? commands[i].sub : "");
 
-    fprintf (out, "  %-22s %s\n", name, commands[i].summary);
+    fprintf (out, "  %-22s %s\n", name, _ (commands[i].summary));
   }
   fprintf (out,
-      "\nEach command takes --help. The database defaults to "
-      "$MEDSCHED_DB or ./medsched.db;\nit is a SQLite file (FILE or "
-      "sqlite:FILE) or a PostgreSQL database\n(postgresql://…).\n"
-      "--now (or $MEDSCHED_NOW) fixes the "
-      "current time, in the centre's zone.\n"
-      "Exit status: 0 done, 1 failed, 2 usage error, 3 booking conflict.\n");
+      _ ("\nEach command takes --help. The database defaults to "
+         "$MEDSCHED_DB or ./medsched.db;\nit is a SQLite file (FILE or "
+         "sqlite:FILE) or a PostgreSQL database\n(postgresql://…).\n"
+         "--now (or $MEDSCHED_NOW) fixes the "
+         "current time, in the centre's zone.\n"
+         "Exit status: 0 done, 1 failed, 2 usage error, 3 booking conflict.\n"));
 }
 
 int
@@ -2354,13 +2677,14 @@ main (int argc, char **argv)
       return EXIT_OK;
     }
     if (i + 1 >= argc)
-      return usage_error ("%s needs a value", a);
+      return usage_error (_ ("%s needs a value"), a);
     if (strcmp (a, "--db") == 0) {
       g_free (g.db);
       g.db = g_strdup (argv[i + 1]);
     } else if (strcmp (a, "--centre") == 0) {
       if (!parse_id (argv[i + 1], &g.centre_id))
-        return usage_error ("--centre takes a numeric id");
+        return usage_error (_ ("--centre takes a numeric id"));
+      g.centre_given = TRUE;
     } else if (strcmp (a, "--now") == 0) {
       g_free (g.now_text);
       g.now_text = g_strdup (argv[i + 1]);
@@ -2370,7 +2694,7 @@ main (int argc, char **argv)
       g_free (g.actor);
       g.actor = g_strdup (argv[i + 1]);
     } else {
-      return usage_error ("unknown option %s",
+      return usage_error (_ ("unknown option %s"),
           g_utf8_validate (a, -1, NULL) ? a : "?");
     }
     i += 2;
@@ -2432,15 +2756,15 @@ main (int argc, char **argv)
     for (guint k = 0; k < G_N_ELEMENTS (commands); k++)
       known |= strcmp (argv[i], commands[k].name) == 0;
     if (known && (i + 1 >= argc || strcmp (argv[i + 1], "--help") == 0)) {
-      printf ("Usage: medsched %s SUBCOMMAND\n", argv[i]);
+      printf (_ ("Usage: medsched %s SUBCOMMAND\n"), argv[i]);
       for (guint k = 0; k < G_N_ELEMENTS (commands); k++) {
         if (strcmp (argv[i], commands[k].name) == 0)
           printf ("  %s %-10s %s\n", commands[k].name, commands[k].sub,
-              commands[k].summary);
+              _ (commands[k].summary));
       }
       rc = i + 1 >= argc ? EXIT_USAGE : EXIT_OK;
     } else {
-      rc = usage_error ("unknown command %s%s%s",
+      rc = usage_error (_ ("unknown command %s%s%s"),
           g_utf8_validate (argv[i], -1, NULL) ? argv[i] : "?", known ? " " : "",
           known && g_utf8_validate (argv[i + 1], -1, NULL) ? argv[i + 1] : "");
     }

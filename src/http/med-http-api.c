@@ -287,7 +287,7 @@ api_cases (MedReq *r)
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
-  list = med_store_list_cases (r->srv->store, r->srv->cfg.centre_id,
+  list = med_service_list_cases (r->srv->store, r->user,
       status ? (gint) st : -1, &error);
   if (list == NULL) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
@@ -298,8 +298,6 @@ api_cases (MedReq *r)
   for (guint i = 0; i < list->len; i++) {
     MedCase *k = g_ptr_array_index (list, i);
 
-    if (!med_service_may_access_case (r->srv->store, r->user, k->id, NULL))
-      continue;
     med_http_json_add_case (b, k, zone_of (r));
   }
   json_builder_end_array (b);
@@ -318,18 +316,12 @@ path_case (MedReq *r, const char *id_text)
     med_http_reply_error (r, 404, "not_found", "no such case");
     return NULL;
   }
+  /* another centre's case answers as a missing one, before it is read */
+  if (!med_http_may_see_case (r, id))
+    return NULL;
   k = med_store_get_case (r->srv->store, id, &error);
   if (k == NULL) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
-    return NULL;
-  }
-  if (k->centre_id != r->srv->cfg.centre_id) {
-    med_case_free (k);
-    med_http_reply_error (r, 404, "not_found", "no such case");
-    return NULL;
-  }
-  if (!med_http_may_see_case (r, k->id)) {
-    med_case_free (k);
     return NULL;
   }
   return k;
@@ -603,8 +595,16 @@ add_needs (JsonBuilder *b, const MedCaseNeeds *n)
   json_builder_add_int_value (b, n->duration_minutes);
   json_builder_set_member_name (b, "room_kind");
   json_builder_add_string_value (b, med_room_kind_to_string (n->room_kind));
-  json_builder_set_member_name (b, "room_kind_why");
-  json_builder_add_string_value (b, n->room_kind_why);
+  {
+    g_autoptr (MedReason) why = med_reason_new (n->room_kind_why);
+    g_autofree char *text = med_i18n_reason (MED_LANG_EN, why);
+
+    json_builder_set_member_name (b, "room_kind_why");
+    json_builder_add_string_value (b, text);
+    json_builder_set_member_name (b, "room_kind_why_code");
+    json_builder_add_string_value (b,
+        med_reason_code_to_string (n->room_kind_why));
+  }
   json_builder_set_member_name (b, "minors");
   json_builder_add_boolean_value (b, n->minors);
   json_builder_set_member_name (b, "urgent");
@@ -905,6 +905,7 @@ reply_booking (MedReq *r, gint64 id, const MedSlot *slot, guint status)
   if (slot != NULL && slot->explanation != NULL) {
     json_builder_set_member_name (b, "explanation");
     json_builder_add_string_value (b, slot->explanation);
+    med_http_json_add_reasons (b, "reasons", slot->reasons);
   }
   json_builder_end_object (b);
   reply_builder (r, status, b);
@@ -979,6 +980,8 @@ path_booking (MedReq *r, const char *id_text)
     med_http_reply_error (r, 404, "not_found", "no such booking");
     return NULL;
   }
+  if (!med_http_in_centre (r, MED_STORE_OF_BOOKING, id))
+    return NULL;
   if ((bk = med_store_get_booking (r->srv->store, id, &error)) == NULL) {
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return NULL;
@@ -1306,6 +1309,7 @@ reply_plan (MedReq *r, const char *date, MedPlan *plan, guint booked,
     } else {
       json_builder_set_member_name (b, "unplaced");
       json_builder_add_string_value (b, it->reason ? it->reason : "");
+      med_http_json_add_reasons (b, "reasons", it->reasons);
       if (it->would_unplace != NULL) {
         json_builder_set_member_name (b, "would_unplace");
         json_builder_begin_array (b);
@@ -1732,8 +1736,8 @@ api_feed_links (MedReq *r)
     return;
   }
   if (IS (r, GET)) {
-    g_autoptr (GPtrArray) list
-        = med_store_list_feed_links (r->srv->store, &error);
+    g_autoptr (GPtrArray) list = med_store_list_feed_links (r->srv->store,
+        r->srv->cfg.centre_id, &error);
 
     if (list == NULL) {
       med_http_reply_gerror (r, g_steal_pointer (&error));

@@ -3,6 +3,13 @@
  * the throttles that slow down password guessing and token probing
  * (growing delays per account and address; never a lockout).
  *
+ * A server serves one centre of a database that may hold a province's:
+ * only that centre's users sign in, and their tokens and sessions open
+ * nothing elsewhere (another centre's user is an unknown name, its token
+ * an invalid one); rows named by id in a path are checked against the
+ * centre before anything else (med_http_in_centre), with the answer a
+ * missing row gets.
+ *
  * Secrets are 256 random bits from getrandom(2), handed out once and kept
  * by the store only as SHA-256. Passwords are PBKDF2-HMAC-SHA256 (GLib has
  * no scrypt or argon2) with a 128-bit salt and 200,000 iterations by
@@ -426,7 +433,9 @@ cached_token_user (MedHttpServer *srv, const char *hash, MedTime now,
   med_http_cache_check (srv);
   if ((u = g_hash_table_lookup (srv->users, key)) != NULL)
     return copy_user (u);
-  if ((u = med_store_user_by_token (srv->store, hash, now, error)) == NULL)
+  if ((u = med_store_user_by_token (srv->store, srv->cfg.centre_id, hash, now,
+           error))
+      == NULL)
     return NULL;
   if (g_hash_table_size (srv->users) >= 1024)
     g_hash_table_remove_all (srv->users);
@@ -472,8 +481,8 @@ med_http_auth_resolve (MedReq *r)
     if (sid == NULL || !secret_syntax_ok (sid))
       return TRUE;
     hash = med_http_hash_secret (sid);
-    r->user = med_store_session_user (r->srv->store, hash, r->now, &r->csrf,
-        &error);
+    r->user = med_store_session_user (r->srv->store, r->srv->cfg.centre_id,
+        hash, r->now, &r->csrf, &error);
     if (r->user == NULL) {
       if (!g_error_matches (error, MED_STORE_ERROR,
               MED_STORE_ERROR_NOT_FOUND)) {
@@ -541,8 +550,10 @@ med_http_auth_recheck (MedHttpServer *srv, const char *hash,
   MedTime now = med_http_now (srv);
 
   if (via_session)
-    return med_store_session_user (srv->store, hash, now, NULL, error);
-  return med_store_user_by_token (srv->store, hash, now, error);
+    return med_store_session_user (srv->store, srv->cfg.centre_id, hash, now,
+        NULL, error);
+  return med_store_user_by_token (srv->store, srv->cfg.centre_id, hash, now,
+      error);
 }
 
 /* Answers a refusal of the access rule (403), or a store failure. */
@@ -580,8 +591,20 @@ med_http_may_see_booking (MedReq *r, const MedBooking *bk)
 
   if (r->user == NULL)
     return FALSE;
-  ok = med_service_may_access_booking (r->user, bk, &error);
+  ok = med_service_may_access_booking (r->srv->store, r->user, bk, &error);
   return reply_access (r, ok, error);
+}
+
+gboolean
+med_http_in_centre (MedReq *r, MedStoreOwned kind, gint64 id)
+{
+  GError *error = NULL;
+
+  if (med_store_in_centre (r->srv->store, kind, id, r->srv->cfg.centre_id,
+          &error))
+    return TRUE;
+  med_http_reply_gerror (r, error);
+  return FALSE;
 }
 
 /* ---- login and logout ---- */
@@ -717,6 +740,9 @@ login_verified_cb (GObject *source, GAsyncResult *res, gpointer data)
   r.client = j->client;
   if (j->ok)
     u = med_store_get_user (j->srv->store, j->user_id, &error);
+  /* moved to another centre while the password was checked: unknown here */
+  if (u != NULL && u->centre_id != j->srv->cfg.centre_id)
+    g_clear_pointer (&u, med_user_free);
   /* a store failure is no failed attempt */
   throttle_release (j->srv, j->key, !j->ok || (u != NULL && u->disabled),
       j->what);
@@ -778,6 +804,10 @@ med_http_login_post (MedReq *r)
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
+  /* another centre's user is no account here: the same answer, the same
+   * work and the same log line as a name that does not exist */
+  if (u != NULL && u->centre_id != r->srv->cfg.centre_id)
+    g_clear_pointer (&u, med_user_free);
   if (!throttle_reserve (r->srv, key, &retry)) {
     reply_rate_limited (r, retry);
     return;
@@ -842,8 +872,8 @@ gboolean
 med_http_join_resolve (MedHttpServer *srv, const char *token, MedTime now,
     gint64 *booking_id, gint64 *party_id, GError **error)
 {
-  if (!med_store_join_lookup (srv->store, token, now - 6 * 3600,
-          now + 400 * 86400, booking_id, party_id, error))
+  if (!med_store_join_lookup (srv->store, srv->cfg.centre_id, token,
+          now - 6 * 3600, now + 400 * 86400, booking_id, party_id, error))
     return FALSE;
   if (med_store_join_revoked (srv->store, *booking_id, *party_id)) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,

@@ -50,6 +50,8 @@ build_feed (MedReq *r, const MedFeedLink *link, GError **error)
   };
   MedServiceCtx ctx = med_http_service_ctx (r);
 
+  /* in the language of whoever made the link, not of who fetches it */
+  ctx.lang = link->language[0] != '\0' ? link->language : NULL;
   return med_service_feed (r->srv->store, &ctx, map[link->kind].kind,
       link->ref_id, map[link->kind].audience, 0, 0, error);
 }
@@ -66,7 +68,9 @@ find_link (MedHttpServer *srv, const char *hash, MedTime now, GError **error)
   med_http_cache_check (srv);
   if ((l = g_hash_table_lookup (srv->links, key)) != NULL)
     return g_memdup2 (l, sizeof *l);
-  if ((l = med_store_find_feed_link (srv->store, hash, now, error)) == NULL)
+  if ((l = med_store_find_feed_link (srv->store, srv->cfg.centre_id, hash, now,
+           error))
+      == NULL)
     return NULL;
   if (g_hash_table_size (srv->links) >= 1024)
     g_hash_table_remove_all (srv->links);

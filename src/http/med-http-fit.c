@@ -74,6 +74,7 @@ med_http_json_add_fit_cell (JsonBuilder *b, const MedFitCell *c,
     json_builder_end_array (b);
     json_builder_set_member_name (b, "why");
     json_builder_add_string_value (b, c->why ? c->why : "");
+    med_http_json_add_reasons (b, "reasons", c->reasons);
   }
   json_builder_end_object (b);
 }

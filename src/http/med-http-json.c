@@ -158,9 +158,11 @@ conflict_sentence (MedReq *r, const MedStoreConflict *c)
   }
 }
 
+/* reasons (may be NULL): a scheduler's refusal, as codes in the API and
+ * in the reader's language on a page. */
 static void
 reply_error_full (MedReq *r, guint status, const char *code,
-    const char *message, const MedStoreConflict *conflict)
+    const char *message, const MedStoreConflict *conflict, GPtrArray *reasons)
 {
   if (r->api) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -174,6 +176,8 @@ reply_error_full (MedReq *r, guint status, const char *code,
     json_builder_add_string_value (b, message);
     if (conflict != NULL)
       add_conflict (r, b, conflict);
+    if (reasons != NULL)
+      med_http_json_add_reasons (b, "reasons", reasons);
     json_builder_end_object (b);
     json_builder_end_object (b);
     med_http_reply_json (r, status, json_builder_get_root (b));
@@ -181,8 +185,9 @@ reply_error_full (MedReq *r, guint status, const char *code,
     /* a page in the reader's language: what happened (a conflict says
      * what clashed and when), what to do, and the server's own words as
      * the detail */
-    g_autofree char *what
-        = conflict != NULL ? conflict_sentence (r, conflict) : NULL;
+    g_autofree char *what = conflict != NULL ? conflict_sentence (r, conflict)
+        : reasons != NULL ? med_i18n_reasons (med_http_lang (r), reasons)
+                          : NULL;
 
     med_http_page_problem (r, status, NULL, what, NULL, message);
   }
@@ -192,7 +197,7 @@ static void
 reply_error_text (MedReq *r, guint status, const char *code,
     const char *message)
 {
-  reply_error_full (r, status, code, message, NULL);
+  reply_error_full (r, status, code, message, NULL, NULL);
 }
 
 void
@@ -316,7 +321,8 @@ med_http_reply_gerror (MedReq *r, GError *error)
     reply_error_text (r, status, code, "internal error");
   } else {
     reply_error_full (r, status, code, error->message,
-        med_store_error_get_conflict (error));
+        med_store_error_get_conflict (error),
+        med_scheduler_error_get_reasons (error));
   }
   g_error_free (error);
 }
@@ -887,5 +893,110 @@ med_http_json_add_slot (JsonBuilder *b, const MedSlot *s, const char *zone)
   json_builder_set_member_name (b, "fallback");
   json_builder_add_boolean_value (b, s->fallback);
   add_str (b, "explanation", s->explanation);
+  med_http_json_add_reasons (b, "reasons", s->reasons);
   json_builder_end_object (b);
+}
+
+/* A reason's numbers by name, as its code reads them (med-scheduler.h). */
+static void
+add_reason_numbers (JsonBuilder *b, const MedReason *r)
+{
+  static const struct
+  {
+    MedReasonCode code;
+    const char *a, *b; /* NULL: not used */
+    gboolean a_flag, b_flag;
+  } numbers[] = {
+    { MED_REASON_CAPACITY, "capacity", "in_person", FALSE, FALSE },
+    { MED_REASON_EARLIEST, "interpreter", NULL, TRUE, FALSE },
+    { MED_REASON_NO_ROOM_KIND, "video", NULL, TRUE, FALSE },
+    { MED_REASON_NO_CAPACITY, "in_person", NULL, FALSE, FALSE },
+    { MED_REASON_CLOSED, "closed_days", "checked_days", FALSE, FALSE },
+    { MED_REASON_ROOM_UNSUITED, "in_person", "video", FALSE, TRUE },
+    { MED_REASON_MEDIATOR_UNSUITED, "with_interpreter", "no_specialty", TRUE,
+        TRUE },
+    { MED_REASON_OUTSIDE_HOURS, "whole_day", NULL, TRUE, FALSE },
+    { MED_REASON_CAP_REACHED, "cap", NULL, FALSE, FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (numbers); i++) {
+    if (numbers[i].code != r->code)
+      continue;
+    json_builder_set_member_name (b, numbers[i].a);
+    if (numbers[i].a_flag)
+      json_builder_add_boolean_value (b, r->a != 0);
+    else
+      json_builder_add_int_value (b, r->a);
+    if (numbers[i].b != NULL) {
+      json_builder_set_member_name (b, numbers[i].b);
+      if (numbers[i].b_flag)
+        json_builder_add_boolean_value (b, r->b != 0);
+      else
+        json_builder_add_int_value (b, r->b);
+    }
+  }
+}
+
+void
+med_http_json_add_reasons (JsonBuilder *b, const char *member,
+    GPtrArray *reasons)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; reasons != NULL && i < reasons->len; i++) {
+    const MedReason *r = reasons->pdata[i];
+    g_autofree char *message = med_i18n_reason (MED_LANG_EN, r);
+
+    json_builder_begin_object (b);
+    add_str (b, "code", med_reason_code_to_string (r->code));
+    add_str (b, "message", message);
+    switch (r->code) {
+      case MED_REASON_ROOM:
+      case MED_REASON_ROOM_UNSUITED:
+        add_str (b, "cause", med_reason_code_to_string (r->cause));
+        /* fall through */
+      case MED_REASON_FALLBACK_PLAN:
+      case MED_REASON_NO_ROOM_KIND:
+      case MED_REASON_NO_CAPACITY:
+        add_str (b, "room_kind", med_room_kind_to_string (r->kind));
+        break;
+      case MED_REASON_FALLBACK_FULL:
+        add_str (b, "room_kind", med_room_kind_to_string (r->kind));
+        add_str (b, "instead", med_room_kind_to_string (r->other_kind));
+        break;
+      case MED_REASON_MEDIATOR:
+      case MED_REASON_NO_SPECIALTY:
+        add_str (b, "case_kind", med_case_kind_to_string (r->case_kind));
+        break;
+      default:
+        break;
+    }
+    if (r->code == MED_REASON_ROOM_UNSUITED)
+      add_str (b, "needs", med_room_kind_to_string (r->other_kind));
+    if (r->name != NULL)
+      add_str (b, "name", r->name);
+    if (r->name2 != NULL)
+      add_str (b, "mediator", r->name2);
+    if (r->words != NULL)
+      add_str (b, r->code == MED_REASON_OTHER ? "text" : "value", r->words);
+    add_reason_numbers (b, r);
+    if (r->list != NULL) {
+      json_builder_set_member_name (b, "cases");
+      json_builder_begin_array (b);
+      for (guint k = 0; r->list[k] != NULL; k++)
+        json_builder_add_string_value (b, r->list[k]);
+      json_builder_end_array (b);
+    }
+    if (r->case_ids != NULL) {
+      json_builder_set_member_name (b, "case_ids");
+      json_builder_begin_array (b);
+      for (guint k = 0; k < r->case_ids->len; k++)
+        json_builder_add_int_value (b, g_array_index (r->case_ids, gint64, k));
+      json_builder_end_array (b);
+    }
+    if (r->sub != NULL)
+      med_http_json_add_reasons (b, "because", r->sub);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
 }

@@ -45,108 +45,46 @@
 
 #include <glib/gstdio.h>
 
+#include "gstmedmanifest.h"
+
 #define IS(r, m) ((r)->method == SOUP_METHOD_##m)
 
-/* The recorder's manifest (plugins/med/gstmedmanifest.h), beside the
- * segments in the recording's directory. */
-#define MANIFEST_NAME      "manifest.jsonl"
+/* The recorder's manifest, beside the segments in the recording's
+ * directory. */
 #define MAX_MANIFEST_BYTES (16 * 1024 * 1024)
 
 /* ---- the manifest, read for listing and for the final file ---------- */
 
 typedef struct
 {
-  gint64 index;
-  char *file;
-  gint64 bytes;
-  char *sha256;
-  gint64 duration_ns;
-  gboolean complete;
-} Segment;
-
-typedef struct
-{
-  GPtrArray *segments; /* Segment* */
-  gboolean sealed;
-  char *final_file; /* plain file name, NULL when none */
-  gint64 final_bytes;
-  char *final_sha256;
-  char *note;
+  GstMedManifestInfo info; /* segments, seal */
+  char *final_name; /* the sealed final file's plain name, or NULL */
 } Manifest;
-
-static void
-segment_free (Segment *s)
-{
-  g_free (s->file);
-  g_free (s->sha256);
-  g_free (s);
-}
 
 static void
 manifest_free (Manifest *m)
 {
   if (m == NULL)
     return;
-  g_ptr_array_unref (m->segments);
-  g_free (m->final_file);
-  g_free (m->final_sha256);
-  g_free (m->note);
+  gst_med_manifest_info_clear (&m->info);
+  g_free (m->final_name);
   g_free (m);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Manifest, manifest_free)
 
-/* A file name the recorder writes: no directory part, no leading dot. */
-static gboolean
-is_plain_name (const char *s)
-{
-  gsize len = s ? strlen (s) : 0;
-
-  if (len == 0 || len > 255 || s[0] == '.')
-    return FALSE;
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
-      return FALSE;
-  }
-  return TRUE;
-}
-
-static const char *
-member_string (JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE
-      || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
-static gint64
-member_int (JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE
-      || json_node_get_value_type (n) != G_TYPE_INT64)
-    return -1;
-  return json_node_get_int (n);
-}
-
-/* Reads the manifest of a recording directory: the segments it lists and
- * the seal. The chain is not checked here (`recording verify` does that);
- * a line that is not a well-formed entry, or a file name with a directory
- * in it, makes the whole manifest unreadable. (transfer full) */
+/* Reads the manifest of a recording directory with the recorder's own
+ * reader (plugins/med/gstmedmanifest.h): every entry parsed and its chain
+ * checked, the media files not re-hashed (`recording verify` does that).
+ * The manifest must be a regular file, not a link, of at most
+ * MAX_MANIFEST_BYTES; an entry that does not parse or chain makes the
+ * whole manifest unreadable. (transfer full) */
 static Manifest *
 read_manifest (const char *dir, GError **error)
 {
-  g_autofree char *path = g_build_filename (dir, MANIFEST_NAME, NULL);
-  g_autofree char *text = NULL;
-  g_auto (GStrv) lines = NULL;
+  g_autofree char *path = g_build_filename (dir, GST_MED_MANIFEST_NAME, NULL);
   g_autoptr (Manifest) m = g_new0 (Manifest, 1);
   GStatBuf st;
-  gsize len = 0;
 
-  m->segments = g_ptr_array_new_with_free_func ((GDestroyNotify) segment_free);
   if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_NOT_FOUND,
         "the recording has no manifest");
@@ -157,60 +95,16 @@ read_manifest (const char *dir, GError **error)
         "the recording's manifest is too large");
     return NULL;
   }
-  if (!g_file_get_contents (path, &text, &len, NULL)
-      || !g_utf8_validate (text, len, NULL)) {
+  if (!gst_med_manifest_verify_full (path, GST_MED_MANIFEST_VERIFY_CHAIN_ONLY,
+          &m->info, NULL)) {
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
-        "the recording's manifest cannot be read");
+        "the recording's manifest is malformed; run `medsched recording "
+        "verify`");
     return NULL;
   }
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i]; i++) {
-    g_autoptr (JsonParser) p = json_parser_new_immutable ();
-    JsonObject *o;
-    const char *kind, *file;
-
-    if (*lines[i] == '\0')
-      continue;
-    if (!json_parser_load_from_data (p, lines[i], -1, NULL)
-        || json_parser_get_root (p) == NULL
-        || JSON_NODE_TYPE (json_parser_get_root (p)) != JSON_NODE_OBJECT)
-      goto bad;
-    o = json_node_get_object (json_parser_get_root (p));
-    kind = member_string (o, "kind");
-    file = member_string (o, "file");
-    if (kind == NULL)
-      goto bad;
-    if (strcmp (kind, "segment") == 0) {
-      Segment *s = g_new0 (Segment, 1);
-      JsonNode *c = json_object_get_member (o, "complete");
-
-      g_ptr_array_add (m->segments, s);
-      if (!is_plain_name (file) || member_string (o, "sha256") == NULL)
-        goto bad;
-      s->index = member_int (o, "index");
-      s->file = g_strdup (file);
-      s->bytes = member_int (o, "bytes");
-      s->sha256 = g_strdup (member_string (o, "sha256"));
-      s->duration_ns = member_int (o, "duration_ns");
-      s->complete = c && JSON_NODE_TYPE (c) == JSON_NODE_VALUE
-          && json_node_get_value_type (c) == G_TYPE_BOOLEAN
-          && json_node_get_boolean (c);
-    } else if (strcmp (kind, "seal") == 0) {
-      if (file == NULL || (*file && !is_plain_name (file)))
-        goto bad;
-      m->sealed = TRUE;
-      m->final_file = *file ? g_strdup (file) : NULL;
-      m->final_bytes = member_int (o, "bytes");
-      m->final_sha256 = g_strdup (member_string (o, "sha256"));
-      m->note = g_strdup (member_string (o, "note"));
-    }
-  }
+  if (m->info.final_file)
+    m->final_name = g_path_get_basename (m->info.final_file);
   return g_steal_pointer (&m);
-bad:
-  g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
-      "the recording's manifest is malformed; run `medsched recording "
-      "verify`");
-  return NULL;
 }
 
 /* ---- who may see a recording ---------------------------------------- */
@@ -334,8 +228,8 @@ add_recording (MedReq *r, JsonBuilder *b, const MedRecording *rec,
 
     json_builder_set_member_name (b, "segment_files");
     json_builder_begin_array (b);
-    for (guint i = 0; m && i < m->segments->len; i++) {
-      Segment *s = g_ptr_array_index (m->segments, i);
+    for (guint i = 0; m && m->info.segments && i < m->info.segments->len; i++) {
+      GstMedManifestSegment *s = g_ptr_array_index (m->info.segments, i);
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "index");
@@ -343,32 +237,32 @@ add_recording (MedReq *r, JsonBuilder *b, const MedRecording *rec,
       json_builder_set_member_name (b, "file");
       json_builder_add_string_value (b, s->file);
       json_builder_set_member_name (b, "bytes");
-      json_builder_add_int_value (b, s->bytes);
+      json_builder_add_int_value (b, (gint64) s->bytes);
       json_builder_set_member_name (b, "sha256");
       json_builder_add_string_value (b, s->sha256);
       json_builder_set_member_name (b, "duration_ns");
-      json_builder_add_int_value (b, s->duration_ns);
+      json_builder_add_int_value (b, (gint64) s->duration_ns);
       json_builder_set_member_name (b, "complete");
       json_builder_add_boolean_value (b, s->complete);
       json_builder_end_object (b);
     }
     json_builder_end_array (b);
     json_builder_set_member_name (b, "final");
-    if (m && m->final_file) {
+    if (m && m->final_name) {
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "file");
-      json_builder_add_string_value (b, m->final_file);
+      json_builder_add_string_value (b, m->final_name);
       json_builder_set_member_name (b, "bytes");
-      json_builder_add_int_value (b, m->final_bytes);
+      json_builder_add_int_value (b, (gint64) m->info.final_bytes);
       json_builder_set_member_name (b, "sha256");
-      json_builder_add_string_value (b, m->final_sha256 ? m->final_sha256 : "");
+      json_builder_add_string_value (b, m->info.final_sha256);
       json_builder_end_object (b);
     } else {
       json_builder_add_null_value (b);
     }
     json_builder_set_member_name (b, "seal_note");
-    if (m && m->note)
-      json_builder_add_string_value (b, m->note);
+    if (m && m->info.seal_note)
+      json_builder_add_string_value (b, m->info.seal_note);
     else
       json_builder_add_null_value (b);
   }
@@ -384,6 +278,52 @@ reply_builder (MedReq *r, JsonBuilder *b)
   med_http_reply_json (r, 200, json_builder_get_root (b));
 }
 
+/* POST /api/v1/bookings/{id}/recordings {"caucus": true|false}: a private
+ * caucus pauses the booking's room recording (serve's session at booking
+ * time; its log says "private caucus") until it ends. The session's
+ * mediator, clerks and admins. */
+static void
+api_caucus (MedReq *r, MedBooking *bk)
+{
+  static const char *const allowed[] = { "caucus", NULL };
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  gboolean on = FALSE;
+
+  if (!med_http_require (r, MED_ROLES_STAFF) || !med_http_check_csrf (r, NULL))
+    return;
+  if (!med_service_may_access_booking (r->srv->store, r->user, bk, NULL)) {
+    med_http_reply_error (r, 403, "forbidden",
+        "only the session's mediator, clerks and admins hold its caucus");
+    return;
+  }
+  if ((root = med_http_request_json (r, &error)) == NULL
+      || !med_http_json_check_members (json_node_get_object (root), allowed,
+          &error)
+      || !med_http_json_get_bool (json_node_get_object (root), "caucus", TRUE,
+          &on, &error)) {
+    med_http_reply_gerror (r, g_steal_pointer (&error));
+    return;
+  }
+  if (!med_http_media_caucus (r->srv, bk->id, on, &error)) {
+    if (error->domain == MED_HTTP_ERROR)
+      med_http_reply_gerror (r, g_steal_pointer (&error));
+    else
+      med_http_reply_error (r, 409, "state", "%s", error->message);
+    return;
+  }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "booking_id");
+  json_builder_add_int_value (b, bk->id);
+  json_builder_set_member_name (b, "recording_id");
+  json_builder_add_int_value (b, med_http_media_recording_of (r->srv, bk->id));
+  json_builder_set_member_name (b, "caucus");
+  json_builder_add_boolean_value (b, on);
+  json_builder_end_object (b);
+  reply_builder (r, b);
+}
+
 void
 med_http_api_booking_recordings (MedReq *r, MedBooking *bk)
 {
@@ -391,6 +331,10 @@ med_http_api_booking_recordings (MedReq *r, MedBooking *bk)
   g_autoptr (GPtrArray) recs = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
+  if (IS (r, POST)) {
+    api_caucus (r, bk);
+    return;
+  }
   if (!IS (r, GET)) {
     med_http_reply_error (r, 405, "method", "method not allowed here");
     return;
@@ -480,12 +424,12 @@ map_final (const MedRecording *rec, char **name_out, GError **error)
   }
   if ((m = read_manifest (rec->dir, error)) == NULL)
     return NULL;
-  if (m->final_file == NULL) {
+  if (m->final_name == NULL) {
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_NOT_FOUND,
         "the recording was sealed without a final file");
     return NULL;
   }
-  path = g_build_filename (rec->dir, m->final_file, NULL);
+  path = g_build_filename (rec->dir, m->final_name, NULL);
   fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   if (fd < 0 || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)
       || st.st_size == 0) {
@@ -495,7 +439,7 @@ map_final (const MedRecording *rec, char **name_out, GError **error)
         "the recording's final file is missing");
     return NULL;
   }
-  if ((gint64) st.st_size != m->final_bytes) {
+  if ((guint64) st.st_size != m->info.final_bytes) {
     close (fd);
     g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_CONFIG,
         "the recording's final file does not match its manifest; run "
@@ -509,7 +453,7 @@ map_final (const MedRecording *rec, char **name_out, GError **error)
         "the recording's final file cannot be mapped");
     return NULL;
   }
-  *name_out = g_strdup (m->final_file);
+  *name_out = g_strdup (m->final_name);
   return mf;
 }
 
@@ -637,8 +581,8 @@ page_recording (MedReq *r, MedRecording *rec, MedBooking *bk)
   med_json_int (b, "id", rec->id);
   med_json_int (b, "case_id", bk->case_id);
   med_json_int (b, "booking", bk->id);
-  if (rec->state == MED_RECORDING_SEALED && m && m->final_file)
-    med_json_str (b, "playable", content_type_of (m->final_file));
+  if (rec->state == MED_RECORDING_SEALED && m && m->final_name)
+    med_json_str (b, "playable", content_type_of (m->final_name));
   med_json_str (b, "number", k->number);
   med_json_str (b, "start", start);
   med_json_str (b, "state",
@@ -671,8 +615,8 @@ page_recording (MedReq *r, MedRecording *rec, MedBooking *bk)
   json_builder_end_array (b);
   json_builder_set_member_name (b, "files");
   json_builder_begin_array (b);
-  for (guint i = 0; m && i < m->segments->len; i++) {
-    Segment *s = g_ptr_array_index (m->segments, i);
+  for (guint i = 0; m && m->info.segments && i < m->info.segments->len; i++) {
+    GstMedManifestSegment *s = g_ptr_array_index (m->info.segments, i);
 
     json_builder_begin_object (b);
     med_json_str (b, "file", s->file);
@@ -710,7 +654,8 @@ med_http_media_case_links (MedReq *r, JsonBuilder *b, const MedBooking *bk)
 
   json_builder_set_member_name (b, "recordings");
   json_builder_begin_array (b);
-  if (r->user != NULL && med_service_may_access_booking (r->user, bk, NULL))
+  if (r->user != NULL
+      && med_service_may_access_booking (r->srv->store, r->user, bk, NULL))
     recs = med_store_list_recordings (r->srv->store, bk->id, NULL);
   for (guint i = 0; recs && i < recs->len; i++) {
     MedRecording *rec = g_ptr_array_index (recs, i);
@@ -753,6 +698,7 @@ typedef struct
   gboolean told_waiting; /* "waiting for consent" logged once */
   gboolean mediation; /* the current session's regime */
   gboolean consent_stop; /* stopped because consent was withdrawn */
+  gboolean caucus; /* a private caucus: the session is paused */
   guint abort_id;
 } Job;
 
@@ -1005,9 +951,15 @@ start_job (MedHttpMedia *m, Job *j, const MedBooking *bk,
              " (%s) in %s",
       bk->id, med_session_get_recording_id (j->session),
       med_recording_regime_to_string (cfg.regime), dir);
-  if (!med_session_start (j->session, &error))
+  if (!med_session_start (j->session, &error)) {
     g_warning ("booking %" G_GINT64_FORMAT ": start: %s", bk->id,
         error->message); /* the bus says more; finished_cb follows */
+    return;
+  }
+  /* a recording (re)started during a caucus starts paused */
+  if (j->caucus && !med_session_pause (j->session, &error))
+    g_warning ("booking %" G_GINT64_FORMAT ": caucus: %s", bk->id,
+        error->message);
 }
 
 static gboolean
@@ -1087,6 +1039,44 @@ tick_cb (gpointer data)
     g_hash_table_iter_remove (&it);
   }
   return G_SOURCE_CONTINUE;
+}
+
+gboolean
+med_http_media_caucus (MedHttpServer *srv, gint64 booking_id, gboolean on,
+    GError **error)
+{
+  MedHttpMedia *m = srv->media;
+  Job *j = m ? g_hash_table_lookup (m->jobs, &booking_id) : NULL;
+
+  if (j == NULL || j->session == NULL || j->stopping
+      || med_session_is_finished (j->session)) {
+    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_STATE,
+        "no room recording of this booking is running");
+    return FALSE;
+  }
+  if (j->caucus == on) {
+    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_STATE,
+        on ? "a caucus is running already" : "no caucus is running");
+    return FALSE;
+  }
+  if (on ? !med_session_pause (j->session, error)
+         : !med_session_resume (j->session, error))
+    return FALSE;
+  j->caucus = on;
+  g_message ("booking %" G_GINT64_FORMAT ": recording %" G_GINT64_FORMAT
+             " %s (private caucus)",
+      booking_id, med_session_get_recording_id (j->session),
+      on ? "paused" : "resumed");
+  return TRUE;
+}
+
+gint64
+med_http_media_recording_of (MedHttpServer *srv, gint64 booking_id)
+{
+  MedHttpMedia *m = srv->media;
+  Job *j = m ? g_hash_table_lookup (m->jobs, &booking_id) : NULL;
+
+  return j && j->session ? med_session_get_recording_id (j->session) : 0;
 }
 
 gboolean
@@ -1189,6 +1179,21 @@ med_http_media_free (MedHttpServer *srv)
 }
 
 #else /* without GStreamer */
+
+gboolean
+med_http_media_caucus (MedHttpServer *srv, gint64 booking_id, gboolean on,
+    GError **error)
+{
+  g_set_error (error, MED_HTTP_ERROR, MED_HTTP_ERROR_NOT_FOUND,
+      "this medsched records nothing (built without GStreamer)");
+  return FALSE;
+}
+
+gint64
+med_http_media_recording_of (MedHttpServer *srv, gint64 booking_id)
+{
+  return 0;
+}
 
 gboolean
 med_http_media_start (MedHttpServer *srv, GError **error)

@@ -158,12 +158,11 @@ page_case (MedReq *r, const char *id_text)
     med_http_reply_error (r, 404, "not_found", "no such case");
     return NULL;
   }
+  /* another centre's case answers as a missing one, before it is read */
+  if (!med_http_may_see_case (r, id))
+    return NULL;
   if ((k = med_store_get_case (r->srv->store, id, &error)) == NULL) {
     med_page_error (r, g_steal_pointer (&error));
-    return NULL;
-  }
-  if (!med_http_may_see_case (r, id)) {
-    med_case_free (k);
     return NULL;
   }
   return k;
@@ -180,6 +179,8 @@ page_booking (MedReq *r, const char *id_text)
     med_http_reply_error (r, 404, "not_found", "no such session");
     return NULL;
   }
+  if (!med_http_in_centre (r, MED_STORE_OF_BOOKING, id))
+    return NULL;
   if ((bk = med_store_get_booking (r->srv->store, id, &error)) == NULL) {
     med_page_error (r, g_steal_pointer (&error));
     return NULL;

@@ -220,6 +220,10 @@ void med_http_json_add_case (JsonBuilder *b, const MedCase *c,
 void med_http_json_add_party (JsonBuilder *b, const MedParty *p);
 void med_http_json_add_booking (JsonBuilder *b, const MedBooking *bk,
     const char *zone);
+/* The reasons of a slot, a refused cell or an unplaced case as member:
+ * [{"code": "room", "message": "<English>", …its parameters}]. */
+void med_http_json_add_reasons (JsonBuilder *b, const char *member,
+    GPtrArray *reasons);
 void med_http_json_add_slot (JsonBuilder *b, const MedSlot *s,
     const char *zone);
 void med_http_json_add_time (JsonBuilder *b, const char *name, MedTime t,
@@ -232,8 +236,8 @@ void med_http_json_add_time (JsonBuilder *b, const char *name, MedTime t,
 gboolean med_http_auth_resolve (MedReq *r);
 /* The user a credential still stands for (hash: r->session_hash of an
  * earlier request): MED_STORE_ERROR_NOT_FOUND once the token was revoked
- * or expired, the session ended or expired, or the user disabled.
- * (transfer full) */
+ * or expired, the session ended or expired, the user disabled, or when
+ * the user is not of the server's centre. (transfer full) */
 MedUser *med_http_auth_recheck (MedHttpServer *srv, const char *hash,
     gboolean via_session, GError **error);
 /* Answers 401 (API) or redirects to /login (pages) when anonymous, 403
@@ -243,9 +247,13 @@ gboolean med_http_require (MedReq *r, guint roles);
  * from the X-CSRF-Token header or the "csrf" form field. Answers 403. */
 gboolean med_http_check_csrf (MedReq *r, GHashTable *form);
 /* The access rule of src/service (med_service_may_access_case and
- * _booking) for the caller; answers 403 when it refuses. */
+ * _booking) for the caller; answers 403 when it refuses, 404 for a case
+ * or booking of another centre. */
 gboolean med_http_may_see_case (MedReq *r, gint64 case_id);
 gboolean med_http_may_see_booking (MedReq *r, const MedBooking *bk);
+/* Whether row id of kind (a path's case, booking, …) is the served
+ * centre's; answers 404 as for a missing row when not. */
+gboolean med_http_in_centre (MedReq *r, MedStoreOwned kind, gint64 id);
 /* Throttles of failed attempts under a key ("join:<address>", …): after
  * login_burst failures each one makes the key wait login_refill seconds,
  * doubling up to 15 minutes; an hour without failures forgets them.
@@ -332,6 +340,14 @@ void med_http_recording_page (MedReq *r);
  * list of {id, label, state} (empty when the user may not see them). */
 void med_http_media_case_links (MedReq *r, JsonBuilder *b,
     const MedBooking *bk);
+/* A private caucus in the booking's room recording (serve's session):
+ * on pauses it, off resumes it; a recording (re)started meanwhile starts
+ * paused. FALSE (MED_MEDIA_ERROR_STATE) when none runs or it is so
+ * already. */
+gboolean med_http_media_caucus (MedHttpServer *srv, gint64 booking_id,
+    gboolean on, GError **error);
+/* The booking's room recording's id while serve records it, else 0. */
+gint64 med_http_media_recording_of (MedHttpServer *srv, gint64 booking_id);
 /* Starts the booking-time timer when [media] rooms are configured. */
 gboolean med_http_media_start (MedHttpServer *srv, GError **error);
 /* Stops the timer and every running session (they seal asynchronously). */

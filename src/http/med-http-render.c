@@ -422,6 +422,26 @@ med_http_page_problem (MedReq *r, guint status, const char *title,
 
 /* ---- the scripts' catalogues ---- */
 
+typedef struct
+{
+  JsonBuilder *b;
+  MedLang lang;
+} LabelsCtx;
+
+/* "party-role\004applicant" → the label in the language: a script shows a
+ * code it got (a signalling frame's party_role) as the model's one label,
+ * with MedI18n.label (kind, word); \004 as gettext's contexts. */
+static void
+add_label_cb (const char *kind, const char *word, const char *label,
+    gpointer data)
+{
+  LabelsCtx *lc = data;
+  g_autofree char *key = g_strconcat (kind, "\004", word, NULL);
+
+  json_builder_set_member_name (lc->b, key);
+  json_builder_add_string_value (lc->b, med_i18n_gettext (lc->lang, label));
+}
+
 void
 med_http_static_catalogue (MedReq *r, const char *file)
 {
@@ -450,6 +470,11 @@ med_http_static_catalogue (MedReq *r, const char *file)
     while (g_hash_table_iter_next (&it, &k, &v)) {
       json_builder_set_member_name (b, k);
       json_builder_add_string_value (b, v);
+    }
+    {
+      LabelsCtx lc = { b, lang };
+
+      med_labels_foreach (add_label_cb, &lc);
     }
     json_builder_end_object (b);
     root = json_builder_get_root (b);

@@ -915,6 +915,8 @@ med_http_service_ctx (MedReq *r)
   ctx.now = r->now;
   ctx.actor = r->actor;
   ctx.centre_id = r->srv->cfg.centre_id;
+  /* the reader's language: a feed link made now keeps it */
+  ctx.lang = med_lang_code (med_http_lang (r));
   return ctx;
 }
 

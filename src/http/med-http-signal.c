@@ -20,6 +20,12 @@
  * (src/media/med-call.c); this file only translates. One connection per
  * participant: a second one replaces the first ("bye replaced").
  *
+ * Frames carry codes and data, never text for people: an error's code
+ * (its message is English, for logs and tests), a bye's reason, a
+ * participant's role and a party's role word ("respondent"); the pages
+ * show each in their own language from the catalogue they load
+ * (call.js, MedI18n.label).
+ *
  * Authorisation holds for the life of a socket, not only at the upgrade:
  * when the store's data version moves (a commit here or in another
  * process, such as `medsched user revoke-tokens`), and at least every
@@ -75,7 +81,7 @@ struct _CallCtx
   MedCall *call;
   GHashTable *conns; /* participant id → Conn* (not owned) */
   GHashTable *names; /* participant id → display name */
-  GHashTable *labels; /* participant id → role label shown to parties */
+  GHashTable *party_roles; /* participant id → a party's role word */
   guint free_idle;
   guint window_id; /* ends the call an hour after the booking's end */
 };
@@ -107,7 +113,7 @@ typedef struct
   gint64 ref_id;
   char *pid;
   char *name;
-  char *label;
+  char *party_role; /* a party's role word ("applicant"), NULL for staff */
   gboolean via_session;
   char *cred_hash; /* staff only */
   gint join_generation; /* party only */
@@ -119,7 +125,7 @@ auth_free (Auth *a)
   g_free (a->cred_hash);
   g_free (a->pid);
   g_free (a->name);
-  g_free (a->label);
+  g_free (a->party_role);
   g_free (a);
 }
 
@@ -238,19 +244,23 @@ send_state (CallCtx *cc, Conn *to)
   for (guint i = 0; i < ps->len; i++) {
     MedCallParticipant *p = ps->pdata[i];
     const char *name = g_hash_table_lookup (cc->names, p->id);
-    const char *label = g_hash_table_lookup (cc->labels, p->id);
+    const char *party_role = g_hash_table_lookup (cc->party_roles, p->id);
 
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "id");
     json_builder_add_string_value (b, p->id);
     json_builder_set_member_name (b, "name");
-    /* Parties see the others only as their roles. */
+    /* Parties see the others only as their roles (the page shows the
+     * role's label in its language), staff and the party itself names. */
     json_builder_add_string_value (b,
-        conn_is_staff (to) || strcmp (p->id, to->pid) == 0
-            ? (name ? name : "")
-            : (label ? label : ""));
+        (conn_is_staff (to) || strcmp (p->id, to->pid) == 0) && name ? name
+                                                                     : "");
     json_builder_set_member_name (b, "role");
     json_builder_add_string_value (b, med_call_role_to_string (p->role));
+    if (party_role != NULL) {
+      json_builder_set_member_name (b, "party_role");
+      json_builder_add_string_value (b, party_role);
+    }
     json_builder_set_member_name (b, "state");
     json_builder_add_string_value (b,
         med_call_presence_to_string (p->presence));
@@ -311,7 +321,7 @@ call_ctx_free (CallCtx *cc)
   }
   g_hash_table_unref (cc->conns);
   g_hash_table_unref (cc->names);
-  g_hash_table_unref (cc->labels);
+  g_hash_table_unref (cc->party_roles);
   med_call_free (cc->call);
   g_free (cc->case_number);
   g_free (cc);
@@ -452,23 +462,6 @@ window_over_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static const char *
-party_label (MedPartyRole role)
-{
-  switch (role) {
-    case MED_PARTY_ROLE_APPLICANT:
-      return "申请人 applicant";
-    case MED_PARTY_ROLE_RESPONDENT:
-      return "被申请人 respondent";
-    case MED_PARTY_ROLE_THIRD_PARTY:
-      return "第三人 third party";
-    case MED_PARTY_ROLE_AGENT:
-      return "代理人 agent";
-    default:
-      return "当事人 party";
-  }
-}
-
 static CallCtx *
 get_call (Signal *sig, gint64 booking_id, GError **error)
 {
@@ -515,12 +508,13 @@ get_call (Signal *sig, gint64 booking_id, GError **error)
   cc->case_number = g_strdup (k->number);
   cc->conns = g_hash_table_new (g_str_hash, g_str_equal);
   cc->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  cc->labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  cc->party_roles
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   cc->call = med_call_new (srv->store, &cfg, error);
   if (cc->call == NULL) {
     g_hash_table_unref (cc->conns);
     g_hash_table_unref (cc->names);
-    g_hash_table_unref (cc->labels);
+    g_hash_table_unref (cc->party_roles);
     g_free (cc->case_number);
     g_free (cc);
     return NULL;
@@ -635,7 +629,7 @@ conn_still_allowed (Conn *c)
     if (u == NULL)
       return !g_error_matches (error, MED_STORE_ERROR,
           MED_STORE_ERROR_NOT_FOUND);
-    if (!med_service_may_access_booking (u, bk, NULL))
+    if (!med_service_may_access_booking (srv->store, u, bk, NULL))
       return FALSE;
   }
   c->checked_version = version;
@@ -791,7 +785,7 @@ need_staff (Conn *c)
 {
   if (conn_is_staff (c))
     return TRUE;
-  send_error (c, "not_allowed", "无权操作。Only the mediator may do this.");
+  send_error (c, "not_allowed", "only the mediator may do this");
   return FALSE;
 }
 
@@ -827,7 +821,7 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
   else if (strcmp (type, "ready") == 0 || strcmp (type, "leave") == 0)
     allowed = m_type;
   else {
-    bad_frame (c, "bad_message", "未知消息类型。Unknown message type.");
+    bad_frame (c, "bad_message", "unknown message type");
     return;
   }
   if (!med_http_json_check_members (o, allowed, &err)) {
@@ -844,8 +838,7 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
       return;
     }
     if (c->role != MED_CALL_ROLE_PARTY) {
-      send_error (c, "not_allowed",
-          "只有当事人可以同意。Only parties consent.");
+      send_error (c, "not_allowed", "only parties consent");
       return;
     }
     actor = g_strdup_printf ("party:%" G_GINT64_FORMAT, c->ref_id);
@@ -873,8 +866,7 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
 
     if (!get_sdp (o, &sdp)) {
       bad_frame (c, "bad_message",
-          "sdp: 应为 SDP 文本。sdp: SDP text (printable, CRLF lines) is "
-          "expected.");
+          "sdp: SDP text (printable, CRLF lines) is expected");
       return;
     }
     ok = med_call_offer (cc->call, c->pid, sdp, &err);
@@ -905,14 +897,12 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
       return;
     }
     if (cand != NULL && !printable_ascii (cand)) {
-      bad_frame (c, "bad_message",
-          "候选地址格式错误。The candidate is not printable ASCII.");
+      bad_frame (c, "bad_message", "candidate: not printable ASCII");
       return;
     }
     if (cand != NULL && *cand != '\0'
         && !g_str_has_prefix (cand, "candidate:")) {
-      bad_frame (c, "bad_message",
-          "候选地址格式错误。A candidate starts with \"candidate:\".");
+      bad_frame (c, "bad_message", "candidate: it starts with \"candidate:\"");
       return;
     }
     ok = med_call_add_ice (cc->call, c->pid, (guint) mline, cand, &err);
@@ -953,16 +943,13 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
     else if (strcmp (action, "stop") == 0)
       a = MED_CALL_RECORD_STOP;
     else {
-      bad_frame (c, "bad_message",
-          "action 应为 start/pause/resume/stop。action must be "
-          "start, pause, resume or stop.");
+      bad_frame (c, "bad_message", "action: start, pause, resume or stop");
       return;
     }
     if (!need_staff (c))
       return;
     if (cc->rec_off && a == MED_CALL_RECORD_START) {
-      send_error (c, "not_allowed",
-          "本场次不录制。The booking says recording: off.");
+      send_error (c, "not_allowed", "the booking says recording: off");
       return;
     }
     ok = med_call_record (cc->call, a, &err);
@@ -982,6 +969,9 @@ handle_frame (Conn *c, JsonObject *o, const char *type)
     if (!JSON_NODE_HOLDS_NULL (w))
       with = json_node_get_string (w);
     ok = med_call_caucus (cc->call, with, &err);
+    /* the booking's room recording (serve's, if any) keeps it too */
+    if (ok)
+      med_http_media_caucus (cc->sig->srv, cc->booking_id, with != NULL, NULL);
   }
   if (!ok)
     call_error (c, err);
@@ -1008,27 +998,27 @@ conn_message_cb (SoupWebsocketConnection *ws, gint type, GBytes *message,
     return;
   }
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    bad_frame (c, "bad_message", "只接受文本消息。Text frames only.");
+    bad_frame (c, "bad_message", "text frames only");
     return;
   }
   if (len > MAX_FRAME) {
-    bad_frame (c, "too_large", "消息过大。The message is over 64 KiB.");
+    bad_frame (c, "too_large", "the message is over 64 KiB");
     return;
   }
   if (json_depth (text, len) > MAX_DEPTH) {
-    bad_frame (c, "bad_message", "嵌套过深。Nested too deeply.");
+    bad_frame (c, "bad_message", "nested too deeply");
     return;
   }
   root = med_http_json_parse_object (text ? text : "", len, &err);
   if (root == NULL) {
-    bad_frame (c, "bad_message", "消息不是 JSON 对象。Not one JSON object.");
+    bad_frame (c, "bad_message", "not one JSON object");
     return;
   }
   o = json_node_get_object (root);
   t = json_object_get_member (o, "type");
   if (t == NULL || !JSON_NODE_HOLDS_VALUE (t)
       || json_node_get_value_type (t) != G_TYPE_STRING) {
-    bad_frame (c, "bad_message", "缺少 type。The member type is missing.");
+    bad_frame (c, "bad_message", "the member type is missing");
     return;
   }
   handle_frame (c, o, json_node_get_string (t));
@@ -1179,8 +1169,11 @@ websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   g_hash_table_insert (cc->conns, c->pid, c);
   g_hash_table_replace (cc->names, g_strdup (c->pid),
       g_strdup (a->name ? a->name : ""));
-  g_hash_table_replace (cc->labels, g_strdup (c->pid),
-      g_strdup (a->label ? a->label : ""));
+  if (a->party_role != NULL)
+    g_hash_table_replace (cc->party_roles, g_strdup (c->pid),
+        g_strdup (a->party_role));
+  else
+    g_hash_table_remove (cc->party_roles, c->pid);
   g_info ("booking %" G_GINT64_FORMAT ": %s connected", cc->booking_id, c->pid);
   send_welcome (c, a);
   if (!med_call_join (cc->call, c->pid, c->role, c->ref_id, &err)) {
@@ -1291,7 +1284,7 @@ auth_party (MedHttpServer *srv, SoupServerMessage *msg, const char *token,
       = med_store_join_generation (srv->store, booking_id, party_id, NULL);
   a->pid = g_strdup_printf ("party-%" G_GINT64_FORMAT, party_id);
   a->name = g_strdup (party->name);
-  a->label = g_strdup (party_label (party->role));
+  a->party_role = g_strdup (med_party_role_to_string (party->role));
   return a;
 }
 
@@ -1323,11 +1316,13 @@ auth_console (MedHttpServer *srv, SoupServerMessage *msg, const char *path,
     goto out;
   }
   if (!med_http_parse_id (id_text, &booking_id)
+      || !med_store_in_centre (srv->store, MED_STORE_OF_BOOKING, booking_id,
+          srv->cfg.centre_id, NULL)
       || (bk = med_store_get_booking (srv->store, booking_id, NULL)) == NULL) {
     reject (msg, 404, "not_found", "no such booking");
     goto out;
   }
-  if (!med_service_may_access_booking (r.user, bk, NULL)) {
+  if (!med_service_may_access_booking (srv->store, r.user, bk, NULL)) {
     reject (msg, 403, "forbidden", "not your session");
     goto out;
   }
@@ -1343,8 +1338,6 @@ auth_console (MedHttpServer *srv, SoupServerMessage *msg, const char *path,
   a->name = g_strdup (r.user->name);
   a->via_session = r.via_session;
   a->cred_hash = g_strdup (r.session_hash);
-  a->label = g_strdup (
-      a->role == MED_CALL_ROLE_MEDIATOR ? "调解员 mediator" : "工作人员 staff");
 
 out:
   med_user_free (r.user);

@@ -111,30 +111,31 @@ med_lang_from_accept (const char *header, MedLang fallback)
 MedLang
 med_lang_from_environment (void)
 {
-  static const char *const vars[]
-      = { "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG" };
+  static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+  const char *locale = NULL, *language = g_getenv ("LANGUAGE");
+  MedLang l;
 
-  for (guint i = 0; i < G_N_ELEMENTS (vars); i++) {
+  for (guint i = 0; i < G_N_ELEMENTS (vars) && locale == NULL; i++) {
     const char *v = g_getenv (vars[i]);
-    MedLang l;
 
-    if (v == NULL || *v == '\0')
-      continue;
-    /* LANGUAGE is a colon list; the others one locale */
-    if (i == 0) {
-      g_auto (GStrv) list = g_strsplit (v, ":", 16);
-
-      for (guint j = 0; list[j]; j++) {
-        if (med_lang_from_code (list[j], &l))
-          return l;
-      }
-      continue;
-    }
-    if (med_lang_from_code (v, &l))
-      return l;
-    return MED_LANG_EN; /* C, POSIX or a language we lack */
+    if (v != NULL && *v != '\0')
+      locale = v;
   }
-  return MED_LANG_EN;
+  /* glibc: LANGUAGE is ignored when the locale is C (setlocale names
+   * POSIX "C" too) */
+  if (locale == NULL || strcmp (locale, "C") == 0
+      || strcmp (locale, "POSIX") == 0)
+    return MED_LANG_EN;
+  if (language != NULL && *language != '\0') {
+    g_auto (GStrv) list = g_strsplit (language, ":", 16);
+
+    for (guint j = 0; list[j]; j++) {
+      if (med_lang_from_code (list[j], &l))
+        return l;
+    }
+    return MED_LANG_EN; /* none of ours: the message ids */
+  }
+  return med_lang_from_code (locale, &l) ? l : MED_LANG_EN;
 }
 
 /* ---- .mo files ---- */
@@ -293,11 +294,48 @@ med_i18n_printf (MedLang lang, const char *msgid, ...)
 }
 
 const char *
-med_i18n_gettext_env (const char *msgid)
+med_i18n_pgettext (MedLang lang, const char *ctx, const char *msgid)
+{
+  g_autofree char *key = NULL;
+  const char *s;
+
+  if (ctx == NULL || msgid == NULL || *msgid == '\0')
+    return msgid;
+  key = g_strconcat (ctx, "\004", msgid, NULL);
+  s = g_hash_table_lookup (med_i18n_catalogue (lang), key);
+  return s ? s : msgid;
+}
+
+const char *
+med_i18n_ngettext (MedLang lang, const char *msgid, const char *msgid_plural,
+    gulong n)
+{
+  const char *s;
+
+  if (lang != MED_LANG_EN && msgid != NULL && *msgid != '\0'
+      && (s = g_hash_table_lookup (med_i18n_catalogue (lang), msgid)) != NULL)
+    return s; /* zh_CN and bo: nplurals=1 */
+  return n == 1 ? msgid : msgid_plural;
+}
+
+MedLang
+med_i18n_env_lang (void)
 {
   static gsize lang = 0;
 
   if (g_once_init_enter (&lang))
     g_once_init_leave (&lang, (gsize) med_lang_from_environment () + 1);
-  return med_i18n_gettext ((MedLang) (lang - 1), msgid);
+  return (MedLang) (lang - 1);
+}
+
+const char *
+med_i18n_gettext_env (const char *msgid)
+{
+  return med_i18n_gettext (med_i18n_env_lang (), msgid);
+}
+
+const char *
+med_i18n_ngettext_env (const char *msgid, const char *msgid_plural, gulong n)
+{
+  return med_i18n_ngettext (med_i18n_env_lang (), msgid, msgid_plural, n);
 }

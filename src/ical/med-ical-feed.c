@@ -8,12 +8,14 @@
  * same bytes and clients and caches can compare them.
  *
  * What an event says depends on the audience. PUBLIC (a room board):
- * "已预约 Reserved", CLASS:CONFIDENTIAL, the room, no case number, names or
+ * "Reserved", CLASS:CONFIDENTIAL, the room, no case number, names or
  * attendees. STAFF: case number and kind, room, mediator, interpreter and
  * mode, never a party's contact data. PARTY: the party-facing summary of
  * the events the caller passes (the caller filters to the party's own
  * case); no join links (a feed is fetched again and again and may be
- * shared, a link is a capability).
+ * shared, a link is a capability). Every text is in the feed's language
+ * (MedFeed.language, through po/: the invites' words), one language a
+ * feed: the caller decides whose (docs/ical.md).
  *
  * Cancelled bookings the caller passes stay in the feed with
  * STATUS:CANCELLED, TRANSP:TRANSPARENT and their bumped SEQUENCE: a client
@@ -27,10 +29,10 @@
 
 #include "med-ical-private.h"
 
+#include <medsched/med-i18n.h>
+
 #include <stdlib.h>
 #include <string.h>
-
-#define RESERVED_SUMMARY "已预约 Reserved"
 
 static int
 compare_events (gconstpointer a, gconstpointer b)
@@ -64,14 +66,12 @@ check_event (const MedFeedEvent *fe, guint index, GError **error)
   return TRUE;
 }
 
+/* A DESCRIPTION line, left out when there is nothing to say. */
 static void
-append_line (GString *s, const char *label, const char *value)
+append_line (GString *s, MedLang lang, const char *label, const char *value)
 {
-  if (value == NULL || value[0] == '\0')
-    return;
-  if (s->len > 0)
-    g_string_append_c (s, '\n');
-  g_string_append_printf (s, "%s：%s", label, value);
+  if (value != NULL && value[0] != '\0')
+    med_ical_append_field (s, lang, label, value);
 }
 
 /* One VEVENT as text, appended to out. */
@@ -81,6 +81,7 @@ append_event (GString *out, const MedFeed *feed, const MedFeedEvent *fe,
 {
   const MedBooking *bk = fe->booking;
   gboolean cancelled = bk->status == MED_BOOKING_STATUS_CANCELLED;
+  MedLang lang = med_ical_reader_lang (feed->language);
   g_autofree char *case_no = NULL, *mediator = NULL, *interpreter = NULL;
   g_autofree char *summary = NULL;
   icalcomponent *ev;
@@ -97,11 +98,14 @@ append_event (GString *out, const MedFeed *feed, const MedFeedEvent *fe,
       bk->end);
 
   if (feed->audience == MED_FEED_PUBLIC) {
-    summary = g_strdup (cancelled ? "已取消 Cancelled" : RESERVED_SUMMARY);
+    summary = g_strdup (med_i18n_gettext (lang,
+        cancelled ? N_ ("Cancelled") : N_ ("Reserved")));
     icalcomponent_add_property (ev, icalproperty_new_summary (summary));
   } else {
     g_autoptr (GString) d = g_string_new (NULL);
-    g_autofree char *when = med_ical_new_when_zh (tz, bk->start, bk->end);
+    g_autofree char *when = med_ical_new_when (tz, bk->start, bk->end, lang);
+    const char *kind
+        = med_i18n_gettext (lang, med_case_kind_label (fe->kase->kind));
 
     if (!med_ical_clean_text (fe->kase->number, FALSE, "case number", &case_no,
             error)
@@ -115,23 +119,29 @@ append_event (GString *out, const MedFeed *feed, const MedFeedEvent *fe,
     if (case_no == NULL)
       case_no = g_strdup ("");
     if (feed->audience == MED_FEED_STAFF)
-      summary = g_strdup_printf ("%s调解：%s（%s）", cancelled ? "已取消 " : "",
-          case_no, med_ical_case_kind_label_zh (fe->kase->kind));
+      summary = med_i18n_printf (lang,
+          cancelled ? N_ ("Cancelled: mediation session %1$s (%2$s)")
+                    : N_ ("Mediation session: %1$s (%2$s)"),
+          case_no, kind);
     else
-      summary
-          = g_strdup_printf ("%s调解：%s", cancelled ? "已取消 " : "", case_no);
+      summary = med_i18n_printf (lang,
+          cancelled ? N_ ("Cancelled: mediation session %s")
+                    : N_ ("Mediation session: %s"),
+          case_no);
     icalcomponent_add_property (ev, icalproperty_new_summary (summary));
 
     if (cancelled)
-      append_line (d, "状态", "已取消");
-    append_line (d, "案号", case_no);
+      append_line (d, lang, N_ ("Status"),
+          med_i18n_gettext (lang, N_ ("Cancelled")));
+    append_line (d, lang, N_ ("Case number"), case_no);
     if (feed->audience == MED_FEED_STAFF)
-      append_line (d, "类型", med_ical_case_kind_label_zh (fe->kase->kind));
-    append_line (d, "时间", when);
-    append_line (d, "地点", location);
-    append_line (d, "调解员", mediator);
-    append_line (d, "翻译", interpreter);
-    append_line (d, "方式", med_ical_mode_label_zh (bk->mode));
+      append_line (d, lang, N_ ("Case kind"), kind);
+    append_line (d, lang, N_ ("Time"), when);
+    append_line (d, lang, N_ ("Where"), location);
+    append_line (d, lang, N_ ("Mediator"), mediator);
+    append_line (d, lang, N_ ("Interpreter"), interpreter);
+    append_line (d, lang, N_ ("Mode"),
+        med_i18n_gettext (lang, med_booking_mode_label (bk->mode)));
     icalcomponent_add_property (ev, icalproperty_new_description (d->str));
   }
   icalcomponent_add_property (ev, icalproperty_new_location (location));

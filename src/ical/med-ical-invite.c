@@ -85,29 +85,17 @@ static const char *const weekdays[7]
     = { N_ ("Monday"), N_ ("Tuesday"), N_ ("Wednesday"), N_ ("Thursday"),
         N_ ("Friday"), N_ ("Saturday"), N_ ("Sunday") };
 
-static MedLang
-recipient_lang (const char *language)
+MedLang
+med_ical_reader_lang (const char *language)
 {
   MedLang l;
 
   return med_lang_from_code (language, &l) ? l : MED_LANG_ZH;
 }
 
-const char *
-med_ical_mode_label_zh (MedBookingMode mode)
-{
-  return med_i18n_gettext (MED_LANG_ZH, med_booking_mode_label (mode));
-}
-
-const char *
-med_ical_case_kind_label_zh (MedCaseKind kind)
-{
-  return med_i18n_gettext (MED_LANG_ZH, med_case_kind_label (kind));
-}
-
-/* A DESCRIPTION line "label: value" in lang. */
-static void
-append_field (GString *s, MedLang lang, const char *label, const char *value)
+void
+med_ical_append_field (GString *s, MedLang lang, const char *label,
+    const char *value)
 {
   g_autofree char *line = NULL;
 
@@ -119,8 +107,8 @@ append_field (GString *s, MedLang lang, const char *label, const char *value)
   g_string_append (s, line);
 }
 
-static char *
-new_when (GTimeZone *tz, MedTime start, MedTime end, MedLang lang)
+char *
+med_ical_new_when (GTimeZone *tz, MedTime start, MedTime end, MedLang lang)
 {
   struct icaltimetype a = med_ical_local_time (tz, start);
   struct icaltimetype b = med_ical_local_time (tz, end);
@@ -137,12 +125,6 @@ new_when (GTimeZone *tz, MedTime start, MedTime end, MedLang lang)
   /* TRANSLATORS: date (weekday) times of a session */
   return med_i18n_printf (lang, N_ ("%s (%s) %s"), date,
       med_i18n_gettext (lang, weekdays[wd]), times->str);
-}
-
-char *
-med_ical_new_when_zh (GTimeZone *tz, MedTime start, MedTime end)
-{
-  return new_when (tz, start, end, MED_LANG_ZH);
 }
 
 char *
@@ -402,27 +384,27 @@ new_description (Build *b, const char *case_no, const char *location)
     g_string_append (s,
         med_i18n_gettext (b->lang,
             N_ ("This mediation session has been cancelled.")));
-  append_field (s, b->lang, N_ ("Case number"), case_no);
+  med_ical_append_field (s, b->lang, N_ ("Case number"), case_no);
   {
-    g_autofree char *w
-        = new_when (b->tz, inv->booking->start, inv->booking->end, b->lang);
+    g_autofree char *w = med_ical_new_when (b->tz, inv->booking->start,
+        inv->booking->end, b->lang);
 
     when = g_strdup_printf ("%s (%s)", w, b->zone);
   }
-  append_field (s, b->lang, N_ ("Time"), when);
-  append_field (s, b->lang, N_ ("Where"), location);
+  med_ical_append_field (s, b->lang, N_ ("Time"), when);
+  med_ical_append_field (s, b->lang, N_ ("Where"), location);
   if (mediators != NULL)
-    append_field (s, b->lang, N_ ("Mediator"), mediators);
+    med_ical_append_field (s, b->lang, N_ ("Mediator"), mediators);
   if (interpreters != NULL)
-    append_field (s, b->lang, N_ ("Interpreter"), interpreters);
+    med_ical_append_field (s, b->lang, N_ ("Interpreter"), interpreters);
   if ((guint) inv->booking->mode < MED_BOOKING_MODE_N)
-    append_field (s, b->lang, N_ ("Mode"),
+    med_ical_append_field (s, b->lang, N_ ("Mode"),
         med_i18n_gettext (b->lang,
             med_booking_mode_label (inv->booking->mode)));
   if (b->note != NULL && b->note[0] != '\0')
-    append_field (s, b->lang, N_ ("Note"), b->note);
+    med_ical_append_field (s, b->lang, N_ ("Note"), b->note);
   if (b->link != NULL)
-    append_field (s, b->lang,
+    med_ical_append_field (s, b->lang,
         N_ ("Your own video link (personal, do not share)"), b->link);
   return g_string_free (s, FALSE);
 }
@@ -571,7 +553,7 @@ med_ical_invite_to_string (const MedInvite *inv, gint recipient, GError **error)
   b.zone = inv->centre->zone;
   if (recipient >= 0) {
     b.recipient = &g_array_index (inv->attendees, MedInviteAttendee, recipient);
-    b.lang = recipient_lang (b.recipient->language);
+    b.lang = med_ical_reader_lang (b.recipient->language);
     if (b.recipient->join_url != NULL && !b.cancel) {
       if (!check_url (b.recipient->join_url, error))
         return NULL;

@@ -9,6 +9,7 @@
  * the caller's argument alone. */
 #pragma once
 
+#include <medsched/med-i18n.h>
 #include <medsched/med-ical.h>
 
 #include <libical/ical.h>
@@ -83,13 +84,18 @@ gboolean med_ical_check_address (const char *addr, const char *field,
 /* The component as text (CRLF, folded by libical). (transfer full) */
 char *med_ical_new_string (icalcomponent *comp);
 
-/* Chinese labels for feeds and descriptions. (transfer none) */
-const char *med_ical_mode_label_zh (MedBookingMode mode);
-const char *med_ical_case_kind_label_zh (MedCaseKind kind);
+/* The reader's language of a code ("bo"): Chinese for NULL and for a
+ * language medsched has no catalogue of. */
+MedLang med_ical_reader_lang (const char *language);
 
-/* "2026-12-07（星期一）09:30–11:00" in tz, the end date repeated only when
- * it differs. (transfer full) */
-char *med_ical_new_when_zh (GTimeZone *tz, MedTime start, MedTime end);
+/* A DESCRIPTION line "label: value" in lang (label a message id). */
+void med_ical_append_field (GString *s, MedLang lang, const char *label,
+    const char *value);
+
+/* "2026-12-07 (Monday) 09:30–11:00" in tz and lang, the end date repeated
+ * only when it differs. (transfer full) */
+char *med_ical_new_when (GTimeZone *tz, MedTime start, MedTime end,
+    MedLang lang);
 
 /* room name and centre address: the LOCATION of every event.
  * (transfer full) */

@@ -3,33 +3,41 @@
  *
  * One pipeline per call; per participant and offer ("media generation"):
  *
- *   webrtcbin ─► depay [─► h264parse] ─► tee ─┬► gate ─► queue ─► medrecorder
- *       ▲                                     └► queue ─► (other's selector)
- *       └── pay ◄── input-selector ◄── queues from the other participants' tees
+ *   webrtcbin ─► rtp tee ─┬► depay [─► h264parse] ─► tee ─► gate ─► queue ─► medrecorder
+ *       ▲                 └► (other's selector: RTP as it came)
+ *       └── rewrite ◄── input-selector ◄── the other participants' rtp tees
  *
  * The client offers, webrtcbin answers. Before the remote offer is set,
  * a sink pad per offered m-line is requested with codec caps (no payload
  * type: the offerer chose it) and its transceiver is given those caps as
- * codec preferences; the answer's payload types are then read back and set
- * on the payloaders. Candidates webrtcbin finds before the answer went out
- * are held until it did.
+ * codec preferences; the answer's payload types are then read back and
+ * given to the rewriters of the sending m-lines. Candidates webrtcbin
+ * finds before the answer went out are held until it did.
  *
- * Forwarding never re-encodes: each destination has one input-selector per
- * kind whose active input is the most recently admitted other participant
- * sending that codec. With two participants that is simply the other one.
- * A new viewer or a switch asks the source for a keyframe (upstream
- * force-key-unit, which the depayloader turns into a PLI).
+ * Forwarding never re-encodes, nor even depayloads: the RTP packets of a
+ * source go, as they came out of its jitter buffer, through the
+ * destination's input-selector for that slot and kind (its one active
+ * input: the participant the slot was given to) and a rewriter (SSRC and
+ * payload type of the destination's m-line, sequence numbers and
+ * timestamps continuous across a change of source) into the destination's
+ * webrtcbin, in the source's streaming thread: no queue, no payloader. A
+ * branch opens only once the destination's connection is up (webrtcbin
+ * holds RTP until DTLS is, which would stall the source). A new viewer or
+ * a switch waits for a packet that starts a keyframe and asks the source
+ * for one (upstream force-key-unit, which rtpsession turns into a PLI or
+ * FIR). Only recordings depayload.
  *
- * Recording: a medrecorder per participant and join, created when the
- * recording starts or when a participant's media arrives while it runs;
- * every pad is requested before the tee's branch is linked, so no data
- * reaches it earlier. The gate (a probe on the tee's branch pad) drops
- * while the recording is paused or the branch is ending, drops video until
- * a keyframe after opening, drops audio until the video started, and moves
- * timestamps so the recording starts at zero. Ending a branch sends EOS
- * into its queue (never into the muxer) and waits for medrecorder's
- * "medrecorder-sealed" message, or marks the row stopped after the seal
- * timeout.
+ * Recording: a recording branch of med-rec.c (the session pipeline's
+ * kind) per participant and join, created when the recording starts or
+ * when a participant's media arrives while it runs, gated on the tee's
+ * branch pads: every recorder pad is requested before those are linked,
+ * so no data reaches it earlier. Its gate drops while the recording is
+ * paused or the branch is ending, video until a keyframe after opening,
+ * audio until the video started, and the recorder gets time from zero.
+ * Ending a branch sends EOS into its queues (never into the muxer); once
+ * the recorder's live part closed, the final file is made and the row
+ * sealed off the pipeline (or the row is marked stopped after the seal
+ * timeout).
  *
  * webrtcbin calls back on its own threads: everything it says is handed
  * to the call's main context with the participant's media generation, and
@@ -51,10 +59,10 @@
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 
-#include "gstmedmanifest.h"
+#include "med-rec.h"
+#include "med-rtp.h"
+#include "med-sender-clock.h"
 
-/* the recording rows this module keeps as it records */
-#include <med-store-write.h>
 
 /* clang-format off */
 G_DEFINE_QUARK (med-call-error-quark, med_call_error)
@@ -112,8 +120,10 @@ typedef struct
 {
   Codec codec;
   gint mline; /* -1 = not received */
-  GstElement *depay, *parse, *tee; /* parse may be NULL */
+  GstElement *rtptee; /* RTP as it came: forwarding, and the depayloader */
+  GstElement *depay, *parse, *tee; /* parse may be NULL; tee: recorders */
   Recent *recent; /* a reference */
+  MedSenderTrack *sender; /* the sender's clock for recordings (a ref) */
   gint linked; /* atomic: webrtcbin's src pad linked */
   gint flowing; /* atomic */
 } Track;
@@ -124,7 +134,8 @@ typedef struct
   Codec codec;
   gint mline; /* -1 = nothing sent */
   char *mid; /* the offer's a=mid, or NULL */
-  GstElement *selector, *pay;
+  GstElement *selector; /* ─► rewrite ─► webrtcbin */
+  MedRtpRewriter *rewriter;
   Fwd *active; /* not owned */
 } Out;
 
@@ -135,11 +146,13 @@ struct _Media
   guint gen;
   GstElement *wb;
   Track in[N_KINDS];
+  MedSenderClock *clock; /* the sender's clock: lip-sync as it meant it */
   Out out[N_KINDS][MAX_SLOTS]; /* slot 0: the own m-lines' receive side */
   Peer *slot[MAX_SLOTS]; /* who is forwarded on each slot (not refs) */
   char *slots_sent; /* the last "slots" told, to tell changes only */
   GstElement *sinks; /* fakesink for surplus pads, or NULL */
   gboolean answer_sent;
+  gboolean up; /* connected (ICE and DTLS): forwarding to it may start */
   gboolean flowed; /* a first buffer came out of webrtcbin */
   gint64 flowed_us; /* when (monotonic) */
   gboolean catch_up; /* it began while recording: record from its start */
@@ -168,8 +181,7 @@ struct _Fwd
   Peer *src, *dst; /* not references; removed with either's media */
   guint kind;
   guint slot; /* the destination's slot */
-  GstPad *teepad; /* ref */
-  GstElement *queue;
+  GstPad *teepad; /* ref: the source's rtp tee */
   GstPad *selpad; /* ref */
   struct _FwdGate *gate; /* shared with the probe */
 };
@@ -183,6 +195,7 @@ typedef struct _FwdGate
   gint open; /* atomic */
   gint want_keyframe; /* atomic: video waits for a keyframe */
   gint active; /* atomic: the destination's selector takes this branch */
+  MedRtpCodec codec;
   gint64 asked_us; /* the probe's thread: last keyframe request */
   gint64 relayed_us; /* the event probe's thread: last relayed request */
 } FwdGate;
@@ -196,39 +209,13 @@ fwd_gate_unref (gpointer data)
     g_free (g);
 }
 
-typedef enum
-{
-  REC_RUNNING,
-  REC_ENDING,
-  REC_DONE,
-} RecPhase;
-
+/* A participant's recorder (one per participant and join). */
 struct _Rec
 {
   MedCall *call;
   char *peer_id;
-  gint64 recording_id;
   guint join; /* the participant's n-th recorder */
-  char *dir;
-  GstElement *recorder;
-  GstElement *queue[N_KINDS];
-  GstPad *teepad[N_KINDS]; /* refs, NULL once detached */
-  GstElement *tee[N_KINDS]; /* refs */
-  GstPad *segpad[N_KINDS]; /* tee sink pads: the segment of the input */
-  gboolean has_video;
-  RecPhase phase;
-  guint timeout_id;
-  guint n_segments;
-  /* streaming threads */
-  gint open; /* atomic: recording and not ending */
-  gint want_keyframe; /* atomic */
-  gint video_started; /* atomic */
-  gint passed; /* atomic: a buffer reached the recorder */
-  gint64 asked_us[N_KINDS]; /* the gate's thread: last keyframe request */
-  GMutex lock; /* origin */
-  GstClockTime origin;
-  /* each kind's gate thread: the last timestamp passed (after origin) */
-  GstClockTime last_out[N_KINDS];
+  MedRec *rec;
 };
 
 struct _MedCall
@@ -365,95 +352,20 @@ need_peer (MedCall *c, const char *id, GError **error)
   return p;
 }
 
-static void
-rec_log (Rec *r, MedRecordingEvent kind, const char *detail)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (!med_store_log_recording (r->call->store, r->recording_id, kind, detail,
-          &err))
-    g_warning ("recording %" G_GINT64_FORMAT ": cannot log %s: %s",
-        r->recording_id, med_recording_event_to_string (kind), err->message);
-}
-
-static void
-rec_set_state (Rec *r, MedRecordingState state, const char *failure)
-{
-  g_autoptr (GError) err = NULL;
-  gboolean live
-      = state == MED_RECORDING_RECORDING || state == MED_RECORDING_PAUSED;
-
-  if (!med_store_set_recording_state (r->call->store, r->recording_id, state,
-          failure, live ? (gint64) getpid () : 0, r->call->actor, &err))
-    g_warning ("recording %" G_GINT64_FORMAT ": cannot set state %s: %s",
-        r->recording_id, med_recording_state_to_string (state), err->message);
-}
-
-static GstClockTime
-buffer_running_time (GstPad *segpad, GstBuffer *buf)
-{
-  g_autoptr (GstEvent) ev
-      = gst_pad_get_sticky_event (segpad, GST_EVENT_SEGMENT, 0);
-  const GstSegment *seg;
-  GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
-                                                  : GST_BUFFER_DTS (buf);
-
-  if (ev == NULL || !GST_CLOCK_TIME_IS_VALID (ts))
-    return GST_CLOCK_TIME_NONE;
-  gst_event_parse_segment (ev, &seg);
-  if (seg->format != GST_FORMAT_TIME)
-    return GST_CLOCK_TIME_NONE;
-  return gst_segment_to_running_time (seg, GST_FORMAT_TIME, ts);
-}
-
-/* Each request carries a count of its own. rtpsession turns a request
- * into a FIR when the sender offered `ccm fir` (else a PLI), and it gives
- * the FIR a new sequence number only when the count differs from the last
- * one; a browser ignores a FIR whose sequence number it has seen, so with
- * a fixed count every request after the first was lost. */
-static gint keyframe_count; /* atomic */
-
-static void
-ask_keyframe (GstPad *sinkpad)
-{
-  gint count = g_atomic_int_add (&keyframe_count, 1) & 0x3fffffff;
-
-  /* Pushed from a sink pad, an upstream event goes to its peer. */
-  if (sinkpad != NULL)
-    gst_pad_push_event (sinkpad,
-        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-            (guint) count));
-}
-
-/* ---- the recording gate (streaming threads) ---------------------------- */
+/* ---- forwarding's keyframe requests (streaming threads) ---------------- */
 
 /* From a tee's src pad probe: asks the source for a keyframe, at most
- * once a second (the depayloader turns it into a PLI). */
+ * once a second (rtpsession turns it into a PLI or FIR). */
 static void
 ask_keyframe_upstream (GstPad *teesrc, gint64 *asked_us)
 {
   gint64 now = g_get_monotonic_time ();
-  GstElement *tee;
 
   if (*asked_us != 0 && now - *asked_us < G_USEC_PER_SEC)
     return;
   *asked_us = now;
-  tee = GST_ELEMENT (gst_pad_get_parent (teesrc));
-  if (tee != NULL) {
-    g_autoptr (GstPad) sink = gst_element_get_static_pad (tee, "sink");
-
-    ask_keyframe (sink);
-    gst_object_unref (tee);
-  }
+  med_media_ask_keyframe (teesrc);
 }
-
-typedef struct
-{
-  Rec *rec;
-  guint kind;
-  Recent *recent; /* a reference, or NULL */
-  gboolean catch_up; /* the gate's thread: start with recent->bufs */
-} GateData;
 
 static Recent *
 recent_new (gboolean is_video)
@@ -527,174 +439,28 @@ recent_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-static void
-gate_data_free (gpointer data)
+/* A late recorder's backlog (med-rec): what the track kept before first,
+ * oldest first. Streaming thread. */
+static GPtrArray *
+recent_backlog (GstBuffer *first, gpointer data)
 {
-  GateData *gd = data;
-
-  recent_unref (gd->recent);
-  g_free (gd);
-}
-
-/* The gate's first buffer (its thread): what the track kept from before
- * it goes through the gate first, as if the recorder had been there. */
-static void
-gate_catch_up (GstPad *pad, GateData *gd, GstBuffer *first)
-{
+  Recent *rc = data;
   GPtrArray *bufs
       = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   gboolean found = FALSE;
 
-  g_mutex_lock (&gd->recent->lock);
-  for (GList *l = gd->recent->bufs.head; l != NULL; l = l->next) {
+  g_mutex_lock (&rc->lock);
+  for (GList *l = rc->bufs.head; l != NULL; l = l->next) {
     if (l->data == first) {
       found = TRUE;
       break;
     }
     g_ptr_array_add (bufs, gst_buffer_ref (l->data));
   }
-  g_mutex_unlock (&gd->recent->lock);
-  for (guint i = 0; found && i < bufs->len; i++)
-    gst_pad_push (pad, gst_buffer_ref (bufs->pdata[i]));
-  g_ptr_array_unref (bufs);
-}
-
-/* MEDSCHED_BENCH_LOG=1: a debug line when a recording gate lets its first
- * keyframe through (tests/webrtc/bench measures join time with it). */
-static gboolean
-bench_log (void)
-{
-  static gsize once = 0;
-  static gboolean on = FALSE;
-
-  if (g_once_init_enter (&once)) {
-    on = g_strcmp0 (g_getenv ("MEDSCHED_BENCH_LOG"), "1") == 0;
-    g_once_init_leave (&once, 1);
-  }
-  return on;
-}
-
-static GstPadProbeReturn
-gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GateData *gd = user_data;
-  Rec *r = gd->rec;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstClockTime rt, origin;
-
-  if (!g_atomic_int_get (&r->open))
-    return GST_PAD_PROBE_DROP;
-  if (gd->catch_up) {
-    /* Audio catches up once the video started (it starts the file). */
-    if (gd->kind == KIND_AUDIO && r->has_video
-        && !g_atomic_int_get (&r->video_started))
-      return GST_PAD_PROBE_DROP;
-    gd->catch_up = FALSE;
-    gate_catch_up (pad, gd, buf);
-  }
-  if (gd->kind == KIND_VIDEO) {
-    if (g_atomic_int_get (&r->want_keyframe)) {
-      if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
-        ask_keyframe_upstream (pad, &r->asked_us[KIND_VIDEO]);
-        return GST_PAD_PROBE_DROP;
-      }
-      g_atomic_int_set (&r->want_keyframe, 0);
-      if (bench_log ())
-        g_debug ("bench: booking=%" G_GINT64_FORMAT " participant=%s join=%u "
-                 "first-keyframe-recorded us=%" G_GINT64_FORMAT,
-            r->call->booking_id, r->peer_id, r->join, g_get_real_time ());
-    }
-  } else if (r->has_video && !g_atomic_int_get (&r->video_started)) {
-    return GST_PAD_PROBE_DROP;
-  }
-  rt = buffer_running_time (r->segpad[gd->kind], buf);
-  if (!GST_CLOCK_TIME_IS_VALID (rt))
-    return GST_PAD_PROBE_DROP;
-  g_mutex_lock (&r->lock);
-  if (!GST_CLOCK_TIME_IS_VALID (r->origin))
-    r->origin = rt;
-  origin = r->origin;
-  g_mutex_unlock (&r->lock);
-  if (rt < origin)
-    return GST_PAD_PROBE_DROP;
-  if (gd->kind == KIND_VIDEO)
-    g_atomic_int_set (&r->video_started, 1);
-  g_atomic_int_set (&r->passed, 1);
-  /* The recorder gets running time from zero (its segment is a plain one,
-   * see rec_segment_probe_cb): a new segment upstream cannot move it. */
-  {
-    g_autoptr (GstEvent) sev
-        = gst_pad_get_sticky_event (r->segpad[gd->kind], GST_EVENT_SEGMENT, 0);
-    const GstSegment *seg;
-
-    gst_event_parse_segment (sev, &seg);
-    buf = gst_buffer_make_writable (buf);
-    if (GST_BUFFER_PTS_IS_VALID (buf)) {
-      GstClockTime t = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
-          GST_BUFFER_PTS (buf));
-
-      GST_BUFFER_PTS (buf)
-          = GST_CLOCK_TIME_IS_VALID (t) && t > origin ? t - origin : 0;
-    }
-    if (GST_BUFFER_DTS_IS_VALID (buf)) {
-      GstClockTime t = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
-          GST_BUFFER_DTS (buf));
-
-      GST_BUFFER_DTS (buf)
-          = GST_CLOCK_TIME_IS_VALID (t) && t > origin ? t - origin : 0;
-    }
-    GST_PAD_PROBE_INFO_DATA (info) = buf;
-  }
-  /* Never backwards: rtpbin moves a stream's times when its first RTCP
-   * sender reports arrive (lip-sync), which can step them back by tens of
-   * milliseconds, and matroskamux fails the whole recording on a timestamp
-   * that goes back ("Timestamping error on input streams"). */
-  {
-    GstClockTime *last = &r->last_out[gd->kind];
-    GstClockTime t = GST_BUFFER_DTS_IS_VALID (buf) ? GST_BUFFER_DTS (buf)
-                                                   : GST_BUFFER_PTS (buf);
-
-    if (GST_CLOCK_TIME_IS_VALID (t) && GST_CLOCK_TIME_IS_VALID (*last)
-        && t <= *last) {
-      GstClockTime step = *last + 1 - t;
-
-      if (step > GST_MSECOND)
-        g_debug ("booking %" G_GINT64_FORMAT ": %s's %s time went back "
-                 "%.1f ms; kept increasing in the recording",
-            r->call->booking_id, r->peer_id,
-            gd->kind == KIND_VIDEO ? "video" : "audio",
-            (double) step / GST_MSECOND);
-      buf = gst_buffer_make_writable (buf);
-      if (GST_BUFFER_PTS_IS_VALID (buf))
-        GST_BUFFER_PTS (buf) += step;
-      if (GST_BUFFER_DTS_IS_VALID (buf))
-        GST_BUFFER_DTS (buf) += step;
-      GST_PAD_PROBE_INFO_DATA (info) = buf;
-      t += step;
-    }
-    if (GST_CLOCK_TIME_IS_VALID (t))
-      *last = t;
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-/* A recorder branch's segment is a plain one from zero: the gate gives
- * it running time. */
-static GstPadProbeReturn
-rec_segment_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
-  GstSegment seg;
-  GstEvent *plain;
-
-  if (GST_EVENT_TYPE (ev) != GST_EVENT_SEGMENT)
-    return GST_PAD_PROBE_OK;
-  gst_segment_init (&seg, GST_FORMAT_TIME);
-  plain = gst_event_new_segment (&seg);
-  gst_event_set_seqnum (plain, gst_event_get_seqnum (ev));
-  gst_event_unref (ev);
-  GST_PAD_PROBE_INFO_DATA (info) = plain;
-  return GST_PAD_PROBE_OK;
+  g_mutex_unlock (&rc->lock);
+  if (!found)
+    g_ptr_array_set_size (bufs, 0);
+  return bufs;
 }
 
 static GstPadProbeReturn
@@ -705,13 +471,16 @@ fwd_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (!g_atomic_int_get (&f->open))
     return GST_PAD_PROBE_DROP;
-  /* A viewer starts at a keyframe. */
+  /* A viewer starts at a keyframe (the packet that begins one). */
   if (g_atomic_int_get (&f->want_keyframe)) {
-    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    if (!med_rtp_starts_keyframe (buf, f->codec)) {
       ask_keyframe_upstream (pad, &f->asked_us);
       return GST_PAD_PROBE_DROP;
     }
     g_atomic_int_set (&f->want_keyframe, 0);
+    if (f->codec != MED_RTP_OPUS)
+      g_debug ("bench: keyframe-forwarded us=%" G_GINT64_FORMAT,
+          g_get_real_time ());
   }
   return GST_PAD_PROBE_OK;
 }
@@ -720,7 +489,7 @@ fwd_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
  * fresh one goes to the source (at most once a second), only from the
  * branch the viewer is receiving. Above all the viewer's own request: its
  * PLI or FIR, which its webrtcbin's send side turns into an upstream
- * force-key-unit, comes back through the selector and this branch's queue
+ * force-key-unit, comes back through the selector
  * carrying the viewer's SSRC, which the source's RTP session does not know
  * (rtpssrcdemux only adds the SSRC when there is none): passed on as it
  * is, it would be dropped there. */
@@ -739,58 +508,25 @@ fwd_event_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
 /* ---- recorders --------------------------------------------------------- */
 
-static void
-rec_detach_branch (Rec *r)
-{
-  for (guint k = 0; k < N_KINDS; k++) {
-    if (r->teepad[k] == NULL)
-      continue;
-    {
-      g_autoptr (GstPad) qsink
-          = gst_element_get_static_pad (r->queue[k], "sink");
-
-      gst_pad_unlink (r->teepad[k], qsink);
-    }
-    gst_element_release_request_pad (r->tee[k], r->teepad[k]);
-    gst_clear_object (&r->teepad[k]);
-  }
-}
+static void check_ended (MedCall *c);
 
 static gboolean
 rec_remove_idle_cb (gpointer data)
 {
   Rec *r = data;
-  GstBin *bin = GST_BIN (r->call->pipeline);
 
-  rec_detach_branch (r);
-  for (guint k = 0; k < N_KINDS; k++) {
-    if (r->queue[k] != NULL) {
-      gst_element_set_state (r->queue[k], GST_STATE_NULL);
-      gst_bin_remove (bin, r->queue[k]);
-      r->queue[k] = NULL;
-    }
-  }
-  if (r->recorder != NULL) {
-    gst_element_set_state (r->recorder, GST_STATE_NULL);
-    gst_bin_remove (bin, r->recorder);
-    r->recorder = NULL;
-  }
+  med_rec_remove (r->rec);
   return G_SOURCE_REMOVE;
 }
 
-static void check_ended (MedCall *c);
-
+/* The recorder is done: sealed, or failed or stopped (its row says). */
 static void
-rec_finished (Rec *r)
+rec_done_cb (MedRec *rec, const GError *error, gpointer data)
 {
+  Rec *r = data;
   MedCall *c = r->call;
   Peer *p = find_peer (c, r->peer_id);
 
-  r->phase = REC_DONE;
-  if (r->timeout_id) {
-    g_source_remove (r->timeout_id);
-    r->timeout_id = 0;
-  }
   if (p != NULL && p->rec == r)
     p->rec = NULL;
   g_idle_add_full (G_PRIORITY_DEFAULT, rec_remove_idle_cb, r, NULL);
@@ -798,142 +534,12 @@ rec_finished (Rec *r)
 }
 
 static void
-rec_sealed (Rec *r)
-{
-  g_autofree char *manifest
-      = g_build_filename (r->dir, GST_MED_MANIFEST_NAME, NULL);
-  GstMedManifestInfo info = { 0 };
-  g_autoptr (GError) err = NULL;
-  guint64 bytes = 0;
-  GStatBuf st;
-
-  if (r->phase == REC_DONE)
-    return;
-  if (!gst_med_manifest_verify_full (manifest,
-          GST_MED_MANIFEST_VERIFY_REQUIRE_SEALED
-              | GST_MED_MANIFEST_VERIFY_CHAIN_ONLY,
-          &info, &err)) {
-    g_autofree char *why
-        = g_strdup_printf ("recording did not seal: %s", err->message);
-
-    rec_set_state (r, MED_RECORDING_FAILED, why);
-    rec_log (r, MED_RECORDING_EVENT_FAILURE, why);
-  } else {
-    if (info.final_file && g_stat (info.final_file, &st) == 0)
-      bytes = st.st_size;
-    if (!med_store_seal_recording (r->call->store, r->recording_id, manifest,
-            info.head_hash, info.duration_ns, bytes, r->call->actor, &err))
-      g_warning ("recording %" G_GINT64_FORMAT ": cannot store the seal: %s",
-          r->recording_id, err->message);
-    g_info ("recording %" G_GINT64_FORMAT " sealed: %u segments, %.1f s",
-        r->recording_id, info.n_segments, info.duration_ns / 1e9);
-  }
-  gst_med_manifest_info_clear (&info);
-  rec_finished (r);
-}
-
-static gboolean
-rec_timeout_cb (gpointer data)
-{
-  Rec *r = data;
-  g_autofree char *why
-      = g_strdup_printf ("the recorder did not seal within %u s",
-          r->call->seal_timeout);
-
-  r->timeout_id = 0;
-  g_warning ("recording %" G_GINT64_FORMAT ": %s", r->recording_id, why);
-  /* NULL without EOS: medrecorder seals its manifest as stopped. */
-  if (r->recorder)
-    gst_element_set_state (r->recorder, GST_STATE_NULL);
-  rec_set_state (r, MED_RECORDING_STOPPED, why);
-  rec_log (r, MED_RECORDING_EVENT_FAILURE, why);
-  rec_finished (r);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-send_eos_thread (gpointer data)
-{
-  GPtrArray *pads = data;
-
-  for (guint i = 0; i < pads->len; i++)
-    gst_pad_send_event (pads->pdata[i], gst_event_new_eos ());
-  g_ptr_array_unref (pads);
-  return NULL;
-}
-
-/* Ends a running recorder: EOS into its queues, then wait for the seal. */
-static void
-rec_stop (Rec *r, const char *why)
-{
-  if (r == NULL || r->phase != REC_RUNNING)
-    return;
-  r->phase = REC_ENDING;
-  g_atomic_int_set (&r->open, 0);
-  rec_log (r, MED_RECORDING_EVENT_STOP, why);
-  if (!g_atomic_int_get (&r->passed)) {
-    /* Nothing reached the recorder: no file to make. NULL without EOS
-     * seals the manifest as stopped. */
-    rec_detach_branch (r);
-    if (r->recorder)
-      gst_element_set_state (r->recorder, GST_STATE_NULL);
-    rec_set_state (r, MED_RECORDING_STOPPED,
-        "no media reached the recorder before it stopped");
-    rec_finished (r);
-    return;
-  }
-  /* Nothing more can pass the gate: detach from the tees now, so the
-   * participant's media may go while the recorder drains; EOS goes into
-   * the queues from a thread of its own (a pad's stream lock may be held
-   * for a while by a streaming thread; the main loop never waits). */
-  rec_detach_branch (r);
-  {
-    GPtrArray *pads = g_ptr_array_new_with_free_func (gst_object_unref);
-
-    for (guint k = 0; k < N_KINDS; k++)
-      if (r->queue[k] != NULL)
-        g_ptr_array_add (pads,
-            gst_element_get_static_pad (r->queue[k], "sink"));
-    g_thread_unref (g_thread_new ("med-call-eos", send_eos_thread, pads));
-  }
-  r->timeout_id
-      = g_timeout_add_seconds (r->call->seal_timeout, rec_timeout_cb, r);
-}
-
-static void
 rec_free (Rec *r)
 {
-  if (r->timeout_id)
-    g_source_remove (r->timeout_id);
   g_idle_remove_by_data (r);
-  for (guint k = 0; k < N_KINDS; k++) {
-    gst_clear_object (&r->teepad[k]);
-    gst_clear_object (&r->tee[k]);
-    gst_clear_object (&r->segpad[k]);
-  }
-  g_mutex_clear (&r->lock);
+  g_clear_pointer (&r->rec, med_rec_free);
   g_free (r->peer_id);
-  g_free (r->dir);
   g_free (r);
-}
-
-static void
-rec_set_open (Rec *r, gboolean open)
-{
-  if (r->phase != REC_RUNNING)
-    return;
-  if (open && !g_atomic_int_get (&r->open)) {
-    g_atomic_int_set (&r->want_keyframe, 1);
-    g_atomic_int_set (&r->open, 1);
-    if (r->teepad[KIND_VIDEO] != NULL) {
-      g_autoptr (GstPad) qsink
-          = gst_element_get_static_pad (r->queue[KIND_VIDEO], "sink");
-
-      ask_keyframe (qsink);
-    }
-  } else if (!open) {
-    g_atomic_int_set (&r->open, 0);
-  }
 }
 
 /* A recorder for participant p's current media, while recording. */
@@ -943,7 +549,10 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
 {
   Media *m = p->media;
   g_autofree char *base = NULL;
-  g_autofree char *rid = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *label = NULL;
+  MedRecConfig rc = { 0 };
+  MedRecTrack *video = NULL;
   Rec *r;
   int e = 0;
 
@@ -953,13 +562,6 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
     return TRUE; /* they send nothing */
   base = g_strdup_printf ("%s/booking-%" G_GINT64_FORMAT, c->media_dir,
       c->booking_id);
-  r = g_new0 (Rec, 1);
-  r->call = c;
-  r->peer_id = g_strdup (p->id);
-  r->origin = GST_CLOCK_TIME_NONE;
-  for (guint k = 0; k < N_KINDS; k++)
-    r->last_out[k] = GST_CLOCK_TIME_NONE;
-  g_mutex_init (&r->lock);
   /* The next free folder of this participant, taken by creating it: the
    * media directory may be shared by several nodes (docs/scale.md), and a
    * call that moved to another node numbers from 1 again, so only mkdir
@@ -969,112 +571,84 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
   while (e == 0) {
     g_autofree char *leaf = g_strdup_printf ("%s-%u", p->id, ++p->n_joins);
 
-    g_free (r->dir);
-    r->dir = g_build_filename (base, leaf, NULL);
-    if (g_mkdir (r->dir, 0750) == 0)
+    g_free (dir);
+    dir = g_build_filename (base, leaf, NULL);
+    if (g_mkdir (dir, 0750) == 0)
       break;
     if (errno != EEXIST)
       e = errno;
   }
-  r->join = p->n_joins;
   if (e != 0) {
     g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
         "cannot create the recording directory: %s", g_strerror (e));
+    return FALSE;
+  }
+  label = g_strdup_printf ("booking=%" G_GINT64_FORMAT " participant=%s "
+                           "join=%u",
+      c->booking_id, p->id, p->n_joins);
+  rc.store = c->store;
+  rc.booking_id = c->booking_id;
+  rc.regime = c->regime;
+  rc.actor = c->actor;
+  rc.dir = dir;
+  rc.leaky = TRUE;
+  rc.bin = GST_BIN (c->pipeline);
+  rc.label = label;
+  r = g_new0 (Rec, 1);
+  r->call = c;
+  r->peer_id = g_strdup (p->id);
+  r->join = p->n_joins;
+  r->rec = med_rec_new (&rc, error);
+  if (r->rec == NULL) {
     rec_free (r);
     return FALSE;
   }
-  r->recording_id = med_store_add_recording (c->store, c->booking_id, c->regime,
-      r->dir, c->actor, error);
-  if (r->recording_id == 0) {
-    rec_free (r);
-    return FALSE;
+  {
+    gint64 id = med_rec_get_id (r->rec);
+
+    g_array_append_val (c->recording_ids, id);
   }
-  g_array_append_val (c->recording_ids, r->recording_id);
   g_ptr_array_add (c->recs, r);
-  r->recorder = make ("medrecorder", error);
-  if (r->recorder == NULL)
-    goto failed;
-  rid = g_strdup_printf ("%" G_GINT64_FORMAT, r->recording_id);
-  g_object_set (r->recorder, "location", r->dir, "recording-id", rid, NULL);
-  gst_bin_add (GST_BIN (c->pipeline), r->recorder);
-  r->has_video = m->in[KIND_VIDEO].tee != NULL;
-  /* Every recorder pad before anything can flow. */
+  med_rec_set_done_func (r->rec, rec_done_cb, r);
+  /* Every recorder pad before anything can flow: the tee's branch pads
+   * are linked by med_rec_attach, once the recorder runs. */
   for (guint k = 0; k < N_KINDS; k++) {
-    g_autoptr (GstPad) qsrc = NULL;
-    g_autoptr (GstPad) recpad = NULL;
+    g_autoptr (GstPad) teepad = NULL;
+    MedRecTrack *t;
 
     if (m->in[k].tee == NULL)
       continue;
-    r->queue[k] = make ("queue", error);
-    if (r->queue[k] == NULL)
+    teepad = gst_element_request_pad_simple (m->in[k].tee, "src_%u");
+    t = med_rec_add_track (r->rec, teepad, teepad, k == KIND_VIDEO, video,
+        error);
+    if (t == NULL)
       goto failed;
-    /* Leaky: a stalled recorder loses media (and says so in its
-     * segments' timing), it never stalls the call. */
-    g_object_set (r->queue[k], "max-size-time", (guint64) 3 * GST_SECOND,
-        "max-size-bytes", 0, "max-size-buffers", 0, "leaky", 2, NULL);
-    gst_bin_add (GST_BIN (c->pipeline), r->queue[k]);
-    qsrc = gst_element_get_static_pad (r->queue[k], "src");
-    recpad = gst_element_request_pad_simple (r->recorder,
-        k == KIND_VIDEO ? "video_%u" : "audio_%u");
-    if (recpad == NULL || gst_pad_link (qsrc, recpad) != GST_PAD_LINK_OK) {
-      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
-          "cannot link the recorder");
-      goto failed;
-    }
-  }
-  gst_element_sync_state_with_parent (r->recorder);
-  for (guint k = 0; k < N_KINDS; k++) {
-    g_autoptr (GstPad) qsink = NULL;
-    GateData *gd;
-
-    if (r->queue[k] == NULL)
-      continue;
-    gst_element_sync_state_with_parent (r->queue[k]);
-    r->tee[k] = gst_object_ref (m->in[k].tee);
-    r->segpad[k] = gst_element_get_static_pad (m->in[k].tee, "sink");
-    r->teepad[k] = gst_element_request_pad_simple (m->in[k].tee, "src_%u");
-    gd = g_new0 (GateData, 1);
-    gd->rec = r;
-    gd->kind = k;
+    if (k == KIND_VIDEO)
+      video = t;
+    /* Who joined a call that records is recorded from their first
+     * keyframe (what the track kept), not from the next one asked for. */
     if (catch_up && m->in[k].recent != NULL
-        && c->rec_state == MED_CALL_REC_RECORDING) {
-      gd->recent = recent_ref (m->in[k].recent);
-      gd->catch_up = TRUE;
-    }
-    gst_pad_add_probe (r->teepad[k], GST_PAD_PROBE_TYPE_BUFFER, gate_probe_cb,
-        gd, gate_data_free);
-    gst_pad_add_probe (r->teepad[k], GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-        rec_segment_probe_cb, NULL, NULL);
-    qsink = gst_element_get_static_pad (r->queue[k], "sink");
-    if (gst_pad_link (r->teepad[k], qsink) != GST_PAD_LINK_OK) {
-      g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
-          "cannot link the recorder's queue");
-      goto failed;
-    }
+        && c->rec_state == MED_CALL_REC_RECORDING)
+      med_rec_track_set_backlog_func (t, recent_backlog,
+          recent_ref (m->in[k].recent), recent_unref);
+    /* Timed by the sender's clock: A/V as the sender meant them, not as
+     * the packets arrived (the live call keeps its arrival times). */
+    med_rec_track_set_time_func (t, med_sender_clock_time,
+        med_sender_track_ref (m->in[k].sender), med_sender_track_unref);
   }
+  med_rec_attach (r->rec, error);
+  if (error != NULL && *error != NULL)
+    goto failed;
   p->rec = r;
-  r->phase = REC_RUNNING;
-  rec_set_state (r,
-      c->rec_state == MED_CALL_REC_PAUSED ? MED_RECORDING_PAUSED
-                                          : MED_RECORDING_RECORDING,
-      NULL);
-  rec_log (r, MED_RECORDING_EVENT_START,
-      "participant recording started (call recording)");
-  if (gap != NULL)
-    rec_log (r, MED_RECORDING_EVENT_GAP, gap);
-  if (c->rec_state == MED_CALL_REC_PAUSED)
-    rec_log (r, MED_RECORDING_EVENT_PAUSE, "joined while paused");
-  rec_set_open (r, c->rec_state == MED_CALL_REC_RECORDING);
+  med_rec_start (r->rec, "participant recording started (call recording)", gap,
+      c->rec_state == MED_CALL_REC_PAUSED);
   g_info ("booking %" G_GINT64_FORMAT ": recording %" G_GINT64_FORMAT
           " of a participant started",
-      c->booking_id, r->recording_id);
+      c->booking_id, med_rec_get_id (r->rec));
   return TRUE;
 
 failed:
-  rec_set_state (r, MED_RECORDING_FAILED, (*error)->message);
-  rec_log (r, MED_RECORDING_EVENT_FAILURE, (*error)->message);
-  r->phase = REC_DONE;
-  rec_remove_idle_cb (r);
+  med_rec_abort (r->rec, MED_RECORDING_FAILED, (*error)->message);
   return FALSE;
 }
 
@@ -1087,71 +661,57 @@ peer_may_send (MedCall *c, Peer *p)
       && (p->presence == MED_CALL_IN_CALL || p->presence == MED_CALL_ADMITTED);
 }
 
-/* What is left of a forwarding branch once it is out of the pipeline: its
- * queue, still running, and its request pad on the destination's
- * selector. */
+/* What is left of a forwarding branch: its pad on the source's rtp tee
+ * and its pad on the destination's selector, with their elements. */
 typedef struct
 {
-  GstElement *queue; /* ref */
-  GstElement *sel; /* ref, or NULL */
-  GstPad *selpad; /* ref, or NULL */
+  GstElement *tee, *sel; /* refs, or NULL */
+  GstPad *teepad, *selpad; /* refs, or NULL */
 } FwdRemains;
 
-/* On a thread of its own: the queue's streaming thread may be blocked
- * downstream (the destination's webrtcbin holds outgoing RTP until its
- * DTLS is up, which may be never), and stopping the queue or releasing the
- * selector pad waits for that thread's stream lock. It returns once the
- * destination's webrtcbin goes to NULL (media_free) or the push fails. */
+/* On a thread of its own: releasing a request pad waits for a push in
+ * flight through it, which may be inside the destination's webrtcbin. */
 static gpointer
 fwd_remains_thread (gpointer data)
 {
   FwdRemains *fr = data;
 
-  gst_element_set_state (fr->queue, GST_STATE_NULL);
+  if (fr->teepad != NULL && fr->selpad != NULL)
+    gst_pad_unlink (fr->teepad, fr->selpad);
+  if (fr->tee != NULL && fr->teepad != NULL)
+    gst_element_release_request_pad (fr->tee, fr->teepad);
   if (fr->sel != NULL && fr->selpad != NULL)
     gst_element_release_request_pad (fr->sel, fr->selpad);
+  gst_clear_object (&fr->teepad);
   gst_clear_object (&fr->selpad);
+  gst_clear_object (&fr->tee);
   gst_clear_object (&fr->sel);
-  gst_object_unref (fr->queue);
   g_free (fr);
   return NULL;
 }
 
 /* Takes a forwarding branch out without waiting on the main thread for
- * anything a streaming thread holds: the gate closes, the tee's pad goes
- * (the tee's push into the leaky queue never blocks), the queue leaves the
- * bin (unlinking only), and the rest happens on a helper thread. */
+ * anything a streaming thread holds: the gate closes at once, the pads go
+ * on a helper thread. */
 static void
 fwd_free (Fwd *f)
 {
-  MedCall *c = f->call;
   Media *dm = f->dst->media;
   FwdRemains *fr = g_new0 (FwdRemains, 1);
-  GThread *th;
 
   g_atomic_int_set (&f->gate->open, 0);
   g_atomic_int_set (&f->gate->active, 0);
   if (dm && dm->out[f->kind][f->slot].active == f)
     dm->out[f->kind][f->slot].active = NULL;
   if (f->teepad) {
-    GstElement *tee = GST_ELEMENT (gst_pad_get_parent (f->teepad));
-    g_autoptr (GstPad) qsink = gst_element_get_static_pad (f->queue, "sink");
-
-    gst_pad_unlink (f->teepad, qsink);
-    if (tee) {
-      gst_element_release_request_pad (tee, f->teepad);
-      gst_object_unref (tee);
-    }
-    gst_clear_object (&f->teepad);
+    fr->tee = GST_ELEMENT (gst_pad_get_parent (f->teepad));
+    fr->teepad = g_steal_pointer (&f->teepad);
   }
-  fr->queue = gst_object_ref (f->queue);
   if (f->selpad) {
     fr->sel = GST_ELEMENT (gst_pad_get_parent (f->selpad));
     fr->selpad = g_steal_pointer (&f->selpad);
   }
-  gst_bin_remove (GST_BIN (c->pipeline), f->queue);
-  th = g_thread_new ("med-fwd-free", fwd_remains_thread, fr);
-  g_thread_unref (th);
+  g_thread_unref (g_thread_new ("med-fwd-free", fwd_remains_thread, fr));
   fwd_gate_unref (f->gate);
   g_free (f);
 }
@@ -1168,13 +728,19 @@ fwd_find (MedCall *c, Peer *src, Peer *dst, guint kind)
   return NULL;
 }
 
+static MedRtpCodec
+rtp_codec (Codec codec)
+{
+  return codec == CODEC_VP8 ? MED_RTP_VP8
+      : codec == CODEC_H264 ? MED_RTP_H264
+                            : MED_RTP_OPUS;
+}
+
 static Fwd *
 fwd_new (MedCall *c, Peer *src, Peer *dst, guint kind, guint slot)
 {
   Track *t = &src->media->in[kind];
   Out *o = &dst->media->out[kind][slot];
-  g_autoptr (GstPad) qsink = NULL;
-  g_autoptr (GstPad) qsrc = NULL;
   Fwd *f = g_new0 (Fwd, 1);
 
   f->call = c;
@@ -1185,21 +751,14 @@ fwd_new (MedCall *c, Peer *src, Peer *dst, guint kind, guint slot)
   f->gate = g_new0 (FwdGate, 1);
   f->gate->refs = 3; /* the Fwd and the two probes */
   f->gate->want_keyframe = kind == KIND_VIDEO;
-  f->queue = gst_element_factory_make ("queue", NULL);
-  g_object_set (f->queue, "leaky", 2, "max-size-time", (guint64) GST_SECOND / 2,
-      "max-size-bytes", 0, "max-size-buffers", 0, NULL);
-  gst_bin_add (GST_BIN (c->pipeline), f->queue);
-  qsink = gst_element_get_static_pad (f->queue, "sink");
-  qsrc = gst_element_get_static_pad (f->queue, "src");
+  f->gate->codec = rtp_codec (t->codec);
   f->selpad = gst_element_request_pad_simple (o->selector, "sink_%u");
-  gst_pad_link (qsrc, f->selpad);
-  gst_element_sync_state_with_parent (f->queue);
-  f->teepad = gst_element_request_pad_simple (t->tee, "src_%u");
+  f->teepad = gst_element_request_pad_simple (t->rtptee, "src_%u");
   gst_pad_add_probe (f->teepad, GST_PAD_PROBE_TYPE_BUFFER, fwd_probe_cb,
       f->gate, fwd_gate_unref);
   gst_pad_add_probe (f->teepad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
       fwd_event_probe_cb, f->gate, fwd_gate_unref);
-  gst_pad_link (f->teepad, qsink);
+  gst_pad_link (f->teepad, f->selpad);
   g_ptr_array_add (c->fwds, f);
   return f;
 }
@@ -1326,7 +885,9 @@ update_forwarding (MedCall *c)
           want = fwd_find (c, src, dst, k);
           if (want == NULL)
             want = fwd_new (c, src, dst, k, s);
-          g_atomic_int_set (&want->gate->open, 1);
+          /* not before the destination's DTLS is up (webrtcbin would hold
+           * the packet, and the source's streaming thread with it) */
+          g_atomic_int_set (&want->gate->open, dm->up);
         }
         if (o->active == want)
           continue;
@@ -1334,14 +895,11 @@ update_forwarding (MedCall *c)
           g_atomic_int_set (&o->active->gate->active, 0);
         o->active = want;
         if (want != NULL) {
-          g_autoptr (GstPad) qsink
-              = gst_element_get_static_pad (want->queue, "sink");
-
           g_object_set (o->selector, "active-pad", want->selpad, NULL);
           g_atomic_int_set (&want->gate->active, 1);
           if (k == KIND_VIDEO) {
             g_atomic_int_set (&want->gate->want_keyframe, 1);
-            ask_keyframe (qsink);
+            med_media_ask_keyframe (want->teepad);
           }
         }
       }
@@ -1352,30 +910,32 @@ update_forwarding (MedCall *c)
 
 /* ---- recording state across the call ---------------------------------- */
 
+/* Ends every participant's recorder (why: the stop entry of each log). */
 static void
-recs_open_all (MedCall *c)
+recs_stop_all (MedCall *c, const char *why)
 {
-  gboolean open = c->rec_state == MED_CALL_REC_RECORDING;
-
   for (guint i = 0; i < c->peers->len; i++) {
     Peer *p = c->peers->pdata[i];
 
-    if (p->rec)
-      rec_set_open (p->rec, open);
+    if (p->rec != NULL)
+      med_rec_stop (p->rec->rec, why, TRUE, c->seal_timeout);
+    p->rec = NULL;
   }
 }
 
+/* Pause (detail) or resume every running recorder of the call. */
 static void
-recs_log_all (MedCall *c, MedRecordingEvent kind, MedRecordingState state,
-    const char *detail)
+recs_pause_all (MedCall *c, gboolean pause, const char *detail)
 {
   for (guint i = 0; i < c->peers->len; i++) {
     Peer *p = c->peers->pdata[i];
 
-    if (p->rec && p->rec->phase == REC_RUNNING) {
-      rec_set_state (p->rec, state, NULL);
-      rec_log (p->rec, kind, detail);
-    }
+    if (p->rec == NULL)
+      continue;
+    if (pause)
+      med_rec_pause (p->rec->rec, detail);
+    else
+      med_rec_resume (p->rec->rec, detail);
   }
 }
 
@@ -1420,6 +980,7 @@ typedef enum
   JOB_ANSWER,
   JOB_ICE,
   JOB_ICE_STATE,
+  JOB_CONN_STATE,
   JOB_FLOWING,
   JOB_FAILED,
 } JobKind;
@@ -1493,6 +1054,18 @@ media_ref_closure_free (gpointer data, GClosure *closure)
   media_ref_free (data);
 }
 
+/* (transfer full) */
+static MediaRef *
+media_ref_new (MedCall *c, const char *peer_id, guint gen)
+{
+  MediaRef *mr = g_new0 (MediaRef, 1);
+
+  mr->call = call_ref (c);
+  mr->peer_id = g_strdup (peer_id);
+  mr->gen = gen;
+  return mr;
+}
+
 static Job *
 job_from_ref (MediaRef *mr, JobKind kind)
 {
@@ -1516,14 +1089,18 @@ ice_candidate_cb (GstElement *wb, guint mline, gchar *candidate,
   post_job (j);
 }
 
+/* notify::ice-connection-state and notify::connection-state (enums). */
 static void
-ice_state_cb (GstElement *wb, GParamSpec *pspec, gpointer user_data)
+state_changed_cb (GstElement *wb, GParamSpec *pspec, gpointer user_data)
 {
-  Job *j = job_from_ref (user_data, JOB_ICE_STATE);
-  GstWebRTCICEConnectionState st;
+  gboolean ice = g_str_equal (pspec->name, "ice-connection-state");
+  Job *j = job_from_ref (user_data, ice ? JOB_ICE_STATE : JOB_CONN_STATE);
+  GValue v = G_VALUE_INIT;
 
-  g_object_get (wb, "ice-connection-state", &st, NULL);
-  j->state = st;
+  g_value_init (&v, pspec->value_type);
+  g_object_get_property (G_OBJECT (wb), pspec->name, &v);
+  j->state = g_value_get_enum (&v);
+  g_value_unset (&v);
   post_job (j);
 }
 
@@ -1553,21 +1130,15 @@ pad_added_cb (GstElement *wb, GstPad *pad, gpointer user_data)
                                            : NULL;
   media = s ? gst_structure_get_string (s, "media") : NULL;
   k = g_strcmp0 (media, "video") == 0 ? KIND_VIDEO : KIND_AUDIO;
-  if (m->in[k].depay != NULL
+  if (m->in[k].rtptee != NULL
       && g_atomic_int_compare_and_exchange (&m->in[k].linked, 0, 1)) {
     g_autoptr (GstPad) sink
-        = gst_element_get_static_pad (m->in[k].depay, "sink");
-    MediaRef *mr = g_new0 (MediaRef, 1);
-
+        = gst_element_get_static_pad (m->in[k].rtptee, "sink");
     if (gst_pad_link (pad, sink) == GST_PAD_LINK_OK) {
-      mr->call = call_ref (m->call);
-      mr->peer_id = g_strdup (m->peer->id);
-      mr->gen = m->gen;
-      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, first_buffer_cb, mr,
-          media_ref_free);
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, first_buffer_cb,
+          media_ref_new (m->call, m->peer->id, m->gen), media_ref_free);
       return;
     }
-    g_free (mr);
   }
   /* Anything else: swallowed. */
   {
@@ -1812,16 +1383,30 @@ media_free (MedCall *c, Media *m)
     g_signal_handlers_disconnect_matched (m->wb, G_SIGNAL_MATCH_FUNC, 0, 0,
         NULL, pad_added_cb, NULL);
     gst_element_set_state (m->wb, GST_STATE_NULL);
+    {
+      /* webrtcbin (1.22) adds a transceiver's FEC bin from its own thread
+       * and may leave it playing when it is stopped right after an offer
+       * (seen once in the three-way test: "Trying to dispose element binN,
+       * but it is in PLAYING"): everything inside goes to NULL first. */
+      GstIterator *it = gst_bin_iterate_recurse (GST_BIN (m->wb));
+      GValue v = G_VALUE_INIT;
+
+      while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+        gst_element_set_state (g_value_get_object (&v), GST_STATE_NULL);
+        g_value_reset (&v);
+      }
+      g_value_unset (&v);
+      gst_iterator_free (it);
+    }
     g_object_set_data (G_OBJECT (m->wb), "med-media", NULL);
     gst_bin_remove (bin, m->wb);
   }
   for (guint k = 0; k < N_KINDS; k++) {
-    GstElement *els[2 * MAX_SLOTS + 3]
-        = { m->in[k].depay, m->in[k].parse, m->in[k].tee };
+    GstElement *els[MAX_SLOTS + 4]
+        = { m->in[k].rtptee, m->in[k].depay, m->in[k].parse, m->in[k].tee };
 
     for (guint s = 0; s < MAX_SLOTS; s++) {
-      els[3 + 2 * s] = m->out[k][s].selector;
-      els[4 + 2 * s] = m->out[k][s].pay;
+      els[4 + s] = m->out[k][s].selector;
       g_free (m->out[k][s].mid);
     }
     for (guint i = 0; i < G_N_ELEMENTS (els); i++) {
@@ -1832,8 +1417,11 @@ media_free (MedCall *c, Media *m)
     }
   }
   g_free (m->slots_sent);
-  for (guint k = 0; k < N_KINDS; k++)
+  for (guint k = 0; k < N_KINDS; k++) {
     recent_unref (m->in[k].recent);
+    med_sender_track_unref (m->in[k].sender);
+  }
+  med_sender_clock_unref (m->clock);
   if (m->held_ice)
     g_ptr_array_unref (m->held_ice);
   g_free (m);
@@ -1869,7 +1457,6 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
 {
   Media *m = g_new0 (Media, 1);
   GstBin *bin = GST_BIN (c->pipeline);
-  MediaRef *mr;
 
   m->call = c;
   m->peer = p;
@@ -1883,8 +1470,18 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
   m->wb = make ("webrtcbin", error);
   if (m->wb == NULL)
     goto failed;
+  m->clock = med_sender_clock_new ();
   gst_util_set_object_arg (G_OBJECT (m->wb), "bundle-policy", "max-bundle");
   g_object_set (m->wb, "latency", 50, NULL);
+  {
+    /* The NTP time of every packet from the sender's reports
+     * (med-sender-clock.c): recordings timed as the sender meant them. */
+    g_autoptr (GstElement) rtpbin
+        = gst_bin_get_by_name (GST_BIN (m->wb), "rtpbin");
+
+    if (rtpbin != NULL)
+      g_object_set (rtpbin, "add-reference-timestamp-meta", TRUE, NULL);
+  }
   /* For measurements only (BENCHMARKS.md): the jitterbuffers' mode, e.g.
    * "none" (timestamps from RTP alone: exact A/V in the recording, but the
    * call's delay is then fixed by how late the first packet came). */
@@ -1941,32 +1538,31 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
     out->codec = codec;
     out->mline = i;
     out->mid = g_strdup (l->mid);
-    /* Send side: selector ─► payloader ─► webrtcbin. */
+    /* Send side: selector ─► rewrite ─► webrtcbin (RTP as forwarded). */
     {
       GstElement *sel = make ("input-selector", error);
-      GstElement *pay = sel ? make (codec == CODEC_VP8 ? "rtpvp8pay"
-                                : codec == CODEC_H264  ? "rtph264pay"
-                                                       : "rtpopuspay",
-                            error)
-                            : NULL;
-      g_autoptr (GstPad) paysrc = NULL;
+      g_autoptr (GstPad) selsrc = NULL;
 
-      if (pay == NULL) {
-        g_clear_object (&sel);
+      if (sel == NULL)
         goto failed;
-      }
       g_object_set (sel, "sync-streams", FALSE, "cache-buffers", FALSE, NULL);
-      if (codec == CODEC_H264)
-        g_object_set (pay, "config-interval", -1, NULL);
-      if (codec == CODEC_VP8)
-        gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
-      g_object_set (pay, "ssrc", ssrc, NULL);
-      gst_bin_add_many (bin, sel, pay, NULL);
+      gst_bin_add (bin, sel);
       out->selector = sel;
-      out->pay = pay;
-      paysrc = gst_element_get_static_pad (pay, "src");
-      if (!gst_element_link (sel, pay)
-          || gst_pad_link (paysrc, sinkpad) != GST_PAD_LINK_OK) {
+      {
+        g_autoptr (GstCaps) plain = codec_caps (codec);
+
+        /* a frame (video) or a packet (audio) between two sources */
+        out->rewriter
+            = med_rtp_rewriter_new (ssrc, plain, k == KIND_VIDEO ? 3000 : 960);
+      }
+      selsrc = gst_element_get_static_pad (sel, "src");
+      /* the probe owns the rewriter (a push in flight may still use it
+       * while the selector goes) */
+      gst_pad_add_probe (selsrc,
+          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+              | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+          med_rtp_rewriter_probe, out->rewriter, med_rtp_rewriter_free);
+      if (gst_pad_link (selsrc, sinkpad) != GST_PAD_LINK_OK) {
         g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
             "cannot link the send side");
         goto failed;
@@ -1974,13 +1570,17 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
       if (!send)
         out->mline = -1;
     }
-    /* Receive side (the own m-line only): depayloader [─► parser] ─► tee. */
+    /* Receive side (the own m-line only): rtp tee (forwarding) ─►
+     * depayloader [─► parser] ─► tee (recorders). */
     if (recv && l->slot == 0) {
       Track *t = &m->in[k];
-      GstElement *els[3];
+      GstElement *els[4];
 
       t->codec = codec;
       t->mline = i;
+      if ((t->rtptee = make ("tee", error)) == NULL)
+        goto failed;
+      g_object_set (t->rtptee, "allow-not-linked", TRUE, NULL);
       t->depay = make (codec == CODEC_VP8 ? "rtpvp8depay"
               : codec == CODEC_H264       ? "rtph264depay"
                                           : "rtpopusdepay",
@@ -1995,46 +1595,46 @@ media_build (MedCall *c, Peer *p, const Offer *o, GError **error)
       {
         g_autoptr (GstPad) teesink
             = gst_element_get_static_pad (t->tee, "sink");
+        g_autoptr (GstPad) rtpsink
+            = gst_element_get_static_pad (t->depay, "sink");
 
+        /* first: the buffers Recent keeps are tagged already */
+        t->sender = med_sender_track_new (m->clock, rtpsink, teesink);
         t->recent = recent_new (k == KIND_VIDEO);
         gst_pad_add_probe (teesink, GST_PAD_PROBE_TYPE_BUFFER, recent_probe_cb,
             recent_ref (t->recent), recent_unref);
       }
-      els[0] = t->depay;
-      els[1] = t->parse;
-      els[2] = t->tee;
-      if (!add_chain (bin, els, 3)) {
+      els[0] = t->rtptee;
+      els[1] = t->depay;
+      els[2] = t->parse;
+      els[3] = t->tee;
+      if (!add_chain (bin, els, 4)) {
         g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
             "cannot link the receive side");
         goto failed;
       }
     }
   }
-  mr = g_new0 (MediaRef, 1);
-  mr->call = call_ref (c);
-  mr->peer_id = g_strdup (p->id);
-  mr->gen = m->gen;
   g_signal_connect_data (m->wb, "on-ice-candidate",
-      G_CALLBACK (ice_candidate_cb), mr, media_ref_closure_free, 0);
-  mr = g_new0 (MediaRef, 1);
-  mr->call = call_ref (c);
-  mr->peer_id = g_strdup (p->id);
-  mr->gen = m->gen;
+      G_CALLBACK (ice_candidate_cb), media_ref_new (c, p->id, m->gen),
+      media_ref_closure_free, 0);
   g_signal_connect_data (m->wb, "notify::ice-connection-state",
-      G_CALLBACK (ice_state_cb), mr, media_ref_closure_free, 0);
+      G_CALLBACK (state_changed_cb), media_ref_new (c, p->id, m->gen),
+      media_ref_closure_free, 0);
+  g_signal_connect_data (m->wb, "notify::connection-state",
+      G_CALLBACK (state_changed_cb), media_ref_new (c, p->id, m->gen),
+      media_ref_closure_free, 0);
   g_signal_connect (m->wb, "pad-added", G_CALLBACK (pad_added_cb), NULL);
   for (guint k = 0; k < N_KINDS; k++) {
-    GstElement *els[] = { m->in[k].tee, m->in[k].parse, m->in[k].depay };
+    GstElement *els[]
+        = { m->in[k].tee, m->in[k].parse, m->in[k].depay, m->in[k].rtptee };
 
     for (guint i = 0; i < G_N_ELEMENTS (els); i++)
       if (els[i])
         gst_element_sync_state_with_parent (els[i]);
-    for (guint s = 0; s < MAX_SLOTS; s++) {
-      if (m->out[k][s].pay)
-        gst_element_sync_state_with_parent (m->out[k][s].pay);
+    for (guint s = 0; s < MAX_SLOTS; s++)
       if (m->out[k][s].selector)
         gst_element_sync_state_with_parent (m->out[k][s].selector);
-    }
   }
   if (!gst_element_sync_state_with_parent (m->wb)) {
     g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_INTERNAL,
@@ -2070,7 +1670,7 @@ static void
 peer_drop_media (MedCall *c, Peer *p, const char *why)
 {
   if (p->rec)
-    rec_stop (p->rec, why);
+    med_rec_stop (p->rec->rec, why, TRUE, c->seal_timeout);
   p->rec = NULL;
   if (p->media == NULL)
     return;
@@ -2105,8 +1705,8 @@ job_answer (MedCall *c, Peer *p, Job *j)
       Out *o = &m->out[k][s];
       gint pt = answer_pt (j->desc->sdp, o->mline);
 
-      if (pt >= 96 && pt <= 127 && o->pay)
-        g_object_set (o->pay, "pt", (guint) pt, NULL);
+      if (pt >= 96 && pt <= 127 && o->rewriter)
+        med_rtp_rewriter_set_pt (o->rewriter, (guint) pt);
     }
   }
   text = gst_sdp_message_as_text (j->desc->sdp);
@@ -2149,14 +1749,9 @@ run_job_cb (gpointer data)
     return G_SOURCE_REMOVE; /* an earlier peer connection */
   switch (j->kind) {
     case JOB_REMOTE_SET: {
-      MediaRef *mr = g_new0 (MediaRef, 1);
-      GstPromise *pr;
+      GstPromise *pr = gst_promise_new_with_change_func (promise_answer_cb,
+          media_ref_new (c, p->id, j->gen), media_ref_free);
 
-      mr->call = call_ref (c);
-      mr->peer_id = g_strdup (p->id);
-      mr->gen = j->gen;
-      pr = gst_promise_new_with_change_func (promise_answer_cb, mr,
-          media_ref_free);
       g_signal_emit_by_name (p->media->wb, "create-answer", NULL, pr);
       break;
     }
@@ -2181,6 +1776,17 @@ run_job_cb (gpointer data)
         g_ptr_array_add (p->media->held_ice, ic);
       }
       break;
+    case JOB_CONN_STATE:
+      /* DTLS is up: what is forwarded to it no longer waits in webrtcbin */
+      g_debug ("bench: booking=%" G_GINT64_FORMAT " participant=%s "
+               "connection-state=%d us=%" G_GINT64_FORMAT,
+          c->booking_id, p->id, j->state, g_get_real_time ());
+      if (j->state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED
+          && !p->media->up) {
+        p->media->up = TRUE;
+        update_forwarding (c);
+      }
+      break;
     case JOB_ICE_STATE:
       if (j->state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED) {
         g_message ("booking %" G_GINT64_FORMAT ": ICE failed for a participant",
@@ -2197,6 +1803,9 @@ run_job_cb (gpointer data)
       }
       break;
     case JOB_FLOWING:
+      g_debug ("bench: booking=%" G_GINT64_FORMAT " participant=%s "
+               "first-packet us=%" G_GINT64_FORMAT,
+          c->booking_id, p->id, g_get_real_time ());
       p->media->flowed = TRUE;
       p->media->flowed_us = g_get_monotonic_time ();
       if (p->presence == MED_CALL_ADMITTED) {
@@ -2223,20 +1832,6 @@ run_job_cb (gpointer data)
 
 /* ---- bus --------------------------------------------------------------- */
 
-static Rec *
-rec_for_object (MedCall *c, GstObject *src)
-{
-  for (guint i = 0; i < c->recs->len; i++) {
-    Rec *r = c->recs->pdata[i];
-
-    if (r->recorder
-        && (src == GST_OBJECT (r->recorder)
-            || gst_object_has_as_ancestor (src, GST_OBJECT (r->recorder))))
-      return r;
-  }
-  return NULL;
-}
-
 static Peer *
 peer_for_object (MedCall *c, GstObject *src)
 {
@@ -2251,14 +1846,14 @@ peer_for_object (MedCall *c, GstObject *src)
             || gst_object_has_as_ancestor (src, GST_OBJECT (m->wb))))
       return p;
     for (guint k = 0; k < N_KINDS; k++) {
-      GstElement *els[] = { m->in[k].depay, m->in[k].parse, m->in[k].tee };
+      GstElement *els[]
+          = { m->in[k].rtptee, m->in[k].depay, m->in[k].parse, m->in[k].tee };
 
       for (guint e = 0; e < G_N_ELEMENTS (els); e++)
         if (els[e] && src == GST_OBJECT (els[e]))
           return p;
       for (guint s = 0; s < MAX_SLOTS; s++)
-        if ((m->out[k][s].selector && src == GST_OBJECT (m->out[k][s].selector))
-            || (m->out[k][s].pay && src == GST_OBJECT (m->out[k][s].pay)))
+        if (m->out[k][s].selector && src == GST_OBJECT (m->out[k][s].selector))
           return p;
     }
   }
@@ -2270,35 +1865,11 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
   MedCall *c = user_data;
 
+  /* A recorder's segments, close and errors (med-rec). */
+  for (guint i = 0; i < c->recs->len; i++)
+    if (med_rec_handle_message (((Rec *) c->recs->pdata[i])->rec, msg))
+      return G_SOURCE_CONTINUE;
   switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ELEMENT: {
-      const GstStructure *st = gst_message_get_structure (msg);
-      Rec *r;
-
-      if (st == NULL)
-        break;
-      r = rec_for_object (c, GST_MESSAGE_SRC (msg));
-      if (r == NULL)
-        break;
-      if (gst_structure_has_name (st, "medrecorder-sealed")) {
-        rec_sealed (r);
-      } else if (gst_structure_has_name (st, "medrecorder-segment")) {
-        const char *location = gst_structure_get_string (st, "location");
-        guint64 duration = 0;
-        g_autoptr (GError) err = NULL;
-        GStatBuf sb;
-
-        gst_structure_get_uint64 (st, "duration", &duration);
-        if (location
-            && !med_store_add_recording_segment (c->store, r->recording_id,
-                ++r->n_segments, location, "",
-                g_stat (location, &sb) == 0 ? (guint64) sb.st_size : 0,
-                duration, &err))
-          g_warning ("recording %" G_GINT64_FORMAT ": segment: %s",
-              r->recording_id, err->message);
-      }
-      break;
-    }
     case GST_MESSAGE_WARNING: {
       g_autoptr (GError) err = NULL;
 
@@ -2310,27 +1881,13 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
     case GST_MESSAGE_ERROR: {
       g_autoptr (GError) err = NULL;
       g_autofree char *debug = NULL;
-      Rec *r;
       Peer *p;
 
       gst_message_parse_error (msg, &err, &debug);
       g_warning ("booking %" G_GINT64_FORMAT ": %s: %s (%s)", c->booking_id,
           GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message,
           debug ? debug : "");
-      if ((r = rec_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
-        if (r->phase != REC_DONE) {
-          g_autofree char *why
-              = g_strdup_printf ("recorder failed: %s", err->message);
-
-          rec_set_state (r, MED_RECORDING_FAILED, why);
-          rec_log (r, MED_RECORDING_EVENT_FAILURE, why);
-          if (r->recorder)
-            gst_element_set_state (r->recorder, GST_STATE_NULL);
-          g_atomic_int_set (&r->open, 0);
-          rec_detach_branch (r);
-          rec_finished (r);
-        }
-      } else if ((p = peer_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
+      if ((p = peer_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
         emit_error (c, p->id, "internal",
             "媒体连接出错，请重新加入。The media connection failed; please rejoin.",
             FALSE);
@@ -2558,7 +2115,6 @@ med_call_offer (MedCall *c, const char *id, const char *sdp, GError **error)
   g_autoptr (GstSDPMessage) msg = NULL;
   GstWebRTCSessionDescription *desc;
   GstPromise *pr;
-  MediaRef *mr;
   Offer o;
 
   if (p == NULL || !check_open (c, error))
@@ -2585,12 +2141,8 @@ med_call_offer (MedCall *c, const char *id, const char *sdp, GError **error)
   gst_sdp_message_parse_buffer ((const guint8 *) sdp, strlen (sdp), msg);
   desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER,
       g_steal_pointer (&msg));
-  mr = g_new0 (MediaRef, 1);
-  mr->call = call_ref (c);
-  mr->peer_id = g_strdup (p->id);
-  mr->gen = p->media->gen;
-  pr = gst_promise_new_with_change_func (promise_remote_set_cb, mr,
-      media_ref_free);
+  pr = gst_promise_new_with_change_func (promise_remote_set_cb,
+      media_ref_new (c, p->id, p->media->gen), media_ref_free);
   g_signal_emit_by_name (p->media->wb, "set-remote-description", desc, pr);
   gst_webrtc_session_description_free (desc);
   return TRUE;
@@ -2630,22 +2182,20 @@ med_call_record (MedCall *c, MedCallRecordAction action, GError **error)
     return FALSE;
   switch (action) {
     case MED_CALL_RECORD_START: {
-      guint missing = 0;
-
       if (c->rec_state != MED_CALL_REC_OFF) {
         g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_STATE,
             "the recording already runs");
         return FALSE;
       }
-      if (c->regime == MED_RECORDING_REGIME_MEDIATION) {
-        if (!med_store_consent_complete (c->store, c->booking_id, &missing,
-                error))
-          return FALSE;
-        if (missing > 0) {
-          g_set_error (error, MED_CALL_ERROR, MED_CALL_ERROR_CONSENT,
-              "mediation sessions are recorded only with every party's "
-              "consent: %u part%s did not consent",
-              missing, missing == 1 ? "y" : "ies");
+      {
+        g_autoptr (GError) err = NULL;
+
+        if (!med_rec_check_consent (c->store, c->booking_id, c->regime, &err)) {
+          if (g_error_matches (err, MED_MEDIA_ERROR, MED_MEDIA_ERROR_CONSENT))
+            g_set_error_literal (error, MED_CALL_ERROR, MED_CALL_ERROR_CONSENT,
+                err->message);
+          else
+            g_propagate_error (error, g_steal_pointer (&err));
           return FALSE;
         }
       }
@@ -2661,9 +2211,7 @@ med_call_record (MedCall *c, MedCallRecordAction action, GError **error)
         return FALSE;
       }
       c->rec_state = MED_CALL_REC_PAUSED;
-      recs_open_all (c);
-      recs_log_all (c, MED_RECORDING_EVENT_PAUSE, MED_RECORDING_PAUSED,
-          "paused by the mediator");
+      recs_pause_all (c, TRUE, "paused by the mediator");
       break;
     case MED_CALL_RECORD_RESUME:
       if (c->rec_state != MED_CALL_REC_PAUSED || c->caucus) {
@@ -2672,9 +2220,7 @@ med_call_record (MedCall *c, MedCallRecordAction action, GError **error)
         return FALSE;
       }
       c->rec_state = MED_CALL_REC_RECORDING;
-      recs_log_all (c, MED_RECORDING_EVENT_RESUME, MED_RECORDING_RECORDING,
-          "resumed by the mediator");
-      recs_open_all (c);
+      recs_pause_all (c, FALSE, "resumed by the mediator");
       break;
     case MED_CALL_RECORD_STOP:
       if (c->rec_state == MED_CALL_REC_OFF) {
@@ -2683,14 +2229,7 @@ med_call_record (MedCall *c, MedCallRecordAction action, GError **error)
         return FALSE;
       }
       c->rec_state = MED_CALL_REC_OFF;
-      for (guint i = 0; i < c->peers->len; i++) {
-        Peer *p = c->peers->pdata[i];
-
-        if (p->rec) {
-          rec_stop (p->rec, "stopped by the mediator");
-          p->rec = NULL;
-        }
-      }
+      recs_stop_all (c, "stopped by the mediator");
       break;
   }
   emit_state (c);
@@ -2737,16 +2276,12 @@ med_call_caucus (MedCall *c, const char *with, GError **error)
   if (w != NULL && c->rec_state == MED_CALL_REC_RECORDING) {
     c->rec_state = MED_CALL_REC_PAUSED;
     c->paused_by_caucus = TRUE;
-    recs_open_all (c);
-    recs_log_all (c, MED_RECORDING_EVENT_PAUSE, MED_RECORDING_PAUSED,
-        "private caucus with a party");
+    recs_pause_all (c, TRUE, "private caucus with a party");
   } else if (w == NULL && c->paused_by_caucus) {
     c->paused_by_caucus = FALSE;
     if (c->rec_state == MED_CALL_REC_PAUSED) {
       c->rec_state = MED_CALL_REC_RECORDING;
-      recs_log_all (c, MED_RECORDING_EVENT_RESUME, MED_RECORDING_RECORDING,
-          "caucus ended");
-      recs_open_all (c);
+      recs_pause_all (c, FALSE, "caucus ended");
     }
   }
   update_forwarding (c);
@@ -2808,7 +2343,7 @@ check_ended (MedCall *c)
   for (guint i = 0; i < c->recs->len; i++) {
     Rec *r = c->recs->pdata[i];
 
-    if (r->phase != REC_DONE)
+    if (!med_rec_is_done (r->rec))
       return;
   }
   c->ended = TRUE;
@@ -2851,15 +2386,9 @@ med_call_free (MedCall *c)
   for (guint i = 0; i < c->recs->len; i++) {
     Rec *r = c->recs->pdata[i];
 
-    if (r->phase != REC_DONE) {
-      if (r->recorder)
-        gst_element_set_state (r->recorder, GST_STATE_NULL);
-      rec_set_state (r, MED_RECORDING_STOPPED,
-          "the server stopped before the recorder sealed");
-      rec_log (r, MED_RECORDING_EVENT_FAILURE,
-          "the server stopped before the recorder sealed");
-      r->phase = REC_DONE;
-    }
+    med_rec_set_done_func (r->rec, NULL, NULL);
+    med_rec_abort (r->rec, MED_RECORDING_STOPPED,
+        "the server stopped before the recorder sealed");
   }
   if (c->bus_watch)
     g_source_remove (c->bus_watch);

@@ -265,7 +265,12 @@ build_encode (MedInput *in, GstElement *raw, gboolean composite, GError **error)
   g_object_set (fmt, "caps", i420, NULL);
   gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
   gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "ultrafast");
-  g_object_set (enc, "key-int-max", 30, "bitrate", 1500, NULL);
+  /* A keyframe every half second (15 frames at 30/s): the recorder keeps
+   * the picture group it is collecting in memory until the next keyframe
+   * (splitmuxsink), so a killed process loses at most about that much
+   * (BENCHMARKS.md, kill -9; a 1 s group lost up to 1.07 s). A camera's
+   * own picture groups bound its loss the same way. */
+  g_object_set (enc, "key-int-max", 15, "bitrate", 1500, NULL);
   if (!link_all (error, raw, conv, fmt, enc, parse, NULL))
     return FALSE;
   in->video_out = parse;
@@ -638,6 +643,23 @@ build_decode (MedInput *in, GError **error)
   return TRUE;
 }
 
+/* Measurement knobs (BENCHMARKS.md, live passthrough): rtspsrc's
+ * transport ("tcp": RTP interleaved in the RTSP connection), its
+ * jitterbuffers' mode ("slave", "none", …) and latency (ms), from the
+ * environment; they override the defaults. */
+static void
+rtsp_knobs (GstElement *src)
+{
+  const char *v;
+
+  if ((v = g_getenv ("MEDSCHED_RTSP_PROTOCOLS")) != NULL)
+    gst_util_set_object_arg (G_OBJECT (src), "protocols", v);
+  if ((v = g_getenv ("MEDSCHED_RTSP_BUFFER_MODE")) != NULL)
+    gst_util_set_object_arg (G_OBJECT (src), "buffer-mode", v);
+  if ((v = g_getenv ("MEDSCHED_RTSP_LATENCY")) != NULL)
+    g_object_set (src, "latency", (guint) g_ascii_strtoull (v, NULL, 10), NULL);
+}
+
 static gboolean
 build_dynamic (MedInput *in, const char *uri, gboolean composite,
     GError **error)
@@ -652,6 +674,7 @@ build_dynamic (MedInput *in, const char *uri, gboolean composite,
     g_object_set (src, "location", uri, "latency", 200, "tcp-timeout",
         (guint64) 5 * G_USEC_PER_SEC, "timeout", (guint64) 5 * G_USEC_PER_SEC,
         NULL);
+    rtsp_knobs (src);
     in->live_remote = TRUE;
     g_signal_connect (src, "select-stream",
         G_CALLBACK (source_select_stream_cb), in);

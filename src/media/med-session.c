@@ -16,15 +16,19 @@
  *   going. Only with --composite.
  *
  * Every input's encoded stream reaches its recorder untouched (test and
- * v4l2 inputs are encoded once, as a camera would). A "gate" is a pad probe
- * that drops buffers while the session is paused (a private caucus: nothing
- * reaches a recorder or the live stream) and, after resume, drops video
- * until the next keyframe (asked for upstream) so the recording stays
- * decodable. Events pass, so stop while paused still ends the recording.
+ * v4l2 inputs are encoded once, as a camera would). The recording branches
+ * (the inputs' recorder with the session's row, the composite's) are
+ * med-rec.c's, as the WebRTC call's are: their gates drop everything while
+ * the session is paused (a private caucus: nothing reaches a recorder or
+ * the live stream) and, after resume, video until the next keyframe, so
+ * the recording stays decodable. Events pass, so stop while paused still
+ * ends the recording. What the session adds at each gate (a filter): the
+ * dynamic inputs' streams must all be known first, and a remote input is
+ * re-timed across its restarts.
  *
- * The bus watch runs on the caller's main context. medrecorder holds EOS
- * until it has remuxed and sealed, so EOS on the bus means sealed: the row
- * becomes sealed with the manifest's head hash and duration. A bus ERROR
+ * The bus watch runs on the caller's main context. The session ends when
+ * both recorders are done (closed, finished off the pipeline, sealed: the
+ * row sealed with the manifest's head hash and duration). A bus ERROR
  * marks this session's recording failed with the explanation and stops only
  * this pipeline. An input element (rtspsrc, srtsrc) that errors after the
  * session started is a gap: logged, and the input is restarted with
@@ -50,6 +54,7 @@
 
 #include "gstmedmanifest.h"
 #include "med-media-private.h"
+#include "med-rec.h"
 
 /* the recording rows this module keeps as it records */
 #include <med-store-write.h>
@@ -114,18 +119,16 @@ struct _MedSession
   char *actor;
   char *dir;
   char *playlist;
-  gint64 recording_id;
   gint64 booking_id;
   GstElement *pipeline;
-  GstElement *recorder;
-  GstElement *composite_recorder; /* or NULL */
+  MedRec *rec; /* the inputs' recorder, with the session's row */
+  MedRec *composite; /* the composite's recorder (no row of its own), or NULL */
   GstElement *mix; /* the composite's audiomixer, or NULL */
   GstElement *silence; /* its live silent source (remote inputs), or NULL */
   guint bus_watch;
   GPtrArray *gates; /* Gate*, owned */
   GPtrArray *inputs; /* MedInput*, owned */
-  guint n_segments;
-  gint paused; /* atomic: gates drop */
+  gboolean paused; /* a private caucus */
   gint eos_ok; /* atomic: stopping, so an EOS from a remote input passes */
   /* Dynamic inputs whose streams are not all known yet (atomic): until
    * none is left every gate drops, so that every recorder pad is
@@ -136,14 +139,13 @@ struct _MedSession
    * lock, broadcast when pending_pads reaches 0 or the pipeline closes. */
   GCond pads_cond;
   gboolean closing;
-  GMutex lock; /* Gate.first_rt; adding to gates after start */
+  GMutex lock; /* adding to gates after start */
   gboolean started, stopping, finished;
-  /* "medrecorder-sealed" seen from the recorder / the composite recorder:
-   * the session ends on these, not on the pipeline's EOS, which GStreamer
-   * 1.22's GstBin can lose when an async preroll finishes on a streaming
-   * thread while the application sets PLAYING (tests/plugin
-   * test-medrecorder, MED_TEST_EOS_RACE=1). */
-  gboolean sealed_main, sealed_composite;
+  /* The session ends when each recorder is done (sealed, or failed), not
+   * on the pipeline's EOS, which GStreamer 1.22's GstBin can lose when an
+   * async preroll finishes on a streaming thread while the application
+   * sets PLAYING (tests/plugin test-medrecorder, MED_TEST_EOS_RACE=1). */
+  gboolean done_main, done_composite;
   /* The composite's RTSP mount, or NULL: the server runs on the caller's
    * main context; each prepared (shared) media has an appsrc that the
    * composite's appsink feeds from its streaming thread. */
@@ -155,29 +157,20 @@ struct _MedSession
   gpointer finished_data;
 };
 
+/* What the session adds to a recorded stream's gate (med-rec.h): a
+ * dynamic input's streams must all be known first, a file's media waits
+ * for that, a remote input is re-timed across its restarts and held back
+ * while its format differs from the recorded one. */
 struct _Gate
 {
   MedSession *session;
+  MedRecTrack *track;
   gboolean is_video;
-  gint want_keyframe; /* atomic */
-  gboolean asked; /* a keyframe was asked for (streaming thread) */
-  GstPad *pad; /* the probed pad (ref) */
-  /* Audio and video of one input start together: an audio gate drops what
-   * ends before its input's first video (running time, under lock). */
-  Gate *video; /* for an audio gate: its input's video gate, or NULL */
-  GstClockTime first_rt; /* for a video gate: first buffer passed */
-  Gate *audio; /* for a video gate: its input's audio gate, or NULL */
-  GstClockTime seen_rt; /* for an audio gate: first buffer that came */
-  /* For an audio gate: what came before its video started (a loaded
-   * camera's video can reach its gate later than the audio of the same
-   * instant); what ends after the video's start is sent on then. */
-  GQueue early;
-  gboolean replaying; /* pushing early buffers (streaming thread) */
-  GstClockTime first_kf_rt; /* for a video gate: first keyframe that came */
+  GstPad *pad; /* the gated pad (ref) */
+  MedInput *input; /* the input it belongs to, or NULL (composite) */
   /* Remote inputs restart with fresh timestamps: shift them so running
    * time goes on (the gate's streaming thread only). */
   MedInput *remote; /* the input, for a remote input's gates */
-  MedInput *input; /* the input it belongs to, or NULL (composite) */
   GstClockTimeDiff shift;
   GstClockTime last_rt;
   /* The caps the recorder took (a remote gate's streaming thread): a
@@ -221,7 +214,7 @@ add_chain (GstBin *bin, GstElement **chain, guint n, GError **error)
 }
 
 static GstClockTime
-buffer_running_time (GstPad *pad, GstBuffer *buf, gboolean end)
+buffer_running_time (GstPad *pad, GstBuffer *buf)
 {
   g_autoptr (GstEvent) ev
       = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
@@ -234,20 +227,18 @@ buffer_running_time (GstPad *pad, GstBuffer *buf, gboolean end)
   gst_event_parse_segment (ev, &seg);
   if (seg->format != GST_FORMAT_TIME)
     return GST_CLOCK_TIME_NONE;
-  if (end && GST_BUFFER_DURATION_IS_VALID (buf))
-    ts += GST_BUFFER_DURATION (buf);
   return gst_segment_to_running_time (seg, GST_FORMAT_TIME, ts);
 }
 
-static GstPadProbeReturn
-gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+/* The session's look at a buffer before the recording branch's gate
+ * (streaming thread). */
+static gboolean
+gate_filter_cb (GstPad *pad, GstBuffer **bufp, gpointer user_data)
 {
   Gate *g = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   MedSession *s = g->session;
+  GstBuffer *buf = *bufp;
 
-  if (g->replaying)
-    return GST_PAD_PROBE_OK; /* early audio, checked when it came */
   if (g_atomic_int_get (&s->pending_pads) > 0 && g->input && g->input->dynamic
       && !g->input->live_remote) {
     /* A file is read at its own pace: hold it until the recorder has
@@ -257,19 +248,19 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       g_cond_wait (&s->pads_cond, &s->lock);
     g_mutex_unlock (&s->lock);
   }
-  if (g_atomic_int_get (&s->paused) || g_atomic_int_get (&s->pending_pads) > 0
+  if (g_atomic_int_get (&s->pending_pads) > 0
       || (g->hold_pad == NULL && g_atomic_int_get (&g->held)))
-    return GST_PAD_PROBE_DROP;
+    return FALSE;
   if (g->remote) {
     /* Muxers die on a DTS that goes back or is missing: keep a remote
      * input's timeline monotonic across its restarts. */
-    GstClockTime rt = buffer_running_time (pad, buf, FALSE);
+    GstClockTime rt = buffer_running_time (pad, buf);
     GstClockTimeDiff out;
     gint *resync = g->is_video ? &g->remote->resync : &g->remote->audio_resync;
     gboolean restarted;
 
     if (!GST_CLOCK_TIME_IS_VALID (rt))
-      return GST_PAD_PROBE_DROP;
+      return FALSE;
     restarted = g_atomic_int_compare_and_exchange (resync, 1, 0);
 
     if (restarted && g->is_video)
@@ -290,14 +281,13 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
             : (GstClockTimeDiff) g->last_rt + GST_MSECOND
                 - (GstClockTimeDiff) rt;
       }
-      if (g->is_video)
-        g_atomic_int_set (&g->want_keyframe, 1);
+      med_rec_track_want_keyframe (g->track);
     }
     out = (GstClockTimeDiff) rt + g->shift;
     if (out < 0
         || (GST_CLOCK_TIME_IS_VALID (g->last_rt)
             && out <= (GstClockTimeDiff) g->last_rt))
-      return GST_PAD_PROBE_DROP;
+      return FALSE;
     if (g->shift != 0) {
       buf = gst_buffer_make_writable (buf);
       if (GST_BUFFER_PTS_IS_VALID (buf))
@@ -306,81 +296,11 @@ gate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       if (GST_BUFFER_DTS_IS_VALID (buf))
         GST_BUFFER_DTS (buf)
             = MAX (0, (GstClockTimeDiff) GST_BUFFER_DTS (buf) + g->shift);
-      GST_PAD_PROBE_INFO_DATA (info) = buf;
+      *bufp = buf;
     }
     g->last_rt = out;
   }
-  if (g->video != NULL) {
-    GstClockTime vstart, end = buffer_running_time (pad, buf, TRUE);
-    GstBuffer *b;
-
-    g_mutex_lock (&s->lock);
-    vstart = g->video->first_rt;
-    if (!GST_CLOCK_TIME_IS_VALID (g->seen_rt))
-      g->seen_rt = buffer_running_time (pad, buf, FALSE);
-    g_mutex_unlock (&s->lock);
-    if (!GST_CLOCK_TIME_IS_VALID (vstart)) {
-      g_queue_push_tail (&g->early, gst_buffer_ref (buf));
-      if (g->early.length > EARLY_AUDIO_MAX)
-        gst_buffer_unref (g_queue_pop_head (&g->early));
-      return GST_PAD_PROBE_DROP;
-    }
-    g->video = NULL; /* started: this thread only from now on */
-    /* What came early and ends after the video's start goes first. */
-    g->replaying = TRUE;
-    while ((b = g_queue_pop_head (&g->early)) != NULL) {
-      GstClockTime b_end = buffer_running_time (pad, b, TRUE);
-
-      if (GST_CLOCK_TIME_IS_VALID (b_end) && b_end > vstart)
-        gst_pad_push (pad, b);
-      else
-        gst_buffer_unref (b);
-    }
-    g->replaying = FALSE;
-    if (GST_CLOCK_TIME_IS_VALID (end) && end <= vstart)
-      return GST_PAD_PROBE_DROP;
-  }
-  if (g->is_video && g_atomic_int_get (&g->want_keyframe)) {
-    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
-      /* A camera joined mid-GOP: ask it for a keyframe, once. */
-      if (!g->asked)
-        gst_pad_send_event (pad,
-            gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
-                TRUE, 0));
-      g->asked = TRUE;
-      return GST_PAD_PROBE_DROP;
-    }
-    g_atomic_int_set (&g->want_keyframe, 0);
-    g->asked = FALSE;
-  }
-  if (g->is_video && !GST_CLOCK_TIME_IS_VALID (g->first_rt)) {
-    GstClockTime rt = buffer_running_time (pad, buf, FALSE);
-    GstClockTime audio_rt = GST_CLOCK_TIME_NONE;
-    gboolean has_audio;
-
-    g_mutex_lock (&s->lock);
-    /* (an encoded-here input's audio starts with its video anyway) */
-    has_audio = g->audio != NULL && g->input != NULL && g->input->dynamic;
-    if (has_audio)
-      audio_rt = g->audio->seen_rt;
-    if (!GST_CLOCK_TIME_IS_VALID (g->first_kf_rt))
-      g->first_kf_rt = rt;
-    /* An input with audio starts at a keyframe its audio has reached (a
-     * camera's audio may come a little after its video), unless the audio
-     * is more than AV_WAIT late. */
-    if (has_audio && GST_CLOCK_TIME_IS_VALID (rt)
-        && GST_CLOCK_TIME_IS_VALID (g->first_kf_rt)
-        && rt < g->first_kf_rt + AV_WAIT
-        && (!GST_CLOCK_TIME_IS_VALID (audio_rt) || rt < audio_rt)) {
-      g_mutex_unlock (&s->lock);
-      g_atomic_int_set (&g->want_keyframe, 1);
-      g->asked = FALSE; /* ask for the next keyframe now */
-      return GST_PAD_PROBE_DROP;
-    }
-    g->first_rt = GST_CLOCK_TIME_IS_VALID (rt) ? rt : 0;
-    g_mutex_unlock (&s->lock);
-  }
-  return GST_PAD_PROBE_OK;
+  return TRUE;
 }
 
 /* The fields a Matroska track cannot change. */
@@ -430,8 +350,7 @@ gate_caps (Gate *g, GstEvent *ev)
   }
   if (same_format (g->caps, caps)) {
     if (g_atomic_int_compare_and_exchange (&g->held, 1, 0)) {
-      if (g->is_video)
-        g_atomic_int_set (&g->want_keyframe, 1);
+      med_rec_track_want_keyframe (g->track);
       post_input_note (g, "med-input-note", "format back as recorded");
     }
     return GST_PAD_PROBE_OK;
@@ -497,33 +416,10 @@ hold_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static void
 gate_free (Gate *g)
 {
-  g_queue_clear_full (&g->early, (GDestroyNotify) gst_buffer_unref);
   gst_clear_object (&g->pad);
   gst_clear_object (&g->hold_pad);
   gst_clear_caps (&g->caps);
   g_free (g);
-}
-
-/* Gates the src pad of element e. */
-static Gate *
-add_gate (MedSession *s, GstElement *e, gboolean is_video)
-{
-  Gate *g = g_new0 (Gate, 1);
-
-  g->session = s;
-  g->first_rt = GST_CLOCK_TIME_NONE;
-  g->seen_rt = GST_CLOCK_TIME_NONE;
-  g->first_kf_rt = GST_CLOCK_TIME_NONE;
-  g->last_rt = GST_CLOCK_TIME_NONE;
-  g->is_video = is_video;
-  /* Video starts at a keyframe, so its audio starts with it. */
-  g->want_keyframe = is_video;
-  g->pad = gst_element_get_static_pad (e, "src");
-  gst_pad_add_probe (g->pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe_cb, g, NULL);
-  g_mutex_lock (&s->lock);
-  g_ptr_array_add (s->gates, g);
-  g_mutex_unlock (&s->lock);
-  return g;
 }
 
 /* Makes g a remote input's gate: re-timed across restarts, EOS held. */
@@ -531,6 +427,7 @@ static void
 watch_remote (Gate *g, MedInput *in)
 {
   g->remote = in;
+  g->last_rt = GST_CLOCK_TIME_NONE;
   gst_pad_add_probe (g->pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gate_event_cb,
       g, NULL);
   if (g->hold_pad != NULL)
@@ -539,80 +436,40 @@ watch_remote (Gate *g, MedInput *in)
         hold_probe_cb, g, NULL);
 }
 
-static gboolean
-link_to_request (GstElement *src, GstElement *sink, const char *templ,
-    GError **error)
+/* gated ─► … from ─► queue ─► a pad of rec, gated at gated's src; from
+ * (NULL: gated) is where the queue links: a tee gated feeds (its request
+ * pad) or an element further down. video: for an audio stream, the video
+ * gate of the same input, or NULL. */
+static Gate *
+attach_recorded (MedSession *s, MedRec *rec, GstElement *gated,
+    GstElement *from, gboolean is_video, Gate *video, GError **error)
 {
-  g_autoptr (GstPad) srcpad = gst_element_get_static_pad (src, "src");
-  g_autoptr (GstPad) sinkpad = gst_element_request_pad_simple (sink, templ);
+  Gate *g = g_new0 (Gate, 1);
+  g_autoptr (GstPad) link = NULL;
 
-  if (sinkpad == NULL || gst_pad_link (srcpad, sinkpad) != GST_PAD_LINK_OK) {
-    g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
-        "cannot link %s to %s", GST_ELEMENT_NAME (src), templ);
-    return FALSE;
+  g->session = s;
+  g->is_video = is_video;
+  g->last_rt = GST_CLOCK_TIME_NONE;
+  g->pad = gst_element_get_static_pad (gated, "src");
+  if (from == NULL)
+    link = gst_object_ref (g->pad);
+  else if ((link = gst_element_get_static_pad (from, "src")) == NULL)
+    link = gst_element_request_pad_simple (from, "src_%u");
+  g->track = med_rec_add_track (rec, g->pad, link, is_video,
+      video ? video->track : NULL, error);
+  if (g->track == NULL) {
+    gate_free (g);
+    return NULL;
   }
-  return TRUE;
+  if (from != NULL)
+    g->hold_pad = gst_object_ref (link);
+  med_rec_track_set_filter (g->track, gate_filter_cb, g);
+  g_mutex_lock (&s->lock);
+  g_ptr_array_add (s->gates, g);
+  g_mutex_unlock (&s->lock);
+  return g;
 }
 
-/* parse ─► [split] ─► queue ─► recorder pad, gated at parse's src; split
- * (a tee parse already feeds, or NULL) is where the queue links. */
-static gboolean
-attach_recorded_gated (MedSession *s, GstElement *parse, GstElement *split,
-    GstElement *recorder, gboolean is_video, Gate **gate, GError **error)
-{
-  GstElement *q = make ("queue", NULL, error);
-
-  if (q == NULL)
-    return FALSE;
-  g_object_set (q, "max-size-time", (guint64) 3 * GST_SECOND, "max-size-bytes",
-      0, "max-size-buffers", 0, NULL);
-  gst_bin_add (GST_BIN (s->pipeline), q);
-  if (!gst_element_link (split ? split : parse, q))
-    return FALSE;
-  *gate = add_gate (s, parse, is_video);
-  if (split != NULL) {
-    g_autoptr (GstPad) sink = gst_element_get_static_pad (q, "sink");
-
-    (*gate)->hold_pad = gst_pad_get_peer (sink);
-  }
-  return link_to_request (q, recorder, is_video ? "video_%u" : "audio_%u",
-      error);
-}
-
-static gboolean
-attach_recorded (MedSession *s, GstElement *parse, GstElement *split,
-    GstElement *recorder, gboolean is_video, GError **error)
-{
-  Gate *gate = NULL;
-
-  return attach_recorded_gated (s, parse, split, recorder, is_video, &gate,
-      error);
-}
-
-/* ---- store bookkeeping (main context) ------------------------------------ */
-
-static void
-log_event (MedSession *s, MedRecordingEvent kind, const char *detail)
-{
-  g_autoptr (GError) err = NULL;
-
-  if (!med_store_log_recording (s->store, s->recording_id, kind, detail, &err))
-    g_warning ("recording %" G_GINT64_FORMAT ": cannot log %s: %s",
-        s->recording_id, med_recording_event_to_string (kind), err->message);
-}
-
-static void
-set_state (MedSession *s, MedRecordingState state, const char *failure)
-{
-  g_autoptr (GError) err = NULL;
-  gboolean live
-      = state == MED_RECORDING_RECORDING || state == MED_RECORDING_PAUSED;
-
-  if (!med_store_set_recording_state (s->store, s->recording_id, state, failure,
-          live ? (gint64) getpid () : 0, s->actor, &err))
-    g_warning ("recording %" G_GINT64_FORMAT ": cannot set state %s: %s",
-        s->recording_id, med_recording_state_to_string (state), err->message);
-}
 
 /* Before the pipeline goes to NULL: no gate may still wait. */
 static void
@@ -838,60 +695,37 @@ finish (MedSession *s, const GError *error)
     s->finished_func (s, error, s->finished_data);
 }
 
+/* A recorder is done (sealed, failed or stopped: its row says so). The
+ * session ends when both are, or at the first that failed. */
 static void
-seal_done (MedSession *s)
+rec_done_cb (MedRec *rec, const GError *error, gpointer user_data)
 {
-  g_autofree char *manifest
-      = g_build_filename (s->dir, GST_MED_MANIFEST_NAME, NULL);
-  GstMedManifestInfo info = { 0 };
-  g_autoptr (GError) err = NULL;
-  guint64 bytes = 0;
-  GStatBuf st;
+  MedSession *s = user_data;
 
-  if (!gst_med_manifest_verify_full (manifest,
-          GST_MED_MANIFEST_VERIFY_REQUIRE_SEALED
-              | GST_MED_MANIFEST_VERIFY_CHAIN_ONLY,
-          &info, &err)) {
-    g_autoptr (GError) fail = g_error_new (MED_MEDIA_ERROR,
-        MED_MEDIA_ERROR_FAILED, "recording did not seal: %s", err->message);
-
-    set_state (s, MED_RECORDING_FAILED, fail->message);
-    log_event (s, MED_RECORDING_EVENT_FAILURE, fail->message);
-    gst_med_manifest_info_clear (&info);
-    finish (s, fail);
+  if (rec == s->rec)
+    s->done_main = TRUE;
+  else
+    s->done_composite = TRUE;
+  if (error != NULL && rec == s->composite)
+    g_warning ("recording %" G_GINT64_FORMAT ": the composite: %s",
+        med_rec_get_id (s->rec), error->message);
+  if (error != NULL && rec == s->rec) {
+    if (s->composite)
+      med_rec_abort (s->composite, MED_RECORDING_STOPPED, error->message);
+    finish (s, error);
     return;
   }
-  if (info.final_file && g_stat (info.final_file, &st) == 0)
-    bytes = st.st_size;
-  if (!med_store_seal_recording (s->store, s->recording_id, manifest,
-          info.head_hash, info.duration_ns, bytes, s->actor, &err))
-    g_warning ("recording %" G_GINT64_FORMAT ": cannot store the seal: %s",
-        s->recording_id, err->message);
-  g_info ("recording %" G_GINT64_FORMAT " sealed: %u segments, %.1f s",
-      s->recording_id, info.n_segments, info.duration_ns / 1e9);
-  gst_med_manifest_info_clear (&info);
-  finish (s, NULL);
+  if (s->done_main && (s->composite == NULL || s->done_composite))
+    finish (s, NULL);
 }
 
+/* Fails the session (its row failed, with why). */
 static void
-segment_closed (MedSession *s, const GstStructure *st)
+fail (MedSession *s, const char *why)
 {
-  const char *location = gst_structure_get_string (st, "location");
-  guint64 duration = 0;
-  g_autoptr (GError) err = NULL;
-  g_autofree char *base = NULL;
-  GStatBuf sb;
-
-  gst_structure_get_uint64 (st, "duration", &duration);
-  if (location == NULL)
-    return;
-  base = g_path_get_basename (location);
-  if (!med_store_add_recording_segment (s->store, s->recording_id,
-          ++s->n_segments, location, "",
-          g_stat (location, &sb) == 0 ? (guint64) sb.st_size : 0, duration,
-          &err))
-    g_warning ("recording %" G_GINT64_FORMAT ": segment %s: %s",
-        s->recording_id, base, err->message);
+  g_warning ("recording %" G_GINT64_FORMAT " failed: %s",
+      med_rec_get_id (s->rec), why);
+  med_rec_abort (s->rec, MED_RECORDING_FAILED, why);
 }
 
 /* The input an element belongs to, or NULL. */
@@ -918,25 +752,10 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
   MedSession *s = user_data;
 
+  if (med_rec_handle_message (s->rec, msg)
+      || (s->composite && med_rec_handle_message (s->composite, msg)))
+    return G_SOURCE_CONTINUE;
   switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ELEMENT: {
-      const GstStructure *st = gst_message_get_structure (msg);
-
-      if (st && gst_structure_has_name (st, "medrecorder-segment")
-          && GST_MESSAGE_SRC (msg) == GST_OBJECT (s->recorder))
-        segment_closed (s, st);
-      if (st && gst_structure_has_name (st, "medrecorder-sealed")) {
-        if (GST_MESSAGE_SRC (msg) == GST_OBJECT (s->recorder))
-          s->sealed_main = TRUE;
-        else if (s->composite_recorder
-            && GST_MESSAGE_SRC (msg) == GST_OBJECT (s->composite_recorder))
-          s->sealed_composite = TRUE;
-        if (s->sealed_main
-            && (s->composite_recorder == NULL || s->sealed_composite))
-          seal_done (s);
-      }
-      break;
-    }
     case GST_MESSAGE_APPLICATION: {
       const GstStructure *st = gst_message_get_structure (msg);
       guint index = G_MAXUINT;
@@ -963,39 +782,35 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
     case GST_MESSAGE_LATENCY:
       /* A camera joined (or came back) with its own latency: the live
        * composite takes it into account. */
-      if (s->composite_recorder != NULL)
+      if (s->composite != NULL)
         gst_bin_recalculate_latency (GST_BIN (s->pipeline));
-      break;
-    case GST_MESSAGE_EOS:
-      if (!s->finished)
-        seal_done (s);
       break;
     case GST_MESSAGE_WARNING: {
       g_autoptr (GError) err = NULL;
 
       gst_message_parse_warning (msg, &err, NULL);
-      g_message ("recording %" G_GINT64_FORMAT ": %s: %s", s->recording_id,
-          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
+      g_message ("recording %" G_GINT64_FORMAT ": %s: %s",
+          med_rec_get_id (s->rec), GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+          err->message);
       break;
     }
     case GST_MESSAGE_ERROR: {
       g_autoptr (GError) err = NULL;
       g_autofree char *debug = NULL;
       g_autofree char *why = NULL;
-      g_autoptr (GError) fail = NULL;
       MedInput *in;
 
       gst_message_parse_error (msg, &err, &debug);
       in = find_input (s, GST_MESSAGE_SRC (msg));
       /* GStreamer's detail may quote a camera's URI with its credentials. */
       if (in == NULL || !in->live_remote)
-        g_debug ("recording %" G_GINT64_FORMAT ": %s", s->recording_id,
+        g_debug ("recording %" G_GINT64_FORMAT ": %s", med_rec_get_id (s->rec),
             debug ? debug : "");
       if (in != NULL && med_input_can_retry (in) && s->stopping) {
         /* Stopping: its chains already got their EOS below the source. */
         g_message ("recording %" G_GINT64_FORMAT ": input %u: %s while "
                    "stopping",
-            s->recording_id, in->index + 1, err->message);
+            med_rec_get_id (s->rec), in->index + 1, err->message);
         break;
       }
       if (in != NULL && med_input_can_retry (in) && s->started && !s->stopping
@@ -1007,12 +822,7 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
       why = g_strdup_printf ("%s%s%s: %s", in ? "input " : "",
           in ? in->redacted : "",
           in ? "" : GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
-      fail = g_error_new_literal (MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED, why);
-      g_warning ("recording %" G_GINT64_FORMAT " failed: %s", s->recording_id,
-          why);
-      set_state (s, MED_RECORDING_FAILED, why);
-      log_event (s, MED_RECORDING_EVENT_FAILURE, why);
-      finish (s, fail);
+      fail (s, why);
       break;
     }
     default:
@@ -1044,19 +854,28 @@ prepare_dir (const char *dir, GError **error)
   return TRUE;
 }
 
-static GstElement *
-make_recorder (MedSession *s, const char *dir, const char *name,
-    guint64 segment_ns, GError **error)
+/* A recorder in dir (created by the caller). The session's own has the
+ * recording row; the composite's (row 0) names the session's in its
+ * manifest. (transfer full) */
+static MedRec *
+make_recorder (MedSession *s, const MedSessionConfig *c, const char *dir,
+    const char *name, gboolean with_row, GError **error)
 {
-  GstElement *rec = make ("medrecorder", name, error);
-  g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, s->recording_id);
+  MedRecConfig rc = { 0 };
+  MedRec *rec;
 
-  if (rec == NULL)
-    return NULL;
-  g_object_set (rec, "location", dir, "recording-id", id, NULL);
-  if (segment_ns > 0)
-    g_object_set (rec, "segment-duration", segment_ns, NULL);
-  gst_bin_add (GST_BIN (s->pipeline), rec);
+  rc.store = with_row ? s->store : NULL;
+  rc.booking_id = c->booking_id;
+  rc.regime = c->regime;
+  rc.actor = s->actor;
+  rc.recording_id = s->rec ? med_rec_get_id (s->rec) : 0;
+  rc.dir = dir;
+  rc.name = name;
+  rc.segment_ns = c->segment_ns;
+  rc.bin = GST_BIN (s->pipeline);
+  rec = med_rec_new (&rc, error);
+  if (rec != NULL)
+    med_rec_set_done_func (rec, rec_done_cb, s);
   return rec;
 }
 
@@ -1067,8 +886,8 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
   g_autofree char *cdir = g_build_filename (s->dir, "composite", NULL);
   g_autofree char *hdir = g_build_filename (s->dir, "hls", NULL);
   g_autofree char *seg = g_build_filename (hdir, "segment%05d.ts", NULL);
-  GstElement *comp, *conv, *stamp, *conv2, *enc, *parse, *parse2, *tee, *q1,
-      *q2, *hls;
+  GstElement *comp, *conv, *stamp, *conv2, *enc, *parse, *parse2, *tee, *q2,
+      *hls;
   GstElement *mix = NULL, *rtsp_branch = NULL;
   guint n = 0, cols, w, h;
   gboolean any_audio = FALSE, dynamic = FALSE;
@@ -1086,9 +905,8 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
         "cannot create the composite directories");
     return FALSE;
   }
-  s->composite_recorder
-      = make_recorder (s, cdir, "composite-recorder", c->segment_ns, error);
-  if (s->composite_recorder == NULL)
+  s->composite = make_recorder (s, c, cdir, "composite-recorder", FALSE, error);
+  if (s->composite == NULL)
     return FALSE;
   comp = make ("compositor", "grid", error);
   conv = comp ? make ("videoconvert", NULL, error) : NULL;
@@ -1097,8 +915,7 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
   enc = conv2 ? make ("x264enc", "composite-enc", error) : NULL;
   parse = enc ? make ("h264parse", NULL, error) : NULL;
   tee = parse ? make ("tee", NULL, error) : NULL;
-  q1 = tee ? make ("queue", NULL, error) : NULL;
-  q2 = q1 ? make ("queue", NULL, error) : NULL;
+  q2 = tee ? make ("queue", NULL, error) : NULL;
   hls = q2 ? make ("hlssink2", "live", error) : NULL;
   if (hls == NULL)
     return FALSE;
@@ -1161,12 +978,12 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
   parse2 = make ("h264parse", NULL, error);
   if (parse2 == NULL)
     return FALSE;
-  add_gate (s, enc, TRUE);
-  gst_bin_add_many (GST_BIN (s->pipeline), q1, parse, q2, parse2, hls, NULL);
+  gst_bin_add_many (GST_BIN (s->pipeline), parse, q2, parse2, hls, NULL);
+  /* the recorder's queue follows its parser (med-rec) */
   if ((rtsp_branch && !gst_element_link (tee, rtsp_branch))
-      || !gst_element_link_many (tee, q1, parse, NULL)
+      || !gst_element_link (tee, parse)
       || !gst_element_link_many (tee, q2, parse2, NULL)
-      || !link_to_request (parse, s->composite_recorder, "video_%u", error)) {
+      || !attach_recorded (s, s->composite, enc, parse, TRUE, NULL, error)) {
     if (error && !*error)
       g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
           "cannot link the composite");
@@ -1254,7 +1071,7 @@ build_composite (MedSession *s, const MedSessionConfig *c, GError **error)
       GstElement *chain[] = { mix, aconv, aenc, aparse };
 
       if (!add_chain (GST_BIN (s->pipeline), chain, G_N_ELEMENTS (chain), error)
-          || !attach_recorded (s, aparse, NULL, s->composite_recorder, FALSE,
+          || !attach_recorded (s, s->composite, aparse, NULL, FALSE, NULL,
               error))
         return FALSE;
     }
@@ -1306,7 +1123,6 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
 {
   g_autoptr (MedSession) s = NULL;
   g_autoptr (GstBus) bus = NULL;
-  guint n_missing = 0;
 
   g_return_val_if_fail (store != NULL && c != NULL, NULL);
   if (!med_media_init (error))
@@ -1334,21 +1150,8 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
         "the recording directory must be an absolute path");
     return NULL;
   }
-  if (c->regime == MED_RECORDING_REGIME_MEDIATION) {
-    g_autoptr (GError) err = NULL;
-
-    if (!med_store_consent_complete (store, c->booking_id, &n_missing, &err)) {
-      g_propagate_error (error, g_steal_pointer (&err));
-      return NULL;
-    }
-    if (n_missing > 0) {
-      g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_CONSENT,
-          "mediation sessions are recorded only with every party's consent: "
-          "%u part%s of booking %" G_GINT64_FORMAT " did not consent",
-          n_missing, n_missing == 1 ? "y" : "ies", c->booking_id);
-      return NULL;
-    }
-  }
+  if (!med_rec_check_consent (store, c->booking_id, c->regime, error))
+    return NULL;
   if (!prepare_dir (c->dir, error))
     return NULL;
 
@@ -1362,52 +1165,48 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
   s->feed = feed_new ();
   s->gates = g_ptr_array_new_with_free_func ((GDestroyNotify) gate_free);
   s->inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) med_input_free);
-  s->recording_id = med_store_add_recording (store, c->booking_id, c->regime,
-      c->dir, s->actor, error);
-  if (s->recording_id == 0)
-    return NULL;
-
   s->pipeline = gst_object_ref_sink (gst_pipeline_new ("session"));
-  s->recorder = make_recorder (s, s->dir, "recorder", c->segment_ns, error);
-  if (s->recorder == NULL)
-    goto failed;
+  s->rec = make_recorder (s, c, s->dir, "recorder", TRUE, error);
+  if (s->rec == NULL)
+    return NULL;
   for (guint i = 0; c->inputs[i]; i++) {
     MedInput *in
         = med_input_build (s->pipeline, i, c->inputs[i], c->composite, error);
+    Gate *vg, *ag = NULL;
 
     if (in == NULL)
       goto failed;
     in->session = s;
     g_ptr_array_add (s->inputs, in);
-    if (!attach_recorded (s, in->video_out, in->video_split, s->recorder, TRUE,
-            error)
+    vg = attach_recorded (s, s->rec, in->video_out, in->video_split, TRUE, NULL,
+        error);
+    if (vg == NULL
         || (in->audio_out
-            && !attach_recorded (s, in->audio_out, NULL, s->recorder, FALSE,
-                error)))
+            && (ag = attach_recorded (s, s->rec, in->audio_out, NULL, FALSE, vg,
+                    error))
+                == NULL))
       goto failed;
     if (in->dynamic)
       g_atomic_int_inc (&s->pending_pads);
-    {
-      Gate *vg = s->gates->pdata[s->gates->len - (in->audio_out ? 2 : 1)];
-
-      vg->input = in;
-      if (in->audio_out)
-        ((Gate *) s->gates->pdata[s->gates->len - 1])->input = in;
+    vg->input = in;
+    /* a camera's audio may start a little after its video */
+    med_rec_track_wait_for_audio (vg->track, in->dynamic);
+    if (in->live_remote)
+      watch_remote (vg, in);
+    if (ag != NULL) {
+      ag->input = in;
       if (in->live_remote)
-        watch_remote (vg, in);
-      if (in->audio_out) {
-        Gate *ag = s->gates->pdata[s->gates->len - 1];
-
-        ag->video = vg;
-        vg->audio = ag;
-        if (in->live_remote)
-          watch_remote (ag, in);
-      }
+        watch_remote (ag, in);
     }
   }
   if (c->composite && !build_composite (s, c, error))
     goto failed;
   if (c->rtsp_port > 0 && !start_rtsp (s, c, error))
+    goto failed;
+  med_rec_attach (s->rec, error);
+  if (s->composite)
+    med_rec_attach (s->composite, error);
+  if (error && *error)
     goto failed;
 
   bus = gst_element_get_bus (s->pipeline);
@@ -1415,19 +1214,9 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
   return g_steal_pointer (&s);
 
 failed:
-  if (error && *error) {
-    set_state (s, MED_RECORDING_FAILED, (*error)->message);
-    log_event (s, MED_RECORDING_EVENT_FAILURE, (*error)->message);
-  }
+  if (error && *error)
+    med_rec_abort (s->rec, MED_RECORDING_FAILED, (*error)->message);
   return NULL;
-}
-
-void
-med_session_set_finished_func (MedSession *s, MedSessionFinishedFunc func,
-    gpointer user_data)
-{
-  s->finished_func = func;
-  s->finished_data = user_data;
 }
 
 gboolean
@@ -1441,8 +1230,9 @@ med_session_start (MedSession *s, GError **error)
   s->started = TRUE;
   if (g_atomic_int_get (&s->pending_pads) > 0)
     s->pads_timeout = g_timeout_add_seconds (PADS_WAIT_S, pads_timeout_cb, s);
-  set_state (s, MED_RECORDING_RECORDING, NULL);
-  log_event (s, MED_RECORDING_EVENT_START, NULL);
+  med_rec_start (s->rec, NULL, NULL, FALSE);
+  if (s->composite)
+    med_rec_start (s->composite, NULL, NULL, FALSE);
   if (gst_element_set_state (s->pipeline, GST_STATE_PLAYING)
       == GST_STATE_CHANGE_FAILURE) {
     /* The explanation comes as a bus ERROR; if none does, say so here. */
@@ -1450,7 +1240,7 @@ med_session_start (MedSession *s, GError **error)
         "the session pipeline could not start");
     return FALSE;
   }
-  g_info ("recording %" G_GINT64_FORMAT " started", s->recording_id);
+  g_info ("recording %" G_GINT64_FORMAT " started", med_rec_get_id (s->rec));
   return TRUE;
 }
 
@@ -1470,50 +1260,39 @@ med_session_pause (MedSession *s, GError **error)
 {
   if (!check_live (s, error))
     return FALSE;
-  if (g_atomic_int_get (&s->paused)) {
+  if (s->paused) {
     g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_STATE,
         "the session is already paused");
     return FALSE;
   }
-  g_atomic_int_set (&s->paused, 1);
-  set_state (s, MED_RECORDING_PAUSED, NULL);
-  log_event (s, MED_RECORDING_EVENT_PAUSE, "private caucus");
+  s->paused = TRUE;
+  med_rec_pause (s->rec, "private caucus");
+  if (s->composite)
+    med_rec_pause (s->composite, NULL);
   return TRUE;
 }
 
 gboolean
 med_session_resume (MedSession *s, GError **error)
 {
-  g_autoptr (GPtrArray) gates = NULL;
-
   if (!check_live (s, error))
     return FALSE;
-  if (!g_atomic_int_get (&s->paused)) {
+  if (!s->paused) {
     g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_STATE,
         "the session is not paused");
     return FALSE;
   }
-  /* Video restarts at a keyframe: ask upstream for one now. */
-  g_mutex_lock (&s->lock);
-  /* a plain copy: g_ptr_array_copy would take the gates' free func */
-  gates = g_ptr_array_sized_new (s->gates->len);
-  for (guint i = 0; i < s->gates->len; i++)
-    g_ptr_array_add (gates, s->gates->pdata[i]);
-  g_mutex_unlock (&s->lock);
-  for (guint i = 0; i < gates->len; i++) {
-    Gate *g = gates->pdata[i];
-
-    if (g->is_video) {
-      g_atomic_int_set (&g->want_keyframe, 1);
-      gst_pad_send_event (g->pad,
-          gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
-              TRUE, 0));
-    }
-  }
-  g_atomic_int_set (&s->paused, 0);
-  set_state (s, MED_RECORDING_RECORDING, NULL);
-  log_event (s, MED_RECORDING_EVENT_RESUME, NULL);
+  s->paused = FALSE;
+  med_rec_resume (s->rec, "private caucus ended");
+  if (s->composite)
+    med_rec_resume (s->composite, NULL);
   return TRUE;
+}
+
+gboolean
+med_session_is_paused (MedSession *s)
+{
+  return s->paused;
 }
 
 void
@@ -1529,9 +1308,11 @@ med_session_stop_because (MedSession *s, const char *why)
     return;
   s->stopping = TRUE;
   g_atomic_int_set (&s->eos_ok, 1);
-  log_event (s, MED_RECORDING_EVENT_STOP, why);
-  /* EOS into every source: each branch drains into the recorders, which
-   * seal before EOS reaches the bus. */
+  med_rec_stop (s->rec, why, FALSE, 0);
+  if (s->composite)
+    med_rec_stop (s->composite, why, FALSE, 0);
+  /* EOS into every source: each branch drains into the recorders, whose
+   * live part then closes (med-rec finishes and seals them). */
   for (guint i = 0; i < s->inputs->len; i++)
     med_input_send_eos (s->inputs->pdata[i]);
   if (s->silence)
@@ -1541,24 +1322,20 @@ med_session_stop_because (MedSession *s, const char *why)
 void
 med_session_abort (MedSession *s, const char *why)
 {
-  g_autoptr (GError) fail = NULL;
-
   if (s->finished)
     return;
-  fail = g_error_new_literal (MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED, why);
-  /* NULL without EOS: medrecorder seals its manifest "stopped without EOS",
-   * listing every segment, without a final file. */
   wake_gates (s);
   gst_element_set_state (s->pipeline, GST_STATE_NULL);
-  set_state (s, MED_RECORDING_STOPPED, why);
-  log_event (s, MED_RECORDING_EVENT_FAILURE, why);
-  finish (s, fail);
+  if (s->composite)
+    med_rec_abort (s->composite, MED_RECORDING_STOPPED, why);
+  /* the row stopped with why; finish () through rec_done_cb */
+  med_rec_abort (s->rec, MED_RECORDING_STOPPED, why);
 }
 
 gint64
 med_session_get_recording_id (MedSession *s)
 {
-  return s->recording_id;
+  return med_rec_get_id (s->rec);
 }
 
 const char *
@@ -1576,23 +1353,23 @@ med_session_get_playlist (MedSession *s)
 gboolean
 med_session_has_media (MedSession *s)
 {
-  gboolean all = s->gates->len > 0;
-
-  g_mutex_lock (&s->lock);
-  for (guint i = 0; i < s->gates->len; i++) {
-    Gate *g = s->gates->pdata[i];
-
-    if (g->is_video && !GST_CLOCK_TIME_IS_VALID (g->first_rt))
-      all = FALSE;
-  }
-  g_mutex_unlock (&s->lock);
-  return all;
+  return med_rec_has_media (s->rec);
 }
 
 gboolean
 med_session_is_finished (MedSession *s)
 {
   return s->finished;
+}
+
+/* The finished func runs once, on the main context (med_session_new). */
+void
+med_session_set_finished_func (MedSession *s, MedSessionFinishedFunc func,
+    gpointer user_data)
+{
+  g_return_if_fail (s != NULL && !s->finished);
+  s->finished_func = func;
+  s->finished_data = user_data;
 }
 
 void
@@ -1609,6 +1386,8 @@ med_session_free (MedSession *s)
     wake_gates (s);
     gst_element_set_state (s->pipeline, GST_STATE_NULL);
   }
+  g_clear_pointer (&s->composite, med_rec_free);
+  g_clear_pointer (&s->rec, med_rec_free);
   g_clear_pointer (&s->inputs, g_ptr_array_unref);
   g_clear_pointer (&s->gates, g_ptr_array_unref);
   gst_clear_object (&s->pipeline);
@@ -1639,11 +1418,8 @@ gboolean
 med_session_attach_input_audio (MedSession *s, MedInput *in, GstElement *parse,
     GError **error)
 {
-  Gate *vg = NULL, *ag = NULL;
+  Gate *vg = NULL, *ag;
 
-  if (!attach_recorded_gated (s, parse, in->audio_split, s->recorder, FALSE,
-          &ag, error))
-    return FALSE;
   g_mutex_lock (&s->lock);
   for (guint i = 0; i < s->gates->len; i++) {
     Gate *g = s->gates->pdata[i];
@@ -1651,24 +1427,17 @@ med_session_attach_input_audio (MedSession *s, MedInput *in, GstElement *parse,
     if (g->is_video && g->input == in)
       vg = g;
   }
-  /* Starts with its video, like a test input's audio. */
-  ag->video = vg;
-  if (vg != NULL)
-    vg->audio = ag;
   g_mutex_unlock (&s->lock);
+  /* Starts with its video, like a test input's audio. */
+  ag = attach_recorded (s, s->rec, parse, in->audio_split, FALSE, vg, error);
+  if (ag == NULL)
+    return FALSE;
   ag->input = in;
   if (in->live_remote)
     watch_remote (ag, in);
-  if (in->audio_split == NULL) {
-    g_autoptr (GstPad) src = gst_element_get_static_pad (parse, "src");
-    g_autoptr (GstPad) peer = gst_pad_get_peer (src);
-    g_autoptr (GstElement) q = peer ? gst_pad_get_parent_element (peer) : NULL;
-
-    if (q)
-      gst_element_sync_state_with_parent (q);
-  } else {
+  med_rec_attach (s->rec, error);
+  if (in->audio_split != NULL)
     gst_element_foreach_src_pad (in->audio_split, sync_peer_cb, NULL);
-  }
   if (s->mix != NULL && in->raw_audio != NULL) {
     GstElement *q = gst_element_factory_make ("queue", NULL);
 
@@ -1709,7 +1478,7 @@ pads_timeout_cb (gpointer user_data)
     if (in->dynamic && !g_atomic_int_get (&in->pads_done)) {
       g_message ("recording %" G_GINT64_FORMAT ": input %u: streams not "
                  "known after %u s; recording it without audio",
-          s->recording_id, i + 1, PADS_WAIT_S);
+          med_rec_get_id (s->rec), i + 1, PADS_WAIT_S);
       med_session_input_pads_known (s, in);
     }
   }
@@ -1723,7 +1492,7 @@ med_session_input_event (MedSession *s, MedInput *in, MedRecordingEvent kind,
 {
   g_autofree char *d = g_strdup_printf ("input %s: %s", in->redacted, detail);
 
-  log_event (s, kind, d);
+  med_rec_log (s->rec, kind, d);
 }
 
 gboolean

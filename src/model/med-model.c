@@ -190,6 +190,32 @@ med_recording_label (const char *word)
   return word ? word : "";
 }
 
+#define FOREACH_LABEL(kind, Type, prefix, n)                                   \
+  for (guint i = 0; i < (n); i++)                                              \
+    func (kind, prefix##_to_string ((Type) i), prefix##_label ((Type) i), data);
+
+void
+med_labels_foreach (MedLabelFunc func, gpointer data)
+{
+  FOREACH_LABEL ("room-kind", MedRoomKind, med_room_kind, MED_ROOM_KIND_N)
+  FOREACH_LABEL ("case-kind", MedCaseKind, med_case_kind, MED_CASE_KIND_N)
+  FOREACH_LABEL ("case-status", MedCaseStatus, med_case_status,
+      MED_CASE_STATUS_N)
+  FOREACH_LABEL ("department", MedDepartment, med_department, MED_DEPARTMENT_N)
+  FOREACH_LABEL ("party-role", MedPartyRole, med_party_role, MED_PARTY_ROLE_N)
+  FOREACH_LABEL ("attendance", MedAttendance, med_attendance, MED_ATTENDANCE_N)
+  FOREACH_LABEL ("booking-mode", MedBookingMode, med_booking_mode,
+      MED_BOOKING_MODE_N)
+  FOREACH_LABEL ("booking-status", MedBookingStatus, med_booking_status,
+      MED_BOOKING_STATUS_N)
+  for (guint i = 0; i < G_N_ELEMENTS (person_role_labels); i++)
+    func ("person-role", person_role_labels[i].word,
+        person_role_labels[i].label, data);
+  for (guint i = 0; i < G_N_ELEMENTS (recording_labels); i++)
+    func ("recording", recording_labels[i].word, recording_labels[i].label,
+        data);
+}
+
 const char *
 med_person_role_label (const char *word)
 {

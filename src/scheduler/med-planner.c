@@ -43,6 +43,8 @@
 
 #include "med-scheduler-private.h"
 
+#include <medsched/med-i18n.h>
+
 #include <string.h>
 
 /* Soft preferences, in minutes of later start: a fallback room costs as
@@ -1174,7 +1176,8 @@ case_resources (Planner *P, guint c, guint kind, guint8 *seen)
   guint n_res = kind == 0 ? P->n_rooms : kind == 1 ? P->n_meds : P->n_ints;
   gboolean bypass = FALSE;
 
-  memset (seen, 0, n_res);
+  if (n_res > 0) /* seen is NULL when the day has none of the kind */
+    memset (seen, 0, n_res);
   if (kind == 0) {
     for (guint r = 0; r < pc->n_rooms; r++)
       if (bits_any (pc->room_mask + (gsize) r * P->W, P->W))
@@ -2027,6 +2030,8 @@ plan_item_free (gpointer p)
 
   med_slot_free (it->slot);
   g_free (it->reason);
+  if (it->reasons)
+    g_ptr_array_unref (it->reasons);
   if (it->would_unplace)
     g_array_unref (it->would_unplace);
   g_free (it);
@@ -2105,33 +2110,30 @@ note_contacts (GHashTable *contact_busy, const PCase *pc, const MedSlot *slot)
   }
 }
 
-static void
-append_case_list (GString *e, Planner *P, GArray *cases)
-{
-  for (guint y = 0; y < cases->len; y++) {
-    const MedCase *k = P->pc[g_array_index (cases, guint, y)].q->kase;
-
-    if (y > 0)
-      g_string_append (e, y + 1 == cases->len ? " and " : ", ");
-    g_string_append (e, k->number ? k->number : "?");
-  }
-}
-
-static char *
-trade_text (Planner *P, const PCase *pc)
+/* What placing pc would take: its start, room and mediator and the cases
+ * it would leave out. (transfer full) */
+static MedReason *
+trade_reason (Planner *P, const PCase *pc)
 {
   const MedCentre *c = P->s->snap.centre;
   const MedRoom *room = ROOM (P, pc->rooms[pc->trade_r].room)->room;
   const MedMediator *m = MED (P, pc->units[pc->trade_u].m)->mediator;
-  g_autofree char *at
-      = med_time_format_local (start_of (P, pc->trade_k), c->zone, "%H:%M");
-  GString *e = g_string_new (NULL);
+  MedReason *r = med_reason_new (MED_REASON_WOULD_UNPLACE);
 
-  g_string_append_printf (e,
-      "; placing it (at %s in %s with mediator %s) would unplace ", at,
-      room->name, m->name);
-  append_case_list (e, P, pc->trade);
-  return g_string_free (e, FALSE);
+  r->words
+      = med_time_format_local (start_of (P, pc->trade_k), c->zone, "%H:%M");
+  r->name = g_strdup (room->name);
+  r->name2 = g_strdup (m->name);
+  r->list = g_new0 (char *, pc->trade->len + 1);
+  r->case_ids
+      = g_array_sized_new (FALSE, FALSE, sizeof (gint64), pc->trade->len);
+  for (guint y = 0; y < pc->trade->len; y++) {
+    const MedCase *k = P->pc[g_array_index (pc->trade, guint, y)].q->kase;
+
+    r->list[y] = g_strdup (k->number ? k->number : "?");
+    g_array_append_val (r->case_ids, k->id);
+  }
+  return r;
 }
 
 /* Checks and reserves every placed slot, explains every unplaced case. */
@@ -2147,7 +2149,7 @@ materialise (Planner *P, MedPlan *plan)
     MedPlanItem *it = g_ptr_array_index (plan->items, c);
     g_autoptr (GArray) busy = NULL;
     g_autoptr (GError) local = NULL;
-    g_autofree char *why = NULL;
+    g_autoptr (MedReason) why = NULL;
     MedSlotRequest req;
     const Asg *a = &P->asg[c];
     MedSlot *slot;
@@ -2169,13 +2171,9 @@ materialise (Planner *P, MedPlan *plan)
     append_contacts (contact_busy, pc, busy);
     req = pc->req;
     req.party_busy = busy;
-    why = g_strdup_printf ("the %s rooms are taken by the day's other cases; "
-                           "the centre allows this room kind instead",
-        med_room_kind_to_string (pc->prof.kind));
-    if (!sched_check_slot (s, &req, slot, why,
-            "start chosen by the day plan, which places as many of the "
-            "day's cases as it can",
-            &local)) {
+    why = med_reason_new (MED_REASON_FALLBACK_PLAN);
+    why->kind = pc->prof.kind;
+    if (!sched_check_slot (s, &req, slot, why, MED_REASON_PLAN_START, &local)) {
       /* a bug in the planner: never book what the checker refuses */
       g_critical ("day plan: case %" G_GINT64_FORMAT " failed the check: %s",
           pc->q->kase->id, local->message);
@@ -2198,6 +2196,10 @@ materialise (Planner *P, MedPlan *plan)
     if (it->slot != NULL)
       continue;
     if (!pc->valid) {
+      it->reasons = med_reasons_new ();
+      g_ptr_array_add (it->reasons, med_reason_new (MED_REASON_OTHER));
+      ((MedReason *) it->reasons->pdata[0])->words
+          = g_strdup (pc->invalid ? pc->invalid : "unknown failure");
       it->reason = g_strdup (pc->invalid ? pc->invalid : "unknown failure");
       continue;
     }
@@ -2222,21 +2224,31 @@ materialise (Planner *P, MedPlan *plan)
         && (local->code == MED_SCHEDULER_ERROR_INVALID
             || local->code == MED_SCHEDULER_ERROR_UNPUBLISHED
             || local->code == MED_SCHEDULER_ERROR_NO_SLOT)) {
+      GPtrArray *found = med_scheduler_error_get_reasons (local);
+
+      it->reasons = found ? med_reasons_copy (found) : med_reasons_new ();
+      if (found == NULL) {
+        /* an unpublished year or a bad request: its message says it */
+        MedReason *r = med_reason_new (MED_REASON_OTHER);
+
+        r->words = g_strdup (local->message);
+        g_ptr_array_add (it->reasons, r);
+      }
       if (pc->trade != NULL && pc->trade->len > 0) {
-        g_autofree char *t = trade_text (P, pc);
+        MedReason *t = trade_reason (P, pc);
+        g_autofree char *text = med_i18n_reason (MED_LANG_EN, t);
 
-        it->reason = g_strconcat (local->message, t, NULL);
-        it->would_unplace
-            = g_array_sized_new (FALSE, FALSE, sizeof (gint64), pc->trade->len);
-        for (guint y = 0; y < pc->trade->len; y++) {
-          const PCase *o = &P->pc[g_array_index (pc->trade, guint, y)];
-
-          g_array_append_val (it->would_unplace, o->q->kase->id);
-        }
+        it->reason = g_strconcat (local->message, "; ", text, NULL);
+        it->would_unplace = g_array_copy (t->case_ids);
+        g_ptr_array_add (it->reasons, t);
       } else {
         it->reason = g_strdup (local->message);
       }
     } else {
+      it->reasons = med_reasons_new ();
+      g_ptr_array_add (it->reasons, med_reason_new (MED_REASON_OTHER));
+      ((MedReason *) it->reasons->pdata[0])->words
+          = g_strdup ("unknown failure");
       it->reason = g_strdup ("unknown failure");
     }
   }

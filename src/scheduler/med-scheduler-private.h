@@ -84,7 +84,7 @@ typedef struct
   guint in_person;
   gboolean needs_video;
   MedRoomKind kind; /* preferred */
-  const char *kind_why;
+  MedReasonCode kind_why;
   GArray *rooms; /* guint room indexes */
   guint n_preferred; /* rooms[0 .. n_preferred) are of the preferred kind */
   GArray *units; /* Unit */
@@ -112,10 +112,11 @@ G_GNUC_INTERNAL guint sched_count_starts (const GArray *starts, MedTime a,
 G_GNUC_INTERNAL gboolean sched_mediator_away (MedScheduler *s, guint m,
     const DayWindows *day);
 
-/* med_scheduler_check_slot with the words a plan uses: fallback_why says
- * why another room kind was taken, how how the start was chosen. */
+/* med_scheduler_check_slot with the reasons a plan gives: fallback_why
+ * says why another room kind was taken, how how the start was chosen
+ * (MED_REASON_EARLIEST, MED_REASON_PLAN_START). */
 G_GNUC_INTERNAL gboolean sched_check_slot (MedScheduler *s,
-    const MedSlotRequest *req, MedSlot *slot, const char *fallback_why,
-    const char *how, GError **error);
+    const MedSlotRequest *req, MedSlot *slot, const MedReason *fallback_why,
+    MedReasonCode how, GError **error);
 
 G_END_DECLS

@@ -15,11 +15,217 @@
 
 #include "med-scheduler-private.h"
 
+#include <medsched/med-i18n.h>
+
 #include <string.h>
 
-/* clang-format off */
-G_DEFINE_QUARK (med-scheduler-error-quark, med_scheduler_error)
-/* clang-format on */
+/* ---- reasons ---- */
+
+static const char *const reason_words[MED_REASON_N] = {
+  [MED_REASON_WHY_MINORS] = "why_minors",
+  [MED_REASON_WHY_FAMILY] = "why_family",
+  [MED_REASON_WHY_REMOTE] = "why_remote",
+  [MED_REASON_WHY_GENERAL] = "why_general",
+  [MED_REASON_ROOM] = "room",
+  [MED_REASON_FALLBACK_FULL] = "fallback_full",
+  [MED_REASON_FALLBACK_URGENT] = "fallback_urgent",
+  [MED_REASON_FALLBACK_BY_HAND] = "fallback_by_hand",
+  [MED_REASON_FALLBACK_PLAN] = "fallback_plan",
+  [MED_REASON_CAPACITY] = "capacity",
+  [MED_REASON_MEDIATOR] = "mediator",
+  [MED_REASON_SAME_MEDIATOR] = "same_mediator",
+  [MED_REASON_INTERPRETER] = "interpreter",
+  [MED_REASON_EARLIEST] = "earliest",
+  [MED_REASON_PLAN_START] = "plan_start",
+  [MED_REASON_NO_ROOM_KIND] = "no_room_kind",
+  [MED_REASON_NO_CAPACITY] = "no_capacity",
+  [MED_REASON_NO_SPECIALTY] = "no_specialty",
+  [MED_REASON_NO_LANGUAGE] = "no_language",
+  [MED_REASON_LEAVE] = "leave",
+  [MED_REASON_DAILY_CAP] = "daily_cap",
+  [MED_REASON_DURATION] = "duration",
+  [MED_REASON_ROOM_BUSY] = "room_busy",
+  [MED_REASON_MINORS_WAIT] = "minors_wait",
+  [MED_REASON_MEDIATOR_BUSY] = "mediator_busy",
+  [MED_REASON_PARTY_BUSY] = "party_busy",
+  [MED_REASON_CLOSED] = "closed",
+  [MED_REASON_NOTHING_ON_DAY] = "nothing_on_day",
+  [MED_REASON_NOTHING_BEFORE_DEADLINE] = "nothing_before_deadline",
+  [MED_REASON_NOTHING_BEFORE] = "nothing_before",
+  [MED_REASON_ROOM_UNSUITED] = "room_unsuited",
+  [MED_REASON_MINORS_STAY] = "minors_stay",
+  [MED_REASON_MEDIATOR_UNSUITED] = "mediator_unsuited",
+  [MED_REASON_OUTSIDE_HOURS] = "outside_hours",
+  [MED_REASON_AFTER_DEADLINE] = "after_deadline",
+  [MED_REASON_CAP_REACHED] = "cap_reached",
+  [MED_REASON_ON_LEAVE] = "on_leave",
+  [MED_REASON_TAKEN] = "taken",
+  [MED_REASON_WOULD_UNPLACE] = "would_unplace",
+  [MED_REASON_OTHER] = "other",
+};
+
+const char *
+med_reason_code_to_string (MedReasonCode code)
+{
+  return (guint) code < MED_REASON_N && reason_words[code] ? reason_words[code]
+                                                           : "other";
+}
+
+MedReason *
+med_reason_new (MedReasonCode code)
+{
+  MedReason *r = g_new0 (MedReason, 1);
+
+  r->code = code;
+  return r;
+}
+
+void
+med_reason_free (MedReason *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->name);
+  g_free (r->name2);
+  g_free (r->words);
+  g_strfreev (r->list);
+  if (r->case_ids)
+    g_array_unref (r->case_ids);
+  if (r->sub)
+    g_ptr_array_unref (r->sub);
+  g_free (r);
+}
+
+MedReason *
+med_reason_copy (const MedReason *r)
+{
+  MedReason *c = g_memdup2 (r, sizeof *r);
+
+  c->name = g_strdup (r->name);
+  c->name2 = g_strdup (r->name2);
+  c->words = g_strdup (r->words);
+  c->list = g_strdupv (r->list);
+  c->case_ids = r->case_ids ? g_array_copy (r->case_ids) : NULL;
+  c->sub = med_reasons_copy (r->sub);
+  return c;
+}
+
+GPtrArray *
+med_reasons_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) med_reason_free);
+}
+
+GPtrArray *
+med_reasons_copy (GPtrArray *reasons)
+{
+  GPtrArray *c;
+
+  if (reasons == NULL)
+    return NULL;
+  c = med_reasons_new ();
+  for (guint i = 0; i < reasons->len; i++)
+    g_ptr_array_add (c, med_reason_copy (reasons->pdata[i]));
+  return c;
+}
+
+/* Adds a reason of code to list and returns it to be filled. */
+static MedReason *
+add_reason (GPtrArray *list, MedReasonCode code)
+{
+  MedReason *r = med_reason_new (code);
+
+  g_ptr_array_add (list, r);
+  return r;
+}
+
+/* MED_SCHEDULER_ERROR is an extended error domain (GLib 2.68): NO_SLOT and
+ * CONFLICT may carry their reasons, copied and freed with the GError.
+ * Registered once with g_once, as med-store.c does. */
+typedef struct
+{
+  GPtrArray *reasons;
+} SchedErrorPrivate;
+
+static SchedErrorPrivate *
+error_private (const GError *error)
+{
+  const gsize sa = 2 * sizeof (gsize);
+  const gsize as = (sizeof (SchedErrorPrivate) + (sa - 1)) & -sa;
+
+  return (SchedErrorPrivate *) (((guint8 *) error) - as);
+}
+
+static void
+error_private_init (GError *error)
+{
+  error_private (error)->reasons = NULL;
+}
+
+static void
+error_private_copy (const GError *src, GError *dest)
+{
+  error_private (dest)->reasons
+      = med_reasons_copy (error_private (src)->reasons);
+}
+
+static void
+error_private_clear (GError *error)
+{
+  g_clear_pointer (&error_private (error)->reasons, g_ptr_array_unref);
+}
+
+GQuark
+med_scheduler_error_quark (void)
+{
+  static gsize quark = 0;
+
+  if (g_once_init_enter (&quark)) {
+    GQuark q = g_error_domain_register_static ("med-scheduler-error-quark",
+        sizeof (SchedErrorPrivate), error_private_init, error_private_copy,
+        error_private_clear);
+
+    g_once_init_leave (&quark, q);
+  }
+  return (GQuark) quark;
+}
+
+GPtrArray *
+med_scheduler_error_get_reasons (const GError *error)
+{
+  if (error == NULL || error->domain != MED_SCHEDULER_ERROR)
+    return NULL;
+  return error_private (error)->reasons;
+}
+
+/* An error of code whose message is prefix (may be NULL) and the reasons
+ * in English, carrying the reasons. Takes reasons. */
+static void
+set_reasons_error (GError **error, gint code, const char *prefix,
+    GPtrArray *reasons)
+{
+  g_autofree char *text = med_i18n_reasons (MED_LANG_EN, reasons);
+  GError *e;
+
+  if (error == NULL) {
+    g_ptr_array_unref (reasons);
+    return;
+  }
+  e = g_error_new (MED_SCHEDULER_ERROR, code, "%s%s", prefix ? prefix : "",
+      text);
+  error_private (e)->reasons = reasons;
+  g_propagate_error (error, e);
+}
+
+/* One reason as an error (its English the message). */
+static void
+set_reason_error (GError **error, gint code, MedReason *r)
+{
+  GPtrArray *list = med_reasons_new ();
+
+  g_ptr_array_add (list, r);
+  set_reasons_error (error, code, NULL, list);
+}
 
 #define MAX_SEARCH_DAYS 800
 
@@ -498,13 +704,13 @@ typedef struct
   guint blocks;
   guint days_checked;
   guint days_closed;
-  const char *kind_why;
+  MedReasonCode kind_why;
   gboolean minors_wait; /* the minors rule refused the fallback rooms */
 } Search;
 
 MedRoomKind
 med_scheduler_preferred_kind (const MedCase *kase, GPtrArray *parties,
-    const char **why)
+    MedReasonCode *why)
 {
   gboolean remote = FALSE;
 
@@ -516,21 +722,21 @@ med_scheduler_preferred_kind (const MedCase *kase, GPtrArray *parties,
   }
   if (kase->minors) {
     if (why)
-      *why = "the case involves minors";
+      *why = MED_REASON_WHY_MINORS;
     return MED_ROOM_KIND_FAMILY;
   }
   if (med_case_kind_is_family (kase->kind)) {
     if (why)
-      *why = "it is a family-affairs case";
+      *why = MED_REASON_WHY_FAMILY;
     return MED_ROOM_KIND_FAMILY;
   }
   if (remote) {
     if (why)
-      *why = "a party attends remotely";
+      *why = MED_REASON_WHY_REMOTE;
     return MED_ROOM_KIND_REMOTE;
   }
   if (why)
-    *why = "it is a general civil case";
+    *why = MED_REASON_WHY_GENERAL;
   return MED_ROOM_KIND_WARM;
 }
 
@@ -818,53 +1024,58 @@ search_window (Search *se, const MedInterval *w, const DayWindows *day,
   return FALSE;
 }
 
-/* how says how the start was chosen; NULL = the earliest free start. */
-static char *
-describe (Search *se, const Found *f, gboolean fallback, const char *extra,
-    const char *how)
+/* Why this room, mediator, interpreter and start: the slot's reasons and
+ * their English. fallback_why (when fallback) says why another kind of
+ * room; how how the start was chosen (MED_REASON_EARLIEST: the earliest
+ * free one). */
+static void
+describe (Search *se, const Found *f, gboolean fallback,
+    const MedReason *fallback_why, MedReasonCode how, MedSlot *slot)
 {
   MedScheduler *s = se->s;
   const MedRoom *r = g_array_index (s->rooms, RoomRes, f->room).room;
   const MedMediator *m
       = g_array_index (s->mediators, MediatorRes, f->unit.m).mediator;
-  g_autofree char *langs
-      = m->languages ? g_strjoinv (",", m->languages) : g_strdup ("");
-  GString *e = g_string_new (NULL);
+  GPtrArray *why = med_reasons_new ();
+  MedReason *x;
 
-  g_string_append_printf (e, "%s (%s %s) because %s", r->name,
-      med_room_kind_label_zh (r->kind), med_room_kind_to_string (r->kind),
-      se->kind_why);
-  if (fallback)
-    g_string_append_printf (e, "; fallback: %s", extra ? extra : "");
-  g_string_append_printf (e, "; capacity %d for %u in person", r->capacity,
-      se->in_person);
-  g_string_append_printf (e, "; mediator %s handles %s and speaks %s", m->name,
-      med_case_kind_to_string (se->kase->kind), langs);
+  x = add_reason (why, MED_REASON_ROOM);
+  x->name = g_strdup (r->name);
+  x->kind = r->kind;
+  x->cause = se->kind_why;
+  if (fallback && fallback_why != NULL)
+    g_ptr_array_add (why, med_reason_copy (fallback_why));
+  x = add_reason (why, MED_REASON_CAPACITY);
+  x->a = r->capacity;
+  x->b = (gint) se->in_person;
+  x = add_reason (why, MED_REASON_MEDIATOR);
+  x->name = g_strdup (m->name);
+  x->case_kind = se->kase->kind;
+  x->words = m->languages ? g_strjoinv (",", m->languages) : g_strdup ("");
   if (m->id == se->preferred_mediator)
-    g_string_append (e, " (same mediator as the earlier session)");
+    add_reason (why, MED_REASON_SAME_MEDIATOR);
   if (f->unit.i >= 0) {
     const MedInterpreter *in
         = g_array_index (s->interps, InterpRes, f->unit.i).interpreter;
-    g_autofree char *pairs = g_strjoinv (",", in->pairs);
 
-    g_string_append_printf (e, "; interpreter %s (%s)", in->name, pairs);
+    x = add_reason (why, MED_REASON_INTERPRETER);
+    x->name = g_strdup (in->name);
+    x->words = g_strjoinv (",", in->pairs);
   }
-  if (how != NULL) {
-    g_string_append_printf (e, "; %s", how);
-    return g_string_free (e, FALSE);
-  }
-  g_string_append (e, "; earliest free start for room, mediator");
-  if (f->unit.i >= 0)
-    g_string_append (e, ", interpreter");
-  g_string_append (e, " and parties");
-  return g_string_free (e, FALSE);
+  x = add_reason (why, how);
+  x->a = f->unit.i >= 0;
+  if (slot->reasons != NULL)
+    g_ptr_array_unref (slot->reasons);
+  slot->reasons = why;
+  g_free (slot->explanation);
+  slot->explanation = med_i18n_reasons (MED_LANG_EN, why);
 }
 
 /* Walks the days from not_before, collecting up to want slots. Returns
  * FALSE only on an error that must stop the search (unpublished year with
  * nothing found yet); *results may be empty. */
 static gboolean
-search_days (Search *se, gboolean fallback, const char *fallback_why,
+search_days (Search *se, gboolean fallback, const MedReason *fallback_why,
     guint want, GPtrArray *results, GError **error)
 {
   MedScheduler *s = se->s;
@@ -959,7 +1170,7 @@ search_days (Search *se, gboolean fallback, const char *fallback_why,
                                    : MED_BOOKING_MODE_REMOTE)
               : MED_BOOKING_MODE_IN_PERSON;
           slot->fallback = fallback;
-          slot->explanation = describe (se, &f, fallback, fallback_why, NULL);
+          describe (se, &f, fallback, fallback_why, MED_REASON_EARLIEST, slot);
           g_ptr_array_add (results, slot);
           /* Alternatives start after this one ends. */
           cursor = slot->end;
@@ -973,73 +1184,63 @@ search_days (Search *se, gboolean fallback, const char *fallback_why,
   return TRUE;
 }
 
-static char *
+/* What blocked the search, then its limit. (transfer full) */
+static GPtrArray *
 explain_blocks (Search *se, MedRoomKind kind)
 {
   const MedCentre *c = se->s->snap.centre;
-  GString *e = g_string_new (NULL);
+  GPtrArray *e = med_reasons_new ();
   guint b = se->blocks;
+  MedReason *x;
 
-  if (b & MED_BLOCK_ROOM_KIND)
-    g_string_append_printf (e, "no %s room (%s)%s; ",
-        med_room_kind_to_string (kind), med_room_kind_label_zh (kind),
-        se->needs_video ? " with a video terminal" : "");
-  if (b & MED_BLOCK_CAPACITY)
-    g_string_append_printf (e, "no %s room seats %u people in person; ",
-        med_room_kind_to_string (kind), se->in_person);
+  if (b & MED_BLOCK_ROOM_KIND) {
+    x = add_reason (e, MED_REASON_NO_ROOM_KIND);
+    x->kind = kind;
+    x->a = se->needs_video;
+  }
+  if (b & MED_BLOCK_CAPACITY) {
+    x = add_reason (e, MED_REASON_NO_CAPACITY);
+    x->kind = kind;
+    x->a = (gint) se->in_person;
+  }
   if (b & MED_BLOCK_SPECIALTY)
-    g_string_append_printf (e, "no mediator handles %s cases; ",
-        med_case_kind_to_string (se->kase->kind));
+    add_reason (e, MED_REASON_NO_SPECIALTY)->case_kind = se->kase->kind;
   if (b & MED_BLOCK_LANGUAGE)
-    g_string_append (e,
-        "no mediator shares a language with every party "
-        "and no interpreter covers the missing language; ");
+    add_reason (e, MED_REASON_NO_LANGUAGE);
   if (b & MED_BLOCK_LEAVE)
-    g_string_append (e, "the matching mediators are on leave on some days; ");
+    add_reason (e, MED_REASON_LEAVE);
   if (b & MED_BLOCK_DAILY_CAP)
-    g_string_append (e,
-        "the matching mediators reach their daily session "
-        "cap on some days; ");
+    add_reason (e, MED_REASON_DAILY_CAP);
   if (b & MED_BLOCK_DURATION)
-    g_string_append (e, "the session is longer than any working window; ");
+    add_reason (e, MED_REASON_DURATION);
   if (b & MED_BLOCK_ROOM_BUSY)
-    g_string_append (e, "the suitable rooms are booked; ");
+    add_reason (e, MED_REASON_ROOM_BUSY);
   if ((b & (MED_BLOCK_ROOM_BUSY | MED_BLOCK_ROOM_KIND | MED_BLOCK_CAPACITY))
       && se->minors_wait)
-    g_string_append (e,
-        "a case with minors waits for a family room (the remote room stands "
-        "in only when a party joins by video and no family room has a "
-        "terminal); ");
+    add_reason (e, MED_REASON_MINORS_WAIT);
   if (b & MED_BLOCK_MEDIATOR_BUSY)
-    g_string_append (e,
-        "the suitable mediators (or the interpreter they "
-        "need) are booked whenever a room is free; ");
+    add_reason (e, MED_REASON_MEDIATOR_BUSY);
   if (b & MED_BLOCK_PARTY_BUSY)
-    g_string_append (e, "a party has another session then; ");
-  if (b & MED_BLOCK_CLOSED)
-    g_string_append_printf (e,
-        "%u of %u days checked are not working days "
-        "(weekends, holidays); ",
-        se->days_closed, se->days_checked);
-  if (se->req->single_day) {
-    g_autofree char *day
-        = med_time_format_local (se->not_before, c->zone, "%Y-%m-%d");
-
-    g_string_append_printf (e, "nothing fits on %s", day);
-  } else if (se->deadline_limits) {
-    g_autofree char *dl
-        = med_time_format_local (se->kase->deadline, c->zone, "%Y-%m-%d %H:%M");
-
-    se->blocks |= MED_BLOCK_DEADLINE;
-    g_string_append_printf (e, "nothing fits before the case deadline %s", dl);
-  } else {
-    g_autofree char *hz
-        = med_time_format_local (se->horizon_end, c->zone, "%Y-%m-%d");
-
-    se->blocks |= MED_BLOCK_HORIZON;
-    g_string_append_printf (e, "nothing fits before %s", hz);
+    add_reason (e, MED_REASON_PARTY_BUSY);
+  if (b & MED_BLOCK_CLOSED) {
+    x = add_reason (e, MED_REASON_CLOSED);
+    x->a = (gint) se->days_closed;
+    x->b = (gint) se->days_checked;
   }
-  return g_string_free (e, FALSE);
+  if (se->req->single_day) {
+    x = add_reason (e, MED_REASON_NOTHING_ON_DAY);
+    x->words = med_time_format_local (se->not_before, c->zone, "%Y-%m-%d");
+  } else if (se->deadline_limits) {
+    se->blocks |= MED_BLOCK_DEADLINE;
+    x = add_reason (e, MED_REASON_NOTHING_BEFORE_DEADLINE);
+    x->words
+        = med_time_format_local (se->kase->deadline, c->zone, "%Y-%m-%d %H:%M");
+  } else {
+    se->blocks |= MED_BLOCK_HORIZON;
+    x = add_reason (e, MED_REASON_NOTHING_BEFORE);
+    x->words = med_time_format_local (se->horizon_end, c->zone, "%Y-%m-%d");
+  }
+  return e;
 }
 
 void
@@ -1047,6 +1248,8 @@ med_slot_free (MedSlot *s)
 {
   if (s == NULL)
     return;
+  if (s->reasons != NULL)
+    g_ptr_array_unref (s->reasons);
   g_free (s->explanation);
   g_free (s);
 }
@@ -1127,7 +1330,6 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
   Search se = { 0 };
   MedRoomKind kind, fb;
   guint want;
-  g_autofree char *why_none = NULL;
 
   g_return_val_if_fail (s != NULL && req != NULL && req->kase != NULL, NULL);
 
@@ -1152,11 +1354,11 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
     if (results->len == 0
         && fallback_kind (req->kase, kind, se.needs_video, se.rooms->len,
             &fb)) {
+      g_autoptr (MedReason) urgent
+          = med_reason_new (MED_REASON_FALLBACK_URGENT);
+
       select_rooms (&st, fb, kind == MED_ROOM_KIND_REMOTE);
-      if (!search_days (&st, TRUE,
-              "urgent case: same day in another room "
-              "kind under the centre's fallback policy",
-              want, results, error))
+      if (!search_days (&st, TRUE, urgent, want, results, error))
         goto out;
       select_rooms (&se, kind, FALSE);
     }
@@ -1171,13 +1373,12 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
   }
   if (results->len == 0 && s->snap.centre->allow_fallback
       && fallback_kind (req->kase, kind, se.needs_video, se.rooms->len, &fb)) {
-    g_autofree char *why = NULL;
+    g_autoptr (MedReason) why = med_reason_new (MED_REASON_FALLBACK_FULL);
     guint pref_blocks = se.blocks;
 
-    why_none = explain_blocks (&se, kind);
-    why = g_strdup_printf ("no %s room before the limit (%s); the centre "
-                           "allows %s rooms instead",
-        med_room_kind_to_string (kind), why_none, med_room_kind_to_string (fb));
+    why->kind = kind;
+    why->other_kind = fb;
+    why->sub = explain_blocks (&se, kind);
     se.blocks = 0;
     select_rooms (&se, fb, kind == MED_ROOM_KIND_REMOTE);
     if (se.rooms->len > 0 && se.units->len > 0) {
@@ -1190,11 +1391,11 @@ med_scheduler_find_slots (MedScheduler *s, const MedSlotRequest *req,
         | (se.blocks & ~(guint) (MED_BLOCK_ROOM_KIND | MED_BLOCK_CAPACITY));
   }
   if (results->len == 0) {
-    g_autofree char *msg = explain_blocks (&se, kind);
+    g_autofree char *prefix = g_strdup_printf ("no slot for case %s: ",
+        req->kase->number ? req->kase->number : "?");
 
-    g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
-        "no slot for case %s: %s", req->kase->number ? req->kase->number : "?",
-        msg);
+    set_reasons_error (error, MED_SCHEDULER_ERROR_NO_SLOT, prefix,
+        explain_blocks (&se, kind));
   }
 
 out:
@@ -1231,7 +1432,7 @@ find_room_candidate (Search *se, gint64 room_id)
 
 gboolean
 sched_check_slot (MedScheduler *s, const MedSlotRequest *req, MedSlot *slot,
-    const char *fallback_why, const char *how, GError **error)
+    const MedReason *fallback_why, MedReasonCode how, GError **error)
 {
   const MedCentre *c;
   Search se = { 0 };
@@ -1285,17 +1486,18 @@ sched_check_slot (MedScheduler *s, const MedSlotRequest *req, MedSlot *slot,
   }
   if (ri < 0) {
     const MedRoom *room = g_array_index (s->rooms, RoomRes, ri_index - 1).room;
+    GPtrArray *why = med_reasons_new ();
+    MedReason *x = add_reason (why, MED_REASON_ROOM_UNSUITED);
 
-    g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
-        "room %s (%s) does not suit case %s: it needs a %s room (%s)%s%s, "
-        "seating %u in person",
-        room->name, med_room_kind_to_string (room->kind), req->kase->number,
-        med_room_kind_to_string (kind), se.kind_why,
-        se.needs_video ? " with a video terminal" : "",
-        req->kase->minors ? ", and minors stay in a family room unless a party "
-                            "joins by video and no family room has a terminal"
-                          : "",
-        se.in_person);
+    x->name = g_strdup (room->name);
+    x->kind = room->kind;
+    x->other_kind = kind;
+    x->cause = se.kind_why;
+    x->a = (gint) se.in_person;
+    x->b = se.needs_video;
+    if (req->kase->minors)
+      add_reason (why, MED_REASON_MINORS_STAY);
+    set_reasons_error (error, MED_SCHEDULER_ERROR_NO_SLOT, NULL, why);
     goto out;
   }
   select_units (&se);
@@ -1309,14 +1511,13 @@ sched_check_slot (MedScheduler *s, const MedSlotRequest *req, MedSlot *slot,
       unit = (gint) k;
   }
   if (unit < 0) {
-    g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
-        "mediator %s%s cannot take case %s: %s",
-        g_array_index (s->mediators, MediatorRes, mi_index - 1).mediator->name,
-        slot->interpreter_id ? " with that interpreter" : "", req->kase->number,
-        (se.blocks & MED_BLOCK_SPECIALTY)
-            ? "no mediator handles this kind of case"
-            : "wrong specialty, or the parties' languages need a (different) "
-              "interpreter");
+    MedReason *x = med_reason_new (MED_REASON_MEDIATOR_UNSUITED);
+
+    x->name = g_strdup (
+        g_array_index (s->mediators, MediatorRes, mi_index - 1).mediator->name);
+    x->a = slot->interpreter_id != 0;
+    x->b = (se.blocks & MED_BLOCK_SPECIALTY) != 0;
+    set_reason_error (error, MED_SCHEDULER_ERROR_NO_SLOT, x);
     goto out;
   }
 
@@ -1337,18 +1538,16 @@ sched_check_slot (MedScheduler *s, const MedSlotRequest *req, MedSlot *slot,
   for (guint w = 0; w < day->n; w++)
     in_window |= slot->start >= day->iv[w].start && slot->end <= day->iv[w].end;
   if (!in_window) {
-    g_autofree char *named = day->info.name
-        ? g_strdup_printf (" (%s)", day->info.name)
-        : g_strdup ("");
+    MedReason *x = med_reason_new (MED_REASON_OUTSIDE_HOURS);
 
-    g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
-        "%s is outside the centre's working time%s",
-        day->n == 0 ? "that day" : "that time", named);
+    x->a = day->n == 0;
+    x->name = g_strdup (day->info.name);
+    set_reason_error (error, MED_SCHEDULER_ERROR_NO_SLOT, x);
     goto out;
   }
   if (req->kase->deadline != 0 && slot->end > req->kase->deadline) {
-    g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
-        "the session ends after the case deadline");
+    set_reason_error (error, MED_SCHEDULER_ERROR_NO_SLOT,
+        med_reason_new (MED_REASON_AFTER_DEADLINE));
     goto out;
   }
   {
@@ -1357,22 +1556,25 @@ sched_check_slot (MedScheduler *s, const MedSlotRequest *req, MedSlot *slot,
 
     if (sched_count_starts (m->starts, day->midnight, day->day_end)
         >= (guint) m->mediator->daily_cap) {
-      g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
-          "mediator %s already has %d sessions that day (daily cap)",
-          m->mediator->name, m->mediator->daily_cap);
+      MedReason *x = med_reason_new (MED_REASON_CAP_REACHED);
+
+      x->name = g_strdup (m->mediator->name);
+      x->a = m->mediator->daily_cap;
+      set_reason_error (error, MED_SCHEDULER_ERROR_NO_SLOT, x);
       goto out;
     }
     if (timeline_conflict (m->leave, slot->start, slot->end, &until)) {
-      g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT,
-          "mediator %s is on leave then", m->mediator->name);
+      MedReason *x = med_reason_new (MED_REASON_ON_LEAVE);
+
+      x->name = g_strdup (m->mediator->name);
+      set_reason_error (error, MED_SCHEDULER_ERROR_NO_SLOT, x);
       goto out;
     }
     if (!room_free (&se, (guint) ri, slot->start, &until)
         || !unit_free (&se, u, slot->start, &until)
         || timeline_conflict (se.party_busy, slot->start, slot->end, &until)) {
-      g_set_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_CONFLICT,
-          "the room, the mediator, the interpreter or a party is already "
-          "booked then");
+      set_reason_error (error, MED_SCHEDULER_ERROR_CONFLICT,
+          med_reason_new (MED_REASON_TAKEN));
       goto out;
     }
     f.start = slot->start;
@@ -1384,8 +1586,7 @@ sched_check_slot (MedScheduler *s, const MedSlotRequest *req, MedSlot *slot,
       ? (se.in_person > 1 ? MED_BOOKING_MODE_HYBRID : MED_BOOKING_MODE_REMOTE)
       : MED_BOOKING_MODE_IN_PERSON;
   slot->fallback = fallback;
-  g_free (slot->explanation);
-  slot->explanation = describe (&se, &f, fallback, fallback_why, how);
+  describe (&se, &f, fallback, fallback_why, how, slot);
   ok = TRUE;
 
 out:
@@ -1397,9 +1598,9 @@ gboolean
 med_scheduler_check_slot (MedScheduler *s, const MedSlotRequest *req,
     MedSlot *slot, GError **error)
 {
-  return sched_check_slot (s, req, slot,
-      "chosen by hand; the centre allows this room kind as a fallback", NULL,
-      error);
+  g_autoptr (MedReason) by_hand = med_reason_new (MED_REASON_FALLBACK_BY_HAND);
+
+  return sched_check_slot (s, req, slot, by_hand, MED_REASON_EARLIEST, error);
 }
 
 /* ---- for the day planner ---- */

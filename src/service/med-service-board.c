@@ -32,6 +32,8 @@ med_fit_cell_free (MedFitCell *c)
   if (c == NULL)
     return;
   med_slot_free (c->slot);
+  if (c->reasons != NULL)
+    g_ptr_array_unref (c->reasons);
   g_free (c->why);
   g_free (c);
 }
@@ -52,10 +54,11 @@ load_subject (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
     gint64 booking_id, CaseContext *cc, gint *duration, GError **error)
 {
   if (booking_id != 0) {
-    g_autoptr (MedBooking) bk
-        = med_store_get_booking (store, booking_id, error);
+    g_autoptr (MedBooking) bk = NULL;
 
-    if (bk == NULL)
+    if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+            ctx->centre_id, error)
+        || (bk = med_store_get_booking (store, booking_id, error)) == NULL)
       return FALSE;
     if (case_id != 0 && bk->case_id != case_id) {
       g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_INVALID,
@@ -171,6 +174,7 @@ probe_cell (CaseContext *cc, RoomProbe *rp, MedTime start, gint duration,
   }
   cell->state = MED_FIT_BLOCKED;
   cell->why = g_strdup (local ? local->message : "");
+  cell->reasons = med_reasons_copy (med_scheduler_error_get_reasons (local));
   return g_steal_pointer (&cell);
 }
 
@@ -394,7 +398,9 @@ med_service_undo_until (MedStore *store, const MedServiceCtx *ctx,
   MedAuditEntry *first;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if ((bk = med_store_get_booking (store, booking_id, error)) == NULL
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || (bk = med_store_get_booking (store, booking_id, error)) == NULL
       || (x = med_store_get_booking_extra (store, booking_id, error)) == NULL
       || (audit = med_store_list_audit (store, "booking", booking_id, error))
           == NULL)

@@ -11,7 +11,9 @@
  * video needs a room with a terminal; a new language may need an
  * interpreter; a new party may be busy elsewhere then), and the change is
  * rolled back when one no longer suits, with a message naming the
- * session and why. */
+ * session and why. A party added to or removed from a case with sessions
+ * to come is told, in the same transaction (service_tell_party: the
+ * booking's SMS and reminder or the invite; the cancellation). */
 #define G_LOG_DOMAIN "medsched-service"
 
 #include "med-service-private.h"
@@ -61,6 +63,7 @@ recheck_sessions (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
     ok = med_service_load_case (store, ctx, case_id, bk->id, &cc, &local)
         && med_service_check_manual (&cc, &slot, &local);
     g_free (slot.explanation);
+    g_clear_pointer (&slot.reasons, g_ptr_array_unref);
     if (!ok) {
       g_autofree char *when = med_time_format_local (bk->start,
           cc.centre ? cc.centre->zone : "Asia/Shanghai", "%Y-%m-%d %H:%M");
@@ -80,25 +83,26 @@ static MedCase *
 editable_case (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
     GError **error)
 {
-  g_autoptr (MedCase) k = med_store_get_case (store, case_id, error);
+  g_autoptr (MedCase) k = NULL;
 
-  if (k == NULL)
+  if (!med_store_in_centre (store, MED_STORE_OF_CASE, case_id, ctx->centre_id,
+          error)
+      || (k = med_store_get_case (store, case_id, error)) == NULL)
     return NULL;
-  if (k->centre_id != ctx->centre_id) {
-    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
-        "no case %" G_GINT64_FORMAT, case_id);
-    return NULL;
-  }
   if (!med_service_may_edit_parties (k, error))
     return NULL;
   return g_steal_pointer (&k);
 }
 
+/* Commits a written party change that still suits every session to come,
+ * with what the party added or removed (tell, may be NULL) is told. */
 static gboolean
 finish_edit (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
-    gboolean written, GError **error)
+    gboolean written, const MedParty *tell, gboolean added, GError **error)
 {
   if (!written || !recheck_sessions (store, ctx, case_id, error)
+      || (tell != NULL
+          && !service_tell_party (store, ctx, case_id, tell, added, error))
       || !med_store_commit (store, error)) {
     med_store_rollback (store);
     return FALSE;
@@ -111,6 +115,7 @@ med_service_add_party (MedStore *store, const MedServiceCtx *ctx,
     gint64 case_id, const MedParty *p, GError **error)
 {
   g_autoptr (MedCase) k = NULL;
+  g_autoptr (MedParty) added = NULL;
   gint64 id = 0;
 
   g_return_val_if_fail (store != NULL && ctx != NULL && p != NULL, 0);
@@ -118,7 +123,11 @@ med_service_add_party (MedStore *store, const MedServiceCtx *ctx,
       || !med_store_begin (store, error))
     return 0;
   id = med_store_add_party (store, case_id, p, ctx->actor, error);
-  return finish_edit (store, ctx, case_id, id != 0, error) ? id : 0;
+  if (id != 0
+      && (added = med_store_get_party (store, case_id, id, error)) == NULL)
+    id = 0;
+  return finish_edit (store, ctx, case_id, id != 0, added, TRUE, error) ? id
+                                                                        : 0;
 }
 
 gboolean
@@ -132,7 +141,7 @@ med_service_update_party (MedStore *store, const MedServiceCtx *ctx,
       || !med_store_begin (store, error))
     return FALSE;
   return finish_edit (store, ctx, p->case_id,
-      med_store_update_party (store, p, ctx->actor, error), error);
+      med_store_update_party (store, p, ctx->actor, error), NULL, FALSE, error);
 }
 
 gboolean
@@ -141,15 +150,17 @@ med_service_remove_party (MedStore *store, const MedServiceCtx *ctx,
 {
   g_autoptr (MedCase) k = NULL;
   g_autoptr (GPtrArray) parties = NULL;
-  gboolean found = FALSE;
+  const MedParty *gone = NULL;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
   if ((k = editable_case (store, ctx, case_id, error)) == NULL
       || (parties = med_store_list_parties (store, case_id, error)) == NULL)
     return FALSE;
-  for (guint i = 0; i < parties->len; i++)
-    found |= ((MedParty *) g_ptr_array_index (parties, i))->id == party_id;
-  if (found && parties->len == 1) {
+  for (guint i = 0; i < parties->len; i++) {
+    if (((MedParty *) g_ptr_array_index (parties, i))->id == party_id)
+      gone = g_ptr_array_index (parties, i);
+  }
+  if (gone != NULL && parties->len == 1) {
     g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE,
         "case %s keeps at least one party: add the right one before "
         "removing this one",
@@ -158,9 +169,10 @@ med_service_remove_party (MedStore *store, const MedServiceCtx *ctx,
   }
   if (!med_store_begin (store, error))
     return FALSE;
+  /* the party as it was is told of the sessions it leaves */
   return finish_edit (store, ctx, case_id,
       med_store_remove_party (store, case_id, party_id, ctx->actor, error),
-      error);
+      gone, FALSE, error);
 }
 
 GPtrArray *
@@ -231,8 +243,10 @@ med_service_dispatch (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
         "dispatching a case needs a department");
     return FALSE;
   }
-  return med_store_set_case_status (store, case_id, MED_CASE_STATUS_DISPATCHED,
-      department, ctx->actor, error);
+  return med_store_in_centre (store, MED_STORE_OF_CASE, case_id, ctx->centre_id,
+             error)
+      && med_store_set_case_status (store, case_id, MED_CASE_STATUS_DISPATCHED,
+          department, ctx->actor, error);
 }
 
 gboolean
@@ -250,6 +264,8 @@ med_service_set_case_status (MedStore *store, const MedServiceCtx *ctx,
         med_case_status_to_string (to));
     return FALSE;
   }
-  return med_store_set_case_status (store, case_id, to, MED_DEPARTMENT_NONE,
-      ctx->actor, error);
+  return med_store_in_centre (store, MED_STORE_OF_CASE, case_id, ctx->centre_id,
+             error)
+      && med_store_set_case_status (store, case_id, to, MED_DEPARTMENT_NONE,
+          ctx->actor, error);
 }

@@ -1,5 +1,6 @@
 /* med-service-centre.c — changing a centre and what it has: creating it
- * with its holiday notices, importing notices and whole documents, rooms,
+ * with its holiday notices (the first of a store, or another centre of a
+ * province's database), importing notices and whole documents, rooms,
  * mediators and interpreters (with their e-mail addresses in the same
  * transaction), leave, imported busy time, and restoring a backup.
  *
@@ -13,24 +14,43 @@
 
 #include <med-store-write.h>
 
-gint64
-med_service_init_centre (MedStore *store, const MedServiceCtx *ctx,
-    const MedCentre *centre, const char *public_url, const char *phone,
-    GPtrArray *notices, GError **error)
+/* A centre with its contact and notices, all or nothing: the store's first
+ * (init) or a further one of a province's database (centre add). */
+static gint64
+add_centre (MedStore *store, const MedServiceCtx *ctx, const MedCentre *centre,
+    const char *public_url, const char *phone, GPtrArray *notices,
+    gboolean first, GError **error)
 {
-  g_autoptr (MedCentre) existing = NULL;
+  g_autoptr (GPtrArray) existing = NULL;
   gint64 id = 0;
-
-  g_return_val_if_fail (store != NULL && ctx != NULL && centre != NULL, 0);
 
   if (!med_store_begin (store, error))
     return 0;
-  /* one centre per store: the first is centre 1 */
-  existing = med_store_get_centre (store, 1, NULL);
-  if (existing != NULL) {
-    g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE,
-        "the store already holds centre “%s”", existing->name);
+  if ((existing = med_store_list_centres (store, error)) == NULL)
     goto fail;
+  if (first && existing->len > 0) {
+    MedCentre *c = g_ptr_array_index (existing, 0);
+
+    g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE,
+        "the store already holds centre %" G_GINT64_FORMAT " “%s”; add "
+        "another with medsched centre add",
+        c->id, c->name);
+    goto fail;
+  }
+  if (!first && existing->len == 0) {
+    g_set_error_literal (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE,
+        "the store holds no centre yet; medsched init makes the first");
+    goto fail;
+  }
+  /* staff tell centres apart by name: two of one name is a mistake */
+  for (guint i = 0; i < existing->len; i++) {
+    MedCentre *c = g_ptr_array_index (existing, i);
+
+    if (g_strcmp0 (c->name, centre->name) == 0) {
+      g_set_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE,
+          "centre %" G_GINT64_FORMAT " is already named “%s”", c->id, c->name);
+      goto fail;
+    }
   }
   id = med_store_add_centre (store, centre, ctx->actor, error);
   if (id == 0
@@ -53,6 +73,28 @@ med_service_init_centre (MedStore *store, const MedServiceCtx *ctx,
 fail:
   med_store_rollback (store);
   return 0;
+}
+
+gint64
+med_service_init_centre (MedStore *store, const MedServiceCtx *ctx,
+    const MedCentre *centre, const char *public_url, const char *phone,
+    GPtrArray *notices, GError **error)
+{
+  g_return_val_if_fail (store != NULL && ctx != NULL && centre != NULL, 0);
+
+  return add_centre (store, ctx, centre, public_url, phone, notices, TRUE,
+      error);
+}
+
+gint64
+med_service_add_centre (MedStore *store, const MedServiceCtx *ctx,
+    const MedCentre *centre, const char *public_url, const char *phone,
+    GPtrArray *notices, GError **error)
+{
+  g_return_val_if_fail (store != NULL && ctx != NULL && centre != NULL, 0);
+
+  return add_centre (store, ctx, centre, public_url, phone, notices, FALSE,
+      error);
 }
 
 gboolean
@@ -185,14 +227,26 @@ med_service_add_interpreter (MedStore *store, const MedServiceCtx *ctx,
       add_interpreter, &in, email, error);
 }
 
+/* Whether the mediator or interpreter id works in ctx's centre. */
+static gboolean
+person_here (MedStore *store, const MedServiceCtx *ctx, MedStorePerson who,
+    gint64 id, GError **error)
+{
+  return med_store_in_centre (store,
+      who == MED_STORE_PERSON_MEDIATOR ? MED_STORE_OF_MEDIATOR
+                                       : MED_STORE_OF_INTERPRETER,
+      id, ctx->centre_id, error);
+}
+
 gboolean
 med_service_add_leave (MedStore *store, const MedServiceCtx *ctx,
     gint64 mediator_id, MedTime start, MedTime end, GError **error)
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
 
-  return med_store_add_leave (store, mediator_id, start, end, ctx->actor,
-      error);
+  return person_here (store, ctx, MED_STORE_PERSON_MEDIATOR, mediator_id, error)
+      && med_store_add_leave (store, mediator_id, start, end, ctx->actor,
+          error);
 }
 
 gboolean
@@ -201,7 +255,8 @@ med_service_set_email (MedStore *store, const MedServiceCtx *ctx,
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
 
-  return med_store_set_email (store, who, id, email, ctx->actor, error);
+  return person_here (store, ctx, who, id, error)
+      && med_store_set_email (store, who, id, email, ctx->actor, error);
 }
 
 gboolean
@@ -211,8 +266,9 @@ med_service_replace_busy (MedStore *store, const MedServiceCtx *ctx,
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
 
-  return med_store_replace_external_busy (store, who, id, source, busy,
-      ctx->actor, error);
+  return person_here (store, ctx, who, id, error)
+      && med_store_replace_external_busy (store, who, id, source, busy,
+          ctx->actor, error);
 }
 
 gboolean

@@ -445,6 +445,30 @@ queue_copy (MedStore *store, InviteCtx *c, const MedInvite *inv, gint recipient,
   return med_store_outbox_add (store, &out, actor, error);
 }
 
+/* Queues a CANCEL of the session as a (alone on it) knew it: before, at
+ * the booking's current SEQUENCE. The outbox id, or 0. */
+static gint64
+queue_cancel_to (MedStore *store, InviteCtx *c, const MedBooking *before,
+    const MedInviteAttendee *a, const char *actor, GError **error)
+{
+  g_autoptr (MedBooking) gone = med_booking_copy (before);
+  g_autoptr (GArray) one
+      = g_array_new (FALSE, TRUE, sizeof (MedInviteAttendee));
+  MedInvite inv;
+  MedRoom *room;
+
+  g_array_append_val (one, *a);
+  gone->status = MED_BOOKING_STATUS_CANCELLED;
+  gone->sequence = c->booking->sequence;
+  gone->updated_at = c->booking->updated_at;
+  room = find_room (c->rooms, before->room_id);
+  fill_invite (c, &inv);
+  inv.booking = gone;
+  inv.room = room != NULL ? room : c->room;
+  inv.attendees = one;
+  return queue_copy (store, c, &inv, 0, actor, error);
+}
+
 /* A mediator or interpreter that a reschedule took off the session gets a
  * CANCEL of the session as they knew it, at the new SEQUENCE. */
 static gboolean
@@ -453,13 +477,8 @@ queue_removed (MedStore *store, InviteCtx *c, const MedBooking *before,
     GError **error)
 {
   g_autofree char *email = NULL;
-  g_autoptr (MedBooking) gone = NULL;
   g_autoptr (MedMediator) m = NULL;
-  g_autoptr (GArray) one
-      = g_array_new (FALSE, TRUE, sizeof (MedInviteAttendee));
   MedInviteAttendee a = { 0 };
-  MedInvite inv;
-  MedRoom *room;
 
   email = med_store_get_email (store,
       kind == MED_ATTENDEE_MEDIATOR ? MED_STORE_PERSON_MEDIATOR
@@ -483,17 +502,7 @@ queue_removed (MedStore *store, InviteCtx *c, const MedBooking *before,
 
     a.name = in != NULL ? in->name : "";
   }
-  g_array_append_val (one, a);
-  gone = med_booking_copy (before);
-  gone->status = MED_BOOKING_STATUS_CANCELLED;
-  gone->sequence = c->booking->sequence;
-  gone->updated_at = c->booking->updated_at;
-  room = find_room (c->rooms, before->room_id);
-  fill_invite (c, &inv);
-  inv.booking = gone;
-  inv.room = room != NULL ? room : c->room;
-  inv.attendees = one;
-  if (queue_copy (store, c, &inv, 0, actor, error) == 0)
+  if (queue_cancel_to (store, c, before, &a, actor, error) == 0)
     return FALSE;
   (*n)++;
   return TRUE;
@@ -561,6 +570,30 @@ service_queue_party_invite (MedStore *store, gint64 centre_id,
       " has no e-mail address",
       party_id, booking_id);
   return 0;
+}
+
+gint64
+service_queue_party_cancel (MedStore *store, gint64 centre_id,
+    gint64 booking_id, const MedParty *p, const char *actor, GError **error)
+{
+  g_auto (InviteCtx) c = { 0 };
+  MedInviteAttendee a = { 0 };
+
+  if (!med_store_is_email (p->contact)) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "party %" G_GINT64_FORMAT " has no e-mail address", p->id);
+    return 0;
+  }
+  if (!load_invite (store, centre_id, booking_id, &c, error))
+    return 0;
+  a.kind = MED_ATTENDEE_PARTY;
+  a.ref_id = p->id;
+  a.name = p->name;
+  a.email = p->contact;
+  a.language = party_language (p->language);
+  a.required = TRUE;
+  med_ical_init (c.centre->zone);
+  return queue_cancel_to (store, &c, c.booking, &a, actor, error);
 }
 
 /* ---- invite ----------------------------------------------------------- */
@@ -695,10 +728,10 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
   g_autoptr (GPtrArray) events = NULL;
   g_autofree MedFeedEvent *slots = NULL;
   g_autofree char *name = NULL;
-  gint64 centre_id = kind == MED_FEED_KIND_CENTRE ? id : ctx->centre_id;
+  gint64 centre_id = ctx->centre_id;
   MedFeed feed = { 0 };
   MedTime last = 0;
-  MedLang lang = MED_LANG_ZH; /* of the feed's name */
+  MedLang lang; /* of the feed: the reader's */
   guint n = 0;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, NULL);
@@ -708,6 +741,17 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
         "a party feed is the case feed of one of its parties");
     return NULL;
   }
+  /* the centre feed of the centre served, and no other */
+  if (kind == MED_FEED_KIND_CENTRE && id != centre_id) {
+    g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+        "no centre %" G_GINT64_FORMAT " here (this is centre %" G_GINT64_FORMAT
+        ")",
+        id, centre_id);
+    return NULL;
+  }
+  /* staff and room boards: whoever made the link; a party: below */
+  if (ctx->lang == NULL || !med_lang_from_code (ctx->lang, &lang))
+    lang = MED_LANG_ZH;
   if ((centre = med_store_get_centre (store, centre_id, error)) == NULL)
     return NULL;
   if (since == 0
@@ -743,7 +787,7 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
             "no mediator %" G_GINT64_FORMAT, id);
         return NULL;
       }
-      name = med_i18n_printf (MED_LANG_ZH, N_ ("Mediator %s — %s"), m->name,
+      name = med_i18n_printf (lang, N_ ("Mediator %s — %s"), m->name,
           centre->name);
       break;
     }
@@ -814,6 +858,7 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
   }
   feed.centre = centre;
   feed.name = name;
+  feed.language = med_lang_code (lang);
   feed.audience = audience;
   feed.events = events;
   feed.last_change = last != 0 ? last : centre_created_at (store, centre_id);
@@ -920,7 +965,9 @@ med_service_set_note (MedStore *store, const MedServiceCtx *ctx,
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
 
-  if (!med_store_begin (store, error))
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || !med_store_begin (store, error))
     return FALSE;
   if (med_store_set_booking_note (store, booking_id, note, ctx->actor, error)
       && (!notify

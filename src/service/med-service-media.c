@@ -15,8 +15,10 @@ med_service_set_consent (MedStore *store, const MedServiceCtx *ctx,
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
 
-  return med_store_set_consent (store, booking_id, party_id, given, ctx->actor,
-      error);
+  return med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+             ctx->centre_id, error)
+      && med_store_set_consent (store, booking_id, party_id, given, ctx->actor,
+          error);
 }
 
 gboolean
@@ -25,8 +27,10 @@ med_service_recording_access (MedStore *store, const MedServiceCtx *ctx,
 {
   g_return_val_if_fail (store != NULL && ctx != NULL && what != NULL, FALSE);
 
-  return med_store_recording_access (store, recording_id, what, ctx->actor,
-      error);
+  return med_store_in_centre (store, MED_STORE_OF_RECORDING, recording_id,
+             ctx->centre_id, error)
+      && med_store_recording_access (store, recording_id, what, ctx->actor,
+          error);
 }
 
 gboolean

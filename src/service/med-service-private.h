@@ -22,6 +22,20 @@ gboolean service_party_remote (const MedBooking *b, const MedParty *p);
  * outbox id, 0 on error (NOT_FOUND when the party has no address). */
 gint64 service_queue_party_invite (MedStore *store, gint64 centre_id,
     gint64 booking_id, gint64 party_id, const char *actor, GError **error);
+/* Queues a CANCEL of the booking's current version to a party no longer
+ * on it (p as it was, with an e-mail address), in the caller's
+ * transaction. The outbox id, 0 on error. */
+gint64 service_queue_party_cancel (MedStore *store, gint64 centre_id,
+    gint64 booking_id, const MedParty *p, const char *actor, GError **error);
+
+/* A party added to a case (added) or removed from it (p as it was): for
+ * each of the case's confirmed sessions still to come, they are told as
+ * if booked with it (the booking's SMS and reminder, or the invite) or of
+ * its cancellation (the SMS, or a CANCEL; their pending texts and
+ * reminders go no more, the other parties' reminders stay), inside the
+ * caller's transaction. (med-service-sms.c) */
+gboolean service_tell_party (MedStore *store, const MedServiceCtx *ctx,
+    gint64 case_id, const MedParty *p, gboolean added, GError **error);
 
 /* Everything a slot search for one case needs. */
 typedef struct

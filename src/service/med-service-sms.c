@@ -331,7 +331,19 @@ med_service_sms_text (MedStore *store, gint64 centre_id, gint64 booking_id,
   return build_text (store, &c, p, purpose, error);
 }
 
-/* ---- links sent by hand ------------------------------------------------ */
+/* ---- links sent by hand, revoked, issued again -------------------------- */
+
+/* The party's pending texts of the booking that carry url (its link as
+ * it was before a revocation or a re-issue) go no more: a link that no
+ * longer works is never sent. */
+static gboolean
+supersede_link (MedStore *store, const MedServiceCtx *ctx, gint64 booking_id,
+    const char *url, GError **error)
+{
+  return url == NULL
+      || med_store_outbox_supersede_holding (store, booking_id, MED_OUTBOX_SMS,
+          url, ctx->actor, NULL, error);
+}
 
 /* Sends the party's current link (and, after a re-issue, their reminder
  * again), inside the caller's transaction, with its audit row. */
@@ -406,7 +418,9 @@ med_service_send_link (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, gint64 party_id, const char **channel, GError **error)
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_begin (store, error))
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || !med_store_begin (store, error))
     return FALSE;
   return end_transaction (store,
       send_link (store, ctx, booking_id, party_id, FALSE, channel, error),
@@ -417,14 +431,106 @@ gboolean
 med_service_reissue_link (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, gint64 party_id, const char **channel, GError **error)
 {
+  g_autofree char *old = NULL;
+
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_begin (store, error))
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || !med_store_begin (store, error))
     return FALSE;
+  /* the texts with the old link (a reminder already due, say) go no more;
+   * send_link queues the new link and the reminder again */
   return end_transaction (store,
-      med_store_join_reissue (store, booking_id, party_id, ctx->actor, NULL,
-          error)
+      (old = med_store_join_url (store, booking_id, party_id, error)) != NULL
+          && med_store_join_reissue (store, booking_id, party_id, ctx->actor,
+              NULL, error)
+          && supersede_link (store, ctx, booking_id, old, error)
           && send_link (store, ctx, booking_id, party_id, TRUE, channel, error),
       error);
+}
+
+gboolean
+med_service_revoke_join (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, gint64 party_id, GError **error)
+{
+  g_autofree char *url = NULL;
+
+  g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error)
+      || !med_store_begin (store, error))
+    return FALSE;
+  /* revoked with the texts that carry the link, or not at all */
+  return end_transaction (store,
+      (url = med_store_join_url (store, booking_id, party_id, error)) != NULL
+          && med_store_revoke_join (store, booking_id, party_id, ctx->actor,
+              error)
+          && supersede_link (store, ctx, booking_id, url, error),
+      error);
+}
+
+/* ---- parties added to or removed from a case with sessions to come ----- */
+
+/* One session of the case: the party is told it now concerns them, or no
+ * longer does. */
+static gboolean
+tell_party_of (MedStore *store, const MedServiceCtx *ctx, gint64 booking_id,
+    const MedParty *p, gboolean added, GError **error)
+{
+  g_auto (SmsCtx) c = { 0 };
+  g_autofree char *number = med_store_sms_number (p->contact);
+  guint n = 0;
+
+  if (number == NULL) {
+    if (!med_store_is_email (p->contact))
+      return TRUE; /* nobody to tell: the case page says so */
+    return (added ? service_queue_party_invite (store, ctx->centre_id,
+                booking_id, p->id, ctx->actor, error)
+                  : service_queue_party_cancel (store, ctx->centre_id,
+                      booking_id, p, ctx->actor, error))
+        != 0;
+  }
+  if (!load_sms (store, ctx->centre_id, booking_id, &c, error))
+    return FALSE;
+  if (added)
+    return queue_one (store, &c, p, number, MED_SMS_BOOKED, 0, ctx->actor,
+               error)
+        != 0
+        && queue_reminder (store, &c, p, number, ctx->actor, &n, error);
+  /* the cancellation supersedes the party's pending texts and every
+   * pending reminder of the session (med_store_outbox_add): the parties
+   * still on it get theirs again */
+  if (queue_one (store, &c, p, number, MED_SMS_CANCELLED, 0, ctx->actor, error)
+      == 0)
+    return FALSE;
+  for (guint i = 0; i < c.parties->len; i++) {
+    MedParty *other = c.parties->pdata[i];
+    g_autofree char *num = med_store_sms_number (other->contact);
+
+    if (other->id != p->id && num != NULL
+        && !queue_reminder (store, &c, other, num, ctx->actor, &n, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+service_tell_party (MedStore *store, const MedServiceCtx *ctx, gint64 case_id,
+    const MedParty *p, gboolean added, GError **error)
+{
+  g_autoptr (GPtrArray) bookings
+      = med_store_list_case_bookings (store, case_id, error);
+
+  if (bookings == NULL)
+    return FALSE;
+  for (guint i = 0; i < bookings->len; i++) {
+    MedBooking *bk = bookings->pdata[i];
+
+    if (bk->status == MED_BOOKING_STATUS_CONFIRMED && bk->start > ctx->now
+        && !tell_party_of (store, ctx, bk->id, p, added, error))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 /* ---- the transport: gammu-smsd's spool --------------------------------- */

@@ -61,6 +61,8 @@ med_service_load_case (MedStore *store, const MedServiceCtx *ctx,
   cc->ctx = ctx;
   cc->exclude_booking = exclude_booking;
   if ((cc->centre = med_store_get_centre (store, ctx->centre_id, error)) == NULL
+      || !med_store_in_centre (store, MED_STORE_OF_CASE, case_id,
+          ctx->centre_id, error)
       || (cc->kase = med_store_get_case (store, case_id, error)) == NULL
       || !check_schedulable (cc->kase, error)
       || (cc->parties = med_store_list_parties (store, case_id, error)) == NULL
@@ -297,6 +299,7 @@ copy_manual (const MedSlot *manual)
   MedSlot *s = g_new0 (MedSlot, 1);
 
   *s = *manual;
+  s->reasons = NULL;
   s->explanation = NULL;
   return s;
 }
@@ -356,6 +359,9 @@ med_service_reschedule (MedStore *store, const MedServiceCtx *ctx,
   BookingTxn t = { ctx, NULL, booking_id, NULL };
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
+  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+          ctx->centre_id, error))
+    return FALSE;
   old = med_store_get_booking (store, booking_id, error);
   if (old == NULL)
     return FALSE;
@@ -412,7 +418,9 @@ med_service_cancel_txn (MedStore *store, const MedServiceCtx *ctx,
   BookingTxn t = { ctx, NULL, booking_id, NULL, undo };
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  return med_store_run (store, cancel_txn, &t, error);
+  return med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+             ctx->centre_id, error)
+      && med_store_run (store, cancel_txn, &t, error);
 }
 
 gboolean

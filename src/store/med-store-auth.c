@@ -1,5 +1,6 @@
 /* med-store-auth.c — who may use the server, kept in the store: users with
- * a role (admin, clerk, mediator), their API tokens, web sessions with
+ * a role (admin, clerk, mediator) and a centre (a token or session finds
+ * its user only for that centre's server), their API tokens, web sessions with
  * their CSRF token, calendar-feed capability links and revoked party join
  * links (and the audit row of a link sent by hand); plus the facts the access rule of src/service needs (how many
  * live bookings of a case name a mediator) and the data version the HTTP
@@ -66,6 +67,47 @@ const char store_migration_auth[]
       "  party_id INTEGER NOT NULL REFERENCES party (id),"
       "  revoked_at INTEGER NOT NULL,"
       "  PRIMARY KEY (booking_id, party_id)) WITHOUT ROWID;";
+
+/* A trigger's body: a user without a centre, or a mediator user of
+ * another centre's mediator, is refused (SQLite has no INSERT OR UPDATE
+ * trigger: both below run it). */
+#define USER_CENTRE_GUARD                                                      \
+  "  SELECT RAISE (ABORT, 'a user belongs to a centre')"                       \
+  "    WHERE NEW.centre_id IS NULL;"                                           \
+  "  SELECT RAISE (ABORT, 'a mediator user works in their mediator''s "        \
+  "centre')"                                                                   \
+  "    WHERE NEW.mediator_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"        \
+  "    mediator m WHERE m.id = NEW.mediator_id"                                \
+  "    AND m.centre_id = NEW.centre_id);"
+
+/* Migration 7: a province in one database — every user belongs to one
+ * centre and signs in to that centre's `serve` only. Existing users go to
+ * their mediator's centre, the others to the store's first centre (a store
+ * of one centre changes nothing). SQLite cannot add a NOT NULL column that
+ * references another table, so triggers refuse a user without a centre,
+ * and a mediator user whose mediator works in another centre. Feed links
+ * need no column: theirs is the centre of what they show. */
+const char store_migration_province[]
+    = "ALTER TABLE app_user ADD COLUMN centre_id INTEGER"
+      "  REFERENCES centre (id);"
+      "UPDATE app_user SET centre_id = coalesce ("
+      "  (SELECT m.centre_id FROM mediator m"
+      "    WHERE m.id = app_user.mediator_id),"
+      "  (SELECT min (id) FROM centre));"
+      "CREATE INDEX app_user_centre ON app_user (centre_id);"
+      /* clang-format off */
+      "CREATE TRIGGER app_user_centre_insert BEFORE INSERT ON app_user BEGIN"
+      USER_CENTRE_GUARD "END;"
+      "CREATE TRIGGER app_user_centre_update"
+      "  BEFORE UPDATE OF centre_id, mediator_id ON app_user BEGIN"
+      USER_CENTRE_GUARD "END;";
+/* clang-format on */
+
+/* Migration 8: the language a feed link's texts are in (a code, "zh",
+ * "bo" or "en", of the user who made it; '' for the centre's default). */
+const char store_migration_feed_language[]
+    = "ALTER TABLE capability ADD COLUMN language TEXT NOT NULL DEFAULT ''"
+      "  CHECK (language IN ('', 'zh', 'bo', 'en'));";
 
 static const char *const role_words[MED_ROLE_N] = {
   "admin",
@@ -161,7 +203,7 @@ bad:
 
 #define USER_COLUMNS                                                           \
   "u.id, u.name, u.role, u.mediator_id, u.password, u.disabled, "              \
-  "u.created_at"
+  "u.created_at, u.centre_id"
 
 static MedUser *
 read_user (StoreStmt *st, GError **error)
@@ -180,6 +222,7 @@ read_user (StoreStmt *st, GError **error)
   u->password = store_column_text (st, 4);
   u->disabled = store_column_int (st, 5) != 0;
   u->created_at = store_column_int64 (st, 6);
+  u->centre_id = store_column_int64 (st, 7);
   return g_steal_pointer (&u);
 }
 
@@ -237,6 +280,11 @@ med_store_add_user (MedStore *store, const MedUser *u, const char *actor,
         "a mediator user names its mediator, and only a mediator user does");
     return 0;
   }
+  if (u->centre_id <= 0) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "a user belongs to a centre");
+    return 0;
+  }
   if (u->password == NULL || *u->password == '\0'
       || strlen (u->password) > 512) {
     g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
@@ -245,9 +293,21 @@ med_store_add_user (MedStore *store, const MedUser *u, const char *actor,
   }
   if (!store_txn_begin (store, &txn, error))
     return 0;
+  /* a clear answer before the schema's own refusal */
+  if (u->mediator_id > 0) {
+    if (!med_store_in_centre (store, MED_STORE_OF_MEDIATOR, u->mediator_id,
+            u->centre_id, error))
+      goto out;
+  } else {
+    g_autoptr (MedCentre) c = med_store_get_centre (store, u->centre_id, error);
+
+    if (c == NULL)
+      goto out;
+  }
   st = store_stmt (store,
       "INSERT INTO app_user (name, role, mediator_id, password, disabled, "
-      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+      "created_at, centre_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+      "RETURNING id",
       error);
   if (st == NULL)
     goto out;
@@ -260,9 +320,11 @@ med_store_add_user (MedStore *store, const MedUser *u, const char *actor,
   store_bind_text (st, 4, u->password);
   store_bind_int (st, 5, u->disabled ? 1 : 0);
   store_bind_int64 (st, 6, store_now (store));
+  store_bind_int64 (st, 7, u->centre_id);
   if (!store_step_id (store, st, "adding user", &id, error))
     goto out;
   d = g_string_new ("{");
+  store_detail_int (d, "centre", u->centre_id);
   store_detail_str (d, "role", role_words[u->role]);
   if (u->mediator_id > 0)
     store_detail_int (d, "mediator_id", u->mediator_id);
@@ -306,16 +368,19 @@ med_store_find_user (MedStore *store, const char *name, GError **error)
 }
 
 GPtrArray *
-med_store_list_users (MedStore *store, GError **error)
+med_store_list_users (MedStore *store, gint64 centre_id, GError **error)
 {
   g_autoptr (GPtrArray) users
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_user_free);
   g_autoptr (StoreStmt) st = store_stmt (store,
-      "SELECT " USER_COLUMNS " FROM app_user u ORDER BY u.id", error);
+      "SELECT " USER_COLUMNS " FROM app_user u WHERE u.centre_id = ?1 "
+      "ORDER BY u.id",
+      error);
   int rc;
 
   if (st == NULL)
     return NULL;
+  store_bind_int64 (st, 1, centre_id);
   while ((rc = store_step (st)) == STORE_ROW) {
     MedUser *u = read_user (st, error);
 
@@ -403,8 +468,8 @@ out:
 }
 
 MedUser *
-med_store_user_by_token (MedStore *store, const char *hash, MedTime now,
-    GError **error)
+med_store_user_by_token (MedStore *store, gint64 centre_id, const char *hash,
+    MedTime now, GError **error)
 {
   g_autoptr (StoreStmt) st = NULL;
 
@@ -416,12 +481,14 @@ med_store_user_by_token (MedStore *store, const char *hash, MedTime now,
   st = store_stmt (store,
       "SELECT " USER_COLUMNS " FROM api_token t JOIN app_user u "
       "ON u.id = t.user_id WHERE t.hash = ?1 AND t.revoked_at = 0 "
-      "AND (t.expires_at = 0 OR t.expires_at > ?2) AND u.disabled = 0",
+      "AND (t.expires_at = 0 OR t.expires_at > ?2) AND u.disabled = 0 "
+      "AND u.centre_id = ?3",
       error);
   if (st == NULL)
     return NULL;
   store_bind_text (st, 1, hash);
   store_bind_int64 (st, 2, now);
+  store_bind_int64 (st, 3, centre_id);
   return step_user (store, st, "token", error);
 }
 
@@ -493,8 +560,8 @@ med_store_add_session (MedStore *store, const char *hash, gint64 user_id,
 }
 
 MedUser *
-med_store_session_user (MedStore *store, const char *hash, MedTime now,
-    char **csrf, GError **error)
+med_store_session_user (MedStore *store, gint64 centre_id, const char *hash,
+    MedTime now, char **csrf, GError **error)
 {
   g_autoptr (StoreStmt) st = NULL;
   MedUser *u;
@@ -507,15 +574,16 @@ med_store_session_user (MedStore *store, const char *hash, MedTime now,
   st = store_stmt (store,
       "SELECT " USER_COLUMNS ", s.csrf FROM web_session s JOIN app_user u "
       "ON u.id = s.user_id WHERE s.hash = ?1 AND s.expires_at > ?2 "
-      "AND u.disabled = 0",
+      "AND u.disabled = 0 AND u.centre_id = ?3",
       error);
   if (st == NULL)
     return NULL;
   store_bind_text (st, 1, hash);
   store_bind_int64 (st, 2, now);
+  store_bind_int64 (st, 3, centre_id);
   u = step_user (store, st, "session", error);
   if (u != NULL && csrf != NULL)
-    *csrf = store_column_text (st, 7);
+    *csrf = store_column_text (st, 8);
   return u;
 }
 
@@ -537,7 +605,8 @@ med_store_delete_session (MedStore *store, const char *hash, GError **error)
 
 gint64
 med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind, gint64 ref_id,
-    const char *hash, MedTime expires_at, const char *actor, GError **error)
+    const char *hash, MedTime expires_at, const char *language,
+    const char *actor, GError **error)
 {
   g_autoptr (StoreStmt) st = NULL;
   g_autofree char *detail = NULL;
@@ -550,12 +619,20 @@ med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind, gint64 ref_id,
         "a feed link names a room, mediator, case or centre");
     return 0;
   }
+  if (language == NULL)
+    language = "";
+  if (strcmp (language, "") != 0 && strcmp (language, "zh") != 0
+      && strcmp (language, "bo") != 0 && strcmp (language, "en") != 0) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "a feed link's language is zh, bo or en");
+    return 0;
+  }
   if (!store_check_actor (actor, error) || !check_hash (hash, error)
       || !store_txn_begin (store, &txn, error))
     return 0;
   st = store_stmt (store,
-      "INSERT INTO capability (hash, kind, ref_id, created_at, expires_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+      "INSERT INTO capability (hash, kind, ref_id, created_at, expires_at, "
+      "language) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
       error);
   if (st == NULL)
     goto out;
@@ -564,6 +641,7 @@ med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind, gint64 ref_id,
   store_bind_int64 (st, 3, ref_id);
   store_bind_int64 (st, 4, store_now (store));
   store_bind_int64 (st, 5, MAX (expires_at, 0));
+  store_bind_text (st, 6, language);
   if (!store_step_id (store, st, "adding a feed link", &id, error))
     goto out;
   d = g_string_new ("{");
@@ -596,12 +674,15 @@ read_feed_link (StoreStmt *st, GError **error)
   l->created_at = store_column_int64 (st, 3);
   l->expires_at = store_column_int64 (st, 4);
   l->revoked_at = store_column_int64 (st, 5);
+  g_strlcpy (l->language,
+      store_column_str (st, 6) ? store_column_str (st, 6) : "",
+      sizeof l->language);
   return g_steal_pointer (&l);
 }
 
 MedFeedLink *
-med_store_find_feed_link (MedStore *store, const char *hash, MedTime now,
-    GError **error)
+med_store_find_feed_link (MedStore *store, gint64 centre_id, const char *hash,
+    MedTime now, GError **error)
 {
   g_autoptr (StoreStmt) st = NULL;
   g_autoptr (MedFeedLink) l = NULL;
@@ -613,12 +694,14 @@ med_store_find_feed_link (MedStore *store, const char *hash, MedTime now,
     return NULL;
   }
   st = store_stmt (store,
-      "SELECT id, kind, ref_id, created_at, expires_at, revoked_at "
-      "FROM capability WHERE hash = ?1",
+      "SELECT l.id, l.kind, l.ref_id, l.created_at, l.expires_at, "
+      "l.revoked_at, l.language FROM capability l WHERE l.hash = ?1 "
+      "AND " STORE_FEED_LINK_CENTRE ("l") " = ?2",
       error);
   if (st == NULL)
     return NULL;
   store_bind_text (st, 1, hash);
+  store_bind_int64 (st, 2, centre_id);
   rc = store_step (st);
   if (rc == STORE_ROW) {
     if ((l = read_feed_link (st, error)) == NULL)
@@ -638,18 +721,20 @@ med_store_find_feed_link (MedStore *store, const char *hash, MedTime now,
 }
 
 GPtrArray *
-med_store_list_feed_links (MedStore *store, GError **error)
+med_store_list_feed_links (MedStore *store, gint64 centre_id, GError **error)
 {
   g_autoptr (GPtrArray) list
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_feed_link_free);
   g_autoptr (StoreStmt) st = store_stmt (store,
-      "SELECT id, kind, ref_id, created_at, expires_at, revoked_at "
-      "FROM capability ORDER BY id",
+      "SELECT l.id, l.kind, l.ref_id, l.created_at, l.expires_at, "
+      "l.revoked_at, l.language FROM capability l "
+      "WHERE " STORE_FEED_LINK_CENTRE ("l") " = ?1 ORDER BY l.id",
       error);
   int rc;
 
   if (st == NULL)
     return NULL;
+  store_bind_int64 (st, 1, centre_id);
   while ((rc = store_step (st)) == STORE_ROW) {
     MedFeedLink *l = read_feed_link (st, error);
 

@@ -593,15 +593,15 @@ check_token_shape (const char *token, GError **error)
   return FALSE;
 }
 
-/* Runs sql (?1 from, ?2 to; rows: booking id, UID, party id, current
- * generation) and compares token with each row's current token, or with
+/* Runs sql (?1 from, ?2 to, ?3 the centre; rows: booking id, UID, party
+ * id, current generation) and compares token with each row's current token, or with
  * every earlier generation's when earlier. Every candidate is computed and
  * compared: the time taken does not depend on where (or whether) the
  * token matches. NOT_FOUND (saying missing) when none does. */
 static gboolean
 scan_tokens (MedStore *store, const char *sql, gboolean earlier,
-    const char *token, MedTime from, MedTime to, gint64 *booking_id,
-    gint64 *party_id, const char *missing, GError **error)
+    gint64 centre_id, const char *token, MedTime from, MedTime to,
+    gint64 *booking_id, gint64 *party_id, const char *missing, GError **error)
 {
   g_autoptr (GBytes) secret = NULL;
   g_autoptr (StoreStmt) st = NULL;
@@ -614,6 +614,7 @@ scan_tokens (MedStore *store, const char *sql, gboolean earlier,
     return FALSE;
   store_bind_int64 (st, 1, from != 0 ? from : STORE_TIME_MIN);
   store_bind_int64 (st, 2, to != 0 ? to : STORE_TIME_MAX);
+  store_bind_int64 (st, 3, centre_id);
   while ((rc = store_step (st)) == STORE_ROW) {
     gint current = store_column_int (st, 3);
     gint first = earlier ? 0 : current;
@@ -643,36 +644,40 @@ scan_tokens (MedStore *store, const char *sql, gboolean earlier,
 }
 
 gboolean
-med_store_join_lookup (MedStore *store, const char *token, MedTime from,
-    MedTime to, gint64 *booking_id, gint64 *party_id, GError **error)
+med_store_join_lookup (MedStore *store, gint64 centre_id, const char *token,
+    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
+    GError **error)
 {
   g_return_val_if_fail (store != NULL, FALSE);
 
   return scan_tokens (store,
       "SELECT b.id, b.uid, p.id, coalesce (g.generation, 0) FROM booking b "
+      "JOIN mcase c ON c.id = b.case_id "
       "JOIN party p ON p.case_id = b.case_id LEFT JOIN join_generation g ON "
-      "g.booking_id = b.id AND g.party_id = p.id WHERE "
+      "g.booking_id = b.id AND g.party_id = p.id WHERE c.centre_id = ?3 AND "
       "b.status = 'confirmed' AND p.removed_at = 0 AND b.end_at > ?1 AND "
       "b.start_at < ?2 ORDER BY b.id, p.id",
-      FALSE, token, from, to, booking_id, party_id,
+      FALSE, centre_id, token, from, to, booking_id, party_id,
       "no session in that time window has this join token", error);
 }
 
 gboolean
-med_store_join_lookup_replaced (MedStore *store, const char *token,
-    MedTime from, MedTime to, gint64 *booking_id, gint64 *party_id,
-    GError **error)
+med_store_join_lookup_replaced (MedStore *store, gint64 centre_id,
+    const char *token, MedTime from, MedTime to, gint64 *booking_id,
+    gint64 *party_id, GError **error)
 {
   g_return_val_if_fail (store != NULL, FALSE);
 
   /* only links issued again have earlier generations: few rows */
   return scan_tokens (store,
       "SELECT b.id, b.uid, g.party_id, g.generation FROM "
-      "join_generation g JOIN booking b ON b.id = g.booking_id JOIN party p "
-      "ON p.id = g.party_id WHERE b.status = 'confirmed' AND "
+      "join_generation g JOIN booking b ON b.id = g.booking_id JOIN mcase c "
+      "ON c.id = b.case_id JOIN party p "
+      "ON p.id = g.party_id WHERE c.centre_id = ?3 AND "
+      "b.status = 'confirmed' AND "
       "p.removed_at = 0 AND b.end_at > ?1 AND b.start_at < ?2 "
       "ORDER BY b.id, g.party_id",
-      TRUE, token, from, to, booking_id, party_id,
+      TRUE, centre_id, token, from, to, booking_id, party_id,
       "no link issued again has this join token", error);
 }
 
@@ -1204,6 +1209,60 @@ med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
 out:
   store_txn_end (&txn);
   return id;
+}
+
+gboolean
+med_store_outbox_supersede_holding (MedStore *store, gint64 booking_id,
+    const char *channel, const char *needle, const char *actor, guint *n,
+    GError **error)
+{
+  g_autoptr (StoreStmt) st = NULL;
+  g_autofree char *detail = NULL;
+  StoreTxn txn = { 0 };
+  GString *d;
+  gboolean ok = FALSE;
+  gint changed;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  if (needle == NULL || strlen (needle) < 8 || channel == NULL) {
+    g_set_error_literal (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID,
+        "superseding by text needs a channel and a text of 8 bytes or more");
+    return FALSE;
+  }
+  if (!store_check_actor (actor, error)
+      || !store_txn_begin (store, &txn, error))
+    return FALSE;
+  st = store_stmt_dialect (store,
+      "UPDATE outbox SET state = 'superseded' WHERE booking_id = ?1 AND "
+      "channel = ?2 AND state = 'pending' AND instr(message, ?3) > 0",
+      "UPDATE outbox SET state = 'superseded' WHERE booking_id = ?1 AND "
+      "channel = ?2 AND state = 'pending' AND strpos(message, ?3) > 0",
+      error);
+  if (st == NULL)
+    goto out;
+  store_bind_int64 (st, 1, booking_id);
+  store_bind_text (st, 2, channel);
+  store_bind_text (st, 3, needle);
+  if (!store_step_done (store, st, "superseding messages", error))
+    goto out;
+  changed = store_changes (store);
+  if (changed > 0) {
+    d = g_string_new ("{");
+    store_detail_str (d, "channel", channel);
+    store_detail_int (d, "superseded", changed);
+    detail = store_detail_end (d);
+    if (!store_audit_append (store, actor, "outbox.supersede", "booking",
+            booking_id, detail, error))
+      goto out;
+  }
+  if (!store_txn_commit (&txn, error))
+    goto out;
+  if (n != NULL)
+    *n = (guint) changed;
+  ok = TRUE;
+out:
+  store_txn_end (&txn);
+  return ok;
 }
 
 #define OUTBOX_COLUMNS                                                         \

@@ -498,6 +498,42 @@ static const char pg_migration_4[]
       "  n BIGINT NOT NULL);"
       "INSERT INTO data_version (id, n) VALUES (1, 1);";
 
+/* Migration 5: SQLite's migration 7 (med-store-auth.c): every user belongs
+ * to one centre and signs in to that centre's `serve` only. Existing users
+ * go to their mediator's centre, the others to the first centre. A trigger
+ * refuses a user without a centre (the column cannot be NOT NULL in a
+ * database whose users predate centres) and a mediator user whose
+ * mediator works in another centre. */
+static const char pg_migration_5[]
+    = "ALTER TABLE app_user ADD COLUMN centre_id BIGINT REFERENCES centre (id);"
+      "UPDATE app_user u SET centre_id = coalesce ("
+      "  (SELECT m.centre_id FROM mediator m WHERE m.id = u.mediator_id),"
+      "  (SELECT min (id) FROM centre));"
+      "CREATE INDEX app_user_centre ON app_user (centre_id);"
+      "CREATE FUNCTION app_user_guard() RETURNS trigger LANGUAGE plpgsql AS $$"
+      "BEGIN"
+      "  IF NEW.centre_id IS NULL THEN"
+      "    RAISE EXCEPTION 'a user belongs to a centre'"
+      "      USING ERRCODE = 'not_null_violation';"
+      "  END IF;"
+      "  IF NEW.mediator_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+      "      mediator m WHERE m.id = NEW.mediator_id"
+      "      AND m.centre_id = NEW.centre_id) THEN"
+      "    RAISE EXCEPTION 'a mediator user works in their mediator''s centre'"
+      "      USING ERRCODE = 'check_violation';"
+      "  END IF;"
+      "  RETURN NEW;"
+      "END $$;"
+      "CREATE TRIGGER app_user_guard"
+      "  BEFORE INSERT OR UPDATE OF centre_id, mediator_id ON app_user"
+      "  FOR EACH ROW EXECUTE FUNCTION app_user_guard();";
+
+/* Migration 6: SQLite's migration 8 (med-store-auth.c): the language of a
+ * feed link's texts. */
+static const char pg_migration_6[]
+    = "ALTER TABLE capability ADD COLUMN language TEXT NOT NULL DEFAULT ''"
+      "  CHECK (language IN ('', 'zh', 'bo', 'en'));";
+
 /* Numbered, append-only: store_pg_migrations[i] takes schema_version i to
  * i + 1. SQLite's user_version and this number differ: both stores are
  * brought to the same tables and columns (med-store-copy.c relies on it). */
@@ -506,6 +542,8 @@ const char *const store_pg_migrations[] = {
   pg_migration_2,
   pg_migration_3,
   pg_migration_4,
+  pg_migration_5,
+  pg_migration_6,
 };
 
 const guint store_pg_n_migrations = G_N_ELEMENTS (store_pg_migrations);

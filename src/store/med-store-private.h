@@ -338,6 +338,15 @@ gboolean store_check_party (const MedParty *p, guint index, GError **error);
 GPtrArray *store_read_cases (MedStore *store, StoreStmt *st, const char *what,
     GError **error);
 
+/* The centre of a feed link (capability row alias l): the centre of the
+ * room, mediator or case it shows, or the centre itself. Derived, never
+ * stored: a link always belongs where its subject does. */
+#define STORE_FEED_LINK_CENTRE(l)                                              \
+  "CASE " l ".kind WHEN 'room' THEN (SELECT centre_id FROM room WHERE id = " l \
+  ".ref_id) WHEN 'mediator' THEN (SELECT centre_id FROM mediator WHERE "       \
+  "id = " l ".ref_id) WHEN 'case' THEN (SELECT centre_id FROM mcase WHERE "    \
+  "id = " l ".ref_id) ELSE " l ".ref_id END"
+
 /* Loads the case's status and centre; NOT_FOUND when missing. */
 gboolean store_case_state (MedStore *store, gint64 case_id,
     MedCaseStatus *status, gint64 *centre_id, GError **error);

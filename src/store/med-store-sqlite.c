@@ -362,6 +362,11 @@ extern const char store_migration_sms[];
 /* Migration 6: parties removed from a case are kept, marked removed
  * (med-store-party.c). */
 extern const char store_migration_party[];
+/* Migration 7: a province in one database: users belong to a centre
+ * (med-store-auth.c). */
+extern const char store_migration_province[];
+/* Migration 8: the language of a feed link's texts (med-store-auth.c). */
+extern const char store_migration_feed_language[];
 
 /* Numbered, append-only: migrations[i] takes user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -371,6 +376,8 @@ static const char *const migrations[] = {
   store_migration_media,
   store_migration_sms,
   store_migration_party,
+  store_migration_province,
+  store_migration_feed_language,
 };
 
 gint

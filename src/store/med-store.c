@@ -805,20 +805,49 @@ not_found (GError **error, const char *what, gint64 id)
       "no %s %" G_GINT64_FORMAT, what, id);
 }
 
+#define CENTRE_COLUMNS                                                         \
+  "id, name, zone, layers, address, mailbox, hours_mon, hours_tue, "           \
+  "hours_wed, hours_thu, hours_fri, hours_sat, hours_sun, "                    \
+  "min_notice_minutes, slot_minutes, default_duration_minutes, "               \
+  "allow_fallback"
+
+/* A centre from a row of CENTRE_COLUMNS. (transfer full) */
+static MedCentre *
+read_centre (StoreStmt *st, GError **error)
+{
+  g_autoptr (MedCentre) c = g_new0 (MedCentre, 1);
+
+  c->id = store_column_int64 (st, 0);
+  c->name = store_column_text (st, 1);
+  c->zone = store_column_text (st, 2);
+  c->layers = store_column_text (st, 3);
+  c->address = store_column_text (st, 4);
+  c->mailbox = store_column_text (st, 5);
+  for (int d = 0; d < 7; d++) {
+    const char *h = store_column_str (st, 6 + d);
+
+    if (!med_day_hours_parse (h ? h : "", &c->hours[d], NULL)) {
+      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
+          "centre %" G_GINT64_FORMAT " has unreadable opening hours", c->id);
+      return NULL;
+    }
+  }
+  c->min_notice_minutes = store_column_int (st, 13);
+  c->slot_minutes = store_column_int (st, 14);
+  c->default_duration_minutes = store_column_int (st, 15);
+  c->allow_fallback = store_column_int (st, 16) != 0;
+  return g_steal_pointer (&c);
+}
+
 MedCentre *
 med_store_get_centre (MedStore *store, gint64 id, GError **error)
 {
   g_autoptr (StoreStmt) st = NULL;
-  g_autoptr (MedCentre) c = NULL;
   int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
 
-  st = store_stmt (store,
-      "SELECT name, zone, layers, address, mailbox, "
-      "hours_mon, hours_tue, hours_wed, hours_thu, hours_fri, hours_sat, "
-      "hours_sun, min_notice_minutes, slot_minutes, "
-      "default_duration_minutes, allow_fallback FROM centre WHERE id = ?1",
+  st = store_stmt (store, "SELECT " CENTRE_COLUMNS " FROM centre WHERE id = ?1",
       error);
   if (st == NULL)
     return NULL;
@@ -832,27 +861,93 @@ med_store_get_centre (MedStore *store, gint64 id, GError **error)
     store_set_error (store, "reading centre", error);
     return NULL;
   }
-  c = g_new0 (MedCentre, 1);
-  c->id = id;
-  c->name = store_column_text (st, 0);
-  c->zone = store_column_text (st, 1);
-  c->layers = store_column_text (st, 2);
-  c->address = store_column_text (st, 3);
-  c->mailbox = store_column_text (st, 4);
-  for (int d = 0; d < 7; d++) {
-    const char *h = store_column_str (st, 5 + d);
+  return read_centre (st, error);
+}
 
-    if (!med_day_hours_parse (h ? h : "", &c->hours[d], NULL)) {
-      g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CORRUPT,
-          "centre %" G_GINT64_FORMAT " has unreadable opening hours", id);
+GPtrArray *
+med_store_list_centres (MedStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) list
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) med_centre_free);
+  g_autoptr (StoreStmt) st = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  st = store_stmt (store, "SELECT " CENTRE_COLUMNS " FROM centre ORDER BY id",
+      error);
+  if (st == NULL)
+    return NULL;
+  while ((rc = store_step (st)) == STORE_ROW) {
+    MedCentre *c = read_centre (st, error);
+
+    if (c == NULL)
       return NULL;
-    }
+    g_ptr_array_add (list, c);
   }
-  c->min_notice_minutes = store_column_int (st, 12);
-  c->slot_minutes = store_column_int (st, 13);
-  c->default_duration_minutes = store_column_int (st, 14);
-  c->allow_fallback = store_column_int (st, 15) != 0;
-  return g_steal_pointer (&c);
+  if (rc != STORE_DONE) {
+    store_set_error (store, "listing centres", error);
+    return NULL;
+  }
+  return g_steal_pointer (&list);
+}
+
+gboolean
+med_store_in_centre (MedStore *store, MedStoreOwned kind, gint64 id,
+    gint64 centre_id, GError **error)
+{
+  static const struct
+  {
+    const char *what;
+    const char *sql;
+  } of[] = {
+    [MED_STORE_OF_CASE]
+    = { "case", "SELECT centre_id FROM mcase WHERE id = ?1" },
+    [MED_STORE_OF_BOOKING] = { "booking",
+        "SELECT c.centre_id FROM booking b JOIN mcase c ON c.id = b.case_id "
+        "WHERE b.id = ?1" },
+    [MED_STORE_OF_PARTY] = { "party",
+        "SELECT c.centre_id FROM party p JOIN mcase c ON c.id = p.case_id "
+        "WHERE p.id = ?1" },
+    [MED_STORE_OF_ROOM]
+    = { "room", "SELECT centre_id FROM room WHERE id = ?1" },
+    [MED_STORE_OF_MEDIATOR]
+    = { "mediator", "SELECT centre_id FROM mediator WHERE id = ?1" },
+    [MED_STORE_OF_INTERPRETER]
+    = { "interpreter", "SELECT centre_id FROM interpreter WHERE id = ?1" },
+    [MED_STORE_OF_USER]
+    = { "user", "SELECT centre_id FROM app_user WHERE id = ?1" },
+    [MED_STORE_OF_RECORDING] = { "recording",
+        "SELECT c.centre_id FROM recording r JOIN booking b ON b.id = "
+        "r.booking_id JOIN mcase c ON c.id = b.case_id WHERE r.id = ?1" },
+    [MED_STORE_OF_FEED_LINK] = { "feed link",
+        "SELECT " STORE_FEED_LINK_CENTRE ("l") " FROM capability l "
+                                               "WHERE l.id = ?1" },
+  };
+  g_autoptr (StoreStmt) st = NULL;
+  gint64 centre = 0;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  g_return_val_if_fail (kind < G_N_ELEMENTS (of), FALSE);
+
+  if ((st = store_stmt (store, of[kind].sql, error)) == NULL)
+    return FALSE;
+  store_bind_int64 (st, 1, id);
+  rc = store_step (st);
+  if (rc == STORE_ROW)
+    centre = store_column_int64 (st, 0);
+  else if (rc != STORE_DONE) {
+    store_set_error (store, "reading the store", error);
+    return FALSE;
+  }
+  /* a link to a row that is gone belongs nowhere (NULL reads 0) */
+  if (centre > 0 && centre == centre_id)
+    return TRUE;
+  g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND,
+      "no %s %" G_GINT64_FORMAT " in centre %" G_GINT64_FORMAT, of[kind].what,
+      id, centre_id);
+  return FALSE;
 }
 
 char *

@@ -104,15 +104,16 @@ class Centre:
 
 
 class Server:
-    """`medsched serve` on a free loopback port."""
+    """`medsched serve` on a free loopback port; globals go before the
+    command (("--centre", "2") serves another centre of the store)."""
 
-    def __init__(self, centre, *extra, port=0, access_log=None):
+    def __init__(self, centre, *extra, port=0, access_log=None, globals=()):
         self.centre = centre
         self.log = access_log or os.path.join(centre.dir, "medsched-access.log")
         Server.started += 1
         self.err_path = os.path.join(centre.dir, "medsched-stderr-%d.log"
                                      % Server.started)
-        args = [centre.bin, "--db", centre.db, "serve", "--listen",
+        args = [centre.bin, "--db", centre.db, *globals, "serve", "--listen",
                 "127.0.0.1:%d" % port, "--access-log", self.log, *extra]
         with open(self.err_path, "w") as err:
             self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
@@ -180,6 +181,76 @@ def request(port, method, path, token=None, body=None,
     data = r.read()
     conn.close()
     return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
+def ws_handshake(sock, path, host="127.0.0.1", token=None, cookie=None,
+                 origin=None, timeout=10):
+    """A WebSocket handshake on a connected socket (plain or TLS), which it
+    closes: (status, the first text frame's payload when the upgrade
+    succeeded — another frame as its repr — else None; status 0 when no
+    answer came)."""
+    import base64
+    key = base64.b64encode(os.urandom(16)).decode()
+    head = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+            "Sec-WebSocket-Version: 13\r\n" % (path, host, key))
+    if token:
+        head += "Authorization: Bearer %s\r\n" % token
+    if cookie:
+        head += "Cookie: %s\r\n" % cookie
+    if origin:
+        head += "Origin: %s\r\n" % origin
+    buf = b""
+    st = 0
+    try:
+        sock.settimeout(timeout)
+        sock.sendall((head + "\r\n").encode())
+        while b"\r\n\r\n" not in buf:
+            b = sock.recv(4096)
+            if not b:
+                break
+            buf += b
+        try:
+            st = int(buf.split(b" ", 2)[1])
+        except (IndexError, ValueError):
+            return 0, None
+        rest = buf.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in buf else b""
+        if st != 101:
+            return st, None
+        # one unmasked server frame: FIN+opcode, length (7/16/64 bit)
+        while True:
+            if len(rest) >= 2:
+                n = rest[1] & 0x7F
+                hl = 2 + (2 if n == 126 else 8 if n == 127 else 0)
+                if len(rest) >= hl:
+                    if n >= 126:
+                        n = int.from_bytes(rest[2:hl], "big")
+                    if len(rest) >= hl + n:
+                        if rest[0] & 0x0F == 1:
+                            return st, rest[hl:hl + n].decode("utf-8",
+                                                              "replace")
+                        return st, repr(rest[:hl + n])
+            b = sock.recv(65536)
+            if not b:
+                return st, None
+            rest += b
+    except OSError:
+        return st, None
+    finally:
+        sock.close()
+
+
+def ws_upgrade(port, path, token=None, cookie=None, timeout=10):
+    """ws_handshake with a serve on loopback; a cookie goes with the
+    server's own Origin, as a browser sends it."""
+    host = "127.0.0.1:%d" % port
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    except OSError:
+        return 0, None
+    return ws_handshake(s, path, host=host, token=token, cookie=cookie,
+                        origin="http://" + host if cookie else None,
+                        timeout=timeout)
 
 
 def json_of(data):

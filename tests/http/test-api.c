@@ -13,6 +13,7 @@
  * Hostile input checks that the answer has the right status and that the
  * store did not change (its audit row count). */
 #include <medsched/med-http.h>
+#include <medsched/med-i18n.h>
 #include <medsched/med-ical.h>
 #include <medsched/med-store.h>
 #include <med-store-write.h>
@@ -112,6 +113,7 @@ add_user (MedStore *store, const char *name, MedRole role, gint64 mediator)
   gint64 id;
 
   u.name = (char *) name;
+  u.centre_id = 1;
   u.role = role;
   u.mediator_id = mediator;
   u.password = pw;
@@ -687,6 +689,26 @@ test_booking_flow (Fixture *f, gconstpointer data)
   g_assert_nonnull (json_object_get_string_member (
       json_array_get_object_element (json_node_get_array (r->json), 0),
       "explanation"));
+  /* beside the English, the reasons as codes with their parameters */
+  {
+    JsonObject *first
+        = json_array_get_object_element (json_node_get_array (r->json), 0);
+    JsonArray *why = json_object_get_array_member (first, "reasons");
+    JsonObject *room = json_array_get_object_element (why, 0);
+    JsonObject *cap = json_array_get_object_element (why, 1);
+
+    g_assert_cmpuint (json_array_get_length (why), >=, 4);
+    g_assert_cmpstr (json_object_get_string_member (room, "code"), ==, "room");
+    g_assert_cmpstr (json_object_get_string_member (room, "room_kind"), ==,
+        "warm");
+    g_assert_cmpstr (json_object_get_string_member (room, "cause"), ==,
+        "why_general");
+    g_assert_nonnull (strstr (json_object_get_string_member (room, "message"),
+        "because it is a general civil case"));
+    g_assert_cmpstr (json_object_get_string_member (cap, "code"), ==,
+        "capacity");
+    g_assert_cmpint (json_object_get_int_member (cap, "in_person"), >, 0);
+  }
   g_clear_pointer (&r, resp_free);
   /* the same question again is answered from the cache, same bytes */
   {
@@ -845,6 +867,13 @@ test_board_fit (Fixture *f, gconstpointer data)
   }
   g_assert_nonnull (
       strstr (json_object_get_string_member (cell, "why"), "another session"));
+  {
+    JsonArray *why = json_object_get_array_member (cell, "reasons");
+
+    g_assert_cmpstr (json_object_get_string_member (
+                         json_array_get_object_element (why, 0), "code"),
+        ==, "party_busy");
+  }
   /* 11:00 fits, with a mediator named */
   cell = find_cell (cells, 1, "2026-12-08T11:00");
   g_assert_cmpstr (json_object_get_string_member (cell, "state"), ==, "fits");
@@ -2103,6 +2132,7 @@ test_login_parallel (Fixture *f, gconstpointer data)
     MedUser u = { 0 };
 
     u.name = (char *) "slow";
+    u.centre_id = 1;
     u.role = MED_ROLE_CLERK;
     u.password = pw;
     g_assert_cmpint (med_store_add_user (store, &u, "test", NULL), >, 0);
@@ -2162,7 +2192,10 @@ test_feeds (Fixture *f, gconstpointer data)
   feed = fetch ("GET", feed_path, NULL, NULL);
   assert_status (feed, 200);
   g_assert_true (g_str_has_prefix (feed->body, "BEGIN:VCALENDAR"));
-  g_assert_nonnull (strstr (feed->body, "Reserved"));
+  /* made without a language: the centre's default, Chinese */
+  g_assert_nonnull (
+      strstr (feed->body, med_i18n_gettext (MED_LANG_ZH, "Reserved")));
+  g_assert_null (strstr (feed->body, "Reserved"));
   g_assert_null (strstr (feed->body, "张三"));
   etag = g_strdup (soup_message_headers_get_one (feed->headers, "ETag"));
   g_assert_nonnull (etag);
@@ -2188,6 +2221,40 @@ test_feeds (Fixture *f, gconstpointer data)
   bad = fetch ("GET", "/feeds/x", NULL, NULL);
   assert_status (bad, 404);
   g_assert_cmpstr (bad->body, ==, miss->body);
+  /* a link made by a user reading Tibetan is in Tibetan, whoever fetches
+   * it; one made in English, English */
+  {
+    static const struct
+    {
+      const char *header;
+      MedLang lang;
+    } made[] = { { "Accept-Language: bo", MED_LANG_BO },
+      { "Accept-Language: en-GB,zh;q=0.5", MED_LANG_EN } };
+
+    for (guint i = 0; i < G_N_ELEMENTS (made); i++) {
+      const char *hdr[] = { made[i].header, NULL };
+      const char *other[] = { "Accept-Language: zh-CN", NULL };
+      g_autoptr (Resp) l = fetch_full ("POST", "/api/v1/feed-links",
+          f->tok_clerk, "application/json",
+          "{\"kind\":\"mediator\",\"ref_id\":1}", -1, hdr);
+      g_autoptr (Resp) fd = NULL;
+
+      assert_status (l, 201);
+      fd = fetch_full ("GET", json_object_get_string_member (obj (l), "path"),
+          NULL, NULL, NULL, 0, other);
+      assert_status (fd, 200);
+      {
+        /* lines folded at 75 octets, unfolded */
+        g_auto (GStrv) parts = g_strsplit (fd->body, "\r\n ", -1);
+        g_autofree char *body = g_strjoinv ("", parts);
+
+        g_assert_nonnull (
+            strstr (body, med_i18n_gettext (made[i].lang, "Case kind")));
+        g_assert_null (
+            strstr (body, med_i18n_gettext (MED_LANG_ZH, "Case kind")));
+      }
+    }
+  }
   /* the invite of a booking */
   inv_path
       = g_strdup_printf ("/api/v1/bookings/%" G_GINT64_FORMAT "/invite.ics",
@@ -2474,6 +2541,49 @@ test_pages (Fixture *f, gconstpointer data)
   }
 }
 
+/* The scripts' catalogue carries the model's label of every code, in the
+ * language asked for: what a page shows for a signalling frame's
+ * party_role (docs/webrtc.md). */
+static void
+test_catalogue_labels (Fixture *f, gconstpointer data)
+{
+  static const struct
+  {
+    const char *path;
+    MedLang lang;
+  } cats[] = { { "/static/i18n/zh.json", MED_LANG_ZH },
+    { "/static/i18n/bo.json", MED_LANG_BO },
+    { "/static/i18n/en.json", MED_LANG_EN } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cats); i++) {
+    g_autoptr (Resp) r = fetch ("GET", cats[i].path, NULL, NULL);
+    JsonObject *o;
+
+    assert_status (r, 200);
+    o = obj (r);
+    g_assert_cmpstr (json_object_get_string_member (o,
+                         "party-role\004respondent"),
+        ==,
+        med_i18n_gettext (cats[i].lang,
+            med_party_role_label (MED_PARTY_ROLE_RESPONDENT)));
+    g_assert_cmpstr (json_object_get_string_member (o,
+                         "person-role\004mediator"),
+        ==,
+        med_i18n_gettext (cats[i].lang, med_person_role_label ("mediator")));
+    g_assert_cmpstr (json_object_get_string_member (o, "room-kind\004family"),
+        ==,
+        med_i18n_gettext (cats[i].lang,
+            med_room_kind_label (MED_ROOM_KIND_FAMILY)));
+  }
+  /* a party reads them in Tibetan: its own words, not the Chinese
+   * fallback */
+  g_assert_cmpstr (med_i18n_gettext (MED_LANG_BO,
+                       med_party_role_label (MED_PARTY_ROLE_RESPONDENT)),
+      !=,
+      med_i18n_gettext (MED_LANG_ZH,
+          med_party_role_label (MED_PARTY_ROLE_RESPONDENT)));
+}
+
 /* The board's pages: who may open them, and what odd addresses and forms
  * get (a page, never a crash or a change). */
 static void
@@ -2508,6 +2618,29 @@ test_pages_board (Fixture *f, gconstpointer data)
 
     if (r->status != 200)
       g_error ("%s: status %u", odd[i], r->status);
+  }
+  /* a cell the picked case does not fit says why in the page's language:
+   * the warm room is taken at 10:00 on the 8th by case 71's session */
+  {
+    g_autofree char *path
+        = g_strdup_printf ("/board?date=2026-12-08&case=%" G_GINT64_FORMAT, c1);
+    const char *en[] = { "Accept-Language: en", NULL };
+    const char *zh[] = { "Accept-Language: zh-CN", NULL };
+    g_autoptr (Resp) in_en
+        = fetch_full ("GET", path, f->tok_clerk, NULL, NULL, 0, en);
+    g_autoptr (Resp) in_zh
+        = fetch_full ("GET", path, f->tok_clerk, NULL, NULL, 0, zh);
+
+    assert_status (in_en, 200);
+    assert_status (in_zh, 200);
+    g_assert_nonnull (strstr (in_en->body, "data-detail=\""));
+    g_assert_nonnull (strstr (in_zh->body, "data-detail=\""));
+    /* the reasons' words: English in one, the catalogue's Chinese in the
+     * other */
+    g_assert_nonnull (strstr (in_en->body, "nothing fits on 2026-12-08"));
+    g_assert_null (strstr (in_zh->body, "nothing fits on"));
+    g_assert_nonnull (strstr (in_zh->body,
+        med_i18n_gettext (MED_LANG_ZH, "nothing fits on %s") + 3));
   }
   /* mediators: their cases and agenda, not the board, the feed links or
    * the party forms */
@@ -3026,6 +3159,7 @@ main (int argc, char **argv)
   T ("api/party-links", test_party_links);
   T ("auth/cancelled-mediator", test_cancelled_mediator);
   T ("pages", test_pages);
+  T ("pages/catalogue-labels", test_catalogue_labels);
   T ("pages/board", test_pages_board);
 #ifdef MEDSCHED_HAVE_MEDIA
   T ("recordings", test_recordings);

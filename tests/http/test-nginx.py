@@ -19,7 +19,6 @@ showing the redacted paths. nginx runs in the foreground as root with
 -p/-c, its pid file and logs in the temporary directory (kept with the
 test's logs, see httptest.py). TAP."""
 
-import base64
 import json
 import os
 import sqlite3
@@ -27,7 +26,7 @@ import socket
 import sys
 import time
 
-from httptest import Centre, Server, Tap, raw_exchange
+from httptest import Centre, Server, Tap, raw_exchange, ws_handshake
 from nginxtest import NGINX, Nginx, tls_socket
 
 def https(port, method, path, token=None, body=None, extra=""):
@@ -49,49 +48,7 @@ def https(port, method, path, token=None, body=None, extra=""):
 def ws_upgrade(port, path, token=None):
     """A WebSocket handshake over TLS through nginx: (status, first text
     frame's payload or None)."""
-    s = tls_socket(port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    head = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-            "Sec-WebSocket-Version: 13\r\n" % (path, key))
-    if token:
-        head += "Authorization: Bearer %s\r\n" % token
-    s.settimeout(10)
-    s.sendall((head + "\r\n").encode())
-    buf = b""
-    try:
-        while b"\r\n\r\n" not in buf:
-            b = s.recv(4096)
-            if not b:
-                break
-            buf += b
-        st = status_of(buf)
-        rest = buf.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in buf else b""
-        payload = None
-        if st == 101:
-            # One unmasked server frame: FIN+opcode, length (7/16/64 bit).
-            while True:
-                if len(rest) >= 2:
-                    n = rest[1] & 0x7F
-                    hl = 2 + (2 if n == 126 else 8 if n == 127 else 0)
-                    if len(rest) >= hl:
-                        if n >= 126:
-                            n = int.from_bytes(rest[2:hl], "big")
-                        if len(rest) >= hl + n:
-                            if rest[0] & 0x0F == 1:
-                                payload = rest[hl:hl + n].decode()
-                            else:
-                                payload = repr(rest[:hl + n])
-                            break
-                b = s.recv(65536)
-                if not b:
-                    break
-                rest += b
-        return st, payload
-    except (socket.timeout, OSError):
-        return status_of(buf), None
-    finally:
-        s.close()
+    return ws_handshake(tls_socket(port), path, token=token)
 
 
 def status_of(reply):

@@ -51,15 +51,18 @@ TIBETAN = range(0x0F00, 0x1000)
 
 ONSENT = """#!/bin/sh
 # gammu-smsd RunOnSent: what was handed to the phone, as JSON, one file
-# per message (prints nothing: gammu-smsd would log it)
+# per message, renamed into place whole (the test reads them meanwhile);
+# prints nothing: gammu-smsd would log it
 exec /usr/bin/python3 -c '
 import json, os, sys
 env = {k: v for k, v in os.environ.items()
        if k.startswith(("SMS_", "DECODED_"))}
 d = sys.argv[1]
 n = len(os.listdir(d))
-with open(os.path.join(d, "%04d.json" % n), "w", encoding="utf-8") as f:
+p = os.path.join(d, "%04d" % n)
+with open(p + ".part", "w", encoding="utf-8") as f:
     json.dump(env, f, ensure_ascii=False)
+os.rename(p + ".part", p + ".json")
 ' "{capture}" >/dev/null 2>&1
 """
 

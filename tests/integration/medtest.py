@@ -144,26 +144,49 @@ class Med:
         self.history = []
 
     def run(self, *args, now=None, db=None, timeout=120, stdin=None,
-            no_globals=False):
+            no_globals=False, env=None):
+        """env: variables to set (None as a value removes one). LANGUAGE
+        is removed unless given: the suites run under LC_ALL=C.UTF-8 and
+        read the English messages, and glibc (so medsched) honours
+        LANGUAGE under C.UTF-8."""
         argv = [self.exe]
         if not no_globals:
             argv += ["--db", db if db is not None else self.db,
                      "--now", now if now is not None else self.now,
                      "--actor", "test"]
         argv += [str(a) if isinstance(a, int) else a for a in args]
-        env = dict(os.environ)
-        env.setdefault("G_DEBUG", "fatal-criticals")
+        run_env = dict(os.environ)
+        run_env.setdefault("G_DEBUG", "fatal-criticals")
+        run_env.pop("LANGUAGE", None)
+        for k, v in (env or {}).items():
+            if v is None:
+                run_env.pop(k, None)
+            else:
+                run_env[k] = v
         try:
             p = subprocess.run(argv, stdin=subprocess.DEVNULL
                                if stdin is None else stdin,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=timeout, cwd=self.cwd, env=env)
+                               timeout=timeout, cwd=self.cwd, env=run_env)
             r = Result(argv, p.returncode, p.stdout, p.stderr)
         except subprocess.TimeoutExpired as e:
             r = Result(argv, -int(signal.SIGKILL), e.stdout or b"",
                        (e.stderr or b"") + b"\n[timed out]")
         self.history.append(r)
         return r
+
+
+class StdinText:
+    """Text for a command's standard input (Med.run(stdin=…)): a
+    temporary file holding it."""
+
+    def __init__(self, text):
+        self.f = tempfile.TemporaryFile()
+        self.f.write(text.encode())
+        self.f.seek(0)
+
+    def fileno(self):
+        return self.f.fileno()
 
 
 def sha256(path):

@@ -19,7 +19,7 @@ import sys
 from medtest import (Med, Tap, audit_count, audit_table, calendars_dir,
                      connect_ro, copy_db, find, has_tables, ics_notices,
                      is_pg, medsched_path, new_db, pick, pg_db_url, psql,
-                     test_db_pg,
+                     query, StdinText, test_db_pg,
                      sha256, tempdir)
 
 NOW = "2026-12-07T08:00"  # a Monday; default hours 09:00–12:00, 14:30–18:00
@@ -934,6 +934,151 @@ def test_audit_tamper(s):
          "audit verify detects an edited audit row", r.describe())
 
 
+def test_province(s):
+    """A second centre in the same store (centre add), and --centre: every
+    command acts on its centre only; an unknown centre is an error, never
+    an empty answer; one centre's ids are not found through the other."""
+    t = s.t
+    cal = calendars_dir()
+    b_name = "日喀则市桑珠孜区调解中心"
+    s.fails("init again is refused, naming centre add", "init", "--name",
+            "x", "--calendars", cal, code=1)
+    t.ok("centre add" in s.med.history[-1].err, "… and says centre add",
+         s.med.history[-1].describe())
+    s.fails("centre add needs --name and --layers", "centre", "add",
+            "--name", b_name, code=2)
+    s.fails("centre add refuses a bad layer list", "centre", "add", "--name",
+            b_name, "--layers", "CN;CN-XZ-LS", code=1)
+    s.fails("centre add refuses bad hours", "centre", "add", "--name",
+            b_name, "--layers", "CN", "--hours", "25:00-26:00", code=1)
+    r = s.succeeds("centre add", "centre", "add", "--name", b_name,
+                   "--layers", "CN,CN-XZ-LS", "--zone", "Asia/Shanghai",
+                   "--hours", "09:00-12:30,15:00-18:30", "--public-url",
+                   "https://sangzhuzi.example.cn", "--phone", "0892-8830000")
+    t.ok(r.out.startswith("added centre 2 "), "it is centre 2", r.out)
+    s.fails("a second centre of the same name is refused", "centre", "add",
+            "--name", b_name, "--layers", "CN", code=1)
+    centres = s.json_of("centre list --json", "centre", "list", "--json")
+    c2 = find(centres, id=2) or {}
+    t.ok([pick(c, "id") for c in centres or []] == [1, 2]
+         and c2.get("name") == b_name and c2.get("layers") == "CN,CN-XZ-LS"
+         and c2.get("public_url") == "https://sangzhuzi.example.cn"
+         and c2.get("phone") == "0892-8830000",
+         "centre list shows both, with the new one's settings",
+         json.dumps(centres, ensure_ascii=False))
+    text = s.med.run("centre", "list")
+    t.ok(text.rc == 0 and CENTRE in text.out and b_name in text.out,
+         "centre list (text)", text.describe())
+    rows = query(s.med.db, "SELECT action, entity_id FROM audit WHERE "
+                 "entity = 'centre' AND entity_id = 2")
+    t.ok(("centre.add", 2) in [(a, int(i)) for a, i in rows],
+         "centre add is audited", rows)
+
+    # an unknown centre: an error naming the centres, never an empty list
+    for args in (["room", "list", "--json"], ["case", "list", "--json"],
+                 ["agenda", "--from", "2026-12-07", "--json"],
+                 ["user", "list", "--json"]):
+        r = s.fails("--centre 3 %s is an error" % args[0], "--centre", "3",
+                    *args, code=1)
+        t.ok(r.out == "" and "no centre 3" in r.err and "1, 2" in r.err,
+             "… with nothing on stdout, naming the centres 1 and 2",
+             r.describe())
+    s.fails("--centre 0 is a usage error", "--centre", "0", "room", "list",
+            code=2)
+
+    # centre 2's own rooms, mediators, cases and users
+    doc = {"rooms": [{"name": WARM1, "kind": "warm", "capacity": 8}],
+           "mediators": [{"name": "达瓦", "languages": ["zh", "bo"],
+                          "specialties": ["wages"], "daily_cap": 8}],
+           "cases": [{"number": "(2026)藏0202民调1号", "kind": "wages",
+                      "department": "court-mediation",
+                      "parties": [{"name": "次旺", "role": "applicant",
+                                   "language": "bo",
+                                   "contact": "13900000001"}]}]}
+    path = s.write("centre-2.json", json.dumps(doc, ensure_ascii=False))
+    s.succeeds("import into centre 2", "--centre", "2", "import", path)
+    rooms2 = s.listing("--centre", "2", "room", "list", "--json")
+    rooms1 = s.listing("room", "list", "--json")
+    t.ok([r["name"] for r in rooms2] == [WARM1]
+         and WARM1 in [r["name"] for r in rooms1]
+         and rooms2[0]["id"] not in [r["id"] for r in rooms1],
+         "room names repeat across centres, ids do not",
+         (rooms1, rooms2))
+    meds2 = s.listing("--centre", "2", "mediator", "list", "--json")
+    room2, med2 = rooms2[0]["id"], meds2[0]["id"]
+    cases2 = s.listing("--centre", "2", "case", "list", "--json")
+    cases1 = s.listing("case", "list", "--json")
+    t.ok(len(cases2) == 1 and cases2[0]["id"] not in
+         [c["id"] for c in cases1], "each centre lists its own cases",
+         (len(cases1), cases2))
+    case1 = cases1[0]["id"]
+    case2 = cases2[0]["id"]
+
+    # the same time in both centres: no conflict
+    agenda1 = s.agenda("--from", "2026-12-07", "--to", "2026-12-31")
+    first = min((b for b in agenda1 if pick(b, "status") == "confirmed"),
+                key=lambda b: pick(b, "start"), default={})
+    at = (first.get("start") or "")[:16]
+    r = s.succeeds("centre 2 books the time a booking of centre 1 holds",
+                   "--centre", "2", "book", str(case2), "--at", at,
+                   "--room", str(room2), "--mediator", str(med2), "--json")
+    b2 = (r.json() or {}).get("id")
+    agenda2 = s.listing("--centre", "2", "agenda", "--from", "2026-12-07",
+                        "--to", "2026-12-31", "--json")
+    t.ok([b.get("id") for b in agenda2] == [b2] and b2 not in
+         [b.get("id") for b in s.agenda("--from", "2026-12-07", "--to",
+                                        "2026-12-31")],
+         "each agenda shows its own centre's sessions", agenda2)
+    s.fails("centre 2 cannot book centre 1's room", "--centre", "2", "book",
+            str(case2), "--at", "2026-12-09T10:00", "--room",
+            str(rooms1[0]["id"]), "--mediator", str(med2))
+    s.fails("centre 2 cannot book centre 1's mediator", "--centre", "2",
+            "book", str(case2), "--at", "2026-12-09T10:00", "--room",
+            str(room2), "--mediator", "1")
+
+    # one centre's ids through the other: not found
+    for name, args in (
+            ("case show", ["case", "show", str(case1)]),
+            ("case dispatch", ["case", "dispatch", str(case1),
+                               "--department", "legal-aid"]),
+            ("book", ["book", str(case1)]),
+            ("cancel", ["cancel", str(first.get("id"))]),
+            ("booking note", ["booking", "note", str(first.get("id")), "x"]),
+            ("invite", ["invite", str(first.get("id"))]),
+            ("mediator leave", ["mediator", "leave", "1", "--from",
+                                "2026-12-20T09:00", "--to",
+                                "2026-12-20T18:00"]),
+            ("feed centre", ["feed", "centre", "1"]),
+            ("feed-link room", ["feed-link", "room", str(rooms1[0]["id"])])):
+        r = s.fails("--centre 2 %s of centre 1's id" % name, "--centre", "2",
+                    *args, code=1)
+        t.ok("in centre 2" in r.err or "here" in r.err or
+             "not in centre 2" in r.err,
+             "… says it is not centre 2's", r.describe())
+    r = s.fails("centre 1 cannot see centre 2's case by id", "case", "show",
+                str(case2), code=1)
+
+    # users belong to their centre
+    s.succeeds("user add --centre 2", "--centre", "2", "user", "add",
+               "clerk2", "--role", "clerk", "--iterations", "1000",
+               stdin=StdinText("password-clerk2\n"))
+    s.fails("a mediator user of centre 1's mediator in centre 2", "--centre",
+            "2", "user", "add", "med2", "--role", "mediator", "--mediator",
+            "1", "--iterations", "1000", stdin=StdinText("password-med2\n"),
+            code=1)
+    users2 = s.listing("--centre", "2", "user", "list", "--json")
+    users1 = s.listing("user", "list", "--json")
+    t.ok([u["name"] for u in users2] == ["clerk2"]
+         and "clerk2" not in [u["name"] for u in users1],
+         "user list shows the centre's users", (users1, users2))
+    r = s.fails("user token of centre 2's user without --centre 2", "user",
+                "token", "clerk2", code=1)
+    t.ok("--centre 2" in r.err, "… says to use --centre 2", r.describe())
+    r = s.succeeds("user token --centre 2", "--centre", "2", "user",
+                   "token", "clerk2")
+    t.ok(len(r.out.strip()) >= 40, "prints the token", r.describe())
+
+
 def main():
     tap = Tap()
     exe = medsched_path(tap)
@@ -949,6 +1094,7 @@ def main():
         test_calendar_import(s)
         test_foreign_files(s)
         test_audit_tamper(s)
+        test_province(s)
         s.succeeds("audit verify after everything", "audit", "verify")
         s.succeeds("check after everything", "check")
         if not is_pg(med.db):

@@ -338,6 +338,17 @@ def make_clip(path, seconds):
 
 # ------------------------------------------------------------------ live
 
+def rtsp_knob_args():
+    """The measurement knobs medsched's rtspsrc takes from the environment
+    (src/media/med-input.c), given to the peer's rtspsrc too."""
+    out = []
+    for env, prop in (("MEDSCHED_RTSP_PROTOCOLS", "protocols"),
+                      ("MEDSCHED_RTSP_BUFFER_MODE", "buffer-mode")):
+        if os.environ.get(env):
+            out.append("%s=%s" % (prop, os.environ[env]))
+    return out
+
+
 def launch_live(port, d, audio):
     """Two cameras, one medrecorder each: two independent live sources in
     one medrecorder made splitmuxsink fail ("Queued GOP time is negative")
@@ -348,8 +359,9 @@ def launch_live(port, d, audio):
         os.makedirs(sub)
         args += ["medrecorder", "name=r%d" % i, "location=" + sub,
                  "rtspsrc", "location=rtsp://127.0.0.1:%d/%s" % (port, cam),
-                 "latency=200", "name=s%d" % i,
-                 "s%d." % i, "!", "application/x-rtp,media=video", "!",
+                 "latency=" + os.environ.get("MEDSCHED_RTSP_LATENCY", "200"),
+                 "name=s%d" % i] + rtsp_knob_args()
+        args += ["s%d." % i, "!", "application/x-rtp,media=video", "!",
                  "rtph264depay", "!", "h264parse", "config-interval=-1", "!",
                  "queue", "!", "r%d.video_0" % i,
                  "s%d." % i, "!", "application/x-rtp,media=audio", "!"]
@@ -669,6 +681,8 @@ def kill_trial(med, work, lane, t, booking, lo, hi):
     if rec is not None:
         vrc, vout = med.run("recording", "verify", rec[0])
         res["verified"] = vrc == 0
+        if vrc != 0:
+            res["verify_out"] = vout[-400:]
     else:
         res["verified"] = False
     segs = sorted(f for f in os.listdir(d) if f.startswith("segment-")) \
@@ -764,6 +778,11 @@ def bench_kill(args, med, work):
            100.0 * (files - len(bad)) / files if files else 0))
     for b in bad:
         log("  BAD: %s" % (b,))
+    for k in kills:
+        if not k["verified"]:
+            log("  NOT VERIFIED: %s (killed at %.1f s): %s"
+                % (os.path.basename(k["dir"]), k["sent"],
+                   k.get("verify_out", "no recording row")))
     log("  start-up offset (from normal stops, median): %.2f s" % offset)
     log("  media lost, sent minus decoded, minus the offset: p50 %.2f s, "
         "p90 %.2f s, p99 %.2f s, max %.2f s (raw p50 %.2f, p99 %.2f)"
@@ -785,6 +804,7 @@ def bench_kill(args, med, work):
         if not s["ok"]:
             log("  STOP FAILED: %s" % (s,))
     args.failed |= bool(bad) or not all(k["recovered"] for k in kills) or \
+        not all(k["verified"] for k in kills) or \
         not all(s["ok"] for s in stops)
 
 

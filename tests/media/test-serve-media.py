@@ -9,14 +9,17 @@ serve a clock that starts there and ticks):
   and its recording is sealed by itself after the booking's end;
 - booking 2 (mediation, the default; ends 11:00) is not recorded until its
   party consents, then is recorded; consent withdrawn stops and seals it,
-  consent given again starts a second recording, and SIGTERM to serve
-  seals that before the process exits 0;
+  consent given again starts a second recording, which a private caucus
+  (POST /api/v1/bookings/2/recordings {"caucus": true}, then false)
+  pauses and resumes with both in its log, and SIGTERM to serve seals that
+  before the process exits 0;
 - booking 3 (hearing) is recorded and, cancelled while recording, stopped
   and sealed;
 - the sealed recordings are served over HTTP to the clerk, and pass
   `recording verify`; a bad [media] group is refused before listening.
 TAP."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -128,6 +131,10 @@ def run(tap, exe, d):
     cli(tap, exe, db, "user", "add", "clerk", "--role", "clerk",
         "--iterations", "1000", stdin="password-clerk\n")
     token = cli(tap, exe, db, "user", "token", "clerk").stdout.strip()
+    # the mediator of booking 1 (not of booking 2)
+    cli(tap, exe, db, "user", "add", "med1", "--role", "mediator",
+        "--mediator", "1", "--iterations", "1000", stdin="password-med1\n")
+    token_m1 = cli(tap, exe, db, "user", "token", "med1").stdout.strip()
 
     # a bad [media] group is refused before listening
     bad = os.path.join(d, "bad.conf")
@@ -161,14 +168,64 @@ def run(tap, exe, d):
             tap.bail("serve did not start: %s %s" % (line,
                                                      proc.stderr.read()))
         port = int(line.rsplit(" ", 1)[1])
-        check_sessions(tap, exe, db, proc, port, token, started)
+        check_sessions(tap, exe, db, proc, port, (token, token_m1), started)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
 
 
-def check_sessions(tap, exe, db, proc, port, token, started):
+def events(db, recording_id):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+    try:
+        return [tuple(r) for r in con.execute(
+            "SELECT kind, detail FROM recording_event WHERE recording_id = ? "
+            "ORDER BY id", (recording_id,))]
+    finally:
+        con.close()
+
+
+def check_caucus(tap, db, port, token, token_m1):
+    """A private caucus pauses booking 2's room recording (serve's) until
+    it ends: POST /api/v1/bookings/2/recordings {"caucus": true|false}."""
+    path = "/api/v1/bookings/2/recordings"
+    rid = [i for i, r in rows(db).items()
+           if r["booking"] == 2 and r["state"] == "recording"][0]
+    st, _, body = request(port, "POST", path, token=token_m1,
+                          body={"caucus": True})
+    tap.ok(st == 403, "another booking's mediator may not hold its caucus",
+           (st, body))
+    for bad in ({"caucus": "yes"}, {"caucus": True, "x": 1}, [True]):
+        st, _, body = request(port, "POST", path, token=token, body=bad)
+        tap.ok(st in (400, 422) and rows(db)[rid]["state"] == "recording",
+               "a bad caucus request is refused and changes nothing: %s"
+               % json.dumps(bad), (st, body))
+    st, _, body = request(port, "POST", path, token=token,
+                          body={"caucus": True})
+    tap.ok(st == 200 and json.loads(body) == {
+        "booking_id": 2, "recording_id": rid, "caucus": True},
+        "a caucus in booking 2's room recording", (st, body))
+    tap.ok(wait_for(lambda: rows(db)[rid]["state"] == "paused", 5),
+           "the recording is paused during the caucus", rows(db)[rid])
+    st, _, body = request(port, "POST", path, token=token,
+                          body={"caucus": True})
+    tap.ok(st == 409, "a second caucus at once: 409", (st, body))
+    st, _, body = request(port, "POST", "/api/v1/bookings/3/recordings",
+                          token=token, body={"caucus": False})
+    tap.ok(st == 409, "no caucus to end in booking 3: 409", (st, body))
+    time.sleep(2)
+    st, _, body = request(port, "POST", path, token=token,
+                          body={"caucus": False})
+    tap.ok(st == 200 and rows(db)[rid]["state"] == "recording",
+           "the caucus ends: recording again", (st, body, rows(db)[rid]))
+    ev = [e for e in events(db, rid) if e[0] in ("pause", "resume")]
+    tap.ok(ev == [("pause", "private caucus"),
+                  ("resume", "private caucus ended")],
+           "the caucus is in the recording's interruption log", repr(ev))
+
+
+def check_sessions(tap, exe, db, proc, port, tokens, started):
+    token, token_m1 = tokens
     r1 = wait_for(lambda: [r for r in of_booking(db, 1)
                            if r["state"] == "recording"], 20)
     tap.ok(r1, "booking 1 (hearing) is recorded while it is in progress",
@@ -202,7 +259,7 @@ def check_sessions(tap, exe, db, proc, port, token, started):
            == "booking-2-2", "consent given again: a second recording in "
            "booking-2-2", rows(db))
 
-    time.sleep(4)
+    check_caucus(tap, db, port, token, token_m1)
     cli(tap, exe, db, "cancel", "3", now="2026-12-07T10:29")
     s3 = wait_for(lambda: [r for r in of_booking(db, 3)
                            if r["state"] == "sealed"], 40)

@@ -2,14 +2,16 @@
 """test-store-copy.py — `medsched store copy` moves a centre between a
 SQLite file and PostgreSQL without losing a row.
 
-A realistic centre is built in a SQLite file the way scripts/demo builds
-its own (scripts/demo-data.py: four rooms, six mediators, an interpreter,
-thirty cases; every case dispatched, two days scheduled, sessions held and
-settled, e-mail addresses, a note, leave, users with tokens and sessions,
-feed links, a revoked join link, consent, the outbox delivered through a
-stand-in MTA so that the ledger has rows, a recording with its segments
-and events). It is copied into an empty PostgreSQL database and from there
-into a new file. The three stores must hold the same rows in every table
+A realistic province is built in a SQLite file: a centre the way
+scripts/demo builds its own (scripts/demo-data.py: four rooms, six
+mediators, an interpreter, thirty cases; every case dispatched, two days
+scheduled, sessions held and settled, e-mail addresses, a note, leave,
+users with tokens and sessions, feed links, a revoked join link, consent,
+the outbox delivered through a stand-in MTA so that the ledger has rows, a
+recording with its segments and events), and a second centre beside it
+(`centre add`: rooms, mediators, cases, a day scheduled, a user with a
+token, a feed link). It is copied into an empty PostgreSQL database and
+from there into a new file. The three stores must hold the same rows in every table
 (ids, the audit chain's hashes, password and token hashes, the join
 secret), each must pass `check` and `audit verify`, and the same commands
 must give the same answers (agenda, a party's invite with its join link).
@@ -29,8 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
-from medtest import (Med, Tap, medsched_path, new_db, psql,  # noqa: E402
-                     tempdir)
+from medtest import (Med, StdinText, Tap, medsched_path,  # noqa: E402
+                     new_db, psql, tempdir)
 
 # Every table a store copy moves; the order does not matter here.
 TABLES = ["centre", "room", "mediator", "mediator_leave", "interpreter",
@@ -143,11 +145,12 @@ def build_centre(t, med, tmp):
                               ("tashi", "mediator", ["--mediator", "1"])):
         ok &= run("user", "add", name, "--role", role, "--iterations",
                   "1000", *extra,
-                  stdin=_pipe("password-%s\n" % name)).rc == 0
+                  stdin=StdinText("password-%s\n" % name)).rc == 0
         ok &= run("user", "token", name).rc == 0
     ok &= run("feed-link", "room", "1").rc == 0
     ok &= run("feed-link", "centre", "1").rc == 0
     ok &= run("feed-link", "--revoke", "1").rc == 0
+    ok &= build_second_centre(t, med, tmp)
     # a party's consent, a revoked join link
     show = med.run("case", "show", str(later["case_id"]), "--json").json()
     party = show["parties"][0]["id"]
@@ -193,17 +196,42 @@ def build_centre(t, med, tmp):
     return ok
 
 
-class _pipe:
-    """A password on standard input."""
+def build_second_centre(t, med, tmp):
+    """A province: centre 2 in the same file, with its rooms, mediators,
+    cases, a day scheduled, a user with a token and a feed link."""
+    def run(*args, stdin=None):
+        r = med.run(*args, stdin=stdin)
+        if r.rc != 0:
+            t.diag(r.describe())
+        return r.rc == 0
 
-    def __init__(self, text):
-        import tempfile
-        self.f = tempfile.TemporaryFile()
-        self.f.write(text.encode())
-        self.f.seek(0)
-
-    def fileno(self):
-        return self.f.fileno()
+    doc = {"rooms": [{"name": "温馨调解室一", "kind": "warm", "capacity": 6},
+                     {"name": "远程调解室", "kind": "remote",
+                      "capacity": 4, "features": ["video"]}],
+           "mediators": [{"name": "达瓦", "languages": ["zh", "bo"],
+                          "specialties": ["wages", "neighbour", "land"],
+                          "daily_cap": 6}],
+           "cases": [{"number": "(2026)藏0202民调%d号" % i,
+                      "kind": "wages", "department": "court-mediation",
+                      "parties": [{"name": "次旺%d" % i,
+                                   "role": "applicant", "language": "bo",
+                                   "contact": "1390000%04d" % i}]}
+                     for i in range(3)]}
+    path = os.path.join(tmp, "centre-2.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False)
+    ok = run("centre", "add", "--name", "日喀则市桑珠孜区调解中心",
+             "--layers", "CN,CN-XZ-LS", "--public-url",
+             "https://sangzhuzi.example.cn", "--phone", "0892-8830000")
+    ok &= run("--centre", "2", "import", path)
+    ok &= run("--centre", "2", "schedule", "2026-12-08")
+    ok &= run("--centre", "2", "user", "add", "clerk2", "--role", "clerk",
+              "--iterations", "1000", stdin=StdinText("password-clerk2\n"))
+    ok &= run("--centre", "2", "user", "token", "clerk2")
+    rooms = med.run("--centre", "2", "room", "list", "--json").json() or []
+    ok &= bool(rooms) and run("--centre", "2", "feed-link", "room",
+                              str(rooms[0]["id"]))
+    return ok
 
 
 def main():
@@ -257,6 +285,19 @@ def main():
                   for db in (src, pg, back)]
         tap.ok(agenda[0] and agenda[0] == agenda[1] == agenda[2],
                "the agenda is the same")
+        agenda2 = [med.run("--centre", "2", "agenda", "--from", "2026-12-07",
+                           "--to", "2026-12-08", "--json", db=db).out
+                   for db in (src, pg, back)]
+        tap.ok(len(json.loads(agenda2[0] or "[]")) >= 1
+               and agenda2[0] != agenda[0]
+               and agenda2[0] == agenda2[1] == agenda2[2],
+               "centre 2's agenda is the same, and its own")
+        centres = [med.run("centre", "list", "--json", db=db).out
+                   for db in (src, pg, back)]
+        tap.ok(centres[0].count('"id"') == 2
+               and centres[0] == centres[1] == centres[2],
+               "both centres, their users counted, in all three stores",
+               centres[0])
         # a remote party's invite carries their join link
         who = b = None
         for s in json.loads(agenda[0]):

@@ -14,6 +14,7 @@
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
 
+#include "gstmedfinish.h"
 #include "gstmedmanifest.h"
 
 #define RUN_TIMEOUT (60 * GST_SECOND)
@@ -154,6 +155,8 @@ typedef struct
   gchar *sealed_head;
   gchar *sealed_final;
   gchar *sealed_note;
+  gchar *closed_manifest;
+  gchar *closed_head;
 } Messages;
 
 static void
@@ -162,6 +165,8 @@ messages_clear (Messages *m)
   g_free (m->sealed_head);
   g_free (m->sealed_final);
   g_free (m->sealed_note);
+  g_free (m->closed_manifest);
+  g_free (m->closed_head);
 }
 
 static void
@@ -175,6 +180,9 @@ note_element_message (GstMessage *msg, Messages *m)
     m->sealed_head = g_strdup (gst_structure_get_string (s, "head-hash"));
     m->sealed_final = g_strdup (gst_structure_get_string (s, "final-location"));
     m->sealed_note = g_strdup (gst_structure_get_string (s, "note"));
+  } else if (gst_structure_has_name (s, "medrecorder-closed")) {
+    m->closed_manifest = g_strdup (gst_structure_get_string (s, "manifest"));
+    m->closed_head = g_strdup (gst_structure_get_string (s, "head-hash"));
   }
 }
 
@@ -338,6 +346,80 @@ test_record_and_verify (void)
       GST_MED_MANIFEST_ERROR_ALTERED);
   g_assert_nonnull (strstr (error->message, "segment-00002.mkv"));
   g_assert_true (g_str_has_suffix (info.bad_file, "segment-00002.mkv"));
+
+  gst_med_manifest_info_clear (&info);
+  messages_clear (&m);
+  remove_tree (dir);
+}
+
+/* finish=false: EOS passes once the last segment is chained ("closed",
+ * manifest unsealed, no final file); gst_med_recording_finish() run
+ * afterwards, off the pipeline, makes the final file and seals; a second
+ * run refuses the sealed manifest and changes nothing. */
+static void
+test_offline_finish (void)
+{
+  g_autofree gchar *prefix
+      = g_strconcat ("videotestsrc num-buffers=100 pattern=ball "
+                     "! video/x-raw,format=I420,width=320,height=240,"
+                     "framerate=15/1 ! x264enc tune=zerolatency "
+                     "speed-preset=ultrafast ! queue ! rec.video_0 "
+                     "audiotestsrc num-buffers=333 samplesperbuffer=960 "
+                     "! audio/x-raw,rate=48000,channels=1 ! opusenc ! queue "
+                     "! rec.audio_0 medrecorder name=rec finish=false "
+                     "segment-duration=2000000000 "
+                     "keyframe-interval=1000000000 location=",
+          NULL);
+  g_autofree gchar *dir = make_tmp_dir ();
+  g_autoptr (GstElement) pipeline = parse_pipeline (prefix, dir);
+  g_autofree gchar *final = g_build_filename (dir, GST_MED_FINAL_NAME, NULL);
+  g_autofree gchar *manifest
+      = g_build_filename (dir, GST_MED_MANIFEST_NAME, NULL);
+  g_autofree gchar *before = NULL, *after = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) remux_error = NULL;
+  GstMedManifestInfo info = { 0 };
+  Messages m = { 0 };
+  Span video, audio;
+  g_autofree gchar *why = NULL;
+
+  run_to_eos (pipeline, &m);
+  g_assert_null (m.sealed_head);
+  g_assert_cmpstr (m.closed_manifest, ==, manifest);
+  g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+  g_assert_true (gst_med_manifest_verify_full (manifest, 0, &info, &error));
+  g_assert_no_error (error);
+  g_assert_false (info.sealed);
+  g_assert_cmpstr (info.head_hash, ==, m.closed_head);
+  g_assert_cmpuint (info.n_segments, ==, m.segment_messages);
+  g_assert_cmpuint (info.segments->len, ==, info.n_segments);
+  gst_med_manifest_info_clear (&info);
+
+  g_assert_true (gst_med_recording_finish (manifest, GST_MED_FINAL_NAME, NULL,
+      &info, &remux_error, &error));
+  g_assert_no_error (error);
+  g_assert_no_error (remux_error);
+  g_assert_true (info.sealed);
+  g_assert_cmpstr (info.seal_note, ==, "complete");
+  g_assert_cmpstr (info.final_file, ==, final);
+  g_assert_cmpint (ABS ((gint64) info.duration_ns - RECORDED_NS), <,
+      500 * GST_MSECOND);
+  gst_med_manifest_info_clear (&info);
+  g_assert_true (gst_med_manifest_verify_full (manifest,
+      GST_MED_MANIFEST_VERIFY_REQUIRE_SEALED, &info, &error));
+  g_assert_no_error (error);
+  if (!decode_file (final, &video, &audio, &why))
+    g_error ("the final file does not decode: %s", why);
+  g_assert_cmpint (ABS ((gint64) span_length (&video) - RECORDED_NS), <,
+      500 * GST_MSECOND);
+  g_assert_cmpuint (audio.frames, >, 0);
+
+  g_file_get_contents (manifest, &before, NULL, NULL);
+  g_assert_false (gst_med_recording_finish (manifest, GST_MED_FINAL_NAME, NULL,
+      NULL, NULL, &error));
+  g_assert_error (error, GST_MED_MANIFEST_ERROR, GST_MED_MANIFEST_ERROR_SEALED);
+  g_file_get_contents (manifest, &after, NULL, NULL);
+  g_assert_cmpstr (before, ==, after);
 
   gst_med_manifest_info_clear (&info);
   messages_clear (&m);
@@ -728,6 +810,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/plugin/medrecorder/record-and-verify",
       test_record_and_verify);
+  g_test_add_func ("/plugin/medrecorder/offline-finish", test_offline_finish);
   g_test_add_func ("/plugin/medrecorder/stop-without-eos",
       test_stop_without_eos);
   g_test_add_func ("/plugin/medrecorder/silent-stream", test_silent_stream);

@@ -3,7 +3,8 @@
 msgfmt --check is clean for every language; the catalogues hold every
 string the sources mark (xgettext over po/POTFILES, as meson's i18n
 module runs it); every party-facing string (po/PARTY-FACING) is translated
-into Tibetan and Chinese, none fuzzy; po/REVIEW-bo.md lists the current
+into Tibetan and Chinese, none fuzzy; every string of the command line
+(src/cli/) is translated into Chinese; po/REVIEW-bo.md lists the current
 unreviewed Tibetan. TAP output."""
 import os
 import subprocess
@@ -31,7 +32,8 @@ def xgettext(files):
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, 'x.pot')
         r = subprocess.run(['xgettext', '--from-code=UTF-8', '--keyword=_',
-                            '--keyword=N_', '--keyword=T',
+                            '--keyword=N_', '--keyword=T', '--keyword=P_:1,2',
+                            '--keyword=C_:1c,2',
                             '--directory=' + ROOT, '-o', out] + files,
                            capture_output=True, text=True)
         if r.returncode != 0:
@@ -75,6 +77,16 @@ def main():
                or 'fuzzy' in cats[lang][i].flags]
         ok(not bad, 'every party-facing string is translated into %s '
            '(%d)' % (lang, len(pids)), '\n'.join(bad))
+
+    # the command line speaks Chinese whole (Tibetan may fall back to it)
+    cli = [f for f in sources if f.startswith('src/cli/')]
+    ok(cli, 'po/POTFILES lists the command line (src/cli/)')
+    cids = xgettext(cli)
+    bad = [i for i in cids if i not in cats['zh_CN']
+           or not cats['zh_CN'][i].msgstr
+           or 'fuzzy' in cats['zh_CN'][i].flags]
+    ok(cids and not bad, 'every string of the command line is translated '
+       'into zh_CN (%d)' % len(cids), '\n'.join(bad))
 
     r = subprocess.run([sys.executable, os.path.join(PO, 'review-bo.py'),
                         '--check'], capture_output=True, text=True)

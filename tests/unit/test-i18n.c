@@ -101,6 +101,29 @@ test_environment (void)
   g_assert_cmpint (med_lang_from_environment (), ==, MED_LANG_BO);
   g_setenv ("LANGUAGE", "fr:en", TRUE);
   g_assert_cmpint (med_lang_from_environment (), ==, MED_LANG_EN);
+  /* LANGUAGE wins over the locale, its first language of ours */
+  g_setenv ("LANGUAGE", "fr:zh_CN:bo", TRUE);
+  g_assert_cmpint (med_lang_from_environment (), ==, MED_LANG_ZH);
+  /* none of ours in LANGUAGE: the message ids, not the locale (glibc) */
+  g_setenv ("LANGUAGE", "fr", TRUE);
+  g_assert_cmpint (med_lang_from_environment (), ==, MED_LANG_EN);
+  /* the C locale ignores LANGUAGE; C.UTF-8 does not (glibc 2.36) */
+  g_setenv ("LANGUAGE", "zh_CN", TRUE);
+  g_setenv ("LC_ALL", "C", TRUE);
+  g_assert_cmpint (med_lang_from_environment (), ==, MED_LANG_EN);
+  g_setenv ("LC_ALL", "POSIX", TRUE);
+  g_assert_cmpint (med_lang_from_environment (), ==, MED_LANG_EN);
+  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  g_assert_cmpint (med_lang_from_environment (), ==, MED_LANG_ZH);
+  /* no locale at all is C */
+  g_unsetenv ("LC_ALL");
+  g_unsetenv ("LANG");
+  g_assert_cmpint (med_lang_from_environment (), ==, MED_LANG_EN);
+  /* LC_MESSAGES between LC_ALL and LANG */
+  g_unsetenv ("LANGUAGE");
+  g_setenv ("LC_MESSAGES", "bo_CN.UTF-8", TRUE);
+  g_setenv ("LANG", "zh_CN.UTF-8", TRUE);
+  g_assert_cmpint (med_lang_from_environment (), ==, MED_LANG_BO);
   g_unsetenv ("LANGUAGE");
   g_unsetenv ("LC_ALL");
   g_unsetenv ("LC_MESSAGES");
@@ -260,6 +283,34 @@ test_lookup (void)
   g_assert_true (g_hash_table_size (med_i18n_catalogue (MED_LANG_ZH)) > 200);
 }
 
+/* Plural forms (Chinese and Tibetan have one) and contexts. */
+static void
+test_plural_context (void)
+{
+  const char *one = "recovered %u recording\n";
+  const char *many = "recovered %u recordings\n";
+
+  g_assert_cmpstr (med_i18n_ngettext (MED_LANG_EN, one, many, 1), ==, one);
+  g_assert_cmpstr (med_i18n_ngettext (MED_LANG_EN, one, many, 2), ==, many);
+  g_assert_cmpstr (med_i18n_ngettext (MED_LANG_EN, one, many, 0), ==, many);
+  g_assert_cmpstr (med_i18n_ngettext (MED_LANG_ZH, one, many, 1), ==,
+      "已恢复 %u 个录像\n");
+  g_assert_cmpstr (med_i18n_ngettext (MED_LANG_ZH, one, many, 5), ==,
+      "已恢复 %u 个录像\n");
+  /* Tibetan without its own: Chinese */
+  g_assert_cmpstr (med_i18n_ngettext (MED_LANG_BO, one, many, 5), ==,
+      "已恢复 %u 个录像\n");
+  /* an unknown message: the ids */
+  g_assert_cmpstr (med_i18n_ngettext (MED_LANG_ZH, "x %u", "xs %u", 2), ==,
+      "xs %u");
+  /* a column's title and the same word without context */
+  g_assert_cmpstr (med_i18n_pgettext (MED_LANG_ZH, "column", "KIND"), ==,
+      "类型");
+  g_assert_cmpstr (med_i18n_gettext (MED_LANG_ZH, "KIND"), ==, "KIND");
+  g_assert_cmpstr (med_i18n_pgettext (MED_LANG_ZH, "nowhere", "KIND"), ==,
+      "KIND");
+}
+
 static gpointer
 lookup_thread (gpointer data)
 {
@@ -294,5 +345,6 @@ main (int argc, char **argv)
   g_test_add_func ("/i18n/environment", test_environment);
   g_test_add_func ("/i18n/mo", test_mo);
   g_test_add_func ("/i18n/lookup", test_lookup);
+  g_test_add_func ("/i18n/plural-context", test_plural_context);
   return g_test_run ();
 }

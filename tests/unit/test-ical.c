@@ -11,6 +11,7 @@
  * read the diff. */
 #define G_LOG_DOMAIN "medsched-test"
 
+#include <medsched/med-i18n.h>
 #include <medsched/med-ical.h>
 #include <medsched/med-model.h>
 
@@ -717,6 +718,7 @@ feed_init (FeedWorld *f, MedFeedAudience audience)
     g_ptr_array_remove_index (f->events, 0);
   }
 
+  memset (&f->feed, 0, sizeof f->feed);
   f->feed.centre = f->w.centre;
   f->feed.name = audience == MED_FEED_PUBLIC ? "调解室预约 Room bookings"
       : audience == MED_FEED_STAFF           ? "调解日程（工作人员）"
@@ -768,7 +770,10 @@ test_feed_public (void)
   g_assert_null (strstr (ics, "次仁"));
   g_assert_null (strstr (ics, "DESCRIPTION"));
   g_assert_cmpuint (count (ics, "CLASS:CONFIDENTIAL"), ==, 3);
-  g_assert_cmpuint (count (ics, "SUMMARY:已预约 Reserved\r\n"), ==, 2);
+  /* one language a feed: Chinese when the caller names none */
+  g_assert_cmpuint (count (ics, "SUMMARY:已预约\r\n"), ==, 2);
+  g_assert_cmpuint (count (ics, "SUMMARY:已取消\r\n"), ==, 1);
+  g_assert_null (strstr (ics, "Reserved"));
   g_assert_true (has_line (ics, "REFRESH-INTERVAL;VALUE=DURATION:PT60M"));
   g_assert_true (has_line (ics, "X-PUBLISHED-TTL:PT60M"));
   g_assert_true (has_line (ics, "X-WR-TIMEZONE:Asia/Shanghai"));
@@ -819,6 +824,67 @@ test_feed_party (void)
   g_assert_null (strstr (ics, "https://"));
   g_assert_null (strstr (ics, "ATTENDEE"));
   feed_clear (&f);
+}
+
+/* A feed in its reader's language: the texts from the catalogues, one
+ * language, nothing of another (the room and case names are data). */
+static void
+test_feed_languages (void)
+{
+  static const struct
+  {
+    MedFeedAudience audience;
+    const char *language;
+    MedLang lang;
+  } runs[] = {
+    { MED_FEED_PARTY, "bo", MED_LANG_BO },
+    { MED_FEED_STAFF, "en", MED_LANG_EN },
+    { MED_FEED_STAFF, "bo", MED_LANG_BO },
+    { MED_FEED_PUBLIC, "en", MED_LANG_EN },
+    { MED_FEED_STAFF, "fr", MED_LANG_ZH }, /* no catalogue: Chinese */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (runs); i++) {
+    FeedWorld f;
+    g_autofree char *folded = NULL, *ics = NULL, *summary = NULL;
+    g_autofree char *line = NULL;
+    const char *L = NULL;
+
+    feed_init (&f, runs[i].audience);
+    f.feed.language = runs[i].language;
+    folded = feed_text (&f);
+    ics = unfold (folded);
+    switch (runs[i].audience) {
+      case MED_FEED_PUBLIC:
+        summary = g_strdup (med_i18n_gettext (runs[i].lang, "Reserved"));
+        break;
+      case MED_FEED_STAFF:
+        summary = med_i18n_printf (runs[i].lang,
+            "Mediation session: %1$s (%2$s)", "(2026)藏0102民调7号",
+            med_i18n_gettext (runs[i].lang,
+                med_case_kind_label (f.w.kase->kind)));
+        L = med_i18n_gettext (runs[i].lang, "Case kind");
+        break;
+      default:
+        summary = med_i18n_printf (runs[i].lang, "Mediation session: %s",
+            "(2026)藏0102民调7号");
+        L = med_i18n_gettext (runs[i].lang, "Mediator");
+        break;
+    }
+    line = g_strdup_printf ("SUMMARY:%s\r\n", summary);
+    g_assert_cmpuint (count (ics, line), >=, 1);
+    if (L != NULL)
+      g_assert_nonnull (strstr (ics, L));
+    if (runs[i].lang != MED_LANG_ZH) {
+      /* no Chinese word of the old fixed texts */
+      g_assert_null (strstr (ics, "已预约"));
+      g_assert_null (strstr (ics, "调解员"));
+      g_assert_null (strstr (ics, "方式"));
+    }
+    if (runs[i].lang == MED_LANG_BO)
+      g_assert_nonnull (strstr (ics, "བར་འདུམ་"));
+    feed_clear (&f);
+  }
 }
 
 /* Same state in any order: the same bytes. */
@@ -1837,6 +1903,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ical/feed/public", test_feed_public);
   g_test_add_func ("/ical/feed/staff", test_feed_staff);
   g_test_add_func ("/ical/feed/party", test_feed_party);
+  g_test_add_func ("/ical/feed/languages", test_feed_languages);
   g_test_add_func ("/ical/feed/deterministic", test_feed_deterministic);
   g_test_add_func ("/ical/feed/years", test_feed_years);
   g_test_add_func ("/ical/feed/freebusy", test_freebusy);

@@ -548,14 +548,23 @@ test_find_then_check (void)
       g_autoptr (GError) err2 = NULL;
 
       copy.explanation = NULL;
+      copy.reasons = NULL;
       g_assert_true (med_scheduler_check_slot (s, &req, &copy, &err2));
       g_assert_no_error (err2);
+      /* the check explains the same slot with the same kind of reasons */
+      g_assert_nonnull (copy.reasons);
+      g_assert_cmpint (((MedReason *) copy.reasons->pdata[0])->code, ==,
+          MED_REASON_ROOM);
       g_free (copy.explanation);
+      g_clear_pointer (&copy.reasons, g_ptr_array_unref);
       g_assert_cmpint (sl->start, >=, now);
       med_scheduler_reserve (s, sl, req.kase->id);
       copy.explanation = NULL;
       g_assert_false (med_scheduler_check_slot (s, &req, &copy, &err2));
+      /* refused: the error says why, as reasons */
+      g_assert_nonnull (med_scheduler_error_get_reasons (err2));
       g_free (copy.explanation);
+      g_clear_pointer (&copy.reasons, g_ptr_array_unref);
       found++;
     } else {
       g_assert_true (g_error_matches (error, MED_SCHEDULER_ERROR,

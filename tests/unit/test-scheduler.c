@@ -3,6 +3,8 @@
  * and batch planning. Each test builds a small world in memory. */
 #include "test-util.h"
 
+#include <medsched/med-i18n.h>
+
 #include <string.h>
 
 typedef struct
@@ -1211,22 +1213,25 @@ test_preferred_kind (void)
   g_autoptr (MedCase) c = mk_case (1, MED_CASE_KIND_CONTRACT);
   g_autoptr (GPtrArray) ps
       = g_ptr_array_new_with_free_func ((GDestroyNotify) med_party_free);
-  const char *why = NULL;
+  MedReasonCode why = MED_REASON_N;
 
   g_ptr_array_add (ps, mk_party ("zh", MED_ATTENDANCE_IN_PERSON, NULL));
   g_assert_cmpint (med_scheduler_preferred_kind (c, ps, &why), ==,
       MED_ROOM_KIND_WARM);
+  g_assert_cmpint (why, ==, MED_REASON_WHY_GENERAL);
   g_ptr_array_add (ps, mk_party ("zh", MED_ATTENDANCE_REMOTE, NULL));
   g_assert_cmpint (med_scheduler_preferred_kind (c, ps, &why), ==,
       MED_ROOM_KIND_REMOTE);
+  g_assert_cmpint (why, ==, MED_REASON_WHY_REMOTE);
   c->kind = MED_CASE_KIND_SUPPORT;
   g_assert_cmpint (med_scheduler_preferred_kind (c, ps, &why), ==,
       MED_ROOM_KIND_FAMILY);
+  g_assert_cmpint (why, ==, MED_REASON_WHY_FAMILY);
   c->kind = MED_CASE_KIND_TRAFFIC;
   c->minors = TRUE;
   g_assert_cmpint (med_scheduler_preferred_kind (c, ps, &why), ==,
       MED_ROOM_KIND_FAMILY);
-  g_assert_cmpstr (why, ==, "the case involves minors");
+  g_assert_cmpint (why, ==, MED_REASON_WHY_MINORS);
 }
 
 static void
@@ -1263,6 +1268,146 @@ test_family_remote_falls_back_to_remote_room (Fixture *f, gconstpointer data)
   s = first_slot (f, "2026-12-07T08:00", NULL, NULL);
   assert_slot (s, "2026-12-07T09:00", 3, 10);
   g_assert_true (s->fallback);
+}
+
+
+/* --- reasons: codes and parameters, their text in each language --- */
+
+static MedReason *
+reason_at (GPtrArray *reasons, guint i)
+{
+  g_assert_nonnull (reasons);
+  g_assert_cmpuint (i, <, reasons->len);
+  return reasons->pdata[i];
+}
+
+/* A slot says why as data; its English explanation is the renderer's
+ * English of those reasons, and the Chinese is the same reasons in the
+ * catalogue's words (no English left in it but data). */
+static void
+test_reasons_slot (Fixture *f, gconstpointer data)
+{
+  g_autoptr (MedSlot) s = first_slot (f, "2026-12-07T08:00", NULL, NULL);
+  g_autofree char *en = NULL, *zh = NULL;
+  MedReason *r;
+
+  assert_slot (s, "2026-12-07T09:00", 1, 10);
+  r = reason_at (s->reasons, 0);
+  g_assert_cmpint (r->code, ==, MED_REASON_ROOM);
+  g_assert_cmpint (r->cause, ==, MED_REASON_WHY_GENERAL);
+  g_assert_cmpint (r->kind, ==, MED_ROOM_KIND_WARM);
+  g_assert_nonnull (r->name);
+  r = reason_at (s->reasons, 1);
+  g_assert_cmpint (r->code, ==, MED_REASON_CAPACITY);
+  g_assert_cmpint (r->b, ==, 3); /* two parties and the mediator */
+  r = reason_at (s->reasons, 2);
+  g_assert_cmpint (r->code, ==, MED_REASON_MEDIATOR);
+  g_assert_cmpint (r->case_kind, ==, f->kase->kind);
+  g_assert_cmpint (reason_at (s->reasons, s->reasons->len - 1)->code, ==,
+      MED_REASON_EARLIEST);
+  en = med_i18n_reasons (MED_LANG_EN, s->reasons);
+  g_assert_cmpstr (en, ==, s->explanation);
+  zh = med_i18n_reasons (MED_LANG_ZH, s->reasons);
+  g_assert_cmpstr (zh, !=, en);
+  g_assert_nonnull (strstr (zh,
+      med_i18n_gettext (MED_LANG_ZH,
+          med_room_kind_label (MED_ROOM_KIND_WARM))));
+  g_assert_null (strstr (zh, "because"));
+  g_assert_null (strstr (zh, "capacity"));
+  g_assert_null (strstr (zh, "earliest"));
+  /* a copy is deep and renders alike */
+  {
+    g_autoptr (GPtrArray) c = med_reasons_copy (s->reasons);
+    g_autofree char *again = med_i18n_reasons (MED_LANG_ZH, c);
+
+    g_assert_cmpstr (again, ==, zh);
+  }
+}
+
+/* Nothing fits: the error carries what blocked the search, as codes, and
+ * keeps them when copied. */
+static void
+test_reasons_no_slot (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) copy = NULL;
+  g_autoptr (MedSlot) s = NULL;
+  g_autofree char *zh = NULL;
+  GPtrArray *why;
+
+  f->kase->kind = MED_CASE_KIND_LAND;
+  s = first_slot (f, "2026-12-07T08:00", NULL, &error);
+  g_assert_null (s);
+  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_NO_SLOT);
+  why = med_scheduler_error_get_reasons (error);
+  g_assert_cmpint (reason_at (why, 0)->code, ==, MED_REASON_NO_SPECIALTY);
+  g_assert_cmpint (reason_at (why, 0)->case_kind, ==, MED_CASE_KIND_LAND);
+  g_assert_cmpint (reason_at (why, why->len - 1)->code, ==,
+      MED_REASON_NOTHING_BEFORE);
+  g_assert_nonnull (reason_at (why, why->len - 1)->words);
+  copy = g_error_copy (error);
+  g_assert_cmpuint (med_scheduler_error_get_reasons (copy)->len, ==, why->len);
+  g_assert_true (med_scheduler_error_get_reasons (copy) != why);
+  zh = med_i18n_reasons (MED_LANG_ZH, med_scheduler_error_get_reasons (copy));
+  g_assert_nonnull (strstr (zh,
+      med_i18n_gettext (MED_LANG_ZH,
+          med_case_kind_label (MED_CASE_KIND_LAND))));
+  /* an error of another kind carries none */
+  g_assert_null (med_scheduler_error_get_reasons (NULL));
+}
+
+/* A slot chosen by hand and refused says why as a code too. */
+static void
+test_reasons_check (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* the remote room for an in-person wages case */
+  g_assert_false (check (f, "2026-12-07T08:00", "2026-12-07T10:00",
+      "2026-12-07T11:00", 3, 10, 0, &error));
+  g_assert_cmpint (reason_at (med_scheduler_error_get_reasons (error), 0)->code,
+      ==, MED_REASON_ROOM_UNSUITED);
+  g_assert_cmpint (reason_at (med_scheduler_error_get_reasons (error), 0)
+                       ->other_kind,
+      ==, MED_ROOM_KIND_WARM);
+  g_clear_error (&error);
+  world_book (&f->w, 7, 1, 0, 0, "2026-12-07T10:30", "2026-12-07T11:30");
+  g_assert_false (check (f, "2026-12-07T08:00", "2026-12-07T10:00",
+      "2026-12-07T11:00", 1, 10, 0, &error));
+  g_assert_error (error, MED_SCHEDULER_ERROR, MED_SCHEDULER_ERROR_CONFLICT);
+  g_assert_cmpint (reason_at (med_scheduler_error_get_reasons (error), 0)->code,
+      ==, MED_REASON_TAKEN);
+}
+
+/* The day plan's trade is a reason with the cases it names, as ids and
+ * numbers; each language joins the list its own way. */
+static void
+test_reasons_trade (Fixture *f, gconstpointer data)
+{
+  Queue q;
+  g_autoptr (MedPlan) p = NULL;
+  g_autoptr (GArray) ext = interpreter_mornings_only (f);
+  g_autofree char *zh = NULL;
+  MedPlanItem *it;
+  MedReason *t;
+
+  queue_init (&q);
+  queue_add (&q, 401, MED_CASE_KIND_WAGES, 120, "bo,zh");
+  queue_add (&q, 402, MED_CASE_KIND_WAGES, 90, "bo,zh");
+  queue_add (&q, 403, MED_CASE_KIND_WAGES, 90, "zh,bo");
+  p = plan_queue (f, &q, "2026-12-06T17:00", NULL, ext);
+  it = plan_item (p, 401);
+  g_assert_null (it->slot);
+  t = reason_at (it->reasons, it->reasons->len - 1);
+  g_assert_cmpint (t->code, ==, MED_REASON_WOULD_UNPLACE);
+  g_assert_cmpuint (t->case_ids->len, ==, 2);
+  g_assert_cmpint (g_array_index (t->case_ids, gint64, 0), ==, 402);
+  g_assert_cmpint (g_array_index (t->case_ids, gint64, 1), ==, 403);
+  g_assert_cmpstr (t->list[0], ==, "(2026)藏0102调402号");
+  g_assert_cmpstr (t->words, ==, "09:00");
+  zh = med_i18n_reason (MED_LANG_ZH, t);
+  g_assert_nonnull (strstr (zh, "(2026)藏0102调402号和(2026)藏0102调403号"));
+  queue_clear (&q);
 }
 
 int
@@ -1315,6 +1460,10 @@ main (int argc, char **argv)
   T ("soft/follow-up-mediator", test_follow_up_same_mediator);
   T ("soft/alternatives", test_alternatives);
   T ("check/hand-picked", test_check_slot);
+  T ("reasons/slot", test_reasons_slot);
+  T ("reasons/no-slot", test_reasons_no_slot);
+  T ("reasons/check", test_reasons_check);
+  T ("reasons/trade", test_reasons_trade);
   T ("batch/deterministic", test_batch);
   T ("batch/unpublished", test_batch_unpublished);
   T ("plan/mediator-taken-early", test_plan_mediator_taken_early);

@@ -3,8 +3,11 @@
  * (same UID, SEQUENCE + 1), cancelling, scheduling a day, the state rule,
  * and the windowed search giving the same answers as one search over the
  * whole horizon on random centres (a new one each run, its seed printed;
- * seeds that once failed pinned). A SQLite file, or a fresh PostgreSQL
- * database under tests/pg/pgserver.py (test-db.h). */
+ * seeds that once failed pinned); and a province: a second centre by
+ * med_service_add_centre, the same time booked in both, one person not in
+ * both at once, and every use case refusing the other centre's rows. A
+ * SQLite file, or a fresh PostgreSQL database under tests/pg/pgserver.py
+ * (test-db.h). */
 #include "test-util.h"
 #include "../test-db.h"
 
@@ -902,8 +905,8 @@ test_case_parties (Fixture *f, gconstpointer data)
   {
     gint64 b = 0, pp = 0;
 
-    g_assert_false (
-        med_store_join_lookup (f->store, tok, 0, 0, &b, &pp, &error));
+    g_assert_false (med_store_join_lookup (f->store, f->ctx.centre_id, tok, 0,
+        0, &b, &pp, &error));
     g_clear_error (&error);
   }
   /* a settled case's parties stay as they are */
@@ -1024,6 +1027,236 @@ test_case_find (Fixture *f, gconstpointer data)
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
 }
 
+/* ---- a province: two centres in one store ------------------------------ */
+
+/* The same centre's dispatched case (contact as given). */
+static gint64
+dispatched_in (Fixture *f, const char *number, const char *contact)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 k = add_case (f, number, MED_CASE_KIND_WAGES, contact);
+
+  g_assert_true (
+      med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
+          MED_DEPARTMENT_COURT_MEDIATION, "test", &error));
+  g_assert_no_error (error);
+  return k;
+}
+
+static void
+assert_not_here (GError **error, gboolean ok)
+{
+  g_assert_false (ok);
+  g_assert_error (*error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr ((*error)->message, "in centre 2"));
+  g_clear_error (error);
+}
+
+static void
+test_province (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCentre) c2 = med_centre_new_default ();
+  g_autoptr (GPtrArray) parties = NULL;
+  g_autoptr (GPtrArray) audit = NULL;
+  g_autoptr (MedUser) got = NULL;
+  g_autofree char *pw = g_strdup ("pbkdf2-sha256$1000$salt$hash");
+  MedServiceCtx ctx1 = f->ctx, ctx2 = f->ctx;
+  MedUser clerk1 = { 0 }, clerk2 = { 0 };
+  MedSlot manual = { 0 };
+  gint64 case1, case2, same, b1, b2, room2, room2b, med2, med2b, user1, user2;
+  gboolean ok;
+
+  /* init makes the first centre only; centre add the next ones */
+  g_assert_cmpint (med_service_init_centre (f->store, &f->ctx, c2, NULL, NULL,
+                       NULL, &error),
+      ==, 0);
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+  g_assert_nonnull (strstr (error->message, "centre add"));
+  g_clear_error (&error);
+  g_free (c2->name);
+  c2->name = g_strdup ("日喀则市桑珠孜区调解中心");
+  ctx2.centre_id = med_service_add_centre (f->store, &f->ctx, c2,
+      "https://sangzhuzi.example.cn", "0892-8830000", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ctx2.centre_id, ==, 2);
+  g_assert_cmpint (med_service_add_centre (f->store, &f->ctx, c2, NULL, NULL,
+                       NULL, &error),
+      ==, 0);
+  g_assert_error (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE);
+  g_clear_error (&error);
+  audit = med_store_list_audit (f->store, "centre", 2, &error);
+  g_assert_cmpuint (audit->len, >=, 1);
+  g_assert_cmpstr (((MedAuditEntry *) audit->pdata[0])->action, ==,
+      "centre.add");
+
+  /* each centre's room, mediator and case */
+  case1 = dispatched_in (f, "A-1", "13800000001");
+  f->ctx.centre_id = ctx2.centre_id;
+  room2 = add_room (f, "温馨调解室一", MED_ROOM_KIND_WARM, 6);
+  room2b = add_room (f, "温馨调解室二", MED_ROOM_KIND_WARM, 6);
+  med2 = add_mediator (f, "达瓦", "wages", 4);
+  med2b = add_mediator (f, "李娜", "wages", 4);
+  case2 = dispatched_in (f, "B-1", "13900000001");
+  same = dispatched_in (f, "B-2", "13800000001");
+  f->ctx.centre_id = ctx1.centre_id;
+
+  /* the same time in both centres' rooms: no conflict */
+  manual.start = t_local ("2026-12-08T09:00");
+  manual.room_id = f->rooms[0];
+  manual.mediator_id = f->mediators[0];
+  b1 = med_service_book (f->store, &ctx1, case1, &manual, 60, NULL, &error);
+  g_assert_no_error (error);
+  manual.room_id = room2;
+  manual.mediator_id = med2;
+  b2 = med_service_book (f->store, &ctx2, case2, &manual, 60, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (b1, >, 0);
+  g_assert_cmpint (b2, >, 0);
+  /* one person in both centres at once: refused */
+  manual.room_id = room2b;
+  manual.mediator_id = med2b;
+  g_assert_cmpint (med_service_book (f->store, &ctx2, same, &manual, 60, NULL,
+                       &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_assert_cmpint (med_store_error_get_conflict (error)->kind, ==,
+      MED_CONFLICT_PARTY);
+  g_clear_error (&error);
+  /* a centre books only its own rooms and mediators */
+  manual.start = t_local ("2026-12-08T14:30");
+  manual.room_id = f->rooms[0];
+  g_assert_cmpint (med_service_book (f->store, &ctx2, case2, &manual, 60, NULL,
+                       &error),
+      ==, 0);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  manual.room_id = room2;
+  manual.mediator_id = f->mediators[0];
+  g_assert_cmpint (med_service_book (f->store, &ctx2, case2, &manual, 60, NULL,
+                       &error),
+      ==, 0);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  /* centre 2 reaches none of centre 1's rows by id */
+  manual.mediator_id = med2;
+  assert_not_here (&error,
+      med_service_book (f->store, &ctx2, case1, &manual, 60, NULL, &error)
+          != 0);
+  assert_not_here (&error,
+      med_service_find_slots (f->store, &ctx2, case1, 0, 0, 1, &error) != NULL);
+  assert_not_here (&error,
+      med_service_reschedule (f->store, &ctx2, b1, NULL, NULL, &error));
+  assert_not_here (&error, med_service_cancel (f->store, &ctx2, b1, &error));
+  assert_not_here (&error,
+      med_service_undo_booking (f->store, &ctx2, b1, &error));
+  assert_not_here (&error,
+      med_service_set_note (f->store, &ctx2, b1, "x", FALSE, NULL, &error));
+  assert_not_here (&error,
+      med_service_day_fit (f->store, &ctx2, 0, b1, 2026, 12, 9, 0, &error)
+          != NULL);
+  assert_not_here (&error,
+      med_service_dispatch (f->store, &ctx2, case1, MED_DEPARTMENT_LEGAL_AID,
+          &error));
+  assert_not_here (&error,
+      med_service_set_case_status (f->store, &ctx2, case1,
+          MED_CASE_STATUS_WITHDRAWN, &error));
+  parties = med_store_list_parties (f->store, case1, &error);
+  assert_not_here (&error,
+      med_service_revoke_join (f->store, &ctx2, b1,
+          ((MedParty *) parties->pdata[0])->id, &error));
+  assert_not_here (&error,
+      med_service_set_consent (f->store, &ctx2, b1,
+          ((MedParty *) parties->pdata[0])->id, TRUE, &error));
+  assert_not_here (&error,
+      med_service_send_link (f->store, &ctx2, b1,
+          ((MedParty *) parties->pdata[0])->id, NULL, &error));
+  assert_not_here (&error,
+      med_service_add_leave (f->store, &ctx2, f->mediators[0],
+          t_local ("2026-12-10T09:00"), t_local ("2026-12-10T18:00"), &error));
+  assert_not_here (&error,
+      med_service_set_email (f->store, &ctx2, MED_STORE_PERSON_MEDIATOR,
+          f->mediators[0], "x@example.org", &error));
+  assert_not_here (&error,
+      med_service_add_feed_link (f->store, &ctx2, MED_FEED_LINK_ROOM,
+          f->rooms[0],
+          "0000000000000000000000000000000000000000000000000000"
+          "000000000001",
+          0, &error)
+          != 0);
+  assert_not_here (&error,
+      med_service_feed (f->store, &ctx2, MED_FEED_KIND_CASE, case1,
+          MED_FEED_STAFF, 0, 0, &error)
+          != NULL);
+  ok = med_service_feed (f->store, &ctx2, MED_FEED_KIND_CENTRE, ctx1.centre_id,
+           MED_FEED_STAFF, 0, 0, &error)
+      != NULL;
+  g_assert_false (ok);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* nothing of that changed centre 1's booking */
+  {
+    g_autoptr (MedBooking) b = med_store_get_booking (f->store, b1, &error);
+
+    g_assert_cmpint (b->status, ==, MED_BOOKING_STATUS_CONFIRMED);
+    g_assert_cmpint (b->sequence, ==, 0);
+  }
+
+  /* users: of ctx's centre whatever the struct says */
+  clerk1.name = (char *) "clerk1";
+  clerk1.role = MED_ROLE_CLERK;
+  clerk1.password = pw;
+  clerk1.centre_id = ctx2.centre_id;
+  user1 = med_service_add_user (f->store, &ctx1, &clerk1, &error);
+  g_assert_no_error (error);
+  clerk2 = clerk1;
+  clerk2.name = (char *) "clerk2";
+  clerk2.centre_id = ctx1.centre_id;
+  user2 = med_service_add_user (f->store, &ctx2, &clerk2, &error);
+  g_assert_no_error (error);
+  got = med_store_get_user (f->store, user1, &error);
+  g_assert_cmpint (got->centre_id, ==, ctx1.centre_id);
+  g_clear_pointer (&got, med_user_free);
+  got = med_store_get_user (f->store, user2, &error);
+  g_assert_cmpint (got->centre_id, ==, ctx2.centre_id);
+  assert_not_here (&error,
+      med_service_add_token (f->store, &ctx2, user1,
+          "0000000000000000000000000000000000000000000000000000000000000002", 0,
+          &error)
+          != 0);
+  assert_not_here (&error,
+      med_service_revoke_tokens (f->store, &ctx2, user1, &error));
+  assert_not_here (&error,
+      med_service_start_session (f->store, &ctx2,
+          "0000000000000000000000000000000000000000000000000000000000000003",
+          user1, "csrf-token-0123456789", t_local ("2026-12-08T09:00"),
+          &error));
+
+  /* the access rule: another centre's case or booking is not found, for a
+   * clerk as for a mediator */
+  g_assert_true (med_service_may_access_case (f->store, got, case2, &error));
+  assert_not_here (&error,
+      med_service_may_access_case (f->store, got, case1, &error));
+  {
+    g_autoptr (MedBooking) bk1 = med_store_get_booking (f->store, b1, NULL);
+    g_autoptr (MedBooking) bk2 = med_store_get_booking (f->store, b2, NULL);
+    MedUser mediator = { 0 };
+
+    g_assert_true (med_service_may_access_booking (f->store, got, bk2, &error));
+    assert_not_here (&error,
+        med_service_may_access_booking (f->store, got, bk1, &error));
+    /* centre 1's mediator with centre 2's mediator id is nobody there */
+    mediator.role = MED_ROLE_MEDIATOR;
+    mediator.centre_id = ctx1.centre_id;
+    mediator.mediator_id = med2;
+    g_assert_false (
+        med_service_may_access_booking (f->store, &mediator, bk2, &error));
+    g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1043,6 +1276,7 @@ main (int argc, char **argv)
   T ("board/undo", test_board_undo);
   T ("case/parties", test_case_parties);
   T ("case/find", test_case_find);
+  T ("province/two-centres", test_province);
 #undef T
   for (guint i = 0; i < G_N_ELEMENTS (pinned_seeds); i++) {
     g_autofree char *path = g_strdup_printf (

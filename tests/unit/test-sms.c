@@ -22,6 +22,7 @@
 typedef struct
 {
   char *dir;
+  char *path;
   MedStore *store;
   MedServiceCtx ctx;
   gint64 warm, remote, med;
@@ -52,6 +53,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->dir = g_dir_make_tmp ("medsched-sms-XXXXXX", &error);
   g_assert_no_error (error);
   path = test_db_new (f->dir, "s");
+  f->path = g_strdup (path);
   f->store = med_store_open (path, &error);
   g_assert_no_error (error);
   f->ctx.now = t_local ("2026-12-07T08:00");
@@ -77,6 +79,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
 
   med_store_close (f->store);
+  g_free (f->path);
   g_assert_cmpint (system (cmd), ==, 0);
   g_free (f->dir);
 }
@@ -424,21 +427,21 @@ test_reissue (Fixture *f, gconstpointer data)
   g_assert_false (med_store_join_revoked (f->store, b, 1));
   g_assert_cmpint (med_store_join_generation (f->store, b, 1, &error), ==, 1);
   /* the new token opens the session, the old one nothing */
-  g_assert_true (
-      med_store_join_lookup (f->store, new_tok, from, to, &bid, &pid, &error));
+  g_assert_true (med_store_join_lookup (f->store, f->ctx.centre_id, new_tok,
+      from, to, &bid, &pid, &error));
   g_assert_cmpint (pid, ==, 1);
-  g_assert_false (
-      med_store_join_lookup (f->store, old, from, to, &bid, &pid, &error));
+  g_assert_false (med_store_join_lookup (f->store, f->ctx.centre_id, old, from,
+      to, &bid, &pid, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
   /* but is known as replaced; the current one is not */
   bid = pid = 0;
-  g_assert_true (med_store_join_lookup_replaced (f->store, old, from, to, &bid,
-      &pid, &error));
+  g_assert_true (med_store_join_lookup_replaced (f->store, f->ctx.centre_id,
+      old, from, to, &bid, &pid, &error));
   g_assert_cmpint (bid, ==, b);
   g_assert_cmpint (pid, ==, 1);
-  g_assert_false (med_store_join_lookup_replaced (f->store, new_tok, from, to,
-      NULL, NULL, &error));
+  g_assert_false (med_store_join_lookup_replaced (f->store, f->ctx.centre_id,
+      new_tok, from, to, NULL, NULL, &error));
   g_clear_error (&error);
   /* other parties keep their links */
   g_assert_cmpint (med_store_join_generation (f->store, b, 2, &error), ==, 0);
@@ -446,10 +449,10 @@ test_reissue (Fixture *f, gconstpointer data)
   g_assert_true (med_store_join_reissue (f->store, b, 1, "test", &gen, &error));
   g_assert_cmpint (gen, ==, 2);
   again = med_store_join_token (f->store, b, 1, &error);
-  g_assert_true (med_store_join_lookup_replaced (f->store, new_tok, from, to,
-      NULL, NULL, &error));
-  g_assert_true (med_store_join_lookup_replaced (f->store, old, from, to, NULL,
-      NULL, &error));
+  g_assert_true (med_store_join_lookup_replaced (f->store, f->ctx.centre_id,
+      new_tok, from, to, NULL, NULL, &error));
+  g_assert_true (med_store_join_lookup_replaced (f->store, f->ctx.centre_id,
+      old, from, to, NULL, NULL, &error));
   /* the re-issue sent the new link and queued the reminder again: claim
    * every pending text to read them */
   {
@@ -859,6 +862,199 @@ test_spool_encoding (Fixture *f, gconstpointer data)
   g_free (s.why);
 }
 
+
+/* How many pending messages of channel hold needle (no quotes in it):
+ * the listing leaves the texts out, so the table is read (both drivers
+ * have replace()). */
+static guint
+pending_holding (Fixture *f, const char *channel, const char *needle)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM outbox WHERE "
+                                          "state = 'pending' AND channel = "
+                                          "'%s' AND replace(message, '%s', "
+                                          "'') <> message",
+      channel, needle);
+  RawDb *db;
+  gint64 n;
+
+  g_assert_null (strchr (needle, '\''));
+  db = raw_open (f->path);
+  n = raw_int (db, sql);
+  raw_close (db);
+  return (guint) n;
+}
+
+/* The pending messages of channel to addr with purpose (NULL: any). */
+static guint
+pending_to (Fixture *f, const char *channel, const char *addr,
+    const char *purpose)
+{
+  g_autoptr (GPtrArray) p = outbox (f, channel, "pending");
+  guint n = 0;
+
+  for (guint i = 0; i < p->len; i++) {
+    MedOutboxMessage *m = p->pdata[i];
+
+    n += g_ascii_strcasecmp (m->recipient_addr, addr) == 0
+        && (purpose == NULL || strcmp (m->purpose, purpose) == 0);
+  }
+  return n;
+}
+
+/* A revoked link is never sent: the party's pending texts that carry it
+ * (the booking's, the reminder) are superseded; the other parties' stay. */
+static void
+test_revoke_texts (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  gint64 k = add_case (f, "V-1");
+  gint64 b = book_at (f, k, "2026-12-09T10:00");
+
+  url = med_store_join_url (f->store, b, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending_holding (f, MED_OUTBOX_SMS, url), ==, 2);
+  g_assert_true (med_service_revoke_join (f->store, &f->ctx, b, 1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending_holding (f, MED_OUTBOX_SMS, url), ==, 0);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13812345601", NULL), ==, 0);
+  /* the in-person party's booking text and reminder are still to go */
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13912345602", "booked"), ==,
+      1);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13912345602", "reminder"),
+      ==, 1);
+  /* issued again: the new link goes, the revoked one still nowhere */
+  g_assert_true (
+      med_service_reissue_link (f->store, &f->ctx, b, 1, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending_holding (f, MED_OUTBOX_SMS, url), ==, 0);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13812345601", "link"), ==,
+      1);
+}
+
+/* Issued again after the reminder fell due but before it went out (the
+ * gateway was down): the old reminder carries the old link and goes no
+ * more; no new reminder for a time already passed. */
+static void
+test_reissue_late_reminder (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *old = NULL, *fresh = NULL;
+  gint64 k = add_case (f, "V-2");
+  gint64 b = book_at (f, k, "2026-12-09T10:00");
+
+  old = med_store_join_url (f->store, b, 1, &error);
+  f->ctx.now = t_local ("2026-12-08T12:00");
+  med_store_set_now (f->store, f->ctx.now);
+  g_assert_cmpuint (pending_holding (f, MED_OUTBOX_SMS, old), ==, 2);
+  g_assert_true (
+      med_service_reissue_link (f->store, &f->ctx, b, 1, NULL, &error));
+  g_assert_no_error (error);
+  fresh = med_store_join_url (f->store, b, 1, &error);
+  g_assert_cmpstr (fresh, !=, old);
+  g_assert_cmpuint (pending_holding (f, MED_OUTBOX_SMS, old), ==, 0);
+  g_assert_cmpuint (pending_holding (f, MED_OUTBOX_SMS, fresh), ==, 1);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13812345601", "reminder"),
+      ==, 0);
+}
+
+/* A party added to a case with a session to come is told as if booked
+ * with it: by SMS (the booking's text with their own link, the reminder)
+ * or by the invite; one removed gets the cancellation, and its pending
+ * texts go no more; the others' reminders stay. */
+static void
+test_party_edits (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedParty) sms
+      = party ("bo", MED_ATTENDANCE_REMOTE, "索朗旺堆", "13812345677");
+  g_autoptr (MedParty) mail
+      = party ("zh", MED_ATTENDANCE_REMOTE, "赵立新", "zhaolixin@example.org");
+  g_autofree char *url = NULL;
+  gint64 k = add_case (f, "P-1");
+  gint64 b = book_at (f, k, "2026-12-09T10:00");
+  gint64 ps, pm;
+
+  /* a past session of the case tells nobody anything */
+  ps = med_service_add_party (f->store, &f->ctx, k, sms, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ps, >, 0);
+  url = med_store_join_url (f->store, b, ps, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13812345677", "booked"), ==,
+      1);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13812345677", "reminder"),
+      ==, 1);
+  g_assert_cmpuint (pending_holding (f, MED_OUTBOX_SMS, url), ==, 2);
+  /* in their language */
+  g_assert_cmpuint (pending_holding (f, MED_OUTBOX_SMS, "བར་འདུམ་"), >=, 2);
+  pm = med_service_add_party (f->store, &f->ctx, k, mail, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_MAIL, "zhaolixin@example.org",
+                        NULL),
+      ==, 1);
+  /* the others' reminders were left alone */
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13812345601", "reminder"),
+      ==, 1);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13912345602", "reminder"),
+      ==, 1);
+
+  /* removed: the cancellation, nothing else pending for them */
+  g_assert_true (med_service_remove_party (f->store, &f->ctx, k, ps, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13812345677", NULL), ==, 1);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13812345677", "cancelled"),
+      ==, 1);
+  g_assert_cmpuint (pending_holding (f, MED_OUTBOX_SMS, url), ==, 0);
+  /* the parties still in the case keep their reminders */
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13812345601", "reminder"),
+      ==, 1);
+  g_assert_cmpuint (pending_to (f, MED_OUTBOX_SMS, "13912345602", "reminder"),
+      ==, 1);
+  g_assert_true (med_service_remove_party (f->store, &f->ctx, k, pm, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr (GPtrArray) p = outbox (f, MED_OUTBOX_MAIL, "pending");
+    guint cancels = 0;
+
+    for (guint i = 0; i < p->len; i++) {
+      MedOutboxMessage *m = p->pdata[i];
+
+      cancels += g_ascii_strcasecmp (m->recipient_addr, "zhaolixin@example.org")
+              == 0
+          && strcmp (m->method, "CANCEL") == 0;
+    }
+    g_assert_cmpuint (cancels, ==, 1);
+  }
+  /* the edits and their messages were one transaction each: nothing
+   * partial, and the store is consistent */
+  g_assert_true (med_store_check (f->store, &error));
+  g_assert_no_error (error);
+}
+
+/* A party edited while the case has no session to come tells nobody. */
+static void
+test_party_edits_no_session (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedParty) sms
+      = party ("bo", MED_ATTENDANCE_REMOTE, "索朗旺堆", "13812345677");
+  g_autoptr (GPtrArray) before = NULL, after = NULL;
+  gint64 k = add_case (f, "P-2");
+  gint64 b = book_at (f, k, "2026-12-07T15:00");
+  gint64 ps;
+
+  g_assert_true (med_service_cancel (f->store, &f->ctx, b, &error));
+  g_assert_no_error (error);
+  before = med_store_outbox_list (f->store, FALSE, &error);
+  ps = med_service_add_party (f->store, &f->ctx, k, sms, &error);
+  g_assert_no_error (error);
+  g_assert_true (med_service_remove_party (f->store, &f->ctx, k, ps, &error));
+  g_assert_no_error (error);
+  after = med_store_outbox_list (f->store, FALSE, &error);
+  g_assert_cmpuint (after->len, ==, before->len);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -872,6 +1068,10 @@ main (int argc, char **argv)
     { "/sms/queue/reminder", test_reminder },
     { "/sms/outbox/channels", test_channels },
     { "/sms/link/reissue", test_reissue },
+    { "/sms/link/revoke-supersedes", test_revoke_texts },
+    { "/sms/link/reissue-late-reminder", test_reissue_late_reminder },
+    { "/sms/party/added-removed", test_party_edits },
+    { "/sms/party/no-session", test_party_edits_no_session },
     { "/sms/link/send-refused", test_send_refused },
     { "/sms/centre/phone", test_centre_phone },
     { "/sms/conflict/named", test_conflicts },

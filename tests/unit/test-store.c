@@ -6,7 +6,11 @@
  * notices, the snapshot and concurrent writers; and what schema version 2
  * added: the upgrade of a version 1 file (tests/unit/store-v1.sql), the
  * iMIP outbox with its leases, back-off and ledger, attendees' replies,
- * imported busy time, join tokens, booking notes and e-mail addresses.
+ * imported busy time, join tokens, booking notes and e-mail addresses;
+ * and a province in one store: two centres, every kind of row knowing its
+ * centre, users, tokens, sessions, feed and join links resolving on their
+ * own centre only, the schema's guard on users, and the migration that
+ * gives existing users a centre.
  *
  * Each test gets its own temporary directory, removed afterwards, and
  * its own store: a SQLite file there, or under tests/pg/pgserver.py a
@@ -406,9 +410,9 @@ test_open_too_new (Fixture *f, gconstpointer data)
   db = raw_open (f->path);
   g_assert_cmpint (raw_exec (db,
                        raw_is_pg (db)
-                           ? "UPDATE medsched_meta SET value = '7' WHERE key "
+                           ? "UPDATE medsched_meta SET value = '99' WHERE key "
                              "= 'schema_version'"
-                           : "PRAGMA user_version = 7",
+                           : "PRAGMA user_version = 99",
                        NULL),
       ==, RAW_OK);
   raw_close (db);
@@ -416,7 +420,7 @@ test_open_too_new (Fixture *f, gconstpointer data)
   s = med_store_open (f->path, &error);
   g_assert_null (s);
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_TOO_NEW);
-  g_assert_nonnull (strstr (error->message, "version 7 is newer"));
+  g_assert_nonnull (strstr (error->message, "version 99 is newer"));
   g_assert_nonnull (strstr (error->message, "upgrade medsched"));
   g_clear_error (&error);
   s = med_store_open_existing (f->path, &error);
@@ -2377,17 +2381,17 @@ test_join_token (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* Looked up by recomputing, within the session's time window. */
-  g_assert_true (med_store_join_lookup (f->store, t2, at ("2026-12-07"),
-      at ("2026-12-08"), &bid, &pid, &error));
+  g_assert_true (med_store_join_lookup (f->store, f->centre, t2,
+      at ("2026-12-07"), at ("2026-12-08"), &bid, &pid, &error));
   g_assert_no_error (error);
   g_assert_cmpint (bid, ==, 1);
   g_assert_cmpint (pid, ==, 2);
-  g_assert_false (med_store_join_lookup (f->store, t3, at ("2026-12-07"),
-      at ("2026-12-08"), &bid, &pid, &error));
+  g_assert_false (med_store_join_lookup (f->store, f->centre, t3,
+      at ("2026-12-07"), at ("2026-12-08"), &bid, &pid, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_false (
-      med_store_join_lookup (f->store, "short", 0, 0, NULL, NULL, &error));
+  g_assert_false (med_store_join_lookup (f->store, f->centre, "short", 0, 0,
+      NULL, NULL, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
@@ -3095,6 +3099,7 @@ test_data_version (Fixture *f, gconstpointer data)
 
     u.name = (char *) "clerk";
     u.role = MED_ROLE_CLERK;
+    u.centre_id = f->centre;
     u.password = (char *) "pbkdf2-sha256$1000$salt$hash";
     uid = med_store_add_user (other, &u, "test", &error);
     g_assert_no_error (error);
@@ -3301,6 +3306,359 @@ test_backup_pg_refused (Fixture *f, gconstpointer data)
   g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
 }
 
+/* ---- a province: two centres in one store ------------------------------ */
+
+/* A second centre with a room, a mediator and a case (party contact
+ * 13900000002); their ids in *room, *med, *kase. */
+static gint64
+add_centre_2 (Fixture *f, gint64 *room, gint64 *med, gint64 *kase)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedCentre) c = med_centre_new_default ();
+  gint64 first = f->centre, id;
+
+  g_free (c->name);
+  c->name = g_strdup ("日喀则市桑珠孜区调解中心");
+  id = med_store_add_centre (f->store, c, "test", &error);
+  g_assert_no_error (error);
+  f->centre = id;
+  *room = add_room (f, "温馨调解室一", MED_ROOM_KIND_WARM, 0, 0);
+  *med = add_mediator (f, "达瓦", "zh,bo", 4);
+  *kase = add_case (f, "(2026)藏0202民调1号", "13900000002", "");
+  f->centre = first;
+  return id;
+}
+
+/* A user of centre with a token (hash) and a web session (session). */
+static gint64
+add_user_with (Fixture *f, const char *name, gint64 centre, MedRole role,
+    gint64 mediator, const char *hash, const char *session, GError **error)
+{
+  MedUser u = { 0 };
+  gint64 id;
+
+  u.name = (char *) name;
+  u.role = role;
+  u.mediator_id = mediator;
+  u.centre_id = centre;
+  u.password = (char *) "pbkdf2-sha256$1000$salt$hash";
+  if ((id = med_store_add_user (f->store, &u, "test", error)) == 0)
+    return 0;
+  g_assert_cmpint (med_store_add_token (f->store, id, hash, 0, "test", error),
+      >, 0);
+  g_assert_true (med_store_add_session (f->store, session, id,
+      "csrf-token-0123456789", at ("2026-12-31T00:00"), error));
+  return id;
+}
+
+static void
+assert_elsewhere (MedStore *store, MedStoreOwned kind, gint64 id, gint64 owner,
+    gint64 other)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) missing = NULL;
+  g_autofree char *a = NULL, *b = NULL;
+
+  g_assert_true (med_store_in_centre (store, kind, id, owner, &error));
+  g_assert_no_error (error);
+  g_assert_false (med_store_in_centre (store, kind, id, other, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  /* another centre's row reads as a missing one: the same words */
+  g_assert_false (med_store_in_centre (store, kind, 987654, other, &missing));
+  g_assert_error (missing, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  a = g_strdup_printf ("%" G_GINT64_FORMAT " in", id);
+  b = g_strdup_printf ("%d in", 987654);
+  g_assert_nonnull (strstr (error->message, a));
+  g_assert_nonnull (strstr (missing->message, b));
+  g_assert_cmpint (strlen (error->message) - strlen (a), ==,
+      strlen (missing->message) - strlen (b));
+}
+
+static void
+test_province_rows (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) centres = NULL, parties = NULL;
+  gint64 c2, room2, med2, case2, b1, b2, rec, link1, link2, user;
+
+  booked_9_to_10 (f);
+  c2 = add_centre_2 (f, &room2, &med2, &case2);
+  centres = med_store_list_centres (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (centres->len, ==, 2);
+  g_assert_cmpint (((MedCentre *) centres->pdata[0])->id, ==, f->centre);
+  g_assert_cmpint (((MedCentre *) centres->pdata[1])->id, ==, c2);
+  g_assert_cmpstr (((MedCentre *) centres->pdata[1])->name, ==,
+      "日喀则市桑珠孜区调解中心");
+
+  /* rooms and mediators are per centre: the same time books in both */
+  b1 = 1;
+  b2 = book (f, case2, room2, med2, 0, "2026-12-07T09:00", "2026-12-07T10:00",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (b2, >, b1);
+  /* a case of one centre with the other's room or mediator: refused */
+  g_assert_cmpint (book (f, case2, f->room2, med2, 0, "2026-12-07T11:00",
+                       "2026-12-07T12:00", &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (book (f, case2, room2, f->med2, 0, "2026-12-07T11:00",
+                       "2026-12-07T12:00", &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* every kind of row knows its centre */
+  parties = med_store_list_parties (f->store, case2, &error);
+  rec = med_store_add_recording (f->store, b1, MED_RECORDING_REGIME_HEARING,
+      "/srv/recordings/1", "test", &error);
+  g_assert_no_error (error);
+  link1 = med_store_add_feed_link (f->store, MED_FEED_LINK_CASE, f->case1,
+      ZERO64, 0, "", "test", &error);
+  link2 = med_store_add_feed_link (f->store, MED_FEED_LINK_CENTRE, c2,
+      "0000000000000000000000000000000000000000000000000000000000000001", 0,
+      "", "test", &error);
+  user = add_user_with (f, "clerk2", c2, MED_ROLE_CLERK, 0,
+      "0000000000000000000000000000000000000000000000000000000000000002",
+      "0000000000000000000000000000000000000000000000000000000000000003",
+      &error);
+  g_assert_no_error (error);
+  assert_elsewhere (f->store, MED_STORE_OF_CASE, f->case1, f->centre, c2);
+  assert_elsewhere (f->store, MED_STORE_OF_CASE, case2, c2, f->centre);
+  assert_elsewhere (f->store, MED_STORE_OF_BOOKING, b1, f->centre, c2);
+  assert_elsewhere (f->store, MED_STORE_OF_BOOKING, b2, c2, f->centre);
+  assert_elsewhere (f->store, MED_STORE_OF_PARTY,
+      ((MedParty *) parties->pdata[0])->id, c2, f->centre);
+  assert_elsewhere (f->store, MED_STORE_OF_ROOM, room2, c2, f->centre);
+  assert_elsewhere (f->store, MED_STORE_OF_MEDIATOR, f->med1, f->centre, c2);
+  assert_elsewhere (f->store, MED_STORE_OF_INTERPRETER, f->interp, f->centre,
+      c2);
+  assert_elsewhere (f->store, MED_STORE_OF_USER, user, c2, f->centre);
+  assert_elsewhere (f->store, MED_STORE_OF_RECORDING, rec, f->centre, c2);
+  assert_elsewhere (f->store, MED_STORE_OF_FEED_LINK, link1, f->centre, c2);
+  assert_elsewhere (f->store, MED_STORE_OF_FEED_LINK, link2, c2, f->centre);
+  /* a link to a row that is not there belongs nowhere */
+  link1 = med_store_add_feed_link (f->store, MED_FEED_LINK_ROOM, 987654,
+      "0000000000000000000000000000000000000000000000000000000000000004", 0,
+      "", "test", &error);
+  g_assert_false (med_store_in_centre (f->store, MED_STORE_OF_FEED_LINK, link1,
+      f->centre, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (med_store_check (f->store, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_province_users_links (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedUser) u = NULL;
+  g_autoptr (MedFeedLink) l = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autofree char *csrf = NULL, *tok = NULL;
+  const char *h1 = ZERO64;
+  const char *h2
+      = "1111111111111111111111111111111111111111111111111111111111111111";
+  const char *s1
+      = "2222222222222222222222222222222222222222222222222222222222222222";
+  const char *s2
+      = "3333333333333333333333333333333333333333333333333333333333333333";
+  const char *l1
+      = "4444444444444444444444444444444444444444444444444444444444444444";
+  gint64 c2, room2, med2, case2, u1, u2, bid = 0, pid = 0;
+  RawDb *db;
+
+  booked_9_to_10 (f);
+  c2 = add_centre_2 (f, &room2, &med2, &case2);
+
+  /* a user belongs to an existing centre; a mediator user to their
+   * mediator's */
+  g_assert_cmpint (add_user_with (f, "nowhere", 0, MED_ROLE_CLERK, 0, h1, s1,
+                       &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (add_user_with (f, "nowhere", 987, MED_ROLE_CLERK, 0, h1, s1,
+                       &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (add_user_with (f, "dawa", f->centre, MED_ROLE_MEDIATOR, med2,
+                       h1, s1, &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  u1 = add_user_with (f, "clerk1", f->centre, MED_ROLE_CLERK, 0, h1, s1,
+      &error);
+  u2 = add_user_with (f, "dawa", c2, MED_ROLE_MEDIATOR, med2, h2, s2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (u1, >, 0);
+  g_assert_cmpint (u2, >, u1);
+  /* names are the whole database's */
+  g_assert_cmpint (add_user_with (f, "clerk1", c2, MED_ROLE_CLERK, 0, l1, l1,
+                       &error),
+      ==, 0);
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_CONFLICT);
+  g_clear_error (&error);
+  /* the schema refuses what the store would not write */
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_exec (db,
+                       "INSERT INTO app_user (name, role, password, "
+                       "created_at) VALUES ('raw', 'clerk', 'x', 0)",
+                       NULL),
+      !=, RAW_OK);
+  {
+    g_autofree char *sql
+        = g_strdup_printf ("UPDATE app_user SET centre_id = %" G_GINT64_FORMAT
+                           " WHERE name = 'dawa'",
+            f->centre);
+
+    g_assert_cmpint (raw_exec (db, sql, NULL), !=, RAW_OK);
+  }
+  raw_close (db);
+
+  /* tokens and sessions open their own centre only */
+  u = med_store_user_by_token (f->store, f->centre, h1, at ("2026-12-07"),
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (u->id, ==, u1);
+  g_assert_cmpint (u->centre_id, ==, f->centre);
+  g_clear_pointer (&u, med_user_free);
+  g_assert_null (
+      med_store_user_by_token (f->store, c2, h1, at ("2026-12-07"), &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  u = med_store_session_user (f->store, c2, s2, at ("2026-12-07"), &csrf,
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (u->id, ==, u2);
+  g_assert_cmpint (u->centre_id, ==, c2);
+  g_assert_cmpstr (csrf, ==, "csrf-token-0123456789");
+  g_clear_pointer (&u, med_user_free);
+  g_assert_null (med_store_session_user (f->store, f->centre, s2,
+      at ("2026-12-07"), NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  list = med_store_list_users (f->store, c2, &error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpstr (((MedUser *) list->pdata[0])->name, ==, "dawa");
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* feed links and join links resolve on their own centre only */
+  g_assert_cmpint (med_store_add_feed_link (f->store, MED_FEED_LINK_ROOM,
+                       f->room1, l1, 0, "", "test", &error),
+      >, 0);
+  l = med_store_find_feed_link (f->store, f->centre, l1, at ("2026-12-07"),
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (l->ref_id, ==, f->room1);
+  g_assert_null (
+      med_store_find_feed_link (f->store, c2, l1, at ("2026-12-07"), &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  list = med_store_list_feed_links (f->store, c2, &error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = med_store_list_feed_links (f->store, f->centre, &error);
+  g_assert_cmpuint (list->len, ==, 1);
+  tok = med_store_join_token (f->store, 1, 1, &error);
+  g_assert_true (med_store_join_lookup (f->store, f->centre, tok, 0, 0, &bid,
+      &pid, &error));
+  g_assert_cmpint (bid, ==, 1);
+  g_assert_false (
+      med_store_join_lookup (f->store, c2, tok, 0, 0, &bid, &pid, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (med_store_join_reissue (f->store, 1, 1, "test", NULL, &error));
+  g_assert_true (med_store_join_lookup_replaced (f->store, f->centre, tok, 0, 0,
+      NULL, NULL, &error));
+  g_assert_false (med_store_join_lookup_replaced (f->store, c2, tok, 0, 0, NULL,
+      NULL, &error));
+  g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);
+}
+
+/* A store from before centres had users (schema 6 on SQLite, 4 on
+ * PostgreSQL), made by taking migration 7's column away again: opening it
+ * gives each user their mediator's centre, the others the first centre. */
+static void
+test_migrate_users_to_centres (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedUser) clerk = NULL, dawa = NULL;
+  gint64 c2, room2, med2, case2;
+  RawDb *db;
+
+  populate (f);
+  c2 = add_centre_2 (f, &room2, &med2, &case2);
+  g_assert_cmpint (add_user_with (f, "clerk", f->centre, MED_ROLE_CLERK, 0,
+                       ZERO64,
+                       "1111111111111111111111111111111111111111111111111111"
+                       "111111111111",
+                       &error),
+      >, 0);
+  g_assert_cmpint (add_user_with (f, "dawa", c2, MED_ROLE_MEDIATOR, med2,
+                       "2222222222222222222222222222222222222222222222222222"
+                       "222222222222",
+                       "3333333333333333333333333333333333333333333333333333"
+                       "333333333333",
+                       &error),
+      >, 0);
+  g_assert_no_error (error);
+  g_clear_pointer (&f->store, med_store_close);
+  db = raw_open (f->path);
+  if (raw_is_pg (db)) {
+    g_assert_cmpint (raw_exec (db,
+                         "DROP TRIGGER app_user_guard ON app_user;"
+                         "DROP FUNCTION app_user_guard();"
+                         "ALTER TABLE app_user DROP COLUMN centre_id;"
+                         "ALTER TABLE capability DROP COLUMN language;"
+                         "UPDATE medsched_meta SET value = '4' "
+                         "WHERE key = 'schema_version'",
+                         NULL),
+        ==, RAW_OK);
+  } else {
+    /* SQLite drops no column a foreign key names: the table of schema 6 */
+    g_assert_cmpint (raw_exec (db,
+                         "CREATE TABLE app_user_6 ("
+                         "  id INTEGER PRIMARY KEY,"
+                         "  name TEXT NOT NULL UNIQUE,"
+                         "  role TEXT NOT NULL,"
+                         "  mediator_id INTEGER REFERENCES mediator (id),"
+                         "  password TEXT NOT NULL,"
+                         "  disabled INTEGER NOT NULL DEFAULT 0,"
+                         "  created_at INTEGER NOT NULL);"
+                         "INSERT INTO app_user_6 SELECT id, name, role, "
+                         "  mediator_id, password, disabled, created_at "
+                         "  FROM app_user;"
+                         "DROP TABLE app_user;"
+                         "ALTER TABLE app_user_6 RENAME TO app_user;"
+                         "ALTER TABLE capability DROP COLUMN language;"
+                         "PRAGMA user_version = 6",
+                         NULL),
+        ==, RAW_OK);
+  }
+  raw_close (db);
+  f->store = med_store_open (f->path, &error);
+  g_assert_no_error (error);
+  clerk = med_store_find_user (f->store, "clerk", &error);
+  dawa = med_store_find_user (f->store, "dawa", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (clerk->centre_id, ==, f->centre);
+  g_assert_cmpint (dawa->centre_id, ==, c2);
+  /* and the migration's guard holds from now on */
+  db = raw_open (f->path);
+  g_assert_cmpint (raw_exec (db,
+                       "INSERT INTO app_user (name, role, password, "
+                       "created_at) VALUES ('raw', 'clerk', 'x', 0)",
+                       NULL),
+      !=, RAW_OK);
+  raw_close (db);
+  g_assert_true (med_store_check (f->store, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3356,6 +3714,9 @@ main (int argc, char **argv)
     { "/store/postgresql/run-retries-once", test_pg_run_retries, 2 },
     { "/store/race/outbox-claims", test_race_outbox_claims },
     { "/store/audit/anchor", test_audit_anchor },
+    { "/store/province/rows", test_province_rows },
+    { "/store/province/users-and-links", test_province_users_links },
+    { "/store/migrate/users-to-centres", test_migrate_users_to_centres },
   };
 
   g_test_init (&argc, &argv, NULL);

@@ -18,7 +18,10 @@ both parties, each sending its own colour and tone and offering receive
 slots): each sees and hears both others on the mids its `slots` message
 names and never itself, through a party leaving and rejoining, and a
 client with the old two-m-line offer gets exactly one other; each
-participant's recording holds its own colour and tone. Last, SIGTERM
+participant's recording holds its own colour and tone. A party whose
+video reaches the server up to 160 ms late is recorded with beep and
+flash within 40 ms (the recording is timed by the sender's clock). Last,
+SIGTERM
 during a recorded call: the recording seals, the party gets bye. No token,
 party name or phone number may reach the logs.
 
@@ -43,6 +46,13 @@ from medtest import Tap  # noqa: E402
 import webrtcclient as wc  # noqa: E402
 from aiortc import RTCPeerConnection, RTCRtpSender  # noqa: E402
 
+# The beep-and-flash publisher and its A/V check (tests/webrtc/bench).
+sys.path.insert(0, os.path.join(HERE, "bench"))
+import avcheck  # noqa: E402
+import medpeer  # noqa: E402
+
+medpeer.FULL_DECODE = True  # the other tests decode what they receive
+
 tap = Tap()
 
 
@@ -59,8 +69,9 @@ def setup():
     media = os.path.join(centre.dir, "media")
     # Booking 1: the call (two parties); booking 2: a party without consent;
     # booking 3: "recording: hearing" in its note; booking 4: "录制: off";
-    # booking 5: the three-way call; booking 6: revocations of open sockets.
-    for k in (1, 2, 3, 4, 5, 6):
+    # booking 5: the three-way call; booking 6: revocations of open sockets;
+    # booking 7: a hearing whose party's packets are delayed on their way.
+    for k in (1, 2, 3, 4, 5, 6, 7):
         centre.cli("case", "add", "--number", "(2026)藏0102民调%d号" % k,
                    "--kind", "wages",
                    "--party", "applicant,zh,remote,甲方%d,13800000001" % k,
@@ -72,10 +83,13 @@ def setup():
             at = "2026-12-07T11:00"
         if k == 6:
             at = "2026-12-07T15:00"
+        if k == 7:
+            at = "2026-12-08T11:00"
         centre.cli("book", str(k), "--at", at, "--room", "4",
                    "--mediator", "1")
     centre.cli("booking", "note", "3", "Remote hearing.\nrecording: hearing")
     centre.cli("booking", "note", "4", "录制: off")
+    centre.cli("booking", "note", "7", "recording: hearing")
     return centre, media
 
 
@@ -122,6 +136,20 @@ def recordings_of(centre, booking):
 
 
 
+async def stop_recording(mediator, centre, booking, before=(), timeout=30):
+    """record stop, then the booking's recordings not in before once none
+    of them records any more (or when timeout passed)."""
+    await mediator.send({"type": "record", "action": "stop"})
+    new = []
+    t = time.monotonic() + timeout
+    while time.monotonic() < t:
+        new = [r for r in recordings_of(centre, booking) if r[0] not in before]
+        if new and all(r[1] != "recording" for r in new):
+            break
+        await asyncio.sleep(0.2)
+    return new
+
+
 def recording_log(centre, rec_id):
     return [r[0] for r in db_rows(
         centre, "SELECT kind FROM recording_event WHERE recording_id = ? "
@@ -165,15 +193,38 @@ async def main_call(centre, server, base, lk):
     tap.ok(st["consent"] == {"needed": True, "given": True, "missing": 0},
            "the console's state shows every party's consent, each party's "
            "own answer included", json.dumps(st, ensure_ascii=False))
-    # (the party's inbox was read past these states above: use all)
-    pst = [m for m in party.sig.all if m.get("type") == "state" and any(
-        p["id"] == p2.welcome["you"] for p in m["participants"])]
+    # (the party's inbox was read past these states above: use all; the
+    # state naming the other party may reach it a moment after the
+    # console's)
+    def party_states():
+        return [m for m in party.sig.all if m.get("type") == "state"
+                and any(p["id"] == p2.welcome["you"]
+                        for p in m["participants"])]
+    await until(lambda: party_states()
+                and any(p["id"] == pid and p.get("consent") is True
+                        for p in party_states()[-1]["participants"]), 10)
+    pst = party_states()
     tap.ok(pst and all("consent" not in p for m in pst
                        for p in m["participants"] if p["id"] != pid)
            and any(p["id"] == pid and p.get("consent") is True
                    for p in pst[-1]["participants"]),
            "a party sees its own answer, not the other party's",
            json.dumps(pst[-1:], ensure_ascii=False))
+    # Frames carry codes, not text (docs/webrtc.md): the party sees the
+    # others without names, the other party by its role word, the mediator
+    # by its role; its own entry has its name
+    last = pst[-1]["participants"]
+    me = [p for p in last if p["id"] == pid]
+    others = [p for p in last if p["id"] != pid]
+    tap.ok(me and me[0]["name"] == "甲方1"
+           and me[0].get("party_role") == "applicant"
+           and others and all(p["name"] == "" for p in others)
+           and any(p["id"] == p2.welcome["you"]
+                   and p.get("party_role") == "respondent" for p in others)
+           and any(p["role"] == "mediator" and "party_role" not in p
+                   for p in others),
+           "a party's state: role codes for the others, no names",
+           json.dumps(last, ensure_ascii=False))
     await mediator.send({"type": "admit", "participant": pid})
     await party.sig.expect_type("admitted")
     t0 = time.monotonic()
@@ -187,6 +238,9 @@ async def main_call(centre, server, base, lk):
     await party.sig.send({"type": "ice", "sdpMLineIndex": 0})
     await party.sig.send("not json")
     m = await party.sig.expect_type("error")
+    tap.ok(m.get("message") and m["message"].isascii(),
+           "an error frame's message is English: its code is what pages "
+           "show", json.dumps(m, ensure_ascii=False))
     tap.ok(m.get("code") == "bad_message" and "candidate" not in json.dumps(m),
            "an empty or missing candidate is taken as end-of-candidates",
            json.dumps(m, ensure_ascii=False))
@@ -469,14 +523,7 @@ async def after_reconnects(centre, server, base, lk):
     before = {r[0] for r in recordings_of(centre, 1)}
     await mediator.send({"type": "record", "action": "start"})
     await asyncio.sleep(3)
-    await mediator.send({"type": "record", "action": "stop"})
-    new = []
-    t = time.monotonic() + 30
-    while time.monotonic() < t:
-        new = [r for r in recordings_of(centre, 1) if r[0] not in before]
-        if new and all(r[1] != "recording" for r in new):
-            break
-        await asyncio.sleep(0.2)
+    new = await stop_recording(mediator, centre, 1, before)
     ok = tap.ok(len(new) == 1 and new[0][1] == "sealed",
                 "a recording after the reconnects seals", repr(new))
     if ok:
@@ -522,13 +569,7 @@ async def regimes(centre, server, base):
            "the hearing records from the first participant in the call "
            "without consent", repr(rows))
     await asyncio.sleep(2)
-    await mediator.send({"type": "record", "action": "stop"})
-    t = time.monotonic() + 30
-    while time.monotonic() < t:
-        rows = recordings_of(centre, 3)
-        if rows and all(r[1] != "recording" for r in rows):
-            break
-        await asyncio.sleep(0.2)
+    rows = await stop_recording(mediator, centre, 3)
     tap.ok(rows and all(r[1] == "sealed" for r in rows),
            "the hearing recording seals", repr(rows))
     await party.hangup()
@@ -546,6 +587,62 @@ async def regimes(centre, server, base):
            "recording: off in the note refuses record start", json.dumps(m))
     tap.ok(recordings_of(centre, 4) == [], "no recording row when off")
     await con4.close()
+
+
+def sweep_video_delay(period=4.0, peak=0.16):
+    """A send delay for delay_sends: video packets late by 0 to peak
+    seconds and back every period (the same for every packet of a frame,
+    changing by a few ms per frame, so the jitter buffer keeps them all),
+    audio by at most 8 ms."""
+    start = time.monotonic()
+    frames = {}
+
+    def delay(kind, ts):
+        if kind != "video":
+            return 0.008 * ((ts // 960) % 3) / 2
+        if ts not in frames:
+            if len(frames) > 200:
+                frames.clear()
+            phase = ((time.monotonic() - start) % period) / period
+            frames[ts] = peak * (1 - abs(2 * phase - 1))
+        return frames[ts]
+    return delay
+
+
+async def jittered_av(centre, server, base):
+    """The recording takes each track's time from the sender's RTP
+    timestamps and reports, not from when packets arrived: a party whose
+    video reaches the server up to 160 ms late (a sweep, audio nearly on
+    time) is recorded with its beep and flash together."""
+    lk7 = links(server, centre, 7)
+    mediator = await wc.console(base, 7, centre.tokens["tashi"])
+    party = await admitted_party(base, lk7[0]["path"], mediator)
+    pattern = medpeer.Pattern(medpeer.make_clip())
+    await party.call(tracks=(medpeer.ClipVideoTrack(pattern),
+                             medpeer.ClipAudioTrack(pattern)),
+                     send_delay=sweep_video_delay())
+    await mediator.expect(
+        lambda m: m.get("type") == "state"
+        and m.get("recording") == "recording", timeout=15,
+        what="the hearing records")
+    await asyncio.sleep(16)
+    rows = await stop_recording(mediator, centre, 7, timeout=60)
+    offsets, flashes, beeps = [], [], []
+    if rows and rows[0][1] == "sealed":
+        path = os.path.join(rows[0][2], "recording.mkv")
+        flashes = avcheck.flashes(path)
+        beeps = avcheck.beeps(path)
+        offsets = [o * 1000 for o in avcheck.offsets(path)]
+    worst = max((abs(o) for o in offsets), default=None)
+    tap.ok(len(offsets) >= 8 and worst <= 40,
+           "video delayed by a 0–160 ms sweep: beep and flash of the "
+           "recording within 40 ms (%d pairs, worst %s ms)"
+           % (len(offsets), "%.1f" % worst if worst is not None else "-"),
+           "%r offsets %s flashes %s beeps %s" % (
+               rows, ["%.1f" % o for o in offsets],
+               ["%.2f" % x for x in flashes], ["%.2f" % x for x in beeps]))
+    await party.hangup()
+    await mediator.close()
 
 
 async def admitted_party(base, path, mediator, consent=None):
@@ -586,14 +683,7 @@ async def h264_only(centre, base, lk):
     before = {r[0] for r in recordings_of(centre, 1)}
     await mediator.send({"type": "record", "action": "start"})
     await asyncio.sleep(3)
-    await mediator.send({"type": "record", "action": "stop"})
-    new = []
-    t = time.monotonic() + 30
-    while time.monotonic() < t:
-        new = [r for r in recordings_of(centre, 1) if r[0] not in before]
-        if new and all(r[1] != "recording" for r in new):
-            break
-        await asyncio.sleep(0.2)
+    new = await stop_recording(mediator, centre, 1, before)
     out = ""
     if new and new[0][1] == "sealed":
         out, _ = discover(os.path.join(new[0][2], "recording.mkv"))
@@ -1204,6 +1294,7 @@ async def run():
         await bad_input(centre, server, base, lk)
         await after_reconnects(centre, server, base, lk)
         await regimes(centre, server, base)
+        await jittered_av(centre, server, base)
         await h264_only(centre, base, lk)
         await ice_never_connects(centre, base, lk)
         await leave_and_rejoin(centre, server, base, lk)

@@ -241,6 +241,45 @@ class Signal:
             self._task.cancel()
 
 
+def delay_sends(pc, delay):
+    """Makes pc's outgoing RTP reach the network late, as a congested path
+    would: delay(kind, rtp_timestamp) gives each packet's delay in seconds
+    ("video" or "audio"; RTCP goes at once). The sender does not wait for
+    it: its pacing, RTP timestamps and sender reports (stamped when a
+    packet left aiortc's RTP loop) stay as they were, only the packets
+    are handed to the socket later."""
+    from aiortc.rtp import is_rtcp
+    loop = asyncio.get_event_loop()
+    kinds = {t.sender._ssrc: t.kind for t in pc.getTransceivers()
+             if t.sender is not None}
+    dtls = pc.getTransceivers()[0].sender.transport
+
+    def send_later(data):
+        async def send():
+            try:
+                await dtls.transport._send(data)
+            except Exception:  # noqa: BLE001 — closed meanwhile
+                pass
+        asyncio.ensure_future(send())
+
+    async def delayed(data):
+        if is_rtcp(data) or len(data) < 12:
+            return await real(data)
+        if dtls._state.name != "CONNECTED":
+            raise ConnectionError("not connected")
+        ssrc = int.from_bytes(data[8:12], "big")
+        ts = int.from_bytes(data[4:8], "big")
+        d = delay(kinds.get(ssrc, "video"), ts)
+        enc = dtls._tx_srtp.protect(data)
+        if d <= 0:
+            await dtls.transport._send(enc)
+        else:
+            loop.call_later(d, send_later, enc)
+
+    real = dtls._send_rtp
+    dtls._send_rtp = delayed
+
+
 class Party:
     """A party: consent, waiting room, and an aiortc peer once admitted."""
 
@@ -259,13 +298,16 @@ class Party:
         return self.welcome
 
     async def call(self, timeout=20.0, munge=True, video_codecs=None,
-                   colour=None, tone=440, extra=0):
+                   colour=None, tone=440, extra=0, tracks=None,
+                   send_delay=None):
         """Offers audio+video, answers ICE; returns once connected.
         video_codecs: RTCRtpCodecCapability list to offer (default all).
         colour: send FlatVideo of that RGB colour (default PatternVideo);
         tone: the frequency of the audio sent; extra: how many receive
         slots to offer beyond the own m-lines (a recvonly video and a
-        recvonly audio m-line each, in that order)."""
+        recvonly audio m-line each, in that order). tracks: (video, audio)
+        to send instead (a track with a `sender` attribute gets its
+        RTCRtpSender). send_delay: see delay_sends."""
         self.pc = RTCPeerConnection()
         self.received = {"video": 0, "audio": 0}
         # mid -> {"kind", "frames", "video": [(t, rgb)], "audio": [(t, pcm)]}
@@ -277,8 +319,13 @@ class Party:
                         if t.receiver.track is track), None)
             asyncio.ensure_future(self._consume(track, mid))
 
-        self.pc.addTrack(FlatVideo(colour) if colour else PatternVideo())
-        self.pc.addTrack(ToneAudio(tone))
+        if tracks is None:
+            tracks = (FlatVideo(colour) if colour else PatternVideo(),
+                      ToneAudio(tone))
+        for track in tracks:
+            sender = self.pc.addTrack(track)
+            if hasattr(track, "sender"):
+                track.sender = sender
         if video_codecs:
             for t in self.pc.getTransceivers():
                 if t.kind == "video":
@@ -295,6 +342,8 @@ class Party:
         ans = await self.sig.expect_type("answer", timeout)
         await self.pc.setRemoteDescription(
             RTCSessionDescription(sdp=ans["sdp"], type="answer"))
+        if send_delay is not None:
+            delay_sends(self.pc, send_delay)
         self._ice_task = asyncio.ensure_future(self._ice())
         deadline = time.monotonic() + timeout
         while self.pc.iceConnectionState not in ("completed", "connected"):

@@ -379,11 +379,13 @@ add_blocked_cell (MedReq *r, JsonBuilder *b, const MedFitCell *c)
 {
   g_autofree char *why = med_page_fit_why (r, c);
   g_autofree char *tip = med_http_tf (r, N_ ("Not here: %s"), why);
+  /* the scheduler's reasons in the page's language */
+  g_autofree char *detail = med_i18n_reasons (med_http_lang (r), c->reasons);
 
   json_builder_set_member_name (b, "blocked");
   json_builder_begin_object (b);
   med_json_str (b, "tip", tip);
-  med_json_str (b, "detail", c->why && *c->why ? c->why : NULL);
+  med_json_str (b, "detail", *detail ? detail : NULL);
   json_builder_end_object (b);
 }
 
@@ -761,7 +763,10 @@ med_page_board (MedReq *r)
   /* the picked case, or the session being moved */
   if (bd.move_id) {
     g_autoptr (MedBooking) bk
-        = med_store_get_booking (r->srv->store, bd.move_id, NULL);
+        = med_store_in_centre (r->srv->store, MED_STORE_OF_BOOKING, bd.move_id,
+              r->srv->cfg.centre_id, NULL)
+        ? med_store_get_booking (r->srv->store, bd.move_id, NULL)
+        : NULL;
 
     if (bk == NULL || !med_service_may_move (bk, &ctx, &error)) {
       med_json_str (b, "pick_error",

@@ -137,16 +137,24 @@ med_page_board_book_get (MedReq *r)
     med_json_str (b, "iso", iso);
     med_json_str (b, "mode", T (med_booking_mode_label (cell->slot->mode)));
     med_json_bool (b, "fallback", cell->slot->fallback);
-    med_json_str (b, "explanation", cell->slot->explanation);
+    {
+      /* the scheduler's reasons in the page's language */
+      g_autofree char *because
+          = med_i18n_reasons (med_http_lang (r), cell->slot->reasons);
+
+      med_json_str (b, "explanation", because);
+    }
     json_builder_end_object (b);
     add_people (r, b, cell->slot);
   } else {
     g_autofree char *why = med_page_fit_why (r, cell);
+    g_autofree char *detail
+        = med_i18n_reasons (med_http_lang (r), cell->reasons);
 
     json_builder_set_member_name (b, "blocked");
     json_builder_begin_object (b);
     med_json_str (b, "why", why);
-    med_json_str (b, "detail", cell->why && *cell->why ? cell->why : NULL);
+    med_json_str (b, "detail", *detail ? detail : NULL);
     json_builder_end_object (b);
   }
   med_http_page_send (r, b, "book", 200);

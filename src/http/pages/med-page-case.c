@@ -24,7 +24,8 @@ add_session (MedReq *r, JsonBuilder *b, MedBooking *bk, GPtrArray *parties,
   g_autofree char *label = med_http_tf (r, N_ ("Session %s"), id);
   gboolean live = bk->status == MED_BOOKING_STATUS_CONFIRMED;
   /* links, console, move and cancel: for those the session is open to */
-  gboolean mine = med_service_may_access_booking (r->user, bk, NULL);
+  gboolean mine
+      = med_service_may_access_booking (r->srv->store, r->user, bk, NULL);
 
   json_builder_begin_object (b);
   med_json_int (b, "id", bk->id);

@@ -28,7 +28,8 @@ feed_links_page (MedReq *r)
   if ((rooms = med_store_list_rooms (r->srv->store, centre, &error)) == NULL
       || (meds = med_store_list_mediators (r->srv->store, centre, &error))
           == NULL
-      || (links = med_store_list_feed_links (r->srv->store, &error)) == NULL) {
+      || (links = med_store_list_feed_links (r->srv->store, centre, &error))
+          == NULL) {
     med_page_error (r, g_steal_pointer (&error));
     return;
   }

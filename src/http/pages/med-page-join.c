@@ -110,8 +110,9 @@ med_page_join (MedReq *r)
   }
   /* any confirmed session of the last month or the coming year: the
    * page then says whether it is still open */
-  if (!med_store_join_lookup (r->srv->store, token, r->now - 30 * 86400,
-          r->now + 400 * 86400, &booking_id, &party_id, &error)
+  if (!med_store_join_lookup (r->srv->store, r->srv->cfg.centre_id, token,
+          r->now - 30 * 86400, r->now + 400 * 86400, &booking_id, &party_id,
+          &error)
       || (bk = med_store_get_booking (r->srv->store, booking_id, NULL)) == NULL
       || (k = med_store_get_case (r->srv->store, bk->case_id, NULL)) == NULL
       || (parties = med_store_list_parties (r->srv->store, k->id, NULL)) == NULL
@@ -127,9 +128,9 @@ med_page_join (MedReq *r)
     g_clear_pointer (&bk, med_booking_free);
     g_clear_pointer (&k, med_case_free);
     g_clear_pointer (&parties, g_ptr_array_unref);
-    if (med_store_join_lookup_replaced (r->srv->store, token,
-            r->now - 30 * 86400, r->now + 400 * 86400, &booking_id, &party_id,
-            NULL)
+    if (med_store_join_lookup_replaced (r->srv->store, r->srv->cfg.centre_id,
+            token, r->now - 30 * 86400, r->now + 400 * 86400, &booking_id,
+            &party_id, NULL)
         && (bk = med_store_get_booking (r->srv->store, booking_id, NULL))
             != NULL
         && (k = med_store_get_case (r->srv->store, bk->case_id, NULL)) != NULL

@@ -137,10 +137,11 @@ window.MedI18n.ready.then(() => {
     }
     tip.textContent = td.dataset.tip;
     if (td.dataset.detail) {
-      const en = document.createElement('span');
-      en.lang = 'en';
-      en.textContent = td.dataset.detail;
-      tip.append(en);
+      // the scheduler's reasons, already in the page's language
+      const why = document.createElement('span');
+      why.className = 'detail';
+      why.textContent = td.dataset.detail;
+      tip.append(why);
     }
     tip.hidden = false;
     const box = td.getBoundingClientRect();

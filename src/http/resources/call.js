@@ -4,8 +4,8 @@
 // (exponential back-off, shown to the user), the RTCPeerConnection (the
 // browser offers, the server answers, ICE trickles both ways), the camera
 // and microphone, the others' tiles (one per receive slot: everyone sees
-// and hears everyone, up to five others), and the bilingual texts of the
-// server's error codes.
+// and hears everyone, up to five others), and the texts of the codes the
+// server sends (errors, bye reasons, roles), in the page's language.
 //
 // Loaded as a classic script before join.js or console.js; it defines
 // window.MedCall and nothing else.
@@ -14,7 +14,7 @@
 window.MedCall = (() => {
   // Texts are English message ids, translated when shown (MedI18n, from
   // the server's catalogue of the page's language).
-  const { _, N_, f } = window.MedI18n;
+  const { _, N_, f, label } = window.MedI18n;
   const ERRORS = {
     bad_message: N_('The message was not understood.'),
     too_large: N_('The message was too large.'),
@@ -390,16 +390,6 @@ window.MedCall = (() => {
     }
   }
 
-  // A party's role as the server names it to other parties ("被申请人
-  // respondent": the English word is the key), as the model's label.
-  const PARTY_ROLES = {
-    applicant: N_('Applicant'),
-    respondent: N_('Respondent'),
-    'third party': N_('Third party'),
-    agent: N_('Agent'),
-    party: N_('Party'),
-  };
-
   // The role a participant id starts with ("party-12" → "party").
   function idRole(id) {
     const m = /^([a-z]+)-/.exec(String(id || ''));
@@ -599,17 +589,7 @@ window.MedCall = (() => {
         text = _('Other participants');
       } else {
         const p = this.people.get(tile.participant) || {};
-        const role = typeof p.role === 'string' ? p.role : idRole(
-            tile.participant);
-        const name = typeof p.name === 'string' ? p.name : '';
-        // parties see the others as bilingual role labels from the server
-        // ("被申请人 respondent"), staff see names
-        const m = /^([^\x00-\x7f]\S*) ([A-Za-z][A-Za-z ]*)$/.exec(name);
-        if (m && PARTY_ROLES[m[2]]) {
-          text = _(PARTY_ROLES[m[2]]);
-        } else {
-          text = name ? `${name} · ${roleText(role)}` : roleText(role);
-        }
+        text = whoText (Object.assign({ role : idRole (tile.participant) }, p));
       }
       say(tile.caption, text);
       if (/[\u0F00-\u0FFF]/.test(text)) {
@@ -650,17 +630,23 @@ window.MedCall = (() => {
     return STATES[s] ? _(STATES[s]) : String(s);
   }
 
-  // the model's labels of the participants' roles
-  const ROLES = {
-    party: N_('Party'),
-    mediator: N_('Mediator'),
-    clerk: N_('Clerk'),
-    admin: N_('Administrator'),
-    room: N_('Mediation room terminal'),
-  };
+  // A participant's role as the model labels it: a party's own role
+  // (party_role: "respondent") when the server sent it, else the call's
+  // role ("mediator").
+  function roleText (r, partyRole)
+  {
+    return typeof partyRole === 'string' && partyRole
+        ? label ('party-role', partyRole)
+        : label ('person-role', r);
+  }
 
-  function roleText(r) {
-    return ROLES[r] ? _(ROLES[r]) : String(r || '');
+  // How a `state` participant is shown: staff see names (with the role),
+  // parties see the others by their roles only (the server sends no name).
+  function whoText (p)
+  {
+    const name = typeof p.name === 'string' ? p.name : '';
+    const role = roleText (p.role, p.party_role);
+    return name ? `${name} · ${role}` : role;
   }
 
   // A peer whose remote tracks go to the tiles of remotes; on.connected()
@@ -680,7 +666,21 @@ window.MedCall = (() => {
     return peer;
   }
 
-  return { say, errorText, byeText, deviceErrorText, getLocalMedia,
-    stopMedia, play, Signal, Peer, callPeer, Remotes, bindToggle, stateText,
-    roleText };
+  return {
+    say,
+    errorText,
+    byeText,
+    deviceErrorText,
+    getLocalMedia,
+    stopMedia,
+    play,
+    Signal,
+    Peer,
+    callPeer,
+    Remotes,
+    bindToggle,
+    stateText,
+    roleText,
+    whoText
+  };
 })();

@@ -276,7 +276,7 @@ window.MedI18n.ready.then(() => {
     const st = C.stateText(p.state);
     const role = document.createElement('span');
     role.className = 'role';
-    role.textContent = ` ${C.roleText(p.role)} · ${st}`;
+    role.textContent = ` ${C.roleText(p.role, p.party_role)} · ${st}`;
     li.append(name, role);
     // a party left waiting for long: said here, as the party is told too
     if (p.state === 'waiting') {

@@ -369,7 +369,7 @@ window.MedI18n.ready.then(() => {
       }
       const li = document.createElement('li');
       const st = C.stateText(p.state);
-      li.textContent = `${String(p.name || p.role || '')} · ${st}`;
+      li.textContent = `${C.whoText(p)} · ${st}`;
       others.append(li);
     }
   }

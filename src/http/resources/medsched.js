@@ -22,7 +22,15 @@ window.MedI18n = (() => {
   // fills {name} placeholders
   const f = (s, values) => s.replace(/\{(\w+)\}/g, (m, k) =>
     (Object.prototype.hasOwnProperty.call(values, k) ? String(values[k]) : m));
-  return { ready, _, N_, f };
+  // The model's one label of a code the server sent ('party-role',
+  // 'applicant'), as the catalogue carries it ("party-role\x04applicant");
+  // the code itself when unknown.
+  const label = (kind, word) => {
+    const k = `${kind}\x04${word}`;
+    return Object.prototype.hasOwnProperty.call(table, k) ? table[k]
+                                                          : String (word || '');
+  };
+  return { ready, _, N_, f, label };
 })();
 
 document.addEventListener('submit', (event) => {

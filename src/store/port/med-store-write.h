@@ -201,6 +201,14 @@ gboolean med_store_import_notice (MedStore *store, const MedNotice *n,
 gint64 med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
     const char *actor, GError **error);
 
+/* Supersedes the pending messages of booking_id on channel whose text
+ * holds needle (a party's join link that no longer works: revoked or
+ * issued again), with an audit row ("outbox.supersede") when any was;
+ * their number in *n (may be NULL). Join the change's transaction. */
+gboolean med_store_outbox_supersede_holding (MedStore *store, gint64 booking_id,
+    const char *channel, const char *needle, const char *actor, guint *n,
+    GError **error);
+
 /* Takes the next pending message of channel due at now (next_attempt_at
  * <= now, oldest first) and leases it: its next attempt moves to now +
  * lease, so a second flusher does not take it too, and a flusher killed
@@ -257,9 +265,11 @@ gboolean med_store_delete_session (MedStore *store, const char *hash,
 
 /* ---- Capability links -------------------------------------------- */
 
+/* language: the code of its texts' language ("zh", "bo", "en"), NULL or
+ * "" for the centre's default. */
 gint64 med_store_add_feed_link (MedStore *store, MedFeedLinkKind kind,
-    gint64 ref_id, const char *hash, MedTime expires_at, const char *actor,
-    GError **error);
+    gint64 ref_id, const char *hash, MedTime expires_at, const char *language,
+    const char *actor, GError **error);
 
 gboolean med_store_revoke_feed_link (MedStore *store, gint64 id,
     const char *actor, GError **error);

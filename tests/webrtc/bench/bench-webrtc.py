@@ -541,9 +541,11 @@ def av_report(med, expected, key="medsched-av-offset-ms", bookings=None):
     ok(True, "beep/flash pairs found in %d party recordings" % len(files))
     ms = [o * 1000 for o in offsets]
     out(key,
-        "p50 %.1f p95 %.1f min %.1f max %.1f |max| %.1f n %d files %d" % (
-            pct(ms, 50), pct(ms, 95), min(ms), max(ms),
-            max(abs(x) for x in ms), len(ms), len(files)))
+        "p50 %.1f p95 %.1f p99 %.1f min %.1f max %.1f |max| %.1f "
+        "|p99| %.1f n %d files %d" % (
+            pct(ms, 50), pct(ms, 95), pct(ms, 99), min(ms), max(ms),
+            max(abs(x) for x in ms), pct([abs(x) for x in ms], 99), len(ms),
+            len(files)))
     return 0
 
 
@@ -595,9 +597,11 @@ def janus_av_report(janus, limit=20):
         out("janus-av-offset-ms", "unmeasured (%d publishers)" % len(users))
         return 0
     out("janus-av-offset-ms",
-        "p50 %.1f p95 %.1f min %.1f max %.1f |max| %.1f n %d publishers %d" % (
-            pct(ms, 50), pct(ms, 95), min(ms), max(ms),
-            max(abs(x) for x in ms), len(ms), done))
+        "p50 %.1f p95 %.1f p99 %.1f min %.1f max %.1f |max| %.1f |p99| %.1f "
+        "n %d publishers %d" % (
+            pct(ms, 50), pct(ms, 95), pct(ms, 99), min(ms), max(ms),
+            max(abs(x) for x in ms), pct([abs(x) for x in ms], 99), len(ms),
+            done))
     return 0
 
 

@@ -109,7 +109,7 @@ class MedServer:
             preexec_fn=die_with_parent,
             env=dict(self.env, MEDSCHED_NOW=NOW, MEDSCHED_BENCH_LOG="1",
                      G_MESSAGES_DEBUG=os.environ.get(
-                         "G_MESSAGES_DEBUG", "medsched-call")))
+                         "G_MESSAGES_DEBUG", "medsched-call medsched-media")))
         line = self.proc.stdout.readline()
         if "listening on port" not in line:
             raise RuntimeError("medsched serve did not start: %s" % line)

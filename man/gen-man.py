@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gen-man.py — writes medsched(1) from the built program's own --help.
 
     gen-man.py MEDSCHED VERSION SYSCONFDIR CALENDARS OUTPUT

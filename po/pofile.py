@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """po/pofile.py — reads the .po files of po/ (the subset of the format
 that xgettext and msgmerge write: comments, msgctxt, msgid, msgid_plural,
 msgstr, msgstr[N], continued strings), for po/review-bo.py and tests/po/test-po.py."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """po/review-bo.py — writes po/REVIEW-bo.md: every Tibetan translation in
 po/bo.po that no native speaker has reviewed yet, beside its Chinese
 source (po/zh_CN.po) and its English message id, with where it is used,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """scripts/demo-data.py — writes the sample import document of scripts/demo.
 
 A county centre in Lhasa (城关区): four rooms, six mediators speaking

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Writes the holiday notice calendars shipped in calendars/.
 
 The dates below were checked against the text of each notice (see

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-db.h — where a C test's store lives, and raw SQL for what the store
  * itself never would do (tamper, forge, bypass its checks).
  *

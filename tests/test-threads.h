@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-threads.h — runs one check in many threads at once, for the tests
  * of code that must be safe to call concurrently. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-call.h — a remote session's WebRTC call: one GStreamer pipeline per
  * booking with one webrtcbin per participant (docs/webrtc.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http.h — `medsched serve`: the HTTP server of medsched on libsoup 3
  * (JSON API under /api/v1/, web pages, calendar feeds, party join pages),
  * and the secrets it hands out (bearer tokens, sessions, capability

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-i18n.h — translations: the languages medsched speaks (Chinese,
  * Tibetan, English), how a language is chosen from a code or an
  * Accept-Language header, and the lookup of one message in one language.

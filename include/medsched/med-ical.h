@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-ical.h — iCalendar on libical: holiday notices, invites (iTIP
  * REQUEST/CANCEL), iMIP messages, feeds, free/busy, replies, external busy
  * calendars and a linter. The only module that includes libical/ical.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-media.h — remote-session media: one GStreamer pipeline per recorded
  * session, built in C from validated input URIs, recorded by the project's
  * medrecorder element (Matroska segments + hash-chained manifest), with an

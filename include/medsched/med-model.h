@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-model.h — plain types and enums of medsched, their text forms and
  * validation. No I/O: everything here works on memory only.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-scheduler.h — earliest feasible slots and batch allocation, as pure
  * functions over a snapshot of the centre's resources and bookings.
  *

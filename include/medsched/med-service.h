@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service.h — the use cases that the CLI and the HTTP server share:
  * slots for a case, booking, rescheduling, cancelling and scheduling a
  * day, invites and feeds, and delivering the outbox. Each one loads what

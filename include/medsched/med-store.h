@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store.h — the store: schema migrations, the atomic booking, the
  * hash-chained audit log, over one of two databases chosen by the URL
  * (SQLite, the embedded default; PostgreSQL for many nodes). The only

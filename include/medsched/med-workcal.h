@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-workcal.h — the working calendar: which local days are working days
  * for a centre, and the working windows of each day.
  *

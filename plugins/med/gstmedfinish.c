@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gstmedfinish.c — the offline half of a recording (gstmedfinish.h): the
  * final seekable file made from a finished recording's segments, and the
  * manifest's seal. Runs on whatever thread calls it, with pipelines of its

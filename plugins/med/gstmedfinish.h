@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gstmedfinish.h — the offline half of a recording: after medrecorder's
  * live part ended (every segment written, hashed and chained into the
  * manifest), the segments are remuxed into one seekable file and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gstmedmanifest.c — writes and verifies the hash-chained manifest of a
  * recording (see gstmedmanifest.h for the format and its guarantees).
  *

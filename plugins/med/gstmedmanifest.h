@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gstmedmanifest.h — the hash-chained manifest of a recording: writing it
  * (used by medrecorder) and verifying it (used by the media module and the
  * CLI). GLib and json-glib only; no GStreamer, so anything can link it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gstmedplugin.c — the "med" plugin of medsched: registers medstamp (burned-in
  * case number, room and wall-clock time) and medrecorder (tamper-evident
  * segment recorder). Nothing else happens here. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gstmedrecorder.c — medrecorder: records a session's encoded streams into
  * self-contained Matroska segments and chains every closed segment's
  * SHA-256 into a manifest: the live half of a recording. The offline half

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gstmedrecorder.h — medrecorder: records encoded streams into Matroska
  * segments with a hash-chained manifest and remuxes them into one seekable
  * file at EOS. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gstmedstamp.c — medstamp: burns "case number · room · wall-clock time
  * with zone" into every frame, as hearing-recording rules ask for the
  * recording time to be superimposed on the image.

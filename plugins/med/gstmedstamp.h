@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gstmedstamp.h — medstamp: burns the case number, room and a synchronised
  * wall-clock time into the picture. */
 #pragma once

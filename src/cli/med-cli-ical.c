@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-cli-ical.c — the medsched commands of invites and calendar feeds:
  * `invite`, `feed`, `freebusy`, `outbox list|flush|retry`, `reply import`,
  * `ics lint`, `mediator|interpreter busy-import`, `mediator|interpreter

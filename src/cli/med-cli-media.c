@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-cli-media.c — the commands of recorded remote sessions: record
  * start|pause|resume|stop, recording list|log|verify|export|purge|recover
  * and consent.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-cli-print.c — output for the medsched command: aligned text tables
  * (display width aware, so 温馨调解室 and བཀྲ་ཤིས line up) and the JSON forms
  * of the model types used by every `--json` listing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-cli-serve.c — the commands around the HTTP server: `medsched serve`
  * (the server on the main loop until SIGINT or SIGTERM, with the outbox
  * delivery of the service layer — e-mail through the MTA, SMS through

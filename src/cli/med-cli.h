@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-cli.h — helpers shared by the medsched command's files: text tables
  * that line up Chinese and Tibetan text, JSON output, the global options,
  * error reporting and option parsing of medsched.c, and the commands of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* medsched.c — the `medsched` command: parses arguments, calls the store,
  * the scheduler and the ical reader, prints results. No business rules
  * live here; each command that writes runs in one store transaction.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-api.c — the JSON API under /api/v1/ (docs/api.md): centre,
  * rooms, mediators, interpreters, cases with their parties (intake),
  * dispatch and status changes, slots, bookings (book, reschedule, cancel),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-auth.c — who is asking, and may they: bearer tokens, the login
  * page and its session cookie, CSRF tokens, the access rule's answers, and
  * the throttles that slow down password guessing and token probing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-conn.c — medsched owns the life of its client connections:
  * it accepts them, hands each to libsoup as a stream, watches each one
  * while it waits between two requests, and closes what libsoup would keep.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-feeds.c — calendars over HTTP: the subscription feeds behind
  * capability links (/feeds/<token>.ics, webcal:// on the pages) and the
  * .ics download of a booking's invite.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-fit.c — the board's answers (where a case fits, why not) in the
  * words the API and the pages share: one table of the scheduler's block
  * bits with their JSON word and their message id (translated where a page

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-json.c — JSON in and out of the HTTP server, and the one place
  * where a GError becomes an HTTP status.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-media.c — recordings over HTTP, and `medsched serve` running
  * session pipelines at booking times.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-pages.c — the web pages' router and the helpers their handlers
  * share. Each page is a handler in src/http/pages/ and a template in
  * resources/templates/ (rendered by med-http-render.c): sign-in, the

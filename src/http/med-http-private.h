@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-private.h — what the files of src/http share: the server
  * struct, the per-request context handed to every handler, the response
  * helpers (JSON, HTML, errors mapped once from GError to a status), the

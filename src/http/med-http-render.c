@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-render.c — what every page shares: the language a request is
  * answered in, the templates (one per page in the GResource's templates/
  * folder, parsed once), the members every page's data has (title,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-server.c — the SoupServer of `medsched serve`: listening,
  * request limits, timeouts, the access log, routing, static files, the
  * read caches and the graceful stop. Connections themselves are accepted,

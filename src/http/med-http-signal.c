@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-signal.c — WebSocket signalling for WebRTC calls
  * (docs/webrtc.md): /ws/join/<token> for parties, /ws/console/<booking>
  * for mediators, clerks and admins. A party's URL may name its booking

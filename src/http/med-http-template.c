@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-template.c — the page templates' engine (the syntax is in
  * med-http-template.h): a parser that turns a template into a tree of
  * nodes once, and a renderer that walks the tree over a json-glib value,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-http-template.h — the page templates' engine: a small subset of
  * mustache whose every output is HTML-escaped unless the template names
  * the other choice.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-i18n-reason.c — the scheduler's reasons (med-scheduler.h) as text,
  * in any of medsched's languages: one sentence part a code, its
  * parameters filled in, the parts joined with the language's separator.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-i18n.c — message catalogues per language, read from the compiled
  * .mo files in the program's GResource (med-i18n.gresource.xml) once, then
  * looked up read-only from any thread (see med-i18n.h for why not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-ical-busy.c — the busy time of an external calendar (a mediator's
  * or interpreter's own calendar, exported from Outlook, Google, a phone):
  * merged UTC intervals over [from, to) that the scheduler treats as taken.

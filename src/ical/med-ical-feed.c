@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-ical-feed.c — subscription feeds (webcal) and published free/busy.
  *
  * A feed is a calendar without METHOD (RFC 5545 publication, not iTIP):

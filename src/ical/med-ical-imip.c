@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-ical-imip.c — iMIP (RFC 6047): an invite as an e-mail message, built
  * with GMime 3.
  *

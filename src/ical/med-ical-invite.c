@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-ical-invite.c — iTIP invitations (RFC 5546) for one booking, and the
  * pieces every calendar medsched writes is built from.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-ical-lint.c — reading iCalendar as raw text, before and without
  * libical.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-ical-notice.c — reads a holiday notice (放假通知) written as an
  * iCalendar file into a MedNotice (format: calendars/README.md).
  *

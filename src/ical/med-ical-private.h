@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-ical-private.h — helpers shared by the files of the ical module and
  * by nothing else: the bare-name VTIMEZONE cache and local times
  * (med-ical-zone.c), the pieces every exported calendar is made of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-ical-reply.c — reads an attendee's iTIP REPLY (RFC 5546 3.2.3): the
  * answer a party, interpreter or mediator's calendar client sends back to
  * an invite.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-ical-zone.c — the time zones medsched writes and reads.
  *
  * Exported calendars name the centre's zone by its bare IANA name

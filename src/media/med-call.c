@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-call.c — a remote session's WebRTC call (see
  * include/medsched/med-call.h and docs/webrtc.md).
  *

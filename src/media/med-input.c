@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-input.c — a session's inputs: strict URI checking and building each
  * input's elements.
  *

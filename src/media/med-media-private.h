@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-media-private.h — what the media module's files share: one input of
  * a session (its source elements, where its encoded streams come out, its
  * retry state). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-rec.c — one recording branch (see med-rec.h): the recorder element
  * with its store row, the gates and queues of its tracks, stopping, and
  * the offline finish on a worker thread. Used by the session pipeline and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-rec.h — one recording branch, private to the media module: what a
  * session's pipeline (med-session.c) and a WebRTC call (med-call.c) both
  * record with. A MedRec is one medrecorder element with its recording row

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-rtp.c — RTP forwarding helpers (see med-rtp.h): keyframe starts
  * read from the payload (RFC 7741 for VP8, RFC 6184 for H.264) and the
  * per-m-line rewriter of SSRC, payload type, sequence numbers and

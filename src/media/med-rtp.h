@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-rtp.h — private to src/media: forwarding RTP as it came, without
  * depayloading and payloading again (an SFU's way): where a picture starts
  * in a packet of VP8 or H.264, and a rewriter that gives a forwarded

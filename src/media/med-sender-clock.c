@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-sender-clock.c — a remote sender's clock for recordings (see
  * med-sender-clock.h). Each track's state belongs to its streaming thread
  * (the depayloader's, which also runs the tee and the recorders' gates

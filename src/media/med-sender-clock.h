@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-sender-clock.h — private to src/media: a remote sender's clock, for
  * recordings timed as the sender meant them (lip-sync by the sender's RTP
  * timestamps and RTCP sender reports) while the live path keeps its

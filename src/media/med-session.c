@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-session.c — one remote session's GStreamer pipeline, built element by
  * element in C (never gst_parse_launch on anything a user typed).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-import.c — reads the JSON import document (docs/import-format.md):
  * rooms, mediators, interpreters, cases and their parties.
  *

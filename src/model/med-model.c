@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-model.c — the plain types of medsched: constructors and destructors,
  * the text form of every enum, the case state machine, and validation of
  * text that comes from outside. Nothing here does I/O. */

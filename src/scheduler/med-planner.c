@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-planner.c — the day planner: places as many of a day's cases as the
  * day can hold, urgent cases first, then improves the soft preferences.
  * Pure like the rest of the scheduler: no SQLite, no clock, no network.

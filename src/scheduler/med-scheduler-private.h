@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-scheduler-private.h — what the scheduler's two halves share: the
  * indexes built from a snapshot (med-scheduler.c) and the day planner that
  * works over them (med-planner.c). Not installed; nothing outside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-scheduler.c — finds the earliest feasible slot for a case and plans a
  * day's queue, over an in-memory snapshot. Pure: no SQLite, no clock, no
  * network.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service-access.c — the one rule of who may see and act on a case or
  * a booking; every front end asks it (API, pages, the console's
  * WebSocket, recordings, join links and their revocation, case status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service-auth.c — who may use the server, changed: users, their API
  * tokens, web sessions at login and logout, calendar-feed capability links
  * and the revocation of a party's join link. Secrets arrive hashed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service-board.c — what the day board asks: where a case (or a
  * session being moved) fits on a day, room by room and start by start,
  * and why not where it does not; one start in one room (the preview of a

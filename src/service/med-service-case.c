@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service-case.c — a case's life beside its sessions: intake (下单)
  * with its dispatch (派单) in one transaction, dispatching later, the state
  * changes made by hand (in session, settled, not settled, referred,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service-centre.c — changing a centre and what it has: creating it
  * with its holiday notices (the first of a store, or another centre of a
  * province's database), importing notices and whole documents, rooms,

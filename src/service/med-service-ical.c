@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service-ical.c — what invites, feeds and free/busy show: gathering
  * a booking's people with their e-mail addresses, languages, join links
  * and answers so far; queueing the iMIP messages of a change inside its

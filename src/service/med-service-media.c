@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service-media.c — what the front ends change about recordings: a
  * party's consent to being recorded (from the call's signalling or the
  * CLI), the audited access to a recording (view, export, verify) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service-outbox.c — delivering the outbox: the loop that claims due
  * messages of its transport's channel, hands each to the transport and
  * records the outcome, and the sendmail transport (a sendmail-compatible

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service-private.h — what the files of src/service share and nobody
  * else sees: the loaded context of one case (its centre, parties, their
  * other commitments, a snapshot and a scheduler over a window) that the

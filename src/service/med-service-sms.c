@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service-sms.c — parties told by SMS: the texts of a booking, a
  * move, a cancellation, the day-before reminder and a link sent by hand,
  * in each party's language, queued in the outbox's sms channel inside the

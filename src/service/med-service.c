@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-service.c — the use cases shared by the CLI and the HTTP server:
  * slots for a case, book, reschedule, cancel, schedule a day.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-audit.c — the store's audit log: one row per change, chained by
  * SHA-256 so that editing, removing or reordering a row breaks the chain
  * from that row on, and the check that walks the chain.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-auth.c — who may use the server, kept in the store: users with
  * a role (admin, clerk, mediator) and a centre (a token or session finds
  * its user only for that centre's server), their API tokens, web sessions with

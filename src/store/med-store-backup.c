@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-backup.c — copies of the store and putting one back: online
  * backups with SQLite's backup API (while serve keeps writing), a
  * directory of timestamped backups of which the newest N are kept, each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-booking.c — the atomic booking. Booking, rescheduling and
  * cancelling a session each run in one write transaction (BEGIN IMMEDIATE,
  * or a savepoint inside med_store_begin) that re-reads every resource it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-copy.c — moving a centre between databases: every row of one
  * store into an empty other, whichever drivers they use (a SQLite file into
  * a province's PostgreSQL database, or back into a file).

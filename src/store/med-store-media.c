@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-media.c — the store's side of recorded remote sessions: one
  * recording row per recorded session (its directory, manifest, head hash,
  * duration, state), the segments it was written in, the parties' consent to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-outbox.c — what the store keeps for invites and feeds (schema
  * version 2) and for telling parties by SMS (version 5): e-mail addresses
  * of mediators and interpreters, the centre's public URL and telephone,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-party.c — a case's parties after intake (added, corrected,
  * removed) and finding cases (by number, a party's name or phone, status,
  * day, mediator; paged), plus an audit row written by the service for

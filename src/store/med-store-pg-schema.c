@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-pg-schema.c — the PostgreSQL schema of the store, as numbered
  * migrations (medsched_meta.schema_version; each applied in one
  * transaction under the writers' lock, see med-store-pg.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-pg.c — the PostgreSQL driver of the store (libpq): a province's
  * centres in one database, any number of medsched processes on it.
  *

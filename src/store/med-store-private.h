@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-private.h — what the store files share and nobody else sees:
  * the MedStore struct, the thin SQL driver the shared queries run on
  * (prepared statements with ?N parameters, bind, step, columns, the

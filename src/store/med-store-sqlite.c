@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-sqlite.c — the SQLite driver of the store (the embedded
  * default: one file per centre): the driver functions over sqlite3
  * statements, opening a file and telling ours from a foreign or newer

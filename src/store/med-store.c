@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store.c — the store of medsched, whatever the database: choosing
  * the driver from the database URL, the prepared-statement cache,
  * transactions, the one place where driver errors become

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-workcal.c — the working calendar: which local dates a centre works
  * on, and the opening windows of each such date in UTC.
  *

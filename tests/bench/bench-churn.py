@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bench-churn.py — a million connections through nginx in one run: wrk
 (Debian's package) opens a new TLS connection to nginx (the shipped
 deploy/nginx.conf) for every request ("Connection: close"), rotating

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench-http-bare.c — the peer of the HTTP benchmarks: a bare SoupServer on
  * 127.0.0.1 (port 0 = any free one, printed on stdout) whose one handler
  * answers every request with the same small body, or, for /size/N, with N

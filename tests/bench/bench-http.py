@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bench-http.py — throughput and latency of `medsched serve` with wrk
 (Debian's package) at 64 connections: slot search for a case, agenda
 reads, a cached calendar feed, and in the same run a bare libsoup handler

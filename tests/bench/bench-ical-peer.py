@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bench-ical-peer.py EVENTS.tsv FEED.ics — the peer of bench-ical.c.
 
 Builds the same staff feed as med_ical_feed_to_string() with Debian's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench-ical.c — how fast medsched writes calendars: a staff feed of
  * 10,000 realistic events (a year of a busy centre: 30 rooms, 40
  * mediators, Chinese case numbers, rooms, names and descriptions), built

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench-plan.c — medsched's side of the day-planner benchmark: reads days
  * written by tests/bench/plan-gen.py (the centre, the import document,
  * the bookings already made, the date and "now"), builds the scheduler's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bench-plan.py — the day-planner benchmark (issue 13): generated working
 days planned by medsched (bench-plan, in process) and solved exactly by a
 MIP peer (plan-peer.py: PuLP + CBC), every medsched plan checked against the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench-scheduler.c — how fast the scheduler answers, on generated
  * centres of two sizes:
  *   small: 9 rooms, 40 mediators, ~10,000 bookings over a year

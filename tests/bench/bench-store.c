@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench-store.c — durability and cold-start figures of the store and CLI.
  *
  *  1. committed bookings per second, each med_store_book its own

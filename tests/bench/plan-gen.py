@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """plan-gen.py — generates working days for the day-planner benchmark.
 
 Each day is one JSON file: a centre's settings, its rooms, mediators,

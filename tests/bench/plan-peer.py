@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """plan-peer.py — the reference for the day-planner benchmark: an exact
 time-indexed integer programme under medsched's scheduling rules
 (docs/scheduling.md), solved by CBC through PuLP (Debian python3-pulp,

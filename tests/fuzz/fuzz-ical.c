@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-ical.c — libFuzzer target for everything medsched reads from
  * outside as iCalendar: attendee replies, external busy calendars, holiday
  * notices, and the linter. Each input goes to all four; none may crash,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/fuzz/run-fuzz.sh DIR SECONDS — builds the libFuzzer targets with
 # clang, ASan and UBSan in build directory DIR and runs fuzz-ical for
 # SECONDS seconds over a copy of the seed corpus (tests/fuzz/corpus, plus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-json.c — fuzz target over the HTTP server's JSON request decoding:
  * the one-object parser with its size, UTF-8, NUL and nesting checks, the
  * booking and reschedule bodies, and the entity bodies (rooms, mediators,

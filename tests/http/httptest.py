@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """httptest.py — what the HTTP integration tests share: a store seeded
 through the medsched CLI (a centre on the shipped calendars, rooms,
 mediators, users with tokens), a `medsched serve` subprocess on a free

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """nginxtest.py — Debian's nginx running the shipped deploy/nginx.conf in
 front of a `medsched serve` of the tests: the config's ports, certificate
 paths and upstream are rewritten to a temporary directory and free

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/http/run-fuzz-json.sh DIR SECONDS — builds the JSON request
 # decoding fuzz target with clang, libFuzzer, ASan and UBSan in build
 # directory DIR and runs it for SECONDS seconds over a copy of the seed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-api.c — the HTTP server driven through a real libsoup client.
  *
  * Each test gets a fresh store — a file in a temporary directory, or

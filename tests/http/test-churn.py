@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-churn.py — `medsched serve` under the connection churn of real use:
 health checks, browsers and API clients that come and go, nginx's upstream
 keep-alive pool, and clients that hang up at the worst moment.

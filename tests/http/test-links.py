@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-links.py — a party's link from the case page (issue 12): absolute
 links on the page; sending a link by SMS or by e-mail (the invite) and
 refusing a party with neither; a revoked link issued again — a new token

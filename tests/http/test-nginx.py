@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-nginx.py — medsched as deployed: Debian's nginx with
 deploy/nginx.conf (its ports, certificate paths and upstream rewritten to a
 temporary directory and free loopback ports, TLS with a self-signed

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-province.py — a province in one database: two centres in one store
 (a SQLite file, or under tests/pg/pgserver.py one PostgreSQL database),
 each served by a `medsched serve` of its own, and neither reaching the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-race.py — the booking race over HTTP: N concurrent clients (each
 its own keep-alive connection) try to book the same few slots for
 different cases through POST /api/v1/bookings. Afterwards every slot has

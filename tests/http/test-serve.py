@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-serve.py — `medsched serve` as a process: it starts on loopback,
 answers health and API calls with CLI-made tokens, refuses a bad config,
 and on SIGTERM stops accepting, lets the request in flight finish

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-sms.py — parties told by SMS through a real gammu-smsd (issue 12).
 
 gammu-smsd runs here with gammu's dummy phone driver (`model = dummy`,

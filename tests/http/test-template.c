@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-template.c — the page template engine (src/http/med-http-template.c):
  * escaping by default, raw output only when named, sections over lists,
  * objects and flags, translations, partials; and hostile templates and

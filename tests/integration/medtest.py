@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """medtest.py — what the integration tests share: a TAP writer, a runner for
 the medsched executable named by $MEDSCHED, where a test's store lives
 (new_db: a SQLite file, or under tests/pg/pgserver.py a fresh PostgreSQL

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-backup.py — backups, restores and audit anchors through the medsched
 command line, while `medsched serve` is running and writing.
 

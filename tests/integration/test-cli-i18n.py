@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-cli-i18n.py — the medsched command speaks the language of its
 environment, as a GNOME command-line program does: LANGUAGE (a colon
 list), else LC_ALL / LC_MESSAGES / LANG; the C locale gives the English

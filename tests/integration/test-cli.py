@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-cli.py — medsched end to end through its command line, in a
 temporary directory: a centre is created, rooms, mediators, interpreters
 and cases are added, cases are dispatched, booked, rescheduled and

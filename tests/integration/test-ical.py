@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-ical.py — invites, feeds and their delivery through the medsched
 command line, in a temporary directory.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-interop.py — do other calendar software read what medsched writes
 the way medsched means it?
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-kill.py — kill -9 in the middle of a batch must lose nothing but
 the unfinished transaction.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-window.py — the CLI reads bookings in growing windows (14 days, 8
 weeks, the whole horizon) instead of a year at once. This checks that the
 answer is the one a search over the whole horizon gives:

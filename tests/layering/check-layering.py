@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """check-layering.py — the front ends change data only through the service.
 
     check-layering.py PORT_HEADER STORE_LIB SERVICE_LIB FRONTEND_LIB…

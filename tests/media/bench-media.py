@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bench-media.py — the remote-session benchmarks of issue 5, each one
 running medsched and the equivalent hand-written gst-launch-1.0 pipelines
 in the same run (interleaved), so that the ratio stays fair on a shared,

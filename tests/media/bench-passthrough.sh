@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # bench-passthrough.sh — passthrough recording cost: N concurrent medsched
 # sessions, each recording an already-encoded 720p H.264 clip (file://,
 # ~2 Mbit/s, 30 s) through medrecorder without re-encoding, against the

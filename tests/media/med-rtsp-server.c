@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-rtsp-server.c — a stand-in RTSP camera for the media tests: serves
  * live test media at rtsp://127.0.0.1:PORT/MOUNT until killed:
  *   /cam     H.264 video (640×360)

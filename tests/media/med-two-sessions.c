@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-two-sessions.c — two MedSessions in one process on one main loop:
  * one records test://av, the other points at an unreachable RTSP camera.
  * The bad one must end failed (its row says why) while the good one keeps

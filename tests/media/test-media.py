@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-media.py — recorded remote sessions end to end through the medsched
 CLI: record from test:// inputs, check the files with gst-discoverer-1.0 and
 gst-launch-1.0 (duration, tracks, A/V start), verify the manifest, alter a

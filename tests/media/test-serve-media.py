@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-serve-media.py — `medsched serve` records sessions at booking times.
 
 A store with three 10:00 bookings in rooms that have a test:// input in

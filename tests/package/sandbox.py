@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """sandbox.py — runs a systemd service's ExecStart= under as much of the
 unit's sandbox as can be applied without systemd as PID 1.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-deploy.py — what `meson install` adds besides the program, checked
 in the build tree without installing anything:
 

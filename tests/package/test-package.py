@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-package.py — the Debian package, built and installed for real.
 
 Builds medsched_<version>_amd64.deb with `dpkg-buildpackage -b -us -uc`

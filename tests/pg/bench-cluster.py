@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bench-cluster.py — one run, every figure of BENCHMARKS.md's "A province
 on PostgreSQL" section: `medsched serve` nodes behind
 deploy/nginx-cluster.conf (plain HTTP to nginx, the per-address limits

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """clusterload.py — bookings that never compete, for the cluster tests
 and benchmarks: each client books its own cases into its own room with
 its own mediator at its own times, one after the other, so every attempt

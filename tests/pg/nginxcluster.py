@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """nginxcluster.py — Debian's nginx running the shipped
 deploy/nginx-cluster.conf in front of several `medsched serve` nodes of the
 tests: like tests/http/nginxtest.py (which it builds on: the certificate,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """pgcluster.py — a real PostgreSQL 15 failover cluster for the tests, on
 loopback, in a temporary directory, with nothing left behind: one etcd
 member (Debian's etcd-server) and N PostgreSQL instances managed by

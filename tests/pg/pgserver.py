@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """pgserver.py — a throwaway PostgreSQL 15 for the tests: initdb in a
 temporary directory, pg_ctl start on a unix socket (and a free loopback
 port), no system service. Debian's postgresql-15 binaries

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """reaper.py — a tiny init for one test server: runs COMMAND as its child,
 becomes the "child subreaper" of everything under it, reaps every orphan
 at once, forwards SIGTERM/SIGINT/SIGQUIT/SIGHUP to COMMAND, and when

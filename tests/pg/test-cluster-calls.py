@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-cluster-calls.py — WebRTC calls on several `medsched serve` nodes
 behind the shipped deploy/nginx-cluster.conf (TLS, the nodes' ports
 rewritten), the nodes sharing one database and one media directory:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-cluster-failover.py — medsched through a database failover: two
 PostgreSQL 15 under Patroni with etcd (synchronous mode;
 tests/pg/pgcluster.py), two `medsched serve` nodes on the multi-host URL

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-cluster-race.py — three `medsched serve` nodes on one PostgreSQL
 behind the shipped deploy/nginx-cluster.conf:
 

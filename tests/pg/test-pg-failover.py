@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-pg-failover.py — the failover harness proved without medsched:
 etcd + two PostgreSQL 15 under Patroni (synchronous mode, one synchronous
 standby; tests/pg/pgcluster.py), writers committing rows through the

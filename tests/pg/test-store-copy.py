@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-store-copy.py — `medsched store copy` moves a centre between a
 SQLite file and PostgreSQL without losing a row.
 

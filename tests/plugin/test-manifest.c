@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-manifest.c — the hash-chained recording manifest on its own: writing,
  * verifying, every way of tampering with files or entries, crash recovery,
  * and hostile manifests (truncated, oversized, wrong types, paths that leave

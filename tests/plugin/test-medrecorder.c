@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-medrecorder.c — medrecorder in real pipelines: H.264 + Opus recorded
  * into segments that each decode, a manifest whose chain verifies and that
  * names a tampered segment, a final seekable file with the whole duration

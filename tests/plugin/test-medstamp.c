@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-medstamp.c — medstamp through GstHarness: the stamp is burned into
  * the pixels where it is placed and nowhere else, carries the case id, room
  * and the time of the frame's reference timestamp (Unix or NTP) in the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tests/po/test-po.py — the message catalogues (po/) a court can trust:
 msgfmt --check is clean for every language; the catalogues hold every
 string the sources mark (xgettext over po/POTFILES, as meson's i18n

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """check-logs.py — no party name, phone number or capability token in any
 log the test suites produce (issue 10: "nothing in a log names a party, a
 phone number or a capability token").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-i18n.c — translations (src/i18n): choosing a language from codes,
  * Accept-Language headers and the environment; reading .mo catalogues,
  * hostile ones included (truncated, lying offsets, unterminated strings,

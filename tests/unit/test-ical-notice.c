@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-ical-notice.c — reading holiday notices from iCalendar: the shipped
  * calendars, and hostile files (cut short at every byte, oversized, wrong
  * encoding, timed events, unknown zones, missing properties, days outside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-ical.c — the iCalendar that medsched writes and reads, beyond
  * holiday notices: invites (golden files for create, reschedule, a
  * text-only edit, cancel and per-recipient copies), feeds for each

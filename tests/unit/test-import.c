@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-import.c — the JSON import document: a good document round-trips
  * Chinese and Tibetan text, and every kind of hostile input (wrong types
  * at each field, unknown members, deep nesting, invalid UTF-8, oversize,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-model.c — enum text forms, the case state machine (every pair of
  * states), text validation, opening hours and local time parsing. */
 #include <medsched/med-model.h>

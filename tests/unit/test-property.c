@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-property.c — randomized workloads for the scheduler. For thousands
  * of random centres (rooms, mediators, interpreters, existing bookings)
  * and random queues, plans a day and checks the invariants:

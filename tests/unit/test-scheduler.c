@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-scheduler.c — the scheduler's hard constraints one by one, its soft
  * preferences, fallback, urgency, explanations, hand-picked slot checks
  * and batch planning. Each test builds a small world in memory. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-service.c — the shared use cases over a real store file: booking
  * the earliest slot, a hand-picked slot and its conflicts, rescheduling
  * (same UID, SEQUENCE + 1), cancelling, scheduling a day, the state rule,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-sms.c — telling parties by SMS, over a real store file: which
  * parties get a text (a number: SMS; an address: the invite; neither:
  * nothing), in which language, with which link or place; the day-before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-store.c — unit tests of the store: opening and migrating,
  * refusing newer, foreign and non-SQLite files, entity round trips with
  * Chinese and Tibetan text, the atomic booking and every overlap it must

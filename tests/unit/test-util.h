@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-util.h — small builders shared by the scheduler tests: a centre,
  * rooms, mediators, cases and a workcal loaded from the shipped holiday
  * notices (calendars/, found through $MEDSCHED_CALENDARS), or those notices

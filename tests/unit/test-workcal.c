@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-workcal.c — the working calendar: every holiday and make-up working
  * day of the shipped notices, layering, unpublished years, and the UTC
  * working windows of a day.

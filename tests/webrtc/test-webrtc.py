@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-webrtc.py — WebRTC calls end to end: a real `medsched serve`, two
 parties joining with Debian's python3-aiortc (generated VP8 video and Opus
 audio) through the WebSocket signalling of docs/webrtc.md, a mediator's

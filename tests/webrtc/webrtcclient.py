@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """webrtcclient.py — test clients for the WebRTC signalling of `medsched
 serve` (docs/webrtc.md): a party joining with Debian's python3-aiortc and
 sending generated VP8 video and Opus audio, and a console (mediator) that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-page-agenda.c — the agenda: the sessions of the next two weeks, a
  * mediator's own only, each remote one with a link to its console; a
  * mediator makes their own webcal:// calendar link here

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-page-board.c — the board (templates/board.html): rooms × times of
  * one day, or rooms × days of a week; holidays and make-up working days
  * marked; sessions coloured by mediator or by status with a legend (and a

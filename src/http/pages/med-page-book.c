@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-page-book.c — booking one cell of the board without scripts
  * (templates/book.html): the preview of a case in a room at a start (the
  * mediator and interpreter the scheduler would have take it — only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-page-booking.c — a session's pages and actions: the Move form
  * (what the case needs, where the session is, a cell chosen on the board
  * prefilled; a finished session refused), the mediator's console of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-page-case.c — the case page (facts, parties with their Correct and
  * Remove buttons and Add a party while the case's state allows it,
  * sessions with the parties' links, console, move and cancel, recordings,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-page-cases.c — finding cases (templates/cases.html: by status, day
  * and mediator in the address, paged; by number, a party's name or phone
  * in a posted form, so that names and phone numbers never stand in a URL

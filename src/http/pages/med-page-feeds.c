@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-page-feeds.c — calendar feed links made from the pages
  * (templates/feed-links.html): a room's, a mediator's or the whole
  * centre's webcal:// link, shown once when made, and the list of links

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-page-intake.c — the clerk's intake and dispatch page: a new case
  * with as many parties as it has (templates/intake.html: "Add another
  * party" sends the form back with the values kept and one more party, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-page-join.c — the party page reached from a join link
  * (templates/join.html): when and where, in the party's language; for a
  * remote party the video call (device check, consent, waiting room, call;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-page-login.c — the sign-in page (templates/login.html); the login
  * itself, its CSRF cookie and its limits are med-http-auth.c's. */
 #define G_LOG_DOMAIN "medsched-http"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-pages.h — what the page handlers of src/http/pages share with the
  * router (med-http-pages.c): form and lookup helpers, the option lists of
  * the model's labels, and the handlers themselves, one file per page. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // board.js — the board without page loads between a pick and a booking:
 //
 // - pointing at a cell or moving to it with the arrow keys (one tab stop

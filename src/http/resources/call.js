@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // call.js — the browser side of a medsched video call (docs/webrtc.md),
 // shared by the party page (join.js) and the mediator's console
 // (console.js): the signalling WebSocket with automatic reconnection

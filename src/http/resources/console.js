@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // console.js — the mediator's console of a remote session
 // (/bookings/<id>/console): connects to /ws/console/<id> on load and
 // lists who waits (admit, remove) and who is in; "Join the call" opens

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // join.js — the party's side of a video session on /join/<token>:
 // camera and microphone check with a preview (or sound only, or watch
 // only, when the camera is refused or missing), the consent question when

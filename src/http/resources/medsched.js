@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // medsched.js — small helpers for every page. The pages work without it.
 'use strict';
 

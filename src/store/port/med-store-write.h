@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* med-store-write.h — the store's port for writes: every store function
  * that changes data, by aggregate (transactions, centre, resources,
  * cases, bookings, notices, outbox, users and sessions, capability links,

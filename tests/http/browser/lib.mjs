@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // lib.mjs — what the browser tests share: TAP output, a free port, and
 // the checks the WebRTC tests read from their pages (moving video in a
 // tile, growing inbound sound, diagnostics of the pages' peer

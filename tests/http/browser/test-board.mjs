@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // test-board.mjs — booking a clerk can trust, in Debian's headless
 // Chromium (playwright-core), axe-core on every page seen, TAP output,
 // screenshots in $SCREENSHOT_DIR (board-*.png).

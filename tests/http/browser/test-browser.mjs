@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // test-browser.mjs — medsched's pages in Debian's headless Chromium,
 // driven by playwright-core (executablePath /usr/bin/chromium), checked
 // with axe-core. TAP output.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // test-i18n.mjs — a party reads their session in their own language: a
 // Tibetan party and a Chinese party open their join links on a phone
 // (390×844) in Debian's Chromium and in Debian's firefox-esr (WebDriver

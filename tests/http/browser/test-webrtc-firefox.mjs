@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // test-webrtc-firefox.mjs — a party joins a remote mediation session from
 // Firefox (Debian's firefox-esr, headless, fake camera and microphone),
 // driven by playwright-core's WebDriver BiDi support for stock Firefox

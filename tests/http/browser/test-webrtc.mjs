@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // test-webrtc.mjs — a remote mediation session end to end in Debian's
 // headless Chromium with a fake camera and microphone
 // (--use-fake-device-for-media-stream --use-fake-ui-for-media-stream),

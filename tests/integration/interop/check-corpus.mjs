@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 // check-corpus.mjs — reads the interoperability corpus written by
 // gen-corpus with ical.js (the parser Thunderbird uses; npm, pinned by
 // package-lock.json, installed by scripts/deps) and compares what it sees

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """check-corpus.py — reads the interoperability corpus written by
 gen-corpus with Debian's python3-icalendar and python3-vobject and
 compares what they see with manifest.json: the UTC instants of every

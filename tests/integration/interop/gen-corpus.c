@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gen-corpus.c — writes the interoperability corpus of
  * tests/integration/test-interop.py and checks it with libical.
  *

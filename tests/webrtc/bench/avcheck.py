@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """avcheck.py — audio/video offset of a beep-and-flash recording.
 
 Decodes a recording (any container PyAV/FFmpeg reads: the party's final

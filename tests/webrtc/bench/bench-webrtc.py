@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bench-webrtc.py — issue 6's WebRTC benchmarks, medsched against Janus.
 
 In one run, on one machine, with the same publishers (medpeer.py: aiortc

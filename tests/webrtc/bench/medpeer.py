@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """medpeer.py — the WebRTC publisher used by the issue 6 benchmarks.
 
 One python3-aiortc peer that sends a generated 640x480 VP8 + Opus stream

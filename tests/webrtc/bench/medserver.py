@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """medserver.py — the medsched side of bench-webrtc.py.
 
 A centre built through the medsched CLI in the bench's temp dir (one

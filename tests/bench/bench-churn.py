@@ -17,6 +17,7 @@ or when the server's descriptors or memory end far from where they began
 Environment: MEDSCHED, MEDSCHED_CALENDARS, BENCH_CONNECTIONS (default
 1,000,000), BENCH_SAMPLE (seconds, default 30)."""
 
+import json
 import os
 import re
 import shutil
@@ -44,6 +45,29 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def statuses(path, *keys):
+    """{"<status> <upstream>": count} of the JSON log lines whose status is
+    not 2xx (the pair of keys given, as one string)."""
+    out = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(rec, dict):
+                    continue
+                st = str(rec.get(keys[0], ""))
+                if st.startswith("2"):
+                    continue
+                key = " ".join(str(rec.get(k, "")) for k in keys)
+                out[key] = out.get(key, 0) + 1
+    except OSError:
+        pass
+    return out
 
 
 def lines_of(path):
@@ -104,6 +128,8 @@ end
         t0 = time.monotonic()
         samples = []
         failures = 0
+        kinds = {"non-2xx": 0, "connect": 0, "read": 0, "write": 0,
+                 "timeout": 0}
         while lines_of(log) - served0 < CONNECTIONS:
             out = subprocess.run(
                 ["wrk", "-t2", "-c64", "-d%ds" % SAMPLE, "--timeout", "10s",
@@ -111,10 +137,14 @@ end
                 capture_output=True, text=True, timeout=SAMPLE + 120).stdout
             m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
             failures += int(m.group(1)) if m else 0
+            kinds["non-2xx"] += int(m.group(1)) if m else 0
             m = re.search(r"Socket errors: connect (\d+), read (\d+), "
                           r"write (\d+), timeout (\d+)", out)
             if m:
                 failures += int(m.group(1)) + int(m.group(4))
+                for k, v in zip(("connect", "read", "write", "timeout"),
+                                m.groups()):
+                    kinds[k] += int(v)
             served = lines_of(log) - served0
             samples.append((time.monotonic() - t0, served, fds_of(pid),
                             rss_kib(pid)))
@@ -130,6 +160,14 @@ end
         tap.diag("rss_kib_begin_end %d %d" % (base_rss, end_rss))
         tap.diag("fds_max %d" % max(s[2] for s in samples))
         tap.diag("rss_kib_max %d" % max(s[3] for s in samples))
+        # what the failures were: wrk's counts, and the statuses nginx
+        # and serve logged that were not 2xx (a timeout or a refused
+        # connection leaves no status)
+        tap.diag("wrk " + " ".join("%s %d" % kv for kv in kinds.items()))
+        tap.diag("nginx statuses not 2xx: %s" % json.dumps(
+            statuses(nginx.access_log, "status", "upstream_status")))
+        tap.diag("serve statuses not 2xx: %s" % json.dumps(
+            statuses(log, "status")))
         tap.ok(failures == 0, "every request answered 2xx (%d failed)"
                % failures)
         tap.ok(abs(end_fds - base_fds) <= 20 and

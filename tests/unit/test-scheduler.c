@@ -694,6 +694,7 @@ check (Fixture *f, const char *now, const char *start, const char *end,
   slot.interpreter_id = interp;
   ok = med_scheduler_check_slot (s, &req, &slot, error);
   g_free (slot.explanation);
+  g_clear_pointer (&slot.reasons, g_ptr_array_unref);
   return ok;
 }
 

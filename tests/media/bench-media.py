@@ -426,8 +426,14 @@ def run_live_batch(kind, n, seconds, med, port, work, tag, audio):
             cpu += p.cpu or 0.0
             media += dur
         else:
+            err = p.err.decode("utf-8", "replace")
+            # the CRITICAL/ERROR lines name the element; the tail is often
+            # only GLib's generic advice
+            lines = err.splitlines()
+            why = [" ".join(lines[i:i + 2]) for i, ln in enumerate(lines)
+                   if "CRITICAL" in ln or "ERROR" in ln][:3]
             lost.append((os.path.basename(d), p.rc, dur, videos,
-                         p.err[-200:].decode("utf-8", "replace")))
+                         why or err[-200:]))
         if videos:
             tracks = "%d video + %d audio" % (videos, audios)
     return {"cpu": cpu, "media": media, "sealed": sealed, "n": n,

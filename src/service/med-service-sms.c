@@ -414,14 +414,23 @@ end_transaction (MedStore *store, gboolean ok_so_far, GError **error)
   return FALSE;
 }
 
+/* Opens the transaction of a change to one of ctx's centre's bookings:
+ * NOT_FOUND for another centre's. */
+static gboolean
+begin_for_booking (MedStore *store, const MedServiceCtx *ctx,
+    gint64 booking_id, GError **error)
+{
+  return med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
+             ctx->centre_id, error)
+      && med_store_begin (store, error);
+}
+
 gboolean
 med_service_send_link (MedStore *store, const MedServiceCtx *ctx,
     gint64 booking_id, gint64 party_id, const char **channel, GError **error)
 {
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
-          ctx->centre_id, error)
-      || !med_store_begin (store, error))
+  if (!begin_for_booking (store, ctx, booking_id, error))
     return FALSE;
   return end_transaction (store,
       send_link (store, ctx, booking_id, party_id, FALSE, channel, error),
@@ -435,9 +444,7 @@ med_service_reissue_link (MedStore *store, const MedServiceCtx *ctx,
   g_autofree char *old = NULL;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
-          ctx->centre_id, error)
-      || !med_store_begin (store, error))
+  if (!begin_for_booking (store, ctx, booking_id, error))
     return FALSE;
   /* the texts with the old link (a reminder already due, say) go no more;
    * send_link queues the new link and the reminder again */
@@ -457,9 +464,7 @@ med_service_revoke_join (MedStore *store, const MedServiceCtx *ctx,
   g_autofree char *url = NULL;
 
   g_return_val_if_fail (store != NULL && ctx != NULL, FALSE);
-  if (!med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
-          ctx->centre_id, error)
-      || !med_store_begin (store, error))
+  if (!begin_for_booking (store, ctx, booking_id, error))
     return FALSE;
   /* revoked with the texts that carry the link, or not at all */
   return end_transaction (store,

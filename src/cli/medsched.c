@@ -1775,16 +1775,15 @@ cmd_schedule (Global *g, int argc, char **argv)
   double time_limit = MED_PLAN_DEFAULT_TIME_LIMIT;
   gint64 seed = 0;
   int code = 0;
-  GOptionEntry entries[]
-      = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("JSON output"), NULL },
-          { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
-              N_ ("Show the plan without booking"), NULL },
-          { "time-limit", 0, 0, G_OPTION_ARG_DOUBLE, &time_limit,
-              N_ ("Seconds to improve the plan (default 1, at most 600)"),
-              "S" },
-          { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
-              N_ ("Seed of the plan's search (default: built in)"), "N" },
-          { NULL } };
+  GOptionEntry entries[] = { { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+                                 N_ ("JSON output"), NULL },
+    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
+        N_ ("Show the plan without booking"), NULL },
+    { "time-limit", 0, 0, G_OPTION_ARG_DOUBLE, &time_limit,
+        N_ ("Seconds to improve the plan (default 1, at most 600)"), "S" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+        N_ ("Seed of the plan's search (default: built in)"), "N" },
+    { NULL } };
   MedPlanOptions opts = { 0 };
   g_autoptr (MedStore) store = NULL;
   g_auto (Names) names = { 0 };
@@ -1888,8 +1887,8 @@ cmd_schedule (Global *g, int argc, char **argv)
   }
 
   if (dry_run)
-    printf (_ ("%s: %u placed (dry run, nothing booked), %u unplaced"),
-        argv[1], plan->placed, plan->unplaced);
+    printf (_ ("%s: %u placed (dry run, nothing booked), %u unplaced"), argv[1],
+        plan->placed, plan->unplaced);
   else
     printf (_ ("%s: %u placed, %u unplaced"), argv[1], plan->placed,
         plan->unplaced);
@@ -2542,7 +2541,8 @@ cmd_centre_set (Global *g, int argc, char **argv)
 
 static const Command commands[] = {
   { "init", NULL, cmd_init, N_ ("create the database and its centre") },
-  { "centre", "add", cmd_centre_add, N_ ("add another centre to the database") },
+  { "centre", "add", cmd_centre_add,
+      N_ ("add another centre to the database") },
   { "centre", "list", cmd_centre_list, N_ ("list the database's centres") },
   { "centre", "set", cmd_centre_set,
       N_ ("change the centre's telephone or public URL") },

@@ -766,7 +766,7 @@ med_rec_track_want_keyframe (MedRecTrack *t)
 void
 med_rec_attach (MedRec *r, GError **error)
 {
-  g_autoptr (GPtrArray) todo = g_ptr_array_new ();
+  g_autoptr (GPtrArray) unlinked = g_ptr_array_new ();
 
   gst_element_sync_state_with_parent (r->recorder);
   g_mutex_lock (&r->lock);
@@ -775,12 +775,12 @@ med_rec_attach (MedRec *r, GError **error)
 
     if (!t->attached) {
       t->attached = TRUE;
-      g_ptr_array_add (todo, t);
+      g_ptr_array_add (unlinked, t);
     }
   }
   g_mutex_unlock (&r->lock);
-  for (guint i = 0; i < todo->len; i++) {
-    MedRecTrack *t = todo->pdata[i];
+  for (guint i = 0; i < unlinked->len; i++) {
+    MedRecTrack *t = unlinked->pdata[i];
 
     gst_element_sync_state_with_parent (t->queue);
     if (gst_pad_link (t->link_pad, t->qsink) != GST_PAD_LINK_OK && error != NULL

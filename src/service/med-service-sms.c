@@ -417,8 +417,8 @@ end_transaction (MedStore *store, gboolean ok_so_far, GError **error)
 /* Opens the transaction of a change to one of ctx's centre's bookings:
  * NOT_FOUND for another centre's. */
 static gboolean
-begin_for_booking (MedStore *store, const MedServiceCtx *ctx,
-    gint64 booking_id, GError **error)
+begin_for_booking (MedStore *store, const MedServiceCtx *ctx, gint64 booking_id,
+    GError **error)
 {
   return med_store_in_centre (store, MED_STORE_OF_BOOKING, booking_id,
              ctx->centre_id, error)

@@ -178,10 +178,8 @@ med_store_audit_verify (MedStore *store, gint64 *n_rows, gint64 *bad_id,
 
     rows++;
     hash = hash_row (prev ? prev : "", id, store_column_int64 (st, 1),
-        store_column_str (st, 2),
-        store_column_str (st, 3),
-        store_column_str (st, 4),
-        store_column_int64 (st, 5),
+        store_column_str (st, 2), store_column_str (st, 3),
+        store_column_str (st, 4), store_column_int64 (st, 5),
         store_column_str (st, 6));
     if (g_strcmp0 (prev, expected_prev) != 0 || g_strcmp0 (hash, stored) != 0) {
       if (bad_id)
@@ -232,8 +230,7 @@ med_store_audit_head (MedStore *store, MedAuditAnchor *anchor, GError **error)
   }
   anchor->id = store_column_int64 (st, 0);
   g_strlcpy (anchor->hash,
-      store_column_str (st, 1) ? store_column_str (st, 1)
-                                  : "",
+      store_column_str (st, 1) ? store_column_str (st, 1) : "",
       sizeof anchor->hash);
   return TRUE;
 }
@@ -339,8 +336,7 @@ med_store_audit_verify_anchor (MedStore *store, const MedAuditAnchor *anchor,
     return FALSE;
   }
   if (rc == STORE_DONE
-      || g_strcmp0 (store_column_str (st, 0), anchor->hash)
-          != 0) {
+      || g_strcmp0 (store_column_str (st, 0), anchor->hash) != 0) {
     g_set_error (error, MED_STORE_ERROR, MED_STORE_ERROR_AUDIT,
         "audit row %" G_GINT64_FORMAT " is not the row the anchor names: the "
         "log was rewritten from there on",

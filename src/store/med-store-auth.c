@@ -214,8 +214,7 @@ read_user (StoreStmt *st, GError **error)
 
   u->id = store_column_int64 (st, 0);
   u->name = store_column_text (st, 1);
-  if (!med_role_from_string (store_column_str (st, 2),
-          &u->role, &local)) {
+  if (!med_role_from_string (store_column_str (st, 2), &u->role, &local)) {
     store_corrupt_enum (error, local);
     return NULL;
   }
@@ -665,9 +664,8 @@ read_feed_link (StoreStmt *st, GError **error)
   GError *local = NULL;
 
   l->id = store_column_int64 (st, 0);
-  if (!med_feed_link_kind_from_string (store_column_str (st,
-                                           1),
-          &l->kind, &local)) {
+  if (!med_feed_link_kind_from_string (store_column_str (st, 1), &l->kind,
+          &local)) {
     store_corrupt_enum (error, local);
     return NULL;
   }

@@ -643,8 +643,8 @@ check_plan (MedStore *store, const Plan *p, GError **error)
     store_bind_int64 (st, 3, p->start);
     rc = store_step (st);
     if (rc == STORE_ROW) {
-      g_autofree char *span = format_span (p->zone,
-          store_column_int64 (st, 0), store_column_int64 (st, 1));
+      g_autofree char *span = format_span (p->zone, store_column_int64 (st, 0),
+          store_column_int64 (st, 1));
       MedStoreConflict k
           = { MED_CONFLICT_LEAVE, p->mediator_id, p->mediator_name, 0,
               store_column_int64 (st, 0), store_column_int64 (st, 1) };
@@ -1001,8 +1001,7 @@ med_store_party_busy (MedStore *store, gint64 case_id,
   store_bind_int64 (st, 2, exclude_booking_id);
   busy = g_array_new (FALSE, FALSE, sizeof (MedInterval));
   while ((rc = store_step (st)) == STORE_ROW) {
-    MedInterval iv
-        = { store_column_int64 (st, 0), store_column_int64 (st, 1) };
+    MedInterval iv = { store_column_int64 (st, 0), store_column_int64 (st, 1) };
 
     g_array_append_val (busy, iv);
   }

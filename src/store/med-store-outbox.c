@@ -838,8 +838,7 @@ find_attendee (MedStore *store, gint64 booking_id, const char *email,
   store_bind_text (st, 2, email);
   rc = store_step (st);
   if (rc == STORE_ROW)
-    return g_strdup_printf ("%s:%" G_GINT64_FORMAT,
-        store_column_str (st, 0),
+    return g_strdup_printf ("%s:%" G_GINT64_FORMAT, store_column_str (st, 0),
         (gint64) store_column_int64 (st, 1));
   if (rc != STORE_DONE)
     store_set_error (store, "reading attendees", error);
@@ -1283,8 +1282,7 @@ read_outbox (StoreStmt *st, gboolean with_message, GError **error)
   m->method = store_column_text (st, 4);
   m->sequence = store_column_int (st, 5);
   m->subject = store_column_text (st, 6);
-  if (!outbox_state_from_string (store_column_str (st, 7),
-          &m->state, error))
+  if (!outbox_state_from_string (store_column_str (st, 7), &m->state, error))
     return NULL;
   m->created_at = store_column_int64 (st, 8);
   m->attempts = store_column_int (st, 9);
@@ -1830,8 +1828,7 @@ med_store_list_external_busy (MedStore *store, MedStorePerson who, gint64 id,
   store_bind_int64 (st, 3, to != 0 ? to : STORE_TIME_MAX);
   list = g_array_new (FALSE, FALSE, sizeof (MedInterval));
   while ((rc = store_step (st)) == STORE_ROW) {
-    MedInterval iv
-        = { store_column_int64 (st, 0), store_column_int64 (st, 1) };
+    MedInterval iv = { store_column_int64 (st, 0), store_column_int64 (st, 1) };
 
     g_array_append_val (list, iv);
   }

@@ -467,9 +467,9 @@ pg_exec (MedStore *store, const char *sql)
 static gboolean
 pg_begin (MedStore *store, gboolean shared)
 {
-  const char *sql = shared
-      ? "BEGIN"
-      : "BEGIN; SELECT pg_advisory_xact_lock(" WRITERS_LOCK ")";
+  const char *sql = shared ? "BEGIN"
+                           : "BEGIN; SELECT pg_advisory_xact_lock(" WRITERS_LOCK
+                             ")";
 
   if (!ensure_connection (store))
     return FALSE;
@@ -578,10 +578,9 @@ pg_check (MedStore *store, GError **error)
 {
   /* the exclusion constraints must be there and valid: without them
    * only the store's own re-checks guard against overlaps */
-  static const char *const wanted[]
-      = { "booking_room_free", "booking_mediator_free",
-          "booking_interpreter_free", "booking_case_free",
-          "booking_party_free" };
+  static const char *const wanted[] = { "booking_room_free",
+    "booking_mediator_free", "booking_interpreter_free", "booking_case_free",
+    "booking_party_free" };
   g_autoptr (StoreStmt) st = store_stmt (store,
       "SELECT conname FROM pg_constraint WHERE contype = 'x' AND "
       "convalidated AND connamespace = current_schema()::regnamespace",
@@ -718,8 +717,10 @@ check_identity (MedStore *store, gint64 *version, GError **error)
       return FALSE;
     if (store_step (st) == STORE_ROW) {
       app = g_strdup (store_column_str (st, 0));
-      *version = g_ascii_strtoll (
-          store_column_str (st, 1) ? store_column_str (st, 1) : "0", NULL, 10);
+      *version
+          = g_ascii_strtoll (store_column_str (st, 1) ? store_column_str (st, 1)
+                                                      : "0",
+              NULL, 10);
     }
   }
   if (g_strcmp0 (app, "medsched") != 0) {
@@ -785,8 +786,8 @@ store_pg_open (const char *url, gboolean create, GError **error)
     "connect_timeout", "keepalives_idle", "keepalives_interval",
     "keepalives_count", "tcp_user_timeout", "dbname", NULL };
   /* a host that vanished (no RST) is given up after about 30 s */
-  const char *values[] = { "read-write", "medsched", "10", "10", "5", "3",
-    "30000", url, NULL };
+  const char *values[]
+      = { "read-write", "medsched", "10", "10", "5", "3", "30000", url, NULL };
   g_autofree char *shown = url_for_messages (url);
   g_autoptr (MedStore) store = store_new (&store_pg_driver, shown);
   Pg *pg = g_new0 (Pg, 1);

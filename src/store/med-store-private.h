@@ -130,8 +130,7 @@ extern const StoreDriver store_sqlite_driver;
 extern const StoreDriver store_pg_driver;
 
 /* Opens a store with a driver (med_store_open dispatches on the URL). */
-MedStore *store_sqlite_open (const char *path, gboolean create,
-    GError **error);
+MedStore *store_sqlite_open (const char *path, gboolean create, GError **error);
 MedStore *store_pg_open (const char *url, gboolean create, GError **error);
 /* The SQLite connection of a SQLite store, NULL for another driver
  * (backups use SQLite's backup API). (transfer none) */

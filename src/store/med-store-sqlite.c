@@ -769,8 +769,8 @@ apply_pragmas (MedStore *store, GError **error)
   /* Reads through mmap and a larger page cache: a cold CLI start reads a
    * year of bookings without a pread per page. */
   return exec_lite (store, "PRAGMA synchronous = FULL", "setting sync", error)
-      && exec_lite (store, "PRAGMA foreign_keys = ON",
-          "enabling foreign keys", error)
+      && exec_lite (store, "PRAGMA foreign_keys = ON", "enabling foreign keys",
+          error)
       && exec_lite (store, "PRAGMA mmap_size = 268435456",
           "mapping the database", error)
       && exec_lite (store, "PRAGMA cache_size = -16384",

@@ -259,8 +259,7 @@ store_stmt_dialect (MedStore *store, const char *sql_lite, const char *sql_pg,
 }
 
 void
-store_set_driver_error (MedStore *store, StoreErrKind kind,
-    const char *message)
+store_set_driver_error (MedStore *store, StoreErrKind kind, const char *message)
 {
   store->err_kind = kind;
   g_free (store->err_msg);
@@ -452,8 +451,8 @@ txn_begin (MedStore *store, StoreTxn *txn, gboolean shared, GError **error)
   /* Inside med_store_begin or another store call's transaction. */
   txn->savepoint = store->drv->in_txn (store);
   if (txn->savepoint)
-    txn->open = exec_sql (store, "SAVEPOINT med_op", "starting a transaction",
-        error);
+    txn->open
+        = exec_sql (store, "SAVEPOINT med_op", "starting a transaction", error);
   else if (!(txn->open = store->drv->begin (store, shared)))
     store_set_error (store, "starting a transaction", error);
   else
@@ -1107,8 +1106,8 @@ med_store_list_rooms (MedStore *store, gint64 centre_id, GError **error)
     r->id = store_column_int64 (st, 0);
     r->centre_id = centre_id;
     r->name = store_column_text (st, 1);
-    if (!med_room_kind_from_string (store_column_str (st, 2),
-            &r->kind, &local)) {
+    if (!med_room_kind_from_string (store_column_str (st, 2), &r->kind,
+            &local)) {
       store_corrupt_enum (error, local);
       return NULL;
     }
@@ -1242,8 +1241,7 @@ load_leave (MedStore *store, MedMediator *m, MedTime from, MedTime to,
   if (m->leave == NULL)
     m->leave = g_array_new (FALSE, FALSE, sizeof (MedInterval));
   while ((rc = store_step (st)) == STORE_ROW) {
-    MedInterval iv
-        = { store_column_int64 (st, 0), store_column_int64 (st, 1) };
+    MedInterval iv = { store_column_int64 (st, 0), store_column_int64 (st, 1) };
 
     g_array_append_val (m->leave, iv);
   }
@@ -2112,8 +2110,7 @@ list_notices (MedStore *store, GError **error)
     n->id = store_column_text (st, 0);
     g_free (n->jurisdiction);
     n->jurisdiction = store_column_text (st, 1);
-    if (!med_layer_from_string (store_column_str (st, 2),
-            &n->layer, &local)) {
+    if (!med_layer_from_string (store_column_str (st, 2), &n->layer, &local)) {
       store_corrupt_enum (error, local);
       return NULL;
     }
@@ -2167,8 +2164,8 @@ med_store_load_workcal (MedStore *store, GError **error)
     while ((rc = store_step (st)) == STORE_ROW) {
       const char *kind = store_column_str (st, 3);
 
-      med_notice_add_day (n, store_column_int (st, 0),
-          store_column_int (st, 1), store_column_int (st, 2),
+      med_notice_add_day (n, store_column_int (st, 0), store_column_int (st, 1),
+          store_column_int (st, 2),
           g_strcmp0 (kind, "workday") == 0 ? MED_DAY_KIND_WORKDAY
                                            : MED_DAY_KIND_HOLIDAY,
           store_column_str (st, 4));
@@ -2297,8 +2294,8 @@ med_store_same_day_report (MedStore *store, gint64 centre_id, MedTime from,
     if (store_column_null (st, 1))
       continue;
     settled++;
-    if (med_workcal_local_date (zone, store_column_int64 (st, 0), &y1, &m1,
-            &d1, NULL)
+    if (med_workcal_local_date (zone, store_column_int64 (st, 0), &y1, &m1, &d1,
+            NULL)
         && med_workcal_local_date (zone, store_column_int64 (st, 1), &y2, &m2,
             &d2, NULL)
         && y1 == y2 && m1 == m2 && d1 == d2)
@@ -2324,5 +2321,6 @@ med_store_check (MedStore *store, GError **error)
 
   /* the database's own checks, then the overlap scan the schema's
    * triggers or exclusion constraints should have made pointless */
-  return store->drv->check (store, error) && store_check_overlaps (store, error);
+  return store->drv->check (store, error)
+      && store_check_overlaps (store, error);
 }

@@ -1113,7 +1113,8 @@ test_booking_trigger (Fixture *f, gconstpointer data)
 
     g_assert_cmpint (raw_exec (db, sql, &msg), ==, RAW_CONSTRAINT);
     g_assert_nonnull (strstr (msg,
-        raw_is_pg (db) ? "booking_mediator_free" : "booking overlap: mediator"));
+        raw_is_pg (db) ? "booking_mediator_free"
+                       : "booking overlap: mediator"));
   }
   if (raw_is_pg (db)) {
     /* The same person in another case: case3 shares a contact with
@@ -1126,11 +1127,13 @@ test_booking_trigger (Fixture *f, gconstpointer data)
         ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
         ", 'remote', 'confirmed', 'raw-party', 0, 0, 0)",
         f->case3, f->room2, f->med2, s + 3600, e + 3600, s + 3600, e + 3600);
-    g_autofree char *sql2 = g_strdup_printf (
-        "UPDATE booking SET start_at = %" G_GINT64_FORMAT ", end_at = %"
-        G_GINT64_FORMAT ", block_start = %" G_GINT64_FORMAT ", block_end = %"
-        G_GINT64_FORMAT " WHERE uid = 'raw-party'",
-        s, e, s, e);
+    g_autofree char *sql2
+        = g_strdup_printf ("UPDATE booking SET start_at = %" G_GINT64_FORMAT
+                           ", end_at = %" G_GINT64_FORMAT
+                           ", block_start = %" G_GINT64_FORMAT
+                           ", block_end = %" G_GINT64_FORMAT
+                           " WHERE uid = 'raw-party'",
+            s, e, s, e);
     g_autofree char *msg = NULL;
 
     /* clear of everyone at 10:30–11:30 … */
@@ -3023,8 +3026,7 @@ test_race_outbox_claims (Fixture *f, gconstpointer data)
     g_autofree char *addr = g_strdup_printf ("p%u@example.org", i);
     MedOutboxMessage m = outbox_msg (1, addr, "REQUEST", 0, "BEGIN:VCALENDAR");
 
-    g_assert_cmpint (med_store_outbox_add (f->store, &m, "test", &error), >,
-        0);
+    g_assert_cmpint (med_store_outbox_add (f->store, &m, "test", &error), >, 0);
     g_assert_no_error (error);
   }
   for (guint k = 0; k < RACERS; k++) {
@@ -3418,8 +3420,8 @@ test_province_rows (Fixture *f, gconstpointer data)
   link1 = med_store_add_feed_link (f->store, MED_FEED_LINK_CASE, f->case1,
       ZERO64, 0, "", "test", &error);
   link2 = med_store_add_feed_link (f->store, MED_FEED_LINK_CENTRE, c2,
-      "0000000000000000000000000000000000000000000000000000000000000001", 0,
-      "", "test", &error);
+      "0000000000000000000000000000000000000000000000000000000000000001", 0, "",
+      "test", &error);
   user = add_user_with (f, "clerk2", c2, MED_ROLE_CLERK, 0,
       "0000000000000000000000000000000000000000000000000000000000000002",
       "0000000000000000000000000000000000000000000000000000000000000003",
@@ -3441,8 +3443,8 @@ test_province_rows (Fixture *f, gconstpointer data)
   assert_elsewhere (f->store, MED_STORE_OF_FEED_LINK, link2, c2, f->centre);
   /* a link to a row that is not there belongs nowhere */
   link1 = med_store_add_feed_link (f->store, MED_FEED_LINK_ROOM, 987654,
-      "0000000000000000000000000000000000000000000000000000000000000004", 0,
-      "", "test", &error);
+      "0000000000000000000000000000000000000000000000000000000000000004", 0, "",
+      "test", &error);
   g_assert_false (med_store_in_centre (f->store, MED_STORE_OF_FEED_LINK, link1,
       f->centre, &error));
   g_assert_error (error, MED_STORE_ERROR, MED_STORE_ERROR_NOT_FOUND);

@@ -263,7 +263,7 @@ static void
 party_refused (MedReq *r, MedCase *k, GError *error)
 {
   if (g_error_matches (error, MED_SERVICE_ERROR, MED_SERVICE_ERROR_STATE)) {
-    g_autofree char *todo = med_http_tf (r,
+    g_autofree char *advice = med_http_tf (r,
         N_ ("Nothing was changed. Back to case %s: its sessions and status "
             "say what can be done."),
         k->number);
@@ -273,7 +273,7 @@ party_refused (MedReq *r, MedCase *k, GError *error)
         T ("The parties of this case cannot be changed like this"),
         T ("The case's state or its sessions to come do not allow this "
            "change."),
-        todo, error->message);
+        advice, error->message);
     g_error_free (error);
     return;
   }

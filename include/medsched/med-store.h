@@ -644,6 +644,12 @@ gint med_store_count_mediator_bookings (MedStore *store, gint64 mediator_id,
  * per call); each writing transaction also sends NOTIFY medsched_data,
  * which the first call LISTENs for and every call drains. */
 gint64 med_store_data_version (MedStore *store);
+/* The same number for a caller that asks many times in one short span
+ * (serve, once per turn of its main loop: epoch): the database is asked
+ * once per epoch, and again whenever this connection wrote since (so a
+ * read after one's own write always sees it). Another connection's commit
+ * is seen from the next epoch on. epoch 0 always asks. */
+gint64 med_store_data_version_in (MedStore *store, guint64 epoch);
 /* The socket notifications arrive on (PostgreSQL, once
  * med_store_data_version was called; it changes after a reconnection),
  * for a main loop that wants to learn of other nodes' commits as they

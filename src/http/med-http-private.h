@@ -41,8 +41,11 @@ struct _MedHttpServer
   gpointer done_data;
   guint grace_id;
   GHashTable *buckets; /* rate limits: char *key → Bucket* */
-  /* read caches, valid while the store's data version stays the same */
+  /* read caches, valid while the store's data version stays the same;
+   * the version is asked once per turn of the main loop (turn) */
   gint64 cache_version;
+  guint64 turn;
+  GSource *turn_source;
   GHashTable *cache; /* char *key → MedCached* */
   MedCentre *centre; /* cached with the same version */
   GHashTable *users; /* "<token hash>:<minute>" → MedUser* (same version) */
@@ -132,6 +135,10 @@ void med_http_conns_close_idle (MedHttpServer *srv);
 void med_http_conns_free (MedHttpServer *srv);
 /* A request begins on msg's connection: it is not idle any more. */
 void med_http_conn_request_started (MedHttpServer *srv, SoupServerMessage *msg);
+/* msg's answer is complete and about to be written: its connection holds
+ * back partial segments (TCP_CORK) until med_http_conn_answered(), so the
+ * head and the body leave in one segment and wake the client once. */
+void med_http_conn_cork (MedHttpServer *srv, SoupServerMessage *msg);
 /* msg's answer is finished: once libsoup is done with it, its connection
  * (if kept alive) is watched until the next request, or closed. */
 void med_http_conn_answered (MedHttpServer *srv, SoupServerMessage *msg);

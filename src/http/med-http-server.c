@@ -310,10 +310,41 @@ cached_free (MedCached *c)
   g_free (c);
 }
 
+/* Counts the turns of the main loop: prepare runs once per iteration,
+ * before the poll. The store's data version is read at most once a turn
+ * (and again after this connection's own writes), not before every cached
+ * read: under load one turn answers dozens of requests, and each read of
+ * SQLite's data version is a read transaction (two locks and a stat). A
+ * commit by another process is seen from the next turn on. */
+typedef struct
+{
+  GSource source;
+  guint64 *turn;
+} TurnSource;
+
+static gboolean
+turn_prepare (GSource *source, gint *timeout)
+{
+  (*((TurnSource *) source)->turn)++;
+  *timeout = -1;
+  return FALSE;
+}
+
+static gboolean
+turn_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  return G_SOURCE_CONTINUE; /* never ready */
+}
+
+static GSourceFuncs turn_source_funcs = {
+  .prepare = turn_prepare,
+  .dispatch = turn_dispatch,
+};
+
 void
 med_http_cache_check (MedHttpServer *srv)
 {
-  gint64 v = med_store_data_version (srv->store);
+  gint64 v = med_store_data_version_in (srv->store, srv->turn);
 
   if (v == srv->cache_version)
     return;
@@ -895,11 +926,19 @@ gboolean
 med_http_parse_date (const char *s, gint *y, gint *m, gint *d)
 {
   unsigned yy, mm, dd;
-  char tail;
 
-  if (s == NULL || strlen (s) != 10 || s[4] != '-' || s[7] != '-'
-      || sscanf (s, "%4u-%2u-%2u%c", &yy, &mm, &dd, &tail) != 3 || yy < 1970
-      || yy > 2200
+  /* YYYY-MM-DD, digits only (read before every cached agenda answer) */
+  if (s == NULL || strlen (s) != 10 || s[4] != '-' || s[7] != '-')
+    return FALSE;
+  for (int i = 0; i < 10; i++) {
+    if (i != 4 && i != 7 && !g_ascii_isdigit (s[i]))
+      return FALSE;
+  }
+  yy = (s[0] - '0') * 1000u + (s[1] - '0') * 100u + (s[2] - '0') * 10u
+      + (s[3] - '0');
+  mm = (s[5] - '0') * 10u + (s[6] - '0');
+  dd = (s[8] - '0') * 10u + (s[9] - '0');
+  if (yy < 1970 || yy > 2200
       || !g_date_valid_dmy ((GDateDay) dd, (GDateMonth) mm, (GDateYear) yy))
     return FALSE;
   *y = (gint) yy;
@@ -1115,6 +1154,8 @@ handle_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
 out:
   if (!r.paused && soup_server_message_get_status (msg) == 0)
     med_http_reply_error (&r, 500, "internal", "no answer");
+  if (!r.paused)
+    med_http_conn_cork (srv, msg);
   med_user_free (r.user);
   g_free (r.csrf);
   g_free (r.session_hash);
@@ -1190,6 +1231,11 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
   srv->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) cached_free);
   srv->cache_version = G_MININT64;
+  srv->turn = 1;
+  srv->turn_source = g_source_new (&turn_source_funcs, sizeof (TurnSource));
+  ((TurnSource *) srv->turn_source)->turn = &srv->turn;
+  g_source_set_static_name (srv->turn_source, "medsched turns");
+  g_source_attach (srv->turn_source, NULL);
   srv->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) med_user_free);
   srv->links = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -1366,6 +1412,10 @@ med_http_server_free (MedHttpServer *srv)
     g_source_remove (srv->notify_watch);
   if (srv->notify_rearm_id)
     g_source_remove (srv->notify_rearm_id);
+  if (srv->turn_source != NULL) {
+    g_source_destroy (srv->turn_source);
+    g_clear_pointer (&srv->turn_source, g_source_unref);
+  }
 
   if (srv->plans != NULL) {
     g_cancellable_cancel (srv->plans);

@@ -58,6 +58,7 @@ typedef struct
   guint generation; /* bumped by every (re)connection */
   guint next_name;
   gint64 changes;
+  gint64 writes; /* rows written on this connection, ever */
   gboolean dirty; /* the open transaction wrote */
   gboolean listening;
 } Pg;
@@ -362,6 +363,7 @@ pg_step (StoreStmt *stmt)
       return STORE_ERROR;
     pg->changes = g_ascii_strtoll (PQcmdTuples (ps->res), NULL, 10);
     if (ps->writes) {
+      pg->writes += MAX (pg->changes, 1);
       if (!outside)
         pg->dirty = TRUE;
       else
@@ -511,6 +513,8 @@ pg_commit (MedStore *store)
     }
   }
   PQclear (res);
+  if (pg->dirty)
+    pg->writes++; /* the data_version row, raised by this commit */
   pg->dirty = FALSE;
   return ok;
 }
@@ -518,6 +522,8 @@ pg_commit (MedStore *store)
 static void
 pg_rollback (MedStore *store)
 {
+  if (PG (store)->dirty)
+    PG (store)->writes++; /* what was read inside is gone */
   PG (store)->dirty = FALSE;
   if (in_txn (store))
     run_simple (store, "ROLLBACK");
@@ -563,6 +569,12 @@ pg_data_version (MedStore *store)
     v = read_version (store);
   }
   return v;
+}
+
+static gint64
+pg_local_writes (MedStore *store)
+{
+  return PG (store)->writes;
 }
 
 static int
@@ -643,6 +655,7 @@ const StoreDriver store_pg_driver = {
   .commit = pg_commit,
   .rollback = pg_rollback,
   .data_version = pg_data_version,
+  .local_writes = pg_local_writes,
   .notify_fd = pg_notify_fd,
   .check = pg_check,
   .close = pg_close,

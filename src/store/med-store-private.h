@@ -67,6 +67,11 @@ struct _MedStore
   MedTime fixed_now; /* 0 = the real clock (see med_store_set_now) */
   StoreErrKind err_kind; /* the driver's last error */
   char *err_msg;
+  /* med_store_data_version_in: the last answer, its epoch, and this
+   * connection's writes (local_writes) when it was read */
+  gint64 dv_value;
+  guint64 dv_epoch;
+  gint64 dv_writes;
 };
 
 /* A prepared statement of the cache; each driver extends it. */
@@ -120,6 +125,8 @@ struct _StoreDriver
   gboolean (*commit) (MedStore *store);
   void (*rollback) (MedStore *store);
   gint64 (*data_version) (MedStore *store);
+  /* Grows with every row this connection wrote (committed or not). */
+  gint64 (*local_writes) (MedStore *store);
   int (*notify_fd) (MedStore *store);
   /* The database's own integrity checks (med_store_check). */
   gboolean (*check) (MedStore *store, GError **error);

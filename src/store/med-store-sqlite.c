@@ -589,16 +589,20 @@ lite_rollback (MedStore *store)
 static gint64
 lite_data_version (MedStore *store)
 {
-  sqlite3_stmt *st = NULL;
+  /* asked before every cached read: prepared once, not parsed each time */
+  g_autoptr (StoreStmt) st = store_stmt (store, "PRAGMA data_version", NULL);
   gint64 v = -1;
 
-  if (sqlite3_prepare_v2 (DB (store), "PRAGMA data_version", -1, &st, NULL)
-          == SQLITE_OK
-      && sqlite3_step (st) == SQLITE_ROW)
-    v = sqlite3_column_int64 (st, 0);
-  sqlite3_finalize (st);
+  if (st != NULL && store_step (st) == STORE_ROW)
+    v = store_column_int64 (st, 0);
   /* data_version only moves for other connections' commits: add ours. */
   return v + sqlite3_total_changes64 (DB (store)) * 1000003;
+}
+
+static gint64
+lite_local_writes (MedStore *store)
+{
+  return sqlite3_total_changes64 (DB (store));
 }
 
 static int
@@ -682,6 +686,7 @@ const StoreDriver store_sqlite_driver = {
   .commit = lite_commit,
   .rollback = lite_rollback,
   .data_version = lite_data_version,
+  .local_writes = lite_local_writes,
   .notify_fd = lite_notify_fd,
   .check = lite_check,
   .close = lite_close,

@@ -629,6 +629,21 @@ med_store_data_version (MedStore *store)
   return store->drv->data_version (store);
 }
 
+gint64
+med_store_data_version_in (MedStore *store, guint64 epoch)
+{
+  gint64 writes;
+
+  g_return_val_if_fail (store != NULL, -1);
+  writes = store->drv->local_writes (store);
+  if (epoch != 0 && epoch == store->dv_epoch && writes == store->dv_writes)
+    return store->dv_value;
+  store->dv_value = store->drv->data_version (store);
+  store->dv_epoch = epoch;
+  store->dv_writes = writes;
+  return store->dv_value;
+}
+
 int
 med_store_notify_fd (MedStore *store)
 {

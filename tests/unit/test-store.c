@@ -3123,6 +3123,68 @@ test_data_version (Fixture *f, gconstpointer data)
     g_assert_cmpint (med_store_notify_fd (f->store), ==, -1);
 }
 
+/* med_store_data_version_in asks the database once per epoch: another
+ * connection's commit shows from a later epoch on (polled on PostgreSQL,
+ * where it comes as a NOTIFY), this connection's own write at once, in the
+ * same epoch; epoch 0 always asks. */
+static void
+test_data_version_epoch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedStore) other = NULL;
+  guint64 epoch = 7;
+  gint64 v, w;
+  gboolean moved = FALSE;
+
+  populate (f);
+  other = med_store_open (f->path, &error);
+  g_assert_no_error (error);
+  v = med_store_data_version_in (f->store, epoch);
+  g_assert_cmpint (v, ==, med_store_data_version (f->store));
+  {
+    g_autoptr (MedRoom) r = med_room_new ();
+
+    r->centre_id = f->centre;
+    r->name = g_strdup ("别处加的");
+    r->kind = MED_ROOM_KIND_WARM;
+    r->capacity = 4;
+    g_assert_cmpint (med_store_add_room (other, r, "test", &error), >, 0);
+    g_assert_no_error (error);
+  }
+  /* the same epoch: the answer already given */
+  g_assert_cmpint (med_store_data_version_in (f->store, epoch), ==, v);
+  /* later epochs see it */
+  for (guint i = 0; i < 200 && !moved; i++) {
+    moved = med_store_data_version_in (f->store, ++epoch) != v;
+    if (!moved)
+      g_usleep (10 * 1000);
+  }
+  g_assert_true (moved);
+  /* its own write, within one epoch */
+  w = med_store_data_version_in (f->store, ++epoch);
+  add_room (f, "自己加的", MED_ROOM_KIND_WARM, 0, 0);
+  g_assert_cmpint (med_store_data_version_in (f->store, epoch), !=, w);
+  /* epoch 0 asks every time */
+  w = med_store_data_version_in (f->store, 0);
+  {
+    g_autoptr (MedRoom) r = med_room_new ();
+
+    r->centre_id = f->centre;
+    r->name = g_strdup ("又一间");
+    r->kind = MED_ROOM_KIND_WARM;
+    r->capacity = 4;
+    g_assert_cmpint (med_store_add_room (other, r, "test", &error), >, 0);
+    g_assert_no_error (error);
+  }
+  moved = FALSE;
+  for (guint i = 0; i < 200 && !moved; i++) {
+    moved = med_store_data_version_in (f->store, 0) != w;
+    if (!moved)
+      g_usleep (10 * 1000);
+  }
+  g_assert_true (moved);
+}
+
 /* Ends every medsched connection to the fixture's database, as a failover
  * or a restarted server would, and waits until they are gone. */
 static void
@@ -3712,6 +3774,7 @@ main (int argc, char **argv)
     { "/store/backup/postgresql-refused", test_backup_pg_refused, 2 },
     { "/store/race/audit-chain", test_race_audit_chain },
     { "/store/data-version/other-connections", test_data_version },
+    { "/store/data-version/per-epoch", test_data_version_epoch },
     { "/store/postgresql/reconnect", test_pg_reconnect, 2 },
     { "/store/postgresql/party-sessions", test_pg_party_sessions, 2 },
     { "/store/postgresql/run-retries-once", test_pg_run_retries, 2 },

@@ -1462,9 +1462,8 @@ api_agenda (MedReq *r)
     return;
   if (r->user->role == MED_ROLE_MEDIATOR)
     mediator = r->user->mediator_id;
-  today = med_time_format_local (r->now, zone, "%Y-%m-%d");
   if (from == NULL)
-    from = today;
+    from = today = med_time_format_local (r->now, zone, "%Y-%m-%d");
   if (to == NULL)
     to = from;
   if (!med_http_parse_date (from, &y1, &m1, &d1)

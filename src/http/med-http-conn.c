@@ -47,13 +47,14 @@
 #include <errno.h>
 #include <gio/gnetworking.h>
 #include <gio/gunixsocketaddress.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 /* One client connection, from accept until its stream is finalized. Its
- * watch is one source for its whole life: ready at once after an answer
- * (the check below), polling the socket only while the connection is
- * idle, dispatched one step before libsoup's own reader of the socket
- * (G_PRIORITY_DEFAULT). */
+ * watch is one source for its whole life, polling the socket only while
+ * the connection is idle (armed by the answer, before libsoup makes the
+ * next message and attaches its reader), dispatched one step before
+ * libsoup's own reader of the socket (G_PRIORITY_DEFAULT). */
 typedef struct
 {
   GSource source;
@@ -68,31 +69,34 @@ typedef struct _Conn
   GSocket *sock; /* (transfer none): alive as long as io */
   GSocketConnection *io; /* weak: libsoup owns it */
   GSource *watch; /* a ConnSource */
-  /* the answer just finished, checked once libsoup is done with it */
-  SoupServerMessage *answered; /* ref */
-  /* idle between two requests: the socket is polled (tag) */
-  SoupServerMessage *last; /* the last request answered on it (ref) */
-  gpointer tag;
+  /* idle between two requests: the last request answered on it (ref);
+   * NULL while a request is under way */
+  SoupServerMessage *last;
+  gpointer tag; /* its socket, polled while idle */
   gint64 idle_since_us;
+  gboolean corked; /* TCP_CORK on while an answer is written */
   GList idle_link; /* in srv->idle, oldest first */
 } Conn;
 
+/* The connection is not idle any more (a request began, or it is going):
+ * its socket is libsoup's alone to read. */
 static void
 idle_end (Conn *c)
 {
   if (c->tag != NULL) {
     g_source_remove_unix_fd (c->watch, c->tag);
     c->tag = NULL;
-    g_queue_unlink (&c->srv->idle, &c->idle_link);
   }
-  g_clear_object (&c->last);
+  if (c->last != NULL) {
+    g_queue_unlink (&c->srv->idle, &c->idle_link);
+    g_clear_object (&c->last);
+  }
 }
 
 static void
 conn_free (Conn *c)
 {
   idle_end (c);
-  g_clear_object (&c->answered);
   g_source_destroy (c->watch);
   g_source_unref (c->watch);
   g_object_unref (c->remote);
@@ -118,7 +122,9 @@ stream_finalized_cb (gpointer data, GObject *where_it_was)
 
 /* Takes the connection from libsoup and closes it. Only while libsoup
  * waits for the next request's first byte: its reader has not run since
- * (our watch is dispatched before it), so the connection is whole. */
+ * (our watch is dispatched before it), so the connection is whole. A
+ * connection libsoup itself closed after the answer (not kept alive) is
+ * only forgotten: the last message's reference was all that held it. */
 static void
 close_idle (Conn *c)
 {
@@ -127,6 +133,8 @@ close_idle (Conn *c)
   GIOStream *io;
 
   idle_end (c);
+  if (c->io == NULL || g_socket_is_closed (c->sock))
+    return;
   srv->idle_closed++;
   /* may finalize the stream, and with it c */
   io = soup_server_message_steal_connection (last);
@@ -134,25 +142,6 @@ close_idle (Conn *c)
     g_io_stream_close (io, NULL, NULL);
     g_object_unref (io);
   }
-}
-
-/* After an answer is finished libsoup either closed the connection or
- * made the next message and waits for its first byte: then the
- * connection is idle, and its socket watched. */
-static void
-check_answered (Conn *c)
-{
-  MedHttpServer *srv = c->srv;
-  g_autoptr (SoupServerMessage) msg = g_steal_pointer (&c->answered);
-
-  if (srv->stopped || c->io == NULL || g_socket_is_closed (c->sock)
-      || c->last != NULL)
-    return;
-  c->last = g_steal_pointer (&msg);
-  c->tag = g_source_add_unix_fd (c->watch, g_socket_get_fd (c->sock),
-      G_IO_IN | G_IO_HUP | G_IO_ERR);
-  c->idle_since_us = g_get_monotonic_time ();
-  g_queue_push_tail_link (&srv->idle, &c->idle_link);
 }
 
 /* Something arrived on an idle connection. */
@@ -177,15 +166,13 @@ static gboolean
 conn_source_dispatch (GSource *source, GSourceFunc callback, gpointer data)
 {
   Conn *c = ((ConnSource *) source)->c;
-  gboolean readable;
 
-  readable = c->tag != NULL && g_source_query_unix_fd (source, c->tag) != 0;
-  if (c->answered != NULL) {
-    g_source_set_ready_time (source, -1);
-    check_answered (c);
-  } else if (readable) {
+  if (c->tag == NULL || g_source_query_unix_fd (source, c->tag) == 0)
+    return G_SOURCE_CONTINUE;
+  if (c->io == NULL || g_socket_is_closed (c->sock))
+    idle_end (c); /* libsoup closed it after the answer */
+  else
     check_readable (c);
-  }
   return G_SOURCE_CONTINUE;
 }
 
@@ -202,14 +189,45 @@ conn_of (MedHttpServer *srv, SoupServerMessage *msg)
 }
 
 void
+med_http_conn_cork (MedHttpServer *srv, SoupServerMessage *msg)
+{
+  Conn *c = conn_of (srv, msg);
+  int on = 1;
+
+  if (c != NULL && c->io != NULL && !c->corked
+      && setsockopt (g_socket_get_fd (c->sock), IPPROTO_TCP, TCP_CORK, &on,
+             sizeof on)
+          == 0)
+    c->corked = TRUE;
+}
+
+void
 med_http_conn_answered (MedHttpServer *srv, SoupServerMessage *msg)
 {
   Conn *c = conn_of (srv, msg);
+  int off = 0;
 
-  if (c == NULL || c->answered != NULL)
+  if (c == NULL)
     return;
-  c->answered = g_object_ref (msg);
-  g_source_set_ready_time (c->watch, 0);
+  if (c->io == NULL || g_socket_is_closed (c->sock))
+    return;
+  if (c->corked) {
+    /* what is left of the answer goes out now */
+    c->corked = FALSE;
+    setsockopt (g_socket_get_fd (c->sock), IPPROTO_TCP, TCP_CORK, &off,
+        sizeof off);
+  }
+  if (srv->stopped || c->last != NULL)
+    return;
+  /* Watched from now on. libsoup, once this returns, either closes the
+   * connection (the watch then sees the socket closed and lets it go) or
+   * makes the next message and waits for its first byte: our watch, one
+   * step more urgent, sees that byte, or the end of file, first. */
+  c->last = g_object_ref (msg);
+  c->tag = g_source_add_unix_fd (c->watch, g_socket_get_fd (c->sock),
+      G_IO_IN | G_IO_HUP | G_IO_ERR);
+  c->idle_since_us = g_get_monotonic_time ();
+  g_queue_push_tail_link (&srv->idle, &c->idle_link);
 }
 
 void
@@ -416,7 +434,7 @@ med_http_conns_close_idle (MedHttpServer *srv)
     return;
   g_hash_table_iter_init (&it, srv->conns);
   while (g_hash_table_iter_next (&it, NULL, &v)) {
-    if (((Conn *) v)->tag != NULL)
+    if (((Conn *) v)->last != NULL)
       g_ptr_array_add (idle, v);
   }
   /* closing one may finalize its stream and remove it from the table, but

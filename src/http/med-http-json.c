@@ -28,12 +28,15 @@ void
 med_http_reply_bytes (MedReq *r, guint status, const char *content_type,
     GBytes *body)
 {
-  gsize len = 0;
-  const char *data = g_bytes_get_data (body, &len);
+  SoupMessageBody *out = soup_server_message_get_response_body (r->msg);
 
+  /* the answer shares the bytes (a cached body is not copied) */
   soup_server_message_set_status (r->msg, status, NULL);
-  soup_server_message_set_response (r->msg, content_type, SOUP_MEMORY_COPY,
-      data, len);
+  soup_message_headers_replace (soup_server_message_get_response_headers (
+                                    r->msg),
+      "Content-Type", content_type);
+  soup_message_body_truncate (out);
+  soup_message_body_append_bytes (out, body);
 }
 
 void

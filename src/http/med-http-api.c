@@ -478,7 +478,7 @@ name_in (GPtrArray *list, gint64 id, gsize name_offset)
 }
 
 static void
-api_case_slots (MedReq *r, MedCase *k)
+api_case_slots (MedReq *r, gint64 case_id)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) slots = NULL, rooms = NULL, meds = NULL;
@@ -506,12 +506,12 @@ api_case_slots (MedReq *r, MedCase *k)
   key = g_strdup_printf ("slots:%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
                          ":%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
                          ":%" G_GINT64_FORMAT,
-      k->id, not_before, count, duration, r->now);
+      case_id, not_before, count, duration, r->now);
   if ((c = med_http_cache_get (r->srv, key)) != NULL) {
     med_http_reply_cached (r, c);
     return;
   }
-  slots = med_service_find_slots (r->srv->store, &ctx, k->id, not_before,
+  slots = med_service_find_slots (r->srv->store, &ctx, case_id, not_before,
       (gint) duration, (guint) count, &error);
   if (slots == NULL
       || (rooms = med_store_list_rooms (r->srv->store, r->srv->cfg.centre_id,
@@ -844,11 +844,21 @@ api_case (MedReq *r)
 {
   g_autoptr (MedCase) k = NULL;
   const char *action = r->n_seg >= 5 ? r->seg[4] : NULL;
+  gint64 id;
 
   if (!med_http_require (r, MED_ROLES_STAFF))
     return;
   if (r->n_seg > 6 || (r->n_seg == 6 && strcmp (r->seg[4], "parties") != 0)) {
     med_http_reply_error (r, 404, "not_found", "no such resource");
+    return;
+  }
+  if (action != NULL && r->n_seg == 5 && strcmp (action, "slots") == 0
+      && IS (r, GET)) {
+    /* the most asked read needs the case's id only, not its row */
+    if (!med_http_parse_id (r->seg[3], &id))
+      med_http_reply_error (r, 404, "not_found", "no such case");
+    else if (med_http_may_see_case (r, id))
+      api_case_slots (r, id);
     return;
   }
   if ((k = path_case (r, r->seg[3])) == NULL)
@@ -873,10 +883,7 @@ api_case (MedReq *r)
     else
       reply_method (r);
   } else if (strcmp (action, "slots") == 0) {
-    if (IS (r, GET))
-      api_case_slots (r, k);
-    else
-      reply_method (r);
+    reply_method (r); /* GET is above */
   } else if (strcmp (action, "fit") == 0) {
     if (IS (r, GET))
       api_case_fit (r, k);

@@ -50,6 +50,7 @@ struct _MedHttpServer
   MedCentre *centre; /* cached with the same version */
   GHashTable *users; /* "<token hash>:<minute>" → MedUser* (same version) */
   GHashTable *links; /* "<feed hash>:<minute>" → MedFeedLink* */
+  GHashTable *access; /* "<user id>:<case id>": the access rule said yes */
   /* PostgreSQL: other nodes' commits arrive on this socket (watched) */
   int notify_fd;
   guint notify_watch;

@@ -352,6 +352,7 @@ med_http_cache_check (MedHttpServer *srv)
   g_hash_table_remove_all (srv->cache);
   g_hash_table_remove_all (srv->users);
   g_hash_table_remove_all (srv->links);
+  g_hash_table_remove_all (srv->access);
   g_clear_pointer (&srv->centre, med_centre_free);
 }
 
@@ -1240,6 +1241,7 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
       (GDestroyNotify) med_user_free);
   srv->links = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) med_feed_link_free);
+  srv->access = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   med_http_conns_init (srv);
   srv->log_line = g_string_sized_new (256);
 
@@ -1434,6 +1436,7 @@ med_http_server_free (MedHttpServer *srv)
   g_clear_pointer (&srv->cache, g_hash_table_unref);
   g_clear_pointer (&srv->users, g_hash_table_unref);
   g_clear_pointer (&srv->links, g_hash_table_unref);
+  g_clear_pointer (&srv->access, g_hash_table_unref);
   g_clear_pointer (&srv->buckets, g_hash_table_unref);
   med_store_close (srv->store);
   if (srv->log_owned)

@@ -41,6 +41,7 @@
  * bugs staying: with a fixed libsoup the watch sees end of file first all
  * the same. */
 #define G_LOG_DOMAIN "medsched-http"
+#define _GNU_SOURCE  /* POLLRDHUP */
 
 #include "med-http-private.h"
 
@@ -48,6 +49,7 @@
 #include <gio/gnetworking.h>
 #include <gio/gunixsocketaddress.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 /* One client connection, from accept until its stream is finalized. Its
@@ -144,13 +146,20 @@ close_idle (Conn *c)
   }
 }
 
-/* Something arrived on an idle connection. */
+/* Something arrived on an idle connection. Bytes alone (POLLIN without
+ * POLLRDHUP) are the next request and need no look; the peer's end of
+ * file (POLLRDHUP: it closed or shut down its side), an error or a hang-up
+ * is looked at, since a request may still come before the end. */
 static void
-check_readable (Conn *c)
+check_readable (Conn *c, gushort revents)
 {
   char byte;
   gssize n;
 
+  if ((revents & (POLLRDHUP | POLLERR | POLLHUP | POLLNVAL)) == 0) {
+    idle_end (c);
+    return;
+  }
   n = recv (g_socket_get_fd (c->sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n > 0) {
     /* the next request: libsoup reads it, request-started follows */
@@ -166,13 +175,15 @@ static gboolean
 conn_source_dispatch (GSource *source, GSourceFunc callback, gpointer data)
 {
   Conn *c = ((ConnSource *) source)->c;
+  gushort revents;
 
-  if (c->tag == NULL || g_source_query_unix_fd (source, c->tag) == 0)
+  if (c->tag == NULL
+      || (revents = (gushort) g_source_query_unix_fd (source, c->tag)) == 0)
     return G_SOURCE_CONTINUE;
   if (c->io == NULL || g_socket_is_closed (c->sock))
     idle_end (c); /* libsoup closed it after the answer */
   else
-    check_readable (c);
+    check_readable (c, revents);
   return G_SOURCE_CONTINUE;
 }
 
@@ -225,7 +236,7 @@ med_http_conn_answered (MedHttpServer *srv, SoupServerMessage *msg)
    * step more urgent, sees that byte, or the end of file, first. */
   c->last = g_object_ref (msg);
   c->tag = g_source_add_unix_fd (c->watch, g_socket_get_fd (c->sock),
-      G_IO_IN | G_IO_HUP | G_IO_ERR);
+      (GIOCondition) (POLLIN | POLLRDHUP | POLLHUP | POLLERR));
   c->idle_since_us = g_get_monotonic_time ();
   g_queue_push_tail_link (&srv->idle, &c->idle_link);
 }

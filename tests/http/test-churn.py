@@ -13,6 +13,9 @@ deploy/nginx.conf (TLS), each one of these kinds in turn:
   closereq   one request with Connection: close
   keepalive  three requests on one connection, then closed while idle
   halfclose  the request, then the client shuts its sending side
+  idlehalfclose  an answered request, then the next one and the shutdown
+             of the sending side at once (bytes and end of file together
+             on a connection the server watches while idle)
   midrequest half a request line and headers, then closed
   midbody    headers promising 200 bytes, 20 sent, then closed
   silent     connected and closed without a byte
@@ -109,8 +112,8 @@ def reset(sock):
 class Churn:
     """Runs the connection kinds against one endpoint; counts answers."""
 
-    KINDS = ("answered", "closereq", "keepalive", "halfclose", "midrequest", "midbody",
-             "silent", "reset", "resetmid", "post")
+    KINDS = ("answered", "closereq", "keepalive", "halfclose", "idlehalfclose",
+             "midrequest", "midbody", "silent", "reset", "resetmid", "post")
 
     def __init__(self, port, token, tls=False):
         self.n = 0
@@ -155,6 +158,15 @@ class Churn:
                 if self.ctx is None:
                     s.shutdown(socket.SHUT_WR)
                 ok = read_answer(s) == 200
+            elif kind == "idlehalfclose":
+                # the second request and the end of file arrive together
+                # on a watched idle connection: the request is answered
+                s.sendall(get("/healthz"))
+                ok = read_answer(s) == 200
+                s.sendall(get("/healthz"))
+                if self.ctx is None:
+                    s.shutdown(socket.SHUT_WR)
+                ok = read_answer(s) == 200 and ok
             elif kind == "midrequest":
                 s.sendall(b"GET /api/v1/rooms HTTP/1.1\r\nHost: 12")
             elif kind == "midbody":

@@ -2900,6 +2900,7 @@ test_recordings (Fixture *f, gconstpointer data)
         MED_RECORDING_PURGED, NULL, 0, "test", &error));
     g_assert_no_error (error);
     /* a manifest edited to point outside its directory */
+    g_clear_pointer (&sha4, g_free); /* the purged one's, not needed */
     evil = add_sealed_recording (store, b1, d4, 1000, &sha4);
     write_file (secret, 1000, 9);
     g_assert_true (g_file_get_contents (man4, &text, NULL, NULL));

@@ -3071,6 +3071,34 @@ version_moves (MedStore *s, gint64 from)
   return FALSE;
 }
 
+/* A room added through another connection (store) than the fixture's. */
+static void
+add_room_on (MedStore *store, gint64 centre, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MedRoom) r = med_room_new ();
+
+  r->centre_id = centre;
+  r->name = g_strdup (name);
+  r->kind = MED_ROOM_KIND_WARM;
+  r->capacity = 4;
+  g_assert_cmpint (med_store_add_room (store, r, "test", &error), >, 0);
+  g_assert_no_error (error);
+}
+
+/* As version_moves, through med_store_data_version_in: each try in a new
+ * epoch (epoch != NULL), or in epoch 0. */
+static gboolean
+version_in_moves (MedStore *s, gint64 from, guint64 *epoch)
+{
+  for (guint i = 0; i < 200; i++) {
+    if (med_store_data_version_in (s, epoch ? ++*epoch : 0) != from)
+      return TRUE;
+    g_usleep (10 * 1000);
+  }
+  return FALSE;
+}
+
 static void
 test_data_version (Fixture *f, gconstpointer data)
 {
@@ -3084,16 +3112,7 @@ test_data_version (Fixture *f, gconstpointer data)
   v = med_store_data_version (f->store);
   g_assert_cmpint (med_store_data_version (f->store), ==, v);
   /* another connection's transaction */
-  {
-    g_autoptr (MedRoom) r = med_room_new ();
-
-    r->centre_id = f->centre;
-    r->name = g_strdup ("别处加的");
-    r->kind = MED_ROOM_KIND_WARM;
-    r->capacity = 4;
-    g_assert_cmpint (med_store_add_room (other, r, "test", &error), >, 0);
-    g_assert_no_error (error);
-  }
+  add_room_on (other, f->centre, "别处加的");
   g_assert_true (version_moves (f->store, v));
   /* another connection's single statement outside a transaction */
   {
@@ -3134,55 +3153,25 @@ test_data_version_epoch (Fixture *f, gconstpointer data)
   g_autoptr (MedStore) other = NULL;
   guint64 epoch = 7;
   gint64 v, w;
-  gboolean moved = FALSE;
 
   populate (f);
   other = med_store_open (f->path, &error);
   g_assert_no_error (error);
   v = med_store_data_version_in (f->store, epoch);
   g_assert_cmpint (v, ==, med_store_data_version (f->store));
-  {
-    g_autoptr (MedRoom) r = med_room_new ();
-
-    r->centre_id = f->centre;
-    r->name = g_strdup ("别处加的");
-    r->kind = MED_ROOM_KIND_WARM;
-    r->capacity = 4;
-    g_assert_cmpint (med_store_add_room (other, r, "test", &error), >, 0);
-    g_assert_no_error (error);
-  }
+  add_room_on (other, f->centre, "别处加的");
   /* the same epoch: the answer already given */
   g_assert_cmpint (med_store_data_version_in (f->store, epoch), ==, v);
   /* later epochs see it */
-  for (guint i = 0; i < 200 && !moved; i++) {
-    moved = med_store_data_version_in (f->store, ++epoch) != v;
-    if (!moved)
-      g_usleep (10 * 1000);
-  }
-  g_assert_true (moved);
+  g_assert_true (version_in_moves (f->store, v, &epoch));
   /* its own write, within one epoch */
   w = med_store_data_version_in (f->store, ++epoch);
   add_room (f, "自己加的", MED_ROOM_KIND_WARM, 0, 0);
   g_assert_cmpint (med_store_data_version_in (f->store, epoch), !=, w);
   /* epoch 0 asks every time */
   w = med_store_data_version_in (f->store, 0);
-  {
-    g_autoptr (MedRoom) r = med_room_new ();
-
-    r->centre_id = f->centre;
-    r->name = g_strdup ("又一间");
-    r->kind = MED_ROOM_KIND_WARM;
-    r->capacity = 4;
-    g_assert_cmpint (med_store_add_room (other, r, "test", &error), >, 0);
-    g_assert_no_error (error);
-  }
-  moved = FALSE;
-  for (guint i = 0; i < 200 && !moved; i++) {
-    moved = med_store_data_version_in (f->store, 0) != w;
-    if (!moved)
-      g_usleep (10 * 1000);
-  }
-  g_assert_true (moved);
+  add_room_on (other, f->centre, "又一间");
+  g_assert_true (version_in_moves (f->store, w, NULL));
 }
 
 /* Ends every medsched connection to the fixture's database, as a failover

@@ -305,6 +305,19 @@ api_cases (MedReq *r)
   reply_builder (r, 200, b);
 }
 
+/* The id of the path's case, checked against the caller (the error is
+ * answered otherwise). */
+static gboolean
+path_case_id (MedReq *r, const char *id_text, gint64 *id)
+{
+  if (!med_http_parse_id (id_text, id)) {
+    med_http_reply_error (r, 404, "not_found", "no such case");
+    return FALSE;
+  }
+  /* another centre's case answers as a missing one, before it is read */
+  return med_http_may_see_case (r, *id);
+}
+
 /* The case of the path, checked against the caller. */
 static MedCase *
 path_case (MedReq *r, const char *id_text)
@@ -313,12 +326,7 @@ path_case (MedReq *r, const char *id_text)
   MedCase *k;
   gint64 id;
 
-  if (!med_http_parse_id (id_text, &id)) {
-    med_http_reply_error (r, 404, "not_found", "no such case");
-    return NULL;
-  }
-  /* another centre's case answers as a missing one, before it is read */
-  if (!med_http_may_see_case (r, id))
+  if (!path_case_id (r, id_text, &id))
     return NULL;
   k = med_store_get_case (r->srv->store, id, &error);
   if (k == NULL) {
@@ -852,13 +860,14 @@ api_case (MedReq *r)
     med_http_reply_error (r, 404, "not_found", "no such resource");
     return;
   }
-  if (action != NULL && r->n_seg == 5 && strcmp (action, "slots") == 0
-      && IS (r, GET)) {
+  if (action != NULL && strcmp (action, "slots") == 0) {
     /* the most asked read needs the case's id only, not its row */
-    if (!med_http_parse_id (r->seg[3], &id))
-      med_http_reply_error (r, 404, "not_found", "no such case");
-    else if (med_http_may_see_case (r, id))
+    if (!path_case_id (r, r->seg[3], &id))
+      return;
+    if (IS (r, GET))
       api_case_slots (r, id);
+    else
+      reply_method (r);
     return;
   }
   if ((k = path_case (r, r->seg[3])) == NULL)
@@ -882,8 +891,6 @@ api_case (MedReq *r)
       api_case_status (r, k);
     else
       reply_method (r);
-  } else if (strcmp (action, "slots") == 0) {
-    reply_method (r); /* GET is above */
   } else if (strcmp (action, "fit") == 0) {
     if (IS (r, GET))
       api_case_fit (r, k);

@@ -490,6 +490,10 @@ typedef struct
    * "cancelled", "reminder", "link"; NULL when adding = "invite" */
   char *purpose;
   MedTime due_at; /* when adding: when it falls due (0 = now) */
+  /* when adding a "cancelled": the recipient alone leaves the booking (a
+   * party removed from the case), so only their pending messages are
+   * superseded, not the other parties' reminders */
+  gboolean recipient_only;
 } MedOutboxMessage;
 
 void med_outbox_message_free (MedOutboxMessage *m);

@@ -222,11 +222,13 @@ build_text (MedStore *store, SmsCtx *c, const MedParty *p,
   return g_steal_pointer (&text);
 }
 
-/* Queues purpose's SMS to party p (who has a number). due 0 = now. The
- * outbox id, 0 on error. */
+/* Queues purpose's SMS to party p (who has a number). due 0 = now;
+ * only_p: a cancellation for p alone (med_store_outbox_add's
+ * recipient_only). The outbox id, 0 on error. */
 static gint64
 queue_one (MedStore *store, SmsCtx *c, const MedParty *p, const char *number,
-    MedSmsPurpose purpose, MedTime due, const char *actor, GError **error)
+    MedSmsPurpose purpose, MedTime due, gboolean only_p, const char *actor,
+    GError **error)
 {
   g_autofree char *text = build_text (store, c, p, purpose, error);
   g_autofree char *subject = NULL;
@@ -246,6 +248,7 @@ queue_one (MedStore *store, SmsCtx *c, const MedParty *p, const char *number,
   m.channel = (char *) MED_OUTBOX_SMS;
   m.purpose = (char *) purpose_words[purpose];
   m.due_at = due;
+  m.recipient_only = only_p;
   return med_store_outbox_add (store, &m, actor, error);
 }
 
@@ -260,7 +263,9 @@ queue_reminder (MedStore *store, SmsCtx *c, const MedParty *p,
   if (c->booking->status != MED_BOOKING_STATUS_CONFIRMED
       || due <= med_store_now (store))
     return TRUE;
-  if (queue_one (store, c, p, number, MED_SMS_REMINDER, due, actor, error) == 0)
+  if (queue_one (store, c, p, number, MED_SMS_REMINDER, due, FALSE, actor,
+          error)
+      == 0)
     return FALSE;
   (*n)++;
   return TRUE;
@@ -298,7 +303,8 @@ med_service_queue_sms (MedStore *store, gint64 centre_id, gint64 booking_id,
           return FALSE;
         continue;
       }
-      if (queue_one (store, &c, p, number, purpose, 0, actor, error) == 0)
+      if (queue_one (store, &c, p, number, purpose, 0, FALSE, actor, error)
+          == 0)
         return FALSE;
       n++;
     }
@@ -374,7 +380,8 @@ send_link (MedStore *store, const MedServiceCtx *ctx, gint64 booking_id,
   }
   if ((number = med_store_sms_number (p->contact)) != NULL) {
     via = MED_OUTBOX_SMS;
-    id = queue_one (store, &c, p, number, MED_SMS_LINK, 0, ctx->actor, error);
+    id = queue_one (store, &c, p, number, MED_SMS_LINK, 0, FALSE, ctx->actor,
+        error);
     /* the pending reminder carries the old link: queue it again */
     if (id != 0 && reissued
         && !queue_reminder (store, &c, p, number, ctx->actor, &n, error))
@@ -499,25 +506,15 @@ tell_party_of (MedStore *store, const MedServiceCtx *ctx, gint64 booking_id,
   if (!load_sms (store, ctx->centre_id, booking_id, &c, error))
     return FALSE;
   if (added)
-    return queue_one (store, &c, p, number, MED_SMS_BOOKED, 0, ctx->actor,
-               error)
+    return queue_one (store, &c, p, number, MED_SMS_BOOKED, 0, FALSE,
+               ctx->actor, error)
         != 0
         && queue_reminder (store, &c, p, number, ctx->actor, &n, error);
-  /* the cancellation supersedes the party's pending texts and every
-   * pending reminder of the session (med_store_outbox_add): the parties
-   * still on it get theirs again */
-  if (queue_one (store, &c, p, number, MED_SMS_CANCELLED, 0, ctx->actor, error)
-      == 0)
-    return FALSE;
-  for (guint i = 0; i < c.parties->len; i++) {
-    MedParty *other = c.parties->pdata[i];
-    g_autofree char *num = med_store_sms_number (other->contact);
-
-    if (other->id != p->id && num != NULL
-        && !queue_reminder (store, &c, other, num, ctx->actor, &n, error))
-      return FALSE;
-  }
-  return TRUE;
+  /* the cancellation supersedes this party's pending texts only: the
+   * others keep their reminders (and a revoked link stays unsent) */
+  return queue_one (store, &c, p, number, MED_SMS_CANCELLED, 0, TRUE,
+             ctx->actor, error)
+      != 0;
 }
 
 gboolean

@@ -1134,8 +1134,10 @@ med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
   }
   /* what it replaces: 0 = the recipient's pending messages but reminders,
    * 1 = the recipient's pending reminder, 2 = all the recipient's and
-   * every pending reminder of the booking (a move or a cancellation) */
-  replaces = strcmp (purpose, "reminder") == 0 ? 1
+   * every pending reminder of the booking (a move or a cancellation),
+   * 3 = all the recipient's (they alone leave the booking) */
+  replaces = strcmp (purpose, "reminder") == 0                  ? 1
+      : strcmp (purpose, "cancelled") == 0 && m->recipient_only ? 3
       : (strcmp (purpose, "moved") == 0 || strcmp (purpose, "cancelled") == 0)
       ? 2
       : 0;
@@ -1148,7 +1150,7 @@ med_store_outbox_add (MedStore *store, const MedOutboxMessage *m,
         "UPDATE outbox SET state = "
         "'superseded' WHERE booking_id = ?1 AND channel = ?3 AND "
         "state = 'pending' AND ((lower(recipient_addr) = lower(?2) AND "
-        "(?4 = 2 OR (purpose = 'reminder') = (?4 = 1))) OR (?4 = 2 AND "
+        "(?4 >= 2 OR (purpose = 'reminder') = (?4 = 1))) OR (?4 = 2 AND "
         "purpose = 'reminder'))",
         error);
 

@@ -296,6 +296,19 @@ plan_done_cb (GObject *source, GAsyncResult *res, gpointer data)
   *out = g_object_ref (res);
 }
 
+/* A case of this centre, dispatched (contact as given). */
+static gint64
+dispatched_case (Fixture *f, const char *number, MedCaseKind kind,
+    const char *contact)
+{
+  gint64 k = add_case (f, number, kind, contact);
+
+  g_assert_true (
+      med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
+          MED_DEPARTMENT_COURT_MEDIATION, "test", NULL));
+  return k;
+}
+
 /* The day planned in a worker thread while the store changes: a session
  * taken by hand meanwhile, and a case booked by hand meanwhile, are not
  * booked; they come back unplaced, saying why, and the rest is booked. */
@@ -311,14 +324,13 @@ test_schedule_day_async (Fixture *f, gconstpointer data)
   MedSlot hand = { 0 };
   gint64 other, a_case, b_case;
   guint booked = 0;
+  gboolean seen_a = FALSE, seen_b = FALSE;
 
   for (int i = 0; i < 12; i++) {
     g_autofree char *num = g_strdup_printf ("D%d", i);
     g_autofree char *contact = g_strdup_printf ("1380000%04d", i);
-    gint64 k = add_case (f, num, MED_CASE_KIND_WAGES, contact);
 
-    med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
-        MED_DEPARTMENT_COURT_MEDIATION, "test", NULL);
+    dispatched_case (f, num, MED_CASE_KIND_WAGES, contact);
   }
   /* the plan the worker will find: the same state gives the same plan
    * (this one is proved optimal, so no clock ends it early) */
@@ -342,9 +354,7 @@ test_schedule_day_async (Fixture *f, gconstpointer data)
       NULL, plan_done_cb, &res);
   /* meanwhile, on this thread: a clerk books another case into a's
    * session, and books b's case on another day */
-  other = add_case (f, "X1", MED_CASE_KIND_WAGES, "13900000001");
-  med_store_set_case_status (f->store, other, MED_CASE_STATUS_DISPATCHED,
-      MED_DEPARTMENT_COURT_MEDIATION, "test", NULL);
+  other = dispatched_case (f, "X1", MED_CASE_KIND_WAGES, "13900000001");
   hand.start = a->slot->start;
   hand.end = a->slot->end;
   hand.room_id = a->slot->room_id;
@@ -377,11 +387,19 @@ test_schedule_day_async (Fixture *f, gconstpointer data)
       g_assert_null (it->slot);
       g_assert_nonnull (strstr (it->reason, "taken while the day was planned"));
       g_assert_true (it->blocks & MED_BLOCK_BUSY);
+      /* and as data, for every language */
+      g_assert_cmpuint (it->reasons->len, ==, 1);
+      g_assert_cmpint (((MedReason *) it->reasons->pdata[0])->code, ==,
+          MED_REASON_TAKEN);
+      seen_a = TRUE;
     } else if (it->case_id == b_case) {
       g_assert_null (it->slot);
       g_assert_nonnull (strstr (it->reason, "became scheduled"));
+      g_assert_cmpuint (it->reasons->len, ==, 1);
+      seen_b = TRUE;
     }
   }
+  g_assert_true (seen_a && seen_b);
   /* six from the plan, two by hand, no overlap */
   bookings = med_store_list_bookings (f->store, f->ctx.centre_id, 0, 0, FALSE,
       &error);
@@ -538,18 +556,6 @@ test_windows_pinned (Fixture *f, gconstpointer data)
 
 
 /* ---- the day board (med-service-board.c) ---- */
-
-static gint64
-dispatched_case (Fixture *f, const char *number, MedCaseKind kind,
-    const char *contact)
-{
-  gint64 k = add_case (f, number, kind, contact);
-
-  g_assert_true (
-      med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
-          MED_DEPARTMENT_COURT_MEDIATION, "test", NULL));
-  return k;
-}
 
 static MedFitCell *
 cell_at (MedDayFit *fit, gint64 room, const char *start)
@@ -1030,20 +1036,6 @@ test_case_find (Fixture *f, gconstpointer data)
 
 /* ---- a province: two centres in one store ------------------------------ */
 
-/* The same centre's dispatched case (contact as given). */
-static gint64
-dispatched_in (Fixture *f, const char *number, const char *contact)
-{
-  g_autoptr (GError) error = NULL;
-  gint64 k = add_case (f, number, MED_CASE_KIND_WAGES, contact);
-
-  g_assert_true (
-      med_store_set_case_status (f->store, k, MED_CASE_STATUS_DISPATCHED,
-          MED_DEPARTMENT_COURT_MEDIATION, "test", &error));
-  g_assert_no_error (error);
-  return k;
-}
-
 static void
 assert_not_here (GError **error, gboolean ok)
 {
@@ -1092,14 +1084,14 @@ test_province (Fixture *f, gconstpointer data)
       "centre.add");
 
   /* each centre's room, mediator and case */
-  case1 = dispatched_in (f, "A-1", "13800000001");
+  case1 = dispatched_case (f, "A-1", MED_CASE_KIND_WAGES, "13800000001");
   f->ctx.centre_id = ctx2.centre_id;
   room2 = add_room (f, "温馨调解室一", MED_ROOM_KIND_WARM, 6);
   room2b = add_room (f, "温馨调解室二", MED_ROOM_KIND_WARM, 6);
   med2 = add_mediator (f, "达瓦", "wages", 4);
   med2b = add_mediator (f, "李娜", "wages", 4);
-  case2 = dispatched_in (f, "B-1", "13900000001");
-  same = dispatched_in (f, "B-2", "13800000001");
+  case2 = dispatched_case (f, "B-1", MED_CASE_KIND_WAGES, "13900000001");
+  same = dispatched_case (f, "B-2", MED_CASE_KIND_WAGES, "13800000001");
   f->ctx.centre_id = ctx1.centre_id;
 
   /* the same time in both centres' rooms: no conflict */

@@ -494,7 +494,7 @@ api_case_slots (MedReq *r, gint64 case_id)
   g_autoptr (JsonGenerator) gen = NULL;
   g_autofree char *key = NULL, *text = NULL;
   const char *from = r->query ? g_hash_table_lookup (r->query, "from") : NULL;
-  MedServiceCtx ctx = med_http_service_ctx (r);
+  MedServiceCtx ctx;
   gint64 count = 3, duration = 0;
   MedTime not_before = 0;
   MedCached *c;
@@ -519,6 +519,7 @@ api_case_slots (MedReq *r, gint64 case_id)
     med_http_reply_cached (r, c);
     return;
   }
+  ctx = med_http_service_ctx (r); /* not for a cached answer */
   slots = med_service_find_slots (r->srv->store, &ctx, case_id, not_before,
       (gint) duration, (guint) count, &error);
   if (slots == NULL

@@ -69,12 +69,13 @@ typedef struct _Conn
   GSocketAddress *remote; /* key in srv->conns (ref); libsoup's messages
                            * return this very object */
   GSocket *sock; /* (transfer none): alive as long as io */
-  GSocketConnection *io; /* weak: libsoup owns it */
+  GSocketConnection *io; /* weak: libsoup owns it (its finalization
+                          * frees this Conn) */
   GSource *watch; /* a ConnSource */
   /* idle between two requests: the last request answered on it (ref);
    * NULL while a request is under way */
   SoupServerMessage *last;
-  gpointer tag; /* its socket, polled while idle */
+  gpointer tag; /* its socket, polled while idle (set with last) */
   gint64 idle_since_us;
   gboolean corked; /* TCP_CORK on while an answer is written */
   GList idle_link; /* in srv->idle, oldest first */
@@ -85,11 +86,9 @@ typedef struct _Conn
 static void
 idle_end (Conn *c)
 {
-  if (c->tag != NULL) {
+  if (c->last != NULL) { /* and so tag */
     g_source_remove_unix_fd (c->watch, c->tag);
     c->tag = NULL;
-  }
-  if (c->last != NULL) {
     g_queue_unlink (&c->srv->idle, &c->idle_link);
     g_clear_object (&c->last);
   }
@@ -135,7 +134,7 @@ close_idle (Conn *c)
   GIOStream *io;
 
   idle_end (c);
-  if (c->io == NULL || g_socket_is_closed (c->sock))
+  if (g_socket_is_closed (c->sock))
     return;
   srv->idle_closed++;
   /* may finalize the stream, and with it c */
@@ -180,7 +179,7 @@ conn_source_dispatch (GSource *source, GSourceFunc callback, gpointer data)
   if (c->tag == NULL
       || (revents = (gushort) g_source_query_unix_fd (source, c->tag)) == 0)
     return G_SOURCE_CONTINUE;
-  if (c->io == NULL || g_socket_is_closed (c->sock))
+  if (g_socket_is_closed (c->sock))
     idle_end (c); /* libsoup closed it after the answer */
   else
     check_readable (c, revents);
@@ -205,7 +204,7 @@ med_http_conn_cork (MedHttpServer *srv, SoupServerMessage *msg)
   Conn *c = conn_of (srv, msg);
   int on = 1;
 
-  if (c != NULL && c->io != NULL && !c->corked
+  if (c != NULL && !c->corked
       && setsockopt (g_socket_get_fd (c->sock), IPPROTO_TCP, TCP_CORK, &on,
              sizeof on)
           == 0)
@@ -220,7 +219,7 @@ med_http_conn_answered (MedHttpServer *srv, SoupServerMessage *msg)
 
   if (c == NULL)
     return;
-  if (c->io == NULL || g_socket_is_closed (c->sock))
+  if (g_socket_is_closed (c->sock))
     return;
   if (c->corked) {
     /* what is left of the answer goes out now */

@@ -1236,6 +1236,9 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
   srv->turn_source = g_source_new (&turn_source_funcs, sizeof (TurnSource));
   ((TurnSource *) srv->turn_source)->turn = &srv->turn;
   g_source_set_static_name (srv->turn_source, "medsched turns");
+  /* prepared first: GLib stops preparing at the first ready source of a
+   * more urgent priority, and a turn must always count */
+  g_source_set_priority (srv->turn_source, G_PRIORITY_HIGH);
   g_source_attach (srv->turn_source, NULL);
   srv->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) med_user_free);

@@ -609,7 +609,7 @@ conn_still_allowed (Conn *c)
   g_autoptr (MedBooking) bk = NULL;
   g_autoptr (MedUser) u = NULL;
   g_autoptr (GError) error = NULL;
-  gint64 version = med_store_data_version (srv->store);
+  gint64 version = med_store_data_version_in (srv->store, srv->turn);
   gint64 now_us = g_get_monotonic_time ();
 
   if (version == c->checked_version
@@ -1156,7 +1156,7 @@ websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   c->booking_id = a->booking_id;
   c->via_session = a->via_session;
   c->cred_hash = g_strdup (a->cred_hash);
-  c->checked_version = med_store_data_version (srv->store);
+  c->checked_version = med_store_data_version_in (srv->store, srv->turn);
   c->checked_us = g_get_monotonic_time ();
   if (sig->recheck_id == 0)
     sig->recheck_id = g_timeout_add (RECHECK_POLL_MS, recheck_cb, sig);

@@ -522,8 +522,6 @@ pg_commit (MedStore *store)
 static void
 pg_rollback (MedStore *store)
 {
-  if (PG (store)->dirty)
-    PG (store)->writes++; /* what was read inside is gone */
   PG (store)->dirty = FALSE;
   if (in_txn (store))
     run_simple (store, "ROLLBACK");

@@ -141,7 +141,7 @@ end
             m = re.search(r"Socket errors: connect (\d+), read (\d+), "
                           r"write (\d+), timeout (\d+)", out)
             if m:
-                failures += int(m.group(1)) + int(m.group(4))
+                failures += sum(int(v) for v in m.groups())
                 for k, v in zip(("connect", "read", "write", "timeout"),
                                 m.groups()):
                     kinds[k] += int(v)

@@ -163,6 +163,10 @@ class Churn:
                 # on a watched idle connection: the request is answered
                 s.sendall(get("/healthz"))
                 ok = read_answer(s) == 200
+                if self.ctx is None:
+                    # held back until the shutdown: the request and the
+                    # FIN leave in one segment
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
                 s.sendall(get("/healthz"))
                 if self.ctx is None:
                     s.shutdown(socket.SHUT_WR)

@@ -424,11 +424,11 @@ test_offline_finish (void)
       500 * GST_MSECOND);
   g_assert_cmpuint (audio.frames, >, 0);
 
-  g_file_get_contents (manifest, &before, NULL, NULL);
+  g_assert_true (g_file_get_contents (manifest, &before, NULL, NULL));
   g_assert_false (gst_med_recording_finish (manifest, GST_MED_FINAL_NAME, NULL,
       NULL, NULL, &error));
   g_assert_error (error, GST_MED_MANIFEST_ERROR, GST_MED_MANIFEST_ERROR_SEALED);
-  g_file_get_contents (manifest, &after, NULL, NULL);
+  g_assert_true (g_file_get_contents (manifest, &after, NULL, NULL));
   g_assert_cmpstr (before, ==, after);
 
   gst_med_manifest_info_clear (&info);

@@ -1308,7 +1308,11 @@ test_reasons_slot (Fixture *f, gconstpointer data)
   g_assert_cmpint (reason_at (s->reasons, s->reasons->len - 1)->code, ==,
       MED_REASON_EARLIEST);
   en = med_i18n_reasons (MED_LANG_EN, s->reasons);
-  g_assert_cmpstr (en, ==, s->explanation);
+  /* the English says the room's why in words (not the rendering of the
+   * very reasons compared with itself) */
+  g_assert_nonnull (strstr (s->explanation,
+      "because it is a general civil "
+      "case"));
   zh = med_i18n_reasons (MED_LANG_ZH, s->reasons);
   g_assert_cmpstr (zh, !=, en);
   g_assert_nonnull (strstr (zh,
@@ -1355,6 +1359,12 @@ test_reasons_no_slot (Fixture *f, gconstpointer data)
       med_i18n_gettext (MED_LANG_ZH,
           med_case_kind_label (MED_CASE_KIND_LAND))));
   /* an error of another kind carries none */
+  {
+    g_autoptr (GError) other
+        = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_FAILED, "x");
+
+    g_assert_null (med_scheduler_error_get_reasons (other));
+  }
   g_assert_null (med_scheduler_error_get_reasons (NULL));
 }
 

@@ -352,6 +352,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedBooking, med_booking_free)
 gboolean med_time_parse_local (const char *s, const char *zone, MedTime *out,
     GError **error);
 char *med_time_format_local (MedTime t, const char *zone, const char *format);
+/* A calendar day as text, "2026-12-07" exactly: digits, a real day, a year
+ * from 1970 to 2200 (the years the times above accept). */
+gboolean med_date_parse (const char *s, gint *y, gint *m, gint *d);
 
 /* An import document (docs/import-format.md): rooms, mediators,
  * interpreters, cases with their parties. Parsed fully and validated before

@@ -1735,23 +1735,6 @@ cmd_cancel (Global *g, int argc, char **argv)
 
 /* ---- batch ---- */
 
-static gboolean
-parse_date (const char *s, gint *y, gint *m, gint *d)
-{
-  unsigned yy, mm, dd;
-  char tail;
-
-  if (s == NULL || strlen (s) != 10
-      || sscanf (s, "%4u-%2u-%2u%c", &yy, &mm, &dd, &tail) != 3
-      || !g_date_valid_dmy ((GDateDay) dd, (GDateMonth) mm, (GDateYear) yy)
-      || yy < 1970 || yy > 2200)
-    return FALSE;
-  *y = (gint) yy;
-  *m = (gint) mm;
-  *d = (gint) dd;
-  return TRUE;
-}
-
 static int
 compare_plan_items (gconstpointer a, gconstpointer b)
 {
@@ -1804,7 +1787,7 @@ cmd_schedule (Global *g, int argc, char **argv)
               "same plan."),
           entries, &argc, &argv, &code))
     return code;
-  if (argc != 2 || !parse_date (argv[1], &y, &m, &d))
+  if (argc != 2 || !med_date_parse (argv[1], &y, &m, &d))
     return usage_error (_ ("schedule needs DATE as YYYY-MM-DD"));
   if (!(time_limit > 0 && time_limit <= MED_PLAN_MAX_TIME_LIMIT))
     return usage_error (_ ("--time-limit must be above 0 and at most 600"));
@@ -1976,7 +1959,8 @@ cmd_agenda (Global *g, int argc, char **argv)
   }
   if (to == NULL)
     to = g_strdup (from);
-  if (!parse_date (from, &y1, &m1, &d1) || !parse_date (to, &y2, &m2, &d2))
+  if (!med_date_parse (from, &y1, &m1, &d1)
+      || !med_date_parse (to, &y2, &m2, &d2))
     return usage_error (_ ("dates look like 2026-12-07"));
   g_date_clear (&date, 1);
   g_date_clear (&last, 1);

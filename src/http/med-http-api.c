@@ -576,7 +576,7 @@ query_date (MedReq *r, const char *name, gint *y, gint *m, gint *d)
 {
   const char *s = r->query ? g_hash_table_lookup (r->query, name) : NULL;
 
-  if (med_http_parse_date (s, y, m, d))
+  if (med_date_parse (s, y, m, d))
     return TRUE;
   med_http_reply_error (r, 422, "invalid", "%s: a date like 2026-12-07", name);
   return FALSE;
@@ -1403,7 +1403,7 @@ api_schedule (MedReq *r)
     med_http_reply_gerror (r, g_steal_pointer (&error));
     return;
   }
-  if (!med_http_parse_date (date, &y, &m, &d)) {
+  if (!med_date_parse (date, &y, &m, &d)) {
     med_http_reply_error (r, 422, "invalid", "date: YYYY-MM-DD expected");
     return;
   }
@@ -1481,8 +1481,8 @@ api_agenda (MedReq *r)
     from = today = med_time_format_local (r->now, zone, "%Y-%m-%d");
   if (to == NULL)
     to = from;
-  if (!med_http_parse_date (from, &y1, &m1, &d1)
-      || !med_http_parse_date (to, &y2, &m2, &d2)) {
+  if (!med_date_parse (from, &y1, &m1, &d1)
+      || !med_date_parse (to, &y2, &m2, &d2)) {
     med_http_reply_error (r, 422, "invalid",
         "from, to: dates look like 2026-12-07");
     return;
@@ -1886,7 +1886,7 @@ api_cases_search (MedReq *r)
   if (date != NULL) {
     gint y, m, d;
 
-    if (!med_http_parse_date (date, &y, &m, &d)
+    if (!med_date_parse (date, &y, &m, &d)
         || !med_workcal_local_to_utc (zone, y, m, d, 0, &q.from, NULL)
         || !med_workcal_local_to_utc (zone, y, m, d, 24 * 60, &q.to, NULL)) {
       med_http_reply_error (r, 422, "invalid", "date: a date like 2026-12-07");

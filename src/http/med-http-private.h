@@ -404,7 +404,6 @@ void med_http_json_add_fit_cell (JsonBuilder *b, const MedFitCell *c,
 
 /* Helpers shared by API and pages. */
 gboolean med_http_parse_id (const char *s, gint64 *out);
-gboolean med_http_parse_date (const char *s, gint *y, gint *m, gint *d);
 MedServiceCtx med_http_service_ctx (MedReq *r);
 char *med_http_html_escape (const char *s);
 /* Form fields of an application/x-www-form-urlencoded body (415/413

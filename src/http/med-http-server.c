@@ -923,31 +923,6 @@ med_http_parse_id (const char *s, gint64 *out)
   return TRUE;
 }
 
-gboolean
-med_http_parse_date (const char *s, gint *y, gint *m, gint *d)
-{
-  unsigned yy, mm, dd;
-
-  /* YYYY-MM-DD, digits only (read before every cached agenda answer) */
-  if (s == NULL || strlen (s) != 10 || s[4] != '-' || s[7] != '-')
-    return FALSE;
-  for (int i = 0; i < 10; i++) {
-    if (i != 4 && i != 7 && !g_ascii_isdigit (s[i]))
-      return FALSE;
-  }
-  yy = (s[0] - '0') * 1000u + (s[1] - '0') * 100u + (s[2] - '0') * 10u
-      + (s[3] - '0');
-  mm = (s[5] - '0') * 10u + (s[6] - '0');
-  dd = (s[8] - '0') * 10u + (s[9] - '0');
-  if (yy < 1970 || yy > 2200
-      || !g_date_valid_dmy ((GDateDay) dd, (GDateMonth) mm, (GDateYear) yy))
-    return FALSE;
-  *y = (gint) yy;
-  *m = (gint) mm;
-  *d = (gint) dd;
-  return TRUE;
-}
-
 MedServiceCtx
 med_http_service_ctx (MedReq *r)
 {

@@ -720,6 +720,35 @@ take_digits (const char **p, int n, int *out)
   return TRUE;
 }
 
+/* YYYY-MM-DD at *p (moved past it); the day is checked by the caller. */
+static gboolean
+take_date (const char **p, int *y, int *mo, int *d)
+{
+  return take_digits (p, 4, y) && *(*p)++ == '-' && take_digits (p, 2, mo)
+      && *(*p)++ == '-' && take_digits (p, 2, d);
+}
+
+static gboolean
+date_ok (int y, int mo, int d)
+{
+  return y >= 1970 && y <= 2200 && g_date_valid_dmy (d, mo, y);
+}
+
+gboolean
+med_date_parse (const char *s, gint *y, gint *m, gint *d)
+{
+  const char *p = s;
+  int yy, mm, dd;
+
+  if (s == NULL || strlen (s) != 10 || !take_date (&p, &yy, &mm, &dd)
+      || !date_ok (yy, mm, dd))
+    return FALSE;
+  *y = yy;
+  *m = mm;
+  *d = dd;
+  return TRUE;
+}
+
 gboolean
 med_time_parse_local (const char *s, const char *zone, MedTime *out,
     GError **error)
@@ -729,10 +758,7 @@ med_time_parse_local (const char *s, const char *zone, MedTime *out,
   const char *p = s;
   int y, mo, d, h = 0, mi = 0;
 
-  if (s == NULL || strlen (s) > 32)
-    goto bad;
-  if (!take_digits (&p, 4, &y) || *p++ != '-' || !take_digits (&p, 2, &mo)
-      || *p++ != '-' || !take_digits (&p, 2, &d))
+  if (s == NULL || strlen (s) > 32 || !take_date (&p, &y, &mo, &d))
     goto bad;
   if (*p == 'T' || *p == ' ') {
     p++;
@@ -748,7 +774,7 @@ med_time_parse_local (const char *s, const char *zone, MedTime *out,
   }
   if (*p != '\0')
     goto bad;
-  if (y < 1970 || y > 2200 || !g_date_valid_dmy (d, mo, y) || h > 23 || mi > 59)
+  if (!date_ok (y, mo, d) || h > 23 || mi > 59)
     goto bad;
   tz = lookup_zone (zone, error);
   if (tz == NULL)

@@ -227,6 +227,24 @@ test_time (void)
       med_time_parse_local ("tomorrow", "Asia/Shanghai", &t, &error));
 }
 
+/* The one date reader of the CLI and the pages: the day exactly. */
+static void
+test_date_parse (void)
+{
+  static const char *const bad[]
+      = { "2026-02-30", "1969-12-31", "2201-01-01", "2026-1-07", "+026-12-07",
+          "2026-12-07T09:30", "2026-12-07 ", "2026/12/07", "", NULL };
+  gint y = 0, m = 0, d = 0;
+
+  g_assert_true (med_date_parse ("2028-02-29", &y, &m, &d));
+  g_assert_cmpint (y, ==, 2028);
+  g_assert_cmpint (m, ==, 2);
+  g_assert_cmpint (d, ==, 29);
+  for (guint i = 0; bad[i]; i++)
+    g_assert_false (med_date_parse (bad[i], &y, &m, &d));
+  g_assert_false (med_date_parse (NULL, &y, &m, &d));
+}
+
 static void
 test_interpreter_covers (void)
 {
@@ -252,6 +270,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/text/language", test_language);
   g_test_add_func ("/model/hours/parse", test_hours);
   g_test_add_func ("/model/time/parse", test_time);
+  g_test_add_func ("/model/date/parse", test_date_parse);
   g_test_add_func ("/model/interpreter/covers", test_interpreter_covers);
   return g_test_run ();
 }

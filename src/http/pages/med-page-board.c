@@ -696,9 +696,9 @@ med_page_board (MedReq *r)
   }
   ctx = med_http_service_ctx (r);
   today = med_time_format_local (r->now, bd.c->zone, "%Y-%m-%d");
-  if (date == NULL || !med_http_parse_date (date, &bd.y, &bd.m, &bd.d)) {
+  if (date == NULL || !med_date_parse (date, &bd.y, &bd.m, &bd.d)) {
     date = today;
-    med_http_parse_date (date, &bd.y, &bd.m, &bd.d);
+    med_date_parse (date, &bd.y, &bd.m, &bd.d);
   }
   bd.date = g_strdup_printf ("%04d-%02d-%02d", bd.y, bd.m, bd.d);
   bd.week = g_strcmp0 (q_view, "week") == 0;

@@ -139,7 +139,7 @@ med_page_cases (MedReq *r)
   if (f.date != NULL) {
     gint y, m, d;
 
-    if (!med_http_parse_date (f.date, &y, &m, &d)
+    if (!med_date_parse (f.date, &y, &m, &d)
         || !med_workcal_local_to_utc (zone, y, m, d, 0, &q.from, NULL)
         || !med_workcal_local_to_utc (zone, y, m, d, 24 * 60, &q.to, NULL)) {
       med_page_invalid (r, T ("Day: a date like 2026-12-07."));

@@ -138,6 +138,8 @@ struct _MedReason
 
 /* A new reason of code (the rest zero). (transfer full) */
 MedReason *med_reason_new (MedReasonCode code);
+/* An OTHER reason: words, an English text. (transfer full) */
+MedReason *med_reason_new_other (const char *words);
 MedReason *med_reason_copy (const MedReason *r);
 void med_reason_free (MedReason *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MedReason, med_reason_free)

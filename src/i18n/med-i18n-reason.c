@@ -15,28 +15,19 @@
 /* A label of the model in lang, inside a sentence: English labels are
  * capitalised for headings and lists ("Family mediation room"), so in
  * English the first letter goes lower case ("no family mediation room");
- * Chinese and Tibetan have no case. The few lower-cased labels are kept
- * for the life of the process. (transfer none) */
+ * Chinese and Tibetan have no case. The few lower-cased labels are
+ * interned: kept for the life of the process. (transfer none) */
 static const char *
 label (MedLang lang, const char *msgid)
 {
-  static GMutex lock;
-  static GHashTable *lower; /* msgid → its label lower-cased */
   const char *t = med_i18n_gettext (lang, msgid);
-  char *l;
+  g_autofree char *l = NULL;
 
   if (lang != MED_LANG_EN || t == NULL || !g_ascii_isupper (*t))
     return t;
-  g_mutex_lock (&lock);
-  if (lower == NULL)
-    lower = g_hash_table_new (g_str_hash, g_str_equal);
-  if ((l = g_hash_table_lookup (lower, msgid)) == NULL) {
-    l = g_strdup (t);
-    l[0] = g_ascii_tolower (l[0]);
-    g_hash_table_insert (lower, (gpointer) msgid, l);
-  }
-  g_mutex_unlock (&lock);
-  return l;
+  l = g_strdup (t);
+  l[0] = g_ascii_tolower (l[0]);
+  return g_intern_string (l);
 }
 
 /* "a, b and c" in lang. (transfer full) */

@@ -2111,6 +2111,16 @@ note_contacts (GHashTable *contact_busy, const PCase *pc, const MedSlot *slot)
   }
 }
 
+/* An item unplaced for a reason of its own, in English words (a bad
+ * request, a failure). */
+static void
+unplaced_because (MedPlanItem *it, const char *text)
+{
+  it->reasons = med_reasons_new ();
+  g_ptr_array_add (it->reasons, med_reason_new_other (text));
+  it->reason = g_strdup (text);
+}
+
 /* What placing pc would take: its start, room and mediator and the cases
  * it would leave out. (transfer full) */
 static MedReason *
@@ -2197,11 +2207,7 @@ materialise (Planner *P, MedPlan *plan)
     if (it->slot != NULL)
       continue;
     if (!pc->valid) {
-      it->reasons = med_reasons_new ();
-      g_ptr_array_add (it->reasons, med_reason_new (MED_REASON_OTHER));
-      ((MedReason *) it->reasons->pdata[0])->words
-          = g_strdup (pc->invalid ? pc->invalid : "unknown failure");
-      it->reason = g_strdup (pc->invalid ? pc->invalid : "unknown failure");
+      unplaced_because (it, pc->invalid ? pc->invalid : "unknown failure");
       continue;
     }
     busy = g_array_new (FALSE, FALSE, sizeof (MedInterval));
@@ -2230,10 +2236,7 @@ materialise (Planner *P, MedPlan *plan)
       it->reasons = found ? med_reasons_copy (found) : med_reasons_new ();
       if (found == NULL) {
         /* an unpublished year or a bad request: its message says it */
-        MedReason *r = med_reason_new (MED_REASON_OTHER);
-
-        r->words = g_strdup (local->message);
-        g_ptr_array_add (it->reasons, r);
+        g_ptr_array_add (it->reasons, med_reason_new_other (local->message));
       }
       if (pc->trade != NULL && pc->trade->len > 0) {
         MedReason *t = trade_reason (P, pc);
@@ -2246,11 +2249,7 @@ materialise (Planner *P, MedPlan *plan)
         it->reason = g_strdup (local->message);
       }
     } else {
-      it->reasons = med_reasons_new ();
-      g_ptr_array_add (it->reasons, med_reason_new (MED_REASON_OTHER));
-      ((MedReason *) it->reasons->pdata[0])->words
-          = g_strdup ("unknown failure");
-      it->reason = g_strdup ("unknown failure");
+      unplaced_because (it, "unknown failure");
     }
   }
 

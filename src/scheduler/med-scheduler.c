@@ -81,6 +81,15 @@ med_reason_new (MedReasonCode code)
   return r;
 }
 
+MedReason *
+med_reason_new_other (const char *words)
+{
+  MedReason *r = med_reason_new (MED_REASON_OTHER);
+
+  r->words = g_strdup (words);
+  return r;
+}
+
 void
 med_reason_free (MedReason *r)
 {

@@ -347,9 +347,8 @@ static gboolean
 supersede_link (MedStore *store, const MedServiceCtx *ctx, gint64 booking_id,
     const char *url, GError **error)
 {
-  return url == NULL
-      || med_store_outbox_supersede_holding (store, booking_id, MED_OUTBOX_SMS,
-          url, ctx->actor, NULL, error);
+  return med_store_outbox_supersede_holding (store, booking_id, MED_OUTBOX_SMS,
+      url, ctx->actor, NULL, error);
 }
 
 /* Sends the party's current link (and, after a re-issue, their reminder

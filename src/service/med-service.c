@@ -740,14 +740,10 @@ plan_job_book (MedStore *store, PlanJob *job, guint *booked, GError **error)
      * store's words */
     g_clear_pointer (&it->reasons, g_ptr_array_unref);
     it->reasons = med_reasons_new ();
-    if (med_store_error_get_conflict (e) != NULL) {
-      g_ptr_array_add (it->reasons, med_reason_new (MED_REASON_TAKEN));
-    } else {
-      MedReason *r = med_reason_new (MED_REASON_OTHER);
-
-      r->words = g_strdup (it->reason);
-      g_ptr_array_add (it->reasons, r);
-    }
+    g_ptr_array_add (it->reasons,
+        med_store_error_get_conflict (e) != NULL
+            ? med_reason_new (MED_REASON_TAKEN)
+            : med_reason_new_other (it->reason));
     plan->placed--;
     plan->unplaced++;
     for (guint c = 0; c < job->q.queue->len; c++) {

@@ -642,6 +642,23 @@ add_segment (GstMedRecorder *self, const Job *job)
           "entry-hash", G_TYPE_STRING, head, NULL));
 }
 
+/* The manifest is sealed: its head kept, "medrecorder-sealed" posted. */
+static void
+note_sealed (GstMedRecorder *self, const gchar *final_file, const gchar *note,
+    const gchar *head)
+{
+  GST_OBJECT_LOCK (self);
+  g_free (self->head_hash);
+  self->head_hash = g_strdup (head);
+  GST_OBJECT_UNLOCK (self);
+
+  GST_INFO_OBJECT (self, "manifest sealed (%s)", note);
+  post_element_message (self,
+      gst_structure_new ("medrecorder-sealed", "manifest", G_TYPE_STRING,
+          self->run_manifest, "final-location", G_TYPE_STRING, final_file,
+          "note", G_TYPE_STRING, note, "head-hash", G_TYPE_STRING, head, NULL));
+}
+
 static void
 seal_manifest (GstMedRecorder *self, const gchar *final_file,
     GstClockTime duration, const gchar *note)
@@ -655,16 +672,7 @@ seal_manifest (GstMedRecorder *self, const gchar *final_file,
         ("Could not seal the recording manifest."), ("%s", err->message));
     return;
   }
-  GST_OBJECT_LOCK (self);
-  g_free (self->head_hash);
-  self->head_hash = g_strdup (head);
-  GST_OBJECT_UNLOCK (self);
-
-  GST_INFO_OBJECT (self, "manifest sealed (%s)", note);
-  post_element_message (self,
-      gst_structure_new ("medrecorder-sealed", "manifest", G_TYPE_STRING,
-          self->run_manifest, "final-location", G_TYPE_STRING, final_file,
-          "note", G_TYPE_STRING, note, "head-hash", G_TYPE_STRING, head, NULL));
+  note_sealed (self, final_file, note, head);
 }
 
 /* EOS reached the files: the live part is over. The manifest lists every
@@ -695,16 +703,7 @@ finish_recording (GstMedRecorder *self)
             ("Could not make the single seekable recording; every segment "
              "is intact and listed in the manifest."),
             ("%s", remux_err->message));
-      GST_OBJECT_LOCK (self);
-      g_free (self->head_hash);
-      self->head_hash = g_strdup (info.head_hash);
-      GST_OBJECT_UNLOCK (self);
-      GST_INFO_OBJECT (self, "manifest sealed (%s)", info.seal_note);
-      post_element_message (self,
-          gst_structure_new ("medrecorder-sealed", "manifest", G_TYPE_STRING,
-              self->run_manifest, "final-location", G_TYPE_STRING,
-              info.final_file, "note", G_TYPE_STRING, info.seal_note,
-              "head-hash", G_TYPE_STRING, info.head_hash, NULL));
+      note_sealed (self, info.final_file, info.seal_note, info.head_hash);
     }
     gst_med_manifest_info_clear (&info);
   } else {

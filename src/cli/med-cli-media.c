@@ -342,7 +342,7 @@ record_start (MedCliGlobal *g, int argc, char **argv)
         (long long) med_session_get_recording_id (session),
         why ? why : _ ("unknown error"));
   }
-  printf (_ ("sealed: %s/%s\n"), abs_dir, "recording.mkv");
+  printf (_ ("sealed: %s/%s\n"), abs_dir, GST_MED_FINAL_NAME);
   return EXIT_OK;
 }
 #endif
@@ -571,7 +571,7 @@ med_cli_cmd_recording_verify (MedCliGlobal *g, int argc, char **argv)
     return fail (_ ("recording %lld was purged"), (long long) r->id);
   if (!med_service_recording_access (store, &ctx, r->id, "verify", &error))
     return med_cli_report (g_steal_pointer (&error));
-  manifest = g_build_filename (r->dir, "manifest.jsonl", NULL);
+  manifest = g_build_filename (r->dir, GST_MED_MANIFEST_NAME, NULL);
   if (!g_file_test (manifest, G_FILE_TEST_EXISTS))
     return fail (_ ("recording %lld (%s) has no manifest"), (long long) r->id,
         med_recording_state_to_string (r->state));
@@ -629,7 +629,7 @@ med_cli_cmd_recording_export (MedCliGlobal *g, int argc, char **argv)
   if (r->state != MED_RECORDING_SEALED)
     return fail (_ ("recording %lld is %s, not sealed"), (long long) r->id,
         med_recording_state_to_string (r->state));
-  manifest = g_build_filename (r->dir, "manifest.jsonl", NULL);
+  manifest = g_build_filename (r->dir, GST_MED_MANIFEST_NAME, NULL);
   if (!gst_med_manifest_verify_full (manifest,
           GST_MED_MANIFEST_VERIFY_REQUIRE_SEALED, &info, &error)
       || info.final_file == NULL) {

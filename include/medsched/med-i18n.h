@@ -51,6 +51,9 @@ const char *med_lang_name (MedLang lang);
 /* Accepts a code or tag in any common spelling (zh, zh-CN, zh_CN.UTF-8,
  * zh-Hans, bo, bo-CN, en-GB, …, any case). FALSE for anything else. */
 gboolean med_lang_from_code (const char *code, MedLang *out);
+/* The same, or fallback for NULL or a language without a catalogue (a
+ * party's Mongolian: their texts in the centre's Chinese). */
+MedLang med_lang_from_code_or (const char *code, MedLang fallback);
 /* The best of an Accept-Language header (q values honoured, q=0 ignored),
  * or fallback when it names none of ours. */
 MedLang med_lang_from_accept (const char *header, MedLang fallback);

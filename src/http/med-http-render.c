@@ -71,10 +71,8 @@ med_http_lang (MedReq *r)
 void
 med_http_set_party_lang (MedReq *r, const char *code)
 {
-  MedLang l;
-
   /* a language we have no catalogue for: Chinese */
-  r->party_lang = (gint) (med_lang_from_code (code, &l) ? l : MED_LANG_ZH) + 1;
+  r->party_lang = (gint) med_lang_from_code_or (code, MED_LANG_ZH) + 1;
   r->lang = 0;
 }
 

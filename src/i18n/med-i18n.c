@@ -44,6 +44,14 @@ med_lang_name (MedLang lang)
   return (guint) lang < MED_LANG_N ? langs[lang].name : "中文";
 }
 
+MedLang
+med_lang_from_code_or (const char *code, MedLang fallback)
+{
+  MedLang l;
+
+  return med_lang_from_code (code, &l) ? l : fallback;
+}
+
 gboolean
 med_lang_from_code (const char *code, MedLang *out)
 {

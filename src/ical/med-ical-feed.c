@@ -82,7 +82,7 @@ append_event (GString *out, const MedFeed *feed, const MedFeedEvent *fe,
 {
   const MedBooking *bk = fe->booking;
   gboolean cancelled = bk->status == MED_BOOKING_STATUS_CANCELLED;
-  MedLang lang = med_ical_reader_lang (feed->language);
+  MedLang lang = med_lang_from_code_or (feed->language, MED_LANG_ZH);
   g_autofree char *case_no = NULL, *mediator = NULL, *interpreter = NULL;
   g_autofree char *summary = NULL;
   icalcomponent *ev;

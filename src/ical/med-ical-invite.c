@@ -86,13 +86,6 @@ static const char *const weekdays[7]
     = { N_ ("Monday"), N_ ("Tuesday"), N_ ("Wednesday"), N_ ("Thursday"),
         N_ ("Friday"), N_ ("Saturday"), N_ ("Sunday") };
 
-MedLang
-med_ical_reader_lang (const char *language)
-{
-  MedLang l;
-
-  return med_lang_from_code (language, &l) ? l : MED_LANG_ZH;
-}
 
 void
 med_ical_append_field (GString *s, MedLang lang, const char *label,
@@ -554,7 +547,7 @@ med_ical_invite_to_string (const MedInvite *inv, gint recipient, GError **error)
   b.zone = inv->centre->zone;
   if (recipient >= 0) {
     b.recipient = &g_array_index (inv->attendees, MedInviteAttendee, recipient);
-    b.lang = med_ical_reader_lang (b.recipient->language);
+    b.lang = med_lang_from_code_or (b.recipient->language, MED_LANG_ZH);
     if (b.recipient->join_url != NULL && !b.cancel) {
       if (!check_url (b.recipient->join_url, error))
         return NULL;

@@ -85,10 +85,6 @@ gboolean med_ical_check_address (const char *addr, const char *field,
 /* The component as text (CRLF, folded by libical). (transfer full) */
 char *med_ical_new_string (icalcomponent *comp);
 
-/* The reader's language of a code ("bo"): Chinese for NULL and for a
- * language medsched has no catalogue of. */
-MedLang med_ical_reader_lang (const char *language);
-
 /* A DESCRIPTION line "label: value" in lang (label a message id). */
 void med_ical_append_field (GString *s, MedLang lang, const char *label,
     const char *value);

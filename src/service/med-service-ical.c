@@ -751,8 +751,7 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
     return NULL;
   }
   /* staff and room boards: whoever made the link; a party: below */
-  if (ctx->lang == NULL || !med_lang_from_code (ctx->lang, &lang))
-    lang = MED_LANG_ZH;
+  lang = med_lang_from_code_or (ctx->lang, MED_LANG_ZH);
   if ((centre = med_store_get_centre (store, centre_id, error)) == NULL)
     return NULL;
   if (since == 0
@@ -810,8 +809,8 @@ med_service_feed (MedStore *store, const MedServiceCtx *ctx, MedFeedKind kind,
           MedParty *p = parties->pdata[i];
 
           /* a party's own feed is named in their language */
-          if (p->id == party_id && !med_lang_from_code (p->language, &lang))
-            lang = MED_LANG_ZH;
+          if (p->id == party_id)
+            lang = med_lang_from_code_or (p->language, MED_LANG_ZH);
           found |= p->id == party_id;
         }
         if (!found) {

@@ -118,9 +118,7 @@ find_party (SmsCtx *c, gint64 party_id)
 static MedLang
 party_lang (const MedParty *p)
 {
-  MedLang l;
-
-  return med_lang_from_code (p->language, &l) ? l : MED_LANG_ZH;
+  return med_lang_from_code_or (p->language, MED_LANG_ZH);
 }
 
 /* "2026-12-08 09:00–10:00" in the centre's zone, the date as the

@@ -48,20 +48,55 @@ join_list (MedLang lang, char **items)
   return g_string_free (s, FALSE);
 }
 
+/* The reasons whose text is fixed: a sentence, nothing filled in. */
+static const char *const fixed_text[MED_REASON_N] = {
+  [MED_REASON_WHY_MINORS] = N_ ("the case involves minors"),
+  [MED_REASON_WHY_FAMILY] = N_ ("it is a family-affairs case"),
+  [MED_REASON_WHY_REMOTE] = N_ ("a party attends remotely"),
+  [MED_REASON_WHY_GENERAL] = N_ ("it is a general civil case"),
+  [MED_REASON_FALLBACK_URGENT]
+  = N_ ("fallback: urgent case, the same day in another kind of room "
+        "under the centre's fallback policy"),
+  [MED_REASON_FALLBACK_BY_HAND]
+  = N_ ("fallback: chosen by hand; the centre allows this kind of room "
+        "instead"),
+  [MED_REASON_SAME_MEDIATOR] = N_ ("the same mediator as the earlier session"),
+  [MED_REASON_PLAN_START]
+  = N_ ("start chosen by the day plan, which places as many of the "
+        "day's cases as it can"),
+  [MED_REASON_NO_LANGUAGE]
+  = N_ ("no mediator shares a language with every party and no "
+        "interpreter covers the missing language"),
+  [MED_REASON_LEAVE] = N_ ("the matching mediators are on leave on some days"),
+  [MED_REASON_DAILY_CAP]
+  = N_ ("the matching mediators reach their daily session cap on some "
+        "days"),
+  [MED_REASON_DURATION] = N_ ("the session is longer than any working window"),
+  [MED_REASON_ROOM_BUSY] = N_ ("the suitable rooms are booked"),
+  [MED_REASON_MINORS_WAIT]
+  = N_ ("a case with minors waits for a family room (the remote room "
+        "stands in only when a party joins by video and no family room "
+        "has a terminal)"),
+  [MED_REASON_MEDIATOR_BUSY]
+  = N_ ("the suitable mediators (or the interpreter they need) are "
+        "booked whenever a room is free"),
+  [MED_REASON_PARTY_BUSY] = N_ ("a party has another session then"),
+  [MED_REASON_MINORS_STAY]
+  = N_ ("minors stay in a family room unless a party joins by video "
+        "and no family room has a terminal"),
+  [MED_REASON_AFTER_DEADLINE] = N_ ("the session ends after the case deadline"),
+  [MED_REASON_TAKEN]
+  = N_ ("the room, the mediator, the interpreter or a party is already "
+        "booked then"),
+};
+
+/* Why a room kind (a WHY_* code; a general civil case otherwise). */
 static const char *
 cause_text (MedLang lang, MedReasonCode cause)
 {
-  switch (cause) {
-    case MED_REASON_WHY_MINORS:
-      return med_i18n_gettext (lang, N_ ("the case involves minors"));
-    case MED_REASON_WHY_FAMILY:
-      return med_i18n_gettext (lang, N_ ("it is a family-affairs case"));
-    case MED_REASON_WHY_REMOTE:
-      return med_i18n_gettext (lang, N_ ("a party attends remotely"));
-    case MED_REASON_WHY_GENERAL:
-    default:
-      return med_i18n_gettext (lang, N_ ("it is a general civil case"));
-  }
+  if ((guint) cause > MED_REASON_WHY_GENERAL)
+    cause = MED_REASON_WHY_GENERAL;
+  return med_i18n_gettext (lang, fixed_text[cause]);
 }
 
 char *
@@ -70,12 +105,9 @@ med_i18n_reason (MedLang lang, const MedReason *r)
   const char *name = r->name ? r->name : "";
   const char *words = r->words ? r->words : "";
 
+  if ((guint) r->code < MED_REASON_N && fixed_text[r->code] != NULL)
+    return g_strdup (med_i18n_gettext (lang, fixed_text[r->code]));
   switch (r->code) {
-    case MED_REASON_WHY_MINORS:
-    case MED_REASON_WHY_FAMILY:
-    case MED_REASON_WHY_REMOTE:
-    case MED_REASON_WHY_GENERAL:
-      return g_strdup (cause_text (lang, r->code));
     case MED_REASON_ROOM:
       return med_i18n_printf (lang, N_ ("%1$s (%2$s) because %3$s"), name,
           label (lang, med_room_kind_label (r->kind)),
@@ -89,14 +121,6 @@ med_i18n_reason (MedLang lang, const MedReason *r)
           label (lang, med_room_kind_label (r->kind)), why,
           label (lang, med_room_kind_label (r->other_kind)));
     }
-    case MED_REASON_FALLBACK_URGENT:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("fallback: urgent case, the same day in another kind of room "
-              "under the centre's fallback policy")));
-    case MED_REASON_FALLBACK_BY_HAND:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("fallback: chosen by hand; the centre allows this kind of room "
-              "instead")));
     case MED_REASON_FALLBACK_PLAN:
       return med_i18n_printf (lang,
           N_ ("fallback: every %s is taken by the day's other cases; the "
@@ -109,9 +133,6 @@ med_i18n_reason (MedLang lang, const MedReason *r)
       return med_i18n_printf (lang,
           N_ ("mediator %1$s handles %2$s and speaks %3$s"), name,
           label (lang, med_case_kind_label (r->case_kind)), words);
-    case MED_REASON_SAME_MEDIATOR:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("the same mediator as the earlier session")));
     case MED_REASON_INTERPRETER:
       return med_i18n_printf (lang, N_ ("interpreter %1$s (%2$s)"), name,
           words);
@@ -122,10 +143,6 @@ med_i18n_reason (MedLang lang, const MedReason *r)
                       "and parties"))
               : med_i18n_gettext (lang,
                   N_ ("earliest free start for room, mediator and parties")));
-    case MED_REASON_PLAN_START:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("start chosen by the day plan, which places as many of the "
-              "day's cases as it can")));
     case MED_REASON_NO_ROOM_KIND:
       return med_i18n_printf (lang,
           r->a ? N_ ("no %s with a video terminal") : N_ ("no %s"),
@@ -136,35 +153,6 @@ med_i18n_reason (MedLang lang, const MedReason *r)
     case MED_REASON_NO_SPECIALTY:
       return med_i18n_printf (lang, N_ ("no mediator handles %s cases"),
           label (lang, med_case_kind_label (r->case_kind)));
-    case MED_REASON_NO_LANGUAGE:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("no mediator shares a language with every party and no "
-              "interpreter covers the missing language")));
-    case MED_REASON_LEAVE:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("the matching mediators are on leave on some days")));
-    case MED_REASON_DAILY_CAP:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("the matching mediators reach their daily session cap on some "
-              "days")));
-    case MED_REASON_DURATION:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("the session is longer than any working window")));
-    case MED_REASON_ROOM_BUSY:
-      return g_strdup (
-          med_i18n_gettext (lang, N_ ("the suitable rooms are booked")));
-    case MED_REASON_MINORS_WAIT:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("a case with minors waits for a family room (the remote room "
-              "stands in only when a party joins by video and no family room "
-              "has a terminal)")));
-    case MED_REASON_MEDIATOR_BUSY:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("the suitable mediators (or the interpreter they need) are "
-              "booked whenever a room is free")));
-    case MED_REASON_PARTY_BUSY:
-      return g_strdup (
-          med_i18n_gettext (lang, N_ ("a party has another session then")));
     case MED_REASON_CLOSED:
       return med_i18n_printf (lang,
           N_ ("%1$d of %2$d days checked are not working days (weekends, "
@@ -187,10 +175,6 @@ med_i18n_reason (MedLang lang, const MedReason *r)
           name, label (lang, med_room_kind_label (r->kind)),
           label (lang, med_room_kind_label (r->other_kind)),
           cause_text (lang, r->cause), r->a);
-    case MED_REASON_MINORS_STAY:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("minors stay in a family room unless a party joins by video "
-              "and no family room has a terminal")));
     case MED_REASON_MEDIATOR_UNSUITED:
       if (r->b)
         return med_i18n_printf (lang,
@@ -218,19 +202,12 @@ med_i18n_reason (MedLang lang, const MedReason *r)
                             : med_i18n_gettext (lang,
                                 N_ ("that time is outside the centre's "
                                     "working time")));
-    case MED_REASON_AFTER_DEADLINE:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("the session ends after the case deadline")));
     case MED_REASON_CAP_REACHED:
       return med_i18n_printf (lang,
           N_ ("mediator %1$s already has %2$d sessions that day (daily cap)"),
           name, r->a);
     case MED_REASON_ON_LEAVE:
       return med_i18n_printf (lang, N_ ("mediator %s is on leave then"), name);
-    case MED_REASON_TAKEN:
-      return g_strdup (med_i18n_gettext (lang,
-          N_ ("the room, the mediator, the interpreter or a party is already "
-              "booked then")));
     case MED_REASON_WOULD_UNPLACE: {
       g_autofree char *cases = join_list (lang, r->list);
 

@@ -206,6 +206,14 @@ answer_of (InviteCtx *c, const char *email)
   return p;
 }
 
+/* The parties themselves are required; agents and others optional. */
+static gboolean
+party_required (const MedParty *p)
+{
+  return p->role == MED_PARTY_ROLE_APPLICANT
+      || p->role == MED_PARTY_ROLE_RESPONDENT;
+}
+
 static void
 add_attendee (InviteCtx *c, MedAttendeeKind kind, gint64 id, const char *name,
     const char *email, const char *language, gboolean required,
@@ -304,10 +312,7 @@ load_invite (MedStore *store, gint64 centre_id, gint64 booking_id, InviteCtx *c,
     }
     add_attendee (c, MED_ATTENDEE_PARTY, p->id, p->name,
         med_store_is_email (p->contact) ? p->contact : NULL,
-        party_language (p->language),
-        p->role == MED_PARTY_ROLE_APPLICANT
-            || p->role == MED_PARTY_ROLE_RESPONDENT,
-        url);
+        party_language (p->language), party_required (p), url);
   }
   return TRUE;
 }
@@ -592,7 +597,7 @@ service_queue_party_cancel (MedStore *store, gint64 centre_id,
   a.name = p->name;
   a.email = p->contact;
   a.language = party_language (p->language);
-  a.required = TRUE;
+  a.required = party_required (p);
   med_ical_init (c.centre->zone);
   return queue_cancel_to (store, &c, c.booking, &a, actor, error);
 }

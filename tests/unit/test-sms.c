@@ -12,6 +12,8 @@
  * taken back after the timeout) with files moved by the test as
  * gammu-smsd moves them. tests/http/test-sms.py runs the real gammu-smsd. */
 #include "test-util.h"
+
+#include <gmime/gmime.h>
 #include "../test-db.h"
 
 #include <medsched/med-service.h>
@@ -894,6 +896,56 @@ pending_holding (Fixture *f, const char *channel, const char *needle)
   return pending_holding_to (f, channel, NULL, needle);
 }
 
+/* The calendar part of the pending e-mail of method to addr (no quotes
+ * in either), decoded. (transfer full) */
+static char *
+pending_calendar (Fixture *f, const char *addr, const char *method)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT message FROM outbox WHERE "
+                                          "state = 'pending' AND channel = "
+                                          "'mail' AND recipient_addr = '%s' "
+                                          "AND method = '%s'",
+      addr, method);
+  g_autofree char *msg = NULL;
+  GMimeStream *stream, *out = g_mime_stream_mem_new ();
+  GMimeParser *parser;
+  GMimeMessage *parsed;
+  GMimePartIter *it;
+  GByteArray *bytes;
+  char *ics = NULL;
+  RawDb *db = raw_open (f->path);
+
+  msg = raw_text (db, sql);
+  raw_close (db);
+  g_assert_nonnull (msg);
+  stream = g_mime_stream_mem_new_with_buffer (msg, strlen (msg));
+  parser = g_mime_parser_new_with_stream (stream);
+  parsed = g_mime_parser_construct_message (parser, NULL);
+  g_assert_nonnull (parsed);
+  it = g_mime_part_iter_new ((GMimeObject *) parsed);
+  do {
+    GMimeObject *part = g_mime_part_iter_get_current (it);
+
+    if (GMIME_IS_PART (part)
+        && g_mime_content_type_is_type (g_mime_object_get_content_type (part),
+            "text", "calendar")) {
+      g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (
+                                               (GMimePart *) part),
+          out);
+      bytes = g_mime_stream_mem_get_byte_array ((GMimeStreamMem *) out);
+      ics = g_strndup ((const char *) bytes->data, bytes->len);
+      break;
+    }
+  } while (g_mime_part_iter_next (it));
+  g_mime_part_iter_free (it);
+  g_object_unref (parsed);
+  g_object_unref (parser);
+  g_object_unref (stream);
+  g_object_unref (out);
+  g_assert_nonnull (ics);
+  return ics;
+}
+
 /* The pending messages of channel to addr with purpose (NULL: any). */
 static guint
 pending_to (Fixture *f, const char *channel, const char *addr,
@@ -985,6 +1037,7 @@ test_party_edits (Fixture *f, gconstpointer data)
   gint64 b = book_at (f, k, "2026-12-09T10:00");
   gint64 ps, pm;
 
+  mail->role = MED_PARTY_ROLE_AGENT;
   ps = med_service_add_party (f->store, &f->ctx, k, sms, &error);
   g_assert_no_error (error);
   g_assert_cmpint (ps, >, 0);
@@ -1024,6 +1077,14 @@ test_party_edits (Fixture *f, gconstpointer data)
       ==, 1);
   g_assert_true (med_service_remove_party (f->store, &f->ctx, k, pm, &error));
   g_assert_no_error (error);
+  /* an agent is an optional attendee in its CANCEL, as in its invite */
+  {
+    g_autofree char *ics
+        = pending_calendar (f, "zhaolixin@example.org", "CANCEL");
+
+    g_assert_nonnull (strstr (ics, "ROLE=OPT-PARTICIPANT"));
+    g_assert_null (strstr (ics, "ROLE=REQ-PARTICIPANT"));
+  }
   {
     g_autoptr (GPtrArray) p = outbox (f, MED_OUTBOX_MAIL, "pending");
     guint cancels = 0;

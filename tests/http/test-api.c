@@ -2591,6 +2591,14 @@ test_catalogue_labels (Fixture *f, gconstpointer data)
         med_i18n_gettext (cats[i].lang,
             med_room_kind_label (MED_ROOM_KIND_FAMILY)));
   }
+  /* the words themselves, not only the server agreeing with itself */
+  {
+    g_autoptr (Resp) r = fetch ("GET", "/static/i18n/zh.json", NULL, NULL);
+
+    g_assert_cmpstr (json_object_get_string_member (obj (r),
+                         "party-role\004respondent"),
+        ==, "被申请人");
+  }
   /* a party reads them in Tibetan: its own words, not the Chinese
    * fallback */
   g_assert_cmpstr (med_i18n_gettext (MED_LANG_BO,

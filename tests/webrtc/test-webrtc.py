@@ -606,7 +606,12 @@ def sweep_video_delay(period=4.0, peak=0.16):
                 frames.clear()
             phase = ((time.monotonic() - start) % period) / period
             frames[ts] = peak * (1 - abs(2 * phase - 1))
+        # what was delayed, for the test to see that the delay took hold
+        delay.video_packets += 1
+        delay.most = max(delay.most, frames[ts])
         return frames[ts]
+    delay.video_packets = 0
+    delay.most = 0.0
     return delay
 
 
@@ -619,15 +624,20 @@ async def jittered_av(centre, server, base):
     mediator = await wc.console(base, 7, centre.tokens["tashi"])
     party = await admitted_party(base, lk7[0]["path"], mediator)
     pattern = medpeer.Pattern(medpeer.make_clip())
+    sweep = sweep_video_delay()
     await party.call(tracks=(medpeer.ClipVideoTrack(pattern),
                              medpeer.ClipAudioTrack(pattern)),
-                     send_delay=sweep_video_delay())
+                     send_delay=sweep)
     await mediator.expect(
         lambda m: m.get("type") == "state"
         and m.get("recording") == "recording", timeout=15,
         what="the hearing records")
     await asyncio.sleep(16)
     rows = await stop_recording(mediator, centre, 7, timeout=60)
+    # the delay patches aiortc's private send path: it must have worked
+    tap.ok(sweep.video_packets >= 100 and sweep.most >= 0.1,
+           "the party's video really went late (%d packets, up to %.0f ms)"
+           % (sweep.video_packets, sweep.most * 1000))
     offsets, flashes, beeps = [], [], []
     if rows and rows[0][1] == "sealed":
         path = os.path.join(rows[0][2], "recording.mkv")

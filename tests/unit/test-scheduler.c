@@ -1011,13 +1011,24 @@ interpreter_mornings_only (Fixture *f)
   return ext;
 }
 
+/* The i-th reason (asserted to be there). */
+static MedReason *
+reason_at (GPtrArray *reasons, guint i)
+{
+  g_assert_nonnull (reasons);
+  g_assert_cmpuint (i, <, reasons->len);
+  return reasons->pdata[i];
+}
+
 static void
 test_plan_interpreter_taken_early (Fixture *f, gconstpointer data)
 {
   Queue q;
   g_autoptr (MedPlan) p = NULL;
   g_autoptr (GArray) ext = interpreter_mornings_only (f);
+  g_autofree char *zh = NULL;
   MedPlanItem *it;
+  MedReason *t;
 
   queue_init (&q);
   queue_add (&q, 401, MED_CASE_KIND_WAGES, 120, "bo,zh");
@@ -1046,6 +1057,16 @@ test_plan_interpreter_taken_early (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (it->reason,
       "would unplace (2026)藏0102调402号 and (2026)藏0102调403号"));
   g_assert_nonnull (strstr (it->reason, "placing it (at 09:00"));
+  /* the trade as a reason, the last, rendered in Chinese */
+  t = reason_at (it->reasons, it->reasons->len - 1);
+  g_assert_cmpint (t->code, ==, MED_REASON_WOULD_UNPLACE);
+  g_assert_cmpuint (t->case_ids->len, ==, 2);
+  g_assert_cmpint (g_array_index (t->case_ids, gint64, 0), ==, 402);
+  g_assert_cmpint (g_array_index (t->case_ids, gint64, 1), ==, 403);
+  g_assert_cmpstr (t->list[0], ==, "(2026)藏0102调402号");
+  g_assert_cmpstr (t->words, ==, "09:00");
+  zh = med_i18n_reason (MED_LANG_ZH, t);
+  g_assert_nonnull (strstr (zh, "(2026)藏0102调402号和(2026)藏0102调403号"));
   queue_clear (&q);
 }
 
@@ -1275,14 +1296,6 @@ test_family_remote_falls_back_to_remote_room (Fixture *f, gconstpointer data)
 
 /* --- reasons: codes and parameters, their text in each language --- */
 
-static MedReason *
-reason_at (GPtrArray *reasons, guint i)
-{
-  g_assert_nonnull (reasons);
-  g_assert_cmpuint (i, <, reasons->len);
-  return reasons->pdata[i];
-}
-
 /* A slot says why as data; its English explanation is the renderer's
  * English of those reasons, and the Chinese is the same reasons in the
  * catalogue's words (no English left in it but data). */
@@ -1391,37 +1404,6 @@ test_reasons_check (Fixture *f, gconstpointer data)
       ==, MED_REASON_TAKEN);
 }
 
-/* The day plan's trade is a reason with the cases it names, as ids and
- * numbers; each language joins the list its own way. */
-static void
-test_reasons_trade (Fixture *f, gconstpointer data)
-{
-  Queue q;
-  g_autoptr (MedPlan) p = NULL;
-  g_autoptr (GArray) ext = interpreter_mornings_only (f);
-  g_autofree char *zh = NULL;
-  MedPlanItem *it;
-  MedReason *t;
-
-  queue_init (&q);
-  queue_add (&q, 401, MED_CASE_KIND_WAGES, 120, "bo,zh");
-  queue_add (&q, 402, MED_CASE_KIND_WAGES, 90, "bo,zh");
-  queue_add (&q, 403, MED_CASE_KIND_WAGES, 90, "zh,bo");
-  p = plan_queue (f, &q, "2026-12-06T17:00", NULL, ext);
-  it = plan_item (p, 401);
-  g_assert_null (it->slot);
-  t = reason_at (it->reasons, it->reasons->len - 1);
-  g_assert_cmpint (t->code, ==, MED_REASON_WOULD_UNPLACE);
-  g_assert_cmpuint (t->case_ids->len, ==, 2);
-  g_assert_cmpint (g_array_index (t->case_ids, gint64, 0), ==, 402);
-  g_assert_cmpint (g_array_index (t->case_ids, gint64, 1), ==, 403);
-  g_assert_cmpstr (t->list[0], ==, "(2026)藏0102调402号");
-  g_assert_cmpstr (t->words, ==, "09:00");
-  zh = med_i18n_reason (MED_LANG_ZH, t);
-  g_assert_nonnull (strstr (zh, "(2026)藏0102调402号和(2026)藏0102调403号"));
-  queue_clear (&q);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -1475,7 +1457,6 @@ main (int argc, char **argv)
   T ("reasons/slot", test_reasons_slot);
   T ("reasons/no-slot", test_reasons_no_slot);
   T ("reasons/check", test_reasons_check);
-  T ("reasons/trade", test_reasons_trade);
   T ("batch/deterministic", test_batch);
   T ("batch/unpublished", test_batch_unpublished);
   T ("plan/mediator-taken-early", test_plan_mediator_taken_early);

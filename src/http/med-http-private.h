@@ -47,6 +47,7 @@ struct _MedHttpServer
   guint64 turn;
   GSource *turn_source;
   GHashTable *cache; /* char *key → MedCached* */
+  GHashTable *lasting; /* the same, never dropped (med_http_lasting_put) */
   MedCentre *centre; /* cached with the same version */
   GHashTable *users; /* "<token hash>:<minute>" → MedUser* (same version) */
   GHashTable *links; /* "<feed hash>:<minute>" → MedFeedLink* */
@@ -117,6 +118,11 @@ void med_http_cache_check (MedHttpServer *srv);
 MedCached *med_http_cache_get (MedHttpServer *srv, const char *key);
 /* Takes body. Returns the entry (transfer none). */
 MedCached *med_http_cache_put (MedHttpServer *srv, const char *key,
+    GBytes *body, const char *content_type);
+/* The same for what cannot change while serve runs (static files, the
+ * script catalogues): kept whatever the store's data do. */
+MedCached *med_http_lasting_get (MedHttpServer *srv, const char *key);
+MedCached *med_http_lasting_put (MedHttpServer *srv, const char *key,
     GBytes *body, const char *content_type);
 /* Records the user of a request for the access log. */
 void med_http_note_user (SoupServerMessage *msg, const MedUser *u);

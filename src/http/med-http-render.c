@@ -455,7 +455,7 @@ med_http_static_catalogue (MedReq *r, const char *file)
     return;
   }
   key = g_strconcat ("i18n:", med_lang_code (lang), NULL);
-  if ((c = med_http_cache_get (r->srv, key)) == NULL) {
+  if ((c = med_http_lasting_get (r->srv, key)) == NULL) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
     g_autoptr (JsonGenerator) gen = json_generator_new ();
     g_autoptr (JsonNode) root = NULL;
@@ -479,7 +479,7 @@ med_http_static_catalogue (MedReq *r, const char *file)
     root = json_builder_get_root (b);
     json_generator_set_root (gen, root);
     text = json_generator_to_data (gen, &len);
-    c = med_http_cache_put (r->srv, key, g_bytes_new_take (text, len),
+    c = med_http_lasting_put (r->srv, key, g_bytes_new_take (text, len),
         "application/json; charset=utf-8");
   }
   soup_message_headers_replace (soup_server_message_get_response_headers (

@@ -411,9 +411,8 @@ med_http_cache_get (MedHttpServer *srv, const char *key)
   return g_hash_table_lookup (srv->cache, key);
 }
 
-MedCached *
-med_http_cache_put (MedHttpServer *srv, const char *key, GBytes *body,
-    const char *content_type)
+static MedCached *
+cached_new (GBytes *body, const char *content_type)
 {
   MedCached *c = g_new0 (MedCached, 1);
   gsize len = 0;
@@ -421,13 +420,38 @@ med_http_cache_put (MedHttpServer *srv, const char *key, GBytes *body,
   g_autofree char *hex
       = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
 
-  /* A bounded cache: whole-sale reset is fine for reads this cheap. */
-  if (g_hash_table_size (srv->cache) >= 4096)
-    g_hash_table_remove_all (srv->cache);
   c->body = body;
   c->etag = g_strdup_printf ("\"%s\"", hex);
   c->content_type = content_type;
+  return c;
+}
+
+MedCached *
+med_http_cache_put (MedHttpServer *srv, const char *key, GBytes *body,
+    const char *content_type)
+{
+  MedCached *c = cached_new (body, content_type);
+
+  /* A bounded cache: whole-sale reset is fine for reads this cheap. */
+  if (g_hash_table_size (srv->cache) >= 4096)
+    g_hash_table_remove_all (srv->cache);
   g_hash_table_replace (srv->cache, g_strdup (key), c);
+  return c;
+}
+
+MedCached *
+med_http_lasting_get (MedHttpServer *srv, const char *key)
+{
+  return g_hash_table_lookup (srv->lasting, key);
+}
+
+MedCached *
+med_http_lasting_put (MedHttpServer *srv, const char *key, GBytes *body,
+    const char *content_type)
+{
+  MedCached *c = cached_new (body, content_type);
+
+  g_hash_table_replace (srv->lasting, g_strdup (key), c);
   return c;
 }
 
@@ -983,7 +1007,7 @@ med_http_static (MedReq *r)
     if (strcmp (name, static_files[i].name) != 0)
       continue;
     key = g_strconcat ("static:", name, NULL);
-    c = med_http_cache_get (r->srv, key);
+    c = med_http_lasting_get (r->srv, key);
     if (c == NULL) {
       g_autofree char *res = g_strconcat ("/org/medsched/http/", name, NULL);
       g_autoptr (GBytes) b
@@ -991,7 +1015,7 @@ med_http_static (MedReq *r)
 
       if (b == NULL)
         break;
-      c = med_http_cache_put (r->srv, key, g_bytes_ref (b),
+      c = med_http_lasting_put (r->srv, key, g_bytes_ref (b),
           static_files[i].type);
     }
     soup_message_headers_replace (soup_server_message_get_response_headers (
@@ -1207,6 +1231,8 @@ med_http_server_new (const MedHttpConfig *cfg, GError **error)
   srv->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) cached_free);
   srv->cache_version = G_MININT64;
+  srv->lasting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) cached_free);
   srv->turn = 1;
   srv->turn_source = g_source_new (&turn_source_funcs, sizeof (TurnSource));
   ((TurnSource *) srv->turn_source)->turn = &srv->turn;
@@ -1412,6 +1438,7 @@ med_http_server_free (MedHttpServer *srv)
   med_http_media_free (srv);
   g_clear_pointer (&srv->centre, med_centre_free);
   g_clear_pointer (&srv->cache, g_hash_table_unref);
+  g_clear_pointer (&srv->lasting, g_hash_table_unref);
   g_clear_pointer (&srv->users, g_hash_table_unref);
   g_clear_pointer (&srv->links, g_hash_table_unref);
   g_clear_pointer (&srv->access, g_hash_table_unref);

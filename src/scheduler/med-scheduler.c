@@ -126,17 +126,18 @@ med_reasons_new (void)
   return g_ptr_array_new_with_free_func ((GDestroyNotify) med_reason_free);
 }
 
+static gpointer
+reason_copy_cb (gconstpointer r, gpointer data)
+{
+  return med_reason_copy (r);
+}
+
 GPtrArray *
 med_reasons_copy (GPtrArray *reasons)
 {
-  GPtrArray *c;
-
-  if (reasons == NULL)
-    return NULL;
-  c = med_reasons_new ();
-  for (guint i = 0; i < reasons->len; i++)
-    g_ptr_array_add (c, med_reason_copy (reasons->pdata[i]));
-  return c;
+  /* the copy frees its reasons as the original does */
+  return reasons != NULL ? g_ptr_array_copy (reasons, reason_copy_cb, NULL)
+                         : NULL;
 }
 
 /* Adds a reason of code to list and returns it to be filled. */
@@ -214,13 +215,14 @@ static void
 set_reasons_error (GError **error, gint code, const char *prefix,
     GPtrArray *reasons)
 {
-  g_autofree char *text = med_i18n_reasons (MED_LANG_EN, reasons);
+  g_autofree char *text = NULL;
   GError *e;
 
   if (error == NULL) {
     g_ptr_array_unref (reasons);
     return;
   }
+  text = med_i18n_reasons (MED_LANG_EN, reasons);
   e = g_error_new (MED_SCHEDULER_ERROR, code, "%s%s", prefix ? prefix : "",
       text);
   error_private (e)->reasons = reasons;

@@ -1678,8 +1678,7 @@ job_answer (MedCall *c, Peer *p, Job *j)
   MedCallEvent ev = { 0 };
 
   if (j->desc == NULL) {
-    emit_error (c, p->id, "internal",
-        "The server could not answer.", FALSE);
+    emit_error (c, p->id, "internal", "The server could not answer.", FALSE);
     peer_drop_media (c, p, "no answer");
     emit_state (c);
     return;
@@ -1873,8 +1872,7 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
           debug ? debug : "");
       if ((p = peer_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
         emit_error (c, p->id, "internal",
-            "The media connection failed; please rejoin.",
-            FALSE);
+            "The media connection failed; please rejoin.", FALSE);
         peer_drop_media (c, p, "media error");
         emit_state (c);
       } else if (!c->ending) {

@@ -267,8 +267,7 @@ rtp_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     if (GST_CLOCK_TIME_IS_VALID (rt))
       note_arrival (t, (gint64) rt - (gint64) m);
   }
-  meta = gst_buffer_get_reference_timestamp_meta (buf,
-      NTP_CAPS);
+  meta = gst_buffer_get_reference_timestamp_meta (buf, NTP_CAPS);
   if (meta != NULL)
     add_report (t, (gint64) meta->timestamp - (gint64) m);
   t->tag[t->tag_next].pts = GST_BUFFER_PTS (buf);
@@ -298,8 +297,8 @@ tag_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     }
   }
   buf = gst_buffer_make_writable (buf);
-  gst_buffer_add_reference_timestamp_meta (buf,
-      MEDIA_CAPS, m, GST_CLOCK_TIME_NONE);
+  gst_buffer_add_reference_timestamp_meta (buf, MEDIA_CAPS, m,
+      GST_CLOCK_TIME_NONE);
   GST_PAD_PROBE_INFO_DATA (info) = buf;
   return GST_PAD_PROBE_OK;
 }
@@ -325,8 +324,7 @@ med_sender_clock_time (GstBuffer *buf, GstClockTime *time, gpointer data)
 {
   MedSenderTrack *t = data;
   GstReferenceTimestampMeta *meta
-      = gst_buffer_get_reference_timestamp_meta (buf,
-          MEDIA_CAPS);
+      = gst_buffer_get_reference_timestamp_meta (buf, MEDIA_CAPS);
   gint64 m, out;
 
   if (meta == NULL)

@@ -80,6 +80,8 @@ void med_session_set_finished_func (MedSession *s, MedSessionFinishedFunc func,
 gboolean med_session_start (MedSession *s, GError **error);
 gboolean med_session_pause (MedSession *s, GError **error);
 gboolean med_session_resume (MedSession *s, GError **error);
+/* TRUE between a pause and its resume (a private caucus). */
+gboolean med_session_is_paused (MedSession *s);
 /* Sends EOS; the session seals asynchronously (finished func). A second
  * stop does nothing. */
 void med_session_stop (MedSession *s);

@@ -215,6 +215,7 @@ struct _Rec
 {
   MedCall *call;
   char *peer_id;
+  guint join; /* the participant's n-th recorder */
   MedRec *rec;
 };
 
@@ -354,6 +355,19 @@ need_peer (MedCall *c, const char *id, GError **error)
 
 /* ---- forwarding's keyframe requests (streaming threads) ---------------- */
 
+/* From a tee's src pad probe: asks the source for a keyframe, at most
+ * once a second (rtpsession turns it into a PLI or FIR). */
+static void
+ask_keyframe_upstream (GstPad *teesrc, gint64 *asked_us)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (*asked_us != 0 && now - *asked_us < G_USEC_PER_SEC)
+    return;
+  *asked_us = now;
+  med_media_ask_keyframe (teesrc);
+}
+
 static Recent *
 recent_new (gboolean is_video)
 {
@@ -461,7 +475,7 @@ fwd_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   /* A viewer starts at a keyframe (the packet that begins one). */
   if (g_atomic_int_get (&f->want_keyframe)) {
     if (!med_rtp_starts_keyframe (buf, f->codec)) {
-      med_media_ask_keyframe_limited (pad, &f->asked_us);
+      ask_keyframe_upstream (pad, &f->asked_us);
       return GST_PAD_PROBE_DROP;
     }
     g_atomic_int_set (&f->want_keyframe, 0);
@@ -489,7 +503,7 @@ fwd_event_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (!gst_video_event_is_force_key_unit (ev))
     return GST_PAD_PROBE_OK;
   if (g_atomic_int_get (&f->open) && g_atomic_int_get (&f->active))
-    med_media_ask_keyframe_limited (pad, &f->relayed_us);
+    ask_keyframe_upstream (pad, &f->relayed_us);
   return GST_PAD_PROBE_DROP;
 }
 
@@ -584,6 +598,7 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
   r = g_new0 (Rec, 1);
   r->call = c;
   r->peer_id = g_strdup (p->id);
+  r->join = p->n_joins;
   r->rec = med_rec_new (&rc, error);
   if (r->rec == NULL) {
     rec_free (r);
@@ -622,7 +637,8 @@ rec_start (MedCall *c, Peer *p, const char *gap, gboolean catch_up,
     med_rec_track_set_time_func (t, med_sender_clock_time,
         med_sender_track_ref (m->in[k].sender), med_sender_track_unref);
   }
-  if (!med_rec_attach (r->rec, error))
+  med_rec_attach (r->rec, error);
+  if (error != NULL && *error != NULL)
     goto failed;
   p->rec = r;
   med_rec_start (r->rec, "participant recording started (call recording)", gap,
@@ -1678,7 +1694,8 @@ job_answer (MedCall *c, Peer *p, Job *j)
   MedCallEvent ev = { 0 };
 
   if (j->desc == NULL) {
-    emit_error (c, p->id, "internal", "The server could not answer.", FALSE);
+    emit_error (c, p->id, "internal",
+        "服务器无法应答。The server could not answer.", FALSE);
     peer_drop_media (c, p, "no answer");
     emit_state (c);
     return;
@@ -1776,7 +1793,8 @@ run_job_cb (gpointer data)
         g_message ("booking %" G_GINT64_FORMAT ": ICE failed for a participant",
             c->booking_id);
         emit_error (c, p->id, "ice_failed",
-            "The media connection could not be established (ICE failed).",
+            "无法建立媒体连接。The media connection could not be established "
+            "(ICE failed).",
             TRUE);
         peer_drop_media (c, p, "ICE failed");
         emit_state (c);
@@ -1872,7 +1890,8 @@ bus_message_received_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
           debug ? debug : "");
       if ((p = peer_for_object (c, GST_MESSAGE_SRC (msg))) != NULL) {
         emit_error (c, p->id, "internal",
-            "The media connection failed; please rejoin.", FALSE);
+            "媒体连接出错，请重新加入。The media connection failed; please rejoin.",
+            FALSE);
         peer_drop_media (c, p, "media error");
         emit_state (c);
       } else if (!c->ending) {

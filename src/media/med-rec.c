@@ -250,14 +250,16 @@ med_media_ask_keyframe (GstPad *pad)
     gst_pad_send_event (pad, ev);
 }
 
-void
-med_media_ask_keyframe_limited (GstPad *pad, gint64 *asked_us)
+/* At most once a second from a gate (a request the source lost is asked
+ * again). */
+static void
+ask_keyframe_limited (MedRecTrack *t, GstPad *pad)
 {
   gint64 now = g_get_monotonic_time ();
 
-  if (*asked_us != 0 && now - *asked_us < G_USEC_PER_SEC)
+  if (t->asked_us != 0 && now - t->asked_us < G_USEC_PER_SEC)
     return;
-  *asked_us = now;
+  t->asked_us = now;
   med_media_ask_keyframe (pad);
 }
 
@@ -324,7 +326,7 @@ admit (MedRecTrack *t, GstPad *pad, GstBuffer *buf)
 
   if (t->is_video && g_atomic_int_get (&t->want_keyframe)) {
     if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
-      med_media_ask_keyframe_limited (pad, &t->asked_us);
+      ask_keyframe_limited (t, pad);
       return ADMIT_DROP;
     }
     g_atomic_int_set (&t->want_keyframe, 0);
@@ -372,7 +374,8 @@ admit (MedRecTrack *t, GstPad *pad, GstBuffer *buf)
     if (t->wait_for_audio && t->audio != NULL && ts < t->first_key + AV_WAIT
         && (!GST_CLOCK_TIME_IS_VALID (t->audio->seen) || ts < t->audio->seen)) {
       g_mutex_unlock (&r->lock);
-      med_rec_track_want_keyframe (t); /* the next one, asked for now */
+      g_atomic_int_set (&t->want_keyframe, 1);
+      t->asked_us = 0; /* ask for the next keyframe now */
       return ADMIT_DROP;
     }
     t->start = ts;
@@ -625,18 +628,10 @@ med_rec_get_id (MedRec *r)
   return r->store != NULL ? r->id : 0;
 }
 
-/* An audio track and the video of the same source (its audio starts with
- * that video). */
-static void
-track_set_video (MedRecTrack *audio, MedRecTrack *video)
+GstElement *
+med_rec_get_element (MedRec *r)
 {
-  MedRec *r = audio->rec;
-
-  g_mutex_lock (&r->lock);
-  audio->video = video;
-  if (video != NULL)
-    video->audio = audio;
-  g_mutex_unlock (&r->lock);
+  return r->recorder;
 }
 
 MedRecTrack *
@@ -708,8 +703,20 @@ med_rec_add_track (MedRec *r, GstPad *gate_pad, GstPad *link_pad,
   g_ptr_array_add (r->tracks, t);
   g_mutex_unlock (&r->lock);
   if (video != NULL)
-    track_set_video (t, video);
+    med_rec_track_set_video (t, video);
   return t;
+}
+
+void
+med_rec_track_set_video (MedRecTrack *audio, MedRecTrack *video)
+{
+  MedRec *r = audio->rec;
+
+  g_mutex_lock (&r->lock);
+  audio->video = video;
+  if (video != NULL)
+    video->audio = audio;
+  g_mutex_unlock (&r->lock);
 }
 
 void
@@ -756,11 +763,10 @@ med_rec_track_want_keyframe (MedRecTrack *t)
 
 /* Links every track not linked yet (their queues and the recorder running
  * like their bin first, so nothing is pushed into a stopped pad). */
-gboolean
+void
 med_rec_attach (MedRec *r, GError **error)
 {
   g_autoptr (GPtrArray) unlinked = g_ptr_array_new ();
-  gboolean ok = TRUE;
 
   gst_element_sync_state_with_parent (r->recorder);
   g_mutex_lock (&r->lock);
@@ -777,13 +783,11 @@ med_rec_attach (MedRec *r, GError **error)
     MedRecTrack *t = unlinked->pdata[i];
 
     gst_element_sync_state_with_parent (t->queue);
-    if (gst_pad_link (t->link_pad, t->qsink) != GST_PAD_LINK_OK && ok) {
+    if (gst_pad_link (t->link_pad, t->qsink) != GST_PAD_LINK_OK && error != NULL
+        && *error == NULL)
       g_set_error (error, MED_MEDIA_ERROR, MED_MEDIA_ERROR_FAILED,
           "cannot link a stream to its recorder's queue");
-      ok = FALSE;
-    }
   }
-  return ok;
 }
 
 /* ---- court rules ---------------------------------------------------- */
@@ -811,6 +815,17 @@ open_gates (MedRec *r)
     med_media_ask_keyframe (t->gate_pad);
   }
   g_atomic_int_set (&r->open, 1);
+}
+
+void
+med_rec_set_open (MedRec *r, gboolean open)
+{
+  if (r->phase != PHASE_LIVE && r->phase != PHASE_IDLE)
+    return;
+  if (open)
+    open_gates (r);
+  else
+    g_atomic_int_set (&r->open, 0);
 }
 
 void
@@ -1071,10 +1086,13 @@ finish_done_cb (gpointer data)
                "%s",
         r->id, j->remux_error->message);
   if (r->store != NULL) {
-    /* the size the seal recorded (0 without a final file) */
+    guint64 bytes = 0;
+    GStatBuf st;
+
+    if (j->info.final_file && g_stat (j->info.final_file, &st) == 0)
+      bytes = st.st_size;
     if (!med_store_seal_recording (r->store, r->id, j->manifest,
-            j->info.head_hash, j->info.duration_ns, j->info.final_bytes,
-            r->actor, &err))
+            j->info.head_hash, j->info.duration_ns, bytes, r->actor, &err))
       g_warning ("recording %" G_GINT64_FORMAT ": cannot store the seal: %s",
           r->id, err->message);
     g_info ("recording %" G_GINT64_FORMAT " sealed: %u segments, %.1f s", r->id,
@@ -1264,6 +1282,12 @@ med_rec_has_media (MedRec *r)
   }
   g_mutex_unlock (&r->lock);
   return all;
+}
+
+gboolean
+med_rec_got_media (MedRec *r)
+{
+  return g_atomic_int_get (&r->passed);
 }
 
 void

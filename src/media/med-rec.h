@@ -57,6 +57,8 @@ MedRec *med_rec_new (const MedRecConfig *config, GError **error);
 void med_rec_set_done_func (MedRec *r, MedRecDoneFunc func, gpointer data);
 /* 0 when it has no row. */
 gint64 med_rec_get_id (MedRec *r);
+/* (transfer none) */
+GstElement *med_rec_get_element (MedRec *r);
 
 /* A stream into the recorder: a queue linked from link_pad (gate_pad, or a
  * pad downstream of it, e.g. a tee's branch) to a new recorder pad, gated
@@ -65,13 +67,15 @@ gint64 med_rec_get_id (MedRec *r);
  * (the recorder's pads are fixed once it does). (transfer none) */
 MedRecTrack *med_rec_add_track (MedRec *r, GstPad *gate_pad, GstPad *link_pad,
     gboolean is_video, MedRecTrack *video, GError **error);
+/* An audio track's video, found after both were added. */
+void med_rec_track_set_video (MedRecTrack *audio, MedRecTrack *video);
 /* A video track whose audio may start a little after it (a camera): it
  * starts at a keyframe its audio has reached, waiting at most 2 s. */
 void med_rec_track_wait_for_audio (MedRecTrack *video, gboolean wait);
 /* Links the tracks added since the last call to their queues, once the
  * recorder and the queues run like their bin (so nothing is pushed into a
  * stopped pad). Any thread. */
-gboolean med_rec_attach (MedRec *r, GError **error);
+void med_rec_attach (MedRec *r, GError **error);
 
 typedef enum
 {
@@ -117,6 +121,9 @@ void med_rec_pause (MedRec *r, const char *detail);
 void med_rec_resume (MedRec *r, const char *detail);
 /* Any entry of the row's interruption log (an input's gap). */
 void med_rec_log (MedRec *r, MedRecordingEvent kind, const char *detail);
+/* The gates open or close without a log entry (a recorder made while the
+ * call records, before anything was logged). */
+void med_rec_set_open (MedRec *r, gboolean open);
 /* Ends the recording: a stop entry with why; with push_eos the gates
  * close, the branches leave their link pads (request pads are released)
  * and EOS goes into the queues from a thread of its own, else the owner
@@ -140,6 +147,8 @@ void med_rec_remove (MedRec *r);
 gboolean med_rec_is_done (MedRec *r);
 /* Every video track passed its first keyframe. */
 gboolean med_rec_has_media (MedRec *r);
+/* A buffer reached the recorder. */
+gboolean med_rec_got_media (MedRec *r);
 /* Cancels what runs (a finish in progress is cancelled: its manifest is
  * sealed as stopped while finishing) without touching the row. */
 void med_rec_free (MedRec *r);
@@ -156,9 +165,5 @@ gboolean med_rec_check_consent (MedStore *store, gint64 booking_id,
  * gives a FIR a new sequence number only when the count differs, and a
  * browser ignores a FIR whose number it has seen. */
 void med_media_ask_keyframe (GstPad *pad);
-/* The same at most once a second per *asked_us (the time of the last
- * request, 0 for none): a request the source lost is asked again, a
- * stream of them is not (rtpsession turns each into a PLI or FIR). */
-void med_media_ask_keyframe_limited (GstPad *pad, gint64 *asked_us);
 
 G_END_DECLS

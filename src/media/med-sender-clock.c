@@ -37,21 +37,6 @@
 static GstStaticCaps ntp_caps = GST_STATIC_CAPS ("timestamp/x-ntp");
 static GstStaticCaps media_caps = GST_STATIC_CAPS ("timestamp/x-medsched-rtp");
 
-/* The caps of the two metas, fetched once: gst_static_caps_get() returns
- * a new reference each call, and the metas only borrow it (asked for
- * every packet and buffer). */
-static GstCaps *
-caps_of (GstStaticCaps *sc, GstCaps **once)
-{
-  if (g_once_init_enter (once))
-    g_once_init_leave (once, gst_static_caps_get (sc));
-  return *once;
-}
-
-static GstCaps *ntp_once, *media_once;
-#define NTP_CAPS   caps_of (&ntp_caps, &ntp_once)
-#define MEDIA_CAPS caps_of (&media_caps, &media_once)
-
 struct _MedSenderClock
 {
   gint refs; /* atomic */
@@ -267,7 +252,8 @@ rtp_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     if (GST_CLOCK_TIME_IS_VALID (rt))
       note_arrival (t, (gint64) rt - (gint64) m);
   }
-  meta = gst_buffer_get_reference_timestamp_meta (buf, NTP_CAPS);
+  meta = gst_buffer_get_reference_timestamp_meta (buf,
+      gst_static_caps_get (&ntp_caps));
   if (meta != NULL)
     add_report (t, (gint64) meta->timestamp - (gint64) m);
   t->tag[t->tag_next].pts = GST_BUFFER_PTS (buf);
@@ -297,8 +283,8 @@ tag_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     }
   }
   buf = gst_buffer_make_writable (buf);
-  gst_buffer_add_reference_timestamp_meta (buf, MEDIA_CAPS, m,
-      GST_CLOCK_TIME_NONE);
+  gst_buffer_add_reference_timestamp_meta (buf,
+      gst_static_caps_get (&media_caps), m, GST_CLOCK_TIME_NONE);
   GST_PAD_PROBE_INFO_DATA (info) = buf;
   return GST_PAD_PROBE_OK;
 }
@@ -324,7 +310,8 @@ med_sender_clock_time (GstBuffer *buf, GstClockTime *time, gpointer data)
 {
   MedSenderTrack *t = data;
   GstReferenceTimestampMeta *meta
-      = gst_buffer_get_reference_timestamp_meta (buf, MEDIA_CAPS);
+      = gst_buffer_get_reference_timestamp_meta (buf,
+          gst_static_caps_get (&media_caps));
   gint64 m, out;
 
   if (meta == NULL)

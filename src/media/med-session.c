@@ -51,6 +51,7 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 #include <gst/rtsp-server/rtsp-server.h>
+#include <gst/video/video.h>
 
 #include "gstmedmanifest.h"
 #include "med-media-private.h"
@@ -98,6 +99,11 @@ feed_release (gpointer f, GClosure *closure)
 
 /* How long dynamic inputs may take to announce their streams. */
 #define PADS_WAIT_S 10
+/* How long an input's video may wait for its audio to start. */
+#define AV_WAIT (2 * GST_SECOND)
+/* Audio buffers an audio gate keeps while its video has not started (about
+ * AV_WAIT of 20 ms Opus frames). */
+#define EARLY_AUDIO_MAX 128
 
 static gboolean pads_timeout_cb (gpointer user_data);
 
@@ -1198,8 +1204,10 @@ med_session_new (MedStore *store, const MedSessionConfig *c, GError **error)
     goto failed;
   if (c->rtsp_port > 0 && !start_rtsp (s, c, error))
     goto failed;
-  if (!med_rec_attach (s->rec, error)
-      || (s->composite != NULL && !med_rec_attach (s->composite, error)))
+  med_rec_attach (s->rec, error);
+  if (s->composite)
+    med_rec_attach (s->composite, error);
+  if (error && *error)
     goto failed;
 
   bus = gst_element_get_bus (s->pipeline);
@@ -1280,6 +1288,12 @@ med_session_resume (MedSession *s, GError **error)
   if (s->composite)
     med_rec_resume (s->composite, NULL);
   return TRUE;
+}
+
+gboolean
+med_session_is_paused (MedSession *s)
+{
+  return s->paused;
 }
 
 void
@@ -1422,8 +1436,7 @@ med_session_attach_input_audio (MedSession *s, MedInput *in, GstElement *parse,
   ag->input = in;
   if (in->live_remote)
     watch_remote (ag, in);
-  if (!med_rec_attach (s->rec, error))
-    return FALSE;
+  med_rec_attach (s->rec, error);
   if (in->audio_split != NULL)
     gst_element_foreach_src_pad (in->audio_split, sync_peer_cb, NULL);
   if (s->mix != NULL && in->raw_audio != NULL) {

